@@ -1,0 +1,173 @@
+"""Sphinx configuration for the flambeau documentation.
+
+The API reference is generated at build time: for each module of ``API_MODULES`` that imports
+in the build environment, a page under ``api/modules/`` lists every name of the module's
+``__all__`` in an autosummary table, and autosummary writes one page per name under
+``api/generated/``. Modules of packages that are not installed are left out with a log line.
+A page is also written for the changelogs of the packages present in the repository.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+
+from sphinx.util import logging
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+
+project = "flambeau"
+author = "the flambeau developers"
+copyright = "the flambeau developers"
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "myst_parser",  # the CHANGELOG.md files
+]
+
+html_theme = "alabaster"
+templates_path = ["_templates"]
+exclude_patterns = ["_build"]
+source_suffix = {".rst": "restructuredtext"}  # markdown only through the changelog includes
+
+autosummary_generate = True
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+# `Attributes` sections as :ivar: fields: .. attribute:: entries would collide with the
+# members that autodoc documents on the same class.
+napoleon_use_ivar = True
+
+# Page (under api/modules/) -> module documented there, in reading order.
+API_MODULES = {
+    "flambeau": "flambeau",
+    "autograd": "flambeau.autograd",
+    "backends": "flambeau.backends",
+    "testing": "flambeau.testing",
+    "amp": "flambeau.amp",
+    "cuda": "flambeau.cuda",
+    "nn": "flambeau.nn",
+    "nn.functional": "flambeau.nn.functional",
+    "nn.init": "flambeau.nn.init",
+    "nn.utils": "flambeau.nn.utils",
+    "nn.utils.rnn": "flambeau.nn.utils.rnn",
+    "optim": "flambeau.optim",
+    "optim.lr_scheduler": "flambeau.optim.lr_scheduler",
+    "data": "flambeau.data",
+    "vision.datasets": "flambeau.vision.datasets",
+    "vision.transforms": "flambeau.vision.transforms",
+    "vision.models": "flambeau.vision.models",
+    "vision.utils": "flambeau.vision.utils",
+    "distributed": "flambeau.distributed",
+}
+API_DIR = DOCS / "api"
+GENERATED = API_DIR / "generated"  # one page per public name (autosummary stubs)
+MODULE_PAGES = API_DIR / "modules"  # one page per module of API_MODULES
+
+logger = logging.getLogger(__name__)
+
+
+def importable_modules() -> dict[str, object]:
+    """The modules of ``API_MODULES`` that import here, by page name."""
+    found = {}
+    for page, name in API_MODULES.items():
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            logger.info(f"[api] {name} left out of the API reference: {exc}")
+            continue
+        if getattr(module, "__file__", None) is None:  # a bare namespace, no __init__.py yet
+            logger.info(f"[api] {name} left out of the API reference: no __init__.py yet")
+            continue
+        found[page] = module
+    return found
+
+
+def public_names(module) -> list[str]:
+    names = getattr(module, "__all__", None)
+    if names is None:
+        raise RuntimeError(f"{module.__name__} has no __all__: its public names are unknown")
+    return list(names)
+
+
+def documented_names(module) -> list[str]:
+    """``__all__`` minus the submodules that have a page of their own."""
+    own_pages = set(API_MODULES.values())
+    return [
+        name
+        for name in public_names(module)
+        if not (
+            inspect.ismodule(getattr(module, name, None))
+            and getattr(module, name).__name__ in own_pages
+        )
+    ]
+
+
+def module_page(name: str, module) -> str:
+    lines = [
+        name,
+        "=" * len(name),
+        "",
+        f".. automodule:: {name}",
+        "   :no-members:",
+        "",
+        f".. currentmodule:: {name}",
+        "",
+    ]
+    names = documented_names(module)
+    if names:
+        lines += [".. autosummary::", "   :toctree: ../generated", ""]
+        lines += [f"   {n}" for n in names]
+    else:
+        lines += ["This module has no public names yet."]
+    return "\n".join(lines) + "\n"
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    # An unchanged mtime keeps incremental builds incremental.
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def generate_api_pages(app, config) -> None:
+    MODULE_PAGES.mkdir(parents=True, exist_ok=True)
+    modules = importable_modules()
+    keep = {f"{page}.rst" for page in modules} | {"toctree.inc"}
+    for stale in MODULE_PAGES.iterdir():
+        if stale.name not in keep:
+            stale.unlink()
+    for page, module in modules.items():
+        write_if_changed(MODULE_PAGES / f"{page}.rst", module_page(API_MODULES[page], module))
+    if modules:
+        toc = [".. toctree::", "   :maxdepth: 1", ""] + [f"   modules/{p}" for p in modules]
+    else:
+        toc = ["No flambeau package is installed in this build, so no module is documented."]
+    write_if_changed(MODULE_PAGES / "toctree.inc", "\n".join(toc) + "\n")
+
+
+def generate_changelogs(app, config) -> None:
+    """changelog.rst includes this: one section per package that has a CHANGELOG.md."""
+    out = DOCS / "generated"
+    out.mkdir(exist_ok=True)
+    parts = []
+    for changelog in sorted(ROOT.glob("packages/*/CHANGELOG.md")):
+        # Sphinx resolves a nested include from the including document (docs/changelog.rst).
+        rel = Path("..", changelog.relative_to(ROOT)).as_posix()
+        parts += [f".. include:: {rel}", "   :parser: myst_parser.sphinx_", ""]
+    if not parts:
+        parts = ["No package has a changelog yet."]
+    write_if_changed(out / "changelogs.inc", "\n".join(parts) + "\n")
+
+
+def setup(app):
+    # config-inited comes before Sphinx lists the source files, which autosummary then reads.
+    app.connect("config-inited", generate_api_pages)
+    app.connect("config-inited", generate_changelogs)
+    return {"parallel_read_safe": True}

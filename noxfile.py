@@ -1,0 +1,270 @@
+"""nox sessions for the flambeau monorepo.
+
+Run ``python -m nox`` for the default suite, ``nox -s bench`` for benchmarks and
+``nox -t gpu`` on a machine with a CUDA device. Packages are installed from their folders
+in this repository; a package whose folder has no ``pyproject.toml`` yet is skipped with a
+message, so the file works while packages land one by one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests", "minimal", "plugins", "parity", "docs"]
+nox.options.error_on_missing_interpreters = False
+nox.options.reuse_existing_virtualenvs = False
+nox.options.reuse_venv = "no"
+
+ROOT = Path(__file__).parent
+TORCH = "torch==2.13.0"
+RUFF = "ruff==0.17.6"  # pinned so that a ruff release cannot fail the build overnight
+TEST_EXTRAS = ("test", "digits")  # installed for the packages under test that declare them
+TEST_FALLBACK = ("pytest", "hypothesis")  # for a package that declares no `test` extra
+PYTEST = ("-q", "-p", "no:cacheprovider")
+PLUGIN_TESTS = "packages/core/tests/plugins"  # need the test plugin: `plugins` session only
+TEST_PLUGIN = f"{PLUGIN_TESTS}/flambeau-testplugin"
+NOT_PLUGIN_TESTS = f"--ignore={PLUGIN_TESTS}"
+
+
+@dataclass(frozen=True)
+class Package:
+    folder: str
+    needs: tuple[str, ...] = ()
+
+    @property
+    def pyproject(self) -> Path:
+        return ROOT / self.folder / "pyproject.toml"
+
+    @property
+    def present(self) -> bool:
+        return self.pyproject.is_file()
+
+    def declared_extras(self) -> set[str]:
+        data = tomllib.loads(self.pyproject.read_text(encoding="utf-8"))
+        return set(data.get("project", {}).get("optional-dependencies", {}))
+
+
+# In dependency order: a package's `needs` come before it.
+PACKAGES = {
+    "core": Package("packages/core"),
+    "nn": Package("packages/nn", needs=("core",)),
+    "optim": Package("packages/optim", needs=("core",)),
+    "data": Package("packages/data", needs=("core",)),
+    "vision": Package("packages/vision", needs=("core", "nn", "optim", "data")),
+    "cuda": Package("packages/cuda-backend", needs=("core",)),
+    "distributed": Package("packages/distributed", needs=("core", "nn")),
+}
+TESTED = ["core", "nn", "optim", "data", "vision"]  # cuda and distributed have own sessions
+
+
+def with_needs(name: str) -> list[str]:
+    """``name`` and every in-repo package it needs, dependencies first."""
+    order: list[str] = []
+    for need in PACKAGES[name].needs:
+        order += [n for n in with_needs(need) if n not in order]
+    return order + [name]
+
+
+def present_packages() -> list[str]:
+    return [name for name, pkg in PACKAGES.items() if pkg.present]
+
+
+def require(session: nox.Session, names: list[str]) -> None:
+    """Skip the session unless every named package has landed."""
+    missing = [PACKAGES[n].folder for n in names if not PACKAGES[n].present]
+    if missing:
+        session.skip(f"no pyproject.toml yet in {', '.join(missing)}")
+
+
+def require_tests(session: nox.Session, tests_dir: Path) -> None:
+    """Skip, rather than fail with pytest's "no tests ran", while a package has no tests."""
+    if not any(tests_dir.rglob("test_*.py")):
+        session.skip(f"no test_*.py files yet under {tests_dir.relative_to(ROOT)}")
+
+
+def spec(name: str, extras: tuple[str, ...] = ()) -> str:
+    pkg = PACKAGES[name]
+    wanted = [e for e in extras if e in pkg.declared_extras()]
+    return f"{pkg.folder}[{','.join(wanted)}]" if wanted else pkg.folder
+
+
+def install(
+    session: nox.Session, names: list[str], *, extras: tuple[str, ...] = (), also=()
+) -> None:
+    """Install packages ``names`` and their in-repo dependencies as editable installs.
+
+    ``extras`` apply to the packages in ``names`` when they declare them; pytest and
+    hypothesis are added when one of them was asked for a ``test`` extra it lacks. Everything
+    goes in one resolver call so that in-repo requirements resolve to the local folders.
+    """
+    every: list[str] = []
+    for name in names:
+        every += [n for n in with_needs(name) if n not in every]
+    require(session, every)
+    args: list[str] = []
+    for n in every:
+        args += ["-e", spec(n, extras if n in names else ())]
+    if "test" in extras and any("test" not in PACKAGES[n].declared_extras() for n in names):
+        args += TEST_FALLBACK
+    session.install(*args, *also)
+
+
+def fresh_copy(session: nox.Session, folder: str) -> str:
+    """Copy a source tree, with fresh timestamps, before a non-editable install.
+
+    uv reuses a wheel built from a local folder while the folder's pyproject.toml keeps its
+    timestamp, whatever happened to the sources; a fresh copy forces a new build and keeps
+    stray build/ folders and caches out of it.
+    """
+    dest = Path(session.create_tmp()) / "src" / Path(folder).name
+    shutil.rmtree(dest, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "dist", ".*cache*")
+    shutil.copytree(ROOT / folder, dest, ignore=ignore, copy_function=shutil.copy)
+    return str(dest)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check over the whole repository."""
+    session.install(RUFF)
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+@nox.parametrize("package", [nox.param(name, id=name) for name in TESTED])
+def tests(session: nox.Session, package: str) -> None:
+    """One package's tests against editable installs of it and what it needs."""
+    require(session, [package])
+    require_tests(session, ROOT / PACKAGES[package].folder / "tests")
+    install(session, [package], extras=TEST_EXTRAS)
+    tests_dir = f"{PACKAGES[package].folder}/tests"
+    session.run("pytest", tests_dir, NOT_PLUGIN_TESTS, *PYTEST, *session.posargs)
+
+
+@nox.session
+def minimal(session: nox.Session) -> None:
+    """flambeau-core alone, installed from a built wheel, runs its own tests.
+
+    The tests run from a copy outside the source tree, so `import flambeau` can only find
+    the installed wheel.
+    """
+    core = PACKAGES["core"]
+    require(session, ["core"])
+    require_tests(session, ROOT / core.folder / "tests")
+    extras = "[test]" if "test" in core.declared_extras() else ""
+    session.install(f"{fresh_copy(session, core.folder)}{extras}")
+    if not extras:
+        session.install(*TEST_FALLBACK)
+
+    work = Path(session.create_tmp()) / "minimal"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    shutil.copytree(ROOT / core.folder / "tests", work / "tests")
+    shutil.copy2(core.pyproject, work / "pyproject.toml")  # pytest config: markers, warnings
+    with session.chdir(work):
+        session.run(
+            "python",
+            "-c",
+            "import flambeau, sys; f = flambeau.__file__; print('flambeau from', f); "
+            "sys.exit('flambeau imported from the source tree' if 'site-packages' not in f "
+            "else 0)",
+        )
+        args = ["tests", "--ignore=tests/plugins", *PYTEST, *session.posargs]
+        session.run("python", "-m", "pytest", *args)
+
+
+@nox.session
+def plugins(session: nox.Session) -> None:
+    """Third-party backend registration: the test plugin installed as a real distribution."""
+    require(session, ["core"])
+    if not (ROOT / TEST_PLUGIN / "pyproject.toml").is_file():
+        session.skip(f"no pyproject.toml yet in {TEST_PLUGIN}")
+    require_tests(session, ROOT / PLUGIN_TESTS)
+    install(session, ["core"], extras=("test",), also=[fresh_copy(session, TEST_PLUGIN)])
+    session.run("pytest", PLUGIN_TESTS, *PYTEST, *session.posargs)
+
+
+@nox.session(venv_backend="venv")
+def parity(session: nox.Session) -> None:
+    """Tests marked `parity`: values and gradients compared with PyTorch.
+
+    Plain venv + pip: torch==2.13.0 comes from a local wheel that pip's configuration
+    finds and uv does not. Each package runs on its own so that its pytest configuration
+    (markers, import mode) applies; exit code 5 (nothing collected) is not a failure.
+    """
+    names = [n for n in present_packages() if n in TESTED]
+    if not names:
+        session.skip("no package has landed yet")
+    install(session, names, extras=TEST_EXTRAS, also=[TORCH])
+    for name in names:
+        tests_dir = f"{PACKAGES[name].folder}/tests"
+        if (ROOT / tests_dir).is_dir():
+            args = [tests_dir, NOT_PLUGIN_TESTS, "-m", "parity", *PYTEST, *session.posargs]
+            session.run("pytest", *args, success_codes=[0, 5])
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Sphinx site with -W, then every public name checked for a page and an example."""
+    names = [n for n in present_packages() if n != "cuda"]
+    if names:
+        install(session, names)
+    session.install("sphinx", "myst-parser")  # numpydoc docstrings are read by napoleon
+    for stale in ("_build", "generated", "api/generated", "api/modules"):  # a clean build
+        shutil.rmtree(ROOT / "docs" / stale, ignore_errors=True)
+    build = ["-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"]
+    session.run("sphinx-build", *build, *session.posargs)
+    session.run("python", "docs/check_api.py")
+
+
+@nox.session(venv_backend="venv")
+def bench(session: nox.Session) -> None:
+    """Benchmarks side by side with PyTorch (`nox -s bench -- --only NAME`)."""
+    names = [n for n in present_packages() if n not in ("cuda", "distributed")]
+    if names:
+        install(session, names, also=[TORCH])
+    else:
+        session.install(TORCH)
+    session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
+def distributed(session: nox.Session) -> None:
+    """Placeholder: flambeau.distributed tests under two MPI ranks."""
+    require(session, ["distributed"])
+    install(session, ["distributed"], extras=("test",), also=["mpi4py", "mpich"])
+    pytest = ["python", "-m", "pytest", "packages/distributed/tests", "-m", "mpi", *PYTEST]
+    session.run("mpiexec", "-n", "2", *pytest, *session.posargs)
+
+
+def has_cuda_device() -> bool:
+    if shutil.which("nvidia-smi") is None:
+        return False
+    try:
+        return subprocess.run(["nvidia-smi"], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@nox.session(tags=["gpu"])
+def gpu_tests(session: nox.Session) -> None:
+    """The package test suites with CUDA tensors (flambeau-cuda on CuPy for CUDA 13)."""
+    if not has_cuda_device():
+        session.skip("skipped: no CUDA device")
+    require(session, ["cuda"])
+    names = [n for n in TESTED if PACKAGES[n].present]
+    install(session, [*names, "cuda"], extras=(*TEST_EXTRAS, "cuda13"))
+    env = {"FLAMBEAU_TEST_DEVICE": "cuda"}
+    folders = [PACKAGES[n].folder for n in [*names, "cuda"]]
+    for tests_dir in (f"{folder}/tests" for folder in folders):
+        if (ROOT / tests_dir).is_dir():
+            args = [tests_dir, NOT_PLUGIN_TESTS, *PYTEST, *session.posargs]
+            session.run("pytest", *args, env=env)

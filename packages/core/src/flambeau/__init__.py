@@ -1,0 +1,289 @@
+"""flambeau: PyTorch's tensor and autograd API on NumPy (CPU) and CuPy (CUDA).
+
+Examples
+--------
+>>> import flambeau
+>>> x = flambeau.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x ** 2).sum()
+>>> y.backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+# One namespace over several distributions (flambeau-nn, flambeau-optim, ...): find their
+# ``flambeau/`` folders on sys.path whether they are installed from wheels or editable.
+__path__ = __import__("pkgutil").extend_path(__path__, __name__)
+
+from flambeau import _methods as _methods  # noqa: E402,F401 - attaches Tensor methods
+from flambeau import _subpackages  # noqa: E402
+from flambeau import autograd, backends, cuda  # noqa: E402
+from flambeau._creation import (  # noqa: E402
+    arange,
+    as_tensor,
+    asarray,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    poisson,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from flambeau._defaults import get_default_device, set_default_device  # noqa: E402
+from flambeau._device import device  # noqa: E402
+from flambeau._dtype import (  # noqa: E402
+    bfloat16,
+    bool,
+    double,
+    dtype,
+    finfo,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    iinfo,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    is_floating_point,
+    long,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from flambeau._methods import _FUNCTIONAL  # noqa: E402
+from flambeau._ops.elementwise import *  # noqa: E402,F403
+from flambeau._ops.elementwise import abs, pow, round  # noqa: E402
+from flambeau._ops.indexing import (  # noqa: E402
+    argsort,
+    argwhere,
+    bincount,
+    bucketize,
+    gather,
+    index_add,
+    index_put,
+    index_select,
+    kthvalue,
+    masked_fill,
+    masked_select,
+    median,
+    msort,
+    nonzero,
+    scatter,
+    scatter_add,
+    searchsorted,
+    sort,
+    take,
+    take_along_dim,
+    topk,
+    unique,
+    unique_consecutive,
+)
+from flambeau._ops.linalg import (  # noqa: E402
+    addmm,
+    addmv,
+    baddbmm,
+    bmm,
+    dot,
+    einsum,
+    ger,
+    inner,
+    matmul,
+    mm,
+    mv,
+    outer,
+)
+from flambeau._ops.reduction import (  # noqa: E402
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    min,
+    nanmean,
+    nansum,
+    norm,
+    prod,
+    softmax,
+    softmin,
+    log_softmax,
+    std,
+    std_mean,
+    sum,
+    var,
+    var_mean,
+)
+from flambeau._ops.shape import (  # noqa: E402
+    adjoint,
+    broadcast_shapes,
+    broadcast_tensors,
+    broadcast_to,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    diag,
+    diagonal,
+    expand_as,
+    flatten,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    movedim,
+    moveaxis,
+    narrow,
+    permute,
+    repeat_interleave,
+    reshape,
+    roll,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    tensor_split,
+    tile,
+    trace,
+    transpose,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+    unsqueeze,
+    vstack,
+)
+from flambeau._random import (  # noqa: E402
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from flambeau._tensor import Size, Tensor  # noqa: E402
+from flambeau.autograd import (  # noqa: E402
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from flambeau.autograd._grad_mode import is_inference_mode_enabled  # noqa: E402
+
+_subpackages.install()
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> "bool":
+    """Whether ``obj`` is a flambeau Tensor.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.is_tensor(flambeau.zeros(1)), flambeau.is_tensor([1])
+    (True, False)
+    """
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> "int":
+    """The number of elements of ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.numel(flambeau.zeros(2, 3))
+    6
+    """
+    return input.numel()
+
+
+def clone(input, *, memory_format=None):
+    """A copy of ``input`` with its own storage (differentiable).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.clone(flambeau.ones(2))
+    tensor([1., 1.])
+    """
+    return input.clone()
+
+
+def detach(input):
+    """``input.detach()``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.detach(flambeau.ones(1, requires_grad=True)).requires_grad
+    False
+    """
+    return input.detach()
+
+
+def clamp_min(input, min):  # noqa: A002
+    """``clamp(input, min=min)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.clamp_min(flambeau.tensor([-1.0, 1.0]), 0.0)
+    tensor([0., 1.])
+    """
+    return clamp(input, min=min)  # noqa: F405
+
+
+def clamp_max(input, max):  # noqa: A002
+    """``clamp(input, max=max)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.clamp_max(flambeau.tensor([-1.0, 1.0]), 0.0)
+    tensor([-1.,  0.])
+    """
+    return clamp(input, max=max)  # noqa: F405
+
+
+def _public_names():
+    names = [n for n in globals() if not n.startswith("_")]
+    return sorted(set(names) - {"annotations"})
+
+
+__all__ = _public_names()

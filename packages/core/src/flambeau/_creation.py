@@ -1,0 +1,658 @@
+"""Tensor creation: from data, filled, ranges, and random draws."""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from flambeau import _dtype, _random
+from flambeau._device import canonical
+from flambeau._tensor import Tensor
+
+# ------------------------------------------------------------------ helpers
+
+
+def _finish(array, dev, requires_grad):
+    """Wrap a host or device array for device ``dev``."""
+    backend = dev.backend
+    if isinstance(array, np.ndarray) and dev.type != "cpu":
+        array = backend.from_host(array, dev.index)
+    t = Tensor._make(array, dev)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _size_args(size, op):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    elif len(size) == 1 and hasattr(size[0], "__iter__") and not isinstance(size[0], Tensor):
+        size = tuple(size[0])
+    try:
+        out = tuple(int(s) for s in size)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}(): size must be a sequence of ints, got {size!r}") from None
+    for s in out:
+        if s < 0:
+            raise RuntimeError(
+                f"{op}(): Trying to create tensor with negative dimension {s}: {list(out)}"
+            )
+    return out
+
+
+def _np_dtype(dtype, default=None):
+    if dtype is None:
+        return (default or _dtype.get_default_dtype()).np
+    return _dtype.to_dtype(dtype).np
+
+
+def _ragged_error(data):
+    """Describe where a nested list is ragged, as PyTorch does."""
+    def walk(obj, dim):
+        if isinstance(obj, (list, tuple)):
+            lengths = {len(x) if isinstance(x, (list, tuple)) else None for x in obj}
+            if len(lengths) > 1:
+                first = len(obj[0]) if isinstance(obj[0], (list, tuple)) else None
+                for x in obj:
+                    got = len(x) if isinstance(x, (list, tuple)) else None
+                    if got != first:
+                        return (f"expected sequence of length {first} at dim {dim + 1} "
+                                f"(got {got})")
+            for x in obj:
+                msg = walk(x, dim + 1)
+                if msg:
+                    return msg
+        return None
+
+    detail = walk(data, 0) or "nested sequences have different lengths"
+    return ValueError(f"tensor(): ragged nested sequence: {detail}")
+
+
+def _infer_array(data):
+    """A NumPy array from Python data, with PyTorch's dtype inference."""
+    if isinstance(data, Tensor):
+        return data._host()
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        data = _tensors_to_values(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError:
+        raise _ragged_error(data) from None
+    if arr.dtype == object:
+        if isinstance(data, (list, tuple)):
+            raise _ragged_error(data)
+        raise TypeError(f"tensor(): can't convert {type(data).__name__} to a tensor")
+    kind = arr.dtype.kind
+    if kind == "f" and not isinstance(data, np.generic):
+        arr = arr.astype(_dtype.get_default_dtype().np)
+    elif kind in "iu" and not isinstance(data, np.generic):
+        arr = arr.astype(np.int64)
+    elif kind not in "biuf" and arr.dtype not in _dtype._FROM_NUMPY:
+        raise TypeError(f"tensor(): unsupported data of dtype {arr.dtype}")
+    return arr
+
+
+def _flat(data):
+    for x in data:
+        if isinstance(x, (list, tuple)):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+def _tensors_to_values(data):
+    if isinstance(data, Tensor):
+        return data._host() if data.ndim else data.item()
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_values(x) for x in data]
+    return data
+
+
+# ------------------------------------------------------------------ from data
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays).
+
+    Python floats become the default float dtype, ints int64, bools bool.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.tensor([[1, 2], [3, 4]]).dtype, flambeau.tensor([1.5]).dtype
+    (flambeau.int64, flambeau.float32)
+    >>> try:
+    ...     flambeau.tensor([[1, 2], [3]])
+    ... except ValueError as e:
+    ...     print(e)
+    tensor(): ragged nested sequence: expected sequence of length 2 at dim 1 (got 1)
+    """
+    dev = canonical(device if device is not None else
+                    (data.device if isinstance(data, Tensor) else None))
+    if isinstance(data, Tensor) and data._device is dev:
+        arr = data._data.copy()
+        if dtype is not None:
+            arr = arr.astype(_dtype.to_dtype(dtype).np)
+        out = Tensor._make(arr, dev)
+        return out.requires_grad_(True) if requires_grad else out
+    arr = _infer_array(data)
+    if dtype is not None:
+        arr = arr.astype(_dtype.to_dtype(dtype).np)
+    else:
+        arr = arr.copy() if isinstance(data, np.ndarray) else arr
+        _dtype.from_numpy_dtype(arr.dtype)  # reject unsupported NumPy dtypes clearly
+    if arr.base is not None or not arr.flags.writeable:
+        arr = arr.copy()
+    return _finish(arr, dev, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """A tensor sharing memory with ``data`` when possible (NumPy arrays, tensors).
+
+    Examples
+    --------
+    >>> import flambeau, numpy
+    >>> a = numpy.zeros(2, dtype="float32")
+    >>> t = flambeau.as_tensor(a); a[0] = 1
+    >>> t
+    tensor([1., 0.])
+    """
+    if isinstance(data, Tensor):
+        out = data
+        if dtype is not None:
+            out = out.to(dtype)
+        if device is not None:
+            out = out.to(device)
+        return out
+    dev = canonical(device)
+    if dev.type == "cpu" and isinstance(data, np.ndarray):
+        arr = data if dtype is None else data.astype(_dtype.to_dtype(dtype).np, copy=False)
+        _dtype.from_numpy_dtype(arr.dtype)
+        return Tensor._make(arr, dev)
+    if hasattr(data, "__dlpack__") and not isinstance(data, np.ndarray):
+        out = from_dlpack(data)
+        return as_tensor(out, dtype, device)
+    return tensor(data, dtype=dtype, device=dev)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray):
+    """A CPU tensor sharing memory with a NumPy array.
+
+    Examples
+    --------
+    >>> import flambeau, numpy
+    >>> a = numpy.arange(3)
+    >>> t = flambeau.from_numpy(a); t[0] = 7
+    >>> a
+    array([7, 1, 2])
+    """
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
+    _dtype.from_numpy_dtype(ndarray.dtype)
+    return Tensor._make(ndarray, canonical("cpu"))
+
+
+def from_dlpack(ext_tensor):
+    """A tensor sharing memory with any object that supports DLPack (NumPy, CuPy, PyTorch).
+
+    Examples
+    --------
+    >>> import flambeau, numpy
+    >>> a = numpy.ones(2, dtype="float32")
+    >>> t = flambeau.from_dlpack(a); a[1] = 5
+    >>> t
+    tensor([1., 5.])
+    """
+    from flambeau.backends import _registry
+
+    dev_type, dev_index = ext_tensor.__dlpack_device__()
+    dev_type = int(dev_type)
+    if dev_type == 1:  # kDLCPU
+        arr = np.from_dlpack(ext_tensor)
+        return Tensor._make(arr, canonical("cpu"))
+    if dev_type == 2:  # kDLCUDA
+        backend = _registry.get_backend("cuda")
+        arr = backend.from_dlpack(ext_tensor)
+        return Tensor._make(arr, canonical(f"cuda:{int(dev_index)}"))
+    raise RuntimeError(f"from_dlpack: unsupported DLPack device type {dev_type}")
+
+
+# ------------------------------------------------------------------ filled
+
+
+def _filled(fill, size, dtype, device, requires_grad, op, default=None):
+    shape = _size_args(size, op)
+    dev = canonical(device)
+    np_dtype = _np_dtype(dtype, default)
+    xp = dev.backend.xp
+    with dev.backend.use_device(dev.index):
+        if fill is None:
+            arr = xp.empty(shape, dtype=np_dtype)
+        elif fill == 0:
+            arr = xp.zeros(shape, dtype=np_dtype)
+        else:
+            arr = xp.full(shape, fill, dtype=np_dtype)
+    return _finish(arr, dev, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+    """A tensor of zeros of the given size.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3).shape, flambeau.zeros((2,), dtype=flambeau.int64)
+    (flambeau.Size([2, 3]), tensor([0, 0]))
+    """
+    return _filled(0, size, dtype, device, requires_grad, "zeros")
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+    """A tensor of ones.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.ones(2)
+    tensor([1., 1.])
+    """
+    return _filled(1, size, dtype, device, requires_grad, "ones")
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, pin_memory=False,
+          memory_format=None, out=None):
+    """An uninitialized tensor.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.empty(2, 2).shape
+    flambeau.Size([2, 2])
+    """
+    return _filled(None, size, dtype, device, requires_grad, "empty")
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor filled with ``fill_value`` (its dtype inferred from the value).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.full((2,), 7)
+    tensor([7, 7])
+    """
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    default = None
+    if dtype is None:
+        if isinstance(fill_value, bool):
+            default = _dtype.bool
+        elif isinstance(fill_value, int):
+            default = _dtype.int64
+    return _filled(fill_value, (size,) if isinstance(size, int) else (tuple(size),), dtype,
+                   device, requires_grad, "full", default)
+
+
+def _like(fill, input, dtype, device, requires_grad, op):
+    return _filled(fill, (tuple(input.shape),), dtype if dtype is not None else input.dtype,
+                   device if device is not None else input.device, requires_grad, op)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """Zeros with the shape (and by default dtype and device) of ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros_like(flambeau.ones(2, dtype=flambeau.int32))
+    tensor([0, 0], dtype=flambeau.int32)
+    """
+    return _like(0, input, dtype, device, requires_grad, "zeros_like")
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """Ones shaped like ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.ones_like(flambeau.zeros(2))
+    tensor([1., 1.])
+    """
+    return _like(1, input, dtype, device, requires_grad, "ones_like")
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """An uninitialized tensor shaped like ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.empty_like(flambeau.zeros(3)).shape
+    flambeau.Size([3])
+    """
+    return _like(None, input, dtype, device, requires_grad, "empty_like")
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None):
+    """``fill_value`` everywhere, shaped like ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.full_like(flambeau.zeros(2), 3.5)
+    tensor([3.5000, 3.5000])
+    """
+    return _like(fill_value, input, dtype, device, requires_grad, "full_like")
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """The identity matrix (``n`` x ``m``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    dev = canonical(device)
+    xp = dev.backend.xp
+    with dev.backend.use_device(dev.index):
+        arr = xp.eye(n, n if m is None else m, dtype=_np_dtype(dtype))
+    return _finish(arr, dev, requires_grad)
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all are ints.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.arange(4), flambeau.arange(0, 1, 0.25)
+    (tensor([0, 1, 2, 3]), tensor([0.0000, 0.2500, 0.5000, 0.7500]))
+    """
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError(
+            f"arange: upper bound ({end}) and lower bound ({start}) inconsistent with step sign "
+            f"({step})"
+        )
+    all_int = all(isinstance(v, (int, np.integer)) for v in vals)
+    np_dtype = _np_dtype(dtype, _dtype.int64 if all_int else None)
+    n = builtins.max(0, math.ceil((end - start) / step))
+    dev = canonical(device)
+    xp = dev.backend.xp
+    with dev.backend.use_device(dev.index):
+        if all_int:
+            arr = xp.arange(start, end, step, dtype=np.int64).astype(np_dtype, copy=False)
+        else:  # start + i * step, as PyTorch computes it (no accumulated rounding)
+            arr = (start + xp.arange(n, dtype=np.float64) * step).astype(np_dtype)
+    return _finish(arr, dev, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
+    if steps < 0:
+        raise RuntimeError("linspace: number of steps must be non-negative")
+    dev = canonical(device)
+    xp = dev.backend.xp
+    with dev.backend.use_device(dev.index):
+        arr = xp.linspace(float(start), float(end), int(steps)).astype(_np_dtype(dtype))
+    return _finish(arr, dev, requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """``base ** linspace(start, end, steps)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.logspace(0, 2, 3)
+    tensor([  1.,  10., 100.])
+    """
+    lin = linspace(start, end, steps, dtype=_dtype.float64, device=device)
+    out = (base ** lin).to(dtype or _dtype.get_default_dtype())
+    return out.requires_grad_(True) if requires_grad else out
+
+
+# ------------------------------------------------------------------ random
+
+
+def _rand_common(draw, size, generator, dtype, device, requires_grad, op):
+    shape = _size_args(size, op)
+    dev = canonical(device if device is not None else
+                    (generator.device if generator is not None and not isinstance(
+                        generator, _random._DefaultCPU) else None))
+    gen = _random.generator_for(generator, dev)
+    np_dtype = _np_dtype(dtype)
+    arr = draw(gen._rng, shape, np_dtype)
+    return _finish(arr, dev, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Uniform samples on [0, 1).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.rand(2, 3)
+    >>> x.shape, bool(((x >= 0) & (x < 1)).all())
+    (flambeau.Size([2, 3]), True)
+    """
+    return _rand_common(lambda r, s, d: r.random(s, d), size, generator, dtype, device,
+                        requires_grad, "rand")
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Standard normal samples.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.randn(1000).std().item() > 0.8
+    True
+    """
+    return _rand_common(lambda r, s, d: r.standard_normal(s, d), size, generator, dtype,
+                        device, requires_grad, "randn")
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    """Integers uniform on [low, high); int64 by default.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.randint(0, 5, (100,))
+    >>> bool(((x >= 0) & (x < 5)).all()), x.dtype
+    (True, flambeau.int64)
+    """
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
+    dtype = dtype if dtype is not None else _dtype.int64
+    return _rand_common(lambda r, s, d: r.integers(low, high, s, d), (size,), generator, dtype,
+                        device, requires_grad, "randint")
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of ``0..n-1``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> sorted(flambeau.randperm(4).tolist())
+    [0, 1, 2, 3]
+    """
+    dtype = dtype if dtype is not None else _dtype.int64
+    return _rand_common(lambda r, s, d: _as(r.permutation(n), d), ((),), generator, dtype,
+                        device, requires_grad, "randperm")
+
+
+def _as(arr, np_dtype):
+    return arr.astype(np_dtype, copy=False)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
+    """Uniform samples shaped like ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.rand_like(flambeau.zeros(2, 2)).shape
+    flambeau.Size([2, 2])
+    """
+    return rand(*input.shape, generator=generator, dtype=dtype or input.dtype,
+                device=device or input.device, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
+    """Normal samples shaped like ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.randn_like(flambeau.zeros(3)).shape
+    flambeau.Size([3])
+    """
+    return randn(*input.shape, generator=generator, dtype=dtype or input.dtype,
+                 device=device or input.device, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None):
+    """Random integers shaped like ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.randint_like(flambeau.zeros(3), 10).dtype
+    flambeau.float32
+    """
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), generator=generator,
+                   dtype=dtype or input.dtype, device=device or input.device)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False):
+    """Normal samples with the given mean and std (numbers or tensors, broadcast).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.normal(flambeau.zeros(3), 1.0).shape
+    flambeau.Size([3])
+    >>> flambeau.normal(2.0, 0.0, (2,))
+    tensor([2., 2.])
+    """
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        shape = np.broadcast_shapes(tuple(getattr(mean, "shape", ())),
+                                    tuple(getattr(std, "shape", ())))
+        z = randn(*shape, generator=generator, dtype=ref.dtype, device=ref.device)
+        return (z * std + mean).detach()
+    if size is None:
+        raise TypeError("normal(): with float mean and std, `size` is required")
+    return randn(*_size_args((size,), "normal"), generator=generator, dtype=dtype,
+                 device=device, requires_grad=False).mul_(std).add_(mean).requires_grad_(
+                     requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 samples with probabilities ``input`` (or ``p``), in ``input``'s dtype.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.bernoulli(flambeau.tensor([0.0, 1.0]))
+    tensor([0., 1.])
+    """
+    probs = input if p is None else full_like(input, p)
+    u = rand(*input.shape, generator=generator, dtype=_dtype.float64
+             if probs.dtype is _dtype.float64 else _dtype.float32, device=input.device)
+    return (u < probs).to(input.dtype if input.dtype.is_floating_point else _dtype.float32)
+
+
+def poisson(input, generator=None):
+    """Poisson samples with rates ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.poisson(flambeau.zeros(2))
+    tensor([0., 0.])
+    """
+    dev = input.device
+    gen = _random.generator_for(generator, dev)
+    host = gen._rng.numpy().poisson(input._host()) if hasattr(gen._rng, "numpy") else None
+    return tensor(host, dtype=input.dtype, device=dev)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Draw category indices with probabilities proportional to the rows of ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.multinomial(flambeau.tensor([0.0, 1.0, 0.0]), 2, replacement=True)
+    tensor([1, 1])
+    """
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim (got shape "
+                           f"{tuple(input.shape)})")
+    probs = input.detach().double().reshape(-1, input.shape[-1])
+    n_cat = probs.shape[1]
+    if bool((probs < 0).any()) or not bool(probs.isfinite().all()):
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
+                           "element < 0")
+    nonzero = (probs > 0).sum(1)
+    if bool((nonzero == 0).any()):
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities "
+                           "<= 0)")
+    if not replacement and bool((nonzero < num_samples).any()):
+        raise RuntimeError(
+            f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+            f"replacement (asked for {num_samples} of {n_cat} categories with non-zero weight)"
+        )
+    rows = probs.shape[0]
+    u = rand(rows, num_samples if replacement else n_cat, generator=generator,
+             dtype=_dtype.float64, device=input.device)
+    if replacement:
+        cdf = probs.cumsum(1)
+        cdf = cdf / cdf[:, -1:]
+        idx = (cdf.unsqueeze(1) <= u.unsqueeze(2)).sum(2).clamp(max=n_cat - 1)
+    else:
+        # exponential race: the smallest -log(u) / p come first (weighted sampling without
+        # replacement in one vectorized draw)
+        keys = -u.log() / probs
+        idx = keys.argsort(dim=1)[:, :num_samples]
+    idx = idx.long()
+    return idx.reshape(num_samples) if input.ndim == 1 else idx

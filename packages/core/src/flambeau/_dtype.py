@@ -1,0 +1,260 @@
+"""dtypes and PyTorch's type-promotion rules.
+
+A :class:`dtype` wraps the NumPy dtype that backends store (CuPy uses the same dtype objects).
+Promotion follows PyTorch, not NumPy: operands are ranked by *category* (bool < integer <
+floating) and by *kind of operand* (tensors with dimensions > zero-dim tensors > Python
+scalars). A lower kind of operand only changes the result when it is of a higher category.
+"""
+
+from __future__ import annotations
+
+import builtins as _builtins
+
+import ml_dtypes
+import numpy as np
+
+__all__ = [
+    "dtype", "float16", "half", "bfloat16", "float32", "float", "float64", "double",
+    "int8", "int16", "int32", "int64", "long", "int", "short", "uint8", "bool",
+    "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
+    "is_floating_point", "finfo", "iinfo",
+]
+
+_BOOL, _INT, _FLOAT = 0, 1, 2
+
+
+class dtype:
+    """The data type of a tensor, such as ``flambeau.float32``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, dtype=flambeau.int64).dtype
+    flambeau.int64
+    >>> flambeau.float32.is_floating_point, flambeau.float32.itemsize
+    (True, 4)
+    """
+
+    __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_signed", "_rank")
+
+    def __init__(self, name, np_dtype, category, rank):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.category = category
+        self.itemsize = self.np.itemsize
+        self.is_floating_point = category == _FLOAT
+        self.is_signed = name not in ("uint8", "bool")
+        self._rank = rank
+
+    def __repr__(self):
+        return f"flambeau.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+    def to_complex(self):  # pragma: no cover - complex dtypes are not supported yet
+        raise NotImplementedError("flambeau has no complex dtypes yet")
+
+
+bool = dtype("bool", np.bool_, _BOOL, 0)  # noqa: A001 - PyTorch's name
+uint8 = dtype("uint8", np.uint8, _INT, 1)
+int8 = dtype("int8", np.int8, _INT, 2)
+int16 = dtype("int16", np.int16, _INT, 3)
+int32 = dtype("int32", np.int32, _INT, 4)
+int64 = dtype("int64", np.int64, _INT, 5)
+float16 = dtype("float16", np.float16, _FLOAT, 6)
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, _FLOAT, 6)
+float32 = dtype("float32", np.float32, _FLOAT, 7)
+float64 = dtype("float64", np.float64, _FLOAT, 8)
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+
+ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
+_FROM_NUMPY = {d.np: d for d in ALL_DTYPES}
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+
+_default_float = float32
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    """The flambeau dtype of a NumPy dtype (raises TypeError for unsupported ones)."""
+    try:
+        return _FROM_NUMPY[np_dtype]
+    except KeyError:
+        pass
+    try:
+        return _FROM_NUMPY[np.dtype(np_dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(
+            f"can't convert NumPy dtype {np_dtype} to a flambeau dtype; supported: "
+            + ", ".join(d.name for d in ALL_DTYPES)
+        ) from None
+
+
+def to_dtype(value) -> dtype:
+    """Accept a flambeau dtype, a NumPy dtype, a Python type or a name."""
+    if isinstance(value, dtype):
+        return value
+    if value is _builtins.float:
+        return _default_float
+    if value is _builtins.int:
+        return int64
+    if value is _builtins.bool:
+        return bool
+    if isinstance(value, str) and value in _BY_NAME:
+        return _BY_NAME[value]
+    return from_numpy_dtype(value)
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of floating-point tensors created from Python floats (float32 by default).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.get_default_dtype()
+    flambeau.float32
+    """
+    return _default_float
+
+
+def set_default_dtype(d) -> None:
+    """Set the default floating-point dtype (float32 or float64, as PyTorch allows).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.set_default_dtype(flambeau.float64)
+    >>> flambeau.tensor([1.0]).dtype
+    flambeau.float64
+    >>> flambeau.set_default_dtype(flambeau.float32)
+    """
+    global _default_float
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"set_default_dtype: only floating-point dtypes are allowed, got {d}")
+    _default_float = d
+
+
+def is_floating_point(t) -> _builtins.bool:
+    """True if ``t`` is a tensor of a floating-point dtype.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.is_floating_point(flambeau.ones(1)), flambeau.is_floating_point(flambeau.arange(2))
+    (True, False)
+    """
+    return t.dtype.is_floating_point
+
+
+def promote_types(a, b) -> dtype:
+    """The smallest dtype both ``a`` and ``b`` convert to, as ``torch.promote_types``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.promote_types(flambeau.int32, flambeau.float16)
+    flambeau.float16
+    >>> flambeau.promote_types(flambeau.uint8, flambeau.int8)
+    flambeau.int16
+    """
+    a, b = to_dtype(a), to_dtype(b)
+    if a is b:
+        return a
+    if {a, b} == {float16, bfloat16}:
+        return float32
+    if {a, b} == {uint8, int8}:
+        return int16
+    return a if a._rank >= b._rank else b
+
+
+def _scalar_category(value):
+    if isinstance(value, _builtins.bool):
+        return _BOOL
+    if isinstance(value, _builtins.int):
+        return _INT
+    return _FLOAT
+
+
+def _category_default(category):
+    return (bool, int64, _default_float)[category]
+
+
+def result_type(*operands) -> dtype:
+    """The dtype PyTorch gives an op on ``operands`` (tensors and Python scalars).
+
+    Dimensioned tensors win over zero-dim tensors, which win over scalars, unless the weaker
+    operand is of a higher category (bool < integer < floating point).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.result_type(flambeau.ones(2, dtype=flambeau.int32), 2.5)
+    flambeau.float32
+    >>> flambeau.result_type(flambeau.ones(2), flambeau.tensor(1.0, dtype=flambeau.float64))
+    flambeau.float32
+    """
+    dims = zero = None
+    scalar_cat = -1
+    for op in operands:
+        d = getattr(op, "dtype", None)
+        if isinstance(d, dtype):
+            if op.ndim:
+                dims = d if dims is None else promote_types(dims, d)
+            else:
+                zero = d if zero is None else promote_types(zero, d)
+        else:
+            scalar_cat = max(scalar_cat, _scalar_category(op))
+    result = dims
+    if zero is not None:
+        if result is None or zero.category > result.category:
+            result = zero
+    if scalar_cat >= 0 and (result is None or scalar_cat > result.category):
+        result = _category_default(scalar_cat)
+    if result is None:
+        raise TypeError("result_type: expected at least one tensor or number")
+    return result
+
+
+class finfo:
+    """Machine limits of a floating-point dtype (``eps``, ``max``, ``min``, ``tiny``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.finfo(flambeau.float16).max
+    65504.0
+    """
+
+    def __init__(self, type=None):  # noqa: A002 - PyTorch's name
+        d = to_dtype(type) if type is not None else _default_float
+        if not d.is_floating_point:
+            raise TypeError(f"finfo: {d} is not a floating-point dtype")
+        info = ml_dtypes.finfo(d.np) if d is bfloat16 else np.finfo(d.np)
+        self.dtype = d
+        self.bits = d.itemsize * 8
+        self.eps = _builtins.float(info.eps)
+        self.max = _builtins.float(info.max)
+        self.min = _builtins.float(info.min)
+        self.tiny = self.smallest_normal = _builtins.float(info.tiny)
+        self.resolution = _builtins.float(info.resolution)
+
+
+class iinfo:
+    """Machine limits of an integer dtype (``max``, ``min``, ``bits``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.iinfo(flambeau.int8).min
+    -128
+    """
+
+    def __init__(self, type):  # noqa: A002
+        d = to_dtype(type)
+        if d.category != _INT:
+            raise TypeError(f"iinfo: {d} is not an integer dtype")
+        info = np.iinfo(d.np)
+        self.dtype, self.bits = d, info.bits
+        self.max, self.min = _builtins.int(info.max), _builtins.int(info.min)

@@ -1,0 +1,63 @@
+"""``repr`` of tensors in PyTorch's style."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flambeau import _dtype
+
+_DEFAULT_DTYPES = ("int64", "bool")
+_THRESHOLD = 1000
+
+
+def _float_formatter(values):
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return lambda v: _special(v) or f"{v:.4f}"
+    absmax = float(np.abs(finite).max())
+    nonzero = np.abs(finite[finite != 0])
+    absmin = float(nonzero.min()) if nonzero.size else 0.0
+    if np.all(finite == np.round(finite)) and absmax < 1e8:
+        return lambda v: _special(v) or f"{v:.0f}."
+    if absmax >= 1e8 or (absmin and absmin < 1e-4) or (absmin and absmax / absmin > 1e3
+                                                       and absmin < 1e-2):
+        return lambda v: _special(v) or f"{v:.4e}"
+    return lambda v: _special(v) or f"{v:.4f}"
+
+
+def _special(v):
+    if np.isnan(v):
+        return "nan"
+    if np.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return None
+
+
+def format_tensor(t) -> str:
+    arr = t._host()
+    dtype = t.dtype
+    if dtype is _dtype.bfloat16 or dtype is _dtype.float16:
+        arr = arr.astype(np.float32)
+    kind = arr.dtype.kind
+    opts = {"separator": ", ", "prefix": "tensor(", "threshold": _THRESHOLD, "edgeitems": 3}
+    if kind == "f" and arr.size:
+        fmt = _float_formatter(arr.astype(np.float64).ravel())
+        body = np.array2string(arr, formatter={"float_kind": fmt}, **opts)
+    elif kind == "b":
+        body = np.array2string(arr, formatter={"bool": lambda v: "True" if v else "False"},
+                               **opts)
+    else:
+        body = np.array2string(arr, **opts)
+    suffix = []
+    if t._device.type != "cpu":
+        suffix.append(f"device='{t._device}'")
+    if arr.size == 0 and arr.ndim != 1:
+        suffix.append(f"size={tuple(t.shape)}")
+    default_float = _dtype.get_default_dtype()
+    if dtype.name not in _DEFAULT_DTYPES and dtype is not default_float:
+        suffix.append(f"dtype={dtype}")
+    if t.grad_fn is not None:
+        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._requires_grad:
+        suffix.append("requires_grad=True")
+    return "tensor(" + body + "".join(", " + s for s in suffix) + ")"

@@ -1,0 +1,624 @@
+"""Tensor methods and operators, attached from the op modules (one table, no duplication)."""
+
+from __future__ import annotations
+
+from flambeau import _creation, _dtype, _inplace
+from flambeau._device import canonical
+from flambeau._ops import elementwise as ew
+from flambeau._ops import indexing as ix
+from flambeau._ops import linalg as la
+from flambeau._ops import reduction as rd
+from flambeau._ops import shape as sh
+from flambeau._ops._util import promote
+from flambeau._tensor import Tensor
+from flambeau.autograd._function import Function
+from flambeau.autograd._grad_mode import state as _grad_state
+
+# ------------------------------------------------------------------ conversions
+
+
+class ToCopy(Function):
+    @staticmethod
+    def forward(ctx, x, np_dtype, dev):
+        ctx.src = (x._data.dtype, x._device)
+        data = x._data
+        if dev is not x._device:
+            host = x._device.backend.to_host(data)
+            data = dev.backend.from_host(host, dev.index) if dev.type != "cpu" else host
+            if data is x._data:
+                data = data.copy()
+        if np_dtype is not None and data.dtype != np_dtype:
+            data = data.astype(np_dtype)
+        elif data is x._data:
+            data = data.copy()
+        return Tensor._make(data, dev)
+
+    @staticmethod
+    def backward(ctx, g):
+        np_dtype, dev = ctx.src
+        return ToCopy.apply(g, np_dtype, dev), None, None
+
+
+def _parse_to(args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, _dtype.dtype):
+            dtype = a
+        elif isinstance(a, bool):
+            copy = a if a is not None else copy
+        elif a is not None:
+            device = a
+    return dtype, device, copy
+
+
+def to(self, *args, **kwargs):
+    """A tensor with another dtype and/or device (``self`` when nothing changes).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([1.7])
+    >>> x.to(flambeau.int64), x.to("cpu") is x
+    (tensor([1]), True)
+    """
+    dtype, device, copy = _parse_to(args, dict(kwargs))
+    dev = self._device if device is None else canonical(device)
+    np_dtype = None if dtype is None else _dtype.to_dtype(dtype).np
+    if dev is self._device and (np_dtype is None or np_dtype == self._data.dtype) and not copy:
+        return self
+    return ToCopy.apply(self, np_dtype, dev)
+
+
+def _caster(dt):
+    def cast(self, memory_format=None):
+        return to(self, dt)
+
+    cast.__name__ = dt.name
+    cast.__doc__ = f"``self.to(flambeau.{dt.name})``."
+    return cast
+
+
+def type_as(self, other):
+    """``self.to(other.dtype)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.tensor([1]).type_as(flambeau.zeros(1))
+    tensor([1.])
+    """
+    return to(self, other.dtype)
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+               "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+               "bool": "BoolTensor"}
+
+
+def type_(self, dtype=None, non_blocking=False):
+    """The type name (no argument) or a cast (``t.type(flambeau.float64)``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(1).type()
+    'flambeau.FloatTensor'
+    """
+    if dtype is None:
+        return "flambeau." + _TYPE_NAMES[self.dtype.name]
+    if isinstance(dtype, str):
+        name = dtype.rsplit(".", 1)[-1]
+        inverse = {v: k for k, v in _TYPE_NAMES.items()}
+        dtype = inverse.get(name, name)
+    return to(self, dtype)
+
+
+def cpu(self):
+    """A copy on the CPU (``self`` if already there).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.ones(1).cpu().device
+    device(type='cpu')
+    """
+    return to(self, "cpu")
+
+
+def cuda(self, device=None, non_blocking=False):
+    """A copy on a CUDA device (needs the flambeau-cuda plugin)."""
+    if isinstance(device, int):
+        device = f"cuda:{device}"
+    return to(self, device or "cuda")
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x._data.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def clone(self, *, memory_format=None):
+    """A copy with its own storage; gradients flow back to ``self``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.zeros(2); y = x.clone(); y[0] = 1
+    >>> x
+    tensor([0., 0.])
+    """
+    return Clone.apply(self)
+
+
+def contiguous(self, memory_format=None):
+    """``self`` if its data is C-contiguous, else a contiguous copy.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3).t().contiguous().is_contiguous()
+    True
+    """
+    if self._data.flags.c_contiguous:
+        return self
+    return Clone.apply(self)
+
+
+def is_contiguous(self, memory_format=None):
+    """Whether the data is laid out in C order without gaps."""
+    return bool(self._data.flags.c_contiguous)
+
+
+def view_as(self, other):
+    """``self.view(other.shape)``."""
+    return sh.view(self, *other.shape)
+
+
+def reshape_as(self, other):
+    """``self.reshape(other.shape)``."""
+    return sh.reshape(self, *other.shape)
+
+
+def _new(fill):
+    def new(self, *size, dtype=None, device=None, requires_grad=False):
+        fn = {0: _creation.zeros, 1: _creation.ones, None: _creation.empty}[fill]
+        return fn(*size, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
+
+    return new
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return _creation.full(size, fill_value, dtype=dtype or self.dtype,
+                          device=device or self.device, requires_grad=requires_grad)
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    return _creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                            requires_grad=requires_grad)
+
+
+# ------------------------------------------------------------------ operators
+
+
+def _swap(fn):
+    def reflected(self, other):
+        return fn(other, self)
+
+    return reflected
+
+
+def _matmul_r(self, other):
+    return la.matmul(other if isinstance(other, Tensor) else _creation.as_tensor(other), self)
+
+
+def _binary_fast(cls, name):
+    """``self <op> other`` with as little Python between the operator and the kernel as we can."""
+    def op(self, other):
+        a, b = promote(name, self, other)
+        return cls.apply(a, b)
+
+    return op
+
+
+def _rsub(self, other):
+    return ew.sub(other, self)
+
+
+def _rdiv(self, other):
+    return ew.div(other, self)
+
+
+def _rpow(self, other):
+    return ew.pow(other, self)
+
+
+def _eq(self, other):
+    if other is None:
+        return False
+    return ew.eq(self, other)
+
+
+def _ne(self, other):
+    if other is None:
+        return True
+    return ew.ne(self, other)
+
+
+def _bool_logic(fn_bitwise):
+    def op(self, other):
+        return fn_bitwise(self, other)
+
+    return op
+
+
+# ------------------------------------------------------------------ in-place
+
+
+_UFUNC_FOR = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}
+
+
+def _inplace_method(name, fn):
+    ufunc = _UFUNC_FOR.get(name)
+
+    def method(self, *args, **kwargs):
+        if ufunc is not None and not _grad_state.grad_enabled or (
+                ufunc is not None and not self._requires_grad and not any(
+                    isinstance(a, Tensor) and a._requires_grad for a in args)):
+            other = args[0] if args else kwargs.pop("other")
+            alpha = kwargs.pop("alpha", 1)
+            if not kwargs and (name != "div" or self._data.dtype.kind == "f"):
+                if alpha != 1:
+                    other = ew.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+                return _inplace.fast_ufunc(self, ufunc, other, name + "_")
+            kwargs["alpha"] = alpha
+            args = (other,)
+        return _inplace.write_result(self, lambda src: fn(src, *args, **kwargs), name + "_")
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place :meth:`{name}`."
+    return method
+
+
+def zero_(self):
+    """Fill with zeros in place.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.ones(2).zero_()
+    tensor([0., 0.])
+    """
+    return fill_(self, 0)
+
+
+def fill_(self, value):
+    """Fill with ``value`` in place.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2).fill_(3)
+    tensor([3., 3.])
+    """
+    if isinstance(value, Tensor):
+        if value.requires_grad and _grad_state.grad_enabled:
+            return _inplace.write_result(self, lambda src: value.expand_as(src) + src * 0,
+                                         "fill_")
+        value = value.item()
+    if _grad_state.grad_enabled and self._requires_grad:
+        return _inplace.write_result(self, lambda src: src * 0 + value, "fill_")
+    self._data[...] = value
+    self._version.value += 1
+    return self
+
+
+class CopyFrom(Function):
+    @staticmethod
+    def forward(ctx, dst, src):
+        ctx.src_meta = (src._data.dtype, src._device)
+        data = src._data
+        if src._device is not dst._device:
+            data = ToCopy.forward(ctx.__class__.__new__(ToCopy), src, None, dst._device)._data
+        out = dst._device._xp.empty_like(dst._data)
+        dst._device._xp.copyto(out, data, casting="unsafe")
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        np_dtype, dev = ctx.src_meta
+        gs = ToCopy.apply(g, np_dtype, dev) if ctx.needs_input_grad[1] else None
+        return (g * 0.0 if ctx.needs_input_grad[0] else None), gs
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast, moved between devices) into ``self``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.zeros(2, 2)
+    >>> x.copy_(flambeau.tensor([1, 2]))
+    tensor([[1., 2.],
+            [1., 2.]])
+    """
+    if not isinstance(src, Tensor):
+        src = _creation.tensor(src)
+    try:
+        import numpy as np
+
+        np.broadcast_shapes(tuple(src.shape), tuple(self.shape))
+    except ValueError:
+        raise RuntimeError(
+            f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to the "
+            f"destination of shape {tuple(self.shape)}"
+        ) from None
+    if _grad_state.grad_enabled and (self._requires_grad or src._requires_grad):
+        return _inplace.write_result(self, lambda dst: CopyFrom.apply(dst, src), "copy_")
+    data = src._data
+    if src._device is not self._device:
+        data = to(src, self._device)._data
+    self._device._xp.copyto(self._data, data, casting="unsafe")
+    self._version.value += 1
+    return self
+
+
+def set_(self, source):
+    """Make ``self`` use ``source``'s storage (shape and data).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.zeros(1); x.set_(flambeau.ones(3)).shape
+    flambeau.Size([3])
+    """
+    self._data = source._data
+    self._device = source._device
+    self._version.value += 1
+    return self
+
+
+def _random_(draw_name):
+    def method(self, *args, generator=None, **kwargs):
+        gen = __import__("flambeau._random", fromlist=["x"]).generator_for(generator,
+                                                                          self._device)
+        arr = draw_name(gen._rng, self, *args, **kwargs)
+        if _grad_state.grad_enabled and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        self._device._xp.copyto(self._data, arr, casting="unsafe")
+        self._version.value += 1
+        return self
+
+    return method
+
+
+def _np_float(t):
+    dt = t._data.dtype
+    return dt if dt.kind == "f" and dt.itemsize >= 4 else _dtype.float32.np
+
+
+def _uniform(rng, t, a=0.0, b=1.0):
+    u = rng.random(t._data.shape, _np_float(t))
+    return u * (b - a) + a
+
+
+def _normal(rng, t, mean=0.0, std=1.0):
+    return rng.standard_normal(t._data.shape, _np_float(t)) * std + mean
+
+
+def _bernoulli(rng, t, p=0.5):
+    pr = p._data if isinstance(p, Tensor) else p
+    return rng.random(t._data.shape, _np_float(t)) < pr
+
+
+def _random_int(rng, t, low=0, high=None):
+    if high is None:
+        low, high = 0, low if low else 2 ** 24
+    return rng.integers(low, high, t._data.shape, t._data.dtype)
+
+
+def _exponential(rng, t, lambd=1.0):
+    u = rng.random(t._data.shape, _np_float(t))
+    return -t._device._xp.log1p(-u) / lambd
+
+
+def _cauchy(rng, t, median=0.0, sigma=1.0):
+    u = rng.random(t._data.shape, _np_float(t))
+    return median + sigma * t._device._xp.tan(3.141592653589793 * (u - 0.5))
+
+
+def _log_normal(rng, t, mean=1.0, std=2.0):
+    return t._device._xp.exp(rng.standard_normal(t._data.shape, _np_float(t)) * std + mean)
+
+
+def _geometric(rng, t, p):
+    u = rng.random(t._data.shape, _np_float(t))
+    xp = t._device._xp
+    return xp.ceil(xp.log1p(-u) / xp.log1p(-p))
+
+
+# ------------------------------------------------------------------ the table
+
+
+def _setitem(self, index, value):
+    ix.setitem(self, index, value)
+
+
+_FUNCTIONAL = {
+    # elementwise
+    "add": ew.add, "sub": ew.sub, "subtract": ew.sub, "mul": ew.mul, "multiply": ew.mul,
+    "div": ew.div, "divide": ew.div, "true_divide": ew.true_divide,
+    "floor_divide": ew.floor_divide, "remainder": ew.remainder, "fmod": ew.fmod, "pow": ew.pow,
+    "float_power": ew.float_power, "neg": ew.neg, "negative": ew.neg, "abs": ew.abs,
+    "absolute": ew.abs, "exp": ew.exp, "exp2": ew.exp2, "expm1": ew.expm1, "log": ew.log,
+    "log1p": ew.log1p, "log2": ew.log2, "log10": ew.log10, "sqrt": ew.sqrt, "rsqrt": ew.rsqrt,
+    "square": ew.square, "reciprocal": ew.reciprocal, "sin": ew.sin, "cos": ew.cos,
+    "tan": ew.tan, "asin": ew.asin, "acos": ew.acos, "atan": ew.atan, "arcsin": ew.asin,
+    "arccos": ew.acos, "arctan": ew.atan, "sinh": ew.sinh, "cosh": ew.cosh, "tanh": ew.tanh,
+    "sigmoid": ew.sigmoid, "relu": ew.relu, "erf": ew.erf, "erfc": ew.erfc, "floor": ew.floor,
+    "ceil": ew.ceil, "trunc": ew.trunc, "fix": ew.trunc, "frac": ew.frac, "sign": ew.sign,
+    "sgn": ew.sign, "round": ew.round, "clamp": ew.clamp, "clip": ew.clamp,
+    "maximum": ew.maximum, "minimum": ew.minimum, "fmax": ew.fmax, "fmin": ew.fmin,
+    "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
+    "greater": ew.gt, "less": ew.lt, "greater_equal": ew.ge, "less_equal": ew.le,
+    "not_equal": ew.ne, "logical_and": ew.logical_and, "logical_or": ew.logical_or,
+    "logical_xor": ew.logical_xor, "logical_not": ew.logical_not,
+    "bitwise_and": ew.bitwise_and, "bitwise_or": ew.bitwise_or, "bitwise_xor": ew.bitwise_xor,
+    "bitwise_not": ew.bitwise_not, "isnan": ew.isnan, "isinf": ew.isinf,
+    "isfinite": ew.isfinite, "nan_to_num": ew.nan_to_num, "lerp": ew.lerp,
+    "addcmul": ew.addcmul, "addcdiv": ew.addcdiv, "atan2": ew.atan2, "arctan2": ew.atan2,
+    "logaddexp": ew.logaddexp, "xlogy": ew.xlogy, "hypot": ew.hypot, "logit": ew.logit,
+    "positive": ew.positive,
+    # reductions
+    "sum": rd.sum, "nansum": rd.nansum, "mean": rd.mean, "nanmean": rd.nanmean,
+    "prod": rd.prod, "amax": rd.amax, "amin": rd.amin, "argmax": rd.argmax,
+    "argmin": rd.argmin, "max": rd.max, "min": rd.min, "var": rd.var, "std": rd.std,
+    "logsumexp": rd.logsumexp, "norm": rd.norm, "all": rd.all, "any": rd.any,
+    "count_nonzero": rd.count_nonzero, "cumsum": rd.cumsum, "cumprod": rd.cumprod,
+    "softmax": rd.softmax, "log_softmax": rd.log_softmax,
+    # shape
+    "reshape": sh.reshape, "view": sh.view, "flatten": sh.flatten, "unflatten": sh.unflatten,
+    "permute": sh.permute, "transpose": sh.transpose, "swapaxes": sh.transpose,
+    "swapdims": sh.transpose, "t": sh.t, "movedim": sh.movedim, "moveaxis": sh.movedim,
+    "adjoint": sh.adjoint, "squeeze": sh.squeeze, "unsqueeze": sh.unsqueeze,
+    "expand": sh.expand, "expand_as": sh.expand_as, "broadcast_to": sh.broadcast_to,
+    "narrow": sh.narrow, "split": sh.split, "tensor_split": sh.tensor_split,
+    "chunk": sh.chunk, "unbind": sh.unbind, "flip": sh.flip, "fliplr": sh.fliplr,
+    "flipud": sh.flipud, "roll": sh.roll, "repeat": sh.repeat, "tile": sh.tile,
+    "repeat_interleave": sh.repeat_interleave, "tril": sh.tril, "triu": sh.triu,
+    "diagonal": sh.diagonal, "diag": sh.diag, "trace": sh.trace,
+    # linalg
+    "matmul": la.matmul, "mm": la.mm, "bmm": la.bmm, "mv": la.mv, "dot": la.dot,
+    "inner": la.inner, "outer": la.outer, "ger": la.outer, "addmm": la.addmm,
+    "baddbmm": la.baddbmm, "addmv": la.addmv,
+    # indexing
+    "gather": ix.gather, "scatter": ix.scatter, "scatter_add": ix.scatter_add,
+    "index_select": ix.index_select, "index_add": ix.index_add, "index_put": ix.index_put,
+    "take_along_dim": ix.take_along_dim, "take": ix.take, "masked_fill": ix.masked_fill,
+    "masked_select": ix.masked_select, "nonzero": ix.nonzero, "argwhere": ix.argwhere,
+    "sort": ix.sort, "argsort": ix.argsort, "msort": ix.msort, "topk": ix.topk,
+    "kthvalue": ix.kthvalue, "median": ix.median, "unique": ix.unique,
+    "unique_consecutive": ix.unique_consecutive, "bincount": ix.bincount,
+}
+
+_INPLACE = [
+    "add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "expm1", "log", "log1p", "log2",
+    "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "relu", "erf",
+    "floor", "ceil", "trunc", "frac", "sign", "round", "clamp", "clip", "remainder", "fmod",
+    "masked_fill", "scatter", "scatter_add", "index_add", "index_put", "lerp", "addcmul",
+    "addcdiv", "maximum", "minimum", "floor_divide", "nan_to_num", "tril", "triu",
+    "logical_not", "logical_and", "logical_or", "bitwise_and", "bitwise_or",
+    "true_divide", "multiply", "subtract", "divide", "atan2", "hypot",
+]
+
+
+def _install():
+    for name, fn in _FUNCTIONAL.items():
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, fn)
+    for name in _INPLACE:
+        setattr(Tensor, name + "_", _inplace_method(name, _FUNCTIONAL[name]))
+    Tensor.clamp_min = lambda self, min: ew.clamp(self, min=min)  # noqa: A006
+    Tensor.clamp_max = lambda self, max: ew.clamp(self, max=max)  # noqa: A006
+    Tensor.clamp_min_ = lambda self, min: self.clamp_(min=min)  # noqa: A006
+    Tensor.clamp_max_ = lambda self, max: self.clamp_(max=max)  # noqa: A006
+    Tensor.var_mean = rd.var_mean
+    Tensor.std_mean = rd.std_mean
+    Tensor.softmin = rd.softmin
+    for name, fn in {
+        "to": to, "type_as": type_as, "type": type_, "cpu": cpu, "cuda": cuda,
+        "clone": clone, "contiguous": contiguous, "is_contiguous": is_contiguous,
+        "view_as": view_as, "reshape_as": reshape_as, "new_zeros": _new(0),
+        "new_ones": _new(1), "new_empty": _new(None), "new_full": new_full,
+        "new_tensor": new_tensor, "zero_": zero_, "fill_": fill_, "copy_": copy_,
+        "set_": set_,
+        "uniform_": _random_(_uniform), "normal_": _random_(_normal),
+        "bernoulli_": _random_(_bernoulli), "random_": _random_(_random_int),
+        "exponential_": _random_(_exponential), "cauchy_": _random_(_cauchy),
+        "log_normal_": _random_(_log_normal), "geometric_": _random_(_geometric),
+        "bernoulli": lambda self, p=None, generator=None: _creation.bernoulli(
+            self, p, generator=generator),
+        "multinomial": _creation.multinomial,
+        "__getitem__": ix.getitem, "__setitem__": _setitem,
+        "__add__": _binary_fast(ew.Add, "add"), "__radd__": _binary_fast(ew.Add, "add"),
+        "__sub__": ew.sub, "__rsub__": _rsub, "__mul__": _binary_fast(ew.Mul, "mul"),
+        "__rmul__": _binary_fast(ew.Mul, "mul"), "__truediv__": ew.div,
+        "__rtruediv__": _rdiv, "__floordiv__": ew.floor_divide,
+        "__rfloordiv__": _swap(ew.floor_divide), "__mod__": ew.remainder,
+        "__rmod__": _swap(ew.remainder), "__pow__": ew.pow, "__rpow__": _rpow,
+        "__matmul__": la.matmul, "__rmatmul__": _matmul_r, "__neg__": ew.neg,
+        "__pos__": ew.positive, "__abs__": ew.abs, "__invert__": ew.bitwise_not,
+        "__and__": ew.bitwise_and, "__rand__": _swap(ew.bitwise_and),
+        "__or__": ew.bitwise_or, "__ror__": _swap(ew.bitwise_or),
+        "__xor__": ew.bitwise_xor, "__rxor__": _swap(ew.bitwise_xor),
+        "__eq__": _eq, "__ne__": _ne, "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt,
+        "__ge__": ew.ge,
+    }.items():
+        setattr(Tensor, name, fn)
+    for dt, names in ((_dtype.float32, ("float",)), (_dtype.float64, ("double",)),
+                      (_dtype.float16, ("half",)), (_dtype.bfloat16, ("bfloat16",)),
+                      (_dtype.int64, ("long",)), (_dtype.int32, ("int",)),
+                      (_dtype.int16, ("short",)), (_dtype.int8, ("char",)),
+                      (_dtype.uint8, ("byte",)), (_dtype.bool, ("bool",))):
+        for n in names:
+            setattr(Tensor, n, _caster(dt))
+    for op, name in (("__iadd__", "add_"), ("__isub__", "sub_"), ("__imul__", "mul_"),
+                     ("__itruediv__", "div_"), ("__ipow__", "pow_"),
+                     ("__ifloordiv__", "floor_divide_"), ("__imod__", "remainder_"),
+                     ("__iand__", "bitwise_and_"), ("__ior__", "bitwise_or_")):
+        setattr(Tensor, op, getattr(Tensor, name))
+    Tensor.is_floating_point = lambda self: self.dtype.is_floating_point
+    Tensor.is_complex = lambda self: False
+    Tensor.get_device = lambda self: -1 if self._device.type == "cpu" else self._device.index
+    Tensor.data_ptr = lambda self: int(self._data.__array_interface__["data"][0]) \
+        if hasattr(self._data, "__array_interface__") else int(self._data.data.ptr)
+    Tensor.stride = _stride
+    Tensor.storage_offset = lambda self: 0
+    Tensor.pin_memory = lambda self: self._device.backend.pin(self) if hasattr(
+        self._device.backend, "pin") else self
+    Tensor.is_pinned = lambda self: False
+    Tensor.share_memory_ = lambda self: self
+    Tensor.apply_ = lambda self, fn: _apply_(self, fn)
+    Tensor.map_ = lambda self, other, fn: _map_(self, other, fn)
+
+
+def _stride(self, dim=None):
+    item = self._data.dtype.itemsize
+    strides = tuple(s // item for s in self._data.strides)
+    return strides if dim is None else strides[dim]
+
+
+def _apply_(self, fn):
+    import numpy as np
+
+    vec = np.vectorize(fn, otypes=[self._data.dtype])
+    self._data[...] = vec(self._host())
+    self._version.value += 1
+    return self
+
+
+def _map_(self, other, fn):
+    import numpy as np
+
+    vec = np.vectorize(fn, otypes=[self._data.dtype])
+    self._data[...] = vec(self._host(), other._host())
+    self._version.value += 1
+    return self
+
+
+_install()

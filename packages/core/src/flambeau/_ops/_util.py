@@ -1,0 +1,127 @@
+"""Helpers shared by the op modules: operand promotion, dims, wrapping arrays."""
+
+from __future__ import annotations
+
+import numbers
+
+import ml_dtypes
+import numpy as np
+
+from flambeau import _dtype
+from flambeau._tensor import Tensor, _wrap_dim
+
+FLOAT_NP = frozenset(np.dtype(d) for d in (np.float16, ml_dtypes.bfloat16, np.float32, np.float64))
+
+__all__ = ["Tensor", "wrap_dim", "FLOAT_NP"]
+
+wrap_dim = _wrap_dim
+
+
+def is_float(t) -> bool:
+    return t._data.dtype in FLOAT_NP
+
+
+def to_float(t):
+    """``t`` itself if floating point, else cast to the default float dtype (int → float ops)."""
+    if t._data.dtype in FLOAT_NP:
+        return t
+    return t.to(_dtype.get_default_dtype())
+
+
+def scalar_value(x):
+    """A Python number from a Python or NumPy scalar (or None if ``x`` is not one)."""
+    if isinstance(x, (bool, int, float)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, numbers.Number):
+        return x
+    return None
+
+
+def check_same_device(op, a, b):
+    if a._device is not b._device:
+        # zero-dim CPU tensors mix with any device, as in PyTorch
+        if b._data.ndim == 0 and b._device.type == "cpu":
+            return a, b.to(a._device)
+        if a._data.ndim == 0 and a._device.type == "cpu":
+            return a.to(b._device), b
+        raise RuntimeError(
+            f"{op}: expected all tensors to be on the same device, but found at least two "
+            f"devices, {a._device} and {b._device}"
+        )
+    return a, b
+
+
+def promote(op, a, b):
+    """Cast the operands of a binary op to PyTorch's result dtype.
+
+    One of ``a``/``b`` is a Tensor; the other may be a Python scalar, which stays a scalar
+    when it does not change the result's category (NumPy then keeps the tensor's dtype).
+    """
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a._device is not b._device:
+                a, b = check_same_device(op, a, b)
+            if a._data.dtype == b._data.dtype:
+                return a, b
+            rt = _dtype.result_type(a, b)
+            return (a if a.dtype is rt else a.to(rt)), (b if b.dtype is rt else b.to(rt))
+        v = _scalar_or_tensor(op, a, b)
+        if isinstance(v, Tensor):
+            return promote(op, a, v)
+        return cast_for_scalar(a, v), v
+    if isinstance(b, Tensor):
+        v = _scalar_or_tensor(op, b, a)
+        if isinstance(v, Tensor):
+            return promote(op, v, b)
+        return v, cast_for_scalar(b, v)
+    raise TypeError(
+        f"{op}: expected a Tensor operand, got {type(a).__name__} and {type(b).__name__}"
+    )
+
+
+def _scalar_or_tensor(op, t, s):
+    v = scalar_value(s)
+    if v is not None:
+        return v
+    if isinstance(s, (list, tuple, np.ndarray)):
+        from flambeau._creation import as_tensor
+
+        return as_tensor(s, device=t._device)
+    raise TypeError(
+        f"{op}: unsupported operand type {type(s).__name__} (expected a Tensor or a number)"
+    )
+
+
+def cast_for_scalar(t, v):
+    """Cast tensor ``t`` when scalar ``v`` is of a higher category (int tensor * 2.5)."""
+    kind = t._data.dtype.kind
+    if kind == "b":
+        if isinstance(v, bool):
+            return t
+        if isinstance(v, int):
+            return t.to(_dtype.int64)
+        return t.to(_dtype.get_default_dtype())
+    if kind in "iu" and not isinstance(v, int):
+        return t.to(_dtype.get_default_dtype())
+    return t
+
+
+def make(array, like):
+    """Wrap ``array`` as a tensor on ``like``'s device."""
+    return Tensor._make(array, like._device)
+
+
+def dims_arg(dim, ndim, op):
+    """Normalize ``dim`` (None, int or sequence) to a tuple of non-negative axes (or None)."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        axes = tuple(_wrap_dim(d, ndim, op) for d in dim)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+        return axes
+    return (_wrap_dim(dim, ndim, op),)

@@ -1,0 +1,780 @@
+"""Indexing: ``t[...]`` and ``t[...] = v``, gather/scatter, index_select/index_add, sort, topk,
+unique, nonzero, masked ops."""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+from flambeau import _dtype
+from flambeau._ops._util import Tensor, make, wrap_dim
+from flambeau.autograd._function import Function
+
+values_indices = namedtuple("return_types", ["values", "indices"])
+
+
+# ------------------------------------------------------------------ subscripts
+
+
+def _convert_index(t, index):
+    """A subscript for the backend array: tensors become arrays, errors become PyTorch's."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    xp = t._device._xp
+    out = []
+    advanced = False
+    for item in index:
+        if isinstance(item, Tensor):
+            if item._device is not t._device and not (item._device.type == "cpu"):
+                raise RuntimeError(
+                    f"indices should be either on cpu or on the same device as the indexed "
+                    f"tensor ({t._device}), got {item._device}"
+                )
+            arr = item._data if item._device is t._device else t._device.backend.from_host(
+                item._device.backend.to_host(item._data), t._device.index)
+            kind = arr.dtype.kind
+            if kind == "f":
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool tensors "
+                    f"(got {item.dtype})"
+                )
+            if kind == "u" and arr.dtype.itemsize == 1:
+                arr = arr.astype(bool)
+            out.append(arr)
+            advanced = True
+        elif isinstance(item, slice):
+            if item.step is not None and int(item.step) <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(slice(*(_int_or_none(v) for v in (item.start, item.stop, item.step))))
+        elif isinstance(item, (list, range)):
+            arr = xp.asarray(list(item))
+            if arr.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(arr)
+            advanced = True
+        elif item is None or item is Ellipsis or isinstance(item, (int, bool)):
+            out.append(item)
+        elif hasattr(item, "__index__"):
+            out.append(item.__index__())
+        elif hasattr(item, "dtype") and hasattr(item, "shape"):  # NumPy / CuPy arrays
+            out.append(xp.asarray(item))
+            advanced = True
+        else:
+            raise IndexError(
+                f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                f"Variables are valid indices (got {type(item).__name__})"
+            )
+    return tuple(out), advanced
+
+
+def _int_or_none(v):
+    if v is None:
+        return None
+    return v.__index__() if not isinstance(v, int) else v
+
+
+def _index_error(exc, t):
+    msg = str(exc).replace("axis", "dimension")
+    return IndexError(f"{msg} (indexing a tensor of shape {tuple(t.shape)})")
+
+
+class Index(Function):
+    @staticmethod
+    def forward(ctx, x, index, advanced):
+        try:
+            out = x._data[index]
+        except IndexError as exc:
+            raise _index_error(exc, x) from None
+        ctx._is_view = not advanced
+        ctx.meta = (x._data.shape, index, advanced)
+        if not advanced:
+            return out
+        return out if out.__class__ is x._device._atype else x._device._xp.asarray(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, index, advanced = ctx.meta
+        return IndexAddInto.apply(g, index, advanced, shape), None, None
+
+
+class IndexAddInto(Function):
+    """zeros(shape) with ``g`` added at ``index`` (repeated indices accumulate)."""
+
+    @staticmethod
+    def forward(ctx, g, index, advanced, shape):
+        xp = g._device._xp
+        z = xp.zeros(shape, dtype=g._data.dtype)
+        ctx.meta = (index, advanced)
+        if advanced:
+            kernel = g._device._backend.kernels.get("index_add_at")
+            (kernel or xp.add.at)(z, index, g._data)
+        else:
+            z[index] = g._data
+        return z
+
+    @staticmethod
+    def backward(ctx, gg):
+        index, advanced = ctx.meta
+        return Index.apply(gg, index, advanced), None, None, None
+
+
+def getitem(t, index):
+    """``t[index]``: basic indexing gives a view, advanced indexing a copy."""
+    idx, advanced = _convert_index(t, index)
+    if not t._requires_grad and not advanced:
+        try:
+            arr = t._data[idx]
+        except IndexError as exc:
+            raise _index_error(exc, t) from None
+        out = Tensor._make(arr, t._device)
+        out._version = t._version
+        out._base = t if t._base is None else t._base
+        return out
+    return Index.apply(t, idx, advanced)
+
+
+class IndexPut(Function):
+    @staticmethod
+    def forward(ctx, x, index, value, accumulate):
+        xp = x._device._xp
+        out = x._data.copy()
+        v = value._data if isinstance(value, Tensor) else value
+        ctx.meta = (index, accumulate)
+        try:
+            if accumulate:
+                xp.add.at(out, index, v)
+            else:
+                out[index] = v
+        except IndexError as exc:
+            raise _index_error(exc, x) from None
+        except ValueError:
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape "
+                f"{tuple(value.shape) if isinstance(value, Tensor) else ()} cannot be broadcast "
+                f"to indexing result of shape {tuple(x._data[index].shape)}"
+            ) from None
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        index, accumulate = ctx.meta
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            gx = g if accumulate else IndexPut.apply(g, index, 0.0, False)
+        if ctx.needs_input_grad[2]:
+            gv = Index.apply(g, index, True)
+        return gx, None, gv, None
+
+
+def setitem(t, index, value):
+    """``t[index] = value``, differentiable with respect to ``t`` and ``value``."""
+    from flambeau._inplace import write_result
+
+    idx, _ = _convert_index(t, index)
+    if isinstance(value, Tensor):
+        if value._data.dtype != t._data.dtype:
+            value = value.to(t.dtype)
+        if value._device is not t._device:
+            value = value.to(t._device)
+    from flambeau.autograd._grad_mode import state
+
+    recording = state.grad_enabled and (
+        t._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    if not recording:
+        v = value._data if isinstance(value, Tensor) else value
+        try:
+            t._data[idx] = v
+        except IndexError as exc:
+            raise _index_error(exc, t) from None
+        except ValueError:
+            raise RuntimeError(
+                f"shape mismatch: value of shape "
+                f"{tuple(value.shape) if isinstance(value, Tensor) else ()} cannot be broadcast "
+                f"to indexing result of shape {tuple(t._data[idx].shape)}"
+            ) from None
+        t._version.value += 1
+        return
+    write_result(t, lambda src: IndexPut.apply(src, idx, value, False), "setitem")
+
+
+def index_put(input, indices, values, accumulate=False):
+    """A copy of ``input`` with ``values`` put (or added, ``accumulate``) at ``indices``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.zeros(3)
+    >>> x.index_put((flambeau.tensor([0, 0]),), flambeau.tensor(1.0), accumulate=True)
+    tensor([2., 0., 0.])
+    """
+    idx, _ = _convert_index(input, tuple(indices))
+    if isinstance(values, Tensor) and values._data.dtype != input._data.dtype:
+        values = values.to(input.dtype)
+    return IndexPut.apply(input, idx, values, accumulate)
+
+
+# ------------------------------------------------------------------ gather / scatter
+
+
+def _check_index(op, index, dim, input_ndim):
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{op}(): Expected dtype int64 for index (got "
+            f"{index.dtype if isinstance(index, Tensor) else type(index).__name__})"
+        )
+    if index._data.ndim != input_ndim and not (index._data.ndim <= 1 and input_ndim <= 1):
+        raise RuntimeError(
+            f"{op}(): Index tensor must have the same number of dimensions as input tensor "
+            f"(got {index._data.ndim} and {input_ndim})"
+        )
+
+
+def _coords(xp, index_arr, axis):
+    """Full coordinate arrays for scatter/gather: ``index`` along ``axis``, positions elsewhere."""
+    grids = xp.indices(index_arr.shape, sparse=True)
+    return tuple(index_arr if d == axis else grids[d] for d in range(index_arr.ndim))
+
+
+def _bounds_check(op, xp, arr, size, axis):
+    if arr.size and (int(arr.min()) < -size or int(arr.max()) >= size):
+        bad = int(arr.max()) if int(arr.max()) >= size else int(arr.min())
+        raise IndexError(
+            f"{op}(): index {bad} is out of bounds for dimension {axis} with size {size}"
+        )
+
+
+class Gather(Function):
+    @staticmethod
+    def forward(ctx, x, axis, index):
+        xp = x._device._xp
+        idx = index._data
+        _bounds_check("gather", xp, idx, x._data.shape[axis] if x._data.ndim else 1, axis)
+        ctx.save_for_backward(index)
+        ctx.meta = (x._data.shape, axis)
+        if x._data.ndim == 0:
+            return x._data.copy()
+        return x._data[_coords(xp, idx, axis)]
+
+    @staticmethod
+    def backward(ctx, g):
+        (index,) = ctx.saved_tensors
+        shape, axis = ctx.meta
+        if len(shape) == 0:
+            return g, None, None
+        return g.new_zeros(shape).scatter_add(axis, index, g), None, None
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[1, 2], [3, 4]])
+    >>> flambeau.gather(x, 1, flambeau.tensor([[0, 0], [1, 0]]))
+    tensor([[1, 1],
+            [4, 3]])
+    """
+    _check_index("gather", index, dim, input._data.ndim)
+    axis = wrap_dim(dim, input._data.ndim, "gather")
+    for d in range(index._data.ndim):
+        if d != axis and index._data.shape[d] > input._data.shape[d]:
+            raise RuntimeError(
+                f"gather(): Size does not match at dimension {d} expected index "
+                f"{list(index.shape)} to be smaller than self {list(input.shape)} apart from "
+                f"dimension {axis}"
+            )
+    return Gather.apply(input, axis, index)
+
+
+class Scatter(Function):
+    @staticmethod
+    def forward(ctx, x, axis, index, src, reduce_add):
+        xp = x._device._xp
+        idx = index._data
+        _bounds_check("scatter", xp, idx, x._data.shape[axis], axis)
+        out = x._data.copy()
+        coords = _coords(xp, idx, axis)
+        if isinstance(src, Tensor):
+            v = src._data[tuple(slice(0, n) for n in idx.shape)]
+        else:
+            v = src
+        if reduce_add:
+            kernel = x._device._backend.kernels.get("index_add_at")
+            (kernel or xp.add.at)(out, coords, v)
+        else:
+            out[coords] = v
+        ctx.save_for_backward(index)
+        ctx.meta = (axis, reduce_add, src.shape if isinstance(src, Tensor) else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (index,) = ctx.saved_tensors
+        axis, reduce_add, src_shape = ctx.meta
+        gx = gs = None
+        if ctx.needs_input_grad[0]:
+            gx = g if reduce_add else g.scatter(axis, index, 0.0)
+        if ctx.needs_input_grad[3]:
+            gs = g.gather(axis, index)
+            if tuple(gs.shape) != tuple(src_shape):
+                gs = pad_to(gs, src_shape)
+        return gx, None, None, gs, None
+
+
+def pad_to(t, shape):
+    from flambeau._ops.shape import pad
+
+    widths = []
+    for have, want in zip(reversed(t.shape), reversed(tuple(shape))):
+        widths += [0, want - have]
+    return pad(t, widths)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3).scatter(1, flambeau.tensor([[2], [0]]), 1.0)
+    tensor([[0., 0., 1.],
+            [1., 0., 0.]])
+    """
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter(): expected src or value")
+    if reduce is not None and reduce != "add":
+        raise NotImplementedError(f"scatter(): reduce={reduce!r} is not supported; use "
+                                  "scatter_add or scatter_reduce")
+    _check_index("scatter", index, dim, input._data.ndim)
+    axis = wrap_dim(dim, input._data.ndim, "scatter")
+    if isinstance(src, Tensor):
+        if src._data.dtype != input._data.dtype:
+            src = src.to(input.dtype)
+    return Scatter.apply(input, axis, index, src, reduce == "add")
+
+
+def scatter_add(input, dim, index, src):
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats accumulate).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(3).scatter_add(0, flambeau.tensor([0, 0, 2]), flambeau.ones(3))
+    tensor([2., 0., 1.])
+    """
+    _check_index("scatter_add", index, dim, input._data.ndim)
+    axis = wrap_dim(dim, input._data.ndim, "scatter_add")
+    if src._data.dtype != input._data.dtype:
+        src = src.to(input.dtype)
+    return Scatter.apply(input, axis, index, src, True)
+
+
+class IndexSelect(Function):
+    @staticmethod
+    def forward(ctx, x, axis, index):
+        xp = x._device._xp
+        idx = index._data.reshape(-1)
+        _bounds_check("index_select", xp, idx, x._data.shape[axis], axis)
+        ctx.save_for_backward(index)
+        ctx.meta = (x._data.shape, axis)
+        return xp.take(x._data, idx, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        (index,) = ctx.saved_tensors
+        shape, axis = ctx.meta
+        return g.new_zeros(shape).index_add(axis, index.reshape(-1), g), None, None
+
+
+def index_select(input, dim, index):
+    """The entries of ``input`` at ``index`` (a 1-D integer tensor) along ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.index_select(flambeau.tensor([[1, 2], [3, 4]]), 0, flambeau.tensor([1, 1]))
+    tensor([[3, 4],
+            [3, 4]])
+    """
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu" or index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector of integers")
+    axis = wrap_dim(dim, input._data.ndim, "index_select")
+    return IndexSelect.apply(input, axis, index)
+
+
+class IndexAdd(Function):
+    @staticmethod
+    def forward(ctx, x, axis, index, source, alpha):
+        xp = x._device._xp
+        out = x._data.copy()
+        idx = index._data.reshape(-1)
+        _bounds_check("index_add", xp, idx, x._data.shape[axis], axis)
+        moved = xp.moveaxis(out, axis, 0)
+        src = xp.moveaxis(source._data, axis, 0)
+        if alpha != 1:
+            src = src * alpha
+        kernel = x._device._backend.kernels.get("index_add_at")
+        (kernel or xp.add.at)(moved, idx, src)
+        ctx.save_for_backward(index)
+        ctx.meta = (axis, alpha)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (index,) = ctx.saved_tensors
+        axis, alpha = ctx.meta
+        gs = None
+        if ctx.needs_input_grad[3]:
+            gs = g.index_select(axis, index.reshape(-1))
+            if alpha != 1:
+                gs = gs * alpha
+        return g, None, None, gs, None
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(3).index_add(0, flambeau.tensor([0, 0]), flambeau.ones(2))
+    tensor([2., 0., 0.])
+    """
+    axis = wrap_dim(dim, input._data.ndim, "index_add")
+    if source._data.dtype != input._data.dtype:
+        source = source.to(input.dtype)
+    return IndexAdd.apply(input, axis, index, source, alpha)
+
+
+def take_along_dim(input, indices, dim=None):
+    """Pick values along ``dim`` at ``indices`` (broadcast against ``input``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[10, 30, 20]])
+    >>> flambeau.take_along_dim(x, x.argsort(dim=1), dim=1)
+    tensor([[10, 20, 30]])
+    """
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    axis = wrap_dim(dim, input._data.ndim, "take_along_dim")
+    shape_in = list(input.shape)
+    shape_idx = list(indices.shape)
+    shape_in[axis] = shape_idx[axis] = 1
+    from flambeau._ops.shape import broadcast_shapes
+
+    common = list(broadcast_shapes(shape_in, shape_idx))
+    target_in = common.copy()
+    target_in[axis] = input.shape[axis]
+    target_idx = common.copy()
+    target_idx[axis] = indices.shape[axis]
+    return gather(input.expand(*target_in), axis, indices.expand(*target_idx).contiguous())
+
+
+def take(input, index):
+    """Elements of the flattened ``input`` at ``index``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.take(flambeau.tensor([[1, 2], [3, 4]]), flambeau.tensor([0, 3]))
+    tensor([1, 4])
+    """
+    return getitem(input.reshape(-1), index)
+
+
+def masked_fill(input, mask, value):
+    """A copy of ``input`` with ``value`` where ``mask`` is True (mask broadcasts).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.masked_fill(flambeau.zeros(3), flambeau.tensor([True, False, True]), 5.0)
+    tensor([5., 0., 5.])
+    """
+    from flambeau._ops.elementwise import where
+
+    if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
+        raise RuntimeError(
+            f"masked_fill only supports boolean masks, but got mask with dtype "
+            f"{mask.dtype if isinstance(mask, Tensor) else type(mask).__name__}"
+        )
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                f"masked_fill only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
+            )
+        value = value.to(input.dtype)
+    out = where(mask, value, input)
+    if out.shape != input.shape:
+        raise RuntimeError(
+            f"masked_fill: mask of shape {tuple(mask.shape)} must broadcast to the input's shape "
+            f"{tuple(input.shape)}"
+        )
+    return out if out._data.dtype == input._data.dtype else out.to(input.dtype)
+
+
+def masked_select(input, mask):
+    """The elements where ``mask`` is True, as a 1-D tensor.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.masked_select(flambeau.tensor([1, 2, 3]), flambeau.tensor([True, False, True]))
+    tensor([1, 3])
+    """
+    from flambeau._ops.shape import broadcast_tensors
+
+    a, m = broadcast_tensors(input, mask)
+    return getitem(a, m)
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of non-zero elements: an (n, ndim) tensor, or a tuple of 1-D tensors.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.nonzero(flambeau.tensor([0, 3, 0, 4]))
+    tensor([[1],
+            [3]])
+    """
+    xp = input._device._xp
+    coords = xp.nonzero(input._data) if input._data.ndim else xp.nonzero(
+        input._data.reshape(1))
+    if as_tuple:
+        return tuple(make(c.astype(xp.int64), input) for c in coords)
+    if not coords:
+        return make(xp.zeros((0, 0), dtype=xp.int64), input)
+    return make(xp.stack(coords, axis=1).astype(xp.int64), input)
+
+
+def argwhere(input):
+    """``nonzero(input)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.argwhere(flambeau.tensor([0, 1]))
+    tensor([[1]])
+    """
+    return nonzero(input)
+
+
+# ------------------------------------------------------------------ sorting
+
+
+def _argsort(input, axis, descending, stable):
+    xp = input._device._xp
+    a = input._data
+    if descending:
+        if a.dtype.kind in "bu":
+            a = a.astype(xp.int64)
+        a = -a
+    return xp.argsort(a, axis=axis, kind="stable" if stable or descending else None)
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    """Sorted values and their original indices along ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.sort(flambeau.tensor([3.0, 1.0, 2.0]))
+    return_types(values=tensor([1., 2., 3.]), indices=tensor([1, 2, 0]))
+    """
+    if input._data.ndim == 0:
+        return values_indices(input.clone(), make(input._device._xp.zeros((), "int64"), input))
+    axis = wrap_dim(dim, input._data.ndim, "sort")
+    idx = make(_argsort(input, axis, descending, stable).astype("int64", copy=False), input)
+    return values_indices(gather(input, axis, idx), idx)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """The indices that sort ``input`` along ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.argsort(flambeau.tensor([3, 1, 2]), descending=True)
+    tensor([0, 2, 1])
+    """
+    return sort(input, dim, descending, stable).indices
+
+
+def msort(input):
+    """Sort along dim 0.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.msort(flambeau.tensor([2, 1]))
+    tensor([1, 2])
+    """
+    return sort(input, 0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.topk(flambeau.tensor([1.0, 5.0, 3.0, 4.0]), 2)
+    return_types(values=tensor([5., 4.]), indices=tensor([1, 3]))
+    """
+    axis = wrap_dim(dim, input._data.ndim, "topk")
+    size = input._data.shape[axis] if input._data.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"topk(): selected index k={k} out of range for dimension {axis} of "
+                           f"size {size}")
+    order = _argsort(input, axis, largest, True)
+    xp = input._device._xp
+    idx = xp.take(order, xp.arange(k), axis=axis) if input._data.ndim else order
+    idx_t = make(idx.astype("int64", copy=False), input)
+    return values_indices(gather(input, axis, idx_t), idx_t)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The ``k``-th smallest value (1-based) along ``dim`` and its index.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.kthvalue(flambeau.tensor([3.0, 1.0, 2.0]), 2).values
+    tensor(2.)
+    """
+    axis = wrap_dim(dim, input._data.ndim, "kthvalue")
+    values, indices = sort(input, axis, stable=True)
+    v = values.narrow(axis, k - 1, 1)
+    i = indices.narrow(axis, k - 1, 1)
+    if not keepdim:
+        v, i = v.squeeze(axis), i.squeeze(axis)
+    return values_indices(v, i)
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median (of all elements, or along ``dim`` with indices), as PyTorch.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.median(flambeau.tensor([1.0, 4.0, 2.0, 3.0]))
+    tensor(2.)
+    """
+    if dim is None:
+        flat = input.reshape(-1)
+        return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
+    axis = wrap_dim(dim, input._data.ndim, "median")
+    return kthvalue(input, (input.shape[axis] + 1) // 2, axis, keepdim)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """The distinct elements (sorted), with optional inverse indices and counts.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.unique(flambeau.tensor([2, 1, 2, 3]), return_counts=True)
+    (tensor([1, 2, 3]), tensor([1, 2, 1]))
+    """
+    xp = input._device._xp
+    res = xp.unique(input._data, return_inverse=return_inverse, return_counts=return_counts,
+                    axis=dim)
+    if not (return_inverse or return_counts):
+        return make(res, input)
+    res = list(res)
+    out = [make(res[0], input)]
+    if return_inverse:
+        inv = res[1].reshape(input._data.shape if dim is None else (-1,))
+        out.append(make(inv.astype(xp.int64), input))
+    if return_counts:
+        out.append(make(res[-1].astype(xp.int64), input))
+    return tuple(out)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Collapse runs of equal consecutive elements.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.unique_consecutive(flambeau.tensor([1, 1, 2, 2, 1]))
+    tensor([1, 2, 1])
+    """
+    xp = input._device._xp
+    flat = input._data.reshape(-1)
+    if flat.size == 0:
+        return make(flat, input)
+    change = xp.concatenate([xp.asarray([True]), flat[1:] != flat[:-1]])
+    values = flat[change]
+    out = [make(values, input)]
+    if return_inverse:
+        out.append(make((xp.cumsum(change) - 1).reshape(input._data.shape).astype(xp.int64),
+                        input))
+    if return_counts:
+        starts = xp.nonzero(change)[0]
+        ends = xp.concatenate([starts[1:], xp.asarray([flat.size])])
+        out.append(make((ends - starts).astype(xp.int64), input))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def searchsorted(sorted_sequence, values, *, right=False, side=None):
+    """Indices where ``values`` would be inserted to keep ``sorted_sequence`` sorted (1-D).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.searchsorted(flambeau.tensor([1, 3, 5]), flambeau.tensor([3, 6]))
+    tensor([1, 3])
+    """
+    xp = sorted_sequence._device._xp
+    side = side or ("right" if right else "left")
+    v = values._data if isinstance(values, Tensor) else values
+    res = xp.searchsorted(sorted_sequence._data, v, side=side)
+    return make(xp.asarray(res, dtype=xp.int64), sorted_sequence)
+
+
+def bucketize(input, boundaries, *, right=False):
+    """The bucket of each element given sorted ``boundaries``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.bucketize(flambeau.tensor([1, 4]), flambeau.tensor([2, 4]))
+    tensor([0, 1])
+    """
+    return searchsorted(boundaries, input, right=right)
+
+
+def bincount(input, weights=None, minlength=0):
+    """Count occurrences of each non-negative integer.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.bincount(flambeau.tensor([0, 2, 2]))
+    tensor([1, 0, 2])
+    """
+    xp = input._device._xp
+    w = weights._data if weights is not None else None
+    res = xp.bincount(input._data, weights=w, minlength=minlength)
+    if w is None:
+        res = res.astype(xp.int64)
+    return make(res, input)
+
+
+def one_hot_indices(indices, num_classes):
+    """(internal) int64 one-hot rows for class indices."""
+    xp = indices._device._xp
+    out = xp.zeros(indices._data.shape + (num_classes,), dtype=xp.int64)
+    xp.put_along_axis(out, indices._data[..., None], 1, axis=-1)
+    return make(out, indices)
+
+
+_ = (_dtype, builtins)

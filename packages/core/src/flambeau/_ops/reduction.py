@@ -1,0 +1,704 @@
+"""Reductions (sum, mean, max, var, norm, ...), scans (cumsum) and softmax."""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+from flambeau import _dtype
+from flambeau._ops._util import FLOAT_NP, Tensor, dims_arg, make, to_float, wrap_dim
+from flambeau.autograd._function import Function
+
+__all__ = []
+
+values_indices = namedtuple("return_types", ["values", "indices"])
+
+
+def _keep_shape(shape, axes):
+    """The shape of a reduction's result with keepdim=True."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand_back(g, x_shape, axes, keepdim):
+    """Broadcast a reduction's gradient back to the input's shape."""
+    if not keepdim and len(x_shape):
+        g = g.reshape(_keep_shape(x_shape, axes))
+    return g.expand(x_shape)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, np_dtype):
+        ctx.meta = (x._data.shape, axes, keepdim)
+        return x._device._xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=np_dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, axes, keepdim = ctx.meta
+        return _expand_back(g, shape, axes, keepdim), None, None, None
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - PyTorch's name
+    """Sum over all elements or over ``dim`` (an int or a tuple).
+
+    Integer and bool inputs sum to int64, as in PyTorch.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> flambeau.sum(x), flambeau.sum(x, dim=0), x.sum((0, 1), keepdim=True)
+    (tensor(10.), tensor([4., 6.]), tensor([[10.]]))
+    """
+    axes = dims_arg(dim, input._data.ndim, "sum")
+    np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else None
+    if np_dtype is None and input._data.dtype.kind in "biu":
+        np_dtype = _dtype.int64.np
+    return Sum.apply(input, axes, keepdim, np_dtype)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum treating NaN as zero.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.nansum(flambeau.tensor([1.0, float("nan")]))
+    tensor(1.)
+    """
+    from flambeau._ops.elementwise import isnan, where
+
+    return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Arithmetic mean over all elements or over ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.mean(flambeau.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=1)
+    tensor([1.5000, 3.5000])
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype not in FLOAT_NP:
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {input.dtype}"
+        )
+    axes = dims_arg(dim, input._data.ndim, "mean")
+    n = input._data.size if axes is None else _count(input._data.shape, axes)
+    return sum(input, dim, keepdim) / builtins.max(n, 1) if n else sum(input, dim, keepdim) * float("nan")
+
+
+def nanmean(input, dim=None, keepdim=False):
+    """Mean of the non-NaN elements.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.nanmean(flambeau.tensor([1.0, float("nan"), 3.0]))
+    tensor(2.)
+    """
+    from flambeau._ops.elementwise import isnan
+
+    valid = ~isnan(input)
+    return nansum(input, dim, keepdim) / sum(valid, dim, keepdim)
+
+
+def _count(shape, axes):
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+class Prod(Function):
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        ctx.save_for_backward(x)
+        ctx.meta = (axis, keepdim)
+        return x._device._xp.prod(x._data, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        axis, keepdim = ctx.meta
+        # product of all other elements: exclusive cumulative products from both sides, so
+        # zeros in the input are handled exactly (no division)
+        if axis is None:
+            flat = x.reshape(-1)
+            grad = _prod_others(flat, 0).reshape(x.shape)
+            return g.reshape(()).expand(x.shape) * grad if x.ndim else g * grad, None, None
+        grad = _prod_others(x, axis)
+        return _expand_back(g, x.shape, (axis,), keepdim) * grad, None, None
+
+
+def _prod_others(x, dim):
+    from flambeau._ops.shape import cat, flip, narrow
+
+    n = x.shape[dim]
+    if n == 0:
+        return x
+    ones = x.new_ones(tuple(1 if i == dim else s for i, s in enumerate(x.shape)))
+    left = cat([ones, narrow(cumprod(x, dim), dim, 0, n - 1)], dim)
+    rev = flip(x, [dim])
+    right = flip(cat([ones, narrow(cumprod(rev, dim), dim, 0, n - 1)], dim), [dim])
+    return left * right
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product over all elements or along one ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.prod(flambeau.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=1)
+    tensor([ 2., 12.])
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":
+        input = input.to(_dtype.int64)
+    axis = None if dim is None else wrap_dim(dim, input._data.ndim, "prod")
+    return Prod.apply(input, axis, keepdim)
+
+
+class _Extreme(Function):
+    """amax/amin: the gradient is shared evenly between tied extreme elements (as PyTorch)."""
+
+    _pick = "max"
+
+    @classmethod
+    def forward(cls, ctx, x, axes, keepdim):
+        xp = x._device._xp
+        if x._data.size == 0 and (axes is None or builtins.any(x._data.shape[a] == 0 for a in axes)):
+            raise IndexError(
+                f"{cls._pick}(): Expected reduction dim to be specified for input.numel() == 0; "
+                f"cannot reduce an empty dimension of a tensor of shape {tuple(x.shape)}"
+            )
+        fn = xp.max if cls._pick == "max" else xp.min
+        out = make(fn(x._data, axis=axes, keepdims=keepdim), x)
+        ctx.save_for_backward(x, out)
+        ctx.meta = (axes, keepdim)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, out = ctx.saved_tensors
+        axes, keepdim = ctx.meta
+        full = _expand_back(out, x.shape, axes, keepdim)
+        mask = (x == full).to(g.dtype)
+        count = mask.sum(axes, keepdim=True) if axes is not None else mask.sum()
+        return _expand_back(g, x.shape, axes, keepdim) * mask / count, None, None
+
+
+class Amax(_Extreme):
+    _pick = "max"
+
+
+class Amin(_Extreme):
+    _pick = "min"
+
+
+def amax(input, dim=(), keepdim=False):
+    """The maximum over ``dim`` (all dims by default); ties share the gradient.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.amax(flambeau.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=0)
+    tensor([3., 5.])
+    """
+    return Amax.apply(input, dims_arg(dim, input._data.ndim, "amax"), keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    """The minimum over ``dim`` (all dims by default).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.amin(flambeau.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1)
+    tensor([1., 2.])
+    """
+    return Amin.apply(input, dims_arg(dim, input._data.ndim, "amin"), keepdim)
+
+
+def _arg_extreme(input, dim, keepdim, pick, op):
+    xp = input._device._xp
+    data = input._data
+    if data.size == 0:
+        raise IndexError(f"{op}(): cannot take the {pick} of an empty tensor "
+                         f"(shape {tuple(input.shape)})")
+    fn = xp.argmax if pick == "max" else xp.argmin
+    if dim is None:
+        idx = fn(data.reshape(-1))
+        if keepdim:
+            idx = idx.reshape((1,) * data.ndim)
+        return make(xp.asarray(idx, dtype=xp.int64), input)
+    axis = wrap_dim(dim, data.ndim, op)
+    if data.ndim == 0:
+        return make(xp.zeros((), dtype=xp.int64), input)
+    idx = fn(data, axis=axis, keepdims=keepdim)
+    return make(idx.astype(xp.int64, copy=False), input)
+
+
+def argmax(input, dim=None, keepdim=False):
+    """The index of the maximum (first one on ties), over the flattened tensor or ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.argmax(flambeau.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1)
+    tensor([1, 0])
+    """
+    return _arg_extreme(input, dim, keepdim, "max", "argmax")
+
+
+def argmin(input, dim=None, keepdim=False):
+    """The index of the minimum.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.argmin(flambeau.tensor([3.0, 1.0, 2.0]))
+    tensor(1)
+    """
+    return _arg_extreme(input, dim, keepdim, "min", "argmin")
+
+
+class _ExtremeWithIndex(Function):
+    """max/min along a dim: the gradient goes to the returned index only."""
+
+    _pick = "max"
+
+    @classmethod
+    def forward(cls, ctx, x, axis, keepdim):
+        xp = x._device._xp
+        data = x._data
+        if data.ndim == 0:
+            idx = xp.zeros((), dtype=xp.int64)
+            values = data.copy()
+        else:
+            if data.shape[axis] == 0:
+                raise IndexError(
+                    f"{cls._pick}(): cannot reduce dimension {axis} of size 0 "
+                    f"(shape {tuple(x.shape)})"
+                )
+            idx = (xp.argmax if cls._pick == "max" else xp.argmin)(data, axis=axis, keepdims=True)
+            values = xp.take_along_axis(data, idx, axis=axis)
+            if not keepdim:
+                idx = xp.squeeze(idx, axis)
+                values = xp.squeeze(values, axis)
+        idx_t = make(idx.astype(xp.int64, copy=False), x)
+        ctx.mark_non_differentiable(idx_t)
+        ctx.save_for_backward(idx_t)
+        ctx.meta = (x._data.shape, axis, keepdim)
+        return make(values, x), idx_t
+
+    @classmethod
+    def backward(cls, ctx, g, _g_idx):
+        (idx,) = ctx.saved_tensors
+        shape, axis, keepdim = ctx.meta
+        if len(shape) == 0:
+            return g, None, None
+        if not keepdim:
+            g = g.unsqueeze(axis)
+            idx = idx.unsqueeze(axis)
+        zeros = g.new_zeros(shape)
+        return zeros.scatter(axis, idx, g), None, None
+
+
+class MaxDim(_ExtremeWithIndex):
+    _pick = "max"
+
+
+class MinDim(_ExtremeWithIndex):
+    _pick = "min"
+
+
+def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001 - PyTorch's name
+    """The maximum: of all elements, along ``dim`` as (values, indices), or elementwise.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[1.0, 5.0], [3.0, 2.0]])
+    >>> flambeau.max(x)
+    tensor(5.)
+    >>> flambeau.max(x, dim=1)
+    return_types(values=tensor([5., 3.]), indices=tensor([1, 0]))
+    """
+    if isinstance(dim, Tensor):
+        from flambeau._ops.elementwise import maximum
+
+        return maximum(input, dim)
+    if dim is None:
+        return Amax.apply(input, None, False)
+    axis = wrap_dim(dim, input._data.ndim, "max")
+    return values_indices(*MaxDim.apply(input, axis, keepdim))
+
+
+def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    """The minimum: of all elements, along ``dim`` as (values, indices), or elementwise.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.min(flambeau.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=0).indices
+    tensor([0, 1])
+    """
+    if isinstance(dim, Tensor):
+        from flambeau._ops.elementwise import minimum
+
+        return minimum(input, dim)
+    if dim is None:
+        return Amin.apply(input, None, False)
+    axis = wrap_dim(dim, input._data.ndim, "min")
+    return values_indices(*MinDim.apply(input, axis, keepdim))
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim``; ``correction=1`` (default) is Bessel's correction.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([1.0, 2.0, 3.0, 4.0])
+    >>> flambeau.var(x), flambeau.var(x, correction=0)
+    (tensor(1.6667), tensor(1.2500))
+    """
+    if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    input = to_float(input)
+    axes = dims_arg(dim, input._data.ndim, "var")
+    n = input._data.size if axes is None else _count(input._data.shape, axes)
+    centered = input - mean(input, axes, keepdim=True)
+    return sum(centered * centered, axes, keepdim) / builtins.max(n - correction, 0)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation over ``dim`` (see :func:`var`).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.std(flambeau.tensor([1.0, 3.0]))
+    tensor(1.4142)
+    """
+    from flambeau._ops.elementwise import sqrt
+
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` in one call.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.var_mean(flambeau.tensor([1.0, 3.0]))
+    (tensor(2.), tensor(2.))
+    """
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(to_float(input), dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` in one call.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.std_mean(flambeau.tensor([1.0, 3.0]))
+    (tensor(1.4142), tensor(2.))
+    """
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(to_float(input), dim, keepdim))
+
+
+def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(input), dim))`` without overflow.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.logsumexp(flambeau.tensor([1000.0, 1000.0]), dim=0)
+    tensor(1000.6931)
+    """
+    from flambeau._ops.elementwise import exp, isinf, log, where
+
+    input = to_float(input)
+    axes = dims_arg(dim, input._data.ndim, "logsumexp")
+    m = amax(input, axes, keepdim=True).detach()
+    m = where(isinf(m), 0.0, m)
+    out = log(sum(exp(input - m), axes, keepdim=True)) + m
+    return out if keepdim else out.squeeze(axes) if axes is not None else out.reshape(())
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm (or Frobenius / nuclear-free matrix norm) over ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.norm(flambeau.tensor([3.0, 4.0]))
+    tensor(5.)
+    >>> flambeau.norm(flambeau.tensor([3.0, -4.0]), p=1)
+    tensor(7.)
+    """
+    from flambeau._ops.elementwise import abs as _abs
+    from flambeau._ops.elementwise import sqrt
+
+    if dtype is not None:
+        input = input.to(dtype)
+    input = to_float(input)
+    axes = dims_arg(dim, input._data.ndim, "norm")
+    if p in ("fro", 2, 2.0):
+        return sqrt(sum(input * input, axes, keepdim))
+    if p in (float("inf"), "inf"):
+        return amax(_abs(input), axes if axes is not None else (), keepdim)
+    if p in (float("-inf"), "-inf"):
+        return amin(_abs(input), axes if axes is not None else (), keepdim)
+    if p == 0:
+        return sum((input != 0).to(input.dtype), axes, keepdim)
+    if p == 1:
+        return sum(_abs(input), axes, keepdim)
+    if isinstance(p, (int, float)):
+        return sum(_abs(input) ** p, axes, keepdim) ** (1.0 / p)
+    raise ValueError(f"norm: unsupported p={p!r}")
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    """True if every element (along ``dim``) is non-zero.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.all(flambeau.tensor([True, False])), flambeau.all(flambeau.tensor([1, 2]))
+    (tensor(False), tensor(True))
+    """
+    axes = dims_arg(dim, input._data.ndim, "all")
+    return make(input._device._xp.all(input._data, axis=axes, keepdims=keepdim), input)
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    """True if some element (along ``dim``) is non-zero.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.any(flambeau.tensor([[0, 0], [0, 1]]), dim=1)
+    tensor([False,  True])
+    """
+    axes = dims_arg(dim, input._data.ndim, "any")
+    return make(input._device._xp.any(input._data, axis=axes, keepdims=keepdim), input)
+
+
+def count_nonzero(input, dim=None):
+    """The number of non-zero elements (along ``dim``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.count_nonzero(flambeau.tensor([0, 1, 2]))
+    tensor(2)
+    """
+    axes = dims_arg(dim, input._data.ndim, "count_nonzero")
+    xp = input._device._xp
+    return make(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=xp.int64), input)
+
+
+class Cumsum(Function):
+    @staticmethod
+    def forward(ctx, x, axis, np_dtype):
+        ctx.axis = axis
+        return x._device._xp.cumsum(x._data, axis=axis, dtype=np_dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        from flambeau._ops.shape import flip
+
+        axis = ctx.axis
+        return flip(cumsum(flip(g, [axis]), axis), [axis]), None, None
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sum along ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cumsum(flambeau.tensor([1, 2, 3]), dim=0)
+    tensor([1, 3, 6])
+    """
+    axis = wrap_dim(dim, input._data.ndim, "cumsum")
+    np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else None
+    if np_dtype is None and input._data.dtype.kind in "biu":
+        np_dtype = _dtype.int64.np
+    if input._data.ndim == 0:
+        return input.clone()
+    return Cumsum.apply(input, axis, np_dtype)
+
+
+class Cumprod(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        out = make(x._device._xp.cumprod(x._data, axis=axis), x)
+        ctx.save_for_backward(x, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from flambeau._ops.elementwise import where
+        from flambeau._ops.shape import flip
+
+        x, out = ctx.saved_tensors
+        axis = ctx.axis
+        # d out_j / d x_i = out_j / x_i for j >= i: a reversed cumsum of g * out, over x.
+        # Where x == 0 that quotient is undefined, so fall back to the exact O(n^2)-free
+        # formula via products of the other elements in each prefix.
+        if bool((x == 0).any()):
+            return _cumprod_grad_with_zeros(x, g, axis), None
+        rev = flip(cumsum(flip(g * out, [axis]), axis), [axis])
+        return where(x == 0, 0.0, rev / x), None
+
+
+def _cumprod_grad_with_zeros(x, g, axis):
+    from flambeau._ops.shape import movedim
+
+    # move the scan axis last and compute each input's gradient from prefix products
+    xm = movedim(x, axis, -1)
+    gm = movedim(g, axis, -1)
+    n = xm.shape[-1]
+    cols = []
+    for i in range(n):  # the scan length only, never the batch
+        before = prod(xm[..., :i], -1, keepdim=True) if i else xm[..., :1] * 0 + 1
+        after = cumprod(xm[..., i + 1:], -1) if i + 1 < n else None
+        total = gm[..., i:i + 1]
+        if after is not None:
+            total = total + sum(gm[..., i + 1:] * after, -1, keepdim=True)
+        cols.append(before * total)
+    from flambeau._ops.shape import cat
+
+    return movedim(cat(cols, -1), -1, axis)
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Cumulative product along ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cumprod(flambeau.tensor([1.0, 2.0, 3.0]), dim=0)
+    tensor([1., 2., 6.])
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":
+        input = input.to(_dtype.int64)
+    axis = wrap_dim(dim, input._data.ndim, "cumprod")
+    if input._data.ndim == 0:
+        return input.clone()
+    return Cumprod.apply(input, axis)
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        xp = x._device._xp
+        a = x._data
+        e = xp.exp(a - a.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
+        out = make(e, x)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        axis = ctx.axis
+        return y * (g - (g * y).sum(axis, keepdim=True)), None
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        xp = x._device._xp
+        a = x._data
+        shifted = a - a.max(axis=axis, keepdims=True)
+        shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        out = make(shifted, x)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from flambeau._ops.elementwise import exp
+
+        (y,) = ctx.saved_tensors
+        axis = ctx.axis
+        return g - exp(y) * g.sum(axis, keepdim=True), None
+
+
+def _softmax_input(input, dim, dtype, op):
+    if dtype is not None:
+        input = input.to(dtype)
+    input = to_float(input)
+    if dim is None:
+        dim = 0 if input._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit dim
+    axis = wrap_dim(dim, input._data.ndim, op)
+    if input._data.ndim == 0:
+        input = input.reshape(1)
+    return input, axis
+
+
+def softmax(input, dim=None, dtype=None):
+    """``exp(x) / sum(exp(x), dim)``, computed stably.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.softmax(flambeau.tensor([1.0, 1.0, 1000.0]), dim=0)
+    tensor([0., 0., 1.])
+    """
+    shape = input.shape
+    x, axis = _softmax_input(input, dim, dtype, "softmax")
+    out = Softmax.apply(x, axis)
+    return out.reshape(shape) if len(shape) == 0 else out
+
+
+def log_softmax(input, dim=None, dtype=None):
+    """``log(softmax(x, dim))``, computed stably in one op.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.log_softmax(flambeau.tensor([0.0, 0.0]), dim=0)
+    tensor([-0.6931, -0.6931])
+    """
+    shape = input.shape
+    x, axis = _softmax_input(input, dim, dtype, "log_softmax")
+    out = LogSoftmax.apply(x, axis)
+    return out.reshape(shape) if len(shape) == 0 else out
+
+
+def softmin(input, dim=None, dtype=None):
+    """``softmax(-input, dim)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.softmin(flambeau.tensor([0.0, 0.0]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
+    return softmax(-input, dim, dtype)

@@ -1,0 +1,972 @@
+"""Shape ops: views (reshape, permute, expand, ...) and copies (cat, stack, repeat, ...)."""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+from flambeau import _dtype
+from flambeau._ops._util import Tensor, check_same_device, make, wrap_dim
+from flambeau.autograd._function import Function
+
+# ------------------------------------------------------------------ views
+
+
+def _infer_shape(shape, numel, op):
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred (got shape {list(shape)})")
+    if -1 in shape:
+        known = math.prod(s for s in shape if s != -1)
+        if known == 0 or numel % known:
+            raise RuntimeError(
+                f"{op}: shape '{list(shape)}' is invalid for input of size {numel}"
+            )
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    if math.prod(shape) != numel or builtins.any(s < 0 for s in shape):
+        raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def _shape_args(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return shape
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape, must_view):
+        a = x._data
+        ctx.in_shape = a.shape
+        try:
+            out = x._device._xp.reshape(a, shape, copy=False)
+            ctx._is_view = True
+        except ValueError:
+            if must_view:
+                raise RuntimeError(
+                    f"view size is not compatible with input tensor's size and stride (shape "
+                    f"{tuple(a.shape)} -> {shape}): at least one dimension spans across two "
+                    "contiguous subspaces. Use .reshape(...) instead."
+                ) from None
+            out = a.reshape(shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape), None, None
+
+
+def reshape(input, *shape):
+    """The same data with a new shape (a view when possible; -1 infers one size).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.arange(6).reshape(2, -1)
+    tensor([[0, 1, 2],
+            [3, 4, 5]])
+    """
+    shape = _infer_shape(_shape_args(shape), input._data.size, "reshape")
+    if shape == input._data.shape:
+        return Reshape.apply(input, shape, False) if input._requires_grad else _alias(input)
+    return Reshape.apply(input, shape, False)
+
+
+def view(input, *shape):
+    """A view with a new shape; fails when the data would have to be copied.
+
+    Passing a dtype reinterprets the bytes (``view(flambeau.int32)``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.zeros(4)
+    >>> v = x.view(2, 2); v[0, 0] = 1
+    >>> x
+    tensor([1., 0., 0., 0.])
+    """
+    if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+        arr = input._data.view(shape[0].np)
+        out = make(arr, input)
+        out._version, out._base = input._version, input
+        return out
+    shape = _infer_shape(_shape_args(shape), input._data.size, "view")
+    return Reshape.apply(input, shape, True)
+
+
+def _alias(t):
+    out = Tensor._make(t._data, t._device)
+    out._version = t._version
+    out._base = t if t._base is None else t._base
+    return out
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims ``start_dim..end_dim`` into one.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3, 4).flatten(1).shape
+    flambeau.Size([2, 12])
+    """
+    nd = input._data.ndim
+    if nd == 0:
+        return input.reshape(1)
+    s, e = wrap_dim(start_dim, nd, "flatten"), wrap_dim(end_dim, nd, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input._data.shape
+    return input.reshape(shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    """Split dim ``dim`` into ``sizes``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 12).unflatten(1, (3, 4)).shape
+    flambeau.Size([2, 3, 4])
+    """
+    d = wrap_dim(dim, input._data.ndim, "unflatten")
+    shape = input._data.shape
+    sizes = _infer_shape(sizes, shape[d], "unflatten")
+    return input.reshape(shape[:d] + tuple(sizes) + shape[d + 1:])
+
+
+class Permute(Function):
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x._device._xp.transpose(x._data, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return g.permute(*inverse), None
+
+
+def permute(input, *dims):
+    """A view with dimensions reordered.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3, 4).permute(2, 0, 1).shape
+    flambeau.Size([4, 2, 3])
+    """
+    dims = _shape_args(dims)
+    nd = input._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal "
+            f"to len(dims) = {len(dims)}"
+        )
+    dims = tuple(wrap_dim(d, nd, "permute") for d in dims)
+    if len(set(dims)) != nd:
+        raise RuntimeError(f"permute: repeated dim in {dims}")
+    return Permute.apply(input, dims)
+
+
+def transpose(input, dim0, dim1):
+    """Swap two dimensions (a view).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3).transpose(0, 1).shape
+    flambeau.Size([3, 2])
+    """
+    nd = input._data.ndim
+    if nd == 0:
+        return _alias(input) if not input._requires_grad else input.view_as(input)
+    d0, d1 = wrap_dim(dim0, nd, "transpose"), wrap_dim(dim1, nd, "transpose")
+    dims = list(range(nd))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(input, tuple(dims))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    """Transpose a tensor of at most 2 dimensions.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.arange(6).reshape(2, 3).t().shape
+    flambeau.Size([3, 2])
+    """
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input._data.ndim}D")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else input.view_as(input)
+
+
+def movedim(input, source, destination):
+    """Move dims ``source`` to positions ``destination``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3, 4).movedim(0, -1).shape
+    flambeau.Size([3, 4, 2])
+    """
+    nd = input._data.ndim
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    src = [wrap_dim(s, nd, "movedim") for s in src]
+    dst = [wrap_dim(d, nd, "movedim") for d in dst]
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, *order)
+
+
+moveaxis = movedim
+
+
+def adjoint(input):
+    """The last two dims swapped (real tensors).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3).adjoint().shape
+    flambeau.Size([3, 2])
+    """
+    return transpose(input, -2, -1)
+
+
+def squeeze(input, dim=None):
+    """Remove dims of size 1 (all, or those in ``dim``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(1, 2, 1).squeeze().shape, flambeau.zeros(1, 2, 1).squeeze(0).shape
+    (flambeau.Size([2]), flambeau.Size([2, 1]))
+    """
+    shape = input._data.shape
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        axes = {wrap_dim(d, len(shape), "squeeze") for d in dims}
+        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+    return input.reshape(new)
+
+
+def unsqueeze(input, dim):
+    """Insert a dim of size 1 at ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3).unsqueeze(1).shape
+    flambeau.Size([2, 1, 3])
+    """
+    shape = input._data.shape
+    d = wrap_dim(dim, len(shape) + 1, "unsqueeze")
+    return input.reshape(shape[:d] + (1,) + shape[d:])
+
+
+class Expand(Function):
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return x._device._xp.broadcast_to(x._data, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None  # the engine sums the broadcast dims back to the input's shape
+
+
+def expand(input, *sizes):
+    """A broadcast view with ``sizes`` (-1 keeps a size); no memory is copied.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.tensor([[1], [2]]).expand(2, 3)
+    tensor([[1, 1, 1],
+            [2, 2, 2]])
+    """
+    sizes = tuple(_shape_args(sizes))
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
+            f"the number of dimensions in the tensor ({len(shape)})"
+        )
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing "
+                                   f"dimension {i}")
+            target.append(s)
+            continue
+        have = shape[i - lead]
+        if s == -1:
+            s = have
+        if have != s and have != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({have}) at "
+                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                f"{list(shape)}"
+            )
+        target.append(s)
+    target = tuple(target)
+    if target == shape:
+        return input if not input._requires_grad else Expand.apply(input, target)
+    return Expand.apply(input, target)
+
+
+def expand_as(input, other):
+    """``input.expand(other.shape)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.ones(1).expand_as(flambeau.zeros(3))
+    tensor([1., 1., 1.])
+    """
+    return expand(input, *other.shape)
+
+
+def broadcast_to(input, shape):
+    """``input.expand(shape)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.broadcast_to(flambeau.tensor([1, 2]), (2, 2))
+    tensor([[1, 2],
+            [1, 2]])
+    """
+    return expand(input, *shape)
+
+
+def broadcast_tensors(*tensors):
+    """Expand tensors to their common broadcast shape.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> a, b = flambeau.broadcast_tensors(flambeau.zeros(2, 1), flambeau.zeros(3))
+    >>> a.shape, b.shape
+    (flambeau.Size([2, 3]), flambeau.Size([2, 3]))
+    """
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(expand(t, *shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    """The shape tensors of ``shapes`` broadcast to.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.broadcast_shapes((2, 1), (3,))
+    flambeau.Size([2, 3])
+    """
+    from flambeau._tensor import Size
+
+    nd = builtins.max((len(s) for s in shapes), default=0)
+    out = [1] * nd
+    for s in shapes:
+        for i, n in enumerate(s):
+            j = nd - len(s) + i
+            if out[j] == 1:
+                out[j] = n
+            elif n != 1 and n != out[j]:
+                raise RuntimeError(
+                    f"shape mismatch: objects cannot be broadcast to a single shape: "
+                    f"{' and '.join(str(tuple(x)) for x in shapes)}"
+                )
+    return Size(out)
+
+
+# ------------------------------------------------------------------ joining and splitting
+
+
+def _common_dtype(tensors, op):
+    first = tensors[0]
+    same = builtins.all(t._data.dtype == first._data.dtype for t in tensors)
+    for t in tensors[1:]:
+        check_same_device(op, first, t)
+    if same:
+        return tensors
+    rt = _dtype.result_type(*tensors)
+    return [t if t.dtype is rt else t.to(rt) for t in tensors]
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, axis, *tensors):
+        xp = tensors[0]._device._xp
+        ctx.axis = axis
+        ctx.sizes = [t._data.shape[axis] for t in tensors]
+        return xp.concatenate([t._data for t in tensors], axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None, *split(g, ctx.sizes, ctx.axis))
+
+
+def cat(tensors, dim=0, *, out=None):
+    """Join tensors along an existing dim (shapes must match elsewhere).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cat([flambeau.zeros(1, 2), flambeau.ones(2, 2)]).shape
+    flambeau.Size([3, 2])
+    """
+    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or \
+        list(tensors)[:1]
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    ref = tensors[0]
+    nd = ref._data.ndim
+    if nd == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    axis = wrap_dim(dim, nd, "cat")
+    for i, t in enumerate(tensors):
+        if t._data.ndim != nd:
+            raise RuntimeError(
+                f"cat(): Tensors must have same number of dimensions: got {nd} and "
+                f"{t._data.ndim} (tensor {i} has shape {tuple(t.shape)})"
+            )
+        for d in range(nd):
+            if d != axis and t._data.shape[d] != ref._data.shape[d]:
+                raise RuntimeError(
+                    f"cat(): Sizes of tensors must match except in dimension {axis}. Expected "
+                    f"size {ref._data.shape[d]} but got size {t._data.shape[d]} for tensor "
+                    f"number {i} in the list (shapes {tuple(ref.shape)} and {tuple(t.shape)})"
+                )
+    tensors = _common_dtype(tensors, "cat")
+    result = Cat.apply(axis, *tensors)
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    """Join same-shaped tensors along a new dim.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.stack([flambeau.zeros(2), flambeau.ones(2)], dim=1)
+    tensor([[0., 1.],
+            [0., 1.]])
+    """
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
+                f"and {list(t.shape)} at entry {i}"
+            )
+    d = wrap_dim(dim, len(shape) + 1, "stack")
+    return cat([t.unsqueeze(d) for t in tensors], d, out=out)
+
+
+def hstack(tensors):
+    """Stack horizontally (along dim 1, or 0 for 1-D tensors).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.hstack([flambeau.zeros(2), flambeau.ones(1)])
+    tensor([0., 0., 1.])
+    """
+    tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Stack vertically (1-D tensors become rows).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.vstack([flambeau.zeros(2), flambeau.ones(2)]).shape
+    flambeau.Size([2, 2])
+    """
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+class Narrow(Function):
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x, axis, start, length):
+        ctx.meta = (x._data.shape, axis, start)
+        index = [slice(None)] * x._data.ndim
+        index[axis] = slice(start, start + length)
+        return x._data[tuple(index)]
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, axis, start = ctx.meta
+        pad_width = [0, 0] * (len(shape) - axis - 1) + [start, shape[axis] - start - g.shape[axis]]
+        return pad(g, pad_width), None, None, None
+
+
+def narrow(input, dim, start, length):
+    """A view of ``length`` elements of dim ``dim`` from ``start``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.arange(5).narrow(0, 1, 3)
+    tensor([1, 2, 3])
+    """
+    axis = wrap_dim(dim, input._data.ndim, "narrow")
+    size = input._data.shape[axis]
+    if isinstance(start, Tensor):
+        start = int(start.item())
+    if start < 0:
+        start += size
+    if not (0 <= start <= size) or length < 0 or start + length > size:
+        raise IndexError(
+            f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of "
+            f"dim {axis}"
+        )
+    return Narrow.apply(input, axis, start, length)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Split into chunks of a size, or of the listed sizes, along ``dim`` (views).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> [p.tolist() for p in flambeau.arange(5).split(2)]
+    [[0, 1], [2, 3], [4]]
+    >>> [p.tolist() for p in flambeau.arange(5).split([1, 4])]
+    [[0], [1, 2, 3, 4]]
+    """
+    axis = wrap_dim(dim, tensor._data.ndim, "split")
+    size = tensor._data.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise RuntimeError(f"split: split_size must be positive, got {step}")
+        sizes = [builtins.min(step, size - s) for s in range(0, size, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != size:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+                f"size at dimension {axis}), but got split_sizes={sizes}"
+            )
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, axis, start, s))
+        start += s
+    return tuple(out)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Split into ``n`` nearly equal parts or at the given indices.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> [p.tolist() for p in flambeau.arange(5).tensor_split(2)]
+    [[0, 1, 2], [3, 4]]
+    """
+    axis = wrap_dim(dim, input._data.ndim, "tensor_split")
+    size = input._data.shape[axis]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        q, r = divmod(size, n)
+        sizes = [q + 1] * r + [q] * (n - r)
+    else:
+        bounds = [0, *indices_or_sections, size]
+        sizes = [builtins.max(0, builtins.min(b, size) - builtins.min(a, size))
+                 for a, b in zip(bounds, bounds[1:])]
+    return split(input, sizes, axis)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` pieces of equal size (the last may be smaller).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> len(flambeau.arange(6).chunk(3))
+    3
+    """
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    axis = wrap_dim(dim, input._data.ndim, "chunk")
+    size = input._data.shape[axis]
+    step = -(-size // chunks) if size else 1
+    return split(input, step, axis)
+
+
+def unbind(input, dim=0):
+    """The slices along ``dim``, as a tuple of views.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.unbind(flambeau.tensor([[1, 2], [3, 4]]), 1)
+    (tensor([1, 3]), tensor([2, 4]))
+    """
+    axis = wrap_dim(dim, input._data.ndim, "unbind")
+    return tuple(p.squeeze(axis) for p in split(input, 1, axis))
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return x._device._xp.flip(x._data, axes).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return flip(g, ctx.axes), None
+
+
+def flip(input, dims):
+    """Reverse the order along ``dims`` (a copy, as in PyTorch).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.flip(flambeau.arange(3), [0])
+    tensor([2, 1, 0])
+    """
+    dims = [dims] if isinstance(dims, int) else list(dims)
+    axes = tuple(wrap_dim(d, input._data.ndim, "flip") for d in dims)
+    return Flip.apply(input, axes)
+
+
+def fliplr(input):
+    """Flip dim 1.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.fliplr(flambeau.tensor([[1, 2]]))
+    tensor([[2, 1]])
+    """
+    return flip(input, [1])
+
+
+def flipud(input):
+    """Flip dim 0.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.flipud(flambeau.tensor([[1], [2]]))
+    tensor([[2],
+            [1]])
+    """
+    return flip(input, [0])
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, x, shifts, axes):
+        ctx.meta = (shifts, axes)
+        return x._device._xp.roll(x._data, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        shifts, axes = ctx.meta
+        neg = tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts
+        return roll(g, neg, axes), None, None
+
+
+def roll(input, shifts, dims=None):
+    """Rotate elements along ``dims`` by ``shifts`` (the flattened tensor when dims is None).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.roll(flambeau.arange(4), 1)
+    tensor([3, 0, 1, 2])
+    """
+    if dims is None:
+        return Roll.apply(input.flatten(), shifts, None).reshape(input.shape)
+    if isinstance(dims, int):
+        dims = (dims,)
+    axes = tuple(wrap_dim(d, input._data.ndim, "roll") for d in dims)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if len(shifts) != len(axes):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims: {len(axes)}")
+    return Roll.apply(input, shifts, axes)
+
+
+class Repeat(Function):
+    @staticmethod
+    def forward(ctx, x, reps):
+        a = x._data
+        lead = len(reps) - a.ndim
+        ctx.meta = (a.shape, reps, lead)
+        return x._device._xp.tile(a.reshape((1,) * lead + a.shape), reps)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, reps, lead = ctx.meta
+        full = (1,) * lead + tuple(shape)
+        # view the result as (rep0, size0, rep1, size1, ...) and sum the rep axes
+        split_shape = []
+        for r, s in zip(reps, full):
+            split_shape += [r, s]
+        summed = g.reshape(split_shape).sum(tuple(range(0, 2 * len(reps), 2)))
+        return summed.reshape(shape), None
+
+
+def repeat(input, *sizes):
+    """Tile the tensor ``sizes`` times along each dim (copies the data).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.tensor([1, 2]).repeat(2, 2)
+    tensor([[1, 2, 1, 2],
+            [1, 2, 1, 2]])
+    """
+    reps = tuple(_shape_args(sizes))
+    if len(reps) < input._data.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            f"of tensor (got {len(reps)} and {input._data.ndim})"
+        )
+    return Repeat.apply(input, reps)
+
+
+def tile(input, dims):
+    """Like :func:`repeat`, with leading ones added when ``dims`` is short.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.tile(flambeau.tensor([[1, 2]]), (2,))
+    tensor([[1, 2, 1, 2]])
+    """
+    dims = tuple(dims)
+    if len(dims) < input._data.ndim:
+        dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return repeat(input, *dims)
+
+
+def repeat_interleave(input, repeats, dim=None):
+    """Repeat each element ``repeats`` times (along ``dim``, or flattened).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.repeat_interleave(flambeau.tensor([1, 2]), 2)
+    tensor([1, 1, 2, 2])
+    """
+    from flambeau._creation import arange, as_tensor
+    from flambeau._ops.indexing import index_select
+
+    if dim is None:
+        input, dim = input.flatten(), 0
+    axis = wrap_dim(dim, input._data.ndim, "repeat_interleave")
+    n = input._data.shape[axis]
+    xp = input._device._xp
+    reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    idx = xp.repeat(xp.arange(n), reps)
+    _ = arange
+    return index_select(input, axis, as_tensor(idx, device=input.device))
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        xp = x._device._xp
+        ctx.widths = widths
+        neg = builtins.any(lo < 0 or hi < 0 for lo, hi in widths)
+        pos = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in widths]
+        a = xp.pad(x._data, pos, mode="constant", constant_values=value)
+        if neg:
+            index = tuple(slice(-builtins.min(lo, 0), a.shape[i] + builtins.min(hi, 0))
+                          for i, (lo, hi) in enumerate(widths))
+            a = a[index]
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        index = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(ctx.widths))
+        return g[index], None, None
+
+
+def pad(input, pad, mode="constant", value=None):  # noqa: A002
+    """Constant padding, ``pad`` listing (left, right) widths from the last dim backwards.
+
+    Negative widths crop. Other modes are in :func:`flambeau.nn.functional.pad`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.pad(flambeau.ones(1, 2), (1, 1), value=0.0)
+    tensor([[0., 1., 1., 0.]])
+    """
+    if mode != "constant":
+        raise NotImplementedError(
+            f"pad: mode {mode!r} is provided by flambeau.nn.functional.pad (flambeau-nn)"
+        )
+    pad = list(pad)
+    if len(pad) % 2 or len(pad) // 2 > input._data.ndim:
+        raise RuntimeError(
+            f"pad: padding length {len(pad)} must be even and at most twice the number of "
+            f"dimensions ({input._data.ndim}) of the input of shape {tuple(input.shape)}"
+        )
+    nd = input._data.ndim
+    widths = [(0, 0)] * nd
+    for i in range(len(pad) // 2):
+        widths[nd - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    return Pad.apply(input, tuple(widths), 0 if value is None else value)
+
+
+class _Triangle(Function):
+    _upper = False
+
+    @classmethod
+    def forward(cls, ctx, x, k):
+        ctx.k = k
+        xp = x._device._xp
+        return (xp.triu if cls._upper else xp.tril)(x._data, k)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        return (triu if cls._upper else tril)(g, ctx.k), None
+
+
+class Tril(_Triangle):
+    _upper = False
+
+
+class Triu(_Triangle):
+    _upper = True
+
+
+def tril(input, diagonal=0):
+    """Keep the lower triangle (on and below ``diagonal``), zero the rest.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.tril(flambeau.ones(2, 2))
+    tensor([[1., 0.],
+            [1., 1.]])
+    """
+    if input._data.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    return Tril.apply(input, diagonal)
+
+
+def triu(input, diagonal=0):
+    """Keep the upper triangle (on and above ``diagonal``), zero the rest.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.triu(flambeau.ones(2, 2), 1)
+    tensor([[0., 1.],
+            [0., 0.]])
+    """
+    if input._data.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    return Triu.apply(input, diagonal)
+
+
+class Diagonal(Function):
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        ctx.meta = (x._data.shape, offset, d1, d2)
+        return x._device._xp.diagonal(x._data, offset, d1, d2).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        from flambeau._creation import arange
+
+        shape, offset, d1, d2 = ctx.meta
+        n1, n2 = shape[d1], shape[d2]
+        length = g.shape[-1]
+        rows = arange(length, device=g.device) + builtins.max(0, -offset)
+        others = tuple(n for i, n in enumerate(shape) if i not in (d1, d2))
+        full = g.new_zeros(*others, n1, n2)
+        full[..., rows, rows + offset] = g
+        return movedim(full, (-2, -1), (d1, d2)), None, None, None
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of the ``(dim1, dim2)`` planes, as the last dim.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.diagonal(flambeau.arange(4).reshape(2, 2))
+    tensor([0, 3])
+    """
+    nd = input._data.ndim
+    d1, d2 = wrap_dim(dim1, nd, "diagonal"), wrap_dim(dim2, nd, "diagonal")
+    return Diagonal.apply(input, offset, d1, d2)
+
+
+def diag(input, diagonal=0):
+    """A diagonal matrix from a vector, or the diagonal of a matrix.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.diag(flambeau.tensor([1, 2]))
+    tensor([[1, 0],
+            [0, 2]])
+    """
+    if input._data.ndim == 2:
+        return globals()["diagonal"](input, diagonal)
+    if input._data.ndim != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input._data.ndim}D")
+    n = input._data.shape[0] + builtins.abs(diagonal)
+    from flambeau._creation import eye
+
+    base = eye(n, dtype=input.dtype, device=input.device)
+    row = pad(input, (builtins.max(diagonal, 0), builtins.max(-diagonal, 0)))
+    mask = (base if diagonal == 0 else roll(base, diagonal, 1) * (
+        triu(base.new_ones(n, n), diagonal) if diagonal > 0 else tril(base.new_ones(n, n),
+                                                                       diagonal)))
+    return mask * (row.unsqueeze(0) if diagonal >= 0 else row.unsqueeze(1))
+
+
+def trace(input):
+    """The sum of the main diagonal of a matrix.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.trace(flambeau.arange(4.0).reshape(2, 2))
+    tensor(3.)
+    """
+    return diagonal(input).sum()

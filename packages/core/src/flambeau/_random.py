@@ -1,0 +1,187 @@
+"""Random-number generators: flambeau.Generator, manual_seed, and the default generators."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flambeau import _device
+
+__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
+           "set_rng_state", "default_generator"]
+
+#: the seed of every default generator before manual_seed is called (PyTorch's value)
+DEFAULT_SEED = 67280421310721
+
+
+class Generator:
+    """A random-number stream on one device; pass it as ``generator=`` to random ops.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> g = flambeau.Generator().manual_seed(42)
+    >>> a = flambeau.rand(3, generator=g)
+    >>> g.manual_seed(42)  # doctest: +ELLIPSIS
+    <flambeau.Generator object at ...>
+    >>> bool((a == flambeau.rand(3, generator=g)).all())
+    True
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = _device.canonical(device)
+        self._seed = DEFAULT_SEED
+        self._rng = self.device.backend.new_rng(DEFAULT_SEED, self.device.index)
+
+    def manual_seed(self, seed: int):
+        """Reseed; returns the generator."""
+        seed = int(seed)
+        if seed < 0:
+            seed &= 0xFFFF_FFFF_FFFF_FFFF
+        self._seed = seed
+        self._rng = self.device.backend.new_rng(seed, self.device.index)
+        return self
+
+    def seed(self) -> int:
+        """Reseed from the operating system's entropy; returns the new seed."""
+        s = int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        """The seed last given to :meth:`manual_seed` (or the default)."""
+        return self._seed
+
+    def get_state(self):
+        """The stream's state as a uint8 tensor (restore it with :meth:`set_state`)."""
+        from flambeau._creation import tensor
+
+        blob = self._rng.get_state()
+        return tensor(list(blob) + list(self._seed.to_bytes(8, "little")), dtype="uint8")
+
+    def set_state(self, new_state):
+        """Restore a state from :meth:`get_state`; returns the generator."""
+        raw = bytes(new_state.tolist())
+        self._rng.set_state(raw[:-8])
+        self._seed = int.from_bytes(raw[-8:], "little")
+        return self
+
+    def __repr__(self):
+        return f"<flambeau.Generator object at {id(self):#x}>"
+
+
+_defaults: dict = {}
+
+
+def default_generator_for(dev) -> Generator:
+    """The default generator of a device (created on first use)."""
+    dev = _device.canonical(dev)
+    gen = _defaults.get(dev)
+    if gen is None:
+        gen = _defaults[dev] = Generator(dev)
+    return gen
+
+
+class _DefaultCPU:
+    """``flambeau.default_generator``: the CPU default generator, created lazily."""
+
+    def __getattr__(self, name):
+        return getattr(default_generator_for("cpu"), name)
+
+    def __repr__(self):
+        return repr(default_generator_for("cpu"))
+
+
+default_generator = _DefaultCPU()
+
+
+def manual_seed(seed: int):
+    """Seed the default generators of every device; returns the CPU one.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> _ = flambeau.manual_seed(0)
+    >>> a = flambeau.randn(2)
+    >>> _ = flambeau.manual_seed(0)
+    >>> bool((a == flambeau.randn(2)).all())
+    True
+    """
+    cpu = default_generator_for("cpu").manual_seed(seed)
+    for dev, gen in _defaults.items():
+        if gen is not cpu:
+            gen.manual_seed(seed)
+    _seed_hooks_run(seed)
+    return cpu
+
+
+_seed_hooks: list = []
+
+
+def _seed_hooks_run(seed):
+    for hook in _seed_hooks:
+        hook(seed)
+
+
+def seed() -> int:
+    """Seed the CPU default generator non-deterministically; returns the seed.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> isinstance(flambeau.seed(), int)
+    True
+    """
+    s = default_generator_for("cpu").seed()
+    manual_seed(s)
+    return s
+
+
+def initial_seed() -> int:
+    """The CPU default generator's seed.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> _ = flambeau.manual_seed(7)
+    >>> flambeau.initial_seed()
+    7
+    """
+    return default_generator_for("cpu").initial_seed()
+
+
+def get_rng_state():
+    """The CPU default generator's state (a uint8 tensor).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.get_rng_state()
+    >>> a = flambeau.rand(1); flambeau.set_rng_state(s)
+    >>> bool(a == flambeau.rand(1))
+    True
+    """
+    return default_generator_for("cpu").get_state()
+
+
+def set_rng_state(new_state) -> None:
+    """Restore the CPU default generator's state.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.set_rng_state(flambeau.get_rng_state())
+    """
+    default_generator_for("cpu").set_state(new_state)
+
+
+def generator_for(generator, dev) -> Generator:
+    if generator is None:
+        return default_generator_for(dev)
+    if isinstance(generator, _DefaultCPU):
+        return default_generator_for("cpu")
+    if generator.device != dev and generator.device.type != dev.type:
+        raise RuntimeError(
+            f"Expected a '{dev.type}' device type for generator but found "
+            f"'{generator.device.type}'"
+        )
+    return generator

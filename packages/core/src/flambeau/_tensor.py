@@ -1,0 +1,501 @@
+"""The Tensor: a backend array with its device, autograd state and version counter.
+
+Math methods (``add``, ``sum``, ``reshape``, operators, ...) are attached by
+:mod:`flambeau._methods` from the op modules, so this file holds only the tensor's own state.
+"""
+
+from __future__ import annotations
+
+from flambeau import _dtype
+from flambeau.autograd import _function
+from flambeau.autograd._function import AccumulateGrad, _RemovableHandle, _VersionCounter
+from flambeau.autograd._grad_mode import state as _grad_state
+
+__all__ = ["Tensor"]
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, PyTorch's ``torch.Tensor``.
+
+    Create tensors with :func:`flambeau.tensor`, :func:`flambeau.zeros` and the like;
+    ``Tensor(data)`` is kept for old code and makes a float tensor like ``torch.Tensor``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([[2., 4.],
+            [6., 8.]])
+    """
+
+    __slots__ = ("_data", "_device", "_requires_grad", "grad", "grad_fn", "_output_nr",
+                 "_version", "_accum", "_base", "_retains_grad", "__weakref__")
+
+    __array_priority__ = 1000  # numpy defers `ndarray <op> Tensor` to our reflected operators
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _function._TENSOR_TYPES.add(cls)
+
+    def __new__(cls, *args, **kwargs):
+        from flambeau import _creation
+
+        self = object.__new__(cls)
+        if len(args) == 1 and not isinstance(args[0], int):
+            src = _creation.tensor(args[0], dtype=_dtype.get_default_dtype(), **kwargs)
+        else:
+            src = _creation.empty(*args, **kwargs)
+        self._init(src._data, src._device)
+        return self
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def _init(self, data, device, requires_grad=False):
+        self._data = data
+        self._device = device
+        self._requires_grad = requires_grad
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version = _VersionCounter()
+        self._accum = None
+        self._base = None
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, data, device, requires_grad=False):
+        """Wrap a backend array without copying (the fast path every op uses)."""
+        self = object.__new__(cls)
+        if data.__class__ is not device._atype:
+            data = device._xp.asarray(data)
+        self._data = data
+        self._device = device
+        self._requires_grad = requires_grad
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version = _VersionCounter()
+        self._accum = None
+        self._base = None
+        self._retains_grad = False
+        return self
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def shape(self):
+        """The size of each dimension, a :class:`flambeau.Size` (a tuple)."""
+        return Size(self._data.shape)
+
+    @property
+    def dtype(self):
+        """The element type, e.g. ``flambeau.float32``."""
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        """The :class:`flambeau.device` holding the data."""
+        return self._device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._device.type == "cpu"
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for autograd."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (user-created, or detached)."""
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    @property
+    def data(self):
+        """The same storage, detached from the graph (changes to it are not tracked)."""
+        out = Tensor._make(self._data, self._device)
+        return out
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        self._data = value._data
+        self._device = value._device
+
+    @property
+    def T(self):
+        """The dimensions reversed (``permute(n-1, ..., 0)``)."""
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        """The last two dimensions swapped."""
+        return self.transpose(-2, -1)
+
+    @property
+    def _version_value(self) -> int:
+        return self._version.value
+
+    # ---------------------------------------------------------------- sizes
+    def size(self, dim=None):
+        """The shape, or the size of dimension ``dim``.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> flambeau.zeros(2, 3).size(), flambeau.zeros(2, 3).size(-1)
+        (flambeau.Size([2, 3]), 3)
+        """
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self.ndim, "size")]
+
+    def dim(self) -> int:
+        """The number of dimensions."""
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self._data.dtype.itemsize
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    # ---------------------------------------------------------------- autograd state
+    def requires_grad_(self, requires_grad: bool = True):
+        """Set ``requires_grad`` in place (leaf tensors only) and return ``self``.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> flambeau.zeros(2).requires_grad_().requires_grad
+        True
+        """
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if requires_grad and not (self._data.dtype.kind == "f" or self.dtype is _dtype.bfloat16):
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients (got {self.dtype})"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        """A tensor sharing this one's storage, cut from the graph.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> x = flambeau.ones(2, requires_grad=True)
+        >>> (x * 2).detach().requires_grad
+        False
+        """
+        out = Tensor._make(self._data, self._device)
+        out._version = self._version
+        return out
+
+    def detach_(self):
+        """Cut this tensor from the graph in place."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> x = flambeau.ones(2, requires_grad=True)
+        >>> y = x * 3
+        >>> y.retain_grad()
+        >>> y.sum().backward()
+        >>> y.grad
+        tensor([1., 1.])
+        """
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def keep(grad):
+            t = ref()
+            if t is not None:
+                t.grad = grad.detach() if t.grad is None else (t.grad + grad).detach()
+
+        self._register_node_hook(keep)
+        self._retains_grad = True
+
+    def _register_node_hook(self, fn):
+        node = self.grad_fn
+        if node is None:
+            node = self._accum
+            if node is None:
+                node = self._accum = AccumulateGrad(self)
+            nr = 0
+        else:
+            nr = self._output_nr
+        if node._hooks is None:
+            node._hooks = {}
+        fns = node._hooks.setdefault(nr, [])
+        fns.append(fn)
+        return _RemovableHandle(fns, fn)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> x = flambeau.ones(2, requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> (x * 1).sum().backward()
+        >>> x.grad
+        tensor([10., 10.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        return self._register_node_hook(hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute gradients of this tensor with respect to the graph's leaves.
+
+        Parameters
+        ----------
+        gradient : Tensor, optional
+            The gradient of some scalar with respect to this tensor; needed unless this
+            tensor has one element.
+        retain_graph : bool, optional
+            Keep the graph for another backward (defaults to ``create_graph``).
+        create_graph : bool
+            Record the backward pass itself, for higher-order gradients.
+        inputs : sequence of Tensor, optional
+            Accumulate into these tensors' ``.grad`` only.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> x = flambeau.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x ** 2).backward(flambeau.tensor([1.0, 0.5]))
+        >>> x.grad
+        tensor([2., 2.])
+        """
+        from flambeau import autograd
+
+        if inputs is not None and isinstance(inputs, Tensor):
+            inputs = [inputs]
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ---------------------------------------------------------------- conversion
+    def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> flambeau.tensor([2.5]).item()
+        2.5
+        """
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._host().reshape(()).item()
+
+    def tolist(self):
+        """The data as (nested) Python lists of numbers.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> flambeau.arange(4).reshape(2, 2).tolist()
+        [[0, 1], [2, 3]]
+        """
+        host = self._host()
+        if self.dtype is _dtype.bfloat16:
+            host = host.astype("float32")
+        return host.tolist()
+
+    def _host(self):
+        return self._device._backend.to_host(self._data)
+
+    def numpy(self, *, force: bool = False):
+        """The data as a NumPy array, sharing memory for CPU tensors.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> t = flambeau.zeros(2)
+        >>> a = t.numpy(); a[0] = 5
+        >>> t
+        tensor([5., 0.])
+        """
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        if not self._device._backend.host_memory and not force:
+            raise TypeError(
+                f"can't convert {self._device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first."
+            )
+        return self._host()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self._host()
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} elements is ambiguous"
+            )
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __reduce_ex__(self, protocol):
+        # Tensors pickle as data + dtype + device (DataLoader workers, multiprocessing).
+        return (_rebuild, (self._host(), str(self._device), self._requires_grad))
+
+    def __repr__(self):
+        from flambeau._format import format_tensor
+
+        return format_tensor(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        out = type(self)._make(self._data.copy(), self._device, self._requires_grad)
+        if type(self) is not Tensor:
+            out.__dict__.update({k: v for k, v in getattr(self, "__dict__", {}).items()})
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = out
+        return out
+
+
+def _rebuild(array, device, requires_grad):
+    from flambeau import _creation
+
+    t = _creation.as_tensor(array, device=device)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints, as ``torch.Size``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.zeros(2, 3).shape
+    >>> s, s.numel(), s == (2, 3)
+    (flambeau.Size([2, 3]), 6, True)
+    """
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"flambeau.Size({list(self)})"
+
+    def __getitem__(self, item):
+        out = tuple.__getitem__(self, item)
+        return Size(out) if isinstance(item, slice) else out
+
+
+def _wrap_dim(dim, ndim, op="op"):
+    """A possibly negative dim as an index in ``range(ndim)`` (0-d tensors accept 0 and -1)."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+            f"but got {dim})"
+        )
+    return dim % n
+
+
+_function._Tensor = Tensor
+_function._TENSOR_TYPES.add(Tensor)
+_ = _grad_state  # re-exported for the op modules

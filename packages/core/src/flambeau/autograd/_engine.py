@@ -1,0 +1,268 @@
+"""The backward engine: an iterative walk of the graph in reverse topological order."""
+
+from __future__ import annotations
+
+from flambeau.autograd import _anomaly
+from flambeau.autograd._function import _FREED_MESSAGE, AccumulateGrad
+from flambeau.autograd._grad_mode import state as _grad_state
+
+
+def _topological_order(root_nodes):
+    """Nodes reachable from ``root_nodes``, each before every node it sends gradients to.
+
+    Reverse post-order of an iterative depth-first search: no recursion, so a chain of a
+    hundred thousand ops is fine.
+    """
+    visited = set()
+    post = []
+    for root in root_nodes:
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(root.next_functions))]
+        while stack:
+            node, children = stack[-1]
+            for edge in children:
+                if edge is not None and edge[0] not in visited:
+                    child = edge[0]
+                    visited.add(child)
+                    stack.append((child, iter(child.next_functions)))
+                    break
+            else:
+                stack.pop()
+                post.append(node)
+    post.reverse()
+    return post
+
+
+def _needed(order, targets):
+    """Nodes on some path to a ``targets`` node (the others need not run)."""
+    needed = set()
+    for node in reversed(order):  # children first
+        if node in targets or any(e is not None and e[0] in needed for e in node.next_functions):
+            needed.add(node)
+    return needed
+
+
+def _sum_to(grad, shape):
+    """Reduce a broadcast gradient back to an input's shape."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1
+    )
+    if axes:
+        grad = grad.sum(axes, keepdim=True) if lead == 0 else grad.sum(axes)
+    if lead and grad.shape != shape:
+        grad = grad.reshape(shape)
+    elif grad.shape != shape:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _check_nan(node, i, grad):
+    xp = grad._device.backend.xp
+    if grad._data.dtype.kind == "f" and bool(xp.isnan(grad._data).any()):
+        trace = node._trace or "(no forward traceback: the op ran before anomaly detection)\n"
+        raise RuntimeError(
+            f"Function '{node.name()}' returned nan values in its {i}th output.\n"
+            f"The forward call that created it:\n{trace}"
+        )
+
+
+def run_backward(roots, grads, *, retain_graph, create_graph, inputs=None, accumulate=True,
+                 allow_unused=False):
+    """Propagate ``grads`` from ``roots`` through the graph.
+
+    With ``accumulate`` (``Tensor.backward``) leaf gradients are added to ``.grad`` (only the
+    leaves in ``inputs`` when given). Without it (``autograd.grad``) the gradients of
+    ``inputs`` are returned and no ``.grad`` changes.
+    """
+    from flambeau._tensor import Tensor
+
+    buffers: dict = {}
+    root_nodes = []
+    # ids of gradient arrays given to a .grad in this pass, or owned by the caller: a second
+    # holder gets a copy, so in-place updates of one .grad never change another
+    handed = {id(g._data) for g in grads}
+    for t, g in zip(roots, grads):
+        node, nr = _edge_of(t)
+        if node is None:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn "
+                f"(tensor of shape {tuple(t.shape)}); call requires_grad_() on the leaves or "
+                "remove a surrounding no_grad()"
+            )
+        _add_to_buffer(buffers, node, nr, g)
+        root_nodes.append(node)
+
+    order = _topological_order(root_nodes)
+    captures = {}  # (node, nr) -> position in inputs
+    input_list = list(inputs) if inputs is not None else None
+    if input_list is not None:
+        for i, t in enumerate(input_list):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"inputs[{i}] is a {type(t).__name__}, not a Tensor")
+            if not t.requires_grad:
+                raise RuntimeError(f"inputs[{i}] does not require grad (shape {tuple(t.shape)})")
+            node, nr = _edge_of(t)
+            captures[(node, nr)] = i
+        needed = _needed(order, {n for n, _ in captures})
+        order = [n for n in order if n in needed]
+    captured = [None] * len(input_list) if input_list is not None else None
+
+    prev_mode = _grad_state.grad_enabled
+    _grad_state.grad_enabled = create_graph
+    anomaly = _anomaly.enabled()
+    try:
+        for node in order:
+            node_grads = buffers.pop(node, None)
+            if node_grads is None:
+                continue
+            hooks = node._hooks
+            if hooks:
+                node_grads = _run_tensor_hooks(hooks, node_grads)
+            if captures:
+                for nr, g in enumerate(node_grads):
+                    pos = captures.get((node, nr))
+                    if pos is not None:
+                        captured[pos] = g
+            if type(node) is AccumulateGrad:
+                if accumulate and (input_list is None or (node, 0) in captures):
+                    _accumulate(node.variable, node_grads[0], create_graph, handed)
+                continue
+            _apply_node(node, node_grads, buffers, retain_graph, anomaly)
+    finally:
+        _grad_state.grad_enabled = prev_mode
+
+    if input_list is None:
+        return None
+    if accumulate:
+        for (node, nr), pos in captures.items():
+            if type(node) is not AccumulateGrad and captured[pos] is not None:
+                _accumulate(input_list[pos], captured[pos], create_graph, handed)
+        return None
+    for i, g in enumerate(captured):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"One of the differentiated Tensors (inputs[{i}], shape "
+                f"{tuple(input_list[i].shape)}) appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior."
+            )
+    return captured
+
+
+def _edge_of(t):
+    fn = t.grad_fn
+    if fn is not None:
+        return fn, t._output_nr
+    if t._requires_grad:
+        acc = t._accum
+        if acc is None:
+            acc = t._accum = AccumulateGrad(t)
+        return acc, 0
+    return None, 0
+
+
+def _add_to_buffer(buffers, node, nr, g):
+    slots = buffers.get(node)
+    if slots is None:
+        n_out = len(node._out_meta) if type(node) is not AccumulateGrad else 1
+        slots = buffers[node] = [None] * n_out
+    prev = slots[nr]
+    slots[nr] = g if prev is None else prev + g
+
+
+def _run_tensor_hooks(hooks, node_grads):
+    node_grads = list(node_grads)
+    for nr, fns in hooks.items():
+        g = node_grads[nr]
+        if g is None:
+            continue
+        for fn in fns:
+            out = fn(g)
+            if out is not None:
+                g = out
+        node_grads[nr] = g
+    return node_grads
+
+
+def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
+    if node._freed:
+        raise RuntimeError(_FREED_MESSAGE)
+    if node._materialize:
+        from flambeau._tensor import Tensor
+
+        for i, g in enumerate(node_grads):
+            if g is None:
+                shape, dtype, device = node._out_meta[i]
+                node_grads[i] = Tensor._make(device.backend.xp.zeros(shape, dtype), device)
+    results = node.backward(node, *node_grads)
+    if results.__class__ is not tuple:
+        results = (results,)
+    edges = node.next_functions
+    if len(results) < len(edges):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(edges)}, got {len(results)})"
+        )
+    post = node.__dict__.get("_post_hooks")
+    if post:
+        for hook in post:
+            hook(results, node_grads)
+    for i, edge in enumerate(edges):
+        g = results[i]
+        if edge is None or g is None:
+            continue
+        shape, dtype = node._in_meta[i]
+        if g._data.shape != shape:
+            try:
+                g = _sum_to(g, shape)
+            except Exception:
+                raise RuntimeError(
+                    f"function {node.name()} returned a gradient of shape {tuple(g.shape)} for "
+                    f"input {i}, which has shape {tuple(shape)}"
+                ) from None
+        if g._data.dtype != dtype:
+            g = g.to(_dtype_of(dtype))
+        if anomaly:
+            _check_nan(node, i, g)
+        _add_to_buffer(buffers, edge[0], edge[1], g)
+    if not retain_graph:
+        node._saved = None
+        node._freed = True
+
+
+def _dtype_of(np_dtype):
+    from flambeau._dtype import from_numpy_dtype
+
+    return from_numpy_dtype(np_dtype)
+
+
+def _accumulate(t, g, create_graph, handed):
+    """Add ``g`` to ``t.grad`` (a new tensor when building a graph, in place otherwise)."""
+    acc = t._accum
+    if acc is not None and acc._hooks:
+        for fn in acc._hooks.get(0, ()):
+            out = fn(g)
+            if out is not None:
+                g = out
+    if g._data.shape != t._data.shape:
+        g = _sum_to(g, t._data.shape)
+    if t.grad is None:
+        if create_graph:
+            t.grad = g
+        else:
+            data = g._data
+            if id(data) in handed or getattr(data, "base", None) is not None:
+                data = data.copy()
+            handed.add(id(data))
+            t.grad = type(g)._make(data, g._device)
+    elif create_graph:
+        t.grad = t.grad + g
+    else:
+        grad = t.grad
+        grad._data += g._data
+        grad._version.value += 1
+

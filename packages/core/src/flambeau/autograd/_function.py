@@ -1,0 +1,306 @@
+"""Function: one differentiable op, forward and backward side by side.
+
+An instance of a Function subclass is both the ``ctx`` its methods receive and the graph node
+its outputs point to (``grad_fn``). Built-in ops and users' custom ops use the same class.
+"""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+
+from flambeau.autograd import _anomaly
+from flambeau.autograd._grad_mode import state as _grad_state
+
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]
+
+
+class _VersionCounter:
+    """Shared by a tensor and its views; bumped by every in-place write."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class Node:
+    """A vertex of the backward graph.
+
+    ``next_functions[i]`` is the ``(node, output_nr)`` the gradient of input ``i`` flows to,
+    or None when input ``i`` needs no gradient.
+    """
+
+    next_functions: tuple = ()
+    _hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook on outputs
+    _freed = False
+    _trace = None  # forward traceback when anomaly detection is on
+    _saved = None
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def register_hook(self, fn):
+        """Run ``fn(grad_inputs, grad_outputs)`` after this node's backward."""
+        post = self.__dict__.setdefault("_post_hooks", [])
+        post.append(fn)
+        return _RemovableHandle(post, fn)
+
+
+class _RemovableHandle:
+    __slots__ = ("_list", "_item")
+
+    def __init__(self, lst, item):
+        self._list, self._item = lst, item
+
+    def remove(self):
+        try:
+            self._list.remove(self._item)
+        except ValueError:
+            pass
+
+
+class FunctionCtx:
+    """The methods a Function's ``forward``/``backward`` use on ``ctx``."""
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors for backward; in-place changes to them are detected there."""
+        self._saved = tuple(tensors)
+        self._saved_versions = tuple(
+            t._version.value if t is not None else None for t in tensors
+        )
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The tensors given to :meth:`save_for_backward`, checked against in-place changes."""
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise RuntimeError(_FREED_MESSAGE)
+            return ()
+        for t, v in zip(saved, self._saved_versions):
+            if t is not None and t._version.value != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{t.dtype} tensor of shape {list(t.shape)}], which "
+                    f"is saved by {self.name()}, is at version {t._version.value}; expected "
+                    f"version {v} instead. Hint: clone the tensor before changing it in place, "
+                    "or enable flambeau.autograd.set_detect_anomaly(True) to find the op"
+                )
+        return saved
+
+    def mark_non_differentiable(self, *tensors):
+        """Declare outputs that have no gradient (indices, masks)."""
+        self._non_diff = {id(t) for t in tensors}
+
+    def mark_dirty(self, *tensors):
+        """Declare inputs modified in place by forward."""
+        self._dirty = {id(t) for t in tensors}
+
+    def set_materialize_grads(self, value: bool):
+        """Whether undefined output gradients reach backward as zeros (default) or None."""
+        self._materialize = bool(value)
+
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Function(FunctionCtx, Node):
+    """Base class of differentiable operations, for built-in ops and users' custom ones.
+
+    Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)``
+    methods and call ``MyFunction.apply(*args)``. ``forward`` runs with gradient recording
+    off; ``backward`` returns one gradient (or None) per argument of ``forward``, written with
+    flambeau ops so that higher-order gradients work.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> class Cube(flambeau.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved_tensors
+    ...         return grad * 3 * x ** 2
+    >>> x = flambeau.tensor([2.0], requires_grad=True)
+    >>> Cube.apply(x).backward()
+    >>> x.grad
+    tensor([12.])
+    """
+
+    _materialize = True
+    _non_diff = None
+    _dirty = None
+    #: outputs share storage (and the version counter) with the first input
+    _is_view = False
+    #: ops whose outputs never carry gradients (comparisons, argmax)
+    _differentiable = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # forward/backward written without @staticmethod still work, as in PyTorch
+        for name in ("forward", "backward"):
+            fn = cls.__dict__.get(name)
+            if inspect.isfunction(fn):
+                setattr(cls, name, staticmethod(fn))
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        """Compute the outputs from the inputs (override this)."""
+        raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        """Return the gradient of each forward input (override this)."""
+        raise NotImplementedError(f"{type(ctx).__name__} does not define backward")
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    @classmethod
+    def apply(cls, *args):
+        """Run the op, recording it in the graph when an input requires grad."""
+        ctx = cls.__new__(cls)
+        state = _grad_state
+        record = False
+        if state.grad_enabled and cls._differentiable:
+            for a in args:
+                if type(a) in _TENSOR_TYPES and a._requires_grad:
+                    record = True
+                    break
+        prev = state.grad_enabled
+        state.grad_enabled = False
+        try:
+            out = cls.forward(ctx, *args)
+        finally:
+            state.grad_enabled = prev
+        if out.__class__ is tuple:
+            outputs = tuple(_as_output(ctx, o, args) for o in out)
+        else:
+            outputs = (_as_output(ctx, out, args),)
+        if cls._is_view:
+            base = args[0]
+            for o in outputs:
+                o._version = base._version
+                o._base = base if base._base is None else base._base
+        if record:
+            _connect(ctx, args, outputs)
+        return outputs if out.__class__ is tuple else outputs[0]
+
+
+def _as_output(ctx, out, args):
+    if out is None or out.__class__ in _TENSOR_TYPES or isinstance(out, _Tensor):
+        if out is not None and any(out is a for a in args) and not ctx._dirty:
+            return out.view_as(out)  # a Function returning its input gives a new tensor
+        return out
+    for a in args:
+        if a.__class__ in _TENSOR_TYPES or isinstance(a, _Tensor):
+            return _Tensor._make(out, a._device)
+    raise TypeError(f"{type(ctx).__name__}.forward returned an array but has no tensor input")
+
+
+def _connect(ctx, args, outputs):
+    """Link ``ctx`` into the graph: edges to the inputs' nodes, outputs pointing back."""
+    edges = []
+    needs = []
+    meta = []
+    for a in args:
+        if (a.__class__ in _TENSOR_TYPES or isinstance(a, _Tensor)) and a._requires_grad:
+            fn = a.grad_fn
+            if fn is None:
+                fn = a._accum
+                if fn is None:
+                    fn = a._accum = AccumulateGrad(a)
+                edges.append((fn, 0))
+            else:
+                edges.append((fn, a._output_nr))
+            needs.append(True)
+            meta.append((a._data.shape, a._data.dtype))
+        else:
+            edges.append(None)
+            needs.append(False)
+            meta.append(None)
+    ctx.next_functions = tuple(edges)
+    ctx.needs_input_grad = tuple(needs)
+    ctx._in_meta = meta
+    ctx._out_meta = [(o._data.shape, o._data.dtype, o._device) if o is not None else None
+                     for o in outputs]
+    if _anomaly.enabled():
+        ctx._trace = "".join(traceback.format_stack()[:-2])
+    non_diff = ctx._non_diff
+    dirty = ctx._dirty
+    for i, o in enumerate(outputs):
+        if o is None:
+            continue
+        if non_diff is not None and id(o) in non_diff:
+            continue
+        if not o._data.dtype.kind == "f" and o._data.dtype.name != "bfloat16":
+            continue  # integer and bool results never require grad
+        if dirty is not None and id(o) in dirty:
+            if o.grad_fn is None and o._requires_grad:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation."
+                )
+        o._requires_grad = True
+        o.grad_fn = ctx
+        o._output_nr = i
+
+
+class AccumulateGrad(Node):
+    """The node that adds a leaf tensor's incoming gradient to its ``.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._hooks = None
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+
+def once_differentiable(fn):
+    """Decorate a ``backward`` that is not itself differentiable (no double backward).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> class Square(flambeau.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     @flambeau.autograd.function.once_differentiable
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return g * 2 * x
+    >>> x = flambeau.tensor([3.0], requires_grad=True)
+    >>> Square.apply(x).backward(); x.grad
+    tensor([6.])
+    """
+    import functools
+
+    from flambeau.autograd._grad_mode import no_grad
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            return fn(ctx, *grads)
+
+    return wrapper
+
+
+# Filled in by flambeau._tensor to avoid an import cycle.
+_Tensor = None
+_TENSOR_TYPES: set = set()

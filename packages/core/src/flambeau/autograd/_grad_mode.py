@@ -1,0 +1,147 @@
+"""Switches for gradient recording: no_grad, enable_grad, set_grad_enabled, inference_mode."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled"]
+
+
+class _State(threading.local):
+    grad_enabled = True
+    inference = False
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations are being recorded for autograd.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> with flambeau.no_grad():
+    ...     flambeau.is_grad_enabled()
+    False
+    """
+    return state.grad_enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an :class:`inference_mode` block is active.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.is_inference_mode_enabled()
+    False
+    """
+    return state.inference
+
+
+class _GradModeContext:
+    """Base of the grad-mode switches: a context manager that is also a decorator."""
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(*self._args):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    _args: tuple = ()
+
+    def __exit__(self, *exc):
+        state.grad_enabled = self._prev
+        return False
+
+
+class no_grad(_GradModeContext):
+    """Do not record operations: results have ``requires_grad=False``.
+
+    Works as a context manager and as a decorator.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.ones(2, requires_grad=True)
+    >>> with flambeau.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __enter__(self):
+        self._prev = state.grad_enabled
+        state.grad_enabled = False
+
+
+class enable_grad(_GradModeContext):
+    """Record operations again inside a :class:`no_grad` block.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.ones(2, requires_grad=True)
+    >>> with flambeau.no_grad():
+    ...     with flambeau.enable_grad():
+    ...         y = x * 2
+    >>> y.requires_grad
+    True
+    """
+
+    def __enter__(self):
+        self._prev = state.grad_enabled
+        state.grad_enabled = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Turn recording on or off; a function call, a context manager or a decorator.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.ones(2, requires_grad=True)
+    >>> with flambeau.set_grad_enabled(False):
+    ...     (x * 2).requires_grad
+    False
+    """
+
+    def __init__(self, mode: bool):
+        self._args = (mode,)
+        self._prev = state.grad_enabled
+        state.grad_enabled = bool(mode)
+
+    def __enter__(self):
+        pass
+
+
+class inference_mode(_GradModeContext):
+    """Like :class:`no_grad`, for code that only runs models forward.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> with flambeau.inference_mode():
+    ...     flambeau.ones(2, requires_grad=True).mul(2).requires_grad
+    False
+    """
+
+    def __init__(self, mode: bool = True):
+        self._args = (mode,)
+        self._mode = mode
+
+    def __enter__(self):
+        self._prev = state.grad_enabled
+        self._prev_inf = state.inference
+        if self._mode:
+            state.grad_enabled = False
+            state.inference = True
+
+    def __exit__(self, *exc):
+        state.inference = self._prev_inf
+        return super().__exit__(*exc)

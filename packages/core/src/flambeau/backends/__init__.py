@@ -1,0 +1,27 @@
+"""Backends: how flambeau finds and talks to device types (all of them plugins).
+
+Examples
+--------
+>>> import flambeau.backends
+>>> "cpu" in flambeau.backends.backend_names()
+True
+>>> flambeau.backends.get_backend("cpu").xp.__name__
+'numpy'
+"""
+
+from flambeau.backends._backend import Backend, HostRNG
+from flambeau.backends._registry import (
+    BackendRegistryError,
+    backend_names,
+    get_backend,
+    plugin_of,
+    register_backend,
+    reload,
+    unregister_backend,
+)
+from flambeau.backends.hookspecs import hookimpl, hookspec
+
+__all__ = [
+    "Backend", "HostRNG", "BackendRegistryError", "backend_names", "get_backend", "plugin_of",
+    "register_backend", "unregister_backend", "reload", "hookimpl", "hookspec",
+]

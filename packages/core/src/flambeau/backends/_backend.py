@@ -1,0 +1,139 @@
+"""The Backend base class: what a device type provides to flambeau."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Backend", "HostRNG"]
+
+
+class HostRNG:
+    """A random-number stream on NumPy's PCG64 generator (the CPU backend's RNG).
+
+    Backends whose arrays live elsewhere may draw on the host and transfer, or provide their
+    own object with the same methods.
+    """
+
+    __slots__ = ("_gen",)
+
+    def __init__(self, seed: int):
+        self._gen = np.random.Generator(np.random.PCG64(seed))
+
+    def random(self, shape, dtype):
+        if dtype in (np.float32, np.float64):
+            return self._gen.random(shape, dtype=dtype)
+        return self._gen.random(shape, dtype=np.float32).astype(dtype)
+
+    def standard_normal(self, shape, dtype):
+        if dtype in (np.float32, np.float64):
+            return self._gen.standard_normal(shape, dtype=dtype)
+        return self._gen.standard_normal(shape, dtype=np.float32).astype(dtype)
+
+    def integers(self, low, high, shape, dtype):
+        return self._gen.integers(low, high, size=shape, dtype=np.int64).astype(dtype, copy=False)
+
+    def permutation(self, n):
+        return self._gen.permutation(n)
+
+    def get_state(self) -> bytes:
+        state = self._gen.bit_generator.state["state"]
+        words = [state["state"], state["inc"]]
+        return b"".join(w.to_bytes(16, "little") for w in words)
+
+    def set_state(self, blob: bytes) -> None:
+        if len(blob) != 32:
+            raise ValueError(f"Generator.set_state: expected 32 bytes of PCG64 state, got {len(blob)}")
+        state = self._gen.bit_generator.state
+        state["state"] = {
+            "state": int.from_bytes(blob[:16], "little"),
+            "inc": int.from_bytes(blob[16:], "little"),
+        }
+        state["has_uint32"], state["uinteger"] = 0, 0
+        self._gen.bit_generator.state = state
+
+    def numpy(self) -> np.random.Generator:
+        """The underlying NumPy generator (host-side draws such as multinomial)."""
+        return self._gen
+
+
+class Backend:
+    """What a device type provides: its array namespace, devices, transfers, RNG and kernels.
+
+    Subclass it (or pass callables) and return instances from the ``flambeau_backends`` hook.
+    Ops are written once against :attr:`xp` (NumPy's API, which CuPy mirrors); entries of
+    :attr:`kernels` replace generic implementations where a backend has a faster one.
+
+    Parameters
+    ----------
+    name : str
+        The device type, e.g. ``"cpu"`` or ``"cuda"``.
+    xp : module
+        The array namespace (``numpy``, ``cupy``, ...).
+    kernels : dict, optional
+        Named kernels (``"conv2d"``, ``"sgd_step"``, ...) overriding the generic ones.
+
+    Examples
+    --------
+    >>> import numpy
+    >>> from flambeau.backends import Backend
+    >>> b = Backend("mydev", xp=numpy)
+    >>> b.name, b.is_available(), b.device_count()
+    ('mydev', True, 1)
+    """
+
+    #: whether arrays live in host memory (NumPy arrays), so ``.numpy()`` can share memory
+    host_memory = True
+
+    def __init__(self, name: str, xp=None, kernels: dict | None = None):
+        self.name = name
+        self._xp = xp
+        self.kernels = dict(kernels or {})
+
+    @property
+    def xp(self):
+        """The array namespace ops are written against."""
+        return self._xp
+
+    def is_available(self) -> bool:
+        """Whether at least one device of this type can be used now."""
+        return True
+
+    def device_count(self) -> int:
+        """The number of devices of this type."""
+        return 1
+
+    def unavailable_reason(self) -> str:
+        """Why :meth:`is_available` is False (shown in errors)."""
+        return f"no {self.name} device is visible"
+
+    def to_host(self, array) -> np.ndarray:
+        """Copy (or share, for host backends) ``array`` as a NumPy array."""
+        return np.asarray(array)
+
+    def from_host(self, array: np.ndarray, index: int | None = None):
+        """Move a NumPy array to device ``index`` of this type."""
+        return self.xp.asarray(array)
+
+    def asarray(self, data, dtype=None, index: int | None = None):
+        """Build an array on device ``index`` from array-like ``data``."""
+        return self.xp.asarray(data, dtype=dtype)
+
+    def device_of(self, array) -> int | None:
+        """The device index holding ``array`` (None for single-device types)."""
+        return None
+
+    def use_device(self, index: int | None):
+        """A context manager making ``index`` the current device while arrays are created."""
+        import contextlib
+
+        return contextlib.nullcontext()
+
+    def new_rng(self, seed: int, index: int | None = None):
+        """A random stream seeded with ``seed`` (see :class:`HostRNG` for the methods)."""
+        return HostRNG(seed)
+
+    def synchronize(self, index: int | None = None) -> None:
+        """Wait until queued work on the device has finished (a no-op for the CPU)."""
+
+    def __repr__(self):
+        return f"<flambeau backend {self.name!r}>"

@@ -1,0 +1,61 @@
+"""``flambeau.cuda``: CUDA devices, provided by the flambeau-cuda plugin when installed.
+
+Without the plugin (or without a GPU) :func:`is_available` is False and :func:`device_count`
+is 0; the other functions raise an error that says what to install.
+
+Examples
+--------
+>>> import flambeau
+>>> isinstance(flambeau.cuda.is_available(), bool)
+True
+"""
+
+from __future__ import annotations
+
+from flambeau.backends import _registry
+
+__all__ = ["is_available", "device_count"]
+
+
+def _backend():
+    backends = _registry._loaded()[0]
+    return backends.get("cuda")
+
+
+def is_available() -> bool:
+    """Whether a CUDA device can be used (flambeau-cuda installed and a GPU visible).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cuda.is_available() in (True, False)
+    True
+    """
+    b = _backend()
+    return bool(b is not None and b.is_available())
+
+
+def device_count() -> int:
+    """The number of visible CUDA devices (0 without flambeau-cuda).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cuda.device_count() >= 0
+    True
+    """
+    b = _backend()
+    return b.device_count() if b is not None else 0
+
+
+def __getattr__(name):
+    # synchronize, manual_seed, memory_allocated, Stream, ...: the plugin's module provides them
+    b = _backend()
+    if b is not None and hasattr(b, "cuda_module"):
+        return getattr(b.cuda_module(), name)
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(
+        f"flambeau.cuda.{name} needs the CUDA backend: pip install flambeau-cuda[cuda12] "
+        "(and a machine with an NVIDIA GPU)"
+    )
