@@ -1,0 +1,3 @@
+"""flambeau.data: datasets, samplers and DataLoader (torch.utils.data semantics)."""
+
+__all__ = []

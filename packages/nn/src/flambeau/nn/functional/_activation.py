@@ -1,0 +1,3 @@
+"""flambeau.nn.functional: activation."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn.functional: attention."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn.functional: conv."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn.functional: dropout."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn.functional: embedding."""
+
+__all__ = []

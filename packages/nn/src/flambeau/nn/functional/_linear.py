@@ -1,0 +1,3 @@
+"""flambeau.nn.functional: linear."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn.functional: loss."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn.functional: misc."""
+
+__all__ = []

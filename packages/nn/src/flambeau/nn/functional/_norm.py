@@ -1,0 +1,3 @@
+"""flambeau.nn.functional: norm."""
+
+__all__ = []

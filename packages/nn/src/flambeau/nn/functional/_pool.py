@@ -1,0 +1,3 @@
+"""flambeau.nn.functional: pool."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn.functional: vision."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn.init: weight initialization (uniform_, kaiming_normal_, ...)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn modules: activation."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn modules: attention."""
+
+__all__ = []

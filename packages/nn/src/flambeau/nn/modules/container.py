@@ -1,0 +1,3 @@
+"""flambeau.nn modules: container."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn modules: conv."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn modules: dropout."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn modules: flatten."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn modules: fold."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn modules: linear."""
+
+__all__ = []

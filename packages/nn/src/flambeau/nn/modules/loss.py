@@ -1,0 +1,3 @@
+"""flambeau.nn modules: loss."""
+
+__all__ = []

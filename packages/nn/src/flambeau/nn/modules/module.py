@@ -1,0 +1,3 @@
+"""flambeau.nn modules: module."""
+
+__all__ = []

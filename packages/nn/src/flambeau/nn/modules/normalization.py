@@ -1,0 +1,3 @@
+"""flambeau.nn modules: normalization."""
+
+__all__ = []

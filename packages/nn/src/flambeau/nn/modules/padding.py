@@ -1,0 +1,3 @@
+"""flambeau.nn modules: padding."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn modules: pixelshuffle."""
+
+__all__ = []

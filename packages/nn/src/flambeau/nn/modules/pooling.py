@@ -1,0 +1,3 @@
+"""flambeau.nn modules: pooling."""
+
+__all__ = []

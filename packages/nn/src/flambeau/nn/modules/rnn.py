@@ -1,0 +1,3 @@
+"""flambeau.nn modules: rnn."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn modules: sparse."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn modules: transformer."""
+
+__all__ = []

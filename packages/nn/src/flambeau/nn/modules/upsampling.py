@@ -1,0 +1,3 @@
+"""flambeau.nn modules: upsampling."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn.parallel: DistributedDataParallel comes from flambeau-distributed."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Parameter: a Tensor that a Module registers as learnable."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.nn.utils.rnn: packed sequences."""
+
+__all__ = []

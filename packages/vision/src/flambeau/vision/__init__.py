@@ -1,0 +1,1 @@
+"""flambeau.vision: datasets, transforms, models and a reference trainer."""

@@ -1,0 +1,3 @@
+"""flambeau.vision.datasets."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""flambeau.vision.models."""
+
+__all__ = []

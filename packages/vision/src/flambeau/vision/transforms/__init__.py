@@ -1,0 +1,3 @@
+"""flambeau.vision.transforms."""
+
+__all__ = []

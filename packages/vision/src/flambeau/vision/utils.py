@@ -1,0 +1,3 @@
+"""flambeau.vision.utils: make_grid and save_image."""
+
+__all__ = []
