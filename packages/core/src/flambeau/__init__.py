@@ -15,8 +15,12 @@ tensor([2., 4., 6.])
 __path__ = __import__("pkgutil").extend_path(__path__, __name__)
 
 from flambeau import _methods as _methods  # noqa: E402,F401 - attaches Tensor methods
-from flambeau import _subpackages  # noqa: E402
-from flambeau import autograd, backends, cuda  # noqa: E402
+from flambeau import (  # noqa: E402
+    _subpackages,  # noqa: E402
+    autograd,
+    backends,
+    cuda,
+)
 from flambeau._creation import (  # noqa: E402
     arange,
     as_tensor,
@@ -127,6 +131,7 @@ from flambeau._ops.reduction import (  # noqa: E402
     count_nonzero,
     cumprod,
     cumsum,
+    log_softmax,
     logsumexp,
     max,
     mean,
@@ -137,7 +142,6 @@ from flambeau._ops.reduction import (  # noqa: E402
     prod,
     softmax,
     softmin,
-    log_softmax,
     std,
     std_mean,
     sum,
@@ -161,8 +165,8 @@ from flambeau._ops.shape import (  # noqa: E402
     fliplr,
     flipud,
     hstack,
-    movedim,
     moveaxis,
+    movedim,
     narrow,
     permute,
     repeat_interleave,
@@ -257,7 +261,7 @@ def detach(input):
     return input.detach()
 
 
-def clamp_min(input, min):  # noqa: A002
+def clamp_min(input, min):  # noqa: A002, F811
     """``clamp(input, min=min)``.
 
     Examples
@@ -269,7 +273,7 @@ def clamp_min(input, min):  # noqa: A002
     return clamp(input, min=min)  # noqa: F405
 
 
-def clamp_max(input, max):  # noqa: A002
+def clamp_max(input, max):  # noqa: A002, F811
     """``clamp(input, max=max)``.
 
     Examples

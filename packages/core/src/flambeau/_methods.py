@@ -229,6 +229,9 @@ def _matmul_r(self, other):
 def _binary_fast(cls, name):
     """``self <op> other`` with as little Python between the operator and the kernel as we can."""
     def op(self, other):
+        # the hot case of training loops: a float tensor and a Python float keep the dtype
+        if other.__class__ is float and self._data.dtype.kind == "f":
+            return cls.apply(self, other)
         a, b = promote(name, self, other)
         return cls.apply(a, b)
 

@@ -47,6 +47,8 @@ def _broadcast_error(op, a, b):
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
+        if b.__class__ is float:
+            return a._device._xp.add(a._data, b)
         try:
             return _xp(a, b).add(_raw(a), _raw(b))
         except ValueError:
@@ -73,6 +75,10 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
+        if b.__class__ is float:  # tensor * scalar: nothing to check or save but the scalar
+            ctx.scalars = (None, b)
+            ctx.save_for_backward(a, None)
+            return a._device._xp.multiply(a._data, b)
         try:
             out = _xp(a, b).multiply(_raw(a), _raw(b))
         except ValueError:

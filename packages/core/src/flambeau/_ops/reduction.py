@@ -91,7 +91,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         )
     axes = dims_arg(dim, input._data.ndim, "mean")
     n = input._data.size if axes is None else _count(input._data.shape, axes)
-    return sum(input, dim, keepdim) / builtins.max(n, 1) if n else sum(input, dim, keepdim) * float("nan")
+    total = sum(input, dim, keepdim)
+    return total / n if n else total * float("nan")
 
 
 def nanmean(input, dim=None, keepdim=False):
@@ -175,7 +176,8 @@ class _Extreme(Function):
     @classmethod
     def forward(cls, ctx, x, axes, keepdim):
         xp = x._device._xp
-        if x._data.size == 0 and (axes is None or builtins.any(x._data.shape[a] == 0 for a in axes)):
+        empty = axes is None or builtins.any(x._data.shape[a] == 0 for a in axes)
+        if x._data.size == 0 and empty:
             raise IndexError(
                 f"{cls._pick}(): Expected reduction dim to be specified for input.numel() == 0; "
                 f"cannot reduce an empty dimension of a tensor of shape {tuple(x.shape)}"

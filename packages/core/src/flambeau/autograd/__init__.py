@@ -15,7 +15,6 @@ from __future__ import annotations
 from flambeau.autograd import _engine
 from flambeau.autograd._anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from flambeau.autograd._function import Function, FunctionCtx, once_differentiable
-from flambeau.autograd._gradcheck import GradcheckError, gradcheck, gradgradcheck
 from flambeau.autograd._grad_mode import (
     enable_grad,
     inference_mode,
@@ -23,6 +22,7 @@ from flambeau.autograd._grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from flambeau.autograd._gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
     "Function", "FunctionCtx", "once_differentiable", "backward", "grad", "gradcheck",

@@ -10,27 +10,26 @@ from flambeau.autograd._grad_mode import state as _grad_state
 def _topological_order(root_nodes):
     """Nodes reachable from ``root_nodes``, each before every node it sends gradients to.
 
-    Reverse post-order of an iterative depth-first search: no recursion, so a chain of a
-    hundred thousand ops is fine.
+    Reverse post-order of an iterative depth-first search (no recursion, so a chain of a
+    hundred thousand ops is fine). A node is marked when it is expanded, not when it is
+    pushed: in a DAG only a node's DFS ancestors are ever "expanded but unfinished".
     """
     visited = set()
     post = []
-    for root in root_nodes:
-        if root in visited:
+    stack = [(root, False) for root in reversed(root_nodes)]
+    pop, push, append, add = stack.pop, stack.append, post.append, visited.add
+    while stack:
+        node, finished = pop()
+        if finished:
+            append(node)
             continue
-        visited.add(root)
-        stack = [(root, iter(root.next_functions))]
-        while stack:
-            node, children = stack[-1]
-            for edge in children:
-                if edge is not None and edge[0] not in visited:
-                    child = edge[0]
-                    visited.add(child)
-                    stack.append((child, iter(child.next_functions)))
-                    break
-            else:
-                stack.pop()
-                post.append(node)
+        if node in visited:
+            continue
+        add(node)
+        push((node, True))
+        for edge in node.next_functions:
+            if edge is not None and edge[0] not in visited:
+                push((edge[0], False))
     post.reverse()
     return post
 
@@ -168,8 +167,8 @@ def _edge_of(t):
 def _add_to_buffer(buffers, node, nr, g):
     slots = buffers.get(node)
     if slots is None:
-        n_out = len(node._out_meta) if type(node) is not AccumulateGrad else 1
-        slots = buffers[node] = [None] * n_out
+        meta = node._out_meta
+        slots = buffers[node] = [None] * (len(meta) if meta is not None else 1)
     prev = slots[nr]
     slots[nr] = g if prev is None else prev + g
 
@@ -191,7 +190,7 @@ def _run_tensor_hooks(hooks, node_grads):
 def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
     if node._freed:
         raise RuntimeError(_FREED_MESSAGE)
-    if node._materialize:
+    if node._out_meta is not None and node._materialize:
         from flambeau._tensor import Tensor
 
         for i, g in enumerate(node_grads):
@@ -207,16 +206,19 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
             f"function {node.name()} returned an incorrect number of gradients "
             f"(expected {len(edges)}, got {len(results)})"
         )
-    post = node.__dict__.get("_post_hooks")
-    if post:
-        for hook in post:
+    if node._post_hooks:
+        for hook in node._post_hooks:
             hook(results, node_grads)
+    in_meta = node._in_meta
     for i, edge in enumerate(edges):
-        g = results[i]
-        if edge is None or g is None:
+        if edge is None:
             continue
-        shape, dtype = node._in_meta[i]
-        if g._data.shape != shape:
+        g = results[i]
+        if g is None:
+            continue
+        shape, dtype = in_meta[i]
+        data = g._data
+        if data.shape != shape:
             try:
                 g = _sum_to(g, shape)
             except Exception:
@@ -224,11 +226,17 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
                     f"function {node.name()} returned a gradient of shape {tuple(g.shape)} for "
                     f"input {i}, which has shape {tuple(shape)}"
                 ) from None
-        if g._data.dtype != dtype:
+        if data.dtype is not dtype and data.dtype != dtype:
             g = g.to(_dtype_of(dtype))
         if anomaly:
             _check_nan(node, i, g)
-        _add_to_buffer(buffers, edge[0], edge[1], g)
+        child, nr = edge
+        slots = buffers.get(child)
+        if slots is None:
+            meta = child._out_meta
+            slots = buffers[child] = [None] * (len(meta) if meta is not None else 1)
+        prev = slots[nr]
+        slots[nr] = g if prev is None else prev + g
     if not retain_graph:
         node._saved = None
         node._freed = True

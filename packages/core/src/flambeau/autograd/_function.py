@@ -36,6 +36,9 @@ class Node:
     _freed = False
     _trace = None  # forward traceback when anomaly detection is on
     _saved = None
+    _post_hooks = None
+    _out_meta = None  # per-output (shape, dtype, device), kept for multi-output ops only
+    _is_view = False
 
     def name(self) -> str:
         return type(self).__name__
@@ -45,7 +48,9 @@ class Node:
 
     def register_hook(self, fn):
         """Run ``fn(grad_inputs, grad_outputs)`` after this node's backward."""
-        post = self.__dict__.setdefault("_post_hooks", [])
+        if self._post_hooks is None:
+            self._post_hooks = []
+        post = self._post_hooks
         post.append(fn)
         return _RemovableHandle(post, fn)
 
@@ -63,15 +68,20 @@ class _RemovableHandle:
             pass
 
 
+class _NeedsNothing(tuple):
+    """``needs_input_grad`` of an op that is not recorded: every entry is False."""
+
+    def __getitem__(self, i):
+        return False
+
+
 class FunctionCtx:
     """The methods a Function's ``forward``/``backward`` use on ``ctx``."""
 
     def save_for_backward(self, *tensors):
         """Keep tensors for backward; in-place changes to them are detected there."""
-        self._saved = tuple(tensors)
-        self._saved_versions = tuple(
-            t._version.value if t is not None else None for t in tensors
-        )
+        self._saved = tensors
+        self._saved_versions = [t._version.value if t is not None else None for t in tensors]
 
     @property
     def saved_tensors(self) -> tuple:
@@ -141,6 +151,8 @@ class Function(FunctionCtx, Node):
     """
 
     _materialize = True
+    #: set per call while recording; all False otherwise
+    needs_input_grad = _NeedsNothing()
     _non_diff = None
     _dirty = None
     #: outputs share storage (and the version counter) with the first input
@@ -174,23 +186,36 @@ class Function(FunctionCtx, Node):
         """Run the op, recording it in the graph when an input requires grad."""
         ctx = cls.__new__(cls)
         state = _grad_state
+        enabled = state.grad_enabled
         record = False
-        if state.grad_enabled and cls._differentiable:
-            for a in args:
-                if type(a) in _TENSOR_TYPES and a._requires_grad:
-                    record = True
+        device = None
+        for a in args:
+            if a.__class__ in _TENSOR_TYPES:
+                if device is None:
+                    device = a._device
+                if a._requires_grad:
+                    record = enabled and cls._differentiable
                     break
-        prev = state.grad_enabled
-        state.grad_enabled = False
-        try:
-            out = cls.forward(ctx, *args)
-        finally:
-            state.grad_enabled = prev
-        if out.__class__ is tuple:
-            outputs = tuple(_as_output(ctx, o, args) for o in out)
+        if record:
+            ctx.needs_input_grad = tuple(
+                a.__class__ in _TENSOR_TYPES and a._requires_grad for a in args)
+        if enabled:
+            state.grad_enabled = False
+            try:
+                out = cls.forward(ctx, *args)
+            finally:
+                state.grad_enabled = True
         else:
-            outputs = (_as_output(ctx, out, args),)
-        if cls._is_view:
+            out = cls.forward(ctx, *args)
+        if out.__class__ is tuple:
+            outputs = tuple(_as_output(ctx, o, args, device) for o in out)
+            ctx._out_meta = [(o._data.shape, o._data.dtype, o._device) if o is not None
+                             else None for o in outputs]
+        elif out.__class__ in _TENSOR_TYPES:
+            outputs = (_as_output(ctx, out, args, device),)
+        else:
+            outputs = (_Tensor._make(out, device),)
+        if ctx._is_view:
             base = args[0]
             for o in outputs:
                 o._version = base._version
@@ -200,24 +225,25 @@ class Function(FunctionCtx, Node):
         return outputs if out.__class__ is tuple else outputs[0]
 
 
-def _as_output(ctx, out, args):
-    if out is None or out.__class__ in _TENSOR_TYPES or isinstance(out, _Tensor):
-        if out is not None and any(out is a for a in args) and not ctx._dirty:
-            return out.view_as(out)  # a Function returning its input gives a new tensor
+def _as_output(ctx, out, args, device):
+    if out is None:
+        return None
+    if out.__class__ in _TENSOR_TYPES or isinstance(out, _Tensor):
+        for a in args:
+            if out is a and not ctx._dirty:
+                return out.view_as(out)  # a Function returning its input gives a new tensor
         return out
-    for a in args:
-        if a.__class__ in _TENSOR_TYPES or isinstance(a, _Tensor):
-            return _Tensor._make(out, a._device)
-    raise TypeError(f"{type(ctx).__name__}.forward returned an array but has no tensor input")
+    if device is None:
+        raise TypeError(f"{type(ctx).__name__}.forward returned an array but has no tensor input")
+    return _Tensor._make(out, device)
 
 
 def _connect(ctx, args, outputs):
     """Link ``ctx`` into the graph: edges to the inputs' nodes, outputs pointing back."""
     edges = []
-    needs = []
     meta = []
     for a in args:
-        if (a.__class__ in _TENSOR_TYPES or isinstance(a, _Tensor)) and a._requires_grad:
+        if a.__class__ in _TENSOR_TYPES and a._requires_grad:
             fn = a.grad_fn
             if fn is None:
                 fn = a._accum
@@ -226,17 +252,13 @@ def _connect(ctx, args, outputs):
                 edges.append((fn, 0))
             else:
                 edges.append((fn, a._output_nr))
-            needs.append(True)
-            meta.append((a._data.shape, a._data.dtype))
+            data = a._data
+            meta.append((data.shape, data.dtype))
         else:
             edges.append(None)
-            needs.append(False)
             meta.append(None)
-    ctx.next_functions = tuple(edges)
-    ctx.needs_input_grad = tuple(needs)
+    ctx.next_functions = edges
     ctx._in_meta = meta
-    ctx._out_meta = [(o._data.shape, o._data.dtype, o._device) if o is not None else None
-                     for o in outputs]
     if _anomaly.enabled():
         ctx._trace = "".join(traceback.format_stack()[:-2])
     non_diff = ctx._non_diff
@@ -246,7 +268,7 @@ def _connect(ctx, args, outputs):
             continue
         if non_diff is not None and id(o) in non_diff:
             continue
-        if not o._data.dtype.kind == "f" and o._data.dtype.name != "bfloat16":
+        if o._data.dtype not in _FLOAT_DTYPES:
             continue  # integer and bool results never require grad
         if dirty is not None and id(o) in dirty:
             if o.grad_fn is None and o._requires_grad:
@@ -304,3 +326,6 @@ def once_differentiable(fn):
 # Filled in by flambeau._tensor to avoid an import cycle.
 _Tensor = None
 _TENSOR_TYPES: set = set()
+_FLOAT_DTYPES = frozenset(
+    __import__("numpy").dtype(d) for d in ("float16", "float32", "float64")
+) | {__import__("numpy").dtype(__import__("ml_dtypes").bfloat16)}

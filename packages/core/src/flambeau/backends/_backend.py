@@ -42,7 +42,9 @@ class HostRNG:
 
     def set_state(self, blob: bytes) -> None:
         if len(blob) != 32:
-            raise ValueError(f"Generator.set_state: expected 32 bytes of PCG64 state, got {len(blob)}")
+            raise ValueError(
+                f"Generator.set_state: expected 32 bytes of PCG64 state, got {len(blob)}"
+            )
         state = self._gen.bit_generator.state
         state["state"] = {
             "state": int.from_bytes(blob[:16], "little"),
