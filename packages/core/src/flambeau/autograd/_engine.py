@@ -249,13 +249,10 @@ def _dtype_of(np_dtype):
 
 
 def _accumulate(t, g, create_graph, handed):
-    """Add ``g`` to ``t.grad`` (a new tensor when building a graph, in place otherwise)."""
-    acc = t._accum
-    if acc is not None and acc._hooks:
-        for fn in acc._hooks.get(0, ()):
-            out = fn(g)
-            if out is not None:
-                g = out
+    """Add ``g`` to ``t.grad`` (a new tensor when building a graph, in place otherwise).
+
+    Tensor hooks have already run: the walk applies them to every node's incoming grads.
+    """
     if g._data.shape != t._data.shape:
         g = _sum_to(g, t._data.shape)
     if t.grad is None:

@@ -81,7 +81,9 @@ class FunctionCtx:
     def save_for_backward(self, *tensors):
         """Keep tensors for backward; in-place changes to them are detected there."""
         self._saved = tensors
-        self._saved_versions = [t._version.value if t is not None else None for t in tensors]
+        # a tuple of ints: the garbage collector stops tracking it, unlike a list
+        self._saved_versions = tuple([t._version.value if t is not None else None
+                                      for t in tensors])
 
     @property
     def saved_tensors(self) -> tuple:
@@ -198,7 +200,7 @@ class Function(FunctionCtx, Node):
                     break
         if record:
             ctx.needs_input_grad = tuple(
-                a.__class__ in _TENSOR_TYPES and a._requires_grad for a in args)
+                [a.__class__ in _TENSOR_TYPES and a._requires_grad for a in args])
         if enabled:
             state.grad_enabled = False
             try:
@@ -257,12 +259,19 @@ def _connect(ctx, args, outputs):
         else:
             edges.append(None)
             meta.append(None)
-    ctx.next_functions = edges
-    ctx._in_meta = meta
+    # tuples, not lists: fewer objects for the cyclic garbage collector to traverse
+    ctx.next_functions = tuple(edges)
+    ctx._in_meta = tuple(meta)
     if _anomaly.enabled():
         ctx._trace = "".join(traceback.format_stack()[:-2])
     non_diff = ctx._non_diff
     dirty = ctx._dirty
+    if non_diff is None and dirty is None and len(outputs) == 1:  # the common case
+        o = outputs[0]
+        if o._data.dtype in _FLOAT_DTYPES:
+            o._requires_grad = True
+            o.grad_fn = ctx
+        return
     for i, o in enumerate(outputs):
         if o is None:
             continue

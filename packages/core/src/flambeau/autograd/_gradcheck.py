@@ -27,27 +27,25 @@ def _flat_outputs(fn, inputs):
 
 def _numerical_jacobian(fn, inputs, targets, eps):
     """d(every output element) / d(every input element), by central differences."""
-    from flambeau.autograd._grad_mode import no_grad
-
     jac = []
-    with no_grad():
-        n_out = sum(o.numel() for o in _flat_outputs(fn, inputs))
-        for t in targets:
-            data = t._data
-            flat = data.reshape(-1)
-            host = t._device.backend.to_host(flat)
-            j = np.zeros((host.size, n_out))
-            for k in range(host.size):
-                orig = host[k].item()
-                flat[k] = orig + eps
-                plus = np.concatenate([o._host().ravel().astype(np.float64)
-                                       for o in _flat_outputs(fn, inputs)] or [np.zeros(0)])
-                flat[k] = orig - eps
-                minus = np.concatenate([o._host().ravel().astype(np.float64)
-                                        for o in _flat_outputs(fn, inputs)] or [np.zeros(0)])
-                flat[k] = orig
-                j[k] = (plus - minus) / (2 * eps)
-            jac.append(j)
+    # not under no_grad: ``fn`` may itself differentiate (gradgradcheck)
+    n_out = sum(o.numel() for o in _flat_outputs(fn, inputs))
+    for t in targets:
+        data = t._data
+        flat = data.reshape(-1)
+        host = t._device.backend.to_host(flat)
+        j = np.zeros((host.size, n_out))
+        for k in range(host.size):
+            orig = host[k].item()
+            flat[k] = orig + eps
+            plus = np.concatenate([o._host().ravel().astype(np.float64)
+                                   for o in _flat_outputs(fn, inputs)] or [np.zeros(0)])
+            flat[k] = orig - eps
+            minus = np.concatenate([o._host().ravel().astype(np.float64)
+                                    for o in _flat_outputs(fn, inputs)] or [np.zeros(0)])
+            flat[k] = orig
+            j[k] = (plus - minus) / (2 * eps)
+        jac.append(j)
     return jac
 
 

@@ -1,0 +1,85 @@
+"""flambeau-core: per-op overhead, a long chain, and a large matmul (issue 2's targets)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from _timing import best_of
+
+import flambeau
+
+
+def _small_ops(mod):
+    def run():
+        x = mod.ones(64, requires_grad=True)
+        y = x
+        for _ in range(200):
+            y = y * 1.0001 + 0.0001
+        y.sum().backward()
+
+    return run
+
+
+def _chain(mod, n=100_000):
+    def run():
+        x = mod.ones(1, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = y * 1.0
+        y.backward()
+
+    return run
+
+
+def _matmul_flambeau(n=1024):
+    a = flambeau.randn(n, n, requires_grad=True)
+    b = flambeau.randn(n, n, requires_grad=True)
+    g = flambeau.ones(n, n)
+
+    def run():
+        a.grad = b.grad = None
+        (a @ b).backward(g)
+
+    return run
+
+
+def _matmul_numpy(n=1024):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    g = np.ones((n, n), np.float32)
+
+    def run():
+        a @ b
+        g @ b.T
+        a.T @ g
+
+    return run
+
+
+def run():
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    per_op = 400  # 200 iterations of a multiply and an add
+    rows = [{
+        "name": "small-op overhead (per op, 64 elems, fwd+bwd)",
+        "flambeau_s": best_of(_small_ops(flambeau), repeat=20) / per_op,
+        "torch_s": best_of(_small_ops(torch), repeat=20) / per_op if torch else None,
+        "target": "per-op cost <= 2x torch (ratio >= 0.5)",
+    }, {
+        "name": "100,000-op chain fwd+bwd",
+        "flambeau_s": best_of(_chain(flambeau), repeat=2),
+        "torch_s": best_of(_chain(torch), repeat=2) if torch else None,
+        "target": "<= 2x torch (ratio >= 0.5)",
+    }]
+    # The matmul target is against raw NumPy doing the same three products: report NumPy in
+    # the reference column of this row.
+    rows.append({
+        "name": "1024x1024 matmul fwd+bwd vs raw NumPy",
+        "flambeau_s": best_of(_matmul_flambeau(), repeat=5),
+        "torch_s": best_of(_matmul_numpy(), repeat=5),
+        "target": "within 1.1x of raw NumPy (ratio >= 0.91; reference column is NumPy)",
+    })
+    return rows

@@ -1,0 +1,126 @@
+"""Backend discovery: entry points, strictness about duplicates, broken plugins, errors."""
+
+import types
+
+import numpy as np
+import pytest
+
+import flambeau
+from flambeau.backends import Backend, BackendRegistryError, _registry, hookimpl
+
+
+class _FakeEntryPoint:
+    def __init__(self, name, module=None, error=None):
+        self.name = name
+        self._module, self._error = module, error
+
+    def load(self):
+        if self._error is not None:
+            raise self._error
+        return self._module
+
+
+def _plugin_module(*backends):
+    mod = types.ModuleType("fake_plugin")
+
+    @hookimpl
+    def flambeau_backends():
+        return list(backends)
+
+    mod.flambeau_backends = flambeau_backends
+    return mod
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch):
+    """Replace the installed entry points with the given (entry point, distribution) list."""
+    def install(*eps):
+        real = list(_registry._entry_points())
+        monkeypatch.setattr(_registry, "_entry_points", lambda: iter(real + list(eps)))
+        _registry.reload()
+
+    yield install
+    monkeypatch.undo()
+    _registry.reload()
+    flambeau._device._cache.clear()
+
+
+def test_cpu_backend_comes_from_cores_entry_point():
+    assert _registry.plugin_of("cpu") == "numpy (flambeau-core)"
+    assert flambeau.backends.get_backend("cpu").xp is np
+
+
+def test_a_third_party_backend_registers(fake_entry_points):
+    fake_entry_points((_FakeEntryPoint("mine", _plugin_module(Backend("mydev", xp=np))),
+                       "my-dist"))
+    x = flambeau.ones(2, device="mydev")
+    assert x.device == flambeau.device("mydev:0")
+    assert (x * 2).tolist() == [2.0, 2.0]
+
+
+def test_duplicate_device_type_names_both_plugins(fake_entry_points):
+    fake_entry_points(
+        (_FakeEntryPoint("one", _plugin_module(Backend("dup", xp=np))), "dist-one"),
+        (_FakeEntryPoint("two", _plugin_module(Backend("dup", xp=np))), "dist-two"),
+    )
+    with pytest.raises(BackendRegistryError, match=r"one \(dist-one\) and two \(dist-two\)"):
+        flambeau.backends.backend_names()
+
+
+def test_a_broken_plugin_does_not_break_the_others(fake_entry_points):
+    fake_entry_points((_FakeEntryPoint("broken", error=ImportError("no module named cupy")),
+                       "flambeau-broken"))
+    assert "cpu" in flambeau.backends.backend_names()
+    assert flambeau.ones(1).item() == 1.0
+    with pytest.raises(RuntimeError, match="broken \\(flambeau-broken\\): ImportError: no module"):
+        flambeau.backends.get_backend("somedev")
+
+
+def test_unknown_device_lists_installed_backends():
+    with pytest.raises(RuntimeError, match=r"unknown device type 'nope'; installed backends: .*cpu"):
+        flambeau.device("nope")
+
+
+def test_cuda_without_the_plugin_says_what_to_install():
+    if "cuda" in flambeau.backends.backend_names():
+        pytest.skip("flambeau-cuda is installed")
+    assert flambeau.cuda.is_available() is False
+    assert flambeau.cuda.device_count() == 0
+    with pytest.raises(RuntimeError, match="flambeau-cuda"):
+        flambeau.zeros(1, device="cuda")
+    with pytest.raises(AttributeError, match="pip install flambeau-cuda"):
+        flambeau.cuda.synchronize()
+
+
+def test_device_parsing():
+    d = flambeau.device("cpu")
+    assert d.type == "cpu" and d.index is None and str(d) == "cpu"
+    assert flambeau.device("cuda:1").index == 1
+    assert flambeau.device("cuda", 2) == flambeau.device("cuda:2")
+    with pytest.raises(ValueError, match="invalid device string"):
+        flambeau.device("cuda:x")
+
+
+def test_unavailable_backend_gives_its_reason(fake_entry_points):
+    class Offline(Backend):
+        def is_available(self):
+            return False
+
+        def unavailable_reason(self):
+            return "no offline device is visible"
+
+    fake_entry_points((_FakeEntryPoint("off", _plugin_module(Offline("offline", xp=np))),
+                       "off-dist"))
+    with pytest.raises(RuntimeError, match="no offline device is visible"):
+        flambeau.zeros(1, device="offline")
+
+
+def test_plugins_load_lazily():
+    import subprocess
+    import sys
+
+    code = ("import flambeau, flambeau.backends._registry as r; "
+            "print(r._state is None); flambeau.zeros(1); print(r._state is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60).stdout.split()
+    assert out == ["True", "False"]
