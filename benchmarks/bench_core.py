@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from _timing import best_of
 
 import flambeau
