@@ -25,6 +25,15 @@ def _float_formatter(values):
     return lambda v: _special(v) or f"{v:.4f}"
 
 
+def _padded(fmt, arr):
+    """Right-align every element to the widest one, as PyTorch does."""
+    flat = arr.ravel()
+    if flat.size > _THRESHOLD:
+        flat = np.concatenate([flat[:3], flat[-3:]])
+    width = max(len(fmt(v)) for v in flat.astype(np.float64))
+    return lambda v: fmt(v).rjust(width)
+
+
 def _special(v):
     if np.isnan(v):
         return "nan"
@@ -41,11 +50,12 @@ def format_tensor(t) -> str:
     kind = arr.dtype.kind
     opts = {"separator": ", ", "prefix": "tensor(", "threshold": _THRESHOLD, "edgeitems": 3}
     if kind == "f" and arr.size:
-        fmt = _float_formatter(arr.astype(np.float64).ravel())
+        fmt = _padded(_float_formatter(arr.astype(np.float64).ravel()), arr)
         body = np.array2string(arr, formatter={"float_kind": fmt}, **opts)
     elif kind == "b":
-        body = np.array2string(arr, formatter={"bool": lambda v: "True" if v else "False"},
-                               **opts)
+        width = 5 if arr.size and not arr.all() and arr.any() else 0
+        body = np.array2string(
+            arr, formatter={"bool": lambda v: ("True" if v else "False").rjust(width)}, **opts)
     else:
         body = np.array2string(arr, **opts)
     suffix = []

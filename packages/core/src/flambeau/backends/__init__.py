@@ -23,5 +23,7 @@ from flambeau.backends.hookspecs import hookimpl, hookspec
 
 __all__ = [
     "Backend", "HostRNG", "BackendRegistryError", "backend_names", "get_backend", "plugin_of",
-    "register_backend", "unregister_backend", "reload", "hookimpl", "hookspec",
+    "register_backend", "unregister_backend", "reload",
 ]
+# ``hookimpl`` and ``hookspec`` (pluggy markers, documented in flambeau.backends.hookspecs) are
+# importable from here for plugin authors.

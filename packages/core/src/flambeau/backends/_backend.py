@@ -11,7 +11,19 @@ class HostRNG:
     """A random-number stream on NumPy's PCG64 generator (the CPU backend's RNG).
 
     Backends whose arrays live elsewhere may draw on the host and transfer, or provide their
-    own object with the same methods.
+    own object with the same methods (``random``, ``standard_normal``, ``integers``,
+    ``permutation``, ``get_state``, ``set_state``).
+
+    Examples
+    --------
+    >>> import numpy
+    >>> from flambeau.backends import HostRNG
+    >>> rng = HostRNG(0)
+    >>> rng.random((2,), numpy.float32).shape
+    (2,)
+    >>> state = rng.get_state(); a = rng.integers(0, 10, (3,), numpy.int64)
+    >>> rng.set_state(state); bool((a == rng.integers(0, 10, (3,), numpy.int64)).all())
+    True
     """
 
     __slots__ = ("_gen",)

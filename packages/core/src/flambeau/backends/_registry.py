@@ -20,7 +20,18 @@ _state = None  # filled by _load(): (backends, owners, broken)
 
 
 class BackendRegistryError(RuntimeError):
-    """Two plugins registered the same device type."""
+    """Two plugins registered the same device type.
+
+    Examples
+    --------
+    >>> import numpy
+    >>> from flambeau.backends import Backend, BackendRegistryError, register_backend
+    >>> try:
+    ...     register_backend(Backend("cpu", xp=numpy))
+    ... except BackendRegistryError as e:
+    ...     print(str(e).split(":")[0])
+    device type 'cpu' is registered by two plugins
+    """
 
 
 def _entry_points():
@@ -77,14 +88,37 @@ def _loaded():
 
 
 def reload() -> None:
-    """Forget discovered backends; the next use scans the entry points again."""
+    """Forget discovered backends; the next use scans the entry points again.
+
+    Useful after installing a plugin in a running interpreter.
+
+    Examples
+    --------
+    >>> import flambeau.backends
+    >>> flambeau.backends.reload()
+    >>> "cpu" in flambeau.backends.backend_names()
+    True
+    """
     global _state
     with _lock:
         _state = None
 
 
 def register_backend(backend: Backend, plugin_name: str = "runtime") -> None:
-    """Register a backend at run time (tests, interactive experiments)."""
+    """Register a backend at run time (tests, interactive experiments).
+
+    Installed plugins register through their entry point instead; this is for backends
+    defined in a running program.
+
+    Examples
+    --------
+    >>> import numpy, flambeau
+    >>> from flambeau.backends import Backend, register_backend, unregister_backend
+    >>> register_backend(Backend("scratch", xp=numpy))
+    >>> flambeau.ones(2, device="scratch").device
+    device(type='scratch', index=0)
+    >>> unregister_backend("scratch")
+    """
     backends, owners, _ = _loaded()
     if backend.name in backends:
         raise BackendRegistryError(
@@ -96,14 +130,31 @@ def register_backend(backend: Backend, plugin_name: str = "runtime") -> None:
 
 
 def unregister_backend(name: str) -> None:
-    """Remove a backend registered with :func:`register_backend`."""
+    """Remove a backend registered with :func:`register_backend`.
+
+    Examples
+    --------
+    >>> import numpy
+    >>> from flambeau.backends import Backend, backend_names, register_backend
+    >>> register_backend(Backend("tmpdev", xp=numpy))
+    >>> unregister_backend("tmpdev")
+    >>> "tmpdev" in backend_names()
+    False
+    """
     backends, owners, _ = _loaded()
     backends.pop(name, None)
     owners.pop(name, None)
 
 
 def backend_names() -> list[str]:
-    """Device types provided by the installed plugins."""
+    """Device types provided by the installed plugins.
+
+    Examples
+    --------
+    >>> import flambeau.backends
+    >>> "cpu" in flambeau.backends.backend_names()
+    True
+    """
     return sorted(_loaded()[0])
 
 
@@ -112,7 +163,14 @@ def has_backend(name: str) -> bool:
 
 
 def get_backend(name: str) -> Backend:
-    """The backend of device type ``name``, or an error that says what to install."""
+    """The backend of device type ``name``, or an error that says what to install.
+
+    Examples
+    --------
+    >>> import flambeau.backends
+    >>> flambeau.backends.get_backend("cpu").name
+    'cpu'
+    """
     backends, _, broken = _loaded()
     try:
         return backends[name]
@@ -129,6 +187,13 @@ def get_backend(name: str) -> Backend:
 
 
 def plugin_of(name: str) -> str:
-    """The plugin (entry point and distribution) that registered device type ``name``."""
+    """The plugin (entry point and distribution) that registered device type ``name``.
+
+    Examples
+    --------
+    >>> import flambeau.backends
+    >>> flambeau.backends.plugin_of("cpu")
+    'numpy (flambeau-core)'
+    """
     get_backend(name)
     return _loaded()[1][name]
