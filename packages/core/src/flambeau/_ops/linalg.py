@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 
 from flambeau._ops._util import Tensor, check_same_device, promote
+from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
 
@@ -22,7 +23,10 @@ class Matmul(Function):
         kernel = a._device._backend.kernels.get("matmul")
         if kernel is not None:
             return kernel(a._data, b._data)
-        return a._device._xp.matmul(a._data, b._data)
+        out = a._device._xp.matmul(a._data, b._data)
+        # NumPy multiplies bfloat16 (ml_dtypes) in float32: keep the inputs' dtype, as autocast
+        # expects
+        return out if out.dtype == a._data.dtype else out.astype(a._data.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -68,6 +72,8 @@ def matmul(input, other, *, out=None):
     ...     print(e)
     matmul: shapes (2, 3) and (4, 5) cannot be multiplied (3 != 4)
     """
+    if _autocast.active:
+        input, other = _autocast.cast_inputs("lower", input, other)
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(
             f"matmul: expected Tensor arguments, got {type(input).__name__} and "
@@ -166,7 +172,27 @@ def dot(input, other):
     return matmul(input, other)
 
 
-inner = dot
+def inner(input, other):
+    """Sum of products over the last dimension (``dot`` for vectors, a scalar times a tensor).
+
+    The result has shape ``input.shape[:-1] + other.shape[:-1]``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.inner(flambeau.tensor([[1.0, 2.0], [3.0, 4.0]]), flambeau.tensor([1.0, 1.0]))
+    tensor([3., 7.])
+    """
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(
+            f"inner: the last dimensions of shapes {tuple(input.shape)} and "
+            f"{tuple(other.shape)} must match ({input.shape[-1]} != {other.shape[-1]})"
+        )
+    k = input.shape[-1]
+    flat = matmul(input.reshape(-1, k), other.reshape(-1, k).t())
+    return flat.reshape(*input.shape[:-1], *other.shape[:-1])
 
 
 def outer(input, vec2):
@@ -196,6 +222,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     tensor([[2., 1.],
             [1., 2.]])
     """
+    if _autocast.active:
+        input, mat1, mat2 = _autocast.cast_inputs("lower", input, mat1, mat2)
     prod = mm(mat1, mat2)
     if alpha != 1:
         prod = prod * alpha
@@ -212,6 +240,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     ...                  flambeau.ones(1, 1, 2)).shape
     flambeau.Size([1, 2, 2])
     """
+    if _autocast.active:
+        input, batch1, batch2 = _autocast.cast_inputs("lower", input, batch1, batch2)
     prod = bmm(batch1, batch2)
     if alpha != 1:
         prod = prod * alpha
@@ -227,6 +257,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     >>> flambeau.addmv(flambeau.ones(2), flambeau.eye(2), flambeau.ones(2))
     tensor([2., 2.])
     """
+    if _autocast.active:
+        input, mat, vec = _autocast.cast_inputs("lower", input, mat, vec)
     prod = mv(mat, vec)
     if alpha != 1:
         prod = prod * alpha
@@ -284,8 +316,12 @@ class Einsum(Function):
         ctx.spec = spec
         ctx.save_for_backward(*operands)
         xp = operands[0]._device._xp
-        return xp.einsum(",".join(terms) + "->" + rhs, *[o._data for o in operands],
-                         optimize=len(operands) > 2)
+        arrays = [o._data for o in operands]
+        dt = arrays[0].dtype
+        if dt.kind == "V":  # NumPy's einsum has no bfloat16 loop: compute in float32
+            arrays = [a.astype("float32") for a in arrays]
+        out = xp.einsum(",".join(terms) + "->" + rhs, *arrays, optimize=len(operands) > 2)
+        return out.astype(dt, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -359,6 +395,8 @@ def einsum(equation, *operands):
         operands = tuple(operands[0])
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
+    if _autocast.active:
+        operands = _autocast.cast_inputs("lower", *operands)
     first = operands[0]
     for o in operands[1:]:
         if o._data.dtype != first._data.dtype:

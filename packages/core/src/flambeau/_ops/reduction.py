@@ -7,6 +7,7 @@ from collections import namedtuple
 
 from flambeau import _dtype
 from flambeau._ops._util import FLOAT_NP, Tensor, dims_arg, make, to_float, wrap_dim
+from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
 __all__ = []
@@ -52,6 +53,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - PyTorch'
     >>> flambeau.sum(x), flambeau.sum(x, dim=0), x.sum((0, 1), keepdim=True)
     (tensor(10.), tensor([4., 6.]), tensor([[10.]]))
     """
+    if _autocast.active and dtype is None:
+        (input,) = _autocast.cast_inputs("fp32", input)
     axes = dims_arg(dim, input._data.ndim, "sum")
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else None
     if np_dtype is None and input._data.dtype.kind in "biu":
@@ -160,6 +163,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     >>> flambeau.prod(flambeau.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=1)
     tensor([ 2., 12.])
     """
+    if _autocast.active and dtype is None:
+        (input,) = _autocast.cast_inputs("fp32", input)
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
@@ -432,16 +437,20 @@ def logsumexp(input, dim, keepdim=False):
     --------
     >>> import flambeau
     >>> flambeau.logsumexp(flambeau.tensor([1000.0, 1000.0]), dim=0)
-    tensor(1000.6931)
+    tensor(1000.6932)
     """
     from flambeau._ops.elementwise import exp, isinf, log, where
 
+    if _autocast.active:
+        (input,) = _autocast.cast_inputs("fp32", input)
     input = to_float(input)
     axes = dims_arg(dim, input._data.ndim, "logsumexp")
     m = amax(input, axes, keepdim=True).detach()
     m = where(isinf(m), 0.0, m)
     out = log(sum(exp(input - m), axes, keepdim=True)) + m
-    return out if keepdim else out.squeeze(axes) if axes is not None else out.reshape(())
+    if keepdim:
+        return out
+    return out.squeeze(axes) if axes is not None and input.ndim else out.reshape(())
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
@@ -458,6 +467,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     from flambeau._ops.elementwise import abs as _abs
     from flambeau._ops.elementwise import sqrt
 
+    if _autocast.active and dtype is None:
+        (input,) = _autocast.cast_inputs("fp32", input)
     if dtype is not None:
         input = input.to(dtype)
     input = to_float(input)
@@ -487,7 +498,8 @@ def all(input, dim=None, keepdim=False):  # noqa: A001
     (tensor(False), tensor(True))
     """
     axes = dims_arg(dim, input._data.ndim, "all")
-    return make(input._device._xp.all(input._data, axis=axes, keepdims=keepdim), input)
+    return _logical_result(input._device._xp.all(input._data, axis=axes, keepdims=keepdim),
+                           input)
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001
@@ -500,7 +512,15 @@ def any(input, dim=None, keepdim=False):  # noqa: A001
     tensor([False,  True])
     """
     axes = dims_arg(dim, input._data.ndim, "any")
-    return make(input._device._xp.any(input._data, axis=axes, keepdims=keepdim), input)
+    return _logical_result(input._device._xp.any(input._data, axis=axes, keepdims=keepdim),
+                           input)
+
+
+def _logical_result(arr, input):
+    # PyTorch keeps uint8 for all/any of uint8 tensors (the pre-bool convention)
+    if input._data.dtype == _dtype.uint8.np:
+        arr = arr.astype(_dtype.uint8.np)
+    return make(arr, input)
 
 
 def count_nonzero(input, dim=None):
@@ -540,12 +560,14 @@ def cumsum(input, dim, *, dtype=None):
     >>> flambeau.cumsum(flambeau.tensor([1, 2, 3]), dim=0)
     tensor([1, 3, 6])
     """
+    if _autocast.active and dtype is None:
+        (input,) = _autocast.cast_inputs("fp32", input)
     axis = wrap_dim(dim, input._data.ndim, "cumsum")
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else None
     if np_dtype is None and input._data.dtype.kind in "biu":
         np_dtype = _dtype.int64.np
     if input._data.ndim == 0:
-        return input.clone()
+        return Cumsum.apply(input.reshape(1), 0, np_dtype).reshape(())
     return Cumsum.apply(input, axis, np_dtype)
 
 
@@ -602,6 +624,8 @@ def cumprod(input, dim, *, dtype=None):
     >>> flambeau.cumprod(flambeau.tensor([1.0, 2.0, 3.0]), dim=0)
     tensor([1., 2., 6.])
     """
+    if _autocast.active and dtype is None:
+        (input,) = _autocast.cast_inputs("fp32", input)
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
@@ -655,6 +679,8 @@ class LogSoftmax(Function):
 def _softmax_input(input, dim, dtype, op):
     if dtype is not None:
         input = input.to(dtype)
+    elif _autocast.active:
+        (input,) = _autocast.cast_inputs("fp32", input)
     input = to_float(input)
     if dim is None:
         dim = 0 if input._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit dim

@@ -829,7 +829,8 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
     Examples
     --------
     >>> import flambeau
-    >>> flambeau.pad(flambeau.ones(1, 2), (1, 1), value=0.0)
+    >>> from flambeau._ops.shape import pad
+    >>> pad(flambeau.ones(1, 2), (1, 1), value=0.0)
     tensor([[0., 1., 1., 0.]])
     """
     if mode != "constant":
@@ -953,7 +954,8 @@ def diag(input, diagonal=0):
     from flambeau._creation import eye
 
     base = eye(n, dtype=input.dtype, device=input.device)
-    row = pad(input, (builtins.max(diagonal, 0), builtins.max(-diagonal, 0)))
+    # row i of the result takes x[i + diagonal] (d < 0) / column j takes x[j - d] (d > 0)
+    row = pad(input, (builtins.abs(diagonal), 0))
     mask = (base if diagonal == 0 else roll(base, diagonal, 1) * (
         triu(base.new_ones(n, n), diagonal) if diagonal > 0 else tril(base.new_ones(n, n),
                                                                        diagonal)))
