@@ -1,0 +1,75 @@
+"""flambeau.distributed: data-parallel training over MPI (CPU) and NCCL (GPU).
+
+PyTorch's ``torch.distributed`` API: process groups, collectives on tensors and on small
+Python objects, and :class:`DistributedDataParallel`. Processes start with MPI's launcher::
+
+    mpiexec -n 4 python train.py
+
+Communication backends are pluggy plugins (entry-point group ``flambeau.distributed``, hook
+:func:`flambeau.distributed.hookspecs.flambeau_comm_backends`): "mpi" moves CPU tensors with
+mpi4py, "nccl" moves CUDA tensors with CuPy's NCCL bindings.
+
+Examples
+--------
+>>> import flambeau, flambeau.distributed as dist
+>>> dist.init_process_group(backend="mpi")
+>>> t = flambeau.tensor([1.0, 2.0])
+>>> dist.all_reduce(t, op=dist.ReduceOp.SUM)
+>>> t * dist.get_world_size()
+tensor([1., 2.])
+>>> dist.destroy_process_group()
+"""
+
+from flambeau.distributed._backend import CommBackend, Communicator
+from flambeau.distributed._collectives import (
+    all_gather,
+    all_gather_into_tensor,
+    all_gather_object,
+    all_reduce,
+    barrier,
+    broadcast,
+    broadcast_object_list,
+    gather,
+    irecv,
+    isend,
+    recv,
+    reduce,
+    reduce_scatter,
+    reduce_scatter_tensor,
+    scatter,
+    send,
+)
+from flambeau.distributed._ddp import DistributedDataParallel
+from flambeau.distributed._group import (
+    ProcessGroup,
+    destroy_process_group,
+    get_backend,
+    get_process_group_ranks,
+    get_rank,
+    get_world_size,
+    init_process_group,
+    is_available,
+    is_initialized,
+    is_mpi_available,
+    is_nccl_available,
+    new_group,
+    set_shape_checks,
+)
+from flambeau.distributed._reduce_op import ReduceOp
+from flambeau.distributed._registry import (
+    CommBackendRegistryError,
+    comm_backend_names,
+    get_comm_backend,
+)
+from flambeau.distributed._work import Work
+
+__all__ = [
+    "CommBackend", "Communicator", "CommBackendRegistryError", "comm_backend_names",
+    "get_comm_backend", "ReduceOp", "Work", "ProcessGroup", "init_process_group",
+    "destroy_process_group", "is_initialized", "is_available", "is_mpi_available",
+    "is_nccl_available", "get_rank", "get_world_size", "get_backend", "get_process_group_ranks",
+    "new_group", "set_shape_checks", "all_reduce", "broadcast", "reduce", "all_gather",
+    "all_gather_into_tensor", "reduce_scatter", "reduce_scatter_tensor", "gather", "scatter",
+    "barrier", "send", "recv", "isend", "irecv", "all_gather_object", "broadcast_object_list",
+    "DistributedDataParallel",
+]  # fmt: skip

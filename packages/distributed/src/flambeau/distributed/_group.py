@@ -1,0 +1,374 @@
+"""Process groups: the default (world) group, sub-groups, and the job-wide failure policy."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from flambeau.distributed._backend import Communicator
+from flambeau.distributed._registry import get_comm_backend
+
+__all__ = [
+    "ProcessGroup", "init_process_group", "destroy_process_group", "is_initialized",
+    "is_available", "is_mpi_available", "is_nccl_available", "get_rank", "get_world_size",
+    "get_backend", "new_group", "get_process_group_ranks", "set_shape_checks",
+]  # fmt: skip
+
+_INIT_METHODS = (None, "env://", "mpi://")
+
+
+class ProcessGroup:
+    """A set of processes that run collectives together: the world, or one from :func:`new_group`.
+
+    On a process outside the group the communicator is None and collectives on the group
+    return at once, as in PyTorch.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> world = dist.new_group()
+    >>> world.size(), world.rank(), world.backend
+    (1, 0, 'mpi')
+    >>> dist.destroy_process_group()
+    """
+
+    def __init__(self, backend: str, comm: Communicator | None, global_ranks: list[int]):
+        self.backend = backend
+        self.comm = comm
+        self.global_ranks = list(global_ranks)
+
+    def rank(self) -> int:
+        """This process's rank within the group, or -1 outside it.
+
+        Examples
+        --------
+        >>> import flambeau.distributed as dist
+        >>> dist.init_process_group("mpi")
+        >>> dist.new_group([0]).rank()
+        0
+        >>> dist.destroy_process_group()
+        """
+        return -1 if self.comm is None else self.comm.rank
+
+    def size(self) -> int:
+        """The number of processes in the group.
+
+        Examples
+        --------
+        >>> import flambeau.distributed as dist
+        >>> dist.init_process_group("mpi")
+        >>> dist.new_group([0]).size()
+        1
+        >>> dist.destroy_process_group()
+        """
+        return len(self.global_ranks)
+
+    def group_rank(self, global_rank: int, who: str, arg: str) -> int:
+        """The group rank of ``global_rank``, or a ValueError naming the op and argument."""
+        try:
+            return self.global_ranks.index(global_rank)
+        except ValueError:
+            raise ValueError(
+                f"{who}: {arg}={global_rank!r} is not a rank of the group (global ranks "
+                f"{self.global_ranks})"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"<ProcessGroup {self.backend} ranks={self.global_ranks} rank={self.rank()}>"
+
+
+class _State:
+    default: ProcessGroup | None = None
+    groups: list[ProcessGroup] = []
+    check_shapes = True
+    previous_excepthook = None
+
+
+_state = _State()
+
+
+def _not_initialized(who: str) -> RuntimeError:
+    return RuntimeError(
+        f"{who}: the default process group has not been initialized; call "
+        "flambeau.distributed.init_process_group() first (and launch with mpiexec -n N)"
+    )
+
+
+def _resolve(group: ProcessGroup | None, who: str) -> ProcessGroup:
+    """``group``, or the default group when None; an error before initialization."""
+    if _state.default is None:
+        raise _not_initialized(who)
+    if group is None:
+        return _state.default
+    if not isinstance(group, ProcessGroup):
+        raise TypeError(f"{who}: group must be a ProcessGroup or None, got {type(group).__name__}")
+    if group.comm is None and group not in _state.groups:
+        raise RuntimeError(f"{who}: {group!r} was destroyed")
+    return group
+
+
+def _abort_on_exception(exc_type, exc, tb):
+    """sys.excepthook while a multi-process group exists: report, then end every rank.
+
+    Without it the other ranks would wait forever in their next collective for this one.
+    """
+    group = _state.default
+    if group is None or group.comm is None:
+        (_state.previous_excepthook or sys.__excepthook__)(exc_type, exc, tb)
+        return
+    rank, size = group.comm.rank, group.comm.size
+    text = "".join(traceback.format_exception(exc_type, exc, tb))
+    sys.stderr.write(
+        f"flambeau.distributed: rank {rank} of {size} raised an exception; aborting the job "
+        f"on every rank.\n[rank {rank}] " + text.rstrip().replace("\n", f"\n[rank {rank}] ")
+        + "\n"
+    )
+    sys.stderr.flush()
+    group.comm.abort(1)
+
+
+def init_process_group(backend: str | None = None, init_method: str | None = None,
+                       timeout=None, world_size: int = -1, rank: int = -1, store=None,
+                       group_name: str = "", pg_options=None, device_id=None) -> None:
+    """Join the job's default process group; every process calls it once.
+
+    Processes are started by MPI's launcher (``mpiexec -n 4 python train.py``, with host files
+    for several machines), which gives each its rank and the world size; a process started
+    without ``mpiexec`` is a world of one. While a group of more than one process exists, an
+    uncaught exception on any rank prints its traceback and aborts the whole job, so no rank
+    waits forever for a failed one.
+
+    Parameters
+    ----------
+    backend : str, optional
+        A communication backend: ``"mpi"`` (CPU tensors, the default) or ``"nccl"`` (CUDA
+        tensors), or one registered by a plugin.
+    init_method : str, optional
+        ``None``, ``"env://"`` or ``"mpi://"``: the MPI launcher does the rendezvous.
+    timeout : datetime.timedelta, optional
+        Accepted for PyTorch compatibility (MPI has no collective timeout).
+    world_size, rank : int, optional
+        When given they must match what the launcher set up.
+    store, group_name, pg_options, device_id
+        PyTorch's arguments; ``store`` is not supported (MPI replaces it).
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group(backend="mpi")
+    >>> dist.is_initialized(), dist.get_world_size(), dist.get_rank()
+    (True, 1, 0)
+    >>> dist.destroy_process_group()
+    """
+    who = "init_process_group"
+    if _state.default is not None:
+        raise RuntimeError(f"{who}: trying to initialize the default process group twice; "
+                           "call destroy_process_group() first")  # fmt: skip
+    if init_method not in _INIT_METHODS:
+        raise ValueError(
+            f"{who}: init_method={init_method!r} is not supported; processes find each other "
+            "through MPI's launcher (mpiexec), so pass None, 'env://' or 'mpi://'"
+        )
+    if store is not None:
+        raise ValueError(f"{who}: store= is not supported; the MPI launcher does the rendezvous")
+    comm_backend = get_comm_backend("mpi" if backend is None else backend)
+    comm = comm_backend.init_world(world_size, rank, timeout)
+    for name, given, actual in (("world_size", world_size, comm.size), ("rank", rank, comm.rank)):
+        if given not in (-1, None) and given != actual:
+            comm.free()
+            hint = f" or launch with mpiexec -n {given}" if name == "world_size" else ""
+            raise ValueError(
+                f"{who}: {name}={given} but the MPI launcher gave this process {name} {actual} "
+                f"(world of {comm.size}); leave {name} out{hint}"
+            )
+    _state.default = ProcessGroup(comm_backend.name, comm, range(comm.size))
+    _state.groups = [_state.default]
+    if comm.size > 1 and sys.excepthook is not _abort_on_exception:
+        _state.previous_excepthook = sys.excepthook
+        sys.excepthook = _abort_on_exception
+
+
+def destroy_process_group(group: ProcessGroup | None = None) -> None:
+    """Release ``group``, or every group (and the default one) when None.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> dist.destroy_process_group()
+    >>> dist.is_initialized()
+    False
+    """
+    if _state.default is None:
+        raise _not_initialized("destroy_process_group")
+    doomed = list(_state.groups) if group is None or group is _state.default else [group]
+    for g in doomed:
+        if g.comm is not None:
+            g.comm.free()
+            g.comm = None
+        if g in _state.groups:
+            _state.groups.remove(g)
+    if group is None or group is _state.default:
+        _state.default = None
+        if sys.excepthook is _abort_on_exception:
+            sys.excepthook = _state.previous_excepthook or sys.__excepthook__
+        _state.previous_excepthook = None
+
+
+def is_initialized() -> bool:
+    """Whether :func:`init_process_group` has run (and the group was not destroyed).
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.is_initialized()
+    False
+    """
+    return _state.default is not None
+
+
+def is_available() -> bool:
+    """True: flambeau.distributed is installed (PyTorch's ``torch.distributed.is_available``).
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.is_available()
+    True
+    """
+    return True
+
+
+def is_mpi_available() -> bool:
+    """Whether the "mpi" backend can run (mpi4py is installed).
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.is_mpi_available()
+    True
+    """
+    return get_comm_backend("mpi").is_available()
+
+
+def is_nccl_available() -> bool:
+    """Whether the "nccl" backend can run (CuPy with NCCL and a CUDA device).
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.is_nccl_available() in (True, False)
+    True
+    """
+    return get_comm_backend("nccl").is_available()
+
+
+def get_rank(group: ProcessGroup | None = None) -> int:
+    """This process's rank in ``group`` (default: the world), -1 when outside it.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> dist.get_rank()
+    0
+    >>> dist.destroy_process_group()
+    """
+    return _resolve(group, "get_rank").rank()
+
+
+def get_world_size(group: ProcessGroup | None = None) -> int:
+    """The number of processes in ``group`` (default: the world), -1 outside it.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> dist.get_world_size()
+    1
+    >>> dist.destroy_process_group()
+    """
+    g = _resolve(group, "get_world_size")
+    return g.size() if g.comm is not None else -1
+
+
+def get_backend(group: ProcessGroup | None = None) -> str:
+    """The name of the communication backend of ``group`` (default: the world).
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> dist.get_backend()
+    'mpi'
+    >>> dist.destroy_process_group()
+    """
+    return _resolve(group, "get_backend").backend
+
+
+def get_process_group_ranks(group: ProcessGroup) -> list[int]:
+    """The global ranks of ``group``'s members, in group-rank order.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> dist.get_process_group_ranks(dist.new_group([0]))
+    [0]
+    >>> dist.destroy_process_group()
+    """
+    return list(_resolve(group, "get_process_group_ranks").global_ranks)
+
+
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None) -> ProcessGroup:
+    """A process group of the given global ``ranks`` (all ranks when None).
+
+    Every process of the world must call it, members or not, in the same order; group ranks
+    follow the sorted global ranks. On a non-member the result has rank -1 and collectives on
+    it return at once.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> g = dist.new_group([0])
+    >>> dist.get_rank(g), dist.get_world_size(g)
+    (0, 1)
+    >>> dist.destroy_process_group()
+    """
+    who = "new_group"
+    world = _resolve(None, who)
+    if backend is not None and backend != world.backend:
+        raise ValueError(
+            f"{who}: backend={backend!r} differs from the default group's {world.backend!r}; "
+            "sub-groups use the default group's backend"
+        )
+    size = world.size()
+    members = list(range(size)) if ranks is None else sorted(ranks)
+    bad = [r for r in members if not isinstance(r, int) or not 0 <= r < size]
+    if bad or len(set(members)) != len(members) or not members:
+        raise ValueError(f"{who}: ranks must be distinct ints in [0, {size}), got {ranks!r}")
+    comm = world.comm.split(members)
+    group = ProcessGroup(world.backend, comm, members)
+    _state.groups.append(group)
+    return group
+
+
+def set_shape_checks(enabled: bool) -> bool:
+    """Turn on or off the cross-rank shape and dtype check of tensor collectives.
+
+    On (the default), each collective first compares the ranks' tensor shapes and dtypes
+    with one small all-gather and raises the same error, naming every rank's shape, on all
+    ranks; off, mismatched tensors give MPI errors or wrong results. Returns the old setting.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.set_shape_checks(False)
+    True
+    >>> dist.set_shape_checks(True)
+    False
+    """
+    old, _state.check_shapes = _state.check_shapes, bool(enabled)
+    return old
