@@ -17,6 +17,7 @@ __path__ = __import__("pkgutil").extend_path(__path__, __name__)
 from flambeau import _methods as _methods  # noqa: E402,F401 - attaches Tensor methods
 from flambeau import (  # noqa: E402
     _subpackages,  # noqa: E402
+    amp,
     autograd,
     backends,
     cuda,
@@ -198,7 +199,9 @@ from flambeau._random import (  # noqa: E402
     seed,
     set_rng_state,
 )
+from flambeau._serialization import load, save  # noqa: E402
 from flambeau._tensor import Size, Tensor  # noqa: E402
+from flambeau.amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from flambeau.autograd import (  # noqa: E402
     enable_grad,
     inference_mode,
@@ -211,6 +214,9 @@ from flambeau.autograd._grad_mode import is_inference_mode_enabled  # noqa: E402
 _subpackages.install()
 
 __version__ = "0.1.0"
+
+
+sgn = sign  # noqa: F405 - PyTorch's name for sign on real tensors
 
 
 def is_tensor(obj) -> "bool":

@@ -170,6 +170,7 @@ def as_tensor(data, dtype=None, device=None):
         return out
     dev = canonical(device)
     if dev.type == "cpu" and isinstance(data, np.ndarray):
+        dev.backend
         arr = data if dtype is None else data.astype(_dtype.to_dtype(dtype).np, copy=False)
         _dtype.from_numpy_dtype(arr.dtype)
         return Tensor._make(arr, dev)
@@ -196,7 +197,9 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
     _dtype.from_numpy_dtype(ndarray.dtype)
-    return Tensor._make(ndarray, canonical("cpu"))
+    dev = canonical("cpu")
+    dev.backend  # binds the backend (and its array type) before the first tensor wraps
+    return Tensor._make(ndarray, dev)
 
 
 def from_dlpack(ext_tensor):
@@ -216,7 +219,9 @@ def from_dlpack(ext_tensor):
     dev_type = int(dev_type)
     if dev_type == 1:  # kDLCPU
         arr = np.from_dlpack(ext_tensor)
-        return Tensor._make(arr, canonical("cpu"))
+        dev = canonical("cpu")
+        dev.backend
+        return Tensor._make(arr, dev)
     if dev_type == 2:  # kDLCUDA
         backend = _registry.get_backend("cuda")
         arr = backend.from_dlpack(ext_tensor)

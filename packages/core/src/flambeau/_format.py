@@ -17,11 +17,12 @@ def _float_formatter(values):
     absmax = float(np.abs(finite).max())
     nonzero = np.abs(finite[finite != 0])
     absmin = float(nonzero.min()) if nonzero.size else 0.0
-    if np.all(finite == np.round(finite)) and absmax < 1e8:
-        return lambda v: _special(v) or f"{v:.0f}."
-    if absmax >= 1e8 or (absmin and absmin < 1e-4) or (absmin and absmax / absmin > 1e3
-                                                       and absmin < 1e-2):
+    # scientific notation when the magnitudes span more than 3 decades or leave the
+    # [1e-4, 1e8] window, integer-valued or not (PyTorch's rule)
+    if absmax > 1e8 or (absmin and (absmin < 1e-4 or absmax / absmin > 1e3)):
         return lambda v: _special(v) or f"{v:.4e}"
+    if np.all(finite == np.round(finite)):
+        return lambda v: _special(v) or f"{v:.0f}."
     return lambda v: _special(v) or f"{v:.4f}"
 
 
@@ -58,6 +59,8 @@ def format_tensor(t) -> str:
             arr, formatter={"bool": lambda v: ("True" if v else "False").rjust(width)}, **opts)
     else:
         body = np.array2string(arr, **opts)
+    # PyTorch pads the elision of a summarized row with one more space than NumPy
+    body = body.replace(", ...,", ",  ...,")
     suffix = []
     if t._device.type != "cpu":
         suffix.append(f"device='{t._device}'")

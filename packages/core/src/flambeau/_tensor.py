@@ -384,10 +384,37 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         arr = self._host()
-        return arr.astype(dtype) if dtype is not None else arr
+        # NumPy 2's copy contract: True always copies, False never does (or raises)
+        needs_copy = dtype is not None and arr.dtype != dtype
+        if copy is False and (needs_copy or arr is not self._data):
+            raise ValueError(f"Tensor.__array__: a {self.dtype} tensor on {self._device} "
+                             f"can't be viewed as a NumPy array of dtype {dtype} without a copy")
+        if needs_copy:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
 
-    def __dlpack__(self, *args, **kwargs):
-        return self._data.__dlpack__(*args, **kwargs)
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export this tensor's memory through DLPack (``torch.from_dlpack(t)`` shares it).
+
+        Examples
+        --------
+        >>> import flambeau, numpy
+        >>> t = flambeau.zeros(2)
+        >>> a = numpy.from_dlpack(t); t[0] = 3
+        >>> a
+        array([3., 0.], dtype=float32)
+        """
+        if self._requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use "
+                               "tensor.detach()")
+        # pass only what the caller set: older array libraries take no max_version/copy
+        kwargs = {k: v for k, v in (("stream", stream), ("max_version", max_version),
+                                    ("dl_device", dl_device), ("copy", copy)) if v is not None}
+        try:
+            return self._data.__dlpack__(**kwargs)
+        except BufferError as exc:
+            raise BufferError(f"__dlpack__: can't export a {self.dtype} tensor on "
+                              f"{self._device}: {exc}") from None
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()

@@ -70,12 +70,14 @@ def promote(op, a, b):
         v = _scalar_or_tensor(op, a, b)
         if isinstance(v, Tensor):
             return promote(op, a, v)
-        return cast_for_scalar(a, v), v
+        a = cast_for_scalar(a, v)
+        return a, fit_scalar(a, v)
     if isinstance(b, Tensor):
         v = _scalar_or_tensor(op, b, a)
         if isinstance(v, Tensor):
             return promote(op, v, b)
-        return v, cast_for_scalar(b, v)
+        b = cast_for_scalar(b, v)
+        return fit_scalar(b, v), b
     raise TypeError(
         f"{op}: expected a Tensor operand, got {type(a).__name__} and {type(b).__name__}"
     )
@@ -106,6 +108,26 @@ def cast_for_scalar(t, v):
     if kind in "iu" and not isinstance(v, int):
         return t.to(_dtype.get_default_dtype())
     return t
+
+
+_BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+_INT_RANGE = {np.dtype(d): (int(np.iinfo(d).min), int(np.iinfo(d).max))
+              for d in (np.uint8, np.int8, np.int16, np.int32, np.int64)}
+
+
+def fit_scalar(t, v):
+    """Scalar ``v`` made to keep tensor ``t``'s dtype in NumPy, as PyTorch keeps it.
+
+    NumPy computes bfloat16 with a Python float in float32, and refuses Python ints outside
+    the tensor's integer range, which PyTorch wraps around (``uint8 tensor - 3``).
+    """
+    dt = t._data.dtype
+    if dt == _BFLOAT16:
+        return dt.type(v) if isinstance(v, float) else v
+    bounds = _INT_RANGE.get(dt)
+    if bounds is not None and v.__class__ is int and not bounds[0] <= v <= bounds[1]:
+        return np.array(v).astype(dt)[()]
+    return v
 
 
 def make(array, like):

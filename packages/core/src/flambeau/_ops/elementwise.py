@@ -221,11 +221,13 @@ def div(input, other, *, rounding_mode=None, out=None):
     """
     if rounding_mode is None:
         a, b = promote("div", input, other)
+        # integers divide in floating point; a scalar operand keeps its value (not the
+        # integer dtype's wrapped-around one)
         if isinstance(a, Tensor) and a._data.dtype not in FLOAT_NP:
             a = to_float(a)
-            b = to_float(b) if isinstance(b, Tensor) else b
+            b = to_float(b) if isinstance(b, Tensor) else scalar_value(other)
         elif isinstance(b, Tensor) and b._data.dtype not in FLOAT_NP:
-            b = to_float(b)
+            a, b = scalar_value(input), to_float(b)
         return _out(Div.apply(a, b), out)
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(

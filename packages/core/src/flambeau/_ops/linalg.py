@@ -122,6 +122,9 @@ def mm(input, mat2, *, out=None):
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
                            f"{tuple(mat2.shape)}")
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mm: shapes {tuple(input.shape)} and {tuple(mat2.shape)} cannot be "
+                           f"multiplied ({input.shape[1]} != {mat2.shape[0]})")
     return matmul(input, mat2, out=out)
 
 

@@ -170,6 +170,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     elif input._data.dtype.kind in "biu":
         input = input.to(_dtype.int64)
     axis = None if dim is None else wrap_dim(dim, input._data.ndim, "prod")
+    if input._data.ndim == 0:
+        axis = None  # dim 0 / -1 of a 0-d tensor: its single element
     return Prod.apply(input, axis, keepdim)
 
 

@@ -7,7 +7,7 @@ Examples
 >>> (g,) = flambeau.autograd.grad(x ** 3, x, create_graph=True)
 >>> (g2,) = flambeau.autograd.grad(g, x)
 >>> g, g2
-(tensor([27.], grad_fn=<MulBackward>), tensor([18.]))
+(tensor([27.], grad_fn=<MulBackward0>), tensor([18.]))
 """
 
 from __future__ import annotations

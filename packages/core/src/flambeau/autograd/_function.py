@@ -181,7 +181,8 @@ class Function(FunctionCtx, Node):
         raise NotImplementedError(f"{type(ctx).__name__} does not define backward")
 
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        # PyTorch numbers its backward node classes (MulBackward0): keep names comparable
+        return type(self).__name__ + "Backward0"
 
     @classmethod
     def apply(cls, *args):

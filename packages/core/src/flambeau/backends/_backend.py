@@ -48,21 +48,25 @@ class HostRNG:
         return self._gen.permutation(n)
 
     def get_state(self) -> bytes:
-        state = self._gen.bit_generator.state["state"]
-        words = [state["state"], state["inc"]]
-        return b"".join(w.to_bytes(16, "little") for w in words)
+        state = self._gen.bit_generator.state
+        words = [state["state"]["state"], state["state"]["inc"]]
+        # PCG64 keeps half of a 64-bit draw for the next 32-bit one: save it too
+        tail = [state["has_uint32"], state["uinteger"]]
+        return b"".join(w.to_bytes(16, "little") for w in words) + b"".join(
+            int(t).to_bytes(8, "little") for t in tail)
 
     def set_state(self, blob: bytes) -> None:
-        if len(blob) != 32:
+        if len(blob) != 48:
             raise ValueError(
-                f"Generator.set_state: expected 32 bytes of PCG64 state, got {len(blob)}"
+                f"Generator.set_state: expected 48 bytes of PCG64 state, got {len(blob)}"
             )
         state = self._gen.bit_generator.state
         state["state"] = {
             "state": int.from_bytes(blob[:16], "little"),
-            "inc": int.from_bytes(blob[16:], "little"),
+            "inc": int.from_bytes(blob[16:32], "little"),
         }
-        state["has_uint32"], state["uinteger"] = 0, 0
+        state["has_uint32"] = int.from_bytes(blob[32:40], "little")
+        state["uinteger"] = int.from_bytes(blob[40:48], "little")
         self._gen.bit_generator.state = state
 
     def numpy(self) -> np.random.Generator:

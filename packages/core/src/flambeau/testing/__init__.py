@@ -9,6 +9,32 @@ Examples
 []
 """
 
+from flambeau.testing._cases import (
+    ALL_CASES,
+    ELEMENTWISE_CASES,
+    INDEXING_CASES,
+    LINALG_CASES,
+    REDUCTION_CASES,
+    SHAPE_CASES,
+    OpCase,
+    Sample,
+    both,
+    nograd,
+)
 from flambeau.testing._conformance import assert_close, conformance_checks, run_conformance
+from flambeau.testing._harness import (
+    available_devices,
+    check_case,
+    check_forward,
+    check_gradients,
+    check_parity,
+    device_params,
+    op_tests,
+)
 
-__all__ = ["assert_close", "conformance_checks", "run_conformance"]
+__all__ = [
+    "assert_close", "conformance_checks", "run_conformance", "OpCase", "Sample", "nograd",
+    "both", "ALL_CASES", "ELEMENTWISE_CASES", "REDUCTION_CASES", "SHAPE_CASES",
+    "LINALG_CASES", "INDEXING_CASES", "check_case", "check_forward", "check_gradients",
+    "check_parity", "op_tests", "device_params", "available_devices",
+]

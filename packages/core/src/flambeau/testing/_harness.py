@@ -14,7 +14,8 @@ from flambeau.testing._cases import OpCase, _NoGrad
 
 __all__ = [
     "check_case", "check_forward", "check_gradients", "check_parity", "available_devices",
-    "device_params", "torch_or_none", "assert_close",
+    "device_params", "torch_or_none", "assert_close", "case_params", "case_dtype_params",
+    "op_tests",
 ]
 
 
@@ -68,6 +69,37 @@ def device_params():
     have = available_devices()
     return [pytest.param(d, id=d, marks=pytest.mark.skipif(d not in have, reason=f"no {d}"))
             for d in ("cpu", "cuda")]
+
+
+def case_params(cases, differentiable_only=False):
+    """pytest parameters, one per case, with the case's name as id.
+
+    Examples
+    --------
+    >>> from flambeau.testing._cases import ELEMENTWISE_CASES
+    >>> from flambeau.testing._harness import case_params
+    >>> case_params(ELEMENTWISE_CASES)[0].id
+    'neg'
+    """
+    import pytest
+
+    return [pytest.param(c, id=c.name) for c in cases
+            if c.differentiable or not differentiable_only]
+
+
+def case_dtype_params(cases):
+    """pytest parameters ``(case, dtype)`` for every dtype of every case.
+
+    Examples
+    --------
+    >>> from flambeau.testing._cases import ELEMENTWISE_CASES
+    >>> from flambeau.testing._harness import case_dtype_params
+    >>> case_dtype_params(ELEMENTWISE_CASES)[0].id
+    'neg-float64'
+    """
+    import pytest
+
+    return [pytest.param(c, dt, id=f"{c.name}-{dt}") for c in cases for dt in c.dtypes]
 
 
 # ------------------------------------------------------------------ building arguments
@@ -148,7 +180,7 @@ def _to_numpy(x):
         arr = x._host()
     elif hasattr(x, "detach") and hasattr(x, "cpu"):
         x = x.detach().cpu()
-        arr = x.float().numpy() if str(x.dtype) == "torch.bfloat16" else x.numpy()
+        arr = (x.float() if str(x.dtype) == "torch.bfloat16" else x).numpy(force=True)
     else:
         arr = np.asarray(x)
     if arr.dtype.name in ("bfloat16", "float16"):
@@ -185,7 +217,7 @@ def _torch_dtype_name(t):
     return str(t.dtype).replace("torch.", "")
 
 
-def _compare_outputs(case, sample, got, expected, atol, rtol, dtypes_too):
+def _compare_outputs(case, sample, got, expected, dtypes_too):
     got_leaves, exp_leaves = _flatten(got), _flatten(expected)
     where = f"{case.name} {sample!r}"
     if len(got_leaves) != len(exp_leaves):
@@ -205,7 +237,8 @@ def _compare_outputs(case, sample, got, expected, atol, rtol, dtypes_too):
         if hasattr(e, "shape") and tuple(g.shape) != tuple(e.shape):
             raise AssertionError(f"{where}: output {i} has shape {tuple(g.shape)}, expected "
                                  f"{tuple(e.shape)}")
-        assert_close(g, e, atol, rtol, f"{where} output {i}")
+        tol = case.tolerance(g.dtype.name) if g.dtype.is_floating_point else (0, 0)
+        assert_close(g, e, *tol, f"{where} output {i}")
 
 
 def _reference(case, sample, use_torch):
@@ -240,14 +273,13 @@ def check_forward(case: OpCase, device="cpu", dtype="float32", *, reference="aut
     if use_torch and torch_or_none() is None:
         raise RuntimeError("check_forward: reference='torch' but torch is not importable")
     compared = 0
-    atol, rtol = case.tolerance(dtype)
     for sample in case.samples(dtype):
         expected, from_torch = _reference(case, sample, use_torch)
         if expected is None:
             continue
         args, kwargs, _ = _flambeau_args(sample, device, grad=False)
         got = case.fn(*args, **kwargs)
-        _compare_outputs(case, sample, got, expected, atol, rtol, from_torch)
+        _compare_outputs(case, sample, got, expected, from_torch)
         compared += 1
     return compared
 
@@ -271,7 +303,7 @@ def check_gradients(case: OpCase, device="cpu", *, gradgrad=None):
     >>> check_gradients(case)
     1
     """
-    from flambeau.autograd import gradcheck, gradgradcheck
+    from flambeau.autograd import gradcheck
 
     if not case.differentiable:
         return 0
@@ -285,7 +317,7 @@ def check_gradients(case: OpCase, device="cpu", *, gradgrad=None):
         try:
             gradcheck(fn, tuple(leaves), eps=1e-6, atol=1e-5, rtol=1e-3)
             if gradgrad:
-                gradgradcheck(fn, tuple(leaves), eps=1e-6, atol=1e-5, rtol=1e-3)
+                _gradgradcheck(fn, leaves)
         except Exception as exc:
             raise AssertionError(f"{case.name} {sample!r}: {exc}") from exc
         checked += 1
@@ -306,9 +338,33 @@ def _over_leaves(fn, args, kwargs, leaves):
 
     def call(*new):
         out = fn(*swap(args, new), **{k: swap(v, new) for k, v in kwargs.items()})
-        return tuple(_float_outputs(out))
+        return tuple(o for o in _flatten(out) if hasattr(o, "dtype") and o.is_floating_point())
 
     return call
+
+
+def _gradgradcheck(fn, leaves):
+    """gradcheck of ``(inputs, v) -> d(fn(inputs) . v)/d(inputs)``, recorded even when the
+    finite-difference pass runs under no_grad (so the inner gradient always has a graph)."""
+    import flambeau
+    from flambeau.autograd import grad, gradcheck
+
+    with flambeau.no_grad():
+        outs = fn(*leaves)
+    rng = np.random.default_rng(7)
+    vs = [flambeau.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype, device=o.device,
+                          requires_grad=True) for o in outs]
+    n = len(leaves)
+
+    def first_grad(*args):
+        with flambeau.enable_grad():
+            outs = fn(*args[:n])
+            used = [(o, v) for o, v in zip(outs, args[n:]) if o.requires_grad]
+            gs = grad([o for o, _ in used], list(args[:n]), [v for _, v in used],
+                      create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None and g.requires_grad)
+
+    gradcheck(first_grad, tuple(leaves) + tuple(vs), eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
 def check_parity(case: OpCase, device="cpu", dtype="float64"):
@@ -386,3 +442,42 @@ def check_case(case: OpCase, device="cpu", dtype=None):
             check_forward(case, device, dt, reference="numpy")
     check_gradients(case, device)
 
+
+
+def op_tests(cases):
+    """The three parametrized pytest functions every op test module runs over ``cases``.
+
+    ``test_gradcheck`` (float64 gradcheck and gradgradcheck), ``test_numpy_reference``
+    (forward values where a NumPy reference exists) and ``test_parity`` (values, dtypes and
+    gradients against torch, marked ``parity``, skipped without torch); each on every device.
+
+    Examples
+    --------
+    >>> from flambeau.testing._cases import LINALG_CASES
+    >>> from flambeau.testing._harness import op_tests
+    >>> [f.__name__ for f in op_tests(LINALG_CASES)]
+    ['test_gradcheck', 'test_numpy_reference', 'test_parity']
+    """
+    import pytest
+
+    devices = pytest.mark.parametrize("device", device_params())
+
+    @devices
+    @pytest.mark.parametrize("case", case_params(cases, differentiable_only=True))
+    def test_gradcheck(case, device):
+        assert check_gradients(case, device) > 0
+
+    @devices
+    @pytest.mark.parametrize("case", case_params([c for c in cases if c.numpy_ref]))
+    def test_numpy_reference(case, device):
+        for dt in case.dtypes:
+            assert check_forward(case, device, dt, reference="numpy") > 0
+
+    @pytest.mark.parity
+    @devices
+    @pytest.mark.parametrize(("case", "dtype"), case_dtype_params(cases))
+    def test_parity(case, dtype, device):
+        pytest.importorskip("torch")
+        check_parity(case, device, dtype)
+
+    return test_gradcheck, test_numpy_reference, test_parity

@@ -1,0 +1,318 @@
+"""Read PyTorch ``torch.save`` files (zip and legacy) without torch and without running code.
+
+The pickle inside is read by :class:`_AllowListUnpickler`: ``find_class`` maps the few globals a
+state_dict pickle uses (tensor rebuild functions, storage types, ``OrderedDict``, dtypes,
+``torch.Size``, ``torch.device``, ``set``) to flambeau's own functions, and refuses every other
+global before anything is called, so a malicious file can't run code. Tensors are rebuilt from
+the raw storage bytes as NumPy views (tensors sharing a storage in PyTorch share memory here).
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import pickle
+import re
+import zipfile
+
+import ml_dtypes
+import numpy as np
+
+from flambeau._serialization import CheckpointError
+
+__all__ = ["load_torch", "UnsafePickleError"]
+
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_LEGACY_PROTOCOL = 1001
+
+
+class UnsafePickleError(CheckpointError, pickle.UnpicklingError):
+    """The pickle needs a global outside the allow-list."""
+
+
+class _StorageType:
+    """What ``torch.FloatStorage`` and friends unpickle to: just the element type."""
+
+    __slots__ = ("name", "np")
+
+    def __init__(self, name, np_dtype):
+        self.name, self.np = name, np.dtype(np_dtype)
+
+
+class _Storage:
+    __slots__ = ("array", "location")
+
+    def __init__(self, array, location):
+        self.array, self.location = array, location
+
+
+_STORAGE_TYPES = {
+    f"{prefix}Storage": _StorageType(f"{prefix}Storage", np_dtype) for prefix, np_dtype in (
+        ("Double", np.float64), ("Float", np.float32), ("Half", np.float16),
+        ("BFloat16", ml_dtypes.bfloat16), ("Long", np.int64), ("Int", np.int32),
+        ("Short", np.int16), ("Char", np.int8), ("Byte", np.uint8), ("Bool", np.bool_),
+        ("Untyped", np.uint8),
+    )
+}
+
+
+def _int_tuple(value, what):
+    if not isinstance(value, (tuple, list)) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
+        raise CheckpointError(f"tensor {what} must be a tuple of non-negative ints, got {value!r}")
+    return tuple(value)
+
+
+class _Tensor:
+    """A tensor as the pickle describes it; placed on a device once the pickle is read."""
+
+    __slots__ = ("array", "location", "requires_grad")
+
+    def __init__(self, array, location, requires_grad=False):
+        self.array, self.location, self.requires_grad = array, location, requires_grad
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False,
+                    backward_hooks=None, metadata=None):
+    if not isinstance(storage, _Storage):
+        raise CheckpointError(f"_rebuild_tensor: expected a storage, got "
+                              f"{type(storage).__name__}")
+    size, stride = _int_tuple(size, "size"), _int_tuple(stride, "stride")
+    if isinstance(storage_offset, bool) or not isinstance(storage_offset, int) \
+            or storage_offset < 0 or len(size) != len(stride):
+        raise CheckpointError(f"bad tensor layout: offset {storage_offset!r}, size {size}, "
+                              f"stride {stride}")
+    base = storage.array
+    if 0 in size:
+        array = np.empty(size, dtype=base.dtype)
+    else:
+        # the view must stay inside the storage: as_strided would read past it otherwise
+        last = storage_offset + sum((n - 1) * s for n, s in zip(size, stride))
+        if last >= base.size:
+            raise CheckpointError(
+                f"tensor of size {size}, stride {stride} and offset {storage_offset} reaches "
+                f"element {last} of a storage of {base.size} elements")
+        array = np.lib.stride_tricks.as_strided(
+            base[storage_offset:], shape=size,
+            strides=tuple(s * base.itemsize for s in stride))
+    return _Tensor(array, storage.location, bool(requires_grad))
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
+    if not isinstance(data, _Tensor):
+        raise CheckpointError(f"_rebuild_parameter: expected a tensor, got {type(data).__name__}")
+    data.requires_grad = bool(requires_grad)
+    return data
+
+
+_TENSOR_CLASSES = {"Tensor", "Parameter"}  # torch.Tensor, torch.nn.parameter.Parameter
+
+
+class _TensorClass:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _rebuild_from_type_v2(func, new_type, args, state):
+    if func not in (_rebuild_tensor, _rebuild_parameter) or not isinstance(new_type,
+                                                                           _TensorClass):
+        raise CheckpointError("_rebuild_from_type_v2: only plain tensors and parameters can "
+                              "be rebuilt")
+    return func(*args)
+
+
+def _torch_device(type_, index=None):
+    from flambeau._device import device
+
+    name = str(type_) if index is None else f"{type_}:{index}"
+    try:
+        return device(name)
+    except (RuntimeError, ValueError):
+        return name  # a device type flambeau has no backend for (mps, xla, ...)
+
+
+def _torch_size(dims=()):
+    from flambeau._tensor import Size
+
+    return Size(_int_tuple(dims, "Size"))
+
+
+def _allowed():
+    from flambeau import _dtype
+
+    table = {
+        ("collections", "OrderedDict"): collections.OrderedDict,
+        ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
+        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+        ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+        ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+        ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
+        ("torch", "Tensor"): _TensorClass("Tensor"),
+        ("torch.nn.parameter", "Parameter"): _TensorClass("Parameter"),
+        ("torch", "Size"): _torch_size,
+        ("torch", "device"): _torch_device,
+    }
+    for mod in ("builtins", "__builtin__"):
+        table.update({(mod, "set"): set, (mod, "frozenset"): frozenset, (mod, "slice"): slice})
+    for name, st in _STORAGE_TYPES.items():
+        table[("torch", name)] = st
+    for d in _dtype.ALL_DTYPES:
+        table[("torch", d.name)] = d
+    for alias, d in (("float", _dtype.float32), ("double", _dtype.float64),
+                     ("half", _dtype.float16), ("long", _dtype.int64), ("int", _dtype.int32),
+                     ("short", _dtype.int16)):
+        table[("torch", alias)] = d
+    return table
+
+
+_ALLOWED = None
+
+
+class _AllowListUnpickler(pickle.Unpickler):
+    """An unpickler that can only build tensors, storages and plain containers."""
+
+    def __init__(self, file, storage):
+        super().__init__(file)
+        self._storage = storage  # (storage type, key, location, numel) -> _Storage
+
+    def find_class(self, module, name):
+        global _ALLOWED
+        if _ALLOWED is None:
+            _ALLOWED = _allowed()
+        found = _ALLOWED.get((module, name))
+        if found is None:
+            raise UnsafePickleError(
+                f"refused to load the global '{module}.{name}': flambeau.load only rebuilds "
+                "tensors and containers and never runs code from a file. If you trust the "
+                "file, load it with torch.load and save its tensors with flambeau.save")
+        return found
+
+    def persistent_load(self, pid):
+        if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"
+                and isinstance(pid[1], _StorageType) and isinstance(pid[2], str)
+                and isinstance(pid[3], str) and isinstance(pid[4], int)):
+            raise CheckpointError(f"unexpected persistent id {pid!r} (only storages are "
+                                  "supported)")
+        return self._storage(*pid[1:5])
+
+
+def _zip_storage_reader(zf, prefix, big_endian):
+    raw_bytes = {}  # key -> uint8 array of the entry
+    typed = {}  # (key, storage type name) -> _Storage; several dtypes may view one storage
+
+    def storage(stype, key, location, numel):
+        hit = typed.get((key, stype.name))
+        if hit is not None:
+            return hit
+        entry = f"{prefix}data/{key}"
+        raw = raw_bytes.get(key)
+        if raw is None:
+            try:
+                info = zf.getinfo(entry)
+            except KeyError:
+                raise CheckpointError(f"the archive has no entry {entry!r}") from None
+            raw = raw_bytes[key] = np.empty(info.file_size, dtype=np.uint8)
+            with zf.open(info) as fh:
+                got = fh.readinto(memoryview(raw))
+            if got != raw.size:
+                raise CheckpointError(f"storage {entry!r} is truncated")
+        nbytes = numel * stype.np.itemsize
+        if raw.size != nbytes:
+            raise CheckpointError(f"storage {entry!r} holds {raw.size} bytes, expected "
+                                  f"{nbytes} ({numel} x {stype.name})")
+        array = raw.view(stype.np)
+        if big_endian and stype.np.itemsize > 1:
+            array = array.byteswap()
+        out = typed[(key, stype.name)] = _Storage(array, location)
+        return out
+
+    return storage
+
+
+def _load_zip(data):
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        names = zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise CheckpointError(f"corrupt zip archive: {exc}") from None
+    pkl = [n for n in names if re.fullmatch(r"[^/]+/data\.pkl", n)]
+    if len(pkl) != 1:
+        raise CheckpointError("a zip archive without a PyTorch 'data.pkl' record (not a file "
+                              "written by torch.save)")
+    prefix = pkl[0][: -len("data.pkl")]
+    big_endian = False
+    if f"{prefix}byteorder" in names:
+        big_endian = zf.read(f"{prefix}byteorder").strip() == b"big"
+    storage = _zip_storage_reader(zf, prefix, big_endian)
+    return _AllowListUnpickler(io.BytesIO(zf.read(pkl[0])), storage).load()
+
+
+def _load_legacy(data):
+    f = io.BytesIO(data)
+
+    def no_storage(*pid):
+        raise CheckpointError("storage reference in a legacy header")
+
+    header = [_AllowListUnpickler(f, no_storage).load() for _ in range(3)]
+    if header[0] != _LEGACY_MAGIC or header[1] != _LEGACY_PROTOCOL:
+        raise CheckpointError("a pickle that is not a PyTorch checkpoint (bad magic number)")
+    if not header[2].get("little_endian", True):
+        raise CheckpointError("big-endian legacy PyTorch files are not supported")
+    wanted = {}  # key -> (storage type, numel); filled while the object is unpickled
+
+    def storage(stype, key, location, numel):
+        if key not in wanted:
+            wanted[key] = (stype, numel, _Storage(np.empty(numel, dtype=stype.np), location))
+        return wanted[key][2]
+
+    obj = _AllowListUnpickler(f, storage).load()
+    keys = _AllowListUnpickler(f, no_storage).load()
+    if not isinstance(keys, list) or sorted(keys) != sorted(wanted):
+        raise CheckpointError("the storage list does not match the tensors")
+    for key in keys:
+        stype, numel, st = wanted[key]
+        stored = int.from_bytes(f.read(8), "little")
+        nbytes = numel * stype.np.itemsize
+        raw = f.read(nbytes)
+        if stored != numel or len(raw) != nbytes:
+            raise CheckpointError(f"truncated storage {key!r} ({len(raw)} of {nbytes} bytes)")
+        st.array[...] = np.frombuffer(raw, dtype=stype.np)
+    return obj
+
+
+def _materialize(obj, place):
+    """Replace the pickle's tensors by flambeau tensors, keeping containers and sharing."""
+    done = {}
+
+    def walk(v):
+        if isinstance(v, _Tensor):
+            out = done.get(id(v))
+            if out is None:
+                out = done[id(v)] = place(v.array, v.location, v.requires_grad)
+            return out
+        if isinstance(v, dict):
+            out = type(v)((walk(k), walk(x)) for k, x in v.items())
+            if isinstance(v, collections.OrderedDict) and hasattr(v, "_metadata"):
+                out._metadata = v._metadata  # nn.Module state_dicts carry version metadata
+            return out
+        if isinstance(v, (list, tuple)) and type(v) in (list, tuple):
+            return type(v)(walk(x) for x in v)
+        return v
+
+    return walk(obj)
+
+
+def load_torch(data, name, place):
+    """Load a ``torch.save`` file's bytes; ``place(array, location, requires_grad)`` makes
+    the flambeau tensors."""
+    try:
+        obj = _load_zip(data) if data[:4] == b"PK\x03\x04" else _load_legacy(data)
+    except CheckpointError as exc:
+        raise type(exc)(f"load: {name}: {exc}") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+            IndexError, KeyError, zipfile.BadZipFile, OSError) as exc:
+        raise CheckpointError(f"load: {name}: corrupt PyTorch file ({type(exc).__name__}: "
+                              f"{exc})") from None
+    return _materialize(obj, place)

@@ -1,0 +1,282 @@
+"""Autocast: run chosen ops in a low-precision dtype and others in float32.
+
+Ops ask :func:`cast_inputs` for their inputs' dtypes. The common case (no autocast region
+anywhere) costs one module-global test in the op: ``if _autocast.active:``.
+
+The op families follow PyTorch's autocast op lists, taking the union of its CPU and CUDA lists
+on every device so that a model behaves the same wherever it runs:
+
+- ``"lower"`` (cast to the region's dtype): matmul, mm, bmm, addmm, addmv, baddbmm, einsum,
+  linear, conv*, conv_transpose*, prelu, RNN cells, scaled_dot_product_attention.
+- ``"fp32"`` (cast to float32): softmax, log_softmax, softmin, losses, norms (layer/group/batch
+  norm, ``norm``), reductions (sum, prod, cumsum, cumprod, logsumexp) and exp, log, pow and
+  friends (:data:`FP32_OPS`).
+- ``"promote"`` (cast to the widest floating dtype among the inputs): cat, stack, addcmul, ...
+
+float64 tensors, integer tensors and tensors on other device types are never cast, as in
+PyTorch.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from flambeau import _dtype
+
+__all__ = ["autocast", "cast_inputs", "is_autocast_enabled", "get_autocast_dtype",
+           "FP32_OPS", "LOWER_OPS"]
+
+#: ops (by flambeau function name) that autocast runs in the region's low-precision dtype
+LOWER_OPS = frozenset({
+    "matmul", "mm", "bmm", "mv", "addmm", "addmv", "baddbmm", "einsum", "linear", "bilinear",
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "prelu", "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
+})
+
+#: ops that autocast runs in float32
+FP32_OPS = frozenset({
+    "acos", "asin", "cosh", "sinh", "tan", "exp", "expm1", "log", "log10", "log1p", "log2",
+    "pow", "reciprocal", "rsqrt", "softplus",
+    "softmax", "log_softmax", "softmin", "logsumexp", "sum", "prod", "cumsum", "cumprod",
+    "norm", "dist", "cdist", "renorm", "normalize", "cosine_similarity",
+    "layer_norm", "group_norm", "batch_norm", "instance_norm", "rms_norm", "local_response_norm",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss",
+    "gaussian_nll_loss", "hinge_embedding_loss", "margin_ranking_loss", "soft_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
+    "cosine_embedding_loss", "triplet_margin_loss", "ctc_loss",
+})
+
+_LOW_DTYPES = {"float16": _dtype.float16, "bfloat16": _dtype.bfloat16}
+_DEFAULT_DTYPES = {"cpu": _dtype.bfloat16}  # every other device type: float16, as PyTorch
+
+#: number of enabled autocast regions in all threads; ops skip autocast entirely when 0
+active = 0
+_active_lock = threading.Lock()
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.dtypes = {}  # device type -> low-precision dtype, for enabled device types only
+        self.cache_enabled = True
+        self.depth = 0  # nesting of autocast blocks in this thread (enabled or not)
+        self.cache = {}  # (id(tensor), dtype name) -> (tensor, version, cast tensor)
+
+
+_state = _State()
+
+
+def is_autocast_enabled(device_type=None) -> bool:
+    """Whether autocast is on for ``device_type`` (any device type when None) in this thread.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> with flambeau.autocast("cpu"):
+    ...     flambeau.is_autocast_enabled("cpu"), flambeau.is_autocast_enabled("cuda")
+    (True, False)
+    >>> flambeau.is_autocast_enabled("cpu")
+    False
+    """
+    if device_type is None:
+        return bool(_state.dtypes)
+    return device_type in _state.dtypes
+
+
+def get_autocast_dtype(device_type):
+    """The low-precision dtype autocast uses for ``device_type`` (its default when off).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.get_autocast_dtype("cpu")
+    flambeau.bfloat16
+    >>> with flambeau.autocast("cpu", dtype=flambeau.float16):
+    ...     flambeau.get_autocast_dtype("cpu")
+    flambeau.float16
+    """
+    dt = _state.dtypes.get(device_type)
+    return dt if dt is not None else _DEFAULT_DTYPES.get(device_type, _dtype.float16)
+
+
+def _cast(t, target):
+    """``t.to(target)``, reusing the cast of a weight (leaf requiring grad) within a region."""
+    if not (_state.cache_enabled and t._requires_grad and t.grad_fn is None):
+        return t.to(target)
+    key = (id(t), target.name)
+    hit = _state.cache.get(key)
+    version = t._version.value
+    if hit is not None and hit[0] is t and hit[1] == version:
+        return hit[2]
+    out = t.to(target)
+    _state.cache[key] = (t, version, out)  # holding t keeps id(t) from being reused
+    return out
+
+
+def _eligible(t, dtypes):
+    """The region's dtype for a floating tensor autocast may cast, else None."""
+    data = getattr(t, "_data", None)
+    if data is None or data.dtype.kind not in "fV" or data.dtype.itemsize == 8:
+        return None  # not a tensor, not floating (bfloat16's kind is "V"), or float64
+    return dtypes.get(t._device.type)
+
+
+def cast_inputs(op_family, *tensors):
+    """``tensors`` cast as autocast wants them for an op of ``op_family``.
+
+    Call it first thing in an op whose name is in :data:`LOWER_OPS` or :data:`FP32_OPS`, behind
+    the cheap module-level test, and use what it returns::
+
+        from flambeau.amp import _autocast
+
+        if _autocast.active:
+            input, weight, bias = _autocast.cast_inputs("lower", input, weight, bias)
+
+    Parameters
+    ----------
+    op_family : {"lower", "fp32", "promote"}
+        ``"lower"``: floating tensors go to the region's dtype (float16/bfloat16);
+        ``"fp32"``: float16/bfloat16 tensors go to float32; ``"promote"``: floating tensors go
+        to the widest floating dtype among them.
+    *tensors
+        The op's inputs; anything that is not a tensor (None, numbers) is returned unchanged,
+        and so are float64 and integer tensors and tensors on device types without autocast.
+
+    Returns
+    -------
+    tuple
+        One entry per argument. The casts are differentiable, so gradients reach the
+        original tensors in their own dtype.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.amp._autocast import cast_inputs
+    >>> a, b = flambeau.ones(2), flambeau.ones(2, dtype=flambeau.float64)
+    >>> with flambeau.autocast("cpu"):
+    ...     [t.dtype for t in cast_inputs("lower", a, b, None) if t is not None]
+    [flambeau.bfloat16, flambeau.float64]
+    """
+    dtypes = _state.dtypes
+    if not dtypes:
+        return tensors
+    if op_family == "lower":
+        out = []
+        for t in tensors:
+            target = _eligible(t, dtypes)
+            out.append(t if target is None or t._data.dtype == target.np else _cast(t, target))
+        return tuple(out)
+    if op_family == "fp32":
+        f32 = _dtype.float32
+        return tuple(t if _eligible(t, dtypes) is None or t._data.dtype == f32.np
+                     else t.to(f32) for t in tensors)
+    if op_family == "promote":
+        widest = None
+        for t in tensors:
+            if _eligible(t, dtypes) is not None or getattr(t, "dtype", None) is _dtype.float64:
+                widest = t.dtype if widest is None else _dtype.promote_types(widest, t.dtype)
+        if widest is None:
+            return tensors
+        return tuple(t if _eligible(t, dtypes) is None or t.dtype is widest else t.to(widest)
+                     for t in tensors)
+    raise ValueError(f"cast_inputs: op_family must be 'lower', 'fp32' or 'promote', "
+                     f"got {op_family!r}")
+
+
+class autocast:
+    """Run matrix products and convolutions in float16/bfloat16, and precision-sensitive ops
+    in float32, inside a region (PyTorch's ``torch.autocast``).
+
+    Usable as a context manager and as a decorator. Regions nest; an inner
+    ``autocast(..., enabled=False)`` turns autocast off for its body. Casts are recorded by
+    autograd, so gradients reach the parameters in the parameters' own dtype. See
+    :mod:`flambeau.amp._autocast` for the op families.
+
+    Parameters
+    ----------
+    device_type : str
+        ``"cpu"``, ``"cuda"`` or another installed device type; only tensors on that device type
+        are cast.
+    dtype : flambeau.dtype, optional
+        ``flambeau.bfloat16`` or ``flambeau.float16``; defaults to bfloat16 on CPU and float16
+        elsewhere, as PyTorch.
+    enabled : bool
+        False makes the region a no-op (or turns off an enclosing region).
+    cache_enabled : bool, optional
+        Reuse the low-precision copy of each weight (a leaf tensor requiring grad) within the
+        outermost region instead of casting it at every use; defaults to True.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> a, b = flambeau.ones(2, 3), flambeau.ones(3, 4)
+    >>> with flambeau.autocast("cpu"):
+    ...     c = a @ b
+    ...     s = flambeau.softmax(c, dim=1)
+    >>> c.dtype, s.dtype
+    (flambeau.bfloat16, flambeau.float32)
+    >>> @flambeau.autocast("cpu", dtype=flambeau.float16)
+    ... def f(x, y):
+    ...     return x @ y
+    >>> f(a, b).dtype
+    flambeau.float16
+    """
+
+    def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
+        if not isinstance(device_type, str):
+            raise TypeError(f"autocast: device_type must be a string such as 'cpu' or 'cuda', "
+                            f"got {device_type!r}")
+        if ":" in device_type:
+            raise ValueError(f"autocast: expected a device type without index ('cuda'), got "
+                             f"{device_type!r}")
+        if dtype is None:
+            dtype = _DEFAULT_DTYPES.get(device_type, _dtype.float16)
+        else:
+            dtype = _dtype.to_dtype(dtype)
+        if dtype.name not in _LOW_DTYPES:
+            raise ValueError(f"autocast: dtype must be flambeau.bfloat16 or flambeau.float16, "
+                             f"got {dtype}")
+        self.device = device_type
+        self.fast_dtype = dtype
+        self._enabled = bool(enabled)
+        self._cache_enabled = True if cache_enabled is None else bool(cache_enabled)
+        self._prev = None
+
+    def __enter__(self):
+        global active
+        st = _state
+        self._prev = (st.dtypes, st.cache_enabled)
+        dtypes = dict(st.dtypes)
+        if self._enabled:
+            dtypes[self.device] = self.fast_dtype
+        else:
+            dtypes.pop(self.device, None)
+        st.dtypes = dtypes
+        st.cache_enabled = self._cache_enabled
+        st.depth += 1
+        with _active_lock:
+            active += 1
+        return self
+
+    def __exit__(self, *exc):
+        global active
+        st = _state
+        st.dtypes, st.cache_enabled = self._prev
+        st.depth -= 1
+        if st.depth == 0:
+            st.cache.clear()
+        with _active_lock:
+            active -= 1
+        return False
+
+    def __call__(self, fn):
+        args = (self.device, self.fast_dtype, self._enabled, self._cache_enabled)
+
+        @functools.wraps(fn)
+        def wrapper(*a, **kw):
+            with autocast(*args):
+                return fn(*a, **kw)
+
+        return wrapper

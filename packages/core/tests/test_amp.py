@@ -1,0 +1,389 @@
+"""Mixed precision: autocast op families, regions, gradients, and GradScaler vs PyTorch."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import flambeau
+from flambeau.amp import GradScaler, autocast
+from flambeau.amp._autocast import cast_inputs
+
+bf16, f16, f32, f64 = flambeau.bfloat16, flambeau.float16, flambeau.float32, flambeau.float64
+
+
+def _mats():
+    flambeau.manual_seed(0)
+    return flambeau.randn(2, 3), flambeau.randn(3, 4)
+
+
+LOWER = {
+    "matmul": lambda a, b: a @ b,
+    "mm": lambda a, b: flambeau.mm(a, b),
+    "bmm": lambda a, b: flambeau.bmm(a[None], b[None]),
+    "addmm": lambda a, b: flambeau.addmm(flambeau.ones(4), a, b),
+    "baddbmm": lambda a, b: flambeau.baddbmm(flambeau.ones(1, 2, 4), a[None], b[None]),
+    "addmv": lambda a, b: flambeau.addmv(flambeau.ones(2), a, b[:, 0]),
+    "einsum": lambda a, b: flambeau.einsum("ij,jk->ik", a, b),
+}
+
+FP32 = {
+    "softmax": lambda x: flambeau.softmax(x, dim=1),
+    "log_softmax": lambda x: flambeau.log_softmax(x, dim=1),
+    "sum": lambda x: x.sum(),
+    "mean": lambda x: x.mean(),
+    "prod": lambda x: x.prod(1),
+    "cumsum": lambda x: x.cumsum(0),
+    "logsumexp": lambda x: flambeau.logsumexp(x, 1),
+    "norm": lambda x: x.norm(),
+    "exp": flambeau.exp,
+    "log": lambda x: flambeau.log(x.abs()),
+    "pow": lambda x: x ** 2,
+    "rsqrt": lambda x: flambeau.rsqrt(x.abs()),
+}
+
+UNCHANGED = {
+    "add": lambda x: x + x,
+    "relu": flambeau.relu,
+    "tanh": flambeau.tanh,
+    "max": lambda x: x.amax(1),
+}
+
+
+@pytest.mark.parametrize("low", [bf16, f16], ids=["bf16", "f16"])
+@pytest.mark.parametrize("op", LOWER, ids=list(LOWER))
+def test_lower_precision_ops(op, low):
+    a, b = _mats()
+    with autocast("cpu", dtype=low):
+        out = LOWER[op](a, b)
+    assert out.dtype is low
+    ref = LOWER[op](a.to(low).float(), b.to(low).float())
+    np.testing.assert_allclose(out.float().numpy(), ref.numpy(), rtol=2e-2, atol=2e-2)
+    assert LOWER[op](a, b).dtype is f32  # outside the region: untouched
+
+
+@pytest.mark.parametrize("op", FP32, ids=list(FP32))
+def test_fp32_ops(op):
+    x = _mats()[0].to(bf16)
+    with autocast("cpu"):
+        out = FP32[op](x)
+    assert out.dtype is f32
+    np.testing.assert_allclose(out.numpy(), FP32[op](x.float()).numpy(), rtol=1e-6)
+    assert FP32[op](x).dtype is bf16
+
+
+@pytest.mark.parametrize("op", UNCHANGED, ids=list(UNCHANGED))
+def test_other_ops_keep_their_dtype(op):
+    x = _mats()[0]
+    with autocast("cpu"):
+        assert UNCHANGED[op](x.to(bf16)).dtype is bf16
+        assert UNCHANGED[op](x).dtype is f32
+
+
+def test_float64_and_integers_are_not_cast():
+    a, b = _mats()
+    with autocast("cpu"):
+        assert (a.double() @ b.double()).dtype is f64
+        assert flambeau.softmax(a.double(), 1).dtype is f64
+        assert (flambeau.arange(6).reshape(2, 3) @ flambeau.ones(3, 1, dtype=flambeau.int64)
+                ).dtype is flambeau.int64
+        assert flambeau.arange(3).sum().dtype is flambeau.int64
+
+
+def test_other_device_type_is_not_cast():
+    a, b = _mats()
+    with autocast("cuda"):
+        assert (a @ b).dtype is f32
+        assert flambeau.is_autocast_enabled("cuda") and not flambeau.is_autocast_enabled("cpu")
+
+
+def test_explicit_dtype_wins_over_autocast():
+    x = _mats()[0].to(bf16)
+    with autocast("cpu"):
+        assert flambeau.softmax(x, 1, dtype=f64).dtype is f64
+        assert x.sum(dtype=f16).dtype is f16
+
+
+def test_nested_and_disabled_regions():
+    a, b = _mats()
+    with autocast("cpu"):
+        assert (a @ b).dtype is bf16
+        with autocast("cpu", enabled=False):
+            assert (a @ b).dtype is f32
+            assert not flambeau.is_autocast_enabled("cpu")
+            with autocast("cpu", dtype=f16):
+                assert (a @ b).dtype is f16
+                assert flambeau.get_autocast_dtype("cpu") is f16
+            assert (a @ b).dtype is f32
+        assert (a @ b).dtype is bf16
+    assert (a @ b).dtype is f32
+    assert not flambeau.is_autocast_enabled()
+
+
+def test_region_is_left_on_exception():
+    with pytest.raises(KeyError):
+        with autocast("cpu"):
+            raise KeyError("boom")
+    assert not flambeau.is_autocast_enabled("cpu")
+    a, b = _mats()
+    assert (a @ b).dtype is f32
+
+
+def test_decorator_and_amp_alias():
+    assert flambeau.autocast is flambeau.amp.autocast
+
+    @flambeau.autocast("cpu", dtype=f16)
+    def f(x, y):
+        return x @ y, flambeau.is_autocast_enabled("cpu")
+
+    a, b = _mats()
+    out, enabled = f(a, b)
+    assert out.dtype is f16 and enabled
+    assert not flambeau.is_autocast_enabled("cpu")
+    assert f.__name__ == "f"
+
+
+def test_autocast_is_thread_local():
+    a, b = _mats()
+    seen = []
+    with autocast("cpu"):
+        t = threading.Thread(target=lambda: seen.append((a @ b).dtype))
+        t.start()
+        t.join()
+        assert (a @ b).dtype is bf16
+    assert seen == [f32]
+
+
+def test_gradients_flow_back_in_parameter_dtype():
+    flambeau.manual_seed(0)
+    x = flambeau.randn(4, 3)
+    w = flambeau.randn(3, 2, requires_grad=True)
+    with autocast("cpu"):
+        y = x @ w
+        loss = flambeau.log_softmax(y, dim=1).sum()
+    assert y.dtype is bf16 and loss.dtype is f32
+    loss.backward()
+    assert w.grad.dtype is f32
+    # the same computation done by hand in bfloat16 then float32
+    w2 = w.detach().clone().requires_grad_()
+    y2 = x.to(bf16) @ w2.to(bf16)
+    flambeau.log_softmax(y2.float(), dim=1).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), w2.grad.numpy())
+
+
+def test_weight_cast_is_cached_within_region():
+    w = flambeau.ones(2, 2, requires_grad=True)
+    x = flambeau.ones(2, 2)
+    with autocast("cpu"):
+        c1, c2 = cast_inputs("lower", w)[0], cast_inputs("lower", w)[0]
+        assert c1 is c2 and c1.dtype is bf16
+        assert cast_inputs("lower", x)[0] is not cast_inputs("lower", x)[0]  # not a weight
+        with flambeau.no_grad():
+            w.add_(1.0)  # an in-place update invalidates the cached copy
+        c3 = cast_inputs("lower", w)[0]
+        assert c3 is not c1 and c3.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    with autocast("cpu"):
+        assert cast_inputs("lower", w)[0] is not c3  # the cache lives one region
+    with autocast("cpu", cache_enabled=False):
+        assert cast_inputs("lower", w)[0] is not cast_inputs("lower", w)[0]
+
+
+def test_cast_inputs_families_and_passthrough():
+    h, s, d = flambeau.ones(1, dtype=f16), flambeau.ones(1), flambeau.ones(1, dtype=f64)
+    assert cast_inputs("lower", s, None, 3) == (s, None, 3)  # autocast off: unchanged
+    with autocast("cpu"):
+        lo = cast_inputs("lower", h, s, d, None, 2.0)
+        assert [lo[0].dtype, lo[1].dtype, lo[2].dtype, lo[3], lo[4]] == [bf16, bf16, f64, None,
+                                                                          2.0]
+        assert [t.dtype for t in cast_inputs("fp32", h, s, d)] == [f32, f32, f64]
+        assert [t.dtype for t in cast_inputs("promote", h, s)] == [f32, f32]
+        assert [t.dtype for t in cast_inputs("promote", h, d)] == [f64, f64]
+        with pytest.raises(ValueError, match="op_family must be 'lower', 'fp32' or 'promote'"):
+            cast_inputs("fast", s)
+
+
+def test_autocast_argument_errors():
+    with pytest.raises(ValueError, match="dtype must be flambeau.bfloat16 or flambeau.float16, "
+                                         "got flambeau.float32"):
+        autocast("cpu", dtype=f32)
+    with pytest.raises(TypeError, match="device_type must be a string"):
+        autocast(flambeau.device("cpu"))
+    with pytest.raises(ValueError, match="without index"):
+        autocast("cuda:0")
+    assert flambeau.get_autocast_dtype("cuda") is f16 and flambeau.get_autocast_dtype("cpu") is bf16
+
+
+@pytest.mark.parity
+def test_lower_ops_match_torch_autocast():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((8, 16)).astype(np.float32)
+    b = rng.standard_normal((16, 5)).astype(np.float32)
+    for ours, theirs in ((bf16, torch.bfloat16), (f16, torch.float16)):
+        with torch.autocast("cpu", dtype=theirs):
+            ref = torch.from_numpy(a) @ torch.from_numpy(b)
+        with autocast("cpu", dtype=ours):
+            out = flambeau.tensor(a) @ flambeau.tensor(b)
+        assert str(ref.dtype) == f"torch.{out.dtype.name}"
+        np.testing.assert_allclose(out.float().numpy(), ref.float().numpy(), rtol=1e-2, atol=1e-2)
+
+
+# ------------------------------------------------------------------ GradScaler
+
+
+class _Opt:
+    """The smallest optimizer: what GradScaler relies on is param_groups and step()."""
+
+    def __init__(self, params, lr=0.1):
+        self.param_groups = [{"params": list(params), "lr": lr}]
+        self.steps = 0
+
+    def step(self):
+        self.steps += 1
+        for p in self.param_groups[0]["params"]:
+            p.data = p.data - self.param_groups[0]["lr"] * p.grad
+        return "stepped"
+
+
+def _backward(scaler, w, bad):
+    w.grad = None
+    loss = (w * (float("inf") if bad else 1.0)).sum()
+    scaler.scale(loss).backward()
+
+
+def test_grad_scaler_skips_on_inf_and_nan():
+    w = flambeau.ones(2, requires_grad=True)
+    opt, scaler = _Opt([w]), GradScaler("cpu", init_scale=8.0)
+    _backward(scaler, w, bad=True)
+    assert scaler.step(opt) is None and opt.steps == 0 and w.tolist() == [1.0, 1.0]
+    scaler.update()
+    assert scaler.get_scale() == 4.0
+    w.grad = flambeau.tensor([float("nan"), 0.0])
+    assert scaler.step(opt) is None and opt.steps == 0
+    scaler.update()
+    assert scaler.get_scale() == 2.0
+    _backward(scaler, w, bad=False)
+    assert scaler.step(opt) == "stepped" and opt.steps == 1
+    np.testing.assert_allclose(w.detach().numpy(), [0.9, 0.9])
+
+
+def test_unscale_divides_gradients_once():
+    w = flambeau.ones(3, requires_grad=True)
+    opt, scaler = _Opt([w]), GradScaler("cpu", init_scale=1024.0)
+    scaler.scale((w * flambeau.tensor([1.0, 2.0, 3.0])).sum()).backward()
+    assert w.grad.tolist() == [1024.0, 2048.0, 3072.0]
+    scaler.unscale_(opt)
+    assert w.grad.tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(RuntimeError, match="unscale_\\(\\) has already been called"):
+        scaler.unscale_(opt)
+    scaler.step(opt)  # does not unscale again
+    np.testing.assert_allclose(w.detach().numpy(), [0.9, 0.8, 0.7], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="step\\(\\) has already been called"):
+        scaler.step(opt)
+    with pytest.raises(RuntimeError, match="unscale_\\(\\) is being called after step"):
+        scaler.unscale_(opt)
+    scaler.update()
+    scaler.unscale_(opt)  # a new iteration
+
+
+def test_grad_scaler_errors():
+    w = flambeau.ones(1, requires_grad=True)
+    scaler = GradScaler("cpu")
+    with pytest.raises(RuntimeError, match="no inf checks were recorded"):
+        scaler.update()
+    with pytest.raises(RuntimeError, match="closure"):
+        scaler.step(_Opt([w]), closure=lambda: 0)
+    h = flambeau.ones(1, dtype=f16, requires_grad=True)
+    h.grad = flambeau.ones(1, dtype=f16)
+    with pytest.raises(ValueError, match="unscale float16 gradients"):
+        scaler.unscale_(_Opt([h]))
+    with pytest.raises(TypeError, match="outputs must be a Tensor or a list/tuple"):
+        scaler.scale({"loss": w})
+    with pytest.raises(ValueError, match="growth_factor must be > 1.0"):
+        GradScaler("cpu", growth_factor=0.5)
+    with pytest.raises(ValueError, match="backoff_factor must be in \\(0, 1\\)"):
+        GradScaler("cpu", backoff_factor=1.5)
+    with pytest.raises(RuntimeError, match="state dict is empty"):
+        GradScaler("cpu").load_state_dict({})
+    with pytest.raises(KeyError, match="missing keys \\['growth_interval'"):
+        GradScaler("cpu").load_state_dict({"scale": 1.0, "growth_factor": 2.0,
+                                           "backoff_factor": 0.5, "_growth_tracker": 0})
+
+
+def test_grad_scaler_scale_outputs_and_disabled():
+    scaler = GradScaler("cpu", init_scale=4.0)
+    a, b = scaler.scale([flambeau.ones(1), (flambeau.ones(1, dtype=bf16),)])
+    assert a.tolist() == [4.0] and b[0].dtype is bf16 and b[0].tolist() == [4.0]
+    off = GradScaler("cpu", enabled=False)
+    x = flambeau.ones(1)
+    assert off.scale(x) is x and off.get_scale() == 1.0 and off.state_dict() == {}
+    w = flambeau.ones(1, requires_grad=True)
+    w.grad = flambeau.tensor([float("inf")])
+    opt = _Opt([w])
+    assert off.step(opt) == "stepped"  # disabled: a plain step, inf or not
+    off.update()
+
+
+def test_grad_scaler_without_backend_disables_itself():
+    if flambeau.cuda.is_available():
+        pytest.skip("a CUDA backend is installed")
+    with pytest.warns(UserWarning, match="disabling loss scaling"):
+        scaler = GradScaler("cuda")
+    assert not scaler.is_enabled()
+
+
+def test_grad_scaler_state_dict_roundtrip(tmp_path):
+    w = flambeau.ones(1, requires_grad=True)
+    opt, scaler = _Opt([w]), GradScaler("cpu", init_scale=16.0, growth_interval=3)
+    _backward(scaler, w, bad=False)
+    scaler.step(opt)
+    scaler.update()
+    flambeau.save(scaler.state_dict(), tmp_path / "s.pt")
+    other = GradScaler("cpu")
+    other.load_state_dict(flambeau.load(tmp_path / "s.pt"))
+    assert other.state_dict() == {"scale": 16.0, "growth_factor": 2.0, "backoff_factor": 0.5,
+                                  "growth_interval": 3, "_growth_tracker": 1}
+
+
+def test_grad_scaler_with_flambeau_optim():
+    optim = pytest.importorskip("flambeau.optim")
+    if not hasattr(optim, "SGD"):
+        pytest.skip("flambeau.optim.SGD not available")
+    w = flambeau.tensor([1.0, 2.0], requires_grad=True)
+    opt, scaler = optim.SGD([w], lr=0.25), GradScaler("cpu", init_scale=2.0**10)
+    scaler.scale((w * w).sum()).backward()
+    scaler.step(opt)
+    scaler.update()
+    assert w.tolist() == [0.5, 1.0]
+    opt.zero_grad()
+    scaler.scale((w * float("inf")).sum()).backward()
+    scaler.step(opt)
+    scaler.update()
+    assert w.tolist() == [0.5, 1.0] and scaler.get_scale() == 2.0**9
+
+
+@pytest.mark.parity
+def test_scale_sequence_matches_torch():
+    torch = pytest.importorskip("torch")
+    pattern = [False, False, True, False, False, False, False, True, True, False, False, False,
+               False, False, False, False]
+    kw = dict(init_scale=2.0**15, growth_factor=3.0, backoff_factor=0.25, growth_interval=3)
+    ours, theirs = GradScaler("cpu", **kw), torch.amp.GradScaler("cpu", **kw)
+    w = flambeau.ones(2, requires_grad=True)
+    tw = torch.ones(2, requires_grad=True)
+    opt, topt = _Opt([w], lr=1e-3), torch.optim.SGD([tw], lr=1e-3)
+    for bad in pattern:
+        _backward(ours, w, bad)
+        ours.step(opt)
+        ours.update()
+        tw.grad = None
+        theirs.scale((tw * (float("inf") if bad else 1.0)).sum()).backward()
+        theirs.step(topt)
+        theirs.update()
+        assert ours.get_scale() == theirs.get_scale()
+        np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-6)
+    sd, tsd = ours.state_dict(), theirs.state_dict()
+    assert sd == {k: (v.item() if hasattr(v, "item") else v) for k, v in tsd.items()}
+    fresh = GradScaler("cpu")
+    fresh.load_state_dict(tsd)  # PyTorch's state loads too
+    assert fresh.get_scale() == theirs.get_scale()

@@ -1,0 +1,6 @@
+"""Reductions through the declarative harness (values, gradcheck, gradgradcheck, parity)."""
+
+from flambeau.testing._cases import REDUCTION_CASES
+from flambeau.testing._harness import op_tests
+
+test_gradcheck, test_numpy_reference, test_parity = op_tests(REDUCTION_CASES)

@@ -1,0 +1,6 @@
+"""Shape ops through the declarative harness (values, gradcheck, gradgradcheck, torch parity)."""
+
+from flambeau.testing._cases import SHAPE_CASES
+from flambeau.testing._harness import op_tests
+
+test_gradcheck, test_numpy_reference, test_parity = op_tests(SHAPE_CASES)
