@@ -9,7 +9,6 @@ from flambeau._ops import indexing as ix
 from flambeau._ops import linalg as la
 from flambeau._ops import reduction as rd
 from flambeau._ops import shape as sh
-from flambeau._ops._util import promote
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -226,16 +225,21 @@ def _matmul_r(self, other):
     return la.matmul(other if isinstance(other, Tensor) else _creation.as_tensor(other), self)
 
 
-def _binary_fast(cls, name):
+def _binary_fast(cls, full):
     """``self <op> other`` with as little Python between the operator and the kernel as we can."""
     def op(self, other):
         # the hot case of training loops: a float tensor and a Python float keep the dtype
         if other.__class__ is float and self._data.dtype.kind == "f":
             return cls.apply(self, other)
-        a, b = promote(name, self, other)
-        return cls.apply(a, b)
+        return full(self, other)
 
     return op
+
+
+def _truediv(self, other):
+    if other.__class__ is float and self._data.dtype.kind == "f":
+        return ew.Div.apply(self, other)
+    return ew.div(self, other)
 
 
 def _rsub(self, other):
@@ -558,9 +562,10 @@ def _install():
             self, p, generator=generator),
         "multinomial": _creation.multinomial,
         "__getitem__": ix.getitem, "__setitem__": _setitem,
-        "__add__": _binary_fast(ew.Add, "add"), "__radd__": _binary_fast(ew.Add, "add"),
-        "__sub__": ew.sub, "__rsub__": _rsub, "__mul__": _binary_fast(ew.Mul, "mul"),
-        "__rmul__": _binary_fast(ew.Mul, "mul"), "__truediv__": ew.div,
+        "__add__": _binary_fast(ew.Add, ew.add), "__radd__": _binary_fast(ew.Add, ew.add),
+        "__sub__": _binary_fast(ew.Sub, ew.sub), "__rsub__": _rsub,
+        "__mul__": _binary_fast(ew.Mul, ew.mul),
+        "__rmul__": _binary_fast(ew.Mul, ew.mul), "__truediv__": _truediv,
         "__rtruediv__": _rdiv, "__floordiv__": ew.floor_divide,
         "__rfloordiv__": _swap(ew.floor_divide), "__mod__": ew.remainder,
         "__rmod__": _swap(ew.remainder), "__pow__": ew.pow, "__rpow__": _rpow,

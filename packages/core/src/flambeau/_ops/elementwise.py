@@ -63,6 +63,8 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
+        if b.__class__ is float:
+            return a._device._xp.subtract(a._data, b)
         try:
             return _xp(a, b).subtract(_raw(a), _raw(b))
         except ValueError:
@@ -101,6 +103,10 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
+        if b.__class__ is float:  # tensor / scalar: only the scalar is needed for backward
+            ctx.save_for_backward(None, None)
+            ctx.scalars = (None, b)
+            return a._device._xp.true_divide(a._data, b)
         try:
             out = _xp(a, b).true_divide(_raw(a), _raw(b))
         except ValueError:
