@@ -52,11 +52,16 @@ class device:
             index = int(idx)
         if index is not None and (not isinstance(index, int) or index < 0):
             raise ValueError(f"device: index must be a non-negative int, got {index!r}")
+        canonical_key = (name, index)
+        interned = _cache.get(canonical_key)
+        if interned is not None:  # one object per device: ops compare devices with `is`
+            _cache[key] = interned
+            return interned
         if name not in _registry.KNOWN_PLUGINS and not _registry.has_backend(name):
             _registry.get_backend(name)  # raises, listing what is installed
         self = object.__new__(cls)
         self.type, self.index, self._backend, self._xp, self._atype = name, index, None, None, None
-        _cache[key] = self
+        _cache[key] = _cache[canonical_key] = self
         return self
 
     @property

@@ -1,3 +1,30 @@
-"""flambeau.optim: optimizers (SGD, Adam, ...) with PyTorch's update rules."""
+"""flambeau.optim: optimizers and learning-rate schedulers with PyTorch's update rules.
 
-__all__ = []
+Examples
+--------
+>>> import flambeau
+>>> from flambeau import optim
+>>> w = flambeau.tensor([3.0], requires_grad=True)
+>>> opt = optim.SGD([w], lr=0.1)
+>>> (w ** 2).sum().backward()
+>>> opt.step()
+>>> w
+tensor([2.4000], requires_grad=True)
+"""
+
+from flambeau.optim import lr_scheduler
+from flambeau.optim._adadelta import Adadelta
+from flambeau.optim._adagrad import Adagrad
+from flambeau.optim._adam import Adam, AdamW
+from flambeau.optim._adamax import Adamax
+from flambeau.optim._lbfgs import LBFGS
+from flambeau.optim._nadam import NAdam
+from flambeau.optim._optimizer import Optimizer, required
+from flambeau.optim._radam import RAdam
+from flambeau.optim._rmsprop import RMSprop
+from flambeau.optim._sgd import SGD
+
+__all__ = [
+    "Optimizer", "required", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop",
+    "Adagrad", "Adadelta", "LBFGS", "lr_scheduler",
+]

@@ -1,0 +1,611 @@
+"""The Optimizer base class: parameter groups, state, state_dict, hooks and shared helpers.
+
+Updates are written against the backend array namespace ``p._device._xp`` and run in place on
+``p._data`` with ``out=`` ufuncs, so one code path serves NumPy and CuPy and a step allocates
+nothing after the first (temporaries come from a per-optimizer scratch pool).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict, defaultdict
+
+import flambeau
+from flambeau import Tensor
+from flambeau.autograd import enable_grad, no_grad
+from flambeau.autograd._function import _RemovableHandle
+
+__all__ = ["Optimizer", "required"]
+
+
+class _Required:
+    """Marks an option that has no default and must be given (SGD's ``lr`` in old PyTorch)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+#: default value of an option every parameter group must specify
+required = _Required()
+
+
+def _wrap_step_with_hooks(step):
+    """Run the optimizer's step pre/post hooks around a subclass's ``step``."""
+
+    @functools.wraps(step)
+    def stepper(self, *args, **kwargs):
+        for hook in list(self._step_pre_hooks.values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        f"{type(self).__name__} step pre-hook must return None or a tuple "
+                        f"(new_args, new_kwargs), got {result!r}"
+                    )
+                args, kwargs = result
+        out = step(self, *args, **kwargs)
+        for hook in list(self._step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return out
+
+    stepper._hooked = True
+    return stepper
+
+
+class _HookHandle(_RemovableHandle):
+    """Handle returned by the hook registrations; ``remove()`` unregisters the hook."""
+
+    __slots__ = ()
+
+    def remove(self):
+        self._list.pop(self._item, None)
+
+
+class Optimizer:
+    """Base class of all optimizers, PyTorch's ``torch.optim.Optimizer``.
+
+    Parameters
+    ----------
+    params : iterable
+        Tensors to optimize, or dicts defining parameter groups (each with a ``"params"`` key
+        and optional per-group options; unknown keys are kept).
+    defaults : dict
+        Default values of the options, used by groups that do not set them.
+
+    Notes
+    -----
+    Subclasses define ``step(closure=None)``; it is wrapped so that hooks registered with
+    :meth:`register_step_pre_hook` / :meth:`register_step_post_hook` run around it.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.optim import SGD
+    >>> w = flambeau.ones(2, requires_grad=True)
+    >>> opt = SGD([w], lr=0.5)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    tensor([0., 0.], requires_grad=True)
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_hooked", False):
+            cls.step = _wrap_step_with_hooks(step)
+
+    def __init__(self, params, defaults):
+        self._check_options(defaults)
+        self.defaults = dict(defaults)
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        self._step_pre_hooks = OrderedDict()
+        self._step_post_hooks = OrderedDict()
+        self._scratch = _Scratch()
+        self._hook_id = 0
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Tensors or dicts, but got "
+                "a Tensor (wrap it in a list)"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------------ options
+    def _check_options(self, options):
+        """Raise ValueError for invalid option values (subclasses extend this)."""
+
+    def _check_group(self, group):
+        """Check a complete group (options and parameters) without changing anything."""
+        name = type(self).__name__
+        missing = [k for k, v in group.items() if v is required]
+        if missing:
+            raise ValueError(
+                f"{name}: parameter group didn't specify a value of required optimization "
+                f"parameter {missing[0]}"
+            )
+        self._check_options(group)
+        seen = set()
+        for i, p in enumerate(group["params"]):
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"{name} can only optimize Tensors, but parameter {i} is a "
+                    f"{type(p).__name__}"
+                )
+            if not flambeau.is_floating_point(p):
+                raise ValueError(
+                    f"{name} can only optimize floating-point tensors, but parameter {i} has "
+                    f"dtype {p.dtype} (shape {tuple(p.shape)})"
+                )
+            if not p.is_leaf and not p.retains_grad:
+                raise ValueError(
+                    f"{name} can't optimize a non-leaf Tensor (parameter {i}, shape "
+                    f"{tuple(p.shape)}); pass a leaf (e.g. x.detach().requires_grad_())"
+                )
+            if id(p) in seen:
+                raise ValueError(
+                    f"{name}: parameter {i} (shape {tuple(p.shape)}) appears twice in the same "
+                    "parameter group"
+                )
+            seen.add(id(p))
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters with its own options (fine-tuning, per-layer lr).
+
+        Parameters
+        ----------
+        param_group : dict
+            ``{"params": tensors, option: value, ...}``; missing options take the defaults.
+
+        Raises
+        ------
+        ValueError
+            If a parameter is already in another group, is not a floating-point leaf, or an
+            option value is invalid; the optimizer is left unchanged.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import SGD
+        >>> a, b = flambeau.ones(1, requires_grad=True), flambeau.ones(1, requires_grad=True)
+        >>> opt = SGD([a], lr=0.1)
+        >>> opt.add_param_group({"params": [b], "lr": 0.01, "tag": "head"})
+        >>> [(g["lr"], g.get("tag")) for g in opt.param_groups]
+        [(0.1, None), (0.01, 'head')]
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(
+                f"{type(self).__name__}: a parameter group must be a dict, got "
+                f"{type(param_group).__name__}"
+            )
+        params = param_group.get("params")
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                f"{type(self).__name__}: parameters must be an ordered collection (list, tuple), "
+                "not a set, so their order (and state_dict) is reproducible"
+            )
+        elif params is None:
+            raise ValueError(f"{type(self).__name__}: a parameter group needs a 'params' key")
+        else:
+            params = list(params)
+        group = dict(param_group)
+        group["params"] = params
+        for key, default in self.defaults.items():
+            group.setdefault(key, default)
+        self._check_group(group)
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if id(p) in taken:
+                raise ValueError(
+                    f"{type(self).__name__}: parameter {i} (shape {tuple(p.shape)}) of the new "
+                    "group already appears in another parameter group"
+                )
+        self.param_groups.append(group)
+
+    # ------------------------------------------------------------------ gradients
+    def zero_grad(self, set_to_none: bool = True):
+        """Reset the gradients of all optimized parameters.
+
+        Parameters
+        ----------
+        set_to_none : bool
+            Drop the gradients (default, as PyTorch) instead of filling them with zeros.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import SGD
+        >>> w = flambeau.ones(2, requires_grad=True)
+        >>> opt = SGD([w], lr=0.1)
+        >>> w.sum().backward()
+        >>> opt.zero_grad(set_to_none=False); w.grad
+        tensor([0., 0.])
+        >>> opt.zero_grad(); w.grad is None
+        True
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                    continue
+                if g.grad_fn is not None:
+                    g = p.grad = g.detach()
+                else:
+                    g.requires_grad_(False)
+                g._data[...] = 0
+                g._version.value += 1
+
+    def _gradients(self):
+        """``[(group, params, grads)]`` for parameters that have a gradient, checked first.
+
+        Everything is validated before any parameter changes, so a bad gradient leaves the
+        optimizer and the parameters as they were.
+        """
+        name = type(self).__name__
+        out = []
+        for group in self.param_groups:
+            params, grads = [], []
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                gd, pd = g._data, p._data
+                if (gd.shape != pd.shape or gd.dtype != pd.dtype
+                        or (g._device is not p._device and g._device != p._device)):
+                    raise ValueError(
+                        f"{name}.step: gradient of shape {tuple(gd.shape)}, dtype {g.dtype}, "
+                        f"device {g._device} does not match its parameter (shape "
+                        f"{tuple(pd.shape)}, dtype {p.dtype}, device {p._device})"
+                    )
+                params.append(p)
+                grads.append(gd)
+            out.append((group, params, grads))
+        return out
+
+    def step(self, closure=None):
+        """Perform one optimization step (subclasses implement it).
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss (needed by :class:`LBFGS`).
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import Optimizer
+        >>> opt = Optimizer([flambeau.ones(1, requires_grad=True)], {})
+        >>> try:
+        ...     opt.step()
+        ... except NotImplementedError as e:
+        ...     print(e)
+        Optimizer.step is implemented by subclasses
+        """
+        raise NotImplementedError("Optimizer.step is implemented by subclasses")
+
+    def _step_groups(self, closure):
+        """The common step: evaluate the closure, check gradients, update each group in place.
+
+        Subclasses implement ``_update_group(group, params, grads)`` where ``grads`` are the
+        backend arrays of the parameters that have a gradient.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        work = self._gradients()
+        with no_grad():
+            for group, params, grads in work:
+                if params:
+                    self._update_group(group, params, grads)
+        return loss
+
+    # ------------------------------------------------------------------ hooks
+    def _register(self, table, hook):
+        self._hook_id += 1
+        table[self._hook_id] = hook
+        return _HookHandle(table, self._hook_id)
+
+    def register_step_pre_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` before each step.
+
+        The hook may return ``(new_args, new_kwargs)`` to replace the step's arguments.
+        Returns a handle whose ``remove()`` unregisters it.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import SGD
+        >>> w = flambeau.ones(1, requires_grad=True)
+        >>> opt = SGD([w], lr=0.1)
+        >>> handle = opt.register_step_pre_hook(lambda o, a, k: print("before step"))
+        >>> opt.step()
+        before step
+        >>> handle.remove(); opt.step()
+        """
+        return self._register(self._step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` after each step; returns a removable handle.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import SGD
+        >>> opt = SGD([flambeau.ones(1, requires_grad=True)], lr=0.1)
+        >>> _ = opt.register_step_post_hook(lambda o, a, k: print("after step"))
+        >>> opt.step()
+        after step
+        """
+        return self._register(self._step_post_hooks, hook)
+
+    # ------------------------------------------------------------------ state_dict
+    def state_dict(self):
+        """The optimizer's state and options as PyTorch lays them out.
+
+        Returns
+        -------
+        dict
+            ``{"state": {index: {name: value}}, "param_groups": [{option: value, ...,
+            "params": [index, ...]}]}``, parameters numbered in group order. Tensors are
+            references to the live state (copy, or save, before training on).
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import SGD
+        >>> w = flambeau.ones(2, requires_grad=True)
+        >>> opt = SGD([w], lr=0.1, momentum=0.9)
+        >>> w.sum().backward(); opt.step()
+        >>> sd = opt.state_dict()
+        >>> sd["state"][0]["momentum_buffer"], sd["param_groups"][0]["params"]
+        (tensor([1., 1.]), [0])
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore options and state saved by :meth:`state_dict` (mapped by parameter order).
+
+        State tensors are copied and cast to their parameter's device and (floating state)
+        dtype, so the loaded dict is never aliased. Scalar counters (``step``, NAdam's
+        ``mu_product``) keep their saved dtype, so a resumed run continues exactly.
+
+        Raises
+        ------
+        ValueError
+            If the number of groups or of parameters in a group differs, or a loaded option is
+            invalid; the optimizer is left unchanged.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import Adam
+        >>> w = flambeau.ones(2, requires_grad=True)
+        >>> opt = Adam([w], lr=0.1)
+        >>> w.sum().backward(); opt.step()
+        >>> other = Adam([flambeau.ones(2, requires_grad=True)], lr=0.5)
+        >>> other.load_state_dict(opt.state_dict())
+        >>> other.param_groups[0]["lr"], other.state_dict()["state"][0]["step"]
+        (0.1, tensor(1.))
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError(
+                f"{name}.load_state_dict: expected a dict with keys 'state' and 'param_groups'"
+            )
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"{name}.load_state_dict: loaded state dict has {len(saved_groups)} parameter "
+                f"groups, the optimizer has {len(self.param_groups)}"
+            )
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups, strict=True)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"{name}.load_state_dict: loaded parameter group {i} has "
+                    f"{len(saved['params'])} parameters, the optimizer's has "
+                    f"{len(group['params'])}"
+                )
+        by_index = {}
+        for saved, group in zip(saved_groups, self.param_groups, strict=True):
+            by_index.update(zip(saved["params"], group["params"], strict=True))
+        new_groups = []
+        for saved, group in zip(saved_groups, self.param_groups, strict=True):
+            new = {k: v for k, v in saved.items() if k != "params"}
+            new["params"] = group["params"]
+            self._check_options(new)
+            new_groups.append(new)
+        new_state = defaultdict(dict)
+        for key, values in state_dict["state"].items():
+            p = by_index.get(key)
+            if p is None:
+                raise ValueError(
+                    f"{name}.load_state_dict: state entry {key!r} names no parameter (the saved "
+                    f"groups list indices {sorted(by_index)})"
+                )
+            new_state[p] = {k: _cast_state(p, k, v) for k, v in values.items()}
+        self.param_groups = new_groups
+        self.state = new_state
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_scratch"] = _Scratch()
+        return state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+#: scalar state kept as saved (dtype and CPU placement): casting NAdam's ``mu_product`` to the
+#: parameter dtype, as PyTorch does, would make a resumed run drift from an uninterrupted one
+_SCALAR_STATE = frozenset({"step", "mu_product"})
+
+
+def _cast_state(p, key, value):
+    """A copy of a loaded state value placed like parameter ``p`` (recursing into lists)."""
+    if isinstance(value, Tensor):
+        if key in _SCALAR_STATE:
+            out = value
+        elif flambeau.is_floating_point(value):
+            out = value.to(p.device, p.dtype)
+        else:
+            out = value.to(device=p.device)
+        if out._data is value._data:
+            out = Tensor._make(out._data.copy(), out._device)
+        return out
+    if isinstance(value, dict):
+        return {k: _cast_state(p, k, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_state(p, key, v) for v in value)
+    return value
+
+
+# ---------------------------------------------------------------------- helpers
+class _Scratch:
+    """Reusable temporary arrays, one per (device, dtype, slot), grown to the largest param."""
+
+    __slots__ = ("_bufs",)
+
+    def __init__(self):
+        self._bufs = {}
+
+    def take(self, device, like, slot=0):
+        """A temporary with ``like``'s shape and dtype (contents undefined)."""
+        key = (id(device), like.dtype, slot)  # devices are interned; id skips a Python hash
+        buf = self._bufs.get(key)
+        n = like.size
+        if buf is None or buf.size < n:
+            buf = self._bufs[key] = device._xp.empty(n, dtype=like.dtype)
+        return buf[:n].reshape(like.shape)
+
+
+def scalar_dtype():
+    """The dtype of scalar state (``step``): float64 if that is the default dtype, else float32."""
+    if flambeau.get_default_dtype() == flambeau.float64:
+        return flambeau.float64
+    return flambeau.float32
+
+
+def new_step():
+    """A fresh ``step`` counter: a 0-d CPU tensor, as PyTorch keeps it."""
+    return flambeau.zeros((), dtype=scalar_dtype(), device="cpu")
+
+
+def bump_step(step):
+    """Increment a ``step`` tensor in place and return the new count as a Python float."""
+    step._data += 1
+    step._version.value += 1
+    return float(step._data)
+
+
+def zeros_state(p, fill=0.0):
+    """A state tensor shaped and placed like ``p`` (``exp_avg``, ``square_avg``, ...)."""
+    xp = p._device._xp
+    data = xp.zeros_like(p._data) if fill == 0 else xp.full_like(p._data, fill)
+    return Tensor._make(data, p._device)
+
+
+def effective_grad(xp, p, g, weight_decay, maximize, out):
+    """``(-g if maximize else g) + weight_decay * p`` without touching ``g`` (L2 penalty).
+
+    Returns ``g`` itself when there is nothing to add, else ``out`` filled in place.
+    """
+    if weight_decay != 0:
+        xp.multiply(p, weight_decay, out=out)
+        if maximize:
+            xp.subtract(out, g, out=out)
+        else:
+            xp.add(out, g, out=out)
+        return out
+    if maximize:
+        return xp.negative(g, out=out)
+    return g
+
+
+def lerp_(xp, a, b, weight, tmp):
+    """``a += weight * (b - a)`` in place, rounded like PyTorch's ``lerp_`` on both sides of 0.5."""
+    if weight < 0.5:
+        xp.subtract(b, a, out=tmp)
+        tmp *= weight
+        a += tmp
+    else:
+        xp.subtract(b, a, out=tmp)
+        tmp *= 1 - weight
+        xp.subtract(b, tmp, out=a)
+    return a
+
+
+def addcmul_(xp, a, b, c, value, tmp):
+    """``a += value * b * c`` in place (``tmp`` is scratch, may not alias ``b`` or ``c``)."""
+    xp.multiply(b, value, out=tmp)
+    tmp *= c
+    a += tmp
+    return a
+
+
+def device_runs(params, *lists):
+    """Split parallel lists by the parameters' device: ``[(device, params, *lists), ...]``.
+
+    Fused kernels take arrays of one device; the common single-device case is one run.
+    """
+    device = params[0]._device
+    if all(p._device is device for p in params):
+        return [(device, params, *lists)]
+    runs = {}
+    for i, p in enumerate(params):
+        run = runs.setdefault(p._device, (p._device, [], *([] for _ in lists)))
+        run[1].append(p)
+        for lst, values in zip(run[2:], lists, strict=True):
+            lst.append(values[i])
+    return list(runs.values())
+
+
+def kernel_for(device, name):
+    """The backend's fused kernel ``name`` for ``device``, or None to use the generic code."""
+    kernels = device.backend.kernels
+    return kernels.get(name) if kernels else None
+
+
+def check_nonneg(name, options, *keys):
+    """ValueError naming the optimizer and option when one of ``keys`` is negative."""
+    for key in keys:
+        value = options.get(key)
+        if value is None or value is required:
+            continue
+        if not value >= 0:
+            raise ValueError(f"{name}: invalid {key} {value!r}; it must be >= 0")
+
+
+def check_betas(name, options, key="betas"):
+    """ValueError when the betas are not two numbers in [0, 1)."""
+    betas = options.get(key)
+    if betas is None:
+        return
+    if len(betas) != 2:
+        raise ValueError(f"{name}: {key} must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"{name}: invalid beta parameter at index {i}: {beta!r}; it must "
+                             "be in [0, 1)")
