@@ -10,10 +10,9 @@ flambeau.Size([3, 2])
 """
 
 from flambeau.nn import functional, init, modules, parallel, utils  # noqa: F401
+from flambeau.nn import parameter as _parameter
 from flambeau.nn.modules import *  # noqa: F403
 from flambeau.nn.parameter import *  # noqa: F403
-
-from flambeau.nn import parameter as _parameter  # noqa: E402
 
 __all__ = sorted(set(modules.__all__ if hasattr(modules, "__all__") else []) | set(
     n for m in (modules.activation, modules.attention, modules.container, modules.conv,

@@ -1,3 +1,359 @@
-"""flambeau.nn.init: weight initialization (uniform_, kaiming_normal_, ...)."""
+"""flambeau.nn.init: weight initialization (uniform_, kaiming_normal_, ...), as torch.nn.init.
 
-__all__ = []
+Every function fills its tensor in place without recording gradients and draws from
+flambeau's random generators, so ``flambeau.manual_seed`` reproduces the values.
+
+Examples
+--------
+>>> import flambeau
+>>> from flambeau import nn
+>>> w = flambeau.empty(3, 5)
+>>> _ = flambeau.manual_seed(0); a = nn.init.kaiming_uniform_(w).clone()
+>>> _ = flambeau.manual_seed(0); bool((a == nn.init.kaiming_uniform_(w)).all())
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import flambeau
+from flambeau._ops.elementwise import _erf_generic
+from flambeau._random import generator_for
+
+__all__ = [
+    "calculate_gain", "constant_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_",
+    "normal_", "ones_", "orthogonal_", "trunc_normal_", "uniform_", "xavier_normal_",
+    "xavier_uniform_", "zeros_",
+]
+
+_LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                "conv_transpose2d", "conv_transpose3d", "sigmoid")
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for a nonlinearity (``sqrt(2)`` for ReLU, ...).
+
+    Parameters
+    ----------
+    nonlinearity : str
+        ``"linear"``, ``"conv{1,2,3}d"``, ``"conv_transpose{1,2,3}d"``, ``"sigmoid"``,
+        ``"tanh"``, ``"relu"``, ``"leaky_relu"`` or ``"selu"``.
+    param : float, optional
+        The negative slope of ``leaky_relu`` (default 0.01).
+
+    Examples
+    --------
+    >>> from flambeau import nn
+    >>> nn.init.calculate_gain("relu"), nn.init.calculate_gain("tanh")
+    (1.4142135623730951, 1.6666666666666667)
+    """
+    if nonlinearity in _LINEAR_GAIN:
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def _fans(tensor, who):
+    if tensor.dim() < 2:
+        raise ValueError(
+            f"{who}: fan in and fan out can not be computed for tensor with fewer than 2 "
+            f"dimensions (got shape {tuple(tensor.shape)})"
+        )
+    receptive = 1
+    for s in tensor.shape[2:]:
+        receptive *= s
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _fan(tensor, mode, who):
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{who}: mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _fans(tensor, who)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _fill(tensor, array):
+    """Write ``array`` into ``tensor``'s storage (an init step is never recorded)."""
+    tensor._device._xp.copyto(tensor._data, array, casting="unsafe")
+    tensor._version.value += 1
+    return tensor
+
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill with values drawn from U(a, b).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> w = nn.init.uniform_(flambeau.empty(100), -1, 1)
+    >>> bool((w >= -1).all() and (w < 1).all())
+    True
+    """
+    with flambeau.no_grad():
+        return tensor.uniform_(a, b, generator=generator)
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill with values drawn from N(mean, std²).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.init.normal_(flambeau.empty(2, 3)).shape
+    flambeau.Size([2, 3])
+    """
+    with flambeau.no_grad():
+        return tensor.normal_(mean, std, generator=generator)
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with N(mean, std²) values truncated to ``[a, b]`` (inverse-CDF sampling).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> w = nn.init.trunc_normal_(flambeau.empty(1000), std=1.0, a=-0.5, b=0.5)
+    >>> bool((w.abs() <= 0.5).all())
+    True
+    """
+    xp = tensor._device._xp
+    rng = generator_for(generator, tensor._device)._rng
+    lo = 0.5 * (1 + math.erf((a - mean) / (std * math.sqrt(2.0))))
+    hi = 0.5 * (1 + math.erf((b - mean) / (std * math.sqrt(2.0))))
+    u = rng.random(tuple(tensor.shape), xp.float64) * (hi - lo) + lo
+    # erfinv is not in the array API, so invert the normal CDF by Newton steps on erf
+    z = _erfinv(xp, 2 * u - 1)
+    values = xp.clip(mean + std * math.sqrt(2.0) * z, a, b)
+    return _fill(tensor, values)
+
+
+def _erfinv(xp, y):
+    y = xp.clip(y, -1 + 1e-15, 1 - 1e-15)
+    # a closed-form start (Giles' approximation) refined by Newton steps on erf
+    w = -xp.log((1 - y) * (1 + y))
+    t = 2 / (math.pi * 0.147) - w / 2
+    x = xp.sign(y) * xp.sqrt(xp.sqrt(t * t + w / 0.147) - t)
+    for _ in range(3):
+        x = x - (_erf_generic(xp, x) - y) / (2 / math.sqrt(math.pi) * xp.exp(-x * x))
+    return x
+
+
+def constant_(tensor, val):
+    """Fill with ``val``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.init.constant_(flambeau.empty(2), 0.5)
+    tensor([0.5000, 0.5000])
+    """
+    with flambeau.no_grad():
+        return tensor.fill_(val)
+
+
+def ones_(tensor):
+    """Fill with ones.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.init.ones_(flambeau.empty(2))
+    tensor([1., 1.])
+    """
+    return constant_(tensor, 1.0)
+
+
+def zeros_(tensor):
+    """Fill with zeros.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.init.zeros_(flambeau.empty(2))
+    tensor([0., 0.])
+    """
+    return constant_(tensor, 0.0)
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity matrix.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.init.eye_(flambeau.empty(2, 3))
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
+    if tensor.dim() != 2:
+        raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    xp = tensor._device._xp
+    return _fill(tensor, xp.eye(*tensor.shape, dtype=tensor._data.dtype))
+
+
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-D convolution weight with the Dirac delta (identity convolution).
+
+    Each of the ``groups`` keeps the identity of its input channels.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> w = nn.init.dirac_(flambeau.empty(2, 2, 3))
+    >>> w[:, :, 1]
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    dims = tensor.dim()
+    if dims not in (3, 4, 5):
+        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got "
+                         f"shape {tuple(tensor.shape)}")
+    out_per_group = tensor.shape[0] // groups
+    if tensor.shape[0] % groups != 0:
+        raise ValueError(f"dirac_: dim 0 ({tensor.shape[0]}) must be divisible by groups "
+                         f"({groups})")
+    n = min(out_per_group, tensor.shape[1])
+    xp = tensor._device._xp
+    arr = xp.zeros(tuple(tensor.shape), dtype=tensor._data.dtype)
+    g = xp.arange(groups).repeat(n)
+    d = xp.tile(xp.arange(n), groups)
+    centre = tuple(s // 2 for s in tensor.shape[2:])
+    arr[(g * out_per_group + d, d) + centre] = 1
+    return _fill(tensor, arr)
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """Glorot uniform: U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> w = nn.init.xavier_uniform_(flambeau.empty(3, 5))
+    >>> bool((w.abs() <= (6 / 8) ** 0.5).all())
+    True
+    """
+    fan_in, fan_out = _fans(tensor, "xavier_uniform_")
+    bound = gain * math.sqrt(6.0 / float(fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None):
+    """Glorot normal: N(0, std²) with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.init.xavier_normal_(flambeau.empty(3, 5)).shape
+    flambeau.Size([3, 5])
+    """
+    fan_in, fan_out = _fans(tensor, "xavier_normal_")
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He uniform: U(-b, b) with ``b = gain * sqrt(3 / fan)``.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        At least 2-D.
+    a : float
+        The negative slope of the rectifier after this layer (``leaky_relu`` only).
+    mode : str
+        ``"fan_in"`` (keeps the forward variance) or ``"fan_out"`` (the backward one).
+    nonlinearity : str
+        As for :func:`calculate_gain`.
+    generator : flambeau.Generator, optional
+        The random stream.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> w = nn.init.kaiming_uniform_(flambeau.empty(4, 6), nonlinearity="relu")
+    >>> bool((w.abs() <= 1.0).all())
+    True
+    """
+    if 0 in tensor.shape:
+        return tensor
+    fan = _fan(tensor, mode, "kaiming_uniform_")
+    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He normal: N(0, std²) with ``std = gain / sqrt(fan)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.init.kaiming_normal_(flambeau.empty(4, 6), mode="fan_out").shape
+    flambeau.Size([4, 6])
+    """
+    if 0 in tensor.shape:
+        return tensor
+    fan = _fan(tensor, mode, "kaiming_normal_")
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return normal_(tensor, 0.0, std, generator)
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """Fill with a (semi-)orthogonal matrix from the QR decomposition of a normal draw.
+
+    Trailing dimensions are flattened: the result reshaped to ``(rows, -1)`` has orthonormal
+    rows or columns.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> q = nn.init.orthogonal_(flambeau.empty(3, 3))
+    >>> bool(((q @ q.T) - flambeau.eye(3)).abs().max() < 1e-5)
+    True
+    """
+    if tensor.dim() < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
+                         f"got shape {tuple(tensor.shape)}")
+    if tensor.numel() == 0:
+        return tensor
+    xp = tensor._device._xp
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    rng = generator_for(generator, tensor._device)._rng
+    flat = rng.standard_normal((rows, cols), xp.float64)
+    if rows < cols:
+        flat = flat.T
+    q, r = xp.linalg.qr(flat)
+    # sign fix so that the distribution is uniform (Haar) over orthogonal matrices
+    q = q * xp.sign(xp.diagonal(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(tuple(tensor.shape)))

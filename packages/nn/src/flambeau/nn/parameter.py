@@ -1,3 +1,108 @@
-"""Parameter: a Tensor that a Module registers as learnable."""
+"""Parameter and Buffer: tensors that a Module registers as learnable state or as buffers."""
 
-__all__ = []
+from __future__ import annotations
+
+import flambeau
+from flambeau import Tensor
+
+__all__ = ["Buffer", "Parameter"]
+
+
+def _source(data, who):
+    if data is None:
+        return flambeau.empty(0)
+    if not isinstance(data, Tensor):
+        raise TypeError(f"{who}: expected a Tensor as data, got {type(data).__name__}")
+    return data
+
+
+class Parameter(Tensor):
+    """A tensor that is a module parameter: assigning it to a Module attribute registers it.
+
+    The parameter shares its storage with ``data`` (no copy), is a leaf of the autograd
+    graph and requires gradients unless ``requires_grad=False``.
+
+    Parameters
+    ----------
+    data : Tensor, optional
+        The initial values (an empty tensor when omitted).
+    requires_grad : bool
+        Whether the parameter requires gradients (default True).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> p = nn.Parameter(flambeau.tensor([1.0, 2.0]))
+    >>> p
+    Parameter containing:
+    tensor([1., 2.], requires_grad=True)
+    >>> isinstance(p, flambeau.Tensor), p.is_leaf
+    (True, True)
+    """
+
+    def __new__(cls, data=None, requires_grad=True):
+        data = _source(data, "Parameter")
+        self = object.__new__(cls)
+        self._init(data._data, data._device)
+        self._version = data._version  # same storage, so in-place writes are seen by both
+        if requires_grad:
+            self.requires_grad_(True)
+        return self
+
+    def __init__(self, data=None, requires_grad=True):
+        pass
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (self.detach(), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        out = Parameter(Tensor._make(self._data.copy(), self._device), self._requires_grad)
+        out.__dict__.update(self.__dict__)
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = out
+        return out
+
+
+def _rebuild_parameter(data, requires_grad):
+    return Parameter(data, requires_grad)
+
+
+class Buffer(Tensor):
+    """A tensor that, assigned to a Module attribute, registers as a buffer.
+
+    Parameters
+    ----------
+    data : Tensor, optional
+        The buffer's values (shared, not copied).
+    persistent : bool
+        Whether the buffer is part of the module's ``state_dict`` (default True).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> m = nn.Module()
+    >>> m.count = nn.Buffer(flambeau.zeros(1))
+    >>> list(m.state_dict())
+    ['count']
+    """
+
+    def __new__(cls, data=None, *, persistent=True):
+        data = _source(data, "Buffer")
+        self = object.__new__(cls)
+        self._init(data._data, data._device, data._requires_grad and data.grad_fn is None)
+        self._version = data._version
+        self.persistent = bool(persistent)
+        return self
+
+    def __init__(self, data=None, *, persistent=True):
+        pass

@@ -1,3 +1,591 @@
-"""flambeau.nn.functional: activation."""
+"""flambeau.nn.functional: activation functions.
 
-__all__ = []
+Each pointwise activation is one autograd node: the forward is array code on ``xp`` and the
+backward is written with flambeau ops, so higher-order gradients work.
+"""
+
+from __future__ import annotations
+
+import math
+
+import flambeau
+from flambeau import Tensor
+from flambeau._inplace import write_result
+from flambeau._ops.elementwise import _erf_generic
+from flambeau.autograd import Function
+
+__all__ = [
+    "celu", "elu", "elu_", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish",
+    "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "log_softmax", "logsigmoid", "mish",
+    "prelu", "relu", "relu6", "relu_", "selu", "sigmoid", "silu", "softmax", "softmin",
+    "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
+]
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class _Pointwise(Function):
+    """``f(x; *params)`` elementwise; subclasses give ``_fwd(xp, a, *p)`` and ``_grad``."""
+
+    @classmethod
+    def forward(cls, ctx, x, params):
+        out = Tensor._make(cls._fwd(x._device._xp, x._data, *params), x._device)
+        ctx.save_for_backward(x, out)
+        ctx.params = params
+        return out
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, out = ctx.saved_tensors
+        return cls._grad(g, x, out, *ctx.params), None
+
+
+def _pointwise(name, fwd, grad):
+    return type(name, (_Pointwise,), {"_fwd": staticmethod(fwd), "_grad": staticmethod(grad)})
+
+
+def _cast(a, like):
+    return a.astype(like.dtype, copy=False)
+
+
+def _float_input(input, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
+    if not input.is_floating_point():
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+    return input
+
+
+def _run(fn_cls, input, params, inplace, op):
+    _float_input(input, op)
+    if inplace:
+        return write_result(input, lambda src: fn_cls.apply(src, params), op + "_")
+    return fn_cls.apply(input, params)
+
+
+_Threshold = _pointwise(
+    "_Threshold",
+    lambda xp, a, th, v: _cast(xp.where(a > th, a, v), a),
+    lambda g, x, o, th, v: g * (x > th))
+_Hardtanh = _pointwise(
+    "_Hardtanh",
+    lambda xp, a, lo, hi: _cast(xp.clip(a, lo, hi), a),
+    lambda g, x, o, lo, hi: g * ((x > lo) & (x < hi)))
+_LeakyRelu = _pointwise(
+    "_LeakyRelu",
+    lambda xp, a, s: _cast(xp.where(a > 0, a, a * s), a),
+    lambda g, x, o, s: flambeau.where(x > 0, g, g * s))
+_Elu = _pointwise(
+    "_Elu",
+    lambda xp, a, alpha, scale: _cast(
+        scale * xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0))), a),
+    lambda g, x, o, alpha, scale: flambeau.where(x > 0, g * scale, g * (o + alpha * scale)))
+_Celu = _pointwise(
+    "_Celu",
+    lambda xp, a, alpha: _cast(xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0) / alpha)), a),
+    lambda g, x, o, alpha: flambeau.where(x > 0, g, g * (o / alpha + 1)))
+_Softplus = _pointwise(
+    "_Softplus",
+    lambda xp, a, beta, th: _cast(xp.where(
+        a * beta > th, a, xp.logaddexp(0, a * beta) / beta), a),
+    lambda g, x, o, beta, th: flambeau.where(x * beta > th, g, g * (x * beta).sigmoid()))
+_Softsign = _pointwise(
+    "_Softsign",
+    lambda xp, a: a / (1 + xp.abs(a)),
+    lambda g, x, o: g / (1 + x.abs()) ** 2)
+_Silu = _pointwise(
+    "_Silu",
+    lambda xp, a: _cast(a * (0.5 + 0.5 * xp.tanh(0.5 * a)), a),  # sigmoid without overflow
+    lambda g, x, o: _silu_grad(g, x))
+_Mish = _pointwise(
+    "_Mish",
+    lambda xp, a: _cast(a * xp.tanh(xp.logaddexp(0, a)), a),
+    lambda g, x, o: _mish_grad(g, x))
+_Hardsigmoid = _pointwise(
+    "_Hardsigmoid",
+    lambda xp, a: _cast(xp.clip(a / 6 + 0.5, 0, 1), a),
+    lambda g, x, o: g * ((x > -3) & (x < 3)) / 6)
+_Hardswish = _pointwise(
+    "_Hardswish",
+    lambda xp, a: _cast(a * xp.clip(a + 3, 0, 6) / 6, a),
+    lambda g, x, o: flambeau.where(x < -3, g * 0, flambeau.where(x <= 3, g * (x / 3 + 0.5), g)))
+_LogSigmoid = _pointwise(
+    "_LogSigmoid",
+    lambda xp, a: _cast(-xp.logaddexp(0, -a), a),
+    lambda g, x, o: g * (-x).sigmoid())
+_GeluErf = _pointwise(
+    "_GeluErf",
+    lambda xp, a: _cast(0.5 * a * (1 + _erf_generic(xp, a * _INV_SQRT_2)), a),
+    lambda g, x, o: g * (0.5 * (1 + (x * _INV_SQRT_2).erf())
+                         + x * (-0.5 * x * x).exp() * _INV_SQRT_2PI))
+_GeluTanh = _pointwise(
+    "_GeluTanh",
+    lambda xp, a: _cast(0.5 * a * (1 + xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3))), a),
+    lambda g, x, o: _gelu_tanh_grad(g, x))
+_Hardshrink = _pointwise(
+    "_Hardshrink",
+    lambda xp, a, lambd: _cast(xp.where(xp.abs(a) > lambd, a, 0), a),
+    lambda g, x, o, lambd: g * (x.abs() > lambd))
+_Softshrink = _pointwise(
+    "_Softshrink",
+    lambda xp, a, lambd: _cast(xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd,
+                                                                         0)), a),
+    lambda g, x, o, lambd: g * (x.abs() > lambd))
+
+
+def _silu_grad(g, x):
+    s = x.sigmoid()
+    return g * s * (1 + x * (1 - s))
+
+
+def _mish_grad(g, x):
+    t = softplus(x).tanh()
+    return g * (t + x * x.sigmoid() * (1 - t * t))
+
+
+def _gelu_tanh_grad(g, x):
+    inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
+    t = inner.tanh()
+    d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+    return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``input`` where ``input > threshold``, else ``value``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.threshold(flambeau.tensor([0.5, 2.0]), 1.0, -1.0)
+    tensor([-1.,  2.])
+    """
+    return _run(_Threshold, input, (threshold, value), inplace, "threshold")
+
+
+def threshold_(input, threshold, value):
+    """In-place :func:`threshold`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.threshold_(flambeau.tensor([0.5, 2.0]), 1.0, 0.0)
+    tensor([0., 2.])
+    """
+    return _run(_Threshold, input, (threshold, value), True, "threshold")
+
+
+def relu(input, inplace=False):
+    """``max(input, 0)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.relu(flambeau.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    if inplace:
+        return input.relu_()
+    return flambeau.relu(input)
+
+
+def relu_(input):
+    """In-place :func:`relu`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.relu_(flambeau.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    return input.relu_()
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``input`` clamped to ``[min_val, max_val]``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.hardtanh(flambeau.tensor([-3.0, 0.5, 3.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                         f"({max_val})")
+    return _run(_Hardtanh, input, (min_val, max_val), inplace, "hardtanh")
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place :func:`hardtanh`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.hardtanh_(flambeau.tensor([-3.0, 3.0]))
+    tensor([-1.,  1.])
+    """
+    return hardtanh(input, min_val, max_val, True)
+
+
+def relu6(input, inplace=False):
+    """``min(max(input, 0), 6)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.relu6(flambeau.tensor([-1.0, 3.0, 9.0]))
+    tensor([0., 3., 6.])
+    """
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``input`` where positive, else ``negative_slope * input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.leaky_relu(flambeau.tensor([-1.0, 2.0]), 0.1)
+    tensor([-0.1000,  2.0000])
+    """
+    return _run(_LeakyRelu, input, (negative_slope,), inplace, "leaky_relu")
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """In-place :func:`leaky_relu`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.leaky_relu_(flambeau.tensor([-1.0, 2.0]), 0.5)
+    tensor([-0.5000,  2.0000])
+    """
+    return leaky_relu(input, negative_slope, True)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """``input`` where positive, else ``alpha * (exp(input) - 1)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.elu(flambeau.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
+    return _run(_Elu, input, (alpha, 1.0), inplace, "elu")
+
+
+def elu_(input, alpha=1.0):
+    """In-place :func:`elu`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.elu_(flambeau.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
+    return elu(input, alpha, True)
+
+
+def selu(input, inplace=False):
+    """``scale * elu(input, alpha)`` with the self-normalizing constants.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.selu(flambeau.tensor([-1.0, 1.0]))
+    tensor([-1.1113,  1.0507])
+    """
+    return _run(_Elu, input, (_SELU_ALPHA, _SELU_SCALE), inplace, "selu")
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.celu(flambeau.tensor([-1.0, 2.0]), alpha=2.0)
+    tensor([-0.7869,  2.0000])
+    """
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return _run(_Celu, input, (alpha,), inplace, "celu")
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit ``x * Phi(x)`` (``approximate='tanh'``: the tanh formula).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.gelu(flambeau.tensor([-1.0, 1.0]))
+    tensor([-0.1587,  0.8413])
+    >>> F.gelu(flambeau.tensor([1.0]), approximate="tanh")
+    tensor([0.8412])
+    """
+    if approximate == "none":
+        return _run(_GeluErf, input, (), False, "gelu")
+    if approximate == "tanh":
+        return _run(_GeluTanh, input, (), False, "gelu")
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input, inplace=False):
+    """``x * sigmoid(x)`` (swish).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.silu(flambeau.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.7311])
+    """
+    return _run(_Silu, input, (), inplace, "silu")
+
+
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.mish(flambeau.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.8651])
+    """
+    return _run(_Mish, input, (), inplace, "mish")
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * x)) / beta``, linear above ``threshold`` for stability.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.softplus(flambeau.tensor([0.0, 100.0]))
+    tensor([  0.6931, 100.0000])
+    """
+    return _run(_Softplus, input, (beta, threshold), False, "softplus")
+
+
+def softsign(input):
+    """``x / (1 + |x|)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.softsign(flambeau.tensor([1.0, -3.0]))
+    tensor([ 0.5000, -0.7500])
+    """
+    return _run(_Softsign, input, (), False, "softsign")
+
+
+def sigmoid(input):
+    """``1 / (1 + exp(-x))``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.sigmoid(flambeau.tensor([0.0]))
+    tensor([0.5000])
+    """
+    return flambeau.sigmoid(input)
+
+
+def tanh(input):
+    """Hyperbolic tangent.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.tanh(flambeau.tensor([0.0]))
+    tensor([0.])
+    """
+    return flambeau.tanh(input)
+
+
+def hardsigmoid(input, inplace=False):
+    """``clamp(x / 6 + 1 / 2, 0, 1)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.hardsigmoid(flambeau.tensor([-4.0, 0.0, 4.0]))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    return _run(_Hardsigmoid, input, (), inplace, "hardsigmoid")
+
+
+def hardswish(input, inplace=False):
+    """``x * relu6(x + 3) / 6``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.hardswish(flambeau.tensor([-4.0, 1.0, 4.0]))
+    tensor([-0.0000,  0.6667,  4.0000])
+    """
+    return _run(_Hardswish, input, (), inplace, "hardswish")
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x))``, computed stably.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.logsigmoid(flambeau.tensor([0.0, -1000.0]))
+    tensor([   -0.6931, -1000.0000])
+    """
+    return _run(_LogSigmoid, input, (), False, "logsigmoid")
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.hardshrink(flambeau.tensor([0.2, -1.0]))
+    tensor([ 0., -1.])
+    """
+    return _run(_Hardshrink, input, (lambd,), False, "hardshrink")
+
+
+def softshrink(input, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.softshrink(flambeau.tensor([0.2, -1.0, 2.0]))
+    tensor([ 0.0000, -0.5000,  1.5000])
+    """
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambda must be greater or equal to 0, got {lambd}")
+    return _run(_Softshrink, input, (lambd,), False, "softshrink")
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.tanhshrink(flambeau.tensor([0.0]))
+    tensor([0.])
+    """
+    return input - input.tanh()
+
+
+def prelu(input, weight):
+    """``x`` where positive, else ``weight * x``; ``weight`` has one value or one per channel.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.prelu(flambeau.tensor([[-1.0, 2.0]]), flambeau.tensor([0.25]))
+    tensor([[-0.2500,  2.0000]])
+    """
+    _float_input(input, "prelu")
+    n = weight.numel()
+    if n != 1:
+        channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim else 1)
+        if n != channels:
+            raise RuntimeError(
+                f"prelu: mismatch of parameter numbers and input channel size: weight has {n} "
+                f"values, input shape {tuple(input.shape)} has {channels} channels"
+            )
+        if input.ndim >= 2:
+            weight = weight.reshape(n, *([1] * (input.ndim - 2)))
+    return flambeau.where(input > 0, input, weight * input)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: ``a * sigmoid(b)`` with ``a, b`` the halves of ``input`` along ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.glu(flambeau.tensor([1.0, 0.0]))
+    tensor([0.5000])
+    """
+    if input.ndim == 0:
+        raise RuntimeError("glu: does not support scalars because halving size must be even")
+    if input.shape[dim] % 2:
+        raise RuntimeError(
+            f"glu: halving dimension must be even, but dimension {dim} is size "
+            f"{input.shape[dim]} (input shape {tuple(input.shape)})"
+        )
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed stably.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.softmax(flambeau.tensor([0.0, 0.0]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
+    return flambeau.softmax(input, dim, dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-x)`` along ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.softmin(flambeau.tensor([0.0, 0.0]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
+    return flambeau.softmin(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``log(softmax(x))`` along ``dim``, in one stable op.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.log_softmax(flambeau.tensor([0.0, 0.0]), dim=0)
+    tensor([-0.6931, -0.6931])
+    """
+    return flambeau.log_softmax(input, dim, dtype)

@@ -1,3 +1,528 @@
-"""flambeau.nn.functional: conv."""
+"""Convolutions: conv1d/2d/3d and conv_transpose1d/2d/3d as strided windows + one matmul.
 
-__all__ = []
+The array work is done channels-last: the input is laid out ``(N, *spatial, C)`` so that the
+window gather (im2col) copies contiguous runs of channels, then a single (batched over
+groups) matrix product does the arithmetic. Results are returned as NC* views of
+channels-last buffers, so a following convolution needs no copy to get back to that layout.
+
+Three linear maps close under differentiation: the convolution ``y = conv(x, w)``, its
+adjoint in ``x`` (the input gradient, which is also the transposed convolution) and its
+adjoint in ``w`` (the weight gradient). Each is a :class:`~flambeau.autograd.Function` whose
+backward calls the other two, so gradients of any order exist.
+
+Backends override the array kernels by name in ``backend.kernels``:
+
+- ``"conv{n}d"``: ``(x, w, stride, padding, dilation, groups) -> y``
+- ``"conv{n}d_backward_input"``: ``(g, w, input_shape, stride, padding, dilation, groups)``
+- ``"conv{n}d_backward_weight"``: ``(x, g, weight_shape, stride, padding, dilation, groups)``
+
+where ``padding`` is a tuple of ``(low, high)`` pairs, one per spatial dimension.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from flambeau._tensor import Tensor
+from flambeau.autograd._function import Function
+
+__all__ = [
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+]
+
+
+# ------------------------------------------------------------------ argument helpers
+
+
+def _ntuple(value, n, name, op):
+    """``value`` (an int or a sequence of ``n`` ints) as a tuple of ``n`` ints."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,) * n
+    try:
+        t = tuple(int(v) for v in value)
+    except TypeError:
+        raise TypeError(
+            f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}"
+        ) from None
+    if len(t) == 1:
+        return t * n
+    if len(t) != n:
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    return t
+
+
+def _shape(t):
+    return tuple(t._data.shape)
+
+
+def _kernel(device, name):
+    return device.backend.kernels.get(name)
+
+
+def _batchify(op, input, nd, what="input"):
+    """``(input, was_unbatched)``: an unbatched ``(C, *spatial)`` input gets a batch dim."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected {what} to be a Tensor, got {type(input).__name__}")
+    if input._data.ndim == nd + 2:
+        return input, False
+    if input._data.ndim == nd + 1:
+        return input.unsqueeze(0), True
+    raise RuntimeError(
+        f"{op}: Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input, got "
+        f"{input._data.ndim}D input of shape {_shape(input)}"
+    )
+
+
+# ------------------------------------------------------------------ array kernels (xp)
+
+
+def out_sizes(spatial, kernel, stride, padding, dilation):
+    """Output spatial sizes of a window op with ``padding`` as (low, high) pairs."""
+    return tuple(
+        (n + lo + hi - d * (k - 1) - 1) // s + 1
+        for n, k, s, (lo, hi), d in zip(spatial, kernel, stride, padding, dilation)
+    )
+
+
+def pad_spatial(xp, a, padding, value=0, first=1, channels_last=False):
+    """``a`` with spatial dims (from axis ``first``) padded by (low, high) pairs."""
+    if not any(lo or hi for lo, hi in padding):
+        return a
+    nd = len(padding)
+    lead = a.shape[:first]
+    spatial = a.shape[first:first + nd]
+    tail = a.shape[first + nd:]
+    shape = lead + tuple(n + lo + hi for n, (lo, hi) in zip(spatial, padding)) + tail
+    out = xp.full(shape, value, dtype=a.dtype)
+    index = (slice(None),) * first + tuple(slice(lo, lo + n) for n, (lo, _) in
+                                            zip(spatial, padding))
+    out[index] = a
+    return out
+
+
+def window_view(xp, a, kernel, stride, dilation, out, first=1):
+    """A strided view ``(*lead, *out, *kernel, *tail)`` of the windows of ``a``.
+
+    The spatial dims of ``a`` start at axis ``first``; no data is copied.
+    """
+    nd = len(kernel)
+    st = a.strides
+    sp = st[first:first + nd]
+    shape = a.shape[:first] + tuple(out) + tuple(kernel) + a.shape[first + nd:]
+    strides = (st[:first] + tuple(s * t for s, t in zip(sp, stride))
+               + tuple(s * d for s, d in zip(sp, dilation)) + st[first + nd:])
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+
+def add_windows(xp, cols, padded, kernel, stride, dilation, out, first=1):
+    """The adjoint of :func:`window_view`: add window values back into an array.
+
+    ``cols`` has shape ``(*lead, *out, *kernel, *tail)``; the result has shape ``padded``
+    (spatial dims from axis ``first``). Loops over kernel positions only.
+    """
+    res = xp.zeros(padded, dtype=cols.dtype)
+    nd = len(kernel)
+    lead = (slice(None),) * first
+    for pos in itertools.product(*(range(k) for k in kernel)):
+        dst = lead + tuple(slice(p * d, p * d + s * (o - 1) + 1, s)
+                           for p, d, s, o in zip(pos, dilation, stride, out))
+        res[dst] += cols[lead + (slice(None),) * nd + pos]
+    return res
+
+
+def channels_last(xp, a):
+    """``(N, C, *S)`` array as a C-contiguous ``(N, *S, C)`` one (free if already laid so)."""
+    return xp.ascontiguousarray(xp.moveaxis(a, 1, -1))
+
+
+def _im2col(xp, x, kernel, stride, padding, dilation, groups):
+    """``(cols, out)``: cols ``(G, N*L, K*Cg)`` gathered from channels-last input windows."""
+    n, c = x.shape[:2]
+    nd = len(kernel)
+    xl = pad_spatial(xp, channels_last(xp, x), padding)
+    out = out_sizes(x.shape[2:], kernel, stride, padding, dilation)
+    cg = c // groups
+    xl = xl.reshape(xl.shape[:-1] + (groups, cg))
+    view = window_view(xp, xl, kernel, stride, dilation, out)  # (N, *out, *k, G, Cg)
+    view = xp.moveaxis(view, 1 + 2 * nd, 0)  # (G, N, *out, *k, Cg)
+    cols = xp.ascontiguousarray(view).reshape(groups, n * math.prod(out), -1)
+    return cols, out
+
+
+def _weight_matrix(xp, w, groups):
+    """``(G, Cout/G, K*Cg)`` from an ``(Cout, Cg, *k)`` weight, channels innermost."""
+    co, cg = w.shape[:2]
+    wl = xp.moveaxis(w.reshape(groups, co // groups, cg, -1), 2, 3)
+    return xp.ascontiguousarray(wl).reshape(groups, co // groups, -1)
+
+
+def _from_groups(xp, y, n, out):
+    """``(G, N*L, Co)`` → an ``(N, G*Co, *out)`` view of a channels-last buffer."""
+    g, _, co = y.shape
+    if g == 1:
+        y = y[0]
+    else:
+        y = xp.ascontiguousarray(y.transpose(1, 0, 2))
+    return xp.moveaxis(y.reshape((n,) + tuple(out) + (g * co,)), -1, 1)
+
+
+def _to_groups(xp, g, groups):
+    """``(N, Cout, *out)`` gradient → ``(G, N*L, Cout/G)``."""
+    gl = channels_last(xp, g)
+    co = gl.shape[-1]
+    if groups == 1:
+        return gl.reshape(1, -1, co)
+    return gl.reshape(-1, groups, co // groups).transpose(1, 0, 2)
+
+
+def conv_forward(xp, x, w, stride, padding, dilation, groups):
+    """Generic N-d convolution forward: ``(y, cols)`` (cols are kept for the weight grad)."""
+    cols, out = _im2col(xp, x, w.shape[2:], stride, padding, dilation, groups)
+    wm = _weight_matrix(xp, w, groups)
+    y = xp.matmul(cols, wm.transpose(0, 2, 1))
+    return _from_groups(xp, y, x.shape[0], out), cols
+
+
+def conv_backward_input(xp, g, w, input_shape, stride, padding, dilation, groups):
+    """Generic adjoint of the convolution in its input (also the transposed convolution)."""
+    n, c = input_shape[:2]
+    kernel = w.shape[2:]
+    out = g.shape[2:]
+    dcols = xp.matmul(_to_groups(xp, g, groups), _weight_matrix(xp, w, groups))  # (G, NL, KCg)
+    dcols = dcols.reshape((groups, n) + tuple(out) + tuple(kernel) + (c // groups,))
+    dcols = xp.moveaxis(dcols, 0, -2)  # (N, *out, *k, G, Cg)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(input_shape[2:], padding))
+    res = add_windows(xp, dcols, (n,) + padded + (groups, c // groups), kernel, stride,
+                      dilation, out)
+    res = res.reshape((n,) + padded + (c,))
+    crop = (slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in
+                                  zip(input_shape[2:], padding))
+    return xp.moveaxis(res[crop], -1, 1)
+
+
+def conv_backward_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, cols=None):
+    """Generic adjoint of the convolution in its weight."""
+    if cols is None:
+        cols, _ = _im2col(xp, x, weight_shape[2:], stride, padding, dilation, groups)
+    gg = _to_groups(xp, g, groups)
+    # cols^T @ g, not g^T @ cols: OpenBLAS is many times slower on the latter's shapes
+    if groups == 1:
+        gw = (cols[0].T @ gg[0])[None]
+    else:
+        gw = xp.matmul(cols.transpose(0, 2, 1), gg)  # (G, K*Cg, Co/G)
+    co, cg = weight_shape[:2]
+    gw = gw.reshape(groups, math.prod(weight_shape[2:]), cg, co // groups).transpose(0, 3, 2, 1)
+    return xp.ascontiguousarray(gw).reshape(weight_shape)
+
+
+# ------------------------------------------------------------------ autograd functions
+
+
+class _Geometry:
+    """stride, padding ((low, high) per dim), dilation, groups of one convolution."""
+
+    __slots__ = ("stride", "padding", "dilation", "groups", "nd")
+
+    def __init__(self, stride, padding, dilation, groups):
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        self.groups, self.nd = groups, len(stride)
+
+    def args(self):
+        return self.stride, self.padding, self.dilation, self.groups
+
+
+class _Conv(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, geo):
+        ctx.save_for_backward(x, w)
+        ctx.geo, ctx.has_bias = geo, b is not None
+        xp = x._device._xp
+        kernel = _kernel(x._device, f"conv{geo.nd}d")
+        if kernel is not None:
+            y, ctx.cols = kernel(x._data, w._data, *geo.args()), None
+        else:
+            y, ctx.cols = conv_forward(xp, x._data, w._data, *geo.args())
+        if b is not None:
+            y += b._data.reshape((-1,) + (1,) * geo.nd)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        geo = ctx.geo
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = _ConvInput.apply(g, w, geo, _shape(x))
+        if ctx.needs_input_grad[1]:
+            gw = _ConvWeight.apply(x, g, geo, _shape(w), ctx.cols)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = g.sum((0,) + tuple(range(2, 2 + geo.nd)))
+        ctx.cols = None
+        return gx, gw, gb, None
+
+
+class _ConvInput(Function):
+    """``g, w -> conv^T(g)``: the input gradient, and the transposed convolution."""
+
+    @staticmethod
+    def forward(ctx, g, w, geo, input_shape, b=None):
+        ctx.save_for_backward(g, w)
+        ctx.geo, ctx.input_shape = geo, input_shape
+        kernel = _kernel(g._device, f"conv{geo.nd}d_backward_input")
+        if kernel is not None:
+            y = kernel(g._data, w._data, input_shape, *geo.args())
+        else:
+            y = conv_backward_input(g._device._xp, g._data, w._data, input_shape, *geo.args())
+        if b is not None:
+            y = y + b._data.reshape((-1,) + (1,) * geo.nd)
+        return y
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, w = ctx.saved_tensors
+        geo = ctx.geo
+        dg = dw = db = None
+        if ctx.needs_input_grad[0]:
+            dg = _Conv.apply(gg, w, None, geo)
+        if ctx.needs_input_grad[1]:
+            dw = _ConvWeight.apply(gg, g, geo, _shape(w), None)
+        if len(ctx.needs_input_grad) > 4 and ctx.needs_input_grad[4]:
+            db = gg.sum((0,) + tuple(range(2, 2 + geo.nd)))
+        return dg, dw, None, None, db
+
+
+class _ConvWeight(Function):
+    """``x, g -> dL/dw``: the weight gradient of a convolution."""
+
+    @staticmethod
+    def forward(ctx, x, g, geo, weight_shape, cols):
+        ctx.save_for_backward(x, g)
+        ctx.geo = geo
+        kernel = _kernel(x._device, f"conv{geo.nd}d_backward_weight")
+        if kernel is not None:
+            return kernel(x._data, g._data, weight_shape, *geo.args())
+        return conv_backward_weight(x._device._xp, x._data, g._data, weight_shape, *geo.args(),
+                                    cols=cols)
+
+    @staticmethod
+    def backward(ctx, gw):
+        x, g = ctx.saved_tensors
+        geo = ctx.geo
+        dx = dg = None
+        if ctx.needs_input_grad[0]:
+            dx = _ConvInput.apply(g, gw, geo, _shape(x))
+        if ctx.needs_input_grad[1]:
+            dg = _Conv.apply(x, gw, None, geo)
+        return dx, dg, None, None, None
+
+
+# ------------------------------------------------------------------ checks and wrappers
+
+
+def _check_operands(op, x, w, b, nd):
+    if not isinstance(w, Tensor):
+        raise TypeError(f"{op}: expected weight to be a Tensor, got {type(w).__name__}")
+    if w._data.ndim != nd + 2:
+        raise RuntimeError(
+            f"{op}: expected a {nd + 2}D weight, got weight of shape {_shape(w)}"
+        )
+    if x._data.dtype != w._data.dtype or (b is not None and b._data.dtype != w._data.dtype):
+        raise RuntimeError(
+            f"{op}: input, weight and bias must have the same dtype, got input {x.dtype}, "
+            f"weight {w.dtype}" + (f", bias {b.dtype}" if b is not None else "")
+        )
+    if x._device != w._device or (b is not None and b._device != w._device):
+        raise RuntimeError(
+            f"{op}: input, weight and bias must be on the same device, got input on "
+            f"{x._device}, weight on {w._device}"
+            + (f", bias on {b._device}" if b is not None else "")
+        )
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
+
+
+def conv_padding(op, padding, kernel, stride, dilation):
+    """Padding as (low, high) pairs from an int, a tuple, ``'valid'`` or ``'same'``."""
+    nd = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(
+                    f"{op}: padding='same' is not supported for strided convolutions "
+                    f"(stride={stride})"
+                )
+            total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            return tuple((t // 2, t - t // 2) for t in total)
+        raise ValueError(
+            f"{op}: invalid padding string {padding!r}, should be one of 'valid' or 'same'"
+        )
+    p = _ntuple(padding, nd, "padding", op)
+    if any(v < 0 for v in p):
+        raise ValueError(f"{op}: padding must be non-negative, got {padding!r}")
+    return tuple((v, v) for v in p)
+
+
+def convolution(op, input, weight, bias, stride, padding, dilation, groups, nd):
+    """Shared body of conv1d/2d/3d and of the Conv modules (``op`` names the caller)."""
+    x, unbatched = _batchify(op, input, nd)
+    _check_operands(op, x, weight, bias, nd)
+    kernel = tuple(weight._data.shape[2:])
+    stride = _ntuple(stride, nd, "stride", op)
+    dilation = _ntuple(dilation, nd, "dilation", op)
+    if any(v <= 0 for v in stride + dilation):
+        raise ValueError(f"{op}: stride and dilation must be positive, got {stride}, {dilation}")
+    pads = conv_padding(op, padding, kernel, stride, dilation)
+    if not isinstance(groups, int) or groups <= 0:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    c = x._data.shape[1]
+    cout = weight._data.shape[0]
+    if c != weight._data.shape[1] * groups:
+        raise RuntimeError(
+            f"{op} expected input with {weight._data.shape[1] * groups} channels, got {c} "
+            f"(input shape {_shape(input)})"
+        )
+    if cout % groups:
+        raise ValueError(f"{op}: out_channels ({cout}) must be divisible by groups ({groups})")
+    if bias is not None and _shape(bias) != (cout,):
+        raise RuntimeError(f"{op}: expected bias of shape ({cout},), got {_shape(bias)}")
+    spatial = x._data.shape[2:]
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(spatial, pads))
+    eff = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+    if any(e > p for e, p in zip(eff, padded)):
+        raise RuntimeError(
+            f"{op}: kernel size {eff} (dilated) is larger than the padded input size {padded} "
+            f"(input shape {_shape(input)}, padding {pads})"
+        )
+    y = _Conv.apply(x, weight, bias, _Geometry(stride, pads, dilation, groups))
+    return y.squeeze(0) if unbatched else y
+
+
+def transposed_convolution(op, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, nd):
+    """Shared body of conv_transpose1d/2d/3d and the ConvTranspose modules."""
+    x, unbatched = _batchify(op, input, nd)
+    _check_operands(op, x, weight, bias, nd)
+    kernel = tuple(weight._data.shape[2:])
+    stride = _ntuple(stride, nd, "stride", op)
+    dilation = _ntuple(dilation, nd, "dilation", op)
+    padding = _ntuple(padding, nd, "padding", op)
+    output_padding = _ntuple(output_padding, nd, "output_padding", op)
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ >= max(s, d) or op_ < 0:
+            raise ValueError(
+                f"{op}: output_padding {output_padding} must be smaller than either stride "
+                f"{stride} or dilation {dilation}"
+            )
+    c = x._data.shape[1]
+    if c != weight._data.shape[0]:
+        raise RuntimeError(
+            f"{op} expected input with {weight._data.shape[0]} channels, got {c} "
+            f"(input shape {_shape(input)})"
+        )
+    if c % groups:
+        raise ValueError(f"{op}: in_channels ({c}) must be divisible by groups ({groups})")
+    cout = weight._data.shape[1] * groups
+    if bias is not None and _shape(bias) != (cout,):
+        raise RuntimeError(f"{op}: expected bias of shape ({cout},), got {_shape(bias)}")
+    spatial = x._data.shape[2:]
+    out = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o in
+                zip(spatial, stride, padding, dilation, kernel, output_padding))
+    if any(v <= 0 for v in out):
+        raise RuntimeError(
+            f"{op}: output size {out} is too small (input shape {_shape(input)}, kernel "
+            f"{kernel}, stride {stride}, padding {padding})"
+        )
+    geo = _Geometry(stride, tuple((p, p) for p in padding), dilation, groups)
+    y = _ConvInput.apply(x, weight, geo, (x._data.shape[0], cout) + out, bias)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over an ``(N, C_in, L)`` or ``(C_in, L)`` input.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.conv1d(flambeau.ones(1, 1, 5), flambeau.ones(1, 1, 3))
+    tensor([[[3., 3., 3.]]])
+    """
+    return convolution("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as in PyTorch) over ``(N, C_in, H, W)``.
+
+    ``padding`` is an int, a pair, ``'valid'`` or ``'same'``; ``groups`` splits the channels.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.conv2d(flambeau.ones(1, 1, 4, 4), flambeau.ones(2, 1, 3, 3)).shape
+    flambeau.Size([1, 2, 2, 2])
+    >>> F.conv2d(flambeau.ones(1, 1, 4, 4), flambeau.ones(1, 1, 3, 3), padding="same")[0, 0, 0]
+    tensor([4., 6., 6., 4.])
+    """
+    return convolution("conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution over ``(N, C_in, D, H, W)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.conv3d(flambeau.ones(1, 1, 3, 3, 3), flambeau.ones(1, 1, 2, 2, 2)).shape
+    flambeau.Size([1, 1, 2, 2, 2])
+    """
+    return convolution("conv3d", input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """1-D transposed convolution ("deconvolution"); weight ``(C_in, C_out/groups, k)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.conv_transpose1d(flambeau.ones(1, 1, 3), flambeau.ones(1, 1, 2))
+    tensor([[[1., 2., 2., 1.]]])
+    """
+    return transposed_convolution("conv_transpose1d", input, weight, bias, stride, padding,
+                                  output_padding, groups, dilation, 1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """2-D transposed convolution, the gradient of :func:`conv2d` in its input.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.conv_transpose2d(flambeau.ones(1, 2, 3, 3), flambeau.ones(2, 4, 3, 3), stride=2).shape
+    flambeau.Size([1, 4, 7, 7])
+    """
+    return transposed_convolution("conv_transpose2d", input, weight, bias, stride, padding,
+                                  output_padding, groups, dilation, 2)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """3-D transposed convolution.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.conv_transpose3d(flambeau.ones(1, 1, 2, 2, 2), flambeau.ones(1, 1, 2, 2, 2)).shape
+    flambeau.Size([1, 1, 3, 3, 3])
+    """
+    return transposed_convolution("conv_transpose3d", input, weight, bias, stride, padding,
+                                  output_padding, groups, dilation, 3)

@@ -1,3 +1,147 @@
-"""flambeau.nn.functional: linear."""
+"""flambeau.nn.functional: linear and bilinear maps."""
 
-__all__ = []
+from __future__ import annotations
+
+import flambeau
+from flambeau import Tensor
+from flambeau.autograd import Function
+
+__all__ = ["bilinear", "linear"]
+
+
+class _Linear(Function):
+    """``x @ weight.T + bias`` as one node: one matrix product forward, two backward."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        a = x._data
+        flat = a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
+        out = flat @ weight._data.T
+        if bias is not None:
+            out += bias._data
+        return out if a.ndim == 2 else out.reshape(a.shape[:-1] + (weight.shape[0],))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        if flambeau.is_grad_enabled():  # create_graph: stay differentiable
+            return _linear_backward_ops(ctx, g, x, weight)
+        needs = ctx.needs_input_grad
+        n_out, n_in = weight.shape
+        g2 = g._data.reshape(-1, n_out)
+        gx = gw = gb = None
+        if needs[0]:
+            gx = Tensor._make((g2 @ weight._data).reshape(x.shape), g._device)
+        if needs[1]:
+            gw = Tensor._make(g2.T @ x._data.reshape(-1, n_in), g._device)
+        if ctx.has_bias and needs[2]:
+            gb = Tensor._make(g2.sum(0), g._device)
+        return gx, gw, gb
+
+
+def _linear_backward_ops(ctx, g, x, weight):
+    needs = ctx.needs_input_grad
+    gx = gw = gb = None
+    if needs[0]:
+        gx = g.matmul(weight)
+    if needs[1] or (ctx.has_bias and needs[2]):
+        g2 = g.reshape(-1, weight.shape[0])
+        if needs[1]:
+            gw = g2.mT.matmul(x.reshape(-1, weight.shape[1]))
+        if ctx.has_bias and needs[2]:
+            gb = g2.sum(0)
+    return gx, gw, gb
+
+
+def _check_tensor(name, value, op):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` over the last dimension of ``input``.
+
+    Parameters
+    ----------
+    input : Tensor
+        Shape ``(*, in_features)``.
+    weight : Tensor
+        Shape ``(out_features, in_features)``.
+    bias : Tensor, optional
+        Shape ``(out_features,)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.linear(flambeau.ones(2, 3), flambeau.ones(4, 3), flambeau.zeros(4)).shape
+    flambeau.Size([2, 4])
+    """
+    _check_tensor("input", input, "linear")
+    _check_tensor("weight", weight, "linear")
+    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise RuntimeError(
+            f"linear: input shape {tuple(input.shape)} and weight shape {tuple(weight.shape)} "
+            f"are incompatible (expected input with last dimension "
+            f"{weight.shape[1] if weight.ndim == 2 else '?'}, weight of shape (out, in))"
+        )
+    if bias is not None and tuple(bias.shape) not in ((weight.shape[0],), ()):
+        raise RuntimeError(
+            f"linear: bias of shape {tuple(bias.shape)} does not match weight shape "
+            f"{tuple(weight.shape)} (expected ({weight.shape[0]},))"
+        )
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(
+            f"linear: input and weight must have the same dtype, got {input.dtype} and "
+            f"{weight.dtype}"
+        )
+    if input._device is not weight._device:
+        raise RuntimeError(
+            f"linear: expected all tensors to be on the same device, got input on "
+            f"{input.device} and weight on {weight.device}"
+        )
+    return _Linear.apply(input, weight, bias)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y[..., o] = input1 @ weight[o] @ input2 + bias[o]``.
+
+    Parameters
+    ----------
+    input1 : Tensor
+        Shape ``(*, in1_features)``.
+    input2 : Tensor
+        Shape ``(*, in2_features)`` (the same leading shape).
+    weight : Tensor
+        Shape ``(out_features, in1_features, in2_features)``.
+    bias : Tensor, optional
+        Shape ``(out_features,)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.bilinear(flambeau.ones(5, 2), flambeau.ones(5, 3), flambeau.ones(4, 2, 3)).shape
+    flambeau.Size([5, 4])
+    """
+    for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
+        _check_tensor(name, t, "bilinear")
+    if (weight.ndim != 3 or input1.shape[-1] != weight.shape[1]
+            or input2.shape[-1] != weight.shape[2] or input1.shape[:-1] != input2.shape[:-1]):
+        raise RuntimeError(
+            f"bilinear: shapes input1 {tuple(input1.shape)}, input2 {tuple(input2.shape)} and "
+            f"weight {tuple(weight.shape)} are incompatible (expected (*, in1), (*, in2) and "
+            "(out, in1, in2))"
+        )
+    lead = tuple(input1.shape[:-1])
+    n_out, in1, in2 = weight.shape
+    x1 = input1.reshape(-1, in1)
+    x2 = input2.reshape(-1, in2)
+    # (N, in1) @ (in1, out * in2): one matrix product, then contract in2 per output
+    t = x1.matmul(weight.permute(1, 0, 2).reshape(in1, n_out * in2)).reshape(-1, n_out, in2)
+    out = (t * x2.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(*lead, n_out)

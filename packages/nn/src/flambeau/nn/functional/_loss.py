@@ -1,3 +1,644 @@
-"""flambeau.nn.functional: loss."""
+"""flambeau.nn.functional: loss functions (reduction 'none', 'mean' or 'sum').
 
-__all__ = []
+Cross entropy is one fused node: log-softmax and the weighted negative log-likelihood in one
+forward pass, ``softmax - target`` in one backward formula, stable for logits of any size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import flambeau
+from flambeau import Tensor
+from flambeau.autograd import Function
+from flambeau.nn.functional._activation import softplus
+from flambeau.nn.functional._misc import pairwise_distance
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
+    "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss",
+    "margin_ranking_loss", "mse_loss", "nll_loss", "smooth_l1_loss", "soft_margin_loss",
+    "triplet_margin_loss",
+]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _reduction(op, size_average, reduce, reduction):
+    """The reduction string, honouring PyTorch's deprecated size_average/reduce flags."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        return "mean" if size_average and reduce else ("sum" if reduce else "none")
+    if reduction not in _REDUCTIONS and reduction != "batchmean":
+        raise ValueError(f"{op}: {reduction} is not a valid value for reduction "
+                         f"(expected 'none', 'mean' or 'sum')")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_pair(op, input, target):
+    for name, t in (("input", input), ("target", target)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    if input.shape != target.shape:
+        try:
+            flambeau.broadcast_shapes(input.shape, target.shape)
+        except (RuntimeError, ValueError):
+            raise RuntimeError(
+                f"{op}: input shape {tuple(input.shape)} and target shape "
+                f"{tuple(target.shape)} cannot be broadcast together"
+            ) from None
+
+
+# ---------------------------------------------------------------- regression losses
+
+
+class _MSE(Function):
+    """Squared error with its reduction in one node (the hot path of regression training)."""
+
+    @staticmethod
+    def forward(ctx, x, t, reduction):
+        ctx.save_for_backward(x, t)
+        ctx.reduction = reduction
+        d = x._data - t._data
+        sq = d * d
+        if reduction == "mean":
+            return sq.mean()
+        if reduction == "sum":
+            return sq.sum()
+        return sq
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        diff = x - t
+        scale = 2.0 / max(diff.numel(), 1) if ctx.reduction == "mean" else 2.0
+        grad = diff * (g * scale)
+        return (grad if ctx.needs_input_grad[0] else None,
+                -grad if ctx.needs_input_grad[1] else None, None)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean squared error ``(input - target) ** 2``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.mse_loss(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0, 4.0]))
+    tensor(2.)
+    """
+    reduction = _reduction("mse_loss", size_average, reduce, reduction)
+    _check_pair("mse_loss", input, target)
+    if input.shape != target.shape or input._data.dtype != target._data.dtype:
+        input, target = flambeau.broadcast_tensors(input, target)
+        if input._data.dtype != target._data.dtype:
+            dt = flambeau.promote_types(input.dtype, target.dtype)
+            input, target = input.to(dt), target.to(dt)
+    return _MSE.apply(input, target, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean absolute error ``|input - target|``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.l1_loss(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0, 4.0]))
+    tensor(1.)
+    """
+    reduction = _reduction("l1_loss", size_average, reduce, reduction)
+    _check_pair("l1_loss", input, target)
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (``d = x - y``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.smooth_l1_loss(flambeau.tensor([0.5, 3.0]), flambeau.zeros(2), reduction="none")
+    tensor([0.1250, 2.5000])
+    """
+    reduction = _reduction("smooth_l1_loss", size_average, reduce, reduction)
+    _check_pair("smooth_l1_loss", input, target)
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction)
+    loss = flambeau.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.huber_loss(flambeau.tensor([0.5, 3.0]), flambeau.zeros(2), reduction="none", delta=2.0)
+    tensor([0.1250, 4.0000])
+    """
+    reduction = _reduction("huber_loss", None, None, reduction)
+    _check_pair("huber_loss", input, target)
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
+    d = (input - target).abs()
+    loss = flambeau.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- classification losses
+
+
+def _class_axis_target(input, target, op):
+    """Validate a class-index target and give ``(onehot, valid)`` arrays along dim 1."""
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions (N, C), got shape "
+                           f"{tuple(input.shape)}")
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{op}: expected target of class indices (an integer tensor of shape {expected}) or "
+            f"of class probabilities (a float tensor of the input's shape "
+            f"{tuple(input.shape)}); got a {target.dtype} target of shape {tuple(target.shape)}"
+        )
+    if tuple(target.shape) != expected:
+        if target.ndim >= 1 and target.shape[0] != input.shape[0]:
+            raise ValueError(
+                f"{op}: Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                f"({target.shape[0]}) (input shape {tuple(input.shape)}, target shape "
+                f"{tuple(target.shape)})"
+            )
+        raise RuntimeError(f"{op}: expected target of shape {expected} for input of shape "
+                           f"{tuple(input.shape)}, got {tuple(target.shape)}")
+
+
+def _index_targets(input, target, weight, ignore_index, smoothing, op):
+    """The per-class target weights ``q`` (shaped like input) and the 'mean' denominator."""
+    _class_axis_target(input, target, op)
+    xp = input._device._xp
+    c = input.shape[1]
+    t = target._data
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    if bool(bad.any()):
+        value = int(t[bad].reshape(-1)[0])
+        raise IndexError(
+            f"{op}: Target {value} is out of bounds for {c} classes (expected 0..{c - 1} or "
+            f"ignore_index={ignore_index})"
+        )
+    safe = xp.where(valid, t, 0)
+    cls_shape = (1, c) + (1,) * (input.ndim - 2)
+    onehot = xp.arange(c).reshape(cls_shape) == xp.expand_dims(safe, 1)
+    dt = input._data.dtype
+    q = onehot.astype(dt)
+    if weight is not None:
+        wc = weight._data.astype(dt, copy=False).reshape(cls_shape)
+        q *= wc
+    if smoothing:
+        spread = (wc if weight is not None else xp.ones(cls_shape, dt)) * (smoothing / c)
+        q = q * (1 - smoothing) + spread
+    q *= xp.expand_dims(valid, 1)
+    if weight is not None:
+        denom = (onehot * wc).sum(1)[valid].sum()
+    else:
+        denom = valid.sum()
+    return Tensor._make(q, input._device), denom
+
+
+def _prob_targets(input, target, weight, smoothing, op):
+    if target.shape != input.shape:
+        raise RuntimeError(f"{op}: class-probability target of shape {tuple(target.shape)} "
+                           f"must match input shape {tuple(input.shape)}")
+    if not target.is_floating_point():
+        raise RuntimeError(f"{op}: expected a floating point target for class probabilities, "
+                           f"got {target.dtype}")
+    c = input.shape[1]
+    q = target if target.dtype == input.dtype else target.to(input.dtype)
+    if smoothing:
+        q = q * (1 - smoothing) + smoothing / c
+    if weight is not None:
+        q = q * weight.to(input.dtype).reshape((1, c) + (1,) * (input.ndim - 2))
+    return q, target.numel() // c
+
+
+def _generic_cross_entropy(xp, logits, q, axis):
+    """Per-sample ``-sum_c q_c * log_softmax(logits)_c`` computed without overflow."""
+    shifted = logits - logits.max(axis=axis, keepdims=True)
+    lse = xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    return -(q * (shifted - lse)).sum(axis=axis)
+
+
+class _CrossEntropy(Function):
+    """Fused log-softmax + weighted NLL; a backend may provide the ``cross_entropy`` kernel.
+
+    The kernel is called as ``kernel(logits, q, axis)`` with backend arrays and returns the
+    per-sample losses ``-sum(q * log_softmax(logits, axis), axis)``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, q, reduction, denom):
+        kernel = x._device.backend.kernels.get("cross_entropy")
+        xp = x._device._xp
+        if kernel is not None:
+            per = kernel(x._data, q._data, 1)
+        else:
+            per = _generic_cross_entropy(xp, x._data, q._data, 1)
+        ctx.save_for_backward(x, q)
+        ctx.reduction, ctx.denom = reduction, denom
+        if reduction == "sum":
+            return per.sum()
+        if reduction == "mean":
+            with _quiet(xp):  # every target ignored: 0 / 0 = nan, as in PyTorch
+                return (per.sum() / denom).astype(per.dtype)
+        return per
+
+    @staticmethod
+    def backward(ctx, g):
+        x, q = ctx.saved_tensors
+        if ctx.reduction == "none":
+            g = g.unsqueeze(1)
+        elif ctx.reduction == "mean":
+            g = g / float(ctx.denom)
+        gx = gq = None
+        if ctx.needs_input_grad[0]:
+            p = flambeau.softmax(x, 1)
+            gx = g * (p * q.sum(1, keepdim=True) - q)
+        if ctx.needs_input_grad[1]:
+            gq = -g * flambeau.log_softmax(x, 1)
+        return gx, gq, None, None
+
+
+def _batched(input, target, probabilities):
+    """Give unbatched ``(C,)`` inputs a batch dimension of one."""
+    if input.ndim == 1:
+        return input.unsqueeze(0), (target.unsqueeze(0) if target.ndim == (
+            1 if probabilities else 0) else target), True
+    return input, target, False
+
+
+def _check_weight(weight, c, op):
+    if weight is not None and tuple(weight.shape) != (c,):
+        raise RuntimeError(f"{op}: weight tensor should be defined either for all {c} classes "
+                           f"or no classes but got weight tensor of shape {tuple(weight.shape)}")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Cross entropy between the logits ``input`` and a target of class indices or probabilities.
+
+    Parameters
+    ----------
+    input : Tensor
+        Logits of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``.
+    target : Tensor
+        Class indices (integers) of shape ``()``, ``(N,)`` or ``(N, d1, ...)``, or class
+        probabilities of the input's shape.
+    weight : Tensor, optional
+        A rescaling weight for each class, shape ``(C,)``.
+    ignore_index : int
+        A class index whose samples contribute neither loss nor gradient.
+    reduction : str
+        ``'none'``, ``'mean'`` (weighted mean over non-ignored samples) or ``'sum'``.
+    label_smoothing : float
+        Mix the target with the uniform distribution by this amount, in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> logits = flambeau.tensor([[1e4, 0.0, -1e4]], requires_grad=True)
+    >>> loss = F.cross_entropy(logits, flambeau.tensor([1]))
+    >>> loss
+    tensor(10000., grad_fn=<_CrossEntropyBackward>)
+    >>> loss.backward(); logits.grad
+    tensor([[ 1., -1.,  0.]])
+    """
+    op = "cross_entropy"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"{op}: input and target must be Tensors, got "
+                        f"{type(input).__name__} and {type(target).__name__}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got "
+                         f"{label_smoothing}")
+    if not input.is_floating_point():
+        raise RuntimeError(f"{op}: expected floating point logits, got {input.dtype}")
+    probabilities = target.shape == input.shape and target.is_floating_point()
+    if input.ndim == 0:
+        raise RuntimeError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    x, t, unbatched = _batched(input, target, probabilities)
+    _check_weight(weight, x.shape[1], op)
+    if probabilities:
+        q, denom = _prob_targets(x, t, weight, label_smoothing, op)
+    else:
+        q, denom = _index_targets(x, t, weight, ignore_index, label_smoothing, op)
+    out = _CrossEntropy.apply(x, q, reduction, denom)
+    return out.squeeze(0) if unbatched and reduction == "none" else out
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of the log-probabilities ``input`` at the target classes.
+
+    Shapes as for :func:`cross_entropy` with class-index targets.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> logp = flambeau.tensor([[-0.1, -2.0], [-3.0, -0.2]])
+    >>> F.nll_loss(logp, flambeau.tensor([0, 1]))
+    tensor(0.1500)
+    """
+    op = "nll_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"{op}: input and target must be Tensors")
+    if input.ndim == 0:
+        raise RuntimeError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    x, t, unbatched = _batched(input, target, False)
+    _check_weight(weight, x.shape[1], op)
+    q, denom = _index_targets(x, t, weight, ignore_index, 0.0, op)
+    per = -(x * q).sum(1)
+    if reduction == "none":
+        return per.squeeze(0) if unbatched else per
+    total = per.sum()
+    return total / float(denom) if reduction == "mean" else total
+
+
+def _quiet(xp):
+    errstate = getattr(xp, "errstate", None)
+    if errstate is None:
+        return contextlib.nullcontext()
+    return errstate(divide="ignore", invalid="ignore")
+
+
+class _BCE(Function):
+    """Binary cross entropy on probabilities, logs clamped at -100 as PyTorch does."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        xp = x._device._xp
+        a, y = x._data, t._data
+        with _quiet(xp):  # log(0) = -inf is expected here and clamped to -100
+            log_x = xp.maximum(xp.log(a), -100)
+            log_1mx = xp.maximum(xp.log1p(-a), -100)
+        ctx.save_for_backward(x, t)
+        return (-(y * log_x + (1 - y) * log_1mx)).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            gx = g * (x - t) / (x * (1 - x)).clamp(min=1e-12)
+        if ctx.needs_input_grad[1]:
+            gt = g * ((-x).log1p().clamp(min=-100) - x.log().clamp(min=-100))
+        return gx, gt
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """``-(t * log(x) + (1 - t) * log(1 - x))`` for probabilities ``x`` in [0, 1].
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.binary_cross_entropy(flambeau.tensor([0.5, 1.0]), flambeau.tensor([1.0, 1.0]))
+    tensor(0.3466)
+    """
+    op = "binary_cross_entropy"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    _check_pair(op, input, target)
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{op}: Using a target size ({tuple(target.shape)}) that is different to the input "
+            f"size ({tuple(input.shape)}) is deprecated. Please ensure they have the same size."
+        )
+    a = input._data
+    if bool(((a < 0) | (a > 1)).any()):
+        raise RuntimeError(f"{op}: all elements of input should be between 0 and 1")
+    loss = _BCE.apply(input, target if target.dtype == input.dtype else target.to(input.dtype))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+class _BCEWithLogits(Function):
+    """``(1 - t) x + (1 + (pw - 1) t) softplus(-x)`` with the exact gradient at every point."""
+
+    @staticmethod
+    def forward(ctx, x, t, pos_weight):
+        xp = x._device._xp
+        a, y = x._data, t._data
+        sp_neg = xp.logaddexp(0, -a)
+        lw = 1 if pos_weight is None else 1 + (pos_weight._data - 1) * y
+        ctx.save_for_backward(x, t, pos_weight)
+        return ((1 - y) * a + lw * sp_neg).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t, pw = ctx.saved_tensors
+        lw = 1 if pw is None else 1 + (pw - 1) * t
+        gx = gt = gpw = None
+        if ctx.needs_input_grad[0]:
+            gx = g * ((1 - t) - lw * (-x).sigmoid())
+        if ctx.needs_input_grad[1]:
+            gt = -x if pw is None else -x + (pw - 1) * softplus(-x)
+            gt = g * gt
+        if pw is not None and ctx.needs_input_grad[2]:
+            gpw = g * t * softplus(-x)
+        return gx, gt, gpw
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    """Sigmoid + binary cross entropy in one stable formula.
+
+    Parameters
+    ----------
+    input : Tensor
+        Logits.
+    target : Tensor
+        Targets in [0, 1], same shape as ``input``.
+    weight : Tensor, optional
+        Broadcast rescaling of each element's loss.
+    pos_weight : Tensor, optional
+        Weight of positive examples, broadcast along the last (class) dimension.
+    reduction : str
+        ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.binary_cross_entropy_with_logits(flambeau.tensor([0.0, 1e4]), flambeau.ones(2))
+    tensor(0.3466)
+    """
+    op = "binary_cross_entropy_with_logits"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    _check_pair(op, input, target)
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: Target size ({tuple(target.shape)}) must be the same as input "
+                         f"size ({tuple(input.shape)})")
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    if pos_weight is not None and pos_weight.dtype != input.dtype:
+        pos_weight = pos_weight.to(input.dtype)
+    loss = _BCEWithLogits.apply(input, target, pos_weight)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence ``target * (log(target) - input)`` (``input`` in log space).
+
+    ``reduction='batchmean'`` divides the sum by the batch size (the mathematical KL).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> p = flambeau.tensor([[0.5, 0.5]])
+    >>> F.kl_div(p.log(), p, reduction="batchmean")
+    tensor(0.)
+    """
+    op = "kl_div"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    _check_pair(op, input, target)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        loss = flambeau.xlogy(target, target) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+def _check_same_shape(op, *tensors):
+    shapes = [tuple(t.shape) for t in tensors]
+    if len(set(shapes)) != 1:
+        raise RuntimeError(f"{op}: inputs must have the same shape, got {shapes}")
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """``1 - cos(x1, x2)`` for ``target == 1``, ``max(0, cos(x1, x2) - margin)`` for -1.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> x = flambeau.tensor([[1.0, 0.0]])
+    >>> F.cosine_embedding_loss(x, x, flambeau.tensor([1]))
+    tensor(0.)
+    """
+    op = "cosine_embedding_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    _check_same_shape(op, input1, input2)
+    if input1.ndim not in (1, 2):
+        raise RuntimeError(f"{op}: expected 1-D or 2-D inputs, got shape {tuple(input1.shape)}")
+    eps = 1e-12  # keeps zero vectors finite, as PyTorch
+    dot = (input1 * input2).sum(-1)
+    mag = ((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps)
+    cos = dot / mag.sqrt()
+    zero = cos * 0
+    loss = flambeau.where(target == 1, 1 - cos, zero) + flambeau.where(
+        target == -1, (cos - margin).clamp(min=0), zero)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """``max(0, -target * (input1 - input2) + margin)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.margin_ranking_loss(flambeau.tensor([1.0]), flambeau.tensor([2.0]), flambeau.ones(1))
+    tensor(1.)
+    """
+    op = "margin_ranking_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    _check_same_shape(op, input1, input2, target)
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the p-norm distance.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> a = flambeau.zeros(1, 2)
+    >>> F.triplet_margin_loss(a, a, a + 3.0)
+    tensor(0.)
+    """
+    op = "triplet_margin_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    _check_same_shape(op, anchor, positive, negative)
+    if anchor.ndim not in (1, 2):
+        raise RuntimeError(f"{op}: expected 1-D or 2-D inputs, got shape {tuple(anchor.shape)}")
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = flambeau.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """``x`` where ``target == 1``, ``max(0, margin - x)`` where ``target == -1``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.hinge_embedding_loss(flambeau.tensor([0.3, 0.3]), flambeau.tensor([1, -1]))
+    tensor(0.5000)
+    """
+    op = "hinge_embedding_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    _check_pair(op, input, target)
+    zero = input * 0
+    loss = flambeau.where(target == 1, input, zero) + flambeau.where(
+        target == -1, (margin - input).clamp(min=0), zero)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``log(1 + exp(-target * input))`` (two-class logistic loss).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.soft_margin_loss(flambeau.zeros(2), flambeau.tensor([1.0, -1.0]))
+    tensor(0.6931)
+    """
+    op = "soft_margin_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    _check_pair(op, input, target)
+    return _reduce(softplus(-target * input), reduction)

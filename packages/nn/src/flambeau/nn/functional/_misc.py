@@ -1,3 +1,96 @@
-"""flambeau.nn.functional: misc."""
+"""flambeau.nn.functional: one_hot, normalize and distances between vectors."""
 
-__all__ = []
+from __future__ import annotations
+
+import flambeau
+from flambeau import Tensor
+
+__all__ = ["cosine_similarity", "normalize", "one_hot", "pairwise_distance"]
+
+
+def one_hot(tensor, num_classes=-1):
+    """An int64 tensor with a trailing dimension of ``num_classes``, 1 at each index.
+
+    ``num_classes=-1`` uses the largest index plus one.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.one_hot(flambeau.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    if not isinstance(tensor, Tensor) or tensor._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            "one_hot is only applicable to index tensor of an integer dtype, got "
+            + (str(tensor.dtype) if isinstance(tensor, Tensor) else type(tensor).__name__)
+        )
+    xp = tensor._device._xp
+    t = tensor._data
+    if t.size and int(t.min()) < 0:
+        raise RuntimeError("one_hot: Class values must be non-negative.")
+    if num_classes == -1:
+        if t.size == 0:
+            raise RuntimeError("one_hot: Can not infer total number of classes from empty "
+                               "tensor.")
+        num_classes = int(t.max()) + 1
+    elif t.size and int(t.max()) >= num_classes:
+        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes "
+                           f"({num_classes}), got {int(t.max())}.")
+    out = (xp.expand_dims(t, -1) == xp.arange(num_classes)).astype(xp.int64)
+    return Tensor._make(out, tensor._device)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(||input||_p, eps)`` along ``dim``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.normalize(flambeau.tensor([[3.0, 4.0]]))
+    tensor([[0.6000, 0.8000]])
+    """
+    denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    result = input / denom
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """The cosine of the angle between ``x1`` and ``x2`` along ``dim`` (broadcast).
+
+    Each vector is divided by ``max(||x||, eps)`` before the dot product.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.cosine_similarity(flambeau.tensor([[1.0, 0.0]]), flambeau.tensor([[1.0, 1.0]]))
+    tensor([0.7071])
+    """
+    try:
+        x1, x2 = flambeau.broadcast_tensors(x1, x2)
+    except RuntimeError:
+        raise RuntimeError(f"cosine_similarity: shapes {tuple(x1.shape)} and {tuple(x2.shape)} "
+                           "cannot be broadcast together") from None
+    n1 = (x1 * x1).sum(dim, keepdim=True).sqrt().clamp(min=eps)
+    n2 = (x2 * x2).sum(dim, keepdim=True).sqrt().clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """``||x1 - x2 + eps||_p`` over the last dimension.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.pairwise_distance(flambeau.tensor([[0.0, 0.0]]), flambeau.tensor([[3.0, 4.0]]),
+    ...                     eps=0.0)
+    tensor([5.])
+    """
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)

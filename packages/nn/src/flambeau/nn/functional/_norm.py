@@ -1,3 +1,218 @@
-"""flambeau.nn.functional: norm."""
+"""flambeau.nn.functional: batch, layer, group and instance normalization.
 
-__all__ = []
+The normalizations are composed from flambeau ops (mean, centred second moment, rsqrt), so
+their gradients of every order come from autograd; running statistics are updated in place
+without recording.
+"""
+
+from __future__ import annotations
+
+import flambeau
+from flambeau import Tensor
+
+__all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm"]
+
+
+def _normalize(x, axes, eps):
+    """``(x - mean) / sqrt(var + eps)`` over ``axes`` (biased variance) and the batch stats."""
+    mean = x.mean(axes, keepdim=True)
+    xc = x - mean
+    var = (xc * xc).mean(axes, keepdim=True)
+    return xc * (var + eps).rsqrt(), mean, var
+
+
+def _channel_shape(x):
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _affine(y, weight, bias, shape):
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _update_running(running, batch_stat, momentum):
+    """``running = (1 - momentum) * running + momentum * batch_stat`` in place."""
+    with flambeau.no_grad():
+        stat = batch_stat.detach().reshape(running.shape).to(running.dtype)
+        running.mul_(1 - momentum).add_(stat * momentum)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalize each channel (dim 1) over the batch and spatial dimensions.
+
+    In training mode the batch statistics are used and, when given, ``running_mean`` and
+    ``running_var`` are updated in place (the variance unbiased); otherwise the running
+    statistics normalize.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> x = flambeau.tensor([[1.0], [3.0]])
+    >>> rm, rv = flambeau.zeros(1), flambeau.ones(1)
+    >>> F.batch_norm(x, rm, rv, training=True, eps=0.0)
+    tensor([[-1.],
+            [ 1.]])
+    >>> rm, rv
+    (tensor([0.2000]), tensor([1.1000]))
+    """
+    if not isinstance(input, Tensor) or input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected an input of shape (N, C, ...), got "
+            f"{tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__}"
+        )
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"batch_norm: {name} should contain {c} elements not "
+                               f"{t.numel()} (input shape {tuple(input.shape)})")
+    shape = _channel_shape(input)
+    axes = (0,) + tuple(range(2, input.ndim))
+    if training:
+        count = input.numel() // max(c, 1)
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {input.shape}")
+        y, mean, var = _normalize(input, axes, eps)
+        if running_mean is not None:
+            _update_running(running_mean, mean, momentum)
+        if running_var is not None:
+            _update_running(running_var, var * (count / (count - 1)), momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var are needed when "
+                               "training=False")
+        rm = running_mean.reshape(shape)
+        rv = running_var.reshape(shape)
+        y = (input - rm) * (rv + eps).rsqrt()
+    return _affine(y, weight, bias, shape)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalize each channel of each sample over its spatial dimensions.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.instance_norm(flambeau.tensor([[[1.0, 3.0]]]), eps=0.0)
+    tensor([[[-1.,  1.]]])
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, *spatial), got "
+                         f"{tuple(input.shape)}")
+    shape = _channel_shape(input)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("instance_norm: running stats are needed when "
+                               "use_input_stats=False")
+        y = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
+        return _affine(y, weight, bias, shape)
+    axes = tuple(range(2, input.ndim))
+    count = 1
+    for s in input.shape[2:]:
+        count *= s
+    if count <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{input.shape}")
+    y, mean, var = _normalize(input, axes, eps)
+    if running_mean is not None:
+        _update_running(running_mean, mean.mean(0), momentum)
+    if running_var is not None:
+        _update_running(running_var, (var * (count / (count - 1))).mean(0), momentum)
+    return _affine(y, weight, bias, shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the trailing dimensions given by ``normalized_shape``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.layer_norm(flambeau.tensor([[1.0, 3.0]]), (2,), eps=0.0)
+    tensor([[-1.,  1.]])
+    """
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
+        raise RuntimeError(
+            f"layer_norm: Given normalized_shape={list(normalized_shape)}, expected input with "
+            f"shape [*, {', '.join(str(s) for s in normalized_shape)}], but got input of size "
+            f"{list(input.shape)}"
+        )
+    axes = tuple(range(input.ndim - k, input.ndim))
+    y, _, _ = _normalize(input, axes, eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalize each group of ``C // num_groups`` channels of each sample.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.group_norm(flambeau.tensor([[1.0, 3.0]]), 1, eps=0.0)
+    tensor([[-1.,  1.]])
+    """
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: expected an input of shape (N, C, *), got "
+                           f"{tuple(input.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"group_norm: expected number of channels in input ({c}) to be "
+                           f"divisible by num_groups ({num_groups}) (input shape "
+                           f"{tuple(input.shape)})")
+    grouped = input.reshape(n, num_groups, -1)
+    y, _, _ = _normalize(grouped, (2,), eps)
+    y = y.reshape(input.shape)
+    return _affine(y, weight, bias, _channel_shape(input))
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Divide each channel by ``(k + alpha / size * sum of squares of its neighbours) ** beta``.
+
+    The neighbourhood spans ``size`` channels centred on the channel (zero-padded at the ends).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.local_response_norm(flambeau.ones(1, 3, 1), size=2, alpha=1.0, beta=1.0, k=0.0)
+    tensor([[[2.],
+             [1.],
+             [1.]]])
+    """
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input, "
+                         f"got shape {tuple(input.shape)}")
+    c = input.shape[1]
+    sq = input * input
+    lo, hi = size // 2, (size - 1) // 2
+    pad_shape = list(input.shape)
+    parts = []
+    if lo:
+        pad_shape[1] = lo
+        parts.append(flambeau.zeros(pad_shape, dtype=input.dtype, device=input.device))
+    parts.append(sq)
+    if hi:
+        pad_shape[1] = hi
+        parts.append(flambeau.zeros(pad_shape, dtype=input.dtype, device=input.device))
+    padded = flambeau.cat(parts, 1) if len(parts) > 1 else sq
+    # window sums along channels as differences of a cumulative sum
+    csum = flambeau.cat([flambeau.zeros_like(padded.narrow(1, 0, 1)), padded.cumsum(1)], 1)
+    window = csum.narrow(1, size, c) - csum.narrow(1, 0, c)
+    return input / (k + alpha / size * window) ** beta

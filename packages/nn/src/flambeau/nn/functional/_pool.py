@@ -1,3 +1,575 @@
-"""flambeau.nn.functional: pool."""
+"""Pooling: max/avg pooling over strided windows, adaptive pooling and max unpooling.
 
-__all__ = []
+Max pooling keeps a running maximum (and its window offset) over the kernel positions of a
+strided window view; its backward adds the gradient back at those offsets, one vectorized
+pass per kernel position. Average
+pooling sums windows (backward: the adjoint window sum). Adaptive pooling is separable, so it
+is done one dim at a time: averaging is a product with an ``(out, in)`` matrix, max is a
+gather of padded index windows.
+
+Backends override ``"max_pool{n}d"`` ``(x, kernel, stride, padding, dilation) -> (y, arg)``
+with padding given as (low, high) pairs and ``arg`` the row-major offset of each maximum
+inside its window.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+import flambeau
+from flambeau._ops.shape import pad as constant_pad
+from flambeau._tensor import Tensor
+from flambeau.autograd._function import Function
+from flambeau.nn.functional._conv import (
+    _batchify,
+    _kernel,
+    _ntuple,
+    add_windows,
+    out_sizes,
+    pad_spatial,
+    window_view,
+)
+
+__all__ = [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d", "max_pool1d_with_indices",
+    "max_pool2d", "max_pool2d_with_indices", "max_pool3d", "max_unpool1d", "max_unpool2d",
+]
+
+
+def pool_geometry(op, spatial, kernel_size, stride, padding, dilation, ceil_mode, nd):
+    """``(kernel, stride, pads, dilation, out)`` with ceil_mode folded into the high pads."""
+    kernel = _ntuple(kernel_size, nd, "kernel_size", op)
+    stride = kernel if stride is None or stride == [] or stride == () else _ntuple(
+        stride, nd, "stride", op)
+    padding = _ntuple(padding, nd, "padding", op)
+    dilation = _ntuple(dilation, nd, "dilation", op)
+    if any(v <= 0 for v in kernel + stride + dilation):
+        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive, got "
+                         f"{kernel}, {stride}, {dilation}")
+    for k, p, d in zip(kernel, padding, dilation):
+        if p < 0 or p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(
+                f"{op}: pad should be at most half of effective kernel size, but got "
+                f"padding {padding}, kernel_size {kernel} and dilation {dilation}"
+            )
+    out, pads = [], []
+    for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation):
+        span = n + 2 * p - d * (k - 1) - 1
+        o = (span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (o - 1) * s >= n + p:
+            o -= 1
+        if o <= 0 or span < 0:
+            raise RuntimeError(
+                f"{op}: output size is too small (input spatial size {tuple(spatial)}, kernel "
+                f"{kernel}, stride {stride}, padding {padding}, dilation {dilation})"
+            )
+        out.append(o)
+        pads.append((p, p + max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))))
+    return kernel, stride, tuple(pads), dilation, tuple(out)
+
+
+# ------------------------------------------------------------------ max pooling
+
+
+def _positions(kernel):
+    return list(itertools.product(*(range(k) for k in kernel)))
+
+
+def max_pool_forward(xp, x, kernel, stride, pads, dilation):
+    """Generic max pooling: ``(y, arg)``, arg the offset of the max inside its window.
+
+    A running maximum over the kernel positions keeps every pass vectorized over the whole
+    output (and in the input's memory layout) instead of copying windows out.
+    """
+    low = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    a = pad_spatial(xp, x, pads, value=low, first=2)
+    out = out_sizes(x.shape[2:], kernel, stride, pads, dilation)
+    view = window_view(xp, a, kernel, stride, dilation, out, first=2)
+    positions = _positions(kernel)
+    first = view[(Ellipsis,) + positions[0]]
+    best = xp.empty_like(first)
+    best[...] = first
+    arg = xp.zeros(best.shape, dtype=xp.int8 if len(positions) < 128 else xp.int64)
+    for k, pos in enumerate(positions[1:], 1):
+        v = view[(Ellipsis,) + pos]
+        # NaN propagates, as in PyTorch: a NaN candidate always wins
+        m = (v > best) | (v != v)
+        xp.copyto(best, v, where=m)
+        xp.copyto(arg, k, where=m)
+    return best, arg
+
+
+def flat_indices(xp, arg, spatial, kernel, stride, pads, dilation):
+    """Flat position in each input plane of the window offsets ``arg`` (as PyTorch's)."""
+    nd = len(kernel)
+    out = arg.shape[2:]
+    arg = arg.astype(xp.int64)
+    flat = None
+    for i in range(nd):
+        tail = math.prod(kernel[i + 1:])
+        k_i = (arg // tail) % kernel[i]
+        shape = (1,) * (2 + i) + (out[i],) + (1,) * (nd - 1 - i)
+        base = (xp.arange(out[i]) * stride[i] - pads[i][0]).reshape(shape)
+        pos = base + k_i * dilation[i]
+        flat = pos if flat is None else flat * spatial[i] + pos
+    return flat
+
+
+class _MaxPool(Function):
+    @staticmethod
+    def forward(ctx, x, kernel, stride, pads, dilation, want_indices):
+        nd = len(kernel)
+        xp = x._device._xp
+        k = _kernel(x._device, f"max_pool{nd}d")
+        if k is not None:
+            y, arg = k(x._data, kernel, stride, pads, dilation)
+        else:
+            y, arg = max_pool_forward(xp, x._data, kernel, stride, pads, dilation)
+        geo = (kernel, stride, pads, dilation)
+        ctx.arg = Tensor._make(arg, x._device)
+        ctx.geo, ctx.input_shape = geo, x._data.shape
+        if not want_indices:
+            return y
+        indices = Tensor._make(flat_indices(xp, arg, x._data.shape[2:], *geo), x._device)
+        ctx.mark_non_differentiable(indices)
+        return y, indices
+
+    @staticmethod
+    def backward(ctx, g, _gi=None):
+        gx = _MaxPoolAdjoint.apply(g, ctx.arg, ctx.geo, ctx.input_shape)
+        return gx, None, None, None, None, None
+
+
+class _MaxPoolAdjoint(Function):
+    """Each gradient value added at the position of its window's maximum."""
+
+    @staticmethod
+    def forward(ctx, g, arg, geo, input_shape):
+        ctx.arg, ctx.geo = arg, geo
+        kernel, stride, pads, dilation = geo
+        xp = g._device._xp
+        padded = input_shape[:2] + tuple(n + lo + hi for n, (lo, hi) in
+                                         zip(input_shape[2:], pads))
+        res = xp.zeros(padded, dtype=g._data.dtype)
+        out = g._data.shape[2:]
+        a = arg._data
+        zero = xp.zeros((), dtype=g._data.dtype)
+        for k, pos in enumerate(_positions(kernel)):
+            dst = (slice(None), slice(None)) + tuple(
+                slice(p * d, p * d + s * (o - 1) + 1, s)
+                for p, d, s, o in zip(pos, dilation, stride, out))
+            res[dst] += xp.where(a == k, g._data, zero)
+        crop = (slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in
+                                                  zip(input_shape[2:], pads))
+        return res[crop]
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _MaxPoolGather.apply(gg, ctx.arg, ctx.geo), None, None, None
+
+
+class _MaxPoolGather(Function):
+    """The value at each window's recorded maximum position (adjoint of the scatter)."""
+
+    @staticmethod
+    def forward(ctx, x, arg, geo):
+        ctx.arg, ctx.geo, ctx.input_shape = arg, geo, x._data.shape
+        kernel, stride, pads, dilation = geo
+        xp = x._device._xp
+        a = pad_spatial(xp, x._data, pads, first=2)
+        view = window_view(xp, a, kernel, stride, dilation, arg._data.shape[2:], first=2)
+        res = xp.zeros(arg._data.shape, dtype=x._data.dtype)
+        for k, pos in enumerate(_positions(kernel)):
+            xp.copyto(res, view[(Ellipsis,) + pos], where=arg._data == k)
+        return res
+
+    @staticmethod
+    def backward(ctx, g):
+        return _MaxPoolAdjoint.apply(g, ctx.arg, ctx.geo, ctx.input_shape), None, None
+
+
+def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
+              want_indices=True):
+    x, unbatched = _batchify(op, input, nd)
+    kernel, stride, pads, dilation, _ = pool_geometry(
+        op, x._data.shape[2:], kernel_size, stride, padding, dilation, ceil_mode, nd)
+    if not want_indices:
+        y = _MaxPool.apply(x, kernel, stride, pads, dilation, False)
+        return y.squeeze(0) if unbatched else y
+    y, idx = _MaxPool.apply(x, kernel, stride, pads, dilation, True)
+    if unbatched:
+        return y.squeeze(0), idx.squeeze(0)
+    return y, idx
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    """1-D max pooling returning ``(values, indices)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.max_pool1d_with_indices(flambeau.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)[1]
+    tensor([[[1, 2]]])
+    """
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    """2-D max pooling returning ``(values, indices)`` (flat positions in each H*W plane).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.max_pool2d_with_indices(flambeau.arange(16.0).reshape(1, 1, 4, 4), 2)[1]
+    tensor([[[[ 5,  7],
+              [13, 15]]]])
+    """
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-D max pooling over ``(N, C, L)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.max_pool1d(flambeau.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
+    tensor([[[3., 2.]]])
+    """
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling over ``(N, C, H, W)``; ``stride`` defaults to ``kernel_size``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.max_pool2d(flambeau.arange(16.0).reshape(1, 1, 4, 4), 2)
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    """
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """3-D max pooling over ``(N, C, D, H, W)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.max_pool3d(flambeau.ones(1, 1, 4, 4, 4), 2).shape
+    flambeau.Size([1, 1, 2, 2, 2])
+    """
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+# ------------------------------------------------------------------ average pooling
+
+
+class _WindowSum(Function):
+    """Sum of each window of an (already padded) input."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride):
+        ctx.args = (kernel, stride, x._data.shape)
+        nd = len(kernel)
+        out = out_sizes(x._data.shape[2:], kernel, stride, ((0, 0),) * nd, (1,) * nd)
+        view = window_view(x._device._xp, x._data, kernel, stride, (1,) * nd, out, first=2)
+        return view.sum(axis=tuple(range(2 + nd, 2 + 2 * nd)))
+
+    @staticmethod
+    def backward(ctx, g):
+        kernel, stride, shape = ctx.args
+        return _WindowSumAdjoint.apply(g, kernel, stride, shape), None, None
+
+
+class _WindowSumAdjoint(Function):
+    """Each output value added to every position of its window."""
+
+    @staticmethod
+    def forward(ctx, g, kernel, stride, shape):
+        ctx.args = (kernel, stride)
+        xp = g._device._xp
+        nd = len(kernel)
+        a = g._data
+        cols = xp.broadcast_to(a.reshape(a.shape + (1,) * nd), a.shape + tuple(kernel))
+        return add_windows(xp, cols, shape, kernel, stride, (1,) * nd, a.shape[2:], first=2)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _WindowSum.apply(gg, *ctx.args), None, None, None
+
+
+def _divisor(spatial, kernel, stride, pads, padding, out, count_include_pad):
+    """Host array of per-output divisors (PyTorch's clipping rules)."""
+    div = np.ones(())
+    for n, k, s, p, o in zip(spatial, kernel, stride, padding, out):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        size = end - start
+        if not count_include_pad:
+            size = np.minimum(end, n) - np.maximum(start, 0)
+        div = np.multiply.outer(div, size)
+    return div
+
+
+def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    x, unbatched = _batchify(op, input, nd)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
+    kernel, stride, pads, _, out = pool_geometry(
+        op, x._data.shape[2:], kernel_size, stride, padding, 1, ceil_mode, nd)
+    if any(lo or hi for lo, hi in pads):
+        flat = [w for lo_hi in reversed(pads) for w in lo_hi]
+        x = constant_pad(x, flat)
+    y = _WindowSum.apply(x, kernel, stride)
+    if divisor_override:
+        y = y / divisor_override
+    else:
+        padding = _ntuple(padding, nd, "padding", op)
+        div = _divisor(input.shape[-nd:], kernel, stride, pads, padding, out, count_include_pad)
+        if np.all(div == div.flat[0]):
+            y = y / float(div.flat[0])
+        else:
+            y = y / flambeau.as_tensor(div, dtype=y.dtype, device=y.device)
+    return y.squeeze(0) if unbatched else y
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """1-D average pooling over ``(N, C, L)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.avg_pool1d(flambeau.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
+    tensor([[[2., 1.]]])
+    """
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling; ``count_include_pad`` counts zero padding in the divisor.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.avg_pool2d(flambeau.ones(1, 1, 3, 3), 2, padding=1, count_include_pad=False)
+    tensor([[[[1., 1.],
+              [1., 1.]]]])
+    """
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """3-D average pooling over ``(N, C, D, H, W)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.avg_pool3d(flambeau.ones(1, 1, 2, 2, 2), 2).flatten()
+    tensor([1.])
+    """
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+# ------------------------------------------------------------------ adaptive pooling
+
+
+def _bounds(n, o):
+    i = np.arange(o)
+    return (i * n) // o, -((-(i + 1) * n) // o)
+
+
+def _adaptive_sizes(op, x, output_size, nd):
+    spatial = x._data.shape[2:]
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size,) * nd
+    sizes = tuple(spatial[i] if v is None else int(v) for i, v in enumerate(output_size))
+    if len(sizes) != nd or any(v <= 0 for v in sizes):
+        raise ValueError(f"{op}: output_size must be {nd} positive ints (or None), got "
+                         f"{output_size!r}")
+    return sizes
+
+
+def _adaptive_avg(op, nd, input, output_size):
+    x, unbatched = _batchify(op, input, nd)
+    out = _adaptive_sizes(op, x, output_size, nd)
+    for i, o in enumerate(out):
+        dim = 2 + i
+        n = x._data.shape[dim]
+        if n == o:
+            continue
+        start, end = _bounds(n, o)
+        cols = np.arange(n)
+        m = ((cols >= start[:, None]) & (cols < end[:, None])) / (end - start)[:, None]
+        m = flambeau.as_tensor(m, dtype=x.dtype, device=x.device)
+        x = flambeau.matmul(x.movedim(dim, -1), m.T).movedim(-1, dim)
+    return x.squeeze(0) if unbatched else x
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling to a fixed output length.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.adaptive_avg_pool1d(flambeau.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]]), 2)
+    tensor([[[2., 4.]]])
+    """
+    return _adaptive_avg("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed ``(H_out, W_out)`` (``None`` keeps a dim).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.adaptive_avg_pool2d(flambeau.ones(2, 3, 7, 5), (1, 1)).shape
+    flambeau.Size([2, 3, 1, 1])
+    """
+    return _adaptive_avg("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def _adaptive_max(op, nd, input, output_size, return_indices):
+    x, unbatched = _batchify(op, input, nd)
+    out = _adaptive_sizes(op, x, output_size, nd)
+    spatial = x._data.shape[2:]
+    positions = []  # absolute index along each dim, of the max of each current cell
+    for i in reversed(range(nd)):
+        dim = 2 + i
+        n, o = spatial[i], out[i]
+        start, end = _bounds(n, o)
+        width = int((end - start).max())
+        table = np.minimum(start[:, None] + np.arange(width), (end - 1)[:, None])
+        index = flambeau.as_tensor(table.reshape(-1), device=x.device)
+        gathered = x.index_select(dim, index)
+        shape = list(gathered.shape)
+        gathered = gathered.reshape(*shape[:dim], o, width, *shape[dim + 1:])
+        x, arg = gathered.max(dim + 1)
+        # argmax takes the first maximum, which is never one of the clipped repeats
+        chosen = arg + flambeau.as_tensor(start.reshape((o,) + (1,) * (nd - 1 - i)),
+                                          device=x.device)
+        # earlier (later-dim) positions were per input row: pick the rows now chosen
+        positions = [p.index_select(dim, index).reshape(*shape[:dim], o, width,
+                                                        *shape[dim + 1:])
+                     .gather(dim + 1, arg.unsqueeze(dim + 1)).squeeze(dim + 1)
+                     for p in positions]
+        positions.insert(0, chosen)
+    if not return_indices:
+        return x.squeeze(0) if unbatched else x
+    flat = positions[0]
+    for i in range(1, nd):
+        flat = flat * spatial[i] + positions[i]
+    if unbatched:
+        return x.squeeze(0), flat.squeeze(0)
+    return x, flat
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output length.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.adaptive_max_pool1d(flambeau.tensor([[[1.0, 5.0, 3.0, 4.0, 2.0]]]), 2)
+    tensor([[[5., 4.]]])
+    """
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed ``(H_out, W_out)``; indices are flat positions in H*W.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.adaptive_max_pool2d(flambeau.arange(16.0).reshape(1, 1, 4, 4), 1)
+    tensor([[[[15.]]]])
+    """
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+# ------------------------------------------------------------------ max unpooling
+
+
+def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_size):
+    x, unbatched = _batchify(op, input, nd)
+    kernel = _ntuple(kernel_size, nd, "kernel_size", op)
+    stride = kernel if stride is None else _ntuple(stride, nd, "stride", op)
+    padding = _ntuple(padding, nd, "padding", op)
+    if output_size is None:
+        size = tuple((n - 1) * s - 2 * p + k for n, s, p, k in
+                     zip(x.shape[2:], stride, padding, kernel))
+    else:
+        size = tuple(output_size)[-nd:]
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{op}: indices shape {tuple(indices.shape)} must match input shape "
+                           f"{tuple(input.shape)}")
+    idx = indices.unsqueeze(0) if unbatched else indices
+    n, c = x.shape[:2]
+    planes = flambeau.zeros(n, c, math.prod(size), dtype=x.dtype, device=x.device)
+    y = planes.scatter(2, idx.reshape(n, c, -1), x.reshape(n, c, -1)).reshape(n, c, *size)
+    return y.squeeze(0) if unbatched else y
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of :func:`max_pool1d`: values put back at their indices, zeros elsewhere.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> y, i = F.max_pool1d(flambeau.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2, return_indices=True)
+    >>> F.max_unpool1d(y, i, 2)
+    tensor([[[0., 3., 2., 0.]]])
+    """
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of :func:`max_pool2d`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> y, i = F.max_pool2d(flambeau.arange(16.0).reshape(1, 1, 4, 4), 2, return_indices=True)
+    >>> F.max_unpool2d(y, i, 2).shape
+    flambeau.Size([1, 1, 4, 4])
+    """
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+                       output_size)

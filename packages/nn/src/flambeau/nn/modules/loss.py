@@ -1,3 +1,306 @@
-"""flambeau.nn modules: loss."""
+"""Loss layers: each holds its options and calls its functional form."""
 
-__all__ = []
+from __future__ import annotations
+
+import flambeau.nn.functional as F
+from flambeau.nn.functional._loss import _reduction
+from flambeau.nn.modules.module import Module
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "CosineEmbeddingLoss", "CrossEntropyLoss",
+    "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss", "MarginRankingLoss",
+    "NLLLoss", "SmoothL1Loss", "SoftMarginLoss", "TripletMarginLoss",
+]
+
+
+class _Loss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        self.reduction = _reduction(type(self).__name__, size_average, reduce, reduction)
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+
+class MSELoss(_Loss):
+    """Mean squared error; see :func:`flambeau.nn.functional.mse_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.MSELoss()(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0, 4.0]))
+    tensor(2.)
+    """
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error; see :func:`flambeau.nn.functional.l1_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.L1Loss(reduction="sum")(flambeau.tensor([1.0, 2.0]), flambeau.tensor([0.0, 4.0]))
+    tensor(3.)
+    """
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic below ``beta``, linear above; see :func:`~flambeau.nn.functional.smooth_l1_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.SmoothL1Loss(beta=0.5)(flambeau.tensor([3.0]), flambeau.tensor([0.0]))
+    tensor(2.7500)
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Quadratic below ``delta``, linear above; see :func:`~flambeau.nn.functional.huber_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.HuberLoss(delta=0.5)(flambeau.tensor([3.0]), flambeau.tensor([0.0]))
+    tensor(1.3750)
+    """
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Cross entropy of logits; see :func:`flambeau.nn.functional.cross_entropy`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> loss = nn.CrossEntropyLoss(label_smoothing=0.1)
+    >>> loss(flambeau.zeros(2, 4), flambeau.tensor([0, 3]))
+    tensor(1.3863)
+    >>> try:
+    ...     loss(flambeau.zeros(2, 4), flambeau.tensor([0, 5]))
+    ... except IndexError as e:
+    ...     print(e)
+    cross_entropy: Target 5 is out of bounds for 4 classes (expected 0..3 or ignore_index=-100)
+    """
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities; see :func:`~flambeau.nn.functional.nll_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.NLLLoss()(flambeau.tensor([[-0.5, -1.0]]), flambeau.tensor([1]))
+    tensor(1.)
+    """
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross entropy of probabilities.
+
+    See :func:`~flambeau.nn.functional.binary_cross_entropy`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.BCELoss()(flambeau.tensor([0.5]), flambeau.tensor([1.0]))
+    tensor(0.6931)
+    """
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid + binary cross entropy, stable.
+
+    See :func:`~flambeau.nn.functional.binary_cross_entropy_with_logits`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> loss = nn.BCEWithLogitsLoss(pos_weight=flambeau.tensor([2.0]))
+    >>> loss(flambeau.tensor([0.0]), flambeau.tensor([1.0]))
+    tensor(1.3863)
+    """
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
+                 pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight,
+                                                  pos_weight=self.pos_weight,
+                                                  reduction=self.reduction)
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence; see :func:`flambeau.nn.functional.kl_div`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> p = flambeau.tensor([[0.25, 0.75]])
+    >>> nn.KLDivLoss(reduction="batchmean", log_target=True)(p.log(), p.log())
+    tensor(0.)
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """Cosine-similarity loss for pairs; see :func:`~flambeau.nn.functional.cosine_embedding_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> x = flambeau.tensor([[1.0, 0.0]])
+    >>> nn.CosineEmbeddingLoss()(x, x, flambeau.tensor([-1]))
+    tensor(1.)
+    """
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
+                                       reduction=self.reduction)
+
+
+class MarginRankingLoss(_Loss):
+    """Ranking hinge loss; see :func:`flambeau.nn.functional.margin_ranking_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.MarginRankingLoss(margin=0.5)(flambeau.tensor([2.0]), flambeau.tensor([1.0]),
+    ...                                  flambeau.tensor([1.0]))
+    tensor(0.)
+    """
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
+                                     reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """Triplet loss with p-norm distances; see :func:`~flambeau.nn.functional.triplet_margin_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> a = flambeau.zeros(1, 2)
+    >>> nn.TripletMarginLoss(margin=1.0)(a, a, a)
+    tensor(1.)
+    """
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
+                                     eps=self.eps, swap=self.swap, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """Hinge loss on distances; see :func:`~flambeau.nn.functional.hinge_embedding_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.HingeEmbeddingLoss()(flambeau.tensor([0.3]), flambeau.tensor([-1]))
+    tensor(0.7000)
+    """
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, margin=self.margin,
+                                      reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """Two-class logistic loss; see :func:`flambeau.nn.functional.soft_margin_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.SoftMarginLoss()(flambeau.zeros(1), flambeau.ones(1))
+    tensor(0.6931)
+    """
+
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, reduction=self.reduction)

@@ -1,3 +1,1119 @@
-"""flambeau.nn modules: module."""
+"""Module: the base class of every layer and model, as ``torch.nn.Module``."""
 
-__all__ = []
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
+
+import flambeau
+from flambeau import Tensor
+from flambeau.autograd import Function
+from flambeau.nn.parameter import Buffer, Parameter
+
+__all__ = ["Module", "RemovableHandle"]
+
+
+class RemovableHandle:
+    """The handle a ``register_*_hook`` call returns; ``remove()`` unregisters the hook.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> m = nn.Identity()
+    >>> h = m.register_forward_hook(lambda mod, args, out: out * 2)
+    >>> m(flambeau.ones(1))
+    tensor([2.])
+    >>> h.remove()
+    >>> m(flambeau.ones(1))
+    tensor([1.])
+    """
+
+    _ids = itertools.count()
+
+    def __init__(self, *dicts):
+        self.id = next(RemovableHandle._ids)
+        self._dicts = dicts
+
+    def remove(self):
+        """Unregister the hook (a second call does nothing)."""
+        for d in self._dicts:
+            d.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class _BackwardHookIdentity(Function):
+    """Identity on a module's tensors whose backward hands their gradients to ``callback``."""
+
+    @staticmethod
+    def forward(ctx, callback, *tensors):
+        ctx.callback = callback
+        ctx.set_materialize_grads(False)
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, *ctx.callback(grads))
+
+
+class _BackwardHookState:
+    """Connects a module call's input and output gradients for its full backward hooks."""
+
+    def __init__(self, module, n_inputs):
+        self.module = module
+        self.n_inputs = n_inputs
+        self.grad_outputs = None
+        self.input_positions = None
+
+    def on_outputs(self, grads):
+        module = self.module
+        for hook in list(module._backward_pre_hooks.values()):
+            out = hook(module, grads)
+            if out is not None:
+                grads = _as_tuple(out)
+        self.grad_outputs = grads
+        if self.input_positions is None:  # no input needs grad: the hooks run now
+            self._run_hooks((None,) * self.n_inputs)
+        return grads
+
+    def on_inputs(self, grads):
+        full = [None] * self.n_inputs
+        for pos, g in zip(self.input_positions, grads):
+            full[pos] = g
+        full = self._run_hooks(tuple(full))
+        return tuple(full[pos] for pos in self.input_positions)
+
+    def _run_hooks(self, grad_inputs):
+        module = self.module
+        for hook in list(module._backward_hooks.values()):
+            out = hook(module, grad_inputs, self.grad_outputs)
+            if out is not None:
+                out = _as_tuple(out)
+                if len(out) != len(grad_inputs):
+                    raise RuntimeError(
+                        f"{module._get_name()} backward hook returned {len(out)} gradients, "
+                        f"expected {len(grad_inputs)}"
+                    )
+                grad_inputs = out
+        return grad_inputs
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+def _float_dtype_check(dtype, who):
+    if dtype is not None and not flambeau.is_floating_point(flambeau.empty(0, dtype=dtype)):
+        raise TypeError(
+            f"nn.Module.{who} only accepts floating point dtypes, but got desired dtype={dtype}"
+        )
+
+
+class Module:
+    """Base class for all neural network modules; subclass it and define ``forward``.
+
+    Attributes that are :class:`~flambeau.nn.Parameter` objects, modules or registered buffers
+    are tracked, so that ``parameters()``, ``state_dict()``, ``to()`` and ``train()`` see the
+    whole tree.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> class Net(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc = nn.Linear(2, 1)
+    ...     def forward(self, x):
+    ...         return self.fc(x).relu()
+    >>> net = Net()
+    >>> net
+    Net(
+      (fc): Linear(in_features=2, out_features=1, bias=True)
+    )
+    >>> [name for name, _ in net.named_parameters()]
+    ['fc.weight', 'fc.bias']
+    """
+
+    training: bool
+    _version: int = 1
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got unexpected arguments; Module.__init__ "
+                "takes none"
+            )
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = {}
+        d["_buffers"] = {}
+        d["_non_persistent_buffers_set"] = set()
+        d["_modules"] = {}
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_pre_hooks_with_kwargs"] = set()
+        d["_forward_hooks"] = OrderedDict()
+        d["_forward_hooks_with_kwargs"] = set()
+        d["_forward_hooks_always_called"] = set()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
+
+    def forward(self, *args, **kwargs):
+        """The computation of the module (override it in subclasses)."""
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args, **kwargs):
+        d = self.__dict__
+        if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]
+                or d["_backward_pre_hooks"]):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        for hid, hook in list(self._forward_pre_hooks.items()):
+            if hid in self._forward_pre_hooks_with_kwargs:
+                out = hook(self, args, kwargs)
+                if out is not None:
+                    if not (isinstance(out, tuple) and len(out) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook registered with with_kwargs=True must return None "
+                            f"or a tuple of (new_args, new_kwargs), but got {out!r}"
+                        )
+                    args, kwargs = out
+            else:
+                out = hook(self, args)
+                if out is not None:
+                    args = _as_tuple(out)
+        state = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            args, state = self._wrap_inputs(args)
+        called = set()
+        try:
+            result = self.forward(*args, **kwargs)
+            for hid, hook in list(self._forward_hooks.items()):
+                called.add(hid)
+                if hid in self._forward_hooks_with_kwargs:
+                    out = hook(self, args, kwargs, result)
+                else:
+                    out = hook(self, args, result)
+                if out is not None:
+                    result = out
+        except Exception:
+            for hid, hook in list(self._forward_hooks.items()):
+                if hid in self._forward_hooks_always_called and hid not in called:
+                    try:
+                        if hid in self._forward_hooks_with_kwargs:
+                            hook(self, args, kwargs, None)
+                        else:
+                            hook(self, args, None)
+                    except Exception:  # the original error is the one to report
+                        pass
+            raise
+        if state is not None:
+            result = self._wrap_outputs(result, state)
+        return result
+
+    def _wrap_inputs(self, args):
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        state = _BackwardHookState(self, len(positions))
+        needing = [k for k, i in enumerate(positions) if args[i].requires_grad]
+        if not needing or not flambeau.is_grad_enabled():
+            return args, state
+        state.input_positions = needing
+        wrapped = _BackwardHookIdentity.apply(
+            state.on_inputs, *(args[positions[k]] for k in needing))
+        args = list(args)
+        for k, t in zip(needing, wrapped):
+            args[positions[k]] = t
+        return tuple(args), state
+
+    def _wrap_outputs(self, result, state):
+        single = isinstance(result, Tensor)
+        outs = (result,) if single else result
+        if not isinstance(outs, tuple):
+            return result
+        idx = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+        if not idx or not flambeau.is_grad_enabled():
+            return result
+        wrapped = _BackwardHookIdentity.apply(state.on_outputs, *(outs[i] for i in idx))
+        outs = list(outs)
+        for i, t in zip(idx, wrapped):
+            outs[i] = t
+        return outs[0] if single else tuple(outs)
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` (or ``hook(module, args, kwargs)``) before forward.
+
+        The hook may return new positional arguments (or ``(args, kwargs)`` with
+        ``with_kwargs=True``). Returns a :class:`RemovableHandle`.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> m = nn.Identity()
+        >>> _ = m.register_forward_pre_hook(lambda mod, args: (args[0] + 1,))
+        >>> m(flambeau.zeros(1))
+        tensor([1.])
+        """
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs.add(handle.id)
+        if prepend:
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """Call ``hook(module, args, output)`` after forward; it may return a new output.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> seen = []
+        >>> m = nn.Linear(2, 3)
+        >>> _ = m.register_forward_hook(lambda mod, args, out: seen.append(out.shape))
+        >>> _ = m(flambeau.ones(1, 2)); seen
+        [flambeau.Size([1, 3])]
+        """
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs.add(handle.id)
+        if always_call:
+            self._forward_hooks_always_called.add(handle.id)
+        if prepend:
+            self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` when the input gradients are known.
+
+        ``grad_input`` holds one entry per positional tensor input (None where no gradient
+        flows); the hook may return replacements for it.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> m = nn.Linear(2, 1)
+        >>> grads = []
+        >>> _ = m.register_full_backward_hook(lambda mod, gi, go: grads.append(go[0].shape))
+        >>> m(flambeau.ones(3, 2, requires_grad=True)).sum().backward()
+        >>> grads
+        [flambeau.Size([3, 1])]
+        """
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the output gradients are known.
+
+        The hook may return replacement output gradients.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> m = nn.Identity()
+        >>> _ = m.register_full_backward_pre_hook(lambda mod, go: (go[0] * 3,))
+        >>> x = flambeau.ones(2, requires_grad=True)
+        >>> m(x).sum().backward(); x.grad
+        tensor([3., 3.])
+        """
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    # ------------------------------------------------------------------ registration
+    def _check_name(self, name, kind):
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register ``tensor`` (or None) as a buffer: state that is not a parameter.
+
+        Non-persistent buffers are left out of ``state_dict``.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> m = nn.Module()
+        >>> m.register_buffer("mean", flambeau.zeros(2))
+        >>> m.register_buffer("cache", flambeau.zeros(2), persistent=False)
+        >>> list(m.state_dict()), [n for n, _ in m.named_buffers()]
+        (['mean'], ['mean', 'cache'])
+        """
+        self._check_name(name, "buffer")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                "(flambeau Tensor or None required)"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a :class:`Parameter` or None) under ``name``.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> m = nn.Module()
+        >>> m.register_parameter("scale", nn.Parameter(flambeau.ones(1)))
+        >>> [n for n, _ in m.named_parameters()]
+        ['scale']
+        """
+        self._check_name(name, "parameter")
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None:
+            if not isinstance(param, Parameter):
+                raise TypeError(
+                    f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                    "(flambeau.nn.Parameter or None required)"
+                )
+            if param.grad_fn is not None:
+                raise ValueError(
+                    f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
+                    "must be created explicitly; to express '{name}' as a function of another "
+                    "Tensor, compute the value in the forward() method."
+                )
+            if not param.is_floating_point():
+                raise TypeError(
+                    f"parameter '{name}' must have a floating point dtype, got {param.dtype}"
+                )
+        self._parameters[name] = param
+
+    def add_module(self, name, module):
+        """Register ``module`` (or None) as a child under ``name``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> m = nn.Module()
+        >>> m.add_module("fc", nn.Linear(1, 1))
+        >>> [n for n, _ in m.named_children()]
+        ['fc']
+        """
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._check_name(name, "module")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name, keep="_parameters")
+            self.register_parameter(name, value)
+            return
+        if params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(flambeau.nn.Parameter or None expected)"
+                )
+            self.register_parameter(name, value)
+            return
+        modules = d.get("_modules")
+        if isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name, keep="_modules")
+            modules[name] = value
+            return
+        if modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(flambeau.nn.Module or None expected)"
+                )
+            modules[name] = value
+            return
+        buffers = d.get("_buffers")
+        if isinstance(value, Buffer):
+            if buffers is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self._forget(name, keep="_buffers")
+            self.register_buffer(name, value, value.persistent)
+            return
+        if buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(flambeau.Tensor or None expected)"
+                )
+            buffers[name] = value
+            return
+        object.__setattr__(self, name, value)
+
+    def _forget(self, name, keep):
+        d = self.__dict__
+        d.pop(name, None)
+        for key in ("_parameters", "_buffers", "_modules"):
+            if key != keep:
+                d[key].pop(name, None)
+        if keep != "_buffers":
+            d["_non_persistent_buffers_set"].discard(name)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            table = d.get(key)
+            if table is not None and name in table:
+                return table[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        d = self.__dict__
+        if name in d.get("_parameters", ()):
+            del d["_parameters"][name]
+        elif name in d.get("_buffers", ()):
+            del d["_buffers"][name]
+            d["_non_persistent_buffers_set"].discard(name)
+        elif name in d.get("_modules", ()):
+            del d["_modules"][name]
+        else:
+            object.__delattr__(self, name)
+
+    def __dir__(self):
+        keys = list(super().__dir__())
+        keys += list(self._parameters) + list(self._modules) + list(self._buffers)
+        return sorted({k for k in keys if not k[0].isdigit()})
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Yield ``(name, module)`` for this module and all below it, each module once.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> net = nn.Sequential(nn.Linear(1, 2), nn.ReLU())
+        >>> [n for n, _ in net.named_modules()]
+        ['', '0', '1']
+        """
+        if memo is None:
+            memo = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate:
+                if module in memo:
+                    continue
+                memo.add(module)
+            yield name, module
+            children = [(name + ("." if name else "") + k, m)
+                        for k, m in module._modules.items() if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        """Yield every module in the tree, this one first.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> len(list(nn.Sequential(nn.Linear(1, 1), nn.ReLU()).modules()))
+        3
+        """
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        """Yield ``(name, module)`` for the direct children.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> [n for n, _ in nn.Sequential(nn.ReLU(), nn.Tanh()).named_children()]
+        ['0', '1']
+        """
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and m not in seen:
+                seen.add(m)
+                yield name, m
+
+    def children(self):
+        """Yield the direct children.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> list(nn.Sequential(nn.ReLU()).children())
+        [ReLU()]
+        """
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, table, prefix, recurse, remove_duplicate):
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
+        seen = set()
+        for mod_prefix, module in modules:
+            for name, value in getattr(module, table).items():
+                if value is None:
+                    continue
+                if remove_duplicate:
+                    if id(value) in seen:
+                        continue
+                    seen.add(id(value))
+                yield (mod_prefix + "." + name if mod_prefix else name), value
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """Yield ``(name, parameter)`` pairs, shared parameters once.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> [(n, tuple(p.shape)) for n, p in nn.Linear(2, 3).named_parameters()]
+        [('weight', (3, 2)), ('bias', (3,))]
+        """
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        """Yield the parameters (of the whole tree unless ``recurse=False``).
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> sum(p.numel() for p in nn.Linear(2, 3).parameters())
+        9
+        """
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """Yield ``(name, buffer)`` pairs.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> [n for n, _ in nn.BatchNorm1d(2).named_buffers()]
+        ['running_mean', 'running_var', 'num_batches_tracked']
+        """
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        """Yield the buffers.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> len(list(nn.BatchNorm1d(2).buffers()))
+        3
+        """
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def get_submodule(self, target):
+        """The module at dotted path ``target`` ("" is this module).
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> net = nn.Sequential(nn.Sequential(nn.Linear(1, 1)))
+        >>> net.get_submodule("0.0")
+        Linear(in_features=1, out_features=1, bias=True)
+        """
+        if target == "":
+            return self
+        mod = self
+        for item in target.split("."):
+            if not isinstance(mod, Module) or item not in mod._modules:
+                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
+            mod = mod._modules[item]
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return mod
+
+    def _get_leaf(self, target, table, kind):
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        if name not in getattr(mod, table):
+            raise AttributeError(f"`{name}` is not an nn.{kind}")
+        return getattr(mod, table)[name]
+
+    def get_parameter(self, target):
+        """The parameter at dotted path ``target``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> nn.Sequential(nn.Linear(2, 1)).get_parameter("0.bias").shape
+        flambeau.Size([1])
+        """
+        return self._get_leaf(target, "_parameters", "Parameter")
+
+    def get_buffer(self, target):
+        """The buffer at dotted path ``target``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> nn.Sequential(nn.BatchNorm1d(2)).get_buffer("0.running_var")
+        tensor([1., 1.])
+        """
+        return self._get_leaf(target, "_buffers", "Buffer")
+
+    # ------------------------------------------------------------------ modes
+    def train(self, mode=True):
+        """Set training mode on this module and its descendants; returns ``self``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> net = nn.Sequential(nn.Dropout()).eval()
+        >>> net.training, net[0].training
+        (False, False)
+        """
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self):
+        """``train(False)``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> nn.Dropout().eval().training
+        False
+        """
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on every parameter; returns ``self``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> m = nn.Linear(1, 1).requires_grad_(False)
+        >>> m.weight.requires_grad
+        False
+        """
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all parameters (to None by default, else to zeros).
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> m = nn.Linear(2, 1)
+        >>> m(flambeau.ones(1, 2)).sum().backward()
+        >>> m.zero_grad(); m.weight.grad is None
+        True
+        """
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                if p.grad.grad_fn is not None:
+                    p.grad.detach_()
+                else:
+                    p.grad.requires_grad_(False)
+                with flambeau.no_grad():
+                    p.grad.zero_()
+
+    def apply(self, fn):
+        """Call ``fn`` on every submodule (children first) and on ``self``; returns ``self``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> names = []
+        >>> _ = nn.Sequential(nn.ReLU()).apply(lambda m: names.append(m._get_name()))
+        >>> names
+        ['ReLU', 'Sequential']
+        """
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------ devices and dtypes
+    def _apply(self, fn, recurse=True):
+        """Replace every parameter's and buffer's data by ``fn(tensor)``, keeping the objects."""
+        for module in (self.modules() if recurse else [self]):
+            for p in module._parameters.values():
+                if p is None:
+                    continue
+                with flambeau.no_grad():
+                    new = fn(p)
+                    if new is not p:
+                        p.data = new
+                        p._version.value += 1
+                    if p.grad is not None:
+                        g = fn(p.grad)
+                        if g is not p.grad:
+                            p.grad.data = g
+            for name, b in module._buffers.items():
+                if b is not None:
+                    with flambeau.no_grad():
+                        module._buffers[name] = fn(b)
+        return self
+
+    def to(self, *args, **kwargs):
+        """Move and/or cast the parameters and buffers in place; returns ``self``.
+
+        Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and the
+        keywords ``device``, ``dtype`` and ``non_blocking``. Only floating-point tensors change
+        dtype; the Parameter objects stay the same.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> m = nn.Linear(2, 2)
+        >>> w = m.weight
+        >>> m.to(flambeau.float64).weight.dtype, m.weight is w
+        (flambeau.float64, True)
+        """
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, flambeau.dtype):
+                dtype = a
+            elif isinstance(a, bool) or a is None:
+                continue
+            else:
+                device = a
+        _float_dtype_check(dtype, "to")
+        if device is not None:
+            device = flambeau.device(device)
+
+        def convert(t):
+            target = dtype if dtype is not None and t.is_floating_point() else None
+            return t.to(device=device, dtype=target)
+
+        return self._apply(convert)
+
+    def cpu(self):
+        """Move everything to the CPU; returns ``self``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> nn.Linear(1, 1).cpu().weight.device
+        device(type='cpu')
+        """
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        """Move everything to a CUDA device (``cuda:<device>``); returns ``self``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> try:
+        ...     nn.Linear(1, 1).cuda()
+        ... except Exception:
+        ...     pass
+        """
+        return self.to("cuda" if device is None else flambeau.device("cuda", int(
+            device.index if isinstance(device, flambeau.device) else device)))
+
+    def _cast(self, dtype):
+        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+
+    def float(self):
+        """Cast floating-point parameters and buffers to float32; returns ``self``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> nn.Linear(1, 1).double().float().weight.dtype
+        flambeau.float32
+        """
+        return self._cast(flambeau.float32)
+
+    def double(self):
+        """Cast floating-point parameters and buffers to float64; returns ``self``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> nn.Linear(1, 1).double().weight.dtype
+        flambeau.float64
+        """
+        return self._cast(flambeau.float64)
+
+    def half(self):
+        """Cast floating-point parameters and buffers to float16; returns ``self``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> nn.Linear(1, 1).half().weight.dtype
+        flambeau.float16
+        """
+        return self._cast(flambeau.float16)
+
+    def bfloat16(self):
+        """Cast floating-point parameters and buffers to bfloat16; returns ``self``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> nn.Linear(1, 1).bfloat16().weight.dtype
+        flambeau.bfloat16
+        """
+        return self._cast(flambeau.bfloat16)
+
+    def type(self, dst_type):
+        """Cast all parameters and buffers to ``dst_type``; returns ``self``.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> nn.Linear(1, 1).type(flambeau.float64).bias.dtype
+        flambeau.float64
+        """
+        return self._apply(lambda t: t.to(dst_type))
+
+    def share_memory(self):
+        """Kept for PyTorch compatibility: flambeau's CPU tensors need no sharing step.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> nn.ReLU().share_memory()
+        ReLU()
+        """
+        return self
+
+    # ------------------------------------------------------------------ state dict
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        """An ordered dict of the parameters and persistent buffers, keyed by dotted name.
+
+        Keys and shapes are those PyTorch gives the same module tree, so checkpoints carry
+        over. Values share storage with the module (detached unless ``keep_vars``).
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+        >>> list(net.state_dict())  # doctest: +NORMALIZE_WHITESPACE
+        ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var',
+         '1.num_batches_tracked']
+        """
+        if args:  # the old positional form state_dict(destination, prefix, keep_vars)
+            names = ("destination", "prefix", "keep_vars")
+            given = dict(zip(names, args))
+            destination = given.get("destination", destination)
+            prefix = given.get("prefix", prefix)
+            keep_vars = given.get("keep_vars", keep_vars)
+        if destination is None:
+            destination = OrderedDict()
+        for name, module in self.named_modules(remove_duplicate=False):
+            module._save_to_state_dict(destination, prefix + (name + "." if name else ""),
+                                       keep_vars)
+        return destination
+
+    def _expected_state(self):
+        """``{key: (module, local name, is parameter)}`` for every state_dict entry."""
+        expected = {}
+        for mod_name, module in self.named_modules(remove_duplicate=False):
+            p = mod_name + "." if mod_name else ""
+            for name, t in module._parameters.items():
+                if t is not None:
+                    expected[p + name] = (module, name, True)
+            for name, t in module._buffers.items():
+                if t is not None and name not in module._non_persistent_buffers_set:
+                    expected[p + name] = (module, name, False)
+        return expected
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy parameters and buffers from ``state_dict`` into this module tree.
+
+        Everything is checked before anything is copied: with ``strict``, missing or
+        unexpected keys raise a RuntimeError listing them; shape mismatches always raise. A
+        failed load leaves the module unchanged.
+
+        Parameters
+        ----------
+        state_dict : Mapping[str, Tensor]
+            As produced by :meth:`state_dict` (here or in PyTorch, converted to tensors).
+        strict : bool
+            Require the keys to match exactly.
+        assign : bool
+            Take the given tensors as the new parameters/buffers instead of copying values.
+
+        Returns
+        -------
+        NamedTuple
+            ``missing_keys`` and ``unexpected_keys``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> a, b = nn.Linear(2, 2), nn.Linear(2, 2)
+        >>> b.load_state_dict(a.state_dict())
+        <All keys matched successfully>
+        >>> bool((a.weight == b.weight).all())
+        True
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
+            )
+        expected = self._expected_state()
+        missing = [k for k in expected if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in expected]
+        errors = []
+        for key, (module, name, _) in expected.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            current = getattr(module, "_parameters" if expected[key][2] else "_buffers")[name]
+            if not isinstance(value, Tensor):
+                errors.append(
+                    f'While copying the parameter named "{key}", expected flambeau.Tensor '
+                    f"from checkpoint but received {type(value)}"
+                )
+            elif tuple(value.shape) != tuple(current.shape):
+                errors.append(
+                    f"size mismatch for {key}: copying a param with shape {value.shape} from "
+                    f"checkpoint, the shape in current model is {current.shape}."
+                )
+        if strict:
+            head = []
+            if missing:
+                head.append("Missing key(s) in state_dict: "
+                            + ", ".join(f'"{k}"' for k in missing) + ". ")
+            if unexpected:
+                head.append("Unexpected key(s) in state_dict: "
+                            + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+            errors = head + errors
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
+                + "\n\t".join(errors)
+            )
+        with flambeau.no_grad():
+            for key, (module, name, is_param) in expected.items():
+                if key not in state_dict:
+                    continue
+                value = state_dict[key]
+                table = module._parameters if is_param else module._buffers
+                current = table[name]
+                if assign:
+                    if is_param:
+                        new = value if isinstance(value, Parameter) else Parameter(
+                            value, requires_grad=current.requires_grad)
+                        table[name] = new
+                    else:
+                        table[name] = value
+                else:
+                    current.copy_(value.to(device=current.device))
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ repr
+    def _get_name(self):
+        return type(self).__name__
+
+    def extra_repr(self):
+        """The module-specific part of ``repr`` (override it; empty by default).
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> nn.Linear(2, 3).extra_repr()
+        'in_features=2, out_features=3, bias=True'
+        """
+        return ""
+
+    def __repr__(self):
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({key}): " + _indent(repr(m), 2) for key, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{self._get_name()}({body})"
+
+
+def _indent(text, spaces):
+    """Indent every line of ``text`` after the first (a child's repr inside its parent's)."""
+    first, *rest = text.split("\n")
+    if not rest:
+        return text
+    pad = " " * spaces
+    return first + "\n" + "\n".join(pad + line for line in rest)

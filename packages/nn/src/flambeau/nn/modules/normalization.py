@@ -1,3 +1,344 @@
-"""flambeau.nn modules: normalization."""
+"""Normalization layers: BatchNorm, LayerNorm, GroupNorm, InstanceNorm, LocalResponseNorm."""
 
-__all__ = []
+from __future__ import annotations
+
+import numbers
+
+import flambeau
+import flambeau.nn.functional as F
+from flambeau.nn import init
+from flambeau.nn.modules.module import Module
+from flambeau.nn.parameter import Parameter
+
+__all__ = [
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d",
+    "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LocalResponseNorm",
+]
+
+
+class _NormBase(Module):
+    """Per-channel affine parameters and running statistics, as PyTorch lays them out."""
+
+    _ranks: tuple = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        kw = {"device": device, "dtype": dtype}
+        self.register_parameter(
+            "weight", Parameter(flambeau.empty(num_features, **kw)) if affine else None)
+        self.register_parameter(
+            "bias", Parameter(flambeau.empty(num_features, **kw)) if affine and bias else None)
+        if track_running_stats:
+            self.register_buffer("running_mean", flambeau.zeros(num_features, **kw))
+            self.register_buffer("running_var", flambeau.ones(num_features, **kw))
+            self.register_buffer("num_batches_tracked",
+                                 flambeau.tensor(0, dtype=flambeau.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        """Zero the running mean, fill the running variance with ones, reset the counter."""
+        if self.track_running_stats:
+            with flambeau.no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        """Reset the running statistics and set weight to ones and bias to zeros."""
+        self.reset_running_stats()
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def _check_input(self, input):
+        name = self._get_name()
+        if input.ndim not in self._ranks:
+            ranks = " or ".join(f"{r}D" for r in self._ranks)
+            raise ValueError(f"{name}: expected {ranks} input (got {input.ndim}D input of shape "
+                             f"{tuple(input.shape)})")
+
+    def _channels(self, input):
+        return input.shape[1]
+
+    def _check_channels(self, input):
+        c = self._channels(input)
+        if c != self.num_features:
+            raise ValueError(f"{self._get_name()} expected input with {self.num_features} "
+                             f"channels, got {c} (input shape {tuple(input.shape)})")
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    def forward(self, input):
+        self._check_input(input)
+        self._check_channels(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            count = input.numel() // max(input.shape[1], 1)
+            if count > 1:  # a rejected batch must not advance the counter
+                with flambeau.no_grad():
+                    self.num_batches_tracked.add_(1)
+            factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
+                      else self.momentum)
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        keep = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if keep else None,
+                            self.running_var if keep else None, self.weight, self.bias,
+                            use_batch, factor, self.eps)
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization over ``(N, C)`` or ``(N, C, L)`` inputs.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float
+        Added to the variance for stability.
+    momentum : float or None
+        The running statistics' update factor; None uses the cumulative average.
+    affine : bool
+        Learn a per-channel scale (``weight``) and shift (``bias``).
+    track_running_stats : bool
+        Keep ``running_mean``, ``running_var`` and ``num_batches_tracked`` buffers (used in
+        eval mode); without them the batch statistics are always used.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> bn = nn.BatchNorm1d(3)
+    >>> bn(flambeau.randn(8, 3)).shape, bn.num_batches_tracked
+    (flambeau.Size([8, 3]), tensor(1))
+    >>> bn
+    BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+    """
+
+    _ranks = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization over ``(N, C, H, W)`` inputs (see :class:`BatchNorm1d`).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> bn = nn.BatchNorm2d(2).eval()
+    >>> bn(flambeau.ones(1, 2, 2, 2)).shape
+    flambeau.Size([1, 2, 2, 2])
+    """
+
+    _ranks = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization over ``(N, C, D, H, W)`` inputs (see :class:`BatchNorm1d`).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.BatchNorm3d(2)(flambeau.randn(2, 2, 1, 2, 2)).shape
+    flambeau.Size([2, 2, 1, 2, 2])
+    """
+
+    _ranks = (5,)
+
+
+class _InstanceNorm(_NormBase):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
+
+    def _channels(self, input):
+        return input.shape[0] if input.ndim == self._ranks[0] else input.shape[1]
+
+    def forward(self, input):
+        self._check_input(input)
+        unbatched = input.ndim == self._ranks[0]
+        if unbatched:
+            input = input.unsqueeze(0)
+        self._check_channels(input)
+        use_input_stats = self.training or not self.track_running_stats
+        out = F.instance_norm(input, self.running_mean, self.running_var, self.weight,
+                              self.bias, use_input_stats, self.momentum or 0.0, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization over ``(N, C, L)`` or unbatched ``(C, L)`` inputs.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.InstanceNorm1d(2)(flambeau.randn(4, 2, 5)).shape
+    flambeau.Size([4, 2, 5])
+    """
+
+    _ranks = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization over ``(N, C, H, W)`` or unbatched ``(C, H, W)`` inputs.
+
+    Parameters are as for :class:`BatchNorm1d`, with ``affine`` and
+    ``track_running_stats`` off by default.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.InstanceNorm2d(3, affine=True)(flambeau.randn(2, 3, 4, 4)).shape
+    flambeau.Size([2, 3, 4, 4])
+    """
+
+    _ranks = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalization over ``(N, C, D, H, W)`` or unbatched ``(C, D, H, W)`` inputs.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.InstanceNorm3d(1)(flambeau.randn(1, 1, 2, 2, 2)).shape
+    flambeau.Size([1, 1, 2, 2, 2])
+    """
+
+    _ranks = (4, 5)
+
+
+class LayerNorm(Module):
+    """Normalize over the trailing ``normalized_shape`` dimensions, with elementwise affine.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> ln = nn.LayerNorm(4)
+    >>> ln(flambeau.randn(2, 3, 4)).shape, ln
+    (flambeau.Size([2, 3, 4]), LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True))
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        kw = {"device": device, "dtype": dtype}
+        if elementwise_affine:
+            self.weight = Parameter(flambeau.empty(self.normalized_shape, **kw))
+            if bias:
+                self.bias = Parameter(flambeau.empty(self.normalized_shape, **kw))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Weight to ones, bias to zeros."""
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Normalize groups of channels of each sample, with per-channel affine.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> gn = nn.GroupNorm(2, 4)
+    >>> gn(flambeau.randn(3, 4, 5)).shape, gn
+    (flambeau.Size([3, 4, 5]), GroupNorm(2, 4, eps=1e-05, affine=True, bias=True))
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        kw = {"device": device, "dtype": dtype}
+        self.register_parameter(
+            "weight", Parameter(flambeau.empty(num_channels, **kw)) if affine else None)
+        self.register_parameter(
+            "bias", Parameter(flambeau.empty(num_channels, **kw)) if affine and bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Weight to ones, bias to zeros."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm expected input with {self.num_channels} channels, got "
+                             f"input shape {tuple(input.shape)}")
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class LocalResponseNorm(Module):
+    """Local response normalization across neighbouring channels.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.LocalResponseNorm(2)
+    LocalResponseNorm(2, alpha=0.0001, beta=0.75, k=1.0)
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

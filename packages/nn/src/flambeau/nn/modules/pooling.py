@@ -1,3 +1,269 @@
-"""flambeau.nn modules: pooling."""
+"""Pooling layers: max, average, adaptive pooling and max unpooling."""
 
-__all__ = []
+from __future__ import annotations
+
+import flambeau.nn.functional as F
+from flambeau.nn.modules.module import Module
+
+__all__ = [
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+    "AvgPool1d", "AvgPool2d", "AvgPool3d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d",
+    "MaxUnpool2d",
+]
+
+
+class _MaxPoolNd(Module):
+    _fn = None
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                              ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """1-D max pooling; see :func:`flambeau.nn.functional.max_pool1d`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.MaxPool1d(3, stride=2)(flambeau.randn(20, 16, 50)).shape
+    flambeau.Size([20, 16, 24])
+    """
+
+    _fn = staticmethod(F.max_pool1d)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """2-D max pooling (``stride`` defaults to ``kernel_size``).
+
+    Parameters
+    ----------
+    kernel_size, stride, padding, dilation : int or tuple
+        Window geometry; padding is implicit negative infinity.
+    return_indices : bool
+        Also return the flat position of each maximum (for :class:`MaxUnpool2d`).
+    ceil_mode : bool
+        Round the output size up instead of down.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.MaxPool2d(2)(flambeau.randn(1, 3, 8, 8)).shape
+    flambeau.Size([1, 3, 4, 4])
+    """
+
+    _fn = staticmethod(F.max_pool2d)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """3-D max pooling.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.MaxPool3d(2)(flambeau.randn(1, 2, 4, 4, 4)).shape
+    flambeau.Size([1, 2, 2, 2, 2])
+    """
+
+    _fn = staticmethod(F.max_pool3d)
+
+
+class _AvgPoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(_AvgPoolNd):
+    """1-D average pooling.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.AvgPool1d(2)(flambeau.tensor([[[1.0, 3.0, 2.0, 4.0]]]))
+    tensor([[[2., 3.]]])
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+    def forward(self, input):
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+
+class AvgPool2d(_AvgPoolNd):
+    """2-D average pooling (``count_include_pad`` counts the zero padding in the mean).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.AvgPool2d(2)(flambeau.ones(1, 1, 4, 4)).shape
+    flambeau.Size([1, 1, 2, 2])
+    """
+
+    def forward(self, input):
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+
+class AvgPool3d(_AvgPoolNd):
+    """3-D average pooling.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.AvgPool3d(2)(flambeau.ones(1, 1, 4, 4, 4)).shape
+    flambeau.Size([1, 1, 2, 2, 2])
+    """
+
+    def forward(self, input):
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+
+class _AdaptivePool(Module):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePool):
+    """Average pooling to a fixed output length.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.AdaptiveAvgPool1d(5)(flambeau.randn(1, 64, 8)).shape
+    flambeau.Size([1, 64, 5])
+    """
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+    def forward(self, input):
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool2d(_AdaptivePool):
+    """Average pooling to a fixed ``(H, W)`` (``None`` keeps that input size).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.AdaptiveAvgPool2d((5, 7))(flambeau.randn(1, 64, 8, 9)).shape
+    flambeau.Size([1, 64, 5, 7])
+    """
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(_AdaptivePool):
+    """Max pooling to a fixed output length.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.AdaptiveMaxPool1d(5)(flambeau.randn(1, 64, 8)).shape
+    flambeau.Size([1, 64, 5])
+    """
+
+    def forward(self, input):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptivePool):
+    """Max pooling to a fixed ``(H, W)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.AdaptiveMaxPool2d(1)(flambeau.randn(1, 64, 8, 9)).shape
+    flambeau.Size([1, 64, 1, 1])
+    """
+
+    def forward(self, input):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class _MaxUnpoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Partial inverse of :class:`MaxPool1d`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> y, i = nn.MaxPool1d(2, return_indices=True)(flambeau.tensor([[[1.0, 3.0, 2.0, 0.0]]]))
+    >>> nn.MaxUnpool1d(2)(y, i)
+    tensor([[[0., 3., 2., 0.]]])
+    """
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Partial inverse of :class:`MaxPool2d`: maxima back in place, zeros elsewhere.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> y, i = nn.MaxPool2d(2, return_indices=True)(flambeau.randn(1, 1, 4, 4))
+    >>> nn.MaxUnpool2d(2)(y, i).shape
+    flambeau.Size([1, 1, 4, 4])
+    """
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)

@@ -1,3 +1,36 @@
-"""flambeau.nn.parallel: DistributedDataParallel comes from flambeau-distributed."""
+"""flambeau.nn.parallel: DistributedDataParallel comes from flambeau-distributed.
 
-__all__ = []
+The class is looked up on first access, so ``flambeau.nn`` never imports (or requires)
+``flambeau.distributed``.
+
+Examples
+--------
+>>> import flambeau.nn.parallel as parallel
+>>> try:
+...     DDP = parallel.DistributedDataParallel
+... except ImportError as e:
+...     DDP = None
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["DistributedDataParallel"]
+
+_MISSING = ("flambeau.nn.parallel.DistributedDataParallel is provided by flambeau-distributed: "
+            "pip install flambeau-distributed")
+
+
+def __getattr__(name):
+    if name != "DistributedDataParallel":
+        raise AttributeError(f"module 'flambeau.nn.parallel' has no attribute '{name}'")
+    try:
+        dist = importlib.import_module("flambeau.distributed")
+        return dist.DistributedDataParallel
+    except (ImportError, AttributeError) as e:
+        raise ImportError(_MISSING) from e
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

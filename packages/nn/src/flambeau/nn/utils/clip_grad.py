@@ -1,0 +1,129 @@
+"""Gradient clipping: clip_grad_norm_ and clip_grad_value_."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import flambeau
+from flambeau import Tensor
+
+__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_"]
+
+
+def _grads(parameters):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def _total_norm(grads, norm_type):
+    """The norm of all gradients together, computed per device with one reduction per tensor."""
+    by_device = {}
+    for g in grads:
+        by_device.setdefault(g._device, []).append(g)
+    per_device = []
+    for dev, gs in by_device.items():
+        xp = dev._xp
+        if norm_type == math.inf:
+            per_device.append(max(float(xp.abs(g._data).max()) for g in gs if g.numel()))
+        elif norm_type == -math.inf:
+            per_device.append(min(float(xp.abs(g._data).min()) for g in gs if g.numel()))
+        else:
+            total = sum(float((xp.abs(g._data.astype(xp.float64, copy=False)) ** norm_type).sum())
+                        for g in gs)
+            per_device.append(total)
+    if norm_type == math.inf:
+        return max(per_device)
+    if norm_type == -math.inf:
+        return min(per_device)
+    return sum(per_device) ** (1.0 / norm_type)
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
+                    foreach=None):
+    """Scale the gradients in place so that their joint norm is at most ``max_norm``.
+
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensor
+        Tensors whose ``.grad`` is clipped (those without gradients are skipped).
+    max_norm : float
+        The largest allowed norm.
+    norm_type : float
+        The p of the p-norm (``inf`` for the largest absolute value).
+    error_if_nonfinite : bool
+        Raise instead of scaling when the total norm is nan or infinite.
+    foreach : bool, optional
+        Accepted for compatibility; the gradients are always scaled tensor by tensor with one
+        array operation each.
+
+    Returns
+    -------
+    Tensor
+        The total norm of the gradients before clipping (a 0-d tensor).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> w = flambeau.zeros(2, requires_grad=True)
+    >>> w.grad = flambeau.tensor([3.0, 4.0])
+    >>> nn.utils.clip_grad_norm_([w], max_norm=1.0)
+    tensor(5.)
+    >>> w.grad
+    tensor([0.6000, 0.8000])
+    """
+    grads = _grads(parameters)
+    norm_type = float(norm_type)
+    if not grads:
+        return flambeau.tensor(0.0)
+    total = _total_norm(grads, norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
+            "so it cannot be clipped. To disable this error and scale the gradients by the "
+            "non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    coef = float(max_norm) / (total + 1e-6)
+    if coef < 1.0:
+        for g in grads:
+            errstate = getattr(g._device._xp, "errstate", None)
+            # an infinite norm gives coef 0 and inf * 0 = nan, as in PyTorch: no warning
+            with errstate(invalid="ignore") if errstate else contextlib.nullcontext():
+                g._data *= g._data.dtype.type(coef)
+            g._version.value += 1
+    return flambeau.tensor(total, dtype=grads[0].dtype, device=grads[0].device)
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
+                   foreach=None):
+    """Deprecated alias of :func:`clip_grad_norm_`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> w = flambeau.zeros(1, requires_grad=True); w.grad = flambeau.tensor([2.0])
+    >>> nn.utils.clip_grad_norm([w], 1.0)
+    tensor(2.)
+    """
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient in place to ``[-clip_value, clip_value]``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> w = flambeau.zeros(2, requires_grad=True)
+    >>> w.grad = flambeau.tensor([-3.0, 0.5])
+    >>> nn.utils.clip_grad_value_(w, 1.0); w.grad
+    tensor([-1.0000,  0.5000])
+    """
+    clip_value = float(clip_value)
+    for g in _grads(parameters):
+        g._device._xp.clip(g._data, -clip_value, clip_value, out=g._data)
+        g._version.value += 1

@@ -1,0 +1,120 @@
+"""Normalization layers: parity (outputs, grads, running buffers), gradcheck, modes, errors."""
+
+import numpy as np
+import pytest
+from _helpers_a import assert_close, compare_module, load_into_torch, to_torch
+
+import flambeau
+import flambeau.nn.functional as F
+from flambeau import nn
+from flambeau.autograd import gradcheck, gradgradcheck
+
+
+def _randn(*shape, seed=0, dtype=np.float32):
+    x = np.random.default_rng(seed).standard_normal(shape) * 2 + 0.5
+    return flambeau.tensor(x.astype(dtype))
+
+
+BN_CASES = [
+    ("BatchNorm1d", (4,), {}, (6, 4)),
+    ("BatchNorm1d", (4,), {"momentum": None}, (6, 4, 3)),
+    ("BatchNorm1d", (4,), {"affine": False}, (6, 4)),
+    ("BatchNorm2d", (3,), {"momentum": 0.3, "eps": 1e-3}, (2, 3, 4, 4)),
+    ("BatchNorm2d", (3,), {"track_running_stats": False}, (2, 3, 2, 2)),
+    ("BatchNorm2d", (3,), {"bias": False}, (2, 3, 2, 2)),
+    ("BatchNorm3d", (2,), {}, (2, 2, 2, 2, 2)),
+]
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name,args,kw,shape", BN_CASES)
+def test_batchnorm_parity_over_steps(name, args, kw, shape):
+    torch = pytest.importorskip("torch")
+    fm, tm = getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw)
+    assert repr(fm) == repr(tm)
+    load_into_torch(fm, tm)
+    for step in range(3):  # buffers follow torch's across steps (momentum None: cumulative)
+        x = _randn(*shape, seed=step)
+        fo, to = fm(x), tm(to_torch(x))
+        assert_close(fo, to, 1e-5, 1e-4, "train output")
+        for (n, b) in fm.named_buffers():
+            assert_close(b.numpy().astype(np.float64),
+                         dict(tm.named_buffers())[n].numpy().astype(np.float64), 1e-6, 1e-5, n)
+    compare_module(fm, tm, _randn(*shape, seed=9))
+    fm.eval()
+    tm.eval()
+    compare_module(fm, tm, _randn(*shape, seed=10))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("make,shape", [
+    (lambda lib: lib.LayerNorm(5), (3, 5)),
+    (lambda lib: lib.LayerNorm((3, 5), eps=1e-3), (2, 3, 5)),
+    (lambda lib: lib.LayerNorm(5, elementwise_affine=False), (4, 5)),
+    (lambda lib: lib.LayerNorm(5, bias=False), (4, 5)),
+    (lambda lib: lib.GroupNorm(2, 4), (3, 4, 5)),
+    (lambda lib: lib.GroupNorm(4, 4, affine=False), (3, 4, 2, 2)),
+    (lambda lib: lib.InstanceNorm1d(3), (2, 3, 5)),
+    (lambda lib: lib.InstanceNorm1d(3), (3, 5)),
+    (lambda lib: lib.InstanceNorm2d(3, affine=True), (2, 3, 4, 4)),
+    (lambda lib: lib.InstanceNorm2d(3, affine=True, track_running_stats=True), (2, 3, 4, 4)),
+    (lambda lib: lib.InstanceNorm3d(2), (1, 2, 2, 2, 3)),
+    (lambda lib: lib.LocalResponseNorm(3), (2, 5, 4)),
+    (lambda lib: lib.LocalResponseNorm(2, alpha=0.1, beta=0.5, k=2.0), (2, 4, 3, 3)),
+])
+def test_norm_layers_parity(make, shape):
+    torch = pytest.importorskip("torch")
+    fm, tm = make(nn), make(torch.nn)
+    assert repr(fm) == repr(tm)
+    compare_module(fm, tm, _randn(*shape))
+    fm.eval()
+    tm.eval()
+    compare_module(fm, tm, _randn(*shape, seed=3))
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda: nn.BatchNorm1d(3), (4, 3)),
+    (lambda: nn.BatchNorm2d(2), (2, 2, 2, 2)),
+    (lambda: nn.LayerNorm(3), (2, 3)),
+    (lambda: nn.GroupNorm(2, 4), (2, 4, 2)),
+    (lambda: nn.InstanceNorm2d(2, affine=True), (2, 2, 2, 2)),
+    (lambda: nn.LocalResponseNorm(2), (1, 3, 2)),
+])
+def test_norm_gradcheck(make, shape):
+    m = make().double()
+    x = _randn(*shape, seed=1, dtype=np.float64).requires_grad_()
+    params = list(m.parameters())
+    assert gradcheck(lambda x, *p: m(x), (x, *params))
+    assert gradgradcheck(lambda x, *p: m(x), (x, *params))
+
+
+def test_batchnorm_eval_uses_running_stats_and_counter():
+    bn = nn.BatchNorm1d(2)
+    bn(_randn(5, 2))
+    assert bn.num_batches_tracked.item() == 1 and bn.num_batches_tracked.dtype == flambeau.int64
+    bn.eval()
+    before = bn.running_mean.clone()
+    x = _randn(5, 2, seed=4)
+    y = bn(x)
+    expected = (x - bn.running_mean) / (bn.running_var + bn.eps).sqrt()
+    assert_close(y, expected, 1e-6, 1e-5)
+    assert (bn.running_mean == before).all() and bn.num_batches_tracked.item() == 1
+
+
+def test_norm_errors_leave_state_unchanged():
+    bn = nn.BatchNorm2d(3)
+    with pytest.raises(ValueError, match=r"BatchNorm2d expected input with 3 channels, got 1 "
+                                         r"\(input shape \(1, 1, 8, 8\)\)"):
+        bn(flambeau.ones(1, 1, 8, 8))
+    with pytest.raises(ValueError, match="expected 4D input"):
+        bn(flambeau.ones(2, 3))
+    bn1 = nn.BatchNorm1d(3)
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        bn1(flambeau.ones(1, 3))
+    assert bn1.num_batches_tracked.item() == 0 and (bn1.running_mean == 0).all()
+    with pytest.raises(ValueError, match="divisible"):
+        nn.GroupNorm(3, 4)
+    with pytest.raises(RuntimeError, match="normalized_shape"):
+        nn.LayerNorm(4)(flambeau.ones(2, 3))
+    with pytest.raises(RuntimeError, match="running_mean and running_var"):
+        F.batch_norm(flambeau.ones(2, 2), None, None, training=False)

@@ -1,0 +1,210 @@
+"""RNN/LSTM/GRU and cells: parity with torch (incl. packed, bidirectional, proj), gradcheck."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _helpers_b import close, load_from_torch, randn
+
+import flambeau
+from flambeau import nn
+from flambeau.autograd import gradcheck, gradgradcheck
+from flambeau.nn.utils import rnn as U
+
+RNG = np.random.default_rng(0)
+KINDS = [("LSTM", "LSTM"), ("GRU", "GRU"), ("RNN", "RNN")]
+
+
+def _run_parity(name, shape, hx=False, lengths=None, **kw):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    tm = getattr(torch.nn, name)(**kw).double()
+    fm = getattr(nn, name)(**kw).double()
+    load_from_torch(fm, tm)
+    x = RNG.standard_normal(shape)
+    tx, fx = torch.tensor(x, requires_grad=True), flambeau.tensor(x, requires_grad=True)
+    targs, fargs = [], []
+    if hx:
+        layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+        batch = shape[0] if kw.get("batch_first") else shape[1]
+        h0 = RNG.standard_normal((layers, batch, kw.get("proj_size", 0) or kw["hidden_size"]))
+        c0 = RNG.standard_normal((layers, batch, kw["hidden_size"]))
+        if name == "LSTM":
+            targs = [(torch.tensor(h0), torch.tensor(c0))]
+            fargs = [(flambeau.tensor(h0), flambeau.tensor(c0))]
+        else:
+            targs, fargs = [torch.tensor(h0)], [flambeau.tensor(h0)]
+    tin, fin = tx, fx
+    bf = kw.get("batch_first", False)
+    if lengths is not None:
+        tin = torch.nn.utils.rnn.pack_padded_sequence(tx, lengths, batch_first=bf,
+                                                      enforce_sorted=False)
+        fin = U.pack_padded_sequence(fx, lengths, batch_first=bf, enforce_sorted=False)
+        close(fin.data, tin.data)
+        assert fin.batch_sizes.tolist() == tin.batch_sizes.tolist()
+    to, th = tm(tin, *targs)
+    fo, fh = fm(fin, *fargs)
+    if lengths is not None:
+        close(fo.data, to.data)
+        to = torch.nn.utils.rnn.pad_packed_sequence(to, batch_first=bf)[0]
+        fo = U.pad_packed_sequence(fo, batch_first=bf)[0]
+    close(fo, to)
+    th = th if isinstance(th, tuple) else (th,)
+    fh = fh if isinstance(fh, tuple) else (fh,)
+    for a, b in zip(fh, th):
+        close(a, b)
+    ((to ** 2).sum() + sum((h * 1.5).sum() for h in th)).backward()
+    ((fo ** 2).sum() + sum((h * 1.5).sum() for h in fh)).backward()
+    close(fx.grad, tx.grad)
+    tparams = dict(tm.named_parameters())
+    for n, p in fm.named_parameters():
+        close(p.grad, tparams[n].grad)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name, _", KINDS)
+@pytest.mark.parametrize("case", [
+    dict(shape=(5, 3, 4)),
+    dict(shape=(3, 5, 4), hx=True, num_layers=2, bidirectional=True, batch_first=True),
+    dict(shape=(5, 3, 4), hx=True, lengths=[5, 2, 3], num_layers=2, bidirectional=True),
+    dict(shape=(3, 5, 4), lengths=[2, 5, 1], batch_first=True),
+    dict(shape=(5, 4)),
+    dict(shape=(5, 3, 4), bias=False),
+])
+def test_rnn_parity(name, _, case):
+    case = dict(case)
+    _run_parity(name, case.pop("shape"), case.pop("hx", False), case.pop("lengths", None),
+                input_size=4, hidden_size=6, **case)
+
+
+@pytest.mark.parity
+def test_lstm_proj_and_relu_rnn_parity():
+    _run_parity("LSTM", (5, 3, 4), hx=True, input_size=4, hidden_size=6, proj_size=3,
+                bidirectional=True, num_layers=2)
+    _run_parity("RNN", (5, 3, 4), input_size=4, hidden_size=6, nonlinearity="relu")
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_cell_parity(name):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    t, f = getattr(torch.nn, name)(4, 5).double(), getattr(nn, name)(4, 5).double()
+    load_from_torch(f, t)
+    x, h = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 5))
+    tx, fx = torch.tensor(x, requires_grad=True), flambeau.tensor(x, requires_grad=True)
+    hx_t = (torch.tensor(h), torch.tensor(h * 0.5)) if name == "LSTMCell" else torch.tensor(h)
+    hx_f = ((flambeau.tensor(h), flambeau.tensor(h * 0.5)) if name == "LSTMCell"
+            else flambeau.tensor(h))
+    to, fo = t(tx, hx_t), f(fx, hx_f)
+    to = to if isinstance(to, tuple) else (to,)
+    fo = fo if isinstance(fo, tuple) else (fo,)
+    for a, b in zip(fo, to):
+        close(a, b)
+    sum(o.sum() for o in to).backward()
+    sum(o.sum() for o in fo).backward()
+    close(fx.grad, tx.grad)
+    tparams = dict(t.named_parameters())
+    for n, p in f.named_parameters():
+        close(p.grad, tparams[n].grad)
+    assert tuple(f(fx[0]).__class__.__mro__) and (
+        f(fx[0])[0] if name == "LSTMCell" else f(fx[0])).shape == (5,)
+
+
+def test_state_dict_names_and_layout():
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)
+    shapes = {k: tuple(v.shape) for k, v in lstm.state_dict().items()}
+    assert shapes["weight_ih_l0"] == (16, 3) and shapes["weight_hh_l0"] == (16, 2)
+    assert shapes["weight_hr_l0_reverse"] == (2, 4) and shapes["weight_ih_l1"] == (16, 4)
+    assert list(shapes)[:5] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                                "weight_hr_l0"]
+    assert list(nn.GRU(3, 4).state_dict()) == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0",
+                                               "bias_hh_l0"]
+    assert repr(nn.LSTM(3, 4, 2, batch_first=True)) == "LSTM(3, 4, num_layers=2, batch_first=True)"
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_rnn_gradcheck(name):
+    torch_free = getattr(nn, name)(2, 3, bidirectional=True).double()
+    x = randn(3, 2, 2, seed=1)
+    h0 = randn(2, 2, 3, seed=2)
+    if name == "LSTM":
+        c0 = randn(2, 2, 3, seed=3)
+        fn = lambda x, h, c: torch_free(x, (h, c))[0]  # noqa: E731
+        assert gradcheck(fn, (x, h0, c0))
+    else:
+        assert gradcheck(lambda x, h: torch_free(x, h)[0], (x, h0))
+    params = list(torch_free.parameters())[:4]
+    assert gradcheck(lambda *ps: _with_params(torch_free, ps, x), tuple(params))
+
+
+def _with_params(module, params, x):
+    names = [n for n, _ in module.named_parameters()][:len(params)]
+    saved = {n: getattr(module, n) for n in names}
+    try:
+        for n, p in zip(names, params):
+            module._parameters[n] = p
+        return module(x)[0]
+    finally:
+        module._parameters.update(saved)
+
+
+def test_fused_lstm_packed_gradcheck_and_double_backward():
+    lstm = nn.LSTM(2, 3).double()
+    x = randn(4, 3, 2, seed=4)
+
+    def fn(x):
+        packed = U.pack_padded_sequence(x, [4, 2, 3], enforce_sorted=False)
+        out, (h, c) = lstm(packed)
+        return U.pad_packed_sequence(out)[0], h, c
+
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(lambda x: lstm(x)[0], (randn(3, 2, 2, seed=5),))
+
+
+def test_pack_utilities():
+    seqs = [flambeau.tensor([1.0, 2.0, 3.0]), flambeau.tensor([4.0]), flambeau.tensor([5.0, 6.0])]
+    padded = U.pad_sequence(seqs, batch_first=True)
+    assert padded.tolist() == [[1, 2, 3], [4, 0, 0], [5, 6, 0]]
+    assert U.pad_sequence(seqs, padding_side="left", padding_value=-1.0).tolist() == [
+        [1, -1, -1], [2, -1, 5], [3, 4, 6]]
+    packed = U.pack_sequence(seqs, enforce_sorted=False)
+    assert packed.data.tolist() == [1, 5, 4, 2, 6, 3]
+    assert packed.batch_sizes.tolist() == [3, 2, 1]
+    assert packed.sorted_indices.tolist() == [0, 2, 1]
+    out, lengths = U.pad_packed_sequence(packed, batch_first=True, total_length=4)
+    assert out.tolist() == [[1, 2, 3, 0], [4, 0, 0, 0], [5, 6, 0, 0]]
+    assert lengths.tolist() == [3, 1, 2]
+    assert [s.tolist() for s in U.unpack_sequence(packed)] == [[1, 2, 3], [4], [5, 6]]
+    with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
+        U.pack_sequence(seqs)
+
+
+@pytest.mark.parity
+def test_pack_utilities_parity():
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((4, 3, 2))
+    t = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), [2, 4, 3], enforce_sorted=False)
+    f = U.pack_padded_sequence(flambeau.tensor(x), [2, 4, 3], enforce_sorted=False)
+    close(f.data, t.data)
+    assert f.sorted_indices.tolist() == t.sorted_indices.tolist()
+    assert f.unsorted_indices.tolist() == t.unsorted_indices.tolist()
+    close(U.pad_packed_sequence(f, padding_value=7.0)[0],
+          torch.nn.utils.rnn.pad_packed_sequence(t, padding_value=7.0)[0])
+
+
+def test_rnn_errors():
+    lstm = nn.LSTM(4, 5)
+    with pytest.raises(ValueError, match=r"LSTM: Expected input to be 2D or 3D, got 4D tensor"):
+        lstm(flambeau.randn(1, 2, 3, 4))
+    with pytest.raises(RuntimeError, match="LSTM: input.size\\(-1\\) must be equal to "
+                                           "input_size. Expected 4, got 3"):
+        lstm(flambeau.randn(2, 3, 3))
+    with pytest.raises(RuntimeError, match=r"expected hidden state h_0 size \(1, 3, 5\)"):
+        lstm(flambeau.randn(2, 3, 4), (flambeau.zeros(1, 2, 5), flambeau.zeros(1, 3, 5)))
+    with pytest.raises(RuntimeError, match="GRU: input.size"):
+        nn.GRU(4, 5)(flambeau.randn(2, 3, 6))
+    with pytest.raises(RuntimeError, match="inconsistent input_size"):
+        nn.LSTMCell(4, 5)(flambeau.randn(2, 3))
+    with pytest.raises(ValueError, match="proj_size"):
+        nn.LSTM(4, 5, proj_size=5)

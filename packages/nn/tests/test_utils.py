@@ -1,0 +1,85 @@
+"""flambeau.nn.utils (clipping, parameter vectors) and flambeau.nn.parallel."""
+
+import math
+
+import numpy as np
+import pytest
+
+import flambeau
+from flambeau import nn
+from flambeau.nn.utils import (
+    clip_grad_norm_,
+    clip_grad_value_,
+    parameters_to_vector,
+    vector_to_parameters,
+)
+
+
+def _params_with_grads(seed=0):
+    rng = np.random.default_rng(seed)
+    ps = [nn.Parameter(flambeau.zeros(3, 2)), nn.Parameter(flambeau.zeros(4))]
+    for p in ps:
+        p.grad = flambeau.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32))
+    return ps
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_parity(norm_type, max_norm):
+    torch = pytest.importorskip("torch")
+    ps = _params_with_grads()
+    tps = [torch.zeros(tuple(p.shape), requires_grad=True) for p in ps]
+    for p, tp in zip(ps, tps):
+        tp.grad = torch.tensor(p.grad.numpy().copy())
+    total = clip_grad_norm_(ps, max_norm, norm_type)
+    ttotal = torch.nn.utils.clip_grad_norm_(tps, max_norm, norm_type)
+    assert total.item() == pytest.approx(ttotal.item(), rel=1e-5)
+    for p, tp in zip(ps, tps):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_clip_grad_norm_nonfinite_and_skips_missing_grads():
+    ps = _params_with_grads()
+    ps.append(nn.Parameter(flambeau.zeros(2)))  # no grad: skipped
+    ps[0].grad[0, 0] = float("inf")
+    before = [p.grad.clone() for p in ps[:2]]
+    with pytest.raises(RuntimeError, match="non-finite"):
+        clip_grad_norm_(ps, 1.0, error_if_nonfinite=True)
+    for p, b in zip(ps[:2], before):
+        assert ((p.grad == b) | (p.grad != p.grad)).all()  # unchanged on error
+    assert math.isinf(clip_grad_norm_(ps, 1.0).item())
+    assert clip_grad_norm_([nn.Parameter(flambeau.zeros(1))], 1.0).item() == 0.0
+
+
+def test_clip_grad_value():
+    ps = _params_with_grads()
+    clip_grad_value_(ps, 0.1)
+    for p in ps:
+        assert p.grad.abs().max().item() <= 0.1 + 1e-7
+
+
+def test_parameter_vector_roundtrip():
+    m = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
+    v = parameters_to_vector(m.parameters())
+    assert v.shape == (11,)
+    np.testing.assert_allclose(v[:6].detach().numpy(), m[0].weight.detach().numpy().ravel())
+    vector_to_parameters(flambeau.arange(11.0), m.parameters())
+    assert m[1].bias.tolist() == [10.0] and m[0].weight.is_leaf
+    assert parameters_to_vector(m.parameters()).tolist() == list(range(11))
+    with pytest.raises(RuntimeError, match="expected \\(11,\\)"):
+        vector_to_parameters(flambeau.zeros(5), m.parameters())
+    with pytest.raises(TypeError, match="but got"):
+        vector_to_parameters([1.0], m.parameters())
+
+
+def test_parallel_ddp_lazy_import():
+    import importlib.util
+
+    import flambeau.nn.parallel as parallel
+
+    if importlib.util.find_spec("flambeau.distributed") is None:
+        with pytest.raises(ImportError, match="pip install flambeau-distributed"):
+            parallel.DistributedDataParallel
+    with pytest.raises(AttributeError):
+        parallel.DataParallelXYZ
