@@ -203,17 +203,20 @@ def test_prefetch_factor_and_large_growing_batches():
     assert all(float(t[-1]) == k for k, t in enumerate(got))
 
 
-def test_pin_memory_calls_backend_hook(monkeypatch):
-    backend = flambeau.device("cpu").backend
+def test_pin_memory_calls_the_accelerator_backends_hook(monkeypatch):
+    from flambeau import _methods
+
+    monkeypatch.setattr(_methods, "_accelerator", lambda device: None)
     assert list(DataLoader(TensorDataset(flambeau.arange(2)), pin_memory=True))[0][0].tolist() \
-        == [0]  # no hook on the NumPy backend: a no-op
+        == [0]  # no accelerator with a pin hook (a CPU-only install): a no-op
     pinned = []
 
-    def pin(tensor):
-        pinned.append(tuple(tensor.shape))
-        return tensor * 10
+    class FakeAccelerator:
+        def pin(self, tensor):
+            pinned.append(tuple(tensor.shape))
+            return tensor * 10
 
-    monkeypatch.setattr(backend, "pin", pin, raising=False)
+    monkeypatch.setattr(_methods, "_accelerator", lambda device: FakeAccelerator())
     loader = DataLoader(TensorDataset(flambeau.arange(4)), batch_size=2, pin_memory=True)
     assert [b[0].tolist() for b in loader] == [[0, 10], [20, 30]] and pinned == [(2,), (2,)]
 

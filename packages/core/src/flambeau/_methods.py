@@ -18,12 +18,17 @@ from flambeau.autograd._grad_mode import state as _grad_state
 
 class ToCopy(Function):
     @staticmethod
-    def forward(ctx, x, np_dtype, dev):
+    def forward(ctx, x, np_dtype, dev, non_blocking=False):
         ctx.src = (x._data.dtype, x._device)
         data = x._data
         if dev is not x._device:
             host = x._device.backend.to_host(data)
-            data = dev.backend.from_host(host, dev.index) if dev.type != "cpu" else host
+            if dev.type == "cpu":
+                data = host
+            elif non_blocking:  # only backends that copy asynchronously take the flag
+                data = dev.backend.from_host(host, dev.index, non_blocking=True)
+            else:
+                data = dev.backend.from_host(host, dev.index)
             if data is x._data:
                 data = data.copy()
         if np_dtype is not None and data.dtype != np_dtype:
@@ -35,14 +40,14 @@ class ToCopy(Function):
     @staticmethod
     def backward(ctx, g):
         np_dtype, dev = ctx.src
-        return ToCopy.apply(g, np_dtype, dev), None, None
+        return ToCopy.apply(g, np_dtype, dev), None, None, None
 
 
 def _parse_to(args, kwargs):
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
+    non_blocking = kwargs.pop("non_blocking", False)
     kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
@@ -55,7 +60,7 @@ def _parse_to(args, kwargs):
             copy = a if a is not None else copy
         elif a is not None:
             device = a
-    return dtype, device, copy
+    return dtype, device, copy, non_blocking
 
 
 def to(self, *args, **kwargs):
@@ -68,12 +73,12 @@ def to(self, *args, **kwargs):
     >>> x.to(flambeau.int64), x.to("cpu") is x
     (tensor([1]), True)
     """
-    dtype, device, copy = _parse_to(args, dict(kwargs))
+    dtype, device, copy, non_blocking = _parse_to(args, dict(kwargs))
     dev = self._device if device is None else canonical(device)
     np_dtype = None if dtype is None else _dtype.to_dtype(dtype).np
     if dev is self._device and (np_dtype is None or np_dtype == self._data.dtype) and not copy:
         return self
-    return ToCopy.apply(self, np_dtype, dev)
+    return ToCopy.apply(self, np_dtype, dev, bool(non_blocking))
 
 
 def _caster(dt):
@@ -597,12 +602,58 @@ def _install():
         if hasattr(self._data, "__array_interface__") else int(self._data.data.ptr)
     Tensor.stride = _stride
     Tensor.storage_offset = lambda self: 0
-    Tensor.pin_memory = lambda self: self._device.backend.pin(self) if hasattr(
-        self._device.backend, "pin") else self
-    Tensor.is_pinned = lambda self: False
+    Tensor.pin_memory = pin_memory
+    Tensor.is_pinned = is_pinned
     Tensor.share_memory_ = lambda self: self
     Tensor.apply_ = lambda self, fn: _apply_(self, fn)
     Tensor.map_ = lambda self, other, fn: _map_(self, other, fn)
+
+
+def _accelerator(device):
+    from flambeau.backends import _registry
+
+    name = "cuda" if device is None else str(device).split(":")[0]
+    backend = _registry._loaded()[0].get(name)
+    if backend is None or not hasattr(backend, "pin") or not backend.is_available():
+        return None
+    return backend
+
+
+def pin_memory(self, device=None):
+    """A copy in page-locked host memory, for fast asynchronous copies to an accelerator.
+
+    The accelerator's backend (``device``, CUDA by default) pins the memory; without one
+    (a CPU-only install) the tensor is returned unchanged.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> t = flambeau.ones(2).pin_memory()
+    >>> t.tolist()
+    [1.0, 1.0]
+    """
+    if self._device.type != "cpu":
+        raise RuntimeError(f"pin_memory: cannot pin a tensor on {self._device}; only CPU "
+                           "tensors live in host memory")
+    backend = _accelerator(device)
+    if backend is None:
+        return self
+    pinned = backend.pin(self)
+    return self if pinned is None else pinned
+
+
+def is_pinned(self, device=None):
+    """Whether the tensor is in page-locked memory (as told by the accelerator's backend).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.ones(1).is_pinned()
+    False
+    """
+    backend = _accelerator(device)
+    check = getattr(backend, "is_pinned", None)
+    return bool(check(self)) if check is not None else False
 
 
 def _stride(self, dim=None):

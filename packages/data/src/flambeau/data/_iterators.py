@@ -13,11 +13,7 @@ __all__ = ["BaseIter", "SingleProcessIter", "pin"]
 def _pin_one(obj):
     if not isinstance(obj, Tensor):
         return obj
-    hook = getattr(obj._device.backend, "pin", None)
-    if hook is None:
-        return obj
-    pinned = hook(obj)
-    return obj if pinned is None else pinned
+    return obj.pin_memory() if obj._device.type == "cpu" else obj
 
 
 def pin(data):

@@ -1,0 +1,34 @@
+"""Named kernels of the CUDA backend, looked up by the generic ops through ``backend.kernels``.
+
+Each module documents the signature its kernels must have (the caller's contract):
+``matmul`` (core), ``index_add_at`` (core indexing), ``cross_entropy`` (nn losses),
+``conv2d`` and its two adjoints (nn convolution), ``sgd_step`` / ``adam_step`` (optim).
+CuPy is imported only when a kernel runs, i.e. on a CUDA tensor.
+"""
+
+from __future__ import annotations
+
+__all__ = ["kernel_table"]
+
+
+def kernel_table() -> dict:
+    """The ``kernels`` dict of :class:`~flambeau_cuda._backend.CudaBackend`.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels import kernel_table
+    >>> sorted(kernel_table())[:3]
+    ['adam_step', 'conv2d', 'conv2d_backward_input']
+    """
+    from flambeau_cuda._kernels import _conv, _linalg, _loss, _optim, _scatter
+
+    return {
+        "matmul": _linalg.matmul,
+        "index_add_at": _scatter.index_add_at,
+        "cross_entropy": _loss.cross_entropy,
+        "conv2d": _conv.conv2d,
+        "conv2d_backward_input": _conv.conv2d_backward_input,
+        "conv2d_backward_weight": _conv.conv2d_backward_weight,
+        "sgd_step": _optim.sgd_step,
+        "adam_step": _optim.adam_step,
+    }

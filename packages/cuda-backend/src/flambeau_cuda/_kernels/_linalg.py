@@ -1,0 +1,55 @@
+"""``matmul`` on cuBLAS (through ``cupy.matmul``), with the TF32 switch.
+
+Signature: ``matmul(a, b) -> array`` of ``a``'s dtype (flambeau's ``Matmul.forward``).
+"""
+
+from __future__ import annotations
+
+from flambeau_cuda import _cupy, _settings
+
+__all__ = ["matmul", "tf32_compute_type"]
+
+_applied = [None]  # the allow_tf32 value last given to cuBLAS
+
+
+def tf32_compute_type(allow: bool) -> str:
+    """The name of CuPy's float32 compute type for ``allow_tf32``.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels._linalg import tf32_compute_type
+    >>> tf32_compute_type(True), tf32_compute_type(False)
+    ('COMPUTE_TYPE_TF32', 'COMPUTE_TYPE_DEFAULT')
+    """
+    return "COMPUTE_TYPE_TF32" if allow else "COMPUTE_TYPE_DEFAULT"
+
+
+def _sync_tf32(cupy):
+    allow = _settings.allow_tf32()
+    if _applied[0] is not allow:
+        from cupy._core import _routines_linalg as linalg
+
+        linalg.set_compute_type(cupy.dtype("float32"),
+                                getattr(linalg, tf32_compute_type(allow)))
+        _applied[0] = allow
+
+
+def matmul(a, b):
+    """The ``"matmul"`` kernel: ``a @ b`` in ``a``'s dtype.
+
+    bfloat16 is multiplied in float32 (CuPy has no bfloat16 GEMM) and rounded back.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels._linalg import matmul
+    >>> import cupy  # doctest: +SKIP
+    >>> matmul(cupy.ones((2, 3)), cupy.ones((3, 4))).shape  # doctest: +SKIP
+    (2, 4)
+    """
+    cupy = _cupy.load()
+    if a.dtype == cupy.float32:
+        _sync_tf32(cupy)
+    if a.dtype.name == "bfloat16":
+        return cupy.matmul(a.astype(cupy.float32), b.astype(cupy.float32)).astype(a.dtype)
+    out = cupy.matmul(a, b)
+    return out if out.dtype == a.dtype else out.astype(a.dtype)

@@ -1,0 +1,55 @@
+"""Kernel specifications: CUDA C bodies with their parameters, compiled by CuPy on first use.
+
+Keeping the source as data (not only inside ``cupy.ElementwiseKernel`` calls) lets the tests
+compile the same bodies with a host C++ compiler and with nvcc, without a GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ElementwiseSpec", "ACC_TYPES"]
+
+#: the C type arithmetic is carried out in, by the array's dtype name (half types widen)
+ACC_TYPES = {"float64": "double", "float32": "float", "float16": "float", "bfloat16": "float"}
+
+
+@dataclass(frozen=True)
+class ElementwiseSpec:
+    """A ``cupy.ElementwiseKernel``: parameters in CuPy's syntax and a C body.
+
+    The body may use ``acc_t``, the accumulation type chosen per dtype by :data:`ACC_TYPES`.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels._spec import ElementwiseSpec
+    >>> s = ElementwiseSpec("scale", "T x, float64 a", "T y", "y = (T)((acc_t)x * a);")
+    >>> s.source_for("float32").startswith("typedef float acc_t;")
+    True
+    """
+
+    name: str
+    in_params: str
+    out_params: str
+    body: str
+    preamble: str = ""
+
+    def source_for(self, dtype_name: str) -> str:
+        """The preamble with ``acc_t`` defined for arrays of ``dtype_name``."""
+        acc = ACC_TYPES.get(dtype_name, "double")
+        return f"typedef {acc} acc_t;\n{self.preamble}"
+
+    def build(self, dtype_name: str):
+        """The compiled ``cupy.ElementwiseKernel`` for arrays of ``dtype_name`` (cached)."""
+        key = (self, dtype_name)
+        kernel = _built.get(key)
+        if kernel is None:
+            from flambeau_cuda import _cupy
+
+            kernel = _built[key] = _cupy.load().ElementwiseKernel(
+                self.in_params, self.out_params, self.body,
+                f"flambeau_{self.name}_{dtype_name}", preamble=self.source_for(dtype_name))
+        return kernel
+
+
+_built: dict = {}

@@ -1,0 +1,137 @@
+"""CuPy's memory pool behind flambeau: peak tracking and readable out-of-memory errors.
+
+:func:`install` puts :func:`_malloc` in front of CuPy's default pool (once per process). It
+keeps CuPy's pool and its caching; on an allocation failure it frees the cached blocks and
+tries again, and only then raises :class:`OutOfMemoryError`, whose message says how much was
+asked for and what the pool holds.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flambeau_cuda import _cupy
+
+__all__ = ["OutOfMemoryError", "format_bytes", "oom_message", "install", "peak", "reset_peak"]
+
+_lock = threading.Lock()
+_installed = False
+_peaks: dict[int, int] = {}  # device id -> highest pool.used_bytes() seen at an allocation
+
+
+class OutOfMemoryError(RuntimeError, MemoryError):
+    """A CUDA allocation failed even after the pool's cached blocks were released.
+
+    A ``RuntimeError`` (as ``torch.cuda.OutOfMemoryError``) and a ``MemoryError``.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._memory import OutOfMemoryError
+    >>> issubclass(OutOfMemoryError, RuntimeError)
+    True
+    """
+
+
+def format_bytes(n: int) -> str:
+    """``n`` bytes in a readable binary unit.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._memory import format_bytes
+    >>> format_bytes(512), format_bytes(3 * 2**30)
+    ('512 bytes', '3.00 GiB')
+    """
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n} bytes"
+
+
+def oom_message(requested: int, device: int, used: int, cached: int, free: int | None,
+                total: int | None) -> str:
+    """The text of :class:`OutOfMemoryError`.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._memory import oom_message
+    >>> print(oom_message(2**31, 0, 2**30, 2**20, 0, 2**34))  # doctest: +NORMALIZE_WHITESPACE
+    CUDA out of memory: tried to allocate 2.00 GiB on cuda:0; the memory pool holds 1.00 GiB
+    in tensors and 1.00 MiB cached (already released and retried); the device has 0 bytes free
+    of 16.00 GiB. Free tensors you no longer need (del, or set .grad = None), reduce the batch
+    size, or call flambeau.cuda.empty_cache() if other libraries share the GPU.
+    """
+    where = ""
+    if free is not None and total is not None:
+        where = f"; the device has {format_bytes(free)} free of {format_bytes(total)}"
+    return (
+        f"CUDA out of memory: tried to allocate {format_bytes(requested)} on cuda:{device}; the "
+        f"memory pool holds {format_bytes(used)} in tensors and {format_bytes(cached)} cached "
+        f"(already released and retried){where}. Free tensors you no longer need (del, or set "
+        ".grad = None), reduce the batch size, or call flambeau.cuda.empty_cache() if other "
+        "libraries share the GPU."
+    )
+
+
+def _malloc(size):
+    cupy = _cupy.load()
+    pool = cupy.get_default_memory_pool()
+    try:
+        mem = pool.malloc(size)
+    except cupy.cuda.memory.OutOfMemoryError:
+        pool.free_all_blocks()  # cached but unused blocks may be fragmented: give them back
+        try:
+            mem = pool.malloc(size)
+        except cupy.cuda.memory.OutOfMemoryError:
+            dev = cupy.cuda.runtime.getDevice()
+            try:
+                free, total = cupy.cuda.runtime.memGetInfo()
+            except Exception:  # the context itself may be unusable after the failure
+                free = total = None
+            raise OutOfMemoryError(oom_message(size, dev, pool.used_bytes(),
+                                               pool.free_bytes(), free, total)) from None
+    dev = mem.device_id
+    used = pool.used_bytes()
+    if used > _peaks.get(dev, 0):
+        _peaks[dev] = used
+    return mem
+
+
+def install() -> None:
+    """Route CuPy's allocations through :func:`_malloc` (idempotent).
+
+    Examples
+    --------
+    >>> from flambeau_cuda import _memory
+    >>> _memory.install()  # doctest: +SKIP
+    """
+    global _installed
+    if _installed:
+        return
+    with _lock:
+        if not _installed:
+            _cupy.load().cuda.set_allocator(_malloc)
+            _installed = True
+
+
+def peak(device: int) -> int:
+    """The highest number of bytes held by tensors on ``device`` since the last reset.
+
+    Examples
+    --------
+    >>> from flambeau_cuda import _memory
+    >>> _memory.peak(99)
+    0
+    """
+    return _peaks.get(device, 0)
+
+
+def reset_peak(device: int, current: int) -> None:
+    """Restart peak tracking of ``device`` from ``current`` bytes.
+
+    Examples
+    --------
+    >>> from flambeau_cuda import _memory
+    >>> _memory.reset_peak(99, 10); _memory.peak(99)
+    10
+    """
+    _peaks[device] = current

@@ -1,0 +1,193 @@
+"""Tests that need a CUDA device; without one each reports "skipped: no CUDA device"."""
+
+import numpy as np
+import pytest
+
+import flambeau
+from flambeau.testing import assert_close, run_conformance
+
+pytestmark = pytest.mark.gpu
+
+
+def _pair(make):
+    """``make(device)`` on cuda and on cpu."""
+    return make("cuda"), make("cpu")
+
+
+def test_conformance_suite_passes():
+    assert run_conformance("cuda") == []
+
+
+def test_tensors_live_on_the_gpu():
+    x = flambeau.ones(3, device="cuda")
+    assert x.device == flambeau.device("cuda:0") and type(x._data).__module__.startswith("cupy")
+    with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
+        x.numpy()
+
+
+def test_mixed_devices_name_both():
+    with pytest.raises(RuntimeError, match=r"cuda:0.*cpu|cpu.*cuda:0"):
+        flambeau.ones(2, device="cuda") + flambeau.ones(2)
+
+
+@pytest.mark.parametrize("dtype", [flambeau.float32, flambeau.float64, flambeau.float16])
+def test_matmul_kernel_matches_cpu(dtype):
+    a = flambeau.randn(4, 5, 6, dtype=flambeau.float64)
+    b = flambeau.randn(6, 3, dtype=flambeau.float64)
+    got = (a.to("cuda", dtype) @ b.to("cuda", dtype)).cpu()
+    assert got.dtype is dtype
+    tol = {flambeau.float16: 1e-2, flambeau.float32: 1e-5, flambeau.float64: 1e-12}[dtype]
+    assert_close(got.double(), a @ b, rtol=tol, atol=tol)
+
+
+def test_tf32_switch_changes_cublas_compute_type():
+    from cupy._core import _routines_linalg as linalg
+
+    from flambeau_cuda import _settings
+
+    a = flambeau.randn(64, 64, device="cuda")
+    _settings.matmul.allow_tf32 = True
+    try:
+        a @ a
+        assert linalg.get_compute_type(np.dtype("float32")) == linalg.COMPUTE_TYPE_TF32
+    finally:
+        _settings.matmul.allow_tf32 = False
+    a @ a
+    assert linalg.get_compute_type(np.dtype("float32")) == linalg.COMPUTE_TYPE_DEFAULT
+
+
+def test_index_add_kernel_matches_cpu():
+    idx = flambeau.tensor([0, 2, 0, 1, 2, 2])
+    src = flambeau.randn(6, 3, dtype=flambeau.float64)
+    got, ref = _pair(lambda d: flambeau.zeros(3, 3, dtype=flambeau.float64, device=d)
+                     .index_add(0, idx.to(d), src.to(d)))
+    assert_close(got.cpu(), ref)
+    w = flambeau.randn(5, 4, dtype=flambeau.float64)
+    grads = []
+    for d in ("cuda", "cpu"):
+        wd = w.to(d).requires_grad_()
+        wd[flambeau.tensor([1, 1, 3]).to(d)].sum().backward()
+        grads.append(wd.grad.cpu())
+    assert_close(*grads)
+
+
+def test_cross_entropy_kernel_matches_cpu():
+    F = pytest.importorskip("flambeau.nn.functional")
+    x = flambeau.randn(8, 5, dtype=flambeau.float64)
+    y = flambeau.randint(0, 5, (8,))
+    got, ref = _pair(lambda d: F.cross_entropy(x.to(d), y.to(d), label_smoothing=0.1))
+    assert_close(got.cpu(), ref)
+
+
+@pytest.mark.parametrize(("stride", "padding", "dilation", "groups"),
+                         [(1, 1, 1, 1), (2, 0, 1, 2), ((2, 1), (1, 2), (1, 2), 1)])
+def test_conv2d_kernels_match_cpu(stride, padding, dilation, groups):
+    F = pytest.importorskip("flambeau.nn.functional")
+    x = flambeau.randn(2, 4, 9, 8, dtype=flambeau.float64)
+    w = flambeau.randn(6, 4 // groups, 3, 3, dtype=flambeau.float64)
+    results = []
+    for d in ("cuda", "cpu"):
+        xd, wd = x.to(d).requires_grad_(), w.to(d).requires_grad_()
+        y = F.conv2d(xd, wd, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        (y * y).sum().backward()
+        results.append([y.detach().cpu(), xd.grad.cpu(), wd.grad.cpu()])
+    for a, b in zip(*results, strict=True):
+        assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_fused_optimizers_match_cpu(name):
+    optim = pytest.importorskip("flambeau.optim")
+    opts = {"SGD": dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+            "Adam": dict(lr=0.01, amsgrad=True, weight_decay=0.1),
+            "AdamW": dict(lr=0.01)}[name]
+    w0 = flambeau.randn(5, 3, dtype=flambeau.float64)
+    out = []
+    for d in ("cuda", "cpu"):
+        w = w0.to(d).requires_grad_()
+        opt = getattr(optim, name)([w], **opts)
+        for _ in range(3):
+            opt.zero_grad()
+            (w.sin() * w).sum().backward()
+            opt.step()
+        out.append(w.detach().cpu())
+    assert_close(*out, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["uniform32", "uniform64", "normal32", "normal64", "integers"])
+def test_gpu_rng_matches_the_host_philox(kind):
+    from flambeau_cuda._rng import CupyEngine, NumpyEngine
+
+    extra = {"low": -3, "span": 1000} if kind == "integers" else {}
+    got = CupyEngine(0).draw(kind, 1001, seed=2**40 + 5, offset=2**32 - 3, **extra).get()
+    ref = NumpyEngine().draw(kind, 1001, seed=2**40 + 5, offset=2**32 - 3, **extra)
+    if kind.startswith("normal"):
+        np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(got, ref)
+
+
+def test_generator_state_round_trip_and_dropout():
+    g = flambeau.Generator("cuda").manual_seed(5)
+    state = g.get_state()
+    a = flambeau.rand(100, generator=g, device="cuda")
+    g.set_state(state)
+    assert bool((a == flambeau.rand(100, generator=g, device="cuda")).all())
+    flambeau.cuda.manual_seed(1)
+    F = pytest.importorskip("flambeau.nn.functional")
+    y = F.dropout(flambeau.ones(10_000, device="cuda"), 0.25)
+    kept = float((y != 0).float().mean())
+    assert abs(kept - 0.75) < 0.03 and bool(((y == 0) | (y == 1 / 0.75)).all())
+
+
+def test_memory_statistics():
+    flambeau.cuda.synchronize()
+    flambeau.cuda.reset_peak_memory_stats()
+    before = flambeau.cuda.memory_allocated()
+    x = flambeau.empty(2**20, device="cuda")  # 4 MiB
+    assert flambeau.cuda.memory_allocated() >= before + 4 * 2**20
+    assert flambeau.cuda.max_memory_allocated() >= before + 4 * 2**20
+    del x
+    flambeau.cuda.empty_cache()
+    assert flambeau.cuda.memory_allocated() == before
+    assert flambeau.cuda.max_memory_allocated() >= before + 4 * 2**20
+    assert isinstance(flambeau.cuda.get_device_name(0), str)
+
+
+def test_out_of_memory_names_the_request():
+    from flambeau_cuda._memory import OutOfMemoryError
+
+    with pytest.raises(OutOfMemoryError, match=r"tried to allocate 1024\.00 GiB on cuda:0"):
+        flambeau.empty(2**38, device="cuda")
+
+
+def test_streams_events_and_non_blocking_copies():
+    s = flambeau.cuda.Stream()
+    start, end = flambeau.cuda.Event(enable_timing=True), flambeau.cuda.Event(enable_timing=True)
+    from flambeau.backends import get_backend
+
+    b = get_backend("cuda")
+    host = b.pin(flambeau.arange(1000, dtype=flambeau.float32))
+    with flambeau.cuda.stream(s):
+        start.record()
+        dev = b.from_host(host._data, 0, non_blocking=True)
+        end.record()
+    s.synchronize()
+    assert s.query() and end.query() and start.elapsed_time(end) >= 0
+    np.testing.assert_array_equal(dev.get(), np.arange(1000, dtype=np.float32))
+
+
+def test_dlpack_shares_memory_with_cupy_and_torch():
+    import cupy
+
+    a = cupy.arange(4, dtype=cupy.float32)
+    t = flambeau.from_dlpack(a)
+    a[0] = 7
+    assert t.device.type == "cuda" and float(t[0]) == 7.0
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("PyTorch has no CUDA build here")
+    tt = torch.zeros(3, device="cuda")
+    f = flambeau.from_dlpack(tt)
+    tt[1] = 5
+    assert float(f[1]) == 5.0

@@ -1,0 +1,166 @@
+"""The CUDA C of the named kernels, compiled for the host (g++) and checked against references.
+
+Each GPU thread's work is run by a host loop over ``i`` (see ``_csource``); nvcc compiles the
+same bodies for sm_90 when it is installed. The GPU launch itself is tested in test_gpu.py.
+"""
+
+import numpy as np
+import pytest
+from _csource import Kernel, call, compile_device, have_gxx, have_nvcc, host_library
+
+from flambeau_cuda._kernels._conv import COL2IM, IM2COL, geometry
+from flambeau_cuda._kernels._optim import ADAM, ADAM_AMSGRAD, SGD_MOMENTUM, SGD_PLAIN, adam_scalars
+from flambeau_cuda._rng import DRAW_SPECS
+
+SPECS = {"sgd_plain": SGD_PLAIN, "sgd_momentum": SGD_MOMENTUM, "adam": ADAM,
+         "adam_amsgrad": ADAM_AMSGRAD, "im2col": IM2COL, "col2im": COL2IM}
+
+
+@pytest.fixture(scope="module")
+def lib():
+    if not have_gxx():
+        pytest.skip("g++ is not installed")
+    kernels = {(name, dt): Kernel(f"{name}_{dt}", spec, dt) for name, spec in SPECS.items()
+               for dt in ("float32", "float64")}
+    return host_library(kernels.values()), kernels
+
+
+def _cpu():
+    import flambeau
+
+    dev = flambeau.device("cpu")
+    dev.backend  # resolves dev._xp, which the generic optimizer code reads
+    return dev
+
+
+def _arrays(dtype, n=7, seed=0):
+    r = np.random.default_rng(seed)
+    return [r.standard_normal(n).astype(dtype) for _ in range(3)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("momentum", "dampening", "nesterov", "wd", "maximize"), [
+    (0.0, 0.0, False, 0.0, False), (0.0, 0.0, False, 0.1, True), (0.9, 0.0, False, 0.0, False),
+    (0.9, 0.3, False, 0.01, True), (0.8, 0.0, True, 0.05, False)])
+def test_sgd_matches_flambeau_optim(lib, dtype, momentum, dampening, nesterov, wd, maximize):
+    optim = pytest.importorskip("flambeau.optim._sgd")
+    from flambeau.optim._optimizer import _Scratch
+
+    lib, kernels = lib
+    p, g, b = _arrays(dtype)
+    opts = dict(lr=0.1, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                weight_decay=wd, maximize=maximize)
+    ref_p = p.copy()
+    ref_b = optim.sgd_step(np, _Scratch(), _cpu(), [ref_p], [g], [None], **opts)
+    ref_b = optim.sgd_step(np, _Scratch(), _cpu(), [ref_p], [g], ref_b, **opts)
+    for first in (True, False):
+        if momentum == 0:
+            call(lib, kernels[("sgd_plain", dtype)], p.size, g, 0.1, wd, maximize, p)
+        else:
+            call(lib, kernels[("sgd_momentum", dtype)], p.size, g, 0.1, momentum, dampening, wd,
+                 nesterov, maximize, first, p, b)
+    tol = 1e-6 if dtype == "float32" else 1e-13
+    np.testing.assert_allclose(p, ref_p, rtol=tol, atol=tol)
+    if momentum:
+        np.testing.assert_allclose(b, ref_b[0], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("wd", "amsgrad", "maximize", "decoupled"), [
+    (0.0, False, False, False), (0.1, False, True, False), (0.1, True, False, True),
+    (0.0, True, True, False)])
+def test_adam_matches_flambeau_optim(lib, dtype, wd, amsgrad, maximize, decoupled):
+    optim = pytest.importorskip("flambeau.optim._adam")
+    from flambeau.optim._optimizer import _Scratch
+
+    lib, kernels = lib
+    p, g, m = _arrays(dtype)
+    v, vmax = np.abs(m) * 0.1, np.abs(m) * 0.2
+    ref = [a.copy() for a in (p, m, v, vmax)]
+    opts = dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=wd, amsgrad=amsgrad,
+                maximize=maximize, decoupled_weight_decay=decoupled)
+    for step in (1.0, 2.0):
+        optim.adam_step(np, _Scratch(), _cpu(), [ref[0]], [g], [ref[1]],
+                        [ref[2]], [ref[3]] if amsgrad else None, [step], **opts)
+        step_size, bc2 = adam_scalars(0.01, 0.9, 0.999, step)
+        args = (g, step_size, 0.9, 0.999, 1e-8, wd, 1 - 0.01 * wd, bc2, maximize, decoupled,
+                p, m, v)
+        if amsgrad:
+            call(lib, kernels[("adam_amsgrad", dtype)], p.size, *args, vmax)
+        else:
+            call(lib, kernels[("adam", dtype)], p.size, *args)
+    tol = 2e-6 if dtype == "float32" else 1e-12
+    for ours, theirs in zip((p, m, v), ref[:3], strict=False):
+        np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol)
+
+
+def _conv_reference(x, w, stride, pads, dilation, groups):
+    """Direct convolution with NumPy (loops over kernel taps only)."""
+    n, c, h, wd = x.shape
+    co, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), pads[0], pads[1]))
+    oh = (h + sum(pads[0]) - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (wd + sum(pads[1]) - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    y = np.zeros((n, co, oh, ow), x.dtype)
+    cog = co // groups
+    for g in range(groups):
+        for a in range(kh):
+            for b in range(kw):
+                patch = xp[:, g * cg:(g + 1) * cg,
+                           a * dilation[0]:a * dilation[0] + stride[0] * (oh - 1) + 1:stride[0],
+                           b * dilation[1]:b * dilation[1] + stride[1] * (ow - 1) + 1:stride[1]]
+                y[:, g * cog:(g + 1) * cog] += np.einsum("nchw,oc->nohw", patch,
+                                                         w[g * cog:(g + 1) * cog, :, a, b])
+    return y
+
+
+def _host_conv(lib, kernels, x, w, stride, pads, dilation, groups):
+    """The kernel module's forward (im2col + grouped GEMM) with the host-compiled im2col."""
+    geo = geometry(x.shape, w.shape, stride, pads, dilation)
+    c, _, _, oh, ow, kh, kw = geo[:7]
+    col = np.empty((x.shape[0] * oh * ow, c * kh * kw), x.dtype)
+    call(lib, kernels[("im2col", x.dtype.name)], col.size, x, *geo, col)
+    cols = col.reshape(col.shape[0], groups, -1).transpose(1, 0, 2)
+    wg = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
+    y = np.matmul(cols, wg).transpose(1, 0, 2)
+    return y.reshape(x.shape[0], oh, ow, w.shape[0]).transpose(0, 3, 1, 2), col, geo
+
+
+CASES = [((1, 1), ((0, 0), (0, 0)), (1, 1), 1), ((2, 1), ((1, 1), (2, 0)), (1, 2), 1),
+         ((2, 2), ((1, 0), (1, 1)), (2, 1), 2)]
+
+
+@pytest.mark.parametrize(("stride", "pads", "dilation", "groups"), CASES)
+def test_im2col_forward_matches_direct_convolution(lib, stride, pads, dilation, groups):
+    lib, kernels = lib
+    r = np.random.default_rng(1)
+    x = r.standard_normal((2, 4, 7, 6))
+    w = r.standard_normal((6, 4 // groups, 3, 2))
+    y, _, _ = _host_conv(lib, kernels, x, w, stride, pads, dilation, groups)
+    np.testing.assert_allclose(y, _conv_reference(x, w, stride, pads, dilation, groups),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("stride", "pads", "dilation", "groups"), CASES)
+def test_col2im_is_the_adjoint_of_im2col(lib, stride, pads, dilation, groups):
+    """<im2col(x), c> == <x, col2im(c)> for random x and c."""
+    lib, kernels = lib
+    r = np.random.default_rng(2)
+    x = r.standard_normal((2, 4, 7, 6))
+    w = np.zeros((6, 4 // groups, 3, 2))
+    _, col, geo = _host_conv(lib, kernels, x, w, stride, pads, dilation, groups)
+    c = r.standard_normal(col.shape)
+    back = np.empty_like(x)
+    call(lib, kernels[("col2im", "float64")], back.size, c, *geo, back)
+    assert np.isclose((col * c).sum(), (x * back).sum(), rtol=1e-12)
+
+
+@pytest.mark.skipif(not have_nvcc(), reason="nvcc is not installed")
+def test_every_kernel_compiles_with_nvcc():
+    kernels = [Kernel(f"{name}_{dt}", spec, dt) for name, spec in SPECS.items()
+               for dt in ("float32", "float64")]
+    kernels += [Kernel(f"rng_{k}", spec, "int64" if k == "integers" else
+                       ("float64" if k.endswith("64") else "float32"))
+                for k, spec in DRAW_SPECS.items()]
+    done = compile_device(kernels)
+    assert done.returncode == 0, done.stderr[-3000:]

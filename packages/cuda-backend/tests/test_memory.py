@@ -1,0 +1,89 @@
+"""Out-of-memory translation and peak tracking of the allocator, on a fake CuPy pool."""
+
+import types
+
+import pytest
+
+from flambeau_cuda import _cupy, _memory
+from flambeau_cuda._memory import OutOfMemoryError, format_bytes, oom_message
+
+
+class _CupyOOM(MemoryError):
+    pass
+
+
+class _Pool:
+    """A pool that fails ``fail`` times, then hands out pointers; counts releases."""
+
+    def __init__(self, fail):
+        self.fail, self.released, self.used = fail, 0, 3 * 2**30
+
+    def malloc(self, size):
+        if self.fail:
+            self.fail -= 1
+            raise _CupyOOM(size)
+        self.used += size
+        return types.SimpleNamespace(device_id=5, size=size)
+
+    def free_all_blocks(self):
+        self.released += 1
+
+    def used_bytes(self):
+        return self.used
+
+    def free_bytes(self):
+        return 2**20
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    def make(fail):
+        pool = _Pool(fail)
+        runtime = types.SimpleNamespace(getDevice=lambda: 5, memGetInfo=lambda: (2**29, 2**36))
+        cupy = types.SimpleNamespace(
+            get_default_memory_pool=lambda: pool,
+            cuda=types.SimpleNamespace(runtime=runtime,
+                                       memory=types.SimpleNamespace(OutOfMemoryError=_CupyOOM)))
+        monkeypatch.setattr(_cupy, "load", lambda: cupy)
+        monkeypatch.setattr(_memory, "_peaks", {})
+        return pool
+    return make
+
+
+def test_format_bytes():
+    assert [format_bytes(n) for n in (0, 1023, 1024, 5 * 2**20 + 2**19, 2**40)] == [
+        "0 bytes", "1023 bytes", "1.00 KiB", "5.50 MiB", "1024.00 GiB"]
+
+
+def test_oom_error_names_request_and_pool(fake):
+    pool = fake(fail=2)
+    with pytest.raises(OutOfMemoryError) as info:
+        _memory._malloc(3 * 2**30)
+    assert pool.released == 1  # the cache was released once before giving up
+    assert str(info.value).startswith(
+        "CUDA out of memory: tried to allocate 3.00 GiB on cuda:5; the memory pool holds "
+        "3.00 GiB in tensors and 1.00 MiB cached (already released and retried); the device "
+        "has 512.00 MiB free of 64.00 GiB.")
+    assert isinstance(info.value, RuntimeError) and isinstance(info.value, MemoryError)
+
+
+def test_retry_after_releasing_the_cache_succeeds(fake):
+    pool = fake(fail=1)
+    mem = _memory._malloc(100)
+    assert (mem.size, pool.released) == (100, 1)
+
+
+def test_peak_tracks_the_highest_use(fake):
+    pool = fake(fail=0)
+    _memory._malloc(2**20)
+    high = pool.used
+    pool.used -= 2**20  # a tensor freed
+    _memory._malloc(10)
+    assert _memory.peak(5) == high
+    _memory.reset_peak(5, pool.used)
+    assert _memory.peak(5) == pool.used
+
+
+def test_oom_message_without_device_figures():
+    text = oom_message(10, 1, 0, 0, None, None)
+    assert "cuda:1" in text and "free of" not in text and "10 bytes" in text
