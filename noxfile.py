@@ -62,7 +62,7 @@ PACKAGES = {
     "cuda": Package("packages/cuda-backend", needs=("core",)),
     "distributed": Package("packages/distributed", needs=("core", "nn")),
 }
-TESTED = ["core", "nn", "optim", "data", "vision"]  # cuda and distributed have own sessions
+TESTED = ["core", "nn", "optim", "data", "vision", "cuda"]  # distributed has its own session
 
 
 def with_needs(name: str) -> list[str]:
@@ -276,7 +276,7 @@ def gpu_tests(session: nox.Session) -> None:
     if not has_cuda_device():
         session.skip("skipped: no CUDA device")
     require(session, ["cuda"])
-    names = [n for n in TESTED if PACKAGES[n].present]
+    names = [n for n in TESTED if PACKAGES[n].present and n != "cuda"]
     install(session, [*names, "cuda"], extras=(*TEST_EXTRAS, "cuda13"))
     env = {"FLAMBEAU_TEST_DEVICE": "cuda"}
     folders = [PACKAGES[n].folder for n in [*names, "cuda"]]
