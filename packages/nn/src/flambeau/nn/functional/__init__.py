@@ -8,6 +8,19 @@ Examples
 tensor([0., 2.])
 """
 
+from flambeau.nn.functional import (  # noqa: E402  # noqa: E402  # noqa: E402
+                              _activation,
+                              _attention,
+                              _conv,
+                              _dropout,
+                              _embedding,
+                              _linear,
+                              _loss,
+                              _misc,
+                              _norm,
+                              _pool,
+                              _vision,
+)
 from flambeau.nn.functional._activation import *  # noqa: F403
 from flambeau.nn.functional._attention import *  # noqa: F403
 from flambeau.nn.functional._conv import *  # noqa: F403
@@ -19,10 +32,6 @@ from flambeau.nn.functional._misc import *  # noqa: F403
 from flambeau.nn.functional._norm import *  # noqa: F403
 from flambeau.nn.functional._pool import *  # noqa: F403
 from flambeau.nn.functional._vision import *  # noqa: F403
-
-from flambeau.nn.functional import _activation, _attention, _conv, _dropout  # noqa: E402
-from flambeau.nn.functional import _embedding, _linear, _loss, _misc, _norm  # noqa: E402
-from flambeau.nn.functional import _pool, _vision  # noqa: E402
 
 __all__ = sorted({n for m in (_activation, _attention, _conv, _dropout, _embedding, _linear,
                               _loss, _misc, _norm, _pool, _vision) for n in m.__all__})

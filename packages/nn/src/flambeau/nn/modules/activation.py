@@ -566,8 +566,8 @@ class PReLU(Module):
     --------
     >>> import flambeau
     >>> from flambeau import nn
-    >>> nn.PReLU()(flambeau.tensor([-1.0, 2.0]))
-    tensor([-0.2500,  2.0000], grad_fn=<WhereBackward>)
+    >>> nn.PReLU()(flambeau.tensor([-1.0, 2.0])).detach()
+    tensor([-0.2500,  2.0000])
     """
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
