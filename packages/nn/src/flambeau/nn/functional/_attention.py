@@ -6,6 +6,7 @@ import math
 
 import flambeau
 from flambeau._tensor import Tensor
+from flambeau.amp import _autocast
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -30,6 +31,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
     flambeau.Size([2, 3, 4])
     """
+    if _autocast.active:
+        query, key, value = _autocast.cast_inputs("lower", query, key, value)
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor) or t.ndim < 2:
             raise RuntimeError(f"scaled_dot_product_attention: {name} must be a Tensor with at "

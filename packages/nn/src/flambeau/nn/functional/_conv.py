@@ -25,6 +25,7 @@ import itertools
 import math
 
 from flambeau._tensor import Tensor
+from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
 __all__ = [
@@ -34,6 +35,11 @@ __all__ = [
 
 # ------------------------------------------------------------------ argument helpers
 
+
+
+def _same_dtype(arr, dtype):
+    """NumPy multiplies bfloat16 matrices in float32: keep the operands' dtype."""
+    return arr if arr.dtype == dtype else arr.astype(dtype)
 
 def _ntuple(value, n, name, op):
     """``value`` (an int or a sequence of ``n`` ints) as a tuple of ``n`` ints."""
@@ -180,7 +186,7 @@ def conv_forward(xp, x, w, stride, padding, dilation, groups):
     """Generic N-d convolution forward: ``(y, cols)`` (cols are kept for the weight grad)."""
     cols, out = _im2col(xp, x, w.shape[2:], stride, padding, dilation, groups)
     wm = _weight_matrix(xp, w, groups)
-    y = xp.matmul(cols, wm.transpose(0, 2, 1))
+    y = _same_dtype(xp.matmul(cols, wm.transpose(0, 2, 1)), cols.dtype)
     return _from_groups(xp, y, x.shape[0], out), cols
 
 
@@ -189,7 +195,8 @@ def conv_backward_input(xp, g, w, input_shape, stride, padding, dilation, groups
     n, c = input_shape[:2]
     kernel = w.shape[2:]
     out = g.shape[2:]
-    dcols = xp.matmul(_to_groups(xp, g, groups), _weight_matrix(xp, w, groups))  # (G, NL, KCg)
+    dcols = _same_dtype(  # (G, NL, KCg)
+        xp.matmul(_to_groups(xp, g, groups), _weight_matrix(xp, w, groups)), g.dtype)
     dcols = dcols.reshape((groups, n) + tuple(out) + tuple(kernel) + (c // groups,))
     dcols = xp.moveaxis(dcols, 0, -2)  # (N, *out, *k, G, Cg)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(input_shape[2:], padding))
@@ -208,9 +215,9 @@ def conv_backward_weight(xp, x, g, weight_shape, stride, padding, dilation, grou
     gg = _to_groups(xp, g, groups)
     # cols^T @ g, not g^T @ cols: OpenBLAS is many times slower on the latter's shapes
     if groups == 1:
-        gw = (cols[0].T @ gg[0])[None]
+        gw = _same_dtype(cols[0].T @ gg[0], cols.dtype)[None]
     else:
-        gw = xp.matmul(cols.transpose(0, 2, 1), gg)  # (G, K*Cg, Co/G)
+        gw = _same_dtype(xp.matmul(cols.transpose(0, 2, 1), gg), cols.dtype)  # (G, KCg, Co/G)
     co, cg = weight_shape[:2]
     gw = gw.reshape(groups, math.prod(weight_shape[2:]), cg, co // groups).transpose(0, 3, 2, 1)
     return xp.ascontiguousarray(gw).reshape(weight_shape)
@@ -338,7 +345,7 @@ def _check_operands(op, x, w, b, nd):
             f"{x._device}, weight on {w._device}"
             + (f", bias on {b._device}" if b is not None else "")
         )
-    if x._data.dtype.kind != "f":
+    if not x.dtype.is_floating_point:
         raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
 
 
@@ -367,6 +374,8 @@ def conv_padding(op, padding, kernel, stride, dilation):
 
 def convolution(op, input, weight, bias, stride, padding, dilation, groups, nd):
     """Shared body of conv1d/2d/3d and of the Conv modules (``op`` names the caller)."""
+    if _autocast.active:
+        input, weight, bias = _autocast.cast_inputs("lower", input, weight, bias)
     x, unbatched = _batchify(op, input, nd)
     _check_operands(op, x, weight, bias, nd)
     kernel = tuple(weight._data.shape[2:])
@@ -403,6 +412,8 @@ def convolution(op, input, weight, bias, stride, padding, dilation, groups, nd):
 def transposed_convolution(op, input, weight, bias, stride, padding, output_padding, groups,
                            dilation, nd):
     """Shared body of conv_transpose1d/2d/3d and the ConvTranspose modules."""
+    if _autocast.active:
+        input, weight, bias = _autocast.cast_inputs("lower", input, weight, bias)
     x, unbatched = _batchify(op, input, nd)
     _check_operands(op, x, weight, bias, nd)
     kernel = tuple(weight._data.shape[2:])

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import flambeau
 from flambeau import Tensor
+from flambeau.amp import _autocast
 from flambeau.autograd import Function
 
 __all__ = ["bilinear", "linear"]
+
+
+def _mm(device, a, b):
+    """``a @ b`` through the backend's matmul kernel, in ``a``'s dtype (NumPy gives float32
+    for bfloat16 products)."""
+    kernel = device._backend.kernels.get("matmul")
+    out = kernel(a, b) if kernel is not None else a @ b
+    return out if out.dtype == a.dtype else out.astype(a.dtype)
 
 
 class _Linear(Function):
@@ -18,7 +27,7 @@ class _Linear(Function):
         ctx.has_bias = bias is not None
         a = x._data
         flat = a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
-        out = flat @ weight._data.T
+        out = _mm(x._device, flat, weight._data.T)
         if bias is not None:
             out += bias._data
         return out if a.ndim == 2 else out.reshape(a.shape[:-1] + (weight.shape[0],))
@@ -33,9 +42,9 @@ class _Linear(Function):
         g2 = g._data.reshape(-1, n_out)
         gx = gw = gb = None
         if needs[0]:
-            gx = Tensor._make((g2 @ weight._data).reshape(x.shape), g._device)
+            gx = Tensor._make(_mm(g._device, g2, weight._data).reshape(x.shape), g._device)
         if needs[1]:
-            gw = Tensor._make(g2.T @ x._data.reshape(-1, n_in), g._device)
+            gw = Tensor._make(_mm(g._device, g2.T, x._data.reshape(-1, n_in)), g._device)
         if ctx.has_bias and needs[2]:
             gb = Tensor._make(g2.sum(0), g._device)
         return gx, gw, gb
@@ -79,6 +88,8 @@ def linear(input, weight, bias=None):
     >>> F.linear(flambeau.ones(2, 3), flambeau.ones(4, 3), flambeau.zeros(4)).shape
     flambeau.Size([2, 4])
     """
+    if _autocast.active:
+        input, weight, bias = _autocast.cast_inputs("lower", input, weight, bias)
     _check_tensor("input", input, "linear")
     _check_tensor("weight", weight, "linear")
     if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
@@ -126,6 +137,8 @@ def bilinear(input1, input2, weight, bias=None):
     >>> F.bilinear(flambeau.ones(5, 2), flambeau.ones(5, 3), flambeau.ones(4, 2, 3)).shape
     flambeau.Size([5, 4])
     """
+    if _autocast.active:
+        input1, input2, weight, bias = _autocast.cast_inputs("lower", input1, input2, weight, bias)
     for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
         _check_tensor(name, t, "bilinear")
     if (weight.ndim != 3 or input1.shape[-1] != weight.shape[1]

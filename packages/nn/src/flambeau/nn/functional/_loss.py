@@ -10,6 +10,7 @@ import contextlib
 
 import flambeau
 from flambeau import Tensor
+from flambeau.amp import _autocast
 from flambeau.autograd import Function
 from flambeau.nn.functional._activation import softplus
 from flambeau.nn.functional._misc import pairwise_distance
@@ -96,6 +97,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     >>> F.mse_loss(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0, 4.0]))
     tensor(2.)
     """
+    if _autocast.active:
+        input, target = _autocast.cast_inputs("fp32", input, target)
     reduction = _reduction("mse_loss", size_average, reduce, reduction)
     _check_pair("mse_loss", input, target)
     if input.shape != target.shape or input._data.dtype != target._data.dtype:
@@ -116,6 +119,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     >>> F.l1_loss(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0, 4.0]))
     tensor(1.)
     """
+    if _autocast.active:
+        input, target = _autocast.cast_inputs("fp32", input, target)
     reduction = _reduction("l1_loss", size_average, reduce, reduction)
     _check_pair("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
@@ -131,6 +136,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     >>> F.smooth_l1_loss(flambeau.tensor([0.5, 3.0]), flambeau.zeros(2), reduction="none")
     tensor([0.1250, 2.5000])
     """
+    if _autocast.active:
+        input, target = _autocast.cast_inputs("fp32", input, target)
     reduction = _reduction("smooth_l1_loss", size_average, reduce, reduction)
     _check_pair("smooth_l1_loss", input, target)
     if beta < 0:
@@ -152,6 +159,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     >>> F.huber_loss(flambeau.tensor([0.5, 3.0]), flambeau.zeros(2), reduction="none", delta=2.0)
     tensor([0.1250, 4.0000])
     """
+    if _autocast.active:
+        input, target = _autocast.cast_inputs("fp32", input, target)
     reduction = _reduction("huber_loss", None, None, reduction)
     _check_pair("huber_loss", input, target)
     if delta <= 0:
@@ -335,6 +344,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     >>> loss.backward(); logits.grad
     tensor([[ 1., -1.,  0.]])
     """
+    if _autocast.active:
+        input, target, weight = _autocast.cast_inputs("fp32", input, target, weight)
     op = "cross_entropy"
     reduction = _reduction(op, size_average, reduce, reduction)
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
@@ -372,6 +383,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     >>> F.nll_loss(logp, flambeau.tensor([0, 1]))
     tensor(0.1500)
     """
+    if _autocast.active:
+        input, weight = _autocast.cast_inputs("fp32", input, weight)
     op = "nll_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
@@ -430,6 +443,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     >>> F.binary_cross_entropy(flambeau.tensor([0.5, 1.0]), flambeau.tensor([1.0, 1.0]))
     tensor(0.3466)
     """
+    if _autocast.active:
+        input, target = _autocast.cast_inputs("fp32", input, target)
     op = "binary_cross_entropy"
     reduction = _reduction(op, size_average, reduce, reduction)
     _check_pair(op, input, target)
@@ -498,6 +513,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     >>> F.binary_cross_entropy_with_logits(flambeau.tensor([0.0, 1e4]), flambeau.ones(2))
     tensor(0.3466)
     """
+    if _autocast.active:
+        input, target = _autocast.cast_inputs("fp32", input, target)
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(op, size_average, reduce, reduction)
     _check_pair(op, input, target)
@@ -527,6 +544,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     >>> F.kl_div(p.log(), p, reduction="batchmean")
     tensor(0.)
     """
+    if _autocast.active:
+        input, target = _autocast.cast_inputs("fp32", input, target)
     op = "kl_div"
     reduction = _reduction(op, size_average, reduce, reduction)
     _check_pair(op, input, target)

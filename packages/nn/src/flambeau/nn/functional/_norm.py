@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import flambeau
 from flambeau import Tensor
+from flambeau.amp import _autocast
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm"]
 
@@ -60,6 +61,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     >>> rm, rv
     (tensor([0.2000]), tensor([1.1000]))
     """
+    if _autocast.active:
+        input, weight, bias = _autocast.cast_inputs("fp32", input, weight, bias)
     if not isinstance(input, Tensor) or input.ndim < 2:
         raise ValueError(
             f"batch_norm: expected an input of shape (N, C, ...), got "
@@ -104,6 +107,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     >>> F.instance_norm(flambeau.tensor([[[1.0, 3.0]]]), eps=0.0)
     tensor([[[-1.,  1.]]])
     """
+    if _autocast.active:
+        input, weight, bias = _autocast.cast_inputs("fp32", input, weight, bias)
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected an input of shape (N, C, *spatial), got "
                          f"{tuple(input.shape)}")
@@ -139,6 +144,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     >>> F.layer_norm(flambeau.tensor([[1.0, 3.0]]), (2,), eps=0.0)
     tensor([[-1.,  1.]])
     """
+    if _autocast.active:
+        input, weight, bias = _autocast.cast_inputs("fp32", input, weight, bias)
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)
@@ -168,6 +175,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     >>> F.group_norm(flambeau.tensor([[1.0, 3.0]]), 1, eps=0.0)
     tensor([[-1.,  1.]])
     """
+    if _autocast.active:
+        input, weight, bias = _autocast.cast_inputs("fp32", input, weight, bias)
     if input.ndim < 2:
         raise RuntimeError(f"group_norm: expected an input of shape (N, C, *), got "
                            f"{tuple(input.shape)}")

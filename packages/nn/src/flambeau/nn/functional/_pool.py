@@ -85,7 +85,7 @@ def max_pool_forward(xp, x, kernel, stride, pads, dilation):
     A running maximum over the kernel positions keeps every pass vectorized over the whole
     output (and in the input's memory layout) instead of copying windows out.
     """
-    low = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    low = -xp.inf if x.dtype.kind in "fV" else xp.iinfo(x.dtype).min
     a = pad_spatial(xp, x, pads, value=low, first=2)
     out = out_sizes(x.shape[2:], kernel, stride, pads, dilation)
     view = window_view(xp, a, kernel, stride, dilation, out, first=2)
@@ -334,7 +334,7 @@ def _divisor(spatial, kernel, stride, pads, padding, out, count_include_pad):
 def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override):
     x, unbatched = _batchify(op, input, nd)
-    if x._data.dtype.kind != "f":
+    if not x.dtype.is_floating_point:
         raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
     kernel, stride, pads, _, out = pool_geometry(
         op, x._data.shape[2:], kernel_size, stride, padding, 1, ceil_mode, nd)

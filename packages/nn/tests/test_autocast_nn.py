@@ -1,0 +1,44 @@
+"""Autocast reaches the nn layers: matmul-like layers in low precision, losses/norms in fp32."""
+
+import pytest
+
+import flambeau
+import flambeau.nn.functional as F
+from flambeau import nn
+
+
+@pytest.mark.parametrize("dtype", [flambeau.bfloat16, flambeau.float16])
+def test_layer_output_dtypes_under_autocast(dtype):
+    flambeau.manual_seed(0)
+    lin, conv, ct = nn.Linear(4, 3), nn.Conv2d(1, 2, 3), nn.ConvTranspose2d(2, 1, 3)
+    ln = nn.LayerNorm(3)
+    with flambeau.autocast("cpu", dtype=dtype):
+        y = lin(flambeau.randn(2, 4))
+        c = conv(flambeau.randn(1, 1, 6, 6))
+        d = ct(c)
+        q = flambeau.randn(1, 2, 4, 8)
+        att = F.scaled_dot_product_attention(q, q, q)
+        loss = F.cross_entropy(y, flambeau.tensor([0, 2]))
+        mse = F.mse_loss(y, flambeau.zeros(2, 3))
+        normed = ln(y)
+    assert (y.dtype, c.dtype, d.dtype, att.dtype) == (dtype,) * 4
+    assert (loss.dtype, mse.dtype, normed.dtype) == (flambeau.float32,) * 3
+
+
+def test_gradients_reach_float32_parameters_in_their_dtype():
+    flambeau.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(16, 3))
+    with flambeau.autocast("cpu"):
+        loss = F.cross_entropy(model(flambeau.randn(2, 1, 4, 4)), flambeau.tensor([0, 1]))
+    loss.backward()
+    for p in model.parameters():
+        assert p.grad is not None and p.grad.dtype is flambeau.float32
+        assert bool(p.grad.isfinite().all())
+
+
+def test_disabled_region_keeps_float32():
+    lin = nn.Linear(4, 3)
+    with flambeau.autocast("cpu"):
+        with flambeau.autocast("cpu", enabled=False):
+            assert lin(flambeau.randn(2, 4)).dtype is flambeau.float32
+        assert lin(flambeau.randn(2, 4)).dtype is flambeau.bfloat16
