@@ -1,1 +1,15 @@
-"""flambeau.vision: datasets, transforms, models and a reference trainer."""
+"""flambeau.vision: datasets, transforms, models and a reference trainer (torchvision's API).
+
+Examples
+--------
+>>> import flambeau
+>>> from flambeau.vision import models, transforms
+>>> model = models.lenet()
+>>> model(flambeau.zeros(1, 1, 28, 28)).shape
+flambeau.Size([1, 10])
+"""
+
+from flambeau.vision import datasets, models, transforms, utils
+
+__all__ = ["datasets", "models", "transforms", "utils"]
+__version__ = "0.1.0"

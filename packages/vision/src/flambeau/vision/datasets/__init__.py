@@ -1,3 +1,38 @@
-"""flambeau.vision.datasets."""
+"""flambeau.vision.datasets: image data sets with torchvision's names, layouts and items.
 
-__all__ = []
+Examples
+--------
+>>> from flambeau.vision import datasets
+>>> ds = datasets.FakeData(size=2, image_size=(1, 8, 8), num_classes=3)
+>>> len(ds), ds[0][0].size
+(2, (8, 8))
+"""
+
+from flambeau.vision.datasets._base import VisionDataset
+from flambeau.vision.datasets._cifar import CIFAR10, CIFAR100, load_cifar_batch
+from flambeau.vision.datasets._digits import Digits
+from flambeau.vision.datasets._download import (
+    check_integrity,
+    download_file,
+    extract_tar,
+    file_md5,
+)
+from flambeau.vision.datasets._fakedata import FakeData
+from flambeau.vision.datasets._folder import (
+    IMG_EXTENSIONS,
+    DatasetFolder,
+    ImageFolder,
+    default_loader,
+    find_classes,
+    has_file_allowed_extension,
+    make_dataset,
+    pil_loader,
+)
+from flambeau.vision.datasets._mnist import KMNIST, MNIST, FashionMNIST, read_idx
+
+__all__ = [
+    "VisionDataset", "MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "Digits",
+    "FakeData", "DatasetFolder", "ImageFolder", "IMG_EXTENSIONS", "default_loader",
+    "pil_loader", "find_classes", "make_dataset", "has_file_allowed_extension", "read_idx",
+    "load_cifar_batch", "download_file", "check_integrity", "file_md5", "extract_tar",
+]

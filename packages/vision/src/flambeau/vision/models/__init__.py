@@ -1,3 +1,86 @@
-"""flambeau.vision.models."""
+"""flambeau.vision.models: torchvision-compatible model definitions.
 
-__all__ = []
+Module trees, parameter names and parameter counts match torchvision's, so a torchvision
+``state_dict`` (``.pth``) or a safetensors file loads with ``weights=PATH`` and gives the
+same outputs.
+
+Examples
+--------
+>>> from flambeau.vision import models
+>>> model = models.get_model("resnet18", num_classes=10)
+>>> model.fc.out_features
+10
+"""
+
+from flambeau.vision.models._alexnet import AlexNet, alexnet
+from flambeau.vision.models._lenet import LeNet, lenet
+from flambeau.vision.models._mobilenet import (
+    Conv2dNormActivation,
+    InvertedResidual,
+    MobileNetV2,
+    mobilenet_v2,
+)
+from flambeau.vision.models._resnet import (
+    BasicBlock,
+    Bottleneck,
+    ResNet,
+    resnet18,
+    resnet34,
+    resnet50,
+    resnet101,
+)
+from flambeau.vision.models._vgg import (
+    VGG,
+    vgg11,
+    vgg11_bn,
+    vgg13,
+    vgg13_bn,
+    vgg16,
+    vgg16_bn,
+    vgg19,
+    vgg19_bn,
+)
+from flambeau.vision.models._weights import load_weights
+
+_BUILDERS = {
+    f.__name__: f
+    for f in (lenet, alexnet, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19,
+              vgg19_bn, resnet18, resnet34, resnet50, resnet101, mobilenet_v2)
+}
+
+
+def list_models() -> list[str]:
+    """The names :func:`get_model` accepts.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import list_models
+    >>> "resnet50" in list_models()
+    True
+    """
+    return sorted(_BUILDERS)
+
+
+def get_model(name: str, **config):
+    """Build a model by name (``weights=``, ``num_classes=`` ... are passed on).
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import get_model
+    >>> type(get_model("lenet")).__name__
+    'LeNet'
+    """
+    try:
+        builder = _BUILDERS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models())}") \
+            from None
+    return builder(**config)
+
+
+__all__ = [
+    "LeNet", "lenet", "AlexNet", "alexnet", "VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn",
+    "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "ResNet", "BasicBlock", "Bottleneck",
+    "resnet18", "resnet34", "resnet50", "resnet101", "MobileNetV2", "InvertedResidual",
+    "Conv2dNormActivation", "mobilenet_v2", "load_weights", "get_model", "list_models",
+]

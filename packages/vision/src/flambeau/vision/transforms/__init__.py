@@ -1,3 +1,52 @@
-"""flambeau.vision.transforms."""
+"""flambeau.vision.transforms: image transforms with torchvision's names and semantics.
 
-__all__ = []
+Transforms take PIL images, NumPy arrays of shape (H, W, C) or (H, W), and tensors of shape
+(..., C, H, W), and return the same kind. Random transforms draw from flambeau's default
+generator, so ``flambeau.manual_seed`` and the DataLoader's worker seeding make them
+reproducible.
+
+Examples
+--------
+>>> from PIL import Image
+>>> from flambeau.vision import transforms as T
+>>> pipeline = T.Compose([T.Resize(4), T.CenterCrop(4), T.ToTensor()])
+>>> pipeline(Image.new("RGB", (8, 6))).shape
+flambeau.Size([3, 4, 4])
+"""
+
+from flambeau.vision.transforms import functional
+from flambeau.vision.transforms._base import (
+    CenterCrop,
+    Compose,
+    ConvertImageDtype,
+    Grayscale,
+    Lambda,
+    Normalize,
+    Pad,
+    PILToTensor,
+    Resize,
+    ToPILImage,
+    ToTensor,
+    Transform,
+)
+from flambeau.vision.transforms._geometry import InterpolationMode
+from flambeau.vision.transforms._random import (
+    ColorJitter,
+    GaussianBlur,
+    RandomAffine,
+    RandomCrop,
+    RandomErasing,
+    RandomGrayscale,
+    RandomHorizontalFlip,
+    RandomResizedCrop,
+    RandomRotation,
+    RandomVerticalFlip,
+)
+
+__all__ = [
+    "functional", "InterpolationMode", "Transform", "Compose", "ToTensor", "PILToTensor",
+    "ConvertImageDtype", "ToPILImage", "Normalize", "Resize", "CenterCrop", "Pad", "Grayscale",
+    "Lambda", "RandomCrop", "RandomResizedCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
+    "RandomRotation", "RandomAffine", "ColorJitter", "RandomGrayscale", "GaussianBlur",
+    "RandomErasing",
+]

@@ -1,0 +1,147 @@
+"""MobileNetV2 with torchvision's module tree and parameter names."""
+
+from __future__ import annotations
+
+import flambeau
+from flambeau import nn
+from flambeau.vision.models._weights import load_weights
+
+__all__ = ["MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2"]
+
+
+def _make_divisible(value: float, divisor: int, min_value=None) -> int:
+    """Round channels to a multiple of ``divisor``, never more than 10% below ``value``."""
+    min_value = min_value or divisor
+    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+class Conv2dNormActivation(nn.Sequential):
+    """Convolution (no bias, "same" padding), batch norm and an activation, as a Sequential.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.models import Conv2dNormActivation
+    >>> Conv2dNormActivation(3, 8, stride=2)(flambeau.zeros(1, 3, 8, 8)).shape
+    flambeau.Size([1, 8, 4, 4])
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, groups=1,
+                 norm_layer=None, activation_layer=None):
+        norm_layer = norm_layer or nn.BatchNorm2d
+        activation_layer = activation_layer or nn.ReLU6
+        super().__init__(
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride,
+                      (kernel_size - 1) // 2, groups=groups, bias=False),
+            norm_layer(out_channels),
+            activation_layer(inplace=True),
+        )
+        self.out_channels = out_channels
+
+
+class InvertedResidual(nn.Module):
+    """Expand (1x1), depthwise 3x3, project (1x1, linear), with a shortcut when shapes match.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.models import InvertedResidual
+    >>> InvertedResidual(8, 8, 1, 6)(flambeau.zeros(1, 8, 4, 4)).shape
+    flambeau.Size([1, 8, 4, 4])
+    """
+
+    def __init__(self, inp, oup, stride, expand_ratio, norm_layer=None):
+        super().__init__()
+        if stride not in (1, 2):
+            raise ValueError(f"InvertedResidual: stride must be 1 or 2, got {stride}")
+        norm_layer = norm_layer or nn.BatchNorm2d
+        hidden = int(round(inp * expand_ratio))
+        self.stride = stride
+        self.use_res_connect = stride == 1 and inp == oup
+        layers = []
+        if expand_ratio != 1:
+            layers.append(Conv2dNormActivation(inp, hidden, kernel_size=1, norm_layer=norm_layer))
+        layers += [
+            Conv2dNormActivation(hidden, hidden, stride=stride, groups=hidden,
+                                 norm_layer=norm_layer),
+            nn.Conv2d(hidden, oup, 1, 1, 0, bias=False),
+            norm_layer(oup),
+        ]
+        self.conv = nn.Sequential(*layers)
+        self.out_channels = oup
+
+    def forward(self, x):
+        return x + self.conv(x) if self.use_res_connect else self.conv(x)
+
+
+# expansion t, output channels c, repeats n, first stride s (Sandler et al., 2018, table 2)
+_SETTINGS = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1],
+             [6, 160, 3, 2], [6, 320, 1, 1]]
+
+
+class MobileNetV2(nn.Module):
+    """MobileNetV2; 3,504,872 parameters with 1000 classes.
+
+    Parameters
+    ----------
+    num_classes : int
+    width_mult : float
+        Scales every layer's channels.
+    round_nearest : int
+        Channels are rounded to multiples of this.
+    dropout : float
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.models import MobileNetV2
+    >>> MobileNetV2(num_classes=5)(flambeau.randn(2, 3, 32, 32)).shape
+    flambeau.Size([2, 5])
+    """
+
+    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
+                 round_nearest: int = 8, dropout: float = 0.2, norm_layer=None):
+        super().__init__()
+        norm_layer = norm_layer or nn.BatchNorm2d
+        channels = _make_divisible(32 * width_mult, round_nearest)
+        self.last_channel = _make_divisible(1280 * max(1.0, width_mult), round_nearest)
+        features = [Conv2dNormActivation(3, channels, stride=2, norm_layer=norm_layer)]
+        for t, c, n, s in _SETTINGS:
+            out = _make_divisible(c * width_mult, round_nearest)
+            for i in range(n):
+                features.append(InvertedResidual(channels, out, s if i == 0 else 1, t,
+                                                 norm_layer=norm_layer))
+                channels = out
+        features.append(Conv2dNormActivation(channels, self.last_channel, kernel_size=1,
+                                             norm_layer=norm_layer))
+        self.features = nn.Sequential(*features)
+        self.classifier = nn.Sequential(nn.Dropout(p=dropout),
+                                        nn.Linear(self.last_channel, num_classes))
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        x = nn.functional.adaptive_avg_pool2d(self.features(x), (1, 1))
+        return self.classifier(flambeau.flatten(x, 1))
+
+
+def mobilenet_v2(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV2:
+    """Build :class:`MobileNetV2`; ``weights`` is an optional local file.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import mobilenet_v2
+    >>> sum(p.numel() for p in mobilenet_v2().parameters())
+    3504872
+    """
+    return load_weights(MobileNetV2(**kwargs), weights)

@@ -1,0 +1,212 @@
+"""Resize, crops, pad, flips, rotation and affine warps on PIL, NumPy and tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import flambeau
+from flambeau.vision import transforms as T
+from flambeau.vision.transforms import InterpolationMode
+from flambeau.vision.transforms import functional as F
+
+RNG = np.random.default_rng(0)
+RGB = RNG.integers(0, 256, (9, 13, 3), dtype=np.uint8)  # H, W, C
+
+
+def as_tensor(hwc):
+    return flambeau.from_numpy(np.ascontiguousarray(hwc.transpose(2, 0, 1)))
+
+
+def tensor_to_hwc(t):
+    return t.numpy().transpose(1, 2, 0)
+
+
+@pytest.mark.parametrize("size", [(20, 7), (4, 5), (9, 30), (3, 13)])
+def test_resize_bilinear_matches_pillow(size):
+    pil = np.asarray(F.resize(Image.fromarray(RGB), list(size)))
+    ten = tensor_to_hwc(F.resize(as_tensor(RGB), list(size)))
+    arr = F.resize(RGB, list(size))
+    assert pil.shape == ten.shape == arr.shape == (*size, 3)
+    assert np.abs(pil.astype(int) - ten.astype(int)).max() <= 1  # Pillow rounds in fixed point
+    np.testing.assert_array_equal(arr, ten)
+
+
+def test_resize_bicubic_close_to_pillow():
+    pil = np.asarray(F.resize(Image.fromarray(RGB), [5, 6], InterpolationMode.BICUBIC))
+    ten = tensor_to_hwc(F.resize(as_tensor(RGB), [5, 6], InterpolationMode.BICUBIC))
+    assert np.abs(pil.astype(int) - ten.astype(int)).max() <= 1
+
+
+def test_resize_nearest_exact_matches_pillow():
+    pil = np.asarray(F.resize(Image.fromarray(RGB), [4, 20], InterpolationMode.NEAREST))
+    ten = F.resize(RGB, [4, 20], InterpolationMode.NEAREST_EXACT)
+    np.testing.assert_array_equal(pil, ten)
+
+
+def test_resize_smaller_edge_and_max_size():
+    assert F.resize(Image.new("L", (40, 20)), 10).size == (20, 10)
+    assert tuple(F.resize(flambeau.zeros(1, 20, 40), 10).shape) == (1, 10, 20)
+    assert tuple(F.resize(flambeau.zeros(1, 40, 20), 10).shape) == (1, 20, 10)
+    assert tuple(F.resize(flambeau.zeros(1, 20, 40), 10, max_size=15).shape) == (1, 7, 15)
+    assert F.resize(np.zeros((10, 20), np.uint8), 10).shape == (10, 20)  # unchanged
+    with pytest.raises(ValueError, match=r"max_size \(10\) must be larger than size \(10\)"):
+        F.resize(flambeau.zeros(1, 20, 40), 10, max_size=10)
+    with pytest.raises(ValueError, match="resize: size must be a positive int"):
+        F.resize(flambeau.zeros(1, 4, 4), [1, 2, 3])
+    with pytest.raises(ValueError, match="supported for PIL images only"):
+        F.resize(flambeau.zeros(1, 4, 4), 2, InterpolationMode.LANCZOS)
+
+
+def test_resize_float_batch_keeps_dtype():
+    x = flambeau.rand(2, 3, 8, 8, dtype=flambeau.float64)
+    out = F.resize(x, [4, 4])
+    assert out.dtype == flambeau.float64 and tuple(out.shape) == (2, 3, 4, 4)
+    # shrinking by 2 with a triangle filter of width 2 averages with weights 1/8, 3/8, 3/8, 1/8
+    row = x.numpy()[0, 0, :, :]
+    w = np.array([1, 3, 3, 1]) / 8
+    expected = w @ row[1:5, 1:5] @ w
+    np.testing.assert_allclose(out.numpy()[0, 0, 1, 1], expected, rtol=1e-12)
+
+
+@pytest.mark.parity
+def test_resize_parity_with_torch_interpolate():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).random((1, 2, 7, 9))
+    tx = torch.from_numpy(x)
+    up = F.resize(flambeau.from_numpy(x), [11, 14], antialias=False).numpy()
+    ref = torch.nn.functional.interpolate(tx, (11, 14), mode="bilinear", align_corners=False)
+    np.testing.assert_allclose(up, ref.numpy(), rtol=1e-10, atol=1e-12)
+    down = F.resize(flambeau.from_numpy(x), [3, 4], antialias=True).numpy()
+    ref = torch.nn.functional.interpolate(tx, (3, 4), mode="bilinear", antialias=True,
+                                          align_corners=False)
+    np.testing.assert_allclose(down, ref.numpy(), rtol=1e-6, atol=1e-7)
+    near = F.resize(flambeau.from_numpy(x), [5, 13], InterpolationMode.NEAREST).numpy()
+    ref = torch.nn.functional.interpolate(tx, (5, 13), mode="nearest")
+    np.testing.assert_array_equal(near, ref.numpy())
+
+
+def test_center_crop_rounding_and_padding():
+    grid = np.arange(25, dtype=np.uint8).reshape(5, 5)
+    # the top-left corner is round((5 - 2) / 2) = round(1.5) = 2, as in torchvision
+    np.testing.assert_array_equal(F.center_crop(grid, 2), [[12, 13], [17, 18]])
+    padded = F.center_crop(np.ones((2, 2), np.uint8), [4, 5])
+    np.testing.assert_array_equal(padded, [[0, 0, 0, 0, 0], [0, 1, 1, 0, 0],
+                                           [0, 1, 1, 0, 0], [0, 0, 0, 0, 0]])
+    pil = np.asarray(T.CenterCrop((4, 6))(Image.fromarray(RGB)))
+    np.testing.assert_array_equal(pil, tensor_to_hwc(T.CenterCrop((4, 6))(as_tensor(RGB))))
+
+
+def test_crop_outside_is_zero():
+    t = flambeau.ones(1, 2, 2)
+    out = F.crop(t, -1, 1, 3, 2)
+    np.testing.assert_array_equal(out.numpy()[0], [[0, 0], [1, 0], [1, 0]])
+    pil = np.asarray(F.crop(Image.fromarray(np.full((2, 2), 9, np.uint8)), -1, 1, 3, 2))
+    np.testing.assert_array_equal(pil, [[0, 0], [9, 0], [9, 0]])
+
+
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "symmetric"])
+def test_pad_modes_match_numpy(mode):
+    kwargs = {"constant_values": 3} if mode == "constant" else {}
+    expected = np.pad(RGB, ((2, 4), (1, 3), (0, 0)), mode=mode, **kwargs)
+    padding = [1, 2, 3, 4]
+    np.testing.assert_array_equal(F.pad(RGB, padding, 3, mode), expected)
+    np.testing.assert_array_equal(np.asarray(F.pad(Image.fromarray(RGB), padding, 3, mode)),
+                                  expected)
+    np.testing.assert_array_equal(tensor_to_hwc(F.pad(as_tensor(RGB), padding, 3, mode)),
+                                  expected)
+
+
+def test_pad_per_channel_fill_and_errors():
+    out = T.Pad((1, 0), fill=(1, 2, 3))(as_tensor(RGB))
+    assert out.numpy()[:, 0, 0].tolist() == [1, 2, 3]
+    assert tuple(out.shape) == (3, 9, 15)
+    with pytest.raises(ValueError, match="padding_mode must be constant, edge, reflect"):
+        T.Pad(1, padding_mode="wrap")
+    with pytest.raises(ValueError, match="padding must be an int or a sequence of 1, 2 or 4"):
+        T.Pad([1, 2, 3])
+    with pytest.raises(ValueError, match="fill must be a number or have one value per channel"):
+        F.pad(as_tensor(RGB), 1, fill=(1, 2))
+    with pytest.raises(ValueError, match="reflect padding"):
+        F.pad(np.zeros((2, 2), np.uint8), 2, padding_mode="reflect")
+
+
+def test_flips_on_every_kind():
+    np.testing.assert_array_equal(F.hflip(RGB), RGB[:, ::-1])
+    np.testing.assert_array_equal(np.asarray(F.vflip(Image.fromarray(RGB))), RGB[::-1])
+    np.testing.assert_array_equal(tensor_to_hwc(F.hflip(as_tensor(RGB))), RGB[:, ::-1])
+    with pytest.raises(TypeError, match="hflip: expected a PIL image, a NumPy array"):
+        F.hflip([1, 2])
+
+
+def test_rotate_quarter_turns_are_exact():
+    square = RGB[:9, :9]
+    for angle, k in ((90, 1), (180, 2), (-90, -1)):
+        np.testing.assert_array_equal(F.rotate(square, angle), np.rot90(square, k))
+        np.testing.assert_array_equal(tensor_to_hwc(F.rotate(as_tensor(square), angle)),
+                                      np.rot90(square, k))
+        np.testing.assert_array_equal(np.asarray(F.rotate(Image.fromarray(square), angle)),
+                                      np.rot90(square, k))
+
+
+@pytest.mark.parametrize("expand", [False, True])
+def test_rotate_agrees_with_pillow(expand):
+    pil = np.asarray(F.rotate(Image.fromarray(RGB), 33.0, expand=expand, fill=(5, 6, 7)))
+    ten = tensor_to_hwc(F.rotate(as_tensor(RGB), 33.0, expand=expand, fill=(5, 6, 7)))
+    assert pil.shape == ten.shape
+    assert (pil == ten).all(axis=-1).mean() > 0.97  # pixels on sampling ties may differ
+    assert tuple(ten[0, 0]) == (5, 6, 7)
+
+
+def test_affine_translation_is_a_shift():
+    out = F.affine(RGB, 0.0, (2, -1), 1.0, 0.0)
+    expected = np.zeros_like(RGB)
+    expected[:-1, 2:] = RGB[1:, :-2]
+    np.testing.assert_array_equal(out, expected)
+    pil = np.asarray(F.affine(Image.fromarray(RGB), 0.0, (2, -1), 1.0, 0.0))
+    np.testing.assert_array_equal(pil, expected)
+
+
+@pytest.mark.parametrize("mode", [InterpolationMode.NEAREST, InterpolationMode.BILINEAR])
+def test_affine_agrees_with_pillow(mode):
+    args = (25.0, (1, 2), 1.2, (10.0, -5.0))
+    pil = np.asarray(F.affine(Image.fromarray(RGB), *args, interpolation=mode)).astype(int)
+    ten = tensor_to_hwc(F.affine(as_tensor(RGB), *args, interpolation=mode)).astype(int)
+    if mode is InterpolationMode.NEAREST:
+        assert (pil == ten).all(axis=-1).mean() > 0.95
+    else:
+        interior = np.abs(pil - ten)[2:-2, 2:-2]  # Pillow treats the border differently
+        assert np.median(interior) <= 1
+
+
+def test_affine_errors():
+    with pytest.raises(ValueError, match="affine: scale must be positive"):
+        F.affine(RGB, 0, (0, 0), 0.0, 0)
+    with pytest.raises(ValueError, match="translate and shear need 2 values"):
+        F.affine(RGB, 0, (0, 0, 0), 1.0, 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(h=st.integers(1, 40), w=st.integers(1, 40), seed=st.integers(0, 2**31 - 1))
+def test_random_resized_crop_params_inside_image(h, w, seed):
+    flambeau.manual_seed(seed)
+    img = np.zeros((h, w), np.uint8)
+    top, left, ch, cw = T.RandomResizedCrop.get_params(img, (0.08, 1.0), (3 / 4, 4 / 3))
+    assert 0 <= top and 0 <= left and 0 < ch and 0 < cw
+    assert top + ch <= h and left + cw <= w
+    assert T.RandomResizedCrop(5)(img).shape == (5, 5)
+
+
+def test_random_crop_padding_and_pad_if_needed():
+    flambeau.manual_seed(0)
+    x = flambeau.ones(1, 4, 4)
+    outs = [T.RandomCrop(4, padding=2)(x) for _ in range(20)]
+    sums = {float(o.sum()) for o in outs}
+    assert len(sums) > 1 and max(sums) <= 16  # different offsets, zero padding
+    small = T.RandomCrop((6, 5), pad_if_needed=True, fill=7)(flambeau.zeros(1, 2, 2))
+    assert tuple(small.shape) == (1, 6, 5) and float(small.max()) == 7
+    with pytest.raises(ValueError, match=r"crop size \(6, 6\) is larger than the input"):
+        T.RandomCrop(6)(x)
