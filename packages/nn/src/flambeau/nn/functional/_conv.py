@@ -191,18 +191,29 @@ def conv_forward(xp, x, w, stride, padding, dilation, groups):
 
 
 def conv_backward_input(xp, g, w, input_shape, stride, padding, dilation, groups):
-    """Generic adjoint of the convolution in its input (also the transposed convolution)."""
+    """Generic adjoint of the convolution in its input (also the transposed convolution).
+
+    One small matrix product per kernel position gives each position's contribution as a
+    contiguous block, added into the (channels-last) input gradient with long inner runs.
+    """
     n, c = input_shape[:2]
     kernel = w.shape[2:]
     out = g.shape[2:]
-    dcols = _same_dtype(  # (G, NL, KCg)
-        xp.matmul(_to_groups(xp, g, groups), _weight_matrix(xp, w, groups)), g.dtype)
-    dcols = dcols.reshape((groups, n) + tuple(out) + tuple(kernel) + (c // groups,))
-    dcols = xp.moveaxis(dcols, 0, -2)  # (N, *out, *k, G, Cg)
+    co, cg = w.shape[:2]
+    k_total = math.prod(kernel)
+    gg = _to_groups(xp, g, groups)  # (G, NL, Co/G)
+    wk = xp.moveaxis(w.reshape(groups, co // groups, cg, k_total), 3, 1)  # (G, K, Co/G, Cg)
+    dk = _same_dtype(xp.matmul(gg[:, None], wk), g.dtype)  # (G, K, NL, Cg)
+    dk = xp.moveaxis(dk, 0, -2)  # (K, NL, G, Cg)
+    if groups > 1:
+        dk = xp.ascontiguousarray(dk)
+    dk = dk.reshape((k_total, n) + tuple(out) + (c,))
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(input_shape[2:], padding))
-    res = add_windows(xp, dcols, (n,) + padded + (groups, c // groups), kernel, stride,
-                      dilation, out)
-    res = res.reshape((n,) + padded + (c,))
+    res = xp.zeros((n,) + padded + (c,), dtype=dk.dtype)
+    for k, pos in enumerate(itertools.product(*(range(kk) for kk in kernel))):
+        dst = (slice(None),) + tuple(slice(p * d, p * d + s * (o - 1) + 1, s)
+                                     for p, d, s, o in zip(pos, dilation, stride, out))
+        res[dst] += dk[k]
     crop = (slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in
                                   zip(input_shape[2:], padding))
     return xp.moveaxis(res[crop], -1, 1)

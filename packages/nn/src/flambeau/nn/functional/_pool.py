@@ -85,6 +85,8 @@ def max_pool_forward(xp, x, kernel, stride, pads, dilation):
     A running maximum over the kernel positions keeps every pass vectorized over the whole
     output (and in the input's memory layout) instead of copying windows out.
     """
+    if _tiles(kernel, stride, pads, dilation):
+        return _max_pool_tiles(xp, x, kernel)
     low = -xp.inf if x.dtype.kind in "fV" else xp.iinfo(x.dtype).min
     a = pad_spatial(xp, x, pads, value=low, first=2)
     out = out_sizes(x.shape[2:], kernel, stride, pads, dilation)
@@ -101,6 +103,47 @@ def max_pool_forward(xp, x, kernel, stride, pads, dilation):
         xp.copyto(best, v, where=m)
         xp.copyto(arg, k, where=m)
     return best, arg
+
+
+def _tiles(kernel, stride, pads, dilation):
+    """Whether the windows tile the input (stride == kernel, no padding or dilation): the
+    common ``MaxPool2d(2)``, computed with reshapes instead of strided passes."""
+    return (tuple(stride) == tuple(kernel) and all(d == 1 for d in dilation)
+            and not any(lo or hi for lo, hi in pads))
+
+
+def _tile_view(xp, a, kernel):
+    """``(N, C, *out, K)`` copy of the non-overlapping windows of ``a`` (N, C, *spatial)."""
+    nd = len(kernel)
+    out = tuple(n // k for n, k in zip(a.shape[2:], kernel))
+    a = a[(Ellipsis,) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+    split = a.shape[:2] + tuple(v for o, k in zip(out, kernel) for v in (o, k))
+    order = (0, 1) + tuple(2 + 2 * i for i in range(nd)) + tuple(3 + 2 * i for i in range(nd))
+    return xp.ascontiguousarray(a.reshape(split).transpose(order)).reshape(
+        a.shape[:2] + out + (-1,)), out
+
+
+def _max_pool_tiles(xp, x, kernel):
+    tiles, _ = _tile_view(xp, x, kernel)
+    arg = tiles.argmax(-1)  # the first maximum, and NaN wins: as the running maximum
+    best = xp.take_along_axis(tiles, arg[..., None], -1)[..., 0]
+    return best, arg.astype(xp.int8 if tiles.shape[-1] < 128 else xp.int64)
+
+
+def _max_pool_tiles_adjoint(xp, g, arg, kernel, input_shape):
+    """Scatter each gradient to its window's maximum, for tiling windows."""
+    nd = len(kernel)
+    k = int(xp.prod(xp.asarray(kernel)))
+    hit = arg[..., None] == xp.arange(k, dtype=arg.dtype)
+    res = xp.where(hit, g[..., None], xp.zeros((), dtype=g.dtype))  # (N, C, *out, K)
+    out = g.shape[2:]
+    res = res.reshape(g.shape + tuple(kernel))
+    order = (0, 1) + tuple(v for i in range(nd) for v in (2 + i, 2 + nd + i))
+    res = res.transpose(order).reshape(g.shape[:2] + tuple(o * kk for o, kk in zip(out, kernel)))
+    missing = [(0, n - r) for n, r in zip(input_shape[2:], res.shape[2:])]
+    if any(hi for _, hi in missing):
+        res = xp.pad(res, [(0, 0), (0, 0)] + missing)
+    return res
 
 
 def flat_indices(xp, arg, spatial, kernel, stride, pads, dilation):
@@ -152,6 +195,8 @@ class _MaxPoolAdjoint(Function):
         ctx.arg, ctx.geo = arg, geo
         kernel, stride, pads, dilation = geo
         xp = g._device._xp
+        if _tiles(kernel, stride, pads, dilation):
+            return _max_pool_tiles_adjoint(xp, g._data, arg._data, kernel, input_shape)
         padded = input_shape[:2] + tuple(n + lo + hi for n, (lo, hi) in
                                          zip(input_shape[2:], pads))
         res = xp.zeros(padded, dtype=g._data.dtype)
