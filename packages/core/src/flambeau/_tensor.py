@@ -43,28 +43,14 @@ class Tensor:
     def __new__(cls, *args, **kwargs):
         from flambeau import _creation
 
-        self = object.__new__(cls)
         if len(args) == 1 and not isinstance(args[0], int):
             src = _creation.tensor(args[0], dtype=_dtype.get_default_dtype(), **kwargs)
         else:
             src = _creation.empty(*args, **kwargs)
-        self._init(src._data, src._device)
-        return self
+        return cls._make(src._data, src._device)
 
     def __init__(self, *args, **kwargs):
         pass
-
-    def _init(self, data, device, requires_grad=False):
-        self._data = data
-        self._device = device
-        self._requires_grad = requires_grad
-        self.grad = None
-        self.grad_fn = None
-        self._output_nr = 0
-        self._version = _VersionCounter()
-        self._accum = None
-        self._base = None
-        self._retains_grad = False
 
     @classmethod
     def _make(cls, data, device, requires_grad=False):

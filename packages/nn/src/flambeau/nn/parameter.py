@@ -43,8 +43,7 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         data = _source(data, "Parameter")
-        self = object.__new__(cls)
-        self._init(data._data, data._device)
+        self = cls._make(data._data, data._device)
         self._version = data._version  # same storage, so in-place writes are seen by both
         if requires_grad:
             self.requires_grad_(True)
@@ -98,8 +97,8 @@ class Buffer(Tensor):
 
     def __new__(cls, data=None, *, persistent=True):
         data = _source(data, "Buffer")
-        self = object.__new__(cls)
-        self._init(data._data, data._device, data._requires_grad and data.grad_fn is None)
+        self = cls._make(data._data, data._device,
+                         data._requires_grad and data.grad_fn is None)
         self._version = data._version
         self.persistent = bool(persistent)
         return self
