@@ -216,13 +216,41 @@ def docs(session: nox.Session) -> None:
     """Sphinx site with -W, then every public name checked for a page and an example."""
     names = [n for n in present_packages() if n != "cuda"]
     if names:
-        install(session, names)
+        install(session, names, extras=("digits",))  # the tutorials train on the digits
     session.install("sphinx", "myst-parser")  # numpydoc docstrings are read by napoleon
     for stale in ("_build", "generated", "api/generated", "api/modules"):  # a clean build
         shutil.rmtree(ROOT / "docs" / stale, ignore_errors=True)
     build = ["-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"]
     session.run("sphinx-build", *build, *session.posargs)
     session.run("python", "docs/check_api.py")
+
+
+# examples/ scripts with tiny settings: each must run end to end, not train well.
+EXAMPLE_RUNS = [
+    ("mlp_regression.py", "--epochs", "5", "--limit", "64"),
+    ("cnn_digits.py", "--epochs", "1", "--limit", "64", "--workers", "2"),
+    ("lstm_classifier.py", "--epochs", "1", "--limit", "64"),
+    ("char_lm.py", "--steps", "3", "--hidden", "16", "--sample", "20"),
+    ("transformer_classifier.py", "--epochs", "1", "--limit", "64"),
+    ("gan_digits.py", "--epochs", "1", "--limit", "128"),
+    ("finetune.py", "--pretrain-epochs", "1", "--epochs", "1", "--limit", "128"),
+    ("amp_training.py", "--steps", "3", "--limit", "64"),
+    ("custom_backend.py",),
+]
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """Smoke test of every examples/ script with a tiny setting (ddp_train.py on 2 ranks)."""
+    require(session, ["vision", "distributed"])
+    install(session, ["vision", "distributed"], extras=("digits",))
+    out = Path(session.create_tmp()) / "examples"
+    for script, *args in EXAMPLE_RUNS:
+        extra = ["--out", str(out / script)] if script in ("cnn_digits.py", "gan_digits.py") else []
+        session.run("python", f"examples/{script}", *args, *extra)
+    ddp = ["python", "examples/ddp_train.py", "--epochs", "1", "--limit", "128"]
+    session.run(*ddp)  # a world of one, without a launcher
+    session.run("mpiexec", "-n", "2", *ddp)
 
 
 @nox.session(venv_backend="venv")

@@ -4,19 +4,23 @@ The API reference is generated at build time: for each module of ``API_MODULES``
 in the build environment, a page under ``api/modules/`` lists every name of the module's
 ``__all__`` in an autosummary table, and autosummary writes one page per name under
 ``api/generated/``. Modules of packages that are not installed are left out with a log line.
-A page is also written for the changelogs of the packages present in the repository.
+A page is also written for the changelog of each package present in the repository, and the
+tutorials' code runs while they are read (``docs/_ext/runcode.py``).
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import sys
+import tomllib
 from pathlib import Path
 
 from sphinx.util import logging
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
+sys.path.insert(0, str(DOCS / "_ext"))
 
 project = "flambeau"
 author = "the flambeau developers"
@@ -28,14 +32,20 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
     "myst_parser",  # the CHANGELOG.md files
+    "runcode",  # docs/_ext/runcode.py: the tutorials' code runs during the build
 ]
 
 html_theme = "alabaster"
+html_static_path = ["_static"]
+html_css_files = ["runcode.css"]
+runcode_page_budget = 60.0  # seconds of code per tutorial page; over it is a build warning
 templates_path = ["_templates"]
 exclude_patterns = ["_build"]
 source_suffix = {".rst": "restructuredtext"}  # markdown only through the changelog includes
 
 autosummary_generate = True
+# {"aliases": {full name: primary full name}}, filled in by generate_api_pages.
+autosummary_context: dict = {"aliases": {}}
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 
@@ -130,6 +140,35 @@ def module_page(name: str, module) -> str:
     return "\n".join(lines) + "\n"
 
 
+def class_aliases(modules: dict[str, object]) -> dict[str, str]:
+    """Classes exported by several documented modules: every other name -> the primary one.
+
+    autodoc registers a class under its defining module's name too (``:canonical:``), so
+    the same class documented twice is a duplicate description. The primary name is the one
+    whose module is the longest prefix of the defining module (``flambeau.autograd.no_grad``
+    for ``flambeau.autograd._grad_mode``); the others get a short page pointing to it.
+    """
+    by_class: dict[int, tuple[type, list[str]]] = {}
+    for module in modules.values():
+        for public in documented_names(module):
+            obj = getattr(module, public, None)
+            if inspect.isclass(obj):
+                by_class.setdefault(id(obj), (obj, []))[1].append(f"{module.__name__}.{public}")
+    aliases = {}
+    for cls, names in by_class.values():
+        if len(names) < 2:
+            continue
+        home = cls.__module__
+
+        def score(full: str, home=home) -> int:
+            module = full.rsplit(".", 1)[0]
+            return len(module) if home == module or home.startswith(module + ".") else -1
+
+        primary = max(names, key=score)
+        aliases.update({name: primary for name in names if name != primary})
+    return aliases
+
+
 def write_if_changed(path: Path, text: str) -> None:
     # An unchanged mtime keeps incremental builds incremental.
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -139,6 +178,7 @@ def write_if_changed(path: Path, text: str) -> None:
 def generate_api_pages(app, config) -> None:
     MODULE_PAGES.mkdir(parents=True, exist_ok=True)
     modules = importable_modules()
+    config.autosummary_context = {"aliases": class_aliases(modules)}
     keep = {f"{page}.rst" for page in modules} | {"toctree.inc"}
     for stale in MODULE_PAGES.iterdir():
         if stale.name not in keep:
@@ -153,21 +193,56 @@ def generate_api_pages(app, config) -> None:
 
 
 def generate_changelogs(app, config) -> None:
-    """changelog.rst includes this: one section per package that has a CHANGELOG.md."""
+    """One page per package that has a CHANGELOG.md, and the toctree changelog.rst includes.
+
+    The pages are ``generated/changelog_<folder>.rst``; the toctree titles them with the
+    distribution's name from the package's ``pyproject.toml``.
+    """
     out = DOCS / "generated"
     out.mkdir(exist_ok=True)
-    parts = []
+    entries = []
     for changelog in sorted(ROOT.glob("packages/*/CHANGELOG.md")):
-        # Sphinx resolves a nested include from the including document (docs/changelog.rst).
-        rel = Path("..", changelog.relative_to(ROOT)).as_posix()
-        parts += [f".. include:: {rel}", "   :parser: myst_parser.sphinx_", ""]
-    if not parts:
-        parts = ["No package has a changelog yet."]
-    write_if_changed(out / "changelogs.inc", "\n".join(parts) + "\n")
+        folder = changelog.parent
+        # Sphinx resolves an include from the including document (docs/generated/...).
+        rel = Path("..", "..", changelog.relative_to(ROOT)).as_posix()
+        page = f"changelog_{folder.name}"
+        write_if_changed(out / f"{page}.rst",
+                         f".. include:: {rel}\n   :parser: myst_parser.sphinx_\n")
+        entries.append(f"   {distribution_name(folder)} <generated/{page}>")
+    for stale in out.glob("changelog_*.rst"):
+        if f"<generated/{stale.stem}>" not in "".join(entries):
+            stale.unlink()
+    if entries:
+        text = "\n".join([".. toctree::", "   :maxdepth: 1", "", *entries])
+    else:
+        text = "No package has a changelog yet."
+    write_if_changed(out / "changelogs.inc", text + "\n")
+
+
+def distribution_name(folder: Path) -> str:
+    try:
+        data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return folder.name
+    return data.get("project", {}).get("name", folder.name)
+
+
+def check_own_references(app, env, node, contnode):
+    """Warn about unresolved Python references in the hand-written pages.
+
+    Sphinx only reports unresolved ``:class:``/``:func:`` references in nitpicky mode,
+    which would also flag every type named in the docstrings; the tutorials, how-tos and
+    the other hand-written pages link to the API reference and must not link to nothing.
+    """
+    if node.get("refdomain") != "py" or node.get("refdoc", "").startswith("api/"):
+        return None
+    logger.warning(f"unresolved reference {node.get('reftarget')!r}", location=node)
+    return None
 
 
 def setup(app):
     # config-inited comes before Sphinx lists the source files, which autosummary then reads.
     app.connect("config-inited", generate_api_pages)
     app.connect("config-inited", generate_changelogs)
+    app.connect("missing-reference", check_own_references)
     return {"parallel_read_safe": True}
