@@ -216,3 +216,10 @@ def test_conv_float32_channels_last_input():
     w = flambeau.randn(4, 3, 3, 3)
     ref = F.conv2d(x.contiguous(), w)
     np.testing.assert_allclose(F.conv2d(x, w).numpy(), ref.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_conv_output_is_contiguous_so_view_works():
+    # the seed articles flatten conv features with .view(-1, n), as PyTorch code does
+    out = flambeau.nn.Conv2d(1, 10, 5)(flambeau.randn(2, 1, 28, 28))
+    assert out.is_contiguous()
+    assert out.view(2, -1).shape == (2, 5760)

@@ -117,9 +117,11 @@ def canonical(dev) -> device:
 
         return _defaults.default_device()
     d = device(dev)
+    backend = d.backend  # binds the backend (and its array namespace) to the device object
     if d.index is None and d.type != "cpu":
-        backend = d.backend
         if backend.device_count() > 0 and hasattr(backend, "current_device"):
-            return device(d.type, backend.current_device())
-        return device(d.type, 0)
+            d = device(d.type, backend.current_device())
+        else:
+            d = device(d.type, 0)
+        d.backend
     return d

@@ -495,7 +495,8 @@ _FUNCTIONAL = {
     "isfinite": ew.isfinite, "nan_to_num": ew.nan_to_num, "lerp": ew.lerp,
     "addcmul": ew.addcmul, "addcdiv": ew.addcdiv, "atan2": ew.atan2, "arctan2": ew.atan2,
     "logaddexp": ew.logaddexp, "xlogy": ew.xlogy, "hypot": ew.hypot, "logit": ew.logit,
-    "positive": ew.positive,
+    "positive": ew.positive, "isclose": ew.isclose, "allclose": ew.allclose,
+    "equal": ew.equal,
     # reductions
     "sum": rd.sum, "nansum": rd.nansum, "mean": rd.mean, "nanmean": rd.nanmean,
     "prod": rd.prod, "amax": rd.amax, "amin": rd.amin, "argmax": rd.argmax,

@@ -82,7 +82,15 @@ def default_generator_for(dev) -> Generator:
 
 
 class _DefaultCPU:
-    """``flambeau.default_generator``: the CPU default generator, created lazily."""
+    """``flambeau.default_generator``: the CPU default generator, created lazily.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> _ = flambeau.default_generator.manual_seed(3)
+    >>> flambeau.default_generator.initial_seed()
+    3
+    """
 
     def __getattr__(self, name):
         return getattr(default_generator_for("cpu"), name)

@@ -44,3 +44,10 @@ def test_disable_autoload_hides_third_party_plugins():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True, timeout=60).stdout
     assert "testdev" not in out and "cpu" in out
+
+
+def test_copy_to_cpu_as_the_first_cpu_use_of_a_process():
+    code = ("import flambeau; print(flambeau.ones(2, device='testdev').to('cpu').tolist())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert out.strip() == "[1.0, 1.0]"

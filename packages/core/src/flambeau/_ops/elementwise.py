@@ -14,6 +14,7 @@ from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
 __all__ = [
+    "allclose", "equal", "isclose",
     "abs", "acos", "add", "addcdiv", "addcmul", "asin", "atan", "atan2", "bitwise_and",
     "bitwise_not", "bitwise_or", "bitwise_xor", "ceil", "clamp", "clip", "cos", "cosh", "div",
     "eq", "erf", "erfc", "exp", "exp2", "expm1", "float_power", "floor", "floor_divide",
@@ -1285,3 +1286,44 @@ def positive(input):
 
 
 _ = _dtype
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (a bool tensor).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.isclose(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0 + 1e-9, 2.1]))
+    tensor([ True, False])
+    """
+    a, b = promote("isclose", input, other)
+    t = a if isinstance(a, Tensor) else b
+    res = t._device._xp.isclose(_raw(a), _raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return make(res, t)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """Whether every element of ``input`` is close to ``other`` (see :func:`isclose`).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.allclose(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0, 2.0 + 1e-7]))
+    True
+    """
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input, other) -> bool:
+    """Whether two tensors have the same shape and elements.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.equal(flambeau.tensor([1, 2]), flambeau.tensor([1, 2]))
+    True
+    """
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool(eq(input, other).all())

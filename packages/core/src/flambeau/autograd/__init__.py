@@ -33,7 +33,14 @@ __all__ = [
 
 
 class _FunctionModule:
-    """``flambeau.autograd.function``: where PyTorch code finds Function and friends."""
+    """``flambeau.autograd.function``: where PyTorch code finds Function and friends.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.autograd.function.Function is flambeau.autograd.Function
+    True
+    """
 
     Function = Function
     FunctionCtx = FunctionCtx

@@ -76,7 +76,23 @@ class _NeedsNothing(tuple):
 
 
 class FunctionCtx:
-    """The methods a Function's ``forward``/``backward`` use on ``ctx``."""
+    """The methods a Function's ``forward``/``backward`` use on ``ctx``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> class Scale(flambeau.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x, k):
+    ...         ctx.k = k
+    ...         return x * k
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         return g * ctx.k, None
+    >>> x = flambeau.ones(2, requires_grad=True)
+    >>> Scale.apply(x, 3.0).sum().backward(); x.grad
+    tensor([3., 3.])
+    """
 
     def save_for_backward(self, *tensors):
         """Keep tensors for backward; in-place changes to them are detected there."""

@@ -8,7 +8,26 @@ __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
 class GradcheckError(RuntimeError):
-    """Analytic and numerical gradients disagree."""
+    """Analytic and numerical gradients disagree.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.autograd import Function, GradcheckError, gradcheck
+    >>> class Wrong(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return x * 2
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         return g * 3  # should be g * 2
+    >>> x = flambeau.ones(1, dtype=flambeau.float64, requires_grad=True)
+    >>> try:
+    ...     gradcheck(Wrong.apply, (x,))
+    ... except GradcheckError as e:
+    ...     print(str(e).splitlines()[0])
+    Jacobian mismatch for output 0 with respect to input 0 (max abs difference 1),
+    """
 
 
 def _tensors(xs):

@@ -1,4 +1,4 @@
-"""flambeau.nn.init: weight initialization (uniform_, kaiming_normal_, ...), as torch.nn.init.
+"""flambeau.nn.init: weight initialization (``uniform_``, ``kaiming_normal_``, ...).
 
 Every function fills its tensor in place without recording gradients and draws from
 flambeau's random generators, so ``flambeau.manual_seed`` reproduces the values.

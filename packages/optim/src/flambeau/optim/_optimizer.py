@@ -19,7 +19,14 @@ __all__ = ["Optimizer", "required"]
 
 
 class _Required:
-    """Marks an option that has no default and must be given (SGD's ``lr`` in old PyTorch)."""
+    """Marks an option that has no default and must be given (SGD's ``lr`` in old PyTorch).
+
+    Examples
+    --------
+    >>> from flambeau.optim import required
+    >>> required
+    <required parameter>
+    """
 
     def __repr__(self):
         return "<required parameter>"

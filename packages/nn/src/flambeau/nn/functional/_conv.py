@@ -170,7 +170,8 @@ def _from_groups(xp, y, n, out):
         y = y[0]
     else:
         y = xp.ascontiguousarray(y.transpose(1, 0, 2))
-    return xp.moveaxis(y.reshape((n,) + tuple(out) + (g * co,)), -1, 1)
+    # a C-contiguous (N, C, *out) result, as PyTorch's: code calls .view() on conv outputs
+    return xp.ascontiguousarray(xp.moveaxis(y.reshape((n,) + tuple(out) + (g * co,)), -1, 1))
 
 
 def _to_groups(xp, g, groups):

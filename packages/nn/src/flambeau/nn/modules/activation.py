@@ -245,7 +245,7 @@ class Softplus(Module):
 
 
 class Softsign(Module):
-    """X / (1 + |x|).
+    """``x / (1 + |x|)``.
 
     Examples
     --------
@@ -491,7 +491,7 @@ class GLU(Module):
 
 
 class Hardshrink(Module):
-    """X where |x| > lambd, else 0.
+    """``x`` where ``|x| > lambd``, else 0.
 
     Examples
     --------

@@ -243,6 +243,12 @@ class RNNBase(Module):
     ``bias_hh_l{k}`` (and ``weight_hr_l{k}`` with ``proj_size``), with a ``_reverse`` suffix
     for the backward direction; gate rows are ordered (i, f, g, o) for LSTM and (r, z, n)
     for GRU.
+
+    Examples
+    --------
+    >>> from flambeau import nn
+    >>> isinstance(nn.LSTM(4, 8), nn.RNNBase), nn.GRU(4, 8).weight_ih_l0.shape
+    (True, flambeau.Size([24, 4]))
     """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
@@ -513,7 +519,15 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
-    """Parameters (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``) of one cell."""
+    """Parameters (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``) of one cell.
+
+    Examples
+    --------
+    >>> from flambeau import nn
+    >>> cell = nn.LSTMCell(4, 8)
+    >>> isinstance(cell, nn.RNNCellBase), cell.weight_hh.shape
+    (True, flambeau.Size([32, 8]))
+    """
 
     _gates = 1
 
