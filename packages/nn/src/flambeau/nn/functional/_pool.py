@@ -112,37 +112,33 @@ def _tiles(kernel, stride, pads, dilation):
             and not any(lo or hi for lo, hi in pads))
 
 
-def _tile_view(xp, a, kernel):
-    """``(N, C, *out, K)`` copy of the non-overlapping windows of ``a`` (N, C, *spatial)."""
-    nd = len(kernel)
-    out = tuple(n // k for n, k in zip(a.shape[2:], kernel))
-    a = a[(Ellipsis,) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
-    split = a.shape[:2] + tuple(v for o, k in zip(out, kernel) for v in (o, k))
-    order = (0, 1) + tuple(2 + 2 * i for i in range(nd)) + tuple(3 + 2 * i for i in range(nd))
-    return xp.ascontiguousarray(a.reshape(split).transpose(order)).reshape(
-        a.shape[:2] + out + (-1,)), out
+def _tile_slices(x_shape, kernel):
+    """Index tuples picking, for each kernel position, that position of every window."""
+    out = tuple(n // k for n, k in zip(x_shape[2:], kernel))
+    return [(Ellipsis,) + tuple(slice(p, p + o * k, k) for p, o, k in zip(pos, out, kernel))
+            for pos in _positions(kernel)]
 
 
 def _max_pool_tiles(xp, x, kernel):
-    tiles, _ = _tile_view(xp, x, kernel)
-    arg = tiles.argmax(-1)  # the first maximum, and NaN wins: as the running maximum
-    best = xp.take_along_axis(tiles, arg[..., None], -1)[..., 0]
-    return best, arg.astype(xp.int8 if tiles.shape[-1] < 128 else xp.int64)
+    """Max and first-max offset per window, from one strided slice per kernel position
+    (elementwise passes over the output only: no window copies, no small-axis argmax)."""
+    views = [x[index] for index in _tile_slices(x.shape, kernel)]
+    best = views[0].copy() if len(views) == 1 else xp.maximum(views[0], views[1])
+    for v in views[2:]:
+        xp.maximum(best, v, out=best)  # NaN propagates, as in PyTorch
+    arg = xp.full(best.shape, len(views) - 1, dtype=xp.int8 if len(views) < 128 else xp.int64)
+    for k in range(len(views) - 2, -1, -1):  # the lowest offset holding the max wins ties
+        v = views[k]
+        xp.copyto(arg, k, where=(v == best) | (v != v))
+    return best, arg
 
 
 def _max_pool_tiles_adjoint(xp, g, arg, kernel, input_shape):
     """Scatter each gradient to its window's maximum, for tiling windows."""
-    nd = len(kernel)
-    k = int(xp.prod(xp.asarray(kernel)))
-    hit = arg[..., None] == xp.arange(k, dtype=arg.dtype)
-    res = xp.where(hit, g[..., None], xp.zeros((), dtype=g.dtype))  # (N, C, *out, K)
-    out = g.shape[2:]
-    res = res.reshape(g.shape + tuple(kernel))
-    order = (0, 1) + tuple(v for i in range(nd) for v in (2 + i, 2 + nd + i))
-    res = res.transpose(order).reshape(g.shape[:2] + tuple(o * kk for o, kk in zip(out, kernel)))
-    missing = [(0, n - r) for n, r in zip(input_shape[2:], res.shape[2:])]
-    if any(hi for _, hi in missing):
-        res = xp.pad(res, [(0, 0), (0, 0)] + missing)
+    res = xp.zeros(input_shape, dtype=g.dtype)
+    zero = xp.zeros((), dtype=g.dtype)
+    for k, index in enumerate(_tile_slices(input_shape, kernel)):
+        res[index] = xp.where(arg == k, g, zero)
     return res
 
 
