@@ -8,9 +8,21 @@ __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
 _tls = threading.local()
 
+#: how many threads have anomaly detection on: recording ops test this plain global first,
+#: so the common case (off everywhere) costs no thread-local lookup
+active = 0
+
 
 def enabled() -> bool:
-    return getattr(_tls, "on", False)
+    return active > 0 and getattr(_tls, "on", False)
+
+
+def _set(on: bool) -> None:
+    global active
+    was = getattr(_tls, "on", False)
+    if on != was:
+        active += 1 if on else -1
+    _tls.on = on
 
 
 def is_anomaly_enabled() -> bool:
@@ -49,11 +61,11 @@ class detect_anomaly:
 
     def __enter__(self):
         self._prev = enabled()
-        _tls.on = True
+        _set(True)
         return self
 
     def __exit__(self, *exc):
-        _tls.on = self._prev
+        _set(self._prev)
         return False
 
     def __call__(self, fn):
@@ -80,7 +92,7 @@ class set_detect_anomaly(detect_anomaly):
 
     def __init__(self, mode: bool, check_nan: bool = True):
         self._prev = enabled()
-        _tls.on = bool(mode)
+        _set(bool(mode))
         self.check_nan = check_nan
 
     def __enter__(self):

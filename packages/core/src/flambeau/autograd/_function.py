@@ -279,7 +279,7 @@ def _connect(ctx, args, outputs):
     # tuples, not lists: fewer objects for the cyclic garbage collector to traverse
     ctx.next_functions = tuple(edges)
     ctx._in_meta = tuple(meta)
-    if _anomaly.enabled():
+    if _anomaly.active and _anomaly.enabled():
         ctx._trace = "".join(traceback.format_stack()[:-2])
     non_diff = ctx._non_diff
     dirty = ctx._dirty
