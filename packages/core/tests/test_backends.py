@@ -120,7 +120,8 @@ def test_plugins_load_lazily():
     import sys
 
     code = ("import flambeau, flambeau.backends._registry as r; "
-            "print(r._state is None); flambeau.zeros(1); print(r._state is None)")
+            "print(r._registry._state is None); flambeau.zeros(1); "
+            "print(r._registry._state is None)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60).stdout.split()
     assert out == ["True", "False"]

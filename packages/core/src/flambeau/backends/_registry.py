@@ -1,22 +1,16 @@
-"""Discovery of backends from the ``flambeau`` entry-point group (lazy, strict, helpful)."""
+"""The device-backend registry: plugins of the ``flambeau`` entry-point group."""
 
 from __future__ import annotations
 
 import os
-import threading
-from importlib.metadata import entry_points
-
-import pluggy
 
 from flambeau.backends import hookspecs
 from flambeau.backends._backend import Backend
+from flambeau.backends._plugins import PluginRegistry, entry_points_of
 
 #: Device types whose plugin we know, to tell users what to install.
 KNOWN_PLUGINS = {"cuda": "flambeau-cuda (pip install flambeau-cuda[cuda12])"}
 _CORE_DISTRIBUTION = "flambeau-core"
-
-_lock = threading.Lock()
-_state = None  # filled by _load(): (backends, owners, broken)
 
 
 class BackendRegistryError(RuntimeError):
@@ -36,55 +30,20 @@ class BackendRegistryError(RuntimeError):
 
 def _entry_points():
     disabled = os.environ.get("FLAMBEAU_DISABLE_PLUGIN_AUTOLOAD", "") not in ("", "0")
-    for ep in entry_points(group="flambeau"):
-        dist = getattr(ep, "dist", None)
-        dist_name = dist.metadata["Name"] if dist is not None else "?"
+    for ep, dist_name in entry_points_of("flambeau"):
         if disabled and dist_name != _CORE_DISTRIBUTION:
             continue
         yield ep, dist_name
 
 
-def _load():
-    manager = pluggy.PluginManager("flambeau")
-    manager.add_hookspecs(hookspecs)
-    broken: dict[str, str] = {}  # plugin label -> error text
-    for ep, dist_name in _entry_points():
-        label = f"{ep.name} ({dist_name})"
-        if manager.has_plugin(label):
-            continue  # the same distribution seen twice on sys.path
-        try:
-            manager.register(ep.load(), name=label)
-        except Exception as exc:  # one broken plugin must not break the others
-            broken[label] = f"{type(exc).__name__}: {exc}"
-    backends: dict[str, Backend] = {}
-    owners: dict[str, str] = {}
-    for impl in manager.hook.flambeau_backends.get_hookimpls():
-        try:
-            provided = list(impl.function())
-        except Exception as exc:
-            broken[impl.plugin_name] = f"{type(exc).__name__}: {exc}"
-            continue
-        for backend in provided:
-            if not isinstance(backend, Backend):
-                broken[impl.plugin_name] = f"returned {backend!r}, not a flambeau.backends.Backend"
-                continue
-            if backend.name in backends:
-                raise BackendRegistryError(
-                    f"device type {backend.name!r} is registered by two plugins: "
-                    f"{owners[backend.name]} and {impl.plugin_name}; uninstall one of them"
-                )
-            backends[backend.name] = backend
-            owners[backend.name] = impl.plugin_name
-    return backends, owners, broken
+# `find` looks `_entry_points` up at call time, so tests can substitute it
+_registry = PluginRegistry("flambeau", hookspecs, "flambeau_backends", Backend, "device type",
+                           BackendRegistryError, find=lambda: _entry_points(),
+                           public_name="flambeau.backends.Backend")
 
 
 def _loaded():
-    global _state
-    if _state is None:
-        with _lock:
-            if _state is None:
-                _state = _load()
-    return _state
+    return _registry.loaded()
 
 
 def reload() -> None:
@@ -99,9 +58,7 @@ def reload() -> None:
     >>> "cpu" in flambeau.backends.backend_names()
     True
     """
-    global _state
-    with _lock:
-        _state = None
+    _registry.reload()
 
 
 def register_backend(backend: Backend, plugin_name: str = "runtime") -> None:
@@ -119,14 +76,7 @@ def register_backend(backend: Backend, plugin_name: str = "runtime") -> None:
     device(type='scratch', index=0)
     >>> unregister_backend("scratch")
     """
-    backends, owners, _ = _loaded()
-    if backend.name in backends:
-        raise BackendRegistryError(
-            f"device type {backend.name!r} is registered by two plugins: "
-            f"{owners[backend.name]} and {plugin_name}"
-        )
-    backends[backend.name] = backend
-    owners[backend.name] = plugin_name
+    _registry.add(backend, plugin_name)
 
 
 def unregister_backend(name: str) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from importlib.metadata import entry_points
 
-import pluggy
-
+from flambeau.backends._plugins import PluginRegistry, entry_points_of
 from flambeau.distributed import hookspecs
 from flambeau.distributed._backend import CommBackend
 
@@ -14,9 +12,6 @@ __all__ = ["CommBackendRegistryError", "comm_backend_names", "get_comm_backend",
 
 PROJECT = "flambeau_distributed"
 GROUP = "flambeau.distributed"
-
-_lock = threading.Lock()
-_state = None  # (backends, owners, broken), filled on first use
 
 
 class CommBackendRegistryError(RuntimeError):
@@ -30,50 +25,15 @@ class CommBackendRegistryError(RuntimeError):
     """
 
 
-def _load():
-    manager = pluggy.PluginManager(PROJECT)
-    manager.add_hookspecs(hookspecs)
-    broken: dict[str, str] = {}
-    for ep in entry_points(group=GROUP):
-        dist = getattr(ep, "dist", None)
-        label = f"{ep.name} ({dist.metadata['Name'] if dist is not None else '?'})"
-        if manager.has_plugin(label):
-            continue  # the same distribution seen twice on sys.path
-        try:
-            manager.register(ep.load(), name=label)
-        except Exception as exc:  # one broken plugin must not hide the others
-            broken[label] = f"{type(exc).__name__}: {exc}"
-    backends: dict[str, CommBackend] = {}
-    owners: dict[str, str] = {}
-    for impl in manager.hook.flambeau_comm_backends.get_hookimpls():
-        try:
-            provided = list(impl.function())
-        except Exception as exc:
-            broken[impl.plugin_name] = f"{type(exc).__name__}: {exc}"
-            continue
-        for backend in provided:
-            if not isinstance(backend, CommBackend):
-                broken[impl.plugin_name] = (
-                    f"returned {backend!r}, not a flambeau.distributed.CommBackend"
-                )
-                continue
-            if backend.name in backends:
-                raise CommBackendRegistryError(
-                    f"communication backend {backend.name!r} is registered by two plugins: "
-                    f"{owners[backend.name]} and {impl.plugin_name}; uninstall one of them"
-                )
-            backends[backend.name] = backend
-            owners[backend.name] = impl.plugin_name
-    return backends, owners, broken
+# the same discovery as core's device backends, over this package's entry-point group
+_registry = PluginRegistry(PROJECT, hookspecs, "flambeau_comm_backends", CommBackend,
+                           "communication backend", CommBackendRegistryError,
+                           find=lambda: entry_points_of(GROUP, entry_points),
+                           public_name="flambeau.distributed.CommBackend")
 
 
 def _loaded():
-    global _state
-    if _state is None:
-        with _lock:
-            if _state is None:
-                _state = _load()
-    return _state
+    return _registry.loaded()
 
 
 def reload() -> None:
@@ -86,9 +46,7 @@ def reload() -> None:
     >>> "mpi" in comm_backend_names()
     True
     """
-    global _state
-    with _lock:
-        _state = None
+    _registry.reload()
 
 
 def comm_backend_names() -> list[str]:
