@@ -42,3 +42,17 @@ def test_disabled_region_keeps_float32():
         with flambeau.autocast("cpu", enabled=False):
             assert lin(flambeau.randn(2, 4)).dtype is flambeau.float32
         assert lin(flambeau.randn(2, 4)).dtype is flambeau.bfloat16
+
+
+def test_regression_losses_warn_when_broadcasting_changes_the_loss():
+    out, target = flambeau.zeros(4, 1), flambeau.ones(4)
+    for loss in (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss):
+        with pytest.warns(UserWarning, match=r"target size \(4,\) that is different to the "
+                                             r"input size \(4, 1\)"):
+            value = loss(out, target)
+        assert value.item() > 0  # computed over the broadcast (4, 4), as in PyTorch
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.mse_loss(out, target.unsqueeze(1))  # same shapes: no warning

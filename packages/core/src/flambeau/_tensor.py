@@ -9,7 +9,6 @@ from __future__ import annotations
 from flambeau import _dtype
 from flambeau.autograd import _function
 from flambeau.autograd._function import AccumulateGrad, _RemovableHandle, _VersionCounter
-from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = ["Tensor"]
 
@@ -511,4 +510,3 @@ def _wrap_dim(dim, ndim, op="op"):
 
 _function._Tensor = Tensor
 _function._TENSOR_TYPES.add(Tensor)
-_ = _grad_state  # re-exported for the op modules

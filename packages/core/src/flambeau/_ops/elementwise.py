@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-from flambeau import _dtype
 from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, scalar_value, to_float
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
@@ -1284,8 +1283,6 @@ def positive(input):
     """
     return input
 
-
-_ = _dtype
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

@@ -3,10 +3,8 @@ unique, nonzero, masked ops."""
 
 from __future__ import annotations
 
-import builtins
 from collections import namedtuple
 
-from flambeau import _dtype
 from flambeau._ops._util import Tensor, make, wrap_dim
 from flambeau.autograd._function import Function
 
@@ -776,5 +774,3 @@ def one_hot_indices(indices, num_classes):
     xp.put_along_axis(out, indices._data[..., None], 1, axis=-1)
     return make(out, indices)
 
-
-_ = (_dtype, builtins)

@@ -20,13 +20,7 @@ class Matmul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        kernel = a._device._backend.kernels.get("matmul")
-        if kernel is not None:
-            return kernel(a._data, b._data)
-        out = a._device._xp.matmul(a._data, b._data)
-        # NumPy multiplies bfloat16 (ml_dtypes) in float32: keep the inputs' dtype, as autocast
-        # expects
-        return out if out.dtype == a._data.dtype else out.astype(a._data.dtype)
+        return a._device._backend.matmul(a._data, b._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -88,12 +82,11 @@ def matmul(input, other, *, out=None):
     k2 = other._data.shape[-2] if other._data.ndim > 1 else other._data.shape[0]
     if k1 != k2:
         raise _matmul_error(input, other, k1, k2)
-    if input._data.dtype != other._data.dtype:
-        if input._data.dtype.kind != other._data.dtype.kind or True:
-            raise RuntimeError(
-                f"matmul: expected both arguments to have the same dtype, but got "
-                f"{input.dtype} and {other.dtype}"
-            )
+    if input._data.dtype != other._data.dtype:  # PyTorch does not promote in matmul
+        raise RuntimeError(
+            f"matmul: expected both arguments to have the same dtype, but got "
+            f"{input.dtype} and {other.dtype}"
+        )
     if input._device is not other._device:
         check_same_device("matmul", input, other)
     try:

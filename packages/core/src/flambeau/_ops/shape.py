@@ -787,7 +787,7 @@ def repeat_interleave(input, repeats, dim=None):
     >>> flambeau.repeat_interleave(flambeau.tensor([1, 2]), 2)
     tensor([1, 1, 2, 2])
     """
-    from flambeau._creation import arange, as_tensor
+    from flambeau._creation import as_tensor
     from flambeau._ops.indexing import index_select
 
     if dim is None:
@@ -797,7 +797,6 @@ def repeat_interleave(input, repeats, dim=None):
     xp = input._device._xp
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
     idx = xp.repeat(xp.arange(n), reps)
-    _ = arange
     return index_select(input, axis, as_tensor(idx, device=input.device))
 
 

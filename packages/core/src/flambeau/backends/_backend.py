@@ -150,6 +150,25 @@ class Backend:
         """A random stream seeded with ``seed`` (see :class:`HostRNG` for the methods)."""
         return HostRNG(seed)
 
+    def matmul(self, a, b):
+        """``a @ b`` on this backend's arrays, in the operands' dtype.
+
+        A ``"matmul"`` entry of :attr:`kernels` replaces the product; either way the result
+        is cast back when the library computes in a wider type (NumPy multiplies bfloat16 in
+        float32), so every op and layer gets the same dtype behaviour from one place.
+
+        Examples
+        --------
+        >>> import numpy, ml_dtypes
+        >>> from flambeau.backends import get_backend
+        >>> a = numpy.ones((2, 2), dtype=ml_dtypes.bfloat16)
+        >>> get_backend("cpu").matmul(a, a).dtype
+        dtype(bfloat16)
+        """
+        kernel = self.kernels.get("matmul")
+        out = kernel(a, b) if kernel is not None else self.xp.matmul(a, b)
+        return out if out.dtype == a.dtype else out.astype(a.dtype)
+
     def synchronize(self, index: int | None = None) -> None:
         """Wait until queued work on the device has finished (a no-op for the CPU)."""
 

@@ -10,14 +10,6 @@ from flambeau.autograd import Function
 __all__ = ["bilinear", "linear"]
 
 
-def _mm(device, a, b):
-    """``a @ b`` through the backend's matmul kernel, in ``a``'s dtype (NumPy gives float32
-    for bfloat16 products)."""
-    kernel = device._backend.kernels.get("matmul")
-    out = kernel(a, b) if kernel is not None else a @ b
-    return out if out.dtype == a.dtype else out.astype(a.dtype)
-
-
 class _Linear(Function):
     """``x @ weight.T + bias`` as one node: one matrix product forward, two backward."""
 
@@ -27,7 +19,7 @@ class _Linear(Function):
         ctx.has_bias = bias is not None
         a = x._data
         flat = a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
-        out = _mm(x._device, flat, weight._data.T)
+        out = x._device._backend.matmul(flat, weight._data.T)
         if bias is not None:
             out += bias._data
         return out if a.ndim == 2 else out.reshape(a.shape[:-1] + (weight.shape[0],))
@@ -41,10 +33,11 @@ class _Linear(Function):
         n_out, n_in = weight.shape
         g2 = g._data.reshape(-1, n_out)
         gx = gw = gb = None
+        mm = g._device._backend.matmul
         if needs[0]:
-            gx = Tensor._make(_mm(g._device, g2, weight._data).reshape(x.shape), g._device)
+            gx = Tensor._make(mm(g2, weight._data).reshape(x.shape), g._device)
         if needs[1]:
-            gw = Tensor._make(_mm(g._device, g2.T, x._data.reshape(-1, n_in)), g._device)
+            gw = Tensor._make(mm(g2.T, x._data.reshape(-1, n_in)), g._device)
         if ctx.has_bias and needs[2]:
             gb = Tensor._make(g2.sum(0), g._device)
         return gx, gw, gb

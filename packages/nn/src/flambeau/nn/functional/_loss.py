@@ -7,6 +7,7 @@ forward pass, ``softmax - target`` in one backward formula, stable for logits of
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import flambeau
 from flambeau import Tensor
@@ -43,6 +44,23 @@ def _reduce(loss, reduction):
     if reduction == "sum":
         return loss.sum()
     return loss
+
+
+def _pair(op, input, target, warn_broadcast=False):
+    """The checked ``(input, target)`` of a pointwise loss, cast to float32 under autocast.
+
+    ``warn_broadcast``: warn, as PyTorch does, when the shapes differ and broadcasting (say a
+    ``(N, 1)`` output against an ``(N,)`` target giving ``(N, N)``) silently changes the loss.
+    """
+    _check_pair(op, input, target)
+    if warn_broadcast and input.shape != target.shape:
+        warnings.warn(
+            f"{op}: using a target size {tuple(target.shape)} that is different to the input "
+            f"size {tuple(input.shape)}. This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=3)
+    if _autocast.active:
+        input, target = _autocast.cast_inputs("fp32", input, target)
+    return input, target
 
 
 def _check_pair(op, input, target):
@@ -97,10 +115,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     >>> F.mse_loss(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0, 4.0]))
     tensor(2.)
     """
-    if _autocast.active:
-        input, target = _autocast.cast_inputs("fp32", input, target)
     reduction = _reduction("mse_loss", size_average, reduce, reduction)
-    _check_pair("mse_loss", input, target)
+    input, target = _pair("mse_loss", input, target, warn_broadcast=True)
     if input.shape != target.shape or input._data.dtype != target._data.dtype:
         input, target = flambeau.broadcast_tensors(input, target)
         if input._data.dtype != target._data.dtype:
@@ -119,10 +135,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     >>> F.l1_loss(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0, 4.0]))
     tensor(1.)
     """
-    if _autocast.active:
-        input, target = _autocast.cast_inputs("fp32", input, target)
     reduction = _reduction("l1_loss", size_average, reduce, reduction)
-    _check_pair("l1_loss", input, target)
+    input, target = _pair("l1_loss", input, target, warn_broadcast=True)
     return _reduce((input - target).abs(), reduction)
 
 
@@ -136,10 +150,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     >>> F.smooth_l1_loss(flambeau.tensor([0.5, 3.0]), flambeau.zeros(2), reduction="none")
     tensor([0.1250, 2.5000])
     """
-    if _autocast.active:
-        input, target = _autocast.cast_inputs("fp32", input, target)
     reduction = _reduction("smooth_l1_loss", size_average, reduce, reduction)
-    _check_pair("smooth_l1_loss", input, target)
+    input, target = _pair("smooth_l1_loss", input, target, warn_broadcast=True)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     d = (input - target).abs()
@@ -159,10 +171,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     >>> F.huber_loss(flambeau.tensor([0.5, 3.0]), flambeau.zeros(2), reduction="none", delta=2.0)
     tensor([0.1250, 4.0000])
     """
-    if _autocast.active:
-        input, target = _autocast.cast_inputs("fp32", input, target)
     reduction = _reduction("huber_loss", None, None, reduction)
-    _check_pair("huber_loss", input, target)
+    input, target = _pair("huber_loss", input, target, warn_broadcast=True)
     if delta <= 0:
         raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
     d = (input - target).abs()
@@ -443,11 +453,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     >>> F.binary_cross_entropy(flambeau.tensor([0.5, 1.0]), flambeau.tensor([1.0, 1.0]))
     tensor(0.3466)
     """
-    if _autocast.active:
-        input, target = _autocast.cast_inputs("fp32", input, target)
     op = "binary_cross_entropy"
     reduction = _reduction(op, size_average, reduce, reduction)
-    _check_pair(op, input, target)
+    input, target = _pair(op, input, target)
     if input.shape != target.shape:
         raise ValueError(
             f"{op}: Using a target size ({tuple(target.shape)}) that is different to the input "
@@ -513,11 +521,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     >>> F.binary_cross_entropy_with_logits(flambeau.tensor([0.0, 1e4]), flambeau.ones(2))
     tensor(0.3466)
     """
-    if _autocast.active:
-        input, target = _autocast.cast_inputs("fp32", input, target)
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(op, size_average, reduce, reduction)
-    _check_pair(op, input, target)
+    input, target = _pair(op, input, target)
     if input.shape != target.shape:
         raise ValueError(f"{op}: Target size ({tuple(target.shape)}) must be the same as input "
                          f"size ({tuple(input.shape)})")
@@ -544,11 +550,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     >>> F.kl_div(p.log(), p, reduction="batchmean")
     tensor(0.)
     """
-    if _autocast.active:
-        input, target = _autocast.cast_inputs("fp32", input, target)
     op = "kl_div"
     reduction = _reduction(op, size_average, reduce, reduction)
-    _check_pair(op, input, target)
+    input, target = _pair(op, input, target)
     if log_target:
         loss = target.exp() * (target - input)
     else:
