@@ -8,9 +8,11 @@ message, so the file works while packages land one by one.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tomllib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +34,8 @@ PYTEST = ("-q", "-p", "no:cacheprovider")
 PLUGIN_TESTS = "packages/core/tests/plugins"  # need the test plugin: `plugins` session only
 TEST_PLUGIN = f"{PLUGIN_TESTS}/flambeau-testplugin"
 NOT_PLUGIN_TESTS = f"--ignore={PLUGIN_TESTS}"
+# Every pytest run leaves a JUnit report here; .ci/run adds them up into one closing line.
+REPORTS = ROOT / ".nox" / "reports"
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,13 @@ def install(
     session.install(*args, *also)
 
 
+def run_pytest(session: nox.Session, *args: str, **kwargs) -> None:
+    """``python -m pytest ARGS`` in the session, writing a JUnit report under REPORTS."""
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    report = REPORTS / f"{re.sub(r'[^A-Za-z0-9]+', '-', session.name)}-{uuid.uuid4().hex[:8]}.xml"
+    session.run("python", "-m", "pytest", *args, *PYTEST, f"--junitxml={report}", **kwargs)
+
+
 def fresh_copy(session: nox.Session, folder: str) -> str:
     """Copy a source tree, with fresh timestamps, before a non-editable install.
 
@@ -146,7 +157,7 @@ def tests(session: nox.Session, package: str) -> None:
     require_tests(session, ROOT / PACKAGES[package].folder / "tests")
     install(session, [package], extras=TEST_EXTRAS)
     tests_dir = f"{PACKAGES[package].folder}/tests"
-    session.run("pytest", tests_dir, NOT_PLUGIN_TESTS, *PYTEST, *session.posargs)
+    run_pytest(session, tests_dir, NOT_PLUGIN_TESTS, *session.posargs)
 
 
 @nox.session
@@ -177,8 +188,7 @@ def minimal(session: nox.Session) -> None:
             "sys.exit('flambeau imported from the source tree' if 'site-packages' not in f "
             "else 0)",
         )
-        args = ["tests", "--ignore=tests/plugins", *PYTEST, *session.posargs]
-        session.run("python", "-m", "pytest", *args)
+        run_pytest(session, "tests", "--ignore=tests/plugins", *session.posargs)
 
 
 @nox.session
@@ -189,7 +199,7 @@ def plugins(session: nox.Session) -> None:
         session.skip(f"no pyproject.toml yet in {TEST_PLUGIN}")
     require_tests(session, ROOT / PLUGIN_TESTS)
     install(session, ["core"], extras=("test",), also=[fresh_copy(session, TEST_PLUGIN)])
-    session.run("pytest", PLUGIN_TESTS, *PYTEST, *session.posargs)
+    run_pytest(session, PLUGIN_TESTS, *session.posargs)
 
 
 @nox.session(venv_backend="venv")
@@ -207,8 +217,8 @@ def parity(session: nox.Session) -> None:
     for name in names:
         tests_dir = f"{PACKAGES[name].folder}/tests"
         if (ROOT / tests_dir).is_dir():
-            args = [tests_dir, NOT_PLUGIN_TESTS, "-m", "parity", *PYTEST, *session.posargs]
-            session.run("pytest", *args, success_codes=[0, 5])
+            args = [tests_dir, NOT_PLUGIN_TESTS, "-m", "parity", *session.posargs]
+            run_pytest(session, *args, success_codes=[0, 5])
 
 
 @nox.session
@@ -276,7 +286,7 @@ def distributed(session: nox.Session) -> None:
     require_tests(session, ROOT / PACKAGES["distributed"].folder / "tests")
     install(session, ["distributed"], extras=("test",))
     tests_dir = f"{PACKAGES['distributed'].folder}/tests"
-    session.run("python", "-m", "pytest", tests_dir, *PYTEST, *session.posargs)
+    run_pytest(session, tests_dir, *session.posargs)
 
 
 @nox.session(tags=["gpu"])
@@ -286,7 +296,7 @@ def distributed_gpu(session: nox.Session) -> None:
         session.skip("skipped: no CUDA device")
     require(session, ["distributed", "cuda"])
     install(session, ["distributed", "cuda"], extras=("test", "cuda13"))
-    session.run("python", "-m", "pytest", "packages/distributed/tests/test_nccl.py", *PYTEST)
+    run_pytest(session, "packages/distributed/tests/test_nccl.py")
 
 
 def has_cuda_device() -> bool:
@@ -310,5 +320,4 @@ def gpu_tests(session: nox.Session) -> None:
     folders = [PACKAGES[n].folder for n in [*names, "cuda"]]
     for tests_dir in (f"{folder}/tests" for folder in folders):
         if (ROOT / tests_dir).is_dir():
-            args = [tests_dir, NOT_PLUGIN_TESTS, *PYTEST, *session.posargs]
-            session.run("pytest", *args, env=env)
+            run_pytest(session, tests_dir, NOT_PLUGIN_TESTS, *session.posargs, env=env)
