@@ -60,6 +60,8 @@ API_MODULES = {
     "flambeau": "flambeau",
     "autograd": "flambeau.autograd",
     "backends": "flambeau.backends",
+    "backends.cpu": "flambeau.backends.cpu",
+    "backends.cuda": "flambeau.backends.cuda",
     "testing": "flambeau.testing",
     "amp": "flambeau.amp",
     "cuda": "flambeau.cuda",

@@ -1,5 +1,9 @@
 """Backend discovery: entry points, strictness about duplicates, broken plugins, errors."""
 
+import platform
+import subprocess
+import sys
+import textwrap
 import types
 
 import numpy as np
@@ -125,3 +129,50 @@ def test_plugins_load_lazily():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60).stdout.split()
     assert out == ["True", "False"]
+
+
+# ------------------------------------------------------------------ host memory caching
+
+_GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+
+
+def _faults_of_repeated_allocations(code: str) -> int:
+    """Minor page faults of 20 allocate-write-free rounds of an 8 MiB array, in a new process
+    that runs ``code`` first (so the process-wide malloc settings start from scratch)."""
+    script = textwrap.dedent(f"""
+        import resource, numpy as np
+        {code}
+        np.ones(1 << 21, np.float32)  # the first round may fault in any case
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(20):
+            np.ones(1 << 21, np.float32)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    return int(done.stdout.strip())
+
+
+@pytest.mark.skipif(not _GLIBC, reason="host memory caching needs glibc's mallopt")
+def test_cpu_backend_keeps_freed_host_memory_for_reuse():
+    started = "import flambeau; flambeau.zeros(1)"  # starting the CPU backend turns it on
+    opted_out = ("import flambeau.backends.cpu as c; c.set_host_memory_caching(False); "
+                 "import flambeau; flambeau.zeros(1)")  # chosen first: the backend keeps it
+    assert _faults_of_repeated_allocations(started) < 100
+    # glibc's defaults give the 8 MiB back at every free: up to 2048 fresh pages a round
+    # (fewer where the kernel maps some of them as huge pages)
+    assert _faults_of_repeated_allocations(opted_out) > 20 * 200
+
+
+def test_host_memory_caching_switch():
+    import flambeau.backends.cpu as cpu
+
+    flambeau.zeros(1)
+    before = cpu.host_memory_caching()
+    try:
+        cpu.set_host_memory_caching(False)
+        assert cpu.host_memory_caching() is False
+        cpu.set_host_memory_caching(True)
+        assert cpu.host_memory_caching() is _GLIBC
+    finally:
+        cpu.set_host_memory_caching(before)

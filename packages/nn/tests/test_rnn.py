@@ -162,6 +162,25 @@ def test_fused_lstm_packed_gradcheck_and_double_backward():
     assert gradgradcheck(lambda x: lstm(x)[0], (randn(3, 2, 2, seed=5),))
 
 
+@pytest.mark.parity
+@pytest.mark.filterwarnings("error")  # exp overflowing to inf in the fused gates is intended
+def test_fused_lstm_saturated_gates_float32():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    tm, fm = torch.nn.LSTM(4, 6), nn.LSTM(4, 6)
+    load_from_torch(fm, tm)
+    x = (RNG.standard_normal((5, 3, 4)) * 1e4).astype(np.float32)
+    tx, fx = torch.tensor(x, requires_grad=True), flambeau.tensor(x, requires_grad=True)
+    to, (th, tc) = tm(tx)
+    fo, (fh, fc) = fm(fx)
+    assert np.isfinite(fo.detach().numpy()).all() and np.isfinite(fc.detach().numpy()).all()
+    for a, b in ((fo, to), (fh, th), (fc, tc)):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+    to.sum().backward()
+    fo.sum().backward()
+    np.testing.assert_allclose(fx.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
 def test_pack_utilities():
     seqs = [flambeau.tensor([1.0, 2.0, 3.0]), flambeau.tensor([4.0]), flambeau.tensor([5.0, 6.0])]
     padded = U.pad_sequence(seqs, batch_first=True)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from flambeau.backends._backend import Backend
+from flambeau.backends.cpu import _default_on_backend_start as host_memory_defaults
 from flambeau.backends.hookspecs import hookimpl
 
 
@@ -11,6 +12,7 @@ class NumpyBackend(Backend):
 
     def __init__(self):
         super().__init__("cpu", xp=np)
+        host_memory_defaults()
 
     def from_host(self, array, index=None):
         return array
