@@ -157,3 +157,30 @@ def test_pool_errors():
         F.avg_pool2d(flambeau.randn(1, 1, 2, 2), 3)
     with pytest.raises(ValueError, match="output_size"):
         F.adaptive_avg_pool2d(flambeau.randn(1, 1, 4, 4), (0, 2))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=(2, 3)),
+                                dict(kernel_size=3, stride=2, padding=1)])
+def test_max_pool2d_ties_and_nans_pick_torchs_index(kw):
+    # ReLU'd inputs tie often (first maximum wins); several NaNs in a window: the last wins
+    torch = pytest.importorskip("torch")
+    x = np.maximum(RNG.standard_normal((2, 3, 9, 10)), 0).astype(np.float32)
+    x[RNG.random(x.shape) < 0.15] = np.nan
+    x[0, 0, :4, :6] = 0.0
+    y, i = F.max_pool2d(flambeau.tensor(x), return_indices=True, **kw)
+    ty, ti = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **kw)
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+    np.testing.assert_array_equal(i.numpy(), ti.numpy())
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)])
+def test_max_pool_backward_keeps_nonfinite_gradients_at_the_maxima(kw):
+    x = flambeau.tensor(RNG.standard_normal((1, 2, 6, 6)), requires_grad=True)
+    y = F.max_pool2d(x, **kw)
+    g = np.ones(y.shape)
+    g[0, 0, 0, 0] = np.inf
+    y.backward(flambeau.tensor(g))
+    grad = x.grad.numpy()
+    assert np.isinf(grad).sum() == 1 and not np.isnan(grad).any()
+    assert (grad != 0).sum() <= y.numel()  # the other entries are exact zeros

@@ -83,25 +83,47 @@ def max_pool_forward(xp, x, kernel, stride, pads, dilation):
     """Generic max pooling: ``(y, arg)``, arg the offset of the max inside its window.
 
     A running maximum over the kernel positions keeps every pass vectorized over the whole
-    output (and in the input's memory layout) instead of copying windows out.
+    output. Windows that tile the input are first copied out kernel-position-major, so
+    every pass reads contiguous memory (NumPy's strided loops are several times slower).
     """
     if _tiles(kernel, stride, pads, dilation):
-        return _max_pool_tiles(xp, x, kernel)
+        stacked = xp.ascontiguousarray(_tile_view(x, kernel))
+        stacked = stacked.reshape((-1,) + stacked.shape[len(kernel):])
+        return _first_max(xp, stacked.__getitem__, len(stacked))
     low = -xp.inf if x.dtype.kind in "fV" else xp.iinfo(x.dtype).min
     a = pad_spatial(xp, x, pads, value=low, first=2)
     out = out_sizes(x.shape[2:], kernel, stride, pads, dilation)
     view = window_view(xp, a, kernel, stride, dilation, out, first=2)
     positions = _positions(kernel)
-    first = view[(Ellipsis,) + positions[0]]
-    best = xp.empty_like(first)
-    best[...] = first
-    arg = xp.zeros(best.shape, dtype=xp.int8 if len(positions) < 128 else xp.int64)
-    for k, pos in enumerate(positions[1:], 1):
-        v = view[(Ellipsis,) + pos]
-        # NaN propagates, as in PyTorch: a NaN candidate always wins
-        m = (v > best) | (v != v)
-        xp.copyto(best, v, where=m)
-        xp.copyto(arg, k, where=m)
+    return _first_max(xp, lambda k: view[(Ellipsis,) + positions[k]], len(positions))
+
+
+def _first_max(xp, candidate, count):
+    """Elementwise maximum of ``candidate(0..count-1)`` and the index of the first maximum.
+
+    As in PyTorch's kernel, a NaN candidate wins (the last one, if several are NaN). The
+    index is updated arithmetically (``arg += take * (k - arg)``): masked copies branch on
+    every element and are an order of magnitude slower in NumPy.
+    """
+    best = candidate(0).copy()
+    arg = xp.zeros(best.shape, dtype=xp.int8 if count < 128 else xp.int64)
+    take = xp.empty(best.shape, dtype=bool)
+    step = xp.empty_like(arg)
+
+    def pick(k, where):
+        xp.subtract(k, arg, out=step)
+        xp.multiply(step, where, out=step)
+        xp.add(arg, step, out=arg)
+
+    for k in range(1, count):
+        v = candidate(k)
+        xp.greater(v, best, out=take)
+        xp.maximum(best, v, out=best)  # NaN propagates, as in PyTorch
+        pick(k, take)
+    if best.dtype.kind in "fV" and bool(xp.isnan(best).any()):  # rare: redo for NaNs
+        for k in range(count):
+            xp.isnan(candidate(k), out=take)
+            pick(k, take)
     return best, arg
 
 
@@ -112,33 +134,31 @@ def _tiles(kernel, stride, pads, dilation):
             and not any(lo or hi for lo, hi in pads))
 
 
-def _tile_slices(x_shape, kernel):
-    """Index tuples picking, for each kernel position, that position of every window."""
-    out = tuple(n // k for n, k in zip(x_shape[2:], kernel))
-    return [(Ellipsis,) + tuple(slice(p, p + o * k, k) for p, o, k in zip(pos, out, kernel))
-            for pos in _positions(kernel)]
-
-
-def _max_pool_tiles(xp, x, kernel):
-    """Max and first-max offset per window, from one strided slice per kernel position
-    (elementwise passes over the output only: no window copies, no small-axis argmax)."""
-    views = [x[index] for index in _tile_slices(x.shape, kernel)]
-    best = views[0].copy() if len(views) == 1 else xp.maximum(views[0], views[1])
-    for v in views[2:]:
-        xp.maximum(best, v, out=best)  # NaN propagates, as in PyTorch
-    arg = xp.full(best.shape, len(views) - 1, dtype=xp.int8 if len(views) < 128 else xp.int64)
-    for k in range(len(views) - 2, -1, -1):  # the lowest offset holding the max wins ties
-        v = views[k]
-        xp.copyto(arg, k, where=(v == best) | (v != v))
-    return best, arg
+def _tile_view(x, kernel):
+    """View of the (cropped) tiles of ``x`` shaped ``(*kernel, N, C, *out)``: indexing it
+    with a kernel position gives that position of every window."""
+    nd = len(kernel)
+    lead = x.shape[:-nd]
+    out = tuple(n // k for n, k in zip(x.shape[-nd:], kernel))
+    crop = x[(Ellipsis,) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+    split = crop.reshape(lead + tuple(v for o, k in zip(out, kernel) for v in (o, k)))
+    first = len(lead)
+    order = (tuple(first + 2 * i + 1 for i in range(nd)) + tuple(range(first))
+             + tuple(first + 2 * i for i in range(nd)))
+    return split.transpose(order)
 
 
 def _max_pool_tiles_adjoint(xp, g, arg, kernel, input_shape):
     """Scatter each gradient to its window's maximum, for tiling windows."""
     res = xp.zeros(input_shape, dtype=g.dtype)
-    zero = xp.zeros((), dtype=g.dtype)
-    for k, index in enumerate(_tile_slices(input_shape, kernel)):
-        res[index] = xp.where(arg == k, g, zero)
+    view = _tile_view(res, kernel)
+    # a product with the mask is branch-free; it would turn an inf gradient into NaNs
+    finite = g.dtype.kind not in "fV" or bool(xp.isfinite(g).all())
+    for k, pos in enumerate(_positions(kernel)):
+        if finite:
+            xp.multiply(g, arg == k, out=view[pos])
+        else:
+            view[pos] = xp.where(arg == k, g, xp.zeros((), dtype=g.dtype))
     return res
 
 
