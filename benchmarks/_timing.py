@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def best_of(fn: Callable[[], object], repeat: int = 5, number: int = 1, warmup: int = 1) -> float:
@@ -24,3 +28,38 @@ def best_of(fn: Callable[[], object], repeat: int = 5, number: int = 1, warmup: 
             fn()
         best = min(best, time.perf_counter() - start)
     return best / number
+
+
+HERE = Path(__file__).resolve().parent
+
+
+def has_torch() -> bool:
+    """Whether PyTorch is installed (checked without importing it into this process)."""
+    return importlib.util.find_spec("torch") is not None
+
+
+def in_fresh_process(call: str) -> float:
+    """Seconds returned by the Python expression ``call``, evaluated in a new interpreter.
+
+    ``call`` may import the benchmark modules (this folder is on ``sys.path``). Each
+    framework is timed in a process of its own so that neither's process-wide settings
+    (flambeau's host-memory caching, PyTorch's OpenMP threads that spin after each op on
+    the shared cores) change what the other is measured at.
+    """
+    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import {call.split('.')[0]}; " \
+           f"print(repr(float({call})))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark process for {call!r} failed:\n{done.stderr[-4000:]}")
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def alternating(calls: dict[str, str], rounds: int = 3) -> dict[str, float]:
+    """Best of ``rounds`` fresh-process timings of each of ``calls`` (name -> expression),
+    taken in turn (a, b, a, b, ...) so that drifting load on a shared machine hits both."""
+    best = dict.fromkeys(calls, float("inf"))
+    for _ in range(rounds):
+        for name, call in calls.items():
+            best[name] = min(best[name], in_fresh_process(call))
+    return best

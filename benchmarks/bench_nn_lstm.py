@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import numpy as np
-from _timing import best_of
+from _timing import alternating, best_of, has_torch
 
 SEQ, BATCH, INPUT, HIDDEN = 35, 32, 32, 128
 
@@ -24,17 +27,22 @@ def _step(mod):
     return run
 
 
-def run():
-    import flambeau
-    import flambeau.nn  # noqa: F401 - a subpackage, imported for its side effect on flambeau
+def measure(framework: str) -> float:
+    """Best time of one step with ``framework`` ("flambeau" or "torch"), in this process."""
+    mod = importlib.import_module(framework)
+    importlib.import_module(f"{framework}.nn")
+    return best_of(_step(mod), repeat=10)
 
-    try:
-        import torch
-    except ImportError:
-        torch = None
+
+def run():
+    module = Path(__file__).stem
+    calls = {"flambeau": f"{module}.measure('flambeau')"}
+    if has_torch():
+        calls["torch"] = f"{module}.measure('torch')"
+    best = alternating(calls)
     return [{
         "name": f"nn: LSTM fwd+bwd (input {INPUT}, hidden {HIDDEN}, seq {SEQ}, batch {BATCH})",
-        "flambeau_s": best_of(_step(flambeau), repeat=10),
-        "torch_s": best_of(_step(torch), repeat=10) if torch else None,
+        "flambeau_s": best["flambeau"],
+        "torch_s": best.get("torch"),
         "target": ">= 0.7x torch",
     }]  # fmt: skip

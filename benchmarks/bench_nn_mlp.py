@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import numpy as np
-from _timing import best_of
+from _timing import alternating, best_of, has_torch
 
 BATCH = 128
 LR = 0.01
@@ -31,32 +34,22 @@ def _step(mod):
     return run
 
 
-def _interleaved_best(fns, repeat):
-    """Best single-call time of each of ``fns``, alternating calls so that both see the same
-    load on a shared machine (timing one after the other skews the ratio by minutes of drift).
-    """
-    best = [float("inf")] * len(fns)
-    for _ in range(repeat):
-        for i, fn in enumerate(fns):
-            best[i] = min(best[i], best_of(fn, repeat=1, warmup=0))
-    return best
+def measure(framework: str) -> float:
+    """Best time of one step with ``framework`` ("flambeau" or "torch"), in this process."""
+    mod = importlib.import_module(framework)
+    importlib.import_module(f"{framework}.nn")
+    return best_of(_step(mod), repeat=200, warmup=5)
 
 
 def run():
-    import flambeau
-    import flambeau.nn  # noqa: F401 - a subpackage, imported for its side effect on flambeau
-
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    fns = [_step(flambeau)] + ([_step(torch)] if torch else [])
-    for fn in fns:
-        fn()  # warm up: allocator pools, lazy imports
-    times = _interleaved_best(fns, repeat=200)
+    module = Path(__file__).stem
+    calls = {"flambeau": f"{module}.measure('flambeau')"}
+    if has_torch():
+        calls["torch"] = f"{module}.measure('torch')"
+    best = alternating(calls)
     return [{
         "name": f"nn: MLP 784-256-10 fwd+bwd+SGD (batch {BATCH})",
-        "flambeau_s": times[0],
-        "torch_s": times[1] if torch else None,
+        "flambeau_s": best["flambeau"],
+        "torch_s": best.get("torch"),
         "target": ">= 0.9x torch",
     }]  # fmt: skip

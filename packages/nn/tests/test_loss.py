@@ -150,6 +150,46 @@ def test_cross_entropy_gradcheck_and_gradgradcheck():
     assert gradcheck(lambda a, b: F.cross_entropy(a, b, reduction="none"), (x2, p))
 
 
+@pytest.mark.parity
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("ignore_index", [-100, 2, 7])
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_class_index_losses_2d_parity(name, ignore_index, reduction):
+    # (N, C) inputs without weights take the gathering path: every ignore_index case
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((6, 4))
+    t = np.array([0, 2, 3, 2, 1, 2])
+    fx, tx = _t(x).requires_grad_(), torch.tensor(x, requires_grad=True)
+    fo = getattr(F, name)(fx, _t(t), ignore_index=ignore_index, reduction=reduction)
+    to = getattr(torch.nn.functional, name)(tx, torch.tensor(t), ignore_index=ignore_index,
+                                            reduction=reduction)
+    assert_close(fo, to, 1e-12, 1e-12)
+    (fo * fo).sum().backward()
+    (to * to).sum().backward()
+    assert_close(fx.grad, tx.grad, 1e-12, 1e-12)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_class_index_losses_2d_gradcheck_and_gradgradcheck(name):
+    x = _t(RNG.standard_normal((5, 3))).requires_grad_()
+    t = _t(np.array([0, 2, 1, 2, 0]))
+    for kw in ({}, {"ignore_index": 2, "reduction": "none"}, {"reduction": "sum"}):
+        fn = lambda x, kw=kw: getattr(F, name)(x, t, **kw)  # noqa: E731
+        assert gradcheck(fn, (x,))
+        assert gradgradcheck(fn, (x,))
+
+
+def test_class_index_losses_2d_all_ignored_and_bad_targets():
+    x = flambeau.randn(3, 4)
+    for name in ("cross_entropy", "nll_loss"):
+        fn = getattr(F, name)
+        assert np.isnan(fn(x, flambeau.tensor([1, 1, 1]), ignore_index=1).item())
+        for bad in ([0, 4, 1], [-1, 0, 0], [0, 9, 2]):
+            match = f"{name}: Target (4|-1|9) is out of bounds for 4 classes"
+            with pytest.raises(IndexError, match=match):
+                fn(x, flambeau.tensor(bad), ignore_index=2)
+
+
 def test_cross_entropy_stable_for_huge_logits():
     x = flambeau.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]], requires_grad=True)
     loss = F.cross_entropy(x, flambeau.tensor([1, 2]))

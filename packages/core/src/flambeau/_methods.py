@@ -284,6 +284,17 @@ def _bool_logic(fn_bitwise):
 _UFUNC_FOR = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}
 
 
+def _scaled(self, other, alpha):
+    """``alpha * other`` for an in-place ``add_``/``sub_``: a bare array when both tensors
+    are floating point on one device (no op dispatch on the optimizer-loop path)."""
+    if not isinstance(other, Tensor):
+        return other * alpha
+    if (other._device is self._device and other._data.dtype.kind == "f"
+            and self._data.dtype.kind == "f"):
+        return self._device._xp.multiply(other._data, alpha)
+    return ew.mul(other, alpha)
+
+
 def _inplace_method(name, fn):
     ufunc = _UFUNC_FOR.get(name)
 
@@ -295,7 +306,7 @@ def _inplace_method(name, fn):
             alpha = kwargs.pop("alpha", 1)
             if not kwargs and (name != "div" or self._data.dtype.kind == "f"):
                 if alpha != 1:
-                    other = ew.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+                    other = _scaled(self, other, alpha)
                 return _inplace.fast_ufunc(self, ufunc, other, name + "_")
             kwargs["alpha"] = alpha
             args = (other,)

@@ -188,7 +188,8 @@ def _class_axis_target(input, target, op):
     if input.ndim < 2:
         raise RuntimeError(f"{op}: input must have at least 2 dimensions (N, C), got shape "
                            f"{tuple(input.shape)}")
-    expected = (input.shape[0],) + tuple(input.shape[2:])
+    shape = input._data.shape
+    expected = (shape[0],) + shape[2:]
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(
             f"{op}: expected target of class indices (an integer tensor of shape {expected}) or "
@@ -206,21 +207,40 @@ def _class_axis_target(input, target, op):
                            f"{tuple(input.shape)}, got {tuple(target.shape)}")
 
 
-def _index_targets(input, target, weight, ignore_index, smoothing, op):
-    """The per-class target weights ``q`` (shaped like input) and the 'mean' denominator."""
+def _class_indices(input, target, ignore_index, op):
+    """Check class-index targets: ``(indices safe to gather with, valid mask or None, count)``.
+
+    ``valid`` is None when no target equals ``ignore_index`` (the common case, checked with a
+    min and a max instead of elementwise masks); ``count`` is the number of valid targets.
+    """
     _class_axis_target(input, target, op)
     xp = input._device._xp
     c = input.shape[1]
     t = target._data
+    if t.size == 0:
+        return t, None, 0
+    lo, hi = int(t.min()), int(t.max())
+    if not lo <= ignore_index <= hi:
+        if lo < 0 or hi >= c:
+            _raise_out_of_bounds(lo if lo < 0 else hi, c, ignore_index, op)
+        return t, None, t.size
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= c))
     if bool(bad.any()):
-        value = int(t[bad].reshape(-1)[0])
-        raise IndexError(
-            f"{op}: Target {value} is out of bounds for {c} classes (expected 0..{c - 1} or "
-            f"ignore_index={ignore_index})"
-        )
-    safe = xp.where(valid, t, 0)
+        _raise_out_of_bounds(int(t[bad].reshape(-1)[0]), c, ignore_index, op)
+    return xp.where(valid, t, 0), valid, int(valid.sum())
+
+
+def _raise_out_of_bounds(value, c, ignore_index, op):
+    raise IndexError(f"{op}: Target {value} is out of bounds for {c} classes (expected "
+                     f"0..{c - 1} or ignore_index={ignore_index})")
+
+
+def _index_targets(input, target, weight, ignore_index, smoothing, op):
+    """The per-class target weights ``q`` (shaped like input) and the 'mean' denominator."""
+    safe, valid, count = _class_indices(input, target, ignore_index, op)
+    xp = input._device._xp
+    c = input.shape[1]
     cls_shape = (1, c) + (1,) * (input.ndim - 2)
     onehot = xp.arange(c).reshape(cls_shape) == xp.expand_dims(safe, 1)
     dt = input._data.dtype
@@ -231,12 +251,87 @@ def _index_targets(input, target, weight, ignore_index, smoothing, op):
     if smoothing:
         spread = (wc if weight is not None else xp.ones(cls_shape, dt)) * (smoothing / c)
         q = q * (1 - smoothing) + spread
-    q *= xp.expand_dims(valid, 1)
+    if valid is not None:
+        q *= xp.expand_dims(valid, 1)
     if weight is not None:
-        denom = (onehot * wc).sum(1)[valid].sum()
+        picked = (onehot * wc).sum(1)
+        denom = (picked[valid] if valid is not None else picked).sum()
     else:
-        denom = valid.sum()
+        denom = count
     return Tensor._make(q, input._device), denom
+
+
+def _onehot(x, safe, valid):
+    """The ``(N, C)`` one-hot targets (zero rows where ignored) as a tensor like ``x``."""
+    xp = x._device._xp
+    q = (xp.arange(x.shape[1]) == safe[:, None]).astype(x._data.dtype)
+    if valid is not None:
+        q *= valid[:, None]
+    return Tensor._make(q, x._device)
+
+
+def _reduced(per, reduction, count, xp):
+    if reduction == "sum":
+        return per.sum()
+    if reduction == "mean":
+        if count == 0:  # every target ignored: 0 / 0 = nan, as in PyTorch
+            return xp.asarray(xp.nan, dtype=per.dtype)
+        return per.sum() / per.dtype.type(count)
+    return per
+
+
+def _scaled_grad(g, reduction, count):
+    """The incoming gradient per sample, shaped ``(N, 1)`` or a scalar."""
+    if reduction == "none":
+        return g.unsqueeze(1)
+    return g / float(count) if reduction == "mean" else g
+
+
+class _IndexedLoss(Function):
+    """Cross entropy (``log_softmax`` first) or NLL of ``(N, C)`` inputs at class indices,
+    without class weights or label smoothing: the common case, done by gathering at the
+    targets rather than through one-hot products."""
+
+    @staticmethod
+    def forward(ctx, x, safe, valid, count, reduction, log_softmax):
+        xp = x._device._xp
+        a = x._data
+        rows = xp.arange(a.shape[0])
+        if log_softmax:
+            shifted = a - a.max(axis=1, keepdims=True)
+            e = xp.exp(shifted)
+            total = e.sum(axis=1)
+            per = xp.log(total) - shifted[rows, safe]
+            ctx.softmax = (e, total)
+        else:
+            per = -a[rows, safe]
+        if valid is not None:
+            per *= valid
+        ctx.save_for_backward(x)
+        ctx.rows, ctx.safe, ctx.valid = rows, safe, valid
+        ctx.count, ctx.reduction, ctx.log_softmax = count, reduction, log_softmax
+        return _reduced(per, reduction, count, xp)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        g = _scaled_grad(g, ctx.reduction, ctx.count)
+        if flambeau.is_grad_enabled():  # create_graph: a formula that can be differentiated
+            q = _onehot(x, ctx.safe, ctx.valid)
+            gx = g * (flambeau.softmax(x, 1) - q) if ctx.log_softmax else -g * q
+            return gx, None, None, None, None, None
+        xp = x._device._xp
+        if ctx.log_softmax:
+            e, total = ctx.softmax
+            gx = e / total[:, None]
+            gx[ctx.rows, ctx.safe] -= 1
+        else:
+            gx = xp.zeros_like(x._data)
+            gx[ctx.rows, ctx.safe] = -1
+        if ctx.valid is not None:
+            gx *= ctx.valid[:, None]
+        gx *= g._data
+        return Tensor._make(gx, x._device), None, None, None, None, None
 
 
 def _prob_targets(input, target, weight, smoothing, op):
@@ -309,6 +404,13 @@ class _CrossEntropy(Function):
         return gx, gq, None, None
 
 
+def _gathers(x, weight, smoothing):
+    """Whether the class-index loss of ``x`` takes the gathering :class:`_IndexedLoss` path
+    (2-D input, no class weights or smoothing, and no backend ``cross_entropy`` kernel)."""
+    return (x.ndim == 2 and weight is None and not smoothing
+            and "cross_entropy" not in x._device.backend.kernels)
+
+
 def _batched(input, target, probabilities):
     """Give unbatched ``(C,)`` inputs a batch dimension of one."""
     if input.ndim == 1:
@@ -373,6 +475,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _check_weight(weight, x.shape[1], op)
     if probabilities:
         q, denom = _prob_targets(x, t, weight, label_smoothing, op)
+    elif _gathers(x, weight, label_smoothing):
+        out = _IndexedLoss.apply(x, *_class_indices(x, t, ignore_index, op), reduction, True)
+        return out.squeeze(0) if unbatched and reduction == "none" else out
     else:
         q, denom = _index_targets(x, t, weight, ignore_index, label_smoothing, op)
     out = _CrossEntropy.apply(x, q, reduction, denom)
@@ -403,6 +508,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise RuntimeError(f"{op}: input must have a class dimension, got a 0-d tensor")
     x, t, unbatched = _batched(input, target, False)
     _check_weight(weight, x.shape[1], op)
+    if _gathers(x, weight, 0.0):
+        out = _IndexedLoss.apply(x, *_class_indices(x, t, ignore_index, op), reduction, False)
+        return out.squeeze(0) if unbatched and reduction == "none" else out
     q, denom = _index_targets(x, t, weight, ignore_index, 0.0, op)
     per = -(x * q).sum(1)
     if reduction == "none":
