@@ -13,6 +13,16 @@ from flambeau.autograd import gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(0)
 
+
+@pytest.fixture(autouse=True, params=["nchw", "channels_last"])
+def conv_layout(request, monkeypatch):
+    """Every test runs through both generic layouts: the NCHW products (chosen for few input
+    channels) and the channels-last im2col (the rest)."""
+    from flambeau.nn.functional import _conv
+
+    monkeypatch.setattr(_conv, "_FEW_CHANNELS", 1 << 30 if request.param == "nchw" else -1)
+    return request.param
+
 CONV_CASES = [
     ((2, 3, 7, 6), (4, 3, 3, 2), {}),
     ((2, 4, 7, 6), (6, 2, 3, 2), dict(stride=2, padding=1, dilation=(2, 1), groups=2)),

