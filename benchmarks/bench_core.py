@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
-from _timing import best_of
+from _timing import alternating, best_of, has_torch
 
 import flambeau
+
+SMALL_OPS = 400  # ops per _small_ops call: 200 iterations of a multiply and an add
 
 
 def _small_ops(mod):
@@ -56,21 +60,32 @@ def _matmul_numpy(n=1024):
     return run
 
 
+def measure(case: str, framework: str) -> float:
+    """Best time of ``case`` ("small_ops" per op, or "chain") with ``framework``."""
+    mod = importlib.import_module(framework)
+    if case == "small_ops":
+        return best_of(_small_ops(mod), repeat=20) / SMALL_OPS
+    return best_of(_chain(mod), repeat=2)
+
+
+def _versus_torch(case: str, rounds: int) -> dict[str, float]:
+    calls = {"flambeau": f"bench_core.measure({case!r}, 'flambeau')"}
+    if has_torch():
+        calls["torch"] = f"bench_core.measure({case!r}, 'torch')"
+    return alternating(calls, rounds=rounds)
+
+
 def run():
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    per_op = 400  # 200 iterations of a multiply and an add
+    small, chain = _versus_torch("small_ops", 3), _versus_torch("chain", 2)
     rows = [{
         "name": "small-op overhead (per op, 64 elems, fwd+bwd)",
-        "flambeau_s": best_of(_small_ops(flambeau), repeat=20) / per_op,
-        "torch_s": best_of(_small_ops(torch), repeat=20) / per_op if torch else None,
+        "flambeau_s": small["flambeau"],
+        "torch_s": small.get("torch"),
         "target": "per-op cost <= 2x torch (ratio >= 0.5)",
     }, {
         "name": "100,000-op chain fwd+bwd",
-        "flambeau_s": best_of(_chain(flambeau), repeat=2),
-        "torch_s": best_of(_chain(torch), repeat=2) if torch else None,
+        "flambeau_s": chain["flambeau"],
+        "torch_s": chain.get("torch"),
         "target": "<= 2x torch (ratio >= 0.5)",
     }]
     # The matmul target is against raw NumPy doing the same three products: report NumPy in

@@ -8,7 +8,7 @@ row, its default (which on CPU is the per-tensor loop).
 from __future__ import annotations
 
 import numpy as np
-from _timing import best_of
+from _timing import alternating, best_of, has_torch
 
 N_TENSORS = 100
 TOTAL = 10_000_000
@@ -45,20 +45,24 @@ def _torch_step(name, kwargs, foreach):
     return getattr(torch.optim, name)(params, foreach=foreach, **kwargs).step
 
 
-def run() -> list[dict]:
-    try:
-        import torch  # noqa: F401
+def measure(name: str, framework: str, foreach=None) -> float:
+    """Best time of one ``name`` step with ``framework`` (torch: ``foreach`` as given)."""
+    kwargs = dict(CONFIGS)[name]
+    if framework == "flambeau":
+        return best_of(_flambeau_step(name, kwargs), repeat=7, warmup=2)
+    return best_of(_torch_step(name, kwargs, foreach), repeat=7, warmup=2)
 
-        has_torch = True
-    except ImportError:
-        has_torch = False
+
+def run() -> list[dict]:
     rows = []
-    for name, kwargs in CONFIGS:
+    for name, _ in CONFIGS:
         label = f"{name}{'(momentum=0.9)' if name == 'SGD' else ''} step, 100 tensors / 10M f32"
-        ours = best_of(_flambeau_step(name, kwargs), repeat=7, warmup=2)
-        for foreach, tag in ((True, "torch foreach"), (None, "torch default")):
-            theirs = best_of(_torch_step(name, kwargs, foreach), repeat=7, warmup=2) \
-                if has_torch else None
-            rows.append(dict(name=f"{label} vs {tag}", flambeau_s=ours, torch_s=theirs,
-                             target=TARGET))
+        calls = {"flambeau": f"bench_optim.measure({name!r}, 'flambeau')"}
+        if has_torch():
+            calls["torch foreach"] = f"bench_optim.measure({name!r}, 'torch', True)"
+            calls["torch default"] = f"bench_optim.measure({name!r}, 'torch', None)"
+        best = alternating(calls)
+        for tag in ("torch foreach", "torch default"):
+            rows.append(dict(name=f"{label} vs {tag}", flambeau_s=best["flambeau"],
+                             torch_s=best.get(tag), target=TARGET))
     return rows

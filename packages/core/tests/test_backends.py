@@ -176,3 +176,54 @@ def test_host_memory_caching_switch():
         assert cpu.host_memory_caching() is _GLIBC
     finally:
         cpu.set_host_memory_caching(before)
+
+
+# ------------------------------------------------------------------ threads
+
+
+def test_set_num_threads_validates_and_round_trips():
+    before = flambeau.get_num_threads()
+    try:
+        flambeau.set_num_threads(3)
+        assert flambeau.get_num_threads() == 3
+        for bad in (0, -1, 2.0, True, "2"):
+            with pytest.raises(ValueError, match="set_num_threads: expected a positive int"):
+                flambeau.set_num_threads(bad)
+        assert flambeau.get_num_threads() == 3
+    finally:
+        flambeau.set_num_threads(before)
+
+
+def test_run_split_runs_parts_concurrently_and_raises_after_all_finish():
+    import threading
+    import time
+
+    from flambeau._threads import run_split
+
+    names, finished = set(), []
+
+    def work(k):
+        names.add(threading.current_thread().name)
+        if k == 0:
+            raise KeyError("part 0")
+        time.sleep(0.05)
+        finished.append(k)
+        return k
+
+    assert run_split(lambda k: k * 10, [1, 2, 3]) == [10, 20, 30]
+    with pytest.raises(KeyError, match="part 0"):
+        run_split(work, [0, 1, 2])
+    assert sorted(finished) == [1, 2]  # the other parts completed before the error surfaced
+    assert any(n.startswith("flambeau") for n in names)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_thread_pool_is_made_anew_in_a_forked_child():
+    import multiprocessing
+
+    from flambeau._threads import run_split
+
+    assert run_split(lambda k: k + 1, [1, 2]) == [2, 3]  # the parent's pool exists
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply(run_split, (abs, [-1, -2, -3]), ) == [1, 2, 3]

@@ -324,3 +324,58 @@ def test_float32_parameters_keep_their_dtype():
 def test_repr_lists_groups():
     opt = optim.SGD([flambeau.ones(1, requires_grad=True)], lr=0.1)
     assert "Parameter Group 0" in repr(opt) and "lr: 0.1" in repr(opt)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda ps: optim.SGD(ps, lr=0.1),
+    lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True, weight_decay=0.1),
+    lambda ps: optim.AdamW(ps, lr=0.01),
+])
+def test_steps_split_across_threads_equal_one_thread(make, monkeypatch):
+    from flambeau.optim import _optimizer
+
+    rng = np.random.default_rng(0)
+    shapes = [(7, 5), (300,), (2, 3, 4), (1,), (50, 2)]
+
+    def run(threads):
+        flambeau.set_num_threads(threads)
+        ps = [flambeau.tensor(rng_a, requires_grad=True) for rng_a in start]
+        opt = make(ps)
+        for g in grads:
+            for p, gi in zip(ps, g):
+                p.grad = flambeau.tensor(gi)
+            opt.step()
+        return [p.detach().numpy() for p in ps], opt.state_dict()
+
+    start = [rng.standard_normal(s) for s in shapes]
+    grads = [[rng.standard_normal(s) for s in shapes] for _ in range(3)]
+    monkeypatch.setattr(_optimizer, "PARALLEL_MIN_ELEMENTS", 0)
+    splits = []
+    real_split = _optimizer.run_split
+    monkeypatch.setattr(_optimizer, "run_split",
+                        lambda fn, parts: splits.append(len(parts)) or real_split(fn, parts))
+    before = flambeau.get_num_threads()
+    try:
+        one, state_one = run(1)
+        assert splits == []
+        three, state_three = run(3)
+        assert splits == [3, 3, 3]
+    finally:
+        flambeau.set_num_threads(before)
+    for a, b in zip(one, three):
+        np.testing.assert_array_equal(a, b)
+    for k, st in state_one["state"].items():
+        for name, value in st.items():
+            other = state_three["state"][k][name]
+            np.testing.assert_array_equal(np.asarray(value), np.asarray(other))
+
+
+def test_split_ranges_cover_every_parameter_once():
+    from flambeau.optim._optimizer import _split
+
+    for sizes in ([5], [1, 1, 1, 1], [100, 1, 1, 1, 100], [3, 9, 27, 81], [10] * 7):
+        for parts in (1, 2, 3, 8):
+            ranges = _split(sizes, parts)
+            assert len(ranges) <= parts
+            assert [i for a, b in ranges for i in range(a, b)] == list(range(len(sizes)))

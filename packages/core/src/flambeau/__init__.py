@@ -201,6 +201,7 @@ from flambeau._random import (  # noqa: E402
 )
 from flambeau._serialization import load, save  # noqa: E402
 from flambeau._tensor import Size, Tensor  # noqa: E402
+from flambeau._threads import get_num_threads, set_num_threads  # noqa: E402
 from flambeau.amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from flambeau.autograd import (  # noqa: E402
     enable_grad,

@@ -15,6 +15,7 @@ from flambeau.optim._optimizer import (
     kernel_for,
     lerp_,
     new_step,
+    run_step,
     zeros_state,
 )
 
@@ -179,7 +180,8 @@ class Adam(Optimizer):
             if kernel is not None:
                 kernel(arrays, gs, ms, vs, vmax, ts, **opts)
             else:
-                adam_step(dev._xp, self._scratch, dev, arrays, gs, ms, vs, vmax, ts, **opts)
+                run_step(adam_step, dev._xp, self._scratch, dev, [arrays, gs, ms, vs, vmax, ts],
+                         opts)
             for p in ps:
                 p._version.value += 1
 

@@ -12,6 +12,7 @@ from collections import OrderedDict, defaultdict
 
 import flambeau
 from flambeau import Tensor
+from flambeau._threads import run_split
 from flambeau.autograd import enable_grad, no_grad
 from flambeau.autograd._function import _RemovableHandle
 
@@ -493,10 +494,17 @@ def _cast_state(p, key, value):
 class _Scratch:
     """Reusable temporary arrays, one per (device, dtype, slot), grown to the largest param."""
 
-    __slots__ = ("_bufs",)
+    __slots__ = ("_bufs", "_workers")
 
     def __init__(self):
         self._bufs = {}
+        self._workers = {}
+
+    def for_worker(self, k):
+        """The pool of the ``k``-th part of a step split across threads (0: this one)."""
+        if k == 0:
+            return self
+        return self._workers.setdefault(k, _Scratch())
 
     def take(self, device, like, slot=0):
         """A temporary with ``like``'s shape and dtype (contents undefined)."""
@@ -570,6 +578,47 @@ def addcmul_(xp, a, b, c, value, tmp):
     tmp *= c
     a += tmp
     return a
+
+
+# Below this many elements in one step, handing parts to threads costs more than it saves.
+PARALLEL_MIN_ELEMENTS = 1 << 19
+
+
+def _split(sizes, parts):
+    """``parts`` contiguous ``(start, stop)`` ranges of ``sizes`` with about equal sums."""
+    total, bounds, acc, start = sum(sizes), [], 0, 0
+    for i, n in enumerate(sizes):
+        acc += n
+        if acc * parts >= total * (len(bounds) + 1) and len(bounds) < parts - 1:
+            bounds.append((start, i + 1))
+            start = i + 1
+    bounds.append((start, len(sizes)))
+    return [b for b in bounds if b[0] < b[1]]
+
+
+def run_step(step_fn, xp, scratch, device, lists, opts):
+    """``step_fn(xp, scratch, device, *lists, **opts)``, the parameters split across
+    :func:`flambeau.get_num_threads` threads on the CPU when the step is large enough.
+
+    Parameters are independent, so the parts give the same result as one loop; each part
+    has its own scratch pool. Returns the concatenated per-parameter results (or None).
+    """
+    params = lists[0]
+    threads = flambeau.get_num_threads()
+    sizes = [p.size for p in params]
+    if device.type != "cpu" or threads < 2 or len(params) < 2 or (
+            sum(sizes) < PARALLEL_MIN_ELEMENTS):
+        return step_fn(xp, scratch, device, *lists, **opts)
+
+    def part(k_bounds):
+        k, (a, b) = k_bounds
+        sub = [None if lst is None else lst[a:b] for lst in lists]
+        return step_fn(xp, scratch.for_worker(k), device, *sub, **opts)
+
+    results = run_split(part, list(enumerate(_split(sizes, threads))))
+    if results[0] is None:
+        return None
+    return [r for res in results for r in res]
 
 
 def device_runs(params, *lists):
