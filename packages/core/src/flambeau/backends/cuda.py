@@ -14,7 +14,14 @@ __all__ = ["matmul"]
 
 
 class _MatmulSettings:
-    """``matmul.allow_tf32``: let float32 matrix products use TensorFloat-32 (as torch)."""
+    """``matmul.allow_tf32``: let float32 matrix products use TensorFloat-32 (as torch).
+
+    Examples
+    --------
+    >>> import flambeau.backends.cuda
+    >>> flambeau.backends.cuda.matmul.allow_tf32 = True  # faster, ~1e-3 relative error
+    >>> flambeau.backends.cuda.matmul.allow_tf32 = False
+    """
 
     allow_tf32 = False
 
