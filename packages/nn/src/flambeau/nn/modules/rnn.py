@@ -89,16 +89,21 @@ def _composed_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, mask
 # ------------------------------------------------------------------ fused LSTM layer
 
 
-def _gate_scale(xp, hidden, dtype):
-    """Per-gate-row factors ``k`` with every gate activation a logistic function of ``k * z``.
+def _gate_affine(xp, hidden, dtype):
+    """``(scale, shift, one)`` with every gate activation ``1 / (one + exp(scale * z + shift))``
+    (``- 1`` on the g rows).
 
-    ``sigmoid(z) = 1 / (1 + exp(-z))`` on the i, f, o rows and ``tanh(z) = 2 / (1 + exp(-2z))
-    - 1`` on the g rows: with ``k`` folded into the weights, one ``exp`` and one reciprocal
-    activate all four gates (NumPy's ``exp`` is about twice as fast as its ``tanh``).
+    ``sigmoid(z) = 1 / (1 + exp(-z))`` on the i, f, o rows, and on the g rows ``tanh(z) =
+    1 / (0.5 + exp(-2z + log(0.5))) - 1``. With ``scale`` folded into the weights and
+    ``shift`` into the bias, one ``exp``, one add and one reciprocal activate all four gates
+    (NumPy's ``exp`` is about twice as fast as its ``tanh``).
     """
     scale = xp.full(4 * hidden, -1.0, dtype=dtype)
-    scale[2 * hidden:3 * hidden] = -2.0
-    return scale
+    shift = xp.zeros(4 * hidden, dtype=dtype)
+    one = xp.ones(4 * hidden, dtype=dtype)
+    g = slice(2 * hidden, 3 * hidden)
+    scale[g], shift[g], one[g] = -2.0, math.log(0.5), 0.5
+    return scale, shift, one
 
 
 def _errors_ignored(xp):
@@ -110,60 +115,74 @@ def _errors_ignored(xp):
 class _LSTMLayer(Function):
     """Fused LSTM layer (one direction): ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (out, h, c)``.
 
-    Each step makes a handful of whole-array calls (one matmul, one tanh for all gates);
-    the backward precomputes every factor that does not depend on the incoming gradient
-    for all steps at once, leaving the recurrence with a few products per step.
+    Each step makes a handful of whole-array calls (one matmul, one ``exp`` for all gates);
+    the backward precomputes every factor that does not depend on the incoming gradient for
+    all steps at once, leaving the recurrence with a few products per step. The inputs, a
+    column of ones and the previous hidden states share one buffer ``[x, 1, h]`` per step, so
+    the input projection takes the bias along and all weight and bias gradients come from
+    one matrix product.
     """
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, mask):
         xp = x._device._xp
         a = x._data
-        steps, batch, _ = a.shape
+        steps, batch, n_in = a.shape
         hidden = w_hh._data.shape[1]
-        scale = _gate_scale(xp, hidden, a.dtype)
-        w_in = (w_ih._data * scale[:, None]).T
-        xw = (a.reshape(steps * batch, -1) @ w_in).reshape(steps, batch, 4 * hidden)
-        biases = [b._data for b in (b_ih, b_hh) if b is not None]
-        if biases:
-            xw += sum(biases) * scale
-        w_rec = xp.ascontiguousarray((w_hh._data * scale[:, None]).T)
+        dt = a.dtype
+        scale, shift, one = _gate_affine(xp, hidden, dt)
+        # xh[s] = [x, 1, h_prev] of processing step s (time runs backwards when reverse)
+        xh = xp.empty((steps, batch, n_in + 1 + hidden), dtype=dt)
+        xh[:, :, :n_in] = a[::-1] if reverse else a
+        xh[:, :, n_in] = 1
+        xh[0, :, n_in + 1:] = h0._data
+        w_in = xp.empty((n_in + 1, 4 * hidden), dtype=dt)  # [W_ih^T; bias], scaled
+        w_in[:n_in] = w_ih._data.T * scale
+        w_in[n_in] = sum(b._data for b in (b_ih, b_hh) if b is not None) * scale + shift
+        xw = xh[:, :, :n_in + 1].reshape(steps * batch, -1) @ w_in
+        w_rec = (w_hh._data * scale[:, None]).T
         m = None if mask is None else mask._data
-        acts = xp.empty_like(xw)  # i, f, g, o after their nonlinearity, per step
-        hs = xp.empty((steps + 1, batch, hidden), dtype=a.dtype)
-        cs = xp.empty((steps + 1, batch, hidden), dtype=a.dtype)
-        tcs = xp.empty((steps, batch, hidden), dtype=a.dtype)
-        tmp = xp.empty((batch, hidden), dtype=a.dtype)
-        hs[0], cs[0] = h0._data, c0._data
+        acts = xw.reshape(steps, batch, 4 * hidden)  # i, f, g, o after activation, per step
+        cs = xp.empty((steps + 1, batch, hidden), dtype=dt)
+        tcs = xp.empty((steps, batch, hidden), dtype=dt)
+        tmp = xp.empty((batch, hidden), dtype=dt)
+        step_in = xp.empty((batch, 4 * hidden), dtype=dt)
+        h_last = xp.empty((batch, hidden), dtype=dt)
+        cs[0] = c0._data
         h2, h3 = 2 * hidden, 3 * hidden
         with _errors_ignored(xp):
             for s in range(steps):
-                t = steps - 1 - s if reverse else s
                 act = acts[s]
-                xp.matmul(hs[s], w_rec, out=act)
-                act += xw[t]
+                h_prev = xh[s, :, n_in + 1:]
+                xp.matmul(h_prev, w_rec, out=step_in)
+                act += step_in
                 xp.exp(act, out=act)
-                act += 1
+                act += one
                 xp.reciprocal(act, out=act)
                 g = act[:, h2:h3]
-                g *= 2
                 g -= 1
                 c = cs[s + 1]
                 xp.multiply(act[:, hidden:h2], cs[s], out=c)
                 xp.multiply(act[:, :hidden], g, out=tmp)
                 c += tmp
                 xp.tanh(c, out=tcs[s])
-                xp.multiply(act[:, h3:], tcs[s], out=hs[s + 1])
+                h = xh[s + 1, :, n_in + 1:] if s + 1 < steps else h_last
+                xp.multiply(act[:, h3:], tcs[s], out=h)
                 if m is not None:
-                    keep = ~m[t]
-                    xp.copyto(hs[s + 1], hs[s], where=keep)
+                    keep = ~m[steps - 1 - s if reverse else s]
+                    xp.copyto(h, h_prev, where=keep)
                     xp.copyto(c, cs[s], where=keep)
-        out = hs[:0:-1] if reverse else hs[1:]
-        out = xp.where(m, out, 0) if m is not None else out.copy()
+        out = xp.empty((steps, batch, hidden), dtype=dt)  # in processing order
+        out[:-1] = xh[1:, :, n_in + 1:]
+        out[-1] = h_last
+        if reverse:
+            out = out[::-1]
+        if m is not None:
+            out = xp.where(m, out, 0)
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        ctx.cache = (acts, hs, cs, tcs)
+        ctx.cache = (acts, xh, cs, tcs)
         ctx.reverse, ctx.mask = reverse, mask
-        return out, hs[steps].copy(), cs[steps].copy()
+        return out, h_last.copy(), cs[steps].copy()
 
     @staticmethod
     def backward(ctx, g_out, g_h, g_c):
@@ -172,8 +191,9 @@ class _LSTMLayer(Function):
             return _replay_grads(ctx, (g_out, g_h, g_c))
         xp = x._device._xp
         # kept (not freed) after use: a retained graph runs this backward again
-        acts, hs, cs, tcs = ctx.cache
+        acts, xh, cs, tcs = ctx.cache
         steps, batch, hidden = tcs.shape
+        n_in = x._data.shape[2]
         reverse = ctx.reverse
         m = None if ctx.mask is None else ctx.mask._data
         a4 = acts.reshape(steps, batch, 4, hidden)
@@ -213,22 +233,21 @@ class _LSTMLayer(Function):
             if m is not None:
                 dh = xp.where(mt, dh, dh_in)
                 dc = xp.where(mt, dc, dc_in)
-        dflat = dgates.reshape(steps * batch, -1)
-        # dgates is in processing order; the input projection is in time order
-        dx_rows = (dgates[::-1] if reverse else dgates).reshape(steps * batch, -1)
+        dflat = dgates.reshape(steps * batch, -1)  # processing order, as xh
         needs = ctx.needs_input_grad
         make = lambda arr: Tensor._make(arr, x._device)  # noqa: E731
-        gx = make((dx_rows @ w_ih._data).reshape(x._data.shape)) if needs[0] else None
-        gw_ih = gw_hh = gb = None
-        if needs[3]:
-            gw_ih = make((x._data.reshape(steps * batch, -1).T @ dx_rows).T)
-        if needs[4]:
-            gw_hh = make((hs[:-1].reshape(steps * batch, hidden).T @ dflat).T)
-        if (b_ih is not None and needs[5]) or (b_hh is not None and needs[6]):
-            gb = make(dflat.sum(0))
-        return (gx, make(dh) if needs[1] else None, make(dc) if needs[2] else None, gw_ih,
-                gw_hh, gb if b_ih is not None else None, gb if b_hh is not None else None,
-                None, None)
+        gx = gw_ih = gw_hh = gb = None
+        if needs[0]:
+            gx = (dflat @ w_ih._data).reshape(x._data.shape)
+            gx = make(gx[::-1] if reverse else gx)
+        if needs[3] or needs[4] or needs[5] or needs[6]:
+            # rows: input weights, bias, recurrent weights
+            gw = (xh.reshape(steps * batch, -1).T @ dflat).T
+            gw_ih, gb, gw_hh = make(gw[:, :n_in]), make(gw[:, n_in]), make(gw[:, n_in + 1:])
+        return (gx, make(dh) if needs[1] else None, make(dc) if needs[2] else None,
+                gw_ih if needs[3] else None, gw_hh if needs[4] else None,
+                gb if b_ih is not None and needs[5] else None,
+                gb if b_hh is not None and needs[6] else None, None, None)
 
 
 def _replay_grads(ctx, grads):
