@@ -72,8 +72,10 @@ def test_lstm_classifier_learns():
     y = (x[:, :, 0].sum(1) > 0).astype(np.int64)
     model = _LSTMClassifier()
     batch = (flambeau.tensor(x), flambeau.tensor(y))
-    losses = _train(model, [batch], F.cross_entropy, 0.5, 60)
-    assert losses[-1] < 0.5 * losses[0], losses
+    # plain SGD on an LSTM oscillates at large rates: a moderate one, judged on the mean of
+    # the last steps (the last step alone depends on rounding once the loss oscillates)
+    losses = _train(model, [batch], F.cross_entropy, 0.3, 150)
+    assert np.mean(losses[-10:]) < 0.5 * losses[0], losses
 
 
 class _Encoder(nn.Module):
