@@ -63,3 +63,20 @@ def alternating(calls: dict[str, str], rounds: int = 3) -> dict[str, float]:
         for name, call in calls.items():
             best[name] = min(best[name], in_fresh_process(call))
     return best
+
+
+def with_nn(framework: str):
+    """The module ``framework`` ("flambeau" or "torch") with its ``nn`` subpackage loaded."""
+    importlib.import_module(f"{framework}.nn")
+    return importlib.import_module(framework)
+
+
+def versus_torch(module: str, name: str, target: str) -> dict:
+    """A benchmark row: ``module.measure(framework)`` for flambeau and PyTorch, each timed in
+    fresh processes of its own (see :func:`alternating`)."""
+    calls = {"flambeau": f"{module}.measure('flambeau')"}
+    if has_torch():
+        calls["torch"] = f"{module}.measure('torch')"
+    best = alternating(calls)
+    return {"name": name, "flambeau_s": best["flambeau"], "torch_s": best.get("torch"),
+            "target": target}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import numpy as np
-from _timing import alternating, best_of, has_torch
+from _timing import best_of, versus_torch, with_nn
 
 SEQ, BATCH, INPUT, HIDDEN = 35, 32, 32, 128
 
@@ -29,20 +28,9 @@ def _step(mod):
 
 def measure(framework: str) -> float:
     """Best time of one step with ``framework`` ("flambeau" or "torch"), in this process."""
-    mod = importlib.import_module(framework)
-    importlib.import_module(f"{framework}.nn")
-    return best_of(_step(mod), repeat=10)
+    return best_of(_step(with_nn(framework)), repeat=10)
 
 
 def run():
-    module = Path(__file__).stem
-    calls = {"flambeau": f"{module}.measure('flambeau')"}
-    if has_torch():
-        calls["torch"] = f"{module}.measure('torch')"
-    best = alternating(calls)
-    return [{
-        "name": f"nn: LSTM fwd+bwd (input {INPUT}, hidden {HIDDEN}, seq {SEQ}, batch {BATCH})",
-        "flambeau_s": best["flambeau"],
-        "torch_s": best.get("torch"),
-        "target": ">= 0.7x torch",
-    }]  # fmt: skip
+    name = f"nn: LSTM fwd+bwd (input {INPUT}, hidden {HIDDEN}, seq {SEQ}, batch {BATCH})"
+    return [versus_torch(Path(__file__).stem, name, ">= 0.7x torch")]
