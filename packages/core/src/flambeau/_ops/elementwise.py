@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from flambeau._ops._select import overflow_ignored, select
 from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, scalar_value, to_float
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
@@ -662,9 +663,11 @@ Tanh, tanh = _unary_op("tanh", lambda xp, a: xp.tanh(a), lambda g, x, o: g * (1 
 
 
 def _sigmoid_fwd(xp, a):
-    # exp of a non-positive number only: no overflow for large |a|
-    e = xp.exp(-xp.abs(a))
-    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+    e = xp.negative(a, out=xp.empty_like(a))  # out=: an array even for 0-d inputs
+    with overflow_ignored(xp):  # exp(-a) = inf for very negative a: 1 / inf = 0, the limit
+        xp.exp(e, out=e)
+    e += 1
+    return xp.reciprocal(e, out=e)
 
 
 Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid_fwd, lambda g, x, o: g * o * (1 - o),
@@ -898,7 +901,7 @@ class Where(Function):
         ctx.save_for_backward(cond)
         t = a if isinstance(a, Tensor) else b
         try:
-            return t._device._xp.where(cond._data, _raw(a), _raw(b))
+            return select(t._device._xp, cond._data, _raw(a), _raw(b))
         except ValueError:
             raise RuntimeError(
                 f"where: condition {tuple(cond.shape)}, input "

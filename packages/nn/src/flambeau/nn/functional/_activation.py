@@ -11,6 +11,7 @@ import math
 import flambeau
 from flambeau import Tensor
 from flambeau._inplace import write_result
+from flambeau._ops._select import select
 from flambeau._ops.elementwise import _erf_generic
 from flambeau.autograd import Function
 
@@ -69,7 +70,7 @@ def _run(fn_cls, input, params, inplace, op):
 
 _Threshold = _pointwise(
     "_Threshold",
-    lambda xp, a, th, v: _cast(xp.where(a > th, a, v), a),
+    lambda xp, a, th, v: _cast(select(xp, a > th, a, v), a),
     lambda g, x, o, th, v: g * (x > th))
 _Hardtanh = _pointwise(
     "_Hardtanh",
@@ -77,20 +78,20 @@ _Hardtanh = _pointwise(
     lambda g, x, o, lo, hi: g * ((x > lo) & (x < hi)))
 _LeakyRelu = _pointwise(
     "_LeakyRelu",
-    lambda xp, a, s: _cast(xp.where(a > 0, a, a * s), a),
+    lambda xp, a, s: _cast(select(xp, a > 0, a, a * s), a),
     lambda g, x, o, s: flambeau.where(x > 0, g, g * s))
 _Elu = _pointwise(
     "_Elu",
     lambda xp, a, alpha, scale: _cast(
-        scale * xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0))), a),
+        scale * select(xp, a > 0, a, alpha * xp.expm1(xp.minimum(a, 0))), a),
     lambda g, x, o, alpha, scale: flambeau.where(x > 0, g * scale, g * (o + alpha * scale)))
 _Celu = _pointwise(
     "_Celu",
-    lambda xp, a, alpha: _cast(xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0) / alpha)), a),
+    lambda xp, a, alpha: _cast(select(xp, a > 0, a, alpha * xp.expm1(xp.minimum(a, 0) / alpha)), a),
     lambda g, x, o, alpha: flambeau.where(x > 0, g, g * (o / alpha + 1)))
 _Softplus = _pointwise(
     "_Softplus",
-    lambda xp, a, beta, th: _cast(xp.where(
+    lambda xp, a, beta, th: _cast(select(xp, 
         a * beta > th, a, xp.logaddexp(0, a * beta) / beta), a),
     lambda g, x, o, beta, th: flambeau.where(x * beta > th, g, g * (x * beta).sigmoid()))
 _Softsign = _pointwise(
@@ -128,11 +129,11 @@ _GeluTanh = _pointwise(
     lambda g, x, o: _gelu_tanh_grad(g, x))
 _Hardshrink = _pointwise(
     "_Hardshrink",
-    lambda xp, a, lambd: _cast(xp.where(xp.abs(a) > lambd, a, 0), a),
+    lambda xp, a, lambd: _cast(select(xp, xp.abs(a) > lambd, a, 0), a),
     lambda g, x, o, lambd: g * (x.abs() > lambd))
 _Softshrink = _pointwise(
     "_Softshrink",
-    lambda xp, a, lambd: _cast(xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd,
+    lambda xp, a, lambd: _cast(select(xp, a > lambd, a - lambd, select(xp, a < -lambd, a + lambd,
                                                                          0)), a),
     lambda g, x, o, lambd: g * (x.abs() > lambd))
 

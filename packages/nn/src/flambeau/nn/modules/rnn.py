@@ -11,13 +11,13 @@ state.
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
 
 import flambeau
 import flambeau.nn.functional as F
+from flambeau._ops._select import overflow_ignored
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -106,12 +106,6 @@ def _gate_affine(xp, hidden, dtype):
     return scale, shift, one
 
 
-def _errors_ignored(xp):
-    """``exp`` of a large gate input overflows to inf on purpose: 1 / (1 + inf) is the limit."""
-    errstate = getattr(xp, "errstate", None)
-    return errstate(over="ignore") if errstate is not None else contextlib.nullcontext()
-
-
 class _LSTMLayer(Function):
     """Fused LSTM layer (one direction): ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (out, h, c)``.
 
@@ -150,7 +144,7 @@ class _LSTMLayer(Function):
         h_last = xp.empty((batch, hidden), dtype=dt)
         cs[0] = c0._data
         h2, h3 = 2 * hidden, 3 * hidden
-        with _errors_ignored(xp):
+        with overflow_ignored(xp):
             for s in range(steps):
                 act = acts[s]
                 h_prev = xh[s, :, n_in + 1:]
