@@ -902,10 +902,22 @@ def triu(input, diagonal=0):
 
 
 class Diagonal(Function):
+    """A writable strided view of the diagonals (NumPy's own ``diagonal`` is read-only)."""
+
+    _is_view = True
+
     @staticmethod
     def forward(ctx, x, offset, d1, d2):
         ctx.meta = (x._data.shape, offset, d1, d2)
-        return x._device._xp.diagonal(x._data, offset, d1, d2).copy()
+        a = x._data
+        start = [slice(None)] * a.ndim
+        start[d2 if offset >= 0 else d1] = slice(builtins.abs(offset), None)
+        a = a[tuple(start)]  # the first diagonal element is now at a's origin
+        length = builtins.max(0, builtins.min(a.shape[d1], a.shape[d2]))
+        others = [i for i in range(a.ndim) if i not in (d1, d2)]
+        shape = tuple(a.shape[i] for i in others) + (length,)
+        strides = tuple(a.strides[i] for i in others) + (a.strides[d1] + a.strides[d2],)
+        return x._device._xp.lib.stride_tricks.as_strided(a, shape, strides)
 
     @staticmethod
     def backward(ctx, g):
