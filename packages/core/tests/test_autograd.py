@@ -1,5 +1,6 @@
 """The autograd engine: graph walk, accumulation, higher order, hooks, errors."""
 
+import numpy as np
 import pytest
 
 import flambeau
@@ -242,3 +243,24 @@ def test_detach_shares_storage_without_graph():
     v = x.detach()
     v[0] = 5.0
     assert x.tolist()[0] == 5.0
+
+
+def test_post_accumulate_grad_hook_sees_the_final_grad_once_per_backward():
+    w = flambeau.ones(3, requires_grad=True)
+    seen = []
+    handle = w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.numpy().copy()))
+    y = w * 2
+    (y.sum() + (w * w).sum()).backward()  # two paths into w: the hook runs once, after both
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [4.0, 4.0, 4.0])
+    (w * 1).sum().backward()  # accumulates: the hook sees the sum
+    np.testing.assert_array_equal(seen[1], [5.0, 5.0, 5.0])
+    handle.remove()
+    (w * 1).sum().backward()
+    assert len(seen) == 2
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        y.register_post_accumulate_grad_hook(lambda t: None)
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        flambeau.ones(1).register_post_accumulate_grad_hook(lambda t: None)
+    grads = flambeau.autograd.grad((w * 5).sum(), [w])  # no .grad update: no hook
+    assert len(seen) == 2 and grads[0].tolist() == [5.0, 5.0, 5.0]

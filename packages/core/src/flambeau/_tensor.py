@@ -282,6 +282,36 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         return self._register_node_hook(hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf after ``backward`` has updated its ``.grad``.
+
+        Returns a handle whose ``remove()`` unregisters the hook. Useful to act on each
+        gradient as soon as it is final, such as stepping an optimizer per parameter or
+        starting its all-reduce.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> w = flambeau.ones(2, requires_grad=True)
+        >>> seen = []
+        >>> h = w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+        >>> (w * 3).sum().backward()
+        >>> seen
+        [[3.0, 3.0]]
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        node = self._accum
+        if node is None:
+            node = self._accum = AccumulateGrad(self)
+        if node._post_hooks is None:
+            node._post_hooks = []
+        node._post_hooks.append(hook)
+        return _RemovableHandle(node._post_hooks, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute gradients of this tensor with respect to the graph's leaves.
 

@@ -312,6 +312,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.variable = variable
         self._hooks = None
+        self._post_hooks = None  # hook(tensor) after .grad is updated
 
     def name(self) -> str:
         return "AccumulateGrad"
