@@ -71,12 +71,13 @@ def with_nn(framework: str):
     return importlib.import_module(framework)
 
 
-def versus_torch(module: str, name: str, target: str) -> dict:
-    """A benchmark row: ``module.measure(framework)`` for flambeau and PyTorch, each timed in
-    fresh processes of its own (see :func:`alternating`)."""
-    calls = {"flambeau": f"{module}.measure('flambeau')"}
+def versus_torch(module: str, name: str, target: str, args: str = "") -> dict:
+    """A benchmark row: ``module.measure(framework, ARGS)`` for flambeau and PyTorch, each
+    timed in fresh processes of its own (see :func:`alternating`)."""
+    extra = f", {args}" if args else ""
+    calls = {"flambeau": f"{module}.measure('flambeau'{extra})"}
     if has_torch():
-        calls["torch"] = f"{module}.measure('torch')"
+        calls["torch"] = f"{module}.measure('torch'{extra})"
     best = alternating(calls)
     return {"name": name, "flambeau_s": best["flambeau"], "torch_s": best.get("torch"),
             "target": target}

@@ -149,17 +149,23 @@ def _with_params(module, params, x):
         module._parameters.update(saved)
 
 
-def test_fused_lstm_packed_gradcheck_and_double_backward():
-    lstm = nn.LSTM(2, 3).double()
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_fused_layers_packed_gradcheck_and_double_backward(kind):
+    rnn = getattr(nn, kind)(2, 3, bidirectional=True).double()
     x = randn(4, 3, 2, seed=4)
 
     def fn(x):
         packed = U.pack_padded_sequence(x, [4, 2, 3], enforce_sorted=False)
-        out, (h, c) = lstm(packed)
-        return U.pad_packed_sequence(out)[0], h, c
+        out, state = rnn(packed)
+        return (U.pad_packed_sequence(out)[0], *(state if kind == "LSTM" else (state,)))
 
     assert gradcheck(fn, (x,))
-    assert gradgradcheck(lambda x: lstm(x)[0], (randn(3, 2, 2, seed=5),))
+    h0 = randn(2, 2, 3, seed=6)
+    params = [p for p in rnn.parameters()]
+    assert gradgradcheck(lambda x, h: rnn(x, h if kind == "GRU" else (h, h))[0],
+                         (randn(3, 2, 2, seed=5), h0))
+    assert gradcheck(lambda *ps: _with_params(rnn, ps, randn(3, 2, 2, seed=7)), tuple(
+        p.detach().requires_grad_() for p in params))
 
 
 @pytest.mark.parity

@@ -1,0 +1,402 @@
+"""The layer kernels behind RNN, LSTM and GRU: one direction of one layer at a time.
+
+Every layer projects the inputs of all time steps with one matmul up front and then loops
+over time only. LSTM layers without projections and GRU layers run fused kernels (forward
+and backpropagation through time written against ``xp``); when a graph of the gradient
+itself is requested (``create_graph=True``), a kernel's backward replays the step-by-step
+composition of flambeau ops, so higher-order gradients stay exact. Packed sequences run on
+the padded batch with a per-step mask: a finished (or not yet started) sequence keeps its
+state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import flambeau
+import flambeau.nn.functional as F
+from flambeau._ops._select import overflow_ignored
+from flambeau._tensor import Tensor
+from flambeau.autograd._function import Function
+from flambeau.autograd._grad_mode import state as _grad_state
+
+__all__ = ["layer"]
+
+
+# ------------------------------------------------------------------ one step, composed
+
+
+def _rnn_step(mode, xw, h, w_hh, b_hh):
+    """One step of a tanh/relu RNN from the projected input ``xw`` (bias included)."""
+    pre = xw + F.linear(h, w_hh, b_hh)
+    return pre.tanh() if mode == "RNN_TANH" else pre.relu()
+
+
+def _lstm_step(xw, h, c, w_hh, b_hh, w_hr=None):
+    gates = xw + F.linear(h, w_hh, b_hh)
+    i, f, g, o = gates.chunk(4, -1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    h = o.sigmoid() * c.tanh()
+    if w_hr is not None:
+        h = F.linear(h, w_hr)
+    return h, c
+
+
+def _gru_step(xw, h, w_hh, b_hh):
+    gh = F.linear(h, w_hh, b_hh)
+    xr, xz, xn = xw.chunk(3, -1)
+    hr, hz, hn = gh.chunk(3, -1)
+    r = (xr + hr).sigmoid()
+    z = (xz + hz).sigmoid()
+    n = (xn + r * hn).tanh()
+    return n + z * (h - n)
+
+
+def _composed_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, mask):
+    """One direction of one layer with flambeau ops: ``(out, h_n, c_n)``."""
+    steps = x.shape[0]
+    xw = F.linear(x, w_ih, b_ih)
+    h, c = h0, c0
+    outs = [None] * steps
+    for s in range(steps):
+        t = steps - 1 - s if reverse else s
+        if mode == "LSTM":
+            h_new, c_new = _lstm_step(xw[t], h, c, w_hh, b_hh, w_hr)
+        elif mode == "GRU":
+            h_new, c_new = _gru_step(xw[t], h, w_hh, b_hh), None
+        else:
+            h_new, c_new = _rnn_step(mode, xw[t], h, w_hh, b_hh), None
+        if mask is not None:
+            m = mask[t]
+            outs[t] = flambeau.where(m, h_new, flambeau.zeros_like(h_new))
+            h_new = flambeau.where(m, h_new, h)
+            if c_new is not None:
+                c_new = flambeau.where(m, c_new, c)
+        else:
+            outs[t] = h_new
+        h, c = h_new, c_new
+    return flambeau.stack(outs), h, c
+
+
+# ------------------------------------------------------------------ fused LSTM layer
+
+
+def _gate_affine(xp, hidden, dtype):
+    """``(scale, shift, one)`` with every gate activation ``1 / (one + exp(scale * z + shift))``
+    (``- 1`` on the g rows).
+
+    ``sigmoid(z) = 1 / (1 + exp(-z))`` on the i, f, o rows, and on the g rows ``tanh(z) =
+    1 / (0.5 + exp(-2z + log(0.5))) - 1``. With ``scale`` folded into the weights and
+    ``shift`` into the bias, one ``exp``, one add and one reciprocal activate all four gates
+    (NumPy's ``exp`` is about twice as fast as its ``tanh``).
+    """
+    scale = xp.full(4 * hidden, -1.0, dtype=dtype)
+    shift = xp.zeros(4 * hidden, dtype=dtype)
+    one = xp.ones(4 * hidden, dtype=dtype)
+    g = slice(2 * hidden, 3 * hidden)
+    scale[g], shift[g], one[g] = -2.0, math.log(0.5), 0.5
+    return scale, shift, one
+
+
+class _LSTMLayer(Function):
+    """Fused LSTM layer (one direction): ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (out, h, c)``.
+
+    Each step makes a handful of whole-array calls (one matmul, one ``exp`` for all gates);
+    the backward precomputes every factor that does not depend on the incoming gradient for
+    all steps at once, leaving the recurrence with a few products per step. The inputs, a
+    column of ones and the previous hidden states share one buffer ``[x, 1, h]`` per step, so
+    the input projection takes the bias along and all weight and bias gradients come from
+    one matrix product.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, mask):
+        xp = x._device._xp
+        a = x._data
+        steps, batch, n_in = a.shape
+        hidden = w_hh._data.shape[1]
+        dt = a.dtype
+        scale, shift, one = _gate_affine(xp, hidden, dt)
+        # xh[s] = [x, 1, h_prev] of processing step s (time runs backwards when reverse)
+        xh = xp.empty((steps, batch, n_in + 1 + hidden), dtype=dt)
+        xh[:, :, :n_in] = a[::-1] if reverse else a
+        xh[:, :, n_in] = 1
+        xh[0, :, n_in + 1:] = h0._data
+        w_in = xp.empty((n_in + 1, 4 * hidden), dtype=dt)  # [W_ih^T; bias], scaled
+        w_in[:n_in] = w_ih._data.T * scale
+        w_in[n_in] = sum(b._data for b in (b_ih, b_hh) if b is not None) * scale + shift
+        xw = xh[:, :, :n_in + 1].reshape(steps * batch, -1) @ w_in
+        w_rec = (w_hh._data * scale[:, None]).T
+        m = None if mask is None else mask._data
+        acts = xw.reshape(steps, batch, 4 * hidden)  # i, f, g, o after activation, per step
+        cs = xp.empty((steps + 1, batch, hidden), dtype=dt)
+        tcs = xp.empty((steps, batch, hidden), dtype=dt)
+        tmp = xp.empty((batch, hidden), dtype=dt)
+        step_in = xp.empty((batch, 4 * hidden), dtype=dt)
+        h_last = xp.empty((batch, hidden), dtype=dt)
+        cs[0] = c0._data
+        h2, h3 = 2 * hidden, 3 * hidden
+        with overflow_ignored(xp):
+            for s in range(steps):
+                act = acts[s]
+                h_prev = xh[s, :, n_in + 1:]
+                xp.matmul(h_prev, w_rec, out=step_in)
+                act += step_in
+                xp.exp(act, out=act)
+                act += one
+                xp.reciprocal(act, out=act)
+                g = act[:, h2:h3]
+                g -= 1
+                c = cs[s + 1]
+                xp.multiply(act[:, hidden:h2], cs[s], out=c)
+                xp.multiply(act[:, :hidden], g, out=tmp)
+                c += tmp
+                xp.tanh(c, out=tcs[s])
+                h = xh[s + 1, :, n_in + 1:] if s + 1 < steps else h_last
+                xp.multiply(act[:, h3:], tcs[s], out=h)
+                if m is not None:
+                    keep = ~m[steps - 1 - s if reverse else s]
+                    xp.copyto(h, h_prev, where=keep)
+                    xp.copyto(c, cs[s], where=keep)
+        out = xp.empty((steps, batch, hidden), dtype=dt)  # in processing order
+        out[:-1] = xh[1:, :, n_in + 1:]
+        out[-1] = h_last
+        if reverse:
+            out = out[::-1]
+        if m is not None:
+            out = xp.where(m, out, 0)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        ctx.cache = (acts, xh, cs, tcs)
+        ctx.reverse, ctx.mask = reverse, mask
+        return out, h_last.copy(), cs[steps].copy()
+
+    @staticmethod
+    def backward(ctx, g_out, g_h, g_c):
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh = ctx.saved_tensors
+        if _grad_state.grad_enabled:  # create_graph: differentiate the composed steps
+            return _replay_grads(ctx, "LSTM", (g_out, g_h, g_c))
+        xp = x._device._xp
+        # kept (not freed) after use: a retained graph runs this backward again
+        acts, xh, cs, tcs = ctx.cache
+        steps, batch, hidden = tcs.shape
+        n_in = x._data.shape[2]
+        reverse = ctx.reverse
+        m = None if ctx.mask is None else ctx.mask._data
+        a4 = acts.reshape(steps, batch, 4, hidden)
+        i, f, g, o = a4[:, :, 0], a4[:, :, 1], a4[:, :, 2], a4[:, :, 3]
+        # factors of the gate gradients that do not depend on the incoming gradient
+        k3 = xp.empty((steps, batch, 3, hidden), dtype=acts.dtype)
+        xp.multiply(g, i * (1 - i), out=k3[:, :, 0])
+        xp.multiply(cs[:-1], f * (1 - f), out=k3[:, :, 1])
+        xp.multiply(i, 1 - g * g, out=k3[:, :, 2])
+        k_o = tcs * o * (1 - o)
+        k_c = o * (1 - tcs * tcs)
+        go = g_out._data[::-1] if reverse else g_out._data  # processing order
+        spares = (g_h._data.copy(), xp.empty_like(g_h._data))
+        dh = spares[0]
+        dc = g_c._data.copy()
+        tmp = xp.empty_like(dh)
+        dgates = xp.empty((steps, batch, 4, hidden), dtype=acts.dtype)
+        w = w_hh._data
+        for s in reversed(range(steps)):
+            if m is not None:
+                mt = m[steps - 1 - s if reverse else s]
+                dh_in, dc_in = dh, dc
+                dh = xp.where(mt, dh + go[s], 0)
+                dc = xp.where(mt, dc, 0)
+            else:
+                dh += go[s]
+            xp.multiply(dh, k_c[s], out=tmp)
+            dc += tmp
+            d = dgates[s]
+            xp.multiply(dc[:, None, :], k3[s], out=d[:, :3])
+            xp.multiply(dh, k_o[s], out=d[:, 3])
+            dc *= f[s]
+            # unmasked, the product goes to whichever of the two buffers ``dh`` is not (masked,
+            # ``dh_in`` may hold either one)
+            spare = None if m is not None else spares[dh is spares[0]]
+            dh = xp.matmul(d.reshape(batch, -1), w, out=spare)
+            if m is not None:
+                dh = xp.where(mt, dh, dh_in)
+                dc = xp.where(mt, dc, dc_in)
+        dflat = dgates.reshape(steps * batch, -1)  # processing order, as xh
+        needs = ctx.needs_input_grad
+        make = lambda arr: Tensor._make(arr, x._device)  # noqa: E731
+        gx = gw_ih = gw_hh = gb = None
+        if needs[0]:
+            gx = (dflat @ w_ih._data).reshape(x._data.shape)
+            gx = make(gx[::-1] if reverse else gx)
+        if needs[3] or needs[4] or needs[5] or needs[6]:
+            # rows: input weights, bias, recurrent weights
+            gw = (xh.reshape(steps * batch, -1).T @ dflat).T
+            gw_ih, gb, gw_hh = make(gw[:, :n_in]), make(gw[:, n_in]), make(gw[:, n_in + 1:])
+        return (gx, make(dh) if needs[1] else None, make(dc) if needs[2] else None,
+                gw_ih if needs[3] else None, gw_hh if needs[4] else None,
+                gb if b_ih is not None and needs[5] else None,
+                gb if b_hh is not None and needs[6] else None, None, None)
+
+
+def _replay_grads(ctx, mode, grads):
+    """Gradients of the composed layer, recorded so they can be differentiated again.
+
+    ``ctx.saved_tensors`` are the fused node's tensor inputs, in its argument order:
+    ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh)`` for LSTM, ``(x, h0, w_ih, w_hh, b_ih, b_hh)`` for
+    GRU; the two arguments after them (``reverse``, ``mask``) get no gradient.
+    """
+    inputs = list(ctx.saved_tensors)
+    x, h0, *rest = inputs
+    c0 = rest.pop(0) if mode == "LSTM" else None
+    with flambeau.enable_grad():
+        outs = _composed_layer(mode, x, h0, c0, *rest, None, ctx.reverse, ctx.mask)
+        outs = [o for o in outs if o is not None]
+        wanted = [t for t, need in zip(inputs, ctx.needs_input_grad) if need]
+        got = iter(flambeau.autograd.grad(outs, wanted, list(grads), create_graph=True,
+                                          allow_unused=True))
+    res = [next(got) if need else None for need in ctx.needs_input_grad[:len(inputs)]]
+    return (*res, None, None)
+
+
+# ------------------------------------------------------------------ fused GRU layer
+
+
+class _GRULayer(Function):
+    """Fused GRU layer (one direction): ``(x, h0, w_ih, w_hh, b_ih, b_hh) -> (out, h)``.
+
+    Gate rows (r, z, n) as in PyTorch, whose hidden bias of n stays inside the reset
+    product: ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``. As in the LSTM kernel, scale
+    factors folded into the weights make every activation ``1 / (c + exp(.))``. ``[h, 1]``
+    per step carries the hidden bias through the recurrent product, so the hidden-side
+    weight and bias gradients come from one product (and the input side's from another).
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse, mask):
+        xp = x._device._xp
+        a = x._data
+        steps, batch, n_in = a.shape
+        hidden = w_hh._data.shape[1]
+        dt = a.dtype
+        h2 = 2 * hidden
+        # sigmoid(u) = 1 / (1 + exp(-u)) on r, z; tanh(u) = 1 / (0.5 + exp(-2u + log 0.5)) - 1
+        scale = xp.full(3 * hidden, -1.0, dtype=dt)
+        scale[h2:] = -2.0
+        xa = xp.empty((steps, batch, n_in + 1), dtype=dt)  # [x, 1] in processing order
+        xa[:, :, :n_in] = a[::-1] if reverse else a
+        xa[:, :, n_in] = 1
+        w_x = xp.zeros((n_in + 1, 3 * hidden), dtype=dt)
+        w_x[:n_in] = w_ih._data.T * scale
+        if b_ih is not None:
+            w_x[n_in] = b_ih._data * scale
+        w_x[n_in, h2:] += math.log(0.5)
+        acts = (xa.reshape(steps * batch, -1) @ w_x).reshape(steps, batch, 3 * hidden)
+        ha = xp.empty((steps + 1, batch, hidden + 1), dtype=dt)  # [h_prev, 1] per step
+        ha[:, :, hidden] = 1
+        ha[0, :, :hidden] = h0._data
+        w_h = xp.zeros((hidden + 1, 3 * hidden), dtype=dt)
+        w_h[:hidden] = w_hh._data.T * scale
+        if b_hh is not None:
+            w_h[hidden] = b_hh._data * scale
+        gh = xp.empty((steps, batch, 3 * hidden), dtype=dt)  # scaled W_hh h + b_hh
+        tmp = xp.empty((batch, hidden), dtype=dt)
+        m = None if mask is None else mask._data
+        with overflow_ignored(xp):
+            for s in range(steps):
+                act, hs = acts[s], gh[s]
+                xp.matmul(ha[s], w_h, out=hs)
+                rz = act[:, :h2]
+                rz += hs[:, :h2]
+                xp.exp(rz, out=rz)
+                rz += 1
+                xp.reciprocal(rz, out=rz)  # r, z
+                n = act[:, h2:]
+                xp.multiply(act[:, :hidden], hs[:, h2:], out=tmp)
+                n += tmp
+                xp.exp(n, out=n)
+                n += 0.5
+                xp.reciprocal(n, out=n)
+                n -= 1
+                h_prev, h = ha[s, :, :hidden], ha[s + 1, :, :hidden]
+                xp.subtract(h_prev, n, out=tmp)
+                tmp *= act[:, hidden:h2]
+                xp.add(n, tmp, out=h)  # n + z * (h_prev - n)
+                if m is not None:
+                    xp.copyto(h, h_prev, where=~m[steps - 1 - s if reverse else s])
+        out = ha[1:, :, :hidden]
+        out = out[::-1] if reverse else out
+        out = xp.where(m, out, 0) if m is not None else out.copy()
+        ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh)
+        ctx.cache = (acts, gh, ha, xa)
+        ctx.reverse, ctx.mask = reverse, mask
+        return out, ha[steps, :, :hidden].copy()
+
+    @staticmethod
+    def backward(ctx, g_out, g_h):
+        x, h0, w_ih, w_hh, b_ih, b_hh = ctx.saved_tensors
+        if _grad_state.grad_enabled:  # create_graph: differentiate the composed steps
+            return _replay_grads(ctx, "GRU", (g_out, g_h))
+        xp = x._device._xp
+        acts, gh, ha, xa = ctx.cache  # kept: a retained graph runs this backward again
+        steps, batch, three_h = acts.shape
+        hidden = three_h // 3
+        h2 = 2 * hidden
+        reverse = ctx.reverse
+        m = None if ctx.mask is None else ctx.mask._data
+        r, z, n = acts[:, :, :hidden], acts[:, :, hidden:h2], acts[:, :, h2:]
+        # factors of the gate gradients that do not depend on the incoming gradient
+        k_n = (1 - z) * (1 - n * n)  # d n_pre = dh * k_n
+        k_z = (ha[:-1, :, :hidden] - n) * z * (1 - z)  # d z_pre = dh * k_z
+        k_r = gh[:, :, h2:] * (-0.5 * r * (1 - r))  # d r_pre = d n_pre * k_r (unscaled W_hn h)
+        go = g_out._data[::-1] if reverse else g_out._data  # processing order
+        spares = (g_h._data.copy(), xp.empty_like(g_h._data))
+        dh = spares[0]
+        tmp = xp.empty_like(dh)
+        d_h = xp.empty((steps, batch, three_h), dtype=acts.dtype)  # hidden side: r, z, W_hn h
+        d_n = xp.empty((steps, batch, hidden), dtype=acts.dtype)  # input side of n
+        w = w_hh._data
+        for s in reversed(range(steps)):
+            if m is not None:
+                mt = m[steps - 1 - s if reverse else s]
+                dh_in = dh
+                dh = xp.where(mt, dh + go[s], 0)
+            else:
+                dh += go[s]
+            d, dn = d_h[s], d_n[s]
+            xp.multiply(dh, k_n[s], out=dn)
+            xp.multiply(dh, k_z[s], out=d[:, hidden:h2])
+            xp.multiply(dn, k_r[s], out=d[:, :hidden])
+            xp.multiply(dn, r[s], out=d[:, h2:])
+            xp.multiply(dh, z[s], out=tmp)
+            spare = None if m is not None else spares[dh is spares[0]]
+            dh = xp.matmul(d, w, out=spare)
+            dh += tmp
+            if m is not None:
+                dh = xp.where(mt, dh, dh_in)
+        d_x = d_h.copy()  # input side: r, z as the hidden side, n before the reset product
+        d_x[:, :, h2:] = d_n
+        d_x, d_h = d_x.reshape(steps * batch, -1), d_h.reshape(steps * batch, -1)
+        needs = ctx.needs_input_grad
+        make = lambda arr: Tensor._make(arr, x._device)  # noqa: E731
+        gx = gw_ih = gw_hh = gb_ih = gb_hh = None
+        if needs[0]:
+            gx = (d_x @ w_ih._data).reshape(x._data.shape)
+            gx = make(gx[::-1] if reverse else gx)
+        if needs[2] or needs[4]:
+            gw = (xa.reshape(steps * batch, -1).T @ d_x).T  # columns: input weights, bias
+            gw_ih, gb_ih = make(gw[:, :-1]), make(gw[:, -1])
+        if needs[3] or needs[5]:
+            gw = (ha[:-1].reshape(steps * batch, -1).T @ d_h).T  # columns: weights, bias
+            gw_hh, gb_hh = make(gw[:, :-1]), make(gw[:, -1])
+        return (gx, make(dh) if needs[1] else None, gw_ih if needs[2] else None,
+                gw_hh if needs[3] else None, gb_ih if b_ih is not None and needs[4] else None,
+                gb_hh if b_hh is not None and needs[5] else None, None, None)
+
+
+def layer(mode, x, h0, c0, weights, reverse, mask):
+    """One direction of one recurrent layer: ``(out, h_n, c_n)`` (``c_n`` None but for LSTM),
+    through a fused kernel where there is one (LSTM without projections, GRU)."""
+    w_ih, w_hh, b_ih, b_hh, w_hr = weights
+    if mode == "LSTM" and w_hr is None:
+        return _LSTMLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, mask)
+    if mode == "GRU":
+        return (*_GRULayer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, mask), None)
+    return _composed_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, mask)
