@@ -188,6 +188,10 @@ def test_class_index_losses_2d_all_ignored_and_bad_targets():
             match = f"{name}: Target (4|-1|9) is out of bounds for 4 classes"
             with pytest.raises(IndexError, match=match):
                 fn(x, flambeau.tensor(bad), ignore_index=2)
+            with pytest.raises(IndexError, match=match):  # the default ignore_index=-100
+                fn(x, flambeau.tensor(bad))
+        some_ignored = fn(x, flambeau.tensor([-100, 3, -100]), reduction="sum")
+        assert some_ignored.item() == fn(x[1:2], flambeau.tensor([3]), reduction="sum").item()
 
 
 def test_cross_entropy_stable_for_huge_logits():

@@ -11,6 +11,7 @@ import warnings
 
 import flambeau
 from flambeau import Tensor
+from flambeau._ops._util import FLOAT_NP
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
 from flambeau.nn.functional._activation import softplus
@@ -215,10 +216,14 @@ def _class_indices(input, target, ignore_index, op):
     """
     _class_axis_target(input, target, op)
     xp = input._device._xp
-    c = input.shape[1]
+    c = input._data.shape[1]
     t = target._data
     if t.size == 0:
         return t, None, 0
+    if ignore_index < 0 and t.dtype.kind == "i":
+        # read as unsigned, a negative target is huge: one max checks both bounds
+        if int(t.view(f"u{t.dtype.itemsize}").max()) < c:
+            return t, None, t.size
     lo, hi = int(t.min()), int(t.max())
     if not lo <= ignore_index <= hi:
         if lo < 0 or hi >= c:
@@ -466,13 +471,15 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")
-    if not input.is_floating_point():
+    if input._data.dtype not in FLOAT_NP:
         raise RuntimeError(f"{op}: expected floating point logits, got {input.dtype}")
-    probabilities = target.shape == input.shape and target.is_floating_point()
-    if input.ndim == 0:
+    probabilities = (target._data.shape == input._data.shape
+                     and target._data.dtype in FLOAT_NP)
+    if input._data.ndim == 0:
         raise RuntimeError(f"{op}: input must have a class dimension, got a 0-d tensor")
     x, t, unbatched = _batched(input, target, probabilities)
-    _check_weight(weight, x.shape[1], op)
+    if weight is not None:
+        _check_weight(weight, x.shape[1], op)
     if probabilities:
         q, denom = _prob_targets(x, t, weight, label_smoothing, op)
     elif _gathers(x, weight, label_smoothing):
