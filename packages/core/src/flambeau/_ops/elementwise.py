@@ -12,6 +12,7 @@ from flambeau._ops._select import overflow_ignored, select
 from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, scalar_value, to_float
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
+from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = [
     "allclose", "equal", "isclose",
@@ -393,9 +394,14 @@ class _Unary(Function):
             ctx.save_for_backward(x)
         return arr
 
+    _array_grad = None  # optional ``(g, out) -> array`` on arrays, for save="out" ops
+
     @classmethod
     def backward(cls, ctx, g):
         saved = ctx.saved_tensors
+        if cls._array_grad is not None and not _grad_state.grad_enabled:
+            # no graph of the gradient wanted: skip per-op dispatch on the hot activations
+            return make(cls._array_grad(g._data, saved[0]._data), g)
         if cls._save == "out":
             return cls._grad(g, None, saved[0])
         if cls._save == "x":
@@ -408,10 +414,15 @@ _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _unary_op(name, fwd, grad, save="x", float_only=True, doc=""):
-    """Define the Function ``name`` and its wrapper (forward and backward side by side)."""
+def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=None):
+    """Define the Function ``name`` and its wrapper (forward and backward side by side).
+
+    ``array_grad(g, out)``, for ops that save their output, is the same gradient on bare
+    arrays, used when no graph of the gradient is being built.
+    """
     cls = type(name.capitalize().replace("_", ""), (_Unary,), {
         "_fwd": staticmethod(fwd), "_grad": staticmethod(grad), "_save": save,
+        "_array_grad": None if array_grad is None else staticmethod(array_grad),
         "__doc__": f"The op behind :func:`flambeau.{name}`.",
     })
 
@@ -652,7 +663,8 @@ Cosh, cosh = _unary_op("cosh", lambda xp, a: xp.cosh(a), lambda g, x, o: g * sin
     tensor([1.])
     """)
 Tanh, tanh = _unary_op("tanh", lambda xp, a: xp.tanh(a), lambda g, x, o: g * (1 - o * o),
-                       save="out", doc="""Hyperbolic tangent.
+                       save="out", array_grad=lambda g, o: g * (1 - o * o),
+                       doc="""Hyperbolic tangent.
 
     Examples
     --------
@@ -671,7 +683,8 @@ def _sigmoid_fwd(xp, a):
 
 
 Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid_fwd, lambda g, x, o: g * o * (1 - o),
-                             save="out", doc="""``1 / (1 + exp(-input))``, stable for large inputs.
+                             save="out", array_grad=lambda g, o: g * o * (1 - o),
+                             doc="""``1 / (1 + exp(-input))``, stable for large inputs.
 
     Examples
     --------
@@ -681,7 +694,7 @@ Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid_fwd, lambda g, x, o: g * o * (1
     """)
 Relu, relu = _unary_op("relu", lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
                        lambda g, x, o: g * (o > 0), save="out", float_only=False,
-                       doc="""``max(input, 0)``.
+                       array_grad=lambda g, o: g * (o > 0), doc="""``max(input, 0)``.
 
     Examples
     --------
