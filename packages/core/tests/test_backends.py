@@ -227,3 +227,12 @@ def test_thread_pool_is_made_anew_in_a_forked_child():
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(1) as pool:
         assert pool.apply(run_split, (abs, [-1, -2, -3]), ) == [1, 2, 3]
+
+
+def test_default_threads_follow_omp_num_threads():
+    code = "import flambeau; print(flambeau.get_num_threads())"
+    for value, want in (("3", "3"), ("0", None), ("lots", None)):
+        env = dict(__import__("os").environ, OMP_NUM_THREADS=value)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=60, check=True).stdout.strip()
+        assert out == want if want else int(out) >= 1

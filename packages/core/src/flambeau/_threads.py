@@ -15,19 +15,29 @@ from concurrent.futures import ThreadPoolExecutor, wait
 __all__ = ["get_num_threads", "set_num_threads"]
 
 
-def _cores() -> int:
+def _default_threads() -> int:
+    """``OMP_NUM_THREADS`` when set to a positive number (as PyTorch reads it), else the
+    cores this process may run on."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+        if n > 0:
+            return n
+    except ValueError:
+        pass
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
         return os.cpu_count() or 1
 
 
-_state = {"threads": _cores(), "pool": None, "workers": 0}
+_state = {"threads": _default_threads(), "pool": None, "workers": 0}
 _lock = threading.Lock()
 
 
 def get_num_threads() -> int:
-    """The number of threads flambeau uses for parallel CPU work (default: the usable cores).
+    """The number of threads flambeau uses for parallel CPU work.
+
+    The default is ``OMP_NUM_THREADS`` when that is set, else the cores the process may use.
 
     Examples
     --------
