@@ -264,3 +264,15 @@ def test_post_accumulate_grad_hook_sees_the_final_grad_once_per_backward():
         flambeau.ones(1).register_post_accumulate_grad_hook(lambda t: None)
     grads = flambeau.autograd.grad((w * 5).sum(), [w])  # no .grad update: no hook
     assert len(seen) == 2 and grads[0].tolist() == [5.0, 5.0, 5.0]
+
+
+def test_post_accumulate_grad_hooks_are_apart_from_node_hooks():
+    w = flambeau.ones(2, requires_grad=True)
+    y = w * 2
+    accumulate = y.grad_fn.next_functions[0][0]
+    assert accumulate.name() == "AccumulateGrad"
+    accumulate.register_hook(lambda grad_inputs, grad_outputs: None)  # a node hook
+    seen = []
+    w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+    y.sum().backward()
+    assert seen == [[2.0, 2.0]]

@@ -307,10 +307,10 @@ class Tensor:
         node = self._accum
         if node is None:
             node = self._accum = AccumulateGrad(self)
-        if node._post_hooks is None:
-            node._post_hooks = []
-        node._post_hooks.append(hook)
-        return _RemovableHandle(node._post_hooks, hook)
+        if node._grad_hooks is None:
+            node._grad_hooks = []
+        node._grad_hooks.append(hook)
+        return _RemovableHandle(node._grad_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute gradients of this tensor with respect to the graph's leaves.

@@ -130,7 +130,7 @@ def run_backward(roots, grads, *, retain_graph, create_graph, inputs=None, accum
             if type(node) is AccumulateGrad:
                 if accumulate and (input_list is None or (node, 0) in captures):
                     _accumulate(node.variable, node_grads[0], create_graph, handed)
-                    for hook in node._post_hooks or ():
+                    for hook in node._grad_hooks or ():
                         hook(node.variable)
                 continue
             _apply_node(node, node_grads, buffers, retain_graph, anomaly)

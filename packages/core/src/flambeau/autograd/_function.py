@@ -312,7 +312,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.variable = variable
         self._hooks = None
-        self._post_hooks = None  # hook(tensor) after .grad is updated
+        self._grad_hooks = None  # hook(tensor) after .grad is updated (not node post hooks)
 
     def name(self) -> str:
         return "AccumulateGrad"
