@@ -211,14 +211,14 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
     if node._post_hooks:
         for hook in node._post_hooks:
             hook(results, node_grads)
-    in_meta = node._in_meta
+    in_shapes, in_dtypes = node._in_shapes, node._in_dtypes
     for i, edge in enumerate(edges):
         if edge is None:
             continue
         g = results[i]
         if g is None:
             continue
-        shape, dtype = in_meta[i]
+        shape, dtype = in_shapes[i], in_dtypes[i]
         data = g._data
         if data.shape != shape:
             try:
