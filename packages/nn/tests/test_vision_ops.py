@@ -42,6 +42,9 @@ def test_pad_values_and_errors():
     dict(size=(5, 3), mode="bilinear", align_corners=False),
     dict(scale_factor=1.7, mode="bilinear"), dict(size=(5, 7), mode="nearest-exact"),
     dict(scale_factor=(0.5, 1.5), mode="nearest"),
+    dict(scale_factor=2, mode="bicubic"), dict(size=(9, 3), mode="bicubic", align_corners=True),
+    dict(size=(3, 11), mode="bicubic"), dict(scale_factor=1.7, mode="bicubic"),
+    dict(size=(3, 2), mode="area"), dict(size=(7, 10), mode="area"),
 ])
 def test_interpolate_parity(kw):
     torch = pytest.importorskip("torch")

@@ -17,6 +17,7 @@ from flambeau._ops.shape import pad as constant_pad
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 from flambeau.nn.functional._conv import _ntuple, add_windows, out_sizes, pad_spatial, window_view
+from flambeau.nn.functional._pool import _adaptive_avg
 
 __all__ = [
     "fold", "interpolate", "pad", "pixel_shuffle", "pixel_unshuffle", "unfold", "upsample",
@@ -126,21 +127,47 @@ def _linear_matrix(out_size, in_size, scale, align_corners):
     return m
 
 
+def _cubic_matrix(out_size, in_size, scale, align_corners, a=-0.75):
+    """``(out, in)`` matrix of PyTorch's bicubic weights along one dim: Keys' cubic
+    convolution with ``a = -0.75`` over four taps, indices clamped to the border."""
+    dst = np.arange(out_size, dtype=np.float64)
+    if align_corners:
+        src = dst * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros(1)
+    else:
+        src = (dst + 0.5) * scale - 0.5  # not clamped at 0, unlike the linear modes
+    base = np.floor(src)
+    t = src - base
+
+    def near(d):  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    m = np.zeros((out_size, in_size))
+    rows = np.arange(out_size)
+    for offset, w in ((-1, far(t + 1)), (0, near(t)), (1, near(1 - t)), (2, far(2 - t))):
+        cols = np.clip(base.astype(np.int64) + offset, 0, in_size - 1)
+        np.add.at(m, (rows, cols), w)
+    return m
+
+
 def _nearest_index(out_size, in_size, scale, exact):
     dst = np.arange(out_size, dtype=np.float64)
     src = np.floor((dst + 0.5) * scale) if exact else np.floor(dst * scale)
     return np.minimum(src.astype(np.int64), in_size - 1)
 
 
-_MODE_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of an ``(N, C, *spatial)`` input.
 
-    Modes: ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D input), ``'bilinear'``
-    (4-D) and ``'trilinear'`` (5-D), with ``align_corners`` as in PyTorch.
+    Modes: ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D input), ``'bilinear'`` and
+    ``'bicubic'`` (4-D), ``'trilinear'`` (5-D), with ``align_corners`` as in PyTorch, and
+    ``'area'`` (adaptive average pooling to the output size).
 
     Examples
     --------
@@ -169,7 +196,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 f"shape {tuple(input.shape)}"
             )
         align = bool(align_corners)
-    elif mode in ("nearest", "nearest-exact"):
+    elif mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError("interpolate: align_corners only applies to the linear modes "
                              f"(got mode {mode!r})")
@@ -193,6 +220,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if any(o <= 0 for o in out):
         raise ValueError(f"interpolate: output size {out} must be positive (input shape "
                          f"{tuple(input.shape)})")
+    if mode == "area":
+        return _adaptive_avg("interpolate", nd, input, out)
+    weights = _cubic_matrix if mode == "bicubic" else _linear_matrix
     x = input
     for i in range(nd):
         dim = 2 + i
@@ -201,7 +231,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             idx = _nearest_index(o, n, s, mode == "nearest-exact")
             x = x.index_select(dim, flambeau.as_tensor(idx, device=input.device))
         else:
-            m = flambeau.as_tensor(_linear_matrix(o, n, s, align), dtype=input.dtype,
+            m = flambeau.as_tensor(weights(o, n, s, align), dtype=input.dtype,
                                    device=input.device)
             x = flambeau.matmul(x.movedim(dim, -1), m.T).movedim(-1, dim)
     return x
