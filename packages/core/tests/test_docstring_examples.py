@@ -1,30 +1,17 @@
 """Every docstring example of flambeau-core runs and prints what it shows."""
 
-import doctest
-import importlib
-import pkgutil
-
 import pytest
 
-import flambeau
+from flambeau.testing import check_docstring_examples, docstring_modules
 
-_SKIP = {"flambeau.cuda"}  # its examples depend on whether a GPU plugin is installed
-
-
-def _core_modules():
-    names = ["flambeau"]
-    for info in pkgutil.walk_packages(flambeau.__path__[:1], "flambeau."):
-        top = ".".join(info.name.split(".")[:2])
-        if top in ("flambeau.nn", "flambeau.optim", "flambeau.data", "flambeau.vision",
-                   "flambeau.distributed"):
-            continue  # other distributions test their own examples
-        names.append(info.name)
-    return [n for n in names if n not in _SKIP]
+# other distributions test their own examples; flambeau.cuda's depend on whether a GPU
+# plugin is installed
+_OTHERS = ("flambeau.nn", "flambeau.optim", "flambeau.data", "flambeau.vision",
+           "flambeau.distributed")
+_MODULES = [n for n in docstring_modules("flambeau", skip={"flambeau.cuda"})
+            if not n.startswith(_OTHERS)]
 
 
-@pytest.mark.parametrize("name", _core_modules())
+@pytest.mark.parametrize("name", _MODULES)
 def test_examples(name):
-    module = importlib.import_module(name)
-    flambeau.manual_seed(0)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
+    check_docstring_examples(name)

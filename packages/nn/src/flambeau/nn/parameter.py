@@ -5,7 +5,7 @@ from __future__ import annotations
 import flambeau
 from flambeau import Tensor
 
-__all__ = ["Buffer", "Parameter"]
+__all__ = ["Buffer", "Parameter", "UninitializedParameter"]
 
 
 def _source(data, who):
@@ -105,3 +105,67 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent=True):
         pass
+
+
+class UninitializedParameter(Parameter):
+    """A parameter of a lazy module whose shape is known only at the first forward.
+
+    It holds the device and dtype of the parameter to come; :meth:`materialize` gives it
+    a shape (in place: the object becomes a plain :class:`Parameter`, so optimizers and
+    other references to it stay valid). Its shape cannot be read before that.
+
+    Examples
+    --------
+    >>> from flambeau import nn
+    >>> p = nn.UninitializedParameter()
+    >>> p
+    <UninitializedParameter>
+    >>> p.materialize((2, 3))
+    >>> type(p).__name__, tuple(p.shape)
+    ('Parameter', (2, 3))
+    """
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        return super().__new__(cls, flambeau.empty(0, device=device, dtype=dtype), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+    @property
+    def shape(self):
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter. This error usually happens "
+            "in `load_state_dict` when trying to load an uninitialized parameter into an "
+            "initialized one. Call `forward` to initialize the parameters before accessing "
+            "their attributes."
+        )
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give the parameter ``shape`` (uninitialized values), on its device and dtype
+        unless others are given.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> p = nn.UninitializedParameter()
+        >>> p.materialize(4)
+        >>> p.numel()
+        4
+        """
+        data = flambeau.empty(shape, device=device or self._device,
+                              dtype=dtype or self.dtype)
+        self._data, self._device = data._data, data._device
+        self.__class__ = Parameter
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol):
+        return (UninitializedParameter, (self._requires_grad, self._device, self.dtype))
+
+    def __deepcopy__(self, memo):
+        out = UninitializedParameter(self._requires_grad, self._device, self.dtype)
+        memo[id(self)] = out
+        return out

@@ -7,6 +7,7 @@ from flambeau.nn.modules.conv import *  # noqa: F403
 from flambeau.nn.modules.dropout import *  # noqa: F403
 from flambeau.nn.modules.flatten import *  # noqa: F403
 from flambeau.nn.modules.fold import *  # noqa: F403
+from flambeau.nn.modules.lazy import *  # noqa: F403
 from flambeau.nn.modules.linear import *  # noqa: F403
 from flambeau.nn.modules.loss import *  # noqa: F403
 from flambeau.nn.modules.module import *  # noqa: F403

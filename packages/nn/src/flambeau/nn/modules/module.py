@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import flambeau
 from flambeau import Tensor
 from flambeau.autograd import Function
-from flambeau.nn.parameter import Buffer, Parameter
+from flambeau.nn.parameter import Buffer, Parameter, UninitializedParameter
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -1045,6 +1045,8 @@ class Module:
                     f'While copying the parameter named "{key}", expected flambeau.Tensor '
                     f"from checkpoint but received {type(value)}"
                 )
+            elif isinstance(current, UninitializedParameter):
+                pass  # a lazy module's parameter takes the loaded shape
             elif tuple(value.shape) != tuple(current.shape):
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {value.shape} from "
@@ -1079,7 +1081,13 @@ class Module:
                     else:
                         table[name] = value
                 else:
+                    if isinstance(current, UninitializedParameter):
+                        current.materialize(tuple(value.shape))
                     current.copy_(value.to(device=current.device))
+        for module in self.modules():
+            loaded = getattr(module, "_state_loaded", None)  # lazy modules
+            if loaded is not None:
+                loaded()
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
