@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _helpers_b import close, load_from_torch, randn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import flambeau
 from flambeau import nn
@@ -233,3 +235,33 @@ def test_rnn_errors():
         nn.LSTMCell(4, 5)(flambeau.randn(2, 3))
     with pytest.raises(ValueError, match="proj_size"):
         nn.LSTM(4, 5, proj_size=5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(kind=st.sampled_from(["LSTM", "GRU"]), steps=st.integers(1, 4), batch=st.integers(1, 3),
+       n_in=st.integers(1, 3), hidden=st.integers(1, 4), reverse=st.booleans(),
+       masked=st.booleans(), bias=st.booleans(), seed=st.integers(0, 1000))
+def test_fused_kernels_equal_the_composed_steps(kind, steps, batch, n_in, hidden, reverse,
+                                                masked, bias, seed):
+    from flambeau.nn.modules import _rnn_layers as L
+
+    rng = np.random.default_rng(seed)
+    t = lambda *s: flambeau.tensor(rng.standard_normal(s), requires_grad=True)  # noqa: E731
+    gates = 4 if kind == "LSTM" else 3
+    x, h0, c0 = t(steps, batch, n_in), t(batch, hidden), t(batch, hidden)
+    weights = [t(gates * hidden, n_in), t(gates * hidden, hidden),
+               t(gates * hidden) if bias else None, t(gates * hidden) if bias else None, None]
+    mask = None
+    if masked:
+        lengths = rng.integers(1, steps + 1, batch)
+        mask = flambeau.tensor(np.arange(steps)[:, None, None] < lengths[None, :, None])
+    c = c0 if kind == "LSTM" else None
+    leaves = [x, h0, *(w for w in weights if w is not None)] + ([c0] if c is not None else [])
+    results = []
+    for run in (L.layer, lambda m, *a: L._composed_layer(m, *a[:3], *a[3], *a[4:])):
+        outs = [o for o in run(kind, x, h0, c, weights, reverse, mask) if o is not None]
+        probe = sum(((o * (i + 1.5)) ** 2).sum() for i, o in enumerate(outs))
+        grads = flambeau.autograd.grad(probe, leaves)
+        results.append([o.detach().numpy() for o in outs] + [g.numpy() for g in grads])
+    for fused, composed in zip(*results):
+        np.testing.assert_allclose(fused, composed, rtol=1e-9, atol=1e-11)
