@@ -136,3 +136,53 @@ def test_vision_errors():
         F.pixel_shuffle(flambeau.randn(1, 3, 2, 2), 2)
     with pytest.raises(RuntimeError, match="fold: expected input of shape"):
         F.fold(flambeau.randn(1, 4, 5), (3, 3), 2)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_parity(mode, padding_mode, align_corners):
+    torch = pytest.importorskip("torch")
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    grid = RNG.uniform(-1.3, 1.3, (2, 4, 7, 2))  # some locations outside the input
+    check_op(lambda x, g: F.grid_sample(x, g, **kw),
+             lambda x, g: torch.nn.functional.grid_sample(x, g, **kw),
+             RNG.standard_normal((2, 3, 5, 6)), grid)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_parity(align_corners):
+    torch = pytest.importorskip("torch")
+    check_op(lambda t: F.affine_grid(t, (2, 3, 4, 5), align_corners=align_corners),
+             lambda t: torch.nn.functional.affine_grid(t, (2, 3, 4, 5),
+                                                       align_corners=align_corners),
+             RNG.standard_normal((2, 2, 3)))
+
+
+def test_grid_sample_gradcheck_through_an_affine_grid():
+    x = randn(1, 2, 4, 5, seed=11)
+    theta = flambeau.tensor([[[0.9, 0.2, 0.1], [-0.1, 1.1, 0.05]]], dtype=flambeau.float64,
+                            requires_grad=True)
+
+    def warp(x, theta):
+        grid = F.affine_grid(theta, (1, 2, 3, 4), align_corners=False)
+        return F.grid_sample(x, grid, padding_mode="reflection", align_corners=False)
+
+    assert gradcheck(warp, (x, theta))
+    assert gradgradcheck(warp, (x, theta))
+
+
+def test_grid_sample_errors():
+    x = flambeau.ones(1, 1, 3, 3)
+    with pytest.raises(ValueError, match="grid_sample: mode must be one of"):
+        F.grid_sample(x, flambeau.zeros(1, 2, 2, 2), mode="cubic")
+    with pytest.raises(ValueError, match="grid_sample: padding_mode must be one of"):
+        F.grid_sample(x, flambeau.zeros(1, 2, 2, 2), padding_mode="wrap")
+    with pytest.raises(RuntimeError, match=r"grid_sample: expected input \(N, C, H, W\)"):
+        F.grid_sample(x, flambeau.zeros(2, 2, 2, 2))
+    with pytest.raises(NotImplementedError, match="5-D"):
+        F.grid_sample(flambeau.ones(1, 1, 2, 2, 2), flambeau.zeros(1, 1, 1, 1, 3))
+    with pytest.raises(ValueError, match=r"affine_grid: expected theta of shape \(N, 2, 3\)"):
+        F.affine_grid(flambeau.zeros(1, 3, 3), (1, 1, 2, 2))

@@ -14,6 +14,7 @@ from flambeau.nn.functional import (  # noqa: E402  # noqa: E402  # noqa: E402
                               _conv,
                               _dropout,
                               _embedding,
+                              _grid,
                               _linear,
                               _loss,
                               _misc,
@@ -26,6 +27,7 @@ from flambeau.nn.functional._attention import *  # noqa: F403
 from flambeau.nn.functional._conv import *  # noqa: F403
 from flambeau.nn.functional._dropout import *  # noqa: F403
 from flambeau.nn.functional._embedding import *  # noqa: F403
+from flambeau.nn.functional._grid import *  # noqa: F403
 from flambeau.nn.functional._linear import *  # noqa: F403
 from flambeau.nn.functional._loss import *  # noqa: F403
 from flambeau.nn.functional._misc import *  # noqa: F403
@@ -33,5 +35,5 @@ from flambeau.nn.functional._norm import *  # noqa: F403
 from flambeau.nn.functional._pool import *  # noqa: F403
 from flambeau.nn.functional._vision import *  # noqa: F403
 
-__all__ = sorted({n for m in (_activation, _attention, _conv, _dropout, _embedding, _linear,
+__all__ = sorted({n for m in (_activation, _attention, _conv, _dropout, _embedding, _grid, _linear,
                               _loss, _misc, _norm, _pool, _vision) for n in m.__all__})

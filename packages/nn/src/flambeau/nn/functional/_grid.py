@@ -1,0 +1,186 @@
+"""grid_sample and affine_grid (spatial transformers), for 4-D inputs, as PyTorch's.
+
+Sampling is written with differentiable flambeau ops: integer tap positions come from the
+detached coordinates, the interpolation weights from the coordinates themselves, and the
+taps are gathered with advanced indexing, whose backward adds into the input. Gradients
+with respect to both the input and the grid follow, to any order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import flambeau
+from flambeau import Tensor
+from flambeau.autograd import Function
+
+__all__ = ["affine_grid", "grid_sample"]
+
+_MODES = ("bilinear", "nearest")
+_PADDING = ("zeros", "border", "reflection")
+
+
+def _unnormalize(coord, size, align_corners):
+    """[-1, 1] grid coordinates to pixel coordinates."""
+    if align_corners:
+        return (coord + 1) * ((size - 1) / 2)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _reflect(coord, twice_low, twice_high):
+    """Reflect ``coord`` into [low, high] (bounds given doubled, as PyTorch's kernel)."""
+    if twice_low == twice_high:
+        return coord * 0
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    dist = (coord - low).abs()
+    extra = flambeau.fmod(dist, span)
+    flips = np.floor(dist.detach().numpy() / span)
+    even = flambeau.tensor(flips % 2 == 0, device=coord.device)
+    return flambeau.where(even, extra + low, (span + low) - extra)
+
+
+def _pad(coord, size, padding_mode, align_corners):
+    if padding_mode == "border":
+        return coord.clamp(0, size - 1)
+    if padding_mode == "reflection":
+        if align_corners:
+            coord = _reflect(coord, 0, 2 * (size - 1))
+        else:
+            coord = _reflect(coord, -1, 2 * size - 1)
+        return coord.clamp(0, size - 1)
+    return coord
+
+
+def _gather(input, yi, xi):
+    """``input`` at integer positions ``(yi, xi)`` of shape ``(N, Ho, Wo)``, zero outside:
+    ``(N, C, Ho, Wo)``."""
+    n, _, h, w = input.shape
+    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    rows = np.arange(n).reshape(n, 1, 1)
+    device = input.device
+    picked = input[flambeau.tensor(rows, device=device), :,
+                   flambeau.tensor(np.clip(yi, 0, h - 1), device=device),
+                   flambeau.tensor(np.clip(xi, 0, w - 1), device=device)]
+    picked = picked.permute(0, 3, 1, 2)  # (N, Ho, Wo, C) -> (N, C, Ho, Wo)
+    if inside.all():
+        return picked
+    return picked * flambeau.tensor(inside[:, None], dtype=input.dtype, device=device)
+
+
+class _ZeroGradFor(Function):
+    """``value`` itself, giving ``other`` a zero gradient: nearest sampling is piecewise
+    constant in the grid, whose gradient PyTorch reports as zeros rather than none."""
+
+    @staticmethod
+    def forward(ctx, value, other):
+        ctx.other_shape = other._data.shape
+        return value._data
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, flambeau.zeros(ctx.other_shape, dtype=g.dtype, device=g.device)
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample ``input`` ``(N, C, H, W)`` at the ``[-1, 1]`` locations of ``grid``
+    ``(N, Ho, Wo, 2)`` (x then y): ``(N, C, Ho, Wo)``.
+
+    Parameters
+    ----------
+    input : Tensor
+        A 4-D batch of images (5-D volumes are not supported).
+    grid : Tensor
+        Sampling locations; -1 and 1 are the edges (pixel centres with ``align_corners``).
+    mode : str
+        ``'bilinear'`` or ``'nearest'`` (half-way locations round to even, as PyTorch).
+    padding_mode : str
+        ``'zeros'``, ``'border'`` or ``'reflection'``: what locations outside the input read.
+    align_corners : bool
+        Whether -1 and 1 are the centres of the corner pixels (default False).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> img = flambeau.arange(4.0).reshape(1, 1, 2, 2)
+    >>> identity = F.affine_grid(flambeau.tensor([[[1.0, 0, 0], [0, 1.0, 0]]]), (1, 1, 2, 2),
+    ...                          align_corners=False)
+    >>> F.grid_sample(img, identity, align_corners=False)
+    tensor([[[[0., 1.],
+              [2., 3.]]]])
+    """
+    op = "grid_sample"
+    if not isinstance(input, Tensor) or not isinstance(grid, Tensor):
+        raise TypeError(f"{op}: input and grid must be Tensors")
+    if mode not in _MODES:
+        raise ValueError(f"{op}: mode must be one of {_MODES} (bicubic is not supported), got "
+                         f"{mode!r}")
+    if padding_mode not in _PADDING:
+        raise ValueError(f"{op}: padding_mode must be one of {_PADDING}, got {padding_mode!r}")
+    if input.ndim == 5:
+        raise NotImplementedError(f"{op}: 5-D (volumetric) inputs are not supported, only 4-D")
+    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or (
+            grid.shape[0] != input.shape[0]):
+        raise RuntimeError(
+            f"{op}: expected input (N, C, H, W) and grid (N, H_out, W_out, 2) with the same N, "
+            f"got input of shape {tuple(input.shape)} and grid of shape {tuple(grid.shape)}")
+    if grid.dtype != input.dtype:
+        raise RuntimeError(f"{op}: expected grid to have the input's dtype {input.dtype}, got "
+                           f"{grid.dtype}")
+    align = bool(align_corners)
+    _, _, h, w = input.shape
+    x = _pad(_unnormalize(grid[..., 0], w, align), w, padding_mode, align)
+    y = _pad(_unnormalize(grid[..., 1], h, align), h, padding_mode, align)
+    if mode == "nearest":
+        xi = np.rint(x.detach().numpy()).astype(np.int64)
+        yi = np.rint(y.detach().numpy()).astype(np.int64)
+        return _ZeroGradFor.apply(_gather(input, yi, xi), grid)
+    x0 = np.floor(x.detach().numpy())
+    y0 = np.floor(y.detach().numpy())
+    fx = (x - flambeau.tensor(x0, dtype=x.dtype, device=x.device)).unsqueeze(1)
+    fy = (y - flambeau.tensor(y0, dtype=y.dtype, device=y.device)).unsqueeze(1)
+    x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
+    top = _gather(input, y0, x0) * (1 - fx) + _gather(input, y0, x0 + 1) * fx
+    bottom = _gather(input, y0 + 1, x0) * (1 - fx) + _gather(input, y0 + 1, x0 + 1) * fx
+    return top * (1 - fy) + bottom * fy
+
+
+def _base_coords(steps, align_corners, like):
+    if steps <= 1:
+        return flambeau.zeros(max(steps, 1), dtype=like.dtype, device=like.device)
+    values = np.linspace(-1.0, 1.0, steps)
+    if not align_corners:
+        values = values * (steps - 1) / steps
+    return flambeau.tensor(values, dtype=like.dtype, device=like.device)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid ``(N, H, W, 2)`` of the affine maps ``theta`` ``(N, 2, 3)`` for an
+    output of ``size`` ``(N, C, H, W)``, for :func:`grid_sample`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> theta = flambeau.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+    >>> F.affine_grid(theta, (1, 1, 1, 2), align_corners=True)
+    tensor([[[[-1.,  0.],
+              [ 1.,  0.]]]])
+    """
+    op = "affine_grid"
+    if not isinstance(theta, Tensor) or not theta.is_floating_point():
+        raise TypeError(f"{op}: theta must be a floating point Tensor")
+    size = tuple(int(v) for v in size)
+    if len(size) == 5:
+        raise NotImplementedError(f"{op}: 5-D sizes (volumetric grids) are not supported")
+    if len(size) != 4 or tuple(theta.shape) != (size[0], 2, 3):
+        raise ValueError(f"{op}: expected theta of shape (N, 2, 3) and size (N, C, H, W), got "
+                         f"theta {tuple(theta.shape)} and size {size}")
+    n, _, h, w = size
+    align = bool(align_corners)
+    xs = _base_coords(w, align, theta).reshape(1, w).expand(h, w)
+    ys = _base_coords(h, align, theta).reshape(h, 1).expand(h, w)
+    base = flambeau.stack([xs, ys, flambeau.ones(h, w, dtype=theta.dtype, device=theta.device)],
+                          -1)
+    grid = base.reshape(1, h * w, 3).matmul(theta.transpose(1, 2))  # (N, H*W, 2)
+    return grid.reshape(n, h, w, 2)
