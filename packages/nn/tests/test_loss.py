@@ -304,3 +304,90 @@ def test_functional_misc_parity():
         F.one_hot(_t(idx), 2)
     with pytest.raises(RuntimeError, match="non-negative"):
         F.one_hot(_t([-1]), 2)
+
+
+def _ctc_case(blank, classes=6, steps=12):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((steps, 4, classes))
+    lengths_tg = np.array([3, 5, 0, 2])
+    lengths_in = np.array([12, 10, 7, 5])
+    labels = [c for c in range(classes) if c != blank]
+    padded = rng.choice(labels, (4, 5))
+    padded[0, :3] = [labels[1], labels[1], labels[2]]  # a repeated label needs a blank
+    return x, padded, lengths_in, lengths_tg
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("concatenated", [False, True])
+@pytest.mark.parametrize("blank", [0, 5])
+def test_ctc_loss_parity(reduction, concatenated, blank):
+    torch = pytest.importorskip("torch")
+    x, padded, lengths_in, lengths_tg = _ctc_case(blank)
+    targets = np.concatenate([padded[n, :k] for n, k in enumerate(lengths_tg)]) if (
+        concatenated) else padded
+    fx, tx = _t(x).requires_grad_(), torch.tensor(x, requires_grad=True)
+    fo = F.ctc_loss(F.log_softmax(fx, 2), _t(targets), _t(lengths_in), _t(lengths_tg),
+                    blank=blank, reduction=reduction)
+    to = torch.nn.functional.ctc_loss(torch.log_softmax(tx, 2), torch.tensor(targets),
+                                      torch.tensor(lengths_in), torch.tensor(lengths_tg),
+                                      blank=blank, reduction=reduction)
+    assert_close(fo, to, 1e-12, 1e-12)
+    (fo * 1.5).sum().backward()
+    (to * 1.5).sum().backward()
+    assert_close(fx.grad, tx.grad, 1e-12, 1e-12)
+
+
+@pytest.mark.parity
+def test_ctc_loss_unbatched_float32_and_zero_infinity_parity():
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    x = np.random.default_rng(4).standard_normal((6, 5)).astype(np.float32)
+    fo = F.ctc_loss(_t(x).log_softmax(1), _t(np.array([1, 2])), [6], [2])
+    to = tf.ctc_loss(torch.tensor(x).log_softmax(1), torch.tensor([1, 2]), [6], [2])
+    np.testing.assert_allclose(fo.numpy(), to.numpy(), rtol=1e-5)
+    assert fo.dtype == flambeau.float32
+    # four labels cannot align to three frames: infinite, or zero with its gradient
+    x3 = np.random.default_rng(5).standard_normal((3, 2, 5))
+    targets, lengths_in, lengths_tg = np.array([[1, 2, 3, 4], [1, 1, 0, 0]]), [3, 3], [4, 2]
+    assert np.isinf(F.ctc_loss(_t(x3).log_softmax(2), _t(targets), lengths_in, lengths_tg,
+                               reduction="none").numpy()[0])
+    fx, tx = _t(x3).requires_grad_(), torch.tensor(x3, requires_grad=True)
+    fo = F.ctc_loss(fx.log_softmax(2), _t(targets), lengths_in, lengths_tg, zero_infinity=True)
+    to = tf.ctc_loss(tx.log_softmax(2), torch.tensor(targets), torch.tensor(lengths_in),
+                     torch.tensor(lengths_tg), zero_infinity=True)
+    assert_close(fo, to, 1e-12, 1e-12)
+    fo.backward()
+    to.backward()
+    assert_close(fx.grad, tx.grad, 1e-12, 1e-12)
+    assert not fx.grad.numpy()[:, 0].any()
+
+
+def test_ctc_loss_module_errors_and_no_double_backward():
+    lp = flambeau.randn(5, 2, 4).log_softmax(2)
+    ctc = nn.CTCLoss(blank=0)
+    with pytest.raises(RuntimeError, match="ctc_loss: targets must be class indices in 0..3 "
+                                           r"other than blank \(0\)"):
+        ctc(lp, flambeau.tensor([[1, 0], [2, 3]]), [5, 5], [2, 2])
+    with pytest.raises(RuntimeError, match=r"ctc_loss: input_lengths must be in 1..5"):
+        ctc(lp, flambeau.tensor([[1, 2], [2, 3]]), [6, 5], [2, 2])
+    with pytest.raises(RuntimeError, match="target_lengths .* exceed the padded targets"):
+        ctc(lp, flambeau.tensor([[1, 2], [2, 3]]), [5, 5], [3, 2])
+    with pytest.raises(RuntimeError, match="concatenated targets hold 3 labels"):
+        ctc(lp, flambeau.tensor([1, 2, 3]), [5, 5], [2, 2])
+    x = flambeau.randn(5, 2, 4, requires_grad=True)
+    loss = ctc(x.log_softmax(2), flambeau.tensor([[1, 2], [2, 3]]), [5, 4], [2, 1])
+    (g,) = flambeau.autograd.grad(loss, [x], create_graph=True)
+    with pytest.raises(RuntimeError, match="ctc_loss: double backward is not supported"):
+        g.sum().backward()
+
+
+def test_ctc_loss_gradcheck_through_log_softmax():
+    # PyTorch's CTC gradient is the logits' gradient under log_softmax: check it there
+    x = _t(np.random.default_rng(6).standard_normal((6, 3, 4))).requires_grad_()
+    targets = _t(np.array([[1, 1, 2], [3, 0, 0], [2, 3, 1]]))
+
+    def fn(x):
+        return F.ctc_loss(x.log_softmax(2), targets, [6, 4, 5], [3, 1, 3], reduction="none")
+
+    assert gradcheck(fn, (x,))

@@ -12,6 +12,7 @@ from flambeau.nn.functional import (  # noqa: E402  # noqa: E402  # noqa: E402
                               _activation,
                               _attention,
                               _conv,
+                              _ctc,
                               _dropout,
                               _embedding,
                               _grid,
@@ -25,6 +26,7 @@ from flambeau.nn.functional import (  # noqa: E402  # noqa: E402  # noqa: E402
 from flambeau.nn.functional._activation import *  # noqa: F403
 from flambeau.nn.functional._attention import *  # noqa: F403
 from flambeau.nn.functional._conv import *  # noqa: F403
+from flambeau.nn.functional._ctc import *  # noqa: F403
 from flambeau.nn.functional._dropout import *  # noqa: F403
 from flambeau.nn.functional._embedding import *  # noqa: F403
 from flambeau.nn.functional._grid import *  # noqa: F403
@@ -35,5 +37,5 @@ from flambeau.nn.functional._norm import *  # noqa: F403
 from flambeau.nn.functional._pool import *  # noqa: F403
 from flambeau.nn.functional._vision import *  # noqa: F403
 
-__all__ = sorted({n for m in (_activation, _attention, _conv, _dropout, _embedding, _grid, _linear,
-                              _loss, _misc, _norm, _pool, _vision) for n in m.__all__})
+__all__ = sorted({n for m in (_activation, _attention, _conv, _ctc, _dropout, _embedding, _grid,
+                              _linear, _loss, _misc, _norm, _pool, _vision) for n in m.__all__})

@@ -7,7 +7,7 @@ from flambeau.nn.functional._loss import _reduction
 from flambeau.nn.modules.module import Module
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CosineEmbeddingLoss", "CrossEntropyLoss",
+    "BCELoss", "BCEWithLogitsLoss", "CTCLoss", "CosineEmbeddingLoss", "CrossEntropyLoss",
     "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss", "MarginRankingLoss",
     "NLLLoss", "SmoothL1Loss", "SoftMarginLoss", "TripletMarginLoss",
 ]
@@ -304,3 +304,26 @@ class SoftMarginLoss(_Loss):
 
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss; see :func:`~flambeau.nn.functional.ctc_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> log_probs = flambeau.randn(10, 2, 5).log_softmax(2)
+    >>> loss = nn.CTCLoss()(log_probs, flambeau.tensor([[1, 2], [3, 3]]), [10, 8], [2, 2])
+    >>> loss.ndim
+    0
+    """
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(None, None, reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
