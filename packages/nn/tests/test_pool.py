@@ -184,3 +184,19 @@ def test_max_pool_backward_keeps_nonfinite_gradients_at_the_maxima(kw):
     grad = x.grad.numpy()
     assert np.isinf(grad).sum() == 1 and not np.isnan(grad).any()
     assert (grad != 0).sum() <= y.numel()  # the other entries are exact zeros
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("nd, shape", [(1, (2, 3, 9)), (2, (2, 3, 7, 8)), (3, (1, 2, 5, 6, 5))])
+@pytest.mark.parametrize("norm_type, kernel, stride, ceil_mode", [
+    (2, 3, None, False), (1.5, 2, 1, False), (4, 2, 2, True)])
+def test_lp_pool_parity(nd, shape, norm_type, kernel, stride, ceil_mode):
+    torch = pytest.importorskip("torch")
+    f_fn = getattr(F, f"lp_pool{nd}d")
+    t_fn = getattr(torch.nn.functional, f"lp_pool{nd}d")
+    check_op(lambda x: f_fn(x, norm_type, kernel, stride, ceil_mode),
+             lambda x: t_fn(x, norm_type, kernel, stride, ceil_mode),
+             np.abs(RNG.standard_normal(shape)) + 0.1)
+    module = getattr(nn, f"LPPool{nd}d")(norm_type, kernel, stride, ceil_mode)
+    assert repr(module) == repr(getattr(torch.nn, f"LPPool{nd}d")(norm_type, kernel, stride,
+                                                                   ceil_mode))

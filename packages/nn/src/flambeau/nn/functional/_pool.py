@@ -37,6 +37,7 @@ __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     "avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d", "max_pool1d_with_indices",
     "max_pool2d", "max_pool2d_with_indices", "max_pool3d", "max_unpool1d", "max_unpool2d",
+    "lp_pool1d", "lp_pool2d", "lp_pool3d",
 ]
 
 
@@ -634,3 +635,53 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     """
     return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
                        output_size)
+
+
+# ------------------------------------------------------------------ power-average pooling
+
+
+def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
+    kernel = _ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
+    pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[nd]
+    mean = pool(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    # the sign and relu keep PyTorch's result (and gradient) where the mean is not positive
+    return (mean.sign() * mean.abs().relu()).mul(math.prod(kernel)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """1-D power-average pooling: ``(sum x**p)**(1/p)`` over each window.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.lp_pool1d(flambeau.tensor([[[3.0, 4.0]]]), 2, 2)
+    tensor([[[5.]]])
+    """
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """2-D power-average pooling: ``(sum x**p)**(1/p)`` over each window.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.lp_pool2d(flambeau.ones(1, 1, 2, 2), 1, 2)
+    tensor([[[[4.]]]])
+    """
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """3-D power-average pooling: ``(sum x**p)**(1/p)`` over each window.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.lp_pool3d(flambeau.ones(1, 1, 2, 2, 2), 2, 2).flatten()
+    tensor([2.8284])
+    """
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)

@@ -7,8 +7,8 @@ from flambeau.nn.modules.module import Module
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-    "AvgPool1d", "AvgPool2d", "AvgPool3d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d",
-    "MaxUnpool2d",
+    "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxPool1d",
+    "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d",
 ]
 
 
@@ -267,3 +267,62 @@ class MaxUnpool2d(_MaxUnpoolNd):
     def forward(self, input, indices, output_size=None):
         return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
                               output_size)
+
+
+class _LPPoolNd(Module):
+    _nd = 2
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size = norm_type, kernel_size
+        self.stride, self.ceil_mode = stride, ceil_mode
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+    def forward(self, input):
+        fn = {1: F.lp_pool1d, 2: F.lp_pool2d, 3: F.lp_pool3d}[self._nd]
+        return fn(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool1d(_LPPoolNd):
+    """1-D power-average pooling, ``(sum x**p)**(1/p)`` per window.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.LPPool1d(2, 2)(flambeau.tensor([[[3.0, 4.0]]]))
+    tensor([[[5.]]])
+    """
+
+    _nd = 1
+
+
+class LPPool2d(_LPPoolNd):
+    """2-D power-average pooling, ``(sum x**p)**(1/p)`` per window.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.LPPool2d(2, 2)(flambeau.ones(1, 1, 4, 4)).shape
+    flambeau.Size([1, 1, 2, 2])
+    """
+
+    _nd = 2
+
+
+class LPPool3d(_LPPoolNd):
+    """3-D power-average pooling, ``(sum x**p)**(1/p)`` per window.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.LPPool3d(1, 2)(flambeau.ones(1, 1, 2, 2, 2)).flatten()
+    tensor([8.])
+    """
+
+    _nd = 3
