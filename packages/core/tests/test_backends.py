@@ -236,3 +236,19 @@ def test_default_threads_follow_omp_num_threads():
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                              text=True, timeout=60, check=True).stdout.strip()
         assert out == want if want else int(out) >= 1
+
+
+def test_floating_point_exceptions_are_silent_as_in_torch():
+    code = textwrap.dedent("""
+        import warnings, numpy as np, flambeau
+        warnings.simplefilter("error")
+        x = flambeau.tensor([1.0, -1.0, 0.0])
+        print((x / 0).tolist(), x.log().tolist()[1], flambeau.tensor([1e30]).pow(3).tolist())
+        try:
+            np.array([1.0]) / 0
+        except RuntimeWarning:
+            print("numpy still warns")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert "inf, -inf, nan" in out and "numpy still warns" in out

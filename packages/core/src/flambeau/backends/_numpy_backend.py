@@ -1,5 +1,7 @@
 """The built-in CPU backend on NumPy, registered through core's own entry point."""
 
+import warnings
+
 import numpy as np
 
 from flambeau.backends._backend import Backend
@@ -13,6 +15,10 @@ class NumpyBackend(Backend):
     def __init__(self):
         super().__init__("cpu", xp=np)
         host_memory_defaults()
+        # NumPy warns about floating-point exceptions (x / 0, log(-1), overflow) that PyTorch
+        # turns into inf and nan silently; only warnings raised from flambeau's own modules
+        # are ignored, so NumPy code of the user's still warns.
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"flambeau(\.|$)")
 
     def from_host(self, array, index=None):
         return array
