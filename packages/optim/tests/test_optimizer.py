@@ -331,12 +331,18 @@ def test_repr_lists_groups():
     lambda ps: optim.SGD(ps, lr=0.1),
     lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True, weight_decay=0.1),
     lambda ps: optim.AdamW(ps, lr=0.01),
+    lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+    lambda ps: optim.Adagrad(ps, lr=0.1),
+    lambda ps: optim.Adadelta(ps),
+    lambda ps: optim.Adamax(ps),
+    lambda ps: optim.NAdam(ps),
+    lambda ps: optim.RAdam(ps, decoupled_weight_decay=True, weight_decay=0.1),
 ])
 def test_steps_split_across_threads_equal_one_thread(make, monkeypatch):
     from flambeau.optim import _optimizer
 
     rng = np.random.default_rng(0)
-    shapes = [(7, 5), (300,), (2, 3, 4), (1,), (50, 2)]
+    shapes = [(7, 5), (300, 400), (2, 3, 4), (1,), (500, 200)]  # large: parts overlap
 
     def run(threads):
         flambeau.set_num_threads(threads)
@@ -360,7 +366,7 @@ def test_steps_split_across_threads_equal_one_thread(make, monkeypatch):
         one, state_one = run(1)
         assert splits == []
         three, state_three = run(3)
-        assert splits == [3, 3, 3]
+        assert len(splits) == 3 and min(splits) >= 2  # every step ran in parts
     finally:
         flambeau.set_num_threads(before)
     for a, b in zip(one, three):

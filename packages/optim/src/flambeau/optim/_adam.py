@@ -15,7 +15,6 @@ from flambeau.optim._optimizer import (
     kernel_for,
     lerp_,
     new_step,
-    run_step,
     zeros_state,
 )
 
@@ -180,8 +179,7 @@ class Adam(Optimizer):
             if kernel is not None:
                 kernel(arrays, gs, ms, vs, vmax, ts, **opts)
             else:
-                run_step(adam_step, dev._xp, self._scratch, dev, [arrays, gs, ms, vs, vmax, ts],
-                         opts)
+                adam_step(dev._xp, self._scratch, dev, arrays, gs, ms, vs, vmax, ts, **opts)
             for p in ps:
                 p._version.value += 1
 

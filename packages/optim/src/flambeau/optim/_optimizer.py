@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections import OrderedDict, defaultdict
+from threading import get_ident
 
 import flambeau
 from flambeau import Tensor
@@ -316,8 +317,27 @@ class Optimizer:
         with no_grad():
             for group, params, grads in work:
                 if params:
-                    self._update_group(group, params, grads)
+                    self._update_in_parts(group, params, grads)
         return loss
+
+    def _update_in_parts(self, group, params, grads):
+        """``_update_group`` over the parameters, split across threads on the CPU.
+
+        Every optimizer that steps through ``_step_groups`` updates each parameter from its
+        own gradient and state, so the parts give the result of one loop; NumPy releases
+        the GIL inside its loops, so memory-bound steps run on all cores (as PyTorch's).
+        """
+        parts = parallel_parts(params)
+        if parts is None:
+            self._update_group(group, params, grads)
+            return
+
+        def part(bounds):
+            start, stop = bounds
+            with no_grad():  # grad mode is per thread
+                self._update_group(group, params[start:stop], grads[start:stop])
+
+        run_split(part, parts)
 
     # ------------------------------------------------------------------ hooks
     def _register(self, table, hook):
@@ -494,21 +514,16 @@ def _cast_state(p, key, value):
 class _Scratch:
     """Reusable temporary arrays, one per (device, dtype, slot), grown to the largest param."""
 
-    __slots__ = ("_bufs", "_workers")
+    __slots__ = ("_bufs",)
 
     def __init__(self):
         self._bufs = {}
-        self._workers = {}
-
-    def for_worker(self, k):
-        """The pool of the ``k``-th part of a step split across threads (0: this one)."""
-        if k == 0:
-            return self
-        return self._workers.setdefault(k, _Scratch())
 
     def take(self, device, like, slot=0):
         """A temporary with ``like``'s shape and dtype (contents undefined)."""
-        key = (id(device), like.dtype, slot)  # devices are interned; id skips a Python hash
+        # devices are interned (id skips a Python hash); each thread of a step split across
+        # threads (see Optimizer._update_in_parts) has buffers of its own
+        key = (id(device), like.dtype, slot, get_ident())
         buf = self._bufs.get(key)
         n = like.size
         if buf is None or buf.size < n:
@@ -596,29 +611,17 @@ def _split(sizes, parts):
     return [b for b in bounds if b[0] < b[1]]
 
 
-def run_step(step_fn, xp, scratch, device, lists, opts):
-    """``step_fn(xp, scratch, device, *lists, **opts)``, the parameters split across
-    :func:`flambeau.get_num_threads` threads on the CPU when the step is large enough.
-
-    Parameters are independent, so the parts give the same result as one loop; each part
-    has its own scratch pool. Returns the concatenated per-parameter results (or None).
-    """
-    params = lists[0]
+def parallel_parts(params):
+    """Contiguous ``(start, stop)`` ranges splitting ``params`` across
+    :func:`flambeau.get_num_threads` threads, or None to run the step on this thread (off
+    the CPU, with one thread, or when the step is too small to gain)."""
     threads = flambeau.get_num_threads()
-    sizes = [p.size for p in params]
-    if device.type != "cpu" or threads < 2 or len(params) < 2 or (
-            sum(sizes) < PARALLEL_MIN_ELEMENTS):
-        return step_fn(xp, scratch, device, *lists, **opts)
-
-    def part(k_bounds):
-        k, (a, b) = k_bounds
-        sub = [None if lst is None else lst[a:b] for lst in lists]
-        return step_fn(xp, scratch.for_worker(k), device, *sub, **opts)
-
-    results = run_split(part, list(enumerate(_split(sizes, threads))))
-    if results[0] is None:
+    if threads < 2 or len(params) < 2 or any(p._device.type != "cpu" for p in params):
         return None
-    return [r for res in results for r in res]
+    sizes = [p._data.size for p in params]
+    if sum(sizes) < PARALLEL_MIN_ELEMENTS:
+        return None
+    return _split(sizes, threads)
 
 
 def device_runs(params, *lists):

@@ -9,7 +9,6 @@ from flambeau.optim._optimizer import (
     device_runs,
     effective_grad,
     kernel_for,
-    run_step,
 )
 
 __all__ = ["SGD", "sgd_step"]
@@ -159,7 +158,7 @@ class SGD(Optimizer):
             if kernel is not None:
                 new = kernel(arrays, gs, raw, **opts)
             else:
-                new = run_step(sgd_step, dev._xp, self._scratch, dev, [arrays, gs, raw], opts)
+                new = sgd_step(dev._xp, self._scratch, dev, arrays, gs, raw, **opts)
             for p, old, buf in zip(ps, raw, new, strict=True):
                 p._version.value += 1
                 if momentum != 0 and buf is not old:
