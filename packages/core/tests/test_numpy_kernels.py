@@ -33,3 +33,34 @@ def test_advanced_index_backward_accumulates_repeated_rows():
     weight[idx].sum().backward()  # an embedding lookup: the backward scatters rows
     counts = np.bincount(idx.numpy().ravel(), minlength=50)
     np.testing.assert_array_equal(weight.grad.numpy(), np.repeat(counts[:, None], 4, 1))
+
+
+def test_own_erf_is_double_precision_everywhere():
+    import math
+
+    from flambeau._ops._erf import erf
+
+    x = np.concatenate([np.linspace(-30, 30, 6001), np.linspace(-1e-6, 1e-6, 101),
+                        [0.46875, -0.46875, 4.0, -4.0, 26.6, 1e-300, -0.0]])
+    want = np.array([math.erf(v) for v in x])
+    got = erf(x)
+    np.testing.assert_allclose(got, want, rtol=1e-15, atol=1e-300)
+    assert np.array_equal(erf(np.array([np.inf, -np.inf])), [1.0, -1.0])
+    assert np.isnan(erf(np.array([np.nan]))[0])
+    assert erf(np.array(0.5)).shape == ()
+
+
+def test_erf_without_scipy_uses_the_own_kernel(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_scipy(name, *args, **kwargs):
+        if name.startswith("scipy"):
+            raise ImportError("no scipy here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_scipy)
+    x = flambeau.tensor(np.linspace(-5, 5, 101))
+    np.testing.assert_allclose(flambeau.erf(x).numpy(),
+                               [__import__("math").erf(v) for v in x.tolist()], rtol=1e-15)

@@ -459,11 +459,10 @@ def _erf_generic(xp, a):
 def _numpy_erf(a):
     try:
         from scipy.special import erf as scipy_erf
-    except ImportError:
-        import numpy as np
+    except ImportError:  # our own double-precision erf, vectorized (not math.erf per element)
+        from flambeau._ops._erf import erf as own_erf
 
-        vec = np.vectorize(math.erf, otypes=[np.float64])
-        return vec(a).astype(a.dtype, copy=False)
+        return own_erf(a).astype(a.dtype, copy=False)
     return scipy_erf(a).astype(a.dtype, copy=False)
 
 
