@@ -2,7 +2,9 @@
 
 The normalizations are composed from flambeau ops (mean, centred second moment, rsqrt), so
 their gradients of every order come from autograd; running statistics are updated in place
-without recording.
+without recording. Layer normalization, the one of every Transformer block, is also one
+fused node (forward and backward on arrays, row sums as products with a vector of ones),
+whose backward replays the composition when a graph of the gradient is wanted.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import flambeau
 from flambeau import Tensor
 from flambeau.amp import _autocast
+from flambeau.autograd import Function
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm"]
 
@@ -156,13 +159,84 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"shape [*, {', '.join(str(s) for s in normalized_shape)}], but got input of size "
             f"{list(input.shape)}"
         )
-    axes = tuple(range(input.ndim - k, input.ndim))
-    y, _, _ = _normalize(input, axes, eps)
+    return _LayerNorm.apply(input, weight, bias, k, eps)
+
+
+def _layer_norm_composed(x, weight, bias, k, eps):
+    y, _, _ = _normalize(x, tuple(range(x.ndim - k, x.ndim)), eps)
     if weight is not None:
         y = y * weight
     if bias is not None:
         y = y + bias
     return y
+
+
+def _row_sums(xp, a):
+    """Sums of the rows of a 2-D array: a matrix-vector product (NumPy's reduction over a
+    short last axis is several times slower than BLAS)."""
+    return a @ xp.ones(a.shape[1], dtype=a.dtype)
+
+
+class _LayerNorm(Function):
+    """``layer_norm`` over the last ``k`` dims as one node: ``(x, weight, bias) -> y``."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, k, eps):
+        xp = x._device._xp
+        a = x._data
+        width = 1
+        for n in a.shape[a.ndim - k:]:
+            width *= n
+        rows = a.reshape(-1, width)
+        mean = _row_sums(xp, rows) / width
+        xc = rows - mean[:, None]
+        var = _row_sums(xp, xc * xc) / width
+        rstd = 1 / xp.sqrt(var + eps)
+        y = xc * rstd[:, None]
+        out = y
+        if weight is not None:
+            out = out * weight._data.reshape(-1)
+        if bias is not None:
+            out = out + bias._data.reshape(-1)
+        ctx.save_for_backward(x, weight, bias)
+        ctx.cache, ctx.k, ctx.eps = (y, rstd), k, eps
+        return out.reshape(a.shape).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight, bias = ctx.saved_tensors
+        if flambeau.is_grad_enabled():  # create_graph: differentiate the composition
+            with flambeau.enable_grad():
+                wanted = [t for t, need in zip((x, weight, bias), ctx.needs_input_grad)
+                          if t is not None and need]
+                out = _layer_norm_composed(x, weight, bias, ctx.k, ctx.eps)
+                got = iter(flambeau.autograd.grad(out, wanted, g, create_graph=True,
+                                                  allow_unused=True))
+            grads = [next(got) if t is not None and need else None
+                     for t, need in zip((x, weight, bias), ctx.needs_input_grad)]
+            return (*grads, None, None)
+        xp = x._device._xp
+        y, rstd = ctx.cache
+        width = y.shape[1]
+        g2 = g._data.reshape(y.shape)
+        needs = ctx.needs_input_grad
+        def make(arr, like):
+            return Tensor._make(arr.reshape(like._data.shape), like._device)
+
+        gx = gw = gb = None
+        if needs[1] and weight is not None:
+            gw = make(xp.ones(y.shape[0], dtype=y.dtype) @ (g2 * y), weight)
+        if needs[2] and bias is not None:
+            gb = make(xp.ones(y.shape[0], dtype=y.dtype) @ g2, bias)
+        if needs[0]:
+            gy = g2 * weight._data.reshape(-1) if weight is not None else g2
+            mean_gy = _row_sums(xp, gy) / width
+            mean_gyy = _row_sums(xp, gy * y) / width
+            dx = gy - mean_gy[:, None]
+            dx -= y * mean_gyy[:, None]
+            dx *= rstd[:, None]
+            gx = make(dx.astype(x._data.dtype, copy=False), x)
+        return gx, gw, gb, None, None
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
