@@ -6,8 +6,10 @@ import numpy as np
 
 __all__ = ["index_add_at"]
 
-# Beyond this many repeats of one index, np.add.at's own loop is cheaper than the rounds.
-_MAX_ROUNDS = 8
+# A round costs about as much as np.add.at spends on 16 rows: rounds pay off while there
+# are fewer of them than a sixteenth of the rows (and always up to 8).
+_MIN_ROUNDS_ALLOWED = 8
+_ROWS_PER_ROUND = 16
 
 
 def index_add_at(target, index, values):
@@ -42,7 +44,7 @@ def index_add_at(target, index, values):
     starts = np.flatnonzero(first)
     rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.append(starts, rows.size)))
     rounds = int(rank.max()) + 1
-    if rounds > _MAX_ROUNDS:
+    if rounds > max(_MIN_ROUNDS_ALLOWED, rows.size // _ROWS_PER_ROUND):
         np.add.at(target, index, values)
         return
     ordered = values[order]
