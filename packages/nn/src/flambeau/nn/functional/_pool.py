@@ -355,7 +355,13 @@ class _WindowSum(Function):
         nd = len(kernel)
         out = out_sizes(x._data.shape[2:], kernel, stride, ((0, 0),) * nd, (1,) * nd)
         view = window_view(x._device._xp, x._data, kernel, stride, (1,) * nd, out, first=2)
-        return view.sum(axis=tuple(range(2 + nd, 2 + 2 * nd)))
+        # one pass per kernel position over the output: NumPy reduces a short trailing
+        # window axis several times slower than it adds whole slabs
+        positions = _positions(kernel)
+        total = view[(Ellipsis,) + positions[0]].copy()
+        for pos in positions[1:]:
+            total += view[(Ellipsis,) + pos]
+        return total
 
     @staticmethod
     def backward(ctx, g):
