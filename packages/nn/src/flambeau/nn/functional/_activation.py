@@ -11,7 +11,7 @@ import math
 import flambeau
 from flambeau import Tensor
 from flambeau._inplace import write_result
-from flambeau._ops._select import select
+from flambeau._ops._select import overflow_ignored, select
 from flambeau._ops.elementwise import _erf_generic
 from flambeau.autograd import Function
 
@@ -30,7 +30,11 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 class _Pointwise(Function):
-    """``f(x; *params)`` elementwise; subclasses give ``_fwd(xp, a, *p)`` and ``_grad``."""
+    """``f(x; *params)`` elementwise; subclasses give ``_fwd(xp, a, *p)`` and ``_grad``, and
+    optionally ``_array_grad(xp, g, a, out, *p)``: the same gradient on bare arrays, used
+    when no graph of the gradient is being built."""
+
+    _array_grad = None
 
     @classmethod
     def forward(cls, ctx, x, params):
@@ -42,11 +46,42 @@ class _Pointwise(Function):
     @classmethod
     def backward(cls, ctx, g):
         x, out = ctx.saved_tensors
+        if cls._array_grad is not None and not flambeau.is_grad_enabled():
+            grad = cls._array_grad(x._device._xp, g._data, x._data, out._data, *ctx.params)
+            return Tensor._make(grad.astype(x._data.dtype, copy=False), x._device), None
         return cls._grad(g, x, out, *ctx.params), None
 
 
-def _pointwise(name, fwd, grad):
-    return type(name, (_Pointwise,), {"_fwd": staticmethod(fwd), "_grad": staticmethod(grad)})
+def _pointwise(name, fwd, grad, array_grad=None):
+    return type(name, (_Pointwise,), {
+        "_fwd": staticmethod(fwd), "_grad": staticmethod(grad),
+        "_array_grad": None if array_grad is None else staticmethod(array_grad)})
+
+
+def _sigmoid_array(xp, a):
+    """``1 / (1 + exp(-a))`` on an array (exp overflowing to inf gives the limit 0)."""
+    with overflow_ignored(xp):
+        e = xp.exp(-a)
+    e += 1
+    return xp.reciprocal(e, out=e)
+
+
+def _silu_array_grad(xp, g, a, out):
+    s = _sigmoid_array(xp, a)
+    factor = 1 - s
+    factor *= a
+    factor += 1
+    factor *= s
+    factor *= g
+    return factor
+
+
+def _leaky_array_grad(xp, g, a, out, slope):
+    factor = (a > 0).astype(g.dtype)
+    factor *= 1 - slope
+    factor += slope
+    factor *= g
+    return factor
 
 
 def _cast(a, like):
@@ -78,8 +113,11 @@ _Hardtanh = _pointwise(
     lambda g, x, o, lo, hi: g * ((x > lo) & (x < hi)))
 _LeakyRelu = _pointwise(
     "_LeakyRelu",
-    lambda xp, a, s: _cast(select(xp, a > 0, a, a * s), a),
-    lambda g, x, o, s: flambeau.where(x > 0, g, g * s))
+    # max(a, s * a) for slopes in [0, 1] (NaN propagates either way)
+    lambda xp, a, s: _cast(xp.maximum(a, a * s) if 0 <= s <= 1 else select(xp, a > 0, a, a * s),
+                           a),
+    lambda g, x, o, s: flambeau.where(x > 0, g, g * s),
+    _leaky_array_grad)
 _Elu = _pointwise(
     "_Elu",
     lambda xp, a, alpha, scale: _cast(
@@ -100,8 +138,9 @@ _Softsign = _pointwise(
     lambda g, x, o: g / (1 + x.abs()) ** 2)
 _Silu = _pointwise(
     "_Silu",
-    lambda xp, a: _cast(a * (0.5 + 0.5 * xp.tanh(0.5 * a)), a),  # sigmoid without overflow
-    lambda g, x, o: _silu_grad(g, x))
+    lambda xp, a: _cast(a * _sigmoid_array(xp, a), a),
+    lambda g, x, o: _silu_grad(g, x),
+    _silu_array_grad)
 _Mish = _pointwise(
     "_Mish",
     lambda xp, a: _cast(a * xp.tanh(xp.logaddexp(0, a)), a),
