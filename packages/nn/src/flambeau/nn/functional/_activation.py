@@ -6,6 +6,7 @@ backward is written with flambeau ops, so higher-order gradients work.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import flambeau
@@ -157,11 +158,27 @@ _LogSigmoid = _pointwise(
     "_LogSigmoid",
     lambda xp, a: _cast(-xp.logaddexp(0, -a), a),
     lambda g, x, o: g * (-x).sigmoid())
+def _gelu_erf_array_grad(xp, g, a, out):
+    # Phi(a) = out / a, from the forward's output (a second erf would cost as much as
+    # the whole rest); Phi(0) = 1/2
+    with xp.errstate(divide="ignore", invalid="ignore") if hasattr(xp, "errstate") else (
+            contextlib.nullcontext()):
+        cdf = select(xp, a == 0, 0.5, out / a)
+    density = a * a
+    density *= -0.5
+    xp.exp(density, out=density)
+    density *= a * _INV_SQRT_2PI
+    cdf += density
+    cdf *= g
+    return cdf
+
+
 _GeluErf = _pointwise(
     "_GeluErf",
     lambda xp, a: _cast(0.5 * a * (1 + _erf_generic(xp, a * _INV_SQRT_2)), a),
     lambda g, x, o: g * (0.5 * (1 + (x * _INV_SQRT_2).erf())
-                         + x * (-0.5 * x * x).exp() * _INV_SQRT_2PI))
+                         + x * (-0.5 * x * x).exp() * _INV_SQRT_2PI),
+    _gelu_erf_array_grad)
 _GeluTanh = _pointwise(
     "_GeluTanh",
     lambda xp, a: _cast(0.5 * a * (1 + xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3))), a),
