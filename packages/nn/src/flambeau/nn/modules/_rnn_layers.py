@@ -81,21 +81,41 @@ def _composed_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, mask
 # ------------------------------------------------------------------ fused LSTM layer
 
 
-def _gate_affine(xp, hidden, dtype):
+def _gate_affine(xp, hidden, dtype, gates, tanh_gate):
     """``(scale, shift, one)`` with every gate activation ``1 / (one + exp(scale * z + shift))``
-    (``- 1`` on the g rows).
+    (``- 1`` on the tanh gate's rows).
 
-    ``sigmoid(z) = 1 / (1 + exp(-z))`` on the i, f, o rows, and on the g rows ``tanh(z) =
-    1 / (0.5 + exp(-2z + log(0.5))) - 1``. With ``scale`` folded into the weights and
-    ``shift`` into the bias, one ``exp``, one add and one reciprocal activate all four gates
+    ``sigmoid(z) = 1 / (1 + exp(-z))`` on the sigmoid gates, and on the tanh gate ``tanh(z)
+    = 1 / (0.5 + exp(-2z + log(0.5))) - 1``. With ``scale`` folded into the weights and
+    ``shift`` into the bias, one ``exp``, one add and one reciprocal activate the gates
     (NumPy's ``exp`` is about twice as fast as its ``tanh``).
     """
-    scale = xp.full(4 * hidden, -1.0, dtype=dtype)
-    shift = xp.zeros(4 * hidden, dtype=dtype)
-    one = xp.ones(4 * hidden, dtype=dtype)
-    g = slice(2 * hidden, 3 * hidden)
-    scale[g], shift[g], one[g] = -2.0, math.log(0.5), 0.5
+    scale = xp.full(gates * hidden, -1.0, dtype=dtype)
+    shift = xp.zeros(gates * hidden, dtype=dtype)
+    one = xp.ones(gates * hidden, dtype=dtype)
+    rows = slice(tanh_gate * hidden, (tanh_gate + 1) * hidden)
+    scale[rows], shift[rows], one[rows] = -2.0, math.log(0.5), 0.5
     return scale, shift, one
+
+
+def _weight_with_bias(xp, w, bias, scale, shift=0.0):
+    """``[W^T * scale; bias * scale + shift]``: the bias as a last row, met by a column of
+    ones in the input, so one product applies both (and its adjoint gives both gradients)."""
+    rows = w.shape[1]
+    out = xp.empty((rows + 1, w.shape[0]), dtype=w.dtype)
+    out[:rows] = w.T * scale
+    out[rows] = (bias * scale if bias is not None else 0.0) + shift
+    return out
+
+
+def _inputs_with_ones(xp, a, reverse, extra=0):
+    """``(steps, batch, n_in + 1 + extra)`` holding ``[x, 1, ...]`` per processing step (time
+    runs backwards when ``reverse``); the last ``extra`` columns are left for the caller."""
+    steps, batch, n_in = a.shape
+    buf = xp.empty((steps, batch, n_in + 1 + extra), dtype=a.dtype)
+    buf[:, :, :n_in] = a[::-1] if reverse else a
+    buf[:, :, n_in] = 1
+    return buf
 
 
 class _LSTMLayer(Function):
@@ -116,15 +136,11 @@ class _LSTMLayer(Function):
         steps, batch, n_in = a.shape
         hidden = w_hh._data.shape[1]
         dt = a.dtype
-        scale, shift, one = _gate_affine(xp, hidden, dt)
-        # xh[s] = [x, 1, h_prev] of processing step s (time runs backwards when reverse)
-        xh = xp.empty((steps, batch, n_in + 1 + hidden), dtype=dt)
-        xh[:, :, :n_in] = a[::-1] if reverse else a
-        xh[:, :, n_in] = 1
+        scale, shift, one = _gate_affine(xp, hidden, dt, 4, 2)
+        xh = _inputs_with_ones(xp, a, reverse, hidden)  # [x, 1, h_prev] per step
         xh[0, :, n_in + 1:] = h0._data
-        w_in = xp.empty((n_in + 1, 4 * hidden), dtype=dt)  # [W_ih^T; bias], scaled
-        w_in[:n_in] = w_ih._data.T * scale
-        w_in[n_in] = sum(b._data for b in (b_ih, b_hh) if b is not None) * scale + shift
+        biases = [b._data for b in (b_ih, b_hh) if b is not None]
+        w_in = _weight_with_bias(xp, w_ih._data, sum(biases) if biases else None, scale, shift)
         xw = xh[:, :, :n_in + 1].reshape(steps * batch, -1) @ w_in
         w_rec = (w_hh._data * scale[:, None]).T
         m = None if mask is None else mask._data
@@ -277,25 +293,16 @@ class _GRULayer(Function):
         hidden = w_hh._data.shape[1]
         dt = a.dtype
         h2 = 2 * hidden
-        # sigmoid(u) = 1 / (1 + exp(-u)) on r, z; tanh(u) = 1 / (0.5 + exp(-2u + log 0.5)) - 1
-        scale = xp.full(3 * hidden, -1.0, dtype=dt)
-        scale[h2:] = -2.0
-        xa = xp.empty((steps, batch, n_in + 1), dtype=dt)  # [x, 1] in processing order
-        xa[:, :, :n_in] = a[::-1] if reverse else a
-        xa[:, :, n_in] = 1
-        w_x = xp.zeros((n_in + 1, 3 * hidden), dtype=dt)
-        w_x[:n_in] = w_ih._data.T * scale
-        if b_ih is not None:
-            w_x[n_in] = b_ih._data * scale
-        w_x[n_in, h2:] += math.log(0.5)
+        # the n gate's log(0.5) shift goes on the input side only: the reset gate multiplies
+        # the hidden side
+        scale, shift, _ = _gate_affine(xp, hidden, dt, 3, 2)
+        xa = _inputs_with_ones(xp, a, reverse)  # [x, 1] per step
+        w_x = _weight_with_bias(xp, w_ih._data, None if b_ih is None else b_ih._data, scale, shift)
         acts = (xa.reshape(steps * batch, -1) @ w_x).reshape(steps, batch, 3 * hidden)
         ha = xp.empty((steps + 1, batch, hidden + 1), dtype=dt)  # [h_prev, 1] per step
         ha[:, :, hidden] = 1
         ha[0, :, :hidden] = h0._data
-        w_h = xp.zeros((hidden + 1, 3 * hidden), dtype=dt)
-        w_h[:hidden] = w_hh._data.T * scale
-        if b_hh is not None:
-            w_h[hidden] = b_hh._data * scale
+        w_h = _weight_with_bias(xp, w_hh._data, None if b_hh is None else b_hh._data, scale)
         gh = xp.empty((steps, batch, 3 * hidden), dtype=dt)  # scaled W_hh h + b_hh
         tmp = xp.empty((batch, hidden), dtype=dt)
         m = None if mask is None else mask._data
