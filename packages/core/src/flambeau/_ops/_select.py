@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["overflow_ignored", "select"]
+__all__ = ["errors_ignored", "select"]
 
 _SAME_SIZE_INTS = {2: np.int16, 4: np.int32, 8: np.int64}
 _MIN_SIZE = 1 << 14  # below this many elements np.where's own loop is as fast
@@ -46,8 +46,12 @@ def select(xp, cond, a, b):
     return out.view(dtype)  # (a, cond) | (b, cond) broadcast to the full shape
 
 
-def overflow_ignored(xp):
-    """A context in which overflow to inf raises no NumPy warning (for code where inf is the
-    intended limit, such as ``1 / (1 + exp(-x))`` for very negative ``x``)."""
+def errors_ignored(xp, *kinds):
+    """A context in which the floating-point errors ``kinds`` (``"over"``, ``"divide"``,
+    ``"invalid"``; all three when none is named) raise no NumPy warning, for code where inf
+    or nan is the intended result, such as ``1 / (1 + exp(-x))`` for very negative ``x``.
+    A namespace without ``errstate`` (CuPy) never warns: nothing to do there."""
     errstate = getattr(xp, "errstate", None)
-    return errstate(over="ignore") if errstate is not None else contextlib.nullcontext()
+    if errstate is None:
+        return contextlib.nullcontext()
+    return errstate(**dict.fromkeys(kinds or ("over", "divide", "invalid"), "ignore"))

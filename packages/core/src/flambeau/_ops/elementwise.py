@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from flambeau._ops._select import overflow_ignored, select
+from flambeau._ops._select import errors_ignored, select
 from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, scalar_value, to_float
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
@@ -675,7 +675,7 @@ Tanh, tanh = _unary_op("tanh", lambda xp, a: xp.tanh(a), lambda g, x, o: g * (1 
 
 def _sigmoid_fwd(xp, a):
     e = xp.negative(a, out=xp.empty_like(a))  # out=: an array even for 0-d inputs
-    with overflow_ignored(xp):  # exp(-a) = inf for very negative a: 1 / inf = 0, the limit
+    with errors_ignored(xp, "over"):  # exp(-a) = inf for very negative a: 1 / inf = 0, the limit
         xp.exp(e, out=e)
     e += 1
     return xp.reciprocal(e, out=e)

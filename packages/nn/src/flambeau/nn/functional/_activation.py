@@ -6,14 +6,13 @@ backward is written with flambeau ops, so higher-order gradients work.
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import flambeau
 from flambeau import Tensor
 from flambeau._inplace import write_result
-from flambeau._ops._select import overflow_ignored, select
-from flambeau._ops.elementwise import _erf_generic
+from flambeau._ops._select import errors_ignored, select
+from flambeau._ops.elementwise import _erf_generic, _sigmoid_fwd
 from flambeau.autograd import Function
 
 __all__ = [
@@ -59,16 +58,8 @@ def _pointwise(name, fwd, grad, array_grad=None):
         "_array_grad": None if array_grad is None else staticmethod(array_grad)})
 
 
-def _sigmoid_array(xp, a):
-    """``1 / (1 + exp(-a))`` on an array (exp overflowing to inf gives the limit 0)."""
-    with overflow_ignored(xp):
-        e = xp.exp(-a)
-    e += 1
-    return xp.reciprocal(e, out=e)
-
-
 def _silu_array_grad(xp, g, a, out):
-    s = _sigmoid_array(xp, a)
+    s = _sigmoid_fwd(xp, a)
     factor = 1 - s
     factor *= a
     factor += 1
@@ -139,7 +130,7 @@ _Softsign = _pointwise(
     lambda g, x, o: g / (1 + x.abs()) ** 2)
 _Silu = _pointwise(
     "_Silu",
-    lambda xp, a: _cast(a * _sigmoid_array(xp, a), a),
+    lambda xp, a: _cast(a * _sigmoid_fwd(xp, a), a),
     lambda g, x, o: _silu_grad(g, x),
     _silu_array_grad)
 _Mish = _pointwise(
@@ -161,8 +152,7 @@ _LogSigmoid = _pointwise(
 def _gelu_erf_array_grad(xp, g, a, out):
     # Phi(a) = out / a, from the forward's output (a second erf would cost as much as
     # the whole rest); Phi(0) = 1/2
-    with xp.errstate(divide="ignore", invalid="ignore") if hasattr(xp, "errstate") else (
-            contextlib.nullcontext()):
+    with errors_ignored(xp, "divide", "invalid"):
         cdf = select(xp, a == 0, 0.5, out / a)
     density = a * a
     density *= -0.5

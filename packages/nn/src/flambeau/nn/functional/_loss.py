@@ -6,11 +6,11 @@ forward pass, ``softmax - target`` in one backward formula, stable for logits of
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 
 import flambeau
 from flambeau import Tensor
+from flambeau._ops._select import errors_ignored
 from flambeau._ops._util import FLOAT_NP
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
@@ -382,7 +382,8 @@ class _CrossEntropy(Function):
         if reduction == "sum":
             return per.sum()
         if reduction == "mean":
-            with _quiet(xp):  # every target ignored: 0 / 0 = nan, as in PyTorch
+            # every target ignored: 0 / 0 = nan, as in PyTorch
+            with errors_ignored(xp, "divide", "invalid"):
                 return (per.sum() / denom).astype(per.dtype)
         return per
 
@@ -526,13 +527,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return total / float(denom) if reduction == "mean" else total
 
 
-def _quiet(xp):
-    errstate = getattr(xp, "errstate", None)
-    if errstate is None:
-        return contextlib.nullcontext()
-    return errstate(divide="ignore", invalid="ignore")
-
-
 class _BCE(Function):
     """Binary cross entropy on probabilities, logs clamped at -100 as PyTorch does."""
 
@@ -540,7 +534,8 @@ class _BCE(Function):
     def forward(ctx, x, t):
         xp = x._device._xp
         a, y = x._data, t._data
-        with _quiet(xp):  # log(0) = -inf is expected here and clamped to -100
+        # log(0) = -inf is expected here and clamped to -100
+        with errors_ignored(xp, "divide", "invalid"):
             log_x = xp.maximum(xp.log(a), -100)
             log_1mx = xp.maximum(xp.log1p(-a), -100)
         ctx.save_for_backward(x, t)

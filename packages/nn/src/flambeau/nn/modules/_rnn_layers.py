@@ -15,7 +15,7 @@ import math
 
 import flambeau
 import flambeau.nn.functional as F
-from flambeau._ops._select import overflow_ignored
+from flambeau._ops._select import errors_ignored
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -152,7 +152,7 @@ class _LSTMLayer(Function):
         h_last = xp.empty((batch, hidden), dtype=dt)
         cs[0] = c0._data
         h2, h3 = 2 * hidden, 3 * hidden
-        with overflow_ignored(xp):
+        with errors_ignored(xp, "over"):
             for s in range(steps):
                 act = acts[s]
                 h_prev = xh[s, :, n_in + 1:]
@@ -306,7 +306,7 @@ class _GRULayer(Function):
         gh = xp.empty((steps, batch, 3 * hidden), dtype=dt)  # scaled W_hh h + b_hh
         tmp = xp.empty((batch, hidden), dtype=dt)
         m = None if mask is None else mask._data
-        with overflow_ignored(xp):
+        with errors_ignored(xp, "over"):
             for s in range(steps):
                 act, hs = acts[s], gh[s]
                 xp.matmul(ha[s], w_h, out=hs)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import flambeau
 from flambeau import Tensor
+from flambeau._ops._select import errors_ignored
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_"]
 
@@ -88,9 +88,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = float(max_norm) / (total + 1e-6)
     if coef < 1.0:
         for g in grads:
-            errstate = getattr(g._device._xp, "errstate", None)
             # an infinite norm gives coef 0 and inf * 0 = nan, as in PyTorch: no warning
-            with errstate(invalid="ignore") if errstate else contextlib.nullcontext():
+            with errors_ignored(g._device._xp, "invalid"):
                 g._data *= g._data.dtype.type(coef)
             g._version.value += 1
     return flambeau.tensor(total, dtype=grads[0].dtype, device=grads[0].device)
