@@ -1,7 +1,7 @@
 """Connectionist temporal classification loss (``ctc_loss``), as PyTorch's.
 
-The forward and backward variables of Graves et al. are computed in log space for every
-sample and position of the blank-extended target at once, looping over time only. The
+The forward and backward variables of Graves et al. are computed on the host in log space
+for every sample and position of the blank-extended target at once, looping over time only. The
 gradient is PyTorch's: with respect to the logits under the log-softmax that produced
 ``log_probs`` (``exp(log_probs) - exp(log_alpha_beta + nll - log_probs)``), which is what
 training through ``log_softmax`` needs.
@@ -29,23 +29,22 @@ def _logsumexp(*arrays):
         return np.log(total) + safe
 
 
-def _shift(a, k):
-    """``a`` shifted right by ``k`` along the last axis, filling with -inf."""
-    out = np.full_like(a, _NEG_INF)
-    out[..., k:] = a[..., :a.shape[-1] - k]
-    return out
-
-
-def _unshift(a, k):
-    out = np.full_like(a, _NEG_INF)
-    out[..., :a.shape[-1] - k] = a[..., k:]
+def _shift(a, k, fill=_NEG_INF):
+    """``a`` moved ``k`` places along the last axis (right for ``k > 0``, left for ``k < 0``),
+    filling the places left empty with ``fill``."""
+    out = np.full_like(a, fill)
+    if k > 0:
+        out[..., k:] = a[..., :a.shape[-1] - k]
+    else:
+        out[..., :a.shape[-1] + k] = a[..., -k:]
     return out
 
 
 class _CTC(Function):
     @staticmethod
     def forward(ctx, log_probs, labels, lengths_in, lengths_ext, zero_infinity):
-        lp = log_probs._data.astype(np.float64)  # (T, N, C)
+        backend = log_probs._device.backend
+        lp = backend.to_host(log_probs._data).astype(np.float64)  # (T, N, C), on the host
         steps, batch, _ = lp.shape
         width = labels.shape[1]
         cols = np.arange(width)
@@ -74,7 +73,7 @@ class _CTC(Function):
         ctx.save_for_backward(log_probs)
         ctx.cache = (lp, labels, emit, alpha, skip, valid, lengths_in, lengths_ext, nll,
                      infinite & zero_infinity)
-        return nll.astype(log_probs._data.dtype)
+        return backend.from_host(nll.astype(log_probs._data.dtype), log_probs._device.index)
 
     @staticmethod
     def backward(ctx, g):
@@ -84,12 +83,12 @@ class _CTC(Function):
         width = labels.shape[1]
         n_idx = np.arange(batch)
         beta = np.full((steps, batch, width), _NEG_INF)
-        skip_back = _unshift(skip, 2)  # s -> s + 2 allowed, read at s
+        skip_back = _shift(skip, -2, False)  # s -> s + 2 allowed, read at s
         for t in range(steps - 1, -1, -1):
             start = lengths_in - 1 == t
             nxt = beta[t + 1] if t + 1 < steps else np.full((batch, width), _NEG_INF)
-            jump = np.where(skip_back, _unshift(nxt, 2), _NEG_INF)
-            beta[t] = _logsumexp(nxt, _unshift(nxt, 1), jump) + emit[t]
+            jump = np.where(skip_back, _shift(nxt, -2), _NEG_INF)
+            beta[t] = _logsumexp(nxt, _shift(nxt, -1), jump) + emit[t]
             if start.any():
                 init = np.full((batch, width), _NEG_INF)
                 init[n_idx, lengths_ext - 1] = emit[t, n_idx, lengths_ext - 1]
@@ -111,8 +110,8 @@ class _CTC(Function):
         grad[np.arange(steps)[:, None] >= lengths_in[None, :]] = 0.0
         grad[:, zeroed] = 0.0
         grad *= g._data.astype(np.float64)[None, :, None]
-        xp = log_probs._device._xp
-        data = xp.asarray(grad.astype(log_probs._data.dtype))
+        device = log_probs._device
+        data = device.backend.from_host(grad.astype(log_probs._data.dtype), device.index)
         if flambeau.is_grad_enabled():  # create_graph: a node that refuses to go further
             return _CTCGradient.apply(log_probs, data), None, None, None, None
         return Tensor._make(data, log_probs._device), None, None, None, None
@@ -183,7 +182,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if (lengths_in < 1).any() or (lengths_in > steps).any():
         raise RuntimeError(f"{op}: input_lengths must be in 1..{steps} (the frames of "
                            f"log_probs), got {lengths_in.tolist()}")
-    tg = targets.numpy().astype(np.int64)
+    tg = targets.cpu().numpy().astype(np.int64)
     if unbatched and tg.ndim == 1 and len(lengths_tg) == 1 and tg.size == lengths_tg[0]:
         tg = tg[None]
     if tg.ndim == 2:

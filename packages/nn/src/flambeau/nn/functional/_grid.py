@@ -1,9 +1,9 @@
 """grid_sample and affine_grid (spatial transformers), for 4-D inputs, as PyTorch's.
 
 Sampling is written with differentiable flambeau ops: integer tap positions come from the
-detached coordinates, the interpolation weights from the coordinates themselves, and the
-taps are gathered with advanced indexing, whose backward adds into the input. Gradients
-with respect to both the input and the grid follow, to any order.
+detached coordinates (on the host), the interpolation weights from the coordinates
+themselves, and the taps are gathered with advanced indexing, whose backward adds into the
+input. Gradients with respect to both the input and the grid follow, to any order.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _reflect(coord, twice_low, twice_high):
     low, span = twice_low / 2, (twice_high - twice_low) / 2
     dist = (coord - low).abs()
     extra = flambeau.fmod(dist, span)
-    flips = np.floor(dist.detach().numpy() / span)
+    flips = np.floor(dist.detach().cpu().numpy() / span)
     even = flambeau.tensor(flips % 2 == 0, device=coord.device)
     return flambeau.where(even, extra + low, (span + low) - extra)
 
@@ -132,11 +132,11 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     x = _pad(_unnormalize(grid[..., 0], w, align), w, padding_mode, align)
     y = _pad(_unnormalize(grid[..., 1], h, align), h, padding_mode, align)
     if mode == "nearest":
-        xi = np.rint(x.detach().numpy()).astype(np.int64)
-        yi = np.rint(y.detach().numpy()).astype(np.int64)
+        xi = np.rint(x.detach().cpu().numpy()).astype(np.int64)
+        yi = np.rint(y.detach().cpu().numpy()).astype(np.int64)
         return _ZeroGradFor.apply(_gather(input, yi, xi), grid)
-    x0 = np.floor(x.detach().numpy())
-    y0 = np.floor(y.detach().numpy())
+    x0 = np.floor(x.detach().cpu().numpy())
+    y0 = np.floor(y.detach().cpu().numpy())
     fx = (x - flambeau.tensor(x0, dtype=x.dtype, device=x.device)).unsqueeze(1)
     fy = (y - flambeau.tensor(y0, dtype=y.dtype, device=y.device)).unsqueeze(1)
     x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
