@@ -30,7 +30,7 @@ def _default_threads() -> int:
         return os.cpu_count() or 1
 
 
-_state = {"threads": _default_threads(), "pool": None, "workers": 0}
+_state = {"threads": _default_threads(), "pool": None, "workers": 0, "fork_hook": False}
 _lock = threading.Lock()
 
 
@@ -100,6 +100,6 @@ def run_split(fn, parts: list) -> list:
 def _forget_pool_after_fork():
     """Once per process: a forked child (a DataLoader worker) has none of the parent's pool
     threads, so it must make its own pool."""
-    if not _state.get("fork_hook") and hasattr(os, "register_at_fork"):
+    if not _state["fork_hook"] and hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=lambda: _state.update(pool=None, workers=0))
         _state["fork_hook"] = True

@@ -60,16 +60,14 @@ def adam_step(xp, scratch, device, params, grads, exp_avgs, exp_avg_sqs, max_exp
             xp.maximum(max_exp_avg_sqs[i], v, out=max_exp_avg_sqs[i])
             v = max_exp_avg_sqs[i]
         xp.sqrt(v, out=tmp)
-        if step_size > 0:
-            # p -= m / ((sqrt(v) / bc2 + eps) / step_size): the constants folded into two
-            # scalars save a pass over the parameter (rounding differs by an ulp or so)
-            tmp *= 1 / (bias_correction2_sqrt * step_size)
-            tmp += eps / step_size
-            xp.divide(m, tmp, out=tmp)
-        else:
-            tmp /= bias_correction2_sqrt
-            tmp += eps
-            xp.divide(m, tmp, out=tmp)
+        # p -= m / ((sqrt(v) / bc2 + eps) / step_size): the constants folded into two
+        # scalars save a pass over the parameter (rounding differs by an ulp or so); a zero
+        # step (lr 0) cannot be folded and multiplies at the end instead
+        fold = step_size if step_size > 0 else 1.0
+        tmp *= 1 / (bias_correction2_sqrt * fold)
+        tmp += eps / fold
+        xp.divide(m, tmp, out=tmp)
+        if step_size <= 0:
             tmp *= step_size
         p -= tmp
 

@@ -121,8 +121,8 @@ _Celu = _pointwise(
     lambda g, x, o, alpha: flambeau.where(x > 0, g, g * (o / alpha + 1)))
 _Softplus = _pointwise(
     "_Softplus",
-    lambda xp, a, beta, th: _cast(select(xp, 
-        a * beta > th, a, xp.logaddexp(0, a * beta) / beta), a),
+    lambda xp, a, beta, th: _cast(
+        select(xp, a * beta > th, a, xp.logaddexp(0, a * beta) / beta), a),
     lambda g, x, o, beta, th: flambeau.where(x * beta > th, g, g * (x * beta).sigmoid()))
 _Softsign = _pointwise(
     "_Softsign",
