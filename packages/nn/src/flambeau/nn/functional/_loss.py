@@ -276,6 +276,8 @@ def _onehot(x, safe, valid):
 
 
 def _reduced(per, reduction, count, xp):
+    """``per`` summed, averaged over ``count`` (the valid targets or their total weight), or
+    as it is."""
     if reduction == "sum":
         return per.sum()
     if reduction == "mean":
@@ -379,21 +381,12 @@ class _CrossEntropy(Function):
             per = _generic_cross_entropy(xp, x._data, q._data, 1)
         ctx.save_for_backward(x, q)
         ctx.reduction, ctx.denom = reduction, denom
-        if reduction == "sum":
-            return per.sum()
-        if reduction == "mean":
-            # every target ignored: 0 / 0 = nan, as in PyTorch
-            with errors_ignored(xp, "divide", "invalid"):
-                return (per.sum() / denom).astype(per.dtype)
-        return per
+        return _reduced(per, reduction, denom, xp)
 
     @staticmethod
     def backward(ctx, g):
         x, q = ctx.saved_tensors
-        if ctx.reduction == "none":
-            g = g.unsqueeze(1)
-        elif ctx.reduction == "mean":
-            g = g / float(ctx.denom)
+        g = _scaled_grad(g, ctx.reduction, ctx.denom)
         gx = gq = None
         if ctx.needs_input_grad[0] and not flambeau.is_grad_enabled():
             # no create_graph: the same formula on arrays, without per-op dispatch
