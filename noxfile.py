@@ -30,7 +30,10 @@ TORCH = "torch==2.13.0"
 RUFF = "ruff==0.17.6"  # pinned so that a ruff release cannot fail the build overnight
 TEST_EXTRAS = ("test", "digits")  # installed for the packages under test that declare them
 TEST_FALLBACK = ("pytest", "hypothesis")  # for a package that declares no `test` extra
-PYTEST = ("-q", "-p", "no:cacheprovider")
+# Not -q: at the default verbosity each run closes on pytest's "=== N passed ... ===" line,
+# which CI's checker reads; with -q the only "===" lines left are headers such as
+# "=== warnings summary ===", which read as a run that executed no test.
+PYTEST = ("-p", "no:cacheprovider")
 PLUGIN_TESTS = "packages/core/tests/plugins"  # need the test plugin: `plugins` session only
 TEST_PLUGIN = f"{PLUGIN_TESTS}/flambeau-testplugin"
 NOT_PLUGIN_TESTS = f"--ignore={PLUGIN_TESTS}"
