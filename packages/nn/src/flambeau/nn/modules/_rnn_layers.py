@@ -121,12 +121,15 @@ def _inputs_with_ones(xp, a, reverse, extra=0):
 class _LSTMLayer(Function):
     """Fused LSTM layer (one direction): ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (out, h, c)``.
 
-    Each step makes a handful of whole-array calls (one matmul, one ``exp`` for all gates);
-    the backward precomputes every factor that does not depend on the incoming gradient for
-    all steps at once, leaving the recurrence with a few products per step. The inputs, a
-    column of ones and the previous hidden states share one buffer ``[x, 1, h]`` per step, so
-    the input projection takes the bias along and all weight and bias gradients come from
-    one matrix product.
+    The kernel works feature-major: every per-step array is ``(features, batch)``, so each
+    gate is one contiguous block of the ``(4 * hidden, batch)`` gate array, and the
+    elementwise calls run over whole blocks instead of ``batch`` short rows (about three
+    times faster at hidden 128, batch 32). Each step makes a handful of whole-array calls
+    (one matmul, one ``exp`` for all gates); the backward precomputes every factor that does
+    not depend on the incoming gradient for all steps at once, leaving the recurrence with a
+    few products per step. The inputs, a row of ones and the previous hidden states share
+    one buffer ``[x; 1; h]`` per step, so the input projection takes the bias along and all
+    weight and bias gradients come from one matrix product.
     """
 
     @staticmethod
@@ -136,47 +139,52 @@ class _LSTMLayer(Function):
         steps, batch, n_in = a.shape
         hidden = w_hh._data.shape[1]
         dt = a.dtype
-        scale, shift, one = _gate_affine(xp, hidden, dt, 4, 2)
-        xh = _inputs_with_ones(xp, a, reverse, hidden)  # [x, 1, h_prev] per step
-        xh[0, :, n_in + 1:] = h0._data
+        h2, h3, k = 2 * hidden, 3 * hidden, n_in + 1
+        # sigmoid(z) = 1 / (1 + exp(-z)) and tanh(z) = 2 / (1 + exp(-2z)) - 1: with the
+        # scale folded into the weights, one exp, one add and one reciprocal activate all gates
+        scale = xp.full(4 * hidden, -1.0, dtype=dt)
+        scale[h2:h3] = -2.0
+        xh = xp.empty((steps, k + hidden, batch), dtype=dt)  # [x; 1; h_prev] per step
+        xh[:, :n_in] = (a[::-1] if reverse else a).transpose(0, 2, 1)
+        xh[:, n_in] = 1
+        xh[0, k:] = h0._data.T
         biases = [b._data for b in (b_ih, b_hh) if b is not None]
-        w_in = _weight_with_bias(xp, w_ih._data, sum(biases) if biases else None, scale, shift)
-        xw = xh[:, :, :n_in + 1].reshape(steps * batch, -1) @ w_in
-        w_rec = (w_hh._data * scale[:, None]).T
+        w_in = _weight_with_bias(xp, w_ih._data, sum(biases) if biases else None, scale).T
+        acts = xp.matmul(w_in, xh[:, :k])  # (steps, 4 * hidden, batch): i, f, g, o
+        w_rec = w_hh._data * scale[:, None]
         m = None if mask is None else mask._data
-        acts = xw.reshape(steps, batch, 4 * hidden)  # i, f, g, o after activation, per step
-        cs = xp.empty((steps + 1, batch, hidden), dtype=dt)
-        tcs = xp.empty((steps, batch, hidden), dtype=dt)
-        tmp = xp.empty((batch, hidden), dtype=dt)
-        step_in = xp.empty((batch, 4 * hidden), dtype=dt)
-        h_last = xp.empty((batch, hidden), dtype=dt)
-        cs[0] = c0._data
-        h2, h3 = 2 * hidden, 3 * hidden
+        cs = xp.empty((steps + 1, hidden, batch), dtype=dt)
+        tcs = xp.empty((steps, hidden, batch), dtype=dt)
+        tmp = xp.empty((hidden, batch), dtype=dt)
+        step_in = xp.empty((4 * hidden, batch), dtype=dt)
+        h_last = xp.empty((hidden, batch), dtype=dt)
+        cs[0] = c0._data.T
         with errors_ignored(xp, "over"):
             for s in range(steps):
                 act = acts[s]
-                h_prev = xh[s, :, n_in + 1:]
-                xp.matmul(h_prev, w_rec, out=step_in)
+                h_prev = xh[s, k:]
+                xp.matmul(w_rec, h_prev, out=step_in)
                 act += step_in
                 xp.exp(act, out=act)
-                act += one
+                act += 1
                 xp.reciprocal(act, out=act)
-                g = act[:, h2:h3]
+                g = act[h2:h3]
+                g *= 2
                 g -= 1
                 c = cs[s + 1]
-                xp.multiply(act[:, hidden:h2], cs[s], out=c)
-                xp.multiply(act[:, :hidden], g, out=tmp)
+                xp.multiply(act[hidden:h2], cs[s], out=c)
+                xp.multiply(act[:hidden], g, out=tmp)
                 c += tmp
                 xp.tanh(c, out=tcs[s])
-                h = xh[s + 1, :, n_in + 1:] if s + 1 < steps else h_last
-                xp.multiply(act[:, h3:], tcs[s], out=h)
+                h = xh[s + 1, k:] if s + 1 < steps else h_last
+                xp.multiply(act[h3:], tcs[s], out=h)
                 if m is not None:
-                    keep = ~m[steps - 1 - s if reverse else s]
+                    keep = ~m[steps - 1 - s if reverse else s].T
                     xp.copyto(h, h_prev, where=keep)
                     xp.copyto(c, cs[s], where=keep)
         out = xp.empty((steps, batch, hidden), dtype=dt)  # in processing order
-        out[:-1] = xh[1:, :, n_in + 1:]
-        out[-1] = h_last
+        out[:-1] = xh[1:, k:].transpose(0, 2, 1)
+        out[-1] = h_last.T
         if reverse:
             out = out[::-1]
         if m is not None:
@@ -184,7 +192,7 @@ class _LSTMLayer(Function):
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         ctx.cache = (acts, xh, cs, tcs)
         ctx.reverse, ctx.mask = reverse, mask
-        return out, h_last.copy(), cs[steps].copy()
+        return out, h_last.T.copy(), cs[steps].T.copy()
 
     @staticmethod
     def backward(ctx, g_out, g_h, g_c):
@@ -194,29 +202,40 @@ class _LSTMLayer(Function):
         xp = x._device._xp
         # kept (not freed) after use: a retained graph runs this backward again
         acts, xh, cs, tcs = ctx.cache
-        steps, batch, hidden = tcs.shape
-        n_in = x._data.shape[2]
+        steps, hidden, batch = tcs.shape
+        h2, h3, k = 2 * hidden, 3 * hidden, x._data.shape[2] + 1
         reverse = ctx.reverse
         m = None if ctx.mask is None else ctx.mask._data
-        a4 = acts.reshape(steps, batch, 4, hidden)
-        i, f, g, o = a4[:, :, 0], a4[:, :, 1], a4[:, :, 2], a4[:, :, 3]
+        i, f, g, o = acts[:, :hidden], acts[:, hidden:h2], acts[:, h2:h3], acts[:, h3:]
         # factors of the gate gradients that do not depend on the incoming gradient
-        k3 = xp.empty((steps, batch, 3, hidden), dtype=acts.dtype)
-        xp.multiply(g, i * (1 - i), out=k3[:, :, 0])
-        xp.multiply(cs[:-1], f * (1 - f), out=k3[:, :, 1])
-        xp.multiply(i, 1 - g * g, out=k3[:, :, 2])
-        k_o = tcs * o * (1 - o)
-        k_c = o * (1 - tcs * tcs)
+        k3 = xp.empty((steps, 3, hidden, batch), dtype=acts.dtype)
+        k_i, k_f, k_g = k3[:, 0], k3[:, 1], k3[:, 2]
+        xp.subtract(1, i, out=k_i)  # g i (1 - i)
+        k_i *= i
+        k_i *= g
+        xp.subtract(1, f, out=k_f)  # c_prev f (1 - f)
+        k_f *= f
+        k_f *= cs[:-1]
+        xp.multiply(g, g, out=k_g)  # i (1 - g^2)
+        xp.subtract(1, k_g, out=k_g)
+        k_g *= i
+        k_o = 1 - o  # tanh(c) o (1 - o)
+        k_o *= o
+        k_o *= tcs
+        k_c = tcs * tcs  # o (1 - tanh(c)^2)
+        xp.subtract(1, k_c, out=k_c)
+        k_c *= o
         go = g_out._data[::-1] if reverse else g_out._data  # processing order
-        spares = (g_h._data.copy(), xp.empty_like(g_h._data))
+        go = go.transpose(0, 2, 1).copy()
+        spares = (g_h._data.T.copy(), xp.empty((hidden, batch), dtype=acts.dtype))
         dh = spares[0]
-        dc = g_c._data.copy()
+        dc = g_c._data.T.copy()
         tmp = xp.empty_like(dh)
-        dgates = xp.empty((steps, batch, 4, hidden), dtype=acts.dtype)
-        w = w_hh._data
+        dgates = xp.empty((steps, 4 * hidden, batch), dtype=acts.dtype)
+        w = xp.ascontiguousarray(w_hh._data.T)  # BLAS runs the small products faster on it
         for s in reversed(range(steps)):
             if m is not None:
-                mt = m[steps - 1 - s if reverse else s]
+                mt = m[steps - 1 - s if reverse else s].T
                 dh_in, dc_in = dh, dc
                 dh = xp.where(mt, dh + go[s], 0)
                 dc = xp.where(mt, dc, 0)
@@ -225,28 +244,30 @@ class _LSTMLayer(Function):
             xp.multiply(dh, k_c[s], out=tmp)
             dc += tmp
             d = dgates[s]
-            xp.multiply(dc[:, None, :], k3[s], out=d[:, :3])
-            xp.multiply(dh, k_o[s], out=d[:, 3])
+            xp.multiply(dc, k3[s], out=d[:h3].reshape(3, hidden, batch))
+            xp.multiply(dh, k_o[s], out=d[h3:])
             dc *= f[s]
             # unmasked, the product goes to whichever of the two buffers ``dh`` is not (masked,
             # ``dh_in`` may hold either one)
             spare = None if m is not None else spares[dh is spares[0]]
-            dh = xp.matmul(d.reshape(batch, -1), w, out=spare)
+            dh = xp.matmul(w, d, out=spare)
             if m is not None:
                 dh = xp.where(mt, dh, dh_in)
                 dc = xp.where(mt, dc, dc_in)
-        dflat = dgates.reshape(steps * batch, -1)  # processing order, as xh
+        # all steps side by side: (4 * hidden, steps * batch), processing order
+        dflat = dgates.transpose(1, 0, 2).reshape(4 * hidden, steps * batch)
         needs = ctx.needs_input_grad
         make = lambda arr: Tensor._make(arr, x._device)  # noqa: E731
         gx = gw_ih = gw_hh = gb = None
         if needs[0]:
-            gx = (dflat @ w_ih._data).reshape(x._data.shape)
-            gx = make(gx[::-1] if reverse else gx)
+            gx = (w_ih._data.T @ dflat).reshape(k - 1, steps, batch).transpose(1, 2, 0)
+            gx = make(xp.ascontiguousarray(gx[::-1] if reverse else gx))
         if needs[3] or needs[4] or needs[5] or needs[6]:
-            # rows: input weights, bias, recurrent weights
-            gw = (xh.reshape(steps * batch, -1).T @ dflat).T
-            gw_ih, gb, gw_hh = make(gw[:, :n_in]), make(gw[:, n_in]), make(gw[:, n_in + 1:])
-        return (gx, make(dh) if needs[1] else None, make(dc) if needs[2] else None,
+            # columns: input weights, bias, recurrent weights
+            gw = dflat @ xh.transpose(1, 0, 2).reshape(-1, steps * batch).T
+            gw_ih, gb, gw_hh = make(gw[:, :k - 1]), make(gw[:, k - 1]), make(gw[:, k:])
+        return (gx, make(dh.T.copy()) if needs[1] else None,
+                make(dc.T.copy()) if needs[2] else None,
                 gw_ih if needs[3] else None, gw_hh if needs[4] else None,
                 gb if b_ih is not None and needs[5] else None,
                 gb if b_hh is not None and needs[6] else None, None, None)
