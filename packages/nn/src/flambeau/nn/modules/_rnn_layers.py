@@ -122,14 +122,14 @@ class _LSTMLayer(Function):
     """Fused LSTM layer (one direction): ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (out, h, c)``.
 
     The kernel works feature-major: every per-step array is ``(features, batch)``, so each
-    gate is one contiguous block of the ``(4 * hidden, batch)`` gate array, and the
-    elementwise calls run over whole blocks instead of ``batch`` short rows (about three
-    times faster at hidden 128, batch 32). Each step makes a handful of whole-array calls
-    (one matmul, one ``exp`` for all gates); the backward precomputes every factor that does
-    not depend on the incoming gradient for all steps at once, leaving the recurrence with a
-    few products per step. The inputs, a row of ones and the previous hidden states share
-    one buffer ``[x; 1; h]`` per step, so the input projection takes the bias along and all
-    weight and bias gradients come from one matrix product.
+    gate is one contiguous block of the ``(4 * hidden, batch)`` gate array, and elementwise
+    calls run over whole blocks instead of ``batch`` short rows (about three times faster at
+    hidden 128, batch 32). A step makes a handful of whole-array calls: one matmul of
+    ``[W_ih, b, W_hh]`` with the step's buffer ``[x; 1; h_prev]``, one ``exp`` for all gates.
+    The forward keeps ``f * c_prev`` and ``i * g``, so that the backward precomputes every
+    factor that does not depend on the incoming gradient (for all steps at once) in two
+    passes each, leaving the recurrence a few products per step; all weight and bias
+    gradients come from one matrix product with the stacked step buffers.
     """
 
     @staticmethod
@@ -140,59 +140,54 @@ class _LSTMLayer(Function):
         hidden = w_hh._data.shape[1]
         dt = a.dtype
         h2, h3, k = 2 * hidden, 3 * hidden, n_in + 1
-        # sigmoid(z) = 1 / (1 + exp(-z)) and tanh(z) = 2 / (1 + exp(-2z)) - 1: with the
-        # scale folded into the weights, one exp, one add and one reciprocal activate all gates
-        scale = xp.full(4 * hidden, -1.0, dtype=dt)
-        scale[h2:h3] = -2.0
-        xh = xp.empty((steps, k + hidden, batch), dtype=dt)  # [x; 1; h_prev] per step
-        xh[:, :n_in] = (a[::-1] if reverse else a).transpose(0, 2, 1)
-        xh[:, n_in] = 1
+        # [x; 1; h_prev] per step (entry s + 1 holds h of step s; the last one only h)
+        xh = xp.empty((steps + 1, k + hidden, batch), dtype=dt)
+        xh[:-1, :n_in] = (a[::-1] if reverse else a).transpose(0, 2, 1)
+        xh[:-1, n_in] = 1
         xh[0, k:] = h0._data.T
-        biases = [b._data for b in (b_ih, b_hh) if b is not None]
-        w_in = _weight_with_bias(xp, w_ih._data, sum(biases) if biases else None, scale).T
-        acts = xp.matmul(w_in, xh[:, :k])  # (steps, 4 * hidden, batch): i, f, g, o
-        w_rec = w_hh._data * scale[:, None]
+        # sigmoid(z) = 1 / (1 + exp(-z)) and tanh(z) = 2 / (1 + exp(-2z)) - 1: with these
+        # scales folded into the weights, one exp, one add and one reciprocal activate all
+        # gates. One product with [W_ih, b, W_hh] per step is faster than projecting all
+        # inputs up front with products of inner size n_in + 1.
+        w = xp.empty((4 * hidden, k + hidden), dtype=dt)
+        w[:, :n_in] = w_ih._data
+        w[:, n_in] = sum(b._data for b in (b_ih, b_hh) if b is not None)
+        w[:, k:] = w_hh._data
+        w *= -1
+        w[h2:h3] *= 2
+        acts = xp.empty((steps, 4 * hidden, batch), dtype=dt)  # i, f, g, o after activation
         m = None if mask is None else mask._data
         cs = xp.empty((steps + 1, hidden, batch), dtype=dt)
-        tcs = xp.empty((steps, hidden, batch), dtype=dt)
-        tmp = xp.empty((hidden, batch), dtype=dt)
-        step_in = xp.empty((4 * hidden, batch), dtype=dt)
-        h_last = xp.empty((hidden, batch), dtype=dt)
+        fc = xp.empty((steps, hidden, batch), dtype=dt)  # f * c_prev
+        ig = xp.empty_like(fc)  # i * g
+        tcs = xp.empty_like(fc)  # tanh(c)
         cs[0] = c0._data.T
         with errors_ignored(xp, "over"):
             for s in range(steps):
                 act = acts[s]
-                h_prev = xh[s, k:]
-                xp.matmul(w_rec, h_prev, out=step_in)
-                act += step_in
+                xp.matmul(w, xh[s], out=act)
                 xp.exp(act, out=act)
                 act += 1
                 xp.reciprocal(act, out=act)
                 g = act[h2:h3]
                 g *= 2
                 g -= 1
-                c = cs[s + 1]
-                xp.multiply(act[hidden:h2], cs[s], out=c)
-                xp.multiply(act[:hidden], g, out=tmp)
-                c += tmp
+                xp.multiply(act[hidden:h2], cs[s], out=fc[s])
+                xp.multiply(act[:hidden], g, out=ig[s])
+                c = xp.add(fc[s], ig[s], out=cs[s + 1])
                 xp.tanh(c, out=tcs[s])
-                h = xh[s + 1, k:] if s + 1 < steps else h_last
-                xp.multiply(act[h3:], tcs[s], out=h)
+                h = xp.multiply(act[h3:], tcs[s], out=xh[s + 1, k:])
                 if m is not None:
                     keep = ~m[steps - 1 - s if reverse else s].T
-                    xp.copyto(h, h_prev, where=keep)
+                    xp.copyto(h, xh[s, k:], where=keep)
                     xp.copyto(c, cs[s], where=keep)
-        out = xp.empty((steps, batch, hidden), dtype=dt)  # in processing order
-        out[:-1] = xh[1:, k:].transpose(0, 2, 1)
-        out[-1] = h_last.T
-        if reverse:
-            out = out[::-1]
-        if m is not None:
-            out = xp.where(m, out, 0)
+        out = xh[1:, k:].transpose(0, 2, 1)  # (steps, batch, hidden), processing order
+        out = out[::-1] if reverse else out
+        out = xp.where(m, out, 0) if m is not None else out.copy()
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        ctx.cache = (acts, xh, cs, tcs)
+        ctx.cache = (acts, xh, cs, fc, ig, tcs)
         ctx.reverse, ctx.mask = reverse, mask
-        return out, h_last.T.copy(), cs[steps].T.copy()
+        return out, xh[steps, k:].T.copy(), cs[steps].T.copy()
 
     @staticmethod
     def backward(ctx, g_out, g_h, g_c):
@@ -201,30 +196,26 @@ class _LSTMLayer(Function):
             return _replay_grads(ctx, "LSTM", (g_out, g_h, g_c))
         xp = x._device._xp
         # kept (not freed) after use: a retained graph runs this backward again
-        acts, xh, cs, tcs = ctx.cache
+        acts, xh, cs, fc, ig, tcs = ctx.cache
         steps, hidden, batch = tcs.shape
         h2, h3, k = 2 * hidden, 3 * hidden, x._data.shape[2] + 1
         reverse = ctx.reverse
         m = None if ctx.mask is None else ctx.mask._data
         i, f, g, o = acts[:, :hidden], acts[:, hidden:h2], acts[:, h2:h3], acts[:, h3:]
+        h = xh[1:, k:]
         # factors of the gate gradients that do not depend on the incoming gradient
         k3 = xp.empty((steps, 3, hidden, batch), dtype=acts.dtype)
         k_i, k_f, k_g = k3[:, 0], k3[:, 1], k3[:, 2]
-        xp.subtract(1, i, out=k_i)  # g i (1 - i)
-        k_i *= i
-        k_i *= g
-        xp.subtract(1, f, out=k_f)  # c_prev f (1 - f)
-        k_f *= f
-        k_f *= cs[:-1]
-        xp.multiply(g, g, out=k_g)  # i (1 - g^2)
-        xp.subtract(1, k_g, out=k_g)
-        k_g *= i
-        k_o = 1 - o  # tanh(c) o (1 - o)
-        k_o *= o
-        k_o *= tcs
-        k_c = tcs * tcs  # o (1 - tanh(c)^2)
-        xp.subtract(1, k_c, out=k_c)
-        k_c *= o
+        xp.subtract(1, i, out=k_i)  # i g (1 - i)
+        k_i *= ig
+        xp.subtract(1, f, out=k_f)  # f c_prev (1 - f)
+        k_f *= fc
+        xp.multiply(ig, g, out=k_g)  # i (1 - g^2)
+        xp.subtract(i, k_g, out=k_g)
+        k_o = 1 - o  # o tanh(c) (1 - o)
+        k_o *= h
+        k_c = h * tcs  # o (1 - tanh(c)^2)
+        xp.subtract(o, k_c, out=k_c)
         go = g_out._data[::-1] if reverse else g_out._data  # processing order
         go = go.transpose(0, 2, 1).copy()
         spares = (g_h._data.T.copy(), xp.empty((hidden, batch), dtype=acts.dtype))
@@ -232,7 +223,7 @@ class _LSTMLayer(Function):
         dc = g_c._data.T.copy()
         tmp = xp.empty_like(dh)
         dgates = xp.empty((steps, 4 * hidden, batch), dtype=acts.dtype)
-        w = xp.ascontiguousarray(w_hh._data.T)  # BLAS runs the small products faster on it
+        w = w_hh._data.T
         for s in reversed(range(steps)):
             if m is not None:
                 mt = m[steps - 1 - s if reverse else s].T
@@ -264,7 +255,7 @@ class _LSTMLayer(Function):
             gx = make(xp.ascontiguousarray(gx[::-1] if reverse else gx))
         if needs[3] or needs[4] or needs[5] or needs[6]:
             # columns: input weights, bias, recurrent weights
-            gw = dflat @ xh.transpose(1, 0, 2).reshape(-1, steps * batch).T
+            gw = dflat @ xh[:-1].transpose(1, 0, 2).reshape(-1, steps * batch).T
             gw_ih, gb, gw_hh = make(gw[:, :k - 1]), make(gw[:, k - 1]), make(gw[:, k:])
         return (gx, make(dh.T.copy()) if needs[1] else None,
                 make(dc.T.copy()) if needs[2] else None,
