@@ -222,7 +222,9 @@ class _LSTMLayer(Function):
         dh = spares[0]
         dc = g_c._data.T.copy()
         tmp = xp.empty_like(dh)
-        dgates = xp.empty((steps, 4 * hidden, batch), dtype=acts.dtype)
+        d = xp.empty((4 * hidden, batch), dtype=acts.dtype)  # gate gradients of one step
+        # of all steps side by side: (4 * hidden, steps * batch), in processing order
+        dflat = xp.empty((4 * hidden, steps, batch), dtype=acts.dtype)
         w = w_hh._data.T
         for s in reversed(range(steps)):
             if m is not None:
@@ -234,7 +236,6 @@ class _LSTMLayer(Function):
                 dh += go[s]
             xp.multiply(dh, k_c[s], out=tmp)
             dc += tmp
-            d = dgates[s]
             xp.multiply(dc, k3[s], out=d[:h3].reshape(3, hidden, batch))
             xp.multiply(dh, k_o[s], out=d[h3:])
             dc *= f[s]
@@ -242,11 +243,11 @@ class _LSTMLayer(Function):
             # ``dh_in`` may hold either one)
             spare = None if m is not None else spares[dh is spares[0]]
             dh = xp.matmul(w, d, out=spare)
+            dflat[:, s] = d
             if m is not None:
                 dh = xp.where(mt, dh, dh_in)
                 dc = xp.where(mt, dc, dc_in)
-        # all steps side by side: (4 * hidden, steps * batch), processing order
-        dflat = dgates.transpose(1, 0, 2).reshape(4 * hidden, steps * batch)
+        dflat = dflat.reshape(4 * hidden, steps * batch)
         needs = ctx.needs_input_grad
         make = lambda arr: Tensor._make(arr, x._device)  # noqa: E731
         gx = gw_ih = gw_hh = gb = None
