@@ -456,8 +456,21 @@ def logsumexp(input, dim, keepdim=False):
     return out.squeeze(axes) if axes is not None and input.ndim else out.reshape(())
 
 
+def _root(s, p):
+    """``s ** (1 / p)`` with gradient 0 where ``s`` is 0, PyTorch's convention for norms,
+    instead of the power rule's ``inf * 0 = nan``."""
+    from flambeau._ops.elementwise import sqrt, where
+
+    zero = s == 0
+    safe = where(zero, 1.0, s)
+    return where(zero, 0.0, sqrt(safe) if p == 2 else safe ** (1.0 / p))
+
+
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm (or Frobenius / nuclear-free matrix norm) over ``dim``.
+
+    Gradients follow PyTorch's conventions where the power rule has none: 0 where the norm
+    is 0, 0 at zero elements for ``p < 1``, and 0 everywhere for ``p = 0`` (a count).
 
     Examples
     --------
@@ -466,9 +479,13 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     tensor(5.)
     >>> flambeau.norm(flambeau.tensor([3.0, -4.0]), p=1)
     tensor(7.)
+    >>> x = flambeau.zeros(2, requires_grad=True)
+    >>> x.norm().backward()
+    >>> x.grad
+    tensor([0., 0.])
     """
     from flambeau._ops.elementwise import abs as _abs
-    from flambeau._ops.elementwise import sqrt
+    from flambeau._ops.elementwise import where
 
     if _autocast.active and dtype is None:
         (input,) = _autocast.cast_inputs("fp32", input)
@@ -477,18 +494,25 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     input = to_float(input)
     axes = dims_arg(dim, input._data.ndim, "norm")
     if p in ("fro", 2, 2.0):
-        return sqrt(sum(input * input, axes, keepdim))
+        return _root(sum(input * input, axes, keepdim), 2)
     if p in (float("inf"), "inf"):
         return amax(_abs(input), axes if axes is not None else (), keepdim)
     if p in (float("-inf"), "-inf"):
         return amin(_abs(input), axes if axes is not None else (), keepdim)
-    if p == 0:
-        return sum((input != 0).to(input.dtype), axes, keepdim)
+    if not isinstance(p, (int, float)):
+        raise ValueError(f"norm: unsupported p={p!r}")
+    if p == 0:  # the count of non-zeros, recorded with zero gradient as in PyTorch
+        return sum(where(input != 0, 1.0, input * 0), axes, keepdim)
     if p == 1:
         return sum(_abs(input), axes, keepdim)
-    if isinstance(p, (int, float)):
-        return sum(_abs(input) ** p, axes, keepdim) ** (1.0 / p)
-    raise ValueError(f"norm: unsupported p={p!r}")
+    a = _abs(input)
+    if p > 1:
+        return _root(sum(a ** p, axes, keepdim), p)
+    # below 1 the power's gradient is infinite at 0: zero elements stay out of the sum (and
+    # for p < 0, where 0 ** p is infinite, a zero element makes the norm 0)
+    zero = a == 0
+    norm_ = _root(sum(where(zero, 0.0, where(zero, 1.0, a) ** p), axes, keepdim), p)
+    return norm_ if p > 0 else where(any(zero, axes, keepdim), 0.0, norm_)
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001

@@ -5,7 +5,7 @@ from __future__ import annotations
 import flambeau
 from flambeau import Tensor
 
-__all__ = ["Buffer", "Parameter", "UninitializedParameter"]
+__all__ = ["Buffer", "Parameter", "UninitializedBuffer", "UninitializedParameter"]
 
 
 def _source(data, who):
@@ -107,7 +107,45 @@ class Buffer(Tensor):
         pass
 
 
-class UninitializedParameter(Parameter):
+class _UninitializedTensor:
+    """What the uninitialized tensors of lazy modules share: no shape until materialized."""
+
+    _kind = "tensor"
+    _becomes = None
+
+    @property
+    def shape(self):
+        raise RuntimeError(
+            f"Can't access the shape of an uninitialized {self._kind}. This error usually "
+            f"happens in `load_state_dict` when trying to load an uninitialized {self._kind} "
+            "into an initialized one. Call `forward` to initialize the parameters before "
+            "accessing their attributes."
+        )
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give the tensor ``shape`` (uninitialized values), on its device and dtype
+        unless others are given.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> p = nn.UninitializedParameter()
+        >>> p.materialize(4)
+        >>> p.numel()
+        4
+        """
+        data = flambeau.empty(shape, device=device or self._device,
+                              dtype=dtype or self.dtype)
+        self._data, self._device = data._data, data._device
+        self.__class__ = self._becomes
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    __str__ = __repr__
+
+
+class UninitializedParameter(_UninitializedTensor, Parameter):
     """A parameter of a lazy module whose shape is known only at the first forward.
 
     It holds the device and dtype of the parameter to come; :meth:`materialize` gives it
@@ -125,47 +163,69 @@ class UninitializedParameter(Parameter):
     ('Parameter', (2, 3))
     """
 
+    _kind = "parameter"
+    _becomes = Parameter
+
     def __new__(cls, requires_grad=True, device=None, dtype=None):
         return super().__new__(cls, flambeau.empty(0, device=device, dtype=dtype), requires_grad)
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
         pass
 
-    @property
-    def shape(self):
-        raise RuntimeError(
-            "Can't access the shape of an uninitialized parameter. This error usually happens "
-            "in `load_state_dict` when trying to load an uninitialized parameter into an "
-            "initialized one. Call `forward` to initialize the parameters before accessing "
-            "their attributes."
-        )
-
-    def materialize(self, shape, device=None, dtype=None):
-        """Give the parameter ``shape`` (uninitialized values), on its device and dtype
-        unless others are given.
-
-        Examples
-        --------
-        >>> from flambeau import nn
-        >>> p = nn.UninitializedParameter()
-        >>> p.materialize(4)
-        >>> p.numel()
-        4
-        """
-        data = flambeau.empty(shape, device=device or self._device,
-                              dtype=dtype or self.dtype)
-        self._data, self._device = data._data, data._device
-        self.__class__ = Parameter
-
-    def __repr__(self):
-        return "<UninitializedParameter>"
-
-    __str__ = __repr__
-
     def __reduce_ex__(self, protocol):
         return (UninitializedParameter, (self._requires_grad, self._device, self.dtype))
 
     def __deepcopy__(self, memo):
         out = UninitializedParameter(self._requires_grad, self._device, self.dtype)
+        memo[id(self)] = out
+        return out
+
+
+class UninitializedBuffer(_UninitializedTensor, Buffer):
+    """A buffer of a lazy module whose shape is known only at the first forward.
+
+    The buffer counterpart of :class:`UninitializedParameter`, used for the running
+    statistics of the lazy normalization layers: :meth:`materialize` gives it a shape in
+    place, and ``load_state_dict`` gives it the shape of the loaded tensor.
+
+    Parameters
+    ----------
+    requires_grad : bool
+        Whether the materialized buffer requires gradients (default False).
+    device, dtype : optional
+        Where and in which dtype the buffer will be created.
+    persistent : bool
+        Whether the buffer is part of the module's ``state_dict`` (default True).
+
+    Examples
+    --------
+    >>> from flambeau import nn
+    >>> b = nn.UninitializedBuffer()
+    >>> b
+    <UninitializedBuffer>
+    >>> b.materialize(3)
+    >>> tuple(b.shape), b.requires_grad
+    ((3,), False)
+    """
+
+    _kind = "buffer"
+    _becomes = Buffer
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        self = super().__new__(cls, flambeau.empty(0, device=device, dtype=dtype),
+                               persistent=persistent)
+        if requires_grad:
+            self.requires_grad_(True)
+        return self
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        pass
+
+    def __reduce_ex__(self, protocol):
+        return (UninitializedBuffer,
+                (self._requires_grad, self._device, self.dtype, self.persistent))
+
+    def __deepcopy__(self, memo):
+        out = UninitializedBuffer(self._requires_grad, self._device, self.dtype, self.persistent)
         memo[id(self)] = out
         return out

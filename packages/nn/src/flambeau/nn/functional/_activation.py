@@ -13,12 +13,14 @@ from flambeau import Tensor
 from flambeau._inplace import write_result
 from flambeau._ops._select import errors_ignored, select
 from flambeau._ops.elementwise import _erf_generic, _sigmoid_fwd
+from flambeau._random import generator_for
 from flambeau.autograd import Function
 
 __all__ = [
     "celu", "elu", "elu_", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish",
     "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "log_softmax", "logsigmoid", "mish",
-    "prelu", "relu", "relu6", "relu_", "selu", "sigmoid", "silu", "softmax", "softmin",
+    "prelu", "relu", "relu6", "relu_", "rrelu", "rrelu_", "selu", "sigmoid", "silu", "softmax",
+    "softmin",
     "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
 ]
 
@@ -321,6 +323,55 @@ def leaky_relu_(input, negative_slope=0.01):
     tensor([-0.5000,  2.0000])
     """
     return leaky_relu(input, negative_slope, True)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: ``x`` where positive, else ``a * x``.
+
+    In training, each non-positive element gets its own slope ``a`` drawn uniformly from
+    ``[lower, upper]`` (with flambeau's generator, so ``flambeau.manual_seed`` repeats it);
+    otherwise ``a`` is the mean slope ``(lower + upper) / 2``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.rrelu(flambeau.tensor([-2.0, 3.0]), 0.25, 0.75)
+    tensor([-1.,  3.])
+    >>> y = F.rrelu(-flambeau.ones(1000), training=True)
+    >>> bool(((y <= -1 / 8) & (y >= -1 / 3)).all())
+    True
+    """
+    _float_input(input, "rrelu")
+    if lower > upper:
+        raise RuntimeError(f"rrelu: the lower bound ({lower}) should be less than or equal to "
+                           f"the upper bound ({upper})")
+    if not training:
+        return _run(_LeakyRelu, input, ((lower + upper) / 2,), inplace, "rrelu")
+    xp = input._device._xp
+    a = input._data
+    rng = generator_for(None, input._device)._rng
+    draw = rng.random(a.shape, a.dtype if a.dtype.itemsize >= 4 else "float32")
+    slopes = (lower + (upper - lower) * draw).astype(a.dtype, copy=False)
+    # the slope of each element, 1 for positive ones: the output and gradient factor
+    noise = Tensor._make(xp.where(a > 0, xp.ones((), dtype=a.dtype), slopes), input._device)
+    if inplace:
+        return write_result(input, lambda src: src * noise, "rrelu_")
+    return input * noise
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """In-place :func:`rrelu`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> x = flambeau.tensor([-2.0, 3.0])
+    >>> F.rrelu_(x, 0.5, 0.5) is x, x
+    (True, tensor([-1.,  3.]))
+    """
+    return rrelu(input, lower, upper, training, True)
 
 
 def elu(input, alpha=1.0, inplace=False):

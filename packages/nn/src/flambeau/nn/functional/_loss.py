@@ -6,6 +6,7 @@ forward pass, ``softmax - target`` in one backward formula, stable for logits of
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import flambeau
@@ -14,14 +15,15 @@ from flambeau._ops._select import errors_ignored
 from flambeau._ops._util import FLOAT_NP
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
-from flambeau.nn.functional._activation import softplus
+from flambeau.nn.functional._activation import logsigmoid, softplus
 from flambeau.nn.functional._misc import pairwise_distance
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
-    "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss",
-    "margin_ranking_loss", "mse_loss", "nll_loss", "smooth_l1_loss", "soft_margin_loss",
-    "triplet_margin_loss",
+    "cross_entropy", "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss", "kl_div",
+    "l1_loss", "margin_ranking_loss", "mse_loss", "multi_margin_loss", "multilabel_margin_loss",
+    "multilabel_soft_margin_loss", "nll_loss", "poisson_nll_loss", "smooth_l1_loss",
+    "soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -775,3 +777,386 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = _reduction(op, size_average, reduce, reduction)
     _check_pair(op, input, target)
     return _reduce(softplus(-target * input), reduction)
+
+
+# ---------------------------------------------------------------- likelihood losses
+
+
+class _ClampKeepGrad(Function):
+    """``max(x, lo)`` whose gradient is the identity: PyTorch clamps the variance in place
+    under ``no_grad``, so the loss's gradient flows to ``var`` as if it had not been clamped."""
+
+    @staticmethod
+    def forward(ctx, x, lo):
+        a = x._data
+        return x._device._xp.maximum(a, lo).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def _gaussian_var(op, input, var):
+    """``var`` checked (non-negative, of a shape the loss accepts) and shaped to broadcast."""
+    if bool((var._data < 0).any()):
+        raise ValueError(f"{op}: var has negative entry/entries (var shape {tuple(var.shape)}); "
+                         "a variance must be >= 0")
+    if var.shape == input.shape:
+        return var
+    if tuple(input.shape[:-1]) == tuple(var.shape):
+        return var.unsqueeze(-1)  # one variance per sample, shared by its last dimension
+    if input.ndim == var.ndim and sum(
+            v for i, v in zip(input.shape, var.shape) if i != v) == 1:
+        return var  # one dimension of size 1, broadcast over the input's
+    raise ValueError(
+        f"{op}: var is of incorrect size: var shape {tuple(var.shape)} for input shape "
+        f"{tuple(input.shape)} (expected the input's shape, the input's shape without its last "
+        "dimension, or the input's shape with one dimension of size 1)")
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Gaussian negative log-likelihood ``0.5 * (log(var) + (input - target)**2 / var)``.
+
+    ``input`` is the predicted mean of a Gaussian with variance ``var``, ``target`` a sample.
+
+    Parameters
+    ----------
+    input : Tensor
+        The expected values, shape ``(N, *)`` or ``(*)``.
+    target : Tensor
+        Samples, of the input's shape (or one that broadcasts with it).
+    var : Tensor or float
+        Non-negative variances: the input's shape, the input's shape without its last dimension
+        (one variance per sample), the input's shape with one dimension of size 1, or a float.
+    full : bool
+        Add the constant ``0.5 * log(2 * pi)``.
+    eps : float
+        Variances are clamped below at ``eps`` for stability; the gradient with respect to
+        ``var`` is not cut by the clamp (as in PyTorch).
+    reduction : str
+        ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> mean = flambeau.tensor([[1.0, 2.0], [0.0, 0.0]])
+    >>> F.gaussian_nll_loss(mean, flambeau.zeros(2, 2), flambeau.tensor([1.0, 4.0]),
+    ...                     reduction="none")
+    tensor([[0.5000, 2.0000],
+            [0.6931, 0.6931]])
+    >>> try:
+    ...     F.gaussian_nll_loss(mean, mean, flambeau.ones(3))
+    ... except ValueError as e:
+    ...     print(str(e)[:75])
+    gaussian_nll_loss: var is of incorrect size: var shape (3,) for input shape
+    """
+    op = "gaussian_nll_loss"
+    reduction = _reduction(op, None, None, reduction)
+    input, target = _pair(op, input, target)
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError(f"{op}: var has negative entry/entries (var={var})")
+        var = flambeau.full_like(input, float(var))
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"{op}: var must be a Tensor or a float, got {type(var).__name__}")
+    elif _autocast.active:
+        (var,) = _autocast.cast_inputs("fp32", var)
+    var = _ClampKeepGrad.apply(_gaussian_var(op, input, var), eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """Poisson negative log-likelihood of ``target`` counts with predicted rate ``input``.
+
+    ``exp(input) - target * input`` when ``log_input`` (``input`` is the log-rate), else
+    ``input - target * log(input + eps)``. With ``full``, Stirling's approximation of
+    ``log(target!)``, ``target * log(target) - target + 0.5 * log(2 * pi * target)``, is added
+    where ``target > 1``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> log_rate = flambeau.tensor([0.0, 1.0])
+    >>> F.poisson_nll_loss(log_rate, flambeau.tensor([1.0, 3.0]), reduction="none")
+    tensor([ 1.0000, -0.2817])
+    >>> F.poisson_nll_loss(log_rate.exp(), flambeau.tensor([1.0, 3.0]), log_input=False)
+    tensor(0.3591)
+    """
+    op = "poisson_nll_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    input, target = _pair(op, input, target)
+    if not target.is_floating_point():
+        target = target.to(input.dtype)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        big = target > 1
+        # log(t) at t = 0 would make the masked-out branch's gradient 0 * inf = nan
+        t = flambeau.where(big, target, 1.0)
+        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
+        loss = loss + flambeau.where(big, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- multi-class margin losses
+
+
+def _margin_input(op, input):
+    """``(input as (N, C), N, C)`` for the ``(C,)`` / ``(N, C)`` inputs of the margin losses."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim > 2 or (input.ndim >= 1 and input.shape[-1] == 0):
+        raise RuntimeError(f"{op}: expected a non-empty vector (C,) or matrix (N, C) input "
+                           f"(N may be 0), got shape {tuple(input.shape)}")
+    c = input.shape[-1] if input.ndim else 1
+    x = input.reshape(-1, c)
+    return x, x.shape[0], c
+
+
+def _integer_target(op, target):
+    if not isinstance(target, Tensor):
+        raise TypeError(f"{op}: target must be a Tensor, got {type(target).__name__}")
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: expected an integer target of class indices, got "
+                           f"{target.dtype}")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """Multi-class hinge loss: ``sum_{i != y} w[y] * max(0, margin - x[y] + x[i])**p / C``.
+
+    Parameters
+    ----------
+    input : Tensor
+        Scores of shape ``(N, C)`` or ``(C,)``.
+    target : Tensor
+        Class indices in ``[0, C)``, shape ``(N,)`` (``()`` or ``(1,)`` for a ``(C,)`` input).
+    p : int
+        1 or 2: the power of each hinge term.
+    margin : float
+        The margin by which the target's score should beat every other.
+    weight : Tensor, optional
+        A rescaling weight per class, shape ``(C,)``; a sample's loss is scaled by its
+        target's weight.
+    reduction : str
+        ``'none'`` (one loss per sample), ``'mean'`` or ``'sum'``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> x = flambeau.tensor([[0.1, 0.2, 0.4, 0.8]])
+    >>> F.multi_margin_loss(x, flambeau.tensor([3]))
+    tensor(0.3250)
+    >>> F.multi_margin_loss(x, flambeau.tensor([3]), p=2, margin=0.5)
+    tensor(0.0025)
+    >>> try:
+    ...     F.multi_margin_loss(x, flambeau.tensor([4]))
+    ... except RuntimeError as e:
+    ...     print(str(e).split(";")[0])
+    multi_margin_loss: target 4 is out of range for 4 classes (expected 0..3)
+    """
+    op = "multi_margin_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError(f"{op}: only p == 1 and p == 2 supported, got p={p}")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError(f"{op}: weight must be one-dimensional (C,), got shape "
+                         f"{tuple(weight.shape)}")
+    if _autocast.active:
+        input, weight = _autocast.cast_inputs("fp32", input, weight)
+    x, n, c = _margin_input(op, input)
+    _integer_target(op, target)
+    shapes = f"input shape {tuple(input.shape)}, target shape {tuple(target.shape)}"
+    if target.ndim > 1 or target.numel() != n:
+        raise RuntimeError(f"{op}: target should be 1-D with one class index per sample: "
+                           f"expected target shape ({n},), got {tuple(target.shape)} (input "
+                           f"shape {tuple(input.shape)})")
+    if weight is not None and weight.shape[0] != c:
+        raise RuntimeError(f"{op}: inconsistent weight size, expected ({c},) but got "
+                           f"{tuple(weight.shape)} ({shapes})")
+    t = target.reshape(n)
+    if n and (int(t._data.min()) < 0 or int(t._data.max()) >= c):
+        bad = int(t._data.min()) if int(t._data.min()) < 0 else int(t._data.max())
+        raise RuntimeError(f"{op}: target {bad} is out of range for {c} classes (expected "
+                           f"0..{c - 1}); {shapes}")
+    xp = x._device._xp
+    idx = t.unsqueeze(1)
+    hinge = flambeau.relu(margin - x.gather(1, idx) + x)
+    if p == 2:
+        hinge = hinge * hinge
+    # the target's own term (always ``margin``) is left out; weights scale by the target class
+    scale = Tensor._make((xp.arange(c) != xp.expand_dims(t._data, 1)).astype(x._data.dtype),
+                         x._device)
+    if weight is not None:
+        w = weight if weight.dtype == x.dtype else weight.to(x.dtype)
+        scale = w.gather(0, t).unsqueeze(1) * scale
+    per = (hinge * scale).sum(1) / c
+    if reduction == "none":
+        return per.reshape(target.shape)
+    return _reduce(per, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: ``sum_j sum_{i not a label} max(0, 1 - (x[y_j] - x[i])) / C``.
+
+    Each sample's labels are the leading non-negative entries of its target row; the first
+    ``-1`` ends the list (what follows it is ignored).
+
+    Parameters
+    ----------
+    input : Tensor
+        Scores of shape ``(N, C)`` or ``(C,)``.
+    target : Tensor
+        Class indices in ``[-1, C)`` of the input's shape, padded with ``-1``.
+    reduction : str
+        ``'none'`` (one loss per sample), ``'mean'`` or ``'sum'``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> x = flambeau.tensor([[0.1, 0.2, 0.4, 0.8]])
+    >>> y = flambeau.tensor([[3, 0, -1, 1]])  # labels 3 and 0
+    >>> F.multilabel_margin_loss(x, y)
+    tensor(0.8500)
+    """
+    op = "multilabel_margin_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    if _autocast.active:
+        (input,) = _autocast.cast_inputs("fp32", input)
+    x, n, c = _margin_input(op, input)
+    _integer_target(op, target)
+    shapes = f"input shape {tuple(input.shape)}, target shape {tuple(target.shape)}"
+    ok = (target.shape == input.shape if input.ndim == 2
+          else target.ndim <= 1 and target.numel() == c)
+    if not ok:
+        raise RuntimeError(f"{op}: inconsistent target size: expected a target of the input's "
+                           f"shape (class indices padded with -1); {shapes}")
+    xp = x._device._xp
+    t = target._data.reshape(n, c)
+    if n and (int(t.min()) < -1 or int(t.max()) >= c):
+        bad = int(t.min()) if int(t.min()) < -1 else int(t.max())
+        raise RuntimeError(f"{op}: target {bad} is out of range for {c} classes (expected "
+                           f"0..{c - 1}, or -1 to end a sample's labels); {shapes}")
+    labelled = xp.cumsum(t < 0, axis=1) == 0  # entries before the first -1
+    k = int(labelled.sum(axis=1).max()) if n else 0
+    labelled, t = labelled[:, :k], t[:, :k]
+    rows = xp.arange(n)[:, None]
+    is_label = xp.zeros((n, c + 1), dtype=bool)
+    is_label[rows, xp.where(labelled, t, c)] = True  # column c collects the padding
+    # (N, K, C): label j of each sample against every class that is not one of its labels
+    pairs = (labelled[:, :, None] & ~is_label[:, None, :c]).astype(x._data.dtype)
+    picked = x.gather(1, Tensor._make(xp.where(labelled, t, 0), x._device))
+    hinge = flambeau.relu(1 - picked.unsqueeze(2) + x.unsqueeze(1))
+    per = (hinge * Tensor._make(pairs, x._device)).sum((1, 2)) / c
+    if reduction == "none":
+        return per if input.ndim == 2 else per.reshape(())
+    if reduction == "mean" and n == 0:
+        return per.sum()  # PyTorch's mean over an empty batch is 0, not nan
+    return _reduce(per, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """Multi-label logistic loss, averaged over the ``C`` classes of the last dimension.
+
+    ``-(y * log(sigmoid(x)) + (1 - y) * log(sigmoid(-x)))``, scaled by ``weight``, summed over
+    the classes and divided by ``C``: one loss per sample.
+
+    Parameters
+    ----------
+    input : Tensor
+        Logits of shape ``(N, C)`` or ``(C,)``.
+    target : Tensor
+        Labels in {0, 1} (or probabilities) of the input's shape.
+    weight : Tensor, optional
+        A rescaling weight per class, shape ``(C,)`` (or broadcastable to the input).
+    reduction : str
+        ``'none'`` (one loss per sample), ``'mean'`` or ``'sum'``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> x = flambeau.tensor([[0.0, 0.0], [2.0, -2.0]])
+    >>> F.multilabel_soft_margin_loss(x, flambeau.tensor([[1.0, 0.0], [1.0, 0.0]]),
+    ...                               reduction="none")
+    tensor([0.6931, 0.1269])
+    """
+    op = "multilabel_soft_margin_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    input, target = _pair(op, input, target)
+    if input.ndim == 0:
+        raise RuntimeError(f"{op}: input must have a class dimension, (C,) or (N, C), got a "
+                           "0-d tensor")
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        try:
+            flambeau.broadcast_shapes(loss.shape, weight.shape)
+        except (RuntimeError, ValueError):
+            raise RuntimeError(f"{op}: weight of shape {tuple(weight.shape)} does not "
+                               f"broadcast to the input's shape {tuple(input.shape)} (expected "
+                               f"({input.shape[-1]},), one weight per class)") from None
+        loss = loss * weight
+    loss = loss.sum(input.ndim - 1) / input.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with any distance function ``d``.
+
+    Parameters
+    ----------
+    anchor, positive, negative : Tensor
+        Tensors with the same number of dimensions (``(N, D)`` or ``(D,)`` for the default
+        distance).
+    distance_function : callable, optional
+        ``d(x1, x2)``, a non-negative tensor of distances; :func:`pairwise_distance` (the
+        Euclidean distance) when None.
+    margin : float
+        The margin (> 0) by which the negative should be further than the positive.
+    swap : bool
+        Use ``min(d(a, n), d(p, n))`` as the negative distance (the distance swap).
+    reduction : str
+        ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> a, p, n = flambeau.zeros(1, 2), flambeau.ones(1, 2), flambeau.full((1, 2), 2.0)
+    >>> l1 = lambda x, y: (x - y).abs().sum(-1)
+    >>> F.triplet_margin_with_distance_loss(a, p, n, distance_function=l1, margin=3.0)
+    tensor(1.)
+    >>> F.triplet_margin_with_distance_loss(a, p, n, distance_function=l1, margin=3.0, swap=True)
+    tensor(3.)
+    """
+    op = "triplet_margin_with_distance_loss"
+    reduction = _reduction(op, None, None, reduction)
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            f"{op}: the anchor, positive, and negative tensors are expected to have the same "
+            f"number of dimensions, but got: anchor {anchor.ndim}D {tuple(anchor.shape)}, "
+            f"positive {positive.ndim}D {tuple(positive.shape)}, and negative {negative.ndim}D "
+            f"{tuple(negative.shape)} inputs")
+    distance = pairwise_distance if distance_function is None else distance_function
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
+    if swap:
+        d_neg = flambeau.minimum(d_neg, distance(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flambeau
 from flambeau import Tensor
+from flambeau.amp import _autocast
 
 __all__ = ["cosine_similarity", "normalize", "one_hot", "pairwise_distance"]
 
@@ -60,10 +61,22 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return result
 
 
+def _broadcast(op, x1, x2):
+    for name, t in (("x1", x1), ("x2", x2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
+    try:
+        return flambeau.broadcast_tensors(x1, x2)
+    except RuntimeError:
+        raise RuntimeError(f"{op}: shapes {tuple(x1.shape)} and {tuple(x2.shape)} cannot be "
+                           "broadcast together") from None
+
+
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """The cosine of the angle between ``x1`` and ``x2`` along ``dim`` (broadcast).
 
-    Each vector is divided by ``max(||x||, eps)`` before the dot product.
+    Each vector is divided by ``max(||x||, eps)`` before the dot product; as in PyTorch, the
+    gradient flows through the norm as if it were not clamped.
 
     Examples
     --------
@@ -72,18 +85,23 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     >>> F.cosine_similarity(flambeau.tensor([[1.0, 0.0]]), flambeau.tensor([[1.0, 1.0]]))
     tensor([0.7071])
     """
-    try:
-        x1, x2 = flambeau.broadcast_tensors(x1, x2)
-    except RuntimeError:
-        raise RuntimeError(f"cosine_similarity: shapes {tuple(x1.shape)} and {tuple(x2.shape)} "
-                           "cannot be broadcast together") from None
-    n1 = (x1 * x1).sum(dim, keepdim=True).sqrt().clamp(min=eps)
-    n2 = (x2 * x2).sum(dim, keepdim=True).sqrt().clamp(min=eps)
+    if _autocast.active:
+        x1, x2 = _autocast.cast_inputs("fp32", x1, x2)
+    x1, x2 = _broadcast("cosine_similarity", x1, x2)
+    if not x1.is_floating_point():
+        x1, x2 = x1.to(flambeau.get_default_dtype()), x2.to(flambeau.get_default_dtype())
+    n1 = _floor_value(x1.norm(2, dim, True), eps)
+    n2 = _floor_value(x2.norm(2, dim, True), eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
+def _floor_value(n, eps):
+    """``max(n, eps)`` in value with the gradient of ``n`` (``n - n`` is exactly 0)."""
+    return flambeau.where(n < eps, n - n.detach() + eps, n)
+
+
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """``||x1 - x2 + eps||_p`` over the last dimension.
+    """``||x1 - x2 + eps||_p`` over the last dimension (inputs broadcast).
 
     Examples
     --------
@@ -92,5 +110,11 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     >>> F.pairwise_distance(flambeau.tensor([[0.0, 0.0]]), flambeau.tensor([[3.0, 4.0]]),
     ...                     eps=0.0)
     tensor([5.])
+    >>> F.pairwise_distance(flambeau.ones(2, 3), flambeau.zeros(3), p=1.0, eps=0.0)
+    tensor([3., 3.])
     """
-    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+    x1, x2 = _broadcast("pairwise_distance", x1, x2)
+    if x1.ndim == 0:
+        raise RuntimeError("pairwise_distance: expected inputs with at least 1 dimension, got "
+                           "0-d tensors")
+    return (x1 - x2 + eps).norm(p, -1, keepdim)

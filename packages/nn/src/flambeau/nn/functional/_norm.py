@@ -1,4 +1,4 @@
-"""flambeau.nn.functional: batch, layer, group and instance normalization.
+"""flambeau.nn.functional: batch, layer, group, instance and RMS normalization.
 
 The normalizations are composed from flambeau ops (mean, centred second moment, rsqrt), so
 their gradients of every order come from autograd; running statistics are updated in place
@@ -15,7 +15,8 @@ from flambeau._ops.reduction import _sum_keep
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
 
-__all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm"]
+__all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm",
+           "rms_norm"]
 
 
 def _normalize(x, axes, eps):
@@ -161,6 +162,58 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"{list(input.shape)}"
         )
     return _LayerNorm.apply(input, weight, bias, k, eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """Divide by the root mean square over the trailing ``normalized_shape`` dimensions.
+
+    ``y = x / sqrt(mean(x ** 2) + eps) * weight``, with the mean over the last
+    ``len(normalized_shape)`` dimensions; ``eps=None`` uses ``flambeau.finfo(input.dtype).eps``.
+
+    Parameters
+    ----------
+    input : Tensor
+        A floating point tensor of shape ``(*, *normalized_shape)``.
+    normalized_shape : int or sequence of int
+        The trailing dimensions to normalize over.
+    weight : Tensor, optional
+        An elementwise scale of shape ``normalized_shape``.
+    eps : float, optional
+        Added to the mean square for stability.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.rms_norm(flambeau.tensor([[3.0, 4.0]]), (2,), eps=0.0)
+    tensor([[0.8485, 1.1314]])
+    """
+    if _autocast.active:
+        input, weight = _autocast.cast_inputs("fp32", input, weight)
+    if not isinstance(input, Tensor) or not input.is_floating_point():
+        got = input.dtype if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(f"rms_norm: expected a floating point input, got {got}")
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    k = len(normalized_shape)
+    if k == 0:
+        raise RuntimeError("rms_norm: expected normalized_shape to have at least one dimension, "
+                           "got []")
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise RuntimeError(
+            f"rms_norm: Given normalized_shape={list(normalized_shape)}, expected input with "
+            f"shape [*, {', '.join(str(s) for s in normalized_shape)}], but got input of size "
+            f"{list(input.shape)}"
+        )
+    if weight is not None and tuple(weight.shape) != normalized_shape:
+        raise RuntimeError(f"rms_norm: expected weight of shape {list(normalized_shape)} (the "
+                           f"normalized_shape), got weight of shape {list(weight.shape)}")
+    if eps is None:
+        eps = flambeau.finfo(input.dtype).eps
+    dims = tuple(range(input.ndim - k, input.ndim))
+    y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return y if weight is None else y * weight
 
 
 def _layer_norm_composed(x, weight, bias, k, eps):

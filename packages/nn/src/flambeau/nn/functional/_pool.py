@@ -34,7 +34,8 @@ from flambeau.nn.functional._conv import (
 )
 
 __all__ = [
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+    "adaptive_max_pool2d", "adaptive_max_pool3d",
     "avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d", "max_pool1d_with_indices",
     "max_pool2d", "max_pool2d_with_indices", "max_pool3d", "max_unpool1d", "max_unpool2d",
     "lp_pool1d", "lp_pool2d", "lp_pool3d",
@@ -529,6 +530,22 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg("adaptive_avg_pool2d", 2, input, output_size)
 
 
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) to a fixed
+    ``(D_out, H_out, W_out)`` (``None`` keeps a dim).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.adaptive_avg_pool3d(flambeau.arange(8.0).reshape(1, 1, 2, 2, 2), 1)
+    tensor([[[[[3.5000]]]]])
+    >>> F.adaptive_avg_pool3d(flambeau.ones(2, 3, 5, 7, 4), (2, None, 3)).shape
+    flambeau.Size([2, 3, 2, 7, 3])
+    """
+    return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size)
+
+
 def _adaptive_max(op, nd, input, output_size, return_indices):
     x, unbatched = _batchify(op, input, nd)
     out = _adaptive_sizes(op, x, output_size, nd)
@@ -588,6 +605,22 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     tensor([[[[15.]]]])
     """
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling of ``(N, C, D, H, W)`` to a fixed ``(D_out, H_out, W_out)``; indices are
+    flat positions in D*H*W.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> y, i = F.adaptive_max_pool3d(flambeau.arange(8.0).reshape(1, 1, 2, 2, 2), (1, 1, 2),
+    ...                              return_indices=True)
+    >>> y, i
+    (tensor([[[[[6., 7.]]]]]), tensor([[[[[6, 7]]]]]))
+    """
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
 # ------------------------------------------------------------------ max unpooling

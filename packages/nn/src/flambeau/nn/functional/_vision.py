@@ -1,4 +1,4 @@
-"""Padding, resampling and patch ops: pad, interpolate, pixel_shuffle, unfold and fold.
+"""Padding, resampling and patch ops: pad, interpolate, pixel/channel shuffles, unfold, fold.
 
 Non-constant padding and nearest interpolation are index selections along each dim, and
 (bi)linear interpolation is a product with a small interpolation matrix per dim, so their
@@ -20,8 +20,8 @@ from flambeau.nn.functional._conv import _ntuple, add_windows, out_sizes, pad_sp
 from flambeau.nn.functional._pool import _adaptive_avg
 
 __all__ = [
-    "fold", "interpolate", "pad", "pixel_shuffle", "pixel_unshuffle", "unfold", "upsample",
-    "upsample_bilinear", "upsample_nearest",
+    "channel_shuffle", "fold", "interpolate", "native_channel_shuffle", "pad", "pixel_shuffle",
+    "pixel_unshuffle", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
 ]
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
@@ -327,6 +327,52 @@ def pixel_unshuffle(input, downscale_factor):
 
 
 # ------------------------------------------------------------------ unfold / fold
+
+
+def _channel_shuffle(op, input, groups):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+        raise RuntimeError(f"{op}: the number of groups must be a positive integer, got "
+                           f"{groups!r}")
+    if input.ndim < 3:
+        raise RuntimeError(f"{op}: expected an input of shape (N, C, *) with more than 2 dims, "
+                           f"got shape {tuple(input.shape)}")
+    n, c, *rest = input.shape
+    if c % groups:
+        raise RuntimeError(f"{op}: the number of channels ({c}) must be divisible by groups "
+                           f"({groups}) (input shape {tuple(input.shape)})")
+    # (N, g, C/g, *) -> (N, C/g, g, *): channel j of group i moves to position j * g + i
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape)
+
+
+def channel_shuffle(input, groups):
+    """Split the channels (dim 1) of ``(N, C, *)`` into ``groups`` and interleave them.
+
+    The output has the input's shape; its channel ``j * groups + i`` is channel
+    ``i * (C // groups) + j`` of the input, as in ShuffleNet.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.channel_shuffle(flambeau.arange(6.0).reshape(1, 6, 1), 2).flatten()
+    tensor([0., 3., 1., 4., 2., 5.])
+    """
+    return _channel_shuffle("channel_shuffle", input, groups)
+
+
+def native_channel_shuffle(input, groups):
+    """:func:`channel_shuffle` (PyTorch's name for its kernel without a quantized path).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.native_channel_shuffle(flambeau.arange(4.0).reshape(1, 4, 1, 1), 2).flatten()
+    tensor([0., 2., 1., 3.])
+    """
+    return _channel_shuffle("native_channel_shuffle", input, groups)
 
 
 class _Unfold(Function):

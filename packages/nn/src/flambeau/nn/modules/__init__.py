@@ -4,6 +4,7 @@ from flambeau.nn.modules.activation import *  # noqa: F403
 from flambeau.nn.modules.attention import *  # noqa: F403
 from flambeau.nn.modules.container import *  # noqa: F403
 from flambeau.nn.modules.conv import *  # noqa: F403
+from flambeau.nn.modules.distance import *  # noqa: F403
 from flambeau.nn.modules.dropout import *  # noqa: F403
 from flambeau.nn.modules.flatten import *  # noqa: F403
 from flambeau.nn.modules.fold import *  # noqa: F403

@@ -10,9 +10,9 @@ from flambeau.nn.parameter import Parameter
 
 __all__ = [
     "CELU", "ELU", "GELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh",
-    "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "SELU", "SiLU",
-    "Sigmoid", "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh",
-    "Tanhshrink", "Threshold",
+    "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "RReLU", "ReLU", "ReLU6", "SELU",
+    "SiLU", "Sigmoid", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign",
+    "Tanh", "Tanhshrink", "Threshold",
 ]
 
 
@@ -85,6 +85,43 @@ class LeakyReLU(Module):
 
     def extra_repr(self):
         return f'negative_slope={self.negative_slope}' + _inplace(self.inplace, ', ')
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: random negative slopes in training, their mean in eval.
+
+    Parameters
+    ----------
+    lower, upper : float
+        The range of the uniformly drawn negative slopes.
+    inplace : bool
+        Overwrite the input.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> act = nn.RReLU(0.1, 0.3)
+    >>> act
+    RReLU(lower=0.1, upper=0.3)
+    >>> act.eval()(flambeau.tensor([-1.0, 2.0]))
+    tensor([-0.2000,  2.0000])
+    >>> y = act.train()(-flambeau.ones(100))
+    >>> bool(((y <= -0.1) & (y >= -0.3)).all())
+    True
+    """
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + _inplace(self.inplace, ", ")
 
 
 class ELU(Module):
@@ -398,6 +435,25 @@ class Softmax(Module):
 
     def extra_repr(self):
         return f'dim={self.dim}'
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of each position: ``(N, C, H, W)`` or ``(C, H, W)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> y = nn.Softmax2d()(flambeau.randn(2, 3, 4, 5))
+    >>> y.shape, bool(((y.sum(1) - 1).abs() < 1e-6).all())
+    (flambeau.Size([2, 3, 4, 5]), True)
+    """
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D "
+                             f"instead (input shape {tuple(input.shape)})")
+        return F.softmax(input, -3)
 
 
 class LogSoftmax(Module):

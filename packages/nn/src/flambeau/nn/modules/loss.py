@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import flambeau.nn.functional as F
 from flambeau.nn.functional._loss import _reduction
+from flambeau.nn.modules.distance import PairwiseDistance
 from flambeau.nn.modules.module import Module
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CTCLoss", "CosineEmbeddingLoss", "CrossEntropyLoss",
-    "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss", "MarginRankingLoss",
-    "NLLLoss", "SmoothL1Loss", "SoftMarginLoss", "TripletMarginLoss",
+    "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss",
+    "MarginRankingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
+    "NLLLoss", "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]
 
 
@@ -327,3 +330,149 @@ class CTCLoss(_Loss):
     def forward(self, log_probs, targets, input_lengths, target_lengths):
         return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
                           self.reduction, self.zero_infinity)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood; see :func:`~flambeau.nn.functional.gaussian_nll_loss`.
+
+    Called as ``loss(input, target, var)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> loss = nn.GaussianNLLLoss()
+    >>> loss(flambeau.tensor([[2.0, 0.0]]), flambeau.zeros(1, 2), flambeau.tensor([4.0]))
+    tensor(0.9431)
+    """
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(None, None, reduction)
+        self.full = full
+        self.eps = eps
+
+    def forward(self, input, target, var):
+        return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
+                                   reduction=self.reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood; see :func:`~flambeau.nn.functional.poisson_nll_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.PoissonNLLLoss()(flambeau.tensor([0.0, 1.0]), flambeau.tensor([1.0, 3.0]))
+    tensor(0.3591)
+    """
+
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input = log_input
+        self.full = full
+        self.eps = eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full,
+                                  eps=self.eps, reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss; see :func:`~flambeau.nn.functional.multi_margin_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> x = flambeau.tensor([[0.1, 0.2, 0.4, 0.8]])
+    >>> nn.MultiMarginLoss()(x, flambeau.tensor([3]))
+    tensor(0.3250)
+    """
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got p={p}")
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D tensor, got "
+                             f"{weight.ndim}D instead (shape {tuple(weight.shape)})")
+        self.p = p
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin,
+                                   weight=self.weight, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss; see :func:`~flambeau.nn.functional.multilabel_margin_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> x = flambeau.tensor([[0.1, 0.2, 0.4, 0.8]])
+    >>> nn.MultiLabelMarginLoss()(x, flambeau.tensor([[3, 0, -1, 1]]))
+    tensor(0.8500)
+    """
+
+    def forward(self, input, target):
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Multi-label logistic loss.
+
+    See :func:`~flambeau.nn.functional.multilabel_soft_margin_loss`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> loss = nn.MultiLabelSoftMarginLoss(weight=flambeau.tensor([1.0, 0.0]))
+    >>> loss(flambeau.zeros(1, 2), flambeau.tensor([[1.0, 0.0]]))
+    tensor(0.3466)
+    """
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(input, target, weight=self.weight,
+                                             reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """Triplet loss with any distance function.
+
+    See :func:`~flambeau.nn.functional.triplet_margin_with_distance_loss`; the default
+    distance is a :class:`PairwiseDistance` (Euclidean), held as ``distance_function``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> from flambeau import nn
+    >>> loss = nn.TripletMarginWithDistanceLoss(
+    ...     distance_function=lambda x, y: 1 - F.cosine_similarity(x, y), margin=0.5)
+    >>> a = flambeau.tensor([[1.0, 0.0]])
+    >>> loss(a, a, flambeau.tensor([[0.0, 1.0]]))
+    tensor(0.)
+    >>> loss(a, flambeau.tensor([[0.0, 1.0]]), a)
+    tensor(1.5000)
+    """
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(None, None, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
+                             f"than 0, got {margin} instead")
+        self.distance_function = (distance_function if distance_function is not None
+                                  else PairwiseDistance())
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)

@@ -9,7 +9,9 @@ from collections.abc import Mapping
 import flambeau
 from flambeau import Tensor
 from flambeau.autograd import Function
-from flambeau.nn.parameter import Buffer, Parameter, UninitializedParameter
+from flambeau.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
+
+_UNINITIALIZED = (UninitializedParameter, UninitializedBuffer)
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -810,7 +812,10 @@ class Module:
             for name, b in module._buffers.items():
                 if b is not None:
                     with flambeau.no_grad():
-                        module._buffers[name] = fn(b)
+                        if isinstance(b, UninitializedBuffer):  # stays lazy, as parameters do
+                            b.data = fn(b)
+                        else:
+                            module._buffers[name] = fn(b)
         return self
 
     def to(self, *args, **kwargs):
@@ -1045,8 +1050,8 @@ class Module:
                     f'While copying the parameter named "{key}", expected flambeau.Tensor '
                     f"from checkpoint but received {type(value)}"
                 )
-            elif isinstance(current, UninitializedParameter):
-                pass  # a lazy module's parameter takes the loaded shape
+            elif isinstance(current, _UNINITIALIZED):
+                pass  # a lazy module's parameter or buffer takes the loaded shape
             elif tuple(value.shape) != tuple(current.shape):
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {value.shape} from "
@@ -1081,7 +1086,7 @@ class Module:
                     else:
                         table[name] = value
                 else:
-                    if isinstance(current, UninitializedParameter):
+                    if isinstance(current, _UNINITIALIZED):
                         current.materialize(tuple(value.shape))
                     current.copy_(value.to(device=current.device))
         for module in self.modules():

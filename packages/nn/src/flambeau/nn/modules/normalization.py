@@ -1,4 +1,5 @@
-"""Normalization layers: BatchNorm, LayerNorm, GroupNorm, InstanceNorm, LocalResponseNorm."""
+"""Normalization layers: BatchNorm, LayerNorm, GroupNorm, InstanceNorm, LocalResponseNorm,
+RMSNorm."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flambeau.nn.parameter import Parameter
 
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d",
-    "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LocalResponseNorm",
+    "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LocalResponseNorm", "RMSNorm",
 ]
 
 
@@ -273,6 +274,75 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Root mean square normalization over the trailing ``normalized_shape`` dimensions.
+
+    ``y = x / sqrt(mean(x ** 2) + eps) * weight`` (no centring, no bias), as
+    ``torch.nn.RMSNorm``.
+
+    Parameters
+    ----------
+    normalized_shape : int or sequence of int
+        The trailing dimensions to normalize over.
+    eps : float, optional
+        Added to the mean square; None uses ``flambeau.finfo(input.dtype).eps``.
+    elementwise_affine : bool
+        Learn a per-element scale ``weight`` of shape ``normalized_shape`` (initialized to
+        ones).
+    device, dtype : optional
+        Where and in which floating dtype to create ``weight``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> norm = nn.RMSNorm(4)
+    >>> norm
+    RMSNorm((4,), eps=None, elementwise_affine=True)
+    >>> norm(flambeau.randn(2, 3, 4)).shape, list(norm.state_dict())
+    (flambeau.Size([2, 3, 4]), ['weight'])
+    >>> nn.RMSNorm(2, eps=0.0)(flambeau.tensor([[3.0, 4.0]]))
+    tensor([[0.8485, 1.1314]], grad_fn=<MulBackward0>)
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(flambeau.empty(self.normalized_shape, device=device,
+                                                   dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Weight to ones.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> norm = nn.RMSNorm(2)
+        >>> norm.reset_parameters()
+        >>> norm.weight
+        Parameter containing:
+        tensor([1., 1.], requires_grad=True)
+        """
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
 
 
 class GroupNorm(Module):

@@ -1,11 +1,12 @@
-"""PixelShuffle and PixelUnshuffle: trade channels for spatial resolution."""
+"""PixelShuffle and PixelUnshuffle (trade channels for spatial resolution) and
+ChannelShuffle (interleave channel groups)."""
 
 from __future__ import annotations
 
 import flambeau.nn.functional as F
 from flambeau.nn.modules.module import Module
 
-__all__ = ["PixelShuffle", "PixelUnshuffle"]
+__all__ = ["ChannelShuffle", "PixelShuffle", "PixelUnshuffle"]
 
 
 class PixelShuffle(Module):
@@ -50,3 +51,35 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Divide the channels of ``(N, C, *)`` into ``groups`` and interleave them.
+
+    See :func:`flambeau.nn.functional.channel_shuffle`.
+
+    Parameters
+    ----------
+    groups : int
+        The number of channel groups (must divide C).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> shuffle = nn.ChannelShuffle(2)
+    >>> shuffle
+    ChannelShuffle(groups=2)
+    >>> shuffle(flambeau.arange(4.0).reshape(1, 4, 1, 1)).flatten()
+    tensor([0., 2., 1., 3.])
+    """
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"

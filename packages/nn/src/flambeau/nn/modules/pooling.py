@@ -6,7 +6,8 @@ import flambeau.nn.functional as F
 from flambeau.nn.modules.module import Module
 
 __all__ = [
-    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
     "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxPool1d",
     "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d",
 ]
@@ -194,6 +195,25 @@ class AdaptiveAvgPool2d(_AdaptivePool):
         return F.adaptive_avg_pool2d(input, self.output_size)
 
 
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """Average pooling to a fixed ``(D, H, W)`` (``None`` keeps that input size).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> pool = nn.AdaptiveAvgPool3d((5, None, 7))
+    >>> pool(flambeau.randn(1, 64, 8, 9, 10)).shape, pool
+    (flambeau.Size([1, 64, 5, 9, 7]), AdaptiveAvgPool3d(output_size=(5, None, 7)))
+    """
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+    def forward(self, input):
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
 class AdaptiveMaxPool1d(_AdaptivePool):
     """Max pooling to a fixed output length.
 
@@ -222,6 +242,23 @@ class AdaptiveMaxPool2d(_AdaptivePool):
 
     def forward(self, input):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool3d(_AdaptivePool):
+    """Max pooling to a fixed ``(D, H, W)``; ``return_indices`` also gives flat positions in
+    D*H*W.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> y, i = nn.AdaptiveMaxPool3d(1, return_indices=True)(flambeau.randn(2, 3, 4, 5, 6))
+    >>> y.shape, i.shape, i.dtype
+    (flambeau.Size([2, 3, 1, 1, 1]), flambeau.Size([2, 3, 1, 1, 1]), flambeau.int64)
+    """
+
+    def forward(self, input):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class _MaxUnpoolNd(Module):
