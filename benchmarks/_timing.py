@@ -55,9 +55,14 @@ def in_fresh_process(call: str) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def alternating(calls: dict[str, str], rounds: int = 3) -> dict[str, float]:
+def alternating(calls: dict[str, str], rounds: int = 5) -> dict[str, float]:
     """Best of ``rounds`` fresh-process timings of each of ``calls`` (name -> expression),
-    taken in turn (a, b, a, b, ...) so that drifting load on a shared machine hits both."""
+    taken in turn (a, b, a, b, ...) so that drifting load on a shared machine hits both.
+
+    Five rounds, because on the shared 2-core machine a whole process can run slow: the
+    same LSTM step measured 9-14 ms from one fresh process to the next (and a bare 512x161
+    matmul 36-70 us), so that three rounds often left one framework with no quiet process.
+    """
     best = dict.fromkeys(calls, float("inf"))
     for _ in range(rounds):
         for name, call in calls.items():
