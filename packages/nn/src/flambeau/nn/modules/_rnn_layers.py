@@ -1,7 +1,8 @@
 """The layer kernels behind RNN, LSTM and GRU: one direction of one layer at a time.
 
-Every layer projects the inputs of all time steps with one matmul up front and then loops
-over time only. LSTM layers without projections and GRU layers run fused kernels (forward
+Every layer loops over time only; the composed path and the GRU kernel project the inputs
+of all time steps with one matmul up front. LSTM layers without projections and GRU layers
+run fused kernels (forward
 and backpropagation through time written against ``xp``); when a graph of the gradient
 itself is requested (``create_graph=True``), a kernel's backward replays the step-by-step
 composition of flambeau ops, so higher-order gradients stay exact. Packed sequences run on
@@ -78,12 +79,12 @@ def _composed_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, mask
     return flambeau.stack(outs), h, c
 
 
-# ------------------------------------------------------------------ fused LSTM layer
+# ------------------------------------------------------------------ GRU gate helpers
 
 
 def _gate_affine(xp, hidden, dtype, gates, tanh_gate):
-    """``(scale, shift, one)`` with every gate activation ``1 / (one + exp(scale * z + shift))``
-    (``- 1`` on the tanh gate's rows).
+    """``(scale, shift)`` with every gate activation ``1 / (c + exp(scale * z + shift))``,
+    ``c`` 1 on the sigmoid gates and 0.5 on the tanh gate's rows (which then subtract 1).
 
     ``sigmoid(z) = 1 / (1 + exp(-z))`` on the sigmoid gates, and on the tanh gate ``tanh(z)
     = 1 / (0.5 + exp(-2z + log(0.5))) - 1``. With ``scale`` folded into the weights and
@@ -92,10 +93,9 @@ def _gate_affine(xp, hidden, dtype, gates, tanh_gate):
     """
     scale = xp.full(gates * hidden, -1.0, dtype=dtype)
     shift = xp.zeros(gates * hidden, dtype=dtype)
-    one = xp.ones(gates * hidden, dtype=dtype)
     rows = slice(tanh_gate * hidden, (tanh_gate + 1) * hidden)
-    scale[rows], shift[rows], one[rows] = -2.0, math.log(0.5), 0.5
-    return scale, shift, one
+    scale[rows], shift[rows] = -2.0, math.log(0.5)
+    return scale, shift
 
 
 def _weight_with_bias(xp, w, bias, scale, shift=0.0):
@@ -108,14 +108,17 @@ def _weight_with_bias(xp, w, bias, scale, shift=0.0):
     return out
 
 
-def _inputs_with_ones(xp, a, reverse, extra=0):
-    """``(steps, batch, n_in + 1 + extra)`` holding ``[x, 1, ...]`` per processing step (time
-    runs backwards when ``reverse``); the last ``extra`` columns are left for the caller."""
+def _inputs_with_ones(xp, a, reverse):
+    """``(steps, batch, n_in + 1)`` holding ``[x, 1]`` per processing step (time runs
+    backwards when ``reverse``)."""
     steps, batch, n_in = a.shape
-    buf = xp.empty((steps, batch, n_in + 1 + extra), dtype=a.dtype)
+    buf = xp.empty((steps, batch, n_in + 1), dtype=a.dtype)
     buf[:, :, :n_in] = a[::-1] if reverse else a
     buf[:, :, n_in] = 1
     return buf
+
+
+# ------------------------------------------------------------------ fused LSTM layer
 
 
 class _LSTMLayer(Function):
@@ -308,7 +311,7 @@ class _GRULayer(Function):
         h2 = 2 * hidden
         # the n gate's log(0.5) shift goes on the input side only: the reset gate multiplies
         # the hidden side
-        scale, shift, _ = _gate_affine(xp, hidden, dt, 3, 2)
+        scale, shift = _gate_affine(xp, hidden, dt, 3, 2)
         xa = _inputs_with_ones(xp, a, reverse)  # [x, 1] per step
         w_x = _weight_with_bias(xp, w_ih._data, None if b_ih is None else b_ih._data, scale, shift)
         acts = (xa.reshape(steps * batch, -1) @ w_x).reshape(steps, batch, 3 * hidden)
