@@ -20,7 +20,8 @@ import nox
 
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "tests", "minimal", "plugins", "distributed", "parity", "docs"]
+# docs before the test sessions, so that CI's output ends on test results, not on Sphinx.
+nox.options.sessions = ["lint", "docs", "tests", "minimal", "plugins", "distributed", "parity"]
 nox.options.error_on_missing_interpreters = False
 nox.options.reuse_existing_virtualenvs = False
 nox.options.reuse_venv = "no"
