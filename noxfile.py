@@ -220,9 +220,16 @@ def parity(session: nox.Session) -> None:
     install(session, names, extras=TEST_EXTRAS, also=[TORCH])
     for name in names:
         tests_dir = f"{PACKAGES[name].folder}/tests"
-        if (ROOT / tests_dir).is_dir():
+        if mentions_parity(ROOT / tests_dir):
             args = [tests_dir, NOT_PLUGIN_TESTS, "-m", "parity", *session.posargs]
             run_pytest(session, *args, success_codes=[0, 5])
+        else:  # a run that selects nothing ends CI's log on "N deselected", not on results
+            session.log(f"{name}: no test marked parity")
+
+
+def mentions_parity(tests_dir: Path) -> bool:
+    """Whether any test file under ``tests_dir`` can mark a test ``parity``."""
+    return any("parity" in f.read_text() for f in tests_dir.rglob("*.py"))
 
 
 @nox.session
