@@ -214,6 +214,13 @@ from flambeau.autograd._grad_mode import is_inference_mode_enabled  # noqa: E402
 
 _subpackages.install()
 
+
+def __getattr__(name):
+    # ``flambeau.nn``, ``flambeau.optim``, ``flambeau.utils`` ... after a bare ``import
+    # flambeau``, as with ``import torch``; imported on first use so core never needs them.
+    return _subpackages.load(name)
+
+
 __version__ = "0.1.0"
 
 

@@ -1,7 +1,13 @@
-"""``flambeau`` is one namespace over several distributions; say which one to install."""
+"""``flambeau`` is one namespace over several distributions; say which one to install.
+
+A bare ``import flambeau`` also reaches them as attributes (``flambeau.nn.Linear``,
+``flambeau.utils.data.DataLoader``), as ``import torch`` does, by importing the subpackage on
+first access: core itself never imports them.
+"""
 
 from __future__ import annotations
 
+import importlib
 import importlib.abc
 import sys
 
@@ -12,6 +18,7 @@ PROVIDERS = {
     "flambeau.data": "flambeau-data",
     "flambeau.vision": "flambeau-vision",
     "flambeau.distributed": "flambeau-distributed",
+    "flambeau.utils": "flambeau-data",  # torch.utils.data's spelling of flambeau.data
 }
 
 
@@ -31,3 +38,20 @@ class MissingSubpackageFinder(importlib.abc.MetaPathFinder):
 def install() -> None:
     if not any(isinstance(f, MissingSubpackageFinder) for f in sys.meta_path):
         sys.meta_path.append(MissingSubpackageFinder())
+
+
+def load(name: str):
+    """``flambeau.<name>`` for a subpackage of another distribution, imported now.
+
+    Raises AttributeError (so ``hasattr`` answers False) naming the distribution to install
+    when it is missing; an installed subpackage that fails to import raises its own error.
+    """
+    full = f"flambeau.{name}"
+    if full not in PROVIDERS:
+        raise AttributeError(f"module 'flambeau' has no attribute '{name}'")
+    try:
+        return importlib.import_module(full)
+    except ModuleNotFoundError as missing:
+        if missing.name != full:
+            raise
+        raise AttributeError(f"module 'flambeau' has no attribute '{name}': {missing}") from None
