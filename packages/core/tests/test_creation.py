@@ -166,3 +166,12 @@ def test_generator_is_independent_of_global_seed():
 def test_ragged_list_is_rejected_naming_it():
     with pytest.raises(ValueError, match="(?i)ragged|sequence|length"):
         flambeau.tensor([[1, 2], [3]])
+
+
+@pytest.mark.parametrize("data", [0.1, [0.1, 0.2], [[0.1], [1e-300]], (1, 0.3)])
+def test_python_floats_go_straight_to_the_asked_dtype(data):
+    # not through the default float32 first (which made 0.1 into 0.10000000149)
+    got = flambeau.tensor(data, dtype=flambeau.float64).numpy()
+    np.testing.assert_array_equal(got, np.asarray(data, dtype=np.float64))
+    half = flambeau.tensor(data, dtype=flambeau.float16).numpy()
+    np.testing.assert_array_equal(half, np.asarray(data, dtype=np.float64).astype(np.float16))

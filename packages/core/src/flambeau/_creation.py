@@ -70,8 +70,13 @@ def _ragged_error(data):
     return ValueError(f"tensor(): ragged nested sequence: {detail}")
 
 
-def _infer_array(data):
-    """A NumPy array from Python data, with PyTorch's dtype inference."""
+def _infer_array(data, exact=False):
+    """A NumPy array from Python data, with PyTorch's dtype inference.
+
+    ``exact`` keeps Python floats in float64 (NumPy's own inference) for a caller that casts
+    to a dtype of its own: going through the default float32 first would round
+    ``tensor([0.1], dtype=float64)`` to 0.10000000149.
+    """
     if isinstance(data, Tensor):
         return data._host()
     if isinstance(data, np.ndarray):
@@ -88,7 +93,8 @@ def _infer_array(data):
         raise TypeError(f"tensor(): can't convert {type(data).__name__} to a tensor")
     kind = arr.dtype.kind
     if kind == "f" and not isinstance(data, np.generic):
-        arr = arr.astype(_dtype.get_default_dtype().np)
+        if not exact:
+            arr = arr.astype(_dtype.get_default_dtype().np)
     elif kind in "iu" and not isinstance(data, np.generic):
         arr = arr.astype(np.int64)
     elif kind not in "biuf" and arr.dtype not in _dtype._FROM_NUMPY:
@@ -139,7 +145,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             arr = arr.astype(_dtype.to_dtype(dtype).np)
         out = Tensor._make(arr, dev)
         return out.requires_grad_(True) if requires_grad else out
-    arr = _infer_array(data)
+    arr = _infer_array(data, exact=dtype is not None)
     if dtype is not None:
         arr = arr.astype(_dtype.to_dtype(dtype).np)
     else:
