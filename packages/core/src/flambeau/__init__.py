@@ -21,6 +21,8 @@ from flambeau import (  # noqa: E402
     autograd,
     backends,
     cuda,
+    linalg,
+    special,
 )
 from flambeau._creation import (  # noqa: E402
     arange,
@@ -81,6 +83,28 @@ from flambeau._dtype import (  # noqa: E402
     uint8,
 )
 from flambeau._methods import _FUNCTIONAL  # noqa: E402
+from flambeau._ops.decompositions import (  # noqa: E402
+    addbmm,
+    addr,
+    chain_matmul,
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    cross,
+    det,
+    inverse,
+    kron,
+    logdet,
+    matrix_exp,
+    matrix_power,
+    pinverse,
+    qr,
+    slogdet,
+    svd,
+    tensordot,
+    triangular_solve,
+    vdot,
+)
 from flambeau._ops.elementwise import *  # noqa: E402,F403
 from flambeau._ops.elementwise import abs, pow, round  # noqa: E402
 from flambeau._ops.indexing import (  # noqa: E402
@@ -107,6 +131,17 @@ from flambeau._ops.indexing import (  # noqa: E402
     topk,
     unique,
     unique_consecutive,
+)
+from flambeau._ops.indexing_more import (  # noqa: E402
+    histc,
+    histogram,
+    index_copy,
+    index_fill,
+    index_reduce,
+    isin,
+    masked_scatter,
+    put,
+    scatter_reduce,
 )
 from flambeau._ops.linalg import (  # noqa: E402
     addmm,
@@ -149,6 +184,25 @@ from flambeau._ops.reduction import (  # noqa: E402
     var,
     var_mean,
 )
+from flambeau._ops.reduction_more import (  # noqa: E402
+    aminmax,
+    cdist,
+    corrcoef,
+    cov,
+    cummax,
+    cummin,
+    cumulative_trapezoid,
+    diff,
+    dist,
+    logcumsumexp,
+    mode,
+    nanmedian,
+    nanquantile,
+    quantile,
+    renorm,
+    trapezoid,
+    trapz,
+)
 from flambeau._ops.shape import (  # noqa: E402
     adjoint,
     broadcast_shapes,
@@ -190,6 +244,43 @@ from flambeau._ops.shape import (  # noqa: E402
     unsqueeze,
     vstack,
 )
+from flambeau._ops.shape_more import (  # noqa: E402
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    bartlett_window,
+    blackman_window,
+    block_diag,
+    cartesian_prod,
+    column_stack,
+    combinations,
+    diag_embed,
+    diagflat,
+    diagonal_scatter,
+    dsplit,
+    dstack,
+    hamming_window,
+    hann_window,
+    hsplit,
+    kaiser_window,
+    meshgrid,
+    narrow_copy,
+    ravel,
+    rot90,
+    row_stack,
+    select,
+    select_scatter,
+    slice_scatter,
+    split_with_sizes,
+    tril_indices,
+    triu_indices,
+    unravel_index,
+    unsafe_chunk,
+    unsafe_split,
+    vander,
+    vsplit,
+)
+from flambeau._ops.special import *  # noqa: E402,F403
 from flambeau._random import (  # noqa: E402
     Generator,
     default_generator,

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from flambeau import _creation, _dtype, _inplace
 from flambeau._device import canonical
+from flambeau._ops import decompositions as dc
 from flambeau._ops import elementwise as ew
 from flambeau._ops import indexing as ix
+from flambeau._ops import indexing_more as ixm
 from flambeau._ops import linalg as la
 from flambeau._ops import reduction as rd
+from flambeau._ops import reduction_more as rdm
 from flambeau._ops import shape as sh
+from flambeau._ops import shape_more as shm
+from flambeau._ops import special as sp
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -530,6 +535,12 @@ _FUNCTIONAL = {
     "matmul": la.matmul, "mm": la.mm, "bmm": la.bmm, "mv": la.mv, "dot": la.dot,
     "inner": la.inner, "outer": la.outer, "ger": la.outer, "addmm": la.addmm,
     "baddbmm": la.baddbmm, "addmv": la.addmv,
+    "det": dc.det, "logdet": dc.logdet, "slogdet": dc.slogdet, "inverse": dc.inverse,
+    "pinverse": dc.pinverse, "cholesky": dc.cholesky, "cholesky_solve": dc.cholesky_solve,
+    "cholesky_inverse": dc.cholesky_inverse, "qr": dc.qr, "svd": dc.svd,
+    "matrix_power": dc.matrix_power, "matrix_exp": dc.matrix_exp, "cross": dc.cross,
+    "vdot": dc.vdot, "addbmm": dc.addbmm, "addr": dc.addr, "kron": dc.kron,
+    "triangular_solve": dc.triangular_solve,
     # indexing
     "gather": ix.gather, "scatter": ix.scatter, "scatter_add": ix.scatter_add,
     "index_select": ix.index_select, "index_add": ix.index_add, "index_put": ix.index_put,
@@ -548,6 +559,7 @@ _INPLACE = [
     "addcdiv", "maximum", "minimum", "floor_divide", "nan_to_num", "tril", "triu",
     "logical_not", "logical_and", "logical_or", "bitwise_and", "bitwise_or",
     "true_divide", "multiply", "subtract", "divide", "atan2", "hypot",
+    "addbmm", "addr",
 ]
 
 
@@ -691,5 +703,14 @@ def _map_(self, other, fn):
     self._version.value += 1
     return self
 
+
+# shape_more / indexing_more: their tables of Tensor methods and in-place variants
+_FUNCTIONAL.update(shm.TENSOR_METHODS)
+_FUNCTIONAL.update(ixm.TENSOR_METHODS)
+_INPLACE += ixm.INPLACE_METHODS
+# special / reduction_more: the same
+_FUNCTIONAL.update(sp.TENSOR_METHODS)
+_FUNCTIONAL.update(rdm.TENSOR_METHODS)
+_INPLACE += sp.INPLACE + rdm.INPLACE
 
 _install()

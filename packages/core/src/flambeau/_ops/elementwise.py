@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from flambeau._ops import _erf
 from flambeau._ops._select import errors_ignored, select
 from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, scalar_value, to_float
 from flambeau.amp import _autocast
@@ -460,9 +461,7 @@ def _numpy_erf(a):
     try:
         from scipy.special import erf as scipy_erf
     except ImportError:  # our own double-precision erf, vectorized (not math.erf per element)
-        from flambeau._ops._erf import erf as own_erf
-
-        return own_erf(a).astype(a.dtype, copy=False)
+        return _erf.erf(a).astype(a.dtype, copy=False)
     return scipy_erf(a).astype(a.dtype, copy=False)
 
 
@@ -710,7 +709,8 @@ Erf, erf = _unary_op("erf", _erf_generic,
     >>> flambeau.erf(flambeau.tensor([0.0, 10.0]))
     tensor([0., 1.])
     """)
-Erfc, erfc = _unary_op("erfc", lambda xp, a: 1 - _erf_generic(xp, a),
+Erfc, erfc = _unary_op("erfc", lambda xp, a: _erf.erfc(xp, a.astype(xp.float64)).astype(
+                           a.dtype, copy=False),  # not 1 - erf: that is 0 beyond x = 6
                        lambda g, x, o: -g * _TWO_OVER_SQRT_PI * exp(-x * x),
                        doc="""``1 - erf(input)``.
 
@@ -1258,8 +1258,9 @@ def xlogy(input, other):
     >>> flambeau.xlogy(flambeau.tensor([0.0, 2.0]), flambeau.tensor([0.0, 1.0]))
     tensor([0., 0.])
     """
-    safe = where(input == 0, 1.0, other)
-    return where(input == 0, 0.0, input * log(safe))
+    zero = (input == 0) & (other == other)  # as torch: 0 where input is 0, unless other is NaN
+    safe = where(zero, 1.0, other)
+    return where(zero, 0.0, input * log(safe))
 
 
 def hypot(input, other):

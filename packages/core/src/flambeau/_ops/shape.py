@@ -491,7 +491,7 @@ def stack(tensors, dim=0, *, out=None):
     return cat([t.unsqueeze(d) for t in tensors], d, out=out)
 
 
-def hstack(tensors):
+def hstack(tensors, *, out=None):
     """Stack horizontally (along dim 1, or 0 for 1-D tensors).
 
     Examples
@@ -501,10 +501,12 @@ def hstack(tensors):
     tensor([0., 0., 1.])
     """
     tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensors]
-    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+    if not tensors:
+        raise RuntimeError("hstack expects a non-empty TensorList")
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1, out=out)
 
 
-def vstack(tensors):
+def vstack(tensors, *, out=None):
     """Stack vertically (1-D tensors become rows).
 
     Examples
@@ -513,7 +515,10 @@ def vstack(tensors):
     >>> flambeau.vstack([flambeau.zeros(2), flambeau.ones(2)]).shape
     flambeau.Size([2, 2])
     """
-    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+    tensors = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]
+    if not tensors:
+        raise RuntimeError("vstack expects a non-empty TensorList")
+    return cat(tensors, 0, out=out)
 
 
 class Narrow(Function):
