@@ -50,6 +50,27 @@ def test_linear_gradcheck():
     assert gradgradcheck(lambda x, w, b: F.linear(x, w, b).tanh(), (x, m.weight, m.bias))
 
 
+@pytest.mark.parametrize("bias_shape", [(1,), (), (4, 1), (4, 2), (3, 4, 2), (1, 1, 2)])
+def test_linear_bias_that_expands_to_the_output(bias_shape):
+    # torch adds any bias that expands to the output shape (4, 2) or (3, 4, 2)
+    x = _randn(3, 4, 3, dtype=flambeau.float64).requires_grad_()
+    w = _randn(2, 3, dtype=flambeau.float64, seed=1).requires_grad_()
+    b = _randn(*bias_shape, dtype=flambeau.float64, seed=2).requires_grad_()
+    out = F.linear(x, w, b)
+    expected = (x.detach().numpy() @ w.detach().numpy().T) + b.detach().numpy()
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-12)
+    assert gradcheck(F.linear, (x, w, b))
+    assert gradgradcheck(F.linear, (x, w, b))
+
+
+def test_linear_bias_that_would_grow_the_output_is_an_error():
+    with pytest.raises(RuntimeError, match=r"linear: bias of shape \(3, 2\) does not match "
+                                           r"weight shape \(2, 3\).*output's \(4, 2\)"):
+        F.linear(flambeau.ones(4, 3), flambeau.ones(2, 3), flambeau.ones(3, 2))
+    with pytest.raises(RuntimeError, match=r"bias of shape \(2, 4, 2\)"):
+        F.linear(flambeau.ones(4, 3), flambeau.ones(2, 3), flambeau.ones(2, 4, 2))
+
+
 def test_bilinear_gradcheck():
     m = nn.Bilinear(2, 3, 2).double()
     x1 = _randn(3, 2, dtype=flambeau.float64).requires_grad_()

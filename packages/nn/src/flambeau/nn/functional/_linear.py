@@ -91,10 +91,12 @@ def linear(input, weight, bias=None):
             f"are incompatible (expected input with last dimension "
             f"{weight.shape[1] if weight.ndim == 2 else '?'}, weight of shape (out, in))"
         )
-    if bias is not None and tuple(bias.shape) not in ((weight.shape[0],), ()):
+    out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
+    if bias is not None and not _expands_to(tuple(bias.shape), out_shape):
         raise RuntimeError(
             f"linear: bias of shape {tuple(bias.shape)} does not match weight shape "
-            f"{tuple(weight.shape)} (expected ({weight.shape[0]},))"
+            f"{tuple(weight.shape)} (expected ({weight.shape[0]},), or a shape that expands "
+            f"to the output's {out_shape})"
         )
     if input._data.dtype != weight._data.dtype:
         raise RuntimeError(
@@ -106,7 +108,18 @@ def linear(input, weight, bias=None):
             f"linear: expected all tensors to be on the same device, got input on "
             f"{input.device} and weight on {weight.device}"
         )
+    if bias is not None and tuple(bias.shape) not in ((weight.shape[0],), ()):
+        # torch adds any bias that expands to the output (addmm's rule); the fused node
+        # takes the usual (out,) one, autograd sums the gradient of any other back to it
+        return _Linear.apply(input, weight, None) + bias
     return _Linear.apply(input, weight, bias)
+
+
+def _expands_to(shape, target):
+    """Whether ``shape`` broadcasts to ``target`` without changing it (``expand``'s rule)."""
+    if len(shape) > len(target):
+        return False
+    return all(s in (1, t) for s, t in zip(reversed(shape), reversed(target)))
 
 
 def bilinear(input1, input2, weight, bias=None):
