@@ -1002,6 +1002,26 @@ class Module:
                     expected[p + name] = (module, name, False)
         return expected
 
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """Call ``hook(state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` (``module`` first with ``with_module``) when
+        ``load_state_dict`` reaches this module; it may rename keys of the (copied) dict."""
+        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = (lambda *a: hook(self, *a)) if with_module else hook
+        return handle
+
+    def _run_load_state_dict_pre_hooks(self, state_dict, strict):
+        found = [(name + "." if name else "", hook)
+                 for name, module in self.named_modules(remove_duplicate=False)
+                 for hook in module.__dict__.get("_load_state_dict_pre_hooks", {}).values()]
+        missing, unexpected, errors = [], [], []
+        if found:
+            state_dict = OrderedDict(state_dict)  # hooks edit a copy, never the caller's dict
+            for prefix, hook in found:
+                hook(state_dict, prefix, {}, strict, missing, unexpected, errors)
+        return state_dict, missing, unexpected, errors
+
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from ``state_dict`` into this module tree.
 
@@ -1036,10 +1056,13 @@ class Module:
             raise TypeError(
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
             )
+        state_dict, hook_missing, hook_unexpected, errors = self._run_load_state_dict_pre_hooks(
+            state_dict, strict)
         expected = self._expected_state()
         missing = [k for k in expected if k not in state_dict]
+        missing += [k for k in hook_missing if k not in missing]
         unexpected = [k for k in state_dict if k not in expected]
-        errors = []
+        unexpected += [k for k in hook_unexpected if k not in unexpected]
         for key, (module, name, _) in expected.items():
             if key not in state_dict:
                 continue

@@ -8,7 +8,8 @@ import flambeau
 from flambeau import Tensor
 from flambeau._ops._select import errors_ignored
 
-__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
+           "get_total_norm"]
 
 
 def _grads(parameters):
@@ -125,4 +126,101 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for g in _grads(parameters):
         g._device._xp.clip(g._data, -clip_value, clip_value, out=g._data)
+        g._version.value += 1
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """The ``norm_type``-norm of ``tensors`` taken together, as if concatenated into one vector.
+
+    With :func:`clip_grads_with_norm_`, this splits :func:`clip_grad_norm_` in two steps
+    (for example to combine the norms of several groups or processes in between).
+
+    Parameters
+    ----------
+    tensors : Tensor or iterable of Tensor
+        The tensors themselves (pass ``[p.grad for p in params]`` for gradients).
+    norm_type : float or str
+        The p of the p-norm; ``inf`` (or ``"inf"``) for the largest absolute value.
+    error_if_nonfinite : bool
+        Raise when the total norm is nan or infinite.
+    foreach : bool, optional
+        Accepted for compatibility (one reduction per tensor either way).
+
+    Returns
+    -------
+    Tensor
+        A 0-d tensor on the first tensor's device, of the promoted dtype of the per-tensor
+        norms (0.0 for no tensors); not tracked by autograd.
+
+    Raises
+    ------
+    RuntimeError
+        With ``error_if_nonfinite``, when the norm is not finite.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.utils.get_total_norm([flambeau.tensor([3.0]), flambeau.tensor([4.0])])
+    tensor(5.)
+    >>> nn.utils.get_total_norm([flambeau.tensor([3.0]), flambeau.tensor([-4.0])], "inf")
+    tensor(4.)
+    """
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return flambeau.tensor(0.0)
+    first = tensors[0].device
+    with flambeau.no_grad():
+        norms = [flambeau.norm(t, p=norm_type).to(first) for t in tensors]
+        total = flambeau.norm(flambeau.stack(norms), p=norm_type)
+    if error_if_nonfinite and not math.isfinite(total.item()):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
+            "so it cannot be clipped. To disable this error and scale the gradients by the "
+            "non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    return total
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scale the gradients in place by ``min(max_norm / (total_norm + 1e-6), 1)``.
+
+    :func:`clip_grad_norm_` with the total norm computed beforehand (by
+    :func:`get_total_norm`); gradients are only ever scaled down.
+
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensor
+        Tensors whose ``.grad`` is scaled (those without gradients are skipped).
+    max_norm : float
+        The largest allowed norm.
+    total_norm : Tensor or float
+        The total norm of the gradients.
+    foreach : bool, optional
+        Accepted for compatibility.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> w = flambeau.zeros(2, requires_grad=True)
+    >>> w.grad = flambeau.tensor([3.0, 4.0])
+    >>> total = nn.utils.get_total_norm([w.grad])
+    >>> nn.utils.clip_grads_with_norm_([w], 1.0, total); w.grad
+    tensor([0.6000, 0.8000])
+    """
+    grads = _grads(parameters)
+    if not grads:
+        return
+    total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
+    coef = min(float(max_norm) / (total + 1e-6), 1.0)  # a nan norm stays nan, as torch's clamp
+    for g in grads:
+        # an infinite norm gives coef 0 and inf * 0 = nan, as in PyTorch: no warning
+        with errors_ignored(g._device._xp, "invalid"):
+            g._data *= g._data.dtype.type(coef)
         g._version.value += 1
