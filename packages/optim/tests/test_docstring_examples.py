@@ -4,7 +4,15 @@ import pytest
 
 from flambeau.testing import check_docstring_examples, docstring_modules
 
+try:
+    import flambeau.nn  # noqa: F401
+except ImportError:  # swa_utils needs flambeau-nn, an optional dependency
+    SKIP = ("flambeau.optim.swa_utils", "flambeau.optim.swa_utils._averaged_model",
+            "flambeau.optim.swa_utils._swalr")
+else:
+    SKIP = ()
 
-@pytest.mark.parametrize("name", docstring_modules("flambeau.optim"))
+
+@pytest.mark.parametrize("name", docstring_modules("flambeau.optim", skip=SKIP))
 def test_examples(name):
     check_docstring_examples(name)
