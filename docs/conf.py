@@ -58,6 +58,8 @@ napoleon_use_ivar = True
 # Page (under api/modules/) -> module documented there, in reading order.
 API_MODULES = {
     "flambeau": "flambeau",
+    "linalg": "flambeau.linalg",
+    "special": "flambeau.special",
     "autograd": "flambeau.autograd",
     "backends": "flambeau.backends",
     "backends.cpu": "flambeau.backends.cpu",
@@ -70,8 +72,13 @@ API_MODULES = {
     "nn.init": "flambeau.nn.init",
     "nn.utils": "flambeau.nn.utils",
     "nn.utils.rnn": "flambeau.nn.utils.rnn",
+    "nn.utils.parametrize": "flambeau.nn.utils.parametrize",
+    "nn.utils.parametrizations": "flambeau.nn.utils.parametrizations",
+    "nn.utils.fusion": "flambeau.nn.utils.fusion",
+    "nn.utils.stateless": "flambeau.nn.utils.stateless",
     "optim": "flambeau.optim",
     "optim.lr_scheduler": "flambeau.optim.lr_scheduler",
+    "optim.swa_utils": "flambeau.optim.swa_utils",
     "data": "flambeau.data",
     "vision.datasets": "flambeau.vision.datasets",
     "vision.transforms": "flambeau.vision.transforms",
