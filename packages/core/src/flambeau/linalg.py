@@ -32,7 +32,7 @@ import builtins
 import math
 
 from flambeau._ops import decompositions as _d
-from flambeau._ops._util import Tensor, dims_arg, make, wrap_dim
+from flambeau._ops._util import Tensor, dims_arg, make, wrap_dim, write_out
 from flambeau._ops.decompositions import (
     VectorNorm,
     check_float,
@@ -61,15 +61,7 @@ __all__ = [
 _INF = float("inf")
 
 
-def _out(result, out):
-    if out is None:
-        return result
-    if isinstance(result, tuple):
-        for o, r in zip(out, result):
-            o.copy_(r)
-        return out
-    out.copy_(result)
-    return out
+_out = write_out
 
 
 def _wants_grad(t):

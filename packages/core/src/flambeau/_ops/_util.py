@@ -150,3 +150,25 @@ def dims_arg(dim, ndim, op):
         return axes
     axis = _wrap_dim(dim, ndim, op)
     return (axis,) if ndim else ()
+
+
+def write_out(result, out):
+    """``result``, or ``out`` holding it for an op called with ``out=`` (a tuple of tensors
+    for ops with several results). As in PyTorch, an ``out`` of another shape is resized.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau._ops._util import write_out
+    >>> out = flambeau.empty(0)
+    >>> write_out(flambeau.ones(2), out) is out, out
+    (True, tensor([1., 1.]))
+    """
+    if out is None:
+        return result
+    if isinstance(result, tuple):
+        for o, r in zip(out, result, strict=True):
+            write_out(r, o)
+        return out
+    out.copy_(result) if out.shape == result.shape else out.set_(result)
+    return out

@@ -31,7 +31,7 @@ from collections import namedtuple
 import ml_dtypes
 import numpy as np
 
-from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, wrap_dim
+from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, wrap_dim, write_out
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
@@ -1232,10 +1232,7 @@ def tensordot(a, b, dims=2, out=None):
     right = b.permute(*db, *free_b).reshape(k, -1)
     result = (left @ right).reshape(*[a.shape[i] for i in free_a],
                                     *[b.shape[j] for j in free_b])
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
+    return write_out(result, out)
 
 
 def chain_matmul(*matrices, out=None):
@@ -1259,10 +1256,7 @@ def chain_matmul(*matrices, out=None):
             raise RuntimeError(f"chain_matmul: tensor {i} must be 2-D, but got shape "
                                f"{tuple(m.shape)}")
     result = matrices[0].clone() if len(matrices) == 1 else linalg.multi_dot(matrices)
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
+    return write_out(result, out)
 
 
 def vdot(input, other, *, out=None):
@@ -1285,10 +1279,7 @@ def vdot(input, other, *, out=None):
     if input.shape[0] != other.shape[0]:
         raise RuntimeError(f"vdot: inconsistent sizes {input.shape[0]} and {other.shape[0]}")
     result = dot(input, other)
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
+    return write_out(result, out)
 
 
 def _scaled_sum(op, input, prod, beta, alpha):
@@ -1333,10 +1324,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"{op}: input of shape {tuple(input.shape)} cannot be broadcast to "
                            f"the product's shape {(n, p)}") from None
     result = _scaled_sum(op, input, prod, beta, alpha)
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
+    return write_out(result, out)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
@@ -1367,10 +1355,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
         result = logical_or(prod if alpha else prod & False, input if beta else input & False)
     else:
         result = _scaled_sum(op, input, prod, beta, alpha)
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
+    return write_out(result, out)
 
 
 def kron(input, other, *, out=None):
@@ -1391,10 +1376,7 @@ def kron(input, other, *, out=None):
     a = input.reshape(*[v for s in sa for v in (s, 1)])
     b = other.reshape(*[v for s in sb for v in (1, s)])
     result = (a * b).reshape(*[x * y for x, y in zip(sa, sb)])
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
+    return write_out(result, out)
 
 
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):

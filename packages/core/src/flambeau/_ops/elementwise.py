@@ -10,7 +10,15 @@ import math
 
 from flambeau._ops import _erf
 from flambeau._ops._select import errors_ignored, select
-from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, scalar_value, to_float
+from flambeau._ops._util import (
+    FLOAT_NP,
+    Tensor,
+    make,
+    promote,
+    scalar_value,
+    to_float,
+    write_out,
+)
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -369,11 +377,7 @@ def float_power(input, exponent):
     return pow(a, b)
 
 
-def _out(result, out):
-    if out is None:
-        return result
-    out.copy_(result) if out.shape == result.shape else out.set_(result)
-    return out
+_out = write_out
 
 
 # ------------------------------------------------------------------ unary math

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 
-from flambeau._ops._util import Tensor, check_same_device, promote
+from flambeau._ops._util import Tensor, check_same_device, promote, write_out
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
@@ -96,10 +96,7 @@ def matmul(input, other, *, out=None):
             f"matmul: batch dims of shapes {tuple(input.shape)} and {tuple(other.shape)} cannot "
             "be broadcast"
         ) from None
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
+    return write_out(result, out)
 
 
 def mm(input, mat2, *, out=None):

@@ -6,7 +6,7 @@ import builtins
 import math
 
 from flambeau import _dtype
-from flambeau._ops._util import Tensor, check_same_device, make, wrap_dim
+from flambeau._ops._util import Tensor, check_same_device, make, wrap_dim, write_out
 from flambeau.autograd._function import Function
 
 # ------------------------------------------------------------------ views
@@ -458,10 +458,7 @@ def cat(tensors, dim=0, *, out=None):
                 )
     tensors = _common_dtype(tensors, "cat")
     result = Cat.apply(axis, *tensors)
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
+    return write_out(result, out)
 
 
 concat = concatenate = cat
