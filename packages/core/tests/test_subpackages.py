@@ -1,6 +1,7 @@
 """Subpackages of other distributions: reached as attributes, or a message naming the wheel."""
 
 import importlib
+import importlib.util
 import sys
 
 import pytest
@@ -24,6 +25,13 @@ def test_missing_distribution_is_an_attribute_error_naming_it(fake_provider):
 def test_import_statement_names_the_distribution(fake_provider):
     with pytest.raises(ModuleNotFoundError, match="pip install flambeau-nosuchpkg"):
         importlib.import_module("flambeau.nosuchpkg.sub")
+
+
+def test_find_spec_answers_none_for_a_missing_distribution(fake_provider):
+    # the usual probe for an optional package must not raise
+    assert importlib.util.find_spec("flambeau.nosuchpkg") is None
+    with pytest.raises(ModuleNotFoundError, match="pip install flambeau-nosuchpkg"):
+        import flambeau.nosuchpkg  # noqa: F401
 
 
 def test_unknown_attribute_is_the_usual_error():

@@ -113,12 +113,21 @@ def test_legacy_spectral_norm_parity(kind):
 
 
 def test_spectral_norm_normalizes_and_initial_estimate():
+    flambeau.manual_seed(0)
     m = PZ.spectral_norm(nn.Linear(6, 8))
     sn = m.parametrizations.weight[0]
     orig = m.parametrizations.weight.original.detach()
-    sigma = np.linalg.svd(orig.numpy(), compute_uv=False)[0]
-    m.eval()  # the 15 power iterations at registration already estimate sigma well
-    assert_close(m.weight, orig.numpy() / sigma, atol=1e-3, rtol=1e-3)
+    singular = np.linalg.svd(orig.numpy(), compute_uv=False)
+    # power iteration's error in sigma shrinks as (s2 / s1) ** (2 k) over k iterations, times
+    # a factor from the random start (under 2 for 200 seeds tried): the 15 at registration
+    bound = 4 * (singular[1] / singular[0]) ** 30 + 1e-5
+    m.eval()
+    assert_close(m.weight, orig.numpy() / singular[0], atol=1e-6, rtol=bound)
+    m.train()
+    for _ in range(300):  # one more iteration per forward in training mode: it converges
+        m.weight  # noqa: B018
+    m.eval()
+    assert_close(m.weight, orig.numpy() / singular[0], atol=1e-6, rtol=1e-5)
     assert_close(sn._u.norm(), 1.0, atol=1e-6, rtol=0)
     one_d = nn.Module()
     one_d.w = nn.Parameter(flambeau.tensor([3.0, 4.0]))

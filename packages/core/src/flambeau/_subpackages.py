@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.abc
+import importlib.util
 import sys
 
 #: subpackage -> distribution that provides it
@@ -30,9 +31,31 @@ class MissingSubpackageFinder(importlib.abc.MetaPathFinder):
         dist = PROVIDERS.get(top)
         if dist is None or top in sys.modules:
             return None  # a missing module inside an installed subpackage: the usual error
+        if _probing():
+            return None  # importlib.util.find_spec asks whether it is installed: it is not
         raise ModuleNotFoundError(
             f"{top} is provided by {dist}: pip install {dist}", name=fullname
         )
+
+
+_UTIL_FIND_SPEC = importlib.util.find_spec.__code__
+
+
+def _probing() -> bool:
+    """Whether ``importlib.util.find_spec`` is on the stack just above the finder.
+
+    Code that checks for an optional package with ``find_spec(...) is None`` must get None,
+    not the error meant for an ``import`` statement. Both reach the finder through
+    ``importlib._bootstrap._find_spec``; only the caller a few frames up tells them apart.
+    """
+    frame = sys._getframe(2)
+    for _ in range(4):
+        if frame is None:
+            return False
+        if frame.f_code is _UTIL_FIND_SPEC:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def install() -> None:
