@@ -34,8 +34,8 @@ from pathlib import Path
 __all__ = ["run"]
 
 PER_RANK_BATCH = 32
-STEPS, ROUNDS, WARMUP = 5, 3, 2
-LAUNCHES = 2  # mpiexec jobs per LeNet configuration, alternated
+STEPS, ROUNDS, WARMUP = 5, 8, 2
+LAUNCHES = 5  # mpiexec jobs per LeNet configuration, alternated
 BUCKET_MB = 25
 THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
