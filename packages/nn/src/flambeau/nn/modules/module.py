@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
@@ -12,6 +13,18 @@ from flambeau.autograd import Function
 from flambeau.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
 _UNINITIALIZED = (UninitializedParameter, UninitializedBuffer)
+_EXTRA_STATE = "_extra_state"
+_NO_EXTRA = object()  # no extra state to load for a module
+_MIXED_BACKWARD_HOOKS = (
+    "Cannot use both regular backward hooks and full backward hooks on a single Module. "
+    "Please use only one of them."
+)
+
+
+def _overrides(module, method):
+    """Whether ``module``'s class overrides ``Module.<method>`` (extra state is opt-in)."""
+    return getattr(type(module), method) is not getattr(Module, method)
+
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -328,10 +341,41 @@ class Module:
         >>> grads
         [flambeau.Size([3, 1])]
         """
+        if self.__dict__.get("_is_full_backward_hook") is False:
+            raise RuntimeError(_MIXED_BACKWARD_HOOKS)
+        self.__dict__["_is_full_backward_hook"] = True
         handle = RemovableHandle(self._backward_hooks)
         self._backward_hooks[handle.id] = hook
         if prepend:
             self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook):
+        """The legacy form of :meth:`register_full_backward_hook` (deprecated in PyTorch).
+
+        PyTorch calls the legacy hook with the gradients of the inputs of the last autograd
+        node of ``forward`` (for a Linear, those of ``addmm``: bias, input and weight), which
+        depend on its kernels. flambeau gives it the documented full-hook arguments instead:
+        ``grad_input`` per positional tensor input of the module, ``grad_output`` per output;
+        so a hook written for one-input, one-node modules (activations) sees the same values.
+        As in PyTorch, a module cannot mix legacy and full backward hooks (a RuntimeError).
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> m = nn.ReLU()
+        >>> seen = []
+        >>> _ = m.register_backward_hook(lambda mod, gi, go: seen.append(gi[0]))
+        >>> m(flambeau.tensor([-1.0, 2.0], requires_grad=True)).sum().backward()
+        >>> seen
+        [tensor([0., 1.])]
+        """
+        if self.__dict__.get("_is_full_backward_hook") is True:
+            raise RuntimeError(_MIXED_BACKWARD_HOOKS)
+        self.__dict__["_is_full_backward_hook"] = False
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
         return handle
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
@@ -954,6 +998,64 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ state dict
+    def _hook_table(self, name):
+        """The ordered dict of hooks ``name``, created on first use."""
+        return self.__dict__.setdefault(name, OrderedDict())
+
+    def get_extra_state(self):
+        """The extra state to put in ``state_dict`` (override it with :meth:`set_extra_state`).
+
+        When a subclass overrides it, ``state_dict()`` holds its result under
+        ``<prefix>_extra_state`` and ``load_state_dict`` hands that entry to
+        :meth:`set_extra_state`. The state should be picklable so that checkpoints can be saved.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> class Counter(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.steps = 0
+        ...     def get_extra_state(self):
+        ...         return {"steps": self.steps}
+        ...     def set_extra_state(self, state):
+        ...         self.steps = state["steps"]
+        >>> a, b = Counter(), Counter()
+        >>> a.steps = 7
+        >>> a.state_dict()
+        OrderedDict([('_extra_state', {'steps': 7})])
+        >>> _ = b.load_state_dict(a.state_dict()); b.steps
+        7
+        """
+        raise RuntimeError(
+            f"{self._get_name()}.get_extra_state() was called but is not implemented: "
+            "override get_extra_state (and set_extra_state) to keep extra state in state_dict"
+        )
+
+    def set_extra_state(self, state):
+        """Restore the extra state that :meth:`get_extra_state` returned (override both).
+
+        Called by ``load_state_dict`` with the ``<prefix>_extra_state`` entry; see
+        :meth:`get_extra_state` for an example.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> class Tagged(nn.Module):
+        ...     tag = ""
+        ...     def get_extra_state(self):
+        ...         return self.tag
+        ...     def set_extra_state(self, state):
+        ...         self.tag = state
+        >>> m = Tagged()
+        >>> _ = m.load_state_dict({"_extra_state": "v2"}); m.tag
+        'v2'
+        """
+        raise RuntimeError(
+            f"{self._get_name()}.set_extra_state() was called but is not implemented: "
+            "override set_extra_state (and get_extra_state) to load extra state"
+        )
+
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, p in self._parameters.items():
             if p is not None:
@@ -961,12 +1063,61 @@ class Module:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if _overrides(self, "get_extra_state"):
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
+
+    def register_state_dict_pre_hook(self, hook):
+        """Call ``hook(module, prefix, keep_vars)`` before ``state_dict`` collects this module.
+
+        Returns a :class:`RemovableHandle`.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> net = nn.Sequential(nn.Linear(1, 1))
+        >>> seen = []
+        >>> h = net[0].register_state_dict_pre_hook(lambda m, prefix, keep: seen.append(prefix))
+        >>> _ = net.state_dict(); seen
+        ['0.']
+        """
+        hooks = self._hook_table("_state_dict_pre_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook):
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` after this module's entries
+        (its descendants' included) are in ``state_dict``; it may edit the dict in place.
+
+        The hook must return None (a RuntimeError otherwise). Returns a
+        :class:`RemovableHandle`.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> m = nn.Linear(2, 1)
+        >>> def drop_bias(module, state_dict, prefix, local_metadata):
+        ...     del state_dict[prefix + "bias"]
+        >>> h = m.register_state_dict_post_hook(drop_bias)
+        >>> list(m.state_dict())
+        ['weight']
+        >>> h.remove(); list(m.state_dict())
+        ['weight', 'bias']
+        """
+        hooks = self._hook_table("_state_dict_post_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """An ordered dict of the parameters and persistent buffers, keyed by dotted name.
 
         Keys and shapes are those PyTorch gives the same module tree, so checkpoints carry
-        over. Values share storage with the module (detached unless ``keep_vars``).
+        over. Values share storage with the module (detached unless ``keep_vars``). A module
+        that overrides :meth:`get_extra_state` adds a ``<prefix>_extra_state`` entry; state
+        dict hooks run as in PyTorch (pre-hooks before a module's own entries, post-hooks
+        after its descendants'). As in PyTorch, the dict carries ``_metadata`` (the
+        ``version`` of each module).
 
         Examples
         --------
@@ -984,50 +1135,191 @@ class Module:
             keep_vars = given.get("keep_vars", keep_vars)
         if destination is None:
             destination = OrderedDict()
-        for name, module in self.named_modules(remove_duplicate=False):
-            module._save_to_state_dict(destination, prefix + (name + "." if name else ""),
-                                       keep_vars)
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
+        metadata = getattr(destination, "_metadata", None)
+        if metadata is not None:
+            metadata[prefix[:-1]] = local_metadata
+        for hook in list(self.__dict__.get("_state_dict_pre_hooks", {}).values()):
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".",
+                                  keep_vars=keep_vars)
+        for hook in list(self.__dict__.get("_state_dict_post_hooks", {}).values()):
+            if hook(self, destination, prefix, local_metadata) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
         return destination
-
-    def _expected_state(self):
-        """``{key: (module, local name, is parameter)}`` for every state_dict entry."""
-        expected = {}
-        for mod_name, module in self.named_modules(remove_duplicate=False):
-            p = mod_name + "." if mod_name else ""
-            for name, t in module._parameters.items():
-                if t is not None:
-                    expected[p + name] = (module, name, True)
-            for name, t in module._buffers.items():
-                if t is not None and name not in module._non_persistent_buffers_set:
-                    expected[p + name] = (module, name, False)
-        return expected
 
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
         """Call ``hook(state_dict, prefix, local_metadata, strict, missing_keys,
         unexpected_keys, error_msgs)`` (``module`` first with ``with_module``) when
         ``load_state_dict`` reaches this module; it may rename keys of the (copied) dict."""
-        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+        hooks = self._hook_table("_load_state_dict_pre_hooks")
         handle = RemovableHandle(hooks)
         hooks[handle.id] = (lambda *a: hook(self, *a)) if with_module else hook
         return handle
 
-    def _run_load_state_dict_pre_hooks(self, state_dict, strict):
-        found = [(name + "." if name else "", hook)
-                 for name, module in self.named_modules(remove_duplicate=False)
-                 for hook in module.__dict__.get("_load_state_dict_pre_hooks", {}).values()]
-        missing, unexpected, errors = [], [], []
-        if found:
-            state_dict = OrderedDict(state_dict)  # hooks edit a copy, never the caller's dict
-            for prefix, hook in found:
-                hook(state_dict, prefix, {}, strict, missing, unexpected, errors)
-        return state_dict, missing, unexpected, errors
+    def register_load_state_dict_pre_hook(self, hook):
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` when ``load_state_dict`` reaches this module.
+
+        The hook sees a copy of the caller's dict (only the keys under ``prefix``) and may
+        rename or add keys, or append messages to ``error_msgs`` to make the load fail. As in
+        PyTorch, ``strict`` is always True there (the keys are always collected). Returns a
+        :class:`RemovableHandle`.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> m = nn.Linear(1, 1)
+        >>> def rename(module, sd, prefix, metadata, strict, missing, unexpected, errors):
+        ...     if prefix + "w" in sd:
+        ...         sd[prefix + "weight"] = sd.pop(prefix + "w")
+        >>> _ = m.register_load_state_dict_pre_hook(rename)
+        >>> m.load_state_dict({"w": flambeau.ones(1, 1), "bias": flambeau.zeros(1)})
+        <All keys matched successfully>
+        >>> m.weight
+        Parameter containing:
+        tensor([[1.]], requires_grad=True)
+        """
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """Call ``hook(module, incompatible_keys)`` once this module and its descendants are
+        loaded.
+
+        ``incompatible_keys`` has the lists ``missing_keys`` and ``unexpected_keys`` found so
+        far; the hook may edit them in place, and with ``strict=True`` the error is raised on
+        what is left after the hooks. The hook must return None (an AssertionError otherwise,
+        as PyTorch). If the load then fails, the module is restored as it was. Returns a
+        :class:`RemovableHandle`.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> m = nn.Linear(1, 1)
+        >>> h = m.register_load_state_dict_post_hook(lambda mod, keys: keys.missing_keys.clear())
+        >>> m.load_state_dict({"weight": flambeau.ones(1, 1)})
+        <All keys matched successfully>
+        >>> m.weight
+        Parameter containing:
+        tensor([[1.]], requires_grad=True)
+        """
+        hooks = self._hook_table("_load_state_dict_post_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def _plan_load(self, state_dict, assign):
+        """Walk the tree as PyTorch's loading does, running the pre-hooks and checking every
+        entry, but copy nothing: returns the keys, the errors and the steps to carry out."""
+        metadata = getattr(state_dict, "_metadata", None)
+        missing, unexpected, errors, steps = [], [], [], []
+
+        def visit(module, local, prefix):
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                local_metadata["assign_to_params_buffers"] = True
+            for hook in list(module.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+                hook(local, prefix, local_metadata, True, missing, unexpected, errors)
+            own = {name: (t, True) for name, t in module._parameters.items() if t is not None}
+            own.update((name, (t, False)) for name, t in module._buffers.items()
+                       if t is not None and name not in module._non_persistent_buffers_set)
+            copies = []
+            for name, (current, is_param) in own.items():
+                key = prefix + name
+                if key not in local:
+                    missing.append(key)
+                    continue
+                value = local[key]
+                if not isinstance(value, Tensor):
+                    errors.append(
+                        f'While copying the parameter named "{key}", expected flambeau.Tensor '
+                        f"from checkpoint but received {type(value)}"
+                    )
+                elif (not isinstance(current, _UNINITIALIZED)  # lazy: takes the loaded shape
+                      and tuple(value.shape) != tuple(current.shape)):
+                    errors.append(
+                        f"size mismatch for {key}: copying a param with shape {value.shape} "
+                        f"from checkpoint, the shape in current model is {current.shape}."
+                    )
+                else:
+                    copies.append((module, name, is_param, value))
+            extra_key = prefix + _EXTRA_STATE
+            extra = _NO_EXTRA
+            if _overrides(module, "set_extra_state"):
+                if extra_key in local:
+                    extra = local[extra_key]
+                else:
+                    missing.append(extra_key)
+            elif extra_key in local:
+                unexpected.append(extra_key)
+            for key in local:
+                if key.startswith(prefix) and key != extra_key:
+                    head, dot, _ = key[len(prefix):].partition(".")
+                    if (head not in module._modules) if dot else (head not in own):
+                        unexpected.append(key)
+            steps.append((module, len(missing), len(unexpected), copies, extra))
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    visit(child, {k: v for k, v in local.items() if k.startswith(child_prefix)},
+                          child_prefix)
+            if module.__dict__.get("_load_state_dict_post_hooks"):
+                steps.append(module)  # its post-hooks run once its descendants are loaded
+
+        visit(self, OrderedDict(state_dict), "")
+        return missing, unexpected, errors, steps
+
+    def _load_error(self, missing, unexpected, errors, strict):
+        head = []
+        if strict and missing:
+            head.append("Missing key(s) in state_dict: "
+                        + ", ".join(f'"{k}"' for k in missing) + ". ")
+        if strict and unexpected:
+            head.append("Unexpected key(s) in state_dict: "
+                        + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+        errors = head + errors
+        if errors:
+            return RuntimeError(
+                f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
+                + "\n\t".join(errors)
+            )
+        return None
+
+    @staticmethod
+    def _load_entry(module, name, is_param, value, assign, undo):
+        table = module._parameters if is_param else module._buffers
+        current = table[name]
+        if assign:
+            if undo is not None:
+                undo.append(lambda: table.__setitem__(name, current))
+            if is_param:
+                table[name] = value if isinstance(value, Parameter) else Parameter(
+                    value, requires_grad=current.requires_grad)
+            else:
+                table[name] = value
+            return
+        if isinstance(current, _UNINITIALIZED):
+            current.materialize(tuple(value.shape))
+        elif undo is not None:
+            old = current.detach().clone()
+            undo.append(lambda: current.copy_(old))
+        current.copy_(value.to(device=current.device))
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from ``state_dict`` into this module tree.
 
         Everything is checked before anything is copied: with ``strict``, missing or
         unexpected keys raise a RuntimeError listing them; shape mismatches always raise. A
-        failed load leaves the module unchanged.
+        failed load leaves the module unchanged: when load post-hooks or
+        :meth:`set_extra_state` run (after the copies, as in PyTorch), an error in them or in
+        the final check puts the old values back (and the old extra state, through
+        ``set_extra_state(get_extra_state())`` taken before).
 
         Parameters
         ----------
@@ -1056,67 +1348,119 @@ class Module:
             raise TypeError(
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
             )
-        state_dict, hook_missing, hook_unexpected, errors = self._run_load_state_dict_pre_hooks(
-            state_dict, strict)
-        expected = self._expected_state()
-        missing = [k for k in expected if k not in state_dict]
-        missing += [k for k in hook_missing if k not in missing]
-        unexpected = [k for k in state_dict if k not in expected]
-        unexpected += [k for k in hook_unexpected if k not in unexpected]
-        for key, (module, name, _) in expected.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            current = getattr(module, "_parameters" if expected[key][2] else "_buffers")[name]
-            if not isinstance(value, Tensor):
-                errors.append(
-                    f'While copying the parameter named "{key}", expected flambeau.Tensor '
-                    f"from checkpoint but received {type(value)}"
-                )
-            elif isinstance(current, _UNINITIALIZED):
-                pass  # a lazy module's parameter or buffer takes the loaded shape
-            elif tuple(value.shape) != tuple(current.shape):
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {value.shape} from "
-                    f"checkpoint, the shape in current model is {current.shape}."
-                )
-        if strict:
-            head = []
-            if missing:
-                head.append("Missing key(s) in state_dict: "
-                            + ", ".join(f'"{k}"' for k in missing) + ". ")
-            if unexpected:
-                head.append("Unexpected key(s) in state_dict: "
-                            + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-            errors = head + errors
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
-                + "\n\t".join(errors)
-            )
-        with flambeau.no_grad():
-            for key, (module, name, is_param) in expected.items():
-                if key not in state_dict:
-                    continue
-                value = state_dict[key]
-                table = module._parameters if is_param else module._buffers
-                current = table[name]
-                if assign:
-                    if is_param:
-                        new = value if isinstance(value, Parameter) else Parameter(
-                            value, requires_grad=current.requires_grad)
-                        table[name] = new
-                    else:
-                        table[name] = value
-                else:
-                    if isinstance(current, _UNINITIALIZED):
-                        current.materialize(tuple(value.shape))
-                    current.copy_(value.to(device=current.device))
+        missing, unexpected, errors, steps = self._plan_load(state_dict, assign)
+        guarded = any(isinstance(s, Module) or s[4] is not _NO_EXTRA for s in steps)
+        if not guarded:  # nothing runs after the copies: check first, then copy
+            error = self._load_error(missing, unexpected, errors, strict)
+            if error is not None:
+                raise error
+            with flambeau.no_grad():
+                for _, _, _, copies, _ in steps:
+                    for module, name, is_param, value in copies:
+                        self._load_entry(module, name, is_param, value, assign, None)
+        else:
+            missing, unexpected = self._load_guarded(missing, unexpected, errors, steps, strict,
+                                                     assign)
         for module in self.modules():
             loaded = getattr(module, "_state_loaded", None)  # lazy modules
             if loaded is not None:
                 loaded()
         return _IncompatibleKeys(missing, unexpected)
+
+    def _load_guarded(self, missing, unexpected, errors, steps, strict, assign):
+        """Carry out ``steps`` as PyTorch does (copies, ``set_extra_state``, post-hooks seeing
+        the keys found so far), undoing everything if any of it or the final check fails."""
+        if errors:  # an entry that cannot be copied fails the load whatever the hooks do
+            raise self._load_error(missing, unexpected, errors, strict)
+        keys = _IncompatibleKeys([], [])
+        undo = []
+        done_m = done_u = 0
+        try:
+            with flambeau.no_grad():
+                for step in steps:
+                    if isinstance(step, Module):
+                        for hook in list(step._load_state_dict_post_hooks.values()):
+                            if hook(step, keys) is not None:
+                                raise AssertionError(
+                                    "Hooks registered with ``register_load_state_dict_post_hook``"
+                                    " are not expected to return new values, if "
+                                    "incompatible_keys need to be modified, it should be done "
+                                    "inplace."
+                                )
+                        continue
+                    module, n_missing, n_unexpected, copies, extra = step
+                    keys.missing_keys.extend(missing[done_m:n_missing])
+                    keys.unexpected_keys.extend(unexpected[done_u:n_unexpected])
+                    done_m, done_u = n_missing, n_unexpected
+                    for mod, name, is_param, value in copies:
+                        self._load_entry(mod, name, is_param, value, assign, undo)
+                    if extra is not _NO_EXTRA:
+                        if _overrides(module, "get_extra_state"):
+                            old = copy.deepcopy(module.get_extra_state())
+                            undo.append(lambda m=module, s=old: m.set_extra_state(s))
+                        module.set_extra_state(extra)
+            error = self._load_error(keys.missing_keys, keys.unexpected_keys, [], strict)
+            if error is not None:
+                raise error
+        except BaseException:
+            with flambeau.no_grad():
+                for fn in reversed(undo):
+                    fn()
+            raise
+        return keys.missing_keys, keys.unexpected_keys
+
+    # ------------------------------------------------------------------ more tree editing
+    def set_submodule(self, target, module, strict=False):
+        """Put ``module`` at dotted path ``target``, replacing the submodule there.
+
+        With ``strict=False`` a new child may be added to an existing parent; with
+        ``strict=True`` the target must already exist.
+
+        Raises
+        ------
+        ValueError
+            ``target`` is empty or ``module`` is not a Module.
+        AttributeError
+            A part of the path does not exist, or the attribute there is not a Module.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> net = nn.Sequential(nn.Sequential(nn.Linear(1, 1)))
+        >>> net.set_submodule("0.0", nn.ReLU())
+        >>> net.set_submodule("0.act", nn.Tanh())
+        >>> net
+        Sequential(
+          (0): Sequential(
+            (0): ReLU()
+            (act): Tanh()
+          )
+        )
+        """
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        parent_path, _, name = target.rpartition(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def to_empty(self, *, device=None, recurse=True):
+        """Give every parameter and buffer fresh, uninitialized storage of the same shape and
+        dtype on ``device`` (without copying values); returns ``self``.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> m = nn.Linear(2, 3).to_empty(device="cpu")
+        >>> m.weight.shape, m.weight.device
+        (flambeau.Size([3, 2]), device(type='cpu'))
+        """
+        return self._apply(lambda t: flambeau.empty_like(t, device=device), recurse=recurse)
 
     # ------------------------------------------------------------------ repr
     def _get_name(self):
