@@ -281,6 +281,7 @@ from flambeau._ops.shape_more import (  # noqa: E402
     vsplit,
 )
 from flambeau._ops.special import *  # noqa: E402,F403
+from flambeau._ops.tensor_more import *  # noqa: E402,F403
 from flambeau._random import (  # noqa: E402
     Generator,
     default_generator,

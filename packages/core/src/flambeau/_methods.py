@@ -14,6 +14,7 @@ from flambeau._ops import reduction_more as rdm
 from flambeau._ops import shape as sh
 from flambeau._ops import shape_more as shm
 from flambeau._ops import special as sp
+from flambeau._ops import tensor_more as tm
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -712,5 +713,8 @@ _INPLACE += ixm.INPLACE_METHODS
 _FUNCTIONAL.update(sp.TENSOR_METHODS)
 _FUNCTIONAL.update(rdm.TENSOR_METHODS)
 _INPLACE += sp.INPLACE + rdm.INPLACE
+# tensor_more: small methods (queries, real-dtype conj no-ops, resize_...) and addmm_...
+_FUNCTIONAL.update(tm.TENSOR_METHODS)
+_INPLACE += tm.INPLACE
 
 _install()

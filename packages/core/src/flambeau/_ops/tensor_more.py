@@ -1,0 +1,540 @@
+"""Small Tensor methods PyTorch has and the op families did not cover: size and dtype queries,
+the conjugate/negative-bit no-ops of real tensors, ``angle``, ``resize_``, ``prelu``,
+``hardshrink`` and ``nonzero_static``.
+
+flambeau has no complex dtypes, so ``conj``, ``resolve_conj``, ``real``... return ``self``
+exactly as PyTorch does for real tensors.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from flambeau import _creation
+from flambeau._ops import elementwise as ew
+from flambeau._ops import indexing as ix
+from flambeau._ops import shape as sh
+from flambeau._ops import shape_more as shm
+from flambeau._ops._util import FLOAT_NP, make, to_float, write_out
+from flambeau._tensor import Tensor
+from flambeau.autograd._function import Function
+
+__all__ = [
+    "angle", "conj", "conj_physical", "hardshrink", "is_conj", "is_inference", "is_neg",
+    "is_nonzero", "is_same_size", "is_signed", "nonzero_static", "prelu", "real",
+    "resolve_conj", "resolve_neg", "unsafe_split_with_sizes",
+]
+
+
+# ------------------------------------------------------------------ queries
+
+
+def is_nonzero(input):
+    """Whether the single element of a one-element tensor is non-zero.
+
+    Raises
+    ------
+    RuntimeError
+        If ``input`` has no elements or more than one.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.is_nonzero(flambeau.tensor([0.0])), flambeau.tensor([[3]]).is_nonzero()
+    (False, True)
+    """
+    n = input._data.size
+    if n == 0:
+        raise RuntimeError("is_nonzero: Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError(f"is_nonzero: Boolean value of Tensor with more than one value is "
+                           f"ambiguous (shape {tuple(input.shape)}, {n} elements)")
+    return bool(input._data.reshape(()) != 0)
+
+
+def is_same_size(input, other):
+    """Whether ``input`` and ``other`` have the same shape.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.is_same_size(flambeau.zeros(2, 3), flambeau.ones(2, 3))
+    True
+    """
+    if not isinstance(other, Tensor):
+        raise TypeError(f"is_same_size(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(other).__name__}")
+    return input._data.shape == other._data.shape
+
+
+def is_signed(input):
+    """Whether the dtype is signed (everything but ``uint8`` and ``bool``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> u = flambeau.tensor([1], dtype=flambeau.uint8)
+    >>> flambeau.is_signed(flambeau.zeros(1)), u.is_signed()
+    (True, False)
+    """
+    return input.dtype.is_signed
+
+
+def is_conj(input):
+    """Whether the conjugate bit is set: always ``False`` (flambeau has only real dtypes).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(1).is_conj()
+    False
+    """
+    return False
+
+
+def is_neg(input):
+    """Whether the negative bit is set: always ``False`` (flambeau has only real dtypes).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.is_neg(flambeau.zeros(1))
+    False
+    """
+    return False
+
+
+def is_inference(input):
+    """Whether ``input`` is an inference tensor: always ``False``.
+
+    flambeau's :class:`~flambeau.inference_mode` turns gradient recording off but does not
+    mark the tensors it creates, so no tensor is an inference tensor.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> with flambeau.inference_mode():
+    ...     flambeau.ones(1).is_inference()
+    False
+    """
+    return False
+
+
+def ndimension(self):
+    """The number of dimensions (``dim()``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3).ndimension()
+    2
+    """
+    return self._data.ndim
+
+
+def _itemsize(self):
+    """Bytes per element (``element_size()``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, dtype=flambeau.float64).itemsize
+    8
+    """
+    return self._data.dtype.itemsize
+
+
+def _nbytes(self):
+    """Bytes of the elements, ``numel() * itemsize`` (a view counts its own elements).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3).nbytes
+    24
+    """
+    return int(self._data.size) * self._data.dtype.itemsize
+
+
+def _output_nr(self):
+    """Which output of the op that produced this tensor it is (0 for leaves).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.zeros(2, requires_grad=True)
+    >>> x.output_nr, (x * 2).output_nr
+    (0, 0)
+    """
+    return self._output_nr
+
+
+# ------------------------------------------------------------------ conjugation of real tensors
+
+
+def conj(input):
+    """The complex conjugate: ``input`` itself for real tensors (as in PyTorch).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([1.0, -2.0])
+    >>> flambeau.conj(x) is x
+    True
+    """
+    return input
+
+
+def conj_physical(input, *, out=None):
+    """The conjugate, materialized: ``input`` itself for real tensors (as in PyTorch).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([1.0, -2.0])
+    >>> x.conj_physical() is x
+    True
+    """
+    return input if out is None else write_out(input.clone(), out)
+
+
+def resolve_conj(input):
+    """``input`` with its conjugate bit resolved: ``input`` itself for real tensors.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([1.0])
+    >>> flambeau.resolve_conj(x) is x
+    True
+    """
+    return input
+
+
+def resolve_neg(input):
+    """``input`` with its negative bit resolved: ``input`` itself for real tensors.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([1.0])
+    >>> x.resolve_neg() is x
+    True
+    """
+    return input
+
+
+def real(input):
+    """The real part: ``input`` itself for real tensors (as in PyTorch).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([1.5, -2.0])
+    >>> flambeau.real(x) is x, x.real is x
+    (True, True)
+    """
+    return input
+
+
+def _set_real(self, value):
+    self.copy_(value)
+
+
+def _H(self):
+    """The conjugate transpose of a matrix: ``t()`` for real 2-D tensors.
+
+    Raises
+    ------
+    RuntimeError
+        If the tensor is not 2-D (0-D tensors are returned with a deprecation warning).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.tensor([[1, 2], [3, 4]]).H
+    tensor([[1, 3],
+            [2, 4]])
+    """
+    if self._data.ndim == 0:
+        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=2)
+        return self
+    if self._data.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self._data.ndim}-D tensor."
+                           + (" For batches of matrices, consider using tensor.mH"
+                              if self._data.ndim > 2 else ""))
+    return sh.transpose(self, 0, 1)
+
+
+def _mH(self):
+    """The conjugate transpose of each matrix: ``mT`` for real tensors.
+
+    Raises
+    ------
+    RuntimeError
+        If the tensor is 1-D (0-D tensors are returned with a deprecation warning).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(4, 2, 3).mH.shape
+    flambeau.Size([4, 3, 2])
+    """
+    if self._data.ndim == 0:
+        warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=2)
+        return self
+    if self._data.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
+    return sh.transpose(self, -2, -1)
+
+
+# ------------------------------------------------------------------ angle
+
+
+class Angle(Function):
+    """The op behind :func:`flambeau.angle` (real input: 0 or pi, NaN kept)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = x._device._xp
+        a = x._data
+        out = xp.where(a < 0, a.dtype.type(math.pi), a.dtype.type(0))
+        return xp.where(xp.isnan(a), a, out).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        # angle of a real number is piecewise constant: PyTorch's gradient is exactly zero
+        return _creation.zeros_like(g)
+
+
+def angle(input, *, out=None):
+    """The argument of each element: ``pi`` for negative, ``0`` otherwise (NaN stays NaN).
+
+    Integer and bool inputs give the default float dtype; the gradient is zero.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.angle(flambeau.tensor([-2.0, 0.0, 3.0]))
+    tensor([3.1416, 0.0000, 0.0000])
+    >>> flambeau.tensor([-1, 1]).angle()
+    tensor([3.1416, 0.0000])
+    """
+    if input._data.dtype not in FLOAT_NP:
+        input = to_float(input)
+    return write_out(Angle.apply(input), out)
+
+
+# ------------------------------------------------------------------ storage
+
+
+def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False,
+                      layout=None, pin_memory=False):
+    """An uninitialized tensor of ``size`` laid out with ``stride`` (in elements), with
+    ``self``'s dtype and device unless given.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> t = flambeau.zeros(1).new_empty_strided((2, 3), (1, 2))
+    >>> t.shape, t.stride(), t.dtype
+    (flambeau.Size([2, 3]), (1, 2), flambeau.float32)
+    """
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"new_empty_strided: dimensionality of sizes ({len(size)}) must "
+                           f"match dimensionality of strides ({len(stride)})")
+    if any(s < 0 for s in size) or any(s < 0 for s in stride):
+        raise RuntimeError(f"new_empty_strided: sizes {list(size)} and strides {list(stride)} "
+                           "must be non-negative")
+    out = _creation.empty(0, dtype=dtype or self.dtype, device=device or self.device)
+    xp = out._device._xp
+    storage = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    buf = xp.empty(storage, dtype=out._data.dtype)
+    item = buf.dtype.itemsize
+    data = xp.lib.stride_tricks.as_strided(buf, size, tuple(s * item for s in stride))
+    res = Tensor._make(data, out._device)
+    return res.requires_grad_() if requires_grad else res
+
+
+def resize_(self, *sizes, memory_format=None):
+    """Give ``self`` the shape ``sizes`` in place.
+
+    With the same number of elements the data is kept (read in row-major order); with fewer,
+    the first elements are kept; with more, the tensor gets new storage holding the old
+    elements first (the rest uninitialized).
+
+    Raises
+    ------
+    RuntimeError
+        If ``self`` requires grad, or a size is negative.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.arange(6)
+    >>> x.resize_(2, 2)
+    tensor([[0, 1],
+            [2, 3]])
+    """
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    shape = tuple(int(s) for s in sizes)
+    if self._requires_grad:
+        raise RuntimeError("resize_: cannot resize variables that require grad; resize a "
+                           "detach()ed copy instead")
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"resize_: sizes must be non-negative, got {list(shape)}")
+    xp = self._device._xp
+    data = self._data
+    n = math.prod(shape)
+    if n <= data.size:
+        flat = data.reshape(-1)  # a view when the data is contiguous
+        self._data = flat[:n].reshape(shape)
+    else:
+        new = xp.empty(n, dtype=data.dtype)
+        new[:data.size] = data.reshape(-1)
+        new[data.size:] = 0
+        self._data = new.reshape(shape)
+    self._version.value += 1
+    return self
+
+
+def resize_as_(self, the_template, *, memory_format=None):
+    """:meth:`resize_` to ``the_template``'s shape (the dtype of ``self`` is kept).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.arange(4.0).resize_as_(flambeau.zeros(2, 2, dtype=flambeau.int64))
+    tensor([[0., 1.],
+            [2., 3.]])
+    """
+    return resize_(self, tuple(the_template.shape))
+
+
+# ------------------------------------------------------------------ activations
+
+
+def _check_float(op, t):
+    if t._data.dtype not in FLOAT_NP:
+        raise NotImplementedError(f"{op}: not implemented for dtype {t.dtype} (input of shape "
+                                  f"{tuple(t.shape)}); use a floating point tensor")
+
+
+def prelu(input, weight):
+    """``max(0, x) + weight * min(0, x)``, ``weight`` one value or one per channel (dim 1).
+
+    Raises
+    ------
+    RuntimeError
+        If ``weight``'s number of elements is neither 1 nor the number of channels, or the
+        dtypes differ.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.prelu(flambeau.tensor([-2.0, 3.0]), flambeau.tensor([0.25]))
+    tensor([-0.5000,  3.0000])
+    """
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"prelu(): argument 'weight' (position 1) must be Tensor, not "
+                        f"{type(weight).__name__}")
+    _check_float("prelu", input)
+    if weight.dtype != input.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {input.dtype} (input) "
+                           f"and {weight.dtype} (weight)")
+    n = weight.numel()
+    if n == 1:
+        w = sh.reshape(weight, ())
+    else:
+        if input._data.ndim == 0:
+            raise RuntimeError(f"prelu: Not allow zero-dim input tensor with {n} weights")
+        channels = input.shape[1] if input._data.ndim >= 2 else 1
+        if n != channels:
+            raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. "
+                               f"Found parameter numbers = {n} and channel size = {channels} "
+                               f"(input of shape {tuple(input.shape)})")
+        w = sh.reshape(weight, (n,) + (1,) * (input._data.ndim - 2))
+    return ew.where(ew.gt(input, 0), input, ew.mul(w, input))
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0 (NaN is kept).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.hardshrink(flambeau.tensor([-1.0, 0.3, 0.6]))
+    tensor([-1.0000,  0.0000,  0.6000])
+    """
+    _check_float("hardshrink", input)
+    inside = ew.logical_and(ew.ge(input, -lambd), ew.le(input, lambd))
+    return ew.where(inside, 0.0, input)
+
+
+# ------------------------------------------------------------------ splitting, nonzero
+
+
+def unsafe_split_with_sizes(input, split_sizes, dim=0):
+    """:func:`flambeau.split_with_sizes` (PyTorch's variant without view tracking; here the
+    same).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.unsafe_split_with_sizes(flambeau.arange(5), [2, 3])
+    (tensor([0, 1]), tensor([2, 3, 4]))
+    """
+    return shm.split_with_sizes(input, split_sizes, dim)
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    """:func:`flambeau.nonzero` with exactly ``size`` rows: truncated, or padded with
+    ``fill_value``.
+
+    Raises
+    ------
+    RuntimeError
+        If ``size`` is negative.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.nonzero_static(flambeau.tensor([0, 3, 0, 4]), size=3)
+    tensor([[ 1],
+            [ 3],
+            [-1]])
+    """
+    size = int(size)
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
+    xp = input._device._xp
+    ndim = input._data.ndim
+    if ndim == 0:  # PyTorch gives (size, 0) for a 0-d input, zero or not
+        return make(xp.zeros((size, 0), dtype=xp.int64), input)
+    rows = ix.nonzero(input)._data[:size]
+    if rows.shape[0] < size:
+        pad = xp.full((size - rows.shape[0], ndim), fill_value, dtype=xp.int64)
+        rows = xp.concatenate([rows, pad], axis=0)
+    return make(xp.ascontiguousarray(rows), input)
+
+
+TENSOR_METHODS = {
+    "is_nonzero": is_nonzero, "is_same_size": is_same_size, "is_signed": is_signed,
+    "is_conj": is_conj, "is_neg": is_neg, "is_inference": is_inference,
+    "ndimension": ndimension, "itemsize": property(_itemsize), "nbytes": property(_nbytes),
+    "output_nr": property(_output_nr), "conj": conj, "conj_physical": conj_physical,
+    "resolve_conj": resolve_conj, "resolve_neg": resolve_neg,
+    "real": property(real, _set_real, doc=real.__doc__), "H": property(_H),
+    "mH": property(_mH), "angle": angle, "new_empty_strided": new_empty_strided,
+    "resize_": resize_, "resize_as_": resize_as_, "prelu": prelu, "hardshrink": hardshrink,
+    "unsafe_split_with_sizes": unsafe_split_with_sizes, "nonzero_static": nonzero_static,
+}
+
+INPLACE = ["addmm", "addmv", "baddbmm"]
