@@ -252,15 +252,12 @@ def _safe_matrices(xp, info, a):
     return xp.where(bad, xp.eye(n, dtype=a.dtype), a)
 
 
-def raw_solve(xp, a, b, op, check, what):
-    """``a^-1 b`` with ``a`` (..., n, n) and ``b`` (..., n, k) of one batch shape; the info
-    array of ``getrf`` (singular matrices raise when ``check``, else give NaN)."""
-    batch = a.shape[:-2]
-    info = xp.zeros(batch, dtype=np.int32)
-    if a.size == 0 or b.size == 0:
-        return xp.zeros(b.shape, dtype=a.dtype), info
+def _lapack_guarded(xp, a, compute, check, singular_error):
+    """``compute(a)`` and the ``getrf`` info of ``a``: singular matrices raise
+    ``singular_error(info)`` when ``check``, else give NaN in their batch elements."""
+    info = xp.zeros(a.shape[:-2], dtype=np.int32)
     try:
-        x = xp.linalg.solve(a, b)
+        x = compute(a)
     except _LINALG_ERRORS:
         x = None
     # CuPy returns NaN/inf instead of raising: the pivots then tell singular from NaN input
@@ -268,45 +265,37 @@ def raw_solve(xp, a, b, op, check, what):
         info = _lu_info(xp, a)
         if bool((info > 0).any()):
             if check:
-                raise _singular_error(op, info, what)
-            x = _nan_where(xp, info, xp.linalg.solve(_safe_matrices(xp, info, a), b))
+                raise singular_error(info)
+            x = _nan_where(xp, info, compute(_safe_matrices(xp, info, a)))
         elif x is None:  # LAPACK refused a matrix whose determinant it finds non-zero
-            raise _singular_error(op, xp.full(batch, a.shape[-1], dtype=np.int32), what)
+            raise singular_error(xp.full(info.shape, a.shape[-1], dtype=np.int32))
     return x, info
 
 
-def _singular_error(op, info, what):
+def raw_solve(xp, a, b, op, check, what):
+    """``a^-1 b`` with ``a`` (..., n, n) and ``b`` (..., n, k) of one batch shape; the info
+    array of ``getrf`` (singular matrices raise when ``check``, else give NaN)."""
+    if a.size == 0 or b.size == 0:
+        return xp.zeros(b.shape, dtype=a.dtype), xp.zeros(a.shape[:-2], dtype=np.int32)
+    return _lapack_guarded(xp, a, lambda m: xp.linalg.solve(m, b), check,
+                           lambda info: _singular_error(op, info, what))
+
+
+def _singular_error(op, info, what, consequence="the computation could not be completed"):
     flat = _host(info).reshape(-1)
     k = int(flat[np.argmax(flat > 0)])
     return RuntimeError(
         f"{op}: {what} is singular{_batch_note(info)}: diagonal element {k} of its LU "
-        "factorization is zero, so the computation could not be completed"
+        f"factorization is zero, so {consequence}"
     )
 
 
 def _raw_inv(xp, a, op, check):
-    info = xp.zeros(a.shape[:-2], dtype=np.int32)
     if a.size == 0:
-        return xp.array(a, copy=True), info
-    try:
-        x = xp.linalg.inv(a)
-    except _LINALG_ERRORS:
-        x = None
-    if x is None or not bool(xp.isfinite(x).all()):
-        info = _lu_info(xp, a)
-        if bool((info > 0).any()):
-            if check:
-                shape = tuple(a.shape)
-                raise RuntimeError(
-                    f"{op}: the input matrix of shape {shape} is singular{_batch_note(info)}: "
-                    f"diagonal element {int(_host(info).reshape(-1).max())} of its LU "
-                    "factorization is zero, so it has no inverse"
-                )
-            x = _nan_where(xp, info, xp.linalg.inv(_safe_matrices(xp, info, a)))
-        elif x is None:  # LAPACK refused a matrix whose determinant it finds non-zero
-            raise RuntimeError(f"{op}: the input matrix of shape {tuple(a.shape)} is singular, "
-                               "so it has no inverse")
-    return x, info
+        return xp.array(a, copy=True), xp.zeros(a.shape[:-2], dtype=np.int32)
+    what = f"the input matrix of shape {tuple(a.shape)}"
+    return _lapack_guarded(xp, a, xp.linalg.inv, check,
+                           lambda info: _singular_error(op, info, what, "it has no inverse"))
 
 
 # ------------------------------------------------------------------ solve and inverse

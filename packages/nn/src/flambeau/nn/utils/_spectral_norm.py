@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import flambeau
 import flambeau.nn.functional as F
-from flambeau.nn.modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from flambeau.nn.parameter import Parameter, UninitializedParameter
+from flambeau.nn.utils.parametrizations import (
+    _check_power_iterations,
+    _default_spectral_dim,
+    _weight_matrix,
+)
 
 __all__ = ["SpectralNorm", "remove_spectral_norm", "spectral_norm"]
 
@@ -43,11 +47,7 @@ class SpectralNorm:
     def __init__(self, name="weight", n_power_iterations=1, dim=0, eps=1e-12):
         self.name = name
         self.dim = dim
-        if n_power_iterations <= 0:
-            raise ValueError(
-                "Expected n_power_iterations to be positive, but got "
-                f"n_power_iterations={n_power_iterations}"
-            )
+        _check_power_iterations(n_power_iterations)
         self.n_power_iterations = n_power_iterations
         self.eps = eps
 
@@ -61,9 +61,7 @@ class SpectralNorm:
         >>> SpectralNorm(dim=1).reshape_weight_to_matrix(flambeau.ones(2, 3, 4)).shape
         flambeau.Size([3, 8])
         """
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *(d for d in range(weight.ndim) if d != self.dim))
-        return weight.reshape(weight.shape[0], -1)
+        return _weight_matrix(weight, self.dim)
 
     def compute_weight(self, module, do_power_iteration):
         """``<name>_orig / sigma``, after power iterations on ``u`` and ``v`` if asked.
@@ -204,7 +202,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     flambeau.Size([40])
     """
     if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
+        dim = _default_spectral_dim(module)
     SpectralNorm.apply(module, name, n_power_iterations, dim, eps)
     return module
 

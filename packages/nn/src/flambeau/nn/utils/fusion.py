@@ -207,16 +207,5 @@ def fuse_linear_bn_weights(linear_w, linear_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b)
     >>> w.detach(), b.detach()
     (tensor([[0.5000, 0.5000]]), tensor([0.]))
     """
-    weight_dtype = linear_w.dtype
-    bias_dtype = linear_b.dtype if linear_b is not None else weight_dtype
-    if linear_b is None:
-        linear_b = flambeau.zeros_like(bn_rm)
-    if bn_w is None:
-        bn_w = flambeau.ones_like(bn_rm)
-    if bn_b is None:
-        bn_b = flambeau.zeros_like(bn_rm)
-    with flambeau.no_grad():
-        scale = bn_w * (bn_rv + bn_eps).sqrt().reciprocal()
-        fused_w = linear_w * scale.unsqueeze(-1).to(dtype=weight_dtype)
-        fused_b = ((linear_b - bn_rm) * scale + bn_b).to(dtype=bias_dtype)
-    return Parameter(fused_w, linear_w.requires_grad), Parameter(fused_b, linear_b.requires_grad)
+    # a linear layer is a 1x1 convolution: its output rows are the conv's output channels
+    return fuse_conv_bn_weights(linear_w, linear_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b)

@@ -132,6 +132,25 @@ def weight_norm(module, name="weight", dim=0):
 
 
 # ---------------------------------------------------------------------------- spectral norm
+def _weight_matrix(weight, dim):
+    """``weight`` as a matrix for spectral norm: dimension ``dim`` first, the rest flattened
+    (shared with the legacy hook of :mod:`flambeau.nn.utils._spectral_norm`)."""
+    if dim != 0:
+        weight = weight.permute(dim, *(d for d in range(weight.ndim) if d != dim))
+    return weight.flatten(1)
+
+
+def _check_power_iterations(n):
+    if n <= 0:
+        raise ValueError(f"Expected n_power_iterations to be positive, but got "
+                         f"n_power_iterations={n}")
+
+
+def _default_spectral_dim(module):
+    """The output dimension: 1 for transposed convolutions, 0 for every other module."""
+    return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
+
+
 class _SpectralNorm(Module):
     def __init__(self, weight, n_power_iterations=1, dim=0, eps=1e-12):
         super().__init__()
@@ -141,27 +160,18 @@ class _SpectralNorm(Module):
                 f"Dimension out of range (expected to be in range of [-{ndim}, {ndim - 1}] but "
                 f"got {dim})"
             )
-        if n_power_iterations <= 0:
-            raise ValueError(
-                "Expected n_power_iterations to be positive, but got "
-                f"n_power_iterations={n_power_iterations}"
-            )
+        _check_power_iterations(n_power_iterations)
         self.dim = dim if dim >= 0 else dim + ndim
         self.eps = eps
         if ndim > 1:
             self.n_power_iterations = n_power_iterations
-            weight_mat = self._reshape_weight_to_matrix(weight)
+            weight_mat = _weight_matrix(weight, self.dim)
             h, w = weight_mat.shape
             kw = {"dtype": weight.dtype, "device": weight.device}
             self.register_buffer("_u", F.normalize(flambeau.randn(h, **kw), dim=0, eps=eps))
             self.register_buffer("_v", F.normalize(flambeau.randn(w, **kw), dim=0, eps=eps))
             # start from good singular vector estimates, not random ones
             self._power_method(weight_mat.detach(), 15)
-
-    def _reshape_weight_to_matrix(self, weight):
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *(d for d in range(weight.ndim) if d != self.dim))
-        return weight.flatten(1)
 
     def _power_method(self, weight_mat, n_power_iterations):
         # u and v are updated in place: the buffers keep their identity (and state_dict views)
@@ -174,7 +184,7 @@ class _SpectralNorm(Module):
     def forward(self, weight):
         if weight.ndim == 1:
             return F.normalize(weight, dim=0, eps=self.eps)
-        weight_mat = self._reshape_weight_to_matrix(weight)
+        weight_mat = _weight_matrix(weight, self.dim)
         if self.training:
             self._power_method(weight_mat, self.n_power_iterations)
         # clones: later power iterations must not change what backward saved
@@ -239,7 +249,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     if not isinstance(weight, Tensor):
         raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
     if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
+        dim = _default_spectral_dim(module)
     parametrize.register_parametrization(
         module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
     return module
