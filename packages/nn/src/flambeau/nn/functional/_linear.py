@@ -91,13 +91,16 @@ def linear(input, weight, bias=None):
             f"are incompatible (expected input with last dimension "
             f"{weight.shape[1] if weight.ndim == 2 else '?'}, weight of shape (out, in))"
         )
-    out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
-    if bias is not None and not _expands_to(tuple(bias.shape), out_shape):
-        raise RuntimeError(
-            f"linear: bias of shape {tuple(bias.shape)} does not match weight shape "
-            f"{tuple(weight.shape)} (expected ({weight.shape[0]},), or a shape that expands "
-            f"to the output's {out_shape})"
-        )
+    # any bias other than the usual (out,) or () one must expand to the output (torch's rule)
+    odd_bias = bias is not None and tuple(bias.shape) not in ((weight.shape[0],), ())
+    if odd_bias:
+        out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
+        if not _expands_to(tuple(bias.shape), out_shape):
+            raise RuntimeError(
+                f"linear: bias of shape {tuple(bias.shape)} does not match weight shape "
+                f"{tuple(weight.shape)} (expected ({weight.shape[0]},), or a shape that "
+                f"expands to the output's {out_shape})"
+            )
     if input._data.dtype != weight._data.dtype:
         raise RuntimeError(
             f"linear: input and weight must have the same dtype, got {input.dtype} and "
@@ -108,9 +111,7 @@ def linear(input, weight, bias=None):
             f"linear: expected all tensors to be on the same device, got input on "
             f"{input.device} and weight on {weight.device}"
         )
-    if bias is not None and tuple(bias.shape) not in ((weight.shape[0],), ()):
-        # torch adds any bias that expands to the output (addmm's rule); the fused node
-        # takes the usual (out,) one, autograd sums the gradient of any other back to it
+    if odd_bias:  # the fused node takes the usual bias; autograd reduces any other's gradient
         return _Linear.apply(input, weight, None) + bias
     return _Linear.apply(input, weight, bias)
 
