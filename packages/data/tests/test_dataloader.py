@@ -1,3 +1,4 @@
+import multiprocessing
 import os
 import random
 
@@ -260,22 +261,29 @@ def test_frozen_attributes():
     loader.timeout = 1  # not frozen
 
 
-class SlowFirst(Dataset):
+class HeldFirst(Dataset):
+    """Sample 0 waits until the test releases it (or 30 s pass), however slow the machine."""
+
+    def __init__(self):
+        self.release = multiprocessing.Event()
+
     def __len__(self):
         return 8
 
     def __getitem__(self, i):
         if i == 0:
-            import time
-
-            time.sleep(0.5)
+            self.release.wait(30)
         return i
 
 
 def test_out_of_order_delivery_does_not_wait_for_a_slow_batch():
-    first = next(iter(DataLoader(SlowFirst(), batch_size=2, num_workers=2, in_order=False)))
+    held = HeldFirst()
+    it = iter(DataLoader(held, batch_size=2, num_workers=2, in_order=False))
+    first = next(it)  # cannot be [0, 1]: that batch is held until after this returns
+    held.release.set()
     assert first.tolist() != [0, 1]
-    ordered = next(iter(DataLoader(SlowFirst(), batch_size=2, num_workers=2)))
+    assert sorted(i for b in [first, *it] for i in b.tolist()) == list(range(8))
+    ordered = next(iter(DataLoader(held, batch_size=2, num_workers=2)))
     assert ordered.tolist() == [0, 1]
 
 
