@@ -159,9 +159,10 @@ def fresh_copy(session: nox.Session, folder: str) -> str:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check over the whole repository."""
-    session.install(RUFF)
+    """ruff check over the whole repository, and the tests of CI's own scripts."""
+    session.install(RUFF, "pytest")
     session.run("ruff", "check", ".")
+    run_pytest(session, ".ci/tests")
 
 
 @nox.session
