@@ -157,6 +157,7 @@ from flambeau._ops.linalg import (  # noqa: E402
     mv,
     outer,
 )
+from flambeau._ops.lu import lu, lu_solve, lu_unpack  # noqa: E402
 from flambeau._ops.reduction import (  # noqa: E402
     all,
     amax,
@@ -281,6 +282,16 @@ from flambeau._ops.shape_more import (  # noqa: E402
     vsplit,
 )
 from flambeau._ops.special import *  # noqa: E402,F403
+from flambeau._ops.special_more import igamma, igammac  # noqa: E402
+from flambeau._ops.strided_numeric import (  # noqa: E402
+    as_strided,
+    as_strided_,
+    as_strided_copy,
+    as_strided_scatter,
+    binomial,
+    gradient,
+    histogramdd,
+)
 from flambeau._ops.tensor_more import *  # noqa: E402,F403
 from flambeau._random import (  # noqa: E402
     Generator,
@@ -294,6 +305,7 @@ from flambeau._random import (  # noqa: E402
 from flambeau._serialization import load, save  # noqa: E402
 from flambeau._tensor import Size, Tensor  # noqa: E402
 from flambeau._threads import get_num_threads, set_num_threads  # noqa: E402
+from flambeau._toplevel_more import *  # noqa: E402,F403 - torch.X_, *_copy, switches, compile
 from flambeau.amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from flambeau.autograd import (  # noqa: E402
     enable_grad,

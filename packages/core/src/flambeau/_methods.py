@@ -9,11 +9,14 @@ from flambeau._ops import elementwise as ew
 from flambeau._ops import indexing as ix
 from flambeau._ops import indexing_more as ixm
 from flambeau._ops import linalg as la
+from flambeau._ops import lu as lu_ops
 from flambeau._ops import reduction as rd
 from flambeau._ops import reduction_more as rdm
 from flambeau._ops import shape as sh
 from flambeau._ops import shape_more as shm
 from flambeau._ops import special as sp
+from flambeau._ops import special_more as spm
+from flambeau._ops import strided_numeric as sn
 from flambeau._ops import tensor_more as tm
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
@@ -345,6 +348,9 @@ def fill_(self, value):
     tensor([3., 3.])
     """
     if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f"fill_: only supports 0-dimension value tensor but got tensor "
+                               f"with {value._data.ndim} dimensions.")
         if value.requires_grad and _grad_state.grad_enabled:
             return _inplace.write_result(self, lambda src: value.expand_as(src) + src * 0,
                                          "fill_")
@@ -542,6 +548,7 @@ _FUNCTIONAL = {
     "matrix_power": dc.matrix_power, "matrix_exp": dc.matrix_exp, "cross": dc.cross,
     "vdot": dc.vdot, "addbmm": dc.addbmm, "addr": dc.addr, "kron": dc.kron,
     "triangular_solve": dc.triangular_solve,
+    "lu": lu_ops.lu, "lu_solve": lu_ops.lu_solve,
     # indexing
     "gather": ix.gather, "scatter": ix.scatter, "scatter_add": ix.scatter_add,
     "index_select": ix.index_select, "index_add": ix.index_add, "index_put": ix.index_put,
@@ -626,7 +633,7 @@ def _install():
     Tensor.data_ptr = lambda self: int(self._data.__array_interface__["data"][0]) \
         if hasattr(self._data, "__array_interface__") else int(self._data.data.ptr)
     Tensor.stride = _stride
-    Tensor.storage_offset = lambda self: 0
+    Tensor.storage_offset = sn.storage_offset
     Tensor.pin_memory = pin_memory
     Tensor.is_pinned = is_pinned
     Tensor.share_memory_ = lambda self: self
@@ -713,8 +720,13 @@ _INPLACE += ixm.INPLACE_METHODS
 _FUNCTIONAL.update(sp.TENSOR_METHODS)
 _FUNCTIONAL.update(rdm.TENSOR_METHODS)
 _INPLACE += sp.INPLACE + rdm.INPLACE
+# special_more: igamma / igammac and their in-place variants
+_FUNCTIONAL.update(spm.TENSOR_METHODS)
+_INPLACE += ["igamma", "igammac"]
 # tensor_more: small methods (queries, real-dtype conj no-ops, resize_...) and addmm_...
 _FUNCTIONAL.update(tm.TENSOR_METHODS)
 _INPLACE += tm.INPLACE
+# strided_numeric: as_strided, as_strided_, as_strided_scatter, storage_offset
+_FUNCTIONAL.update(sn.TENSOR_METHODS)
 
 _install()

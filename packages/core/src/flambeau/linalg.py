@@ -6,9 +6,9 @@ flambeau ops so that second derivatives work too. Forward passes run the backend
 (NumPy) or cuSOLVER (CuPy) kernels on whole batches.
 
 flambeau has no complex dtype, so the functions whose results are complex for real inputs,
-``eig`` and ``eigvals``, are left out (``eigh``/``eigvalsh`` cover symmetric matrices), and so
-are the LU functions (``lu``, ``lu_factor``, ``lu_solve``...), which the generic array
-namespace of the GPU backend does not provide.
+``eig`` and ``eigvals``, are left out (``eigh``/``eigvalsh`` cover symmetric matrices). The LU
+functions (``lu``, ``lu_factor``, ``lu_solve``...) compute the factorization themselves (NumPy
+has none), with LAPACK ``getrf``'s pivots; ``ldl_factor``/``ldl_solve`` are not provided.
 
 Decompositions and solvers accept float32 and float64; float16 and bfloat16 raise an error as
 in PyTorch (inside an autocast region they run in float32). The gradients of ``eigh`` and
@@ -48,14 +48,18 @@ from flambeau._ops.decompositions import (
     linalg_svd,
 )
 from flambeau._ops.linalg import matmul
+from flambeau._ops.lu import linalg_lu as lu
+from flambeau._ops.lu import linalg_lu_solve as lu_solve
+from flambeau._ops.lu import lu_factor, lu_factor_ex, vander
 from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = [
     "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
-    "householder_product", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
+    "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex",
+    "lu_solve", "matmul", "matrix_exp", "matrix_norm",
     "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-    "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vecdot",
-    "vector_norm",
+    "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
+    "vecdot", "vector_norm",
 ]
 
 _INF = float("inf")

@@ -17,12 +17,19 @@ def enabled() -> bool:
     return active > 0 and getattr(_tls, "on", False)
 
 
-def _set(on: bool) -> None:
+def check_nan_enabled() -> bool:
+    """Whether anomaly detection checks backward results for NaN (``check_nan``)."""
+    return getattr(_tls, "check_nan", True)
+
+
+def _set(on: bool, check_nan: bool | None = None) -> None:
     global active
     was = getattr(_tls, "on", False)
     if on != was:
         active += 1 if on else -1
     _tls.on = on
+    if check_nan is not None:
+        _tls.check_nan = check_nan
 
 
 def is_anomaly_enabled() -> bool:
@@ -61,11 +68,12 @@ class detect_anomaly:
 
     def __enter__(self):
         self._prev = enabled()
-        _set(True)
+        self._prev_nan = check_nan_enabled()
+        _set(True, self.check_nan)
         return self
 
     def __exit__(self, *exc):
-        _set(self._prev)
+        _set(self._prev, self._prev_nan)
         return False
 
     def __call__(self, fn):
@@ -92,7 +100,8 @@ class set_detect_anomaly(detect_anomaly):
 
     def __init__(self, mode: bool, check_nan: bool = True):
         self._prev = enabled()
-        _set(bool(mode))
+        self._prev_nan = check_nan_enabled()
+        _set(bool(mode), check_nan)
         self.check_nan = check_nan
 
     def __enter__(self):

@@ -113,7 +113,7 @@ def run_backward(roots, grads, *, retain_graph, create_graph, inputs=None, accum
 
     prev_mode = _grad_state.grad_enabled
     _grad_state.grad_enabled = create_graph
-    anomaly = _anomaly.enabled()
+    anomaly = _anomaly.enabled() and _anomaly.check_nan_enabled()
     try:
         for node in order:
             node_grads = buffers.pop(node, None)

@@ -1,0 +1,501 @@
+"""The LU family: linalg.lu_factor(_ex), linalg.lu, linalg.lu_solve, linalg.vander and the
+top-level lu, lu_solve, lu_unpack.
+
+Values, gradcheck/gradgradcheck (float64) and torch parity through the harness; plain tests
+for pivots and info against torch (random, batched, rectangular, singular, ties, empty),
+against hand-computed values (they run without torch), and for every documented error.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import flambeau
+from flambeau._ops import lu as lu_ops
+from flambeau.testing._cases import OpCase, both
+from flambeau.testing._harness import op_tests, torch_or_none
+
+LA_TOL = {"float32": (1e-4, 1e-3), "float64": (1e-8, 1e-7)}
+
+
+def _normal(rng, dt, *shape):
+    return np.asarray(rng.standard_normal(shape), dtype=dt)
+
+
+def _wellcond(rng, dt, *shape):
+    """Random matrices plus a dominant diagonal (for rectangular ones: its leading part):
+    full rank, and the pivots stay put under finite-difference perturbations."""
+    m, n = shape[-2:]
+    return np.asarray(rng.standard_normal(shape) + 4 * np.eye(m, n), dtype=dt)
+
+
+def _separated(rng, dt, *shape):
+    """Random matrices whose pivot choices are not near ties (gradients are well defined)."""
+    a = rng.standard_normal(shape)
+    return np.asarray(a + np.sign(a) * 0.3, dtype=dt)
+
+
+def _pivots(rng, n, *batch):
+    """Valid LAPACK-style pivots: step ``i`` swaps with a row in ``[i, n)``."""
+    out = np.stack([rng.integers(i + 1, n + 1, batch) for i in range(n)], -1)
+    return out.astype(np.int32)
+
+
+def _case(name, f, inputs, **kw):
+    kw.setdefault("tolerances", LA_TOL)
+    fn, torch_fn = both(f)
+    return OpCase(name, fn, torch_fn, inputs, **kw)
+
+
+def _np_vander(x, N=None):
+    n = x.shape[-1] if N is None else N
+    return x[..., None] ** np.arange(n)
+
+
+CASES = [
+    _case("lu_factor", lambda lib, a: lib.linalg.lu_factor(a).LU, lambda rng, dt: [
+        (_separated(rng, dt, 3, 3),), (_separated(rng, dt, 2, 3, 3),),
+        (_wellcond(rng, dt, 2, 4),), (_wellcond(rng, dt, 4, 2),), (_normal(rng, dt, 1, 1),)]),
+    _case("lu_factor_ex", lambda lib, a: tuple(lib.linalg.lu_factor_ex(a)), lambda rng, dt: [
+        (_separated(rng, dt, 2, 3, 3),), (_wellcond(rng, dt, 3, 4),)]),
+    _case("lu_P", lambda lib, a: lib.linalg.lu(a).P, lambda rng, dt: [
+        (_separated(rng, dt, 2, 3, 3),), (_wellcond(rng, dt, 4, 2),)], differentiable=False),
+    _case("lu", lambda lib, a: tuple(lib.linalg.lu(a))[1:], lambda rng, dt: [
+        (_separated(rng, dt, 3, 3),), (_separated(rng, dt, 2, 1, 3, 3),),
+        (_wellcond(rng, dt, 2, 3),), (_wellcond(rng, dt, 2, 4, 3),)]),
+    _case("lu_only_L", lambda lib, a: lib.linalg.lu(a).L, lambda rng, dt: [
+        (_wellcond(rng, dt, 4, 2),)]),
+    _case("lu_only_U", lambda lib, a: lib.linalg.lu(a).U, lambda rng, dt: [
+        (_wellcond(rng, dt, 2, 4),)]),
+    _case("lu_solve_packed", lambda lib, lu, b, p: lib.linalg.lu_solve(lu, p, b),
+          lambda rng, dt: [
+              (_wellcond(rng, dt, 3, 3), _normal(rng, dt, 3, 2), _pivots(rng, 3)),
+              (_wellcond(rng, dt, 2, 3, 3), _normal(rng, dt, 3, 1), _pivots(rng, 3, 2)),
+              (_wellcond(rng, dt, 3, 3), _normal(rng, dt, 2, 3, 2), _pivots(rng, 3))]),
+    _case("lu_solve_adjoint", lambda lib, lu, b, p: lib.linalg.lu_solve(lu, p, b, adjoint=True),
+          lambda rng, dt: [(_wellcond(rng, dt, 2, 3, 3), _normal(rng, dt, 2, 3, 2),
+                            _pivots(rng, 3, 2))]),
+    _case("lu_solve_right", lambda lib, lu, b, p: lib.linalg.lu_solve(lu, p, b, left=False),
+          lambda rng, dt: [(_wellcond(rng, dt, 3, 3), _normal(rng, dt, 2, 3), _pivots(rng, 3))]),
+    _case("lu_solve_right_adjoint",
+          lambda lib, lu, b, p: lib.linalg.lu_solve(lu, p, b, left=False, adjoint=True),
+          lambda rng, dt: [(_wellcond(rng, dt, 3, 3), _normal(rng, dt, 1, 3), _pivots(rng, 3))]),
+    _case("lu_factor_then_solve",
+          lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b), lambda rng, dt: [
+              (_separated(rng, dt, 3, 3), _normal(rng, dt, 3, 2)),
+              (_separated(rng, dt, 2, 2, 2), _normal(rng, dt, 2, 1))]),
+    _case("lu_solve_toplevel", lambda lib, a, b: lib.lu_solve(b, *lib.linalg.lu_factor(a)),
+          lambda rng, dt: [(_separated(rng, dt, 3, 3), _normal(rng, dt, 3, 2))]),
+    _case("lu_unpack", lambda lib, a: tuple(lib.lu_unpack(*lib.linalg.lu_factor(a)))[1:],
+          lambda rng, dt: [(_separated(rng, dt, 3, 3),), (_wellcond(rng, dt, 2, 4, 3),),
+                           (_wellcond(rng, dt, 2, 4),)]),
+    _case("vander", lambda lib, x: lib.linalg.vander(x), lambda rng, dt: [
+        (_normal(rng, dt, 3),), (_normal(rng, dt, 2, 4),)], numpy_ref=_np_vander),
+    _case("vander_N", lambda lib, x: lib.linalg.vander(x, N=5), lambda rng, dt: [
+        (_normal(rng, dt, 2),), (np.asarray([0.0, 1.5, -2.0], dtype=dt),)],
+        numpy_ref=lambda x: _np_vander(x, 5)),
+]
+
+test_gradcheck, test_numpy_reference, test_parity = op_tests(CASES)
+
+
+def _t(a, dtype=np.float64):
+    return flambeau.tensor(np.asarray(a, dtype=dtype))
+
+
+# ------------------------------------------------------------------ values without torch
+
+
+def test_values_by_hand():
+    LU, piv, info = flambeau.linalg.lu_factor_ex(_t([[1.0, 2.0], [3.0, 4.0]]))
+    np.testing.assert_allclose(LU.numpy(), [[3.0, 4.0], [1 / 3, 2 / 3]])
+    assert piv.dtype == flambeau.int32 and piv.tolist() == [2, 2]
+    assert info.dtype == flambeau.int32 and info.item() == 0
+    P, L, U = flambeau.linalg.lu(_t([[1.0, 2.0], [3.0, 4.0]]))
+    np.testing.assert_array_equal(P.numpy(), [[0.0, 1.0], [1.0, 0.0]])
+    np.testing.assert_allclose(L.numpy(), [[1.0, 0.0], [1 / 3, 1.0]])
+    np.testing.assert_allclose(U.numpy(), [[3.0, 4.0], [0.0, 2 / 3]])
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (3, 5, 5), (6, 3), (3, 6), (2, 2, 5, 3), (70, 70),
+                                   (40, 90), (90, 40)])
+def test_factors_reconstruct_and_pivot_rule(shape):
+    """``P L U == A``, ``|L| <= 1`` (each pivot is the column's largest), and the pivots
+    describe the same permutation as ``P`` (via lu_unpack)."""
+    rng = np.random.default_rng(1)
+    A = _t(rng.standard_normal(shape))
+    P, L, U = flambeau.linalg.lu(A)
+    np.testing.assert_allclose((P @ L @ U).numpy(), A.numpy(), atol=1e-12)
+    assert float(L.abs().max()) <= 1.0
+    LU, piv = flambeau.linalg.lu_factor(A)
+    P2, L2, U2 = flambeau.lu_unpack(LU, piv)
+    np.testing.assert_array_equal(P2.numpy(), P.numpy())
+    np.testing.assert_array_equal(L2.numpy(), L.numpy())
+    np.testing.assert_array_equal(U2.numpy(), U.numpy())
+
+
+def test_ties_pick_the_first_row():
+    LU, piv = flambeau.linalg.lu_factor(_t([[1.0, 2.0], [-1.0, 3.0]]))
+    assert piv.tolist() == [1, 2]
+    np.testing.assert_allclose(LU.numpy(), [[1.0, 2.0], [-1.0, 5.0]])
+
+
+@pytest.mark.parametrize("a, info", [
+    ([[1.0, 2.0], [2.0, 4.0]], 2),
+    ([[0.0, 0.0], [0.0, 0.0]], 1),
+    ([[0.0, 1.0, 2.0], [0.0, 3.0, 4.0], [0.0, 5.0, 6.0]], 1),
+    ([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]], 2),
+    ([[1.0, 1.0], [1.0, 1.0], [0.0, 0.0]], 2),
+])
+def test_singular_matrices_factor_with_lapack_info(a, info):
+    A = _t(a)
+    r = flambeau.linalg.lu_factor_ex(A)
+    assert r.info.item() == info
+    P, L, U = flambeau.linalg.lu(A)  # never raises
+    np.testing.assert_allclose((P @ L @ U).numpy(), A.numpy())
+    assert np.isfinite(r.LU.numpy()).all()
+
+
+def test_batched_info():
+    A = flambeau.stack([flambeau.eye(2, dtype=flambeau.float64), _t([[1.0, 2.0], [2.0, 4.0]]),
+                        flambeau.zeros(2, 2, dtype=flambeau.float64)])
+    assert flambeau.linalg.lu_factor_ex(A).info.tolist() == [0, 2, 1]
+
+
+def test_lu_solve_solves():
+    rng = np.random.default_rng(2)
+    A = _t(rng.standard_normal((2, 4, 4)) + 4 * np.eye(4))
+    B = _t(rng.standard_normal((3, 1, 4, 2)))
+    LU, piv = flambeau.linalg.lu_factor(A)
+    X = flambeau.linalg.lu_solve(LU, piv, B)
+    assert X.shape == (3, 2, 4, 2)
+    np.testing.assert_allclose((A @ X).numpy(), np.broadcast_to(B.numpy(), X.shape), atol=1e-12)
+    Xa = flambeau.linalg.lu_solve(LU, piv, B, adjoint=True)
+    np.testing.assert_allclose((A.mT @ Xa).numpy(), np.broadcast_to(B.numpy(), X.shape),
+                               atol=1e-12)
+    Bt = B.mT
+    Xr = flambeau.linalg.lu_solve(LU, piv, Bt, left=False)
+    np.testing.assert_allclose((Xr @ A).numpy(), np.broadcast_to(Bt.numpy(), Xr.shape),
+                               atol=1e-12)
+    Xra = flambeau.linalg.lu_solve(LU, piv, Bt, left=False, adjoint=True)
+    np.testing.assert_allclose((Xra @ A.mT).numpy(), np.broadcast_to(Bt.numpy(), Xr.shape),
+                               atol=1e-12)
+
+
+def test_lu_solve_singular_gives_inf_or_nan():
+    LU, piv, _ = flambeau.linalg.lu_factor_ex(_t([[1.0, 2.0], [2.0, 4.0]]))
+    X = flambeau.linalg.lu_solve(LU, piv, _t([[1.0], [1.0]]))
+    assert not np.isfinite(X.numpy()).all()
+
+
+def test_without_pivoting_kernel():
+    """pivot=False (GPU only in the public API) is plain Gaussian elimination."""
+    a = np.asarray([[1.0, 2.0], [3.0, 4.0]])
+    lu, piv, info, perm = lu_ops._getrf(np, a, False)
+    np.testing.assert_allclose(lu, [[1.0, 2.0], [3.0, -2.0]])
+    assert piv.tolist() == [1, 2] and perm.tolist() == [0, 1] and int(info) == 0
+
+
+def test_empty_inputs():
+    for shape in [(0, 0), (0, 3), (3, 0), (2, 0, 0), (2, 0, 3)]:
+        A = flambeau.zeros(*shape, dtype=flambeau.float64)
+        m, n = shape[-2:]
+        LU, piv, info = flambeau.linalg.lu_factor_ex(A)
+        assert LU.shape == shape and piv.shape == shape[:-2] + (min(m, n),)
+        assert info.shape == shape[:-2] and piv.dtype == flambeau.int32
+        P, L, U = flambeau.linalg.lu(A)
+        assert P.shape == shape[:-2] + (m, m)
+        assert L.shape == shape[:-2] + (m, min(m, n)) and U.shape == shape[:-2] + (min(m, n), n)
+    LU, piv = flambeau.linalg.lu_factor(flambeau.zeros(0, 0))
+    X = flambeau.linalg.lu_solve(LU, piv, flambeau.zeros(0, 2))
+    assert X.shape == (0, 2)
+    LU, piv = flambeau.linalg.lu_factor(flambeau.eye(3))
+    assert flambeau.linalg.lu_solve(LU, piv, flambeau.zeros(3, 0)).shape == (3, 0)
+    A = flambeau.zeros(0, 0, requires_grad=True)
+    flambeau.linalg.lu_factor(A).LU.sum().backward()
+    assert A.grad.shape == (0, 0)
+
+
+def test_float32_and_results_types():
+    A = flambeau.tensor([[2.0, 1.0], [1.0, 3.0]])
+    r = flambeau.linalg.lu_factor(A)
+    assert type(r).__name__ == "linalg_lu_factor" and r.LU.dtype == flambeau.float32
+    assert type(flambeau.linalg.lu_factor_ex(A)).__name__ == "linalg_lu_factor_ex"
+    assert type(flambeau.linalg.lu(A)).__name__ == "linalg_lu"
+    assert type(flambeau.lu_unpack(*r)).__name__ == "lu_unpack"
+    assert flambeau.linalg.lu(A).P.dtype == flambeau.float32
+
+
+def test_out_arguments():
+    A = _t([[1.0, 2.0], [3.0, 4.0]])
+    LU, piv = flambeau.empty(0, dtype=flambeau.float64), flambeau.empty(0, dtype=flambeau.int32)
+    res = flambeau.linalg.lu_factor(A, out=(LU, piv))
+    assert res[0] is LU and piv.tolist() == [2, 2]
+    X = flambeau.empty(0, dtype=flambeau.float64)
+    flambeau.linalg.lu_solve(LU, piv, _t([[5.0], [11.0]]), out=X)
+    np.testing.assert_allclose(X.numpy(), [[1.0], [2.0]])
+
+
+def test_gradient_flags():
+    A = flambeau.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    LU, piv, info = flambeau.linalg.lu_factor_ex(A)
+    assert LU.requires_grad and not piv.requires_grad and not info.requires_grad
+    P, L, U = flambeau.linalg.lu(A)
+    assert not P.requires_grad and L.requires_grad and U.requires_grad
+    P, L, U = flambeau.lu_unpack(LU, piv)
+    assert not P.requires_grad and L.requires_grad
+
+
+def test_blocked_gradient_matches_small_formula():
+    """A matrix larger than a panel (the blocked path) still has the exact gradient: that of
+    ``sum(A^-1 B)`` through lu_factor + lu_solve equals the one through linalg.solve."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((40, 40)) + 4 * np.eye(40)
+    b = rng.standard_normal((40, 2))
+    A1 = _t(a).requires_grad_()
+    flambeau.linalg.lu_solve(*flambeau.linalg.lu_factor(A1), _t(b)).sum().backward()
+    A2 = _t(a).requires_grad_()
+    flambeau.linalg.solve(A2, _t(b)).sum().backward()
+    np.testing.assert_allclose(A1.grad.numpy(), A2.grad.numpy(), atol=1e-10)
+
+
+# ------------------------------------------------------------------ top-level and methods
+
+
+def test_toplevel_lu_warns_and_never_raises():
+    A = _t([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.warns(UserWarning, match="flambeau.lu is deprecated"):
+        res = flambeau.lu(A)
+    assert isinstance(res, tuple) and len(res) == 2 and res[1].tolist() == [2, 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        LU, piv, info = flambeau.lu(A, get_infos=True)
+        assert info.item() == 2
+        LU2, piv2 = A.lu()
+    np.testing.assert_array_equal(LU2.numpy(), LU.numpy())
+
+
+def test_tensor_lu_solve_method():
+    A = _t([[3.0, 1.0], [1.0, 2.0]])
+    LU, piv = flambeau.linalg.lu_factor(A)
+    b = _t([[9.0], [8.0]])
+    with pytest.warns(UserWarning, match="flambeau.lu_solve is deprecated"):
+        x = b.lu_solve(LU, piv)
+    np.testing.assert_allclose(x.numpy(), [[2.0], [3.0]])
+
+
+def test_lu_unpack_flags_and_integer_data():
+    LU, piv = flambeau.linalg.lu_factor(_t([[1.0, 2.0, 0.0], [3.0, 4.0, 1.0]]))
+    P, L, U = flambeau.lu_unpack(LU, piv, unpack_data=False)
+    assert L.shape == (0,) and U.shape == (0,) and P.shape == (2, 2)
+    P, L, U = flambeau.lu_unpack(LU, piv, unpack_pivots=False)
+    assert P.shape == (0,) and L.shape == (2, 2) and U.shape == (2, 3)
+    P, L, U = flambeau.lu_unpack(LU.long(), piv)
+    assert P.dtype == flambeau.int64 and L.tolist() == [[1, 0], [0, 1]]
+
+
+def test_vander_dtypes_and_batches():
+    assert flambeau.linalg.vander(flambeau.tensor([1, 2], dtype=flambeau.int32)).dtype == \
+        flambeau.int64
+    v = flambeau.linalg.vander(flambeau.tensor([[1.0, 2.0], [3.0, 4.0]]), N=3)
+    np.testing.assert_array_equal(v.numpy(), [[[1, 1, 1], [1, 2, 4]], [[1, 3, 9], [1, 4, 16]]])
+    x = flambeau.tensor([0.0, 2.0], requires_grad=True)  # finite gradient at 0 too
+    flambeau.linalg.vander(x, N=3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 5.0])
+
+
+# ------------------------------------------------------------------ torch parity
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("shape", [(5, 5), (4, 3, 3), (3, 6), (6, 3), (2, 1, 4, 2), (100, 100),
+                                   (2, 60, 45), (0, 3), (3, 0), (2, 0, 0)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_factor_parity_with_torch(shape, dtype):
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip("torch is not installed")
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal(shape).astype(dtype)
+    r = flambeau.linalg.lu_factor_ex(flambeau.tensor(a))
+    t = torch.linalg.lu_factor_ex(torch.from_numpy(a))
+    np.testing.assert_array_equal(r.pivots.numpy(), t.pivots.numpy())
+    np.testing.assert_array_equal(r.info.numpy(), t.info.numpy())
+    tol = 1e-10 if dtype == "float64" else 1e-3
+    np.testing.assert_allclose(r.LU.numpy(), t.LU.numpy(), atol=tol, rtol=tol)
+    for ours, theirs in zip(flambeau.linalg.lu(flambeau.tensor(a)),
+                            torch.linalg.lu(torch.from_numpy(a)), strict=True):
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=tol, rtol=tol)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("a", [
+    [[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]], [[1.0, 2.0], [-1.0, 3.0]],
+    [[0.0, 1.0, 2.0], [0.0, 3.0, 4.0], [0.0, 5.0, 6.0]], [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]],
+    [[1.0, 1.0], [1.0, 1.0], [0.0, 0.0]], [[2.0, 1.0, 1.0], [4.0, 2.0, 2.0], [-4.0, 1.0, 3.0]],
+])
+def test_singular_and_tie_parity_with_torch(a):
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip("torch is not installed")
+    a = np.asarray(a)
+    r = flambeau.linalg.lu_factor_ex(flambeau.tensor(a))
+    t = torch.linalg.lu_factor_ex(torch.from_numpy(a))
+    np.testing.assert_array_equal(r.pivots.numpy(), t.pivots.numpy())
+    assert r.info.item() == t.info.item()
+    np.testing.assert_allclose(r.LU.numpy(), t.LU.numpy(), atol=1e-12)
+
+
+@pytest.mark.parity
+def test_unpack_and_vander_parity_with_torch():
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip("torch is not installed")
+    pivots = _pivots(np.random.default_rng(5), 4, 3)
+    lu = np.random.default_rng(6).standard_normal((3, 4, 4))
+    ours = flambeau.lu_unpack(flambeau.tensor(lu), flambeau.tensor(pivots))
+    theirs = torch.lu_unpack(torch.from_numpy(lu), torch.from_numpy(pivots))
+    for o, t in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(o.numpy(), t.numpy())
+    for x in ([1, 2, 3], [[1.5, -2.0], [0.0, 3.0]]):
+        for N in (None, 2, 4):
+            o = flambeau.linalg.vander(flambeau.tensor(x), N=N)
+            t = torch.linalg.vander(torch.tensor(x), N=N)
+            assert str(o.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+            np.testing.assert_allclose(o.numpy(), t.numpy())
+
+
+# ------------------------------------------------------------------ errors
+
+
+def test_singular_lu_factor_errors():
+    with pytest.raises(RuntimeError, match=r"^linalg.lu_factor: the input of shape \(2, 2\) is "
+                       r"singular: U\[2,2\] is zero, so using the factorization in lu_solve "
+                       r"would divide by zero; call linalg.lu_factor_ex\(A\) or "
+                       r"linalg.lu\(A\) to factor it anyway$"):
+        flambeau.linalg.lu_factor(_t([[1.0, 2.0], [2.0, 4.0]]))
+    A = flambeau.stack([flambeau.eye(2), flambeau.zeros(2, 2)])
+    with pytest.raises(RuntimeError, match=r"linalg.lu_factor_ex: the input of shape "
+                       r"\(2, 2, 2\) is singular \(batch element 1\): U\[1,1\] is zero"):
+        flambeau.linalg.lu_factor_ex(A, check_errors=True)
+    with pytest.raises(RuntimeError, match=r"linalg.lu_factor: .* \(2, 3\) is singular"):
+        flambeau.linalg.lu_factor(flambeau.ones(2, 3))
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda A: flambeau.linalg.lu_factor(A, pivot=False), "linalg.lu_factor"),
+    (lambda A: flambeau.linalg.lu_factor_ex(A, pivot=False), "linalg.lu_factor_ex"),
+    (lambda A: flambeau.linalg.lu(A, pivot=False), "linalg.lu"),
+])
+def test_no_pivoting_refused_on_cpu(call, op):
+    with pytest.raises(RuntimeError, match=f"^{op}: LU without pivoting is not implemented on "
+                       "the CPU$"):
+        call(flambeau.eye(2))
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda A: flambeau.linalg.lu_factor(A), "linalg.lu_factor"),
+    (lambda A: flambeau.linalg.lu_factor_ex(A), "linalg.lu_factor_ex"),
+    (lambda A: flambeau.linalg.lu(A), "linalg.lu"),
+])
+def test_factor_input_errors(call, op):
+    with pytest.raises(RuntimeError, match=rf"^{op}: expected A to have at least 2 dimensions "
+                       r"\(a matrix or a batch of matrices\), but got a tensor of shape \(3,\)"):
+        call(flambeau.ones(3))
+    with pytest.raises(RuntimeError, match=rf"^{op}: expected a floating point tensor as input, "
+                       "but A has dtype flambeau.int64"):
+        call(flambeau.ones(2, 2, dtype=flambeau.int64))
+    with pytest.raises(RuntimeError, match=rf"^{op}: low precision dtypes are not supported, "
+                       "but A has dtype flambeau.float16"):
+        call(flambeau.ones(2, 2, dtype=flambeau.float16))
+    with pytest.raises(TypeError, match=rf"^{op}: expected A to be a Tensor, got list"):
+        call([[1.0]])
+
+
+def test_lu_solve_errors():
+    LU, piv = flambeau.linalg.lu_factor(flambeau.tensor([[3.0, 1.0], [1.0, 2.0]]))
+    B = flambeau.ones(2, 1)
+    op = "linalg.lu_solve"
+    with pytest.raises(RuntimeError, match=rf"^{op}: expected LU to be a square matrix or a "
+                       r"batch of square matrices, but got shape \(2, 3\) \(2 by 3 matrices\)"):
+        flambeau.linalg.lu_solve(flambeau.ones(2, 3), piv, B)
+    with pytest.raises(RuntimeError, match=rf"^{op}: expected pivots to have dtype "
+                       r"flambeau.int32 \(as linalg.lu_factor returns them\), but got "
+                       "flambeau.int64"):
+        flambeau.linalg.lu_solve(LU, piv.long(), B)
+    with pytest.raises(TypeError, match=rf"^{op}: expected pivots to be a Tensor, got list"):
+        flambeau.linalg.lu_solve(LU, [1, 2], B)
+    with pytest.raises(RuntimeError, match=rf"^{op}: expected pivots of shape \(2,\) for LU of "
+                       r"shape \(2, 2\) \(LU.shape\[:-2\] \+ \(min\(m, n\),\)\), but got \(1,\)"):
+        flambeau.linalg.lu_solve(LU, piv[:1], B)
+    with pytest.raises(RuntimeError, match=rf"^{op}: expected pivots of shape \(2,\) .* but got "
+                       r"\(3, 2\)"):
+        flambeau.linalg.lu_solve(LU, piv.expand(3, 2), B)
+    bad = flambeau.tensor([3, 2], dtype=flambeau.int32)
+    with pytest.raises(RuntimeError, match=rf"^{op}: pivots must be between 1 and "
+                       r"LU.shape\[-2\] = 2, but got values from 2 to 3; pass the pivots that "
+                       "linalg.lu_factor returns"):
+        flambeau.linalg.lu_solve(LU, bad, B)
+    with pytest.raises(RuntimeError, match=rf"^{op}: pivots must be between 1 and .* from 0 "):
+        flambeau.linalg.lu_solve(LU, flambeau.tensor([0, 2], dtype=flambeau.int32), B)
+    with pytest.raises(RuntimeError, match=rf"^{op}: expected B to have at least 2 dimensions "
+                       r"\(a matrix or a batch of matrices\), but got a tensor of shape \(2,\)"):
+        flambeau.linalg.lu_solve(LU, piv, flambeau.ones(2))
+    with pytest.raises(TypeError, match=rf"^{op}: expected B to be a Tensor, got float"):
+        flambeau.linalg.lu_solve(LU, piv, 1.0)
+    with pytest.raises(RuntimeError, match=rf"^{op}: expected LU and B to have the same dtype, "
+                       "but LU has dtype flambeau.float32 and B has dtype flambeau.float64"):
+        flambeau.linalg.lu_solve(LU, piv, B.double())
+    with pytest.raises(RuntimeError, match=rf"^{op}: incompatible shapes of LU \(2, 2\) and B "
+                       r"\(3, 1\) for the equation AX = B: A is 2 by 2, so B needs 2 rows, "
+                       "not 3"):
+        flambeau.linalg.lu_solve(LU, piv, flambeau.ones(3, 1))
+    with pytest.raises(RuntimeError, match=rf"^{op}: incompatible shapes of LU \(2, 2\) and B "
+                       r"\(2, 1\) for the equation XA = B: A is 2 by 2, so B needs 2 columns, "
+                       "not 1"):
+        flambeau.linalg.lu_solve(LU, piv, B, left=False)
+    LU3 = LU.expand(3, 2, 2)
+    with pytest.raises(RuntimeError, match=rf"^{op}: the batch dimensions of shapes "
+                       r"\(3, 2, 2\) and \(4, 2, 1\) cannot be broadcast together"):
+        flambeau.linalg.lu_solve(LU3, piv.expand(3, 2), flambeau.ones(4, 2, 1))
+    with pytest.raises(RuntimeError, match=r"^lu_solve: expected B to have at least 2 "
+                       "dimensions"), pytest.warns(UserWarning):
+        flambeau.lu_solve(flambeau.ones(2), LU, piv)
+
+
+def test_lu_unpack_errors():
+    LU, piv = flambeau.linalg.lu_factor(flambeau.tensor([[3.0, 1.0], [1.0, 2.0]]))
+    with pytest.raises(RuntimeError, match=r"^lu_unpack: expected LU_data to have at least 2 "
+                       r"dimensions, but got a tensor of shape \(2,\)"):
+        flambeau.lu_unpack(flambeau.ones(2), piv)
+    with pytest.raises(TypeError, match=r"^lu_unpack: expected LU_data to be a Tensor"):
+        flambeau.lu_unpack(None, piv)
+    with pytest.raises(RuntimeError, match=r"^lu_unpack: expected LU_pivots to have dtype "
+                       r"flambeau.int32 .* but got flambeau.float32"):
+        flambeau.lu_unpack(LU, piv.float())
+    with pytest.raises(RuntimeError, match=r"^lu_unpack: expected LU_pivots of shape \(2,\)"):
+        flambeau.lu_unpack(LU, piv[:1])
+    with pytest.raises(RuntimeError, match=r"^lu_unpack: LU_pivots must be between 1 and "
+                       r"LU.shape\[-2\] = 2, but got values from 2 to 7"):
+        flambeau.lu_unpack(LU, flambeau.tensor([7, 2], dtype=flambeau.int32))
+
+
+def test_vander_errors():
+    op = "linalg.vander"
+    with pytest.raises(RuntimeError, match=rf"^{op}: supports floating point \(float32, "
+                       r"float64\) and integer tensors, but got flambeau.bool"):
+        flambeau.linalg.vander(flambeau.tensor([True, False]))
+    with pytest.raises(RuntimeError, match=rf"^{op}: supports .* but got flambeau.float16"):
+        flambeau.linalg.vander(flambeau.ones(2, dtype=flambeau.float16))
+    with pytest.raises(RuntimeError, match=rf"^{op}: expected x to have at least 1 dimension, "
+                       "but got a 0-d tensor"):
+        flambeau.linalg.vander(flambeau.tensor(2.0))
+    with pytest.raises(RuntimeError, match=rf"^{op}: N must be greater than 1, but got N=1$"):
+        flambeau.linalg.vander(flambeau.ones(3), N=1)
+    with pytest.raises(RuntimeError, match=rf"^{op}: N must be greater than 1, but got N=0 "
+                       r"\(x.shape\[-1\] of x of shape \(2, 0\)\)"):
+        flambeau.linalg.vander(flambeau.ones(2, 0))
+    with pytest.raises(TypeError, match=rf"^{op}: expected x to be a Tensor, got list"):
+        flambeau.linalg.vander([1.0, 2.0])
