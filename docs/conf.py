@@ -69,6 +69,7 @@ API_MODULES = {
     "cuda": "flambeau.cuda",
     "nn": "flambeau.nn",
     "nn.functional": "flambeau.nn.functional",
+    "nn._toplevel": "flambeau.nn._toplevel",  # flambeau.conv2d...: torch's top-level nn ops
     "nn.init": "flambeau.nn.init",
     "nn.utils": "flambeau.nn.utils",
     "nn.utils.rnn": "flambeau.nn.utils.rnn",

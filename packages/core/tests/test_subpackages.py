@@ -62,3 +62,42 @@ def test_a_subpackage_that_fails_to_import_raises_its_own_error(tmp_path, monkey
             flambeau.brokenpkg  # noqa: B018
     finally:
         sys.modules.pop("flambeau.brokenpkg", None)
+
+
+def test_a_missing_toplevel_provider_is_an_attribute_error_naming_it(fake_provider, monkeypatch):
+    monkeypatch.setitem(_subpackages.TOPLEVEL, "flambeau.nosuchpkg._toplevel",
+                        frozenset({"nosuchfn"}))
+    message = (r"module 'flambeau' has no attribute 'nosuchfn': flambeau.nosuchfn is provided "
+               r"by flambeau-nosuchpkg: pip install flambeau-nosuchpkg$")
+    with pytest.raises(AttributeError, match=message):
+        flambeau.nosuchfn  # noqa: B018
+    assert not hasattr(flambeau, "nosuchfn")
+
+
+def test_nn_toplevel_names_say_to_install_flambeau_nn_when_it_is_missing(monkeypatch):
+    # None in sys.modules is how import machinery spells "not installed" for one name
+    monkeypatch.setitem(sys.modules, "flambeau.nn", None)
+    monkeypatch.setitem(sys.modules, "flambeau.nn._toplevel", None)
+    monkeypatch.delattr(flambeau, "conv2d", raising=False)  # a value cached by an earlier use
+    with pytest.raises(AttributeError, match=r"flambeau.conv2d is provided by flambeau-nn: "
+                                             r"pip install flambeau-nn"):
+        flambeau.conv2d  # noqa: B018
+    monkeypatch.delattr(flambeau, "batch_norm", raising=False)
+    assert not hasattr(flambeau, "batch_norm")
+
+
+def test_toplevel_names_are_the_function_or_say_what_to_install():
+    try:
+        module = importlib.import_module("flambeau.nn._toplevel")
+    except ModuleNotFoundError:
+        with pytest.raises(AttributeError, match="pip install flambeau-nn"):
+            flambeau.conv2d  # noqa: B018
+    else:
+        assert flambeau.conv2d is module.conv2d
+        assert vars(flambeau)["conv2d"] is module.conv2d  # later reads are plain attributes
+
+
+def test_toplevel_names_do_not_shadow_core():
+    # core's own names win over the module __getattr__: a name in both would never be reached
+    for names in _subpackages.TOPLEVEL.values():
+        assert not names & set(flambeau.__all__)

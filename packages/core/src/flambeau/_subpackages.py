@@ -22,6 +22,24 @@ PROVIDERS = {
     "flambeau.utils": "flambeau-data",  # torch.utils.data's spelling of flambeau.data
 }
 
+#: names of ``flambeau`` itself that a module of another distribution provides, as with
+#: ``torch.conv2d``: module -> the names to look up there (its ``__all__``: flambeau-nn's
+#: tests check that the two agree). Reached on first access, like the subpackages.
+TOPLEVEL = {
+    "flambeau.nn._toplevel": frozenset("""
+        adaptive_avg_pool1d adaptive_max_pool1d affine_grid_generator alpha_dropout
+        alpha_dropout_ avg_pool1d batch_norm bilinear binary_cross_entropy_with_logits celu
+        celu_ channel_shuffle constant_pad_nd conv1d conv2d conv3d conv_transpose1d
+        conv_transpose2d conv_transpose3d convolution cosine_embedding_loss cosine_similarity
+        ctc_loss dropout dropout_ embedding embedding_bag feature_alpha_dropout
+        feature_alpha_dropout_ feature_dropout feature_dropout_ grid_sampler group_norm
+        hinge_embedding_loss instance_norm kl_div layer_norm margin_ranking_loss max_pool1d
+        max_pool1d_with_indices max_pool2d max_pool3d native_channel_shuffle pairwise_distance
+        pdist pixel_shuffle pixel_unshuffle poisson_nll_loss rms_norm rrelu rrelu_ selu selu_
+        threshold threshold_ triplet_margin_loss
+    """.split()),
+}
+
 
 class MissingSubpackageFinder(importlib.abc.MetaPathFinder):
     """Last on ``sys.meta_path``: reached only when no installed distribution has the module."""
@@ -71,10 +89,33 @@ def load(name: str):
     """
     full = f"flambeau.{name}"
     if full not in PROVIDERS:
-        raise AttributeError(f"module 'flambeau' has no attribute '{name}'")
+        return _load_toplevel(name)
     try:
         return importlib.import_module(full)
     except ModuleNotFoundError as missing:
         if missing.name != full:
             raise
         raise AttributeError(f"module 'flambeau' has no attribute '{name}': {missing}") from None
+
+
+def _load_toplevel(name: str):
+    """``flambeau.<name>`` for a function of ``TOPLEVEL`` (``flambeau.conv2d``), imported now.
+
+    The function is then stored in ``flambeau``'s namespace, so later accesses are plain
+    attribute reads. A missing distribution is an AttributeError naming it, as in ``load``.
+    """
+    module_name = next((m for m, names in TOPLEVEL.items() if name in names), None)
+    if module_name is None:
+        raise AttributeError(f"module 'flambeau' has no attribute '{name}'")
+    top = ".".join(module_name.split(".")[:2])
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as missing:
+        if missing.name not in (top, module_name):
+            raise
+        dist = PROVIDERS.get(top, top)
+        raise AttributeError(f"module 'flambeau' has no attribute '{name}': flambeau.{name} is "
+                             f"provided by {dist}: pip install {dist}") from None
+    value = getattr(module, name)
+    setattr(sys.modules["flambeau"], name, value)
+    return value

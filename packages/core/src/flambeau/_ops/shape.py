@@ -818,8 +818,12 @@ class Pad(Function):
 
     @staticmethod
     def backward(ctx, g):
-        index = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(ctx.widths))
-        return g[index], None, None
+        widths = ctx.widths
+        if builtins.all(lo >= 0 and hi >= 0 for lo, hi in widths):  # the usual padding: a view
+            index = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(widths))
+            return g[index], None, None
+        # padding by -widths: crops what was padded, zero-fills what negative widths cropped
+        return Pad.apply(g, tuple((-lo, -hi) for lo, hi in widths), 0), None, None
 
 
 def pad(input, pad, mode="constant", value=None):  # noqa: A002

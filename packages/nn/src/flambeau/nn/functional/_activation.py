@@ -20,7 +20,7 @@ __all__ = [
     "celu", "elu", "elu_", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish",
     "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "log_softmax", "logsigmoid", "mish",
     "prelu", "relu", "relu6", "relu_", "rrelu", "rrelu_", "selu", "sigmoid", "silu", "softmax",
-    "softmin",
+    "softmin", "celu_", "selu_",
     "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
 ]
 
@@ -342,6 +342,10 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     >>> bool(((y <= -1 / 8) & (y >= -1 / 3)).all())
     True
     """
+    return _rrelu(input, lower, upper, training, inplace)
+
+
+def _rrelu(input, lower, upper, training, inplace, generator=None):
     _float_input(input, "rrelu")
     if lower > upper:
         raise RuntimeError(f"rrelu: the lower bound ({lower}) should be less than or equal to "
@@ -350,7 +354,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         return _run(_LeakyRelu, input, ((lower + upper) / 2,), inplace, "rrelu")
     xp = input._device._xp
     a = input._data
-    rng = generator_for(None, input._device)._rng
+    rng = generator_for(generator, input._device)._rng
     draw = rng.random(a.shape, a.dtype if a.dtype.itemsize >= 4 else "float32")
     slopes = (lower + (upper - lower) * draw).astype(a.dtype, copy=False)
     # the slope of each element, 1 for positive ones: the output and gradient factor
@@ -360,8 +364,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return input * noise
 
 
-def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
-    """In-place :func:`rrelu`.
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    """In-place :func:`rrelu`; the training slopes come from ``generator`` when given.
 
     Examples
     --------
@@ -371,7 +375,7 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     >>> F.rrelu_(x, 0.5, 0.5) is x, x
     (True, tensor([-1.,  3.]))
     """
-    return rrelu(input, lower, upper, training, True)
+    return _rrelu(input, lower, upper, training, True, generator)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -413,6 +417,20 @@ def selu(input, inplace=False):
     return _run(_Elu, input, (_SELU_ALPHA, _SELU_SCALE), inplace, "selu")
 
 
+def selu_(input):
+    """In-place :func:`selu`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> x = flambeau.tensor([-1.0, 1.0])
+    >>> F.selu_(x) is x, x
+    (True, tensor([-1.1113,  1.0507]))
+    """
+    return selu(input, True)
+
+
 def celu(input, alpha=1.0, inplace=False):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
 
@@ -426,6 +444,20 @@ def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
     return _run(_Celu, input, (alpha,), inplace, "celu")
+
+
+def celu_(input, alpha=1.0):
+    """In-place :func:`celu`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> x = flambeau.tensor([-1.0, 2.0])
+    >>> F.celu_(x, alpha=2.0) is x, x
+    (True, tensor([-0.7869,  2.0000]))
+    """
+    return celu(input, alpha, True)
 
 
 def gelu(input, approximate="none"):

@@ -166,7 +166,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
         neg = Tensor._make(xp.where(keep, 0, -xp.inf)[:, None].astype(rows._data.dtype),
                            rows._device)
         out = _bag_max(rows + neg, bag, b)
-        return flambeau.where(out == float("-inf"), out * 0, out)
+        # an empty bag is 0 (not -inf * 0, which is NaN)
+        return flambeau.where(out == float("-inf"), flambeau.zeros_like(out), out)
     zeros = flambeau.zeros(b, weight.shape[1], dtype=weight.dtype, device=weight.device)
     total = zeros.index_add(0, bag_t, rows * keep_t)
     if mode == "sum":

@@ -6,7 +6,7 @@ import flambeau
 from flambeau import Tensor
 from flambeau.amp import _autocast
 
-__all__ = ["cosine_similarity", "normalize", "one_hot", "pairwise_distance"]
+__all__ = ["cosine_similarity", "normalize", "one_hot", "pairwise_distance", "pdist"]
 
 
 def one_hot(tensor, num_classes=-1):
@@ -118,3 +118,33 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
         raise RuntimeError("pairwise_distance: expected inputs with at least 1 dimension, got "
                            "0-d tensors")
     return (x1 - x2 + eps).norm(p, -1, keepdim)
+
+
+def pdist(input, p=2):
+    """The ``p``-norm distance between every pair of rows of a 2-D ``input``.
+
+    For ``input`` of shape ``(N, M)`` the result has the ``N * (N - 1) / 2`` distances of the
+    pairs ``(i, j)`` with ``i < j``, in row-major order (the upper triangle of the distance
+    matrix, as :func:`flambeau.cdist` would give it, without the diagonal).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.pdist(flambeau.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]]))
+    tensor([5.0000, 1.0000, 4.2426])
+    >>> F.pdist(flambeau.tensor([[0.0, 0.0], [3.0, 4.0]]), p=1)
+    tensor([7.])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pdist: expected a Tensor, got {type(input).__name__}")
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D "
+                           f"(input of shape {tuple(input.shape)})")
+    if not input.is_floating_point():
+        raise RuntimeError(f"pdist only supports floating-point dtypes, got {input.dtype}")
+    if p < 0:
+        raise RuntimeError(f"pdist only supports non-negative p values, got {p}")
+    n = input.shape[0]
+    i, j = flambeau.triu_indices(n, n, 1, device=input.device)
+    return (input[i] - input[j]).norm(p, 1)

@@ -1,0 +1,734 @@
+"""flambeau.nn's operations at flambeau's top level, in PyTorch's ``torch.*`` signatures.
+
+PyTorch exposes many nn operations as ``torch.conv2d``, ``torch.batch_norm``,
+``torch.dropout``... with their ATen signatures, which often differ from
+``torch.nn.functional``'s: ``torch.batch_norm(input, weight, bias, running_mean, running_var,
+training, momentum, eps, cudnn_enabled)`` takes every argument positionally, losses take an
+int ``reduction`` (0 none, 1 mean, 2 sum), ``torch.embedding`` takes the weight first and
+``torch.dropout(input, p, train)`` has no defaults. flambeau-core does not depend on
+flambeau-nn, so these functions live here and ``flambeau.conv2d`` reaches them lazily: core
+names them in ``flambeau._subpackages.NN_TOPLEVEL`` and imports this module on first access.
+Where PyTorch's top-level function is the very object of ``torch.nn.functional`` (``conv2d``,
+``pixel_shuffle``, ``pdist``...), the name here is flambeau.nn.functional's function too.
+
+Examples
+--------
+>>> import flambeau
+>>> x = flambeau.ones(1, 1, 3, 3)
+>>> flambeau.conv2d(x, flambeau.ones(1, 1, 2, 2)).shape
+flambeau.Size([1, 1, 2, 2])
+>>> flambeau.dropout(x, 0.5, False) is x
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flambeau
+from flambeau import Tensor
+from flambeau._inplace import write_result
+from flambeau.nn import functional as F
+from flambeau.nn.functional import _dropout
+from flambeau.nn.functional._activation import _rrelu
+
+__all__ = [
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "affine_grid_generator", "alpha_dropout",
+    "alpha_dropout_", "avg_pool1d", "batch_norm", "bilinear",
+    "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle", "constant_pad_nd",
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "convolution", "cosine_embedding_loss", "cosine_similarity", "ctc_loss", "dropout",
+    "dropout_", "embedding", "embedding_bag", "feature_alpha_dropout", "feature_alpha_dropout_",
+    "feature_dropout", "feature_dropout_", "grid_sampler", "group_norm",
+    "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "margin_ranking_loss",
+    "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
+    "native_channel_shuffle", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle",
+    "poisson_nll_loss", "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "threshold",
+    "threshold_", "triplet_margin_loss",
+]
+
+# The same objects as flambeau.nn.functional's, as torch.conv2d is torch.nn.functional.conv2d.
+adaptive_avg_pool1d = F.adaptive_avg_pool1d
+avg_pool1d = F.avg_pool1d
+bilinear = F.bilinear
+celu_ = F.celu_
+channel_shuffle = F.channel_shuffle
+native_channel_shuffle = F.native_channel_shuffle
+conv1d = F.conv1d
+conv2d = F.conv2d
+conv3d = F.conv3d
+conv_transpose1d = F.conv_transpose1d
+conv_transpose2d = F.conv_transpose2d
+conv_transpose3d = F.conv_transpose3d
+cosine_similarity = F.cosine_similarity
+pairwise_distance = F.pairwise_distance
+pdist = F.pdist
+pixel_shuffle = F.pixel_shuffle
+pixel_unshuffle = F.pixel_unshuffle
+rrelu_ = F.rrelu_
+selu_ = F.selu_
+threshold_ = F.threshold_
+
+_REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
+
+
+def _reduction(reduction, op):
+    """ATen's int reduction as nn.functional's string."""
+    if isinstance(reduction, bool) or reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 0 (none), 1 (mean) or 2 (sum), got "
+                         f"{reduction!r}")
+    return _REDUCTIONS[reduction]
+
+
+def _stride(stride):
+    # ATen's pooling default ``stride=()`` means "the kernel size", as None does in F
+    if isinstance(stride, Sequence) and len(stride) == 0:
+        return None
+    return stride
+
+
+# -- normalization -----------------------------------------------------------------------
+
+def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+               cudnn_enabled):
+    """:func:`flambeau.nn.functional.batch_norm` with ATen's argument order.
+
+    Every argument is required; ``cudnn_enabled`` is accepted and ignored.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[1.0, 2.0], [3.0, 6.0]])
+    >>> flambeau.batch_norm(x, None, None, None, None, True, 0.1, 0.0, False)
+    tensor([[-1., -1.],
+            [ 1.,  1.]])
+    """
+    return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum,
+                  eps, cudnn_enabled):
+    """:func:`flambeau.nn.functional.instance_norm` with ATen's argument order.
+
+    Every argument is required; ``cudnn_enabled`` is accepted and ignored.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[[1.0, 3.0], [2.0, 6.0]]])
+    >>> flambeau.instance_norm(x, None, None, None, None, True, 0.1, 0.0, False)
+    tensor([[[-1.,  1.],
+             [-1.,  1.]]])
+    """
+    return F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+                           momentum, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+    """:func:`flambeau.nn.functional.layer_norm`; ``cudnn_enable`` is accepted and ignored.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.layer_norm(flambeau.tensor([[1.0, 3.0]]), [2], eps=0.0)
+    tensor([[-1.,  1.]])
+    """
+    return F.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    """:func:`flambeau.nn.functional.group_norm`; ``cudnn_enabled`` is accepted and ignored.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[1.0, 3.0, 5.0, 9.0]]).reshape(1, 4, 1)
+    >>> flambeau.group_norm(x, 2, eps=0.0).flatten()
+    tensor([-1.,  1., -1.,  1.])
+    """
+    return F.group_norm(input, num_groups, weight, bias, eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """:func:`flambeau.nn.functional.rms_norm`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.rms_norm(flambeau.tensor([[3.0, 4.0]]), [2], eps=0.0)
+    tensor([[0.8485, 1.1314]])
+    """
+    return F.rms_norm(input, normalized_shape, weight, eps)
+
+
+# -- dropout -------------------------------------------------------------------------------
+
+def dropout(input, p, train):
+    """:func:`flambeau.nn.functional.dropout` (``train`` is F's ``training``; no defaults).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> sorted(set(flambeau.dropout(flambeau.ones(1000), 0.5, True).tolist()))
+    [0.0, 2.0]
+    >>> flambeau.dropout(flambeau.ones(2), 0.5, False)
+    tensor([1., 1.])
+    """
+    return F.dropout(input, p, train)
+
+
+def dropout_(input, p, train):
+    """In-place :func:`dropout`: returns ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.ones(1000)
+    >>> flambeau.dropout_(x, 0.5, True) is x, sorted(set(x.tolist()))
+    (True, [0.0, 2.0])
+    """
+    return F.dropout(input, p, train, True)
+
+
+def _feature_shape(input, op):
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: Feature dropout requires at least 2 dimensions in the input, "
+                           f"got input of shape {tuple(input.shape)}")
+    return tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+
+
+def feature_dropout(input, p, train):
+    """Dropout of whole channels: each ``input[n, c]`` is zeroed with probability ``p``.
+
+    The rest are scaled by ``1 / (1 - p)``. Any input of 2 or more dimensions ``(N, C, *)``;
+    identity when ``train`` is False.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> y = flambeau.feature_dropout(flambeau.ones(8, 16, 5), 0.5, True)
+    >>> bool((y.amax(-1) == y.amin(-1)).all()), sorted(set(y.flatten().tolist()))
+    (True, [0.0, 2.0])
+    """
+    shape = _feature_shape(input, "feature_dropout")
+    return _dropout._scaled_dropout(input, p, train, False, shape, "feature_dropout")
+
+
+def feature_dropout_(input, p, train):
+    """In-place :func:`feature_dropout`: returns ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.ones(2, 3)
+    >>> flambeau.feature_dropout_(x, 0.0, True) is x
+    True
+    """
+    shape = _feature_shape(input, "feature_dropout_")
+    return _dropout._scaled_dropout(input, p, train, True, shape, "feature_dropout")
+
+
+def alpha_dropout(input, p, train):
+    """:func:`flambeau.nn.functional.alpha_dropout` (``train`` is F's ``training``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.alpha_dropout(flambeau.ones(3), 0.5, False)
+    tensor([1., 1., 1.])
+    """
+    return F.alpha_dropout(input, p, train)
+
+
+def _in_place(input, compute, train, p, op):
+    if not train or p == 0.0:
+        _dropout._check_p(p, op)
+        return input
+    return write_result(input, compute, op)
+
+
+def alpha_dropout_(input, p, train):
+    """In-place :func:`alpha_dropout`: returns ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.zeros(1000)
+    >>> flambeau.alpha_dropout_(x, 0.5, True) is x, len(set(x.tolist()))
+    (True, 2)
+    """
+    return _in_place(input, lambda src: F.alpha_dropout(src, p, True), train, p,
+                     "alpha_dropout_")
+
+
+def feature_alpha_dropout(input, p, train):
+    """:func:`alpha_dropout` of whole channels ``input[n, c]`` (2 or more dimensions).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> y = flambeau.feature_alpha_dropout(flambeau.zeros(8, 16, 5), 0.5, True)
+    >>> bool((y.amax(-1) == y.amin(-1)).all())
+    True
+    """
+    _feature_shape(input, "feature_alpha_dropout")
+    return F.feature_alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout_(input, p, train):
+    """In-place :func:`feature_alpha_dropout`: returns ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.zeros(8, 16, 5)
+    >>> flambeau.feature_alpha_dropout_(x, 0.5, True) is x, bool((x.amax(-1) == x.amin(-1)).all())
+    (True, True)
+    """
+    _feature_shape(input, "feature_alpha_dropout_")
+    return _in_place(input, lambda src: F.feature_alpha_dropout(src, p, True), train, p,
+                     "feature_alpha_dropout_")
+
+
+# -- activations -----------------------------------------------------------------------------
+
+def celu(input, alpha=1.0):
+    """:func:`flambeau.nn.functional.celu` (no ``inplace``: see :func:`celu_`).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.celu(flambeau.tensor([-1.0, 2.0]), 2.0)
+    tensor([-0.7869,  2.0000])
+    """
+    return F.celu(input, alpha)
+
+
+def selu(input):
+    """:func:`flambeau.nn.functional.selu` (no ``inplace``: see :func:`selu_`).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.selu(flambeau.tensor([-1.0, 1.0]))
+    tensor([-1.1113,  1.0507])
+    """
+    return F.selu(input)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    """:func:`flambeau.nn.functional.rrelu`; training slopes come from ``generator`` if given.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.rrelu(flambeau.tensor([-2.0, 3.0]), 0.25, 0.75)
+    tensor([-1.,  3.])
+    >>> g = flambeau.Generator().manual_seed(0)
+    >>> a = flambeau.rrelu(-flambeau.ones(3), training=True, generator=g)
+    >>> b = flambeau.rrelu(-flambeau.ones(3), training=True,
+    ...                    generator=flambeau.Generator().manual_seed(0))
+    >>> bool((a == b).all())
+    True
+    """
+    return _rrelu(input, lower, upper, training, False, generator)
+
+
+def threshold(input, threshold, value, *, out=None):
+    """:func:`flambeau.nn.functional.threshold`, written into ``out`` when given.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.threshold(flambeau.tensor([0.5, 2.0]), 1.0, -1.0)
+    tensor([-1.,  2.])
+    """
+    result = F.threshold(input, threshold, value)
+    if out is None:
+        return result
+    if out.shape != result.shape:
+        out.resize_(result.shape)
+    return out.copy_(result)
+
+
+# -- padding, pooling, sampling --------------------------------------------------------------
+
+def constant_pad_nd(input, pad, value=0):
+    """Pad (or, with negative amounts, crop) the last dimensions with ``value``.
+
+    ``pad`` lists ``(left, right)`` amounts starting from the last dimension, as in
+    :func:`flambeau.nn.functional.pad` with ``mode="constant"``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.constant_pad_nd(flambeau.ones(1, 2), (1, -1), 5.0)
+    tensor([[5., 1.]])
+    """
+    return F.pad(input, tuple(pad), "constant", value)
+
+
+def adaptive_max_pool1d(input, output_size):
+    """:func:`flambeau.nn.functional.adaptive_max_pool1d`: always ``(output, indices)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.adaptive_max_pool1d(flambeau.tensor([[[1.0, 4.0, 2.0, 3.0]]]), 2)
+    (tensor([[[4., 3.]]]), tensor([[[1, 3]]]))
+    """
+    return F.adaptive_max_pool1d(input, output_size, True)
+
+
+def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    """:func:`flambeau.nn.functional.max_pool1d`; ``stride=()`` means ``kernel_size``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.max_pool1d(flambeau.tensor([[1.0, 4.0, 2.0, 3.0]]), 2)
+    tensor([[4., 3.]])
+    """
+    return F.max_pool1d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1,
+                            ceil_mode=False):
+    """:func:`max_pool1d` and the indices of the maxima: ``(output, indices)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.max_pool1d_with_indices(flambeau.tensor([[1.0, 4.0, 2.0, 3.0]]), 2)
+    (tensor([[4., 3.]]), tensor([[1, 3]]))
+    """
+    return F.max_pool1d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode, True)
+
+
+def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    """:func:`flambeau.nn.functional.max_pool2d`; ``stride=()`` means ``kernel_size``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.max_pool2d(flambeau.arange(16.0).reshape(1, 1, 4, 4), 2)
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    """
+    return F.max_pool2d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+
+
+def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    """:func:`flambeau.nn.functional.max_pool3d`; ``stride=()`` means ``kernel_size``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.max_pool3d(flambeau.arange(8.0).reshape(1, 1, 2, 2, 2), 2)
+    tensor([[[[[7.]]]]])
+    """
+    return F.max_pool3d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+
+
+_INTERPOLATION = {0: "bilinear", 1: "nearest", 2: "bicubic"}
+_PADDING = {0: "zeros", 1: "border", 2: "reflection"}
+
+
+def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+    """:func:`flambeau.nn.functional.grid_sample` with ATen's int modes.
+
+    ``interpolation_mode``: 0 bilinear, 1 nearest, 2 bicubic (not supported by flambeau);
+    ``padding_mode``: 0 zeros, 1 border, 2 reflection. Every argument is required.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.arange(4.0).reshape(1, 1, 2, 2)
+    >>> grid = flambeau.tensor([[[[0.0, 0.0], [1.0, 1.0]]]])
+    >>> flambeau.grid_sampler(x, grid, 0, 0, True)
+    tensor([[[[1.5000, 3.0000]]]])
+    """
+    for name, value, table in (("interpolation_mode", interpolation_mode, _INTERPOLATION),
+                               ("padding_mode", padding_mode, _PADDING)):
+        if isinstance(value, bool) or value not in table:
+            choices = ", ".join(f"{k} ({v})" for k, v in table.items())
+            raise ValueError(f"grid_sampler: {name} must be one of {choices}, got {value!r}")
+    return F.grid_sample(input, grid, _INTERPOLATION[interpolation_mode],
+                         _PADDING[padding_mode], align_corners)
+
+
+def affine_grid_generator(theta, size, align_corners):
+    """:func:`flambeau.nn.functional.affine_grid` (``align_corners`` required).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> theta = flambeau.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+    >>> flambeau.affine_grid_generator(theta, [1, 1, 1, 2], True)
+    tensor([[[[-1.,  0.],
+              [ 1.,  0.]]]])
+    """
+    return F.affine_grid(theta, list(size), align_corners)
+
+
+# -- convolution, embedding ------------------------------------------------------------------
+
+def _one(value):
+    # ATen expands a one-element list to every spatial dimension
+    if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 1:
+        return value[0]
+    return value
+
+
+def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                groups):
+    """Convolution of any of 1, 2 or 3 spatial dimensions (from ``weight``), plain or
+    transposed, every argument required.
+
+    ``stride``, ``padding``, ``dilation`` and ``output_padding`` are sequences (a one-element
+    one applies to every dimension); ``output_padding`` is used only when ``transposed``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x, w = flambeau.ones(1, 1, 3, 3), flambeau.ones(1, 1, 2, 2)
+    >>> flambeau.convolution(x, w, None, [1], [0], [1], False, [0], 1)
+    tensor([[[[4., 4.],
+              [4., 4.]]]])
+    >>> flambeau.convolution(x, w, None, [1, 1], [0, 0], [1, 1], True, [0, 0], 1).shape
+    flambeau.Size([1, 1, 4, 4])
+    """
+    dims = weight.ndim - 2
+    if dims not in (1, 2, 3):
+        raise RuntimeError(f"convolution: expected a weight of 3, 4 or 5 dimensions, got "
+                           f"weight of shape {tuple(weight.shape)}")
+    stride, padding, dilation = _one(stride), _one(padding), _one(dilation)
+    if transposed:
+        conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[dims - 1]
+        return conv(input, weight, bias, stride, padding, _one(output_padding), groups,
+                    dilation)
+    conv = (F.conv1d, F.conv2d, F.conv3d)[dims - 1]
+    return conv(input, weight, bias, stride, padding, dilation, groups)
+
+
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    """:func:`flambeau.nn.functional.embedding` with the weight first.
+
+    A negative ``padding_idx`` (the default -1) means no padding row, as in ATen (F's
+    negative indices count from the end; it passes them here already made non-negative).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> w = flambeau.arange(6.0).reshape(3, 2)
+    >>> flambeau.embedding(w, flambeau.tensor([2, 0]))
+    tensor([[4., 5.],
+            [0., 1.]])
+    """
+    return F.embedding(indices, weight, padding_idx if padding_idx >= 0 else None, None, 2.0,
+                       scale_grad_by_freq, sparse)
+
+
+_BAG_MODES = {0: "sum", 1: "mean", 2: "max"}
+
+
+def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sparse=False,
+                  per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """:func:`flambeau.nn.functional.embedding_bag` with ATen's arguments and results.
+
+    ``mode`` is 0 (sum), 1 (mean) or 2 (max); a negative or None ``padding_idx`` means no
+    padding row. Returns ``(output, offset2bag, bag_size, max_indices)``: the bags, the bag of
+    each index, the number of non-padding indices of each bag and, in max mode, the row of
+    ``weight`` each maximum comes from (``bag_size`` again in the other modes).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> w = flambeau.arange(6.0).reshape(3, 2)
+    >>> out, offset2bag, bag_size, max_indices = flambeau.embedding_bag(
+    ...     w, flambeau.tensor([0, 2, 1]), flambeau.tensor([0, 2]), mode=2)
+    >>> out
+    tensor([[4., 5.],
+            [2., 3.]])
+    >>> offset2bag, bag_size, max_indices
+    (tensor([0, 0, 1]), tensor([2, 1]), tensor([[2, 2],
+            [1, 1]]))
+    """
+    if isinstance(mode, bool) or mode not in _BAG_MODES:
+        raise ValueError(f"embedding_bag: mode must be 0 (sum), 1 (mean) or 2 (max), got "
+                         f"{mode!r}")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx = None
+    out = F.embedding_bag(indices, weight, offsets, None, 2, scale_grad_by_freq,
+                          _BAG_MODES[mode], sparse, per_sample_weights, include_last_offset,
+                          padding_idx)
+    xp = indices._device._xp
+    flat = indices._data.reshape(-1)
+    b = out.shape[0]
+    if indices.ndim == 2:
+        bag = xp.repeat(xp.arange(b), indices.shape[1])
+    else:
+        bag = xp.searchsorted(offsets._data[:b], xp.arange(flat.shape[0]), side="right") - 1
+    keep = xp.ones(flat.shape, bool) if padding_idx is None else flat != padding_idx
+    bag_size = xp.bincount(bag[keep], minlength=b).astype(xp.int64)
+    if mode == 2:
+        max_indices = _bag_argmax(xp, weight._data, out._data, flat, bag, keep, b)
+    else:
+        max_indices = bag_size.copy()
+    dev = indices._device
+    return (out, Tensor._make(bag.astype(xp.int64), dev), Tensor._make(bag_size, dev),
+            Tensor._make(max_indices, dev))
+
+
+def _bag_argmax(xp, w, out, flat, bag, keep, b):
+    """For each bag and column, the row of ``w`` of the bag's first index giving the maximum.
+
+    Bags are contiguous runs of ``flat``; as in F's max mode, a padded ``(b, longest, dim)``
+    table of positions is reduced, so no Python loop over bags.
+    """
+    n, dim = flat.shape[0], out.shape[1]
+    if n == 0:
+        return xp.zeros((b, dim), xp.int64)
+    hit = (w[flat] == out[bag]) & keep[:, None]
+    cand = xp.where(hit, xp.arange(n)[:, None], n)
+    counts = xp.bincount(bag, minlength=b)
+    starts = xp.concatenate([xp.zeros(1, xp.int64), xp.cumsum(counts)[:-1]])
+    table = xp.full((b, int(counts.max()), dim), n, xp.int64)
+    table[bag, xp.arange(n) - starts[bag]] = cand
+    first = table.min(axis=1)
+    found = first < n
+    return xp.where(found, flat[xp.where(found, first, 0)], 0).astype(xp.int64)
+
+
+# -- losses ----------------------------------------------------------------------------------
+# ``reduction`` is an int: 0 none, 1 mean, 2 sum. Left out, it is 0: PyTorch's stubs write
+# ``reduction=1`` (``at::Reduction::Mean``), but torch 2.13's top-level functions called
+# without it return the unreduced loss, and code ported from PyTorch expects what it got.
+
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=0):
+    """:func:`flambeau.nn.functional.binary_cross_entropy_with_logits`, int ``reduction``.
+
+    ``reduction``: 0 none, 1 mean, 2 sum.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.binary_cross_entropy_with_logits(flambeau.zeros(2), flambeau.ones(2), None,
+    ...                                           None, 2)
+    tensor(1.3863)
+    """
+    op = "binary_cross_entropy_with_logits"
+    return F.binary_cross_entropy_with_logits(input, target, weight,
+                                              reduction=_reduction(reduction, op),
+                                              pos_weight=pos_weight)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
+    """:func:`flambeau.nn.functional.cosine_embedding_loss`, int ``reduction``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[1.0, 0.0]])
+    >>> flambeau.cosine_embedding_loss(x, flambeau.tensor([[1.0, 1.0]]), flambeau.tensor([1]))
+    tensor([0.2929])
+    """
+    return F.cosine_embedding_loss(input1, input2, target, margin,
+                                   reduction=_reduction(reduction, "cosine_embedding_loss"))
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction=0):
+    """:func:`flambeau.nn.functional.hinge_embedding_loss`, int ``reduction``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.hinge_embedding_loss(flambeau.tensor([0.3, 2.0]), flambeau.tensor([-1, 1]),
+    ...                               reduction=0)
+    tensor([0.7000, 2.0000])
+    """
+    return F.hinge_embedding_loss(input, target, margin,
+                                  reduction=_reduction(reduction, "hinge_embedding_loss"))
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0):
+    """:func:`flambeau.nn.functional.margin_ranking_loss`, int ``reduction``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.margin_ranking_loss(flambeau.tensor([1.0, 2.0]), flambeau.tensor([2.0, 1.0]),
+    ...                              flambeau.tensor([1.0, 1.0]), 0.0, 2)
+    tensor(1.)
+    """
+    return F.margin_ranking_loss(input1, input2, target, margin,
+                                 reduction=_reduction(reduction, "margin_ranking_loss"))
+
+
+def kl_div(input, target, reduction=0, *, log_target=False):
+    """:func:`flambeau.nn.functional.kl_div`, int ``reduction`` (1 is the element mean).
+
+    Without ``reduction`` the loss is unreduced, as in PyTorch (see the module's note).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.kl_div(flambeau.tensor([0.0, 0.0]), flambeau.tensor([1.0, 0.5]), 0)
+    tensor([ 0.0000, -0.3466])
+    """
+    return F.kl_div(input, target, reduction=_reduction(reduction, "kl_div"),
+                    log_target=log_target)
+
+
+def poisson_nll_loss(input, target, log_input, full, eps, reduction):
+    """:func:`flambeau.nn.functional.poisson_nll_loss`, every argument required.
+
+    ``reduction``: 0 none, 1 mean, 2 sum.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.poisson_nll_loss(flambeau.tensor([0.0, 1.0]), flambeau.tensor([1.0, 2.0]),
+    ...                           True, False, 1e-8, 0)
+    tensor([1.0000, 0.7183])
+    """
+    return F.poisson_nll_loss(input, target, log_input, full, eps=eps,
+                              reduction=_reduction(reduction, "poisson_nll_loss"))
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        reduction=0):
+    """:func:`flambeau.nn.functional.triplet_margin_loss`, int ``reduction``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> a = flambeau.tensor([[0.0, 0.0]])
+    >>> flambeau.triplet_margin_loss(a, flambeau.tensor([[1.0, 0.0]]),
+    ...                              flambeau.tensor([[0.0, 3.0]]), eps=0.0, reduction=1)
+    tensor(0.)
+    """
+    return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
+                                 reduction=_reduction(reduction, "triplet_margin_loss"))
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0,
+             zero_infinity=False):
+    """:func:`flambeau.nn.functional.ctc_loss`, int ``reduction``.
+
+    The lengths are tuples of ints or int tensors; mean (1) divides each sequence's loss by
+    its target length before averaging over the batch.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> log_probs = flambeau.full((2, 1, 2), 0.5).log()
+    >>> flambeau.ctc_loss(log_probs, flambeau.tensor([[1]]), (2,), (1,), 0, 0)
+    tensor([0.2877])
+    """
+    if not isinstance(input_lengths, Tensor):
+        input_lengths = flambeau.tensor(list(input_lengths), dtype=flambeau.int64)
+    if not isinstance(target_lengths, Tensor):
+        target_lengths = flambeau.tensor(list(target_lengths), dtype=flambeau.int64)
+    return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                      _reduction(reduction, "ctc_loss"), zero_infinity)
