@@ -16,9 +16,10 @@ from flambeau.nn.parameter import *  # noqa: F403
 
 __all__ = sorted(set(modules.__all__ if hasattr(modules, "__all__") else []) | set(
     n for m in (modules.activation, modules.attention, modules.container, modules.conv,
-                modules.distance,
+                modules.adaptive, modules.distance,
                 modules.dropout, modules.flatten, modules.fold, modules.lazy, modules.linear,
                 modules.loss, modules.module, modules.normalization, modules.padding,
                 modules.pixelshuffle, modules.pooling, modules.rnn, modules.sparse,
+                modules.sync_batchnorm,
                 modules.transformer,
                 modules.upsampling, _parameter) for n in m.__all__))

@@ -15,7 +15,9 @@ from flambeau.nn.functional import (  # noqa: E402  # noqa: E402  # noqa: E402
                               _ctc,
                               _dropout,
                               _embedding,
+                              _fractional,
                               _grid,
+                              _gumbel,
                               _linear,
                               _loss,
                               _misc,
@@ -29,7 +31,9 @@ from flambeau.nn.functional._conv import *  # noqa: F403
 from flambeau.nn.functional._ctc import *  # noqa: F403
 from flambeau.nn.functional._dropout import *  # noqa: F403
 from flambeau.nn.functional._embedding import *  # noqa: F403
+from flambeau.nn.functional._fractional import *  # noqa: F403
 from flambeau.nn.functional._grid import *  # noqa: F403
+from flambeau.nn.functional._gumbel import *  # noqa: F403
 from flambeau.nn.functional._linear import *  # noqa: F403
 from flambeau.nn.functional._loss import *  # noqa: F403
 from flambeau.nn.functional._misc import *  # noqa: F403
@@ -38,4 +42,5 @@ from flambeau.nn.functional._pool import *  # noqa: F403
 from flambeau.nn.functional._vision import *  # noqa: F403
 
 __all__ = sorted({n for m in (_activation, _attention, _conv, _ctc, _dropout, _embedding, _grid,
+                              _fractional, _gumbel,
                               _linear, _loss, _misc, _norm, _pool, _vision) for n in m.__all__})

@@ -39,6 +39,8 @@ __all__ = [
     "avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d", "max_pool1d_with_indices",
     "max_pool2d", "max_pool2d_with_indices", "max_pool3d", "max_unpool1d", "max_unpool2d",
     "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices", "max_pool3d_with_indices", "max_unpool3d",
 ]
 
 
@@ -344,6 +346,21 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      return_indices)
 
 
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """3-D max pooling returning ``(values, indices)`` (flat positions in each D*H*W volume)
+    whatever ``return_indices``, as PyTorch's.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.max_pool3d_with_indices(flambeau.arange(8.0).reshape(1, 1, 2, 2, 2), 2)
+    (tensor([[[[[7.]]]]]), tensor([[[[[7]]]]]))
+    """
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
 # ------------------------------------------------------------------ average pooling
 
 
@@ -623,6 +640,45 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """Adaptive 1-D max pooling returning ``(values, indices)`` whatever ``return_indices``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.adaptive_max_pool1d_with_indices(flambeau.tensor([[[1.0, 5.0, 3.0, 4.0, 2.0]]]), 2)
+    (tensor([[[5., 4.]]]), tensor([[[1, 3]]]))
+    """
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """Adaptive 2-D max pooling returning ``(values, indices)`` whatever ``return_indices``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.adaptive_max_pool2d_with_indices(flambeau.arange(16.0).reshape(1, 1, 4, 4), 1)
+    (tensor([[[[15.]]]]), tensor([[[[15]]]]))
+    """
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """Adaptive 3-D max pooling returning ``(values, indices)`` whatever ``return_indices``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> F.adaptive_max_pool3d_with_indices(flambeau.arange(8.0).reshape(1, 1, 2, 2, 2), 1)
+    (tensor([[[[[7.]]]]]), tensor([[[[[7]]]]]))
+    """
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, True)
+
+
 # ------------------------------------------------------------------ max unpooling
 
 
@@ -673,6 +729,21 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     flambeau.Size([1, 1, 4, 4])
     """
     return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of :func:`max_pool3d`: values put back at their flat D*H*W positions.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> y, i = F.max_pool3d(flambeau.arange(8.0).reshape(1, 1, 2, 2, 2), 2, return_indices=True)
+    >>> F.max_unpool3d(y, i, 2).flatten()
+    tensor([0., 0., 0., 0., 0., 0., 0., 7.])
+    """
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding,
                        output_size)
 
 

@@ -1,6 +1,7 @@
 """The layer classes of flambeau.nn, one module per family."""
 
 from flambeau.nn.modules.activation import *  # noqa: F403
+from flambeau.nn.modules.adaptive import *  # noqa: F403
 from flambeau.nn.modules.attention import *  # noqa: F403
 from flambeau.nn.modules.container import *  # noqa: F403
 from flambeau.nn.modules.conv import *  # noqa: F403
@@ -18,5 +19,6 @@ from flambeau.nn.modules.pixelshuffle import *  # noqa: F403
 from flambeau.nn.modules.pooling import *  # noqa: F403
 from flambeau.nn.modules.rnn import *  # noqa: F403
 from flambeau.nn.modules.sparse import *  # noqa: F403
+from flambeau.nn.modules.sync_batchnorm import *  # noqa: F403
 from flambeau.nn.modules.transformer import *  # noqa: F403
 from flambeau.nn.modules.upsampling import *  # noqa: F403

@@ -14,6 +14,7 @@ from flambeau.nn.parameter import Parameter
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d",
     "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LocalResponseNorm", "RMSNorm",
+    "CrossMapLRN2d",
 ]
 
 
@@ -390,6 +391,67 @@ class GroupNorm(Module):
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
+
+
+class CrossMapLRN2d(Module):
+    """Lua Torch's cross-channel response normalization of ``(N, C, H, W)`` inputs.
+
+    ``y = x * (k + alpha / size * s) ** -beta`` where, with ``h = (size + 1) // 2``, ``s``
+    sums ``x ** 2`` over the channels ``[c - h + 1, c + h - 1]`` clipped to the input (``size``
+    rounded up to odd). As in PyTorch's legacy kernel, whose running sum never drops channel
+    0, channel 0 also counts for every channel ``c >= h``. These are PyTorch's values; the
+    gradient is the exact one of these values (PyTorch's own backward is an approximation
+    that fails gradcheck and errors for ``size=1``). Prefer :class:`LocalResponseNorm` in new
+    code.
+
+    Parameters
+    ----------
+    size : int
+        The number of neighbouring channels (rounded up to odd).
+    alpha, beta, k : float
+        The scale, exponent and additive constant.
+
+    Raises
+    ------
+    ValueError
+        The input is not 4D.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> lrn = nn.CrossMapLRN2d(3, alpha=0.5, beta=1.0, k=2)
+    >>> lrn(flambeau.ones(1, 3, 1, 1)).flatten()
+    tensor([0.4286, 0.4000, 0.4000])
+    >>> lrn
+    CrossMapLRN2d(3, alpha=0.5, beta=1.0, k=2)
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        if input.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D "
+                             f"instead (input shape {tuple(input.shape)}).")
+        c = input.shape[1]
+        half = (self.size + 1) // 2
+        sq = input * input
+        # prefix sums over channels, with a leading zero: window sums by two lookups
+        prefix = flambeau.cat([flambeau.zeros_like(sq[:, :1]), sq.cumsum(1)], 1)
+        hi = flambeau.tensor([min(c, i + half) for i in range(c)], device=input.device)
+        lo = flambeau.tensor([max(0, i - half + 1) for i in range(c)], device=input.device)
+        window = prefix.index_select(1, hi) - prefix.index_select(1, lo)
+        if c > half:
+            stale = flambeau.tensor([0.0] * half + [1.0] * (c - half), dtype=input.dtype,
+                                    device=input.device).reshape(1, c, 1, 1)
+            window = window + sq[:, :1] * stale
+        scale = window * (self.alpha / self.size) + self.k
+        return input * scale.pow(-self.beta)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
 class LocalResponseNorm(Module):

@@ -10,6 +10,7 @@ __all__ = [
     "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
     "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxPool1d",
     "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d",
+    "FractionalMaxPool2d", "FractionalMaxPool3d", "MaxUnpool3d",
 ]
 
 
@@ -304,6 +305,100 @@ class MaxUnpool2d(_MaxUnpoolNd):
     def forward(self, input, indices, output_size=None):
         return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
                               output_size)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Partial inverse of :class:`MaxPool3d`: maxima back in place, zeros elsewhere.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> y, i = nn.MaxPool3d(2, return_indices=True)(flambeau.randn(1, 1, 4, 4, 4))
+    >>> nn.MaxUnpool3d(2)(y, i).shape
+    flambeau.Size([1, 1, 4, 4, 4])
+    """
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+
+class _FractionalMaxPoolNd(Module):
+    _nd = 2
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                 _random_samples=None):
+        super().__init__()
+        nd, name = self._nd, type(self).__name__
+
+        def tup(v):
+            return tuple(v) if isinstance(v, (tuple, list)) else (v,) * nd
+
+        self.kernel_size = tup(kernel_size)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = tup(output_size) if output_size is not None else None
+        self.output_ratio = tup(output_ratio) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling "
+                             f"ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        fn = F.fractional_max_pool2d if self._nd == 2 else F.fractional_max_pool3d
+        return fn(input, self.kernel_size, self.output_size, self.output_ratio,
+                  self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """2-D fractional max pooling; see :func:`flambeau.nn.functional.fractional_max_pool2d`.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of 2 ints
+        The window size.
+    output_size : int or tuple of 2 ints, optional
+        The output ``(H_out, W_out)``.
+    output_ratio : float or tuple of 2 floats, optional
+        The output size as a fraction in ``(0, 1)`` of the input size.
+    return_indices : bool
+        Also return the flat positions of the maxima (for :class:`MaxUnpool2d`).
+    _random_samples : Tensor, optional
+        Fixed draws ``(N, C, 2)`` (a buffer, saved in the state dict); fresh ones each call
+        when None.
+
+    Raises
+    ------
+    ValueError
+        Neither or both of ``output_size`` and ``output_ratio``, or a ratio outside (0, 1).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.FractionalMaxPool2d(3, output_ratio=(0.5, 0.5))(flambeau.randn(20, 16, 50, 32)).shape
+    flambeau.Size([20, 16, 25, 16])
+    """
+
+    _nd = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """3-D fractional max pooling; see :func:`flambeau.nn.functional.fractional_max_pool3d`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.FractionalMaxPool3d(3, output_size=(13, 12, 11))(flambeau.randn(2, 4, 16, 16, 16)).shape
+    flambeau.Size([2, 4, 13, 12, 11])
+    """
+
+    _nd = 3
 
 
 class _LPPoolNd(Module):
