@@ -1462,6 +1462,19 @@ class Module:
         """
         return self._apply(lambda t: flambeau.empty_like(t, device=device), recurse=recurse)
 
+    def compile(self, *args, **kwargs):
+        """``torch.nn.Module.compile``: checks its arguments as :func:`flambeau.compile` does
+        and leaves the module as it is (flambeau runs eagerly); returns None.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> m = nn.Linear(2, 3)
+        >>> m.compile(mode="max-autotune") is None
+        True
+        """
+        flambeau.compile(self, *args, **kwargs)
+
     # ------------------------------------------------------------------ repr
     def _get_name(self):
         return type(self).__name__

@@ -1,7 +1,7 @@
-"""flambeau.nn.parallel: DistributedDataParallel comes from flambeau-distributed.
+"""flambeau.nn.parallel: DataParallel, and DistributedDataParallel from flambeau-distributed.
 
-The class is looked up on first access, so ``flambeau.nn`` never imports (or requires)
-``flambeau.distributed``.
+DistributedDataParallel is looked up on first access, so ``flambeau.nn`` never imports (or
+requires) ``flambeau.distributed``.
 
 Examples
 --------
@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["DistributedDataParallel"]
+from flambeau.nn.parallel.data_parallel import DataParallel
+
+__all__ = ["DataParallel", "DistributedDataParallel"]
 
 _MISSING = ("flambeau.nn.parallel.DistributedDataParallel is provided by flambeau-distributed: "
             "pip install flambeau-distributed")
