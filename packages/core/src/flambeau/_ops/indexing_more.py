@@ -716,6 +716,28 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
     return make(counts.astype(a.dtype), input)
 
 
+
+def even_bin_edges(xp, values, bins, range_, op, dim=None):
+    """``bins + 1`` evenly spaced edges of ``values``'s dtype over ``range_`` (lo, hi), or over
+    the span of ``values`` (0 to 1 when empty; widened by 0.5 each way when it is one point).
+    ``dim`` names the dimension in errors (histogramdd)."""
+    where = "" if dim is None else f" for dimension {dim}"
+    if range_ is not None:
+        lo, hi = (float(v) for v in range_)
+        if lo > hi:
+            raise RuntimeError(f"{op}: min should not exceed max, but got min {lo} max {hi}"
+                               f"{where}")
+    elif values.size:
+        lo, hi = float(values.min()), float(values.max())
+    else:
+        lo, hi = 0.0, 1.0
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"{op}: range [{lo}, {hi}] is not finite{where}")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return xp.linspace(lo, hi, bins + 1, dtype=xp.float64).astype(values.dtype)
+
+
 def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
     """A histogram of ``input``: ``(hist, bin_edges)``.
 
@@ -761,20 +783,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: 
         bins = int(bins)
         if bins <= 0:
             raise RuntimeError(f"histogram(): bins must be > 0, but got {bins}")
-        if range is not None:
-            lo, hi = (float(v) for v in range)
-            if lo > hi:
-                raise RuntimeError(f"histogram: min should not exceed max, but got min {lo} "
-                                   f"max {hi}")
-        elif a.size:
-            lo, hi = float(a.min()), float(a.max())
-        else:
-            lo, hi = 0.0, 1.0
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            raise RuntimeError(f"histogram: range [{lo}, {hi}] is not finite")
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
-        edges = xp.linspace(lo, hi, bins + 1, dtype=xp.float64).astype(a.dtype)
+        edges = even_bin_edges(xp, a, bins, range, "histogram")
     w = None
     if weight is not None:
         if tuple(weight.shape) != tuple(input.shape):

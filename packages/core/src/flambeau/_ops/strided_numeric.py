@@ -18,6 +18,7 @@ import numpy as np
 
 from flambeau import _random
 from flambeau._ops._util import FLOAT_NP, Tensor, check_same_device, make, to_float, wrap_dim
+from flambeau._ops.indexing_more import even_bin_edges
 from flambeau.autograd._function import Function
 
 __all__ = ["as_strided", "as_strided_", "as_strided_scatter", "as_strided_copy",
@@ -589,20 +590,8 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa
         b = int(b)
         if b <= 0:
             raise RuntimeError(f"histogramdd: bins must be > 0, but got {b} for dimension {d}")
-        if range is not None:
-            lo, hi = range[2 * d], range[2 * d + 1]
-            if lo > hi:
-                raise RuntimeError(f"histogramdd: min should not exceed max, but got min {lo} "
-                                   f"max {hi} for dimension {d}")
-        elif pts.shape[0]:
-            lo, hi = float(pts[:, d].min()), float(pts[:, d].max())
-        else:
-            lo, hi = 0.0, 1.0
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise RuntimeError(f"histogramdd: dimension {d}'s range [{lo}, {hi}] is not finite")
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
-        edges.append(xp.linspace(lo, hi, b + 1, dtype=xp.float64).astype(pts.dtype))
+        bounds = None if range is None else range[2 * d:2 * d + 2]
+        edges.append(even_bin_edges(xp, pts[:, d], b, bounds, "histogramdd", dim=d))
     w = None
     if weight is not None:
         if tuple(weight.shape) != tuple(input.shape[:-1]):
