@@ -46,6 +46,10 @@ REPORTS = ROOT / ".nox" / "reports"
 # it, so that a flaky test is seen and fixed rather than hidden.
 RERUNS = int(os.environ.get("FLAMBEAU_TEST_RERUNS", "0") or 0)
 RERUN_PLUGIN = "pytest-rerunfailures==16.7"
+# FLAMBEAU_TEST_TIMEOUT=S (set by .ci/run) fails a test that runs longer than S seconds, with
+# its stack, instead of letting one hang use up CI's time without saying where it hung.
+TIMEOUT = int(os.environ.get("FLAMBEAU_TEST_TIMEOUT", "0") or 0)
+TIMEOUT_PLUGIN = "pytest-timeout==2.4.0"
 
 
 @dataclass(frozen=True)
@@ -135,11 +139,16 @@ def run_pytest(session: nox.Session, *args: str, **kwargs) -> None:
     """``python -m pytest ARGS`` in the session, writing a JUnit report under REPORTS."""
     REPORTS.mkdir(parents=True, exist_ok=True)
     report = REPORTS / f"{re.sub(r'[^A-Za-z0-9]+', '-', session.name)}-{uuid.uuid4().hex[:8]}.xml"
-    reruns: tuple[str, ...] = ()
+    plugins, options = [], []
     if RERUNS:
-        session.install(RERUN_PLUGIN)
-        reruns = ("--reruns", str(RERUNS), "--reruns-delay", "1")
-    session.run("python", "-m", "pytest", *args, *PYTEST, *reruns, f"--junitxml={report}",
+        plugins.append(RERUN_PLUGIN)
+        options += ["--reruns", str(RERUNS), "--reruns-delay", "1"]
+    if TIMEOUT:
+        plugins.append(TIMEOUT_PLUGIN)
+        options += ["--timeout", str(TIMEOUT)]
+    if plugins:
+        session.install(*plugins)
+    session.run("python", "-m", "pytest", *args, *PYTEST, *options, f"--junitxml={report}",
                 **kwargs)
 
 
