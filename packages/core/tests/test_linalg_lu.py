@@ -372,13 +372,15 @@ def test_unpack_and_vander_parity_with_torch():
 
 def test_singular_lu_factor_errors():
     with pytest.raises(RuntimeError, match=r"^linalg.lu_factor: the input of shape \(2, 2\) is "
-                       r"singular: U\[2,2\] is zero, so using the factorization in lu_solve "
+                       r"singular: diagonal element 2 of its LU factorization is zero, so using "
+                       r"the factorization in lu_solve "
                        r"would divide by zero; call linalg.lu_factor_ex\(A\) or "
                        r"linalg.lu\(A\) to factor it anyway$"):
         flambeau.linalg.lu_factor(_t([[1.0, 2.0], [2.0, 4.0]]))
     A = flambeau.stack([flambeau.eye(2), flambeau.zeros(2, 2)])
     with pytest.raises(RuntimeError, match=r"linalg.lu_factor_ex: the input of shape "
-                       r"\(2, 2, 2\) is singular \(batch element 1\): U\[1,1\] is zero"):
+                       r"\(2, 2, 2\) is singular \(batch element 1\): diagonal element 1 of "
+                       r"its LU factorization is zero"):
         flambeau.linalg.lu_factor_ex(A, check_errors=True)
     with pytest.raises(RuntimeError, match=r"linalg.lu_factor: .* \(2, 3\) is singular"):
         flambeau.linalg.lu_factor(flambeau.ones(2, 3))

@@ -110,47 +110,15 @@ def _perm_matrix(xp, perm, dtype):
     return xp.swapaxes(xp.eye(m, dtype=dtype)[perm], -1, -2)
 
 
-def _tri_solve(xp, t, b, upper):
-    """``t^-1 b`` for a triangular ``t`` holding only its triangle (batch dims broadcast)."""
-    batch = tuple(np.broadcast_shapes(t.shape[:-2], b.shape[:-2]))
-    t = xp.broadcast_to(t, batch + t.shape[-2:])
-    b = xp.broadcast_to(b, batch + b.shape[-2:])
-    if t.size == 0 or b.size == 0:
-        return xp.zeros(b.shape, dtype=t.dtype)
-    if bool((xp.diagonal(t, 0, -2, -1) != 0).all()):
-        return _blocked_tri_solve(xp, t, b, upper)
-    return _d._substitute(xp, t, b, upper)  # a zero on the diagonal: inf/NaN, as LAPACK
-
-
-def _blocked_tri_solve(xp, t, b, upper):
-    """Block substitution: each diagonal block of ``_BLOCK`` rows is a small dense solve of its
-    right-hand side less the rows already found, so the work is O(n^2 k) in matrix products
-    instead of the O(n^3) of one general solve of the whole triangle."""
-    n = t.shape[-1]
-    if n <= _BLOCK:
-        return xp.linalg.solve(t, b)
-    x = xp.empty(b.shape, dtype=t.dtype)
-    starts = range(0, n, _BLOCK)
-    for i0 in (reversed(starts) if upper else starts):
-        i1 = min(i0 + _BLOCK, n)
-        rhs = b[..., i0:i1, :]
-        if upper and i1 < n:
-            rhs = rhs - t[..., i0:i1, i1:] @ x[..., i1:, :]
-        elif not upper and i0 > 0:
-            rhs = rhs - t[..., i0:i1, :i0] @ x[..., :i0, :]
-        x[..., i0:i1, :] = xp.linalg.solve(t[..., i0:i1, i0:i1], rhs)
-    return x
-
-
 def _raw_lu_solve(xp, lu, perm, b, adjoint):
     n = lu.shape[-1]
     L = xp.tril(lu, -1) + xp.eye(n, dtype=lu.dtype)
     U = xp.triu(lu)
+    solve = _d.raw_triangular_solve
     if not adjoint:  # A = P L U: X = U^-1 L^-1 P^T B
-        return _tri_solve(xp, U, _tri_solve(xp, L, _take_rows(xp, b, perm), False), True)
+        return solve(xp, U, solve(xp, L, _take_rows(xp, b, perm), False), True)
     # A^T = U^T L^T P^T: X = P L^-T U^-T B
-    z = _tri_solve(xp, xp.swapaxes(L, -1, -2), _tri_solve(xp, xp.swapaxes(U, -1, -2), b, False),
-                   True)
+    z = solve(xp, xp.swapaxes(L, -1, -2), solve(xp, xp.swapaxes(U, -1, -2), b, False), True)
     inv = xp.argsort(perm, axis=-1)
     return _take_rows(xp, z, inv)
 
@@ -228,7 +196,10 @@ class LUFactor(Function):
         xp = A._device._xp
         lu, piv, info, perm = _getrf(xp, A._data, pivot)
         if check and bool((info > 0).any()):
-            raise _singular_factor_error(op, A, info)
+            raise _d._singular_error(
+                op, info, f"the input of shape {tuple(A.shape)}",
+                "using the factorization in lu_solve would divide by zero; call "
+                "linalg.lu_factor_ex(A) or linalg.lu(A) to factor it anyway")
         out, pivots, infos = make(lu, A), make(piv, A), make(info, A)
         ctx.mark_non_differentiable(pivots, infos)
         ctx.save_for_backward(out)
@@ -239,16 +210,6 @@ class LUFactor(Function):
     def backward(ctx, gLU, _gpiv, _ginfo):
         (LU,) = ctx.saved_tensors
         return lu_factor_backward(LU, ctx.P, gLU), None, None, None
-
-
-def _singular_factor_error(op, A, info):
-    flat = _d._host(info).reshape(-1)
-    j = int(flat[np.argmax(flat > 0)])
-    return RuntimeError(
-        f"{op}: the input of shape {tuple(A.shape)} is singular{_d._batch_note(info)}: "
-        f"U[{j},{j}] is zero, so using the factorization in lu_solve would divide by zero; "
-        "call linalg.lu_factor_ex(A) or linalg.lu(A) to factor it anyway"
-    )
 
 
 class LUSolve(Function):
