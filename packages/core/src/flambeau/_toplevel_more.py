@@ -178,10 +178,7 @@ def fill(input, value):
             [3., 3.]])
     """
     _need_tensor("fill", input)
-    if isinstance(value, Tensor) and value.dim() != 0:
-        raise RuntimeError(f"fill: only supports 0-dimension value tensor but got tensor with "
-                           f"{value.dim()} dimensions.")
-    return input.clone().fill_(value)
+    return input.clone().fill_(value)  # fill_ rejects a value with dimensions, as in PyTorch
 
 
 # ------------------------------------------------------------------ *_copy
