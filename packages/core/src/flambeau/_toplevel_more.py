@@ -776,12 +776,6 @@ def typename(obj):
     return prefix + name
 
 
-def _category(dt):
-    if dt is _dtype.bool:
-        return 0
-    return 2 if dt.is_floating_point else 1
-
-
 def can_cast(from_, to):
     """Whether a value of dtype ``from_`` may be cast to ``to`` under PyTorch's casting rule:
     never to a lower kind (floating point > integer > bool), any size within a kind.
@@ -803,7 +797,7 @@ def can_cast(from_, to):
         if not isinstance(dt, _dtype.dtype):
             raise TypeError(f"can_cast(): argument '{name}' (position {pos}) must be "
                             f"flambeau.dtype, not {type(dt).__name__}")
-    return _category(from_) <= _category(to)
+    return from_.category <= to.category  # bool < integer < floating point
 
 
 # ------------------------------------------------------------------ creation and small ops
