@@ -1,0 +1,27 @@
+"""Composable function transforms (PyTorch's ``torch.func``): grad, vjp, jvp, jacobians, vmap.
+
+The transforms take a function and return a function, and nest freely: ``grad(grad(f))``,
+``jacrev(jacfwd(f))``, ``vmap(grad(f))`` (per-sample gradients), ``vmap(vmap(f))``.
+:func:`functional_call` runs a module with given weights, so a model becomes a function of
+its parameters.
+
+Examples
+--------
+>>> import flambeau
+>>> from flambeau.func import grad, vmap
+>>> w = flambeau.tensor([1.0, -1.0])
+>>> xs = flambeau.tensor([[1.0, 2.0], [3.0, 5.0]])
+>>> loss = lambda w, x: (w * x).sum() ** 2
+>>> vmap(grad(loss), in_dims=(None, 0))(w, xs)
+tensor([[ -2.,  -4.],
+        [-12., -20.]])
+"""
+
+from __future__ import annotations
+
+from flambeau.func._functional_call import functional_call, stack_module_state
+from flambeau.func._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
+from flambeau.func._vmap import vmap
+
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
+           "stack_module_state", "vjp", "vmap"]
