@@ -276,3 +276,17 @@ def test_post_accumulate_grad_hooks_are_apart_from_node_hooks():
     w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
     y.sum().backward()
     assert seen == [[2.0, 2.0]]
+
+
+def test_second_backward_through_nodes_that_saved_nothing():
+    # as torch: expand and sum save no tensor, so their nodes may run again; mul saved its
+    # inputs, which the first backward freed
+    a = flambeau.ones(2, requires_grad=True)
+    b = a.expand(3, 2)
+    b.sum().backward()
+    b.sum().backward()
+    assert a.grad.tolist() == [6.0, 6.0]
+    c = a * a
+    c.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        c.sum().backward()

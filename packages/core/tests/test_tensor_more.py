@@ -125,7 +125,7 @@ def test_flags_and_ndimension():
     assert flambeau.is_conj(x) is False and flambeau.is_neg(x) is False
     assert x.is_inference() is False
     with flambeau.inference_mode():
-        assert flambeau.is_inference(flambeau.ones(1) * 2) is False  # documented deviation
+        assert flambeau.is_inference(flambeau.ones(1) * 2) is True  # an inference tensor
 
 
 def test_output_nr():

@@ -9,6 +9,7 @@ and the tensor's ``grad_fn`` becomes the op's node.
 from __future__ import annotations
 
 from flambeau._ops._util import FLOAT_NP
+from flambeau.autograd._function import _INFERENCE_INPLACE_MESSAGE, _InferenceVersion
 from flambeau.autograd._grad_mode import state
 
 
@@ -26,6 +27,8 @@ def _check_cast(t, result, op):
 
 def write_result(t, compute, op):
     """Run ``compute(src)`` and store its result in ``t`` in place."""
+    if t._version.__class__ is _InferenceVersion and not state.inference:
+        raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)  # before the write, not after
     recording = state.grad_enabled
     if recording:
         if t.grad_fn is None and t._requires_grad:
@@ -68,6 +71,8 @@ def write_result(t, compute, op):
 
 def fast_ufunc(t, ufunc_name, other, op):
     """``t = ufunc(t, other)`` straight into ``t``'s storage when nothing is recorded."""
+    if t._version.__class__ is _InferenceVersion and not state.inference:
+        raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)  # before the write, not after
     xp = t._device._xp
     o = other._data if hasattr(other, "_data") else other
     if hasattr(other, "_data") and other._device is not t._device:

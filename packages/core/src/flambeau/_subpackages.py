@@ -19,7 +19,8 @@ PROVIDERS = {
     "flambeau.data": "flambeau-data",
     "flambeau.vision": "flambeau-vision",
     "flambeau.distributed": "flambeau-distributed",
-    "flambeau.utils": "flambeau-data",  # torch.utils.data's spelling of flambeau.data
+    # core ships flambeau.utils (checkpoint, hooks); flambeau-data adds flambeau.utils.data
+    "flambeau.utils": "flambeau-data",
 }
 
 #: names of ``flambeau`` itself that a module of another distribution provides, as with

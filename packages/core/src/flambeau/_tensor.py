@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from flambeau import _dtype
 from flambeau.autograd import _function
-from flambeau.autograd._function import AccumulateGrad, _RemovableHandle, _VersionCounter
+from flambeau.autograd._function import (
+    AccumulateGrad,
+    _InferenceVersion,
+    _RemovableHandle,
+    _VersionCounter,
+)
+from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = ["Tensor"]
 
@@ -63,7 +69,8 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._output_nr = 0
-        self._version = _VersionCounter()
+        # an inference tensor is marked by its counter: no extra slot for the others
+        self._version = _InferenceVersion() if _grad_state.inference else _VersionCounter()
         self._accum = None
         self._base = None
         self._retains_grad = False
@@ -195,6 +202,10 @@ class Tensor:
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients (got {self.dtype})"
             )
+        if (requires_grad and self._version.__class__ is _InferenceVersion
+                and not _grad_state.inference):
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -213,7 +224,24 @@ class Tensor:
         return out
 
     def detach_(self):
-        """Cut this tensor from the graph in place."""
+        """Cut this tensor from the graph in place and return it.
+
+        Views can't be detached in place (their base would still be in the graph): use
+        :meth:`detach` for them.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> y = flambeau.ones(2, requires_grad=True) * 2
+        >>> y.detach_().requires_grad, y.is_leaf
+        (False, True)
+        >>> y[:1].detach_()
+        Traceback (most recent call last):
+            ...
+        RuntimeError: Can't detach views in-place. Use detach() instead.
+        """
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self._requires_grad = False
         return self

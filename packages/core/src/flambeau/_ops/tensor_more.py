@@ -18,7 +18,7 @@ from flambeau._ops import shape as sh
 from flambeau._ops import shape_more as shm
 from flambeau._ops._util import FLOAT_NP, make, to_float, write_out
 from flambeau._tensor import Tensor
-from flambeau.autograd._function import Function
+from flambeau.autograd._function import Function, _InferenceVersion
 
 __all__ = [
     "angle", "conj", "conj_physical", "hardshrink", "is_conj", "is_inference", "is_neg",
@@ -106,19 +106,17 @@ def is_neg(input):
 
 
 def is_inference(input):
-    """Whether ``input`` is an inference tensor: always ``False``.
-
-    flambeau's :class:`~flambeau.inference_mode` turns gradient recording off but does not
-    mark the tensors it creates, so no tensor is an inference tensor.
+    """Whether ``input`` is an inference tensor (created under :class:`~flambeau.inference_mode`).
 
     Examples
     --------
     >>> import flambeau
     >>> with flambeau.inference_mode():
-    ...     flambeau.ones(1).is_inference()
-    False
+    ...     x = flambeau.ones(1)
+    >>> x.is_inference(), flambeau.ones(1).is_inference()
+    (True, False)
     """
-    return False
+    return input._version.__class__ is _InferenceVersion
 
 
 def ndimension(self):

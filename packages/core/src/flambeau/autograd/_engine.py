@@ -113,6 +113,8 @@ def run_backward(roots, grads, *, retain_graph, create_graph, inputs=None, accum
 
     prev_mode = _grad_state.grad_enabled
     _grad_state.grad_enabled = create_graph
+    prev_task = _grad_state.task
+    _grad_state.task = _Task(order, accumulate and input_list is None)
     anomaly = _anomaly.enabled() and _anomaly.check_nan_enabled()
     try:
         for node in order:
@@ -122,6 +124,8 @@ def run_backward(roots, grads, *, retain_graph, create_graph, inputs=None, accum
             hooks = node._hooks
             if hooks:
                 node_grads = _run_tensor_hooks(hooks, node_grads)
+            if node._pre_hooks:
+                node_grads = _run_pre_hooks(node, node_grads)
             if captures:
                 for nr, g in enumerate(node_grads):
                     pos = captures.get((node, nr))
@@ -132,10 +136,13 @@ def run_backward(roots, grads, *, retain_graph, create_graph, inputs=None, accum
                     _accumulate(node.variable, node_grads[0], create_graph, handed)
                     for hook in node._grad_hooks or ():
                         hook(node.variable)
+                    for hook in node._post_hooks or ():
+                        hook((), tuple(node_grads))
                 continue
             _apply_node(node, node_grads, buffers, retain_graph, anomaly)
     finally:
         _grad_state.grad_enabled = prev_mode
+        _grad_state.task = prev_task
 
     if input_list is None:
         return None
@@ -189,6 +196,51 @@ def _run_tensor_hooks(hooks, node_grads):
     return node_grads
 
 
+class _Task:
+    """What the running backward pass computes, for checkpoint and multi-grad hooks."""
+
+    __slots__ = ("order", "accumulates_all", "_nodes", "__weakref__")
+
+    def __init__(self, order, accumulates_all):
+        self.order = order
+        self.accumulates_all = accumulates_all  # .backward() without inputs=
+        self._nodes = None
+
+    def will_run(self, node) -> bool:
+        if self._nodes is None:
+            self._nodes = set(self.order)
+        return node in self._nodes
+
+
+def _checked_hook_result(hook, out, expected):
+    if out.__class__ is not tuple:
+        out = tuple(out)
+    if len(out) != expected:
+        raise RuntimeError(
+            f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number of "
+            f"values (got {len(out)}, but expected {expected})"
+        )
+    return out
+
+
+def _run_pre_hooks(node, node_grads):
+    grads = tuple(node_grads)
+    for hook in list(node._pre_hooks):
+        out = hook(grads)
+        if out is not None:
+            grads = _checked_hook_result(hook, out, len(grads))
+    return list(grads)
+
+
+def _run_post_hooks(node, results, node_grads):
+    grad_outputs = tuple(node_grads)
+    for hook in list(node._post_hooks):
+        out = hook(results, grad_outputs)
+        if out is not None:
+            results = _checked_hook_result(hook, out, len(results))
+    return results
+
+
 def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
     if node._freed:
         raise RuntimeError(_FREED_MESSAGE)
@@ -209,8 +261,7 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
             f"(expected {len(edges)}, got {len(results)})"
         )
     if node._post_hooks:
-        for hook in node._post_hooks:
-            hook(results, node_grads)
+        results = _run_post_hooks(node, results, node_grads)
     in_shapes, in_dtypes = node._in_shapes, node._in_dtypes
     for i, edge in enumerate(edges):
         if edge is None:
@@ -239,7 +290,9 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
             slots = buffers[child] = [None] * (len(meta) if meta is not None else 1)
         prev = slots[nr]
         slots[nr] = g if prev is None else prev + g
-    if not retain_graph:
+    if not retain_graph and node._saved:
+        # as torch: only a node that saved tensors can't run again; one that saved nothing
+        # (expand, add...) may be backpropagated through a second time
         node._saved = None
         node._freed = True
 

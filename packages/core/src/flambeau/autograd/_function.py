@@ -11,6 +11,7 @@ import traceback
 
 from flambeau.autograd import _anomaly
 from flambeau.autograd._grad_mode import state as _grad_state
+from flambeau.utils.hooks import RemovableHandle as _PublicHandle
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -24,11 +25,109 @@ class _VersionCounter:
         self.value = 0
 
 
+class _InferenceVersion(_VersionCounter):
+    """The counter of an inference tensor (made under ``inference_mode``), which has none.
+
+    Being the marker costs normal tensors nothing: views and ``detach()`` share the counter,
+    so they are inference tensors too, as in PyTorch. Reading it outside inference mode (to
+    save the tensor for backward, or to bump it after an in-place write) is the error.
+    """
+
+    __slots__ = ()
+
+    def __init__(self):
+        pass
+
+    @property
+    def value(self):
+        if _grad_state.inference:
+            return 0
+        raise _InferenceVersionRead("Inference tensors do not track version counter.")
+
+    @value.setter
+    def value(self, v):
+        if not _grad_state.inference:
+            raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)
+
+
+class _InferenceVersionRead(RuntimeError):
+    pass
+
+
+_INFERENCE_INPLACE_MESSAGE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed. You can make a "
+    "clone to get a normal tensor before doing inplace update. See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+_INFERENCE_SAVED_MESSAGE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `flambeau.no_grad()` instead "
+    "of `flambeau.inference_mode()`."
+)
+_PACK_INPLACE_MESSAGE = (
+    "A saved tensor pack hook is modifying its input in place. Tensors provided as input to "
+    "pack hook cannot be modified by in-place operations as this can lead to unexpected "
+    "side-effects."
+)
+
+
+class _Packed:
+    """What ``save_for_backward`` keeps under ``saved_tensors_hooks``.
+
+    The pack hook's results, and the unpack hook that turns them back into tensors.
+    """
+
+    __slots__ = ("unpack_hook", "packed")
+
+    def __init__(self, hooks, tensors):
+        pack_hook, self.unpack_hook = hooks
+        packed = []
+        for t in tensors:
+            if t is None:
+                packed.append(None)
+                continue
+            version = t._version.value
+            packed.append(pack_hook(t))
+            if t._version.value != version:
+                raise RuntimeError(_PACK_INPLACE_MESSAGE)
+        self.packed = tuple(packed)
+
+    def unpack(self):
+        out = []
+        for p in self.packed:
+            if p is None:
+                out.append(None)
+                continue
+            t = self.unpack_hook(p)
+            if not isinstance(t, _Tensor):
+                raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but "
+                                f"got result of type {type(t).__name__}")
+            out.append(t)
+        return tuple(out)
+
+
 class Node:
-    """A vertex of the backward graph.
+    """A vertex of the backward graph: the class of every ``tensor.grad_fn``.
 
     ``next_functions[i]`` is the ``(node, output_nr)`` the gradient of input ``i`` flows to,
-    or None when input ``i`` needs no gradient.
+    or None when input ``i`` needs no gradient. ``name()`` is PyTorch's name of the node,
+    ``metadata`` a dict for users' annotations; ``register_prehook(fn)`` runs
+    ``fn(grad_outputs)`` before the node's backward and ``register_hook(fn)`` runs
+    ``fn(grad_inputs, grad_outputs)`` after it (either may return replacement gradients).
+    Both return a handle whose ``remove()`` unregisters the hook.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x * 3
+    >>> y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()
+    ('MulBackward0', 'AccumulateGrad')
+    >>> h = y.grad_fn.register_prehook(lambda grad_outputs: (grad_outputs[0] * 10,))
+    >>> y.sum().backward(); x.grad
+    tensor([30., 30.])
+    >>> h.remove()
     """
 
     next_functions: tuple = ()
@@ -37,25 +136,53 @@ class Node:
     _trace = None  # forward traceback when anomaly detection is on
     _saved = None
     _post_hooks = None
+    _pre_hooks = None
+    _metadata = None
     _out_meta = None  # per-output (shape, dtype, device), kept for multi-output ops only
     _is_view = False
 
     def name(self) -> str:
+        """The node's name, as in PyTorch (``"MulBackward0"``, ``"AccumulateGrad"``)."""
         return type(self).__name__
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
 
+    @property
+    def metadata(self) -> dict:
+        """A dict for users' own annotations of this node (empty until written to)."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
     def register_hook(self, fn):
-        """Run ``fn(grad_inputs, grad_outputs)`` after this node's backward."""
+        """Run ``fn(grad_inputs, grad_outputs)`` after this node's backward.
+
+        ``grad_inputs`` are the gradients the node computed for its inputs, ``grad_outputs``
+        the ones it received; the hook may return a tuple that replaces ``grad_inputs``.
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
         if self._post_hooks is None:
             self._post_hooks = []
         post = self._post_hooks
         post.append(fn)
         return _RemovableHandle(post, fn)
 
+    def register_prehook(self, fn):
+        """Run ``fn(grad_outputs)`` before this node's backward; it may return new ones.
 
-class _RemovableHandle:
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        pre = self._pre_hooks
+        pre.append(fn)
+        return _RemovableHandle(pre, fn)
+
+
+class _RemovableHandle(_PublicHandle):
+    """A handle over hooks kept in a list (tensor and node hooks)."""
+
     __slots__ = ("_list", "_item")
 
     def __init__(self, lst, item):
@@ -94,12 +221,24 @@ class FunctionCtx:
     tensor([3., 3.])
     """
 
+    #: set per call while recording; all False otherwise
+    needs_input_grad = _NeedsNothing()
+
     def save_for_backward(self, *tensors):
         """Keep tensors for backward; in-place changes to them are detected there."""
         self._saved = tensors
-        # a tuple of ints: the garbage collector stops tracking it, unlike a list
-        self._saved_versions = tuple([t._version.value if t is not None else None
-                                      for t in tensors])
+        if self.needs_input_grad.__class__ is not tuple:
+            self._saved_versions = ()  # not recorded: backward never runs, nothing to check
+            return
+        try:
+            # a tuple of ints: the garbage collector stops tracking it, unlike a list
+            self._saved_versions = tuple([t._version.value if t is not None else None
+                                          for t in tensors])
+        except _InferenceVersionRead:
+            raise RuntimeError(_INFERENCE_SAVED_MESSAGE) from None
+        hooks = _grad_state.saved_hooks
+        if hooks is not None:
+            self._saved = _Packed(hooks, tensors)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -109,6 +248,8 @@ class FunctionCtx:
             if self._freed:
                 raise RuntimeError(_FREED_MESSAGE)
             return ()
+        if saved.__class__ is _Packed:
+            return saved.unpack()
         for t, v in zip(saved, self._saved_versions):
             if t is not None and t._version.value != v:
                 raise RuntimeError(

@@ -12,6 +12,9 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_g
 class _State(threading.local):
     grad_enabled = True
     inference = False
+    saved_hooks = None  # (pack, unpack) of the innermost saved_tensors_hooks
+    saved_hooks_disabled = None  # the message of disable_saved_tensors_hooks
+    task = None  # what the running backward pass computes (see _engine.run_backward)
 
 
 state = _State()
@@ -123,12 +126,21 @@ class set_grad_enabled(_GradModeContext):
 class inference_mode(_GradModeContext):
     """Like :class:`no_grad`, for code that only runs models forward.
 
+    Tensors created inside are *inference tensors* (``is_inference()`` is True): they can't
+    be saved for backward or updated in place outside inference mode.
+    ``inference_mode(False)`` turns it off inside an enclosing block and enables gradients.
+
     Examples
     --------
     >>> import flambeau
     >>> with flambeau.inference_mode():
-    ...     flambeau.ones(2, requires_grad=True).mul(2).requires_grad
-    False
+    ...     y = flambeau.ones(2, requires_grad=True).mul(2)
+    >>> y.requires_grad, y.is_inference()
+    (False, True)
+    >>> with flambeau.inference_mode():
+    ...     with flambeau.inference_mode(False):
+    ...         flambeau.ones(1).is_inference(), flambeau.is_grad_enabled()
+    (False, True)
     """
 
     def __init__(self, mode: bool = True):
@@ -138,9 +150,9 @@ class inference_mode(_GradModeContext):
     def __enter__(self):
         self._prev = state.grad_enabled
         self._prev_inf = state.inference
-        if self._mode:
-            state.grad_enabled = False
-            state.inference = True
+        mode = bool(self._mode)
+        state.grad_enabled = not mode
+        state.inference = mode
 
     def __exit__(self, *exc):
         state.inference = self._prev_inf

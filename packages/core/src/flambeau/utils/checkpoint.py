@@ -1,0 +1,417 @@
+"""flambeau.utils.checkpoint: activation checkpointing, PyTorch's ``torch.utils.checkpoint``.
+
+A checkpointed block keeps none of its intermediate tensors for backward: backward runs
+the block's forward again to get them, trading compute for memory.
+
+Examples
+--------
+>>> import flambeau
+>>> from flambeau.utils.checkpoint import checkpoint
+>>> w = flambeau.tensor([2.0], requires_grad=True)
+>>> y = checkpoint(lambda x: (x * w).exp(), flambeau.ones(1), use_reentrant=False)
+>>> y.backward(); w.grad
+tensor([7.3891])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+import weakref
+
+from flambeau._tensor import Tensor
+from flambeau.autograd._function import Function
+from flambeau.autograd._grad_mode import enable_grad
+from flambeau.autograd._grad_mode import state as _state
+from flambeau.autograd.graph import saved_tensors_hooks
+
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn"]
+
+
+class CheckpointError(RuntimeError):
+    """Raised when the recomputation of a checkpointed block differs from its forward.
+
+    Examples
+    --------
+    >>> from flambeau.utils.checkpoint import CheckpointError
+    >>> issubclass(CheckpointError, RuntimeError)
+    True
+    """
+
+
+def noop_context_fn():
+    """The default ``context_fn`` of :func:`checkpoint`: two contexts that do nothing.
+
+    Examples
+    --------
+    >>> from flambeau.utils.checkpoint import noop_context_fn
+    >>> forward_ctx, recompute_ctx = noop_context_fn()
+    >>> with forward_ctx:
+    ...     print("in forward")
+    in forward
+    """
+    return contextlib.nullcontext(), contextlib.nullcontext()
+
+
+_REENTRANT_WARNING = (
+    "flambeau.utils.checkpoint{}: the use_reentrant parameter should be passed explicitly. "
+    "use_reentrant=False is recommended, but if you need to preserve the current default "
+    "behavior, you can pass use_reentrant=True. Refer to docs for more details on the "
+    "differences between the two variants."
+)
+
+
+# ------------------------------------------------------------------------------ RNG state
+def _rng_devices(args):
+    devices = []
+    for a in args:
+        if isinstance(a, Tensor) and a._device.type != "cpu" and a._device not in devices:
+            devices.append(a._device)
+    return devices
+
+
+def _get_rng(devices):
+    from flambeau import _random
+
+    return [(d, _random.default_generator_for(d).get_state()) for d in ["cpu", *devices]]
+
+
+def _set_rng(states):
+    from flambeau import _random
+
+    for d, s in states:
+        _random.default_generator_for(d).set_state(s)
+
+
+@contextlib.contextmanager
+def _forked_rng(states):
+    """Run with the RNG states of the forward pass, then restore the current ones."""
+    if states is None:
+        yield
+        return
+    now = _get_rng([d for d, _ in states[1:]])
+    _set_rng(states)
+    try:
+        yield
+    finally:
+        _set_rng(now)
+
+
+# ------------------------------------------------------------------------------ checkpoint
+def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
+               determinism_check="default", debug=False, preserve_rng_state=True,
+               early_stop=True, **kwargs):
+    """Run ``function(*args, **kwargs)`` without keeping its intermediates for backward.
+
+    Backward runs ``function`` again to recompute them. With ``preserve_rng_state`` (the
+    default) the recomputation starts from the RNG state of the forward pass, so dropout
+    draws the same mask.
+
+    Two implementations, as in PyTorch:
+
+    * ``use_reentrant=False`` (recommended): the block runs under
+      :class:`~flambeau.autograd.graph.saved_tensors_hooks` that keep a placeholder for each
+      tensor saved for backward; the first one backward reads triggers the recomputation.
+      Works with :func:`flambeau.autograd.grad`, ``backward(inputs=...)``, keyword arguments
+      and inputs that do not require grad.
+    * ``use_reentrant=True``: a custom Function that runs the block under ``no_grad`` and,
+      in backward, runs it again with gradients and calls ``backward`` on it. Only tensors
+      passed positionally that require grad get gradients through the block (parameters
+      used inside it still do); not usable with ``autograd.grad`` or ``inputs=``.
+
+    ``use_reentrant=None`` warns and means ``True``, as PyTorch 2.13 does.
+
+    Parameters
+    ----------
+    function : callable
+        The block to run.
+    *args
+        Its positional arguments.
+    use_reentrant : bool
+        Which implementation; pass it explicitly.
+    context_fn : callable
+        Returns two context managers, the first entered around the forward pass and the
+        second around the recomputation (``use_reentrant=False`` only).
+    determinism_check : {"default", "none"}
+        ``"default"`` compares the shape, dtype and device of each recomputed tensor with the
+        original (``use_reentrant=False``).
+    debug : bool
+        Accepted (``use_reentrant=False`` only); flambeau's errors already say which tensor
+        differs.
+    preserve_rng_state : bool
+        Restore the forward pass's RNG state for the recomputation.
+    early_stop : bool
+        Stop the recomputation as soon as every saved tensor is recomputed.
+    **kwargs
+        Keyword arguments of ``function`` (``use_reentrant=False`` only).
+
+    Returns
+    -------
+    What ``function`` returns.
+
+    Raises
+    ------
+    ValueError
+        For keyword arguments with ``use_reentrant=True``, ``context_fn`` or ``debug`` with
+        ``use_reentrant=True``, or an unknown ``determinism_check``.
+    CheckpointError
+        In backward, when the recomputation saves tensors of other shapes, dtypes or devices,
+        or fewer or more of them, than the forward pass did.
+    RuntimeError
+        In backward of a ``use_reentrant=True`` block reached by ``autograd.grad`` or
+        ``backward(inputs=...)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.utils.checkpoint import checkpoint
+    >>> x = flambeau.tensor([1.0, 2.0], requires_grad=True)
+    >>> def block(t):
+    ...     return (t.sin() * t).sum()
+    >>> checkpoint(block, x, use_reentrant=False).backward()
+    >>> ref = x.grad.clone(); x.grad = None
+    >>> block(x).backward()
+    >>> bool((x.grad == ref).all())
+    True
+    """
+    if use_reentrant is None:
+        warnings.warn(_REENTRANT_WARNING.format(""), stacklevel=2)
+        use_reentrant = True
+    if determinism_check not in ("default", "none"):
+        raise ValueError("determinism_check should be one of ['default', 'none'], but got "
+                         f"{determinism_check}")
+    if use_reentrant:
+        if context_fn is not noop_context_fn or debug:
+            raise ValueError("Passing `context_fn` or `debug` is only supported when "
+                             "use_reentrant=False.")
+        if kwargs:
+            raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+        return _CheckpointFunction.apply(function, preserve_rng_state, *args)
+    return _checkpoint_without_reentrant(function, args, kwargs, context_fn,
+                                         determinism_check, preserve_rng_state, early_stop)
+
+
+class _CheckpointFunction(Function):
+    """``use_reentrant=True``: forward under no_grad, backward recomputes and backpropagates."""
+
+    @staticmethod
+    def forward(ctx, run_function, preserve_rng_state, *args):
+        ctx.run_function = run_function
+        ctx.rng = _get_rng(_rng_devices(args)) if preserve_rng_state else None
+        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
+                          stacklevel=4)
+        ctx.inputs = [None if isinstance(a, Tensor) else a for a in args]
+        ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
+        return run_function(*args)  # Function.apply runs forward with recording off
+
+    @staticmethod
+    def backward(ctx, *grads):
+        task = _state.task
+        if task is not None and not task.accumulates_all:
+            raise RuntimeError(
+                "When use_reentrant=True, flambeau.utils.checkpoint is incompatible with .grad() "
+                "or passing an `inputs` parameter to .backward(). To resolve this error, you can "
+                "either set use_reentrant=False, or call .backward() without passing the "
+                "`inputs` argument."
+            )
+        tensors = iter(ctx.saved_tensors)
+        inputs = []
+        for a in ctx.inputs:
+            if a is None:
+                t = next(tensors)
+                a = t.detach()
+                a._requires_grad = t._requires_grad
+            inputs.append(a)
+        with _forked_rng(ctx.rng), enable_grad():
+            outputs = ctx.run_function(*inputs)
+        if not isinstance(outputs, tuple):
+            outputs = (outputs,)
+        pairs = [(o, g) for o, g in zip(outputs, grads)
+                 if isinstance(o, Tensor) and o.requires_grad]
+        if not pairs:
+            raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not "
+                               "necessary")
+        from flambeau import autograd
+
+        autograd.backward([o for o, _ in pairs], [g for _, g in pairs])
+        return (None, None) + tuple(a.grad if isinstance(a, Tensor) else None for a in inputs)
+
+
+class _Holder:
+    """Stands in the graph for one tensor saved in a non-reentrant checkpointed block."""
+
+    __slots__ = ("frame", "index", "tensor", "__weakref__")
+
+    def __init__(self, frame, index):
+        self.frame, self.index, self.tensor = frame, index, None
+
+
+class _Frame:
+    """One call of a non-reentrant checkpoint: how to rerun it and what it saved."""
+
+    def __init__(self, run, determinism_check, early_stop):
+        self.run = run
+        self.determinism_check = determinism_check
+        self.early_stop = early_stop
+        self.holders = []  # weak references, in the order the tensors were saved
+        self.metadata = []  # (shape, dtype, device) of each saved tensor
+
+    def pack(self, tensor):
+        holder = _Holder(self, len(self.holders))
+        self.holders.append(weakref.ref(holder))
+        self.metadata.append(_metadata(tensor))
+        return holder
+
+    def recompute(self):
+        keep_graph = _state.grad_enabled  # backward with create_graph=True
+        n = len(self.holders)
+        count = 0
+        mismatches = []
+
+        def pack(tensor):
+            nonlocal count
+            i = count
+            count += 1
+            if i >= n:
+                raise CheckpointError(
+                    "flambeau.utils.checkpoint: trying to save more tensors during "
+                    f"recomputation than during the original forward pass ({n})."
+                )
+            if self.determinism_check == "default":
+                meta = _metadata(tensor)
+                if meta != self.metadata[i]:
+                    mismatches.append((i, self.metadata[i], meta))
+            holder = self.holders[i]()
+            if holder is not None:
+                holder.tensor = tensor if keep_graph else tensor.detach()
+            if count == n and self.early_stop:
+                raise _StopRecomputation
+            return tensor
+
+        try:
+            with saved_tensors_hooks(pack, _identity):
+                self.run()
+        except _StopRecomputation:
+            pass
+        if mismatches:
+            lines = "".join(f"tensor at position {i}:\nsaved metadata: {_describe(a)}\n"
+                            f"recomputed metadata: {_describe(b)}\n" for i, a, b in mismatches)
+            raise CheckpointError(
+                "flambeau.utils.checkpoint: Recomputed values for the following tensors have "
+                "different metadata than during the forward pass.\n" + lines
+            )
+        if count < n:
+            raise CheckpointError(
+                "flambeau.utils.checkpoint: Recomputed values have fewer tensors saved for "
+                f"backward ({count}) than during the original forward pass ({n}); the "
+                "checkpointed function must run the same ops when it runs again."
+            )
+
+    def unpack(self, holder):
+        if holder.tensor is None:
+            self.recompute()
+        return holder.tensor
+
+
+class _StopRecomputation(Exception):
+    pass
+
+
+def _identity(x):
+    return x
+
+
+def _metadata(t):
+    return tuple(t._data.shape), t._data.dtype, t._device
+
+
+def _describe(meta):
+    from flambeau._dtype import from_numpy_dtype
+
+    shape, dtype, device = meta
+    return f"{{'shape': {list(shape)}, 'dtype': {from_numpy_dtype(dtype)}, 'device': {device}}}"
+
+
+def _checkpoint_without_reentrant(function, args, kwargs, context_fn, determinism_check,
+                                  preserve_rng_state, early_stop):
+    rng = _get_rng(_rng_devices(args)) if preserve_rng_state else None
+    forward_ctx, recompute_ctx = context_fn()
+
+    def run():
+        with _forked_rng(rng), enable_grad(), recompute_ctx:
+            function(*args, **kwargs)
+
+    frame = _Frame(run, determinism_check, early_stop)
+    with saved_tensors_hooks(frame.pack, lambda holder: holder.frame.unpack(holder)), \
+            forward_ctx:
+        return function(*args, **kwargs)
+
+
+# ------------------------------------------------------------------------------ sequential
+def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
+    """Run ``functions`` in sequence, checkpointing them in ``segments`` chunks.
+
+    The functions (a list, or a module such as ``nn.Sequential``, whose children are used)
+    are split into ``segments`` consecutive chunks; every chunk but the last runs under
+    :func:`checkpoint`, and the last runs normally (its outputs are needed at once).
+
+    Parameters
+    ----------
+    functions : sequence of callable or module
+        The functions to apply one after the other.
+    segments : int
+        The number of chunks.
+    input : Tensor
+        The input of the first function.
+    use_reentrant : bool
+        As in :func:`checkpoint` (None warns and means True).
+    **kwargs
+        ``preserve_rng_state`` only.
+
+    Returns
+    -------
+    Tensor
+        The output of the last function.
+
+    Raises
+    ------
+    ValueError
+        For keyword arguments other than ``preserve_rng_state``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.utils.checkpoint import checkpoint_sequential
+    >>> x = flambeau.tensor([1.0, 2.0], requires_grad=True)
+    >>> fns = [lambda t: t * 2, lambda t: t.exp(), lambda t: t + 1, lambda t: t.sum()]
+    >>> checkpoint_sequential(fns, 2, x, use_reentrant=False).backward()
+    >>> x.grad
+    tensor([ 14.7781, 109.1963])
+    """
+    if use_reentrant is None:
+        warnings.warn(_REENTRANT_WARNING.format(".checkpoint_sequential"), stacklevel=2)
+        use_reentrant = True
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if kwargs:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    if not isinstance(functions, (list, tuple)) and callable(getattr(functions, "children",
+                                                                     None)):
+        functions = list(functions.children())
+    functions = list(functions)
+
+    def run(start, end):
+        def forward(x):
+            for j in range(start, end + 1):
+                x = functions[j](x)
+            return x
+
+        return forward
+
+    size = len(functions) // segments
+    end = -1
+    for start in range(0, size * (segments - 1), size):
+        end = start + size - 1
+        input = checkpoint(run(start, end), input, use_reentrant=use_reentrant,
+                           preserve_rng_state=preserve)
+    return run(end + 1, len(functions) - 1)(input)
