@@ -60,11 +60,22 @@ def _matmul_numpy(n=1024):
     return run
 
 
+def _lu_factor(mod, n=256):
+    a = mod.tensor(np.random.default_rng(0).standard_normal((n, n)))
+
+    def run():
+        mod.linalg.lu_factor(a)
+
+    return run
+
+
 def measure(case: str, framework: str) -> float:
     """Best time of ``case`` ("small_ops" per op, or "chain") with ``framework``."""
     mod = importlib.import_module(framework)
     if case == "small_ops":
         return best_of(_small_ops(mod), repeat=20) / SMALL_OPS
+    if case == "lu_factor":
+        return best_of(_lu_factor(mod), repeat=5)
     return best_of(_chain(mod), repeat=2)
 
 
@@ -88,6 +99,13 @@ def run():
         "torch_s": chain.get("torch"),
         "target": "<= 2x torch (ratio >= 0.5)",
     }]
+    lu = _versus_torch("lu_factor", 2)
+    rows.append({
+        "name": "linalg.lu_factor 256x256 float64",
+        "flambeau_s": lu["flambeau"],
+        "torch_s": lu.get("torch"),
+        "target": "track (pivoting is a Python loop over columns; ratio was ~1/40)",
+    })
     # The matmul target is against raw NumPy doing the same three products: report NumPy in
     # the reference column of this row.
     rows.append({

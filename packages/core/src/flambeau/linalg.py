@@ -34,6 +34,7 @@ import math
 from flambeau._ops import decompositions as _d
 from flambeau._ops._util import Tensor, dims_arg, make, wrap_dim, write_out
 from flambeau._ops.decompositions import (
+    LinAlgError,
     VectorNorm,
     check_float,
     check_input,
@@ -54,6 +55,7 @@ from flambeau._ops.lu import lu_factor, lu_factor_ex, vander
 from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = [
+    "LinAlgError",
     "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
     "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex",
     "lu_solve", "matmul", "matrix_exp", "matrix_norm",

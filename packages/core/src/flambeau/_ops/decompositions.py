@@ -60,6 +60,25 @@ _LOW_PRECISION = frozenset({np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)})
 _LINALG_ERRORS = (np.linalg.LinAlgError,)
 
 
+class LinAlgError(RuntimeError):
+    """The error that linear algebra functions raise for singular or not positive-definite
+    input (``torch.linalg.LinAlgError``); a :class:`RuntimeError`, so ``except
+    RuntimeError`` catches it too.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> try:
+    ...     flambeau.linalg.inv(flambeau.zeros(2, 2))
+    ... except flambeau.linalg.LinAlgError as e:
+    ...     print(isinstance(e, RuntimeError))
+    True
+    """
+
+
+LinAlgError.__module__ = "flambeau.linalg"
+
+
 # ------------------------------------------------------------------ argument checks
 
 
@@ -284,7 +303,7 @@ def raw_solve(xp, a, b, op, check, what):
 def _singular_error(op, info, what, consequence="the computation could not be completed"):
     flat = _host(info).reshape(-1)
     k = int(flat[np.argmax(flat > 0)])
-    return RuntimeError(
+    return LinAlgError(
         f"{op}: {what} is singular{_batch_note(info)}: diagonal element {k} of its LU "
         f"factorization is zero, so {consequence}"
     )
@@ -528,7 +547,7 @@ class Cholesky(Function):
                 if bool((info > 0).any()):
                     if check:
                         k = int(_host(info).reshape(-1)[np.argmax(_host(info).reshape(-1) > 0)])
-                        raise RuntimeError(
+                        raise LinAlgError(
                             f"{op}: the input of shape {tuple(a.shape)} is not positive-definite"
                             f"{_batch_note(info)}: its leading minor of order {k} is not "
                             "positive-definite, so the factorization could not be completed"

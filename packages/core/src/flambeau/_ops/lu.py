@@ -4,9 +4,11 @@ NumPy has no LU routine, so the factorization is computed here, on whole batches
 with LAPACK ``getrf``'s semantics: at step ``j`` the row with the largest absolute value in
 column ``j`` (the first one on ties) is swapped into place, pivots are 1-based int32, and a
 singular matrix still factors (a zero pivot is skipped, and ``info`` is the 1-based index of
-the first one). The algorithm is the blocked right-looking one: a loop over the columns of a
-panel of ``_BLOCK`` columns (row operations vectorized over the batch), then one matrix
-product to update the trailing matrix. Written against ``xp``, it runs on any backend.
+the first one). The algorithm is LAPACK ``getrf2``'s recursive one: factor the left half of
+the columns, update the right half with one triangular solve and one matrix product, factor
+its trailing block; only narrow panels of ``_PANEL`` columns are factored one column at a
+time (each step vectorized over the batch), so almost all the work is matrix products.
+Written against ``xp``, it runs on any backend.
 
 Backward passes, written with flambeau ops (so second derivatives work), for
 ``A = P L U`` with ``k = min(m, n)``, ``gL``/``gU`` the gradients of the unit lower ``L``
@@ -41,7 +43,8 @@ linalg_lu_result = namedtuple("linalg_lu", ["P", "L", "U"])
 lu_unpack_result = namedtuple("lu_unpack", ["P", "L", "U"])
 lu_with_info_result = namedtuple("_lu_with_info", ["LU", "pivots", "info"])
 
-_BLOCK = 32
+#: columns of the panels that the recursive LU factors one column at a time
+_PANEL = 16
 
 
 # ------------------------------------------------------------------ raw kernels
@@ -56,37 +59,125 @@ def _getrf(xp, a, pivot):
     batch = a.shape[:-2]
     count = int(np.prod(batch, dtype=np.int64))
     w = xp.array(a.reshape((count, m, n)), copy=True)
-    perm = xp.broadcast_to(xp.arange(m), (count, m)).copy()
-    piv = xp.broadcast_to(xp.arange(1, k + 1, dtype=np.int32), (count, k)).copy()
+    piv = xp.empty((count, k), dtype=np.int32)
+    if w.size == 0:
+        perm = xp.broadcast_to(xp.arange(m), (count, m)).copy()
+        piv[...] = xp.arange(1, k + 1, dtype=np.int32)
+    elif n > m:  # wide: factor the leading square block, then U2 = L^-1 P A2
+        perm = _getrf_tall(xp, w[:, :, :m], piv, 0, pivot)
+        rest = w[:, :, m:]
+        if perm is not None:
+            rest[...] = _gather_rows(xp, rest, perm)
+        rest[...] = _unit_lower_solve(xp, w[:, :, :m], rest)
+    else:
+        perm = _getrf_tall(xp, w, piv, 0, pivot)
+    if perm is None:
+        perm = xp.broadcast_to(xp.arange(m), (count, m)).copy()
     info = xp.zeros(count, dtype=np.int32)
-    rows = xp.arange(count)
-    for j0 in range(0, k, _BLOCK):
-        j1 = min(j0 + _BLOCK, k)
-        for j in range(j0, j1):
-            if pivot:
-                p = xp.argmax(xp.abs(w[:, j:, j]), axis=1) + j
-                piv[:, j] = p + 1
-                top = w[rows, j, :].copy()
-                w[rows, j, :] = w[rows, p, :]
-                w[rows, p, :] = top
-                ptop = perm[rows, j].copy()
-                perm[rows, j] = perm[rows, p]
-                perm[rows, p] = ptop
-            d = w[:, j, j]
-            zero = d == 0
-            info = xp.where((info == 0) & zero, j + 1, info).astype(np.int32)
-            # a zero pivot leaves its column unscaled (it is all zeros when pivoting)
-            scale = xp.where(zero, 1, d)[:, None]
-            w[:, j + 1:, j] = w[:, j + 1:, j] / scale
-            col = w[:, j + 1:, j, None]
-            w[:, j + 1:, j + 1:j1] -= col * w[:, j, None, j + 1:j1]
-        if j1 < n:  # U's block right of the panel: L11^-1 A12, once all its swaps are done
-            for j in range(j0, j1 - 1):
-                w[:, j + 1:j1, j1:] -= w[:, j + 1:j1, j, None] * w[:, j, None, j1:]
-        if j1 < n and j1 < m:
-            w[:, j1:, j1:] -= w[:, j1:, j0:j1] @ w[:, j0:j1, j1:]
+    if k and count:  # LAPACK's info: 1 + the index of the first zero on U's diagonal
+        zero = xp.diagonal(w, 0, -2, -1)[:, :k] == 0
+        info = xp.where(zero.any(axis=1), xp.argmax(zero, axis=1) + 1, 0).astype(np.int32)
     return (w.reshape(a.shape), piv.reshape(batch + (k,)), info.reshape(batch),
             perm.reshape(batch + (m,)))
+
+
+def _gather_rows(xp, w, perm):
+    """``w[b, perm[b], :]`` for each batch element ``b`` of ``w`` (count, m, n)."""
+    return xp.take_along_axis(w, perm[:, :, None], axis=1)
+
+
+def _unit_lower_solve(xp, lu, b):
+    """``L^-1 b`` for the unit lower triangle ``L`` of the square ``lu`` (count, k, k)."""
+    k = lu.shape[-1]
+    t = xp.tril(lu, -1) + xp.eye(k, dtype=lu.dtype)
+    return _d.raw_triangular_solve(xp, t, xp.ascontiguousarray(b), False)
+
+
+def _getrf_tall(xp, w, piv, offset, pivot):
+    """Factors ``w`` (count, m, n), ``m >= n``, in place, recursively: the left half of the
+    columns, then one triangular solve and one matrix product for the right half, then the
+    right half's trailing block. Writes the global 1-based pivots (``offset`` + the local
+    row) into ``piv`` (count, n) and returns the local row order (count, m), or None when
+    not pivoting. Only the narrow panels at the leaves loop over columns."""
+    n = w.shape[-1]
+    if n <= _PANEL:
+        return _getrf_panel(xp, w, piv, offset, pivot)
+    n1 = n // 2
+    left, right = w[:, :, :n1], w[:, :, n1:]
+    perm1 = _getrf_tall(xp, left, piv[:, :n1], offset, pivot)
+    if perm1 is not None:
+        right[...] = _gather_rows(xp, right, perm1)
+    top = right[:, :n1]
+    top[...] = _unit_lower_solve(xp, left[:, :n1], top)
+    trailing = right[:, n1:]
+    # contiguous operands: NumPy's batched matmul can miss BLAS on strided views
+    trailing -= xp.ascontiguousarray(left[:, n1:]) @ xp.ascontiguousarray(top)
+    perm2 = _getrf_tall(xp, trailing, piv[:, n1:], offset + n1, pivot)
+    if perm2 is None:
+        return None
+    below = left[:, n1:]
+    below[...] = _gather_rows(xp, below, perm2)
+    return xp.concatenate([perm1[:, :n1], xp.take_along_axis(perm1[:, n1:], perm2, axis=1)],
+                          axis=1)
+
+
+def _getrf_panel(xp, w, piv, offset, pivot):
+    """Unblocked LU of a narrow panel ``w`` (count, m, n), one column at a time, each step
+    vectorized over the batch. The row numbers ride along as an extra column, so that the
+    row swaps permute them too."""
+    count, m, n = w.shape
+    if not pivot:
+        piv[...] = xp.arange(offset + 1, offset + n + 1, dtype=np.int32)
+        for j in range(n):
+            d = w[:, j, j]
+            col = w[:, j + 1:, j]
+            col /= (d + (d == 0))[:, None]  # a zero pivot leaves its column as it is
+            w[:, j + 1:, j + 1:] -= col[:, :, None] * w[:, j, None, j + 1:]
+        return None
+    pw = xp.empty((count, m, n + 1), dtype=w.dtype)
+    pw[:, :, :n] = w
+    pw[:, :, n] = xp.arange(m, dtype=w.dtype)
+    if count == 1:  # one matrix: a few operations per column on plain 2-D slices
+        piv[0] = _panel_2d(xp, pw[0], n) + (offset + 1)
+        w[...] = pw[:, :, :n]
+        return pw[:, :, n].astype(np.int64)
+    flat = pw.reshape((count * m, n + 1))
+    base = xp.arange(count) * m
+    local = xp.empty((count, n), dtype=np.int64)
+    for j in range(n):
+        p = xp.argmax(xp.abs(pw[:, j:, j]), axis=1)
+        local[:, j] = p
+        here, there = base + j, base + (p + j)
+        top = flat[here]
+        flat[here] = flat[there]
+        flat[there] = top
+        d = pw[:, j, j]
+        col = pw[:, j + 1:, j]
+        # with pivoting a zero pivot means a zero column: leave it unscaled, as LAPACK does
+        col /= (d + (d == 0))[:, None]
+        if j + 1 < n:
+            pw[:, j + 1:, j + 1:n] -= col[:, :, None] * pw[:, j, None, j + 1:n]
+    piv[...] = local + (xp.arange(n) + offset + 1)
+    w[...] = pw[:, :, :n]
+    return pw[:, :, n].astype(np.int64)
+
+
+def _panel_2d(xp, pw, n):
+    """The column loop of :func:`_getrf_panel` for a single panel ``pw`` (m, n + 1);
+    returns the 0-based local pivot rows (n,)."""
+    local = []
+    for j in range(n):
+        p = j + int(xp.argmax(xp.abs(pw[j:, j])))
+        local.append(p)
+        if p != j:
+            pw[[j, p]] = pw[[p, j]]
+        d = pw[j, j]
+        col = pw[j + 1:, j]
+        if d != 0:  # with pivoting a zero pivot means a zero column: LAPACK leaves it
+            col /= d
+        if j + 1 < n:
+            pw[j + 1:, j + 1:n] -= col[:, None] * pw[j, j + 1:n]
+    return xp.asarray(local, dtype=np.int64)
 
 
 def _perm_from_pivots(xp, piv, m):
