@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from flambeau import _dtype, _random
+from flambeau import _compat, _dtype, _random
 from flambeau._device import canonical
 from flambeau._tensor import Tensor
 
@@ -253,7 +253,7 @@ def _filled(fill, size, dtype, device, requires_grad, op, default=None):
     return _finish(arr, dev, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False, out=None):
     """A tensor of zeros of the given size.
 
     Examples
@@ -262,10 +262,11 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     >>> flambeau.zeros(2, 3).shape, flambeau.zeros((2,), dtype=flambeau.int64)
     (flambeau.Size([2, 3]), tensor([0, 0]))
     """
+    _compat.check_layout("zeros", layout)
     return _filled(0, size, dtype, device, requires_grad, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+def ones(*size, dtype=None, layout=None, device=None, requires_grad=False, out=None):
     """A tensor of ones.
 
     Examples
@@ -274,10 +275,11 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
     >>> flambeau.ones(2)
     tensor([1., 1.])
     """
+    _compat.check_layout("ones", layout)
     return _filled(1, size, dtype, device, requires_grad, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, pin_memory=False,
+def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None, out=None):
     """An uninitialized tensor.
 
@@ -287,10 +289,13 @@ def empty(*size, dtype=None, device=None, requires_grad=False, pin_memory=False,
     >>> flambeau.empty(2, 2).shape
     flambeau.Size([2, 2])
     """
+    _compat.check_layout("empty", layout)
+    _compat.check_memory_format("empty", memory_format, len(_size_args(size, "empty")),
+                                preserve=False)
     return _filled(None, size, dtype, device, requires_grad, "empty")
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor filled with ``fill_value`` (its dtype inferred from the value).
 
     Examples
@@ -299,6 +304,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     >>> flambeau.full((2,), 7)
     tensor([7, 7])
     """
+    _compat.check_layout("full", layout)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     default = None
@@ -316,7 +322,8 @@ def _like(fill, input, dtype, device, requires_grad, op):
                    device if device is not None else input.device, requires_grad, op)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
     """Zeros with the shape (and by default dtype and device) of ``input``.
 
     Examples
@@ -325,10 +332,13 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     >>> flambeau.zeros_like(flambeau.ones(2, dtype=flambeau.int32))
     tensor([0, 0], dtype=flambeau.int32)
     """
+    _compat.check_layout("zeros_like", layout)
+    _compat.check_memory_format("zeros_like", memory_format, input.dim())
     return _like(0, input, dtype, device, requires_grad, "zeros_like")
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
     """Ones shaped like ``input``.
 
     Examples
@@ -337,10 +347,13 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_for
     >>> flambeau.ones_like(flambeau.zeros(2))
     tensor([1., 1.])
     """
+    _compat.check_layout("ones_like", layout)
+    _compat.check_memory_format("ones_like", memory_format, input.dim())
     return _like(1, input, dtype, device, requires_grad, "ones_like")
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
     """An uninitialized tensor shaped like ``input``.
 
     Examples
@@ -349,10 +362,12 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     >>> flambeau.empty_like(flambeau.zeros(3)).shape
     flambeau.Size([3])
     """
+    _compat.check_layout("empty_like", layout)
+    _compat.check_memory_format("empty_like", memory_format, input.dim())
     return _like(None, input, dtype, device, requires_grad, "empty_like")
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     """``fill_value`` everywhere, shaped like ``input``.
 
@@ -362,10 +377,12 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     >>> flambeau.full_like(flambeau.zeros(2), 3.5)
     tensor([3.5000, 3.5000])
     """
+    _compat.check_layout("full_like", layout)
+    _compat.check_memory_format("full_like", memory_format, input.dim())
     return _like(fill_value, input, dtype, device, requires_grad, "full_like")
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False):
     """The identity matrix (``n`` x ``m``).
 
     Examples
@@ -375,6 +392,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     tensor([[1., 0.],
             [0., 1.]])
     """
+    _compat.check_layout("eye", layout)
     dev = canonical(device)
     xp = dev.backend.xp
     with dev.backend.use_device(dev.index):
@@ -382,7 +400,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     return _finish(arr, dev, requires_grad)
 
 
-def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all are ints.
 
     Examples
@@ -391,6 +409,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     >>> flambeau.arange(4), flambeau.arange(0, 1, 0.25)
     (tensor([0, 1, 2, 3]), tensor([0.0000, 0.2500, 0.5000, 0.7500]))
     """
+    _compat.check_layout("arange", layout)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -415,7 +434,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(arr, dev, requires_grad)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
     Examples
@@ -424,6 +443,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     >>> flambeau.linspace(0, 1, 5)
     tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
+    _compat.check_layout("linspace", layout)
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
     dev = canonical(device)
@@ -433,7 +453,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return _finish(arr, dev, requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
+             requires_grad=False):
     """``base ** linspace(start, end, steps)``.
 
     Examples
@@ -442,6 +463,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     >>> flambeau.logspace(0, 2, 3)
     tensor([  1.,  10., 100.])
     """
+    _compat.check_layout("logspace", layout)
     lin = linspace(start, end, steps, dtype=_dtype.float64, device=device)
     out = (base ** lin).to(dtype or _dtype.get_default_dtype())
     return out.requires_grad_(True) if requires_grad else out
@@ -461,7 +483,8 @@ def _rand_common(draw, size, generator, dtype, device, requires_grad, op):
     return _finish(arr, dev, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+         out=None):
     """Uniform samples on [0, 1).
 
     Examples
@@ -471,11 +494,13 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     >>> x.shape, bool(((x >= 0) & (x < 1)).all())
     (flambeau.Size([2, 3]), True)
     """
+    _compat.check_layout("rand", layout)
     return _rand_common(lambda r, s, d: r.random(s, d), size, generator, dtype, device,
                         requires_grad, "rand")
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+          out=None):
     """Standard normal samples.
 
     Examples
@@ -484,11 +509,12 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     >>> flambeau.randn(1000).std().item() > 0.8
     True
     """
+    _compat.check_layout("randn", layout)
     return _rand_common(lambda r, s, d: r.standard_normal(s, d), size, generator, dtype,
                         device, requires_grad, "randn")
 
 
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None,
             requires_grad=False):
     """Integers uniform on [low, high); int64 by default.
 
@@ -499,6 +525,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     >>> bool(((x >= 0) & (x < 5)).all()), x.dtype
     (True, flambeau.int64)
     """
+    _compat.check_layout("randint", layout)
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
     if size is None:
@@ -513,7 +540,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
                         device, requires_grad, "randint")
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A random permutation of ``0..n-1``.
 
     Examples
@@ -522,6 +549,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     >>> sorted(flambeau.randperm(4).tolist())
     [0, 1, 2, 3]
     """
+    _compat.check_layout("randperm", layout)
     dtype = dtype if dtype is not None else _dtype.int64
     return _rand_common(lambda r, s, d: _as(r.permutation(n), d), ((),), generator, dtype,
                         device, requires_grad, "randperm")
@@ -531,7 +559,8 @@ def _as(arr, np_dtype):
     return arr.astype(np_dtype, copy=False)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, generator=None,
+              memory_format=None):
     """Uniform samples shaped like ``input``.
 
     Examples
@@ -540,11 +569,14 @@ def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=
     >>> flambeau.rand_like(flambeau.zeros(2, 2)).shape
     flambeau.Size([2, 2])
     """
+    _compat.check_layout("rand_like", layout)
+    _compat.check_memory_format("rand_like", memory_format, input.dim())
     return rand(*input.shape, generator=generator, dtype=dtype or input.dtype,
                 device=device or input.device, requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               generator=None, memory_format=None):
     """Normal samples shaped like ``input``.
 
     Examples
@@ -553,11 +585,14 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator
     >>> flambeau.randn_like(flambeau.zeros(3)).shape
     flambeau.Size([3])
     """
+    _compat.check_layout("randn_like", layout)
+    _compat.check_memory_format("randn_like", memory_format, input.dim())
     return randn(*input.shape, generator=generator, dtype=dtype or input.dtype,
                  device=device or input.device, requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None):
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, generator=None,
+                 memory_format=None):
     """Random integers shaped like ``input``.
 
     Examples
@@ -566,6 +601,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=
     >>> flambeau.randint_like(flambeau.zeros(3), 10).dtype
     flambeau.float32
     """
+    _compat.check_layout("randint_like", layout)
+    _compat.check_memory_format("randint_like", memory_format, input.dim())
     if high is None:
         low, high = 0, low
     return randint(low, high, tuple(input.shape), generator=generator,

@@ -100,6 +100,15 @@ class _Encoder:
                 return self._container(obj, path)
             finally:
                 self.active.discard(id(obj))
+        if _plain_object(obj):
+            if id(obj) in self.active:
+                raise ValueError(f"save: the object contains a reference cycle at {_show(path)}")
+            self.active.add(id(obj))
+            try:
+                return {"$object": f"{type(obj).__module__}:{type(obj).__qualname__}",
+                        "state": self._container(dict(vars(obj)), path)}
+            finally:
+                self.active.discard(id(obj))
         raise TypeError(
             f"save: can't save an object of type {type(obj).__name__} at {_show(path)}; "
             "flambeau.save stores tensors, dicts, lists, tuples, numbers, strings, bytes, "
@@ -118,6 +127,18 @@ class _Encoder:
             return {"$odict" if isinstance(obj, collections.OrderedDict) else "$dict": items}
         values = [self.encode(v, f"{sub}{i}") for i, v in enumerate(obj)]
         return values if isinstance(obj, list) else {"$tuple": values}
+
+
+def _plain_object(obj):
+    """An instance of a plain class: saved as its class name and ``__dict__`` (as pickle
+    would), and loaded only when the class is allowed (``flambeau.serialization``)."""
+    cls = type(obj)
+    return (isinstance(getattr(obj, "__dict__", None), dict) and not isinstance(obj, type)
+            and cls.__module__ not in ("builtins", "types")
+            and cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__
+            and getattr(cls, "__setstate__", None) is None
+            and getattr(cls, "__getstate__", object.__getstate__) is object.__getstate__
+            and all(isinstance(k, str) for k in vars(obj)))
 
 
 def _show(path):
@@ -424,6 +445,8 @@ class _Decoder:
             if not isinstance(value, list):
                 return self.bad(node)
             return tuple(self.decode(v) for v in value)
+        if tag == "$object":
+            return self.plain_object(node)
         try:
             return self.leaf(tag, value, node)
         except (KeyError, TypeError, ValueError) as exc:
@@ -461,6 +484,25 @@ class _Decoder:
             # errors of map_location itself are not the file's fault: let them through
             out = self.tensors[entry] = self.place(self.array(entry), where, grad)
         return out
+
+    def plain_object(self, node):
+        from flambeau import serialization
+        from flambeau._torch_pickle import UnsafePickleError
+
+        value = node["$object"]
+        if not isinstance(value, str) or value.count(":") != 1:
+            return self.bad(node)
+        module, qualname = value.split(":")
+        cls = serialization.find(module, qualname)
+        if cls is None:
+            raise UnsafePickleError(f"load: {self.name}: "
+                                    f"{serialization.refusal(module, qualname)}")
+        state = self.decode(node.get("state"))
+        if not isinstance(cls, type) or not isinstance(state, dict):
+            return self.bad(node)
+        obj = cls.__new__(cls)
+        obj.__dict__.update(state)
+        return obj
 
     def bad(self, node, exc=None):
         why = f" ({type(exc).__name__}: {exc})" if exc is not None else ""

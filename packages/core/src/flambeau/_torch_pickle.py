@@ -183,10 +183,11 @@ class _AllowListUnpickler(pickle.Unpickler):
             _ALLOWED = _allowed()
         found = _ALLOWED.get((module, name))
         if found is None:
-            raise UnsafePickleError(
-                f"refused to load the global '{module}.{name}': flambeau.load only rebuilds "
-                "tensors and containers and never runs code from a file. If you trust the "
-                "file, load it with torch.load and save its tensors with flambeau.save")
+            from flambeau import serialization
+
+            found = serialization.find(module, name)
+            if found is None:
+                raise UnsafePickleError(serialization.refusal(module, name))
         return found
 
     def persistent_load(self, pid):
@@ -299,6 +300,10 @@ def _materialize(obj, place):
             return out
         if isinstance(v, (list, tuple)) and type(v) in (list, tuple):
             return type(v)(walk(x) for x in v)
+        if isinstance(getattr(v, "__dict__", None), dict) and id(v) not in done:
+            done[id(v)] = v  # an allow-listed object: its attributes may hold tensors
+            for key, x in list(vars(v).items()):
+                vars(v)[key] = walk(x)
         return v
 
     return walk(obj)

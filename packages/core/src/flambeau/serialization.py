@@ -1,0 +1,160 @@
+"""``flambeau.serialization``: the classes :func:`flambeau.load` may rebuild (PyTorch's
+``torch.serialization`` allow-list).
+
+:func:`flambeau.load` never runs code from a file: it rebuilds tensors, containers, numbers
+and strings, and refuses any other class or function before calling it. A class you trust is
+added with :func:`add_safe_globals` (or, for one block of code, :class:`safe_globals`); objects
+of that class then load, in flambeau checkpoints (:func:`flambeau.save` stores an object of a
+plain class as its class name and its ``__dict__``) and in PyTorch ``.pt`` files alike.
+
+Examples
+--------
+>>> import dataclasses, io
+>>> import flambeau
+>>> @dataclasses.dataclass
+... class Step:
+...     n: int
+>>> buf = io.BytesIO()
+>>> flambeau.save({"step": Step(3)}, buf)
+>>> _ = buf.seek(0)
+>>> with flambeau.serialization.safe_globals([Step]):
+...     flambeau.load(buf)
+{'step': Step(n=3)}
+"""
+
+from __future__ import annotations
+
+__all__ = ["add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals"]
+
+_SAFE: list = []
+
+
+def _check(entries, op):
+    if isinstance(entries, (str, bytes)) or not hasattr(entries, "__iter__"):
+        raise TypeError(f"{op}: expected a list of classes or functions (or (object, "
+                        f"'module.name') pairs), got {type(entries).__name__}")
+    entries = list(entries)
+    for entry in entries:
+        ok = (isinstance(entry, tuple) and len(entry) == 2 and callable(entry[0])
+              and isinstance(entry[1], str)) or (not isinstance(entry, tuple) and callable(entry))
+        if not ok:
+            raise TypeError(f"{op}: each entry must be a class or function, or an (object, "
+                            f"'module.name') pair, got {entry!r}")
+    return entries
+
+
+def add_safe_globals(safe_globals) -> None:
+    """Allow :func:`flambeau.load` to rebuild objects of these classes (or call these functions).
+
+    Parameters
+    ----------
+    safe_globals : list
+        Classes or functions, each matched by its ``module.qualname``; or ``(object,
+        "module.name")`` pairs for an object saved under another name.
+
+    Raises
+    ------
+    TypeError
+        If ``safe_globals`` is not a list, or an entry is neither callable nor such a pair.
+
+    Examples
+    --------
+    >>> import collections
+    >>> import flambeau
+    >>> Pair = collections.namedtuple("Pair", "a b")
+    >>> flambeau.serialization.add_safe_globals([Pair])
+    >>> Pair in flambeau.serialization.get_safe_globals()
+    True
+    >>> flambeau.serialization.clear_safe_globals()
+    """
+    for entry in _check(safe_globals, "add_safe_globals"):
+        if entry not in _SAFE:
+            _SAFE.append(entry)
+
+
+def get_safe_globals() -> list:
+    """The classes and functions added with :func:`add_safe_globals`, as a new list.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.serialization.get_safe_globals()
+    []
+    """
+    return list(_SAFE)
+
+
+def clear_safe_globals() -> None:
+    """Forget every class and function added with :func:`add_safe_globals`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.serialization.add_safe_globals([complex])
+    >>> flambeau.serialization.clear_safe_globals()
+    >>> flambeau.serialization.get_safe_globals()
+    []
+    """
+    _SAFE.clear()
+
+
+class safe_globals:
+    """A context manager: :func:`add_safe_globals` for the block, then the previous list again.
+
+    Parameters
+    ----------
+    safe_globals : list
+        As for :func:`add_safe_globals`.
+
+    Raises
+    ------
+    TypeError
+        As :func:`add_safe_globals`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> with flambeau.serialization.safe_globals([complex]):
+    ...     flambeau.serialization.get_safe_globals()
+    [<class 'complex'>]
+    >>> flambeau.serialization.get_safe_globals()
+    []
+    """
+
+    def __init__(self, safe_globals):
+        self._entries = _check(safe_globals, "safe_globals")
+        self._before = None
+
+    def __enter__(self):
+        self._before = list(_SAFE)
+        add_safe_globals(self._entries)
+
+    def __exit__(self, *exc):
+        _SAFE[:] = self._before
+        return False
+
+
+def _full_name(obj) -> str:
+    return f"{getattr(obj, '__module__', None)}.{getattr(obj, '__qualname__', None)}"
+
+
+def find(module: str, name: str):
+    """The allow-listed object saved as ``module.name``, or None."""
+    wanted = f"{module}.{name}"
+    for entry in _SAFE:
+        if isinstance(entry, tuple):
+            if entry[1] == wanted:
+                return entry[0]
+        elif _full_name(entry) == wanted:
+            return entry
+    return None
+
+
+def refusal(module: str, name: str) -> str:
+    """The error message for a global that is not allowed."""
+    return (f"refused to load the global '{module}.{name}': flambeau.load only rebuilds tensors "
+            f"and containers and never runs code from a file. If you trust this class or "
+            f"function, allow it with flambeau.serialization.add_safe_globals([{name}]) or the "
+            f"flambeau.serialization.safe_globals([{name}]) context manager; for a PyTorch file "
+            f"you trust, you can also load it with torch.load and save its tensors with "
+            f"flambeau.save")
