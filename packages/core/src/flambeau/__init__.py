@@ -17,13 +17,19 @@ __path__ = __import__("pkgutil").extend_path(__path__, __name__)
 from flambeau import _methods as _methods  # noqa: E402,F401 - attaches Tensor methods
 from flambeau import (  # noqa: E402
     _subpackages,  # noqa: E402
+    accelerator,
     amp,
     autograd,
     backends,
+    cpu,
     cuda,
+    func,
     linalg,
+    random,
+    serialization,
     special,
 )
+from flambeau._compat import *  # noqa: E402,F403 - pi, FloatTensor, channels_last, strided...
 from flambeau._creation import (  # noqa: E402
     arange,
     as_tensor,
@@ -82,6 +88,7 @@ from flambeau._dtype import (  # noqa: E402
     short,
     uint8,
 )
+from flambeau._format import set_printoptions  # noqa: E402
 from flambeau._methods import _FUNCTIONAL  # noqa: E402
 from flambeau._ops.decompositions import (  # noqa: E402
     addbmm,
@@ -156,6 +163,13 @@ from flambeau._ops.linalg import (  # noqa: E402
     mm,
     mv,
     outer,
+)
+from flambeau._ops.linalg_more import (  # noqa: E402
+    geqrf,
+    orgqr,
+    ormqr,
+    pca_lowrank,
+    svd_lowrank,
 )
 from flambeau._ops.lu import lu, lu_solve, lu_unpack  # noqa: E402
 from flambeau._ops.reduction import (  # noqa: E402
@@ -306,6 +320,7 @@ from flambeau._serialization import load, save  # noqa: E402
 from flambeau._tensor import Size, Tensor  # noqa: E402
 from flambeau._threads import get_num_threads, set_num_threads  # noqa: E402
 from flambeau._toplevel_more import *  # noqa: E402,F403 - torch.X_, *_copy, switches, compile
+from flambeau.accelerator import get_device_module  # noqa: E402
 from flambeau.amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from flambeau.autograd import (  # noqa: E402
     enable_grad,
@@ -315,6 +330,7 @@ from flambeau.autograd import (  # noqa: E402
     set_grad_enabled,
 )
 from flambeau.autograd._grad_mode import is_inference_mode_enabled  # noqa: E402
+from flambeau.func import vmap  # noqa: E402 - torch.vmap
 
 _subpackages.install()
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flambeau import _creation, _dtype, _inplace
+from flambeau import _compat, _creation, _dtype, _inplace
 from flambeau._device import canonical
 from flambeau._ops import decompositions as dc
 from flambeau._ops import elementwise as ew
 from flambeau._ops import indexing as ix
 from flambeau._ops import indexing_more as ixm
 from flambeau._ops import linalg as la
+from flambeau._ops import linalg_more as lam
 from flambeau._ops import lu as lu_ops
 from flambeau._ops import reduction as rd
 from flambeau._ops import reduction_more as rdm
@@ -57,7 +58,7 @@ def _parse_to(args, kwargs):
     device = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
     non_blocking = kwargs.pop("non_blocking", False)
-    kwargs.pop("memory_format", None)
+    kwargs.pop("memory_format", None)  # checked by to(): C order whatever the format
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
     for a in args:
@@ -82,6 +83,7 @@ def to(self, *args, **kwargs):
     >>> x.to(flambeau.int64), x.to("cpu") is x
     (tensor([1]), True)
     """
+    _compat.check_memory_format("to", kwargs.get("memory_format"), self._data.ndim)
     dtype, device, copy, non_blocking = _parse_to(args, dict(kwargs))
     dev = self._device if device is None else canonical(device)
     np_dtype = None if dtype is None else _dtype.to_dtype(dtype).np
@@ -128,6 +130,9 @@ def type_(self, dtype=None, non_blocking=False):
     """
     if dtype is None:
         return "flambeau." + _TYPE_NAMES[self.dtype.name]
+    legacy = _compat.tensortype(dtype, "type")  # flambeau.FloatTensor, "torch.FloatTensor"
+    if legacy is not None:
+        return to(self, legacy.dtype)
     if isinstance(dtype, str):
         name = dtype.rsplit(".", 1)[-1]
         inverse = {v: k for k, v in _TYPE_NAMES.items()}
@@ -174,11 +179,15 @@ def clone(self, *, memory_format=None):
     >>> x
     tensor([0., 0.])
     """
+    _compat.check_memory_format("clone", memory_format, self._data.ndim)
     return Clone.apply(self)
 
 
-def contiguous(self, memory_format=None):
+def contiguous(self, *, memory_format=None):
     """``self`` if its data is C-contiguous, else a contiguous copy.
+
+    ``memory_format`` is checked as PyTorch does, but the copy is in C order whatever it is
+    (flambeau keeps no channels-last data; see :class:`flambeau.memory_format`).
 
     Examples
     --------
@@ -186,14 +195,30 @@ def contiguous(self, memory_format=None):
     >>> flambeau.zeros(2, 3).t().contiguous().is_contiguous()
     True
     """
+    _compat.check_memory_format("contiguous", memory_format, self._data.ndim)
     if self._data.flags.c_contiguous:
         return self
     return Clone.apply(self)
 
 
-def is_contiguous(self, memory_format=None):
-    """Whether the data is laid out in C order without gaps."""
-    return bool(self._data.flags.c_contiguous)
+def is_contiguous(self, *, memory_format=None):
+    """Whether the strides lay the elements out densely in ``memory_format``'s dim order
+    (C order by default; ``flambeau.channels_last``: N, H, W, C from the outside in).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.zeros(2, 3, 4, 5)
+    >>> x.is_contiguous(), x.is_contiguous(memory_format=flambeau.channels_last)
+    (True, False)
+    >>> y = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+    >>> y.is_contiguous(), y.is_contiguous(memory_format=flambeau.channels_last)
+    (False, True)
+    """
+    _compat.check_memory_format("is_contiguous", memory_format, self._data.ndim, rank=False)
+    if memory_format is None or memory_format._order is None:
+        return bool(self._data.flags.c_contiguous)
+    return _compat.is_contiguous_as(self.shape, _stride(self), memory_format)
 
 
 def view_as(self, other):
@@ -549,6 +574,7 @@ _FUNCTIONAL = {
     "vdot": dc.vdot, "addbmm": dc.addbmm, "addr": dc.addr, "kron": dc.kron,
     "triangular_solve": dc.triangular_solve,
     "lu": lu_ops.lu, "lu_solve": lu_ops.lu_solve,
+    "geqrf": lam.geqrf, "orgqr": lam.orgqr, "ormqr": lam.ormqr,
     # indexing
     "gather": ix.gather, "scatter": ix.scatter, "scatter_add": ix.scatter_add,
     "index_select": ix.index_select, "index_add": ix.index_add, "index_put": ix.index_put,
@@ -633,6 +659,7 @@ def _install():
     Tensor.data_ptr = lambda self: int(self._data.__array_interface__["data"][0]) \
         if hasattr(self._data, "__array_interface__") else int(self._data.data.ptr)
     Tensor.stride = _stride
+    Tensor.layout = property(lambda self: _compat.strided, doc="``flambeau.strided``.")
     Tensor.storage_offset = sn.storage_offset
     Tensor.pin_memory = pin_memory
     Tensor.is_pinned = is_pinned

@@ -12,7 +12,7 @@ Examples
 
 from __future__ import annotations
 
-from flambeau.autograd import _engine
+from flambeau.autograd import _engine, graph  # noqa: F401 - graph: torch.autograd.graph
 from flambeau.autograd._anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from flambeau.autograd._function import Function, FunctionCtx, once_differentiable
 from flambeau.autograd._grad_mode import (
@@ -48,6 +48,16 @@ class _FunctionModule:
 
 
 function = _FunctionModule()
+
+
+def __getattr__(name):
+    # flambeau.autograd.functional (torch.autograd.functional) needs the whole of flambeau,
+    # which imports this package first: load it on first access
+    if name == "functional":
+        import importlib
+
+        return importlib.import_module("flambeau.autograd.functional")
+    raise AttributeError(f"module 'flambeau.autograd' has no attribute {name!r}")
 
 
 def _as_list(x):
