@@ -50,3 +50,14 @@ def test_harness_numpy_reference_without_torch():
     with pytest.raises(AssertionError):
         check_forward(OpCase("exp", fn, None, _samples, numpy_ref=np.sin), dtype="float64",
                       reference="numpy")
+
+
+def test_xlogy_gradient_where_input_is_zero_is_log_other():
+    # torch: d/dx xlogy(x, y) = log(y) also at x == 0 (0 where y <= 0)
+    x = flambeau.tensor([0.0, 0.0, 0.0, 2.0], dtype=flambeau.float64, requires_grad=True)
+    y = flambeau.tensor([2.0, 0.0, -1.0, 3.0], dtype=flambeau.float64, requires_grad=True)
+    out = flambeau.xlogy(x, y)
+    assert out.tolist() == [0.0, 0.0, 0.0, 2 * np.log(3.0)]
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [np.log(2.0), 0.0, 0.0, np.log(3.0)])
+    np.testing.assert_allclose(y.grad.numpy(), [0.0, 0.0, 0.0, 2.0 / 3.0])

@@ -1264,7 +1264,14 @@ def xlogy(input, other):
     """
     zero = (input == 0) & (other == other)  # as torch: 0 where input is 0, unless other is NaN
     safe = where(zero, 1.0, other)
-    return where(zero, 0.0, input * log(safe))
+    out = where(zero, 0.0, input * log(safe))
+    if isinstance(input, Tensor) and input.requires_grad:
+        # torch's gradient in ``input`` is log(other) also where input is 0 (for a finite
+        # other > 0): add a term that is 0 in value and has that gradient
+        at_zero = zero & (other > 0) & (other < math.inf)
+        out = out + where(at_zero, (input - input.detach()) * log(where(at_zero, other, 1.0)),
+                          0.0)
+    return out
 
 
 def hypot(input, other):
