@@ -35,7 +35,7 @@ def test_run_conformance_reports_no_failure():
 def test_mixing_devices_names_both():
     a = flambeau.ones(2, device="testdev:0")
     with pytest.raises(RuntimeError, match="testdev:0 and cpu"):
-        a + flambeau.ones(2)
+        a + flambeau.ones(2, device="cpu")
 
 
 def test_disable_autoload_hides_third_party_plugins():

@@ -148,7 +148,7 @@ def _check_mixed_device_error(device):
     if device.type == "cpu":
         return
     try:
-        flambeau.ones(2, device=device) + flambeau.ones(2)
+        flambeau.ones(2, device=device) + flambeau.ones(2, device="cpu")
     except RuntimeError as exc:
         if str(device) not in str(exc) or "cpu" not in str(exc):
             raise AssertionError(f"mixed-device error does not name both devices: {exc}") from None

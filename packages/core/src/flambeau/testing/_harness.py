@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from flambeau.testing._cases import OpCase, _NoGrad
@@ -45,6 +47,7 @@ def available_devices():
     'cpu'
     """
     import flambeau
+    from flambeau.testing._device_plugin import requested_device, unavailable_reason
 
     devices = ["cpu"]
     try:
@@ -52,23 +55,34 @@ def available_devices():
             devices.append("cuda")
     except Exception:  # noqa: BLE001 - a broken GPU plugin means "no GPU" for op tests
         pass
+    extra = (requested_device() or "cpu").partition(":")[0]
+    if extra not in devices and unavailable_reason(extra) is None:
+        devices.append(extra)
     return devices
 
 
 def device_params():
     """pytest parameters ``cpu`` and ``cuda``; the CUDA one skips cleanly without a GPU.
 
+    A device type named by ``FLAMBEAU_TEST_DEVICE`` (a third-party backend's, say) is added.
+
     Examples
     --------
     >>> from flambeau.testing._harness import device_params
-    >>> [p.values[0] for p in device_params()]
+    >>> [p.values[0] for p in device_params()][:2]
     ['cpu', 'cuda']
     """
     import pytest
 
+    from flambeau.testing._device_plugin import requested_device
+
+    names = ["cpu", "cuda"]
+    extra = (requested_device() or "cpu").partition(":")[0]
+    if extra not in names:
+        names.append(extra)
     have = available_devices()
     return [pytest.param(d, id=d, marks=pytest.mark.skipif(d not in have, reason=f"no {d}"))
-            for d in ("cpu", "cuda")]
+            for d in names]
 
 
 def case_params(cases, differentiable_only=False):
@@ -252,6 +266,21 @@ def _reference(case, sample, use_torch):
     return None, False
 
 
+def _on_case_device(check):
+    """Run ``check(case, device, ...)`` with ``device`` as the default device, so that the
+    tensors a case makes for itself (``flambeau.eye(n)``...) live beside its inputs."""
+
+    @functools.wraps(check)
+    def run(case, device="cpu", *args, **kwargs):
+        import flambeau
+
+        with flambeau.device(device):
+            return check(case, device, *args, **kwargs)
+
+    return run
+
+
+@_on_case_device
 def check_forward(case: OpCase, device="cpu", dtype="float32", *, reference="auto"):
     """Check forward values (and dtype and shape, against torch) on every sample.
 
@@ -288,6 +317,7 @@ def _float_outputs(out):
     return [o for o in _flatten(out) if hasattr(o, "requires_grad") and o.requires_grad]
 
 
+@_on_case_device
 def check_gradients(case: OpCase, device="cpu", *, gradgrad=None):
     """``gradcheck`` (and ``gradgradcheck`` unless the case skips it) in float64.
 
@@ -367,6 +397,7 @@ def _gradgradcheck(fn, leaves):
     gradcheck(first_grad, tuple(leaves) + tuple(vs), eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
+@_on_case_device
 def check_parity(case: OpCase, device="cpu", dtype="float64"):
     """Forward values and the gradients of every float input against torch's.
 

@@ -15,6 +15,10 @@ from flambeau.backends import Backend, hookimpl
 class TestDevBackend(Backend):
     """NumPy on a device type of its own, with two device indices."""
 
+    # Like a GPU, its memory is not the host's: ``Tensor.numpy()`` needs ``.cpu()`` first. This
+    # lets ``FLAMBEAU_TEST_DEVICE=testdev`` find tests and code that assume host memory.
+    host_memory = False
+
     def __init__(self):
         super().__init__("testdev", xp=np)
 
