@@ -10,6 +10,11 @@ from flambeau.amp import GradScaler, autocast
 from flambeau.amp._autocast import cast_inputs
 
 bf16, f16, f32, f64 = flambeau.bfloat16, flambeau.float16, flambeau.float32, flambeau.float64
+# the device type the tests run on (FLAMBEAU_TEST_DEVICE), its default autocast dtype, and
+# another device type, whose autocast state must not leak into this one
+DEV = flambeau.get_default_device().type
+LOW = flambeau.get_autocast_dtype(DEV)
+OTHER = "cuda" if DEV == "cpu" else "cpu"
 
 
 def _mats():
@@ -54,35 +59,35 @@ UNCHANGED = {
 @pytest.mark.parametrize("op", LOWER, ids=list(LOWER))
 def test_lower_precision_ops(op, low):
     a, b = _mats()
-    with autocast("cpu", dtype=low):
+    with autocast(DEV, dtype=low):
         out = LOWER[op](a, b)
     assert out.dtype is low
     ref = LOWER[op](a.to(low).float(), b.to(low).float())
-    np.testing.assert_allclose(out.float().numpy(), ref.numpy(), rtol=2e-2, atol=2e-2)
+    np.testing.assert_allclose(out.float().cpu().numpy(), ref.cpu().numpy(), rtol=2e-2, atol=2e-2)
     assert LOWER[op](a, b).dtype is f32  # outside the region: untouched
 
 
 @pytest.mark.parametrize("op", FP32, ids=list(FP32))
 def test_fp32_ops(op):
     x = _mats()[0].to(bf16)
-    with autocast("cpu"):
+    with autocast(DEV):
         out = FP32[op](x)
     assert out.dtype is f32
-    np.testing.assert_allclose(out.numpy(), FP32[op](x.float()).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(out.cpu().numpy(), FP32[op](x.float()).cpu().numpy(), rtol=1e-6)
     assert FP32[op](x).dtype is bf16
 
 
 @pytest.mark.parametrize("op", UNCHANGED, ids=list(UNCHANGED))
 def test_other_ops_keep_their_dtype(op):
     x = _mats()[0]
-    with autocast("cpu"):
+    with autocast(DEV):
         assert UNCHANGED[op](x.to(bf16)).dtype is bf16
         assert UNCHANGED[op](x).dtype is f32
 
 
 def test_float64_and_integers_are_not_cast():
     a, b = _mats()
-    with autocast("cpu"):
+    with autocast(DEV):
         assert (a.double() @ b.double()).dtype is f64
         assert flambeau.softmax(a.double(), 1).dtype is f64
         assert (flambeau.arange(6).reshape(2, 3) @ flambeau.ones(3, 1, dtype=flambeau.int64)
@@ -92,39 +97,39 @@ def test_float64_and_integers_are_not_cast():
 
 def test_other_device_type_is_not_cast():
     a, b = _mats()
-    with autocast("cuda"):
+    with autocast(OTHER):
         assert (a @ b).dtype is f32
-        assert flambeau.is_autocast_enabled("cuda") and not flambeau.is_autocast_enabled("cpu")
+        assert flambeau.is_autocast_enabled(OTHER) and not flambeau.is_autocast_enabled(DEV)
 
 
 def test_explicit_dtype_wins_over_autocast():
     x = _mats()[0].to(bf16)
-    with autocast("cpu"):
+    with autocast(DEV):
         assert flambeau.softmax(x, 1, dtype=f64).dtype is f64
         assert x.sum(dtype=f16).dtype is f16
 
 
 def test_nested_and_disabled_regions():
     a, b = _mats()
-    with autocast("cpu"):
-        assert (a @ b).dtype is bf16
-        with autocast("cpu", enabled=False):
+    with autocast(DEV):
+        assert (a @ b).dtype is LOW
+        with autocast(DEV, enabled=False):
             assert (a @ b).dtype is f32
-            assert not flambeau.is_autocast_enabled("cpu")
-            with autocast("cpu", dtype=f16):
+            assert not flambeau.is_autocast_enabled(DEV)
+            with autocast(DEV, dtype=f16):
                 assert (a @ b).dtype is f16
-                assert flambeau.get_autocast_dtype("cpu") is f16
+                assert flambeau.get_autocast_dtype(DEV) is f16
             assert (a @ b).dtype is f32
-        assert (a @ b).dtype is bf16
+        assert (a @ b).dtype is LOW
     assert (a @ b).dtype is f32
     assert not flambeau.is_autocast_enabled()
 
 
 def test_region_is_left_on_exception():
     with pytest.raises(KeyError):
-        with autocast("cpu"):
+        with autocast(DEV):
             raise KeyError("boom")
-    assert not flambeau.is_autocast_enabled("cpu")
+    assert not flambeau.is_autocast_enabled(DEV)
     a, b = _mats()
     assert (a @ b).dtype is f32
 
@@ -132,25 +137,25 @@ def test_region_is_left_on_exception():
 def test_decorator_and_amp_alias():
     assert flambeau.autocast is flambeau.amp.autocast
 
-    @flambeau.autocast("cpu", dtype=f16)
+    @flambeau.autocast(DEV, dtype=f16)
     def f(x, y):
-        return x @ y, flambeau.is_autocast_enabled("cpu")
+        return x @ y, flambeau.is_autocast_enabled(DEV)
 
     a, b = _mats()
     out, enabled = f(a, b)
     assert out.dtype is f16 and enabled
-    assert not flambeau.is_autocast_enabled("cpu")
+    assert not flambeau.is_autocast_enabled(DEV)
     assert f.__name__ == "f"
 
 
 def test_autocast_is_thread_local():
     a, b = _mats()
     seen = []
-    with autocast("cpu"):
+    with autocast(DEV):
         t = threading.Thread(target=lambda: seen.append((a @ b).dtype))
         t.start()
         t.join()
-        assert (a @ b).dtype is bf16
+        assert (a @ b).dtype is LOW
     assert seen == [f32]
 
 
@@ -158,42 +163,42 @@ def test_gradients_flow_back_in_parameter_dtype():
     flambeau.manual_seed(0)
     x = flambeau.randn(4, 3)
     w = flambeau.randn(3, 2, requires_grad=True)
-    with autocast("cpu"):
+    with autocast(DEV):
         y = x @ w
         loss = flambeau.log_softmax(y, dim=1).sum()
-    assert y.dtype is bf16 and loss.dtype is f32
+    assert y.dtype is LOW and loss.dtype is f32
     loss.backward()
     assert w.grad.dtype is f32
     # the same computation done by hand in bfloat16 then float32
     w2 = w.detach().clone().requires_grad_()
-    y2 = x.to(bf16) @ w2.to(bf16)
+    y2 = x.to(LOW) @ w2.to(LOW)
     flambeau.log_softmax(y2.float(), dim=1).sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), w2.grad.numpy())
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), w2.grad.cpu().numpy())
 
 
 def test_weight_cast_is_cached_within_region():
     w = flambeau.ones(2, 2, requires_grad=True)
     x = flambeau.ones(2, 2)
-    with autocast("cpu"):
+    with autocast(DEV):
         c1, c2 = cast_inputs("lower", w)[0], cast_inputs("lower", w)[0]
-        assert c1 is c2 and c1.dtype is bf16
+        assert c1 is c2 and c1.dtype is LOW
         assert cast_inputs("lower", x)[0] is not cast_inputs("lower", x)[0]  # not a weight
         with flambeau.no_grad():
             w.add_(1.0)  # an in-place update invalidates the cached copy
         c3 = cast_inputs("lower", w)[0]
         assert c3 is not c1 and c3.tolist() == [[2.0, 2.0], [2.0, 2.0]]
-    with autocast("cpu"):
+    with autocast(DEV):
         assert cast_inputs("lower", w)[0] is not c3  # the cache lives one region
-    with autocast("cpu", cache_enabled=False):
+    with autocast(DEV, cache_enabled=False):
         assert cast_inputs("lower", w)[0] is not cast_inputs("lower", w)[0]
 
 
 def test_cast_inputs_families_and_passthrough():
     h, s, d = flambeau.ones(1, dtype=f16), flambeau.ones(1), flambeau.ones(1, dtype=f64)
     assert cast_inputs("lower", s, None, 3) == (s, None, 3)  # autocast off: unchanged
-    with autocast("cpu"):
+    with autocast(DEV):
         lo = cast_inputs("lower", h, s, d, None, 2.0)
-        assert [lo[0].dtype, lo[1].dtype, lo[2].dtype, lo[3], lo[4]] == [bf16, bf16, f64, None,
+        assert [lo[0].dtype, lo[1].dtype, lo[2].dtype, lo[3], lo[4]] == [LOW, LOW, f64, None,
                                                                           2.0]
         assert [t.dtype for t in cast_inputs("fp32", h, s, d)] == [f32, f32, f64]
         assert [t.dtype for t in cast_inputs("promote", h, s)] == [f32, f32]
@@ -222,10 +227,11 @@ def test_lower_ops_match_torch_autocast():
     for ours, theirs in ((bf16, torch.bfloat16), (f16, torch.float16)):
         with torch.autocast("cpu", dtype=theirs):
             ref = torch.from_numpy(a) @ torch.from_numpy(b)
-        with autocast("cpu", dtype=ours):
+        with autocast(DEV, dtype=ours):
             out = flambeau.tensor(a) @ flambeau.tensor(b)
         assert str(ref.dtype) == f"torch.{out.dtype.name}"
-        np.testing.assert_allclose(out.float().numpy(), ref.float().numpy(), rtol=1e-2, atol=1e-2)
+        np.testing.assert_allclose(out.float().cpu().numpy(), ref.float().cpu().numpy(),
+                                   rtol=1e-2, atol=1e-2)
 
 
 # ------------------------------------------------------------------ GradScaler
@@ -253,7 +259,7 @@ def _backward(scaler, w, bad):
 
 def test_grad_scaler_skips_on_inf_and_nan():
     w = flambeau.ones(2, requires_grad=True)
-    opt, scaler = _Opt([w]), GradScaler("cpu", init_scale=8.0)
+    opt, scaler = _Opt([w]), GradScaler(DEV, init_scale=8.0)
     _backward(scaler, w, bad=True)
     assert scaler.step(opt) is None and opt.steps == 0 and w.tolist() == [1.0, 1.0]
     scaler.update()
@@ -264,12 +270,12 @@ def test_grad_scaler_skips_on_inf_and_nan():
     assert scaler.get_scale() == 2.0
     _backward(scaler, w, bad=False)
     assert scaler.step(opt) == "stepped" and opt.steps == 1
-    np.testing.assert_allclose(w.detach().numpy(), [0.9, 0.9])
+    np.testing.assert_allclose(w.detach().cpu().numpy(), [0.9, 0.9])
 
 
 def test_unscale_divides_gradients_once():
     w = flambeau.ones(3, requires_grad=True)
-    opt, scaler = _Opt([w]), GradScaler("cpu", init_scale=1024.0)
+    opt, scaler = _Opt([w]), GradScaler(DEV, init_scale=1024.0)
     scaler.scale((w * flambeau.tensor([1.0, 2.0, 3.0])).sum()).backward()
     assert w.grad.tolist() == [1024.0, 2048.0, 3072.0]
     scaler.unscale_(opt)
@@ -277,7 +283,7 @@ def test_unscale_divides_gradients_once():
     with pytest.raises(RuntimeError, match="unscale_\\(\\) has already been called"):
         scaler.unscale_(opt)
     scaler.step(opt)  # does not unscale again
-    np.testing.assert_allclose(w.detach().numpy(), [0.9, 0.8, 0.7], rtol=1e-6)
+    np.testing.assert_allclose(w.detach().cpu().numpy(), [0.9, 0.8, 0.7], rtol=1e-6)
     with pytest.raises(RuntimeError, match="step\\(\\) has already been called"):
         scaler.step(opt)
     with pytest.raises(RuntimeError, match="unscale_\\(\\) is being called after step"):
@@ -288,7 +294,7 @@ def test_unscale_divides_gradients_once():
 
 def test_grad_scaler_errors():
     w = flambeau.ones(1, requires_grad=True)
-    scaler = GradScaler("cpu")
+    scaler = GradScaler(DEV)
     with pytest.raises(RuntimeError, match="no inf checks were recorded"):
         scaler.update()
     with pytest.raises(RuntimeError, match="closure"):
@@ -300,21 +306,21 @@ def test_grad_scaler_errors():
     with pytest.raises(TypeError, match="outputs must be a Tensor or a list/tuple"):
         scaler.scale({"loss": w})
     with pytest.raises(ValueError, match="growth_factor must be > 1.0"):
-        GradScaler("cpu", growth_factor=0.5)
+        GradScaler(DEV, growth_factor=0.5)
     with pytest.raises(ValueError, match="backoff_factor must be in \\(0, 1\\)"):
-        GradScaler("cpu", backoff_factor=1.5)
+        GradScaler(DEV, backoff_factor=1.5)
     with pytest.raises(RuntimeError, match="state dict is empty"):
-        GradScaler("cpu").load_state_dict({})
+        GradScaler(DEV).load_state_dict({})
     with pytest.raises(KeyError, match="missing keys \\['growth_interval'"):
-        GradScaler("cpu").load_state_dict({"scale": 1.0, "growth_factor": 2.0,
+        GradScaler(DEV).load_state_dict({"scale": 1.0, "growth_factor": 2.0,
                                            "backoff_factor": 0.5, "_growth_tracker": 0})
 
 
 def test_grad_scaler_scale_outputs_and_disabled():
-    scaler = GradScaler("cpu", init_scale=4.0)
+    scaler = GradScaler(DEV, init_scale=4.0)
     a, b = scaler.scale([flambeau.ones(1), (flambeau.ones(1, dtype=bf16),)])
     assert a.tolist() == [4.0] and b[0].dtype is bf16 and b[0].tolist() == [4.0]
-    off = GradScaler("cpu", enabled=False)
+    off = GradScaler(DEV, enabled=False)
     x = flambeau.ones(1)
     assert off.scale(x) is x and off.get_scale() == 1.0 and off.state_dict() == {}
     w = flambeau.ones(1, requires_grad=True)
@@ -334,12 +340,12 @@ def test_grad_scaler_without_backend_disables_itself():
 
 def test_grad_scaler_state_dict_roundtrip(tmp_path):
     w = flambeau.ones(1, requires_grad=True)
-    opt, scaler = _Opt([w]), GradScaler("cpu", init_scale=16.0, growth_interval=3)
+    opt, scaler = _Opt([w]), GradScaler(DEV, init_scale=16.0, growth_interval=3)
     _backward(scaler, w, bad=False)
     scaler.step(opt)
     scaler.update()
     flambeau.save(scaler.state_dict(), tmp_path / "s.pt")
-    other = GradScaler("cpu")
+    other = GradScaler(DEV)
     other.load_state_dict(flambeau.load(tmp_path / "s.pt"))
     assert other.state_dict() == {"scale": 16.0, "growth_factor": 2.0, "backoff_factor": 0.5,
                                   "growth_interval": 3, "_growth_tracker": 1}
@@ -350,7 +356,7 @@ def test_grad_scaler_with_flambeau_optim():
     if not hasattr(optim, "SGD"):
         pytest.skip("flambeau.optim.SGD not available")
     w = flambeau.tensor([1.0, 2.0], requires_grad=True)
-    opt, scaler = optim.SGD([w], lr=0.25), GradScaler("cpu", init_scale=2.0**10)
+    opt, scaler = optim.SGD([w], lr=0.25), GradScaler(DEV, init_scale=2.0**10)
     scaler.scale((w * w).sum()).backward()
     scaler.step(opt)
     scaler.update()
@@ -368,7 +374,7 @@ def test_scale_sequence_matches_torch():
     pattern = [False, False, True, False, False, False, False, True, True, False, False, False,
                False, False, False, False]
     kw = dict(init_scale=2.0**15, growth_factor=3.0, backoff_factor=0.25, growth_interval=3)
-    ours, theirs = GradScaler("cpu", **kw), torch.amp.GradScaler("cpu", **kw)
+    ours, theirs = GradScaler(DEV, **kw), torch.amp.GradScaler("cpu", **kw)
     w = flambeau.ones(2, requires_grad=True)
     tw = torch.ones(2, requires_grad=True)
     opt, topt = _Opt([w], lr=1e-3), torch.optim.SGD([tw], lr=1e-3)
@@ -381,9 +387,9 @@ def test_scale_sequence_matches_torch():
         theirs.step(topt)
         theirs.update()
         assert ours.get_scale() == theirs.get_scale()
-        np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(w.detach().cpu().numpy(), tw.detach().cpu().numpy(), rtol=1e-6)
     sd, tsd = ours.state_dict(), theirs.state_dict()
     assert sd == {k: (v.item() if hasattr(v, "item") else v) for k, v in tsd.items()}
-    fresh = GradScaler("cpu")
+    fresh = GradScaler(DEV)
     fresh.load_state_dict(tsd)  # PyTorch's state loads too
     assert fresh.get_scale() == theirs.get_scale()

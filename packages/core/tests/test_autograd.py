@@ -248,7 +248,8 @@ def test_detach_shares_storage_without_graph():
 def test_post_accumulate_grad_hook_sees_the_final_grad_once_per_backward():
     w = flambeau.ones(3, requires_grad=True)
     seen = []
-    handle = w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.numpy().copy()))
+    handle = w.register_post_accumulate_grad_hook(
+        lambda t: seen.append(t.grad.cpu().numpy().copy()))
     y = w * 2
     (y.sum() + (w * w).sum()).backward()  # two paths into w: the hook runs once, after both
     assert len(seen) == 1

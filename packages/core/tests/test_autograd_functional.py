@@ -19,7 +19,7 @@ A = RNG.standard_normal((2, 3))
 def _np(t):
     if isinstance(t, (tuple, list)):  # torch's forward-mode jacobian gives lists
         return tuple(_np(s) for s in t)
-    return np.asarray(t.detach().numpy() if hasattr(t, "detach") else t)
+    return np.asarray(t.detach().cpu().numpy() if hasattr(t, "detach") else t)
 
 
 def _close(a, b):

@@ -95,8 +95,8 @@ def _value(name, values, lib):
 
 
 def _close(a, b, rtol=1e-7, atol=1e-9):
-    a = np.asarray(a.detach().numpy() if hasattr(a, "detach") else a, dtype=np.float64)
-    b = np.asarray(b.detach().numpy(), dtype=np.float64)
+    a = np.asarray(a.detach().cpu().numpy() if hasattr(a, "detach") else a, dtype=np.float64)
+    b = np.asarray(b.detach().cpu().numpy(), dtype=np.float64)
     assert a.shape == b.shape, (a.shape, b.shape)
     np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
 
@@ -158,7 +158,8 @@ def test_sample_shapes_and_expand(name):
     assert type(e) is type(d)
     lp = e.log_prob(_value(name, values, "flambeau"))
     assert tuple(lp.shape) == (5,) + tuple(d.batch_shape)
-    np.testing.assert_allclose(lp[3].numpy(), d.log_prob(_value(name, values, "flambeau")).numpy())
+    np.testing.assert_allclose(lp[3].cpu().numpy(), d.log_prob(_value(name, values,
+                                                                      "flambeau")).cpu().numpy())
     assert tuple(e.sample().shape) == (5,) + tuple(d.batch_shape) + tuple(d.event_shape)
     if d.has_rsample:
         assert tuple(d.rsample().shape) == tuple(d.batch_shape) + tuple(d.event_shape)
@@ -193,13 +194,13 @@ def test_seeded_sample_moments(name):
     s = (d.rsample((n,)) if d.has_rsample else d.sample((n,))).double()
     if name == "Categorical":
         mean = (s.unsqueeze(-1) == flambeau.arange(3)).double().mean(0)
-        np.testing.assert_allclose(mean.numpy(), d.probs.numpy(), atol=0.015)
+        np.testing.assert_allclose(mean.cpu().numpy(), d.probs.cpu().numpy(), atol=0.015)
         return
     mean, var = s.mean(0), s.var(0)
     se = (d.variance / n).sqrt()
     assert bool(((mean - d.mean).abs() <= 5 * se + 1e-6).all()), (mean, d.mean)
     # variance of the sample variance is finite for these parameters; loose bound
-    np.testing.assert_allclose(var.numpy(), d.variance.numpy(), rtol=0.1, atol=1e-3)
+    np.testing.assert_allclose(var.cpu().numpy(), d.variance.cpu().numpy(), rtol=0.1, atol=1e-3)
 
 
 def test_rsample_gradients_normal_fixed_noise():
@@ -211,9 +212,9 @@ def test_rsample_gradients_normal_fixed_noise():
     gl, gs = flambeau.autograd.grad(x.sum(), [loc, scale])
     flambeau.manual_seed(3)
     eps = flambeau.randn(2, dtype=flambeau.float64)
-    np.testing.assert_allclose(gl.numpy(), [1.0, 1.0])
-    np.testing.assert_allclose(gs.numpy(), eps.numpy())
-    np.testing.assert_allclose(x.detach().numpy(), (loc + eps * scale).detach().numpy())
+    np.testing.assert_allclose(gl.cpu().numpy(), [1.0, 1.0])
+    np.testing.assert_allclose(gs.cpu().numpy(), eps.cpu().numpy())
+    np.testing.assert_allclose(x.detach().cpu().numpy(), (loc + eps * scale).detach().cpu().numpy())
 
 
 @pytest.mark.parametrize("name,params", [
@@ -229,11 +230,12 @@ def test_rsample_is_icdf_of_fixed_noise(name, params):
     x = d.rsample((3,))
     u = d.cdf(x.detach()).detach()  # the noise, held fixed
     y = d.icdf(u)
-    np.testing.assert_allclose(x.detach().numpy(), y.detach().numpy(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(x.detach().cpu().numpy(), y.detach().cpu().numpy(), rtol=1e-6,
+                               atol=1e-9)
     gx = flambeau.autograd.grad(x.sum(), list(leaves.values()))
     gy = flambeau.autograd.grad(y.sum(), list(leaves.values()))
     for a, b in zip(gx, gy):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(a.cpu().numpy(), b.cpu().numpy(), rtol=1e-6, atol=1e-9)
 
 
 def test_gamma_rsample_gradient_matches_quantile_derivative():
@@ -245,11 +247,11 @@ def test_gamma_rsample_gradient_matches_quantile_derivative():
     flambeau.manual_seed(7)
     x = D.Gamma(alpha, 1.0).rsample()
     (g,) = flambeau.autograd.grad(x.sum(), [alpha])
-    a, xv = alpha.detach().numpy(), x.detach().numpy()
+    a, xv = alpha.detach().cpu().numpy(), x.detach().cpu().numpy()
     h = 1e-6 * a
     dfda = (scipy_special.gammainc(a + h, xv) - scipy_special.gammainc(a - h, xv)) / (2 * h)
     pdf = np.exp((a - 1) * np.log(xv) - xv - scipy_special.gammaln(a))
-    np.testing.assert_allclose(g.numpy(), -dfda / pdf, rtol=2e-5)
+    np.testing.assert_allclose(g.cpu().numpy(), -dfda / pdf, rtol=2e-5)
 
 
 def test_gamma_grad_against_torch_standard_gamma_grad():
@@ -261,9 +263,10 @@ def test_gamma_grad_against_torch_standard_gamma_grad():
     ta = torch.tensor(a).repeat(50)
     tx = torch._standard_gamma(ta).clamp(min=1e-300)
     ref = torch._standard_gamma_grad(ta, tx)
-    mine = _standard_gamma_grad(flambeau.tensor(tx.numpy()), flambeau.tensor(ta.numpy()))
+    mine = _standard_gamma_grad(flambeau.tensor(tx.cpu().numpy()),
+                                flambeau.tensor(ta.cpu().numpy()))
     # torch's own approximation is accurate to about 1e-3 relative
-    np.testing.assert_allclose(mine.numpy(), ref.numpy(), rtol=2e-3, atol=1e-30)
+    np.testing.assert_allclose(mine.cpu().numpy(), ref.cpu().numpy(), rtol=2e-3, atol=1e-30)
 
 
 def test_standard_gamma_grad_is_first_order_only():
@@ -297,7 +300,7 @@ def test_dirichlet_and_beta_rsample_gradients_flow():
     m = D.Beta(c1[0], c1[1]).rsample((20000,)).mean()
     (g1,) = flambeau.autograd.grad(m, [c1])
     # d/da a/(a+b) = b/(a+b)^2 = 2/9, d/db = -a/(a+b)^2 = -1/9
-    np.testing.assert_allclose(g1.numpy(), [2 / 9, -1 / 9], atol=0.02)
+    np.testing.assert_allclose(g1.cpu().numpy(), [2 / 9, -1 / 9], atol=0.02)
 
 
 # ------------------------------------------------------------------ dtypes, defaults
@@ -316,15 +319,15 @@ def test_python_numbers_use_default_dtype_and_float64_stays():
 def test_logits_probs_lazy_conversion():
     b = D.Bernoulli(logits=flambeau.tensor([0.0, 2.0]))
     assert "probs" not in b.__dict__
-    np.testing.assert_allclose(b.probs.numpy(), [0.5, 1 / (1 + math.exp(-2))], rtol=1e-6)
+    np.testing.assert_allclose(b.probs.cpu().numpy(), [0.5, 1 / (1 + math.exp(-2))], rtol=1e-6)
     c = D.Categorical(logits=flambeau.tensor([1.0, 1.0]))
-    np.testing.assert_allclose(c.probs.numpy(), [0.5, 0.5])
-    np.testing.assert_allclose(c.logits.numpy(), [math.log(0.5)] * 2, rtol=1e-6)
+    np.testing.assert_allclose(c.probs.cpu().numpy(), [0.5, 0.5])
+    np.testing.assert_allclose(c.logits.cpu().numpy(), [math.log(0.5)] * 2, rtol=1e-6)
 
 
 def test_perplexity_and_enumerate_support():
     d = D.Categorical(probs=flambeau.tensor([[0.5, 0.5], [0.25, 0.75]]))
-    np.testing.assert_allclose(d.perplexity().numpy(), np.exp(d.entropy().numpy()))
+    np.testing.assert_allclose(d.perplexity().cpu().numpy(), np.exp(d.entropy().cpu().numpy()))
     assert d.enumerate_support().tolist() == [[0, 0], [1, 1]]
     assert tuple(d.enumerate_support(expand=False).shape) == (2, 1)
     b = D.Binomial(3, flambeau.tensor([0.5, 0.1]))
@@ -341,8 +344,8 @@ def test_exponential_family_entropy_matches_closed_forms():
         D.Bernoulli(flambeau.tensor([0.2, 0.7])),
     ]
     for d in cases:
-        np.testing.assert_allclose(D.ExponentialFamily.entropy(d).detach().numpy(),
-                                   d.entropy().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(D.ExponentialFamily.entropy(d).detach().cpu().numpy(),
+                                   d.entropy().cpu().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_straight_through_gradient():
@@ -355,7 +358,7 @@ def test_straight_through_gradient():
     (g,) = flambeau.autograd.grad((s * w).sum(), [logits])
     d = D.OneHotCategoricalStraightThrough(logits=logits)
     (ref,) = flambeau.autograd.grad((d.probs * w).sum(), [logits])
-    np.testing.assert_allclose(g.numpy(), ref.numpy())
+    np.testing.assert_allclose(g.cpu().numpy(), ref.cpu().numpy())
 
 
 # ------------------------------------------------------------------ errors

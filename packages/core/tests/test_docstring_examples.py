@@ -4,6 +4,9 @@ import pytest
 
 from flambeau.testing import check_docstring_examples, docstring_modules
 
+# the examples print CPU tensors (a tensor on another device shows ``device=...``)
+pytestmark = pytest.mark.host_only
+
 # other distributions test their own examples; flambeau.cuda's depend on whether a GPU
 # plugin is installed
 _OTHERS = ("flambeau.nn", "flambeau.optim", "flambeau.data", "flambeau.vision",

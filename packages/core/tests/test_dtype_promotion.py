@@ -62,7 +62,7 @@ def test_tensor_tensor_op_dtypes_match_torch(a, b, a_dim, b_dim, op):
     got = _apply(BINARY[op], flambeau, fx, fy)
     assert got.dtype.name == str(want.dtype)[6:]
     assert flambeau.result_type(fx, fy).name == str(torch.result_type(tx, ty))[6:]
-    np.testing.assert_allclose(got.float().numpy(), want.float().numpy())
+    np.testing.assert_allclose(got.float().cpu().numpy(), want.float().cpu().numpy())
 
 
 @settings(max_examples=150, deadline=None)
@@ -80,7 +80,7 @@ def test_tensor_scalar_op_dtypes_match_torch(a, scalar, a_dim, op, reflected):
     got = _apply(fn, flambeau, fx, scalar)
     assert got.dtype.name == str(want.dtype)[6:]
     assert flambeau.result_type(fx, scalar).name == str(torch.result_type(tx, scalar))[6:]
-    np.testing.assert_allclose(got.float().numpy(), want.float().numpy(), rtol=1e-2)
+    np.testing.assert_allclose(got.float().cpu().numpy(), want.float().cpu().numpy(), rtol=1e-2)
 
 
 @pytest.mark.parametrize("name", NAMES)

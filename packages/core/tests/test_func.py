@@ -22,7 +22,7 @@ def _np(t):
         return tuple(_np(s) for s in t)
     if isinstance(t, dict):
         return {k: _np(v) for k, v in t.items()}
-    return np.asarray(t.detach().numpy() if hasattr(t, "detach") else t)
+    return np.asarray(t.detach().cpu().numpy() if hasattr(t, "detach") else t)
 
 
 def _close(a, b, tol=1e-10):
@@ -190,8 +190,10 @@ def test_per_sample_gradients_of_a_linear_model_match_a_loop():
         Wi = W.detach().requires_grad_(True)
         bi = b.detach().requires_grad_(True)
         loss({"W": Wi, "b": bi}, xs[i], ys[i]).backward()
-        np.testing.assert_allclose(per_sample["W"][i].numpy(), Wi.grad.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(per_sample["b"][i].numpy(), bi.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(per_sample["W"][i].cpu().numpy(), Wi.grad.cpu().numpy(),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(per_sample["b"][i].cpu().numpy(), bi.grad.cpu().numpy(),
+                                   rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------- vjp / jvp
@@ -215,12 +217,14 @@ def test_jvp_has_aux_and_zero_tangent_path():
 def test_vmap_matches_loop_in_dims_out_dims_and_pytrees():
     x = flambeau.tensor(A)  # (2, 3)
     y = flambeau.tensor(X)  # (3,)
-    assert np.allclose(F.vmap(lambda r, v: r * v, in_dims=(0, None))(x, y).numpy(),
-                       (x * y).numpy())
-    assert np.allclose(F.vmap(lambda c: c.sum(), in_dims=1)(x).numpy(), x.sum(0).numpy())
-    assert np.allclose(F.vmap(lambda c: c.sum(), in_dims=-1)(x).numpy(), x.sum(0).numpy())
+    assert np.allclose(F.vmap(lambda r, v: r * v, in_dims=(0, None))(x, y).cpu().numpy(),
+                       (x * y).cpu().numpy())
+    assert np.allclose(F.vmap(lambda c: c.sum(), in_dims=1)(x).cpu().numpy(),
+                       x.sum(0).cpu().numpy())
+    assert np.allclose(F.vmap(lambda c: c.sum(), in_dims=-1)(x).cpu().numpy(),
+                       x.sum(0).cpu().numpy())
     out = F.vmap(lambda r: r * 2, out_dims=1)(x)
-    assert out.shape == (3, 2) and np.allclose(out.numpy(), (x * 2).t().numpy())
+    assert out.shape == (3, 2) and np.allclose(out.cpu().numpy(), (x * 2).t().cpu().numpy())
     out = F.vmap(lambda d: {"s": d["a"] + d["b"], "l": [d["a"]]},
                  in_dims=({"a": 0, "b": None},))({"a": x, "b": y})
     assert out["s"].shape == (2, 3) and out["l"][0].shape == (2, 3)
@@ -232,12 +236,13 @@ def test_vmap_matches_loop_in_dims_out_dims_and_pytrees():
 def test_vmap_of_vmap_and_grad_through_vmap():
     x = flambeau.tensor(RNG.standard_normal((2, 3, 4)))
     out = F.vmap(F.vmap(lambda v: v.sum()))(x)
-    assert out.shape == (2, 3) and np.allclose(out.numpy(), x.sum(-1).numpy())
+    assert out.shape == (2, 3) and np.allclose(out.cpu().numpy(), x.sum(-1).cpu().numpy())
     m, n = x[0], flambeau.tensor(RNG.standard_normal((4, 5)))
     out = F.vmap(F.vmap(flambeau.dot, in_dims=(0, None)), in_dims=(None, 1))(m, n)
-    assert out.shape == (5, 3) and np.allclose(out.numpy(), flambeau.matmul(m, n).t().numpy())
+    assert out.shape == (5, 3) and np.allclose(out.cpu().numpy(), flambeau.matmul(m,
+                                                                                  n).t().cpu().numpy())
     g = F.grad(lambda v: F.vmap(lambda r: (r ** 2).sum())(v).sum())(x[0])
-    assert np.allclose(g.numpy(), 2 * x[0].numpy())
+    assert np.allclose(g.cpu().numpy(), 2 * x[0].cpu().numpy())
     w = flambeau.tensor([1.0, 2.0], requires_grad=True)
     F.vmap(lambda r: r * w)(flambeau.ones(3, 2)).sum().backward()
     assert w.grad.tolist() == [3.0, 3.0]
@@ -315,8 +320,8 @@ def test_functional_call_with_nn_module():
     m = nn.Linear(2, 1)
     params = {k: v.detach() for k, v in m.named_parameters()}
     x = flambeau.tensor([[1.0, 2.0]])
-    assert np.allclose(F.functional_call(m, params, (x,)).detach().numpy(),
-                       m(x).detach().numpy())
+    assert np.allclose(F.functional_call(m, params, (x,)).detach().cpu().numpy(),
+                       m(x).detach().cpu().numpy())
     from flambeau.nn.utils.stateless import functional_call as old
     assert old(m, {"bias": flambeau.zeros(1)}, x).shape == (1, 1)
 

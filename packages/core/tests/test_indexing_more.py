@@ -274,7 +274,7 @@ def test_scatter_reduce_prod_gradients_with_zeros_match_torch():
         fg = flambeau.autograd.grad(fo, [fx, fs])
         tg = torch.autograd.grad(to, [tx, ts])
         for a, b in zip(fg, tg):
-            np.testing.assert_allclose(a.numpy(), b.numpy())
+            np.testing.assert_allclose(a.cpu().numpy(), b.cpu().numpy())
 
 
 def test_index_reduce_values():
@@ -283,7 +283,7 @@ def test_index_reduce_values():
     s = flambeau.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     assert x.index_reduce(0, i, s, "amin", include_self=False).tolist() == [
         [1.0, 2.0], [1.0, 1.0], [3.0, 4.0]]
-    got = x.index_reduce(0, i, s, "mean").numpy()
+    got = x.index_reduce(0, i, s, "mean").cpu().numpy()
     np.testing.assert_allclose(got, [[7 / 3, 3.0], [1.0, 1.0], [2.0, 2.5]], rtol=1e-6)
     assert flambeau.tensor(2.0).index_reduce(0, flambeau.tensor([0]), flambeau.tensor(3.0),
                                              "prod").item() == 6.0
@@ -354,8 +354,8 @@ def test_histc_bin_boundaries_match_torch():
         a = (rng.random(20000) * 7 - 2).astype(dt)
         a[:7] = [-2.0, 5.0, 0.3, 1.0, 0.1, 0.7, 4.9]
         for bins, lo, hi in ((10, 0.0, 1.0), (7, -2.0, 5.0), (13, -1.3, 4.1), (100, -2, 5)):
-            got = flambeau.histc(flambeau.tensor(a), bins, lo, hi).numpy()
-            want = torch.histc(torch.from_numpy(a), bins, lo, hi).numpy()
+            got = flambeau.histc(flambeau.tensor(a), bins, lo, hi).cpu().numpy()
+            want = torch.histc(torch.from_numpy(a), bins, lo, hi).cpu().numpy()
             np.testing.assert_array_equal(got, want)
 
 
@@ -365,7 +365,7 @@ def test_histogram_values():
     assert h.hist.tolist() == [2.0, 1.0, 1.0, 1.0]
     assert h.bin_edges.tolist() == [1.0, 1.75, 2.5, 3.25, 4.0]
     hist, edges = flambeau.histogram(x, flambeau.tensor([0.0, 1.5, 2.0, 5.0]), density=True)
-    np.testing.assert_allclose(hist.numpy(), [0.4 / 1.5, 0.0, 0.2], rtol=1e-6)
+    np.testing.assert_allclose(hist.cpu().numpy(), [0.4 / 1.5, 0.0, 0.2], rtol=1e-6)
     w = flambeau.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
     assert flambeau.histogram(x, 2, weight=w).hist.tolist() == [6.0, 9.0]
     assert flambeau.histogram(flambeau.tensor([1.0, 1.0]), 2).bin_edges.tolist() == [
@@ -387,8 +387,8 @@ def test_histogram_matches_numpy():
     for kw in ({}, {"range": (-1.0, 2.0)}, {"density": True}):
         got = flambeau.histogram(flambeau.tensor(a), 9, weight=flambeau.tensor(w), **kw)
         want = np.histogram(a, 9, weights=w, **kw)
-        np.testing.assert_allclose(got.hist.numpy(), want[0], rtol=1e-10)
-        np.testing.assert_allclose(got.bin_edges.numpy(), want[1], rtol=1e-12)
+        np.testing.assert_allclose(got.hist.cpu().numpy(), want[0], rtol=1e-10)
+        np.testing.assert_allclose(got.bin_edges.cpu().numpy(), want[1], rtol=1e-12)
 
 
 def test_ufunc_at_in_rounds_matches_numpy():
@@ -606,7 +606,7 @@ def test_scatter_reduce_shapes_and_values(shape, data, reduce, include_self):
                                             reduce, include_self=include_self)
     assert tuple(got.shape) == tuple(shape) and got.dtype is flambeau.float64
     want = _scatter_reduce_reference(x, dim, index, src, reduce, include_self)
-    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.cpu().numpy(), want, rtol=1e-12, atol=1e-12)
 
 
 def test_every_public_name_is_exported_documented_and_methods_are_attached():

@@ -27,14 +27,15 @@ def test_from_numpy_and_numpy_share_memory():
     t = flambeau.from_numpy(a)
     a[0] = 10.0
     assert t[0].item() == 10.0
-    back = t.numpy()
+    back = t.cpu().numpy()
     back[1] = 20.0
     assert a[1] == 20.0 and np.shares_memory(a, back)
 
 
+@pytest.mark.host_only  # host memory
 def test_array_protocol_copy_contract():
     t = flambeau.arange(3.0)
-    assert np.shares_memory(np.asarray(t), t.numpy())
+    assert np.shares_memory(np.asarray(t), t.cpu().numpy())
     copied = np.asarray(t, copy=True)
     copied[0] = 5.0
     assert t[0].item() == 0.0
@@ -65,7 +66,7 @@ def test_dlpack_refuses_tensors_requiring_grad():
 
 
 def test_dlpack_bfloat16_error_names_dtype():
-    with pytest.raises(BufferError, match="can't export a flambeau.bfloat16 tensor on cpu"):
+    with pytest.raises(BufferError, match="can't export a flambeau.bfloat16 tensor on "):
         np.from_dlpack(flambeau.ones(2, dtype=flambeau.bfloat16))
 
 

@@ -109,13 +109,13 @@ def _t(a, dtype=np.float64):
 
 def test_values_by_hand():
     LU, piv, info = flambeau.linalg.lu_factor_ex(_t([[1.0, 2.0], [3.0, 4.0]]))
-    np.testing.assert_allclose(LU.numpy(), [[3.0, 4.0], [1 / 3, 2 / 3]])
+    np.testing.assert_allclose(LU.cpu().numpy(), [[3.0, 4.0], [1 / 3, 2 / 3]])
     assert piv.dtype == flambeau.int32 and piv.tolist() == [2, 2]
     assert info.dtype == flambeau.int32 and info.item() == 0
     P, L, U = flambeau.linalg.lu(_t([[1.0, 2.0], [3.0, 4.0]]))
-    np.testing.assert_array_equal(P.numpy(), [[0.0, 1.0], [1.0, 0.0]])
-    np.testing.assert_allclose(L.numpy(), [[1.0, 0.0], [1 / 3, 1.0]])
-    np.testing.assert_allclose(U.numpy(), [[3.0, 4.0], [0.0, 2 / 3]])
+    np.testing.assert_array_equal(P.cpu().numpy(), [[0.0, 1.0], [1.0, 0.0]])
+    np.testing.assert_allclose(L.cpu().numpy(), [[1.0, 0.0], [1 / 3, 1.0]])
+    np.testing.assert_allclose(U.cpu().numpy(), [[3.0, 4.0], [0.0, 2 / 3]])
 
 
 @pytest.mark.parametrize("shape", [(4, 4), (3, 5, 5), (6, 3), (3, 6), (2, 2, 5, 3), (70, 70),
@@ -126,19 +126,19 @@ def test_factors_reconstruct_and_pivot_rule(shape):
     rng = np.random.default_rng(1)
     A = _t(rng.standard_normal(shape))
     P, L, U = flambeau.linalg.lu(A)
-    np.testing.assert_allclose((P @ L @ U).numpy(), A.numpy(), atol=1e-12)
+    np.testing.assert_allclose((P @ L @ U).cpu().numpy(), A.cpu().numpy(), atol=1e-12)
     assert float(L.abs().max()) <= 1.0
     LU, piv = flambeau.linalg.lu_factor(A)
     P2, L2, U2 = flambeau.lu_unpack(LU, piv)
-    np.testing.assert_array_equal(P2.numpy(), P.numpy())
-    np.testing.assert_array_equal(L2.numpy(), L.numpy())
-    np.testing.assert_array_equal(U2.numpy(), U.numpy())
+    np.testing.assert_array_equal(P2.cpu().numpy(), P.cpu().numpy())
+    np.testing.assert_array_equal(L2.cpu().numpy(), L.cpu().numpy())
+    np.testing.assert_array_equal(U2.cpu().numpy(), U.cpu().numpy())
 
 
 def test_ties_pick_the_first_row():
     LU, piv = flambeau.linalg.lu_factor(_t([[1.0, 2.0], [-1.0, 3.0]]))
     assert piv.tolist() == [1, 2]
-    np.testing.assert_allclose(LU.numpy(), [[1.0, 2.0], [-1.0, 5.0]])
+    np.testing.assert_allclose(LU.cpu().numpy(), [[1.0, 2.0], [-1.0, 5.0]])
 
 
 @pytest.mark.parametrize("a, info", [
@@ -153,8 +153,8 @@ def test_singular_matrices_factor_with_lapack_info(a, info):
     r = flambeau.linalg.lu_factor_ex(A)
     assert r.info.item() == info
     P, L, U = flambeau.linalg.lu(A)  # never raises
-    np.testing.assert_allclose((P @ L @ U).numpy(), A.numpy())
-    assert np.isfinite(r.LU.numpy()).all()
+    np.testing.assert_allclose((P @ L @ U).cpu().numpy(), A.cpu().numpy())
+    assert np.isfinite(r.LU.cpu().numpy()).all()
 
 
 def test_batched_info():
@@ -170,23 +170,25 @@ def test_lu_solve_solves():
     LU, piv = flambeau.linalg.lu_factor(A)
     X = flambeau.linalg.lu_solve(LU, piv, B)
     assert X.shape == (3, 2, 4, 2)
-    np.testing.assert_allclose((A @ X).numpy(), np.broadcast_to(B.numpy(), X.shape), atol=1e-12)
+    np.testing.assert_allclose((A @ X).cpu().numpy(), np.broadcast_to(B.cpu().numpy(), X.shape),
+                               atol=1e-12)
     Xa = flambeau.linalg.lu_solve(LU, piv, B, adjoint=True)
-    np.testing.assert_allclose((A.mT @ Xa).numpy(), np.broadcast_to(B.numpy(), X.shape),
+    np.testing.assert_allclose((A.mT @ Xa).cpu().numpy(), np.broadcast_to(B.cpu().numpy(), X.shape),
                                atol=1e-12)
     Bt = B.mT
     Xr = flambeau.linalg.lu_solve(LU, piv, Bt, left=False)
-    np.testing.assert_allclose((Xr @ A).numpy(), np.broadcast_to(Bt.numpy(), Xr.shape),
+    np.testing.assert_allclose((Xr @ A).cpu().numpy(), np.broadcast_to(Bt.cpu().numpy(), Xr.shape),
                                atol=1e-12)
     Xra = flambeau.linalg.lu_solve(LU, piv, Bt, left=False, adjoint=True)
-    np.testing.assert_allclose((Xra @ A.mT).numpy(), np.broadcast_to(Bt.numpy(), Xr.shape),
+    np.testing.assert_allclose((Xra @ A.mT).cpu().numpy(), np.broadcast_to(Bt.cpu().numpy(),
+                                                                           Xr.shape),
                                atol=1e-12)
 
 
 def test_lu_solve_singular_gives_inf_or_nan():
     LU, piv, _ = flambeau.linalg.lu_factor_ex(_t([[1.0, 2.0], [2.0, 4.0]]))
     X = flambeau.linalg.lu_solve(LU, piv, _t([[1.0], [1.0]]))
-    assert not np.isfinite(X.numpy()).all()
+    assert not np.isfinite(X.cpu().numpy()).all()
 
 
 def test_without_pivoting_kernel():
@@ -234,7 +236,7 @@ def test_out_arguments():
     assert res[0] is LU and piv.tolist() == [2, 2]
     X = flambeau.empty(0, dtype=flambeau.float64)
     flambeau.linalg.lu_solve(LU, piv, _t([[5.0], [11.0]]), out=X)
-    np.testing.assert_allclose(X.numpy(), [[1.0], [2.0]])
+    np.testing.assert_allclose(X.cpu().numpy(), [[1.0], [2.0]])
 
 
 def test_gradient_flags():
@@ -257,7 +259,7 @@ def test_blocked_gradient_matches_small_formula():
     flambeau.linalg.lu_solve(*flambeau.linalg.lu_factor(A1), _t(b)).sum().backward()
     A2 = _t(a).requires_grad_()
     flambeau.linalg.solve(A2, _t(b)).sum().backward()
-    np.testing.assert_allclose(A1.grad.numpy(), A2.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(A1.grad.cpu().numpy(), A2.grad.cpu().numpy(), atol=1e-10)
 
 
 # ------------------------------------------------------------------ top-level and methods
@@ -273,7 +275,7 @@ def test_toplevel_lu_warns_and_never_raises():
         LU, piv, info = flambeau.lu(A, get_infos=True)
         assert info.item() == 2
         LU2, piv2 = A.lu()
-    np.testing.assert_array_equal(LU2.numpy(), LU.numpy())
+    np.testing.assert_array_equal(LU2.cpu().numpy(), LU.cpu().numpy())
 
 
 def test_tensor_lu_solve_method():
@@ -282,7 +284,7 @@ def test_tensor_lu_solve_method():
     b = _t([[9.0], [8.0]])
     with pytest.warns(UserWarning, match="flambeau.lu_solve is deprecated"):
         x = b.lu_solve(LU, piv)
-    np.testing.assert_allclose(x.numpy(), [[2.0], [3.0]])
+    np.testing.assert_allclose(x.cpu().numpy(), [[2.0], [3.0]])
 
 
 def test_lu_unpack_flags_and_integer_data():
@@ -299,10 +301,11 @@ def test_vander_dtypes_and_batches():
     assert flambeau.linalg.vander(flambeau.tensor([1, 2], dtype=flambeau.int32)).dtype == \
         flambeau.int64
     v = flambeau.linalg.vander(flambeau.tensor([[1.0, 2.0], [3.0, 4.0]]), N=3)
-    np.testing.assert_array_equal(v.numpy(), [[[1, 1, 1], [1, 2, 4]], [[1, 3, 9], [1, 4, 16]]])
+    np.testing.assert_array_equal(v.cpu().numpy(), [[[1, 1, 1], [1, 2, 4]], [[1, 3, 9], [1, 4,
+                                                                                         16]]])
     x = flambeau.tensor([0.0, 2.0], requires_grad=True)  # finite gradient at 0 too
     flambeau.linalg.vander(x, N=3).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [1.0, 5.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [1.0, 5.0])
 
 
 # ------------------------------------------------------------------ torch parity
@@ -320,14 +323,14 @@ def test_factor_parity_with_torch(shape, dtype):
     a = rng.standard_normal(shape).astype(dtype)
     r = flambeau.linalg.lu_factor_ex(flambeau.tensor(a))
     t = torch.linalg.lu_factor_ex(torch.from_numpy(a))
-    np.testing.assert_array_equal(r.pivots.numpy(), t.pivots.numpy())
-    np.testing.assert_array_equal(r.info.numpy(), t.info.numpy())
+    np.testing.assert_array_equal(r.pivots.cpu().numpy(), t.pivots.cpu().numpy())
+    np.testing.assert_array_equal(r.info.cpu().numpy(), t.info.cpu().numpy())
     tol = 1e-10 if dtype == "float64" else 1e-3
-    np.testing.assert_allclose(r.LU.numpy(), t.LU.numpy(), atol=tol, rtol=tol)
+    np.testing.assert_allclose(r.LU.cpu().numpy(), t.LU.cpu().numpy(), atol=tol, rtol=tol)
     for ours, theirs in zip(flambeau.linalg.lu(flambeau.tensor(a)),
                             torch.linalg.lu(torch.from_numpy(a)), strict=True):
         assert tuple(ours.shape) == tuple(theirs.shape)
-        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=tol, rtol=tol)
+        np.testing.assert_allclose(ours.cpu().numpy(), theirs.cpu().numpy(), atol=tol, rtol=tol)
 
 
 @pytest.mark.parity
@@ -343,9 +346,9 @@ def test_singular_and_tie_parity_with_torch(a):
     a = np.asarray(a)
     r = flambeau.linalg.lu_factor_ex(flambeau.tensor(a))
     t = torch.linalg.lu_factor_ex(torch.from_numpy(a))
-    np.testing.assert_array_equal(r.pivots.numpy(), t.pivots.numpy())
+    np.testing.assert_array_equal(r.pivots.cpu().numpy(), t.pivots.cpu().numpy())
     assert r.info.item() == t.info.item()
-    np.testing.assert_allclose(r.LU.numpy(), t.LU.numpy(), atol=1e-12)
+    np.testing.assert_allclose(r.LU.cpu().numpy(), t.LU.cpu().numpy(), atol=1e-12)
 
 
 @pytest.mark.parity
@@ -358,13 +361,13 @@ def test_unpack_and_vander_parity_with_torch():
     ours = flambeau.lu_unpack(flambeau.tensor(lu), flambeau.tensor(pivots))
     theirs = torch.lu_unpack(torch.from_numpy(lu), torch.from_numpy(pivots))
     for o, t in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(o.numpy(), t.numpy())
+        np.testing.assert_allclose(o.cpu().numpy(), t.cpu().numpy())
     for x in ([1, 2, 3], [[1.5, -2.0], [0.0, 3.0]]):
         for N in (None, 2, 4):
             o = flambeau.linalg.vander(flambeau.tensor(x), N=N)
             t = torch.linalg.vander(torch.tensor(x), N=N)
             assert str(o.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
-            np.testing.assert_allclose(o.numpy(), t.numpy())
+            np.testing.assert_allclose(o.cpu().numpy(), t.cpu().numpy())
 
 
 # ------------------------------------------------------------------ errors
@@ -392,9 +395,9 @@ def test_singular_lu_factor_errors():
     (lambda A: flambeau.linalg.lu(A, pivot=False), "linalg.lu"),
 ])
 def test_no_pivoting_refused_on_cpu(call, op):
-    with pytest.raises(RuntimeError, match=f"^{op}: LU without pivoting is not implemented on "
-                       "the CPU$"):
-        call(flambeau.eye(2))
+    message = f"^{op}: LU without pivoting is not implemented on the CPU$"
+    with pytest.raises(RuntimeError, match=message):
+        call(flambeau.eye(2, device="cpu"))
 
 
 @pytest.mark.parametrize("call, op", [

@@ -100,15 +100,15 @@ def test_geqrf_reconstructs_and_matches_numpy(shape):
     k = min(shape[-2:])
     assert a.shape == shape and tau.shape == shape[:-2] + (k,)
     h, t = np.linalg.qr(x, mode="raw")
-    np.testing.assert_allclose(a.numpy(), np.swapaxes(h, -1, -2), atol=1e-12)
-    np.testing.assert_allclose(tau.numpy(), t, atol=1e-12)
+    np.testing.assert_allclose(a.cpu().numpy(), np.swapaxes(h, -1, -2), atol=1e-12)
+    np.testing.assert_allclose(tau.cpu().numpy(), t, atol=1e-12)
     m, n = shape[-2:]
     if m >= n:
         Q = flambeau.linalg.householder_product(a, tau)
-        np.testing.assert_allclose((Q @ a.triu()[..., :n, :]).numpy(), x, atol=1e-12)
+        np.testing.assert_allclose((Q @ a.triu()[..., :n, :]).cpu().numpy(), x, atol=1e-12)
     full_q = flambeau.ormqr(a, tau, flambeau.eye(m, dtype=flambeau.float64).expand(
         *shape[:-2], m, m).contiguous())
-    np.testing.assert_allclose((full_q @ a.triu()).numpy(), x, atol=1e-12)
+    np.testing.assert_allclose((full_q @ a.triu()).cpu().numpy(), x, atol=1e-12)
 
 
 def test_geqrf_parity_with_torch():
@@ -120,8 +120,8 @@ def test_geqrf_parity_with_torch():
             a, tau = flambeau.geqrf(flambeau.tensor(x))
             ta, ttau = torch.geqrf(torch.tensor(x))
             tol = 1e-5 if dt == np.float32 else 1e-12
-            np.testing.assert_allclose(a.numpy(), ta.numpy(), atol=tol)
-            np.testing.assert_allclose(tau.numpy(), ttau.numpy(), atol=tol)
+            np.testing.assert_allclose(a.cpu().numpy(), ta.cpu().numpy(), atol=tol)
+            np.testing.assert_allclose(tau.cpu().numpy(), ttau.cpu().numpy(), atol=tol)
             assert a.dtype == tau.dtype == flambeau.tensor(x).dtype
 
 
@@ -129,13 +129,13 @@ def test_geqrf_result_and_method_and_out():
     x = _t([[3.0, 1.0], [4.0, 2.0]])
     r = flambeau.geqrf(x)
     assert type(r).__name__ == "geqrf" and r._fields == ("a", "tau")
-    np.testing.assert_allclose(r.a.numpy(), [[-5.0, -2.2], [0.5, 0.4]], atol=1e-12)
-    np.testing.assert_allclose(r.tau.numpy(), [1.6, 0.0], atol=1e-12)
+    np.testing.assert_allclose(r.a.cpu().numpy(), [[-5.0, -2.2], [0.5, 0.4]], atol=1e-12)
+    np.testing.assert_allclose(r.tau.cpu().numpy(), [1.6, 0.0], atol=1e-12)
     m = x.geqrf()
-    np.testing.assert_array_equal(m.a.numpy(), r.a.numpy())
+    np.testing.assert_array_equal(m.a.cpu().numpy(), r.a.cpu().numpy())
     outs = (flambeau.empty(0, dtype=flambeau.float64), flambeau.empty(0, dtype=flambeau.float64))
     flambeau.geqrf(x, out=outs)
-    np.testing.assert_array_equal(outs[0].numpy(), r.a.numpy())
+    np.testing.assert_array_equal(outs[0].cpu().numpy(), r.a.cpu().numpy())
 
 
 def test_geqrf_is_not_differentiable():
@@ -168,19 +168,19 @@ def test_ormqr_values_against_dense_q():
     x = rng.standard_normal((2, 4, 3))
     a, tau = flambeau.geqrf(_t(x))
     full = flambeau.ormqr(a, tau, flambeau.eye(4, dtype=flambeau.float64).expand(2, 4, 4)
-                          .contiguous()).numpy()
+                          .contiguous()).cpu().numpy()
     np.testing.assert_allclose(np.swapaxes(full, -1, -2) @ full,
                                np.broadcast_to(np.eye(4), (2, 4, 4)), atol=1e-12)
     c = rng.standard_normal((2, 4, 2))
     C = _t(c)
-    np.testing.assert_allclose(flambeau.ormqr(a, tau, C).numpy(), full @ c, atol=1e-12)
-    np.testing.assert_allclose(flambeau.ormqr(a, tau, C, transpose=True).numpy(),
+    np.testing.assert_allclose(flambeau.ormqr(a, tau, C).cpu().numpy(), full @ c, atol=1e-12)
+    np.testing.assert_allclose(flambeau.ormqr(a, tau, C, transpose=True).cpu().numpy(),
                                np.swapaxes(full, -1, -2) @ c, atol=1e-12)
     d = rng.standard_normal((2, 3, 4))
     D = _t(d)
-    np.testing.assert_allclose(flambeau.ormqr(a, tau, D, left=False).numpy(), d @ full,
+    np.testing.assert_allclose(flambeau.ormqr(a, tau, D, left=False).cpu().numpy(), d @ full,
                                atol=1e-12)
-    np.testing.assert_allclose(flambeau.ormqr(a, tau, D, left=False, transpose=True).numpy(),
+    np.testing.assert_allclose(flambeau.ormqr(a, tau, D, left=False, transpose=True).cpu().numpy(),
                                d @ np.swapaxes(full, -1, -2), atol=1e-12)
 
 
@@ -188,7 +188,7 @@ def test_ormqr_no_reflectors_is_identity():
     c = _t([[1.0, 2.0], [3.0, 4.0]])
     r = flambeau.ormqr(flambeau.zeros(2, 0, dtype=flambeau.float64),
                        flambeau.zeros(0, dtype=flambeau.float64), c)
-    np.testing.assert_array_equal(r.numpy(), c.numpy())
+    np.testing.assert_array_equal(r.cpu().numpy(), c.cpu().numpy())
 
 
 def test_ormqr_errors():
@@ -217,8 +217,8 @@ def test_ormqr_errors():
 
 def test_orgqr_is_householder_product():
     a, tau = flambeau.geqrf(flambeau.randn(2, 5, 3, dtype=flambeau.float64))
-    np.testing.assert_array_equal(flambeau.orgqr(a, tau).numpy(),
-                                  flambeau.linalg.householder_product(a, tau).numpy())
+    np.testing.assert_array_equal(flambeau.orgqr(a, tau).cpu().numpy(),
+                                  flambeau.linalg.householder_product(a, tau).cpu().numpy())
     with pytest.raises(RuntimeError, match=r"linalg\.householder_product: input\.shape\[-2\] "
                                            "must be greater than or equal"):
         flambeau.orgqr(a.mT, tau)
@@ -239,12 +239,12 @@ def test_svd_lowrank_exact_for_low_rank(m, n, batch):
     U, S, V = flambeau.svd_lowrank(_t(x), q=5, niter=2)
     assert U.shape == batch + (m, 5) and S.shape == batch + (5,) and V.shape == batch + (n, 5)
     s = np.linalg.svd(x, compute_uv=False)
-    np.testing.assert_allclose(S.numpy()[..., :3], s[..., :3], rtol=1e-10)
-    np.testing.assert_allclose(S.numpy()[..., 3:], 0, atol=1e-10)
-    np.testing.assert_allclose((U @ flambeau.diag_embed(S) @ V.mT).numpy(), x, atol=1e-10)
+    np.testing.assert_allclose(S.cpu().numpy()[..., :3], s[..., :3], rtol=1e-10)
+    np.testing.assert_allclose(S.cpu().numpy()[..., 3:], 0, atol=1e-10)
+    np.testing.assert_allclose((U @ flambeau.diag_embed(S) @ V.mT).cpu().numpy(), x, atol=1e-10)
     eye = np.broadcast_to(np.eye(5), batch + (5, 5))
-    np.testing.assert_allclose((U.mT @ U).numpy(), eye, atol=1e-10)
-    np.testing.assert_allclose((V.mT @ V).numpy(), eye, atol=1e-10)
+    np.testing.assert_allclose((U.mT @ U).cpu().numpy(), eye, atol=1e-10)
+    np.testing.assert_allclose((V.mT @ V).cpu().numpy(), eye, atol=1e-10)
 
 
 def test_svd_lowrank_approximates_leading_subspace():
@@ -255,9 +255,9 @@ def test_svd_lowrank_approximates_leading_subspace():
     x = (u[:, :40] * s) @ v.T
     flambeau.manual_seed(1)
     U, S, V = flambeau.svd_lowrank(_t(x), q=8, niter=4)
-    np.testing.assert_allclose(S.numpy()[:4], s[:4], rtol=1e-6)
+    np.testing.assert_allclose(S.cpu().numpy()[:4], s[:4], rtol=1e-6)
     # the leading singular subspaces agree: |cos| of the principal angles is 1
-    for got, want in ((U.numpy()[:, :4], u[:, :4]), (V.numpy()[:, :4], v[:, :4])):
+    for got, want in ((U.cpu().numpy()[:, :4], u[:, :4]), (V.cpu().numpy()[:, :4], v[:, :4])):
         cos = np.linalg.svd(got.T @ want, compute_uv=False)
         np.testing.assert_allclose(cos, 1.0, atol=1e-6)
 
@@ -268,11 +268,11 @@ def test_svd_lowrank_with_M_and_defaults():
     flambeau.manual_seed(0)
     U, S, V = flambeau.svd_lowrank(_t(x), M=_t(np.full((7,), 3.0)))
     assert S.shape == (6,)
-    np.testing.assert_allclose(S.numpy()[:2], np.linalg.svd(x - 3.0, compute_uv=False)[:2],
+    np.testing.assert_allclose(S.cpu().numpy()[:2], np.linalg.svd(x - 3.0, compute_uv=False)[:2],
                                rtol=1e-10)
     U2, S2, V2 = flambeau.svd_lowrank(_t(x), q=9)  # q above min(m, n): k = min(m, n)
     assert U2.shape == (10, 7) and S2.shape == (7,) and V2.shape == (7, 7)
-    np.testing.assert_allclose(S2.numpy(), np.linalg.svd(x, compute_uv=False), rtol=1e-10,
+    np.testing.assert_allclose(S2.cpu().numpy(), np.linalg.svd(x, compute_uv=False), rtol=1e-10,
                                atol=1e-12)
 
 
@@ -283,11 +283,11 @@ def test_svd_lowrank_is_seeded_and_differentiable():
     S1 = flambeau.svd_lowrank(x, q=2)[1]
     flambeau.manual_seed(3)
     S2 = flambeau.svd_lowrank(x, q=2)[1]
-    np.testing.assert_array_equal(S1.detach().numpy(), S2.detach().numpy())
+    np.testing.assert_array_equal(S1.detach().cpu().numpy(), S2.detach().cpu().numpy())
     S1.sum().backward()
     # sum of the singular values of a rank-2 matrix: its gradient is U V^T
-    U, S, Vh = np.linalg.svd(x.detach().numpy(), full_matrices=False)
-    np.testing.assert_allclose(x.grad.numpy(), U[:, :2] @ Vh[:2], atol=1e-8)
+    U, S, Vh = np.linalg.svd(x.detach().cpu().numpy(), full_matrices=False)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), U[:, :2] @ Vh[:2], atol=1e-8)
 
 
 def test_pca_lowrank_centers():
@@ -297,11 +297,11 @@ def test_pca_lowrank_centers():
     U, S, V = flambeau.pca_lowrank(_t(x), q=5, niter=3)
     xc = x - x.mean(0)
     _, s, vh = np.linalg.svd(xc, full_matrices=False)
-    np.testing.assert_allclose(S.numpy(), s, rtol=1e-8)
-    np.testing.assert_allclose(np.abs(V.numpy().T @ vh.T), np.eye(5), atol=1e-6)
+    np.testing.assert_allclose(S.cpu().numpy(), s, rtol=1e-8)
+    np.testing.assert_allclose(np.abs(V.cpu().numpy().T @ vh.T), np.eye(5), atol=1e-6)
     flambeau.manual_seed(0)
     S_raw = flambeau.pca_lowrank(_t(x), q=5, center=False, niter=3)[1]
-    np.testing.assert_allclose(S_raw.numpy(), np.linalg.svd(x, compute_uv=False), rtol=1e-8)
+    np.testing.assert_allclose(S_raw.cpu().numpy(), np.linalg.svd(x, compute_uv=False), rtol=1e-8)
     assert flambeau.pca_lowrank(_t(x))[1].shape == (5,)  # q defaults to min(6, m, n)
 
 
@@ -397,9 +397,9 @@ def test_recursive_lu_pivots_match_torch(shape, dtype):
     a = np.random.default_rng(9).standard_normal(shape).astype(dtype)
     LU, piv = flambeau.linalg.lu_factor(flambeau.tensor(a))
     tLU, tpiv = torch.linalg.lu_factor(torch.tensor(a))
-    np.testing.assert_array_equal(piv.numpy(), tpiv.numpy())
+    np.testing.assert_array_equal(piv.cpu().numpy(), tpiv.cpu().numpy())
     tol = 1e-3 if dtype == "float32" else 1e-10
-    np.testing.assert_allclose(LU.numpy(), tLU.numpy(), atol=tol)
+    np.testing.assert_allclose(LU.cpu().numpy(), tLU.cpu().numpy(), atol=tol)
 
 
 def test_recursive_lu_singular_info_deep_in_the_recursion():

@@ -45,12 +45,12 @@ def test_solve_broadcasts_batch_dims(batch, n, k, vector, seed):
         expected = np.stack([np.linalg.solve(x, y) for x, y in zip(aa, bb)]).reshape(
             full + (n, k))
     assert tuple(got.shape) == expected.shape
-    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got.cpu().numpy(), expected, rtol=1e-9, atol=1e-12)
     torch = torch_or_none()
     if torch is not None:
         t = torch.linalg.solve(torch.tensor(a), torch.tensor(b))
         assert tuple(t.shape) == tuple(got.shape)
-        np.testing.assert_allclose(got.numpy(), t.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(got.cpu().numpy(), t.cpu().numpy(), rtol=1e-9, atol=1e-12)
 
 
 @SETTINGS
@@ -65,11 +65,13 @@ def test_solve_gradients_reduce_to_input_shapes(batch, n, seed):
     assert A.grad.shape == A.shape and B.grad.shape == B.shape
     torch = torch_or_none()
     if torch is not None:
-        tA = torch.tensor(A.detach().numpy(), requires_grad=True)
-        tB = torch.tensor(B.detach().numpy(), requires_grad=True)
+        tA = torch.tensor(A.detach().cpu().numpy(), requires_grad=True)
+        tB = torch.tensor(B.detach().cpu().numpy(), requires_grad=True)
         torch.linalg.solve(tA, tB).sum().backward()
-        np.testing.assert_allclose(A.grad.numpy(), tA.grad.numpy(), rtol=1e-8, atol=1e-11)
-        np.testing.assert_allclose(B.grad.numpy(), tB.grad.numpy(), rtol=1e-8, atol=1e-11)
+        np.testing.assert_allclose(A.grad.cpu().numpy(), tA.grad.cpu().numpy(), rtol=1e-8,
+                                   atol=1e-11)
+        np.testing.assert_allclose(B.grad.cpu().numpy(), tB.grad.cpu().numpy(), rtol=1e-8,
+                                   atol=1e-11)
 
 
 @SETTINGS
@@ -88,11 +90,11 @@ def test_cross_broadcasts_along_any_dim(shapes, seed, data):
     got = flambeau.linalg.cross(flambeau.tensor(a), flambeau.tensor(b), dim=dim)
     expected = np.cross(a, b, axis=dim)
     assert tuple(got.shape) == expected.shape
-    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.cpu().numpy(), expected, rtol=1e-12, atol=1e-12)
     torch = torch_or_none()
     if torch is not None:
         t = torch.linalg.cross(torch.tensor(a), torch.tensor(b), dim=dim)
-        np.testing.assert_allclose(got.numpy(), t.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(got.cpu().numpy(), t.cpu().numpy(), rtol=1e-12, atol=1e-12)
 
 
 def _norm_ref(x, ord, axes, keepdim):
@@ -125,12 +127,12 @@ def test_vector_norm_over_dim_subsets(shape, ord, keepdim, seed, data):
     got = flambeau.linalg.vector_norm(flambeau.tensor(x), ord=ord, dim=dim, keepdim=keepdim)
     expected = _norm_ref(x, ord, axes, keepdim)
     assert tuple(got.shape) == expected.shape
-    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10)
+    np.testing.assert_allclose(got.cpu().numpy(), expected, rtol=1e-10)
     torch = torch_or_none()
     if torch is not None:
         t = torch.linalg.vector_norm(torch.tensor(x), ord=ord, dim=dim, keepdim=keepdim)
         assert tuple(t.shape) == tuple(got.shape)
-        np.testing.assert_allclose(got.numpy(), t.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(got.cpu().numpy(), t.cpu().numpy(), rtol=1e-10)
 
 
 @SETTINGS
@@ -143,7 +145,7 @@ def test_vector_norm_gradients_match_torch(shape, ord, seed):
     tx = torch.tensor(x, requires_grad=True)
     flambeau.linalg.vector_norm(fx, ord=ord, dim=-1).sum().backward()
     torch.linalg.vector_norm(tx, ord=ord, dim=-1).sum().backward()
-    np.testing.assert_allclose(fx.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fx.grad.cpu().numpy(), tx.grad.cpu().numpy(), rtol=1e-9, atol=1e-12)
 
 
 @SETTINGS
@@ -155,14 +157,15 @@ def test_batched_results_are_per_matrix_results(batch, n, seed):
     flat = a.reshape(-1, n, n)
     la = flambeau.linalg
     dets = np.array([np.linalg.det(m) for m in flat]).reshape(batch)
-    np.testing.assert_allclose(la.det(A).numpy(), dets, rtol=1e-10)
+    np.testing.assert_allclose(la.det(A).cpu().numpy(), dets, rtol=1e-10)
     invs = np.stack([np.linalg.inv(m) for m in flat]).reshape(a.shape)
-    np.testing.assert_allclose(la.inv(A).numpy(), invs, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(la.inv(A).cpu().numpy(), invs, rtol=1e-9, atol=1e-12)
     sym = a @ np.swapaxes(a, -1, -2)
     vals = np.stack([np.linalg.eigvalsh(m) for m in sym.reshape(-1, n, n)]).reshape(batch + (n,))
-    np.testing.assert_allclose(la.eigvalsh(flambeau.tensor(sym)).numpy(), vals, rtol=1e-9)
+    np.testing.assert_allclose(la.eigvalsh(flambeau.tensor(sym)).cpu().numpy(), vals, rtol=1e-9)
     svals = np.stack([np.linalg.svd(m, compute_uv=False) for m in flat]).reshape(batch + (n,))
-    np.testing.assert_allclose(la.svdvals(A).numpy(), svals, rtol=1e-9)
-    exps = la.matrix_exp(A / n).numpy().reshape(-1, n, n)
+    np.testing.assert_allclose(la.svdvals(A).cpu().numpy(), svals, rtol=1e-9)
+    exps = la.matrix_exp(A / n).cpu().numpy().reshape(-1, n, n)
     for m, e in zip(flat, exps):
-        np.testing.assert_allclose(e, la.matrix_exp(flambeau.tensor(m / n)).numpy(), rtol=1e-12)
+        np.testing.assert_allclose(e, la.matrix_exp(flambeau.tensor(m / n)).cpu().numpy(),
+                                   rtol=1e-12)

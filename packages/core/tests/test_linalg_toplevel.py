@@ -213,7 +213,7 @@ def test_cross_default_dim_matches_torch():
         warnings.simplefilter("ignore")
         ours = flambeau.cross(flambeau.tensor(a), flambeau.tensor(b))
         theirs = torch.cross(torch.tensor(a), torch.tensor(b))
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    np.testing.assert_allclose(ours.cpu().numpy(), theirs.cpu().numpy())
 
 
 def test_inplace_addbmm_and_addr():
@@ -244,11 +244,11 @@ def test_inplace_matches_torch():
         rng.standard_normal((3, 5, 4))
     ours = flambeau.tensor(c).addbmm_(flambeau.tensor(b1), flambeau.tensor(b2), alpha=0.5)
     theirs = torch.tensor(c).addbmm_(torch.tensor(b1), torch.tensor(b2), alpha=0.5)
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    np.testing.assert_allclose(ours.cpu().numpy(), theirs.cpu().numpy())
     v1, v2 = rng.standard_normal(2), rng.standard_normal(4)
     ours = flambeau.tensor(c).addr_(flambeau.tensor(v1), flambeau.tensor(v2), beta=3)
     theirs = torch.tensor(c).addr_(torch.tensor(v1), torch.tensor(v2), beta=3)
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    np.testing.assert_allclose(ours.cpu().numpy(), theirs.cpu().numpy())
 
 
 def test_addr_dtypes():
@@ -326,12 +326,12 @@ def test_logdet_values():
 def test_tensordot_dims_forms():
     a = flambeau.arange(24.0).reshape(2, 3, 4)
     b = flambeau.arange(24.0).reshape(4, 3, 2)
-    ref = np.tensordot(a.numpy(), b.numpy(), axes=([1, 2], [1, 0]))
+    ref = np.tensordot(a.cpu().numpy(), b.cpu().numpy(), axes=([1, 2], [1, 0]))
     for dims in (([1, 2], [1, 0]), [[1, 2], [1, 0]], flambeau.tensor([[1, 2], [1, 0]]),
                  ((-2, -1), (1, 0))):
-        np.testing.assert_allclose(flambeau.tensordot(a, b, dims=dims).numpy(), ref)
-    np.testing.assert_allclose(flambeau.tensordot(a, b, dims=([2], [0])).numpy(),
-                               np.tensordot(a.numpy(), b.numpy(), axes=([2], [0])))
+        np.testing.assert_allclose(flambeau.tensordot(a, b, dims=dims).cpu().numpy(), ref)
+    np.testing.assert_allclose(flambeau.tensordot(a, b, dims=([2], [0])).cpu().numpy(),
+                               np.tensordot(a.cpu().numpy(), b.cpu().numpy(), axes=([2], [0])))
     out = flambeau.empty(2, 2)
     assert flambeau.tensordot(a, b, dims=([1, 2], [1, 0]), out=out) is out
 

@@ -31,8 +31,8 @@ def test_advanced_index_backward_accumulates_repeated_rows():
     weight = flambeau.randn(50, 4, requires_grad=True)
     idx = flambeau.tensor([[3, 7, 3], [49, 3, 0]])
     weight[idx].sum().backward()  # an embedding lookup: the backward scatters rows
-    counts = np.bincount(idx.numpy().ravel(), minlength=50)
-    np.testing.assert_array_equal(weight.grad.numpy(), np.repeat(counts[:, None], 4, 1))
+    counts = np.bincount(idx.cpu().numpy().ravel(), minlength=50)
+    np.testing.assert_array_equal(weight.grad.cpu().numpy(), np.repeat(counts[:, None], 4, 1))
 
 
 def test_own_erf_is_double_precision_everywhere():
@@ -62,5 +62,5 @@ def test_erf_without_scipy_uses_the_own_kernel(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_scipy)
     x = flambeau.tensor(np.linspace(-5, 5, 101))
-    np.testing.assert_allclose(flambeau.erf(x).numpy(),
+    np.testing.assert_allclose(flambeau.erf(x).cpu().numpy(),
                                [__import__("math").erf(v) for v in x.tolist()], rtol=1e-15)

@@ -235,7 +235,7 @@ def test_aminmax_values_ties_and_dtypes():
 def test_cummax_cummin_nan_and_ties_follow_torch():
     x = _t([1.0, 3.0, 2.0, 3.0, np.nan, 5.0, np.nan])
     v, i = flambeau.cummax(x, 0)
-    np.testing.assert_array_equal(v.numpy(), [1, 3, 3, 3, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(v.cpu().numpy(), [1, 3, 3, 3, np.nan, np.nan, np.nan])
     assert i.tolist() == [0, 1, 1, 3, 4, 4, 6]
     v, i = flambeau.cummin(x, 0)
     assert i.tolist() == [0, 0, 0, 0, 4, 4, 6]
@@ -255,10 +255,11 @@ def test_cummax_gradient_goes_to_the_running_argmax():
 
 def test_logcumsumexp_is_stable_and_handles_infinities():
     x = _t([-1000.0, 0.0, 1000.0, -np.inf])
-    np.testing.assert_allclose(flambeau.logcumsumexp(x, 0).numpy(),
+    np.testing.assert_allclose(flambeau.logcumsumexp(x, 0).cpu().numpy(),
                                [-1000.0, 0.0, 1000.0, 1000.0])
     y = _t([-np.inf, 1.0, np.inf, 2.0])
-    np.testing.assert_array_equal(flambeau.logcumsumexp(y, 0).numpy(), [-np.inf, 1, np.inf, np.inf])
+    np.testing.assert_array_equal(flambeau.logcumsumexp(y, 0).cpu().numpy(), [-np.inf, 1, np.inf,
+                                                                              np.inf])
     assert flambeau.logcumsumexp(_t(2.0), 0).item() == 2.0
     assert tuple(flambeau.logcumsumexp(flambeau.zeros(2, 0), 1).shape) == (2, 0)
 
@@ -267,7 +268,7 @@ def test_nanmedian_values():
     x = _t([[1.0, np.nan, 3.0, 2.0], [np.nan] * 4])
     assert flambeau.nanmedian(x).item() == 2.0
     v, i = flambeau.nanmedian(x, 1)
-    np.testing.assert_array_equal(v.numpy(), [2.0, np.nan])
+    np.testing.assert_array_equal(v.cpu().numpy(), [2.0, np.nan])
     assert i.tolist()[0] == 3
     assert np.isnan(flambeau.nanmedian(_t([np.nan])).item())
     assert np.isnan(flambeau.nanmedian(flambeau.zeros(0)).item())
@@ -278,7 +279,7 @@ def test_nanmedian_values():
 def test_nanmedian_of_all_elements_shares_the_gradient_between_ties():
     x = _t([[1.0, np.nan, 3.0, 2.0], [4.0, 1.0, 1.0, np.nan]]).requires_grad_()
     (g,) = flambeau.autograd.grad(flambeau.nanmedian(x), x)
-    np.testing.assert_allclose(g.numpy(), [[1 / 3, 0, 0, 0], [0, 1 / 3, 1 / 3, 0]])
+    np.testing.assert_allclose(g.cpu().numpy(), [[1 / 3, 0, 0, 0], [0, 1 / 3, 1 / 3, 0]])
 
 
 def test_quantile_interpolations_and_shapes():
@@ -288,7 +289,7 @@ def test_quantile_interpolations_and_shapes():
             "higher": [2, 3, 4, 5, 6], "midpoint": [1.5, 2.5, 3.5, 4.5, 5.5],
             "nearest": [1, 3, 3, 5, 5]}
     for interp, values in want.items():
-        np.testing.assert_allclose(flambeau.quantile(y, q, interpolation=interp).numpy(),
+        np.testing.assert_allclose(flambeau.quantile(y, q, interpolation=interp).cpu().numpy(),
                                    values)
     x = flambeau.rand(2, 3, 4)
     q3 = flambeau.tensor([0.2, 0.4, 0.9])
@@ -303,8 +304,8 @@ def test_quantile_interpolations_and_shapes():
 
 def test_quantile_nan_handling():
     x = _t([[1.0, 5.0, 2.0, 8.0], [3.0, 0.0, np.nan, 4.0]])
-    np.testing.assert_allclose(flambeau.quantile(x, 0.4, dim=1).numpy(), [2.6, np.nan])
-    np.testing.assert_allclose(flambeau.nanquantile(x, 0.4, dim=1).numpy(), [2.6, 2.4])
+    np.testing.assert_allclose(flambeau.quantile(x, 0.4, dim=1).cpu().numpy(), [2.6, np.nan])
+    np.testing.assert_allclose(flambeau.nanquantile(x, 0.4, dim=1).cpu().numpy(), [2.6, 2.4])
     assert np.isnan(flambeau.quantile(x, 0.5).item())
     assert np.isnan(flambeau.nanquantile(_t([np.nan] * 3), 0.5).item())
 
@@ -313,8 +314,8 @@ def test_quantile_gradients_flow_to_the_neighbours_and_q():
     y = _t([1.0, 4.0, 2.0, 3.0]).requires_grad_()
     q = _t([0.3, 0.6]).requires_grad_()
     gy, gq = flambeau.autograd.grad(flambeau.quantile(y, q).sum(), [y, q])
-    np.testing.assert_allclose(gy.numpy(), [0.1, 0.0, 1.1, 0.8])
-    np.testing.assert_allclose(gq.numpy(), [3.0, 3.0])
+    np.testing.assert_allclose(gy.cpu().numpy(), [0.1, 0.0, 1.1, 0.8])
+    np.testing.assert_allclose(gq.cpu().numpy(), [3.0, 3.0])
     y = _t([1.0, 4.0, 2.0, 3.0]).requires_grad_()
     (g,) = flambeau.autograd.grad(flambeau.quantile(y, 0.5, interpolation="nearest"), y)
     assert g.tolist() == [0.0, 0.0, 0.0, 1.0]
@@ -352,14 +353,14 @@ def test_cov_and_corrcoef_edge_cases():
     assert tuple(flambeau.cov(flambeau.zeros(0, 3)).shape) == (0, 0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert np.isnan(flambeau.cov(flambeau.zeros(2, 0)).numpy()).all()
+        assert np.isnan(flambeau.cov(flambeau.zeros(2, 0)).cpu().numpy()).all()
     assert flambeau.cov(flambeau.tensor([[1, 2, 4]])).dtype == flambeau.float32
     m = _t([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]])
     assert flambeau.cov(m, aweights=flambeau.tensor([1.0, 2.0, 1.0])).dtype == flambeau.float64
-    c = flambeau.corrcoef(_t([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]])).numpy()
+    c = flambeau.corrcoef(_t([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]])).cpu().numpy()
     assert np.isnan(c[0]).all() and c[1, 1] == 1.0
     assert flambeau.corrcoef(_t([1.0, 2.0, 4.0])).item() == 1.0
-    np.testing.assert_allclose(flambeau.corrcoef(m).numpy(), np.corrcoef(m.numpy()))
+    np.testing.assert_allclose(flambeau.corrcoef(m).cpu().numpy(), np.corrcoef(m.cpu().numpy()))
 
 
 def test_trapezoid_edge_cases():
@@ -370,7 +371,7 @@ def test_trapezoid_edge_cases():
     assert tuple(flambeau.cumulative_trapezoid(flambeau.zeros(2, 0)).shape) == (2, 0)
     y = np.array([[1.0, 2.0, 4.0], [0.0, 1.0, 1.0]])
     x = np.array([0.0, 1.0, 3.0])
-    np.testing.assert_allclose(flambeau.trapezoid(_t(y), _t(x)).numpy(),
+    np.testing.assert_allclose(flambeau.trapezoid(_t(y), _t(x)).cpu().numpy(),
                                np.trapezoid(y, x) if hasattr(np, "trapezoid") else np.trapz(y, x))
     assert flambeau.trapz is flambeau.trapezoid
 
@@ -380,14 +381,14 @@ def test_cdist_gradient_is_zero_at_zero_distance():
     b = _t([[0.0, 0.0], [1.0, 0.0]]).requires_grad_()
     for mode in ("use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
         ga, gb = flambeau.autograd.grad(flambeau.cdist(a, b, compute_mode=mode).sum(), [a, b])
-        np.testing.assert_allclose(ga.numpy(), [[-1.0, 0.0], [0.5 ** 0.5, 1 + 0.5 ** 0.5]])
-        assert np.isfinite(gb.numpy()).all()
+        np.testing.assert_allclose(ga.cpu().numpy(), [[-1.0, 0.0], [0.5 ** 0.5, 1 + 0.5 ** 0.5]])
+        assert np.isfinite(gb.cpu().numpy()).all()
     same = flambeau.zeros(3, 2, dtype=flambeau.float64, requires_grad=True)
     (g,) = flambeau.autograd.grad(flambeau.cdist(same, same).sum(), same)
     assert g.tolist() == [[0.0, 0.0]] * 3
     big = flambeau.tensor(np.random.default_rng(0).standard_normal((30, 3)), requires_grad=True)
     (g,) = flambeau.autograd.grad(flambeau.cdist(big, big).sum(), big)
-    assert np.isfinite(g.numpy()).all()
+    assert np.isfinite(g.cpu().numpy()).all()
 
 
 def test_cdist_empty_and_modes():
@@ -396,20 +397,20 @@ def test_cdist_empty_and_modes():
     assert flambeau.cdist(flambeau.zeros(3, 0), flambeau.zeros(2, 0)).tolist() == [[0.0] * 2] * 3
     a = flambeau.tensor(np.random.default_rng(1).standard_normal((40, 3)))
     np.testing.assert_allclose(
-        flambeau.cdist(a, a[:5]).numpy(),
-        flambeau.cdist(a, a[:5], compute_mode="donot_use_mm_for_euclid_dist").numpy(),
+        flambeau.cdist(a, a[:5]).cpu().numpy(),
+        flambeau.cdist(a, a[:5], compute_mode="donot_use_mm_for_euclid_dist").cpu().numpy(),
         atol=1e-5)
 
 
 def test_renorm_matches_formula_and_in_place():
     x = _t([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [0.1, 0.1, 0.1]])
-    got = flambeau.renorm(x, 2, 0, 5).numpy()
-    norms = np.linalg.norm(x.numpy(), axis=1, keepdims=True)
-    want = np.where(norms > 5, x.numpy() * 5 / (norms + 1e-7), x.numpy())
+    got = flambeau.renorm(x, 2, 0, 5).cpu().numpy()
+    norms = np.linalg.norm(x.cpu().numpy(), axis=1, keepdims=True)
+    want = np.where(norms > 5, x.cpu().numpy() * 5 / (norms + 1e-7), x.cpu().numpy())
     np.testing.assert_allclose(got, want)
     y = x.clone()
     assert y.renorm_(2, 0, 5) is y
-    np.testing.assert_allclose(y.numpy(), want)
+    np.testing.assert_allclose(y.cpu().numpy(), want)
 
 
 def test_scan_inplace_methods():
@@ -441,13 +442,13 @@ def test_parity_of_nan_cases_with_torch():
     for fn in ("cummax", "cummin"):
         got = getattr(flambeau, fn)(flambeau.tensor(x), 1)
         want = getattr(torch, fn)(torch.tensor(x), 1)
-        np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+        np.testing.assert_array_equal(got.values.cpu().numpy(), want.values.cpu().numpy())
         assert got.indices.tolist() == want.indices.tolist()
     for interp in ("linear", "lower", "higher", "midpoint", "nearest"):
         for fn in ("quantile", "nanquantile"):
             got = getattr(flambeau, fn)(flambeau.tensor(x), 0.3, 1, interpolation=interp)
             want = getattr(torch, fn)(torch.tensor(x), 0.3, 1, interpolation=interp)
-            np.testing.assert_allclose(got.numpy(), want.numpy())
+            np.testing.assert_allclose(got.cpu().numpy(), want.cpu().numpy())
 
 
 # ---------------------------------------------------------------------- errors
@@ -584,7 +585,7 @@ def test_diff_shapes_and_values_match_numpy(shape, n, data):
         want = np.diff(x, n, axis=dim, prepend=p if pre else np._NoValue,
                        append=a if app else np._NoValue)
     assert tuple(got.shape) == want.shape
-    np.testing.assert_array_equal(got.numpy(), want)
+    np.testing.assert_array_equal(got.cpu().numpy(), want)
 
 
 @settings(max_examples=60, deadline=None)
@@ -604,7 +605,7 @@ def test_cdist_shapes_and_values_match_numpy(batch, p_rows, r_rows, cols, p, see
     else:
         want = (d ** p).sum(-1) ** (1 / p)
     assert tuple(got.shape) == batch.result_shape + (p_rows, r_rows)
-    np.testing.assert_allclose(got.numpy(), np.broadcast_to(want, got.shape), rtol=1e-10,
+    np.testing.assert_allclose(got.cpu().numpy(), np.broadcast_to(want, got.shape), rtol=1e-10,
                                atol=1e-12)
 
 
@@ -614,7 +615,7 @@ def test_cdist_shapes_and_values_match_numpy(batch, p_rows, r_rows, cols, p, see
 def test_quantile_matches_numpy(shape, q, seed):
     x = np.random.default_rng(seed).standard_normal(shape)
     for method in ("linear", "lower", "higher", "midpoint", "nearest"):
-        got = flambeau.quantile(flambeau.tensor(x), q, dim=-1, interpolation=method).numpy()
+        got = flambeau.quantile(flambeau.tensor(x), q, dim=-1, interpolation=method).cpu().numpy()
         if method == "nearest":  # NumPy rounds half away from the lower index differently
             continue
         np.testing.assert_allclose(got, np.quantile(x, q, axis=-1, method=method), rtol=1e-12)

@@ -15,6 +15,7 @@ from safetensors import numpy as st_numpy
 
 import flambeau
 from flambeau._dtype import ALL_DTYPES
+from flambeau._random import default_generator_for
 from flambeau._serialization import STRUCTURE_KEY, CheckpointError
 
 
@@ -30,8 +31,8 @@ def _same(a, b):
     if isinstance(a, flambeau.Tensor):
         assert a.dtype is b.dtype and a.shape == b.shape and a.device == b.device
         assert a.requires_grad == b.requires_grad
-        assert np.array_equal(a.detach().numpy().astype("float64"),
-                              b.detach().numpy().astype("float64"), equal_nan=True)
+        assert np.array_equal(a.detach().cpu().numpy().astype("float64"),
+                              b.detach().cpu().numpy().astype("float64"), equal_nan=True)
     elif isinstance(a, dict):
         assert list(a.keys()) == list(b.keys())
         for k in a:
@@ -65,7 +66,7 @@ def test_roundtrip_every_dtype(dt, shape, tmp_path):
     out = _roundtrip({"t": t}, tmp_path)["t"]
     _same(t, out)
     out_plain = _roundtrip({"t": t}, tmp_path, "x.safetensors")["t"]
-    _same(t, out_plain)
+    _same(t.cpu(), out_plain)  # safetensors records no device: loads go to the CPU
 
 
 def test_roundtrip_noncontiguous_and_requires_grad(tmp_path):
@@ -171,7 +172,7 @@ def test_resume_gives_identical_next_loss(tmp_path):
         step(w, opt, sched)
     path = tmp_path / "ckpt.pt"
     flambeau.save({"model": {"w": w}, "optimizer": opt.state_dict(), "scheduler": sched,
-                   "rng": flambeau.get_rng_state()}, path)
+                   "rng": _rng_state()}, path)
     expected = step(w, opt, sched)
 
     flambeau.manual_seed(123)
@@ -180,8 +181,22 @@ def test_resume_gives_identical_next_loss(tmp_path):
     with flambeau.no_grad():
         w2.copy_(ck["model"]["w"])
     opt2.load_state_dict(ck["optimizer"])
-    flambeau.set_rng_state(ck["rng"])
+    _set_rng_state(ck["rng"])
     assert step(w2, opt2, ck["scheduler"]) == expected
+
+
+def _rng_state():
+    """The RNG state that drives the default device's draws (the public one on the CPU)."""
+    dev = flambeau.get_default_device()
+    return flambeau.get_rng_state() if dev.type == "cpu" else default_generator_for(dev).get_state()
+
+
+def _set_rng_state(state):
+    dev = flambeau.get_default_device()
+    if dev.type == "cpu":
+        flambeau.set_rng_state(state)
+    else:
+        default_generator_for(dev).set_state(state)
 
 
 def test_resume_with_nn_and_optim(tmp_path):
@@ -204,14 +219,14 @@ def test_resume_with_nn_and_optim(tmp_path):
     step(model, opt)
     path = tmp_path / "m.pt"
     flambeau.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                   "rng": flambeau.get_rng_state()}, path)
+                   "rng": _rng_state()}, path)
     expected = step(model, opt)
     ck = flambeau.load(path)
     model2 = nn.Linear(3, 2).double()
     opt2 = optim.SGD(model2.parameters(), lr=0.1, momentum=0.9)
     model2.load_state_dict(ck["model"])
     opt2.load_state_dict(ck["opt"])
-    flambeau.set_rng_state(ck["rng"])
+    _set_rng_state(ck["rng"])
     assert step(model2, opt2) == expected
 
 
@@ -296,7 +311,7 @@ def test_sigkill_during_save_never_corrupts(tmp_path):
             os.waitpid(pid, 0)
             os.close(ready_r)
         ck = flambeau.load(path)
-        data = ck["w"].numpy()
+        data = ck["w"].cpu().numpy()
         assert data.nbytes == 16 * 2**20
         assert (data == ck["step"]).all()  # every element written by the same save
         leftovers = set(os.listdir(tmp_path)) - {"ckpt.pt"}

@@ -247,7 +247,7 @@ def test_unfold_matches_numpy_sliding_windows():
     a = np.arange(24.0).reshape(4, 6)
     want = np.lib.stride_tricks.sliding_window_view(a, 3, axis=1)[:, ::2]
     got = flambeau.tensor(a).unfold(1, 3, 2)
-    np.testing.assert_array_equal(got.numpy(), want)
+    np.testing.assert_array_equal(got.cpu().numpy(), want)
 
 
 def test_rot90_values():
@@ -391,7 +391,7 @@ def test_windows_match_numpy(name, length, periodic):
     else:
         want = ref(length + 1)[:-1] if periodic else ref(length)
     assert got.dtype is flambeau.float64 and got.shape == (length,)
-    np.testing.assert_allclose(got.numpy(), want, atol=1e-12, rtol=1e-10)
+    np.testing.assert_allclose(got.cpu().numpy(), want, atol=1e-12, rtol=1e-10)
 
 
 @pytest.mark.parametrize("name", sorted(WINDOWS))
@@ -404,17 +404,18 @@ def test_windows_parity(name, dtype):
             want = getattr(torch, name)(length, periodic, dtype=getattr(torch, dtype))
             assert got.dtype.name == dtype and tuple(got.shape) == tuple(want.shape)
             tol = {"float64": 1e-10, "float32": 1e-6, "float16": 2e-3, "bfloat16": 2e-2}[dtype]
-            np.testing.assert_allclose(got.float().numpy(), want.float().numpy(), atol=tol)
+            np.testing.assert_allclose(got.float().cpu().numpy(), want.float().cpu().numpy(),
+                                       atol=tol)
 
 
 def test_window_options():
     torch = torch_or_none()
     w = flambeau.hamming_window(6, False, 0.5, 0.5, dtype=flambeau.float64)
-    np.testing.assert_allclose(w.numpy(), np.hanning(6), atol=1e-12)
+    np.testing.assert_allclose(w.cpu().numpy(), np.hanning(6), atol=1e-12)
     assert flambeau.hamming_window(5, alpha=0.5, beta=0.5).tolist() == \
         flambeau.hann_window(5).tolist()
     k = flambeau.kaiser_window(7, False, 5.0, dtype=flambeau.float64)
-    np.testing.assert_allclose(k.numpy(), np.kaiser(7, 5.0), rtol=1e-12)
+    np.testing.assert_allclose(k.cpu().numpy(), np.kaiser(7, 5.0), rtol=1e-12)
     assert flambeau.kaiser_window(7, False, -5.0).tolist() == \
         flambeau.kaiser_window(7, False, 5.0).tolist()
     r = flambeau.hann_window(4, dtype=flambeau.float64, requires_grad=True)
@@ -423,14 +424,14 @@ def test_window_options():
     if torch is not None:
         got = flambeau.kaiser_window(9, True, 3.5, dtype=flambeau.float64)
         want = torch.kaiser_window(9, True, 3.5, dtype=torch.float64)
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(got.cpu().numpy(), want.cpu().numpy(), rtol=1e-12)
 
 
 def test_kaiser_window_large_beta_does_not_overflow():
     # PyTorch computes I0(beta) in the window dtype and gives NaN here
     w = flambeau.kaiser_window(6, False, 100.0)
     assert bool(flambeau.isfinite(w).all())
-    np.testing.assert_allclose(w.double().numpy(), np.kaiser(6, 100.0), rtol=1e-5, atol=1e-30)
+    np.testing.assert_allclose(w.double().cpu().numpy(), np.kaiser(6, 100.0), rtol=1e-5, atol=1e-30)
     w = flambeau.kaiser_window(5, False, 1000.0, dtype=flambeau.float64)
     assert w[2].item() == 1.0 and w[0].item() == 0.0
 
@@ -740,11 +741,11 @@ SETTINGS = settings(max_examples=40, deadline=None)
 def test_meshgrid_shapes_and_values(sizes, indexing):
     ts = [flambeau.arange(float(n)) + 10 * i for i, n in enumerate(sizes)]
     grids = flambeau.meshgrid(*ts, indexing=indexing)
-    want = np.meshgrid(*[t.numpy() for t in ts], indexing=indexing)
+    want = np.meshgrid(*[t.cpu().numpy() for t in ts], indexing=indexing)
     assert len(grids) == len(sizes)
     for g, w in zip(grids, want):
         assert tuple(g.shape) == w.shape
-        np.testing.assert_array_equal(g.numpy(), w)
+        np.testing.assert_array_equal(g.cpu().numpy(), w)
 
 
 @SETTINGS
@@ -761,7 +762,7 @@ def test_unfold_shapes_and_values(shape, data):
     if size:
         want = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim)
         want = np.take(want, np.arange(0, want.shape[dim], step), axis=dim)
-        np.testing.assert_array_equal(got.numpy(), want)
+        np.testing.assert_array_equal(got.cpu().numpy(), want)
 
 
 @SETTINGS
@@ -780,7 +781,7 @@ def test_atleast_nd_shapes(shape):
 def test_block_diag_shapes_and_blocks(shapes):
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(s) for s in shapes]
-    out = flambeau.block_diag(*[flambeau.tensor(a) for a in arrays]).numpy()
+    out = flambeau.block_diag(*[flambeau.tensor(a) for a in arrays]).cpu().numpy()
     mats = [a.reshape(1, -1) if a.ndim == 1 else a.reshape(1, 1) if a.ndim == 0 else a
             for a in arrays]
     assert out.shape == (sum(m.shape[0] for m in mats), sum(m.shape[1] for m in mats))

@@ -246,7 +246,7 @@ def _rel_err(got, want):
 
 
 def _f64(fn, x):
-    return fn(flambeau.tensor(np.asarray(x, dtype=np.float64))).numpy()
+    return fn(flambeau.tensor(np.asarray(x, dtype=np.float64))).cpu().numpy()
 
 
 _RNG = np.random.default_rng(1234)
@@ -303,7 +303,7 @@ def test_zeta_matches_scipy():
     sc = pytest.importorskip("scipy.special")
     s = _RNG.uniform(1.01, 40, 3000)
     q = 10.0 ** _RNG.uniform(-5, 5, 3000)
-    got = flambeau.special.zeta(flambeau.tensor(s), flambeau.tensor(q)).numpy()
+    got = flambeau.special.zeta(flambeau.tensor(s), flambeau.tensor(q)).cpu().numpy()
     assert _rel_err(got, sc.zeta(s, q)) < 1e-13
 
 
@@ -363,8 +363,8 @@ def test_float32_results_are_the_rounded_float64_ones():
     for fn in (flambeau.lgamma, flambeau.digamma, flambeau.i0, flambeau.special.i1e):
         got = fn(flambeau.tensor(x))
         assert got.dtype == flambeau.float32
-        want = fn(flambeau.tensor(x.astype(np.float64))).numpy().astype(np.float32)
-        np.testing.assert_array_equal(got.numpy(), want)
+        want = fn(flambeau.tensor(x.astype(np.float64))).cpu().numpy().astype(np.float32)
+        np.testing.assert_array_equal(got.cpu().numpy(), want)
     half = flambeau.tensor([0.5, 1.5], dtype=flambeau.bfloat16)
     assert flambeau.lgamma(half).dtype == flambeau.bfloat16
     assert flambeau.erfinv(half.to(flambeau.float16)).dtype == flambeau.float16
@@ -397,7 +397,7 @@ _INF, _NAN = math.inf, math.nan
 def test_edge_values(fn, x, want):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # and no NumPy warnings on the way
-        got = fn(flambeau.tensor(np.array(x, dtype=np.float64))).numpy()
+        got = fn(flambeau.tensor(np.array(x, dtype=np.float64))).cpu().numpy()
     np.testing.assert_allclose(got, np.asarray(want), rtol=1e-15, atol=0)
 
 
@@ -409,7 +409,7 @@ def test_digamma_sign_of_zero_and_erfinv_of_negative_zero():
 def test_zeta_edge_values():
     x = flambeau.tensor(np.array([2.0, 2.0, 3.0, 2.5, 1.0, 0.5, 2.0, 2.0]))
     q = flambeau.tensor(np.array([1.0, -1.0, -1.5, -1.5, 1.0, 1.0, 0.0, 1e-10]))
-    got = flambeau.special.zeta(x, q).numpy()
+    got = flambeau.special.zeta(x, q).cpu().numpy()
     # zeta(3, -1.5) from mpmath (PyTorch gives 0.11810202582328, 2e-10 off)
     want = [math.pi ** 2 / 6, _INF, 0.1181020258208637, _NAN, _INF, _NAN, _INF, 1e20]
     np.testing.assert_allclose(got, want, rtol=1e-13)
@@ -419,7 +419,8 @@ def test_copysign_and_frexp_edge_values():
     a = flambeau.tensor([0.0, -0.0, 1.0, -2.0], dtype=flambeau.float64, requires_grad=True)
     b = flambeau.tensor([-1.0, 1.0, -1.0, 1.0], dtype=flambeau.float64, requires_grad=True)
     out = flambeau.copysign(a, b)
-    np.testing.assert_array_equal(np.signbit(out.detach().numpy()), [True, False, True, False])
+    np.testing.assert_array_equal(np.signbit(out.detach().cpu().numpy()), [True, False, True,
+                                                                           False])
     out.sum().backward()
     assert a.grad.tolist() == [0.0, 0.0, -1.0, -1.0] and b.grad.tolist() == [0.0] * 4
     m, e = flambeau.frexp(flambeau.tensor([0.0, 1.0, 8.0, -3.0, _INF, _NAN]))
@@ -429,7 +430,7 @@ def test_copysign_and_frexp_edge_values():
 
 def test_heaviside_and_signbit_details():
     x = flambeau.tensor([_NAN, 0.0, -1.0, 2.0])
-    np.testing.assert_array_equal(flambeau.heaviside(x, flambeau.tensor([0.5])).numpy(),
+    np.testing.assert_array_equal(flambeau.heaviside(x, flambeau.tensor([0.5])).cpu().numpy(),
                                   [0.0, 0.5, 0.0, 1.0])
     assert flambeau.heaviside(flambeau.tensor([True, False]),
                               flambeau.tensor([False])).tolist() == [True, False]
@@ -481,7 +482,7 @@ def test_result_dtypes_follow_torch():
 
 def test_xlog1py_zero_times_log_and_nan():
     got = flambeau.special.xlog1py(flambeau.tensor([0.0, 0.0, 1.0]),
-                                   flambeau.tensor([-1.0, _NAN, -1.0])).numpy()
+                                   flambeau.tensor([-1.0, _NAN, -1.0])).cpu().numpy()
     np.testing.assert_array_equal(got, [0.0, _NAN, -_INF])
 
 
@@ -505,11 +506,11 @@ def test_bessel_and_sinc_gradients_at_zero_match_torch():
     (g1e,) = flambeau.autograd.grad(flambeau.special.i1e(x).sum(), x)
     (g0e,) = flambeau.autograd.grad(flambeau.special.i0e(x).sum(), x)
     (gs,) = flambeau.autograd.grad(flambeau.sinc(x).sum(), x)
-    np.testing.assert_allclose(g1.numpy(), [0.5, 0.7009067737595233], rtol=1e-12)
+    np.testing.assert_allclose(g1.cpu().numpy(), [0.5, 0.7009067737595233], rtol=1e-12)
     # d/dx i1e(x) at 1 from mpmath (PyTorch's is 1e-9 off)
-    np.testing.assert_allclose(g1e.numpy(), [0.5, 0.04993877689422354], rtol=1e-12)
-    np.testing.assert_allclose(g0e.numpy(), [0.0, -0.2578491922439622], rtol=1e-10)
-    np.testing.assert_allclose(gs.numpy(), [0.0, -1.0], atol=1e-15)
+    np.testing.assert_allclose(g1e.cpu().numpy(), [0.5, 0.04993877689422354], rtol=1e-12)
+    np.testing.assert_allclose(g0e.cpu().numpy(), [0.0, -0.2578491922439622], rtol=1e-10)
+    np.testing.assert_allclose(gs.cpu().numpy(), [0.0, -1.0], atol=1e-15)
 
 
 def test_entr_gradient_is_infinite_at_zero_as_torch():
@@ -522,15 +523,16 @@ def test_entr_gradient_is_infinite_at_zero_as_torch():
 def test_lgamma_gradient_chain_is_digamma_then_polygamma():
     x = flambeau.tensor([0.7, 2.5, -1.5], dtype=flambeau.float64, requires_grad=True)
     (g,) = flambeau.autograd.grad(flambeau.lgamma(x).sum(), x, create_graph=True)
-    np.testing.assert_allclose(g.detach().numpy(), flambeau.digamma(x).detach().numpy())
+    np.testing.assert_allclose(g.detach().cpu().numpy(), flambeau.digamma(x).detach().cpu().numpy())
     (gg,) = flambeau.autograd.grad(g.sum(), x)
-    np.testing.assert_allclose(gg.numpy(), flambeau.polygamma(1, x).detach().numpy())
+    np.testing.assert_allclose(gg.cpu().numpy(), flambeau.polygamma(1, x).detach().cpu().numpy())
 
 
 def test_zeta_is_differentiable_in_q_only():
     q = flambeau.tensor([2.0, 3.0], dtype=flambeau.float64, requires_grad=True)
     (g,) = flambeau.autograd.grad(flambeau.special.zeta(2.0, q).sum(), q)
-    np.testing.assert_allclose(g.numpy(), -2 * flambeau.special.zeta(3.0, q).detach().numpy())
+    np.testing.assert_allclose(g.cpu().numpy(), -2 * flambeau.special.zeta(3.0,
+                                                                           q).detach().cpu().numpy())
     s = flambeau.tensor([2.0], dtype=flambeau.float64, requires_grad=True)
     with pytest.raises(RuntimeError, match="derivative for 'zeta' with respect to x"):
         flambeau.special.zeta(s, 2.0).backward()
@@ -550,8 +552,8 @@ def test_nextafter_and_ldexp_gradients_match_torch():
     ga, gb = flambeau.autograd.grad(flambeau.nextafter(a, b).sum(), [a, b])
     assert ga.tolist() == [1.0, 1.0] and gb.tolist() == [0.0, 0.0]
     ga, gb = flambeau.autograd.grad(flambeau.ldexp(a, b).sum(), [a, b])
-    np.testing.assert_allclose(ga.numpy(), [4.0, 1.0])
-    np.testing.assert_allclose(gb.numpy(), [4 * math.log(2), 2 * math.log(2)])
+    np.testing.assert_allclose(ga.cpu().numpy(), [4.0, 1.0])
+    np.testing.assert_allclose(gb.cpu().numpy(), [4 * math.log(2), 2 * math.log(2)])
 
 
 # ---------------------------------------------------------------------- errors
@@ -697,7 +699,7 @@ def test_inplace_methods_match_torch(name, args, values):
     got = run(flambeau, flambeau.tensor)
     want = run(torch, torch.tensor)
     assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
-    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(got.cpu().numpy(), want.cpu().numpy(), rtol=1e-6)
 
 
 def test_inplace_method_keeps_autograd_history():
@@ -705,7 +707,7 @@ def test_inplace_method_keeps_autograd_history():
     y = x * 1.0
     y.lgamma_()
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), flambeau.digamma(x).detach().numpy())
+    np.testing.assert_allclose(x.grad.cpu().numpy(), flambeau.digamma(x).detach().cpu().numpy())
 
 
 def test_shift_operators_in_place():
@@ -737,7 +739,7 @@ def test_binary_specials_broadcast_like_numpy(shapes, op, seed):
     fn, ref = _BROADCAST[op]
     got = fn(flambeau.tensor(a), flambeau.tensor(b))
     assert tuple(got.shape) == shapes.result_shape
-    np.testing.assert_allclose(got.numpy(), ref(a, b), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(got.cpu().numpy(), ref(a, b), rtol=1e-12, atol=0)
 
 
 @settings(max_examples=40, deadline=None)
@@ -751,10 +753,10 @@ def test_binary_special_gradients_reduce_to_input_shapes(shapes, op, seed):
     _BROADCAST[op][0](a, b).sum().backward()
     assert a.grad.shape == a.shape and b.grad.shape == b.shape
     if op == "copysign":  # d/da = sign(b) broadcast, summed back
-        want = np.broadcast_to(np.sign(b.detach().numpy()), shapes.result_shape)
+        want = np.broadcast_to(np.sign(b.detach().cpu().numpy()), shapes.result_shape)
         axes = tuple(range(len(shapes.result_shape) - a.ndim))
         want = want.sum(axis=axes) if axes else want
         keep = tuple(i for i, n in enumerate(a.shape) if n == 1 and want.shape[i] != 1)
         want = want.sum(axis=keep, keepdims=True) if keep else want
-        np.testing.assert_allclose(a.grad.numpy(), want)
+        np.testing.assert_allclose(a.grad.cpu().numpy(), want)
 

@@ -256,14 +256,14 @@ def test_as_strided_property_matches_numpy(data):
     x = flambeau.tensor(base)
     got = flambeau.as_strided(x, size, stride, offset)
     assert got.shape == want.shape
-    np.testing.assert_array_equal(got.numpy(), want)
+    np.testing.assert_array_equal(got.cpu().numpy(), want)
     # the gradient counts how often each storage element is viewed
     xg = flambeau.tensor(base, requires_grad=True)
     flambeau.as_strided(xg, size, stride, offset).sum().backward()
     counts = np.bincount((offset + sum(np.indices(size)[d] * stride[d] for d in range(ndim))
                           ).reshape(-1).astype(np.int64) if ndim else np.array([offset]),
                          minlength=n) if 0 not in size else np.zeros(n)
-    np.testing.assert_array_equal(xg.grad.numpy(), counts[:n])
+    np.testing.assert_array_equal(xg.grad.cpu().numpy(), counts[:n])
 
 
 # ------------------------------------------------------------------ gradient
@@ -293,7 +293,7 @@ def test_gradient_matches_numpy_nonuniform():
                                                              flambeau.tensor(c1)], edge_order=eo)
         want = np.gradient(f, c0, c1, edge_order=eo)
         for g, w in zip(got, want):
-            np.testing.assert_allclose(g.numpy(), w, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(g.cpu().numpy(), w, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("kwargs, shape, match", [
@@ -345,7 +345,7 @@ def test_histogramdd_values_and_type():
     assert r.hist.tolist() == [[1.0, 0.0], [0.0, 2.0]]  # (2, 2) falls outside
     r = flambeau.histogramdd(flambeau.ones(3, 1), bins=3)
     assert r.hist.tolist() == [0.0, 3.0, 0.0]
-    np.testing.assert_allclose(r.bin_edges[0].numpy(), [0.5, 5 / 6, 7 / 6, 1.5], rtol=1e-6)
+    np.testing.assert_allclose(r.bin_edges[0].cpu().numpy(), [0.5, 5 / 6, 7 / 6, 1.5], rtol=1e-6)
     r = flambeau.histogramdd(flambeau.ones(0, 2), bins=2)
     assert r.hist.tolist() == [[0.0, 0.0], [0.0, 0.0]]
     assert r.bin_edges[0].tolist() == [0.0, 0.5, 1.0]
@@ -375,11 +375,12 @@ def test_histogramdd_parity():
                 wt = torch.tensor(w) if weighted else None
                 r = flambeau.histogramdd(flambeau.tensor(p), weight=wf, **kw)
                 tr = torch.histogramdd(torch.tensor(p), weight=wt, **tkw)
-                np.testing.assert_allclose(r.hist.numpy(), tr.hist.numpy(), rtol=1e-5,
+                np.testing.assert_allclose(r.hist.cpu().numpy(), tr.hist.cpu().numpy(), rtol=1e-5,
                                            atol=1e-6)
                 assert len(r.bin_edges) == len(tr.bin_edges) == 3
                 for a, b in zip(r.bin_edges, tr.bin_edges):
-                    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+                    np.testing.assert_allclose(a.cpu().numpy(), b.cpu().numpy(), rtol=1e-6,
+                                               atol=1e-7)
                 assert r.hist.dtype.itemsize == tr.hist.dtype.itemsize
 
 
@@ -434,9 +435,9 @@ def test_histogramdd_property_matches_numpy(D, N, b, seed):
         want, want_edges = np.histogramdd(p, bins=b)
     else:
         want, want_edges = np.histogramdd(p, bins=b, range=[(0, 1)] * D)
-    np.testing.assert_array_equal(r.hist.numpy(), want)
+    np.testing.assert_array_equal(r.hist.cpu().numpy(), want)
     for a, e in zip(r.bin_edges, want_edges):
-        np.testing.assert_allclose(a.numpy(), e, rtol=1e-12)
+        np.testing.assert_allclose(a.cpu().numpy(), e, rtol=1e-12)
     assert r.hist.sum().item() == N
 
 
@@ -446,11 +447,11 @@ def test_histogramdd_property_matches_numpy(D, N, b, seed):
 @pytest.mark.parametrize("n, p", [(10, 0.3), (1000, 0.3), (50, 0.9), (5, 0.5),
                                   (100000, 0.001), (30, 0.6)])
 def test_binomial_moments(n, p):
-    g = flambeau.Generator().manual_seed(1234)
+    g = flambeau.Generator(flambeau.get_default_device()).manual_seed(1234)
     N = 40000
     s = flambeau.binomial(flambeau.full((N,), float(n), dtype=flambeau.float64),
                           flambeau.full((N,), p, dtype=flambeau.float64), generator=g)
-    a = s.numpy()
+    a = s.cpu().numpy()
     mean, var = n * p, n * p * (1 - p)
     assert np.all(a == np.floor(a)) and a.min() >= 0 and a.max() <= n
     # 6 standard errors of the sample mean and of the sample variance
@@ -461,8 +462,8 @@ def test_binomial_moments(n, p):
 def test_binomial_same_seed_same_samples_and_edges():
     c = flambeau.tensor([[5.0, 40.0, 0.0], [1000.0, 7.0, 3.0]])
     p = flambeau.tensor([[0.2, 0.7, 0.5], [0.5, 0.0, 1.0]])
-    a = flambeau.binomial(c, p, flambeau.Generator().manual_seed(7))
-    b = flambeau.binomial(c, p, flambeau.Generator().manual_seed(7))
+    a = flambeau.binomial(c, p, flambeau.Generator(flambeau.get_default_device()).manual_seed(7))
+    b = flambeau.binomial(c, p, flambeau.Generator(flambeau.get_default_device()).manual_seed(7))
     assert a.tolist() == b.tolist() and a.dtype is flambeau.float32
     assert a[0, 2].item() == 0.0 and a[1, 1].item() == 0.0 and a[1, 2].item() == 3.0
     flambeau.manual_seed(3)

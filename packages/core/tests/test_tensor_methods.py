@@ -29,7 +29,7 @@ def test_inplace_matches_out_of_place(inplace, outplace):
     out = inplace(t)
     assert out is t
     assert t._version.value > version
-    np.testing.assert_allclose(t.numpy(), expected.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(t.cpu().numpy(), expected.cpu().numpy(), rtol=1e-6)
 
 
 def test_inplace_operators():
@@ -41,7 +41,7 @@ def test_inplace_operators():
     t -= 1
     t /= 2
     assert id(t) == ident
-    np.testing.assert_allclose(t.numpy(), ((ref + 1) * 2 - 1).numpy() / 2)
+    np.testing.assert_allclose(t.cpu().numpy(), ((ref + 1) * 2 - 1).cpu().numpy() / 2)
     i = flambeau.tensor([5, 6])
     i //= 2
     i %= 2
@@ -82,10 +82,11 @@ def test_inplace_gradient_flows_through_rebased_history():
     lambda t: t.squeeze(), lambda t: t.flatten(), lambda t: t.detach(), lambda t: t[None, ...],
     lambda t: t.unbind(0)[1], lambda t: t.split(1)[0],
 ])
+@pytest.mark.host_only  # host memory
 def test_views_share_storage_and_version(make_view):
     t = _x(2, 3)
     v = make_view(t)
-    assert np.shares_memory(v.numpy(), t.numpy())
+    assert np.shares_memory(v.cpu().numpy(), t.cpu().numpy())
     before = v._version.value
     t.add_(1)
     assert v._version.value == before + 1
@@ -103,7 +104,7 @@ def test_writes_through_a_view_reach_the_base():
 def test_reshape_of_non_contiguous_copies():
     t = _x(2, 3)
     r = t.t().reshape(6)
-    assert not np.shares_memory(r.numpy(), t.numpy())
+    assert not np.shares_memory(r.cpu().numpy(), t.cpu().numpy())
     assert r.tolist() == [0, 3, 1, 4, 2, 5]
     with pytest.raises(RuntimeError, match="view"):
         t.t().view(6)
@@ -125,6 +126,7 @@ def test_backward_after_inplace_change_of_saved_tensor_names_the_op():
 # ------------------------------------------------------------------ conversions and methods
 
 
+@pytest.mark.host_only  # host memory
 def test_conversions_and_casts():
     t = flambeau.tensor([1.7, -2.2])
     assert t.long().tolist() == [1, -2] and t.int().dtype is flambeau.int32
@@ -138,7 +140,7 @@ def test_conversions_and_casts():
     assert _x(2, 2).tolist() == [[0.0, 1.0], [2.0, 3.0]]
     assert np.asarray(t).tolist() == pytest.approx([1.7, -2.2])
     d = flambeau.from_dlpack(t)
-    assert np.shares_memory(d.numpy(), t.numpy())
+    assert np.shares_memory(d.cpu().numpy(), t.cpu().numpy())
 
 
 def test_cast_is_differentiable():
@@ -159,12 +161,13 @@ def test_sizes_and_properties():
     assert t.stride() == (12, 4, 1)
 
 
+@pytest.mark.host_only  # host memory
 def test_clone_and_detach():
     x = flambeau.tensor([1.0], requires_grad=True)
     c, d = x.clone(), x.detach()
     assert c.grad_fn is not None and not d.requires_grad
-    assert not np.shares_memory(c.detach().numpy(), x.detach().numpy())
-    assert np.shares_memory(d.numpy(), x.detach().numpy())
+    assert not np.shares_memory(c.detach().cpu().numpy(), x.detach().cpu().numpy())
+    assert np.shares_memory(d.cpu().numpy(), x.detach().cpu().numpy())
 
 
 def test_retain_grad_and_hooks():
@@ -221,12 +224,14 @@ REPR_CASES = [
 
 @pytest.mark.parity
 @pytest.mark.parametrize("make", REPR_CASES)
+@pytest.mark.host_only  # CPU reprs
 def test_repr_matches_torch(make):
     torch = pytest.importorskip("torch")
     assert repr(make(flambeau)) == repr(make(torch)).replace("torch", "flambeau")
 
 
 @pytest.mark.parity
+@pytest.mark.host_only  # CPU reprs
 def test_repr_of_grad_fn_tensor_matches_torch():
     torch = pytest.importorskip("torch")
     f = flambeau.tensor([1.0, 2.0], requires_grad=True) * 2

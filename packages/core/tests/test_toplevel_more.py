@@ -29,6 +29,7 @@ def _setup(row, lib_name):
 
 
 @pytest.mark.parametrize("name", sorted(_ROWS))
+@pytest.mark.host_only  # CPU reprs
 def test_inplace_function_writes_into_input(name):
     t, (args, kwargs) = _setup(_ROWS[name], "flambeau")
     version = t._version.value
@@ -48,7 +49,8 @@ def test_inplace_function_parity(name):
     getattr(torch, name)(tt, *targs, **tkwargs)
     assert t.dtype.name == str(tt.dtype).split(".")[1]
     assert tuple(t.shape) == tuple(tt.shape)
-    np.testing.assert_allclose(t.detach().numpy(), tt.detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(t.detach().cpu().numpy(), tt.detach().cpu().numpy(), rtol=1e-6,
+                               atol=1e-6)
     assert t.requires_grad == tt.requires_grad
 
 
@@ -92,7 +94,7 @@ def test_inplace_function_gradient_parity(name):
         except NotImplementedError:  # torch has no derivative for some in-place forms (acosh_)
             y = getattr(lib, name[:-1])(leaf * 1.0, *args, **kwargs)
             (y * weights).sum().backward()
-        grads.append(leaf.grad.numpy() if leaf.grad is not None else None)
+        grads.append(leaf.grad.cpu().numpy() if leaf.grad is not None else None)
     assert (grads[0] is None) == (grads[1] is None)
     if grads[0] is not None:
         np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-6)
@@ -453,7 +455,7 @@ def test_rsub_parity(args, kwargs):
         env = {"lib": lib}
         res.append(lib.rsub(lib.tensor(eval(args[0])), eval(args[1], env), **kwargs))  # noqa: S307
     assert res[0].dtype.name == str(res[1].dtype).split(".")[1]
-    np.testing.assert_allclose(res[0].numpy(), res[1].numpy())
+    np.testing.assert_allclose(res[0].cpu().numpy(), res[1].cpu().numpy())
 
 
 def test_rsub_values_grad_and_errors():
@@ -481,14 +483,14 @@ def test_range_values_and_warning(args, kwargs, expected):
         t = flambeau.range(*args, **kw)
     assert t.dtype is kw.get("dtype", flambeau.float32)
     if expected is not None:
-        np.testing.assert_allclose(t.numpy(), expected, rtol=1e-6)
+        np.testing.assert_allclose(t.cpu().numpy(), expected, rtol=1e-6)
     torch = torch_or_none()
     if torch is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tt = torch.range(*args, **{k: getattr(torch, v) for k, v in kwargs.items()})
         assert tuple(t.shape) == tuple(tt.shape)
-        np.testing.assert_allclose(t.numpy(), tt.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(t.cpu().numpy(), tt.cpu().numpy(), rtol=1e-6)
 
 
 def test_range_errors():
@@ -502,6 +504,7 @@ def test_range_errors():
             flambeau.range(5)
 
 
+@pytest.mark.host_only  # CPU strides / index -1
 def test_get_device():
     assert flambeau.get_device(flambeau.zeros(1)) == -1
     with pytest.raises(TypeError, match=r"get_device\(\): argument 'input' \(position 1\) must "
@@ -511,6 +514,7 @@ def test_get_device():
 
 @pytest.mark.parametrize("size,stride", [((2, 3), (1, 2)), ((2, 3), (0, 1)), ((2, 3), (3, 1)),
                                          ((0, 3), (3, 1)), ((), ()), ((4,), (2,))])
+@pytest.mark.host_only  # CPU strides / index -1
 def test_empty_strided(size, stride):
     t = flambeau.empty_strided(size, stride, dtype=flambeau.float64)
     assert tuple(t.shape) == size and t.stride() == stride and t.dtype is flambeau.float64

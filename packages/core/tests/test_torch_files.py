@@ -126,7 +126,8 @@ def _torch_model(torch):
 
 
 def _forward(sd, x):
-    """The Sequential above, in flambeau ops."""
+    """The Sequential above, in flambeau ops (on the device the file's tensors load to)."""
+    x = x.to(sd["0.weight"].device)
     h = flambeau.relu(x @ sd["0.weight"].t() + sd["0.bias"])
     return h @ sd["2.weight"].t() + sd["2.bias"]
 
@@ -139,8 +140,8 @@ def test_torch_state_dict_gives_torch_outputs(tmp_path):
     sd = flambeau.load(tmp_path / "m.pth")
     assert list(sd) == list(model.state_dict())
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
-    expected = model(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(_forward(sd, flambeau.tensor(x)).numpy(), expected, rtol=1e-6,
+    expected = model(torch.from_numpy(x)).detach().cpu().numpy()
+    np.testing.assert_allclose(_forward(sd, flambeau.tensor(x)).cpu().numpy(), expected, rtol=1e-6,
                                atol=1e-6)
 
 
@@ -155,8 +156,8 @@ def test_torch_state_dict_into_flambeau_nn(tmp_path):
     ours = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     ours.load_state_dict(flambeau.load(tmp_path / "m.pth"))
     x = np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32)
-    np.testing.assert_allclose(ours(flambeau.tensor(x)).detach().numpy(),
-                               model(torch.from_numpy(x)).detach().numpy(), rtol=1e-6,
+    np.testing.assert_allclose(ours(flambeau.tensor(x)).detach().cpu().numpy(),
+                               model(torch.from_numpy(x)).detach().cpu().numpy(), rtol=1e-6,
                                atol=1e-6)
 
 
@@ -201,8 +202,8 @@ def test_torch_optimizer_state_dict(tmp_path):
     torch.save(opt.state_dict(), tmp_path / "opt.pt")
     sd = flambeau.load(tmp_path / "opt.pt")
     assert sd["param_groups"][0]["lr"] == 0.01 and sd["param_groups"][0]["params"] == [0, 1, 2, 3]
-    ref = opt.state_dict()["state"][0]["exp_avg"].numpy()
-    np.testing.assert_array_equal(sd["state"][0]["exp_avg"].numpy(), ref)
+    ref = opt.state_dict()["state"][0]["exp_avg"].cpu().numpy()
+    np.testing.assert_array_equal(sd["state"][0]["exp_avg"].cpu().numpy(), ref)
 
 
 @pytest.mark.parity
@@ -239,8 +240,8 @@ def test_torch_safetensors_file_loads(tmp_path):
     assert ours["half"].dtype is flambeau.bfloat16
     assert ours["half"].float().tolist() == sd["half"].float().tolist()
     x = np.ones((2, 4), dtype=np.float32)
-    np.testing.assert_allclose(_forward(ours, flambeau.tensor(x)).numpy(),
-                               model(torch.from_numpy(x)).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(_forward(ours, flambeau.tensor(x)).cpu().numpy(),
+                               model(torch.from_numpy(x)).detach().cpu().numpy(), rtol=1e-6)
 
 
 @pytest.mark.parity

@@ -70,6 +70,9 @@ class Generator:
 
 
 _defaults: dict = {}
+#: the seed of the last manual_seed: a device's default generator created after it starts from
+#: it (PyTorch seeds CUDA generators lazily the same way), so seeding reaches every device
+_last_seed: int | None = None
 
 
 def default_generator_for(dev) -> Generator:
@@ -78,6 +81,8 @@ def default_generator_for(dev) -> Generator:
     gen = _defaults.get(dev)
     if gen is None:
         gen = _defaults[dev] = Generator(dev)
+        if _last_seed is not None:
+            gen.manual_seed(_last_seed)
     return gen
 
 
@@ -114,7 +119,9 @@ def manual_seed(seed: int):
     >>> bool((a == flambeau.randn(2)).all())
     True
     """
+    global _last_seed
     cpu = default_generator_for("cpu").manual_seed(seed)
+    _last_seed = cpu.initial_seed()
     for dev, gen in _defaults.items():
         if gen is not cpu:
             gen.manual_seed(seed)
