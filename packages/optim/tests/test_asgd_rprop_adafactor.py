@@ -68,10 +68,10 @@ def run(lib, name, kwargs, steps=20, dtype=np.float64, groups=False, start=None)
     ps = [lib.tensor(a, requires_grad=True) for a in (start or make_params(dtype=dtype))]
     opt = getattr(lib.optim, name)(_groups(ps, groups), **kwargs)
     for i in range(steps):
-        for p, g in zip(ps, grads_at([p.detach().numpy() for p in ps], i), strict=True):
+        for p, g in zip(ps, grads_at([p.detach().cpu().numpy() for p in ps], i), strict=True):
             p.grad = lib.tensor(g)
         opt.step()
-    return [p.detach().numpy() for p in ps], opt
+    return [p.detach().cpu().numpy() for p in ps], opt
 
 
 def _assert_close(got, expected, exact, rtol=1e-12):
@@ -86,7 +86,7 @@ def _to_flambeau(value):
     import torch
 
     if isinstance(value, torch.Tensor):
-        return flambeau.tensor(value.numpy())
+        return flambeau.tensor(value.cpu().numpy())
     return value
 
 
@@ -144,7 +144,7 @@ def test_adafactor_default_eps1_is_that_of_the_groups_first_parameter():
             for p, a in zip(ps, start, strict=True):
                 p.grad = lib.tensor(a * 1e-5 * (i + 1))
             opt.step()
-        outs.append([p.detach().numpy() for p in ps])
+        outs.append([p.detach().cpu().numpy() for p in ps])
     _assert_close(outs[1][1:], outs[0][1:], False)
     _assert_close(outs[1][:1], outs[0][:1], False, rtol=1e-6)
 
@@ -157,6 +157,7 @@ def test_state_dict_layout_matches_torch(case):
     _, topt = run(torch, name, kwargs, steps=4)
     _, fopt = run(flambeau, name, kwargs, steps=4)
     tsd, fsd = topt.state_dict(), fopt.state_dict()
+    params = [p for group in fopt.param_groups for p in group["params"]]
     assert list(fsd["state"]) == list(tsd["state"])
     for k, tstate in tsd["state"].items():
         fstate = fsd["state"][k]
@@ -165,8 +166,12 @@ def test_state_dict_layout_matches_torch(case):
             got = fstate[key]
             assert tuple(got.shape) == tuple(value.shape), key
             assert str(got.dtype).split(".")[-1] == str(value.dtype).split(".")[-1], key
-            assert got.device.type == "cpu"
-            np.testing.assert_allclose(got.numpy(), value.numpy(), rtol=1e-12, atol=1e-300)
+            # torch keeps a step counter on the CPU, except ASGD's, which lives with the
+            # parameter like the rest of the state
+            on_cpu = key == "step" and name != "ASGD"
+            assert got.device == (flambeau.device("cpu") if on_cpu else params[k].device), key
+            np.testing.assert_allclose(got.cpu().numpy(), value.cpu().numpy(), rtol=1e-12,
+                                       atol=1e-300)
     assert fsd["param_groups"] == tsd["param_groups"]  # keys, order and values
     assert list(fsd["param_groups"][0]) == list(tsd["param_groups"][0])
 
@@ -184,10 +189,10 @@ def test_loading_a_torch_state_dict_continues_torchs_run(case):
     opt.load_state_dict(sd)
     assert opt.param_groups[0]["lr"] == kwargs.get("lr", 0.01)
     for i in range(5, 12):
-        for p, g in zip(ps, grads_at([p.detach().numpy() for p in ps], i), strict=True):
+        for p, g in zip(ps, grads_at([p.detach().cpu().numpy() for p in ps], i), strict=True):
             p.grad = flambeau.tensor(g)
         opt.step()
-    _assert_close([p.detach().numpy() for p in ps], expected, name in EXACT)
+    _assert_close([p.detach().cpu().numpy() for p in ps], expected, name in EXACT)
 
 
 @pytest.mark.parity
@@ -287,8 +292,8 @@ def test_asgd_update_and_average_by_hand():
         ax = p.copy() if mu == 1 else ax + mu * (p - ax)
         eta = np.float32(0.1 / (1 + 0.5 * 0.1 * t))
         mu = float(np.float32(1 / max(1, t - 1)))
-        np.testing.assert_allclose(w.detach().numpy(), p, rtol=1e-14)
-        np.testing.assert_allclose(opt.state[w]["ax"].numpy(), ax, rtol=1e-14)
+        np.testing.assert_allclose(w.detach().cpu().numpy(), p, rtol=1e-14)
+        np.testing.assert_allclose(opt.state[w]["ax"].cpu().numpy(), ax, rtol=1e-14)
         assert opt.state[w]["eta"].item() == float(eta)
         assert opt.state[w]["mu"].item() == mu
     state = opt.state[w]
@@ -307,11 +312,11 @@ def test_rprop_grows_shrinks_and_skips_by_hand():
     # coordinate 0: grows 0.1, 0.2, 0.3 (capped), 0.3; coordinate 1: flips once (0.05,
     # skipped), then grows from 0.05 after a zero prev; coordinate 2: a zero gradient
     # first (no move), then 0.1, 0.2 and a skipped flip back to 0.1
-    np.testing.assert_allclose(state["step_size"].numpy(), [0.3, 0.1, 0.1], rtol=1e-6)
-    np.testing.assert_allclose(w.detach().numpy(), [1 - 0.1 - 0.2 - 0.3 - 0.3,
+    np.testing.assert_allclose(state["step_size"].cpu().numpy(), [0.3, 0.1, 0.1], rtol=1e-6)
+    np.testing.assert_allclose(w.detach().cpu().numpy(), [1 - 0.1 - 0.2 - 0.3 - 0.3,
                                                     1 - 0.1 + 0.0 - 0.05 - 0.1,
                                                     1 + 0.0 - 0.1 - 0.2 + 0.0], rtol=1e-6)
-    np.testing.assert_array_equal(state["prev"].numpy(), [1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(state["prev"].cpu().numpy(), [1.0, 1.0, 0.0])
 
 
 def test_adafactor_factored_state_for_two_or_more_dims():
@@ -343,9 +348,9 @@ def test_adafactor_first_step_by_hand():
     u = g / np.sqrt(v)
     alpha = max(1e-3, np.sqrt((p0 ** 2).mean())) * min(0.05, 1.0)
     expected = p0 * (1 - 0.05 * 0.2) - alpha * u / max(1.0, np.sqrt((u ** 2).mean()) / 1.5)
-    np.testing.assert_allclose(w.detach().numpy(), expected, rtol=1e-12)
-    np.testing.assert_allclose(opt.state[w]["row_var"].numpy(), r, rtol=1e-13)
-    np.testing.assert_allclose(opt.state[w]["col_var"].numpy(), c, rtol=1e-13)
+    np.testing.assert_allclose(w.detach().cpu().numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(opt.state[w]["row_var"].cpu().numpy(), r, rtol=1e-13)
+    np.testing.assert_allclose(opt.state[w]["col_var"].cpu().numpy(), c, rtol=1e-13)
 
 
 def test_maximize_equals_minimizing_the_negated_gradient():
@@ -356,11 +361,11 @@ def test_maximize_equals_minimizing_the_negated_gradient():
         up = getattr(optim, name)([a], maximize=True, **kwargs)
         down = getattr(optim, name)([b], **kwargs)
         for i in range(6):
-            g = grads_at([a.detach().numpy()], i)[0]
+            g = grads_at([a.detach().cpu().numpy()], i)[0]
             a.grad, b.grad = flambeau.tensor(g), flambeau.tensor(-g)
             up.step()
             down.step()
-        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+        np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
 
 
 @pytest.mark.parametrize("name,kwargs", [c for c in CASES if c[1]][::2])
@@ -372,11 +377,11 @@ def test_state_dict_round_trip_mid_run_reproduces_trajectory(name, kwargs):
     opt2 = getattr(optim, name)(ps, lr=123.0)
     opt2.load_state_dict(saved)
     for i in range(6, 15):
-        for p, g in zip(ps, grads_at([p.detach().numpy() for p in ps], i), strict=True):
+        for p, g in zip(ps, grads_at([p.detach().cpu().numpy() for p in ps], i), strict=True):
             p.grad = flambeau.tensor(g)
         opt2.step()
     for e, p in zip(expected, ps, strict=True):
-        np.testing.assert_array_equal(p.detach().numpy(), e)
+        np.testing.assert_array_equal(p.detach().cpu().numpy(), e)
 
 
 @pytest.mark.parametrize("make", [
@@ -384,6 +389,7 @@ def test_state_dict_round_trip_mid_run_reproduces_trajectory(name, kwargs):
     lambda ps: optim.Rprop(ps, lr=0.05),
     lambda ps: optim.Adafactor(ps, weight_decay=0.1),
 ])
+@pytest.mark.host_only  # only CPU steps are split across threads
 def test_steps_split_across_threads_equal_one_thread(make, monkeypatch):
     from flambeau.optim import _optimizer
 
@@ -400,7 +406,7 @@ def test_steps_split_across_threads_equal_one_thread(make, monkeypatch):
             for p, gi in zip(ps, g, strict=True):
                 p.grad = flambeau.tensor(gi)
             opt.step()
-        return [p.detach().numpy() for p in ps]
+        return [p.detach().cpu().numpy() for p in ps]
 
     monkeypatch.setattr(_optimizer, "PARALLEL_MIN_ELEMENTS", 0)
     before = flambeau.get_num_threads()
@@ -420,8 +426,8 @@ def test_update_is_in_place_bumps_version_and_skips_params_without_grad():
         a.grad = flambeau.full((2, 3), 0.5)
         opt.step()
         assert a._data is data and a._version.value > version
-        assert not np.array_equal(a.detach().numpy(), np.ones((2, 3)))
-        np.testing.assert_array_equal(b.detach().numpy(), [1.0, 1.0])
+        assert not np.array_equal(a.detach().cpu().numpy(), np.ones((2, 3)))
+        np.testing.assert_array_equal(b.detach().cpu().numpy(), [1.0, 1.0])
         assert b not in opt.state and opt.state[a]["step"].item() == 1.0
 
 

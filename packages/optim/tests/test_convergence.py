@@ -27,9 +27,9 @@ def test_rosenbrock(name):
     opt = getattr(optim, name)([x], **ROSENBROCK[name])
     for _ in range(4000):
         # analytic gradient keeps the test fast; the optimizer only sees .grad
-        x.grad = flambeau.tensor(rosenbrock_grad(x.detach().numpy()))
+        x.grad = flambeau.tensor(rosenbrock_grad(x.detach().cpu().numpy()))
         opt.step()
-    np.testing.assert_allclose(x.detach().numpy(), [1.0, 1.0], atol=2e-2)
+    np.testing.assert_allclose(x.detach().cpu().numpy(), [1.0, 1.0], atol=2e-2)
 
 
 LEAST_SQUARES = {
@@ -60,7 +60,7 @@ def test_least_squares(name):
         loss = ((at @ w + bias - bt) ** 2).mean()
         loss.backward()
         opt.step()
-    np.testing.assert_allclose(w.detach().numpy(), truth, atol=2e-2)
+    np.testing.assert_allclose(w.detach().cpu().numpy(), truth, atol=2e-2)
     assert abs(bias.item()) < 2e-2
 
 
@@ -78,5 +78,5 @@ def test_lbfgs_least_squares_exact():
         return loss
 
     opt.step(closure)
-    np.testing.assert_allclose(w.detach().numpy(), np.linalg.lstsq(a, b, rcond=None)[0],
+    np.testing.assert_allclose(w.detach().cpu().numpy(), np.linalg.lstsq(a, b, rcond=None)[0],
                                atol=1e-6)

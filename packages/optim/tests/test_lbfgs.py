@@ -25,7 +25,7 @@ def run(lib, steps, **kwargs):
         return loss
 
     losses = [float(opt.step(closure).detach()) for _ in range(steps)]
-    return x.detach().numpy().copy(), losses, opt
+    return x.detach().cpu().numpy().copy(), losses, opt
 
 
 @pytest.mark.parity
@@ -69,12 +69,12 @@ def test_state_dict_resume_continues_trajectory():
     for _ in range(2):
         opt.step(closure_for(opt, x))
     sd = opt.state_dict()
-    y = flambeau.tensor(x.detach().numpy().copy(), requires_grad=True)
+    y = flambeau.tensor(x.detach().cpu().numpy().copy(), requires_grad=True)
     opt2 = optim.LBFGS([y], line_search_fn="strong_wolfe", max_iter=3)
     opt2.load_state_dict(sd)
     for _ in range(2):
         opt2.step(closure_for(opt2, y))
-    np.testing.assert_array_equal(y.detach().numpy(), full)
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), full)
 
 
 def test_errors():
@@ -101,5 +101,5 @@ def test_stops_at_optimum_without_changing_params():
         return loss
 
     assert float(opt.step(closure)) == 0.0
-    np.testing.assert_array_equal(x.detach().numpy(), np.ones(4))
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), np.ones(4))
     assert opt.state[x]["func_evals"] == 1

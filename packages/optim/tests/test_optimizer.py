@@ -23,14 +23,14 @@ ALL = {
 
 
 def _feed(params, step):
-    for p, g in zip(params, quad_grads([p.detach().numpy() for p in params], step),
+    for p, g in zip(params, quad_grads([p.detach().cpu().numpy() for p in params], step),
                     strict=True):
         p.grad = flambeau.tensor(g)
 
 
 def _snapshot(opt, params):
-    return ([p.detach().numpy().copy() for p in params], copy.deepcopy(opt.param_groups),
-            {id(p): {k: (v.numpy().copy() if isinstance(v, flambeau.Tensor) else v)
+    return ([p.detach().cpu().numpy().copy() for p in params], copy.deepcopy(opt.param_groups),
+            {id(p): {k: (v.cpu().numpy().copy() if isinstance(v, flambeau.Tensor) else v)
                      for k, v in s.items()} for p, s in opt.state.items()})
 
 
@@ -54,7 +54,7 @@ def test_state_dict_round_trip_mid_run_reproduces_trajectory(name):
     for i in range(40):
         _feed(params, i)
         opt.step()
-    expected = [p.detach().numpy().copy() for p in params]
+    expected = [p.detach().cpu().numpy().copy() for p in params]
 
     params = [flambeau.tensor(a, requires_grad=True) for a in make_params()]
     opt = getattr(optim, name)(params, **ALL[name])
@@ -62,7 +62,7 @@ def test_state_dict_round_trip_mid_run_reproduces_trajectory(name):
         _feed(params, i)
         opt.step()
     saved = copy.deepcopy(opt.state_dict())
-    resumed = [flambeau.tensor(p.detach().numpy().copy(), requires_grad=True) for p in params]
+    resumed = [flambeau.tensor(p.detach().cpu().numpy().copy(), requires_grad=True) for p in params]
     opt2 = getattr(optim, name)(resumed, lr=123.0)  # options come back from the state dict
     opt2.load_state_dict(saved)
     assert opt2.param_groups[0]["lr"] == ALL[name]["lr"]
@@ -70,7 +70,7 @@ def test_state_dict_round_trip_mid_run_reproduces_trajectory(name):
         _feed(resumed, i)
         opt2.step()
     for e, g in zip(expected, resumed, strict=True):
-        np.testing.assert_array_equal(g.detach().numpy(), e)
+        np.testing.assert_array_equal(g.detach().cpu().numpy(), e)
 
 
 def test_state_dict_layout_matches_pytorch_conventions():
@@ -97,8 +97,8 @@ def test_load_state_dict_copies_and_casts_state():
     assert buf.dtype == flambeau.float64 and buf.device == w.device
     w.grad = flambeau.zeros(3, dtype=flambeau.float64)
     opt.step()  # the in-place update must not write into the caller's dict
-    np.testing.assert_array_equal(sd["state"][0]["momentum_buffer"].numpy(), [1.0, 2.0, 3.0])
-    np.testing.assert_allclose(buf.numpy(), [0.9, 1.8, 2.7])
+    np.testing.assert_array_equal(sd["state"][0]["momentum_buffer"].cpu().numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(buf.cpu().numpy(), [0.9, 1.8, 2.7])
 
 
 @pytest.mark.parametrize("mutate,match", [
@@ -195,7 +195,7 @@ def test_bad_gradient_raises_before_any_update():
     b.grad = flambeau.ones(4)
     with pytest.raises(ValueError, match=r"gradient of shape \(4,\).*shape \(3,\)"):
         opt.step()
-    np.testing.assert_array_equal(a.detach().numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(a.detach().cpu().numpy(), [1.0, 1.0])
     assert len(opt.state) == 0
 
 
@@ -204,7 +204,7 @@ def test_parameters_without_grad_are_skipped():
     opt = optim.Adam([a, b], lr=0.1)
     a.grad = flambeau.ones(2)
     opt.step()
-    np.testing.assert_array_equal(b.detach().numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(b.detach().cpu().numpy(), [1.0, 1.0])
     assert b not in opt.state and a in opt.state
 
 
@@ -215,7 +215,7 @@ def test_zero_grad():
     g = w.grad
     opt.zero_grad(set_to_none=False)
     assert w.grad is g
-    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(g.cpu().numpy(), [0.0, 0.0])
     opt.zero_grad()
     assert w.grad is None
 
@@ -237,7 +237,8 @@ def test_gradient_accumulation_over_several_backward_calls():
             xb, yb = xs[2 * k:2 * k + 2], ys[2 * k:2 * k + 2]
             (((xb @ w_acc - yb) ** 2).mean() / 4).backward()
         acc.step()
-    np.testing.assert_allclose(w_acc.detach().numpy(), w_full.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w_acc.detach().cpu().numpy(), w_full.detach().cpu().numpy(),
+                               rtol=1e-12)
 
 
 def test_hooks_run_around_step_and_can_be_removed():
@@ -281,6 +282,7 @@ def test_saved_parameter_changed_by_step_is_detected_by_autograd():
         loss.backward()
 
 
+@pytest.mark.host_only  # patches the CPU backend's fused kernels
 def test_backend_kernels_replace_the_generic_update(monkeypatch):
     from flambeau.optim import _adam, _sgd
 
@@ -306,8 +308,8 @@ def test_backend_kernels_replace_the_generic_update(monkeypatch):
     opt = optim.SGD(ws, lr=0.1, momentum=0.5)
     opt.step()
     assert calls == [("adam", 3, 0.9), ("sgd", 3, 0.5)]
-    np.testing.assert_allclose(ws[0].detach().numpy(), [0.8, 0.8], rtol=1e-6)
-    assert opt.state[ws[0]]["momentum_buffer"].numpy().tolist() == [1.0, 1.0]
+    np.testing.assert_allclose(ws[0].detach().cpu().numpy(), [0.8, 0.8], rtol=1e-6)
+    assert opt.state[ws[0]]["momentum_buffer"].cpu().numpy().tolist() == [1.0, 1.0]
 
 
 def test_float32_parameters_keep_their_dtype():
@@ -338,6 +340,7 @@ def test_repr_lists_groups():
     lambda ps: optim.NAdam(ps),
     lambda ps: optim.RAdam(ps, decoupled_weight_decay=True, weight_decay=0.1),
 ])
+@pytest.mark.host_only  # only CPU steps are split across threads
 def test_steps_split_across_threads_equal_one_thread(make, monkeypatch):
     from flambeau.optim import _optimizer
 
@@ -352,7 +355,7 @@ def test_steps_split_across_threads_equal_one_thread(make, monkeypatch):
             for p, gi in zip(ps, g):
                 p.grad = flambeau.tensor(gi)
             opt.step()
-        return [p.detach().numpy() for p in ps], opt.state_dict()
+        return [p.detach().cpu().numpy() for p in ps], opt.state_dict()
 
     start = [rng.standard_normal(s) for s in shapes]
     grads = [[rng.standard_normal(s) for s in shapes] for _ in range(3)]

@@ -58,10 +58,10 @@ def run_torch(torch, name, kwargs, steps=100, groups=False):
                                   {"params": [ps[1]], "lr": kwargs.get("lr", 1.0) * 0.5}]
     opt = getattr(torch.optim, name)(spec, **kwargs)
     for i in range(steps):
-        for p, g in zip(ps, quad_grads([p.detach().numpy() for p in ps], i), strict=True):
+        for p, g in zip(ps, quad_grads([p.detach().cpu().numpy() for p in ps], i), strict=True):
             p.grad = torch.from_numpy(g)
         opt.step()
-    return [p.detach().numpy() for p in ps]
+    return [p.detach().cpu().numpy() for p in ps]
 
 
 def run_flambeau(name, kwargs, steps=100, groups=False):
@@ -70,10 +70,10 @@ def run_flambeau(name, kwargs, steps=100, groups=False):
                                   {"params": [ps[1]], "lr": kwargs.get("lr", 1.0) * 0.5}]
     opt = getattr(optim, name)(spec, **kwargs)
     for i in range(steps):
-        for p, g in zip(ps, quad_grads([p.detach().numpy() for p in ps], i), strict=True):
+        for p, g in zip(ps, quad_grads([p.detach().cpu().numpy() for p in ps], i), strict=True):
             p.grad = flambeau.tensor(g)
         opt.step()
-    return [p.detach().numpy() for p in ps], opt
+    return [p.detach().cpu().numpy() for p in ps], opt
 
 
 @pytest.mark.parity
@@ -106,7 +106,7 @@ def test_state_names_and_values_match_torch(case):
     ps = [torch.tensor(a, requires_grad=True) for a in make_params()]
     topt = getattr(torch.optim, name)(ps, **kwargs)
     for i in range(5):
-        for p, g in zip(ps, quad_grads([p.detach().numpy() for p in ps], i), strict=True):
+        for p, g in zip(ps, quad_grads([p.detach().cpu().numpy() for p in ps], i), strict=True):
             p.grad = torch.from_numpy(g)
         topt.step()
     _, fopt = run_flambeau(name, kwargs, steps=5)
@@ -115,7 +115,8 @@ def test_state_names_and_values_match_torch(case):
     for k, tstate in tsd["state"].items():
         assert set(tstate) == set(fsd["state"][k])
         for key, value in tstate.items():
-            np.testing.assert_allclose(fsd["state"][k][key].numpy(), value.numpy(), rtol=1e-6)
+            np.testing.assert_allclose(fsd["state"][k][key].cpu().numpy(), value.cpu().numpy(),
+                                       rtol=1e-6)
             assert str(fsd["state"][k][key].dtype).split(".")[-1] == \
                 str(value.dtype).split(".")[-1]
     tgroup = {k: v for k, v in tsd["param_groups"][0].items()}

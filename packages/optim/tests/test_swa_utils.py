@@ -38,7 +38,7 @@ def _load(lib, net, arrays):
 
 
 def _state(net):
-    return {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+    return {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
 
 
 # ------------------------------------------------------------------ averaging functions
@@ -50,8 +50,8 @@ def test_swa_avg_fn_and_multi_avg_fn_give_the_running_mean():
         single = fswa.get_swa_avg_fn()(single, flambeau.tensor(v), n)
         fswa.get_swa_multi_avg_fn()(multi, [flambeau.tensor(v)], n)
     mean = np.mean(values, axis=0)
-    np.testing.assert_allclose(single.numpy(), mean, rtol=1e-15)
-    np.testing.assert_allclose(multi[0].numpy(), mean, rtol=1e-15)
+    np.testing.assert_allclose(single.cpu().numpy(), mean, rtol=1e-15)
+    np.testing.assert_allclose(multi[0].cpu().numpy(), mean, rtol=1e-15)
 
 
 def test_ema_avg_fn_and_multi_avg_fn():
@@ -60,8 +60,8 @@ def test_ema_avg_fn_and_multi_avg_fn():
     new = flambeau.tensor([4.0, 2.0], dtype=flambeau.float64)
     out = fswa.get_ema_avg_fn(0.75)(ema, new, 3)
     fswa.get_ema_multi_avg_fn(0.75)(lst, [new], 3)
-    np.testing.assert_allclose(out.numpy(), [1.0, 8.0])
-    np.testing.assert_allclose(lst[0].numpy(), [1.0, 8.0])
+    np.testing.assert_allclose(out.cpu().numpy(), [1.0, 8.0])
+    np.testing.assert_allclose(lst[0].cpu().numpy(), [1.0, 8.0])
     ints = [flambeau.tensor([0, 10])]
     fswa.get_ema_multi_avg_fn(0.5)(ints, [flambeau.tensor([5, 3])], None)
     assert ints[0].tolist() == [2, 6] and ints[0].dtype == flambeau.int64
@@ -71,7 +71,7 @@ def test_multi_avg_fns_update_parameters_in_place_without_grad():
     p = nn.Parameter(flambeau.zeros(2))
     fswa.get_ema_multi_avg_fn(0.5)([p], [flambeau.ones(2)], None)
     fswa.get_swa_multi_avg_fn()([p], [flambeau.ones(2)], flambeau.tensor(1))
-    np.testing.assert_allclose(p.detach().numpy(), [0.75, 0.75])
+    np.testing.assert_allclose(p.detach().cpu().numpy(), [0.75, 0.75])
     assert p.grad_fn is None and p.requires_grad
 
 
@@ -97,7 +97,7 @@ def test_swa_multi_avg_fn_weight_rounds_as_torch(weight_n):
     ta, fa = [torch.tensor(a)], [flambeau.tensor(a)]
     tswa.get_swa_multi_avg_fn()(ta, [torch.tensor(b)], torch.tensor(weight_n))
     fswa.get_swa_multi_avg_fn()(fa, [flambeau.tensor(b)], flambeau.tensor(weight_n))
-    np.testing.assert_allclose(fa[0].numpy(), ta[0].numpy(), rtol=1e-15, atol=1e-16)
+    np.testing.assert_allclose(fa[0].cpu().numpy(), ta[0].cpu().numpy(), rtol=1e-15, atol=1e-16)
 
 
 # ------------------------------------------------------------------------ AveragedModel
@@ -149,7 +149,8 @@ def test_averaged_model_matches_torch(spec):
         for key, value in tsd.items():
             got = fsd[key]
             assert str(got.dtype).split(".")[-1] == str(value.dtype).split(".")[-1], key
-            np.testing.assert_allclose(got.numpy(), value.numpy(), rtol=1e-15, atol=1e-15,
+            np.testing.assert_allclose(got.cpu().numpy(), value.cpu().numpy(), rtol=1e-15,
+                                       atol=1e-15,
                                        err_msg=key)
     assert favg.n_averaged.item() == 6
 
@@ -181,7 +182,7 @@ def test_averaged_model_use_buffers_averages_the_buffers():
                               "running_mean": np.array(mean), "running_var": np.ones(2),
                               "num_batches_tracked": np.asarray(count)})
         avg.update_parameters(net)
-    np.testing.assert_array_equal(avg.module.running_mean.numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(avg.module.running_mean.cpu().numpy(), [2.0, 4.0])
     assert avg.module.num_batches_tracked.item() == 5  # 4 + (7 - 4) / 2, truncated
 
 
@@ -194,8 +195,8 @@ def test_averaged_model_state_dict_layout_and_round_trip():
     other = fswa.AveragedModel(nn.Linear(2, 3))
     other.load_state_dict(sd)
     assert other.n_averaged.item() == 1
-    np.testing.assert_array_equal(other.module.weight.detach().numpy(),
-                                  net.weight.detach().numpy())
+    np.testing.assert_array_equal(other.module.weight.detach().cpu().numpy(),
+                                  net.weight.detach().cpu().numpy())
     assert other.module is not avg.module and other.module.weight is not net.weight
 
 
@@ -209,13 +210,14 @@ def test_torch_averaged_model_state_dict_loads_into_flambeau():
     for _ in range(3):
         tavg.update_parameters(tnet)
     favg = fswa.AveragedModel(_net(flambeau))
-    favg.load_state_dict({k: flambeau.tensor(v.numpy()) for k, v in tavg.state_dict().items()})
+    favg.load_state_dict({k: flambeau.tensor(v.cpu().numpy()) for k,
+                          v in tavg.state_dict().items()})
     assert favg.n_averaged.item() == 3 and favg.n_averaged.dtype == flambeau.int64
     x = np.random.default_rng(0).standard_normal((5, 3))
     tavg.eval()
     favg.eval()
-    np.testing.assert_allclose(favg(flambeau.tensor(x)).detach().numpy(),
-                               tavg(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(favg(flambeau.tensor(x)).detach().cpu().numpy(),
+                               tavg(torch.tensor(x)).detach().cpu().numpy(), rtol=1e-12)
 
 
 def test_averaged_model_keeps_a_deep_copy_and_forwards_to_it():
@@ -223,12 +225,15 @@ def test_averaged_model_keeps_a_deep_copy_and_forwards_to_it():
     avg = fswa.AveragedModel(net, device="cpu")
     assert avg.module is not net and avg.module.weight is not net.weight
     assert avg.n_averaged.device.type == "cpu" and avg.n_averaged.item() == 0
+    assert avg.module.weight.device.type == "cpu"  # the copy is moved, the source is not
+    assert net.weight.device == flambeau.get_default_device()
     assert [n for n, _ in avg.named_parameters()] == ["module.weight", "module.bias"]
     x = flambeau.ones(4, 2)
-    np.testing.assert_array_equal(avg(x).detach().numpy(), net(x).detach().numpy())
+    np.testing.assert_array_equal(avg(x.cpu()).detach().cpu().numpy(),
+                                  net(x).detach().cpu().numpy())
     with flambeau.no_grad():
         net.weight.fill_(9.0)
-    assert avg.module.weight.detach().numpy().max() < 9.0  # not updated until asked
+    assert avg.module.weight.detach().cpu().numpy().max() < 9.0  # not updated until asked
     assert avg.avg_fn is None and avg.multi_avg_fn is None and avg.use_buffers is False
 
 
@@ -410,8 +415,9 @@ def test_update_bn_matches_torch(training):
     # tensors and (input, target) pairs, as a DataLoader gives them
     tswa.update_bn([torch.tensor(batches[0]), (torch.tensor(batches[1]), 0),
                     [torch.tensor(batches[2]), 1]], tnet)
-    fswa.update_bn([flambeau.tensor(batches[0]), (flambeau.tensor(batches[1]), 0),
-                    [flambeau.tensor(batches[2]), 1]], fnet, device="cpu")
+    # CPU batches, moved to the model's device by update_bn
+    cpu = [flambeau.tensor(b, device="cpu") for b in batches]
+    fswa.update_bn([cpu[0], (cpu[1], 0), [cpu[2], 1]], fnet, device=flambeau.get_default_device())
     tsd, fsd = _state(tnet), _state(fnet)
     for key in tsd:
         np.testing.assert_allclose(fsd[key], tsd[key], rtol=1e-12, atol=1e-14, err_msg=key)
@@ -430,8 +436,8 @@ def test_update_bn_statistics_are_the_plain_average_over_batches():
     fswa.update_bn([flambeau.tensor(b) for b in batches], bn)
     means = np.mean([b.mean(0) for b in batches], axis=0)
     variances = np.mean([b.var(0, ddof=1) for b in batches], axis=0)
-    np.testing.assert_allclose(bn.running_mean.numpy(), means, rtol=1e-12)
-    np.testing.assert_allclose(bn.running_var.numpy(), variances, rtol=1e-12)
+    np.testing.assert_allclose(bn.running_mean.cpu().numpy(), means, rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.cpu().numpy(), variances, rtol=1e-12)
     assert bn.num_batches_tracked.item() == 3 and bn.momentum == 0.1
 
 

@@ -7,7 +7,6 @@ from flambeau.optim._optimizer import (
     Optimizer,
     bump_step,
     effective_grad,
-    new_step,
     scalar_dtype,
     zeros_state,
 )
@@ -21,7 +20,7 @@ def _set_scalar(tensor, value):
     PyTorch copies ``torch.as_tensor(value)`` (the default dtype) into the state, so the
     value is rounded the same way after a ``load_state_dict`` cast the state to float64.
     """
-    tensor._data[...] = float(flambeau.tensor(value, dtype=scalar_dtype())._data)
+    tensor._data[...] = float(flambeau.tensor(value, dtype=scalar_dtype(), device="cpu")._data)
     tensor._version.value += 1
 
 
@@ -113,10 +112,12 @@ class ASGD(Optimizer):
         for p, g in zip(params, grads, strict=True):
             s = self.state[p]
             if not s:
-                s["step"] = new_step()
+                # unlike the other optimizers' step, ASGD's step, eta and mu live on the
+                # parameter's device, as PyTorch keeps them
+                s["step"] = flambeau.zeros((), dtype=scalar_dtype(), device=p.device)
                 # eta starts at lr rounded to the scalar dtype, as PyTorch stores it
-                s["eta"] = flambeau.tensor(lr, dtype=scalar_dtype(), device="cpu")
-                s["mu"] = flambeau.ones((), dtype=scalar_dtype(), device="cpu")
+                s["eta"] = flambeau.tensor(lr, dtype=scalar_dtype(), device=p.device)
+                s["mu"] = flambeau.ones((), dtype=scalar_dtype(), device=p.device)
                 s["ax"] = zeros_state(p)
             dev, pd = p._device, p._data
             xp, tmp = dev._xp, take(dev, pd)
