@@ -10,7 +10,7 @@ import flambeau
 def to_torch(t, requires_grad=False):
     import torch
 
-    out = torch.tensor(np.array(t.detach().numpy()))
+    out = torch.tensor(np.array(t.detach().cpu().numpy()))
     return out.requires_grad_(requires_grad)
 
 
@@ -18,15 +18,15 @@ def load_into_torch(fmod, tmod):
     """Copy ``fmod``'s state into ``tmod`` strictly (so keys and shapes must match torch's)."""
     import torch
 
-    state = {k: torch.tensor(np.array(v.numpy())) for k, v in fmod.state_dict().items()}
+    state = {k: torch.tensor(np.array(v.cpu().numpy())) for k, v in fmod.state_dict().items()}
     tmod.load_state_dict(state, strict=True)
     for k, v in tmod.state_dict().items():
         assert tuple(v.shape) == tuple(fmod.state_dict()[k].shape), k
 
 
 def assert_close(a, b, atol=1e-5, rtol=1e-4, what=""):
-    a = a.detach().numpy() if isinstance(a, flambeau.Tensor) else a
-    b = b.detach().numpy() if hasattr(b, "detach") else b
+    a = a.detach().cpu().numpy() if isinstance(a, flambeau.Tensor) else a
+    b = b.detach().cpu().numpy() if hasattr(b, "detach") else b
     np.testing.assert_allclose(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64),
                                atol=atol, rtol=rtol, err_msg=what)
 
@@ -53,11 +53,12 @@ def compare_module(fmod, tmod, *inputs, atol=1e-5, rtol=1e-4, seed=0, grad_input
     for name, p in fmod.named_parameters():
         tp = t_params[name]
         if tp.grad is None:
-            assert p.grad is None or not p.grad.numpy().any(), name
+            assert p.grad is None or not p.grad.cpu().numpy().any(), name
         else:
             assert_close(p.grad, tp.grad, atol, rtol, f"grad of {name}")
     t_bufs = dict(tmod.named_buffers())
     for name, b in fmod.named_buffers():
-        assert_close(b.numpy().astype(np.float64), t_bufs[name].numpy().astype(np.float64),
+        assert_close(b.cpu().numpy().astype(np.float64),
+                     t_bufs[name].cpu().numpy().astype(np.float64),
                      atol, rtol, f"buffer {name}")
     return f_out, t_out

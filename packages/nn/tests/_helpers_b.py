@@ -9,15 +9,15 @@ import flambeau
 
 def load_from_torch(fmod, tmod):
     """Load ``tmod``'s state into ``fmod`` through state_dict (keys must be identical)."""
-    state = {k: flambeau.tensor(v.detach().numpy()) for k, v in tmod.state_dict().items()}
+    state = {k: flambeau.tensor(v.detach().cpu().numpy()) for k, v in tmod.state_dict().items()}
     assert list(state) == list(fmod.state_dict()), (list(state), list(fmod.state_dict()))
     fmod.load_state_dict(state)
 
 
 def close(a, b, atol=1e-6, rtol=1e-5):
     """Assert flambeau/torch tensors (or arrays) are equal within tolerance, NaNs included."""
-    a = a.detach().numpy() if hasattr(a, "detach") else np.asarray(a)
-    b = b.detach().numpy() if hasattr(b, "detach") else np.asarray(b)
+    a = a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
+    b = b.detach().cpu().numpy() if hasattr(b, "detach") else np.asarray(b)
     assert a.shape == b.shape, (a.shape, b.shape)
     np.testing.assert_allclose(a, b, atol=atol, rtol=rtol, equal_nan=True)
 
@@ -40,7 +40,7 @@ def check_op(f_fn, t_fn, *arrays, seed=0, atol=1e-6):
     fo, to = f_fn(*fs), t_fn(*ts)
     if isinstance(to, tuple):
         for a, b in zip(fo[1:], to[1:]):
-            np.testing.assert_array_equal(a.numpy(), b.numpy())
+            np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
         fo, to = fo[0], to[0]
     close(fo, to, atol=atol)
     g = np.random.default_rng(seed).standard_normal(tuple(to.shape))

@@ -7,12 +7,17 @@ import flambeau.nn.functional as F
 from flambeau import nn
 
 
+def _device_type():
+    """Autocast the device the tests' tensors live on (the CPU unless FLAMBEAU_TEST_DEVICE)."""
+    return flambeau.get_default_device().type
+
+
 @pytest.mark.parametrize("dtype", [flambeau.bfloat16, flambeau.float16])
 def test_layer_output_dtypes_under_autocast(dtype):
     flambeau.manual_seed(0)
     lin, conv, ct = nn.Linear(4, 3), nn.Conv2d(1, 2, 3), nn.ConvTranspose2d(2, 1, 3)
     ln = nn.LayerNorm(3)
-    with flambeau.autocast("cpu", dtype=dtype):
+    with flambeau.autocast(_device_type(), dtype=dtype):
         y = lin(flambeau.randn(2, 4))
         c = conv(flambeau.randn(1, 1, 6, 6))
         d = ct(c)
@@ -28,7 +33,7 @@ def test_layer_output_dtypes_under_autocast(dtype):
 def test_gradients_reach_float32_parameters_in_their_dtype():
     flambeau.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(16, 3))
-    with flambeau.autocast("cpu"):
+    with flambeau.autocast(_device_type()):
         loss = F.cross_entropy(model(flambeau.randn(2, 1, 4, 4)), flambeau.tensor([0, 1]))
     loss.backward()
     for p in model.parameters():
@@ -38,8 +43,8 @@ def test_gradients_reach_float32_parameters_in_their_dtype():
 
 def test_disabled_region_keeps_float32():
     lin = nn.Linear(4, 3)
-    with flambeau.autocast("cpu"):
-        with flambeau.autocast("cpu", enabled=False):
+    with flambeau.autocast(_device_type(), dtype=flambeau.bfloat16):
+        with flambeau.autocast(_device_type(), enabled=False):
             assert lin(flambeau.randn(2, 4)).dtype is flambeau.float32
         assert lin(flambeau.randn(2, 4)).dtype is flambeau.bfloat16
 

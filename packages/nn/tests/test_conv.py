@@ -137,11 +137,11 @@ def test_conv_transpose_output_size_parity():
     torch.manual_seed(0)
     tm = torch.nn.ConvTranspose2d(2, 3, 3, stride=2).double()
     fm = nn.ConvTranspose2d(2, 3, 3, stride=2).double()
-    fm.load_state_dict({k: flambeau.tensor(v.numpy()) for k, v in tm.state_dict().items()})
+    fm.load_state_dict({k: flambeau.tensor(v.cpu().numpy()) for k, v in tm.state_dict().items()})
     x = RNG.standard_normal((1, 2, 4, 4))
     t = tm(torch.tensor(x), output_size=[10, 9])
     f = fm(flambeau.tensor(x), output_size=[10, 9])
-    np.testing.assert_allclose(f.detach().numpy(), t.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(f.detach().cpu().numpy(), t.detach().cpu().numpy(), atol=1e-10)
 
 
 @pytest.mark.parity
@@ -150,9 +150,9 @@ def test_conv_default_init_matches_torch_statistics():
     f, t = nn.Conv2d(16, 32, 3), torch.nn.Conv2d(16, 32, 3)
     assert list(f.state_dict()) == list(t.state_dict())
     bound = 1 / np.sqrt(16 * 9)
-    w = f.weight.detach().numpy()
+    w = f.weight.detach().cpu().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
-    assert np.abs(f.bias.detach().numpy()).max() <= bound
+    assert np.abs(f.bias.detach().cpu().numpy()).max() <= bound
     assert f.weight.shape == t.weight.shape
 
 
@@ -197,12 +197,13 @@ def test_error_bad_arguments():
 
 def test_error_leaves_module_unchanged():
     conv = nn.Conv2d(3, 8, 3)
-    before = conv.weight.detach().numpy().copy()
+    before = conv.weight.detach().cpu().numpy().copy()
     with pytest.raises(RuntimeError):
         conv(flambeau.randn(1, 2, 5, 5))
-    np.testing.assert_array_equal(conv.weight.detach().numpy(), before)
+    np.testing.assert_array_equal(conv.weight.detach().cpu().numpy(), before)
 
 
+@pytest.mark.host_only  # patches the CPU backend's named kernel
 def test_named_kernel_override_is_used():
     backend = flambeau.device("cpu").backend
     calls = []
@@ -225,7 +226,8 @@ def test_conv_float32_channels_last_input():
     x = flambeau.randn(2, 5, 6, 3).permute(0, 3, 1, 2)  # a non-contiguous NCHW view
     w = flambeau.randn(4, 3, 3, 3)
     ref = F.conv2d(x.contiguous(), w)
-    np.testing.assert_allclose(F.conv2d(x, w).numpy(), ref.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(F.conv2d(x, w).cpu().numpy(), ref.cpu().numpy(), rtol=1e-5,
+                               atol=1e-5)
 
 
 def test_conv_output_is_contiguous_so_view_works():

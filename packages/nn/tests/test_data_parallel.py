@@ -17,7 +17,8 @@ def test_runs_the_module_without_a_gpu():
     wrapped = nn.DataParallel(model)
     x = flambeau.randn(5, 3)
     assert wrapped.device_ids == [] and wrapped.module is model
-    np.testing.assert_array_equal(wrapped(x).detach().numpy(), model(x).detach().numpy())
+    np.testing.assert_array_equal(wrapped(x).detach().cpu().numpy(),
+                                  model(x).detach().cpu().numpy())
     wrapped(x).sum().backward()
     assert model[0].weight.grad is not None
     assert list(wrapped.state_dict()) == ["module." + k for k in model.state_dict()]
@@ -48,7 +49,7 @@ def test_several_devices_warn_that_one_runs_the_batch(monkeypatch):
 
 def test_parameters_off_device_ids_0_are_an_error(monkeypatch):
     _fake_gpus(monkeypatch, 1)
-    wrapped = nn.DataParallel(nn.Linear(2, 2), device_ids=["cuda:0"])
+    wrapped = nn.DataParallel(nn.Linear(2, 2, device="cpu"), device_ids=["cuda:0"])
     assert wrapped.device_ids == [0]
     with pytest.raises(RuntimeError, match=r"DataParallel: module must have its parameters and "
                                            r"buffers on device cuda:0 \(device_ids\[0\]\) but "
@@ -61,11 +62,11 @@ def test_torch_state_dict_loads_and_outputs_match():
     torch = pytest.importorskip("torch")
     theirs = torch.nn.DataParallel(torch.nn.Linear(3, 2))
     ours = nn.DataParallel(nn.Linear(3, 2))
-    ours.load_state_dict({k: flambeau.tensor(v.detach().numpy())
+    ours.load_state_dict({k: flambeau.tensor(v.detach().cpu().numpy())
                           for k, v in theirs.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
-    np.testing.assert_allclose(ours(flambeau.tensor(x)).detach().numpy(),
-                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours(flambeau.tensor(x)).detach().cpu().numpy(),
+                               theirs(torch.tensor(x)).detach().cpu().numpy(), rtol=1e-6)
     assert repr(ours) == repr(theirs)
 
 

@@ -14,11 +14,11 @@ def test_dropout_statistics_reproducibility_and_grad():
     x = flambeau.ones(20000, requires_grad=True)
     flambeau.manual_seed(3)
     y = F.dropout(x, 0.3)
-    vals = y.detach().numpy()
+    vals = y.detach().cpu().numpy()
     assert np.isclose(vals[vals != 0], 1 / 0.7).all()
     assert abs((vals == 0).mean() - 0.3) < 0.02
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), vals)  # gradient flows through the same mask
+    np.testing.assert_allclose(x.grad.cpu().numpy(), vals)  # gradient flows through the same mask
     flambeau.manual_seed(3)
     assert (F.dropout(x, 0.3) == y).all()
     assert (nn.Dropout(0.3).eval()(x) == x).all()
@@ -31,11 +31,11 @@ def test_dropout_statistics_reproducibility_and_grad():
 
 def test_channel_dropout_zeroes_whole_channels():
     x = flambeau.ones(8, 16, 3, 3)
-    y = nn.Dropout2d(0.5)(x).numpy()
+    y = nn.Dropout2d(0.5)(x).cpu().numpy()
     per_channel = y.reshape(8, 16, -1)
     assert (per_channel.min(-1) == per_channel.max(-1)).all()
     assert set(np.unique(y)) == {0.0, 2.0}
-    y1 = F.dropout1d(flambeau.ones(4, 6, 5), 0.5).numpy()
+    y1 = F.dropout1d(flambeau.ones(4, 6, 5), 0.5).cpu().numpy()
     assert (y1.min(-1) == y1.max(-1)).all()
     assert (nn.Dropout2d().eval()(x) == x).all()
     with pytest.raises(RuntimeError, match="dropout1d: expected 2D or 3D input"):
@@ -48,14 +48,14 @@ def test_alpha_dropout_keeps_selu_statistics():
     y = nn.AlphaDropout(0.2)(x)
     assert abs(y.mean().item()) < 0.02 and abs(y.std().item() - 1) < 0.02
     assert (nn.AlphaDropout(0.2).eval()(x) == x).all()
-    z = F.feature_alpha_dropout(flambeau.randn(4, 6, 5), 0.5, training=True).numpy()
+    z = F.feature_alpha_dropout(flambeau.randn(4, 6, 5), 0.5, training=True).cpu().numpy()
     assert z.shape == (4, 6, 5)
 
 
 def test_inplace_dropout():
     x = flambeau.ones(100)
     y = F.dropout(x, 0.5, inplace=True)
-    assert y is x and (x.numpy() == 0).any()
+    assert y is x and (x.cpu().numpy() == 0).any()
 
 
 @pytest.mark.parity

@@ -25,7 +25,7 @@ from flambeau.nn.utils.stateless import functional_call
 
 
 def from_torch(t):
-    return flambeau.tensor(np.array(t.detach().numpy()))
+    return flambeau.tensor(np.array(t.detach().cpu().numpy()))
 
 
 def randomize_bn(bn, rng):
@@ -58,7 +58,7 @@ def test_fuse_conv_bn_matches_the_pair(conv, bn, x_shape, transpose):
     assert type(fused) is type(conv) and fused is not conv
     assert isinstance(fused.weight, nn.Parameter) and isinstance(fused.bias, nn.Parameter)
     for k, v in conv.state_dict().items():  # the original is not changed
-        assert np.array_equal(v.numpy(), before[k].numpy())
+        assert np.array_equal(v.cpu().numpy(), before[k].cpu().numpy())
 
 
 def test_fuse_linear_bn_matches_the_pair():
@@ -291,7 +291,7 @@ def test_skip_init():
     flambeau.manual_seed(0)
     m = skip_init(nn.Linear, 10, 4, bias=False, dtype=flambeau.float64)
     assert m.weight.shape == (4, 10) and m.bias is None and m.weight.dtype == flambeau.float64
-    assert np.array_equal(flambeau.rand(3).numpy(), expected.numpy())  # no draw seen
+    assert np.array_equal(flambeau.rand(3).cpu().numpy(), expected.cpu().numpy())  # no draw seen
     assert m.weight.device == flambeau.device("cpu")
     with pytest.raises(RuntimeError, match="Expected a Module; got"):
         skip_init(int)

@@ -165,7 +165,7 @@ def test_cosine_similarity_small_and_zero_vectors_match_torch():
     fo.sum().backward()
     to.sum().backward()
     for f, t in zip(fx, tx):
-        assert np.isfinite(f.grad.numpy()).all()
+        assert np.isfinite(f.grad.cpu().numpy()).all()
         close(f.grad, t.grad, atol=1e-6, rtol=1e-6)
 
 
@@ -220,23 +220,23 @@ def test_rrelu_training_draws_slopes_in_range_from_flambeau_generator():
                         requires_grad=True)
     flambeau.manual_seed(7)
     y = F.rrelu(x, lower, upper, training=True)
-    slopes = (y / x).detach().numpy()
+    slopes = (y / x).detach().cpu().numpy()
     neg = slopes[:2000]
     assert (neg >= lower).all() and (neg <= upper).all()
     assert abs(neg.mean() - (lower + upper) / 2) < 0.01  # uniform: mean (lower + upper) / 2
     assert len(np.unique(neg)) > 1000  # one slope per element
     np.testing.assert_array_equal(slopes[2000:], 1.0)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), slopes, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), slopes, rtol=1e-12)
     flambeau.manual_seed(7)
     again = F.rrelu(x.detach(), lower, upper, training=True)
-    np.testing.assert_array_equal(again.numpy(), y.detach().numpy())
+    np.testing.assert_array_equal(again.cpu().numpy(), y.detach().cpu().numpy())
     m = nn.RReLU(lower, upper)
     assert m.training
     flambeau.manual_seed(7)
-    np.testing.assert_array_equal(m(x.detach()).numpy(), y.detach().numpy())
+    np.testing.assert_array_equal(m(x.detach()).cpu().numpy(), y.detach().cpu().numpy())
     m.eval()
-    np.testing.assert_allclose(m(flambeau.tensor([-2.0, 3.0])).numpy(), [-0.5, 3.0])
+    np.testing.assert_allclose(m(flambeau.tensor([-2.0, 3.0])).cpu().numpy(), [-0.5, 3.0])
 
 
 def test_rrelu_inplace_and_gradcheck():
@@ -244,11 +244,11 @@ def test_rrelu_inplace_and_gradcheck():
     flambeau.manual_seed(0)
     y = nn.RReLU(0.2, 0.2, inplace=True)(x)
     assert y is x
-    np.testing.assert_allclose(x.numpy(), [-0.4, 3.0, -0.2], rtol=1e-6)
+    np.testing.assert_allclose(x.cpu().numpy(), [-0.4, 3.0, -0.2], rtol=1e-6)
     assert repr(nn.RReLU(0.1, 0.3, True)) == "RReLU(lower=0.1, upper=0.3, inplace=True)"
     x = flambeau.tensor([-2.0, 3.0])
     F.rrelu_(x, training=False)
-    np.testing.assert_allclose(x.numpy(), [-2 * (1 / 8 + 1 / 3) / 2, 3.0], rtol=1e-6)
+    np.testing.assert_allclose(x.cpu().numpy(), [-2 * (1 / 8 + 1 / 3) / 2, 3.0], rtol=1e-6)
     a = randn(4, 5)
 
     def seeded(t):  # the same slopes at every evaluation
@@ -307,7 +307,7 @@ def test_channel_shuffle_parity(shape, groups):
 
 def test_channel_shuffle_values_and_gradcheck():
     y = F.channel_shuffle(flambeau.arange(6.0).reshape(1, 6, 1), 3)
-    np.testing.assert_array_equal(y.flatten().numpy(), [0, 2, 4, 1, 3, 5])
+    np.testing.assert_array_equal(y.flatten().cpu().numpy(), [0, 2, 4, 1, 3, 5])
     assert gradcheck(lambda x: F.channel_shuffle(x, 2), (randn(2, 4, 3),))
 
 
@@ -354,9 +354,9 @@ def test_adaptive_pool3d_gradcheck():
     assert gradcheck(lambda t: F.adaptive_max_pool3d(t, (3, 2, 2)), (x,))
     assert gradgradcheck(lambda t: F.adaptive_max_pool3d(t, (2, 2, 3)), (x,))
     y, i = nn.AdaptiveMaxPool3d(1, return_indices=True)(x)
-    flat = x.detach().numpy().reshape(1, 2, -1)
-    np.testing.assert_array_equal(i.numpy().reshape(1, 2), flat.argmax(-1))
-    np.testing.assert_array_equal(y.detach().numpy().reshape(1, 2), flat.max(-1))
+    flat = x.detach().cpu().numpy().reshape(1, 2, -1)
+    np.testing.assert_array_equal(i.cpu().numpy().reshape(1, 2), flat.argmax(-1))
+    np.testing.assert_array_equal(y.detach().cpu().numpy().reshape(1, 2), flat.max(-1))
 
 
 def test_adaptive_pool3d_errors():
@@ -402,7 +402,7 @@ def test_lazy_norms_infer_features_and_match_torch(lazy, eager, kw, shape):
     assert list(fm.state_dict()) == list(tm.state_dict())
     assert_close(fo, to, 1e-5, 1e-4, "first output")
     for name, b in fm.named_buffers():
-        assert_close(b.numpy().astype(np.float64),
+        assert_close(b.cpu().numpy().astype(np.float64),
                      dict(tm.named_buffers())[name].numpy().astype(np.float64), 1e-6, 1e-5, name)
     load_into_torch(fm, tm)  # keys and shapes identical to torch's (strict)
     x2 = flambeau.tensor(_array(*shape, seed=5).astype(np.float32), requires_grad=True)
@@ -433,11 +433,11 @@ def test_lazy_norms_load_a_state_dict_while_uninitialized(lazy, eager, kw, shape
     assert type(holder[0]) is getattr(nn, eager) and holder[0].num_features == shape[1]
     for (k, a), (k2, b) in zip(holder[0].state_dict().items(), source.state_dict().items()):
         assert k == k2
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
     x = flambeau.randn(*shape)
     holder.eval()
     source.eval()
-    np.testing.assert_allclose(holder(x).detach().numpy(), source(x).detach().numpy(),
+    np.testing.assert_allclose(holder(x).detach().cpu().numpy(), source(x).detach().cpu().numpy(),
                                rtol=1e-6)
 
 
@@ -458,7 +458,7 @@ def test_lazy_norm_details():
     assert isinstance(bn.running_mean, nn.UninitializedBuffer) and bn.has_uninitialized_params()
     bn(flambeau.randn(4, 2, dtype=flambeau.float64))
     assert bn.running_mean.dtype == flambeau.float64 and bn.weight.dtype == flambeau.float64
-    np.testing.assert_array_equal(bn.num_batches_tracked.numpy(), 1)
+    np.testing.assert_array_equal(bn.num_batches_tracked.cpu().numpy(), 1)
     # copies stay independent
     lazy = nn.LazyBatchNorm1d()
     twin = copy.deepcopy(lazy)
@@ -482,7 +482,7 @@ def test_uninitialized_buffer():
     m = nn.Module()
     m.register_buffer("stat", nn.UninitializedBuffer())
     m.load_state_dict({"stat": flambeau.arange(3.0)})
-    np.testing.assert_array_equal(m.stat.numpy(), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(m.stat.cpu().numpy(), [0.0, 1.0, 2.0])
 
 
 LAZY_TRANSPOSED = [
@@ -510,14 +510,14 @@ def test_lazy_conv_transpose_infers_in_channels_and_matches_torch(cls, eager, sh
     assert tuple(fm.weight.shape) == tuple(tm.weight.shape)
     assert list(fm.state_dict()) == list(tm.state_dict())
     bound = 1 / math.sqrt(fm.weight.shape[1] * math.prod(fm.kernel_size))
-    assert np.abs(fm.weight.detach().numpy()).max() <= bound  # the eager initialization
+    assert np.abs(fm.weight.detach().cpu().numpy()).max() <= bound  # the eager initialization
     load_into_torch(fm, tm)
     assert_close(y, tm(to_torch(x)), 1e-5, 1e-4, "output")
     # an uninitialized lazy module takes its shapes from the state dict
     fresh = cls(6, **kw)
     fresh.load_state_dict(fm.state_dict())
     assert type(fresh) is getattr(nn, eager) and fresh.in_channels == in_channels
-    np.testing.assert_array_equal(fresh(x).detach().numpy(), y.detach().numpy())
+    np.testing.assert_array_equal(fresh(x).detach().cpu().numpy(), y.detach().cpu().numpy())
 
 
 def test_lazy_conv_transpose_output_size_and_errors():

@@ -24,13 +24,13 @@ def test_lazy_linear_infers_in_features_and_becomes_linear():
     assert type(fc) is nn.Linear and fc.in_features == 5 and tuple(y.shape) == (2, 3)
     assert type(fc.weight) is nn.Parameter and tuple(fc.weight.shape) == (3, 5)
     bound = 1 / np.sqrt(5)  # Linear's initialization, drawn at materialization
-    assert np.abs(fc.weight.detach().numpy()).max() <= bound
-    assert np.abs(fc.bias.detach().numpy()).max() <= bound
-    before = fc.weight.detach().numpy().copy()
+    assert np.abs(fc.weight.detach().cpu().numpy()).max() <= bound
+    assert np.abs(fc.bias.detach().cpu().numpy()).max() <= bound
+    before = fc.weight.detach().cpu().numpy().copy()
     fc(flambeau.ones(2, 5)).sum().backward()
     with flambeau.no_grad():
         params[0].sub_(params[0].grad, alpha=0.1)
-    assert not np.array_equal(before, fc.weight.detach().numpy())
+    assert not np.array_equal(before, fc.weight.detach().cpu().numpy())
     assert len(fc._forward_pre_hooks) == 0  # the shape-inferring hook is gone
 
 
@@ -54,7 +54,7 @@ def test_lazy_convolutions_match_their_eager_class(cls, shape, kw, in_channels):
     assert type(conv) is cls.cls_to_become and conv.in_channels == in_channels
     eager = cls.cls_to_become(in_channels, 6, **kw)
     eager.load_state_dict(conv.state_dict())
-    np.testing.assert_allclose(eager(x).detach().numpy(), y.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(eager(x).detach().cpu().numpy(), y.detach().cpu().numpy(), rtol=1e-6)
 
 
 def test_lazy_modules_load_shapes_from_a_state_dict():
@@ -63,10 +63,11 @@ def test_lazy_modules_load_shapes_from_a_state_dict():
     lazy.load_state_dict(source.state_dict())
     assert type(lazy[0]) is nn.Linear and lazy[0].in_features == 5
     assert type(lazy[2]) is nn.Conv1d and lazy[2].in_channels == 1
-    np.testing.assert_array_equal(lazy[0].weight.detach().numpy(),
-                                  source[0].weight.detach().numpy())
+    np.testing.assert_array_equal(lazy[0].weight.detach().cpu().numpy(),
+                                  source[0].weight.detach().cpu().numpy())
     x = flambeau.randn(4, 5)
-    np.testing.assert_array_equal(lazy[0](x).detach().numpy(), source[0](x).detach().numpy())
+    np.testing.assert_array_equal(lazy[0](x).detach().cpu().numpy(),
+                                  source[0](x).detach().cpu().numpy())
 
 
 def test_lazy_errors_and_copies():
@@ -87,7 +88,8 @@ def test_lazy_linear_state_dict_loads_into_torch():
     fc = nn.LazyLinear(3)
     fc(flambeau.ones(1, 4))
     tfc = torch.nn.Linear(4, 3)
-    tfc.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in fc.state_dict().items()})
+    tfc.load_state_dict({k: torch.tensor(v.detach().cpu().numpy()) for k,
+                         v in fc.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
-    np.testing.assert_allclose(tfc(torch.tensor(x)).detach().numpy(),
-                               fc(flambeau.tensor(x)).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(tfc(torch.tensor(x)).detach().cpu().numpy(),
+                               fc(flambeau.tensor(x)).detach().cpu().numpy(), rtol=1e-6)

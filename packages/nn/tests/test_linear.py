@@ -57,8 +57,8 @@ def test_linear_bias_that_expands_to_the_output(bias_shape):
     w = _randn(2, 3, dtype=flambeau.float64, seed=1).requires_grad_()
     b = _randn(*bias_shape, dtype=flambeau.float64, seed=2).requires_grad_()
     out = F.linear(x, w, b)
-    expected = (x.detach().numpy() @ w.detach().numpy().T) + b.detach().numpy()
-    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-12)
+    expected = (x.detach().cpu().numpy() @ w.detach().cpu().numpy().T) + b.detach().cpu().numpy()
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected, rtol=1e-12)
     assert gradcheck(F.linear, (x, w, b))
     assert gradgradcheck(F.linear, (x, w, b))
 
@@ -82,7 +82,7 @@ def test_linear_default_init_bounds_and_reproducible():
     flambeau.manual_seed(0)
     m = nn.Linear(50, 40)
     bound = 1 / math.sqrt(50)  # kaiming_uniform_(a=sqrt(5)) gives the same bound
-    w, b = m.weight.detach().numpy(), m.bias.detach().numpy()
+    w, b = m.weight.detach().cpu().numpy(), m.bias.detach().cpu().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
     assert np.abs(b).max() <= bound
     np.testing.assert_allclose(w.std(), bound / math.sqrt(3), rtol=0.1)

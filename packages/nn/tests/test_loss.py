@@ -199,15 +199,15 @@ def test_cross_entropy_stable_for_huge_logits():
     loss = F.cross_entropy(x, flambeau.tensor([1, 2]))
     loss.backward()
     assert np.isfinite(loss.item()) and abs(loss.item() - 1e4) < 1e-2
-    g = x.grad.numpy()
+    g = x.grad.cpu().numpy()
     assert np.isfinite(g).all()
     np.testing.assert_allclose(g, [[0.5, -0.5, 0.0], [0.0, 0.0, 0.0]], atol=1e-6)
     for fn, target in ((F.binary_cross_entropy_with_logits, flambeau.ones(2, 3)),
                        (F.soft_margin_loss, flambeau.ones(2, 3))):
-        y = flambeau.tensor(x.detach().numpy(), requires_grad=True)
+        y = flambeau.tensor(x.detach().cpu().numpy(), requires_grad=True)
         out = fn(y, target)
         out.backward()
-        assert np.isfinite(out.item()) and np.isfinite(y.grad.numpy()).all()
+        assert np.isfinite(out.item()) and np.isfinite(y.grad.cpu().numpy()).all()
 
 
 def test_cross_entropy_uses_backend_kernel(monkeypatch):
@@ -345,13 +345,13 @@ def test_ctc_loss_unbatched_float32_and_zero_infinity_parity():
     x = np.random.default_rng(4).standard_normal((6, 5)).astype(np.float32)
     fo = F.ctc_loss(_t(x).log_softmax(1), _t(np.array([1, 2])), [6], [2])
     to = tf.ctc_loss(torch.tensor(x).log_softmax(1), torch.tensor([1, 2]), [6], [2])
-    np.testing.assert_allclose(fo.numpy(), to.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(fo.cpu().numpy(), to.cpu().numpy(), rtol=1e-5)
     assert fo.dtype == flambeau.float32
     # four labels cannot align to three frames: infinite, or zero with its gradient
     x3 = np.random.default_rng(5).standard_normal((3, 2, 5))
     targets, lengths_in, lengths_tg = np.array([[1, 2, 3, 4], [1, 1, 0, 0]]), [3, 3], [4, 2]
     assert np.isinf(F.ctc_loss(_t(x3).log_softmax(2), _t(targets), lengths_in, lengths_tg,
-                               reduction="none").numpy()[0])
+                               reduction="none").cpu().numpy()[0])
     fx, tx = _t(x3).requires_grad_(), torch.tensor(x3, requires_grad=True)
     fo = F.ctc_loss(fx.log_softmax(2), _t(targets), lengths_in, lengths_tg, zero_infinity=True)
     to = tf.ctc_loss(tx.log_softmax(2), torch.tensor(targets), torch.tensor(lengths_in),
@@ -360,7 +360,7 @@ def test_ctc_loss_unbatched_float32_and_zero_infinity_parity():
     fo.backward()
     to.backward()
     assert_close(fx.grad, tx.grad, 1e-12, 1e-12)
-    assert not fx.grad.numpy()[:, 0].any()
+    assert not fx.grad.cpu().numpy()[:, 0].any()
 
 
 def test_ctc_loss_module_errors_and_no_double_backward():

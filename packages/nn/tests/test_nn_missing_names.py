@@ -27,9 +27,9 @@ def test_gumbel_softmax_soft_samples_follow_the_softmax():
     logits = flambeau.log(flambeau.tensor([0.1, 0.2, 0.3, 0.4], dtype=flambeau.float64))
     y = F.gumbel_softmax(logits.expand(20000, 4), tau=1.0)
     assert y.shape == (20000, 4)
-    np.testing.assert_allclose(y.sum(-1).numpy(), 1.0, atol=1e-12)
+    np.testing.assert_allclose(y.sum(-1).cpu().numpy(), 1.0, atol=1e-12)
     # the argmax of (logits + Gumbel noise) is a categorical draw with probs softmax(logits)
-    freq = np.bincount(y.argmax(-1).numpy(), minlength=4) / 20000
+    freq = np.bincount(y.argmax(-1).cpu().numpy(), minlength=4) / 20000
     np.testing.assert_allclose(freq, [0.1, 0.2, 0.3, 0.4], atol=0.015)
 
 
@@ -38,8 +38,8 @@ def test_gumbel_softmax_is_reproducible_and_dim_aware():
     a = F.gumbel_softmax(flambeau.zeros(3, 5, 2), tau=0.3, dim=1)
     flambeau.manual_seed(3)
     b = F.gumbel_softmax(flambeau.zeros(3, 5, 2), tau=0.3, dim=1)
-    np.testing.assert_array_equal(a.numpy(), b.numpy())
-    np.testing.assert_allclose(a.sum(1).numpy(), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
+    np.testing.assert_allclose(a.sum(1).cpu().numpy(), 1.0, atol=1e-6)
 
 
 def test_gumbel_softmax_hard_is_one_hot_with_the_soft_gradient():
@@ -48,14 +48,14 @@ def test_gumbel_softmax_hard_is_one_hot_with_the_soft_gradient():
     y_hard = F.gumbel_softmax(logits, tau=0.5, hard=True)
     flambeau.manual_seed(7)
     y_soft = F.gumbel_softmax(logits, tau=0.5)
-    values = y_hard.detach().numpy()
+    values = y_hard.detach().cpu().numpy()
     assert set(np.unique(values)) <= {0.0, 1.0}
     np.testing.assert_array_equal(values.sum(-1), 1.0)
-    np.testing.assert_array_equal(values.argmax(-1), y_soft.detach().numpy().argmax(-1))
+    np.testing.assert_array_equal(values.argmax(-1), y_soft.detach().cpu().numpy().argmax(-1))
     w = flambeau.tensor(RNG.standard_normal((6, 5)))
     (g_hard,) = flambeau.autograd.grad((y_hard * w).sum(), logits)
     (g_soft,) = flambeau.autograd.grad((y_soft * w).sum(), logits)
-    np.testing.assert_allclose(g_hard.numpy(), g_soft.numpy(), atol=1e-12)
+    np.testing.assert_allclose(g_hard.cpu().numpy(), g_soft.cpu().numpy(), atol=1e-12)
 
 
 def test_gumbel_softmax_gradcheck_with_fixed_noise():
@@ -104,8 +104,8 @@ def test_fractional_max_pool_matches_torch_given_samples(nd, seed, dtype):
                 return_indices=True)
     fy, fi = ff(flambeau.tensor(x), kernel, output_size=out,
                 _random_samples=flambeau.tensor(u), return_indices=True)
-    np.testing.assert_array_equal(fi.numpy(), ti.numpy())
-    np.testing.assert_array_equal(fy.numpy(), ty.numpy())
+    np.testing.assert_array_equal(fi.cpu().numpy(), ti.cpu().numpy())
+    np.testing.assert_array_equal(fy.cpu().numpy(), ty.cpu().numpy())
 
 
 @pytest.mark.parity
@@ -153,12 +153,12 @@ def test_fractional_max_pool_windows_and_ties():
     # widths: alpha = 8/3, u = 0.3 -> starts 0, 3, 6, 8; heights: alpha = 2 -> 0, 2, 4, 6, 8
     cols = np.array([0, 3, 6, 8]) + 1
     rows = np.array([0, 2, 4, 6, 8]) + 1
-    np.testing.assert_array_equal(i.numpy()[0, 0], rows[:, None] * 10 + cols)
-    np.testing.assert_array_equal(y.numpy()[0, 0], rows[:, None] * 10 + cols)
+    np.testing.assert_array_equal(i.cpu().numpy()[0, 0], rows[:, None] * 10 + cols)
+    np.testing.assert_array_equal(y.cpu().numpy()[0, 0], rows[:, None] * 10 + cols)
     # ties: the first maximum; NaNs: the last NaN
     _, i = F.fractional_max_pool2d(flambeau.zeros(1, 1, 4, 4), 2, output_size=2,
                                    return_indices=True)
-    np.testing.assert_array_equal(i.numpy(), [[[[0, 2], [8, 10]]]])
+    np.testing.assert_array_equal(i.cpu().numpy(), [[[[0, 2], [8, 10]]]])
     x = flambeau.tensor([[[[1.0, float("nan"), float("nan"), 0.0]]]])
     y, i = F.fractional_max_pool2d(x, (1, 4), output_size=(1, 1), return_indices=True)
     assert np.isnan(y.item()) and i.item() == 2
@@ -171,7 +171,7 @@ def test_fractional_max_pool_draws_from_the_generator():
     flambeau.manual_seed(1)
     u = flambeau.rand(2, 3, 2)
     b = F.fractional_max_pool2d(x, 2, output_size=4, _random_samples=u)
-    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
     y, i = F.fractional_max_pool2d_with_indices(x, 2, output_size=4)
     assert y.shape == i.shape == (2, 3, 4, 4) and i.dtype == flambeau.int64
     assert F.fractional_max_pool2d(x, 2, output_size=0).shape == (2, 3, 0, 0)
@@ -260,16 +260,16 @@ def test_max_unpool3d_and_with_indices_aliases_match_torch():
              lambda a: tf.max_pool3d_with_indices(a, 2, stride=(1, 2, 2), padding=1), x)
     ty, ti = tf.max_pool3d(torch.tensor(x), 2, return_indices=True)
     fy, fi = F.max_pool3d(flambeau.tensor(x), 2, return_indices=True)
-    np.testing.assert_array_equal(fi.numpy(), ti.numpy())
+    np.testing.assert_array_equal(fi.cpu().numpy(), ti.cpu().numpy())
     check_op(lambda a: F.max_unpool3d(a, fi, 2, output_size=(4, 6, 5)),
-             lambda a: tf.max_unpool3d(a, ti, 2, output_size=(4, 6, 5)), fy.numpy())
+             lambda a: tf.max_unpool3d(a, ti, 2, output_size=(4, 6, 5)), fy.cpu().numpy())
     x = x[..., :4]
     ty, ti = tf.max_pool3d(torch.tensor(x), 2, return_indices=True)
     fy, fi = F.max_pool3d(flambeau.tensor(x), 2, return_indices=True)
     check_op(lambda a: nn.MaxUnpool3d(2)(a, fi), lambda a: torch.nn.MaxUnpool3d(2)(a, ti),
-             fy.numpy())
+             fy.cpu().numpy())
     check_op(lambda a: F.max_unpool3d(a[0], fi[0], 2), lambda a: tf.max_unpool3d(a[0], ti[0], 2),
-             fy.numpy())
+             fy.cpu().numpy())
     for nd, size in ((1, 3), (2, (2, 3)), (3, (2, 3, 2))):
         name = f"adaptive_max_pool{nd}d_with_indices"
         check_op(lambda a: getattr(F, name)(a, size), lambda a: getattr(tf, name)(a, size),
@@ -283,7 +283,7 @@ def test_max_unpool3d_values_gradcheck_and_errors():
     y, i = F.max_pool3d(x, 2, return_indices=True)
     z = nn.MaxUnpool3d(2)(y, i)
     assert z.shape == (1, 1, 4, 4, 4)
-    np.testing.assert_array_equal(z.numpy()[z.numpy() != 0], y.numpy().ravel())
+    np.testing.assert_array_equal(z.cpu().numpy()[z.cpu().numpy() != 0], y.cpu().numpy().ravel())
     a = randn(1, 1, 2, 2, 2)
     assert gradcheck(lambda t: F.max_unpool3d(t, i, 2), (a,))
     with pytest.raises(RuntimeError, match="max_unpool3d: indices shape"):
@@ -323,7 +323,7 @@ def test_adaptive_log_softmax_matches_torch(head_bias):
     for name, p in fm.named_parameters():
         close(p.grad, tparams[name].grad, atol=1e-12)
     close(fm.log_prob(fx), tm.log_prob(tx), atol=1e-12)
-    np.testing.assert_array_equal(fm.predict(fx).numpy(), tm.predict(tx).numpy())
+    np.testing.assert_array_equal(fm.predict(fx).cpu().numpy(), tm.predict(tx).cpu().numpy())
     # unbatched: a 1-D input with a 0-D target
     f1, t1 = fm(fx[2], flambeau.tensor(12)), tm(tx[2], torch.tensor(12))
     assert f1.output.shape == ()
@@ -350,11 +350,13 @@ def test_adaptive_log_softmax_gradcheck_and_predict():
     assert gradcheck(lambda a: asm(a, target).output, (x,))
     assert gradcheck(lambda a: asm.log_prob(a), (x,))
     lp = asm.log_prob(x)
-    np.testing.assert_allclose(lp.exp().sum(1).detach().numpy(), 1.0, atol=1e-12)
-    np.testing.assert_allclose(asm(x, target).output.detach().numpy(),
-                               lp.detach().numpy()[np.arange(5), target.numpy()], atol=1e-12)
+    np.testing.assert_allclose(lp.exp().sum(1).detach().cpu().numpy(), 1.0, atol=1e-12)
+    np.testing.assert_allclose(asm(x, target).output.detach().cpu().numpy(),
+                               lp.detach().cpu().numpy()[np.arange(5),
+                                                         target.cpu().numpy()], atol=1e-12)
     big = randn(200, 6, seed=3) * 5
-    np.testing.assert_array_equal(asm.predict(big).numpy(), asm.log_prob(big).argmax(1).numpy())
+    np.testing.assert_array_equal(asm.predict(big).cpu().numpy(),
+                                  asm.log_prob(big).argmax(1).cpu().numpy())
     empty = asm(flambeau.zeros(0, 6, dtype=flambeau.float64),
                 flambeau.zeros(0, dtype=flambeau.int64))
     assert empty.output.shape == (0,) and np.isnan(empty.loss.item())
@@ -461,13 +463,13 @@ def test_sync_batchnorm_equals_batchnorm_and_converts():
         bn.weight.copy_(flambeau.tensor([1.0, 2.0, 3.0]))
         sbn.weight.copy_(bn.weight)
     ys, yb = sbn(x), bn(x)
-    np.testing.assert_array_equal(ys.detach().numpy(), yb.detach().numpy())
+    np.testing.assert_array_equal(ys.detach().cpu().numpy(), yb.detach().cpu().numpy())
     assert list(sbn.state_dict()) == list(bn.state_dict())
     for (n1, a), (n2, b) in zip(sbn.state_dict().items(), bn.state_dict().items()):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
     (gs,) = flambeau.autograd.grad((ys * ys).sum(), x)
     (gb,) = flambeau.autograd.grad((yb * yb).sum(), x)
-    np.testing.assert_array_equal(gs.numpy(), gb.numpy())
+    np.testing.assert_array_equal(gs.cpu().numpy(), gb.cpu().numpy())
     assert gradcheck(lambda a: nn.SyncBatchNorm(3).double()(a), (randn(4, 3, 2),))
 
     net = nn.Sequential(nn.Conv2d(1, 3, 1), nn.BatchNorm2d(3),

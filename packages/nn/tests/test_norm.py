@@ -38,7 +38,7 @@ def test_batchnorm_parity_over_steps(name, args, kw, shape):
         fo, to = fm(x), tm(to_torch(x))
         assert_close(fo, to, 1e-5, 1e-4, "train output")
         for (n, b) in fm.named_buffers():
-            assert_close(b.numpy().astype(np.float64),
+            assert_close(b.cpu().numpy().astype(np.float64),
                          dict(tm.named_buffers())[n].numpy().astype(np.float64), 1e-6, 1e-5, n)
     compare_module(fm, tm, _randn(*shape, seed=9))
     fm.eval()

@@ -47,7 +47,7 @@ def split(nnmod):
 
 
 def from_torch(t):
-    return flambeau.tensor(np.array(t.detach().numpy()))
+    return flambeau.tensor(np.array(t.detach().cpu().numpy()))
 
 
 def linear_pair(torch, n_in=3, n_out=3, seed=0):
@@ -147,7 +147,8 @@ def test_class_swap_keeps_parameter_identity_and_restores():
     assert P.type_before_parametrizations(nn.ReLU()) is nn.ReLU
     assert m.parametrizations.weight.original is w
     assert "weight" not in m._parameters
-    assert np.array_equal(m.weight.detach().numpy(), (w.triu() + w.triu(1).mT).detach().numpy())
+    assert np.array_equal(m.weight.detach().cpu().numpy(),
+                          (w.triu() + w.triu(1).mT).detach().cpu().numpy())
     # another module of the same class is untouched
     assert type(nn.Linear(3, 3)) is nn.Linear
     P.remove_parametrizations(m, "weight", leave_parametrized=False)
@@ -175,12 +176,12 @@ def test_several_originals_and_remove():
     pl = m.parametrizations.weight
     assert not pl.is_tensor and pl.ntensors == 2
     assert isinstance(pl.original0, nn.Parameter) and isinstance(pl.original1, nn.Parameter)
-    assert np.allclose(m.weight.detach().numpy(), w0.numpy())
+    assert np.allclose(m.weight.detach().cpu().numpy(), w0.cpu().numpy())
     with pytest.raises(ValueError, match="Cannot leave unparametrized"):
         P.remove_parametrizations(m, "weight", leave_parametrized=False)
     P.remove_parametrizations(m, "weight")
     assert isinstance(m.weight, nn.Parameter) and m.weight.requires_grad
-    assert np.allclose(m.weight.detach().numpy(), w0.numpy())
+    assert np.allclose(m.weight.detach().cpu().numpy(), w0.cpu().numpy())
 
 
 def test_unsafe_shape_change_and_chaining():
@@ -193,8 +194,8 @@ def test_unsafe_shape_change_and_chaining():
     assert m.weight.shape == (6,) and m.parametrizations.weight.unsafe
     P.register_parametrization(m, "weight", double(nn))  # chained on the (6,) output
     assert m.weight.shape == (6,)
-    assert np.allclose(m.weight.detach().numpy(),
-                       2 * m.parametrizations.weight.original.detach().numpy().ravel())
+    assert np.allclose(m.weight.detach().cpu().numpy(),
+                       2 * m.parametrizations.weight.original.detach().cpu().numpy().ravel())
     with pytest.raises(ValueError, match="may not change the shape"):
         P.register_parametrization(m, "weight", _Take2())
     P.register_parametrization(m, "weight", _Take2(), unsafe=True)
@@ -232,7 +233,7 @@ def test_train_eval_deepcopy_pickle_and_dtype():
     m2 = copy.deepcopy(m)
     assert type(m2) is type(m)
     assert m2.parametrizations.weight.original is not m.parametrizations.weight.original
-    assert np.array_equal(m2.weight.detach().numpy(), m.weight.detach().numpy())
+    assert np.array_equal(m2.weight.detach().cpu().numpy(), m.weight.detach().cpu().numpy())
     with pytest.raises(RuntimeError, match="only supported through state_dict"):
         pickle.dumps(m)
     m.double()
@@ -247,7 +248,7 @@ def test_transfer_parametrizations_and_params():
     b = P.transfer_parametrizations_and_params(a, nn.Linear(3, 3))
     assert b.parametrizations.weight.original is a.parametrizations.weight.original
     assert b.parametrizations.bias.original1 is a.parametrizations.bias.original1
-    assert np.array_equal(b.weight.detach().numpy(), a.weight.detach().numpy())
+    assert np.array_equal(b.weight.detach().cpu().numpy(), a.weight.detach().cpu().numpy())
     assert list(b.state_dict()) == list(a.state_dict())
     c = P.transfer_parametrizations_and_params(a, nn.Module(), "weight")
     assert list(c.state_dict()) == ["parametrizations.weight.original"]
@@ -306,7 +307,7 @@ def test_right_inverse_wrong_shape_at_registration_leaves_module_unchanged():
                                          r"flambeau.Size\(\[3, 2"):
         P.register_parametrization(m, "weight", _BadShapeInverse())
     assert type(m) is nn.Linear and m.weight is w and w.shape == (3, 2)
-    assert np.array_equal(w.detach().numpy(), before.numpy())
+    assert np.array_equal(w.detach().cpu().numpy(), before.cpu().numpy())
 
 
 def test_chained_checks():
@@ -360,7 +361,8 @@ def test_assignment_errors():
                                          "flambeau.float64 while `original1`"):
         m.weight = flambeau.zeros(2, 2)
     # checked before anything is written
-    assert np.array_equal(m.parametrizations.weight.original0.detach().numpy(), before.numpy())
+    assert np.array_equal(m.parametrizations.weight.original0.detach().cpu().numpy(),
+                          before.cpu().numpy())
 
 
 def test_parametrization_list_errors():

@@ -87,13 +87,14 @@ def test_max_unpool_parity():
     torch = pytest.importorskip("torch")
     tf = torch.nn.functional
     y, i = tf.max_pool2d(torch.tensor(RNG.standard_normal((2, 3, 8, 7))), 2, return_indices=True)
-    fy, fi = flambeau.tensor(y.numpy()), flambeau.tensor(i.numpy())
-    np.testing.assert_array_equal(F.max_unpool2d(fy, fi, 2, output_size=(8, 7)).numpy(),
-                                  tf.max_unpool2d(y, i, 2, output_size=(8, 7)).numpy())
+    fy, fi = flambeau.tensor(y.cpu().numpy()), flambeau.tensor(i.cpu().numpy())
+    np.testing.assert_array_equal(F.max_unpool2d(fy, fi, 2, output_size=(8, 7)).cpu().numpy(),
+                                  tf.max_unpool2d(y, i, 2, output_size=(8, 7)).cpu().numpy())
     y1, i1 = tf.max_pool1d(torch.tensor(RNG.standard_normal((1, 2, 6))), 2, return_indices=True)
     np.testing.assert_array_equal(
-        nn.MaxUnpool1d(2)(flambeau.tensor(y1.numpy()), flambeau.tensor(i1.numpy())).numpy(),
-        tf.max_unpool1d(y1, i1, 2).numpy())
+        nn.MaxUnpool1d(2)(flambeau.tensor(y1.cpu().numpy()),
+                          flambeau.tensor(i1.cpu().numpy())).cpu().numpy(),
+        tf.max_unpool1d(y1, i1, 2).cpu().numpy())
 
 
 @pytest.mark.parity
@@ -170,8 +171,8 @@ def test_max_pool2d_ties_and_nans_pick_torchs_index(kw):
     x[0, 0, :4, :6] = 0.0
     y, i = F.max_pool2d(flambeau.tensor(x), return_indices=True, **kw)
     ty, ti = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **kw)
-    np.testing.assert_array_equal(y.numpy(), ty.numpy())
-    np.testing.assert_array_equal(i.numpy(), ti.numpy())
+    np.testing.assert_array_equal(y.cpu().numpy(), ty.cpu().numpy())
+    np.testing.assert_array_equal(i.cpu().numpy(), ti.cpu().numpy())
 
 
 @pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)])
@@ -181,7 +182,7 @@ def test_max_pool_backward_keeps_nonfinite_gradients_at_the_maxima(kw):
     g = np.ones(y.shape)
     g[0, 0, 0, 0] = np.inf
     y.backward(flambeau.tensor(g))
-    grad = x.grad.numpy()
+    grad = x.grad.cpu().numpy()
     assert np.isinf(grad).sum() == 1 and not np.isnan(grad).any()
     assert (grad != 0).sum() <= y.numel()  # the other entries are exact zeros
 

@@ -181,12 +181,13 @@ def test_fused_lstm_saturated_gates_float32():
     tx, fx = torch.tensor(x, requires_grad=True), flambeau.tensor(x, requires_grad=True)
     to, (th, tc) = tm(tx)
     fo, (fh, fc) = fm(fx)
-    assert np.isfinite(fo.detach().numpy()).all() and np.isfinite(fc.detach().numpy()).all()
+    assert bool(fo.isfinite().all()) and bool(fc.isfinite().all())
     for a, b in ((fo, to), (fh, th), (fc, tc)):
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().cpu().numpy(), rtol=1e-5,
+                                   atol=1e-6)
     to.sum().backward()
     fo.sum().backward()
-    np.testing.assert_allclose(fx.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(fx.grad.cpu().numpy(), tx.grad.cpu().numpy(), rtol=1e-4, atol=1e-6)
 
 
 def test_pack_utilities():
@@ -262,6 +263,6 @@ def test_fused_kernels_equal_the_composed_steps(kind, steps, batch, n_in, hidden
         outs = [o for o in run(kind, x, h0, c, weights, reverse, mask) if o is not None]
         probe = sum(((o * (i + 1.5)) ** 2).sum() for i, o in enumerate(outs))
         grads = flambeau.autograd.grad(probe, leaves)
-        results.append([o.detach().numpy() for o in outs] + [g.numpy() for g in grads])
+        results.append([o.detach().cpu().numpy() for o in outs] + [g.cpu().numpy() for g in grads])
     for fused, composed in zip(*results):
         np.testing.assert_allclose(fused, composed, rtol=1e-9, atol=1e-11)

@@ -13,7 +13,7 @@ from flambeau.nn.utils.stateless import functional_call
 
 
 def from_torch(t):
-    return flambeau.tensor(np.array(t.detach().numpy()))
+    return flambeau.tensor(np.array(t.detach().cpu().numpy()))
 
 
 def load_from(fm, tm):
@@ -80,7 +80,8 @@ def test_spectral_norm_parity(kind, n_iter):
     fm.zero_grad()
     tm.zero_grad()
     forward_backward(fm, tm, x, torch)
-    assert np.array_equal(fm.parametrizations.weight[0]._u.numpy(), u.numpy())  # eval: frozen
+    assert np.array_equal(fm.parametrizations.weight[0]._u.cpu().numpy(),
+                          u.cpu().numpy())  # eval: frozen
     P.remove_parametrizations(fm, "weight")
     torch.nn.utils.parametrize.remove_parametrizations(tm, "weight")
     check_state(fm, tm)
@@ -105,7 +106,7 @@ def test_legacy_spectral_norm_parity(kind):
     fm.eval()
     tm.eval()
     forward_backward(fm, tm, x, torch)
-    assert np.array_equal(fm.weight_u.numpy(), u.numpy())
+    assert np.array_equal(fm.weight_u.cpu().numpy(), u.cpu().numpy())
     nn.utils.remove_spectral_norm(fm)
     torch.nn.utils.remove_spectral_norm(tm)
     check_state(fm, tm)
@@ -117,17 +118,17 @@ def test_spectral_norm_normalizes_and_initial_estimate():
     m = PZ.spectral_norm(nn.Linear(6, 8))
     sn = m.parametrizations.weight[0]
     orig = m.parametrizations.weight.original.detach()
-    singular = np.linalg.svd(orig.numpy(), compute_uv=False)
+    singular = np.linalg.svd(orig.cpu().numpy(), compute_uv=False)
     # power iteration's error in sigma shrinks as (s2 / s1) ** (2 k) over k iterations, times
     # a factor from the random start (under 2 for 200 seeds tried): the 15 at registration
     bound = 4 * (singular[1] / singular[0]) ** 30 + 1e-5
     m.eval()
-    assert_close(m.weight, orig.numpy() / singular[0], atol=1e-6, rtol=bound)
+    assert_close(m.weight, orig.cpu().numpy() / singular[0], atol=1e-6, rtol=bound)
     m.train()
     for _ in range(300):  # one more iteration per forward in training mode: it converges
         m.weight  # noqa: B018
     m.eval()
-    assert_close(m.weight, orig.numpy() / singular[0], atol=1e-6, rtol=1e-5)
+    assert_close(m.weight, orig.cpu().numpy() / singular[0], atol=1e-6, rtol=1e-5)
     assert_close(sn._u.norm(), 1.0, atol=1e-6, rtol=0)
     one_d = nn.Module()
     one_d.w = nn.Parameter(flambeau.tensor([3.0, 4.0]))
@@ -179,7 +180,7 @@ def test_spectral_norm_errors():
 
 # ---------------------------------------------------------------------------- orthogonal
 def check_orthogonal(Q, tol=1e-10):
-    Q = Q.detach().numpy()
+    Q = Q.detach().cpu().numpy()
     n, k = Q.shape[-2:]
     QQ = np.swapaxes(Q, -1, -2) @ Q if n >= k else Q @ np.swapaxes(Q, -1, -2)
     assert np.abs(QQ - np.eye(min(n, k))).max() < tol

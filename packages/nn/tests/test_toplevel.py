@@ -55,7 +55,7 @@ def _to(arg, lib):
 
 
 def _numpy(t):
-    return t.detach().numpy()
+    return t.detach().cpu().numpy()
 
 
 def _compare(fo, to, what):
@@ -247,7 +247,7 @@ def test_in_place_forms_parity(name):
     fx, tx = flambeau.tensor(a), torch.tensor(a)
     assert getattr(flambeau, name)(fx, *args) is fx
     getattr(torch, name)(tx, *args)
-    np.testing.assert_allclose(fx.numpy(), tx.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fx.cpu().numpy(), tx.cpu().numpy(), rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("name", sorted(_INPLACE))
@@ -308,11 +308,11 @@ def test_dropout_draws():
 
 def test_rrelu_generator_repeats_draws():
     x = -flambeau.ones(50)
-    a = flambeau.rrelu(x, training=True, generator=flambeau.Generator().manual_seed(3))
-    b = flambeau.rrelu(x, training=True, generator=flambeau.Generator().manual_seed(3))
+    a = flambeau.rrelu(x, training=True, generator=flambeau.Generator(x.device).manual_seed(3))
+    b = flambeau.rrelu(x, training=True, generator=flambeau.Generator(x.device).manual_seed(3))
     assert flambeau.equal(a, b) and len(set(a.tolist())) > 1
     y = x.clone()
-    flambeau.rrelu_(y, 0.125, 1 / 3, True, flambeau.Generator().manual_seed(3))
+    flambeau.rrelu_(y, 0.125, 1 / 3, True, flambeau.Generator(x.device).manual_seed(3))
     assert flambeau.equal(y, a)
 
 

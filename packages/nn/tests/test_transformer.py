@@ -32,7 +32,7 @@ def test_encoder_parity(norm_first, activation):
     tx, fx = torch.tensor(x, requires_grad=True), flambeau.tensor(x, requires_grad=True)
     to = te(tx, mask=mask, src_key_padding_mask=torch.tensor(kpm).double().masked_fill(
         torch.tensor(kpm), float("-inf")))
-    fo = fe(fx, mask=flambeau.tensor(mask.numpy()), src_key_padding_mask=flambeau.tensor(kpm))
+    fo = fe(fx, mask=flambeau.tensor(mask.cpu().numpy()), src_key_padding_mask=flambeau.tensor(kpm))
     close(fo, to)
     to.sum().backward()
     fo.sum().backward()
@@ -56,7 +56,7 @@ def test_transformer_parity(norm_first):
     mask = torch.nn.Transformer.generate_square_subsequent_mask(4).double()
     ts, fs = torch.tensor(src, requires_grad=True), flambeau.tensor(src, requires_grad=True)
     to = tt(ts, torch.tensor(tgt), tgt_mask=mask)
-    fo = ft(fs, flambeau.tensor(tgt), tgt_mask=flambeau.tensor(mask.numpy()))
+    fo = ft(fs, flambeau.tensor(tgt), tgt_mask=flambeau.tensor(mask.cpu().numpy()))
     close(fo, to)
     to.sum().backward()
     fo.sum().backward()
@@ -88,9 +88,9 @@ def test_dropout_only_in_training():
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5)
     x = flambeau.randn(5, 2, 8)
     layer.eval()
-    np.testing.assert_array_equal(layer(x).detach().numpy(), layer(x).detach().numpy())
+    np.testing.assert_array_equal(layer(x).detach().cpu().numpy(), layer(x).detach().cpu().numpy())
     layer.train()
-    assert not np.array_equal(layer(x).detach().numpy(), layer(x).detach().numpy())
+    assert not np.array_equal(layer(x).detach().cpu().numpy(), layer(x).detach().cpu().numpy())
 
 
 def test_transformer_errors():

@@ -31,12 +31,13 @@ def test_clip_grad_norm_parity(norm_type, max_norm):
     ps = _params_with_grads()
     tps = [torch.zeros(tuple(p.shape), requires_grad=True) for p in ps]
     for p, tp in zip(ps, tps):
-        tp.grad = torch.tensor(p.grad.numpy().copy())
+        tp.grad = torch.tensor(p.grad.cpu().numpy().copy())
     total = clip_grad_norm_(ps, max_norm, norm_type)
     ttotal = torch.nn.utils.clip_grad_norm_(tps, max_norm, norm_type)
     assert total.item() == pytest.approx(ttotal.item(), rel=1e-5)
     for p, tp in zip(ps, tps):
-        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(p.grad.cpu().numpy(), tp.grad.cpu().numpy(), rtol=1e-5,
+                                   atol=1e-7)
 
 
 def test_clip_grad_norm_nonfinite_and_skips_missing_grads():
@@ -63,7 +64,8 @@ def test_parameter_vector_roundtrip():
     m = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
     v = parameters_to_vector(m.parameters())
     assert v.shape == (11,)
-    np.testing.assert_allclose(v[:6].detach().numpy(), m[0].weight.detach().numpy().ravel())
+    np.testing.assert_allclose(v[:6].detach().cpu().numpy(),
+                               m[0].weight.detach().cpu().numpy().ravel())
     vector_to_parameters(flambeau.arange(11.0), m.parameters())
     assert m[1].bias.tolist() == [10.0] and m[0].weight.is_leaf
     assert parameters_to_vector(m.parameters()).tolist() == list(range(11))

@@ -17,7 +17,7 @@ from flambeau.nn.utils.parametrizations import _WeightNorm
 
 
 def from_torch(t):
-    return flambeau.tensor(np.array(t.detach().numpy()))
+    return flambeau.tensor(np.array(t.detach().cpu().numpy()))
 
 
 def legacy_weight_norm(module, **kw):
@@ -206,7 +206,7 @@ def test_weight_norm_property(shape, data):
     assert_close(g, expected_g, atol=1e-12, rtol=1e-12)
     new_g = rng.uniform(0.5, 2.0, size=expected_g.shape)
     m.parametrizations.weight.original0 = nn.Parameter(flambeau.tensor(new_g))
-    w = m.weight.detach().numpy()
+    w = m.weight.detach().cpu().numpy()
     norms = np.sqrt((w ** 2).sum(axis=others, keepdims=eff != -1)) if others else np.abs(w)
     assert_close(norms, new_g, atol=1e-12, rtol=1e-10)
     assert_close(v, w0, atol=0, rtol=0)  # the direction is untouched

@@ -135,7 +135,7 @@ class RNNBase(Module):
                 x = x.index_select(1, order)
                 lengths = lengths.index_select(0, order)
             steps = x.shape[0]
-            valid = np.arange(steps)[:, None, None] < lengths.numpy()[None, :, None]
+            valid = np.arange(steps)[:, None, None] < lengths.cpu().numpy()[None, :, None]
             mask = flambeau.as_tensor(valid, device=x.device)
             unbatched = False
         else:

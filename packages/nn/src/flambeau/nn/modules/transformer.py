@@ -290,9 +290,9 @@ class Transformer(Module):
         --------
         >>> from flambeau import nn
         >>> nn.Transformer.generate_square_subsequent_mask(3)
-        tensor([[  0., -inf, -inf],
-                [  0.,   0., -inf],
-                [  0.,   0.,   0.]])
+        tensor([[0., -inf, -inf],
+                [0., 0., -inf],
+                [0., 0., 0.]])
         """
         ones = flambeau.ones(sz, sz, dtype=dtype, device=device)
         return flambeau.zeros(sz, sz, dtype=dtype, device=device).masked_fill(
