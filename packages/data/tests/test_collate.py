@@ -83,7 +83,7 @@ def test_stacking_any_shape(shape, n):
     arrays = [np.full(shape, i, np.float32) for i in range(n)]
     out = default_collate([flambeau.tensor(a) for a in arrays])
     assert out.shape == (n, *shape)
-    np.testing.assert_array_equal(out.numpy(), np.stack(arrays))
+    np.testing.assert_array_equal(out.cpu().numpy(), np.stack(arrays))
 
 
 @pytest.mark.parity
@@ -95,13 +95,13 @@ def test_matches_torch_default_collate():
     samples = [{"x": rng.random((2, 3)).astype(np.float32), "y": int(i), "w": float(i) / 3,
                 "pair": (np.int64(i), rng.random(2))} for i in range(4)]
     ours, theirs = default_collate(samples), torch_collate(samples)
-    np.testing.assert_array_equal(ours["x"].numpy(), theirs["x"].numpy())
+    np.testing.assert_array_equal(ours["x"].cpu().numpy(), theirs["x"].cpu().numpy())
     assert ours["y"].tolist() == theirs["y"].tolist() and str(theirs["y"].dtype) == "torch.int64"
-    np.testing.assert_array_equal(ours["w"].numpy(), theirs["w"].numpy())
+    np.testing.assert_array_equal(ours["w"].cpu().numpy(), theirs["w"].cpu().numpy())
     assert ours["w"].dtype == flambeau.float64 and theirs["w"].dtype == torch.float64
     assert type(ours["pair"]) is type(theirs["pair"]) is list
     for a, b in zip(ours["pair"], theirs["pair"]):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
 
 
 def test_default_convert():

@@ -57,7 +57,7 @@ class Sized(Stream):
 
 
 def _flat(batches):
-    return [(b["x"].numpy().tolist(), b["i"].tolist(), b["name"]) for b in batches]
+    return [(b["x"].cpu().numpy().tolist(), b["i"].tolist(), b["name"]) for b in batches]
 
 
 def test_batches_single_process():
@@ -125,7 +125,7 @@ def test_seeded_generator_reproduces_an_epoch():
     def epoch(seed, workers):
         loader = DataLoader(Noisy(), batch_size=4, shuffle=True, num_workers=workers,
                             generator=flambeau.Generator().manual_seed(seed))
-        return [(a.numpy().tolist(), b.tolist(), c.tolist()) for a, b, c, _, _ in loader]
+        return [(a.cpu().numpy().tolist(), b.tolist(), c.tolist()) for a, b, c, _, _ in loader]
 
     assert epoch(7, 2) == epoch(7, 2)
     assert epoch(7, 2) != epoch(8, 2)
@@ -180,7 +180,7 @@ def test_persistent_workers_keep_processes_and_reseed():
     epochs = [list(loader) for _ in range(3)]
     pids = [{int(p) for b in e for p in b[4].tolist()} for e in epochs]
     assert pids[0] == pids[1] == pids[2] and len(pids[0]) == 2
-    draws = [[b[0].numpy().tolist() for b in e] for e in epochs]
+    draws = [[b[0].cpu().numpy().tolist() for b in e] for e in epochs]
     assert draws[0] != draws[1]  # a new base seed per epoch
     it = iter(loader)
     next(it)  # abandon mid-epoch: the next epoch must still be complete and correct

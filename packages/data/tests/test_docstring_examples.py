@@ -4,6 +4,9 @@ import pytest
 
 from flambeau.testing import check_docstring_examples, docstring_modules
 
+# the examples show the printed output of CPU tensors (no device= in it)
+pytestmark = pytest.mark.host_only
+
 MODULES = docstring_modules("flambeau.data") + docstring_modules("flambeau.utils")
 
 

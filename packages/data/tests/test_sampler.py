@@ -76,6 +76,7 @@ def test_weighted_random_sampler():
     s = WeightedRandomSampler([0.0, 3.0, 1.0], 4000, generator=g)
     counts = collections.Counter(s)
     assert 0 not in counts and len(s) == 4000
+    assert s.weights.device == flambeau.device("cpu")  # host-side, whatever the default device
     assert abs(counts[1] / 4000 - 0.75) < 0.05
     no_repl = list(WeightedRandomSampler([1.0, 1.0, 1.0], 3, replacement=False))
     assert sorted(no_repl) == [0, 1, 2]

@@ -180,7 +180,10 @@ class WeightedRandomSampler(Sampler):
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         _check_positive_int("WeightedRandomSampler", "num_samples", num_samples)
         _check_bool("WeightedRandomSampler", "replacement", replacement)
-        weights = flambeau.as_tensor(weights, dtype=flambeau.float64)
+        # indices are drawn on the host, like the other samplers': weights given as a sequence
+        # stay on the CPU whatever the default device, so a CPU generator can draw from them
+        device = weights.device if isinstance(weights, flambeau.Tensor) else "cpu"
+        weights = flambeau.as_tensor(weights, dtype=flambeau.float64, device=device)
         if weights.ndim != 1:
             raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but "
                              f"given weights have shape {tuple(weights.shape)}")
