@@ -106,10 +106,10 @@ def test_digits():
     digits = load_digits()
     scaled = np.rint(digits.images * 255 / 16).astype(np.uint8)
     order = np.random.default_rng(0).permutation(1797)
-    np.testing.assert_array_equal(train.data.numpy(), scaled[order[:1437]])
-    np.testing.assert_array_equal(test.targets.numpy(), digits.target[order[1437:]])
-    assert train.data.numpy().max() == 255
-    assert sorted(np.bincount(train.targets.numpy())) [0] > 100  # every class is present
+    np.testing.assert_array_equal(train.data.cpu().numpy(), scaled[order[:1437]])
+    np.testing.assert_array_equal(test.targets.cpu().numpy(), digits.target[order[1437:]])
+    assert train.data.cpu().numpy().max() == 255
+    assert sorted(np.bincount(train.targets.cpu().numpy())) [0] > 100  # every class is present
 
 
 def test_digits_without_scikit_learn(monkeypatch):

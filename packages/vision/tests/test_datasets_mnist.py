@@ -50,7 +50,7 @@ def test_reads_official_layout(tmp_path, cls, gz):
     assert label == int(arrays["train"][1][2]) and isinstance(label, int)
     assert train.data.dtype == flambeau.uint8 and tuple(train.data.shape) == (5, 28, 28)
     assert train.targets.dtype == flambeau.int64
-    np.testing.assert_array_equal(test.targets.numpy(), arrays["t10k"][1])
+    np.testing.assert_array_equal(test.targets.cpu().numpy(), arrays["t10k"][1])
 
 
 def test_transforms_are_applied(tmp_path):
@@ -126,7 +126,7 @@ def test_download_from_local_mirror(tmp_path, http_root):
     LocalMNIST.resources = resources
     root = tmp_path / "root"
     ds = LocalMNIST(root, download=True)
-    np.testing.assert_array_equal(ds.data.numpy(), arrays["train"][0])
+    np.testing.assert_array_equal(ds.data.cpu().numpy(), arrays["train"][0])
     raw = root / "LocalMNIST" / "raw"
     assert sorted(p.name for p in raw.iterdir()) == sorted(n for n, _ in resources)
     # present and valid: nothing is fetched again, even with the server's files gone

@@ -97,10 +97,11 @@ def write_safetensors(path, tensors: dict) -> None:
 def test_weights_from_safetensors(tmp_path):
     source = models.lenet()
     path = tmp_path / "lenet.safetensors"
-    write_safetensors(path, {k: v.numpy() for k, v in source.state_dict().items()})
+    write_safetensors(path, {k: v.cpu().numpy() for k, v in source.state_dict().items()})
     loaded = models.lenet(weights=str(path))
     x = flambeau.randn(3, 1, 28, 28)
-    np.testing.assert_array_equal(loaded(x).detach().numpy(), source(x).detach().numpy())
+    np.testing.assert_array_equal(loaded(x).detach().cpu().numpy(),
+                                  source(x).detach().cpu().numpy())
 
 
 def test_weights_errors(tmp_path):
@@ -177,8 +178,8 @@ def test_torch_resnet18_state_dict_gives_same_logits(tmp_path):
     model = models.resnet18(num_classes=10, weights=str(path)).eval()
     x = np.random.default_rng(0).standard_normal((2, 3, 64, 64)).astype(np.float32)
     with torch.no_grad():
-        expected = reference(torch.from_numpy(x)).numpy()
+        expected = reference(torch.from_numpy(x)).cpu().numpy()
     with flambeau.no_grad():
-        got = model(flambeau.from_numpy(x)).numpy()
+        got = model(flambeau.tensor(x)).cpu().numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
     assert set(model.state_dict()) == set(reference.state_dict())

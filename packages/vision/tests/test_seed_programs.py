@@ -108,7 +108,8 @@ def test_simple_nn_one_sgd_step():  # article 000
         after = model.fc1.weight.detach()
         expected = before - 0.01 * model.fc1.weight.grad
     """)
-    np.testing.assert_allclose(scope["after"].numpy(), scope["expected"].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(scope["after"].cpu().numpy(), scope["expected"].cpu().numpy(),
+                               rtol=1e-6)
 
 
 def test_convnet_adam_step():  # article 000
@@ -221,6 +222,8 @@ def test_mnist_loader(tmp_path, monkeypatch):  # article 002
     assert -1.0 <= images.min().item() and images.max().item() <= 1.0
 
 
+# the program moves nothing to a device: the loader's CPU batches meet the model on the CPU
+@pytest.mark.host_only
 def test_mnist_cnn_training(tmp_path, monkeypatch):  # article 004
     write_mnist(tmp_path / "data" / "MNIST" / "raw", n_train=96)
     monkeypatch.chdir(tmp_path)

@@ -59,7 +59,7 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path):
     a = flambeau.load(straight / "checkpoint_002.pt")
     b = flambeau.load(split / "checkpoint_002.pt")
     for key, value in a["model"].items():
-        np.testing.assert_array_equal(value.numpy(), b["model"][key].numpy())
+        np.testing.assert_array_equal(value.cpu().numpy(), b["model"][key].cpu().numpy())
     assert read_metrics(straight)[1] != read_metrics(straight)[2]
 
 
@@ -72,9 +72,9 @@ def test_pretrained_and_freeze_backbone(tmp_path):
           "--pretrained", str(first / "checkpoint_001.pt"), "--freeze-backbone"])
     after = flambeau.load(tuned / "checkpoint_001.pt")["model"]
     for key in ("features.0.weight", "features.3.bias", "classifier.0.weight"):
-        np.testing.assert_array_equal(after[key].numpy(), pretrained[key].numpy())
-    assert not np.array_equal(after["classifier.4.weight"].numpy(),
-                              pretrained["classifier.4.weight"].numpy())
+        np.testing.assert_array_equal(after[key].cpu().numpy(), pretrained[key].cpu().numpy())
+    assert not np.array_equal(after["classifier.4.weight"].cpu().numpy(),
+                              pretrained["classifier.4.weight"].cpu().numpy())
 
 
 def test_usage_errors(tmp_path):

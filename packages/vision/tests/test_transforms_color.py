@@ -19,7 +19,7 @@ def as_tensor(hwc):
 
 
 def hwc(t):
-    return t.numpy().transpose(1, 2, 0).astype(int)
+    return t.cpu().numpy().transpose(1, 2, 0).astype(int)
 
 
 @pytest.mark.parametrize("fn, factor", [(F.adjust_brightness, 1.4), (F.adjust_contrast, 0.6),
@@ -33,12 +33,12 @@ def test_enhancements_agree_with_pillow(fn, factor):
 
 def test_float_enhancements_expected_values():
     x = flambeau.tensor([[[0.2, 0.8]], [[0.4, 0.4]], [[0.6, 0.0]]])
-    np.testing.assert_allclose(F.adjust_brightness(x, 2.0).numpy(),
+    np.testing.assert_allclose(F.adjust_brightness(x, 2.0).cpu().numpy(),
                                [[[0.4, 1.0]], [[0.8, 0.8]], [[1.0, 0.0]]], rtol=1e-6)
-    gray = 0.2989 * x.numpy()[0] + 0.587 * x.numpy()[1] + 0.114 * x.numpy()[2]
-    np.testing.assert_allclose(F.adjust_saturation(x, 0.0).numpy(),
+    gray = 0.2989 * x.cpu().numpy()[0] + 0.587 * x.cpu().numpy()[1] + 0.114 * x.cpu().numpy()[2]
+    np.testing.assert_allclose(F.adjust_saturation(x, 0.0).cpu().numpy(),
                                np.broadcast_to(gray, (3, 1, 2)), rtol=1e-6)
-    np.testing.assert_allclose(F.adjust_contrast(x, 0.0).numpy(),
+    np.testing.assert_allclose(F.adjust_contrast(x, 0.0).cpu().numpy(),
                                np.full((3, 1, 2), gray.mean()), rtol=1e-6)
     with pytest.raises(ValueError, match="adjust_brightness: brightness_factor must be "
                                          "non-negative"):
@@ -47,8 +47,8 @@ def test_float_enhancements_expected_values():
 
 def test_hue_rotation():
     x = flambeau.tensor([[[1.0, 0.0, 0.2]], [[0.0, 0.0, 0.4]], [[0.0, 1.0, 0.6]]])
-    np.testing.assert_allclose(F.adjust_hue(x, 0.0).numpy(), x.numpy(), atol=1e-6)
-    out = F.adjust_hue(x, 1 / 3).numpy()
+    np.testing.assert_allclose(F.adjust_hue(x, 0.0).cpu().numpy(), x.cpu().numpy(), atol=1e-6)
+    out = F.adjust_hue(x, 1 / 3).cpu().numpy()
     np.testing.assert_allclose(out[:, 0, 0], [0, 1, 0], atol=1e-6)  # red -> green
     np.testing.assert_allclose(out[:, 0, 1], [1, 0, 0], atol=1e-6)  # blue -> red
     pil = np.asarray(F.adjust_hue(Image.fromarray(RGB), 0.2)).astype(int)
@@ -60,8 +60,8 @@ def test_hue_rotation():
 def test_grayscale_agrees_with_pillow():
     pil = np.asarray(T.Grayscale()(Image.fromarray(RGB))).astype(int)
     ten = T.Grayscale()(as_tensor(RGB))
-    assert tuple(ten.shape) == (1, 6, 7) and np.abs(pil - ten.numpy()[0]).max() <= 1
-    three = T.Grayscale(3)(as_tensor(RGB)).numpy()
+    assert tuple(ten.shape) == (1, 6, 7) and np.abs(pil - ten.cpu().numpy()[0]).max() <= 1
+    three = T.Grayscale(3)(as_tensor(RGB)).cpu().numpy()
     assert (three[0] == three[2]).all()
     assert T.Grayscale(3)(Image.fromarray(RGB)).mode == "RGB"
     with pytest.raises(ValueError, match="num_output_channels must be 1 or 3"):
@@ -70,7 +70,7 @@ def test_grayscale_agrees_with_pillow():
 
 def test_gaussian_blur_matches_direct_convolution():
     x = np.random.default_rng(1).random((1, 6, 8))
-    out = F.gaussian_blur(flambeau.from_numpy(x), [3, 5], [0.8, 1.3]).numpy()
+    out = F.gaussian_blur(flambeau.from_numpy(x), [3, 5], [0.8, 1.3]).cpu().numpy()
     kx = np.exp(-0.5 * (np.arange(-1, 2) / 0.8) ** 2)
     ky = np.exp(-0.5 * (np.arange(-2, 3) / 1.3) ** 2)
     kernel = np.outer(ky / ky.sum(), kx / kx.sum())
@@ -88,8 +88,8 @@ def test_gaussian_blur_matches_direct_convolution():
 def test_default_sigma_formula():
     x = flambeau.rand(1, 9, 9, dtype=flambeau.float64)
     sigma = 0.3 * ((5 - 1) * 0.5 - 1) + 0.8
-    np.testing.assert_allclose(F.gaussian_blur(x, 5).numpy(),
-                               F.gaussian_blur(x, 5, sigma).numpy(), rtol=1e-15)
+    np.testing.assert_allclose(F.gaussian_blur(x, 5).cpu().numpy(),
+                               F.gaussian_blur(x, 5, sigma).cpu().numpy(), rtol=1e-15)
 
 
 def test_random_erasing():
@@ -97,8 +97,8 @@ def test_random_erasing():
     x = flambeau.ones(3, 10, 10)
     out = T.RandomErasing(p=1.0, scale=(0.1, 0.1), ratio=(1.0, 1.0), value=(2, 3, 4))(x)
     assert bool((x == 1).all())  # not in place
-    erased = out.numpy() != 1
-    assert erased.sum() == 3 * 9 and set(out.numpy()[:, erased[0]][:, 0]) == {2, 3, 4}
+    erased = out.cpu().numpy() != 1
+    assert erased.sum() == 3 * 9 and set(out.cpu().numpy()[:, erased[0]][:, 0]) == {2, 3, 4}
     noisy = T.RandomErasing(p=1.0, value="random")(flambeau.zeros(1, 10, 10))
     assert float(noisy.abs().sum()) > 0
     assert T.RandomErasing(p=0.0)(x) is x
@@ -132,9 +132,9 @@ AUGMENT = T.Compose([
 def test_manual_seed_makes_random_transforms_reproducible():
     image = Image.fromarray(RGB)
     flambeau.manual_seed(42)
-    first = [AUGMENT(image).numpy() for _ in range(5)]
+    first = [AUGMENT(image).cpu().numpy() for _ in range(5)]
     flambeau.manual_seed(42)
-    second = [AUGMENT(image).numpy() for _ in range(5)]
+    second = [AUGMENT(image).cpu().numpy() for _ in range(5)]
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
     assert any(not np.array_equal(first[0], f) for f in first[1:])
@@ -152,7 +152,7 @@ def test_dataloader_worker_seeding_is_reproducible():
     def run():
         gen = flambeau.Generator().manual_seed(7)
         loader = DataLoader(_Images(), batch_size=4, num_workers=2, generator=gen)
-        return [b.numpy() for b in loader]
+        return [b.cpu().numpy() for b in loader]
 
     a, b = run(), run()
     for x, y in zip(a, b, strict=True):

@@ -15,19 +15,20 @@ def test_to_tensor_uint8_scales_to_unit_interval():
     arr = np.array([[[0, 51, 255], [102, 204, 1]]], np.uint8)  # H=1, W=2, C=3
     out = T.ToTensor()(arr)
     assert out.dtype == flambeau.float32 and tuple(out.shape) == (3, 1, 2)
-    np.testing.assert_allclose(out.numpy(), arr.transpose(2, 0, 1) / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(out.cpu().numpy(), arr.transpose(2, 0, 1) / 255.0, rtol=1e-6)
     pil = T.ToTensor()(Image.fromarray(arr))
-    np.testing.assert_array_equal(pil.numpy(), out.numpy())
+    np.testing.assert_array_equal(pil.cpu().numpy(), out.cpu().numpy())
 
 
 def test_to_tensor_modes_and_dtypes():
     gray = T.ToTensor()(Image.new("L", (3, 2), 255))
     assert tuple(gray.shape) == (1, 2, 3) and float(gray.min()) == 1.0
     binary = T.ToTensor()(Image.new("1", (2, 2), 1))
-    assert binary.numpy().tolist() == [[[1.0, 1.0], [1.0, 1.0]]]
+    assert binary.cpu().numpy().tolist() == [[[1.0, 1.0], [1.0, 1.0]]]
     floats = np.full((2, 2), 7.5, np.float32)  # other dtypes keep values and dtype
     out = T.ToTensor()(floats)
-    assert out.dtype == flambeau.float32 and out.numpy().tolist() == [[[7.5, 7.5], [7.5, 7.5]]]
+    assert out.dtype == flambeau.float32 and out.cpu().numpy().tolist() == [[[7.5, 7.5], [7.5,
+                                                                                          7.5]]]
     with pytest.raises(TypeError, match="to_tensor: expected a PIL image or a NumPy array"):
         T.ToTensor()([1, 2])
     with pytest.raises(ValueError, match=r"got shape \(1, 1, 1, 1\)"):
@@ -36,14 +37,15 @@ def test_to_tensor_modes_and_dtypes():
 
 def test_pil_to_tensor_keeps_dtype():
     out = T.PILToTensor()(Image.new("RGB", (2, 1), (1, 2, 3)))
-    assert out.dtype == flambeau.uint8 and out.numpy()[:, 0, 1].tolist() == [1, 2, 3]
+    assert out.dtype == flambeau.uint8 and out.cpu().numpy()[:, 0, 1].tolist() == [1, 2, 3]
     with pytest.raises(TypeError, match="pil_to_tensor: expected a PIL image"):
         F.pil_to_tensor(np.zeros((2, 2), np.uint8))
 
 
 def test_convert_image_dtype():
     u8 = flambeau.tensor([0, 128, 255], dtype=flambeau.uint8)
-    np.testing.assert_allclose(F.convert_image_dtype(u8).numpy(), [0, 128 / 255, 1], rtol=1e-6)
+    np.testing.assert_allclose(F.convert_image_dtype(u8).cpu().numpy(), [0, 128 / 255, 1],
+                               rtol=1e-6)
     f = flambeau.tensor([0.0, 0.5, 0.999, 1.0])
     assert F.convert_image_dtype(f, flambeau.uint8).tolist() == [0, 127, 255, 255]
     i16 = flambeau.tensor([0, 256, 32767], dtype=flambeau.int16)
@@ -57,12 +59,12 @@ def test_convert_image_dtype():
 def test_normalize_values_and_errors():
     x = flambeau.tensor([[[1.0, 3.0]], [[2.0, 4.0]]])
     out = T.Normalize([1.0, 2.0], [2.0, 0.5])(x)
-    np.testing.assert_allclose(out.numpy(), [[[0.0, 1.0]], [[0.0, 4.0]]])
+    np.testing.assert_allclose(out.cpu().numpy(), [[[0.0, 1.0]], [[0.0, 4.0]]])
     batch = flambeau.ones(4, 2, 3, 3)
     assert tuple(T.Normalize([0.0, 1.0], [1.0, 1.0])(batch).shape) == (4, 2, 3, 3)
     y = x.clone()
     assert T.Normalize([1.0], [2.0], inplace=True)(y) is y
-    np.testing.assert_allclose(y.numpy(), [[[0.0, 1.0]], [[0.5, 1.5]]])
+    np.testing.assert_allclose(y.cpu().numpy(), [[[0.0, 1.0]], [[0.5, 1.5]]])
     with pytest.raises(ValueError, match="std evaluated to zero"):
         F.normalize(x, [0.0, 0.0], [1.0, 0.0])
     with pytest.raises(TypeError, match="expected a floating-point tensor, got flambeau.uint8"):

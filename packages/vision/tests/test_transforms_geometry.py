@@ -22,7 +22,7 @@ def as_tensor(hwc):
 
 
 def tensor_to_hwc(t):
-    return t.numpy().transpose(1, 2, 0)
+    return t.cpu().numpy().transpose(1, 2, 0)
 
 
 @pytest.mark.parametrize("size", [(20, 7), (4, 5), (9, 30), (3, 13)])
@@ -66,10 +66,10 @@ def test_resize_float_batch_keeps_dtype():
     out = F.resize(x, [4, 4])
     assert out.dtype == flambeau.float64 and tuple(out.shape) == (2, 3, 4, 4)
     # shrinking by 2 with a triangle filter of width 2 averages with weights 1/8, 3/8, 3/8, 1/8
-    row = x.numpy()[0, 0, :, :]
+    row = x.cpu().numpy()[0, 0, :, :]
     w = np.array([1, 3, 3, 1]) / 8
     expected = w @ row[1:5, 1:5] @ w
-    np.testing.assert_allclose(out.numpy()[0, 0, 1, 1], expected, rtol=1e-12)
+    np.testing.assert_allclose(out.cpu().numpy()[0, 0, 1, 1], expected, rtol=1e-12)
 
 
 @pytest.mark.parity
@@ -77,16 +77,16 @@ def test_resize_parity_with_torch_interpolate():
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(1).random((1, 2, 7, 9))
     tx = torch.from_numpy(x)
-    up = F.resize(flambeau.from_numpy(x), [11, 14], antialias=False).numpy()
+    up = F.resize(flambeau.from_numpy(x), [11, 14], antialias=False).cpu().numpy()
     ref = torch.nn.functional.interpolate(tx, (11, 14), mode="bilinear", align_corners=False)
-    np.testing.assert_allclose(up, ref.numpy(), rtol=1e-10, atol=1e-12)
-    down = F.resize(flambeau.from_numpy(x), [3, 4], antialias=True).numpy()
+    np.testing.assert_allclose(up, ref.cpu().numpy(), rtol=1e-10, atol=1e-12)
+    down = F.resize(flambeau.from_numpy(x), [3, 4], antialias=True).cpu().numpy()
     ref = torch.nn.functional.interpolate(tx, (3, 4), mode="bilinear", antialias=True,
                                           align_corners=False)
-    np.testing.assert_allclose(down, ref.numpy(), rtol=1e-6, atol=1e-7)
-    near = F.resize(flambeau.from_numpy(x), [5, 13], InterpolationMode.NEAREST).numpy()
+    np.testing.assert_allclose(down, ref.cpu().numpy(), rtol=1e-6, atol=1e-7)
+    near = F.resize(flambeau.from_numpy(x), [5, 13], InterpolationMode.NEAREST).cpu().numpy()
     ref = torch.nn.functional.interpolate(tx, (5, 13), mode="nearest")
-    np.testing.assert_array_equal(near, ref.numpy())
+    np.testing.assert_array_equal(near, ref.cpu().numpy())
 
 
 def test_center_crop_rounding_and_padding():
@@ -103,7 +103,7 @@ def test_center_crop_rounding_and_padding():
 def test_crop_outside_is_zero():
     t = flambeau.ones(1, 2, 2)
     out = F.crop(t, -1, 1, 3, 2)
-    np.testing.assert_array_equal(out.numpy()[0], [[0, 0], [1, 0], [1, 0]])
+    np.testing.assert_array_equal(out.cpu().numpy()[0], [[0, 0], [1, 0], [1, 0]])
     pil = np.asarray(F.crop(Image.fromarray(np.full((2, 2), 9, np.uint8)), -1, 1, 3, 2))
     np.testing.assert_array_equal(pil, [[0, 0], [9, 0], [9, 0]])
 
@@ -122,7 +122,7 @@ def test_pad_modes_match_numpy(mode):
 
 def test_pad_per_channel_fill_and_errors():
     out = T.Pad((1, 0), fill=(1, 2, 3))(as_tensor(RGB))
-    assert out.numpy()[:, 0, 0].tolist() == [1, 2, 3]
+    assert out.cpu().numpy()[:, 0, 0].tolist() == [1, 2, 3]
     assert tuple(out.shape) == (3, 9, 15)
     with pytest.raises(ValueError, match="padding_mode must be constant, edge, reflect"):
         T.Pad(1, padding_mode="wrap")

@@ -18,13 +18,13 @@ def test_grid_layout_and_padding():
     expected[1, 1], expected[1, 3], expected[1, 5] = 1, 2, 3
     expected[3, 1], expected[3, 3] = 4, 5
     for c in range(3):  # one channel is repeated into three
-        np.testing.assert_array_equal(grid.numpy()[c], expected)
+        np.testing.assert_array_equal(grid.cpu().numpy()[c], expected)
 
 
 def test_grid_from_list_and_single_image():
     images = [flambeau.full((3, 2, 2), float(i)) for i in range(4)]
     grid = make_grid(images, nrow=2, padding=0)
-    np.testing.assert_array_equal(grid.numpy()[0], [[0, 0, 1, 1], [0, 0, 1, 1],
+    np.testing.assert_array_equal(grid.cpu().numpy()[0], [[0, 0, 1, 1], [0, 0, 1, 1],
                                                     [2, 2, 3, 3], [2, 2, 3, 3]])
     single = make_grid(flambeau.ones(3, 4, 5))
     assert tuple(single.shape) == (3, 4, 5)
@@ -36,11 +36,11 @@ def test_grid_from_list_and_single_image():
 
 def test_grid_normalize():
     x = flambeau.tensor([[[[0.0, 2.0]]], [[[4.0, 8.0]]]])
-    each = make_grid(x, padding=0, normalize=True, scale_each=True).numpy()[0]
+    each = make_grid(x, padding=0, normalize=True, scale_each=True).cpu().numpy()[0]
     np.testing.assert_allclose(each, [[0, 1, 0, 1]], atol=1e-5)
-    whole = make_grid(x, padding=0, normalize=True).numpy()[0]
+    whole = make_grid(x, padding=0, normalize=True).cpu().numpy()[0]
     np.testing.assert_allclose(whole, [[0, 0.25, 0.5, 1]], atol=1e-5)
-    ranged = make_grid(x, padding=0, normalize=True, value_range=(0, 4)).numpy()[0]
+    ranged = make_grid(x, padding=0, normalize=True, value_range=(0, 4)).cpu().numpy()[0]
     np.testing.assert_allclose(ranged, [[0, 0.5, 1, 1]], atol=1e-5)
 
 
