@@ -96,6 +96,22 @@ class Poisson(ExponentialFamily):
         return flambeau.exp(x)
 
 
+def _set_count_and_param(d, total_count, probs, logits):
+    """Binomial and NegativeBinomial: ``total_count`` broadcast with probs or logits."""
+    _probs_or_logits(probs, logits)
+    name, value = ("probs", probs) if probs is not None else ("logits", logits)
+    count, param = broadcast_all(total_count, value)
+    d.total_count = count.to(param.dtype)
+    setattr(d, name, param)
+    d._param = param
+
+
+def _expand_count_and_param(d, cls, batch_shape, instance):
+    new = _expand_params(d, cls, batch_shape, instance, ("total_count", "probs", "logits"))
+    new._param = new.__dict__["logits"] if "logits" in d.__dict__ else new.probs
+    return new
+
+
 class Binomial(Distribution):
     """The binomial distribution: the number of successes in ``total_count`` independent
     trials of success probability ``probs`` (or log-odds ``logits``; give exactly one).
@@ -138,21 +154,11 @@ class Binomial(Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        _probs_or_logits(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.to(self.probs.dtype)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.to(self.logits.dtype)
-        self._param = self.probs if probs is not None else self.logits
+        _set_count_and_param(self, total_count, probs, logits)
         super().__init__(self._param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _expand_params(self, Binomial, batch_shape, _instance,
-                             ("total_count", "probs", "logits"))
-        new._param = new.__dict__["logits"] if "logits" in self.__dict__ else new.probs
-        return new
+        return _expand_count_and_param(self, Binomial, batch_shape, _instance)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
@@ -361,21 +367,11 @@ class NegativeBinomial(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        _probs_or_logits(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.to(self.probs.dtype)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.to(self.logits.dtype)
-        self._param = self.probs if probs is not None else self.logits
+        _set_count_and_param(self, total_count, probs, logits)
         super().__init__(self._param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _expand_params(self, NegativeBinomial, batch_shape, _instance,
-                             ("total_count", "probs", "logits"))
-        new._param = new.__dict__["logits"] if "logits" in self.__dict__ else new.probs
-        return new
+        return _expand_count_and_param(self, NegativeBinomial, batch_shape, _instance)
 
     @lazy_property
     def logits(self):
