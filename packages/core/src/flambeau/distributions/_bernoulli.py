@@ -29,7 +29,22 @@ def _probs_or_logits(probs, logits):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
-class Bernoulli(ExponentialFamily):
+class _BinaryProbs:
+    """``probs`` and ``logits`` of one success probability, each derived from the other on
+    first use (Bernoulli, Binomial, Geometric, NegativeBinomial)."""
+
+    @lazy_property
+    def logits(self):
+        """The log-odds of success, ``log(p) - log1p(-p)`` (``p`` clamped into ``(0, 1)``)."""
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        """The success probability, ``sigmoid(logits)``."""
+        return logits_to_probs(self.logits, is_binary=True)
+
+
+class Bernoulli(_BinaryProbs, ExponentialFamily):
     """The Bernoulli distribution: 1 with probability ``probs``, else 0.
 
     Give exactly one of ``probs`` and ``logits`` (log-odds); the other is derived on first use.
@@ -97,16 +112,6 @@ class Bernoulli(ExponentialFamily):
     @property
     def variance(self):
         return self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self):
-        """The log-odds, ``log(p) - log1p(-p)`` (with ``p`` clamped into ``(0, 1)``)."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        """The probability of 1, ``sigmoid(logits)``."""
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

@@ -6,17 +6,14 @@ from numbers import Number
 
 import flambeau
 from flambeau.distributions import constraints
-from flambeau.distributions._bernoulli import _bce_with_logits, _probs_or_logits
+from flambeau.distributions._bernoulli import _bce_with_logits, _BinaryProbs, _probs_or_logits
 from flambeau.distributions._categorical import Categorical
 from flambeau.distributions._distribution import Distribution, ExponentialFamily
 from flambeau.distributions._gamma_family import Gamma
 from flambeau.distributions._utils import (
     _expand_params,
-    _xlogy,
     broadcast_all,
     lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 
 __all__ = ["Poisson", "Binomial", "Geometric", "NegativeBinomial", "Multinomial"]
@@ -86,7 +83,7 @@ class Poisson(ExponentialFamily):
         if self._validate_args:
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
-        return _xlogy(value, rate) - rate - flambeau.lgamma(value + 1)
+        return flambeau.xlogy(value, rate) - rate - flambeau.lgamma(value + 1)
 
     @property
     def _natural_params(self):
@@ -112,7 +109,7 @@ def _expand_count_and_param(d, cls, batch_shape, instance):
     return new
 
 
-class Binomial(Distribution):
+class Binomial(_BinaryProbs, Distribution):
     """The binomial distribution: the number of successes in ``total_count`` independent
     trials of success probability ``probs`` (or log-odds ``logits``; give exactly one).
 
@@ -176,16 +173,6 @@ class Binomial(Distribution):
     def variance(self):
         return self.total_count * self.probs * (1 - self.probs)
 
-    @lazy_property
-    def logits(self):
-        """The log-odds of success."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        """The success probability."""
-        return logits_to_probs(self.logits, is_binary=True)
-
     @property
     def param_shape(self):
         """The shape of the parameter tensor."""
@@ -232,7 +219,7 @@ class Binomial(Distribution):
         return values
 
 
-class Geometric(Distribution):
+class Geometric(_BinaryProbs, Distribution):
     """The geometric distribution: the number of failures before the first success in
     Bernoulli trials of success probability ``probs`` (or log-odds ``logits``).
 
@@ -299,16 +286,6 @@ class Geometric(Distribution):
     def variance(self):
         return (1.0 / self.probs - 1.0) / self.probs
 
-    @lazy_property
-    def logits(self):
-        """The log-odds of success."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        """The success probability."""
-        return logits_to_probs(self.logits, is_binary=True)
-
     def sample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
         tiny = flambeau.finfo(self.probs.dtype).tiny
@@ -329,7 +306,7 @@ class Geometric(Distribution):
         return _bce_with_logits(self.logits, self.probs) / self.probs
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(_BinaryProbs, Distribution):
     """The negative binomial distribution: the number of successes before ``total_count``
     failures, in Bernoulli trials of success probability ``probs`` (or ``logits``).
 
@@ -372,16 +349,6 @@ class NegativeBinomial(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         return _expand_count_and_param(self, NegativeBinomial, batch_shape, _instance)
-
-    @lazy_property
-    def logits(self):
-        """The log-odds of success."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        """The success probability."""
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

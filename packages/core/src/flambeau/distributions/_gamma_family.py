@@ -16,7 +16,6 @@ from flambeau.distributions._gamma import _standard_gamma
 from flambeau.distributions._utils import (
     _expand_params,
     _standard_normal,
-    _xlogy,
     broadcast_all,
 )
 
@@ -99,8 +98,8 @@ class Gamma(ExponentialFamily):
         value = flambeau.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
         if self._validate_args:
             self._validate_sample(value)
-        return (_xlogy(self.concentration, self.rate)
-                + _xlogy(self.concentration - 1, value)
+        return (flambeau.xlogy(self.concentration, self.rate)
+                + flambeau.xlogy(self.concentration - 1, value)
                 - self.rate * value - flambeau.lgamma(self.concentration))
 
     def cdf(self, value):
@@ -305,7 +304,7 @@ class Dirichlet(ExponentialFamily):
         if self._validate_args:
             self._validate_sample(value)
         c = self.concentration
-        return (_xlogy(c - 1.0, value).sum(-1) + flambeau.lgamma(c.sum(-1))
+        return (flambeau.xlogy(c - 1.0, value).sum(-1) + flambeau.lgamma(c.sum(-1))
                 - flambeau.lgamma(c).sum(-1))
 
     @property

@@ -193,10 +193,3 @@ def _expand_params(self, cls, batch_shape, _instance, names, param_event_dims=0)
     super(cls, new).__init__(batch_shape, self._event_shape, validate_args=False)
     new._validate_args = self._validate_args
     return new
-
-
-def _xlogy(x, y):
-    """``x * log(y)``, 0 where ``x == 0`` and ``y == 0``, with torch's gradient ``log(y)``
-    w.r.t. ``x`` also where ``x == 0``."""
-    safe_y = flambeau.where((x == 0) & (y == 0), flambeau.ones_like(y), y)
-    return x * flambeau.log(safe_y)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -11,6 +10,7 @@ import flambeau
 from flambeau import Tensor
 from flambeau.autograd import Function
 from flambeau.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
+from flambeau.utils.hooks import RemovableHandle
 
 _UNINITIALIZED = (UninitializedParameter, UninitializedBuffer)
 _EXTRA_STATE = "_extra_state"
@@ -27,40 +27,6 @@ def _overrides(module, method):
 
 
 __all__ = ["Module", "RemovableHandle"]
-
-
-class RemovableHandle:
-    """The handle a ``register_*_hook`` call returns; ``remove()`` unregisters the hook.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> from flambeau import nn
-    >>> m = nn.Identity()
-    >>> h = m.register_forward_hook(lambda mod, args, out: out * 2)
-    >>> m(flambeau.ones(1))
-    tensor([2.])
-    >>> h.remove()
-    >>> m(flambeau.ones(1))
-    tensor([1.])
-    """
-
-    _ids = itertools.count()
-
-    def __init__(self, *dicts):
-        self.id = next(RemovableHandle._ids)
-        self._dicts = dicts
-
-    def remove(self):
-        """Unregister the hook (a second call does nothing)."""
-        for d in self._dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
