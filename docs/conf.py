@@ -67,6 +67,7 @@ API_MODULES = {
     "backends": "flambeau.backends",
     "backends.cpu": "flambeau.backends.cpu",
     "backends.cuda": "flambeau.backends.cuda",
+    "backends.cudnn": "flambeau.backends.cudnn",
     "testing": "flambeau.testing",
     "amp": "flambeau.amp",
     "cuda": "flambeau.cuda",
