@@ -252,3 +252,17 @@ def test_floating_point_exceptions_are_silent_as_in_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True).stdout
     assert "inf, -inf, nan" in out and "numpy still warns" in out
+
+
+def test_cudnn_switches_keep_torchs_names_and_defaults():
+    import flambeau.backends.cudnn as cudnn
+    from flambeau.testing._device_plugin import requested_device
+
+    # torch's defaults: TF32 convolutions allowed (a device test run switches it off to
+    # compare with the CPU), no autotuning, not forced deterministic
+    default_tf32 = requested_device() is None
+    assert (cudnn.allow_tf32, cudnn.benchmark, cudnn.deterministic, cudnn.enabled) == (
+        default_tf32, False, False, True)
+    assert cudnn.is_available() is False and cudnn.version() is None
+    torch = pytest.importorskip("torch")
+    assert torch.backends.cudnn.allow_tf32 is True and torch.backends.cudnn.benchmark is False

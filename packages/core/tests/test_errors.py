@@ -1,5 +1,8 @@
 """Bad input: each documented error names the op, the shapes/dtypes/dims, and leaves state alone."""
 
+import re
+
+import numpy as np
 import pytest
 
 import flambeau
@@ -97,3 +100,17 @@ def test_second_backward_mentions_retain_graph():
     y.backward()
     with pytest.raises(RuntimeError, match="retain_graph"):
         y.backward()
+
+
+def test_device_index_check_names_the_dimension_it_indexes():
+    # the check that stands in for NumPy's on devices whose arrays wrap indices around (CuPy)
+    from flambeau._ops.indexing import _check_device_indices
+
+    t = flambeau.zeros(2, 3)
+    cases = [((np.array([0, 3]),), "index 3 is out of bounds for dimension 0 with size 2"),
+             ((Ellipsis, np.array([5])), "index 5 is out of bounds for dimension 1 with size 3"),
+             ((None, 0, np.array([-4])), "index -4 is out of bounds for dimension 1 with size 3")]
+    for items, message in cases:
+        with pytest.raises(IndexError, match=re.escape(message) + r".*shape \(2, 3\)"):
+            _check_device_indices(t, items)
+    _check_device_indices(t, (np.array([1, -2]), np.array([2, -3])))  # in range: no error

@@ -47,7 +47,7 @@ def test_array_protocol_copy_contract():
 
 
 def test_dlpack_with_numpy_both_ways():
-    t = flambeau.zeros(3)
+    t = flambeau.zeros(3, device="cpu")  # NumPy imports host memory only
     assert tuple(int(v) for v in t.__dlpack_device__()) == (1, 0)
     a = np.from_dlpack(t)
     t[0] = 7.0
@@ -59,7 +59,7 @@ def test_dlpack_with_numpy_both_ways():
 
 
 def test_dlpack_refuses_tensors_requiring_grad():
-    w = flambeau.ones(2, requires_grad=True)
+    w = flambeau.ones(2, requires_grad=True, device="cpu")
     with pytest.raises(RuntimeError, match=r"require gradient, use tensor.detach\(\)"):
         np.from_dlpack(w)
     assert np.from_dlpack(w.detach()).tolist() == [1.0, 1.0]
@@ -67,7 +67,7 @@ def test_dlpack_refuses_tensors_requiring_grad():
 
 def test_dlpack_bfloat16_error_names_dtype():
     with pytest.raises(BufferError, match="can't export a flambeau.bfloat16 tensor on "):
-        np.from_dlpack(flambeau.ones(2, dtype=flambeau.bfloat16))
+        np.from_dlpack(flambeau.ones(2, dtype=flambeau.bfloat16, device="cpu"))
 
 
 @pytest.mark.parity

@@ -275,7 +275,8 @@ def _save_loop(path, step, ready_fd):
     """The child's body: save a 16 MB checkpoint over and over until killed."""
     try:
         while True:
-            w = flambeau.full((4 * 2**20,), float(step))
+            # on the CPU: a forked child cannot use a GPU its parent has initialized
+            w = flambeau.full((4 * 2**20,), float(step), device="cpu")
             flambeau.save({"step": step, "w": w}, path)
             if ready_fd is not None:
                 os.write(ready_fd, b"x")  # one save is complete

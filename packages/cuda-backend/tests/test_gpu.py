@@ -40,20 +40,31 @@ def test_matmul_kernel_matches_cpu(dtype):
     assert_close(got.double(), a @ b, rtol=tol, atol=tol)
 
 
-def test_tf32_switch_changes_cublas_compute_type():
+@pytest.mark.parametrize("conv", [False, True])
+def test_tf32_switches_change_cublas_compute_type(conv):
     from cupy._core import _routines_linalg as linalg
 
-    from flambeau_cuda import _settings
+    import flambeau.backends.cuda
+    import flambeau.backends.cudnn
+    import flambeau.nn.functional as F
 
-    a = flambeau.randn(64, 64, device="cuda")
-    _settings.matmul.allow_tf32 = True
+    settings = flambeau.backends.cudnn if conv else flambeau.backends.cuda.matmul
+    a = flambeau.randn(1, 4, 16, 16, device="cuda")
+    w = flambeau.randn(4, 4, 3, 3, device="cuda")
+
+    def product():
+        return F.conv2d(a, w) if conv else a[0, 0] @ a[0, 0]
+
+    saved = settings.allow_tf32
     try:
-        a @ a
+        settings.allow_tf32 = True
+        product()
         assert linalg.get_compute_type(np.dtype("float32")) == linalg.COMPUTE_TYPE_TF32
+        settings.allow_tf32 = False
+        product()
+        assert linalg.get_compute_type(np.dtype("float32")) == linalg.COMPUTE_TYPE_DEFAULT
     finally:
-        _settings.matmul.allow_tf32 = False
-    a @ a
-    assert linalg.get_compute_type(np.dtype("float32")) == linalg.COMPUTE_TYPE_DEFAULT
+        settings.allow_tf32 = saved
 
 
 def test_index_add_kernel_matches_cpu():

@@ -26,7 +26,7 @@ def test_hook_returns_one_cuda_backend():
     (backend,) = flambeau_cuda.flambeau_backends()
     assert backend.name == "cuda"
     assert set(backend.kernels) == {
-        "matmul", "index_add_at", "cross_entropy", "conv2d", "conv2d_backward_input",
+        "matmul", "cholesky", "index_add_at", "cross_entropy", "conv2d", "conv2d_backward_input",
         "conv2d_backward_weight", "sgd_step", "adam_step"}
 
 

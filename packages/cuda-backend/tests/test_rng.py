@@ -102,3 +102,17 @@ def test_cuda_source_matches_the_host_reference(host_draws, kind):
         np.testing.assert_allclose(out, ref, rtol=1e-6, atol=1e-6)
     else:
         np.testing.assert_array_equal(out, ref)
+
+
+def test_poisson_on_a_device_stream_follows_its_seed():
+    # a device generator has no NumPy stream: poisson seeds one from a draw of its own
+    import flambeau
+    from flambeau._creation import _host_rng
+
+    gen = flambeau.Generator()
+    gen._rng = PhiloxRNG(7, NumpyEngine())
+    state = gen._rng.get_state()
+    first = _host_rng(gen).poisson(3.0, 6)
+    assert gen._rng.get_state() != state  # the device stream advanced
+    gen._rng.set_state(state)
+    np.testing.assert_array_equal(_host_rng(gen).poisson(3.0, 6), first)

@@ -67,6 +67,7 @@ def test_batches_single_process():
     assert batches[1]["x"][1, 0, 0].item() == 5.0
 
 
+@pytest.mark.host_only  # forked workers cannot use the parent's GPU (nor in torch)
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_workers_match_single_process(shuffle):
     kw = dict(batch_size=3, shuffle=shuffle)
@@ -76,6 +77,7 @@ def test_workers_match_single_process(shuffle):
     assert single == multi and len(single) == 7
 
 
+@pytest.mark.host_only  # forked workers cannot use the parent's GPU (nor in torch)
 def test_drop_last_and_len():
     loader = DataLoader(Squares(10), batch_size=4, drop_last=True, num_workers=2)
     assert len(loader) == 2
@@ -83,6 +85,7 @@ def test_drop_last_and_len():
     assert len(DataLoader(Squares(10), batch_size=4)) == 3
 
 
+@pytest.mark.host_only  # forked workers cannot use the parent's GPU (nor in torch)
 @pytest.mark.parametrize("workers", [0, 2])
 def test_no_auto_batching(workers):
     ds = TensorDataset(flambeau.arange(5))
@@ -94,6 +97,7 @@ def test_no_auto_batching(workers):
     assert [a.tolist() for a in arrays] == [[0, 0], [1, 1], [2, 2]]
 
 
+@pytest.mark.host_only  # forked workers cannot use the parent's GPU (nor in torch)
 @pytest.mark.parametrize("workers", [0, 2])
 def test_batch_sampler_and_collate_fn(workers):
     sampler = BatchSampler(SequentialSampler(range(7)), 3, drop_last=False)
@@ -121,6 +125,7 @@ def test_iterable_without_batching_in_workers():
     assert got == list(range(7))
 
 
+@pytest.mark.host_only  # forked workers cannot use the parent's GPU (nor in torch)
 def test_seeded_generator_reproduces_an_epoch():
     def epoch(seed, workers):
         loader = DataLoader(Noisy(), batch_size=4, shuffle=True, num_workers=workers,
@@ -131,6 +136,7 @@ def test_seeded_generator_reproduces_an_epoch():
     assert epoch(7, 2) != epoch(8, 2)
 
 
+@pytest.mark.host_only  # forked workers cannot use the parent's GPU (nor in torch)
 def test_distinct_random_streams_across_workers():
     loader = DataLoader(Noisy(), batch_size=2, num_workers=2)
     batches = list(loader)
@@ -175,6 +181,7 @@ def test_get_worker_info_in_main_process_is_none():
     assert get_worker_info() is None
 
 
+@pytest.mark.host_only  # forked workers cannot use the parent's GPU (nor in torch)
 def test_persistent_workers_keep_processes_and_reseed():
     loader = DataLoader(Noisy(), batch_size=4, num_workers=2, persistent_workers=True)
     epochs = [list(loader) for _ in range(3)]
@@ -189,6 +196,7 @@ def test_persistent_workers_keep_processes_and_reseed():
     del loader, it, again, epochs
 
 
+@pytest.mark.host_only  # forked workers cannot use the parent's GPU (nor in torch)
 def test_out_of_order_delivery_yields_everything():
     loader = DataLoader(Squares(13), batch_size=2, num_workers=2, in_order=False)
     got = sorted(i for b in loader for i in b["i"].tolist())
@@ -208,7 +216,8 @@ def test_pin_memory_calls_the_accelerator_backends_hook(monkeypatch):
     from flambeau import _methods
 
     monkeypatch.setattr(_methods, "_accelerator", lambda device: None)
-    assert list(DataLoader(TensorDataset(flambeau.arange(2)), pin_memory=True))[0][0].tolist() \
+    assert list(DataLoader(TensorDataset(flambeau.arange(2, device="cpu")),
+                           pin_memory=True))[0][0].tolist() \
         == [0]  # no accelerator with a pin hook (a CPU-only install): a no-op
     pinned = []
 
@@ -218,7 +227,8 @@ def test_pin_memory_calls_the_accelerator_backends_hook(monkeypatch):
             return tensor * 10
 
     monkeypatch.setattr(_methods, "_accelerator", lambda device: FakeAccelerator())
-    loader = DataLoader(TensorDataset(flambeau.arange(4)), batch_size=2, pin_memory=True)
+    loader = DataLoader(TensorDataset(flambeau.arange(4, device="cpu")), batch_size=2,
+                        pin_memory=True)
     assert [b[0].tolist() for b in loader] == [[0, 10], [20, 30]] and pinned == [(2,), (2,)]
 
 

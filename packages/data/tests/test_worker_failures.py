@@ -13,6 +13,9 @@ from leakcheck import no_leftovers  # noqa: F401 - autouse fixture
 import flambeau
 from flambeau.data import DataLoader, Dataset
 
+# forked workers cannot use the parent's GPU (nor in torch): these run on the CPU only
+pytestmark = pytest.mark.host_only
+
 # A sample that "hangs" sleeps HANG_S; an error must come well before that. PROMPT_S is a
 # bound for a stalled CI machine, not a speed target (workers fail within a second here).
 HANG_S = 60

@@ -12,6 +12,7 @@ def _model():
     return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
 
 
+@pytest.mark.skipif(flambeau.cuda.is_available(), reason="a GPU is visible")
 def test_runs_the_module_without_a_gpu():
     model = _model()
     wrapped = nn.DataParallel(model)

@@ -29,7 +29,7 @@ BN_CASES = [
 @pytest.mark.parity
 @pytest.mark.parametrize("name,args,kw,shape", BN_CASES)
 def test_batchnorm_parity_over_steps(name, args, kw, shape):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", minversion="2.13")  # norms' bias=
     fm, tm = getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw)
     assert repr(fm) == repr(tm)
     load_into_torch(fm, tm)
@@ -63,7 +63,7 @@ def test_batchnorm_parity_over_steps(name, args, kw, shape):
     (lambda lib: lib.LocalResponseNorm(2, alpha=0.1, beta=0.5, k=2.0), (2, 4, 3, 3)),
 ])
 def test_norm_layers_parity(make, shape):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", minversion="2.13")  # norms' bias=
     fm, tm = make(nn), make(torch.nn)
     assert repr(fm) == repr(tm)
     compare_module(fm, tm, _randn(*shape))

@@ -277,6 +277,7 @@ def test_mnist_cnn_training(tmp_path, monkeypatch):  # article 004
 @pytest.mark.skipif(importlib.util.find_spec("flambeau.distributed") is None
                     or importlib.util.find_spec("mpi4py") is None,
                     reason="needs flambeau-distributed (pip install flambeau-distributed)")
+@pytest.mark.host_only  # the MPI backend moves CPU tensors (as torch's gloo)
 def test_ddp_training_loop(tmp_path):  # article 002, as one rank
     write_mnist(tmp_path / "data" / "MNIST" / "raw", n_train=70)
     program = port(textwrap.dedent(MNIST_LOADER) + textwrap.dedent("""

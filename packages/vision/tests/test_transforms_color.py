@@ -148,6 +148,7 @@ class _Images(Dataset):
         return AUGMENT(Image.fromarray(RGB))
 
 
+@pytest.mark.host_only  # forked workers cannot use the parent's GPU (nor in torch)
 def test_dataloader_worker_seeding_is_reproducible():
     def run():
         gen = flambeau.Generator().manual_seed(7)

@@ -660,8 +660,20 @@ def poisson(input, generator=None):
     """
     dev = input.device
     gen = _random.generator_for(generator, dev)
-    host = gen._rng.numpy().poisson(input._host()) if hasattr(gen._rng, "numpy") else None
-    return tensor(host, dtype=input.dtype, device=dev)
+    return tensor(_host_rng(gen).poisson(input._host()), dtype=input.dtype, device=dev)
+
+
+def _host_rng(gen):
+    """A NumPy generator for a sampler with no device kernel (``poisson``).
+
+    A host stream is used as it is; a device stream (Philox on a GPU) seeds a NumPy generator
+    with one draw of its own, so the samples follow ``manual_seed`` and advance the stream.
+    """
+    rng = gen._rng
+    if hasattr(rng, "numpy"):
+        return rng.numpy()
+    seed = rng.integers(0, 2**63 - 1, (1,), np.int64)
+    return np.random.default_rng(int(seed.item()))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):

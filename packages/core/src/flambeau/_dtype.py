@@ -31,11 +31,14 @@ class dtype:
     >>> import flambeau
     >>> flambeau.zeros(2, dtype=flambeau.int64).dtype
     flambeau.int64
-    >>> flambeau.float32.is_floating_point, flambeau.float32.itemsize
-    (True, 4)
+    >>> flambeau.float32.is_floating_point, flambeau.float32.is_complex, flambeau.float32.itemsize
+    (True, False, 4)
     """
 
     __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_signed", "_rank")
+
+    #: False for every dtype: flambeau has no complex dtypes yet (torch's attribute)
+    is_complex = False
 
     def __init__(self, name, np_dtype, category, rank):
         self.name = name

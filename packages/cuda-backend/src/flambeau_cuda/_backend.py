@@ -13,6 +13,16 @@ from flambeau_cuda._rng import CupyEngine, PhiloxRNG
 __all__ = ["CudaBackend"]
 
 
+def _register_erf():
+    """CUDA's double-precision ``erf`` for core's erf, erfinv, ndtri and normal CDFs (the
+    generic fallback is a 1e-7 approximation)."""
+    import cupyx.scipy.special
+
+    from flambeau._ops.elementwise import register_erf_kernel
+
+    register_erf_kernel("cupy", cupyx.scipy.special.erf)
+
+
 class CudaBackend(Backend):
     """CUDA devices through CuPy: arrays are ``cupy.ndarray`` in device memory.
 
@@ -52,6 +62,7 @@ class CudaBackend(Backend):
         """The ``cupy`` module (imported on first access)."""
         if self._xp is None:
             self._xp = _cupy.load()
+            _register_erf()
         return self._xp
 
     def is_available(self) -> bool:

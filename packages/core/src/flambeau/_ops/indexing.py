@@ -62,7 +62,32 @@ def _convert_index(t, index):
                 f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                 f"Variables are valid indices (got {type(item).__name__})"
             )
+    if advanced and not t._device.backend.host_memory:
+        _check_device_indices(t, out)
     return tuple(out), advanced
+
+
+def _check_device_indices(t, items):
+    """NumPy raises on an out-of-range index array; CuPy wraps it around silently. On a
+    device, check each integer index array against the size of the dimension it indexes
+    (one transfer of its minimum and maximum) and raise NumPy's IndexError."""
+    xp = t._device._xp
+    shape = t._data.shape
+    consumed = [0 if i is None or i is Ellipsis else
+                i.ndim if getattr(getattr(i, "dtype", None), "kind", "") == "b" else 1
+                for i in items]
+    dim = 0
+    for pos, item in enumerate(items):
+        if item is Ellipsis:
+            dim = len(shape) - sum(consumed[pos + 1:])
+            continue
+        if hasattr(item, "dtype") and item.dtype.kind in "iu" and item.size and dim < len(shape):
+            size = shape[dim]
+            lo, hi = (int(v) for v in xp.stack([item.min(), item.max()]).tolist())
+            if lo < -size or hi >= size:
+                raise _index_error(f"index {hi if hi >= size else lo} is out of bounds for "
+                                   f"dimension {dim} with size {size}", t)
+        dim += consumed[pos]
 
 
 def _int_or_none(v):
@@ -229,8 +254,11 @@ def _check_index(op, index, dim, input_ndim):
 
 def _coords(xp, index_arr, axis):
     """Full coordinate arrays for scatter/gather: ``index`` along ``axis``, positions elsewhere."""
-    grids = xp.indices(index_arr.shape, sparse=True)
-    return tuple(index_arr if d == axis else grids[d] for d in range(index_arr.ndim))
+    ndim = index_arr.ndim
+    # open grids built by hand: CuPy's ``indices`` has no ``sparse`` argument
+    return tuple(index_arr if d == axis else
+                 xp.arange(n).reshape((1,) * d + (n,) + (1,) * (ndim - d - 1))
+                 for d, n in enumerate(index_arr.shape))
 
 
 def _bounds_check(op, xp, arr, size, axis):

@@ -336,6 +336,11 @@ def _ufunc_at(device, name, out, coords, values):
             kernel(out, coords, values)
             return
     ufunc = getattr(xp, name)
+    if name != "add" and not device._backend.host_memory:
+        # CuPy's maximum.at / minimum.at gave wrong groups on the GPU (int64 minima, and
+        # maxima whose gradients found no source): the rounds use plain fancy indexing only
+        _at_in_rounds(xp, ufunc, out, coords, values)
+        return
     try:
         ufunc.at(out, coords, values)
     except (NotImplementedError, AttributeError):

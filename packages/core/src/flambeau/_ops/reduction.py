@@ -564,11 +564,19 @@ def count_nonzero(input, dim=None):
     return make(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=xp.int64), input)
 
 
+def _scan(scan, arr, axis, np_dtype=None):
+    """``scan(arr, axis)`` with half types accumulated in float32 and rounded once per
+    element, as torch does (CuPy also has no bfloat16 scan kernel)."""
+    if np_dtype is None and arr.dtype.itemsize == 2 and arr.dtype.kind in "fV":
+        return scan(arr.astype("float32"), axis=axis).astype(arr.dtype)
+    return scan(arr, axis=axis, dtype=np_dtype)
+
+
 class Cumsum(Function):
     @staticmethod
     def forward(ctx, x, axis, np_dtype):
         ctx.axis = axis
-        return x._device._xp.cumsum(x._data, axis=axis, dtype=np_dtype)
+        return _scan(x._device._xp.cumsum, x._data, axis, np_dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -601,7 +609,7 @@ def cumsum(input, dim, *, dtype=None):
 class Cumprod(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        out = make(x._device._xp.cumprod(x._data, axis=axis), x)
+        out = make(_scan(x._device._xp.cumprod, x._data, axis), x)
         ctx.save_for_backward(x, out)
         ctx.axis = axis
         return out

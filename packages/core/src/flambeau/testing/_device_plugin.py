@@ -7,6 +7,10 @@ the same tests then check the backend of that device. When no such device is vis
 test is skipped with ``skipped: no CUDA device`` (``no TESTDEV device``...), so a GPU session
 run on a machine without a GPU passes and says why.
 
+Convolutions run in full float32 during such a run (``flambeau.backends.cudnn.allow_tf32``
+is switched off, as torch's own test suite does), so they compare with the CPU at float32
+tolerances.
+
 Tests that are about host memory itself (``Tensor.numpy()`` sharing memory, pinning) mark
 themselves ``@pytest.mark.host_only``; they are skipped on another device.
 """
@@ -45,7 +49,10 @@ def pytest_configure(config):
         return
     _skip_reason = unavailable_reason(name)
     if _skip_reason is None:
+        import flambeau.backends.cudnn
+
         flambeau.set_default_device(name)
+        flambeau.backends.cudnn.allow_tf32 = False  # tests compare with float32 on the CPU
 
 
 def pytest_report_header(config):

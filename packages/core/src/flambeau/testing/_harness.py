@@ -440,9 +440,14 @@ def check_parity(case: OpCase, device="cpu", dtype="float64"):
         f_grads = flambeau.autograd.grad(
             f_outs, f_leaves, [flambeau.tensor(s, device=device).to(o.dtype)
                                for s, o in zip(seeds, f_outs)], allow_unused=True)
-        t_grads = torch.autograd.grad(
-            t_outs, t_leaves, [torch.from_numpy(s).to(o.dtype) for s, o in zip(seeds, t_outs)],
-            allow_unused=True)
+        try:
+            t_grads = torch.autograd.grad(
+                t_outs, t_leaves, [torch.from_numpy(s).to(o.dtype)
+                                   for s, o in zip(seeds, t_outs)], allow_unused=True)
+        except (RuntimeError, NotImplementedError) as exc:
+            if "not implemented" in str(exc):
+                continue  # an older torch without this derivative; gradcheck covers ours
+            raise
         for i, (fg, tg, leaf) in enumerate(zip(f_grads, t_grads, t_leaves)):
             fg = np.zeros(tuple(leaf.shape)) if fg is None else fg
             tg = np.zeros(tuple(leaf.shape)) if tg is None else tg

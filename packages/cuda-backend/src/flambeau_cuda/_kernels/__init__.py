@@ -1,7 +1,7 @@
 """Named kernels of the CUDA backend, looked up by the generic ops through ``backend.kernels``.
 
 Each module documents the signature its kernels must have (the caller's contract):
-``matmul`` (core), ``index_add_at`` (core indexing), ``cross_entropy`` (nn losses),
+``matmul`` and ``cholesky`` (core), ``index_add_at`` (core indexing), ``cross_entropy`` (nn losses),
 ``conv2d`` and its two adjoints (nn convolution), ``sgd_step`` / ``adam_step`` (optim).
 CuPy is imported only when a kernel runs, i.e. on a CUDA tensor.
 """
@@ -18,12 +18,13 @@ def kernel_table() -> dict:
     --------
     >>> from flambeau_cuda._kernels import kernel_table
     >>> sorted(kernel_table())[:3]
-    ['adam_step', 'conv2d', 'conv2d_backward_input']
+    ['adam_step', 'cholesky', 'conv2d']
     """
     from flambeau_cuda._kernels import _conv, _linalg, _loss, _optim, _scatter
 
     return {
         "matmul": _linalg.matmul,
+        "cholesky": _linalg.cholesky,
         "index_add_at": _scatter.index_add_at,
         "cross_entropy": _loss.cross_entropy,
         "conv2d": _conv.conv2d,

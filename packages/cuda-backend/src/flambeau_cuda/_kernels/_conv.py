@@ -103,15 +103,18 @@ def conv2d(x, w, stride, padding, dilation, groups):
     >>> y.tolist()  # doctest: +SKIP
     [[[[9.0, 9.0], [9.0, 9.0]]]]
     """
+    from flambeau_cuda import _cupy
     from flambeau_cuda._kernels._linalg import matmul
 
+    cupy = _cupy.load()
     geo = geometry(x.shape, w.shape, stride, padding, dilation)
     n, co = x.shape[0], w.shape[0]
     oh, ow = geo[3:5]
     cols = _grouped(_im2col(x, geo), groups)                  # (G, N*L, Cg*K)
     wg = w.reshape(groups, co // groups, -1).transpose(0, 2, 1)  # (G, Cg*K, Cog)
-    y = matmul(cols, wg)                                         # (G, N*L, Cog)
-    return y.transpose(1, 0, 2).reshape(n, oh, ow, co).transpose(0, 3, 1, 2)
+    y = matmul(cols, wg, True)                                         # (G, N*L, Cog)
+    # torch's convolutions return contiguous NCHW tensors (code calls .view on them)
+    return cupy.ascontiguousarray(y.transpose(1, 0, 2).reshape(n, oh, ow, co).transpose(0, 3, 1, 2))
 
 
 def conv2d_backward_input(g, w, input_shape, stride, padding, dilation, groups):
@@ -135,7 +138,7 @@ def conv2d_backward_input(g, w, input_shape, stride, padding, dilation, groups):
     geo = geometry(tuple(input_shape), w.shape, stride, padding, dilation, out=(oh, ow))
     gm = _grouped(g.transpose(0, 2, 3, 1).reshape(n * oh * ow, co), groups)  # (G, N*L, Cog)
     wg = w.reshape(groups, co // groups, -1)                                 # (G, Cog, Cg*K)
-    dcols = cupy.ascontiguousarray(matmul(gm, wg).transpose(1, 0, 2))         # (N*L, G, Cg*K)
+    dcols = cupy.ascontiguousarray(matmul(gm, wg, True).transpose(1, 0, 2))       # (N*L, G, Cg*K)
     gx = cupy.empty(tuple(input_shape), dtype=g.dtype)
     COL2IM.build(g.dtype.name)(dcols, *geo, gx)
     return gx
@@ -160,5 +163,5 @@ def conv2d_backward_weight(x, g, weight_shape, stride, padding, dilation, groups
     geo = geometry(x.shape, tuple(weight_shape), stride, padding, dilation, out=(oh, ow))
     cols = _grouped(_im2col(x, geo), groups)                                 # (G, N*L, Cg*K)
     gm = _grouped(g.transpose(0, 2, 3, 1).reshape(n * oh * ow, co), groups)  # (G, N*L, Cog)
-    gw = matmul(gm.transpose(0, 2, 1), cols)                                 # (G, Cog, Cg*K)
+    gw = matmul(gm.transpose(0, 2, 1), cols, True)                               # (G, Cog, Cg*K)
     return gw.reshape(tuple(weight_shape))

@@ -109,7 +109,7 @@ class _CTC(Function):
         grad = np.exp(lp) - np.exp(lcab + nll[None, :, None] - lp)
         grad[np.arange(steps)[:, None] >= lengths_in[None, :]] = 0.0
         grad[:, zeroed] = 0.0
-        grad *= g._data.astype(np.float64)[None, :, None]
+        grad *= g._device.backend.to_host(g._data).astype(np.float64)[None, :, None]
         device = log_probs._device
         data = device.backend.from_host(grad.astype(log_probs._data.dtype), device.index)
         if flambeau.is_grad_enabled():  # create_graph: a node that refuses to go further
