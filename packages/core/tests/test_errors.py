@@ -107,10 +107,15 @@ def test_device_index_check_names_the_dimension_it_indexes():
     from flambeau._ops.indexing import _check_device_indices
 
     t = flambeau.zeros(2, 3)
-    cases = [((np.array([0, 3]),), "index 3 is out of bounds for dimension 0 with size 2"),
-             ((Ellipsis, np.array([5])), "index 5 is out of bounds for dimension 1 with size 3"),
-             ((None, 0, np.array([-4])), "index -4 is out of bounds for dimension 1 with size 3")]
+    xp = t._device._xp  # index arrays live where the tensor does
+
+    def arr(*v):
+        return xp.asarray(np.array(v))
+
+    cases = [((arr(0, 3),), "index 3 is out of bounds for dimension 0 with size 2"),
+             ((Ellipsis, arr(5)), "index 5 is out of bounds for dimension 1 with size 3"),
+             ((None, 0, arr(-4)), "index -4 is out of bounds for dimension 1 with size 3")]
     for items, message in cases:
         with pytest.raises(IndexError, match=re.escape(message) + r".*shape \(2, 3\)"):
             _check_device_indices(t, items)
-    _check_device_indices(t, (np.array([1, -2]), np.array([2, -3])))  # in range: no error
+    _check_device_indices(t, (arr(1, -2), arr(2, -3)))  # in range: no error
