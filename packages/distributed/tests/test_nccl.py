@@ -1,5 +1,7 @@
 """The "nccl" backend: CUDA tensors through CuPy's NCCL, world of one (gpu machines)."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -116,6 +118,7 @@ def test_nccl_every_other_collective_world_of_one():
 
 @needs_gpu
 def test_nccl_ddp_buckets_and_no_sync_match_local_training():
+    import flambeau.optim  # noqa: F401 - the submodule used below
     from flambeau import nn
 
     def train(wrap):
@@ -139,8 +142,6 @@ def test_nccl_ddp_buckets_and_no_sync_match_local_training():
         # a tiny bucket cap: every parameter gets its own bucket and its own all-reduce
         return dist.DistributedDataParallel(model, device_ids=[0], bucket_cap_mb=1e-4)
 
-    import flambeau.optim  # noqa: F401 - the submodule used above
-
     local = train(_identity_accumulating)
     dist.init_process_group("nccl")
     try:
@@ -161,8 +162,6 @@ class _Accumulating:
         return self.model(x)
 
     def no_sync(self):
-        import contextlib
-
         return contextlib.nullcontext()
 
 

@@ -11,6 +11,8 @@ from flambeau import _dtype
 from flambeau._tensor import Tensor, _wrap_dim
 
 FLOAT_NP = frozenset(np.dtype(d) for d in (np.float16, ml_dtypes.bfloat16, np.float32, np.float64))
+#: the half-precision array dtypes, which several ops compute in float32 and round once
+LOW_PRECISION_NP = frozenset({np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)})
 
 __all__ = ["Tensor", "wrap_dim", "FLOAT_NP"]
 

@@ -28,10 +28,17 @@ import builtins
 import warnings
 from collections import namedtuple
 
-import ml_dtypes
 import numpy as np
 
-from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, wrap_dim, write_out
+from flambeau._ops._util import (
+    FLOAT_NP,
+    LOW_PRECISION_NP,
+    Tensor,
+    make,
+    promote,
+    wrap_dim,
+    write_out,
+)
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
@@ -56,7 +63,7 @@ svd_result = namedtuple("svd", ["U", "S", "V"])
 linalg_lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
 
-_LOW_PRECISION = frozenset({np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)})
+_LOW_PRECISION = LOW_PRECISION_NP
 _LINALG_ERRORS = (np.linalg.LinAlgError,)
 
 

@@ -81,12 +81,11 @@ def _check_device_indices(t, items):
         if item is Ellipsis:
             dim = len(shape) - sum(consumed[pos + 1:])
             continue
-        if hasattr(item, "dtype") and item.dtype.kind in "iu" and item.size and dim < len(shape):
-            size = shape[dim]
-            lo, hi = (int(v) for v in xp.stack([item.min(), item.max()]).tolist())
-            if lo < -size or hi >= size:
-                raise _index_error(f"index {hi if hi >= size else lo} is out of bounds for "
-                                   f"dimension {dim} with size {size}", t)
+        if hasattr(item, "dtype") and item.dtype.kind in "iu" and dim < len(shape):
+            bad = _out_of_range(xp, item, shape[dim])
+            if bad is not None:
+                raise _index_error(f"index {bad} is out of bounds for dimension {dim} with "
+                                   f"size {shape[dim]}", t)
         dim += consumed[pos]
 
 
@@ -261,9 +260,18 @@ def _coords(xp, index_arr, axis):
                  for d, n in enumerate(index_arr.shape))
 
 
+def _out_of_range(xp, arr, size):
+    """An index of ``arr`` outside ``[-size, size)``, or None; one transfer of its extremes
+    (a synchronization on a GPU)."""
+    if not arr.size:
+        return None
+    lo, hi = (int(v) for v in xp.stack([arr.min(), arr.max()]).tolist())
+    return hi if hi >= size else lo if lo < -size else None
+
+
 def _bounds_check(op, xp, arr, size, axis):
-    if arr.size and (int(arr.min()) < -size or int(arr.max()) >= size):
-        bad = int(arr.max()) if int(arr.max()) >= size else int(arr.min())
+    bad = _out_of_range(xp, arr, size)
+    if bad is not None:
         raise IndexError(
             f"{op}(): index {bad} is out of bounds for dimension {axis} with size {size}"
         )

@@ -6,7 +6,15 @@ import builtins
 from collections import namedtuple
 
 from flambeau import _dtype
-from flambeau._ops._util import FLOAT_NP, Tensor, dims_arg, make, to_float, wrap_dim
+from flambeau._ops._util import (
+    FLOAT_NP,
+    LOW_PRECISION_NP,
+    Tensor,
+    dims_arg,
+    make,
+    to_float,
+    wrap_dim,
+)
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -567,7 +575,7 @@ def count_nonzero(input, dim=None):
 def _scan(scan, arr, axis, np_dtype=None):
     """``scan(arr, axis)`` with half types accumulated in float32 and rounded once per
     element, as torch does (CuPy also has no bfloat16 scan kernel)."""
-    if np_dtype is None and arr.dtype.itemsize == 2 and arr.dtype.kind in "fV":
+    if np_dtype is None and arr.dtype in LOW_PRECISION_NP:
         return scan(arr.astype("float32"), axis=axis).astype(arr.dtype)
     return scan(arr, axis=axis, dtype=np_dtype)
 

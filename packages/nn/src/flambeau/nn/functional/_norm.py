@@ -144,6 +144,25 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return _affine(y, weight, bias, shape)
 
 
+def _replay_composition(ctx, g, composed):
+    """The double-backward path of the fused nodes: gradients of ``(x, weight, bias)``
+    through ``composed(x, weight, bias)``, the op written in recorded flambeau ops."""
+    x, weight, bias = ctx.saved_tensors
+    inputs, needs = (x, weight, bias), ctx.needs_input_grad
+    with flambeau.enable_grad():
+        wanted = [t for t, need in zip(inputs, needs) if t is not None and need]
+        out = composed(x, weight, bias)
+        got = iter(flambeau.autograd.grad(out, wanted, g, create_graph=True,
+                                          allow_unused=True))
+    return [next(got) if t is not None and need else None for t, need in zip(inputs, needs)]
+
+
+def _grad_like(arr, like):
+    """A gradient array as a tensor with the shape, dtype and device of ``like``."""
+    return Tensor._make(arr.reshape(like._data.shape).astype(like._data.dtype, copy=False),
+                        like._device)
+
+
 def _batch_norm_composed(x, weight, bias, axes, eps):
     y, _, _ = _normalize(x, axes, eps)
     return _affine(y, weight, bias, _channel_shape(x))
@@ -180,18 +199,12 @@ class _BatchNormTrain(Function):
 
     @staticmethod
     def backward(ctx, g, _gmean, _gvar):
+        if flambeau.is_grad_enabled():  # create_graph: differentiate the composition
+            grads = _replay_composition(ctx, g, lambda x, w, b: _batch_norm_composed(
+                x, w, b, ctx.axes, ctx.eps))
+            return (*grads, None, None)
         x, weight, bias = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        if flambeau.is_grad_enabled():  # create_graph: differentiate the composition
-            with flambeau.enable_grad():
-                wanted = [t for t, need in zip((x, weight, bias), needs)
-                          if t is not None and need]
-                out = _batch_norm_composed(x, weight, bias, ctx.axes, ctx.eps)
-                got = iter(flambeau.autograd.grad(out, wanted, g, create_graph=True,
-                                                  allow_unused=True))
-            grads = [next(got) if t is not None and need else None
-                     for t, need in zip((x, weight, bias), needs)]
-            return (*grads, None, None)
         y, rstd = ctx.cache
         axes = ctx.axes
         ga = g._data
@@ -199,23 +212,18 @@ class _BatchNormTrain(Function):
         count = ga.size // ga.shape[1]
         gsum = ga.sum(axis=axes, keepdims=True)
         gysum = (ga * y).sum(axis=axes, keepdims=True)
-
-        def make(arr, like):
-            return Tensor._make(arr.reshape(like._data.shape).astype(like._data.dtype,
-                                                                      copy=False), like._device)
-
         gx = gw = gb = None
         if needs[1] and weight is not None:
-            gw = make(gysum, weight)
+            gw = _grad_like(gysum, weight)
         if needs[2] and bias is not None:
-            gb = make(gsum, bias)
+            gb = _grad_like(gsum, bias)
         if needs[0]:
             scale = rstd if weight is None else rstd * weight._data.reshape(shape)
             dx = y * (gysum / count)
             dx += gsum / count
             dx = ga - dx
             dx *= scale
-            gx = make(dx, x)
+            gx = _grad_like(dx, x)
         return gx, gw, gb, None, None
 
 
@@ -337,30 +345,21 @@ class _LayerNorm(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, weight, bias = ctx.saved_tensors
         if flambeau.is_grad_enabled():  # create_graph: differentiate the composition
-            with flambeau.enable_grad():
-                wanted = [t for t, need in zip((x, weight, bias), ctx.needs_input_grad)
-                          if t is not None and need]
-                out = _layer_norm_composed(x, weight, bias, ctx.k, ctx.eps)
-                got = iter(flambeau.autograd.grad(out, wanted, g, create_graph=True,
-                                                  allow_unused=True))
-            grads = [next(got) if t is not None and need else None
-                     for t, need in zip((x, weight, bias), ctx.needs_input_grad)]
+            grads = _replay_composition(ctx, g, lambda x, w, b: _layer_norm_composed(
+                x, w, b, ctx.k, ctx.eps))
             return (*grads, None, None)
+        x, weight, bias = ctx.saved_tensors
         xp = x._device._xp
         y, rstd = ctx.cache
         width = y.shape[1]
         g2 = g._data.reshape(y.shape)
         needs = ctx.needs_input_grad
-        def make(arr, like):
-            return Tensor._make(arr.reshape(like._data.shape), like._device)
-
         gx = gw = gb = None
         if needs[1] and weight is not None:
-            gw = make(xp.ones(y.shape[0], dtype=y.dtype) @ (g2 * y), weight)
+            gw = _grad_like(xp.ones(y.shape[0], dtype=y.dtype) @ (g2 * y), weight)
         if needs[2] and bias is not None:
-            gb = make(xp.ones(y.shape[0], dtype=y.dtype) @ g2, bias)
+            gb = _grad_like(xp.ones(y.shape[0], dtype=y.dtype) @ g2, bias)
         if needs[0]:
             gy = g2 * weight._data.reshape(-1) if weight is not None else g2
             mean_gy = _row_sums(xp, gy) / width
@@ -368,7 +367,7 @@ class _LayerNorm(Function):
             dx = gy - mean_gy[:, None]
             dx -= y * mean_gyy[:, None]
             dx *= rstd[:, None]
-            gx = make(dx.astype(x._data.dtype, copy=False), x)
+            gx = _grad_like(dx, x)
         return gx, gw, gb, None, None
 
 
