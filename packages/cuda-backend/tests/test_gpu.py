@@ -106,6 +106,43 @@ def test_conv2d_kernels_match_cpu(stride, padding, dilation, groups):
         assert_close(a, b, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("dtype", [flambeau.float16, flambeau.float32, flambeau.float64])
+@pytest.mark.parametrize(("name", "kwargs"), [
+    ("gelu", {}), ("gelu", {"approximate": "tanh"}), ("silu", {}), ("mish", {}), ("elu", {}),
+    ("selu", {}), ("celu", {"alpha": 0.5}), ("leaky_relu", {"negative_slope": 0.1}),
+    ("softplus", {"beta": 2.0}), ("hardsigmoid", {}), ("hardswish", {})])
+def test_fused_activation_kernels_match_cpu(name, kwargs, dtype):
+    F = pytest.importorskip("flambeau.nn.functional")
+    x = flambeau.randn(300, dtype=flambeau.float64) * 4
+    results = []
+    for d in ("cuda", "cpu"):
+        xd = x.to(d, dtype).requires_grad_()
+        y = getattr(F, name)(xd, **kwargs)
+        y.backward(flambeau.linspace(-1, 1, 300, dtype=dtype, device=d))
+        results.append([y.detach().cpu().double(), xd.grad.cpu().double()])
+    tol = {flambeau.float16: 1e-2, flambeau.float32: 1e-5, flambeau.float64: 1e-12}[dtype]
+    for a, b in zip(*results, strict=True):
+        assert_close(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [flambeau.float32, flambeau.float64])
+def test_lstm_cell_kernels_match_cpu(dtype):
+    nn = pytest.importorskip("flambeau.nn")
+    flambeau.manual_seed(0)
+    lstm = nn.LSTM(3, 5, num_layers=2, bidirectional=True).to(dtype)
+    x = flambeau.randn(7, 4, 3, dtype=dtype)
+    results = []
+    for d in ("cuda", "cpu"):
+        m, xd = lstm.to(d), x.to(d).requires_grad_()
+        out, (h, c) = m(xd)
+        ((out * out).sum() + h.sum() + (c * c).sum()).backward()
+        results.append([out.detach().cpu(), xd.grad.cpu()] + [p.grad.cpu() for p in m.parameters()])
+        m.zero_grad()
+    tol = 1e-5 if dtype is flambeau.float32 else 1e-12
+    for a, b in zip(*results, strict=True):
+        assert_close(a, b, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
 def test_fused_optimizers_match_cpu(name):
     optim = pytest.importorskip("flambeau.optim")

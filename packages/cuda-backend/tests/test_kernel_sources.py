@@ -9,11 +9,15 @@ import pytest
 from _csource import Kernel, call, compile_device, have_gxx, have_nvcc, host_library
 
 from flambeau_cuda._kernels._conv import COL2IM, IM2COL, geometry
+from flambeau_cuda._kernels._activation import BACKWARD, FORWARD
 from flambeau_cuda._kernels._optim import ADAM, ADAM_AMSGRAD, SGD_MOMENTUM, SGD_PLAIN, adam_scalars
+from flambeau_cuda._kernels._rnn import LSTM_CELL, LSTM_CELL_BACKWARD
 from flambeau_cuda._rng import DRAW_SPECS
 
 SPECS = {"sgd_plain": SGD_PLAIN, "sgd_momentum": SGD_MOMENTUM, "adam": ADAM,
-         "adam_amsgrad": ADAM_AMSGRAD, "im2col": IM2COL, "col2im": COL2IM}
+         "adam_amsgrad": ADAM_AMSGRAD, "im2col": IM2COL, "col2im": COL2IM,
+         "lstm_cell": LSTM_CELL, "lstm_cell_backward": LSTM_CELL_BACKWARD,
+         **{spec.name: spec for spec in (*FORWARD.values(), *BACKWARD.values())}}
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +157,91 @@ def test_col2im_is_the_adjoint_of_im2col(lib, stride, pads, dilation, groups):
     back = np.empty_like(x)
     call(lib, kernels[("col2im", "float64")], back.size, c, *geo, back)
     assert np.isclose((col * c).sum(), (x * back).sum(), rtol=1e-12)
+
+
+def _lstm_generic():
+    return pytest.importorskip("flambeau.nn.modules._rnn_layers")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lstm_cell_matches_the_generic_step(lib, dtype):
+    layers = _lstm_generic()
+    lib, kernels = lib
+    r = np.random.default_rng(3)
+    hidden, batch = 3, 5
+    # large pre-activations saturate the gates (exp overflows to inf on purpose)
+    act = (r.standard_normal((4 * hidden, batch)) * np.r_[1, 1, 1, 1, 1, 60][:, None].repeat(
+        2, 0)).astype(dtype)
+    c_prev = r.standard_normal((hidden, batch)).astype(dtype)
+    ref = [act.copy()] + [np.empty_like(c_prev) for _ in range(5)]
+    with np.errstate(over="ignore"):
+        layers._lstm_cell(np, ref[0], c_prev, *ref[1:])
+    ours = [act.copy()] + [np.empty_like(c_prev) for _ in range(5)]
+    call(lib, kernels[("lstm_cell", dtype)], c_prev.size, c_prev, c_prev.size, *ours)
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    for a, b in zip(ours, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("s", [0, 2])
+def test_lstm_cell_backward_matches_the_generic_step(lib, dtype, s):
+    layers = _lstm_generic()
+    lib, kernels = lib
+    r = np.random.default_rng(4)
+    hidden, batch, steps = 3, 4, 3
+    arr = lambda *shape: r.standard_normal(shape).astype(dtype)  # noqa: E731
+    dh, go, dc, k_c, k_o, f = (arr(hidden, batch) for _ in range(6))
+    k3 = arr(3, hidden, batch)
+    outs = {}
+    for who in ("generic", "kernel"):
+        h, c = dh.copy(), dc.copy()
+        d, dflat = np.zeros((4 * hidden, batch), dtype), np.zeros((4 * hidden, steps, batch), dtype)
+        if who == "generic":
+            layers._lstm_cell_backward(np, h, go, c, k_c, k3, k_o, f, d, dflat, s)
+        else:
+            call(lib, kernels[("lstm_cell_backward", dtype)], dh.size, go, k_c, k_o, f, k3,
+                 dh.size, batch, s, steps, h, c, d, dflat)
+        outs[who] = (c, d, dflat)
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    for a, b in zip(outs["kernel"], outs["generic"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    assert np.count_nonzero(outs["kernel"][2]) == 4 * hidden * batch  # column s only
+
+
+#: activation -> (flambeau-nn class name, parameters)
+ACTIVATIONS = {"gelu": ("_GeluErf", ()), "gelu_tanh": ("_GeluTanh", ()), "silu": ("_Silu", ()),
+               "mish": ("_Mish", ()), "elu": ("_Elu", (1.3, 1.05)), "celu": ("_Celu", (0.7,)),
+               "leaky_relu": ("_LeakyRelu", (0.02,)), "softplus": ("_Softplus", (1.5, 20.0)),
+               "hardsigmoid": ("_Hardsigmoid", ()), "hardswish": ("_Hardswish", ())}
+
+
+def test_every_activation_kernel_is_tested():
+    assert set(ACTIVATIONS) == set(FORWARD) == set(BACKWARD)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_kernels_match_flambeau_nn(lib, name, dtype):
+    act = pytest.importorskip("flambeau.nn.functional._activation")
+    import flambeau
+
+    lib, kernels = lib
+    cls, params = getattr(act, ACTIVATIONS[name][0]), ACTIVATIONS[name][1]
+    r = np.random.default_rng(5)
+    x = np.concatenate([r.uniform(-40, 40, 200), r.standard_normal(200) * 3,
+                        [0.0, -3.0, 3.0, 30.0, -30.0, np.nan]]).astype(dtype)
+    g = r.standard_normal(x.shape).astype(dtype)
+    y, gx = np.empty_like(x), np.empty_like(x)
+    call(lib, kernels[(name, dtype)], x.size, x, *params, y)
+    call(lib, kernels[(name + "_backward", dtype)], x.size, g, x, *params, gx)
+    with np.errstate(all="ignore"):
+        ref_y = cls._fwd(np, x, *params)
+        xt, yt = flambeau.tensor(x), flambeau.tensor(ref_y)
+        ref_gx = cls._grad(flambeau.tensor(g), xt, yt, *params).numpy()
+    tol = 2e-6 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(y, ref_y, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gx, ref_gx, rtol=tol * 10, atol=tol)
 
 
 @pytest.mark.skipif(not have_nvcc(), reason="nvcc is not installed")

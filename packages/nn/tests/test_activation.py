@@ -1,5 +1,7 @@
 """Activations: parity with torch (outputs, input grads, repr), gradcheck, in-place forms."""
 
+import math
+
 import numpy as np
 import pytest
 from _helpers_a import compare_module
@@ -98,3 +100,38 @@ def test_activation_errors():
         nn.PReLU(3)(flambeau.ones(2, 4))
     with pytest.raises(ValueError, match="min_val"):
         F.hardtanh(flambeau.ones(1), 2.0, 1.0)
+
+
+def test_backend_fused_activation_kernels_replace_the_generic_arrays(monkeypatch):
+    """``kernels["gelu"]`` / ``["gelu_backward"]`` run instead of the generic formulas when a
+    backend has them (flambeau-cuda does); one returning None hands back to the generic code."""
+    x = flambeau.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    xp = x._device._xp
+    kernels = x._device.backend.kernels
+    seen = []
+
+    def fused_forward(a, *params):
+        seen.append(("gelu", params))
+        return xp.full(a.shape, 7.0, dtype=a.dtype)
+
+    def fused_backward(g, a, *params):
+        seen.append(("gelu_backward", params))
+        return g * 3
+
+    monkeypatch.setitem(kernels, "gelu", fused_forward)
+    monkeypatch.setitem(kernels, "gelu_backward", fused_backward)
+    y = F.gelu(x)
+    y.sum().backward()
+    assert y.tolist() == [7.0, 7.0, 7.0] and x.grad.tolist() == [3.0, 3.0, 3.0]
+    assert seen == [("gelu", ()), ("gelu_backward", ())]
+    # a graph of the gradient is differentiated with flambeau ops, not the array kernel
+    (gx,) = flambeau.autograd.grad(F.gelu(x).sum(), x, create_graph=True)
+    assert seen[-1] == ("gelu", ()) and gx.requires_grad
+
+    monkeypatch.setitem(kernels, "elu", lambda a, *p: seen.append(("elu", p)))  # declines
+    monkeypatch.setitem(kernels, "elu_backward", lambda g, a, *p: None)
+    x.grad = None
+    F.selu(x).sum().backward()
+    assert seen[-1][0] == "elu" and len(seen[-1][1]) == 2
+    torch_like = [1.0507 * 1.67326 * (math.exp(-1.0)), 1.0507, 1.0507]
+    np.testing.assert_allclose(x.grad.cpu().numpy(), torch_like, rtol=1e-4)

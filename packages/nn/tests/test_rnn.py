@@ -266,3 +266,39 @@ def test_fused_kernels_equal_the_composed_steps(kind, steps, batch, n_in, hidden
         results.append([o.detach().cpu().numpy() for o in outs] + [g.cpu().numpy() for g in grads])
     for fused, composed in zip(*results):
         np.testing.assert_allclose(fused, composed, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_lstm_uses_the_backends_cell_kernels(monkeypatch, masked):
+    """A backend's ``lstm_cell`` / ``lstm_cell_backward`` run every unmasked step (flambeau-cuda
+    provides them); the results equal the generic steps'."""
+    from flambeau.nn.modules import _rnn_layers as L
+
+    lstm = nn.LSTM(3, 4).double()
+    x = randn(5, 2, 3, seed=8)
+
+    def run():
+        inp = U.pack_padded_sequence(x, [5, 3]) if masked else x
+        out, (h, c) = lstm(inp)
+        out = U.pad_packed_sequence(out)[0] if masked else out
+        grads = flambeau.autograd.grad((out ** 2).sum() + h.sum() + c.sum(), [x, lstm.weight_hh_l0])
+        return [t.detach().cpu().numpy() for t in (out, h, c, *grads)]
+
+    expected = run()
+    calls = {"lstm_cell": 0, "lstm_cell_backward": 0}
+
+    def counted(name, generic):
+        def kernel(*args):
+            calls[name] += 1
+            generic(x._device._xp, *args)
+        return kernel
+
+    kernels = x._device.backend.kernels
+    monkeypatch.setitem(kernels, "lstm_cell", counted("lstm_cell", L._lstm_cell))
+    monkeypatch.setitem(kernels, "lstm_cell_backward",
+                        counted("lstm_cell_backward", L._lstm_cell_backward))
+    got = run()
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # packed sequences keep the generic backward: the kernel contract has no mask
+    assert calls == {"lstm_cell": 5, "lstm_cell_backward": 0 if masked else 5}

@@ -2,7 +2,9 @@
 
 Each module documents the signature its kernels must have (the caller's contract):
 ``matmul`` and ``cholesky`` (core), ``index_add_at`` (core indexing), ``cross_entropy`` (nn losses),
-``conv2d`` and its two adjoints (nn convolution), ``sgd_step`` / ``adam_step`` (optim).
+``conv2d`` and its two adjoints (nn convolution), ``lstm_cell`` and its backward (nn
+recurrent layers), the fused activations ``gelu``, ``silu``, ... and their ``*_backward``
+(nn functional), ``sgd_step`` / ``adam_step`` (optim).
 CuPy is imported only when a kernel runs, i.e. on a CUDA tensor.
 """
 
@@ -20,9 +22,9 @@ def kernel_table() -> dict:
     >>> sorted(kernel_table())[:3]
     ['adam_step', 'cholesky', 'conv2d']
     """
-    from flambeau_cuda._kernels import _conv, _linalg, _loss, _optim, _scatter
+    from flambeau_cuda._kernels import _activation, _conv, _linalg, _loss, _optim, _rnn, _scatter
 
-    return {
+    return _activation.kernels() | {
         "matmul": _linalg.matmul,
         "cholesky": _linalg.cholesky,
         "index_add_at": _scatter.index_add_at,
@@ -32,4 +34,6 @@ def kernel_table() -> dict:
         "conv2d_backward_weight": _conv.conv2d_backward_weight,
         "sgd_step": _optim.sgd_step,
         "adam_step": _optim.adam_step,
+        "lstm_cell": _rnn.lstm_cell,
+        "lstm_cell_backward": _rnn.lstm_cell_backward,
     }

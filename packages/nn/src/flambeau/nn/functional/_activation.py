@@ -34,13 +34,23 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 class _Pointwise(Function):
     """``f(x; *params)`` elementwise; subclasses give ``_fwd(xp, a, *p)`` and ``_grad``, and
     optionally ``_array_grad(xp, g, a, out, *p)``: the same gradient on bare arrays, used
-    when no graph of the gradient is being built."""
+    when no graph of the gradient is being built.
+
+    ``_fused`` names the backend kernels ``<name>`` and ``<name>_backward`` that may replace
+    ``_fwd`` and the array gradient: ``(a, *params) -> out`` and ``(g, a, *params) -> grad``,
+    each returning None for an input it does not handle (flambeau-cuda fuses every formula
+    into one launch).
+    """
 
     _array_grad = None
+    _fused = None
 
     @classmethod
     def forward(cls, ctx, x, params):
-        out = Tensor._make(cls._fwd(x._device._xp, x._data, *params), x._device)
+        out = _run_fused(x, cls._fused, x._data, *params)
+        if out is None:
+            out = cls._fwd(x._device._xp, x._data, *params)
+        out = Tensor._make(out, x._device)
         ctx.save_for_backward(x, out)
         ctx.params = params
         return out
@@ -48,15 +58,26 @@ class _Pointwise(Function):
     @classmethod
     def backward(cls, ctx, g):
         x, out = ctx.saved_tensors
-        if cls._array_grad is not None and not flambeau.is_grad_enabled():
-            grad = cls._array_grad(x._device._xp, g._data, x._data, out._data, *ctx.params)
-            return Tensor._make(grad.astype(x._data.dtype, copy=False), x._device), None
+        if not flambeau.is_grad_enabled():
+            grad = _run_fused(x, cls._fused and cls._fused + "_backward", g._data, x._data,
+                              *ctx.params)
+            if grad is None and cls._array_grad is not None:
+                grad = cls._array_grad(x._device._xp, g._data, x._data, out._data, *ctx.params)
+            if grad is not None:
+                return Tensor._make(grad.astype(x._data.dtype, copy=False), x._device), None
         return cls._grad(g, x, out, *ctx.params), None
 
 
-def _pointwise(name, fwd, grad, array_grad=None):
+def _run_fused(x, name, *args):
+    """The backend kernel ``name`` applied to ``args``; None where there is none (or it
+    declines the input)."""
+    kernel = x._device.backend.kernels.get(name) if name else None
+    return None if kernel is None else kernel(*args)
+
+
+def _pointwise(name, fwd, grad, array_grad=None, fused=None):
     return type(name, (_Pointwise,), {
-        "_fwd": staticmethod(fwd), "_grad": staticmethod(grad),
+        "_fwd": staticmethod(fwd), "_grad": staticmethod(grad), "_fused": fused,
         "_array_grad": None if array_grad is None else staticmethod(array_grad)})
 
 
@@ -111,21 +132,25 @@ _LeakyRelu = _pointwise(
     lambda xp, a, s: _cast(xp.maximum(a, a * s) if 0 <= s <= 1 else select(xp, a > 0, a, a * s),
                            a),
     lambda g, x, o, s: flambeau.where(x > 0, g, g * s),
-    _leaky_array_grad)
+    _leaky_array_grad,
+    fused="leaky_relu")
 _Elu = _pointwise(
     "_Elu",
     lambda xp, a, alpha, scale: _cast(
         scale * select(xp, a > 0, a, alpha * xp.expm1(xp.minimum(a, 0))), a),
-    lambda g, x, o, alpha, scale: flambeau.where(x > 0, g * scale, g * (o + alpha * scale)))
+    lambda g, x, o, alpha, scale: flambeau.where(x > 0, g * scale, g * (o + alpha * scale)),
+    fused="elu")
 _Celu = _pointwise(
     "_Celu",
     lambda xp, a, alpha: _cast(select(xp, a > 0, a, alpha * xp.expm1(xp.minimum(a, 0) / alpha)), a),
-    lambda g, x, o, alpha: flambeau.where(x > 0, g, g * (o / alpha + 1)))
+    lambda g, x, o, alpha: flambeau.where(x > 0, g, g * (o / alpha + 1)),
+    fused="celu")
 _Softplus = _pointwise(
     "_Softplus",
     lambda xp, a, beta, th: _cast(
         select(xp, a * beta > th, a, xp.logaddexp(0, a * beta) / beta), a),
-    lambda g, x, o, beta, th: flambeau.where(x * beta > th, g, g * (x * beta).sigmoid()))
+    lambda g, x, o, beta, th: flambeau.where(x * beta > th, g, g * (x * beta).sigmoid()),
+    fused="softplus")
 _Softsign = _pointwise(
     "_Softsign",
     lambda xp, a: a / (1 + xp.abs(a)),
@@ -134,19 +159,23 @@ _Silu = _pointwise(
     "_Silu",
     lambda xp, a: _cast(a * _sigmoid_fwd(xp, a), a),
     lambda g, x, o: _silu_grad(g, x),
-    _silu_array_grad)
+    _silu_array_grad,
+    fused="silu")
 _Mish = _pointwise(
     "_Mish",
     lambda xp, a: _cast(a * xp.tanh(xp.logaddexp(0, a)), a),
-    lambda g, x, o: _mish_grad(g, x))
+    lambda g, x, o: _mish_grad(g, x),
+    fused="mish")
 _Hardsigmoid = _pointwise(
     "_Hardsigmoid",
     lambda xp, a: _cast(xp.clip(a / 6 + 0.5, 0, 1), a),
-    lambda g, x, o: g * ((x > -3) & (x < 3)) / 6)
+    lambda g, x, o: g * ((x > -3) & (x < 3)) / 6,
+    fused="hardsigmoid")
 _Hardswish = _pointwise(
     "_Hardswish",
     lambda xp, a: _cast(a * xp.clip(a + 3, 0, 6) / 6, a),
-    lambda g, x, o: flambeau.where(x < -3, g * 0, flambeau.where(x <= 3, g * (x / 3 + 0.5), g)))
+    lambda g, x, o: flambeau.where(x < -3, g * 0, flambeau.where(x <= 3, g * (x / 3 + 0.5), g)),
+    fused="hardswish")
 _LogSigmoid = _pointwise(
     "_LogSigmoid",
     lambda xp, a: _cast(-xp.logaddexp(0, -a), a),
@@ -170,11 +199,13 @@ _GeluErf = _pointwise(
     lambda xp, a: _cast(0.5 * a * (1 + _erf_generic(xp, a * _INV_SQRT_2)), a),
     lambda g, x, o: g * (0.5 * (1 + (x * _INV_SQRT_2).erf())
                          + x * (-0.5 * x * x).exp() * _INV_SQRT_2PI),
-    _gelu_erf_array_grad)
+    _gelu_erf_array_grad,
+    fused="gelu")
 _GeluTanh = _pointwise(
     "_GeluTanh",
     lambda xp, a: _cast(0.5 * a * (1 + xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3))), a),
-    lambda g, x, o: _gelu_tanh_grad(g, x))
+    lambda g, x, o: _gelu_tanh_grad(g, x),
+    fused="gelu_tanh")
 _Hardshrink = _pointwise(
     "_Hardshrink",
     lambda xp, a, lambd: _cast(select(xp, xp.abs(a) > lambd, a, 0), a),

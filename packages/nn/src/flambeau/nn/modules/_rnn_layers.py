@@ -12,6 +12,7 @@ state.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import flambeau
@@ -121,6 +122,64 @@ def _inputs_with_ones(xp, a, reverse):
 # ------------------------------------------------------------------ fused LSTM layer
 
 
+def _fused_kernel(x, name):
+    """The backend's named kernel ``name`` when it applies to ``x``, else None.
+
+    The contract of the recurrent kernels covers float32 and float64 arrays; a backend
+    (flambeau-cuda) provides them to run a step's elementwise work in one launch.
+    """
+    if x._data.dtype.name not in ("float32", "float64"):
+        return None
+    return x._device.backend.kernels.get(name)
+
+
+def _lstm_cell(xp, act, c_prev, fc, ig, c, tc, h):
+    """One LSTM step after its matrix product (the ``"lstm_cell"`` kernel's contract).
+
+    ``act`` ``(4 * hidden, batch)`` holds the gates' pre-activations scaled as in
+    :class:`_LSTMLayer` (``-z`` for i, f, o and ``-2z`` for g) and is activated in place:
+    ``1 / (1 + exp(act))``, and twice that minus one for g. The other arrays are
+    ``(hidden, batch)``: ``c_prev`` is read; ``fc = f * c_prev``, ``ig = i * g``, the new
+    cell state ``c = fc + ig``, ``tc = tanh(c)`` and ``h = o * tc`` are written.
+    """
+    hidden = c.shape[0]
+    h2, h3 = 2 * hidden, 3 * hidden
+    xp.exp(act, out=act)
+    act += 1
+    xp.reciprocal(act, out=act)
+    g = act[h2:h3]
+    g *= 2
+    g -= 1
+    xp.multiply(act[hidden:h2], c_prev, out=fc)
+    xp.multiply(act[:hidden], g, out=ig)
+    xp.add(fc, ig, out=c)
+    xp.tanh(c, out=tc)
+    xp.multiply(act[h3:], tc, out=h)
+
+
+def _lstm_cell_backward(xp, dh, go, dc, k_c, k3, k_o, f, d, dflat, s):
+    """One step of LSTM backpropagation through time, before the recurrent product (the
+    ``"lstm_cell_backward"`` kernel's contract).
+
+    With ``dh + go`` the gradient of the step's ``h`` (``dh`` from the later steps, ``go``
+    from the step's output; ``dh`` may be overwritten) and ``dc`` that of its ``c``, writes the
+    gate gradients ``d`` ``(4 * hidden, batch)``: ``dc * k3`` for i, f, g (``k3`` is
+    ``(3, hidden, batch)``) and ``dh * k_o`` for o, after ``dc += dh * k_c``; copies them to
+    column ``s`` of ``dflat`` ``(4 * hidden, steps, batch)``, and leaves ``dc * f`` (the
+    gradient of ``c_prev``) in ``dc``.
+    """
+    hidden, batch = dc.shape
+    h3 = 3 * hidden
+    dh += go
+    xp.multiply(dh, k_o, out=d[h3:])
+    dh *= k_c
+    dc += dh
+    xp.multiply(dc, k3, out=d[:h3].reshape(3, hidden, batch))
+    dc *= f
+    dflat[:, s] = d
+
+
+
 class _LSTMLayer(Function):
     """Fused LSTM layer (one direction): ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (out, h, c)``.
 
@@ -165,21 +224,13 @@ class _LSTMLayer(Function):
         ig = xp.empty_like(fc)  # i * g
         tcs = xp.empty_like(fc)  # tanh(c)
         cs[0] = c0._data.T
+        cell = _fused_kernel(x, "lstm_cell") or functools.partial(_lstm_cell, xp)
         with errors_ignored(xp, "over"):
             for s in range(steps):
                 act = acts[s]
                 xp.matmul(w, xh[s], out=act)
-                xp.exp(act, out=act)
-                act += 1
-                xp.reciprocal(act, out=act)
-                g = act[h2:h3]
-                g *= 2
-                g -= 1
-                xp.multiply(act[hidden:h2], cs[s], out=fc[s])
-                xp.multiply(act[:hidden], g, out=ig[s])
-                c = xp.add(fc[s], ig[s], out=cs[s + 1])
-                xp.tanh(c, out=tcs[s])
-                h = xp.multiply(act[h3:], tcs[s], out=xh[s + 1, k:])
+                h, c = xh[s + 1, k:], cs[s + 1]
+                cell(act, cs[s], fc[s], ig[s], c, tcs[s], h)
                 if m is not None:
                     keep = ~m[steps - 1 - s if reverse else s].T
                     xp.copyto(h, xh[s, k:], where=keep)
@@ -224,29 +275,27 @@ class _LSTMLayer(Function):
         spares = (g_h._data.T.copy(), xp.empty((hidden, batch), dtype=acts.dtype))
         dh = spares[0]
         dc = g_c._data.T.copy()
-        tmp = xp.empty_like(dh)
         d = xp.empty((4 * hidden, batch), dtype=acts.dtype)  # gate gradients of one step
         # of all steps side by side: (4 * hidden, steps * batch), in processing order
         dflat = xp.empty((4 * hidden, steps, batch), dtype=acts.dtype)
         w = w_hh._data.T
+        # packed sequences (a mask) take the generic path: the kernel contract has no mask
+        cell_backward = (_fused_kernel(x, "lstm_cell_backward") if m is None else None) or (
+            functools.partial(_lstm_cell_backward, xp))
         for s in reversed(range(steps)):
             if m is not None:
                 mt = m[steps - 1 - s if reverse else s].T
                 dh_in, dc_in = dh, dc
-                dh = xp.where(mt, dh + go[s], 0)
+                dh = xp.where(mt, dh, 0)
                 dc = xp.where(mt, dc, 0)
+                go_s = xp.where(mt, go[s], 0)
             else:
-                dh += go[s]
-            xp.multiply(dh, k_c[s], out=tmp)
-            dc += tmp
-            xp.multiply(dc, k3[s], out=d[:h3].reshape(3, hidden, batch))
-            xp.multiply(dh, k_o[s], out=d[h3:])
-            dc *= f[s]
+                go_s = go[s]
+            cell_backward(dh, go_s, dc, k_c[s], k3[s], k_o[s], f[s], d, dflat, s)
             # unmasked, the product goes to whichever of the two buffers ``dh`` is not (masked,
             # ``dh_in`` may hold either one)
             spare = None if m is not None else spares[dh is spares[0]]
             dh = xp.matmul(w, d, out=spare)
-            dflat[:, s] = d
             if m is not None:
                 dh = xp.where(mt, dh, dh_in)
                 dc = xp.where(mt, dc, dc_in)
