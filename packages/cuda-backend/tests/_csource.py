@@ -22,6 +22,7 @@ __all__ = ["Kernel", "host_library", "device_source", "compile_device", "call", 
 
 _CTYPES = {"float64": "double", "float32": "float", "int64": "long long",
            "uint64": "unsigned long long", "int32": "int", "bool": "bool"}
+_DTYPES = {c: name for name, c in _CTYPES.items()}
 _FFI = {"double": ctypes.c_double, "float": ctypes.c_float, "long long": ctypes.c_longlong,
         "unsigned long long": ctypes.c_ulonglong, "int": ctypes.c_int, "bool": ctypes.c_bool}
 
@@ -41,30 +42,35 @@ class Kernel:
         self.tag, self.spec, self.dtype = tag, spec, np.dtype(dtype)
         self.preamble = spec.source_for(self.dtype.name) if preamble is None else preamble
         self.params = []  # (name, ctype, kind) with kind in "array", "raw", "scalar"
-        for part in (spec.in_params + ", " + spec.out_params).split(","):
+        n_inputs = len([p for p in spec.in_params.split(",") if p.strip()])
+        parts = [p for p in (spec.in_params + ", " + spec.out_params).split(",") if p.split()]
+        for index, part in enumerate(parts):
             words = part.split()
-            if not words:
-                continue
             raw = words[0] == "raw"
             type_name, name = words[-2], words[-1]
             ctype = "T" if type_name == "T" else _CTYPES[type_name]
-            self.params.append((name, ctype, "raw" if raw else ("array" if ctype == "T" or
-                                                                 type_name == "T" else "scalar")))
+            # inputs of a named type are scalars here; outputs are always arrays
+            array = ctype == "T" or index >= n_inputs
+            self.params.append((name, ctype, "raw" if raw else ("array" if array else "scalar")))
 
     def _signature(self):
         args = ["long long n__"]
         for name, ctype, kind in self.params:
             if kind == "raw":
-                args.append(f"T* {name}")
+                args.append(f"{ctype}* {name}")
             elif kind == "array":
-                args.append(f"T* {name}__p")
+                args.append(f"{ctype}* {name}__p")
             else:
                 args.append(f"{ctype} {name}")
         return ", ".join(args)
 
     def _bind(self):
-        return "".join(f"    T& {name} = {name}__p[i];\n" for name, _, kind in self.params
-                       if kind == "array")
+        return "".join(f"    {ctype}& {name} = {name}__p[i];\n" for name, ctype, kind in
+                       self.params if kind == "array")
+
+    def dtype_of(self, ctype):
+        """The NumPy dtype of arrays of C type ``ctype`` (``T``: the kernel's dtype)."""
+        return self.dtype if ctype == "T" else np.dtype(_DTYPES[ctype])
 
     def source(self, device: bool) -> str:
         ctype = _CTYPES[self.dtype.name]
@@ -99,8 +105,9 @@ def call(lib, kernel, n, *args):
         if kind == "scalar":
             cargs.append(_FFI[ctype](value))
         else:
-            if value.dtype != kernel.dtype or not value.flags.c_contiguous:
-                raise TypeError(f"{kernel.tag}: {name} must be a contiguous {kernel.dtype}")
+            want = kernel.dtype_of(ctype)
+            if value.dtype != want or not value.flags.c_contiguous:
+                raise TypeError(f"{kernel.tag}: {name} must be a contiguous {want}")
             cargs.append(ctypes.c_void_p(value.ctypes.data))
     fn(*cargs)
 

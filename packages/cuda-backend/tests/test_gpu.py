@@ -125,6 +125,22 @@ def test_fused_activation_kernels_match_cpu(name, kwargs, dtype):
         assert_close(a, b, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize(("kernel", "stride", "padding", "ceil_mode"),
+                         [(3, 2, 1, False), (2, 2, 0, False), (3, 2, 0, True)])
+def test_max_pool2d_kernels_match_cpu(kernel, stride, padding, ceil_mode):
+    F = pytest.importorskip("flambeau.nn.functional")
+    x = flambeau.randn(2, 3, 11, 10, dtype=flambeau.float64)
+    results = []
+    for d in ("cuda", "cpu"):
+        xd = x.to(d).requires_grad_()
+        y, idx = F.max_pool2d(xd, kernel, stride, padding, ceil_mode=ceil_mode,
+                              return_indices=True)
+        (y * y).sum().backward()
+        results.append([y.detach().cpu(), idx.cpu(), xd.grad.cpu()])
+    for a, b in zip(*results, strict=True):
+        assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("dtype", [flambeau.float32, flambeau.float64])
 def test_lstm_cell_kernels_match_cpu(dtype):
     nn = pytest.importorskip("flambeau.nn")

@@ -8,15 +8,17 @@ import numpy as np
 import pytest
 from _csource import Kernel, call, compile_device, have_gxx, have_nvcc, host_library
 
-from flambeau_cuda._kernels._conv import COL2IM, IM2COL, geometry
 from flambeau_cuda._kernels._activation import BACKWARD, FORWARD
+from flambeau_cuda._kernels._conv import COL2IM, IM2COL, geometry
 from flambeau_cuda._kernels._optim import ADAM, ADAM_AMSGRAD, SGD_MOMENTUM, SGD_PLAIN, adam_scalars
+from flambeau_cuda._kernels._pool import MAX_POOL2D, MAX_POOL2D_BACKWARD, _pool_geometry
 from flambeau_cuda._kernels._rnn import LSTM_CELL, LSTM_CELL_BACKWARD
 from flambeau_cuda._rng import DRAW_SPECS
 
 SPECS = {"sgd_plain": SGD_PLAIN, "sgd_momentum": SGD_MOMENTUM, "adam": ADAM,
          "adam_amsgrad": ADAM_AMSGRAD, "im2col": IM2COL, "col2im": COL2IM,
          "lstm_cell": LSTM_CELL, "lstm_cell_backward": LSTM_CELL_BACKWARD,
+         "max_pool2d": MAX_POOL2D, "max_pool2d_backward": MAX_POOL2D_BACKWARD,
          **{spec.name: spec for spec in (*FORWARD.values(), *BACKWARD.values())}}
 
 
@@ -207,6 +209,37 @@ def test_lstm_cell_backward_matches_the_generic_step(lib, dtype, s):
     for a, b in zip(outs["kernel"], outs["generic"], strict=True):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
     assert np.count_nonzero(outs["kernel"][2]) == 4 * hidden * batch  # column s only
+
+
+@pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil"), [
+    (3, 2, 1, 1, False), (2, 2, 0, 1, False), ((3, 2), (1, 2), (1, 0), (2, 1), False),
+    (3, 2, 1, 1, True), (2, 3, 1, 1, True)])
+def test_max_pool2d_kernels_match_flambeau_nn(lib, kernel, stride, padding, dilation, ceil):
+    pool = pytest.importorskip("flambeau.nn.functional._pool")
+    import flambeau
+
+    lib, kernels = lib
+    r = np.random.default_rng(6)
+    x = r.standard_normal((2, 3, 9, 8))
+    x[0, 1, 4, 4] = x[1, 2, 0, 0] = np.nan
+    x[1, 0, 2:4, 2:4] = 1.5  # ties: the first maximum wins
+    geo = pool.pool_geometry("max_pool2d", x.shape[2:], kernel, stride, padding, dilation,
+                             ceil, 2)
+    kernel, stride, pads, dilation, out = geo
+    ref_y, ref_arg = pool.max_pool_forward(np, x, kernel, stride, pads, dilation)
+    shape_geo = _pool_geometry(x.shape, kernel, stride, pads, dilation)
+    assert shape_geo[3:5] == out
+    y = np.empty(x.shape[:2] + out)
+    arg = np.empty(y.shape, np.int32)
+    call(lib, kernels[("max_pool2d", "float64")], y.size, x, *shape_geo, y, arg)
+    np.testing.assert_array_equal(y, ref_y)
+    np.testing.assert_array_equal(arg, ref_arg)
+    g = r.standard_normal(y.shape)
+    dx = np.empty_like(x)
+    call(lib, kernels[("max_pool2d_backward", "float64")], x.size, g, arg, *shape_geo, dx)
+    ref_dx = pool._MaxPoolAdjoint.apply(flambeau.tensor(g), flambeau.tensor(ref_arg),
+                                        (kernel, stride, pads, dilation), x.shape)
+    np.testing.assert_allclose(dx, ref_dx.numpy(), rtol=1e-12, atol=1e-12)
 
 
 #: activation -> (flambeau-nn class name, parameters)

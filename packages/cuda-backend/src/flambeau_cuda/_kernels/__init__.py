@@ -1,10 +1,11 @@
 """Named kernels of the CUDA backend, looked up by the generic ops through ``backend.kernels``.
 
 Each module documents the signature its kernels must have (the caller's contract):
-``matmul`` and ``cholesky`` (core), ``index_add_at`` (core indexing), ``cross_entropy`` (nn losses),
-``conv2d`` and its two adjoints (nn convolution), ``lstm_cell`` and its backward (nn
-recurrent layers), the fused activations ``gelu``, ``silu``, ... and their ``*_backward``
-(nn functional), ``sgd_step`` / ``adam_step`` (optim).
+``matmul`` and ``cholesky`` (core), ``index_add_at`` (core indexing), ``cross_entropy`` (nn
+losses), ``conv2d`` and its two adjoints (nn convolution), ``max_pool2d`` and its backward (nn
+pooling), ``lstm_cell`` and its backward (nn recurrent layers), the fused activations
+``gelu``, ``silu``, ... and their ``*_backward`` (nn functional), ``sgd_step`` /
+``adam_step`` (optim).
 CuPy is imported only when a kernel runs, i.e. on a CUDA tensor.
 """
 
@@ -22,7 +23,16 @@ def kernel_table() -> dict:
     >>> sorted(kernel_table())[:3]
     ['adam_step', 'cholesky', 'conv2d']
     """
-    from flambeau_cuda._kernels import _activation, _conv, _linalg, _loss, _optim, _rnn, _scatter
+    from flambeau_cuda._kernels import (
+        _activation,
+        _conv,
+        _linalg,
+        _loss,
+        _optim,
+        _pool,
+        _rnn,
+        _scatter,
+    )
 
     return _activation.kernels() | {
         "matmul": _linalg.matmul,
@@ -34,6 +44,8 @@ def kernel_table() -> dict:
         "conv2d_backward_weight": _conv.conv2d_backward_weight,
         "sgd_step": _optim.sgd_step,
         "adam_step": _optim.adam_step,
+        "max_pool2d": _pool.max_pool2d,
+        "max_pool2d_backward": _pool.max_pool2d_backward,
         "lstm_cell": _rnn.lstm_cell,
         "lstm_cell_backward": _rnn.lstm_cell_backward,
     }

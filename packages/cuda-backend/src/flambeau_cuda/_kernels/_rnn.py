@@ -25,8 +25,8 @@ __all__ = ["LSTM_CELL", "LSTM_CELL_BACKWARD", "lstm_cell", "lstm_cell_backward"]
 
 # gate k of unit-sample i sits at act[k * HB + i]; sigmoid(z) = 1 / (1 + exp(-z)) and
 # tanh(z) = 2 / (1 + exp(-2z)) - 1 from the scaled pre-activations, as the generic code does
-LSTM_CELL = ElementwiseSpec("lstm_cell", "T c_prev, int64 HB", "raw T act, T fc, T ig, T c, T tc, T h",
-                            r"""
+LSTM_CELL = ElementwiseSpec("lstm_cell", "T c_prev, int64 HB",
+                            "raw T act, T fc, T ig, T c, T tc, T h", r"""
 acc_t a_i = (acc_t)1 / ((acc_t)1 + exp((acc_t)act[i]));
 acc_t a_f = (acc_t)1 / ((acc_t)1 + exp((acc_t)act[i + HB]));
 acc_t a_g = (acc_t)2 / ((acc_t)1 + exp((acc_t)act[i + 2 * HB])) - (acc_t)1;

@@ -8,8 +8,10 @@ is done one dim at a time: averaging is a product with an ``(out, in)`` matrix, 
 gather of padded index windows.
 
 Backends override ``"max_pool{n}d"`` ``(x, kernel, stride, padding, dilation) -> (y, arg)``
-with padding given as (low, high) pairs and ``arg`` the row-major offset of each maximum
-inside its window.
+with padding given as (low, high) pairs and ``arg`` (any integer dtype) the row-major offset
+of each maximum inside its window, and ``"max_pool{n}d_backward"`` ``(g, arg, input_shape,
+kernel, stride, padding, dilation) -> gx``; either may return None for an input it does not
+handle, and the generic code runs.
 """
 
 from __future__ import annotations
@@ -188,10 +190,8 @@ class _MaxPool(Function):
         nd = len(kernel)
         xp = x._device._xp
         k = _kernel(x._device, f"max_pool{nd}d")
-        if k is not None:
-            y, arg = k(x._data, kernel, stride, pads, dilation)
-        else:
-            y, arg = max_pool_forward(xp, x._data, kernel, stride, pads, dilation)
+        done = None if k is None else k(x._data, kernel, stride, pads, dilation)
+        y, arg = done or max_pool_forward(xp, x._data, kernel, stride, pads, dilation)
         geo = (kernel, stride, pads, dilation)
         ctx.arg = Tensor._make(arg, x._device)
         ctx.geo, ctx.input_shape = geo, x._data.shape
@@ -215,6 +215,10 @@ class _MaxPoolAdjoint(Function):
         ctx.arg, ctx.geo = arg, geo
         kernel, stride, pads, dilation = geo
         xp = g._device._xp
+        k = _kernel(g._device, f"max_pool{len(kernel)}d_backward")
+        done = None if k is None else k(g._data, arg._data, input_shape, *geo)
+        if done is not None:
+            return done
         if _tiles(kernel, stride, pads, dilation):
             return _max_pool_tiles_adjoint(xp, g._data, arg._data, kernel, input_shape)
         padded = input_shape[:2] + tuple(n + lo + hi for n, (lo, hi) in
