@@ -25,9 +25,13 @@ def test_registered_through_the_entry_point():
 def test_hook_returns_one_cuda_backend():
     (backend,) = flambeau_cuda.flambeau_backends()
     assert backend.name == "cuda"
+    activations = {"gelu", "gelu_tanh", "silu", "mish", "elu", "celu", "leaky_relu", "softplus",
+                   "hardsigmoid", "hardswish"}
     assert set(backend.kernels) == {
         "matmul", "cholesky", "index_add_at", "cross_entropy", "conv2d", "conv2d_backward_input",
-        "conv2d_backward_weight", "sgd_step", "adam_step"}
+        "conv2d_backward_weight", "max_pool2d", "max_pool2d_backward", "lstm_cell",
+        "lstm_cell_backward", "sgd_step", "adam_step"} | activations | {
+            name + "_backward" for name in activations}
 
 
 def _fresh_python(code):

@@ -20,8 +20,9 @@ def kernel_table() -> dict:
     Examples
     --------
     >>> from flambeau_cuda._kernels import kernel_table
-    >>> sorted(kernel_table())[:3]
-    ['adam_step', 'cholesky', 'conv2d']
+    >>> table = kernel_table()
+    >>> "conv2d" in table and "gelu_backward" in table and "lstm_cell" in table
+    True
     """
     from flambeau_cuda._kernels import (
         _activation,
