@@ -141,6 +141,23 @@ def test_max_pool2d_kernels_match_cpu(kernel, stride, padding, ceil_mode):
         assert_close(a, b, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [flambeau.float16, flambeau.float32, flambeau.float64])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_softmax_kernels_match_cpu(name, dim, dtype):
+    x = flambeau.randn(5, 6, 7, dtype=flambeau.float64) * 4
+    w = flambeau.randn(5, 6, 7, dtype=flambeau.float64)
+    results = []
+    for d in ("cuda", "cpu"):
+        xd = x.to(d, dtype).requires_grad_()
+        y = getattr(flambeau, name)(xd, dim)
+        (y * w.to(d, dtype)).sum().backward()
+        results.append([y.detach().cpu().double(), xd.grad.cpu().double()])
+    tol = {flambeau.float16: 1e-2, flambeau.float32: 1e-5, flambeau.float64: 1e-12}[dtype]
+    for a, b in zip(*results, strict=True):
+        assert_close(a, b, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("dtype", [flambeau.float32, flambeau.float64])
 def test_lstm_cell_kernels_match_cpu(dtype):
     nn = pytest.importorskip("flambeau.nn")

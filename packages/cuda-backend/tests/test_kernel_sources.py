@@ -13,12 +13,20 @@ from flambeau_cuda._kernels._conv import COL2IM, IM2COL, geometry
 from flambeau_cuda._kernels._optim import ADAM, ADAM_AMSGRAD, SGD_MOMENTUM, SGD_PLAIN, adam_scalars
 from flambeau_cuda._kernels._pool import MAX_POOL2D, MAX_POOL2D_BACKWARD, _pool_geometry
 from flambeau_cuda._kernels._rnn import LSTM_CELL, LSTM_CELL_BACKWARD
+from flambeau_cuda._kernels._softmax import (
+    LOG_SOFTMAX_GRAD,
+    LOG_SOFTMAX_OUT,
+    SOFTMAX_GRAD,
+    SOFTMAX_OUT,
+)
 from flambeau_cuda._rng import DRAW_SPECS
 
 SPECS = {"sgd_plain": SGD_PLAIN, "sgd_momentum": SGD_MOMENTUM, "adam": ADAM,
          "adam_amsgrad": ADAM_AMSGRAD, "im2col": IM2COL, "col2im": COL2IM,
          "lstm_cell": LSTM_CELL, "lstm_cell_backward": LSTM_CELL_BACKWARD,
          "max_pool2d": MAX_POOL2D, "max_pool2d_backward": MAX_POOL2D_BACKWARD,
+         "softmax_out": SOFTMAX_OUT, "log_softmax_out": LOG_SOFTMAX_OUT,
+         "softmax_grad": SOFTMAX_GRAD, "log_softmax_grad": LOG_SOFTMAX_GRAD,
          **{spec.name: spec for spec in (*FORWARD.values(), *BACKWARD.values())}}
 
 
@@ -240,6 +248,34 @@ def test_max_pool2d_kernels_match_flambeau_nn(lib, kernel, stride, padding, dila
     ref_dx = pool._MaxPoolAdjoint.apply(flambeau.tensor(g), flambeau.tensor(ref_arg),
                                         (kernel, stride, pads, dilation), x.shape)
     np.testing.assert_allclose(dx, ref_dx.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_passes_match_flambeau_core(lib, dtype, log):
+    """The elementwise passes after the reductions (m = max, s = sum(exp(x - m)), and sum(g * y)
+    or sum(g)), against flambeau's generic softmax and its gradient."""
+    import flambeau
+
+    lib, kernels = lib
+    r = np.random.default_rng(7)
+    x = (r.standard_normal((4, 6)) * 5).astype(dtype)
+    g = r.standard_normal(x.shape).astype(dtype)
+    wide = lambda a: np.ascontiguousarray(np.broadcast_to(a, x.shape))  # noqa: E731
+    m = x.max(1, keepdims=True)
+    s = np.exp(x.astype(float) - m).sum(1, keepdims=True).astype(dtype)
+    name = "log_softmax" if log else "softmax"
+    y = np.empty_like(x)
+    call(lib, kernels[(name + "_out", dtype)], x.size, x, wide(m), wide(s), y)
+    xt = flambeau.tensor(x, requires_grad=True)
+    ref = getattr(flambeau, name)(xt, 1)
+    ref.backward(flambeau.tensor(g))
+    tol = 1e-6 if dtype == "float32" else 1e-13
+    np.testing.assert_allclose(y, ref.detach().numpy(), rtol=tol, atol=tol)
+    reduced = g.sum(1, keepdims=True) if log else (g * y).sum(1, keepdims=True)
+    gx = np.empty_like(x)
+    call(lib, kernels[(name + "_grad", dtype)], x.size, g, y, wide(reduced), gx)
+    np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=tol * 10, atol=tol)
 
 
 #: activation -> (flambeau-nn class name, parameters)

@@ -689,13 +689,19 @@ def _sum_keep(xp, a, axis):
     return a.sum(axis=axis, keepdims=True)
 
 
+# Backends may fuse the softmaxes: kernels "softmax" / "log_softmax" ``(a, axis) -> y`` and
+# "softmax_backward" / "log_softmax_backward" ``(g, y, axis) -> gx`` (None: run the generic code)
+
+
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         xp = x._device._xp
         a = x._data
-        e = xp.exp(a - a.max(axis=axis, keepdims=True))
-        e /= _sum_keep(xp, e, axis)
+        e = x._device.backend.run_kernel("softmax", a, axis)
+        if e is None:
+            e = xp.exp(a - a.max(axis=axis, keepdims=True))
+            e /= _sum_keep(xp, e, axis)
         out = make(e, x)
         ctx.save_for_backward(out)
         ctx.axis = axis
@@ -707,8 +713,10 @@ class Softmax(Function):
         axis = ctx.axis
         if not _grad_state.grad_enabled:  # on arrays: y * (g - sum(g * y))
             xp, ya = y._device._xp, y._data
-            gy = g._data * ya
-            gy -= ya * _sum_keep(xp, gy, axis)
+            gy = y._device.backend.run_kernel("softmax_backward", g._data, ya, axis)
+            if gy is None:
+                gy = g._data * ya
+                gy -= ya * _sum_keep(xp, gy, axis)
             return make(gy, y), None
         return y * (g - (g * y).sum(axis, keepdim=True)), None
 
@@ -718,8 +726,10 @@ class LogSoftmax(Function):
     def forward(ctx, x, axis):
         xp = x._device._xp
         a = x._data
-        shifted = a - a.max(axis=axis, keepdims=True)
-        shifted -= xp.log(_sum_keep(xp, xp.exp(shifted), axis))
+        shifted = x._device.backend.run_kernel("log_softmax", a, axis)
+        if shifted is None:
+            shifted = a - a.max(axis=axis, keepdims=True)
+            shifted -= xp.log(_sum_keep(xp, xp.exp(shifted), axis))
         out = make(shifted, x)
         ctx.save_for_backward(out)
         ctx.axis = axis
@@ -733,9 +743,12 @@ class LogSoftmax(Function):
         axis = ctx.axis
         if not _grad_state.grad_enabled:  # on arrays: g - exp(y) * sum(g)
             xp, ga = y._device._xp, g._data
-            res = xp.exp(y._data)
-            res *= _sum_keep(xp, ga if ga.flags.c_contiguous else xp.ascontiguousarray(ga), axis)
-            xp.subtract(ga, res, out=res)
+            res = y._device.backend.run_kernel("log_softmax_backward", ga, y._data, axis)
+            if res is None:
+                res = xp.exp(y._data)
+                res *= _sum_keep(xp, ga if ga.flags.c_contiguous else xp.ascontiguousarray(ga),
+                                 axis)
+                xp.subtract(ga, res, out=res)
             return make(res, y), None
         return g - exp(y) * g.sum(axis, keepdim=True), None
 

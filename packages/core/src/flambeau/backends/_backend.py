@@ -169,6 +169,24 @@ class Backend:
         out = kernel(a, b) if kernel is not None else self.xp.matmul(a, b)
         return out if out.dtype == a.dtype else out.astype(a.dtype)
 
+    def run_kernel(self, name: str, *args):
+        """The result of the named kernel ``name`` on ``args``, or None to run generic code.
+
+        For the kernels that may decline an input (fused activations, softmax, pooling):
+        None when :attr:`kernels` has no ``name``, or when the kernel returns None (a dtype it
+        does not handle, say).
+
+        Examples
+        --------
+        >>> import numpy
+        >>> from flambeau.backends import Backend
+        >>> b = Backend("mydev", xp=numpy, kernels={"twice": lambda a: 2 * a})
+        >>> b.run_kernel("twice", numpy.ones(2)).tolist(), b.run_kernel("other", 1)
+        ([2.0, 2.0], None)
+        """
+        kernel = self.kernels.get(name)
+        return None if kernel is None else kernel(*args)
+
     def synchronize(self, index: int | None = None) -> None:
         """Wait until queued work on the device has finished (a no-op for the CPU)."""
 

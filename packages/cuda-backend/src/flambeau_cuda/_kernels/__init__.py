@@ -1,8 +1,9 @@
 """Named kernels of the CUDA backend, looked up by the generic ops through ``backend.kernels``.
 
 Each module documents the signature its kernels must have (the caller's contract):
-``matmul`` and ``cholesky`` (core), ``index_add_at`` (core indexing), ``cross_entropy`` (nn
-losses), ``conv2d`` and its two adjoints (nn convolution), ``max_pool2d`` and its backward (nn
+``matmul`` and ``cholesky`` (core), ``index_add_at`` (core indexing), ``softmax``,
+``log_softmax`` and their ``*_backward`` (core reductions), ``cross_entropy`` (nn losses),
+``conv2d`` and its two adjoints (nn convolution), ``max_pool2d`` and its backward (nn
 pooling), ``lstm_cell`` and its backward (nn recurrent layers), the fused activations
 ``gelu``, ``silu``, ... and their ``*_backward`` (nn functional), ``sgd_step`` /
 ``adam_step`` (optim).
@@ -33,6 +34,7 @@ def kernel_table() -> dict:
         _pool,
         _rnn,
         _scatter,
+        _softmax,
     )
 
     return _activation.kernels() | {
@@ -40,6 +42,10 @@ def kernel_table() -> dict:
         "cholesky": _linalg.cholesky,
         "index_add_at": _scatter.index_add_at,
         "cross_entropy": _loss.cross_entropy,
+        "softmax": _softmax.softmax,
+        "log_softmax": _softmax.log_softmax,
+        "softmax_backward": _softmax.softmax_backward,
+        "log_softmax_backward": _softmax.log_softmax_backward,
         "conv2d": _conv.conv2d,
         "conv2d_backward_input": _conv.conv2d_backward_input,
         "conv2d_backward_weight": _conv.conv2d_backward_weight,

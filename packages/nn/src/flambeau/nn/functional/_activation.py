@@ -47,7 +47,7 @@ class _Pointwise(Function):
 
     @classmethod
     def forward(cls, ctx, x, params):
-        out = _run_fused(x, cls._fused, x._data, *params)
+        out = x._device.backend.run_kernel(cls._fused, x._data, *params) if cls._fused else None
         if out is None:
             out = cls._fwd(x._device._xp, x._data, *params)
         out = Tensor._make(out, x._device)
@@ -59,20 +59,13 @@ class _Pointwise(Function):
     def backward(cls, ctx, g):
         x, out = ctx.saved_tensors
         if not flambeau.is_grad_enabled():
-            grad = _run_fused(x, cls._fused and cls._fused + "_backward", g._data, x._data,
-                              *ctx.params)
+            grad = x._device.backend.run_kernel(cls._fused + "_backward", g._data, x._data,
+                                                *ctx.params) if cls._fused else None
             if grad is None and cls._array_grad is not None:
                 grad = cls._array_grad(x._device._xp, g._data, x._data, out._data, *ctx.params)
             if grad is not None:
                 return Tensor._make(grad.astype(x._data.dtype, copy=False), x._device), None
         return cls._grad(g, x, out, *ctx.params), None
-
-
-def _run_fused(x, name, *args):
-    """The backend kernel ``name`` applied to ``args``; None where there is none (or it
-    declines the input)."""
-    kernel = x._device.backend.kernels.get(name) if name else None
-    return None if kernel is None else kernel(*args)
 
 
 def _pointwise(name, fwd, grad, array_grad=None, fused=None):

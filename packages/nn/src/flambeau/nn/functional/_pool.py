@@ -27,7 +27,6 @@ from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 from flambeau.nn.functional._conv import (
     _batchify,
-    _kernel,
     _ntuple,
     add_windows,
     out_sizes,
@@ -189,8 +188,8 @@ class _MaxPool(Function):
     def forward(ctx, x, kernel, stride, pads, dilation, want_indices):
         nd = len(kernel)
         xp = x._device._xp
-        k = _kernel(x._device, f"max_pool{nd}d")
-        done = None if k is None else k(x._data, kernel, stride, pads, dilation)
+        done = x._device.backend.run_kernel(f"max_pool{nd}d", x._data, kernel, stride, pads,
+                                            dilation)
         y, arg = done or max_pool_forward(xp, x._data, kernel, stride, pads, dilation)
         geo = (kernel, stride, pads, dilation)
         ctx.arg = Tensor._make(arg, x._device)
@@ -215,8 +214,8 @@ class _MaxPoolAdjoint(Function):
         ctx.arg, ctx.geo = arg, geo
         kernel, stride, pads, dilation = geo
         xp = g._device._xp
-        k = _kernel(g._device, f"max_pool{len(kernel)}d_backward")
-        done = None if k is None else k(g._data, arg._data, input_shape, *geo)
+        done = g._device.backend.run_kernel(f"max_pool{len(kernel)}d_backward", g._data,
+                                            arg._data, input_shape, *geo)
         if done is not None:
             return done
         if _tiles(kernel, stride, pads, dilation):
