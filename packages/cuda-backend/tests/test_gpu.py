@@ -158,6 +158,24 @@ def test_softmax_kernels_match_cpu(name, dim, dtype):
         assert_close(a, b, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_kernels_match_cpu(affine):
+    nn = pytest.importorskip("flambeau.nn")
+    bn = nn.BatchNorm2d(3, affine=affine).double()
+    x = flambeau.randn(4, 3, 5, 6, dtype=flambeau.float64) * 3 + 1
+    results = []
+    for d in ("cuda", "cpu"):
+        m, xd = bn.to(d), x.to(d).requires_grad_()
+        y = m(xd)
+        (y * y.detach().flip(0)).sum().backward()
+        results.append([y.detach().cpu(), xd.grad.cpu(), m.running_mean.cpu(),
+                        m.running_var.cpu()] + [p.grad.cpu() for p in m.parameters()])
+        m.reset_running_stats()
+        m.zero_grad()
+    for a, b in zip(*results, strict=True):
+        assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("dtype", [flambeau.float32, flambeau.float64])
 def test_lstm_cell_kernels_match_cpu(dtype):
     nn = pytest.importorskip("flambeau.nn")

@@ -10,6 +10,7 @@ from _csource import Kernel, call, compile_device, have_gxx, have_nvcc, host_lib
 
 from flambeau_cuda._kernels._activation import BACKWARD, FORWARD
 from flambeau_cuda._kernels._conv import COL2IM, IM2COL, geometry
+from flambeau_cuda._kernels._norm import NORM_GRAD, NORMALIZE, RSTD
 from flambeau_cuda._kernels._optim import ADAM, ADAM_AMSGRAD, SGD_MOMENTUM, SGD_PLAIN, adam_scalars
 from flambeau_cuda._kernels._pool import MAX_POOL2D, MAX_POOL2D_BACKWARD, _pool_geometry
 from flambeau_cuda._kernels._rnn import LSTM_CELL, LSTM_CELL_BACKWARD
@@ -25,6 +26,7 @@ SPECS = {"sgd_plain": SGD_PLAIN, "sgd_momentum": SGD_MOMENTUM, "adam": ADAM,
          "adam_amsgrad": ADAM_AMSGRAD, "im2col": IM2COL, "col2im": COL2IM,
          "lstm_cell": LSTM_CELL, "lstm_cell_backward": LSTM_CELL_BACKWARD,
          "max_pool2d": MAX_POOL2D, "max_pool2d_backward": MAX_POOL2D_BACKWARD,
+         "batch_norm_rstd": RSTD, "batch_norm_out": NORMALIZE, "batch_norm_grad": NORM_GRAD,
          "softmax_out": SOFTMAX_OUT, "log_softmax_out": LOG_SOFTMAX_OUT,
          "softmax_grad": SOFTMAX_GRAD, "log_softmax_grad": LOG_SOFTMAX_GRAD,
          **{spec.name: spec for spec in (*FORWARD.values(), *BACKWARD.values())}}
@@ -276,6 +278,37 @@ def test_softmax_passes_match_flambeau_core(lib, dtype, log):
     gx = np.empty_like(x)
     call(lib, kernels[(name + "_grad", dtype)], x.size, g, y, wide(reduced), gx)
     np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=tol * 10, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batch_norm_passes_match_flambeau_nn(lib, dtype):
+    """The per-channel and elementwise passes around the reductions, against nn's generic
+    batch-norm arrays (forward and backward)."""
+    norm = pytest.importorskip("flambeau.nn.functional._norm")
+    lib, kernels = lib
+    r = np.random.default_rng(8)
+    a = (r.standard_normal((4, 3, 5, 2)) * 2 + 1).astype(dtype)
+    w, b = r.standard_normal(3).astype(dtype), r.standard_normal(3).astype(dtype)
+    g = r.standard_normal(a.shape).astype(dtype)
+    axes, eps, count = (0, 2, 3), 1e-5, a.size // 3
+    out, y, rstd, mean, var = norm._batch_norm_arrays(np, a, w, b, axes, eps)
+    wide = lambda v: np.ascontiguousarray(np.broadcast_to(  # noqa: E731
+        np.asarray(v, dtype).reshape(-1, 1, 1) if np.ndim(v) else v, a.shape))
+    squares = ((a.astype(float) - mean) ** 2).sum(axes, keepdims=True).astype(dtype)
+    k_var, k_rstd = np.empty_like(squares), np.empty_like(squares)
+    call(lib, kernels[("batch_norm_rstd", dtype)], squares.size, squares, count, eps, k_var,
+         k_rstd)
+    k_y, k_out = np.empty_like(a), np.empty_like(a)
+    call(lib, kernels[("batch_norm_out", dtype)], a.size, a, wide(mean), wide(k_rstd), wide(w),
+         wide(b), k_y, k_out)
+    tol = 2e-6 if dtype == "float32" else 1e-13
+    for ours, ref in ((k_var, var), (k_rstd, rstd), (k_y, y), (k_out, out)):
+        np.testing.assert_allclose(ours, ref, rtol=tol, atol=tol)
+    dx, gysum, gsum = norm._batch_norm_backward_arrays(g, y, rstd, w, axes)
+    k_dx = np.empty_like(a)
+    call(lib, kernels[("batch_norm_grad", dtype)], a.size, g, y, wide(gysum), wide(gsum),
+         wide(rstd * w.reshape(rstd.shape)), count, k_dx)
+    np.testing.assert_allclose(k_dx, dx, rtol=tol * 10, atol=tol * 10)
 
 
 #: activation -> (flambeau-nn class name, parameters)

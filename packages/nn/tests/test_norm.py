@@ -118,3 +118,33 @@ def test_norm_errors_leave_state_unchanged():
         nn.LayerNorm(4)(flambeau.ones(2, 3))
     with pytest.raises(RuntimeError, match="running_mean and running_var"):
         F.batch_norm(flambeau.ones(2, 2), None, None, training=False)
+
+
+def test_batch_norm_runs_the_backends_fused_kernels(monkeypatch):
+    """``kernels["batch_norm"]`` / ``["batch_norm_backward"]`` (flambeau-cuda's) replace the
+    generic arrays and give the same results."""
+    from flambeau.nn.functional import _norm
+
+    bn = nn.BatchNorm2d(3)
+    x = flambeau.randn(4, 3, 2, 2, requires_grad=True)
+
+    def run():
+        bn.reset_running_stats()
+        x.grad = None
+        y = bn(x)
+        (y * y).sum().backward()
+        return [t.detach().cpu().numpy() for t in (y, x.grad, bn.weight.grad, bn.running_var)]
+
+    expected = run()
+    calls = []
+    xp = x._device._xp
+    kernels = x._device.backend.kernels
+    monkeypatch.setitem(kernels, "batch_norm", lambda *a: calls.append("fwd") or
+                        _norm._batch_norm_arrays(xp, *a))
+    monkeypatch.setitem(kernels, "batch_norm_backward", lambda *a: calls.append("bwd") or
+                        _norm._batch_norm_backward_arrays(*a))
+    bn.weight.grad = None
+    got = run()
+    assert calls == ["fwd", "bwd"]
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)

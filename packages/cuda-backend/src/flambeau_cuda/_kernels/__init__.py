@@ -3,10 +3,11 @@
 Each module documents the signature its kernels must have (the caller's contract):
 ``matmul`` and ``cholesky`` (core), ``index_add_at`` (core indexing), ``softmax``,
 ``log_softmax`` and their ``*_backward`` (core reductions), ``cross_entropy`` (nn losses),
-``conv2d`` and its two adjoints (nn convolution), ``max_pool2d`` and its backward (nn
-pooling), ``lstm_cell`` and its backward (nn recurrent layers), the fused activations
-``gelu``, ``silu``, ... and their ``*_backward`` (nn functional), ``sgd_step`` /
-``adam_step`` (optim).
+``conv2d`` and its two adjoints (nn convolution), ``batch_norm`` and ``max_pool2d`` and their
+backwards (nn normalization and pooling), ``lstm_cell`` and its backward (nn recurrent
+layers), the fused activations ``gelu``, ``silu``, ... and their ``*_backward`` (nn
+functional), ``sgd_step`` / ``adam_step`` (optim). Kernels that may decline an input return
+None for it (see :meth:`flambeau.backends.Backend.run_kernel`).
 CuPy is imported only when a kernel runs, i.e. on a CUDA tensor.
 """
 
@@ -30,6 +31,7 @@ def kernel_table() -> dict:
         _conv,
         _linalg,
         _loss,
+        _norm,
         _optim,
         _pool,
         _rnn,
@@ -51,6 +53,8 @@ def kernel_table() -> dict:
         "conv2d_backward_weight": _conv.conv2d_backward_weight,
         "sgd_step": _optim.sgd_step,
         "adam_step": _optim.adam_step,
+        "batch_norm": _norm.batch_norm,
+        "batch_norm_backward": _norm.batch_norm_backward,
         "max_pool2d": _pool.max_pool2d,
         "max_pool2d_backward": _pool.max_pool2d_backward,
         "lstm_cell": _rnn.lstm_cell,

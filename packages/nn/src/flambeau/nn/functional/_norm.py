@@ -168,6 +168,41 @@ def _batch_norm_composed(x, weight, bias, axes, eps):
     return _affine(y, weight, bias, _channel_shape(x))
 
 
+# A backend may fuse the training-mode batch norm (flambeau-cuda does): kernel "batch_norm"
+# with the signature and results of _batch_norm_arrays, "batch_norm_backward" with those of
+# _batch_norm_backward_arrays; None hands back to these.
+
+
+def _batch_norm_arrays(xp, a, w, b, axes, eps):
+    """``(out, y, rstd, mean, var)``: ``y = (a - mean) * rstd`` normalized over ``axes``,
+    ``out = y * w + b`` (``w``, ``b`` per channel or None); the statistics keep their dims."""
+    shape = (1, a.shape[1]) + (1,) * (a.ndim - 2)
+    mean = a.mean(axis=axes, keepdims=True)
+    xc = a - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True)
+    rstd = 1 / xp.sqrt(var + eps)
+    y = xc
+    y *= rstd
+    out = y if w is None else y * w.reshape(shape)
+    if b is not None:
+        out = out + b.reshape(shape)
+    return out, y, rstd, mean, var
+
+
+def _batch_norm_backward_arrays(g, y, rstd, w, axes):
+    """``(dx, sum(g * y), sum(g))`` over ``axes``: the input gradient and the weight and bias
+    gradients (kept dims) of :func:`_batch_norm_arrays`."""
+    count = g.size // g.shape[1]
+    gsum = g.sum(axis=axes, keepdims=True)
+    gysum = (g * y).sum(axis=axes, keepdims=True)
+    scale = rstd if w is None else rstd * w.reshape(rstd.shape)
+    dx = y * (gysum / count)
+    dx += gsum / count
+    dx = g - dx
+    dx *= scale
+    return dx, gysum, gsum
+
+
 class _BatchNormTrain(Function):
     """Training-mode ``batch_norm`` as one node: ``(x, weight, bias) -> (y, mean, var)``.
 
@@ -178,18 +213,10 @@ class _BatchNormTrain(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps):
-        xp = x._device._xp
         a = x._data
-        shape = (1, a.shape[1]) + (1,) * (a.ndim - 2)
-        mean = a.mean(axis=axes, keepdims=True)
-        xc = a - mean
-        var = (xc * xc).mean(axis=axes, keepdims=True)
-        rstd = 1 / xp.sqrt(var + eps)
-        y = xc
-        y *= rstd
-        out = y if weight is None else y * weight._data.reshape(shape)
-        if bias is not None:
-            out = out + bias._data.reshape(shape)
+        w, b = (None if t is None else t._data for t in (weight, bias))
+        done = x._device.backend.run_kernel("batch_norm", a, w, b, axes, eps)
+        out, y, rstd, mean, var = done or _batch_norm_arrays(x._device._xp, a, w, b, axes, eps)
         ctx.save_for_backward(x, weight, bias)
         ctx.cache, ctx.axes, ctx.eps = (y, rstd), axes, eps
         stats = [Tensor._make(v.reshape(-1).astype(a.dtype, copy=False), x._device)
@@ -207,23 +234,12 @@ class _BatchNormTrain(Function):
         needs = ctx.needs_input_grad
         y, rstd = ctx.cache
         axes = ctx.axes
-        ga = g._data
-        shape = rstd.shape
-        count = ga.size // ga.shape[1]
-        gsum = ga.sum(axis=axes, keepdims=True)
-        gysum = (ga * y).sum(axis=axes, keepdims=True)
-        gx = gw = gb = None
-        if needs[1] and weight is not None:
-            gw = _grad_like(gysum, weight)
-        if needs[2] and bias is not None:
-            gb = _grad_like(gsum, bias)
-        if needs[0]:
-            scale = rstd if weight is None else rstd * weight._data.reshape(shape)
-            dx = y * (gysum / count)
-            dx += gsum / count
-            dx = ga - dx
-            dx *= scale
-            gx = _grad_like(dx, x)
+        w = None if weight is None else weight._data
+        done = g._device.backend.run_kernel("batch_norm_backward", g._data, y, rstd, w, axes)
+        dx, gysum, gsum = done or _batch_norm_backward_arrays(g._data, y, rstd, w, axes)
+        gx = _grad_like(dx, x) if needs[0] else None
+        gw = _grad_like(gysum, weight) if needs[1] and weight is not None else None
+        gb = _grad_like(gsum, bias) if needs[2] and bias is not None else None
         return gx, gw, gb, None, None
 
 
