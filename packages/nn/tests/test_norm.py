@@ -148,3 +148,25 @@ def test_batch_norm_runs_the_backends_fused_kernels(monkeypatch):
     assert calls == ["fwd", "bwd"]
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize(("name", "kwargs"), [
+    ("BatchNorm2d", {"num_features": 6, "affine": False}), ("BatchNorm2d", {"num_features": 6}),
+    ("LayerNorm", {"normalized_shape": (2, 2), "elementwise_affine": False}),
+    ("GroupNorm", {"num_groups": 3, "num_channels": 6, "affine": False}),
+    ("GroupNorm", {"num_groups": 2, "num_channels": 6}), ("InstanceNorm2d", {"num_features": 6})])
+def test_norm_then_inplace_relu_matches_torch(name, kwargs):
+    """An in-place op on a normalization's output must not touch what its backward kept (it
+    did with BatchNorm(affine=False) and LayerNorm without affine), and a GroupNorm output is
+    no view (in-place ops on views of graph tensors are refused)."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((4, 6, 2, 2)).astype(np.float32)
+    w = np.arange(96.0, dtype=np.float32).reshape(x.shape)
+    grads = []
+    for lib, mod in ((torch, torch.nn), (flambeau, nn)):
+        xt = lib.tensor(x, requires_grad=True)
+        y = mod.ReLU(inplace=True)(getattr(mod, name)(**kwargs)(xt))
+        (y * lib.tensor(w)).sum().backward()
+        grads.append(xt.grad.detach().cpu().numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-4, atol=1e-4)

@@ -186,6 +186,8 @@ def _batch_norm_arrays(xp, a, w, b, axes, eps):
     out = y if w is None else y * w.reshape(shape)
     if b is not None:
         out = out + b.reshape(shape)
+    if out is y:  # y is kept for the backward: an in-place op on out must not change it
+        out = y.copy()
     return out, y, rstd, mean, var
 
 
@@ -355,6 +357,8 @@ class _LayerNorm(Function):
             out = out * weight._data.reshape(-1)
         if bias is not None:
             out = out + bias._data.reshape(-1)
+        if out is y:  # y is kept for the backward: an in-place op on out must not change it
+            out = y.copy()
         ctx.save_for_backward(x, weight, bias)
         ctx.cache, ctx.k, ctx.eps = (y, rstd), k, eps
         return out.reshape(a.shape).astype(a.dtype, copy=False)
@@ -408,8 +412,13 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                            f"divisible by num_groups ({num_groups}) (input shape "
                            f"{tuple(input.shape)})")
     grouped = input.reshape(n, num_groups, -1)
-    y, _, _ = _normalize(grouped, (2,), eps)
-    y = y.reshape(input.shape)
+    mean = grouped.mean(2, keepdim=True)
+    xc = grouped - mean
+    rstd = ((xc * xc).mean(2, keepdim=True) + eps).rsqrt()  # (N, G, 1)
+    # the last product is taken in the input's shape, so the result is no view and in-place
+    # ops may follow (ReLU(inplace=True))
+    rstd = rstd.expand(n, num_groups, c // num_groups).reshape((n, c) + (1,) * (input.ndim - 2))
+    y = xc.reshape(input.shape) * rstd
     return _affine(y, weight, bias, _channel_shape(input))
 
 
