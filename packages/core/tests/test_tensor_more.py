@@ -388,3 +388,22 @@ def test_methods_and_toplevel_names_installed():
     if torch is not None:
         for name in tensor_more.__all__:
             assert hasattr(torch, name), name
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "exp"])
+def test_inplace_ops_that_save_their_output_record_no_snapshot(name):
+    """``relu_`` and the other ops whose backward reads only their output compute from the
+    tensor itself: no Clone node is recorded, and the gradients equal the out-of-place op's."""
+    import numpy as np
+
+    base = flambeau.tensor([[-1.5, 0.5], [2.0, -0.25]], requires_grad=True)
+    w = flambeau.tensor([[1.0, 2.0], [3.0, 4.0]])
+    y = base * 2
+    getattr(y, name + "_")()
+    assert type(y.grad_fn).__name__.lower() == name and y._version.value == 1
+    assert [type(f[0]).__name__ for f in y.grad_fn.next_functions] == ["Mul"]  # no Clone
+    (y * w).sum().backward()
+    got = base.grad.cpu().numpy()
+    base.grad = None
+    (getattr(base * 2, name)() * w).sum().backward()
+    np.testing.assert_allclose(got, base.grad.cpu().numpy(), rtol=1e-6)

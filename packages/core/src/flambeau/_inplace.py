@@ -25,8 +25,13 @@ def _check_cast(t, result, op):
     return result.to(t.dtype)
 
 
-def write_result(t, compute, op):
-    """Run ``compute(src)`` and store its result in ``t`` in place."""
+def write_result(t, compute, op, snapshot=True):
+    """Run ``compute(src)`` and store its result in ``t`` in place.
+
+    While recording, ``src`` is a snapshot of ``t`` that the op may save for its backward;
+    ``snapshot=False`` (ops whose backward does not read their input, such as ``relu_``)
+    computes from ``t`` itself, sparing a copy and a recorded op.
+    """
     if t._version.__class__ is _InferenceVersion and not state.inference:
         raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)  # before the write, not after
     recording = state.grad_enabled
@@ -47,7 +52,10 @@ def write_result(t, compute, op):
                 f"{op}: in-place modification of a view of a tensor that requires grad is not "
                 "supported by flambeau's autograd yet; use an out-of-place op or clone() first"
             )
-        src = t.clone() if t._requires_grad else t.detach().clone()
+        if not snapshot:
+            src = t
+        else:
+            src = t.clone() if t._requires_grad else t.detach().clone()
     else:
         src = t
     result = _check_cast(t, compute(src), op)

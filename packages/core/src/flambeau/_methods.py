@@ -344,7 +344,8 @@ def _inplace_method(name, fn):
                 return _inplace.fast_ufunc(self, ufunc, other, name + "_")
             kwargs["alpha"] = alpha
             args = (other,)
-        return _inplace.write_result(self, lambda src: fn(src, *args, **kwargs), name + "_")
+        return _inplace.write_result(self, lambda src: fn(src, *args, **kwargs), name + "_",
+                                     snapshot=name not in ew.INPUT_FREE)
 
     method.__name__ = name + "_"
     method.__doc__ = f"In-place :meth:`{name}`."

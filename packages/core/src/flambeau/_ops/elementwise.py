@@ -419,6 +419,10 @@ _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+#: unary ops whose backward does not read their input: their in-place forms need no snapshot
+INPUT_FREE: set[str] = set()
+
+
 def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=None):
     """Define the Function ``name`` and its wrapper (forward and backward side by side).
 
@@ -431,6 +435,8 @@ def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=Non
         "__doc__": f"The op behind :func:`flambeau.{name}`.",
     })
 
+    if save != "x":
+        INPUT_FREE.add(name)
     fp32 = name in _autocast.FP32_OPS  # autocast runs these in float32
 
     def op(input, *, out=None):
