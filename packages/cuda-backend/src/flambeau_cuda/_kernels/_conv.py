@@ -18,7 +18,7 @@ from __future__ import annotations
 from flambeau_cuda._kernels._spec import ElementwiseSpec
 
 __all__ = ["IM2COL", "COL2IM", "conv2d", "conv2d_backward_input", "conv2d_backward_weight",
-           "geometry"]
+           "geometry", "windows_covering"]
 
 _GEO = ("int64 C, int64 H, int64 W, int64 OH, int64 OW, int64 KH, int64 KW, int64 sh, "
         "int64 sw, int64 ph, int64 pw, int64 dh, int64 dw")
@@ -34,12 +34,12 @@ long long h = oh * sh - ph + kh * dh, w = ow * sw - pw + kw * dw;
 col = (h >= 0 && h < H && w >= 0 && w < W) ? x[((n * C + c) * H + h) * W + w] : (T)0;
 """)
 
-COL2IM = ElementwiseSpec("col2im", "raw T col, " + _GEO, "T dx", r"""
-long long t = i;
-long long w = t % W; t /= W;
-long long h = t % H; t /= H;
-long long c = t % C; long long n = t / C;
-acc_t sum = 0;
+
+def windows_covering(body: str) -> str:
+    """C loops over the windows that cover input pixel ``(h, w)``: ``body`` runs with each
+    one's output position ``(oh, ow)`` and the pixel's offset ``(kh, kw)`` inside it (the
+    adjoint of a windowed gather, written as a gather itself: no atomics)."""
+    return r"""
 for (long long kh = 0; kh < KH; ++kh) {
     long long th = h + ph - kh * dh;
     if (th < 0 || th % sh) continue;
@@ -50,9 +50,17 @@ for (long long kh = 0; kh < KH; ++kh) {
         if (tw < 0 || tw % sw) continue;
         long long ow = tw / sw;
         if (ow >= OW) continue;
-        sum += (acc_t)col[((((n * OH + oh) * OW + ow) * C + c) * KH + kh) * KW + kw];
-    }
-}
+""" + body + "\n    }\n}\n"
+
+
+COL2IM = ElementwiseSpec("col2im", "raw T col, " + _GEO, "T dx", r"""
+long long t = i;
+long long w = t % W; t /= W;
+long long h = t % H; t /= H;
+long long c = t % C; long long n = t / C;
+acc_t sum = 0;
+""" + windows_covering(
+    "sum += (acc_t)col[((((n * OH + oh) * OW + ow) * C + c) * KH + kh) * KW + kw];") + r"""
 dx = (T)sum;
 """)
 

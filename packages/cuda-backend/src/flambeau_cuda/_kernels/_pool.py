@@ -16,7 +16,7 @@ gradients of the windows whose maximum it is: deterministic, no atomics.
 
 from __future__ import annotations
 
-from flambeau_cuda._kernels._conv import _GEO, geometry
+from flambeau_cuda._kernels._conv import _GEO, geometry, windows_covering
 from flambeau_cuda._kernels._spec import ElementwiseSpec
 
 __all__ = ["MAX_POOL2D", "MAX_POOL2D_BACKWARD", "max_pool2d", "max_pool2d_backward"]
@@ -56,20 +56,9 @@ long long t = i;
 long long w = t % W; t /= W;
 long long h = t % H; long long plane = t / H;
 acc_t sum = 0;
-for (long long kh = 0; kh < KH; ++kh) {
-    long long th = h + ph - kh * dh;
-    if (th < 0 || th % sh) continue;
-    long long oh = th / sh;
-    if (oh >= OH) continue;
-    for (long long kw = 0; kw < KW; ++kw) {
-        long long tw = w + pw - kw * dw;
-        if (tw < 0 || tw % sw) continue;
-        long long ow = tw / sw;
-        if (ow >= OW) continue;
+""" + windows_covering(r"""
         long long o = (plane * OH + oh) * OW + ow;
-        if (arg[o] == kh * KW + kw) sum += (acc_t)g[o];
-    }
-}
+        if (arg[o] == kh * KW + kw) sum += (acc_t)g[o];""") + r"""
 dx = (T)sum;
 """)
 
