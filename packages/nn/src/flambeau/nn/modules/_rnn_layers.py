@@ -179,7 +179,6 @@ def _lstm_cell_backward(xp, dh, go, dc, k_c, k3, k_o, f, d, dflat, s):
     dflat[:, s] = d
 
 
-
 class _LSTMLayer(Function):
     """Fused LSTM layer (one direction): ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (out, h, c)``.
 
