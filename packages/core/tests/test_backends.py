@@ -254,6 +254,20 @@ def test_floating_point_exceptions_are_silent_as_in_torch():
     assert "inf, -inf, nan" in out and "numpy still warns" in out
 
 
+def test_cudnn_version_comes_from_the_cuda_backend(monkeypatch):
+    import flambeau.backends.cudnn as cudnn
+    from flambeau.backends import Backend, _registry
+
+    monkeypatch.setattr(_registry, "has_backend", lambda name: name == "cuda")
+    backend = Backend("cuda", xp=None)
+    monkeypatch.setattr(_registry, "get_backend", lambda name: backend)
+    assert cudnn.version() is None and cudnn.is_available() is False  # no cudnn_version
+    backend.cudnn_version = lambda: 91000
+    assert cudnn.version() == 91000 and cudnn.is_available() is True
+    monkeypatch.setattr(_registry, "has_backend", lambda name: False)
+    assert cudnn.version() is None
+
+
 def test_cudnn_switches_keep_torchs_names_and_defaults():
     import flambeau.backends.cudnn as cudnn
     from flambeau.testing._device_plugin import requested_device
@@ -263,6 +277,6 @@ def test_cudnn_switches_keep_torchs_names_and_defaults():
     default_tf32 = requested_device() is None
     assert (cudnn.allow_tf32, cudnn.benchmark, cudnn.deterministic, cudnn.enabled) == (
         default_tf32, False, False, True)
-    assert cudnn.is_available() is False and cudnn.version() is None
+    assert cudnn.is_available() is (cudnn.version() is not None)
     torch = pytest.importorskip("torch")
     assert torch.backends.cudnn.allow_tf32 is True and torch.backends.cudnn.benchmark is False

@@ -55,7 +55,8 @@ def test_tf32_switches_change_cublas_compute_type(conv):
     def product():
         return F.conv2d(a, w) if conv else a[0, 0] @ a[0, 0]
 
-    saved = settings.allow_tf32
+    saved, cudnn_enabled = settings.allow_tf32, flambeau.backends.cudnn.enabled
+    flambeau.backends.cudnn.enabled = False  # the im2col path: its products are cuBLAS's
     try:
         settings.allow_tf32 = True
         product()
@@ -64,7 +65,7 @@ def test_tf32_switches_change_cublas_compute_type(conv):
         product()
         assert linalg.get_compute_type(np.dtype("float32")) == linalg.COMPUTE_TYPE_DEFAULT
     finally:
-        settings.allow_tf32 = saved
+        settings.allow_tf32, flambeau.backends.cudnn.enabled = saved, cudnn_enabled
 
 
 def test_index_add_kernel_matches_cpu():
@@ -104,6 +105,42 @@ def test_conv2d_kernels_match_cpu(stride, padding, dilation, groups):
         results.append([y.detach().cpu(), xd.grad.cpu(), wd.grad.cpu()])
     for a, b in zip(*results, strict=True):
         assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [flambeau.float32, flambeau.float16])
+@pytest.mark.parametrize(("shape", "stride", "padding", "dilation", "groups"), [
+    ((2, 4, 9, 8), 1, 1, 1, 1), ((2, 4, 9, 8), 2, 0, 1, 2),
+    ((2, 4, 9, 8), (2, 1), (1, 2), (1, 2), 1),
+    ((3, 3, 32, 32), 2, 3, 1, 1), ((2, 16, 8, 8), 2, 0, 1, 1)])  # 7x7/2 stem, 1x1/2 downsample
+def test_cudnn_convolutions_match_im2col(dtype, shape, stride, padding, dilation, groups):
+    import flambeau.backends.cudnn as switches
+    import flambeau.nn.functional as F
+    from flambeau_cuda._kernels import _cudnn
+
+    if not switches.is_available():
+        pytest.skip("cudnn-frontend is not installed (on_device cudnn installs it)")
+    k = 7 if shape[2] == 32 else 1 if shape[1] == 16 else 3
+    x = flambeau.randn(*shape, device="cuda", dtype=dtype)
+    w = flambeau.randn(6, shape[1] // groups, k, k, device="cuda", dtype=dtype) / k
+    saved = switches.allow_tf32, switches.enabled
+    results = []
+    try:
+        switches.allow_tf32 = False  # exact float32 products on both paths
+        for enabled in (True, False):
+            switches.enabled = enabled
+            xd, wd = x.clone().requires_grad_(), w.clone().requires_grad_()
+            y = F.conv2d(xd, wd, stride=stride, padding=padding, dilation=dilation,
+                         groups=groups)
+            (y.float() * y.float()).sum().backward()
+            results.append([y.detach().float().cpu(), xd.grad.float().cpu(),
+                            wd.grad.float().cpu()])
+    finally:
+        switches.allow_tf32, switches.enabled = saved
+    tol = 2e-2 if dtype is flambeau.float16 else 1e-4
+    for got, ref in zip(*results, strict=True):
+        assert_close(got, ref, rtol=tol, atol=tol * float(ref.abs().max()))
+    if groups == 1:  # cuDNN served these (grouped ones it may leave to im2col)
+        assert not [key for key in _cudnn.declined() if key[3] == tuple(shape)]
 
 
 @pytest.mark.parametrize("dtype", [flambeau.float16, flambeau.float32, flambeau.float64])

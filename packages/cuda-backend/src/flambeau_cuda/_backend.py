@@ -153,6 +153,13 @@ class CudaBackend(Backend):
         dev = self.xp.cuda.Device(index) if index is not None else self.xp.cuda.Device()
         dev.synchronize()
 
+    def cudnn_version(self) -> int | None:
+        """cuDNN's version where convolutions can use it (cudnn-frontend installed), else None
+        (``flambeau.backends.cudnn.version()``)."""
+        from flambeau_cuda._kernels import _cudnn
+
+        return _cudnn.version()
+
     def cuda_module(self):
         """The module implementing ``flambeau.cuda.<name>`` beyond is_available/device_count."""
         from flambeau_cuda import _api

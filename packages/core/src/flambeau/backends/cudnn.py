@@ -1,17 +1,20 @@
 """``flambeau.backends.cudnn``: the convolution switches of torch's ``torch.backends.cudnn``.
 
-flambeau-cuda does not call cuDNN (CuPy 14 dropped its wrappers); its convolutions are
-im2col plus cuBLAS products. These switches keep torch's names and defaults and mean the
-same for those products: ``allow_tf32`` (on by default, as in torch) lets float32
-convolutions use TensorFloat-32 tensor cores; ``enabled``, ``benchmark`` and
-``deterministic`` are accepted for compatibility (the products are deterministic, and there
-is no algorithm search to switch on).
+flambeau-cuda runs 2-d convolutions on cuDNN where NVIDIA's cudnn-frontend is installed
+(``pip install flambeau-cuda[cudnn]``) and cuDNN has an engine for the shape, and as im2col
+plus cuBLAS products otherwise. These switches keep torch's names and defaults:
+``allow_tf32`` (on by default, as in torch) lets float32 convolutions use TensorFloat-32
+tensor cores on either path; ``enabled`` (on) lets them use cuDNN at all; ``benchmark`` and
+``deterministic`` are accepted for compatibility (cuDNN's engines are picked by its
+heuristics, not by timing, and the im2col path is deterministic).
 
 Examples
 --------
 >>> import flambeau.backends.cudnn as cudnn
->>> cudnn.allow_tf32, cudnn.benchmark, cudnn.is_available()
-(True, False, False)
+>>> cudnn.allow_tf32, cudnn.enabled, cudnn.benchmark
+(True, True, False)
+>>> cudnn.is_available() in (True, False)
+True
 """
 
 __all__ = ["allow_tf32", "benchmark", "deterministic", "enabled", "is_available", "version"]
@@ -22,29 +25,36 @@ allow_tf32 = True
 benchmark = False
 #: accepted for compatibility; flambeau's convolutions are deterministic already
 deterministic = False
-#: accepted for compatibility; switching it off changes nothing
+#: let CUDA convolutions use cuDNN where it is installed (False: always im2col + cuBLAS)
 enabled = True
 
 
 def is_available() -> bool:
-    """False: flambeau's CUDA convolutions do not use cuDNN.
+    """Whether the registered ``cuda`` backend can run convolutions on cuDNN.
 
     Examples
     --------
     >>> import flambeau.backends.cudnn
-    >>> flambeau.backends.cudnn.is_available()
-    False
+    >>> flambeau.backends.cudnn.is_available() == (flambeau.backends.cudnn.version() is not None)
+    True
     """
-    return False
+    return version() is not None
 
 
 def version():
-    """None, as torch answers where cuDNN is not used.
+    """cuDNN's version as an int (``91000`` for 9.10.0, as torch reports it), or None where
+    no backend uses cuDNN (no flambeau-cuda, or no cudnn-frontend beside it).
 
     Examples
     --------
     >>> import flambeau.backends.cudnn
-    >>> flambeau.backends.cudnn.version() is None
+    >>> v = flambeau.backends.cudnn.version()
+    >>> v is None or v >= 90000
     True
     """
-    return None
+    from flambeau.backends._registry import get_backend, has_backend
+
+    if not has_backend("cuda"):
+        return None
+    query = getattr(get_backend("cuda"), "cudnn_version", None)
+    return None if query is None else query()

@@ -3,7 +3,8 @@
 Each module documents the signature its kernels must have (the caller's contract):
 ``matmul`` and ``cholesky`` (core), ``index_add_at`` (core indexing), ``softmax``,
 ``log_softmax`` and their ``*_backward`` (core reductions), ``cross_entropy`` (nn losses),
-``conv2d`` and its two adjoints (nn convolution), ``batch_norm`` and ``max_pool2d`` and their
+``conv2d`` and its two adjoints (nn convolution: cuDNN where cudnn-frontend is installed and
+has an engine for the shape, else im2col + cuBLAS), ``batch_norm`` and ``max_pool2d`` and their
 backwards (nn normalization and pooling), ``lstm_cell`` and its backward (nn recurrent
 layers), the fused activations ``gelu``, ``silu``, ... and their ``*_backward`` (nn
 functional), ``sgd_step`` / ``adam_step`` (optim). Kernels that may decline an input return
@@ -13,7 +14,29 @@ CuPy is imported only when a kernel runs, i.e. on a CUDA tensor.
 
 from __future__ import annotations
 
-__all__ = ["kernel_table"]
+__all__ = ["first_answer", "kernel_table"]
+
+
+def first_answer(*kernels):
+    """A kernel that tries ``kernels`` in turn and returns the first answer that is not None
+    (a kernel returns None to decline an input; the last one should serve every input).
+
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels import first_answer
+    >>> half = first_answer(lambda n: n // 2 if n % 2 == 0 else None, lambda n: n / 2)
+    >>> half(4), half(3)
+    (2, 1.5)
+    """
+    def kernel(*args):
+        for candidate in kernels:
+            result = candidate(*args)
+            if result is not None:
+                return result
+        return None
+
+    kernel.__name__ = kernel.__qualname__ = "_or_".join(k.__name__ for k in kernels)
+    return kernel
 
 
 def kernel_table() -> dict:
@@ -29,6 +52,7 @@ def kernel_table() -> dict:
     from flambeau_cuda._kernels import (
         _activation,
         _conv,
+        _cudnn,
         _linalg,
         _loss,
         _norm,
@@ -48,9 +72,11 @@ def kernel_table() -> dict:
         "log_softmax": _softmax.log_softmax,
         "softmax_backward": _softmax.softmax_backward,
         "log_softmax_backward": _softmax.log_softmax_backward,
-        "conv2d": _conv.conv2d,
-        "conv2d_backward_input": _conv.conv2d_backward_input,
-        "conv2d_backward_weight": _conv.conv2d_backward_weight,
+        "conv2d": first_answer(_cudnn.conv2d, _conv.conv2d),
+        "conv2d_backward_input": first_answer(_cudnn.conv2d_backward_input,
+                                              _conv.conv2d_backward_input),
+        "conv2d_backward_weight": first_answer(_cudnn.conv2d_backward_weight,
+                                               _conv.conv2d_backward_weight),
         "sgd_step": _optim.sgd_step,
         "adam_step": _optim.adam_step,
         "batch_norm": _norm.batch_norm,

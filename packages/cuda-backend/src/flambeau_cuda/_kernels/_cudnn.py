@@ -1,0 +1,267 @@
+"""2-d convolutions through cuDNN's graph API, where NVIDIA's cudnn-frontend is installed.
+
+CuPy 14 no longer wraps cuDNN, so this module talks to it through the ``cudnn`` package of
+``nvidia-cudnn-frontend`` (``pip install flambeau-cuda[cudnn]``). The three kernels have the
+signatures of :mod:`flambeau_cuda._kernels._conv` and return None to *decline*: when the
+frontend or the cuDNN library is missing, when ``flambeau.backends.cudnn.enabled`` is False,
+for a dtype cuDNN is not asked for here (only float16 and float32 are), for a buffer that
+is not 16-byte aligned, or when cuDNN has no engine for the shape. The caller then runs the
+im2col + cuBLAS path, which serves every case.
+
+One cuDNN graph is built per operation, device, dtype, shape and geometry, the first time it
+is met (heuristics mode A, then the fallback list), and kept: later calls only bind pointers
+and launch. Tensors stay NCHW; their strides tell cuDNN the layout, so nothing is transposed
+here. A float32 graph built while ``flambeau.backends.cudnn.allow_tf32`` is False leaves out
+the engines that use tensor cores (TF32), as torch does.
+"""
+
+from __future__ import annotations
+
+import flambeau.backends.cudnn as _switches
+from flambeau_cuda._settings import allow_tf32
+
+__all__ = ["conv2d", "conv2d_backward_input", "conv2d_backward_weight", "declined", "load",
+           "version"]
+
+_IO_TYPES = {"float32": "FLOAT", "float16": "HALF"}
+_ALIGNMENT = 16  # bytes: cuDNN's tensor descriptors promise this much to its engines
+
+_module: list = []           # [cudnn module or None], filled by load()
+_handles: dict = {}          # device id -> cudnn.Handle
+_plans: dict = {}            # key -> _Plan, or None where cuDNN has no engine
+_declined: dict = {}         # key -> why cuDNN declined (for the measurement and bug reports)
+
+
+def load():
+    """The ``cudnn`` module of cudnn-frontend, or None where it or libcudnn cannot be loaded.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels._cudnn import load
+    >>> module = load()
+    >>> module is None or hasattr(module, "pygraph")
+    True
+    """
+    if not _module:
+        _preload_library()
+        try:
+            import cudnn
+
+            cudnn.backend_version()  # loads libcudnn: fails here, not in the first convolution
+        except Exception:  # ImportError, or OSError / RuntimeError from the library loader
+            cudnn = None
+        _module.append(cudnn)
+    return _module[0]
+
+
+def _preload_library():
+    """Load libcudnn from NVIDIA's wheels where the frontend does not look for it.
+
+    The frontend searches ``nvidia/cudnn/lib`` (the CUDA 12 wheel's layout), then asks the
+    dynamic loader for ``libcudnn.so.9``; the CUDA 13 wheels keep the library in another
+    folder. Once loaded here, the loader finds it by name.
+    """
+    import ctypes
+    import glob
+    import os
+    import sysconfig
+
+    root = sysconfig.get_path("purelib")
+    for pattern in ("nvidia/cudnn/lib/libcudnn.so.9", "nvidia/*/lib/libcudnn.so.9",
+                    "nvidia/*/*/lib/libcudnn.so.9"):
+        for path in sorted(glob.glob(os.path.join(root, pattern))):
+            try:
+                ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+                return path
+            except OSError:  # a wheel for another CUDA major version, say
+                continue
+    return None
+
+
+def version() -> int | None:
+    """cuDNN's version as torch reports it (91000 for 9.10.0), or None without cuDNN.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels._cudnn import version
+    >>> v = version()
+    >>> v is None or v >= 90000
+    True
+    """
+    cudnn = load()
+    return None if cudnn is None else int(cudnn.backend_version())
+
+
+def declined() -> dict:
+    """``{(operation, dtype, device, x_shape, w_shape, y_shape, geometry...): reason}`` for
+    the graphs cuDNN could not build (their convolutions run on im2col + cuBLAS).
+
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels._cudnn import declined
+    >>> isinstance(declined(), dict)
+    True
+    """
+    return dict(_declined)
+
+
+class _Plan:
+    """A built graph with its operand tensors and workspace size."""
+
+    __slots__ = ("graph", "inputs", "output", "workspace")
+
+    def __init__(self, graph, inputs, output, workspace):
+        self.graph, self.inputs, self.output, self.workspace = graph, inputs, output, workspace
+
+
+def _contiguous_strides(shape):
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= n
+    return strides[::-1]
+
+
+def _handle(cudnn, cupy, device):
+    handle = _handles.get(device)
+    if handle is None:
+        with cupy.cuda.Device(device):
+            handle = _handles[device] = cudnn.create_handle()
+    return handle
+
+
+def _build(cudnn, handle, op, io_name, x_shape, w_shape, y_shape, stride, padding, dilation,
+           tf32):
+    io = getattr(cudnn.data_type, io_name)
+    graph = cudnn.pygraph(io_data_type=io, intermediate_data_type=cudnn.data_type.FLOAT,
+                          compute_data_type=cudnn.data_type.FLOAT, handle=handle)
+
+    def operand(name, shape):
+        return graph.tensor(name=name, dim=list(shape), stride=_contiguous_strides(shape),
+                            data_type=io)
+
+    geometry = {"pre_padding": [lo for lo, _ in padding],
+                "post_padding": [hi for _, hi in padding],
+                "stride": list(stride), "dilation": list(dilation),
+                "compute_data_type": cudnn.data_type.FLOAT}
+    if op == "fprop":
+        inputs = (operand("x", x_shape), operand("w", w_shape))
+        out, out_shape = graph.conv_fprop(image=inputs[0], weight=inputs[1], **geometry), y_shape
+    elif op == "dgrad":
+        inputs = (operand("dy", y_shape), operand("w", w_shape))
+        out, out_shape = graph.conv_dgrad(loss=inputs[0], filter=inputs[1], **geometry), x_shape
+    else:
+        inputs = (operand("x", x_shape), operand("dy", y_shape))
+        out, out_shape = graph.conv_wgrad(image=inputs[0], loss=inputs[1], **geometry), w_shape
+    out.set_output(True).set_data_type(io)
+    out.set_dim(list(out_shape)).set_stride(_contiguous_strides(out_shape))
+    if io_name == "FLOAT" and not tf32:
+        graph.deselect_numeric_notes([cudnn.numerical_note.TENSOR_CORE])
+    graph.build([cudnn.heur_mode.A, cudnn.heur_mode.FALLBACK])
+    return _Plan(graph, inputs, out, int(graph.get_workspace_size()))
+
+
+def _plan(cudnn, cupy, op, dtype, device, shapes, stride, padding, dilation):
+    tf32 = dtype == "float32" and allow_tf32(conv=True)
+    key = (op, dtype, device, *shapes, tuple(stride), tuple(map(tuple, padding)),
+           tuple(dilation), tf32)
+    if key not in _plans:
+        try:
+            plan = _build(cudnn, _handle(cudnn, cupy, device), op, _IO_TYPES[dtype], *shapes,
+                          stride, padding, dilation, tf32)
+        except Exception as exc:  # no engine for this shape (cudnnGraphNotSupportedError, ...)
+            plan, _declined[key] = None, f"{type(exc).__name__}: {exc}"
+        _plans[key] = plan
+    return _plans[key]
+
+
+def _run(op, operands, out_shape, shapes, stride, padding, dilation):
+    """``out`` computed by the cached graph for ``op``, or None where cuDNN declines."""
+    dtype = operands[0].dtype.name
+    if dtype not in _IO_TYPES or not _switches.enabled:
+        return None
+    cudnn = load()
+    if cudnn is None:
+        return None
+    from flambeau_cuda import _cupy
+
+    cupy = _cupy.load()
+    operands = [cupy.ascontiguousarray(a) for a in operands]
+    if any(a.data.ptr % _ALIGNMENT for a in operands):
+        return None
+    device = operands[0].device.id
+    plan = _plan(cudnn, cupy, op, dtype, device, shapes, stride, padding, dilation)
+    if plan is None:
+        return None
+    out = cupy.empty(tuple(out_shape), dtype=operands[0].dtype)
+    workspace = cupy.empty(plan.workspace, dtype=cupy.uint8) if plan.workspace else None
+    handle = _handle(cudnn, cupy, device)
+    cudnn.set_stream(handle, cupy.cuda.get_current_stream().ptr)
+    pack = {t.uid: a.data.ptr for t, a in zip(plan.inputs, operands, strict=True)}
+    pack[plan.output.uid] = out.data.ptr
+    plan.graph.execute(pack, None if workspace is None else workspace.data.ptr, handle=handle)
+    return out
+
+
+def _out_size(n, k, s, pad, d):
+    return (n + pad[0] + pad[1] - d * (k - 1) - 1) // s + 1
+
+
+def conv2d(x, w, stride, padding, dilation, groups):
+    """The ``"conv2d"`` kernel on cuDNN, or None where it declines (see the module).
+
+    ``groups`` is implied by the shapes (``x.shape[1] == groups * w.shape[1]``), as cuDNN
+    reads it.
+
+    Examples
+    --------
+    >>> import cupy  # doctest: +SKIP
+    >>> from flambeau_cuda._kernels._cudnn import conv2d
+    >>> y = conv2d(cupy.ones((1, 1, 4, 4), "float32"), cupy.ones((1, 1, 3, 3), "float32"),
+    ...            (1, 1), ((0, 0), (0, 0)), (1, 1), 1)  # doctest: +SKIP
+    >>> y is None or y.tolist() == [[[[9.0, 9.0], [9.0, 9.0]]]]  # doctest: +SKIP
+    True
+    """
+    out = tuple(_out_size(n, k, s, p, d) for n, k, s, p, d in
+                zip(x.shape[2:], w.shape[2:], stride, padding, dilation, strict=True))
+    y_shape = (x.shape[0], w.shape[0], *out)
+    return _run("fprop", (x, w), y_shape, (tuple(x.shape), tuple(w.shape), y_shape),
+                stride, padding, dilation)
+
+
+def conv2d_backward_input(g, w, input_shape, stride, padding, dilation, groups):
+    """The ``"conv2d_backward_input"`` kernel on cuDNN (a dgrad graph), or None.
+
+    Examples
+    --------
+    >>> import cupy  # doctest: +SKIP
+    >>> from flambeau_cuda._kernels._cudnn import conv2d_backward_input
+    >>> g = cupy.ones((1, 1, 2, 2), "float32")  # doctest: +SKIP
+    >>> w = cupy.ones((1, 1, 3, 3), "float32")  # doctest: +SKIP
+    >>> gx = conv2d_backward_input(g, w, (1, 1, 4, 4), (1, 1), ((0, 0), (0, 0)), (1, 1),
+    ...                            1)  # doctest: +SKIP
+    >>> gx is None or gx[0, 0, 0].tolist() == [1.0, 2.0, 2.0, 1.0]  # doctest: +SKIP
+    True
+    """
+    x_shape = tuple(input_shape)
+    return _run("dgrad", (g, w), x_shape, (x_shape, tuple(w.shape), tuple(g.shape)),
+                stride, padding, dilation)
+
+
+def conv2d_backward_weight(x, g, weight_shape, stride, padding, dilation, groups):
+    """The ``"conv2d_backward_weight"`` kernel on cuDNN (a wgrad graph), or None.
+
+    Examples
+    --------
+    >>> import cupy  # doctest: +SKIP
+    >>> from flambeau_cuda._kernels._cudnn import conv2d_backward_weight
+    >>> x = cupy.ones((1, 1, 4, 4), "float32")  # doctest: +SKIP
+    >>> g = cupy.ones((1, 1, 2, 2), "float32")  # doctest: +SKIP
+    >>> gw = conv2d_backward_weight(x, g, (1, 1, 3, 3), (1, 1), ((0, 0), (0, 0)), (1, 1),
+    ...                             1)  # doctest: +SKIP
+    >>> gw is None or float(gw.sum()) == 36.0  # doctest: +SKIP
+    True
+    """
+    w_shape = tuple(weight_shape)
+    return _run("wgrad", (x, g), w_shape, (tuple(x.shape), w_shape, tuple(g.shape)),
+                stride, padding, dilation)
