@@ -175,6 +175,28 @@ def test_max_pool2d_ties_and_nans_pick_torchs_index(kw):
     np.testing.assert_array_equal(i.cpu().numpy(), ti.cpu().numpy())
 
 
+@pytest.mark.parity
+@pytest.mark.parametrize("nd, kw", [
+    (2, dict(kernel_size=2, stride=1, padding=1)),
+    (2, dict(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True)),
+    (1, dict(kernel_size=3, stride=1, padding=1)),
+    (3, dict(kernel_size=(3, 2, 3), stride=(1, 2, 2), padding=(1, 1, 0)))])
+def test_max_pool_windows_of_minus_inf_by_padding_pick_an_input_cell(nd, kw):
+    # the padding is -inf too: torch's index (and so the gradient) is the first cell inside
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 2) + (6,) * nd).astype(np.float32)
+    x[rng.random(x.shape) < 0.85] = -np.inf
+    ours, theirs = getattr(F, f"max_pool{nd}d"), getattr(torch.nn.functional, f"max_pool{nd}d")
+    xf, xt = flambeau.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (y, i), (ty, ti) = ours(xf, return_indices=True, **kw), theirs(xt, return_indices=True, **kw)
+    assert np.isneginf(ty.detach().numpy()).any()  # the case this test is about happens
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_array_equal(i.cpu().numpy(), ti.numpy())
+    np.testing.assert_array_equal(xf.grad.cpu().numpy(), xt.grad.numpy())
+
+
 @pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)])
 def test_max_pool_backward_keeps_nonfinite_gradients_at_the_maxima(kw):
     x = flambeau.tensor(RNG.standard_normal((1, 2, 6, 6)), requires_grad=True)

@@ -100,7 +100,28 @@ def max_pool_forward(xp, x, kernel, stride, pads, dilation):
     out = out_sizes(x.shape[2:], kernel, stride, pads, dilation)
     view = window_view(xp, a, kernel, stride, dilation, out, first=2)
     positions = _positions(kernel)
-    return _first_max(xp, lambda k: view[(Ellipsis,) + positions[k]], len(positions))
+    y, arg = _first_max(xp, lambda k: view[(Ellipsis,) + positions[k]], len(positions))
+    if bool((y == low).any()):  # rare: a window of lowest values may have picked padding
+        arg = _skip_padding(xp, arg, x.shape[2:], kernel, stride, pads, dilation)
+    return y, arg
+
+
+def _skip_padding(xp, arg, spatial, kernel, stride, pads, dilation):
+    """``arg`` with the windows whose maximum is a padding cell pointed at their first cell
+    inside the input, as torch's kernel picks (padding only ever ties there: all of the
+    window's values are the lowest)."""
+    out = arg.shape[2:]
+    wide = arg.astype(xp.int64)
+    outside, first = None, 0
+    for i, (n, k, s, (lo, _), d) in enumerate(zip(spatial, kernel, stride, pads, dilation)):
+        tail = math.prod(kernel[i + 1:])
+        base = (xp.arange(out[i]) * s - lo).reshape((1,) * (2 + i) + (out[i],)
+                                                    + (1,) * (len(kernel) - 1 - i))
+        pos = base + (wide // tail) % k * d
+        off = (pos < 0) | (pos >= n)
+        outside = off if outside is None else outside | off
+        first = first + (xp.maximum(-base, 0) + d - 1) // d * tail  # ceil(-base / d)
+    return xp.where(outside, first, wide).astype(arg.dtype)
 
 
 def _first_max(xp, candidate, count):
