@@ -276,6 +276,20 @@ def test_generator_state_round_trip_and_dropout():
     assert abs(kept - 0.75) < 0.03 and bool(((y == 0) | (y == 1 / 0.75)).all())
 
 
+@pytest.mark.parametrize("dtype", [flambeau.float16, flambeau.float32, flambeau.float64])
+def test_dropout_mask_kernel_draws_the_generic_mask(dtype, monkeypatch):
+    F = pytest.importorskip("flambeau.nn.functional")
+    x = flambeau.randn(33, 65, device="cuda", dtype=dtype)
+    outs = []
+    for fused in (True, False):
+        if not fused:
+            monkeypatch.delitem(x._device.backend.kernels, "dropout_mask")
+        flambeau.cuda.manual_seed(9)
+        outs.append(F.dropout(x, 0.3).cpu())
+    assert bool((outs[0] == outs[1]).all())
+    assert abs(float((outs[0] != 0).double().mean()) - 0.7) < 0.03
+
+
 def test_memory_statistics():
     flambeau.cuda.synchronize()
     flambeau.cuda.reset_peak_memory_stats()

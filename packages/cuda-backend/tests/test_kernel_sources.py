@@ -20,7 +20,7 @@ from flambeau_cuda._kernels._softmax import (
     SOFTMAX_GRAD,
     SOFTMAX_OUT,
 )
-from flambeau_cuda._rng import DRAW_SPECS
+from flambeau_cuda._rng import DRAW_SPECS, KEEP_SPECS
 
 SPECS = {"sgd_plain": SGD_PLAIN, "sgd_momentum": SGD_MOMENTUM, "adam": ADAM,
          "adam_amsgrad": ADAM_AMSGRAD, "im2col": IM2COL, "col2im": COL2IM,
@@ -353,5 +353,7 @@ def test_every_kernel_compiles_with_nvcc():
     kernels += [Kernel(f"rng_{k}", spec, "int64" if k == "integers" else
                        ("float64" if k.endswith("64") else "float32"))
                 for k, spec in DRAW_SPECS.items()]
+    kernels += [Kernel(f"keep_{k}_{dt}", spec, dt) for k, spec in KEEP_SPECS.items()
+                for dt in ("float32", "float64")]
     done = compile_device(kernels)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -31,7 +31,8 @@ def test_hook_returns_one_cuda_backend():
         "matmul", "cholesky", "index_add_at", "cross_entropy", "conv2d", "conv2d_backward_input",
         "conv2d_backward_weight", "max_pool2d", "max_pool2d_backward", "lstm_cell",
         "lstm_cell_backward", "sgd_step", "adam_step", "softmax", "log_softmax",
-        "softmax_backward", "log_softmax_backward", "batch_norm", "batch_norm_backward"
+        "softmax_backward", "log_softmax_backward", "batch_norm", "batch_norm_backward",
+        "dropout_mask"
     } | activations | {
             name + "_backward" for name in activations}
 

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 from _csource import Kernel, call, have_gxx, host_library
 
-from flambeau_cuda._rng import DRAW_SPECS, PER_BLOCK, NumpyEngine, PhiloxRNG, philox4x32
+from flambeau_cuda._rng import (
+    DRAW_SPECS,
+    KEEP_SPECS,
+    PER_BLOCK,
+    NumpyEngine,
+    PhiloxRNG,
+    dropout_mask,
+    philox4x32,
+)
 
 # Random123's known-answer vectors for Philox4x32-10
 KAT = [
@@ -102,6 +110,42 @@ def test_cuda_source_matches_the_host_reference(host_draws, kind):
         np.testing.assert_allclose(out, ref, rtol=1e-6, atol=1e-6)
     else:
         np.testing.assert_array_equal(out, ref)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_keep_mask_is_dropouts_generic_mask_of_the_same_draws(dtype, p):
+    rng = PhiloxRNG(11, NumpyEngine())
+    state = rng.get_state()
+    mask = dropout_mask(rng, (7, 9), p, dtype)
+    after = rng.get_state()
+    rng.set_state(state)
+    draw = rng.random((7, 9), np.float64 if dtype == np.float64 else np.float32)
+    generic = (draw >= p).astype(dtype)
+    generic *= 1.0 / (1.0 - p)  # nn's generic dropout, step by step
+    assert mask.dtype == dtype
+    np.testing.assert_array_equal(mask, generic)
+    assert rng.get_state() == after  # the stream moved on by the same blocks
+
+
+def test_dropout_mask_declines_other_generators_and_dtypes():
+    assert dropout_mask(np.random.default_rng(0), (3,), 0.5, np.float32) is None
+    assert dropout_mask(PhiloxRNG(0, NumpyEngine()), (3,), 0.5, np.int64) is None
+
+
+@pytest.mark.parametrize(("kind", "dtype"), [("uniform32", np.float32), ("uniform32", np.float64),
+                                             ("uniform64", np.float64)])
+def test_keep_mask_cuda_source_matches_the_host_reference(kind, dtype):
+    if not have_gxx():
+        pytest.skip("g++ is not installed")
+    kernel = Kernel(f"keep_{kind}_{np.dtype(dtype).name}", KEEP_SPECS[kind], dtype)
+    lib = host_library([kernel])
+    n, seed, offset, p, scale = 13, 99, 2**32 - 3, 0.3, 1 / 0.7
+    out = np.zeros(n, dtype)
+    call(lib, kernel, -(-n // PER_BLOCK[kind]), seed, offset, n, p, scale, out)
+    ref = NumpyEngine().keep(kind, n, seed=seed, offset=offset, p=p, scale=scale, dtype=dtype)
+    np.testing.assert_array_equal(out, ref)
+    assert 0 < np.count_nonzero(out) < n
 
 
 def test_poisson_on_a_device_stream_follows_its_seed():

@@ -52,6 +52,32 @@ def test_alpha_dropout_keeps_selu_statistics():
     assert z.shape == (4, 6, 5)
 
 
+@pytest.mark.parametrize("op, shape", [("dropout", (3, 4)), ("dropout2d", (2, 3, 2, 2))])
+def test_backend_dropout_mask_kernel_replaces_the_generic_draw(monkeypatch, op, shape):
+    """``kernels["dropout_mask"]`` (flambeau-cuda's, on its Philox stream) gives the scaled
+    mask; the generic draw runs when it declines, and both give the same mask."""
+    x = flambeau.ones(*shape, requires_grad=True)
+    xp = x._device._xp
+    seen = []
+
+    def same_draws(rng, mask_shape, p, dtype):  # the kernel's contract, on the host stream
+        seen.append((mask_shape, p, dtype))
+        return ((rng.random(mask_shape, "float32") >= p) * (1 / (1 - p))).astype(dtype)
+
+    monkeypatch.setitem(x._device.backend.kernels, "dropout_mask", same_draws)
+    flambeau.manual_seed(3)
+    y = getattr(F, op)(x, 0.25)
+    y.sum().backward()
+    mask_shape = shape if op == "dropout" else shape[:2] + (1, 1)
+    assert seen == [(mask_shape, 0.25, xp.dtype("float32"))]
+    monkeypatch.setitem(x._device.backend.kernels, "dropout_mask", lambda *a: None)
+    flambeau.manual_seed(3)
+    generic = getattr(F, op)(x, 0.25)
+    assert_close(y, generic)
+    assert_close(x.grad, generic.detach())  # d(sum(x * mask)) / dx is the mask
+    assert sorted(set(y.flatten().tolist())) == [0.0, float(np.float32(4 / 3))]
+
+
 def test_inplace_dropout():
     x = flambeau.ones(100)
     y = F.dropout(x, 0.5, inplace=True)

@@ -30,7 +30,7 @@ import numpy as np
 from flambeau_cuda._kernels._spec import ElementwiseSpec
 
 __all__ = ["PhiloxRNG", "CupyEngine", "NumpyEngine", "philox4x32", "PHILOX_SOURCE",
-           "DRAW_BODIES", "DRAW_SPECS", "PER_BLOCK"]
+           "DRAW_BODIES", "DRAW_SPECS", "KEEP_SPECS", "PER_BLOCK", "dropout_mask"]
 
 _M0, _M1 = 0xD2511F53, 0xCD9E8D57
 _W0, _W1 = 0x9E3779B9, 0xBB67AE85
@@ -109,6 +109,29 @@ DRAW_SPECS = {
                           "raw T out", body, PHILOX_SOURCE)
     for kind, body in DRAW_BODIES.items()
 }
+# Dropout's scaled keep mask from the uniform draws of the same blocks: one launch instead of
+# draw, compare, cast and scale (``p`` is compared at the draw's precision, as NumPy does).
+_KEEP_BODIES = {
+    "uniform32": _BLOCK + r"""
+for (int k = 0; k < 4; ++k) {
+    long long j = 4 * (long long)i + k;
+    float u = (float)(c[k] >> 8) * (1.0f / 16777216.0f);
+    if (j < n) out[j] = u >= (float)p ? (T)scale : (T)0;
+}
+""",
+    "uniform64": _BLOCK + r"""
+for (int k = 0; k < 2; ++k) {
+    long long j = 2 * (long long)i + k;
+    if (j < n) out[j] = flb_u53(c[2 * k], c[2 * k + 1]) >= p ? (T)scale : (T)0;
+}
+""",
+}
+#: the keep masks as kernel specs, by the uniform draw they compare
+KEEP_SPECS = {
+    kind: ElementwiseSpec(f"philox_keep_{kind}", _PARAMS + ", float64 p, float64 scale",
+                          "raw T out", body, PHILOX_SOURCE)
+    for kind, body in _KEEP_BODIES.items()
+}
 #: values produced per counter block, by draw kind
 PER_BLOCK = {"uniform32": 4, "uniform64": 2, "normal32": 4, "normal64": 2, "integers": 2}
 _OUT_DTYPE = {"uniform32": np.float32, "uniform64": np.float64, "normal32": np.float32,
@@ -169,6 +192,12 @@ class NumpyEngine:
             out = (np.uint64(low % 2**64) + words % np.uint64(span)).view(np.int64).reshape(-1)
         return out[:n]
 
+    def keep(self, kind, n, *, seed, offset, p, scale, dtype):
+        """:data:`KEEP_SPECS` on the host: ``scale`` where the ``kind`` draw is >= ``p``."""
+        u = self.draw(kind, n, seed=seed, offset=offset)
+        return np.where(u >= u.dtype.type(p), np.dtype(dtype).type(scale),
+                        np.dtype(dtype).type(0))
+
 
 def _u53(a, b):
     return ((a >> np.uint64(5)).astype(np.float64) * 67108864.0
@@ -209,6 +238,19 @@ class CupyEngine:
                 DRAW_SPECS[kind].build(out.dtype.name)(*args, out, size=blocks)
         return out
 
+    def keep(self, kind, n, *, seed, offset, p, scale, dtype):
+        from flambeau_cuda import _cupy
+
+        cupy = _cupy.load()
+        with cupy.cuda.Device(self.index):
+            out = cupy.empty(n, dtype=dtype)
+            blocks = -(-n // PER_BLOCK[kind])
+            if blocks:
+                KEEP_SPECS[kind].build(out.dtype.name)(
+                    np.uint64(seed), np.uint64(offset), np.int64(n), np.float64(p),
+                    np.float64(scale), out, size=blocks)
+        return out
+
 
 class PhiloxRNG:
     """A generator's stream: the methods of :class:`flambeau.backends.HostRNG` on Philox.
@@ -237,11 +279,28 @@ class PhiloxRNG:
         self._offset = 0
         self._engine = engine
 
-    def _draw(self, kind, shape, **extra):
+    def _draw(self, kind, shape, method="draw", **extra):
         n = math.prod(shape) if isinstance(shape, tuple) else int(shape)
-        out = self._engine.draw(kind, n, seed=self._seed, offset=self._offset, **extra)
+        out = getattr(self._engine, method)(kind, n, seed=self._seed, offset=self._offset,
+                                            **extra)
         self._offset = (self._offset + -(-n // PER_BLOCK[kind])) & 0xFFFF_FFFF_FFFF_FFFF
         return out.reshape(shape)
+
+    def keep_mask(self, shape, p, dtype):
+        """Dropout's scaled keep mask, from the draws of ``random(shape, ...)``: ``1 / (1 - p)``
+        (rounded to ``dtype``) where the draw is >= ``p``, else 0. On a GPU, one launch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from flambeau_cuda._rng import NumpyEngine, PhiloxRNG
+        >>> PhiloxRNG(0, NumpyEngine()).keep_mask((4,), 0.5, np.float32)
+        array([0., 2., 2., 2.], dtype=float32)
+        """
+        dtype = np.dtype(dtype)
+        kind = "uniform64" if dtype == np.float64 else "uniform32"
+        scale = float(dtype.type(1.0 / (1.0 - p)))  # exact in dtype: no double rounding
+        return self._draw(kind, shape, "keep", p=p, scale=scale, dtype=dtype)
 
     def random(self, shape, dtype):
         kind = "uniform64" if np.dtype(dtype) == np.float64 else "uniform32"
@@ -275,3 +334,22 @@ class PhiloxRNG:
                              f"offset) for a cuda generator, got {len(blob)}")
         self._seed = int.from_bytes(blob[:8], "little")
         self._offset = int.from_bytes(blob[8:], "little")
+
+
+def dropout_mask(rng, shape, p, dtype):
+    """The ``"dropout_mask"`` kernel: :meth:`PhiloxRNG.keep_mask`, or None (to draw it the
+    generic way) for another generator or a dtype other than float16, float32 and float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from flambeau_cuda._rng import NumpyEngine, PhiloxRNG, dropout_mask
+    >>> dropout_mask(PhiloxRNG(0, NumpyEngine()), (2, 2), 0.25, np.float64).shape
+    (2, 2)
+    >>> dropout_mask(np.random.default_rng(0), (2, 2), 0.25, np.float64) is None
+    True
+    """
+    if not isinstance(rng, PhiloxRNG) or np.dtype(dtype).name not in (
+            "float16", "float32", "float64"):
+        return None
+    return rng.keep_mask(shape, p, dtype)

@@ -6,7 +6,8 @@ Each module documents the signature its kernels must have (the caller's contract
 ``conv2d`` and its two adjoints (nn convolution: cuDNN where cudnn-frontend is installed and
 has an engine for the shape, else im2col + cuBLAS), ``batch_norm`` and ``max_pool2d`` and their
 backwards (nn normalization and pooling), ``lstm_cell`` and its backward (nn recurrent
-layers), the fused activations ``gelu``, ``silu``, ... and their ``*_backward`` (nn
+layers), ``dropout_mask`` (nn dropout, from the generator's Philox stream), the fused
+activations ``gelu``, ``silu``, ... and their ``*_backward`` (nn
 functional), ``sgd_step`` / ``adam_step`` (optim). Kernels that may decline an input return
 None for it (see :meth:`flambeau.backends.Backend.run_kernel`).
 CuPy is imported only when a kernel runs, i.e. on a CUDA tensor.
@@ -62,6 +63,7 @@ def kernel_table() -> dict:
         _scatter,
         _softmax,
     )
+    from flambeau_cuda._rng import dropout_mask
 
     return _activation.kernels() | {
         "matmul": _linalg.matmul,
@@ -85,4 +87,5 @@ def kernel_table() -> dict:
         "max_pool2d_backward": _pool.max_pool2d_backward,
         "lstm_cell": _rnn.lstm_cell,
         "lstm_cell_backward": _rnn.lstm_cell_backward,
+        "dropout_mask": dropout_mask,
     }

@@ -17,9 +17,9 @@ def _check_p(p, op):
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep_mask(input, shape, p):
+def _keep_mask(input, shape, p, rng=None):
     """A float array of shape ``shape``: 1 with probability ``1 - p``, else 0."""
-    rng = generator_for(None, input._device)._rng
+    rng = rng or generator_for(None, input._device)._rng
     dt = input._data.dtype
     draw = rng.random(shape, dt if dt.kind == "f" and dt.itemsize >= 4 else "float32")
     return (draw >= p).astype(dt)
@@ -38,8 +38,12 @@ def _scaled_dropout(input, p, training, inplace, shape, op):
         return input
     if p == 1.0:
         return _apply_mask(input, input._device._xp.zeros(shape, input._data.dtype), inplace, op)
-    mask = _keep_mask(input, shape, p)
-    mask *= 1.0 / (1.0 - p)
+    rng = generator_for(None, input._device)._rng
+    # a backend may draw the scaled mask in one kernel ("dropout_mask": same draws, same mask)
+    mask = input._device.backend.run_kernel("dropout_mask", rng, shape, p, input._data.dtype)
+    if mask is None:
+        mask = _keep_mask(input, shape, p, rng)
+        mask *= 1.0 / (1.0 - p)
     return _apply_mask(input, mask, inplace, op)
 
 
