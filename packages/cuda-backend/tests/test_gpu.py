@@ -214,15 +214,17 @@ def test_batch_norm_kernels_match_cpu(affine):
 
 
 @pytest.mark.parametrize("dtype", [flambeau.float32, flambeau.float64])
-def test_lstm_cell_kernels_match_cpu(dtype):
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_recurrent_cell_kernels_match_cpu(dtype, mode):
     nn = pytest.importorskip("flambeau.nn")
     flambeau.manual_seed(0)
-    lstm = nn.LSTM(3, 5, num_layers=2, bidirectional=True).to(dtype)
+    rnn = getattr(nn, mode)(3, 5, num_layers=2, bidirectional=True).to(dtype)
     x = flambeau.randn(7, 4, 3, dtype=dtype)
     results = []
     for d in ("cuda", "cpu"):
-        m, xd = lstm.to(d), x.to(d).requires_grad_()
-        out, (h, c) = m(xd)
+        m, xd = rnn.to(d), x.to(d).requires_grad_()
+        out, state = m(xd)
+        h, c = state if mode == "LSTM" else (state, state)
         ((out * out).sum() + h.sum() + (c * c).sum()).backward()
         results.append([out.detach().cpu(), xd.grad.cpu()] + [p.grad.cpu() for p in m.parameters()])
         m.zero_grad()

@@ -13,7 +13,12 @@ from flambeau_cuda._kernels._conv import COL2IM, IM2COL, geometry
 from flambeau_cuda._kernels._norm import NORM_GRAD, NORMALIZE, RSTD
 from flambeau_cuda._kernels._optim import ADAM, ADAM_AMSGRAD, SGD_MOMENTUM, SGD_PLAIN, adam_scalars
 from flambeau_cuda._kernels._pool import MAX_POOL2D, MAX_POOL2D_BACKWARD, _pool_geometry
-from flambeau_cuda._kernels._rnn import LSTM_CELL, LSTM_CELL_BACKWARD
+from flambeau_cuda._kernels._rnn import (
+    GRU_CELL,
+    GRU_CELL_BACKWARD,
+    LSTM_CELL,
+    LSTM_CELL_BACKWARD,
+)
 from flambeau_cuda._kernels._softmax import (
     LOG_SOFTMAX_GRAD,
     LOG_SOFTMAX_OUT,
@@ -25,6 +30,7 @@ from flambeau_cuda._rng import DRAW_SPECS, KEEP_SPECS
 SPECS = {"sgd_plain": SGD_PLAIN, "sgd_momentum": SGD_MOMENTUM, "adam": ADAM,
          "adam_amsgrad": ADAM_AMSGRAD, "im2col": IM2COL, "col2im": COL2IM,
          "lstm_cell": LSTM_CELL, "lstm_cell_backward": LSTM_CELL_BACKWARD,
+         "gru_cell": GRU_CELL, "gru_cell_backward": GRU_CELL_BACKWARD,
          "max_pool2d": MAX_POOL2D, "max_pool2d_backward": MAX_POOL2D_BACKWARD,
          "batch_norm_rstd": RSTD, "batch_norm_out": NORMALIZE, "batch_norm_grad": NORM_GRAD,
          "softmax_out": SOFTMAX_OUT, "log_softmax_out": LOG_SOFTMAX_OUT,
@@ -219,6 +225,50 @@ def test_lstm_cell_backward_matches_the_generic_step(lib, dtype, s):
     for a, b in zip(outs["kernel"], outs["generic"], strict=True):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
     assert np.count_nonzero(outs["kernel"][2]) == 4 * hidden * batch  # column s only
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gru_cell_matches_the_generic_step(lib, dtype):
+    layers = _lstm_generic()
+    lib, kernels = lib
+    r = np.random.default_rng(5)
+    hidden, batch = 3, 4
+    # large pre-activations saturate the gates (exp overflows to inf on purpose)
+    act = (r.standard_normal((batch, 3 * hidden)) * np.r_[1, 60, 1][:, None].repeat(
+        hidden, 1).ravel()).astype(dtype)
+    hs = r.standard_normal((batch, 3 * hidden)).astype(dtype)
+    h_prev = r.standard_normal((batch, hidden)).astype(dtype)
+    ref_act, ref_h = act.copy(), np.empty_like(h_prev)
+    with np.errstate(over="ignore"):
+        layers._gru_cell(np, ref_act, hs, h_prev, ref_h, tmp=np.empty_like(h_prev))
+    ours_act, ours_h = act.copy(), np.empty_like(h_prev)
+    call(lib, kernels[("gru_cell", dtype)], h_prev.size, h_prev, hs, hidden, ours_act, ours_h)
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    np.testing.assert_allclose(ours_act, ref_act, rtol=tol, atol=tol)
+    np.testing.assert_allclose(ours_h, ref_h, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gru_cell_backward_matches_the_generic_step(lib, dtype):
+    layers = _lstm_generic()
+    lib, kernels = lib
+    r = np.random.default_rng(6)
+    hidden, batch = 3, 4
+    arr = lambda *shape: r.standard_normal(shape).astype(dtype)  # noqa: E731
+    dh, go, k_n, k_z, k_r, rr, z = (arr(batch, hidden) for _ in range(7))
+    outs = {}
+    for who in ("generic", "kernel"):
+        h, d = dh.copy(), np.zeros((batch, 3 * hidden), dtype)
+        dn, tmp = np.empty_like(dh), np.empty_like(dh)
+        if who == "generic":
+            layers._gru_cell_backward(np, h, go, k_n, k_z, k_r, rr, z, d, dn, tmp)
+        else:
+            call(lib, kernels[("gru_cell_backward", dtype)], dh.size, go, k_n, k_z, k_r, rr, z,
+                 hidden, h, dn, tmp, d)
+        outs[who] = (d, dn, tmp)
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    for a, b in zip(outs["kernel"], outs["generic"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil"), [

@@ -302,3 +302,39 @@ def test_lstm_uses_the_backends_cell_kernels(monkeypatch, masked):
         np.testing.assert_array_equal(a, b)
     # packed sequences keep the generic backward: the kernel contract has no mask
     assert calls == {"lstm_cell": 5, "lstm_cell_backward": 0 if masked else 5}
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_gru_uses_the_backends_cell_kernels(monkeypatch, masked):
+    """A backend's ``gru_cell`` / ``gru_cell_backward`` run every (unmasked) step, with the
+    generic steps' results."""
+    from flambeau.nn.modules import _rnn_layers as L
+
+    gru = nn.GRU(3, 4, bidirectional=True).double()
+    x = randn(5, 2, 3, seed=9)
+
+    def run():
+        inp = U.pack_padded_sequence(x, [5, 3]) if masked else x
+        out, h = gru(inp)
+        out = U.pad_packed_sequence(out)[0] if masked else out
+        grads = flambeau.autograd.grad((out ** 2).sum() + h.sum(), [x, gru.weight_hh_l0])
+        return [t.detach().cpu().numpy() for t in (out, h, *grads)]
+
+    expected = run()
+    calls = {"gru_cell": 0, "gru_cell_backward": 0}
+    xp = x._device._xp
+
+    def cell(act, hs, h_prev, h):  # the contract has no scratch argument
+        calls["gru_cell"] += 1
+        L._gru_cell(xp, act, hs, h_prev, h, tmp=xp.empty(h.shape, h.dtype))
+
+    def cell_backward(*args):
+        calls["gru_cell_backward"] += 1
+        L._gru_cell_backward(xp, *args)
+
+    monkeypatch.setitem(x._device.backend.kernels, "gru_cell", cell)
+    monkeypatch.setitem(x._device.backend.kernels, "gru_cell_backward", cell_backward)
+    got = run()
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert calls == {"gru_cell": 10, "gru_cell_backward": 0 if masked else 10}

@@ -5,8 +5,8 @@ Each module documents the signature its kernels must have (the caller's contract
 ``log_softmax`` and their ``*_backward`` (core reductions), ``cross_entropy`` (nn losses),
 ``conv2d`` and its two adjoints (nn convolution: cuDNN where cudnn-frontend is installed and
 has an engine for the shape, else im2col + cuBLAS), ``batch_norm`` and ``max_pool2d`` and their
-backwards (nn normalization and pooling), ``lstm_cell`` and its backward (nn recurrent
-layers), ``dropout_mask`` (nn dropout, from the generator's Philox stream), the fused
+backwards (nn normalization and pooling), ``lstm_cell``, ``gru_cell`` and their backwards
+(nn recurrent layers), ``dropout_mask`` (nn dropout, from the generator's Philox stream), the fused
 activations ``gelu``, ``silu``, ... and their ``*_backward`` (nn
 functional), ``sgd_step`` / ``adam_step`` (optim). Kernels that may decline an input return
 None for it (see :meth:`flambeau.backends.Backend.run_kernel`).
@@ -87,5 +87,7 @@ def kernel_table() -> dict:
         "max_pool2d_backward": _pool.max_pool2d_backward,
         "lstm_cell": _rnn.lstm_cell,
         "lstm_cell_backward": _rnn.lstm_cell_backward,
+        "gru_cell": _rnn.gru_cell,
+        "gru_cell_backward": _rnn.gru_cell_backward,
         "dropout_mask": dropout_mask,
     }

@@ -339,6 +339,51 @@ def _replay_grads(ctx, mode, grads):
 # ------------------------------------------------------------------ fused GRU layer
 
 
+def _gru_cell(xp, act, hs, h_prev, h, *, tmp):
+    """One GRU step after its recurrent product (the ``"gru_cell"`` kernel's contract;
+    ``tmp`` is the generic code's ``(batch, hidden)`` scratch).
+
+    ``act`` ``(batch, 3 * hidden)`` holds the scaled input-side pre-activations of the r, z, n
+    gates (see :class:`_GRULayer`) and is activated in place; ``hs`` the scaled hidden-side
+    ones (``W_hh h_prev + b_hh``); ``h = n + z * (h_prev - n)`` is written.
+    """
+    hidden = h.shape[-1]
+    h2 = 2 * hidden
+    rz = act[:, :h2]
+    rz += hs[:, :h2]
+    xp.exp(rz, out=rz)
+    rz += 1
+    xp.reciprocal(rz, out=rz)  # r, z
+    n = act[:, h2:]
+    xp.multiply(act[:, :hidden], hs[:, h2:], out=tmp)
+    n += tmp
+    xp.exp(n, out=n)
+    n += 0.5
+    xp.reciprocal(n, out=n)
+    n -= 1
+    xp.subtract(h_prev, n, out=tmp)
+    tmp *= act[:, hidden:h2]
+    xp.add(n, tmp, out=h)  # n + z * (h_prev - n)
+
+
+def _gru_cell_backward(xp, dh, go, k_n, k_z, k_r, r, z, d, dn, tmp):
+    """One step of GRU backpropagation through time, before the recurrent product (the
+    ``"gru_cell_backward"`` kernel's contract).
+
+    With ``dh + go`` the gradient of the step's ``h`` (``dh`` may be overwritten), writes the
+    input-side gradient of the n gate ``dn = (dh + go) * k_n``, the hidden-side gate gradients
+    ``d`` ``(batch, 3 * hidden)``: ``dn * k_r`` (r), ``(dh + go) * k_z`` (z), ``dn * r``
+    (``W_hn h``), and ``tmp = (dh + go) * z``, the direct part of ``h_prev``'s gradient.
+    """
+    hidden = dn.shape[-1]
+    dh += go
+    xp.multiply(dh, k_n, out=dn)
+    xp.multiply(dh, k_z, out=d[:, hidden:2 * hidden])
+    xp.multiply(dn, k_r, out=d[:, :hidden])
+    xp.multiply(dn, r, out=d[:, 2 * hidden:])
+    xp.multiply(dh, z, out=tmp)
+
+
 class _GRULayer(Function):
     """Fused GRU layer (one direction): ``(x, h0, w_ih, w_hh, b_ih, b_hh) -> (out, h)``.
 
@@ -356,7 +401,6 @@ class _GRULayer(Function):
         steps, batch, n_in = a.shape
         hidden = w_hh._data.shape[1]
         dt = a.dtype
-        h2 = 2 * hidden
         # the n gate's log(0.5) shift goes on the input side only: the reset gate multiplies
         # the hidden side
         scale, shift = _gate_affine(xp, hidden, dt, 3, 2)
@@ -370,26 +414,12 @@ class _GRULayer(Function):
         gh = xp.empty((steps, batch, 3 * hidden), dtype=dt)  # scaled W_hh h + b_hh
         tmp = xp.empty((batch, hidden), dtype=dt)
         m = None if mask is None else mask._data
+        cell = _fused_kernel(x, "gru_cell") or functools.partial(_gru_cell, xp, tmp=tmp)
         with errors_ignored(xp, "over"):
             for s in range(steps):
-                act, hs = acts[s], gh[s]
-                xp.matmul(ha[s], w_h, out=hs)
-                rz = act[:, :h2]
-                rz += hs[:, :h2]
-                xp.exp(rz, out=rz)
-                rz += 1
-                xp.reciprocal(rz, out=rz)  # r, z
-                n = act[:, h2:]
-                xp.multiply(act[:, :hidden], hs[:, h2:], out=tmp)
-                n += tmp
-                xp.exp(n, out=n)
-                n += 0.5
-                xp.reciprocal(n, out=n)
-                n -= 1
+                xp.matmul(ha[s], w_h, out=gh[s])
                 h_prev, h = ha[s, :, :hidden], ha[s + 1, :, :hidden]
-                xp.subtract(h_prev, n, out=tmp)
-                tmp *= act[:, hidden:h2]
-                xp.add(n, tmp, out=h)  # n + z * (h_prev - n)
+                cell(acts[s], gh[s], h_prev, h)
                 if m is not None:
                     xp.copyto(h, h_prev, where=~m[steps - 1 - s if reverse else s])
         out = ha[1:, :, :hidden]
@@ -424,21 +454,19 @@ class _GRULayer(Function):
         d_h = xp.empty((steps, batch, three_h), dtype=acts.dtype)  # hidden side: r, z, W_hn h
         d_n = xp.empty((steps, batch, hidden), dtype=acts.dtype)  # input side of n
         w = w_hh._data
+        cell_backward = (_fused_kernel(x, "gru_cell_backward") if m is None else None) or (
+            functools.partial(_gru_cell_backward, xp))
+        zero = xp.zeros((), dtype=dh.dtype)
         for s in reversed(range(steps)):
-            if m is not None:
+            g = go[s]
+            if m is not None:  # masked steps pass dh through: the step sees no gradient
                 mt = m[steps - 1 - s if reverse else s]
                 dh_in = dh
-                dh = xp.where(mt, dh + go[s], 0)
-            else:
-                dh += go[s]
-            d, dn = d_h[s], d_n[s]
-            xp.multiply(dh, k_n[s], out=dn)
-            xp.multiply(dh, k_z[s], out=d[:, hidden:h2])
-            xp.multiply(dn, k_r[s], out=d[:, :hidden])
-            xp.multiply(dn, r[s], out=d[:, h2:])
-            xp.multiply(dh, z[s], out=tmp)
+                dh = xp.where(mt, dh, zero)
+                g = xp.where(mt, g, zero)
+            cell_backward(dh, g, k_n[s], k_z[s], k_r[s], r[s], z[s], d_h[s], d_n[s], tmp)
             spare = None if m is not None else spares[dh is spares[0]]
-            dh = xp.matmul(d, w, out=spare)
+            dh = xp.matmul(d_h[s], w, out=spare)
             dh += tmp
             if m is not None:
                 dh = xp.where(mt, dh, dh_in)
