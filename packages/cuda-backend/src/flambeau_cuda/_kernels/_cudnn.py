@@ -18,6 +18,7 @@ the engines that use tensor cores (TF32), as torch does.
 from __future__ import annotations
 
 import flambeau.backends.cudnn as _switches
+from flambeau_cuda._kernels._conv import geometry
 from flambeau_cuda._settings import allow_tf32
 
 __all__ = ["conv2d", "conv2d_backward_input", "conv2d_backward_weight", "declined", "load",
@@ -140,19 +141,19 @@ def _build(cudnn, handle, op, io_name, x_shape, w_shape, y_shape, stride, paddin
         return graph.tensor(name=name, dim=list(shape), stride=_contiguous_strides(shape),
                             data_type=io)
 
-    geometry = {"pre_padding": [lo for lo, _ in padding],
-                "post_padding": [hi for _, hi in padding],
-                "stride": list(stride), "dilation": list(dilation),
-                "compute_data_type": cudnn.data_type.FLOAT}
+    attrs = {"pre_padding": [lo for lo, _ in padding],
+             "post_padding": [hi for _, hi in padding],
+             "stride": list(stride), "dilation": list(dilation),
+             "compute_data_type": cudnn.data_type.FLOAT}
     if op == "fprop":
         inputs = (operand("x", x_shape), operand("w", w_shape))
-        out, out_shape = graph.conv_fprop(image=inputs[0], weight=inputs[1], **geometry), y_shape
+        out, out_shape = graph.conv_fprop(image=inputs[0], weight=inputs[1], **attrs), y_shape
     elif op == "dgrad":
         inputs = (operand("dy", y_shape), operand("w", w_shape))
-        out, out_shape = graph.conv_dgrad(loss=inputs[0], filter=inputs[1], **geometry), x_shape
+        out, out_shape = graph.conv_dgrad(loss=inputs[0], filter=inputs[1], **attrs), x_shape
     else:
         inputs = (operand("x", x_shape), operand("dy", y_shape))
-        out, out_shape = graph.conv_wgrad(image=inputs[0], loss=inputs[1], **geometry), w_shape
+        out, out_shape = graph.conv_wgrad(image=inputs[0], loss=inputs[1], **attrs), w_shape
     out.set_output(True).set_data_type(io)
     out.set_dim(list(out_shape)).set_stride(_contiguous_strides(out_shape))
     if io_name == "FLOAT" and not tf32:
@@ -161,14 +162,14 @@ def _build(cudnn, handle, op, io_name, x_shape, w_shape, y_shape, stride, paddin
     return _Plan(graph, inputs, out, int(graph.get_workspace_size()))
 
 
-def _plan(cudnn, cupy, op, dtype, device, shapes, stride, padding, dilation):
+def _plan(cudnn, handle, op, dtype, device, shapes, stride, padding, dilation):
     tf32 = dtype == "float32" and allow_tf32(conv=True)
     key = (op, dtype, device, *shapes, tuple(stride), tuple(map(tuple, padding)),
            tuple(dilation), tf32)
     if key not in _plans:
         try:
-            plan = _build(cudnn, _handle(cudnn, cupy, device), op, _IO_TYPES[dtype], *shapes,
-                          stride, padding, dilation, tf32)
+            plan = _build(cudnn, handle, op, _IO_TYPES[dtype], *shapes, stride, padding,
+                          dilation, tf32)
         except Exception as exc:  # no engine for this shape (cudnnGraphNotSupportedError, ...)
             plan, _declined[key] = None, f"{type(exc).__name__}: {exc}"
         _plans[key] = plan
@@ -190,21 +191,17 @@ def _run(op, operands, out_shape, shapes, stride, padding, dilation):
     if any(a.data.ptr % _ALIGNMENT for a in operands):
         return None
     device = operands[0].device.id
-    plan = _plan(cudnn, cupy, op, dtype, device, shapes, stride, padding, dilation)
+    handle = _handle(cudnn, cupy, device)
+    plan = _plan(cudnn, handle, op, dtype, device, shapes, stride, padding, dilation)
     if plan is None:
         return None
     out = cupy.empty(tuple(out_shape), dtype=operands[0].dtype)
     workspace = cupy.empty(plan.workspace, dtype=cupy.uint8) if plan.workspace else None
-    handle = _handle(cudnn, cupy, device)
     cudnn.set_stream(handle, cupy.cuda.get_current_stream().ptr)
     pack = {t.uid: a.data.ptr for t, a in zip(plan.inputs, operands, strict=True)}
     pack[plan.output.uid] = out.data.ptr
     plan.graph.execute(pack, None if workspace is None else workspace.data.ptr, handle=handle)
     return out
-
-
-def _out_size(n, k, s, pad, d):
-    return (n + pad[0] + pad[1] - d * (k - 1) - 1) // s + 1
 
 
 def conv2d(x, w, stride, padding, dilation, groups):
@@ -222,9 +219,8 @@ def conv2d(x, w, stride, padding, dilation, groups):
     >>> y is None or y.tolist() == [[[[9.0, 9.0], [9.0, 9.0]]]]  # doctest: +SKIP
     True
     """
-    out = tuple(_out_size(n, k, s, p, d) for n, k, s, p, d in
-                zip(x.shape[2:], w.shape[2:], stride, padding, dilation, strict=True))
-    y_shape = (x.shape[0], w.shape[0], *out)
+    y_shape = (x.shape[0], w.shape[0], *geometry(x.shape, w.shape, stride, padding,
+                                                 dilation)[3:5])
     return _run("fprop", (x, w), y_shape, (tuple(x.shape), tuple(w.shape), y_shape),
                 stride, padding, dilation)
 

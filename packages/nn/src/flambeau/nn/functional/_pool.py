@@ -110,18 +110,13 @@ def _skip_padding(xp, arg, spatial, kernel, stride, pads, dilation):
     """``arg`` with the windows whose maximum is a padding cell pointed at their first cell
     inside the input, as torch's kernel picks (padding only ever ties there: all of the
     window's values are the lowest)."""
-    out = arg.shape[2:]
-    wide = arg.astype(xp.int64)
     outside, first = None, 0
-    for i, (n, k, s, (lo, _), d) in enumerate(zip(spatial, kernel, stride, pads, dilation)):
-        tail = math.prod(kernel[i + 1:])
-        base = (xp.arange(out[i]) * s - lo).reshape((1,) * (2 + i) + (out[i],)
-                                                    + (1,) * (len(kernel) - 1 - i))
-        pos = base + (wide // tail) % k * d
-        off = (pos < 0) | (pos >= n)
+    for i, (start, pos) in enumerate(_window_cells(xp, arg, kernel, stride, pads, dilation)):
+        off = (pos < 0) | (pos >= spatial[i])
         outside = off if outside is None else outside | off
-        first = first + (xp.maximum(-base, 0) + d - 1) // d * tail  # ceil(-base / d)
-    return xp.where(outside, first, wide).astype(arg.dtype)
+        step = (xp.maximum(-start, 0) + dilation[i] - 1) // dilation[i]  # ceil(-start / d)
+        first = first + step * math.prod(kernel[i + 1:])
+    return xp.where(outside, first, arg.astype(xp.int64)).astype(arg.dtype)
 
 
 def _first_max(xp, candidate, count):
@@ -188,18 +183,24 @@ def _max_pool_tiles_adjoint(xp, g, arg, kernel, input_shape):
     return res
 
 
-def flat_indices(xp, arg, spatial, kernel, stride, pads, dilation):
-    """Flat position in each input plane of the window offsets ``arg`` (as PyTorch's)."""
+def _window_cells(xp, arg, kernel, stride, pads, dilation):
+    """Per spatial dim, ``(start, pos)``: where each window starts in the unpadded input
+    (broadcastable over ``arg``) and the coordinate of the cell ``arg`` (an offset inside the
+    window) names."""
     nd = len(kernel)
     out = arg.shape[2:]
     arg = arg.astype(xp.int64)
-    flat = None
     for i in range(nd):
-        tail = math.prod(kernel[i + 1:])
-        k_i = (arg // tail) % kernel[i]
+        k_i = (arg // math.prod(kernel[i + 1:])) % kernel[i]
         shape = (1,) * (2 + i) + (out[i],) + (1,) * (nd - 1 - i)
-        base = (xp.arange(out[i]) * stride[i] - pads[i][0]).reshape(shape)
-        pos = base + k_i * dilation[i]
+        start = (xp.arange(out[i]) * stride[i] - pads[i][0]).reshape(shape)
+        yield start, start + k_i * dilation[i]
+
+
+def flat_indices(xp, arg, spatial, kernel, stride, pads, dilation):
+    """Flat position in each input plane of the window offsets ``arg`` (as PyTorch's)."""
+    flat = None
+    for i, (_, pos) in enumerate(_window_cells(xp, arg, kernel, stride, pads, dilation)):
         flat = pos if flat is None else flat * spatial[i] + pos
     return flat
 

@@ -457,14 +457,14 @@ class _GRULayer(Function):
         cell_backward = (_fused_kernel(x, "gru_cell_backward") if m is None else None) or (
             functools.partial(_gru_cell_backward, xp))
         zero = xp.zeros((), dtype=dh.dtype)
+        if m is not None:  # masked steps pass dh through: they see no gradient of their own
+            go = xp.where(m[::-1] if reverse else m, go, zero)
         for s in reversed(range(steps)):
-            g = go[s]
-            if m is not None:  # masked steps pass dh through: the step sees no gradient
+            if m is not None:
                 mt = m[steps - 1 - s if reverse else s]
                 dh_in = dh
                 dh = xp.where(mt, dh, zero)
-                g = xp.where(mt, g, zero)
-            cell_backward(dh, g, k_n[s], k_z[s], k_r[s], r[s], z[s], d_h[s], d_n[s], tmp)
+            cell_backward(dh, go[s], k_n[s], k_z[s], k_r[s], r[s], z[s], d_h[s], d_n[s], tmp)
             spare = None if m is not None else spares[dh is spares[0]]
             dh = xp.matmul(d_h[s], w, out=spare)
             dh += tmp
