@@ -9,7 +9,12 @@ and the tensor's ``grad_fn`` becomes the op's node.
 from __future__ import annotations
 
 from flambeau._ops._util import FLOAT_NP
-from flambeau.autograd._function import _INFERENCE_INPLACE_MESSAGE, _InferenceVersion
+from flambeau._ops.strided_numeric import rebase_view_history, view_geometry
+from flambeau.autograd._function import (
+    _INFERENCE_INPLACE_MESSAGE,
+    _InferenceVersion,
+    refresh_view,
+)
 from flambeau.autograd._grad_mode import state
 
 
@@ -25,33 +30,38 @@ def _check_cast(t, result, op):
     return result.to(t.dtype)
 
 
+def needs_history(t) -> bool:
+    """Whether a write into ``t`` while recording must go through :func:`write_result`:
+    ``t`` requires grad, or it is a view of a tensor that does (and must be rebased)."""
+    base = t._base
+    if base is None:
+        return t._requires_grad
+    return refresh_view(t) or base._requires_grad
+
+
 def write_result(t, compute, op, snapshot=True):
     """Run ``compute(src)`` and store its result in ``t`` in place.
 
     While recording, ``src`` is a snapshot of ``t`` that the op may save for its backward;
     ``snapshot=False`` (ops whose backward does not read their input, such as ``relu_``)
-    computes from ``t`` itself, sparing a copy and a recorded op.
+    computes from ``t`` itself, sparing a copy and a recorded op. A write into a view gives
+    the view's base a :class:`~flambeau._ops.strided_numeric.CopySlices` history, as in
+    PyTorch, so gradients reach both the base's old values and the written ones.
     """
     if t._version.__class__ is _InferenceVersion and not state.inference:
         raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)  # before the write, not after
     recording = state.grad_enabled
+    base = t._base
     if recording:
-        if t.grad_fn is None and t._requires_grad:
-            raise RuntimeError(
-                f"{op}: a leaf Variable that requires grad is being used in an in-place "
-                "operation. Wrap it in flambeau.no_grad() or clone() it first."
-            )
-        base = t._base
-        if base is not None and (base._requires_grad or base.grad_fn is not None):
-            if base.grad_fn is None:
+        if base is None:
+            if t._grad_fn is None and t._requires_grad:
                 raise RuntimeError(
-                    f"{op}: a view of a leaf Variable that requires grad is being used in an "
-                    "in-place operation."
+                    f"{op}: a leaf Variable that requires grad is being used in an in-place "
+                    "operation. Wrap it in flambeau.no_grad() or clone() it first."
                 )
-            raise RuntimeError(
-                f"{op}: in-place modification of a view of a tensor that requires grad is not "
-                "supported by flambeau's autograd yet; use an out-of-place op or clone() first"
-            )
+        else:
+            _refuse_view_of_leaf(base, op)
+            refresh_view(t)
         if not snapshot:
             src = t
         else:
@@ -67,14 +77,58 @@ def write_result(t, compute, op, snapshot=True):
                 f"{op}: output with shape {list(t.shape)} doesn't match the broadcast shape "
                 f"{list(result.shape)}"
             ) from None
+    into_view = recording and base is not None and (
+        result._grad_fn is not None or base._requires_grad)
+    if into_view:
+        check_view_write(t, op)
+    _check_no_internal_overlap(t, op)
     if result._data is not t._data:
         t._device._xp.copyto(t._data, result._data, casting="unsafe")
     t._version.value += 1
-    if recording and result.grad_fn is not None:
-        t.grad_fn = result.grad_fn
+    if into_view:
+        rebase_view_history(t, result)
+    elif recording and result._grad_fn is not None:
+        t._grad_fn = result._grad_fn
         t._output_nr = result._output_nr
         t._requires_grad = True
     return t
+
+
+def _refuse_view_of_leaf(base, op):
+    if base._requires_grad and base._grad_fn is None:
+        raise RuntimeError(
+            f"{op}: a view of a leaf Variable that requires grad is being used in an "
+            "in-place operation."
+        )
+
+
+def check_view_write(view, op):
+    """Raise PyTorch's errors for an in-place write into ``view`` that autograd can't record."""
+    _refuse_view_of_leaf(view._base, op)
+    if view._view_version is None:
+        raise RuntimeError(
+            f"{op}: a view was created in no_grad mode and is being modified inplace with grad "
+            "mode enabled. Given that this use case is ambiguous and error-prone, it is "
+            "forbidden. You can clarify your code by moving both the view and the inplace "
+            "either both inside the no_grad block (if you don't want the inplace to be "
+            "tracked) or both outside (if you want the inplace to be tracked)."
+        )
+    if view_geometry(view) is None:
+        raise RuntimeError(
+            f"{op}: in-place write with gradient into a view of dtype {view.dtype} of a "
+            f"{view._base.dtype} tensor; autograd can't relate the two. Write into the base, "
+            "or clone() the view first."
+        )
+
+
+def _check_no_internal_overlap(t, op):
+    a = t._data
+    if any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides)):
+        raise RuntimeError(
+            f"{op}: unsupported operation: more than one element of the written-to tensor "
+            f"(shape {list(a.shape)}, strides {list(t.stride())}) refers to a single memory "
+            "location. Please clone() the tensor before performing the operation."
+        )
 
 
 def fast_ufunc(t, ufunc_name, other, op):

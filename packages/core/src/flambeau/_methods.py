@@ -334,8 +334,8 @@ def _inplace_method(name, fn):
 
     def method(self, *args, **kwargs):
         if ufunc is not None and not _grad_state.grad_enabled or (
-                ufunc is not None and not self._requires_grad and not any(
-                    isinstance(a, Tensor) and a._requires_grad for a in args)):
+                ufunc is not None and not _inplace.needs_history(self) and not any(
+                    isinstance(a, Tensor) and a.requires_grad for a in args)):
             other = args[0] if args else kwargs.pop("other")
             alpha = kwargs.pop("alpha", 1)
             if not kwargs and (name != "div" or self._data.dtype.kind == "f"):
@@ -381,7 +381,7 @@ def fill_(self, value):
             return _inplace.write_result(self, lambda src: value.expand_as(src) + src * 0,
                                          "fill_")
         value = value.item()
-    if _grad_state.grad_enabled and self._requires_grad:
+    if _grad_state.grad_enabled and _inplace.needs_history(self):
         return _inplace.write_result(self, lambda src: src * 0 + value, "fill_")
     self._data[...] = value
     self._version.value += 1
@@ -428,7 +428,7 @@ def copy_(self, src, non_blocking=False):
             f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to the "
             f"destination of shape {tuple(self.shape)}"
         ) from None
-    if _grad_state.grad_enabled and (self._requires_grad or src._requires_grad):
+    if _grad_state.grad_enabled and (_inplace.needs_history(self) or src.requires_grad):
         return _inplace.write_result(self, lambda dst: CopyFrom.apply(dst, src), "copy_")
     data = src._data
     if src._device is not self._device:
@@ -453,14 +453,16 @@ def set_(self, source):
     return self
 
 
-def _random_(draw_name):
+def _random_(draw_name, op_name):
     def method(self, *args, generator=None, **kwargs):
         gen = __import__("flambeau._random", fromlist=["x"]).generator_for(generator,
                                                                           self._device)
         arr = draw_name(gen._rng, self, *args, **kwargs)
-        if _grad_state.grad_enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
+        if _grad_state.grad_enabled and _inplace.needs_history(self):
+            # the drawn values are constants: no gradient flows through them, as in torch
+            drawn = Tensor._make(self._device._xp.asarray(arr, dtype=self._data.dtype),
+                                 self._device)
+            return _inplace.write_result(self, lambda src: src * 0 + drawn, op_name)
         self._device._xp.copyto(self._data, arr, casting="unsafe")
         self._version.value += 1
         return self
@@ -618,10 +620,13 @@ def _install():
         "new_ones": _new(1), "new_empty": _new(None), "new_full": new_full,
         "new_tensor": new_tensor, "zero_": zero_, "fill_": fill_, "copy_": copy_,
         "set_": set_,
-        "uniform_": _random_(_uniform), "normal_": _random_(_normal),
-        "bernoulli_": _random_(_bernoulli), "random_": _random_(_random_int),
-        "exponential_": _random_(_exponential), "cauchy_": _random_(_cauchy),
-        "log_normal_": _random_(_log_normal), "geometric_": _random_(_geometric),
+        "uniform_": _random_(_uniform, "uniform_"), "normal_": _random_(_normal, "normal_"),
+        "bernoulli_": _random_(_bernoulli, "bernoulli_"),
+        "random_": _random_(_random_int, "random_"),
+        "exponential_": _random_(_exponential, "exponential_"),
+        "cauchy_": _random_(_cauchy, "cauchy_"),
+        "log_normal_": _random_(_log_normal, "log_normal_"),
+        "geometric_": _random_(_geometric, "geometric_"),
         "bernoulli": lambda self, p=None, generator=None: _creation.bernoulli(
             self, p, generator=generator),
         "multinomial": _creation.multinomial,

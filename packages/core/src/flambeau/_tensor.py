@@ -36,8 +36,8 @@ class Tensor:
             [6., 8.]])
     """
 
-    __slots__ = ("_data", "_device", "_requires_grad", "grad", "grad_fn", "_output_nr",
-                 "_version", "_accum", "_base", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "_device", "_requires_grad", "grad", "_grad_fn", "_output_nr",
+                 "_version", "_accum", "_base", "_view_version", "_retains_grad", "__weakref__")
 
     __array_priority__ = 1000  # numpy defers `ndarray <op> Tensor` to our reflected operators
 
@@ -67,12 +67,15 @@ class Tensor:
         self._device = device
         self._requires_grad = requires_grad
         self.grad = None
-        self.grad_fn = None
+        self._grad_fn = None
         self._output_nr = 0
         # an inference tensor is marked by its counter: no extra slot for the others
         self._version = _InferenceVersion() if _grad_state.inference else _VersionCounter()
         self._accum = None
         self._base = None
+        # for a view: the version of the shared storage its history was recorded at (None
+        # when it was made while grad was off); a write since then makes the history stale
+        self._view_version = None
         self._retains_grad = False
         return self
 
@@ -107,11 +110,38 @@ class Tensor:
     @property
     def requires_grad(self) -> bool:
         """Whether operations on this tensor are recorded for autograd."""
+        if self._base is not None:
+            return _function.refresh_view(self)
         return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value):
         self.requires_grad_(value)
+
+    @property
+    def grad_fn(self):
+        """The node that produced this tensor (None for leaves), a
+        :class:`flambeau.autograd.graph.Node`.
+
+        A view whose storage was written in place since it was made gets a new node,
+        ``AsStridedBackward0``, that reads it out of its base's current history.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> x = flambeau.ones(3, requires_grad=True)
+        >>> y = x * 2
+        >>> y.grad_fn.name()
+        'MulBackward0'
+        >>> v = y[:2]
+        >>> y.add_(1)
+        tensor([3., 3., 3.], grad_fn=<AddBackward0>)
+        >>> v.grad_fn.name()
+        'AsStridedBackward0'
+        """
+        if self._base is not None:
+            _function.refresh_view(self)
+        return self._grad_fn
 
     @property
     def is_leaf(self) -> bool:
@@ -242,7 +272,7 @@ class Tensor:
         """
         if self._base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn = None
+        self._grad_fn = None
         self._requires_grad = False
         return self
 

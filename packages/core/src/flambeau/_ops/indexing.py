@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from flambeau._ops._util import Tensor, make, wrap_dim
-from flambeau.autograd._function import Function
+from flambeau.autograd._function import Function, mark_view
 
 values_indices = namedtuple("return_types", ["values", "indices"])
 
@@ -143,14 +143,13 @@ class IndexAddInto(Function):
 def getitem(t, index):
     """``t[index]``: basic indexing gives a view, advanced indexing a copy."""
     idx, advanced = _convert_index(t, index)
-    if not t._requires_grad and not advanced:
+    if not advanced and not t.requires_grad:
         try:
             arr = t._data[idx]
         except IndexError as exc:
             raise _index_error(exc, t) from None
         out = Tensor._make(arr, t._device)
-        out._version = t._version
-        out._base = t if t._base is None else t._base
+        mark_view(out, t)
         return out
     return Index.apply(t, idx, advanced)
 
@@ -190,7 +189,7 @@ class IndexPut(Function):
 
 def setitem(t, index, value):
     """``t[index] = value``, differentiable with respect to ``t`` and ``value``."""
-    from flambeau._inplace import write_result
+    from flambeau._inplace import needs_history, write_result
 
     idx, _ = _convert_index(t, index)
     if isinstance(value, Tensor):
@@ -201,7 +200,7 @@ def setitem(t, index, value):
     from flambeau.autograd._grad_mode import state
 
     recording = state.grad_enabled and (
-        t._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+        needs_history(t) or (isinstance(value, Tensor) and value.requires_grad))
     if not recording:
         v = value._data if isinstance(value, Tensor) else value
         try:

@@ -7,7 +7,7 @@ import math
 
 from flambeau import _dtype
 from flambeau._ops._util import Tensor, check_same_device, make, wrap_dim, write_out
-from flambeau.autograd._function import Function
+from flambeau.autograd._function import Function, mark_view
 
 # ------------------------------------------------------------------ views
 
@@ -69,7 +69,7 @@ def reshape(input, *shape):
     """
     shape = _infer_shape(_shape_args(shape), input._data.size, "reshape")
     if shape == input._data.shape:
-        return Reshape.apply(input, shape, False) if input._requires_grad else _alias(input)
+        return Reshape.apply(input, shape, False) if input.requires_grad else _alias(input)
     return Reshape.apply(input, shape, False)
 
 
@@ -89,7 +89,7 @@ def view(input, *shape):
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
         arr = input._data.view(shape[0].np)
         out = make(arr, input)
-        out._version, out._base = input._version, input
+        mark_view(out, input)
         return out
     shape = _infer_shape(_shape_args(shape), input._data.size, "view")
     return Reshape.apply(input, shape, True)
@@ -97,8 +97,7 @@ def view(input, *shape):
 
 def _alias(t):
     out = Tensor._make(t._data, t._device)
-    out._version = t._version
-    out._base = t if t._base is None else t._base
+    mark_view(out, t)
     return out
 
 
@@ -186,7 +185,7 @@ def transpose(input, dim0, dim1):
     """
     nd = input._data.ndim
     if nd == 0:
-        return _alias(input) if not input._requires_grad else input.view_as(input)
+        return _alias(input) if not input.requires_grad else input.view_as(input)
     d0, d1 = wrap_dim(dim0, nd, "transpose"), wrap_dim(dim1, nd, "transpose")
     dims = list(range(nd))
     dims[d0], dims[d1] = dims[d1], dims[d0]

@@ -1014,9 +1014,11 @@ def _restride_(self, compute, op):
     result = compute(self)
     self._data = result._data
     self._version.value += 1
-    if result.grad_fn is not None:
-        self.grad_fn = result.grad_fn
+    if result._grad_fn is not None:
+        self._grad_fn = result._grad_fn
         self._output_nr = result._output_nr
+    if self._view_version is not None:
+        self._view_version = self._version.value  # its history already follows the change
     return self
 
 

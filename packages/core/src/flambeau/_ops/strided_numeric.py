@@ -187,6 +187,11 @@ class AsStrided(Function):
 
         in_geo, out_geo = ctx.geo
         xp = g._device._xp
+        if _covers(in_geo, out_geo) and _no_overlap(out_geo):
+            b = _positions(xp, *out_geo) - in_geo[2]
+            gx = zeros(math.prod(in_geo[0]), dtype=g.dtype, device=g.device)
+            gx = gx.index_add(0, _index_tensor(b.reshape(-1), g), g.reshape(-1))
+            return gx.reshape(in_geo[0]), None, None, None, None
         a, b, length = _window_indices(xp, in_geo, out_geo)
         buf = zeros(length, dtype=g.dtype, device=g.device)
         buf = buf.index_add(0, _index_tensor(b.reshape(-1), g), g.reshape(-1))
@@ -278,16 +283,27 @@ class AsStridedScatter(Function):
         buf = xp.empty(length, dtype=x._data.dtype)
         buf[a] = x._data
         buf[b] = src._data
-        ctx.idx = (a, b, length)
+        ctx.geo = (in_geo, out_geo)
         return buf[a]
 
     @staticmethod
     def backward(ctx, g):
         from flambeau._creation import zeros
 
-        a, b, length = ctx.idx
+        in_geo, out_geo = ctx.geo
         xp = g._device._xp
         gx = gs = None
+        if _covers(in_geo, out_geo):
+            # the common case (a contiguous base around the window): no gather over the base
+            b = _positions(xp, *out_geo) - in_geo[2]
+            if ctx.needs_input_grad[0]:
+                keep = xp.ones(g._data.shape, dtype=g._data.dtype)
+                keep.reshape(-1)[b] = 0
+                gx = g * make(keep, g)
+            if ctx.needs_input_grad[1]:
+                gs = g.reshape(-1)[_index_tensor(b, g)]
+            return gx, gs, None, None
+        a, b, length = _window_indices(xp, in_geo, out_geo)
         if ctx.needs_input_grad[0]:
             keep = xp.ones(length, dtype=g._data.dtype)
             keep[b] = 0
@@ -297,6 +313,97 @@ class AsStridedScatter(Function):
             buf = buf.index_add(0, _index_tensor(a.reshape(-1), g), g.reshape(-1))
             gs = buf[_index_tensor(b, g)]
         return gx, gs, None, None
+
+
+def _covers(in_geo, out_geo):
+    """Whether ``in_geo`` is C-contiguous and holds every position of ``out_geo`` (so that
+    position ``p`` is element ``p - offset`` of the flattened input)."""
+    size, stride, offset = in_geo
+    step = 1
+    for n, s in zip(reversed(size), reversed(stride)):
+        if n != 1 and s != step:
+            return False
+        step *= n
+    out_size, out_stride, out_offset = out_geo
+    if 0 in out_size:
+        return True
+    lo = hi = out_offset
+    for n, s in zip(out_size, out_stride):
+        if s < 0:
+            lo += (n - 1) * s
+        else:
+            hi += (n - 1) * s
+    return offset <= lo and hi < offset + step
+
+
+def _no_overlap(geo):
+    """Whether no two elements of a geometry share a position (checked for the simple case
+    of strides no smaller than the extent of the dims inside them; others answer False)."""
+    extent = 1  # positions spanned by the dims seen so far, from the smallest stride up
+    for s, n in sorted((abs(s), n) for n, s in zip(geo[0], geo[1]) if n != 1):
+        if s < extent:
+            return False
+        extent += (n - 1) * s
+    return True
+
+
+class CopySlices(AsStridedScatter):
+    """The history of a base after an in-place write into one of its views.
+
+    The base's values outside the view come from its previous history and the view's from
+    the written result, as for :func:`as_strided_scatter`; the write already happened, so
+    forward copies nothing.
+    """
+
+    @staticmethod
+    def forward(ctx, base, value, in_geo, out_geo):
+        ctx.geo = (in_geo, out_geo)
+        return base._data
+
+    def name(self) -> str:
+        return "CopySlices"
+
+
+def _geometry(t, st):
+    a = t._data
+    return a.shape, _elem_strides(a), st.offset_bytes // a.dtype.itemsize
+
+
+def view_geometry(view):
+    """The geometry (size, stride, offset in elements) of ``view._base`` and of ``view`` in
+    the base's storage, or None when they can't be expressed in one element type."""
+    base = view._base
+    if view._data.dtype != base._data.dtype:
+        return None
+    return _geometry(base, _storage(base)), _geometry(view, _storage(view))
+
+
+def rebase_view_history(view, value):
+    """Record that ``value`` was just written into ``view``: the base's history becomes a
+    :class:`CopySlices` of its previous one and ``value``, and the view reads from it."""
+    base = view._base
+    geo = view_geometry(view)
+    out = CopySlices.apply(base, value, *geo)
+    base._grad_fn, base._output_nr, base._requires_grad = out._grad_fn, 0, True
+    view._view_version = view._version.value
+    read_view_from_base(view)
+
+
+def read_view_from_base(view):
+    """Give ``view`` the history of an as-strided read of its base (``AsStridedBackward0``)."""
+    from flambeau.autograd._grad_mode import state
+
+    base = view._base
+    geo = view_geometry(view)
+    if geo is None:
+        return  # a reinterpreting view (another dtype) has no gradient relation to its base
+    recording = state.grad_enabled
+    state.grad_enabled = True  # the node is built even when read under no_grad, as in torch
+    try:
+        out = AsStrided.apply(base, _storage(base), *geo[1])
+    finally:
+        state.grad_enabled = recording
+    view._grad_fn, view._output_nr, view._requires_grad = out._grad_fn, 0, True
 
 
 def as_strided_scatter(input, src, size, stride, storage_offset=None):

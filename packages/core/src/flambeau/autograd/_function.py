@@ -353,7 +353,7 @@ class Function(FunctionCtx, Node):
             if a.__class__ in _TENSOR_TYPES:
                 if device is None:
                     device = a._device
-                if a._requires_grad:
+                if a._requires_grad or (a._base is not None and refresh_view(a)):
                     record = enabled and cls._differentiable
                     break
         if record:
@@ -378,8 +378,7 @@ class Function(FunctionCtx, Node):
         if ctx._is_view:
             base = args[0]
             for o in outputs:
-                o._version = base._version
-                o._base = base if base._base is None else base._base
+                mark_view(o, base, enabled)
         if record:
             _connect(ctx, args, outputs)
         return outputs if out.__class__ is tuple else outputs[0]
@@ -398,6 +397,41 @@ def _as_output(ctx, out, args, device):
     return _Tensor._make(out, device)
 
 
+def mark_view(out, src, recorded=None):
+    """Make ``out`` a view of ``src``'s storage: same version counter, same root base.
+
+    ``recorded`` (default: whether grad mode is on) says whether ``out``'s history is
+    kept up to date with in-place writes to the storage (see :func:`refresh_view`).
+    """
+    version = src._version
+    out._version = version
+    out._base = src if src._base is None else src._base
+    if recorded is None:
+        recorded = _grad_state.grad_enabled
+    out._view_version = (version.value if recorded and version.__class__ is _VersionCounter
+                         else None)
+
+
+def refresh_view(view):
+    """Bring a view's history up to date with its storage; return its ``requires_grad``.
+
+    A write into the storage (through the base or any view of it) bumps the shared version
+    counter. If the base has a history by then, the view's old node no longer says where its
+    values come from: it is replaced by an as-strided read of the base's current history,
+    as PyTorch does. Views made while grad was off are not followed.
+    """
+    seen = view._view_version
+    if seen is not None:
+        now = view._version.value
+        if seen != now:
+            view._view_version = now
+            if view._base._requires_grad:
+                from flambeau._ops.strided_numeric import read_view_from_base
+
+                read_view_from_base(view)
+    return view._requires_grad
+
+
 def _connect(ctx, args, outputs):
     """Link ``ctx`` into the graph: edges to the inputs' nodes, outputs pointing back."""
     edges = []
@@ -405,7 +439,9 @@ def _connect(ctx, args, outputs):
     dtypes = []
     for a in args:
         if a.__class__ in _TENSOR_TYPES and a._requires_grad:
-            fn = a.grad_fn
+            if a._base is not None:
+                refresh_view(a)
+            fn = a._grad_fn
             if fn is None:
                 fn = a._accum
                 if fn is None:
@@ -433,8 +469,9 @@ def _connect(ctx, args, outputs):
         o = outputs[0]
         if o._data.dtype in _FLOAT_DTYPES:
             o._requires_grad = True
-            o.grad_fn = ctx
+            o._grad_fn = ctx
         return
+    dirty_views = []
     for i, o in enumerate(outputs):
         if o is None:
             continue
@@ -443,13 +480,25 @@ def _connect(ctx, args, outputs):
         if o._data.dtype not in _FLOAT_DTYPES:
             continue  # integer and bool results never require grad
         if dirty is not None and id(o) in dirty:
-            if o.grad_fn is None and o._requires_grad:
+            if o._base is not None:
+                from flambeau._inplace import check_view_write
+
+                check_view_write(o, ctx.name())
+                dirty_views.append(i)
+            elif o._grad_fn is None and o._requires_grad:
                 raise RuntimeError(
                     "a leaf Variable that requires grad is being used in an in-place operation."
                 )
         o._requires_grad = True
-        o.grad_fn = ctx
+        o._grad_fn = ctx
         o._output_nr = i
+    for i in dirty_views:  # written in place through a view: the base's history changes too
+        from flambeau._ops.strided_numeric import rebase_view_history
+
+        view = outputs[i]
+        value = _Tensor._make(view._data, view._device, requires_grad=True)
+        value._grad_fn, value._output_nr = ctx, i
+        rebase_view_history(view, value)
 
 
 class AccumulateGrad(Node):

@@ -1,0 +1,266 @@
+"""In-place writes into views while recording: the base's CopySlices history, views that
+read their base again after it changed, and the errors PyTorch gives for the cases autograd
+can't follow."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import flambeau
+from flambeau.autograd import gradcheck, gradgradcheck
+
+
+def _x(*shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return flambeau.tensor(rng.standard_normal(shape), requires_grad=True)
+
+
+# ------------------------------------------------------------------ programs, also run on torch
+# each takes the library and a leaf, and returns a scalar to differentiate
+
+def _slice_add(lib, x):
+    y = x * 2
+    y[:, 0] += 1
+    y[1].mul_(3)
+    return (y * y).sum()
+
+
+def _setitem_into_view(lib, x):
+    y = x * 1
+    v = y.view(-1)
+    v[3:5] = lib.tensor([5.0, 6.0], dtype=x.dtype)
+    return (y * y).sum()
+
+
+def _transposed_view(lib, x):
+    y = x.clone()
+    y.t()[0].exp_()
+    return (y * x).sum()
+
+
+def _view_read_after_base_write(lib, x):
+    y = x.clone()
+    z = y[0]
+    y.mul_(2)
+    return (z * z).sum()
+
+
+def _view_of_view(lib, x):
+    y = x * 1
+    v = y[:2]
+    w = v[:, 1:]
+    w.mul_(3)
+    return (y * y).sum() + (v * v).sum()
+
+
+def _copy_into_constant_base(lib, x):
+    out = lib.zeros(3, 4, dtype=x.dtype)
+    out[1].copy_(x[0] * 2)
+    out.t()[2].copy_(x[:, 1])
+    return (out * out).sum()
+
+
+def _stale_view_of_constant_base(lib, x):
+    out = lib.zeros(3, 4, dtype=x.dtype)
+    early = out[:, :2]  # made before out gets a history
+    out[0].copy_(x[1])
+    return (early * early).sum() + out.sum()
+
+
+def _sliding_writes(lib, x):
+    h = lib.zeros(3, 5, dtype=x.dtype)
+    for t in range(4):
+        h[:, t + 1] = (h[:, t] + x[:, t]).tanh()
+    return h.sum()
+
+
+def _relu_into_diagonal(lib, x):
+    y = x[:, :3] * 1
+    lib.nn.functional.relu_(y.diagonal())
+    return (y * x[:, 1:]).sum()
+
+
+def _noncontiguous_base(lib, x):
+    y = x.t() * 1  # an op's result laid out like its (transposed) input
+    y[1:3, 1].mul_(x[0, 0])
+    return (y * y).sum()
+
+
+PROGRAMS = [_slice_add, _setitem_into_view, _transposed_view, _view_read_after_base_write,
+            _view_of_view, _copy_into_constant_base, _stale_view_of_constant_base,
+            _sliding_writes, _relu_into_diagonal, _noncontiguous_base]
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda f: f.__name__.strip("_"))
+def test_gradients_match_torch(program):
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(1).standard_normal((3, 4))
+    x = flambeau.tensor(data, requires_grad=True)
+    tx = torch.tensor(data, requires_grad=True)
+    program(flambeau, x).backward()
+    program(torch, tx).backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), tx.grad.cpu().numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda f: f.__name__.strip("_"))
+def test_gradients_pass_gradcheck_and_gradgradcheck(program):
+    x = _x(3, 4)
+    assert gradcheck(lambda x: program(flambeau, x), (x,))
+    assert gradgradcheck(lambda x: program(flambeau, x), (x,))
+
+
+def test_view_read_after_base_write_sees_the_new_history():
+    # torch: z's gradient goes through y.mul_(2); reading the old history would give 2z
+    x = flambeau.ones(2, 3, requires_grad=True)
+    _view_read_after_base_write(flambeau, x).backward()
+    assert x.grad.tolist() == [[8.0] * 3, [0.0] * 3]
+
+
+def test_write_into_a_view_of_a_constant_gives_the_base_a_history():
+    x = flambeau.ones(3, requires_grad=True)
+    w = flambeau.arange(6.0).reshape(2, 3)
+    out = flambeau.zeros(2, 3)
+    out[1].copy_(x * 2)
+    assert out.requires_grad and out.grad_fn.name() == "CopySlices"
+    (out * w).sum().backward()
+    assert x.grad.tolist() == [6.0, 8.0, 10.0]
+
+
+def test_node_names_follow_torch():
+    x = _x(3)
+    y = x * 1
+    v = y[1:]
+    early = y[:1]
+    v.exp_()
+    assert y.grad_fn.name() == "CopySlices"
+    assert v.grad_fn.name() == "AsStridedBackward0"
+    assert early.grad_fn.name() == "AsStridedBackward0"  # made stale by the write
+    assert not v.is_leaf and v.requires_grad
+
+
+def test_random_fill_of_a_view_cuts_its_gradient():
+    x = flambeau.ones(3, requires_grad=True)
+    y = x * 2
+    y[:2].normal_()
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 2.0]
+
+
+def test_in_place_under_no_grad_keeps_the_history():
+    x = _x(4)
+    y = x * 3
+    v = y[:2]
+    with flambeau.no_grad():
+        v.add_(1)
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0] * 4
+
+
+def test_saved_view_changed_through_its_base_is_caught():
+    x = _x(4)
+    y = x * 1
+    v = y[:2]
+    z = (v * v).sum()
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(1, 4), cols=st.integers(1, 5), data=st.data())
+def test_write_into_any_slice_matches_the_out_of_place_formula(rows, cols, data):
+    """y = x * w; y[r0:r1:rs, c0:c1:cs] *= c; loss = sum(y * r)."""
+    r0 = data.draw(st.integers(0, rows - 1))
+    r1 = data.draw(st.integers(r0 + 1, rows))
+    c0 = data.draw(st.integers(0, cols - 1))
+    c1 = data.draw(st.integers(c0 + 1, cols))
+    rs, cs = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    transpose = data.draw(st.booleans())
+    rng = np.random.default_rng(rows * 10 + cols)
+    xv, wv, rv = (rng.standard_normal((rows, cols)) for _ in range(3))
+    cv = rng.standard_normal()
+    x = flambeau.tensor(xv, requires_grad=True)
+    c = flambeau.tensor(cv, dtype=flambeau.float64, requires_grad=True)
+    y = x * flambeau.tensor(wv)
+    target = y.t().t() if transpose else y
+    target[r0:r1:rs, c0:c1:cs].mul_(c)
+    (y * flambeau.tensor(rv)).sum().backward()
+    region = np.zeros((rows, cols), bool)
+    region[r0:r1:rs, c0:c1:cs] = True
+    factor = np.where(region, cv, 1.0)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), wv * rv * factor, rtol=1e-12)
+    np.testing.assert_allclose(c.grad.item(), (xv * wv * rv)[region].sum(), rtol=1e-12,
+                               atol=1e-12)
+
+
+# ------------------------------------------------------------------ errors, as in torch
+
+def test_view_of_a_leaf_is_refused():
+    x = _x(3)
+    with pytest.raises(RuntimeError, match="add_: a view of a leaf Variable that requires grad"):
+        x[:2].add_(1)
+    assert x.grad_fn is None and x._version.value == 0
+
+
+def test_view_made_under_no_grad_is_refused_and_left_unchanged():
+    x = _x(3)
+    y = x * 1
+    with flambeau.no_grad():
+        v = y[:2]
+    before = y.tolist()
+    with pytest.raises(RuntimeError, match="mul_: a view was created in no_grad mode"):
+        v.mul_(2)
+    assert y.tolist() == before and y.grad_fn.name() == "MulBackward0"
+    out = flambeau.zeros(3)
+    with flambeau.no_grad():
+        v = out[:2]
+    with pytest.raises(RuntimeError, match="copy_: a view was created in no_grad mode"):
+        v.copy_(x[:2])
+    v.add_(1)  # nothing to record: allowed
+    assert out.tolist() == [1.0, 1.0, 0.0]
+
+
+def test_write_through_an_expanded_view_is_refused():
+    y = _x(1, 3) * 1
+    with pytest.raises(RuntimeError, match=r"mul_: unsupported operation: more than one element "
+                                           r"of the written-to tensor \(shape \[2, 3\]"):
+        y.expand(2, 3).mul_(2)
+
+
+def test_write_with_gradient_into_a_reinterpreting_view_is_refused():
+    y = flambeau.zeros(4, dtype=flambeau.float32)
+    v = y.view(flambeau.int32)
+    v.add_(1)  # no gradient involved: allowed
+    x = flambeau.ones(4, dtype=flambeau.float32, requires_grad=True)
+    z = x * 1
+    with pytest.raises(RuntimeError, match="view of dtype flambeau.int32 of a flambeau.float32"):
+        z.view(flambeau.int32).copy_(flambeau.ones(4, dtype=flambeau.int32))
+
+
+class _DoubleInPlace(flambeau.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        x.mul_(2)
+        ctx.mark_dirty(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+def test_custom_function_dirtying_a_view_rebases_the_base():
+    x = flambeau.ones(4, requires_grad=True)
+    y = x * 1
+    v = y[:2]
+    assert _DoubleInPlace.apply(v) is v
+    assert y.grad_fn.name() == "CopySlices" and v.grad_fn.name() == "AsStridedBackward0"
+    (y * flambeau.arange(4.0)).sum().backward()
+    assert x.grad.tolist() == [0.0, 2.0, 2.0, 3.0]
+
+
+def test_custom_function_dirtying_a_view_of_a_leaf_is_refused():
+    x = flambeau.ones(4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="_DoubleInPlaceBackward0: a view of a leaf"):
+        _DoubleInPlace.apply(x[:2])
