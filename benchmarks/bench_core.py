@@ -1,4 +1,5 @@
-"""flambeau-core: per-op overhead, a long chain, and a large matmul (issue 2's targets)."""
+"""flambeau-core: per-op overhead, a long chain, and a large matmul (issue 2's targets), plus
+writes into views of a sequence buffer while recording."""
 
 from __future__ import annotations
 
@@ -69,13 +70,30 @@ def _lu_factor(mod, n=256):
     return run
 
 
+def _sequence_writes(mod, batch=32, steps=256, width=128):
+    """``h[:, t] = f(h[:, t - 1], x[:, t])``: each step writes into a view of ``h``."""
+    x = mod.randn(batch, steps, width, requires_grad=True)
+
+    def run():
+        x.grad = None
+        h = mod.zeros(batch, steps + 1, width)
+        for t in range(steps):
+            h[:, t + 1] = h[:, t] * 0.5 + x[:, t]
+        h.sum().backward()
+
+    return run
+
+
 def measure(case: str, framework: str) -> float:
-    """Best time of ``case`` ("small_ops" per op, or "chain") with ``framework``."""
+    """Best time of ``case`` ("small_ops" per op, "lu_factor", "sequence_writes" or
+    "chain") with ``framework``."""
     mod = importlib.import_module(framework)
     if case == "small_ops":
         return best_of(_small_ops(mod), repeat=20) / SMALL_OPS
     if case == "lu_factor":
         return best_of(_lu_factor(mod), repeat=5)
+    if case == "sequence_writes":
+        return best_of(_sequence_writes(mod), repeat=3)
     return best_of(_chain(mod), repeat=2)
 
 
@@ -105,6 +123,13 @@ def run():
         "flambeau_s": lu["flambeau"],
         "torch_s": lu.get("torch"),
         "target": "track (pivoting is a Python loop over columns; ratio was ~1/40)",
+    })
+    writes = _versus_torch("sequence_writes", 2)
+    rows.append({
+        "name": "h[:, t+1] = h[:, t]*0.5 + x[:, t], 256 steps of 32x128, fwd+bwd",
+        "flambeau_s": writes["flambeau"],
+        "torch_s": writes.get("torch"),
+        "target": "track (each write is a CopySlices node whose backward touches all of h)",
     })
     # The matmul target is against raw NumPy doing the same three products: report NumPy in
     # the reference column of this row.

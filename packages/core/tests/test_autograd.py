@@ -291,3 +291,36 @@ def test_second_backward_through_nodes_that_saved_nothing():
     c.sum().backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         c.sum().backward()
+
+
+class _HandsOutAKeptTensor(Function):
+    """Backward returns a tensor that someone else holds (here: the class)."""
+
+    kept = None
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return _HandsOutAKeptTensor.kept
+
+
+def test_gradient_sums_never_write_into_a_tensor_held_elsewhere():
+    _HandsOutAKeptTensor.kept = flambeau.ones(3, dtype=flambeau.float64)
+    x = _leaf(1.0, 2.0, 3.0)
+    y = _HandsOutAKeptTensor.apply(x) + _HandsOutAKeptTensor.apply(x) + x * 5
+    y.sum().backward()
+    assert x.grad.tolist() == [7.0, 7.0, 7.0]
+    assert _HandsOutAKeptTensor.kept.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_gradient_sums_of_a_weight_used_at_every_step():
+    # the sums after the first one are added in place: the values must not change
+    w = _leaf(0.5, -1.0)
+    h = flambeau.ones(2, dtype=flambeau.float64)
+    for _ in range(5):
+        h = h * w
+    h.sum().backward()
+    assert w.grad.tolist() == [5 * 0.5 ** 4, 5 * (-1.0) ** 4]  # d(w^5)/dw

@@ -234,7 +234,8 @@ def test_write_with_gradient_into_a_reinterpreting_view_is_refused():
     v.add_(1)  # no gradient involved: allowed
     x = flambeau.ones(4, dtype=flambeau.float32, requires_grad=True)
     z = x * 1
-    with pytest.raises(RuntimeError, match="view of dtype flambeau.int32 of a flambeau.float32"):
+    with pytest.raises(RuntimeError, match=r"view of dtype flambeau.int32 and shape \[4\] of a "
+                                           r"flambeau.float32 tensor of shape \[4\]"):
         z.view(flambeau.int32).copy_(flambeau.ones(4, dtype=flambeau.int32))
 
 
@@ -264,3 +265,14 @@ def test_custom_function_dirtying_a_view_of_a_leaf_is_refused():
     x = flambeau.ones(4, requires_grad=True)
     with pytest.raises(RuntimeError, match="_DoubleInPlaceBackward0: a view of a leaf"):
         _DoubleInPlace.apply(x[:2])
+
+
+def test_an_element_is_a_view_too():
+    y = flambeau.zeros(3)
+    y[1].add_(5)
+    assert y.tolist() == [0.0, 5.0, 0.0]
+    x = flambeau.ones(3, requires_grad=True)
+    z = x * 1
+    z[1].mul_(5)
+    z.sum().backward()
+    assert x.grad.tolist() == [1.0, 5.0, 1.0]

@@ -115,8 +115,9 @@ def check_view_write(view, op):
         )
     if view_geometry(view) is None:
         raise RuntimeError(
-            f"{op}: in-place write with gradient into a view of dtype {view.dtype} of a "
-            f"{view._base.dtype} tensor; autograd can't relate the two. Write into the base, "
+            f"{op}: in-place write with gradient into a view of dtype {view.dtype} and shape "
+            f"{list(view.shape)} of a {view._base.dtype} tensor of shape "
+            f"{list(view._base.shape)}; autograd can't relate the two. Write into the base, "
             "or clone() the view first."
         )
 

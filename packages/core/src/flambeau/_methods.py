@@ -389,21 +389,28 @@ def fill_(self, value):
 
 
 class CopyFrom(Function):
+    """``src`` as :meth:`copy_` writes it: moved to ``device``, cast to ``np_dtype`` and
+    broadcast to ``shape``. The destination is no input: its old values get no gradient."""
+
     @staticmethod
-    def forward(ctx, dst, src):
+    def forward(ctx, src, shape, np_dtype, device):
         ctx.src_meta = (src._data.dtype, src._device)
         data = src._data
-        if src._device is not dst._device:
-            data = ToCopy.forward(ctx.__class__.__new__(ToCopy), src, None, dst._device)._data
-        out = dst._device._xp.empty_like(dst._data)
-        dst._device._xp.copyto(out, data, casting="unsafe")
+        if src._device is not device:
+            data = ToCopy.forward(ctx.__class__.__new__(ToCopy), src, None, device)._data
+        out = device._xp.empty(shape, dtype=np_dtype)
+        device._xp.copyto(out, data, casting="unsafe")
         return out
 
     @staticmethod
     def backward(ctx, g):
         np_dtype, dev = ctx.src_meta
-        gs = ToCopy.apply(g, np_dtype, dev) if ctx.needs_input_grad[1] else None
-        return (g * 0.0 if ctx.needs_input_grad[0] else None), gs
+        return ToCopy.apply(g, np_dtype, dev), None, None, None
+
+
+def copied_into(dst, src):
+    """``src`` with the shape, dtype and device of ``dst``, recorded (for ``write_result``)."""
+    return CopyFrom.apply(src, dst._data.shape, dst._data.dtype, dst._device)
 
 
 def copy_(self, src, non_blocking=False):
@@ -429,7 +436,8 @@ def copy_(self, src, non_blocking=False):
             f"destination of shape {tuple(self.shape)}"
         ) from None
     if _grad_state.grad_enabled and (_inplace.needs_history(self) or src.requires_grad):
-        return _inplace.write_result(self, lambda dst: CopyFrom.apply(dst, src), "copy_")
+        return _inplace.write_result(self, lambda dst: copied_into(dst, src), "copy_",
+                                     snapshot=False)
     data = src._data
     if src._device is not self._device:
         data = to(src, self._device)._data

@@ -86,20 +86,29 @@ class Sub(Function):
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
+def _save_operands(ctx, a, b, a_for, b_for):
+    """Save the tensor operands a backward needs, as torch does: ``a`` only when input
+    ``a_for``'s gradient is needed, ``b`` only for ``b_for`` (None: for either input). An
+    operand that is not saved can then change in place (``h[:, t + 1] = h[:, t] * 2``)."""
+    need = ctx.needs_input_grad
+    keep_a = isinstance(a, Tensor) and need[a_for]
+    keep_b = isinstance(b, Tensor) and (need[0] or need[1] if b_for is None else need[b_for])
+    ctx.save_for_backward(a if keep_a else None, b if keep_b else None)
+    ctx.scalars = (None if isinstance(a, Tensor) else a, None if isinstance(b, Tensor) else b)
+
+
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         if b.__class__ is float:  # tensor * scalar: nothing to check or save but the scalar
             ctx.scalars = (None, b)
-            ctx.save_for_backward(a, None)
+            ctx.save_for_backward(None, None)
             return a._device._xp.multiply(a._data, b)
         try:
             out = _xp(a, b).multiply(_raw(a), _raw(b))
         except ValueError:
             raise _broadcast_error("mul", a, b) from None
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
-                              b if isinstance(b, Tensor) else None)
-        ctx.scalars = (a, b)
+        _save_operands(ctx, a, b, a_for=1, b_for=0)
         return out
 
     @staticmethod
@@ -122,9 +131,7 @@ class Div(Function):
             out = _xp(a, b).true_divide(_raw(a), _raw(b))
         except ValueError:
             raise _broadcast_error("div", a, b) from None
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
-                              b if isinstance(b, Tensor) else None)
-        ctx.scalars = (a, b)
+        _save_operands(ctx, a, b, a_for=1, b_for=None)
         return out
 
     @staticmethod

@@ -64,6 +64,8 @@ def _convert_index(t, index):
             )
     if advanced and not t._device.backend.host_memory:
         _check_device_indices(t, out)
+    elif not advanced and Ellipsis not in out:
+        out.append(Ellipsis)  # NumPy gives a copied scalar for x[i, j], a 0-d view for x[i, j, ...]
     return tuple(out), advanced
 
 
@@ -144,13 +146,7 @@ def getitem(t, index):
     """``t[index]``: basic indexing gives a view, advanced indexing a copy."""
     idx, advanced = _convert_index(t, index)
     if not advanced and not t.requires_grad:
-        try:
-            arr = t._data[idx]
-        except IndexError as exc:
-            raise _index_error(exc, t) from None
-        out = Tensor._make(arr, t._device)
-        mark_view(out, t)
-        return out
+        return _basic_view(t, idx)
     return Index.apply(t, idx, advanced)
 
 
@@ -191,7 +187,7 @@ def setitem(t, index, value):
     """``t[index] = value``, differentiable with respect to ``t`` and ``value``."""
     from flambeau._inplace import needs_history, write_result
 
-    idx, _ = _convert_index(t, index)
+    idx, advanced = _convert_index(t, index)
     if isinstance(value, Tensor):
         if value._data.dtype != t._data.dtype:
             value = value.to(t.dtype)
@@ -201,6 +197,10 @@ def setitem(t, index, value):
 
     recording = state.grad_enabled and (
         needs_history(t) or (isinstance(value, Tensor) and value.requires_grad))
+    if recording and not advanced:
+        # a write into the view t[index]: O(size of the view), where IndexPut copies all of t
+        _write_into_view(t, idx, value)
+        return
     if not recording:
         v = value._data if isinstance(value, Tensor) else value
         try:
@@ -216,6 +216,32 @@ def setitem(t, index, value):
         t._version.value += 1
         return
     write_result(t, lambda src: IndexPut.apply(src, idx, value, False), "setitem")
+
+
+def _write_into_view(t, idx, value):
+    from flambeau._creation import tensor
+    from flambeau._inplace import write_result
+    from flambeau._methods import copied_into
+
+    view = Index.apply(t, idx, False) if t.requires_grad else _basic_view(t, idx)
+    if not isinstance(value, Tensor):
+        value = tensor(value, dtype=t.dtype, device=t.device)
+    try:
+        view._device._xp.broadcast_shapes(value._data.shape, view._data.shape)
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: value of shape {tuple(value.shape)} cannot be "
+                           f"broadcast to indexing result of shape {tuple(view.shape)}") from None
+    write_result(view, lambda dst: copied_into(dst, value), "setitem", snapshot=False)
+
+
+def _basic_view(t, idx):
+    try:
+        arr = t._data[idx]
+    except IndexError as exc:
+        raise _index_error(exc, t) from None
+    out = Tensor._make(arr, t._device)
+    mark_view(out, t)
+    return out
 
 
 def index_put(input, indices, values, accumulate=False):

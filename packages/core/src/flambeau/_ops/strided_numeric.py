@@ -20,6 +20,7 @@ from flambeau import _random
 from flambeau._ops._util import FLOAT_NP, Tensor, check_same_device, make, to_float, wrap_dim
 from flambeau._ops.indexing_more import even_bin_edges
 from flambeau.autograd._function import Function
+from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = ["as_strided", "as_strided_", "as_strided_scatter", "as_strided_copy",
            "storage_offset", "gradient", "histogramdd", "binomial"]
@@ -58,26 +59,32 @@ class _Storage:
 
 
 def _storage(t):
+    roots = (t._base, t) if t._base is not None else (t,)
+    for root in roots:
+        st = _storage_in(t, root)
+        if st is not None:
+            return st
+    raise AssertionError("unreachable: a tensor always lies inside its own storage")
+
+
+def _storage_in(t, root):
+    """``t``'s place in the storage spanned by ``root``'s array, or None if it lies outside."""
     a = t._data
     here = _ptr(a)
     span = _byte_span(a)
-    roots = (t._base, t) if t._base is not None else (t,)
-    for root in roots:
-        r = root._data
-        rspan = _byte_span(r)
-        if rspan is None:
-            start, nbytes, anchor = _ptr(r), 0, r.reshape(-1)[:1]
-        else:
-            start, nbytes = _ptr(r) + rspan[0], rspan[1] - rspan[0]
-            corner = tuple(builtins.slice(n - 1, n) if s < 0 else builtins.slice(0, 1)
-                           for n, s in zip(r.shape, r.strides))
-            anchor = r[corner]
-        off = here - start
-        inside = (0 <= off <= nbytes if span is None else
-                  off + span[0] >= 0 and off + span[1] <= nbytes)
-        if inside:
-            return _Storage(anchor, nbytes, off)
-    raise AssertionError("unreachable: a tensor always lies inside its own storage")
+    r = root._data
+    rspan = _byte_span(r)
+    if rspan is None:
+        start, nbytes, anchor = _ptr(r), 0, r.reshape(-1)[:1]
+    else:
+        start, nbytes = _ptr(r) + rspan[0], rspan[1] - rspan[0]
+        corner = tuple(builtins.slice(n - 1, n) if s < 0 else builtins.slice(0, 1)
+                       for n, s in zip(r.shape, r.strides))
+        anchor = r[corner]
+    off = here - start
+    inside = (0 <= off <= nbytes if span is None else
+              off + span[0] >= 0 and off + span[1] <= nbytes)
+    return _Storage(anchor, nbytes, off) if inside else None
 
 
 def _elem_strides(a):
@@ -188,6 +195,10 @@ class AsStrided(Function):
         in_geo, out_geo = ctx.geo
         xp = g._device._xp
         if _covers(in_geo, out_geo) and _no_overlap(out_geo):
+            if not _grad_state.grad_enabled:  # plain array writes, no index arrays
+                gx = xp.zeros(in_geo[0], dtype=g._data.dtype)
+                _flat_window(xp, gx.reshape(-1), out_geo, in_geo[2])[...] = g._data
+                return make(gx, g), None, None, None, None
             b = _positions(xp, *out_geo) - in_geo[2]
             gx = zeros(math.prod(in_geo[0]), dtype=g.dtype, device=g.device)
             gx = gx.index_add(0, _index_tensor(b.reshape(-1), g), g.reshape(-1))
@@ -295,6 +306,15 @@ class AsStridedScatter(Function):
         gx = gs = None
         if _covers(in_geo, out_geo):
             # the common case (a contiguous base around the window): no gather over the base
+            if not _grad_state.grad_enabled:  # plain array writes, no index arrays
+                if ctx.needs_input_grad[1]:
+                    flat = xp.ascontiguousarray(g._data).reshape(-1)
+                    gs = make(_flat_window(xp, flat, out_geo, in_geo[2]).copy(), g)
+                if ctx.needs_input_grad[0]:
+                    out = g._data.copy(order="C")  # an array of its own: the engine may add to it
+                    _flat_window(xp, out.reshape(-1), out_geo, in_geo[2])[...] = 0
+                    gx = make(out, g)
+                return gx, gs, None, None
             b = _positions(xp, *out_geo) - in_geo[2]
             if ctx.needs_input_grad[0]:
                 keep = xp.ones(g._data.shape, dtype=g._data.dtype)
@@ -336,6 +356,17 @@ def _covers(in_geo, out_geo):
     return offset <= lo and hi < offset + step
 
 
+def _flat_window(xp, flat, geo, origin):
+    """The window ``geo`` (size, stride, offset) as a strided view of ``flat``, a 1-D array
+    whose element ``k`` sits at storage position ``origin + k``."""
+    size, stride, offset = geo
+    if 0 in size:
+        return flat[:0].reshape(size)
+    item = flat.dtype.itemsize
+    return xp.lib.stride_tricks.as_strided(flat[offset - origin:], size,
+                                           tuple(s * item for s in stride))
+
+
 def _no_overlap(geo):
     """Whether no two elements of a geometry share a position (checked for the simple case
     of strides no smaller than the extent of the dims inside them; others answer False)."""
@@ -371,11 +402,13 @@ def _geometry(t, st):
 
 def view_geometry(view):
     """The geometry (size, stride, offset in elements) of ``view._base`` and of ``view`` in
-    the base's storage, or None when they can't be expressed in one element type."""
+    the base's storage, or None when they can't be expressed in one element type (or the
+    view does not lie in the base's memory)."""
     base = view._base
-    if view._data.dtype != base._data.dtype:
+    inside = _storage_in(view, base)
+    if view._data.dtype != base._data.dtype or inside is None:
         return None
-    return _geometry(base, _storage(base)), _geometry(view, _storage(view))
+    return _geometry(base, _storage(base)), _geometry(view, inside)
 
 
 def rebase_view_history(view, value):
@@ -391,18 +424,16 @@ def rebase_view_history(view, value):
 
 def read_view_from_base(view):
     """Give ``view`` the history of an as-strided read of its base (``AsStridedBackward0``)."""
-    from flambeau.autograd._grad_mode import state
-
     base = view._base
     geo = view_geometry(view)
     if geo is None:
         return  # a reinterpreting view (another dtype) has no gradient relation to its base
-    recording = state.grad_enabled
-    state.grad_enabled = True  # the node is built even when read under no_grad, as in torch
+    recording = _grad_state.grad_enabled
+    _grad_state.grad_enabled = True  # the node is built even when read under no_grad, as torch
     try:
         out = AsStrided.apply(base, _storage(base), *geo[1])
     finally:
-        state.grad_enabled = recording
+        _grad_state.grad_enabled = recording
     view._grad_fn, view._output_nr, view._requires_grad = out._grad_fn, 0, True
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from flambeau.autograd import _anomaly
 from flambeau.autograd._function import _FREED_MESSAGE, AccumulateGrad
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -173,6 +175,17 @@ def _edge_of(t):
     return None, 0
 
 
+def _sole_holder(t, g):
+    """Whether the buffer is the only holder of ``t`` and of its memory, so that adding ``g``
+    into it in place changes nothing anyone else can see."""
+    data = t._data
+    # the references counted: for t, the buffer slot, the caller's local, the parameter and
+    # getrefcount's argument; for its array, t, the local `data` and getrefcount's argument
+    return (sys.getrefcount(t) <= 4 and sys.getrefcount(data) <= 3
+            and getattr(data, "base", None) is None and data.shape == g._data.shape
+            and data.dtype == g._data.dtype and t._device is g._device)
+
+
 def _add_to_buffer(buffers, node, nr, g):
     slots = buffers.get(node)
     if slots is None:
@@ -289,7 +302,15 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
             meta = child._out_meta
             slots = buffers[child] = [None] * (len(meta) if meta is not None else 1)
         prev = slots[nr]
-        slots[nr] = g if prev is None else prev + g
+        if prev is None:
+            slots[nr] = g
+        elif _sole_holder(prev, g) and not _grad_state.grad_enabled:
+            # nothing else can see prev's memory: add in place, as torch's input buffer does
+            # (no new array: for a weight used at every time step, or a buffer written one
+            # slice per step, that is most of backward's memory traffic)
+            prev._device._xp.add(prev._data, g._data, out=prev._data)
+        else:
+            slots[nr] = prev + g
     if not retain_graph and node._saved:
         # as torch: only a node that saved tensors can't run again; one that saved nothing
         # (expand, add...) may be backpropagated through a second time
