@@ -276,3 +276,12 @@ def test_an_element_is_a_view_too():
     z[1].mul_(5)
     z.sum().backward()
     assert x.grad.tolist() == [1.0, 5.0, 1.0]
+
+
+def test_recorded_item_assignment_of_the_wrong_shape_names_both_and_changes_nothing():
+    x = flambeau.ones(3, requires_grad=True)
+    h = flambeau.zeros(2, 3)
+    with pytest.raises(RuntimeError, match=r"shape mismatch: value of shape \(4,\) cannot be "
+                                           r"broadcast to indexing result of shape \(3,\)"):
+        h[0] = flambeau.ones(4) * x.sum()
+    assert h.tolist() == [[0.0] * 3] * 2 and not h.requires_grad and h._version.value == 0

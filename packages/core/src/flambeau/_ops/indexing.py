@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+import numpy as np
+
 from flambeau._ops._util import Tensor, make, wrap_dim
 from flambeau.autograd._function import Function, mark_view
 
@@ -227,7 +229,7 @@ def _write_into_view(t, idx, value):
     if not isinstance(value, Tensor):
         value = tensor(value, dtype=t.dtype, device=t.device)
     try:
-        view._device._xp.broadcast_shapes(value._data.shape, view._data.shape)
+        np.broadcast_shapes(value._data.shape, view._data.shape)  # shapes only: on the host
     except ValueError:
         raise RuntimeError(f"shape mismatch: value of shape {tuple(value.shape)} cannot be "
                            f"broadcast to indexing result of shape {tuple(view.shape)}") from None
