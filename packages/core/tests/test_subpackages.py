@@ -101,3 +101,15 @@ def test_toplevel_names_do_not_shadow_core():
     # core's own names win over the module __getattr__: a name in both would never be reached
     for names in _subpackages.TOPLEVEL.values():
         assert not names & set(flambeau.__all__)
+
+
+@pytest.mark.parametrize("name", sorted(_subpackages.CORE_ON_ACCESS))
+def test_core_subpackages_are_reached_after_a_bare_import(name):
+    # as torch.distributions after `import torch`: a fresh interpreter, no explicit import
+    import subprocess
+
+    code = (f"import sys, flambeau; assert 'flambeau.{name}' not in sys.modules; "
+            f"m = flambeau.{name}; print(m.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == f"flambeau.{name}"

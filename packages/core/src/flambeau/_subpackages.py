@@ -23,6 +23,11 @@ PROVIDERS = {
     "flambeau.utils": "flambeau-data",
 }
 
+#: core's own subpackages that ``import flambeau`` leaves for the first access (as
+#: ``torch.distributions`` and ``torch.testing`` after ``import torch``): most programs never
+#: use them, and importing them up front would slow down every ``import flambeau``
+CORE_ON_ACCESS = frozenset({"distributions", "testing"})
+
 #: names of ``flambeau`` itself that a module of another distribution provides, as with
 #: ``torch.conv2d``: module -> the names to look up there (its ``__all__``: flambeau-nn's
 #: tests check that the two agree). Reached on first access, like the subpackages.
@@ -89,6 +94,8 @@ def load(name: str):
     when it is missing; an installed subpackage that fails to import raises its own error.
     """
     full = f"flambeau.{name}"
+    if name in CORE_ON_ACCESS:
+        return importlib.import_module(full)
     if full not in PROVIDERS:
         return _load_toplevel(name)
     try:
