@@ -285,3 +285,28 @@ def test_recorded_item_assignment_of_the_wrong_shape_names_both_and_changes_noth
                                            r"broadcast to indexing result of shape \(3,\)"):
         h[0] = flambeau.ones(4) * x.sum()
     assert h.tolist() == [[0.0] * 3] * 2 and not h.requires_grad and h._version.value == 0
+
+
+def test_retained_gradient_follows_an_in_place_change():
+    # as torch: retain_grad keeps the gradient of the tensor as it is now; register_hook
+    # hooks stay on the node they were registered on
+    x = flambeau.ones(3, requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    seen = []
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    y.mul_(3)
+    y.sum().backward()
+    assert y.grad.tolist() == [1.0, 1.0, 1.0] and y.retains_grad
+    assert seen == [[3.0, 3.0, 3.0]]
+
+
+def test_retained_gradient_of_a_view_follows_its_base():
+    x = flambeau.ones(3, requires_grad=True)
+    y = x * 2
+    v = y[:2]
+    v.retain_grad()
+    y.mul_(3)
+    (v.sum() + y.sum()).backward()
+    assert v.grad.tolist() == [1.0, 1.0]
+    assert x.grad.tolist() == [12.0, 12.0, 6.0]

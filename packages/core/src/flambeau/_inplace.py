@@ -91,6 +91,8 @@ def write_result(t, compute, op, snapshot=True):
         t._grad_fn = result._grad_fn
         t._output_nr = result._output_nr
         t._requires_grad = True
+        if t._retains_grad is not None:
+            t._follow_retained_grad()
     return t
 
 

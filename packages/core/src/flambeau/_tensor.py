@@ -76,7 +76,7 @@ class Tensor:
         # for a view: the version of the shared storage its history was recorded at (None
         # when it was made while grad was off); a write since then makes the history stale
         self._view_version = None
-        self._retains_grad = False
+        self._retains_grad = None  # the handle of retain_grad's hook, moved when history changes
         return self
 
     # ---------------------------------------------------------------- properties
@@ -150,7 +150,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
-        return self._retains_grad
+        return self._retains_grad is not None
 
     @property
     def data(self):
@@ -293,7 +293,7 @@ class Tensor:
             if not self._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
-        if self._retains_grad:
+        if self._retains_grad is not None:
             return
         import weakref
 
@@ -304,8 +304,16 @@ class Tensor:
             if t is not None:
                 t.grad = grad.detach() if t.grad is None else (t.grad + grad).detach()
 
-        self._register_node_hook(keep)
-        self._retains_grad = True
+        self._retains_grad = self._register_node_hook(keep)
+
+    def _follow_retained_grad(self):
+        """After an in-place op gave this tensor a new node: keep its gradient from there,
+        as torch does (hooks of ``register_hook`` stay on the old node)."""
+        handle = self._retains_grad
+        if handle is not None:
+            handle.remove()
+            self._retains_grad = None
+            self.retain_grad()
 
     def _register_node_hook(self, fn):
         node = self.grad_fn

@@ -1017,6 +1017,8 @@ def _restride_(self, compute, op):
     if result._grad_fn is not None:
         self._grad_fn = result._grad_fn
         self._output_nr = result._output_nr
+        if self._retains_grad is not None:
+            self._follow_retained_grad()
     if self._view_version is not None:
         self._view_version = self._version.value  # its history already follows the change
     return self

@@ -418,6 +418,8 @@ def rebase_view_history(view, value):
     geo = view_geometry(view)
     out = CopySlices.apply(base, value, *geo)
     base._grad_fn, base._output_nr, base._requires_grad = out._grad_fn, 0, True
+    if base._retains_grad is not None:
+        base._follow_retained_grad()
     view._view_version = view._version.value
     read_view_from_base(view)
 
@@ -435,6 +437,8 @@ def read_view_from_base(view):
     finally:
         _grad_state.grad_enabled = recording
     view._grad_fn, view._output_nr, view._requires_grad = out._grad_fn, 0, True
+    if view._retains_grad is not None:
+        view._follow_retained_grad()
 
 
 def as_strided_scatter(input, src, size, stride, storage_offset=None):

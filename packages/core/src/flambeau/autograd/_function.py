@@ -492,6 +492,8 @@ def _connect(ctx, args, outputs):
         o._requires_grad = True
         o._grad_fn = ctx
         o._output_nr = i
+        if o._retains_grad is not None:  # a dirty input that keeps its gradient
+            o._follow_retained_grad()
     for i in dirty_views:  # written in place through a view: the base's history changes too
         from flambeau._ops.strided_numeric import rebase_view_history
 
