@@ -390,10 +390,12 @@ def fill_(self, value):
 
 class CopyFrom(Function):
     """``src`` as :meth:`copy_` writes it: moved to ``device``, cast to ``np_dtype`` and
-    broadcast to ``shape``. The destination is no input: its old values get no gradient."""
+    broadcast to ``shape``. ``old``, the destination when it is not a view, gets a zero
+    gradient (as in torch: it stays in the graph); a view's base keeps its old history
+    through ``CopySlices`` instead, so a view's old values are no input."""
 
     @staticmethod
-    def forward(ctx, src, shape, np_dtype, device):
+    def forward(ctx, src, shape, np_dtype, device, old):
         ctx.src_meta = (src._data.dtype, src._device)
         data = src._data
         if src._device is not device:
@@ -405,12 +407,15 @@ class CopyFrom(Function):
     @staticmethod
     def backward(ctx, g):
         np_dtype, dev = ctx.src_meta
-        return ToCopy.apply(g, np_dtype, dev), None, None, None
+        gs = ToCopy.apply(g, np_dtype, dev) if ctx.needs_input_grad[0] else None
+        gold = g * 0.0 if ctx.needs_input_grad[4] else None
+        return gs, None, None, None, gold
 
 
 def copied_into(dst, src):
     """``src`` with the shape, dtype and device of ``dst``, recorded (for ``write_result``)."""
-    return CopyFrom.apply(src, dst._data.shape, dst._data.dtype, dst._device)
+    old = dst if dst._base is None else None
+    return CopyFrom.apply(src, dst._data.shape, dst._data.dtype, dst._device, old)
 
 
 def copy_(self, src, non_blocking=False):
