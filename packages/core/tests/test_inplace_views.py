@@ -77,7 +77,7 @@ def _sliding_writes(lib, x):
 
 def _relu_into_diagonal(lib, x):
     y = x[:, :3] * 1
-    lib.nn.functional.relu_(y.diagonal())
+    y.diagonal().relu_()  # core only: no flambeau-nn in this package's test session
     return (y * x[:, 1:]).sum()
 
 
@@ -368,7 +368,7 @@ def _run_program(lib, steps, x_values, w_values):
         else:
             {"mul_w": lambda: t.mul_(w.sum()), "add_w": lambda: t.add_(w.mean() * 2),
              "tanh_": t.tanh_, "mul_": lambda: t.mul_(0.7), "zero_": t.zero_,
-             "relu_": lambda: lib.nn.functional.relu(t, inplace=True)}[args[0]]()
+             "relu_": t.relu_}[args[0]]()
     loss = sum((t * t).sum() * (i + 1) for i, t in enumerate(ts))
     loss.backward()
     return [None if v is None else v.detach().cpu().numpy() for v in (loss, x.grad, w.grad)]
