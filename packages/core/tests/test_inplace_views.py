@@ -397,3 +397,8 @@ def test_random_programs_of_views_and_in_place_changes_match_torch():
                 np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-9, err_msg=str(steps))
         compared += 1
     assert compared > 150  # most programs are ones torch runs
+
+
+def test_write_through_an_expanded_view_without_grad_is_refused_too():
+    with pytest.raises(RuntimeError, match=r"add_: unsupported operation: more than one element"):
+        flambeau.zeros(1, 3).expand(3, 3).add_(1)

@@ -148,6 +148,7 @@ def fast_ufunc(t, ufunc_name, other, op):
     try:
         getattr(xp, ufunc_name)(t._data, o, out=t._data, casting="same_kind")
     except ValueError:
+        _check_no_internal_overlap(t, op)  # an expanded tensor: NumPy calls it read-only
         raise RuntimeError(
             f"{op}: output with shape {list(t.shape)} doesn't match the broadcast shape of "
             f"the operands {list(t.shape)} and "
