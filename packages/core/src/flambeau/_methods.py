@@ -382,6 +382,12 @@ def fill_(self, value):
                                          "fill_")
         value = value.item()
     if _grad_state.grad_enabled and _inplace.needs_history(self):
+        if self._base is not None:
+            # a view: its base's CopySlices node cuts the gradient of the filled part, so
+            # the value needs no history (and the view's old values no snapshot)
+            filled = Tensor._make(self._device._xp.full(self._data.shape, value,
+                                                        dtype=self._data.dtype), self._device)
+            return _inplace.write_result(self, lambda dst: filled, "fill_", snapshot=False)
         return _inplace.write_result(self, lambda src: src * 0 + value, "fill_")
     self._data[...] = value
     self._version.value += 1
