@@ -53,6 +53,12 @@ def test_inplace_int_tensor_rejects_float_result():
     with pytest.raises(RuntimeError, match="Float|float"):
         i.add_(1.5)
     assert i.tolist() == [1, 2]
+    # true division of integers is a float too (it once failed on an `alpha` keyword)
+    with pytest.raises(RuntimeError, match=r"div_: result type flambeau.float32 can't be cast "
+                                           r"to the desired output type flambeau.int64"):
+        i.div_(2)
+    assert i.tolist() == [1, 2]
+    assert flambeau.tensor([7]).div_(2, rounding_mode="floor").tolist() == [3]
 
 
 def test_inplace_on_leaf_requiring_grad_is_rejected():

@@ -342,7 +342,8 @@ def _inplace_method(name, fn):
                 if alpha != 1:
                     other = _scaled(self, other, alpha)
                 return _inplace.fast_ufunc(self, ufunc, other, name + "_")
-            kwargs["alpha"] = alpha
+            if alpha != 1:
+                kwargs["alpha"] = alpha  # given by the caller: div_ (no alpha) refuses it
             args = (other,)
         return _inplace.write_result(self, lambda src: fn(src, *args, **kwargs), name + "_",
                                      snapshot=name not in ew.INPUT_FREE)
