@@ -14,6 +14,16 @@ from flambeau._tensor import Tensor
 # ------------------------------------------------------------------ helpers
 
 
+def _into_out(result, out):
+    """``result``, or ``out`` holding it (resized to its shape) when given."""
+    if out is None:
+        return result
+    if result._data.dtype != out._data.dtype:
+        result = result.to(out.dtype)  # as torch: a creation function fills out's dtype
+    out.copy_(result) if out.shape == result.shape else out.set_(result)
+    return out
+
+
 def _finish(array, dev, requires_grad):
     """Wrap a host or device array for device ``dev``."""
     backend = dev.backend
@@ -263,7 +273,7 @@ def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False, out=
     (flambeau.Size([2, 3]), tensor([0, 0]))
     """
     _compat.check_layout("zeros", layout)
-    return _filled(0, size, dtype, device, requires_grad, "zeros")
+    return _into_out(_filled(0, size, dtype, device, requires_grad, "zeros"), out)
 
 
 def ones(*size, dtype=None, layout=None, device=None, requires_grad=False, out=None):
@@ -276,7 +286,7 @@ def ones(*size, dtype=None, layout=None, device=None, requires_grad=False, out=N
     tensor([1., 1.])
     """
     _compat.check_layout("ones", layout)
-    return _filled(1, size, dtype, device, requires_grad, "ones")
+    return _into_out(_filled(1, size, dtype, device, requires_grad, "ones"), out)
 
 
 def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
@@ -292,7 +302,7 @@ def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_
     _compat.check_layout("empty", layout)
     _compat.check_memory_format("empty", memory_format, len(_size_args(size, "empty")),
                                 preserve=False)
-    return _filled(None, size, dtype, device, requires_grad, "empty")
+    return _into_out(_filled(None, size, dtype, device, requires_grad, "empty"), out)
 
 
 def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
@@ -495,8 +505,8 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
     (flambeau.Size([2, 3]), True)
     """
     _compat.check_layout("rand", layout)
-    return _rand_common(lambda r, s, d: r.random(s, d), size, generator, dtype, device,
-                        requires_grad, "rand")
+    return _into_out(_rand_common(lambda r, s, d: r.random(s, d), size, generator, dtype,
+                                  device, requires_grad, "rand"), out)
 
 
 def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
@@ -510,8 +520,8 @@ def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_
     True
     """
     _compat.check_layout("randn", layout)
-    return _rand_common(lambda r, s, d: r.standard_normal(s, d), size, generator, dtype,
-                        device, requires_grad, "randn")
+    return _into_out(_rand_common(lambda r, s, d: r.standard_normal(s, d), size, generator,
+                                  dtype, device, requires_grad, "randn"), out)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None,

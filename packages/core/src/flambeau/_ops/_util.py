@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import sys
 
 import ml_dtypes
 import numpy as np
@@ -168,9 +169,22 @@ def write_out(result, out):
     """
     if out is None:
         return result
-    if isinstance(result, tuple):
-        for o, r in zip(out, result, strict=True):
-            write_out(r, o)
-        return out
-    out.copy_(result) if out.shape == result.shape else out.set_(result)
+    results = result if isinstance(result, tuple) else (result,)
+    outs = tuple(out) if isinstance(result, tuple) else (out,)
+    op = sys._getframe(1).f_code.co_name  # the public function called with out=, for messages
+    if len(outs) != len(results):
+        raise TypeError(f"{op}(): out must be a tuple of {len(results)} tensors, got "
+                        f"{len(outs)}")
+    from flambeau._inplace import _check_cast
+    from flambeau.autograd._grad_mode import state
+
+    if state.grad_enabled and any(t.requires_grad for t in results + outs):
+        raise RuntimeError(
+            f"{op}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    # every check before the first write: a refused out= leaves all of them unchanged
+    cast = [_check_cast(o, r, f"{op}()") for o, r in zip(outs, results)]
+    for o, r in zip(outs, cast):
+        o.copy_(r) if o.shape == r.shape else o.set_(r)
     return out

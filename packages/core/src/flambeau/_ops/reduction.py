@@ -14,6 +14,7 @@ from flambeau._ops._util import (
     make,
     to_float,
     wrap_dim,
+    write_out,
 )
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
@@ -354,11 +355,11 @@ def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001 - PyTorch's 
     if isinstance(dim, Tensor):
         from flambeau._ops.elementwise import maximum
 
-        return maximum(input, dim)
+        return maximum(input, dim, out=out)
     if dim is None:
-        return Amax.apply(input, None, False)
+        return write_out(Amax.apply(input, None, False), out)
     axis = wrap_dim(dim, input._data.ndim, "max")
-    return values_indices(*MaxDim.apply(input, axis, keepdim))
+    return values_indices(*write_out(MaxDim.apply(input, axis, keepdim), out))
 
 
 def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
@@ -373,11 +374,11 @@ def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
     if isinstance(dim, Tensor):
         from flambeau._ops.elementwise import minimum
 
-        return minimum(input, dim)
+        return minimum(input, dim, out=out)
     if dim is None:
-        return Amin.apply(input, None, False)
+        return write_out(Amin.apply(input, None, False), out)
     axis = wrap_dim(dim, input._data.ndim, "min")
-    return values_indices(*MinDim.apply(input, axis, keepdim))
+    return values_indices(*write_out(MinDim.apply(input, axis, keepdim), out))
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

@@ -1,0 +1,76 @@
+"""``out=``: the result lands in the given tensor (resized if needed), with torch's errors."""
+
+import pytest
+
+import flambeau
+
+
+def test_out_receives_the_result_and_is_returned():
+    out = flambeau.empty(2)
+    assert flambeau.add(flambeau.ones(2), 1, out=out) is out
+    assert out.tolist() == [2.0, 2.0]
+    grown = flambeau.empty(0)
+    flambeau.mul(flambeau.ones(2, 2), 3, out=grown)
+    assert grown.tolist() == [[3.0, 3.0], [3.0, 3.0]]
+
+
+@pytest.mark.parametrize("make", [
+    lambda out: flambeau.zeros(2, 2, out=out),
+    lambda out: flambeau.ones(2, 2, out=out),
+    lambda out: flambeau.empty(2, 2, out=out),
+    lambda out: flambeau.rand(2, 2, out=out),
+    lambda out: flambeau.randn(2, 2, out=out),
+], ids=["zeros", "ones", "empty", "rand", "randn"])
+def test_creation_functions_fill_out(make):
+    out = flambeau.full((3,), 7.0)
+    assert make(out) is out and out.shape == (2, 2)
+
+
+def test_creation_into_an_integer_out_keeps_its_dtype():
+    out = flambeau.empty(2, dtype=flambeau.int64)
+    flambeau.ones(2, out=out)
+    assert out.dtype == flambeau.int64 and out.tolist() == [1, 1]
+
+
+def test_max_and_min_along_a_dim_fill_both_outs():
+    x = flambeau.tensor([[1.0, 5.0], [7.0, 2.0]])
+    values, indices = flambeau.empty(2), flambeau.empty(2, dtype=flambeau.int64)
+    result = flambeau.max(x, 1, out=(values, indices))
+    assert result.values is values and result.indices is indices
+    assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
+    flambeau.min(x, 0, out=(values, indices))
+    assert values.tolist() == [1.0, 2.0] and indices.tolist() == [0, 1]
+    whole = flambeau.empty(())
+    flambeau.max(x, out=whole)
+    assert whole.item() == 7.0
+
+
+def test_out_with_an_input_that_requires_grad_is_refused():
+    x = flambeau.ones(2, requires_grad=True)
+    out = flambeau.zeros(2)
+    with pytest.raises(RuntimeError, match=r"add\(\): functions with out=\.\.\. arguments don't "
+                                           r"support automatic differentiation"):
+        flambeau.add(x, 1, out=out)
+    assert out.tolist() == [0.0, 0.0]
+    with flambeau.no_grad():
+        flambeau.add(x, 1, out=out)
+    assert out.tolist() == [2.0, 2.0]
+
+
+def test_out_of_a_narrower_dtype_is_refused_and_unchanged():
+    out = flambeau.zeros(2, dtype=flambeau.int64)
+    with pytest.raises(RuntimeError, match=r"add\(\): result type flambeau.float32 can't be cast "
+                                           r"to the desired output type flambeau.int64"):
+        flambeau.add(flambeau.ones(2), 0.5, out=out)
+    assert out.tolist() == [0, 0]
+
+
+def test_several_outs_are_checked_before_any_is_written():
+    x = flambeau.tensor([[1.0, 5.0], [7.0, 2.0]])
+    values, flags = flambeau.zeros(2), flambeau.zeros(2, dtype=flambeau.bool)
+    with pytest.raises(RuntimeError, match=r"max\(\): result type flambeau.int64 can't be cast "
+                                           r"to the desired output type flambeau.bool"):
+        flambeau.max(x, 1, out=(values, flags))  # indices can't go into a bool tensor
+    assert values.tolist() == [0.0, 0.0]  # the first out, fine by itself, is not written
+    with pytest.raises(TypeError, match=r"max\(\): out must be a tuple of 2 tensors, got 1"):
+        flambeau.max(x, 1, out=(values,))
