@@ -74,3 +74,29 @@ def test_several_outs_are_checked_before_any_is_written():
     assert values.tolist() == [0.0, 0.0]  # the first out, fine by itself, is not written
     with pytest.raises(TypeError, match=r"max\(\): out must be a tuple of 2 tensors, got 1"):
         flambeau.max(x, 1, out=(values,))
+
+
+@pytest.mark.parametrize("name, kwargs, out_dtype", [
+    ("sum", {"dim": 1}, None), ("nansum", {"dim": 1}, None), ("mean", {"dim": 1}, None),
+    ("nanmean", {"dim": 1}, None), ("prod", {"dim": 1}, None), ("amax", {"dim": 1}, None),
+    ("amin", {"dim": 1}, None), ("argmax", {"dim": 1}, "int64"), ("argmin", {"dim": 1}, "int64"),
+    ("var", {"dim": 1}, None), ("std", {"dim": 1}, None), ("logsumexp", {"dim": 1}, None),
+    ("norm", {"dim": 1}, None), ("cumsum", {"dim": 1}, None), ("cumprod", {"dim": 1}, None),
+    ("softmax", {"dim": 1}, None), ("log_softmax", {"dim": 1}, None),
+])
+def test_reductions_fill_out_with_what_they_return(name, kwargs, out_dtype):
+    x = flambeau.tensor([[1.0, 5.0, 2.0], [7.0, 2.0, 0.5]])
+    fn = getattr(flambeau, name)
+    expected = fn(x, **kwargs)
+    out = flambeau.empty(0, dtype=getattr(flambeau, out_dtype) if out_dtype else None)
+    assert fn(x, **kwargs, out=out) is out
+    assert out.shape == expected.shape and out.tolist() == expected.tolist()
+
+
+def test_all_and_any_fill_a_bool_out():
+    x = flambeau.tensor([[1.0, 0.0], [2.0, 3.0]])
+    out = flambeau.empty(2, dtype=flambeau.bool)
+    flambeau.all(x, 1, out=out)
+    assert out.tolist() == [False, True]
+    flambeau.any(x, 0, out=out)
+    assert out.tolist() == [True, True]

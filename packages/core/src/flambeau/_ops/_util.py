@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
 import sys
 
@@ -155,7 +157,7 @@ def dims_arg(dim, ndim, op):
     return (axis,) if ndim else ()
 
 
-def write_out(result, out):
+def write_out(result, out, op=None):
     """``result``, or ``out`` holding it for an op called with ``out=`` (a tuple of tensors
     for ops with several results). As in PyTorch, an ``out`` of another shape is resized.
 
@@ -171,7 +173,8 @@ def write_out(result, out):
         return result
     results = result if isinstance(result, tuple) else (result,)
     outs = tuple(out) if isinstance(result, tuple) else (out,)
-    op = sys._getframe(1).f_code.co_name  # the public function called with out=, for messages
+    if op is None:
+        op = sys._getframe(1).f_code.co_name  # the public function called with out=
     if len(outs) != len(results):
         raise TypeError(f"{op}(): out must be a tuple of {len(results)} tensors, got "
                         f"{len(outs)}")
@@ -188,3 +191,29 @@ def write_out(result, out):
     for o, r in zip(outs, cast):
         o.copy_(r) if o.shape == r.shape else o.set_(r)
     return out
+
+
+def with_out(fn):
+    """Give ``fn`` PyTorch's keyword ``out=``: its result lands in ``out`` (see
+    :func:`write_out`), for ops whose code has no use for the keyword itself.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau._ops._util import with_out
+    >>> double = with_out(lambda input: input * 2)
+    >>> out = flambeau.empty(2)
+    >>> double(flambeau.ones(2), out=out) is out, out
+    (True, tensor([2., 2.]))
+    """
+    signature = inspect.signature(fn)
+    out_param = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+
+    @functools.wraps(fn)
+    def call(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        return result if out is None else write_out(result, out, op=fn.__name__)
+
+    call.__signature__ = signature.replace(
+        parameters=[*signature.parameters.values(), out_param])
+    return call

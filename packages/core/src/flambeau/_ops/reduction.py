@@ -13,6 +13,7 @@ from flambeau._ops._util import (
     dims_arg,
     make,
     to_float,
+    with_out,
     wrap_dim,
     write_out,
 )
@@ -51,6 +52,7 @@ class Sum(Function):
         return _expand_back(g, shape, axes, keepdim), None, None, None
 
 
+@with_out
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - PyTorch's name
     """Sum over all elements or over ``dim`` (an int or a tuple).
 
@@ -72,6 +74,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - PyTorch'
     return Sum.apply(input, axes, keepdim, np_dtype)
 
 
+@with_out
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum treating NaN as zero.
 
@@ -86,6 +89,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
+@with_out
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over all elements or over ``dim``.
 
@@ -108,6 +112,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return total / n if n else total * float("nan")
 
 
+@with_out
 def nanmean(input, dim=None, keepdim=False):
     """Mean of the non-NaN elements.
 
@@ -164,6 +169,7 @@ def _prod_others(x, dim):
     return left * right
 
 
+@with_out
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product over all elements or along one ``dim``.
 
@@ -223,6 +229,7 @@ class Amin(_Extreme):
     _pick = "min"
 
 
+@with_out
 def amax(input, dim=(), keepdim=False):
     """The maximum over ``dim`` (all dims by default); ties share the gradient.
 
@@ -235,6 +242,7 @@ def amax(input, dim=(), keepdim=False):
     return Amax.apply(input, dims_arg(dim, input._data.ndim, "amax"), keepdim)
 
 
+@with_out
 def amin(input, dim=(), keepdim=False):
     """The minimum over ``dim`` (all dims by default).
 
@@ -266,6 +274,7 @@ def _arg_extreme(input, dim, keepdim, pick, op):
     return make(idx.astype(xp.int64, copy=False), input)
 
 
+@with_out
 def argmax(input, dim=None, keepdim=False):
     """The index of the maximum (first one on ties), over the flattened tensor or ``dim``.
 
@@ -278,6 +287,7 @@ def argmax(input, dim=None, keepdim=False):
     return _arg_extreme(input, dim, keepdim, "max", "argmax")
 
 
+@with_out
 def argmin(input, dim=None, keepdim=False):
     """The index of the minimum.
 
@@ -381,6 +391,7 @@ def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
     return values_indices(*write_out(MinDim.apply(input, axis, keepdim), out))
 
 
+@with_out
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim``; ``correction=1`` (default) is Bessel's correction.
 
@@ -402,6 +413,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return sum(centered * centered, axes, keepdim) / builtins.max(n - correction, 0)
 
 
+@with_out
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim`` (see :func:`var`).
 
@@ -442,6 +454,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
             mean(to_float(input), dim, keepdim))
 
 
+@with_out
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(input), dim))`` without overflow.
 
@@ -475,6 +488,7 @@ def _root(s, p):
     return where(zero, 0.0, sqrt(safe) if p == 2 else safe ** (1.0 / p))
 
 
+@with_out
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm (or Frobenius / nuclear-free matrix norm) over ``dim``.
 
@@ -524,6 +538,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return norm_ if p > 0 else where(any(zero, axes, keepdim), 0.0, norm_)
 
 
+@with_out
 def all(input, dim=None, keepdim=False):  # noqa: A001
     """True if every element (along ``dim``) is non-zero.
 
@@ -538,6 +553,7 @@ def all(input, dim=None, keepdim=False):  # noqa: A001
                            input)
 
 
+@with_out
 def any(input, dim=None, keepdim=False):  # noqa: A001
     """True if some element (along ``dim``) is non-zero.
 
@@ -595,6 +611,7 @@ class Cumsum(Function):
         return flip(cumsum(flip(g, [axis]), axis), [axis]), None, None
 
 
+@with_out
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``.
 
@@ -659,6 +676,7 @@ def _cumprod_grad_with_zeros(x, g, axis):
     return movedim(cat(cols, -1), -1, axis)
 
 
+@with_out
 def cumprod(input, dim, *, dtype=None):
     """Cumulative product along ``dim``.
 
@@ -768,6 +786,7 @@ def _softmax_input(input, dim, dtype, op):
     return input, axis
 
 
+@with_out
 def softmax(input, dim=None, dtype=None):
     """``exp(x) / sum(exp(x), dim)``, computed stably.
 
@@ -783,6 +802,7 @@ def softmax(input, dim=None, dtype=None):
     return out.reshape(shape) if len(shape) == 0 else out
 
 
+@with_out
 def log_softmax(input, dim=None, dtype=None):
     """``log(softmax(x, dim))``, computed stably in one op.
 
