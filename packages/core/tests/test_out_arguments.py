@@ -1,5 +1,6 @@
 """``out=``: the result lands in the given tensor (resized if needed), with torch's errors."""
 
+import numpy as np
 import pytest
 
 import flambeau
@@ -100,3 +101,60 @@ def test_all_and_any_fill_a_bool_out():
     assert out.tolist() == [False, True]
     flambeau.any(x, 0, out=out)
     assert out.tolist() == [True, True]
+
+
+def _sample_args(lib):
+    x = lib.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0], [2.0, 1.0, 0.25]], dtype=lib.float64)
+    v = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)
+    spd = x @ x.T + 3 * lib.eye(3, dtype=lib.float64)
+    index = lib.tensor([[0, 2], [1, 0], [2, 1]])
+    return {
+        "addcdiv": (v, v, v + 5), "addcmul": (v, v, v), "addmm": (x, x, x), "addmv": (v, x, v),
+        "baddbmm": (x[None], x[None], x[None]), "cross": (x, x.flip(0), 1), "diag": (x,),
+        "dot": (v, v), "float_power": (x, 2), "gather": (x, 1, index), "ger": (v, v),
+        "hypot": (x, x), "index_select": (x, 0, lib.tensor([2, 0])), "inner": (x, x),
+        "lerp": (x, x * 2, 0.3), "logaddexp": (x, x), "logcumsumexp": (x, 1),
+        "logit": (v / 4,), "masked_select": (x, x > 1), "matrix_power": (x, 3), "mv": (x, v),
+        "nan_to_num": (x,), "outer": (v, v), "renorm": (x, 2, 0, 1.0),
+        "searchsorted": (v, lib.tensor([0.5, 2.5], dtype=lib.float64)),
+        "bucketize": (lib.tensor([0.5, 2.5], dtype=lib.float64), v),
+        "take_along_dim": (x, index, 1), "tril": (x,), "triu": (x,),
+        "xlogy": (x.abs(), x.abs()), "inverse": (x,), "cholesky": (spd,),
+        "cholesky_inverse": (lib.linalg.cholesky(spd),),
+        "cholesky_solve": (x, lib.linalg.cholesky(spd)), "histc": (v,),
+        "narrow_copy": (x, 0, 1, 2), "nonzero": (x > 1,), "sort": (x, 1), "topk": (x, 2),
+        "kthvalue": (x, 2), "mode": (x, 1), "cummax": (x, 1), "cummin": (x, 1),
+        "aminmax": (x,),
+    }
+
+
+def _fill_out(lib, name, args):
+    """Call ``name`` plainly and with fresh empty outs; return both results as lists."""
+    fn = getattr(lib, name)
+    plain = fn(*args)
+    many = isinstance(plain, tuple)
+    outs = tuple(lib.empty(0, dtype=p.dtype) for p in plain) if many else lib.empty(
+        0, dtype=plain.dtype)
+    got = fn(*args, out=outs)
+    if many:
+        assert all(g is o for g, o in zip(got, outs))
+        if lib is flambeau:  # the same named fields as the plain call's result
+            assert type(got) is type(plain)
+        return [p.tolist() for p in plain], [o.tolist() for o in outs]
+    assert got is outs
+    return plain.tolist(), outs.tolist()
+
+
+@pytest.mark.parametrize("name", sorted(_sample_args(flambeau)))
+def test_functions_that_take_out_fill_it_with_their_result(name):
+    plain, filled = _fill_out(flambeau, name, _sample_args(flambeau)[name])
+    assert filled == plain
+
+
+@pytest.mark.parametrize("name", sorted(_sample_args(flambeau)))
+def test_out_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    _, ours = _fill_out(flambeau, name, _sample_args(flambeau)[name])
+    _, theirs = _fill_out(torch, name, _sample_args(torch)[name])
+    np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float),
+                               rtol=1e-10, atol=1e-12)

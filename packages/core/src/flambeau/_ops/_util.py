@@ -212,7 +212,11 @@ def with_out(fn):
     @functools.wraps(fn)
     def call(*args, out=None, **kwargs):
         result = fn(*args, **kwargs)
-        return result if out is None else write_out(result, out, op=fn.__name__)
+        if out is None:
+            return result
+        filled = write_out(result, out, op=fn.__name__)
+        # (values, indices) results: the out tensors under the same field names
+        return type(result)(*filled) if hasattr(result, "_fields") else filled
 
     call.__signature__ = signature.replace(
         parameters=[*signature.parameters.values(), out_param])

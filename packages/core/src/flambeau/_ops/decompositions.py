@@ -36,6 +36,7 @@ from flambeau._ops._util import (
     Tensor,
     make,
     promote,
+    with_out,
     wrap_dim,
     write_out,
 )
@@ -1015,6 +1016,7 @@ def slogdet(input):
     return slogdet_result(*linalg.slogdet(input))
 
 
+@with_out
 def inverse(input):
     """The inverse of a square matrix (``linalg.inv``).
 
@@ -1045,6 +1047,7 @@ def pinverse(input, rcond=1e-15):
     return linalg.pinv(input, rtol=rcond, atol=0.0)
 
 
+@with_out
 def cholesky(input, upper=False):
     """The Cholesky factor of a symmetric positive-definite matrix (lower by default).
 
@@ -1062,6 +1065,7 @@ def cholesky(input, upper=False):
     return linalg.cholesky(input, upper=upper)
 
 
+@with_out
 def cholesky_solve(input, input2, upper=False):
     """Solve ``A X = B`` given ``B = input`` and the Cholesky factor ``input2`` of ``A``.
 
@@ -1097,6 +1101,7 @@ def _check_rows(op, A, B, na="A", nb="B"):
         )
 
 
+@with_out
 def cholesky_inverse(input, upper=False):
     """The inverse of ``A`` from its Cholesky factor ``input`` (``A = L L^T``).
 
@@ -1157,6 +1162,7 @@ def svd(input, some=True, compute_uv=True):
     return svd_result(U, S, Vh.mT)
 
 
+@with_out
 def matrix_power(input, n):
     """``input`` multiplied by itself ``n`` times (``linalg.matrix_power``).
 
@@ -1187,6 +1193,7 @@ def matrix_exp(input):
     return linalg.matrix_exp(input)
 
 
+@with_out
 def cross(input, other, dim=None):
     """The cross product of 3-vectors along ``dim``.
 

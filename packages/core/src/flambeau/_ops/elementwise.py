@@ -17,6 +17,7 @@ from flambeau._ops._util import (
     promote,
     scalar_value,
     to_float,
+    with_out,
     write_out,
 )
 from flambeau.amp import _autocast
@@ -370,6 +371,7 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - PyTorch's name
     return _out(Pow.apply(a, b), out)
 
 
+@with_out
 def float_power(input, exponent):
     """``pow`` computed in float64.
 
@@ -1178,6 +1180,7 @@ isfinite = _predicate("isfinite", "isfinite", """True where the value is neither
     """)
 
 
+@with_out
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """Replace NaN and infinities with finite numbers (gradient passes where finite).
 
@@ -1192,6 +1195,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return where(isfinite(input), input, fixed)
 
 
+@with_out
 def lerp(input, end, weight):
     """``input + weight * (end - input)``.
 
@@ -1204,6 +1208,7 @@ def lerp(input, end, weight):
     return input + weight * (end - input)
 
 
+@with_out
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2``.
 
@@ -1216,6 +1221,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 * tensor2
 
 
+@with_out
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 / tensor2``.
 
@@ -1253,6 +1259,7 @@ class Atan2(Function):
         return g * b / denom, -g * a / denom
 
 
+@with_out
 def logaddexp(input, other):
     """``log(exp(input) + exp(other))`` computed stably.
 
@@ -1266,6 +1273,7 @@ def logaddexp(input, other):
     return m + log(exp(input - m) + exp(other - m))
 
 
+@with_out
 def xlogy(input, other):
     """``input * log(other)``, 0 where ``input`` is 0.
 
@@ -1287,6 +1295,7 @@ def xlogy(input, other):
     return out
 
 
+@with_out
 def hypot(input, other):
     """``sqrt(input**2 + other**2)``.
 
@@ -1299,6 +1308,7 @@ def hypot(input, other):
     return sqrt(input * input + other * other)
 
 
+@with_out
 def logit(input, eps=None):
     """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when eps is given.
 

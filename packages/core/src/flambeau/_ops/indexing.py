@@ -7,7 +7,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from flambeau._ops._util import Tensor, make, wrap_dim
+from flambeau._ops._util import Tensor, make, with_out, wrap_dim
 from flambeau.autograd._function import Function, mark_view
 
 values_indices = namedtuple("return_types", ["values", "indices"])
@@ -325,6 +325,7 @@ class Gather(Function):
         return g.new_zeros(shape).scatter_add(axis, index, g), None, None
 
 
+@with_out
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims).
 
@@ -450,6 +451,7 @@ class IndexSelect(Function):
         return g.new_zeros(shape).index_add(axis, index.reshape(-1), g), None, None
 
 
+@with_out
 def index_select(input, dim, index):
     """The entries of ``input`` at ``index`` (a 1-D integer tensor) along ``dim``.
 
@@ -510,6 +512,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     return IndexAdd.apply(input, axis, index, source, alpha)
 
 
+@with_out
 def take_along_dim(input, indices, dim=None):
     """Pick values along ``dim`` at ``indices`` (broadcast against ``input``).
 
@@ -580,6 +583,7 @@ def masked_fill(input, mask, value):
     return out if out._data.dtype == input._data.dtype else out.to(input.dtype)
 
 
+@with_out
 def masked_select(input, mask):
     """The elements where ``mask`` is True, as a 1-D tensor.
 
@@ -595,6 +599,7 @@ def masked_select(input, mask):
     return getitem(a, m)
 
 
+@with_out
 def nonzero(input, *, as_tuple=False):
     """Indices of non-zero elements: an (n, ndim) tensor, or a tuple of 1-D tensors.
 
@@ -640,6 +645,7 @@ def _argsort(input, axis, descending, stable):
     return xp.argsort(a, axis=axis, kind="stable" if stable or descending else None)
 
 
+@with_out
 def sort(input, dim=-1, descending=False, stable=False):
     """Sorted values and their original indices along ``dim``.
 
@@ -680,6 +686,7 @@ def msort(input):
     return sort(input, 0).values
 
 
+@with_out
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
     """The ``k`` largest (or smallest) values along ``dim`` and their indices.
 
@@ -701,6 +708,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's
     return values_indices(gather(input, axis, idx_t), idx_t)
 
 
+@with_out
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest value (1-based) along ``dim`` and its index.
 
@@ -785,6 +793,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@with_out
 def searchsorted(sorted_sequence, values, *, right=False, side=None):
     """Indices where ``values`` would be inserted to keep ``sorted_sequence`` sorted (1-D).
 
@@ -801,6 +810,7 @@ def searchsorted(sorted_sequence, values, *, right=False, side=None):
     return make(xp.asarray(res, dtype=xp.int64), sorted_sequence)
 
 
+@with_out
 def bucketize(input, boundaries, *, right=False):
     """The bucket of each element given sorted ``boundaries``.
 

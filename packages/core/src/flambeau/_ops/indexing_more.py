@@ -14,7 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from flambeau import _dtype
-from flambeau._ops._util import Tensor, check_same_device, make, wrap_dim
+from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim
 from flambeau._ops.indexing import IndexPut, _check_index, _coords, index_select, pad_to
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import no_grad
@@ -687,6 +687,7 @@ def _float_input(op, input):
                                   "to a floating point dtype)")
 
 
+@with_out
 def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
     """Counts of the elements in ``bins`` equal-width bins between ``min`` and ``max``.
 

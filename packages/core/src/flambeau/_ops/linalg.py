@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 
-from flambeau._ops._util import Tensor, check_same_device, promote, write_out
+from flambeau._ops._util import Tensor, check_same_device, promote, with_out, write_out
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
@@ -136,6 +136,7 @@ def bmm(input, mat2, *, out=None):
     return matmul(input, mat2, out=out)
 
 
+@with_out
 def mv(input, vec):
     """Matrix-vector product.
 
@@ -151,6 +152,7 @@ def mv(input, vec):
     return matmul(input, vec)
 
 
+@with_out
 def dot(input, other):
     """Dot product of two 1-D tensors.
 
@@ -165,6 +167,7 @@ def dot(input, other):
     return matmul(input, other)
 
 
+@with_out
 def inner(input, other):
     """Sum of products over the last dimension (``dot`` for vectors, a scalar times a tensor).
 
@@ -188,6 +191,7 @@ def inner(input, other):
     return flat.reshape(*input.shape[:-1], *other.shape[:-1])
 
 
+@with_out
 def outer(input, vec2):
     """Outer product of two vectors.
 
@@ -205,6 +209,7 @@ def outer(input, vec2):
 ger = outer
 
 
+@with_out
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``.
 
@@ -223,6 +228,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return prod + (input if beta == 1 else input * beta) if beta != 0 else prod
 
 
+@with_out
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * bmm(batch1, batch2)``.
 
@@ -241,6 +247,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return prod + (input if beta == 1 else input * beta) if beta != 0 else prod
 
 
+@with_out
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)``.
 

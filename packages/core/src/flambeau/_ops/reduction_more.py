@@ -17,7 +17,7 @@ from flambeau import _dtype
 from flambeau._ops import elementwise as _ew
 from flambeau._ops import reduction as _rd
 from flambeau._ops._select import errors_ignored
-from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, to_float, wrap_dim
+from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, to_float, with_out, wrap_dim
 from flambeau._ops.indexing import gather, scatter_add, sort
 from flambeau._ops.linalg import matmul
 from flambeau._ops.shape import cat, movedim, narrow
@@ -74,6 +74,7 @@ def _nonempty_dim(op, t, axis):
 # ---------------------------------------------------------------------- aminmax
 
 
+@with_out
 def aminmax(input, *, dim=None, keepdim=False):
     """The minimum and maximum (of all elements, or along ``dim``) as a named tuple.
 
@@ -156,6 +157,7 @@ def _cum_extreme(cls, op, input, dim):
     return values_indices(*cls.apply(input, axis))
 
 
+@with_out
 def cummax(input, dim):
     """The running maximum along ``dim`` and the index each value came from.
 
@@ -171,6 +173,7 @@ def cummax(input, dim):
     return _cum_extreme(CumMax, "cummax", input, dim)
 
 
+@with_out
 def cummin(input, dim):
     """The running minimum along ``dim`` and the index each value came from.
 
@@ -220,6 +223,7 @@ class LogCumSumExp(Function):
         return _ew.exp(x - out) * movedim(total, -1, axis), None
 
 
+@with_out
 def logcumsumexp(input, dim):
     """``log(cumsum(exp(input), dim))`` computed without overflow or underflow.
 
@@ -310,6 +314,7 @@ def nanmedian(input, dim=None, keepdim=False):
     return values_indices(v, i)
 
 
+@with_out
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the
     index of its last occurrence, as ``(values, indices)``; NaNs never count as equal.
@@ -858,6 +863,7 @@ def dist(input, other, p=2):
     return _rd.norm(difference, p)
 
 
+@with_out
 def renorm(input, p, dim, maxnorm):
     """Each slice ``input.select(dim, i)`` whose ``p``-norm exceeds ``maxnorm`` scaled down to
     norm ``maxnorm`` (by ``maxnorm / (norm + 1e-7)``, as PyTorch); the others unchanged.

@@ -6,7 +6,7 @@ import builtins
 import math
 
 from flambeau import _dtype
-from flambeau._ops._util import Tensor, check_same_device, make, wrap_dim, write_out
+from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim, write_out
 from flambeau.autograd._function import Function, mark_view
 
 # ------------------------------------------------------------------ views
@@ -876,6 +876,7 @@ class Triu(_Triangle):
     _upper = True
 
 
+@with_out
 def tril(input, diagonal=0):
     """Keep the lower triangle (on and below ``diagonal``), zero the rest.
 
@@ -891,6 +892,7 @@ def tril(input, diagonal=0):
     return Tril.apply(input, diagonal)
 
 
+@with_out
 def triu(input, diagonal=0):
     """Keep the upper triangle (on and above ``diagonal``), zero the rest.
 
@@ -952,6 +954,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return Diagonal.apply(input, offset, d1, d2)
 
 
+@with_out
 def diag(input, diagonal=0):
     """A diagonal matrix from a vector, or the diagonal of a matrix.
 

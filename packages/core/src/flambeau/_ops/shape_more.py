@@ -15,7 +15,7 @@ import types
 
 from flambeau import _creation, _dtype
 from flambeau._device import canonical
-from flambeau._ops._util import Tensor, check_same_device, make, wrap_dim
+from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim
 from flambeau._ops.indexing import IndexPut, getitem, index_select
 from flambeau._ops.shape import (
     Diagonal,
@@ -481,6 +481,7 @@ def select(input, dim, index):
     return getitem(input, (slice(None),) * axis + (index,))
 
 
+@with_out
 def narrow_copy(input, dim, start, length):
     """A copy of ``length`` elements of dim ``dim`` from ``start`` (see :func:`narrow`).
 
