@@ -158,3 +158,25 @@ def test_out_matches_torch(name):
     _, theirs = _fill_out(torch, name, _sample_args(torch)[name])
     np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float),
                                rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("make, dtype, expected", [
+    (lambda lib, out: lib.arange(3, out=out), "float32", [0.0, 1.0, 2.0]),
+    (lambda lib, out: lib.arange(1, 7, 2, out=out), "int64", [1, 3, 5]),
+    (lambda lib, out: lib.eye(2, out=out), "int64", [[1, 0], [0, 1]]),
+    (lambda lib, out: lib.full((2,), 3.0, out=out), "float64", [3.0, 3.0]),
+    (lambda lib, out: lib.linspace(0, 1, 3, out=out), "float32", [0.0, 0.5, 1.0]),
+    (lambda lib, out: lib.logspace(0, 2, 3, out=out), "float32", [1.0, 10.0, 100.0]),
+], ids=["arange", "arange-int", "eye", "full", "linspace", "logspace"])
+def test_creation_functions_fill_out_in_its_dtype(make, dtype, expected):
+    out = flambeau.empty(5, dtype=getattr(flambeau, dtype))
+    assert make(flambeau, out) is out
+    assert out.dtype == getattr(flambeau, dtype) and out.tolist() == expected
+
+
+def test_random_integers_fill_out():
+    out = flambeau.empty(0, dtype=flambeau.int64)
+    flambeau.randperm(5, out=out)
+    assert sorted(out.tolist()) == [0, 1, 2, 3, 4]
+    flambeau.randint(0, 3, (4,), out=out)
+    assert out.shape == (4,) and all(0 <= v < 3 for v in out.tolist())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import functools
+import inspect
 import math
 
 import numpy as np
@@ -12,6 +14,23 @@ from flambeau._device import canonical
 from flambeau._tensor import Tensor
 
 # ------------------------------------------------------------------ helpers
+
+
+def _fills_out(fn):
+    """Give a creation function torch's ``out=``: the new values land in ``out`` (see
+    :func:`_into_out`)."""
+    signature = inspect.signature(fn)
+    out_param = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+
+    @functools.wraps(fn)
+    def create(*args, out=None, **kwargs):
+        if out is not None and kwargs.get("device") is None:
+            kwargs["device"] = out.device  # made where out lives, as torch does
+        return _into_out(fn(*args, **kwargs), out)
+
+    create.__signature__ = signature.replace(
+        parameters=[*signature.parameters.values(), out_param])
+    return create
 
 
 def _into_out(result, out):
@@ -305,6 +324,7 @@ def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_
     return _into_out(_filled(None, size, dtype, device, requires_grad, "empty"), out)
 
 
+@_fills_out
 def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor filled with ``fill_value`` (its dtype inferred from the value).
 
@@ -392,6 +412,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     return _like(fill_value, input, dtype, device, requires_grad, "full_like")
 
 
+@_fills_out
 def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False):
     """The identity matrix (``n`` x ``m``).
 
@@ -410,6 +431,7 @@ def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False)
     return _finish(arr, dev, requires_grad)
 
 
+@_fills_out
 def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all are ints.
 
@@ -444,6 +466,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
     return _finish(arr, dev, requires_grad)
 
 
+@_fills_out
 def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
@@ -463,6 +486,7 @@ def linspace(start, end, steps, *, dtype=None, layout=None, device=None, require
     return _finish(arr, dev, requires_grad)
 
 
+@_fills_out
 def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
              requires_grad=False):
     """``base ** linspace(start, end, steps)``.
@@ -524,6 +548,7 @@ def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_
                                   dtype, device, requires_grad, "randn"), out)
 
 
+@_fills_out
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None,
             requires_grad=False):
     """Integers uniform on [low, high); int64 by default.
@@ -550,6 +575,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
                         device, requires_grad, "randint")
 
 
+@_fills_out
 def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A random permutation of ``0..n-1``.
 
