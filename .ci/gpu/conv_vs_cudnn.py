@@ -24,27 +24,20 @@ import flambeau.backends.cudnn as switches
 from flambeau_cuda._kernels import _conv, _cudnn
 
 BATCH = 128
-#: (name, in channels, in size, out channels, kernel, stride, padding, how many in the net)
-LAYERS_224 = [
-    ("stem 7x7/2 3->64 @224", 3, 224, 64, 7, 2, 3, 1),
-    ("3x3 64 @56", 64, 56, 64, 3, 1, 1, 4),
-    ("3x3/2 64->128 @56", 64, 56, 128, 3, 2, 1, 1),
-    ("1x1/2 64->128 @56", 64, 56, 128, 1, 2, 0, 1),
-    ("3x3 128 @28", 128, 28, 128, 3, 1, 1, 3),
-    ("3x3/2 128->256 @28", 128, 28, 256, 3, 2, 1, 1),
-    ("1x1/2 128->256 @28", 128, 28, 256, 1, 2, 0, 1),
-    ("3x3 256 @14", 256, 14, 256, 3, 1, 1, 3),
-    ("3x3/2 256->512 @14", 256, 14, 512, 3, 2, 1, 1),
-    ("1x1/2 256->512 @14", 256, 14, 512, 1, 2, 0, 1),
-    ("3x3 512 @7", 512, 7, 512, 3, 1, 1, 3),
-]
-LAYERS_32 = [
-    ("stem 7x7/2 3->64 @32", 3, 32, 64, 7, 2, 3, 1),
-    ("3x3 64 @8", 64, 8, 64, 3, 1, 1, 4),
-    ("3x3 128 @4", 128, 4, 128, 3, 1, 1, 3),
-    ("3x3 256 @2", 256, 2, 256, 3, 1, 1, 3),
-    ("3x3 512 @1", 512, 1, 512, 3, 1, 1, 3),
-]
+def resnet18_layers(size):
+    """ResNet-18's distinct convolutions for ``size`` px inputs, as (name, in channels, in
+    size, out channels, kernel, stride, padding, how many in the net)."""
+    layers = [(f"stem 7x7/2 3->64 @{size}", 3, size, 64, 7, 2, 3, 1)]
+    at = size // 4  # after the stem and the max pool
+    layers.append((f"3x3 64 @{at}", 64, at, 64, 3, 1, 1, 4))
+    for c in (64, 128, 256):  # the first block of the next stage halves the size
+        layers += [(f"3x3/2 {c}->{2 * c} @{at}", c, at, 2 * c, 3, 2, 1, 1),
+                   (f"1x1/2 {c}->{2 * c} @{at}", c, at, 2 * c, 1, 2, 0, 1)]
+        at = (at + 1) // 2
+        layers.append((f"3x3 {2 * c} @{at}", 2 * c, at, 2 * c, 3, 1, 1, 3))
+    return layers
+
+
 OPS = ("fwd", "dgrad", "wgrad")
 
 
@@ -158,7 +151,7 @@ def main():
         print("cudnn-frontend or libcudnn is missing: nothing to compare")
         return 1
     for dtype in ("float32", "float16"):
-        layer_table(LAYERS_224 + LAYERS_32, dtype)
+        layer_table(resnet18_layers(224) + resnet18_layers(32), dtype)
     host_cost()
     resnet_steps()
     print("\n### graphs cuDNN declined\n")

@@ -177,13 +177,20 @@ def test_col2im_is_the_adjoint_of_im2col(lib, stride, pads, dilation, groups):
     assert np.isclose((col * c).sum(), (x * back).sum(), rtol=1e-12)
 
 
-def _lstm_generic():
+def _assert_all_close(ours, reference, dtype):
+    """A kernel's arrays against the generic step's, to the rounding of ``dtype``."""
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    for a, b in zip(ours, reference, strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def _generic_rnn_steps():
     return pytest.importorskip("flambeau.nn.modules._rnn_layers")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_lstm_cell_matches_the_generic_step(lib, dtype):
-    layers = _lstm_generic()
+    layers = _generic_rnn_steps()
     lib, kernels = lib
     r = np.random.default_rng(3)
     hidden, batch = 3, 5
@@ -196,15 +203,13 @@ def test_lstm_cell_matches_the_generic_step(lib, dtype):
         layers._lstm_cell(np, ref[0], c_prev, *ref[1:])
     ours = [act.copy()] + [np.empty_like(c_prev) for _ in range(5)]
     call(lib, kernels[("lstm_cell", dtype)], c_prev.size, c_prev, c_prev.size, *ours)
-    tol = 1e-6 if dtype == "float32" else 1e-14
-    for a, b in zip(ours, ref, strict=True):
-        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    _assert_all_close(ours, ref, dtype)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("s", [0, 2])
 def test_lstm_cell_backward_matches_the_generic_step(lib, dtype, s):
-    layers = _lstm_generic()
+    layers = _generic_rnn_steps()
     lib, kernels = lib
     r = np.random.default_rng(4)
     hidden, batch, steps = 3, 4, 3
@@ -221,15 +226,13 @@ def test_lstm_cell_backward_matches_the_generic_step(lib, dtype, s):
             call(lib, kernels[("lstm_cell_backward", dtype)], dh.size, go, k_c, k_o, f, k3,
                  dh.size, batch, s, steps, h, c, d, dflat)
         outs[who] = (c, d, dflat)
-    tol = 1e-6 if dtype == "float32" else 1e-14
-    for a, b in zip(outs["kernel"], outs["generic"], strict=True):
-        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    _assert_all_close(outs["kernel"], outs["generic"], dtype)
     assert np.count_nonzero(outs["kernel"][2]) == 4 * hidden * batch  # column s only
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_gru_cell_matches_the_generic_step(lib, dtype):
-    layers = _lstm_generic()
+    layers = _generic_rnn_steps()
     lib, kernels = lib
     r = np.random.default_rng(5)
     hidden, batch = 3, 4
@@ -243,14 +246,12 @@ def test_gru_cell_matches_the_generic_step(lib, dtype):
         layers._gru_cell(np, ref_act, hs, h_prev, ref_h, tmp=np.empty_like(h_prev))
     ours_act, ours_h = act.copy(), np.empty_like(h_prev)
     call(lib, kernels[("gru_cell", dtype)], h_prev.size, h_prev, hs, hidden, ours_act, ours_h)
-    tol = 1e-6 if dtype == "float32" else 1e-14
-    np.testing.assert_allclose(ours_act, ref_act, rtol=tol, atol=tol)
-    np.testing.assert_allclose(ours_h, ref_h, rtol=tol, atol=tol)
+    _assert_all_close((ours_act, ours_h), (ref_act, ref_h), dtype)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_gru_cell_backward_matches_the_generic_step(lib, dtype):
-    layers = _lstm_generic()
+    layers = _generic_rnn_steps()
     lib, kernels = lib
     r = np.random.default_rng(6)
     hidden, batch = 3, 4
@@ -266,9 +267,7 @@ def test_gru_cell_backward_matches_the_generic_step(lib, dtype):
             call(lib, kernels[("gru_cell_backward", dtype)], dh.size, go, k_n, k_z, k_r, rr, z,
                  hidden, h, dn, tmp, d)
         outs[who] = (d, dn, tmp)
-    tol = 1e-6 if dtype == "float32" else 1e-14
-    for a, b in zip(outs["kernel"], outs["generic"], strict=True):
-        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    _assert_all_close(outs["kernel"], outs["generic"], dtype)
 
 
 @pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil"), [

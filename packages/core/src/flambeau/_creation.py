@@ -3,44 +3,34 @@
 from __future__ import annotations
 
 import builtins
-import functools
-import inspect
 import math
 
 import numpy as np
 
 from flambeau import _compat, _dtype, _random
 from flambeau._device import canonical
+from flambeau._ops._util import dressed_as, write_out
 from flambeau._tensor import Tensor
 
 # ------------------------------------------------------------------ helpers
 
 
 def _fills_out(fn):
-    """Give a creation function torch's ``out=``: the new values land in ``out`` (see
-    :func:`_into_out`)."""
-    signature = inspect.signature(fn)
-    out_param = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+    """Give a creation function torch's ``out=``: the new values land in ``out``, in its
+    dtype (a creation function fills ``out`` rather than checking it) and on its device;
+    ``out`` is resized to the new shape."""
 
-    @functools.wraps(fn)
     def create(*args, out=None, **kwargs):
-        if out is not None and kwargs.get("device") is None:
-            kwargs["device"] = out.device  # made where out lives, as torch does
-        return _into_out(fn(*args, **kwargs), out)
+        if out is None:
+            return fn(*args, **kwargs)
+        if kwargs.get("device") is None:
+            kwargs["device"] = out.device
+        result = fn(*args, **kwargs)
+        if result._data.dtype != out._data.dtype:
+            result = result.to(out.dtype)
+        return write_out(result, out, op=fn.__name__)
 
-    create.__signature__ = signature.replace(
-        parameters=[*signature.parameters.values(), out_param])
-    return create
-
-
-def _into_out(result, out):
-    """``result``, or ``out`` holding it (resized to its shape) when given."""
-    if out is None:
-        return result
-    if result._data.dtype != out._data.dtype:
-        result = result.to(out.dtype)  # as torch: a creation function fills out's dtype
-    out.copy_(result) if out.shape == result.shape else out.set_(result)
-    return out
+    return dressed_as(fn, create)
 
 
 def _finish(array, dev, requires_grad):
@@ -282,7 +272,8 @@ def _filled(fill, size, dtype, device, requires_grad, op, default=None):
     return _finish(arr, dev, requires_grad)
 
 
-def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False, out=None):
+@_fills_out
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of zeros of the given size.
 
     Examples
@@ -292,10 +283,11 @@ def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False, out=
     (flambeau.Size([2, 3]), tensor([0, 0]))
     """
     _compat.check_layout("zeros", layout)
-    return _into_out(_filled(0, size, dtype, device, requires_grad, "zeros"), out)
+    return _filled(0, size, dtype, device, requires_grad, "zeros")
 
 
-def ones(*size, dtype=None, layout=None, device=None, requires_grad=False, out=None):
+@_fills_out
+def ones(*size, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of ones.
 
     Examples
@@ -305,11 +297,12 @@ def ones(*size, dtype=None, layout=None, device=None, requires_grad=False, out=N
     tensor([1., 1.])
     """
     _compat.check_layout("ones", layout)
-    return _into_out(_filled(1, size, dtype, device, requires_grad, "ones"), out)
+    return _filled(1, size, dtype, device, requires_grad, "ones")
 
 
+@_fills_out
 def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
-          memory_format=None, out=None):
+          memory_format=None):
     """An uninitialized tensor.
 
     Examples
@@ -321,7 +314,7 @@ def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_
     _compat.check_layout("empty", layout)
     _compat.check_memory_format("empty", memory_format, len(_size_args(size, "empty")),
                                 preserve=False)
-    return _into_out(_filled(None, size, dtype, device, requires_grad, "empty"), out)
+    return _filled(None, size, dtype, device, requires_grad, "empty")
 
 
 @_fills_out
@@ -517,8 +510,8 @@ def _rand_common(draw, size, generator, dtype, device, requires_grad, op):
     return _finish(arr, dev, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
-         out=None):
+@_fills_out
+def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1).
 
     Examples
@@ -529,12 +522,12 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
     (flambeau.Size([2, 3]), True)
     """
     _compat.check_layout("rand", layout)
-    return _into_out(_rand_common(lambda r, s, d: r.random(s, d), size, generator, dtype,
-                                  device, requires_grad, "rand"), out)
+    return _rand_common(lambda r, s, d: r.random(s, d), size, generator, dtype, device,
+                        requires_grad, "rand")
 
 
-def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
-          out=None):
+@_fills_out
+def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Standard normal samples.
 
     Examples
@@ -544,8 +537,8 @@ def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_
     True
     """
     _compat.check_layout("randn", layout)
-    return _into_out(_rand_common(lambda r, s, d: r.standard_normal(s, d), size, generator,
-                                  dtype, device, requires_grad, "randn"), out)
+    return _rand_common(lambda r, s, d: r.standard_normal(s, d), size, generator, dtype,
+                        device, requires_grad, "randn")
 
 
 @_fills_out

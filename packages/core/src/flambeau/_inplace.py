@@ -79,20 +79,15 @@ def write_result(t, compute, op, snapshot=True):
             ) from None
     into_view = recording and base is not None and (
         result._grad_fn is not None or base._requires_grad)
-    if into_view:
-        check_view_write(t, op)
+    geo = check_view_write(t, op) if into_view else None
     _check_no_internal_overlap(t, op)
     if result._data is not t._data:
         t._device._xp.copyto(t._data, result._data, casting="unsafe")
     t._version.value += 1
     if into_view:
-        rebase_view_history(t, result)
+        rebase_view_history(t, result, geo)
     elif recording and result._grad_fn is not None:
-        t._grad_fn = result._grad_fn
-        t._output_nr = result._output_nr
-        t._requires_grad = True
-        if t._retains_grad is not None:
-            t._follow_retained_grad()
+        t._take_history(result._grad_fn, result._output_nr)
     return t
 
 
@@ -105,7 +100,8 @@ def _refuse_view_of_leaf(base, op):
 
 
 def check_view_write(view, op):
-    """Raise PyTorch's errors for an in-place write into ``view`` that autograd can't record."""
+    """Raise PyTorch's errors for an in-place write into ``view`` that autograd can't record;
+    return the view's geometry in its base (see ``view_geometry``) for the rebase."""
     _refuse_view_of_leaf(view._base, op)
     if view._view_version is None:
         raise RuntimeError(
@@ -115,13 +111,15 @@ def check_view_write(view, op):
             "either both inside the no_grad block (if you don't want the inplace to be "
             "tracked) or both outside (if you want the inplace to be tracked)."
         )
-    if view_geometry(view) is None:
+    geo = view_geometry(view)
+    if geo is None:
         raise RuntimeError(
             f"{op}: in-place write with gradient into a view of dtype {view.dtype} and shape "
             f"{list(view.shape)} of a {view._base.dtype} tensor of shape "
             f"{list(view._base.shape)}; autograd can't relate the two. Write into the base, "
             "or clone() the view first."
         )
+    return geo
 
 
 def _check_no_internal_overlap(t, op):

@@ -306,9 +306,11 @@ class Tensor:
 
         self._retains_grad = self._register_node_hook(keep)
 
-    def _follow_retained_grad(self):
-        """After an in-place op gave this tensor a new node: keep its gradient from there,
-        as torch does (hooks of ``register_hook`` stay on the old node)."""
+    def _take_history(self, node, output_nr):
+        """Make output ``output_nr`` of ``node`` this tensor's history (after an in-place
+        change). A ``retain_grad`` moves to the new node, as in torch; hooks of
+        ``register_hook`` stay on the old one."""
+        self._grad_fn, self._output_nr, self._requires_grad = node, output_nr, True
         handle = self._retains_grad
         if handle is not None:
             handle.remove()

@@ -206,10 +206,6 @@ def with_out(fn):
     >>> double(flambeau.ones(2), out=out) is out, out
     (True, tensor([2., 2.]))
     """
-    signature = inspect.signature(fn)
-    out_param = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
-
-    @functools.wraps(fn)
     def call(*args, out=None, **kwargs):
         result = fn(*args, **kwargs)
         if out is None:
@@ -218,6 +214,14 @@ def with_out(fn):
         # (values, indices) results: the out tensors under the same field names
         return type(result)(*filled) if hasattr(result, "_fields") else filled
 
-    call.__signature__ = signature.replace(
-        parameters=[*signature.parameters.values(), out_param])
+    return dressed_as(fn, call)
+
+
+def dressed_as(fn, call):
+    """``call`` presented as ``fn`` with a keyword-only ``out=None`` added to its signature
+    (what ``help()`` and the API reference show)."""
+    signature = inspect.signature(fn)
+    out = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+    call = functools.wraps(fn)(call)
+    call.__signature__ = signature.replace(parameters=[*signature.parameters.values(), out])
     return call

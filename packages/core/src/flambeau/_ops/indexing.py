@@ -147,6 +147,11 @@ class IndexAddInto(Function):
 def getitem(t, index):
     """``t[index]``: basic indexing gives a view, advanced indexing a copy."""
     idx, advanced = _convert_index(t, index)
+    return _indexed(t, idx, advanced)
+
+
+def _indexed(t, idx, advanced):
+    """``t[idx]`` for a converted subscript: a plain view when nothing is recorded."""
     if not advanced and not t.requires_grad:
         return _basic_view(t, idx)
     return Index.apply(t, idx, advanced)
@@ -225,7 +230,7 @@ def _write_into_view(t, idx, value):
     from flambeau._inplace import write_result
     from flambeau._methods import copied_into
 
-    view = Index.apply(t, idx, False) if t.requires_grad else _basic_view(t, idx)
+    view = _indexed(t, idx, False)
     if not isinstance(value, Tensor):
         value = tensor(value, dtype=t.dtype, device=t.device)
     try:

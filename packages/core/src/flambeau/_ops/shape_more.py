@@ -1016,10 +1016,7 @@ def _restride_(self, compute, op):
     self._data = result._data
     self._version.value += 1
     if result._grad_fn is not None:
-        self._grad_fn = result._grad_fn
-        self._output_nr = result._output_nr
-        if self._retains_grad is not None:
-            self._follow_retained_grad()
+        self._take_history(result._grad_fn, result._output_nr)
     if self._view_version is not None:
         self._view_version = self._version.value  # its history already follows the change
     return self

@@ -411,23 +411,21 @@ def view_geometry(view):
     return _geometry(base, _storage(base)), _geometry(view, inside)
 
 
-def rebase_view_history(view, value):
-    """Record that ``value`` was just written into ``view``: the base's history becomes a
-    :class:`CopySlices` of its previous one and ``value``, and the view reads from it."""
+def rebase_view_history(view, value, geo):
+    """Record that ``value`` was just written into ``view`` (whose :func:`view_geometry`
+    is ``geo``): the base's history becomes a :class:`CopySlices` of its previous one and
+    ``value``, and the view reads from it."""
     base = view._base
-    geo = view_geometry(view)
-    out = CopySlices.apply(base, value, *geo)
-    base._grad_fn, base._output_nr, base._requires_grad = out._grad_fn, 0, True
-    if base._retains_grad is not None:
-        base._follow_retained_grad()
+    base._take_history(CopySlices.apply(base, value, *geo)._grad_fn, 0)
     view._view_version = view._version.value
-    read_view_from_base(view)
+    read_view_from_base(view, geo)
 
 
-def read_view_from_base(view):
-    """Give ``view`` the history of an as-strided read of its base (``AsStridedBackward0``)."""
+def read_view_from_base(view, geo=None):
+    """Give ``view`` the history of an as-strided read of its base (``AsStridedBackward0``);
+    ``geo`` is its :func:`view_geometry` when the caller has it."""
     base = view._base
-    geo = view_geometry(view)
+    geo = geo or view_geometry(view)
     if geo is None:
         return  # a reinterpreting view (another dtype) has no gradient relation to its base
     recording = _grad_state.grad_enabled
@@ -436,9 +434,7 @@ def read_view_from_base(view):
         out = AsStrided.apply(base, _storage(base), *geo[1])
     finally:
         _grad_state.grad_enabled = recording
-    view._grad_fn, view._output_nr, view._requires_grad = out._grad_fn, 0, True
-    if view._retains_grad is not None:
-        view._follow_retained_grad()
+    view._take_history(out._grad_fn, 0)
 
 
 def as_strided_scatter(input, src, size, stride, storage_offset=None):

@@ -483,24 +483,19 @@ def _connect(ctx, args, outputs):
             if o._base is not None:
                 from flambeau._inplace import check_view_write
 
-                check_view_write(o, ctx.name())
-                dirty_views.append(i)
+                dirty_views.append((i, check_view_write(o, ctx.name())))
             elif o._grad_fn is None and o._requires_grad:
                 raise RuntimeError(
                     "a leaf Variable that requires grad is being used in an in-place operation."
                 )
-        o._requires_grad = True
-        o._grad_fn = ctx
-        o._output_nr = i
-        if o._retains_grad is not None:  # a dirty input that keeps its gradient
-            o._follow_retained_grad()
-    for i in dirty_views:  # written in place through a view: the base's history changes too
+        o._take_history(ctx, i)
+    for i, geo in dirty_views:  # written through a view: the base's history changes too
         from flambeau._ops.strided_numeric import rebase_view_history
 
         view = outputs[i]
-        value = _Tensor._make(view._data, view._device, requires_grad=True)
-        value._grad_fn, value._output_nr = ctx, i
-        rebase_view_history(view, value)
+        value = _Tensor._make(view._data, view._device)
+        value._take_history(ctx, i)
+        rebase_view_history(view, value, geo)
 
 
 class AccumulateGrad(Node):
