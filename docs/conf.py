@@ -90,6 +90,7 @@ API_MODULES = {
     "nn.utils.parametrizations": "flambeau.nn.utils.parametrizations",
     "nn.utils.fusion": "flambeau.nn.utils.fusion",
     "nn.utils.stateless": "flambeau.nn.utils.stateless",
+    "nn.utils.prune": "flambeau.nn.utils.prune",
     "optim": "flambeau.optim",
     "optim.lr_scheduler": "flambeau.optim.lr_scheduler",
     "optim.swa_utils": "flambeau.optim.swa_utils",
