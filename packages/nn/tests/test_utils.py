@@ -85,3 +85,33 @@ def test_parallel_ddp_lazy_import():
             parallel.DistributedDataParallel
     with pytest.raises(AttributeError):
         parallel.DataParallelXYZ
+
+
+def test_invert_permutation_matches_torch():
+    from flambeau.nn.utils.rnn import invert_permutation
+
+    torch = pytest.importorskip("torch")
+    from torch.nn.utils.rnn import invert_permutation as torch_invert
+
+    rng = np.random.default_rng(0)
+    for n in (0, 1, 7):
+        perm = rng.permutation(n)
+        out = invert_permutation(flambeau.tensor(perm))
+        assert out.dtype == flambeau.int64
+        np.testing.assert_array_equal(out.numpy(), torch_invert(torch.tensor(perm)).numpy())
+        np.testing.assert_array_equal(out.numpy()[perm], np.arange(n))
+    assert invert_permutation(None) is None
+
+
+def test_convert_weight_memory_format_keeps_parameters_and_values():
+    inner = nn.ConvTranspose2d(2, 3, 2)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Sequential(inner), nn.Linear(2, 2))
+    before = {name: (p, p.detach().clone()) for name, p in net.named_parameters()}
+    assert nn.utils.convert_conv2d_weight_memory_format(net, flambeau.channels_last) is net
+    for name, p in net.named_parameters():
+        assert p is before[name][0]  # the same Parameter objects, so optimizers keep working
+        np.testing.assert_array_equal(p.detach().numpy(), before[name][1].numpy())
+    conv3d = nn.Conv3d(1, 1, 2)
+    w = conv3d.weight.detach().clone()
+    nn.utils.convert_conv3d_weight_memory_format(conv3d, flambeau.channels_last_3d)
+    np.testing.assert_array_equal(conv3d.weight.detach().numpy(), w.numpy())

@@ -14,8 +14,8 @@ import flambeau
 from flambeau._tensor import Tensor
 
 __all__ = [
-    "PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence",
-    "pad_sequence", "unpack_sequence", "unpad_sequence",
+    "PackedSequence", "invert_permutation", "pack_padded_sequence", "pack_sequence",
+    "pad_packed_sequence", "pad_sequence", "unpack_sequence", "unpad_sequence",
 ]
 
 
@@ -47,6 +47,23 @@ class PackedSequence(NamedTuple):
     @property
     def is_cuda(self):
         return self.data.is_cuda
+
+
+def invert_permutation(permutation):
+    """The inverse of the 1-D index permutation ``permutation`` (None stays None):
+    ``out[permutation[i]] == i``, on the same device.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.nn.utils.rnn import invert_permutation
+    >>> invert_permutation(flambeau.tensor([2, 0, 1]))
+    tensor([1, 2, 0])
+    """
+    if permutation is None:
+        return None
+    positions = flambeau.arange(permutation.numel(), device=permutation.device)
+    return flambeau.empty_like(permutation).scatter_(0, permutation, positions)
 
 
 def _host_ints(x, what):
