@@ -15,6 +15,8 @@ from flambeau.amp._autocast import (
     get_autocast_dtype,
     is_autocast_enabled,
 )
+from flambeau.amp._custom import custom_bwd, custom_fwd, is_autocast_available
 from flambeau.amp._grad_scaler import GradScaler
 
-__all__ = ["autocast", "GradScaler", "is_autocast_enabled", "get_autocast_dtype"]
+__all__ = ["autocast", "GradScaler", "is_autocast_enabled", "get_autocast_dtype", "custom_fwd",
+           "custom_bwd", "is_autocast_available"]

@@ -60,6 +60,7 @@ _active_lock = threading.Lock()
 class _State(threading.local):
     def __init__(self):
         self.dtypes = {}  # device type -> low-precision dtype, for enabled device types only
+        self.chosen = {}  # device type -> dtype of the innermost region, enabled or not
         self.cache_enabled = True
         self.depth = 0  # nesting of autocast blocks in this thread (enabled or not)
         self.cache = {}  # (id(tensor), dtype name) -> (tensor, version, cast tensor)
@@ -86,7 +87,8 @@ def is_autocast_enabled(device_type=None) -> bool:
 
 
 def get_autocast_dtype(device_type):
-    """The low-precision dtype autocast uses for ``device_type`` (its default when off).
+    """The low-precision dtype autocast uses for ``device_type``: the innermost region's
+    (even a disabled one's, as in torch), else the default (bfloat16 on CPU, float16 elsewhere).
 
     Examples
     --------
@@ -97,7 +99,7 @@ def get_autocast_dtype(device_type):
     ...     flambeau.get_autocast_dtype("cpu")
     flambeau.float16
     """
-    dt = _state.dtypes.get(device_type)
+    dt = _state.chosen.get(device_type)
     return dt if dt is not None else _DEFAULT_DTYPES.get(device_type, _dtype.float16)
 
 
@@ -200,8 +202,9 @@ class autocast:
         ``"cpu"``, ``"cuda"`` or another installed device type; only tensors on that device type
         are cast.
     dtype : flambeau.dtype, optional
-        ``flambeau.bfloat16`` or ``flambeau.float16``; defaults to bfloat16 on CPU and float16
-        elsewhere, as PyTorch.
+        ``flambeau.bfloat16`` or ``flambeau.float16``; defaults to the enclosing region's
+        (:func:`get_autocast_dtype`): bfloat16 on CPU and float16 elsewhere outside any
+        region, as PyTorch.
     enabled : bool
         False makes the region a no-op (or turns off an enclosing region).
     cache_enabled : bool, optional
@@ -232,7 +235,7 @@ class autocast:
             raise ValueError(f"autocast: expected a device type without index ('cuda'), got "
                              f"{device_type!r}")
         if dtype is None:
-            dtype = _DEFAULT_DTYPES.get(device_type, _dtype.float16)
+            dtype = get_autocast_dtype(device_type)
         else:
             dtype = _dtype.to_dtype(dtype)
         if dtype.name not in _LOW_DTYPES:
@@ -247,7 +250,8 @@ class autocast:
     def __enter__(self):
         global active
         st = _state
-        self._prev = (st.dtypes, st.cache_enabled)
+        self._prev = (st.dtypes, st.chosen, st.cache_enabled)
+        st.chosen = {**st.chosen, self.device: self.fast_dtype}
         dtypes = dict(st.dtypes)
         if self._enabled:
             dtypes[self.device] = self.fast_dtype
@@ -263,7 +267,7 @@ class autocast:
     def __exit__(self, *exc):
         global active
         st = _state
-        st.dtypes, st.cache_enabled = self._prev
+        st.dtypes, st.chosen, st.cache_enabled = self._prev
         st.depth -= 1
         if st.depth == 0:
             st.cache.clear()
