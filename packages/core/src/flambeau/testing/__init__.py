@@ -32,10 +32,11 @@ from flambeau.testing._harness import (
     device_params,
     op_tests,
 )
+from flambeau.testing._make_tensor import make_tensor
 
 __all__ = [
-    "assert_close", "conformance_checks", "run_conformance", "OpCase", "Sample", "nograd",
-    "both", "ALL_CASES", "ELEMENTWISE_CASES", "REDUCTION_CASES", "SHAPE_CASES",
+    "assert_close", "make_tensor", "conformance_checks", "run_conformance", "OpCase", "Sample",
+    "nograd", "both", "ALL_CASES", "ELEMENTWISE_CASES", "REDUCTION_CASES", "SHAPE_CASES",
     "LINALG_CASES", "INDEXING_CASES", "check_case", "check_forward", "check_gradients",
     "check_parity", "op_tests", "device_params", "available_devices",
     "check_docstring_examples", "docstring_modules",
