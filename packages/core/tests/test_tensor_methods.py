@@ -243,3 +243,12 @@ def test_repr_of_grad_fn_tensor_matches_torch():
     f = flambeau.tensor([1.0, 2.0], requires_grad=True) * 2
     t = torch.tensor([1.0, 2.0], requires_grad=True) * 2
     assert repr(f) == repr(t).replace("torch", "flambeau")
+
+
+def test_layout_and_device_type_flags_match_torch():
+    torch = pytest.importorskip("torch")
+    t, x = torch.ones(2), flambeau.ones(2)
+    flags = [n for n in dir(t) if n.startswith("is_") and not callable(getattr(t, n))]
+    assert {"is_sparse", "is_meta", "is_mps", "is_quantized", "is_nested"} <= set(flags)
+    for name in flags:
+        assert getattr(x, name) == getattr(t, name), name

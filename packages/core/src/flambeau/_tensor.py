@@ -19,6 +19,11 @@ from flambeau.autograd._grad_mode import state as _grad_state
 __all__ = ["Tensor"]
 
 
+def _on_device_type(kind):
+    return property(lambda self: self._device.type == kind,
+                    doc=f"Whether the tensor is on a ``{kind}`` device (from a backend plugin).")
+
+
 class Tensor:
     """A multi-dimensional array with autograd, PyTorch's ``torch.Tensor``.
 
@@ -102,6 +107,15 @@ class Tensor:
     @property
     def is_cpu(self) -> bool:
         return self._device.type == "cpu"
+
+    # torch's flags for layouts flambeau does not have: its tensors are dense and strided,
+    # but code written for torch asks (``if grad.is_sparse: ...``)
+    is_sparse = is_sparse_csr = is_quantized = is_nested = is_mkldnn = False
+
+    # torch's flags for other device types: true only on a plugin's device of that name
+    is_meta, is_mps, is_xpu, is_xla, is_ipu, is_mtia, is_maia, is_vulkan = (
+        _on_device_type(kind)
+        for kind in ("meta", "mps", "xpu", "xla", "ipu", "mtia", "maia", "vulkan"))
 
     @property
     def ndim(self) -> int:
