@@ -96,6 +96,7 @@ API_MODULES = {
     "optim.swa_utils": "flambeau.optim.swa_utils",
     "data": "flambeau.data",
     "utils.checkpoint": "flambeau.utils.checkpoint",
+    "utils.dlpack": "flambeau.utils.dlpack",
     "utils.hooks": "flambeau.utils.hooks",
     "vision.datasets": "flambeau.vision.datasets",
     "vision.transforms": "flambeau.vision.transforms",

@@ -304,7 +304,7 @@ def test_legacy_constructor_errors():
     with pytest.raises(TypeError, match=r"FloatTensor\(\): expected the data \(a sequence\) or a "
                                         r"size \(ints\)"):
         flambeau.FloatTensor([1.0], 2)
-    x = flambeau.tensor([1.0, 2.0])
+    x = flambeau.tensor([1.0, 2.0], device="cpu")  # a CPU type takes CPU tensors only
     assert bool((flambeau.FloatTensor(x) == x).all())
 
 

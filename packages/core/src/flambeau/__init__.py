@@ -62,6 +62,7 @@ from flambeau._creation import (  # noqa: E402
 )
 from flambeau._defaults import get_default_device, set_default_device  # noqa: E402
 from flambeau._device import device  # noqa: E402
+from flambeau._dlpack import to_dlpack  # noqa: E402
 from flambeau._dtype import (  # noqa: E402
     bfloat16,
     bool,

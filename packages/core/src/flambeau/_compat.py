@@ -160,38 +160,49 @@ def is_contiguous_as(shape, strides, fmt) -> bool:
 
 # ------------------------------------------------------------------ legacy typed constructors
 
+#: dtype name -> legacy type name, shared by every device type (``flambeau.cuda.FloatTensor``)
+TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+              "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+              "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+              "bool": "BoolTensor"}
+
 
 class _TensorType(type):
-    """The metaclass of ``flambeau.FloatTensor`` and the other legacy typed constructors."""
+    """The metaclass of ``flambeau.FloatTensor``, ``flambeau.cuda.FloatTensor`` and the other
+    legacy typed constructors: each stands for one (dtype, device type) pair."""
 
     def __instancecheck__(cls, obj):
         from flambeau._tensor import Tensor
 
-        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cpu"
+        return (isinstance(obj, Tensor) and obj.dtype is cls.dtype
+                and obj.device.type == cls.device_type)
 
     def __subclasscheck__(cls, sub):
         return type.__subclasscheck__(cls, sub)
 
     def __call__(cls, *args, device=None, **kwargs):
         from flambeau import _creation
+        from flambeau._device import device as as_device
         from flambeau._tensor import Size, Tensor
 
-        name = cls.__name__
+        name, kind = cls.__name__, cls.device_type
         if kwargs:
             raise TypeError(f"{name}() got unexpected keyword arguments {sorted(kwargs)}: "
                             f"it takes the data or a size, and device=")
-        if device is not None and str(device) != "cpu":
-            raise RuntimeError(f"{name}(): legacy constructor expects device type: cpu but "
-                               f"device type: {device} was passed; use "
+        if device is not None and as_device(device).type != kind:
+            raise RuntimeError(f"{name}(): legacy constructor expects device type: {kind} but "
+                               f"device type: {as_device(device).type} was passed; use "
                                f"flambeau.tensor(data, dtype=flambeau.{cls.dtype.name}, "
                                f"device=...)")
+        # explicit even for the CPU: a legacy type names its device, whatever the default one
+        options = dict(dtype=cls.dtype, device=kind if device is None else device)
         if not args:
-            return _creation.empty(0, dtype=cls.dtype)
+            return _creation.empty(0, **options)
         if builtins.all(isinstance(a, builtins.int) and not isinstance(a, builtins.bool)
                         for a in args):
-            return _creation.empty(*args, dtype=cls.dtype)
+            return _creation.empty(*args, **options)
         if len(args) == 1 and isinstance(args[0], Size):
-            return _creation.empty(args[0], dtype=cls.dtype)
+            return _creation.empty(args[0], **options)
         if len(args) != 1:
             raise TypeError(f"{name}(): expected the data (a sequence) or a size (ints), got "
                             f"{tuple(type(a).__name__ for a in args)}")
@@ -200,75 +211,123 @@ class _TensorType(type):
             if data.dtype is not cls.dtype:
                 raise TypeError(f"{name}(): expected a flambeau.{cls.dtype.name} tensor, got "
                                 f"{data.dtype}; convert it with .to(flambeau.{cls.dtype.name})")
+            if data.device.type != kind:
+                raise TypeError(f"{name}(): expected a tensor on {kind}, got one on "
+                                f"{data.device}; move it with .to('{kind}')")
             return data.detach()
         if not hasattr(data, "__len__"):
             raise TypeError(f"{name}(): data must be a sequence (got {type(data).__name__})")
-        return _creation.tensor(data, dtype=cls.dtype)
+        return _creation.tensor(data, **options)
 
 
-def _legacy(name, dt):
-    doc = f"""Legacy constructor of CPU ``flambeau.{dt.name}`` tensors (PyTorch's
-    ``torch.{name}``).
+_EXAMPLES = {
+    "cpu": """
+    >>> import flambeau
+    >>> flambeau.{name}([1, 0]).dtype
+    flambeau.{dtype}
+    >>> flambeau.{name}(2, 3).shape
+    flambeau.Size([2, 3])
+    >>> isinstance(flambeau.zeros(1, dtype=flambeau.{dtype}), flambeau.{name})
+    True
+    """,
+    # these run without a GPU: calling a CUDA type needs one
+    "cuda": """
+    >>> import flambeau
+    >>> flambeau.cuda.{name}.dtype, flambeau.cuda.{name}.is_cuda
+    (flambeau.{dtype}, True)
+    >>> isinstance(flambeau.zeros(1, dtype=flambeau.{dtype}, device="cpu"), flambeau.cuda.{name})
+    False
+    >>> flambeau.cuda.{name} is not flambeau.{name}
+    True
+    """,
+}
 
-    ``{name}(data)`` makes a tensor from a sequence, ``{name}(*sizes)`` an uninitialised one of
-    that shape, and ``isinstance(t, flambeau.{name})`` tells whether ``t`` is a CPU tensor of
-    that dtype. New code should call ``flambeau.tensor(data, dtype=flambeau.{dt.name})``.
+
+def _legacy(name, dt, device_type):
+    cpu = device_type == "cpu"
+    where = "CPU" if cpu else device_type.upper()
+    module = "flambeau" if cpu else f"flambeau.{device_type}"
+    place = "the CPU" if cpu else f"the current {where} device"
+    on = "" if cpu else f', device="{device_type}"'
+    unavailable = "" if cpu else f", or no {where} device can be used"
+    doc = f"""Legacy constructor of {where} ``flambeau.{dt.name}`` tensors (PyTorch's
+    ``{module.replace("flambeau", "torch")}.{name}``).
+
+    ``{name}(data)`` makes a tensor on {place} from a sequence, ``{name}(*sizes)`` an
+    uninitialised one of that shape, and ``isinstance(t, {module}.{name})`` tells whether
+    ``t`` is a {where} tensor of that dtype; ``t.type({module}.{name})`` converts to it. New
+    code should call ``flambeau.tensor(data, dtype=flambeau.{dt.name}{on})``.
 
     Raises
     ------
     TypeError
-        If the data is a scalar or a tensor of another dtype, or ``dtype=`` is given.
+        If the data is a scalar or a tensor of another dtype or device, or ``dtype=`` is given.
     RuntimeError
-        If ``device=`` is not the CPU.
+        If ``device=`` is not a {where} device{unavailable}.
 
     Examples
-    --------
-    >>> import flambeau
-    >>> flambeau.{name}([1, 0]).dtype
-    flambeau.{dt.name}
-    >>> flambeau.{name}(2, 3).shape
-    flambeau.Size([2, 3])
-    >>> isinstance(flambeau.zeros(1, dtype=flambeau.{dt.name}), flambeau.{name})
-    True
-    """
-    cls = _TensorType(name, (), {"__doc__": doc, "__module__": "flambeau", "__slots__": (),
-                                 "dtype": dt, "is_cuda": False, "is_sparse": False})
-    return cls
+    --------""" + _EXAMPLES[device_type].format(name=name, dtype=dt.name)
+    return _TensorType(name, (), {
+        "__doc__": doc, "__module__": module, "__slots__": (), "dtype": dt,
+        "device_type": device_type, "is_cuda": device_type == "cuda", "is_sparse": False})
 
 
-FloatTensor = _legacy("FloatTensor", _dtype.float32)
-DoubleTensor = _legacy("DoubleTensor", _dtype.float64)
-HalfTensor = _legacy("HalfTensor", _dtype.float16)
-BFloat16Tensor = _legacy("BFloat16Tensor", _dtype.bfloat16)
-LongTensor = _legacy("LongTensor", _dtype.int64)
-IntTensor = _legacy("IntTensor", _dtype.int32)
-ShortTensor = _legacy("ShortTensor", _dtype.int16)
-CharTensor = _legacy("CharTensor", _dtype.int8)
-ByteTensor = _legacy("ByteTensor", _dtype.uint8)
-BoolTensor = _legacy("BoolTensor", _dtype.bool)
+#: device type -> {type name: legacy type}
+_LEGACY: dict = {}
 
-_LEGACY = {cls.__name__: cls for cls in (
-    FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor, ShortTensor,
-    CharTensor, ByteTensor, BoolTensor)}
+
+def legacy_types(device_type: str) -> dict:
+    """The legacy types of ``device_type`` ("cpu" or "cuda"), made once: ``flambeau.cuda``
+    publishes the CUDA ones, and ``Tensor.type("torch.cuda.FloatTensor")`` finds the same."""
+    types = _LEGACY.get(device_type)
+    if types is None:
+        types = _LEGACY[device_type] = {
+            name: _legacy(name, getattr(_dtype, dt), device_type)
+            for dt, name in TYPE_NAMES.items()}
+    return types
+
+
+_CPU = legacy_types("cpu")
+FloatTensor = _CPU["FloatTensor"]
+DoubleTensor = _CPU["DoubleTensor"]
+HalfTensor = _CPU["HalfTensor"]
+BFloat16Tensor = _CPU["BFloat16Tensor"]
+LongTensor = _CPU["LongTensor"]
+IntTensor = _CPU["IntTensor"]
+ShortTensor = _CPU["ShortTensor"]
+CharTensor = _CPU["CharTensor"]
+ByteTensor = _CPU["ByteTensor"]
+BoolTensor = _CPU["BoolTensor"]
+
+#: the module prefixes a type name may carry ("torch.cuda.FloatTensor") -> device type
+_PREFIXES = {"torch": "cpu", "flambeau": "cpu", "torch.cuda": "cuda", "flambeau.cuda": "cuda"}
 
 
 def tensortype(value, op):
-    """A legacy type given as the class or its name (``"torch.FloatTensor"``), or None."""
+    """A legacy type given as the class or its name (``"torch.cuda.FloatTensor"``), or None."""
     if isinstance(value, _TensorType):
         return value
     if isinstance(value, str):
-        cls = _LEGACY.get(value.rsplit(".", 1)[-1])
-        if cls is None or value.rsplit(".", 1)[0] not in ("torch", "flambeau"):
+        prefix, _, name = value.rpartition(".")
+        kind = _PREFIXES.get(prefix)
+        cls = None if kind is None else legacy_types(kind).get(name)
+        if cls is None:
             raise ValueError(f"invalid type: {value!r}")
         return cls
     return None
 
 
+#: the default device that set_default_tensor_type() set from a CUDA type, to undo it later
+_device_from_type = None
+
+
 def set_default_tensor_type(t) -> None:
-    """Deprecated: set the default floating-point dtype from a legacy type.
+    """Deprecated: set the default floating-point dtype (and device) from a legacy type.
 
     ``set_default_tensor_type(flambeau.DoubleTensor)`` (or ``"torch.DoubleTensor"``) is
-    ``set_default_dtype(flambeau.float64)``; it warns as PyTorch does since 2.1.
+    ``set_default_dtype(flambeau.float64)``; it warns as PyTorch does since 2.1. A CUDA type
+    (``flambeau.cuda.FloatTensor``) also makes CUDA the default device, as in PyTorch, and a
+    CPU type given afterwards makes the CPU the default device again.
 
     Raises
     ------
@@ -276,6 +335,8 @@ def set_default_tensor_type(t) -> None:
         If ``t`` is not a floating-point legacy type.
     ValueError
         If ``t`` is a string that names no legacy type.
+    RuntimeError
+        If ``t`` is a CUDA type and no CUDA device can be used; nothing is changed then.
 
     Examples
     --------
@@ -288,6 +349,9 @@ def set_default_tensor_type(t) -> None:
     flambeau.float64
     >>> flambeau.set_default_dtype(flambeau.float32)
     """
+    global _device_from_type
+    from flambeau import _defaults
+
     warnings.warn("flambeau.set_default_tensor_type() is deprecated (as torch's is since "
                   "PyTorch 2.1), please use flambeau.set_default_dtype() and "
                   "flambeau.set_default_device() as alternatives.", UserWarning, stacklevel=2)
@@ -295,4 +359,12 @@ def set_default_tensor_type(t) -> None:
     if cls is None or not cls.dtype.is_floating_point:
         raise TypeError("set_default_tensor_type(): only floating-point types are supported as "
                         f"the default type, got {t!r}")
+    if cls.device_type != "cpu":
+        _defaults.set_default_device(cls.device_type)  # raises first when there is no device
+        _device_from_type = _defaults.get_default_device()
+    elif _device_from_type is not None:
+        # only undo our own change: a device chosen with set_default_device() stays
+        if _defaults.get_default_device() == _device_from_type:
+            _defaults.set_default_device("cpu")
+        _device_from_type = None
     _dtype.set_default_dtype(cls.dtype)

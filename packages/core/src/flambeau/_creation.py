@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from flambeau import _compat, _dtype, _random
+from flambeau import _compat, _dlpack, _dtype, _random
 from flambeau._device import canonical
 from flambeau._ops._util import dressed_as, write_out
 from flambeau._tensor import Tensor
@@ -230,6 +230,16 @@ def from_numpy(ndarray):
 def from_dlpack(ext_tensor):
     """A tensor sharing memory with any object that supports DLPack (NumPy, CuPy, PyTorch).
 
+    ``ext_tensor`` is an object with ``__dlpack__`` or, as in PyTorch, a DLPack capsule (from
+    :func:`flambeau.to_dlpack`, ``torch.to_dlpack``...), which can be consumed once.
+
+    Raises
+    ------
+    TypeError
+        If ``ext_tensor`` is neither.
+    RuntimeError
+        If the capsule was already consumed, or its device type has no flambeau backend.
+
     Examples
     --------
     >>> import flambeau, numpy
@@ -237,13 +247,16 @@ def from_dlpack(ext_tensor):
     >>> t = flambeau.from_dlpack(a); a[1] = 5
     >>> t
     tensor([1., 5.])
+    >>> flambeau.from_dlpack(flambeau.to_dlpack(t))
+    tensor([1., 5.])
     """
     from flambeau.backends import _registry
 
+    ext_tensor = _dlpack.exporter(ext_tensor)  # a capsule (to_dlpack's) becomes an exporter
     dev_type, dev_index = ext_tensor.__dlpack_device__()
     dev_type = int(dev_type)
     if dev_type == 1:  # kDLCPU
-        arr = np.from_dlpack(ext_tensor)
+        arr = _dlpack.host_array(ext_tensor)
         dev = canonical("cpu")
         dev.backend
         return Tensor._make(arr, dev)

@@ -113,31 +113,31 @@ def type_as(self, other):
     return to(self, other.dtype)
 
 
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-               "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
-               "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-               "bool": "BoolTensor"}
-
-
 def type_(self, dtype=None, non_blocking=False):
     """The type name (no argument) or a cast (``t.type(flambeau.float64)``).
+
+    A legacy type (``flambeau.cuda.FloatTensor``, ``"torch.cuda.FloatTensor"``) also moves the
+    tensor to its device type, keeping the device index when the type is already right.
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.zeros(1).type()
     'flambeau.FloatTensor'
+    >>> flambeau.zeros(1).type("torch.DoubleTensor").type()
+    'flambeau.DoubleTensor'
     """
     if dtype is None:
-        return "flambeau." + _TYPE_NAMES[self.dtype.name]
+        name = _compat.TYPE_NAMES[self.dtype.name]
+        kind = self._device.type
+        # as torch: 'torch.FloatTensor' on the CPU, 'torch.cuda.FloatTensor' elsewhere
+        return f"flambeau.{name}" if kind == "cpu" else f"flambeau.{kind}.{name}"
     legacy = _compat.tensortype(dtype, "type")  # flambeau.FloatTensor, "torch.FloatTensor"
     if legacy is not None:
-        return to(self, legacy.dtype)
-    if isinstance(dtype, str):
-        name = dtype.rsplit(".", 1)[-1]
-        inverse = {v: k for k, v in _TYPE_NAMES.items()}
-        dtype = inverse.get(name, name)
-    return to(self, dtype)
+        kind = legacy.device_type
+        dev = self._device if self._device.type == kind else kind
+        return to(self, dev, legacy.dtype, non_blocking=non_blocking)
+    return to(self, dtype)  # a flambeau.dtype (strings are legacy names, handled above)
 
 
 def cpu(self):

@@ -1,7 +1,10 @@
 """``flambeau.cuda``: CUDA devices, provided by the flambeau-cuda plugin when installed.
 
 Without the plugin (or without a GPU) :func:`is_available` is False and :func:`device_count`
-is 0; the other functions raise an error that says what to install.
+is 0; the other functions raise an error that says what to install. The legacy typed
+constructors (:class:`FloatTensor`, :class:`LongTensor`, ...) exist either way, as in PyTorch:
+``isinstance(t, flambeau.cuda.FloatTensor)`` is simply False without a GPU, and calling one
+raises the error ``flambeau.zeros(1, device="cuda")`` raises.
 
 Examples
 --------
@@ -12,9 +15,28 @@ True
 
 from __future__ import annotations
 
+from flambeau import _compat
 from flambeau.backends import _registry
 
-__all__ = ["is_available", "device_count"]
+__all__ = [
+    "is_available", "device_count",
+    "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
+    "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
+]
+
+# Defined here, not by the plugin, so they exist without it; the module __getattr__ below is
+# consulted only for names this module lacks, so the plugin cannot shadow them.
+_TYPES = _compat.legacy_types("cuda")
+FloatTensor = _TYPES["FloatTensor"]
+DoubleTensor = _TYPES["DoubleTensor"]
+HalfTensor = _TYPES["HalfTensor"]
+BFloat16Tensor = _TYPES["BFloat16Tensor"]
+LongTensor = _TYPES["LongTensor"]
+IntTensor = _TYPES["IntTensor"]
+ShortTensor = _TYPES["ShortTensor"]
+CharTensor = _TYPES["CharTensor"]
+ByteTensor = _TYPES["ByteTensor"]
+BoolTensor = _TYPES["BoolTensor"]
 
 
 def _backend():

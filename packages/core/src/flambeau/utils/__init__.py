@@ -1,4 +1,4 @@
-"""flambeau.utils: PyTorch's ``torch.utils`` (``checkpoint``, ``hooks``).
+"""flambeau.utils: PyTorch's ``torch.utils`` (``checkpoint``, ``dlpack``, ``hooks``).
 
 flambeau-core provides this package; other distributions add modules to it, as
 flambeau-data adds ``flambeau.utils.data`` (:mod:`flambeau.data` under PyTorch's name).
@@ -17,7 +17,7 @@ tensor([3., 3.])
 # Other distributions add modules under flambeau.utils, as they do under flambeau.
 __path__ = __import__("pkgutil").extend_path(__path__, __name__)
 
-__all__ = ["checkpoint", "hooks"]
+__all__ = ["checkpoint", "dlpack", "hooks"]
 
 #: submodule -> distribution, for those core does not ship
 _PROVIDERS = {"data": "flambeau-data"}
