@@ -20,6 +20,7 @@ from flambeau.optim._adam import Adam, AdamW
 from flambeau.optim._adamax import Adamax
 from flambeau.optim._asgd import ASGD
 from flambeau.optim._lbfgs import LBFGS
+from flambeau.optim._muon import Muon
 from flambeau.optim._nadam import NAdam
 from flambeau.optim._optimizer import Optimizer, required
 from flambeau.optim._radam import RAdam
@@ -29,7 +30,7 @@ from flambeau.optim._sgd import SGD
 
 __all__ = [
     "Optimizer", "required", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop",
-    "Adagrad", "Adadelta", "LBFGS", "ASGD", "Rprop", "Adafactor", "lr_scheduler",
+    "Adagrad", "Adadelta", "LBFGS", "ASGD", "Rprop", "Adafactor", "Muon", "lr_scheduler",
 ]
 
 
