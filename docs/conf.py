@@ -71,6 +71,7 @@ API_MODULES = {
     "testing": "flambeau.testing",
     "amp": "flambeau.amp",
     "cuda": "flambeau.cuda",
+    "cuda.amp": "flambeau.cuda.amp",
     "distributions": "flambeau.distributions",
     "distributions.constraints": "flambeau.distributions.constraints",
     "distributions.kl": "flambeau.distributions.kl",

@@ -81,3 +81,7 @@ def __getattr__(name):
         f"flambeau.cuda.{name} needs the CUDA backend: pip install flambeau-cuda[cuda12] "
         "(and a machine with an NVIDIA GPU)"
     )
+
+
+# after the names above: ``flambeau.cuda.amp`` is reachable after ``import flambeau``, as in torch
+from flambeau.cuda import amp  # noqa: E402
