@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+import importlib
+
 from flambeau import _compat
 from flambeau.backends import _registry
 
@@ -83,5 +85,7 @@ def __getattr__(name):
     )
 
 
-# after the names above: ``flambeau.cuda.amp`` is reachable after ``import flambeau``, as in torch
-from flambeau.cuda import amp  # noqa: E402
+# ``flambeau.cuda.amp`` is reachable after ``import flambeau``, as in torch. Not with
+# ``from flambeau.cuda import amp``: that asks the module __getattr__ first, which would
+# discover the plugins while flambeau (and perhaps the plugin itself) is still importing.
+amp = importlib.import_module("flambeau.cuda.amp")
