@@ -38,8 +38,8 @@ def _run(lib, amp, cast_inputs, region, dtype):
     seen = {}
     fn = _make_function(lib, amp, cast_inputs, seen)
     rng = np.random.default_rng(0)
-    a = lib.tensor(rng.standard_normal((3, 4)), dtype=dtype, requires_grad=True)
-    b = lib.tensor(rng.standard_normal((4, 2)), dtype=dtype)
+    a = lib.tensor(rng.standard_normal((3, 4)), dtype=dtype, device="cpu", requires_grad=True)
+    b = lib.tensor(rng.standard_normal((4, 2)), dtype=dtype, device="cpu")
     with lib.autocast("cpu", dtype=lib.float16, enabled=region):
         out = fn.apply(a, {"b": b})
     out.float().sum().backward()
@@ -79,10 +79,10 @@ def test_cast_inputs_reaches_into_containers_and_spares_others():
         def backward(ctx, g):
             return None, None, None
 
-    half = flambeau.ones(2, dtype=flambeau.bfloat16)
+    half = flambeau.ones(2, dtype=flambeau.bfloat16, device="cpu")
     with flambeau.autocast("cpu"):
-        Probe.apply([half, flambeau.ones(2, dtype=flambeau.float64),
-                     flambeau.ones(2, dtype=flambeau.int64)], {"k": half}, 3)
+        Probe.apply([half, flambeau.ones(2, dtype=flambeau.float64, device="cpu"),
+                     flambeau.ones(2, dtype=flambeau.int64, device="cpu")], {"k": half}, 3)
     assert seen["dtypes"] == [flambeau.float32, flambeau.float64, flambeau.int64,
                               flambeau.float32]
     assert seen["n"] == 3
@@ -134,7 +134,7 @@ def test_region_dtype_follows_torch():
             out.append(lib.get_autocast_dtype("cpu"))
             with lib.autocast("cpu"):
                 out += [lib.get_autocast_dtype("cpu"), lib.is_autocast_enabled("cpu")]
-                out.append(str((lib.ones(2, 2) @ lib.ones(2, 2)).dtype))
+                out.append(str((lib.ones(2, 2, device="cpu") @ lib.ones(2, 2, device="cpu")).dtype))
         out.append(lib.get_autocast_dtype("cpu"))
         return [str(x).split(".")[-1] for x in out]
 

@@ -324,3 +324,19 @@ def test_gradient_sums_of_a_weight_used_at_every_step():
         h = h * w
     h.sum().backward()
     assert w.grad.tolist() == [5 * 0.5 ** 4, 5 * (-1.0) ** 4]  # d(w^5)/dw
+
+
+def test_gradient_sums_of_a_weight_used_at_every_step_make_no_new_tensor(monkeypatch):
+    # the engine's own sum is added into in place (it holds it alone): no `prev + g`
+    from flambeau._tensor import Tensor
+
+    w = _leaf(0.5, -1.0)
+    h = flambeau.ones(2, dtype=flambeau.float64)
+    for _ in range(5):
+        h = h * w
+    sums = []
+    add = Tensor.__add__
+    monkeypatch.setattr(Tensor, "__add__", lambda a, b: sums.append(1) or add(a, b))
+    h.sum().backward()
+    assert sums == []
+    assert w.grad.tolist() == [5 * 0.5 ** 4, 5 * (-1.0) ** 4]

@@ -402,3 +402,239 @@ def test_random_programs_of_views_and_in_place_changes_match_torch():
 def test_write_through_an_expanded_view_without_grad_is_refused_too():
     with pytest.raises(RuntimeError, match=r"add_: unsupported operation: more than one element"):
         flambeau.zeros(1, 3).expand(3, 3).add_(1)
+
+
+# ------------------------------------------------------------------ writes one step at a time
+# h[step t + 1] = f(h[step t], x[step t]): the engine adds each read's gradient into the sum
+# buffered for h in place, and CopySlices reuses a gradient no one else holds (see the
+# engine's _backward_into_buffer). These check that the shortcut changes no value.
+
+# (shape of h, the subscript of step t): the step along a middle, leading or last dim, as a
+# kept dim, or with a strided slice elsewhere
+STEPPERS = {
+    "middle": ((3, 5, 4), lambda t: (slice(None), t)),
+    "leading": ((5, 3, 4), lambda t: t),
+    "last": ((3, 4, 5), lambda t: (Ellipsis, t)),
+    "kept_dim": ((3, 5, 4), lambda t: (slice(None), slice(t, t + 1))),
+    "strided": ((3, 5, 4), lambda t: (slice(None), t, slice(None, None, 2))),
+    "new_axis": ((3, 5, 4), lambda t: (None, slice(None), t)),
+}
+
+
+def _stepped(lib, x, shape, step, w, hooks=None):
+    """Write steps 1..4 of h from the previous step and x; return the loss and h."""
+    h = lib.zeros(*shape, dtype=x.dtype)
+    for t in range(4):
+        read = h[step(t)]
+        if hooks is not None and t == 2:
+            hooks(h, read)  # h after the second write, and the read of the third
+        h[step(t + 1)] = (read * 0.5 + x[step(t)]).tanh()
+    return (h * lib.tensor(w)).sum(), h
+
+
+def _stepped_data(shape, seed=3):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(shape), rng.standard_normal(shape)
+
+
+@pytest.mark.parametrize("kind", STEPPERS)
+def test_sequence_writes_match_torch(kind):
+    torch = pytest.importorskip("torch")
+    shape, step = STEPPERS[kind]
+    xv, w = _stepped_data(shape)
+    x, tx = flambeau.tensor(xv, requires_grad=True), torch.tensor(xv, requires_grad=True)
+    _stepped(flambeau, x, shape, step, w)[0].backward()
+    _stepped(torch, tx, shape, step, w)[0].backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_sequence_writes_take_the_in_place_path(monkeypatch):
+    """The benchmark's pattern: every read after the first adds into the buffered sum, and
+    each write's backward reuses the gradient it received (no copy of h)."""
+    from flambeau._ops.indexing import Index
+    from flambeau._ops.strided_numeric import AsStridedScatter
+
+    into, private = [], []
+    add_into, backward = Index._backward_into, AsStridedScatter.backward
+
+    def spy_into(ctx, buffer, g):
+        into.append(tuple(buffer.shape))
+        return add_into(ctx, buffer, g)
+
+    def spy_backward(ctx, g):
+        private.append(ctx._grad_private)
+        return backward(ctx, g)
+
+    monkeypatch.setattr(Index, "_backward_into", staticmethod(spy_into))
+    monkeypatch.setattr(AsStridedScatter, "backward", staticmethod(spy_backward))
+    shape, step = STEPPERS["middle"]
+    xv, w = _stepped_data(shape)
+    x = flambeau.tensor(xv, requires_grad=True)
+    _stepped(flambeau, x, shape, step, w)[0].backward()
+    # 3 recorded reads of h (the first read a constant), each into the sum buffered for
+    # h's previous version, and 4 reads of x less the first (which starts x's sum)
+    assert into == [(3, 5, 4)] * 6
+    # the loss's mul hands the last write a gradient of its own; each write hands its own on
+    assert private == [True] * 4
+
+
+def test_sequence_writes_with_hooks_match_torch():
+    torch = pytest.importorskip("torch")
+    shape, step = STEPPERS["middle"]
+    xv, w = _stepped_data(shape)
+    results = {}
+    for lib, name in ((flambeau, "flambeau"), (torch, "torch")):
+        seen = []
+
+        def on_h(h, read, seen=seen):
+            h.register_hook(lambda g: seen.append(("h", g)))
+            read.register_hook(lambda g: seen.append(("read", g)))
+            # a post hook on the read's node sees the full-size gradient it gives h
+            read.grad_fn.register_hook(lambda gi, go: seen.append(("read_node", gi[0])))
+
+        x = lib.tensor(xv, requires_grad=True)
+        loss, h = _stepped(lib, x, shape, step, w, hooks=on_h)
+        h.retain_grad()
+        h.register_hook(lambda g, seen=seen: seen.append(("last", g)))
+        loss.backward()
+        # read after backward: a gradient written in place later would show here
+        results[name] = [(k, np.array(g.detach().cpu().numpy())) for k, g in seen]
+        results[name] += [("retained", h.grad.cpu().numpy()), ("x", x.grad.cpu().numpy())]
+    assert [k for k, _ in results["flambeau"]] == [k for k, _ in results["torch"]] == [
+        "last", "read", "read_node", "h", "retained", "x"]
+    for (_, a), (_, b) in zip(results["flambeau"], results["torch"]):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_sequence_writes_with_create_graph_match_torch():
+    torch = pytest.importorskip("torch")
+    shape, step = STEPPERS["middle"]
+    xv, w = _stepped_data(shape)
+    out = []
+    for lib in (flambeau, torch):
+        x = lib.tensor(xv, requires_grad=True)
+        (gx,) = lib.autograd.grad(_stepped(lib, x, shape, step, w)[0], x, create_graph=True)
+        assert gx.requires_grad
+        (ggx,) = lib.autograd.grad((gx * gx).sum(), x)
+        out.append((gx.detach().cpu().numpy(), ggx.cpu().numpy()))
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+
+
+def test_sequence_writes_pass_gradgradcheck():
+    shape, step = (2, 5, 2), lambda t: (slice(None), t)
+    w = _stepped_data(shape)[1]
+    x = _x(*shape)
+    assert gradcheck(lambda x: _stepped(flambeau, x, shape, step, w)[0], (x,))
+    assert gradgradcheck(lambda x: _stepped(flambeau, x, shape, step, w)[0], (x,))
+
+
+def test_sequence_writes_backward_twice_with_retain_graph():
+    torch = pytest.importorskip("torch")
+    shape, step = STEPPERS["last"]
+    xv, w = _stepped_data(shape)
+    x, tx = flambeau.tensor(xv, requires_grad=True), torch.tensor(xv, requires_grad=True)
+    loss = _stepped(flambeau, x, shape, step, w)[0]
+    loss.backward(retain_graph=True)
+    loss.backward()
+    _stepped(torch, tx, shape, step, w)[0].backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * tx.grad.numpy(), rtol=1e-12)
+
+
+def test_sequence_writes_leave_a_given_gradient_unchanged():
+    torch = pytest.importorskip("torch")
+    shape, step = STEPPERS["middle"]
+    xv, w = _stepped_data(shape)
+    x, tx = flambeau.tensor(xv, requires_grad=True), torch.tensor(xv, requires_grad=True)
+    given = flambeau.tensor(w)
+    _stepped(flambeau, x, shape, step, w)[1].backward(given)
+    _stepped(torch, tx, shape, step, w)[1].backward(torch.tensor(w))
+    np.testing.assert_array_equal(given.cpu().numpy(), w)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+class _GradIsKept(flambeau.autograd.Function):
+    """Backward hands out a tensor someone else holds (here: the class)."""
+
+    kept = None
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return _GradIsKept.kept
+
+
+@pytest.mark.parametrize("kept_first", [True, False])
+def test_reads_never_add_into_a_gradient_held_elsewhere(kept_first):
+    _GradIsKept.kept = flambeau.ones(3, 4, dtype=flambeau.float64)
+    x = _x(3, 4)
+    y = x * 2
+    reads = y[1].sum() + y[:, 2].sum()
+    loss = _GradIsKept.apply(y).sum() + reads if kept_first else reads + _GradIsKept.apply(y).sum()
+    loss.backward()
+    expected = np.ones((3, 4))
+    expected[1] += 1
+    expected[:, 2] += 1
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), 2 * expected)
+    assert _GradIsKept.kept.tolist() == [[1.0] * 4] * 3
+
+
+def test_write_backward_never_zeroes_a_gradient_held_elsewhere():
+    # the loss's gradient reaches the last write's node as the kept tensor itself
+    _GradIsKept.kept = flambeau.ones(3, 4, dtype=flambeau.float64)
+    x = _x(3, 4)
+    h = x * 1
+    h[1] = x[0] * 3
+    _GradIsKept.apply(h).sum().backward()
+    assert _GradIsKept.kept.tolist() == [[1.0] * 4] * 3
+    assert x.grad.tolist() == [[4.0] * 4, [0.0] * 4, [1.0] * 4]
+
+
+def test_advanced_reads_at_every_step_match_torch():
+    # an embedding-like lookup with repeated rows, per step
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    wv = rng.standard_normal((6, 3))
+    rows = [[0, 2, 2], [5, 0, 0], [1, 1, 1], [2, 3, 4]]
+    grads = []
+    for lib in (flambeau, torch):
+        table = lib.tensor(wv, requires_grad=True)
+        h = lib.zeros(3, 3, dtype=table.dtype)
+        for r in rows:
+            h = (h * 0.5 + table[lib.tensor(r)]).tanh()
+        (h * h).sum().backward()
+        grads.append(table.grad.cpu().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_sequence_writes_under_anomaly_detection_match():
+    shape, step = STEPPERS["middle"]
+    xv, w = _stepped_data(shape)
+    grads = []
+    for anomaly in (False, True):
+        x = flambeau.tensor(xv, requires_grad=True)
+        with flambeau.autograd.set_detect_anomaly(anomaly):
+            _stepped(flambeau, x, shape, step, w)[0].backward()
+        grads.append(x.grad.cpu().numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("index", [
+    (1, 2), (-1, slice(None, None, 2)), (None, 1, Ellipsis, 3), (Ellipsis,), (), (0, 0, 0),
+    (slice(1, 3), None, slice(None), -2), (True,),  # a bool scalar subscript gives a copy
+], ids=repr)
+def test_repeated_reads_of_any_basic_subscript_match_torch(index):
+    # the second read's gradient is added into the sum the first one started
+    torch = pytest.importorskip("torch")
+    xv = np.random.default_rng(4).standard_normal((3, 4, 5))
+    grads = []
+    for lib in (flambeau, torch):
+        x = lib.tensor(xv, requires_grad=True)
+        y = x * 2
+        ((y * y).sum() + (y[index] ** 3).sum() + (y[index] * 2).sum()).backward()
+        grads.append(x.grad.cpu().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)

@@ -122,6 +122,19 @@ class Index(Function):
         shape, index, advanced = ctx.meta
         return IndexAddInto.apply(g, index, advanced, shape), None, None
 
+    @staticmethod
+    def _backward_into(ctx, buffer, g):
+        # backward's result is zeros with g at index: add g at index of the sum instead
+        _, index, advanced = ctx.meta
+        if advanced:
+            kernel = g._device._backend.kernels.get("index_add_at")
+            (kernel or g._device._xp.add.at)(buffer._data, index, g._data)
+        else:
+            # a basic index never repeats an element; `+=` also writes back where indexing
+            # gives a copy (a bool scalar subscript)
+            buffer._data[index] += g._data
+        return True
+
 
 class IndexAddInto(Function):
     """zeros(shape) with ``g`` added at ``index`` (repeated indices accumulate)."""

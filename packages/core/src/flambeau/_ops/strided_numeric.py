@@ -287,6 +287,8 @@ def as_strided_(self, size, stride, storage_offset=None):
 
 
 class AsStridedScatter(Function):
+    _may_overwrite_grad = True
+
     @staticmethod
     def forward(ctx, x, src, in_geo, out_geo):
         xp = x._device._xp
@@ -311,7 +313,11 @@ class AsStridedScatter(Function):
                     flat = xp.ascontiguousarray(g._data).reshape(-1)
                     gs = make(_flat_window(xp, flat, out_geo, in_geo[2]).copy(), g)
                 if ctx.needs_input_grad[0]:
-                    out = g._data.copy(order="C")  # an array of its own: the engine may add to it
+                    out = g._data
+                    # an array of its own, as the engine may add to it; when no one else
+                    # holds g's, reusing it spares a copy of the whole base per write
+                    if not (ctx._grad_private and out.flags.c_contiguous):
+                        out = out.copy(order="C")
                     _flat_window(xp, out.reshape(-1), out_geo, in_geo[2])[...] = 0
                     gx = make(out, g)
                 return gx, gs, None, None

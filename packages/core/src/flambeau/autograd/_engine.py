@@ -175,15 +175,24 @@ def _edge_of(t):
     return None, 0
 
 
+def _private(t, holders):
+    """Whether ``holders`` known references (a buffer slot, the caller's local...) are all
+    that hold ``t`` and its memory, so that writing into its array in place changes nothing
+    anyone else can see."""
+    data = t._data
+    # also counted: for t, the parameter and getrefcount's argument; for its array, t, the
+    # local `data` and getrefcount's argument
+    return (sys.getrefcount(t) <= holders + 2 and sys.getrefcount(data) <= 3
+            and getattr(data, "base", None) is None)
+
+
 def _sole_holder(t, g):
     """Whether the buffer is the only holder of ``t`` and of its memory, so that adding ``g``
     into it in place changes nothing anyone else can see."""
-    data = t._data
-    # the references counted: for t, the buffer slot, the caller's local, the parameter and
-    # getrefcount's argument; for its array, t, the local `data` and getrefcount's argument
-    return (sys.getrefcount(t) <= 4 and sys.getrefcount(data) <= 3
-            and getattr(data, "base", None) is None and data.shape == g._data.shape
-            and data.dtype == g._data.dtype and t._device is g._device)
+    # the holders: the buffer slot, the caller's local and the parameter t (and no local
+    # may hold t's array: _private counts its references too)
+    return (t._data.shape == g._data.shape and t._data.dtype == g._data.dtype
+            and t._device is g._device and _private(t, 3))
 
 
 def _add_to_buffer(buffers, node, nr, g):
@@ -264,7 +273,20 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
             if g is None:
                 shape, dtype, device = node._out_meta[i]
                 node_grads[i] = Tensor._make(device.backend.xp.zeros(shape, dtype), device)
-    results = node.backward(node, *node_grads)
+    private = False
+    if not _grad_state.grad_enabled:
+        if node._backward_into is not None and not anomaly and not node._post_hooks:
+            if _backward_into_buffer(node, node_grads[0], buffers):
+                _release_saved(node, retain_graph)
+                return
+        if node._may_overwrite_grad and node_grads[0] is not None:
+            # the holder: node_grads
+            private = node._grad_private = _private(node_grads[0], 1)
+    try:
+        results = node.backward(node, *node_grads)
+    finally:
+        if private:
+            node._grad_private = False
     if results.__class__ is not tuple:
         results = (results,)
     edges = node.next_functions
@@ -311,11 +333,37 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
             prev._device._xp.add(prev._data, g._data, out=prev._data)
         else:
             slots[nr] = prev + g
+    _release_saved(node, retain_graph)
+
+
+def _release_saved(node, retain_graph):
     if not retain_graph and node._saved:
         # as torch: only a node that saved tensors can't run again; one that saved nothing
         # (expand, add...) may be backpropagated through a second time
         node._saved = None
         node._freed = True
+
+
+def _backward_into_buffer(node, g, buffers):
+    """Let ``node`` add its input's gradient straight into the sum already buffered for that
+    input, when nothing else holds that sum: for ``h[:, t]`` read at every step of a loop,
+    each step then costs the size of the slice instead of a zeros array the size of ``h``
+    and a full-size addition."""
+    edge = node.next_functions[0]
+    if edge is None or g is None:
+        return False
+    slots = buffers.get(edge[0])
+    prev = slots[edge[1]] if slots is not None else None
+    if prev is None:
+        return False
+    # the holders: the buffer slot and the local `prev`
+    if not _private(prev, 2):
+        return False
+    data = prev._data
+    if (data.shape != node._in_shapes[0] or data.dtype != node._in_dtypes[0]
+            or data.dtype != g._data.dtype or prev._device is not g._device):
+        return False
+    return node._backward_into(node, prev, g)
 
 
 def _dtype_of(np_dtype):

@@ -140,6 +140,17 @@ class Node:
     _metadata = None
     _out_meta = None  # per-output (shape, dtype, device), kept for multi-output ops only
     _is_view = False
+    #: ``f(node, buffer, grad)`` for ops whose gradient for their first input is ``grad``
+    #: placed into part of a zeros array (and None for the others): add it into ``buffer``
+    #: (the tensor summing that input's gradient, of its shape and dtype) in place and return
+    #: True, or return False to have ``backward`` run. The engine calls it instead of
+    #: ``backward`` only when no graph is recorded, no post hook is registered and it alone
+    #: holds ``buffer``.
+    _backward_into = None
+    #: whether ``backward`` may write into its first gradient's array when the engine says
+    #: no one else holds it (it sets ``_grad_private`` for the call; no graph is recorded)
+    _may_overwrite_grad = False
+    _grad_private = False
 
     def name(self) -> str:
         """The node's name, as in PyTorch (``"MulBackward0"``, ``"AccumulateGrad"``)."""
