@@ -15,16 +15,25 @@ flambeau.Size([3, 4, 4])
 """
 
 from flambeau.vision.transforms import functional
+from flambeau.vision.transforms._autoaugment import (
+    AutoAugment,
+    AutoAugmentPolicy,
+    RandAugment,
+    TrivialAugmentWide,
+)
 from flambeau.vision.transforms._base import (
     CenterCrop,
     Compose,
     ConvertImageDtype,
+    FiveCrop,
     Grayscale,
     Lambda,
+    LinearTransformation,
     Normalize,
     Pad,
     PILToTensor,
     Resize,
+    TenCrop,
     ToPILImage,
     ToTensor,
     Transform,
@@ -33,20 +42,33 @@ from flambeau.vision.transforms._geometry import InterpolationMode
 from flambeau.vision.transforms._random import (
     ColorJitter,
     GaussianBlur,
+    RandomAdjustSharpness,
     RandomAffine,
+    RandomApply,
+    RandomAutocontrast,
+    RandomChoice,
     RandomCrop,
+    RandomEqualize,
     RandomErasing,
     RandomGrayscale,
     RandomHorizontalFlip,
+    RandomInvert,
+    RandomOrder,
+    RandomPerspective,
+    RandomPosterize,
     RandomResizedCrop,
     RandomRotation,
+    RandomSolarize,
     RandomVerticalFlip,
 )
 
 __all__ = [
     "functional", "InterpolationMode", "Transform", "Compose", "ToTensor", "PILToTensor",
-    "ConvertImageDtype", "ToPILImage", "Normalize", "Resize", "CenterCrop", "Pad", "Grayscale",
-    "Lambda", "RandomCrop", "RandomResizedCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
-    "RandomRotation", "RandomAffine", "ColorJitter", "RandomGrayscale", "GaussianBlur",
-    "RandomErasing",
+    "ConvertImageDtype", "ToPILImage", "Normalize", "Resize", "CenterCrop", "FiveCrop",
+    "TenCrop", "Pad", "Grayscale", "Lambda", "LinearTransformation", "RandomApply",
+    "RandomChoice", "RandomOrder", "RandomCrop", "RandomResizedCrop", "RandomHorizontalFlip",
+    "RandomVerticalFlip", "RandomRotation", "RandomAffine", "RandomPerspective", "ColorJitter",
+    "RandomGrayscale", "GaussianBlur", "RandomErasing", "RandomInvert", "RandomPosterize",
+    "RandomSolarize", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
+    "AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide",
 ]

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import numbers
 
+import flambeau
 from flambeau.vision.transforms import _color, _convert, _geometry
 from flambeau.vision.transforms._geometry import InterpolationMode, _interp
+from flambeau.vision.transforms._image import is_tensor
 
 __all__ = ["Transform", "Compose", "ToTensor", "PILToTensor", "ConvertImageDtype",
-           "ToPILImage", "Normalize", "Resize", "CenterCrop", "Pad", "Grayscale", "Lambda"]
+           "ToPILImage", "Normalize", "Resize", "CenterCrop", "FiveCrop", "TenCrop", "Pad",
+           "Grayscale", "Lambda", "LinearTransformation"]
 
 
 class Transform:
     """Base class of the transforms: calling one runs :meth:`forward`.
 
-    Subclasses set the attributes listed by ``_repr_names`` to get torchvision's repr.
+    Subclasses set the attributes listed by ``_repr_names`` to get torchvision's repr (its
+    fields joined by ``_repr_sep``).
 
     Examples
     --------
@@ -27,6 +31,7 @@ class Transform:
     """
 
     _repr_names: tuple[str, ...] = ()
+    _repr_sep = ", "
 
     def forward(self, img):
         """Transform ``img`` (subclasses override this)."""
@@ -39,7 +44,7 @@ class Transform:
         def show(value):
             return value.value if isinstance(value, InterpolationMode) else value
 
-        args = ", ".join(f"{n}={show(getattr(self, n))}" for n in self._repr_names)
+        args = self._repr_sep.join(f"{n}={show(getattr(self, n))}" for n in self._repr_names)
         return f"{type(self).__name__}({args})"
 
 
@@ -52,6 +57,28 @@ def _size_pair(size, op: str):
     if len(size) != 2:
         raise ValueError(f"{op}: size must be an int or a sequence of 2 ints, got {size}")
     return size
+
+
+def _callables(transforms, op: str) -> list:
+    """``transforms`` as a list, checked to hold callables only."""
+    if callable(transforms) and not hasattr(transforms, "__iter__"):
+        raise TypeError(f"{op}: transforms must be a sequence of transforms, got a single "
+                        f"{type(transforms).__name__}; wrap it in a list")
+    try:
+        transforms = list(transforms)
+    except TypeError:
+        raise TypeError(f"{op}: transforms must be a sequence of transforms, got "
+                        f"{type(transforms).__name__}") from None
+    for t in transforms:
+        if not callable(t):
+            raise TypeError(f"{op}: every transform must be callable, got {t!r}")
+    return transforms
+
+
+def _list_repr(name: str, transforms, header: str = "") -> str:
+    """torchvision's repr of a transform holding a list: one transform per indented line."""
+    inner = "".join(f"\n    {t!r}" for t in transforms)
+    return f"{name}({header}{inner}\n)"
 
 
 class Compose(Transform):
@@ -67,10 +94,7 @@ class Compose(Transform):
     """
 
     def __init__(self, transforms):
-        self.transforms = list(transforms)
-        for t in self.transforms:
-            if not callable(t):
-                raise TypeError(f"Compose: every transform must be callable, got {t!r}")
+        self.transforms = _callables(transforms, "Compose")
 
     def forward(self, img):
         for t in self.transforms:
@@ -78,8 +102,7 @@ class Compose(Transform):
         return img
 
     def __repr__(self):
-        inner = "".join(f"\n    {t!r}" for t in self.transforms)
-        return f"Compose({inner}\n)"
+        return _list_repr("Compose", self.transforms)
 
 
 class ToTensor(Transform):
@@ -225,6 +248,63 @@ class CenterCrop(Transform):
         return _geometry.center_crop(img, self.size)
 
 
+class FiveCrop(Transform):
+    """The four corner crops and the central crop: a tuple of 5 images.
+
+    Parameters
+    ----------
+    size : int or (int, int)
+        ``(h, w)`` of the crops; an int gives square crops.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import transforms as T
+    >>> crops = T.FiveCrop(2)(flambeau.zeros(3, 4, 4))
+    >>> len(crops), crops[0].shape
+    (5, flambeau.Size([3, 2, 2]))
+    >>> pipeline = T.Compose([T.FiveCrop(2), T.Lambda(flambeau.stack)])  # a batch of crops
+    >>> pipeline(flambeau.zeros(3, 4, 4)).shape
+    flambeau.Size([5, 3, 2, 2])
+    """
+
+    _repr_names = ("size",)
+
+    def __init__(self, size):
+        self.size = _size_pair(size, "FiveCrop")
+
+    def forward(self, img):
+        return _geometry.five_crop(img, self.size)
+
+
+class TenCrop(Transform):
+    """The five crops of :class:`FiveCrop` of the image and of its flipped copy (10 images).
+
+    Parameters
+    ----------
+    size : int or (int, int)
+    vertical_flip : bool
+        Flip top to bottom instead of left to right.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> from flambeau.vision import transforms as T
+    >>> crops = T.TenCrop((2, 3))(Image.new("RGB", (5, 4)))
+    >>> len(crops), crops[9].size
+    (10, (3, 2))
+    """
+
+    _repr_names = ("size", "vertical_flip")
+
+    def __init__(self, size, vertical_flip: bool = False):
+        self.size = _size_pair(size, "TenCrop")
+        self.vertical_flip = vertical_flip
+
+    def forward(self, img):
+        return _geometry.ten_crop(img, self.size, self.vertical_flip)
+
+
 class Pad(Transform):
     """Pad the borders (modes constant, edge, reflect, symmetric).
 
@@ -295,3 +375,72 @@ class Lambda(Transform):
         return "Lambda()"
 
 
+class LinearTransformation(Transform):
+    """Flatten a tensor image, subtract ``mean_vector``, multiply by a square matrix, reshape.
+
+    With the matrix of a ZCA whitening (computed offline from the data's covariance) this
+    whitens images. Batches of shape (..., C, H, W) are transformed image by image.
+
+    Parameters
+    ----------
+    transformation_matrix : Tensor
+        Square, of size ``C * H * W``.
+    mean_vector : Tensor
+        Of size ``C * H * W``, same dtype and device as the matrix.
+
+    Raises
+    ------
+    ValueError
+        For a non-square matrix, a mean vector of another length, dtype or device, or an
+        image whose ``C * H * W`` differs from the matrix size.
+    TypeError
+        When the input is not a tensor.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import transforms as T
+    >>> swap = flambeau.tensor([[0.0, 1.0], [1.0, 0.0]])
+    >>> T.LinearTransformation(swap, flambeau.tensor([1.0, 0.0]))(flambeau.tensor([[[3.0, 5.0]]]))
+    tensor([[[5., 2.]]])
+    """
+
+    def __init__(self, transformation_matrix, mean_vector):
+        matrix, mean = transformation_matrix, mean_vector
+        if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1]:
+            raise ValueError(f"LinearTransformation: transformation_matrix must be square, got "
+                             f"shape {tuple(matrix.shape)}")
+        if mean.dim() != 1 or mean.shape[0] != matrix.shape[0]:
+            raise ValueError(f"LinearTransformation: mean_vector must be a vector of length "
+                             f"{matrix.shape[0]} (the matrix size), got shape "
+                             f"{tuple(mean.shape)}")
+        if matrix.device != mean.device:
+            raise ValueError(f"LinearTransformation: transformation_matrix and mean_vector must "
+                             f"be on the same device, got {matrix.device} and {mean.device}")
+        if matrix.dtype != mean.dtype:
+            raise ValueError(f"LinearTransformation: transformation_matrix and mean_vector must "
+                             f"have the same dtype, got {matrix.dtype} and {mean.dtype}")
+        self.transformation_matrix, self.mean_vector = matrix, mean
+
+    def forward(self, tensor):
+        if not is_tensor(tensor):
+            raise TypeError(f"LinearTransformation: expected a tensor image, got "
+                            f"{type(tensor).__name__}")
+        shape = tuple(tensor.shape)
+        if len(shape) < 3:
+            raise ValueError(f"LinearTransformation: expected a tensor image of shape "
+                             f"(..., C, H, W), got shape {shape}")
+        n = shape[-3] * shape[-2] * shape[-1]
+        if n != self.transformation_matrix.shape[0]:
+            raise ValueError(f"LinearTransformation: an image of shape {shape[-3:]} has "
+                             f"{n} values but the transformation matrix is of size "
+                             f"{self.transformation_matrix.shape[0]}")
+        if tensor.device.type != self.mean_vector.device.type:
+            raise ValueError(f"LinearTransformation: the image is on {tensor.device} but the "
+                             f"mean vector on {self.mean_vector.device}")
+        flat = tensor.reshape(-1, n) - self.mean_vector
+        return flambeau.mm(flat, self.transformation_matrix.to(flat.dtype)).reshape(shape)
+
+    def __repr__(self):
+        return (f"LinearTransformation(transformation_matrix="
+                f"{self.transformation_matrix.tolist()}, mean_vector={self.mean_vector.tolist()})")

@@ -1,17 +1,21 @@
-"""Colour transforms: brightness, contrast, saturation, hue, grayscale and Gaussian blur."""
+"""Colour transforms: brightness, contrast, saturation, hue, sharpness, grayscale, blur, and
+the histogram and bit operations of AutoAugment (invert, posterize, solarize, autocontrast,
+equalize)."""
 
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
-from PIL import Image, ImageEnhance
+from PIL import Image, ImageEnhance, ImageOps
 
+from flambeau.vision.transforms._convert import _unit_to_int
 from flambeau.vision.transforms._geometry import _to_working
 from flambeau.vision.transforms._image import as_chw, is_pil
 
 __all__ = ["adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue",
-           "rgb_to_grayscale", "to_grayscale", "gaussian_blur"]
+           "adjust_sharpness", "rgb_to_grayscale", "to_grayscale", "gaussian_blur", "invert",
+           "posterize", "solarize", "autocontrast", "equalize"]
 
 
 def _bound(dtype) -> float:
@@ -21,6 +25,8 @@ def _bound(dtype) -> float:
 def _blend(img1, img2, ratio: float, xp):
     bound = _bound(img1.dtype)
     work = img1.astype(np.float32) if np.dtype(img1.dtype).kind != "f" else img1
+    if hasattr(img2, "astype"):  # an integer img2 would promote the sum to float64
+        img2 = img2.astype(work.dtype, copy=False)
     out = ratio * work + (1.0 - ratio) * img2
     return xp.clip(out, 0, bound).astype(img1.dtype)  # integers truncate, like torchvision
 
@@ -150,8 +156,8 @@ def adjust_hue(img, hue_factor: float):
     work = arr.astype(np.float32) / _bound(arr.dtype) if integer else arr
     hue, sat, val = _rgb_to_hsv(work, xp)
     out = _hsv_to_rgb((hue + hue_factor) % 1.0, sat, val, xp).astype(work.dtype)
-    if integer:  # torchvision's float -> int conversion: scale by max + 1 - eps, truncate
-        out = (out * (_bound(arr.dtype) + 1.0 - 1e-3)).astype(arr.dtype)
+    if integer:
+        out = _unit_to_int(out, arr.dtype)
     return restore(out)
 
 
@@ -246,3 +252,298 @@ def gaussian_blur(img, kernel_size, sigma=None):
             total = total + float(kernel[k]) * window
         work = total.astype(work.dtype)
     return restore(back(work))
+
+
+# --------------------------------------------- sharpness and AutoAugment's pixel operations
+
+
+def _top(dtype):
+    """The largest value of an image dtype, as a Python number (arithmetic keeps ``dtype``)."""
+    return 1.0 if np.dtype(dtype).kind == "f" else int(np.iinfo(dtype).max)
+
+
+def _check_channels(arr, op: str) -> None:
+    if arr.shape[-3] not in (1, 3):
+        raise TypeError(f"{op}: expected an image with 1 or 3 channels, got {arr.shape[-3]} "
+                        f"(shape {tuple(arr.shape)})")
+
+
+def _check_pil_mode(img, op: str, modes=("L", "RGB")) -> None:
+    if img.mode not in modes:
+        raise TypeError(f"{op}: PIL images must have mode {' or '.join(modes)}, got "
+                        f"{img.mode!r}; convert it first, e.g. img.convert('RGB')")
+
+
+def _channels_array(img, op: str):
+    """``as_chw`` of a tensor or NumPy image with 1 or 3 channels."""
+    arr, xp, restore = as_chw(img, op)
+    _check_channels(arr, op)
+    return arr, xp, restore
+
+
+def _smoothed(arr, xp):
+    """Pillow's SMOOTH filter (3x3, centre weight 5 of 13) on the interior; borders kept."""
+    work = arr.astype(np.float32) if np.dtype(arr.dtype).kind != "f" else arr
+    h, w = arr.shape[-2:]
+    total = 4.0 * work[..., 1:-1, 1:-1]  # the centre, on top of its share in the 3x3 sum
+    for dy in range(3):  # a loop over the kernel's taps, not over pixels
+        for dx in range(3):
+            total = total + work[..., dy: dy + h - 2, dx: dx + w - 2]
+    inner = total / 13.0
+    if np.dtype(arr.dtype).kind != "f":
+        inner = xp.rint(inner)  # no ties: a sum of integers over 13 is never half-way
+    out = arr.copy()
+    out[..., 1:-1, 1:-1] = inner.astype(arr.dtype)
+    return out
+
+
+def adjust_sharpness(img, sharpness_factor: float):
+    """Blend with a smoothed copy: 0 gives the blurred image, 1 the original, 2 sharper.
+
+    Tensors and arrays follow torchvision: the smoothed copy is Pillow's SMOOTH filter
+    (3x3 kernel, centre weight 5 out of 13) on the interior, the one-pixel border is kept,
+    and ``factor * img + (1 - factor) * smoothed`` is clipped and truncated to the dtype.
+    Images of height or width 2 or less are returned unchanged. PIL images use
+    ``ImageEnhance.Sharpness``.
+
+    Parameters
+    ----------
+    img : PIL image, NumPy array (H, W[, C]) or Tensor (..., 1 or 3, H, W)
+    sharpness_factor : float
+        Non-negative.
+
+    Raises
+    ------
+    ValueError
+        For a negative ``sharpness_factor``.
+    TypeError
+        For a tensor or array without 1 or 3 channels.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import functional as F
+    >>> img = flambeau.zeros(1, 3, 3)
+    >>> img[0, 1, 1] = 0.65
+    >>> F.adjust_sharpness(img, 0.0)[0, 1, 1]  # the smoothed centre: 0.65 * 5 / 13
+    tensor(0.2500)
+    >>> F.adjust_sharpness(img, 2.0)[0, 1, 1]
+    tensor(1.)
+    """
+    _check_factor(sharpness_factor, "adjust_sharpness", "sharpness_factor")
+    if is_pil(img):
+        return ImageEnhance.Sharpness(img).enhance(sharpness_factor)
+    arr, xp, restore = _channels_array(img, "adjust_sharpness")
+    if arr.shape[-1] <= 2 or arr.shape[-2] <= 2:
+        return img
+    return restore(_blend(arr, _smoothed(arr, xp), sharpness_factor, xp))
+
+
+def invert(img):
+    """Invert the colours: ``max - img`` (255 for uint8, 1.0 for floats).
+
+    Parameters
+    ----------
+    img : PIL image (mode L, RGB or 1), NumPy array or Tensor (..., 1 or 3, H, W)
+
+    Raises
+    ------
+    TypeError
+        For another PIL mode, or a tensor or array without 1 or 3 channels.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import functional as F
+    >>> F.invert(flambeau.tensor([[[0, 100, 255]]], dtype=flambeau.uint8)).tolist()
+    [[[255, 155, 0]]]
+    >>> F.invert(flambeau.tensor([[[0.25]]]))
+    tensor([[[0.7500]]])
+    """
+    if is_pil(img):
+        _check_pil_mode(img, "invert", ("L", "RGB", "1"))
+        return ImageOps.invert(img)
+    arr, xp, restore = _channels_array(img, "invert")
+    return restore(_top(arr.dtype) - arr)
+
+
+def _check_bits(bits, op: str) -> None:
+    if isinstance(bits, bool) or not isinstance(bits, numbers.Integral):
+        raise TypeError(f"{op}: bits must be an int, got {type(bits).__name__}")
+    if not 0 <= bits <= 8:
+        raise ValueError(f"{op}: bits must be between 0 and 8, got {bits}")
+
+
+def posterize(img, bits: int):
+    """Keep the ``bits`` most significant bits of every channel.
+
+    uint8 images keep ``img & (255 << (8 - bits))``; float images in [0, 1] are quantised
+    to ``2 ** bits`` levels, ``min(floor(img * 2**bits), 2**bits - 1) / 2**bits``
+    (torchvision's v2 rule, the same levels as uint8). PIL images use
+    ``ImageOps.posterize``.
+
+    Parameters
+    ----------
+    img : PIL image (mode L or RGB), NumPy array or Tensor (..., 1 or 3, H, W)
+        uint8 or floating point.
+    bits : int
+        Between 0 and 8.
+
+    Raises
+    ------
+    ValueError
+        For ``bits`` outside [0, 8].
+    TypeError
+        For a non-integer ``bits``, another PIL mode, a dtype other than uint8 and float,
+        or a tensor or array without 1 or 3 channels.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import functional as F
+    >>> F.posterize(flambeau.tensor([[[7, 100, 255]]], dtype=flambeau.uint8), 2).tolist()
+    [[[0, 64, 192]]]
+    >>> F.posterize(flambeau.tensor([[[0.3, 1.0]]]), 1)
+    tensor([[[0.0000, 0.5000]]])
+    """
+    _check_bits(bits, "posterize")
+    if is_pil(img):
+        _check_pil_mode(img, "posterize")
+        if bits == 0:  # Pillow >= 11 refuses 0 bits: every level becomes 0
+            return img.point(lambda _: 0)
+        return ImageOps.posterize(img, bits)
+    arr, xp, restore = _channels_array(img, "posterize")
+    if arr.dtype == np.uint8:
+        return restore(arr & np.uint8((0xFF << (8 - bits)) & 0xFF))
+    if np.dtype(arr.dtype).kind == "f":
+        levels = 1 << bits
+        return restore(xp.clip(xp.floor(arr * levels), 0, levels - 1) / levels)
+    raise TypeError(f"posterize: expected a uint8 or floating-point image, got {arr.dtype}")
+
+
+def solarize(img, threshold: float):
+    """Invert the pixels at or above ``threshold``: ``where(img >= threshold, max - img, img)``.
+
+    Parameters
+    ----------
+    img : PIL image (mode L or RGB), NumPy array or Tensor (..., 1 or 3, H, W)
+    threshold : float
+        In the image's value range (at most 255 for uint8, 1.0 for floats).
+
+    Raises
+    ------
+    ValueError
+        For a tensor or array and a ``threshold`` above the dtype's maximum value.
+    TypeError
+        For another PIL mode, or a tensor or array without 1 or 3 channels.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import functional as F
+    >>> F.solarize(flambeau.tensor([[[10, 128, 200]]], dtype=flambeau.uint8), 128).tolist()
+    [[[10, 127, 55]]]
+    """
+    if is_pil(img):
+        _check_pil_mode(img, "solarize")
+        return ImageOps.solarize(img, threshold)
+    arr, xp, restore = _channels_array(img, "solarize")
+    top = _top(arr.dtype)
+    if threshold > top:
+        raise ValueError(f"solarize: threshold ({threshold}) must not exceed the largest value "
+                         f"of a {arr.dtype} image ({top})")
+    return restore(xp.where(arr >= threshold, top - arr, arr))
+
+
+def autocontrast(img):
+    """Stretch every channel linearly so that its darkest pixel is 0 and its lightest the max.
+
+    Tensors and arrays follow torchvision: ``(img - lo) * max / (hi - lo)`` in float32 (or the
+    image's float dtype), clipped and truncated; a constant channel is left as it is. PIL
+    images use ``ImageOps.autocontrast``.
+
+    Parameters
+    ----------
+    img : PIL image (mode L or RGB), NumPy array or Tensor (..., 1 or 3, H, W)
+
+    Raises
+    ------
+    TypeError
+        For another PIL mode, or a tensor or array without 1 or 3 channels.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import functional as F
+    >>> F.autocontrast(flambeau.tensor([[[0.25, 0.5, 0.75]]]))
+    tensor([[[0.0000, 0.5000, 1.0000]]])
+    """
+    if is_pil(img):
+        _check_pil_mode(img, "autocontrast")
+        return ImageOps.autocontrast(img)
+    arr, xp, restore = _channels_array(img, "autocontrast")
+    top = _bound(arr.dtype)
+    work = arr if np.dtype(arr.dtype).kind == "f" else arr.astype(np.float32)
+    lo = work.min(axis=(-2, -1), keepdims=True)
+    hi = work.max(axis=(-2, -1), keepdims=True)
+    flat = hi == lo
+    # max * (1 / span), not max / span: the rounding of torch's scalar / tensor
+    scale = xp.where(flat, 1.0, xp.reciprocal(xp.where(flat, 1.0, hi - lo)) * top)
+    scale = scale.astype(work.dtype)
+    lo = xp.where(flat, 0.0, lo).astype(work.dtype)
+    return restore(xp.clip((work - lo) * scale, 0, top).astype(arr.dtype))
+
+
+def _equalize_uint8(arr, xp):
+    """Histogram-equalize every channel of a (..., C, H, W) uint8 array (Pillow's rule)."""
+    shape = arr.shape
+    flat = arr.reshape(-1, shape[-2] * shape[-1]).astype(np.int64)
+    rows, pixels = flat.shape
+    offsets = xp.arange(rows, dtype=np.int64)[:, None] * 256
+    hist = xp.bincount((flat + offsets).ravel(), minlength=rows * 256).reshape(rows, 256)
+    # Pillow spreads the pixels below the brightest level evenly over 255 steps
+    brightest = xp.take_along_axis(hist, flat.max(axis=1, keepdims=True), axis=1)
+    step = (pixels - brightest) // 255
+    below = xp.cumsum(hist, axis=1) - hist
+    lut = xp.minimum((below + step // 2) // xp.maximum(step, 1), 255)
+    lut = xp.where(step == 0, xp.arange(256, dtype=np.int64)[None, :], lut)
+    return xp.take_along_axis(lut, flat, axis=1).astype(np.uint8).reshape(shape)
+
+
+def equalize(img):
+    """Equalize the histogram of every channel (Pillow's ``ImageOps.equalize`` rule).
+
+    uint8 tensors and arrays give exactly Pillow's result. Float images in [0, 1] are
+    converted to uint8 (as :func:`convert_image_dtype` does), equalized and divided by 255
+    (torchvision's v2 rule).
+
+    Parameters
+    ----------
+    img : PIL image (mode L or RGB), NumPy array or Tensor (..., 1 or 3, H, W)
+        uint8 or floating point.
+
+    Raises
+    ------
+    TypeError
+        For another PIL mode, a dtype other than uint8 and float, or a tensor or array
+        without 1 or 3 channels.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import functional as F
+    >>> dark = (flambeau.arange(512) // 4).to(flambeau.uint8).reshape(1, 16, 32)  # 0 to 127
+    >>> bright = F.equalize(dark)
+    >>> int(bright.min()), int(bright.max()), int(bright[0, 0, 8])  # level 2 becomes 8
+    (0, 255, 8)
+    """
+    if is_pil(img):
+        _check_pil_mode(img, "equalize")
+        return ImageOps.equalize(img)
+    arr, xp, restore = _channels_array(img, "equalize")
+    if arr.dtype == np.uint8:
+        return restore(_equalize_uint8(arr, xp))
+    if np.dtype(arr.dtype).kind == "f":
+        out = _equalize_uint8(_unit_to_int(arr, np.uint8), xp)
+        return restore(out.astype(arr.dtype) / arr.dtype.type(255))
+    raise TypeError(f"equalize: expected a uint8 or floating-point image, got {arr.dtype}")

@@ -76,6 +76,16 @@ def _max_value(np_dtype) -> float:
     return 1.0 if np_dtype.kind == "f" else float(np.iinfo(np_dtype).max)
 
 
+def _unit_to_int(arr, np_dtype):
+    """Float values in [0, 1] -> integer ``np_dtype`` the way torchvision scales them.
+
+    Multiplying by ``max + 1 - eps`` and truncating gives every integer level an equal share
+    of [0, 1] (rounding would halve the share of 0 and max).
+    """
+    np_dtype = np.dtype(np_dtype)
+    return (arr * (_max_value(np_dtype) + 1.0 - 1e-3)).astype(np_dtype)
+
+
 def convert_image_dtype(image, dtype=flambeau.float32):
     """Convert a tensor image's dtype, rescaling values (ints span [0, max], floats [0, 1]).
 
@@ -107,7 +117,7 @@ def convert_image_dtype(image, dtype=flambeau.float32):
                 (src == np.float64 and dst == np.int64):
             raise RuntimeError(f"convert_image_dtype: the conversion from {image.dtype} to "
                                f"{dtype} cannot be performed safely")
-        out = (arr * (_max_value(dst) + 1.0 - 1e-3)).astype(dst)
+        out = _unit_to_int(arr, dst)
     elif dst.kind == "f":
         out = arr.astype(dst) / dst.type(_max_value(src))
     else:

@@ -1,4 +1,4 @@
-"""Geometric transforms: resize, crop, pad, flip, rotate, affine (functional forms)."""
+"""Geometric transforms: resize, crops, pad, flips, rotate, affine, perspective (functions)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from PIL import Image
 from flambeau.vision.transforms._image import as_chw, get_dimensions, is_pil
 
 __all__ = [
-    "InterpolationMode", "resize", "crop", "center_crop", "resized_crop", "pad", "hflip",
-    "vflip", "rotate", "affine", "inverse_affine_matrix",
+    "InterpolationMode", "resize", "crop", "center_crop", "resized_crop", "five_crop",
+    "ten_crop", "pad", "hflip", "vflip", "rotate", "affine", "inverse_affine_matrix",
+    "perspective",
 ]
 
 
@@ -328,6 +329,60 @@ def resized_crop(img, top, left, height, width, size,
                   antialias=antialias)
 
 
+def five_crop(img, size):
+    """The four corner crops and the central crop of ``size``: ``(tl, tr, bl, br, center)``.
+
+    Parameters
+    ----------
+    img : PIL image, NumPy array (H, W[, C]) or Tensor (..., C, H, W)
+    size : int or (int, int)
+        ``(h, w)`` of the crops; an int gives square crops.
+
+    Raises
+    ------
+    ValueError
+        When ``size`` is larger than the image, or has more than 2 values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from flambeau.vision.transforms import functional as F
+    >>> [c.ravel().tolist() for c in F.five_crop(np.arange(9, dtype=np.uint8).reshape(3, 3), 1)]
+    [[0], [2], [6], [8], [4]]
+    """
+    crop_h, crop_w = _pair(size, "five_crop")
+    _, h, w = get_dimensions(img)
+    if crop_h > h or crop_w > w:
+        raise ValueError(f"five_crop: crop size {(crop_h, crop_w)} is bigger than the image "
+                         f"size {(h, w)}")
+    return (crop(img, 0, 0, crop_h, crop_w), crop(img, 0, w - crop_w, crop_h, crop_w),
+            crop(img, h - crop_h, 0, crop_h, crop_w),
+            crop(img, h - crop_h, w - crop_w, crop_h, crop_w),
+            center_crop(img, (crop_h, crop_w)))
+
+
+def ten_crop(img, size, vertical_flip: bool = False):
+    """:func:`five_crop` of the image and of its flipped copy (10 images).
+
+    Parameters
+    ----------
+    img : PIL image, NumPy array (H, W[, C]) or Tensor (..., C, H, W)
+    size : int or (int, int)
+    vertical_flip : bool
+        Flip top to bottom instead of left to right.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from flambeau.vision.transforms import functional as F
+    >>> crops = F.ten_crop(np.array([[1, 2]], np.uint8), 1)
+    >>> [int(c[0, 0]) for c in crops]
+    [1, 2, 1, 2, 1, 2, 1, 2, 1, 2]
+    """
+    flipped = vflip(img) if vertical_flip else hflip(img)
+    return five_crop(img, size) + five_crop(flipped, size)
+
+
 def hflip(img):
     """Flip an image left to right.
 
@@ -391,21 +446,29 @@ def inverse_affine_matrix(center, angle, translate, scale, shear) -> list[float]
             inv[2], inv[3], inv[2] * ox + inv[3] * oy + cy]
 
 
-def _warp_array(arr, xp, matrix, out_h: int, out_w: int, mode: InterpolationMode, fill):
-    """Sample ``arr`` at ``matrix`` applied to the output pixel centres (Pillow's convention)."""
-    a, b, c, d, e, f = matrix
+def _warp_array(arr, xp, matrix, out_h: int, out_w: int, mode: InterpolationMode, fill,
+                op: str = "affine"):
+    """Sample ``arr`` at ``matrix`` applied to the output pixel centres (Pillow's convention).
+
+    ``matrix`` holds Pillow's 6 AFFINE or 8 PERSPECTIVE coefficients of the output -> input
+    map: ``u = (a x + b y + c) / (g x + h y + 1)``, ``v = (d x + e y + f) / (g x + h y + 1)``.
+    """
+    a, b, c, d, e, f = matrix[:6]
     h, w = arr.shape[-2:]
     ys = xp.arange(out_h, dtype=np.float64)[:, None] + 0.5
     xs = xp.arange(out_w, dtype=np.float64)[None, :] + 0.5
     u, v = a * xs + b * ys + c, d * xs + e * ys + f
-    fill_arr = _fill_values(fill, arr.shape[-3], xp, np.float64, "affine")
+    if len(matrix) == 8:
+        denominator = matrix[6] * xs + matrix[7] * ys + 1.0
+        u, v = u / denominator, v / denominator
+    fill_arr = _fill_values(fill, arr.shape[-3], xp, np.float64, op)
     if mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
         xi, yi = xp.floor(u).astype(np.int64), xp.floor(v).astype(np.int64)
         inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
         picked = arr[..., xp.clip(yi, 0, h - 1), xp.clip(xi, 0, w - 1)]
         return xp.where(inside, picked, fill_arr.astype(arr.dtype))
     if mode is not InterpolationMode.BILINEAR:
-        raise ValueError(f"affine: interpolation {mode.value!r} is supported for PIL images only; "
+        raise ValueError(f"{op}: interpolation {mode.value!r} is supported for PIL images only; "
                          "use nearest or bilinear for arrays and tensors")
     work, back = _to_working(arr, xp)
     u, v = u - 0.5, v - 0.5
@@ -527,3 +590,62 @@ def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.
                              fillcolor=_pil_fill(fill, img))
     arr, xp, restore = as_chw(img, "affine")
     return restore(_warp_array(arr, xp, matrix, h, w, mode, fill))
+
+
+def _perspective_coeffs(startpoints, endpoints) -> list[float]:
+    """Pillow's 8 PERSPECTIVE coefficients mapping ``endpoints`` (output) to ``startpoints``."""
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ValueError(f"perspective: startpoints and endpoints must be 4 points each, got "
+                         f"{len(startpoints)} and {len(endpoints)}")
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(endpoints, startpoints, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        rhs.extend([u, v])
+    try:
+        coeffs = np.linalg.solve(np.asarray(rows, np.float64), np.asarray(rhs, np.float64))
+    except np.linalg.LinAlgError:
+        raise ValueError(f"perspective: the points {list(endpoints)} do not define a "
+                         "perspective transform (three of them are collinear)") from None
+    return coeffs.astype(np.float32).tolist()  # torchvision's precision, fed to Pillow too
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR,
+                fill=None):
+    """Warp the image so that ``startpoints`` move to ``endpoints``.
+
+    Parameters
+    ----------
+    img : PIL image, NumPy array (H, W[, C]) or Tensor (..., C, H, W)
+    startpoints : 4 (x, y) pairs
+        The top-left, top-right, bottom-right and bottom-left corners of the original image.
+    endpoints : 4 (x, y) pairs
+        Where those corners go.
+    interpolation : InterpolationMode
+        BILINEAR (default) or NEAREST for arrays and tensors.
+    fill : number or sequence, optional
+        Value for areas outside the input (default 0).
+
+    Raises
+    ------
+    ValueError
+        When either list does not hold 4 points, or the points are degenerate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from flambeau.vision.transforms import functional as F
+    >>> corners = [[0, 0], [2, 0], [2, 1], [0, 1]]
+    >>> shifted = [[1, 0], [3, 0], [3, 1], [1, 1]]
+    >>> F.perspective(np.array([[1, 2, 3], [4, 5, 6]], np.uint8), corners, shifted)
+    array([[0, 1, 2],
+           [0, 4, 5]], dtype=uint8)
+    """
+    mode = _interp(interpolation, "perspective")
+    coeffs = _perspective_coeffs(startpoints, endpoints)
+    if is_pil(img):
+        return img.transform(img.size, Image.Transform.PERSPECTIVE, coeffs, _PIL_RESAMPLE[mode],
+                             fillcolor=_pil_fill(fill, img))
+    arr, xp, restore = as_chw(img, "perspective")
+    h, w = arr.shape[-2:]
+    return restore(_warp_array(arr, xp, coeffs, h, w, mode, fill, "perspective"))

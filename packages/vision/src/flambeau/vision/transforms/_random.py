@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import numbers
 
 import flambeau
 from flambeau.vision.transforms import _color, _convert, _geometry
-from flambeau.vision.transforms._base import Transform, _size_pair
+from flambeau.vision.transforms._base import Transform, _callables, _list_repr, _size_pair
 from flambeau.vision.transforms._geometry import InterpolationMode, _interp
 from flambeau.vision.transforms._image import (
     draw_coin,
@@ -17,9 +19,19 @@ from flambeau.vision.transforms._image import (
     is_tensor,
 )
 
-__all__ = ["RandomCrop", "RandomResizedCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
-           "RandomRotation", "RandomAffine", "ColorJitter", "RandomGrayscale", "GaussianBlur",
-           "RandomErasing"]
+__all__ = ["RandomApply", "RandomChoice", "RandomOrder", "RandomCrop", "RandomResizedCrop",
+           "RandomHorizontalFlip", "RandomVerticalFlip", "RandomRotation", "RandomAffine",
+           "RandomPerspective", "ColorJitter", "RandomGrayscale", "GaussianBlur",
+           "RandomErasing", "RandomInvert", "RandomPosterize", "RandomSolarize",
+           "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize"]
+
+
+def _check_p(p, op: str) -> float:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"{op}: p must be a number in [0, 1], got {type(p).__name__}")
+    if not 0 <= p <= 1:
+        raise ValueError(f"{op}: p must be in [0, 1], got {p}")
+    return p
 
 
 def _range(value, op: str, name: str, center: float = 0.0, bound=None):
@@ -40,6 +52,146 @@ def _range(value, op: str, name: str, center: float = 0.0, bound=None):
         raise ValueError(f"{op}: {name} range {[low, high]} must be increasing"
                          + (f" and within {list(bound)}" if bound is not None else ""))
     return [float(low), float(high)]
+
+
+class _RandomTransforms(Transform):
+    """A list of transforms applied with some randomness; torchvision's repr."""
+
+    def __init__(self, transforms):
+        self.transforms = _callables(transforms, type(self).__name__)
+
+    def _repr_header(self) -> str:
+        return ""
+
+    def __repr__(self):
+        return _list_repr(type(self).__name__, self.transforms, self._repr_header())
+
+
+class RandomApply(_RandomTransforms):
+    """Apply a list of transforms, in order, with probability ``p`` (all or none).
+
+    Parameters
+    ----------
+    transforms : sequence of callables
+    p : float
+        Probability of applying them, in [0, 1]; default 0.5.
+
+    Raises
+    ------
+    TypeError
+        When ``transforms`` is not a sequence of callables, or ``p`` not a number.
+    ValueError
+        For ``p`` outside [0, 1].
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import transforms as T
+    >>> darken = T.RandomApply([T.Lambda(lambda x: x / 2), T.Lambda(lambda x: x - 1)], p=1.0)
+    >>> darken(flambeau.tensor([4.0]))
+    tensor([1.])
+    >>> T.RandomApply([T.RandomInvert(p=1.0)], p=0.3)
+    RandomApply(
+        p=0.3
+        RandomInvert(p=1.0)
+    )
+    """
+
+    def __init__(self, transforms, p: float = 0.5):
+        super().__init__(transforms)
+        self.p = _check_p(p, "RandomApply")
+
+    def _repr_header(self) -> str:
+        return f"\n    p={self.p}"
+
+    def forward(self, img):
+        if not draw_coin(self.p):
+            return img
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+
+class RandomChoice(_RandomTransforms):
+    """Apply one transform picked at random from a list (weighted by ``p`` if given).
+
+    Parameters
+    ----------
+    transforms : sequence of callables
+    p : sequence of float, optional
+        Relative weights of the transforms (need not sum to 1); default uniform.
+
+    Raises
+    ------
+    TypeError
+        When ``transforms`` is not a sequence of callables, or ``p`` not a sequence.
+    ValueError
+        When ``p`` has another length than ``transforms``, a negative weight, or sums to 0.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import transforms as T
+    >>> flip_only = T.RandomChoice([T.RandomHorizontalFlip(1.0), T.RandomVerticalFlip(1.0)],
+    ...                            p=[1.0, 0.0])
+    >>> flip_only(flambeau.tensor([[[1, 2], [3, 4]]])).tolist()
+    [[[2, 1], [4, 3]]]
+    """
+
+    def __init__(self, transforms, p=None):
+        super().__init__(transforms)
+        if p is not None:
+            if isinstance(p, (str, bytes)) or not hasattr(p, "__len__"):
+                raise TypeError(f"RandomChoice: p must be a sequence of weights, got "
+                                f"{type(p).__name__}")
+            weights = [float(w) for w in p]
+            if len(weights) != len(self.transforms):
+                raise ValueError(f"RandomChoice: p has {len(weights)} weights for "
+                                 f"{len(self.transforms)} transforms")
+            if any(w < 0 for w in weights) or sum(weights) <= 0:
+                raise ValueError(f"RandomChoice: the weights p must be non-negative with a "
+                                 f"positive sum, got {list(p)}")
+        self.p = p
+
+    def _pick(self) -> int:
+        if self.p is None:
+            return draw_int(0, len(self.transforms))
+        cumulative = list(itertools.accumulate(float(w) for w in self.p))
+        u = draw_uniform(0.0, cumulative[-1])
+        return min(bisect.bisect_right(cumulative, u), len(cumulative) - 1)
+
+    def forward(self, img):
+        return self.transforms[self._pick()](img)
+
+    def __repr__(self):
+        return f"{super().__repr__()}(p={self.p})"  # torchvision's spelling
+
+
+class RandomOrder(_RandomTransforms):
+    """Apply a list of transforms in a random order.
+
+    Parameters
+    ----------
+    transforms : sequence of callables
+
+    Raises
+    ------
+    TypeError
+        When ``transforms`` is not a sequence of callables.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import transforms as T
+    >>> both = T.RandomOrder([T.Lambda(lambda x: x + 1), T.Lambda(lambda x: x * 2)])
+    >>> float(both(flambeau.tensor(1.0))) in (3.0, 4.0)
+    True
+    """
+
+    def forward(self, img):
+        for i in flambeau.randperm(len(self.transforms)).tolist():
+            img = self.transforms[i](img)
+        return img
 
 
 class RandomCrop(Transform):
@@ -294,6 +446,76 @@ class RandomAffine(Transform):
                                 self.fill, self.center)
 
 
+class RandomPerspective(Transform):
+    """Perspective warp with probability ``p``: each corner moves inwards at random.
+
+    Parameters
+    ----------
+    distortion_scale : float
+        In [0, 1]: how far the corners may move, as a fraction of half the image size;
+        default 0.5.
+    p : float
+        Probability of warping; default 0.5.
+    interpolation : InterpolationMode
+        Default BILINEAR (NEAREST or BILINEAR for arrays and tensors).
+    fill : number or sequence
+        Value for areas outside the input; default 0.
+
+    Raises
+    ------
+    ValueError
+        For ``distortion_scale`` or ``p`` outside [0, 1].
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import transforms as T
+    >>> T.RandomPerspective(p=1.0)(flambeau.ones(3, 8, 8)).shape
+    flambeau.Size([3, 8, 8])
+    >>> T.RandomPerspective()
+    RandomPerspective(p=0.5)
+    """
+
+    _repr_names = ("p",)
+
+    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR,
+                 fill=0):
+        if not 0 <= distortion_scale <= 1:
+            raise ValueError(f"RandomPerspective: distortion_scale must be in [0, 1], got "
+                             f"{distortion_scale}")
+        self.distortion_scale = distortion_scale
+        self.p = _check_p(p, "RandomPerspective")
+        self.interpolation = _interp(interpolation, "RandomPerspective")
+        self.fill = fill
+
+    @staticmethod
+    def get_params(width: int, height: int, distortion_scale: float):
+        """``(startpoints, endpoints)``: the image corners and where they go (tl, tr, br, bl)."""
+        dx = int(distortion_scale * (width // 2))
+        dy = int(distortion_scale * (height // 2))
+
+        def near(reach):  # a coordinate in [0, reach]
+            return draw_int(0, reach + 1)
+
+        def far(size, reach):  # a coordinate in [size - 1 - reach, size - 1]
+            return draw_int(size - reach - 1, size)
+
+        top_left = [near(dx), near(dy)]
+        top_right = [far(width, dx), near(dy)]
+        bottom_right = [far(width, dx), far(height, dy)]
+        bottom_left = [near(dx), far(height, dy)]
+        startpoints = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
+        return startpoints, [top_left, top_right, bottom_right, bottom_left]
+
+    def forward(self, img):
+        if not draw_coin(self.p):
+            return img
+        _, height, width = get_dimensions(img)
+        startpoints, endpoints = self.get_params(width, height, self.distortion_scale)
+        return _geometry.perspective(img, startpoints, endpoints, self.interpolation,
+                                     self.fill)
+
+
 class ColorJitter(Transform):
     """Random brightness, contrast, saturation and hue changes, applied in random order.
 
@@ -435,8 +657,7 @@ class RandomErasing(Transform):
     _repr_names = ("p", "scale", "ratio", "value", "inplace")
 
     def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False):
-        if not 0 <= p <= 1:
-            raise ValueError(f"RandomErasing: p must be in [0, 1], got {p}")
+        _check_p(p, "RandomErasing")
         if scale[0] > scale[1] or ratio[0] > ratio[1] or scale[0] < 0 or scale[1] > 1:
             raise ValueError(f"RandomErasing: scale must be (min, max) in [0, 1] and ratio "
                              f"(min, max), got {scale} and {ratio}")
@@ -482,3 +703,219 @@ class RandomErasing(Transform):
                                  f"with {channels} channels")
         i, j, h, w, v = self.get_params(img, self.scale, self.ratio, value)
         return _convert.erase(img, i, j, h, w, v, self.inplace)
+
+
+class _RandomPixelOp(Transform):
+    """Apply ``_apply`` with probability ``p``."""
+
+    _repr_names = ("p",)
+    _repr_sep = ","  # torchvision prints these without a space after the comma
+
+    def __init__(self, p: float = 0.5):
+        self.p = _check_p(p, type(self).__name__)
+
+    def _apply(self, img):
+        raise NotImplementedError
+
+    def forward(self, img):
+        return self._apply(img) if draw_coin(self.p) else img
+
+
+class RandomInvert(_RandomPixelOp):
+    """Invert the colours with probability ``p`` (see :func:`~.functional.invert`).
+
+    Parameters
+    ----------
+    p : float
+        In [0, 1]; default 0.5.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a ``p`` that is not a number in [0, 1].
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import transforms as T
+    >>> T.RandomInvert(p=1.0)(flambeau.tensor([[[0, 55]]], dtype=flambeau.uint8)).tolist()
+    [[[255, 200]]]
+    >>> T.RandomInvert()
+    RandomInvert(p=0.5)
+    """
+
+    def _apply(self, img):
+        return _color.invert(img)
+
+
+class RandomPosterize(_RandomPixelOp):
+    """Keep the ``bits`` most significant bits with probability ``p``.
+
+    See :func:`~.functional.posterize`.
+
+    Parameters
+    ----------
+    bits : int
+        Between 0 and 8.
+    p : float
+        In [0, 1]; default 0.5.
+
+    Raises
+    ------
+    ValueError
+        For ``bits`` outside [0, 8] or ``p`` outside [0, 1].
+    TypeError
+        For a non-integer ``bits`` or a non-number ``p``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import transforms as T
+    >>> T.RandomPosterize(1, p=1.0)(flambeau.tensor([[[100, 200]]], dtype=flambeau.uint8))
+    tensor([[[  0, 128]]], dtype=flambeau.uint8)
+    >>> T.RandomPosterize(bits=2)
+    RandomPosterize(bits=2,p=0.5)
+    """
+
+    _repr_names = ("bits", "p")
+
+    def __init__(self, bits: int, p: float = 0.5):
+        _color._check_bits(bits, "RandomPosterize")
+        super().__init__(p)
+        self.bits = bits
+
+    def _apply(self, img):
+        return _color.posterize(img, self.bits)
+
+
+class RandomSolarize(_RandomPixelOp):
+    """Invert the pixels at or above ``threshold`` with probability ``p``.
+
+    See :func:`~.functional.solarize`.
+
+    Parameters
+    ----------
+    threshold : float
+        In the images' value range (at most 255 for uint8, 1.0 for floats).
+    p : float
+        In [0, 1]; default 0.5.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a ``p`` that is not a number in [0, 1].
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import transforms as T
+    >>> T.RandomSolarize(0.5, p=1.0)(flambeau.tensor([[[0.25, 0.75]]]))
+    tensor([[[0.2500, 0.2500]]])
+    >>> T.RandomSolarize(threshold=192.0)
+    RandomSolarize(threshold=192.0,p=0.5)
+    """
+
+    _repr_names = ("threshold", "p")
+
+    def __init__(self, threshold: float, p: float = 0.5):
+        super().__init__(p)
+        self.threshold = threshold
+
+    def _apply(self, img):
+        return _color.solarize(img, self.threshold)
+
+
+class RandomAdjustSharpness(_RandomPixelOp):
+    """Adjust the sharpness by ``sharpness_factor`` with probability ``p``.
+
+    See :func:`~.functional.adjust_sharpness`.
+
+    Parameters
+    ----------
+    sharpness_factor : float
+        Non-negative: 0 blurs, 1 keeps the image, 2 doubles the sharpness.
+    p : float
+        In [0, 1]; default 0.5.
+
+    Raises
+    ------
+    ValueError
+        For a negative ``sharpness_factor`` or ``p`` outside [0, 1].
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> from flambeau.vision import transforms as T
+    >>> T.RandomAdjustSharpness(2.0, p=1.0)(Image.new("L", (4, 4), 9)).getpixel((1, 1))
+    9
+    >>> T.RandomAdjustSharpness(sharpness_factor=2)
+    RandomAdjustSharpness(sharpness_factor=2,p=0.5)
+    """
+
+    _repr_names = ("sharpness_factor", "p")
+
+    def __init__(self, sharpness_factor: float, p: float = 0.5):
+        _color._check_factor(sharpness_factor, "RandomAdjustSharpness", "sharpness_factor")
+        super().__init__(p)
+        self.sharpness_factor = sharpness_factor
+
+    def _apply(self, img):
+        return _color.adjust_sharpness(img, self.sharpness_factor)
+
+
+class RandomAutocontrast(_RandomPixelOp):
+    """Stretch every channel to the full range with probability ``p``.
+
+    See :func:`~.functional.autocontrast`.
+
+    Parameters
+    ----------
+    p : float
+        In [0, 1]; default 0.5.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a ``p`` that is not a number in [0, 1].
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import transforms as T
+    >>> T.RandomAutocontrast(p=1.0)(flambeau.tensor([[[0.5, 0.75]]]))
+    tensor([[[0., 1.]]])
+    >>> T.RandomAutocontrast()
+    RandomAutocontrast(p=0.5)
+    """
+
+    def _apply(self, img):
+        return _color.autocontrast(img)
+
+
+class RandomEqualize(_RandomPixelOp):
+    """Equalize the histogram of every channel with probability ``p``.
+
+    See :func:`~.functional.equalize`.
+
+    Parameters
+    ----------
+    p : float
+        In [0, 1]; default 0.5.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a ``p`` that is not a number in [0, 1].
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import transforms as T
+    >>> T.RandomEqualize(p=0.0)(flambeau.tensor([[[1, 2]]], dtype=flambeau.uint8)).tolist()
+    [[[1, 2]]]
+    >>> T.RandomEqualize()
+    RandomEqualize(p=0.5)
+    """
+
+    def _apply(self, img):
+        return _color.equalize(img)

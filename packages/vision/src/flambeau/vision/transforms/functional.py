@@ -16,8 +16,14 @@ from flambeau.vision.transforms._color import (
     adjust_contrast,
     adjust_hue,
     adjust_saturation,
+    adjust_sharpness,
+    autocontrast,
+    equalize,
     gaussian_blur,
+    invert,
+    posterize,
     rgb_to_grayscale,
+    solarize,
     to_grayscale,
 )
 from flambeau.vision.transforms._convert import (
@@ -33,20 +39,24 @@ from flambeau.vision.transforms._geometry import (
     affine,
     center_crop,
     crop,
+    five_crop,
     hflip,
     inverse_affine_matrix,
     pad,
+    perspective,
     resize,
     resized_crop,
     rotate,
+    ten_crop,
     vflip,
 )
 from flambeau.vision.transforms._image import get_dimensions
 
 __all__ = [
     "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_hue",
-    "adjust_saturation", "affine", "center_crop", "convert_image_dtype", "crop", "erase",
-    "gaussian_blur", "get_dimensions", "hflip", "inverse_affine_matrix", "normalize", "pad",
-    "pil_to_tensor", "resize", "resized_crop", "rgb_to_grayscale", "rotate", "to_grayscale",
-    "to_pil_image", "to_tensor", "vflip",
+    "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
+    "convert_image_dtype", "crop", "equalize", "erase", "five_crop", "gaussian_blur",
+    "get_dimensions", "hflip", "inverse_affine_matrix", "invert", "normalize", "pad",
+    "perspective", "pil_to_tensor", "posterize", "resize", "resized_crop", "rgb_to_grayscale",
+    "rotate", "solarize", "ten_crop", "to_grayscale", "to_pil_image", "to_tensor", "vflip",
 ]
