@@ -29,6 +29,7 @@ from flambeau.distributions._categorical import (
     OneHotCategoricalStraightThrough,
 )
 from flambeau.distributions._continuous import Cauchy, Exponential, Laplace
+from flambeau.distributions._continuous_bernoulli import ContinuousBernoulli
 from flambeau.distributions._discrete import (
     Binomial,
     Geometric,
@@ -37,13 +38,19 @@ from flambeau.distributions._discrete import (
     Poisson,
 )
 from flambeau.distributions._distribution import Distribution, ExponentialFamily
+from flambeau.distributions._gamma_derived import FisherSnedecor, InverseGamma
 from flambeau.distributions._gamma_family import Beta, Chi2, Dirichlet, Gamma, StudentT
+from flambeau.distributions._generalized_pareto import GeneralizedPareto
 from flambeau.distributions._independent import Independent
+from flambeau.distributions._kumaraswamy import Kumaraswamy
+from flambeau.distributions._lkj import LKJCholesky
+from flambeau.distributions._mixture import MixtureSameFamily
 from flambeau.distributions._multivariate_normal import (
     LowRankMultivariateNormal,
     MultivariateNormal,
 )
 from flambeau.distributions._normal import Normal
+from flambeau.distributions._relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from flambeau.distributions._transformed import (
     Gumbel,
     HalfCauchy,
@@ -55,6 +62,8 @@ from flambeau.distributions._transformed import (
     Weibull,
 )
 from flambeau.distributions._uniform import Uniform
+from flambeau.distributions._von_mises import VonMises
+from flambeau.distributions._wishart import Wishart
 from flambeau.distributions.constraint_registry import biject_to, transform_to
 from flambeau.distributions.kl import kl_divergence, register_kl
 from flambeau.distributions.transforms import *  # noqa: F403
@@ -70,5 +79,9 @@ __all__ = [
     "MultivariateNormal", "LowRankMultivariateNormal",
     "HalfCauchy", "Gumbel", "Weibull", "Pareto",
     "constraint_registry", "transforms", "biject_to", "transform_to",
+    # session 11: mixtures, relaxations, and the remaining univariate / matrix distributions
+    "MixtureSameFamily", "RelaxedBernoulli", "RelaxedOneHotCategorical", "ContinuousBernoulli",
+    "Kumaraswamy", "InverseGamma", "FisherSnedecor", "VonMises", "GeneralizedPareto",
+    "Wishart", "LKJCholesky",
     *transforms.__all__,
 ]

@@ -23,9 +23,9 @@ __all__ = [
     "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
     "greater_than", "greater_than_eq", "independent", "integer_interval", "interval",
     "half_open_interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
-    "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
-    "positive_semidefinite", "positive_definite", "positive_integer", "real", "real_vector",
-    "simplex", "square", "stack", "symmetric", "unit_interval",
+    "MixtureSameFamilyConstraint", "multinomial", "nonnegative", "nonnegative_integer",
+    "one_hot", "positive", "positive_semidefinite", "positive_definite", "positive_integer",
+    "real", "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval",
 ]
 
 
@@ -665,6 +665,68 @@ class _Stack(Constraint):
                              f"{value.dim()} dimensions")
         parts = [value.select(self.dim, i) for i in range(value.shape[self.dim])]
         return flambeau.stack([c.check(v) for v, c in zip(parts, self.cseq)], self.dim)
+
+
+class MixtureSameFamilyConstraint(Constraint):
+    """The support of a :class:`~flambeau.distributions.MixtureSameFamily`: a value is valid
+    when it lies in the support of its components, whose parameters carry one more batch dim
+    (the mixture components) than the value; the check puts that dim back before asking
+    ``base_constraint`` and requires every component to accept the value.
+
+    Parameters
+    ----------
+    base_constraint : Constraint
+        The support of the component distribution.
+
+    Raises
+    ------
+    TypeError
+        If ``base_constraint`` is not a Constraint.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.distributions import constraints
+    >>> c = constraints.MixtureSameFamilyConstraint(constraints.positive)
+    >>> c.check(flambeau.tensor([1.0, -1.0])), c
+    (tensor([ True, False]), MixtureSameFamilyConstraint(GreaterThan(lower_bound=0.0)))
+    """
+
+    def __init__(self, base_constraint):
+        if not isinstance(base_constraint, Constraint):
+            raise TypeError(f"MixtureSameFamilyConstraint: base_constraint must be a "
+                            f"Constraint, got {type(base_constraint).__name__}")
+        self.base_constraint = base_constraint
+        super().__init__()
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim
+
+    def check(self, value):
+        """Whether each event of ``value`` is in the support of all the components.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.distributions import constraints
+        >>> c = constraints.MixtureSameFamilyConstraint(constraints.real_vector)
+        >>> c.check(flambeau.tensor([[0.0, 1.0], [float("nan"), 1.0]]))
+        tensor([ True, False])
+        """
+        event_dim = self.event_dim
+        if value.dim() < event_dim:
+            raise ValueError(f"Expected value.dim() >= {event_dim} but got {value.dim()}")
+        result = self.base_constraint.check(value.unsqueeze(-1 - event_dim))
+        keep = value.dim() - event_dim
+        return result.reshape(tuple(result.shape[:keep]) + (-1,)).all(-1)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}({self.base_constraint!r})"
 
 
 #: a constraint that depends on other parameters and cannot be checked
