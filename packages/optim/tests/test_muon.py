@@ -93,3 +93,18 @@ def test_only_2d_parameters():
     with pytest.raises(ValueError, match="2D parameters"):
         opt.add_param_group({"params": [flambeau.zeros(2, 2, 2, requires_grad=True)]})
     assert len(opt.param_groups) == 1
+
+
+def test_step_inside_an_autocast_region_is_unchanged():
+    """The iteration's bfloat16 rounding points are fixed; autocast must not add its own."""
+    rng = np.random.default_rng(3)
+    w0, g = rng.standard_normal((6, 10)), rng.standard_normal((6, 10))
+    results = []
+    for region in (False, True):
+        w = flambeau.tensor(w0, dtype=flambeau.float32, device="cpu", requires_grad=True)
+        opt = Muon([w], lr=0.1)
+        w.grad = flambeau.tensor(g, dtype=flambeau.float32, device="cpu")
+        with flambeau.autocast("cpu", enabled=region):
+            opt.step()
+        results.append(w.detach().numpy())
+    np.testing.assert_array_equal(results[0], results[1])

@@ -6,7 +6,8 @@ import math
 
 import flambeau
 from flambeau._tensor import Tensor
-from flambeau.optim._optimizer import Optimizer, check_nonneg, lerp_
+from flambeau.amp import autocast
+from flambeau.optim._optimizer import Optimizer, check_nonneg, lerp_, zeros_state
 
 __all__ = ["Muon"]
 
@@ -153,14 +154,20 @@ class Muon(Optimizer):
         for p, g in zip(params, grads, strict=True):
             state = self.state[p]
             if "momentum_buffer" not in state:
-                state["momentum_buffer"] = Tensor._make(p._device._xp.zeros_like(p._data),
-                                                        p._device)
+                state["momentum_buffer"] = zeros_state(p)
             dev, pd = p._device, p._data
             xp, buf = dev._xp, state["momentum_buffer"]._data
             lerp_(xp, buf, g, 1 - mu, take(dev, pd))
-            update = lerp_(xp, g.copy(), buf, mu, take(dev, pd)) if group["nesterov"] else buf
-            ortho = _orthogonalize(Tensor._make(update, dev), tuple(group["ns_coefficients"]),
-                                   group["ns_steps"], group["eps"])._data
+            update = buf
+            if group["nesterov"]:
+                update = take(dev, pd, 1)
+                update[...] = g
+                lerp_(xp, update, buf, mu, take(dev, pd))
+            # the rounding points are torch's: an enclosing autocast region must not move them
+            with autocast(dev.type, enabled=False):
+                ortho = _orthogonalize(Tensor._make(update, dev),
+                                       tuple(group["ns_coefficients"]), group["ns_steps"],
+                                       group["eps"])._data
             pd *= 1 - lr * group["weight_decay"]
             pd -= (_adjusted_lr(lr, group["adjust_lr_fn"], pd.shape) * ortho).astype(pd.dtype)
             p._version.value += 1
