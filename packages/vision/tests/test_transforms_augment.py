@@ -292,6 +292,13 @@ def test_random_pixel_transform_errors():
         T.RandomAdjustSharpness(-1)
     with pytest.raises(TypeError, match="invert: expected a PIL image"):
         T.RandomInvert(p=1.0)("image")
+    with pytest.raises(TypeError, match="RandomSolarize: threshold must be a number, got str"):
+        T.RandomSolarize("128")
+    with pytest.raises(TypeError, match="solarize: threshold must be a number, got NoneType"):
+        F.solarize(as_tensor(RGB), None)
+    for flip in (T.RandomHorizontalFlip, T.RandomVerticalFlip):  # the same p-gated base
+        with pytest.raises(ValueError, match=rf"{flip.__name__}: p must be in \[0, 1\], got 2"):
+            flip(p=2)
 
 
 # ---------------------------------------------------- RandomApply, Choice, Order
@@ -369,6 +376,9 @@ def test_random_apply_choice_order_errors():
         T.RandomChoice([add(1), add(2)], p=[1.0, -1.0])
     with pytest.raises(ValueError, match="non-negative with a positive sum"):
         T.RandomChoice([add(1), add(2)], p=[0, 0])
+    with pytest.raises(TypeError, match=r"RandomChoice: the weights p must be numbers, got "
+                                        r"\['a'\]"):
+        T.RandomChoice([add(1)], p=["a"])
 
 
 # ------------------------------------------------ AutoAugment, RandAugment, TrivialAugment
@@ -717,6 +727,9 @@ def test_random_perspective():
         T.RandomPerspective(1.5)
     with pytest.raises(ValueError, match=r"RandomPerspective: p must be in \[0, 1\]"):
         T.RandomPerspective(p=2)
+    with pytest.raises(TypeError, match="RandomPerspective: distortion_scale must be a number "
+                                        "in"):
+        T.RandomPerspective("0.5")
 
 
 # ------------------------------------------------------------ LinearTransformation
@@ -757,6 +770,9 @@ def test_linear_transformation_errors():
     with pytest.raises(TypeError, match="LinearTransformation: expected a tensor image, got "
                                         "ndarray"):
         transform(np.zeros((2, 2, 1)))
+    with pytest.raises(TypeError, match="LinearTransformation: transformation_matrix must be a "
+                                        "tensor, got list"):
+        T.LinearTransformation([[1.0]], flambeau.zeros(1))
 
 
 def test_new_names_are_exported():

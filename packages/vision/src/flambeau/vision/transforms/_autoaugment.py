@@ -7,6 +7,7 @@ magnitude for each from a table of bins, then calls the functional transform.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from enum import Enum
@@ -72,12 +73,14 @@ def _apply_op(img, name: str, magnitude: float, interpolation, fill):
     return _OPS[name](img, magnitude, interpolation, fill)
 
 
+@functools.lru_cache(maxsize=64)
 def _magnitude_space(num_bins: int, shear: float, translate: tuple[float, float],
                      rotate: float, enhance: float, posterize_steps: int) -> dict:
     """``{name: (magnitudes or None, signed)}``: the bins of each operation, in order.
 
     ``translate`` is the largest (x, y) shift, ``posterize_steps`` how many bits the last bin
-    drops; solarize thresholds run from 255 down to 0.
+    drops; solarize thresholds run from 255 down to 0. Cached (a dataset's images share one
+    size), so the table is shared: callers copy the dict and never modify it.
     """
     def linear(top):
         return np.linspace(0.0, top, num_bins).tolist()
@@ -98,6 +101,13 @@ def _magnitude_space(num_bins: int, shear: float, translate: tuple[float, float]
         "AutoContrast": (None, False),
         "Equalize": (None, False),
     }
+
+
+def _size_space(num_bins: int, image_size) -> dict:
+    """AutoAugment's and RandAugment's ranges; translations scale with ``(height, width)``."""
+    height, width = image_size
+    return _magnitude_space(num_bins, 0.3, (150.0 / 331.0 * width, 150.0 / 331.0 * height),
+                            30.0, 0.9, 4)
 
 
 def _check_int(value, op: str, name: str, low: int) -> int:
@@ -208,7 +218,23 @@ _POLICIES = {
     ],
 }
 
-class AutoAugment(Transform):
+
+class _Augment(Transform):
+    """What the policies share: interpolation, fill, and running one operation at a bin."""
+
+    def __init__(self, interpolation, fill):
+        self.interpolation = _interp(interpolation, type(self).__name__)
+        self.fill = fill
+
+    def _run(self, img, name: str, magnitudes, level, negate: bool):
+        """Apply ``name`` at bin ``level`` of ``magnitudes`` (0 without bins), negated when
+        ``negate`` (the caller draws it for signed operations only)."""
+        magnitude = 0.0 if magnitudes is None or level is None else float(magnitudes[level])
+        return _apply_op(img, name, -magnitude if negate else magnitude, self.interpolation,
+                         self.fill)
+
+
+class AutoAugment(_Augment):
     """AutoAugment (Cubuk et al., 2019): one of 25 learned sub-policies of two operations.
 
     Each call picks a sub-policy at random; each of its two operations runs with its own
@@ -219,6 +245,7 @@ class AutoAugment(Transform):
     [0, 1] (for float images the solarize thresholds are scaled by 1/255, and posterize and
     equalize follow torchvision's v2 rules); PIL images must have mode L or RGB. The output
     has the input's kind, shape and dtype.
+
     Parameters
     ----------
     policy : AutoAugmentPolicy
@@ -253,18 +280,13 @@ class AutoAugment(Transform):
         except ValueError:
             raise ValueError(f"AutoAugment: unknown policy {policy!r}; expected one of "
                              f"{[p.name for p in AutoAugmentPolicy]}") from None
+        super().__init__(interpolation, fill)
         self.policy = policy
-        self.interpolation = _interp(interpolation, "AutoAugment")
-        self.fill = fill
         self.policies = list(_POLICIES[policy])
 
     def _augmentation_space(self, num_bins: int, image_size) -> dict:
         """``{name: (magnitudes or None, signed)}`` for an image of size ``(height, width)``."""
-        height, width = image_size
-        space = _magnitude_space(num_bins, 0.3, (150.0 / 331.0 * width, 150.0 / 331.0 * height),
-                                 30.0, 0.9, 4)
-        space["Invert"] = (None, False)
-        return space
+        return {**_size_space(num_bins, image_size), "Invert": (None, False)}
 
     @staticmethod
     def get_params(transform_num: int):
@@ -284,17 +306,14 @@ class AutoAugment(Transform):
                                                 signs.tolist(), strict=True):
             if prob <= p:
                 magnitudes, signed = space[name]
-                magnitude = 0.0 if level is None else float(magnitudes[level])
-                if signed and sign == 0:
-                    magnitude = -magnitude
-                img = _apply_op(img, name, magnitude, self.interpolation, self.fill)
+                img = self._run(img, name, magnitudes, level, signed and sign == 0)
         return img
 
     def __repr__(self):
         return f"AutoAugment(policy={self.policy}, fill={self.fill})"
 
 
-class RandAugment(Transform):
+class RandAugment(_Augment):
     """RandAugment (Cubuk et al., 2020): ``num_ops`` random operations at one magnitude.
 
     Each operation is drawn uniformly from 14 (identity, shears, translations, rotation,
@@ -305,6 +324,7 @@ class RandAugment(Transform):
     [0, 1] (for float images the solarize thresholds are scaled by 1/255, and posterize and
     equalize follow torchvision's v2 rules); PIL images must have mode L or RGB. The output
     has the input's kind, shape and dtype.
+
     Parameters
     ----------
     num_ops : int
@@ -345,15 +365,11 @@ class RandAugment(Transform):
         if self.magnitude >= self.num_magnitude_bins:
             raise ValueError(f"RandAugment: magnitude must be a bin in [0, "
                              f"{self.num_magnitude_bins}), got {magnitude}")
-        self.interpolation = _interp(interpolation, "RandAugment")
-        self.fill = fill
+        super().__init__(interpolation, fill)
 
     def _augmentation_space(self, num_bins: int, image_size) -> dict:
         """``{name: (magnitudes or None, signed)}`` for an image of size ``(height, width)``."""
-        height, width = image_size
-        return {"Identity": (None, False),
-                **_magnitude_space(num_bins, 0.3,
-                                   (150.0 / 331.0 * width, 150.0 / 331.0 * height), 30.0, 0.9, 4)}
+        return {"Identity": (None, False), **_size_space(num_bins, image_size)}
 
     def forward(self, img):
         _, height, width = get_dimensions(img)
@@ -362,10 +378,7 @@ class RandAugment(Transform):
         for _ in range(self.num_ops):
             name = names[draw_int(0, len(names))]
             magnitudes, signed = space[name]
-            magnitude = 0.0 if magnitudes is None else float(magnitudes[self.magnitude])
-            if signed and draw_int(0, 2):
-                magnitude = -magnitude
-            img = _apply_op(img, name, magnitude, self.interpolation, self.fill)
+            img = self._run(img, name, magnitudes, self.magnitude, signed and draw_int(0, 2))
         return img
 
     def __repr__(self):
@@ -374,7 +387,7 @@ class RandAugment(Transform):
                 f"interpolation={self.interpolation}, fill={self.fill})")
 
 
-class TrivialAugmentWide(Transform):
+class TrivialAugmentWide(_Augment):
     """TrivialAugment Wide (Müller and Hutter, 2021): one random operation, random magnitude.
 
     The operation is drawn uniformly from the 14 of :class:`RandAugment` (with wider
@@ -385,6 +398,7 @@ class TrivialAugmentWide(Transform):
     [0, 1] (for float images the solarize thresholds are scaled by 1/255, and posterize and
     equalize follow torchvision's v2 rules); PIL images must have mode L or RGB. The output
     has the input's kind, shape and dtype.
+
     Parameters
     ----------
     num_magnitude_bins : int
@@ -416,8 +430,7 @@ class TrivialAugmentWide(Transform):
                  fill=None):
         self.num_magnitude_bins = _check_int(num_magnitude_bins, "TrivialAugmentWide",
                                              "num_magnitude_bins", 2)
-        self.interpolation = _interp(interpolation, "TrivialAugmentWide")
-        self.fill = fill
+        super().__init__(interpolation, fill)
 
     def _augmentation_space(self, num_bins: int) -> dict:
         """``{name: (magnitudes or None, signed)}`` (the ranges do not depend on the size)."""
@@ -429,10 +442,8 @@ class TrivialAugmentWide(Transform):
         names = list(space)
         name = names[draw_int(0, len(names))]
         magnitudes, signed = space[name]
-        magnitude = 0.0 if magnitudes is None else float(magnitudes[draw_int(0, len(magnitudes))])
-        if signed and draw_int(0, 2):
-            magnitude = -magnitude
-        return _apply_op(img, name, magnitude, self.interpolation, self.fill)
+        level = None if magnitudes is None else draw_int(0, len(magnitudes))
+        return self._run(img, name, magnitudes, level, signed and draw_int(0, 2))
 
     def __repr__(self):
         return (f"TrivialAugmentWide(num_magnitude_bins={self.num_magnitude_bins}, "

@@ -394,7 +394,7 @@ class LinearTransformation(Transform):
         For a non-square matrix, a mean vector of another length, dtype or device, or an
         image whose ``C * H * W`` differs from the matrix size.
     TypeError
-        When the input is not a tensor.
+        When the matrix, the mean vector or the input is not a tensor.
 
     Examples
     --------
@@ -407,6 +407,10 @@ class LinearTransformation(Transform):
 
     def __init__(self, transformation_matrix, mean_vector):
         matrix, mean = transformation_matrix, mean_vector
+        for name, value in (("transformation_matrix", matrix), ("mean_vector", mean)):
+            if not is_tensor(value):
+                raise TypeError(f"LinearTransformation: {name} must be a tensor, got "
+                                f"{type(value).__name__}")
         if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1]:
             raise ValueError(f"LinearTransformation: transformation_matrix must be square, got "
                              f"shape {tuple(matrix.shape)}")

@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
-from flambeau.vision.transforms._convert import _unit_to_int
+from flambeau.vision.transforms._convert import _max_value, _unit_to_int
 from flambeau.vision.transforms._geometry import _to_working
 from flambeau.vision.transforms._image import as_chw, is_pil
 
@@ -18,12 +18,8 @@ __all__ = ["adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_
            "posterize", "solarize", "autocontrast", "equalize"]
 
 
-def _bound(dtype) -> float:
-    return 1.0 if np.dtype(dtype).kind == "f" else float(np.iinfo(dtype).max)
-
-
 def _blend(img1, img2, ratio: float, xp):
-    bound = _bound(img1.dtype)
+    bound = _max_value(img1.dtype)
     work = img1.astype(np.float32) if np.dtype(img1.dtype).kind != "f" else img1
     if hasattr(img2, "astype"):  # an integer img2 would promote the sum to float64
         img2 = img2.astype(work.dtype, copy=False)
@@ -153,7 +149,7 @@ def adjust_hue(img, hue_factor: float):
     if arr.shape[-3] == 1:
         return img
     integer = np.dtype(arr.dtype).kind != "f"
-    work = arr.astype(np.float32) / _bound(arr.dtype) if integer else arr
+    work = arr.astype(np.float32) / _max_value(arr.dtype) if integer else arr
     hue, sat, val = _rgb_to_hsv(work, xp)
     out = _hsv_to_rgb((hue + hue_factor) % 1.0, sat, val, xp).astype(work.dtype)
     if integer:
@@ -255,11 +251,6 @@ def gaussian_blur(img, kernel_size, sigma=None):
 
 
 # --------------------------------------------- sharpness and AutoAugment's pixel operations
-
-
-def _top(dtype):
-    """The largest value of an image dtype, as a Python number (arithmetic keeps ``dtype``)."""
-    return 1.0 if np.dtype(dtype).kind == "f" else int(np.iinfo(dtype).max)
 
 
 def _check_channels(arr, op: str) -> None:
@@ -364,7 +355,7 @@ def invert(img):
         _check_pil_mode(img, "invert", ("L", "RGB", "1"))
         return ImageOps.invert(img)
     arr, xp, restore = _channels_array(img, "invert")
-    return restore(_top(arr.dtype) - arr)
+    return restore(_max_value(arr.dtype) - arr)
 
 
 def _check_bits(bits, op: str) -> None:
@@ -421,6 +412,11 @@ def posterize(img, bits: int):
     raise TypeError(f"posterize: expected a uint8 or floating-point image, got {arr.dtype}")
 
 
+def _check_threshold(threshold, op: str) -> None:
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+        raise TypeError(f"{op}: threshold must be a number, got {type(threshold).__name__}")
+
+
 def solarize(img, threshold: float):
     """Invert the pixels at or above ``threshold``: ``where(img >= threshold, max - img, img)``.
 
@@ -435,7 +431,8 @@ def solarize(img, threshold: float):
     ValueError
         For a tensor or array and a ``threshold`` above the dtype's maximum value.
     TypeError
-        For another PIL mode, or a tensor or array without 1 or 3 channels.
+        For a non-number ``threshold``, another PIL mode, or a tensor or array without 1 or
+        3 channels.
 
     Examples
     --------
@@ -444,11 +441,12 @@ def solarize(img, threshold: float):
     >>> F.solarize(flambeau.tensor([[[10, 128, 200]]], dtype=flambeau.uint8), 128).tolist()
     [[[10, 127, 55]]]
     """
+    _check_threshold(threshold, "solarize")
     if is_pil(img):
         _check_pil_mode(img, "solarize")
         return ImageOps.solarize(img, threshold)
     arr, xp, restore = _channels_array(img, "solarize")
-    top = _top(arr.dtype)
+    top = _max_value(arr.dtype)
     if threshold > top:
         raise ValueError(f"solarize: threshold ({threshold}) must not exceed the largest value "
                          f"of a {arr.dtype} image ({top})")
@@ -482,7 +480,7 @@ def autocontrast(img):
         _check_pil_mode(img, "autocontrast")
         return ImageOps.autocontrast(img)
     arr, xp, restore = _channels_array(img, "autocontrast")
-    top = _bound(arr.dtype)
+    top = _max_value(arr.dtype)
     work = arr if np.dtype(arr.dtype).kind == "f" else arr.astype(np.float32)
     lo = work.min(axis=(-2, -1), keepdims=True)
     hi = work.max(axis=(-2, -1), keepdims=True)

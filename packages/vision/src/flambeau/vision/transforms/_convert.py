@@ -72,8 +72,11 @@ def pil_to_tensor(pic):
     return flambeau.from_numpy(np.ascontiguousarray(_hwc(_pil_array(pic)).transpose(2, 0, 1)))
 
 
-def _max_value(np_dtype) -> float:
-    return 1.0 if np_dtype.kind == "f" else float(np.iinfo(np_dtype).max)
+def _max_value(dtype):
+    """The largest value of an image dtype: 1.0 for floats, else the int maximum as a Python
+    int (so that ``_max_value(a.dtype) - a`` keeps an integer array's dtype)."""
+    dtype = np.dtype(dtype)
+    return 1.0 if dtype.kind == "f" else int(np.iinfo(dtype).max)
 
 
 def _unit_to_int(arr, np_dtype):
@@ -82,7 +85,6 @@ def _unit_to_int(arr, np_dtype):
     Multiplying by ``max + 1 - eps`` and truncating gives every integer level an equal share
     of [0, 1] (rounding would halve the share of 0 and max).
     """
-    np_dtype = np.dtype(np_dtype)
     return (arr * (_max_value(np_dtype) + 1.0 - 1e-3)).astype(np_dtype)
 
 

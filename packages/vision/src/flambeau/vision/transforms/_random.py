@@ -34,6 +34,22 @@ def _check_p(p, op: str) -> float:
     return p
 
 
+class _RandomlyApplied(Transform):
+    """Apply ``_apply`` with probability ``p`` (checked to be a number in [0, 1])."""
+
+    _repr_names = ("p",)
+    _repr_sep = ","  # torchvision prints the AutoAugment-op classes without a space
+
+    def __init__(self, p: float = 0.5):
+        self.p = _check_p(p, type(self).__name__)
+
+    def _apply(self, img):
+        raise NotImplementedError
+
+    def forward(self, img):
+        return self._apply(img) if draw_coin(self.p) else img
+
+
 def _range(value, op: str, name: str, center: float = 0.0, bound=None):
     """A number ``v`` becomes ``(center - v, center + v)``; a pair is checked."""
     if isinstance(value, numbers.Number):
@@ -144,7 +160,11 @@ class RandomChoice(_RandomTransforms):
             if isinstance(p, (str, bytes)) or not hasattr(p, "__len__"):
                 raise TypeError(f"RandomChoice: p must be a sequence of weights, got "
                                 f"{type(p).__name__}")
-            weights = [float(w) for w in p]
+            try:
+                weights = [float(w) for w in p]
+            except (TypeError, ValueError):
+                raise TypeError(f"RandomChoice: the weights p must be numbers, got "
+                                f"{list(p)}") from None
             if len(weights) != len(self.transforms):
                 raise ValueError(f"RandomChoice: p has {len(weights)} weights for "
                                  f"{len(self.transforms)} transforms")
@@ -298,7 +318,7 @@ class RandomResizedCrop(Transform):
                                       self.interpolation, self.antialias)
 
 
-class RandomHorizontalFlip(Transform):
+class RandomHorizontalFlip(_RandomlyApplied):
     """Flip left-right with probability ``p``.
 
     Examples
@@ -309,16 +329,11 @@ class RandomHorizontalFlip(Transform):
     [[[2, 1]]]
     """
 
-    _repr_names = ("p",)
-
-    def __init__(self, p: float = 0.5):
-        self.p = p
-
-    def forward(self, img):
-        return _geometry.hflip(img) if draw_coin(self.p) else img
+    def _apply(self, img):
+        return _geometry.hflip(img)
 
 
-class RandomVerticalFlip(Transform):
+class RandomVerticalFlip(_RandomlyApplied):
     """Flip top-bottom with probability ``p``.
 
     Examples
@@ -329,13 +344,8 @@ class RandomVerticalFlip(Transform):
     [[[2], [1]]]
     """
 
-    _repr_names = ("p",)
-
-    def __init__(self, p: float = 0.5):
-        self.p = p
-
-    def forward(self, img):
-        return _geometry.vflip(img) if draw_coin(self.p) else img
+    def _apply(self, img):
+        return _geometry.vflip(img)
 
 
 class RandomRotation(Transform):
@@ -446,7 +456,7 @@ class RandomAffine(Transform):
                                 self.fill, self.center)
 
 
-class RandomPerspective(Transform):
+class RandomPerspective(_RandomlyApplied):
     """Perspective warp with probability ``p``: each corner moves inwards at random.
 
     Parameters
@@ -465,6 +475,8 @@ class RandomPerspective(Transform):
     ------
     ValueError
         For ``distortion_scale`` or ``p`` outside [0, 1].
+    TypeError
+        When either is not a number.
 
     Examples
     --------
@@ -476,15 +488,16 @@ class RandomPerspective(Transform):
     RandomPerspective(p=0.5)
     """
 
-    _repr_names = ("p",)
-
     def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR,
                  fill=0):
+        if isinstance(distortion_scale, bool) or not isinstance(distortion_scale, numbers.Real):
+            raise TypeError(f"RandomPerspective: distortion_scale must be a number in [0, 1], "
+                            f"got {type(distortion_scale).__name__}")
         if not 0 <= distortion_scale <= 1:
             raise ValueError(f"RandomPerspective: distortion_scale must be in [0, 1], got "
                              f"{distortion_scale}")
         self.distortion_scale = distortion_scale
-        self.p = _check_p(p, "RandomPerspective")
+        super().__init__(p)
         self.interpolation = _interp(interpolation, "RandomPerspective")
         self.fill = fill
 
@@ -507,9 +520,7 @@ class RandomPerspective(Transform):
         startpoints = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
         return startpoints, [top_left, top_right, bottom_right, bottom_left]
 
-    def forward(self, img):
-        if not draw_coin(self.p):
-            return img
+    def _apply(self, img):
         _, height, width = get_dimensions(img)
         startpoints, endpoints = self.get_params(width, height, self.distortion_scale)
         return _geometry.perspective(img, startpoints, endpoints, self.interpolation,
@@ -705,23 +716,7 @@ class RandomErasing(Transform):
         return _convert.erase(img, i, j, h, w, v, self.inplace)
 
 
-class _RandomPixelOp(Transform):
-    """Apply ``_apply`` with probability ``p``."""
-
-    _repr_names = ("p",)
-    _repr_sep = ","  # torchvision prints these without a space after the comma
-
-    def __init__(self, p: float = 0.5):
-        self.p = _check_p(p, type(self).__name__)
-
-    def _apply(self, img):
-        raise NotImplementedError
-
-    def forward(self, img):
-        return self._apply(img) if draw_coin(self.p) else img
-
-
-class RandomInvert(_RandomPixelOp):
+class RandomInvert(_RandomlyApplied):
     """Invert the colours with probability ``p`` (see :func:`~.functional.invert`).
 
     Parameters
@@ -748,7 +743,7 @@ class RandomInvert(_RandomPixelOp):
         return _color.invert(img)
 
 
-class RandomPosterize(_RandomPixelOp):
+class RandomPosterize(_RandomlyApplied):
     """Keep the ``bits`` most significant bits with probability ``p``.
 
     See :func:`~.functional.posterize`.
@@ -788,7 +783,7 @@ class RandomPosterize(_RandomPixelOp):
         return _color.posterize(img, self.bits)
 
 
-class RandomSolarize(_RandomPixelOp):
+class RandomSolarize(_RandomlyApplied):
     """Invert the pixels at or above ``threshold`` with probability ``p``.
 
     See :func:`~.functional.solarize`.
@@ -802,8 +797,10 @@ class RandomSolarize(_RandomPixelOp):
 
     Raises
     ------
-    TypeError, ValueError
-        For a ``p`` that is not a number in [0, 1].
+    TypeError
+        For a non-number ``threshold`` or ``p``.
+    ValueError
+        For ``p`` outside [0, 1].
 
     Examples
     --------
@@ -818,6 +815,7 @@ class RandomSolarize(_RandomPixelOp):
     _repr_names = ("threshold", "p")
 
     def __init__(self, threshold: float, p: float = 0.5):
+        _color._check_threshold(threshold, "RandomSolarize")
         super().__init__(p)
         self.threshold = threshold
 
@@ -825,7 +823,7 @@ class RandomSolarize(_RandomPixelOp):
         return _color.solarize(img, self.threshold)
 
 
-class RandomAdjustSharpness(_RandomPixelOp):
+class RandomAdjustSharpness(_RandomlyApplied):
     """Adjust the sharpness by ``sharpness_factor`` with probability ``p``.
 
     See :func:`~.functional.adjust_sharpness`.
@@ -863,7 +861,7 @@ class RandomAdjustSharpness(_RandomPixelOp):
         return _color.adjust_sharpness(img, self.sharpness_factor)
 
 
-class RandomAutocontrast(_RandomPixelOp):
+class RandomAutocontrast(_RandomlyApplied):
     """Stretch every channel to the full range with probability ``p``.
 
     See :func:`~.functional.autocontrast`.
@@ -892,7 +890,7 @@ class RandomAutocontrast(_RandomPixelOp):
         return _color.autocontrast(img)
 
 
-class RandomEqualize(_RandomPixelOp):
+class RandomEqualize(_RandomlyApplied):
     """Equalize the histogram of every channel with probability ``p``.
 
     See :func:`~.functional.equalize`.
