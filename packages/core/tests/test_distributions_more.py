@@ -875,3 +875,32 @@ def test_torch_module_paths():
     assert d.has_rsample and tuple(d.rsample((2,)).shape) == (2, 1)
     e = ExpRelaxedCategorical(0.5, logits=flambeau.zeros(3))
     assert tuple(e.event_shape) == (3,)
+
+
+def test_relaxed_temperature_must_be_positive():
+    for cls, probs in ((D.RelaxedBernoulli, flambeau.tensor([0.5])),
+                       (D.RelaxedOneHotCategorical, flambeau.tensor([0.5, 0.5]))):
+        with pytest.raises(ValueError, match=r"temperature must be positive, got a tensor of "
+                           r"shape \(\) with invalid values"):
+            cls(flambeau.tensor(-0.5), probs=probs)
+        # without validation the sign is not checked, as in torch
+        assert float(cls(-0.5, probs=probs, validate_args=False).temperature) == -0.5
+
+
+def test_von_mises_sample_infinite_and_invalid_concentration():
+    d = D.VonMises(flambeau.tensor([4.0, 1.0]), flambeau.tensor([float("inf"), 2.0]))
+    x = d.sample((3,))
+    # a point mass at loc, wrapped into [-pi, pi)
+    assert x[:, 0].tolist() == pytest.approx([4.0 - 2 * math.pi] * 3, abs=1e-6)
+    for bad in (0.0, float("nan")):
+        with pytest.raises(ValueError, match=r"VonMises.sample: concentration .* must be "
+                           r"positive"):
+            D.VonMises(0.0, bad, validate_args=False).sample()
+
+
+def test_wishart_and_lkj_argument_types():
+    with pytest.raises(TypeError, match="Wishart: df must be a number or a Tensor, got list"):
+        D.Wishart([3.0], covariance_matrix=flambeau.eye(2))
+    with pytest.raises(ValueError, match=r"LKJCholesky: Expected dim to be an integer .* "
+                       r"Found dim=2.5"):
+        D.LKJCholesky(2.5)

@@ -79,7 +79,6 @@ __all__ = [
     "MultivariateNormal", "LowRankMultivariateNormal",
     "HalfCauchy", "Gumbel", "Weibull", "Pareto",
     "constraint_registry", "transforms", "biject_to", "transform_to",
-    # session 11: mixtures, relaxations, and the remaining univariate / matrix distributions
     "MixtureSameFamily", "RelaxedBernoulli", "RelaxedOneHotCategorical", "ContinuousBernoulli",
     "Kumaraswamy", "InverseGamma", "FisherSnedecor", "VonMises", "GeneralizedPareto",
     "Wishart", "LKJCholesky",

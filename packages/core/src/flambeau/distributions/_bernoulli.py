@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from numbers import Number
-
 import flambeau
 from flambeau.distributions import constraints
 from flambeau.distributions._distribution import ExponentialFamily
@@ -27,6 +25,25 @@ def _bce_with_logits(logits, target):
 def _probs_or_logits(probs, logits):
     if (probs is None) == (logits is None):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+def _set_binary_param(d, probs, logits):
+    """Store whichever of ``probs`` / ``logits`` is given on ``d`` (as a tensor, also as
+    ``d._param``) and return it; the other is derived lazily."""
+    _probs_or_logits(probs, logits)
+    name, value = ("probs", probs) if probs is not None else ("logits", logits)
+    (param,) = broadcast_all(value)
+    setattr(d, name, param)
+    d._param = param
+    return param
+
+
+def _expand_binary(d, cls, batch_shape, instance, extra=()):
+    """``Distribution.expand`` of a distribution holding ``probs`` or ``logits`` (and the
+    batch-shaped parameters ``extra``), keeping ``_param``."""
+    new = _expand_params(d, cls, batch_shape, instance, (*extra, "probs", "logits"))
+    new._param = new.__dict__["logits"] if "logits" in d.__dict__ else new.probs
+    return new
 
 
 class _BinaryProbs:
@@ -84,21 +101,11 @@ class Bernoulli(_BinaryProbs, ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _probs_or_logits(probs, logits)
-        if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        batch_shape = flambeau.Size([]) if is_scalar else self._param.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        param = _set_binary_param(self, probs, logits)
+        super().__init__(param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _expand_params(self, Bernoulli, batch_shape, _instance, ("probs", "logits"))
-        new._param = new.__dict__["logits"] if "logits" in self.__dict__ else new.probs
-        return new
+        return _expand_binary(self, Bernoulli, batch_shape, _instance)
 
     @property
     def mean(self):

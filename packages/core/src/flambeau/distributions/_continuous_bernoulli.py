@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from numbers import Number
+import math
 
 import flambeau
 from flambeau.distributions import constraints
-from flambeau.distributions._bernoulli import _bce_with_logits, _probs_or_logits
+from flambeau.distributions._bernoulli import (
+    _bce_with_logits,
+    _expand_binary,
+    _set_binary_param,
+)
 from flambeau.distributions._distribution import Distribution, ExponentialFamily
 from flambeau.distributions._utils import (
     broadcast_all,
@@ -67,40 +71,25 @@ class ContinuousBernoulli(ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
-        _probs_or_logits(probs, logits)
+        param = _set_binary_param(self, probs, logits)
         if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (probs,) = broadcast_all(probs)
-            # probs are clamped away from 0 and 1 below: check them first, while a bad value
-            # is still visible
+            # probs are clamped away from 0 and 1 for stability: check them first, while a bad
+            # value is still visible (Distribution.__init__ would only see the clamped ones)
             validate = Distribution._validate_args if validate_args is None else validate_args
-            if validate:
-                bad = ~constraints.unit_interval.check(probs)
-                if bool(bad.any()):
-                    raise ValueError(
-                        f"The parameter probs has invalid values: expected parameter probs "
-                        f"(Tensor of shape {tuple(probs.shape)}) of distribution "
-                        f"ContinuousBernoulli to satisfy the constraint "
-                        f"{constraints.unit_interval!r}, but found invalid values:\n{probs}")
-            self.probs = clamp_probs(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
+            constraint = self.arg_constraints["probs"]
+            if validate and not bool(constraint.check(param).all()):
+                raise ValueError(
+                    f"The parameter probs has invalid values: expected parameter probs "
+                    f"(Tensor of shape {tuple(param.shape)}) of distribution "
+                    f"ContinuousBernoulli to satisfy the constraint {constraint!r}, but found "
+                    f"invalid values:\n{param}")
+            self.probs = self._param = clamp_probs(param)
         self._lims = lims
-        batch_shape = flambeau.Size([]) if is_scalar else self._param.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(ContinuousBernoulli, _instance)
-        batch_shape = flambeau.Size(tuple(batch_shape))
+        new = _expand_binary(self, ContinuousBernoulli, batch_shape, _instance)
         new._lims = self._lims
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, self.__dict__[name].expand(batch_shape))
-                new._param = new.__dict__[name]
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     @lazy_property
@@ -142,45 +131,39 @@ class ContinuousBernoulli(ExponentialFamily):
         """
         return self._param.shape
 
-    def _stable(self):
-        """Where ``p`` is far enough from 1/2 for the closed forms."""
+    def _stable_and_safe(self):
+        """Where ``p`` is far enough from 1/2 for the closed forms, and ``p`` there with a
+        harmless stand-in elsewhere (so that the discarded branch has finite values and
+        gradients)."""
         p = self.probs
-        return (p <= self._lims[0]) | (p > self._lims[1])
-
-    def _safe_probs(self):
-        """``p`` where the closed forms apply, a harmless stand-in elsewhere (so that the
-        discarded branch has finite values and gradients)."""
-        return flambeau.where(self._stable(), self.probs, self._lims[0])
+        stable = (p <= self._lims[0]) | (p > self._lims[1])
+        return stable, flambeau.where(stable, p, self._lims[0])
 
     def _log_norm(self):
         """``log C(p)``."""
-        p = self._safe_probs()
+        stable, p = self._stable_and_safe()
         closed = (flambeau.log((flambeau.log1p(-p) - flambeau.log(p)).abs())
                   - flambeau.log((1.0 - 2.0 * p).abs()))
         t = (self.probs - 0.5).pow(2)
-        taylor = 0.6931471805599453 + (4.0 / 3.0 + 104.0 / 45.0 * t) * t
-        return flambeau.where(self._stable(), closed, taylor)
+        taylor = math.log(2.0) + (4.0 / 3.0 + 104.0 / 45.0 * t) * t
+        return flambeau.where(stable, closed, taylor)
 
     @property
     def mean(self):
-        p = self._safe_probs()
+        stable, p = self._stable_and_safe()
         closed = p / (2.0 * p - 1.0) + 1.0 / (flambeau.log1p(-p) - flambeau.log(p))
         d = self.probs - 0.5
         taylor = 0.5 + (1.0 / 3.0 + 16.0 / 45.0 * d.pow(2)) * d
-        return flambeau.where(self._stable(), closed, taylor)
+        return flambeau.where(stable, closed, taylor)
 
     @property
     def variance(self):
-        p = self._safe_probs()
+        stable, p = self._stable_and_safe()
         closed = (p * (p - 1.0) / (1.0 - 2.0 * p).pow(2)
                   + (flambeau.log1p(-p) - flambeau.log(p)).pow(-2))
         t = (self.probs - 0.5).pow(2)
         taylor = 1.0 / 12.0 - (1.0 / 15.0 - 128.0 / 945.0 * t) * t
-        return flambeau.where(self._stable(), closed, taylor)
-
-    @property
-    def stddev(self):
-        return self.variance.sqrt()
+        return flambeau.where(stable, closed, taylor)
 
     def rsample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
@@ -197,17 +180,17 @@ class ContinuousBernoulli(ExponentialFamily):
     def cdf(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        p = self._safe_probs()
+        stable, p = self._stable_and_safe()
         closed = (p.pow(value) * (1.0 - p).pow(1.0 - value) + p - 1.0) / (2.0 * p - 1.0)
-        inside = flambeau.where(self._stable(), closed, value)
+        inside = flambeau.where(stable, closed, value)
         return flambeau.where(value <= 0.0, flambeau.zeros_like(inside),
                               flambeau.where(value >= 1.0, flambeau.ones_like(inside), inside))
 
     def icdf(self, value):
-        p = self._safe_probs()
+        stable, p = self._stable_and_safe()
         closed = ((flambeau.log1p(-p + value * (2.0 * p - 1.0)) - flambeau.log1p(-p))
                   / (flambeau.log(p) - flambeau.log1p(-p)))
-        return flambeau.where(self._stable(), closed, value)
+        return flambeau.where(stable, closed, value)
 
     def entropy(self):
         log_q = flambeau.log1p(-self.probs)

@@ -6,7 +6,13 @@ from numbers import Number
 
 import flambeau
 from flambeau.distributions import constraints
-from flambeau.distributions._bernoulli import _bce_with_logits, _BinaryProbs, _probs_or_logits
+from flambeau.distributions._bernoulli import (
+    _bce_with_logits,
+    _BinaryProbs,
+    _expand_binary,
+    _probs_or_logits,
+    _set_binary_param,
+)
 from flambeau.distributions._categorical import Categorical
 from flambeau.distributions._distribution import Distribution, ExponentialFamily
 from flambeau.distributions._gamma_family import Gamma
@@ -104,9 +110,7 @@ def _set_count_and_param(d, total_count, probs, logits):
 
 
 def _expand_count_and_param(d, cls, batch_shape, instance):
-    new = _expand_params(d, cls, batch_shape, instance, ("total_count", "probs", "logits"))
-    new._param = new.__dict__["logits"] if "logits" in d.__dict__ else new.probs
-    return new
+    return _expand_binary(d, cls, batch_shape, instance, extra=("total_count",))
 
 
 class Binomial(_BinaryProbs, Distribution):
@@ -253,15 +257,8 @@ class Geometric(_BinaryProbs, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _probs_or_logits(probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            param, scalar = self.probs, isinstance(probs, Number)
-        else:
-            (self.logits,) = broadcast_all(logits)
-            param, scalar = self.logits, isinstance(logits, Number)
-        batch_shape = flambeau.Size([]) if scalar else param.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        param = _set_binary_param(self, probs, logits)
+        super().__init__(param.shape, validate_args=validate_args)
         if self._validate_args and probs is not None:
             value = self.probs
             valid = value > 0

@@ -6,8 +6,6 @@ the parameters (implicit reparameterization of the gamma sampler).
 
 from __future__ import annotations
 
-from numbers import Number
-
 import flambeau
 from flambeau.distributions import constraints
 from flambeau.distributions._distribution import Distribution
@@ -155,11 +153,7 @@ class FisherSnedecor(Distribution):
         # X / df for X ~ chi2(df) is Gamma(df / 2, df / 2)
         self._gamma1 = Gamma(0.5 * self.df1, 0.5 * self.df1, validate_args=False)
         self._gamma2 = Gamma(0.5 * self.df2, 0.5 * self.df2, validate_args=False)
-        if isinstance(df1, Number) and isinstance(df2, Number):
-            batch_shape = flambeau.Size([])
-        else:
-            batch_shape = self.df1.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.df1.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = _expand_params(self, FisherSnedecor, batch_shape, _instance, ("df1", "df2"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from numbers import Number
 
 import flambeau
 from flambeau.distributions import constraints
@@ -78,11 +77,7 @@ class GeneralizedPareto(Distribution):
 
     def __init__(self, loc, scale, concentration, validate_args=None):
         self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
-        if all(isinstance(p, Number) for p in (loc, scale, concentration)):
-            batch_shape = flambeau.Size([])
-        else:
-            batch_shape = self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.loc.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return _expand_params(self, GeneralizedPareto, batch_shape, _instance,

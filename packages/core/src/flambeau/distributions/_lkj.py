@@ -13,12 +13,13 @@ is ``log_prob``.
 from __future__ import annotations
 
 import math
+from numbers import Integral
 
 import flambeau
 from flambeau.distributions import constraints
 from flambeau.distributions._distribution import Distribution
 from flambeau.distributions._gamma_family import Beta
-from flambeau.distributions._utils import broadcast_all
+from flambeau.distributions._utils import _expand_params, broadcast_all
 
 __all__ = ["LKJCholesky"]
 
@@ -71,12 +72,11 @@ class LKJCholesky(Distribution):
 
     arg_constraints = {"concentration": constraints.positive}
     support = constraints.corr_cholesky
-    has_rsample = False
 
     def __init__(self, dim, concentration=1.0, validate_args=None):
-        if dim < 2:
-            raise ValueError(f"Expected dim to be an integer greater than or equal to 2. "
-                             f"Found dim={dim}.")
+        if not isinstance(dim, Integral) or dim < 2:
+            raise ValueError(f"LKJCholesky: Expected dim to be an integer greater than or equal "
+                             f"to 2. Found dim={dim!r}.")
         self.dim = dim
         (self.concentration,) = broadcast_all(concentration)
         super().__init__(self.concentration.shape, (dim, dim), validate_args=validate_args)
@@ -92,13 +92,9 @@ class LKJCholesky(Distribution):
         return Beta(conc1.expand(tuple(conc0.shape)), conc0, validate_args=False)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(LKJCholesky, _instance)
-        batch_shape = tuple(batch_shape)
+        new = _expand_params(self, LKJCholesky, batch_shape, _instance, ("concentration",))
         new.dim = self.dim
-        new.concentration = self.concentration.expand(batch_shape)
-        new._beta = self._beta.expand(batch_shape + (self.dim,))
-        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new._beta = self._beta.expand(tuple(batch_shape) + (self.dim,))
         return new
 
     def sample(self, sample_shape=()):

@@ -57,49 +57,47 @@ class MixtureSameFamily(Distribution):
     """
 
     arg_constraints: dict = {}
-    has_rsample = False
 
     def __init__(self, mixture_distribution, component_distribution, validate_args=None):
+        name = type(self).__name__
         if not isinstance(mixture_distribution, Categorical):
-            raise ValueError("The Mixture distribution needs to be an instance of "
+            raise ValueError(f"{name}: The Mixture distribution needs to be an instance of "
                              f"flambeau.distributions.Categorical, got "
                              f"{type(mixture_distribution).__name__}")
         if not isinstance(component_distribution, Distribution):
-            raise ValueError("The Component distribution needs to be an instance of "
+            raise ValueError(f"{name}: The Component distribution needs to be an instance of "
                              f"flambeau.distributions.Distribution, got "
                              f"{type(component_distribution).__name__}")
         cdbs = tuple(component_distribution.batch_shape)
         if not cdbs:
-            raise ValueError("`component_distribution.batch_shape` must have at least one "
-                             "dimension, the mixture components, but it is "
+            raise ValueError(f"{name}: `component_distribution.batch_shape` must have at least "
+                             "one dimension, the mixture components, but it is "
                              f"{flambeau.Size(cdbs)}")
         mdbs = tuple(mixture_distribution.batch_shape)
         batch_shape = cdbs[:-1]
         for size1, size2 in zip(reversed(mdbs), reversed(batch_shape)):
             if size1 != 1 and size2 != 1 and size1 != size2:
-                raise ValueError(f"`mixture_distribution.batch_shape` ({flambeau.Size(mdbs)}) "
-                                 "is not compatible with `component_distribution."
-                                 f"batch_shape`({flambeau.Size(batch_shape)})")
+                raise ValueError(f"{name}: `mixture_distribution.batch_shape` "
+                                 f"({flambeau.Size(mdbs)}) is not compatible with "
+                                 f"`component_distribution.batch_shape`"
+                                 f"({flambeau.Size(batch_shape)})")
         km = mixture_distribution.param_shape[-1]
         kc = cdbs[-1]
         if km != kc:
-            raise ValueError(f"`mixture_distribution component` ({km}) does not equal "
+            raise ValueError(f"{name}: `mixture_distribution component` ({km}) does not equal "
                              f"`component_distribution.batch_shape[-1]` ({kc})")
         self._mixture_distribution = mixture_distribution
         self._component_distribution = component_distribution
-        self._num_component = km
-        self._event_ndims = len(component_distribution.event_shape)
         super().__init__(batch_shape, component_distribution.event_shape,
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(MixtureSameFamily, _instance)
         batch_shape = flambeau.Size(tuple(batch_shape))
+        num_components = self._component_distribution.batch_shape[-1]
         new._component_distribution = self._component_distribution.expand(
-            tuple(batch_shape) + (self._num_component,))
+            tuple(batch_shape) + (num_components,))
         new._mixture_distribution = self._mixture_distribution.expand(batch_shape)
-        new._num_component = self._num_component
-        new._event_ndims = self._event_ndims
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
@@ -137,6 +135,10 @@ class MixtureSameFamily(Distribution):
         flambeau.Size([2])
         """
         return self._component_distribution
+
+    @property
+    def _event_ndims(self):
+        return len(self._event_shape)
 
     def _pad(self, x):
         """``x`` with a component dim inserted left of its event dims."""

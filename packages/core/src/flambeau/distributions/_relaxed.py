@@ -15,24 +15,37 @@ from numbers import Number
 import flambeau
 from flambeau._tensor import Tensor
 from flambeau.distributions import constraints
-from flambeau.distributions._bernoulli import _BinaryProbs, _probs_or_logits
+from flambeau.distributions._bernoulli import _BinaryProbs, _expand_binary, _set_binary_param
 from flambeau.distributions._categorical import Categorical
 from flambeau.distributions._distribution import Distribution
 from flambeau.distributions._transformed import TransformedDistribution
-from flambeau.distributions._utils import broadcast_all, clamp_probs
-from flambeau.distributions.transforms import ExpTransform, SigmoidTransform
+from flambeau.distributions._utils import broadcast_all, clamp_probs, probs_to_logits
+from flambeau.distributions.transforms import ExpTransform, SigmoidTransform, _softplus
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli", "ExpRelaxedCategorical",
            "RelaxedOneHotCategorical"]
 
 
-def _as_temperature(temperature, like):
+def _set_temperature(d, temperature, like):
+    """``d.temperature`` as a tensor of ``like``'s dtype and device; a bad one is an error
+    naming ``d``'s class (its sign is checked with the other parameters)."""
     if isinstance(temperature, Tensor):
-        return temperature
-    if not isinstance(temperature, Number):
-        raise TypeError(f"temperature must be a Tensor or a number, got "
+        d.temperature = temperature
+    elif isinstance(temperature, Number):
+        d.temperature = flambeau.tensor(float(temperature), dtype=like.dtype,
+                                        device=like.device)
+    else:
+        raise TypeError(f"{type(d).__name__}: temperature must be a Tensor or a number, got "
                         f"{type(temperature).__name__}")
-    return flambeau.tensor(float(temperature), dtype=like.dtype, device=like.device)
+
+
+def _check_temperature(d):
+    # not in arg_constraints (as in torch, whose reprs and constraint tables list only
+    # probs / logits), so checked here, after Distribution.__init__ settled _validate_args
+    t = d.temperature
+    if d._validate_args and not bool((t > 0).all()):
+        raise ValueError(f"{type(d).__name__}: temperature must be positive, got a tensor of "
+                         f"shape {tuple(t.shape)} with invalid values:\n{t}")
 
 
 def _uniform_noise(shape, like):
@@ -41,8 +54,56 @@ def _uniform_noise(shape, like):
         return clamp_probs(flambeau.rand(*shape, dtype=like.dtype, device=like.device))
 
 
-def _softplus(x):
-    return flambeau.logaddexp(flambeau.zeros_like(x), x)
+class _RelaxedParams:
+    """The parameters of a relaxed distribution, read from its logit- (log-) space base
+    distribution ``base_dist``."""
+
+    @property
+    def temperature(self):
+        """The relaxation temperature.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.distributions import RelaxedBernoulli
+        >>> RelaxedBernoulli(flambeau.tensor(0.5), probs=flambeau.tensor(0.3)).temperature
+        tensor(0.5000)
+        """
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        """The log-odds of the underlying Bernoulli variable (:class:`RelaxedBernoulli`), or
+        the normalized log-probabilities of the underlying categorical variable
+        (:class:`RelaxedOneHotCategorical`).
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.distributions import RelaxedBernoulli, RelaxedOneHotCategorical
+        >>> RelaxedBernoulli(flambeau.tensor(0.5), probs=flambeau.tensor(0.5)).logits
+        tensor(0.)
+        >>> RelaxedOneHotCategorical(0.5, probs=flambeau.tensor([1.0, 1.0])).logits
+        tensor([-0.6931, -0.6931])
+        """
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        """The probability of 1 of the underlying Bernoulli variable
+        (:class:`RelaxedBernoulli`), or the normalized probabilities of the underlying
+        categorical variable (:class:`RelaxedOneHotCategorical`).
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.distributions import RelaxedBernoulli, RelaxedOneHotCategorical
+        >>> RelaxedBernoulli(flambeau.tensor(0.5), logits=flambeau.tensor(0.0)).probs
+        tensor(0.5000)
+        >>> RelaxedOneHotCategorical(0.5, logits=flambeau.zeros(2)).probs
+        tensor([0.5000, 0.5000])
+        """
+        return self.base_dist.probs
 
 
 class LogitRelaxedBernoulli(_BinaryProbs, Distribution):
@@ -85,28 +146,14 @@ class LogitRelaxedBernoulli(_BinaryProbs, Distribution):
     has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        _probs_or_logits(probs, logits)
-        if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        self.temperature = _as_temperature(temperature, self._param)
-        batch_shape = flambeau.Size([]) if is_scalar else self._param.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        param = _set_binary_param(self, probs, logits)
+        _set_temperature(self, temperature, param)
+        super().__init__(param.shape, validate_args=validate_args)
+        _check_temperature(self)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(LogitRelaxedBernoulli, _instance)
-        batch_shape = flambeau.Size(tuple(batch_shape))
+        new = _expand_binary(self, LogitRelaxedBernoulli, batch_shape, _instance)
         new.temperature = self.temperature
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, self.__dict__[name].expand(batch_shape))
-                new._param = new.__dict__[name]
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     @property
@@ -125,7 +172,7 @@ class LogitRelaxedBernoulli(_BinaryProbs, Distribution):
     def rsample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
         u = _uniform_noise(shape, self._param)
-        logistic = u.log() - (-u).log1p()
+        logistic = probs_to_logits(u, is_binary=True)
         return (self.logits + logistic) / self.temperature
 
     def log_prob(self, value):
@@ -136,7 +183,7 @@ class LogitRelaxedBernoulli(_BinaryProbs, Distribution):
         return self.temperature.log() + diff - 2 * _softplus(diff)
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedBernoulli(_RelaxedParams, TransformedDistribution):
     """A relaxed Bernoulli (binary Concrete) distribution on ``(0, 1)``:
     ``sigmoid((logits + L) / temperature)`` with ``L`` standard logistic noise.
 
@@ -188,45 +235,6 @@ class RelaxedBernoulli(TransformedDistribution):
         new = self._get_checked_instance(RelaxedBernoulli, _instance)
         return super().expand(batch_shape, _instance=new)
 
-    @property
-    def temperature(self):
-        """The relaxation temperature.
-
-        Examples
-        --------
-        >>> import flambeau
-        >>> from flambeau.distributions import RelaxedBernoulli
-        >>> RelaxedBernoulli(flambeau.tensor(0.5), probs=flambeau.tensor(0.3)).temperature
-        tensor(0.5000)
-        """
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        """The log-odds of the underlying Bernoulli variable.
-
-        Examples
-        --------
-        >>> import flambeau
-        >>> from flambeau.distributions import RelaxedBernoulli
-        >>> RelaxedBernoulli(flambeau.tensor(0.5), probs=flambeau.tensor(0.5)).logits
-        tensor(0.)
-        """
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        """The probability of 1 of the underlying Bernoulli variable.
-
-        Examples
-        --------
-        >>> import flambeau
-        >>> from flambeau.distributions import RelaxedBernoulli
-        >>> RelaxedBernoulli(flambeau.tensor(0.5), logits=flambeau.tensor(0.0)).probs
-        tensor(0.5000)
-        """
-        return self.base_dist.probs
-
 
 class ExpRelaxedCategorical(Distribution):
     """The log of a :class:`RelaxedOneHotCategorical` variable: ``log_softmax((logits + G) /
@@ -270,10 +278,11 @@ class ExpRelaxedCategorical(Distribution):
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs, logits, validate_args=False)
-        self.temperature = _as_temperature(temperature, self._categorical._param)
+        _set_temperature(self, temperature, self._categorical._param)
         batch_shape = self._categorical.batch_shape
         event_shape = self._categorical.param_shape[-1:]
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
+        _check_temperature(self)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(ExpRelaxedCategorical, _instance)
@@ -340,7 +349,7 @@ class ExpRelaxedCategorical(Distribution):
         return score + (math.lgamma(k) + (k - 1) * self.temperature.log())
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_RelaxedParams, TransformedDistribution):
     """A relaxed one-hot categorical (Concrete, Gumbel-softmax) distribution on the simplex:
     ``softmax((logits + G) / temperature)`` with ``G`` i.i.d. standard Gumbel noise.
 
@@ -393,42 +402,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(RelaxedOneHotCategorical, _instance)
         return super().expand(batch_shape, _instance=new)
-
-    @property
-    def temperature(self):
-        """The relaxation temperature.
-
-        Examples
-        --------
-        >>> import flambeau
-        >>> from flambeau.distributions import RelaxedOneHotCategorical
-        >>> RelaxedOneHotCategorical(0.5, logits=flambeau.zeros(3)).temperature
-        tensor(0.5000)
-        """
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        """Normalized log-probabilities of the underlying categorical variable.
-
-        Examples
-        --------
-        >>> import flambeau
-        >>> from flambeau.distributions import RelaxedOneHotCategorical
-        >>> RelaxedOneHotCategorical(0.5, probs=flambeau.tensor([1.0, 1.0])).logits
-        tensor([-0.6931, -0.6931])
-        """
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        """Normalized probabilities of the underlying categorical variable.
-
-        Examples
-        --------
-        >>> import flambeau
-        >>> from flambeau.distributions import RelaxedOneHotCategorical
-        >>> RelaxedOneHotCategorical(0.5, logits=flambeau.zeros(2)).probs
-        tensor([0.5000, 0.5000])
-        """
-        return self.base_dist.probs

@@ -87,7 +87,6 @@ class VonMises(Distribution):
 
     arg_constraints = {"loc": constraints.real, "concentration": constraints.positive}
     support = constraints.real
-    has_rsample = False
 
     def __init__(self, loc, concentration, validate_args=None):
         self.loc, self.concentration = broadcast_all(loc, concentration)
@@ -123,5 +122,15 @@ class VonMises(Distribution):
             # float64 throughout: in float32, c / u2 and r + z lose the small-kappa regime
             loc = self.loc.detach().to(flambeau.float64)
             kappa = self.concentration.detach().to(flambeau.float64)
+            # the rejection loop never ends for these (reachable with validate_args=False)
+            bad = flambeau.isnan(kappa) | (kappa <= 0)
+            if bool(bad.any()):
+                raise ValueError(f"VonMises.sample: concentration (shape "
+                                 f"{tuple(kappa.shape)}) must be positive, found invalid "
+                                 f"values:\n{self.concentration.detach()[bad]}")
+            # an infinite concentration is a point mass at loc; the sampler needs a finite one
+            point = flambeau.isinf(kappa)
+            kappa = flambeau.where(point, 1.0, kappa)
             x = _rejection_sample(loc, kappa, _proposal_r(kappa), shape)
+            x = flambeau.where(point, flambeau.remainder(loc + math.pi, 2 * math.pi) - math.pi, x)
             return x.to(self.loc.dtype)

@@ -8,11 +8,12 @@ import warnings
 from numbers import Number
 
 import flambeau
+from flambeau._tensor import Tensor
 from flambeau.distributions import constraints
-from flambeau.distributions._distribution import Distribution, ExponentialFamily
+from flambeau.distributions._distribution import ExponentialFamily
 from flambeau.distributions._gamma_family import Chi2
 from flambeau.distributions._multivariate_normal import _precision_to_scale_tril
-from flambeau.distributions._utils import _standard_normal, lazy_property
+from flambeau.distributions._utils import _expand_params, _standard_normal, lazy_property
 
 __all__ = ["Wishart"]
 
@@ -114,23 +115,27 @@ class Wishart(ExponentialFamily):
                                      ("precision_matrix", precision_matrix),
                                      ("scale_tril", scale_tril)) if m is not None]
         if len(given) != 1:
-            raise _ParameterChoiceError("Exactly one of covariance_matrix or precision_matrix "
-                                        "or scale_tril may be specified.")
+            raise _ParameterChoiceError(
+                f"Wishart: Exactly one of covariance_matrix or precision_matrix or scale_tril "
+                f"may be specified. Got {[n for n, _ in given] or 'none'}.")
         name, matrix = given[0]
         if matrix.dim() < 2:
-            raise ValueError(f"{name} must be at least two-dimensional, with optional leading "
-                             "batch dimensions")
+            raise ValueError(f"Wishart: {name} must be at least two-dimensional, with optional "
+                             f"leading batch dimensions, got shape {tuple(matrix.shape)}")
         p = matrix.shape[-1]
         if isinstance(df, Number):
             batch_shape = tuple(matrix.shape[:-2])
             self.df = flambeau.tensor(float(df), dtype=matrix.dtype, device=matrix.device)
-        else:
+        elif isinstance(df, Tensor):
             batch_shape = tuple(flambeau.broadcast_shapes(tuple(matrix.shape[:-2]),
                                                           tuple(df.shape)))
             self.df = df.expand(batch_shape)
+        else:
+            raise TypeError(f"Wishart: df must be a number or a Tensor, got "
+                            f"{type(df).__name__}")
         if bool((self.df <= p - 1).any()):
-            raise ValueError(f"Value of df={df} expected to be greater than ndim - 1 = "
-                             f"{p - 1}.")
+            raise ValueError(f"Wishart: Value of df={df} expected to be greater than ndim - 1 = "
+                             f"{p - 1}. (ndim = {p}: {name} has shape {tuple(matrix.shape)})")
         if bool((self.df < p).any()):
             warnings.warn("Low df values detected. Singular samples are highly likely to occur "
                           "for ndim - 1 < df < ndim.", stacklevel=2)
@@ -151,16 +156,11 @@ class Wishart(ExponentialFamily):
         return Chi2(self.df.unsqueeze(-1) - offsets, validate_args=False)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Wishart, _instance)
-        batch_shape = tuple(batch_shape)
-        matrix_shape = batch_shape + tuple(self._event_shape)
+        new = _expand_params(self, Wishart, batch_shape, _instance,
+                             ("covariance_matrix", "precision_matrix", "scale_tril"),
+                             param_event_dims=2)
         new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
-        new.df = self.df.expand(batch_shape)
-        for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
-            if name in self.__dict__:
-                setattr(new, name, self.__dict__[name].expand(matrix_shape))
-        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new.df = self.df.expand(tuple(batch_shape))
         new._chi2 = new._make_chi2()
         return new
 

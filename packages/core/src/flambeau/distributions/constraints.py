@@ -720,7 +720,9 @@ class MixtureSameFamilyConstraint(Constraint):
         """
         event_dim = self.event_dim
         if value.dim() < event_dim:
-            raise ValueError(f"Expected value.dim() >= {event_dim} but got {value.dim()}")
+            raise ValueError(f"MixtureSameFamilyConstraint.check: Expected value.dim() >= "
+                             f"{event_dim} but got {value.dim()} (value of shape "
+                             f"{tuple(value.shape)}, support {self.base_constraint!r})")
         result = self.base_constraint.check(value.unsqueeze(-1 - event_dim))
         keep = value.dim() - event_dim
         return result.reshape(tuple(result.shape[:keep]) + (-1,)).all(-1)
