@@ -379,6 +379,8 @@ def test_anomaly_check_nan_off_lets_nan_through():
 def test_is_complex_is_storage():
     assert flambeau.is_complex(flambeau.zeros(1)) is False
     assert flambeau.zeros(1).is_complex() is False
+    assert flambeau.is_complex(flambeau.zeros(1, dtype=flambeau.complex128)) is True
+    assert flambeau.zeros(1, dtype=flambeau.cfloat).is_complex() is True
     with pytest.raises(TypeError, match=r"is_complex\(\): argument 'input' \(position 1\) must "
                                         r"be Tensor, not float"):
         flambeau.is_complex(1.0)

@@ -66,6 +66,10 @@ from flambeau._dlpack import to_dlpack  # noqa: E402
 from flambeau._dtype import (  # noqa: E402
     bfloat16,
     bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     dtype,
     finfo,
@@ -91,6 +95,7 @@ from flambeau._dtype import (  # noqa: E402
 )
 from flambeau._format import set_printoptions  # noqa: E402
 from flambeau._methods import _FUNCTIONAL  # noqa: E402
+from flambeau._ops.complex import *  # noqa: E402,F403
 from flambeau._ops.decompositions import (  # noqa: E402
     addbmm,
     addr,

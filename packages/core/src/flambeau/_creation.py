@@ -116,7 +116,10 @@ def _infer_array(data, exact=False):
             arr = arr.astype(_dtype.get_default_dtype().np)
     elif kind in "iu" and not isinstance(data, np.generic):
         arr = arr.astype(np.int64)
-    elif kind not in "biuf" and arr.dtype not in _dtype._FROM_NUMPY:
+    elif kind == "c" and not isinstance(data, np.generic):
+        if not exact:  # Python complex numbers: the default float dtype's complex type
+            arr = arr.astype(_dtype.get_default_dtype().to_complex().np)
+    elif kind not in "biufc" and arr.dtype not in _dtype._FROM_NUMPY:
         raise TypeError(f"tensor(): unsupported data of dtype {arr.dtype}")
     return arr
 

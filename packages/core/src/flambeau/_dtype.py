@@ -2,8 +2,13 @@
 
 A :class:`dtype` wraps the NumPy dtype that backends store (CuPy uses the same dtype objects).
 Promotion follows PyTorch, not NumPy: operands are ranked by *category* (bool < integer <
-floating) and by *kind of operand* (tensors with dimensions > zero-dim tensors > Python
-scalars). A lower kind of operand only changes the result when it is of a higher category.
+floating < complex) and by *kind of operand* (tensors with dimensions > zero-dim tensors >
+Python scalars). A lower kind of operand only changes the result when it is of a higher
+category; a complex one then keeps a floating tensor's precision (float64 * 1j is
+complex128).
+
+NumPy has no complex32, so where PyTorch would give ``complex32`` (a half-precision tensor
+times ``1j``) flambeau gives complex64.
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ import numpy as np
 
 __all__ = [
     "dtype", "float16", "half", "bfloat16", "float32", "float", "float64", "double",
-    "int8", "int16", "int32", "int64", "long", "int", "short", "uint8", "bool",
+    "complex64", "cfloat", "complex128", "cdouble", "int8", "int16", "int32", "int64", "long",
+    "int", "short", "uint8", "bool",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
     "is_floating_point", "finfo", "iinfo",
 ]
 
-_BOOL, _INT, _FLOAT = 0, 1, 2
+_BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
 
 
 class dtype:
@@ -33,12 +39,12 @@ class dtype:
     flambeau.int64
     >>> flambeau.float32.is_floating_point, flambeau.float32.is_complex, flambeau.float32.itemsize
     (True, False, 4)
+    >>> flambeau.complex64.is_complex, flambeau.complex64.to_real(), flambeau.float64.to_complex()
+    (True, flambeau.float32, flambeau.complex128)
     """
 
-    __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_signed", "_rank")
-
-    #: False for every dtype: flambeau has no complex dtypes yet (torch's attribute)
-    is_complex = False
+    __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_complex",
+                 "is_signed", "_rank")
 
     def __init__(self, name, np_dtype, category, rank):
         self.name = name
@@ -46,6 +52,7 @@ class dtype:
         self.category = category
         self.itemsize = self.np.itemsize
         self.is_floating_point = category == _FLOAT
+        self.is_complex = category == _COMPLEX
         self.is_signed = name not in ("uint8", "bool")
         self._rank = rank
 
@@ -55,8 +62,37 @@ class dtype:
     def __reduce__(self):
         return self.name
 
-    def to_complex(self):  # pragma: no cover - complex dtypes are not supported yet
-        raise NotImplementedError("flambeau has no complex dtypes yet")
+    def to_complex(self):
+        """The complex dtype whose parts are this floating dtype (float64 → complex128).
+
+        Half-precision dtypes give complex64: NumPy has no complex32. A complex dtype
+        returns itself.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> flambeau.float32.to_complex(), flambeau.complex128.to_complex()
+        (flambeau.complex64, flambeau.complex128)
+        """
+        if self.is_complex:
+            return self
+        if not self.is_floating_point:
+            raise TypeError(f"to_complex: {self} is not a floating-point dtype")
+        return complex128 if self is float64 else complex64
+
+    def to_real(self):
+        """The real dtype of a complex dtype's parts (complex64 → float32); a real dtype
+        returns itself.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> flambeau.complex128.to_real(), flambeau.int64.to_real()
+        (flambeau.float64, flambeau.int64)
+        """
+        if self.is_complex:
+            return float64 if self is complex128 else float32
+        return self
 
 
 bool = dtype("bool", np.bool_, _BOOL, 0)  # noqa: A001 - PyTorch's name
@@ -69,10 +105,14 @@ float16 = dtype("float16", np.float16, _FLOAT, 6)
 bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, _FLOAT, 6)
 float32 = dtype("float32", np.float32, _FLOAT, 7)
 float64 = dtype("float64", np.float64, _FLOAT, 8)
+complex64 = dtype("complex64", np.complex64, _COMPLEX, 9)
+complex128 = dtype("complex128", np.complex128, _COMPLEX, 10)
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
+cfloat, cdouble = complex64, complex128
 
-ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
+ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
+              complex64, complex128)
 _FROM_NUMPY = {d.np: d for d in ALL_DTYPES}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 
@@ -104,6 +144,8 @@ def to_dtype(value) -> dtype:
         return int64
     if value is _builtins.bool:
         return bool
+    if value is _builtins.complex:
+        return _default_float.to_complex()
     if isinstance(value, str) and value in _BY_NAME:
         return _BY_NAME[value]
     return from_numpy_dtype(value)
@@ -165,6 +207,8 @@ def promote_types(a, b) -> dtype:
     a, b = to_dtype(a), to_dtype(b)
     if a is b:
         return a
+    if a.is_complex or b.is_complex:  # the complex type of the two parts' promotion
+        return promote_types(a.to_real(), b.to_real()).to_complex()
     if {a, b} == {float16, bfloat16}:
         return float32
     if {a, b} == {uint8, int8}:
@@ -177,18 +221,35 @@ def _scalar_category(value):
         return _BOOL
     if isinstance(value, _builtins.int):
         return _INT
+    if isinstance(value, _builtins.complex):
+        return _COMPLEX
     return _FLOAT
 
 
 def _category_default(category):
-    return (bool, int64, _default_float)[category]
+    return (bool, int64, _default_float, _default_float.to_complex())[category]
+
+
+def _combine(higher, lower):
+    """The result of a stronger kind of operand (``higher``) meeting a weaker one: the
+    weaker only counts when it is of a higher category, and a complex one keeps a floating
+    ``higher``'s precision."""
+    if lower is None:
+        return higher
+    if higher is None:
+        return lower
+    if lower.category <= higher.category:
+        return higher
+    if lower.is_complex and higher.is_floating_point:
+        return higher.to_complex()
+    return lower
 
 
 def result_type(*operands) -> dtype:
     """The dtype PyTorch gives an op on ``operands`` (tensors and Python scalars).
 
     Dimensioned tensors win over zero-dim tensors, which win over scalars, unless the weaker
-    operand is of a higher category (bool < integer < floating point).
+    operand is of a higher category (bool < integer < floating point < complex).
 
     Examples
     --------
@@ -197,6 +258,8 @@ def result_type(*operands) -> dtype:
     flambeau.float32
     >>> flambeau.result_type(flambeau.ones(2), flambeau.tensor(1.0, dtype=flambeau.float64))
     flambeau.float32
+    >>> flambeau.result_type(flambeau.ones(2, dtype=flambeau.float64), 1j)
+    flambeau.complex128
     """
     dims = zero = None
     scalar_cat = -1
@@ -209,19 +272,16 @@ def result_type(*operands) -> dtype:
                 zero = d if zero is None else promote_types(zero, d)
         else:
             scalar_cat = max(scalar_cat, _scalar_category(op))
-    result = dims
-    if zero is not None:
-        if result is None or zero.category > result.category:
-            result = zero
-    if scalar_cat >= 0 and (result is None or scalar_cat > result.category):
-        result = _category_default(scalar_cat)
+    scalars = _category_default(scalar_cat) if scalar_cat >= 0 else None
+    result = _combine(dims, _combine(zero, scalars))
     if result is None:
         raise TypeError("result_type: expected at least one tensor or number")
     return result
 
 
 class finfo:
-    """Machine limits of a floating-point dtype (``eps``, ``max``, ``min``, ``tiny``).
+    """Machine limits of a floating-point dtype (``eps``, ``max``, ``min``, ``tiny``); a
+    complex dtype gives its parts' limits, as in PyTorch.
 
     Examples
     --------
@@ -231,7 +291,7 @@ class finfo:
     """
 
     def __init__(self, type=None):  # noqa: A002 - PyTorch's name
-        d = to_dtype(type) if type is not None else _default_float
+        d = (to_dtype(type) if type is not None else _default_float).to_real()
         if not d.is_floating_point:
             raise TypeError(f"finfo: {d} is not a floating-point dtype")
         info = ml_dtypes.finfo(d.np) if d is bfloat16 else np.finfo(d.np)

@@ -143,6 +143,20 @@ class _Formatter:
         return text.rjust(self.width)
 
 
+class _ComplexFormatter:
+    """PyTorch's complex notation: each part with a formatter of its own, ``re+imj``."""
+
+    def __init__(self, shown: np.ndarray):
+        self.real = _Formatter(shown.real, True)
+        self.imag = _Formatter(shown.imag, True)
+        self.width = self.real.width + self.imag.width + 1  # PyTorch's count, for per-line
+
+    def format(self, value) -> str:
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        sign = "" if imag[0] in "+-" else "+"
+        return self.real.format(value.real) + sign + imag
+
+
 def _summarized(arr: np.ndarray) -> np.ndarray:
     """The elements a summarised print shows: the first and last ``edgeitems`` of each dim."""
     k = PRINT_OPTS.edgeitems
@@ -213,7 +227,9 @@ def format_tensor(t) -> str:
     if (empty and t._data.ndim != 1) or (not empty and not PRINT_OPTS.edgeitems):
         suffixes.append(f"size={tuple(t.shape)}")
     # an empty tensor has no elements to tell an int64 or bool one by: always say
-    if dtype is not _dtype.get_default_dtype() and (empty or dtype.name not in _DEFAULT_DTYPES):
+    default = _dtype.get_default_dtype()
+    if dtype is not default and (empty or (dtype.name not in _DEFAULT_DTYPES
+                                           and dtype is not default.to_complex())):
         suffixes.append(f"dtype={dtype}")
     if empty:
         body = "[]"
@@ -222,7 +238,9 @@ def format_tensor(t) -> str:
         if dtype is _dtype.bfloat16 or dtype is _dtype.float16:
             arr = arr.astype(np.float32)
         summarize = arr.size > PRINT_OPTS.threshold
-        fmt = _Formatter(_summarized(arr) if summarize else arr, arr.dtype.kind == "f")
+        shown = _summarized(arr) if summarize else arr
+        kind = arr.dtype.kind
+        fmt = _ComplexFormatter(shown) if kind == "c" else _Formatter(shown, kind == "f")
         body = _nested(arr, indent, summarize, fmt)
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

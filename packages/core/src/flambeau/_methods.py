@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 from flambeau import _compat, _creation, _dtype, _inplace
 from flambeau._device import canonical
+from flambeau._ops import complex as cx
 from flambeau._ops import decompositions as dc
 from flambeau._ops import elementwise as ew
 from flambeau._ops import indexing as ix
@@ -42,6 +45,10 @@ class ToCopy(Function):
             if data is x._data:
                 data = data.copy()
         if np_dtype is not None and data.dtype != np_dtype:
+            if data.dtype.kind == "c" and np_dtype.kind != "c":
+                warnings.warn("Casting complex values to real discards the imaginary part",
+                              UserWarning, stacklevel=4)
+                data = data.real
             data = data.astype(np_dtype)
         elif data is x._data:
             data = data.copy()
@@ -50,6 +57,8 @@ class ToCopy(Function):
     @staticmethod
     def backward(ctx, g):
         np_dtype, dev = ctx.src
+        if g._data.dtype.kind == "c" and np_dtype.kind != "c":
+            g = g.real  # a real input's gradient is the real part, without the cast's warning
         return ToCopy.apply(g, np_dtype, dev), None, None, None
 
 
@@ -680,7 +689,6 @@ def _install():
                      ("__iand__", "bitwise_and_"), ("__ior__", "bitwise_or_")):
         setattr(Tensor, op, getattr(Tensor, name))
     Tensor.is_floating_point = lambda self: self.dtype.is_floating_point
-    Tensor.is_complex = lambda self: False
     Tensor.get_device = lambda self: -1 if self._device.type == "cpu" else self._device.index
     Tensor.data_ptr = lambda self: int(self._data.__array_interface__["data"][0]) \
         if hasattr(self._data, "__array_interface__") else int(self._data.data.ptr)
@@ -776,7 +784,8 @@ _INPLACE += sp.INPLACE + rdm.INPLACE
 # special_more: igamma / igammac and their in-place variants
 _FUNCTIONAL.update(spm.TENSOR_METHODS)
 _INPLACE += ["igamma", "igammac"]
-# tensor_more: small methods (queries, real-dtype conj no-ops, resize_...) and addmm_...
+# complex: parts, conjugation, angle; tensor_more: small methods (queries, resize_...)
+_FUNCTIONAL.update(cx.TENSOR_METHODS)
 _FUNCTIONAL.update(tm.TENSOR_METHODS)
 _INPLACE += tm.INPLACE
 # strided_numeric: as_strided, as_strided_, as_strided_scatter, storage_offset

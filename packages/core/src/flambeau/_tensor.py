@@ -242,9 +242,10 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if requires_grad and not (self._data.dtype.kind == "f" or self.dtype is _dtype.bfloat16):
+        if requires_grad and not (self._data.dtype.kind in "fc" or self.dtype is _dtype.bfloat16):
             raise RuntimeError(
-                f"only Tensors of floating point dtype can require gradients (got {self.dtype})"
+                "only Tensors of floating point and complex dtype can require gradients "
+                f"(got {self.dtype})"
             )
         if (requires_grad and self._version.__class__ is _InferenceVersion
                 and not _grad_state.inference):
@@ -524,7 +525,13 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
-        return float(self.item())
+        value = self.item()
+        if value.__class__ is complex:
+            if value.imag:
+                raise RuntimeError(f"float(): the complex value {value} of a {self.dtype} tensor "
+                                   "can't be converted to a real number")
+            value = value.real
+        return float(value)
 
     def __int__(self):
         return int(self.item())

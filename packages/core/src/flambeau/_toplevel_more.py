@@ -18,6 +18,7 @@ from flambeau import _creation, _dtype, _threads
 from flambeau._device import canonical
 from flambeau._ops import shape as sh
 from flambeau._ops import shape_more as shm
+from flambeau._ops._util import need_tensor as _need_tensor
 from flambeau._ops._util import wrap_dim, write_out
 from flambeau._tensor import Tensor
 from flambeau.autograd import _anomaly
@@ -35,18 +36,12 @@ __all__ = [
     "get_deterministic_debug_mode", "set_float32_matmul_precision",
     "get_float32_matmul_precision", "get_num_interop_threads", "set_num_interop_threads",
     "set_flush_denormal", "set_warn_always", "is_warn_always_enabled", "is_anomaly_enabled",
-    "is_anomaly_check_nan_enabled", "set_anomaly_enabled", "is_complex", "is_storage",
+    "is_anomaly_check_nan_enabled", "set_anomaly_enabled", "is_storage",
     "typename", "can_cast",
     # creation and small ops
     "scalar_tensor", "rsub", "range", "get_device", "empty_strided", "empty_permuted",
     "frombuffer", "compile",
 ]
-
-
-def _need_tensor(op, value, arg="input", pos=1):
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                        f"{type(value).__name__}")
 
 
 # ------------------------------------------------------------------ in-place functions
@@ -721,24 +716,6 @@ def set_anomaly_enabled(enabled, check_nan=True):
     >>> flambeau.set_anomaly_enabled(False)
     """
     _anomaly._set(builtins.bool(enabled), builtins.bool(check_nan))
-
-
-def is_complex(input):
-    """Whether ``input`` has a complex dtype: always False, flambeau's dtypes are real.
-
-    Raises
-    ------
-    TypeError
-        If ``input`` is not a tensor.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> flambeau.is_complex(flambeau.zeros(1))
-    False
-    """
-    _need_tensor("is_complex", input)
-    return False
 
 
 def is_storage(obj):

@@ -27,8 +27,9 @@ def is_float(t) -> bool:
 
 
 def to_float(t):
-    """``t`` itself if floating point, else cast to the default float dtype (int → float ops)."""
-    if t._data.dtype in FLOAT_NP:
+    """``t`` itself if floating point or complex, else cast to the default float dtype
+    (int → float ops)."""
+    if t._data.dtype in FLOAT_NP or t._data.dtype.kind == "c":
         return t
     return t.to(_dtype.get_default_dtype())
 
@@ -42,6 +43,13 @@ def scalar_value(x):
     if isinstance(x, numbers.Number):
         return x
     return None
+
+
+def need_tensor(op, value, arg="input", pos=1):
+    """Raise PyTorch's TypeError when argument ``arg`` of ``op`` is not a tensor."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                        f"{type(value).__name__}")
 
 
 def check_same_device(op, a, b):
@@ -104,6 +112,8 @@ def _scalar_or_tensor(op, t, s):
 def cast_for_scalar(t, v):
     """Cast tensor ``t`` when scalar ``v`` is of a higher category (int tensor * 2.5)."""
     kind = t._data.dtype.kind
+    if v.__class__ is complex and kind != "c":
+        return t.to(_dtype.result_type(t, v))
     if kind == "b":
         if isinstance(v, bool):
             return t

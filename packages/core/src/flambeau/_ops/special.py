@@ -50,7 +50,7 @@ __all__ = [
     # new elementwise ops
     "acosh", "asinh", "atanh", "arccosh", "arcsinh", "arctanh", "lgamma", "digamma",
     "polygamma", "mvlgamma", "erfinv", "i0", "sinc", "logaddexp2", "heaviside", "copysign",
-    "nextafter", "ldexp", "frexp", "signbit", "isneginf", "isposinf", "isreal", "gcd", "lcm",
+    "nextafter", "ldexp", "frexp", "signbit", "isneginf", "isposinf", "gcd", "lcm",
     "deg2rad", "rad2deg", "bitwise_left_shift", "bitwise_right_shift",
 ]
 
@@ -1082,18 +1082,6 @@ isposinf = _infinity_test("isposinf", 1, """True where the value is ``+inf``.
     """)
 
 
-def isreal(input):
-    """True for every element: flambeau tensors are real (PyTorch's test for complex ones).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> flambeau.isreal(flambeau.tensor([1.0, float("nan")]))
-    tensor([True, True])
-    """
-    return make(input._device._xp.ones(input._data.shape, dtype=bool), input)
-
-
 def _integer_binary(name, kernel, doc):
     def op(input, other, *, out=None):
         a, b = promote(name, input, other)
@@ -1308,7 +1296,7 @@ TENSOR_METHODS = {
     "mvlgamma": mvlgamma, "erfinv": erfinv, "i0": i0, "sinc": sinc,
     "logaddexp2": logaddexp2, "heaviside": heaviside, "copysign": copysign,
     "nextafter": nextafter, "ldexp": ldexp, "frexp": frexp, "signbit": signbit,
-    "isneginf": isneginf, "isposinf": isposinf, "isreal": isreal, "gcd": gcd, "lcm": lcm,
+    "isneginf": isneginf, "isposinf": isposinf, "gcd": gcd, "lcm": lcm,
     "deg2rad": deg2rad, "rad2deg": rad2deg, "bitwise_left_shift": bitwise_left_shift,
     "bitwise_right_shift": bitwise_right_shift, "float_power_": _float_power_,
     "__lshift__": bitwise_left_shift, "__rshift__": bitwise_right_shift,

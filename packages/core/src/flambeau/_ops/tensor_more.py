@@ -1,29 +1,22 @@
 """Small Tensor methods PyTorch has and the op families did not cover: size and dtype queries,
-the conjugate/negative-bit no-ops of real tensors, ``angle``, ``resize_``, ``prelu``,
-``hardshrink`` and ``nonzero_static``.
-
-flambeau has no complex dtypes, so ``conj``, ``resolve_conj``, ``real``... return ``self``
-exactly as PyTorch does for real tensors.
-"""
+``resize_``, ``prelu``, ``hardshrink`` and ``nonzero_static``."""
 
 from __future__ import annotations
 
 import math
-import warnings
 
 from flambeau import _creation
 from flambeau._ops import elementwise as ew
 from flambeau._ops import indexing as ix
 from flambeau._ops import shape as sh
 from flambeau._ops import shape_more as shm
-from flambeau._ops._util import FLOAT_NP, make, to_float, write_out
+from flambeau._ops._util import FLOAT_NP, make
 from flambeau._tensor import Tensor
-from flambeau.autograd._function import Function, _InferenceVersion
+from flambeau.autograd._function import _InferenceVersion
 
 __all__ = [
-    "angle", "conj", "conj_physical", "hardshrink", "is_conj", "is_inference", "is_neg",
-    "is_nonzero", "is_same_size", "is_signed", "nonzero_static", "prelu", "real",
-    "resolve_conj", "resolve_neg", "unsafe_split_with_sizes",
+    "hardshrink", "is_inference", "is_nonzero", "is_same_size", "is_signed", "nonzero_static",
+    "prelu", "unsafe_split_with_sizes",
 ]
 
 
@@ -79,30 +72,6 @@ def is_signed(input):
     (True, False)
     """
     return input.dtype.is_signed
-
-
-def is_conj(input):
-    """Whether the conjugate bit is set: always ``False`` (flambeau has only real dtypes).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> flambeau.zeros(1).is_conj()
-    False
-    """
-    return False
-
-
-def is_neg(input):
-    """Whether the negative bit is set: always ``False`` (flambeau has only real dtypes).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> flambeau.is_neg(flambeau.zeros(1))
-    False
-    """
-    return False
 
 
 def is_inference(input):
@@ -166,166 +135,6 @@ def _output_nr(self):
     (0, 0)
     """
     return self._output_nr
-
-
-# ------------------------------------------------------------------ conjugation of real tensors
-
-
-def conj(input):
-    """The complex conjugate: ``input`` itself for real tensors (as in PyTorch).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> x = flambeau.tensor([1.0, -2.0])
-    >>> flambeau.conj(x) is x
-    True
-    """
-    return input
-
-
-def conj_physical(input, *, out=None):
-    """The conjugate, materialized: ``input`` itself for real tensors (as in PyTorch).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> x = flambeau.tensor([1.0, -2.0])
-    >>> x.conj_physical() is x
-    True
-    """
-    return input if out is None else write_out(input.clone(), out)
-
-
-def resolve_conj(input):
-    """``input`` with its conjugate bit resolved: ``input`` itself for real tensors.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> x = flambeau.tensor([1.0])
-    >>> flambeau.resolve_conj(x) is x
-    True
-    """
-    return input
-
-
-def resolve_neg(input):
-    """``input`` with its negative bit resolved: ``input`` itself for real tensors.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> x = flambeau.tensor([1.0])
-    >>> x.resolve_neg() is x
-    True
-    """
-    return input
-
-
-def real(input):
-    """The real part: ``input`` itself for real tensors (as in PyTorch).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> x = flambeau.tensor([1.5, -2.0])
-    >>> flambeau.real(x) is x, x.real is x
-    (True, True)
-    """
-    return input
-
-
-def _set_real(self, value):
-    self.copy_(value)
-
-
-def _H(self):
-    """The conjugate transpose of a matrix: ``t()`` for real 2-D tensors.
-
-    Raises
-    ------
-    RuntimeError
-        If the tensor is not 2-D (0-D tensors are returned with a deprecation warning).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> flambeau.tensor([[1, 2], [3, 4]]).H
-    tensor([[1, 3],
-            [2, 4]])
-    """
-    if self._data.ndim == 0:
-        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
-                      UserWarning, stacklevel=2)
-        return self
-    if self._data.ndim != 2:
-        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
-                           f"{self._data.ndim}-D tensor."
-                           + (" For batches of matrices, consider using tensor.mH"
-                              if self._data.ndim > 2 else ""))
-    return sh.transpose(self, 0, 1)
-
-
-def _mH(self):
-    """The conjugate transpose of each matrix: ``mT`` for real tensors.
-
-    Raises
-    ------
-    RuntimeError
-        If the tensor is 1-D (0-D tensors are returned with a deprecation warning).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> flambeau.zeros(4, 2, 3).mH.shape
-    flambeau.Size([4, 3, 2])
-    """
-    if self._data.ndim == 0:
-        warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().",
-                      UserWarning, stacklevel=2)
-        return self
-    if self._data.ndim < 2:
-        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
-                           f"Got {self._data.ndim}-D tensor.")
-    return sh.transpose(self, -2, -1)
-
-
-# ------------------------------------------------------------------ angle
-
-
-class Angle(Function):
-    """The op behind :func:`flambeau.angle` (real input: 0 or pi, NaN kept)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        xp = x._device._xp
-        a = x._data
-        out = xp.where(a < 0, a.dtype.type(math.pi), a.dtype.type(0))
-        return xp.where(xp.isnan(a), a, out).astype(a.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        # angle of a real number is piecewise constant: PyTorch's gradient is exactly zero
-        return _creation.zeros_like(g)
-
-
-def angle(input, *, out=None):
-    """The argument of each element: ``pi`` for negative, ``0`` otherwise (NaN stays NaN).
-
-    Integer and bool inputs give the default float dtype; the gradient is zero.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> flambeau.angle(flambeau.tensor([-2.0, 0.0, 3.0]))
-    tensor([3.1416, 0.0000, 0.0000])
-    >>> flambeau.tensor([-1, 1]).angle()
-    tensor([3.1416, 0.0000])
-    """
-    if input._data.dtype not in FLOAT_NP:
-        input = to_float(input)
-    return write_out(Angle.apply(input), out)
 
 
 # ------------------------------------------------------------------ storage
@@ -525,12 +334,9 @@ def nonzero_static(input, *, size, fill_value=-1):
 
 TENSOR_METHODS = {
     "is_nonzero": is_nonzero, "is_same_size": is_same_size, "is_signed": is_signed,
-    "is_conj": is_conj, "is_neg": is_neg, "is_inference": is_inference,
+    "is_inference": is_inference,
     "ndimension": ndimension, "itemsize": property(_itemsize), "nbytes": property(_nbytes),
-    "output_nr": property(_output_nr), "conj": conj, "conj_physical": conj_physical,
-    "resolve_conj": resolve_conj, "resolve_neg": resolve_neg,
-    "real": property(real, _set_real, doc=real.__doc__), "H": property(_H),
-    "mH": property(_mH), "angle": angle, "new_empty_strided": new_empty_strided,
+    "output_nr": property(_output_nr), "new_empty_strided": new_empty_strided,
     "resize_": resize_, "resize_as_": resize_as_, "prelu": prelu, "hardshrink": hardshrink,
     "unsafe_split_with_sizes": unsafe_split_with_sizes, "nonzero_static": nonzero_static,
 }

@@ -315,6 +315,8 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
                     f"input {i}, which has shape {tuple(shape)}"
                 ) from None
         if data.dtype is not dtype and data.dtype != dtype:
+            if data.dtype.kind == "c" and dtype.kind != "c":
+                g = g.real  # a real input of a complex result: the real part, as torch
             g = g.to(_dtype_of(dtype))
         if anomaly:
             _check_nan(node, i, g)

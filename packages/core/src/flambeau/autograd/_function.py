@@ -556,6 +556,8 @@ def once_differentiable(fn):
 # Filled in by flambeau._tensor to avoid an import cycle.
 _Tensor = None
 _TENSOR_TYPES: set = set()
+# the dtypes whose results can require grad: floating point and complex
 _FLOAT_DTYPES = frozenset(
-    __import__("numpy").dtype(d) for d in ("float16", "float32", "float64")
+    __import__("numpy").dtype(d)
+    for d in ("float16", "float32", "float64", "complex64", "complex128")
 ) | {__import__("numpy").dtype(__import__("ml_dtypes").bfloat16)}
