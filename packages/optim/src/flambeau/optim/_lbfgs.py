@@ -6,7 +6,7 @@ import math
 
 from flambeau import Tensor
 from flambeau.autograd import enable_grad, no_grad
-from flambeau.optim._optimizer import Optimizer, check_nonneg
+from flambeau.optim._optimizer import Optimizer, _as_real, check_nonneg
 
 __all__ = ["LBFGS"]
 
@@ -24,6 +24,10 @@ def _cubic_minimum(x1, f1, g1, x2, f2, g2, bounds=None):
     else:
         x = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
     return min(max(x, lo), hi)
+
+
+def _real(array):
+    return _as_real(array) if array.dtype.kind == "c" else array
 
 
 def _array(value):
@@ -207,17 +211,18 @@ class LBFGS(Optimizer):
         return self._params[0]._device._xp
 
     def _flat_grad(self):
+        # complex parameters count as pairs of real numbers, as in PyTorch (view_as_real)
         xp = self._xp()
-        parts = [xp.zeros(p._data.size, dtype=p._data.dtype) if p.grad is None
-                 else p.grad._data.reshape(-1) for p in self._params]
+        parts = [xp.zeros(_real(p._data).size, dtype=_real(p._data).dtype) if p.grad is None
+                 else _real(p.grad._data).reshape(-1) for p in self._params]
         return xp.concatenate(parts)
 
     def _add_direction(self, t, d):
         offset = 0
         for p in self._params:
-            n = p._data.size
-            p._data += (t * d[offset:offset + n]).reshape(p._data.shape).astype(
-                p._data.dtype, copy=False)
+            data = _real(p._data)
+            n = data.size
+            data += (t * d[offset:offset + n]).reshape(data.shape).astype(data.dtype, copy=False)
             p._version.value += 1
             offset += n
 

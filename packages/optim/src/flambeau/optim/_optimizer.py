@@ -98,6 +98,10 @@ class Optimizer:
     tensor([0., 0.], requires_grad=True)
     """
 
+    #: whether complex parameters are stepped (as pairs of reals); PyTorch's Adafactor and
+    #: Muon refuse them
+    _supports_complex = True
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
@@ -147,9 +151,10 @@ class Optimizer:
                     f"{name} can only optimize Tensors, but parameter {i} is a "
                     f"{type(p).__name__}"
                 )
-            if not flambeau.is_floating_point(p):
+            if not (p.dtype.is_floating_point or p.dtype.is_complex):
                 raise ValueError(
-                    f"{name} can only optimize floating-point tensors, but parameter {i} has "
+                    f"{name} can only optimize floating-point and complex tensors, but "
+                    f"parameter {i} has "
                     f"dtype {p.dtype} (shape {tuple(p.shape)})"
                 )
             if not p.is_leaf and not p.retains_grad:
@@ -314,9 +319,17 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         work = self._gradients()
+        if not self._supports_complex and any(p._data.dtype.kind == "c"
+                                               for _, params, _ in work for p in params):
+            raise RuntimeError(f"{type(self).__name__} does not support complex parameters")
         with no_grad():
             for group, params, grads in work:
-                if params:
+                if not params:
+                    continue
+                if any(p._data.dtype.kind == "c" for p in params):
+                    with _complex_as_real(self.state, params, grads) as real_grads:
+                        self._update_in_parts(group, params, real_grads)
+                else:
                     self._update_in_parts(group, params, grads)
         return loss
 
@@ -622,6 +635,51 @@ def parallel_parts(params):
     if sum(sizes) < PARALLEL_MIN_ELEMENTS:
         return None
     return _split(sizes, threads)
+
+
+def _as_real(array):
+    """A real view of a complex array: its parts along a new last dimension of size 2."""
+    return array[..., None].view(array.real.dtype)
+
+
+def _as_complex(array):
+    return array.view(flambeau.promote_types(array.dtype, flambeau.complex64).np)[..., 0]
+
+
+class _complex_as_real:
+    """Step complex parameters as pairs of real numbers, as PyTorch's optimizers do
+    (``view_as_real``): during the step each complex parameter, its gradient and its
+    per-element state are real views of the same memory, so every update rule (and every
+    backend kernel) treats the real and imaginary parts as two independent entries. State
+    created during the step is turned back into complex tensors, as PyTorch keeps it."""
+
+    def __init__(self, state, params, grads):
+        self.state, self.grads = state, grads
+        self.complex = [(i, p) for i, p in enumerate(params) if p._data.dtype.kind == "c"]
+
+    def __enter__(self):
+        grads = list(self.grads)
+        self.saved = []
+        for i, p in self.complex:
+            shape = p._data.shape
+            swapped = [t for t in self.state[p].values()
+                       if isinstance(t, Tensor) and t._data.dtype.kind == "c"
+                       and t._data.shape == shape]
+            self.saved.append((p, p._data, swapped))
+            for t in (p, *swapped):
+                t._data = _as_real(t._data)
+            grads[i] = _as_real(grads[i])
+        return grads
+
+    def __exit__(self, *exc):
+        for p, data, _ in self.saved:
+            real_shape = p._data.shape
+            p._data = data
+            for t in self.state[p].values():
+                if (isinstance(t, Tensor) and t._data.dtype.kind == "f"
+                        and t._data.shape == real_shape):
+                    t._data = _as_complex(t._data)
+        return False
 
 
 def device_runs(params, *lists):
