@@ -17,58 +17,13 @@ Examples
 
 from __future__ import annotations
 
-import warnings
-
 from flambeau import _dtype
 from flambeau import amp as _amp
+from flambeau.amp._legacy import device_classes, warn_deprecated
 
 __all__ = ["autocast", "GradScaler", "custom_fwd", "custom_bwd"]
 
-
-def _deprecated(name, replacement):
-    warnings.warn(f"`flambeau.cuda.amp.{name}(args...)` is deprecated. Please use "
-                  f"`{replacement}` instead.", FutureWarning, stacklevel=3)
-
-
-class autocast(_amp.autocast):
-    """Deprecated: ``flambeau.amp.autocast("cuda", ...)``.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> import flambeau
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     _ = flambeau.cuda.amp.autocast(enabled=False)
-    >>> caught[0].category.__name__
-    'FutureWarning'
-    """
-
-    def __init__(self, enabled=True, dtype=_dtype.float16, cache_enabled=True):
-        _deprecated("autocast", "flambeau.amp.autocast('cuda', args...)")
-        super().__init__("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
-
-
-class GradScaler(_amp.GradScaler):
-    """Deprecated: ``flambeau.amp.GradScaler("cuda", ...)``.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> import flambeau
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore", FutureWarning)
-    ...     scaler = flambeau.cuda.amp.GradScaler(enabled=False)
-    >>> scaler.is_enabled()
-    False
-    """
-
-    def __init__(self, init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5,
-                 growth_interval=2000, enabled=True):
-        _deprecated("GradScaler", "flambeau.amp.GradScaler('cuda', args...)")
-        super().__init__("cuda", init_scale=init_scale, growth_factor=growth_factor,
-                         backoff_factor=backoff_factor, growth_interval=growth_interval,
-                         enabled=enabled)
+autocast, GradScaler = device_classes("cuda", _dtype.float16, __name__)
 
 
 def custom_fwd(fwd=None, *, cast_inputs=None):
@@ -84,7 +39,7 @@ def custom_fwd(fwd=None, *, cast_inputs=None):
     >>> forward.__name__
     '<lambda>'
     """
-    _deprecated("custom_fwd", "flambeau.amp.custom_fwd(args..., device_type='cuda')")
+    warn_deprecated("cuda", "custom_fwd", "flambeau.amp.custom_fwd(args..., device_type='cuda')")
     return _amp.custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
 
 
@@ -101,5 +56,5 @@ def custom_bwd(bwd):
     >>> backward.__name__
     '<lambda>'
     """
-    _deprecated("custom_bwd", "flambeau.amp.custom_bwd(args..., device_type='cuda')")
+    warn_deprecated("cuda", "custom_bwd", "flambeau.amp.custom_bwd(args..., device_type='cuda')")
     return _amp.custom_bwd(bwd, device_type="cuda")

@@ -2,7 +2,8 @@
 so device-agnostic code can call ``flambeau.get_device_module(dev).synchronize()`` anywhere.
 
 CPU work runs synchronously: there is one device, streams are no-ops and
-:func:`synchronize` returns at once.
+:func:`synchronize` returns at once. :mod:`flambeau.cpu.amp` holds PyTorch's deprecated
+``torch.cpu.amp`` names.
 
 Examples
 --------
@@ -14,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import importlib
 
 __all__ = ["is_available", "is_initialized", "synchronize", "current_device", "set_device",
            "device_count", "Stream", "current_stream", "stream"]
@@ -143,3 +145,9 @@ def stream(stream):
     1.0
     """
     yield
+
+
+# ``flambeau.cpu.amp`` is reachable after ``import flambeau``, as in torch. Imported with
+# importlib as ``flambeau.cuda.amp`` is (there, ``from flambeau.cuda import amp`` would ask
+# the module __getattr__, discovering plugins mid-import), so both packages load alike.
+amp = importlib.import_module("flambeau.cpu.amp")
