@@ -5,16 +5,24 @@ where PyTorch broadcasts them) and is differentiable, with backward passes writt
 flambeau ops so that second derivatives work too. Forward passes run the backend's LAPACK
 (NumPy) or cuSOLVER (CuPy) kernels on whole batches.
 
-flambeau has no complex dtype, so the functions whose results are complex for real inputs,
-``eig`` and ``eigvals``, are left out (``eigh``/``eigvalsh`` cover symmetric matrices). The LU
-functions (``lu``, ``lu_factor``, ``lu_solve``...) compute the factorization themselves (NumPy
-has none), with LAPACK ``getrf``'s pivots; ``ldl_factor``/``ldl_solve`` are not provided.
+The LU functions (``lu``, ``lu_factor``, ``lu_solve``...) compute the factorization
+themselves (NumPy has none), with LAPACK ``getrf``'s pivots; ``ldl_factor``/``ldl_solve`` are
+not provided.
 
-Decompositions and solvers accept float32 and float64; float16 and bfloat16 raise an error as
-in PyTorch (inside an autocast region they run in float32). The gradients of ``eigh`` and
-``svd`` divide by differences of eigenvalues (of squared singular values), so they are only
-defined when these are distinct, and only for losses that do not depend on the sign of each
-eigenvector (singular vector pair): the decompositions leave those signs arbitrary.
+Decompositions and solvers accept float32, float64, complex64 and complex128; float16 and
+bfloat16 raise an error as in PyTorch (inside an autocast region they run in float32). For
+complex inputs the transposes of the real formulas are conjugate transposes (``A.mH``):
+``cholesky`` and ``eigh`` take Hermitian matrices, ``qr``'s Q and ``svd``'s U and V are
+unitary, and norms, singular values, ``eigh``'s eigenvalues and ``slogdet``'s
+``logabsdet`` are real while ``slogdet``'s sign is ``det / |det|``. ``eig`` and ``eigvals``
+(general square matrices) return complex results for real inputs too; a real input then
+gets the real part of the gradient, as in PyTorch.
+
+The gradients of ``eig``, ``eigh`` and ``svd`` divide by differences of eigenvalues (of
+squared singular values), so they are only defined when these are distinct, and only for
+losses that do not depend on the sign (for complex inputs, the phase ``e^{i phi}``) of each
+eigenvector or singular vector pair: the decompositions leave those arbitrary. For complex
+inputs a loss that depends on the phases raises an error in backward, as in PyTorch.
 
 Examples
 --------
@@ -33,6 +41,7 @@ import math
 
 from flambeau._ops import decompositions as _d
 from flambeau._ops._util import Tensor, dims_arg, make, wrap_dim, write_out
+from flambeau._ops.complex import conj as _conj
 from flambeau._ops.decompositions import (
     LinAlgError,
     VectorNorm,
@@ -40,6 +49,7 @@ from flambeau._ops.decompositions import (
     check_input,
     check_same_dtype,
     linalg_cholesky_ex,
+    linalg_eig,
     linalg_eigh,
     linalg_inv_ex,
     linalg_lstsq,
@@ -56,7 +66,8 @@ from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = [
     "LinAlgError",
-    "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
+    "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals",
+    "eigvalsh",
     "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex",
     "lu_solve", "matmul", "matrix_exp", "matrix_norm",
     "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
@@ -314,7 +325,11 @@ def lstsq(A, B, rcond=None, *, driver=None):
             sv = S
     residuals = empty
     if driver != "gelsy" and m > n and full_rank:
-        residuals = ((A @ X - B2) ** 2).sum(-2)
+        r = A @ X - B2
+        if r._data.dtype.kind == "c":  # squared moduli: real, as in PyTorch
+            residuals = (r.real ** 2 + r.imag ** 2).sum(-2)
+        else:
+            residuals = (r ** 2).sum(-2)
     return linalg_lstsq(X.squeeze(-1) if vector else X, residuals, rank, sv)
 
 
@@ -328,9 +343,10 @@ def _finfo_eps(A):
 
 
 def cholesky(A, *, upper=False, out=None):
-    """The Cholesky factor of a symmetric positive-definite matrix: lower ``L`` with
-    ``A = L @ L.mT`` (from ``A``'s lower triangle), or with ``upper=True`` upper ``U`` with
-    ``A = U.mT @ U`` (from the upper triangle).
+    """The Cholesky factor of a symmetric (complex: Hermitian) positive-definite matrix:
+    lower ``L`` with ``A = L @ L.mH`` (from ``A``'s lower triangle), or with ``upper=True``
+    upper ``U`` with ``A = U.mH @ U`` (from the upper triangle). The diagonal is real and
+    positive.
 
     Raises
     ------
@@ -349,9 +365,9 @@ def cholesky(A, *, upper=False, out=None):
 
 def _cholesky(A, upper, op, check):
     A = check_input(op, A, square=True)
-    if upper:
-        L, info = _d.Cholesky.apply(A.mT, op, check)
-        return L.mT, info
+    if upper:  # A = U^H U with U = L^H, L from the conjugate transpose's lower triangle
+        L, info = _d.Cholesky.apply(A.mH, op, check)
+        return L.mH, info
     return _d.Cholesky.apply(A, op, check)
 
 
@@ -399,11 +415,64 @@ def _uplo(op, UPLO):
     return u
 
 
+def eig(A, *, out=None):
+    """``(eigenvalues, eigenvectors)`` of a general square matrix: ``A @ V = V @ diag(L)``.
+
+    Both are complex, also for a real ``A`` (complex64 for float32 and complex64 inputs,
+    complex128 for float64 and complex128 ones), as ``torch.linalg.eig``. The eigenvalues
+    come in LAPACK's order (not sorted); each eigenvector has unit norm and is otherwise only
+    defined up to a phase ``e^{i phi}`` (LAPACK makes its largest component real). On a
+    backend without a general eigensolver (CuPy) they are computed on the host, as PyTorch
+    does on CUDA. For Hermitian matrices prefer :func:`eigh`.
+
+    The gradient needs distinct eigenvalues, and a loss that does not depend on the
+    eigenvectors' phases (a loss that does raises an error in backward, as in PyTorch); a
+    real ``A`` gets the real part of the gradient.
+
+    Raises
+    ------
+    LinAlgError
+        For inputs with inf or NaN.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> A = flambeau.tensor([[0.0, -1.0], [1.0, 0.0]])
+    >>> L, V = flambeau.linalg.eig(A)
+    >>> L
+    tensor([0.+1.j, 0.-1.j])
+    >>> flambeau.allclose(A.to(V.dtype) @ V, V * L)
+    True
+    """
+    op = "linalg.eig"
+    A = check_input(op, A, square=True)
+    return _out(linalg_eig(*_d.Eig.apply(A)), out)
+
+
+def eigvals(A, *, out=None):
+    """The eigenvalues of a general square matrix (complex, also for real ``A``), in the
+    order :func:`eig` gives them.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.linalg.eigvals(flambeau.tensor([[2.0, 1.0], [0.0, 3.0]]))
+    tensor([2.+0.j, 3.+0.j])
+    """
+    op = "linalg.eigvals"
+    A = check_input(op, A, square=True)
+    if _wants_grad(A) or A._data.size == 0:
+        return _out(_d.Eig.apply(A)[0], out)
+    return _out(make(_d.raw_eig(A._device, A._data, vectors=False), A), out)
+
+
 def eigh(A, UPLO="L", *, out=None):
-    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix.
+    """Eigenvalues (ascending, real) and orthonormal eigenvectors of a symmetric (complex:
+    Hermitian) matrix.
 
     Only the lower (``UPLO='L'``) or upper triangle of ``A`` is read. The gradient needs
-    distinct eigenvalues and a loss that does not depend on the eigenvectors' signs.
+    distinct eigenvalues and a loss that does not depend on the eigenvectors' signs (for
+    complex inputs, their phases: such a loss raises an error in backward).
 
     Examples
     --------
@@ -474,7 +543,7 @@ def svdvals(A, *, driver=None, out=None):
 
 def householder_product(A, tau, *, out=None):
     """The first ``n`` columns of the product of Householder reflectors
-    ``H_i = I - tau_i v_i v_i^T``, ``v_i`` being column ``i`` of ``A`` below the diagonal
+    ``H_i = I - tau_i v_i v_i^H``, ``v_i`` being column ``i`` of ``A`` below the diagonal
     with an implicit 1 on it (the ``Q`` of LAPACK's ``geqrf`` output).
 
     Examples
@@ -511,7 +580,7 @@ def householder_product(A, tau, *, out=None):
     Q = basis.expand(*A.shape)
     for i in range(k - 1, -1, -1):  # one step per reflector: H_1 (H_2 (... H_k I))
         v = V[..., :, i:i + 1]
-        Q = Q - tau[..., i, None, None] * (v @ (v.mT @ Q))
+        Q = Q - tau[..., i, None, None] * (v @ (v.mH @ Q))
     return _out(Q, out)
 
 
@@ -601,7 +670,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         from flambeau import _dtype
 
         target = _dtype.to_dtype(dtype)
-        if not target.is_floating_point:
+        if not (target.is_floating_point or target.is_complex):
             raise RuntimeError(f"{op}: dtype must be a floating point dtype, but got {target}")
         if _dtype.promote_types(x.dtype, target) is not target:
             raise RuntimeError(f"{op}: the dtype of the input ({x.dtype}) should be "
@@ -630,10 +699,14 @@ def _fmt_ord(ord):
 
 
 def _matrix_dims(op, A, dim):
-    try:
-        d0, d1 = dim
-    except (TypeError, ValueError):
-        raise RuntimeError(f"{op}: dim must be a pair of dims, but got {dim!r}") from None
+    if not isinstance(dim, (list, tuple)):  # torch's argument parser refuses an int
+        raise TypeError(f"{op}: dim must be a tuple of 2 ints, but got {type(dim).__name__} "
+                        f"{dim!r}")
+    if len(dim) != 2:
+        raise RuntimeError(f"{op}: dim must be a pair of dims, but got {tuple(dim)} "
+                           f"({len(dim)} dim{'s' if len(dim) != 1 else ''}) for A of shape "
+                           f"{tuple(A.shape)}")
+    d0, d1 = dim
     d0, d1 = wrap_dim(d0, A.ndim, op), wrap_dim(d1, A.ndim, op)
     if d0 == d1:
         raise RuntimeError(f"{op}: dims must be different, but got {tuple(dim)}")
@@ -695,10 +768,10 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
 def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
     """A vector or matrix norm, chosen as ``torch.linalg.norm`` chooses.
 
-    With ``dim`` an int or 1-tuple: :func:`vector_norm` (``ord`` default 2); a 2-tuple:
-    :func:`matrix_norm` (``ord`` default ``'fro'``). Without ``dim``: the 2-norm of the
-    flattened input when ``ord`` is None, else a vector norm of a 1-D input or a matrix norm
-    of a 2-D one.
+    With ``dim`` an int or 1-tuple: :func:`vector_norm` (``ord`` default 2; a string ``ord``
+    is a matrix norm, refused over one dim); a 2-tuple: :func:`matrix_norm` (``ord`` default
+    ``'fro'``). Without ``dim``: the 2-norm of the flattened input when ``ord`` is None, else
+    a vector norm of a 1-D input or a matrix norm of a 2-D one.
 
     Examples
     --------
@@ -712,14 +785,14 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
         raise TypeError(f"{op}: expected a Tensor, got {type(A).__name__}")
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        if len(dims) == 1:
+        if len(dims) == 1 and not isinstance(ord, str):  # 'fro'/'nuc' ask for 2 dims
             return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype,
                                out=out)
-        if len(dims) == 2:
+        if len(dims) in (1, 2):
             return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype,
                                out=out)
         raise RuntimeError(f"{op}: dim must be an int or a tuple of 1 or 2 dims, but got "
-                           f"{dim!r}")
+                           f"{dim!r} for an input of shape {tuple(A.shape)}")
     if ord is None:
         return vector_norm(A, 2, None, keepdim, dtype=dtype, out=out)
     if A.ndim == 1 and not isinstance(ord, str):
@@ -936,8 +1009,8 @@ def cross(input, other, *, dim=-1, out=None):
 
 
 def vecdot(x, y, *, dim=-1, out=None):
-    """The dot product of vectors along ``dim`` (``(x * y).sum(dim)``); the other dims
-    broadcast.
+    """The dot product of vectors along ``dim`` (``(x.conj() * y).sum(dim)``: complex ``x``
+    is conjugated, as in PyTorch); the other dims broadcast.
 
     Examples
     --------
@@ -955,7 +1028,7 @@ def vecdot(x, y, *, dim=-1, out=None):
         raise RuntimeError(f"{op}: expected x and y to have the same dtype, but got "
                            f"{x.dtype} and {y.dtype}")
     try:
-        prod = x * y
+        prod = _conj(x) * y
     except RuntimeError:
         raise RuntimeError(f"{op}: shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be "
                            "broadcast together") from None

@@ -40,6 +40,7 @@ from flambeau._ops._util import (
     wrap_dim,
     write_out,
 )
+from flambeau._ops.complex import conj
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
@@ -59,6 +60,7 @@ linalg_cholesky_ex = namedtuple("linalg_cholesky_ex", ["L", "info"])
 linalg_qr = namedtuple("linalg_qr", ["Q", "R"])
 qr_result = namedtuple("qr", ["Q", "R"])
 linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+linalg_eig = namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
 linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
 svd_result = namedtuple("svd", ["U", "S", "V"])
 linalg_lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -118,8 +120,10 @@ def check_input(op, A, name="A", *, square=False, low_ok=False, min_dims=2):
 
 
 def check_float(op, A, name="A", *, low_ok=False):
+    """Refuse integer and bool tensors (and half precision unless ``low_ok``); floating point
+    and complex ones pass."""
     dt = A._data.dtype
-    if dt not in FLOAT_NP:
+    if dt not in FLOAT_NP and dt.kind != "c":
         raise RuntimeError(
             f"{op}: expected a floating point tensor as input, but {name} has dtype {A.dtype}"
         )
@@ -207,10 +211,12 @@ def _lu_info(xp, a):
     w = xp.array(a.reshape((-1, n, n)), copy=True)
     count = w.shape[0]
     info = xp.zeros(count, dtype=np.int32)
-    pivots = xp.zeros((count, n), dtype=w.dtype)
+    pivots = xp.zeros((count, n), dtype=w.real.dtype)
     rows = xp.arange(count)
     for k in range(n):
-        p = xp.argmax(xp.abs(w[:, k:, k]), axis=1) + k
+        col = w[:, k:, k]  # LAPACK pivots complex columns on |re| + |im|
+        p = xp.argmax(xp.abs(col.real) + xp.abs(col.imag) if col.dtype.kind == "c"
+                      else xp.abs(col), axis=1) + k
         top = w[rows, k, :].copy()
         w[rows, k, :] = w[rows, p, :]
         w[rows, p, :] = top
@@ -239,31 +245,57 @@ def _cholesky_info(xp, a):
     info = xp.zeros(count, dtype=np.int32)
     for j in range(n):
         ok = info == 0
-        d = src[:, j, j] - xp.sum(L[:, j, :j] ** 2, axis=1)
+        row = L[:, j, :j]  # complex (Hermitian) input: |L|^2 and the diagonal's real part
+        d = (src[:, j, j] - xp.sum(row * xp.conj(row), axis=1)).real
         bad = ok & ~(d > 0)
         info = xp.where(bad, j + 1, info).astype(np.int32)
         good = ok & (d > 0)
         root = xp.sqrt(xp.where(good, d, 1))
         L[:, j, j] = xp.where(good, root, xp.where(bad, d, L[:, j, j]))
-        col = (src[:, j + 1:, j] - xp.einsum("bik,bk->bi", L[:, j + 1:, :j], L[:, j, :j]))
+        col = (src[:, j + 1:, j] - xp.einsum("bik,bk->bi", L[:, j + 1:, :j], xp.conj(row)))
         L[:, j + 1:, j] = xp.where(good[:, None], col / root[:, None], L[:, j + 1:, j])
     return info.reshape(batch), L.reshape(a.shape)
 
 
-def _lapack_cholesky_failures(xp, a, info):
-    """``info`` for the matrices LAPACK refused where the recomputation above rounded the
-    other way (the last minor is the one at the edge); one LAPACK call per matrix, on an
-    error path only."""
+def _lapack_cholesky_info(xp, a, factor):
+    """``potrf``'s info per matrix as the backend's own ``factor`` decides it, for a batch it
+    refused (an error path only).
+
+    :func:`_cholesky_info` recomputes the factorization in another order of operations, so
+    at the edge (nearly singular matrices) it can round the other way than LAPACK; LAPACK
+    then decides. Halving the batch finds the matrices it refuses (one call per half that
+    still fails), and halving the order of the leading minors of each finds the first one
+    it refuses.
+    """
     n = a.shape[-1]
     flat = a.reshape((-1, n, n))
-    failed = []
-    for i in range(flat.shape[0]):
-        try:
-            xp.linalg.cholesky(flat[i])
-            failed.append(0)
-        except _LINALG_ERRORS:
-            failed.append(n)
-    return xp.asarray(failed, dtype=np.int32).reshape(info.shape)
+    info = np.zeros(flat.shape[0], dtype=np.int32)
+    spans = [(0, flat.shape[0])]
+    while spans:
+        lo, hi = spans.pop()
+        if not _refused(xp, factor, flat[lo:hi]):
+            continue
+        if hi - lo > 1:
+            spans += [(lo, (lo + hi) // 2), ((lo + hi) // 2, hi)]
+            continue
+        smallest, order = 1, n  # the leading minor of order `order` is refused
+        while smallest < order:
+            k = (smallest + order) // 2
+            if _refused(xp, factor, flat[lo:hi, :k, :k]):
+                order = k
+            else:
+                smallest = k + 1
+        info[lo] = order
+    return xp.asarray(info).reshape(a.shape[:-2])
+
+
+def _refused(xp, factor, matrices):
+    """Whether the Cholesky ``factor`` refuses one of ``matrices``: raises, or leaves NaN
+    (reference LAPACK refuses a NaN pivot; OpenBLAS lets it through)."""
+    try:
+        return bool(xp.isnan(factor(matrices)).any())
+    except _LINALG_ERRORS:
+        return True
 
 
 def _nan_where(xp, info, x):
@@ -345,8 +377,8 @@ class Solve(Function):
     @staticmethod
     def backward(ctx, g, _ginfo):
         A, X = ctx.saved_tensors
-        gB = solve_matrix(A.mT, g)
-        gA = -(gB @ X.mT) if ctx.needs_input_grad[0] else None
+        gB = solve_matrix(A.mH, g)
+        gA = -(gB @ X.mH) if ctx.needs_input_grad[0] else None
         return gA, (gB if ctx.needs_input_grad[1] else None), None, None
 
 
@@ -367,7 +399,7 @@ class Inv(Function):
     @staticmethod
     def backward(ctx, g, _ginfo):
         (Ainv,) = ctx.saved_tensors
-        At = Ainv.mT
+        At = Ainv.mH
         return -(At @ g @ At), None, None
 
 
@@ -389,57 +421,71 @@ class Det(Function):
 
 
 def cofactor(A, d):
-    """The cofactor matrix of ``A`` (the derivative of ``det``), given ``d = det(A)``."""
+    """The cofactor matrix of ``A`` (the derivative of ``det``), given ``d = det(A)``;
+    conjugated for a complex ``A``, so that ``g * cofactor(A, d)`` is the gradient."""
     from flambeau._ops.elementwise import where
 
     n = A.shape[-1]
     if n == 0:
         return _zeros_like(A)
     xp = A._device._xp
+    is_complex = A._data.dtype.kind == "c"
+    dc = conj(d) if is_complex else d
     singular = d._data == 0
     any_singular = bool(singular.any())
-    if not any_singular:
-        return solve_matrix(A.mT, d[..., None, None] * _eye(n, A), "linalg.det")
-    # exact zeros of det: the cofactor from the SVD, A = U diag(s) V^T, is
-    # det(U) det(V) U diag(prod_{j != i} s_j) V^T (it vanishes when the rank is below n - 1)
+    if not any_singular:  # conj(det(A) A^-T) = conj(det(A)) A^-H
+        return solve_matrix(A.mH, dc[..., None, None] * _eye(n, A), "linalg.det")
+    # exact zeros of det: the cofactor from the SVD, A = U diag(s) V^H, is
+    # det(U) det(V^H) conj(U diag(prod_{j != i} s_j) V^H) (it vanishes when the rank is
+    # below n - 1)
     U, S, Vh = SVD.apply(A, False)
-    others = where(_eye_mask(n, A), 1.0, S.unsqueeze(-2).expand(*S.shape[:-1], n, n))
+    others = where(_eye_mask(n, S), 1.0, S.unsqueeze(-2).expand(*S.shape[:-1], n, n))
     from flambeau._ops.reduction import prod
 
     p = prod(others, -1)
-    sign = make(xp.linalg.det(U._data) * xp.linalg.det(Vh._data), A)
+    sign = xp.linalg.det(U._data) * xp.linalg.det(Vh._data)
+    sign = make(xp.conj(sign) if is_complex else sign, A)
     by_svd = (U * p.unsqueeze(-2)) @ Vh * sign[..., None, None]
     if bool(singular.all()):
         return by_svd
     mask = make(singular, A)[..., None, None]
     safe = where(mask, _eye(n, A), A)
-    by_solve = solve_matrix(safe.mT, d[..., None, None] * _eye(n, A), "linalg.det")
+    by_solve = solve_matrix(safe.mH, dc[..., None, None] * _eye(n, A), "linalg.det")
     return where(mask, by_svd, by_solve)
 
 
 class Slogdet(Function):
+    """``(sign, logabsdet)``; for complex ``A`` the sign ``det / |det|`` is complex and
+    differentiable, for real ``A`` it is not."""
+
     @staticmethod
     def forward(ctx, A):
         xp = A._device._xp
         sign, logabs = xp.linalg.slogdet(A._data)
         sign, logabs = make(xp.asarray(sign, dtype=A._data.dtype), A), make(logabs, A)
         ctx.save_for_backward(A, sign)
-        ctx.mark_non_differentiable(sign)
+        if A._data.dtype.kind != "c":
+            ctx.mark_non_differentiable(sign)
         return sign, logabs
 
     @staticmethod
-    def backward(ctx, _gsign, g):
+    def backward(ctx, gsign, g):
         from flambeau._ops.elementwise import where
 
         A, sign = ctx.saved_tensors
         n = A.shape[-1]
+        if A._data.dtype.kind == "c" and gsign is not None:
+            # log det = logabsdet + i angle(sign) is holomorphic in A (derivative A^-T); the
+            # sign's gradient reaches its imaginary part: g_log = g - i Im(sign conj(gsign)),
+            # and gA = g_log A^-H
+            g = g - 1j * (sign * conj(gsign)).imag
         singular = sign == 0
         if not bool(singular._data.any()):
-            return solve_matrix(A.mT, g[..., None, None] * _eye(n, A), "linalg.slogdet")
+            return solve_matrix(A.mH, g[..., None, None] * _eye(n, A), "linalg.slogdet")
         # the gradient of log|det| is unbounded at a singular matrix: NaN there
         mask = singular[..., None, None]
         safe = where(mask, _eye(n, A), A)
-        grad = solve_matrix(safe.mT, g[..., None, None] * _eye(n, A), "linalg.slogdet")
+        grad = solve_matrix(safe.mH, g[..., None, None] * _eye(n, A), "linalg.slogdet")
         return where(mask, float("nan"), grad)
 
 
@@ -471,10 +517,10 @@ class SolveTriangular(Function):
 
         A, X = ctx.saved_tensors
         upper, unit = ctx.meta
-        gB = triangular_matrix_solve(A.mT, g, not upper, unit)
+        gB = triangular_matrix_solve(A.mH, g, not upper, unit)
         gA = None
         if ctx.needs_input_grad[0]:
-            full = -(gB @ X.mT)
+            full = -(gB @ X.mH)
             k = 1 if unit else 0
             gA = triu(full, k) if upper else tril(full, -k)
         return gA, (gB if ctx.needs_input_grad[1] else None), None, None, None
@@ -553,8 +599,8 @@ class Cholesky(Function):
                 L = None
             if L is None or not bool(xp.isfinite(L).all()):
                 info, partial = _cholesky_info(xp, a)
-                if L is None and not bool((info > 0).any()):
-                    info = _lapack_cholesky_failures(xp, a, info)
+                if L is None:  # LAPACK refused a matrix: its verdict is the reference
+                    info = _lapack_cholesky_info(xp, a, factor)
                 if bool((info > 0).any()):
                     if check:
                         k = int(_host(info).reshape(-1)[np.argmax(_host(info).reshape(-1) > 0)])
@@ -564,7 +610,7 @@ class Cholesky(Function):
                             "positive-definite, so the factorization could not be completed"
                         )
                     bad = (info > 0)[..., None, None]
-                    L = xp.where(bad, partial, xp.linalg.cholesky(_safe_matrices(xp, info, a)))
+                    L = xp.where(bad, partial, factor(_safe_matrices(xp, info, a)))
         out = make(L, A)
         ctx.save_for_backward(out)
         return out, make(info, A)
@@ -576,14 +622,15 @@ class Cholesky(Function):
 
 
 def cholesky_grad(L, gL):
-    """``gA = L^-T sym(Phi(L^T gL)) L^-1`` (Phi: the lower triangle with a halved diagonal);
-    symmetric, so it holds for the lower and (transposed) upper factorizations alike."""
+    """``gA = L^-H sym(Phi(L^H gL)) L^-1`` (Phi: the lower triangle with a halved diagonal);
+    Hermitian, so it holds for the lower and (conjugate transposed) upper factorizations
+    alike."""
     from flambeau._ops.shape import tril
 
-    P = tril(L.mT @ gL)
-    P = 0.5 * (P + tril(P, -1).mT)
-    W = triangular_matrix_solve(L.mT, P, True)
-    return triangular_matrix_solve(L.mT, W.mT, True).mT
+    P = tril(L.mH @ gL)
+    P = 0.5 * (P + tril(P, -1).mH)
+    W = triangular_matrix_solve(L.mH, P, True)
+    return triangular_matrix_solve(L.mH, W.mH, True).mH
 
 
 # ------------------------------------------------------------------ eigh
@@ -597,7 +644,7 @@ class Eigh(Function):
         xp = A._device._xp
         a = A._data
         if a.size == 0:
-            w = xp.zeros(a.shape[:-1], dtype=a.dtype)
+            w = xp.zeros(a.shape[:-1], dtype=a.real.dtype)
             v = xp.zeros(a.shape, dtype=a.dtype)
         else:
             w, v = xp.linalg.eigh(a, UPLO=uplo)
@@ -613,21 +660,133 @@ class Eigh(Function):
 
 
 def eigh_grad(L, Q, gL, gQ):
-    """``Q (diag(gL) + skew(Q^T gQ) / (L_j - L_i)) Q^T`` (symmetric)."""
+    """``Q (diag(gL) + skew(Q^H gQ) / (L_j - L_i)) Q^H`` (Hermitian).
+
+    For complex ``Q`` the diagonal of ``Q^H gQ`` must be real: a loss that depends on the
+    phases of the eigenvectors (which the decomposition leaves free) is refused, as in
+    PyTorch.
+    """
     from flambeau._ops.elementwise import where
 
     if gQ is None:
         if gL is None:
             return None
-        return (Q * gL.unsqueeze(-2)) @ Q.mT
+        return (Q * gL.unsqueeze(-2)) @ Q.mH
     n = L.shape[-1]
-    M = Q.mT @ gQ
-    M = 0.5 * (M - M.mT)
+    M = Q.mH @ gQ
+    if M._data.dtype.kind == "c":
+        _check_phase_invariance(M._device._xp, "linalg.eigh", "eigenvectors", M._data)
+        M = 0.5 * (M - M.mH)
+        M = where(_eye_mask(n, L), 0.0, M)  # the diagonal (the phases' part) is dropped
+    else:
+        M = 0.5 * (M - M.mT)
     E = L.unsqueeze(-2) - L.unsqueeze(-1)
     inner = M / where(_eye_mask(n, L), 1.0, E)
     if gL is not None:
         inner = inner + diag_embed(gL)
-    return Q @ inner @ Q.mT
+    return Q @ inner @ Q.mH
+
+
+def _check_phase_invariance(xp, op, what, M, other=None):
+    """PyTorch's check that a loss does not depend on the phases of complex eigenvectors or
+    singular vectors (each is only defined up to a factor ``e^{i phi}``): the imaginary part
+    of the diagonal of ``V^H gV`` (plus that of ``other`` for the SVD's two sides) must
+    vanish, up to PyTorch's tolerance (0.01)."""
+    im = xp.diagonal(M, 0, -2, -1).imag
+    if other is not None:
+        im = im + xp.diagonal(other, 0, -2, -1).imag
+    if not bool(xp.all(xp.abs(im) <= 1e-2)):
+        raise RuntimeError(
+            f"{op}: the {what} of a complex matrix are only defined up to a phase (a factor "
+            "e^{i phi} each), and the loss depends on these phases, so its gradient is "
+            f"not defined; use a loss of phase-invariant quantities (e.g. the {what}' "
+            "absolute values, or V diag(L) V^H)")
+
+
+# ------------------------------------------------------------------ eig
+
+
+def complex_dtype(dt):
+    """The complex NumPy dtype whose parts have ``dt``'s precision (float32 → complex64)."""
+    return np.result_type(dt, np.complex64)
+
+
+def raw_eig(device, a, vectors=True):
+    """LAPACK ``geev``'s eigenvalues ``w`` and unit-norm eigenvectors ``v`` (``(w, v)``, or
+    ``w`` alone without ``vectors``) of the matrices ``a`` on ``device``, complex even where
+    NumPy returns real ones. A backend without a general eigensolver (CuPy) computes them on
+    the host, as PyTorch does on CUDA."""
+    xp = device._xp
+    cdt = complex_dtype(a.dtype)
+    if not bool(xp.isfinite(a).all()):
+        raise LinAlgError(
+            f"linalg.{'eig' if vectors else 'eigvals'}: the input of shape {tuple(a.shape)} "
+            "contains non-finite values (inf or NaN), so its eigenvalues cannot be computed")
+    name = "eig" if vectors else "eigvals"
+    solver = getattr(xp.linalg, name, None)
+    if solver is None:
+        backend = device._backend
+        res = getattr(np.linalg, name)(backend.to_host(a))
+        res = tuple(res) if vectors else (res,)
+        res = tuple(backend.from_host(np.asarray(r, dtype=cdt), device.index) for r in res)
+    else:
+        res = solver(a)
+        res = tuple(xp.asarray(r, dtype=cdt) for r in (tuple(res) if vectors else (res,)))
+    return res if vectors else res[0]
+
+
+class Eig(Function):
+    """``(L, V)`` with ``A V = V diag(L)`` for a general square ``A``: complex eigenvalues
+    and eigenvectors of unit norm (for real ``A`` too)."""
+
+    @staticmethod
+    def forward(ctx, A):
+        xp = A._device._xp
+        a = A._data
+        if a.size == 0:
+            cdt = complex_dtype(a.dtype)
+            w = xp.zeros(a.shape[:-1], dtype=cdt)
+            v = xp.zeros(a.shape, dtype=cdt)
+        else:
+            w, v = raw_eig(A._device, a)
+        L, V = make(w, A), make(v, A)
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(L, V)
+        return L, V
+
+    @staticmethod
+    def backward(ctx, gL, gV):
+        L, V = ctx.saved_tensors
+        return eig_grad(L, V, gL, gV)
+
+
+def eig_grad(L, V, gL, gV):
+    """The gradient of a loss of ``A = V diag(L) V^-1`` with unit-norm eigenvectors
+    (PyTorch's formula; the second term projects out the change of the eigenvectors'
+    norms):
+    ``gA = V^-H (diag(gL) + (V^H gV - V^H V Re(diag(V^H gV))) / conj(L_j - L_i)) V^H``.
+
+    A real ``A`` gets its real part (the engine takes it). The loss must not depend on the
+    eigenvectors' phases: ``Im(diag(V^H gV))`` must vanish.
+    """
+    from flambeau._ops.elementwise import where
+
+    Vh = V.mH
+    if gV is None:
+        if gL is None:
+            return None
+        return solve_matrix(Vh, gL.unsqueeze(-1) * Vh, "linalg.eig")
+    n = L.shape[-1]
+    VhgV = Vh @ gV
+    _check_phase_invariance(V._device._xp, "linalg.eig", "eigenvectors", VhgV._data)
+    # project onto the tangent space of matrices with unit-norm columns
+    VhgV = VhgV - Vh @ (V * VhgV.diagonal(0, -2, -1).real.unsqueeze(-2))
+    E = conj(L.unsqueeze(-2) - L.unsqueeze(-1))  # conj(L_j - L_i)
+    mask = _eye_mask(n, E)
+    inner = VhgV / where(mask, 1.0, E)
+    if gL is not None:
+        inner = where(mask, diag_embed(gL), inner)
+    return solve_matrix(Vh, inner @ Vh, "linalg.eig")
 
 
 # ------------------------------------------------------------------ svd
@@ -648,7 +807,7 @@ class SVD(Function):
             um, vn = (m, n) if full else (k, k)
             u = xp.broadcast_to(xp.eye(m, um, dtype=a.dtype), batch + (m, um)).copy()
             vh = xp.broadcast_to(xp.eye(vn, n, dtype=a.dtype), batch + (vn, n)).copy()
-            s = xp.zeros(batch + (k,), dtype=a.dtype)
+            s = xp.zeros(batch + (k,), dtype=a.real.dtype)
         else:
             u, s, vh = xp.linalg.svd(a, full_matrices=full)
         U, S, Vh = make(u, A), make(s, A), make(vh, A)
@@ -671,33 +830,45 @@ class SVD(Function):
 
 
 def svd_grad(U, S, Vh, gU, gS, gVh):
-    """The gradient of a loss of the reduced SVD ``A = U diag(S) Vh`` with respect to A."""
+    """The gradient of a loss of the reduced SVD ``A = U diag(S) Vh`` with respect to A.
+
+    For complex ``A`` the transposes are conjugate transposes, and each pair of singular
+    vectors is only defined up to a common phase: the loss must not depend on it (PyTorch's
+    check), and the diagonal gets PyTorch's extra term ``i Im(diag(U^H gU)) / S``.
+    """
     from flambeau._ops.elementwise import where
 
     if gU is None and gVh is None:
         if gS is None:
             return None
         return (U * gS.unsqueeze(-2)) @ Vh
+    is_complex = U._data.dtype.kind == "c"
     m, n = U.shape[-2], Vh.shape[-1]
     k = S.shape[-1]
     S2 = S * S
     E = where(_eye_mask(k, S), 1.0, S2.unsqueeze(-2) - S2.unsqueeze(-1))  # s_j^2 - s_i^2
     inner = diag_embed(gS) if gS is not None else None
-    extra = None
+    extra = UtgU = VtgV = None
     if gU is not None:
-        UtgU = U.mT @ gU
-        term = ((UtgU - UtgU.mT) / E) * S.unsqueeze(-2)
+        UtgU = U.mH @ gU
+        term = ((UtgU - UtgU.mH) / E) * S.unsqueeze(-2)
         inner = term if inner is None else inner + term
-        if m > k:  # (I - U U^T) gU S^-1 V^T
+        if m > k:  # (I - U U^H) gU S^-1 V^H
             extra = ((gU - U @ UtgU) / S.unsqueeze(-2)) @ Vh
     if gVh is not None:
-        V, gV = Vh.mT, gVh.mT
-        VtgV = V.mT @ gV
-        term = S.unsqueeze(-1) * ((VtgV - VtgV.mT) / E)
+        V, gV = Vh.mH, gVh.mH
+        VtgV = Vh @ gV
+        term = S.unsqueeze(-1) * ((VtgV - VtgV.mH) / E)
         inner = inner + term if inner is not None else term
-        if n > k:  # U S^-1 gV^T (I - V V^T)
-            side = U @ ((gV - V @ VtgV) / S.unsqueeze(-2)).mT
+        if n > k:  # U S^-1 gV^H (I - V V^H)
+            side = U @ ((gV - V @ VtgV) / S.unsqueeze(-2)).mH
             extra = side if extra is None else extra + side
+    if is_complex:
+        first, second = (UtgU, VtgV) if UtgU is not None else (VtgV, None)
+        _check_phase_invariance(U._device._xp, "linalg.svd", "singular vectors",
+                                first._data, None if second is None else second._data)
+        if UtgU is not None:
+            inner = inner + diag_embed(1j * UtgU.diagonal(0, -2, -1).imag / S)
     gA = U @ inner @ Vh
     return gA if extra is None else gA + extra
 
@@ -752,8 +923,8 @@ class QR(Function):
         gX_R = None if gR is None else gR[..., :m]
         gV = None if gR is None else gR[..., m:]
         gQ2 = gQ
-        if gV is not None:  # V = Q^T Y also depends on Q (Y = Q V, the input's last columns)
-            extra = (Q @ V) @ gV.mT
+        if gV is not None:  # V = Q^H Y also depends on Q (Y = Q V, the input's last columns)
+            extra = (Q @ V) @ gV.mH
             gQ2 = extra if gQ2 is None else gQ2 + extra
         gX = _qr_grad_tall(Q, X_R, gQ2, gX_R)
         gY = Q @ gV if gV is not None else _zeros_like(V)
@@ -761,22 +932,26 @@ class QR(Function):
 
 
 def _qr_grad_tall(Q, R, gQ, gR):
-    """``gA = (gQ + Q N) R^-T`` for ``A = QR`` with ``m >= n``, where, with
-    ``M = Q^T gQ - gR R^T``, ``N = tril(M - M^T, -1) + gR R^T - Q^T gQ``."""
+    """``gA = (gQ + Q N) R^-H`` for ``A = QR`` with ``m >= n``, where, with
+    ``M = Q^H gQ - gR R^H``, ``N = tril(M - M^H, -1) + gR R^H - Q^H gQ``; for complex
+    inputs less ``i Im(diag(gR R^H - Q^H gQ))``, as R's diagonal is real (it fixes the
+    phases of Q's columns)."""
     from flambeau._ops.shape import tril
 
-    QtgQ = Q.mT @ gQ if gQ is not None else None
-    gRRt = gR @ R.mT if gR is not None else None
+    QtgQ = Q.mH @ gQ if gQ is not None else None
+    gRRt = gR @ R.mH if gR is not None else None
     if QtgQ is None:
         M, N0 = -gRRt, gRRt
     elif gRRt is None:
         M, N0 = QtgQ, -QtgQ
     else:
         M, N0 = QtgQ - gRRt, gRRt - QtgQ
-    N = tril(M - M.mT, -1) + N0
+    N = tril(M - M.mH, -1) + N0
+    if N._data.dtype.kind == "c":
+        N = N - diag_embed(1j * N0.diagonal(0, -2, -1).imag)
     B = Q @ N if gQ is None else gQ + Q @ N
-    # B R^-T, through R^-1 B^T with R upper triangular
-    return triangular_matrix_solve(R, B.mT, True, op="linalg.qr").mT
+    # B R^-H, through R^-1 B^H with R upper triangular
+    return triangular_matrix_solve(R, B.mH, True, op="linalg.qr").mH
 
 
 # ------------------------------------------------------------------ matrix exponential
@@ -833,10 +1008,10 @@ class MatrixExp(Function):
 
         (A,) = ctx.saved_tensors
         n = A.shape[-1]
-        At = A.mT
+        At = A.mH
         top = cat([At, g], -1)
         bottom = cat([_zeros_like(At), At], -1)
-        # the Fréchet derivative of exp at A^T in the direction g
+        # the Fréchet derivative of exp at A^H in the direction g
         return MatrixExp.apply(cat([top, bottom], -2))[..., :n, n:]
 
 
@@ -868,20 +1043,26 @@ class Pinv(Function):
             p = xp.zeros(a.shape[:-2] + (n, m), dtype=a.dtype)
         else:
             eps_rtol = float(np.finfo(a.dtype).eps) * builtins.max(m, n)
+            if a.dtype.kind == "c":
+                def ct(x):  # the conjugate transpose
+                    return xp.conj(xp.swapaxes(x, -1, -2))
+            else:
+                def ct(x):
+                    return xp.swapaxes(x, -1, -2)
             if hermitian:
                 w, v = xp.linalg.eigh(a)
                 s = xp.abs(w)
                 tol = _threshold(xp, xp.max(s, axis=-1), atol, rtol, eps_rtol)
                 keep = s > tol[..., None]
                 inv_w = xp.where(keep, 1 / xp.where(keep, w, 1), 0)
-                p = (v * inv_w[..., None, :]) @ xp.swapaxes(v, -1, -2)
+                p = (v * inv_w[..., None, :]) @ ct(v)
             else:
                 u, s, vh = xp.linalg.svd(a, full_matrices=False)
                 tol = _threshold(xp, s[..., 0] if s.shape[-1] else s.sum(-1), atol, rtol,
                                  eps_rtol)
                 keep = s > tol[..., None]
                 inv_s = xp.where(keep, 1 / xp.where(keep, s, 1), 0)
-                p = (xp.swapaxes(vh, -1, -2) * inv_s[..., None, :]) @ xp.swapaxes(u, -1, -2)
+                p = (ct(vh) * inv_s[..., None, :]) @ ct(u)
             p = p.astype(a.dtype, copy=False)
         out = make(p, A)
         ctx.save_for_backward(A, out)
@@ -891,12 +1072,13 @@ class Pinv(Function):
     def backward(ctx, g):
         A, P = ctx.saved_tensors
         m, n = A.shape[-2:]
-        Pt = P.mT
+        Pt = P.mH
         gA = -(Pt @ g @ Pt)
         # the terms that move A's row and column spaces (zero for an invertible A)
         proj_rows = _eye(m, A) - A @ P
         proj_cols = _eye(n, A) - P @ A
-        gA = gA + proj_rows @ g.mT @ (P @ Pt) + (Pt @ P) @ g.mT @ proj_cols
+        gt = g.mH
+        gA = gA + proj_rows @ gt @ (P @ Pt) + (Pt @ P) @ gt @ proj_cols
         return gA, None, None, None
 
 
@@ -917,7 +1099,7 @@ class VectorNorm(Function):
         elif ord == float("-inf"):
             r = xp.min(absx, axis=axes, keepdims=keepdim)
         elif ord == 0:
-            r = xp.sum(a != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
+            r = xp.sum(a != 0, axis=axes, keepdims=keepdim).astype(absx.dtype)
         elif ord == 1:
             r = xp.sum(absx, axis=axes, keepdims=keepdim)
         elif ord == 2:
@@ -925,6 +1107,8 @@ class VectorNorm(Function):
         else:
             with np.errstate(divide="ignore", over="ignore"):
                 r = xp.sum(absx ** ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
+        if dt.kind == "c":  # the norm of complex numbers is real
+            dt = absx.dtype
         out = make(xp.asarray(r).astype(dt, copy=False), x)
         ctx.save_for_backward(x, out)
         ctx.meta = (ord, axes, keepdim)
@@ -932,10 +1116,12 @@ class VectorNorm(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from flambeau._ops.elementwise import sign, where
+        from flambeau._ops.elementwise import sgn, sign, where
 
         x, norm = ctx.saved_tensors
         ord, axes, keepdim = ctx.meta
+        if x._data.dtype.kind == "c":  # z / |z|: the gradients below hold for complex z too
+            sign = sgn
         if ord == 0:
             return None, None, None, None
         if not keepdim:
@@ -948,7 +1134,7 @@ class VectorNorm(Function):
         if ord == 2:
             return x * where(zero, 0.0, g / where(zero, 1.0, norm)), None, None, None
         if ord in (float("inf"), float("-inf")):
-            mask = (x.abs() == norm).to(x.dtype)
+            mask = (x.abs() == norm).to(norm.dtype)
             count = mask.sum(axes, keepdim=True) if axes is not None else mask.sum()
             return g * sign(x) * mask / count, None, None, None
         # d ||x||_p / dx = sign(x) |x|^(p-1) / ||x||^(p-1); 0 where the norm is 0, and at
@@ -985,6 +1171,8 @@ def det(input):
 def logdet(input):
     """The log-determinant: NaN for a negative determinant, ``-inf`` for a zero one.
 
+    For a complex input it is the complex logarithm ``log|det| + i arg(det)``.
+
     Examples
     --------
     >>> import flambeau
@@ -992,9 +1180,16 @@ def logdet(input):
     tensor(1.7918)
     >>> flambeau.logdet(-flambeau.eye(3))
     tensor(nan)
+    >>> flambeau.logdet(flambeau.tensor([[1j, 0], [0, 2]]))
+    tensor(0.6931+1.5708j)
     """
     A = check_input("logdet", input, square=True)
     sign, logabs = Slogdet.apply(A)
+    if A._data.dtype.kind == "c":
+        from flambeau._ops.complex import angle
+        from flambeau._ops.complex import complex as _complex
+
+        return _complex(logabs, angle(sign))
     xp = A._device._xp
     s = sign._data
     # log(sign): 0, -inf for a zero determinant, NaN for a negative one (a constant)
@@ -1067,7 +1262,8 @@ def cholesky(input, upper=False):
 
 @with_out
 def cholesky_solve(input, input2, upper=False):
-    """Solve ``A X = B`` given ``B = input`` and the Cholesky factor ``input2`` of ``A``.
+    """Solve ``A X = B`` given ``B = input`` and the Cholesky factor ``input2`` of ``A``
+    (``A = L L^H``, or ``U^H U`` with ``upper=True``).
 
     ``input`` is ``(*, n, k)`` and ``input2`` ``(*, n, n)`` (lower, or upper with
     ``upper=True``); batch dims broadcast.
@@ -1085,11 +1281,11 @@ def cholesky_solve(input, input2, upper=False):
     L = check_input(op, input2, "L", square=True)
     check_same_dtype(op, B, L, "B", "L")
     _check_rows(op, L, B, "L", "B")
-    if upper:  # A = U^T U: U^T Y = B, then U X = Y
-        Y = triangular_matrix_solve(L.mT, B, False, op=op)
+    if upper:  # A = U^H U: U^H Y = B, then U X = Y
+        Y = triangular_matrix_solve(L.mH, B, False, op=op)
         return triangular_matrix_solve(L, Y, True, op=op)
     Y = triangular_matrix_solve(L, B, False, op=op)
-    return triangular_matrix_solve(L.mT, Y, True, op=op)
+    return triangular_matrix_solve(L.mH, Y, True, op=op)
 
 
 def _check_rows(op, A, B, na="A", nb="B"):
@@ -1135,10 +1331,11 @@ def qr(input, some=True):
 
 
 def svd(input, some=True, compute_uv=True):
-    """The singular value decomposition ``A = U diag(S) V^T``, returning ``(U, S, V)``.
+    """The singular value decomposition ``A = U diag(S) V^H``, returning ``(U, S, V)``.
 
-    PyTorch's older form: ``V`` rather than ``Vh``; ``some=False`` gives the complete U and
-    V; ``compute_uv=False`` gives zero-filled ``U`` (m x m) and ``V`` (n x n).
+    PyTorch's older form: ``V`` (``Vh``'s conjugate transpose) rather than ``Vh``;
+    ``some=False`` gives the complete U and V; ``compute_uv=False`` gives zero-filled ``U``
+    (m x m) and ``V`` (n x n).
 
     Examples
     --------
@@ -1159,7 +1356,7 @@ def svd(input, some=True, compute_uv=True):
         batch = tuple(A.shape[:-2])
         return svd_result(A.new_zeros(*batch, m, m), S, A.new_zeros(*batch, n, n))
     U, S, Vh = linalg.svd(A, full_matrices=not some)
-    return svd_result(U, S, Vh.mT)
+    return svd_result(U, S, Vh.mH)
 
 
 @with_out
@@ -1312,13 +1509,16 @@ def chain_matmul(*matrices, out=None):
 
 
 def vdot(input, other, *, out=None):
-    """The dot product of two 1-D tensors (for real tensors the same as :func:`dot`).
+    """The dot product of two 1-D tensors, conjugating the first: ``sum(conj(input) *
+    other)`` (for real tensors the same as :func:`dot`).
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.vdot(flambeau.tensor([1.0, 2.0]), flambeau.tensor([3.0, 4.0]))
     tensor(11.)
+    >>> flambeau.vdot(flambeau.tensor([1j]), flambeau.tensor([1j]))
+    tensor(1.+0.j)
     """
     from flambeau._ops.linalg import dot
 
@@ -1330,7 +1530,7 @@ def vdot(input, other, *, out=None):
                            f"{input.dtype} and {other.dtype}")
     if input.shape[0] != other.shape[0]:
         raise RuntimeError(f"vdot: inconsistent sizes {input.shape[0]} and {other.shape[0]}")
-    result = dot(input, other)
+    result = dot(conj(input), other)
     return write_out(result, out)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 
 from flambeau._ops._util import Tensor, check_same_device, promote, with_out, write_out
+from flambeau._ops.complex import conj
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
@@ -24,8 +25,11 @@ class Matmul(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # grad_a = g @ b^H, grad_b = a^H @ g: the conjugate transposes, for complex inputs
         a, b = ctx.saved_tensors
         ga = gb = None
+        if a._data.dtype.kind == "c":
+            a, b = conj(a), conj(b)
         if a.ndim == 1 and b.ndim == 1:
             return (g * b if ctx.needs_input_grad[0] else None,
                     g * a if ctx.needs_input_grad[1] else None)
@@ -154,7 +158,8 @@ def mv(input, vec):
 
 @with_out
 def dot(input, other):
-    """Dot product of two 1-D tensors.
+    """Dot product of two 1-D tensors (complex ones are not conjugated: see
+    :func:`flambeau.vdot`).
 
     Examples
     --------
@@ -333,6 +338,8 @@ class Einsum(Function):
                 grads.append(None)
                 continue
             others = [(t, o) for j, (t, o) in enumerate(zip(terms, operands)) if j != i]
+            if op._data.dtype.kind == "c":  # g * conj(d out / d op): the others conjugated
+                others = [(t, conj(o)) for t, o in others]
             available = set(rhs).union(*[set(t) for t, _ in others])
             target = "".join(c for c in dict.fromkeys(term) if c in available)
             spec = ([rhs] + [t for t, _ in others], target)

@@ -4,7 +4,7 @@
   below it, and their scales ``tau``), from the backend's ``xp.linalg.qr(mode="raw")``
   (NumPy's and CuPy's names for ``geqrf``). Not differentiable, as in PyTorch.
 - ``orgqr`` (:func:`flambeau.linalg.householder_product`) and ``ormqr``: products of the
-  reflectors ``H_i = I - tau_i v_i v_i^T`` (with a matrix), one reflector at a time in
+  reflectors ``H_i = I - tau_i v_i v_i^H`` (with a matrix), one reflector at a time in
   flambeau ops, so their gradients (and second derivatives) come from the ops themselves.
 - ``svd_lowrank``/``pca_lowrank``: the randomized range finder of Halko, Martinsson and
   Tropp (2011): a Gaussian sketch ``A R``, ``niter`` power iterations re-orthonormalized by
@@ -18,6 +18,7 @@ from collections import namedtuple
 
 from flambeau._ops import decompositions as _d
 from flambeau._ops._util import Tensor, make, write_out
+from flambeau._ops.complex import conj
 from flambeau.autograd._function import Function
 
 __all__ = ["geqrf", "orgqr", "ormqr", "svd_lowrank", "pca_lowrank"]
@@ -51,14 +52,14 @@ def geqrf(input, *, out=None):
     For ``input`` of shape ``(*, m, n)`` and ``k = min(m, n)``, ``a`` holds ``R`` on and
     above its diagonal and, below it, the Householder vectors ``v_i`` (with an implicit 1 on
     the diagonal); ``tau`` (``(*, k)``) their scales, so that ``Q = H_1 ... H_k`` with
-    ``H_i = I - tau_i v_i v_i^T``. :func:`flambeau.linalg.householder_product` forms ``Q``
+    ``H_i = I - tau_i v_i v_i^H``. :func:`flambeau.linalg.householder_product` forms ``Q``
     and :func:`ormqr` multiplies by it. Not differentiable (as in PyTorch): use
     :func:`flambeau.linalg.qr` for gradients.
 
     Parameters
     ----------
     input : Tensor
-        ``(*, m, n)`` float32 or float64.
+        ``(*, m, n)`` float32, float64, complex64 or complex128.
     out : tuple of Tensor, optional
 
     Examples
@@ -98,10 +99,10 @@ def orgqr(input, tau):
 
 def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
     """``op(Q) @ other`` (or ``other @ op(Q)`` with ``left=False``) for the ``Q`` stored as
-    Householder reflectors ``(input, tau)`` by :func:`geqrf`; ``op`` is the transpose when
-    ``transpose=True``.
+    Householder reflectors ``(input, tau)`` by :func:`geqrf`; ``op`` is the transpose (for
+    complex ``Q``, the conjugate transpose) when ``transpose=True``.
 
-    ``Q = H_1 ... H_k`` with ``H_i = I - tau_i v_i v_i^T`` is square: ``m x m`` for
+    ``Q = H_1 ... H_k`` with ``H_i = I - tau_i v_i v_i^H`` is square: ``m x m`` for
     ``left=True`` and ``other`` of shape ``(*, m, n)``, ``n x n`` otherwise; ``input`` is
     ``(*, mn, k)`` with ``mn`` that size, and ``tau`` ``(*, min(mn, k))``. The batch dims of
     the three tensors must be equal. Differentiable with respect to all three.
@@ -150,18 +151,19 @@ def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
         raise RuntimeError(f"{op}: the batch dims of input {tuple(A.shape)}, tau "
                            f"{tuple(tau.shape)} and other {tuple(C.shape)} must be equal")
     V = tril(A[..., :, :r], -1) + eye(mn, r, dtype=A.dtype, device=A.device)
-    # Q = H_1 ... H_r: Q C applies H_r first, Q^T C applies H_1 first; on the right the
-    # order flips
+    # Q = H_1 ... H_r: Q C applies H_r first, Q^H C applies H_1 first; on the right the
+    # order flips. H_i^H = I - conj(tau_i) v_i v_i^H
     forward = transpose if left else not transpose
     steps = range(r) if forward else range(r - 1, -1, -1)
+    taus = conj(tau) if transpose else tau
     result = C
     for i in steps:
         v = V[..., :, i:i + 1]
-        t = tau[..., i, None, None]
+        t = taus[..., i, None, None]
         if left:
-            result = result - t * (v @ (v.mT @ result))
+            result = result - t * (v @ (v.mH @ result))
         else:
-            result = result - t * ((result @ v) @ v.mT)
+            result = result - t * ((result @ v) @ v.mH)
     if r == 0:
         result = C.clone()
     return write_out(result, out)
@@ -188,7 +190,7 @@ def _range_basis(A, q, niter, M):
         return A @ X if M is None else A @ X - M @ X
 
     def times_t(X):
-        return A.mT @ X if M is None else A.mT @ X - M.mT @ X
+        return A.mH @ X if M is None else A.mH @ X - M.mH @ X
 
     R = randn(*A.shape[:-2], A.shape[-1], q, dtype=A.dtype, device=A.device)
     Q = qr(times(R)).Q
@@ -202,7 +204,7 @@ def svd_lowrank(A, q=6, niter=2, M=None):
     ``A`` (``(*, m, n)``), or of ``A - M`` when ``M`` (broadcastable to ``A``) is given.
 
     ``U`` is ``(*, m, k)``, ``S`` ``(*, k)`` (descending) and ``V`` ``(*, n, k)`` with
-    ``k = min(q, m, n)``, and ``A ~ U diag(S) V^T``. The range of ``A`` is sketched with
+    ``k = min(q, m, n)``, and ``A ~ U diag(S) V^H``. The range of ``A`` is sketched with
     ``q`` Gaussian vectors from the global generator (seed it with
     :func:`flambeau.manual_seed` for repeatable results) and refined with ``niter`` power
     iterations (more iterations: more accurate when the singular values decay slowly).
@@ -235,16 +237,16 @@ def svd_lowrank(A, q=6, niter=2, M=None):
             raise TypeError(f"{op}: expected M to be a Tensor, got {type(M).__name__}")
         _d.check_same_dtype(op, A, M, "A", "M")
         M = M.broadcast_to(A.shape)
-    if m < n:  # sketch the transpose so the small matrix to decompose is q x min(m, n)
-        Mt = None if M is None else M.mT
-        Q = _range_basis(A.mT, q, niter, Mt)
-        B = Q.mT @ A.mT if M is None else Q.mT @ (A.mT - Mt)
+    if m < n:  # sketch the adjoint so the small matrix to decompose is q x min(m, n)
+        Mt = None if M is None else M.mH
+        Q = _range_basis(A.mH, q, niter, Mt)
+        B = Q.mH @ A.mH if M is None else Q.mH @ (A.mH - Mt)
         W, S, Vh = svd(B, full_matrices=False)
-        return Vh.mT, S, Q @ W
+        return Vh.mH, S, Q @ W
     Q = _range_basis(A, q, niter, M)
-    B = Q.mT @ A if M is None else Q.mT @ (A - M)
+    B = Q.mH @ A if M is None else Q.mH @ (A - M)
     W, S, Vh = svd(B, full_matrices=False)
-    return Q @ W, S, Vh.mT
+    return Q @ W, S, Vh.mH
 
 
 def pca_lowrank(A, q=None, center=True, niter=2):

@@ -10,9 +10,11 @@ its trailing block; only narrow panels of ``_PANEL`` columns are factored one co
 time (each step vectorized over the batch), so almost all the work is matrix products.
 Written against ``xp``, it runs on any backend.
 
-Backward passes, written with flambeau ops (so second derivatives work), for
-``A = P L U`` with ``k = min(m, n)``, ``gL``/``gU`` the gradients of the unit lower ``L``
-(``m x k``) and the upper ``U`` (``k x n``) and ``L^-T``, ``U^-T`` triangular solves:
+Complex matrices factor the same way, the pivot being the entry of largest ``|re| + |im|``
+(LAPACK's ``izamax``). Backward passes, written with flambeau ops (so second derivatives
+work), for ``A = P L U`` with ``k = min(m, n)``, ``gL``/``gU`` the gradients of the unit
+lower ``L`` (``m x k``) and the upper ``U`` (``k x n``) and ``L^-T``, ``U^-T`` triangular
+solves (for complex matrices every transpose below is the conjugate transpose):
 
 - square: ``gA = P L^-T [tril_-1(L^T gL) + triu(gU U^T)] U^-T``;
 - wide (``m < n``, ``U = [U1 U2]``): ``gA = P L^-T [phi U1^-T, gU2]`` with
@@ -140,12 +142,12 @@ def _getrf_panel(xp, w, piv, offset, pivot):
     if count == 1:  # one matrix: a few operations per column on plain 2-D slices
         piv[0] = _panel_2d(xp, pw[0], n) + (offset + 1)
         w[...] = pw[:, :, :n]
-        return pw[:, :, n].astype(np.int64)
+        return pw[:, :, n].real.astype(np.int64)
     flat = pw.reshape((count * m, n + 1))
     base = xp.arange(count) * m
     local = xp.empty((count, n), dtype=np.int64)
     for j in range(n):
-        p = xp.argmax(xp.abs(pw[:, j:, j]), axis=1)
+        p = xp.argmax(_abs1(xp, pw[:, j:, j]), axis=1)
         local[:, j] = p
         here, there = base + j, base + (p + j)
         top = flat[here]
@@ -159,7 +161,7 @@ def _getrf_panel(xp, w, piv, offset, pivot):
             pw[:, j + 1:, j + 1:n] -= col[:, :, None] * pw[:, j, None, j + 1:n]
     piv[...] = local + (xp.arange(n) + offset + 1)
     w[...] = pw[:, :, :n]
-    return pw[:, :, n].astype(np.int64)
+    return pw[:, :, n].real.astype(np.int64)
 
 
 def _panel_2d(xp, pw, n):
@@ -167,7 +169,7 @@ def _panel_2d(xp, pw, n):
     returns the 0-based local pivot rows (n,)."""
     local = []
     for j in range(n):
-        p = j + int(xp.argmax(xp.abs(pw[j:, j])))
+        p = j + int(xp.argmax(_abs1(xp, pw[j:, j])))
         local.append(p)
         if p != j:
             pw[[j, p]] = pw[[p, j]]
@@ -178,6 +180,13 @@ def _panel_2d(xp, pw, n):
         if j + 1 < n:
             pw[j + 1:, j + 1:n] -= col[:, None] * pw[j, j + 1:n]
     return xp.asarray(local, dtype=np.int64)
+
+
+def _abs1(xp, a):
+    """The magnitude LAPACK pivots on: ``|a|``, and ``|re| + |im|`` for complex ``a``."""
+    if a.dtype.kind == "c":
+        return xp.abs(a.real) + xp.abs(a.imag)
+    return xp.abs(a)
 
 
 def _perm_from_pivots(xp, piv, m):
@@ -208,8 +217,11 @@ def _raw_lu_solve(xp, lu, perm, b, adjoint):
     solve = _d.raw_triangular_solve
     if not adjoint:  # A = P L U: X = U^-1 L^-1 P^T B
         return solve(xp, U, solve(xp, L, _take_rows(xp, b, perm), False), True)
-    # A^T = U^T L^T P^T: X = P L^-T U^-T B
-    z = solve(xp, xp.swapaxes(L, -1, -2), solve(xp, xp.swapaxes(U, -1, -2), b, False), True)
+    # A^H = U^H L^H P^T: X = P L^-H U^-H B
+    Lh, Uh = xp.swapaxes(L, -1, -2), xp.swapaxes(U, -1, -2)
+    if lu.dtype.kind == "c":
+        Lh, Uh = xp.conj(Lh), xp.conj(Uh)
+    z = solve(xp, Lh, solve(xp, Uh, b, False), True)
     inv = xp.argsort(perm, axis=-1)
     return _take_rows(xp, z, inv)
 
@@ -243,13 +255,13 @@ def _unpack_lu(LU):
 
 
 def _left_solve_ut(L, X):
-    """``L^-T X`` for unit lower ``L`` (square)."""
-    return _d.triangular_matrix_solve(L.mT, X, True, True, "linalg.lu_factor")
+    """``L^-H X`` for unit lower ``L`` (square)."""
+    return _d.triangular_matrix_solve(L.mH, X, True, True, "linalg.lu_factor")
 
 
 def _right_solve_ut(X, U):
-    """``X U^-T`` for upper ``U`` (square)."""
-    return _d.triangular_matrix_solve(U, X.mT, True, False, "linalg.lu_factor").mT
+    """``X U^-H`` for upper ``U`` (square)."""
+    return _d.triangular_matrix_solve(U, X.mH, True, False, "linalg.lu_factor").mH
 
 
 def lu_factor_backward(LU, P, gLU):
@@ -264,17 +276,17 @@ def lu_factor_backward(LU, P, gLU):
     gL = tril(gLU[..., :, :k], -1)
     gU = triu(gLU[..., :k, :])
     if m == n:
-        phi = tril(L.mT @ gL, -1) + triu(gU @ U.mT)
+        phi = tril(L.mH @ gL, -1) + triu(gU @ U.mH)
         gA = _right_solve_ut(_left_solve_ut(L, phi), U)
     elif m < n:
         U1, U2 = U[..., :, :m], U[..., :, m:]
         gU1, gU2 = gU[..., :, :m], gU[..., :, m:]
-        phi = tril(L.mT @ gL - gU2 @ U2.mT, -1) + triu(gU1 @ U1.mT)
+        phi = tril(L.mH @ gL - gU2 @ U2.mH, -1) + triu(gU1 @ U1.mH)
         gA = _left_solve_ut(L, cat([_right_solve_ut(phi, U1), gU2], -1))
     else:
         L1, L2 = L[..., :n, :], L[..., n:, :]
         gL1, gL2 = gL[..., :n, :], gL[..., n:, :]
-        phi = tril(L1.mT @ gL1, -1) + triu(gU @ U.mT - L2.mT @ gL2)
+        phi = tril(L1.mH @ gL1, -1) + triu(gU @ U.mH - L2.mH @ gL2)
         gA = _right_solve_ut(cat([_left_solve_ut(L1, phi), gL2], -2), U)
     return P @ gA
 
@@ -304,7 +316,7 @@ class LUFactor(Function):
 
 
 class LUSolve(Function):
-    """``X`` with ``A X = B`` (``A^T X = B`` when ``adjoint``) for ``A = P L U`` given as the
+    """``X`` with ``A X = B`` (``A^H X = B`` when ``adjoint``) for ``A = P L U`` given as the
     packed ``LU`` (..., n, n) and the row order ``perm`` (..., n); batch dims broadcast."""
 
     @staticmethod
@@ -325,11 +337,11 @@ class LUSolve(Function):
         gB = LUSolve.apply(LU, g, perm, not adjoint)
         gLU = None
         if ctx.needs_input_grad[0]:
-            gA = -(X @ gB.mT) if adjoint else -(gB @ X.mT)
+            gA = -(X @ gB.mH) if adjoint else -(gB @ X.mH)
             P = make(_perm_matrix(LU._device._xp, perm, LU._data.dtype), LU)
             L, U = _unpack_lu(LU)
             PtgA = P.mT @ gA
-            gLU = tril(PtgA @ U.mT, -1) + triu(L.mT @ PtgA)
+            gLU = tril(PtgA @ U.mH, -1) + triu(L.mH @ PtgA)
         return gLU, (gB if ctx.needs_input_grad[1] else None), None, None
 
 
@@ -483,15 +495,17 @@ def _lu_solve(op, LU, pivots, B, left, adjoint):
     perm = _perm_from_pivots(LU._device._xp, pivots._data, n)
     if left:
         return LUSolve.apply(LU, B, perm, bool(adjoint))
-    # X A = B  <=>  A^T X^T = B^T
+    # X A = B  <=>  A^T X^T = B^T; X A^H = B  <=>  A X^H = B^H
+    if LU._data.dtype.kind == "c":
+        return LUSolve.apply(LU, B.mH, perm, not adjoint).mH
     return LUSolve.apply(LU, B.mT, perm, not adjoint).mT
 
 
 def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     """The solution ``X`` of ``A @ X = B`` given :func:`lu_factor`'s ``(LU, pivots)`` of ``A``.
 
-    ``left=False`` solves ``X @ A = B``; ``adjoint=True`` uses ``A``'s transpose
-    (``A.mT @ X = B``). ``LU`` is ``(*, n, n)``, ``pivots`` ``(*, n)`` int32, ``B``
+    ``left=False`` solves ``X @ A = B``; ``adjoint=True`` uses ``A``'s conjugate transpose
+    (``A.mH @ X = B``). ``LU`` is ``(*, n, n)``, ``pivots`` ``(*, n)`` int32, ``B``
     ``(*, n, k)`` (``(*, k, n)`` when ``left=False``); the batch dims of ``LU`` and ``B``
     broadcast. Differentiable with respect to ``LU`` and ``B``.
 

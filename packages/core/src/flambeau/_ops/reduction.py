@@ -40,6 +40,15 @@ def _expand_back(g, x_shape, axes, keepdim):
     return g.expand(x_shape)
 
 
+def reject_complex(op, input):
+    """Raise PyTorch's RuntimeError for an op that orders its elements (max, sort,
+    median...) given a complex tensor: complex numbers have no order (NumPy would compare
+    them lexicographically)."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError(f"{op}(): does not support complex input (got {input.dtype}); "
+                           "compare the moduli (.abs()) or the real parts (.real) instead")
+
+
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, np_dtype):
@@ -86,7 +95,14 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """
     from flambeau._ops.elementwise import isnan, where
 
+    _no_complex_nansum("nansum", input)
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+
+
+def _no_complex_nansum(op, input):
+    if input._data.dtype.kind == "c":  # as torch on the CPU
+        raise RuntimeError(f"{op}(): does not support complex inputs (got {input.dtype}); "
+                           "use sum() or mean() of a tensor without NaNs")
 
 
 @with_out
@@ -101,7 +117,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     """
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype not in FLOAT_NP:
+    if input._data.dtype not in FLOAT_NP and input._data.dtype.kind != "c":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}"
@@ -124,6 +140,7 @@ def nanmean(input, dim=None, keepdim=False):
     """
     from flambeau._ops.elementwise import isnan
 
+    _no_complex_nansum("nanmean", input)
     valid = ~isnan(input)
     return nansum(input, dim, keepdim) / sum(valid, dim, keepdim)
 
@@ -147,13 +164,22 @@ class Prod(Function):
         (x,) = ctx.saved_tensors
         axis, keepdim = ctx.meta
         # product of all other elements: exclusive cumulative products from both sides, so
-        # zeros in the input are handled exactly (no division)
+        # zeros in the input are handled exactly (no division); conjugated for complex
+        # inputs (a holomorphic op's gradient is g * conj(f'(z)))
         if axis is None:
             flat = x.reshape(-1)
-            grad = _prod_others(flat, 0).reshape(x.shape)
+            grad = _conj_if_complex(_prod_others(flat, 0).reshape(x.shape))
             return g.reshape(()).expand(x.shape) * grad if x.ndim else g * grad, None, None
-        grad = _prod_others(x, axis)
+        grad = _conj_if_complex(_prod_others(x, axis))
         return _expand_back(g, x.shape, (axis,), keepdim) * grad, None, None
+
+
+def _conj_if_complex(t):
+    if t._data.dtype.kind == "c":
+        from flambeau._ops.complex import conj
+
+        return conj(t)
+    return t
 
 
 def _prod_others(x, dim):
@@ -239,6 +265,7 @@ def amax(input, dim=(), keepdim=False):
     >>> flambeau.amax(flambeau.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=0)
     tensor([3., 5.])
     """
+    reject_complex("amax", input)
     return Amax.apply(input, dims_arg(dim, input._data.ndim, "amax"), keepdim)
 
 
@@ -252,10 +279,12 @@ def amin(input, dim=(), keepdim=False):
     >>> flambeau.amin(flambeau.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1)
     tensor([1., 2.])
     """
+    reject_complex("amin", input)
     return Amin.apply(input, dims_arg(dim, input._data.ndim, "amin"), keepdim)
 
 
 def _arg_extreme(input, dim, keepdim, pick, op):
+    reject_complex(op, input)
     xp = input._device._xp
     data = input._data
     if data.size == 0:
@@ -366,6 +395,7 @@ def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001 - PyTorch's 
         from flambeau._ops.elementwise import maximum
 
         return maximum(input, dim, out=out)
+    reject_complex("max", input)
     if dim is None:
         return write_out(Amax.apply(input, None, False), out)
     axis = wrap_dim(dim, input._data.ndim, "max")
@@ -385,6 +415,7 @@ def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
         from flambeau._ops.elementwise import minimum
 
         return minimum(input, dim, out=out)
+    reject_complex("min", input)
     if dim is None:
         return write_out(Amin.apply(input, None, False), out)
     axis = wrap_dim(dim, input._data.ndim, "min")
@@ -395,12 +426,17 @@ def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim``; ``correction=1`` (default) is Bessel's correction.
 
+    For a complex input it is real, the mean of ``|x - mean(x)| ** 2`` (PyTorch's
+    definition): the variance of the real parts plus that of the imaginary parts.
+
     Examples
     --------
     >>> import flambeau
     >>> x = flambeau.tensor([1.0, 2.0, 3.0, 4.0])
     >>> flambeau.var(x), flambeau.var(x, correction=0)
     (tensor(1.6667), tensor(1.2500))
+    >>> flambeau.var(flambeau.tensor([1j, -1j]))
+    tensor(2.)
     """
     if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
@@ -410,7 +446,12 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     axes = dims_arg(dim, input._data.ndim, "var")
     n = input._data.size if axes is None else _count(input._data.shape, axes)
     centered = input - mean(input, axes, keepdim=True)
-    return sum(centered * centered, axes, keepdim) / builtins.max(n - correction, 0)
+    if centered._data.dtype.kind == "c":  # |x - mean|^2, real
+        re, im = centered.real, centered.imag
+        squares = re * re + im * im
+    else:
+        squares = centered * centered
+    return sum(squares, axes, keepdim) / builtins.max(n - correction, 0)
 
 
 @with_out
@@ -458,6 +499,9 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(input), dim))`` without overflow.
 
+    Complex inputs are shifted by the largest real part; the result is the principal
+    logarithm (imaginary part in ``(-pi, pi]``), as PyTorch's.
+
     Examples
     --------
     >>> import flambeau
@@ -470,7 +514,8 @@ def logsumexp(input, dim, keepdim=False):
         (input,) = _autocast.cast_inputs("fp32", input)
     input = to_float(input)
     axes = dims_arg(dim, input._data.ndim, "logsumexp")
-    m = amax(input, axes, keepdim=True).detach()
+    m = amax(input.real if input._data.dtype.kind == "c" else input, axes,
+             keepdim=True).detach()
     m = where(isinf(m), 0.0, m)
     out = log(sum(exp(input - m), axes, keepdim=True)) + m
     if keepdim:
@@ -490,10 +535,20 @@ def _root(s, p):
 
 @with_out
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector p-norm (or Frobenius / nuclear-free matrix norm) over ``dim``.
+    """The vector ``p``-norm over ``dim`` (all dims by default), or a matrix norm.
+
+    As ``torch.norm``: a number ``p`` (None: 2) is a vector norm over any dims; ``'fro'``
+    is the 2-norm over at most 2 dims; ``'nuc'`` is the nuclear norm over exactly 2 dims
+    (all dims of the input by default), as :func:`flambeau.linalg.matrix_norm`.
 
     Gradients follow PyTorch's conventions where the power rule has none: 0 where the norm
     is 0, 0 at zero elements for ``p < 1``, and 0 everywhere for ``p = 0`` (a count).
+
+    Raises
+    ------
+    RuntimeError
+        For ``'fro'`` over more than 2 dims, ``'nuc'`` over other than 2 dims, or another
+        string ``p``.
 
     Examples
     --------
@@ -501,6 +556,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     >>> flambeau.norm(flambeau.tensor([3.0, 4.0]))
     tensor(5.)
     >>> flambeau.norm(flambeau.tensor([3.0, -4.0]), p=1)
+    tensor(7.)
+    >>> flambeau.norm(flambeau.tensor([[3.0, 0.0], [0.0, -4.0]]), p="nuc")
     tensor(7.)
     >>> x = flambeau.zeros(2, requires_grad=True)
     >>> x.norm().backward()
@@ -515,12 +572,19 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     input = to_float(input)
+    if isinstance(p, str) and (p != "fro" or isinstance(dim, (list, tuple)) and len(dim) > 2):
+        return _matrix_norm(input, p, dim, keepdim)
     axes = dims_arg(dim, input._data.ndim, "norm")
-    if p in ("fro", 2, 2.0):
+    if input._data.dtype.kind == "c":  # the norm of the moduli (real)
+        if p is None or p in ("fro", 2, 2.0):
+            re, im = input.real, input.imag
+            return _root(sum(re * re + im * im, axes, keepdim), 2)
+        input = _abs(input)
+    if p is None or p in ("fro", 2, 2.0):
         return _root(sum(input * input, axes, keepdim), 2)
-    if p in (float("inf"), "inf"):
+    if p == float("inf"):
         return amax(_abs(input), axes if axes is not None else (), keepdim)
-    if p in (float("-inf"), "-inf"):
+    if p == float("-inf"):
         return amin(_abs(input), axes if axes is not None else (), keepdim)
     if not isinstance(p, (int, float)):
         raise ValueError(f"norm: unsupported p={p!r}")
@@ -536,6 +600,26 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     zero = a == 0
     norm_ = _root(sum(where(zero, 0.0, where(zero, 1.0, a) ** p), axes, keepdim), p)
     return norm_ if p > 0 else where(any(zero, axes, keepdim), 0.0, norm_)
+
+
+def _matrix_norm(input, p, dim, keepdim):
+    """``torch.norm``'s matrix norms: ``'nuc'``, and ``'fro'`` over more than 2 dims (which
+    torch refuses), over ``dim`` or all dims of ``input``."""
+    from flambeau import linalg
+
+    if p not in ("fro", "nuc"):
+        raise RuntimeError(f"norm: p={p!r} is not supported; use a number, 'fro' or 'nuc'")
+    dims = tuple(range(input.ndim)) if dim is None else \
+        tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
+    if len(dims) != 2:
+        got = (f"but got dim={dims} ({len(dims)} dim{'s' if len(dims) != 1 else ''}) for an "
+               f"input of shape {tuple(input.shape)}")
+        if p == "fro":
+            raise RuntimeError(f"norm: p='fro' (the Frobenius norm of a matrix) takes at most "
+                               f"2 dims, {got}; for the 2-norm over more dims, use p=2")
+        raise RuntimeError(f"norm: p='nuc' (the nuclear norm of a matrix) takes exactly 2 "
+                           f"dims, {got}")
+    return linalg.matrix_norm(input, p, dims, keepdim)
 
 
 @with_out
@@ -647,11 +731,13 @@ class Cumprod(Function):
 
         x, out = ctx.saved_tensors
         axis = ctx.axis
-        # d out_j / d x_i = out_j / x_i for j >= i: a reversed cumsum of g * out, over x.
-        # Where x == 0 that quotient is undefined, so fall back to the exact O(n^2)-free
-        # formula via products of the other elements in each prefix.
+        # d out_j / d x_i = out_j / x_i for j >= i: a reversed cumsum of g * out, over x
+        # (conjugated for complex inputs). Where x == 0 that quotient is undefined, so fall
+        # back to the exact O(n^2)-free formula via products of the other elements in each
+        # prefix.
         if bool((x == 0).any()):
             return _cumprod_grad_with_zeros(x, g, axis), None
+        out, x = _conj_if_complex(out), _conj_if_complex(x)
         rev = flip(cumsum(flip(g * out, [axis]), axis), [axis])
         return where(x == 0, 0.0, rev / x), None
 
@@ -660,7 +746,8 @@ def _cumprod_grad_with_zeros(x, g, axis):
     from flambeau._ops.shape import movedim
 
     # move the scan axis last and compute each input's gradient from prefix products
-    xm = movedim(x, axis, -1)
+    # (conjugated: the gradient of a complex product is g * conj(the other factors))
+    xm = movedim(_conj_if_complex(x), axis, -1)
     gm = movedim(g, axis, -1)
     n = xm.shape[-1]
     cols = []

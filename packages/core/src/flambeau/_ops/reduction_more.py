@@ -18,6 +18,7 @@ from flambeau._ops import elementwise as _ew
 from flambeau._ops import reduction as _rd
 from flambeau._ops._select import errors_ignored
 from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, to_float, with_out, wrap_dim
+from flambeau._ops.complex import conj
 from flambeau._ops.indexing import gather, scatter_add, sort
 from flambeau._ops.linalg import matmul
 from flambeau._ops.shape import cat, movedim, narrow
@@ -96,6 +97,7 @@ def aminmax(input, *, dim=None, keepdim=False):
     >>> flambeau.aminmax(x, dim=1).max
     tensor([5., 3.])
     """
+    _rd.reject_complex("aminmax", input)
     if dim is None:
         if input._data.size == 0:
             raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as "
@@ -150,6 +152,7 @@ class CumMin(_CumExtreme):
 
 
 def _cum_extreme(cls, op, input, dim):
+    _rd.reject_complex(op, input)
     axis = wrap_dim(dim, input._data.ndim, op)
     if input._data.ndim == 0:
         xp = input._device._xp
@@ -195,8 +198,9 @@ class LogCumSumExp(Function):
     @staticmethod
     def forward(ctx, x, axis):
         xp = x._device._xp
+        add = _complex_logaddexp(xp) if x._data.dtype.kind == "c" else xp.logaddexp
         with errors_ignored(xp):
-            out = make(_scan(xp, xp.logaddexp, x._data, axis), x)
+            out = make(_scan(xp, add, x._data, axis), x)
         ctx.save_for_backward(x, out)
         ctx.axis = axis
         return out
@@ -214,13 +218,27 @@ class LogCumSumExp(Function):
         total = movedim(g, axis, -1)
         pad = total.new_zeros(tuple(o.shape[:-1]) + (1,))
         factor = cat([_ew.exp(narrow(o, -1, 0, n - 1) - narrow(o, -1, 1, n - 1)), pad], -1)
+        ratio = _ew.exp(x - out)
+        if x._data.dtype.kind == "c":  # holomorphic: the conjugate derivatives
+            factor, ratio = conj(factor), conj(ratio)
         step = 1
         while step < n:
             zeros = pad.expand(*o.shape[:-1], step)
             total = total + factor * cat([narrow(total, -1, step, n - step), zeros], -1)
             factor = factor * cat([narrow(factor, -1, step, n - step), zeros], -1)
             step *= 2
-        return _ew.exp(x - out) * movedim(total, -1, axis), None
+        return ratio * movedim(total, -1, axis), None
+
+
+def _complex_logaddexp(xp):
+    """``log(exp(a) + exp(b))`` for complex arrays: the operand with the larger real part
+    plus ``log1p(exp(other - it))``, which cannot overflow."""
+    def add(a, b):
+        swap = b.real > a.real
+        hi, lo = xp.where(swap, b, a), xp.where(swap, a, b)
+        out = hi + xp.log1p(xp.exp(lo - hi))
+        return xp.where(hi.real == -float("inf"), hi, out)  # both exps 0: log 0 = -inf
+    return add
 
 
 @with_out
@@ -240,7 +258,7 @@ def logcumsumexp(input, dim):
     >>> flambeau.logcumsumexp(flambeau.tensor([-1000.0, -1000.0]), dim=0)
     tensor([-1000.0000,  -999.3068])
     """
-    if input._data.dtype not in FLOAT_NP:
+    if input._data.dtype not in FLOAT_NP and input._data.dtype.kind != "c":
         raise NotImplementedError(f'"logcumsumexp" is not implemented for {input.dtype} '
                                   "tensors; convert them with .float() first")
     axis = wrap_dim(dim, input._data.ndim, "logcumsumexp")
@@ -291,6 +309,7 @@ def nanmedian(input, dim=None, keepdim=False):
     >>> flambeau.nanmedian(x, dim=1)
     return_types(values=tensor([1., 4.]), indices=tensor([2, 0]))
     """
+    _rd.reject_complex("nanmedian", input)
     if dim is None:
         if input._data.dtype in FLOAT_NP:
             return NanMedianAll.apply(input)
@@ -332,6 +351,7 @@ def mode(input, dim=-1, keepdim=False):
     >>> flambeau.mode(flambeau.tensor([[3, 1, 3, 1], [5, 5, 2, 7]]))
     return_types(values=tensor([1, 5]), indices=tensor([3, 1]))
     """
+    _rd.reject_complex("mode", input)
     xp = input._device._xp
     axis = wrap_dim(dim, input._data.ndim, "mode")
     if input._data.ndim == 0:
@@ -602,6 +622,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         norm_factor = num_obs - correction
     else:
         x, w = promote("cov", to_float(x), w)
+        if w._data.dtype.kind == "c":  # the weights of complex observations stay real
+            w = w.real
         w_sum = w.sum()
         avg = (x * w).sum(1, keepdim=True) / w_sum
         if correction == 0:
@@ -617,7 +639,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     xm = x - avg
     weighted = xm if w is None else xm * w
     with errors_ignored(x._device._xp):
-        c = matmul(weighted, xm.t()) / norm_factor
+        c = matmul(weighted, xm.mH) / norm_factor
     return c.squeeze()
 
 
@@ -639,6 +661,10 @@ def corrcoef(input):
         std = _ew.sqrt(c.diagonal())
         c = c / std.unsqueeze(1)
         c = c / std.unsqueeze(0)
+    if c._data.dtype.kind == "c":  # each part clipped, as PyTorch does
+        from flambeau._ops.complex import complex as _complex
+
+        return _complex(_ew.clamp(c.real, -1, 1), _ew.clamp(c.imag, -1, 1))
     return _ew.clamp(c, -1, 1)
 
 
@@ -855,7 +881,7 @@ def dist(input, other, p=2):
         raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(other).__name__}")
     difference = input - other
-    if difference._data.dtype not in FLOAT_NP:
+    if difference._data.dtype not in FLOAT_NP and difference._data.dtype.kind != "c":
         raise RuntimeError(f"dist: expected floating-point inputs, got {input.dtype} and "
                            f"{other.dtype}")
     if isinstance(p, Tensor):
@@ -885,7 +911,7 @@ def renorm(input, p, dim, maxnorm):
     if input._data.ndim < 2:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got "
                            f"{input._data.ndim} dimensions")
-    if input._data.dtype not in FLOAT_NP:
+    if input._data.dtype not in FLOAT_NP and input._data.dtype.kind != "c":
         raise RuntimeError(f"renorm: expected a floating-point input, got {input.dtype}")
     if not p > 0:
         raise RuntimeError(f"renorm: non-positive-norm not supported (got p={p})")
