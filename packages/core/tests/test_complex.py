@@ -11,21 +11,12 @@ import pytest
 import flambeau
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.parity
+pytestmark = [pytest.mark.parity, pytest.mark.usefixtures("cpu_default")]
 
 CPU = {"device": "cpu"}
 REAL = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
         "float64"]
 COMPLEX = ["complex64", "complex128"]
-
-
-@pytest.fixture(autouse=True)
-def _on_cpu():
-    # these tests compare with torch's CPU tensors: make every tensor here a CPU one
-    before = flambeau.get_default_device()
-    flambeau.set_default_device("cpu")
-    yield
-    flambeau.set_default_device(before)
 
 
 def _name(torch_dtype):

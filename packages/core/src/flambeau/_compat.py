@@ -164,7 +164,10 @@ def is_contiguous_as(shape, strides, fmt) -> bool:
 TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
               "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
               "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-              "bool": "BoolTensor"}
+              "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+              "complex128": "ComplexDoubleTensor"}
+# the complex types are not published (torch has no torch.ComplexFloatTensor), but their names
+# work as in torch: t.type() == "flambeau.ComplexFloatTensor", t.type("torch.ComplexFloatTensor")
 
 
 class _TensorType(type):

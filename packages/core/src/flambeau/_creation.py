@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 
 import numpy as np
 
@@ -67,6 +68,58 @@ def _np_dtype(dtype, default=None):
     return _dtype.to_dtype(dtype).np
 
 
+#: the C++ type names PyTorch's messages give a dtype ("value cannot be converted to type ...")
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+              "bfloat16": "c10::BFloat16", "int64": "int64_t", "int32": "int",
+              "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "bool",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+#: the scalar type names of PyTorch's "not implemented for 'ComplexFloat'" messages
+_SCALAR_NAMES = {"complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def scalar_for(value, dtype):
+    """``value`` as a fill value for a tensor of ``dtype``, checked as PyTorch checks it.
+
+    A complex number fills a real tensor only when its imaginary part is zero (its real part
+    is used; a bool tensor takes its truth); otherwise PyTorch's RuntimeError. Other values
+    are returned unchanged.
+
+    Raises
+    ------
+    RuntimeError
+        When a complex ``value`` with a non-zero (or NaN) imaginary part meets a real dtype.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau._creation import scalar_for
+    >>> scalar_for(2 + 0j, flambeau.float32), scalar_for(1j, flambeau.complex64)
+    (2.0, 1j)
+    >>> scalar_for(1j, flambeau.float32)
+    Traceback (most recent call last):
+    ...
+    RuntimeError: value cannot be converted to type float without overflow
+    """
+    if not isinstance(value, (complex, np.complexfloating)):
+        return value
+    dtype = _dtype.to_dtype(dtype)
+    if dtype.is_complex:
+        return value
+    if dtype is _dtype.bool:
+        return builtins.bool(value)
+    if value.imag != 0 or value.imag != value.imag:
+        raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[dtype.name]} "
+                           "without overflow")
+    return value.real
+
+
+def _no_complex(op, dtype):
+    """PyTorch's NotImplementedError of a kernel (``op``) with no complex version."""
+    if dtype is not None and _dtype.to_dtype(dtype).is_complex:
+        name = _SCALAR_NAMES[_dtype.to_dtype(dtype).name]
+        raise NotImplementedError(f'"{op}" not implemented for \'{name}\'')
+
+
 def _ragged_error(data):
     """Describe where a nested list is ragged, as PyTorch does."""
     def walk(obj, dim):
@@ -124,6 +177,17 @@ def _infer_array(data, exact=False):
     return arr
 
 
+def _cast(arr, np_dtype, copy=True):
+    """``arr.astype(np_dtype)``; complex to real keeps the real part with PyTorch's warning
+    (NumPy's own ComplexWarning would name NumPy)."""
+    np_dtype = np.dtype(np_dtype)
+    if arr.dtype.kind == "c" and np_dtype.kind not in "cb":
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
+                      stacklevel=3)
+        arr = arr.real
+    return arr.astype(np_dtype, copy=copy)
+
+
 def _flat(data):
     for x in data:
         if isinstance(x, (list, tuple)):
@@ -164,12 +228,19 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, Tensor) and data._device is dev:
         arr = data._data.copy()
         if dtype is not None:
-            arr = arr.astype(_dtype.to_dtype(dtype).np)
+            arr = _cast(arr, _dtype.to_dtype(dtype).np)
         out = Tensor._make(arr, dev)
         return out.requires_grad_(True) if requires_grad else out
     arr = _infer_array(data, exact=dtype is not None)
     if dtype is not None:
-        arr = arr.astype(_dtype.to_dtype(dtype).np)
+        dtype = _dtype.to_dtype(dtype)
+        if arr.dtype.kind == "c" and not dtype.is_complex and dtype is not _dtype.bool \
+                and not isinstance(data, (np.ndarray, np.generic, Tensor)):
+            # Python complex numbers, as torch: a NumPy array or a tensor is cast instead
+            raise TypeError("tensor(): must be real number, not complex" if
+                            dtype.is_floating_point else
+                            "tensor(): 'complex' object cannot be interpreted as an integer")
+        arr = _cast(arr, dtype.np)
     else:
         arr = arr.copy() if isinstance(data, np.ndarray) else arr
         _dtype.from_numpy_dtype(arr.dtype)  # reject unsupported NumPy dtypes clearly
@@ -199,7 +270,7 @@ def as_tensor(data, dtype=None, device=None):
     dev = canonical(device)
     if dev.type == "cpu" and isinstance(data, np.ndarray):
         dev.backend
-        arr = data if dtype is None else data.astype(_dtype.to_dtype(dtype).np, copy=False)
+        arr = data if dtype is None else _cast(data, _dtype.to_dtype(dtype).np, copy=False)
         _dtype.from_numpy_dtype(arr.dtype)
         return Tensor._make(arr, dev)
     if hasattr(data, "__dlpack__") and not isinstance(data, np.ndarray):
@@ -277,6 +348,8 @@ def _filled(fill, size, dtype, device, requires_grad, op, default=None):
     shape = _size_args(size, op)
     dev = canonical(device)
     np_dtype = _np_dtype(dtype, default)
+    if fill is not None:
+        fill = scalar_for(fill, _dtype.from_numpy_dtype(np_dtype))
     xp = dev.backend.xp
     with dev.backend.use_device(dev.index):
         if fill is None:
@@ -337,11 +410,21 @@ def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_
 def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor filled with ``fill_value`` (its dtype inferred from the value).
 
+    Without ``dtype``, a bool gives bool, an int int64, a float the default float dtype and a
+    complex number its complex counterpart (complex64 by default).
+
+    Raises
+    ------
+    RuntimeError
+        If a complex ``fill_value`` with a non-zero imaginary part meets a real ``dtype``.
+
     Examples
     --------
     >>> import flambeau
     >>> flambeau.full((2,), 7)
     tensor([7, 7])
+    >>> flambeau.full((2,), 1 - 2j)
+    tensor([1.-2.j, 1.-2.j])
     """
     _compat.check_layout("full", layout)
     if isinstance(fill_value, Tensor):
@@ -352,6 +435,8 @@ def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_gra
             default = _dtype.bool
         elif isinstance(fill_value, int):
             default = _dtype.int64
+        elif isinstance(fill_value, (complex, np.complexfloating)):
+            default = _dtype.get_default_dtype().to_complex()
     return _filled(fill_value, (size,) if isinstance(size, int) else (tuple(size),), dtype,
                    device, requires_grad, "full", default)
 
@@ -453,8 +538,12 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
     _compat.check_layout("arange", layout)
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    # complex bounds count by their real part when their imaginary part is zero, as in torch
+    vals = [scalar_for(v.item() if isinstance(v, Tensor) else v, _dtype.float64)
+            for v in (start, end, step)]
     start, end, step = vals
+    dev = canonical(device)
+    _no_complex(f"arange_{dev.type}", dtype)
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) / step < 0:
@@ -465,7 +554,6 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
     all_int = all(isinstance(v, (int, np.integer)) for v in vals)
     np_dtype = _np_dtype(dtype, _dtype.int64 if all_int else None)
     n = builtins.max(0, math.ceil((end - start) / step))
-    dev = canonical(device)
     xp = dev.backend.xp
     with dev.backend.use_device(dev.index):
         if all_int:
@@ -475,23 +563,51 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
     return _finish(arr, dev, requires_grad)
 
 
+def _endpoints(op, start, end, dtype):
+    """Numbers (or 0-dim tensors) ``start`` and ``end`` of linspace/logspace as Python numbers,
+    with the dtype to compute in and the result's dtype: complex endpoints give the default
+    dtype's complex counterpart, as in torch."""
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end)]
+    is_complex = any(isinstance(v, (complex, np.complexfloating)) for v in vals)
+    default = _dtype.get_default_dtype()
+    inferred = default.to_complex() if is_complex else default
+    out = inferred if dtype is None else _dtype.to_dtype(dtype)
+    if is_complex and not out.is_complex:
+        raise RuntimeError(f"{op}(): complex endpoints {vals[0]!r} and {vals[1]!r} give "
+                           f"{inferred}, which can't be safely cast to the passed dtype {out}; "
+                           "pass a complex dtype")
+    work = complex if is_complex or out.is_complex else float
+    return [work(v) for v in vals], work, out
+
+
 @_fills_out
 def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    Complex endpoints space the values along the segment between them in the complex plane,
+    in the default dtype's complex counterpart unless ``dtype`` is a complex dtype.
+
+    Raises
+    ------
+    RuntimeError
+        If ``steps`` is negative, or the endpoints are complex and ``dtype`` is not.
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.linspace(0, 1, 5)
     tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    >>> flambeau.linspace(0, 2 + 4j, 3)
+    tensor([0.+0.j, 1.+2.j, 2.+4.j])
     """
     _compat.check_layout("linspace", layout)
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
+    (start, end), _, out = _endpoints("linspace", start, end, dtype)
     dev = canonical(device)
     xp = dev.backend.xp
     with dev.backend.use_device(dev.index):
-        arr = xp.linspace(float(start), float(end), int(steps)).astype(_np_dtype(dtype))
+        arr = xp.linspace(start, end, int(steps)).astype(out.np)
     return _finish(arr, dev, requires_grad)
 
 
@@ -500,15 +616,27 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=No
              requires_grad=False):
     """``base ** linspace(start, end, steps)``.
 
+    Complex endpoints give complex powers (in the default dtype's complex counterpart unless
+    ``dtype`` is a complex dtype).
+
+    Raises
+    ------
+    RuntimeError
+        If the endpoints are complex and ``dtype`` is not.
+
     Examples
     --------
     >>> import flambeau
     >>> flambeau.logspace(0, 2, 3)
     tensor([  1.,  10., 100.])
+    >>> flambeau.logspace(0, 1j, 2, base=2)
+    tensor([1.0000+0.0000j, 0.7692+0.6390j])
     """
     _compat.check_layout("logspace", layout)
-    lin = linspace(start, end, steps, dtype=_dtype.float64, device=device)
-    out = (base ** lin).to(dtype or _dtype.get_default_dtype())
+    (start, end), work, out_dtype = _endpoints("logspace", start, end, dtype)
+    lin = linspace(start, end, steps, device=device,
+                   dtype=_dtype.complex128 if work is complex else _dtype.float64)
+    out = (base ** lin).to(out_dtype)
     return out.requires_grad_(True) if requires_grad else out
 
 
@@ -526,9 +654,35 @@ def _rand_common(draw, size, generator, dtype, device, requires_grad, op):
     return _finish(arr, dev, requires_grad)
 
 
+def _parts(draw, scale=None):
+    """``draw(rng, shape, np_dtype)`` extended to complex dtypes: the real and imaginary parts
+    are drawn together, in the parts' real dtype, as ``shape + (2,)`` (then times ``scale``)."""
+
+    def run(rng, shape, np_dtype):
+        np_dtype = np.dtype(np_dtype)
+        if np_dtype.kind != "c":
+            return draw(rng, shape, np_dtype)
+        part = np.dtype(np.float64 if np_dtype == np.complex128 else np.float32)
+        arr = draw(rng, tuple(shape) + (2,), part)
+        if scale is not None:
+            arr *= part.type(scale)
+        return arr.view(np_dtype).reshape(shape)
+
+    return run
+
+
+def _not_complex_random(op, dtype):
+    """PyTorch's error for an integer sampler asked for a complex dtype."""
+    if dtype is not None and _dtype.to_dtype(dtype).is_complex:
+        raise RuntimeError(f"{op}: check_random_bounds handles only integral, floating-point and "
+                           f"boolean types (got {_dtype.to_dtype(dtype)})")
+
+
 @_fills_out
 def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1).
+
+    For a complex dtype, the real and imaginary parts are each uniform on [0, 1), as in torch.
 
     Examples
     --------
@@ -536,25 +690,34 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
     >>> x = flambeau.rand(2, 3)
     >>> x.shape, bool(((x >= 0) & (x < 1)).all())
     (flambeau.Size([2, 3]), True)
+    >>> z = flambeau.rand(100, dtype=flambeau.complex64)
+    >>> bool(((z.real >= 0) & (z.real < 1) & (z.imag >= 0) & (z.imag < 1)).all())
+    True
     """
     _compat.check_layout("rand", layout)
-    return _rand_common(lambda r, s, d: r.random(s, d), size, generator, dtype, device,
-                        requires_grad, "rand")
+    return _rand_common(_parts(lambda r, s, d: r.random(s, d)), size, generator, dtype,
+                        device, requires_grad, "rand")
 
 
 @_fills_out
 def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Standard normal samples.
 
+    For a complex dtype, the samples are standard complex normal, as in torch: the real and
+    imaginary parts are each normal with variance 1/2, so that ``E|z|^2 = 1``.
+
     Examples
     --------
     >>> import flambeau
     >>> flambeau.randn(1000).std().item() > 0.8
     True
+    >>> z = flambeau.randn(20000, dtype=flambeau.complex128)
+    >>> round(z.real.var().item(), 1), round(z.imag.var().item(), 1)
+    (0.5, 0.5)
     """
     _compat.check_layout("randn", layout)
-    return _rand_common(lambda r, s, d: r.standard_normal(s, d), size, generator, dtype,
-                        device, requires_grad, "randn")
+    return _rand_common(_parts(lambda r, s, d: r.standard_normal(s, d), 0.5 ** 0.5), size,
+                        generator, dtype, device, requires_grad, "randn")
 
 
 @_fills_out
@@ -579,6 +742,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
+    _not_complex_random("randint", dtype)
     dtype = dtype if dtype is not None else _dtype.int64
     return _rand_common(lambda r, s, d: r.integers(low, high, s, d), (size,), generator, dtype,
                         device, requires_grad, "randint")
@@ -595,6 +759,7 @@ def randperm(n, *, generator=None, dtype=None, layout=None, device=None, require
     [0, 1, 2, 3]
     """
     _compat.check_layout("randperm", layout)
+    _no_complex("randperm", dtype)
     dtype = dtype if dtype is not None else _dtype.int64
     return _rand_common(lambda r, s, d: _as(r.permutation(n), d), ((),), generator, dtype,
                         device, requires_grad, "randperm")
@@ -666,6 +831,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     >>> flambeau.normal(2.0, 0.0, (2,))
     tensor([2., 2.])
     """
+    if isinstance(std, Tensor) and std.is_complex():
+        raise RuntimeError("normal expects standard deviation to be non-complex")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         shape = np.broadcast_shapes(tuple(getattr(mean, "shape", ())),
@@ -688,6 +855,8 @@ def bernoulli(input, p=None, *, generator=None):
     >>> flambeau.bernoulli(flambeau.tensor([0.0, 1.0]))
     tensor([0., 1.])
     """
+    _no_complex("bernoulli_tensor_cpu_self_" if p is None else "bernoulli_scalar_cpu_",
+                input.dtype)
     probs = input if p is None else full_like(input, p)
     u = rand(*input.shape, generator=generator, dtype=_dtype.float64
              if probs.dtype is _dtype.float64 else _dtype.float32, device=input.device)
@@ -703,6 +872,7 @@ def poisson(input, generator=None):
     >>> flambeau.poisson(flambeau.zeros(2))
     tensor([0., 0.])
     """
+    _no_complex("poisson_cpu", input.dtype)
     dev = input.device
     gen = _random.generator_for(generator, dev)
     return tensor(_host_rng(gen).poisson(input._host()), dtype=input.dtype, device=dev)
@@ -730,6 +900,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     >>> flambeau.multinomial(flambeau.tensor([0.0, 1.0, 0.0]), 2, replacement=True)
     tensor([1, 1])
     """
+    if input.is_complex():
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{input.dtype}")
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim (got shape "
                            f"{tuple(input.shape)})")

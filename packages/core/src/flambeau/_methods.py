@@ -20,6 +20,7 @@ from flambeau._ops import shape as sh
 from flambeau._ops import shape_more as shm
 from flambeau._ops import special as sp
 from flambeau._ops import special_more as spm
+from flambeau._ops import spectral as spc
 from flambeau._ops import strided_numeric as sn
 from flambeau._ops import tensor_more as tm
 from flambeau._tensor import Tensor
@@ -45,7 +46,7 @@ class ToCopy(Function):
             if data is x._data:
                 data = data.copy()
         if np_dtype is not None and data.dtype != np_dtype:
-            if data.dtype.kind == "c" and np_dtype.kind != "c":
+            if data.dtype.kind == "c" and np_dtype.kind not in "cb":  # bool: nonzero, as torch
                 warnings.warn("Casting complex values to real discards the imaginary part",
                               UserWarning, stacklevel=4)
                 data = data.real
@@ -390,7 +391,11 @@ def fill_(self, value):
         if value.requires_grad and _grad_state.grad_enabled:
             return _inplace.write_result(self, lambda src: value.expand_as(src) + src * 0,
                                          "fill_")
+        if value._data.dtype.kind == "c" and self._data.dtype.kind != "c":
+            value = value.to(self.dtype)  # as torch: warns the imaginary part away
         value = value.item()
+    else:
+        value = _creation.scalar_for(value, self.dtype)  # 1j into a real tensor: torch's error
     if _grad_state.grad_enabled and _inplace.needs_history(self):
         if self._base is not None:
             # a view: its base's CopySlices node cuts the gradient of the filled part, so
@@ -484,9 +489,12 @@ def set_(self, source):
 
 def _random_(draw_name, op_name):
     def method(self, *args, generator=None, **kwargs):
-        gen = __import__("flambeau._random", fromlist=["x"]).generator_for(generator,
-                                                                          self._device)
-        arr = draw_name(gen._rng, self, *args, **kwargs)
+        random = __import__("flambeau._random", fromlist=["x"])
+        gen = random.generator_for(generator, self._device)
+        if self._data.dtype.kind == "c":  # both parts drawn, as torch
+            arr = random.complex_draw(op_name, gen._rng, self, *args, **kwargs)
+        else:
+            arr = draw_name(gen._rng, self, *args, **kwargs)
         if _grad_state.grad_enabled and _inplace.needs_history(self):
             # the drawn values are constants: no gradient flows through them, as in torch
             drawn = Tensor._make(self._device._xp.asarray(arr, dtype=self._data.dtype),
@@ -564,7 +572,7 @@ _FUNCTIONAL = {
     "arccos": ew.acos, "arctan": ew.atan, "sinh": ew.sinh, "cosh": ew.cosh, "tanh": ew.tanh,
     "sigmoid": ew.sigmoid, "relu": ew.relu, "erf": ew.erf, "erfc": ew.erfc, "floor": ew.floor,
     "ceil": ew.ceil, "trunc": ew.trunc, "fix": ew.trunc, "frac": ew.frac, "sign": ew.sign,
-    "sgn": ew.sign, "round": ew.round, "clamp": ew.clamp, "clip": ew.clamp,
+    "sgn": ew.sgn, "round": ew.round, "clamp": ew.clamp, "clip": ew.clamp,
     "maximum": ew.maximum, "minimum": ew.minimum, "fmax": ew.fmax, "fmin": ew.fmin,
     "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
     "greater": ew.gt, "less": ew.lt, "greater_equal": ew.ge, "less_equal": ew.le,
@@ -790,5 +798,7 @@ _FUNCTIONAL.update(tm.TENSOR_METHODS)
 _INPLACE += tm.INPLACE
 # strided_numeric: as_strided, as_strided_, as_strided_scatter, storage_offset
 _FUNCTIONAL.update(sn.TENSOR_METHODS)
+# spectral: stft / istft
+_FUNCTIONAL.update(spc.TENSOR_METHODS)
 
 _install()

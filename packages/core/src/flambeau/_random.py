@@ -189,6 +189,79 @@ def set_rng_state(new_state) -> None:
     default_generator_for("cpu").set_state(new_state)
 
 
+#: PyTorch's errors for the in-place samplers that have no complex version
+_NO_COMPLEX = {
+    "exponential_": (RuntimeError, "Exponential distribution is a continuous probability "
+                     "distribution. dtype must be a floating point but you specified {name}"),
+    "cauchy_": (RuntimeError, "Cauchy distribution is a continuous probability distribution. "
+                "dtype must be a floating point but you specified {cpp}"),
+    "random_": (RuntimeError, "random_: check_random_bounds handles only integral, "
+                "floating-point and boolean types (got {dtype})"),
+    "bernoulli_": (NotImplementedError, '"bernoulli_scalar_cpu_" not implemented for \'{name}\''),
+    "log_normal_": (NotImplementedError, '"log_normal_cpu" not implemented for \'{name}\''),
+    "geometric_": (NotImplementedError, '"geometric_cpu" not implemented for \'{name}\''),
+}
+
+
+def complex_draw(op, rng, t, *args, **kwargs):
+    """The values in-place sampler ``op`` (``"normal_"``, ``"uniform_"``...) writes into the
+    complex tensor ``t``, drawn from ``rng``, as PyTorch draws them: ``normal_(mean, std)``
+    gives both parts mean ``mean`` and variance ``std**2 / 2``; ``uniform_(a, b)`` makes both
+    parts uniform on ``[a, b)``. The other samplers raise PyTorch's error.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> _ = flambeau.manual_seed(0)
+    >>> z = flambeau.zeros(20000, dtype=flambeau.complex64).normal_(1.0, 2.0)
+    >>> round(z.real.mean().item()), round(z.imag.mean().item()), round(z.imag.var().item())
+    (1, 1, 2)
+    >>> z = flambeau.zeros(100, dtype=flambeau.complex64).uniform_(2, 3)
+    >>> bool(((z.imag >= 2) & (z.imag < 3)).all())
+    True
+    """
+    from flambeau import _dtype
+
+    dt = _dtype.from_numpy_dtype(t._data.dtype)
+    if op not in ("normal_", "uniform_"):
+        exc, msg = _NO_COMPLEX[op]
+        names = {"complex64": ("ComplexFloat", "c10::complex<float>"),
+                 "complex128": ("ComplexDouble", "c10::complex<double>")}[dt.name]
+        raise exc(msg.format(name=names[0], cpp=names[1], dtype=dt))
+    part = dt.to_real().np
+    shape = tuple(t._data.shape) + (2,)
+    if op == "normal_":
+        mean, std = _bound_args(("mean", "std"), (0.0, 1.0), args, kwargs, op)
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        arr = rng.standard_normal(shape, part) * part.type(std * 0.5 ** 0.5) + part.type(mean)
+    else:
+        low, high = _bound_args(("from", "to"), (0.0, 1.0), args, kwargs, op)
+        if low > high:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={low:g} > to={high:g}")
+        arr = rng.random(shape, part) * part.type(high - low) + part.type(low)
+    return arr.astype(part, copy=False).view(dt.np).reshape(t._data.shape)
+
+
+def _bound_args(names, defaults, args, kwargs, op):
+    """Two real numbers from the positional and keyword arguments of a sampler."""
+    values = list(defaults)
+    for i, v in enumerate(args[:2]):
+        values[i] = v
+    for key, v in kwargs.items():
+        if key in names:
+            values[names.index(key)] = v
+        elif key == "a" or key == "b":  # flambeau's own uniform_(a, b) names
+            values["ab".index(key)] = v
+        else:
+            raise TypeError(f"{op}() got an unexpected keyword argument {key!r}")
+    for name, v in zip(names, values):
+        if isinstance(v, complex):
+            raise TypeError(f"{op}(): argument '{name}' must be float, not complex")
+    return [float(v) for v in values]
+
+
 def generator_for(generator, dev) -> Generator:
     if generator is None:
         return default_generator_for(dev)

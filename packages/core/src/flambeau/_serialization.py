@@ -11,6 +11,13 @@ every other value is a one-key object tagging its kind: ``{"$tuple": [...]}``,
 ``{"$float": "nan"}``, ``{"$bytes": base64}``, ``{"$dtype": "float32"}``,
 ``{"$device": "cuda:0"}``, ``{"$size": [2, 3]}``, ``{"$np": entry}`` (NumPy array or scalar)
 and ``{"$tensor": entry, "device": "cuda:0", "requires_grad": false}``.
+
+Complex tensors: complex64 is safetensors' ``C64``. safetensors has no complex128 code, so a
+complex128 tensor (or NumPy array) is stored as its float64 ``(real, imag)`` pairs, an ``F64``
+entry with a trailing dimension of 2 (``view_as_real``), and its node says so with
+``"complex": "complex128"``; :func:`load` views the pairs as complex128 again, bit for bit. A
+plain ``.safetensors`` file has no structure to say so: it takes complex64 but refuses
+complex128 before anything is written.
 """
 
 from __future__ import annotations
@@ -35,8 +42,10 @@ _PICKLE_PROTO = b"\x80"
 _SAFETENSORS_DTYPES = {
     "F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": ml_dtypes.bfloat16,
     "I64": np.int64, "I32": np.int32, "I16": np.int16, "I8": np.int8, "U8": np.uint8,
-    "BOOL": np.bool_,
+    "BOOL": np.bool_, "C64": np.complex64,
 }
+#: the node key marking an entry of float64 (real, imag) pairs that loads as complex128
+_COMPLEX_KEY = "complex"
 
 
 class CheckpointError(RuntimeError):
@@ -64,6 +73,15 @@ class _Encoder:
         self.arrays[name] = _contiguous(array)
         return name
 
+    def node(self, tag, path, array, **extra):
+        """``{tag: entry, ...extra}`` for ``array``; a complex128 array is stored as its
+        float64 (real, imag) pairs and marked (safetensors has no complex128 code)."""
+        if array.dtype == np.complex128:
+            array = np.ascontiguousarray(array).reshape(-1).view(np.float64).reshape(
+                array.shape + (2,))
+            extra[_COMPLEX_KEY] = "complex128"
+        return {tag: self.entry(path, array), **extra}
+
     def encode(self, obj, path):
         from flambeau._device import device
         from flambeau._dtype import dtype
@@ -77,13 +95,12 @@ class _Encoder:
             hit = self.seen.get(id(obj))
             if hit is not None:
                 return hit[1]
-            node = {"$tensor": self.entry(path, obj._host()), "device": str(obj._device),
-                    "requires_grad": obj._requires_grad}
+            node = self.node("$tensor", path, obj._host(), device=str(obj._device),
+                             requires_grad=obj._requires_grad)
             self.seen[id(obj)] = (obj, node)
             return node
         if isinstance(obj, (np.ndarray, np.generic)):
-            return {"$np": self.entry(path, np.asarray(obj)),
-                    "scalar": isinstance(obj, np.generic)}
+            return self.node("$np", path, np.asarray(obj), scalar=isinstance(obj, np.generic))
         if isinstance(obj, (bytes, bytearray)):
             return {"$bytes": base64.b64encode(bytes(obj)).decode("ascii")}
         if isinstance(obj, dtype):
@@ -155,6 +172,14 @@ def _plain_arrays(obj):
             "save: a .safetensors file holds a flat dict of name -> Tensor (a state_dict); "
             "save other objects to another suffix (such as .pt or .ckpt)"
         )
+    for k, v in obj.items():
+        if v.dtype.is_complex and v.dtype.itemsize == 16:
+            raise TypeError(
+                f"save: tensor {k!r} is complex128, which safetensors has no dtype for, so a "
+                ".safetensors file can't hold it; save to another suffix (such as .pt: "
+                "flambeau's checkpoint stores complex128 exactly), or store "
+                "flambeau.view_as_real(t) or t.to(flambeau.complex64)"
+            )
     return {k: _contiguous(v._host()) for k, v in obj.items()}
 
 
@@ -275,7 +300,7 @@ def _placer(map_location, name):
         elif not isinstance(out, Tensor):
             raise TypeError(f"load: map_location returned an object of type "
                             f"{type(out).__name__}, expected a Tensor or None")
-        if requires_grad and out.dtype.is_floating_point:
+        if requires_grad and (out.dtype.is_floating_point or out.dtype.is_complex):
             out.requires_grad_()
         return out
 
@@ -458,7 +483,7 @@ class _Decoder:
         if tag == "$bytes":
             return base64.b64decode(value, validate=True)
         if tag == "$np":
-            a = self.array(value)
+            a = self.complex_array(node, value)
             return a[()] if node.get("scalar") else a
         if tag == "$dtype":
             from flambeau._dtype import to_dtype
@@ -482,8 +507,19 @@ class _Decoder:
             if not isinstance(where, str) or not isinstance(grad, bool):
                 self.bad(node)
             # errors of map_location itself are not the file's fault: let them through
-            out = self.tensors[entry] = self.place(self.array(entry), where, grad)
+            out = self.tensors[entry] = self.place(self.complex_array(node, entry), where,
+                                                   grad)
         return out
+
+    def complex_array(self, node, entry):
+        """The array of ``entry``; complex128 again if the node marks its float64 pairs."""
+        a = self.array(entry)
+        kind = node.get(_COMPLEX_KEY)
+        if kind is None:
+            return a
+        if kind != "complex128" or a.dtype != np.float64 or a.ndim == 0 or a.shape[-1] != 2:
+            self.bad(node)
+        return np.ascontiguousarray(a).reshape(-1).view(np.complex128).reshape(a.shape[:-1])
 
     def plain_object(self, node):
         from flambeau import serialization

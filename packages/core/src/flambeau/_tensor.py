@@ -534,7 +534,13 @@ class Tensor:
         return float(value)
 
     def __int__(self):
-        return int(self.item())
+        value = self.item()
+        if value.__class__ is complex:  # as torch: the real part, if the value is real
+            if value.imag:
+                raise RuntimeError(f"int(): the complex value {value} of a {self.dtype} tensor "
+                                   "can't be converted to an integer")
+            value = value.real
+        return int(value)
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:

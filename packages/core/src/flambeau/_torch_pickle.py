@@ -5,6 +5,11 @@ state_dict pickle uses (tensor rebuild functions, storage types, ``OrderedDict``
 ``torch.Size``, ``torch.device``, ``set``) to flambeau's own functions, and refuses every other
 global before anything is called, so a malicious file can't run code. Tensors are rebuilt from
 the raw storage bytes as NumPy views (tensors sharing a storage in PyTorch share memory here).
+
+Complex tensors: ``ComplexFloatStorage``/``ComplexDoubleStorage`` hold complex64/complex128.
+NumPy has no complex32, so a ``torch.complex32`` tensor (pickled by ``_rebuild_tensor_v3`` over
+an untyped storage) loads as complex64, with its values exactly (a copy, not a view), and the
+``torch.complex32`` dtype object loads as ``flambeau.complex64``.
 """
 
 from __future__ import annotations
@@ -51,9 +56,29 @@ _STORAGE_TYPES = {
         ("Double", np.float64), ("Float", np.float32), ("Half", np.float16),
         ("BFloat16", ml_dtypes.bfloat16), ("Long", np.int64), ("Int", np.int32),
         ("Short", np.int16), ("Char", np.int8), ("Byte", np.uint8), ("Bool", np.bool_),
-        ("Untyped", np.uint8),
+        ("ComplexFloat", np.complex64), ("ComplexDouble", np.complex128), ("Untyped", np.uint8),
     )
 }
+
+
+class _ComplexHalf:
+    """What ``torch.complex32`` unpickles to: NumPy has no complex32, so its tensors are
+    rebuilt as complex64, and the dtype itself becomes ``flambeau.complex64``."""
+
+    __slots__ = ()
+    itemsize = 4
+
+
+_COMPLEX32 = _ComplexHalf()
+#: a complex32 element as NumPy can hold it
+_HALF_PAIRS = np.dtype([("real", np.float16), ("imag", np.float16)])
+
+
+def _widen(array):
+    """A complex64 copy of an array of complex32 elements (exact: float16 fits float32)."""
+    out = np.empty(array.shape, dtype=np.complex64)
+    out.real, out.imag = array["real"], array["imag"]
+    return out
 
 
 def _int_tuple(value, what):
@@ -98,6 +123,30 @@ def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False,
     return _Tensor(array, storage.location, bool(requires_grad))
 
 
+def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad=False,
+                       backward_hooks=None, dtype=None, metadata=None):
+    """torch's rebuild of a tensor over an untyped (byte) storage, with its dtype given
+    separately (dtypes without a typed storage class: complex32...)."""
+    from flambeau import _dtype
+
+    if not isinstance(storage, _Storage) or storage.array.dtype != np.uint8:
+        raise CheckpointError("_rebuild_tensor_v3: expected an untyped storage")
+    if not isinstance(dtype, (_dtype.dtype, _ComplexHalf)):
+        raise CheckpointError(f"_rebuild_tensor_v3: unsupported dtype {dtype!r}")
+    raw = storage.array
+    if raw.size % dtype.itemsize:
+        raise CheckpointError(f"_rebuild_tensor_v3: a storage of {raw.size} bytes can't hold "
+                              f"elements of {dtype.itemsize} bytes")
+    if dtype is _COMPLEX32:
+        # float16 (real, imag) pairs, widened to complex64 in _materialize: a legacy file
+        # reads its storages after the pickle, so the bytes aren't there yet
+        typed = raw.view(_HALF_PAIRS)
+    else:
+        typed = raw.view(dtype.np)
+    return _rebuild_tensor(_Storage(typed, storage.location), storage_offset, size, stride,
+                           requires_grad)
+
+
 def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
     if not isinstance(data, _Tensor):
         raise CheckpointError(f"_rebuild_parameter: expected a tensor, got {type(data).__name__}")
@@ -116,7 +165,8 @@ class _TensorClass:
 
 
 def _rebuild_from_type_v2(func, new_type, args, state):
-    if func not in (_rebuild_tensor, _rebuild_parameter) or not isinstance(new_type,
+    if func not in (_rebuild_tensor, _rebuild_tensor_v3, _rebuild_parameter) or not isinstance(
+            new_type,
                                                                            _TensorClass):
         raise CheckpointError("_rebuild_from_type_v2: only plain tensors and parameters can "
                               "be rebuilt")
@@ -146,6 +196,8 @@ def _allowed():
         ("collections", "OrderedDict"): collections.OrderedDict,
         ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
         ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+        ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
+        ("torch.storage", "UntypedStorage"): _STORAGE_TYPES["UntypedStorage"],
         ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
         ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
         ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
@@ -162,7 +214,9 @@ def _allowed():
         table[("torch", d.name)] = d
     for alias, d in (("float", _dtype.float32), ("double", _dtype.float64),
                      ("half", _dtype.float16), ("long", _dtype.int64), ("int", _dtype.int32),
-                     ("short", _dtype.int16)):
+                     ("short", _dtype.int16), ("cfloat", _dtype.complex64),
+                     ("cdouble", _dtype.complex128), ("complex32", _COMPLEX32),
+                     ("chalf", _COMPLEX32)):
         table[("torch", alias)] = d
     return table
 
@@ -288,10 +342,15 @@ def _materialize(obj, place):
     done = {}
 
     def walk(v):
+        if v is _COMPLEX32:
+            from flambeau import _dtype
+
+            return _dtype.complex64
         if isinstance(v, _Tensor):
             out = done.get(id(v))
             if out is None:
-                out = done[id(v)] = place(v.array, v.location, v.requires_grad)
+                array = _widen(v.array) if v.array.dtype == _HALF_PAIRS else v.array
+                out = done[id(v)] = place(array, v.location, v.requires_grad)
             return out
         if isinstance(v, dict):
             out = type(v)((walk(k), walk(x)) for k, x in v.items())

@@ -52,7 +52,12 @@ def _convert_index(t, index):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
             advanced = True
-        elif item is None or item is Ellipsis or isinstance(item, (int, bool)):
+        elif isinstance(item, bool):
+            # torch: unsqueeze, then index the new dim with [0] (True) or [] (False): an
+            # advanced index, so a copy (NumPy reads a bool scalar the same way)
+            out.append(item)
+            advanced = True
+        elif item is None or item is Ellipsis or isinstance(item, int):
             out.append(item)
         elif hasattr(item, "__index__"):
             out.append(item.__index__())
@@ -77,7 +82,7 @@ def _check_device_indices(t, items):
     (one transfer of its minimum and maximum) and raise NumPy's IndexError."""
     xp = t._device._xp
     shape = t._data.shape
-    consumed = [0 if i is None or i is Ellipsis else
+    consumed = [0 if i is None or i is Ellipsis or isinstance(i, bool) else
                 i.ndim if getattr(getattr(i, "dtype", None), "kind", "") == "b" else 1
                 for i in items]
     dim = 0
@@ -129,9 +134,7 @@ class Index(Function):
         if advanced:
             kernel = g._device._backend.kernels.get("index_add_at")
             (kernel or g._device._xp.add.at)(buffer._data, index, g._data)
-        else:
-            # a basic index never repeats an element; `+=` also writes back where indexing
-            # gives a copy (a bool scalar subscript)
+        else:  # a basic index never repeats an element
             buffer._data[index] += g._data
         return True
 
@@ -157,8 +160,53 @@ class IndexAddInto(Function):
         return Index.apply(gg, index, advanced), None, None, None
 
 
+def _is_int(item):
+    if isinstance(item, Tensor):
+        return item._data.ndim == 0 and item._data.dtype.kind in "iu"
+    return not isinstance(item, bool) and (isinstance(item, (int, np.integer)) or (
+        hasattr(item, "__index__") and not hasattr(item, "shape")))
+
+
+def _is_advanced(item):
+    if isinstance(item, Tensor):
+        return item._data.ndim > 0 or item._data.dtype.kind == "b"
+    return isinstance(item, (bool, list, range)) or getattr(item, "ndim", 0) > 0
+
+
+def _ints_first(index):
+    """PyTorch's order for integers mixed with advanced indices apart from them: the integers
+    select first, and the advanced indices then place their result by NumPy's rule among
+    what is left (``x[0, :, [0, 1]]`` on a (2, 3, 4) tensor is (3, 2); NumPy gives (2, 3)).
+    Returns ``(selects, rest)`` to apply one after the other, or None when one NumPy
+    subscript already gives PyTorch's result (integers and advanced indices side by side)."""
+    if not isinstance(index, tuple):
+        return None
+    spots = [i for i, item in enumerate(index) if _is_int(item) or _is_advanced(item)]
+    if len(spots) < 2 or spots[-1] - spots[0] == len(spots) - 1:
+        return None
+    if not any(_is_int(index[i]) for i in spots) or not any(
+            _is_advanced(index[i]) for i in spots):
+        return None
+    selects, rest = [], []
+    for item in index:
+        if _is_int(item):
+            selects.append(int(item))
+            continue
+        rest.append(item)
+        if item is Ellipsis:
+            selects.append(Ellipsis)
+        elif isinstance(item, Tensor) and item._data.dtype.kind == "b":
+            selects.extend([slice(None)] * item._data.ndim)  # a mask spans its dims
+        elif item is not None and not isinstance(item, bool):
+            selects.append(slice(None))
+    return tuple(selects), tuple(rest)
+
+
 def getitem(t, index):
     """``t[index]``: basic indexing gives a view, advanced indexing a copy."""
+    split = _ints_first(index)
+    if split is not None:
+        return getitem(getitem(t, split[0]), split[1])
     idx, advanced = _convert_index(t, index)
     return _indexed(t, idx, advanced)
 
@@ -207,8 +255,15 @@ def setitem(t, index, value):
     """``t[index] = value``, differentiable with respect to ``t`` and ``value``."""
     from flambeau._inplace import needs_history, write_result
 
+    if index is False:  # torch writes nothing (not even a shape check, nor a version bump)
+        return
+    split = _ints_first(index)
+    if split is not None:  # into the view the integers select (see _ints_first)
+        return setitem(getitem(t, split[0]), split[1], value)
     idx, advanced = _convert_index(t, index)
-    if isinstance(value, Tensor):
+    if not isinstance(value, Tensor):
+        value = _scalar_for(value, t)  # x[0] = 1j: torch's error for a real x
+    else:
         if value._data.dtype != t._data.dtype:
             value = value.to(t.dtype)
         if value._device is not t._device:
@@ -236,6 +291,16 @@ def setitem(t, index, value):
         t._version.value += 1
         return
     write_result(t, lambda src: IndexPut.apply(src, idx, value, False), "setitem")
+
+
+def _scalar_for(value, t):
+    """A number written into ``t``: a complex one into a real ``t`` only when its imaginary
+    part is zero (torch's RuntimeError otherwise). Other values pass unchanged."""
+    if isinstance(value, (complex, np.complexfloating)):
+        from flambeau._creation import scalar_for
+
+        return scalar_for(value, t.dtype)
+    return value
 
 
 def _write_into_view(t, idx, value):
@@ -433,6 +498,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if isinstance(src, Tensor):
         if src._data.dtype != input._data.dtype:
             src = src.to(input.dtype)
+    else:
+        src = _scalar_for(src, input)
     return Scatter.apply(input, axis, index, src, reduce == "add")
 
 
@@ -591,7 +658,13 @@ def masked_fill(input, mask, value):
                 f"masked_fill only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s)."
             )
+        if value._data.dtype.kind == "c" and input._data.dtype.kind != "c":
+            # as torch: the value's real part if it is real, else torch's error
+            _scalar_for(value.item(), input)
+            value = value.real
         value = value.to(input.dtype)
+    else:
+        value = _scalar_for(value, input)
     out = where(mask, value, input)
     if out.shape != input.shape:
         raise RuntimeError(
@@ -653,6 +726,12 @@ def argwhere(input):
 # ------------------------------------------------------------------ sorting
 
 
+def _reject_complex(op, input):
+    from flambeau._ops.reduction import reject_complex
+
+    reject_complex(op, input)
+
+
 def _argsort(input, axis, descending, stable):
     xp = input._device._xp
     a = input._data
@@ -673,6 +752,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     >>> flambeau.sort(flambeau.tensor([3.0, 1.0, 2.0]))
     return_types(values=tensor([1., 2., 3.]), indices=tensor([1, 2, 0]))
     """
+    _reject_complex("sort", input)  # also argsort and msort
     if input._data.ndim == 0:
         return values_indices(input.clone(), make(input._device._xp.zeros((), "int64"), input))
     axis = wrap_dim(dim, input._data.ndim, "sort")
@@ -714,6 +794,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's
     >>> flambeau.topk(flambeau.tensor([1.0, 5.0, 3.0, 4.0]), 2)
     return_types(values=tensor([5., 4.]), indices=tensor([1, 3]))
     """
+    _reject_complex("topk", input)
     axis = wrap_dim(dim, input._data.ndim, "topk")
     size = input._data.shape[axis] if input._data.ndim else 1
     if not 0 <= k <= size:
@@ -736,6 +817,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     >>> flambeau.kthvalue(flambeau.tensor([3.0, 1.0, 2.0]), 2).values
     tensor(2.)
     """
+    _reject_complex("kthvalue", input)
     axis = wrap_dim(dim, input._data.ndim, "kthvalue")
     values, indices = sort(input, axis, stable=True)
     v = values.narrow(axis, k - 1, 1)
@@ -754,6 +836,7 @@ def median(input, dim=None, keepdim=False):
     >>> flambeau.median(flambeau.tensor([1.0, 4.0, 2.0, 3.0]))
     tensor(2.)
     """
+    _reject_complex("median", input)
     if dim is None:
         flat = input.reshape(-1)
         return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values

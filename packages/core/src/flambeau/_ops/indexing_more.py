@@ -183,8 +183,12 @@ def index_fill(input, dim, index, value):
             raise RuntimeError(f"index_fill only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value._data.ndim} dimension(s).")
         check_same_device("index_fill", input, value)
-        if value._data.dtype != input._data.dtype:
-            value = value.to(input.dtype)
+    if (value._data.dtype.kind == "c" if isinstance(value, Tensor) else isinstance(
+            value, (complex, np.complexfloating))) and input._data.dtype.kind != "c":
+        raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not "
+                           "supported")
+    if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
+        value = value.to(input.dtype)
     _check_bounds("index_fill", index._data, input._data.shape[axis] if nd else 1, axis, True)
     return IndexFill.apply(input, axis, index, value)
 
@@ -634,6 +638,10 @@ def fill_diagonal_(self, fill_value, wrap=False):
                            f"(got shape {tuple(shape)})")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if isinstance(fill_value, (complex, np.complexfloating)):  # torch's error for 1j in reals
+        from flambeau._creation import scalar_for
+
+        fill_value = scalar_for(fill_value, self.dtype)
     coords = _diagonal_coords(self._device._xp, shape, wrap)
     if not (_grad_state.grad_enabled and (self._requires_grad or (
             self._base is not None and self._base._requires_grad))):

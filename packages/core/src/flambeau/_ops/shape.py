@@ -76,7 +76,14 @@ def reshape(input, *shape):
 def view(input, *shape):
     """A view with a new shape; fails when the data would have to be copied.
 
-    Passing a dtype reinterprets the bytes (``view(flambeau.int32)``).
+    Passing a dtype reinterprets the bytes (``view(flambeau.int32)``); between element sizes
+    (complex64 <-> float32) the last dimension scales, under PyTorch's conditions.
+
+    Raises
+    ------
+    RuntimeError
+        If the shape doesn't fit, or a dtype of another element size can't view the tensor
+        (0-dim, last dim not contiguous, sizes, offset or strides not divisible).
 
     Examples
     --------
@@ -85,14 +92,55 @@ def view(input, *shape):
     >>> v = x.view(2, 2); v[0, 0] = 1
     >>> x
     tensor([1., 0., 0., 0.])
+    >>> x.view(flambeau.complex64)
+    tensor([1.+0.j, 0.+0.j])
     """
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+        _check_view_dtype(input, shape[0])
         arr = input._data.view(shape[0].np)
         out = make(arr, input)
         mark_view(out, input)
         return out
     shape = _infer_shape(_shape_args(shape), input._data.size, "view")
     return Reshape.apply(input, shape, True)
+
+
+#: PyTorch's scalar type names, for view(dtype)'s messages
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
+                 "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
+                 "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                 "complex128": "ComplexDouble"}
+
+
+def _check_view_dtype(t, dtype):
+    """PyTorch's conditions for viewing ``t``'s bytes as ``dtype`` of another element size
+    (complex64 <-> float32 pairs...): the last dim contiguous, and for a larger element its
+    size, the storage offset and the other strides divisible by the size ratio."""
+    old, new = t._data.dtype.itemsize, dtype.itemsize
+    if old == new:
+        return
+    what = (f"to view {_SCALAR_NAMES[t.dtype.name]} as {_SCALAR_NAMES[dtype.name]} "
+            "(different element sizes)")
+    a = t._data
+    if a.ndim == 0:
+        raise RuntimeError(f"self.dim() cannot be 0 {what}")
+    # a dim of size 0 or 1 has no meaningful stride (NumPy's may be anything there)
+    strides = [st // old if n > 1 else 1 for st, n in zip(a.strides, a.shape)]
+    if strides[-1] != 1:
+        raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {strides[-1]}")
+    if new > old:
+        ratio = new // old
+        if a.shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got "
+                               f"{a.shape[-1]}")
+        offset = t.storage_offset()
+        if offset % ratio:
+            raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, "
+                               f"but got {offset}")
+        for i, st in enumerate(strides[:-1]):
+            if a.shape[i] > 1 and st % ratio:
+                raise RuntimeError(f"self.stride({i}) must be divisible by {ratio} {what}, "
+                                   f"but got {st}")
 
 
 def _alias(t):
@@ -344,8 +392,8 @@ def expand_as(input, other):
     return expand(input, *other.shape)
 
 
-def broadcast_to(input, shape):
-    """``input.expand(shape)``.
+def broadcast_to(input, *shape):
+    """``input.expand(shape)``; the method also takes the sizes as arguments, as torch's.
 
     Examples
     --------
@@ -353,8 +401,10 @@ def broadcast_to(input, shape):
     >>> flambeau.broadcast_to(flambeau.tensor([1, 2]), (2, 2))
     tensor([[1, 2],
             [1, 2]])
+    >>> flambeau.tensor([1, 2]).broadcast_to(3, 2).shape
+    flambeau.Size([3, 2])
     """
-    return expand(input, *shape)
+    return expand(input, *_shape_args(shape))
 
 
 def broadcast_tensors(*tensors):
@@ -764,16 +814,19 @@ def repeat(input, *sizes):
     return Repeat.apply(input, reps)
 
 
-def tile(input, dims):
-    """Like :func:`repeat`, with leading ones added when ``dims`` is short.
+def tile(input, *dims):
+    """Like :func:`repeat`, with leading ones added when ``dims`` is short; the method also
+    takes the counts as arguments (``t.tile(2)``), as torch's.
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.tile(flambeau.tensor([[1, 2]]), (2,))
     tensor([[1, 2, 1, 2]])
+    >>> flambeau.tensor([1j]).tile(2)
+    tensor([0.+1.j, 0.+1.j])
     """
-    dims = tuple(dims)
+    dims = tuple(_shape_args(dims))
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
     return repeat(input, *dims)

@@ -14,39 +14,115 @@ import flambeau
 __all__ = ["assert_close", "conformance_checks", "run_conformance"]
 
 
-def assert_close(actual, expected, *, rtol=None, atol=None, check_dtype=True, msg=None):
-    """Assert two tensors (or a tensor and an array-like) are equal within tolerances.
+#: torch.testing's default (rtol, atol) per dtype; a complex dtype takes its parts' tolerances
+_TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
+               "float64": (1e-7, 1e-7), "complex64": (1.3e-6, 1e-5),
+               "complex128": (1e-7, 1e-7)}
+#: the dtype a Python number compares as (torch.testing compares a Python float as float64)
+_NUMBER_DTYPES = ((bool, flambeau.bool), (int, flambeau.int64), (float, flambeau.float64),
+                  (complex, flambeau.complex128))
 
-    Default tolerances depend on the dtype (as ``torch.testing.assert_close``): float16 1e-3,
-    bfloat16 1.6e-2, float32 1.3e-6, float64 1e-7 relative.
+
+def _as_tensor(value, like=None, check_dtype=True):
+    if isinstance(value, flambeau.Tensor):
+        return value
+    for kind, dt in _NUMBER_DTYPES:
+        if type(value) is kind:
+            return flambeau.tensor(value, dtype=dt, device="cpu")
+    arr = np.asarray(value)
+    if like is not None and not check_dtype:
+        return flambeau.as_tensor(arr, dtype=like.dtype)
+    return flambeau.as_tensor(arr)
+
+
+def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, check_dtype=True,
+                 msg=None):
+    """Assert two tensors (or a tensor and an array-like or number) are equal within
+    tolerances, as ``torch.testing.assert_close``: ``|actual - expected| <= atol + rtol *
+    |expected|`` elementwise, where ``|.|`` is the modulus for complex values (not each part
+    apart). Equal infinities are close; NaNs only with ``equal_nan`` (a complex value is NaN
+    when either part is).
+
+    Default tolerances depend on the dtype (as torch's): float16 1e-3, bfloat16 1.6e-2,
+    float32 and complex64 1.3e-6, float64 and complex128 1e-7 relative; 0 (exact) for bool and
+    integer dtypes. With ``check_dtype=False`` and two dtypes, the looser tolerances apply.
+    A Python number compares as float64 / complex128 / int64 / bool.
+
+    Raises
+    ------
+    AssertionError
+        If shapes or (with ``check_dtype``) dtypes differ, or values are not close.
+    ValueError
+        If only one of ``rtol`` and ``atol`` is given.
 
     Examples
     --------
     >>> import flambeau
     >>> from flambeau.testing import assert_close
     >>> assert_close(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0, 2.0 + 1e-9]))
+    >>> assert_close(flambeau.tensor([1 + 1j]), flambeau.tensor([1 + 1.000001j]))
+    >>> assert_close(flambeau.tensor([1 + 1j]), flambeau.tensor([1 + 1.1j]))
+    Traceback (most recent call last):
+    ...
+    AssertionError: tensors are not close: 1 of 1 elements differ, greatest absolute ...
     """
-    a = actual if isinstance(actual, flambeau.Tensor) else flambeau.as_tensor(actual)
-    e = expected if isinstance(expected, flambeau.Tensor) else flambeau.as_tensor(
-        np.asarray(expected), dtype=a.dtype if not check_dtype else None)
+    if (rtol is None) != (atol is None):
+        raise ValueError(f"assert_close: both 'rtol' and 'atol' must be either specified or "
+                         f"omitted, but got {'no rtol' if rtol is None else 'no atol'}")
+    a = _as_tensor(actual)
+    e = _as_tensor(expected, a, check_dtype)
     if tuple(a.shape) != tuple(e.shape):
         raise AssertionError(msg or f"shapes differ: {tuple(a.shape)} vs {tuple(e.shape)}")
     if check_dtype and a.dtype is not e.dtype:
         raise AssertionError(msg or f"dtypes differ: {a.dtype} vs {e.dtype}")
-    default = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
-               "float64": (1e-7, 1e-7)}.get(a.dtype.name, (0.0, 0.0))
-    rtol = default[0] if rtol is None else rtol
-    atol = default[1] if atol is None else atol
-    ha = a.detach().cpu()._data.astype(np.float64) if a.dtype.is_floating_point else \
-        a.detach().cpu()._data
-    he = e.detach().cpu()._data.astype(np.float64) if e.dtype.is_floating_point else \
-        e.detach().cpu()._data
-    if not np.allclose(ha, he, rtol=rtol, atol=atol, equal_nan=True):
-        diff = np.abs(ha.astype(np.float64) - he.astype(np.float64))
+    if rtol is None:
+        pairs = [_TOLERANCES.get(d.name, (0.0, 0.0)) for d in (a.dtype, e.dtype)]
+        rtol, atol = max(p[0] for p in pairs), max(p[1] for p in pairs)
+    ha, he = (_host_values(t) for t in (a, e))
+    if ha.dtype.kind == "b" and he.dtype.kind == "b":
+        close = ha == he
+    else:
+        close = _isclose(ha, he, rtol, atol, equal_nan)
+    if not close.all():
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(_numeric(ha) - _numeric(he))
+        # the worst mismatch: NaN counts as the greatest difference
+        worst_of = np.where(close, -1.0, np.nan_to_num(diff.astype(np.float64), nan=np.inf))
+        worst = tuple(int(i) for i in np.unravel_index(np.argmax(worst_of), close.shape))
         raise AssertionError(
-            msg or f"tensors are not close: max abs difference {diff.max():.3g} (rtol={rtol}, "
-            f"atol={atol})\nactual: {ha}\nexpected: {he}"
+            msg or f"tensors are not close: {int((~close).sum())} of {close.size} elements "
+            f"differ, greatest absolute difference {float(diff[worst]):.3g} at index "
+            f"{worst} (rtol={rtol:g}, atol={atol:g})\nactual: {a.detach().cpu()._data}\n"
+            f"expected: {e.detach().cpu()._data}"
         )
+
+
+def _numeric(h):
+    return h.astype(np.int64) if h.dtype.kind == "b" else h
+
+
+def _host_values(t):
+    """``t``'s values on the host, widened for comparing: float64, complex128, int64 or bool."""
+    h = t.detach().cpu()._data
+    if h.dtype.kind == "c":
+        return h.astype(np.complex128)
+    if h.dtype.kind == "b":
+        return h
+    if h.dtype.kind in "iu":
+        return h.astype(np.int64)
+    return h.astype(np.float64)
+
+
+def _isclose(a, e, rtol, atol, equal_nan):
+    """torch.isclose: equal values (infinities included) are close; otherwise finite values
+    within ``atol + rtol * |e|``, the modulus for complex values; NaNs per ``equal_nan``."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = a == e
+        finite = np.isfinite(a) & np.isfinite(e)
+        close |= finite & (np.abs(a - e) <= atol + rtol * np.abs(e))
+        if equal_nan:
+            close |= np.isnan(a) & np.isnan(e)
+    return np.asarray(close)
 
 
 def _pair(device, fn):
@@ -135,6 +211,47 @@ def _check_random(device):
         raise AssertionError("rand() drew values outside [0, 1)")
 
 
+def _check_complex(device):
+    """complex64/complex128: creation, transfer, elementwise and shape ops, indexing writes and
+    random draws on the device match the CPU."""
+    cf, cd = flambeau.complex64, flambeau.complex128
+    for make in (lambda d: flambeau.zeros(2, 3, dtype=cf, device=d),
+                 lambda d: flambeau.full((2,), 1 - 2j, device=d),
+                 lambda d: flambeau.tensor([[1j, 2], [3 - 1j, 0.5]], dtype=cd, device=d),
+                 lambda d: flambeau.eye(2, dtype=cf, device=d),
+                 lambda d: flambeau.linspace(0, 1 + 2j, 5, device=d)):
+        on_dev, on_cpu = _pair(device, make)
+        if on_dev.dtype is not on_cpu.dtype:
+            raise AssertionError(f"complex creation gave {on_dev.dtype}, the CPU {on_cpu.dtype}")
+        assert_close(on_dev.cpu(), on_cpu)
+    g = flambeau.Generator().manual_seed(0)
+    x = flambeau.randn(3, 4, dtype=cd, generator=g)
+    y = flambeau.randn(4, dtype=cd, generator=g)
+    xd, yd = x.to(device), y.to(device)
+    if xd.dtype is not cd or xd.device.type != device.type:
+        raise AssertionError(f".to({device}) of a complex128 tensor gave {xd.dtype} on "
+                             f"{xd.device}")
+    assert_close(xd.cpu(), x)
+    assert_close(xd.to(cf).cpu(), x.to(cf))
+    for op in (lambda a, b: a + b, lambda a, b: a * b - 2j, lambda a, b: a.conj(),
+               lambda a, b: a.abs(), lambda a, b: flambeau.view_as_real(a),
+               lambda a, b: a.real * b.imag, lambda a, b: a.t().contiguous()[::2],
+               lambda a, b: flambeau.cat([a, b[None]]), lambda a, b: a.flip(1),
+               lambda a, b: a[flambeau.tensor([2, 0]).to(a.device)]):
+        assert_close(op(xd, yd).cpu(), op(x, y))
+    xd[0, 1] = 5j
+    if xd[0, 1].item() != 5j:
+        raise AssertionError("__setitem__ of a complex value did not write it")
+    gen = flambeau.Generator(device)
+    draws = []
+    for _ in range(2):
+        gen.manual_seed(7)
+        draws.append(flambeau.randn(64, dtype=cf, generator=gen, device=device))
+    assert_close(draws[0].cpu(), draws[1].cpu())
+    if draws[0].dtype is not cf or not bool((draws[0].imag != 0).any()):
+        raise AssertionError("randn(dtype=complex64) drew no imaginary parts")
+
+
 def _check_inplace_version(device):
     x = flambeau.zeros(3, device=device)
     v = x._version.value
@@ -164,7 +281,8 @@ _CHECKS = [
     ("creation", _check_creation), ("transfer", _check_transfer),
     ("elementwise", _check_elementwise), ("reductions", _check_reductions),
     ("matmul", _check_matmul), ("indexing", _check_indexing), ("autograd", _check_autograd),
-    ("random", _check_random), ("inplace_version", _check_inplace_version),
+    ("random", _check_random), ("complex", _check_complex),
+    ("inplace_version", _check_inplace_version),
     ("mixed_device_error", _check_mixed_device_error), ("synchronize", _check_synchronize),
 ]
 

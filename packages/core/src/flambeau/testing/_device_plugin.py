@@ -11,6 +11,10 @@ Convolutions run in full float32 during such a run (``flambeau.backends.cudnn.al
 is switched off, as torch's own test suite does), so they compare with the CPU at float32
 tolerances.
 
+Tests that compare with a CPU library tensor by tensor (torch, NumPy) can ask for the
+``cpu_default`` fixture (``pytestmark = pytest.mark.usefixtures("cpu_default")``): the
+default device is then the CPU for each of their tests.
+
 Tests that are about host memory itself (``Tensor.numpy()`` sharing memory, pinning) mark
 themselves ``@pytest.mark.host_only``; they are skipped on another device.
 """
@@ -18,6 +22,8 @@ themselves ``@pytest.mark.host_only``; they are skipped on another device.
 from __future__ import annotations
 
 import os
+
+import pytest
 
 import flambeau
 from flambeau.backends import backend_names, get_backend
@@ -53,6 +59,15 @@ def pytest_configure(config):
 
         flambeau.set_default_device(name)
         flambeau.backends.cudnn.allow_tf32 = False  # tests compare with float32 on the CPU
+
+
+@pytest.fixture
+def cpu_default():
+    """Make the CPU the default device for one test (see the module docstring)."""
+    before = flambeau.get_default_device()
+    flambeau.set_default_device("cpu")
+    yield
+    flambeau.set_default_device(before)
 
 
 def pytest_report_header(config):

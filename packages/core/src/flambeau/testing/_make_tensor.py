@@ -12,6 +12,8 @@ __all__ = ["make_tensor"]
 
 _INTEGRAL = (_dtype.uint8, _dtype.int8, _dtype.int16, _dtype.int32, _dtype.int64)
 _FLOATING = (_dtype.float16, _dtype.bfloat16, _dtype.float32, _dtype.float64)
+_COMPLEX = (_dtype.complex64, _dtype.complex128)
+_FLOATING_OR_COMPLEX = _FLOATING + _COMPLEX
 
 
 def _default_range(dtype):
@@ -41,10 +43,11 @@ def _checked_range(dtype, low, high):
         info = _dtype.finfo(dtype)
         lowest, highest = info.min, info.max
     low, high = max(low, lowest), min(high, highest)
-    if low > high or (low == high and dtype not in _FLOATING):
+    if low > high or (low == high and dtype not in _FLOATING_OR_COMPLEX):
         raise ValueError(f"make_tensor: `low` must be less than `high`, but got {low} >= {high}")
     if low == high:
-        warnings.warn("make_tensor: passing `low==high` for a floating dtype is deprecated (as "
+        warnings.warn("make_tensor: passing `low==high` for a floating or complex dtype is "
+                      "deprecated (as "
                       "in torch); use flambeau.full(...) instead", FutureWarning, stacklevel=3)
     return low, high
 
@@ -56,25 +59,27 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False,
     ``torch.testing.make_tensor``).
 
     Without ``low``/``high`` the range is ``[0, 2)`` for bool, ``[0, 10)`` for uint8,
-    ``[-9, 10)`` for the other integer dtypes and ``[-9, 9)`` for floating dtypes; given
-    bounds are clamped to the dtype's finite values.
+    ``[-9, 10)`` for the other integer dtypes and ``[-9, 9)`` for floating and complex dtypes;
+    given bounds are clamped to the dtype's finite values. For a complex dtype the real and
+    imaginary parts are each drawn from the range, as in torch.
 
     Parameters
     ----------
     *shape : int or sequence of int
         The shape, as ints or as one sequence.
     dtype : flambeau.dtype
-        bool, an integer or a floating dtype.
+        bool, an integer, a floating or a complex dtype.
     device : str or flambeau.device
         Where the tensor lives.
     low, high : number, optional
         The range (``high`` excluded).
     requires_grad : bool
-        Make a leaf that requires grad (floating dtypes only).
+        Make a leaf that requires grad (floating and complex dtypes only).
     noncontiguous : bool
         Return a non-contiguous view (a tensor of fewer than two elements stays contiguous).
     exclude_zero : bool
-        Replace zeros by 1 (bool, integers) or by the dtype's smallest normal number.
+        Replace zeros by 1 (bool, integers) or by the dtype's smallest normal number (for a
+        complex dtype, as a real number, as torch does).
     memory_format : flambeau.memory_format, optional
         The memory format (exclusive with ``noncontiguous``).
 
@@ -97,6 +102,9 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False,
     (flambeau.Size([2, 3]), True)
     >>> make_tensor((4,), dtype=flambeau.int64, device="cpu", noncontiguous=True).is_contiguous()
     False
+    >>> z = make_tensor(100, dtype=flambeau.complex64, device="cpu", low=-1, high=1)
+    >>> bool(((z.real >= -1) & (z.real < 1) & (z.imag >= -1) & (z.imag < 1)).all())
+    True
     """
     if not isinstance(dtype, _dtype.dtype):
         raise TypeError(f"make_tensor: dtype must be a flambeau dtype, got {dtype!r}")
@@ -104,7 +112,7 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False,
         raise ValueError(f"make_tensor: the parameters `noncontiguous` and `memory_format` are "
                          f"mutually exclusive, but got noncontiguous={noncontiguous} and "
                          f"memory_format={memory_format}")
-    if requires_grad and dtype not in _FLOATING:
+    if requires_grad and dtype not in _FLOATING_OR_COMPLEX:
         raise ValueError(f"make_tensor: `requires_grad=True` is not supported for boolean and "
                          f"integral dtypes, but got dtype={dtype}")
     if len(shape) == 1 and isinstance(shape[0], (list, tuple, Size)):
@@ -114,11 +122,16 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False,
         # drawn in float64 so that the range is uniform whatever the dtype's resolution
         result = _creation.empty(shape, dtype=_dtype.float64, device=device)
         result = result.uniform_(low, high).to(dtype)
+    elif dtype in _COMPLEX:  # (real, imag) pairs, each part uniform on the range
+        from flambeau._ops.complex import view_as_complex
+
+        parts = _creation.empty(tuple(shape) + (2,), dtype=_dtype.float64, device=device)
+        result = view_as_complex(parts.uniform_(low, high).to(dtype.to_real()))
     else:
         result = _creation.randint(int(math.ceil(low)), int(math.ceil(high)), shape,
                                    dtype=dtype, device=device)
     if exclude_zero:
-        tiny = 1 if dtype not in _FLOATING else _dtype.finfo(dtype).tiny
+        tiny = 1 if dtype not in _FLOATING_OR_COMPLEX else _dtype.finfo(dtype).tiny
         result = result.masked_fill(result == 0, tiny)
     if noncontiguous and result.numel() > 1:
         # every other element of a tensor twice as long in its last dimension
