@@ -23,6 +23,7 @@ from flambeau import (  # noqa: E402
     backends,
     cpu,
     cuda,
+    fft,
     func,
     linalg,
     random,
@@ -303,6 +304,7 @@ from flambeau._ops.shape_more import (  # noqa: E402
 )
 from flambeau._ops.special import *  # noqa: E402,F403
 from flambeau._ops.special_more import igamma, igammac  # noqa: E402
+from flambeau._ops.spectral import istft, stft  # noqa: E402
 from flambeau._ops.strided_numeric import (  # noqa: E402
     as_strided,
     as_strided_,
@@ -348,9 +350,6 @@ def __getattr__(name):
 
 
 __version__ = "0.1.0"
-
-
-sgn = sign  # noqa: F405 - PyTorch's name for sign on real tensors
 
 
 def is_tensor(obj) -> "bool":
