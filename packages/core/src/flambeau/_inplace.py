@@ -17,13 +17,21 @@ from flambeau.autograd._function import (
 )
 from flambeau.autograd._grad_mode import state
 
+#: in-place ops whose result is real for a complex tensor: PyTorch refuses them there
+_REAL_FOR_COMPLEX = frozenset({"abs_", "absolute_"})
+
 
 def _check_cast(t, result, op):
     src, dst = result._data.dtype, t._data.dtype
     if src == dst:
         return result
-    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2}
-    if rank.get(src.kind, 2) > rank.get(dst.kind, 2) or (src in FLOAT_NP and dst not in FLOAT_NP):
+    if op in _REAL_FOR_COMPLEX and dst.kind == "c":
+        raise RuntimeError(f"{op}: in-place abs is not supported for complex tensors (got "
+                           f"{t.dtype}; its result is real): use abs() instead")
+    # a real result fits a complex tensor, as in PyTorch; a complex one fits no real tensor
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}
+    if rank.get(src.kind, 2) > rank.get(dst.kind, 2) or (
+            src in FLOAT_NP and dst not in FLOAT_NP and dst.kind != "c"):
         raise RuntimeError(
             f"{op}: result type {result.dtype} can't be cast to the desired output type {t.dtype}"
         )
@@ -153,9 +161,11 @@ def fast_ufunc(t, ufunc_name, other, op):
             f"{list(other.shape) if hasattr(other, 'shape') else []}"
         ) from None
     except TypeError:
+        from flambeau._dtype import result_type
+
         raise RuntimeError(
-            f"{op}: result type {getattr(other, 'dtype', type(other).__name__)} can't be cast "
-            f"to the desired output type {t.dtype}"
+            f"{op}: result type {result_type(t, other)} can't be cast to the desired output "
+            f"type {t.dtype}"
         ) from None
     t._version.value += 1
     return t

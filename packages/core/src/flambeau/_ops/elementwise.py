@@ -6,8 +6,10 @@ Broadcast gradients are reduced to the input shapes by the engine, not here.
 
 from __future__ import annotations
 
+import cmath
 import math
 
+from flambeau import _dtype
 from flambeau._ops import _erf
 from flambeau._ops._select import errors_ignored, select
 from flambeau._ops._util import (
@@ -33,9 +35,68 @@ __all__ = [
     "lerp", "log", "log10", "log1p", "log2", "logaddexp", "logical_and", "logical_not",
     "logical_or", "logical_xor", "logit", "lt", "maximum", "minimum", "mul", "nan_to_num",
     "ne", "neg", "positive", "pow", "reciprocal", "relu", "remainder", "round", "rsqrt",
-    "sigmoid", "sign", "sin", "sinh", "sqrt", "square", "sub", "tan", "tanh", "true_divide",
-    "trunc", "where", "xlogy",
+    "sigmoid", "sign", "sgn", "sin", "sinh", "sqrt", "square", "sub", "tan", "tanh",
+    "true_divide", "trunc", "where", "xlogy",
 ]
+
+# ------------------------------------------------------------------ complex support
+
+#: why the ordering ops refuse complex tensors
+_NO_ORDER = "; complex numbers have no order: compare their abs() or .real instead"
+
+
+def refuse_complex(op, *operands, hint=""):
+    """Raise PyTorch's ``NotImplementedError`` (a ``RuntimeError``) when one of
+    ``operands`` (tensors or numbers) is complex, for an op PyTorch defines on real numbers
+    only.
+
+    The one guard of the real-only ops: NumPy would compute something for several of them
+    (it orders complex numbers lexicographically, so ``maximum`` and ``<`` give an answer).
+    Hot paths call it only once a dtype is known not to be a floating one, so floating
+    tensors pay one dtype test at most. ``hint`` ends the message (what to use instead).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau._ops.elementwise import refuse_complex
+    >>> refuse_complex("floor", flambeau.zeros(1), 2.0)  # real: nothing happens
+    >>> try:
+    ...     refuse_complex("floor", flambeau.zeros(1, dtype=flambeau.complex64))
+    ... except RuntimeError as e:
+    ...     print(e)
+    floor: not implemented for complex tensors (got flambeau.complex64)
+    """
+    for v in operands:
+        if _is_complex_operand(v):
+            got = v.dtype if isinstance(v, Tensor) else f"the number {v!r}"
+            raise NotImplementedError(
+                f"{op}: not implemented for complex tensors (got {got}){hint}")
+
+
+def _is_complex_operand(v):
+    """Whether ``v``, a tensor or a number, is complex."""
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind == "c"
+    return isinstance(scalar_value(v), complex)
+
+
+def _conj(t):
+    """The conjugate of a complex tensor; a real one is returned as it is (no dispatch).
+
+    Backward formulas of holomorphic ops are ``g * _conj(derivative)`` (PyTorch's
+    convention: ``z.grad = dL/dx + i dL/dy``), which costs real tensors one dtype test.
+    """
+    if t._data.dtype.kind == "c":
+        from flambeau._ops.complex import Conj  # complex imports this module
+
+        return Conj.apply(t)
+    return t
+
+
+def _conj_scalar(v):
+    """The conjugate of a Python number (``v`` itself unless it is complex)."""
+    return v.conjugate() if v.__class__ is complex else v
+
 
 # ------------------------------------------------------------------ binary arithmetic
 
@@ -90,12 +151,15 @@ class Sub(Function):
 def _save_operands(ctx, a, b, a_for, b_for):
     """Save the tensor operands a backward needs, as torch does: ``a`` only when input
     ``a_for``'s gradient is needed, ``b`` only for ``b_for`` (None: for either input). An
-    operand that is not saved can then change in place (``h[:, t + 1] = h[:, t] * 2``)."""
+    operand that is not saved can then change in place (``h[:, t + 1] = h[:, t] * 2``).
+
+    Number operands go to ``ctx.scalars`` conjugated, as the backward formulas use them."""
     need = ctx.needs_input_grad
     keep_a = isinstance(a, Tensor) and need[a_for]
     keep_b = isinstance(b, Tensor) and (need[0] or need[1] if b_for is None else need[b_for])
     ctx.save_for_backward(a if keep_a else None, b if keep_b else None)
-    ctx.scalars = (None if isinstance(a, Tensor) else a, None if isinstance(b, Tensor) else b)
+    ctx.scalars = (None if isinstance(a, Tensor) else _conj_scalar(a),
+                   None if isinstance(b, Tensor) else _conj_scalar(b))
 
 
 class Mul(Function):
@@ -114,10 +178,12 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # d(a b) = b da + a db: the gradients are g * conj(b) and g * conj(a); the scalars
+        # are conjugated already, and a float one (the fast path) needs nothing
         a, b = ctx.saved_tensors
         sa, sb = ctx.scalars
-        ga = g * (b if b is not None else sb) if ctx.needs_input_grad[0] else None
-        gb = g * (a if a is not None else sa) if ctx.needs_input_grad[1] else None
+        ga = g * (_conj(b) if b is not None else sb) if ctx.needs_input_grad[0] else None
+        gb = g * (_conj(a) if a is not None else sa) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -137,14 +203,15 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # d(a / b) = da / b - a db / b^2, conjugated for complex operands (the scalars in
+        # ctx.scalars are conjugated already)
         a, b = ctx.saved_tensors
         sa, sb = ctx.scalars
-        denom = b if b is not None else sb
-        ga = g / denom if ctx.needs_input_grad[0] else None
+        ga = g / (_conj(b) if b is not None else sb) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            num = a if a is not None else sa
-            gb = -g * num / (b * b)
+            num = _conj(a) if a is not None else sa
+            gb = -g * num / _conj(b * b)
         return ga, gb
 
 
@@ -164,27 +231,56 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # d/da a**b = b a**(b-1), d/db a**b = a**b log(a), conjugated for complex operands
         a, b, out = ctx.saved_tensors
         sa, sb = ctx.scalars
         ga = gb = None
         if ctx.needs_input_grad[0]:
             if b is None:
-                ga = g * 0.0 if sb == 0 else g * sb * a ** (sb - 1)
+                ga = g * 0.0 if sb == 0 else g * _conj(sb * a ** (sb - 1))
             else:
-                ga = g * b * a ** (b - 1)
+                ga = g * _conj(b * a ** (b - 1))
         if ctx.needs_input_grad[1]:
-            base = a if a is not None else sa
             if a is None:
-                gb = g * out * math.log(sa) if sa > 0 else g * out * float("nan")
+                gb = _pow_scalar_base_grad(g, sa, b, out)
             else:
-                # d/db a**b = a**b * log(a); PyTorch defines it as 0 where a == 0 and b >= 0
-                safe = where((base == 0) & (b >= 0), 0.0, out * log(base))
-                gb = g * safe
+                # PyTorch defines it as 0 where a == 0 and b >= 0 (b real)
+                safe = where((a == 0) & _real_nonnegative(b), 0.0, out * log(a))
+                gb = g * _conj(safe)
         return ga, gb
+
+
+def _real_nonnegative(b):
+    """``b >= 0`` for a real tensor; for a complex one, real, non-negative elements."""
+    d = b._data
+    if d.dtype.kind == "c":
+        return make((d.real >= 0) & (d.imag == 0), b)
+    return b >= 0
+
+
+def _pow_scalar_base_grad(g, base, exponent, out):
+    """The gradient of ``base ** exponent`` in the tensor ``exponent``: ``out * log(base)``
+    (conjugated), 0 at ``base == 0`` where the exponent is real and non-negative, as
+    PyTorch. A negative real base of a complex exponent is taken as complex."""
+    if base == 0:
+        return g * _conj(where(_real_nonnegative(exponent), 0.0, out * -math.inf))
+    if out._data.dtype.kind == "c":
+        return g * _conj(out * cmath.log(base))
+    return g * out * (math.log(base) if base > 0 else math.nan)
 
 
 def _binary(fn, op_name, a, b):
     a, b = promote(op_name, a, b)
+    return fn.apply(a, b)
+
+
+def _real_binary(fn, op_name, a, b):
+    """:func:`_binary` for an op that complex numbers have no version of (they have no
+    order)."""
+    a, b = promote(op_name, a, b)
+    t = a if isinstance(a, Tensor) else b
+    if t._data.dtype not in FLOAT_NP:
+        refuse_complex(op_name, t, hint=_NO_ORDER)
     return fn.apply(a, b)
 
 
@@ -259,8 +355,14 @@ def div(input, other, *, rounding_mode=None, out=None):
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
             f"'{rounding_mode}'"
         )
-    a, b = promote("div", input, other)
+    return _out(_rounded_div("div", input, other, rounding_mode), out)
+
+
+def _rounded_div(op, input, other, rounding_mode):
+    """``div`` with ``rounding_mode`` 'trunc' or 'floor' (``op`` names the caller)."""
+    a, b = promote(op, input, other)
     t = a if isinstance(a, Tensor) else b
+    refuse_complex(op, t)
     xp = t._device._xp
     if t._data.dtype in FLOAT_NP:
         q = xp.true_divide(_raw(a), _raw(b))
@@ -271,8 +373,8 @@ def div(input, other, *, rounding_mode=None, out=None):
         q = xp.trunc(xp.true_divide(_raw(a), _raw(b))).astype(t._data.dtype)
     if _needs_grad(a, b) and t._data.dtype in FLOAT_NP:
         # a step function: PyTorch records it with a zero gradient
-        return _out(_ZeroGrad.apply(make(q, t), a, b), out)
-    return _out(make(q, t), out)
+        return _ZeroGrad.apply(make(q, t), a, b)
+    return make(q, t)
 
 
 class _ZeroGrad(Function):
@@ -309,7 +411,7 @@ def floor_divide(input, other, *, out=None):
     >>> flambeau.floor_divide(flambeau.tensor([7, -7]), 2)
     tensor([ 3, -4])
     """
-    return div(input, other, rounding_mode="floor", out=out)
+    return _out(_rounded_div("floor_divide", input, other, "floor"), out)
 
 
 def remainder(input, other, *, out=None):
@@ -328,8 +430,9 @@ def _modulus(op, rounding, input, other):
     """``a - round(a / b) * b``, differentiable in both operands when they are float."""
     a, b = promote(op, input, other)
     t = a if isinstance(a, Tensor) else b
+    refuse_complex(op, t)
     if _needs_grad(a, b) and t._data.dtype in FLOAT_NP:
-        return sub(a, mul(div(a, b, rounding_mode=rounding).detach(), b))
+        return sub(a, mul(_rounded_div(op, a, b, rounding).detach(), b))
     xp_fn = t._device._xp.remainder if rounding == "floor" else t._device._xp.fmod
     return make(xp_fn(_raw(a), _raw(b)), t)
 
@@ -373,16 +476,22 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - PyTorch's name
 
 @with_out
 def float_power(input, exponent):
-    """``pow`` computed in float64.
+    """``pow`` computed in float64, or in complex128 when an operand is complex.
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.float_power(flambeau.tensor([2]), 2)
     tensor([4.], dtype=flambeau.float64)
+    >>> flambeau.float_power(flambeau.tensor([1j]), 2)
+    tensor([-1.+0.j], dtype=flambeau.complex128)
     """
-    a = input.double() if isinstance(input, Tensor) else float(input)
-    b = exponent.double() if isinstance(exponent, Tensor) else float(exponent)
+    operands = (input, exponent)
+    if any(_is_complex_operand(v) for v in operands):
+        dt, number = _dtype.complex128, complex
+    else:
+        dt, number = _dtype.float64, float
+    a, b = (v.to(dt) if isinstance(v, Tensor) else number(v) for v in operands)
     return pow(a, b)
 
 
@@ -432,32 +541,61 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 INPUT_FREE: set[str] = set()
 
 
-def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=None):
+def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=None,
+              on_complex=None):
     """Define the Function ``name`` and its wrapper (forward and backward side by side).
 
     ``array_grad(g, out)``, for ops that save their output, is the same gradient on bare
     arrays, used when no graph of the gradient is being built.
+
+    ``on_complex`` says what complex inputs do: None refuses them (PyTorch has no complex
+    version of the op); True runs the same forward and ``grad``, which must then follow the
+    conjugate convention (``g * _conj(derivative)``); a dict overrides ``fwd``, ``grad`` or
+    ``save`` for them. Complex inputs reach their own subclass from the wrapper's non-float
+    branch: floating tensors pay one dtype test at most (none where the op tested it
+    already, to cast integers).
     """
     cls = type(name.capitalize().replace("_", ""), (_Unary,), {
         "_fwd": staticmethod(fwd), "_grad": staticmethod(grad), "_save": save,
         "_array_grad": None if array_grad is None else staticmethod(array_grad),
         "__doc__": f"The op behind :func:`flambeau.{name}`.",
     })
+    ccls = cls if on_complex is True and array_grad is None else None
+    if on_complex is not None and ccls is None:
+        over = {} if on_complex is True else on_complex
+        ccls = type(cls.__name__, (cls,), {
+            "_array_grad": None,  # its array formula is the real one
+            **{"_" + k: staticmethod(v) if callable(v) else v for k, v in over.items()},
+            "__doc__": f"The op behind :func:`flambeau.{name}` for complex inputs.",
+        })
 
-    if save != "x":
+    if save != "x" and (ccls is None or ccls._save != "x"):
         INPUT_FREE.add(name)
     fp32 = name in _autocast.FP32_OPS  # autocast runs these in float32
+    # whether an input's dtype must be looked at: to cast integers, or to route complex
+    # inputs away from this class (refused, or to their own subclass)
+    check = float_only or ccls is not cls
 
     def op(input, *, out=None):
         if fp32 and _autocast.active:
             (input,) = _autocast.cast_inputs("fp32", input)
-        if float_only and input._data.dtype not in FLOAT_NP:
-            input = to_float(input)
-        return _out(cls.apply(input), out)
+        if check and input._data.dtype not in FLOAT_NP:
+            if input._data.dtype.kind == "c":
+                if ccls is None:
+                    refuse_complex(name, input, hint=_HINTS.get(name, ""))
+                return _out(ccls.apply(input), out)
+            if float_only:
+                input = to_float(input)
+        result = cls.apply(input)
+        return result if out is None else _out(result, out)  # no call on the common path
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return cls, op
+
+
+#: what to use instead, for the real-only unary ops whose message can say it
+_HINTS = {"sign": "; flambeau.sgn gives z / |z|", "relu": _NO_ORDER}
 
 
 def _zero_grad(g, x, out):
@@ -493,7 +631,7 @@ def register_erf_kernel(xp_name, fn):
 
 
 Neg, neg = _unary_op("neg", lambda xp, a: xp.negative(a), lambda g, x, o: -g, save="",
-                     float_only=False, doc="""``-input``.
+                     float_only=False, on_complex=True, doc="""``-input``.
 
     Examples
     --------
@@ -501,17 +639,22 @@ Neg, neg = _unary_op("neg", lambda xp, a: xp.negative(a), lambda g, x, o: -g, sa
     >>> flambeau.neg(flambeau.tensor([1, -2]))
     tensor([-1,  2])
     """)
-Abs, abs = _unary_op("abs", lambda xp, a: xp.abs(a), lambda g, x, o: g * sign(x),  # noqa: A001
-                     float_only=False, doc="""Absolute value.
+Abs, abs = _unary_op("abs", lambda xp, a: xp.abs(a), lambda g, x, o: g * sgn(x),  # noqa: A001
+                     float_only=False, on_complex=True, doc="""Absolute value; the modulus
+    ``|z|`` (a real tensor) of complex elements.
+
+    The gradient is ``sign(x)``, and ``z / |z|`` for complex ``z`` (0 at 0).
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.abs(flambeau.tensor([-1.5, 2.0]))
     tensor([1.5000, 2.0000])
+    >>> flambeau.abs(flambeau.tensor([3 + 4j]))
+    tensor([5.])
     """)
-Exp, exp = _unary_op("exp", lambda xp, a: xp.exp(a), lambda g, x, o: g * o, save="out",
-                     doc="""``e ** input``.
+Exp, exp = _unary_op("exp", lambda xp, a: xp.exp(a), lambda g, x, o: g * _conj(o), save="out",
+                     on_complex=True, doc="""``e ** input``.
 
     Examples
     --------
@@ -519,8 +662,9 @@ Exp, exp = _unary_op("exp", lambda xp, a: xp.exp(a), lambda g, x, o: g * o, save
     >>> flambeau.exp(flambeau.tensor([0.0, 1.0]))
     tensor([1.0000, 2.7183])
     """)
-Exp2, exp2 = _unary_op("exp2", lambda xp, a: xp.exp2(a), lambda g, x, o: g * o * _LN2,
-                       save="out", doc="""``2 ** input``.
+Exp2, exp2 = _unary_op("exp2", lambda xp, a: xp.exp2(a),
+                       lambda g, x, o: g * _conj(o) * _LN2, save="out", on_complex=True,
+                       doc="""``2 ** input``.
 
     Examples
     --------
@@ -528,8 +672,9 @@ Exp2, exp2 = _unary_op("exp2", lambda xp, a: xp.exp2(a), lambda g, x, o: g * o *
     >>> flambeau.exp2(flambeau.tensor([3.0]))
     tensor([8.])
     """)
-Expm1, expm1 = _unary_op("expm1", lambda xp, a: xp.expm1(a), lambda g, x, o: g * (o + 1),
-                         save="out", doc="""``exp(input) - 1``, accurate near zero.
+Expm1, expm1 = _unary_op("expm1", lambda xp, a: xp.expm1(a),
+                         lambda g, x, o: g * _conj(o + 1), save="out", on_complex=True,
+                         doc="""``exp(input) - 1``, accurate near zero.
 
     Examples
     --------
@@ -537,7 +682,8 @@ Expm1, expm1 = _unary_op("expm1", lambda xp, a: xp.expm1(a), lambda g, x, o: g *
     >>> flambeau.expm1(flambeau.tensor([0.0]))
     tensor([0.])
     """)
-Log, log = _unary_op("log", lambda xp, a: xp.log(a), lambda g, x, o: g / x, doc="""Natural log.
+Log, log = _unary_op("log", lambda xp, a: xp.log(a), lambda g, x, o: g / _conj(x),
+                     on_complex=True, doc="""Natural log (the principal branch for complex inputs).
 
     Examples
     --------
@@ -545,7 +691,8 @@ Log, log = _unary_op("log", lambda xp, a: xp.log(a), lambda g, x, o: g / x, doc=
     >>> flambeau.log(flambeau.tensor([1.0]))
     tensor([0.])
     """)
-Log1p, log1p = _unary_op("log1p", lambda xp, a: xp.log1p(a), lambda g, x, o: g / (x + 1),
+Log1p, log1p = _unary_op("log1p", lambda xp, a: xp.log1p(a),
+                         lambda g, x, o: g / _conj(x + 1), on_complex=True,
                          doc="""``log(1 + input)``, accurate near zero.
 
     Examples
@@ -554,8 +701,8 @@ Log1p, log1p = _unary_op("log1p", lambda xp, a: xp.log1p(a), lambda g, x, o: g /
     >>> flambeau.log1p(flambeau.tensor([0.0]))
     tensor([0.])
     """)
-Log2, log2 = _unary_op("log2", lambda xp, a: xp.log2(a), lambda g, x, o: g / (x * _LN2),
-                       doc="""Base-2 log.
+Log2, log2 = _unary_op("log2", lambda xp, a: xp.log2(a),
+                       lambda g, x, o: g / (_conj(x) * _LN2), on_complex=True, doc="""Base-2 log.
 
     Examples
     --------
@@ -563,7 +710,8 @@ Log2, log2 = _unary_op("log2", lambda xp, a: xp.log2(a), lambda g, x, o: g / (x 
     >>> flambeau.log2(flambeau.tensor([8.0]))
     tensor([3.])
     """)
-Log10, log10 = _unary_op("log10", lambda xp, a: xp.log10(a), lambda g, x, o: g / (x * _LN10),
+Log10, log10 = _unary_op("log10", lambda xp, a: xp.log10(a),
+                         lambda g, x, o: g / (_conj(x) * _LN10), on_complex=True,
                          doc="""Base-10 log.
 
     Examples
@@ -572,8 +720,9 @@ Log10, log10 = _unary_op("log10", lambda xp, a: xp.log10(a), lambda g, x, o: g /
     >>> flambeau.log10(flambeau.tensor([100.0]))
     tensor([2.])
     """)
-Sqrt, sqrt = _unary_op("sqrt", lambda xp, a: xp.sqrt(a), lambda g, x, o: g / (2 * o),
-                       save="out", doc="""Square root.
+Sqrt, sqrt = _unary_op("sqrt", lambda xp, a: xp.sqrt(a), lambda g, x, o: g / (2 * _conj(o)),
+                       save="out", on_complex=True, doc="""Square root (the principal one for
+    complex inputs).
 
     Examples
     --------
@@ -582,8 +731,8 @@ Sqrt, sqrt = _unary_op("sqrt", lambda xp, a: xp.sqrt(a), lambda g, x, o: g / (2 
     tensor([2., 3.])
     """)
 Rsqrt, rsqrt = _unary_op("rsqrt", lambda xp, a: 1 / xp.sqrt(a),
-                         lambda g, x, o: -0.5 * g * o * o * o, save="out",
-                         doc="""``1 / sqrt(input)``.
+                         lambda g, x, o: -0.5 * g * _conj(o * o * o), save="out",
+                         on_complex=True, doc="""``1 / sqrt(input)``.
 
     Examples
     --------
@@ -591,8 +740,9 @@ Rsqrt, rsqrt = _unary_op("rsqrt", lambda xp, a: 1 / xp.sqrt(a),
     >>> flambeau.rsqrt(flambeau.tensor([4.0]))
     tensor([0.5000])
     """)
-Square, square = _unary_op("square", lambda xp, a: xp.multiply(a, a), lambda g, x, o: 2 * g * x,
-                           float_only=False, doc="""``input * input``.
+Square, square = _unary_op("square", lambda xp, a: xp.multiply(a, a),
+                           lambda g, x, o: 2 * g * _conj(x), float_only=False, on_complex=True,
+                           doc="""``input * input``.
 
     Examples
     --------
@@ -601,7 +751,8 @@ Square, square = _unary_op("square", lambda xp, a: xp.multiply(a, a), lambda g, 
     tensor([9.])
     """)
 Reciprocal, reciprocal = _unary_op("reciprocal", lambda xp, a: 1 / a,
-                                   lambda g, x, o: -g * o * o, save="out", doc="""``1 / input``.
+                                   lambda g, x, o: -g * _conj(o * o), save="out",
+                                   on_complex=True, doc="""``1 / input``.
 
     Examples
     --------
@@ -609,7 +760,8 @@ Reciprocal, reciprocal = _unary_op("reciprocal", lambda xp, a: 1 / a,
     >>> flambeau.reciprocal(flambeau.tensor([2.0]))
     tensor([0.5000])
     """)
-Sin, sin = _unary_op("sin", lambda xp, a: xp.sin(a), lambda g, x, o: g * cos(x), doc="""Sine.
+Sin, sin = _unary_op("sin", lambda xp, a: xp.sin(a), lambda g, x, o: g * _conj(cos(x)),
+                     on_complex=True, doc="""Sine.
 
     Examples
     --------
@@ -617,7 +769,8 @@ Sin, sin = _unary_op("sin", lambda xp, a: xp.sin(a), lambda g, x, o: g * cos(x),
     >>> flambeau.sin(flambeau.tensor([0.0]))
     tensor([0.])
     """)
-Cos, cos = _unary_op("cos", lambda xp, a: xp.cos(a), lambda g, x, o: -g * sin(x), doc="""Cosine.
+Cos, cos = _unary_op("cos", lambda xp, a: xp.cos(a), lambda g, x, o: -g * _conj(sin(x)),
+                     on_complex=True, doc="""Cosine.
 
     Examples
     --------
@@ -625,8 +778,8 @@ Cos, cos = _unary_op("cos", lambda xp, a: xp.cos(a), lambda g, x, o: -g * sin(x)
     >>> flambeau.cos(flambeau.tensor([0.0]))
     tensor([1.])
     """)
-Tan, tan = _unary_op("tan", lambda xp, a: xp.tan(a), lambda g, x, o: g * (1 + o * o),
-                     save="out", doc="""Tangent.
+Tan, tan = _unary_op("tan", lambda xp, a: xp.tan(a), lambda g, x, o: g * _conj(1 + o * o),
+                     save="out", on_complex=True, doc="""Tangent.
 
     Examples
     --------
@@ -634,8 +787,8 @@ Tan, tan = _unary_op("tan", lambda xp, a: xp.tan(a), lambda g, x, o: g * (1 + o 
     >>> flambeau.tan(flambeau.tensor([0.0]))
     tensor([0.])
     """)
-Asin, asin = _unary_op("asin", lambda xp, a: xp.arcsin(a), lambda g, x, o: g * rsqrt(1 - x * x),
-                       doc="""Arcsine.
+Asin, asin = _unary_op("asin", lambda xp, a: xp.arcsin(a),
+                       lambda g, x, o: g * _conj(rsqrt(1 - x * x)), on_complex=True, doc="""Arcsine.
 
     Examples
     --------
@@ -644,7 +797,8 @@ Asin, asin = _unary_op("asin", lambda xp, a: xp.arcsin(a), lambda g, x, o: g * r
     tensor([0.])
     """)
 Acos, acos = _unary_op("acos", lambda xp, a: xp.arccos(a),
-                       lambda g, x, o: -g * rsqrt(1 - x * x), doc="""Arccosine.
+                       lambda g, x, o: -g * _conj(rsqrt(1 - x * x)), on_complex=True,
+                       doc="""Arccosine.
 
     Examples
     --------
@@ -652,8 +806,8 @@ Acos, acos = _unary_op("acos", lambda xp, a: xp.arccos(a),
     >>> flambeau.acos(flambeau.tensor([1.0]))
     tensor([0.])
     """)
-Atan, atan = _unary_op("atan", lambda xp, a: xp.arctan(a), lambda g, x, o: g / (1 + x * x),
-                       doc="""Arctangent.
+Atan, atan = _unary_op("atan", lambda xp, a: xp.arctan(a),
+                       lambda g, x, o: g / _conj(1 + x * x), on_complex=True, doc="""Arctangent.
 
     Examples
     --------
@@ -661,8 +815,8 @@ Atan, atan = _unary_op("atan", lambda xp, a: xp.arctan(a), lambda g, x, o: g / (
     >>> flambeau.atan(flambeau.tensor([0.0]))
     tensor([0.])
     """)
-Sinh, sinh = _unary_op("sinh", lambda xp, a: xp.sinh(a), lambda g, x, o: g * cosh(x),
-                       doc="""Hyperbolic sine.
+Sinh, sinh = _unary_op("sinh", lambda xp, a: xp.sinh(a), lambda g, x, o: g * _conj(cosh(x)),
+                       on_complex=True, doc="""Hyperbolic sine.
 
     Examples
     --------
@@ -670,8 +824,8 @@ Sinh, sinh = _unary_op("sinh", lambda xp, a: xp.sinh(a), lambda g, x, o: g * cos
     >>> flambeau.sinh(flambeau.tensor([0.0]))
     tensor([0.])
     """)
-Cosh, cosh = _unary_op("cosh", lambda xp, a: xp.cosh(a), lambda g, x, o: g * sinh(x),
-                       doc="""Hyperbolic cosine.
+Cosh, cosh = _unary_op("cosh", lambda xp, a: xp.cosh(a), lambda g, x, o: g * _conj(sinh(x)),
+                       on_complex=True, doc="""Hyperbolic cosine.
 
     Examples
     --------
@@ -679,8 +833,8 @@ Cosh, cosh = _unary_op("cosh", lambda xp, a: xp.cosh(a), lambda g, x, o: g * sin
     >>> flambeau.cosh(flambeau.tensor([0.0]))
     tensor([1.])
     """)
-Tanh, tanh = _unary_op("tanh", lambda xp, a: xp.tanh(a), lambda g, x, o: g * (1 - o * o),
-                       save="out", array_grad=lambda g, o: g * (1 - o * o),
+Tanh, tanh = _unary_op("tanh", lambda xp, a: xp.tanh(a), lambda g, x, o: g * _conj(1 - o * o),
+                       save="out", array_grad=lambda g, o: g * (1 - o * o), on_complex=True,
                        doc="""Hyperbolic tangent.
 
     Examples
@@ -699,8 +853,8 @@ def _sigmoid_fwd(xp, a):
     return xp.reciprocal(e, out=e)
 
 
-Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid_fwd, lambda g, x, o: g * o * (1 - o),
-                             save="out", array_grad=lambda g, o: g * o * (1 - o),
+Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid_fwd, lambda g, x, o: g * _conj(o * (1 - o)),
+                             save="out", array_grad=lambda g, o: g * o * (1 - o), on_complex=True,
                              doc="""``1 / (1 + exp(-input))``, stable for large inputs.
 
     Examples
@@ -778,10 +932,48 @@ Frac, frac = _unary_op("frac", lambda xp, a: a - xp.trunc(a), lambda g, x, o: g,
 Sign, sign = _unary_op("sign", lambda xp, a: xp.sign(a), _zero_grad, save="", float_only=False,
                        doc="""-1, 0 or 1 by the sign of each element.
 
+    Raises
+    ------
+    NotImplementedError
+        For complex tensors, as PyTorch: :func:`sgn` is their sign.
+
     Examples
     --------
     >>> import flambeau
     >>> flambeau.sign(flambeau.tensor([-2.0, 0.0, 3.0]))
+    tensor([-1.,  0.,  1.])
+    """)
+
+
+def _sgn_complex(xp, a):
+    r = xp.abs(a)
+    zero = r == 0
+    return xp.where(zero, 0, a / xp.where(zero, 1, r)).astype(a.dtype, copy=False)
+
+
+def _sgn_complex_grad(g, z, o):
+    # s = z / |z|: ds/dz = 1 / (2|z|), ds/dconj(z) = -s^2 / (2|z|), so the gradient is
+    # (g - s^2 conj(g)) / (2|z|), and 0 at z = 0 (PyTorch's convention)
+    r = abs(z)
+    zero = r == 0
+    s = sgn(z)
+    return where(zero, 0.0, (g - s * s * _conj(g)) / (2 * where(zero, 1.0, r)))
+
+
+Sgn, sgn = _unary_op("sgn", lambda xp, a: xp.sign(a), _zero_grad, save="", float_only=False,
+                     on_complex={"fwd": _sgn_complex, "grad": _sgn_complex_grad, "save": "x"},
+                     doc="""The sign of each element: ``z / |z|`` for complex ``z`` (0 at 0), and
+    :func:`sign` for real tensors.
+
+    The gradient of a real input is 0; a complex one's is ``(g - s**2 conj(g)) / (2|z|)``
+    with ``s = sgn(z)`` (0 at 0), as in PyTorch.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.sgn(flambeau.tensor([3 + 4j, 0j, 2j]))
+    tensor([0.6000+0.8000j, 0.0000+0.0000j, 0.0000+1.0000j])
+    >>> flambeau.tensor([-2.0, 0.0, 3.0]).sgn()
     tensor([-1.,  0.,  1.])
     """)
 
@@ -797,6 +989,7 @@ def round(input, *, decimals=0, out=None):  # noqa: A001 - PyTorch's name
     >>> flambeau.round(flambeau.tensor([2.567]), decimals=2)
     tensor([2.5700])
     """
+    refuse_complex("round", input)
     return _out(_Round.apply(input, decimals), out)
 
 
@@ -850,6 +1043,7 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        refuse_complex("clamp", input, min, max, hint=_NO_ORDER)
         result = input
         if min is not None:
             result = maximum(result, min if isinstance(min, Tensor) else _full_like(input, min))
@@ -857,8 +1051,12 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
             result = minimum(result, max if isinstance(max, Tensor) else _full_like(input, max))
         return _out(result, out)
     lo, hi = scalar_value(min), scalar_value(max)
-    if input._data.dtype.kind in "iub" and (isinstance(lo, float) or isinstance(hi, float)):
-        input = to_float(input)
+    if input._data.dtype not in FLOAT_NP:
+        refuse_complex("clamp", input, hint=_NO_ORDER)
+        if isinstance(lo, float) or isinstance(hi, float):
+            input = to_float(input)
+    if lo.__class__ is complex or hi.__class__ is complex:
+        refuse_complex("clamp", lo, hi, hint=_NO_ORDER)
     return _out(Clamp.apply(input, lo, hi), out)
 
 
@@ -908,7 +1106,8 @@ def maximum(input, other, *, out=None):
     >>> flambeau.maximum(flambeau.tensor([1.0, 5.0]), flambeau.tensor([3.0, 2.0]))
     tensor([3., 5.])
     """
-    return _out(_binary(Maximum, "maximum", input, other), out)
+    result = _real_binary(Maximum, "maximum", input, other)
+    return result if out is None else _out(result, out)
 
 
 def minimum(input, other, *, out=None):
@@ -920,10 +1119,34 @@ def minimum(input, other, *, out=None):
     >>> flambeau.minimum(flambeau.tensor([1.0, 5.0]), flambeau.tensor([3.0, 2.0]))
     tensor([1., 2.])
     """
-    return _out(_binary(Minimum, "minimum", input, other), out)
+    result = _real_binary(Minimum, "minimum", input, other)
+    return result if out is None else _out(result, out)
 
 
-fmax, fmin = maximum, minimum
+def fmax(input, other, *, out=None):
+    """Elementwise maximum (:func:`maximum` under NumPy's name).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.fmax(flambeau.tensor([1.0, 5.0]), flambeau.tensor([3.0, 2.0]))
+    tensor([3., 5.])
+    """
+    result = _real_binary(Maximum, "fmax", input, other)
+    return result if out is None else _out(result, out)
+
+
+def fmin(input, other, *, out=None):
+    """Elementwise minimum (:func:`minimum` under NumPy's name).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.fmin(flambeau.tensor([1.0, 5.0]), flambeau.tensor([3.0, 2.0]))
+    tensor([1., 2.])
+    """
+    result = _real_binary(Minimum, "fmin", input, other)
+    return result if out is None else _out(result, out)
 
 
 class Where(Function):
@@ -990,15 +1213,22 @@ def where(condition, input=None, other=None, *, out=None):
 # ------------------------------------------------------------------ comparisons and logic
 
 
-def _compare(name, xp_name, doc):
+def _compare(name, xp_name, doc, ordered=False):
+    """An elementwise comparison or logical op; ``ordered`` ones (``<``...) refuse complex
+    tensors, which NumPy would compare lexicographically."""
     def op(input, other, *, out=None):
         a, b = promote(name, input, other)
-        t = a if isinstance(a, Tensor) else b
+        if isinstance(a, Tensor):
+            t, raw_a, raw_b = a, a._data, _raw(b)
+        else:
+            t, raw_a, raw_b = b, a, b._data
+        if ordered and t._data.dtype not in FLOAT_NP:
+            refuse_complex(name, t, hint=_NO_ORDER)
         try:
-            res = getattr(t._device._xp, xp_name)(_raw(a), _raw(b))
+            res = make(getattr(t._device._xp, xp_name)(raw_a, raw_b), t)
         except ValueError:
             raise _broadcast_error(name, a, b) from None
-        return _out(make(res, t), out)
+        return res if out is None else _out(res, out)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -1028,7 +1258,7 @@ lt = _compare("lt", "less", """Elementwise ``<``.
     >>> import flambeau
     >>> flambeau.lt(flambeau.tensor([1, 2]), 2)
     tensor([ True, False])
-    """)
+    """, ordered=True)
 le = _compare("le", "less_equal", """Elementwise ``<=``.
 
     Examples
@@ -1036,7 +1266,7 @@ le = _compare("le", "less_equal", """Elementwise ``<=``.
     >>> import flambeau
     >>> flambeau.le(flambeau.tensor([1, 2]), 2)
     tensor([True, True])
-    """)
+    """, ordered=True)
 gt = _compare("gt", "greater", """Elementwise ``>``.
 
     Examples
@@ -1044,7 +1274,7 @@ gt = _compare("gt", "greater", """Elementwise ``>``.
     >>> import flambeau
     >>> flambeau.gt(flambeau.tensor([1, 2]), 1)
     tensor([False,  True])
-    """)
+    """, ordered=True)
 ge = _compare("ge", "greater_equal", """Elementwise ``>=``.
 
     Examples
@@ -1052,7 +1282,7 @@ ge = _compare("ge", "greater_equal", """Elementwise ``>=``.
     >>> import flambeau
     >>> flambeau.ge(flambeau.tensor([1, 2]), 2)
     tensor([False,  True])
-    """)
+    """, ordered=True)
 logical_and = _compare("logical_and", "logical_and", """Elementwise logical and.
 
     Examples
@@ -1086,6 +1316,7 @@ def _bitwise(name, xp_name, doc):
         if t._data.dtype in FLOAT_NP:
             raise RuntimeError(f'"{name}" is not implemented for floating-point tensors '
                                f"(got {t.dtype}); use logical ops on bool tensors")
+        refuse_complex(name, t)
         return _out(make(getattr(t._device._xp, xp_name)(_raw(a), _raw(b)), t), out)
 
     op.__name__ = op.__qualname__ = name
@@ -1142,6 +1373,7 @@ def bitwise_not(input, *, out=None):
     """
     if input._data.dtype in FLOAT_NP:
         raise RuntimeError("bitwise_not: not implemented for floating-point tensors")
+    refuse_complex("bitwise_not", input)
     return _out(make(input._device._xp.invert(input._data), input), out)
 
 
@@ -1243,6 +1475,7 @@ def atan2(input, other):
     >>> flambeau.atan2(flambeau.tensor([1.0]), flambeau.tensor([1.0]))
     tensor([0.7854])
     """
+    refuse_complex("atan2", input, other)
     return _binary(Atan2, "atan2", to_float(input), other)
 
 
@@ -1263,12 +1496,24 @@ class Atan2(Function):
 def logaddexp(input, other):
     """``log(exp(input) + exp(other))`` computed stably.
 
+    For complex operands the one of larger real part is factored out, as in PyTorch; the
+    imaginary part of the result is then that of the principal logarithm.
+
     Examples
     --------
     >>> import flambeau
     >>> flambeau.logaddexp(flambeau.tensor([1000.0]), flambeau.tensor([1000.0]))
     tensor([1000.6932])
+    >>> flambeau.logaddexp(flambeau.tensor([1j]), flambeau.tensor([-1j]))
+    tensor([0.0775+0.j])
     """
+    if _is_complex_operand(input) or _is_complex_operand(other):
+        a, b = promote("logaddexp", input, other)
+        t = a if isinstance(a, Tensor) else b
+        xp = t._device._xp
+        larger = make(xp.asarray(xp.real(_raw(a)) >= xp.real(_raw(b))), t)
+        m = where(larger, a, b).detach()
+        return m + log(exp(a - m) + exp(b - m))
     m = maximum(input, other).detach()
     return m + log(exp(input - m) + exp(other - m))
 
@@ -1283,6 +1528,7 @@ def xlogy(input, other):
     >>> flambeau.xlogy(flambeau.tensor([0.0, 2.0]), flambeau.tensor([0.0, 1.0]))
     tensor([0., 0.])
     """
+    refuse_complex("xlogy", input, other)
     zero = (input == 0) & (other == other)  # as torch: 0 where input is 0, unless other is NaN
     safe = where(zero, 1.0, other)
     out = where(zero, 0.0, input * log(safe))
@@ -1305,6 +1551,7 @@ def hypot(input, other):
     >>> flambeau.hypot(flambeau.tensor([3.0]), flambeau.tensor([4.0]))
     tensor([5.])
     """
+    refuse_complex("hypot", input, other)
     return sqrt(input * input + other * other)
 
 
@@ -1318,6 +1565,7 @@ def logit(input, eps=None):
     >>> flambeau.logit(flambeau.tensor([0.5]))
     tensor([0.])
     """
+    refuse_complex("logit", input)
     p = clamp(input, eps, 1 - eps) if eps is not None else input
     return log(p / (1 - p))
 

@@ -41,6 +41,7 @@ from flambeau._ops import _erf
 from flambeau._ops import elementwise as _ew
 from flambeau._ops._select import errors_ignored
 from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, to_float
+from flambeau._ops.elementwise import _conj, refuse_complex
 from flambeau.autograd._function import Function
 
 __all__ = [
@@ -445,7 +446,11 @@ def _quiet(fwd):
 
 Acosh, acosh = _ew._unary_op(
     "acosh", _quiet(lambda xp, a: xp.arccosh(a)),
-    lambda g, x, o: g * _ew.rsqrt((x - 1) * (x + 1)), doc="""Inverse hyperbolic cosine.
+    lambda g, x, o: g * _ew.rsqrt((x - 1) * (x + 1)),
+    # acosh'(z) = 1 / (sqrt(z - 1) sqrt(z + 1)): one square root of the product would flip
+    # its sign where Re z < 0
+    on_complex={"grad": lambda g, x, o: g * _conj(_ew.rsqrt(x - 1) * _ew.rsqrt(x + 1))},
+    doc="""Inverse hyperbolic cosine (the principal branch for complex inputs).
 
     Examples
     --------
@@ -454,8 +459,8 @@ Acosh, acosh = _ew._unary_op(
     tensor([0.0000, 1.3170])
     """)
 Asinh, asinh = _ew._unary_op(
-    "asinh", lambda xp, a: xp.arcsinh(a), lambda g, x, o: g * _ew.rsqrt(x * x + 1),
-    doc="""Inverse hyperbolic sine.
+    "asinh", lambda xp, a: xp.arcsinh(a), lambda g, x, o: g * _conj(_ew.rsqrt(x * x + 1)),
+    on_complex=True, doc="""Inverse hyperbolic sine.
 
     Examples
     --------
@@ -464,8 +469,8 @@ Asinh, asinh = _ew._unary_op(
     tensor([0.0000, 0.8814])
     """)
 Atanh, atanh = _ew._unary_op(
-    "atanh", _quiet(lambda xp, a: xp.arctanh(a)), lambda g, x, o: g / (1 - x * x),
-    doc="""Inverse hyperbolic tangent (infinite at +/-1, NaN beyond).
+    "atanh", _quiet(lambda xp, a: xp.arctanh(a)), lambda g, x, o: g / _conj(1 - x * x),
+    on_complex=True, doc="""Inverse hyperbolic tangent (infinite at +/-1, NaN beyond).
 
     Examples
     --------
@@ -545,6 +550,7 @@ def polygamma(n, input, *, out=None):
                         f"{type(n).__name__}")
     if n < 0:
         raise RuntimeError(f"polygamma(n, x) does not support negative n (got n={n})")
+    refuse_complex("polygamma", input)
     return _ew._out(Polygamma.apply(to_float(input), n), out)
 
 
@@ -569,6 +575,7 @@ def mvlgamma(input, p, *, out=None):
     """
     if p < 1:
         raise RuntimeError(f"mvlgamma: p has to be greater than or equal to 1 (got p={p})")
+    refuse_complex("mvlgamma", input)
     x = to_float(input)
     xp = x._device._xp
     if x._data.size and not bool(xp.all(x._data > (p - 1) / 2)):
@@ -654,20 +661,30 @@ def _sinc_arr(xp, x):
     return xp.where(x == 0, 1.0, _sinpi(xp, safe) / (_PI * safe))
 
 
+def _sinc_complex(xp, z):
+    # no exact reduction by periods here: sin(pi z) of a complex z in the input's precision,
+    # as PyTorch computes it
+    with errors_ignored(xp):
+        safe = xp.where(z == 0, 1, z) * _PI
+        return xp.where(z == 0, 1, xp.sin(safe) / safe).astype(z.dtype, copy=False)
+
+
 def _sinc_grad(g, x, o):
     safe = _ew.where(x == 0, 1.0, x)
-    return g * _ew.where(x == 0, 0.0, (_ew.cos(_PI * safe) - sinc(safe)) / safe)
+    return g * _conj(_ew.where(x == 0, 0.0, (_ew.cos(_PI * safe) - sinc(safe)) / safe))
 
 
 Sinc, sinc = _ew._unary_op(
-    "sinc", _in_float64(_sinc_arr), _sinc_grad,
-    doc="""The normalized sinc function ``sin(pi x) / (pi x)``, 1 at 0.
+    "sinc", _in_float64(_sinc_arr), _sinc_grad, on_complex={"fwd": _sinc_complex},
+    doc="""The normalized sinc function ``sin(pi x) / (pi x)``, 1 at 0 (complex ``x`` too).
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.sinc(flambeau.tensor([0.0, 0.5, 1.0]))
     tensor([1.0000, 0.6366, 0.0000])
+    >>> flambeau.sinc(flambeau.tensor([0.5j]))
+    tensor([1.4651+0.j])
     """)
 
 
@@ -793,12 +810,14 @@ def _tensor_of(a, b):
 
 
 def _check_float(op, t):
+    refuse_complex(op, t)
     if t._data.dtype not in FLOAT_NP:
         raise NotImplementedError(f'"{op}" is not implemented for {t.dtype} tensors (only '
                                   "floating-point ones); convert them with .float() first")
 
 
 def _check_integer(op, t):
+    refuse_complex(op, t)
     if t._data.dtype.kind not in "iu":
         raise NotImplementedError(f'"{op}" is not implemented for {t.dtype} tensors (only '
                                   "integer ones)")
@@ -883,6 +902,7 @@ def heaviside(input, values, *, out=None):
     >>> flambeau.heaviside(flambeau.tensor([-1.5, 0.0, 2.0]), flambeau.tensor(0.5))
     tensor([0.0000, 0.5000, 1.0000])
     """
+    refuse_complex("heaviside", input, values)
     if not isinstance(values, Tensor):
         values = _scalar_tensor(values, input)
     if values._data.dtype != input._data.dtype:
@@ -926,6 +946,7 @@ def copysign(input, other, *, out=None):
     >>> flambeau.copysign(flambeau.tensor([1, 2]), -1)
     tensor([-1., -2.])
     """
+    refuse_complex("copysign", input, other)
     a, b = _pair("copysign", input, other, float_result=True)
     if not isinstance(a, Tensor):
         a = _scalar_tensor(a, b)
@@ -1024,6 +1045,7 @@ def frexp(input, *, out=None):
     >>> mantissa, exponent
     (tensor([ 0.5000, -0.7500,  0.0000]), tensor([4, 2, 0], dtype=flambeau.int32))
     """
+    refuse_complex("frexp", input)
     if input._data.dtype not in FLOAT_NP:
         raise RuntimeError(f"frexp() only supports floating-point dtypes (got {input.dtype})")
     result = frexp_result(*Frexp.apply(input))
@@ -1043,6 +1065,7 @@ def signbit(input, *, out=None):
     >>> flambeau.signbit(flambeau.tensor([-1.0, -0.0, 0.0, 2.0]))
     tensor([ True,  True, False, False])
     """
+    refuse_complex("signbit", input)
     xp = input._device._xp
     data = input._data
     res = xp.zeros(data.shape, dtype=bool) if data.dtype.kind == "b" else xp.signbit(data)
@@ -1051,6 +1074,7 @@ def signbit(input, *, out=None):
 
 def _infinity_test(name, sign, doc):
     def op(input, *, out=None):
+        refuse_complex(name, input)
         xp = input._device._xp
         data = input._data
         if data.dtype in FLOAT_NP:
@@ -1209,6 +1233,7 @@ def xlog1py(input, other, *, out=None):
     >>> flambeau.special.xlog1py(flambeau.tensor([0.0, 2.0]), flambeau.tensor([-1.0, 1.0]))
     tensor([0.0000, 1.3863])
     """
+    refuse_complex("xlog1py", input, other)
     a, b = _pair("xlog1py", input, other, float_result=True)
     return _ew._out(Xlog1py.apply(a, b), out)
 
@@ -1257,6 +1282,7 @@ def zeta(input, other, *, out=None):
     >>> flambeau.special.zeta(2.0, flambeau.tensor([2.0, 0.5]))
     tensor([0.6449, 4.9348])
     """
+    refuse_complex("zeta", input, other)
     a, b = _pair("zeta", input, other, float_result=True)
     return _ew._out(Zeta.apply(a, b), out)
 
@@ -1265,7 +1291,8 @@ def zeta(input, other, *, out=None):
 
 
 def _float_power_(self, exponent):
-    """In-place :func:`flambeau.float_power`; ``self`` must already be float64.
+    """In-place :func:`flambeau.float_power`; ``self`` must already be float64 (complex128
+    when it or the exponent is complex).
 
     Examples
     --------
@@ -1275,9 +1302,11 @@ def _float_power_(self, exponent):
     """
     from flambeau import _inplace
 
-    if self._data.dtype != _dtype.float64.np:
+    want = _dtype.complex128 if self._data.dtype.kind == "c" or _ew._is_complex_operand(
+        exponent) else _dtype.float64
+    if self._data.dtype != want.np:
         raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the "
-                           "operation's result requires dtype flambeau.float64")
+                           f"operation's result requires dtype {want}")
     return _inplace.write_result(self, lambda src: _ew.float_power(src, exponent),
                                  "float_power_")
 

@@ -44,6 +44,7 @@ import math
 from flambeau._ops import elementwise as _ew
 from flambeau._ops._select import errors_ignored
 from flambeau._ops._util import Tensor, make, promote, to_float
+from flambeau._ops.elementwise import refuse_complex
 from flambeau._ops.special import (
     _bessel_i_arr,
     _f64,
@@ -218,6 +219,7 @@ def _igamma_operands(name, input, other):
             raise TypeError(f"{name}(): argument '{what}' (position {pos}) must be Tensor, not "
                             f"{type(arg).__name__}")
     a, x = promote(name, input, other)
+    refuse_complex(name, a)
     if a._data.dtype.kind in "biu":
         raise NotImplementedError(f'"{name}" is not implemented for {a.dtype} tensors (only '
                                   "floating-point ones); convert them with .float() first")
@@ -584,6 +586,7 @@ def _float_input(name, input):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
+    refuse_complex(name, input)
     x = to_float(input)
     if x._data.dtype.itemsize < 4:
         raise NotImplementedError(f'"{name}" is not implemented for {x.dtype} tensors '
@@ -817,6 +820,7 @@ def _poly_operands(name, input, n):
                         f"{type(input).__name__} and {type(n).__name__}")
     a, b = promote(name, input, n)
     t = a if isinstance(a, Tensor) else b
+    refuse_complex(name, t)
     if t._data.dtype.kind in "biu":
         t = to_float(t)
         a = a.to(t.dtype) if isinstance(a, Tensor) else a
