@@ -19,14 +19,10 @@ TOL = {"complex64": 2e-5, "complex128": 1e-10}
 
 
 @pytest.fixture
-def torch():
+def torch(cpu_default):
     """PyTorch, for tests that compare with it: they run on the CPU, as torch's tensors do
     (tests without it run on the default device)."""
-    torch = pytest.importorskip("torch")
-    before = flambeau.get_default_device()
-    flambeau.set_default_device("cpu")
-    yield torch
-    flambeau.set_default_device(before)
+    return pytest.importorskip("torch")
 
 
 def _values(seed, shape=(2, 3), dtype="complex128"):
