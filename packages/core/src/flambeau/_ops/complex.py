@@ -436,6 +436,14 @@ def view_as_complex(input):
     return ViewAsComplex.apply(input)
 
 
+def _check_parts(op, a, b):
+    """The two real tensors a complex one is built from: both float32 or both float64."""
+    if a.dtype is not b.dtype or a.dtype not in (_dtype.float32, _dtype.float64):
+        raise RuntimeError(f"{op}: expected both inputs to be float32 or both float64, got "
+                           f"{a.dtype} and {b.dtype} (shapes {list(a.shape)}, "
+                           f"{list(b.shape)})")
+
+
 class Complex(Function):
     @staticmethod
     def forward(ctx, re, im):
@@ -469,10 +477,7 @@ def complex(real, imag, *, out=None):  # noqa: A001 - PyTorch's name
     >>> flambeau.complex(flambeau.tensor([1.0, 2.0]), flambeau.tensor([0.5, -1.0]))
     tensor([1.+0.5000j, 2.-1.0000j])
     """
-    if real.dtype is not imag.dtype or real.dtype not in (_dtype.float32, _dtype.float64):
-        raise RuntimeError(f"complex: expected both inputs to be float32 or both float64, got "
-                           f"{real.dtype} and {imag.dtype} (shapes {list(real.shape)}, "
-                           f"{list(imag.shape)})")
+    _check_parts("complex", real, imag)
     return write_out(Complex.apply(real, imag), out)
 
 
@@ -491,9 +496,7 @@ def polar(abs, angle, *, out=None):  # noqa: A002 - PyTorch's names
     >>> flambeau.polar(flambeau.tensor([2.0]), flambeau.tensor([math.pi / 2]))
     tensor([-8.7423e-08+2.j])
     """
-    if abs.dtype is not angle.dtype or abs.dtype not in (_dtype.float32, _dtype.float64):
-        raise RuntimeError(f"polar: expected both inputs to be float32 or both float64, got "
-                           f"{abs.dtype} and {angle.dtype}")
+    _check_parts("polar", abs, angle)
     z = complex(ew.mul(abs, ew.cos(angle)), ew.mul(abs, ew.sin(angle)))
     return write_out(z, out)
 

@@ -384,6 +384,16 @@ def _centered_window(window, win_length, n_fft, like, dtype):
     return window
 
 
+def _check_signal_and_window(op, input, window):
+    """torch's checks of stft/istft's tensors: both tensors, on one device."""
+    need_tensor(op, input)
+    if window is not None:
+        need_tensor(op, window, "window")
+        if window._device is not input._device:
+            raise RuntimeError(f"{op} input and window must be on the same device but got "
+                               f"self on {input.device} and window on {window.device}")
+
+
 def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
          pad_mode="reflect", normalized=False, onesided=None, return_complex=None,
          align_to_window=None):
@@ -460,12 +470,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     flambeau.Size([2, 1000])
     """
     op = "stft"
-    need_tensor(op, input)
-    if window is not None:
-        need_tensor(op, window, "window")
-        if window._device is not input._device:
-            raise RuntimeError(f"stft input and window must be on the same device but got self "
-                               f"on {input.device} and window on {window.device}")
+    _check_signal_and_window(op, input, window)
     if center and align_to_window is not None:
         raise RuntimeError("stft align_to_window should only be set when center = false")
     hop = n_fft // 4 if hop_length is None else hop_length
@@ -595,12 +600,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     (flambeau.Size([3, 500]), True)
     """
     op = "istft"
-    need_tensor(op, input)
-    if window is not None:
-        need_tensor(op, window, "window")
-        if window._device is not input._device:
-            raise RuntimeError(f"istft input and window must be on the same device but got "
-                               f"self on {input.device} and window on {window.device}")
+    _check_signal_and_window(op, input, window)
     hop = n_fft // 4 if hop_length is None else hop_length
     win_length_ = n_fft if win_length is None else win_length
     if input._data.dtype.kind != "c":
