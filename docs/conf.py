@@ -64,6 +64,7 @@ API_MODULES = {
     "autograd": "flambeau.autograd",
     "autograd.graph": "flambeau.autograd.graph",
     "autograd.functional": "flambeau.autograd.functional",
+    "autograd.profiler": "flambeau.autograd.profiler",
     "func": "flambeau.func",
     "backends": "flambeau.backends",
     "backends.cpu": "flambeau.backends.cpu",
@@ -83,6 +84,7 @@ API_MODULES = {
     "accelerator": "flambeau.accelerator",
     "random": "flambeau.random",
     "serialization": "flambeau.serialization",
+    "profiler": "flambeau.profiler",
     "nn": "flambeau.nn",
     "nn.functional": "flambeau.nn.functional",
     "nn._toplevel": "flambeau.nn._toplevel",  # flambeau.conv2d...: torch's top-level nn ops

@@ -51,12 +51,12 @@ function = _FunctionModule()
 
 
 def __getattr__(name):
-    # flambeau.autograd.functional (torch.autograd.functional) needs the whole of flambeau,
-    # which imports this package first: load it on first access
-    if name == "functional":
+    # flambeau.autograd.functional (torch.autograd.functional) and .profiler need the whole
+    # of flambeau, which imports this package first: load them on first access
+    if name in ("functional", "profiler"):
         import importlib
 
-        return importlib.import_module("flambeau.autograd.functional")
+        return importlib.import_module(f"flambeau.autograd.{name}")
     raise AttributeError(f"module 'flambeau.autograd' has no attribute {name!r}")
 
 
