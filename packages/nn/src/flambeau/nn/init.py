@@ -20,6 +20,7 @@ import math
 import flambeau
 from flambeau._ops.elementwise import _erf_generic
 from flambeau._random import generator_for
+from flambeau.nn._complex import NO_ORDER, refuse_complex
 
 __all__ = [
     "calculate_gain", "constant_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_",
@@ -134,6 +135,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     >>> bool((w.abs() <= 0.5).all())
     True
     """
+    refuse_complex("trunc_normal_", tensor, hint=NO_ORDER)  # as PyTorch (it compares values)
     xp = tensor._device._xp
     rng = generator_for(generator, tensor._device)._rng
     lo = 0.5 * (1 + math.erf((a - mean) / (std * math.sqrt(2.0))))
@@ -344,6 +346,8 @@ def orthogonal_(tensor, gain=1.0, generator=None):
                          f"got shape {tuple(tensor.shape)}")
     if tensor.numel() == 0:
         return tensor
+    # as PyTorch, whose draw fixes the signs of the QR factors with sign(), real only
+    refuse_complex("orthogonal_", tensor, hint="; sign() is not defined for complex numbers")
     xp = tensor._device._xp
     rows = tensor.shape[0]
     cols = tensor.numel() // rows

@@ -15,6 +15,7 @@ from flambeau._ops._select import errors_ignored, select
 from flambeau._ops.elementwise import _erf_generic, _sigmoid_fwd
 from flambeau._random import generator_for
 from flambeau.autograd import Function
+from flambeau.nn._complex import refuse_complex, refuse_complex_grad
 
 __all__ = [
     "celu", "elu", "elu_", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish",
@@ -100,6 +101,7 @@ def _float_input(input, op):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
     if not input.is_floating_point():
+        refuse_complex(op, input)  # PyTorch's NotImplementedError for complex input
         raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
     return input
 
@@ -320,6 +322,7 @@ def relu6(input, inplace=False):
     >>> F.relu6(flambeau.tensor([-1.0, 3.0, 9.0]))
     tensor([0., 3., 6.])
     """
+    _float_input(input, "relu6")
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
@@ -513,6 +516,12 @@ def silu(input, inplace=False):
     >>> F.silu(flambeau.tensor([0.0, 1.0]))
     tensor([0.0000, 0.7311])
     """
+    if isinstance(input, Tensor) and input._data.dtype.kind == "c":
+        # PyTorch computes it, but has no complex gradient for it
+        refuse_complex_grad("silu", input)
+        if inplace:
+            return write_result(input, lambda src: src * src.sigmoid(), "silu_")
+        return input * input.sigmoid()
     return _run(_Silu, input, (), inplace, "silu")
 
 
@@ -552,6 +561,8 @@ def softsign(input):
     >>> F.softsign(flambeau.tensor([1.0, -3.0]))
     tensor([ 0.5000, -0.7500])
     """
+    if isinstance(input, Tensor) and input._data.dtype.kind == "c":
+        return input / (input.abs() + 1)  # composed, so its gradient is PyTorch's
     return _run(_Softsign, input, (), False, "softsign")
 
 
@@ -695,6 +706,7 @@ def glu(input, dim=-1):
     >>> F.glu(flambeau.tensor([1.0, 0.0]))
     tensor([0.5000])
     """
+    refuse_complex("glu", input)
     if input.ndim == 0:
         raise RuntimeError("glu: does not support scalars because halving size must be even")
     if input.shape[dim] % 2:
@@ -716,6 +728,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     >>> F.softmax(flambeau.tensor([0.0, 0.0]), dim=0)
     tensor([0.5000, 0.5000])
     """
+    _no_complex_softmax("softmax", input, dtype)
     return flambeau.softmax(input, dim, dtype)
 
 
@@ -729,6 +742,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     >>> F.softmin(flambeau.tensor([0.0, 0.0]), dim=0)
     tensor([0.5000, 0.5000])
     """
+    _no_complex_softmax("softmin", input, dtype)
     return flambeau.softmin(input, dim, dtype)
 
 
@@ -742,4 +756,13 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     >>> F.log_softmax(flambeau.tensor([0.0, 0.0]), dim=0)
     tensor([-0.6931, -0.6931])
     """
+    _no_complex_softmax("log_softmax", input, dtype)
     return flambeau.log_softmax(input, dim, dtype)
+
+
+def _no_complex_softmax(op, input, dtype):
+    """PyTorch's softmax kernels are real only, for the input and a requested ``dtype``."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "c":
+        refuse_complex(op, input)
+    if dtype is not None and getattr(dtype, "is_complex", False):
+        raise NotImplementedError(f"{op}: not implemented for complex tensors (got dtype={dtype})")

@@ -7,6 +7,7 @@ import math
 import flambeau
 from flambeau._tensor import Tensor
 from flambeau.amp import _autocast
+from flambeau.nn._complex import refuse_complex
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -37,6 +38,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if not isinstance(t, Tensor) or t.ndim < 2:
             raise RuntimeError(f"scaled_dot_product_attention: {name} must be a Tensor with at "
                                "least 2 dims")
+    refuse_complex("scaled_dot_product_attention", query, key, value)  # a softmax: real only
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
         raise RuntimeError(
             f"scaled_dot_product_attention: incompatible shapes query {tuple(query.shape)}, key "

@@ -8,7 +8,9 @@ channels-last buffers, so a following convolution needs no copy to get back to t
 Three linear maps close under differentiation: the convolution ``y = conv(x, w)``, its
 adjoint in ``x`` (the input gradient, which is also the transposed convolution) and its
 adjoint in ``w`` (the weight gradient). Each is a :class:`~flambeau.autograd.Function` whose
-backward calls the other two, so gradients of any order exist.
+backward calls the other two, so gradients of any order exist. The three maps are bilinear
+on complex tensors too: a backward passes the conjugate of its saved operand (PyTorch's
+convention, ``grad_x = conv^T(g, conj(w))``), so array kernels never conjugate.
 
 Backends override the array kernels by name in ``backend.kernels``:
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import itertools
 import math
 
+from flambeau._ops.elementwise import _conj
 from flambeau._tensor import Tensor
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
@@ -62,8 +65,10 @@ def _shape(t):
     return tuple(t._data.shape)
 
 
-def _kernel(device, name):
-    return device.backend.kernels.get(name)
+def _kernel(device, name, arr):
+    """The backend's kernel ``name`` for ``arr``'s dtype: complex arrays take the generic
+    path (the kernels' contract covers the real floating dtypes)."""
+    return None if arr.dtype.kind == "c" else device.backend.kernels.get(name)
 
 
 def _batchify(op, input, nd, what="input"):
@@ -311,7 +316,7 @@ class _Conv(Function):
         ctx.save_for_backward(x, w)
         ctx.geo, ctx.has_bias = geo, b is not None
         xp = x._device._xp
-        kernel = _kernel(x._device, f"conv{geo.nd}d")
+        kernel = _kernel(x._device, f"conv{geo.nd}d", x._data)
         if kernel is not None:
             y, ctx.cols = kernel(x._data, w._data, *geo.args()), None
         else:
@@ -323,12 +328,15 @@ class _Conv(Function):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        geo = ctx.geo
+        geo, cols = ctx.geo, ctx.cols
+        if x._data.dtype.kind == "c":  # the adjoints take the conjugated other operand
+            x, w = _conj(x), _conj(w)
+            cols = None if cols is None else cols.conj()
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = _ConvInput.apply(g, w, geo, _shape(x))
         if ctx.needs_input_grad[1]:
-            gw = _ConvWeight.apply(x, g, geo, _shape(w), ctx.cols)
+            gw = _ConvWeight.apply(x, g, geo, _shape(w), cols)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = g.sum((0,) + tuple(range(2, 2 + geo.nd)))
         ctx.cols = None
@@ -342,7 +350,7 @@ class _ConvInput(Function):
     def forward(ctx, g, w, geo, input_shape, b=None):
         ctx.save_for_backward(g, w)
         ctx.geo, ctx.input_shape = geo, input_shape
-        kernel = _kernel(g._device, f"conv{geo.nd}d_backward_input")
+        kernel = _kernel(g._device, f"conv{geo.nd}d_backward_input", g._data)
         if kernel is not None:
             y = kernel(g._data, w._data, input_shape, *geo.args())
         else:
@@ -355,6 +363,8 @@ class _ConvInput(Function):
     def backward(ctx, gg):
         g, w = ctx.saved_tensors
         geo = ctx.geo
+        if g._data.dtype.kind == "c":
+            g, w = _conj(g), _conj(w)
         dg = dw = db = None
         if ctx.needs_input_grad[0]:
             dg = _Conv.apply(gg, w, None, geo)
@@ -372,7 +382,7 @@ class _ConvWeight(Function):
     def forward(ctx, x, g, geo, weight_shape, cols):
         ctx.save_for_backward(x, g)
         ctx.geo = geo
-        kernel = _kernel(x._device, f"conv{geo.nd}d_backward_weight")
+        kernel = _kernel(x._device, f"conv{geo.nd}d_backward_weight", x._data)
         if kernel is not None:
             return kernel(x._data, g._data, weight_shape, *geo.args())
         return conv_backward_weight(x._device._xp, x._data, g._data, weight_shape, *geo.args(),
@@ -382,6 +392,8 @@ class _ConvWeight(Function):
     def backward(ctx, gw):
         x, g = ctx.saved_tensors
         geo = ctx.geo
+        if x._data.dtype.kind == "c":
+            x, g = _conj(x), _conj(g)
         dx = dg = None
         if ctx.needs_input_grad[0]:
             dx = _ConvInput.apply(g, gw, geo, _shape(x))
@@ -411,8 +423,8 @@ def _check_operands(op, x, w, b, nd):
             f"{x._device}, weight on {w._device}"
             + (f", bias on {b._device}" if b is not None else "")
         )
-    if not x.dtype.is_floating_point:
-        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
+    if not (x.dtype.is_floating_point or x._data.dtype.kind == "c"):
+        raise RuntimeError(f"{op}: expected a floating point or complex input, got {x.dtype}")
 
 
 def conv_padding(op, padding, kernel, stride, dilation):

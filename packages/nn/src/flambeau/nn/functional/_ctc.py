@@ -14,6 +14,7 @@ import numpy as np
 import flambeau
 from flambeau import Tensor
 from flambeau.autograd import Function
+from flambeau.nn._complex import refuse_complex
 
 __all__ = ["ctc_loss"]
 
@@ -171,6 +172,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         raise TypeError(f"{op}: log_probs and targets must be Tensors")
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{op}: {reduction} is not a valid value for reduction")
+    refuse_complex(op, log_probs)  # as PyTorch's kernels
     unbatched = log_probs.ndim == 2
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
     if lp.ndim != 3 or not lp.is_floating_point():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flambeau import Tensor
 from flambeau._inplace import write_result
 from flambeau._random import generator_for
+from flambeau.nn._complex import refuse_complex
 
 __all__ = ["alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d",
            "feature_alpha_dropout"]
@@ -38,6 +39,8 @@ def _scaled_dropout(input, p, training, inplace, shape, op):
         return input
     if p == 1.0:
         return _apply_mask(input, input._device._xp.zeros(shape, input._data.dtype), inplace, op)
+    if input._data.dtype.kind == "c":  # PyTorch has no complex Bernoulli draw (p 0 or 1 pass)
+        refuse_complex(op, input)
     rng = generator_for(None, input._device)._rng
     # a backend may draw the scaled mask in one kernel ("dropout_mask": same draws, same mask)
     mask = input._device.backend.run_kernel("dropout_mask", rng, shape, p, input._data.dtype)
@@ -124,6 +127,8 @@ def _alpha(input, p, training, shape, op):
         return input
     if p == 1.0:
         return input * 0.0
+    if input._data.dtype.kind == "c":
+        refuse_complex(op, input)
     keep = _keep_mask(input, shape, p)
     q = 1.0 - p
     a = (q + _SELU_NEG ** 2 * q * p) ** -0.5

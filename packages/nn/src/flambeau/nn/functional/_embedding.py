@@ -5,6 +5,7 @@ from __future__ import annotations
 import flambeau
 from flambeau import Tensor
 from flambeau.autograd import Function
+from flambeau.nn._complex import refuse_complex, refuse_complex_grad
 
 __all__ = ["embedding", "embedding_bag"]
 
@@ -90,6 +91,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     sparse : bool
         Accepted for compatibility; gradients are dense.
 
+    A complex ``weight`` is looked up only where no gradient is recorded (PyTorch has no
+    complex gradient for ``embedding``): under ``no_grad`` or with ``requires_grad=False``.
+
     Examples
     --------
     >>> import flambeau
@@ -102,6 +106,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if weight.ndim != 2:
         raise RuntimeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                            f"shape {tuple(weight.shape)}")
+    if weight._data.dtype.kind == "c":  # PyTorch looks complex rows up, without gradient
+        refuse_complex_grad("embedding", weight)
     num = weight.shape[0]
     _check_indices(input, num, "embedding")
     padding_idx = _padding(padding_idx, num, "embedding")
@@ -133,6 +139,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
                                   f"per_sample_weights is only supported for mode='sum' (got "
                                   f"mode='{mode}')")
+    refuse_complex("embedding_bag", weight, per_sample_weights)  # as PyTorch's kernels
     xp = input._device._xp
     num = weight.shape[0]
     if input.ndim == 2:

@@ -20,6 +20,7 @@ import numbers
 
 import flambeau
 from flambeau._tensor import Tensor
+from flambeau.nn._complex import NO_ORDER, refuse_complex
 from flambeau.nn.functional._conv import _batchify
 
 __all__ = ["fractional_max_pool2d", "fractional_max_pool2d_with_indices",
@@ -83,6 +84,7 @@ def _first_max_index(xp, windows):
 
 def _fractional(op, nd, input, kernel_size, output_size, output_ratio, _random_samples):
     x, unbatched = _batchify(op, input, nd)
+    refuse_complex(op, x, hint=NO_ORDER)
     kernel = _int_tuple(kernel_size, nd, "kernel_size", op)
     spatial = tuple(x.shape[2:])
     if output_size is None and output_ratio is None:

@@ -13,6 +13,7 @@ import numpy as np
 import flambeau
 from flambeau import Tensor
 from flambeau.autograd import Function
+from flambeau.nn._complex import refuse_complex
 
 __all__ = ["affine_grid", "grid_sample"]
 
@@ -112,6 +113,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     op = "grid_sample"
     if not isinstance(input, Tensor) or not isinstance(grid, Tensor):
         raise TypeError(f"{op}: input and grid must be Tensors")
+    refuse_complex(op, input, grid)  # as PyTorch's kernels
     if mode not in _MODES:
         raise ValueError(f"{op}: mode must be one of {_MODES} (bicubic is not supported), got "
                          f"{mode!r}")

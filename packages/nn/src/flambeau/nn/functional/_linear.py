@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import flambeau
 from flambeau import Tensor
+from flambeau._ops.elementwise import _conj
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
+from flambeau.nn._complex import refuse_complex_grad
 
 __all__ = ["bilinear", "linear"]
 
@@ -34,10 +36,13 @@ class _Linear(Function):
         g2 = g._data.reshape(-1, n_out)
         gx = gw = gb = None
         mm = g._device._backend.matmul
+        w, a = weight._data, x._data
+        if w.dtype.kind == "c":  # PyTorch's convention: g @ conj(W), g^T @ conj(x)
+            w, a = w.conj(), a.conj()
         if needs[0]:
-            gx = Tensor._make(mm(g2, weight._data).reshape(x.shape), g._device)
+            gx = Tensor._make(mm(g2, w).reshape(x.shape), g._device)
         if needs[1]:
-            gw = Tensor._make(mm(g2.T, x._data.reshape(-1, n_in)), g._device)
+            gw = Tensor._make(mm(g2.T, a.reshape(-1, n_in)), g._device)
         if ctx.has_bias and needs[2]:
             gb = Tensor._make(g2.sum(0), g._device)
         return gx, gw, gb
@@ -47,11 +52,11 @@ def _linear_backward_ops(ctx, g, x, weight):
     needs = ctx.needs_input_grad
     gx = gw = gb = None
     if needs[0]:
-        gx = g.matmul(weight)
+        gx = g.matmul(_conj(weight))
     if needs[1] or (ctx.has_bias and needs[2]):
         g2 = g.reshape(-1, weight.shape[0])
         if needs[1]:
-            gw = g2.mT.matmul(x.reshape(-1, weight.shape[1]))
+            gw = g2.mT.matmul(_conj(x).reshape(-1, weight.shape[1]))
         if ctx.has_bias and needs[2]:
             gb = g2.sum(0)
     return gx, gw, gb
@@ -155,6 +160,8 @@ def bilinear(input1, input2, weight, bias=None):
             f"weight {tuple(weight.shape)} are incompatible (expected (*, in1), (*, in2) and "
             "(out, in1, in2))"
         )
+    if "c" in (input1._data.dtype.kind, input2._data.dtype.kind, weight._data.dtype.kind):
+        refuse_complex_grad("bilinear", input1, input2, weight, bias)  # as PyTorch's
     lead = tuple(input1.shape[:-1])
     n_out, in1, in2 = weight.shape
     x1 = input1.reshape(-1, in1)

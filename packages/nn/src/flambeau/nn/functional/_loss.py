@@ -15,6 +15,7 @@ from flambeau._ops._select import errors_ignored
 from flambeau._ops._util import FLOAT_NP
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
+from flambeau.nn._complex import NO_ORDER, refuse_complex, refuse_complex_grad
 from flambeau.nn.functional._activation import logsigmoid, softplus
 from flambeau.nn.functional._misc import pairwise_distance
 
@@ -49,13 +50,16 @@ def _reduce(loss, reduction):
     return loss
 
 
-def _pair(op, input, target, warn_broadcast=False):
+def _pair(op, input, target, warn_broadcast=False, complex_ok=False):
     """The checked ``(input, target)`` of a pointwise loss, cast to float32 under autocast.
 
     ``warn_broadcast``: warn, as PyTorch does, when the shapes differ and broadcasting (say a
     ``(N, 1)`` output against an ``(N,)`` target giving ``(N, N)``) silently changes the loss.
+    A complex input or target is refused (PyTorch's kernels are real) unless ``complex_ok``.
     """
     _check_pair(op, input, target)
+    if not complex_ok and (input._data.dtype.kind == "c" or target._data.dtype.kind == "c"):
+        refuse_complex(op, input, target)
     if warn_broadcast and input.shape != target.shape:
         warnings.warn(
             f"{op}: using a target size {tuple(target.shape)} that is different to the input "
@@ -129,7 +133,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean absolute error ``|input - target|``.
+    """Mean absolute error ``|input - target|`` (real also for complex tensors).
 
     Examples
     --------
@@ -139,7 +143,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     tensor(1.)
     """
     reduction = _reduction("l1_loss", size_average, reduce, reduction)
-    input, target = _pair("l1_loss", input, target, warn_broadcast=True)
+    input, target = _pair("l1_loss", input, target, warn_broadcast=True, complex_ok=True)
     return _reduce((input - target).abs(), reduction)
 
 
@@ -468,7 +472,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")
     if input._data.dtype not in FLOAT_NP:
+        refuse_complex(op, input)  # as PyTorch's log-softmax kernel
         raise RuntimeError(f"{op}: expected floating point logits, got {input.dtype}")
+    if target._data.dtype.kind == "c":
+        raise RuntimeError(f"{op}: expected floating point type for target with class "
+                           f"probabilities, got {target.dtype}")
     probabilities = (target._data.shape == input._data.shape
                      and target._data.dtype in FLOAT_NP)
     if input._data.ndim == 0:
@@ -507,6 +515,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _reduction(op, size_average, reduce, reduction)
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
         raise TypeError(f"{op}: input and target must be Tensors")
+    refuse_complex(op, input, weight)  # as PyTorch's kernels
     if input.ndim == 0:
         raise RuntimeError(f"{op}: input must have a class dimension, got a 0-d tensor")
     x, t, unbatched = _batched(input, target, False)
@@ -561,6 +570,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     op = "binary_cross_entropy"
     reduction = _reduction(op, size_average, reduce, reduction)
     input, target = _pair(op, input, target)
+    refuse_complex(op, weight)
     if input.shape != target.shape:
         raise ValueError(
             f"{op}: Using a target size ({tuple(target.shape)}) that is different to the input "
@@ -629,6 +639,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(op, size_average, reduce, reduction)
     input, target = _pair(op, input, target)
+    refuse_complex(op, weight, pos_weight)
     if input.shape != target.shape:
         raise ValueError(f"{op}: Target size ({tuple(target.shape)}) must be the same as input "
                          f"size ({tuple(input.shape)})")
@@ -688,6 +699,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     op = "cosine_embedding_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
     _check_same_shape(op, input1, input2)
+    refuse_complex(op, input1, input2, target, hint=NO_ORDER)
     if input1.ndim not in (1, 2):
         raise RuntimeError(f"{op}: expected 1-D or 2-D inputs, got shape {tuple(input1.shape)}")
     eps = 1e-12  # keeps zero vectors finite, as PyTorch
@@ -714,6 +726,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     op = "margin_ranking_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
     _check_same_shape(op, input1, input2, target)
+    refuse_complex(op, input1, input2, target, hint=NO_ORDER)
     return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
 
@@ -757,6 +770,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     op = "hinge_embedding_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
     _check_pair(op, input, target)
+    refuse_complex(op, input, target, hint=NO_ORDER)
     zero = input * 0
     loss = flambeau.where(target == 1, input, zero) + flambeau.where(
         target == -1, (margin - input).clamp(min=0), zero)
@@ -776,6 +790,10 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     op = "soft_margin_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
     _check_pair(op, input, target)
+    if input._data.dtype.kind == "c" or target._data.dtype.kind == "c":
+        # PyTorch computes it (the complex logarithm) but has no complex gradient for it
+        refuse_complex_grad(op, input, target)
+        return _reduce((1 + (-target * input).exp()).log(), reduction)
     return _reduce(softplus(-target * input), reduction)
 
 
@@ -853,7 +871,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     """
     op = "gaussian_nll_loss"
     reduction = _reduction(op, None, None, reduction)
-    input, target = _pair(op, input, target)
+    input, target = _pair(op, input, target, complex_ok=True)
     if isinstance(var, (int, float)) and not isinstance(var, bool):
         if var < 0:
             raise ValueError(f"{op}: var has negative entry/entries (var={var})")
@@ -862,6 +880,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         raise TypeError(f"{op}: var must be a Tensor or a float, got {type(var).__name__}")
     elif _autocast.active:
         (var,) = _autocast.cast_inputs("fp32", var)
+    # a variance is real: PyTorch's sign check refuses complex ones (a float ``var`` takes
+    # the input's dtype, so a complex input needs a real variance tensor)
+    refuse_complex(op, var, hint="; the variance must be a real tensor")
     var = _ClampKeepGrad.apply(_gaussian_var(op, input, var), eps)
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
@@ -890,14 +911,15 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     """
     op = "poisson_nll_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
-    input, target = _pair(op, input, target)
-    if not target.is_floating_point():
+    input, target = _pair(op, input, target, complex_ok=True)
+    if not (target.is_floating_point() or target._data.dtype.kind == "c"):
         target = target.to(input.dtype)
     if log_input:
         loss = input.exp() - target * input
     else:
         loss = input - target * (input + eps).log()
     if full:
+        refuse_complex(op, target, hint=" (full=True compares the target with 1)")
         big = target > 1
         # log(t) at t = 0 would make the masked-out branch's gradient 0 * inf = nan
         t = flambeau.where(big, target, 1.0)
@@ -913,6 +935,7 @@ def _margin_input(op, input):
     """``(input as (N, C), N, C)`` for the ``(C,)`` / ``(N, C)`` inputs of the margin losses."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    refuse_complex(op, input, hint=NO_ORDER)
     if input.ndim > 2 or (input.ndim >= 1 and input.shape[-1] == 0):
         raise RuntimeError(f"{op}: expected a non-empty vector (C,) or matrix (N, C) input "
                            f"(N may be 0), got shape {tuple(input.shape)}")
@@ -968,6 +991,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = _reduction(op, size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError(f"{op}: only p == 1 and p == 2 supported, got p={p}")
+    refuse_complex(op, weight)  # the input is checked with the other margin losses
     if weight is not None and weight.ndim != 1:
         raise ValueError(f"{op}: weight must be one-dimensional (C,), got shape "
                          f"{tuple(weight.shape)}")
@@ -1095,6 +1119,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     op = "multilabel_soft_margin_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
     input, target = _pair(op, input, target)
+    refuse_complex(op, weight)
     if input.ndim == 0:
         raise RuntimeError(f"{op}: input must have a class dimension, (C,) or (N, C), got a "
                            "0-d tensor")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import flambeau
 from flambeau import Tensor
 from flambeau.amp import _autocast
+from flambeau.nn._complex import refuse_complex
 
 __all__ = ["cosine_similarity", "normalize", "one_hot", "pairwise_distance", "pdist"]
 
@@ -88,6 +89,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if _autocast.active:
         x1, x2 = _autocast.cast_inputs("fp32", x1, x2)
     x1, x2 = _broadcast("cosine_similarity", x1, x2)
+    refuse_complex("cosine_similarity", x1, x2)  # as PyTorch (its common dtype must be real)
     if not x1.is_floating_point():
         x1, x2 = x1.to(flambeau.get_default_dtype()), x2.to(flambeau.get_default_dtype())
     n1 = _floor_value(x1.norm(2, dim, True), eps)

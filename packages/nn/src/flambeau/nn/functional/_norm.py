@@ -14,6 +14,7 @@ from flambeau import Tensor
 from flambeau._ops.reduction import _sum_keep
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
+from flambeau.nn._complex import refuse_complex
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm",
            "rms_norm"]
@@ -25,6 +26,12 @@ def _normalize(x, axes, eps):
     xc = x - mean
     var = (xc * xc).mean(axes, keepdim=True)
     return xc * (var + eps).rsqrt(), mean, var
+
+
+def _complex_param(weight, bias):
+    """Whether the affine ``weight`` or ``bias`` (None allowed) is complex."""
+    return ((weight is not None and weight._data.dtype.kind == "c")
+            or (bias is not None and bias._data.dtype.kind == "c"))
 
 
 def _channel_shape(x):
@@ -77,6 +84,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             f"batch_norm: expected an input of shape (N, C, ...), got "
             f"{tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__}"
         )
+    if input._data.dtype.kind == "c" or _complex_param(weight, bias):
+        refuse_complex("batch_norm", input, weight, bias)
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -122,6 +131,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected an input of shape (N, C, *spatial), got "
                          f"{tuple(input.shape)}")
+    refuse_complex("instance_norm", input, weight, bias)
     shape = _channel_shape(input)
     if not use_input_stats:
         if running_mean is None or running_var is None:
@@ -260,6 +270,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)
+    if input._data.dtype.kind == "c" or _complex_param(weight, bias):
+        refuse_complex("layer_norm", input, weight, bias)
     k = len(normalized_shape)
     if k == 0 or tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
         raise RuntimeError(
@@ -275,11 +287,12 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
     ``y = x / sqrt(mean(x ** 2) + eps) * weight``, with the mean over the last
     ``len(normalized_shape)`` dimensions; ``eps=None`` uses ``flambeau.finfo(input.dtype).eps``.
+    A complex input is squared as a complex number (not ``|x| ** 2``), as in PyTorch.
 
     Parameters
     ----------
     input : Tensor
-        A floating point tensor of shape ``(*, *normalized_shape)``.
+        A floating point or complex tensor of shape ``(*, *normalized_shape)``.
     normalized_shape : int or sequence of int
         The trailing dimensions to normalize over.
     weight : Tensor, optional
@@ -296,9 +309,10 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     """
     if _autocast.active:
         input, weight = _autocast.cast_inputs("fp32", input, weight)
-    if not isinstance(input, Tensor) or not input.is_floating_point():
+    if not isinstance(input, Tensor) or not (input.is_floating_point()
+                                             or input._data.dtype.kind == "c"):
         got = input.dtype if isinstance(input, Tensor) else type(input).__name__
-        raise RuntimeError(f"rms_norm: expected a floating point input, got {got}")
+        raise RuntimeError(f"rms_norm: expected a floating point or complex input, got {got}")
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(int(s) for s in normalized_shape)
@@ -406,6 +420,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if input.ndim < 2:
         raise RuntimeError(f"group_norm: expected an input of shape (N, C, *), got "
                            f"{tuple(input.shape)}")
+    refuse_complex("group_norm", input, weight, bias)
     n, c = input.shape[0], input.shape[1]
     if c % num_groups:
         raise RuntimeError(f"group_norm: expected number of channels in input ({c}) to be "
@@ -439,6 +454,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if input.ndim < 3:
         raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input, "
                          f"got shape {tuple(input.shape)}")
+    refuse_complex("local_response_norm", input)
     c = input.shape[1]
     sq = input * input
     lo, hi = size // 2, (size - 1) // 2

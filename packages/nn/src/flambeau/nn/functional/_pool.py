@@ -25,6 +25,7 @@ import flambeau
 from flambeau._ops.shape import pad as constant_pad
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
+from flambeau.nn._complex import NO_ORDER, refuse_complex
 from flambeau.nn.functional._conv import (
     _batchify,
     _ntuple,
@@ -285,6 +286,8 @@ class _MaxPoolGather(Function):
 def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
               want_indices=True):
     x, unbatched = _batchify(op, input, nd)
+    if x._data.dtype.kind == "c":
+        refuse_complex(op, x, hint=NO_ORDER)
     kernel, stride, pads, dilation, _ = pool_geometry(
         op, x._data.shape[2:], kernel_size, stride, padding, dilation, ceil_mode, nd)
     if not want_indices:
@@ -446,6 +449,7 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
               divisor_override):
     x, unbatched = _batchify(op, input, nd)
     if not x.dtype.is_floating_point:
+        refuse_complex(op, x)  # as PyTorch's kernels
         raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
     kernel, stride, pads, _, out = pool_geometry(
         op, x._data.shape[2:], kernel_size, stride, padding, 1, ceil_mode, nd)
@@ -532,6 +536,7 @@ def _adaptive_sizes(op, x, output_size, nd):
 
 def _adaptive_avg(op, nd, input, output_size):
     x, unbatched = _batchify(op, input, nd)
+    refuse_complex(op, x)  # as PyTorch's kernels
     out = _adaptive_sizes(op, x, output_size, nd)
     for i, o in enumerate(out):
         dim = 2 + i
@@ -590,6 +595,7 @@ def adaptive_avg_pool3d(input, output_size):
 
 def _adaptive_max(op, nd, input, output_size, return_indices):
     x, unbatched = _batchify(op, input, nd)
+    refuse_complex(op, x, hint=NO_ORDER)
     out = _adaptive_sizes(op, x, output_size, nd)
     spatial = x._data.shape[2:]
     positions = []  # absolute index along each dim, of the max of each current cell
@@ -709,6 +715,7 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
 
 def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_size):
     x, unbatched = _batchify(op, input, nd)
+    refuse_complex(op, x)  # as PyTorch's kernels
     kernel = _ntuple(kernel_size, nd, "kernel_size", op)
     stride = kernel if stride is None else _ntuple(stride, nd, "stride", op)
     padding = _ntuple(padding, nd, "padding", op)
@@ -776,6 +783,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
+    refuse_complex(f"lp_pool{nd}d", input)  # as PyTorch's average pooling
     kernel = _ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
     pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[nd]
     mean = pool(input.pow(norm_type), kernel, stride, 0, ceil_mode)

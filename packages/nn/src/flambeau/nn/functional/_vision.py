@@ -16,6 +16,7 @@ import flambeau
 from flambeau._ops.shape import pad as constant_pad
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
+from flambeau.nn._complex import refuse_complex
 from flambeau.nn.functional._conv import _ntuple, add_windows, out_sizes, pad_spatial, window_view
 from flambeau.nn.functional._pool import _adaptive_avg
 
@@ -62,6 +63,9 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002 - PyTorch's name
     if mode not in _PAD_MODES:
         raise NotImplementedError(f"pad: unknown padding mode {mode!r}; expected one of "
                                   f"{', '.join(_PAD_MODES)}")
+    if isinstance(value, complex):  # PyTorch's value is a float
+        raise TypeError(f"pad(): argument 'value' (position 4) must be float, not "
+                        f"{type(value).__name__}")
     if mode == "constant":
         return constant_pad(input, pad, value=value)
     pad = [int(p) for p in pad]
@@ -181,6 +185,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate: expected a Tensor, got {type(input).__name__}")
+    refuse_complex("interpolate", input)  # as PyTorch's kernels, in every mode
     nd = input._data.ndim - 2
     if nd < 1 or nd > 3:
         raise ValueError(

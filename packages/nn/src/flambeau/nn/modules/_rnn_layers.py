@@ -492,10 +492,12 @@ class _GRULayer(Function):
 
 def layer(mode, x, h0, c0, weights, reverse, mask):
     """One direction of one recurrent layer: ``(out, h_n, c_n)`` (``c_n`` None but for LSTM),
-    through a fused kernel where there is one (LSTM without projections, GRU)."""
+    through a fused kernel where there is one (LSTM without projections, GRU; real dtypes)."""
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
-    if mode == "LSTM" and w_hr is None:
-        return _LSTMLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, mask)
-    if mode == "GRU":
-        return (*_GRULayer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, mask), None)
+    # the fused backward passes are real arithmetic (no conjugates): complex layers compose
+    if x._data.dtype.kind != "c":
+        if mode == "LSTM" and w_hr is None:
+            return _LSTMLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, mask)
+        if mode == "GRU":
+            return (*_GRULayer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, mask), None)
     return _composed_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, mask)

@@ -7,6 +7,7 @@ import math
 import flambeau
 import flambeau.nn.functional as F
 from flambeau.nn import init
+from flambeau.nn._complex import refuse_complex
 from flambeau.nn.functional._attention import causal_mask
 from flambeau.nn.modules.linear import Linear
 from flambeau.nn.modules.module import Module
@@ -176,6 +177,8 @@ class MultiheadAttention(Module):
         length, batch, _ = query.shape
         heads, hd = self.num_heads, self.head_dim
         q, k, v = self._projections(query, key, value)
+        if q._data.dtype.kind == "c":  # the attention weights are a softmax: real only
+            refuse_complex("MultiheadAttention", q)
         dtype = q.dtype
         if is_causal and attn_mask is None:
             attn_mask = causal_mask(length, k.shape[0], q.device).logical_not()

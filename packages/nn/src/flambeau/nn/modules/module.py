@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -100,11 +101,20 @@ def _as_tuple(x):
     return x if isinstance(x, tuple) else (x,)
 
 
-def _float_dtype_check(dtype, who):
-    if dtype is not None and not flambeau.is_floating_point(flambeau.empty(0, dtype=dtype)):
+def _module_dtype_check(dtype, who):
+    """Module.to's target dtype: floating or complex, complex with PyTorch's warning."""
+    if dtype is None:
+        return
+    if not (dtype.is_floating_point or dtype.is_complex):
         raise TypeError(
-            f"nn.Module.{who} only accepts floating point dtypes, but got desired dtype={dtype}"
+            f"nn.Module.{who} only accepts floating point or complex dtypes, but got desired "
+            f"dtype={dtype}"
         )
+    if dtype.is_complex:
+        warnings.warn(
+            "Complex modules are a new feature under active development whose design may "
+            "change, and some modules might not work as expected when using complex tensors "
+            "as parameters or buffers.", UserWarning, stacklevel=3)
 
 
 class Module:
@@ -431,10 +441,6 @@ class Module:
                     f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
                     "must be created explicitly; to express '{name}' as a function of another "
                     "Tensor, compute the value in the forward() method."
-                )
-            if not param.is_floating_point():
-                raise TypeError(
-                    f"parameter '{name}' must have a floating point dtype, got {param.dtype}"
                 )
         self._parameters[name] = param
 
@@ -832,8 +838,10 @@ class Module:
         """Move and/or cast the parameters and buffers in place; returns ``self``.
 
         Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and the
-        keywords ``device``, ``dtype`` and ``non_blocking``. Only floating-point tensors change
-        dtype; the Parameter objects stay the same.
+        keywords ``device``, ``dtype`` and ``non_blocking``. Only floating-point and complex
+        tensors change dtype (a complex ``dtype`` warns, as in PyTorch; a real one drops
+        the imaginary parts of complex tensors, with a warning); the Parameter objects stay
+        the same.
 
         Examples
         --------
@@ -858,12 +866,13 @@ class Module:
                 continue
             else:
                 device = a
-        _float_dtype_check(dtype, "to")
+        _module_dtype_check(dtype, "to")
         if device is not None:
             device = flambeau.device(device)
 
         def convert(t):
-            target = dtype if dtype is not None and t.is_floating_point() else None
+            target = (dtype if dtype is not None and (t.is_floating_point() or t.is_complex())
+                      else None)
             return t.to(device=device, dtype=target)
 
         return self._apply(convert)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+from flambeau.nn._complex import refuse_complex
 from flambeau.nn.parameter import Parameter, UninitializedParameter
 from flambeau.nn.utils.parametrizations import _norm_except_dim, _weight_norm
 
@@ -85,6 +86,7 @@ class WeightNorm:
                 "The module passed to `WeightNorm` can't have uninitialized parameters. Make "
                 "sure to run the dummy forward before applying weight normalization"
             )
+        refuse_complex("weight_norm", weight)  # as PyTorch's kernel
         g = _norm_except_dim(weight.detach(), fn.dim)  # before any change: may raise
         del module._parameters[name]
         module.register_parameter(name + "_g", Parameter(g))

@@ -7,6 +7,7 @@ import math
 import flambeau
 from flambeau import Tensor
 from flambeau._ops._select import errors_ignored
+from flambeau.nn._complex import NO_ORDER, refuse_complex
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
            "get_total_norm"]
@@ -31,14 +32,20 @@ def _total_norm(grads, norm_type):
         elif norm_type == -math.inf:
             per_device.append(min(float(xp.abs(g._data).min()) for g in gs if g.numel()))
         else:
-            total = sum(float((xp.abs(g._data.astype(xp.float64, copy=False)) ** norm_type).sum())
-                        for g in gs)
+            total = sum(float((_abs64(xp, g._data) ** norm_type).sum()) for g in gs)
             per_device.append(total)
     if norm_type == math.inf:
         return max(per_device)
     if norm_type == -math.inf:
         return min(per_device)
     return sum(per_device) ** (1.0 / norm_type)
+
+
+def _abs64(xp, a):
+    """``|a|`` in float64 (the modulus of complex numbers, computed in their own dtype)."""
+    if a.dtype.kind == "c":
+        return xp.abs(a).astype(xp.float64, copy=False)
+    return xp.abs(a.astype(xp.float64, copy=False))
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
@@ -52,7 +59,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     max_norm : float
         The largest allowed norm.
     norm_type : float
-        The p of the p-norm (``inf`` for the largest absolute value).
+        The p of the p-norm (``inf`` for the largest absolute value); complex gradients count
+        with their moduli.
     error_if_nonfinite : bool
         Raise instead of scaling when the total norm is nan or infinite.
     foreach : bool, optional
@@ -62,7 +70,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     Returns
     -------
     Tensor
-        The total norm of the gradients before clipping (a 0-d tensor).
+        The total norm of the gradients before clipping (a real 0-d tensor).
 
     Examples
     --------
@@ -93,7 +101,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             with errors_ignored(g._device._xp, "invalid"):
                 g._data *= g._data.dtype.type(coef)
             g._version.value += 1
-    return flambeau.tensor(total, dtype=grads[0].dtype, device=grads[0].device)
+    # real, as PyTorch's (the norm of complex gradients is that of their moduli)
+    return flambeau.tensor(total, dtype=grads[0].dtype.to_real(), device=grads[0].device)
 
 
 def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
@@ -124,7 +133,10 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     tensor([-1.0000,  0.5000])
     """
     clip_value = float(clip_value)
-    for g in _grads(parameters):
+    grads = _grads(parameters)
+    for g in grads:  # all checked before any is changed
+        refuse_complex("clip_grad_value_", g, hint=NO_ORDER)  # as PyTorch's clamp
+    for g in grads:
         g._device._xp.clip(g._data, -clip_value, clip_value, out=g._data)
         g._version.value += 1
 

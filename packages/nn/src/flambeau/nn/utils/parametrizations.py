@@ -19,6 +19,7 @@ from enum import Enum, auto
 import flambeau
 import flambeau.nn.functional as F
 from flambeau import Tensor
+from flambeau.nn._complex import refuse_complex
 from flambeau.nn.modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from flambeau.nn.modules.module import Module
 from flambeau.nn.utils import parametrize
@@ -53,6 +54,7 @@ def _norm_except_dim(v, dim):
 
 
 def _weight_norm(v, g, dim):
+    refuse_complex("weight_norm", v, g)  # as PyTorch's kernel (also after a cast to complex)
     return v * (g / _norm_except_dim(v, dim))
 
 
@@ -126,6 +128,7 @@ def weight_norm(module, name="weight", dim=0):
     >>> bool(flambeau.allclose(m.weight.norm(dim=1, keepdim=True), g))
     True
     """
+    refuse_complex("weight_norm", getattr(module, name, None))  # before any change
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
     module._register_load_state_dict_pre_hook(_WeightNormCompatHook(name))
     return module
@@ -178,7 +181,7 @@ class _SpectralNorm(Module):
         with flambeau.no_grad():
             for _ in range(n_power_iterations):
                 F.normalize(flambeau.mv(weight_mat, self._v), dim=0, eps=self.eps, out=self._u)
-                F.normalize(flambeau.mv(weight_mat.mT, self._u), dim=0, eps=self.eps,
+                F.normalize(flambeau.mv(weight_mat.mH, self._u), dim=0, eps=self.eps,
                             out=self._v)
 
     def forward(self, weight):
@@ -189,7 +192,7 @@ class _SpectralNorm(Module):
             self._power_method(weight_mat, self.n_power_iterations)
         # clones: later power iterations must not change what backward saved
         u, v = self._u.clone(), self._v.clone()
-        sigma = flambeau.dot(u, flambeau.mv(weight_mat, v))  # torch vdot: dot for real data
+        sigma = flambeau.vdot(u, flambeau.mv(weight_mat, v))  # u^H W v, real at convergence
         return weight / sigma
 
     def right_inverse(self, value):
@@ -271,13 +274,14 @@ def _eye_like(shape, like, value=1.0):
 def _is_orthogonal(Q):
     n, k = Q.shape[-2], Q.shape[-1]
     eps = 10.0 * n * float(Q._device._xp.finfo(Q._data.dtype).eps)
-    return bool(flambeau.allclose(Q.mT @ Q, _eye_like((k, k), Q), atol=eps))
+    return bool(flambeau.allclose(Q.mH @ Q, _eye_like((k, k), Q), atol=eps))
 
 
 def _make_orthogonal(A):
-    """The Q of A = QR (A tall) with diag(R) made non-negative, so that Q is unique."""
+    """The Q of A = QR (A tall, maybe complex) with diag(R) made real and non-negative, so
+    that Q is unique."""
     Q, R = flambeau.linalg.qr(A)
-    return Q * R.diagonal(dim1=-2, dim2=-1).sign().unsqueeze(-2)
+    return Q * R.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
 
 
 def _geqrf(A):
@@ -332,7 +336,7 @@ class _Orthogonal(Module):
             if n != k:
                 zeros = flambeau.zeros(*X.shape[:-2], n, n - k, dtype=X.dtype, device=X.device)
                 X = flambeau.cat([X, zeros], dim=-1)
-            A = X - X.mT
+            A = X - X.mH  # skew-symmetric (skew-Hermitian when complex)
             if self.orthogonal_map == _OrthMaps.matrix_exp:
                 Q = flambeau.linalg.matrix_exp(A)
             else:  # the Cayley map (I + A/2)(I - A/2)^{-1}
@@ -340,7 +344,7 @@ class _Orthogonal(Module):
                 Q = flambeau.linalg.solve(Id - 0.5 * A, Id + 0.5 * A)
             if n != k:
                 Q = Q[..., :k]
-        else:
+        else:  # real: the householder map refuses complex weights
             A = X.tril(-1)
             tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
             Q = flambeau.linalg.householder_product(A, tau)
@@ -396,7 +400,8 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     """Constrain the matrix (or batch of matrices) ``module.<name>`` to be orthogonal.
 
     A weight ``Q`` of shape ``(..., m, n)`` gets orthonormal columns when ``m >= n`` and
-    orthonormal rows otherwise. It is computed from the unconstrained original by one of:
+    orthonormal rows otherwise (unitary ones for a complex weight, ``Q^H Q = I``). It is
+    computed from the unconstrained original by one of:
 
     - ``"matrix_exp"``: the matrix exponential of a skew-symmetric matrix built from the
       original's lower triangle;
@@ -418,7 +423,8 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     name : str
         The tensor to constrain (default ``"weight"``); at least 2-D.
     orthogonal_map : {"matrix_exp", "cayley", "householder"}, optional
-        Default: ``"matrix_exp"`` for square matrices, ``"householder"`` otherwise.
+        Default: ``"matrix_exp"`` for square or complex matrices, ``"householder"``
+        otherwise (it is real only).
     use_trivialization : bool
         Keep the ``base`` buffer (default True). Without it, only ``"householder"``
         supports assigning to the weight.
@@ -431,8 +437,9 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     Raises
     ------
     ValueError
-        When ``module`` has no tensor ``name``, it has fewer than 2 dimensions, or
-        ``orthogonal_map`` is not one of the three.
+        When ``module`` has no tensor ``name``, it has fewer than 2 dimensions,
+        ``orthogonal_map`` is not one of the three, or it is ``"householder"`` for a complex
+        tensor.
 
     Examples
     --------
@@ -454,7 +461,8 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
             f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions."
         )
     if orthogonal_map is None:
-        orthogonal_map = "matrix_exp" if weight.shape[-2] == weight.shape[-1] else "householder"
+        orthogonal_map = ("matrix_exp" if weight.shape[-2] == weight.shape[-1]
+                          or weight.is_complex() else "householder")
     orth_enum = getattr(_OrthMaps, orthogonal_map, None) if isinstance(orthogonal_map,
                                                                        str) else None
     if orth_enum is None:
@@ -462,6 +470,8 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
             'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
             f"Got: {orthogonal_map}"
         )
+    if weight.is_complex() and orth_enum == _OrthMaps.householder:
+        raise ValueError("The householder parametrization does not support complex tensors.")
     orth = _Orthogonal(weight, orth_enum, use_trivialization=use_trivialization)
     parametrize.register_parametrization(module, name, orth, unsafe=True)
     return module
