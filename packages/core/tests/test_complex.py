@@ -303,3 +303,19 @@ def test_double_backward_through_complex_parts():
         (g,) = (flambeau if lib is flambeau else torch).autograd.grad(loss, z, create_graph=True)
         lib.view_as_real(g).pow(2).sum().backward()
     _close(fz.grad, tz.grad, 1e-10)
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmaxes_refuse_complex_input_as_torch(op):
+    with pytest.raises(RuntimeError, match=f"{op}: not implemented for complex tensors"):
+        getattr(flambeau, op)(flambeau.tensor([1j, 2.0]), 0)
+    with pytest.raises(RuntimeError):
+        getattr(torch, op)(torch.tensor([1j, 2.0]), 0)
+
+
+def test_copy_of_complex_into_real_warns_and_keeps_the_real_part():
+    x = flambeau.zeros(2)
+    with pytest.warns(UserWarning, match="Casting complex values to real discards the "
+                                         "imaginary part"):
+        x.copy_(flambeau.tensor([1 + 2j, -3j]))
+    assert x.tolist() == [1.0, 0.0]

@@ -467,6 +467,10 @@ def copy_(self, src, non_blocking=False):
     data = src._data
     if src._device is not self._device:
         data = to(src, self._device)._data
+    if data.dtype.kind == "c" and self._data.dtype.kind != "c":
+        warnings.warn("Casting complex values to real discards the imaginary part",
+                      UserWarning, stacklevel=2)
+        data = data.real
     self._device._xp.copyto(self._data, data, casting="unsafe")
     self._version.value += 1
     return self

@@ -17,6 +17,7 @@ from flambeau._ops._util import (
     wrap_dim,
     write_out,
 )
+from flambeau._ops.elementwise import refuse_complex
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -862,6 +863,8 @@ class LogSoftmax(Function):
 def _softmax_input(input, dim, dtype, op):
     if dtype is not None:
         input = input.to(dtype)
+    if input._data.dtype.kind == "c":
+        refuse_complex(op, input)  # torch defines the softmaxes for real inputs only
     elif _autocast.active:
         (input,) = _autocast.cast_inputs("fp32", input)
     input = to_float(input)
