@@ -741,3 +741,18 @@ def test_the_conformance_suite_covers_complex_tensors():
     assert "complex" in dict(conformance_checks())
     device = flambeau.get_default_device()
     assert run_conformance(device) == []
+
+
+def test_index_put_of_a_complex_source_into_a_real_tensor_raises_as_torch():
+    x = flambeau.zeros(3, device="cpu")
+    for call in (lambda: x.index_put_((flambeau.tensor([0], device="cpu"),),
+                                      flambeau.tensor([1j], device="cpu")),
+                 lambda: flambeau.index_put(x, (flambeau.tensor([0], device="cpu"),),
+                                            flambeau.tensor([1j], device="cpu"))):
+        with pytest.raises(RuntimeError, match="index_put: the source and destination dtypes "
+                                               "must match, got flambeau.float32 for the "
+                                               "destination and flambeau.complex64"):
+            call()
+    assert x.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination"):
+        torch.zeros(3).index_put_((torch.tensor([0]),), torch.tensor([1j]))

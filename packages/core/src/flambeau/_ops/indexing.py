@@ -341,6 +341,11 @@ def index_put(input, indices, values, accumulate=False):
     """
     idx, _ = _convert_index(input, tuple(indices))
     if isinstance(values, Tensor) and values._data.dtype != input._data.dtype:
+        if values._data.dtype.kind == "c" and input._data.dtype.kind != "c":
+            # torch requires equal dtypes; flambeau casts, but never drops imaginary parts
+            raise RuntimeError(f"index_put: the source and destination dtypes must match, got "
+                               f"{input.dtype} for the destination and {values.dtype} for the "
+                               "source")
         values = values.to(input.dtype)
     return IndexPut.apply(input, idx, values, accumulate)
 
