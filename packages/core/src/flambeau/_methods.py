@@ -30,6 +30,13 @@ from flambeau.autograd._grad_mode import state as _grad_state
 # ------------------------------------------------------------------ conversions
 
 
+def _real_part_of(data, stacklevel):
+    """The real part of a complex array cast into a real dtype, with PyTorch's warning."""
+    warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
+                  stacklevel=stacklevel)
+    return data.real
+
+
 class ToCopy(Function):
     @staticmethod
     def forward(ctx, x, np_dtype, dev, non_blocking=False):
@@ -47,9 +54,7 @@ class ToCopy(Function):
                 data = data.copy()
         if np_dtype is not None and data.dtype != np_dtype:
             if data.dtype.kind == "c" and np_dtype.kind not in "cb":  # bool: nonzero, as torch
-                warnings.warn("Casting complex values to real discards the imaginary part",
-                              UserWarning, stacklevel=4)
-                data = data.real
+                data = _real_part_of(data, stacklevel=5)
             data = data.astype(np_dtype)
         elif data is x._data:
             data = data.copy()
@@ -395,7 +400,7 @@ def fill_(self, value):
             value = value.to(self.dtype)  # as torch: warns the imaginary part away
         value = value.item()
     else:
-        value = _creation.scalar_for(value, self.dtype)  # 1j into a real tensor: torch's error
+        value = _creation.scalar_for(value, self._data.dtype)  # 1j into a real tensor: error
     if _grad_state.grad_enabled and _inplace.needs_history(self):
         if self._base is not None:
             # a view: its base's CopySlices node cuts the gradient of the filled part, so
@@ -468,9 +473,7 @@ def copy_(self, src, non_blocking=False):
     if src._device is not self._device:
         data = to(src, self._device)._data
     if data.dtype.kind == "c" and self._data.dtype.kind != "c":
-        warnings.warn("Casting complex values to real discards the imaginary part",
-                      UserWarning, stacklevel=2)
-        data = data.real
+        data = _real_part_of(data, stacklevel=3)
     self._device._xp.copyto(self._data, data, casting="unsafe")
     self._version.value += 1
     return self

@@ -160,6 +160,9 @@ class IndexAddInto(Function):
         return Index.apply(gg, index, advanced), None, None, None
 
 
+_BASIC_ITEMS = frozenset({slice, int, type(None), type(Ellipsis)})
+
+
 def _is_int(item):
     if isinstance(item, Tensor):
         return item._data.ndim == 0 and item._data.dtype.kind in "iu"
@@ -179,7 +182,14 @@ def _ints_first(index):
     what is left (``x[0, :, [0, 1]]`` on a (2, 3, 4) tensor is (3, 2); NumPy gives (2, 3)).
     Returns ``(selects, rest)`` to apply one after the other, or None when one NumPy
     subscript already gives PyTorch's result (integers and advanced indices side by side)."""
-    if not isinstance(index, tuple):
+    # the common subscripts leave at once: fewer than three items (an integer, a gap and an
+    # advanced index are needed), or only slices, integers, None and Ellipsis
+    if index.__class__ is not tuple or len(index) < 3:
+        return None
+    for item in index:
+        if item.__class__ not in _BASIC_ITEMS:
+            break
+    else:
         return None
     spots = [i for i, item in enumerate(index) if _is_int(item) or _is_advanced(item)]
     if len(spots) < 2 or spots[-1] - spots[0] == len(spots) - 1:
