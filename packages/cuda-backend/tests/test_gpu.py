@@ -205,12 +205,37 @@ def test_batch_norm_kernels_match_cpu(affine):
         m, xd = bn.to(d), x.to(d).requires_grad_()
         y = m(xd)
         (y * y.detach().flip(0)).sum().backward()
-        results.append([y.detach().cpu(), xd.grad.cpu(), m.running_mean.cpu(),
-                        m.running_var.cpu()] + [p.grad.cpu() for p in m.parameters()])
+        # clones: on the CPU .cpu() is the module's own tensor, which the resets below write
+        results.append([y.detach().cpu(), xd.grad.cpu(), m.running_mean.cpu().clone(),
+                        m.running_var.cpu().clone()]
+                       + [p.grad.cpu().clone() for p in m.parameters()])
         m.reset_running_stats()
         m.zero_grad()
     for a, b in zip(*results, strict=True):
         assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(6, 5, 40, 30), (300, 7), (9, 4, 301), (2, 3, 1, 1)])
+def test_batch_norm_sums_kernel_on_sliced_offset_and_strided_inputs(shape):
+    """The sums kernel splits channels of more than 2048 elements into slices, subtracts each
+    channel's first element (data offset by 1000 keeps float32 variances) and takes strided
+    inputs; float32 on the GPU against float64 on the CPU."""
+    F = pytest.importorskip("flambeau.nn.functional")
+    r = np.random.default_rng(3)
+    x64 = flambeau.tensor(r.standard_normal(shape) * 2 + 1000)
+    w, b = (flambeau.tensor(r.standard_normal(shape[1])) for _ in range(2))
+    g = flambeau.tensor(r.standard_normal(shape))
+    results = []
+    for d, dtype in (("cuda", flambeau.float32), ("cpu", flambeau.float64)):
+        x = x64.to(d, dtype).transpose(0, -1).contiguous().transpose(0, -1).requires_grad_()
+        wd, bd = (t.to(d, dtype).requires_grad_() for t in (w, b))
+        rm, rv = flambeau.zeros(shape[1], device=d, dtype=dtype), flambeau.ones(
+            shape[1], device=d, dtype=dtype)
+        y = F.batch_norm(x, rm, rv, wd, bd, training=True)
+        y.backward(g.to(d, dtype))
+        results.append([t.detach().cpu().double() for t in (y, x.grad, wd.grad, bd.grad, rm, rv)])
+    for a, e in zip(*results, strict=True):
+        assert_close(a, e, rtol=2e-4, atol=2e-4)
 
 
 @pytest.mark.parametrize("dtype", [flambeau.float32, flambeau.float64])

@@ -61,7 +61,7 @@ def test_pool1d_and_3d_parity():
 
 
 @pytest.mark.parity
-@pytest.mark.parametrize("size", [(3, 2), (4, 5), 1, (7, None), (2, 9)])
+@pytest.mark.parametrize("size", [(3, 2), (4, 5), 1, (7, None), (2, 9), (7, 3), (1, 3)])
 def test_adaptive_pool2d_parity(size):
     torch = pytest.importorskip("torch")
     tf = torch.nn.functional

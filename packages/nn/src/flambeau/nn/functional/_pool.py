@@ -538,10 +538,16 @@ def _adaptive_avg(op, nd, input, output_size):
     x, unbatched = _batchify(op, input, nd)
     refuse_complex(op, x)  # as PyTorch's kernels
     out = _adaptive_sizes(op, x, output_size, nd)
+    if all(o == 1 for o in out):  # global pooling (ResNet's head): one mean, no matrices
+        x = x.mean(tuple(range(2, 2 + nd)), keepdim=True)
+        return x.squeeze(0) if unbatched else x
     for i, o in enumerate(out):
         dim = 2 + i
         n = x._data.shape[dim]
         if n == o:
+            continue
+        if n % o == 0:  # equal bins: a mean over each run of n // o
+            x = x.unflatten(dim, (o, n // o)).mean(dim + 1)
             continue
         start, end = _bounds(n, o)
         cols = np.arange(n)
