@@ -35,14 +35,14 @@ def _torch_twin(m):
     pytest.importorskip("torch.nn.utils.prune")
     t = torch.nn.Linear(m.in_features, m.out_features)
     with torch.no_grad():
-        t.weight.copy_(torch.tensor(m.weight.detach().numpy()))
-        t.bias.copy_(torch.tensor(m.bias.detach().numpy()))
+        t.weight.copy_(torch.tensor(m.weight.detach().cpu().numpy()))
+        t.bias.copy_(torch.tensor(m.bias.detach().cpu().numpy()))
     return t
 
 
 def _masks_equal(fm, tm, name="weight"):
-    np.testing.assert_array_equal(getattr(fm, name + "_mask").numpy(),
-                                  getattr(tm, name + "_mask").numpy())
+    np.testing.assert_array_equal(getattr(fm, name + "_mask").cpu().numpy(),
+                                  getattr(tm, name + "_mask").cpu().numpy())
 
 
 # ------------------------------------------------------------------ reparametrization
@@ -58,22 +58,23 @@ def test_reparametrization_state_and_forward():
     assert list(m.state_dict()) == ["bias", "weight_orig", "weight_mask"]
     assert not isinstance(m.weight, nn.Parameter) and m.weight.grad_fn is not None
     assert int((m.weight_mask == 0).sum()) == 6
-    np.testing.assert_array_equal(m.weight.detach().numpy(),
-                                  (w * m.weight_mask).detach().numpy())
+    np.testing.assert_array_equal(m.weight.detach().cpu().numpy(),
+                                  (w * m.weight_mask).detach().cpu().numpy())
     # the hook recomputes weight before each call, from the current weight_orig
     with flambeau.no_grad():
         m.weight_orig.mul_(2)
     x = flambeau.randn(5, 4)
-    np.testing.assert_allclose(m(x).detach().numpy(),
-                               (x @ (w * m.weight_mask).t() + m.bias).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(m(x).detach().cpu().numpy(),
+                               (x @ (w * m.weight_mask).t() + m.bias).detach().cpu().numpy(),
+                               rtol=1e-6)
 
 
 def test_gradient_flows_to_orig_through_the_mask():
     m = _linear(3, 4)
     prune.l1_unstructured(m, "weight", amount=5)
     m(flambeau.randn(6, 4)).sum().backward()
-    grad = m.weight_orig.grad.numpy()
-    mask = m.weight_mask.numpy()
+    grad = m.weight_orig.grad.cpu().numpy()
+    mask = m.weight_mask.cpu().numpy()
     assert np.all(grad[mask == 0] == 0) and np.all(grad[mask == 1] != 0)
 
 
@@ -81,10 +82,10 @@ def test_remove_makes_pruning_permanent():
     m = _linear(3, 4)
     orig = m.weight
     prune.random_unstructured(m, "weight", amount=0.5)
-    pruned = m.weight.detach().numpy().copy()
+    pruned = m.weight.detach().cpu().numpy().copy()
     assert prune.remove(m, "weight") is m
     assert m.weight is orig and isinstance(m.weight, nn.Parameter)
-    np.testing.assert_array_equal(m.weight.detach().numpy(), pruned)
+    np.testing.assert_array_equal(m.weight.detach().cpu().numpy(), pruned)
     assert list(m.state_dict()) == ["bias", "weight"]
     assert not m._forward_pre_hooks and not prune.is_pruned(m)
 
@@ -95,9 +96,9 @@ def test_pruned_state_dict_loads_and_deepcopies():
     other = prune.identity(_linear(3, 4, seed=1), "weight")
     other.load_state_dict(m.state_dict())
     x = flambeau.randn(2, 4)
-    np.testing.assert_allclose(other(x).detach().numpy(), m(x).detach().numpy())
+    np.testing.assert_allclose(other(x).detach().cpu().numpy(), m(x).detach().cpu().numpy())
     twin = copy.deepcopy(m)
-    np.testing.assert_allclose(twin(x).detach().numpy(), m(x).detach().numpy())
+    np.testing.assert_allclose(twin(x).detach().cpu().numpy(), m(x).detach().cpu().numpy())
     assert prune.is_pruned(twin)
 
 
@@ -159,8 +160,8 @@ def test_chained_pruning_matches_torch():
         "L1Unstructured", "LnStructured", "L1Unstructured", "LnStructured"]
     assert list(fm.state_dict()) == list(tm.state_dict())
     x = np.random.default_rng(1).standard_normal((3, 5)).astype(np.float32)
-    np.testing.assert_allclose(fm(flambeau.tensor(x)).detach().numpy(),
-                               tm(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fm(flambeau.tensor(x)).detach().cpu().numpy(),
+                               tm(torch.tensor(x)).detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_repruning_scores_the_masked_weight_like_torch():
@@ -217,7 +218,8 @@ def test_global_unstructured_matches_torch():
                               importance_scores={(fms[1], "weight"): scores})
     tp.global_unstructured([(tms[0], "weight"), (tms[1], "weight"), (tms[1], "bias")],
                            pruning_method=tp.L1Unstructured, amount=0.4,
-                           importance_scores={(tms[1], "weight"): torch.tensor(scores.numpy())})
+                           importance_scores={(tms[1], "weight"):
+                                              torch.tensor(scores.cpu().numpy())})
     for fm, tm in zip(fms, tms):
         _masks_equal(fm, tm)
     _masks_equal(fms[1], tms[1], "bias")
@@ -249,17 +251,17 @@ def test_amounts_count_like_torch(rows, cols, amount, seed):
 def test_random_unstructured_prunes_amount_among_kept():
     m = _linear(4, 5)
     prune.random_unstructured(m, "weight", amount=0.25)
-    first = m.weight_mask.numpy().copy()
+    first = m.weight_mask.cpu().numpy().copy()
     assert int((first == 0).sum()) == 5
     prune.random_unstructured(m, "weight", amount=5)
-    second = m.weight_mask.numpy()
+    second = m.weight_mask.cpu().numpy()
     assert int((second == 0).sum()) == 10 and np.all(second[first == 0] == 0)
 
 
 def test_random_structured_prunes_whole_channels():
     m = nn.Conv2d(2, 6, 3)
     prune.random_structured(m, "weight", amount=0.5, dim=0)
-    per_channel = m.weight_mask.sum((1, 2, 3)).numpy()
+    per_channel = m.weight_mask.sum((1, 2, 3)).cpu().numpy()
     assert sorted(per_channel.tolist()) == [0.0] * 3 + [18.0] * 3
     flambeau.manual_seed(0)
     a = prune.RandomStructured(amount=2, dim=1).compute_mask(flambeau.ones(3, 4),
@@ -267,7 +269,7 @@ def test_random_structured_prunes_whole_channels():
     flambeau.manual_seed(0)
     b = prune.RandomStructured(amount=2, dim=1).compute_mask(flambeau.ones(3, 4),
                                                               flambeau.ones(3, 4))
-    np.testing.assert_array_equal(a.numpy(), b.numpy())  # reproducible from the seed
+    np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())  # reproducible from the seed
 
 
 def test_prune_method_and_identity():
@@ -288,7 +290,8 @@ def test_custom_method_subclass():
 
     m = _linear(2, 3)
     KeepPositive.apply(m, "weight")
-    np.testing.assert_array_equal(m.weight_mask.numpy(), (m.weight_orig.detach().numpy() > 0))
+    np.testing.assert_array_equal(m.weight_mask.cpu().numpy(),
+                                  m.weight_orig.detach().cpu().numpy() > 0)
 
 
 # ------------------------------------------------------------------ errors
@@ -338,10 +341,10 @@ def test_errors_leave_the_module_unchanged():
 def test_error_on_second_pruning_keeps_the_first():
     m = _linear(3, 3)
     prune.l1_unstructured(m, "weight", amount=2)
-    mask = m.weight_mask.numpy().copy()
+    mask = m.weight_mask.cpu().numpy().copy()
     with pytest.raises(ValueError, match="amount=8 should be smaller"):
         prune.l1_unstructured(m, "weight", amount=8)  # only 7 entries are left
-    np.testing.assert_array_equal(m.weight_mask.numpy(), mask)
+    np.testing.assert_array_equal(m.weight_mask.cpu().numpy(), mask)
     assert type(next(iter(m._forward_pre_hooks.values()))) is prune.L1Unstructured
 
 

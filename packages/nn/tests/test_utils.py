@@ -98,8 +98,9 @@ def test_invert_permutation_matches_torch():
         perm = rng.permutation(n)
         out = invert_permutation(flambeau.tensor(perm))
         assert out.dtype == flambeau.int64
-        np.testing.assert_array_equal(out.numpy(), torch_invert(torch.tensor(perm)).numpy())
-        np.testing.assert_array_equal(out.numpy()[perm], np.arange(n))
+        np.testing.assert_array_equal(out.cpu().numpy(),
+                                      torch_invert(torch.tensor(perm)).numpy())
+        np.testing.assert_array_equal(out.cpu().numpy()[perm], np.arange(n))
     assert invert_permutation(None) is None
 
 
@@ -110,8 +111,8 @@ def test_convert_weight_memory_format_keeps_parameters_and_values():
     assert nn.utils.convert_conv2d_weight_memory_format(net, flambeau.channels_last) is net
     for name, p in net.named_parameters():
         assert p is before[name][0]  # the same Parameter objects, so optimizers keep working
-        np.testing.assert_array_equal(p.detach().numpy(), before[name][1].numpy())
+        np.testing.assert_array_equal(p.detach().cpu().numpy(), before[name][1].cpu().numpy())
     conv3d = nn.Conv3d(1, 1, 2)
     w = conv3d.weight.detach().clone()
     nn.utils.convert_conv3d_weight_memory_format(conv3d, flambeau.channels_last_3d)
-    np.testing.assert_array_equal(conv3d.weight.detach().numpy(), w.numpy())
+    np.testing.assert_array_equal(conv3d.weight.detach().cpu().numpy(), w.cpu().numpy())

@@ -48,8 +48,10 @@ def test_complex_parameters_match_torch(name, options):
             opt.zero_grad()
             _loss(lib, z, x).backward()
             opt.step()
-    np.testing.assert_allclose(fz.detach().numpy(), tz.detach().numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(fx.detach().numpy(), tx.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fz.detach().cpu().numpy(), tz.detach().numpy(), rtol=1e-12,
+                               atol=1e-12)
+    np.testing.assert_allclose(fx.detach().cpu().numpy(), tx.detach().numpy(), rtol=1e-12,
+                               atol=1e-12)
     assert fz.dtype is flambeau.complex128 and tuple(fz.shape) == (2, 2)
     fstate, tstate = fopt.state_dict()["state"][0], topt.state_dict()["state"][0]
     assert sorted(fstate) == sorted(tstate)
@@ -57,7 +59,7 @@ def test_complex_parameters_match_torch(name, options):
         if isinstance(value, torch.Tensor) and value.ndim:
             got = fstate[key]
             assert got.dtype.name == str(value.dtype)[6:], key  # state stays complex
-            np.testing.assert_allclose(got.numpy(), value.numpy(), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(got.cpu().numpy(), value.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_lbfgs_with_complex_parameters_matches_torch():
@@ -75,7 +77,7 @@ def test_lbfgs_with_complex_parameters_matches_torch():
 
         for _ in range(3):
             opt.step(closure)
-        results.append((z.detach().numpy(), x.detach().numpy()))
+        results.append((z.detach().cpu().numpy(), x.detach().cpu().numpy()))
     for got, want in zip(*results):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 

@@ -35,8 +35,9 @@ def test_updates_match_torch(options):
     opt, ref, ours, theirs = _run_both([(4, 6), (6, 4), (16, 8), (5, 5)], **options)
     for f, t in zip(ours, theirs):
         # the Newton-Schulz output is torch's bit for bit; the rest is float32 arithmetic
-        np.testing.assert_allclose(f.detach().numpy(), t.detach().numpy(), rtol=0, atol=1e-6)
-        np.testing.assert_allclose(opt.state[f]["momentum_buffer"].numpy(),
+        np.testing.assert_allclose(f.detach().cpu().numpy(), t.detach().numpy(), rtol=0,
+                                   atol=1e-6)
+        np.testing.assert_allclose(opt.state[f]["momentum_buffer"].cpu().numpy(),
                                    ref.state[t]["momentum_buffer"].numpy(), rtol=0, atol=1e-6)
 
 
@@ -53,7 +54,7 @@ def test_orthogonalizes_the_update():
     opt = Muon([w], lr=1.0, weight_decay=0.0)
     w.grad = flambeau.randn(8, 16)
     opt.step()
-    singular = np.linalg.svd(w.detach().numpy(), compute_uv=False)
+    singular = np.linalg.svd(w.detach().cpu().numpy(), compute_uv=False)
     assert np.all(singular > 0.5) and np.all(singular < 1.5)
 
 

@@ -151,10 +151,11 @@ def fast_ufunc(t, ufunc_name, other, op):
             f"{op}: expected all tensors to be on the same device, but found at least two "
             f"devices, {t._device} and {other._device}"
         )
+    if 0 in t._data.strides:  # an expanded tensor: NumPy calls it read-only, CuPy writes it
+        _check_no_internal_overlap(t, op)
     try:
         getattr(xp, ufunc_name)(t._data, o, out=t._data, casting="same_kind")
     except ValueError:
-        _check_no_internal_overlap(t, op)  # an expanded tensor: NumPy calls it read-only
         raise RuntimeError(
             f"{op}: output with shape {list(t.shape)} doesn't match the broadcast shape of "
             f"the operands {list(t.shape)} and "

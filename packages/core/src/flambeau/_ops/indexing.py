@@ -271,6 +271,8 @@ def setitem(t, index, value):
     if split is not None:  # into the view the integers select (see _ints_first)
         return setitem(getitem(t, split[0]), split[1], value)
     idx, advanced = _convert_index(t, index)
+    if advanced and isinstance(value, Tensor) and any(item is False for item in idx):
+        _check_empty_write(t, idx, value)
     if not isinstance(value, Tensor):
         value = _scalar_for(value, t)  # x[0] = 1j: torch's error for a real x
     else:
@@ -301,6 +303,27 @@ def setitem(t, index, value):
         t._version.value += 1
         return
     write_result(t, lambda src: IndexPut.apply(src, idx, value, False), "setitem")
+
+
+def _check_empty_write(t, idx, value):
+    """A write through a subscript with a bool scalar ``False`` selects nothing, yet its value
+    must still broadcast to the (empty) indexing result, as in torch. NumPy checks that; CuPy
+    returns before looking at the value, so check here, on the host: the result is empty, so
+    indexing a zero-strided stand-in for ``t`` costs nothing."""
+    try:
+        result = np.broadcast_to(np.empty((), dtype=bool), t._data.shape)[idx].shape
+    except TypeError:  # device index arrays alongside: the backend checks what it can
+        return
+    vshape = tuple(value._data.shape)
+    while len(vshape) > len(result) and vshape[0] == 1:  # leading 1s are dropped, as in torch
+        vshape = vshape[1:]
+    try:
+        ok = np.broadcast_shapes(vshape, result) == result
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"shape mismatch: value of shape {tuple(value.shape)} cannot be "
+                           f"broadcast to indexing result of shape {result}")
 
 
 def _scalar_for(value, t):
