@@ -56,14 +56,25 @@ class FakeGraph:
     def get_workspace_size(self):
         return 256
 
+    def execute(self, pack, workspace, handle, tensor_uids=None):
+        """Both binding forms of cudnn-frontend 1.32, logged as a uid -> pointer dict."""
+        ordered = tensor_uids is not None
+        self.log.append(("execute", dict(zip(tensor_uids, pack)) if ordered else pack,
+                         workspace, handle, "ordered" if ordered else "dict"))
+
+
+class OldFakeGraph(FakeGraph):
+    """A frontend from before the ordered binding: ``execute`` takes a dict only."""
+
     def execute(self, pack, workspace, handle):
-        self.log.append(("execute", pack, workspace, handle))
+        self.log.append(("execute", pack, workspace, handle, "dict"))
 
 
 @pytest.fixture
 def fakes(monkeypatch):
-    """A recording ``cudnn`` module and enough of ``cupy``; returns the call log."""
-    log = []
+    """A recording ``cudnn`` module and enough of ``cupy``; returns the call log (its
+    ``cudnn`` attribute is the fake module)."""
+    log = _Log()
     cudnn = types.SimpleNamespace(
         data_type=types.SimpleNamespace(FLOAT="FLOAT", HALF="HALF"),
         heur_mode=types.SimpleNamespace(A="A", FALLBACK="FALLBACK"),
@@ -83,8 +94,14 @@ def fakes(monkeypatch):
     monkeypatch.setattr(_cudnn, "_plans", {})
     monkeypatch.setattr(_cudnn, "_declined", {})
     monkeypatch.setattr(_cudnn, "_handles", {})
+    monkeypatch.setattr(_cudnn, "_ordered_execute", [True])
     monkeypatch.setattr(_cupy, "load", lambda: cupy)
+    log.cudnn = cudnn
     return log
+
+
+class _Log(list):
+    pass
 
 
 class _NullContext:
@@ -114,11 +131,21 @@ def test_forward_builds_one_graph_per_shape_then_only_executes(fakes):
     assert ("build", ["A", "FALLBACK"]) in fakes
     assert ("stride", [96, 16, 4, 1]) in fakes  # the output is contiguous NCHW
     execute = [e for e in fakes if e[0] == "execute"]
-    assert execute == [("execute", {1: 4096, 2: 4096, 3: 8192}, 8192, "handle")]
+    assert execute == [("execute", {1: 4096, 2: 4096, 3: 8192}, 8192, "handle", "ordered")]
     assert ("stream", "handle", 7) in fakes  # cuDNN runs on CuPy's current stream
     fakes.clear()
     _cudnn.conv2d(x, w, *GEO)
     assert [e[0] for e in fakes] == ["stream", "execute"]  # cached: no second build
+
+
+def test_a_frontend_without_ordered_binding_gets_a_dict_from_then_on(fakes):
+    fakes.cudnn.pygraph = lambda **kw: OldFakeGraph(fakes, **kw)
+    x, w = FakeArray((2, 4, 9, 9)), FakeArray((6, 4, 3, 3))
+    for _ in range(2):
+        _cudnn.conv2d(x, w, *GEO)
+    execute = [e for e in fakes if e[0] == "execute"]
+    assert execute == [("execute", {1: 4096, 2: 4096, 3: 8192}, 8192, "handle", "dict")] * 2
+    assert _cudnn._ordered_execute == [False]
 
 
 def test_gradients_build_dgrad_and_wgrad_with_the_operand_shapes(fakes):

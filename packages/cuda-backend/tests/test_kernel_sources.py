@@ -10,7 +10,7 @@ from _csource import Kernel, call, compile_device, have_gxx, have_nvcc, host_lib
 
 from flambeau_cuda._kernels._activation import BACKWARD, FORWARD
 from flambeau_cuda._kernels._conv import COL2IM, IM2COL, geometry
-from flambeau_cuda._kernels._norm import CAST_PAIR, NORM_GRAD, NORMALIZE, STATS
+from flambeau_cuda._kernels._norm import CAST_PAIR, NORM_GRAD, NORMALIZE, RUNNING, STATS
 from flambeau_cuda._kernels._optim import ADAM, ADAM_AMSGRAD, SGD_MOMENTUM, SGD_PLAIN, adam_scalars
 from flambeau_cuda._kernels._pool import MAX_POOL2D, MAX_POOL2D_BACKWARD, _pool_geometry
 from flambeau_cuda._kernels._rnn import (
@@ -33,6 +33,7 @@ SPECS = {"sgd_plain": SGD_PLAIN, "sgd_momentum": SGD_MOMENTUM, "adam": ADAM,
          "gru_cell": GRU_CELL, "gru_cell_backward": GRU_CELL_BACKWARD,
          "max_pool2d": MAX_POOL2D, "max_pool2d_backward": MAX_POOL2D_BACKWARD,
          "batch_norm_stats": STATS, "batch_norm_cast_pair": CAST_PAIR,
+         "batch_norm_running": RUNNING,
           "batch_norm_out": NORMALIZE, "batch_norm_grad": NORM_GRAD,
          "softmax_out": SOFTMAX_OUT, "log_softmax_out": LOG_SOFTMAX_OUT,
          "softmax_grad": SOFTMAX_GRAD, "log_softmax_grad": LOG_SOFTMAX_GRAD,
@@ -370,6 +371,20 @@ def test_batch_norm_passes_match_flambeau_nn(lib, dtype):
     call(lib, kernels[("batch_norm_grad", dtype)], a.size, g, y, wide(gysum), wide(gsum),
          wide(rstd * w.reshape(rstd.shape)), count, k_dx)
     np.testing.assert_allclose(k_dx, dx, rtol=tol * 10, atol=tol * 10)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_running_statistics_update_matches_flambeau_nn(lib, dtype):
+    norm = pytest.importorskip("flambeau.nn.functional._norm")
+    import flambeau
+
+    lib, kernels = lib
+    r, s, _ = _arrays(dtype)
+    ref = flambeau.tensor(r.copy())
+    norm._update_running(ref, flambeau.tensor(s), 0.1, 1.25)
+    call(lib, kernels[("batch_norm_running", dtype)], r.size, s, 0.1, 1.25, r)
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    np.testing.assert_allclose(r, ref.numpy(), rtol=tol, atol=tol)
 
 
 #: activation -> (flambeau-nn class name, parameters)

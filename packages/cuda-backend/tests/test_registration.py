@@ -32,7 +32,7 @@ def test_hook_returns_one_cuda_backend():
         "conv2d_backward_weight", "max_pool2d", "max_pool2d_backward", "lstm_cell",
         "lstm_cell_backward", "sgd_step", "adam_step", "softmax", "log_softmax",
         "softmax_backward", "log_softmax_backward", "batch_norm", "batch_norm_backward",
-        "dropout_mask", "gru_cell", "gru_cell_backward"
+        "batch_norm_running", "dropout_mask", "gru_cell", "gru_cell_backward"
     } | activations | {
             name + "_backward" for name in activations}
 

@@ -83,6 +83,7 @@ def kernel_table() -> dict:
         "adam_step": _optim.adam_step,
         "batch_norm": _norm.batch_norm,
         "batch_norm_backward": _norm.batch_norm_backward,
+        "batch_norm_running": _norm.batch_norm_running,
         "max_pool2d": _pool.max_pool2d,
         "max_pool2d_backward": _pool.max_pool2d_backward,
         "lstm_cell": _rnn.lstm_cell,

@@ -107,12 +107,34 @@ def declined() -> dict:
 
 
 class _Plan:
-    """A built graph with its operand tensors and workspace size."""
+    """A built graph with its operand tensors, their uids (inputs then output) and workspace
+    size."""
 
-    __slots__ = ("graph", "inputs", "output", "workspace")
+    __slots__ = ("graph", "inputs", "output", "uids", "workspace")
 
     def __init__(self, graph, inputs, output, workspace):
         self.graph, self.inputs, self.output, self.workspace = graph, inputs, output, workspace
+        self.uids = tuple(t.uid for t in (*inputs, output))
+
+
+#: whether the frontend takes ``execute(buffers, ..., tensor_uids=uids)``; older ones (before
+#: the ordered binding) only take a dict of uid -> pointer
+_ordered_execute = [True]
+
+
+def _execute(plan, pointers, workspace, handle):
+    """Launch ``plan`` on ``pointers`` (inputs then output). The ordered form hands the frontend
+    the pointers in the order of ``plan.uids``, which its C++ side binds without the Python
+    normalization of a dict that a call otherwise goes through."""
+    if _ordered_execute[0]:
+        try:
+            plan.graph.execute(pointers, workspace, handle=handle, tensor_uids=plan.uids)
+            return
+        except TypeError as exc:
+            if "tensor_uids" not in str(exc):
+                raise
+            _ordered_execute[0] = False
+    plan.graph.execute(dict(zip(plan.uids, pointers)), workspace, handle=handle)
 
 
 def _contiguous_strides(shape):
@@ -198,9 +220,8 @@ def _run(op, operands, out_shape, shapes, stride, padding, dilation):
     out = cupy.empty(tuple(out_shape), dtype=operands[0].dtype)
     workspace = cupy.empty(plan.workspace, dtype=cupy.uint8) if plan.workspace else None
     cudnn.set_stream(handle, cupy.cuda.get_current_stream().ptr)
-    pack = {t.uid: a.data.ptr for t, a in zip(plan.inputs, operands, strict=True)}
-    pack[plan.output.uid] = out.data.ptr
-    plan.graph.execute(pack, None if workspace is None else workspace.data.ptr, handle=handle)
+    _execute(plan, [*(a.data.ptr for a in operands), out.data.ptr],
+             None if workspace is None else workspace.data.ptr, handle)
     return out
 
 

@@ -29,8 +29,8 @@ import numpy as np
 from flambeau_cuda import _cupy
 from flambeau_cuda._kernels._spec import ElementwiseSpec
 
-__all__ = ["SUMS_SOURCE", "STATS", "CAST_PAIR", "NORMALIZE", "NORM_GRAD", "batch_norm",
-           "batch_norm_backward"]
+__all__ = ["SUMS_SOURCE", "STATS", "CAST_PAIR", "NORMALIZE", "NORM_GRAD", "RUNNING",
+           "batch_norm", "batch_norm_backward", "batch_norm_running"]
 
 _DTYPES = ("float32", "float64")
 
@@ -101,6 +101,30 @@ NORM_GRAD = ElementwiseSpec(
 acc_t c = (acc_t)n;
 dx = (T)(((acc_t)g - (acc_t)y * ((acc_t)gysum / c) - (acc_t)gsum / c) * (acc_t)scale);
 """)
+
+
+#: the running statistics' update in place: r = (1 - m) * r + m * scale * s
+RUNNING = ElementwiseSpec("batch_norm_running", "T s, float64 m, float64 scale", "T r", r"""
+r = (T)((acc_t)r * (acc_t)(1.0 - m) + (acc_t)s * (acc_t)(m * scale));
+""")
+
+
+def batch_norm_running(r, s, momentum, scale):
+    """The ``"batch_norm_running"`` kernel: ``r`` updated in place (one launch; three with
+    array operations), or None for other dtypes.
+
+    Examples
+    --------
+    >>> import cupy  # doctest: +SKIP
+    >>> from flambeau_cuda._kernels._norm import batch_norm_running
+    >>> r = cupy.zeros(2)  # doctest: +SKIP
+    >>> batch_norm_running(r, cupy.array([1.0, 2.0]), 0.1, 2.0).tolist()  # doctest: +SKIP
+    [0.2, 0.4]
+    """
+    if r.dtype.name not in _DTYPES or s.dtype != r.dtype or s.shape != r.shape:
+        return None
+    RUNNING.build(r.dtype.name)(s, momentum, scale, r)
+    return r
 
 
 def batch_norm(a, w, b, axes, eps):

@@ -48,12 +48,15 @@ def _affine(y, weight, bias, shape):
 
 def _update_running(running, batch_stat, momentum, scale=1.0):
     """``running = (1 - momentum) * running + momentum * scale * batch_stat`` in place, on
-    the arrays (two array operations, nothing recorded)."""
+    the arrays (nothing recorded)."""
     if running._device is not batch_stat._device:
         batch_stat = batch_stat.to(running._device)
     r = running._data
-    r *= 1 - momentum
-    r += batch_stat._data.reshape(r.shape).astype(r.dtype, copy=False) * (momentum * scale)
+    s = batch_stat._data.reshape(r.shape)
+    # a backend may fuse it (kernel "batch_norm_running"(r, s, momentum, scale), in place)
+    if running._device.backend.run_kernel("batch_norm_running", r, s, momentum, scale) is None:
+        r *= 1 - momentum
+        r += s.astype(r.dtype, copy=False) * (momentum * scale)
     running._version.value += 1
 
 
