@@ -25,6 +25,8 @@ import flambeau.optim  # noqa: E402, F401
 from flambeau.vision import models  # noqa: E402
 
 OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else None
+if OUT:
+    OUT.mkdir(parents=True, exist_ok=True)
 
 
 def timed(step, n=10):
