@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Kernel", "host_library", "device_source", "compile_device", "call", "have_gxx",
-           "have_nvcc"]
+__all__ = ["Kernel", "host_library", "host_raw_library", "device_source", "compile_device",
+           "call", "have_gxx", "have_nvcc"]
 
 _CTYPES = {"float64": "double", "float32": "float", "int64": "long long",
            "uint64": "unsigned long long", "int32": "int", "bool": "bool"}
@@ -92,6 +92,35 @@ def host_library(kernels, workdir=None):
     """Compile ``kernels`` for the host in one g++ call; returns the loaded library."""
     src = _HEADER + "#define __device__\n" + "".join(k.source(False) for k in kernels)
     folder = Path(workdir or tempfile.mkdtemp(prefix="flambeau_cuda_host_"))
+    (folder / "k.cpp").write_text(src)
+    subprocess.run(["g++", "-O1", "-shared", "-fPIC", "-o", str(folder / "k.so"),
+                    str(folder / "k.cpp")], check=True, capture_output=True, text=True)
+    return ctypes.CDLL(str(folder / "k.so"))
+
+
+#: what a raw ``__global__`` kernel needs to compile and run as a host function: one thread
+#: per block (``blockDim`` 1), the block chosen with ``flambeau_set_block`` before each call
+_RAW_HEADER = _HEADER + r"""
+#define __global__
+#define __device__
+#define __shared__ static
+#define __syncthreads()
+struct flambeau_dim3 { unsigned int x, y, z; };
+static flambeau_dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0}, blockDim = {1, 1, 1},
+                     gridDim = {1, 1, 1};
+extern "C" void flambeau_set_block(unsigned int x, unsigned int y, unsigned int grid_x) {
+  blockIdx.x = x; blockIdx.y = y; gridDim.x = grid_x;
+}
+static inline double atomicAdd(double* p, double v) { double old = *p; *p += v; return old; }
+"""
+
+
+def host_raw_library(sources, workdir=None):
+    """Compile raw CUDA kernel ``sources`` (each with its own typedefs, so each in its own
+    namespace) for the host in one g++ call; returns the loaded library."""
+    src = _RAW_HEADER + "".join(f"namespace raw_{i} {{\n{text}\n}}\n"
+                                for i, text in enumerate(sources))
+    folder = Path(workdir or tempfile.mkdtemp(prefix="flambeau_cuda_raw_"))
     (folder / "k.cpp").write_text(src)
     subprocess.run(["g++", "-O1", "-shared", "-fPIC", "-o", str(folder / "k.so"),
                     str(folder / "k.cpp")], check=True, capture_output=True, text=True)

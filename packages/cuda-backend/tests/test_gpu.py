@@ -331,6 +331,42 @@ def test_memory_statistics():
     assert isinstance(flambeau.cuda.get_device_name(0), str)
 
 
+def test_load_with_map_location_cuda(tmp_path):
+    """A CPU checkpoint loads onto the GPU with map_location="cuda" (and cuda:0 / a device /
+    a dict), and a GPU checkpoint loads back where it was saved."""
+    state = {"w": flambeau.arange(6.0).reshape(2, 3), "n": flambeau.tensor([1, 2])}
+    flambeau.save(state, tmp_path / "cpu.pt")
+    for where in ("cuda", "cuda:0", flambeau.device("cuda"), {"cpu": "cuda:0"}):
+        got = flambeau.load(tmp_path / "cpu.pt", map_location=where)
+        assert all(t.device == flambeau.device("cuda:0") for t in got.values())
+        assert_close(got["w"].cpu(), state["w"])
+        assert got["n"].dtype is flambeau.int64
+    flambeau.save({"w": state["w"].cuda()}, tmp_path / "gpu.pt")
+    back = flambeau.load(tmp_path / "gpu.pt")["w"]
+    assert back.device == flambeau.device("cuda:0")
+    assert_close(back.cpu(), state["w"])
+
+
+def test_multi_tensor_sgd_updates_every_parameter_in_one_launch():
+    """62 parameters of mixed sizes (as a ResNet-18) in one launch give the CPU's update."""
+    optim = pytest.importorskip("flambeau.optim")
+    r = np.random.default_rng(5)
+    shapes = [(64, 3, 7, 7), (64,), (128, 64, 3, 3), (10, 512), (10,), (1,)] * 10 + [(3,), (0,)]
+    results = []
+    for d in ("cuda", "cpu"):
+        params = [flambeau.tensor(r.standard_normal(s), dtype=flambeau.float32, device=d,
+                                  requires_grad=True) for s in shapes]
+        opt = optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)
+        for step in range(3):
+            for p in params:
+                p.grad = flambeau.full_like(p, 0.5 + step)
+            opt.step()
+        results.append([p.detach().cpu() for p in params])
+        r = np.random.default_rng(5)
+    for a, b in zip(*results, strict=True):
+        assert_close(a, b, rtol=1e-6, atol=1e-6)
+
+
 def test_out_of_memory_names_the_request():
     from flambeau_cuda._memory import OutOfMemoryError
 

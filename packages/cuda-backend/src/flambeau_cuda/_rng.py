@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from flambeau_cuda._kernels._spec import ElementwiseSpec
+from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
 
 __all__ = ["PhiloxRNG", "CupyEngine", "NumpyEngine", "philox4x32", "PHILOX_SOURCE",
            "DRAW_BODIES", "DRAW_SPECS", "KEEP_SPECS", "PER_BLOCK", "dropout_mask"]
@@ -235,7 +235,7 @@ class CupyEngine:
                 args = [np.uint64(seed), np.uint64(offset), np.int64(n)]
                 if kind == "integers":
                     args += [np.int64(low), np.uint64(span)]
-                DRAW_SPECS[kind].build(out.dtype.name)(*args, out, size=blocks)
+                DRAW_SPECS[kind].build(dtype_name(out.dtype))(*args, out, size=blocks)
         return out
 
     def keep(self, kind, n, *, seed, offset, p, scale, dtype):
@@ -246,7 +246,7 @@ class CupyEngine:
             out = cupy.empty(n, dtype=dtype)
             blocks = -(-n // PER_BLOCK[kind])
             if blocks:
-                KEEP_SPECS[kind].build(out.dtype.name)(
+                KEEP_SPECS[kind].build(dtype_name(out.dtype))(
                     np.uint64(seed), np.uint64(offset), np.int64(n), np.float64(p),
                     np.float64(scale), out, size=blocks)
         return out

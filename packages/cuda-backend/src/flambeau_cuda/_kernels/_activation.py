@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from flambeau_cuda._kernels._spec import ElementwiseSpec
+from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
 
 __all__ = ["ACTIVATIONS", "FORWARD", "BACKWARD", "kernels"]
 
@@ -93,7 +93,7 @@ BACKWARD = {n: _backward_spec(n, p, b) for n, (p, _, b) in ACTIVATIONS.items()}
 
 def _launcher(spec):
     def run(*arrays_and_params):
-        dtype = arrays_and_params[0].dtype.name
+        dtype = dtype_name(arrays_and_params[0].dtype)
         if dtype not in _DTYPES:
             return None
         return spec.build(dtype)(*arrays_and_params)

@@ -15,7 +15,7 @@ plan against NVIDIA's cudnn-frontend.
 
 from __future__ import annotations
 
-from flambeau_cuda._kernels._spec import ElementwiseSpec
+from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
 
 __all__ = ["IM2COL", "COL2IM", "conv2d", "conv2d_backward_input", "conv2d_backward_weight",
            "geometry", "windows_covering"]
@@ -90,7 +90,7 @@ def _im2col(x, geo):
     x = cupy.ascontiguousarray(x)
     c, _, _, oh, ow, kh, kw = geo[:7]
     col = cupy.empty((x.shape[0] * oh * ow, c * kh * kw), dtype=x.dtype)
-    IM2COL.build(x.dtype.name)(x, *geo, col)
+    IM2COL.build(dtype_name(x.dtype))(x, *geo, col)
     return col
 
 
@@ -148,7 +148,7 @@ def conv2d_backward_input(g, w, input_shape, stride, padding, dilation, groups):
     wg = w.reshape(groups, co // groups, -1)                                 # (G, Cog, Cg*K)
     dcols = cupy.ascontiguousarray(matmul(gm, wg, True).transpose(1, 0, 2))       # (N*L, G, Cg*K)
     gx = cupy.empty(tuple(input_shape), dtype=g.dtype)
-    COL2IM.build(g.dtype.name)(dcols, *geo, gx)
+    COL2IM.build(dtype_name(g.dtype))(dcols, *geo, gx)
     return gx
 
 

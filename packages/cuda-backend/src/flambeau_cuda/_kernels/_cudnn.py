@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import flambeau.backends.cudnn as _switches
 from flambeau_cuda._kernels._conv import geometry
+from flambeau_cuda._kernels._spec import dtype_name
 from flambeau_cuda._settings import allow_tf32
 
 __all__ = ["conv2d", "conv2d_backward_input", "conv2d_backward_weight", "declined", "load",
@@ -200,7 +201,7 @@ def _plan(cudnn, handle, op, dtype, device, shapes, stride, padding, dilation):
 
 def _run(op, operands, out_shape, shapes, stride, padding, dilation):
     """``out`` computed by the cached graph for ``op``, or None where cuDNN declines."""
-    dtype = operands[0].dtype.name
+    dtype = dtype_name(operands[0].dtype)
     if dtype not in _IO_TYPES or not _switches.enabled:
         return None
     cudnn = load()

@@ -7,6 +7,7 @@ Signatures: ``matmul(a, b) -> array`` of ``a``'s dtype (flambeau's ``Matmul.forw
 from __future__ import annotations
 
 from flambeau_cuda import _cupy, _settings
+from flambeau_cuda._kernels._spec import dtype_name
 
 __all__ = ["matmul", "cholesky", "tf32_compute_type"]
 
@@ -51,7 +52,7 @@ def matmul(a, b, conv=False):
     cupy = _cupy.load()
     if a.dtype == cupy.float32:
         _sync_tf32(cupy, conv)
-    if a.dtype.name == "bfloat16":
+    if dtype_name(a.dtype) == "bfloat16":
         return cupy.matmul(a.astype(cupy.float32), b.astype(cupy.float32)).astype(a.dtype)
     out = cupy.matmul(a, b)
     return out if out.dtype == a.dtype else out.astype(a.dtype)

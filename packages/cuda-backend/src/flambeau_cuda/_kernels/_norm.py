@@ -27,10 +27,10 @@ from __future__ import annotations
 import numpy as np
 
 from flambeau_cuda import _cupy
-from flambeau_cuda._kernels._spec import ElementwiseSpec
+from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
 
 __all__ = ["SUMS_SOURCE", "STATS", "CAST_PAIR", "NORMALIZE", "NORM_GRAD", "RUNNING",
-           "batch_norm", "batch_norm_backward", "batch_norm_running"]
+           "batch_norm", "batch_norm_backward", "batch_norm_running", "grid"]
 
 _DTYPES = ("float32", "float64")
 
@@ -121,9 +121,10 @@ def batch_norm_running(r, s, momentum, scale):
     >>> batch_norm_running(r, cupy.array([1.0, 2.0]), 0.1, 2.0).tolist()  # doctest: +SKIP
     [0.2, 0.4]
     """
-    if r.dtype.name not in _DTYPES or s.dtype != r.dtype or s.shape != r.shape:
+    name = dtype_name(r.dtype)
+    if name not in _DTYPES or s.dtype != r.dtype or s.shape != r.shape:
         return None
-    RUNNING.build(r.dtype.name)(s, momentum, scale, r)
+    RUNNING.build(name)(s, momentum, scale, r)
     return r
 
 
@@ -139,18 +140,19 @@ def batch_norm(a, w, b, axes, eps):
     >>> out.ravel().tolist(), var.item()  # doctest: +SKIP
     ([-1.0, 1.0], 1.0)
     """
-    if (a.dtype.name not in _DTYPES or not _over_all_but_channels(a, axes)
+    name = dtype_name(a.dtype)
+    if (name not in _DTYPES or not _over_all_but_channels(a, axes)
             or any(t is not None and t.dtype != a.dtype for t in (w, b))):
         return None
     a3 = _by_channel(a)
     if a3 is None:
         return None
-    acc = _sums(a3, a3, 0)
+    acc = _sums(name, a3, a3, 0)
     count = a.size // a.shape[1]
-    mean, var, rstd = STATS.build(a.dtype.name)(acc[:, 0], acc[:, 1], a3[0, :, 0], count, eps)
-    y, out = NORMALIZE.build(a.dtype.name)(a3, _channels(mean), _channels(rstd),
-                                           1.0 if w is None else _channels(w),
-                                           0.0 if b is None else _channels(b))
+    mean, var, rstd = STATS.build(name)(acc[:, 0], acc[:, 1], a3[0, :, 0], count, eps)
+    y, out = NORMALIZE.build(name)(a3, _channels(mean), _channels(rstd),
+                                   1.0 if w is None else _channels(w),
+                                   0.0 if b is None else _channels(b))
     kept = _kept(a)
     return (out.reshape(a.shape), y.reshape(a.shape), rstd.reshape(kept), mean.reshape(kept),
             var.reshape(kept))
@@ -169,16 +171,17 @@ def batch_norm_backward(g, y, rstd, w, axes):
     >>> dx.ravel().tolist(), gw.item(), gb.item()  # doctest: +SKIP
     ([0.0, 0.0], -1.0, 1.0)
     """
-    if y.dtype.name not in _DTYPES or g.dtype != y.dtype or not _over_all_but_channels(g, axes):
+    name = dtype_name(y.dtype)
+    if name not in _DTYPES or g.dtype != y.dtype or not _over_all_but_channels(g, axes):
         return None
     g3, y3 = _by_channel(g), _by_channel(y)
     if g3 is None:
         return None
-    acc = _sums(g3, y3, 1)
-    gysum, gsum = CAST_PAIR.build(g.dtype.name)(acc[:, 1], acc[:, 0], g3[0, :, 0])
+    acc = _sums(name, g3, y3, 1)
+    gysum, gsum = CAST_PAIR.build(name)(acc[:, 1], acc[:, 0], g3[0, :, 0])
     scale = _channels(rstd) if w is None else _channels(rstd) * _channels(w)
-    dx = NORM_GRAD.build(y.dtype.name)(g3, y3, _channels(gysum), _channels(gsum), scale,
-                                       g.size // g.shape[1])
+    dx = NORM_GRAD.build(name)(g3, y3, _channels(gysum), _channels(gsum), scale,
+                               g.size // g.shape[1])
     kept = _kept(g)
     return dx.reshape(g.shape), gysum.reshape(kept), gsum.reshape(kept)
 
@@ -196,26 +199,42 @@ def _by_channel(a):
     return xp.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
 
 
-def _sums(x3, y3, mode):
-    """The ``(C, 2)`` float64 per-channel sums of :data:`SUMS_SOURCE` over ``x3`` (and ``y3``)."""
+def _sums(name, x3, y3, mode):
+    """The ``(C, 2)`` float64 per-channel sums of :data:`SUMS_SOURCE` over ``x3`` (and ``y3``),
+    arrays of dtype ``name``."""
     xp = _cupy.load()
     n, c, inner = x3.shape
     per_channel = n * inner
-    slices = max(1, min(-(-per_channel // (8 * _BLOCK)), _TARGET_BLOCKS // max(c, 1)))
-    chunk = -(-per_channel // slices)
+    slices, chunk = grid(n, c, inner)
     acc = xp.zeros((c, 2), xp.float64)
     if per_channel:
-        _sums_kernel(x3.dtype.name)((c, slices), (_BLOCK,), (
+        _sums_kernel(name)((c, slices), (_BLOCK,), (
             x3, y3, acc, np.uint32(c), np.uint32(inner), np.uint32(per_channel),
             np.uint32(chunk), np.int32(mode)))
     return acc
 
 
-def _sums_kernel(dtype_name):
-    kernel = _built.get(dtype_name)
+def grid(n, c, inner):
+    """``(slices, chunk)`` of the sums kernel for an ``(n, c, inner)`` array: each channel is
+    cut into ``slices`` runs of ``chunk`` elements, one block each, at least 2048 elements a
+    block and about :data:`_TARGET_BLOCKS` blocks in all.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels._norm import grid
+    >>> grid(128, 64, 112 * 112), grid(128, 512, 1)
+    ((16, 100352), (1, 128))
+    """
+    per_channel = n * inner
+    slices = max(1, min(-(-per_channel // (8 * _BLOCK)), _TARGET_BLOCKS // max(c, 1)))
+    return slices, -(-per_channel // max(slices, 1))
+
+
+def _sums_kernel(name):
+    kernel = _built.get(name)
     if kernel is None:
-        ctype = "float" if dtype_name == "float32" else "double"
-        kernel = _built[dtype_name] = _cupy.load().RawKernel(
+        ctype = "float" if name == "float32" else "double"
+        kernel = _built[name] = _cupy.load().RawKernel(
             f"typedef {ctype} T;\n{SUMS_SOURCE}", "flambeau_bn_sums")
     return kernel
 

@@ -1,4 +1,5 @@
-"""Fused optimizer updates: one kernel launch per parameter instead of about ten.
+"""Fused optimizer updates: one kernel launch for all the parameters (see :mod:`._multi`;
+one per parameter where they do not qualify) instead of about ten per parameter.
 
 Signatures (and semantics) are those of flambeau-optim's generic ``sgd_step`` / ``adam_step``
 without their first three arguments (``xp``, ``scratch``, ``device``):
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import math
 
-from flambeau_cuda._kernels._spec import ElementwiseSpec
+from flambeau_cuda._kernels import _multi
+from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
 
 __all__ = ["SGD_PLAIN", "SGD_MOMENTUM", "ADAM", "ADAM_AMSGRAD", "sgd_step", "adam_step",
            "adam_scalars"]
@@ -77,18 +79,16 @@ def sgd_step(params, grads, momentum_buffers, *, lr, momentum, dampening, nester
     ...          weight_decay=0.0, maximize=False)
     []
     """
-    out = []
-    for p, g, buf in zip(params, grads, momentum_buffers, strict=True):
-        dt = p.dtype.name
-        if momentum == 0:
-            SGD_PLAIN.build(dt)(g, lr, weight_decay, maximize, p)
-        else:
-            first = buf is None
-            if first:
-                buf = _empty_like(p)
-            SGD_MOMENTUM.build(dt)(g, lr, momentum, dampening, weight_decay, nesterov,
-                                   maximize, first, p, buf)
-        out.append(buf)
+    if momentum == 0:
+        _update(SGD_PLAIN, [(g, p) for p, g in zip(params, grads, strict=True)],
+                [lr, weight_decay, maximize])
+        return list(momentum_buffers)
+    out = [_empty_like(p) if buf is None else buf
+           for p, buf in zip(params, momentum_buffers, strict=True)]
+    for first in (True, False):  # a new buffer starts at the gradient
+        _update(SGD_MOMENTUM, [(g, p, buf) for p, g, buf, old in zip(
+            params, grads, out, momentum_buffers, strict=True) if (old is None) == first],
+            [lr, momentum, dampening, weight_decay, nesterov, maximize, first])
     return out
 
 
@@ -104,14 +104,23 @@ def adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, l
     ...           decoupled_weight_decay=False)
     """
     decay = 1.0 - lr * weight_decay
-    for i, p in enumerate(params):
-        scalars = adam_scalars(lr, beta1, beta2, steps[i])
-        args = (grads[i], scalars[0], beta1, beta2, eps, weight_decay, decay, scalars[1],
-                maximize, decoupled_weight_decay, p, exp_avgs[i], exp_avg_sqs[i])
-        if amsgrad:
-            ADAM_AMSGRAD.build(p.dtype.name)(*args, max_exp_avg_sqs[i])
-        else:
-            ADAM.build(p.dtype.name)(*args)
+    spec = ADAM_AMSGRAD if amsgrad else ADAM
+    for step in sorted(set(steps)):  # usually one: every parameter has taken as many steps
+        step_size, bc2_sqrt = adam_scalars(lr, beta1, beta2, step)
+        _update(spec, [
+            (grads[i], p, exp_avgs[i], exp_avg_sqs[i], *((max_exp_avg_sqs[i],) if amsgrad else ()))
+            for i, p in enumerate(params) if steps[i] == step],
+            [step_size, beta1, beta2, eps, weight_decay, decay, bc2_sqrt, maximize,
+             decoupled_weight_decay])
+
+
+def _update(spec, tensors, scalars):
+    """``spec`` over ``tensors`` (tuples in the order of its array parameters): one launch for
+    all of them where :func:`_multi.launch` takes them, else one per tensor."""
+    if not tensors or _multi.launch(spec, tensors, scalars):
+        return
+    for arrays in tensors:
+        spec.build(dtype_name(arrays[0].dtype))(*_multi.elementwise_args(spec, arrays, scalars))
 
 
 def adam_scalars(lr, beta1, beta2, step):

@@ -17,7 +17,7 @@ gradients of the windows whose maximum it is: deterministic, no atomics.
 from __future__ import annotations
 
 from flambeau_cuda._kernels._conv import _GEO, geometry, windows_covering
-from flambeau_cuda._kernels._spec import ElementwiseSpec
+from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
 
 __all__ = ["MAX_POOL2D", "MAX_POOL2D_BACKWARD", "max_pool2d", "max_pool2d_backward"]
 
@@ -81,7 +81,7 @@ def max_pool2d(x, kernel, stride, padding, dilation):
     """
     from flambeau_cuda import _cupy
 
-    if x.dtype.name not in _DTYPES:
+    if dtype_name(x.dtype) not in _DTYPES:
         return None
     cupy = _cupy.load()
     x = cupy.ascontiguousarray(x)
@@ -89,7 +89,7 @@ def max_pool2d(x, kernel, stride, padding, dilation):
     out_shape = x.shape[:2] + geo[3:5]
     y = cupy.empty(out_shape, dtype=x.dtype)
     arg = cupy.empty(out_shape, dtype=cupy.int32)
-    MAX_POOL2D.build(x.dtype.name)(x, *geo, y, arg)
+    MAX_POOL2D.build(dtype_name(x.dtype))(x, *geo, y, arg)
     return y, arg
 
 
@@ -107,12 +107,12 @@ def max_pool2d_backward(g, arg, input_shape, kernel, stride, padding, dilation):
     """
     from flambeau_cuda import _cupy
 
-    if g.dtype.name not in _DTYPES:
+    if dtype_name(g.dtype) not in _DTYPES:
         return None
     cupy = _cupy.load()
     g = cupy.ascontiguousarray(g)
     arg = cupy.ascontiguousarray(arg, dtype=cupy.int32)
     geo = _pool_geometry(input_shape, kernel, stride, padding, dilation)
     dx = cupy.empty(tuple(input_shape), dtype=g.dtype)
-    MAX_POOL2D_BACKWARD.build(g.dtype.name)(g, arg, *geo, dx)
+    MAX_POOL2D_BACKWARD.build(dtype_name(g.dtype))(g, arg, *geo, dx)
     return dx

@@ -30,7 +30,7 @@ product between steps stays with cuBLAS.
 
 from __future__ import annotations
 
-from flambeau_cuda._kernels._spec import ElementwiseSpec
+from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
 
 __all__ = ["GRU_CELL", "GRU_CELL_BACKWARD", "LSTM_CELL", "LSTM_CELL_BACKWARD", "gru_cell",
            "gru_cell_backward", "lstm_cell", "lstm_cell_backward"]
@@ -124,7 +124,7 @@ def gru_cell(act, hs, h_prev, h):
     >>> round(float(h[0, 0]), 6)  # n = 1 / 1.5 - 1, z = 0.5: n + z * (1 - n)  # doctest: +SKIP
     0.333333
     """
-    GRU_CELL.build(act.dtype.name)(h_prev, hs, h.shape[-1], act, h)
+    GRU_CELL.build(dtype_name(act.dtype))(h_prev, hs, h.shape[-1], act, h)
 
 
 def gru_cell_backward(dh, go, k_n, k_z, k_r, r, z, d, dn, tmp):
@@ -140,7 +140,7 @@ def gru_cell_backward(dh, go, k_n, k_z, k_r, r, z, d, dn, tmp):
     >>> d.ravel().tolist(), tmp.item()  # doctest: +SKIP
     ([2.0, 2.0, 2.0], 2.0)
     """
-    GRU_CELL_BACKWARD.build(dh.dtype.name)(go, k_n, k_z, k_r, r, z, dn.shape[-1], dh, dn,
+    GRU_CELL_BACKWARD.build(dtype_name(dh.dtype))(go, k_n, k_z, k_r, r, z, dn.shape[-1], dh, dn,
                                            tmp, d)
 
 
@@ -157,7 +157,7 @@ def lstm_cell(act, c_prev, fc, ig, c, tc, h):
     >>> float(out[2][0, 0])  # c = sigmoid(0) * 1 + sigmoid(0) * tanh(0)  # doctest: +SKIP
     0.5
     """
-    LSTM_CELL.build(act.dtype.name)(c_prev, c_prev.size, act, fc, ig, c, tc, h)
+    LSTM_CELL.build(dtype_name(act.dtype))(c_prev, c_prev.size, act, fc, ig, c, tc, h)
 
 
 def lstm_cell_backward(dh, go, dc, k_c, k3, k_o, f, d, dflat, s):
@@ -175,5 +175,5 @@ def lstm_cell_backward(dh, go, dc, k_c, k3, k_o, f, d, dflat, s):
     ([3.0, 3.0, 3.0, 2.0], 3.0)
     """
     batch = dh.shape[1]
-    LSTM_CELL_BACKWARD.build(dh.dtype.name)(go, k_c, k_o, f, k3, dh.size, batch, s,
+    LSTM_CELL_BACKWARD.build(dtype_name(dh.dtype))(go, k_c, k_o, f, k3, dh.size, batch, s,
                                             dflat.shape[1], dh, dc, d, dflat)

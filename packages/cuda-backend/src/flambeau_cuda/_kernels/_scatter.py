@@ -7,6 +7,7 @@ backward of indexing, embedding, scatter_add and index_add).
 from __future__ import annotations
 
 from flambeau_cuda import _cupy
+from flambeau_cuda._kernels._spec import dtype_name
 
 __all__ = ["index_add_at", "ATOMIC_DTYPES"]
 
@@ -26,7 +27,7 @@ def index_add_at(out, index, values):
     array([2., 0., 1.])
     """
     cupy = _cupy.load()
-    if out.dtype.name in ATOMIC_DTYPES:
+    if dtype_name(out.dtype) in ATOMIC_DTYPES:
         import cupyx
 
         cupyx.scatter_add(out, index, values)

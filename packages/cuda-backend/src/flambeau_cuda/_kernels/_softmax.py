@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from flambeau_cuda import _cupy
 from flambeau_cuda._kernels._loss import EXP_SUM, _reduction
-from flambeau_cuda._kernels._spec import ElementwiseSpec
+from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
 
 __all__ = ["SOFTMAX_OUT", "LOG_SOFTMAX_OUT", "SOFTMAX_GRAD", "LOG_SOFTMAX_GRAD", "softmax",
            "log_softmax", "softmax_backward", "log_softmax_backward"]
@@ -36,11 +36,11 @@ DOT = ("T g, T y", "T d", "(double)g * (double)y", "a + b", "d = (T)a", "0")
 
 
 def _forward(spec, a, axis):
-    if a.dtype.name not in _DTYPES:
+    if dtype_name(a.dtype) not in _DTYPES:
         return None
     m = a.max(axis=axis, keepdims=True)
     s = _reduction(EXP_SUM, "exp_sum")(a, m, axis=axis, keepdims=True)
-    return spec.build(a.dtype.name)(a, m, s)
+    return spec.build(dtype_name(a.dtype))(a, m, s)
 
 
 def softmax(a, axis):
@@ -80,10 +80,10 @@ def softmax_backward(g, y, axis):
     >>> softmax_backward(cupy.array([[1.0, 0.0]]), y, 1).tolist()  # doctest: +SKIP
     [[0.25, -0.25]]
     """
-    if y.dtype.name not in _DTYPES or g.dtype != y.dtype:
+    if dtype_name(y.dtype) not in _DTYPES or g.dtype != y.dtype:
         return None
     dot = _reduction(DOT, "softmax_dot")(g, y, axis=axis, keepdims=True)
-    return SOFTMAX_GRAD.build(y.dtype.name)(g, y, dot)
+    return SOFTMAX_GRAD.build(dtype_name(y.dtype))(g, y, dot)
 
 
 def log_softmax_backward(g, y, axis):
@@ -97,7 +97,7 @@ def log_softmax_backward(g, y, axis):
     >>> log_softmax_backward(cupy.array([[1.0, 0.0]]), y, 1).tolist()  # doctest: +SKIP
     [[0.5, -0.5]]
     """
-    if y.dtype.name not in _DTYPES or g.dtype != y.dtype:
+    if dtype_name(y.dtype) not in _DTYPES or g.dtype != y.dtype:
         return None
     total = _cupy.load().sum(g, axis=axis, keepdims=True)
-    return LOG_SOFTMAX_GRAD.build(y.dtype.name)(g, y, total)
+    return LOG_SOFTMAX_GRAD.build(dtype_name(y.dtype))(g, y, total)

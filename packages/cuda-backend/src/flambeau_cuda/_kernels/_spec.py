@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ElementwiseSpec", "ACC_TYPES"]
+__all__ = ["ElementwiseSpec", "ACC_TYPES", "dtype_name"]
 
 #: the C type arithmetic is carried out in, by the array's dtype name (half types widen)
 ACC_TYPES = {"float64": "double", "float32": "float", "float16": "float", "bfloat16": "float"}
@@ -53,3 +53,23 @@ class ElementwiseSpec:
 
 
 _built: dict = {}
+
+
+_names: dict = {}
+
+
+def dtype_name(dtype) -> str:
+    """``dtype.name``, cached: NumPy computes the name in Python (a few microseconds, paid by
+    every kernel call that picks its compiled kernel by dtype).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from flambeau_cuda._kernels._spec import dtype_name
+    >>> dtype_name(np.dtype("float32"))
+    'float32'
+    """
+    name = _names.get(dtype)
+    if name is None:
+        name = _names[dtype] = dtype.name
+    return name
