@@ -38,7 +38,7 @@ def have_nvcc() -> bool:
 class Kernel:
     """One (spec, dtype) instance: its C entry point name and parameter list."""
 
-    def __init__(self, tag, spec, dtype, preamble=None, arrays=()):
+    def __init__(self, tag, spec, dtype, preamble=None):
         self.tag, self.spec, self.dtype = tag, spec, np.dtype(dtype)
         self.preamble = spec.source_for(self.dtype.name) if preamble is None else preamble
         self.params = []  # (name, ctype, kind) with kind in "array", "raw", "scalar"
@@ -49,9 +49,8 @@ class Kernel:
             raw = words[0] == "raw"
             type_name, name = words[-2], words[-1]
             ctype = "T" if type_name == "T" else _CTYPES[type_name]
-            # inputs of a named type are scalars here unless named in ``arrays``; outputs are
-            # always arrays
-            array = ctype == "T" or index >= n_inputs or name in arrays
+            # inputs of a named type are scalars here; outputs are always arrays
+            array = ctype == "T" or index >= n_inputs
             self.params.append((name, ctype, "raw" if raw else ("array" if array else "scalar")))
 
     def _signature(self):

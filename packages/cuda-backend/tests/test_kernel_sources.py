@@ -10,7 +10,7 @@ from _csource import Kernel, call, compile_device, have_gxx, have_nvcc, host_lib
 
 from flambeau_cuda._kernels._activation import BACKWARD, FORWARD
 from flambeau_cuda._kernels._conv import COL2IM, IM2COL, geometry
-from flambeau_cuda._kernels._norm import CAST_PAIR, NORM_GRAD, NORMALIZE, RUNNING, STATS
+from flambeau_cuda._kernels._norm import RUNNING
 from flambeau_cuda._kernels._optim import ADAM, ADAM_AMSGRAD, SGD_MOMENTUM, SGD_PLAIN, adam_scalars
 from flambeau_cuda._kernels._pool import MAX_POOL2D, MAX_POOL2D_BACKWARD, _pool_geometry
 from flambeau_cuda._kernels._rnn import (
@@ -32,24 +32,18 @@ SPECS = {"sgd_plain": SGD_PLAIN, "sgd_momentum": SGD_MOMENTUM, "adam": ADAM,
          "lstm_cell": LSTM_CELL, "lstm_cell_backward": LSTM_CELL_BACKWARD,
          "gru_cell": GRU_CELL, "gru_cell_backward": GRU_CELL_BACKWARD,
          "max_pool2d": MAX_POOL2D, "max_pool2d_backward": MAX_POOL2D_BACKWARD,
-         "batch_norm_stats": STATS, "batch_norm_cast_pair": CAST_PAIR,
          "batch_norm_running": RUNNING,
-          "batch_norm_out": NORMALIZE, "batch_norm_grad": NORM_GRAD,
          "softmax_out": SOFTMAX_OUT, "log_softmax_out": LOG_SOFTMAX_OUT,
          "softmax_grad": SOFTMAX_GRAD, "log_softmax_grad": LOG_SOFTMAX_GRAD,
          **{spec.name: spec for spec in (*FORWARD.values(), *BACKWARD.values())}}
-
-
-#: inputs of a named type that the kernels take as arrays (per-channel float64 sums)
-ARRAY_INPUTS = {"batch_norm_stats": ("s", "q"), "batch_norm_cast_pair": ("a", "b")}
 
 
 @pytest.fixture(scope="module")
 def lib():
     if not have_gxx():
         pytest.skip("g++ is not installed")
-    kernels = {(name, dt): Kernel(f"{name}_{dt}", spec, dt, arrays=ARRAY_INPUTS.get(name, ()))
-               for name, spec in SPECS.items() for dt in ("float32", "float64")}
+    kernels = {(name, dt): Kernel(f"{name}_{dt}", spec, dt) for name, spec in SPECS.items()
+               for dt in ("float32", "float64")}
     return host_library(kernels.values()), kernels
 
 
@@ -333,44 +327,6 @@ def test_softmax_passes_match_flambeau_core(lib, dtype, log):
     gx = np.empty_like(x)
     call(lib, kernels[(name + "_grad", dtype)], x.size, g, y, wide(reduced), gx)
     np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=tol * 10, atol=tol)
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_batch_norm_passes_match_flambeau_nn(lib, dtype):
-    """The per-channel and elementwise passes around the reductions, against nn's generic
-    batch-norm arrays (forward and backward)."""
-    norm = pytest.importorskip("flambeau.nn.functional._norm")
-    lib, kernels = lib
-    r = np.random.default_rng(8)
-    a = (r.standard_normal((4, 3, 5, 2)) * 2 + 1).astype(dtype)
-    w, b = r.standard_normal(3).astype(dtype), r.standard_normal(3).astype(dtype)
-    g = r.standard_normal(a.shape).astype(dtype)
-    axes, eps, count = (0, 2, 3), 1e-5, a.size // 3
-    out, y, rstd, mean, var = norm._batch_norm_arrays(np, a, w, b, axes, eps)
-    wide = lambda v: np.ascontiguousarray(np.broadcast_to(  # noqa: E731
-        np.asarray(v, dtype).reshape(-1, 1, 1) if np.ndim(v) else v, a.shape))
-    shift = a[:1, :, :1, :1]  # what the sums kernel subtracts: each channel's first element
-    d = a.astype(float) - shift
-    sums, squares = d.sum(axes, keepdims=True), (d * d).sum(axes, keepdims=True)
-    k_mean, k_var, k_rstd = (np.empty(sums.shape, dtype) for _ in range(3))
-    call(lib, kernels[("batch_norm_stats", dtype)], sums.size, sums, squares,
-         np.ascontiguousarray(shift), count, eps, k_mean, k_var, k_rstd)
-    k_y, k_out = np.empty_like(a), np.empty_like(a)
-    call(lib, kernels[("batch_norm_out", dtype)], a.size, a, wide(mean), wide(k_rstd), wide(w),
-         wide(b), k_y, k_out)
-    tol = 2e-6 if dtype == "float32" else 1e-13
-    for ours, ref in ((k_mean, mean), (k_var, var), (k_rstd, rstd), (k_y, y), (k_out, out)):
-        np.testing.assert_allclose(ours, ref, rtol=tol, atol=tol)
-    dx, gysum, gsum = norm._batch_norm_backward_arrays(g, y, rstd, w, axes)
-    k_gysum, k_gsum = np.empty_like(gysum), np.empty_like(gsum)
-    call(lib, kernels[("batch_norm_cast_pair", dtype)], gsum.size, gysum.astype(float),
-         gsum.astype(float), np.empty_like(gsum), k_gysum, k_gsum)
-    np.testing.assert_array_equal(k_gysum, gysum)
-    np.testing.assert_array_equal(k_gsum, gsum)
-    k_dx = np.empty_like(a)
-    call(lib, kernels[("batch_norm_grad", dtype)], a.size, g, y, wide(gysum), wide(gsum),
-         wide(rstd * w.reshape(rstd.shape)), count, k_dx)
-    np.testing.assert_allclose(k_dx, dx, rtol=tol * 10, atol=tol * 10)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

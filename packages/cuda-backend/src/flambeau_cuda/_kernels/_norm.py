@@ -1,25 +1,37 @@
-"""Training-mode batch normalization: four launches forward and four backward.
+"""Training-mode batch normalization in three raw-kernel launches each way.
 
 Signatures and results are flambeau-nn's generic ``_batch_norm_arrays`` and
 ``_batch_norm_backward_arrays`` (in ``flambeau.nn.functional._norm``):
 
-- ``batch_norm(a, w, b, axes, eps) -> (out, y, rstd, mean, var)``;
+- ``batch_norm(a, w, b, axes, eps, running_mean, running_var, momentum, unbias)
+  -> (out, y, rstd, mean, var)``, the running statistics (arrays or None) updated in place;
 - ``batch_norm_backward(g, y, rstd, w, axes) -> (dx, sum(g * y), sum(g))``;
 
 ``w`` and ``b`` are per-channel arrays or None, the statistics keep their reduced dims. Both
 return None (the generic path then runs) for dtypes other than float32/float64 (autocast runs
-batch norm in float32), for axes other than every axis but the channels', and for channels of
-2**31 elements or more.
+batch norm in float32), for axes other than every axis but the channels', for per-channel
+arrays that are not contiguous and of the input's dtype, and for inputs of 2**31 elements or
+more (the kernels count in 32 bits).
 
-The per-channel sums come from one kernel, :data:`SUMS_SOURCE`: a grid of channels x slices,
-each block summing its slice in float64 and adding the block's result into the channel's
-accumulators. A CuPy reduction over the axes ``(0, 2, 3)`` has one block per channel walking
-N x H x W elements: on an H100 that took 70 ms forward for ResNet-18's first batch norm at
-batch 128 and 224x224 (PyTorch: 1 ms). The forward sums ``x - shift`` and its square in one
-pass, the shift being the channel's first element, so that ``var = E[d^2] - E[d]^2`` does not
-cancel for data far from zero. Forward: zeroed accumulators, the sums, mean/var/rstd on the
-channels, then ``y`` and ``out`` in one pass. Backward: zeroed accumulators, ``sum(g)`` and
-``sum(g * y)`` in one pass, their cast to the dtype, and ``dx`` in one pass.
+The kernels, in :data:`SOURCE`:
+
+- ``flambeau_bn_sums``: a grid of channels x slices, each block summing its slice of the
+  channel in float64 into its own pair of partial sums (no atomics: the result does not depend
+  on the order blocks finish in). A CuPy reduction over the axes ``(0, 2, 3)`` has one block
+  per channel walking N x H x W elements: on an H100 that took 70 ms forward for ResNet-18's
+  first batch norm at batch 128 and 224x224 (PyTorch: 1 ms). The forward sums ``x - shift``
+  and its square in one pass, the shift being the channel's first element, so that
+  ``var = E[d^2] - E[d]^2`` does not cancel for data far from zero; the backward sums ``g``
+  and ``g * y``.
+- ``flambeau_bn_stats`` (a thread per channel): the partial sums to mean, variance and
+  ``rstd``, the running statistics' update, and the per-channel coefficients of
+  ``flambeau_bn_normalize``, which writes ``y`` and ``out`` in one pass.
+- ``flambeau_bn_grad_coef`` (a thread per channel) and ``flambeau_bn_grad``: the weight and
+  bias gradients, then ``dx`` in one pass.
+
+Raw kernels take pointers and scalars only, so a launch costs a few microseconds of host time
+where a ``cupy.ElementwiseKernel`` with broadcast per-channel operands costs tens: a training
+step of ResNet-18 runs forty batch norms.
 """
 
 from __future__ import annotations
@@ -27,21 +39,25 @@ from __future__ import annotations
 import numpy as np
 
 from flambeau_cuda import _cupy
-from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
+from flambeau_cuda._kernels._spec import ACC_TYPES, ElementwiseSpec, dtype_name
 
-__all__ = ["SUMS_SOURCE", "STATS", "CAST_PAIR", "NORMALIZE", "NORM_GRAD", "RUNNING",
-           "batch_norm", "batch_norm_backward", "batch_norm_running", "grid"]
+__all__ = ["SOURCE", "RUNNING", "batch_norm", "batch_norm_backward", "batch_norm_running",
+           "grid", "source_for"]
 
 _DTYPES = ("float32", "float64")
+_BLOCK = 256
+_TARGET_BLOCKS = 1024  # enough to fill an H100's 132 SMs several times over
+_MAX_BLOCKS = 132 * 16  # of the grid-stride elementwise passes
+_CHANNEL_BLOCK = 128
+_NULL = np.uint64(0)  # an absent per-channel array (weight, bias, running statistics)
 
-#: per-channel sums over (N, C, inner) arrays, into acc (C, 2) float64 (zeroed first); grid
-#: (C, slices), blocks of 256 threads. mode 0: sum(x - shift) and sum((x - shift)^2) with shift
-#: the channel's first element; mode 1: sum(x) and sum(x * y).
-SUMS_SOURCE = r"""
+#: the kernels for arrays of type ``T`` (computing in ``acc_t``), typedefs prepended per dtype
+SOURCE = r"""
 extern "C" __global__ void flambeau_bn_sums(
-    const T* __restrict__ x, const T* __restrict__ y, double* __restrict__ acc,
+    const T* __restrict__ x, const T* __restrict__ y, double* __restrict__ partial,
     unsigned int channels, unsigned int inner, unsigned int per_channel, unsigned int chunk,
-    int mode) {
+    unsigned int slices, int mode) {
+  // mode 0: sum(x - shift), sum((x - shift)^2), shift = x[0, c, 0]; mode 1: sum(x), sum(x * y)
   const unsigned int c = blockIdx.x;
   const unsigned int start = blockIdx.y * chunk;
   const unsigned int end = min(start + chunk, per_channel);
@@ -66,44 +82,89 @@ extern "C" __global__ void flambeau_bn_sums(
     __syncthreads();
   }
   if (threadIdx.x == 0) {
-    atomicAdd(acc + 2 * c, ss[0]);
-    atomicAdd(acc + 2 * c + 1, sq[0]);
+    double* out = partial + 2 * ((size_t)c * slices + blockIdx.y);
+    out[0] = ss[0];
+    out[1] = sq[0];
+  }
+}
+
+extern "C" __global__ void flambeau_bn_stats(
+    const double* __restrict__ partial, const T* __restrict__ x, const T* __restrict__ w,
+    const T* __restrict__ b, T* __restrict__ stats, double* __restrict__ coef,
+    T* __restrict__ running_mean, T* __restrict__ running_var, unsigned int channels,
+    unsigned int inner, unsigned int slices, double count, double eps, double momentum,
+    double unbias) {
+  // stats: rows mean, var, rstd; coef per channel: mean, rstd, weight, bias
+  const unsigned int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= channels) return;
+  double s = 0.0, q = 0.0;
+  for (unsigned int k = 0; k < slices; ++k) {
+    s += partial[2 * ((size_t)c * slices + k)];
+    q += partial[2 * ((size_t)c * slices + k) + 1];
+  }
+  const double d = s / count;
+  double var = q / count - d * d;
+  if (var < 0.0) var = 0.0;
+  const double mean = (double)x[(size_t)c * inner] + d;
+  const double rstd = 1.0 / sqrt(var + eps);
+  stats[c] = (T)mean;
+  stats[channels + c] = (T)var;
+  stats[2 * channels + c] = (T)rstd;
+  coef[4 * c] = mean;
+  coef[4 * c + 1] = rstd;
+  coef[4 * c + 2] = w ? (double)w[c] : 1.0;
+  coef[4 * c + 3] = b ? (double)b[c] : 0.0;
+  if (running_mean)
+    running_mean[c] = (T)((1.0 - momentum) * (double)running_mean[c] + momentum * mean);
+  if (running_var)
+    running_var[c] = (T)((1.0 - momentum) * (double)running_var[c] + momentum * unbias * var);
+}
+
+extern "C" __global__ void flambeau_bn_normalize(
+    const T* __restrict__ x, const double* __restrict__ coef, T* __restrict__ y,
+    T* __restrict__ out, unsigned int channels, unsigned int inner, unsigned int total) {
+  for (unsigned int i = blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += blockDim.x * gridDim.x) {
+    const unsigned int c = (i / inner) % channels;
+    const acc_t v = ((acc_t)x[i] - (acc_t)coef[4 * c]) * (acc_t)coef[4 * c + 1];
+    y[i] = (T)v;
+    out[i] = (T)(v * (acc_t)coef[4 * c + 2] + (acc_t)coef[4 * c + 3]);
+  }
+}
+
+extern "C" __global__ void flambeau_bn_grad_coef(
+    const double* __restrict__ partial, const T* __restrict__ rstd, const T* __restrict__ w,
+    T* __restrict__ sums, double* __restrict__ coef, unsigned int channels,
+    unsigned int slices, double count) {
+  // sums: rows sum(g * y), sum(g); coef per channel: sum(g * y) / n, sum(g) / n, rstd * w
+  const unsigned int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= channels) return;
+  double g = 0.0, gy = 0.0;
+  for (unsigned int k = 0; k < slices; ++k) {
+    g += partial[2 * ((size_t)c * slices + k)];
+    gy += partial[2 * ((size_t)c * slices + k) + 1];
+  }
+  sums[c] = (T)gy;
+  sums[channels + c] = (T)g;
+  coef[3 * c] = gy / count;
+  coef[3 * c + 1] = g / count;
+  coef[3 * c + 2] = (double)rstd[c] * (w ? (double)w[c] : 1.0);
+}
+
+extern "C" __global__ void flambeau_bn_grad(
+    const T* __restrict__ g, const T* __restrict__ y, const double* __restrict__ coef,
+    T* __restrict__ dx, unsigned int channels, unsigned int inner, unsigned int total) {
+  for (unsigned int i = blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += blockDim.x * gridDim.x) {
+    const unsigned int c = (i / inner) % channels;
+    dx[i] = (T)(((acc_t)g[i] - (acc_t)y[i] * (acc_t)coef[3 * c] - (acc_t)coef[3 * c + 1])
+                * (acc_t)coef[3 * c + 2]);
   }
 }
 """
 
-_BLOCK = 256
-_TARGET_BLOCKS = 1024  # enough to fill an H100's 132 SMs several times over
-
-STATS = ElementwiseSpec(
-    "batch_norm_stats", "float64 s, float64 q, T shift, float64 n, float64 eps",
-    "T mean, T var, T rstd", r"""
-double m = s / n;
-double v = q / n - m * m;
-if (v < 0.0) v = 0.0;
-mean = (T)((double)shift + m);
-var = (T)v;
-rstd = (T)(1.0 / sqrt(v + eps));
-""")
-
-#: two float64 arrays cast to the dtype of ``like`` (which only fixes T)
-CAST_PAIR = ElementwiseSpec("batch_norm_cast_pair", "float64 a, float64 b, T like", "T ta, T tb",
-                            "ta = (T)a; tb = (T)b;")
-
-NORMALIZE = ElementwiseSpec("batch_norm_out", "T x, T m, T r, T w, T b", "T y, T out", r"""
-acc_t v = ((acc_t)x - (acc_t)m) * (acc_t)r;
-y = (T)v;
-out = (T)(v * (acc_t)w + (acc_t)b);
-""")
-
-NORM_GRAD = ElementwiseSpec(
-    "batch_norm_grad", "T g, T y, T gysum, T gsum, T scale, float64 n", "T dx", r"""
-acc_t c = (acc_t)n;
-dx = (T)(((acc_t)g - (acc_t)y * ((acc_t)gysum / c) - (acc_t)gsum / c) * (acc_t)scale);
-""")
-
-
-#: the running statistics' update in place: r = (1 - m) * r + m * scale * s
+#: the running statistics' update in place: r = (1 - m) * r + m * scale * s (flambeau-nn's
+#: ``_update_running``, for the statistics of the generic path and of instance norm)
 RUNNING = ElementwiseSpec("batch_norm_running", "T s, float64 m, float64 scale", "T r", r"""
 r = (T)((acc_t)r * (acc_t)(1.0 - m) + (acc_t)s * (acc_t)(m * scale));
 """)
@@ -128,34 +189,41 @@ def batch_norm_running(r, s, momentum, scale):
     return r
 
 
-def batch_norm(a, w, b, axes, eps):
+def batch_norm(a, w, b, axes, eps, running_mean=None, running_var=None, momentum=0.0,
+               unbias=1.0):
     """The ``"batch_norm"`` kernel: see the module docstring.
 
     Examples
     --------
     >>> import cupy  # doctest: +SKIP
     >>> from flambeau_cuda._kernels._norm import batch_norm
+    >>> rm = cupy.zeros(1)  # doctest: +SKIP
     >>> out, y, rstd, mean, var = batch_norm(cupy.array([[1.0], [3.0]]), None, None, (0,),
-    ...                                      0.0)  # doctest: +SKIP
-    >>> out.ravel().tolist(), var.item()  # doctest: +SKIP
-    ([-1.0, 1.0], 1.0)
+    ...                                      0.0, rm, None, 0.5, 2.0)  # doctest: +SKIP
+    >>> out.ravel().tolist(), var.item(), rm.tolist()  # doctest: +SKIP
+    ([-1.0, 1.0], 1.0, [1.0])
     """
     name = dtype_name(a.dtype)
-    if (name not in _DTYPES or not _over_all_but_channels(a, axes)
-            or any(t is not None and t.dtype != a.dtype for t in (w, b))):
+    if (name not in _DTYPES or not _over_all_but_channels(a, axes) or a.size >= 2**31
+            or not _per_channel_ok(a, w, b, running_mean, running_var)):
         return None
+    kernels = _kernels(name)
+    xp = _cupy.load()
     a3 = _by_channel(a)
-    if a3 is None:
-        return None
-    acc = _sums(name, a3, a3, 0)
-    count = a.size // a.shape[1]
-    mean, var, rstd = STATS.build(name)(acc[:, 0], acc[:, 1], a3[0, :, 0], count, eps)
-    y, out = NORMALIZE.build(name)(a3, _channels(mean), _channels(rstd),
-                                   1.0 if w is None else _channels(w),
-                                   0.0 if b is None else _channels(b))
+    n, c, inner = a3.shape
+    partial, slices = _sums(kernels, a3, a3, 0)
+    stats = xp.empty((3, c), a.dtype)
+    coef = xp.empty((c, 4), np.float64)
+    kernels["flambeau_bn_stats"]((-(-c // _CHANNEL_BLOCK),), (_CHANNEL_BLOCK,), (
+        partial, a3, _pointer(w), _pointer(b), stats, coef, _pointer(running_mean),
+        _pointer(running_var), np.uint32(c), np.uint32(inner), np.uint32(slices),
+        np.float64(n * inner), np.float64(eps), np.float64(momentum), np.float64(unbias)))
+    y, out = xp.empty_like(a3), xp.empty_like(a3)
+    kernels["flambeau_bn_normalize"](_elementwise_grid(a3.size), (_BLOCK,), (
+        a3, coef, y, out, np.uint32(c), np.uint32(inner), np.uint32(a3.size)))
     kept = _kept(a)
-    return (out.reshape(a.shape), y.reshape(a.shape), rstd.reshape(kept), mean.reshape(kept),
-            var.reshape(kept))
+    mean, var, rstd = (row.reshape(kept) for row in stats)
+    return out.reshape(a.shape), y.reshape(a.shape), rstd, mean, var
 
 
 def batch_norm_backward(g, y, rstd, w, axes):
@@ -172,46 +240,59 @@ def batch_norm_backward(g, y, rstd, w, axes):
     ([0.0, 0.0], -1.0, 1.0)
     """
     name = dtype_name(y.dtype)
-    if name not in _DTYPES or g.dtype != y.dtype or not _over_all_but_channels(g, axes):
+    if (name not in _DTYPES or g.dtype != y.dtype or not _over_all_but_channels(g, axes)
+            or g.size >= 2**31 or not _per_channel_ok(g, w, rstd.reshape(-1))):
         return None
+    kernels = _kernels(name)
+    xp = _cupy.load()
     g3, y3 = _by_channel(g), _by_channel(y)
-    if g3 is None:
-        return None
-    acc = _sums(name, g3, y3, 1)
-    gysum, gsum = CAST_PAIR.build(name)(acc[:, 1], acc[:, 0], g3[0, :, 0])
-    scale = _channels(rstd) if w is None else _channels(rstd) * _channels(w)
-    dx = NORM_GRAD.build(name)(g3, y3, _channels(gysum), _channels(gsum), scale,
-                               g.size // g.shape[1])
+    n, c, inner = g3.shape
+    partial, slices = _sums(kernels, g3, y3, 1)
+    sums = xp.empty((2, c), g.dtype)
+    coef = xp.empty((c, 3), np.float64)
+    kernels["flambeau_bn_grad_coef"]((-(-c // _CHANNEL_BLOCK),), (_CHANNEL_BLOCK,), (
+        partial, rstd, _pointer(w), sums, coef, np.uint32(c),
+        np.uint32(slices), np.float64(n * inner)))
+    dx = xp.empty_like(g3)
+    kernels["flambeau_bn_grad"](_elementwise_grid(g3.size), (_BLOCK,), (
+        g3, y3, coef, dx, np.uint32(c), np.uint32(inner), np.uint32(g3.size)))
     kept = _kept(g)
-    return dx.reshape(g.shape), gysum.reshape(kept), gsum.reshape(kept)
+    return dx.reshape(g.shape), sums[0].reshape(kept), sums[1].reshape(kept)
 
 
 def _over_all_but_channels(a, axes):
     return a.ndim >= 2 and tuple(axes) == (0,) + tuple(range(2, a.ndim))
 
 
+def _per_channel_ok(a, *arrays):
+    """Whether each of ``arrays`` is None or a contiguous array of ``a``'s dtype with one
+    element per channel."""
+    c = a.shape[1]
+    return all(v is None or (v.dtype == a.dtype and v.size == c and v.flags.c_contiguous)
+               for v in arrays)
+
+
+def _pointer(v):
+    return _NULL if v is None else v
+
+
 def _by_channel(a):
-    """``a`` as a C-contiguous ``(N, C, inner)`` array, or None when a channel holds 2**31
-    elements or more (the sums kernel counts in 32 bits)."""
-    if a.size // max(a.shape[1], 1) >= 2**31:
-        return None
-    xp = _cupy.load()
-    return xp.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
+    """``a`` as a C-contiguous ``(N, C, inner)`` array (a view when ``a`` is contiguous)."""
+    if not a.flags.c_contiguous:
+        a = _cupy.load().ascontiguousarray(a)
+    return a.reshape(a.shape[0], a.shape[1], -1)
 
 
-def _sums(name, x3, y3, mode):
-    """The ``(C, 2)`` float64 per-channel sums of :data:`SUMS_SOURCE` over ``x3`` (and ``y3``),
-    arrays of dtype ``name``."""
-    xp = _cupy.load()
+def _sums(kernels, x3, y3, mode):
+    """``(partial, slices)``: the ``(C, slices, 2)`` float64 partial sums of
+    ``flambeau_bn_sums`` over ``x3`` (and ``y3``)."""
     n, c, inner = x3.shape
-    per_channel = n * inner
     slices, chunk = grid(n, c, inner)
-    acc = xp.zeros((c, 2), xp.float64)
-    if per_channel:
-        _sums_kernel(name)((c, slices), (_BLOCK,), (
-            x3, y3, acc, np.uint32(c), np.uint32(inner), np.uint32(per_channel),
-            np.uint32(chunk), np.int32(mode)))
-    return acc
+    partial = _cupy.load().empty((c, slices, 2), np.float64)
+    kernels["flambeau_bn_sums"]((c, slices), (_BLOCK,), (
+        x3, y3, partial, np.uint32(c), np.uint32(inner), np.uint32(n * inner),
+        np.uint32(chunk), np.uint32(slices), np.int32(mode)))
+    return partial, slices
 
 
 def grid(n, c, inner):
@@ -227,24 +308,38 @@ def grid(n, c, inner):
     """
     per_channel = n * inner
     slices = max(1, min(-(-per_channel // (8 * _BLOCK)), _TARGET_BLOCKS // max(c, 1)))
-    return slices, -(-per_channel // max(slices, 1))
+    return slices, max(1, -(-per_channel // slices))
 
 
-def _sums_kernel(name):
-    kernel = _built.get(name)
-    if kernel is None:
-        ctype = "float" if name == "float32" else "double"
-        kernel = _built[name] = _cupy.load().RawKernel(
-            f"typedef {ctype} T;\n{SUMS_SOURCE}", "flambeau_bn_sums")
-    return kernel
+def _elementwise_grid(total):
+    return (max(1, min(-(-total // _BLOCK), _MAX_BLOCKS)),)
 
 
+def source_for(dtype_name):
+    """:data:`SOURCE` with ``T`` and ``acc_t`` defined for arrays of ``dtype_name``.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels._norm import source_for
+    >>> source_for("float32").splitlines()[:2]
+    ['typedef float T;', 'typedef float acc_t;']
+    """
+    ctype = "float" if dtype_name == "float32" else "double"
+    return f"typedef {ctype} T;\ntypedef {ACC_TYPES[dtype_name]} acc_t;\n{SOURCE}"
+
+
+_NAMES = ("flambeau_bn_sums", "flambeau_bn_stats", "flambeau_bn_normalize",
+          "flambeau_bn_grad_coef", "flambeau_bn_grad")
 _built: dict = {}
 
 
-def _channels(v):
-    """A per-channel array as ``(1, C, 1)``, to broadcast against ``(N, C, inner)``."""
-    return v.reshape(1, -1, 1)
+def _kernels(dtype_name):
+    """The compiled kernels for arrays of ``dtype_name``, by name (compiled once)."""
+    kernels = _built.get(dtype_name)
+    if kernels is None:
+        module = _cupy.load().RawModule(code=source_for(dtype_name))
+        kernels = _built[dtype_name] = {k: module.get_function(k) for k in _NAMES}
+    return kernels
 
 
 def _kept(a):

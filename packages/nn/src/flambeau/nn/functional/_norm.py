@@ -55,9 +55,13 @@ def _update_running(running, batch_stat, momentum, scale=1.0):
     s = batch_stat._data.reshape(r.shape)
     # a backend may fuse it (kernel "batch_norm_running"(r, s, momentum, scale), in place)
     if running._device.backend.run_kernel("batch_norm_running", r, s, momentum, scale) is None:
-        r *= 1 - momentum
-        r += s.astype(r.dtype, copy=False) * (momentum * scale)
+        _running_average(r, s, momentum, scale)
     running._version.value += 1
+
+
+def _running_average(r, s, momentum, scale):
+    r *= 1 - momentum
+    r += s.astype(r.dtype, copy=False) * (momentum * scale)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -102,11 +106,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
-        y, mean, var = _BatchNormTrain.apply(input, weight, bias, axes, eps)
-        if running_mean is not None:
-            _update_running(running_mean, mean, momentum)
-        if running_var is not None:
-            _update_running(running_var, var, momentum, count / (count - 1))
+        y, _, _ = _BatchNormTrain.apply(input, weight, bias, axes, eps,
+                                        (running_mean, running_var, momentum, count / (count - 1)))
         return y
     else:
         if running_mean is None or running_var is None:
@@ -182,13 +183,17 @@ def _batch_norm_composed(x, weight, bias, axes, eps):
 
 
 # A backend may fuse the training-mode batch norm (flambeau-cuda does): kernel "batch_norm"
-# with the signature and results of _batch_norm_arrays, "batch_norm_backward" with those of
-# _batch_norm_backward_arrays; None hands back to these.
+# with the signature, results and in-place running statistics of _batch_norm_arrays (without
+# its xp), "batch_norm_backward" with those of _batch_norm_backward_arrays; None hands back to
+# these.
 
 
-def _batch_norm_arrays(xp, a, w, b, axes, eps):
+def _batch_norm_arrays(xp, a, w, b, axes, eps, running_mean=None, running_var=None,
+                       momentum=0.0, unbias=1.0):
     """``(out, y, rstd, mean, var)``: ``y = (a - mean) * rstd`` normalized over ``axes``,
-    ``out = y * w + b`` (``w``, ``b`` per channel or None); the statistics keep their dims."""
+    ``out = y * w + b`` (``w``, ``b`` per channel or None); the statistics keep their dims.
+    ``running_mean`` / ``running_var`` (arrays of ``a``'s dtype, or None) move toward the
+    batch's mean and unbiased (``var * unbias``) variance by ``momentum``, in place."""
     shape = (1, a.shape[1]) + (1,) * (a.ndim - 2)
     mean = a.mean(axis=axes, keepdims=True)
     xc = a - mean
@@ -201,6 +206,9 @@ def _batch_norm_arrays(xp, a, w, b, axes, eps):
         out = out + b.reshape(shape)
     if out is y:  # y is kept for the backward: an in-place op on out must not change it
         out = y.copy()
+    for r, stat, scale in ((running_mean, mean, 1.0), (running_var, var, unbias)):
+        if r is not None:
+            _running_average(r, stat.reshape(r.shape), momentum, scale)
     return out, y, rstd, mean, var
 
 
@@ -227,15 +235,28 @@ class _BatchNormTrain(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, axes, eps):
+    def forward(ctx, x, weight, bias, axes, eps, running=(None, None, 0.0, 1.0)):
+        """``running``: ``(running_mean, running_var, momentum, unbias)``, tensors or None,
+        updated in place with the batch's statistics (the variance times ``unbias``)."""
         a = x._data
         w, b = (None if t is None else t._data for t in (weight, bias))
-        done = x._device.backend.run_kernel("batch_norm", a, w, b, axes, eps)
-        out, y, rstd, mean, var = done or _batch_norm_arrays(x._device._xp, a, w, b, axes, eps)
+        running_mean, running_var, momentum, unbias = running
+        # statistics the node updates on the arrays; the others (another device or dtype)
+        # take the batch's through _update_running below
+        fused = [t._data if t is not None and t._device is x._device and t._data.dtype ==
+                 a.dtype else None for t in (running_mean, running_var)]
+        args = (a, w, b, axes, eps, *fused, momentum, unbias)
+        done = x._device.backend.run_kernel("batch_norm", *args)
+        out, y, rstd, mean, var = done or _batch_norm_arrays(x._device._xp, *args)
         ctx.save_for_backward(x, weight, bias)
         ctx.cache, ctx.axes, ctx.eps = (y, rstd), axes, eps
         stats = [Tensor._make(v.reshape(-1).astype(a.dtype, copy=False), x._device)
                  for v in (mean, var)]
+        for t, arr, stat, scale in zip((running_mean, running_var), fused, stats, (1.0, unbias)):
+            if arr is not None:
+                t._version.value += 1
+            elif t is not None:
+                _update_running(t, stat, momentum, scale)
         ctx.mark_non_differentiable(*stats)
         return (out.astype(a.dtype, copy=False), *stats)
 
@@ -244,7 +265,7 @@ class _BatchNormTrain(Function):
         if flambeau.is_grad_enabled():  # create_graph: differentiate the composition
             grads = _replay_composition(ctx, g, lambda x, w, b: _batch_norm_composed(
                 x, w, b, ctx.axes, ctx.eps))
-            return (*grads, None, None)
+            return (*grads, None, None, None)
         x, weight, bias = ctx.saved_tensors
         needs = ctx.needs_input_grad
         y, rstd = ctx.cache
@@ -255,7 +276,7 @@ class _BatchNormTrain(Function):
         gx = _grad_like(dx, x) if needs[0] else None
         gw = _grad_like(gysum, weight) if needs[1] and weight is not None else None
         gb = _grad_like(gsum, bias) if needs[2] and bias is not None else None
-        return gx, gw, gb, None, None
+        return gx, gw, gb, None, None, None
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
