@@ -88,6 +88,18 @@ extern "C" __global__ void flambeau_bn_sums(
   }
 }
 
+// the two sums of channel c: its slices' partial sums added in order
+__device__ void channel_sums(const double* partial, unsigned int c, unsigned int slices,
+                             double* first, double* second) {
+  double a = 0.0, b = 0.0;
+  for (unsigned int k = 0; k < slices; ++k) {
+    a += partial[2 * ((size_t)c * slices + k)];
+    b += partial[2 * ((size_t)c * slices + k) + 1];
+  }
+  *first = a;
+  *second = b;
+}
+
 extern "C" __global__ void flambeau_bn_stats(
     const double* __restrict__ partial, const T* __restrict__ x, const T* __restrict__ w,
     const T* __restrict__ b, T* __restrict__ stats, double* __restrict__ coef,
@@ -97,11 +109,8 @@ extern "C" __global__ void flambeau_bn_stats(
   // stats: rows mean, var, rstd; coef per channel: mean, rstd, weight, bias
   const unsigned int c = blockIdx.x * blockDim.x + threadIdx.x;
   if (c >= channels) return;
-  double s = 0.0, q = 0.0;
-  for (unsigned int k = 0; k < slices; ++k) {
-    s += partial[2 * ((size_t)c * slices + k)];
-    q += partial[2 * ((size_t)c * slices + k) + 1];
-  }
+  double s, q;
+  channel_sums(partial, c, slices, &s, &q);
   const double d = s / count;
   double var = q / count - d * d;
   if (var < 0.0) var = 0.0;
@@ -139,11 +148,8 @@ extern "C" __global__ void flambeau_bn_grad_coef(
   // sums: rows sum(g * y), sum(g); coef per channel: sum(g * y) / n, sum(g) / n, rstd * w
   const unsigned int c = blockIdx.x * blockDim.x + threadIdx.x;
   if (c >= channels) return;
-  double g = 0.0, gy = 0.0;
-  for (unsigned int k = 0; k < slices; ++k) {
-    g += partial[2 * ((size_t)c * slices + k)];
-    gy += partial[2 * ((size_t)c * slices + k) + 1];
-  }
+  double g, gy;
+  channel_sums(partial, c, slices, &g, &gy);
   sums[c] = (T)gy;
   sums[channels + c] = (T)g;
   coef[3 * c] = gy / count;
