@@ -9,10 +9,16 @@ import pytest
 from _csource import Kernel, call, compile_device, have_gxx, have_nvcc, host_library
 
 from flambeau_cuda._kernels._activation import BACKWARD, FORWARD
-from flambeau_cuda._kernels._conv import COL2IM, IM2COL, geometry
+from flambeau_cuda._kernels._conv import COL2IM, COL2IM_I32, IM2COL, IM2COL_I32, geometry
 from flambeau_cuda._kernels._norm import RUNNING
 from flambeau_cuda._kernels._optim import ADAM, ADAM_AMSGRAD, SGD_MOMENTUM, SGD_PLAIN, adam_scalars
-from flambeau_cuda._kernels._pool import MAX_POOL2D, MAX_POOL2D_BACKWARD, _pool_geometry
+from flambeau_cuda._kernels._pool import (
+    MAX_POOL2D,
+    MAX_POOL2D_BACKWARD,
+    MAX_POOL2D_BACKWARD_I32,
+    MAX_POOL2D_I32,
+    _pool_geometry,
+)
 from flambeau_cuda._kernels._rnn import (
     GRU_CELL,
     GRU_CELL_BACKWARD,
@@ -29,9 +35,11 @@ from flambeau_cuda._rng import DRAW_SPECS, KEEP_SPECS
 
 SPECS = {"sgd_plain": SGD_PLAIN, "sgd_momentum": SGD_MOMENTUM, "adam": ADAM,
          "adam_amsgrad": ADAM_AMSGRAD, "im2col": IM2COL, "col2im": COL2IM,
+         "im2col_i32": IM2COL_I32, "col2im_i32": COL2IM_I32,
          "lstm_cell": LSTM_CELL, "lstm_cell_backward": LSTM_CELL_BACKWARD,
          "gru_cell": GRU_CELL, "gru_cell_backward": GRU_CELL_BACKWARD,
          "max_pool2d": MAX_POOL2D, "max_pool2d_backward": MAX_POOL2D_BACKWARD,
+         "max_pool2d_i32": MAX_POOL2D_I32, "max_pool2d_backward_i32": MAX_POOL2D_BACKWARD_I32,
          "batch_norm_running": RUNNING,
          "softmax_out": SOFTMAX_OUT, "log_softmax_out": LOG_SOFTMAX_OUT,
          "softmax_grad": SOFTMAX_GRAD, "log_softmax_grad": LOG_SOFTMAX_GRAD,
@@ -136,12 +144,16 @@ def _conv_reference(x, w, stride, pads, dilation, groups):
     return y
 
 
-def _host_conv(lib, kernels, x, w, stride, pads, dilation, groups):
+#: the kernels' index arithmetic: 64-bit, and the 32-bit variants used below 2**31 elements
+WIDTHS = ["", "_i32"]
+
+
+def _host_conv(lib, kernels, x, w, stride, pads, dilation, groups, width=""):
     """The kernel module's forward (im2col + grouped GEMM) with the host-compiled im2col."""
     geo = geometry(x.shape, w.shape, stride, pads, dilation)
     c, _, _, oh, ow, kh, kw = geo[:7]
     col = np.empty((x.shape[0] * oh * ow, c * kh * kw), x.dtype)
-    call(lib, kernels[("im2col", x.dtype.name)], col.size, x, *geo, col)
+    call(lib, kernels[("im2col" + width, x.dtype.name)], col.size, x, *geo, col)
     cols = col.reshape(col.shape[0], groups, -1).transpose(1, 0, 2)
     wg = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
     y = np.matmul(cols, wg).transpose(1, 0, 2)
@@ -152,28 +164,30 @@ CASES = [((1, 1), ((0, 0), (0, 0)), (1, 1), 1), ((2, 1), ((1, 1), (2, 0)), (1, 2
          ((2, 2), ((1, 0), (1, 1)), (2, 1), 2)]
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(("stride", "pads", "dilation", "groups"), CASES)
-def test_im2col_forward_matches_direct_convolution(lib, stride, pads, dilation, groups):
+def test_im2col_forward_matches_direct_convolution(lib, stride, pads, dilation, groups, width):
     lib, kernels = lib
     r = np.random.default_rng(1)
     x = r.standard_normal((2, 4, 7, 6))
     w = r.standard_normal((6, 4 // groups, 3, 2))
-    y, _, _ = _host_conv(lib, kernels, x, w, stride, pads, dilation, groups)
+    y, _, _ = _host_conv(lib, kernels, x, w, stride, pads, dilation, groups, width)
     np.testing.assert_allclose(y, _conv_reference(x, w, stride, pads, dilation, groups),
                                rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(("stride", "pads", "dilation", "groups"), CASES)
-def test_col2im_is_the_adjoint_of_im2col(lib, stride, pads, dilation, groups):
+def test_col2im_is_the_adjoint_of_im2col(lib, stride, pads, dilation, groups, width):
     """<im2col(x), c> == <x, col2im(c)> for random x and c."""
     lib, kernels = lib
     r = np.random.default_rng(2)
     x = r.standard_normal((2, 4, 7, 6))
     w = np.zeros((6, 4 // groups, 3, 2))
-    _, col, geo = _host_conv(lib, kernels, x, w, stride, pads, dilation, groups)
+    _, col, geo = _host_conv(lib, kernels, x, w, stride, pads, dilation, groups, width)
     c = r.standard_normal(col.shape)
     back = np.empty_like(x)
-    call(lib, kernels[("col2im", "float64")], back.size, c, *geo, back)
+    call(lib, kernels[("col2im" + width, "float64")], back.size, c, *geo, back)
     assert np.isclose((col * c).sum(), (x * back).sum(), rtol=1e-12)
 
 
@@ -270,10 +284,12 @@ def test_gru_cell_backward_matches_the_generic_step(lib, dtype):
     _assert_all_close(outs["kernel"], outs["generic"], dtype)
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil"), [
     (3, 2, 1, 1, False), (2, 2, 0, 1, False), ((3, 2), (1, 2), (1, 0), (2, 1), False),
     (3, 2, 1, 1, True), (2, 3, 1, 1, True)])
-def test_max_pool2d_kernels_match_flambeau_nn(lib, kernel, stride, padding, dilation, ceil):
+def test_max_pool2d_kernels_match_flambeau_nn(lib, kernel, stride, padding, dilation, ceil,
+                                              width):
     pool = pytest.importorskip("flambeau.nn.functional._pool")
     import flambeau
 
@@ -290,12 +306,13 @@ def test_max_pool2d_kernels_match_flambeau_nn(lib, kernel, stride, padding, dila
     assert shape_geo[3:5] == out
     y = np.empty(x.shape[:2] + out)
     arg = np.empty(y.shape, np.int32)
-    call(lib, kernels[("max_pool2d", "float64")], y.size, x, *shape_geo, y, arg)
+    call(lib, kernels[("max_pool2d" + width, "float64")], y.size, x, *shape_geo, y, arg)
     np.testing.assert_array_equal(y, ref_y)
     np.testing.assert_array_equal(arg, ref_arg)
     g = r.standard_normal(y.shape)
     dx = np.empty_like(x)
-    call(lib, kernels[("max_pool2d_backward", "float64")], x.size, g, arg, *shape_geo, dx)
+    call(lib, kernels[("max_pool2d_backward" + width, "float64")], x.size, g, arg, *shape_geo,
+         dx)
     ref_dx = pool._MaxPoolAdjoint.apply(flambeau.tensor(g), flambeau.tensor(ref_arg),
                                         (kernel, stride, pads, dilation), x.shape)
     np.testing.assert_allclose(dx, ref_dx.numpy(), rtol=1e-12, atol=1e-12)

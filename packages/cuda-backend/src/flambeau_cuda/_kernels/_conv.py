@@ -15,10 +15,10 @@ plan against NVIDIA's cudnn-frontend.
 
 from __future__ import annotations
 
-from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
+from flambeau_cuda._kernels._spec import INDEX_LIMIT, ElementwiseSpec, dtype_name, narrowed
 
-__all__ = ["IM2COL", "COL2IM", "conv2d", "conv2d_backward_input", "conv2d_backward_weight",
-           "geometry", "windows_covering"]
+__all__ = ["IM2COL", "COL2IM", "IM2COL_I32", "COL2IM_I32", "conv2d", "conv2d_backward_input",
+           "conv2d_backward_weight", "geometry", "windows_covering"]
 
 _GEO = ("int64 C, int64 H, int64 W, int64 OH, int64 OW, int64 KH, int64 KW, int64 sh, "
         "int64 sw, int64 ph, int64 pw, int64 dh, int64 dw")
@@ -65,6 +65,9 @@ dx = (T)sum;
 """)
 
 
+IM2COL_I32, COL2IM_I32 = narrowed(IM2COL), narrowed(COL2IM)
+
+
 def geometry(x_shape, w_shape, stride, padding, dilation, out=None):
     """The 13 integer arguments of :data:`IM2COL` / :data:`COL2IM`, as a tuple.
 
@@ -90,7 +93,8 @@ def _im2col(x, geo):
     x = cupy.ascontiguousarray(x)
     c, _, _, oh, ow, kh, kw = geo[:7]
     col = cupy.empty((x.shape[0] * oh * ow, c * kh * kw), dtype=x.dtype)
-    IM2COL.build(dtype_name(x.dtype))(x, *geo, col)
+    spec = IM2COL_I32 if max(x.size, col.size) < INDEX_LIMIT else IM2COL
+    spec.build(dtype_name(x.dtype))(x, *geo, col)
     return col
 
 
@@ -148,7 +152,8 @@ def conv2d_backward_input(g, w, input_shape, stride, padding, dilation, groups):
     wg = w.reshape(groups, co // groups, -1)                                 # (G, Cog, Cg*K)
     dcols = cupy.ascontiguousarray(matmul(gm, wg, True).transpose(1, 0, 2))       # (N*L, G, Cg*K)
     gx = cupy.empty(tuple(input_shape), dtype=g.dtype)
-    COL2IM.build(dtype_name(g.dtype))(dcols, *geo, gx)
+    spec = COL2IM_I32 if max(dcols.size, gx.size) < INDEX_LIMIT else COL2IM
+    spec.build(dtype_name(g.dtype))(dcols, *geo, gx)
     return gx
 
 

@@ -17,9 +17,10 @@ gradients of the windows whose maximum it is: deterministic, no atomics.
 from __future__ import annotations
 
 from flambeau_cuda._kernels._conv import _GEO, geometry, windows_covering
-from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
+from flambeau_cuda._kernels._spec import INDEX_LIMIT, ElementwiseSpec, dtype_name, narrowed
 
-__all__ = ["MAX_POOL2D", "MAX_POOL2D_BACKWARD", "max_pool2d", "max_pool2d_backward"]
+__all__ = ["MAX_POOL2D", "MAX_POOL2D_BACKWARD", "MAX_POOL2D_I32", "MAX_POOL2D_BACKWARD_I32",
+           "max_pool2d", "max_pool2d_backward"]
 
 _DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8")
 
@@ -63,6 +64,9 @@ dx = (T)sum;
 """)
 
 
+MAX_POOL2D_I32, MAX_POOL2D_BACKWARD_I32 = narrowed(MAX_POOL2D), narrowed(MAX_POOL2D_BACKWARD)
+
+
 def _pool_geometry(x_shape, kernel, stride, padding, dilation):
     return geometry(x_shape, (0, 0) + tuple(kernel), stride, padding, dilation)
 
@@ -89,7 +93,8 @@ def max_pool2d(x, kernel, stride, padding, dilation):
     out_shape = x.shape[:2] + geo[3:5]
     y = cupy.empty(out_shape, dtype=x.dtype)
     arg = cupy.empty(out_shape, dtype=cupy.int32)
-    MAX_POOL2D.build(dtype_name(x.dtype))(x, *geo, y, arg)
+    spec = MAX_POOL2D_I32 if max(x.size, y.size) < INDEX_LIMIT else MAX_POOL2D
+    spec.build(dtype_name(x.dtype))(x, *geo, y, arg)
     return y, arg
 
 
@@ -114,5 +119,6 @@ def max_pool2d_backward(g, arg, input_shape, kernel, stride, padding, dilation):
     arg = cupy.ascontiguousarray(arg, dtype=cupy.int32)
     geo = _pool_geometry(input_shape, kernel, stride, padding, dilation)
     dx = cupy.empty(tuple(input_shape), dtype=g.dtype)
-    MAX_POOL2D_BACKWARD.build(dtype_name(g.dtype))(g, arg, *geo, dx)
+    spec = MAX_POOL2D_BACKWARD_I32 if max(g.size, dx.size) < INDEX_LIMIT else MAX_POOL2D_BACKWARD
+    spec.build(dtype_name(g.dtype))(g, arg, *geo, dx)
     return dx
