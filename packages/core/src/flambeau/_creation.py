@@ -18,20 +18,40 @@ from flambeau._tensor import Tensor
 
 def _fills_out(fn):
     """Give a creation function torch's ``out=``: the new values land in ``out``, in its
-    dtype (a creation function fills ``out`` rather than checking it) and on its device;
-    ``out`` is resized to the new shape."""
+    dtype (a creation function fills ``out`` rather than checking it; a ``dtype`` given
+    too must be out's) and on its device; ``out`` is resized to the new shape, and
+    ``requires_grad=True`` makes it require grad."""
 
     def create(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
+        _check_out_dtype(kwargs.get("dtype"), out)
+        requires_grad = kwargs.pop("requires_grad", False)
         if kwargs.get("device") is None:
             kwargs["device"] = out.device
         result = fn(*args, **kwargs)
         if result._data.dtype != out._data.dtype:
             result = result.to(out.dtype)
-        return write_out(result, out, op=fn.__name__)
+        return _into_out(result, out, fn.__name__, requires_grad)
 
     return dressed_as(fn, create)
+
+
+def _check_out_dtype(dtype, out):
+    """PyTorch's error for a creation function given a ``dtype`` other than its out's."""
+    if dtype is not None and _dtype.to_dtype(dtype) != out.dtype:
+        from flambeau._ops.shape import _SCALAR_NAMES as names
+
+        want, have = _dtype.to_dtype(dtype).name, out.dtype.name
+        raise RuntimeError(f"dtype {names.get(want, want)} does not match dtype of out "
+                           f"parameter ({names.get(have, have)})")
+
+
+def _into_out(result, out, op, requires_grad):
+    """``out`` holding a created ``result`` (which does not require grad), then requiring
+    grad if asked, as PyTorch's creation functions do with ``out=``."""
+    write_out(result, out, op=op)
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def _finish(array, dev, requires_grad):
@@ -825,9 +845,27 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
                    dtype=dtype or input.dtype, device=device or input.device)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
+           device=None, requires_grad=False):
     """Normal samples with the given mean and std (numbers or tensors, broadcast).
+
+    With a tensor ``mean`` or ``std`` the result has the dtype of ``mean`` (of ``std`` for a
+    number ``mean``); with numbers, ``size`` is required and ``dtype``, ``device`` and
+    ``requires_grad`` apply as in :func:`randn`.
+
+    ``out=`` receives the samples, drawn in its dtype, as in PyTorch: it is resized to the
+    broadcast shape of ``mean`` and ``std`` (for a number ``std``, to the broadcast shape of
+    ``mean`` and ``out`` itself; for a number ``mean``, to ``std``'s shape; for numbers, to
+    ``size``). A ``dtype`` given with ``out`` must be out's.
+
+    Raises
+    ------
+    RuntimeError
+        For a negative or NaN ``std``, a complex ``std``, a ``dtype`` other than out's, a
+        complex ``mean`` into a real ``out``, or an ``out=`` call where an input requires
+        grad (outside :func:`no_grad`).
+    NotImplementedError
+        For an integer or bool result dtype (the ``mean``'s, ``dtype`` or ``out``'s).
 
     Examples
     --------
@@ -836,20 +874,81 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     flambeau.Size([3])
     >>> flambeau.normal(2.0, 0.0, (2,))
     tensor([2., 2.])
+    >>> out = flambeau.empty(0, dtype=flambeau.float64)
+    >>> flambeau.normal(flambeau.full((2,), 5.0), flambeau.zeros(2), out=out) is out, out
+    (True, tensor([5., 5.], dtype=flambeau.float64))
     """
-    if isinstance(std, Tensor) and std.is_complex():
-        raise RuntimeError("normal expects standard deviation to be non-complex")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        ref = mean if isinstance(mean, Tensor) else std
-        shape = np.broadcast_shapes(tuple(getattr(mean, "shape", ())),
-                                    tuple(getattr(std, "shape", ())))
-        z = randn(*shape, generator=generator, dtype=ref.dtype, device=ref.device)
-        return (z * std + mean).detach()
+        return _normal_of_tensors(mean, std, generator, out)
     if size is None:
         raise TypeError("normal(): with float mean and std, `size` is required")
-    return randn(*_size_args((size,), "normal"), generator=generator, dtype=dtype,
-                 device=device, requires_grad=False).mul_(std).add_(mean).requires_grad_(
-                     requires_grad)
+    if out is not None:
+        _check_out_dtype(dtype, out)
+    _check_std(std)
+    shape = _size_args((size,), "normal")
+    if out is None:
+        _check_normal_dtype(_dtype.to_dtype(dtype) if dtype is not None else
+                            _dtype.get_default_dtype())
+        return randn(*shape, generator=generator, dtype=dtype, device=device).mul_(
+            std).add_(mean).requires_grad_(requires_grad)
+    _check_normal_dtype(out.dtype)
+    z = randn(*shape, generator=generator, dtype=out.dtype,
+              device=device if device is not None else out.device)
+    return _into_out(z.mul_(std).add_(mean), out, "normal", requires_grad)
+
+
+def _normal_of_tensors(mean, std, generator, out):
+    if isinstance(std, Tensor):
+        if std.is_complex():
+            raise RuntimeError("normal expects standard deviation to be non-complex")
+        if not bool((std >= 0).all()):  # NaN too (a sync on a device, as torch's)
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    else:
+        _check_std(std)
+    ref = mean if isinstance(mean, Tensor) else std
+    if not isinstance(std, Tensor):
+        # torch sizes the result by broadcasting mean with out's current shape
+        shape = _infer_size(tuple(mean.shape), tuple(out.shape) if out is not None else ())
+    elif not isinstance(mean, Tensor):
+        shape = tuple(std.shape)
+    else:
+        shape = _infer_size(tuple(mean.shape), tuple(std.shape))
+    dt = out.dtype if out is not None else ref.dtype
+    _check_normal_dtype(dt)
+    z = randn(*shape, generator=generator, dtype=dt,
+              device=out.device if out is not None else ref.device)
+    result = z * std + mean
+    if out is None:
+        return result.detach().to(dt)
+    return write_out(result, out, op="normal")  # refuses inputs that require grad
+
+
+def _infer_size(a, b):
+    """The broadcast shape of ``a`` and ``b``, with PyTorch's message when there is none."""
+    nd = builtins.max(len(a), len(b))
+    shape = []
+    for i in range(nd):
+        m = a[i - nd + len(a)] if i - nd + len(a) >= 0 else 1
+        n = b[i - nd + len(b)] if i - nd + len(b) >= 0 else 1
+        if m != n and m != 1 and n != 1:
+            raise RuntimeError(f"The size of tensor a ({m}) must match the size of tensor b "
+                               f"({n}) at non-singleton dimension {i}")
+        shape.append(n if m == 1 else m)
+    return tuple(shape)
+
+
+def _check_std(std):
+    if not std >= 0.0:  # NaN too
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+
+
+def _check_normal_dtype(dtype):
+    """PyTorch's error for normal samples of an integer or bool dtype."""
+    if not (dtype.is_floating_point or dtype.is_complex):
+        from flambeau._ops.shape import _SCALAR_NAMES as names
+
+        raise NotImplementedError(
+            f'"normal_kernel_cpu" not implemented for \'{names.get(dtype.name, dtype.name)}\'')
 
 
 def bernoulli(input, p=None, *, generator=None):
@@ -897,21 +996,46 @@ def _host_rng(gen):
     return np.random.default_rng(int(seed.item()))
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None):
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Draw category indices with probabilities proportional to the rows of ``input``.
+
+    The result is int64, of shape ``(num_samples,)`` for a 1-D ``input`` and
+    ``(rows, num_samples)`` for a 2-D one; ``out=`` (an int64 tensor) receives it, resized
+    to that shape, as in PyTorch.
+
+    Raises
+    ------
+    RuntimeError
+        For an input that is not 1-D or 2-D or not floating point, an ``out`` that is not
+        int64, ``num_samples <= 0``, negative, infinite or NaN probabilities, a row without
+        a positive one, or more samples than categories of positive weight without
+        ``replacement``.
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.multinomial(flambeau.tensor([0.0, 1.0, 0.0]), 2, replacement=True)
     tensor([1, 1])
+    >>> out = flambeau.empty(0, dtype=flambeau.int64)
+    >>> flambeau.multinomial(flambeau.tensor([[0.0, 1.0], [1.0, 0.0]]), 1, out=out) is out, out
+    (True, tensor([[1],
+            [0]]))
     """
-    if input.is_complex():
+    if not input.is_floating_point():
+        from flambeau._ops.shape import _SCALAR_NAMES as names
+
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
-                           f"{input.dtype}")
+                           f"{names.get(input.dtype.name, input.dtype)}")
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim (got shape "
                            f"{tuple(input.shape)})")
+    if out is not None and out.dtype != _dtype.int64:
+        from flambeau._ops.shape import _SCALAR_NAMES as names
+
+        raise RuntimeError(f"multinomial expects Long tensor out, got: "
+                           f"{names.get(out.dtype.name, out.dtype.name)}")
+    if num_samples <= 0:
+        raise RuntimeError("multinomial: cannot sample n_sample <= 0 samples")
     probs = input.detach().double().reshape(-1, input.shape[-1])
     n_cat = probs.shape[1]
     if bool((probs < 0).any()) or not bool(probs.isfinite().all()):
@@ -939,4 +1063,5 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         keys = -u.log() / probs
         idx = keys.argsort(dim=1)[:, :num_samples]
     idx = idx.long()
-    return idx.reshape(num_samples) if input.ndim == 1 else idx
+    return write_out(idx.reshape(num_samples) if input.ndim == 1 else idx, out,
+                     op="multinomial")

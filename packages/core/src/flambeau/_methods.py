@@ -562,6 +562,22 @@ def _geometric(rng, t, p):
 # ------------------------------------------------------------------ the table
 
 
+def _multinomial(self, num_samples, replacement=False, *, generator=None):
+    """Category indices drawn with probabilities proportional to the rows of ``self``; see
+    :func:`flambeau.multinomial` (the method takes no ``out=``, as PyTorch's).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.tensor([0.0, 3.0]).multinomial(2, replacement=True)
+    tensor([1, 1])
+    """
+    return _creation.multinomial(self, num_samples, replacement, generator=generator)
+
+
+_multinomial.__name__ = _multinomial.__qualname__ = "multinomial"
+
+
 def _setitem(self, index, value):
     ix.setitem(self, index, value)
 
@@ -673,7 +689,7 @@ def _install():
         "geometric_": _random_(_geometric, "geometric_"),
         "bernoulli": lambda self, p=None, generator=None: _creation.bernoulli(
             self, p, generator=generator),
-        "multinomial": _creation.multinomial,
+        "multinomial": _multinomial,
         "__getitem__": ix.getitem, "__setitem__": _setitem,
         "__add__": _binary_fast(ew.Add, ew.add), "__radd__": _binary_fast(ew.Add, ew.add),
         "__sub__": _binary_fast(ew.Sub, ew.sub), "__rsub__": _rsub,

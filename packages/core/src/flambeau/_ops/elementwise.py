@@ -223,6 +223,8 @@ class Pow(Function):
             out = xp.power(_raw(a), _raw(b))
         except ValueError:
             raise _broadcast_error("pow", a, b) from None
+        if out.dtype.kind == "c":
+            out = _complex_pow_at_zero(xp, _raw(a), _raw(b), isinstance(b, Tensor), out)
         out_t = make(out, a if isinstance(a, Tensor) else b)
         ctx.save_for_backward(a if isinstance(a, Tensor) else None,
                               b if isinstance(b, Tensor) else None, out_t)
@@ -238,8 +240,8 @@ class Pow(Function):
         if ctx.needs_input_grad[0]:
             if b is None:
                 ga = g * 0.0 if sb == 0 else g * _conj(sb * a ** (sb - 1))
-            else:
-                ga = g * _conj(b * a ** (b - 1))
+            else:  # 0 where b == 0, as torch (0 * a ** -1 would be nan at a == 0)
+                ga = g * _conj(where(b == 0, 0.0, b * a ** (b - 1)))
         if ctx.needs_input_grad[1]:
             if a is None:
                 gb = _pow_scalar_base_grad(g, sa, b, out)
@@ -248,6 +250,31 @@ class Pow(Function):
                 safe = where((a == 0) & _real_nonnegative(b), 0.0, out * log(a))
                 gb = g * _conj(safe)
         return ga, gb
+
+
+def _complex_pow_at_zero(xp, base, exponent, tensor_exponent, out):
+    """torch's complex ``0 ** w`` where NumPy's differs. For a tensor exponent torch takes
+    ``exp(w log 0)``: 0 for Re w > 0, inf+nanj for Re w < 0, and nan+nanj for Re w == 0
+    (``0 ** 0j`` included: NumPy gives 1), for a NaN real part, or for an infinite
+    imaginary part next to a finite real one. Its tensor ** number form differs: it fills
+    ones for an exponent 0 (and computes 1, 2, 3, 0.5 and -1 as copies, products, square
+    roots and reciprocals), so a number exponent keeps NumPy's values but for Re w < 0,
+    inf+nanj at a zero base as the tensor form (NumPy: nan+nanj)."""
+    inf_nan = xp.asarray(complex(math.inf, math.nan), dtype=out.dtype)
+    if not tensor_exponent:
+        w = complex(exponent)
+        if w.real < 0 and math.isfinite(w.imag):
+            out = xp.where(base == 0, inf_nan, out)
+        return out
+    zero = base == 0
+    if zero is False:  # a number base other than 0
+        return out
+    r, i = xp.real(exponent), xp.imag(exponent)
+    undefined = xp.isnan(r) | (r == 0) | (xp.isinf(i) & xp.isfinite(r))
+    at_zero = xp.where(r > 0, xp.zeros((), dtype=out.dtype), inf_nan)
+    at_zero = xp.where(undefined, xp.asarray(complex(math.nan, math.nan), dtype=out.dtype),
+                       at_zero)
+    return xp.where(zero, at_zero, out)
 
 
 def _real_nonnegative(b):
@@ -456,6 +483,10 @@ def fmod(input, other, *, out=None):
 
 def pow(input, exponent, *, out=None):  # noqa: A001 - PyTorch's name
     """``input ** exponent`` elementwise (either may be a number).
+
+    A complex zero to a tensor power is ``exp(w log 0)``, as in PyTorch: 0 for Re w > 0,
+    ``inf+nanj`` for Re w < 0 and ``nan+nanj`` for Re w = 0 (``0 ** 0j`` included), while
+    a tensor to a number power 0 is 1 everywhere (PyTorch fills ones there).
 
     Examples
     --------
@@ -1496,8 +1527,10 @@ class Atan2(Function):
 def logaddexp(input, other):
     """``log(exp(input) + exp(other))`` computed stably.
 
-    For complex operands the one of larger real part is factored out, as in PyTorch; the
-    imaginary part of the result is then that of the principal logarithm.
+    Infinities give their limits (``logaddexp(inf, 1) == inf``, ``logaddexp(-inf, -inf) ==
+    -inf``). For complex operands the one of larger real part (``input`` on a tie) is
+    factored out, as in PyTorch, which fixes the branch of the imaginary part; a NaN in
+    either part of either operand gives ``nan+nanj``.
 
     Examples
     --------
@@ -1506,16 +1539,71 @@ def logaddexp(input, other):
     tensor([1000.6932])
     >>> flambeau.logaddexp(flambeau.tensor([1j]), flambeau.tensor([-1j]))
     tensor([0.0775+0.j])
+    >>> flambeau.logaddexp(flambeau.tensor([float("inf") + 0j]), flambeau.tensor([1 + 1j]))
+    tensor([inf+0.j])
     """
-    if _is_complex_operand(input) or _is_complex_operand(other):
-        a, b = promote("logaddexp", input, other)
+    if isinstance(input, Tensor):
+        input = to_float(input)
+    elif isinstance(other, Tensor):
+        other = to_float(other)
+    return _binary(LogAddExp, "logaddexp", input, other)
+
+
+class LogAddExp(Function):
+    @staticmethod
+    def forward(ctx, a, b):
         t = a if isinstance(a, Tensor) else b
         xp = t._device._xp
-        larger = make(xp.asarray(xp.real(_raw(a)) >= xp.real(_raw(b))), t)
-        m = where(larger, a, b).detach()
-        return m + log(exp(a - m) + exp(b - m))
-    m = maximum(input, other).detach()
-    return m + log(exp(input - m) + exp(other - m))
+        x, y = (xp.asarray(_raw(v), dtype=t._data.dtype) for v in (a, b))
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None,
+                              b if isinstance(b, Tensor) else None)
+        ctx.scalars = (a, b)
+        try:
+            with errors_ignored(xp):
+                if t._data.dtype.kind == "c":
+                    return _complex_logaddexp(xp, x, y)
+                return xp.logaddexp(x, y)
+        except ValueError:
+            raise _broadcast_error("logaddexp", a, b) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.scalars
+        a = sa if a is None else a
+        b = sb if b is None else b
+        # d/da log(e^a + e^b) = 1 / (1 + e^(b - a)): finite where an operand is infinite
+        ga = g / _conj(1 + exp(b - a)) if ctx.needs_input_grad[0] else None
+        gb = g / _conj(1 + exp(a - b)) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def _complex_logaddexp(xp, x, y):
+    """logaddexp of complex arrays: ``hi + log1p(exp(lo - hi))`` with ``hi`` the operand of
+    larger real part, so that ``|exp(lo - hi)| <= 1``. NumPy's complex log1p is log(1 + w),
+    which loses the digits of a small ``w``; its real part is computed here as
+    ``log|1 + w| = log1p(|1 + w|^2 - 1) / 2`` near 0 and ``log(hypot(1 + u, v))`` where
+    ``1 + w`` is small (no cancellation either way)."""
+    first = xp.real(x) >= xp.real(y)  # a tie factors out x, as torch: it picks the branch
+    hi = xp.where(first, x, y)
+    lo = xp.where(first, y, x)
+    w = xp.exp(lo - hi)
+    u, v = xp.real(w), xp.imag(w)
+    s = u * (2 + u) + v * v  # |1 + w|^2 - 1
+    out = xp.empty_like(hi)
+    out.real = xp.where(xp.abs(s) < 0.5, 0.5 * xp.log1p(s), xp.log(xp.hypot(1 + u, v)))
+    out.imag = xp.arctan2(v, 1 + u)
+    out += hi
+    # lo - hi is NaN when both real parts are the same infinity: +inf gives
+    # log(exp(x) + exp(y)) with C99's complex exp and log (the sum's angle), -inf gives y
+    # (its exp is 0; torch returns the second operand)
+    rx, ry = xp.real(x), xp.real(y)
+    both = (rx == ry) & xp.isinf(rx)
+    if bool(both.any()):
+        out = xp.where(both & (rx > 0), xp.log(xp.exp(x) + xp.exp(y)), out)
+        out = xp.where(both & (rx < 0), y, out)
+    nan = xp.isnan(x) | xp.isnan(y)  # a NaN part anywhere spreads to both parts
+    return xp.where(nan, xp.asarray(complex(math.nan, math.nan), dtype=out.dtype), out)
 
 
 @with_out

@@ -276,8 +276,16 @@ def setitem(t, index, value):
     if not isinstance(value, Tensor):
         value = _scalar_for(value, t)  # x[0] = 1j: torch's error for a real x
     else:
+        shape = value._data.shape
+        if shape[:1] == (1,):  # torch drops the value's leading 1s (x[t0] = [v] is allowed)
+            value = value.reshape(_strip_ones(shape))
         if value._data.dtype != t._data.dtype:
-            value = value.to(t.dtype)
+            # a lone bool selects like a basic index in torch (x[True] = v is a copy)
+            items = () if isinstance(index, bool) else _tensor_items(idx)
+            if _fills_mask(items, value, False, mask_0d=False):
+                value = _mask_source(t, value)
+            else:
+                value = _put_source(t, idx, value, items)
         if value._device is not t._device:
             value = value.to(t._device)
     from flambeau.autograd._grad_mode import state
@@ -365,22 +373,112 @@ def _basic_view(t, idx):
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` put (or added, ``accumulate``) at ``indices``.
 
+    ``values`` must have ``input``'s dtype, as in PyTorch, except for a one-element
+    ``values`` put (not added) through a single boolean mask: PyTorch fills the mask with
+    its item, cast. (``x[index] = values`` casts through basic indexing, and follows this
+    rule through tensor indices.)
+
+    Raises
+    ------
+    RuntimeError
+        For ``values`` of another dtype (after checking that its shape broadcasts), or of a
+        shape that does not broadcast to the indexed result.
+
     Examples
     --------
     >>> import flambeau
     >>> x = flambeau.zeros(3)
     >>> x.index_put((flambeau.tensor([0, 0]),), flambeau.tensor(1.0), accumulate=True)
     tensor([2., 0., 0.])
+    >>> x.index_put((flambeau.tensor([0]),), flambeau.tensor([1.0], dtype=flambeau.float64))
+    Traceback (most recent call last):
+    ...
+    RuntimeError: Index put requires the source and destination dtypes match, got Float for \
+the destination and Double for the source.
     """
     idx, _ = _convert_index(input, tuple(indices))
-    if isinstance(values, Tensor) and values._data.dtype != input._data.dtype:
-        if values._data.dtype.kind == "c" and input._data.dtype.kind != "c":
-            # torch requires equal dtypes; flambeau casts, but never drops imaginary parts
-            raise RuntimeError(f"index_put: the source and destination dtypes must match, got "
-                               f"{input.dtype} for the destination and {values.dtype} for the "
-                               "source")
-        values = values.to(input.dtype)
+    if isinstance(values, Tensor):
+        # every index of index_put is a tensor index, a 0-dim one included
+        if _fills_mask(idx, values, accumulate, mask_0d=True):
+            values = _mask_source(input, values)
+        elif values._data.dtype != input._data.dtype:
+            values = _put_source(input, idx, values, idx)
     return IndexPut.apply(input, idx, values, accumulate)
+
+
+def _strip_ones(shape):
+    while shape[:1] == (1,):
+        shape = shape[1:]
+    return shape
+
+
+def _tensor_items(idx):
+    """The items of a converted subscript that torch indexes with tensors: index arrays
+    (but a 0-dim integer one, which selects as an integer) and bools among other items
+    (torch turns each into an index tensor)."""
+    return [item for item in idx if isinstance(item, bool) or (
+        hasattr(item, "dtype") and (item.ndim > 0 or item.dtype.kind == "b"))]
+
+
+def _fills_mask(items, value, accumulate, mask_0d):
+    """Whether torch's index_put fills a mask with ``value``'s item (a masked_fill): for a
+    lone boolean mask and a one-element source on the CPU (torch avoids a device sync
+    elsewhere), when not accumulating. The source may then have any shape and dtype (cast,
+    but a complex item with an imaginary part is refused for a real tensor). Through
+    ``t[idx] = value`` a 0-dim boolean tensor becomes an index tensor first, so only
+    index_put itself (``mask_0d``) takes it as a mask."""
+    if accumulate or len(items) != 1 or value._data.size != 1:
+        return False
+    mask = items[0]
+    return (getattr(getattr(mask, "dtype", None), "kind", "") == "b"
+            and (mask_0d or mask.ndim > 0) and value._device.type == "cpu")
+
+
+def _mask_source(t, value):
+    """A one-element ``value`` filling a mask of ``t``: 0-dim, in ``t``'s dtype."""
+    value = value.reshape(())
+    if value._data.dtype == t._data.dtype:
+        return value
+    if value._data.dtype.kind == "c" and t._data.dtype.kind != "c":
+        from flambeau._creation import scalar_for
+
+        scalar_for(complex(value._data), t.dtype)  # torch's error for an imaginary part
+        value = value.real if t._data.dtype.kind != "b" else value != 0
+    return value.to(t.dtype)
+
+
+def _put_source(t, idx, value, items):
+    """``value`` (of another dtype than ``t``) for a write into ``t[idx]`` where ``items``
+    are the subscript's tensor indices: torch copies, and casts, through basic subscripts;
+    through tensor indices index_put requires equal dtypes (after checking the shapes)."""
+    if not items:
+        return value.to(t.dtype)
+    shape = _result_shape(t, idx)
+    if shape is not None:
+        vshape = tuple(value.shape)
+        if len(vshape) > len(shape) or any(
+                v not in (1, r) for v, r in zip(vshape[::-1], shape[::-1])):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {tuple(value.shape)} "
+                               f"cannot be broadcast to indexing result of shape {shape}")
+    from flambeau._ops.shape import _SCALAR_NAMES
+
+    raise RuntimeError(
+        "Index put requires the source and destination dtypes match, got "
+        f"{_SCALAR_NAMES.get(t.dtype.name, t.dtype.name)} for the destination and "
+        f"{_SCALAR_NAMES.get(value.dtype.name, value.dtype.name)} for the source.")
+
+
+def _result_shape(t, idx):
+    """The shape of ``t[idx]`` without gathering it (None for an out-of-range index)."""
+    try:
+        return np.broadcast_to(np.empty((), dtype=bool), t._data.shape)[idx].shape
+    except TypeError:  # device index arrays: index the array itself (an error path only)
+        try:
+            return tuple(t._data[idx].shape)
+        except IndexError:
+            return None
+    except IndexError:
+        return None
 
 
 # ------------------------------------------------------------------ gather / scatter
