@@ -628,3 +628,15 @@ def test_every_public_name_is_exported_documented_and_methods_are_attached():
     for name in indexing_more.INPLACE_METHODS:
         assert callable(getattr(flambeau.Tensor, name + "_")), name
     assert not hasattr(flambeau.Tensor, "isin")  # a function only, as in PyTorch
+
+
+@pytest.mark.parametrize("recording", [False, True])
+def test_a_write_of_a_larger_value_into_a_basic_view_names_both_shapes(recording):
+    """``x[0] = v`` with ``v`` of shape (2, 3) into a row of 3: the same error whether or not
+    the write is recorded (the recorded path let NumPy's ValueError through), and ``x`` is
+    left as it was."""
+    x = flambeau.zeros(3, 3, requires_grad=recording).clone()
+    with pytest.raises(RuntimeError, match=r"shape mismatch: value of shape \(2, 3\) cannot "
+                       r"be broadcast to indexing result of shape \(3,\)"):
+        x[0] = flambeau.ones(2, 3, requires_grad=recording)
+    assert x.detach().sum().item() == 0.0

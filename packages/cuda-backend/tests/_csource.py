@@ -89,12 +89,8 @@ _HEADER = "#include <cmath>\n#include <cstdint>\nusing namespace std;\n"
 
 def host_library(kernels, workdir=None):
     """Compile ``kernels`` for the host in one g++ call; returns the loaded library."""
-    src = _HEADER + "#define __device__\n" + "".join(k.source(False) for k in kernels)
-    folder = Path(workdir or tempfile.mkdtemp(prefix="flambeau_cuda_host_"))
-    (folder / "k.cpp").write_text(src)
-    subprocess.run(["g++", "-O1", "-shared", "-fPIC", "-o", str(folder / "k.so"),
-                    str(folder / "k.cpp")], check=True, capture_output=True, text=True)
-    return ctypes.CDLL(str(folder / "k.so"))
+    return _compile_host(_HEADER + "#define __device__\n" +
+                         "".join(k.source(False) for k in kernels), workdir)
 
 
 #: what a raw ``__global__`` kernel needs to compile and run as a host function: one thread
@@ -117,9 +113,13 @@ static inline double atomicAdd(double* p, double v) { double old = *p; *p += v; 
 def host_raw_library(sources, workdir=None):
     """Compile raw CUDA kernel ``sources`` (each with its own typedefs, so each in its own
     namespace) for the host in one g++ call; returns the loaded library."""
-    src = _RAW_HEADER + "".join(f"namespace raw_{i} {{\n{text}\n}}\n"
-                                for i, text in enumerate(sources))
-    folder = Path(workdir or tempfile.mkdtemp(prefix="flambeau_cuda_raw_"))
+    return _compile_host(_RAW_HEADER + "".join(f"namespace raw_{i} {{\n{text}\n}}\n"
+                                                for i, text in enumerate(sources)), workdir)
+
+
+def _compile_host(src, workdir=None):
+    """``src`` compiled by g++ into a shared library, loaded."""
+    folder = Path(workdir or tempfile.mkdtemp(prefix="flambeau_cuda_host_"))
     (folder / "k.cpp").write_text(src)
     subprocess.run(["g++", "-O1", "-shared", "-fPIC", "-o", str(folder / "k.so"),
                     str(folder / "k.cpp")], check=True, capture_output=True, text=True)

@@ -316,22 +316,20 @@ def setitem(t, index, value):
 def _check_empty_write(t, idx, value):
     """A write through a subscript with a bool scalar ``False`` selects nothing, yet its value
     must still broadcast to the (empty) indexing result, as in torch. NumPy checks that; CuPy
-    returns before looking at the value, so check here, on the host: the result is empty, so
-    indexing a zero-strided stand-in for ``t`` costs nothing."""
-    try:
-        result = np.broadcast_to(np.empty((), dtype=bool), t._data.shape)[idx].shape
-    except TypeError:  # device index arrays alongside: the backend checks what it can
-        return
-    vshape = tuple(value._data.shape)
-    while len(vshape) > len(result) and vshape[0] == 1:  # leading 1s are dropped, as in torch
-        vshape = vshape[1:]
-    try:
-        ok = np.broadcast_shapes(vshape, result) == result
-    except ValueError:
-        ok = False
-    if not ok:
+    returns before looking at the value, so check here, on the host."""
+    shape = _result_shape(t, idx)
+    if shape is not None:
+        _check_broadcasts(value, shape)
+
+
+def _check_broadcasts(value, shape):
+    """torch's error unless ``value`` broadcasts to the indexing result ``shape`` (its
+    leading 1s dropped, as torch does)."""
+    vshape = _strip_ones(tuple(value._data.shape))
+    if len(vshape) > len(shape) or any(
+            v not in (1, r) for v, r in zip(vshape[::-1], shape[::-1])):
         raise RuntimeError(f"shape mismatch: value of shape {tuple(value.shape)} cannot be "
-                           f"broadcast to indexing result of shape {result}")
+                           f"broadcast to indexing result of shape {tuple(shape)}")
 
 
 def _scalar_for(value, t):
@@ -352,11 +350,7 @@ def _write_into_view(t, idx, value):
     view = _indexed(t, idx, False)
     if not isinstance(value, Tensor):
         value = tensor(value, dtype=t.dtype, device=t.device)
-    try:
-        np.broadcast_shapes(value._data.shape, view._data.shape)  # shapes only: on the host
-    except ValueError:
-        raise RuntimeError(f"shape mismatch: value of shape {tuple(value.shape)} cannot be "
-                           f"broadcast to indexing result of shape {tuple(view.shape)}") from None
+    _check_broadcasts(value, view._data.shape)  # shapes only: on the host
     write_result(view, lambda dst: copied_into(dst, value), "setitem", snapshot=False)
 
 
@@ -454,12 +448,8 @@ def _put_source(t, idx, value, items):
     if not items:
         return value.to(t.dtype)
     shape = _result_shape(t, idx)
-    if shape is not None:
-        vshape = tuple(value.shape)
-        if len(vshape) > len(shape) or any(
-                v not in (1, r) for v, r in zip(vshape[::-1], shape[::-1])):
-            raise RuntimeError(f"shape mismatch: value tensor of shape {tuple(value.shape)} "
-                               f"cannot be broadcast to indexing result of shape {shape}")
+    if shape is not None:  # torch checks the shapes first
+        _check_broadcasts(value, shape)
     from flambeau._ops.shape import _SCALAR_NAMES
 
     raise RuntimeError(

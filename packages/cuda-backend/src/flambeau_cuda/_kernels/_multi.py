@@ -12,12 +12,14 @@ reference and runs the spec's body unchanged. Only C-contiguous arrays of one dt
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from flambeau_cuda import _cupy
 from flambeau_cuda._kernels._spec import ACC_TYPES, ElementwiseSpec
 
-__all__ = ["source", "launch"]
+__all__ = ["elementwise_args", "launch", "source", "table"]
 
 _CTYPES = {"float64": "double", "float32": "float", "bool": "bool", "int64": "long long",
            "int32": "int"}
@@ -27,9 +29,11 @@ _BLOCK = 256
 _MAX_BLOCKS = 132 * 16  # enough to fill an H100 with the grid-stride loop
 
 
+@functools.lru_cache(maxsize=None)
 def _params(spec: ElementwiseSpec):
     """``(arrays, scalars)``: the names of the spec's ``T`` parameters (inputs then outputs)
-    and the ``(type, name)`` of its other inputs, in order."""
+    and the ``(type, name)`` of its other inputs, in order (parsed once per spec: every
+    optimizer step asks)."""
     arrays, scalars = [], []
     for part in (spec.in_params + ", " + spec.out_params).split(","):
         words = part.split()
@@ -39,7 +43,7 @@ def _params(spec: ElementwiseSpec):
             arrays.append(words[1])
         else:
             scalars.append((words[0], words[1]))
-    return arrays, scalars
+    return tuple(arrays), tuple(scalars)
 
 
 def elementwise_args(spec: ElementwiseSpec, arrays, scalars) -> list:
