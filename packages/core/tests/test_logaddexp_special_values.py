@@ -112,3 +112,20 @@ def test_logaddexp_with_a_number_operand():
     want = torch.logaddexp(torch.tensor(1j), torch.tensor([1.0, 2.0]))
     assert got.dtype == flambeau.complex64
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("a, b", [([1, 2], [3, 4]), ([True], [False]), ([1, 2], 3)])
+def test_logaddexp_of_integers_is_refused_as_in_torch(a, b):
+    other = flambeau.tensor(b) if isinstance(b, list) else b
+    with pytest.raises(NotImplementedError, match='"logaddexp" is not implemented for '
+                       r"flambeau\.(int64|bool)"):
+        flambeau.logaddexp(flambeau.tensor(a), other)
+    with pytest.raises(NotImplementedError):
+        torch.logaddexp(torch.tensor(a), torch.tensor(b))
+
+
+def test_logaddexp_of_an_integer_and_a_float_tensor_promotes_as_torch():
+    got = flambeau.logaddexp(flambeau.tensor([1, 2]), flambeau.tensor(1.5))
+    want = torch.logaddexp(torch.tensor([1, 2]), torch.tensor(1.5))
+    assert got.dtype == flambeau.float32
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)

@@ -1542,11 +1542,23 @@ def logaddexp(input, other):
     >>> flambeau.logaddexp(flambeau.tensor([float("inf") + 0j]), flambeau.tensor([1 + 1j]))
     tensor([inf+0.j])
     """
+    if _integral(input) and _integral(other):  # as torch: no integer or bool kernel
+        t = input if isinstance(input, Tensor) else other
+        raise NotImplementedError(f'"logaddexp" is not implemented for {t.dtype} tensors (only '
+                                  "floating-point and complex ones); convert them with .float() "
+                                  "first")
     if isinstance(input, Tensor):
         input = to_float(input)
     elif isinstance(other, Tensor):
         other = to_float(other)
     return _binary(LogAddExp, "logaddexp", input, other)
+
+
+def _integral(v):
+    """Whether ``v`` is a bool or integer tensor or Python number."""
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind in "biu"
+    return isinstance(v, int)
 
 
 class LogAddExp(Function):
