@@ -139,6 +139,25 @@ def test_node_names_follow_torch():
     assert not v.is_leaf and v.requires_grad
 
 
+@pytest.mark.parametrize("op", ["add_", "sub_"])
+def test_in_place_add_while_recording_links_to_the_old_history_as_torch(op):
+    """add_ and sub_ save nothing, so the tensor is written without a snapshot: the node's
+    input is the tensor's old node itself, as in torch (no CloneBackward between)."""
+    torch = pytest.importorskip("torch")
+    for lib in (flambeau, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        r = lib.tensor([3.0, 5.0], requires_grad=True)
+        y = x * 2
+        getattr(y, op)(r)
+        (y * y).sum().backward()
+        names = (y.grad_fn.name(), y.grad_fn.next_functions[0][0].name())
+        assert names == (op[:3].capitalize() + "Backward0", "MulBackward0")
+        grads = (x.grad.tolist(), r.grad.tolist())
+        if lib is flambeau:
+            got = grads
+    assert got == grads
+
+
 def test_random_fill_of_a_view_cuts_its_gradient():
     x = flambeau.ones(3, requires_grad=True)
     y = x * 2

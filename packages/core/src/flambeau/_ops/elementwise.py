@@ -568,8 +568,10 @@ _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-#: unary ops whose backward does not read their input: their in-place forms need no snapshot
-INPUT_FREE: set[str] = set()
+#: ops whose backward does not read their input: their in-place forms need no snapshot
+#: (a copy of the tensor before the write). The unary ones are added by _unary_op; add and
+#: sub save nothing (``h += residual`` while recording: one array write, not three)
+INPUT_FREE: set[str] = {"add", "sub"}
 
 
 def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=None,
