@@ -284,3 +284,31 @@ def test_cudnn_switches_keep_torchs_names_and_defaults():
     assert cudnn.is_available() is (cudnn.version() is not None)
     torch = pytest.importorskip("torch")
     assert torch.backends.cudnn.allow_tf32 is True and torch.backends.cudnn.benchmark is False
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+def test_a_backend_kernel_computes_the_gradient_from_the_output(name, monkeypatch):
+    """``"<op>_backward_from_output"(g, out)`` replaces the array formula of relu, sigmoid and
+    tanh when no graph of the gradient is built; returning None hands back to it."""
+    kernels = flambeau.device("cpu").backend.kernels
+    seen = []
+
+    def fused(g, out):
+        seen.append((g.shape, out.shape))
+        return np.full_like(g, 7.0)
+
+    monkeypatch.setitem(kernels, name + "_backward_from_output", fused)
+    x = flambeau.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    getattr(flambeau, name)(x).sum().backward()
+    assert seen == [((3,), (3,))] and x.grad.tolist() == [7.0, 7.0, 7.0]
+    monkeypatch.setitem(kernels, name + "_backward_from_output", lambda g, out: None)
+    x.grad = None
+    y = getattr(flambeau, name)(x)
+    y.sum().backward()
+    want = {"relu": lambda o: (o > 0).double(), "sigmoid": lambda o: o * (1 - o),
+            "tanh": lambda o: 1 - o * o}[name](y.detach().double())
+    np.testing.assert_allclose(x.grad.numpy(), want.numpy(), rtol=1e-6)
+    monkeypatch.setitem(kernels, name + "_backward_from_output", fused)
+    seen.clear()
+    (g,) = flambeau.autograd.grad(getattr(flambeau, name)(x).sum(), x, create_graph=True)
+    assert seen == [] and g.shape == x.shape  # a graph of the gradient: the recorded formula

@@ -162,6 +162,25 @@ def test_fused_activation_kernels_match_cpu(name, kwargs, dtype):
         assert_close(a, b, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("dtype", [flambeau.float16, flambeau.float32, flambeau.float64])
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+def test_gradients_from_the_output_match_cpu(name, dtype, monkeypatch):
+    """The ``*_backward_from_output`` kernels run (they are called) and agree with the CPU."""
+    x = flambeau.randn(300, dtype=flambeau.float64) * 4
+    kernels = flambeau.device("cuda").backend.kernels
+    key = name + "_backward_from_output"
+    calls = []
+    monkeypatch.setitem(kernels, key, lambda g, o, run=kernels[key]: calls.append(1) or run(g, o))
+    grads = []
+    for d in ("cuda", "cpu"):
+        xd = x.to(d, dtype).requires_grad_()
+        getattr(flambeau, name)(xd).backward(flambeau.linspace(-1, 1, 300, dtype=dtype, device=d))
+        grads.append(xd.grad.cpu().double())
+    assert calls == [1]
+    tol = {flambeau.float16: 1e-2, flambeau.float32: 1e-6, flambeau.float64: 1e-14}[dtype]
+    assert_close(*grads, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize(("kernel", "stride", "padding", "ceil_mode"),
                          [(3, 2, 1, False), (2, 2, 0, False), (3, 2, 0, True)])
 def test_max_pool2d_kernels_match_cpu(kernel, stride, padding, ceil_mode):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from _csource import Kernel, call, compile_device, have_gxx, have_nvcc, host_library
 
-from flambeau_cuda._kernels._activation import BACKWARD, FORWARD
+from flambeau_cuda._kernels._activation import BACKWARD, FORWARD, FROM_OUTPUT
 from flambeau_cuda._kernels._conv import COL2IM, COL2IM_I32, IM2COL, IM2COL_I32, geometry
 from flambeau_cuda._kernels._norm import RUNNING
 from flambeau_cuda._kernels._optim import ADAM, ADAM_AMSGRAD, SGD_MOMENTUM, SGD_PLAIN, adam_scalars
@@ -43,7 +43,8 @@ SPECS = {"sgd_plain": SGD_PLAIN, "sgd_momentum": SGD_MOMENTUM, "adam": ADAM,
          "batch_norm_running": RUNNING,
          "softmax_out": SOFTMAX_OUT, "log_softmax_out": LOG_SOFTMAX_OUT,
          "softmax_grad": SOFTMAX_GRAD, "log_softmax_grad": LOG_SOFTMAX_GRAD,
-         **{spec.name: spec for spec in (*FORWARD.values(), *BACKWARD.values())}}
+         **{spec.name: spec for spec in (*FORWARD.values(), *BACKWARD.values(),
+                                          *FROM_OUTPUT.values())}}
 
 
 @pytest.fixture(scope="module")
@@ -393,6 +394,36 @@ def test_activation_kernels_match_flambeau_nn(lib, name, dtype):
     tol = 2e-6 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(y, ref_y, rtol=tol, atol=tol)
     np.testing.assert_allclose(gx, ref_gx, rtol=tol * 10, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(FROM_OUTPUT))
+def test_gradients_from_the_output_match_flambeau_core(lib, name, dtype):
+    """relu, sigmoid and tanh's gradients from their saved output against core's own array
+    formula, NaN and infinite gradients included."""
+    import flambeau
+
+    lib, kernels = lib
+    r = np.random.default_rng(6)
+    x = np.concatenate([r.standard_normal(300) * 4, [0.0, -0.0, np.nan, np.inf, -np.inf]])
+    out = getattr(flambeau, name)(flambeau.tensor(x.astype(dtype))).numpy()
+    g = r.standard_normal(out.shape).astype(dtype)
+    g[:3] = [np.nan, np.inf, -np.inf]
+    gx = np.empty_like(out)
+    call(lib, kernels[(name + "_backward_from_output", dtype)], out.size, g, out, gx)
+    cls = getattr(flambeau._ops.elementwise, name.capitalize())
+    with np.errstate(all="ignore"):
+        want = cls._array_grad(g, out)
+    tol = 2e-7 if dtype == "float32" else 1e-15
+    np.testing.assert_allclose(gx, want, rtol=tol, atol=tol)
+
+
+def test_every_output_gradient_has_a_core_op_that_looks_it_up():
+    import flambeau
+
+    for name, spec in FROM_OUTPUT.items():
+        cls = getattr(flambeau._ops.elementwise, name.capitalize())
+        assert cls._array_grad is not None and cls._array_grad_kernel == spec.name
 
 
 @pytest.mark.skipif(not have_nvcc(), reason="nvcc is not installed")

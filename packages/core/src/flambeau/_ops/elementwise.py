@@ -549,13 +549,18 @@ class _Unary(Function):
         return arr
 
     _array_grad = None  # optional ``(g, out) -> array`` on arrays, for save="out" ops
+    #: the backend kernel that may replace ``_array_grad`` (``"relu_backward_from_output"``
+    #: and so on: same signature and result; flambeau-cuda fuses its two or three launches)
+    _array_grad_kernel = ""
 
     @classmethod
     def backward(cls, ctx, g):
         saved = ctx.saved_tensors
         if cls._array_grad is not None and not _grad_state.grad_enabled:
             # no graph of the gradient wanted: skip per-op dispatch on the hot activations
-            return make(cls._array_grad(g._data, saved[0]._data), g)
+            ga, out = g._data, saved[0]._data
+            fused = g._device.backend.run_kernel(cls._array_grad_kernel, ga, out)
+            return make(cls._array_grad(ga, out) if fused is None else fused, g)
         if cls._save == "out":
             return cls._grad(g, None, saved[0])
         if cls._save == "x":
@@ -591,6 +596,7 @@ def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=Non
     cls = type(name.capitalize().replace("_", ""), (_Unary,), {
         "_fwd": staticmethod(fwd), "_grad": staticmethod(grad), "_save": save,
         "_array_grad": None if array_grad is None else staticmethod(array_grad),
+        "_array_grad_kernel": name + "_backward_from_output",
         "__doc__": f"The op behind :func:`flambeau.{name}`.",
     })
     ccls = cls if on_complex is True and array_grad is None else None

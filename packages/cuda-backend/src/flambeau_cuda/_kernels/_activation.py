@@ -2,9 +2,11 @@
 
 flambeau-nn's pointwise activations look up ``kernels[name]`` and ``kernels[name +
 "_backward"]`` with the signatures ``(a, *params) -> out`` and ``(g, a, *params) -> grad``,
-where ``params`` are the activation's float parameters in the order below; a kernel returns
-None for an input it does not handle (here: dtypes other than float16/32/64), and the generic
-code runs instead. Arithmetic is done in ``acc_t`` (float for float16).
+where ``params`` are the activation's float parameters in the order below; core's relu,
+sigmoid and tanh, which save their output, look up ``kernels[name + "_backward_from_output"]``
+with the signature ``(g, out) -> grad``. A kernel returns None for an input it does not handle
+(here: dtypes other than float16/32/64), and the generic code runs instead. Arithmetic is
+done in ``acc_t`` (float for float16).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import math
 
 from flambeau_cuda._kernels._spec import ElementwiseSpec, dtype_name
 
-__all__ = ["ACTIVATIONS", "FORWARD", "BACKWARD", "kernels"]
+__all__ = ["ACTIVATIONS", "FORWARD", "BACKWARD", "FROM_OUTPUT", "kernels"]
 
 _DTYPES = ("float16", "float32", "float64")
 
@@ -90,6 +92,18 @@ def _backward_spec(name, params, body):
 FORWARD = {n: _forward_spec(n, p, f) for n, (p, f, _) in ACTIVATIONS.items()}
 BACKWARD = {n: _backward_spec(n, p, b) for n, (p, _, b) in ACTIVATIONS.items()}
 
+#: core's relu, sigmoid and tanh save their output: ``"<name>_backward_from_output"(g, out)``
+#: is ``g * d out / d in`` written with ``o``, the output in acc_t, in the generic formula's
+#: form (``g * (o > 0)`` keeps a NaN of ``g`` where the output is 0, as the CPU does): one
+#: launch where the generic code takes two or three
+FROM_OUTPUT = {
+    name: ElementwiseSpec(name + "_backward_from_output", "T g, T out", "T gx",
+                          f"acc_t o = (acc_t)out;\ngx = (T)({body});")
+    for name, body in (("relu", "(acc_t)g * (acc_t)(o > (acc_t)0)"),
+                       ("sigmoid", "(acc_t)g * o * ((acc_t)1 - o)"),
+                       ("tanh", "(acc_t)g * ((acc_t)1 - o * o)"))
+}
+
 
 def _launcher(spec):
     def run(*arrays_and_params):
@@ -98,6 +112,21 @@ def _launcher(spec):
             return None
         return spec.build(dtype)(*arrays_and_params)
 
+    return _named(run, spec)
+
+
+def _from_output_launcher(spec):
+    def run(g, out):
+        dtype = dtype_name(g.dtype)
+        # another dtype or shape (the generic code casts and broadcasts): decline
+        if dtype not in _DTYPES or out.dtype != g.dtype or out.shape != g.shape:
+            return None
+        return spec.build(dtype)(g, out)
+
+    return _named(run, spec)
+
+
+def _named(run, spec):
     run.__name__ = spec.name
     run.__doc__ = f"The ``{spec.name!r}`` kernel (see :mod:`flambeau_cuda._kernels._activation`)."
     return run
@@ -114,4 +143,5 @@ def kernels() -> dict:
     """
     table = {n: _launcher(s) for n, s in FORWARD.items()}
     table.update({s.name: _launcher(s) for s in BACKWARD.values()})
+    table.update({s.name: _from_output_launcher(s) for s in FROM_OUTPUT.values()})
     return table
