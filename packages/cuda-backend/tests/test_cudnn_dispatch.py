@@ -18,6 +18,7 @@ class FakeArray:
 
     def __init__(self, shape, dtype="float32", ptr=4096):
         self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        self.size = int(np.prod(self.shape))
         self.data = types.SimpleNamespace(ptr=ptr)
         self.device = types.SimpleNamespace(id=0)
 
@@ -84,17 +85,24 @@ def fakes(monkeypatch):
         set_stream=lambda handle, stream: log.append(("stream", handle, stream)),
         backend_version=lambda: 91000,
     )
+    def empty(shape, dtype):
+        log.append(("empty", tuple(np.atleast_1d(shape)), dtype))
+        return FakeArray(np.atleast_1d(shape), dtype, ptr=8192)
+
     cupy = types.SimpleNamespace(
-        ascontiguousarray=lambda a: a, uint8="uint8",
-        empty=lambda shape, dtype: FakeArray(np.atleast_1d(shape), dtype, ptr=8192),
+        ascontiguousarray=lambda a: a, uint8="uint8", empty=empty,
         cuda=types.SimpleNamespace(Device=lambda i: _NullContext(),
-                                   get_current_stream=lambda: types.SimpleNamespace(ptr=7)),
+                                   get_current_stream=lambda: types.SimpleNamespace(
+                                       ptr=log.stream)),
     )
+    log.stream = 7
     monkeypatch.setattr(_cudnn, "_module", [cudnn])
     monkeypatch.setattr(_cudnn, "_plans", {})
     monkeypatch.setattr(_cudnn, "_declined", {})
     monkeypatch.setattr(_cudnn, "_handles", {})
     monkeypatch.setattr(_cudnn, "_ordered_execute", [True])
+    monkeypatch.setattr(_cudnn, "_streams", {})
+    monkeypatch.setattr(_cudnn, "_workspaces", {})
     monkeypatch.setattr(_cupy, "load", lambda: cupy)
     log.cudnn = cudnn
     return log
@@ -135,7 +143,41 @@ def test_forward_builds_one_graph_per_shape_then_only_executes(fakes):
     assert ("stream", "handle", 7) in fakes  # cuDNN runs on CuPy's current stream
     fakes.clear()
     _cudnn.conv2d(x, w, *GEO)
-    assert [e[0] for e in fakes] == ["stream", "execute"]  # cached: no second build
+    # cached: no second build, the handle keeps its stream, the workspace is kept; only the
+    # output is allocated
+    assert fakes == [("empty", (2, 6, 4, 4), np.dtype("float32")),
+                     ("execute", {1: 4096, 2: 4096, 3: 8192}, 8192, "handle", "ordered")]
+
+
+def test_the_workspace_is_kept_per_stream_and_grown_to_the_largest_size(fakes, monkeypatch):
+    x, w = FakeArray((2, 4, 9, 9)), FakeArray((6, 4, 3, 3))
+
+    def workspaces():
+        return [e[1] for e in fakes if e[0] == "empty" and e[2] == "uint8"]
+
+    _cudnn.conv2d(x, w, *GEO)
+    _cudnn.conv2d(x, w, *GEO)
+    assert workspaces() == [(256,)]  # one allocation for both launches
+    monkeypatch.setattr(FakeGraph, "get_workspace_size", lambda self: 1024)
+    _cudnn.conv2d(FakeArray((2, 4, 7, 7)), w, *GEO)  # a new graph wanting more: grown
+    _cudnn.conv2d(x, w, *GEO)  # the smaller one uses the larger buffer
+    assert workspaces() == [(256,), (1024,)]
+    fakes.stream = 9  # another stream: its own workspace, and the handle is moved to it
+    _cudnn.conv2d(x, w, *GEO)
+    assert workspaces() == [(256,), (1024,), (256,)]
+    assert [e for e in fakes if e[0] == "stream"] == [("stream", "handle", 7),
+                                                       ("stream", "handle", 9)]
+    _cudnn.release_workspaces()
+    assert _cudnn._workspaces == {}
+    _cudnn.conv2d(x, w, *GEO)
+    assert workspaces()[-1] == (256,)
+
+
+def test_a_graph_without_workspace_gets_a_null_pointer(fakes, monkeypatch):
+    monkeypatch.setattr(FakeGraph, "get_workspace_size", lambda self: 0)
+    _cudnn.conv2d(FakeArray((2, 4, 9, 9)), FakeArray((6, 4, 3, 3)), *GEO)
+    (execute,) = [e for e in fakes if e[0] == "execute"]
+    assert execute[2] is None and not any(e[0] == "empty" and e[2] == "uint8" for e in fakes)
 
 
 def test_a_frontend_without_ordered_binding_gets_a_dict_from_then_on(fakes):

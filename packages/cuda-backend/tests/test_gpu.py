@@ -350,6 +350,22 @@ def test_memory_statistics():
     assert isinstance(flambeau.cuda.get_device_name(0), str)
 
 
+def test_empty_cache_releases_the_kept_convolution_workspace():
+    F = pytest.importorskip("flambeau.nn.functional")
+    from flambeau_cuda._kernels import _cudnn
+
+    flambeau.cuda.synchronize()
+    before = flambeau.cuda.memory_allocated()
+    x = flambeau.randn(8, 16, 32, 32, device="cuda")
+    w = flambeau.randn(16, 16, 3, 3, device="cuda")
+    y = F.conv2d(x, w, padding=1)
+    del x, w, y
+    flambeau.cuda.synchronize()
+    flambeau.cuda.empty_cache()
+    assert not _cudnn._workspaces
+    assert flambeau.cuda.memory_allocated() == before
+
+
 def test_load_with_map_location_cuda(tmp_path):
     """A CPU checkpoint loads onto the GPU with map_location="cuda" (and cuda:0 / a device /
     a dict), and a GPU checkpoint loads back where it was saved."""

@@ -189,6 +189,9 @@ def empty_cache() -> None:
     >>> import flambeau
     >>> flambeau.cuda.empty_cache()  # doctest: +SKIP
     """
+    from flambeau_cuda._kernels import _cudnn
+
+    _cudnn.release_workspaces()  # kept between convolutions: not cached blocks, but unused
     _pool().free_all_blocks()
     _backend().xp.get_default_pinned_memory_pool().free_all_blocks()
 

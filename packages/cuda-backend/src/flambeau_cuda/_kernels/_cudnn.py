@@ -23,7 +23,7 @@ from flambeau_cuda._kernels._spec import dtype_name
 from flambeau_cuda._settings import allow_tf32
 
 __all__ = ["conv2d", "conv2d_backward_input", "conv2d_backward_weight", "declined", "load",
-           "version"]
+           "release_workspaces", "version"]
 
 _IO_TYPES = {"float32": "FLOAT", "float16": "HALF"}
 _ALIGNMENT = 16  # bytes: cuDNN's tensor descriptors promise this much to its engines
@@ -32,6 +32,8 @@ _module: list = []           # [cudnn module or None], filled by load()
 _handles: dict = {}          # device id -> cudnn.Handle
 _plans: dict = {}            # key -> _Plan, or None where cuDNN has no engine
 _declined: dict = {}         # key -> why cuDNN declined (for the measurement and bug reports)
+_streams: dict = {}          # device id -> the stream pointer its handle was last given
+_workspaces: dict = {}       # (device id, stream pointer) -> the largest workspace asked for
 
 
 def load():
@@ -219,11 +221,42 @@ def _run(op, operands, out_shape, shapes, stride, padding, dilation):
     if plan is None:
         return None
     out = cupy.empty(tuple(out_shape), dtype=operands[0].dtype)
-    workspace = cupy.empty(plan.workspace, dtype=cupy.uint8) if plan.workspace else None
-    cudnn.set_stream(handle, cupy.cuda.get_current_stream().ptr)
-    _execute(plan, [*(a.data.ptr for a in operands), out.data.ptr],
-             None if workspace is None else workspace.data.ptr, handle)
+    stream = cupy.cuda.get_current_stream().ptr
+    if _streams.get(device) != stream:  # a pybind11 call per launch otherwise
+        cudnn.set_stream(handle, stream)
+        _streams[device] = stream
+    workspace = _workspace(cupy, device, stream, plan.workspace)
+    _execute(plan, [*(a.data.ptr for a in operands), out.data.ptr], workspace, handle)
     return out
+
+
+def _workspace(cupy, device, stream, size):
+    """A pointer to ``size`` bytes of workspace for a launch on ``stream``, or None.
+
+    One buffer per device and stream, grown to the largest size asked for and kept, as torch
+    keeps cuDNN's workspace: an allocation per convolution is host time the launch does not
+    need. Launches on one stream run in order, so they can share it; a replaced buffer goes
+    back to CuPy's pool, which hands it out again only on the same stream.
+    """
+    if not size:
+        return None
+    key = (device, stream)
+    buffer = _workspaces.get(key)
+    if buffer is None or buffer.size < size:
+        buffer = _workspaces[key] = cupy.empty(size, dtype=cupy.uint8)
+    return buffer.data.ptr
+
+
+def release_workspaces() -> None:
+    """Drop the kept workspaces (``flambeau.cuda.empty_cache`` calls this first, so that
+    their memory goes back to the driver too).
+
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels._cudnn import release_workspaces
+    >>> release_workspaces()
+    """
+    _workspaces.clear()
 
 
 def conv2d(x, w, stride, padding, dilation, groups):
