@@ -48,6 +48,8 @@ def _ntuple(value, n, name, op):
     """``value`` (an int or a sequence of ``n`` ints) as a tuple of ``n`` ints."""
     if isinstance(value, int) and not isinstance(value, bool):
         return (value,) * n
+    if value.__class__ is tuple and len(value) == n and all(v.__class__ is int for v in value):
+        return value  # what the modules hold: no copy
     try:
         t = tuple(int(v) for v in value)
     except TypeError:

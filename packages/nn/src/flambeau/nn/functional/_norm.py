@@ -86,26 +86,27 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     if _autocast.active:
         input, weight, bias = _autocast.cast_inputs("fp32", input, weight, bias)
-    if not isinstance(input, Tensor) or input.ndim < 2:
+    # the checks read the arrays' own shapes: a training step runs this forty times (ResNet-18)
+    a = input._data if isinstance(input, Tensor) else None
+    if a is None or a.ndim < 2:
         raise ValueError(
             f"batch_norm: expected an input of shape (N, C, ...), got "
             f"{tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__}"
         )
-    if input._data.dtype.kind == "c" or _complex_param(weight, bias):
+    if a.dtype.kind == "c" or _complex_param(weight, bias):
         refuse_complex("batch_norm", input, weight, bias)
-    c = input.shape[1]
+    c = a.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
-        if t is not None and t.numel() != c:
+        if t is not None and t._data.size != c:
             raise RuntimeError(f"batch_norm: {name} should contain {c} elements not "
                                f"{t.numel()} (input shape {tuple(input.shape)})")
-    shape = _channel_shape(input)
-    axes = (0,) + tuple(range(2, input.ndim))
     if training:
-        count = input.numel() // max(c, 1)
+        count = a.size // max(c, 1)
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
+        axes = (0, *range(2, a.ndim))
         y, _, _ = _BatchNormTrain.apply(input, weight, bias, axes, eps,
                                         (running_mean, running_var, momentum, count / (count - 1)))
         return y
@@ -113,6 +114,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var are needed when "
                                "training=False")
+        shape = _channel_shape(input)
         rm = running_mean.reshape(shape)
         rv = running_var.reshape(shape)
         y = (input - rm) * (rv + eps).rsqrt()

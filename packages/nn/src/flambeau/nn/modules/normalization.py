@@ -64,11 +64,10 @@ class _NormBase(Module):
             init.zeros_(self.bias)
 
     def _check_input(self, input):
-        name = self._get_name()
-        if input.ndim not in self._ranks:
+        if input._data.ndim not in self._ranks:
             ranks = " or ".join(f"{r}D" for r in self._ranks)
-            raise ValueError(f"{name}: expected {ranks} input (got {input.ndim}D input of shape "
-                             f"{tuple(input.shape)})")
+            raise ValueError(f"{self._get_name()}: expected {ranks} input (got {input.ndim}D "
+                             f"input of shape {tuple(input.shape)})")
 
     def _channels(self, input):
         return input.shape[1]
@@ -90,17 +89,19 @@ class _BatchNorm(_NormBase):
         self._check_input(input)
         self._check_channels(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            count = input.numel() // max(input.shape[1], 1)
-            if count > 1:  # a rejected batch must not advance the counter
+        # each buffer read once (Module.__getattr__ looks them up)
+        running_mean, running_var = self.running_mean, self.running_var
+        tracked = self.num_batches_tracked
+        if self.training and self.track_running_stats and tracked is not None:
+            a = input._data
+            if a.size // max(a.shape[1], 1) > 1:  # a rejected batch must not advance it
                 with flambeau.no_grad():
-                    self.num_batches_tracked.add_(1)
-            factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
-                      else self.momentum)
-        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+                    tracked.add_(1)
+            factor = 1.0 / float(tracked) if self.momentum is None else self.momentum
+        use_batch = self.training or (running_mean is None and running_var is None)
         keep = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if keep else None,
-                            self.running_var if keep else None, self.weight, self.bias,
+        return F.batch_norm(input, running_mean if keep else None,
+                            running_var if keep else None, self.weight, self.bias,
                             use_batch, factor, self.eps)
 
 
