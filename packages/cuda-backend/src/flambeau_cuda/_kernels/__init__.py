@@ -8,7 +8,8 @@ has an engine for the shape, else im2col + cuBLAS), ``batch_norm`` and ``max_poo
 backwards (nn normalization and pooling), ``lstm_cell``, ``gru_cell`` and their backwards
 (nn recurrent layers), ``dropout_mask`` (nn dropout, from the generator's Philox stream), the fused
 activations ``gelu``, ``silu``, ... and their ``*_backward`` (nn
-functional), ``sgd_step`` / ``adam_step`` (optim). Kernels that may decline an input return
+functional), ``relu_backward_from_output`` and the same for sigmoid and tanh (core's gradients
+from a saved output), ``sgd_step`` / ``adam_step`` (optim). Kernels that may decline an input return
 None for it (see :meth:`flambeau.backends.Backend.run_kernel`).
 CuPy is imported only when a kernel runs, i.e. on a CUDA tensor.
 """
