@@ -33,8 +33,8 @@ def test_hook_returns_one_cuda_backend():
         "lstm_cell_backward", "sgd_step", "adam_step", "softmax", "log_softmax",
         "softmax_backward", "log_softmax_backward", "batch_norm", "batch_norm_backward",
         "batch_norm_running", "dropout_mask", "gru_cell", "gru_cell_backward"
-    } | activations | {
-            name + "_backward" for name in activations}
+    } | activations | {name + "_backward" for name in activations} | {
+        name + "_backward_from_output" for name in ("relu", "sigmoid", "tanh")}
 
 
 def _fresh_python(code):
