@@ -340,3 +340,17 @@ def test_gradient_sums_of_a_weight_used_at_every_step_make_no_new_tensor(monkeyp
     h.sum().backward()
     assert sums == []
     assert w.grad.tolist() == [5 * 0.5 ** 4, 5 * (-1.0) ** 4]
+
+
+def test_relu_gradient_built_with_create_graph_depends_on_the_input_as_torch():
+    """relu's gradient is a step function of its output: zero derivative almost everywhere,
+    but connected to the input (torch's ThresholdBackwardBackward0), so it differentiates."""
+    torch = pytest.importorskip("torch")
+    got = []
+    for lib in (torch, flambeau):
+        x = lib.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+        (g,) = lib.autograd.grad((lib.relu(x) ** 2).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), x)
+        got.append((g.requires_grad, g.grad_fn.name(), g.tolist(), gg.tolist()))
+    assert got[1] == got[0]
+    assert got[1][:2] == (True, "ThresholdBackwardBackward0")

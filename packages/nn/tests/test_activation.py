@@ -135,3 +135,29 @@ def test_backend_fused_activation_kernels_replace_the_generic_arrays(monkeypatch
     assert seen[-1][0] == "elu" and len(seen[-1][1]) == 2
     torch_like = [1.0507 * 1.67326 * (math.exp(-1.0)), 1.0507, 1.0507]
     np.testing.assert_allclose(x.grad.cpu().numpy(), torch_like, rtol=1e-4)
+
+
+@pytest.mark.parametrize(("name", "call", "node"), [
+    ("relu", lambda lib, x: lib.nn.functional.relu(x), "Threshold"),
+    ("relu_", lambda lib, x: lib.nn.functional.relu(x * 1, inplace=True), None),
+    ("threshold", lambda lib, x: lib.nn.functional.threshold(x, 0.5, -2.0), "Threshold"),
+    ("hardtanh", lambda lib, x: lib.nn.functional.hardtanh(x), "Hardtanh"),
+    ("relu6", lambda lib, x: lib.nn.functional.relu6(x), "Hardtanh"),
+    ("leaky_relu", lambda lib, x: lib.nn.functional.leaky_relu(x, 0.1), "LeakyRelu")])
+def test_step_activation_gradients_stay_connected_to_the_input_as_torch(name, call, node):
+    """The gradient of a relu-like op, built with create_graph, depends on the input (its
+    derivative there is zero almost everywhere): it requires grad and differentiates again,
+    giving torch's values (a gradient penalty of a ReLU network needs this)."""
+    torch = pytest.importorskip("torch")
+    got = []
+    for lib in (torch, flambeau):
+        x = lib.tensor([-1.5, -0.2, 0.3, 0.8, 2.0, 7.0], requires_grad=True)
+        (g,) = lib.autograd.grad((call(lib, x) ** 2).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g ** 3).sum(), x)
+        got.append((g.requires_grad, g.tolist(), gg.tolist()))
+        if node is not None:
+            got[-1] += (g.grad_fn.name(),)
+    assert got[0][0] is True
+    assert got[1][0] == got[0][0] and got[1][3:] == got[0][3:]
+    for a, b in zip(got[1][1:3], got[0][1:3], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

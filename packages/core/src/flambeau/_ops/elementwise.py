@@ -568,6 +568,32 @@ class _Unary(Function):
         return cls._grad(g, None, None)
 
 
+class StepGrad(Function):
+    """``g * factor``, where ``factor`` (an array) is a step function of a tensor ``t``: the
+    0/1 mask of relu or hardtanh, the slopes of a leaky relu. It is their gradient when a
+    graph of the gradient is built: zero almost everywhere in ``t``, but a function of ``t``
+    all the same (torch's ``threshold_backward``), so that the result is connected to ``t``
+    and, say, the gradient penalty of a ReLU network can be differentiated again."""
+
+    @staticmethod
+    def forward(ctx, g, t, factor, op):
+        ctx.factor, ctx.op = factor, op
+        return g._data * factor
+
+    @staticmethod
+    def backward(ctx, gg):
+        return gg * Tensor._make(ctx.factor, gg._device), None, None, None
+
+    def name(self):
+        return f"{self.op}BackwardBackward0"  # torch's name for the node
+
+
+def step_grad(g, t, factor, op="Threshold"):
+    """``g * factor`` recorded as :class:`StepGrad` (``factor`` an array of ``g``'s dtype or
+    bool, a step function of ``t``; ``op`` names the forward op as torch's nodes do)."""
+    return StepGrad.apply(g, t, factor, op)
+
+
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -903,7 +929,8 @@ Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid_fwd, lambda g, x, o: g * _conj(
     tensor([0.5000, 1.0000])
     """)
 Relu, relu = _unary_op("relu", lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
-                       lambda g, x, o: g * (o > 0), save="out", float_only=False,
+                       lambda g, x, o: step_grad(g, o, o._data > 0), save="out",
+                       float_only=False,
                        array_grad=lambda g, o: g * (o > 0), doc="""``max(input, 0)``.
 
     Examples

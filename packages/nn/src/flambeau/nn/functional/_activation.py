@@ -12,7 +12,7 @@ import flambeau
 from flambeau import Tensor
 from flambeau._inplace import write_result
 from flambeau._ops._select import errors_ignored, select
-from flambeau._ops.elementwise import _erf_generic, _sigmoid_fwd
+from flambeau._ops.elementwise import _erf_generic, _sigmoid_fwd, step_grad
 from flambeau._random import generator_for
 from flambeau.autograd import Function
 from flambeau.nn._complex import refuse_complex, refuse_complex_grad
@@ -85,10 +85,16 @@ def _silu_array_grad(xp, g, a, out):
     return factor
 
 
-def _leaky_array_grad(xp, g, a, out, slope):
-    factor = (a > 0).astype(g.dtype)
+def _leaky_slopes(a, slope):
+    """The leaky relu's derivative: 1 where ``a > 0``, else ``slope`` (an array of a's dtype)."""
+    factor = (a > 0).astype(a.dtype)
     factor *= 1 - slope
     factor += slope
+    return factor
+
+
+def _leaky_array_grad(xp, g, a, out, slope):
+    factor = _leaky_slopes(a, slope).astype(g.dtype, copy=False)
     factor *= g
     return factor
 
@@ -116,17 +122,17 @@ def _run(fn_cls, input, params, inplace, op):
 _Threshold = _pointwise(
     "_Threshold",
     lambda xp, a, th, v: _cast(select(xp, a > th, a, v), a),
-    lambda g, x, o, th, v: g * (x > th))
+    lambda g, x, o, th, v: step_grad(g, x, x._data > th))
 _Hardtanh = _pointwise(
     "_Hardtanh",
     lambda xp, a, lo, hi: _cast(xp.clip(a, lo, hi), a),
-    lambda g, x, o, lo, hi: g * ((x > lo) & (x < hi)))
+    lambda g, x, o, lo, hi: step_grad(g, x, (x._data > lo) & (x._data < hi), "Hardtanh"))
 _LeakyRelu = _pointwise(
     "_LeakyRelu",
     # max(a, s * a) for slopes in [0, 1] (NaN propagates either way)
     lambda xp, a, s: _cast(xp.maximum(a, a * s) if 0 <= s <= 1 else select(xp, a > 0, a, a * s),
                            a),
-    lambda g, x, o, s: flambeau.where(x > 0, g, g * s),
+    lambda g, x, o, s: step_grad(g, x, _leaky_slopes(x._data, s), "LeakyRelu"),
     _leaky_array_grad,
     fused="leaky_relu")
 _Elu = _pointwise(
