@@ -268,6 +268,30 @@ def test_fused_kernels_equal_the_composed_steps(kind, steps, batch, n_in, hidden
         np.testing.assert_allclose(fused, composed, rtol=1e-9, atol=1e-11)
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize(("masked", "reverse"), [(False, False), (True, False), (True, True)])
+def test_fused_layers_without_the_gradient_of_h0(kind, masked, reverse):
+    """The fused backward skips the first step's recurrent product when ``h0`` needs no
+    gradient; every other gradient (``c0``'s included) is still the composed steps'."""
+    from flambeau.nn.modules import _rnn_layers as L
+
+    rng = np.random.default_rng(11)
+    t = lambda *s: flambeau.tensor(rng.standard_normal(s), requires_grad=True)  # noqa: E731
+    gates = 4 if kind == "LSTM" else 3
+    x, h0 = t(4, 3, 2), flambeau.tensor(rng.standard_normal((3, 5)))
+    c0 = t(3, 5) if kind == "LSTM" else None
+    weights = [t(gates * 5, 2), t(gates * 5, 5), t(gates * 5), t(gates * 5), None]
+    mask = flambeau.tensor(np.arange(4)[:, None, None] < np.array([4, 1, 3])[None, :, None])
+    mask = mask if masked else None
+    leaves = [x, *weights[:4]] + ([c0] if c0 is not None else [])
+    results = []
+    for run in (L.layer, lambda m, *a: L._composed_layer(m, *a[:3], *a[3], *a[4:])):
+        outs = [o for o in run(kind, x, h0, c0, weights, reverse, mask) if o is not None]
+        probe = sum(((o * (i + 1.5)) ** 2).sum() for i, o in enumerate(outs))
+        results.append([g.cpu().numpy() for g in flambeau.autograd.grad(probe, leaves)])
+    for fused, composed in zip(*results, strict=True):
+        np.testing.assert_allclose(fused, composed, rtol=1e-9, atol=1e-11)
+
 @pytest.mark.parametrize("masked", [False, True])
 def test_lstm_uses_the_backends_cell_kernels(monkeypatch, masked):
     """A backend's ``lstm_cell`` / ``lstm_cell_backward`` run every unmasked step (flambeau-cuda
