@@ -601,7 +601,7 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 #: ops whose backward does not read their input: their in-place forms need no snapshot
 #: (a copy of the tensor before the write). The unary ones are added by _unary_op; add and
-#: sub save nothing (``h += residual`` while recording: one array write, not three)
+#: sub save nothing (``h += residual`` while recording: two array operations, not three)
 INPUT_FREE: set[str] = {"add", "sub"}
 
 
