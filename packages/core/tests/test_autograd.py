@@ -354,3 +354,25 @@ def test_relu_gradient_built_with_create_graph_depends_on_the_input_as_torch():
         got.append((g.requires_grad, g.grad_fn.name(), g.tolist(), gg.tolist()))
     assert got[1] == got[0]
     assert got[1][:2] == (True, "ThresholdBackwardBackward0")
+
+
+@pytest.mark.parametrize("op", [lambda x: x.max(0), lambda x: x.min(1), lambda x: x.cummax(0)])
+def test_index_outputs_get_no_materialized_zero_gradients(op, monkeypatch):
+    """max/min along a dim and cummax/cummin also return indices, which get no gradient: the
+    backward receives None for them rather than a zero array made for nothing."""
+    from flambeau._ops import reduction, reduction_more
+
+    seen = []
+    for cls in (reduction._ExtremeWithIndex, reduction_more._CumExtreme):
+        original = cls.backward.__func__
+
+        def spy(cls_, ctx, g, g_idx, original=original):
+            seen.append(g_idx)
+            return original(cls_, ctx, g, g_idx)
+
+        monkeypatch.setattr(cls, "backward", classmethod(spy))
+    x = flambeau.randn(3, 4, requires_grad=True)
+    values, _ = op(x)
+    (values * 2).sum().backward()
+    assert seen == [None]
+    assert float(x.grad.sum()) == 2.0 * values.numel()

@@ -355,6 +355,7 @@ class _ExtremeWithIndex(Function):
                 values = xp.squeeze(values, axis)
         idx_t = make(idx.astype(xp.int64, copy=False), x)
         ctx.mark_non_differentiable(idx_t)
+        ctx.set_materialize_grads(False)  # backward reads the values' gradient only
         ctx.save_for_backward(idx_t)
         ctx.meta = (x._data.shape, axis, keepdim)
         return make(values, x), idx_t

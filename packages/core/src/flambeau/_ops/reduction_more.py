@@ -132,6 +132,7 @@ class _CumExtreme(Function):
         idx = _scan(xp, xp.maximum, xp.where(took, pos, 0), axis)
         idx_t = make(xp.asarray(idx, dtype=xp.int64), x)
         ctx.mark_non_differentiable(idx_t)
+        ctx.set_materialize_grads(False)  # backward reads the values' gradient only
         ctx.save_for_backward(idx_t)
         ctx.meta = (a.shape, axis)
         return make(values, x), idx_t

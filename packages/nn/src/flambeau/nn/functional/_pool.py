@@ -221,6 +221,7 @@ class _MaxPool(Function):
             return y
         indices = Tensor._make(flat_indices(xp, arg, x._data.shape[2:], *geo), x._device)
         ctx.mark_non_differentiable(indices)
+        ctx.set_materialize_grads(False)  # backward reads the values' gradient only
         return y, indices
 
     @staticmethod
