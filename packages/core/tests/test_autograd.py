@@ -376,3 +376,42 @@ def test_index_outputs_get_no_materialized_zero_gradients(op, monkeypatch):
     (values * 2).sum().backward()
     assert seen == [None]
     assert float(x.grad.sum()) == 2.0 * values.numel()
+
+
+def _reshaped_grad_function(keep):
+    """A Function whose backward returns its gradient as a reshape (a view) of a new array;
+    ``keep`` (a list) also holds that array when given, ``made`` its address."""
+    made = []
+
+    class Reshaped(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x._data * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            fresh = (g._data * 2).reshape(1, -1)
+            made.append(fresh.ctypes.data)
+            if keep is not None:
+                keep.append(fresh)
+            return flambeau.Tensor._make(fresh.reshape(-1), g._device)
+
+    return Reshaped, made
+
+
+def test_a_gradient_viewing_a_temporary_becomes_grad_without_a_copy():
+    fn, made = _reshaped_grad_function(keep=None)
+    x = flambeau.ones(3, requires_grad=True)
+    fn.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0] * 3
+    assert x.grad.data_ptr() == made[0]  # nothing else held the array: adopted as it is
+
+
+def test_a_gradient_viewing_memory_held_elsewhere_is_copied_into_grad():
+    kept = []
+    fn, made = _reshaped_grad_function(keep=kept)
+    x = flambeau.ones(3, requires_grad=True)
+    fn.apply(x).sum().backward()
+    assert x.grad.data_ptr() != made[0]
+    x.grad += 1  # in place on .grad must not reach the array someone else holds
+    assert kept[0].tolist() == [[2.0] * 3] and x.grad.tolist() == [3.0] * 3

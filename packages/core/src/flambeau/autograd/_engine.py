@@ -374,6 +374,19 @@ def _dtype_of(np_dtype):
     return from_numpy_dtype(np_dtype)
 
 
+def _owns_its_memory(data):
+    """Whether writing into ``data`` can change no other array: it owns its memory, or it is
+    a view (a reshape, a row) of an array that nothing but ``data`` holds, such as the
+    temporary a gradient was reshaped from. Such a view becomes ``.grad`` as it is, without the
+    copy other views get (on a GPU, one launch per batch norm weight and bias every step)."""
+    base = getattr(data, "base", None)
+    if base is None:
+        return True
+    # the holders: data's own reference, the local ``base`` and getrefcount's argument
+    return (sys.getrefcount(base) <= 3 and getattr(base, "base", None) is None
+            and type(base) is type(data))
+
+
 def _accumulate(t, g, create_graph, handed):
     """Add ``g`` to ``t.grad`` (a new tensor when building a graph, in place otherwise).
 
@@ -386,7 +399,7 @@ def _accumulate(t, g, create_graph, handed):
             t.grad = g
         else:
             data = g._data
-            if id(data) in handed or getattr(data, "base", None) is not None:
+            if id(data) in handed or not _owns_its_memory(data):
                 data = data.copy()
             handed.add(id(data))
             t.grad = type(g)._make(data, g._device)
