@@ -176,6 +176,8 @@ def _check_forward_and_backward(fake, a, w, b, g, running):
     for name, x, y in zip(("dx", "sum(g * y)", "sum(g)"), back, ref, strict=True):
         assert (x.shape, x.dtype) == (y.shape, y.dtype), name
         np.testing.assert_allclose(x, y, rtol=10 * tol, atol=10 * tol, err_msg=name)
+    # the weight and bias gradients are separate arrays: each becomes a .grad without a copy
+    assert not np.shares_memory(back[1], back[2])
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

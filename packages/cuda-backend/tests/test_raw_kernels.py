@@ -113,8 +113,8 @@ def _host_batch_norm_backward(lib, g, y, rstd, w):
     _run(lib, "flambeau_bn_sums", (c, slices), g, y, partial, c, inner, n * inner, chunk,
          slices, np.int32(1))
     sums, coef = np.empty((2, c), g.dtype), np.empty((c, 3))
-    _run(lib, "flambeau_bn_grad_coef", (c, 1), partial, rstd, w, sums, coef, c, slices,
-         float(n * inner))
+    _run(lib, "flambeau_bn_grad_coef", (c, 1), partial, rstd, w, sums[0], sums[1], coef, c,
+         slices, float(n * inner))
     dx = np.empty_like(g)
     _run(lib, "flambeau_bn_grad", (1, 1), g, y, coef, dx, c, inner, g.size)
     return dx, sums

@@ -143,15 +143,16 @@ extern "C" __global__ void flambeau_bn_normalize(
 
 extern "C" __global__ void flambeau_bn_grad_coef(
     const double* __restrict__ partial, const T* __restrict__ rstd, const T* __restrict__ w,
-    T* __restrict__ sums, double* __restrict__ coef, unsigned int channels,
+    T* __restrict__ gy_sum, T* __restrict__ g_sum, double* __restrict__ coef,
+    unsigned int channels,
     unsigned int slices, double count) {
-  // sums: rows sum(g * y), sum(g); coef per channel: sum(g * y) / n, sum(g) / n, rstd * w
+  // gy_sum, g_sum: sum(g * y), sum(g); coef per channel: sum(g * y) / n, sum(g) / n, rstd * w
   const unsigned int c = blockIdx.x * blockDim.x + threadIdx.x;
   if (c >= channels) return;
   double g, gy;
   channel_sums(partial, c, slices, &g, &gy);
-  sums[c] = (T)gy;
-  sums[channels + c] = (T)g;
+  gy_sum[c] = (T)gy;
+  g_sum[c] = (T)g;
   coef[3 * c] = gy / count;
   coef[3 * c + 1] = g / count;
   coef[3 * c + 2] = (double)rstd[c] * (w ? (double)w[c] : 1.0);
@@ -254,16 +255,18 @@ def batch_norm_backward(g, y, rstd, w, axes):
     g3, y3 = _by_channel(g), _by_channel(y)
     n, c, inner = g3.shape
     partial, slices = _sums(kernels, g3, y3, 1)
-    sums = xp.empty((2, c), g.dtype)
+    # two arrays, not rows of one: each becomes a .grad as it is (a view of memory another
+    # view shares would be copied)
+    gy_sum, g_sum = xp.empty(c, g.dtype), xp.empty(c, g.dtype)
     coef = xp.empty((c, 3), np.float64)
     kernels["flambeau_bn_grad_coef"]((-(-c // _CHANNEL_BLOCK),), (_CHANNEL_BLOCK,), (
-        partial, rstd, _pointer(w), sums, coef, np.uint32(c),
+        partial, rstd, _pointer(w), gy_sum, g_sum, coef, np.uint32(c),
         np.uint32(slices), np.float64(n * inner)))
     dx = xp.empty_like(g3)
     kernels["flambeau_bn_grad"](_elementwise_grid(g3.size), (_BLOCK,), (
         g3, y3, coef, dx, np.uint32(c), np.uint32(inner), np.uint32(g3.size)))
     kept = _kept(g)
-    return dx.reshape(g.shape), sums[0].reshape(kept), sums[1].reshape(kept)
+    return dx.reshape(g.shape), gy_sum.reshape(kept), g_sum.reshape(kept)
 
 
 def _over_all_but_channels(a, axes):
