@@ -298,7 +298,7 @@ def test_a_backend_kernel_computes_the_gradient_from_the_output(name, monkeypatc
         return np.full_like(g, 7.0)
 
     monkeypatch.setitem(kernels, name + "_backward_from_output", fused)
-    x = flambeau.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    x = flambeau.tensor([-1.0, 0.5, 2.0], device="cpu", requires_grad=True)
     getattr(flambeau, name)(x).sum().backward()
     assert seen == [((3,), (3,))] and x.grad.tolist() == [7.0, 7.0, 7.0]
     monkeypatch.setitem(kernels, name + "_backward_from_output", lambda g, out: None)
