@@ -657,3 +657,76 @@ def test_repeated_reads_of_any_basic_subscript_match_torch(index):
         ((y * y).sum() + (y[index] ** 3).sum() + (y[index] * 2).sum()).backward()
         grads.append(x.grad.cpu().numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------------ writes into the storage
+# add_, sub_ and relu_ on a recorded tensor compute into its own storage (one array write)
+
+def _residual_program(lib, x, r):
+    y = x * 2
+    y += r                      # broadcast operand
+    y.sub_(r[:1], alpha=0.5)    # alpha, and a view of another tensor
+    y.add_(y)                   # the tensor itself
+    y.relu_()
+    return (y * y).sum()
+
+
+def test_add_sub_relu_written_in_place_match_torch():
+    torch = pytest.importorskip("torch")
+    got = []
+    for lib in (torch, flambeau):
+        x = lib.tensor(np.linspace(-2, 2, 12).reshape(4, 3), requires_grad=True)
+        r = lib.tensor([0.5, -1.0, 0.25], requires_grad=True)
+        _residual_program(lib, x, r).backward()
+        got.append((x.grad.tolist(), r.grad.tolist()))
+    np.testing.assert_allclose(got[1][0], got[0][0], rtol=1e-12)
+    np.testing.assert_allclose(got[1][1], got[0][1], rtol=1e-12)
+    x = _x(3, 4)
+    r = _x(4, seed=1)
+    assert gradcheck(lambda a, b: _residual_program(flambeau, a, b), (x, r))
+
+
+def test_in_place_writes_keep_the_storage_and_torchs_nodes():
+    x = _x(4)
+    y = x * 2
+    ptr = y.data_ptr()
+    y.add_(x).relu_()
+    assert y.data_ptr() == ptr and y._version.value == 2
+    assert y.grad_fn.name() == "ReluBackward0"
+    assert y.grad_fn.next_functions[0][0].name() == "AddBackward0"
+
+
+def test_changing_relu_s_output_after_relu_is_caught_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, flambeau):
+        x = lib.tensor([-1.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.relu_()
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+@pytest.mark.parametrize("case", ["view", "int_other", "other_views_target", "leaf"])
+def test_in_place_writes_fall_back_where_they_cannot_write_directly(case):
+    """A view being written, an operand of another dtype or viewing the target, a leaf: the
+    out-of-place path (and its errors) as before."""
+    x = _x(2, 3)
+    y = x * 1
+    if case == "view":
+        y[0].add_(flambeau.ones(3))
+        assert y.grad_fn.name() == "CopySlices"
+    elif case == "int_other":
+        y.add_(flambeau.ones(3, dtype=flambeau.int64))
+        assert y.grad_fn.name() == "AddBackward0"
+    elif case == "other_views_target":
+        y.add_(y[1])  # row 1 is read while every row is written: out of place first
+        (y * y).sum().backward()
+        a = x.detach().cpu().numpy()
+        out = a + a[1]
+        want = 2 * out
+        want[1] += 2 * out.sum(0)  # x[1] also reaches every row through the operand
+        np.testing.assert_allclose(x.grad.cpu().numpy(), want, rtol=1e-12)
+    else:
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            x.add_(1.0)

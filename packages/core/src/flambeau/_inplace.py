@@ -99,6 +99,35 @@ def write_result(t, compute, op, snapshot=True):
     return t
 
 
+def can_write_in_place(t, other=None):
+    """Whether an in-place op on ``t`` (with tensor operand ``other``) may, while recording,
+    compute straight into ``t``'s storage with :func:`record_in_place`: ``t`` is not a view, a
+    leaf that requires grad, an inference tensor or an expanded tensor, and ``other`` (if any)
+    is a tensor of ``t``'s dtype and device that broadcasts to ``t``'s shape and is not a view
+    of ``t``. Anything else takes :func:`write_result`, which also raises the errors."""
+    if (t._base is not None or (t._grad_fn is None and t._requires_grad)
+            or t._version.__class__ is _InferenceVersion or 0 in t._data.strides):
+        return False
+    if other is None:
+        return True
+    a, b = t._data, getattr(other, "_data", None)
+    # a view of t would be read while t is written (the out-of-place path reads it first)
+    return (b is not None and other._base is not t and other._device is t._device
+            and b.dtype == a.dtype
+            and b.ndim <= a.ndim
+            and all(m in (1, n) for m, n in zip(reversed(b.shape), reversed(a.shape))))
+
+
+def record_in_place(t, fn_cls, *args):
+    """``fn_cls.apply(t, *args)``, whose forward writes into ``t``'s storage and bumps its
+    version, then ``t`` takes the node as its history: one array write, as torch's in-place
+    ops, where :func:`write_result` computes out of place and copies (two). The node's inputs
+    are ``t``'s old history and ``args``'."""
+    result = fn_cls.apply(t, *args)
+    t._take_history(result._grad_fn, result._output_nr)
+    return t
+
+
 def _refuse_view_of_leaf(base, op):
     if base._requires_grad and base._grad_fn is None:
         raise RuntimeError(

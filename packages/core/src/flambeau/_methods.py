@@ -344,6 +344,33 @@ def _scaled(self, other, alpha):
     return ew.mul(other, alpha)
 
 
+def _add_or_sub_in_place(fn_cls):
+    def recorded(self, other, alpha=1):
+        if not isinstance(other, Tensor) or not _inplace.can_write_in_place(self, other):
+            return None
+        if alpha != 1:
+            other = ew.mul(other, alpha)
+            if other._data.dtype != self._data.dtype:
+                return None
+        return _inplace.record_in_place(self, fn_cls, other)
+
+    return recorded
+
+
+def _relu_in_place(self):
+    if (not self._requires_grad or self._data.dtype.kind != "f"
+            or not _inplace.can_write_in_place(self)):
+        return None  # nothing to record, or what write_result handles
+    return _inplace.record_in_place(self, ew.ReluInPlace)
+
+
+#: in-place ops that, while recording, compute straight into the tensor's storage when
+#: ``_inplace.can_write_in_place`` allows (``h += residual``, ``relu_``: one array write
+#: instead of an out-of-place result and a copy); each returns None to decline
+_RECORDED_IN_PLACE = {"add": _add_or_sub_in_place(ew.AddInPlace),
+                      "sub": _add_or_sub_in_place(ew.SubInPlace), "relu": _relu_in_place}
+
+
 def _inplace_method(name, fn):
     ufunc = _UFUNC_FOR.get(name)
 
@@ -360,6 +387,11 @@ def _inplace_method(name, fn):
             if alpha != 1:
                 kwargs["alpha"] = alpha  # given by the caller: div_ (no alpha) refuses it
             args = (other,)
+        recorded = _RECORDED_IN_PLACE.get(name)
+        if recorded is not None and _grad_state.grad_enabled and not kwargs.keys() - {"alpha"}:
+            done = recorded(self, *args, **kwargs)
+            if done is not None:
+                return done
         return _inplace.write_result(self, lambda src: fn(src, *args, **kwargs), name + "_",
                                      snapshot=name not in ew.INPUT_FREE)
 

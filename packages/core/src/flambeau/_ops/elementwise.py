@@ -148,6 +148,38 @@ class Sub(Function):
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
+class _WrittenInPlace:
+    """Mixin of the nodes of ``add_``, ``sub_`` and ``relu_`` while recording, when they
+    write into the tensor's own storage (see :func:`flambeau._inplace.record_in_place`): the
+    out-of-place op's backward and name (torch's), a forward that computes into ``a`` and
+    counts the write on its version counter."""
+
+    _torch_name = ""
+
+    def name(self):
+        return self._torch_name
+
+
+class AddInPlace(_WrittenInPlace, Add):
+    _torch_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a._device._xp.add(a._data, b._data, out=a._data)
+        a._version.value += 1
+        return a._data
+
+
+class SubInPlace(_WrittenInPlace, Sub):
+    _torch_name = "SubBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a._device._xp.subtract(a._data, b._data, out=a._data)
+        a._version.value += 1
+        return a._data
+
+
 def _save_operands(ctx, a, b, a_for, b_for):
     """Save the tensor operands a backward needs, as torch does: ``a`` only when input
     ``a_for``'s gradient is needed, ``b`` only for ``b_for`` (None: for either input). An
@@ -939,6 +971,26 @@ Relu, relu = _unary_op("relu", lambda xp, a: xp.maximum(a, 0).astype(a.dtype, co
     >>> flambeau.relu(flambeau.tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """)
+
+
+class ReluInPlace(_WrittenInPlace, Relu):
+    """The output it saves for backward is the written tensor's storage under the tensor's
+    own version counter (as torch's): changing it in place afterwards is caught at backward.
+    An alias, not the tensor, so that the tensor and its node do not hold each other."""
+
+    _torch_name = "ReluBackward0"
+
+    @classmethod
+    def forward(cls, ctx, x):
+        xp = x._device._xp
+        xp.maximum(x._data, 0, out=x._data)
+        x._version.value += 1
+        out = make(x._data, x)
+        out._version = x._version
+        ctx.save_for_backward(out)
+        return x._data
+
+
 Erf, erf = _unary_op("erf", _erf_generic,
                      lambda g, x, o: g * _TWO_OVER_SQRT_PI * exp(-x * x), doc="""Error function.
 
