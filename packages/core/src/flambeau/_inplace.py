@@ -1,9 +1,11 @@
 """In-place ops: write a result into a tensor's own storage and rebase its autograd history.
 
 Under no_grad (optimizer steps, init) an in-place op is a plain array write. While recording,
-the op runs out of place on a snapshot of the tensor, the values are copied into the tensor's
-storage (so views see them), the version counter is bumped (so stale saved tensors are caught)
-and the tensor's ``grad_fn`` becomes the op's node.
+the op runs out of place on a snapshot of the tensor (none for ops whose backward does not
+read their input), the values are copied into the tensor's storage (so views see them), the
+version counter is bumped (so stale saved tensors are caught) and the tensor's ``grad_fn``
+becomes the op's node. ``add_``, ``sub_`` and ``relu_`` on a tensor that is not a view write
+into its storage directly (:func:`record_in_place`), as torch's in-place ops do.
 """
 
 from __future__ import annotations
