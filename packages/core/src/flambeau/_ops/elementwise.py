@@ -160,24 +160,21 @@ class _WrittenInPlace:
         return self._torch_name
 
 
-class AddInPlace(_WrittenInPlace, Add):
-    _torch_name = "AddBackward0"
+def _binary_in_place(op, ufunc):
+    """``op`` (Add or Sub) writing ``ufunc(a, b)`` into ``a``."""
 
-    @staticmethod
     def forward(ctx, a, b):
-        a._device._xp.add(a._data, b._data, out=a._data)
+        getattr(a._device._xp, ufunc)(a._data, b._data, out=a._data)
         a._version.value += 1
         return a._data
 
+    return type(op.__name__ + "InPlace", (_WrittenInPlace, op), {
+        "forward": staticmethod(forward), "_torch_name": op.__name__ + "Backward0",
+        "__doc__": f"``a {'+' if op is Add else '-'}= b`` while recording."})
 
-class SubInPlace(_WrittenInPlace, Sub):
-    _torch_name = "SubBackward0"
 
-    @staticmethod
-    def forward(ctx, a, b):
-        a._device._xp.subtract(a._data, b._data, out=a._data)
-        a._version.value += 1
-        return a._data
+AddInPlace = _binary_in_place(Add, "add")
+SubInPlace = _binary_in_place(Sub, "subtract")
 
 
 def _save_operands(ctx, a, b, a_for, b_for):
