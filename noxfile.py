@@ -22,7 +22,8 @@ import nox
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "uv|virtualenv"
 # docs before the test sessions, so that CI's output ends on test results, not on Sphinx.
-nox.options.sessions = ["lint", "docs", "tests", "minimal", "plugins", "distributed", "parity"]
+nox.options.sessions = ["lint", "docs", "tests", "testdev", "minimal", "plugins", "distributed",
+                         "parity"]
 nox.options.error_on_missing_interpreters = False
 nox.options.reuse_existing_virtualenvs = False
 nox.options.reuse_venv = "no"
@@ -183,6 +184,22 @@ def tests(session: nox.Session, package: str) -> None:
     install(session, [package], extras=TEST_EXTRAS)
     tests_dir = f"{PACKAGES[package].folder}/tests"
     run_pytest(session, tests_dir, NOT_PLUGIN_TESTS, *session.posargs)
+
+
+@nox.session
+def testdev(session: nox.Session) -> None:
+    """The suites of every package on the test plugin's ``testdev`` device: a NumPy backend
+    whose memory, like a GPU's, is not host memory, made the default device of the tests
+    (``FLAMBEAU_TEST_DEVICE``). A rehearsal of ``gpu_tests`` in every run: a test or a code
+    path that takes a device tensor for a host array fails here, not first on a GPU."""
+    names = [n for n in TESTED if PACKAGES[n].present and n != "cuda"]
+    require(session, names)
+    install(session, names, extras=TEST_EXTRAS, also=[fresh_copy(session, TEST_PLUGIN)])
+    for name in names:
+        tests_dir = ROOT / PACKAGES[name].folder / "tests"
+        if any(tests_dir.rglob("test_*.py")):
+            run_pytest(session, str(tests_dir.relative_to(ROOT)), NOT_PLUGIN_TESTS,
+                       *session.posargs, env={"FLAMBEAU_TEST_DEVICE": "testdev"})
 
 
 @nox.session
