@@ -373,6 +373,7 @@ _RECORDED_IN_PLACE = {"add": _add_or_sub_in_place(ew.AddInPlace),
 
 def _inplace_method(name, fn):
     ufunc = _UFUNC_FOR.get(name)
+    recorded = _RECORDED_IN_PLACE.get(name)
 
     def method(self, *args, **kwargs):
         if ufunc is not None and not _grad_state.grad_enabled or (
@@ -387,7 +388,6 @@ def _inplace_method(name, fn):
             if alpha != 1:
                 kwargs["alpha"] = alpha  # given by the caller: div_ (no alpha) refuses it
             args = (other,)
-        recorded = _RECORDED_IN_PLACE.get(name)
         if recorded is not None and _grad_state.grad_enabled and not kwargs.keys() - {"alpha"}:
             done = recorded(self, *args, **kwargs)
             if done is not None:

@@ -150,9 +150,10 @@ class Sub(Function):
 
 class _WrittenInPlace:
     """Mixin of the nodes of ``add_``, ``sub_`` and ``relu_`` while recording, when they
-    write into the tensor's own storage (see :func:`flambeau._inplace.record_in_place`): the
-    out-of-place op's backward and name (torch's), a forward that computes into ``a`` and
-    counts the write on its version counter."""
+    write into the tensor's own storage (see :func:`flambeau._inplace.record_in_place`). The
+    subclasses keep the out-of-place op's backward, take torch's node name from
+    ``_torch_name``, and define a forward that computes into its first input and counts the
+    write on that input's version counter."""
 
     _torch_name = ""
 

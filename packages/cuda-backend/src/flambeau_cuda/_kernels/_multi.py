@@ -17,7 +17,7 @@ import functools
 import numpy as np
 
 from flambeau_cuda import _cupy
-from flambeau_cuda._kernels._spec import ACC_TYPES, ElementwiseSpec
+from flambeau_cuda._kernels._spec import ACC_TYPES, ElementwiseSpec, dtype_name
 
 __all__ = ["elementwise_args", "launch", "source", "table"]
 
@@ -68,8 +68,8 @@ def elementwise_args(spec: ElementwiseSpec, arrays, scalars) -> list:
     return out
 
 
-def source(spec: ElementwiseSpec, dtype_name: str, kernel_name: str) -> str:
-    """The CUDA C of ``spec`` over a table of tensors, for arrays of ``dtype_name``.
+def source(spec: ElementwiseSpec, dtype: str, kernel_name: str) -> str:
+    """The CUDA C of ``spec`` over a table of tensors, for arrays of dtype name ``dtype``.
 
     The table holds ``count + 1`` offsets (the last is the total) then, per tensor, one
     pointer per array parameter of the spec.
@@ -83,12 +83,12 @@ def source(spec: ElementwiseSpec, dtype_name: str, kernel_name: str) -> str:
     True
     """
     arrays, scalars = _params(spec)
-    ctype = _CTYPES[dtype_name]
+    ctype = _CTYPES[dtype]
     decls = "".join(f", {_CTYPES[t]} {name}" for t, name in scalars)
     binds = "".join(f"    T& {name} = ((T*)ptrs[t * {len(arrays)} + {k}])[j];\n"
                     for k, name in enumerate(arrays))
     return f"""typedef {ctype} T;
-typedef {ACC_TYPES.get(dtype_name, "double")} acc_t;
+typedef {ACC_TYPES.get(dtype, "double")} acc_t;
 {spec.preamble}
 extern "C" __global__ void {kernel_name}(
     const unsigned long long* __restrict__ table, long long total, int count{decls}) {{
@@ -120,7 +120,7 @@ def table(tensors) -> np.ndarray:
     >>> from flambeau_cuda._kernels._multi import table
     >>> a, b = np.zeros(3), np.zeros(2)
     >>> t = table([(a,), (b,)])
-    >>> t[:3].tolist(), t[3] == a.ctypes.data
+    >>> t[:3].tolist(), int(t[3]) == a.ctypes.data
     ([0, 3, 5], True)
     """
     sizes = [arrays[0].size for arrays in tensors]
@@ -156,7 +156,8 @@ def launch(spec: ElementwiseSpec, tensors, scalars) -> bool:
     if not tensors:
         return True
     dtype = tensors[0][0].dtype
-    if dtype.name not in _DTYPES:
+    name = dtype_name(dtype)
+    if name not in _DTYPES:
         return False
     for arrays in tensors:
         size = arrays[0].size
@@ -170,17 +171,17 @@ def launch(spec: ElementwiseSpec, tensors, scalars) -> bool:
     args = [cupy.asarray(host), np.int64(total), np.int32(len(tensors))]
     args += [_SCALARS[t](v) for (t, _), v in zip(params, scalars, strict=True)]
     blocks = min(-(-total // _BLOCK), _MAX_BLOCKS)
-    _kernel(spec, dtype.name)((blocks,), (_BLOCK,), tuple(args))
+    _kernel(spec, name)((blocks,), (_BLOCK,), tuple(args))
     return True
 
 
 _built: dict = {}
 
 
-def _kernel(spec, dtype_name):
-    key = (spec, dtype_name)
+def _kernel(spec, dtype):
+    key = (spec, dtype)
     kernel = _built.get(key)
     if kernel is None:
-        name = f"flambeau_multi_{spec.name}_{dtype_name}"
-        kernel = _built[key] = _cupy.load().RawKernel(source(spec, dtype_name, name), name)
+        name = f"flambeau_multi_{spec.name}_{dtype}"
+        kernel = _built[key] = _cupy.load().RawKernel(source(spec, dtype, name), name)
     return kernel
