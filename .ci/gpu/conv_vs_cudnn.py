@@ -12,6 +12,7 @@ with ``flambeau.backends.cudnn.enabled`` on and off. Graphs cuDNN declined are l
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import sys
 import time
@@ -104,22 +105,43 @@ def layer_table(layers, dtype):
 
 
 def host_cost():
-    """Microseconds of host time per call on a tiny convolution (the GPU is never the limit)."""
+    """Microseconds of host time per call on a tiny convolution (the GPU is never the limit):
+    im2col, cuDNN as launched by default (``_cudnn.launch_path()``), and cuDNN through the
+    frontend's Python ``execute``."""
     x = cupy.ones((2, 8, 8, 8), "float32")
     w = cupy.ones((8, 8, 3, 3), "float32")
     geo = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
     print("\n### host time per forward call, 2x8x8x8 input (us)\n")
-    for name, fn in (("im2col", _conv.conv2d), ("cuDNN", _cudnn.conv2d)):
-        if fn(x, w, *geo) is None:
-            print(f"- {name}: declined")
-            continue
-        cupy.cuda.Device().synchronize()
-        start = time.perf_counter()
-        for _ in range(500):
-            fn(x, w, *geo)
-        host = (time.perf_counter() - start) / 500 * 1e6
-        cupy.cuda.Device().synchronize()
+    rows = (("im2col", _conv.conv2d, contextlib.nullcontext),
+            (f"cuDNN, {_cudnn.launch_path()}", _cudnn.conv2d, contextlib.nullcontext),
+            ("cuDNN, execute", _cudnn.conv2d, _through_execute))
+    for name, fn, context in rows:
+        with context():
+            if fn(x, w, *geo) is None:
+                print(f"- {name}: declined")
+                continue
+            cupy.cuda.Device().synchronize()
+            start = time.perf_counter()
+            for _ in range(500):
+                fn(x, w, *geo)
+            host = (time.perf_counter() - start) / 500 * 1e6
+            cupy.cuda.Device().synchronize()
         print(f"- {name}: {host:.1f}")
+
+
+@contextlib.contextmanager
+def _through_execute():
+    """Every cached and new graph launched through the frontend's ``execute``."""
+    kept = {key: plan.raw for key, plan in _cudnn._plans.items() if plan is not None}
+    saved, _cudnn._raw_launch[0] = _cudnn._raw_launch[0], "measuring execute"
+    for key in kept:
+        _cudnn._plans[key].raw = False
+    try:
+        yield
+    finally:
+        _cudnn._raw_launch[0] = saved
+        for key, raw in kept.items():
+            _cudnn._plans[key].raw = raw
 
 
 def resnet_steps():

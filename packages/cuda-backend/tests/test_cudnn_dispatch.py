@@ -2,6 +2,7 @@
 graphs, what it hands the frontend. ``cudnn`` and ``cupy`` are small fakes that record calls
 (the real ones need a GPU; ``test_gpu.py`` compares real cuDNN results with im2col)."""
 
+import ctypes
 import sys
 import types
 
@@ -21,6 +22,15 @@ class FakeArray:
         self.size = int(np.prod(self.shape))
         self.data = types.SimpleNamespace(ptr=ptr)
         self.device = types.SimpleNamespace(id=0)
+
+    def copy(self):
+        return FakeArray(self.shape, self.dtype, ptr=self.data.ptr + 65536)
+
+
+class FakeHandle(str):
+    """cudnn-frontend's Handle: ``backend_handle`` is the cudnnHandle_t."""
+
+    backend_handle = 77
 
 
 class FakeGraph:
@@ -64,6 +74,42 @@ class FakeGraph:
                          workspace, handle, "ordered" if ordered else "dict"))
 
 
+class RawFakeGraph(FakeGraph):
+    """A graph with the private C++ entry point of cudnn-frontend 1.32 that ``_RawLaunch``
+    calls: ``_lowered_graph._execute_with_raw_ptrs(address, count, workspace, handle,
+    index)`` reads ``count`` pointers at ``address``, in ascending uid order."""
+
+    selected_engine = None
+    _plans, _plan_index = ["plan"], 0
+
+    def __init__(self, log, **kwargs):
+        super().__init__(log, **kwargs)
+        self.uids = iter(range(99, 0, -1))
+        self._lowered_graph = types.SimpleNamespace(_execute_with_raw_ptrs=self._raw)
+        self.built_uids = []
+
+    def tensor(self, name, dim, stride, data_type):
+        t = super().tensor(name, dim, stride, data_type)
+        self.built_uids.append(t.uid)
+        return t
+
+    def _out(self, op, kwargs):
+        out = super()._out(op, kwargs)
+        self.built_uids.append(out.uid)
+        return out
+
+    def _variant_pack_uids(self):
+        return sorted(self.built_uids)
+
+    def _materialize_backend_plan(self, index):
+        return types.SimpleNamespace(cpp_index=3 + index)
+
+    def _raw(self, address, count, workspace, handle, index):
+        pointers = list((ctypes.c_uint64 * count).from_address(address))
+        self.log.append(("raw", dict(zip(self._variant_pack_uids(), pointers)), workspace,
+                         handle, index))
+
+
 class OldFakeGraph(FakeGraph):
     """A frontend from before the ordered binding: ``execute`` takes a dict only."""
 
@@ -81,7 +127,7 @@ def fakes(monkeypatch):
         heur_mode=types.SimpleNamespace(A="A", FALLBACK="FALLBACK"),
         numerical_note=types.SimpleNamespace(TENSOR_CORE="TENSOR_CORE"),
         pygraph=lambda **kw: FakeGraph(log, **kw),
-        create_handle=lambda: "handle",
+        create_handle=lambda: FakeHandle("handle"),
         set_stream=lambda handle, stream: log.append(("stream", handle, stream)),
         backend_version=lambda: 91000,
     )
@@ -89,8 +135,12 @@ def fakes(monkeypatch):
         log.append(("empty", tuple(np.atleast_1d(shape)), dtype))
         return FakeArray(np.atleast_1d(shape), dtype, ptr=8192)
 
+    def full(shape, value, dtype):
+        log.append(("full", tuple(shape), value))
+        return FakeArray(shape, dtype, ptr=12288)
+
     cupy = types.SimpleNamespace(
-        ascontiguousarray=lambda a: a, uint8="uint8", empty=empty,
+        ascontiguousarray=lambda a: a, uint8="uint8", empty=empty, full=full,
         cuda=types.SimpleNamespace(Device=lambda i: _NullContext(),
                                    get_current_stream=lambda: types.SimpleNamespace(
                                        ptr=log.stream)),
@@ -103,6 +153,7 @@ def fakes(monkeypatch):
     monkeypatch.setattr(_cudnn, "_ordered_execute", [True])
     monkeypatch.setattr(_cudnn, "_streams", {})
     monkeypatch.setattr(_cudnn, "_workspaces", {})
+    monkeypatch.setattr(_cudnn, "_raw_launch", [True])
     monkeypatch.setattr(_cupy, "load", lambda: cupy)
     log.cudnn = cudnn
     return log
@@ -188,6 +239,89 @@ def test_a_frontend_without_ordered_binding_gets_a_dict_from_then_on(fakes):
     execute = [e for e in fakes if e[0] == "execute"]
     assert execute == [("execute", {1: 4096, 2: 4096, 3: 8192}, 8192, "handle", "dict")] * 2
     assert _cudnn._ordered_execute == [False]
+
+
+@pytest.fixture
+def raw_fakes(fakes, monkeypatch):
+    """``fakes`` with graphs that have the frontend's C++ entry point; ``agree`` is what the
+    check of the first raw launch finds."""
+    fakes.cudnn.pygraph = lambda **kw: RawFakeGraph(fakes, **kw)
+    fakes.agree = True
+    monkeypatch.setattr(_cudnn, "_agree", lambda xp, expected, got: fakes.agree)
+    return fakes
+
+
+def test_after_a_checked_first_launch_graphs_launch_through_the_c_entry_point(raw_fakes):
+    x, w = FakeArray((2, 4, 9, 9)), FakeArray((6, 4, 3, 3), ptr=1024)
+    _cudnn.conv2d(x, w, *GEO)
+    # the first launch goes through execute, then the raw launch runs once on copies of
+    # the operands into a NaN-filled output, to be compared with what execute wrote;
+    # the fake numbers uids downwards (x 99, w 98, y 97), so the pointers, handed over in
+    # ascending uid order, are the operands' in reverse
+    execute, full, raw = [e for e in raw_fakes if e[0] in ("execute", "raw", "full")]
+    assert execute == ("execute", {99: 4096, 98: 1024, 97: 8192}, 8192, "handle", "ordered")
+    assert full[:2] == ("full", (2, 6, 4, 4)) and np.isnan(full[2])
+    assert raw == ("raw", {97: 12288, 98: 1024 + 65536, 99: 4096 + 65536}, 8192, 77, 3)
+    raw_fakes.clear()
+    _cudnn.conv2d(x, w, *GEO)
+    assert raw_fakes == [("empty", (2, 6, 4, 4), np.dtype("float32")),
+                         ("raw", {97: 8192, 98: 1024, 99: 4096}, 8192, 77, 3)]
+    assert _cudnn.launch_path() == "raw"
+
+
+def test_a_raw_launch_that_disagrees_with_execute_turns_raw_launches_off(raw_fakes):
+    raw_fakes.agree = False
+    x, w = FakeArray((2, 4, 9, 9)), FakeArray((6, 4, 3, 3))
+    for _ in range(2):
+        _cudnn.conv2d(x, w, *GEO)
+    assert [e[0] for e in raw_fakes if e[0] in ("execute", "raw")] == ["execute", "raw",
+                                                                        "execute"]
+    assert _cudnn.launch_path() == "execute: the raw launch wrote other values than execute"
+    _cudnn.conv2d(FakeArray((2, 4, 7, 7)), w, *GEO)  # not tried again for another graph
+    assert [e[0] for e in raw_fakes if e[0] in ("execute", "raw")][-1] == "execute"
+    assert sum(e[0] == "raw" for e in raw_fakes) == 1
+
+
+def test_a_raw_launch_that_raises_turns_raw_launches_off(raw_fakes, monkeypatch):
+    def fail(self, *args):
+        raise RuntimeError("CUDNN_STATUS_BAD_PARAM")
+
+    monkeypatch.setattr(RawFakeGraph, "_raw", fail)
+    x, w = FakeArray((2, 4, 9, 9)), FakeArray((6, 4, 3, 3))
+    assert _cudnn.conv2d(x, w, *GEO).shape == (2, 6, 4, 4)  # execute's result stands
+    assert _cudnn.launch_path() == ("execute: the raw launch failed (RuntimeError: "
+                                    "CUDNN_STATUS_BAD_PARAM)")
+
+
+def test_a_frontend_without_the_c_entry_point_is_launched_through_execute(fakes):
+    x, w = FakeArray((2, 4, 9, 9)), FakeArray((6, 4, 3, 3))
+    for _ in range(2):
+        _cudnn.conv2d(x, w, *GEO)
+    assert [e[0] for e in fakes if e[0] in ("execute", "raw")] == ["execute"] * 2
+    assert _cudnn.launch_path().startswith("execute: AttributeError")
+
+
+def test_a_graph_a_python_engine_serves_keeps_execute_alone(raw_fakes, monkeypatch):
+    monkeypatch.setattr(RawFakeGraph, "selected_engine", types.SimpleNamespace(name="jit"))
+    x, w = FakeArray((2, 4, 9, 9)), FakeArray((6, 4, 3, 3))
+    for _ in range(2):
+        _cudnn.conv2d(x, w, *GEO)
+    assert [e[0] for e in raw_fakes if e[0] in ("execute", "raw")] == ["execute"] * 2
+    assert _cudnn.launch_path() == "raw"  # other graphs may still take it
+
+
+@pytest.mark.parametrize("case", ["same", "reordered sum", "unwritten", "wrong",
+                                  "nan where expected", "inf"])
+def test_agree_accepts_run_to_run_differences_only(case):
+    expected = np.array([[1.0, -2.0], [3e-5, 40.0]], "float32")
+    got = {"same": expected, "reordered sum": expected * (1 + 1e-4) + 1e-5,
+           "unwritten": np.full_like(expected, np.nan), "wrong": expected[::-1],
+           "nan where expected": np.where(expected > 30, np.nan, expected),
+           "inf": expected}[case]
+    if case == "inf":
+        expected, got = expected.copy(), expected.copy()
+        expected[0, 0] = got[0, 0] = np.inf
+    assert _cudnn._agree(np, expected, got) == (case in ("same", "reordered sum", "inf"))
 
 
 def test_gradients_build_dgrad_and_wgrad_with_the_operand_shapes(fakes):

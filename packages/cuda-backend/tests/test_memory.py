@@ -46,7 +46,7 @@ def fake(monkeypatch):
                                        memory=types.SimpleNamespace(OutOfMemoryError=_CupyOOM)))
         monkeypatch.setattr(_cupy, "load", lambda: cupy)
         monkeypatch.setattr(_memory, "_peaks", {})
-        return pool
+        return pool, _memory.allocator(cupy)
     return make
 
 
@@ -56,9 +56,9 @@ def test_format_bytes():
 
 
 def test_oom_error_names_request_and_pool(fake):
-    pool = fake(fail=2)
+    pool, malloc = fake(fail=2)
     with pytest.raises(OutOfMemoryError) as info:
-        _memory._malloc(3 * 2**30)
+        malloc(3 * 2**30)
     assert pool.released == 1  # the cache was released once before giving up
     assert str(info.value).startswith(
         "CUDA out of memory: tried to allocate 3.00 GiB on cuda:5; the memory pool holds "
@@ -68,17 +68,17 @@ def test_oom_error_names_request_and_pool(fake):
 
 
 def test_retry_after_releasing_the_cache_succeeds(fake):
-    pool = fake(fail=1)
-    mem = _memory._malloc(100)
+    pool, malloc = fake(fail=1)
+    mem = malloc(100)
     assert (mem.size, pool.released) == (100, 1)
 
 
 def test_peak_tracks_the_highest_use(fake):
-    pool = fake(fail=0)
-    _memory._malloc(2**20)
+    pool, malloc = fake(fail=0)
+    malloc(2**20)
     high = pool.used
     pool.used -= 2**20  # a tensor freed
-    _memory._malloc(10)
+    malloc(10)
     assert _memory.peak(5) == high
     _memory.reset_peak(5, pool.used)
     assert _memory.peak(5) == pool.used

@@ -1,6 +1,6 @@
 """CuPy's memory pool behind flambeau: peak tracking and readable out-of-memory errors.
 
-:func:`install` puts :func:`_malloc` in front of CuPy's default pool (once per process). It
+:func:`install` puts :func:`allocator` in front of CuPy's default pool (once per process). It
 keeps CuPy's pool and its caching; on an allocation failure it frees the cached blocks and
 tries again, and only then raises :class:`OutOfMemoryError`, whose message says how much was
 asked for and what the pool holds.
@@ -12,7 +12,8 @@ import threading
 
 from flambeau_cuda import _cupy
 
-__all__ = ["OutOfMemoryError", "format_bytes", "oom_message", "install", "peak", "reset_peak"]
+__all__ = ["OutOfMemoryError", "allocator", "format_bytes", "oom_message", "install", "peak",
+           "reset_peak"]
 
 _lock = threading.Lock()
 _installed = False
@@ -72,32 +73,55 @@ def oom_message(requested: int, device: int, used: int, cached: int, free: int |
     )
 
 
-def _malloc(size):
-    cupy = _cupy.load()
+def allocator(cupy):
+    """The allocator :func:`install` gives CuPy: its default pool's ``malloc``, with peak
+    tracking and :class:`OutOfMemoryError`.
+
+    CuPy calls it for every array it allocates (hundreds in a training step), so the pool's
+    methods are looked up here, once, not in each call.
+
+    Examples
+    --------
+    >>> import cupy  # doctest: +SKIP
+    >>> from flambeau_cuda._memory import allocator
+    >>> allocator(cupy)(1024).size  # doctest: +SKIP
+    1024
+    """
     pool = cupy.get_default_memory_pool()
-    try:
-        mem = pool.malloc(size)
-    except cupy.cuda.memory.OutOfMemoryError:
-        pool.free_all_blocks()  # cached but unused blocks may be fragmented: give them back
+    malloc, used_bytes, peaks = pool.malloc, pool.used_bytes, _peaks
+    out_of_memory = cupy.cuda.memory.OutOfMemoryError
+
+    def allocate(size):
         try:
-            mem = pool.malloc(size)
-        except cupy.cuda.memory.OutOfMemoryError:
-            dev = cupy.cuda.runtime.getDevice()
-            try:
-                free, total = cupy.cuda.runtime.memGetInfo()
-            except Exception:  # the context itself may be unusable after the failure
-                free = total = None
-            raise OutOfMemoryError(oom_message(size, dev, pool.used_bytes(),
-                                               pool.free_bytes(), free, total)) from None
-    dev = mem.device_id
-    used = pool.used_bytes()
-    if used > _peaks.get(dev, 0):
-        _peaks[dev] = used
-    return mem
+            mem = malloc(size)
+        except out_of_memory:
+            mem = _retry(cupy, pool, size)
+        used, dev = used_bytes(), mem.device_id
+        if used > peaks.get(dev, 0):
+            peaks[dev] = used
+        return mem
+
+    return allocate
+
+
+def _retry(cupy, pool, size):
+    """Allocate ``size`` bytes after freeing the pool's cached blocks (they may be fragmented),
+    or raise :class:`OutOfMemoryError`."""
+    pool.free_all_blocks()
+    try:
+        return pool.malloc(size)
+    except cupy.cuda.memory.OutOfMemoryError:
+        dev = cupy.cuda.runtime.getDevice()
+        try:
+            free, total = cupy.cuda.runtime.memGetInfo()
+        except Exception:  # the context itself may be unusable after the failure
+            free = total = None
+        raise OutOfMemoryError(oom_message(size, dev, pool.used_bytes(), pool.free_bytes(),
+                                           free, total)) from None
 
 
 def install() -> None:
-    """Route CuPy's allocations through :func:`_malloc` (idempotent).
+    """Route CuPy's allocations through :func:`allocator` (idempotent).
 
     Examples
     --------
@@ -109,7 +133,8 @@ def install() -> None:
         return
     with _lock:
         if not _installed:
-            _cupy.load().cuda.set_allocator(_malloc)
+            cupy = _cupy.load()
+            cupy.cuda.set_allocator(allocator(cupy))
             _installed = True
 
 

@@ -17,13 +17,15 @@ the engines that use tensor cores (TF32), as torch does.
 
 from __future__ import annotations
 
+import array
+
 import flambeau.backends.cudnn as _switches
 from flambeau_cuda._kernels._conv import geometry
 from flambeau_cuda._kernels._spec import dtype_name
 from flambeau_cuda._settings import allow_tf32
 
-__all__ = ["conv2d", "conv2d_backward_input", "conv2d_backward_weight", "declined", "load",
-           "release_workspaces", "version"]
+__all__ = ["conv2d", "conv2d_backward_input", "conv2d_backward_weight", "declined",
+           "launch_path", "load", "release_workspaces", "version"]
 
 _IO_TYPES = {"float32": "FLOAT", "float16": "HALF"}
 _ALIGNMENT = 16  # bytes: cuDNN's tensor descriptors promise this much to its engines
@@ -34,6 +36,7 @@ _plans: dict = {}            # key -> _Plan, or None where cuDNN has no engine
 _declined: dict = {}         # key -> why cuDNN declined (for the measurement and bug reports)
 _streams: dict = {}          # device id -> the stream pointer its handle was last given
 _workspaces: dict = {}       # (device id, stream pointer) -> the largest workspace asked for
+_raw_launch: list = [True]   # [True], or [why the frontend's C++ launch is not used]
 
 
 def load():
@@ -109,15 +112,68 @@ def declined() -> dict:
     return dict(_declined)
 
 
-class _Plan:
-    """A built graph with its operand tensors, their uids (inputs then output) and workspace
-    size."""
+def launch_path() -> str:
+    """How built graphs are launched: ``"raw"`` (the frontend's C++ entry point, pointers in
+    uid order) or ``"execute: <why not raw>"`` (the frontend's Python ``execute``).
 
-    __slots__ = ("graph", "inputs", "output", "uids", "workspace")
+    Examples
+    --------
+    >>> from flambeau_cuda._kernels._cudnn import launch_path
+    >>> launch_path() == "raw" or launch_path().startswith("execute: ")
+    True
+    """
+    why = _raw_launch[0]
+    return "raw" if why is True else f"execute: {why}"
+
+
+class _Plan:
+    """A built graph with its operand tensors, their uids (inputs then output), workspace
+    size, and its raw launch: a :class:`_RawLaunch`, None before the first launch, False
+    where the graph is launched through ``execute``."""
+
+    __slots__ = ("graph", "inputs", "output", "uids", "workspace", "raw")
 
     def __init__(self, graph, inputs, output, workspace):
         self.graph, self.inputs, self.output, self.workspace = graph, inputs, output, workspace
         self.uids = tuple(t.uid for t in (*inputs, output))
+        self.raw = None
+
+
+class _RawLaunch:
+    """A built graph launched through the frontend's C++ side, past its Python ``execute``.
+
+    With bare pointers as operands (all a CuPy array comes down to), cudnn-frontend 1.32's
+    ``execute`` describes every operand in Python on every call, before it hands C++ an array
+    of pointers in ascending uid order: session 13's profile of the 32x32 ResNet-18 step
+    found it the largest host cost of the step (60 convolutions). This builds that array and
+    calls the lowered graph's ``_execute_with_raw_ptrs`` directly. That is a private entry
+    point, so :func:`_checked_raw_launch` takes it only where every piece of it is found, and
+    only after its first launch of each graph wrote what ``execute`` wrote.
+
+    Raises LookupError where this graph is served by something else than cuDNN's backend
+    (a Python engine of the frontend) or binds other operands, and AttributeError or
+    TypeError where the frontend has no such entry point.
+    """
+
+    __slots__ = ("call", "order", "handle", "index")
+
+    def __init__(self, graph, uids, handle):
+        self.call = graph._lowered_graph._execute_with_raw_ptrs
+        if graph.selected_engine is not None:
+            raise LookupError(f"the frontend's {graph.selected_engine.name} engine serves it")
+        slots = list(graph._variant_pack_uids() or ())
+        if sorted(slots) != sorted(uids):
+            raise LookupError(f"the graph binds the uids {slots}, not {list(uids)}")
+        self.order = tuple(uids.index(uid) for uid in slots)  # our operand for each slot
+        chosen = graph._materialize_backend_plan(graph._plan_index) if graph._plans else None
+        index = None if chosen is None else chosen.cpp_index
+        self.index = -1 if index is None else int(index)
+        self.handle = int(handle.backend_handle or 0)
+
+    def __call__(self, pointers, workspace):
+        """Launch on ``pointers`` (inputs then output, as :attr:`_Plan.uids`)."""
+        slots = array.array("Q", [pointers[k] for k in self.order])
+        self.call(slots.buffer_info()[0], len(slots), workspace or 0, self.handle, self.index)
 
 
 #: whether the frontend takes ``execute(buffers, ..., tensor_uids=uids)``; older ones (before
@@ -213,7 +269,8 @@ def _run(op, operands, out_shape, shapes, stride, padding, dilation):
 
     cupy = _cupy.load()
     operands = [cupy.ascontiguousarray(a) for a in operands]
-    if any(a.data.ptr % _ALIGNMENT for a in operands):
+    pointers = [a.data.ptr for a in operands]
+    if any(p % _ALIGNMENT for p in pointers):
         return None
     device = operands[0].device.id
     handle = _handle(cudnn, cupy, device)
@@ -226,8 +283,64 @@ def _run(op, operands, out_shape, shapes, stride, padding, dilation):
         cudnn.set_stream(handle, stream)
         _streams[device] = stream
     workspace = _workspace(cupy, device, stream, plan.workspace)
-    _execute(plan, [*(a.data.ptr for a in operands), out.data.ptr], workspace, handle)
+    pointers.append(out.data.ptr)
+    if plan.raw:
+        plan.raw(pointers, workspace)
+        return out
+    _execute(plan, pointers, workspace, handle)
+    if plan.raw is None:
+        plan.raw = _checked_raw_launch(cupy, plan, handle, operands, out, workspace)
     return out
+
+
+def _checked_raw_launch(cupy, plan, handle, operands, out, workspace):
+    """``plan``'s :class:`_RawLaunch` if it writes what ``execute`` just wrote into ``out``,
+    else False (``plan`` is launched through ``execute`` from then on).
+
+    The check runs on copies of the operands into a NaN-filled output, so a wrong binding
+    overwrites nothing of the caller's. A frontend without the entry point, or a raw launch
+    that disagrees or fails, turns raw launches off for the process (:func:`launch_path`
+    says why); a graph that a Python engine of the frontend serves keeps ``execute`` alone.
+    """
+    if _raw_launch[0] is not True:
+        return False
+    try:
+        raw = _RawLaunch(plan.graph, plan.uids, handle)
+    except LookupError:
+        return False
+    except Exception as exc:  # AttributeError, TypeError: the frontend has no such entry
+        _raw_launch[0] = f"{type(exc).__name__}: {exc}"
+        return False
+    copies = [a.copy() for a in operands]
+    check = cupy.full(out.shape, float("nan"), out.dtype)
+    try:
+        raw([*(a.data.ptr for a in copies), check.data.ptr], workspace)
+        agree = _agree(cupy, out, check)
+    except Exception as exc:
+        _raw_launch[0] = f"the raw launch failed ({type(exc).__name__}: {exc})"
+        return False
+    if not agree:
+        _raw_launch[0] = "the raw launch wrote other values than execute"
+        return False
+    return raw
+
+
+def _agree(xp, expected, got):
+    """Whether ``got`` holds ``expected`` up to a run-to-run difference of cuDNN (weight
+    gradients may sum in another order: 1e-2 relative, or 1e-3 of the largest magnitude),
+    with NaN where it has NaN (a slot left unwritten shows as NaN).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from flambeau_cuda._kernels._cudnn import _agree
+    >>> a = np.array([1.0, -2.0, np.nan, 1e-6], "float32")
+    >>> _agree(np, a, a + 1e-4), _agree(np, a, np.full(4, np.nan, "float32"))
+    (True, False)
+    """
+    finite = xp.isfinite(expected)
+    peak = float(xp.abs(xp.where(finite, expected, 0)).max()) if expected.size else 0.0
+    return bool(xp.allclose(got, expected, rtol=1e-2, atol=1e-3 * peak, equal_nan=True))
 
 
 def _workspace(cupy, device, stream, size):
