@@ -70,7 +70,7 @@ def write_result(t, compute, op, snapshot=True):
                     "operation. Wrap it in flambeau.no_grad() or clone() it first."
                 )
         else:
-            _refuse_view_of_leaf(base, op)
+            _refuse_view_of_leaf(t, op)
             refresh_view(t)
         if not snapshot:
             src = t
@@ -130,7 +130,18 @@ def record_in_place(t, fn_cls, *args):
     return t
 
 
-def _refuse_view_of_leaf(base, op):
+def _refuse_view_of_leaf(view, op):
+    """Raise torch's errors for an in-place write, while recording, into ``view``: an output of
+    split, chunk or unbind, or a view of a leaf that requires grad."""
+    fn = view._grad_fn
+    if getattr(fn, "_multi_output_view", False):
+        raise RuntimeError(
+            f"{op}: output {view._output_nr} of {fn.name().removesuffix('Backward0')} is a view "
+            "and is being modified inplace. This view is the output of a function that returns "
+            "multiple views. Such functions do not allow the output views to be modified "
+            "inplace. You should replace the inplace operation by an out-of-place one."
+        )
+    base = view._base
     if base._requires_grad and base._grad_fn is None:
         raise RuntimeError(
             f"{op}: a view of a leaf Variable that requires grad is being used in an "
@@ -141,7 +152,7 @@ def _refuse_view_of_leaf(base, op):
 def check_view_write(view, op):
     """Raise PyTorch's errors for an in-place write into ``view`` that autograd can't record;
     return the view's geometry in its base (see ``view_geometry``) for the rebase."""
-    _refuse_view_of_leaf(view._base, op)
+    _refuse_view_of_leaf(view, op)
     if view._view_version is None:
         raise RuntimeError(
             f"{op}: a view was created in no_grad mode and is being modified inplace with grad "

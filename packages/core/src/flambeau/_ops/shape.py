@@ -570,6 +570,9 @@ def vstack(tensors, *, out=None):
 class Narrow(Function):
     _is_view = True
 
+    def name(self):
+        return "SliceBackward0"  # torch's node for narrow and slicing
+
     @staticmethod
     def forward(ctx, x, axis, start, length):
         ctx.meta = (x._data.shape, axis, start)
@@ -632,11 +635,89 @@ def split(tensor, split_size_or_sections, dim=0):
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
                 f"size at dimension {axis}), but got split_sizes={sizes}"
             )
-    out, start = [], 0
-    for s in sizes:
-        out.append(narrow(tensor, axis, start, s))
-        start += s
-    return tuple(out)
+    return Split.apply(tensor, axis, tuple(sizes), isinstance(split_size_or_sections, int))
+
+
+class Split(Function):
+    """Views of consecutive pieces along an axis, in one node (torch's ``SplitBackward0``, or
+    ``SplitWithSizesBackward0`` for listed sizes): its backward joins the pieces' gradients in
+    one concatenation, with zeros only for the pieces that got none, where a node per piece
+    would make a zero-padded array of the whole input for each piece and add them up. As in
+    torch, its outputs may not be written in place while recording (see
+    ``check_view_write``)."""
+
+    _is_view = True
+    _multi_output_view = True
+
+    def name(self):
+        return "SplitBackward0" if self.by_size else "SplitWithSizesBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axis, sizes, by_size):
+        ctx.set_materialize_grads(False)
+        ctx.axis, ctx.sizes, ctx.by_size = axis, sizes, by_size
+        a = x._data
+        index = [slice(None)] * a.ndim
+        pieces, start = [], 0
+        for size in sizes:
+            index[axis] = slice(start, start + size)
+            pieces.append(a[tuple(index)])
+            start += size
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return _join_grads(ctx, grads, cat, lambda g: g), None, None, None
+
+
+class Unbind(Function):
+    """The slices along an axis, in one node (torch's ``UnbindBackward0``): backward stacks
+    their gradients. Like :class:`Split`'s, its outputs may not be written in place while
+    recording."""
+
+    _is_view = True
+    _multi_output_view = True
+
+    def name(self):
+        return "UnbindBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.set_materialize_grads(False)
+        a = x._data
+        ctx.axis, ctx.sizes = axis, (1,) * a.shape[axis]
+        index = [slice(None)] * a.ndim
+        pieces = []
+        for i in range(a.shape[axis]):
+            index[axis] = i
+            pieces.append(a[tuple(index)])
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return _join_grads(ctx, grads, stack, lambda g: g.unsqueeze(ctx.axis)), None
+
+
+def _join_grads(ctx, grads, join, as_piece):
+    """The input's gradient from its pieces' (None for a piece that got none): ``join``
+    (cat or stack along ``ctx.axis``) of the gradients, zeros filling the gaps; None when
+    no piece got a gradient."""
+    present = [g for g in grads if g is not None]
+    if not present:
+        return None
+    if len(present) == len(grads):
+        return join(list(grads), ctx.axis)
+    ref = as_piece(present[0])
+    shape = list(ref._data.shape)
+    parts = []
+    for g, size in zip(grads, ctx.sizes):
+        if g is None:
+            shape[ctx.axis] = size
+            g = ref.new_zeros(shape)
+        else:
+            g = as_piece(g)
+        parts.append(g)
+    return cat(parts, ctx.axis)
 
 
 def tensor_split(input, indices_or_sections, dim=0):
@@ -658,7 +739,12 @@ def tensor_split(input, indices_or_sections, dim=0):
         bounds = [0, *indices_or_sections, size]
         sizes = [builtins.max(0, builtins.min(b, size) - builtins.min(a, size))
                  for a, b in zip(bounds, bounds[1:])]
-    return split(input, sizes, axis)
+    # a narrow per piece (torch's SliceBackward0 nodes), whose outputs may be written in place
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(input, axis, builtins.min(start, size), s))
+        start += s
+    return tuple(out)
 
 
 def chunk(input, chunks, dim=0):
@@ -688,7 +774,7 @@ def unbind(input, dim=0):
     (tensor([1, 3]), tensor([2, 4]))
     """
     axis = wrap_dim(dim, input._data.ndim, "unbind")
-    return tuple(p.squeeze(axis) for p in split(input, 1, axis))
+    return Unbind.apply(input, axis)
 
 
 class Flip(Function):
