@@ -166,6 +166,13 @@ def test_grad_modes_as_context_managers_and_decorators():
     assert not double(x).requires_grad
     assert flambeau.is_grad_enabled()
 
+    @flambeau.set_grad_enabled(False)
+    def triple(t):
+        return t * 3
+
+    assert flambeau.is_grad_enabled()  # decorating switches nothing, as in torch
+    assert not triple(x).requires_grad and flambeau.is_grad_enabled()
+
 
 def test_custom_function_with_non_differentiable_output():
     class SortWithIndex(Function):

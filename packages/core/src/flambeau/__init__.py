@@ -329,7 +329,12 @@ from flambeau._tensor import Size, Tensor  # noqa: E402
 from flambeau._threads import get_num_threads, set_num_threads  # noqa: E402
 from flambeau._toplevel_more import *  # noqa: E402,F403 - torch.X_, *_copy, switches, compile
 from flambeau.accelerator import get_device_module  # noqa: E402
-from flambeau.amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
+from flambeau.amp import (  # noqa: E402
+    GradScaler,
+    autocast,
+    get_autocast_dtype,
+    is_autocast_enabled,
+)
 from flambeau.autograd import (  # noqa: E402
     enable_grad,
     inference_mode,

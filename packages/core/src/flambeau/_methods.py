@@ -743,7 +743,8 @@ def _install():
                       (_dtype.float16, ("half",)), (_dtype.bfloat16, ("bfloat16",)),
                       (_dtype.int64, ("long",)), (_dtype.int32, ("int",)),
                       (_dtype.int16, ("short",)), (_dtype.int8, ("char",)),
-                      (_dtype.uint8, ("byte",)), (_dtype.bool, ("bool",))):
+                      (_dtype.uint8, ("byte",)), (_dtype.bool, ("bool",)),
+                      (_dtype.complex64, ("cfloat",)), (_dtype.complex128, ("cdouble",))):
         for n in names:
             setattr(Tensor, n, _caster(dt))
     for op, name in (("__iadd__", "add_"), ("__isub__", "sub_"), ("__imul__", "mul_"),
@@ -753,16 +754,132 @@ def _install():
         setattr(Tensor, op, getattr(Tensor, name))
     Tensor.is_floating_point = lambda self: self.dtype.is_floating_point
     Tensor.get_device = lambda self: -1 if self._device.type == "cpu" else self._device.index
-    Tensor.data_ptr = lambda self: int(self._data.__array_interface__["data"][0]) \
-        if hasattr(self._data, "__array_interface__") else int(self._data.data.ptr)
+    Tensor.data_ptr = data_ptr
+    Tensor.const_data_ptr = const_data_ptr
+    Tensor.is_shared = is_shared
+    Tensor.to_dense = to_dense
+    Tensor.as_subclass = as_subclass
     Tensor.stride = _stride
     Tensor.layout = property(lambda self: _compat.strided, doc="``flambeau.strided``.")
     Tensor.storage_offset = sn.storage_offset
     Tensor.pin_memory = pin_memory
     Tensor.is_pinned = is_pinned
-    Tensor.share_memory_ = lambda self: self
+    Tensor.share_memory_ = share_memory_
     Tensor.apply_ = lambda self, fn: _apply_(self, fn)
     Tensor.map_ = lambda self, other, fn: _map_(self, other, fn)
+
+
+def data_ptr(self):
+    """The address of the tensor's first element (device memory for a device tensor).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> t = flambeau.zeros(4)
+    >>> t[1:].data_ptr() - t.data_ptr() == t.element_size()
+    True
+    """
+    a = self._data
+    if hasattr(a, "__array_interface__"):
+        return int(a.__array_interface__["data"][0])
+    return int(a.data.ptr)
+
+
+def const_data_ptr(self):
+    """:meth:`data_ptr`, for code that only reads through it (PyTorch's read-only variant).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> t = flambeau.zeros(2)
+    >>> t.const_data_ptr() == t.data_ptr()
+    True
+    """
+    return data_ptr(self)
+
+
+def share_memory_(self):
+    """PyTorch moves the storage into shared memory for worker processes; flambeau's storage
+    stays where it is (worker processes get copies), so this returns ``self`` unchanged.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> t = flambeau.zeros(2)
+    >>> t.share_memory_() is t, t.is_shared()
+    (True, False)
+    """
+    return self
+
+
+def is_shared(self):
+    """Whether the storage is in shared memory: never, in flambeau (see :meth:`share_memory_`).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2).is_shared()
+    False
+    """
+    return False
+
+
+def to_dense(self, dtype=None, *, masked_grad=None):
+    """A strided tensor of ``self``: flambeau's tensors are all strided, so ``self`` (or a copy
+    of dtype ``dtype``), as PyTorch does for strided tensors.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> t = flambeau.tensor([1, 2])
+    >>> t.to_dense() is t, t.to_dense(flambeau.float32)
+    (True, tensor([1., 2.]))
+    """
+    return self if dtype is None else to(self, dtype)
+
+
+class _Alias(Function):
+    """The identity as a view: :meth:`as_subclass`'s node (torch's AliasBackward0)."""
+
+    _is_view = True
+
+    def name(self):
+        return "AliasBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._data
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def as_subclass(self, cls):
+    """``self`` as an instance of the Tensor subclass ``cls``: the same storage, and still in
+    the autograd graph (a view of ``self``; PyTorch's ``AliasBackward0`` node).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> class Tagged(flambeau.Tensor):
+    ...     pass
+    >>> x = flambeau.ones(2, requires_grad=True)
+    >>> t = (x * 2).as_subclass(Tagged)
+    >>> type(t).__name__, t.grad_fn.name()
+    ('Tagged', 'AliasBackward0')
+    >>> t.sum().backward(); x.grad
+    tensor([2., 2.])
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError("as_subclass: creating a Tensor subclass from a class that does not "
+                        f"inherit from Tensor is not possible (got {cls!r}). Make sure your "
+                        "class inherits from Tensor.")
+    alias = _Alias.apply(self)
+    out = cls._make(alias._data, alias._device, alias._requires_grad)
+    out._grad_fn, out._output_nr, out._version = alias._grad_fn, 0, alias._version
+    out._base, out._view_version = alias._base, alias._view_version
+    return out
 
 
 def _accelerator(device):

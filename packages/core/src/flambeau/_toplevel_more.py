@@ -24,6 +24,8 @@ from flambeau._tensor import Tensor
 from flambeau.autograd import _anomaly
 
 __all__ = [
+    "OutOfMemoryError", "is_autocast_cache_enabled", "clear_autocast_cache",
+    "get_autocast_cpu_dtype", "get_autocast_gpu_dtype", "is_autocast_cpu_enabled",
     # in-place functions are added from the table below
     "fill",
     # *_copy
@@ -1072,3 +1074,118 @@ def _compile_now(model, *, mode, options, **_):
         raise RuntimeError(f"compile: Unrecognized mode={mode}, should be one of: "
                            f"{', '.join(_COMPILE_MODES)}")
     return model
+
+
+class OutOfMemoryError(RuntimeError):
+    """An allocation on a device failed (PyTorch's ``torch.OutOfMemoryError``, which is
+    ``torch.cuda.OutOfMemoryError`` too).
+
+    ``flambeau.cuda.OutOfMemoryError`` is this class; a backend raises it or a subclass of
+    it (flambeau-cuda's also derives from ``MemoryError``), whose message says how much was
+    asked for and what the device's memory pool holds, so ``except
+    flambeau.OutOfMemoryError`` catches the failure of every device.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> issubclass(flambeau.OutOfMemoryError, RuntimeError)
+    True
+    >>> flambeau.cuda.OutOfMemoryError is flambeau.OutOfMemoryError
+    True
+    """
+
+
+def is_autocast_cache_enabled() -> bool:
+    """Whether autocast keeps the low-precision copies it makes of leaf tensors (such as
+    weights) for the rest of the outermost region, instead of casting at every use (on by
+    default, and ``cache_enabled=`` of :class:`flambeau.autocast` sets it for a region).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> with flambeau.autocast("cpu", cache_enabled=False):
+    ...     flambeau.is_autocast_cache_enabled()
+    False
+    >>> flambeau.is_autocast_cache_enabled()
+    True
+    """
+    from flambeau.amp import _autocast
+
+    return _autocast._state.cache_enabled
+
+
+def clear_autocast_cache() -> None:
+    """Drop the low-precision copies autocast keeps in this thread (it drops them itself when
+    the outermost region ends).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> w = flambeau.ones(2, 2, requires_grad=True)
+    >>> with flambeau.autocast("cpu"):
+    ...     y = w @ w
+    ...     flambeau.clear_autocast_cache()
+    """
+    from flambeau.amp import _autocast
+
+    _autocast._state.cache.clear()
+
+
+def _deprecated_autocast(name, replacement):
+    warnings.warn(f"flambeau.{name}() is deprecated. Please use flambeau.{replacement} "
+                  "instead.", DeprecationWarning, stacklevel=3)
+
+
+def get_autocast_cpu_dtype():
+    """Deprecated: ``flambeau.get_autocast_dtype("cpu")`` (warns, as PyTorch).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     flambeau.get_autocast_cpu_dtype()
+    flambeau.bfloat16
+    """
+    _deprecated_autocast("get_autocast_cpu_dtype", "get_autocast_dtype('cpu')")
+    from flambeau.amp import get_autocast_dtype
+
+    return get_autocast_dtype("cpu")
+
+
+def get_autocast_gpu_dtype():
+    """Deprecated: ``flambeau.get_autocast_dtype("cuda")`` (warns, as PyTorch).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     flambeau.get_autocast_gpu_dtype()
+    flambeau.float16
+    """
+    _deprecated_autocast("get_autocast_gpu_dtype", "get_autocast_dtype('cuda')")
+    from flambeau.amp import get_autocast_dtype
+
+    return get_autocast_dtype("cuda")
+
+
+def is_autocast_cpu_enabled():
+    """Deprecated: ``flambeau.is_autocast_enabled("cpu")`` (warns, as PyTorch).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     with flambeau.autocast("cpu"):
+    ...         flambeau.is_autocast_cpu_enabled()
+    True
+    """
+    _deprecated_autocast("is_autocast_cpu_enabled", "is_autocast_enabled('cpu')")
+    from flambeau.amp import is_autocast_enabled
+
+    return is_autocast_enabled("cpu")

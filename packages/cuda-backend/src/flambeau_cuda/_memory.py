@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+from flambeau._toplevel_more import OutOfMemoryError as _DeviceOutOfMemory
 from flambeau_cuda import _cupy
 
 __all__ = ["OutOfMemoryError", "allocator", "format_bytes", "oom_message", "install", "peak",
@@ -20,15 +21,17 @@ _installed = False
 _peaks: dict[int, int] = {}  # device id -> highest pool.used_bytes() seen at an allocation
 
 
-class OutOfMemoryError(RuntimeError, MemoryError):
+class OutOfMemoryError(_DeviceOutOfMemory, MemoryError):
     """A CUDA allocation failed even after the pool's cached blocks were released.
 
-    A ``RuntimeError`` (as ``torch.cuda.OutOfMemoryError``) and a ``MemoryError``.
+    A :class:`flambeau.OutOfMemoryError` (``flambeau.cuda.OutOfMemoryError``, a
+    ``RuntimeError`` as ``torch.cuda.OutOfMemoryError``) and a ``MemoryError``.
 
     Examples
     --------
+    >>> import flambeau
     >>> from flambeau_cuda._memory import OutOfMemoryError
-    >>> issubclass(OutOfMemoryError, RuntimeError)
+    >>> issubclass(OutOfMemoryError, flambeau.cuda.OutOfMemoryError)
     True
     """
 

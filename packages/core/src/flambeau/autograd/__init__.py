@@ -19,16 +19,20 @@ from flambeau.autograd._grad_mode import (
     enable_grad,
     inference_mode,
     is_grad_enabled,
+    is_multithreading_enabled,
     no_grad,
     set_grad_enabled,
+    set_multithreading_enabled,
 )
 from flambeau.autograd._gradcheck import GradcheckError, gradcheck, gradgradcheck
+from flambeau.autograd._variable import Variable
 
 __all__ = [
     "Function", "FunctionCtx", "once_differentiable", "backward", "grad", "gradcheck",
     "gradgradcheck", "GradcheckError", "detect_anomaly", "set_detect_anomaly",
     "is_anomaly_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-    "is_grad_enabled", "function",
+    "is_grad_enabled", "function", "Variable", "set_multithreading_enabled",
+    "is_multithreading_enabled",
 ]
 
 
@@ -52,8 +56,9 @@ function = _FunctionModule()
 
 def __getattr__(name):
     # flambeau.autograd.functional (torch.autograd.functional) and .profiler need the whole
-    # of flambeau, which imports this package first: load them on first access
-    if name in ("functional", "profiler"):
+    # of flambeau, which imports this package first: load them on first access, and the
+    # modules PyTorch code imports names from (grad_mode, anomaly_mode, variable) with them
+    if name in ("functional", "profiler", "grad_mode", "anomaly_mode", "variable"):
         import importlib
 
         return importlib.import_module(f"flambeau.autograd.{name}")

@@ -12,6 +12,7 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_g
 class _State(threading.local):
     grad_enabled = True
     inference = False
+    multithreading = True  # set_multithreading_enabled (backward runs in the caller anyway)
     saved_hooks = None  # (pack, unpack) of the innermost saved_tensors_hooks
     saved_hooks_disabled = None  # the message of disable_saved_tensors_hooks
     task = None  # what the running backward pass computes (see _engine.run_backward)
@@ -122,6 +123,10 @@ class set_grad_enabled(_GradModeContext):
     def __enter__(self):
         pass
 
+    def __call__(self, fn):
+        state.grad_enabled = self._prev  # as a decorator it switches only inside the calls
+        return super().__call__(fn)
+
 
 class inference_mode(_GradModeContext):
     """Like :class:`no_grad`, for code that only runs models forward.
@@ -157,3 +162,50 @@ class inference_mode(_GradModeContext):
     def __exit__(self, *exc):
         state.inference = self._prev_inf
         return super().__exit__(*exc)
+
+
+class set_multithreading_enabled(_GradModeContext):
+    """Say whether backward may run on worker threads (PyTorch's per-thread switch); a function
+    call, a context manager or a decorator.
+
+    flambeau's backward always runs in the calling thread, so the switch changes nothing but
+    :func:`is_multithreading_enabled`: code written for PyTorch that turns it off (to keep
+    backward on the caller's thread) works unchanged.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> with flambeau.autograd.set_multithreading_enabled(False):
+    ...     flambeau.autograd.is_multithreading_enabled()
+    False
+    >>> flambeau.autograd.is_multithreading_enabled()
+    True
+    """
+
+    def __init__(self, mode: bool):
+        self._args = (mode,)
+        self._prev = state.multithreading
+        state.multithreading = bool(mode)
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, fn):
+        state.multithreading = self._prev  # as a decorator it switches only inside the calls
+        return super().__call__(fn)
+
+    def __exit__(self, *exc):
+        state.multithreading = self._prev
+        return False
+
+
+def is_multithreading_enabled() -> bool:
+    """Whether :class:`set_multithreading_enabled` is on in this thread (it is by default).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.autograd.is_multithreading_enabled()
+    True
+    """
+    return state.multithreading

@@ -18,10 +18,11 @@ from __future__ import annotations
 import importlib
 
 from flambeau import _compat
+from flambeau._toplevel_more import OutOfMemoryError
 from flambeau.backends import _registry
 
 __all__ = [
-    "is_available", "device_count",
+    "is_available", "device_count", "OutOfMemoryError",
     "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
     "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
 ]
