@@ -143,6 +143,21 @@ def test_cudnn_convolutions_match_im2col(dtype, shape, stride, padding, dilation
         assert not [key for key in _cudnn.declined() if key[3] == tuple(shape)]
 
 
+def test_cudnn_graphs_launch_through_the_c_entry_point_after_their_check():
+    import flambeau.backends.cudnn as switches
+    from flambeau_cuda._kernels import _cudnn
+
+    if not switches.is_available():
+        pytest.skip("cudnn-frontend is not installed (on_device cudnn installs it)")
+    x = flambeau.randn(3, 5, 11, 13, device="cuda")
+    w = flambeau.randn(7, 5, 3, 3, device="cuda")
+    geo = ((1, 2), ((1, 1), (0, 2)), (1, 1), 1)
+    first = _cudnn.conv2d(x._data, w._data, *geo)  # through execute, then the raw check
+    assert _cudnn.launch_path() == "raw"  # the frontend's entry point passed its check
+    second = _cudnn.conv2d(x._data, w._data, *geo)  # raw
+    assert bool((first == second).all())
+
+
 @pytest.mark.parametrize("dtype", [flambeau.float16, flambeau.float32, flambeau.float64])
 @pytest.mark.parametrize(("name", "kwargs"), [
     ("gelu", {}), ("gelu", {"approximate": "tanh"}), ("silu", {}), ("mish", {}), ("elu", {}),
