@@ -509,3 +509,102 @@ def test_error_stack_module_state():
 
     with pytest.raises(RuntimeError, match="Expected all models to be of the same class"):
         F.stack_module_state([a, Other()])
+
+
+# ---------------------------------------------------------------------------- linearize & co.
+
+
+def _cubic_and_sum(a, b):
+    return a ** 3 * b, (a * b).sum()
+
+
+def test_linearize_matches_jvp_for_many_tangents_and_torch():
+    rng = np.random.default_rng(3)
+    a, b = (flambeau.tensor(rng.standard_normal(4)) for _ in range(2))
+    out, jvp_fn = F.linearize(_cubic_and_sum, a, b)
+    assert not out[0].requires_grad
+    for _ in range(3):
+        ta, tb = (flambeau.tensor(rng.standard_normal(4)) for _ in range(2))
+        got = jvp_fn(ta, tb)
+        expected = F.jvp(_cubic_and_sum, (a, b), (ta, tb))[1]
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g.cpu().numpy(), e.cpu().numpy(), rtol=1e-12)
+            assert not g.requires_grad
+        if torch is not None:
+            theirs = torch.func.linearize(_cubic_and_sum, *(torch.tensor(t.cpu().numpy())
+                                                            for t in (a, b)))[1]
+            for g, e in zip(got, theirs(*(torch.tensor(t.cpu().numpy()) for t in (ta, tb)))):
+                np.testing.assert_allclose(g.cpu().numpy(), e.numpy(), rtol=1e-12)
+
+
+def test_linearize_runs_func_once():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return x.sin()
+
+    _, jvp_fn = F.linearize(f, flambeau.zeros(3))
+    assert jvp_fn(flambeau.ones(3)).tolist() == [1.0, 1.0, 1.0]
+    jvp_fn(flambeau.ones(3))
+    assert len(calls) == 1
+
+
+def test_linearize_products_stay_differentiable_for_an_outer_graph():
+    w = flambeau.tensor([1.0, 2.0], requires_grad=True)
+    _, jvp_fn = F.linearize(lambda x: x ** 3, w)
+    product = jvp_fn(flambeau.ones(2))  # 3 w^2
+    product.sum().backward()
+    assert w.grad.tolist() == [6.0, 12.0]
+
+
+def test_linearize_errors():
+    with pytest.raises(RuntimeError, match="primals must be Tensors, got list"):
+        F.linearize(lambda x: x, [1.0])
+    with pytest.raises(RuntimeError, match="expected f\\(\\*primals\\) to return only tensors"):
+        F.linearize(lambda x: 1.0, flambeau.ones(1))
+    _, jvp_fn = F.linearize(lambda x: x * 2, flambeau.ones(3))
+    with pytest.raises(RuntimeError, match="tangent 0 has shape \\(4,\\) but its primal has "
+                                           "shape \\(3,\\)"):
+        jvp_fn(flambeau.ones(4))
+    with pytest.raises(RuntimeError, match="same python structure"):
+        jvp_fn(flambeau.ones(3), flambeau.ones(3))
+
+
+def test_functionalize_keeps_eager_results_and_checks_remove():
+    def f(x):
+        y = x.clone()
+        y.mul_(2)
+        x.add_(1)
+        return y
+
+    x = flambeau.tensor([1.0, 2.0])
+    for remove in ("mutations", "mutations_and_views"):
+        x = flambeau.tensor([1.0, 2.0])
+        assert F.functionalize(f, remove=remove)(x).tolist() == [2.0, 4.0]
+        assert x.tolist() == [2.0, 3.0]  # mutations of the inputs still happen, as in torch
+    assert F.functionalize(f).__name__ == "f"
+    with pytest.raises(RuntimeError, match="received invalid argument for remove=views"):
+        F.functionalize(f, remove="views")
+
+
+def test_debug_unwrap_gives_the_tensor_inside_vmap_too():
+    t = flambeau.ones(2)
+    assert F.debug_unwrap(t) is t
+    seen = []
+    F.vmap(lambda row: seen.append(type(F.debug_unwrap(row))) or row)(flambeau.ones(2, 3))
+    assert seen and all(s is flambeau.Tensor for s in seen)
+
+
+def test_replace_all_batch_norm_modules_drops_running_statistics():
+    nn = pytest.importorskip("flambeau.nn")
+    net = nn.Sequential(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2), nn.Sequential(nn.BatchNorm1d(2)))
+    assert F.replace_all_batch_norm_modules_(net) is net
+    for bn in (net[1], net[2][0]):
+        assert bn.running_mean is None and bn.running_var is None
+        assert bn.num_batches_tracked is None and not bn.track_running_stats
+    assert [k for k in net.state_dict() if "running" in k or "tracked" in k] == []
+    x = flambeau.randn(3, 1, 2, 2)
+    net.eval()  # batch statistics even in eval mode now
+    y = net[1](net[0](x))
+    np.testing.assert_allclose(y.mean(dim=(0, 2, 3)).detach().cpu().numpy(), 0.0, atol=1e-6)

@@ -19,9 +19,20 @@ tensor([[ -2.,  -4.],
 
 from __future__ import annotations
 
+from flambeau.func._eager import debug_unwrap, functionalize, replace_all_batch_norm_modules_
 from flambeau.func._functional_call import functional_call, stack_module_state
-from flambeau.func._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
+from flambeau.func._transforms import (
+    grad,
+    grad_and_value,
+    hessian,
+    jacfwd,
+    jacrev,
+    jvp,
+    linearize,
+    vjp,
+)
 from flambeau.func._vmap import vmap
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
+__all__ = ["debug_unwrap", "functional_call", "functionalize", "grad", "grad_and_value",
+           "hessian", "jacfwd", "jacrev", "jvp", "linearize", "replace_all_batch_norm_modules_",
            "stack_module_state", "vjp", "vmap"]

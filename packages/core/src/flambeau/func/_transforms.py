@@ -27,7 +27,8 @@ from flambeau.autograd import grad as _autograd_grad
 from flambeau.autograd._function import AccumulateGrad
 from flambeau.func._pytree import tree_flatten, tree_unflatten
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd",
+           "hessian"]
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -380,14 +381,21 @@ def vjp(func, *primals, has_aux=False):
 
 
 # ---------------------------------------------------------------------------- jvp
-def _jvp_leaves(outputs, inputs, tangents, create_graph):
-    """``d outputs / d inputs @ tangents`` for each output, by the double-vjp identity."""
+def _linear_vjps(outputs, inputs):
+    """``(dummies, vjps)``: ``J^T u`` for each input, built (with its graph kept) for dummy
+    cotangents ``u`` of the outputs that require grad; linear in ``u``."""
     live = [o for o in outputs if o.requires_grad]
     if not live:
-        return [None] * len(outputs)
+        return [], []
     dummies = [_creation.zeros_like(o).requires_grad_(True) for o in live]
     vjps = _autograd_grad(live, inputs, grad_outputs=dummies, create_graph=True,
                           retain_graph=True, allow_unused=True)
+    return dummies, vjps
+
+
+def _apply_tangents(outputs, dummies, vjps, tangents, create_graph):
+    """``J t`` for each output (None where it requires no grad): the derivative of
+    ``<J^T u, t>`` with respect to the dummies ``u`` of :func:`_linear_vjps`."""
     pairs = [(g, t) for g, t in zip(vjps, tangents) if g is not None and g.requires_grad]
     cols = [None] * len(dummies)
     if pairs:
@@ -396,6 +404,34 @@ def _jvp_leaves(outputs, inputs, tangents, create_graph):
                               retain_graph=True, allow_unused=True)
     it = iter(cols)
     return [(next(it) if o.requires_grad else None) for o in outputs]
+
+
+def _jvp_leaves(outputs, inputs, tangents, create_graph):
+    """``d outputs / d inputs @ tangents`` for each output, by the double-vjp identity."""
+    dummies, vjps = _linear_vjps(outputs, inputs)
+    return _apply_tangents(outputs, dummies, vjps, tangents, create_graph)
+
+
+def _check_tangents(primals, tangents, api):
+    """The tangents' leaves, after checking they match ``primals`` in structure and shapes."""
+    p_leaves, p_spec = tree_flatten(primals)
+    t_leaves, t_spec = tree_flatten(tangents)
+    if p_spec != t_spec:
+        raise RuntimeError(
+            f"{api}: Expected primals and tangents to have the same python structure. For "
+            f"example, if primals is a tuple of 3 tensors, tangents also must be. Got primals "
+            f"with structure {p_spec} and tangents with structure {t_spec}")
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        if not isinstance(p, Tensor) or not isinstance(t, Tensor):
+            bad = p if not isinstance(p, Tensor) else t
+            raise RuntimeError(
+                f"{api}: primals and tangents must be Tensors, got {type(bad).__name__} at "
+                f"position {i}")
+        if tuple(p.shape) != tuple(t.shape):
+            raise RuntimeError(
+                f"{api}: tangent {i} has shape {tuple(t.shape)} but its primal has shape "
+                f"{tuple(p.shape)}; they must match")
+    return t_leaves
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
@@ -441,23 +477,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         raise RuntimeError(
             f"{api}: Expected primals to be a tuple. E.g. it should be valid to call "
             f"f(*primals). Got {type(primals).__name__}")
-    p_leaves, p_spec = tree_flatten(primals)
-    t_leaves, t_spec = tree_flatten(tangents)
-    if p_spec != t_spec:
-        raise RuntimeError(
-            f"{api}: Expected primals and tangents to have the same python structure. For "
-            f"example, if primals is a tuple of 3 tensors, tangents also must be. Got primals "
-            f"with structure {p_spec} and tangents with structure {t_spec}")
-    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
-        if not isinstance(p, Tensor) or not isinstance(t, Tensor):
-            bad = p if not isinstance(p, Tensor) else t
-            raise RuntimeError(
-                f"{api}: primals and tangents must be Tensors, got {type(bad).__name__} at "
-                f"position {i}")
-        if tuple(p.shape) != tuple(t.shape):
-            raise RuntimeError(
-                f"{api}: tangent {i} has shape {tuple(t.shape)} but its primal has shape "
-                f"{tuple(p.shape)}; they must match")
+    t_leaves = _check_tangents(primals, tangents, api)
     with _Level() as level:
         call_args, _, _, flat = (_prepare(primals, tuple(range(len(primals))), level, api)
                                  if primals else ([], [], [], []))
@@ -472,6 +492,67 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         out, jvp_out, aux = level.finish((out, tree_unflatten(out_spec, cols), aux),
                                          (out_leaves, t_leaves, aux))
     return (out, jvp_out, aux) if has_aux else (out, jvp_out)
+
+
+def linearize(func, *primals):
+    """``func(*primals)`` and a function computing its Jacobian-vector products at
+    ``primals``, for many tangents.
+
+    ``func`` runs once; ``jvp_fn(*tangents)`` (tangents shaped as ``primals``) then reuses its
+    graph, so each product costs one reverse pass through the kept vector-Jacobian graph
+    (the double-vjp identity of :func:`jvp`) instead of a new call of ``func``.
+
+    Parameters
+    ----------
+    func : callable
+        Takes the Tensors ``primals`` and returns a Tensor or a pytree of Tensors.
+    *primals : Tensor
+        The point at which ``func`` is linearized.
+
+    Returns
+    -------
+    tuple
+        ``(output, jvp_fn)``.
+
+    Raises
+    ------
+    RuntimeError
+        When a primal is not a Tensor, ``func`` returns a non-Tensor, or ``jvp_fn`` gets
+        tangents of another structure or shape than ``primals``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.func import linearize
+    >>> x = flambeau.tensor([0.0, 1.0])
+    >>> out, jvp_fn = linearize(lambda x: x ** 3, x)
+    >>> jvp_fn(flambeau.ones(2)), jvp_fn(flambeau.tensor([2.0, 2.0]))
+    (tensor([0., 3.]), tensor([0., 6.]))
+    """
+    api = f"linearize({_fname(func)}, *primals)"
+    for i, p in enumerate(primals):
+        if not isinstance(p, Tensor):
+            raise RuntimeError(f"{api}: primals must be Tensors, got {type(p).__name__} at "
+                               f"position {i}")
+    with _Level() as level:
+        call_args, _, _, flat = (_prepare(primals, tuple(range(len(primals))), level, api)
+                                 if primals else ([], [], [], []))
+        out = func(*call_args)
+        out_leaves, out_spec = tree_flatten(out)
+        _check_tensors(out_leaves, api)
+        dummies, vjps = _linear_vjps(out_leaves, [t for leaves in flat for t in leaves])
+        output = level.finish(out, out_leaves)
+
+    def jvp_fn(*tangents):
+        t_leaves = _check_tangents(primals, tangents, f"{api} jvp_fn(*tangents)")
+        with _Level() as inner:
+            inner.fresh = level.fresh  # what the products reach through func's inputs is inside
+            cols = _apply_tangents(out_leaves, dummies, vjps, t_leaves, inner.outer)
+            cols = [c if c is not None else _creation.zeros_like(o)
+                    for c, o in zip(cols, out_leaves)]
+            return inner.finish(tree_unflatten(out_spec, cols), (out_leaves, t_leaves))
+
+    return output, jvp_fn
 
 
 # ---------------------------------------------------------------------------- jacobians
