@@ -730,3 +730,41 @@ def test_in_place_writes_fall_back_where_they_cannot_write_directly(case):
     else:
         with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
             x.add_(1.0)
+
+
+def _scaling_program(lib, x, m):
+    y = x * 1
+    y.mul_(0.5)                       # a number
+    y.div_(lib.tensor([2.0, -4.0, 8.0], dtype=x.dtype))  # a constant tensor, broadcast
+    y *= lib.tensor([1.5, 0.5, -1.0], dtype=x.dtype)  # operator form
+    y /= 3
+    y.mul_(m)                         # m requires grad: y's old values are needed for it
+    return (y * y).sum()
+
+
+def test_mul_div_written_in_place_match_torch():
+    torch = pytest.importorskip("torch")
+    got = []
+    for lib in (torch, flambeau):
+        x = lib.tensor(np.linspace(-2, 2, 12).reshape(4, 3), requires_grad=True)
+        m = lib.tensor([0.5, -1.5, 2.0], requires_grad=True)
+        _scaling_program(lib, x, m).backward()
+        got.append((x.grad.tolist(), m.grad.tolist()))
+    np.testing.assert_allclose(got[1][0], got[0][0], rtol=1e-12)
+    np.testing.assert_allclose(got[1][1], got[0][1], rtol=1e-12)
+    assert gradcheck(lambda a, b: _scaling_program(flambeau, a, b), (_x(4, 3), _x(3, seed=2)))
+
+
+def test_mul_div_in_place_keep_the_storage_and_torchs_nodes():
+    x = _x(4)
+    y = x * 2
+    ptr = y.data_ptr()
+    y.mul_(3.0).div_(flambeau.ones(4, dtype=y.dtype))
+    assert y.data_ptr() == ptr and y._version.value == 2
+    assert y.grad_fn.name() == "DivBackward0"
+    assert y.grad_fn.next_functions[0][0].name() == "MulBackward0"
+    w = x * 1
+    w.mul_(x)  # x requires grad: the snapshot path, whose node reads w's old values
+    assert w.grad_fn.name() == "MulBackward0" and w.data_ptr() != ptr
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x.mul_(2.0)

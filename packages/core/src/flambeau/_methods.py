@@ -357,6 +357,20 @@ def _add_or_sub_in_place(fn_cls):
     return recorded
 
 
+def _mul_or_div_in_place(fn_cls):
+    def recorded(self, other):
+        if isinstance(other, Tensor):
+            # other's gradient needs self's old values, which the write would lose
+            if other.requires_grad or not _inplace.can_write_in_place(self, other):
+                return None
+        elif (other.__class__ not in (int, float) or self._data.dtype.kind != "f"
+              or not _inplace.can_write_in_place(self)):
+            return None
+        return _inplace.record_in_place(self, fn_cls, other)
+
+    return recorded
+
+
 def _relu_in_place(self):
     if (not self._requires_grad or self._data.dtype.kind != "f"
             or not _inplace.can_write_in_place(self)):
@@ -365,10 +379,12 @@ def _relu_in_place(self):
 
 
 #: in-place ops that, while recording, compute straight into the tensor's storage when
-#: ``_inplace.can_write_in_place`` allows (``h += residual``, ``relu_``: one array write
-#: instead of an out-of-place result and a copy); each returns None to decline
+#: ``_inplace.can_write_in_place`` allows (``h += residual``, ``relu_``, ``q *= scale``: one
+#: array write instead of an out-of-place result and a copy); each returns None to decline
 _RECORDED_IN_PLACE = {"add": _add_or_sub_in_place(ew.AddInPlace),
-                      "sub": _add_or_sub_in_place(ew.SubInPlace), "relu": _relu_in_place}
+                      "sub": _add_or_sub_in_place(ew.SubInPlace),
+                      "mul": _mul_or_div_in_place(ew.MulInPlace),
+                      "div": _mul_or_div_in_place(ew.DivInPlace), "relu": _relu_in_place}
 
 
 def _inplace_method(name, fn):

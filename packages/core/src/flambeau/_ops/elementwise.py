@@ -149,11 +149,11 @@ class Sub(Function):
 
 
 class _WrittenInPlace:
-    """Mixin of the nodes of ``add_``, ``sub_`` and ``relu_`` while recording, when they
-    write into the tensor's own storage (see :func:`flambeau._inplace.record_in_place`). The
-    subclasses keep the out-of-place op's backward, take torch's node name from
-    ``_torch_name``, and define a forward that computes into its first input and counts the
-    write on that input's version counter."""
+    """Mixin of the nodes of ``add_``, ``sub_``, ``mul_``, ``div_`` and ``relu_`` while
+    recording, when they write into the tensor's own storage (see
+    :func:`flambeau._inplace.record_in_place`). The subclasses keep the out-of-place op's
+    backward, take torch's node name from ``_torch_name``, and define a forward that computes
+    into its first input and counts the write on that input's version counter."""
 
     _torch_name = ""
 
@@ -161,21 +161,36 @@ class _WrittenInPlace:
         return self._torch_name
 
 
-def _binary_in_place(op, ufunc):
-    """``op`` (Add or Sub) writing ``ufunc(a, b)`` into ``a``."""
+def _binary_in_place(op, ufunc, symbol, save=None):
+    """``op`` writing ``ufunc(a, b)`` into ``a`` (``b`` a tensor or a number); ``save(ctx,
+    a, b)`` keeps what ``op``'s backward reads."""
 
     def forward(ctx, a, b):
-        getattr(a._device._xp, ufunc)(a._data, b._data, out=a._data)
+        if save is not None:
+            save(ctx, a, b)
+        getattr(a._device._xp, ufunc)(a._data, b._data if isinstance(b, Tensor) else b,
+                                      out=a._data)
         a._version.value += 1
         return a._data
 
     return type(op.__name__ + "InPlace", (_WrittenInPlace, op), {
         "forward": staticmethod(forward), "_torch_name": op.__name__ + "Backward0",
-        "__doc__": f"``a {'+' if op is Add else '-'}= b`` while recording."})
+        "__doc__": f"``a {symbol}= b`` while recording."})
 
 
-AddInPlace = _binary_in_place(Add, "add")
-SubInPlace = _binary_in_place(Sub, "subtract")
+def _operand_saver(b_for):
+    """The ``save`` of :func:`_binary_in_place` for Mul (``b_for=0``) and Div (None): their
+    backward reads ``a`` only for ``b``'s gradient, which the in-place path is not taken for
+    (``a``'s old values are gone), so only ``b`` (or the number) is kept."""
+
+    def save(ctx, a, b):
+        if isinstance(b, Tensor):
+            _save_operands(ctx, a, b, a_for=1, b_for=b_for)
+        else:
+            ctx.scalars = (None, _conj_scalar(b))
+            ctx.save_for_backward(None, None)
+
+    return save
 
 
 def _save_operands(ctx, a, b, a_for, b_for):
@@ -243,6 +258,12 @@ class Div(Function):
             num = _conj(a) if a is not None else sa
             gb = -g * num / _conj(b * b)
         return ga, gb
+
+
+AddInPlace = _binary_in_place(Add, "add", "+")
+SubInPlace = _binary_in_place(Sub, "subtract", "-")
+MulInPlace = _binary_in_place(Mul, "multiply", "*", _operand_saver(b_for=0))
+DivInPlace = _binary_in_place(Div, "true_divide", "/", _operand_saver(b_for=None))
 
 
 class Pow(Function):
