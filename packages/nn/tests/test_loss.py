@@ -391,3 +391,25 @@ def test_ctc_loss_gradcheck_through_log_softmax():
         return F.ctc_loss(x.log_softmax(2), targets, [6, 4, 5], [3, 1, 3], reduction="none")
 
     assert gradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(2, 3), (2, 3, 4)])
+def test_every_target_ignored_gives_a_nan_loss_and_zero_gradients(loss, weighted, shape):
+    """As torch: the mean over no target is 0 / 0, but no target sends a gradient."""
+    x = flambeau.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+    target = flambeau.full((shape[0], *shape[2:]), -100, dtype=flambeau.int64)
+    weight = flambeau.tensor([1.0, 2.0, 3.0], dtype=x.dtype) if weighted else None
+    inputs = F.log_softmax(x, 1) if loss == "nll_loss" else x
+    out = getattr(F, loss)(inputs, target, weight=weight)
+    out.backward()
+    assert np.isnan(out.item())
+    assert x.grad.abs().sum().item() == 0.0
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(x.detach().cpu().numpy(), requires_grad=True)
+    tinputs = torch.log_softmax(tx, 1) if loss == "nll_loss" else tx
+    tweight = None if weight is None else torch.tensor(weight.cpu().numpy())
+    getattr(torch.nn.functional, loss)(tinputs, torch.full(tuple(target.shape), -100),
+                                       weight=tweight).backward()
+    assert tx.grad.abs().sum().item() == 0.0

@@ -13,7 +13,7 @@ import pytest
 
 import flambeau
 import flambeau.nn.functional as F
-from flambeau import _subpackages
+from flambeau import _subpackages, nn
 from flambeau.autograd import gradcheck
 from flambeau.nn import _toplevel
 
@@ -51,6 +51,8 @@ def log_softmax(a, axis=-1):
 def _to(arg, lib):
     if isinstance(arg, (G, C, I)):
         return lib.tensor(arg.array.copy(), requires_grad=isinstance(arg, G))
+    if isinstance(arg, tuple) and any(isinstance(a, (G, C, I)) for a in arg):
+        return tuple(_to(a, lib) for a in arg)  # lstm_cell's (h, c)
     return arg
 
 
@@ -210,6 +212,21 @@ CASES = [
     *[("grid_sampler", [G(r(1, 2, 4, 5)), G(_GRID), mode, pad, align])
       for mode in (0, 1) for pad in (0, 1, 2) for align in (False, True)],
     ("affine_grid_generator", [G(r(2, 2, 3)), [2, 1, 4, 5], False]),
+    ("lstm_cell", [G(r(3, 4)), (G(r(3, 2, seed=1)), G(r(3, 2, seed=2))), G(r(8, 4, seed=3)),
+                   G(r(8, 2, seed=4)), G(r(8, seed=5)), G(r(8, seed=6))]),
+    ("lstm_cell", [G(r(3, 4)), (C(r(3, 2, seed=1)), C(r(3, 2, seed=2))), G(r(8, 4, seed=3)),
+                   G(r(8, 2, seed=4))], {}, False),
+    ("gru_cell", [G(r(3, 4)), G(r(3, 2, seed=1)), G(r(6, 4, seed=3)), G(r(6, 2, seed=4)),
+                  G(r(6, seed=5)), G(r(6, seed=6))]),
+    ("gru_cell", [G(r(3, 4)), G(r(3, 2, seed=1)), G(r(6, 4, seed=3)), G(r(6, 2, seed=4))],
+     {"b_hh": G(r(6, seed=6))}),
+    ("rnn_tanh_cell", [G(r(3, 4)), G(r(3, 5, seed=1)), G(r(5, 4, seed=3)), G(r(5, 5, seed=4)),
+                       G(r(5, seed=5)), G(r(5, seed=6))]),
+    ("rnn_tanh_cell", [G(r(3, 4)), G(r(3, 5, seed=1)), G(r(5, 4, seed=3)), G(r(5, 5, seed=4))]),
+    ("rnn_relu_cell", [G(r(3, 4)), G(r(3, 5, seed=1)), G(r(5, 4, seed=3)), G(r(5, 5, seed=4)),
+                       G(r(5, seed=5)), G(r(5, seed=6))]),
+    ("rnn_relu_cell", [G(r(3, 4)), G(r(3, 5, seed=1)), G(r(5, 4, seed=3)), G(r(5, 5, seed=4))],
+     {"b_ih": G(r(5, seed=5))}),
 ]
 
 
@@ -229,6 +246,10 @@ def test_every_name_has_a_parity_case():
     assert {c[0] for c in CASES} | set(_INPLACE) >= set(_toplevel.__all__) - {
         "alpha_dropout_", "feature_alpha_dropout_", "feature_dropout_"}
 
+
+# arguments of the recurrent cells' error cases: input (3, 4), hidden (3, 2), LSTM weights
+_X, _H = flambeau.ones(3, 4), flambeau.ones(3, 2)
+_W4, _U4 = flambeau.ones(8, 4), flambeau.ones(8, 2)
 
 # name -> (args after the input, the out-of-place name); compared on tensors without grad
 _INPLACE = {
@@ -272,6 +293,45 @@ def test_in_place_forms_match_the_out_of_place_ones(name):
 def test_gradcheck(fn):
     x = flambeau.tensor(r(3, 4), requires_grad=True)
     assert gradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("name, gates", [("lstm_cell", 4), ("gru_cell", 3),
+                                         ("rnn_tanh_cell", 1), ("rnn_relu_cell", 1)])
+def test_cells_gradcheck_and_match_the_modules(name, gates):
+    x, h, c = (flambeau.tensor(r(3, n, seed=k), requires_grad=True)
+               for k, n in enumerate((4, 2, 2)))
+    w = [flambeau.tensor(r(*shape, seed=k + 3), requires_grad=True)
+         for k, shape in enumerate(((2 * gates, 4), (2 * gates, 2), (2 * gates,), (2 * gates,)))]
+    cell = getattr(flambeau, name)
+
+    def fn(x, h, c, *w):
+        out = cell(x, (h, c) if gates == 4 else h, *w)
+        return flambeau.cat(out, 1) if gates == 4 else out
+
+    assert gradcheck(fn, (x, h, c, *w))
+    assert gradcheck(lambda x, h, c, wi, wh: fn(x, h, c, wi, wh), (x, h, c, *w[:2]))
+    # the same step as the module of the same name, given its parameters
+    module = {"lstm_cell": nn.LSTMCell(4, 2), "gru_cell": nn.GRUCell(4, 2),
+              "rnn_tanh_cell": nn.RNNCell(4, 2),
+              "rnn_relu_cell": nn.RNNCell(4, 2, nonlinearity="relu")}[name].double()
+    for p, value in zip(module.parameters(), w):
+        p.data = value.detach()
+    expected = module(x, (h, c) if gates == 4 else h)
+    assert flambeau.equal(fn(x, h, c, *w), flambeau.cat(expected, 1) if gates == 4 else expected)
+
+
+@pytest.mark.parametrize("name, gates", [("lstm_cell", 4), ("gru_cell", 3),
+                                         ("rnn_tanh_cell", 1), ("rnn_relu_cell", 1)])
+def test_cells_under_autocast(name, gates):
+    x, h = flambeau.randn(3, 4), flambeau.randn(3, 2)
+    w_ih = flambeau.randn(2 * gates, 4, requires_grad=True)
+    w_hh = flambeau.randn(2 * gates, 2)
+    with flambeau.autocast(flambeau.get_default_device().type, dtype=flambeau.bfloat16):
+        out = getattr(flambeau, name)(x, (h, h) if gates == 4 else h, w_ih, w_hh)
+    outs = out if gates == 4 else (out,)
+    assert all(o.dtype == flambeau.bfloat16 for o in outs)  # one of autocast's LOWER_OPS
+    sum(o.float().sum() for o in outs).backward()
+    assert w_ih.grad.dtype == flambeau.float32
 
 
 def test_signatures_as_torch():
@@ -356,6 +416,41 @@ def test_in_place_dropout_on_a_leaf_that_requires_grad_is_refused():
      "pdist only supports non-negative p values, got -1"),
     (lambda: flambeau.pdist(flambeau.ones(2, 2, dtype=flambeau.int64)), RuntimeError,
      "pdist only supports floating-point dtypes, got flambeau.int64"),
+    *[(lambda args=args: flambeau.lstm_cell(*args), error, message)
+      for args, error, message in [
+        ((_X, _H, _W4, _U4), TypeError,
+         r"lstm_cell\(\): argument 'hx' \(position 2\) must be tuple of Tensors, not Tensor"),
+        ((_X, (_H,), _W4, _U4), RuntimeError, "lstm_cell expects two hidden states, got 1"),
+        ((_X, (_H, _H, _H), _W4, _U4), RuntimeError, "lstm_cell expects two hidden states"),
+        ((_X[0], (_H[0], _H[0]), _W4, _U4), IndexError,
+         r"lstm_cell: expected input of shape \(batch, input_size\), got shape \(4,\)"),
+        ((_X[None], (_H, _H), _W4, _U4), RuntimeError,
+         r"expected input of shape \(batch, input_size\), got shape \(1, 3, 4\)"),
+        ((_X, (_H, _H), _W4[0], _U4), RuntimeError,
+         r"lstm_cell: expected w_ih of 2 dimensions, got shape \(4,\)"),
+        ((_X, (_H, _H), _W4[:, :3], _U4), RuntimeError,
+         "lstm_cell: input has inconsistent input_size: got 4 expected 3"),
+        ((_X, (_H, _H), _W4[:6], _U4), RuntimeError,
+         r"lstm_cell: weight_ih first dim must be 4 \* hidden_size = 8, but got 6"),
+        ((_X, (_H, _H), _W4, _U4[:6]), RuntimeError,
+         r"lstm_cell: weight_hh first dim must be 4 \* hidden_size = 8, but got 6"),
+        ((_X, (_H, _H[:2]), _W4, _U4), RuntimeError,
+         "lstm_cell: Input batch size 3 doesn't match hidden1 batch size 2"),
+        ((_X, (_H[:, :1], _H), _W4, _U4), RuntimeError,
+         "lstm_cell: hidden0 has inconsistent hidden_size: got 1, expected 2"),
+        ((_X, (_H[0], _H), _W4, _U4), IndexError,
+         r"lstm_cell: expected hidden0 of shape \(batch, hidden_size\), got shape \(2,\)"),
+    ]],
+    (lambda: flambeau.gru_cell(_X, None, _W4[:6], _U4[:6]), TypeError,
+     r"gru_cell\(\): argument 'hx' \(position 2\) must be Tensor, not NoneType"),
+    (lambda: flambeau.gru_cell(_X, _H, _W4, _U4), RuntimeError,
+     r"gru_cell: weight_ih first dim must be 3 \* hidden_size = 6, but got 8"),
+    (lambda: flambeau.rnn_tanh_cell(_X, (_H,), _W4[:2], _U4[:2]), TypeError,
+     r"rnn_tanh_cell\(\): argument 'hx' \(position 2\) must be Tensor, not tuple"),
+    (lambda: flambeau.rnn_relu_cell(_X, _H[:2], _W4[:2], _U4[:2]), RuntimeError,
+     "rnn_relu_cell: Input batch size 3 doesn't match hidden0 batch size 2"),
+    (lambda: flambeau.rnn_relu_cell(_X, _H, _W4[:2], _U4[:2], flambeau.ones(3)), RuntimeError,
+     r"linear: bias of shape \(3,\)"),
 ])
 def test_errors(call, error, message):
     with pytest.raises(error, match=message):

@@ -39,10 +39,11 @@ TOPLEVEL = {
         conv_transpose2d conv_transpose3d convolution cosine_embedding_loss cosine_similarity
         ctc_loss dropout dropout_ embedding embedding_bag feature_alpha_dropout
         feature_alpha_dropout_ feature_dropout feature_dropout_ grid_sampler group_norm
-        hinge_embedding_loss instance_norm kl_div layer_norm margin_ranking_loss max_pool1d
-        max_pool1d_with_indices max_pool2d max_pool3d native_channel_shuffle pairwise_distance
-        pdist pixel_shuffle pixel_unshuffle poisson_nll_loss rms_norm rrelu rrelu_ selu selu_
-        threshold threshold_ triplet_margin_loss
+        gru_cell hinge_embedding_loss instance_norm kl_div layer_norm lstm_cell
+        margin_ranking_loss max_pool1d max_pool1d_with_indices max_pool2d max_pool3d
+        native_channel_shuffle pairwise_distance pdist pixel_shuffle pixel_unshuffle
+        poisson_nll_loss rms_norm rnn_relu_cell rnn_tanh_cell rrelu rrelu_ selu selu_ threshold
+        threshold_ triplet_margin_loss
     """.split()),
 }
 

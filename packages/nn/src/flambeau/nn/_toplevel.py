@@ -28,9 +28,11 @@ from collections.abc import Sequence
 import flambeau
 from flambeau import Tensor
 from flambeau._inplace import write_result
+from flambeau.amp import _autocast
 from flambeau.nn import functional as F
 from flambeau.nn.functional import _dropout
 from flambeau.nn.functional._activation import _rrelu
+from flambeau.nn.modules._rnn_layers import _gru_step, _lstm_step, _rnn_step
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "affine_grid_generator", "alpha_dropout",
@@ -39,12 +41,12 @@ __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "convolution", "cosine_embedding_loss", "cosine_similarity", "ctc_loss", "dropout",
     "dropout_", "embedding", "embedding_bag", "feature_alpha_dropout", "feature_alpha_dropout_",
-    "feature_dropout", "feature_dropout_", "grid_sampler", "group_norm",
-    "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "margin_ranking_loss",
-    "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
+    "feature_dropout", "feature_dropout_", "grid_sampler", "group_norm", "gru_cell",
+    "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "lstm_cell",
+    "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
     "native_channel_shuffle", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle",
-    "poisson_nll_loss", "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "threshold",
-    "threshold_", "triplet_margin_loss",
+    "poisson_nll_loss", "rms_norm", "rnn_relu_cell", "rnn_tanh_cell", "rrelu", "rrelu_",
+    "selu", "selu_", "threshold", "threshold_", "triplet_margin_loss",
 ]
 
 # The same objects as flambeau.nn.functional's, as torch.conv2d is torch.nn.functional.conv2d.
@@ -732,3 +734,143 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         target_lengths = flambeau.tensor(list(target_lengths), dtype=flambeau.int64)
     return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
                       _reduction(reduction, "ctc_loss"), zero_infinity)
+
+
+# -- recurrent cells -------------------------------------------------------------------------
+# One time step of nn.RNNCell, LSTMCell and GRUCell with the weights as arguments, computed by
+# the steps those modules run. ATen's cells take batched (batch, features) tensors only.
+
+def _two_dims(op, name, t, features):
+    if t.ndim != 2:
+        # ATen reads t.size(1): an IndexError below 2 dimensions, as there
+        error = IndexError if t.ndim < 2 else RuntimeError
+        raise error(f"{op}: expected {name} of shape (batch, {features}), got shape "
+                    f"{tuple(t.shape)}")
+
+
+def _cell_args(op, input, hx, w_ih, w_hh, b_ih, b_hh, gates):
+    """``(input, [states], w_ih, w_hh, b_ih, b_hh)`` of a cell call, after ATen's checks and
+    the casts of autocast (the cells are among its low-precision ops)."""
+    states = _cell_states(op, input, hx, w_ih, w_hh, gates)
+    if not _autocast.active:
+        return input, states, w_ih, w_hh, b_ih, b_hh
+    input, w_ih, w_hh, b_ih, b_hh, *states = _autocast.cast_inputs(
+        "lower", input, w_ih, w_hh, b_ih, b_hh, *states)
+    return input, states, w_ih, w_hh, b_ih, b_hh
+
+
+def _cell_states(op, input, hx, w_ih, w_hh, gates):
+    """The hidden states of a cell call as a list, after ATen's checks of every argument."""
+    if gates == 4:
+        if not isinstance(hx, (tuple, list)) or not all(isinstance(h, Tensor) for h in hx):
+            raise TypeError(f"{op}(): argument 'hx' (position 2) must be tuple of Tensors, not "
+                            f"{type(hx).__name__}")
+        if len(hx) != 2:
+            raise RuntimeError(f"{op} expects two hidden states, got {len(hx)}")
+        states = list(hx)
+    elif not isinstance(hx, Tensor):
+        raise TypeError(f"{op}(): argument 'hx' (position 2) must be Tensor, not "
+                        f"{type(hx).__name__}")
+    else:
+        states = [hx]
+    _two_dims(op, "input", input, "input_size")
+    for name, w in (("w_ih", w_ih), ("w_hh", w_hh)):
+        if w.ndim != 2:
+            raise RuntimeError(f"{op}: expected {name} of 2 dimensions, got shape "
+                               f"{tuple(w.shape)}")
+    if input.shape[1] != w_ih.shape[1]:
+        raise RuntimeError(f"{op}: input has inconsistent input_size: got {input.shape[1]} "
+                           f"expected {w_ih.shape[1]}")
+    hidden = w_hh.shape[1]
+    for name, w in (("weight_ih", w_ih), ("weight_hh", w_hh)):
+        if w.shape[0] != gates * hidden:
+            raise RuntimeError(f"{op}: {name} first dim must be {gates} * hidden_size = "
+                               f"{gates * hidden}, but got {w.shape[0]}")
+    for k, h in enumerate(states):
+        _two_dims(op, f"hidden{k}", h, "hidden_size")
+        if h.shape[0] != input.shape[0]:
+            raise RuntimeError(f"{op}: Input batch size {input.shape[0]} doesn't match "
+                               f"hidden{k} batch size {h.shape[0]}")
+        if h.shape[1] != hidden:
+            raise RuntimeError(f"{op}: hidden{k} has inconsistent hidden_size: got "
+                               f"{h.shape[1]}, expected {hidden}")
+    return states
+
+
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One LSTM step: ``(h_1, c_1)`` from ``input`` and ``hx = (h_0, c_0)``.
+
+    As :class:`flambeau.nn.LSTMCell` with its parameters as arguments: ``input`` is
+    ``(batch, input_size)``, ``h_0`` and ``c_0`` ``(batch, hidden_size)``, ``w_ih``
+    ``(4 * hidden_size, input_size)`` and ``w_hh`` ``(4 * hidden_size, hidden_size)`` (gates
+    in the order input, forget, cell, output), the biases ``(4 * hidden_size,)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x, h, c = flambeau.ones(2, 3), flambeau.zeros(2, 1), flambeau.zeros(2, 1)
+    >>> h1, c1 = flambeau.lstm_cell(x, (h, c), flambeau.ones(4, 3), flambeau.ones(4, 1))
+    >>> h1
+    tensor([[0.7038],
+            [0.7038]])
+    """
+    x, (h, c), w_ih, w_hh, b_ih, b_hh = _cell_args("lstm_cell", input, hx, w_ih, w_hh, b_ih,
+                                                    b_hh, 4)
+    return _lstm_step(F.linear(x, w_ih, b_ih), h, c, w_hh, b_hh)
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One GRU step: the new hidden state from ``input`` and ``hx``.
+
+    As :class:`flambeau.nn.GRUCell` with its parameters as arguments: ``input`` is
+    ``(batch, input_size)``, ``hx`` ``(batch, hidden_size)``, ``w_ih``
+    ``(3 * hidden_size, input_size)`` and ``w_hh`` ``(3 * hidden_size, hidden_size)`` (gates
+    in the order reset, update, new), the biases ``(3 * hidden_size,)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x, h = flambeau.ones(2, 3), flambeau.zeros(2, 1)
+    >>> flambeau.gru_cell(x, h, flambeau.ones(3, 3), flambeau.ones(3, 1))
+    tensor([[0.0472],
+            [0.0472]])
+    """
+    x, (h,), w_ih, w_hh, b_ih, b_hh = _cell_args("gru_cell", input, hx, w_ih, w_hh, b_ih, b_hh,
+                                                  3)
+    return _gru_step(F.linear(x, w_ih, b_ih), h, w_hh, b_hh)
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One Elman RNN step, ``tanh(input @ w_ih^T + b_ih + hx @ w_hh^T + b_hh)``.
+
+    As :class:`flambeau.nn.RNNCell`: ``input`` ``(batch, input_size)``, ``hx``
+    ``(batch, hidden_size)``, ``w_ih`` ``(hidden_size, input_size)``, ``w_hh``
+    ``(hidden_size, hidden_size)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x, h = flambeau.ones(1, 2), flambeau.ones(1, 1)
+    >>> flambeau.rnn_tanh_cell(x, h, flambeau.ones(1, 2), -flambeau.ones(1, 1))
+    tensor([[0.7616]])
+    """
+    x, (h,), w_ih, w_hh, b_ih, b_hh = _cell_args("rnn_tanh_cell", input, hx, w_ih, w_hh, b_ih,
+                                                  b_hh, 1)
+    return _rnn_step("RNN_TANH", F.linear(x, w_ih, b_ih), h, w_hh, b_hh)
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One Elman RNN step with ReLU, ``relu(input @ w_ih^T + b_ih + hx @ w_hh^T + b_hh)``.
+
+    Shapes as :func:`rnn_tanh_cell`'s.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x, h = flambeau.ones(1, 2), flambeau.ones(1, 1)
+    >>> flambeau.rnn_relu_cell(x, h, flambeau.ones(1, 2), -3 * flambeau.ones(1, 1))
+    tensor([[0.]])
+    """
+    x, (h,), w_ih, w_hh, b_ih, b_hh = _cell_args("rnn_relu_cell", input, hx, w_ih, w_hh, b_ih,
+                                                  b_hh, 1)
+    return _rnn_step("RNN_RELU", F.linear(x, w_ih, b_ih), h, w_hh, b_hh)

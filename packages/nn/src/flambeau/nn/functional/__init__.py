@@ -19,6 +19,7 @@ from flambeau.nn.functional import (  # noqa: E402  # noqa: E402  # noqa: E402
                               _grid,
                               _gumbel,
                               _linear,
+                              _linear_cross_entropy,
                               _loss,
                               _misc,
                               _norm,
@@ -35,6 +36,7 @@ from flambeau.nn.functional._fractional import *  # noqa: F403
 from flambeau.nn.functional._grid import *  # noqa: F403
 from flambeau.nn.functional._gumbel import *  # noqa: F403
 from flambeau.nn.functional._linear import *  # noqa: F403
+from flambeau.nn.functional._linear_cross_entropy import *  # noqa: F403
 from flambeau.nn.functional._loss import *  # noqa: F403
 from flambeau.nn.functional._misc import *  # noqa: F403
 from flambeau.nn.functional._norm import *  # noqa: F403
@@ -42,5 +44,5 @@ from flambeau.nn.functional._pool import *  # noqa: F403
 from flambeau.nn.functional._vision import *  # noqa: F403
 
 __all__ = sorted({n for m in (_activation, _attention, _conv, _ctc, _dropout, _embedding, _grid,
-                              _fractional, _gumbel,
-                              _linear, _loss, _misc, _norm, _pool, _vision) for n in m.__all__})
+                              _fractional, _gumbel, _linear, _linear_cross_entropy, _loss,
+                              _misc, _norm, _pool, _vision) for n in m.__all__})

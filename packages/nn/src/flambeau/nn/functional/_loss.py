@@ -297,7 +297,11 @@ def _scaled_grad(g, reduction, count):
     """The incoming gradient per sample, shaped ``(N, 1)`` or a scalar."""
     if reduction == "none":
         return g.unsqueeze(1)
-    return g / float(count) if reduction == "mean" else g
+    if reduction == "mean":
+        # every target ignored (count 0): the loss is nan but its gradient zeros, as torch's
+        # (a zero weight is what an ignored target gets, and torch does not divide by it)
+        return g / float(count) if count else g * 0
+    return g
 
 
 class _IndexedLoss(Function):
@@ -528,7 +532,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if reduction == "none":
         return per.squeeze(0) if unbatched else per
     total = per.sum()
-    return total / float(denom) if reduction == "mean" else total
+    if reduction != "mean":
+        return total
+    # every target ignored: a nan loss with zero gradients (total's), as torch's
+    return total / float(denom) if denom else total + float("nan")
 
 
 class _BCE(Function):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import flambeau
 import flambeau.nn.functional as F
 from flambeau.nn import init
@@ -25,19 +23,6 @@ class NonDynamicallyQuantizableLinear(Linear):
     >>> nn.MultiheadAttention(8, 2).out_proj
     NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)
     """
-
-
-def _float_mask(mask, dtype, what):
-    """A mask as additive floats: booleans (True = masked out) become -inf."""
-    if mask is None:
-        return None
-    if mask.dtype == flambeau.bool:
-        zeros = flambeau.zeros(mask.shape, dtype=dtype, device=mask.device)
-        return zeros.masked_fill(mask, float("-inf"))
-    if not mask.dtype.is_floating_point:
-        raise TypeError(f"MultiheadAttention: {what} must be bool or floating point, got "
-                        f"{mask.dtype}")
-    return mask.to(dtype)
 
 
 class MultiheadAttention(Module):
@@ -125,19 +110,6 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
-    def _projections(self, query, key, value):
-        e = self.embed_dim
-        b = self.in_proj_bias
-        bq, bk, bv = (None,) * 3 if b is None else (b[:e], b[e:2 * e], b[2 * e:])
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            if query is key and key is value:  # self-attention: one product for q, k and v
-                return F.linear(query, w, b).chunk(3, -1)
-            wq, wk, wv = w[:e], w[e:2 * e], w[2 * e:]
-        else:
-            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        return F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
-
     def _check(self, query, key, value):
         if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
             raise ValueError(
@@ -160,79 +132,30 @@ class MultiheadAttention(Module):
         """Attend from ``query`` to ``key``/``value``: ``(output, weights or None)``.
 
         ``key_padding_mask`` ``(N, S)`` and ``attn_mask`` ``(L, S)`` or ``(N*heads, L, S)``
-        are boolean (True = not allowed) or additive float masks.
+        are boolean (True = not allowed) or additive float masks. The computation is
+        :func:`~flambeau.nn.functional.multi_head_attention_forward`'s; unlike it (and
+        PyTorch), ``is_causal=True`` without ``attn_mask`` makes the causal mask.
         """
         self._check(query, key, value)
-        unbatched = query.ndim == 2
-        if unbatched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        elif self.batch_first:
-            same_kv = key is value
-            same_qk = query is key
+        # the module's own name in the refusal, as PyTorch's message names the layer
+        refuse_complex("MultiheadAttention", query, key, value, self.out_proj.weight)
+        batched = query.ndim == 3
+        if batched and self.batch_first:  # to (L, N, E), keeping which inputs are the same
+            same_qk, same_kv = query is key, key is value
             query = query.transpose(0, 1)
             key = query if same_qk else key.transpose(0, 1)
             value = key if same_kv else value.transpose(0, 1)
-        length, batch, _ = query.shape
-        heads, hd = self.num_heads, self.head_dim
-        q, k, v = self._projections(query, key, value)
-        if q._data.dtype.kind == "c":  # the attention weights are a softmax: real only
-            refuse_complex("MultiheadAttention", q)
-        dtype = q.dtype
         if is_causal and attn_mask is None:
-            attn_mask = causal_mask(length, k.shape[0], q.device).logical_not()
-        attn_mask = _float_mask(attn_mask, dtype, "attn_mask")
-        key_padding_mask = _float_mask(key_padding_mask, dtype, "key_padding_mask")
-        if self.bias_k is not None:
-            k = flambeau.cat([k, self.bias_k.expand(1, batch, self.embed_dim)])
-            v = flambeau.cat([v, self.bias_v.expand(1, batch, self.embed_dim)])
-            attn_mask = F.pad(attn_mask, (0, 1)) if attn_mask is not None else None
-            if key_padding_mask is not None:
-                key_padding_mask = F.pad(key_padding_mask, (0, 1))
-        # (L, N, E) -> (N, heads, L, head_dim)
-        q = q.reshape(length, batch, heads, hd).permute(1, 2, 0, 3)
-        k = k.reshape(k.shape[0], batch, heads, hd).permute(1, 2, 0, 3)
-        v = v.reshape(v.shape[0], batch, heads, hd).permute(1, 2, 0, 3)
-        if self.add_zero_attn:
-            zeros = flambeau.zeros(batch, heads, 1, hd, dtype=dtype, device=q.device)
-            k, v = flambeau.cat([k, zeros], 2), flambeau.cat([v, zeros], 2)
-            attn_mask = F.pad(attn_mask, (0, 1)) if attn_mask is not None else None
-            if key_padding_mask is not None:
-                key_padding_mask = F.pad(key_padding_mask, (0, 1))
-        source = k.shape[2]
-        scores = flambeau.matmul(q * (1.0 / math.sqrt(hd)), k.transpose(-2, -1))
-        if attn_mask is not None:
-            if attn_mask.ndim == 3:
-                if tuple(attn_mask.shape) != (batch * heads, length, source):
-                    raise RuntimeError(f"MultiheadAttention: the shape of the 3D attn_mask is "
-                                       f"{tuple(attn_mask.shape)}, but should be "
-                                       f"{(batch * heads, length, source)}")
-                attn_mask = attn_mask.reshape(batch, heads, length, source)
-            elif tuple(attn_mask.shape) != (length, source):
-                raise RuntimeError(f"MultiheadAttention: the shape of the 2D attn_mask is "
-                                   f"{tuple(attn_mask.shape)}, but should be {(length, source)}")
-            scores = scores + attn_mask
-        if key_padding_mask is not None:
-            if tuple(key_padding_mask.shape) != (batch, source):
-                raise RuntimeError(f"MultiheadAttention: expected key_padding_mask of shape "
-                                   f"{(batch, source)}, got {tuple(key_padding_mask.shape)}")
-            scores = scores + key_padding_mask.reshape(batch, 1, 1, source)
-        weights = scores.softmax(-1)
-        attn = weights
-        if self.dropout > 0.0 and self.training:
-            attn = F.dropout(weights, self.dropout, True)
-        out = flambeau.matmul(attn, v)  # (N, heads, L, hd)
-        out = out.permute(2, 0, 1, 3).reshape(length, batch, self.embed_dim)
-        out = self.out_proj(out)
-        if unbatched:
-            out = out.squeeze(1)
-        elif self.batch_first:
-            out = out.transpose(0, 1)
-        if not need_weights:
-            return out, None
-        if average_attn_weights:
-            weights = weights.mean(1)
-        if unbatched:
-            weights = weights.squeeze(0)
-        return out, weights
+            # flambeau's layers (the Transformer ones among them) may give is_causal alone,
+            # where PyTorch's function asks for the mask: build it
+            attn_mask = causal_mask(query.shape[0], key.shape[0], query.device).logical_not()
+        separate = not self._qkv_same_embed_dim
+        out, weights = F.multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
+            k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights, is_causal=is_causal)
+        return (out.transpose(0, 1) if batched and self.batch_first else out), weights

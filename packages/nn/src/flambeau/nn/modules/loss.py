@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import flambeau.nn.functional as F
+from flambeau.nn.functional._linear_cross_entropy import LinearCrossEntropyOptions
 from flambeau.nn.functional._loss import _reduction
 from flambeau.nn.modules.distance import PairwiseDistance
+from flambeau.nn.modules.linear import Linear
 from flambeau.nn.modules.module import Module
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CTCLoss", "CosineEmbeddingLoss", "CrossEntropyLoss",
-    "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss",
-    "MarginRankingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
-    "NLLLoss", "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "TripletMarginLoss",
+    "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "MSELoss", "MarginRankingLoss",
+    "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss",
+    "NLLLoss2d", "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
 ]
 
@@ -143,6 +149,107 @@ class NLLLoss(_WeightedLoss):
     def forward(self, input, target):
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
+
+
+_NLLLOSS2D_DEPRECATED = (
+    "`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in replacement "
+    "and see flambeau.nn.NLLLoss for more details.")
+
+
+class NLLLoss2d(NLLLoss):
+    """Deprecated: :class:`NLLLoss` (which takes ``(N, C, H, W)`` inputs), under its old name.
+
+    Creating one gives PyTorch's ``FutureWarning``; it behaves as :class:`NLLLoss` after that.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     loss = nn.NLLLoss2d()
+    >>> caught[0].category.__name__
+    'FutureWarning'
+    >>> log_probs = flambeau.zeros(1, 2, 2, 2).log_softmax(1)  # (N, C, H, W)
+    >>> loss(log_probs, flambeau.zeros(1, 2, 2, dtype=flambeau.long))
+    tensor(0.6931)
+    """
+
+    __deprecated__ = _NLLLOSS2D_DEPRECATED  # as typing's @deprecated marks it in PyTorch
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        warnings.warn(_NLLLOSS2D_DEPRECATED, FutureWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
+
+
+class LinearCrossEntropyLoss(_WeightedLoss):
+    """A linear layer to ``num_classes`` logits and their cross entropy with the target.
+
+    See :func:`flambeau.nn.functional.linear_cross_entropy`: the logits are
+    ``input @ W^T (+ bias)`` with ``W`` the ``linear`` submodule's weight, stored flat as
+    ``(num_classes * prod(out_features), in_features)`` (the state dict key is
+    ``linear.weight``, as in PyTorch) and viewed as ``(num_classes, *out_features,
+    in_features)``. With ``options`` the loss is computed chunk by chunk over the rows.
+
+    Parameters
+    ----------
+    in_features, num_classes : int
+        Input features and classes ``C``.
+    out_features : tuple of int
+        ``(d1, ..., dK)`` of a K-dimensional loss (logits ``(N, C, d1, ..., dK)``).
+    bias : bool
+        Give the linear map a bias (``linear.bias``, stored flat).
+    device, dtype
+        Of the linear map's parameters.
+    reduction, weight, ignore_index, label_smoothing, options
+        As in :func:`~flambeau.nn.functional.linear_cross_entropy`; ``weight`` is a buffer
+        of shape ``(num_classes,)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> loss = nn.LinearCrossEntropyLoss(5, 10, out_features=(4, 3))
+    >>> x = flambeau.randn(2, 5, requires_grad=True)
+    >>> out = loss(x, flambeau.randint(0, 10, (2, 4, 3)))
+    >>> out.backward()
+    >>> out.shape, x.grad.shape, list(loss.state_dict())
+    (flambeau.Size([]), flambeau.Size([2, 5]), ['linear.weight'])
+    """
+
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None,
+                 dtype=None, reduction="mean", weight=None, ignore_index=None,
+                 label_smoothing=0.0, options=None):
+        if weight is not None and tuple(weight.shape) != (num_classes,):
+            raise RuntimeError(f"LinearCrossEntropyLoss: expected weight shape to be "
+                               f"{(num_classes,)}, got {tuple(weight.shape)}")
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise RuntimeError(f"LinearCrossEntropyLoss: expected label_smoothing to be in "
+                               f"range [0, 1], got {label_smoothing}")
+        super().__init__(weight, None, None, reduction)
+        self.num_classes, self.out_features = num_classes, out_features
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+        # Linear holds 2-D weights only: keep them flat and view them in forward
+        self.linear = Linear(in_features, math.prod(out_features, start=num_classes),
+                             bias=bias, device=device, dtype=dtype)
+        self.options = options
+
+    def forward(self, input, target):
+        shape = (self.num_classes, *self.out_features)
+        bias = self.linear.bias
+        return F.linear_cross_entropy(
+            input, self.linear.weight.reshape(*shape, self.linear.in_features), target,
+            linear_bias=None if bias is None else bias.reshape(shape), weight=self.weight,
+            reduction=self.reduction, ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing, options=self.options)
+
+    def extra_repr(self):
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+                f"out_features={self.out_features}, bias={self.linear.bias is not None}, "
+                f"reduction={self.reduction}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}, options={self.options}")
 
 
 class BCELoss(_WeightedLoss):
