@@ -1131,31 +1131,18 @@ def clear_autocast_cache() -> None:
     _autocast._state.cache.clear()
 
 
-def _deprecated_autocast(name, replacement):
-    warnings.warn(f"flambeau.{name}() is deprecated. Please use flambeau.{replacement} "
-                  "instead.", DeprecationWarning, stacklevel=3)
+def _deprecated_autocast_query(name, replacement, query, setup, expected):
+    """torch's deprecated ``torch.<name>()``: warns (DeprecationWarning) and returns
+    ``query()``, the answer of ``flambeau.<replacement>``."""
 
+    def fn():
+        warnings.warn(f"flambeau.{name}() is deprecated. Please use flambeau.{replacement} "
+                      "instead.", DeprecationWarning, stacklevel=2)
+        return query()
 
-def get_autocast_cpu_dtype():
-    """Deprecated: ``flambeau.get_autocast_dtype("cpu")`` (warns, as PyTorch).
-
-    Examples
-    --------
-    >>> import warnings
-    >>> import flambeau
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")
-    ...     flambeau.get_autocast_cpu_dtype()
-    flambeau.bfloat16
-    """
-    _deprecated_autocast("get_autocast_cpu_dtype", "get_autocast_dtype('cpu')")
-    from flambeau.amp import get_autocast_dtype
-
-    return get_autocast_dtype("cpu")
-
-
-def get_autocast_gpu_dtype():
-    """Deprecated: ``flambeau.get_autocast_dtype("cuda")`` (warns, as PyTorch).
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = __name__
+    fn.__doc__ = f"""Deprecated: ``flambeau.{replacement}`` (warns, as PyTorch).
 
     Examples
     --------
@@ -1163,29 +1150,25 @@ def get_autocast_gpu_dtype():
     >>> import flambeau
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     flambeau.get_autocast_gpu_dtype()
-    flambeau.float16
+    ...     {setup}flambeau.{name}()
+    {expected}
     """
-    _deprecated_autocast("get_autocast_gpu_dtype", "get_autocast_dtype('cuda')")
-    from flambeau.amp import get_autocast_dtype
-
-    return get_autocast_dtype("cuda")
+    return fn
 
 
-def is_autocast_cpu_enabled():
-    """Deprecated: ``flambeau.is_autocast_enabled("cpu")`` (warns, as PyTorch).
+def _amp():
+    from flambeau import amp
 
-    Examples
-    --------
-    >>> import warnings
-    >>> import flambeau
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")
-    ...     with flambeau.autocast("cpu"):
-    ...         flambeau.is_autocast_cpu_enabled()
-    True
-    """
-    _deprecated_autocast("is_autocast_cpu_enabled", "is_autocast_enabled('cpu')")
-    from flambeau.amp import is_autocast_enabled
+    return amp
 
-    return is_autocast_enabled("cpu")
+
+get_autocast_cpu_dtype = _deprecated_autocast_query(
+    "get_autocast_cpu_dtype", "get_autocast_dtype('cpu')",
+    lambda: _amp().get_autocast_dtype("cpu"), "", "flambeau.bfloat16")
+get_autocast_gpu_dtype = _deprecated_autocast_query(
+    "get_autocast_gpu_dtype", "get_autocast_dtype('cuda')",
+    lambda: _amp().get_autocast_dtype("cuda"), "", "flambeau.float16")
+is_autocast_cpu_enabled = _deprecated_autocast_query(
+    "is_autocast_cpu_enabled", "is_autocast_enabled('cpu')",
+    lambda: _amp().is_autocast_enabled("cpu"),
+    'with flambeau.autocast("cpu"):\n    ...         ', "True")

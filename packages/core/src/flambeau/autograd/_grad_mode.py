@@ -103,7 +103,31 @@ class enable_grad(_GradModeContext):
         state.grad_enabled = True
 
 
-class set_grad_enabled(_GradModeContext):
+class _Switch(_GradModeContext):
+    """A per-thread switch (the ``state`` field ``_field``) set when it is made, so that it
+    works as a plain call, as a context manager (restored on exit), and as a decorator, which
+    switches only inside the calls."""
+
+    _field = ""
+
+    def __init__(self, mode: bool):
+        self._args = (mode,)
+        self._prev = getattr(state, self._field)
+        setattr(state, self._field, bool(mode))
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        setattr(state, self._field, self._prev)
+        return False
+
+    def __call__(self, fn):
+        setattr(state, self._field, self._prev)  # decorating switches nothing by itself
+        return super().__call__(fn)
+
+
+class set_grad_enabled(_Switch):
     """Turn recording on or off; a function call, a context manager or a decorator.
 
     Examples
@@ -115,17 +139,7 @@ class set_grad_enabled(_GradModeContext):
     False
     """
 
-    def __init__(self, mode: bool):
-        self._args = (mode,)
-        self._prev = state.grad_enabled
-        state.grad_enabled = bool(mode)
-
-    def __enter__(self):
-        pass
-
-    def __call__(self, fn):
-        state.grad_enabled = self._prev  # as a decorator it switches only inside the calls
-        return super().__call__(fn)
+    _field = "grad_enabled"
 
 
 class inference_mode(_GradModeContext):
@@ -164,7 +178,7 @@ class inference_mode(_GradModeContext):
         return super().__exit__(*exc)
 
 
-class set_multithreading_enabled(_GradModeContext):
+class set_multithreading_enabled(_Switch):
     """Say whether backward may run on worker threads (PyTorch's per-thread switch); a function
     call, a context manager or a decorator.
 
@@ -182,21 +196,7 @@ class set_multithreading_enabled(_GradModeContext):
     True
     """
 
-    def __init__(self, mode: bool):
-        self._args = (mode,)
-        self._prev = state.multithreading
-        state.multithreading = bool(mode)
-
-    def __enter__(self):
-        pass
-
-    def __call__(self, fn):
-        state.multithreading = self._prev  # as a decorator it switches only inside the calls
-        return super().__call__(fn)
-
-    def __exit__(self, *exc):
-        state.multithreading = self._prev
-        return False
+    _field = "multithreading"
 
 
 def is_multithreading_enabled() -> bool:

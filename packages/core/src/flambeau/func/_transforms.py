@@ -184,11 +184,24 @@ def _prepare(args, argnums, level, api):
     return args, nums, diff, flat
 
 
-def _per_argnum(argnums, diff, flat, leaf_results):
-    """Regroup per-input-leaf results into the argument pytrees (a tuple for tuple argnums)."""
+def _call_on_primals(func, primals, level, has_aux, api):
+    """``func`` called on this level's stand-ins for all of ``primals`` (vjp, jvp,
+    linearize): ``(out, aux, out_leaves, out_spec, diff, inputs)``, ``diff`` the primals'
+    stand-ins and ``inputs`` their leaves."""
+    call_args, _, diff, flat = (_prepare(primals, tuple(range(len(primals))), level, api)
+                                if primals else ([], [], [], []))
+    out, aux = _split_aux(func(*call_args), has_aux, api)
+    out_leaves, out_spec = tree_flatten(out)
+    _check_tensors(out_leaves, api)
+    return out, aux, out_leaves, out_spec, diff, [t for leaves in flat for t in leaves]
+
+
+def _per_argnum(argnums, diff, leaf_results):
+    """Regroup per-input-leaf results into the argument pytrees ``diff`` (a tuple for tuple
+    argnums)."""
     out, pos = [], 0
-    for tree, leaves in zip(diff, flat):
-        spec = tree_flatten(tree)[1]
+    for tree in diff:
+        leaves, spec = tree_flatten(tree)
         out.append(tree_unflatten(spec, leaf_results[pos:pos + len(leaves)]))
         pos += len(leaves)
     return tuple(out) if isinstance(argnums, tuple) else out[0]
@@ -297,7 +310,7 @@ def _grad_impl(func, argnums, has_aux, api, with_value):
             inputs = [t for leaves in flat for t in leaves]
             grads = _vjp_leaves([out], inputs, [_creation.ones_like(out)], level.outer,
                                 retain_graph=False)
-            result = _per_argnum(argnums, diff, flat, grads)
+            result = _per_argnum(argnums, diff, grads)
             result, out, aux = level.finish((result, out, aux), (out, aux))
         if with_value:
             return (result, (out, aux)) if has_aux else (result, out)
@@ -342,13 +355,8 @@ def vjp(func, *primals, has_aux=False):
     """
     api = f"vjp({_fname(func)}, *primals)"
     with _Level() as level:
-        call_args, _, diff, flat = _prepare(primals, tuple(range(len(primals))), level, api) \
-            if primals else ([], [], [], [])
-        out = func(*call_args)
-        out, aux = _split_aux(out, has_aux, api)
-        out_leaves, out_spec = tree_flatten(out)
-        _check_tensors(out_leaves, api)
-    inputs = [t for leaves in flat for t in leaves]
+        out, aux, out_leaves, out_spec, diff, inputs = _call_on_primals(
+            func, primals, level, has_aux, api)
 
     def vjp_fn(cotangents, *, retain_graph=True, create_graph=None):
         ct_leaves, ct_spec = tree_flatten(cotangents)
@@ -370,7 +378,7 @@ def vjp(func, *primals, has_aux=False):
         build = inner.outer if create_graph is None else bool(create_graph)
         with inner:
             grads = _vjp_leaves(out_leaves, inputs, ct_leaves, build, retain_graph)
-            result = tuple(_per_argnum(tuple(range(len(diff))), diff, flat, grads))
+            result = tuple(_per_argnum(tuple(range(len(diff))), diff, grads))
         inner.outer = build
         return inner.finish(result, (out_leaves, ct_leaves))
 
@@ -479,13 +487,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
             f"f(*primals). Got {type(primals).__name__}")
     t_leaves = _check_tangents(primals, tangents, api)
     with _Level() as level:
-        call_args, _, _, flat = (_prepare(primals, tuple(range(len(primals))), level, api)
-                                 if primals else ([], [], [], []))
-        out = func(*call_args)
-        out, aux = _split_aux(out, has_aux, api)
-        out_leaves, out_spec = tree_flatten(out)
-        _check_tensors(out_leaves, api)
-        inputs = [t for leaves in flat for t in leaves]
+        out, aux, out_leaves, out_spec, _, inputs = _call_on_primals(
+            func, primals, level, has_aux, api)
         cols = _jvp_leaves(out_leaves, inputs, t_leaves, level.outer)
         cols = [c if c is not None else _creation.zeros_like(o)
                 for c, o in zip(cols, out_leaves)]
@@ -535,12 +538,9 @@ def linearize(func, *primals):
             raise RuntimeError(f"{api}: primals must be Tensors, got {type(p).__name__} at "
                                f"position {i}")
     with _Level() as level:
-        call_args, _, _, flat = (_prepare(primals, tuple(range(len(primals))), level, api)
-                                 if primals else ([], [], [], []))
-        out = func(*call_args)
-        out_leaves, out_spec = tree_flatten(out)
-        _check_tensors(out_leaves, api)
-        dummies, vjps = _linear_vjps(out_leaves, [t for leaves in flat for t in leaves])
+        out, _, out_leaves, out_spec, _, inputs = _call_on_primals(func, primals, level, False,
+                                                                   api)
+        dummies, vjps = _linear_vjps(out_leaves, inputs)
         output = level.finish(out, out_leaves)
 
     def jvp_fn(*tangents):
@@ -627,7 +627,7 @@ def _jac_transform(func, argnums, has_aux, api, rows):
             _check_tensors(out_leaves, api)
             inputs = [t for leaves in flat for t in leaves]
             jac = (_jac_rows if rows else _jac_cols)(out_leaves, inputs, level.outer)
-            result = tree_unflatten(out_spec, [_per_argnum(argnums, diff, flat, r)
+            result = tree_unflatten(out_spec, [_per_argnum(argnums, diff, r)
                                                for r in jac])
             result, aux = level.finish((result, aux), (out_leaves, aux))
         return (result, aux) if has_aux else result
