@@ -288,12 +288,11 @@ def test_the_module_is_the_function_with_its_parameters():
         v_proj_weight=module.v_proj_weight, average_attn_weights=False)
     assert flambeau.equal(out, expected.transpose(0, 1))
     assert flambeau.equal(weights, expected_weights)
-    # is_causal alone: the module makes the mask the function asks for
+    # is_causal is a hint about attn_mask: alone, the module refuses it, as torch's
     x = flambeau.tensor(r(BATCH, L, E, seed=4))
-    mask = flambeau.ones(L, L, dtype=flambeau.bool).triu(1)
     module = nn.MultiheadAttention(E, HEADS, batch_first=True).double()
-    assert flambeau.equal(module(x, x, x, is_causal=True)[0],
-                          module(x, x, x, attn_mask=mask, is_causal=True)[0])
+    with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
+        module(x, x, x, is_causal=True)
 
 
 def test_autocast_runs_it_in_low_precision():

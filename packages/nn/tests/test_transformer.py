@@ -76,7 +76,10 @@ def test_generate_square_subsequent_mask_parity():
 def test_decoder_layer_gradcheck():
     layer = nn.TransformerDecoderLayer(4, 2, 6, dropout=0.0, norm_first=True).double()
     tgt, mem = randn(3, 1, 4, seed=1), randn(4, 1, 4, seed=2)
-    assert gradcheck(lambda t, m: layer(t, m, tgt_is_causal=True), (tgt, mem))
+    mask = nn.Transformer.generate_square_subsequent_mask(3, dtype=flambeau.float64)
+    assert gradcheck(lambda t, m: layer(t, m, tgt_mask=mask, tgt_is_causal=True), (tgt, mem))
+    with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
+        layer(tgt, mem, tgt_is_causal=True)  # the hint without the mask, as torch
 
 
 def test_encoder_layer_gradcheck():

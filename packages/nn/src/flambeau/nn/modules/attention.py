@@ -6,7 +6,6 @@ import flambeau
 import flambeau.nn.functional as F
 from flambeau.nn import init
 from flambeau.nn._complex import refuse_complex
-from flambeau.nn.functional._attention import causal_mask
 from flambeau.nn.modules.linear import Linear
 from flambeau.nn.modules.module import Module
 from flambeau.nn.parameter import Parameter
@@ -133,8 +132,8 @@ class MultiheadAttention(Module):
 
         ``key_padding_mask`` ``(N, S)`` and ``attn_mask`` ``(L, S)`` or ``(N*heads, L, S)``
         are boolean (True = not allowed) or additive float masks. The computation is
-        :func:`~flambeau.nn.functional.multi_head_attention_forward`'s; unlike it (and
-        PyTorch), ``is_causal=True`` without ``attn_mask`` makes the causal mask.
+        :func:`~flambeau.nn.functional.multi_head_attention_forward`'s: ``is_causal=True`` is
+        a hint that ``attn_mask`` is the causal mask, and needs it, as in PyTorch.
         """
         self._check(query, key, value)
         # the module's own name in the refusal, as PyTorch's message names the layer
@@ -145,10 +144,6 @@ class MultiheadAttention(Module):
             query = query.transpose(0, 1)
             key = query if same_qk else key.transpose(0, 1)
             value = key if same_kv else value.transpose(0, 1)
-        if is_causal and attn_mask is None:
-            # flambeau's layers (the Transformer ones among them) may give is_causal alone,
-            # where PyTorch's function asks for the mask: build it
-            attn_mask = causal_mask(query.shape[0], key.shape[0], query.device).logical_not()
         separate = not self._qkv_same_embed_dim
         out, weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
