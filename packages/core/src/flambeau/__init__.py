@@ -325,6 +325,7 @@ from flambeau._random import (  # noqa: E402
     set_rng_state,
 )
 from flambeau._serialization import load, save  # noqa: E402
+from flambeau._storage import TypedStorage, UntypedStorage  # noqa: E402
 from flambeau._tensor import Size, Tensor  # noqa: E402
 from flambeau._threads import get_num_threads, set_num_threads  # noqa: E402
 from flambeau._toplevel_more import *  # noqa: E402,F403 - torch.X_, *_copy, switches, compile

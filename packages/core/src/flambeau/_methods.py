@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from flambeau import _compat, _creation, _dtype, _inplace
+from flambeau import _compat, _creation, _dtype, _inplace, _storage
 from flambeau._device import canonical
 from flambeau._ops import complex as cx
 from flambeau._ops import decompositions as dc
@@ -775,6 +775,8 @@ def _install():
     Tensor.is_shared = is_shared
     Tensor.to_dense = to_dense
     Tensor.as_subclass = as_subclass
+    Tensor.untyped_storage = _storage.untyped_storage
+    Tensor.storage = _storage.storage
     Tensor.stride = _stride
     Tensor.layout = property(lambda self: _compat.strided, doc="``flambeau.strided``.")
     Tensor.storage_offset = sn.storage_offset

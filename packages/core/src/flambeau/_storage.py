@@ -1,0 +1,274 @@
+"""Storages: the memory a tensor and its views share, as PyTorch's ``UntypedStorage`` (bytes)
+and its deprecated ``TypedStorage`` (elements of one dtype).
+
+``tensor.untyped_storage()`` covers the whole array the tensor is a view of (its
+``storage_offset`` counts from its start), so two tensors share memory when their storages
+have the same ``data_ptr()``; that is what code written for PyTorch asks storages for
+(checkpoint writers that find tied weights, for one). A storage reads and writes through the
+memory it describes; it does not own it apart from keeping it alive.
+
+Examples
+--------
+>>> import flambeau
+>>> x = flambeau.arange(6.0).reshape(2, 3)
+>>> s = x[1].untyped_storage()
+>>> s.data_ptr() == x.data_ptr(), s.nbytes()
+(True, 24)
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from flambeau import _dtype
+from flambeau._ops.strided_numeric import _storage
+
+__all__ = ["TypedStorage", "UntypedStorage"]
+
+
+def _flat_bytes(t):
+    """The bytes of ``t``'s storage as a flat uint8 array (a view)."""
+    st = _storage(t)
+    xp = t._device._xp
+    tricks = xp.lib.stride_tricks
+    a = st.anchor
+    first = tricks.as_strided(a, (1,), (a.dtype.itemsize,)).view(xp.uint8)
+    return tricks.as_strided(first, (st.nbytes,), (1,))
+
+
+def _wrap(array, device):
+    from flambeau._tensor import Tensor
+
+    return Tensor._make(array, device)
+
+
+class UntypedStorage:
+    """Bytes of memory on a device, as PyTorch's ``torch.UntypedStorage``.
+
+    ``UntypedStorage(nbytes, device=None)`` makes a new storage of ``nbytes`` zero bytes;
+    :meth:`flambeau.Tensor.untyped_storage` gives the storage of a tensor. ``size()``,
+    ``nbytes()`` and ``len()`` count bytes; indexing reads (and assignment writes) one byte
+    as an int, through to every tensor viewing it.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> t = flambeau.tensor([1, 2], dtype=flambeau.int16)
+    >>> s = t.untyped_storage()
+    >>> len(s), s.tolist(), s[2]
+    (4, [1, 0, 2, 0], 2)
+    >>> flambeau.UntypedStorage(3).tolist()
+    [0, 0, 0]
+    """
+
+    __slots__ = ("_bytes",)
+
+    def __init__(self, size=0, *, device=None):
+        from flambeau import _creation
+
+        self._bytes = _creation.zeros(int(size), dtype=_dtype.uint8, device=device)
+
+    @classmethod
+    def _of(cls, tensor):
+        storage = cls.__new__(cls)
+        storage._bytes = _wrap(_flat_bytes(tensor), tensor._device)
+        return storage
+
+    @property
+    def device(self):
+        """The device holding the bytes."""
+        return self._bytes.device
+
+    def data_ptr(self) -> int:
+        """The address of the first byte."""
+        return self._bytes.data_ptr()
+
+    def nbytes(self) -> int:
+        """The number of bytes."""
+        return self._bytes.numel()
+
+    size = nbytes
+
+    def __len__(self):
+        return self.nbytes()
+
+    def element_size(self) -> int:
+        """1: the elements of an untyped storage are bytes."""
+        return 1
+
+    def __getitem__(self, index):
+        if not isinstance(index, int):
+            raise TypeError(f"UntypedStorage indices must be ints, got {type(index).__name__}")
+        return int(self._bytes[index].item())
+
+    def __setitem__(self, index, value):
+        if not isinstance(index, int):
+            raise TypeError(f"UntypedStorage indices must be ints, got {type(index).__name__}")
+        self._bytes[index] = value
+
+    def fill_(self, value):
+        """Set every byte to ``value``; returns this storage."""
+        self._bytes.fill_(value)
+        return self
+
+    def tolist(self) -> list:
+        """The bytes as a list of ints."""
+        return self._bytes.tolist()
+
+    def cpu(self):
+        """This storage if it is in host memory, else a copy there."""
+        if self.device.type == "cpu":
+            return self
+        copy = type(self).__new__(type(self))
+        copy._bytes = self._bytes.cpu()
+        return copy
+
+    def untyped(self):
+        """This storage."""
+        return self
+
+    def is_shared(self) -> bool:
+        """False: flambeau keeps no storage in shared memory (see ``Tensor.share_memory_``)."""
+        return False
+
+    def is_pinned(self, device="cuda") -> bool:
+        """Whether the bytes are in page-locked host memory."""
+        return self._bytes.is_pinned()
+
+    def __eq__(self, other):
+        return (isinstance(other, UntypedStorage) and self.data_ptr() == other.data_ptr()
+                and self.nbytes() == other.nbytes() and self.device == other.device)
+
+    def __hash__(self):
+        return hash((self.data_ptr(), self.nbytes(), str(self.device)))
+
+    def __repr__(self):
+        values = "".join(f" {v}\n" for v in self.tolist())
+        return (f"{values}[flambeau.UntypedStorage(device={self.device}) of size "
+                f"{self.nbytes()}]")
+
+
+class TypedStorage:
+    """A storage read as elements of one dtype (PyTorch's deprecated ``TypedStorage``, what
+    :meth:`flambeau.Tensor.storage` returns): ``size()`` and ``len()`` count elements and
+    indexing reads (and assignment writes) one element.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     s = flambeau.arange(4.0)[1:].storage()
+    >>> s.dtype, s.size(), s[0], s.untyped().nbytes()
+    (flambeau.float32, 4, 0.0, 16)
+    """
+
+    __slots__ = ("_untyped_storage", "dtype")
+
+    def __init__(self, untyped, dtype):
+        self._untyped_storage, self.dtype = untyped, dtype
+
+    def _values(self):
+        return _wrap(self._untyped_storage._bytes._data.view(self.dtype.np),
+                     self.device)
+
+    @property
+    def device(self):
+        """The device holding the elements."""
+        return self._untyped_storage.device
+
+    def data_ptr(self) -> int:
+        """The address of the first element."""
+        return self._untyped_storage.data_ptr()
+
+    def nbytes(self) -> int:
+        """The number of bytes."""
+        return self._untyped_storage.nbytes()
+
+    def element_size(self) -> int:
+        """The size of one element in bytes."""
+        return self.dtype.itemsize
+
+    def size(self) -> int:
+        """The number of elements."""
+        return self.nbytes() // self.element_size()
+
+    def __len__(self):
+        return self.size()
+
+    def __getitem__(self, index):
+        if not isinstance(index, int):
+            raise TypeError(f"TypedStorage indices must be ints, got {type(index).__name__}")
+        return self._values()[index].item()
+
+    def __setitem__(self, index, value):
+        if not isinstance(index, int):
+            raise TypeError(f"TypedStorage indices must be ints, got {type(index).__name__}")
+        self._values()[index] = value
+
+    def fill_(self, value):
+        """Set every element to ``value``; returns this storage."""
+        self._values().fill_(value)
+        return self
+
+    def tolist(self) -> list:
+        """The elements as a list of Python numbers."""
+        return self._values().tolist()
+
+    def untyped(self):
+        """The :class:`UntypedStorage` of the same bytes."""
+        return self._untyped_storage
+
+    def cpu(self):
+        """This storage if it is in host memory, else a copy there."""
+        untyped = self._untyped_storage.cpu()
+        return self if untyped is self._untyped_storage else TypedStorage(untyped, self.dtype)
+
+    def is_shared(self) -> bool:
+        """False, as :meth:`UntypedStorage.is_shared`."""
+        return False
+
+    def is_pinned(self, device="cuda") -> bool:
+        """Whether the elements are in page-locked host memory."""
+        return self._untyped_storage.is_pinned(device)
+
+    def __repr__(self):
+        values = "".join(f" {v}\n" for v in self.tolist())
+        return (f"{values}[flambeau.TypedStorage(dtype={self.dtype}, "
+                f"device={self.device}) of size {self.size()}]")
+
+
+def untyped_storage(self):
+    """The :class:`~flambeau.UntypedStorage` of the memory this tensor shares with its base
+    and views (all of the base's bytes).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.zeros(4)
+    >>> x[2:].untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    True
+    """
+    return UntypedStorage._of(self)
+
+
+def storage(self):
+    """The :class:`~flambeau.TypedStorage` of this tensor's memory, read as its dtype
+    (deprecated in PyTorch, and warns as PyTorch does: use :meth:`untyped_storage`).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     flambeau.tensor([1.5, 2.5]).storage().tolist()
+    [1.5, 2.5]
+    """
+    warnings.warn("TypedStorage is deprecated. It will be removed in the future and "
+                  "UntypedStorage will be the only storage class. This should only matter to "
+                  "you if you are using storages directly.  To access UntypedStorage "
+                  "directly, use tensor.untyped_storage() instead of tensor.storage()",
+                  UserWarning, stacklevel=2)
+    return TypedStorage(UntypedStorage._of(self), self.dtype)
