@@ -116,3 +116,16 @@ def test_convert_weight_memory_format_keeps_parameters_and_values():
     w = conv3d.weight.detach().clone()
     nn.utils.convert_conv3d_weight_memory_format(conv3d, flambeau.channels_last_3d)
     np.testing.assert_array_equal(conv3d.weight.detach().cpu().numpy(), w.cpu().numpy())
+
+
+def test_replace_all_batch_norm_modules_drops_running_statistics():
+    net = nn.Sequential(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2), nn.Sequential(nn.BatchNorm1d(2)))
+    assert flambeau.func.replace_all_batch_norm_modules_(net) is net
+    for bn in (net[1], net[2][0]):
+        assert bn.running_mean is None and bn.running_var is None
+        assert bn.num_batches_tracked is None and not bn.track_running_stats
+    assert [k for k in net.state_dict() if "running" in k or "tracked" in k] == []
+    x = flambeau.randn(3, 1, 2, 2)
+    net.eval()  # batch statistics even in eval mode now
+    y = net[1](net[0](x))
+    np.testing.assert_allclose(y.mean(dim=(0, 2, 3)).detach().cpu().numpy(), 0.0, atol=1e-6)

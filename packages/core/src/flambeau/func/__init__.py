@@ -19,7 +19,7 @@ tensor([[ -2.,  -4.],
 
 from __future__ import annotations
 
-from flambeau.func._eager import debug_unwrap, functionalize, replace_all_batch_norm_modules_
+from flambeau.func._eager import debug_unwrap, functionalize
 from flambeau.func._functional_call import functional_call, stack_module_state
 from flambeau.func._transforms import (
     grad,
@@ -36,3 +36,13 @@ from flambeau.func._vmap import vmap
 __all__ = ["debug_unwrap", "functional_call", "functionalize", "grad", "grad_and_value",
            "hessian", "jacfwd", "jacrev", "jvp", "linearize", "replace_all_batch_norm_modules_",
            "stack_module_state", "vjp", "vmap"]
+
+
+def __getattr__(name):
+    # torch.func.replace_all_batch_norm_modules_ changes nn modules: flambeau-nn provides it
+    # (without it installed, importing flambeau.nn says which distribution to install)
+    if name == "replace_all_batch_norm_modules_":
+        from flambeau.nn._func import replace_all_batch_norm_modules_
+
+        return replace_all_batch_norm_modules_
+    raise AttributeError(f"module 'flambeau.func' has no attribute {name!r}")

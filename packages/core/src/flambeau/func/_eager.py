@@ -1,6 +1,5 @@
 """The parts of ``torch.func`` that only change how a program is traced or compiled, in their
-eager meaning: :func:`functionalize`, :func:`debug_unwrap`, and
-:func:`replace_all_batch_norm_modules_` (which does change the modules).
+eager meaning: :func:`functionalize` and :func:`debug_unwrap`.
 
 flambeau runs every program eagerly and its transforms (``vmap`` loops over the batch,
 ``grad`` differentiates fresh leaves) hand the function plain tensors, never wrappers.
@@ -21,7 +20,7 @@ from __future__ import annotations
 
 import functools
 
-__all__ = ["debug_unwrap", "functionalize", "replace_all_batch_norm_modules_"]
+__all__ = ["debug_unwrap", "functionalize"]
 
 _REMOVE = ("mutations", "mutations_and_views")
 
@@ -74,27 +73,3 @@ def debug_unwrap(tensor, *, recurse=True):
     True
     """
     return tensor
-
-
-def replace_all_batch_norm_modules_(root):
-    """Make every batch norm module in ``root`` normalize with the batch's statistics only:
-    ``running_mean``, ``running_var`` and ``num_batches_tracked`` become None and
-    ``track_running_stats`` False (in place), so ``vmap`` over a model does not write the
-    running statistics of one sample into the others'. Returns ``root``.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> from flambeau.func import replace_all_batch_norm_modules_
-    >>> net = flambeau.nn.Sequential(flambeau.nn.Linear(2, 3), flambeau.nn.BatchNorm1d(3))
-    >>> bn = replace_all_batch_norm_modules_(net)[1]
-    >>> bn.running_mean is None, bn.track_running_stats
-    (True, False)
-    """
-    from flambeau.nn.modules.normalization import _BatchNorm
-
-    for module in root.modules():
-        if isinstance(module, _BatchNorm):
-            module.running_mean = module.running_var = module.num_batches_tracked = None
-            module.track_running_stats = False
-    return root
