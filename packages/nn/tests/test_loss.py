@@ -413,3 +413,19 @@ def test_every_target_ignored_gives_a_nan_loss_and_zero_gradients(loss, weighted
     getattr(torch.nn.functional, loss)(tinputs, torch.full(tuple(target.shape), -100),
                                        weight=tweight).backward()
     assert tx.grad.abs().sum().item() == 0.0
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 4, 5), (2, 4, 5, 6)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_of_class_indices_has_torch_s_node(shape, weighted):
+    names = []
+    for lib in (flambeau, pytest.importorskip("torch")):
+        x = lib.zeros(shape, requires_grad=True)
+        target = lib.zeros((shape[0], *shape[2:]), dtype=lib.int64)
+        weight = lib.ones(4) if weighted else None
+        names.append(lib.nn.functional.cross_entropy(x, target, weight=weight).grad_fn.name())
+        if len(shape) == 2 and not weighted:  # (a weighted or n-d nll_loss is composed)
+            names.append(lib.nn.functional.nll_loss(x, target).grad_fn.name())
+    half = len(names) // 2
+    assert names[:half] == names[half:]
+    assert names[0] == ("NllLossBackward0" if len(shape) == 2 else "NllLoss2DBackward0")

@@ -309,6 +309,9 @@ class _IndexedLoss(Function):
     without class weights or label smoothing: the common case, done by gathering at the
     targets rather than through one-hot products."""
 
+    def name(self):
+        return "NllLossBackward0"  # torch's node for both (its cross entropy ends in nll_loss)
+
     @staticmethod
     def forward(ctx, x, safe, valid, count, reduction, log_softmax):
         xp = x._device._xp
@@ -381,8 +384,12 @@ class _CrossEntropy(Function):
     per-sample losses ``-sum(q * log_softmax(logits, axis), axis)``.
     """
 
+    def name(self):
+        return self.torch_name
+
     @staticmethod
-    def forward(ctx, x, q, reduction, denom):
+    def forward(ctx, x, q, reduction, denom, torch_name="CrossEntropyBackward0"):
+        ctx.torch_name = torch_name
         kernel = x._device.backend.kernels.get("cross_entropy")
         xp = x._device._xp
         if kernel is not None:
@@ -410,7 +417,7 @@ class _CrossEntropy(Function):
             gx = g * (p * q.sum(1, keepdim=True) - q)
         if ctx.needs_input_grad[1]:
             gq = -g * flambeau.log_softmax(x, 1)
-        return gx, gq, None, None
+        return gx, gq, None, None, None
 
 
 def _gathers(x, weight, smoothing):
@@ -495,7 +502,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return out.squeeze(0) if unbatched and reduction == "none" else out
     else:
         q, denom = _index_targets(x, t, weight, ignore_index, label_smoothing, op)
-    out = _CrossEntropy.apply(x, q, reduction, denom)
+    # torch's node: its cross entropy of class indices ends in nll_loss (2-d) / nll_loss2d
+    name = ("CrossEntropyBackward0" if probabilities or label_smoothing
+            else "NllLossBackward0" if x.ndim == 2 else "NllLoss2DBackward0")
+    out = _CrossEntropy.apply(x, q, reduction, denom, name)
     return out.squeeze(0) if unbatched and reduction == "none" else out
 
 
