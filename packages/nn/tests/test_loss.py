@@ -417,15 +417,35 @@ def test_every_target_ignored_gives_a_nan_loss_and_zero_gradients(loss, weighted
 
 @pytest.mark.parametrize("shape", [(3, 4), (2, 4, 5), (2, 4, 5, 6)])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_cross_entropy_of_class_indices_has_torch_s_node(shape, weighted):
+def test_cross_entropy_and_nll_of_class_indices_have_torch_s_node(shape, weighted):
     names = []
     for lib in (flambeau, pytest.importorskip("torch")):
         x = lib.zeros(shape, requires_grad=True)
         target = lib.zeros((shape[0], *shape[2:]), dtype=lib.int64)
         weight = lib.ones(4) if weighted else None
         names.append(lib.nn.functional.cross_entropy(x, target, weight=weight).grad_fn.name())
-        if len(shape) == 2 and not weighted:  # (a weighted or n-d nll_loss is composed)
-            names.append(lib.nn.functional.nll_loss(x, target).grad_fn.name())
+        names.append(lib.nn.functional.nll_loss(x, target, weight=weight).grad_fn.name())
     half = len(names) // 2
     assert names[:half] == names[half:]
     assert names[0] == ("NllLossBackward0" if len(shape) == 2 else "NllLoss2DBackward0")
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 4)])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_weighted_or_nd_nll_loss_node_gradients(shape, reduction):
+    """The one-node path of nll_loss (class weights, or inputs of 3 or more dims)."""
+    x = _t(RNG.standard_normal(shape)).requires_grad_()
+    t_np = np.random.default_rng(5).integers(0, 3, (shape[0], *shape[2:]))
+    t_np.reshape(-1)[0] = -100
+    w = _t(np.array([0.5, 1.0, 2.0]))
+    fn = lambda a: F.nll_loss(a, _t(t_np), weight=w, reduction=reduction)  # noqa: E731
+    assert gradcheck(fn, (x,)) and gradgradcheck(fn, (x,))
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(x.detach().cpu().numpy(), requires_grad=True)
+    to = torch.nn.functional.nll_loss(tx, torch.tensor(t_np), weight=torch.tensor(
+        [0.5, 1.0, 2.0], dtype=torch.float64), reduction=reduction)
+    fo = fn(x)
+    assert_close(fo, to, 1e-12, 1e-12)
+    (fo * fo).sum().backward()
+    (to * to).sum().backward()
+    assert_close(x.grad, tx.grad, 1e-12, 1e-12)

@@ -538,14 +538,29 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         out = _IndexedLoss.apply(x, *_class_indices(x, t, ignore_index, op), reduction, False)
         return out.squeeze(0) if unbatched and reduction == "none" else out
     q, denom = _index_targets(x, t, weight, ignore_index, 0.0, op)
-    per = -(x * q).sum(1)
-    if reduction == "none":
-        return per.squeeze(0) if unbatched else per
-    total = per.sum()
-    if reduction != "mean":
-        return total
-    # every target ignored: a nan loss with zero gradients (total's), as torch's
-    return total / float(denom) if denom else total + float("nan")
+    out = _WeightedNll.apply(x, q, reduction, denom)
+    return out.squeeze(0) if unbatched and reduction == "none" else out
+
+
+class _WeightedNll(Function):
+    """NLL at class indices through the per-class target weights ``q`` of
+    :func:`_index_targets` (class weights, or inputs of 3 or more dims): ``-sum(q * x)`` over
+    the classes, reduced; torch's node names."""
+
+    def name(self):
+        return "NllLossBackward0" if self.two_dims else "NllLoss2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, q, reduction, denom):
+        ctx.save_for_backward(q)
+        ctx.reduction, ctx.denom, ctx.two_dims = reduction, denom, x.ndim == 2
+        per = -(x._data * q._data).sum(axis=1)
+        return _reduced(per, reduction, denom, x._device._xp)
+
+    @staticmethod
+    def backward(ctx, g):
+        (q,) = ctx.saved_tensors
+        return -(q * _scaled_grad(g, ctx.reduction, ctx.denom)), None, None, None
 
 
 class _BCE(Function):
