@@ -70,6 +70,8 @@ API_MODULES = {
     "backends.cpu": "flambeau.backends.cpu",
     "backends.cuda": "flambeau.backends.cuda",
     "backends.cudnn": "flambeau.backends.cudnn",
+    "backends.mps": "flambeau.backends.mps",
+    "compiler": "flambeau.compiler",
     "testing": "flambeau.testing",
     "amp": "flambeau.amp",
     "cuda": "flambeau.cuda",

@@ -139,3 +139,54 @@ def test_mha_errors():
         mha(x, x, x, attn_mask=flambeau.zeros(3, 2))
     with pytest.raises(ValueError, match="must all be 2D"):
         mha(x, x[0], x[0])
+
+
+# ------------------------------------------------------------------ kernel choice
+
+
+def test_sdpa_kernel_switches_like_torch_and_restores_them():
+    from flambeau.backends import cuda as switches
+    from flambeau.nn.attention import SDPBackend, sdpa_kernel
+
+    torch = pytest.importorskip("torch")
+    from torch.nn.attention import SDPBackend as TorchBackend
+    from torch.nn.attention import sdpa_kernel as torch_kernel
+
+    assert {m.name: int(m) for m in SDPBackend} == {
+        m: int(v) for m, v in TorchBackend.__members__.items()}
+    names = ("math", "flash", "mem_efficient", "cudnn")
+    for chosen in ([SDPBackend.MATH], [SDPBackend.FLASH_ATTENTION, SDPBackend.CUDNN_ATTENTION],
+                   SDPBackend.EFFICIENT_ATTENTION, []):
+        theirs = ([getattr(TorchBackend, b.name) for b in chosen] if isinstance(chosen, list)
+                  else getattr(TorchBackend, chosen.name))
+        with sdpa_kernel(chosen), torch_kernel(theirs):
+            ours = [getattr(switches, f"{n}_sdp_enabled")() for n in names]
+            assert ours == [getattr(torch.backends.cuda, f"{n}_sdp_enabled")() for n in names]
+    assert all(getattr(switches, f"{n}_sdp_enabled")() for n in names)
+
+
+def test_sdpa_gives_the_same_result_on_any_kernel_and_refuses_none():
+    from flambeau.backends import cuda as switches
+    from flambeau.nn.attention import SDPBackend, sdpa_kernel
+
+    q, k, v = (flambeau.randn(2, 3, 5, 4) for _ in range(3))
+    expected = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    for backend in (SDPBackend.MATH, SDPBackend.FLASH_ATTENTION, SDPBackend.CUDNN_ATTENTION):
+        with sdpa_kernel(backend):
+            assert flambeau.equal(F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                                  expected)
+    with sdpa_kernel([]), pytest.raises(RuntimeError, match="No viable backend"):
+        F.scaled_dot_product_attention(q, k, v)
+    try:
+        for kind in ("math", "flash", "mem_efficient", "cudnn"):
+            getattr(switches, f"enable_{kind}_sdp")(False)
+        with pytest.raises(RuntimeError, match="No viable backend"):
+            F.scaled_dot_product_attention(q, k, v)
+        switches.enable_cudnn_sdp(True)  # one is enough
+        assert flambeau.equal(F.scaled_dot_product_attention(q, k, v, is_causal=True), expected)
+    finally:
+        for kind in ("math", "flash", "mem_efficient", "cudnn"):
+            getattr(switches, f"enable_{kind}_sdp")(True)
+    with pytest.raises(AssertionError, match="must be an instance of SDPBackend"):
+        with sdpa_kernel("math"):
+            pass

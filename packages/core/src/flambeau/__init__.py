@@ -21,6 +21,7 @@ from flambeau import (  # noqa: E402
     amp,
     autograd,
     backends,
+    compiler,
     cpu,
     cuda,
     fft,

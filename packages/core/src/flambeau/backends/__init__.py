@@ -9,6 +9,7 @@ True
 'numpy'
 """
 
+from flambeau.backends import mps  # noqa: E402,F401 - torch.backends.mps.is_available()
 from flambeau.backends._backend import Backend, HostRNG
 from flambeau.backends._registry import (
     BackendRegistryError,

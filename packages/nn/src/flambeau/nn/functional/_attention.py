@@ -10,6 +10,7 @@ import flambeau
 from flambeau._ops.shape import pad
 from flambeau._tensor import Tensor
 from flambeau.amp import _autocast
+from flambeau.backends import cuda as _sdp_switches
 from flambeau.nn._complex import refuse_complex
 from flambeau.nn.functional._dropout import dropout
 from flambeau.nn.functional._linear import linear
@@ -44,6 +45,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise RuntimeError(f"scaled_dot_product_attention: {name} must be a Tensor with at "
                                "least 2 dims")
     refuse_complex("scaled_dot_product_attention", query, key, value)  # a softmax: real only
+    if not _sdp_switches.sdp_allowed():  # flambeau.nn.attention.sdpa_kernel, enable_*_sdp
+        raise RuntimeError("scaled_dot_product_attention: No viable backend for "
+                           "scaled_dot_product_attention was found. This is likely due to "
+                           "turning off both the math kernel and the fused kernels.")
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
         raise RuntimeError(
             f"scaled_dot_product_attention: incompatible shapes query {tuple(query.shape)}, key "
