@@ -102,6 +102,7 @@ API_MODULES = {
     "optim.lr_scheduler": "flambeau.optim.lr_scheduler",
     "optim.swa_utils": "flambeau.optim.swa_utils",
     "data": "flambeau.data",
+    "utils.benchmark": "flambeau.utils.benchmark",
     "utils.checkpoint": "flambeau.utils.checkpoint",
     "utils.dlpack": "flambeau.utils.dlpack",
     "utils.hooks": "flambeau.utils.hooks",
