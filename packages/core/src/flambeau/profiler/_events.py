@@ -148,7 +148,8 @@ class FunctionEventAvg(_FormattedTimes):
     ...     for _ in range(5):
     ...         x = x + 1.0
     >>> add = next(a for a in prof.key_averages() if a.key == "flambeau::add")
-    >>> add.count, add.cpu_time * add.count == add.cpu_time_total
+    >>> import math
+    >>> add.count, math.isclose(add.cpu_time * add.count, add.cpu_time_total)
     (5, True)
     """
 
