@@ -312,3 +312,17 @@ def test_a_backend_kernel_computes_the_gradient_from_the_output(name, monkeypatc
     seen.clear()
     (g,) = flambeau.autograd.grad(getattr(flambeau, name)(x).sum(), x, create_graph=True)
     assert seen == [] and g.shape == x.shape  # a graph of the gradient: the recorded formula
+
+
+def test_switch_modules_are_reached_without_importing_them():
+    """``torch.backends.cudnn.benchmark = True`` after a bare ``import torch`` is a common
+    first line of training scripts; a fresh interpreter shows nothing imported them first."""
+    program = ("import flambeau as torch\n"
+               "torch.backends.cudnn.benchmark = True\n"
+               "torch.backends.cuda.matmul.allow_tf32 = False\n"
+               "print(torch.backends.cudnn.benchmark, torch.backends.mps.is_available(),\n"
+               "      torch.backends.cuda.math_sdp_enabled())\n")
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False", "True"]

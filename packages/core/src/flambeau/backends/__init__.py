@@ -9,7 +9,9 @@ True
 'numpy'
 """
 
-from flambeau.backends import mps  # noqa: E402,F401 - torch.backends.mps.is_available()
+# the switch modules PyTorch code reaches without importing them
+# (torch.backends.cudnn.benchmark = True, torch.backends.mps.is_available())
+from flambeau.backends import cuda, cudnn, mps  # noqa: E402,F401
 from flambeau.backends._backend import Backend, HostRNG
 from flambeau.backends._registry import (
     BackendRegistryError,
