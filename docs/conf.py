@@ -72,6 +72,8 @@ API_MODULES = {
     "backends.cudnn": "flambeau.backends.cudnn",
     "backends.mps": "flambeau.backends.mps",
     "compiler": "flambeau.compiler",
+    "jit": "flambeau.jit",
+    "version": "flambeau.version",
     "testing": "flambeau.testing",
     "amp": "flambeau.amp",
     "cuda": "flambeau.cuda",

@@ -188,3 +188,45 @@ def test_deprecated_autocast_queries_warn_and_answer(name, expected):
             with torch.autocast("cpu", dtype=torch.float16):
                 theirs = getattr(torch, name)()
             assert str(inside).split(".")[-1] == str(theirs).split(".")[-1]
+
+
+# ------------------------------------------------------------------ jit, version, compiler
+
+
+def test_jit_is_eager_and_its_decorators_return_the_function():
+    def f(x):
+        return x * 2
+
+    for wrap in (flambeau.jit.script, flambeau.jit.ignore, flambeau.jit.ignore(drop=True),
+                 flambeau.jit.unused, flambeau.jit.export, flambeau.compiler.disable,
+                 flambeau.compiler.disable(recursive=False), flambeau.compiler.allow_in_graph,
+                 flambeau.compiler.assume_constant_result):
+        assert wrap(f) is f
+    assert flambeau.jit.trace(f, (flambeau.ones(1),)) is f
+    assert not flambeau.jit.is_scripting() and not flambeau.jit.is_tracing()
+    assert not flambeau.compiler.is_compiling() and not flambeau.compiler.is_exporting()
+    assert not flambeau.compiler.is_dynamo_compiling()
+    assert flambeau.jit.annotate(list, [1]) == [1]
+    assert flambeau.compiler.compile(f) is f
+    if torch is not None:
+        assert not torch.jit.is_scripting() and not torch.compiler.is_compiling()
+
+
+def test_jit_fork_runs_at_once_and_wait_returns_or_raises():
+    calls = []
+    future = flambeau.jit.fork(lambda a, b=0: calls.append(a) or a + b, 2, b=3)
+    assert calls == [2] and flambeau.jit.wait(future) == 5
+    failing = flambeau.jit.fork(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        flambeau.jit.wait(failing)
+
+
+def test_version_module():
+    assert flambeau.version.__version__ == flambeau.__version__
+    assert flambeau.version.debug is False and flambeau.version.hip is None
+    cuda_available = flambeau.cuda.is_available()
+    assert (flambeau.version.cuda is None) == (not cuda_available)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        flambeau.version.nothing
+    if torch is not None:
+        assert set(flambeau.version.__all__) <= {n for n in dir(torch.version)}

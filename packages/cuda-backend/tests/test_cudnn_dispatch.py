@@ -387,3 +387,13 @@ def test_backend_reports_the_cudnn_version(fakes):
     from flambeau_cuda._backend import CudaBackend
 
     assert CudaBackend().cudnn_version() == 91000
+
+
+def test_backend_reports_the_cuda_runtime_version(fakes):
+    from flambeau_cuda._backend import CudaBackend
+
+    cupy = _cupy.load()
+    cupy.cuda.runtime = types.SimpleNamespace(runtimeGetVersion=lambda: 12080)
+    backend = CudaBackend()
+    backend._xp = cupy  # the module the backend reads the runtime from
+    assert backend.cuda_version() == "12.8"

@@ -351,6 +351,12 @@ def test_dropout_mask_kernel_draws_the_generic_mask(dtype, monkeypatch):
     assert abs(float((outs[0] != 0).double().mean()) - 0.7) < 0.03
 
 
+def test_version_cuda_names_the_runtime():
+    import re
+
+    assert re.fullmatch(r"1[2-9]\.\d", flambeau.version.cuda)
+
+
 def test_memory_statistics():
     flambeau.cuda.synchronize()
     flambeau.cuda.reset_peak_memory_stats()

@@ -129,3 +129,22 @@ def test_replace_all_batch_norm_modules_drops_running_statistics():
     net.eval()  # batch statistics even in eval mode now
     y = net[1](net[0](x))
     np.testing.assert_allclose(y.mean(dim=(0, 2, 3)).detach().cpu().numpy(), 0.0, atol=1e-6)
+
+
+def test_modules_utils_argument_helpers_match_torch():
+    from flambeau.nn.modules import utils as ours
+
+    pytest.importorskip("torch")
+    from torch.nn.modules import utils as theirs
+
+    for name, value in (("_single", 3), ("_pair", 2), ("_pair", (1, 2)), ("_triple", [4, 5, 6]),
+                        ("_quadruple", 0), ("_pair", range(2))):
+        assert getattr(ours, name)(value) == getattr(theirs, name)(value)
+    assert ours._ntuple(3)(7) == theirs._ntuple(3)(7) == (7, 7, 7)
+    assert ours._reverse_repeat_tuple((1, 2, 3), 2) == theirs._reverse_repeat_tuple((1, 2, 3), 2)
+    for out_size, defaults in (([None, 3], [1, 2, 8, 9]), (5, [1, 2]), ((None,), [4, 7])):
+        assert ours._list_with_default(out_size, defaults) == theirs._list_with_default(
+            out_size, defaults)
+    with pytest.raises(ValueError, match="Input dimension should be at least 3"):
+        ours._list_with_default([None, 3], [8, 9])
+    assert flambeau.nn.modules.utils._pair is ours._pair  # reached without an import

@@ -26,10 +26,12 @@ from flambeau import (  # noqa: E402
     cuda,
     fft,
     func,
+    jit,
     linalg,
     random,
     serialization,
     special,
+    version,
 )
 from flambeau._compat import *  # noqa: E402,F403 - pi, FloatTensor, channels_last, strided...
 from flambeau._creation import (  # noqa: E402

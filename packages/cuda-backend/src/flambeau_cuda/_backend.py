@@ -160,6 +160,12 @@ class CudaBackend(Backend):
 
         return _cudnn.version()
 
+    def cuda_version(self) -> str:
+        """The CUDA runtime's version as ``"major.minor"`` (``flambeau.version.cuda``, as
+        ``torch.version.cuda``)."""
+        v = int(self.xp.cuda.runtime.runtimeGetVersion())  # 12080 for 12.8
+        return f"{v // 1000}.{v % 1000 // 10}"
+
     def cuda_module(self):
         """The module implementing ``flambeau.cuda.<name>`` beyond is_available/device_count."""
         from flambeau_cuda import _api

@@ -1,5 +1,4 @@
 """The layer classes of flambeau.nn, one module per family."""
-
 from flambeau.nn.modules.activation import *  # noqa: F403
 from flambeau.nn.modules.adaptive import *  # noqa: F403
 from flambeau.nn.modules.attention import *  # noqa: F403
@@ -22,3 +21,14 @@ from flambeau.nn.modules.sparse import *  # noqa: F403
 from flambeau.nn.modules.sync_batchnorm import *  # noqa: F403
 from flambeau.nn.modules.transformer import *  # noqa: F403
 from flambeau.nn.modules.upsampling import *  # noqa: F403
+
+
+def __getattr__(name):
+    # flambeau.nn.modules.utils (torch.nn.modules.utils._pair...) is imported on first access:
+    # imported above, flambeau.nn's `from flambeau.nn.modules import *` would take it for
+    # flambeau.nn.utils
+    if name == "utils":
+        import importlib
+
+        return importlib.import_module("flambeau.nn.modules.utils")
+    raise AttributeError(f"module 'flambeau.nn.modules' has no attribute {name!r}")
