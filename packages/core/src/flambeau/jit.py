@@ -20,10 +20,11 @@ tensor([2.])
 from __future__ import annotations
 
 import concurrent.futures
-from typing import Final
+from typing import Final  # noqa: F401 - torch.jit.Final, for annotations
 
-__all__ = ["Final", "annotate", "export", "fork", "ignore", "is_scripting", "is_tracing",
-           "script", "trace", "unused", "wait"]
+# also ``Final`` (typing's, for ``x: flambeau.jit.Final[int]`` annotations in modules)
+__all__ = ["annotate", "export", "fork", "ignore", "is_scripting", "is_tracing", "script",
+           "trace", "unused", "wait"]
 
 
 def is_scripting() -> bool:
