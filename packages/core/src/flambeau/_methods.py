@@ -797,10 +797,7 @@ def data_ptr(self):
     >>> t[1:].data_ptr() - t.data_ptr() == t.element_size()
     True
     """
-    a = self._data
-    if hasattr(a, "__array_interface__"):
-        return int(a.__array_interface__["data"][0])
-    return int(a.data.ptr)
+    return sn._ptr(self._data)
 
 
 def const_data_ptr(self):

@@ -21,19 +21,9 @@ from __future__ import annotations
 import warnings
 
 from flambeau import _dtype
-from flambeau._ops.strided_numeric import _storage
+from flambeau._ops.strided_numeric import _storage, storage_bytes
 
 __all__ = ["TypedStorage", "UntypedStorage"]
-
-
-def _flat_bytes(t):
-    """The bytes of ``t``'s storage as a flat uint8 array (a view)."""
-    st = _storage(t)
-    xp = t._device._xp
-    tricks = xp.lib.stride_tricks
-    a = st.anchor
-    first = tricks.as_strided(a, (1,), (a.dtype.itemsize,)).view(xp.uint8)
-    return tricks.as_strided(first, (st.nbytes,), (1,))
 
 
 def _wrap(array, device):
@@ -42,13 +32,70 @@ def _wrap(array, device):
     return Tensor._make(array, device)
 
 
-class UntypedStorage:
+class _Storage:
+    """What both storages do through ``_elements()``, a tensor of their bytes or values:
+    indexing, ``fill_``, ``tolist``, ``len()`` and the report."""
+
+    __slots__ = ()
+
+    def _elements(self):
+        raise NotImplementedError
+
+    def _check(self, index):
+        if not isinstance(index, int):
+            raise TypeError(f"{type(self).__name__} indices must be ints, got "
+                            f"{type(index).__name__}")
+        return index
+
+    @property
+    def device(self):
+        """The device holding the memory."""
+        return self._elements().device
+
+    def data_ptr(self) -> int:
+        """The address of the first byte."""
+        return self._elements().data_ptr()
+
+    def __len__(self):
+        return self.size()
+
+    def __getitem__(self, index):
+        return self._elements()[self._check(index)].item()
+
+    def __setitem__(self, index, value):
+        self._elements()[self._check(index)] = value
+
+    def fill_(self, value):
+        """Set every element to ``value``; returns this storage."""
+        self._elements().fill_(value)
+        return self
+
+    def tolist(self) -> list:
+        """The elements as a list of Python numbers."""
+        return self._elements().tolist()
+
+    def is_shared(self) -> bool:
+        """False: flambeau keeps no storage in shared memory (see ``Tensor.share_memory_``)."""
+        return False
+
+    def is_pinned(self, device="cuda") -> bool:
+        """Whether the memory is page-locked host memory."""
+        return self._elements().is_pinned()
+
+    def __repr__(self):
+        values = "".join(f" {v}\n" for v in self.tolist())
+        return (f"{values}[flambeau.{type(self).__name__}({self._described()}) of size "
+                f"{self.size()}]")
+
+
+class UntypedStorage(_Storage):
     """Bytes of memory on a device, as PyTorch's ``torch.UntypedStorage``.
 
     ``UntypedStorage(nbytes, device=None)`` makes a new storage of ``nbytes`` zero bytes;
     :meth:`flambeau.Tensor.untyped_storage` gives the storage of a tensor. ``size()``,
     ``nbytes()`` and ``len()`` count bytes; indexing reads (and assignment writes) one byte
-    as an int, through to every tensor viewing it.
+    as an int, through to every tensor viewing it; ``fill_``, ``tolist``, ``data_ptr``,
+    ``is_pinned`` and ``cpu`` as PyTorch's.
 
     Examples
     --------
@@ -71,17 +118,15 @@ class UntypedStorage:
     @classmethod
     def _of(cls, tensor):
         storage = cls.__new__(cls)
-        storage._bytes = _wrap(_flat_bytes(tensor), tensor._device)
+        storage._bytes = _wrap(storage_bytes(tensor._device._xp, _storage(tensor)),
+                               tensor._device)
         return storage
 
-    @property
-    def device(self):
-        """The device holding the bytes."""
-        return self._bytes.device
+    def _elements(self):
+        return self._bytes
 
-    def data_ptr(self) -> int:
-        """The address of the first byte."""
-        return self._bytes.data_ptr()
+    def _described(self):
+        return f"device={self.device}"
 
     def nbytes(self) -> int:
         """The number of bytes."""
@@ -89,31 +134,9 @@ class UntypedStorage:
 
     size = nbytes
 
-    def __len__(self):
-        return self.nbytes()
-
     def element_size(self) -> int:
         """1: the elements of an untyped storage are bytes."""
         return 1
-
-    def __getitem__(self, index):
-        if not isinstance(index, int):
-            raise TypeError(f"UntypedStorage indices must be ints, got {type(index).__name__}")
-        return int(self._bytes[index].item())
-
-    def __setitem__(self, index, value):
-        if not isinstance(index, int):
-            raise TypeError(f"UntypedStorage indices must be ints, got {type(index).__name__}")
-        self._bytes[index] = value
-
-    def fill_(self, value):
-        """Set every byte to ``value``; returns this storage."""
-        self._bytes.fill_(value)
-        return self
-
-    def tolist(self) -> list:
-        """The bytes as a list of ints."""
-        return self._bytes.tolist()
 
     def cpu(self):
         """This storage if it is in host memory, else a copy there."""
@@ -127,14 +150,6 @@ class UntypedStorage:
         """This storage."""
         return self
 
-    def is_shared(self) -> bool:
-        """False: flambeau keeps no storage in shared memory (see ``Tensor.share_memory_``)."""
-        return False
-
-    def is_pinned(self, device="cuda") -> bool:
-        """Whether the bytes are in page-locked host memory."""
-        return self._bytes.is_pinned()
-
     def __eq__(self, other):
         return (isinstance(other, UntypedStorage) and self.data_ptr() == other.data_ptr()
                 and self.nbytes() == other.nbytes() and self.device == other.device)
@@ -142,16 +157,12 @@ class UntypedStorage:
     def __hash__(self):
         return hash((self.data_ptr(), self.nbytes(), str(self.device)))
 
-    def __repr__(self):
-        values = "".join(f" {v}\n" for v in self.tolist())
-        return (f"{values}[flambeau.UntypedStorage(device={self.device}) of size "
-                f"{self.nbytes()}]")
 
-
-class TypedStorage:
+class TypedStorage(_Storage):
     """A storage read as elements of one dtype (PyTorch's deprecated ``TypedStorage``, what
     :meth:`flambeau.Tensor.storage` returns): ``size()`` and ``len()`` count elements and
-    indexing reads (and assignment writes) one element.
+    indexing reads (and assignment writes) one element; ``untyped()`` is the
+    :class:`UntypedStorage` of the same bytes.
 
     Examples
     --------
@@ -169,18 +180,12 @@ class TypedStorage:
     def __init__(self, untyped, dtype):
         self._untyped_storage, self.dtype = untyped, dtype
 
-    def _values(self):
-        return _wrap(self._untyped_storage._bytes._data.view(self.dtype.np),
-                     self.device)
+    def _elements(self):
+        untyped = self._untyped_storage._bytes
+        return _wrap(untyped._data.view(self.dtype.np), untyped._device)
 
-    @property
-    def device(self):
-        """The device holding the elements."""
-        return self._untyped_storage.device
-
-    def data_ptr(self) -> int:
-        """The address of the first element."""
-        return self._untyped_storage.data_ptr()
+    def _described(self):
+        return f"dtype={self.dtype}, device={self.device}"
 
     def nbytes(self) -> int:
         """The number of bytes."""
@@ -194,28 +199,6 @@ class TypedStorage:
         """The number of elements."""
         return self.nbytes() // self.element_size()
 
-    def __len__(self):
-        return self.size()
-
-    def __getitem__(self, index):
-        if not isinstance(index, int):
-            raise TypeError(f"TypedStorage indices must be ints, got {type(index).__name__}")
-        return self._values()[index].item()
-
-    def __setitem__(self, index, value):
-        if not isinstance(index, int):
-            raise TypeError(f"TypedStorage indices must be ints, got {type(index).__name__}")
-        self._values()[index] = value
-
-    def fill_(self, value):
-        """Set every element to ``value``; returns this storage."""
-        self._values().fill_(value)
-        return self
-
-    def tolist(self) -> list:
-        """The elements as a list of Python numbers."""
-        return self._values().tolist()
-
     def untyped(self):
         """The :class:`UntypedStorage` of the same bytes."""
         return self._untyped_storage
@@ -224,19 +207,6 @@ class TypedStorage:
         """This storage if it is in host memory, else a copy there."""
         untyped = self._untyped_storage.cpu()
         return self if untyped is self._untyped_storage else TypedStorage(untyped, self.dtype)
-
-    def is_shared(self) -> bool:
-        """False, as :meth:`UntypedStorage.is_shared`."""
-        return False
-
-    def is_pinned(self, device="cuda") -> bool:
-        """Whether the elements are in page-locked host memory."""
-        return self._untyped_storage.is_pinned(device)
-
-    def __repr__(self):
-        values = "".join(f" {v}\n" for v in self.tolist())
-        return (f"{values}[flambeau.TypedStorage(dtype={self.dtype}, "
-                f"device={self.device}) of size {self.size()}]")
 
 
 def untyped_storage(self):

@@ -17,23 +17,10 @@ Examples
 
 from __future__ import annotations
 
+from flambeau._toplevel_more import compile  # noqa: A004 - torch.compiler.compile is torch.compile
+
 __all__ = ["allow_in_graph", "assume_constant_result", "compile", "cudagraph_mark_step_begin",
            "disable", "is_compiling", "is_dynamo_compiling", "is_exporting", "reset"]
-
-
-def compile(*args, **kwargs):  # noqa: A001 - torch.compiler.compile
-    """:func:`flambeau.compile` (which returns the model unchanged).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> f = lambda x: x + 1
-    >>> flambeau.compiler.compile(f) is f
-    True
-    """
-    from flambeau import compile as _compile
-
-    return _compile(*args, **kwargs)
 
 
 def disable(fn=None, recursive=True, *, reason=None):

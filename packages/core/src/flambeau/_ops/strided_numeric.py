@@ -139,6 +139,14 @@ def _check_geometry(op, t, size, stride, offset):
     return st
 
 
+def storage_bytes(xp, st):
+    """The bytes of the storage ``st`` (see ``_storage``) as a flat uint8 array (a view)."""
+    tricks = xp.lib.stride_tricks
+    a = st.anchor
+    raw = tricks.as_strided(a, (1,), (a.dtype.itemsize,)).view(xp.uint8)
+    return tricks.as_strided(raw, (st.nbytes,), (1,))
+
+
 def _strided_view(t, st, size, stride, offset):
     """A view of ``t``'s storage ``st`` with ``size``/``stride``/``offset`` in elements."""
     xp = t._device._xp
@@ -146,9 +154,7 @@ def _strided_view(t, st, size, stride, offset):
     if 0 in size:
         return xp.empty(size, dtype=dt)
     tricks = xp.lib.stride_tricks
-    a = st.anchor
-    raw = tricks.as_strided(a, (1,), (a.dtype.itemsize,)).view(xp.uint8)
-    flat = tricks.as_strided(raw, (st.nbytes,), (1,))
+    flat = storage_bytes(xp, st)
     item = dt.itemsize
     first = flat[offset * item:(offset + 1) * item].view(dt)
     return tricks.as_strided(first, size, tuple(s * item for s in stride))

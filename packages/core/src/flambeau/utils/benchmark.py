@@ -22,6 +22,9 @@ import statistics
 import time
 import timeit
 
+from flambeau import accelerator
+from flambeau._threads import get_num_threads, set_num_threads
+
 __all__ = ["Measurement", "Timer", "timer"]
 
 _MAX_SIGNIFICANT_FIGURES = 4
@@ -38,10 +41,8 @@ def timer() -> float:
     >>> start = timer(); timer() >= start
     True
     """
-    import flambeau
-
-    if flambeau.cuda.is_available():
-        flambeau.cuda.synchronize()
+    if accelerator.is_available():  # any accelerator plugin's device, not CUDA's alone
+        accelerator.synchronize()
     return time.perf_counter()
 
 
@@ -194,21 +195,18 @@ class Timer:
             raise ValueError(f"Timer: num_threads must be a positive int, got {num_threads!r}")
         self._timer = timeit.Timer(stmt=stmt, setup=setup, timer=timer,
                                    globals=dict(globals or {}))
-        self._clock = timer
         self._task_spec = {"stmt": stmt if isinstance(stmt, str) else getattr(
             stmt, "__name__", repr(stmt)), "setup": setup if isinstance(setup, str) else "",
             "label": label, "sub_label": sub_label, "description": description, "env": env,
             "num_threads": num_threads}
 
     def _measure(self, number):
-        import flambeau
-
-        threads = flambeau.get_num_threads()
-        flambeau.set_num_threads(self._task_spec["num_threads"])
+        threads = get_num_threads()
+        set_num_threads(self._task_spec["num_threads"])
         try:
             return self._timer.timeit(number)
         finally:
-            flambeau.set_num_threads(threads)
+            set_num_threads(threads)
 
     def _measurement(self, number, raw_times):
         return Measurement(number, raw_times, self._task_spec)

@@ -77,10 +77,11 @@ def sdpa_kernel(backends, set_priority=False):
             isinstance(b, SDPBackend) for b in backends):
         raise AssertionError("Backend must be an instance of SDPBackend or a list of "
                              f"SDPBackend instances, got {type(backends).__name__}")
-    saved = dict(_switches._sdp)
+    saved = {kind: getattr(_switches, f"{kind}_sdp_enabled")() for kind in _SWITCHES.values()}
     for backend, kind in _SWITCHES.items():
-        _switches._sdp[kind] = backend in backends
+        getattr(_switches, f"enable_{kind}_sdp")(backend in backends)
     try:
         yield
     finally:
-        _switches._sdp.update(saved)
+        for kind, enabled in saved.items():
+            getattr(_switches, f"enable_{kind}_sdp")(enabled)

@@ -21,7 +21,7 @@ from flambeau._ops._util import FLOAT_NP
 from flambeau.autograd import Function
 from flambeau.nn._complex import refuse_complex
 from flambeau.nn.functional._linear import linear
-from flambeau.nn.functional._loss import _check_weight, _raise_out_of_bounds, cross_entropy
+from flambeau.nn.functional._loss import _check_weight, cross_entropy, indices_in_range
 
 __all__ = ["linear_cross_entropy"]
 
@@ -262,19 +262,16 @@ class _ChunkedLinearCrossEntropy(Function):
 
 
 def _check_target(target, rows, num_classes, ignore_index, op):
-    """``(safe, valid)``: class indices safe to gather with, and the rows not ignored."""
+    """``(safe, valid)``: class indices safe to gather with, and the rows not ignored (None
+    when none is)."""
     t = target._data
     if t.shape != (rows,):
         if target.ndim == 1:
             raise ValueError(f"{op}: Expected input batch_size ({rows}) to match target "
                              f"batch_size ({t.shape[0]}).")
         raise RuntimeError(f"{op}: expected target of shape ({rows},), got {tuple(t.shape)}")
-    xp = target._device._xp
-    valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= num_classes))
-    if bool(bad.any()):
-        _raise_out_of_bounds(int(t[bad][0]), num_classes, ignore_index, op)
-    return xp.where(valid, t, 0), valid
+    safe, valid, _ = indices_in_range(target._device._xp, t, num_classes, ignore_index, op)
+    return safe, valid
 
 
 def _chunked(input, linear_weight, target, linear_bias, weight, reduction, ignore_index,
@@ -298,7 +295,8 @@ def _chunked(input, linear_weight, target, linear_bias, weight, reduction, ignor
     chunk, acc = options._resolve(x.shape[0], in_features, num_classes, x.dtype, x.device)
     safe, valid = _check_target(t, x.shape[0], num_classes, ignore_index, op)
     # each row's share of the loss: its class weight, 0 where ignored
-    row_weight = valid.astype(acc.np)
+    xp = x._device._xp
+    row_weight = xp.ones(x.shape[0], acc.np) if valid is None else valid.astype(acc.np)
     if weight is not None:
         row_weight *= weight._data.astype(acc.np, copy=False)[safe]
     out = _ChunkedLinearCrossEntropy.apply(x, linear_weight, linear_bias, safe, row_weight,

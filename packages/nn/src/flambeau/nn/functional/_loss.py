@@ -221,9 +221,14 @@ def _class_indices(input, target, ignore_index, op):
     min and a max instead of elementwise masks); ``count`` is the number of valid targets.
     """
     _class_axis_target(input, target, op)
-    xp = input._device._xp
-    c = input._data.shape[1]
-    t = target._data
+    return indices_in_range(input._device._xp, target._data, input._data.shape[1],
+                            ignore_index, op)
+
+
+def indices_in_range(xp, t, c, ignore_index, op):
+    """``(safe, valid, count)`` of :func:`_class_indices` for the class-index array ``t`` of
+    ``c`` classes: IndexError naming the first index outside ``[0, c)`` that is not
+    ``ignore_index``."""
     if t.size == 0:
         return t, None, 0
     if ignore_index < 0 and t.dtype.kind == "i":
@@ -231,10 +236,9 @@ def _class_indices(input, target, ignore_index, op):
         if int(t.view(f"u{t.dtype.itemsize}").max()) < c:
             return t, None, t.size
     lo, hi = int(t.min()), int(t.max())
-    if not lo <= ignore_index <= hi:
-        if lo < 0 or hi >= c:
-            _raise_out_of_bounds(lo if lo < 0 else hi, c, ignore_index, op)
+    if not lo <= ignore_index <= hi and 0 <= lo and hi < c:
         return t, None, t.size
+    # some target is ignored or out of range: the masks find which (the first bad one)
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= c))
     if bool(bad.any()):
