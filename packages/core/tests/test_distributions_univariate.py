@@ -4,7 +4,9 @@ Parity with torch.distributions of log_prob / cdf / icdf / entropy / moments and
 gradients w.r.t. the parameters; sample shapes, seeded sample moments, expand, errors.
 """
 
+import importlib
 import math
+import pkgutil
 
 import numpy as np
 import pytest
@@ -547,11 +549,36 @@ def test_torch_constraint_checks_agree():
         assert ours == theirs, name
 
 
-def test_torch_module_paths():
-    from flambeau.distributions.bernoulli import Bernoulli
-    from flambeau.distributions.categorical import Categorical
-    from flambeau.distributions.normal import Normal
-    from flambeau.distributions.uniform import Uniform
+TORCH_SUBMODULES = """
+    bernoulli beta binomial categorical cauchy chi2 constraint_registry constraints
+    continuous_bernoulli dirichlet distribution exp_family exponential fishersnedecor gamma
+    generalized_pareto geometric gumbel half_cauchy half_normal independent inverse_gamma kl
+    kumaraswamy laplace lkj_cholesky log_normal logistic_normal lowrank_multivariate_normal
+    mixture_same_family multinomial multivariate_normal negative_binomial normal
+    one_hot_categorical pareto poisson relaxed_bernoulli relaxed_categorical studentT
+    transformed_distribution transforms uniform utils von_mises weibull wishart
+""".split()
 
-    assert (Bernoulli, Categorical, Normal, Uniform) == (D.Bernoulli, D.Categorical, D.Normal,
-                                                         D.Uniform)
+
+@pytest.mark.parametrize("name", TORCH_SUBMODULES)
+def test_torch_module_paths(name):
+    # `from torch.distributions.gamma import Gamma` becomes a flambeau import unchanged: each
+    # of torch.distributions' modules exists, and its names are the package's objects
+    module = importlib.import_module(f"flambeau.distributions.{name}")
+    assert module.__all__
+    for attr in module.__all__:
+        ours = getattr(module, attr)
+        assert getattr(D, attr, ours) is ours, attr
+        if name not in ("constraints", "constraint_registry", "kl", "transforms", "utils"):
+            assert isinstance(ours, type) and issubclass(ours, D.Distribution), attr
+
+
+def test_torch_module_paths_match_torch():
+    torch = pytest.importorskip("torch")
+    theirs = {m.name for m in pkgutil.iter_modules(torch.distributions.__path__)
+              if not m.name.startswith("_")}
+    assert theirs <= set(TORCH_SUBMODULES)
+    for name in TORCH_SUBMODULES:
+        torch_all = getattr(importlib.import_module(f"torch.distributions.{name}"), "__all__", [])
+        ours = importlib.import_module(f"flambeau.distributions.{name}").__all__
+        assert set(torch_all) <= set(ours), name

@@ -60,8 +60,10 @@ class Categorical(Distribution):
     flambeau.Size([2, 3])
     """
 
-    arg_constraints = {"probs": constraints.simplex,
-                       "logits": constraints.independent(constraints.real, 1)}
+    arg_constraints = {
+        "probs": constraints.simplex,
+        "logits": constraints.independent(constraints.real, 1),
+    }
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
@@ -80,8 +82,9 @@ class Categorical(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _expand_params(self, Categorical, batch_shape, _instance, ("probs", "logits"),
-                             param_event_dims=1)
+        new = _expand_params(
+            self, Categorical, batch_shape, _instance, ("probs", "logits"), param_event_dims=1
+        )
         new._param = new.__dict__["logits"] if "logits" in self.__dict__ else new.probs
         new._num_events = self._num_events
         return new
@@ -107,8 +110,12 @@ class Categorical(Distribution):
 
     @property
     def mean(self):
-        return flambeau.full(tuple(self._extended_shape()), float("nan"),
-                             dtype=self.probs.dtype, device=self.probs.device)
+        return flambeau.full(
+            tuple(self._extended_shape()),
+            float("nan"),
+            dtype=self.probs.dtype,
+            device=self.probs.device,
+        )
 
     @property
     def mode(self):
@@ -116,8 +123,12 @@ class Categorical(Distribution):
 
     @property
     def variance(self):
-        return flambeau.full(tuple(self._extended_shape()), float("nan"),
-                             dtype=self.probs.dtype, device=self.probs.device)
+        return flambeau.full(
+            tuple(self._extended_shape()),
+            float("nan"),
+            dtype=self.probs.dtype,
+            device=self.probs.device,
+        )
 
     def sample(self, sample_shape=()):
         sample_shape = flambeau.Size(tuple(sample_shape))
@@ -125,8 +136,11 @@ class Categorical(Distribution):
             probs_2d = self.probs.reshape(-1, self._num_events)
             n = sample_shape.numel()
             if n == 0 or probs_2d.shape[0] == 0:
-                return flambeau.zeros(tuple(self._extended_shape(sample_shape)),
-                                      dtype=flambeau.int64, device=self.probs.device)
+                return flambeau.zeros(
+                    tuple(self._extended_shape(sample_shape)),
+                    dtype=flambeau.int64,
+                    device=self.probs.device,
+                )
             samples_2d = flambeau.multinomial(probs_2d, n, True).T
             return samples_2d.reshape(tuple(self._extended_shape(sample_shape)))
 
@@ -144,8 +158,7 @@ class Categorical(Distribution):
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand=True):
-        values = flambeau.arange(self._num_events, dtype=flambeau.int64,
-                                 device=self._param.device)
+        values = flambeau.arange(self._num_events, dtype=flambeau.int64, device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
@@ -176,8 +189,10 @@ class OneHotCategorical(Distribution):
     tensor([1., 1., 1.])
     """
 
-    arg_constraints = {"probs": constraints.simplex,
-                       "logits": constraints.independent(constraints.real, 1)}
+    arg_constraints = {
+        "probs": constraints.simplex,
+        "logits": constraints.independent(constraints.real, 1),
+    }
     support = constraints.one_hot
     has_enumerate_support = True
 
@@ -191,8 +206,7 @@ class OneHotCategorical(Distribution):
         new = self._get_checked_instance(OneHotCategorical, _instance)
         batch_shape = flambeau.Size(tuple(batch_shape))
         new._categorical = self._categorical.expand(batch_shape)
-        super(OneHotCategorical, new).__init__(batch_shape, self.event_shape,
-                                               validate_args=False)
+        super(OneHotCategorical, new).__init__(batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
 

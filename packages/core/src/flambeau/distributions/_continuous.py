@@ -165,7 +165,7 @@ class Laplace(Distribution):
 
     @property
     def stddev(self):
-        return 2 ** 0.5 * self.scale
+        return 2**0.5 * self.scale
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
@@ -236,8 +236,12 @@ class Cauchy(Distribution):
 
     @property
     def mean(self):
-        return flambeau.full(tuple(self._extended_shape()), float("nan"), dtype=self.loc.dtype,
-                             device=self.loc.device)
+        return flambeau.full(
+            tuple(self._extended_shape()),
+            float("nan"),
+            dtype=self.loc.dtype,
+            device=self.loc.device,
+        )
 
     @property
     def mode(self):
@@ -245,8 +249,12 @@ class Cauchy(Distribution):
 
     @property
     def variance(self):
-        return flambeau.full(tuple(self._extended_shape()), float("inf"), dtype=self.loc.dtype,
-                             device=self.loc.device)
+        return flambeau.full(
+            tuple(self._extended_shape()),
+            float("inf"),
+            dtype=self.loc.dtype,
+            device=self.loc.device,
+        )
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
@@ -257,8 +265,11 @@ class Cauchy(Distribution):
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        return (-math.log(math.pi) - self.scale.log()
-                - flambeau.log1p(((value - self.loc) / self.scale) ** 2))
+        return (
+            -math.log(math.pi)
+            - self.scale.log()
+            - flambeau.log1p(((value - self.loc) / self.scale) ** 2)
+        )
 
     def cdf(self, value):
         if self._validate_args:

@@ -82,7 +82,8 @@ class ContinuousBernoulli(ExponentialFamily):
                     f"The parameter probs has invalid values: expected parameter probs "
                     f"(Tensor of shape {tuple(param.shape)}) of distribution "
                     f"ContinuousBernoulli to satisfy the constraint {constraint!r}, but found "
-                    f"invalid values:\n{param}")
+                    f"invalid values:\n{param}"
+                )
             self.probs = self._param = clamp_probs(param)
         self._lims = lims
         super().__init__(param.shape, validate_args=validate_args)
@@ -142,8 +143,9 @@ class ContinuousBernoulli(ExponentialFamily):
     def _log_norm(self):
         """``log C(p)``."""
         stable, p = self._stable_and_safe()
-        closed = (flambeau.log((flambeau.log1p(-p) - flambeau.log(p)).abs())
-                  - flambeau.log((1.0 - 2.0 * p).abs()))
+        closed = flambeau.log((flambeau.log1p(-p) - flambeau.log(p)).abs()) - flambeau.log(
+            (1.0 - 2.0 * p).abs()
+        )
         t = (self.probs - 0.5).pow(2)
         taylor = math.log(2.0) + (4.0 / 3.0 + 104.0 / 45.0 * t) * t
         return flambeau.where(stable, closed, taylor)
@@ -159,8 +161,9 @@ class ContinuousBernoulli(ExponentialFamily):
     @property
     def variance(self):
         stable, p = self._stable_and_safe()
-        closed = (p * (p - 1.0) / (1.0 - 2.0 * p).pow(2)
-                  + (flambeau.log1p(-p) - flambeau.log(p)).pow(-2))
+        closed = p * (p - 1.0) / (1.0 - 2.0 * p).pow(2) + (
+            flambeau.log1p(-p) - flambeau.log(p)
+        ).pow(-2)
         t = (self.probs - 0.5).pow(2)
         taylor = 1.0 / 12.0 - (1.0 / 15.0 - 128.0 / 945.0 * t) * t
         return flambeau.where(stable, closed, taylor)
@@ -183,13 +186,17 @@ class ContinuousBernoulli(ExponentialFamily):
         stable, p = self._stable_and_safe()
         closed = (p.pow(value) * (1.0 - p).pow(1.0 - value) + p - 1.0) / (2.0 * p - 1.0)
         inside = flambeau.where(stable, closed, value)
-        return flambeau.where(value <= 0.0, flambeau.zeros_like(inside),
-                              flambeau.where(value >= 1.0, flambeau.ones_like(inside), inside))
+        return flambeau.where(
+            value <= 0.0,
+            flambeau.zeros_like(inside),
+            flambeau.where(value >= 1.0, flambeau.ones_like(inside), inside),
+        )
 
     def icdf(self, value):
         stable, p = self._stable_and_safe()
-        closed = ((flambeau.log1p(-p + value * (2.0 * p - 1.0)) - flambeau.log1p(-p))
-                  / (flambeau.log(p) - flambeau.log1p(-p)))
+        closed = (flambeau.log1p(-p + value * (2.0 * p - 1.0)) - flambeau.log1p(-p)) / (
+            flambeau.log(p) - flambeau.log1p(-p)
+        )
         return flambeau.where(stable, closed, value)
 
     def entropy(self):

@@ -150,8 +150,11 @@ class Binomial(_BinaryProbs, Distribution):
     tensor([0., 1., 2., 3., 4.])
     """
 
-    arg_constraints = {"total_count": constraints.nonnegative_integer,
-                       "probs": constraints.unit_interval, "logits": constraints.real}
+    arg_constraints = {
+        "total_count": constraints.nonnegative_integer,
+        "probs": constraints.unit_interval,
+        "logits": constraints.real,
+    }
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
@@ -185,8 +188,9 @@ class Binomial(_BinaryProbs, Distribution):
     def sample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
         with flambeau.no_grad():
-            return flambeau.binomial(self.total_count.expand(shape).contiguous(),
-                                     self.probs.expand(shape).contiguous())
+            return flambeau.binomial(
+                self.total_count.expand(shape).contiguous(), self.probs.expand(shape).contiguous()
+            )
 
     def log_prob(self, value):
         if self._validate_args:
@@ -197,8 +201,7 @@ class Binomial(_BinaryProbs, Distribution):
         log_factorial_nmk = flambeau.lgamma(n - value + 1)
         logits = self.logits
         # n * log1p(exp(logits)), stable for large |logits|
-        normalize = n * flambeau.logaddexp(flambeau.zeros_like(logits), logits) - \
-            log_factorial_n
+        normalize = n * flambeau.logaddexp(flambeau.zeros_like(logits), logits) - log_factorial_n
         # value * logits with 0 * inf = 0 (probs of 0 or 1)
         vl = flambeau.where(value == 0, 0.0, value * logits)
         return vl - log_factorial_k - log_factorial_nmk - normalize
@@ -266,7 +269,8 @@ class Geometric(_BinaryProbs, Distribution):
                 raise ValueError(
                     f"Expected parameter probs ({type(value).__name__} of shape "
                     f"{tuple(value.shape)}) of distribution {self!r} to be positive but found "
-                    f"invalid values:\n{value.detach()[~valid]}")
+                    f"invalid values:\n{value.detach()[~valid]}"
+                )
 
     def expand(self, batch_shape, _instance=None):
         return _expand_params(self, Geometric, batch_shape, _instance, ("probs", "logits"))
@@ -335,9 +339,11 @@ class NegativeBinomial(_BinaryProbs, Distribution):
     tensor([3., 1.])
     """
 
-    arg_constraints = {"total_count": constraints.greater_than_eq(0),
-                       "probs": constraints.half_open_interval(0.0, 1.0),
-                       "logits": constraints.real}
+    arg_constraints = {
+        "total_count": constraints.greater_than_eq(0),
+        "probs": constraints.half_open_interval(0.0, 1.0),
+        "logits": constraints.real,
+    }
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
@@ -367,8 +373,9 @@ class NegativeBinomial(_BinaryProbs, Distribution):
     @lazy_property
     def _gamma(self):
         # the Poisson rate of a gamma-Poisson mixture
-        return Gamma(concentration=self.total_count, rate=flambeau.exp(-self.logits),
-                     validate_args=False)
+        return Gamma(
+            concentration=self.total_count, rate=flambeau.exp(-self.logits), validate_args=False
+        )
 
     def sample(self, sample_shape=()):
         with flambeau.no_grad():
@@ -380,8 +387,9 @@ class NegativeBinomial(_BinaryProbs, Distribution):
             self._validate_sample(value)
         n = self.total_count
         log_unnormalized = n * _logsigmoid(-self.logits) + value * _logsigmoid(self.logits)
-        log_normalization = (-flambeau.lgamma(n + value) + flambeau.lgamma(1.0 + value)
-                             + flambeau.lgamma(n))
+        log_normalization = (
+            -flambeau.lgamma(n + value) + flambeau.lgamma(1.0 + value) + flambeau.lgamma(n)
+        )
         # total_count + value == 0 is the certain outcome 0 of a zero-count distribution
         log_normalization = log_normalization.masked_fill(n + value == 0.0, 0.0)
         return log_unnormalized - log_normalization
@@ -422,8 +430,10 @@ class Multinomial(Distribution):
     tensor([4., 4.])
     """
 
-    arg_constraints = {"probs": constraints.simplex,
-                       "logits": constraints.independent(constraints.real, 1)}
+    arg_constraints = {
+        "probs": constraints.simplex,
+        "logits": constraints.independent(constraints.real, 1),
+    }
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         if not isinstance(total_count, int):
@@ -482,14 +492,16 @@ class Multinomial(Distribution):
             # one categorical draw per trial, along a leading dim, then counted
             draws = self._categorical.sample((self.total_count,) + sample_shape)
             draws = draws.movedim(0, -1)
-            counts = flambeau.zeros(tuple(self._extended_shape(sample_shape)),
-                                    dtype=flambeau.int64, device=draws.device)
+            counts = flambeau.zeros(
+                tuple(self._extended_shape(sample_shape)), dtype=flambeau.int64, device=draws.device
+            )
             counts = counts.scatter_add(-1, draws, flambeau.ones_like(draws))
             return counts.to(self.probs.dtype)
 
     def entropy(self):
-        n = flambeau.tensor(float(self.total_count), dtype=self.probs.dtype,
-                            device=self.probs.device)
+        n = flambeau.tensor(
+            float(self.total_count), dtype=self.probs.dtype, device=self.probs.device
+        )
         cat_entropy = self._categorical.entropy()
         term1 = n * cat_entropy - flambeau.lgamma(n + 1)
         support = self._binomial.enumerate_support(expand=False)[1:]

@@ -56,8 +56,7 @@ class Distribution:
         >>> Distribution.set_default_validate_args(True)
         """
         if value not in (True, False):
-            raise ValueError(f"set_default_validate_args: expected True or False, got "
-                             f"{value!r}")
+            raise ValueError(f"set_default_validate_args: expected True or False, got {value!r}")
         Distribution._validate_args = value
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
@@ -73,12 +72,15 @@ class Distribution:
                 warnings.warn(
                     f"{self.__class__} does not define `arg_constraints`. Please set "
                     "`arg_constraints = {}` or initialize the distribution with "
-                    "`validate_args=False` to turn off validation.", stacklevel=2)
+                    "`validate_args=False` to turn off validation.",
+                    stacklevel=2,
+                )
             for param, constraint in arg_constraints.items():
                 if constraints.is_dependent(constraint):
                     continue
                 if param not in self.__dict__ and isinstance(
-                        getattr(type(self), param, None), lazy_property):
+                    getattr(type(self), param, None), lazy_property
+                ):
                     continue  # a lazily derived parameter: its source was checked
                 value = getattr(self, param)
                 valid = constraint.check(value)
@@ -86,7 +88,8 @@ class Distribution:
                     raise ValueError(
                         f"Expected parameter {param} ({type(value).__name__} of shape "
                         f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
-                        f"constraint {constraint!r}, but found invalid values:\n{value}")
+                        f"constraint {constraint!r}, but found invalid values:\n{value}"
+                    )
         super().__init__()
 
     def expand(self, batch_shape, _instance=None):
@@ -170,8 +173,9 @@ class Distribution:
 
     def sample_n(self, n):
         """Deprecated: ``sample((n,))``."""
-        warnings.warn("sample_n will be deprecated. Use .sample((n,)) instead", UserWarning,
-                      stacklevel=2)
+        warnings.warn(
+            "sample_n will be deprecated. Use .sample((n,)) instead", UserWarning, stacklevel=2
+        )
         return self.sample((n,))
 
     def log_prob(self, value):
@@ -207,35 +211,45 @@ class Distribution:
             raise ValueError("The value argument to log_prob must be a Tensor")
         n_event = len(self._event_shape)
         actual = _size(value.shape)
-        if tuple(actual[len(actual) - n_event:]) != tuple(self._event_shape) or \
-                len(actual) < n_event:
-            raise ValueError(f"The right-most size of value must match event_shape: {actual} "
-                             f"vs {self._event_shape}.")
+        if (
+            tuple(actual[len(actual) - n_event :]) != tuple(self._event_shape)
+            or len(actual) < n_event
+        ):
+            raise ValueError(
+                f"The right-most size of value must match event_shape: {actual} "
+                f"vs {self._event_shape}."
+            )
         expected = self._batch_shape + self._event_shape
         for i, j in zip(reversed(actual), reversed(expected)):
             if i != 1 and j != 1 and i != j:
-                raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: "
-                                 f"{actual} vs {_size(expected)}.")
+                raise ValueError(
+                    f"Value is not broadcastable with batch_shape+event_shape: "
+                    f"{actual} vs {_size(expected)}."
+                )
         try:
             support = self.support
         except NotImplementedError:
             warnings.warn(
                 f"{self.__class__} does not define `support` to enable sample validation. "
                 "Please initialize the distribution with `validate_args=False` to turn off "
-                "validation.", stacklevel=2)
+                "validation.",
+                stacklevel=2,
+            )
             return
         valid = support.check(value)
         if not bool(valid.all()):
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape "
                 f"{tuple(value.shape)}) to be within the support ({support!r}) of the "
-                f"distribution {self!r}, but found invalid values:\n{value}")
+                f"distribution {self!r}, but found invalid values:\n{value}"
+            )
 
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:
             raise NotImplementedError(
                 f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom "
-                "__init__ method must also define a custom .expand() method.")
+                "__init__ method must also define a custom .expand() method."
+            )
         return self.__new__(type(self)) if _instance is None else _instance
 
     def __repr__(self):

@@ -42,8 +42,9 @@ def _marsaglia_tsang(xp, rng, alpha):
         v = (1.0 + c * z) ** 3
         pos = v > 0
         vs = xp.where(pos, v, 1.0)
-        accept = pos & ((u < 1.0 - 0.0331 * z ** 4) |
-                        (xp.log(u) < 0.5 * z * z + d * (1.0 - vs + xp.log(vs))))
+        accept = pos & (
+            (u < 1.0 - 0.0331 * z**4) | (xp.log(u) < 0.5 * z * z + d * (1.0 - vs + xp.log(vs)))
+        )
         take = todo & accept
         out = xp.where(take, d * vs, out)
         todo = todo & ~accept
@@ -107,8 +108,9 @@ def _fraction_ratio(xp, x, a):
         c, dc = cr, dcr
         delta, ddelta = d * c, dd * c + d * dc
         h, dh = h * delta, dh * delta + h * ddelta
-        if not bool((xp.abs(delta - 1.0) > 1e-16).any()) and \
-                not bool((xp.abs(ddelta) > 1e-16 * xp.abs(dh)).any()):
+        if not bool((xp.abs(delta - 1.0) > 1e-16).any()) and not bool(
+            (xp.abs(ddelta) > 1e-16 * xp.abs(dh)).any()
+        ):
             break
     return x * (h * (xp.log(x) - _digamma_arr(xp, a)) + dh)
 
@@ -131,7 +133,7 @@ def _gamma_grad_arr(xp, x, a):
         r = xp.cbrt(xp.where(big, x, 1.0) / ab)
         z = (r - 1.0 + 1.0 / (9.0 * ab)) * 3.0 * s
         dr_da = 1.0 / (9.0 * ab * ab) - z / (6.0 * ab * s)
-        large = r ** 3 + 3.0 * ab * r ** 2 * dr_da
+        large = r**3 + 3.0 * ab * r**2 * dr_da
         out = xp.where(lower, series, xp.where(upper, fraction, large))
         return xp.where(ok, out, 0.0)
 
@@ -147,8 +149,10 @@ class _StandardGammaGrad(Function):
 
     @staticmethod
     def backward(ctx, g):
-        raise RuntimeError("_standard_gamma_grad: the derivative of the gamma sampler's "
-                           "gradient is not implemented")
+        raise RuntimeError(
+            "_standard_gamma_grad: the derivative of the gamma sampler's "
+            "gradient is not implemented"
+        )
 
 
 class _StandardGamma(Function):
@@ -175,8 +179,9 @@ def _standard_gamma(alpha, generator=None):
     """Gamma(alpha, 1) samples of ``alpha``'s shape and dtype, differentiable w.r.t.
     ``alpha`` (implicit reparameterization)."""
     if not alpha.dtype.is_floating_point:
-        raise TypeError(f"_standard_gamma: expected a floating-point concentration, got "
-                        f"{alpha.dtype}")
+        raise TypeError(
+            f"_standard_gamma: expected a floating-point concentration, got {alpha.dtype}"
+        )
     if alpha.numel() == 0:
         return alpha.detach().clone()
     return _StandardGamma.apply(alpha, generator)

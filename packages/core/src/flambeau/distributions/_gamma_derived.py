@@ -191,5 +191,9 @@ class FisherSnedecor(Distribution):
         h1, h2 = 0.5 * self.df1, 0.5 * self.df2
         ratio = self.df1 / self.df2
         log_norm = flambeau.lgamma(h1 + h2) - flambeau.lgamma(h1) - flambeau.lgamma(h2)
-        return (log_norm + h1 * ratio.log() + (h1 - 1) * flambeau.log(value)
-                - (h1 + h2) * flambeau.log1p(ratio * value))
+        return (
+            log_norm
+            + h1 * ratio.log()
+            + (h1 - 1) * flambeau.log(value)
+            - (h1 + h2) * flambeau.log1p(ratio * value)
+        )

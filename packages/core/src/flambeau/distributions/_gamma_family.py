@@ -98,9 +98,12 @@ class Gamma(ExponentialFamily):
         value = flambeau.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
         if self._validate_args:
             self._validate_sample(value)
-        return (flambeau.xlogy(self.concentration, self.rate)
-                + flambeau.xlogy(self.concentration - 1, value)
-                - self.rate * value - flambeau.lgamma(self.concentration))
+        return (
+            flambeau.xlogy(self.concentration, self.rate)
+            + flambeau.xlogy(self.concentration - 1, value)
+            - self.rate * value
+            - flambeau.lgamma(self.concentration)
+        )
 
     def cdf(self, value):
         if self._validate_args:
@@ -109,8 +112,7 @@ class Gamma(ExponentialFamily):
 
     def entropy(self):
         c = self.concentration
-        return (c - flambeau.log(self.rate) + flambeau.lgamma(c)
-                + (1.0 - c) * flambeau.digamma(c))
+        return c - flambeau.log(self.rate) + flambeau.lgamma(c) + (1.0 - c) * flambeau.digamma(c)
 
     @property
     def _natural_params(self):
@@ -192,8 +194,11 @@ class StudentT(Distribution):
     (tensor([nan, 0.]), tensor([nan, 3.]))
     """
 
-    arg_constraints = {"df": constraints.positive, "loc": constraints.real,
-                       "scale": constraints.positive}
+    arg_constraints = {
+        "df": constraints.positive,
+        "loc": constraints.real,
+        "scale": constraints.positive,
+    }
     support = constraints.real
     has_rsample = True
 
@@ -234,17 +239,24 @@ class StudentT(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         y = (value - self.loc) / self.scale
-        z = (self.scale.log() + 0.5 * self.df.log() + 0.5 * math.log(math.pi)
-             + flambeau.lgamma(0.5 * self.df) - flambeau.lgamma(0.5 * (self.df + 1.0)))
-        return -0.5 * (self.df + 1.0) * flambeau.log1p(y ** 2.0 / self.df) - z
+        z = (
+            self.scale.log()
+            + 0.5 * self.df.log()
+            + 0.5 * math.log(math.pi)
+            + flambeau.lgamma(0.5 * self.df)
+            - flambeau.lgamma(0.5 * (self.df + 1.0))
+        )
+        return -0.5 * (self.df + 1.0) * flambeau.log1p(y**2.0 / self.df) - z
 
     def entropy(self):
         df = self.df
         lbeta = flambeau.lgamma(0.5 * df) + math.lgamma(0.5) - flambeau.lgamma(0.5 * (df + 1))
-        return (self.scale.log()
-                + 0.5 * (df + 1) * (flambeau.digamma(0.5 * (df + 1))
-                                    - flambeau.digamma(0.5 * df))
-                + 0.5 * df.log() + lbeta)
+        return (
+            self.scale.log()
+            + 0.5 * (df + 1) * (flambeau.digamma(0.5 * (df + 1)) - flambeau.digamma(0.5 * df))
+            + 0.5 * df.log()
+            + lbeta
+        )
 
 
 class Dirichlet(ExponentialFamily):
@@ -291,8 +303,9 @@ class Dirichlet(ExponentialFamily):
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand_params(self, Dirichlet, batch_shape, _instance, ("concentration",),
-                              param_event_dims=1)
+        return _expand_params(
+            self, Dirichlet, batch_shape, _instance, ("concentration",), param_event_dims=1
+        )
 
     def rsample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
@@ -304,8 +317,11 @@ class Dirichlet(ExponentialFamily):
         if self._validate_args:
             self._validate_sample(value)
         c = self.concentration
-        return (flambeau.xlogy(c - 1.0, value).sum(-1) + flambeau.lgamma(c.sum(-1))
-                - flambeau.lgamma(c).sum(-1))
+        return (
+            flambeau.xlogy(c - 1.0, value).sum(-1)
+            + flambeau.lgamma(c.sum(-1))
+            - flambeau.lgamma(c).sum(-1)
+        )
 
     @property
     def mean(self):
@@ -332,9 +348,12 @@ class Dirichlet(ExponentialFamily):
         c = self.concentration
         k = c.shape[-1]
         a0 = c.sum(-1)
-        return (flambeau.lgamma(c).sum(-1) - flambeau.lgamma(a0)
-                - (k - a0) * flambeau.digamma(a0)
-                - ((c - 1.0) * flambeau.digamma(c)).sum(-1))
+        return (
+            flambeau.lgamma(c).sum(-1)
+            - flambeau.lgamma(a0)
+            - (k - a0) * flambeau.digamma(a0)
+            - ((c - 1.0) * flambeau.digamma(c)).sum(-1)
+        )
 
     @property
     def _natural_params(self):
@@ -374,8 +393,10 @@ class Beta(ExponentialFamily):
     tensor([0.4000, 0.5000])
     """
 
-    arg_constraints = {"concentration1": constraints.positive,
-                       "concentration0": constraints.positive}
+    arg_constraints = {
+        "concentration1": constraints.positive,
+        "concentration0": constraints.positive,
+    }
     support = constraints.unit_interval
     has_rsample = True
 

@@ -71,8 +71,11 @@ class GeneralizedPareto(Distribution):
     flambeau.Size([4, 3])
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive,
-                       "concentration": constraints.real}
+    arg_constraints = {
+        "loc": constraints.real,
+        "scale": constraints.positive,
+        "concentration": constraints.real,
+    }
     has_rsample = True
 
     def __init__(self, loc, scale, concentration, validate_args=None):
@@ -80,8 +83,9 @@ class GeneralizedPareto(Distribution):
         super().__init__(self.loc.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand_params(self, GeneralizedPareto, batch_shape, _instance,
-                              ("loc", "scale", "concentration"))
+        return _expand_params(
+            self, GeneralizedPareto, batch_shape, _instance, ("loc", "scale", "concentration")
+        )
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):

@@ -40,7 +40,7 @@ def _neg_normal_loglik(q, second_moment_about_loc):
 def _neg_gamma_loglik(q, mean_log_x, mean_x):
     """``-E_p[log q]`` for a gamma ``q`` given ``E_p[log x]`` and ``E_p[x]``."""
     c, r = q.concentration, q.rate
-    return (flambeau.lgamma(c) - c * r.log() - (c - 1) * mean_log_x + r * mean_x)
+    return flambeau.lgamma(c) - c * r.log() - (c - 1) * mean_log_x + r * mean_x
 
 
 # ------------------------------------------------------------------ same family
@@ -59,10 +59,8 @@ def _kl_bernoulli_bernoulli(p, q):
 def _kl_beta_beta(p, q):
     sp = p.concentration1 + p.concentration0
     sq = q.concentration1 + q.concentration0
-    t1 = flambeau.lgamma(q.concentration1) + flambeau.lgamma(q.concentration0) + \
-        flambeau.lgamma(sp)
-    t2 = flambeau.lgamma(p.concentration1) + flambeau.lgamma(p.concentration0) + \
-        flambeau.lgamma(sq)
+    t1 = flambeau.lgamma(q.concentration1) + flambeau.lgamma(q.concentration0) + flambeau.lgamma(sp)
+    t2 = flambeau.lgamma(p.concentration1) + flambeau.lgamma(p.concentration0) + flambeau.lgamma(sq)
     t3 = (p.concentration1 - q.concentration1) * flambeau.digamma(p.concentration1)
     t4 = (p.concentration0 - q.concentration0) * flambeau.digamma(p.concentration0)
     t5 = (sq - sp) * flambeau.digamma(sp)
@@ -72,18 +70,19 @@ def _kl_beta_beta(p, q):
 @register_kl(Binomial, Binomial)
 def _kl_binomial_binomial(p, q):
     if bool((p.total_count < q.total_count).any()):
-        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count "
-                                  "is not implemented")
-    kl = p.total_count * (p.probs * (p.logits - q.logits) + flambeau.log1p(-p.probs)
-                          - flambeau.log1p(-q.probs))
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented"
+        )
+    kl = p.total_count * (
+        p.probs * (p.logits - q.logits) + flambeau.log1p(-p.probs) - flambeau.log1p(-q.probs)
+    )
     return _inf_where(kl, p.total_count > q.total_count)
 
 
 @register_kl(Categorical, Categorical)
 def _kl_categorical_categorical(p, q):
     t = p.probs * (p.logits - q.logits)
-    t = flambeau.where((p.probs == 0).expand_as(t), 0.0,
-                       _inf_where(t, (q.probs == 0).expand_as(t)))
+    t = flambeau.where((p.probs == 0).expand_as(t), 0.0, _inf_where(t, (q.probs == 0).expand_as(t)))
     return t.sum(-1)
 
 
@@ -171,7 +170,8 @@ def _kl_beta_exponential(p, q):
 @register_kl(Beta, Gamma)
 def _kl_beta_gamma(p, q):
     mean_log_x = flambeau.digamma(p.concentration1) - flambeau.digamma(
-        p.concentration1 + p.concentration0)
+        p.concentration1 + p.concentration0
+    )
     return -p.entropy() + _neg_gamma_loglik(q, mean_log_x, p.mean)
 
 
@@ -217,8 +217,9 @@ def _kl_laplace_normal(p, q):
 def _kl_normal_laplace(p, q):
     d = p.loc - q.loc
     # E|x - q.loc| for x ~ N(p.loc, p.scale): the mean of a folded normal
-    folded = (p.scale * math.sqrt(2 / math.pi) * flambeau.exp(-d.pow(2) / (2 * p.scale.pow(2)))
-              + d * flambeau.erf(d / (p.scale * math.sqrt(2))))
+    folded = p.scale * math.sqrt(2 / math.pi) * flambeau.exp(
+        -d.pow(2) / (2 * p.scale.pow(2))
+    ) + d * flambeau.erf(d / (p.scale * math.sqrt(2)))
     return -p.entropy() + flambeau.log(2 * q.scale) + folded / q.scale
 
 
@@ -234,8 +235,11 @@ def _kl_uniform_beta(p, q):
     hi = flambeau.where(outside, 0.75, p.high)
     c1, c0 = q.concentration1, q.concentration0
     log_beta = flambeau.lgamma(c1) + flambeau.lgamma(c0) - flambeau.lgamma(c1 + c0)
-    expected = ((c1 - 1) * _uniform_mean_log(lo, hi)
-                + (c0 - 1) * _uniform_mean_log(1 - hi, 1 - lo) - log_beta)
+    expected = (
+        (c1 - 1) * _uniform_mean_log(lo, hi)
+        + (c0 - 1) * _uniform_mean_log(1 - hi, 1 - lo)
+        - log_beta
+    )
     return _inf_where(-p.entropy() - expected, outside)
 
 
@@ -270,12 +274,19 @@ def _infinite_kl(attr):
 
 
 for _p, _q, _attr in [
-    (Exponential, Beta, "rate"), (Exponential, Uniform, "rate"),
-    (Gamma, Beta, "concentration"), (Gamma, Uniform, "concentration"),
-    (Laplace, Beta, "loc"), (Laplace, Exponential, "loc"), (Laplace, Gamma, "loc"),
+    (Exponential, Beta, "rate"),
+    (Exponential, Uniform, "rate"),
+    (Gamma, Beta, "concentration"),
+    (Gamma, Uniform, "concentration"),
+    (Laplace, Beta, "loc"),
+    (Laplace, Exponential, "loc"),
+    (Laplace, Gamma, "loc"),
     (Laplace, Uniform, "loc"),
-    (Normal, Beta, "loc"), (Normal, Exponential, "loc"), (Normal, Gamma, "loc"),
+    (Normal, Beta, "loc"),
+    (Normal, Exponential, "loc"),
+    (Normal, Gamma, "loc"),
     (Normal, Uniform, "loc"),
-    (Poisson, Bernoulli, "rate"), (Poisson, Binomial, "rate"),
+    (Poisson, Bernoulli, "rate"),
+    (Poisson, Binomial, "rate"),
 ]:
     register_kl(_p, _q)(_infinite_kl(_attr))

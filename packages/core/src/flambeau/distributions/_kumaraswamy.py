@@ -17,8 +17,7 @@ _EULER = 0.57721566490153286060
 def _raw_moment(a, b, n):
     """``E[X^n] = b B(1 + n / a, b)`` of Kumaraswamy(a, b)."""
     s = 1.0 + n / a
-    return flambeau.exp(b.log() + flambeau.lgamma(s) + flambeau.lgamma(b)
-                        - flambeau.lgamma(s + b))
+    return flambeau.exp(b.log() + flambeau.lgamma(s) + flambeau.lgamma(b) - flambeau.lgamma(s + b))
 
 
 class Kumaraswamy(TransformedDistribution):
@@ -60,20 +59,25 @@ class Kumaraswamy(TransformedDistribution):
     flambeau.Size([3, 2])
     """
 
-    arg_constraints = {"concentration1": constraints.positive,
-                       "concentration0": constraints.positive}
+    arg_constraints = {
+        "concentration1": constraints.positive,
+        "concentration0": constraints.positive,
+    }
     support = constraints.unit_interval
     has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
-        self.concentration1, self.concentration0 = broadcast_all(concentration1,
-                                                                 concentration0)
-        base_dist = Uniform(flambeau.zeros_like(self.concentration0),
-                            flambeau.ones_like(self.concentration0),
-                            validate_args=validate_args)
-        transforms = [PowerTransform(exponent=self.concentration0.reciprocal()),
-                      AffineTransform(loc=1.0, scale=-1.0),
-                      PowerTransform(exponent=self.concentration1.reciprocal())]
+        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
+        base_dist = Uniform(
+            flambeau.zeros_like(self.concentration0),
+            flambeau.ones_like(self.concentration0),
+            validate_args=validate_args,
+        )
+        transforms = [
+            PowerTransform(exponent=self.concentration0.reciprocal()),
+            AffineTransform(loc=1.0, scale=-1.0),
+            PowerTransform(exponent=self.concentration1.reciprocal()),
+        ]
         super().__init__(base_dist, transforms, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
@@ -88,8 +92,12 @@ class Kumaraswamy(TransformedDistribution):
         if self._validate_args:
             self._validate_sample(value)
         a, b = self.concentration1, self.concentration0
-        return (a.log() + b.log() + (a - 1) * flambeau.log(value)
-                + (b - 1) * flambeau.log1p(-value.pow(a)))
+        return (
+            a.log()
+            + b.log()
+            + (a - 1) * flambeau.log(value)
+            + (b - 1) * flambeau.log1p(-value.pow(a))
+        )
 
     @property
     def mean(self):

@@ -75,8 +75,10 @@ class LKJCholesky(Distribution):
 
     def __init__(self, dim, concentration=1.0, validate_args=None):
         if not isinstance(dim, Integral) or dim < 2:
-            raise ValueError(f"LKJCholesky: Expected dim to be an integer greater than or equal "
-                             f"to 2. Found dim={dim!r}.")
+            raise ValueError(
+                f"LKJCholesky: Expected dim to be an integer greater than or equal "
+                f"to 2. Found dim={dim!r}."
+            )
         self.dim = dim
         (self.concentration,) = broadcast_all(concentration)
         super().__init__(self.concentration.shape, (dim, dim), validate_args=validate_args)
@@ -124,6 +126,9 @@ class LKJCholesky(Distribution):
         # log of prod_i pi^(i/2) Gamma(b_i) / Gamma(alpha)
         alpha = c + 0.5 * (d - 1)
         b = c.unsqueeze(-1) + 0.5 * (d - 1 - i)
-        log_norm = (0.25 * d * (d - 1) * math.log(math.pi) + flambeau.lgamma(b).sum(-1)
-                    - (d - 1) * flambeau.lgamma(alpha))
+        log_norm = (
+            0.25 * d * (d - 1) * math.log(math.pi)
+            + flambeau.lgamma(b).sum(-1)
+            - (d - 1) * flambeau.lgamma(alpha)
+        )
         return unnormalized - log_norm

@@ -61,42 +61,54 @@ class MixtureSameFamily(Distribution):
     def __init__(self, mixture_distribution, component_distribution, validate_args=None):
         name = type(self).__name__
         if not isinstance(mixture_distribution, Categorical):
-            raise ValueError(f"{name}: The Mixture distribution needs to be an instance of "
-                             f"flambeau.distributions.Categorical, got "
-                             f"{type(mixture_distribution).__name__}")
+            raise ValueError(
+                f"{name}: The Mixture distribution needs to be an instance of "
+                f"flambeau.distributions.Categorical, got "
+                f"{type(mixture_distribution).__name__}"
+            )
         if not isinstance(component_distribution, Distribution):
-            raise ValueError(f"{name}: The Component distribution needs to be an instance of "
-                             f"flambeau.distributions.Distribution, got "
-                             f"{type(component_distribution).__name__}")
+            raise ValueError(
+                f"{name}: The Component distribution needs to be an instance of "
+                f"flambeau.distributions.Distribution, got "
+                f"{type(component_distribution).__name__}"
+            )
         cdbs = tuple(component_distribution.batch_shape)
         if not cdbs:
-            raise ValueError(f"{name}: `component_distribution.batch_shape` must have at least "
-                             "one dimension, the mixture components, but it is "
-                             f"{flambeau.Size(cdbs)}")
+            raise ValueError(
+                f"{name}: `component_distribution.batch_shape` must have at least "
+                "one dimension, the mixture components, but it is "
+                f"{flambeau.Size(cdbs)}"
+            )
         mdbs = tuple(mixture_distribution.batch_shape)
         batch_shape = cdbs[:-1]
         for size1, size2 in zip(reversed(mdbs), reversed(batch_shape)):
             if size1 != 1 and size2 != 1 and size1 != size2:
-                raise ValueError(f"{name}: `mixture_distribution.batch_shape` "
-                                 f"({flambeau.Size(mdbs)}) is not compatible with "
-                                 f"`component_distribution.batch_shape`"
-                                 f"({flambeau.Size(batch_shape)})")
+                raise ValueError(
+                    f"{name}: `mixture_distribution.batch_shape` "
+                    f"({flambeau.Size(mdbs)}) is not compatible with "
+                    f"`component_distribution.batch_shape`"
+                    f"({flambeau.Size(batch_shape)})"
+                )
         km = mixture_distribution.param_shape[-1]
         kc = cdbs[-1]
         if km != kc:
-            raise ValueError(f"{name}: `mixture_distribution component` ({km}) does not equal "
-                             f"`component_distribution.batch_shape[-1]` ({kc})")
+            raise ValueError(
+                f"{name}: `mixture_distribution component` ({km}) does not equal "
+                f"`component_distribution.batch_shape[-1]` ({kc})"
+            )
         self._mixture_distribution = mixture_distribution
         self._component_distribution = component_distribution
-        super().__init__(batch_shape, component_distribution.event_shape,
-                         validate_args=validate_args)
+        super().__init__(
+            batch_shape, component_distribution.event_shape, validate_args=validate_args
+        )
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(MixtureSameFamily, _instance)
         batch_shape = flambeau.Size(tuple(batch_shape))
         num_components = self._component_distribution.batch_shape[-1]
         new._component_distribution = self._component_distribution.expand(
-            tuple(batch_shape) + (num_components,))
+            tuple(batch_shape) + (num_components,)
+        )
         new._mixture_distribution = self._mixture_distribution.expand(batch_shape)
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
@@ -185,8 +197,9 @@ class MixtureSameFamily(Distribution):
             comp = self._component_distribution.sample(sample_shape)  # sample + batch, k, event
             # the mixture's batch shape may be a broadcastable suffix of ours: line it up
             lead = len(batch_shape) - len(self._mixture_distribution.batch_shape)
-            which = which.reshape(sample_shape + (1,) * lead + tuple(which.shape[len(
-                sample_shape):]))
+            which = which.reshape(
+                sample_shape + (1,) * lead + tuple(which.shape[len(sample_shape) :])
+            )
             which = which.expand(sample_shape + batch_shape)
             index = which.reshape(tuple(which.shape) + (1,) * (1 + len(event_shape)))
             index = index.expand(sample_shape + batch_shape + (1,) + event_shape)
@@ -194,5 +207,7 @@ class MixtureSameFamily(Distribution):
             return comp.gather(gather_dim, index).squeeze(gather_dim)
 
     def __repr__(self):
-        return (f"{type(self).__name__}(\n  {self._mixture_distribution},\n  "
-                f"{self._component_distribution})")
+        return (
+            f"{type(self).__name__}(\n  {self._mixture_distribution},\n  "
+            f"{self._component_distribution})"
+        )

@@ -40,8 +40,9 @@ def _precision_to_scale_tril(precision):
 
 
 def _matrix_arg_error(name):
-    return ValueError(f"{name} matrix must be at least two-dimensional, with optional leading "
-                      "batch dimensions")
+    return ValueError(
+        f"{name} matrix must be at least two-dimensional, with optional leading batch dimensions"
+    )
 
 
 class MultivariateNormal(Distribution):
@@ -85,29 +86,45 @@ class MultivariateNormal(Distribution):
     flambeau.Size([5, 2])
     """
 
-    arg_constraints = {"loc": constraints.real_vector,
-                       "covariance_matrix": constraints.positive_definite,
-                       "precision_matrix": constraints.positive_definite,
-                       "scale_tril": constraints.lower_cholesky}
+    arg_constraints = {
+        "loc": constraints.real_vector,
+        "covariance_matrix": constraints.positive_definite,
+        "precision_matrix": constraints.positive_definite,
+        "scale_tril": constraints.lower_cholesky,
+    }
     support = constraints.real_vector
     has_rsample = True
 
-    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
-                 validate_args=None):
+    def __init__(
+        self,
+        loc,
+        covariance_matrix=None,
+        precision_matrix=None,
+        scale_tril=None,
+        validate_args=None,
+    ):
         if loc.dim() < 1:
             raise ValueError("loc must be at least one-dimensional.")
         given = [m is not None for m in (covariance_matrix, precision_matrix, scale_tril)]
         if sum(given) != 1:
-            raise ValueError("Exactly one of covariance_matrix or precision_matrix or "
-                             "scale_tril may be specified.")
-        name, matrix = next((n, m) for n, m in (("scale_tril", scale_tril),
-                                               ("covariance_matrix", covariance_matrix),
-                                               ("precision_matrix", precision_matrix))
-                            if m is not None)
+            raise ValueError(
+                "Exactly one of covariance_matrix or precision_matrix or "
+                "scale_tril may be specified."
+            )
+        name, matrix = next(
+            (n, m)
+            for n, m in (
+                ("scale_tril", scale_tril),
+                ("covariance_matrix", covariance_matrix),
+                ("precision_matrix", precision_matrix),
+            )
+            if m is not None
+        )
         if matrix.dim() < 2:
             raise _matrix_arg_error(name)
-        batch_shape = tuple(flambeau.broadcast_shapes(tuple(matrix.shape[:-2]),
-                                                      tuple(loc.shape[:-1])))
+        batch_shape = tuple(
+            flambeau.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
+        )
         setattr(self, name, matrix.expand(batch_shape + (-1, -1)))
         self.loc = loc.expand(batch_shape + (-1,))
         super().__init__(batch_shape, tuple(self.loc.shape[-1:]), validate_args=validate_args)
@@ -150,7 +167,8 @@ class MultivariateNormal(Distribution):
     def precision_matrix(self):
         """The inverse of the covariance matrix."""
         return flambeau.cholesky_inverse(self._unbroadcasted_scale_tril).expand(
-            self._matrix_shape())
+            self._matrix_shape()
+        )
 
     @property
     def mean(self):
@@ -162,8 +180,11 @@ class MultivariateNormal(Distribution):
 
     @property
     def variance(self):
-        return self._unbroadcasted_scale_tril.pow(2).sum(-1).expand(
-            tuple(self._batch_shape) + tuple(self._event_shape))
+        return (
+            self._unbroadcasted_scale_tril.pow(2)
+            .sum(-1)
+            .expand(tuple(self._batch_shape) + tuple(self._event_shape))
+        )
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
@@ -190,8 +211,7 @@ def _capacitance_tril(cov_factor, cov_diag):
     # Cholesky factor of the m x m capacitance matrix I + W^T D^{-1} W
     m = cov_factor.shape[-1]
     wt_dinv = cov_factor.mT / cov_diag.unsqueeze(-2)
-    k = wt_dinv @ cov_factor + flambeau.eye(m, dtype=cov_factor.dtype,
-                                           device=cov_factor.device)
+    k = wt_dinv @ cov_factor + flambeau.eye(m, dtype=cov_factor.dtype, device=cov_factor.device)
     return flambeau.linalg.cholesky(k)
 
 
@@ -244,9 +264,11 @@ class LowRankMultivariateNormal(Distribution):
     tensor(-2.1845)
     """
 
-    arg_constraints = {"loc": constraints.real_vector,
-                       "cov_factor": constraints.independent(constraints.real, 2),
-                       "cov_diag": constraints.independent(constraints.positive, 1)}
+    arg_constraints = {
+        "loc": constraints.real_vector,
+        "cov_factor": constraints.independent(constraints.real, 2),
+        "cov_diag": constraints.independent(constraints.positive, 1),
+    }
     support = constraints.real_vector
     has_rsample = True
 
@@ -255,20 +277,27 @@ class LowRankMultivariateNormal(Distribution):
             raise ValueError("loc must be at least one-dimensional.")
         event_shape = tuple(loc.shape[-1:])
         if cov_factor.dim() < 2:
-            raise ValueError("cov_factor must be at least two-dimensional, with optional "
-                             "leading batch dimensions")
+            raise ValueError(
+                "cov_factor must be at least two-dimensional, with optional "
+                "leading batch dimensions"
+            )
         if tuple(cov_factor.shape[-2:-1]) != event_shape:
-            raise ValueError(f"cov_factor must be a batch of matrices with shape "
-                             f"{event_shape[0]} x m")
+            raise ValueError(
+                f"cov_factor must be a batch of matrices with shape {event_shape[0]} x m"
+            )
         if tuple(cov_diag.shape[-1:]) != event_shape:
-            raise ValueError(f"cov_diag must be a batch of vectors with shape "
-                             f"{flambeau.Size(event_shape)}")
+            raise ValueError(
+                f"cov_diag must be a batch of vectors with shape {flambeau.Size(event_shape)}"
+            )
         try:
             loc_, self.cov_factor, cov_diag_ = flambeau.broadcast_tensors(
-                loc.unsqueeze(-1), cov_factor, cov_diag.unsqueeze(-1))
+                loc.unsqueeze(-1), cov_factor, cov_diag.unsqueeze(-1)
+            )
         except (RuntimeError, ValueError) as e:
-            raise ValueError(f"Incompatible batch shapes: loc {loc.shape}, cov_factor "
-                             f"{cov_factor.shape}, cov_diag {cov_diag.shape}") from e
+            raise ValueError(
+                f"Incompatible batch shapes: loc {loc.shape}, cov_factor "
+                f"{cov_factor.shape}, cov_diag {cov_diag.shape}"
+            ) from e
         self.loc = loc_[..., 0]
         self.cov_diag = cov_diag_[..., 0]
         self._unbroadcasted_cov_factor = cov_factor
@@ -304,9 +333,9 @@ class LowRankMultivariateNormal(Distribution):
 
     @lazy_property
     def variance(self):
-        return (self._unbroadcasted_cov_factor.pow(2).sum(-1)
-                + self._unbroadcasted_cov_diag).expand(
-                    tuple(self._batch_shape) + tuple(self._event_shape))
+        return (
+            self._unbroadcasted_cov_factor.pow(2).sum(-1) + self._unbroadcasted_cov_diag
+        ).expand(tuple(self._batch_shape) + tuple(self._event_shape))
 
     @lazy_property
     def scale_tril(self):
@@ -322,8 +351,7 @@ class LowRankMultivariateNormal(Distribution):
     def covariance_matrix(self):
         """The covariance matrix ``W W^T + diag(D)``."""
         w = self._unbroadcasted_cov_factor
-        return (w @ w.mT + self._unbroadcasted_cov_diag.diag_embed()).expand(
-            self._matrix_shape())
+        return (w @ w.mT + self._unbroadcasted_cov_diag.diag_embed()).expand(self._matrix_shape())
 
     @lazy_property
     def precision_matrix(self):
@@ -331,22 +359,30 @@ class LowRankMultivariateNormal(Distribution):
         wt_dinv = self._unbroadcasted_cov_factor.mT / self._unbroadcasted_cov_diag.unsqueeze(-2)
         a = flambeau.linalg.solve_triangular(self._capacitance_tril, wt_dinv, upper=False)
         return (self._unbroadcasted_cov_diag.reciprocal().diag_embed() - a.mT @ a).expand(
-            self._matrix_shape())
+            self._matrix_shape()
+        )
 
     def rsample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
         w_shape = shape[:-1] + tuple(self.cov_factor.shape[-1:])
         eps_w = _standard_normal(w_shape, dtype=self.loc.dtype, device=self.loc.device)
         eps_d = _standard_normal(shape, dtype=self.loc.dtype, device=self.loc.device)
-        return (self.loc + _batch_mv(self._unbroadcasted_cov_factor, eps_w)
-                + self._unbroadcasted_cov_diag.sqrt() * eps_d)
+        return (
+            self.loc
+            + _batch_mv(self._unbroadcasted_cov_factor, eps_w)
+            + self._unbroadcasted_cov_diag.sqrt() * eps_d
+        )
 
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
         diff = value - self.loc
-        m = _lowrank_mahalanobis(self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag,
-                                 diff, self._capacitance_tril)
+        m = _lowrank_mahalanobis(
+            self._unbroadcasted_cov_factor,
+            self._unbroadcasted_cov_diag,
+            diff,
+            self._capacitance_tril,
+        )
         log_det = _lowrank_logdet(self._unbroadcasted_cov_diag, self._capacitance_tril)
         return -0.5 * (self._event_shape[0] * _LOG_2PI + log_det + m)
 
@@ -372,13 +408,17 @@ def _kl_gaussian_gaussian(p, q):
     # 0.5 (tr(Sq^-1 Sp) + (mq - mp)^T Sq^-1 (mq - mp) - k + log det Sq - log det Sp), all
     # through the Cholesky factors (dense: the low-rank structure is not exploited)
     if p.event_shape != q.event_shape:
-        lowrank = (isinstance(p, LowRankMultivariateNormal),
-                   isinstance(q, LowRankMultivariateNormal))
-        name = {(False, False): "Multivariate Normals",
-                (True, True): "Low Rank Multivariate Normals"}.get(
-                    lowrank, "(Low Rank) Multivariate Normals")
-        raise ValueError(f"KL-divergence between two {name} with different event shapes "
-                         "cannot be computed")
+        lowrank = (
+            isinstance(p, LowRankMultivariateNormal),
+            isinstance(q, LowRankMultivariateNormal),
+        )
+        name = {
+            (False, False): "Multivariate Normals",
+            (True, True): "Low Rank Multivariate Normals",
+        }.get(lowrank, "(Low Rank) Multivariate Normals")
+        raise ValueError(
+            f"KL-divergence between two {name} with different event shapes cannot be computed"
+        )
     lp, lq = _scale_tril_of(p), _scale_tril_of(q)
     n = p.event_shape[0]
     batch = tuple(flambeau.broadcast_shapes(tuple(lq.shape[:-2]), tuple(lp.shape[:-2])))

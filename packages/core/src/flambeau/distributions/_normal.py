@@ -92,16 +92,14 @@ class Normal(ExponentialFamily):
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        var = self.scale ** 2
-        log_scale = (math.log(self.scale) if isinstance(self.scale, Number)
-                     else self.scale.log())
+        var = self.scale**2
+        log_scale = math.log(self.scale) if isinstance(self.scale, Number) else self.scale.log()
         return -((value - self.loc) ** 2) / (2 * var) - log_scale - 0.5 * math.log(2 * math.pi)
 
     def cdf(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        return 0.5 * (1 + flambeau.erf((value - self.loc) * self.scale.reciprocal()
-                                       / math.sqrt(2)))
+        return 0.5 * (1 + flambeau.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
 
     def icdf(self, value):
         return self.loc + self.scale * flambeau.erfinv(2 * value - 1) * math.sqrt(2)

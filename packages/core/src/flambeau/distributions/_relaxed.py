@@ -22,8 +22,12 @@ from flambeau.distributions._transformed import TransformedDistribution
 from flambeau.distributions._utils import broadcast_all, clamp_probs, probs_to_logits
 from flambeau.distributions.transforms import ExpTransform, SigmoidTransform, _softplus
 
-__all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli", "ExpRelaxedCategorical",
-           "RelaxedOneHotCategorical"]
+__all__ = [
+    "LogitRelaxedBernoulli",
+    "RelaxedBernoulli",
+    "ExpRelaxedCategorical",
+    "RelaxedOneHotCategorical",
+]
 
 
 def _set_temperature(d, temperature, like):
@@ -32,11 +36,12 @@ def _set_temperature(d, temperature, like):
     if isinstance(temperature, Tensor):
         d.temperature = temperature
     elif isinstance(temperature, Number):
-        d.temperature = flambeau.tensor(float(temperature), dtype=like.dtype,
-                                        device=like.device)
+        d.temperature = flambeau.tensor(float(temperature), dtype=like.dtype, device=like.device)
     else:
-        raise TypeError(f"{type(d).__name__}: temperature must be a Tensor or a number, got "
-                        f"{type(temperature).__name__}")
+        raise TypeError(
+            f"{type(d).__name__}: temperature must be a Tensor or a number, got "
+            f"{type(temperature).__name__}"
+        )
 
 
 def _check_temperature(d):
@@ -44,8 +49,10 @@ def _check_temperature(d):
     # probs / logits), so checked here, after Distribution.__init__ settled _validate_args
     t = d.temperature
     if d._validate_args and not bool((t > 0).all()):
-        raise ValueError(f"{type(d).__name__}: temperature must be positive, got a tensor of "
-                         f"shape {tuple(t.shape)} with invalid values:\n{t}")
+        raise ValueError(
+            f"{type(d).__name__}: temperature must be positive, got a tensor of "
+            f"shape {tuple(t.shape)} with invalid values:\n{t}"
+        )
 
 
 def _uniform_noise(shape, like):
@@ -227,8 +234,7 @@ class RelaxedBernoulli(_RelaxedParams, TransformedDistribution):
     has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base_dist = LogitRelaxedBernoulli(temperature, probs, logits,
-                                          validate_args=validate_args)
+        base_dist = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base_dist, SigmoidTransform(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
@@ -271,8 +277,10 @@ class ExpRelaxedCategorical(Distribution):
     tensor([1., 1., 1.])
     """
 
-    arg_constraints = {"probs": constraints.simplex,
-                       "logits": constraints.independent(constraints.real, 1)}
+    arg_constraints = {
+        "probs": constraints.simplex,
+        "logits": constraints.independent(constraints.real, 1),
+    }
     support = constraints.real_vector
     has_rsample = True
 
@@ -389,14 +397,15 @@ class RelaxedOneHotCategorical(_RelaxedParams, TransformedDistribution):
     (flambeau.Size([3, 2]), True)
     """
 
-    arg_constraints = {"probs": constraints.simplex,
-                       "logits": constraints.independent(constraints.real, 1)}
+    arg_constraints = {
+        "probs": constraints.simplex,
+        "logits": constraints.independent(constraints.real, 1),
+    }
     support = constraints.simplex
     has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base_dist = ExpRelaxedCategorical(temperature, probs, logits,
-                                          validate_args=validate_args)
+        base_dist = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base_dist, ExpTransform(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

@@ -18,8 +18,16 @@ from flambeau.distributions.transforms import (
     Transform,
 )
 
-__all__ = ["TransformedDistribution", "LogNormal", "HalfNormal", "LogisticNormal", "HalfCauchy",
-           "Gumbel", "Weibull", "Pareto"]
+__all__ = [
+    "TransformedDistribution",
+    "LogNormal",
+    "HalfNormal",
+    "LogisticNormal",
+    "HalfCauchy",
+    "Gumbel",
+    "Weibull",
+    "Pareto",
+]
 
 
 class TransformedDistribution(Distribution):
@@ -74,26 +82,28 @@ class TransformedDistribution(Distribution):
         base_event_dim = len(base_distribution.event_shape)
         transform = ComposeTransform(self.transforms)
         if len(base_shape) < transform.domain.event_dim:
-            raise ValueError("base_distribution needs to have shape with size at least "
-                             f"{transform.domain.event_dim}, but got "
-                             f"{flambeau.Size(base_shape)}.")
+            raise ValueError(
+                "base_distribution needs to have shape with size at least "
+                f"{transform.domain.event_dim}, but got "
+                f"{flambeau.Size(base_shape)}."
+            )
         forward_shape = tuple(transform.forward_shape(base_shape))
         expanded_base_shape = tuple(transform.inverse_shape(forward_shape))
         if base_shape != expanded_base_shape:
             # a transform's parameters broadcast the base up: expand the base to match
-            base_batch_shape = expanded_base_shape[:len(expanded_base_shape) - base_event_dim]
+            base_batch_shape = expanded_base_shape[: len(expanded_base_shape) - base_event_dim]
             base_distribution = base_distribution.expand(base_batch_shape)
         reinterpreted_batch_ndims = transform.domain.event_dim - base_event_dim
         if reinterpreted_batch_ndims > 0:
             base_distribution = Independent(base_distribution, reinterpreted_batch_ndims)
         self.base_dist = base_distribution
 
-        event_dim = max(transform.codomain.event_dim,
-                        base_event_dim + transform.codomain.event_dim
-                        - transform.domain.event_dim)
+        event_dim = max(
+            transform.codomain.event_dim,
+            base_event_dim + transform.codomain.event_dim - transform.domain.event_dim,
+        )
         cut = len(forward_shape) - event_dim
-        super().__init__(forward_shape[:cut], forward_shape[cut:],
-                         validate_args=validate_args)
+        super().__init__(forward_shape[:cut], forward_shape[cut:], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(TransformedDistribution, _instance)
@@ -101,7 +111,7 @@ class TransformedDistribution(Distribution):
         shape = batch_shape + tuple(self.event_shape)
         for t in reversed(self.transforms):
             shape = tuple(t.inverse_shape(shape))
-        base_batch_shape = shape[:len(shape) - len(self.base_dist.event_shape)]
+        base_batch_shape = shape[: len(shape) - len(self.base_dist.event_shape)]
         new.base_dist = self.base_dist.expand(base_batch_shape)
         new.transforms = self.transforms
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
@@ -114,8 +124,7 @@ class TransformedDistribution(Distribution):
             return self.base_dist.support
         support = self.transforms[-1].codomain
         if len(self.event_shape) > support.event_dim:
-            support = constraints.independent(support,
-                                              len(self.event_shape) - support.event_dim)
+            support = constraints.independent(support, len(self.event_shape) - support.event_dim)
         return support
 
     @property
@@ -144,11 +153,13 @@ class TransformedDistribution(Distribution):
         for t in reversed(self.transforms):
             x = t.inv(y)
             event_dim += t.domain.event_dim - t.codomain.event_dim
-            log_prob = log_prob - _sum_rightmost(t.log_abs_det_jacobian(x, y),
-                                                 event_dim - t.domain.event_dim)
+            log_prob = log_prob - _sum_rightmost(
+                t.log_abs_det_jacobian(x, y), event_dim - t.domain.event_dim
+            )
             y = x
-        return log_prob + _sum_rightmost(self.base_dist.log_prob(y),
-                                         event_dim - len(self.base_dist.event_shape))
+        return log_prob + _sum_rightmost(
+            self.base_dist.log_prob(y), event_dim - len(self.base_dist.event_shape)
+        )
 
     def _monotonize_cdf(self, value):
         # a decreasing map turns the base's cdf into a survival function: flip it
@@ -186,6 +197,7 @@ def _kl_transformed_transformed(p, q):
 
 def _normal():
     from flambeau.distributions._normal import Normal
+
     return Normal
 
 
@@ -408,8 +420,9 @@ class HalfCauchy(TransformedDistribution):
 
     @property
     def mean(self):
-        return flambeau.full(self._extended_shape(), math.inf, dtype=self.scale.dtype,
-                             device=self.scale.device)
+        return flambeau.full(
+            self._extended_shape(), math.inf, dtype=self.scale.dtype, device=self.scale.device
+        )
 
     @property
     def mode(self):
@@ -417,8 +430,9 @@ class HalfCauchy(TransformedDistribution):
 
     @property
     def variance(self):
-        return flambeau.full(self._extended_shape(), math.inf, dtype=self.scale.dtype,
-                             device=self.scale.device)
+        return flambeau.full(
+            self._extended_shape(), math.inf, dtype=self.scale.dtype, device=self.scale.device
+        )
 
     def log_prob(self, value):
         if self._validate_args:
@@ -474,11 +488,17 @@ class Gumbel(TransformedDistribution):
 
         self.loc, self.scale = broadcast_all(loc, scale)
         finfo = flambeau.finfo(self.loc.dtype)
-        base_dist = Uniform(flambeau.full_like(self.loc, finfo.tiny),
-                            flambeau.full_like(self.loc, 1 - finfo.eps),
-                            validate_args=validate_args)
-        transforms = [T.ExpTransform().inv, T.AffineTransform(0, -flambeau.ones_like(self.scale)),
-                      T.ExpTransform().inv, T.AffineTransform(self.loc, -self.scale)]
+        base_dist = Uniform(
+            flambeau.full_like(self.loc, finfo.tiny),
+            flambeau.full_like(self.loc, 1 - finfo.eps),
+            validate_args=validate_args,
+        )
+        transforms = [
+            T.ExpTransform().inv,
+            T.AffineTransform(0, -flambeau.ones_like(self.scale)),
+            T.ExpTransform().inv,
+            T.AffineTransform(self.loc, -self.scale),
+        ]
         super().__init__(base_dist, transforms, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
@@ -550,8 +570,10 @@ class Weibull(TransformedDistribution):
         self.scale, self.concentration = broadcast_all(scale, concentration)
         self.concentration_reciprocal = self.concentration.reciprocal()
         base_dist = Exponential(flambeau.ones_like(self.scale), validate_args=validate_args)
-        transforms = [T.PowerTransform(exponent=self.concentration_reciprocal),
-                      T.AffineTransform(loc=0, scale=self.scale)]
+        transforms = [
+            T.PowerTransform(exponent=self.concentration_reciprocal),
+            T.AffineTransform(loc=0, scale=self.scale),
+        ]
         super().__init__(base_dist, transforms, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
@@ -563,8 +585,10 @@ class Weibull(TransformedDistribution):
         new.concentration = self.concentration.expand(batch_shape)
         new.concentration_reciprocal = new.concentration.reciprocal()
         base_dist = self.base_dist.expand(batch_shape)
-        transforms = [T.PowerTransform(exponent=new.concentration_reciprocal),
-                      T.AffineTransform(loc=0, scale=new.scale)]
+        transforms = [
+            T.PowerTransform(exponent=new.concentration_reciprocal),
+            T.AffineTransform(loc=0, scale=new.scale),
+        ]
         TransformedDistribution.__init__(new, base_dist, transforms, validate_args=False)
         new._validate_args = self._validate_args
         return new
@@ -576,13 +600,15 @@ class Weibull(TransformedDistribution):
     @property
     def mode(self):
         return self.scale * ((self.concentration - 1) / self.concentration).pow(
-            self.concentration.reciprocal())
+            self.concentration.reciprocal()
+        )
 
     @property
     def variance(self):
         cr = self.concentration_reciprocal
-        return self.scale.pow(2) * (flambeau.exp(flambeau.lgamma(1 + 2 * cr))
-                                    - flambeau.exp(2 * flambeau.lgamma(1 + cr)))
+        return self.scale.pow(2) * (
+            flambeau.exp(flambeau.lgamma(1 + 2 * cr)) - flambeau.exp(2 * flambeau.lgamma(1 + cr))
+        )
 
     def entropy(self):
         cr = self.concentration_reciprocal

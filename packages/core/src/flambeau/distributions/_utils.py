@@ -7,8 +7,15 @@ from numbers import Number
 import flambeau
 from flambeau._tensor import Tensor
 
-__all__ = ["broadcast_all", "logits_to_probs", "probs_to_logits", "clamp_probs",
-           "lazy_property", "tril_matrix_to_vec", "vec_to_tril_matrix"]
+__all__ = [
+    "broadcast_all",
+    "logits_to_probs",
+    "probs_to_logits",
+    "clamp_probs",
+    "lazy_property",
+    "tril_matrix_to_vec",
+    "vec_to_tril_matrix",
+]
 
 
 def broadcast_all(*values):
@@ -29,8 +36,10 @@ def broadcast_all(*values):
             if ref is None:
                 ref = v
         elif not isinstance(v, Number):
-            raise ValueError("Input arguments must all be instances of numbers.Number, "
-                             "flambeau.Tensor or objects implementing __torch_function__.")
+            raise ValueError(
+                "Input arguments must all be instances of numbers.Number, "
+                "flambeau.Tensor or objects implementing __torch_function__."
+            )
     if ref is None:
         opts = {"dtype": flambeau.get_default_dtype()}
     else:
@@ -50,7 +59,7 @@ def _sum_rightmost(value, dim):
     """Sum out the ``dim`` rightmost dimensions of ``value``."""
     if dim == 0:
         return value
-    return value.reshape(tuple(value.shape[:value.dim() - dim]) + (-1,)).sum(-1)
+    return value.reshape(tuple(value.shape[: value.dim() - dim]) + (-1,)).sum(-1)
 
 
 def logits_to_probs(logits, is_binary=False):
@@ -147,8 +156,9 @@ def tril_matrix_to_vec(mat, diag=0):
     """
     n = mat.shape[-1]
     if mat.shape[-2] != n:
-        raise ValueError(f"tril_matrix_to_vec: expected square matrices, got shape "
-                         f"{tuple(mat.shape)}")
+        raise ValueError(
+            f"tril_matrix_to_vec: expected square matrices, got shape {tuple(mat.shape)}"
+        )
     rows, cols = flambeau.tril_indices(n, n, offset=diag, device=mat.device)
     return mat[..., rows, cols]
 
@@ -166,12 +176,18 @@ def vec_to_tril_matrix(vec, diag=0):
     """
     m = vec.shape[-1]
     # m = n(n+1)/2 + diag*n (diag <= 0): solve for n
-    n = int(round((-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * m + 4 * abs(diag) *
-                                      (diag + 1)) ** 0.5) / 2))
+    n = int(
+        round(
+            (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * m + 4 * abs(diag) * (diag + 1)) ** 0.5)
+            / 2
+        )
+    )
     rows, cols = flambeau.tril_indices(n, n, offset=diag, device=vec.device)
     if rows.shape[0] != m:
-        raise ValueError(f"vec_to_tril_matrix: a vector of length {m} is not the "
-                         f"lower-triangular part of a square matrix (diag={diag})")
+        raise ValueError(
+            f"vec_to_tril_matrix: a vector of length {m} is not the "
+            f"lower-triangular part of a square matrix (diag={diag})"
+        )
     mat = flambeau.zeros(tuple(vec.shape[:-1]) + (n * n,), dtype=vec.dtype, device=vec.device)
     flat = rows * n + cols
     idx = flat.expand(tuple(vec.shape[:-1]) + (m,))
@@ -187,8 +203,7 @@ def _expand_params(self, cls, batch_shape, _instance, names, param_event_dims=0)
     for name in names:
         if name in self.__dict__:
             value = self.__dict__[name]
-            tail = tuple(value.shape[value.dim() - param_event_dims:]) if param_event_dims \
-                else ()
+            tail = tuple(value.shape[value.dim() - param_event_dims :]) if param_event_dims else ()
             setattr(new, name, value.expand(tuple(batch_shape) + tail))
     super(cls, new).__init__(batch_shape, self._event_shape, validate_args=False)
     new._validate_args = self._validate_args

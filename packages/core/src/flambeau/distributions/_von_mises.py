@@ -113,8 +113,11 @@ class VonMises(Distribution):
             self._validate_sample(value)
         k = self.concentration
         # log I0(k) = log i0e(k) + k: k cancels against k cos(...) before anything rounds
-        return (k * (flambeau.cos(value - self.loc) - 1) - math.log(2 * math.pi)
-                - flambeau.special.i0e(k).log())
+        return (
+            k * (flambeau.cos(value - self.loc) - 1)
+            - math.log(2 * math.pi)
+            - flambeau.special.i0e(k).log()
+        )
 
     def sample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
@@ -125,9 +128,11 @@ class VonMises(Distribution):
             # the rejection loop never ends for these (reachable with validate_args=False)
             bad = flambeau.isnan(kappa) | (kappa <= 0)
             if bool(bad.any()):
-                raise ValueError(f"VonMises.sample: concentration (shape "
-                                 f"{tuple(kappa.shape)}) must be positive, found invalid "
-                                 f"values:\n{self.concentration.detach()[bad]}")
+                raise ValueError(
+                    f"VonMises.sample: concentration (shape "
+                    f"{tuple(kappa.shape)}) must be positive, found invalid "
+                    f"values:\n{self.concentration.detach()[bad]}"
+                )
             # an infinite concentration is a point mass at loc; the sampler needs a finite one
             point = flambeau.isinf(kappa)
             kappa = flambeau.where(point, 1.0, kappa)

@@ -103,41 +103,58 @@ class Wishart(ExponentialFamily):
 
     @property
     def arg_constraints(self):
-        return {"covariance_matrix": constraints.positive_definite,
-                "precision_matrix": constraints.positive_definite,
-                "scale_tril": constraints.lower_cholesky,
-                "df": constraints.greater_than(self.event_shape[-1] - 1)}
+        return {
+            "covariance_matrix": constraints.positive_definite,
+            "precision_matrix": constraints.positive_definite,
+            "scale_tril": constraints.lower_cholesky,
+            "df": constraints.greater_than(self.event_shape[-1] - 1),
+        }
 
-    def __init__(self, df, covariance_matrix=None, precision_matrix=None, scale_tril=None,
-                 validate_args=None):
-        given = [(n, m) for n, m in (("covariance_matrix", covariance_matrix),
-                                     ("precision_matrix", precision_matrix),
-                                     ("scale_tril", scale_tril)) if m is not None]
+    def __init__(
+        self, df, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None
+    ):
+        given = [
+            (n, m)
+            for n, m in (
+                ("covariance_matrix", covariance_matrix),
+                ("precision_matrix", precision_matrix),
+                ("scale_tril", scale_tril),
+            )
+            if m is not None
+        ]
         if len(given) != 1:
             raise _ParameterChoiceError(
                 f"Wishart: Exactly one of covariance_matrix or precision_matrix or scale_tril "
-                f"may be specified. Got {[n for n, _ in given] or 'none'}.")
+                f"may be specified. Got {[n for n, _ in given] or 'none'}."
+            )
         name, matrix = given[0]
         if matrix.dim() < 2:
-            raise ValueError(f"Wishart: {name} must be at least two-dimensional, with optional "
-                             f"leading batch dimensions, got shape {tuple(matrix.shape)}")
+            raise ValueError(
+                f"Wishart: {name} must be at least two-dimensional, with optional "
+                f"leading batch dimensions, got shape {tuple(matrix.shape)}"
+            )
         p = matrix.shape[-1]
         if isinstance(df, Number):
             batch_shape = tuple(matrix.shape[:-2])
             self.df = flambeau.tensor(float(df), dtype=matrix.dtype, device=matrix.device)
         elif isinstance(df, Tensor):
-            batch_shape = tuple(flambeau.broadcast_shapes(tuple(matrix.shape[:-2]),
-                                                          tuple(df.shape)))
+            batch_shape = tuple(
+                flambeau.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(df.shape))
+            )
             self.df = df.expand(batch_shape)
         else:
-            raise TypeError(f"Wishart: df must be a number or a Tensor, got "
-                            f"{type(df).__name__}")
+            raise TypeError(f"Wishart: df must be a number or a Tensor, got {type(df).__name__}")
         if bool((self.df <= p - 1).any()):
-            raise ValueError(f"Wishart: Value of df={df} expected to be greater than ndim - 1 = "
-                             f"{p - 1}. (ndim = {p}: {name} has shape {tuple(matrix.shape)})")
+            raise ValueError(
+                f"Wishart: Value of df={df} expected to be greater than ndim - 1 = "
+                f"{p - 1}. (ndim = {p}: {name} has shape {tuple(matrix.shape)})"
+            )
         if bool((self.df < p).any()):
-            warnings.warn("Low df values detected. Singular samples are highly likely to occur "
-                          "for ndim - 1 < df < ndim.", stacklevel=2)
+            warnings.warn(
+                "Low df values detected. Singular samples are highly likely to occur "
+                "for ndim - 1 < df < ndim.",
+                stacklevel=2,
+            )
         setattr(self, name, matrix.expand(batch_shape + (-1, -1)))
         super().__init__(batch_shape, tuple(matrix.shape[-2:]), validate_args=validate_args)
         if scale_tril is not None:
@@ -155,9 +172,14 @@ class Wishart(ExponentialFamily):
         return Chi2(self.df.unsqueeze(-1) - offsets, validate_args=False)
 
     def expand(self, batch_shape, _instance=None):
-        new = _expand_params(self, Wishart, batch_shape, _instance,
-                             ("covariance_matrix", "precision_matrix", "scale_tril"),
-                             param_event_dims=2)
+        new = _expand_params(
+            self,
+            Wishart,
+            batch_shape,
+            _instance,
+            ("covariance_matrix", "precision_matrix", "scale_tril"),
+            param_event_dims=2,
+        )
         new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
         new.df = self.df.expand(tuple(batch_shape))
         new._chi2 = new._make_chi2()
@@ -212,7 +234,8 @@ class Wishart(ExponentialFamily):
                 [0.0000, 0.2500]])
         """
         return flambeau.cholesky_inverse(self._unbroadcasted_scale_tril).expand(
-            self._matrix_shape())
+            self._matrix_shape()
+        )
 
     @property
     def mean(self):
@@ -286,17 +309,22 @@ class Wishart(ExponentialFamily):
         whitened = flambeau.linalg.solve_triangular(lower_b, half.mT, upper=False)
         trace = whitened.diagonal(dim1=-2, dim2=-1).sum(-1)
         log_det_x = flambeau.linalg.slogdet(value).logabsdet
-        return (-nu * (0.5 * p * _LOG_2 + _half_log_det(lower))
-                - flambeau.mvlgamma(0.5 * nu, p=p)
-                + 0.5 * (nu - p - 1) * log_det_x - 0.5 * trace)
+        return (
+            -nu * (0.5 * p * _LOG_2 + _half_log_det(lower))
+            - flambeau.mvlgamma(0.5 * nu, p=p)
+            + 0.5 * (nu - p - 1) * log_det_x
+            - 0.5 * trace
+        )
 
     def entropy(self):
         nu = self.df
         p = self._event_shape[-1]
-        return ((p + 1) * (0.5 * p * _LOG_2 + _half_log_det(self._unbroadcasted_scale_tril))
-                + flambeau.mvlgamma(0.5 * nu, p=p)
-                - 0.5 * (nu - p - 1) * _mvdigamma(0.5 * nu, p)
-                + 0.5 * nu * p)
+        return (
+            (p + 1) * (0.5 * p * _LOG_2 + _half_log_det(self._unbroadcasted_scale_tril))
+            + flambeau.mvlgamma(0.5 * nu, p=p)
+            - 0.5 * (nu - p - 1) * _mvdigamma(0.5 * nu, p)
+            + 0.5 * nu * p
+        )
 
     @property
     def _natural_params(self):
@@ -306,5 +334,6 @@ class Wishart(ExponentialFamily):
     def _log_normalizer(self, x, y):
         p = self._event_shape[-1]
         a = y + 0.5 * (p + 1)
-        return (a * (p * _LOG_2 - flambeau.linalg.slogdet(-2 * x).logabsdet)
-                + flambeau.mvlgamma(a, p=p))
+        return a * (p * _LOG_2 - flambeau.linalg.slogdet(-2 * x).logabsdet) + flambeau.mvlgamma(
+            a, p=p
+        )

@@ -78,10 +78,11 @@ class ConstraintRegistry:
             return lambda factory: self.register(constraint, factory)
         if isinstance(constraint, constraints.Constraint):
             constraint = type(constraint)
-        if not isinstance(constraint, type) or not issubclass(constraint,
-                                                              constraints.Constraint):
-            raise TypeError("Expected constraint to be either a Constraint subclass or "
-                            f"instance, but got {constraint}")
+        if not isinstance(constraint, type) or not issubclass(constraint, constraints.Constraint):
+            raise TypeError(
+                "Expected constraint to be either a Constraint subclass or "
+                f"instance, but got {constraint}"
+            )
         self._registry[constraint] = factory
         return factory
 
@@ -106,7 +107,8 @@ class ConstraintRegistry:
             factory = self._registry[type(constraint)]
         except KeyError:
             raise NotImplementedError(
-                f"Cannot transform {type(constraint).__name__} constraints") from None
+                f"Cannot transform {type(constraint).__name__} constraints"
+            ) from None
         return factory(constraint)
 
 
@@ -168,14 +170,16 @@ def _transform_to_positive(constraint):
 @transform_to.register(constraints.greater_than_eq)
 def _transform_to_greater_than(constraint):
     return transforms.ComposeTransform(
-        [transforms.ExpTransform(), transforms.AffineTransform(constraint.lower_bound, 1)])
+        [transforms.ExpTransform(), transforms.AffineTransform(constraint.lower_bound, 1)]
+    )
 
 
 @biject_to.register(constraints.less_than)
 @transform_to.register(constraints.less_than)
 def _transform_to_less_than(constraint):
     return transforms.ComposeTransform(
-        [transforms.ExpTransform(), transforms.AffineTransform(constraint.upper_bound, -1)])
+        [transforms.ExpTransform(), transforms.AffineTransform(constraint.upper_bound, -1)]
+    )
 
 
 @biject_to.register(constraints.interval)
@@ -184,11 +188,16 @@ def _transform_to_less_than(constraint):
 @transform_to.register(constraints.half_open_interval)
 def _transform_to_interval(constraint):
     lower, upper = constraint.lower_bound, constraint.upper_bound
-    if (isinstance(lower, numbers.Number) and lower == 0
-            and isinstance(upper, numbers.Number) and upper == 1):
+    if (
+        isinstance(lower, numbers.Number)
+        and lower == 0
+        and isinstance(upper, numbers.Number)
+        and upper == 1
+    ):
         return transforms.SigmoidTransform()
     return transforms.ComposeTransform(
-        [transforms.SigmoidTransform(), transforms.AffineTransform(lower, upper - lower)])
+        [transforms.SigmoidTransform(), transforms.AffineTransform(lower, upper - lower)]
+    )
 
 
 @biject_to.register(constraints.simplex)
@@ -222,14 +231,16 @@ def _transform_to_corr_cholesky(constraint):
 
 @biject_to.register(constraints.cat)
 def _biject_to_cat(constraint):
-    return transforms.CatTransform([biject_to(c) for c in constraint.cseq], constraint.dim,
-                                   constraint.lengths)
+    return transforms.CatTransform(
+        [biject_to(c) for c in constraint.cseq], constraint.dim, constraint.lengths
+    )
 
 
 @transform_to.register(constraints.cat)
 def _transform_to_cat(constraint):
-    return transforms.CatTransform([transform_to(c) for c in constraint.cseq], constraint.dim,
-                                   constraint.lengths)
+    return transforms.CatTransform(
+        [transform_to(c) for c in constraint.cseq], constraint.dim, constraint.lengths
+    )
 
 
 @biject_to.register(constraints.stack)
@@ -239,5 +250,4 @@ def _biject_to_stack(constraint):
 
 @transform_to.register(constraints.stack)
 def _transform_to_stack(constraint):
-    return transforms.StackTransform([transform_to(c) for c in constraint.cseq],
-                                     constraint.dim)
+    return transforms.StackTransform([transform_to(c) for c in constraint.cseq], constraint.dim)

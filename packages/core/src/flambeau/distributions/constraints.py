@@ -20,12 +20,38 @@ from __future__ import annotations
 import flambeau
 
 __all__ = [
-    "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
-    "greater_than", "greater_than_eq", "independent", "integer_interval", "interval",
-    "half_open_interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
-    "MixtureSameFamilyConstraint", "multinomial", "nonnegative", "nonnegative_integer",
-    "one_hot", "positive", "positive_semidefinite", "positive_definite", "positive_integer",
-    "real", "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval",
+    "Constraint",
+    "boolean",
+    "cat",
+    "corr_cholesky",
+    "dependent",
+    "dependent_property",
+    "greater_than",
+    "greater_than_eq",
+    "independent",
+    "integer_interval",
+    "interval",
+    "half_open_interval",
+    "is_dependent",
+    "less_than",
+    "lower_cholesky",
+    "lower_triangular",
+    "MixtureSameFamilyConstraint",
+    "multinomial",
+    "nonnegative",
+    "nonnegative_integer",
+    "one_hot",
+    "positive",
+    "positive_semidefinite",
+    "positive_definite",
+    "positive_integer",
+    "real",
+    "real_vector",
+    "simplex",
+    "square",
+    "stack",
+    "symmetric",
+    "unit_interval",
 ]
 
 
@@ -155,11 +181,15 @@ class _IndependentConstraint(Constraint):
 
     def __init__(self, base_constraint, reinterpreted_batch_ndims):
         if not isinstance(base_constraint, Constraint):
-            raise TypeError(f"independent: base_constraint must be a Constraint, got "
-                            f"{type(base_constraint).__name__}")
+            raise TypeError(
+                f"independent: base_constraint must be a Constraint, got "
+                f"{type(base_constraint).__name__}"
+            )
         if not isinstance(reinterpreted_batch_ndims, int) or reinterpreted_batch_ndims < 0:
-            raise ValueError(f"independent: reinterpreted_batch_ndims must be a non-negative "
-                             f"int, got {reinterpreted_batch_ndims!r}")
+            raise ValueError(
+                f"independent: reinterpreted_batch_ndims must be a non-negative "
+                f"int, got {reinterpreted_batch_ndims!r}"
+            )
         self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
         super().__init__()
@@ -180,12 +210,14 @@ class _IndependentConstraint(Constraint):
             raise ValueError(f"Expected value.dim() >= {expected} but got {value.dim()}")
         if n == 0:
             return result
-        result = result.reshape(tuple(result.shape[:result.dim() - n]) + (-1,))
+        result = result.reshape(tuple(result.shape[: result.dim() - n]) + (-1,))
         return result.all(-1)
 
     def __repr__(self):
-        return (f"{self.__class__.__name__[1:]}({self.base_constraint!r}, "
-                f"{self.reinterpreted_batch_ndims})")
+        return (
+            f"{self.__class__.__name__[1:]}({self.base_constraint!r}, "
+            f"{self.reinterpreted_batch_ndims})"
+        )
 
 
 class _Boolean(Constraint):
@@ -247,8 +279,10 @@ class _IntegerInterval(Constraint):
         return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
-        return (f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, "
-                f"upper_bound={self.upper_bound})")
+        return (
+            f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, "
+            f"upper_bound={self.upper_bound})"
+        )
 
 
 class _IntegerLessThan(Constraint):
@@ -309,6 +343,7 @@ class _Real(Constraint):
     >>> constraints.real.check(flambeau.tensor([1.0, float("nan"), float("inf")]))
     tensor([ True, False,  True])
     """
+
     def check(self, value):
         return value == value  # False only for NaN
 
@@ -323,6 +358,7 @@ class _GreaterThan(Constraint):
     >>> constraints.positive.check(flambeau.tensor([0.0, 1.0]))
     tensor([False,  True])
     """
+
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
         super().__init__()
@@ -344,6 +380,7 @@ class _GreaterThanEq(Constraint):
     >>> constraints.nonnegative.check(flambeau.tensor([-1.0, 0.0]))
     tensor([False,  True])
     """
+
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
         super().__init__()
@@ -365,6 +402,7 @@ class _LessThan(Constraint):
     >>> constraints.less_than(1.0).check(flambeau.tensor([0.0, 1.0]))
     tensor([ True, False])
     """
+
     def __init__(self, upper_bound):
         self.upper_bound = upper_bound
         super().__init__()
@@ -386,6 +424,7 @@ class _Interval(Constraint):
     >>> constraints.unit_interval.check(flambeau.tensor([0.0, 1.0, 1.5]))
     tensor([ True,  True, False])
     """
+
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
@@ -395,8 +434,10 @@ class _Interval(Constraint):
         return (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
-        return (f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, "
-                f"upper_bound={self.upper_bound})")
+        return (
+            f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, "
+            f"upper_bound={self.upper_bound})"
+        )
 
 
 class _HalfOpenInterval(_Interval):
@@ -409,6 +450,7 @@ class _HalfOpenInterval(_Interval):
     >>> constraints.half_open_interval(0.0, 1.0).check(flambeau.tensor([0.0, 1.0]))
     tensor([ True, False])
     """
+
     def check(self, value):
         return (self.lower_bound <= value) & (value < self.upper_bound)
 
@@ -528,8 +570,12 @@ class _Square(Constraint):
     event_dim = 2
 
     def check(self, value):
-        return flambeau.full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1],
-                             dtype=flambeau.bool, device=value.device)
+        return flambeau.full(
+            tuple(value.shape[:-2]),
+            value.shape[-2] == value.shape[-1],
+            dtype=flambeau.bool,
+            device=value.device,
+        )
 
 
 class _Symmetric(_Square):
@@ -542,6 +588,7 @@ class _Symmetric(_Square):
     >>> constraints.symmetric.check(flambeau.tensor([[1.0, 2.0], [0.0, 1.0]]))
     tensor(False)
     """
+
     def check(self, value):
         square = super().check(value)
         if not bool(square.all()):
@@ -559,6 +606,7 @@ class _PositiveSemidefinite(_Symmetric):
     >>> constraints.positive_semidefinite.check(flambeau.zeros(2, 2))
     tensor(True)
     """
+
     def check(self, value):
         sym = super().check(value)
         if not bool(sym.all()):
@@ -576,6 +624,7 @@ class _PositiveDefinite(_Symmetric):
     >>> constraints.positive_definite.check(flambeau.eye(2))
     tensor(True)
     """
+
     def check(self, value):
         sym = super().check(value)
         if not bool(sym.all()):
@@ -604,8 +653,9 @@ class _Cat(Constraint):
             lengths = [1] * len(self.cseq)
         self.lengths = list(lengths)
         if len(self.lengths) != len(self.cseq):
-            raise ValueError(f"cat: got {len(self.cseq)} constraints but {len(self.lengths)} "
-                             f"lengths")
+            raise ValueError(
+                f"cat: got {len(self.cseq)} constraints but {len(self.lengths)} lengths"
+            )
         self.dim = dim
         super().__init__()
 
@@ -619,8 +669,9 @@ class _Cat(Constraint):
 
     def check(self, value):
         if not -value.dim() <= self.dim < value.dim():
-            raise ValueError(f"cat: dim {self.dim} is out of range for a value of "
-                             f"{value.dim()} dimensions")
+            raise ValueError(
+                f"cat: dim {self.dim} is out of range for a value of {value.dim()} dimensions"
+            )
         checks, start = [], 0
         for constr, length in zip(self.cseq, self.lengths):
             checks.append(constr.check(value.narrow(self.dim, start, length)))
@@ -661,8 +712,9 @@ class _Stack(Constraint):
 
     def check(self, value):
         if not -value.dim() <= self.dim < value.dim():
-            raise ValueError(f"stack: dim {self.dim} is out of range for a value of "
-                             f"{value.dim()} dimensions")
+            raise ValueError(
+                f"stack: dim {self.dim} is out of range for a value of {value.dim()} dimensions"
+            )
         parts = [value.select(self.dim, i) for i in range(value.shape[self.dim])]
         return flambeau.stack([c.check(v) for v, c in zip(parts, self.cseq)], self.dim)
 
@@ -694,8 +746,10 @@ class MixtureSameFamilyConstraint(Constraint):
 
     def __init__(self, base_constraint):
         if not isinstance(base_constraint, Constraint):
-            raise TypeError(f"MixtureSameFamilyConstraint: base_constraint must be a "
-                            f"Constraint, got {type(base_constraint).__name__}")
+            raise TypeError(
+                f"MixtureSameFamilyConstraint: base_constraint must be a "
+                f"Constraint, got {type(base_constraint).__name__}"
+            )
         self.base_constraint = base_constraint
         super().__init__()
 
@@ -720,9 +774,11 @@ class MixtureSameFamilyConstraint(Constraint):
         """
         event_dim = self.event_dim
         if value.dim() < event_dim:
-            raise ValueError(f"MixtureSameFamilyConstraint.check: Expected value.dim() >= "
-                             f"{event_dim} but got {value.dim()} (value of shape "
-                             f"{tuple(value.shape)}, support {self.base_constraint!r})")
+            raise ValueError(
+                f"MixtureSameFamilyConstraint.check: Expected value.dim() >= "
+                f"{event_dim} but got {value.dim()} (value of shape "
+                f"{tuple(value.shape)}, support {self.base_constraint!r})"
+            )
         result = self.base_constraint.check(value.unsqueeze(-1 - event_dim))
         keep = value.dim() - event_dim
         return result.reshape(tuple(result.shape[:keep]) + (-1,)).all(-1)

@@ -98,8 +98,9 @@ class _Match:
 
 
 def _dispatch_kl(type_p, type_q):
-    matches = [(sp, sq) for sp, sq in _KL_REGISTRY
-               if issubclass(type_p, sp) and issubclass(type_q, sq)]
+    matches = [
+        (sp, sq) for sp, sq in _KL_REGISTRY if issubclass(type_p, sp) and issubclass(type_q, sq)
+    ]
     if not matches:
         return NotImplemented
     left_p, left_q = min(_Match(*m) for m in matches).types
@@ -109,7 +110,10 @@ def _dispatch_kl(type_p, type_q):
     if left_fun is not right_fun:
         warnings.warn(
             f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). Please "
-            f"register_kl({left_p.__name__}, {right_q.__name__})", RuntimeWarning, stacklevel=3)
+            f"register_kl({left_p.__name__}, {right_q.__name__})",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return left_fun
 
 
@@ -139,8 +143,10 @@ def kl_divergence(p, q):
     except KeyError:
         fun = _KL_MEMOIZE[key] = _dispatch_kl(*key)
     if fun is NotImplemented:
-        raise NotImplementedError(f"No KL(p || q) is implemented for p type "
-                                  f"{p.__class__.__name__} and q type {q.__class__.__name__}")
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type "
+            f"{p.__class__.__name__} and q type {q.__class__.__name__}"
+        )
     return fun(p, q)
 
 
@@ -152,8 +158,10 @@ def _infinite_like(t):
 def _kl_expfamily_expfamily(p, q):
     # the Bregman divergence of the log-normalizer between the natural parameters
     if type(p) is not type(q):
-        raise NotImplementedError("The cross KL-divergence between different exponential "
-                                  "families cannot be computed using Bregman divergences")
+        raise NotImplementedError(
+            "The cross KL-divergence between different exponential "
+            "families cannot be computed using Bregman divergences"
+        )
     p_params = [t.detach().requires_grad_() for t in p._natural_params]
     q_params = q._natural_params
     with flambeau.enable_grad():

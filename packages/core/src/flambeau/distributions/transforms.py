@@ -36,12 +36,26 @@ from flambeau.distributions._utils import (
 )
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
-    "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform",
-    "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
-    "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftplusTransform",
-    "TanhTransform", "SoftmaxTransform", "StackTransform", "StickBreakingTransform",
-    "Transform", "identity_transform",
+    "AbsTransform",
+    "AffineTransform",
+    "CatTransform",
+    "ComposeTransform",
+    "CorrCholeskyTransform",
+    "CumulativeDistributionTransform",
+    "ExpTransform",
+    "IndependentTransform",
+    "LowerCholeskyTransform",
+    "PositiveDefiniteTransform",
+    "PowerTransform",
+    "ReshapeTransform",
+    "SigmoidTransform",
+    "SoftplusTransform",
+    "TanhTransform",
+    "SoftmaxTransform",
+    "StackTransform",
+    "StickBreakingTransform",
+    "Transform",
+    "identity_transform",
 ]
 
 
@@ -430,8 +444,9 @@ class ComposeTransform(Transform):
         terms = []
         event_dim = self.domain.event_dim
         for part, xi, yi in zip(self.parts, xs[:-1], xs[1:]):
-            terms.append(_sum_rightmost(part.log_abs_det_jacobian(xi, yi),
-                                        event_dim - part.domain.event_dim))
+            terms.append(
+                _sum_rightmost(part.log_abs_det_jacobian(xi, yi), event_dim - part.domain.event_dim)
+            )
             event_dim += part.codomain.event_dim - part.domain.event_dim
         return functools.reduce(operator.add, terms)
 
@@ -495,18 +510,17 @@ class IndependentTransform(Transform):
     def with_cache(self, cache_size=1):
         if self._cache_size == cache_size:
             return self
-        return IndependentTransform(self.base_transform, self.reinterpreted_batch_ndims,
-                                    cache_size=cache_size)
+        return IndependentTransform(
+            self.base_transform, self.reinterpreted_batch_ndims, cache_size=cache_size
+        )
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
-        return constraints.independent(self.base_transform.domain,
-                                       self.reinterpreted_batch_ndims)
+        return constraints.independent(self.base_transform.domain, self.reinterpreted_batch_ndims)
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
-        return constraints.independent(self.base_transform.codomain,
-                                       self.reinterpreted_batch_ndims)
+        return constraints.independent(self.base_transform.codomain, self.reinterpreted_batch_ndims)
 
     @property
     def bijective(self):
@@ -525,12 +539,14 @@ class IndependentTransform(Transform):
         return self.base_transform.inv(y)
 
     def log_abs_det_jacobian(self, x, y):
-        return _sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y),
-                              self.reinterpreted_batch_ndims)
+        return _sum_rightmost(
+            self.base_transform.log_abs_det_jacobian(x, y), self.reinterpreted_batch_ndims
+        )
 
     def __repr__(self):
-        return (f"{type(self).__name__}({repr(self.base_transform)}, "
-                f"{self.reinterpreted_batch_ndims})")
+        return (
+            f"{type(self).__name__}({repr(self.base_transform)}, {self.reinterpreted_batch_ndims})"
+        )
 
     def forward_shape(self, shape):
         return self.base_transform.forward_shape(shape)
@@ -584,15 +600,15 @@ class ReshapeTransform(Transform):
         return ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
 
     def _call(self, x):
-        batch_shape = tuple(x.shape[:x.dim() - len(self.in_shape)])
+        batch_shape = tuple(x.shape[: x.dim() - len(self.in_shape)])
         return x.reshape(batch_shape + tuple(self.out_shape))
 
     def _inverse(self, y):
-        batch_shape = tuple(y.shape[:y.dim() - len(self.out_shape)])
+        batch_shape = tuple(y.shape[: y.dim() - len(self.out_shape)])
         return y.reshape(batch_shape + tuple(self.in_shape))
 
     def log_abs_det_jacobian(self, x, y):
-        batch_shape = tuple(x.shape[:x.dim() - len(self.in_shape)])
+        batch_shape = tuple(x.shape[: x.dim() - len(self.in_shape)])
         return x.new_zeros(batch_shape)
 
     @staticmethod
@@ -908,14 +924,18 @@ class AffineTransform(Transform):
         else:
             result = self.scale.abs().log()
         if self.event_dim:
-            result = result.reshape(tuple(result.shape[:result.dim() - self.event_dim])
-                                    + (-1,)).sum(-1)
-            shape = shape[:len(shape) - self.event_dim]
+            result = result.reshape(
+                tuple(result.shape[: result.dim() - self.event_dim]) + (-1,)
+            ).sum(-1)
+            shape = shape[: len(shape) - self.event_dim]
         return result.expand(shape)
 
     def forward_shape(self, shape):
-        return tuple(flambeau.broadcast_shapes(shape, getattr(self.loc, "shape", ()),
-                                               getattr(self.scale, "shape", ())))
+        return tuple(
+            flambeau.broadcast_shapes(
+                shape, getattr(self.loc, "shape", ()), getattr(self.scale, "shape", ())
+            )
+        )
 
     def inverse_shape(self, shape):
         return self.forward_shape(shape)
@@ -985,8 +1005,7 @@ class StickBreakingTransform(Transform):
     def _offset_log(x, extra):
         # log(K - k) for k = 1..K-1 (K = n + extra): x = 0 maps to the uniform point
         n = x.shape[-1]
-        return flambeau.arange(n + extra - 1, extra - 1, -1, dtype=x.dtype,
-                               device=x.device).log()
+        return flambeau.arange(n + extra - 1, extra - 1, -1, dtype=x.dtype, device=x.device).log()
 
     def _call(self, x):
         z = _clipped_sigmoid(x - self._offset_log(x, 1))
@@ -1172,8 +1191,10 @@ class CatTransform(Transform):
             lengths = [1] * len(self.transforms)
         self.lengths = list(lengths)
         if len(self.lengths) != len(self.transforms):
-            raise ValueError(f"CatTransform: got {len(self.transforms)} transforms but "
-                             f"{len(self.lengths)} lengths")
+            raise ValueError(
+                f"CatTransform: got {len(self.transforms)} transforms but "
+                f"{len(self.lengths)} lengths"
+            )
         self.dim = dim
 
     @functools.cached_property
@@ -1191,11 +1212,14 @@ class CatTransform(Transform):
 
     def _check(self, t, name):
         if not -t.dim() <= self.dim < t.dim():
-            raise ValueError(f"CatTransform: dim {self.dim} is out of range for {name} of "
-                             f"shape {tuple(t.shape)}")
+            raise ValueError(
+                f"CatTransform: dim {self.dim} is out of range for {name} of shape {tuple(t.shape)}"
+            )
         if t.shape[self.dim] != self.length:
-            raise ValueError(f"CatTransform: {name} has size {t.shape[self.dim]} along dim "
-                             f"{self.dim}, expected sum(lengths) = {self.length}")
+            raise ValueError(
+                f"CatTransform: {name} has size {t.shape[self.dim]} along dim "
+                f"{self.dim}, expected sum(lengths) = {self.length}"
+            )
 
     def _slices(self, t):
         start = 0
@@ -1205,13 +1229,15 @@ class CatTransform(Transform):
 
     def _call(self, x):
         self._check(x, "x")
-        return flambeau.cat([tr(xs) for tr, xs in zip(self.transforms, self._slices(x))],
-                            dim=self.dim)
+        return flambeau.cat(
+            [tr(xs) for tr, xs in zip(self.transforms, self._slices(x))], dim=self.dim
+        )
 
     def _inverse(self, y):
         self._check(y, "y")
-        return flambeau.cat([tr.inv(ys) for tr, ys in zip(self.transforms, self._slices(y))],
-                            dim=self.dim)
+        return flambeau.cat(
+            [tr.inv(ys) for tr, ys in zip(self.transforms, self._slices(y))], dim=self.dim
+        )
 
     def log_abs_det_jacobian(self, x, y):
         self._check(x, "x")
@@ -1282,31 +1308,39 @@ class StackTransform(Transform):
 
     def _check(self, t, name):
         if not -t.dim() <= self.dim < t.dim():
-            raise ValueError(f"StackTransform: dim {self.dim} is out of range for {name} of "
-                             f"shape {tuple(t.shape)}")
+            raise ValueError(
+                f"StackTransform: dim {self.dim} is out of range for {name} of "
+                f"shape {tuple(t.shape)}"
+            )
         if t.shape[self.dim] != len(self.transforms):
-            raise ValueError(f"StackTransform: {name} has size {t.shape[self.dim]} along dim "
-                             f"{self.dim}, expected one entry per transform "
-                             f"({len(self.transforms)})")
+            raise ValueError(
+                f"StackTransform: {name} has size {t.shape[self.dim]} along dim "
+                f"{self.dim}, expected one entry per transform "
+                f"({len(self.transforms)})"
+            )
 
     def _slice(self, z):
         return [z.select(self.dim, i) for i in range(z.shape[self.dim])]
 
     def _call(self, x):
         self._check(x, "x")
-        return flambeau.stack([t(xs) for t, xs in zip(self.transforms, self._slice(x))],
-                              dim=self.dim)
+        return flambeau.stack(
+            [t(xs) for t, xs in zip(self.transforms, self._slice(x))], dim=self.dim
+        )
 
     def _inverse(self, y):
         self._check(y, "y")
-        return flambeau.stack([t.inv(ys) for t, ys in zip(self.transforms, self._slice(y))],
-                              dim=self.dim)
+        return flambeau.stack(
+            [t.inv(ys) for t, ys in zip(self.transforms, self._slice(y))], dim=self.dim
+        )
 
     def log_abs_det_jacobian(self, x, y):
         self._check(x, "x")
         self._check(y, "y")
-        terms = [t.log_abs_det_jacobian(xs, ys)
-                 for t, xs, ys in zip(self.transforms, self._slice(x), self._slice(y))]
+        terms = [
+            t.log_abs_det_jacobian(xs, ys)
+            for t, xs, ys in zip(self.transforms, self._slice(x), self._slice(y))
+        ]
         return flambeau.stack(terms, dim=self.dim)
 
     @property

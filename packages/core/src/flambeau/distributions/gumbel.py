@@ -1,0 +1,5 @@
+"""The module path ``torch.distributions.gumbel``."""
+
+from flambeau.distributions._transformed import Gumbel
+
+__all__ = ["Gumbel"]

@@ -1,0 +1,5 @@
+"""The module path ``torch.distributions.half_cauchy``."""
+
+from flambeau.distributions._transformed import HalfCauchy
+
+__all__ = ["HalfCauchy"]

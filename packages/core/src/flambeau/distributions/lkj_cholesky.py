@@ -1,0 +1,5 @@
+"""The module path ``torch.distributions.lkj_cholesky``."""
+
+from flambeau.distributions._lkj import LKJCholesky
+
+__all__ = ["LKJCholesky"]

@@ -1,0 +1,5 @@
+"""The module path ``torch.distributions.log_normal``."""
+
+from flambeau.distributions._transformed import LogNormal
+
+__all__ = ["LogNormal"]

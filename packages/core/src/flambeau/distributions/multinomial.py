@@ -1,0 +1,5 @@
+"""The module path ``torch.distributions.multinomial``."""
+
+from flambeau.distributions._discrete import Multinomial
+
+__all__ = ["Multinomial"]

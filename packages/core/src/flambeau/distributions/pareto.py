@@ -1,0 +1,5 @@
+"""The module path ``torch.distributions.pareto``."""
+
+from flambeau.distributions._transformed import Pareto
+
+__all__ = ["Pareto"]
