@@ -387,11 +387,26 @@ _RECORDED_IN_PLACE = {"add": _add_or_sub_in_place(ew.AddInPlace),
                       "div": _mul_or_div_in_place(ew.DivInPlace), "relu": _relu_in_place}
 
 
+def _alpha_checked(self, other, alpha):
+    """``alpha`` for an in-place ``add_``/``sub_``, checked as by :func:`flambeau.add` (a
+    floating-point tensor takes any real number: the optimizers' path skips the check)."""
+    if alpha.__class__ is int and alpha == 1 or (
+            alpha.__class__ in (int, float) and self._data.dtype.kind == "f"):
+        return alpha
+    return ew.check_alpha(self, other, alpha)
+
+
 def _inplace_method(name, fn):
     ufunc = _UFUNC_FOR.get(name)
     recorded = _RECORDED_IN_PLACE.get(name)
 
     def method(self, *args, **kwargs):
+        if name in ("add", "sub"):
+            if name == "sub":
+                ew.refuse_bool_sub(self, args[0] if args else kwargs.get("other"))
+            if "alpha" in kwargs:
+                kwargs["alpha"] = _alpha_checked(self, args[0] if args else kwargs.get("other"),
+                                                 kwargs["alpha"])
         if ufunc is not None and not _grad_state.grad_enabled or (
                 ufunc is not None and not _inplace.needs_history(self) and not any(
                     isinstance(a, Tensor) and a.requires_grad for a in args)):

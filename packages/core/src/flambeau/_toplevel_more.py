@@ -88,7 +88,7 @@ _INPLACE_TABLE = [
     ("lcm_", "flambeau.tensor([4, 6])", "flambeau.tensor([6, 9])", "tensor([12, 18])", "lcm"),
     ("ldexp_", "flambeau.tensor([1.0, 2.0])", "flambeau.tensor([2, 3])", "tensor([ 4., 16.])",
      "ldexp"),
-    ("log10_", "flambeau.tensor([1.0, 100.0])", "", "tensor([0., 2.])", "log10"),
+    ("log10_", "flambeau.tensor([1.0, 5.0])", "", "tensor([0.0000, 0.6990])", "log10"),
     ("log1p_", "flambeau.tensor([0.0, 1.0])", "", "tensor([0.0000, 0.6931])", "log1p"),
     ("log2_", "flambeau.tensor([1.0, 8.0])", "", "tensor([0., 3.])", "log2"),
     ("log_", "flambeau.tensor([1.0, 4.0])", "", "tensor([0.0000, 1.3863])", "log"),

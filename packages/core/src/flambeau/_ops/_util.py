@@ -66,6 +66,28 @@ def check_same_device(op, a, b):
     return a, b
 
 
+def promote_float(op, a, b):
+    """:func:`promote`, then the default float dtype where that gives integers or bools.
+
+    For the ops whose results are floating point (``atan2``, ``xlogy``, ``copysign``...): as
+    in PyTorch the operands are promoted together first, so ``atan2(int_tensor,
+    half_tensor)`` is float16 and a 0-d float64 tensor does not make an integer tensor
+    float64. A Python number keeps its value (-2 with a uint8 tensor is -2.0, not 254).
+    """
+    pa, pb = promote(op, a, b)
+    t = pa if isinstance(pa, Tensor) else pb
+    if t._data.dtype not in FLOAT_NP and t._data.dtype.kind != "c":
+        pa = to_float(pa) if isinstance(pa, Tensor) else float(scalar_value(a))
+        pb = to_float(pb) if isinstance(pb, Tensor) else float(scalar_value(b))
+    return pa, pb
+
+
+def scalar_tensor(value, like):
+    """A 0-d tensor holding the number ``value`` in ``like``'s dtype and device."""
+    xp = like._device._xp
+    return make(xp.asarray(value, dtype=like._data.dtype), like)
+
+
 def promote(op, a, b):
     """Cast the operands of a binary op to PyTorch's result dtype.
 

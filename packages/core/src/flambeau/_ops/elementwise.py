@@ -15,8 +15,12 @@ from flambeau._ops._select import errors_ignored, select
 from flambeau._ops._util import (
     FLOAT_NP,
     Tensor,
+    cast_for_scalar,
+    fit_scalar,
     make,
     promote,
+    promote_float,
+    scalar_tensor,
     scalar_value,
     to_float,
     with_out,
@@ -365,19 +369,35 @@ def _real_binary(fn, op_name, a, b):
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting and type promotion.
 
+    ``alpha`` does not take part in the promotion: the result's dtype is that of
+    ``input + other``, so an integer result takes no float ``alpha`` and a bool result takes
+    ``alpha`` as a bool.
+
+    Raises
+    ------
+    RuntimeError
+        For an ``alpha`` of a higher category than the result's dtype (a float ``alpha`` with
+        integer tensors, a complex one with real tensors, a bool one with a non-bool result).
+
     Examples
     --------
     >>> import flambeau
     >>> flambeau.add(flambeau.tensor([1, 2]), flambeau.tensor([10, 20]), alpha=2)
     tensor([21, 42])
     """
-    if alpha != 1:
-        other = mul(other, alpha)
+    if alpha.__class__ is not int or alpha != 1:
+        input, other = scaled_by_alpha(input, other, alpha)
     return _out(_binary(Add, "add", input, other), out)
 
 
 def sub(input, other, *, alpha=1, out=None):
-    """``input - alpha * other``.
+    """``input - alpha * other`` (``alpha`` as in :func:`add`).
+
+    Raises
+    ------
+    RuntimeError
+        With a bool operand (tensor or Python bool), as in PyTorch: invert a mask with ``~``
+        or :func:`logical_not`, compare two with ``^``; for an ``alpha`` :func:`add` refuses.
 
     Examples
     --------
@@ -385,13 +405,56 @@ def sub(input, other, *, alpha=1, out=None):
     >>> flambeau.sub(flambeau.tensor([5.0]), 2)
     tensor([3.])
     """
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b" and isinstance(other, Tensor) \
-            and other._data.dtype.kind == "b":
-        raise RuntimeError("sub: subtraction of two bool tensors is not supported; use "
-                           "logical_xor() or the `^` operator instead")
-    if alpha != 1:
-        other = mul(other, alpha)
+    refuse_bool_sub(input, other)
+    if alpha.__class__ is not int or alpha != 1:
+        input, other = scaled_by_alpha(input, other, alpha)
     return _out(_binary(Sub, "sub", input, other), out)
+
+
+def _is_bool(v):
+    return v.__class__ is bool or (isinstance(v, Tensor) and v._data.dtype.kind == "b")
+
+
+def refuse_bool_sub(input, other):
+    """PyTorch's errors for a subtraction with a bool operand (``sub``, ``-``, ``sub_``)."""
+    if _is_bool(input) or _is_bool(other):
+        if _is_bool(input) and _is_bool(other):
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                               "supported. Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+def check_alpha(input, other, alpha):
+    """``alpha`` as ``add``/``sub`` take it: a Python number of no higher category than the
+    dtype of ``input + other`` (a bool for a bool result), or PyTorch's error."""
+    value = scalar_value(alpha)
+    if value is None:
+        value = alpha.item() if isinstance(alpha, Tensor) else alpha
+    result = _dtype.result_type(input, other)
+    if value.__class__ is bool and result is not _dtype.bool:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if value.__class__ in (float, complex) and not (result.is_floating_point
+                                                   or result.is_complex):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if value.__class__ is complex and not result.is_complex:
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
+    return bool(value) if result is _dtype.bool else value
+
+
+def scaled_by_alpha(input, other, alpha):
+    """``(input, alpha * other)`` with ``alpha`` checked (:func:`check_alpha`), promoted so
+    that ``alpha`` cannot change the result's dtype."""
+    alpha = check_alpha(input, other, alpha)
+    input, other = promote("add", input, other)
+    if isinstance(other, Tensor):
+        return input, mul(other, alpha)
+    if alpha.__class__ is bool:
+        return input, bool(other) and alpha
+    return input, other * alpha
 
 
 def mul(input, other, *, out=None):
@@ -550,8 +613,8 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - PyTorch's name
     if _autocast.active:
         input, exponent = _autocast.cast_inputs("fp32", input, exponent)
     a, b = promote("pow", input, exponent)
-    if isinstance(a, Tensor) and isinstance(b, int) and not isinstance(b, bool) and b < 0 \
-            and a._data.dtype.kind in "iu":
+    e = scalar_value(exponent)  # before promote wrapped it into an unsigned dtype's range
+    if isinstance(a, Tensor) and e.__class__ is int and e < 0 and a._data.dtype.kind in "iu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return _out(Pow.apply(a, b), out)
 
@@ -746,15 +809,29 @@ def register_erf_kernel(xp_name, fn):
     _ERF_KERNELS[xp_name] = fn
 
 
-Neg, neg = _unary_op("neg", lambda xp, a: xp.negative(a), lambda g, x, o: -g, save="",
-                     float_only=False, on_complex=True, doc="""``-input``.
+Neg, _neg = _unary_op("neg", lambda xp, a: xp.negative(a), lambda g, x, o: -g, save="",
+                      float_only=False, on_complex=True, doc="")
+
+
+def neg(input, *, out=None):
+    """``-input``.
+
+    Raises
+    ------
+    RuntimeError
+        For a bool tensor, as in PyTorch (invert a mask with ``~`` or :func:`logical_not`).
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.neg(flambeau.tensor([1, -2]))
     tensor([-1,  2])
-    """)
+    """
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return _neg(input, out=out)
 Abs, abs = _unary_op("abs", lambda xp, a: xp.abs(a), lambda g, x, o: g * sgn(x),  # noqa: A001
                      float_only=False, on_complex=True, doc="""Absolute value; the modulus
     ``|z|`` (a real tensor) of complex elements.
@@ -833,8 +910,8 @@ Log10, log10 = _unary_op("log10", lambda xp, a: xp.log10(a),
     Examples
     --------
     >>> import flambeau
-    >>> flambeau.log10(flambeau.tensor([100.0]))
-    tensor([2.])
+    >>> flambeau.log10(flambeau.tensor([1.0, 5.0]))  # NumPy's float32 log10(100) may be 2 + 1 ulp
+    tensor([0.0000, 0.6990])
     """)
 Sqrt, sqrt = _unary_op("sqrt", lambda xp, a: xp.sqrt(a), lambda g, x, o: g / (2 * _conj(o)),
                        save="out", on_complex=True, doc="""Square root (the principal one for
@@ -856,7 +933,17 @@ Rsqrt, rsqrt = _unary_op("rsqrt", lambda xp, a: 1 / xp.sqrt(a),
     >>> flambeau.rsqrt(flambeau.tensor([4.0]))
     tensor([0.5000])
     """)
-Square, square = _unary_op("square", lambda xp, a: xp.multiply(a, a),
+def _square(xp, a):
+    if a.dtype.kind == "b":  # as torch's pow(input, 2): the int 2 makes bools int64
+        return a.astype(xp.int64)
+    return xp.multiply(a, a)
+
+
+def _sign(xp, a):
+    return a.copy() if a.dtype.kind == "b" else xp.sign(a)  # NumPy has no bool sign
+
+
+Square, square = _unary_op("square", _square,
                            lambda g, x, o: 2 * g * _conj(x), float_only=False, on_complex=True,
                            doc="""``input * input``.
 
@@ -1066,7 +1153,7 @@ Frac, frac = _unary_op("frac", lambda xp, a: a - xp.trunc(a), lambda g, x, o: g,
     >>> flambeau.frac(flambeau.tensor([1.25, -1.5]))
     tensor([ 0.2500, -0.5000])
     """)
-Sign, sign = _unary_op("sign", lambda xp, a: xp.sign(a), _zero_grad, save="", float_only=False,
+Sign, sign = _unary_op("sign", _sign, _zero_grad, save="", float_only=False,
                        doc="""-1, 0 or 1 by the sign of each element.
 
     Raises
@@ -1097,7 +1184,7 @@ def _sgn_complex_grad(g, z, o):
     return where(zero, 0.0, (g - s * s * _conj(g)) / (2 * where(zero, 1.0, r)))
 
 
-Sgn, sgn = _unary_op("sgn", lambda xp, a: xp.sign(a), _zero_grad, save="", float_only=False,
+Sgn, sgn = _unary_op("sgn", _sign, _zero_grad, save="", float_only=False,
                      on_complex={"fwd": _sgn_complex, "grad": _sgn_complex_grad, "save": "x"},
                      doc="""The sign of each element: ``z / |z|`` for complex ``z`` (0 at 0), and
     :func:`sign` for real tensors.
@@ -1190,8 +1277,13 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     lo, hi = scalar_value(min), scalar_value(max)
     if input._data.dtype not in FLOAT_NP:
         refuse_complex("clamp", input, hint=_NO_ORDER)
-        if isinstance(lo, float) or isinstance(hi, float):
-            input = to_float(input)
+        # the bounds promote as the operands of a binary op: a float bound gives floats, an
+        # int bound makes bools int64, and an int out of an integer dtype's range wraps
+        for bound in (lo, hi):
+            if bound is not None and bound.__class__ is not complex:
+                input = cast_for_scalar(input, bound)
+        lo = None if lo is None else fit_scalar(input, lo)
+        hi = None if hi is None else fit_scalar(input, hi)
     if lo.__class__ is complex or hi.__class__ is complex:
         refuse_complex("clamp", lo, hi, hint=_NO_ORDER)
     return _out(Clamp.apply(input, lo, hi), out)
@@ -1613,7 +1705,10 @@ def atan2(input, other):
     tensor([0.7854])
     """
     refuse_complex("atan2", input, other)
-    return _binary(Atan2, "atan2", to_float(input), other)
+    a, b = promote_float("atan2", input, other)
+    # a number operand (PyTorch takes tensors only) as a 0-d tensor of the other's dtype
+    return Atan2.apply(a if isinstance(a, Tensor) else scalar_tensor(a, b),
+                       b if isinstance(b, Tensor) else scalar_tensor(b, a))
 
 
 class Atan2(Function):
@@ -1653,11 +1748,7 @@ def logaddexp(input, other):
         raise NotImplementedError(f'"logaddexp" is not implemented for {t.dtype} tensors (only '
                                   "floating-point and complex ones); convert them with .float() "
                                   "first")
-    if isinstance(input, Tensor):
-        input = to_float(input)
-    elif isinstance(other, Tensor):
-        other = to_float(other)
-    return _binary(LogAddExp, "logaddexp", input, other)
+    return LogAddExp.apply(*promote_float("logaddexp", input, other))
 
 
 def _integral(v):
@@ -1735,6 +1826,9 @@ def xlogy(input, other):
     tensor([0., 0.])
     """
     refuse_complex("xlogy", input, other)
+    input, other = promote_float("xlogy", input, other)
+    if not isinstance(other, Tensor):  # a number keeps input's dtype through log and where
+        other = scalar_tensor(other, input)
     zero = (input == 0) & (other == other)  # as torch: 0 where input is 0, unless other is NaN
     safe = where(zero, 1.0, other)
     out = where(zero, 0.0, input * log(safe))
@@ -1772,6 +1866,7 @@ def logit(input, eps=None):
     tensor([0.])
     """
     refuse_complex("logit", input)
+    input = to_float(input)  # bools and integers too: logit(True) is inf, as in PyTorch
     p = clamp(input, eps, 1 - eps) if eps is not None else input
     return log(p / (1 - p))
 
@@ -1779,12 +1874,19 @@ def logit(input, eps=None):
 def positive(input):
     """``+input`` (the tensor itself).
 
+    Raises
+    ------
+    RuntimeError
+        For a bool tensor, as in PyTorch.
+
     Examples
     --------
     >>> import flambeau
     >>> flambeau.positive(flambeau.tensor([1]))
     tensor([1])
     """
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 

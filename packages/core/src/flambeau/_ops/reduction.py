@@ -97,7 +97,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     from flambeau._ops.elementwise import isnan, where
 
     _no_complex_nansum("nansum", input)
-    return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+    if input._data.dtype in FLOAT_NP:  # integers have no NaN (and keep their int64 sum)
+        input = where(isnan(input), 0.0, input)
+    return sum(input, dim, keepdim, dtype=dtype)
 
 
 def _no_complex_nansum(op, input):

@@ -40,7 +40,15 @@ from flambeau import _dtype
 from flambeau._ops import _erf
 from flambeau._ops import elementwise as _ew
 from flambeau._ops._select import errors_ignored
-from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, to_float
+from flambeau._ops._util import (
+    FLOAT_NP,
+    Tensor,
+    make,
+    promote,
+    promote_float,
+    scalar_tensor,
+    to_float,
+)
 from flambeau._ops.elementwise import _conj, refuse_complex
 from flambeau.autograd._function import Function
 
@@ -784,23 +792,6 @@ LogNdtr, log_ndtr = _ew._unary_op(
 # ====================================================================== binary ops
 
 
-def _pair(op, input, other, *, float_result):
-    """``promote`` (a Python number stays a number), then floats for ops with float results."""
-    a, b = promote(op, input, other)
-    if float_result:
-        t = a if isinstance(a, Tensor) else b
-        if t._data.dtype not in FLOAT_NP:
-            a = to_float(a) if isinstance(a, Tensor) else float(a)
-            b = to_float(b) if isinstance(b, Tensor) else float(b)
-    return a, b
-
-
-def _scalar_tensor(value, like):
-    """A 0-d tensor holding the number ``value`` in ``like``'s dtype and device."""
-    xp = like._device._xp
-    return make(xp.asarray(value, dtype=like._data.dtype), like)
-
-
 def _arrays(a, b):
     return (a._data if isinstance(a, Tensor) else a), (b._data if isinstance(b, Tensor) else b)
 
@@ -904,7 +895,7 @@ def heaviside(input, values, *, out=None):
     """
     refuse_complex("heaviside", input, values)
     if not isinstance(values, Tensor):
-        values = _scalar_tensor(values, input)
+        values = scalar_tensor(values, input)
     if values._data.dtype != input._data.dtype:
         raise RuntimeError(f"heaviside is not yet implemented for tensors with different "
                            f"dtypes (input is {input.dtype}, values is {values.dtype})")
@@ -947,9 +938,9 @@ def copysign(input, other, *, out=None):
     tensor([-1., -2.])
     """
     refuse_complex("copysign", input, other)
-    a, b = _pair("copysign", input, other, float_result=True)
+    a, b = promote_float("copysign", input, other)
     if not isinstance(a, Tensor):
-        a = _scalar_tensor(a, b)
+        a = scalar_tensor(a, b)
     return _ew._out(Copysign.apply(a, b), out)
 
 
@@ -989,7 +980,7 @@ def nextafter(input, other, *, out=None):
     a, b = promote("nextafter", input, other)
     _check_float("nextafter", _tensor_of(a, b))
     if not isinstance(a, Tensor):
-        a = _scalar_tensor(a, b)
+        a = scalar_tensor(a, b)
     return _ew._out(Nextafter.apply(a, b), out)
 
 
@@ -1002,7 +993,7 @@ def ldexp(input, other, *, out=None):
     >>> flambeau.ldexp(flambeau.tensor([1.0, 3.0]), flambeau.tensor([3, -1]))
     tensor([8.0000, 1.5000])
     """
-    a, b = _pair("ldexp", input, other, float_result=True)
+    a, b = promote_float("ldexp", input, other)
     if not isinstance(b, Tensor):
         return _ew._out(_ew.mul(a, 2.0 ** b), out)
     if not isinstance(a, Tensor):
@@ -1234,7 +1225,7 @@ def xlog1py(input, other, *, out=None):
     tensor([0.0000, 1.3863])
     """
     refuse_complex("xlog1py", input, other)
-    a, b = _pair("xlog1py", input, other, float_result=True)
+    a, b = promote_float("xlog1py", input, other)
     return _ew._out(Xlog1py.apply(a, b), out)
 
 
@@ -1283,7 +1274,7 @@ def zeta(input, other, *, out=None):
     tensor([0.6449, 4.9348])
     """
     refuse_complex("zeta", input, other)
-    a, b = _pair("zeta", input, other, float_result=True)
+    a, b = promote_float("zeta", input, other)
     return _ew._out(Zeta.apply(a, b), out)
 
 
