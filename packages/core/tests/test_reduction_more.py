@@ -621,3 +621,27 @@ def test_quantile_matches_numpy(shape, q, seed):
         # interpolation between values of both signs can land near zero: an absolute margin
         np.testing.assert_allclose(got, np.quantile(x, q, axis=-1, method=method), rtol=1e-12,
                                    atol=1e-14)
+
+
+def test_nanmean_takes_dtype_and_out_and_refuses_integers():
+    x = flambeau.tensor([[1.0, float("nan")], [2.0, 3.0]])
+    got = flambeau.nanmean(x, 1, dtype=flambeau.float64)
+    assert got.dtype is flambeau.float64
+    np.testing.assert_allclose(got.cpu().numpy(), [1.0, 2.5])
+    out = flambeau.empty(2)
+    assert flambeau.nanmean(x, 0, out=out) is out
+    np.testing.assert_allclose(out.cpu().numpy(), [1.5, 3.0])
+    with pytest.raises(RuntimeError, match=r"nanmean\(\): expected input to have floating point"):
+        flambeau.nanmean(flambeau.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_var_and_std_of_half_types_accumulate_in_float32(name):
+    # 1..12 has variance 13; bfloat16 arithmetic all the way gave 12.8125
+    x = flambeau.arange(1, 13).to(getattr(flambeau, name)).requires_grad_()
+    v = flambeau.var(x)
+    assert v.dtype is x.dtype and v.item() == 13.0
+    assert flambeau.std(x).item() == pytest.approx(math.sqrt(13), rel=4e-3)
+    v.backward()
+    np.testing.assert_allclose(x.grad.float().cpu().numpy(), (np.arange(1, 13) - 6.5) / 5.5,
+                               rtol=1e-2)

@@ -132,18 +132,30 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 @with_out
-def nanmean(input, dim=None, keepdim=False):
-    """Mean of the non-NaN elements.
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean of the non-NaN elements (computed in ``dtype`` when given).
+
+    Raises
+    ------
+    RuntimeError
+        For an input that is not floating point, as in PyTorch.
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.nanmean(flambeau.tensor([1.0, float("nan"), 3.0]))
     tensor(2.)
+    >>> flambeau.nanmean(flambeau.tensor([[1.0, float("nan")]]), dim=1, dtype=flambeau.float64)
+    tensor([1.], dtype=flambeau.float64)
     """
     from flambeau._ops.elementwise import isnan
 
+    if input._data.dtype not in FLOAT_NP and input._data.dtype.kind != "c":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {input.dtype}")
     _no_complex_nansum("nanmean", input)
+    if dtype is not None:
+        input = input.to(dtype)
     valid = ~isnan(input)
     return nansum(input, dim, keepdim) / sum(valid, dim, keepdim)
 
@@ -447,6 +459,10 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     input = to_float(input)
+    if input.dtype is _dtype.float16 or input.dtype is _dtype.bfloat16:
+        # in float32 as torch accumulates half types: bfloat16 steps lose the variance of
+        # 1..12 (12.81 for 13)
+        return var(input.float(), dim, keepdim=keepdim, correction=correction).to(input.dtype)
     axes = dims_arg(dim, input._data.ndim, "var")
     n = input._data.size if axes is None else _count(input._data.shape, axes)
     centered = input - mean(input, axes, keepdim=True)
