@@ -87,6 +87,7 @@ API_MODULES = {
     "cpu.amp": "flambeau.cpu.amp",
     "accelerator": "flambeau.accelerator",
     "random": "flambeau.random",
+    "return_types": "flambeau.return_types",
     "serialization": "flambeau.serialization",
     "profiler": "flambeau.profiler",
     "nn": "flambeau.nn",

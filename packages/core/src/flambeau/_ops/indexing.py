@@ -3,15 +3,11 @@ unique, nonzero, masked ops."""
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
+from flambeau import return_types
 from flambeau._ops._util import Tensor, make, with_out, wrap_dim
 from flambeau.autograd._function import Function, mark_view
-
-values_indices = namedtuple("return_types", ["values", "indices"])
-
 
 # ------------------------------------------------------------------ subscripts
 
@@ -876,14 +872,17 @@ def sort(input, dim=-1, descending=False, stable=False):
     --------
     >>> import flambeau
     >>> flambeau.sort(flambeau.tensor([3.0, 1.0, 2.0]))
-    return_types(values=tensor([1., 2., 3.]), indices=tensor([1, 2, 0]))
+    flambeau.return_types.sort(
+    values=tensor([1., 2., 3.]),
+    indices=tensor([1, 2, 0]))
     """
     _reject_complex("sort", input)  # also argsort and msort
     if input._data.ndim == 0:
-        return values_indices(input.clone(), make(input._device._xp.zeros((), "int64"), input))
+        return return_types.sort(input.clone(),
+                                 make(input._device._xp.zeros((), "int64"), input))
     axis = wrap_dim(dim, input._data.ndim, "sort")
     idx = make(_argsort(input, axis, descending, stable).astype("int64", copy=False), input)
-    return values_indices(gather(input, axis, idx), idx)
+    return return_types.sort(gather(input, axis, idx), idx)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -918,7 +917,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's
     --------
     >>> import flambeau
     >>> flambeau.topk(flambeau.tensor([1.0, 5.0, 3.0, 4.0]), 2)
-    return_types(values=tensor([5., 4.]), indices=tensor([1, 3]))
+    flambeau.return_types.topk(
+    values=tensor([5., 4.]),
+    indices=tensor([1, 3]))
     """
     _reject_complex("topk", input)
     axis = wrap_dim(dim, input._data.ndim, "topk")
@@ -930,7 +931,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's
     xp = input._device._xp
     idx = xp.take(order, xp.arange(k), axis=axis) if input._data.ndim else order
     idx_t = make(idx.astype("int64", copy=False), input)
-    return values_indices(gather(input, axis, idx_t), idx_t)
+    return return_types.topk(gather(input, axis, idx_t), idx_t)
 
 
 @with_out
@@ -950,7 +951,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     i = indices.narrow(axis, k - 1, 1)
     if not keepdim:
         v, i = v.squeeze(axis), i.squeeze(axis)
-    return values_indices(v, i)
+    return return_types.kthvalue(v, i)
 
 
 def median(input, dim=None, keepdim=False):
@@ -967,7 +968,7 @@ def median(input, dim=None, keepdim=False):
         flat = input.reshape(-1)
         return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
     axis = wrap_dim(dim, input._data.ndim, "median")
-    return kthvalue(input, (input.shape[axis] + 1) // 2, axis, keepdim)
+    return return_types.median(*kthvalue(input, (input.shape[axis] + 1) // 2, axis, keepdim))
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 
-from flambeau import _dtype
+from flambeau import _dtype, return_types
 from flambeau._ops._util import (
     FLOAT_NP,
     LOW_PRECISION_NP,
@@ -24,7 +23,6 @@ from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = []
 
-values_indices = namedtuple("return_types", ["values", "indices"])
 
 
 def _keep_shape(shape, axes):
@@ -405,7 +403,9 @@ def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001 - PyTorch's 
     >>> flambeau.max(x)
     tensor(5.)
     >>> flambeau.max(x, dim=1)
-    return_types(values=tensor([5., 3.]), indices=tensor([1, 0]))
+    flambeau.return_types.max(
+    values=tensor([5., 3.]),
+    indices=tensor([1, 0]))
     """
     if isinstance(dim, Tensor):
         from flambeau._ops.elementwise import maximum
@@ -415,7 +415,7 @@ def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001 - PyTorch's 
     if dim is None:
         return write_out(Amax.apply(input, None, False), out)
     axis = wrap_dim(dim, input._data.ndim, "max")
-    return values_indices(*write_out(MaxDim.apply(input, axis, keepdim), out))
+    return return_types.max(*write_out(MaxDim.apply(input, axis, keepdim), out))
 
 
 def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
@@ -435,7 +435,7 @@ def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
     if dim is None:
         return write_out(Amin.apply(input, None, False), out)
     axis = wrap_dim(dim, input._data.ndim, "min")
-    return values_indices(*write_out(MinDim.apply(input, axis, keepdim), out))
+    return return_types.min(*write_out(MinDim.apply(input, axis, keepdim), out))
 
 
 @with_out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from collections import namedtuple
 
-from flambeau import _dtype
+from flambeau import _dtype, return_types
 from flambeau._ops import elementwise as _ew
 from flambeau._ops import reduction as _rd
 from flambeau._ops._select import errors_ignored
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 aminmax_result = namedtuple("aminmax", ["min", "max"])
-values_indices = _rd.values_indices
 
 
 def _dtype_name(t):
@@ -157,8 +156,8 @@ def _cum_extreme(cls, op, input, dim):
     axis = wrap_dim(dim, input._data.ndim, op)
     if input._data.ndim == 0:
         xp = input._device._xp
-        return values_indices(input.clone(), make(xp.zeros((), dtype=xp.int64), input))
-    return values_indices(*cls.apply(input, axis))
+        return getattr(return_types, op)(input.clone(), make(xp.zeros((), dtype=xp.int64), input))
+    return getattr(return_types, op)(*cls.apply(input, axis))
 
 
 @with_out
@@ -172,7 +171,9 @@ def cummax(input, dim):
     --------
     >>> import flambeau
     >>> flambeau.cummax(flambeau.tensor([1.0, 3.0, 2.0, 3.0, 5.0]), dim=0)
-    return_types(values=tensor([1., 3., 3., 3., 5.]), indices=tensor([0, 1, 1, 3, 4]))
+    flambeau.return_types.cummax(
+    values=tensor([1., 3., 3., 3., 5.]),
+    indices=tensor([0, 1, 1, 3, 4]))
     """
     return _cum_extreme(CumMax, "cummax", input, dim)
 
@@ -185,7 +186,9 @@ def cummin(input, dim):
     --------
     >>> import flambeau
     >>> flambeau.cummin(flambeau.tensor([2, 1, 3, 0]), dim=0)
-    return_types(values=tensor([2, 1, 1, 0]), indices=tensor([0, 1, 1, 3]))
+    flambeau.return_types.cummin(
+    values=tensor([2, 1, 1, 0]),
+    indices=tensor([0, 1, 1, 3]))
     """
     return _cum_extreme(CumMin, "cummin", input, dim)
 
@@ -308,7 +311,9 @@ def nanmedian(input, dim=None, keepdim=False):
     >>> flambeau.nanmedian(x)
     tensor(3.)
     >>> flambeau.nanmedian(x, dim=1)
-    return_types(values=tensor([1., 4.]), indices=tensor([2, 0]))
+    flambeau.return_types.nanmedian(
+    values=tensor([1., 4.]),
+    indices=tensor([2, 0]))
     """
     _rd.reject_complex("nanmedian", input)
     if dim is None:
@@ -321,7 +326,7 @@ def nanmedian(input, dim=None, keepdim=False):
     _nonempty_dim("nanmedian", input, axis)
     if input._data.ndim == 0:
         xp = input._device._xp
-        return values_indices(input.clone(), make(xp.zeros((), dtype=xp.int64), input))
+        return return_types.nanmedian(input.clone(), make(xp.zeros((), dtype=xp.int64), input))
     values, order = sort(input, axis, stable=True)  # NaNs last
     xp = input._device._xp
     data = input._data
@@ -331,7 +336,7 @@ def nanmedian(input, dim=None, keepdim=False):
     v, i = gather(values, axis, pick), gather(order, axis, pick)
     if not keepdim:
         v, i = v.squeeze(axis), i.squeeze(axis)
-    return values_indices(v, i)
+    return return_types.nanmedian(v, i)
 
 
 @with_out
@@ -350,13 +355,15 @@ def mode(input, dim=-1, keepdim=False):
     --------
     >>> import flambeau
     >>> flambeau.mode(flambeau.tensor([[3, 1, 3, 1], [5, 5, 2, 7]]))
-    return_types(values=tensor([1, 5]), indices=tensor([3, 1]))
+    flambeau.return_types.mode(
+    values=tensor([1, 5]),
+    indices=tensor([3, 1]))
     """
     _rd.reject_complex("mode", input)
     xp = input._device._xp
     axis = wrap_dim(dim, input._data.ndim, "mode")
     if input._data.ndim == 0:
-        return values_indices(input.clone(), make(xp.zeros((), dtype=xp.int64), input))
+        return return_types.mode(input.clone(), make(xp.zeros((), dtype=xp.int64), input))
     _nonempty_dim("mode", input, axis)
     a = xp.moveaxis(input._data, axis, -1)
     n = a.shape[-1]
@@ -378,7 +385,7 @@ def mode(input, dim=-1, keepdim=False):
     values = gather(input, axis, idx_t)
     if not keepdim:
         values, idx_t = values.squeeze(axis), idx_t.squeeze(axis)
-    return values_indices(values, idx_t)
+    return return_types.mode(values, idx_t)
 
 
 # ---------------------------------------------------------------------- quantiles
