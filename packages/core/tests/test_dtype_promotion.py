@@ -27,7 +27,8 @@ BINARY = [
 ]
 #: with a Python number: the arithmetic, float-result and clamping ops
 SCALAR_BINARY = BINARY[:6] + BINARY[9:] + [
-    lambda m, a, b: m.clamp(a, min=b) if isinstance(a, m.Tensor) else m.clamp(b, max=a)]
+    lambda m, a, b: m.clamp(a, min=b) if isinstance(a, m.Tensor) else m.clamp(b, max=a),
+    lambda a, b: a ** b]
 
 
 def _pair(lib, name, ndim, value=1):

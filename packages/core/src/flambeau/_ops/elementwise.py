@@ -616,7 +616,11 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - PyTorch's name
     e = scalar_value(exponent)  # before promote wrapped it into an unsigned dtype's range
     if isinstance(a, Tensor) and e.__class__ is int and e < 0 and a._data.dtype.kind in "iu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return _out(Pow.apply(a, b), out)
+    result = Pow.apply(a, b)
+    if result._data.dtype.kind != "b" and (a if isinstance(a, Tensor) else b)._data.dtype.kind \
+            == "b":  # bools to bool powers: NumPy's power gives int8, torch's pow bool
+        result = result.to(_dtype.bool)
+    return _out(result, out)
 
 
 @with_out
