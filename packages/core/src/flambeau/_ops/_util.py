@@ -71,8 +71,9 @@ def promote_float(op, a, b):
 
     For the ops whose results are floating point (``atan2``, ``xlogy``, ``copysign``...): as
     in PyTorch the operands are promoted together first, so ``atan2(int_tensor,
-    half_tensor)`` is float16 and a 0-d float64 tensor does not make an integer tensor
-    float64. A Python number keeps its value (-2 with a uint8 tensor is -2.0, not 254).
+    half_tensor)`` is float16 and ``xlogy(0-d float64 tensor, int_tensor)`` float64 (the
+    default float dtype is for integers alone). A Python number keeps its value (-2 with a
+    uint8 tensor is -2.0, not 254).
     """
     pa, pb = promote(op, a, b)
     t = pa if isinstance(pa, Tensor) else pb
