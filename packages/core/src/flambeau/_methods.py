@@ -393,15 +393,16 @@ def _alpha_checked(self, other, alpha):
     if alpha.__class__ is int and alpha == 1 or (
             alpha.__class__ in (int, float) and self._data.dtype.kind == "f"):
         return alpha
-    return ew.check_alpha(self, other, alpha)
+    return ew.check_alpha(_dtype.result_type(self, other), alpha)
 
 
 def _inplace_method(name, fn):
     ufunc = _UFUNC_FOR.get(name)
     recorded = _RECORDED_IN_PLACE.get(name)
+    add_or_sub = name in ("add", "sub")
 
     def method(self, *args, **kwargs):
-        if name in ("add", "sub"):
+        if add_or_sub:
             if name == "sub":
                 ew.refuse_bool_sub(self, args[0] if args else kwargs.get("other"))
             if "alpha" in kwargs:

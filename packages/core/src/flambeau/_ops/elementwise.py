@@ -426,13 +426,12 @@ def refuse_bool_sub(input, other):
                            "operator instead.")
 
 
-def check_alpha(input, other, alpha):
-    """``alpha`` as ``add``/``sub`` take it: a Python number of no higher category than the
-    dtype of ``input + other`` (a bool for a bool result), or PyTorch's error."""
+def check_alpha(result, alpha):
+    """``alpha`` as ``add``/``sub`` take it for a result of dtype ``result``: a Python number
+    of no higher category (a bool for a bool result), or PyTorch's error."""
     value = scalar_value(alpha)
     if value is None:
         value = alpha.item() if isinstance(alpha, Tensor) else alpha
-    result = _dtype.result_type(input, other)
     if value.__class__ is bool and result is not _dtype.bool:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if value.__class__ in (float, complex) and not (result.is_floating_point
@@ -448,8 +447,8 @@ def check_alpha(input, other, alpha):
 def scaled_by_alpha(input, other, alpha):
     """``(input, alpha * other)`` with ``alpha`` checked (:func:`check_alpha`), promoted so
     that ``alpha`` cannot change the result's dtype."""
-    alpha = check_alpha(input, other, alpha)
     input, other = promote("add", input, other)
+    alpha = check_alpha((input if isinstance(input, Tensor) else other).dtype, alpha)
     if isinstance(other, Tensor):
         return input, mul(other, alpha)
     if alpha.__class__ is bool:
