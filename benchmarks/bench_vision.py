@@ -1,4 +1,5 @@
-"""Training throughput (images/s) of LeNet on 1x28x28 and ResNet-18 on 3x32x32, batch 64.
+"""Training throughput (images/s) of LeNet on 1x28x28, ResNet-18 and MobileNetV2 on 3x32x32,
+batch 64.
 
 flambeau runs flambeau.vision's models; PyTorch runs the same module trees written here with
 torch.nn. One training step = forward, cross-entropy, backward, SGD (momentum) update. Both
@@ -54,6 +55,53 @@ def _torch_resnet18(torch):
         tnn.Linear(512, 10))
 
 
+def _torch_mobilenet_v2(torch):
+    """torchvision's MobileNetV2 tree (widths already rounded to multiples of 8)."""
+    tnn = torch.nn
+
+    def cna(inp, out, kernel=3, stride=1, groups=1):
+        return tnn.Sequential(
+            tnn.Conv2d(inp, out, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
+            tnn.BatchNorm2d(out), tnn.ReLU6(inplace=True))
+
+    class InvertedResidual(tnn.Module):
+        def __init__(self, inp, oup, stride, expand):
+            super().__init__()
+            hidden = inp * expand
+            self.use_res_connect = stride == 1 and inp == oup
+            layers = [cna(inp, hidden, 1)] if expand != 1 else []
+            self.conv = tnn.Sequential(
+                *layers, cna(hidden, hidden, stride=stride, groups=hidden),
+                tnn.Conv2d(hidden, oup, 1, bias=False), tnn.BatchNorm2d(oup))
+
+        def forward(self, x):
+            return x + self.conv(x) if self.use_res_connect else self.conv(x)
+
+    features, channels = [cna(3, 32, stride=2)], 32
+    for t, c, n, s in ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                       (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)):
+        for i in range(n):
+            features.append(InvertedResidual(channels, c, s if i == 0 else 1, t))
+            channels = c
+    features.append(cna(channels, 1280, 1))
+    return tnn.Sequential(*features, tnn.AdaptiveAvgPool2d((1, 1)), tnn.Flatten(),
+                          tnn.Dropout(0.2), tnn.Linear(1280, 10))
+
+
+def _flambeau_model(name):
+    from flambeau.vision import models
+
+    if name == "lenet":
+        return models.lenet()
+    return getattr(models, name)(num_classes=10)
+
+
+def _torch_model(torch, name):
+    builders = {"lenet": _torch_lenet, "resnet18": _torch_resnet18,
+                "mobilenet_v2": _torch_mobilenet_v2}
+    return builders[name](torch)
+
+
 def _step_fn(model, loss_fn, optimizer, x, y):
     def step():
         optimizer.zero_grad()
@@ -65,9 +113,7 @@ def _step_fn(model, loss_fn, optimizer, x, y):
 def _flambeau_step(name, shape):
     import flambeau
     from flambeau import nn, optim
-    from flambeau.vision import models
-
-    model = models.lenet() if name == "lenet" else models.resnet18(num_classes=10)
+    model = _flambeau_model(name)
     x = flambeau.randn(BATCH, *shape)
     y = flambeau.randint(0, 10, (BATCH,))
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -75,7 +121,7 @@ def _flambeau_step(name, shape):
 
 
 def _torch_step(torch, name, shape):
-    model = _torch_lenet(torch) if name == "lenet" else _torch_resnet18(torch)
+    model = _torch_model(torch, name)
     x = torch.randn(BATCH, *shape)
     y = torch.randint(0, 10, (BATCH,))
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -90,7 +136,8 @@ def run() -> list[dict]:
     except ImportError:
         torch = None
     rows = []
-    cases = (("lenet", (1, 28, 28), 5), ("resnet18", (3, 32, 32), 3))
+    cases = (("lenet", (1, 28, 28), 5), ("resnet18", (3, 32, 32), 3),
+             ("mobilenet_v2", (3, 32, 32), 3))
     with threadpool_limits(limits=1, user_api="blas"):
         if torch is not None:
             torch.set_num_threads(1)

@@ -14,13 +14,16 @@ from flambeau.autograd import gradcheck, gradgradcheck
 RNG = np.random.default_rng(0)
 
 
-@pytest.fixture(autouse=True, params=["nchw", "channels_last"])
+@pytest.fixture(autouse=True, params=["nchw", "channels_last", "no_depthwise"])
 def conv_layout(request, monkeypatch):
-    """Every test runs through both generic layouts: the NCHW products (chosen for few input
-    channels) and the channels-last im2col (the rest)."""
+    """Every test runs through each generic path: the NCHW products (chosen for few input
+    channels), the channels-last im2col (the rest), and im2col for depthwise convolutions
+    too (which otherwise take the shifted multiply-adds)."""
     from flambeau.nn.functional import _conv
 
     monkeypatch.setattr(_conv, "_FEW_CHANNELS", 1 << 30 if request.param == "nchw" else -1)
+    if request.param == "no_depthwise":
+        monkeypatch.setattr(_conv, "_depthwise", lambda c, co, groups: False)
     return request.param
 
 CONV_CASES = [
@@ -32,6 +35,10 @@ CONV_CASES = [
     ((2, 3, 9), (5, 3, 4), dict(padding="valid")),
     ((1, 2, 5, 5, 4), (3, 2, 2, 3, 2), dict(padding=1, stride=(1, 2, 1))),
     ((3, 7, 7), (2, 3, 3, 3), dict(padding=1)),  # unbatched
+    # depthwise (one channel in and out per group), as MobileNet's
+    ((2, 5, 7, 6), (5, 1, 3, 3), dict(stride=2, padding=1, groups=5)),
+    ((2, 3, 6, 7), (3, 1, 3, 2), dict(padding=(2, 0), dilation=(2, 1), groups=3)),
+    ((1, 2, 4, 3, 5), (2, 1, 2, 2, 3), dict(padding=1, stride=(2, 1, 2), groups=2)),
 ]
 
 
@@ -76,6 +83,16 @@ def test_conv2d_gradcheck_and_gradgradcheck():
 
     def f(x, w, b):
         return F.conv2d(x, w, b, stride=2, padding=1, groups=2)
+
+    assert gradcheck(f, (x, w, b))
+    assert gradgradcheck(f, (x, w, b))
+
+
+def test_depthwise_conv_gradcheck_and_gradgradcheck():
+    x, w, b = randn(2, 3, 5, 4, seed=11), randn(3, 1, 3, 2, seed=12), randn(3, seed=13)
+
+    def f(x, w, b):
+        return F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=3)
 
     assert gradcheck(f, (x, w, b))
     assert gradgradcheck(f, (x, w, b))

@@ -30,8 +30,10 @@ from flambeau.nn.functional._conv import (
     _batchify,
     _ntuple,
     add_windows,
+    kernel_windows,
     out_sizes,
     pad_spatial,
+    padded_sizes,
     window_view,
 )
 
@@ -244,17 +246,14 @@ class _MaxPoolAdjoint(Function):
             return done
         if _tiles(kernel, stride, pads, dilation):
             return _max_pool_tiles_adjoint(xp, g._data, arg._data, kernel, input_shape)
-        padded = input_shape[:2] + tuple(n + lo + hi for n, (lo, hi) in
-                                         zip(input_shape[2:], pads))
+        padded = input_shape[:2] + padded_sizes(input_shape[2:], pads)
         res = xp.zeros(padded, dtype=g._data.dtype)
         out = g._data.shape[2:]
         a = arg._data
         zero = xp.zeros((), dtype=g._data.dtype)
-        for k, pos in enumerate(_positions(kernel)):
-            dst = (slice(None), slice(None)) + tuple(
-                slice(p * d, p * d + s * (o - 1) + 1, s)
-                for p, d, s, o in zip(pos, dilation, stride, out))
-            res[dst] += xp.where(a == k, g._data, zero)
+        lead = (slice(None), slice(None))
+        for k, (_, window) in enumerate(kernel_windows(kernel, stride, dilation, out)):
+            res[lead + window] += xp.where(a == k, g._data, zero)
         crop = (slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in
                                                   zip(input_shape[2:], pads))
         return res[crop]
