@@ -193,3 +193,22 @@ def test_batchnorm_backward_makes_no_zero_gradients_for_its_statistics(monkeypat
     bn(x).pow(2).sum().backward()
     assert seen == [(False, None, None)]
     assert x.grad is not None and bn.weight.grad is not None
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_batch_norm_statistics_of_two_byte_floats_accumulate_in_float32(dtype):
+    """Summed in their own dtype, 4096 values of 1.125 go wrong once the running sum passes
+    2048 (float16 then rounds each 1.125 added to 2; bfloat16 sooner); float32 sums do not."""
+    from flambeau.nn.functional import _norm
+
+    a = np.full((4096, 2, 1), 1.0, dtype=np.float32)
+    a[1:, :, 0] += 2.0 ** -3
+    arr = flambeau.tensor(a).to(getattr(flambeau, dtype)).numpy()
+    out, _, _, mean, var = _norm._batch_norm_arrays(np, arr, None, None, (0, 2), 0.0)
+    exact = (1 + 4095 * (1 + 2.0 ** -3)) / 4096
+    assert mean.dtype == arr.dtype and mean.shape == (1, 2, 1)
+    np.testing.assert_allclose(mean.astype(np.float32).ravel(), exact, rtol=1e-2)
+    # other axes than batch norm's (0, 2, ...) take the plain reduction
+    sums = _norm._channel_sums(arr, (0, 1))
+    assert sums.shape == (1, 1, 1)
+    np.testing.assert_allclose(sums.astype(np.float32).item(), 2 * 4096 * exact, rtol=1e-2)
