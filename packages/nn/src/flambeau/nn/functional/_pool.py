@@ -172,17 +172,28 @@ def _tile_view(x, kernel):
     return split.transpose(order)
 
 
+def _masked_by_position(xp, g):
+    """``picked(mask, out)``: writes ``g`` where ``mask``, else 0, into ``out``. A product
+    with the mask is branch-free, twice as fast as ``where``, but would turn an inf gradient
+    into NaNs: such gradients take ``where``."""
+    if g.dtype.kind in "fV" and not bool(xp.isfinite(g).all()):
+        zero = xp.zeros((), dtype=g.dtype)
+
+        def picked(mask, out):
+            out[...] = xp.where(mask, g, zero)
+            return out
+
+        return picked
+    return lambda mask, out: xp.multiply(g, mask, out=out)
+
+
 def _max_pool_tiles_adjoint(xp, g, arg, kernel, input_shape):
     """Scatter each gradient to its window's maximum, for tiling windows."""
     res = xp.zeros(input_shape, dtype=g.dtype)
     view = _tile_view(res, kernel)
-    # a product with the mask is branch-free; it would turn an inf gradient into NaNs
-    finite = g.dtype.kind not in "fV" or bool(xp.isfinite(g).all())
+    picked = _masked_by_position(xp, g)
     for k, pos in enumerate(_positions(kernel)):
-        if finite:
-            xp.multiply(g, arg == k, out=view[pos])
-        else:
-            view[pos] = xp.where(arg == k, g, xp.zeros((), dtype=g.dtype))
+        picked(arg == k, view[pos])
     return res
 
 
@@ -250,10 +261,10 @@ class _MaxPoolAdjoint(Function):
         res = xp.zeros(padded, dtype=g._data.dtype)
         out = g._data.shape[2:]
         a = arg._data
-        zero = xp.zeros((), dtype=g._data.dtype)
         lead = (slice(None), slice(None))
+        picked, term = _masked_by_position(xp, g._data), xp.empty_like(g._data)
         for k, (_, window) in enumerate(kernel_windows(kernel, stride, dilation, out)):
-            res[lead + window] += xp.where(a == k, g._data, zero)
+            res[lead + window] += picked(a == k, term)
         crop = (slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in
                                                   zip(input_shape[2:], pads))
         return res[crop]
