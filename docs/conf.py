@@ -61,6 +61,8 @@ API_MODULES = {
     "linalg": "flambeau.linalg",
     "special": "flambeau.special",
     "fft": "flambeau.fft",
+    "signal": "flambeau.signal",
+    "signal.windows": "flambeau.signal.windows",
     "autograd": "flambeau.autograd",
     "autograd.graph": "flambeau.autograd.graph",
     "autograd.functional": "flambeau.autograd.functional",
