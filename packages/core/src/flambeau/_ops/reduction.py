@@ -48,11 +48,21 @@ def reject_complex(op, input):
                            "compare the moduli (.abs()) or the real parts (.real) instead")
 
 
+def accumulated_sum(xp, a, axis, keepdims, np_dtype=None):
+    """``xp.sum(a, axis, dtype=np_dtype)``, with float16 and bfloat16 results accumulated in
+    float32 and rounded once, as torch does: NumPy adds bfloat16 in bfloat16, where the sum
+    of 4096 values of 1.125 comes out 512."""
+    target = a.dtype if np_dtype is None else np_dtype
+    if target in LOW_PRECISION_NP:
+        return xp.sum(a, axis=axis, keepdims=keepdims, dtype="float32").astype(target)
+    return xp.sum(a, axis=axis, keepdims=keepdims, dtype=np_dtype)
+
+
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, np_dtype):
         ctx.meta = (x._data.shape, axes, keepdim)
-        return x._device._xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=np_dtype)
+        return accumulated_sum(x._device._xp, x._data, axes, keepdim, np_dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -170,7 +180,11 @@ class Prod(Function):
     def forward(ctx, x, axis, keepdim):
         ctx.save_for_backward(x)
         ctx.meta = (axis, keepdim)
-        return x._device._xp.prod(x._data, axis=axis, keepdims=keepdim)
+        a = x._data
+        if a.dtype in LOW_PRECISION_NP:  # in float32, rounded once (see accumulated_sum)
+            return x._device._xp.prod(a, axis=axis, keepdims=keepdim,
+                                      dtype="float32").astype(a.dtype)
+        return x._device._xp.prod(a, axis=axis, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -812,7 +826,7 @@ def _sum_keep(xp, a, axis):
             a.dtype.itemsize >= 4):
         return (a.reshape(-1, a.shape[-1]) @ xp.ones(a.shape[-1], dtype=a.dtype)).reshape(
             a.shape[:-1] + (1,))
-    return a.sum(axis=axis, keepdims=True)
+    return accumulated_sum(xp, a, axis, True)
 
 
 # Backends may fuse the softmaxes: kernels "softmax" / "log_softmax" ``(a, axis) -> y`` and

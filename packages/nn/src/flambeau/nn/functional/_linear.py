@@ -5,6 +5,7 @@ from __future__ import annotations
 import flambeau
 from flambeau import Tensor
 from flambeau._ops.elementwise import _conj
+from flambeau._ops.reduction import accumulated_sum
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
 from flambeau.nn._complex import refuse_complex_grad
@@ -44,7 +45,7 @@ class _Linear(Function):
         if needs[1]:
             gw = Tensor._make(mm(g2.T, a.reshape(-1, n_in)), g._device)
         if ctx.has_bias and needs[2]:
-            gb = Tensor._make(g2.sum(0), g._device)
+            gb = Tensor._make(accumulated_sum(g._device._xp, g2, 0, False), g._device)
         return gx, gw, gb
 
 

@@ -13,6 +13,7 @@ import flambeau
 from flambeau import Tensor
 from flambeau._ops._select import errors_ignored
 from flambeau._ops._util import FLOAT_NP
+from flambeau._ops.reduction import accumulated_sum
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
 from flambeau.nn._complex import NO_ORDER, refuse_complex, refuse_complex_grad
@@ -96,11 +97,10 @@ class _MSE(Function):
         ctx.reduction = reduction
         d = x._data - t._data
         sq = d * d
-        if reduction == "mean":
-            return sq.mean()
-        if reduction == "sum":
-            return sq.sum()
-        return sq
+        if reduction == "none":
+            return sq
+        total = accumulated_sum(x._device._xp, sq, None, False)
+        return total / max(sq.size, 1) if reduction == "mean" else total
 
     @staticmethod
     def backward(ctx, g):
@@ -289,11 +289,11 @@ def _reduced(per, reduction, count, xp):
     """``per`` summed, averaged over ``count`` (the valid targets or their total weight), or
     as it is."""
     if reduction == "sum":
-        return per.sum()
+        return accumulated_sum(xp, per, None, False)
     if reduction == "mean":
         if count == 0:  # every target ignored: 0 / 0 = nan, as in PyTorch
             return xp.asarray(xp.nan, dtype=per.dtype)
-        return per.sum() / per.dtype.type(count)
+        return accumulated_sum(xp, per, None, False) / per.dtype.type(count)
     return per
 
 
@@ -324,7 +324,7 @@ class _IndexedLoss(Function):
         if log_softmax:
             shifted = a - a.max(axis=1, keepdims=True)
             e = xp.exp(shifted)
-            total = e.sum(axis=1)
+            total = accumulated_sum(xp, e, 1, False)
             per = xp.log(total) - shifted[rows, safe]
             ctx.softmax = (e, total)
         else:
@@ -377,8 +377,8 @@ def _prob_targets(input, target, weight, smoothing, op):
 def _generic_cross_entropy(xp, logits, q, axis):
     """Per-sample ``-sum_c q_c * log_softmax(logits)_c`` computed without overflow."""
     shifted = logits - logits.max(axis=axis, keepdims=True)
-    lse = xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-    return -(q * (shifted - lse)).sum(axis=axis)
+    lse = xp.log(accumulated_sum(xp, xp.exp(shifted), axis, True))
+    return -accumulated_sum(xp, q * (shifted - lse), axis, False)
 
 
 class _CrossEntropy(Function):
@@ -411,11 +411,10 @@ class _CrossEntropy(Function):
         gx = gq = None
         if ctx.needs_input_grad[0] and not flambeau.is_grad_enabled():
             # no create_graph: the same formula on arrays, without per-op dispatch
-            a = x._data
-            e = x._device._xp.exp(a - a.max(axis=1, keepdims=True))
-            e /= e.sum(axis=1, keepdims=True)
-            qa = q._data
-            gx = Tensor._make(g._data * (e * qa.sum(axis=1, keepdims=True) - qa), x._device)
+            a, qa, xp = x._data, q._data, x._device._xp
+            e = xp.exp(a - a.max(axis=1, keepdims=True))
+            e /= accumulated_sum(xp, e, 1, True)
+            gx = Tensor._make(g._data * (e * accumulated_sum(xp, qa, 1, True) - qa), x._device)
         elif ctx.needs_input_grad[0]:
             p = flambeau.softmax(x, 1)
             gx = g * (p * q.sum(1, keepdim=True) - q)
@@ -558,7 +557,7 @@ class _WeightedNll(Function):
     def forward(ctx, x, q, reduction, denom):
         ctx.save_for_backward(q)
         ctx.reduction, ctx.denom, ctx.two_dims = reduction, denom, x.ndim == 2
-        per = -(x._data * q._data).sum(axis=1)
+        per = -accumulated_sum(x._device._xp, x._data * q._data, 1, False)
         return _reduced(per, reduction, denom, x._device._xp)
 
     @staticmethod

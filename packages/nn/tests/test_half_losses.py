@@ -1,0 +1,63 @@
+"""Losses and bias gradients of float16/bfloat16 tensors sum in float32, as torch's: summed
+in bfloat16, 4096 gradients of 1 make 256 and a cross entropy over 4096 classes is off by 1."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import flambeau
+import flambeau.nn.functional as F
+from flambeau import nn
+
+RNG = np.random.default_rng(0)
+LOGITS = RNG.standard_normal((8, 4096)).astype(np.float32)
+CLASSES = RNG.integers(0, 4096, 8)
+PROBS = np.abs(RNG.standard_normal((8, 4096))).astype(np.float32)
+PROBS /= PROBS.sum(1, keepdims=True)
+
+LOSSES = {
+    "cross_entropy": lambda m, x, dt: m.nn.functional.cross_entropy(x, m.tensor(CLASSES)),
+    "cross_entropy_weighted": lambda m, x, dt: m.nn.functional.cross_entropy(
+        x, m.tensor(CLASSES), weight=m.ones(4096).to(dt)),
+    "cross_entropy_probs": lambda m, x, dt: m.nn.functional.cross_entropy(
+        x, m.tensor(PROBS).to(dt)),
+    "nll_loss_sum": lambda m, x, dt: m.nn.functional.nll_loss(
+        x.log_softmax(1), m.tensor(CLASSES), reduction="sum"),
+    "mse_loss": lambda m, x, dt: m.nn.functional.mse_loss(x, x.detach() * 0),
+    "mse_loss_sum": lambda m, x, dt: m.nn.functional.mse_loss(x, x.detach() * 0,
+                                                              reduction="sum"),
+}
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_half_losses_match_torch(dtype, name):
+    torch = pytest.importorskip("torch")
+    fx = flambeau.tensor(LOGITS).to(getattr(flambeau, dtype)).requires_grad_()
+    tx = torch.tensor(LOGITS).to(getattr(torch, dtype)).requires_grad_()
+    fl = LOSSES[name](flambeau, fx, getattr(flambeau, dtype))
+    tl = LOSSES[name](torch, tx, getattr(torch, dtype))
+    fl.backward()
+    tl.backward()
+    assert fl.dtype == getattr(flambeau, dtype)
+    tol = 2 ** -7 if dtype == "bfloat16" else 2 ** -10  # about one rounding
+    np.testing.assert_allclose(fl.float().item(), tl.float().item(), rtol=tol)
+    np.testing.assert_allclose(fx.grad.float().numpy(), tx.grad.float().numpy(), rtol=tol,
+                               atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_linear_bias_gradient_sums_in_float32(dtype):
+    lin = nn.Linear(4, 3).to(getattr(flambeau, dtype))
+    lin(flambeau.ones(4096, 4).to(getattr(flambeau, dtype))).sum().backward()
+    assert lin.bias.grad.tolist() == [4096.0] * 3
+    assert lin.bias.grad.dtype == getattr(flambeau, dtype)
+
+
+def test_float32_losses_unchanged():
+    x = flambeau.tensor(LOGITS, requires_grad=True)
+    loss = F.mse_loss(x, flambeau.zeros_like(x))
+    np.testing.assert_allclose(loss.item(), float((LOGITS.astype(np.float64) ** 2).mean()),
+                               rtol=1e-6)
