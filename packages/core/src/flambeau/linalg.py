@@ -6,8 +6,10 @@ flambeau ops so that second derivatives work too. Forward passes run the backend
 (NumPy) or cuSOLVER (CuPy) kernels on whole batches.
 
 The LU functions (``lu``, ``lu_factor``, ``lu_solve``...) compute the factorization
-themselves (NumPy has none), with LAPACK ``getrf``'s pivots; ``ldl_factor``/``ldl_solve`` are
-not provided.
+themselves (NumPy has none), with LAPACK ``getrf``'s pivots; so do ``ldl_factor``,
+``ldl_factor_ex`` and ``ldl_solve`` (the Bunch-Kaufman ``L D L^T`` factorization of symmetric
+or Hermitian matrices, with LAPACK ``sytrf``'s pivots), which are not differentiable, as in
+PyTorch.
 
 Decompositions and solvers accept float32, float64, complex64 and complex128; float16 and
 bfloat16 raise an error as in PyTorch (inside an autocast region they run in float32). For
@@ -58,6 +60,7 @@ from flambeau._ops.decompositions import (
     linalg_solve_ex,
     linalg_svd,
 )
+from flambeau._ops.ldl import ldl_factor, ldl_factor_ex, ldl_solve
 from flambeau._ops.linalg import matmul
 from flambeau._ops.lu import linalg_lu as lu
 from flambeau._ops.lu import linalg_lu_solve as lu_solve
@@ -68,7 +71,8 @@ __all__ = [
     "LinAlgError",
     "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals",
     "eigvalsh",
-    "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex",
+    "householder_product", "inv", "inv_ex", "ldl_factor", "ldl_factor_ex", "ldl_solve",
+    "lstsq", "lu", "lu_factor", "lu_factor_ex",
     "lu_solve", "matmul", "matrix_exp", "matrix_norm",
     "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
     "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
