@@ -25,6 +25,9 @@ REDUCTIONS = {
     "logsumexp": lambda t: t.reshape(-1).logsumexp(0),
     "softmax": lambda t: t.reshape(-1).softmax(0)[:3],
     "log_softmax": lambda t: t.reshape(-1).log_softmax(0)[:3],
+    "logcumsumexp": lambda t: t.reshape(-1).logcumsumexp(0)[-1:],
+    "norm_p3": lambda t: t.norm(p=3),
+    "norm_p3_dim": lambda t: (t * 8).norm(p=3, dim=1),  # float16 cubes would overflow
 }
 
 

@@ -1,5 +1,6 @@
-"""Losses and bias gradients of float16/bfloat16 tensors sum in float32, as torch's: summed
-in bfloat16, 4096 gradients of 1 make 256 and a cross entropy over 4096 classes is off by 1."""
+"""Losses, pooling, bags and bias gradients of float16/bfloat16 tensors sum in float32, as
+torch's: summed in bfloat16, 4096 gradients of 1 make 256 and a cross entropy over 4096
+classes is off by 1."""
 
 from __future__ import annotations
 
@@ -61,3 +62,28 @@ def test_float32_losses_unchanged():
     loss = F.mse_loss(x, flambeau.zeros_like(x))
     np.testing.assert_allclose(loss.item(), float((LOGITS.astype(np.float64) ** 2).mean()),
                                rtol=1e-6)
+
+
+POOLS = {
+    "avg_pool1d": lambda m, x: m.nn.functional.avg_pool1d(x[None], 512),
+    "avg_pool2d": lambda m, x: m.nn.functional.avg_pool2d(x.reshape(1, 8, 64, 64), 32),
+    "adaptive_avg_pool1d": lambda m, x: m.nn.functional.adaptive_avg_pool1d(x[None], 2),
+    "embedding_bag_sum": lambda m, x: m.nn.functional.embedding_bag(
+        m.tensor(np.arange(512).reshape(1, 512) % 8), x, mode="sum"),
+    "embedding_bag_mean": lambda m, x: m.nn.functional.embedding_bag(
+        m.tensor(np.arange(512).reshape(1, 512) % 8), x, mode="mean"),
+}
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", sorted(POOLS))
+def test_half_pooling_and_bags_match_torch(dtype, name):
+    torch = pytest.importorskip("torch")
+    values = np.abs(LOGITS) + 1  # positive: sums grow past the half types' integer range
+    fx = flambeau.tensor(values).to(getattr(flambeau, dtype))
+    tx = torch.tensor(values).to(getattr(torch, dtype))
+    got, want = POOLS[name](flambeau, fx), POOLS[name](torch, tx)
+    assert got.dtype == getattr(flambeau, dtype) and tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_allclose(got.float().numpy(), want.float().numpy(),
+                               rtol=2 ** -7 if dtype == "bfloat16" else 2 ** -10)

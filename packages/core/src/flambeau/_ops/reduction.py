@@ -608,6 +608,10 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     input = to_float(input)
     if isinstance(p, str) and (p != "fro" or isinstance(dim, (list, tuple)) and len(dim) > 2):
         return _matrix_norm(input, p, dim, keepdim)
+    if input._data.dtype in LOW_PRECISION_NP and p not in (1, float("inf"), float("-inf")):
+        # powers and their sums in float32, rounded once, as torch's: float16 cubes of
+        # values near 8 overflow once a few hundred are summed
+        return norm(input.float(), p, dim, keepdim).to(input.dtype)
     axes = dims_arg(dim, input._data.ndim, "norm")
     if input._data.dtype.kind == "c":  # the norm of the moduli (real)
         if p is None or p in ("fro", 2, 2.0):

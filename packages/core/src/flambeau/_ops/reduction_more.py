@@ -17,7 +17,16 @@ from flambeau import _dtype, return_types
 from flambeau._ops import elementwise as _ew
 from flambeau._ops import reduction as _rd
 from flambeau._ops._select import errors_ignored
-from flambeau._ops._util import FLOAT_NP, Tensor, make, promote, to_float, with_out, wrap_dim
+from flambeau._ops._util import (
+    FLOAT_NP,
+    LOW_PRECISION_NP,
+    Tensor,
+    make,
+    promote,
+    to_float,
+    with_out,
+    wrap_dim,
+)
 from flambeau._ops.complex import conj
 from flambeau._ops.indexing import gather, scatter_add, sort
 from flambeau._ops.linalg import matmul
@@ -268,6 +277,8 @@ def logcumsumexp(input, dim):
     axis = wrap_dim(dim, input._data.ndim, "logcumsumexp")
     if input._data.ndim == 0:
         return input.clone()
+    if input._data.dtype in LOW_PRECISION_NP:  # in float32, rounded once, as torch's
+        return LogCumSumExp.apply(input.float(), axis).to(input.dtype)
     return LogCumSumExp.apply(input, axis)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flambeau
 from flambeau import Tensor
+from flambeau._ops._util import LOW_PRECISION_NP
 from flambeau.autograd import Function
 from flambeau.nn._complex import refuse_complex, refuse_complex_grad
 
@@ -175,13 +176,15 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
         out = _bag_max(rows + neg, bag, b)
         # an empty bag is 0 (not -inf * 0, which is NaN)
         return flambeau.where(out == float("-inf"), flambeau.zeros_like(out), out)
-    zeros = flambeau.zeros(b, weight.shape[1], dtype=weight.dtype, device=weight.device)
-    total = zeros.index_add(0, bag_t, rows * keep_t)
-    if mode == "sum":
-        return total
-    counts = xp.bincount(bag[keep], minlength=b).astype(rows._data.dtype)
-    counts_t = Tensor._make(xp.maximum(counts, 1)[:, None], rows._device)
-    return total / counts_t
+    # float16/bfloat16 bags are summed in float32 and rounded once, as torch's
+    half = weight._data.dtype in LOW_PRECISION_NP
+    acc = flambeau.float32 if half else weight.dtype
+    zeros = flambeau.zeros(b, weight.shape[1], dtype=acc, device=weight.device)
+    total = zeros.index_add(0, bag_t, (rows * keep_t).to(acc))
+    if mode == "mean":
+        counts = xp.bincount(bag[keep], minlength=b).astype(total._data.dtype)
+        total = total / Tensor._make(xp.maximum(counts, 1)[:, None], rows._device)
+    return total.to(weight.dtype) if half else total
 
 
 def _bag_max(rows, bag, b):

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 import flambeau
+from flambeau._ops._util import LOW_PRECISION_NP
 from flambeau._ops.shape import pad as constant_pad
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
@@ -415,10 +416,12 @@ class _WindowSum(Function):
         # one pass per kernel position over the output: NumPy reduces a short trailing
         # window axis several times slower than it adds whole slabs
         positions = _positions(kernel)
-        total = view[(Ellipsis,) + positions[0]].copy()
+        a = x._data
+        half = a.dtype in LOW_PRECISION_NP  # summed in float32 and rounded once, as torch's
+        total = view[(Ellipsis,) + positions[0]].astype("float32" if half else a.dtype)
         for pos in positions[1:]:
             total += view[(Ellipsis,) + pos]
-        return total
+        return total.astype(a.dtype) if half else total
 
     @staticmethod
     def backward(ctx, g):
