@@ -252,3 +252,25 @@ def test_conv_output_is_contiguous_so_view_works():
     out = flambeau.nn.Conv2d(1, 10, 5)(flambeau.randn(2, 1, 28, 28))
     assert out.is_contiguous()
     assert out.view(2, -1).shape == (2, 5760)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_depthwise_conv_of_half_types_rounds_once(dtype):
+    """Computed in float32 and rounded once, as im2col's products: the output and both
+    gradients stay within two roundings of the exact (float64) results for the same
+    half-type inputs."""
+    half = getattr(flambeau, dtype)
+    eps = 2.0 ** -8 if dtype == "bfloat16" else 2.0 ** -11
+    xh = randn(2, 4, 9, 9, seed=21).detach().to(half).requires_grad_()
+    wh = randn(4, 1, 5, 5, seed=22).detach().to(half).requires_grad_()
+    xd = xh.detach().double().requires_grad_()
+    wd = wh.detach().double().requires_grad_()
+    got = F.conv2d(xh, wh, padding=2, groups=4)
+    exact = F.conv2d(xd, wd, padding=2, groups=4)
+    assert got.dtype == half
+    got.sum().backward()
+    exact.sum().backward()
+    for g, ref in ((got, exact), (xh.grad, xd.grad), (wh.grad, wd.grad)):
+        ref = ref.detach().numpy()
+        np.testing.assert_allclose(g.detach().double().numpy(), ref, rtol=0,
+                                   atol=2 * eps * np.abs(ref).max())

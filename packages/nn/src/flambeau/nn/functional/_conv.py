@@ -23,9 +23,11 @@ where ``padding`` is a tuple of ``(low, high)`` pairs, one per spatial dimension
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
+from flambeau._ops._util import LOW_PRECISION_NP
 from flambeau._ops.elementwise import _conj
 from flambeau._tensor import Tensor
 from flambeau.amp import _autocast
@@ -235,6 +237,20 @@ def _depthwise(c, co, groups):
     return groups > 1 and c == groups == co
 
 
+def _rounded_once(kernel):
+    """``kernel(xp, a, b, *rest)`` with float16/bfloat16 operands computed in float32 and the
+    result rounded once, as im2col's products (and torch's kernels) are."""
+
+    @functools.wraps(kernel)
+    def run(xp, a, b, *rest):
+        if a.dtype not in LOW_PRECISION_NP:
+            return kernel(xp, a, b, *rest)
+        return kernel(xp, a.astype("float32"), b.astype("float32"), *rest).astype(a.dtype)
+
+    return run
+
+
+@_rounded_once
 def _depthwise_forward(xp, x, w, stride, padding, dilation):
     """``y[n, c] = sum_k window_k(x)[n, c] * w[c, 0, k]``, as an NCHW-contiguous array."""
     kernel = w.shape[2:]
@@ -251,6 +267,7 @@ def _depthwise_forward(xp, x, w, stride, padding, dilation):
     return xp.ascontiguousarray(xp.moveaxis(y, -1, 1))
 
 
+@_rounded_once
 def _depthwise_input_grad(xp, g, w, input_shape, stride, padding, dilation):
     """The adjoint of :func:`_depthwise_forward` in its input."""
     kernel, out = w.shape[2:], g.shape[2:]
@@ -265,6 +282,7 @@ def _depthwise_input_grad(xp, g, w, input_shape, stride, padding, dilation):
     return _crop_channels_last(xp, res, input_shape, padding)
 
 
+@_rounded_once
 def _depthwise_weight_grad(xp, x, g, weight_shape, stride, padding, dilation):
     """The adjoint of :func:`_depthwise_forward` in its weight."""
     kernel, out = weight_shape[2:], g.shape[2:]
