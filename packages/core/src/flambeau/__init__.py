@@ -34,6 +34,7 @@ from flambeau import (  # noqa: E402
     version,
 )
 from flambeau._compat import *  # noqa: E402,F403 - pi, FloatTensor, channels_last, strided...
+from flambeau._control_flow import cond, while_loop  # noqa: E402
 from flambeau._creation import (  # noqa: E402
     arange,
     as_tensor,

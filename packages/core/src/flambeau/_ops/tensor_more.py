@@ -137,6 +137,122 @@ def _output_nr(self):
     return self._output_nr
 
 
+# ------------------------------------------------------------------ layout
+
+_DIM_ORDER_CHECK = "The ambiguity_check argument must be a bool or a list of memory formats."
+_DIM_ORDER_AMBIGUOUS = ("The tensor does not have unique dim order, or cannot map to exact one "
+                        "of the given memory formats.")
+
+
+def _stride_order(sizes, strides):
+    """Dims from the outermost to the innermost, and whether the strides fail to tell some
+    neighbours apart (a zero stride, or equal strides)."""
+    from flambeau._compat import channels_last, is_contiguous_as
+
+    ndim = len(sizes)
+    if ndim < 2:
+        return tuple(range(ndim)), False
+    # the two dense layouts answer at once (a tensor that is both falls through to the sort)
+    dense = is_contiguous_as(sizes, strides, None)
+    nhwc = is_contiguous_as(sizes, strides, channels_last)
+    if dense != nhwc:
+        return (tuple(range(ndim)) if dense else (0, *range(2, ndim), 1)), False
+
+    def inner(a, b):
+        """-1: dim ``a`` lies inside dim ``b``; 1: outside; 0: the strides do not say."""
+        sa, sb = strides[a], strides[b]
+        if sa == 0 or sb == 0:
+            return 0
+        if sa == sb:  # the longer dim goes outside
+            return 1 if sizes[a] > sizes[b] else 0
+        return -1 if sa < sb else 1
+
+    # an insertion sort from the innermost dim out that leaves undecided pairs where they are
+    order = list(range(ndim - 1, -1, -1))
+    for i in range(1, ndim):
+        pos = i
+        for j in range(i - 1, -1, -1):
+            verdict = inner(order[j], order[pos])
+            if verdict > 0:
+                order[j], order[pos] = order[pos], order[j]
+                pos = j
+            elif verdict < 0:
+                break
+    undecided = any(inner(a, b) != -1 for a, b in zip(order, order[1:]))
+    return tuple(reversed(order)), undecided
+
+
+def dim_order(self, *, ambiguity_check=False):
+    """The dims of ``self`` from the outermost to the innermost in memory (by stride).
+
+    A C-contiguous tensor gives ``(0, 1, ..., n-1)`` and a channels-last one ``(0, 2, 3, 1)``;
+    otherwise the dims are sorted by stride, a longer dim going outside a shorter one of the
+    same stride, and dims the strides do not order (a zero stride, equal strides and lengths)
+    keep their logical order. The answer is then one of the legal dim orders, not
+    necessarily the only one: ``ambiguity_check`` asks for it to be unique.
+
+    Parameters
+    ----------
+    ambiguity_check : bool or list of flambeau.memory_format
+        ``False`` (default): no check. ``True``: raise when the dim order is not unique (a dim
+        of size one, equal neighbouring strides, or dims the strides do not order). A list of
+        memory formats: a dim of size one or equal neighbouring strides are allowed when
+        ``self`` is contiguous in exactly one of the formats; dims the strides do not order
+        still raise (an empty list only checks the former).
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    TypeError
+        If ``ambiguity_check`` is neither a bool nor a list of memory formats.
+    RuntimeError
+        If the check asked for fails.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.empty(2, 3, 5, 7).dim_order()
+    (0, 1, 2, 3)
+    >>> flambeau.empty(2, 3, 5, 7).transpose(1, 2).dim_order()
+    (0, 2, 1, 3)
+    >>> flambeau.empty(2, 5, 7, 3).permute(0, 3, 1, 2).dim_order()
+    (0, 2, 3, 1)
+    >>> x = flambeau.empty(1, 2, 3, 4)
+    >>> x.dim_order()
+    (0, 1, 2, 3)
+    >>> x.dim_order(ambiguity_check=True)
+    Traceback (most recent call last):
+        ...
+    RuntimeError: The tensor does not have unique dim order, or cannot map to exact one of the given memory formats.
+    >>> x.dim_order(ambiguity_check=[flambeau.contiguous_format, flambeau.channels_last])
+    (0, 1, 2, 3)
+    """  # noqa: E501
+    from flambeau._compat import memory_format
+
+    if isinstance(ambiguity_check, list):
+        if not all(isinstance(f, memory_format) for f in ambiguity_check):
+            raise TypeError(_DIM_ORDER_CHECK)
+        formats = ambiguity_check
+    elif isinstance(ambiguity_check, bool):
+        formats = []
+    else:
+        raise TypeError(_DIM_ORDER_CHECK)
+    sizes = tuple(self.shape)
+    strides = self.stride()
+    if ambiguity_check is not False:
+        several = (any(s == 1 for s in sizes)
+                   or any(a == b for a, b in zip(strides, strides[1:])))
+        if several and sum(bool(self.is_contiguous(memory_format=f)) for f in formats) != 1:
+            raise RuntimeError(_DIM_ORDER_AMBIGUOUS)
+    order, undecided = _stride_order(sizes, strides)
+    if undecided and ambiguity_check:  # True or a non-empty list
+        raise RuntimeError("The tensor does not have unique dim order.")
+    return order
+
+
 # ------------------------------------------------------------------ storage
 
 
@@ -336,7 +452,8 @@ TENSOR_METHODS = {
     "is_nonzero": is_nonzero, "is_same_size": is_same_size, "is_signed": is_signed,
     "is_inference": is_inference,
     "ndimension": ndimension, "itemsize": property(_itemsize), "nbytes": property(_nbytes),
-    "output_nr": property(_output_nr), "new_empty_strided": new_empty_strided,
+    "output_nr": property(_output_nr), "dim_order": dim_order,
+    "new_empty_strided": new_empty_strided,
     "resize_": resize_, "resize_as_": resize_as_, "prelu": prelu, "hardshrink": hardshrink,
     "unsafe_split_with_sizes": unsafe_split_with_sizes, "nonzero_static": nonzero_static,
 }

@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import math
+import warnings
 
 import flambeau
 from flambeau._ops.elementwise import _erf_generic
@@ -24,8 +25,11 @@ from flambeau.nn._complex import NO_ORDER, refuse_complex
 
 __all__ = [
     "calculate_gain", "constant_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_",
-    "normal_", "ones_", "orthogonal_", "trunc_normal_", "uniform_", "xavier_normal_",
+    "normal_", "ones_", "orthogonal_", "sparse_", "trunc_normal_", "uniform_", "xavier_normal_",
     "xavier_uniform_", "zeros_",
+    # deprecated aliases, as in PyTorch
+    "constant", "dirac", "eye", "kaiming_normal", "kaiming_uniform", "normal", "orthogonal",
+    "sparse", "uniform", "xavier_normal", "xavier_uniform",
 ]
 
 _LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
@@ -361,3 +365,121 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     if rows < cols:
         q = q.T
     return _fill(tensor, (gain * q).reshape(tuple(tensor.shape)))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill a 2-D tensor as a sparse matrix (Martens, 2010): in each column the fraction
+    ``sparsity`` of the rows, ``ceil(sparsity * rows)`` rows picked at random, are zero and
+    the others are drawn from N(0, std²).
+
+    The values come from ``generator``; as in PyTorch, which rows are zeroed comes from the
+    default CPU generator (one :func:`flambeau.randperm` per column), so reproducing a fill
+    takes :func:`flambeau.manual_seed` as well as the generator's seed.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        A 2-D tensor, filled in place without recording gradients.
+    sparsity : float
+        The fraction of the elements of each column set to zero.
+    std : float
+        The standard deviation of the non-zero values (default 0.01).
+    generator : flambeau.Generator, optional
+        The random stream of the non-zero values.
+
+    Returns
+    -------
+    Tensor
+        ``tensor``.
+
+    Raises
+    ------
+    ValueError
+        If ``tensor`` is not 2-D.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> w = nn.init.sparse_(flambeau.empty(10, 4), sparsity=0.25)
+    >>> (w == 0).sum(0)
+    tensor([3, 3, 3, 3])
+    """
+    if tensor.ndimension() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = int(math.ceil(sparsity * rows))
+    with flambeau.no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for col in range(cols):
+            zero_rows = flambeau.randperm(rows)[:num_zeros]
+            tensor[zero_rows.to(tensor.device), col] = 0
+    return tensor
+
+
+# ------------------------------------------------------------------ deprecated aliases
+
+#: how each deprecated alias's example calls it
+_DEPRECATED_EXAMPLES = {
+    "uniform_": "flambeau.empty(2, 3)", "normal_": "flambeau.empty(2, 3)",
+    "constant_": "flambeau.empty(2, 3), 0.5", "eye_": "flambeau.empty(2, 3)",
+    "dirac_": "flambeau.empty(2, 2, 3)", "xavier_uniform_": "flambeau.empty(2, 3)",
+    "xavier_normal_": "flambeau.empty(2, 3)", "kaiming_uniform_": "flambeau.empty(2, 3)",
+    "kaiming_normal_": "flambeau.empty(2, 3)", "orthogonal_": "flambeau.empty(2, 3)",
+    "sparse_": "flambeau.empty(2, 3), 0.5",
+}
+
+
+def _make_deprecated(fill):
+    """``fill`` under its old name (no trailing underscore), warning as PyTorch does."""
+    new_name = fill.__name__
+    old_name = new_name[:-1]
+
+    def deprecated(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of "
+                      f"`nn.init.{new_name}`.", FutureWarning, stacklevel=2)
+        return fill(*args, **kwargs)
+
+    deprecated.__name__ = deprecated.__qualname__ = old_name
+    deprecated.__doc__ = f"""Deprecated alias of :func:`{new_name}`: warns, then calls it.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed on to :func:`{new_name}`.
+
+    Returns
+    -------
+    Tensor
+        What :func:`{new_name}` returns: the tensor it filled.
+
+    Warns
+    -----
+    FutureWarning
+        On every call.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     w = nn.init.{old_name}({_DEPRECATED_EXAMPLES[new_name]})
+    >>> print(caught[0].category.__name__, caught[0].message)
+    FutureWarning `nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.
+    """
+    return deprecated
+
+
+uniform = _make_deprecated(uniform_)
+normal = _make_deprecated(normal_)
+constant = _make_deprecated(constant_)
+eye = _make_deprecated(eye_)
+dirac = _make_deprecated(dirac_)
+xavier_uniform = _make_deprecated(xavier_uniform_)
+xavier_normal = _make_deprecated(xavier_normal_)
+kaiming_uniform = _make_deprecated(kaiming_uniform_)
+kaiming_normal = _make_deprecated(kaiming_normal_)
+orthogonal = _make_deprecated(orthogonal_)
+sparse = _make_deprecated(sparse_)
