@@ -81,7 +81,7 @@ def test_init_errors():
         init.xavier_uniform_(flambeau.empty(3))
     with pytest.raises(ValueError, match="mode fan_avg not supported"):
         init.kaiming_uniform_(flambeau.empty(2, 2), mode="fan_avg")
-    with pytest.raises(ValueError, match="only tensors with 2 dimensions"):
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions are supported"):
         init.eye_(flambeau.empty(2, 2, 2))
     with pytest.raises(ValueError, match="3, 4, or 5 dimensions"):
         init.dirac_(flambeau.empty(2, 2))

@@ -565,6 +565,7 @@ def _random_(draw_name, op_name):
         if self._data.dtype.kind == "c":  # both parts drawn, as torch
             arr = random.complex_draw(op_name, gen._rng, self, *args, **kwargs)
         else:
+            random.check_real_draw(op_name, self)
             arr = draw_name(gen._rng, self, *args, **kwargs)
         if _grad_state.grad_enabled and _inplace.needs_history(self):
             # the drawn values are constants: no gradient flows through them, as in torch
@@ -597,10 +598,21 @@ def _bernoulli(rng, t, p=0.5):
     return rng.random(t._data.shape, _np_float(t)) < pr
 
 
-def _random_int(rng, t, low=0, high=None):
-    if high is None:
-        low, high = 0, low if low else 2 ** 24
-    return rng.integers(low, high, t._data.shape, t._data.dtype)
+def _random_int(rng, t, low=None, high=None):
+    """``random_([from,] to)``: integers in ``[from, to)``; ``random_()`` spans the dtype
+    (``[0, max]`` for integers, ``[0, 2**digits]`` for floats, where every integer is exact),
+    with torch's checks of the bounds."""
+    random = __import__("flambeau._random", fromlist=["x"])
+    if low is None:
+        low, last = 0, random.default_random_top(t._data.dtype)
+    else:
+        if high is None:
+            low, high = 0, low
+        random.check_random_order(low, high)
+        last = high - 1
+        random.check_random_bounds(t._data.dtype, low, last)
+    # the generators draw int64 below an exclusive bound: int64's own maximum stays out
+    return rng.integers(low, min(last + 1, 2 ** 63 - 1), t._data.shape, t._data.dtype)
 
 
 def _exponential(rng, t, lambd=1.0):
@@ -961,8 +973,17 @@ def is_pinned(self, device=None):
 
 
 def _stride(self, dim=None):
-    item = self._data.dtype.itemsize
-    strides = tuple(s // item for s in self._data.strides)
+    if self._data.size == 0:
+        # NumPy gives an empty array zero strides; torch keeps the contiguous ones (each
+        # dim's stride the product of the later sizes, a 0 counting as 1)
+        strides, step = [], 1
+        for n in reversed(self._data.shape):
+            strides.append(step)
+            step *= max(n, 1)
+        strides = tuple(reversed(strides))
+    else:
+        item = self._data.dtype.itemsize
+        strides = tuple(s // item for s in self._data.strides)
     return strides if dim is None else strides[dim]
 
 

@@ -197,10 +197,85 @@ _NO_COMPLEX = {
                 "dtype must be a floating point but you specified {cpp}"),
     "random_": (RuntimeError, "random_: check_random_bounds handles only integral, "
                 "floating-point and boolean types (got {dtype})"),
+    # random_() without bounds: torch's kernel refuses before any bound is checked
+    "random_()": (NotImplementedError, '"random_kernel_cpu" not implemented for \'{name}\''),
     "bernoulli_": (NotImplementedError, '"bernoulli_scalar_cpu_" not implemented for \'{name}\''),
     "log_normal_": (NotImplementedError, '"log_normal_cpu" not implemented for \'{name}\''),
     "geometric_": (NotImplementedError, '"geometric_cpu" not implemented for \'{name}\''),
 }
+
+
+#: PyTorch's errors for the in-place samplers of continuous distributions on integer or
+#: bool tensors ({name}: the scalar type name, {cpp}: the C type's)
+_NO_INTEGER = {
+    "normal_": (NotImplementedError, '"normal_kernel_cpu" not implemented for \'{name}\''),
+    "uniform_": (NotImplementedError, '"check_uniform_bounds" not implemented for \'{name}\''),
+    "exponential_": _NO_COMPLEX["exponential_"],
+    "cauchy_": _NO_COMPLEX["cauchy_"],
+    "log_normal_": _NO_COMPLEX["log_normal_"],
+}
+_INTEGER_NAMES = {"int64": ("Long", "long int"), "int32": ("Int", "int"),
+                  "int16": ("Short", "short int"), "int8": ("Char", "signed char"),
+                  "uint8": ("Byte", "unsigned char"), "bool": ("Bool", "bool")}
+
+
+#: C type names of the floating dtypes in PyTorch's messages
+_FLOAT_CPP = {"float64": "double", "float32": "float", "float16": "c10::Half",
+              "bfloat16": "c10::BFloat16"}
+#: the largest integer up to which every integer is exact, per floating dtype
+_FLOAT_DIGITS = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
+
+
+def check_random_order(low, high):
+    """PyTorch's error for ``random_(from, to)`` with ``from >= to`` (checked first)."""
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
+
+
+def default_random_top(np_dtype):
+    """The largest value ``random_()`` draws for ``np_dtype``, as PyTorch: the integer
+    dtype's maximum, or ``2**digits`` for a floating one."""
+    import numpy as np
+
+    if np_dtype.kind == "b":
+        return 1
+    if np_dtype.kind in "iu":
+        return int(np.iinfo(np_dtype).max)
+    return 2 ** _FLOAT_DIGITS[np_dtype.name]
+
+
+def check_random_bounds(np_dtype, low, last):
+    """PyTorch's errors for ``random_(from, to)`` whose ``from`` or ``to - 1`` the dtype
+    cannot hold."""
+    import ml_dtypes
+    import numpy as np
+
+    name = np_dtype.name
+    if np_dtype.kind == "b":
+        lo, hi, cpp = 0, 1, "bool"
+    elif np_dtype.kind in "iu":
+        info = np.iinfo(np_dtype)
+        lo, hi, cpp = int(info.min), int(info.max), _INTEGER_NAMES[name][1]
+    else:
+        info = ml_dtypes.finfo(np_dtype)
+        lo, hi, cpp = float(info.min), float(info.max), _FLOAT_CPP[name]
+    if not lo <= low <= hi:
+        raise RuntimeError(f"from is out of bounds for {cpp}")
+    if not lo <= last <= hi:
+        raise RuntimeError(f"to - 1 is out of bounds for {cpp}")
+
+
+def check_real_draw(op, t):
+    """Raise PyTorch's error when the in-place sampler ``op`` cannot fill ``t``'s dtype:
+    continuous distributions need floating point, ``geometric_`` anything but bool."""
+    name = t._data.dtype.name
+    if name not in _INTEGER_NAMES:
+        return
+    if op in _NO_INTEGER or (op == "geometric_" and name == "bool"):
+        exc, msg = _NO_INTEGER.get(op) or _NO_COMPLEX[op]
+        scalar, cpp = _INTEGER_NAMES[name]
+        raise exc(msg.format(name=scalar, cpp=cpp))
 
 
 def complex_draw(op, rng, t, *args, **kwargs):
@@ -223,8 +298,10 @@ def complex_draw(op, rng, t, *args, **kwargs):
     from flambeau import _dtype
 
     dt = _dtype.from_numpy_dtype(t._data.dtype)
+    if op == "random_" and args:
+        check_random_order(*((0, args[0]) if len(args) == 1 else args[:2]))
     if op not in ("normal_", "uniform_"):
-        exc, msg = _NO_COMPLEX[op]
+        exc, msg = _NO_COMPLEX["random_()" if op == "random_" and not (args or kwargs) else op]
         names = {"complex64": ("ComplexFloat", "c10::complex<float>"),
                  "complex128": ("ComplexDouble", "c10::complex<double>")}[dt.name]
         raise exc(msg.format(name=names[0], cpp=names[1], dtype=dt))

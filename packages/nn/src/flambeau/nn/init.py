@@ -214,7 +214,7 @@ def eye_(tensor):
             [0., 1., 0.]])
     """
     if tensor.dim() != 2:
-        raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape "
+        raise ValueError(f"eye_: Only tensors with 2 dimensions are supported, got shape "
                          f"{tuple(tensor.shape)}")
     xp = tensor._device._xp
     return _fill(tensor, xp.eye(*tensor.shape, dtype=tensor._data.dtype))
@@ -236,7 +236,7 @@ def dirac_(tensor, groups=1):
     """
     dims = tensor.dim()
     if dims not in (3, 4, 5):
-        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got "
+        raise ValueError(f"dirac_: Only tensors with 3, 4, or 5 dimensions are supported, got "
                          f"shape {tuple(tensor.shape)}")
     out_per_group = tensor.shape[0] // groups
     if tensor.shape[0] % groups != 0:
