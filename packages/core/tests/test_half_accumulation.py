@@ -60,3 +60,14 @@ def test_half_sum_matches_torch(dtype):
     for ff, tt in ((f.sum(), t.sum()), (f.sum(1), t.sum(1)), (f.mean(0), t.mean(0)),
                    (f.logsumexp(1), t.logsumexp(1))):
         np.testing.assert_allclose(ff.float().numpy(), tt.float().numpy(), rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("fn", [lambda t: t.mean(), lambda t: t.mean(0), lambda t: t.nanmean(),
+                                lambda t: flambeau.mean(t, 0, keepdim=True)])
+def test_float16_mean_divides_before_rounding(fn):
+    """The sum of 100000 threes is past float16's largest value; their mean is not."""
+    x = flambeau.full((100000,), 3.0, dtype=flambeau.float16, requires_grad=True)
+    m = fn(x)
+    assert m.dtype == flambeau.float16 and float(m.reshape(-1)[0]) == 3.0
+    m.sum().backward()
+    np.testing.assert_allclose(x.grad.float().numpy(), 1e-5, rtol=1e-2)

@@ -87,3 +87,13 @@ def test_half_pooling_and_bags_match_torch(dtype, name):
     assert got.dtype == getattr(flambeau, dtype) and tuple(got.shape) == tuple(want.shape)
     np.testing.assert_allclose(got.float().numpy(), want.float().numpy(),
                                rtol=2 ** -7 if dtype == "bfloat16" else 2 ** -10)
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "poisson_nll_loss"])
+def test_float16_mean_losses_divide_before_rounding(loss):
+    """Summed errors past float16's largest value still give a finite mean."""
+    x = flambeau.full((100000,), 3.0, dtype=flambeau.float16, requires_grad=True)
+    value = getattr(F, loss)(x, flambeau.zeros_like(x))
+    want = {"mse_loss": 9.0, "l1_loss": 3.0, "poisson_nll_loss": float(np.exp(np.float16(3)))}
+    assert value.dtype == flambeau.float16
+    np.testing.assert_allclose(float(value), want[loss], rtol=1e-3)

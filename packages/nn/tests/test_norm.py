@@ -210,5 +210,21 @@ def test_batch_norm_statistics_of_two_byte_floats_accumulate_in_float32(dtype):
     np.testing.assert_allclose(mean.astype(np.float32).ravel(), exact, rtol=1e-2)
     # other axes than batch norm's (0, 2, ...) take the plain reduction
     sums = _norm._channel_sums(arr, (0, 1))
-    assert sums.shape == (1, 1, 1)
-    np.testing.assert_allclose(sums.astype(np.float32).item(), 2 * 4096 * exact, rtol=1e-2)
+    assert sums.shape == (1, 1, 1) and sums.dtype == np.float32
+    np.testing.assert_allclose(sums.item(), 2 * 4096 * exact, rtol=1e-2)
+
+
+def test_batch_norm_of_float16_divides_before_rounding():
+    """A float16 channel whose sum passes 65504 still has a finite mean and variance."""
+    from flambeau.nn.functional import _norm
+
+    a = np.full((256, 1, 16, 16), 3.0, dtype=np.float16)  # sum 196608
+    a[::2] = 5.0
+    out, y, rstd, mean, var = _norm._batch_norm_arrays(np, a, None, None, (0, 2, 3), 1e-5)
+    assert mean.dtype == np.float16 and mean.item() == 4.0 and var.item() == 1.0
+    np.testing.assert_allclose(np.abs(out.astype(np.float32)), 1.0, rtol=1e-3)
+    dx, gysum, gsum = _norm._batch_norm_backward_arrays(np.ones_like(a), y, rstd, None,
+                                                         (0, 2, 3))
+    assert dx.dtype == np.float16 and np.isfinite(dx).all()
+    np.testing.assert_allclose(dx.astype(np.float32), 0.0, atol=1e-3)
+    assert gsum.dtype == np.float16 and np.isinf(gsum).all()  # the sum itself is too large

@@ -48,14 +48,17 @@ def reject_complex(op, input):
                            "compare the moduli (.abs()) or the real parts (.real) instead")
 
 
-def accumulated_sum(xp, a, axis, keepdims, np_dtype=None):
-    """``xp.sum(a, axis, dtype=np_dtype)``, with float16 and bfloat16 results accumulated in
-    float32 and rounded once, as torch does: NumPy adds bfloat16 in bfloat16, where the sum
-    of 4096 values of 1.125 comes out 512."""
+def accumulated_sum(xp, a, axis, keepdims, np_dtype=None, divisor=None):
+    """``xp.sum(a, axis, dtype=np_dtype)`` (divided by ``divisor`` when given), with float16
+    and bfloat16 results accumulated in float32 and rounded once, after the division, as
+    torch does: NumPy adds bfloat16 in bfloat16, where the sum of 4096 values of 1.125 comes
+    out 512, and a float16 sum past 65504 is inf even when the mean is not."""
     target = a.dtype if np_dtype is None else np_dtype
     if target in LOW_PRECISION_NP:
-        return xp.sum(a, axis=axis, keepdims=keepdims, dtype="float32").astype(target)
-    return xp.sum(a, axis=axis, keepdims=keepdims, dtype=np_dtype)
+        total = xp.sum(a, axis=axis, keepdims=keepdims, dtype="float32")
+        return (total if divisor is None else total / divisor).astype(target)
+    total = xp.sum(a, axis=axis, keepdims=keepdims, dtype=np_dtype)
+    return total if divisor is None else total / divisor
 
 
 class Sum(Function):
@@ -135,6 +138,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         )
     axes = dims_arg(dim, input._data.ndim, "mean")
     n = input._data.size if axes is None else _count(input._data.shape, axes)
+    if input._data.dtype in LOW_PRECISION_NP:  # divided in float32: the sum may overflow
+        total = sum(input, dim, keepdim, dtype=_dtype.float32)
+        return (total / n if n else total * float("nan")).to(input.dtype)
     total = sum(input, dim, keepdim)
     return total / n if n else total * float("nan")
 
@@ -165,6 +171,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     valid = ~isnan(input)
+    if input._data.dtype in LOW_PRECISION_NP:  # divided in float32: the sum may overflow
+        total = nansum(input, dim, keepdim, dtype=_dtype.float32)
+        return (total / sum(valid, dim, keepdim)).to(input.dtype)
     return nansum(input, dim, keepdim) / sum(valid, dim, keepdim)
 
 

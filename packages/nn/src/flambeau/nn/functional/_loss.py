@@ -99,8 +99,8 @@ class _MSE(Function):
         sq = d * d
         if reduction == "none":
             return sq
-        total = accumulated_sum(x._device._xp, sq, None, False)
-        return total / max(sq.size, 1) if reduction == "mean" else total
+        divisor = max(sq.size, 1) if reduction == "mean" else None
+        return accumulated_sum(x._device._xp, sq, None, False, divisor=divisor)
 
     @staticmethod
     def backward(ctx, g):
@@ -293,7 +293,7 @@ def _reduced(per, reduction, count, xp):
     if reduction == "mean":
         if count == 0:  # every target ignored: 0 / 0 = nan, as in PyTorch
             return xp.asarray(xp.nan, dtype=per.dtype)
-        return accumulated_sum(xp, per, None, False) / per.dtype.type(count)
+        return accumulated_sum(xp, per, None, False, divisor=count)
     return per
 
 

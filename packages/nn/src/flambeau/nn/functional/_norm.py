@@ -193,20 +193,18 @@ def _batch_norm_composed(x, weight, bias, axes, eps):
 
 
 def _channel_sums(a, axes):
-    """Sums of ``a`` over ``axes`` with kept dims, in ``a``'s dtype.
+    """Sums of ``a`` over ``axes`` with kept dims; two-byte floats are summed (and left) in
+    float32, as torch accumulates them, so that a mean divides before rounding.
 
     Over all axes but the channels (batch norm's), the batch axis is summed first: adding
     whole ``(C, *spatial)`` rows is vectorized, where NumPy's reduction over ``(0, 2, 3)``
     runs an inner loop per spatial run, 5-18x slower for ResNet's 8x8 to 1x1 feature maps.
-    Two-byte floats are summed in float32, as NumPy's ``mean`` of float16 does.
     """
     acc = "float32" if a.dtype.itemsize < 4 and a.dtype.kind in "fV" else None
     if axes != (0, *range(2, a.ndim)):
-        total = a.sum(axis=axes, keepdims=True, dtype=acc)
-    else:
-        rows = a.reshape(a.shape[0], a.shape[1], -1).sum(0, dtype=acc)  # (C, spatial)
-        total = rows.sum(-1).reshape((1, a.shape[1]) + (1,) * (a.ndim - 2))
-    return total if total.dtype == a.dtype else total.astype(a.dtype)
+        return a.sum(axis=axes, keepdims=True, dtype=acc)
+    rows = a.reshape(a.shape[0], a.shape[1], -1).sum(0, dtype=acc)  # (C, spatial)
+    return rows.sum(-1).reshape((1, a.shape[1]) + (1,) * (a.ndim - 2))
 
 
 def _batch_norm_arrays(xp, a, w, b, axes, eps, running_mean=None, running_var=None,
@@ -217,10 +215,10 @@ def _batch_norm_arrays(xp, a, w, b, axes, eps, running_mean=None, running_var=No
     batch's mean and unbiased (``var * unbias``) variance by ``momentum``, in place."""
     shape = (1, a.shape[1]) + (1,) * (a.ndim - 2)
     count = a.size // a.shape[1]
-    mean = _channel_sums(a, axes) / count
+    mean = (_channel_sums(a, axes) / count).astype(a.dtype, copy=False)
     xc = a - mean
     sq = xc * xc
-    var = _channel_sums(sq, axes) / count
+    var = (_channel_sums(sq, axes) / count).astype(a.dtype, copy=False)
     rstd = 1 / xp.sqrt(var + eps)
     y = xc
     y *= rstd
@@ -239,14 +237,15 @@ def _batch_norm_backward_arrays(g, y, rstd, w, axes):
     """``(dx, sum(g * y), sum(g))`` over ``axes``: the input gradient and the weight and bias
     gradients (kept dims) of :func:`_batch_norm_arrays`."""
     count = g.size // g.shape[1]
-    gsum = _channel_sums(g, axes)
+    gsum = _channel_sums(g, axes)  # in float32 for two-byte floats
     gysum = _channel_sums(g * y, axes)
     scale = rstd if w is None else rstd * w.reshape(rstd.shape)
     dx = y * (gysum / count)
     dx += gsum / count
     dx = g - dx
     dx *= scale
-    return dx, gysum, gsum
+    return (dx.astype(g.dtype, copy=False), gysum.astype(g.dtype, copy=False),
+            gsum.astype(g.dtype, copy=False))
 
 
 class _BatchNormTrain(Function):
