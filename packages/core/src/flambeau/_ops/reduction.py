@@ -131,6 +131,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     """
     if dtype is not None:
         input = input.to(dtype)
+    elif _autocast.active:
+        (input,) = _autocast.cast_inputs("fp32", input)
     if input._data.dtype not in FLOAT_NP and input._data.dtype.kind != "c":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -170,6 +172,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     _no_complex_nansum("nanmean", input)
     if dtype is not None:
         input = input.to(dtype)
+    elif _autocast.active:
+        (input,) = _autocast.cast_inputs("fp32", input)
     valid = ~isnan(input)
     if input._data.dtype in LOW_PRECISION_NP:  # divided in float32: the sum may overflow
         total = nansum(input, dim, keepdim, dtype=_dtype.float32)
