@@ -97,3 +97,37 @@ def test_float16_mean_losses_divide_before_rounding(loss):
     want = {"mse_loss": 9.0, "l1_loss": 3.0, "poisson_nll_loss": float(np.exp(np.float16(3)))}
     assert value.dtype == flambeau.float16
     np.testing.assert_allclose(float(value), want[loss], rtol=1e-3)
+
+
+ACTIVATIONS = ["gelu", "silu", "mish", "softplus", "elu", "selu", "hardswish", "logsigmoid",
+               "sigmoid", "tanh", "tanhshrink", "softsign"]
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_half_activations_are_as_accurate_as_torchs(dtype, name):
+    """Activations of two-byte floats compute (forward and gradient) in float32 and round
+    once, as torch's: against float32 results for the same rounded inputs, flambeau's error
+    is no larger than torch's own (the float16 GELU gradient was 6x torch's, from the rounded
+    output it divides by)."""
+    torch = pytest.importorskip("torch")
+    values = np.concatenate([RNG.standard_normal(4096).astype(np.float32) * 3,
+                             np.float32([-3, 3, 0, -20, 20])])
+    fn = getattr(torch.nn.functional, name, None) or getattr(torch, name)
+    ref = torch.tensor(values).to(getattr(torch, dtype)).float().requires_grad_()
+    fn(ref).sum().backward()
+    theirs = torch.tensor(values).to(getattr(torch, dtype)).requires_grad_()
+    t_out = fn(theirs)
+    t_out.float().sum().backward()
+    ours = flambeau.tensor(values).to(getattr(flambeau, dtype)).requires_grad_()
+    f_out = getattr(F, name)(ours)
+    f_out.float().sum().backward()
+    assert f_out.dtype == getattr(flambeau, dtype)
+    eps = 2.0 ** -8 if dtype == "bfloat16" else 2.0 ** -11
+    for got, torch_half, exact in ((f_out, t_out, fn(ref)), (ours.grad, theirs.grad, ref.grad)):
+        exact = exact.detach().double().numpy()
+        scale = np.abs(exact).max()
+        err = np.abs(got.detach().double().numpy() - exact).max() / scale
+        torch_err = np.abs(torch_half.detach().double().numpy() - exact).max() / scale
+        assert err <= max(1.5 * torch_err, eps)

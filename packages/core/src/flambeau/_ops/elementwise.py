@@ -14,6 +14,7 @@ from flambeau._ops import _erf
 from flambeau._ops._select import errors_ignored, select
 from flambeau._ops._util import (
     FLOAT_NP,
+    LOW_PRECISION_NP,
     Tensor,
     cast_for_scalar,
     fit_scalar,
@@ -677,7 +678,12 @@ class _Unary(Function):
             # no graph of the gradient wanted: skip per-op dispatch on the hot activations
             ga, out = g._data, saved[0]._data
             fused = g._device.backend.run_kernel(cls._array_grad_kernel, ga, out)
-            return make(cls._array_grad(ga, out) if fused is None else fused, g)
+            if fused is not None:
+                return make(fused, g)
+            if out.dtype in LOW_PRECISION_NP:  # in float32, rounded once, as torch's kernels
+                return make(cls._array_grad(ga.astype("float32"),
+                                            out.astype("float32")).astype(out.dtype), g)
+            return make(cls._array_grad(ga, out), g)
         if cls._save == "out":
             return cls._grad(g, None, saved[0])
         if cls._save == "x":
@@ -1052,6 +1058,8 @@ Tanh, tanh = _unary_op("tanh", lambda xp, a: xp.tanh(a), lambda g, x, o: g * _co
 
 
 def _sigmoid_fwd(xp, a):
+    if a.dtype in LOW_PRECISION_NP:  # four operations: in float32, rounded once
+        return _sigmoid_fwd(xp, a.astype("float32")).astype(a.dtype)
     e = xp.negative(a, out=xp.empty_like(a))  # out=: an array even for 0-d inputs
     with errors_ignored(xp, "over"):  # exp(-a) = inf for very negative a: 1 / inf = 0, the limit
         xp.exp(e, out=e)

@@ -67,7 +67,7 @@ r = z > (acc_t)threshold ? (acc_t)1 : flambeau_sigmoid(z);"""),
     "hardsigmoid": ((), "r = flambeau_clip(v / (acc_t)6 + (acc_t)0.5, (acc_t)1);",
                     "r = (v > (acc_t)-3 && v < (acc_t)3) ? (acc_t)1 / (acc_t)6 : (acc_t)0;"),
     "hardswish": ((), "r = v * flambeau_clip(v + (acc_t)3, (acc_t)6) / (acc_t)6;",
-                  "r = v < (acc_t)-3 ? (acc_t)0 : (v <= (acc_t)3 ? v / (acc_t)3 + (acc_t)0.5 "
+                  "r = v <= (acc_t)-3 ? (acc_t)0 : (v < (acc_t)3 ? v / (acc_t)3 + (acc_t)0.5 "
                   ": (acc_t)1);"),
 }
 

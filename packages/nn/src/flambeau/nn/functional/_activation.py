@@ -12,6 +12,7 @@ import flambeau
 from flambeau import Tensor
 from flambeau._inplace import write_result
 from flambeau._ops._select import errors_ignored, select
+from flambeau._ops._util import LOW_PRECISION_NP
 from flambeau._ops.elementwise import _erf_generic, _sigmoid_fwd, step_grad
 from flambeau._random import generator_for
 from flambeau.autograd import Function
@@ -50,7 +51,10 @@ class _Pointwise(Function):
     def forward(cls, ctx, x, params):
         out = x._device.backend.run_kernel(cls._fused, x._data, *params) if cls._fused else None
         if out is None:
-            out = cls._fwd(x._device._xp, x._data, *params)
+            a = x._data
+            # two-byte floats compute in float32 and round once, as torch's kernels do
+            out = (cls._fwd(x._device._xp, a, *params) if a.dtype not in LOW_PRECISION_NP else
+                   cls._fwd(x._device._xp, a.astype("float32"), *params).astype(a.dtype))
         out = Tensor._make(out, x._device)
         ctx.save_for_backward(x, out)
         ctx.params = params
@@ -63,9 +67,18 @@ class _Pointwise(Function):
             grad = x._device.backend.run_kernel(cls._fused + "_backward", g._data, x._data,
                                                 *ctx.params) if cls._fused else None
             if grad is None and cls._array_grad is not None:
-                grad = cls._array_grad(x._device._xp, g._data, x._data, out._data, *ctx.params)
+                xp, a = x._device._xp, x._data
+                if a.dtype in LOW_PRECISION_NP:  # the output again, unrounded (GELU's
+                    # gradient divides by it)
+                    a = a.astype("float32")
+                    arrays = (g._data.astype("float32"), a, cls._fwd(xp, a, *ctx.params))
+                else:
+                    arrays = (g._data, a, out._data)
+                grad = cls._array_grad(xp, *arrays, *ctx.params)
             if grad is not None:
                 return Tensor._make(grad.astype(x._data.dtype, copy=False), x._device), None
+        if x._data.dtype in LOW_PRECISION_NP:  # in float32, rounded once (as the forward)
+            return cls._grad(g.float(), x.float(), out.float(), *ctx.params).to(x.dtype), None
         return cls._grad(g, x, out, *ctx.params), None
 
 
@@ -175,7 +188,8 @@ _Hardsigmoid = _pointwise(
 _Hardswish = _pointwise(
     "_Hardswish",
     lambda xp, a: _cast(a * xp.clip(a + 3, 0, 6) / 6, a),
-    lambda g, x, o: flambeau.where(x < -3, g * 0, flambeau.where(x <= 3, g * (x / 3 + 0.5), g)),
+    # torch's slopes at the kinks: 0 at -3, 1 at 3
+    lambda g, x, o: flambeau.where(x <= -3, g * 0, flambeau.where(x < 3, g * (x / 3 + 0.5), g)),
     fused="hardswish")
 _LogSigmoid = _pointwise(
     "_LogSigmoid",
