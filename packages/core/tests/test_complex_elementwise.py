@@ -131,6 +131,19 @@ def test_sgn_is_sign_for_real_tensors_and_z_over_abs_for_complex():
     np.testing.assert_allclose(w.cpu().numpy(), flambeau.sgn(z).cpu().numpy())
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_sign_of_nan_and_negative_zero_is_zero(dtype):
+    """torch's sign is ``(x > 0) - (x < 0)``: 0 for NaN and for -0.0 (NumPy's gives NaN and
+    -0.0), so the gradient of ``abs`` at NaN is 0 too."""
+    x = flambeau.tensor([float("nan"), -0.0, -2.0, 3.0]).to(getattr(flambeau, dtype))
+    for fn in (flambeau.sign, flambeau.sgn):
+        out = fn(x).double().numpy()
+        assert out.tolist() == [0.0, 0.0, -1.0, 1.0] and not np.signbit(out[1])
+    y = flambeau.tensor([float("nan"), 2.0], requires_grad=True)
+    y.abs().sum().backward()
+    assert y.grad.tolist() == [0.0, 1.0]
+
+
 @pytest.mark.parity
 def test_abs_and_sgn_gradients_at_zero_match_torch(torch):
     values = np.array([0j, 3 + 4j, -1 + 0j])

@@ -949,7 +949,12 @@ def _square(xp, a):
 
 
 def _sign(xp, a):
-    return a.copy() if a.dtype.kind == "b" else xp.sign(a)  # NumPy has no bool sign
+    if a.dtype.kind == "b":  # NumPy has no bool sign
+        return a.copy()
+    if a.dtype.kind in "iu":
+        return xp.sign(a)
+    # torch's (x > 0) - (x < 0): 0 for NaN and for -0.0 (NumPy's sign gives NaN and -0.0)
+    return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
 
 
 Square, square = _unary_op("square", _square,
