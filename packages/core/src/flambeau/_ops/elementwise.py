@@ -499,17 +499,30 @@ def div(input, other, *, rounding_mode=None, out=None):
     return _out(_rounded_div("div", input, other, rounding_mode), out)
 
 
+def _refuse_integer_zero_divisor(t, b):
+    """torch's CPU kernels raise on an integer division by zero, where NumPy gives 0 (or the
+    lowest integer) with a warning. Other devices are not checked: that would wait for the
+    device, and torch's CUDA kernels do not check either."""
+    if t._data.dtype.kind not in "iu" or t._device.type != "cpu":
+        return
+    if (b._data == 0).any() if isinstance(b, Tensor) else b == 0:
+        raise RuntimeError("ZeroDivisionError")
+
+
 def _rounded_div(op, input, other, rounding_mode):
     """``div`` with ``rounding_mode`` 'trunc' or 'floor' (``op`` names the caller)."""
     a, b = promote(op, input, other)
     t = a if isinstance(a, Tensor) else b
     refuse_complex(op, t)
+    _refuse_integer_zero_divisor(t, b)
     xp = t._device._xp
-    if t._data.dtype in FLOAT_NP:
-        q = xp.true_divide(_raw(a), _raw(b))
-        q = xp.floor(q) if rounding_mode == "floor" else xp.trunc(q)
-    elif rounding_mode == "floor":
-        q = xp.floor_divide(_raw(a), _raw(b))
+    if rounding_mode == "floor":
+        # NumPy's floor_divide of floats is torch's (Python's): from fmod, so that 1 // -inf
+        # is -1 and 1 // -1e-5 is -100001 in float32 (floor(1 / b) gives -0.0 and -100000)
+        with errors_ignored(xp, "divide", "invalid"):
+            q = xp.floor_divide(_raw(a), _raw(b))
+    elif t._data.dtype in FLOAT_NP:
+        q = xp.trunc(xp.true_divide(_raw(a), _raw(b)))
     else:
         q = xp.trunc(xp.true_divide(_raw(a), _raw(b))).astype(t._data.dtype)
     if _needs_grad(a, b) and t._data.dtype in FLOAT_NP:
@@ -574,6 +587,7 @@ def _modulus(op, rounding, input, other):
     refuse_complex(op, t)
     if _needs_grad(a, b) and t._data.dtype in FLOAT_NP:
         return sub(a, mul(_rounded_div(op, a, b, rounding).detach(), b))
+    _refuse_integer_zero_divisor(t, b)
     xp_fn = t._device._xp.remainder if rounding == "floor" else t._device._xp.fmod
     return make(xp_fn(_raw(a), _raw(b)), t)
 
@@ -1313,33 +1327,47 @@ def _full_like(t, v):
 
 
 class _MaxMin(Function):
-    _pick = None  # "max" or "min"
+    _pick = None  # "maximum", "minimum", "fmax" or "fmin": the op and its NumPy ufunc
 
     @classmethod
     def forward(cls, ctx, a, b):
         xp = a._device._xp
         try:
-            out = (xp.maximum if cls._pick == "max" else xp.minimum)(a._data, b._data)
+            out = getattr(xp, cls._pick)(a._data, b._data)
         except ValueError:
-            raise _broadcast_error(cls._pick + "imum", a, b) from None
+            raise _broadcast_error(cls._pick, a, b) from None
         ctx.save_for_backward(a, b)
         return out
 
     @classmethod
     def backward(cls, ctx, g):
         a, b = ctx.saved_tensors
-        win = (a > b) if cls._pick == "max" else (a < b)
-        tie = (a == b) * 0.5
-        wa = win + tie
-        return g * wa, g * (1 - wa)
+        dt = g.dtype
+        if cls._pick in ("fmax", "fmin"):
+            # torch's: the first operand takes the gradient where it is picked or ties, or
+            # where the second is NaN; the second takes the rest
+            first = ((a >= b) if cls._pick == "fmax" else (a <= b)) | isnan(b)
+            return g * first.to(dt), g * (~first).to(dt)
+        # torch's: ties split the gradient evenly, and where either is NaN both take it
+        half = (a == b).to(dt) * 0.5
+        a_loses, b_loses = (a < b, a > b) if cls._pick == "maximum" else (a > b, a < b)
+        return g * ((~a_loses).to(dt) - half), g * ((~b_loses).to(dt) - half)
 
 
 class Maximum(_MaxMin):
-    _pick = "max"
+    _pick = "maximum"
 
 
 class Minimum(_MaxMin):
-    _pick = "min"
+    _pick = "minimum"
+
+
+class Fmax(_MaxMin):
+    _pick = "fmax"
+
+
+class Fmin(_MaxMin):
+    _pick = "fmin"
 
 
 def maximum(input, other, *, out=None):
@@ -1369,7 +1397,8 @@ def minimum(input, other, *, out=None):
 
 
 def fmax(input, other, *, out=None):
-    """Elementwise maximum (:func:`maximum` under NumPy's name).
+    """Elementwise maximum that ignores NaN: the other operand where one is NaN (NaN only
+    where both are), unlike :func:`maximum`, which propagates NaN.
 
     Examples
     --------
@@ -1377,12 +1406,13 @@ def fmax(input, other, *, out=None):
     >>> flambeau.fmax(flambeau.tensor([1.0, 5.0]), flambeau.tensor([3.0, 2.0]))
     tensor([3., 5.])
     """
-    result = _real_binary(Maximum, "fmax", input, other)
+    result = _real_binary(Fmax, "fmax", input, other)
     return result if out is None else _out(result, out)
 
 
 def fmin(input, other, *, out=None):
-    """Elementwise minimum (:func:`minimum` under NumPy's name).
+    """Elementwise minimum that ignores NaN: the other operand where one is NaN (NaN only
+    where both are), unlike :func:`minimum`, which propagates NaN.
 
     Examples
     --------
@@ -1390,7 +1420,7 @@ def fmin(input, other, *, out=None):
     >>> flambeau.fmin(flambeau.tensor([1.0, 5.0]), flambeau.tensor([3.0, 2.0]))
     tensor([1., 2.])
     """
-    result = _real_binary(Minimum, "fmin", input, other)
+    result = _real_binary(Fmin, "fmin", input, other)
     return result if out is None else _out(result, out)
 
 
@@ -1868,7 +1898,24 @@ def hypot(input, other):
     tensor([5.])
     """
     refuse_complex("hypot", input, other)
-    return sqrt(input * input + other * other)
+    input, other = promote("hypot", to_float(input), other)
+    return Hypot.apply(input, other)
+
+
+class Hypot(Function):
+    """``hypot`` without overflow or underflow of the squares (NumPy's), ``hypot(inf, nan)``
+    inf; the gradient ``g * x / hypot``, NaN at ``(0, 0)`` as torch's."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = make(a._device._xp.hypot(a._data, b._data), a)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        return g * a / out, g * b / out
 
 
 @with_out
