@@ -449,3 +449,12 @@ def test_weighted_or_nd_nll_loss_node_gradients(shape, reduction):
     (fo * fo).sum().backward()
     (to * to).sum().backward()
     assert_close(x.grad, tx.grad, 1e-12, 1e-12)
+
+
+def test_mse_loss_of_nothing_is_nan_and_its_node_is_torchs():
+    x = flambeau.zeros(0, requires_grad=True)
+    loss = F.mse_loss(x, flambeau.zeros(0))
+    assert loss.isnan().item() and loss.grad_fn.name() == "MseLossBackward0"
+    loss.backward()
+    assert tuple(x.grad.shape) == (0,)
+    assert F.mse_loss(x, flambeau.zeros(0), reduction="sum").item() == 0.0

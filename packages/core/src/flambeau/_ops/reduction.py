@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 
 from flambeau import _dtype, return_types
+from flambeau._ops._select import errors_ignored
 from flambeau._ops._util import (
     FLOAT_NP,
     LOW_PRECISION_NP,
@@ -561,6 +562,9 @@ def logsumexp(input, dim, keepdim=False):
         (input,) = _autocast.cast_inputs("fp32", input)
     input = to_float(input)
     axes = dims_arg(dim, input._data.ndim, "logsumexp")
+    if input._data.size == 0:  # log of an empty sum: -inf (no maximum to shift by)
+        with errors_ignored(input._device._xp, "divide"):
+            return log(sum(exp(input), axes, keepdim))
     m = amax(input.real if input._data.dtype.kind == "c" else input, axes,
              keepdim=True).detach()
     m = where(isinf(m), 0.0, m)
@@ -839,8 +843,8 @@ def cumprod(input, dim, *, dtype=None):
 def _sum_keep(xp, a, axis):
     """``a.sum(axis, keepdims=True)``; over a contiguous last axis as a matrix-vector product
     (NumPy reduces short trailing axes several times slower than BLAS multiplies)."""
-    if axis == a.ndim - 1 and a.ndim > 1 and a.flags.c_contiguous and a.dtype.kind == "f" and (
-            a.dtype.itemsize >= 4):
+    if axis == a.ndim - 1 and a.ndim > 1 and a.size and a.flags.c_contiguous and (
+            a.dtype.kind == "f" and a.dtype.itemsize >= 4):
         return (a.reshape(-1, a.shape[-1]) @ xp.ones(a.shape[-1], dtype=a.dtype)).reshape(
             a.shape[:-1] + (1,))
     return accumulated_sum(xp, a, axis, True)
@@ -855,8 +859,10 @@ class Softmax(Function):
     def forward(ctx, x, axis):
         xp = x._device._xp
         a = x._data
-        e = x._device.backend.run_kernel("softmax", a, axis)
-        if e is None:
+        e = None if a.size == 0 else x._device.backend.run_kernel("softmax", a, axis)
+        if a.size == 0:  # nothing to normalize (an empty dim has no maximum to shift by)
+            e = a.copy()
+        elif e is None:
             e = xp.exp(a - a.max(axis=axis, keepdims=True))
             e /= _sum_keep(xp, e, axis)
         out = make(e, x)
@@ -883,8 +889,10 @@ class LogSoftmax(Function):
     def forward(ctx, x, axis):
         xp = x._device._xp
         a = x._data
-        shifted = x._device.backend.run_kernel("log_softmax", a, axis)
-        if shifted is None:
+        shifted = None if a.size == 0 else x._device.backend.run_kernel("log_softmax", a, axis)
+        if a.size == 0:
+            shifted = a.copy()
+        elif shifted is None:
             shifted = a - a.max(axis=axis, keepdims=True)
             shifted -= xp.log(_sum_keep(xp, xp.exp(shifted), axis))
         out = make(shifted, x)

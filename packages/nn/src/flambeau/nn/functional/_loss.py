@@ -91,6 +91,9 @@ def _check_pair(op, input, target):
 class _MSE(Function):
     """Squared error with its reduction in one node (the hot path of regression training)."""
 
+    def name(self):
+        return "MseLossBackward0"
+
     @staticmethod
     def forward(ctx, x, t, reduction):
         ctx.save_for_backward(x, t)
@@ -99,8 +102,10 @@ class _MSE(Function):
         sq = d * d
         if reduction == "none":
             return sq
-        divisor = max(sq.size, 1) if reduction == "mean" else None
-        return accumulated_sum(x._device._xp, sq, None, False, divisor=divisor)
+        xp = x._device._xp
+        with errors_ignored(xp, "invalid"):  # the mean of nothing is 0 / 0 = nan, as torch's
+            return accumulated_sum(xp, sq, None, False,
+                                   divisor=sq.size if reduction == "mean" else None)
 
     @staticmethod
     def backward(ctx, g):
