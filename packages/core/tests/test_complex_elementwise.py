@@ -137,7 +137,7 @@ def test_sign_of_nan_and_negative_zero_is_zero(dtype):
     -0.0), so the gradient of ``abs`` at NaN is 0 too."""
     x = flambeau.tensor([float("nan"), -0.0, -2.0, 3.0]).to(getattr(flambeau, dtype))
     for fn in (flambeau.sign, flambeau.sgn):
-        out = fn(x).double().numpy()
+        out = fn(x).double().cpu().numpy()
         assert out.tolist() == [0.0, 0.0, -1.0, 1.0] and not np.signbit(out[1])
     y = flambeau.tensor([float("nan"), 2.0], requires_grad=True)
     y.abs().sum().backward()

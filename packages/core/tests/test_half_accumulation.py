@@ -38,7 +38,8 @@ def test_half_reductions_accumulate_in_float32(dtype, name):
     got = fn(flambeau.tensor(VALUES).to(getattr(flambeau, dtype)))
     want = fn(flambeau.tensor(VALUES))  # float32, then rounded once to the half type
     assert got.dtype == getattr(flambeau, dtype)
-    np.testing.assert_array_equal(got.float().numpy(), want.to(got.dtype).float().numpy())
+    np.testing.assert_array_equal(got.float().cpu().numpy(),
+                                  want.to(got.dtype).float().cpu().numpy())
 
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
@@ -59,7 +60,8 @@ def test_half_sum_matches_torch(dtype):
     t = torch.tensor(a).to(getattr(torch, dtype))
     for ff, tt in ((f.sum(), t.sum()), (f.sum(1), t.sum(1)), (f.mean(0), t.mean(0)),
                    (f.logsumexp(1), t.logsumexp(1))):
-        np.testing.assert_allclose(ff.float().numpy(), tt.float().numpy(), rtol=1e-2, atol=1e-2)
+        np.testing.assert_allclose(ff.float().cpu().numpy(), tt.float().numpy(), rtol=1e-2,
+                                   atol=1e-2)
 
 
 @pytest.mark.parametrize("fn", [lambda t: t.mean(), lambda t: t.mean(0), lambda t: t.nanmean(),
@@ -70,4 +72,4 @@ def test_float16_mean_divides_before_rounding(fn):
     m = fn(x)
     assert m.dtype == flambeau.float16 and float(m.reshape(-1)[0]) == 3.0
     m.sum().backward()
-    np.testing.assert_allclose(x.grad.float().numpy(), 1e-5, rtol=1e-2)
+    np.testing.assert_allclose(x.grad.float().cpu().numpy(), 1e-5, rtol=1e-2)

@@ -271,6 +271,6 @@ def test_depthwise_conv_of_half_types_rounds_once(dtype):
     got.sum().backward()
     exact.sum().backward()
     for g, ref in ((got, exact), (xh.grad, xd.grad), (wh.grad, wd.grad)):
-        ref = ref.detach().numpy()
-        np.testing.assert_allclose(g.detach().double().numpy(), ref, rtol=0,
+        ref = ref.detach().cpu().numpy()
+        np.testing.assert_allclose(g.detach().double().cpu().numpy(), ref, rtol=0,
                                    atol=2 * eps * np.abs(ref).max())

@@ -45,7 +45,7 @@ def test_half_losses_match_torch(dtype, name):
     assert fl.dtype == getattr(flambeau, dtype)
     tol = 2 ** -7 if dtype == "bfloat16" else 2 ** -10  # about one rounding
     np.testing.assert_allclose(fl.float().item(), tl.float().item(), rtol=tol)
-    np.testing.assert_allclose(fx.grad.float().numpy(), tx.grad.float().numpy(), rtol=tol,
+    np.testing.assert_allclose(fx.grad.float().cpu().numpy(), tx.grad.float().numpy(), rtol=tol,
                                atol=1e-4)
 
 
@@ -85,7 +85,7 @@ def test_half_pooling_and_bags_match_torch(dtype, name):
     tx = torch.tensor(values).to(getattr(torch, dtype))
     got, want = POOLS[name](flambeau, fx), POOLS[name](torch, tx)
     assert got.dtype == getattr(flambeau, dtype) and tuple(got.shape) == tuple(want.shape)
-    np.testing.assert_allclose(got.float().numpy(), want.float().numpy(),
+    np.testing.assert_allclose(got.float().cpu().numpy(), want.float().cpu().numpy(),
                                rtol=2 ** -7 if dtype == "bfloat16" else 2 ** -10)
 
 
@@ -126,8 +126,8 @@ def test_half_activations_are_as_accurate_as_torchs(dtype, name):
     assert f_out.dtype == getattr(flambeau, dtype)
     eps = 2.0 ** -8 if dtype == "bfloat16" else 2.0 ** -11
     for got, torch_half, exact in ((f_out, t_out, fn(ref)), (ours.grad, theirs.grad, ref.grad)):
-        exact = exact.detach().double().numpy()
+        exact = exact.detach().double().cpu().numpy()
         scale = np.abs(exact).max()
-        err = np.abs(got.detach().double().numpy() - exact).max() / scale
-        torch_err = np.abs(torch_half.detach().double().numpy() - exact).max() / scale
+        err = np.abs(got.detach().double().cpu().numpy() - exact).max() / scale
+        torch_err = np.abs(torch_half.detach().double().cpu().numpy() - exact).max() / scale
         assert err <= max(1.5 * torch_err, eps)

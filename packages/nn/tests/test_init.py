@@ -124,6 +124,7 @@ def test_deprecated_alias_warns_and_forwards(name):
     assert flambeau.equal(out, expected)
 
 
+@pytest.mark.host_only  # a CPU generator
 def test_deprecated_alias_forwards_keywords_and_errors():
     t = flambeau.empty(50, 40)
     with pytest.warns(FutureWarning):
@@ -193,6 +194,7 @@ def test_sparse_values_and_in_place():
     assert small[small != 0].std() == pytest.approx(0.01, rel=0.05)  # the default std
 
 
+@pytest.mark.host_only  # a CPU generator
 def test_sparse_generator_reproducible():
     g = flambeau.Generator()
     fills = []

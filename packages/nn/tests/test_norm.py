@@ -203,7 +203,7 @@ def test_batch_norm_statistics_of_two_byte_floats_accumulate_in_float32(dtype):
 
     a = np.full((4096, 2, 1), 1.0, dtype=np.float32)
     a[1:, :, 0] += 2.0 ** -3
-    arr = flambeau.tensor(a).to(getattr(flambeau, dtype)).numpy()
+    arr = flambeau.tensor(a).to(getattr(flambeau, dtype)).cpu().numpy()
     out, _, _, mean, var = _norm._batch_norm_arrays(np, arr, None, None, (0, 2), 0.0)
     exact = (1 + 4095 * (1 + 2.0 ** -3)) / 4096
     assert mean.dtype == arr.dtype and mean.shape == (1, 2, 1)

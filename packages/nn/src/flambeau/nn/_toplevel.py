@@ -32,6 +32,7 @@ from flambeau.amp import _autocast
 from flambeau.nn import functional as F
 from flambeau.nn.functional import _dropout
 from flambeau.nn.functional._activation import _rrelu
+from flambeau.nn.functional._grid import _affine_grid
 from flambeau.nn.modules._rnn_layers import _gru_step, _lstm_step, _rnn_step
 
 __all__ = [
@@ -470,7 +471,7 @@ def affine_grid_generator(theta, size, align_corners):
     tensor([[[[-1.,  0.],
               [ 1.,  0.]]]])
     """
-    return F.affine_grid(theta, list(size), align_corners)
+    return _affine_grid(theta, list(size), align_corners)  # no size check, as torch's
 
 
 # -- convolution, embedding ------------------------------------------------------------------

@@ -412,7 +412,16 @@ class _Conv(Function):
         ctx.geo, ctx.has_bias = geo, b is not None
         xp = x._device._xp
         kernel = _kernel(x._device, f"conv{geo.nd}d", x._data)
-        if kernel is not None:
+        if x._data.size == 0 or w._data.size == 0:  # zero batch or channels: no kernel call
+            out = out_sizes(x._data.shape[2:], w._data.shape[2:], geo.stride, geo.padding,
+                            geo.dilation)
+            # PyTorch gives a zero-channel input a zero-channel result, whatever the weight
+            co = w._data.shape[0] if x._data.shape[1] else 0
+            y = xp.zeros(x._data.shape[:1] + (co,) + out, dtype=x._data.dtype)
+            ctx.cols = None
+            if not co:
+                return y
+        elif kernel is not None:
             y, ctx.cols = kernel(x._data, w._data, *geo.args()), None
         else:
             y, ctx.cols = conv_forward(xp, x._data, w._data, *geo.args())
@@ -434,6 +443,8 @@ class _Conv(Function):
             gw = _ConvWeight.apply(x, g, geo, _shape(w), cols)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = g.sum((0,) + tuple(range(2, 2 + geo.nd)))
+            if gb._data.shape[0] != w._data.shape[0]:  # a zero-channel input's result
+                gb = g.new_zeros(w._data.shape[:1])
         ctx.cols = None
         return gx, gw, gb, None
 
@@ -446,7 +457,9 @@ class _ConvInput(Function):
         ctx.save_for_backward(g, w)
         ctx.geo, ctx.input_shape = geo, input_shape
         kernel = _kernel(g._device, f"conv{geo.nd}d_backward_input", g._data)
-        if kernel is not None:
+        if g._data.size == 0 or w._data.size == 0:
+            y = g._device._xp.zeros(input_shape, dtype=g._data.dtype)
+        elif kernel is not None:
             y = kernel(g._data, w._data, input_shape, *geo.args())
         else:
             y = conv_backward_input(g._device._xp, g._data, w._data, input_shape, *geo.args())
@@ -478,6 +491,8 @@ class _ConvWeight(Function):
         ctx.save_for_backward(x, g)
         ctx.geo = geo
         kernel = _kernel(x._device, f"conv{geo.nd}d_backward_weight", x._data)
+        if x._data.size == 0 or g._data.size == 0:
+            return x._device._xp.zeros(weight_shape, dtype=x._data.dtype)
         if kernel is not None:
             return kernel(x._data, g._data, weight_shape, *geo.args())
         return conv_backward_weight(x._device._xp, x._data, g._data, weight_shape, *geo.args(),
@@ -522,6 +537,30 @@ def _check_operands(op, x, w, b, nd):
         raise RuntimeError(f"{op}: expected a floating point or complex input, got {x.dtype}")
 
 
+def _check_groups(op, weight, groups):
+    """PyTorch's checks that the weight's first dim holds at least one slice per group and
+    that the kernel is not empty."""
+    if 0 in weight._data.shape[2:]:
+        raise RuntimeError(
+            f"{op}: kernel size should be greater than zero, but got weight of size "
+            f"{list(_shape(weight))}"
+        )
+    if isinstance(groups, int) and weight._data.shape[0] < groups:
+        raise RuntimeError(
+            f"{op}: Given groups={groups}, expected weight to be at least {groups} at "
+            f"dimension 0, but got weight of size {list(_shape(weight))} instead"
+        )
+
+
+def _check_empty_input(op, x):
+    """Empty inputs are supported only with a zero batch or zero channels (as in PyTorch)."""
+    if x._data.size == 0 and x._data.shape[0] != 0 and x._data.shape[1] != 0:
+        raise RuntimeError(
+            f"{op}: Only zero batch or zero channel inputs are supported, but got input shape: "
+            f"{list(_shape(x))}"
+        )
+
+
 def conv_padding(op, padding, kernel, stride, dilation):
     """Padding as (low, high) pairs from an int, a tuple, ``'valid'`` or ``'same'``."""
     nd = len(kernel)
@@ -559,6 +598,7 @@ def convolution(op, input, weight, bias, stride, padding, dilation, groups, nd):
     pads = conv_padding(op, padding, kernel, stride, dilation)
     if not isinstance(groups, int) or groups <= 0:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    _check_groups(op, weight, groups)
     c = x._data.shape[1]
     cout = weight._data.shape[0]
     if c != weight._data.shape[1] * groups:
@@ -578,6 +618,7 @@ def convolution(op, input, weight, bias, stride, padding, dilation, groups, nd):
             f"{op}: kernel size {eff} (dilated) is larger than the padded input size {padded} "
             f"(input shape {_shape(input)}, padding {pads})"
         )
+    _check_empty_input(op, x)
     y = _Conv.apply(x, weight, bias, _Geometry(stride, pads, dilation, groups))
     return y.squeeze(0) if unbatched else y
 
@@ -600,6 +641,7 @@ def transposed_convolution(op, input, weight, bias, stride, padding, output_padd
                 f"{op}: output_padding {output_padding} must be smaller than either stride "
                 f"{stride} or dilation {dilation}"
             )
+    _check_groups(op, weight, groups)
     c = x._data.shape[1]
     if c != weight._data.shape[0]:
         raise RuntimeError(
@@ -608,9 +650,13 @@ def transposed_convolution(op, input, weight, bias, stride, padding, output_padd
         )
     if c % groups:
         raise ValueError(f"{op}: in_channels ({c}) must be divisible by groups ({groups})")
+    if weight._data.shape[1] == 0:
+        raise RuntimeError(f"{op}: non-empty weight tensor expected, but got: "
+                           f"{list(_shape(weight))}")
     cout = weight._data.shape[1] * groups
     if bias is not None and _shape(bias) != (cout,):
         raise RuntimeError(f"{op}: expected bias of shape ({cout},), got {_shape(bias)}")
+    _check_empty_input(op, x)
     spatial = x._data.shape[2:]
     out = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o in
                 zip(spatial, stride, padding, dilation, kernel, output_padding))

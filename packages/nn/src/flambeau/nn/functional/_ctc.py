@@ -178,6 +178,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if lp.ndim != 3 or not lp.is_floating_point():
         raise RuntimeError(f"{op}: expected floating point log_probs of shape (T, N, C), got "
                            f"{log_probs.dtype} of shape {tuple(log_probs.shape)}")
+    if lp._data.size == 0:
+        raise RuntimeError(f"{op}: log_probs tensor must not be empty")
     steps, batch, classes = lp.shape
     lengths_in = _as_lengths(input_lengths, "input_lengths", batch, op)
     lengths_tg = _as_lengths(target_lengths, "target_lengths", batch, op)

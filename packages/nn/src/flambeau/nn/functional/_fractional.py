@@ -137,12 +137,15 @@ def _fractional(op, nd, input, kernel_size, output_size, output_ratio, _random_s
     xp = x._device._xp
     u = samples._data[:batch]
     positions = _window_positions(xp, u, spatial, out, kernel)
-    planes = x.reshape(batch, channels, -1)
-    windows = xp.take_along_axis(planes._data, positions.reshape(batch, channels, -1), axis=2)
+    # explicit sizes: a -1 is ambiguous for an empty batch
+    planes = x.reshape(batch, channels, math.prod(spatial))
+    flat = positions.reshape(batch, channels, math.prod(positions.shape[2:]))
+    windows = xp.take_along_axis(planes._data, flat, axis=2)
     arg = _first_max_index(xp, windows.reshape(positions.shape))
     chosen = xp.take_along_axis(positions, arg[..., None], axis=-1)[..., 0]
     indices = Tensor._make(xp.ascontiguousarray(chosen), x._device)
-    y = planes.gather(2, indices.reshape(batch, channels, -1)).reshape(batch, channels, *out)
+    y = planes.gather(2, indices.reshape(batch, channels, math.prod(out)))
+    y = y.reshape(batch, channels, *out)
     if unbatched:
         return y.squeeze(0), indices.squeeze(0)
     return y, indices

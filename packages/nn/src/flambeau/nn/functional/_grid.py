@@ -149,7 +149,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 
 def _base_coords(steps, align_corners, like):
     if steps <= 1:
-        return flambeau.zeros(max(steps, 1), dtype=like.dtype, device=like.device)
+        return flambeau.zeros(steps, dtype=like.dtype, device=like.device)
     values = np.linspace(-1.0, 1.0, steps)
     if not align_corners:
         values = values * (steps - 1) / steps
@@ -169,6 +169,19 @@ def affine_grid(theta, size, align_corners=None):
     tensor([[[[-1.,  0.],
               [ 1.,  0.]]]])
     """
+    size = tuple(int(v) for v in size)
+    if isinstance(theta, Tensor) and len(size) in (4, 5):
+        dims = (2, 3) if len(size) == 4 else (3, 4)
+        # PyTorch's order: the matrices' shape, then the sizes (a unit spatial size with
+        # align_corners=True skips the latter: torch only warns there)
+        if theta.ndim == 3 and tuple(theta.shape[1:]) == dims and not (
+                align_corners and min(size[2:]) == 1) and min(size) <= 0:
+            raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    return _affine_grid(theta, size, align_corners)
+
+
+def _affine_grid(theta, size, align_corners):
+    """:func:`affine_grid` without the check of the sizes (``affine_grid_generator``)."""
     op = "affine_grid"
     if not isinstance(theta, Tensor) or not theta.is_floating_point():
         raise TypeError(f"{op}: theta must be a floating point Tensor")

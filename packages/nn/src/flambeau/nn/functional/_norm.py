@@ -9,6 +9,8 @@ whose backward replays the composition when a graph of the gradient is wanted.
 
 from __future__ import annotations
 
+import math
+
 import flambeau
 from flambeau import Tensor
 from flambeau._ops.reduction import _sum_keep
@@ -36,6 +38,13 @@ def _complex_param(weight, bias):
 
 def _channel_shape(x):
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _check_affine_channels(channels, weight, bias):
+    """PyTorch's batch norm kernel reads the first element of a given weight or bias, an
+    IndexError when there are no channels (instance norm's are batch times channels)."""
+    if channels == 0 and (weight is not None or bias is not None):
+        raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0")
 
 
 def _affine(y, weight, bias, shape):
@@ -101,11 +110,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None and t._data.size != c:
             raise RuntimeError(f"batch_norm: {name} should contain {c} elements not "
                                f"{t.numel()} (input shape {tuple(input.shape)})")
+    _check_affine_channels(c, weight, bias)
     if training:
-        count = a.size // max(c, 1)
-        if count <= 1:
+        count = math.prod(a.shape) // c if c else math.prod(a.shape[:1] + a.shape[2:])
+        if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
+        if count == 0 or c == 0:  # nothing to normalize; the running stats stay (as torch's)
+            return _affine(input.clone(), weight, bias, _channel_shape(input))
         axes = (0, *range(2, a.ndim))
         y, _, _ = _BatchNormTrain.apply(input, weight, bias, axes, eps,
                                         (running_mean, running_var, momentum, count / (count - 1)))
@@ -138,6 +150,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"instance_norm: expected an input of shape (N, C, *spatial), got "
                          f"{tuple(input.shape)}")
     refuse_complex("instance_norm", input, weight, bias)
+    _check_affine_channels(input.shape[0] * input.shape[1], weight, bias)
     shape = _channel_shape(input)
     if not use_input_stats:
         if running_mean is None or running_var is None:
@@ -149,9 +162,18 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     count = 1
     for s in input.shape[2:]:
         count *= s
-    if count <= 1:
+    if count == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{input.shape}")
+    if input._data.size == 0:
+        # as PyTorch's: an empty batch's statistics (a mean over no samples) are NaN, those
+        # of samples without elements are not taken
+        if input.shape[0] == 0:
+            for running in (running_mean, running_var):
+                if running is not None:
+                    running._data[...] = math.nan
+                    running._version.value += 1
+        return _affine(input.clone(), weight, bias, shape)
     y, mean, var = _normalize(input, axes, eps)
     if running_mean is not None:
         _update_running(running_mean, mean.mean(0), momentum)
@@ -406,13 +428,11 @@ class _LayerNorm(Function):
     def forward(ctx, x, weight, bias, k, eps):
         xp = x._device._xp
         a = x._data
-        width = 1
-        for n in a.shape[a.ndim - k:]:
-            width *= n
-        rows = a.reshape(-1, width)
-        mean = _row_sums(xp, rows) / width
+        width = math.prod(a.shape[a.ndim - k:])
+        rows = a.reshape(math.prod(a.shape[:a.ndim - k]), width)  # not -1: 0 rows or columns
+        mean = _row_sums(xp, rows) / max(width, 1)
         xc = rows - mean[:, None]
-        var = _row_sums(xp, xc * xc) / width
+        var = _row_sums(xp, xc * xc) / max(width, 1)
         rstd = 1 / xp.sqrt(var + eps)
         y = xc * rstd[:, None]
         out = y
@@ -475,7 +495,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"group_norm: expected number of channels in input ({c}) to be "
                            f"divisible by num_groups ({num_groups}) (input shape "
                            f"{tuple(input.shape)})")
-    grouped = input.reshape(n, num_groups, -1)
+    grouped = input.reshape(n, num_groups, math.prod(input.shape[1:]) // num_groups)
     mean = grouped.mean(2, keepdim=True)
     xc = grouped - mean
     rstd = ((xc * xc).mean(2, keepdim=True) + eps).rsqrt()  # (N, G, 1)

@@ -49,6 +49,23 @@ __all__ = [
 ]
 
 
+def check_nonempty(op, input, first):
+    """PyTorch's pooling kernels take an empty batch but no other empty dim: raise if one of
+    ``input``'s dims from ``first`` on is empty."""
+    shape = tuple(input.shape)
+    if 0 in shape[first:]:
+        d = shape.index(0, first)
+        raise RuntimeError(
+            f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input "
+            f"has sizes {list(shape)} with dimension {d} being empty"
+        )
+
+
+def _batch_dims(input, nd):
+    """1 for a batched input (its first dim may be empty), 0 for an unbatched one."""
+    return 1 if input.ndim == nd + 2 else 0
+
+
 def pool_geometry(op, spatial, kernel_size, stride, padding, dilation, ceil_mode, nd):
     """``(kernel, stride, pads, dilation, out)`` with ceil_mode folded into the high pads."""
     kernel = _ntuple(kernel_size, nd, "kernel_size", op)
@@ -225,8 +242,13 @@ class _MaxPool(Function):
     def forward(ctx, x, kernel, stride, pads, dilation, want_indices):
         nd = len(kernel)
         xp = x._device._xp
-        done = x._device.backend.run_kernel(f"max_pool{nd}d", x._data, kernel, stride, pads,
-                                            dilation)
+        if x._data.size == 0:  # an empty batch
+            out = out_sizes(x._data.shape[2:], kernel, stride, pads, dilation)
+            y = xp.empty(x._data.shape[:2] + out, dtype=x._data.dtype)
+            done = y, xp.zeros(y.shape, dtype=xp.int8)
+        else:
+            done = x._device.backend.run_kernel(f"max_pool{nd}d", x._data, kernel, stride, pads,
+                                                dilation)
         y, arg = done or max_pool_forward(xp, x._data, kernel, stride, pads, dilation)
         geo = (kernel, stride, pads, dilation)
         ctx.arg = Tensor._make(arg, x._device)
@@ -252,6 +274,8 @@ class _MaxPoolAdjoint(Function):
         ctx.arg, ctx.geo = arg, geo
         kernel, stride, pads, dilation = geo
         xp = g._device._xp
+        if g._data.size == 0:
+            return xp.zeros(input_shape, dtype=g._data.dtype)
         done = g._device.backend.run_kernel(f"max_pool{len(kernel)}d_backward", g._data,
                                             arg._data, input_shape, *geo)
         if done is not None:
@@ -300,6 +324,7 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
     x, unbatched = _batchify(op, input, nd)
     if x._data.dtype.kind == "c":
         refuse_complex(op, x, hint=NO_ORDER)
+    check_nonempty(op, input, _batch_dims(input, nd))
     kernel, stride, pads, dilation, _ = pool_geometry(
         op, x._data.shape[2:], kernel_size, stride, padding, dilation, ceil_mode, nd)
     if not want_indices:
@@ -465,6 +490,7 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     if not x.dtype.is_floating_point:
         refuse_complex(op, x)  # as PyTorch's kernels
         raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
+    check_nonempty(op, input, _batch_dims(input, nd))
     kernel, stride, pads, _, out = pool_geometry(
         op, x._data.shape[2:], kernel_size, stride, padding, 1, ceil_mode, nd)
     if any(lo or hi for lo, hi in pads):
@@ -552,6 +578,9 @@ def _adaptive_avg(op, nd, input, output_size):
     x, unbatched = _batchify(op, input, nd)
     refuse_complex(op, x)  # as PyTorch's kernels
     out = _adaptive_sizes(op, x, output_size, nd)
+    if any(o != 1 for o in out):  # global pooling is a mean, empty dims included (as torch's)
+        # PyTorch's 1-D and 2-D kernels take zero channels, the 3-D one does not
+        check_nonempty(op, input, input.ndim - nd if nd < 3 else 1)
     if all(o == 1 for o in out):  # global pooling (ResNet's head): one mean, no matrices
         x = x.mean(tuple(range(2, 2 + nd)), keepdim=True)
         return x.squeeze(0) if unbatched else x
@@ -616,6 +645,7 @@ def adaptive_avg_pool3d(input, output_size):
 def _adaptive_max(op, nd, input, output_size, return_indices):
     x, unbatched = _batchify(op, input, nd)
     refuse_complex(op, x, hint=NO_ORDER)
+    check_nonempty(op, input, 1)
     out = _adaptive_sizes(op, x, output_size, nd)
     spatial = x._data.shape[2:]
     positions = []  # absolute index along each dim, of the max of each current cell
@@ -736,6 +766,7 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
 def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_size):
     x, unbatched = _batchify(op, input, nd)
     refuse_complex(op, x)  # as PyTorch's kernels
+    check_nonempty(op, input, 1)
     kernel = _ntuple(kernel_size, nd, "kernel_size", op)
     stride = kernel if stride is None else _ntuple(stride, nd, "stride", op)
     padding = _ntuple(padding, nd, "padding", op)
@@ -750,7 +781,8 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
     idx = indices.unsqueeze(0) if unbatched else indices
     n, c = x.shape[:2]
     planes = flambeau.zeros(n, c, math.prod(size), dtype=x.dtype, device=x.device)
-    y = planes.scatter(2, idx.reshape(n, c, -1), x.reshape(n, c, -1)).reshape(n, c, *size)
+    m = math.prod(x.shape[2:])  # not -1: ambiguous for an empty batch
+    y = planes.scatter(2, idx.reshape(n, c, m), x.reshape(n, c, m)).reshape(n, c, *size)
     return y.squeeze(0) if unbatched else y
 
 

@@ -312,7 +312,7 @@ class _LSTMLayer(Function):
             gx = make(xp.ascontiguousarray(gx[::-1] if reverse else gx))
         if needs[3] or needs[4] or needs[5] or needs[6]:
             # columns: input weights, bias, recurrent weights
-            gw = dflat @ xh[:-1].transpose(1, 0, 2).reshape(-1, steps * batch).T
+            gw = dflat @ xh[:-1].transpose(1, 0, 2).reshape(k + hidden, steps * batch).T
             gw_ih, gb, gw_hh = make(gw[:, :k - 1]), make(gw[:, k - 1]), make(gw[:, k:])
         return (gx, make(dh.T.copy()) if needs[1] else None,
                 make(dc.T.copy()) if needs[2] else None,
@@ -411,7 +411,8 @@ class _GRULayer(Function):
         scale, shift = _gate_affine(xp, hidden, dt, 3, 2)
         xa = _inputs_with_ones(xp, a, reverse)  # [x, 1] per step
         w_x = _weight_with_bias(xp, w_ih._data, None if b_ih is None else b_ih._data, scale, shift)
-        acts = (xa.reshape(steps * batch, -1) @ w_x).reshape(steps, batch, 3 * hidden)
+        # explicit sizes: a -1 is ambiguous for an empty batch
+        acts = (xa.reshape(steps * batch, n_in + 1) @ w_x).reshape(steps, batch, 3 * hidden)
         ha = xp.empty((steps + 1, batch, hidden + 1), dtype=dt)  # [h_prev, 1] per step
         ha[:, :, hidden] = 1
         ha[0, :, :hidden] = h0._data
@@ -479,17 +480,17 @@ class _GRULayer(Function):
                 dh = xp.where(mt, dh, dh_in)
         d_x = d_h.copy()  # input side: r, z as the hidden side, n before the reset product
         d_x[:, :, h2:] = d_n
-        d_x, d_h = d_x.reshape(steps * batch, -1), d_h.reshape(steps * batch, -1)
+        d_x, d_h = d_x.reshape(steps * batch, three_h), d_h.reshape(steps * batch, three_h)
         make = lambda arr: Tensor._make(arr, x._device)  # noqa: E731
         gx = gw_ih = gw_hh = gb_ih = gb_hh = None
         if needs[0]:
             gx = (d_x @ w_ih._data).reshape(x._data.shape)
             gx = make(gx[::-1] if reverse else gx)
         if needs[2] or needs[4]:
-            gw = (xa.reshape(steps * batch, -1).T @ d_x).T  # columns: input weights, bias
+            gw = (xa.reshape(steps * batch, xa.shape[2]).T @ d_x).T  # columns: weights, bias
             gw_ih, gb_ih = make(gw[:, :-1]), make(gw[:, -1])
         if needs[3] or needs[5]:
-            gw = (ha[:-1].reshape(steps * batch, -1).T @ d_h).T  # columns: weights, bias
+            gw = (ha[:-1].reshape(steps * batch, hidden + 1).T @ d_h).T  # columns: weights, bias
             gw_hh, gb_hh = make(gw[:, :-1]), make(gw[:, -1])
         return (gx, make(dh) if needs[1] else None, gw_ih if needs[2] else None,
                 gw_hh if needs[3] else None, gb_ih if b_ih is not None and needs[4] else None,

@@ -3,6 +3,7 @@ RMSNorm."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import flambeau
@@ -94,7 +95,9 @@ class _BatchNorm(_NormBase):
         tracked = self.num_batches_tracked
         if self.training and self.track_running_stats and tracked is not None:
             a = input._data
-            if a.size // max(a.shape[1], 1) > 1:  # a rejected batch must not advance it
+            c = a.shape[1] if a.ndim > 1 else 0
+            # a rejected batch (one value per channel) must not advance it; an empty one does
+            if (a.size // c if c else math.prod(a.shape[:1] + a.shape[2:])) != 1:
                 with flambeau.no_grad():
                     tracked.add_(1)
             factor = 1.0 / float(tracked) if self.momentum is None else self.momentum

@@ -155,6 +155,8 @@ class RNNBase(Module):
         if x.dtype != self.weight_ih_l0.dtype:
             raise RuntimeError(f"{name}: input dtype {x.dtype} does not match the parameters' "
                                f"dtype {self.weight_ih_l0.dtype}")
+        if x.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         dirs = 2 if self.bidirectional else 1
         batch = x.shape[1]
         out_size = self.proj_size or self.hidden_size
