@@ -85,3 +85,12 @@ def test_adjacent_integers_and_arrays_stay_one_subscript():
     y = x[:, 0, [0, 1]]
     assert type(y.grad_fn).__name__ == "Index" and type(
         y.grad_fn.next_functions[0][0]).__name__ == "AccumulateGrad"
+
+
+def test_a_tuple_inside_the_index_is_a_sequence_of_indices_as_in_torch():
+    x = flambeau.arange(24.0).reshape(3, 4, 2)
+    assert x[(0, 2),].tolist() == x[[0, 2]].tolist()
+    assert x[:, (1, 3)].tolist() == x[:, [1, 3]].tolist()
+    assert x[(0, 1)].tolist() == x[0, 1].tolist()  # the outer tuple is still the index
+    x[(0, 2),] = -1.0
+    assert x[0].sum().item() == x[2].sum().item() == -8.0

@@ -3,10 +3,19 @@ unique, nonzero, masked ops."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from flambeau import return_types
-from flambeau._ops._util import Tensor, make, with_out, wrap_dim
+from flambeau import _dtype, return_types
+from flambeau._ops._util import (
+    FLOAT_NP,
+    Tensor,
+    make,
+    with_out,
+    wrap_dim,
+    write_out,
+)
 from flambeau.autograd._function import Function, mark_view
 
 # ------------------------------------------------------------------ subscripts
@@ -42,7 +51,7 @@ def _convert_index(t, index):
             if item.step is not None and int(item.step) <= 0:
                 raise ValueError("step must be greater than zero")
             out.append(slice(*(_int_or_none(v) for v in (item.start, item.stop, item.step))))
-        elif isinstance(item, (list, range)):
+        elif isinstance(item, (list, tuple, range)):  # a tuple inside the index: a sequence
             arr = xp.asarray(list(item))
             if arr.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -854,19 +863,44 @@ def _reject_complex(op, input):
     reject_complex(op, input)
 
 
+#: rows of at most this many elements are sorted by insertion sort in torch's CPU sort
+#: (std::sort's small-range path), so equal elements keep their order even when
+#: ``stable=False``; NumPy's default (SIMD) sort does not keep it, so these rows sort stably
+_INSERTION_SORT_MAX = 16
+
+
+def _sort_keys(a):
+    """``a``, or for bfloat16 (whose NumPy sort, through ml_dtypes, leaves NaNs anywhere) its
+    float32 copy: exact, in the same order."""
+    return a.astype("float32") if a.dtype == _dtype.bfloat16.np else a
+
+
 def _argsort(input, axis, descending, stable):
+    """Indices that sort ``input`` along ``axis`` as torch's CPU sort orders it: NaN above
+    +inf (last ascending, first descending), -0.0 equal to 0.0, and equal elements (NaNs
+    among them) in their original order when ``stable`` is set, when descending, and for
+    rows of at most 16 elements, where torch's sort keeps that order too."""
     xp = input._device._xp
-    a = input._data
-    if descending:
-        if a.dtype.kind in "bu":
-            a = a.astype(xp.int64)
-        a = -a
-    return xp.argsort(a, axis=axis, kind="stable" if stable or descending else None)
+    a = _sort_keys(input._data)
+    if a.ndim == 0:
+        return xp.zeros((), dtype=xp.int64)
+    n = a.shape[axis]
+    if not descending:
+        return xp.argsort(a, axis=axis,
+                          kind="stable" if stable or n <= _INSERTION_SORT_MAX else None)
+    # a stable ascending sort (NaN last) of the reversed row, read backwards: the largest
+    # first, NaN before +inf, and equal elements in their original order (negating the
+    # values would keep NaN last, and wrap the most negative integer around)
+    rev = xp.argsort(xp.flip(a, axis), axis=axis, kind="stable")
+    return (n - 1) - xp.flip(rev, axis)
 
 
 @with_out
 def sort(input, dim=-1, descending=False, stable=False):
     """Sorted values and their original indices along ``dim``.
+
+    NaN sorts above +inf, as in PyTorch: last ascending, first with ``descending=True``.
+    Equal elements keep their order with ``stable=True`` (and always when descending).
 
     Examples
     --------
@@ -875,6 +909,8 @@ def sort(input, dim=-1, descending=False, stable=False):
     flambeau.return_types.sort(
     values=tensor([1., 2., 3.]),
     indices=tensor([1, 2, 0]))
+    >>> flambeau.sort(flambeau.tensor([1.0, float("nan"), 2.0]), descending=True).values
+    tensor([nan, 2., 1.])
     """
     _reject_complex("sort", input)  # also argsort and msort
     if input._data.ndim == 0:
@@ -886,7 +922,7 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
-    """The indices that sort ``input`` along ``dim``.
+    """The indices that sort ``input`` along ``dim`` (NaN counts as the largest value).
 
     Examples
     --------
@@ -898,7 +934,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 
 def msort(input):
-    """Sort along dim 0.
+    """Sort along dim 0 (NaN last).
 
     Examples
     --------
@@ -912,6 +948,11 @@ def msort(input):
 @with_out
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
     """The ``k`` largest (or smallest) values along ``dim`` and their indices.
+
+    NaN counts as larger than +inf, as in PyTorch: the largest values start with the NaNs,
+    and the smallest include NaNs only when ``k`` exceeds the number of other elements.
+    Equal values come in the order of their indices (PyTorch's order for them follows its
+    selection algorithm and has no simple rule).
 
     Examples
     --------
@@ -938,14 +979,25 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest value (1-based) along ``dim`` and its index.
 
+    NaN counts as the largest value, as in PyTorch. Of equal values, the index is that of
+    the ``k``-th in a stable sort (PyTorch's quickselect picks one with no simple rule).
+
     Examples
     --------
     >>> import flambeau
     >>> flambeau.kthvalue(flambeau.tensor([3.0, 1.0, 2.0]), 2).values
     tensor(2.)
     """
+    from flambeau._ops.reduction_more import _nonempty_dim
+
     _reject_complex("kthvalue", input)
     axis = wrap_dim(dim, input._data.ndim, "kthvalue")
+    _nonempty_dim("kthvalue", input, axis)
+    if not 1 <= k <= (input._data.shape[axis] if input._data.ndim else 1):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
+    if input._data.ndim == 0:
+        xp = input._device._xp
+        return return_types.kthvalue(input.clone(), make(xp.zeros((), dtype=xp.int64), input))
     values, indices = sort(input, axis, stable=True)
     v = values.narrow(axis, k - 1, 1)
     i = indices.narrow(axis, k - 1, 1)
@@ -955,100 +1007,295 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 
 def median(input, dim=None, keepdim=False):
-    """The lower median (of all elements, or along ``dim`` with indices), as PyTorch.
+    """The lower median (of all elements, or along ``dim`` with indices), as PyTorch: NaN
+    when the elements hold a NaN (:func:`nanmedian` ignores them).
+
+    Along ``dim``, the index is that of the first NaN of a slice that has one; otherwise
+    that of the element a stable sort puts at the median's place (PyTorch breaks ties by
+    index). The gradient of the median of all elements is shared evenly between the
+    elements equal to it (the NaNs, when it is NaN).
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.median(flambeau.tensor([1.0, 4.0, 2.0, 3.0]))
     tensor(2.)
+    >>> flambeau.median(flambeau.tensor([[1.0, float("nan"), 2.0], [3.0, 1.0, 2.0]]), 1)
+    flambeau.return_types.median(
+    values=tensor([nan, 2.]),
+    indices=tensor([1, 2]))
     """
+    from flambeau._ops.reduction_more import _nonempty_dim, median_all
+
     _reject_complex("median", input)
+    xp = input._device._xp
+    data = input._data
     if dim is None:
+        if data.dtype in FLOAT_NP:
+            return median_all(input, ignore_nan=False)
         flat = input.reshape(-1)
         return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
-    axis = wrap_dim(dim, input._data.ndim, "median")
-    return return_types.median(*kthvalue(input, (input.shape[axis] + 1) // 2, axis, keepdim))
+    axis = wrap_dim(dim, data.ndim, "median")
+    if data.ndim == 0:
+        return return_types.median(input.clone(), make(xp.zeros((), dtype=xp.int64), input))
+    _nonempty_dim("median", input, axis)
+    middle = (data.shape[axis] - 1) // 2
+    # torch's comparator breaks ties by index: the middle of a stable sort
+    pick = xp.take(_argsort(input, axis, False, True), xp.arange(middle, middle + 1), axis=axis)
+    if data.dtype in FLOAT_NP and data.size:
+        nan = xp.isnan(data)
+        pick = xp.where(xp.any(nan, axis=axis, keepdims=True),
+                        xp.argmax(nan, axis=axis, keepdims=True), pick)  # the first NaN
+    idx = make(pick.astype(xp.int64, copy=False), input)
+    v = gather(input, axis, idx)
+    if not keepdim:
+        v, idx = v.squeeze(axis), idx.squeeze(axis)
+    return return_types.median(v, idx)
+
+
+def _unique_sorted(xp, flat, return_inverse, return_counts):
+    """The distinct elements of 1-D ``flat`` (sorted, NaN last), the group of each element
+    and the size of each group. Every NaN is an element of its own (NaN != NaN), as in
+    PyTorch; of equal elements (0.0 and -0.0), the first in ``flat`` represents them."""
+    n = flat.shape[0]
+    order = None
+    if return_inverse or flat.dtype.kind not in "biu":
+        order = xp.argsort(_sort_keys(flat), kind="stable")
+        s = flat[order]
+    else:
+        s = xp.sort(flat)
+    first = xp.concatenate([xp.ones(min(n, 1), dtype=bool), s[1:] != s[:-1]])
+    inverse = counts = None
+    if return_inverse:
+        inverse = xp.empty(n, dtype=xp.int64)
+        inverse[order] = xp.cumsum(first) - 1
+    if return_counts:
+        counts = _run_lengths(xp, first, n)
+    return s[first], inverse, counts
+
+
+def _run_lengths(xp, first, n):
+    """The lengths of the runs that start where ``first`` (1-D bool, of length ``n``) is set."""
+    starts = xp.nonzero(first)[0]
+    return xp.diff(xp.concatenate([starts, xp.asarray([n], dtype=starts.dtype)])).astype(
+        xp.int64)
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     """The distinct elements (sorted), with optional inverse indices and counts.
+
+    As in PyTorch, each NaN is distinct from every other (they come last), so NaNs are
+    never merged.
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.unique(flambeau.tensor([2, 1, 2, 3]), return_counts=True)
     (tensor([1, 2, 3]), tensor([1, 2, 1]))
+    >>> flambeau.unique(flambeau.tensor([float("nan"), 1.0, float("nan"), 1.0]))
+    tensor([1., nan, nan])
     """
     xp = input._device._xp
-    res = xp.unique(input._data, return_inverse=return_inverse, return_counts=return_counts,
-                    axis=dim)
-    if not (return_inverse or return_counts):
-        return make(res, input)
-    res = list(res)
+    if dim is None:
+        values, inv, counts = _unique_sorted(xp, input._data.reshape(-1), return_inverse,
+                                             return_counts)
+        res = [values, inv.reshape(input._data.shape) if return_inverse else None, counts]
+    else:
+        res = xp.unique(input._data, return_inverse=return_inverse,
+                        return_counts=return_counts, axis=dim)
+        if not (return_inverse or return_counts):
+            return make(res, input)
+        res = list(res)
+        res = [res[0], res[1].reshape(-1).astype(xp.int64) if return_inverse else None,
+               res[-1].astype(xp.int64) if return_counts else None]
     out = [make(res[0], input)]
     if return_inverse:
-        inv = res[1].reshape(input._data.shape if dim is None else (-1,))
-        out.append(make(inv.astype(xp.int64), input))
+        out.append(make(res[1], input))
     if return_counts:
-        out.append(make(res[-1].astype(xp.int64), input))
-    return tuple(out)
+        out.append(make(res[2], input))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    """Collapse runs of equal consecutive elements.
+    """Collapse runs of equal consecutive elements (of equal slices along ``dim``).
+
+    NaNs never compare equal, so each NaN is a run of its own, as in PyTorch.
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.unique_consecutive(flambeau.tensor([1, 1, 2, 2, 1]))
     tensor([1, 2, 1])
+    >>> flambeau.unique_consecutive(flambeau.tensor([[1, 1], [1, 1], [2, 1]]), dim=0)
+    tensor([[1, 1],
+            [2, 1]])
     """
     xp = input._device._xp
-    flat = input._data.reshape(-1)
-    if flat.size == 0:
-        return make(flat, input)
-    change = xp.concatenate([xp.asarray([True]), flat[1:] != flat[:-1]])
-    values = flat[change]
+    a = input._data
+    if dim is None:
+        flat = a.reshape(-1)
+        n = flat.shape[0]
+        first = xp.concatenate([xp.ones(min(n, 1), dtype=bool), flat[1:] != flat[:-1]])
+        values = flat[first]
+        inverse_shape = a.shape
+    else:
+        if a.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        axis = wrap_dim(dim, a.ndim, "unique_consecutive")
+        n = a.shape[axis]
+        if a.size == 0 and n:
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so "
+                               "unique cannot be applied")
+        rows = xp.moveaxis(a, axis, 0).reshape(n, -1)
+        first = xp.concatenate([xp.ones(min(n, 1), dtype=bool),
+                                xp.any(rows[1:] != rows[:-1], axis=1)])
+        values = xp.take(a, xp.nonzero(first)[0], axis=axis)
+        inverse_shape = (n,)
     out = [make(values, input)]
     if return_inverse:
-        out.append(make((xp.cumsum(change) - 1).reshape(input._data.shape).astype(xp.int64),
-                        input))
+        out.append(make((xp.cumsum(first) - 1).astype(xp.int64).reshape(inverse_shape), input))
     if return_counts:
-        starts = xp.nonzero(change)[0]
-        ends = xp.concatenate([starts[1:], xp.asarray([flat.size])])
-        out.append(make((ends - starts).astype(xp.int64), input))
+        out.append(make(_run_lengths(xp, first, n), input))
     return out[0] if len(out) == 1 else tuple(out)
 
 
-@with_out
-def searchsorted(sorted_sequence, values, *, right=False, side=None):
-    """Indices where ``values`` would be inserted to keep ``sorted_sequence`` sorted (1-D).
+def _binary_search(xp, seq, values, right):
+    """PyTorch's CPU binary search, run for all ``values`` at once: ``seq`` is ``(B, n)``
+    with ``n > 0``, ``values`` ``(B, m)``, row ``b`` of ``values`` searched in row ``b`` of
+    ``seq``. Each value halves its range ``[lo, hi)`` with torch's test (``!(seq[mid] >= v)``
+    moves right; ``!(seq[mid] > v)`` for ``right``), so the results match torch's even where
+    a NaN in ``seq`` (or an unsorted ``seq``) leaves the answer to the search path.
+    ``n.bit_length()`` rounds empty every range."""
+    n = seq.shape[-1]
+    lo = xp.zeros(values.shape, dtype=xp.int64)
+    hi = xp.full(values.shape, n, dtype=xp.int64)
+    flat = seq.reshape(-1)
+    base = xp.arange(seq.shape[0], dtype=xp.int64)[:, None] * n
+    for _ in range(n.bit_length()):
+        mid = (lo + hi) >> 1
+        at = xp.take(flat, base + xp.minimum(mid, n - 1))
+        up = ~(at > values) if right else ~(at >= values)
+        # a finished search (lo == hi == mid) stays put: mid + 1 is capped at hi
+        lo = xp.where(up, xp.minimum(mid + 1, hi), lo)
+        hi = xp.where(up, hi, mid)
+    return lo
+
+
+def _sizes(t):
+    return list(t._data.shape)
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
+                 sorter=None, out=None):
+    """Indices where ``values`` would be inserted to keep ``sorted_sequence`` sorted.
+
+    A 1-D ``sorted_sequence`` serves every value; an N-D one is a batch of sequences along
+    its last dim, searched by the values in the matching rows of ``values`` (whose dims
+    but the last must equal its own). ``right=True`` (or ``side="right"``) gives the
+    index after equal elements; ``sorter`` holds the indices that sort each sequence.
+
+    Raises
+    ------
+    RuntimeError
+        For batch dims that do not match, a 0-d ``sorted_sequence``, a scalar value with an
+        N-D one, a ``side`` other than ``"left"``/``"right"`` (or one opposite to
+        ``right``), a ``sorter`` that is not a long tensor of the sequence's shape with
+        indices in range, or an ``out`` of the wrong index dtype, as PyTorch.
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.searchsorted(flambeau.tensor([1, 3, 5]), flambeau.tensor([3, 6]))
     tensor([1, 3])
+    >>> seq = flambeau.tensor([[1, 3, 5], [2, 4, 6]])
+    >>> flambeau.searchsorted(seq, flambeau.tensor([[3, 6], [1, 4]]), right=True)
+    tensor([[2, 3],
+            [0, 2]])
     """
-    xp = sorted_sequence._device._xp
-    side = side or ("right" if right else "left")
-    v = values._data if isinstance(values, Tensor) else values
-    res = xp.searchsorted(sorted_sequence._data, v, side=side)
-    return make(xp.asarray(res, dtype=xp.int64), sorted_sequence)
+    op = "searchsorted()"
+    seq = sorted_sequence
+    if side is not None and side not in ("left", "right"):
+        raise RuntimeError(f"{op}: side can only be 'left' or 'right' but got {side}")
+    if side == "left" and right:
+        raise RuntimeError(f"{op}: side and right can't be set to opposites, got side of left "
+                           "while right was True")
+    right = right or side == "right"
+    xp = seq._device._xp
+    # compared in the dtype torch's result_type gives (a number does not widen the tensor)
+    common = _dtype.result_type(seq, values)
+    if not isinstance(values, Tensor):
+        values = make(xp.asarray(values, dtype=common.np), seq)
+    if values._device is not seq._device:
+        raise RuntimeError(f"{op}: boundaries and input value tensors should have same device "
+                           f"type, but we got boundaries tensor device type {seq.device.type} "
+                           f"and input value tensor device type {values.device.type}")
+    if sorter is not None:
+        if _sizes(sorter) != _sizes(seq):
+            raise RuntimeError(f"{op}: boundary and sorter must have the same size, but got "
+                               f"boundary tensor {_sizes(seq)} and got sorter tensor "
+                               f"{_sizes(sorter)}")
+        if sorter.dtype is not _dtype.int64:
+            raise RuntimeError(f"{op}: sorter must be a tensor of long dtype but got dtype "
+                               f"{sorter.dtype}")
+        if sorter._data.size and not bool(xp.all((sorter._data >= 0)
+                                                 & (sorter._data < sorter._data.shape[-1]))):
+            raise RuntimeError(f"{op}: sorter index out of range")
+    if values._data.ndim == 0 and seq._data.ndim != 1:
+        raise RuntimeError(f"{op}: input value can be a scalar only when boundaries tensor "
+                           f"dimension is 1, but we got boundaries tensor dim({seq._data.ndim}) "
+                           f"and input value's dim(0) numel(1)")
+    if seq._data.ndim == 0:
+        raise RuntimeError(f"{op}: boundaries tensor should have positive dimension, but got 0 "
+                           "dimension")
+    if seq._data.ndim != 1 and (values._data.ndim != seq._data.ndim
+                                or _sizes(values)[:-1] != _sizes(seq)[:-1]):
+        raise RuntimeError(f"{op}: boundaries tensor should be 1 dimension or the first N-1 "
+                           f"dimensions of boundaries tensor and input value tensor must match, "
+                           f"but we got boundaries tensor {_sizes(seq)} and input value tensor "
+                           f"{_sizes(values)}")
+    index_dtype = _dtype.int32 if out_int32 else _dtype.int64
+    if out is not None and out.dtype is not index_dtype:
+        raise RuntimeError(f"{op}: output tensor's dtype is wrong, it can only be Int(int32) or "
+                           f"Long(int64) depending on whether out_int32 flag is True, but we got "
+                           f"output tensor's dtype {out.dtype} and out_int32 flag is {out_int32}")
+    if common.is_complex or common is _dtype.bool:
+        raise NotImplementedError(f"{op}: not implemented for {common}")
+    s, v = seq._data, values._data
+    if common in (_dtype.float16, _dtype.bfloat16):  # widened exactly, in the same order
+        common = _dtype.float32
+    s, v = s.astype(common.np, copy=False), v.astype(common.np, copy=False)
+    if sorter is not None:
+        s = xp.take_along_axis(s, sorter._data, axis=-1)
+    n = s.shape[-1]
+    if v.size == 0 or n == 0:
+        res = xp.zeros(v.shape, dtype=xp.int64)
+    elif s.ndim == 1 and bool(xp.all(s[1:] >= s[:-1]) & (s[0] == s[0])):
+        # one sorted sequence without NaN (a NaN fails >=, or == at s[0] when alone): every
+        # binary search gives the same answer there
+        res = xp.asarray(xp.searchsorted(s, v, side="right" if right else "left"))
+    else:
+        batch = math.prod(s.shape[:-1])
+        res = _binary_search(xp, s.reshape(batch, n), v.reshape(batch, -1), right)
+        res = res.reshape(v.shape)
+    return write_out(make(res.astype(index_dtype.np, copy=False), seq), out, "searchsorted")
 
 
-@with_out
-def bucketize(input, boundaries, *, right=False):
-    """The bucket of each element given sorted ``boundaries``.
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    """The bucket of each element given sorted 1-D ``boundaries``: the number of boundaries
+    below it (``right=False``) or at most it (``right=True``).
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.bucketize(flambeau.tensor([1, 4]), flambeau.tensor([2, 4]))
     tensor([0, 1])
+    >>> flambeau.bucketize(flambeau.tensor([1, 4]), flambeau.tensor([2, 4]), right=True)
+    tensor([0, 2])
     """
-    return searchsorted(boundaries, input, right=right)
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got "
+                           f"dim({boundaries._data.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
 
 
 def bincount(input, weights=None, minlength=0):

@@ -28,7 +28,7 @@ from flambeau._ops._util import (
     wrap_dim,
 )
 from flambeau._ops.complex import conj
-from flambeau._ops.indexing import gather, scatter_add, sort
+from flambeau._ops.indexing import _argsort, _sort_keys, gather, scatter_add, sort
 from flambeau._ops.linalg import matmul
 from flambeau._ops.shape import cat, movedim, narrow
 from flambeau.autograd._function import Function
@@ -285,30 +285,67 @@ def logcumsumexp(input, dim):
 # ---------------------------------------------------------------------- nanmedian, mode
 
 
-class NanMedianAll(Function):
-    """The lower median of the non-NaN elements; the gradient is shared between the elements
-    equal to it, as PyTorch's median of all elements."""
+class MedianAll(Function):
+    """The lower median of all elements: of the non-NaN ones with ``ignore_nan``
+    (nanmedian), else NaN when any element is NaN (median). The gradient is shared evenly
+    between the elements equal to it (the NaNs when it is NaN), as PyTorch's."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, ignore_nan):
         xp = x._device._xp
-        flat = xp.sort(x._data.reshape(-1))
-        count = int(xp.sum(~xp.isnan(flat))) if flat.dtype in FLOAT_NP else flat.size
-        value = flat[(count - 1) // 2] if count else xp.asarray(float("nan"), dtype=flat.dtype)
-        out = make(xp.asarray(value, dtype=flat.dtype), x)
+        flat = xp.sort(_sort_keys(x._data.reshape(-1)))  # NaNs last
+        count = int(xp.sum(~xp.isnan(flat)))
+        if count and (ignore_nan or count == flat.size):
+            value = flat[(count - 1) // 2]
+        else:
+            value = float("nan")
+        out = make(xp.asarray(value, dtype=x._data.dtype), x)
         ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        hit = (x == out).to(g.dtype)
-        return g * hit / _ew.maximum(hit.sum(), _ew._full_like(hit.sum(), 1.0))
+        hit = ((x == out) | (_ew.isnan(x) & _ew.isnan(out))).to(g.dtype)
+        return g * hit / _ew.maximum(hit.sum(), _ew._full_like(hit.sum(), 1.0)), None
+
+
+def median_all(input, ignore_nan):
+    """The lower median of all the elements of a floating-point ``input`` (see
+    :class:`MedianAll`): :func:`flambeau.median` and :func:`flambeau.nanmedian` without
+    ``dim``."""
+    return MedianAll.apply(input, ignore_nan)
+
+
+def _nth_of_equal_elements(n):
+    """The index that libstdc++'s ``std::nth_element`` (which PyTorch's CPU nanmedian calls)
+    leaves in front of ``n`` elements that all compare equal, as the NaNs of an all-NaN row
+    do: torch returns it as that row's index (0, 0, 0, 2, 2, 3, 5, 6... for n = 1, 2, ...).
+
+    While more than 3 elements remain, its introselect swaps the middle one to the front
+    (the median of three equal ones), then swaps the rest pairwise from both ends: position
+    ``p`` of ``[1, L)`` takes the element from ``L - p``, and the range shrinks to its
+    first ``(L + 1) // 2``. Traced back from the front, one step per halving."""
+    lengths = []
+    while n > 3:
+        lengths.append(n)
+        n = (n + 1) // 2
+    p = 0
+    for length in reversed(lengths):
+        mid = length // 2
+        if p == 0:
+            p = mid
+        else:
+            p = 0 if length - p == mid else length - p
+    return p
 
 
 def nanmedian(input, dim=None, keepdim=False):
     """The lower median ignoring NaNs: of all elements, or along ``dim`` as
-    ``(values, indices)``. All-NaN (or empty, for ``dim=None``) gives NaN.
+    ``(values, indices)``. All-NaN (or empty, for ``dim=None``) gives NaN; along ``dim``, an
+    all-NaN slice gets the index PyTorch's CPU kernel gives it (see
+    :func:`_nth_of_equal_elements`); otherwise the index of the element a stable sort puts
+    at the median's place (PyTorch breaks ties by index).
 
     Raises
     ------
@@ -329,7 +366,7 @@ def nanmedian(input, dim=None, keepdim=False):
     _rd.reject_complex("nanmedian", input)
     if dim is None:
         if input._data.dtype in FLOAT_NP:
-            return NanMedianAll.apply(input)
+            return median_all(input, ignore_nan=True)
         from flambeau._ops.indexing import median
 
         return median(input)
@@ -338,13 +375,17 @@ def nanmedian(input, dim=None, keepdim=False):
     if input._data.ndim == 0:
         xp = input._device._xp
         return return_types.nanmedian(input.clone(), make(xp.zeros((), dtype=xp.int64), input))
-    values, order = sort(input, axis, stable=True)  # NaNs last
     xp = input._device._xp
     data = input._data
+    n = data.shape[axis]
+    order = _argsort(input, axis, False, True)  # NaNs last, ties by index as torch's
     count = (xp.sum(~xp.isnan(data), axis=axis, keepdims=True) if data.dtype in FLOAT_NP
-             else xp.full(data.shape[:axis] + (1,) + data.shape[axis + 1:], data.shape[axis]))
-    pick = make(xp.maximum((count - 1) // 2, 0).astype(xp.int64), input)
-    v, i = gather(values, axis, pick), gather(order, axis, pick)
+             else xp.full(data.shape[:axis] + (1,) + data.shape[axis + 1:], n))
+    i = xp.take_along_axis(order, xp.maximum((count - 1) // 2, 0), axis=axis)
+    if data.dtype in FLOAT_NP:  # an all-NaN row: the index libstdc++ leaves there, as torch
+        i = xp.where(count == 0, _nth_of_equal_elements(n), i)
+    i = make(i.astype(xp.int64, copy=False), input)
+    v = gather(input, axis, i)
     if not keepdim:
         v, i = v.squeeze(axis), i.squeeze(axis)
     return return_types.nanmedian(v, i)
@@ -381,7 +422,7 @@ def mode(input, dim=-1, keepdim=False):
     if a.size == 0:
         idx = xp.zeros(a.shape[:-1] + (1,), dtype=xp.int64)
     else:
-        order = xp.argsort(a, axis=-1, kind="stable")
+        order = xp.argsort(_sort_keys(a), axis=-1, kind="stable")
         s = xp.take_along_axis(a, order, axis=-1)
         change = s[..., 1:] != s[..., :-1]
         edge = xp.ones(s.shape[:-1] + (1,), dtype=bool)
