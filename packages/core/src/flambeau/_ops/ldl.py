@@ -39,6 +39,7 @@ import numpy as np
 
 from flambeau._ops import decompositions as _d
 from flambeau._ops._util import Tensor, make, write_out
+from flambeau._ops.lu import check_rhs
 from flambeau.autograd._function import Function
 
 __all__ = ["ldl_factor", "ldl_factor_ex", "ldl_solve"]
@@ -569,12 +570,7 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
     op = "linalg.ldl_solve"
     LD = _check_matrix(op, LD, "LD")
     _check_pivots(op, LD, pivots)
-    if not isinstance(B, Tensor):
-        raise TypeError(f"{op}: expected B to be a Tensor, got {type(B).__name__}")
-    if B._data.ndim < 2:
-        raise RuntimeError(f"{op}: expected B to have at least 2 dimensions (a matrix or a "
-                           f"batch of matrices), but got a tensor of shape {tuple(B.shape)}")
-    _d.check_same_dtype(op, LD, B, "LD", "B")
+    check_rhs(op, LD, B, "LD")
     n = LD.shape[-1]
     if B.shape[-2] != n:
         raise RuntimeError(

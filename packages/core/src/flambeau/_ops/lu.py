@@ -473,15 +473,21 @@ def linalg_lu(A, *, pivot=True, out=None):
     return write_out(linalg_lu_result(P, L, U), out)
 
 
-def _lu_solve(op, LU, pivots, B, left, adjoint):
-    LU = _d.check_input(op, LU, "LU", square=True)
-    _check_pivots(op, LU, pivots)
+def check_rhs(op, factors, B, name):
+    """PyTorch's checks of the right-hand side ``B`` of a solve from ``factors`` (named
+    ``name`` in the messages): a tensor of at least 2 dims, of the factors' dtype."""
     if not isinstance(B, Tensor):
         raise TypeError(f"{op}: expected B to be a Tensor, got {type(B).__name__}")
     if B._data.ndim < 2:
         raise RuntimeError(f"{op}: expected B to have at least 2 dimensions (a matrix or a "
                            f"batch of matrices), but got a tensor of shape {tuple(B.shape)}")
-    _d.check_same_dtype(op, LU, B, "LU", "B")
+    _d.check_same_dtype(op, factors, B, name, "B")
+
+
+def _lu_solve(op, LU, pivots, B, left, adjoint):
+    LU = _d.check_input(op, LU, "LU", square=True)
+    _check_pivots(op, LU, pivots)
+    check_rhs(op, LU, B, "LU")
     n = LU.shape[-1]
     size = B.shape[-2] if left else B.shape[-1]
     if size != n:
