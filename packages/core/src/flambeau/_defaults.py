@@ -20,7 +20,7 @@ def default_device():
     return _default
 
 
-def set_default_device(dev) -> None:
+def set_default_device(device) -> None:
     """Make ``dev`` the device of tensors created without ``device=``.
 
     Examples
@@ -33,7 +33,7 @@ def set_default_device(dev) -> None:
     global _default
     from flambeau._device import canonical
 
-    _default = canonical("cpu" if dev is None else dev)
+    _default = canonical("cpu" if device is None else device)
 
 
 def get_default_device():

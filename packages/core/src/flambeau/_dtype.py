@@ -193,7 +193,7 @@ def is_floating_point(t) -> _builtins.bool:
     return t.dtype.is_floating_point
 
 
-def promote_types(a, b) -> dtype:
+def promote_types(type1, type2) -> dtype:
     """The smallest dtype both ``a`` and ``b`` convert to, as ``torch.promote_types``.
 
     Examples
@@ -204,7 +204,7 @@ def promote_types(a, b) -> dtype:
     >>> flambeau.promote_types(flambeau.uint8, flambeau.int8)
     flambeau.int16
     """
-    a, b = to_dtype(a), to_dtype(b)
+    a, b = to_dtype(type1), to_dtype(type2)
     if a is b:
         return a
     if a.is_complex or b.is_complex:  # the complex type of the two parts' promotion

@@ -108,7 +108,8 @@ def to(self, *args, **kwargs):
 
 
 def _caster(dt):
-    def cast(self, memory_format=None):
+    def cast(self, *, memory_format=None):
+        _compat.check_memory_format(dt.name, memory_format, self._data.ndim)
         return to(self, dt)
 
     cast.__name__ = dt.name
@@ -155,7 +156,7 @@ def type_(self, dtype=None, non_blocking=False):
     return to(self, dtype)  # a flambeau.dtype (strings are legacy names, handled above)
 
 
-def cpu(self):
+def cpu(self, *, memory_format=None):
     """A copy on the CPU (``self`` if already there).
 
     Examples
@@ -164,11 +165,20 @@ def cpu(self):
     >>> flambeau.ones(1).cpu().device
     device(type='cpu')
     """
+    _compat.check_memory_format("cpu", memory_format, self._data.ndim)
     return to(self, "cpu")
 
 
-def cuda(self, device=None, non_blocking=False):
-    """A copy on a CUDA device (needs the flambeau-cuda plugin)."""
+def cuda(self, device=None, non_blocking=False, *, memory_format=None):
+    """A copy on a CUDA device (needs the flambeau-cuda plugin).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> if flambeau.cuda.is_available():
+    ...     assert flambeau.ones(1).cuda().is_cuda
+    """
+    _compat.check_memory_format("cuda", memory_format, self._data.ndim)
     if isinstance(device, int):
         device = f"cuda:{device}"
     return to(self, device or "cuda")
@@ -198,7 +208,7 @@ def clone(self, *, memory_format=None):
     return Clone.apply(self)
 
 
-def contiguous(self, *, memory_format=None):
+def contiguous(self, *, memory_format=_compat.contiguous_format):
     """``self`` if its data is C-contiguous, else a contiguous copy.
 
     ``memory_format`` is checked as PyTorch does, but the copy is in C order whatever it is
@@ -216,7 +226,7 @@ def contiguous(self, *, memory_format=None):
     return Clone.apply(self)
 
 
-def is_contiguous(self, *, memory_format=None):
+def is_contiguous(self, *, memory_format=_compat.contiguous_format):
     """Whether the strides lay the elements out densely in ``memory_format``'s dim order
     (C order by default; ``flambeau.channels_last``: N, H, W, C from the outside in).
 
@@ -247,7 +257,9 @@ def reshape_as(self, other):
 
 
 def _new(fill):
-    def new(self, *size, dtype=None, device=None, requires_grad=False):
+    def new(self, *size, dtype=None, layout=None, device=None, requires_grad=False,
+            pin_memory=False):
+        _compat.check_layout("new_" + {0: "zeros", 1: "ones", None: "empty"}[fill], layout)
         fn = {0: _creation.zeros, 1: _creation.ones, None: _creation.empty}[fill]
         return fn(*size, dtype=dtype or self.dtype, device=device or self.device,
                   requires_grad=requires_grad)
@@ -255,12 +267,16 @@ def _new(fill):
     return new
 
 
-def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+def new_full(self, size, fill_value, *, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+    _compat.check_layout("new_full", layout)
     return _creation.full(size, fill_value, dtype=dtype or self.dtype,
                           device=device or self.device, requires_grad=requires_grad)
 
 
-def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+def new_tensor(self, data, *, dtype=None, layout=None, device=None, requires_grad=False,
+               pin_memory=False):
+    _compat.check_layout("new_tensor", layout)
     return _creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
                             requires_grad=requires_grad)
 
@@ -693,11 +709,11 @@ _FUNCTIONAL = {
     "softmax": rd.softmax, "log_softmax": rd.log_softmax,
     # shape
     "reshape": sh.reshape, "view": sh.view, "flatten": sh.flatten, "unflatten": sh.unflatten,
-    "permute": sh.permute, "transpose": sh.transpose, "swapaxes": sh.transpose,
+    "permute": sh.permute, "transpose": sh.transpose, "swapaxes": sh.swapaxes,
     "swapdims": sh.transpose, "t": sh.t, "movedim": sh.movedim, "moveaxis": sh.movedim,
     "adjoint": sh.adjoint, "squeeze": sh.squeeze, "unsqueeze": sh.unsqueeze,
     "expand": sh.expand, "expand_as": sh.expand_as, "broadcast_to": sh.broadcast_to,
-    "narrow": sh.narrow, "split": sh.split, "tensor_split": sh.tensor_split,
+    "narrow": sh.narrow, "split": sh.split_method, "tensor_split": sh.tensor_split,
     "chunk": sh.chunk, "unbind": sh.unbind, "flip": sh.flip, "fliplr": sh.fliplr,
     "flipud": sh.flipud, "roll": sh.roll, "repeat": sh.repeat, "tile": sh.tile,
     "repeat_interleave": sh.repeat_interleave, "tril": sh.tril, "triu": sh.triu,

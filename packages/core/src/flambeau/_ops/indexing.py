@@ -896,7 +896,7 @@ def _argsort(input, axis, descending, stable):
 
 
 @with_out
-def sort(input, dim=-1, descending=False, stable=False):
+def sort(input, dim=-1, descending=False, *, stable=False):
     """Sorted values and their original indices along ``dim``.
 
     NaN sorts above +inf, as in PyTorch: last ascending, first with ``descending=True``.
@@ -921,7 +921,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     return return_types.sort(gather(input, axis, idx), idx)
 
 
-def argsort(input, dim=-1, descending=False, stable=False):
+def argsort(input, dim=-1, descending=False, *, stable=False):
     """The indices that sort ``input`` along ``dim`` (NaN counts as the largest value).
 
     Examples
@@ -930,7 +930,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     >>> flambeau.argsort(flambeau.tensor([3, 1, 2]), descending=True)
     tensor([0, 2, 1])
     """
-    return sort(input, dim, descending, stable).indices
+    return sort(input, dim, descending, stable=stable).indices
 
 
 def msort(input):

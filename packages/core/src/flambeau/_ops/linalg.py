@@ -157,7 +157,7 @@ def mv(input, vec):
 
 
 @with_out
-def dot(input, other):
+def dot(input, tensor):
     """Dot product of two 1-D tensors (complex ones are not conjugated: see
     :func:`flambeau.vdot`).
 
@@ -167,9 +167,10 @@ def dot(input, other):
     >>> flambeau.dot(flambeau.tensor([1.0, 2.0]), flambeau.tensor([3.0, 4.0]))
     tensor(11.)
     """
-    if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
-    return matmul(input, other)
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D "
+                           "tensors")
+    return matmul(input, tensor)
 
 
 @with_out

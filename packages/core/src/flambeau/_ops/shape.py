@@ -240,7 +240,19 @@ def transpose(input, dim0, dim1):
     return Permute.apply(input, tuple(dims))
 
 
-swapaxes = swapdims = transpose
+swapdims = transpose
+
+
+def swapaxes(input, axis0, axis1):
+    """Swap two dimensions: ``transpose`` with NumPy's argument names, as ``torch.swapaxes``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.swapaxes(flambeau.zeros(2, 3), axis0=0, axis1=1).shape
+    flambeau.Size([3, 2])
+    """
+    return transpose(input, axis0, axis1)
 
 
 def t(input):
@@ -608,6 +620,18 @@ def narrow(input, dim, start, length):
             f"dim {axis}"
         )
     return Narrow.apply(input, axis, start, length)
+
+
+def split_method(self, split_size, dim=0):
+    """``Tensor.split``: :func:`flambeau.split` with torch's method argument name.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> [t.tolist() for t in flambeau.arange(5).split(split_size=2)]
+    [[0, 1], [2, 3], [4]]
+    """
+    return split(self, split_size, dim)
 
 
 def split(tensor, split_size_or_sections, dim=0):

@@ -942,8 +942,8 @@ def sum_to_size(self, *size):
     return self.sum(dims, keepdim=True).reshape(size)
 
 
-def where_method(self, condition, y):
-    """``flambeau.where(condition, self, y)``.
+def where_method(self, condition, other):
+    """``flambeau.where(condition, self, other)``.
 
     Examples
     --------
@@ -953,7 +953,7 @@ def where_method(self, condition, y):
     """
     from flambeau._ops.elementwise import where
 
-    return where(condition, self, y)
+    return where(condition, self, other)
 
 
 def new(self, *args, device=None):
