@@ -566,8 +566,6 @@ def test_nextafter_and_ldexp_gradients_match_torch():
      "does not support negative n"),
     (lambda: flambeau.mvlgamma(flambeau.ones(2) * 3, 0), RuntimeError,
      "p has to be greater than or equal to 1"),
-    (lambda: flambeau.mvlgamma(flambeau.tensor([0.5, 3.0]), 3), RuntimeError,
-     "All elements must be greater than \\(p-1\\)/2"),
     (lambda: flambeau.logaddexp2(flambeau.tensor([1]), flambeau.tensor([2])),
      NotImplementedError, '"logaddexp2" is not implemented for flambeau.int64'),
     (lambda: flambeau.nextafter(flambeau.tensor([1]), flambeau.tensor([2])),

@@ -17,6 +17,7 @@ from flambeau._ops._util import (
     LOW_PRECISION_NP,
     Tensor,
     cast_for_scalar,
+    check_same_device,
     fit_scalar,
     make,
     promote,
@@ -261,7 +262,9 @@ class Div(Function):
         gb = None
         if ctx.needs_input_grad[1]:
             num = _conj(a) if a is not None else sa
-            gb = -g * num / _conj(b * b)
+            cb = _conj(b)
+            # (a / b) / b, not a / b^2: b^2 underflows for |b| < 1e-19 in float32
+            gb = -g * (num / cb) / cb
         return ga, gb
 
 
@@ -295,7 +298,7 @@ class Pow(Function):
         ga = gb = None
         if ctx.needs_input_grad[0]:
             if b is None:
-                ga = g * 0.0 if sb == 0 else g * _conj(sb * a ** (sb - 1))
+                ga = _zeros_of(g) if sb == 0 else g * _conj(sb * a ** (sb - 1))
             else:  # 0 where b == 0, as torch (0 * a ** -1 would be nan at a == 0)
                 ga = g * _conj(where(b == 0, 0.0, b * a ** (b - 1)))
         if ctx.needs_input_grad[1]:
@@ -540,7 +543,7 @@ class _ZeroGrad(Function):
 
     @staticmethod
     def backward(ctx, g):
-        zero = g * 0.0
+        zero = _zeros_of(g)
         return None, zero, zero
 
 
@@ -586,10 +589,37 @@ def _modulus(op, rounding, input, other):
     t = a if isinstance(a, Tensor) else b
     refuse_complex(op, t)
     if _needs_grad(a, b) and t._data.dtype in FLOAT_NP:
-        return sub(a, mul(_rounded_div(op, a, b, rounding).detach(), b))
+        return Modulus.apply(a if isinstance(a, Tensor) else scalar_tensor(a, t),
+                             b if isinstance(b, Tensor) else scalar_tensor(b, t), op, rounding)
     _refuse_integer_zero_divisor(t, b)
     xp_fn = t._device._xp.remainder if rounding == "floor" else t._device._xp.fmod
     return make(xp_fn(_raw(a), _raw(b)), t)
+
+
+class Modulus(Function):
+    """``fmod``/``remainder`` of floats: the value from the ufunc (``fmod(1, inf)`` is 1, the
+    composite ``a - q * b`` gave ``0 * inf = nan``), the slopes 1 and ``-round(a / b)``."""
+
+    @staticmethod
+    def forward(ctx, a, b, op, rounding):
+        ctx.save_for_backward(a, b)
+        ctx.meta = (op, rounding)
+        xp = a._device._xp
+        fn = xp.remainder if rounding == "floor" else xp.fmod
+        try:
+            with errors_ignored(xp):
+                return fn(a._data, b._data)
+        except ValueError:
+            raise _broadcast_error(op, a, b) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        op, rounding = ctx.meta
+        gb = None
+        if ctx.needs_input_grad[1]:
+            gb = -g * _rounded_div(op, a.detach(), b.detach(), rounding)
+        return g, gb, None, None
 
 
 def _needs_grad(a, b):
@@ -680,7 +710,7 @@ class _Unary(Function):
             ctx.save_for_backward(x)
         return arr
 
-    _array_grad = None  # optional ``(g, out) -> array`` on arrays, for save="out" ops
+    _array_grad = None  # optional ``(xp, g, out) -> array`` on arrays, for save="out" ops
     #: the backend kernel that may replace ``_array_grad`` (``"relu_backward_from_output"``
     #: and so on: same signature and result; flambeau-cuda fuses its two or three launches)
     _array_grad_kernel = ""
@@ -695,9 +725,9 @@ class _Unary(Function):
             if fused is not None:
                 return make(fused, g)
             if out.dtype in LOW_PRECISION_NP:  # in float32, rounded once, as torch's kernels
-                return make(cls._array_grad(ga.astype("float32"),
+                return make(cls._array_grad(g._device._xp, ga.astype("float32"),
                                             out.astype("float32")).astype(out.dtype), g)
-            return make(cls._array_grad(ga, out), g)
+            return make(cls._array_grad(g._device._xp, ga, out), g)
         if cls._save == "out":
             return cls._grad(g, None, saved[0])
         if cls._save == "x":
@@ -715,6 +745,8 @@ class StepGrad(Function):
     @staticmethod
     def forward(ctx, g, t, factor, op):
         ctx.factor, ctx.op = factor, op
+        if factor.dtype.kind == "b":  # a mask selects, as torch's: NaN * 0 would stay NaN
+            return g._device._xp.where(factor, g._data, 0)
         return g._data * factor
 
     @staticmethod
@@ -746,7 +778,7 @@ def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=Non
               on_complex=None):
     """Define the Function ``name`` and its wrapper (forward and backward side by side).
 
-    ``array_grad(g, out)``, for ops that save their output, is the same gradient on bare
+    ``array_grad(xp, g, out)``, for ops that save their output, is the same gradient on bare
     arrays, used when no graph of the gradient is being built.
 
     ``on_complex`` says what complex inputs do: None refuses them (PyTorch has no complex
@@ -800,8 +832,14 @@ def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=Non
 _HINTS = {"sign": "; flambeau.sgn gives z / |z|", "relu": _NO_ORDER}
 
 
+def _zeros_of(g):
+    """The zero gradient of a step function, as torch's: zeros, even where ``g`` is NaN or
+    infinite (``g * 0`` would keep those NaN)."""
+    return g.new_zeros(g.shape)
+
+
 def _zero_grad(g, x, out):
-    return g * 0.0
+    return _zeros_of(g)
 
 
 def _erf_generic(xp, a):
@@ -1065,7 +1103,7 @@ Cosh, cosh = _unary_op("cosh", lambda xp, a: xp.cosh(a), lambda g, x, o: g * _co
     tensor([1.])
     """)
 Tanh, tanh = _unary_op("tanh", lambda xp, a: xp.tanh(a), lambda g, x, o: g * _conj(1 - o * o),
-                       save="out", array_grad=lambda g, o: g * (1 - o * o), on_complex=True,
+                       save="out", array_grad=lambda xp, g, o: g * (1 - o * o), on_complex=True,
                        doc="""Hyperbolic tangent.
 
     Examples
@@ -1087,7 +1125,8 @@ def _sigmoid_fwd(xp, a):
 
 
 Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid_fwd, lambda g, x, o: g * _conj(o * (1 - o)),
-                             save="out", array_grad=lambda g, o: g * o * (1 - o), on_complex=True,
+                             save="out", array_grad=lambda xp, g, o: g * o * (1 - o),
+                             on_complex=True,
                              doc="""``1 / (1 + exp(-input))``, stable for large inputs.
 
     Examples
@@ -1097,9 +1136,12 @@ Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid_fwd, lambda g, x, o: g * _conj(
     tensor([0.5000, 1.0000])
     """)
 Relu, relu = _unary_op("relu", lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
-                       lambda g, x, o: step_grad(g, o, o._data > 0), save="out",
+                       lambda g, x, o: step_grad(g, o, ~(o._data <= 0)), save="out",
                        float_only=False,
-                       array_grad=lambda g, o: g * (o > 0), doc="""``max(input, 0)``.
+                       # torch's threshold_backward selects: a NaN gradient stops where the
+                       # output is 0, and passes where a NaN input made a NaN output
+                       array_grad=lambda xp, g, o: xp.where(o <= 0, 0, g),
+                       doc="""``max(input, 0)``.
 
     Examples
     --------
@@ -1254,7 +1296,7 @@ class _Round(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * 0.0, None
+        return _zeros_of(g), None
 
 
 # ------------------------------------------------------------------ clamp, min/max, where
@@ -1282,7 +1324,45 @@ class Clamp(Function):
             mask = x >= lo
         if hi is not None:
             mask = (x <= hi) if mask is None else mask & (x <= hi)
-        return (g * mask if mask is not None else g), None, None
+        return (where(mask, g, _zeros_of(g)) if mask is not None else g), None, None
+
+
+class ClampTensors(Function):
+    """``clamp`` with tensor bounds. As PyTorch's, each element's gradient goes to the one
+    operand its value came from: the input on ties with a bound, ``max`` where ``min > max``,
+    and nobody where a NaN made the value."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = x._device._xp
+        a = x._data
+        try:
+            if lo is not None:
+                a = xp.maximum(a, lo._data)
+            if hi is not None:
+                a = xp.minimum(a, hi._data)
+        except ValueError:
+            shapes = ", ".join(str(tuple(t.shape)) for t in (x, lo, hi) if t is not None)
+            raise RuntimeError(f"clamp: the input and bounds of shapes {shapes} cannot be "
+                               "broadcast together") from None
+        ctx.save_for_backward(x, lo, hi)
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        zero = g.new_zeros(())
+        keep = None if lo is None else x >= lo
+        if hi is not None:
+            keep = (x <= hi) if keep is None else keep & (x <= hi)
+        g_lo = g_hi = None
+        if lo is not None:
+            below = x < lo if hi is None else (x < lo) & (lo <= hi)
+            g_lo = where(below, g, zero)
+        if hi is not None:
+            raised = x if lo is None else where(x >= lo, x, lo)
+            g_hi = where(raised > hi, g, zero)
+        return where(keep, g, zero), g_lo, g_hi
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
@@ -1298,12 +1378,15 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         refuse_complex("clamp", input, min, max, hint=_NO_ORDER)
-        result = input
-        if min is not None:
-            result = maximum(result, min if isinstance(min, Tensor) else _full_like(input, min))
-        if max is not None:
-            result = minimum(result, max if isinstance(max, Tensor) else _full_like(input, max))
-        return _out(result, out)
+        lo = None if min is None else min if isinstance(min, Tensor) else _full_like(input, min)
+        hi = None if max is None else max if isinstance(max, Tensor) else _full_like(input, max)
+        x = input
+        for bound in (lo, hi):
+            if bound is not None:
+                x, _ = promote("clamp", x, bound)
+        lo = None if lo is None else lo.to(x.dtype)
+        hi = None if hi is None else hi.to(x.dtype)
+        return _out(ClampTensors.apply(x, lo, hi), out)
     lo, hi = scalar_value(min), scalar_value(max)
     if input._data.dtype not in FLOAT_NP:
         refuse_complex("clamp", input, hint=_NO_ORDER)
@@ -1348,10 +1431,12 @@ class _MaxMin(Function):
             # where the second is NaN; the second takes the rest
             first = ((a >= b) if cls._pick == "fmax" else (a <= b)) | isnan(b)
             return g * first.to(dt), g * (~first).to(dt)
-        # torch's: ties split the gradient evenly, and where either is NaN both take it
+        # torch's: ties split the gradient evenly, and where either is NaN both take it;
+        # the loser gets zeros, even from a NaN gradient
         half = (a == b).to(dt) * 0.5
         a_loses, b_loses = (a < b, a > b) if cls._pick == "maximum" else (a > b, a < b)
-        return g * ((~a_loses).to(dt) - half), g * ((~b_loses).to(dt) - half)
+        zero = _zeros_of(g)
+        return (where(a_loses, zero, g * (1 - half)), where(b_loses, zero, g * (1 - half)))
 
 
 class Maximum(_MaxMin):
@@ -1441,7 +1526,7 @@ class Where(Function):
     @staticmethod
     def backward(ctx, g):
         (cond,) = ctx.saved_tensors
-        zero = g * 0.0
+        zero = _zeros_of(g)  # selected, so that a NaN gradient stays on its side
         ga = where(cond, g, zero) if ctx.needs_input_grad[1] else None
         gb = where(cond, zero, g) if ctx.needs_input_grad[2] else None
         return None, ga, gb
@@ -1706,13 +1791,42 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 def lerp(input, end, weight):
     """``input + weight * (end - input)``.
 
+    As in PyTorch, a weight of magnitude 0.5 or more is applied from the other end, ``end -
+    (end - input) * (1 - weight)``: ``weight == 1`` gives ``end`` exactly, and
+    ``lerp(inf, 1, 0.5)`` is ``inf`` (not ``inf - inf``).
+
     Examples
     --------
     >>> import flambeau
     >>> flambeau.lerp(flambeau.tensor([0.0]), flambeau.tensor([10.0]), 0.25)
     tensor([2.5000])
     """
-    return input + weight * (end - input)
+    a, b = promote_float("lerp", input, end)
+    a = a if isinstance(a, Tensor) else scalar_tensor(a, b)
+    b = b if isinstance(b, Tensor) else scalar_tensor(b, a)
+    if isinstance(weight, Tensor):
+        check_same_device("lerp", a, weight)
+        w = weight if weight.dtype == a.dtype else weight.to(a.dtype)
+    else:
+        w = scalar_tensor(weight, a)
+    return Lerp.apply(a, b, w)
+
+
+class Lerp(Function):
+    @staticmethod
+    def forward(ctx, a, b, w):
+        ctx.save_for_backward(a, b, w)
+        xp = a._device._xp
+        diff = b._data - a._data
+        wd = w._data
+        return xp.where(xp.abs(wd) < 0.5, a._data + wd * diff, b._data - diff * (1 - wd))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, w = ctx.saved_tensors
+        wc = w.conj() if w.is_complex() else w
+        gw = g * (b - a).conj() if ctx.needs_input_grad[2] else None
+        return g * (1 - wc), g * wc, gw
 
 
 @with_out
@@ -1767,6 +1881,8 @@ class Atan2(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         denom = a * a + b * b
+        # at the origin (or where the squares underflow) both slopes are 0, as in PyTorch
+        denom = denom.masked_fill(denom == 0, 1)
         return g * b / denom, -g * a / denom
 
 
@@ -1930,8 +2046,30 @@ def logit(input, eps=None):
     """
     refuse_complex("logit", input)
     input = to_float(input)  # bools and integers too: logit(True) is inf, as in PyTorch
-    p = clamp(input, eps, 1 - eps) if eps is not None else input
-    return log(p / (1 - p))
+    return Logit.apply(input, eps)
+
+
+class Logit(Function):
+    """``logit`` with PyTorch's slopes: ``1 / (x (1 - x))``, NaN outside ``[0, 1]`` without
+    ``eps``, and 0 outside ``[eps, 1 - eps]`` (where the clamp holds the value) with it."""
+
+    @staticmethod
+    def forward(ctx, x, eps):
+        ctx.save_for_backward(x)
+        ctx.eps = eps
+        xp = x._device._xp
+        p = x._data if eps is None else xp.clip(x._data, eps, 1 - eps)
+        with errors_ignored(xp):
+            return xp.log(p / (1 - p)).astype(x._data.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        eps = ctx.eps
+        slope = g / (x * (1 - x)).abs()  # positive on [0, 1]: +inf at -0.0 too, as torch
+        if eps is None:
+            return slope.masked_fill((x < 0) | (x > 1), math.nan), None
+        return slope.masked_fill((x < eps) | (x > 1 - eps), 0), None
 
 
 def positive(input):

@@ -262,6 +262,7 @@ class _Extreme(Function):
     """amax/amin: the gradient is shared evenly between tied extreme elements (as PyTorch)."""
 
     _pick = "max"
+    _nan_ties = False  # whether NaNs tie with a NaN result (max()/min(); amax's grads are NaN)
 
     @classmethod
     def forward(cls, ctx, x, axes, keepdim):
@@ -283,7 +284,10 @@ class _Extreme(Function):
         x, out = ctx.saved_tensors
         axes, keepdim = ctx.meta
         full = _expand_back(out, x.shape, axes, keepdim)
-        mask = (x == full).to(g.dtype)
+        mask = x == full
+        if cls._nan_ties:
+            mask = mask | (x.isnan() & full.isnan())
+        mask = mask.to(g.dtype)
         count = mask.sum(axes, keepdim=True) if axes is not None else mask.sum()
         return _expand_back(g, x.shape, axes, keepdim) * mask / count, None, None
 
@@ -294,6 +298,19 @@ class Amax(_Extreme):
 
 class Amin(_Extreme):
     _pick = "min"
+
+
+class Max(_Extreme):
+    """``max()`` of all elements: as PyTorch's, a NaN result shares its gradient among the
+    NaNs (``amax`` gives NaN gradients)."""
+
+    _pick, _nan_ties = "max", True
+
+
+class Min(_Extreme):
+    """``min()`` of all elements (see :class:`Max`)."""
+
+    _pick, _nan_ties = "min", True
 
 
 @with_out
@@ -441,7 +458,7 @@ def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001 - PyTorch's 
         return maximum(input, dim, out=out)
     reject_complex("max", input)
     if dim is None:
-        return write_out(Amax.apply(input, None, False), out)
+        return write_out(Max.apply(input, None, False), out)
     axis = wrap_dim(dim, input._data.ndim, "max")
     return return_types.max(*write_out(MaxDim.apply(input, axis, keepdim), out))
 
@@ -461,7 +478,7 @@ def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
         return minimum(input, dim, out=out)
     reject_complex("min", input)
     if dim is None:
-        return write_out(Amin.apply(input, None, False), out)
+        return write_out(Min.apply(input, None, False), out)
     axis = wrap_dim(dim, input._data.ndim, "min")
     return return_types.min(*write_out(MinDim.apply(input, axis, keepdim), out))
 
@@ -512,9 +529,23 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     >>> flambeau.std(flambeau.tensor([1.0, 3.0]))
     tensor(1.4142)
     """
-    from flambeau._ops.elementwise import sqrt
+    return Std.apply(var(input, dim, unbiased, keepdim, correction=correction))
 
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+class Std(Function):
+    """``sqrt(var)`` whose slope is 0 where the deviation is 0, as PyTorch's ``std``: a
+    constant slice would otherwise give ``inf * 0 = nan`` gradients."""
+
+    @staticmethod
+    def forward(ctx, v):
+        ctx.save_for_backward(v)
+        return v._device._xp.sqrt(v._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (v,) = ctx.saved_tensors
+        r = v.sqrt()
+        return (g / (2 * r)).masked_fill(r == 0, 0)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

@@ -171,10 +171,11 @@ def _zeta_arr(xp, s, q):
     inf at ``s == 1`` and at the poles ``q = 0, -1, -2, ...``; for negative non-integer
     ``q`` only integer ``s`` (else NaN); NaN for ``s < 1``."""
     s, q = xp.broadcast_arrays(s, q)
-    good_q = xp.where(q > 0, q, 1.0)
+    good_q = xp.where((q > 0) & (q < xp.inf), q, 1.0)
     good_s = xp.where(s > 1, s, 2.0)
     out = _zeta_positive(xp, good_s, good_q)
     out = xp.where(q > 0, out, xp.where(q == xp.floor(q), xp.inf, xp.nan))
+    out = xp.where(q == xp.inf, 0.0, out)  # every term vanishes (torch gives NaN)
     negative = (q < 0) & (q != xp.floor(q)) & (s == xp.floor(s))
     if bool(xp.any(negative)):
         out = xp.where(negative, _zeta_negative_q(xp, good_s, q, negative), out)
@@ -570,10 +571,13 @@ def mvlgamma(input, p, *, out=None):
     """The multivariate log-gamma function of dimension ``p``:
     ``p (p - 1) / 4 * log(pi) + sum_{i < p} lgamma(input - i / 2)``.
 
+    Elements not greater than ``(p - 1) / 2`` meet the poles of ``lgamma`` (``inf``) or its
+    negative arguments, as in PyTorch 2.13 (which no longer refuses them).
+
     Raises
     ------
     RuntimeError
-        If ``p < 1``, or if some element is not greater than ``(p - 1) / 2``.
+        If ``p < 1``.
 
     Examples
     --------
@@ -586,9 +590,6 @@ def mvlgamma(input, p, *, out=None):
     refuse_complex("mvlgamma", input)
     x = to_float(input)
     xp = x._device._xp
-    if x._data.size and not bool(xp.all(x._data > (p - 1) / 2)):
-        raise RuntimeError(f"mvlgamma: All elements must be greater than (p-1)/2 = "
-                           f"{(p - 1) / 2} for p={p}")
     halves = make(xp.arange(p, dtype=xp.float64).astype(x._data.dtype) * 0.5, x)
     terms = lgamma(x.unsqueeze(-1) - halves)
     return _ew._out(terms.sum(-1) + p * (p - 1) / 4 * math.log(_PI), out)
@@ -1204,10 +1205,12 @@ class Xlog1py(Function):
         a, b = ctx.saved_tensors
         sa, sb = ctx.scalars
         x = a if a is not None else sa
-        y = b if b is not None else sb
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = g * xlog1py((a != 0).to(g.dtype), y)
+            # PyTorch's slope in x is log1p(y), at x == 0 too (xlogy's is masked there), but
+            # 0 where x == 0 meets y <= -1
+            yt = b if b is not None else scalar_tensor(sb, a)
+            ga = g * _ew.where((a == 0) & (yt <= -1), 0.0, yt.log1p())
         if ctx.needs_input_grad[1]:
             gb = g * x / (b + 1)
         return ga, gb

@@ -54,9 +54,9 @@ acc_t t = tanh(flambeau_softplus(v));
 r = t + v * flambeau_sigmoid(v) * ((acc_t)1 - t * t);"""),
     "elu": (("alpha", "scale"),
             "r = v > (acc_t)0 ? (acc_t)scale * v : (acc_t)(scale * alpha) * expm1(v);",
-            "r = v > (acc_t)0 ? (acc_t)scale : (acc_t)(scale * alpha) * exp(v);"),
+            "r = v <= (acc_t)0 ? (acc_t)(scale * alpha) * exp(v) : (acc_t)scale;"),
     "celu": (("alpha",), "r = v > (acc_t)0 ? v : (acc_t)alpha * expm1(v / (acc_t)alpha);",
-             "r = v > (acc_t)0 ? (acc_t)1 : exp(v / (acc_t)alpha);"),
+             "r = v <= (acc_t)0 ? exp(v / (acc_t)alpha) : (acc_t)1;"),
     "leaky_relu": (("slope",), "r = v > (acc_t)0 ? v : v * (acc_t)slope;",
                    "r = v > (acc_t)0 ? (acc_t)1 : (acc_t)slope;"),
     "softplus": (("beta", "threshold"), """
@@ -94,12 +94,13 @@ BACKWARD = {n: _backward_spec(n, p, b) for n, (p, _, b) in ACTIVATIONS.items()}
 
 #: core's relu, sigmoid and tanh save their output: ``"<name>_backward_from_output"(g, out)``
 #: is ``g * d out / d in`` written with ``o``, the output in acc_t, in the generic formula's
-#: form (``g * (o > 0)`` keeps a NaN of ``g`` where the output is 0, as the CPU does): one
-#: launch where the generic code takes two or three
+#: form (relu selects, as torch's threshold_backward and the CPU: a NaN of ``g`` stops where
+#: the output is 0, and a NaN output passes ``g``): one launch where the generic code takes
+#: two or three
 FROM_OUTPUT = {
     name: ElementwiseSpec(name + "_backward_from_output", "T g, T out", "T gx",
                           f"acc_t o = (acc_t)out;\ngx = (T)({body});")
-    for name, body in (("relu", "(acc_t)g * (acc_t)(o > (acc_t)0)"),
+    for name, body in (("relu", "o <= (acc_t)0 ? (acc_t)0 : (acc_t)g"),
                        ("sigmoid", "(acc_t)g * o * ((acc_t)1 - o)"),
                        ("tanh", "(acc_t)g * ((acc_t)1 - o * o)"))
 }

@@ -132,14 +132,17 @@ def _run(fn_cls, input, params, inplace, op):
     return fn_cls.apply(input, params)
 
 
+# The piecewise activations test for the replaced pieces (``a <= th``...), as torch's
+# kernels do: a NaN input falls in the identity piece, so its value stays NaN and the
+# gradient passes through.
 _Threshold = _pointwise(
     "_Threshold",
-    lambda xp, a, th, v: _cast(select(xp, a > th, a, v), a),
-    lambda g, x, o, th, v: step_grad(g, x, x._data > th))
+    lambda xp, a, th, v: _cast(select(xp, a <= th, v, a), a),
+    lambda g, x, o, th, v: step_grad(g, x, ~(x._data <= th)))
 _Hardtanh = _pointwise(
     "_Hardtanh",
     lambda xp, a, lo, hi: _cast(xp.clip(a, lo, hi), a),
-    lambda g, x, o, lo, hi: step_grad(g, x, (x._data > lo) & (x._data < hi), "Hardtanh"))
+    lambda g, x, o, lo, hi: step_grad(g, x, ~((x._data <= lo) | (x._data >= hi)), "Hardtanh"))
 _LeakyRelu = _pointwise(
     "_LeakyRelu",
     # max(a, s * a) for slopes in [0, 1] (NaN propagates either way)
@@ -152,12 +155,12 @@ _Elu = _pointwise(
     "_Elu",
     lambda xp, a, alpha, scale: _cast(
         scale * select(xp, a > 0, a, alpha * xp.expm1(xp.minimum(a, 0))), a),
-    lambda g, x, o, alpha, scale: flambeau.where(x > 0, g * scale, g * (o + alpha * scale)),
+    lambda g, x, o, alpha, scale: flambeau.where(x <= 0, g * (o + alpha * scale), g * scale),
     fused="elu")
 _Celu = _pointwise(
     "_Celu",
     lambda xp, a, alpha: _cast(select(xp, a > 0, a, alpha * xp.expm1(xp.minimum(a, 0) / alpha)), a),
-    lambda g, x, o, alpha: flambeau.where(x > 0, g, g * (o / alpha + 1)),
+    lambda g, x, o, alpha: flambeau.where(x <= 0, g * (o / alpha + 1), g),
     fused="celu")
 _Softplus = _pointwise(
     "_Softplus",
@@ -223,13 +226,13 @@ _GeluTanh = _pointwise(
     fused="gelu_tanh")
 _Hardshrink = _pointwise(
     "_Hardshrink",
-    lambda xp, a, lambd: _cast(select(xp, xp.abs(a) > lambd, a, 0), a),
-    lambda g, x, o, lambd: g * (x.abs() > lambd))
+    lambda xp, a, lambd: _cast(select(xp, xp.abs(a) <= lambd, 0, a), a),
+    lambda g, x, o, lambd: flambeau.where(x.abs() <= lambd, 0.0, g))
 _Softshrink = _pointwise(
     "_Softshrink",
     lambda xp, a, lambd: _cast(select(xp, a > lambd, a - lambd, select(xp, a < -lambd, a + lambd,
-                                                                         0)), a),
-    lambda g, x, o, lambd: g * (x.abs() > lambd))
+                                                                         a * 0)), a),
+    lambda g, x, o, lambd: flambeau.where(x.abs() <= lambd, 0.0, g))
 
 
 def _silu_grad(g, x):
