@@ -99,3 +99,11 @@ def test_expectations_are_torchs():
             assert (g is None) == (w is None)
             if w is not None:
                 np.testing.assert_allclose(g.numpy(), w, rtol=1e-6, atol=1e-12, equal_nan=True)
+
+
+def test_prelu_of_a_one_dimensional_input_has_one_channel():
+    # torch: below two dimensions there is no channel dimension, so one weight
+    x = -flambeau.ones(5)
+    assert F.prelu(x, flambeau.tensor([0.1])).tolist() == pytest.approx([-0.1] * 5)
+    with pytest.raises(RuntimeError, match="weight has 5 values, input shape \\(5,\\) has 1"):
+        F.prelu(x, flambeau.full((5,), 0.1))

@@ -708,7 +708,7 @@ def prelu(input, weight):
     _float_input(input, "prelu")
     n = weight.numel()
     if n != 1:
-        channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim else 1)
+        channels = input.shape[1] if input.ndim >= 2 else 1  # torch: no channel dim below 2-D
         if n != channels:
             raise RuntimeError(
                 f"prelu: mismatch of parameter numbers and input channel size: weight has {n} "
