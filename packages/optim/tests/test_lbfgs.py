@@ -84,8 +84,10 @@ def test_errors():
     with pytest.raises(ValueError, match="parameter groups"):
         optim.LBFGS([{"params": [x]}, {"params": [flambeau.ones(1, requires_grad=True)]}])
     opt = optim.LBFGS([x])
-    with pytest.raises(ValueError, match="closure"):
+    with pytest.raises(TypeError, match="closure"):  # required, as in torch
         opt.step()
+    with pytest.raises(ValueError, match="closure"):
+        opt.step(None)
     with pytest.raises(ValueError, match="max_iter"):
         optim.LBFGS([x], max_iter=0)
 

@@ -47,8 +47,8 @@ class Adagrad(Optimizer):
     tensor([0.5000], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, foreach=None, *, maximize=False,
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
+                 initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
                  differentiable=False, fused=None):
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
@@ -57,6 +57,25 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p, group)
+
+    def share_memory(self):
+        """Call ``share_memory_()`` on every ``sum`` state tensor, as PyTorch's Adagrad.
+
+        flambeau's ``Tensor.share_memory_`` keeps storage where it is (worker processes get
+        copies), so this only lets Hogwild-style code written for torch run unchanged.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import Adagrad
+        >>> opt = Adagrad([flambeau.ones(2, requires_grad=True)])
+        >>> opt.share_memory()
+        >>> sorted(next(iter(opt.state.values())))
+        ['step', 'sum']
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p]["sum"].share_memory_()
 
     def _init_state(self, p, group):
         s = self.state[p]

@@ -165,7 +165,7 @@ class LBFGS(Optimizer):
     tensor([1., 1.], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1.0, max_iter=20, max_eval=None, tolerance_grad=1e-7,
+    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
         if max_eval is None:
             max_eval = max_iter * 5 // 4
@@ -240,7 +240,7 @@ class LBFGS(Optimizer):
         return loss, self._flat_grad()
 
     # ------------------------------------------------------------------ step
-    def step(self, closure=None):
+    def step(self, closure):
         """Run up to ``max_iter`` L-BFGS iterations; returns the loss before them.
 
         Parameters
@@ -286,7 +286,11 @@ class LBFGS(Optimizer):
         d, prev_flat_grad = _array(state.get("d")), _array(state.get("prev_flat_grad"))
         old_dirs = [_array(v) for v in state.get("old_dirs") or ()]
         old_stps = [_array(v) for v in state.get("old_stps") or ()]
-        t, ro, h_diag = state.get("t"), list(state.get("ro") or ()), state.get("H_diag")
+        # ro, al and H_diag stay 0-d arrays of the parameters' dtype (0-d tensors in the
+        # state, as PyTorch's), so float32 runs round as torch's and a resume is exact
+        t, ro = state.get("t"), [_array(v) for v in state.get("ro") or ()]
+        h_diag = _array(state.get("H_diag"))
+        al = [_array(v) for v in state["al"]] if state.get("al") is not None else None
         prev_loss = state.get("prev_loss")
 
         n_iter = 0
@@ -295,12 +299,12 @@ class LBFGS(Optimizer):
             state["n_iter"] += 1
             if state["n_iter"] == 1:
                 d = -flat_grad
-                old_dirs, old_stps, ro, h_diag = [], [], [], 1.0
+                old_dirs, old_stps, ro, h_diag = [], [], [], 1
             else:
                 y = flat_grad - prev_flat_grad
                 s = d * t
-                ys = float(y.dot(s))
-                if ys > 1e-10:  # keep the pair only when the curvature is positive
+                ys = y.dot(s)
+                if float(ys) > 1e-10:  # keep the pair only when the curvature is positive
                     if len(old_dirs) == history_size:
                         old_dirs.pop(0)
                         old_stps.pop(0)
@@ -309,8 +313,9 @@ class LBFGS(Optimizer):
                     old_stps.append(s)
                     ro.append(1.0 / ys)
                     h_diag = ys / float(y.dot(y))
-                d = self._two_loop(flat_grad, old_dirs, old_stps, ro, h_diag, state,
-                                   history_size)
+                if al is None:
+                    al = [None] * history_size
+                d = self._two_loop(flat_grad, old_dirs, old_stps, ro, h_diag, al)
             if prev_flat_grad is None:
                 prev_flat_grad = flat_grad.copy()
             else:
@@ -355,24 +360,31 @@ class LBFGS(Optimizer):
                 break
 
         device = self._params[0]._device
-        state.update(d=Tensor._make(d, device), t=t,
-                     old_dirs=[Tensor._make(v, device) for v in old_dirs],
-                     old_stps=[Tensor._make(v, device) for v in old_stps], ro=ro, H_diag=h_diag,
-                     prev_flat_grad=Tensor._make(prev_flat_grad, device), prev_loss=prev_loss)
+
+        def wrap(v):
+            return v if v is None or isinstance(v, int) else Tensor._make(v, device)
+
+        state.update(d=wrap(d), t=t, old_dirs=[wrap(v) for v in old_dirs],
+                     old_stps=[wrap(v) for v in old_stps], ro=[wrap(v) for v in ro],
+                     H_diag=wrap(h_diag), prev_flat_grad=wrap(prev_flat_grad),
+                     prev_loss=prev_loss)
+        if al is not None:
+            state["al"] = [wrap(v) for v in al]
         return orig_loss
 
     @staticmethod
-    def _two_loop(flat_grad, old_dirs, old_stps, ro, h_diag, state, history_size):
-        """The L-BFGS two-loop recursion: ``-H @ flat_grad`` from the stored pairs."""
+    def _two_loop(flat_grad, old_dirs, old_stps, ro, h_diag, al):
+        """The L-BFGS two-loop recursion: ``-H @ flat_grad`` from the stored pairs.
+
+        ``al`` (``history_size`` slots) receives the first loop's coefficients.
+        """
         n = len(old_dirs)
-        al = state.get("al") or [None] * history_size
         q = -flat_grad
         for i in range(n - 1, -1, -1):
-            al[i] = float(old_stps[i].dot(q)) * ro[i]
+            al[i] = old_stps[i].dot(q) * ro[i]
             q -= al[i] * old_dirs[i]
         r = q * h_diag
         for i in range(n):
-            be_i = float(old_dirs[i].dot(r)) * ro[i]
+            be_i = old_dirs[i].dot(r) * ro[i]
             r += (al[i] - be_i) * old_stps[i]
-        state["al"] = al
         return r

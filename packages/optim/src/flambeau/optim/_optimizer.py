@@ -79,8 +79,10 @@ class Optimizer:
     Parameters
     ----------
     params : iterable
-        Tensors to optimize, or dicts defining parameter groups (each with a ``"params"`` key
-        and optional per-group options; unknown keys are kept).
+        Tensors to optimize, ``(name, tensor)`` pairs such as ``model.named_parameters()``
+        (the names are kept in each group's ``"param_names"``), or dicts defining parameter
+        groups (each with a ``"params"`` key and optional per-group options; unknown keys
+        are kept).
     defaults : dict
         Default values of the options, used by groups that do not set them.
 
@@ -99,6 +101,8 @@ class Optimizer:
     >>> opt.step()
     >>> w
     tensor([0., 0.], requires_grad=True)
+    >>> SGD([("weight", w)], lr=0.5).state_dict()["param_groups"][0]["param_names"]
+    ['weight']
     """
 
     #: whether complex parameters are stepped (as pairs of reals); PyTorch's Adafactor and
@@ -118,6 +122,10 @@ class Optimizer:
         self.param_groups = []
         self._step_pre_hooks = OrderedDict()
         self._step_post_hooks = OrderedDict()
+        self._state_dict_pre_hooks = OrderedDict()
+        self._state_dict_post_hooks = OrderedDict()
+        self._load_state_dict_pre_hooks = OrderedDict()
+        self._load_state_dict_post_hooks = OrderedDict()
         self._scratch = _Scratch()
         self._hook_id = 0
         if isinstance(params, Tensor):
@@ -215,6 +223,7 @@ class Optimizer:
             params = list(params)
         group = dict(param_group)
         group["params"] = params
+        self._split_names(group)
         for key, default in self.defaults.items():
             group.setdefault(key, default)
         self._check_group(group)
@@ -226,6 +235,28 @@ class Optimizer:
                     "group already appears in another parameter group"
                 )
         self.param_groups.append(group)
+
+    def _split_names(self, group):
+        """Turn ``(name, tensor)`` pairs (``named_parameters()``) into ``param_names``."""
+        name = type(self).__name__
+        params = group["params"]
+        named = [isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params]
+        if any(named):
+            if not all(named):
+                raise ValueError(
+                    f"{name}: all optimizer params should be with/without names; parameter "
+                    f"{named.index(False)} of the group has no name (pass every parameter as a "
+                    "(name, tensor) pair, or none)"
+                )
+            group["param_names"] = [n for n, _ in params]
+            group["params"] = [p for _, p in params]
+        if self.param_groups and ("param_names" in group) != (
+                "param_names" in self.param_groups[0]):
+            have = "with" if "param_names" in self.param_groups[0] else "without"
+            raise ValueError(
+                f"{name}: all optimizer param groups should be with/without names; the "
+                f"optimizer's groups are {have} names, the new one is not"
+            )
 
     # ------------------------------------------------------------------ gradients
     def zero_grad(self, set_to_none: bool = True):
@@ -360,9 +391,11 @@ class Optimizer:
         run_split(part, parts)
 
     # ------------------------------------------------------------------ hooks
-    def _register(self, table, hook):
+    def _register(self, table, hook, prepend=False):
         self._hook_id += 1
         table[self._hook_id] = hook
+        if prepend:
+            table.move_to_end(self._hook_id, last=False)
         return _HookHandle(table, self._hook_id)
 
     def register_step_pre_hook(self, hook):
@@ -398,6 +431,120 @@ class Optimizer:
         """
         return self._register(self._step_post_hooks, hook)
 
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer)`` before :meth:`state_dict` builds its dict.
+
+        Parameters
+        ----------
+        hook : callable
+            ``hook(optimizer) -> None``.
+        prepend : bool
+            Run it before the hooks already registered (default: after them).
+
+        Returns
+        -------
+        handle
+            Its ``remove()`` unregisters the hook.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import SGD
+        >>> opt = SGD([flambeau.ones(1, requires_grad=True)], lr=0.1)
+        >>> _ = opt.register_state_dict_pre_hook(lambda o: print("saving", type(o).__name__))
+        >>> _ = opt.state_dict()
+        saving SGD
+        """
+        return self._register(self._state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer, state_dict)`` on the dict :meth:`state_dict` returns.
+
+        Parameters
+        ----------
+        hook : callable
+            ``hook(optimizer, state_dict) -> dict or None``: it may edit the dict in place or
+            return a new one, which is then returned (and given to the next hook).
+        prepend : bool
+            Run it before the hooks already registered (default: after them).
+
+        Returns
+        -------
+        handle
+            Its ``remove()`` unregisters the hook.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import SGD
+        >>> opt = SGD([flambeau.ones(1, requires_grad=True)], lr=0.1)
+        >>> def tag(optimizer, sd):
+        ...     sd["format"] = 2
+        >>> handle = opt.register_state_dict_post_hook(tag)
+        >>> opt.state_dict()["format"]
+        2
+        >>> handle.remove(); "format" in opt.state_dict()
+        False
+        """
+        return self._register(self._state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer, state_dict)`` before :meth:`load_state_dict` loads.
+
+        Parameters
+        ----------
+        hook : callable
+            ``hook(optimizer, state_dict) -> dict or None``: it gets a shallow copy of the
+            dict being loaded, may edit it in place or return a new one to load instead.
+        prepend : bool
+            Run it before the hooks already registered (default: after them).
+
+        Returns
+        -------
+        handle
+            Its ``remove()`` unregisters the hook.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import SGD
+        >>> opt = SGD([flambeau.ones(1, requires_grad=True)], lr=0.1)
+        >>> sd = opt.state_dict()
+        >>> def halve_lr(optimizer, sd):
+        ...     sd["param_groups"] = [dict(g, lr=g["lr"] / 2) for g in sd["param_groups"]]
+        ...     return sd
+        >>> _ = opt.register_load_state_dict_pre_hook(halve_lr)
+        >>> opt.load_state_dict(sd); opt.param_groups[0]["lr"]
+        0.05
+        """
+        return self._register(self._load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer)`` after :meth:`load_state_dict` has loaded.
+
+        Parameters
+        ----------
+        hook : callable
+            ``hook(optimizer) -> None``.
+        prepend : bool
+            Run it before the hooks already registered (default: after them).
+
+        Returns
+        -------
+        handle
+            Its ``remove()`` unregisters the hook.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import SGD
+        >>> opt = SGD([flambeau.ones(1, requires_grad=True)], lr=0.1)
+        >>> _ = opt.register_load_state_dict_post_hook(lambda o: print("loaded"))
+        >>> opt.load_state_dict(opt.state_dict())
+        loaded
+        """
+        return self._register(self._load_state_dict_post_hooks, hook, prepend)
+
     # ------------------------------------------------------------------ state_dict
     def state_dict(self):
         """The optimizer's state and options as PyTorch lays them out.
@@ -420,6 +567,8 @@ class Optimizer:
         >>> sd["state"][0]["momentum_buffer"], sd["param_groups"][0]["params"]
         (tensor([1., 1.]), [0])
         """
+        for hook in list(self._state_dict_pre_hooks.values()):
+            hook(self)
         index = {}
         groups = []
         for group in self.param_groups:
@@ -427,14 +576,20 @@ class Optimizer:
             packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(packed)
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
-        return {"state": state, "param_groups": groups}
+        out = {"state": state, "param_groups": groups}
+        for hook in list(self._state_dict_post_hooks.values()):
+            result = hook(self, out)
+            if result is not None:
+                out = result
+        return out
 
     def load_state_dict(self, state_dict):
         """Restore options and state saved by :meth:`state_dict` (mapped by parameter order).
 
-        State tensors are copied and cast to their parameter's device and (floating state)
-        dtype, so the loaded dict is never aliased. Scalar counters (``step``, NAdam's
-        ``mu_product``) keep their saved dtype, so a resumed run continues exactly.
+        State tensors are copied and moved to their parameter's device, floating state of a
+        floating parameter cast to its dtype (a complex parameter's state keeps its own), so
+        the loaded dict is never aliased. Scalar counters (``step``, NAdam's ``mu_product``)
+        keep their saved dtype, so a resumed run continues exactly.
 
         Raises
         ------
@@ -455,6 +610,12 @@ class Optimizer:
         (0.1, tensor(1.))
         """
         name = type(self).__name__
+        if self._load_state_dict_pre_hooks and isinstance(state_dict, dict):
+            state_dict = dict(state_dict)  # the hooks get a shallow copy, as in torch
+            for hook in list(self._load_state_dict_pre_hooks.values()):
+                result = hook(self, state_dict)
+                if result is not None:
+                    state_dict = result
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError(
                 f"{name}.load_state_dict: expected a dict with keys 'state' and 'param_groups'"
@@ -478,6 +639,8 @@ class Optimizer:
         new_groups = []
         for saved, group in zip(saved_groups, self.param_groups, strict=True):
             new = {k: v for k, v in saved.items() if k != "params"}
+            if "param_names" in group and "param_names" not in saved:
+                new["param_names"] = group["param_names"]  # as torch: keep the names
             new["params"] = group["params"]
             self._check_options(new)
             new_groups.append(new)
@@ -492,11 +655,20 @@ class Optimizer:
             new_state[p] = {k: _cast_state(p, k, v) for k, v in values.items()}
         self.param_groups = new_groups
         self.state = new_state
+        for hook in list(self._load_state_dict_post_hooks.values()):
+            hook(self)
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_scratch"] = _Scratch()
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        # optimizers pickled before the state_dict hooks existed
+        for table in ("_state_dict_pre_hooks", "_state_dict_post_hooks",
+                      "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
+            self.__dict__.setdefault(table, OrderedDict())
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -516,7 +688,8 @@ def _cast_state(p, key, value):
     if isinstance(value, Tensor):
         if key in _SCALAR_STATE:
             out = value
-        elif flambeau.is_floating_point(value):
+        elif flambeau.is_floating_point(value) and p.dtype.is_floating_point:
+            # as torch: a complex parameter's state keeps its dtype (LBFGS's is real)
             out = value.to(p.device, p.dtype)
         else:
             out = value.to(device=p.device)

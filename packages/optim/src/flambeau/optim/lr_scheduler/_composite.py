@@ -91,10 +91,29 @@ class SequentialLR(_Composite):
         # only the scheduler active at epoch 0 take its first step
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]
-        self._rewind(self)
+        self.recursive_undo()
         first = self._schedulers[bisect_right(self._milestones, 0)]
         first._initial_step()
         self._last_lr = first.get_last_lr()
+
+    def recursive_undo(self, sched=None):
+        """Take back one epoch of ``sched`` (default: this scheduler's members), recursively.
+
+        The constructor uses it to undo the first step its members' constructors took;
+        only ``last_epoch`` counters change, not the learning rates.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.optim import SGD
+        >>> from flambeau.optim.lr_scheduler import StepLR, SequentialLR
+        >>> opt = SGD([flambeau.ones(1, requires_grad=True)], lr=1.0)
+        >>> a, b = StepLR(opt, 1, 0.5), StepLR(opt, 1, 0.1)
+        >>> s = SequentialLR(opt, [a, b], milestones=[2])
+        >>> s.recursive_undo(); s.last_epoch, a.last_epoch, b.last_epoch
+        (0, -1, -2)
+        """
+        self._rewind(self if sched is None else sched)
 
     @classmethod
     def _rewind(cls, sched):

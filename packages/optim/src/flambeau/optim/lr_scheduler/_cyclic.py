@@ -388,6 +388,11 @@ class OneCycleLR(LRScheduler):
                 group["initial_lr"] = high / div_factor
                 group["max_lr"] = high
                 group["min_lr"] = group["initial_lr"] / final_div_factor
+                # the momentum range after the lr keys, as torch orders the group (and so
+                # its state_dict)
+                for key in ("max_momentum", "base_momentum"):
+                    if key in group:
+                        group[key] = group.pop(key)
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start, end, pct):

@@ -5,13 +5,16 @@ from __future__ import annotations
 import copy
 import math
 
-from flambeau.optim.lr_scheduler._base import check_optimizer
+from flambeau.optim.lr_scheduler._base import LRScheduler, check_optimizer
 
 __all__ = ["ReduceLROnPlateau"]
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Multiply the lr by ``factor`` after ``patience`` epochs without improvement.
+
+    An :class:`LRScheduler`, as in PyTorch (so ``isinstance`` checks of training loops
+    hold), but driven by the metric given to :meth:`step`: it has no ``get_lr``.
 
     Parameters
     ----------
