@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import multiprocessing.context
+import os
 import sys
+import warnings
 
 from flambeau.data._collate import default_collate, default_convert
 from flambeau.data._dataset import IterableDataset
@@ -161,6 +163,7 @@ class DataLoader:
         self.multiprocessing_context = multiprocessing_context
         self._iterator = None
         self._initialized = True
+        self.check_worker_number_rationality()
 
     def __setattr__(self, name, value):
         if self._initialized and name in _FROZEN:
@@ -192,6 +195,35 @@ class DataLoader:
                                 f"valid context object or a string specifying the start "
                                 f"method, but got multiprocessing_context={value!r}")
         self._mp_context = value
+
+    def check_worker_number_rationality(self):
+        """Warn when ``num_workers`` exceeds the CPUs this process may run on.
+
+        Called by the constructor, as PyTorch's is: more workers than CPUs only adds
+        processes that compete for them (and memory), and can make loading slower.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> from flambeau.data import DataLoader
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     loader = DataLoader(range(4), num_workers=100_000)
+        >>> "worker processes" in str(caught[0].message)
+        True
+        """
+        if self.num_workers == 0:
+            return
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):  # not on Linux
+            cpus = os.cpu_count()
+        if cpus is not None and self.num_workers > cpus:
+            warnings.warn(
+                f"DataLoader: this loader will start {self.num_workers} worker processes, "
+                f"more than the {cpus} CPUs this process may use; so many workers can make "
+                f"loading slower (or exhaust memory): consider num_workers <= {cpus}",
+                UserWarning, stacklevel=3)
 
     @staticmethod
     def _default_context():

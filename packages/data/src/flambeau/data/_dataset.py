@@ -166,6 +166,24 @@ class ConcatDataset(Dataset):
     def __len__(self):
         return self.cumulative_sizes[-1]
 
+    @property
+    def cummulative_sizes(self):
+        """Deprecated misspelling of ``cumulative_sizes``, kept (with a warning) as in torch.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> from flambeau.data import ConcatDataset
+        >>> ds = ConcatDataset([[1, 2], [3]])
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     ds.cummulative_sizes
+        [2, 3]
+        """
+        warnings.warn("ConcatDataset: the cummulative_sizes attribute is renamed to "
+                      "cumulative_sizes", DeprecationWarning, stacklevel=2)
+        return self.cumulative_sizes
+
     def __getitem__(self, idx):
         n = len(self)
         if idx < 0:
@@ -248,7 +266,7 @@ def _fractions_to_lengths(fractions, n):
     return lengths
 
 
-def random_split(dataset, lengths, generator=None):
+def random_split(dataset, lengths, generator=flambeau.default_generator):
     """Split ``dataset`` into non-overlapping random subsets of the given lengths or fractions.
 
     Parameters
@@ -259,7 +277,8 @@ def random_split(dataset, lengths, generator=None):
         Lengths that sum to ``len(dataset)``, or fractions that sum to 1 (the remainder of the
         flooring is spread round-robin).
     generator : flambeau.Generator, optional
-        The random stream (default: flambeau's default generator).
+        The random stream (default: ``flambeau.default_generator``, the CPU one, as torch's;
+        ``None`` also draws from it).
 
     Returns
     -------
@@ -280,6 +299,8 @@ def random_split(dataset, lengths, generator=None):
     if sum(lengths) != n:
         raise ValueError(f"random_split: sum of input lengths {lengths} = {sum(lengths)} does "
                          f"not equal the length of the input dataset ({n})")
-    indices = flambeau.randperm(n, generator=generator).tolist()
+    # drawn where the generator lives (the CPU by default), whatever the default device
+    device = generator.device if generator is not None else "cpu"
+    indices = flambeau.randperm(n, generator=generator, device=device).tolist()
     ends = itertools.accumulate(lengths)
     return [Subset(dataset, indices[end - length:end]) for end, length in zip(ends, lengths)]
