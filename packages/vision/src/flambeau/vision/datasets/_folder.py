@@ -53,7 +53,24 @@ def pil_loader(path):
         raise OSError(f"cannot read image file {str(path)!r}: {exc}") from exc
 
 
-default_loader = pil_loader
+def default_loader(path):
+    """The loader of :class:`ImageFolder`: the image at ``path`` as an RGB PIL image.
+
+    flambeau reads images with Pillow only (torchvision's ``accimage`` backend does not
+    exist here), so this is :func:`pil_loader`.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from PIL import Image
+    >>> from flambeau.vision.datasets import default_loader
+    >>> path = os.path.join(tempfile.mkdtemp(), "gray.png")
+    >>> Image.new("L", (3, 2)).save(path)
+    >>> image = default_loader(path)
+    >>> image.mode, image.size
+    ('RGB', (3, 2))
+    """
+    return pil_loader(path)
 
 
 def find_classes(directory) -> tuple[list[str], dict[str, int]]:

@@ -12,6 +12,8 @@ Examples
 10
 """
 
+import fnmatch
+
 from flambeau.vision.models._alexnet import AlexNet, alexnet
 from flambeau.vision.models._lenet import LeNet, lenet
 from flambeau.vision.models._mobilenet import (
@@ -28,6 +30,12 @@ from flambeau.vision.models._resnet import (
     resnet34,
     resnet50,
     resnet101,
+    resnet152,
+    resnext50_32x4d,
+    resnext101_32x8d,
+    resnext101_64x4d,
+    wide_resnet50_2,
+    wide_resnet101_2,
 )
 from flambeau.vision.models._vgg import (
     VGG,
@@ -45,20 +53,47 @@ from flambeau.vision.models._weights import load_weights
 _BUILDERS = {
     f.__name__: f
     for f in (lenet, alexnet, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19,
-              vgg19_bn, resnet18, resnet34, resnet50, resnet101, mobilenet_v2)
+              vgg19_bn, resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d,
+              resnext101_32x8d, resnext101_64x4d, wide_resnet50_2, wide_resnet101_2,
+              mobilenet_v2)
 }
 
 
-def list_models() -> list[str]:
-    """The names :func:`get_model` accepts.
+def _patterns(value):
+    return [value] if isinstance(value, str) else list(value)
+
+
+def list_models(module=None, include=None, exclude=None) -> list[str]:
+    """The names :func:`get_model` accepts, sorted, optionally filtered.
+
+    Parameters
+    ----------
+    module : module, optional
+        Keep only the models defined in this module (or package), e.g.
+        ``flambeau.vision.models``.
+    include, exclude : str or list of str, optional
+        ``fnmatch`` patterns (``"resnet*"``) a name must match / must not match.
 
     Examples
     --------
     >>> from flambeau.vision.models import list_models
     >>> "resnet50" in list_models()
     True
+    >>> list_models(include="resnet*", exclude=["*101", "*152"])
+    ['resnet18', 'resnet34', 'resnet50']
     """
-    return sorted(_BUILDERS)
+    names = sorted(_BUILDERS)
+    if module is not None:
+        prefix = module.__name__
+        names = [n for n in names if _BUILDERS[n].__module__ == prefix
+                 or _BUILDERS[n].__module__.startswith(prefix + ".")]
+    if include is not None:
+        names = [n for n in names
+                 if any(fnmatch.fnmatch(n, p) for p in _patterns(include))]
+    if exclude is not None:
+        names = [n for n in names
+                 if not any(fnmatch.fnmatch(n, p) for p in _patterns(exclude))]
+    return names
 
 
 def get_model(name: str, **config):
@@ -81,6 +116,8 @@ def get_model(name: str, **config):
 __all__ = [
     "LeNet", "lenet", "AlexNet", "alexnet", "VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn",
     "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "ResNet", "BasicBlock", "Bottleneck",
-    "resnet18", "resnet34", "resnet50", "resnet101", "MobileNetV2", "InvertedResidual",
-    "Conv2dNormActivation", "mobilenet_v2", "load_weights", "get_model", "list_models",
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
+    "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",
+    "MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2", "load_weights",
+    "get_model", "list_models",
 ]

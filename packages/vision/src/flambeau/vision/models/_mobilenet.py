@@ -88,8 +88,16 @@ class MobileNetV2(nn.Module):
     num_classes : int
     width_mult : float
         Scales every layer's channels.
+    inverted_residual_setting : list of [t, c, n, s], optional
+        The stages (expansion, output channels, repeats, first stride); default the
+        paper's seven.
     round_nearest : int
         Channels are rounded to multiples of this.
+    block : callable, optional
+        The stage block, ``block(inp, oup, stride, expand_ratio, norm_layer=...)``;
+        default :class:`InvertedResidual`.
+    norm_layer : callable, optional
+        Defaults to ``nn.BatchNorm2d``.
     dropout : float
 
     Examples
@@ -98,20 +106,29 @@ class MobileNetV2(nn.Module):
     >>> from flambeau.vision.models import MobileNetV2
     >>> MobileNetV2(num_classes=5)(flambeau.randn(2, 3, 32, 32)).shape
     flambeau.Size([2, 5])
+    >>> small = MobileNetV2(num_classes=5, inverted_residual_setting=[[1, 16, 1, 1]])
+    >>> len(small.features)
+    3
     """
 
     def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
-                 round_nearest: int = 8, dropout: float = 0.2, norm_layer=None):
+                 inverted_residual_setting=None, round_nearest: int = 8, block=None,
+                 norm_layer=None, dropout: float = 0.2):
         super().__init__()
         norm_layer = norm_layer or nn.BatchNorm2d
+        block = block or InvertedResidual
+        settings = _SETTINGS if inverted_residual_setting is None else inverted_residual_setting
+        if not settings or any(len(row) != 4 for row in settings):
+            raise ValueError("MobileNetV2: inverted_residual_setting should be a non-empty "
+                             f"list of 4-element lists [t, c, n, s], got {settings}")
         channels = _make_divisible(32 * width_mult, round_nearest)
         self.last_channel = _make_divisible(1280 * max(1.0, width_mult), round_nearest)
         features = [Conv2dNormActivation(3, channels, stride=2, norm_layer=norm_layer)]
-        for t, c, n, s in _SETTINGS:
+        for t, c, n, s in settings:
             out = _make_divisible(c * width_mult, round_nearest)
             for i in range(n):
-                features.append(InvertedResidual(channels, out, s if i == 0 else 1, t,
-                                                 norm_layer=norm_layer))
+                features.append(block(channels, out, s if i == 0 else 1, t,
+                                      norm_layer=norm_layer))
                 channels = out
         features.append(Conv2dNormActivation(channels, self.last_channel, kernel_size=1,
                                              norm_layer=norm_layer))

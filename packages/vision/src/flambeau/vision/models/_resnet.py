@@ -7,7 +7,8 @@ from flambeau import nn
 from flambeau.vision.models._weights import load_weights
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50",
-           "resnet101"]
+           "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
+           "wide_resnet50_2", "wide_resnet101_2"]
 
 
 def _conv3x3(inplanes, planes, stride=1, groups=1, dilation=1):
@@ -107,6 +108,9 @@ class ResNet(nn.Module):
         Start every residual branch's last batch norm at zero.
     groups, width_per_group : int
         For ResNeXt-style blocks.
+    replace_stride_with_dilation : list of 3 bools, optional
+        For ``layer2``..``layer4``: keep the resolution and dilate the 3x3 convolutions
+        instead of striding (Bottleneck blocks only; segmentation backbones).
     norm_layer : callable, optional
         Defaults to ``nn.BatchNorm2d``.
 
@@ -119,11 +123,17 @@ class ResNet(nn.Module):
     """
 
     def __init__(self, block, layers, num_classes: int = 1000, zero_init_residual=False,
-                 groups=1, width_per_group=64, norm_layer=None):
+                 groups=1, width_per_group=64, replace_stride_with_dilation=None,
+                 norm_layer=None):
         super().__init__()
         self._norm_layer = norm_layer or nn.BatchNorm2d
         self.inplanes = 64
         self.dilation = 1
+        if replace_stride_with_dilation is None:
+            replace_stride_with_dilation = [False, False, False]
+        if len(replace_stride_with_dilation) != 3:
+            raise ValueError("ResNet: replace_stride_with_dilation should be None or a "
+                             f"3-element sequence, got {replace_stride_with_dilation}")
         self.groups = groups
         self.base_width = width_per_group
         self.conv1 = nn.Conv2d(3, self.inplanes, kernel_size=7, stride=2, padding=3,
@@ -132,9 +142,10 @@ class ResNet(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.layer1 = self._make_layer(block, 64, layers[0])
-        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
-        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
-        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        dilate = replace_stride_with_dilation
+        self.layer2 = self._make_layer(block, 128, layers[1], stride=2, dilate=dilate[0])
+        self.layer3 = self._make_layer(block, 256, layers[2], stride=2, dilate=dilate[1])
+        self.layer4 = self._make_layer(block, 512, layers[3], stride=2, dilate=dilate[2])
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512 * block.expansion, num_classes)
         for m in self.modules():
@@ -150,7 +161,13 @@ class ResNet(nn.Module):
                 elif isinstance(m, BasicBlock):
                     nn.init.constant_(m.bn2.weight, 0)
 
-    def _make_layer(self, block, planes, blocks, stride=1):
+    def _make_layer(self, block, planes, blocks, stride=1, dilate=False):
+        # a dilated stage keeps the resolution: its stride goes into the dilation of the
+        # following blocks (the first block still uses the dilation before this stage)
+        first_dilation = self.dilation
+        if dilate:
+            self.dilation *= stride
+            stride = 1
         downsample = None
         if stride != 1 or self.inplanes != planes * block.expansion:
             downsample = nn.Sequential(
@@ -158,7 +175,7 @@ class ResNet(nn.Module):
                 self._norm_layer(planes * block.expansion),
             )
         layers = [block(self.inplanes, planes, stride, downsample, self.groups,
-                        self.base_width, self.dilation, self._norm_layer)]
+                        self.base_width, first_dilation, self._norm_layer)]
         self.inplanes = planes * block.expansion
         layers += [block(self.inplanes, planes, groups=self.groups,
                          base_width=self.base_width, dilation=self.dilation,
@@ -221,3 +238,86 @@ def resnet101(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     23
     """
     return _resnet(Bottleneck, [3, 4, 23, 3], weights, kwargs)
+
+
+def resnet152(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """ResNet-152; 60,192,808 parameters with 1000 classes.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import resnet152
+    >>> len(resnet152(num_classes=10).layer3)
+    36
+    """
+    return _resnet(Bottleneck, [3, 8, 36, 3], weights, kwargs)
+
+
+def _grouped(groups, width_per_group, kwargs):
+    """``kwargs`` with the ResNeXt / wide-ResNet block shape set (as torchvision's builders)."""
+    fixed = {"groups": groups, "width_per_group": width_per_group}
+    for key, value in fixed.items():
+        if kwargs.get(key, value) != value:
+            raise ValueError(f"this model has {key}={value}, got {key}={kwargs[key]}")
+    return {**kwargs, **fixed}
+
+
+def resnext50_32x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """ResNeXt-50 32x4d (Xie et al., 2017): 32 groups of 4 channels; 25,028,904 parameters.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import resnext50_32x4d
+    >>> resnext50_32x4d().layer1[0].conv2.groups
+    32
+    """
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, _grouped(32, 4, kwargs))
+
+
+def resnext101_32x8d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """ResNeXt-101 32x8d: 32 groups of 8 channels; 88,791,336 parameters.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import resnext101_32x8d
+    >>> resnext101_32x8d(num_classes=10).layer1[0].conv2.out_channels
+    256
+    """
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, _grouped(32, 8, kwargs))
+
+
+def resnext101_64x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """ResNeXt-101 64x4d: 64 groups of 4 channels; 83,455,272 parameters.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import resnext101_64x4d
+    >>> resnext101_64x4d(num_classes=10).layer1[0].conv2.groups
+    64
+    """
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, _grouped(64, 4, kwargs))
+
+
+def wide_resnet50_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """Wide ResNet-50-2 (Zagoruyko & Komodakis, 2016): bottlenecks twice as wide.
+
+    68,883,240 parameters with 1000 classes.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import wide_resnet50_2
+    >>> wide_resnet50_2(num_classes=10).layer1[0].conv1.out_channels
+    128
+    """
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, _grouped(1, 128, kwargs))
+
+
+def wide_resnet101_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """Wide ResNet-101-2: ResNet-101 with bottlenecks twice as wide; 126,886,696 parameters.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import wide_resnet101_2
+    >>> len(wide_resnet101_2(num_classes=10).layer3)
+    23
+    """
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, _grouped(1, 128, kwargs))

@@ -119,6 +119,9 @@ class ToTensor(Transform):
     def forward(self, pic):
         return _convert.to_tensor(pic)
 
+    def __call__(self, pic):  # torchvision's argument name
+        return self.forward(pic)
+
     def __repr__(self):
         return "ToTensor()"
 
@@ -136,6 +139,9 @@ class PILToTensor(Transform):
 
     def forward(self, pic):
         return _convert.pil_to_tensor(pic)
+
+    def __call__(self, pic):  # torchvision's argument name
+        return self.forward(pic)
 
     def __repr__(self):
         return "PILToTensor()"
@@ -179,6 +185,9 @@ class ToPILImage(Transform):
 
     def forward(self, pic):
         return _convert.to_pil_image(pic, self.mode)
+
+    def __call__(self, pic):  # torchvision's argument name
+        return self.forward(pic)
 
 
 class Normalize(Transform):

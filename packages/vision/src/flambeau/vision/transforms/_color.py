@@ -14,8 +14,8 @@ from flambeau.vision.transforms._geometry import _to_working
 from flambeau.vision.transforms._image import as_chw, is_pil
 
 __all__ = ["adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue",
-           "adjust_sharpness", "rgb_to_grayscale", "to_grayscale", "gaussian_blur", "invert",
-           "posterize", "solarize", "autocontrast", "equalize"]
+           "adjust_gamma", "adjust_sharpness", "rgb_to_grayscale", "to_grayscale",
+           "gaussian_blur", "invert", "posterize", "solarize", "autocontrast", "equalize"]
 
 
 def _blend(img1, img2, ratio: float, xp):
@@ -77,6 +77,38 @@ def adjust_contrast(img, contrast_factor: float):
     arr, xp, restore = as_chw(img, "adjust_contrast")
     mean = _gray(arr, xp).astype(np.float32).mean(axis=(-3, -2, -1), keepdims=True)
     return restore(_blend(arr, mean, contrast_factor, xp))
+
+
+def adjust_gamma(img, gamma: float, gain: float = 1):
+    """Gamma correction ``gain * img ** gamma`` of intensities in [0, 1], clipped to [0, 1].
+
+    ``gamma`` < 1 brightens the dark regions, > 1 darkens them. Integer images are scaled to
+    [0, 1] and back (PIL images through a lookup table), as torchvision does.
+
+    Raises
+    ------
+    ValueError
+        For a negative ``gamma``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import functional as F
+    >>> F.adjust_gamma(flambeau.tensor([[[0.25, 1.0]]]), 0.5)
+    tensor([[[0.5000, 1.0000]]])
+    >>> F.adjust_gamma(flambeau.tensor([[[64, 255]]], dtype=flambeau.uint8), 2.0).tolist()
+    [[[16, 255]]]
+    """
+    _check_factor(gamma, "adjust_gamma", "gamma")
+    if is_pil(img):
+        mode = img.mode
+        table = [int((255 + 1 - 1e-3) * gain * (v / 255.0) ** gamma) for v in range(256)]
+        return img.convert("RGB").point(table * 3).convert(mode)
+    arr, xp, restore = as_chw(img, "adjust_gamma")
+    if np.dtype(arr.dtype).kind == "f":
+        return restore(xp.clip(gain * arr ** gamma, 0, 1).astype(arr.dtype))
+    unit = arr.astype(np.float32) / np.float32(_max_value(arr.dtype))
+    return restore(_unit_to_int(xp.clip(gain * unit ** gamma, 0, 1), arr.dtype))
 
 
 def adjust_saturation(img, saturation_factor: float):

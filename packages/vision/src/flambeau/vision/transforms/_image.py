@@ -13,8 +13,8 @@ from PIL import Image
 import flambeau
 from flambeau._tensor import Tensor
 
-__all__ = ["is_pil", "is_tensor", "is_ndarray", "as_chw", "get_dimensions", "check_image",
-           "draw_uniform", "draw_int", "draw_coin"]
+__all__ = ["is_pil", "is_tensor", "is_ndarray", "as_chw", "get_dimensions", "get_image_size",
+           "get_image_num_channels", "check_image", "draw_uniform", "draw_int", "draw_coin"]
 
 
 def is_pil(img) -> bool:
@@ -90,6 +90,33 @@ def get_dimensions(img) -> list[int]:
         shape = tuple(img.shape)
         return [1 if len(shape) == 2 else shape[-3], shape[-2], shape[-1]]
     return [1 if img.ndim == 2 else img.shape[2], img.shape[0], img.shape[1]]
+
+
+def get_image_size(img) -> list[int]:
+    """``[width, height]`` of an image (torchvision's older spelling of get_dimensions).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms.functional import get_image_size
+    >>> get_image_size(flambeau.zeros(3, 4, 5))
+    [5, 4]
+    """
+    _, height, width = get_dimensions(img)
+    return [width, height]
+
+
+def get_image_num_channels(img) -> int:
+    """The number of channels of an image (torchvision's older spelling of get_dimensions).
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> from flambeau.vision.transforms.functional import get_image_num_channels
+    >>> get_image_num_channels(Image.new("RGB", (4, 2)))
+    3
+    """
+    return get_dimensions(img)[0]
 
 
 # Random parameters come from flambeau's default CPU generator, so that flambeau.manual_seed

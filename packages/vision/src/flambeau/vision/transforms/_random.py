@@ -183,6 +183,10 @@ class RandomChoice(_RandomTransforms):
     def forward(self, img):
         return self.transforms[self._pick()](img)
 
+    def __call__(self, *args):
+        # as torchvision's: every argument goes to the transform picked
+        return self.transforms[self._pick()](*args)
+
     def __repr__(self):
         return f"{super().__repr__()}(p={self.p})"  # torchvision's spelling
 

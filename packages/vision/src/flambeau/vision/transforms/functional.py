@@ -14,6 +14,7 @@ Examples
 from flambeau.vision.transforms._color import (
     adjust_brightness,
     adjust_contrast,
+    adjust_gamma,
     adjust_hue,
     adjust_saturation,
     adjust_sharpness,
@@ -50,13 +51,18 @@ from flambeau.vision.transforms._geometry import (
     ten_crop,
     vflip,
 )
-from flambeau.vision.transforms._image import get_dimensions
+from flambeau.vision.transforms._image import (
+    get_dimensions,
+    get_image_num_channels,
+    get_image_size,
+)
 
 __all__ = [
-    "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_hue",
+    "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
     "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
     "convert_image_dtype", "crop", "equalize", "erase", "five_crop", "gaussian_blur",
-    "get_dimensions", "hflip", "inverse_affine_matrix", "invert", "normalize", "pad",
-    "perspective", "pil_to_tensor", "posterize", "resize", "resized_crop", "rgb_to_grayscale",
-    "rotate", "solarize", "ten_crop", "to_grayscale", "to_pil_image", "to_tensor", "vflip",
+    "get_dimensions", "get_image_num_channels", "get_image_size", "hflip",
+    "inverse_affine_matrix", "invert", "normalize", "pad", "perspective", "pil_to_tensor",
+    "posterize", "resize", "resized_crop", "rgb_to_grayscale", "rotate", "solarize",
+    "ten_crop", "to_grayscale", "to_pil_image", "to_tensor", "vflip",
 ]
