@@ -10,7 +10,7 @@ import numpy as np
 
 from flambeau import _compat, _dlpack, _dtype, _random
 from flambeau._device import canonical
-from flambeau._ops._util import dressed_as, write_out
+from flambeau._ops._util import dressed_as, fill_int, write_out
 from flambeau._tensor import Tensor
 
 # ------------------------------------------------------------------ helpers
@@ -369,7 +369,7 @@ def _filled(fill, size, dtype, device, requires_grad, op, default=None):
     dev = canonical(device)
     np_dtype = _np_dtype(dtype, default)
     if fill is not None:
-        fill = scalar_for(fill, _dtype.from_numpy_dtype(np_dtype))
+        fill = fill_int(scalar_for(fill, _dtype.from_numpy_dtype(np_dtype)), np_dtype)
     xp = dev.backend.xp
     with dev.backend.use_device(dev.index):
         if fill is None:

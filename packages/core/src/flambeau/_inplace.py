@@ -10,7 +10,7 @@ into its storage directly (:func:`record_in_place`), as torch's in-place ops do.
 
 from __future__ import annotations
 
-from flambeau._ops._util import FLOAT_NP
+from flambeau._ops._util import FLOAT_NP, fit_scalar
 from flambeau._ops.strided_numeric import rebase_view_history, view_geometry
 from flambeau.autograd._function import (
     _INFERENCE_INPLACE_MESSAGE,
@@ -195,8 +195,19 @@ def fast_ufunc(t, ufunc_name, other, op):
         )
     if 0 in t._data.strides:  # an expanded tensor: NumPy calls it read-only, CuPy writes it
         _check_no_internal_overlap(t, op)
+    if o.__class__ is int:  # uint8 += -1 wraps around in torch; NumPy raises OverflowError
+        o = fit_scalar(t, o)
     try:
-        getattr(xp, ufunc_name)(t._data, o, out=t._data, casting="same_kind")
+        try:
+            getattr(xp, ufunc_name)(t._data, o, out=t._data, casting="same_kind")
+        except TypeError:
+            # NumPy's same_kind refuses signed to unsigned integers (uint8 += int32); torch
+            # only refuses a lower kind (float to integer, integer to bool)
+            from flambeau._dtype import result_type
+
+            if result_type(t, other).category > t.dtype.category:  # flambeau.can_cast's rule
+                raise
+            getattr(xp, ufunc_name)(t._data, o, out=t._data, casting="unsafe")
     except ValueError:
         raise RuntimeError(
             f"{op}: output with shape {list(t.shape)} doesn't match the broadcast shape of "

@@ -23,6 +23,7 @@ from flambeau._ops import special_more as spm
 from flambeau._ops import spectral as spc
 from flambeau._ops import strided_numeric as sn
 from flambeau._ops import tensor_more as tm
+from flambeau._ops._util import fill_int
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -481,6 +482,7 @@ def fill_(self, value):
         value = value.item()
     else:
         value = _creation.scalar_for(value, self._data.dtype)  # 1j into a real tensor: error
+    value = fill_int(value, self._data.dtype)  # uint8 takes -1 as 255; int8 refuses 300
     if _grad_state.grad_enabled and _inplace.needs_history(self):
         if self._base is not None:
             # a view: its base's CopySlices node cuts the gradient of the filled part, so

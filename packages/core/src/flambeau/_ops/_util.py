@@ -162,6 +162,44 @@ def fit_scalar(t, v):
     dt = t._data.dtype
     if dt == _BFLOAT16:
         return dt.type(v) if isinstance(v, float) else v
+    return wrapped_int(v, dt)
+
+
+def fill_int(v, dt):
+    """``v`` as a fill value (``full``, ``fill_``) of the NumPy dtype ``dt``, checked as
+    PyTorch checks it: a Python int must lie in ``dt``'s range, except that an unsigned dtype
+    also takes the negatives down to ``-max`` (wrapped: ``-1`` fills uint8 with 255).
+
+    Raises
+    ------
+    RuntimeError
+        For an int out of that range (PyTorch's "value cannot be converted" error).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> int(fill_int(-1, np.dtype(np.uint8)))
+    255
+    """
+    bounds = _INT_RANGE.get(dt)
+    if bounds is None or v.__class__ is not int:
+        return v
+    lo, hi = (-bounds[1], bounds[1]) if dt.kind == "u" else bounds
+    if not lo <= v <= hi:
+        raise RuntimeError(f"value cannot be converted to type {dt.name}_t without overflow")
+    return wrapped_int(v, dt)
+
+
+def wrapped_int(v, dt):
+    """``v``, or where it is a Python int outside the range of the integer NumPy dtype
+    ``dt``, its value wrapped into that range (as PyTorch casts: ``-1`` is 255 in uint8).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> int(wrapped_int(-1, np.dtype(np.uint8))), wrapped_int(3, np.dtype(np.uint8))
+    (255, 3)
+    """
     bounds = _INT_RANGE.get(dt)
     if bounds is not None and v.__class__ is int and not bounds[0] <= v <= bounds[1]:
         return np.array(v).astype(dt)[()]

@@ -11,6 +11,7 @@ from flambeau import _dtype, return_types
 from flambeau._ops._util import (
     FLOAT_NP,
     Tensor,
+    fill_int,
     make,
     with_out,
     wrap_dim,
@@ -795,7 +796,7 @@ def masked_fill(input, mask, value):
             value = value.real
         value = value.to(input.dtype)
     else:
-        value = _scalar_for(value, input)
+        value = fill_int(_scalar_for(value, input), input._data.dtype)  # as full(): checked
     out = where(mask, value, input)
     if out.shape != input.shape:
         raise RuntimeError(
