@@ -11,6 +11,7 @@ flambeau.Size([3, 2])
 
 from flambeau.nn import functional, init, modules, parallel, utils  # noqa: F401
 from flambeau.nn import parameter as _parameter
+from flambeau.nn._factory import factory_kwargs
 from flambeau.nn.modules import *  # noqa: F403
 from flambeau.nn.parallel import DataParallel
 from flambeau.nn.parameter import *  # noqa: F403
@@ -23,4 +24,5 @@ __all__ = sorted(set(modules.__all__ if hasattr(modules, "__all__") else []) | s
                 modules.pixelshuffle, modules.pooling, modules.rnn, modules.sparse,
                 modules.sync_batchnorm,
                 modules.transformer,
-                modules.upsampling, _parameter) for n in m.__all__) | {"DataParallel"})
+                modules.upsampling, _parameter) for n in m.__all__)
+                 | {"DataParallel", "factory_kwargs"})

@@ -331,7 +331,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     return normal_(tensor, 0.0, std, generator)
 
 
-def orthogonal_(tensor, gain=1.0, generator=None):
+def orthogonal_(tensor, gain=1, generator=None):
     """Fill with a (semi-)orthogonal matrix from the QR decomposition of a normal draw.
 
     Trailing dimensions are flattened: the result reshaped to ``(rows, -1)`` has orthonormal

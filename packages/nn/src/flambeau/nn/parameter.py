@@ -107,8 +107,19 @@ class Buffer(Tensor):
         pass
 
 
-class _UninitializedTensor:
-    """What the uninitialized tensors of lazy modules share: no shape until materialized."""
+class UninitializedTensorMixin:
+    """What the uninitialized tensors of lazy modules share: no shape until materialized.
+
+    The base of :class:`UninitializedParameter` and :class:`UninitializedBuffer`, as
+    ``torch.nn.parameter.UninitializedTensorMixin``.
+
+    Examples
+    --------
+    >>> from flambeau import nn
+    >>> from flambeau.nn.parameter import UninitializedTensorMixin
+    >>> isinstance(nn.UninitializedParameter(), UninitializedTensorMixin)
+    True
+    """
 
     _kind = "tensor"
     _becomes = None
@@ -139,13 +150,30 @@ class _UninitializedTensor:
         self._data, self._device = data._data, data._device
         self.__class__ = self._becomes
 
+    def share_memory_(self):
+        """Raise: there is no storage to share before the shape is known.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> try:
+        ...     nn.UninitializedParameter().share_memory_()
+        ... except RuntimeError as e:
+        ...     print(str(e)[:40])
+        Can't share memory on an uninitialized p
+        """
+        raise RuntimeError(
+            f"Can't share memory on an uninitialized {self._kind}. Call `forward` to "
+            "initialize the parameters before calling `module.share_memory()`."
+        )
+
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
     __str__ = __repr__
 
 
-class UninitializedParameter(_UninitializedTensor, Parameter):
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
     """A parameter of a lazy module whose shape is known only at the first forward.
 
     It holds the device and dtype of the parameter to come; :meth:`materialize` gives it
@@ -181,7 +209,7 @@ class UninitializedParameter(_UninitializedTensor, Parameter):
         return out
 
 
-class UninitializedBuffer(_UninitializedTensor, Buffer):
+class UninitializedBuffer(UninitializedTensorMixin, Buffer):
     """A buffer of a lazy module whose shape is known only at the first forward.
 
     The buffer counterpart of :class:`UninitializedParameter`, used for the running
@@ -229,3 +257,17 @@ class UninitializedBuffer(_UninitializedTensor, Buffer):
         out = UninitializedBuffer(self._requires_grad, self._device, self.dtype, self.persistent)
         memo[id(self)] = out
         return out
+
+
+def is_lazy(param):
+    """Whether ``param`` is an :class:`UninitializedParameter` or :class:`UninitializedBuffer`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> from flambeau.nn.parameter import is_lazy
+    >>> is_lazy(nn.UninitializedParameter()), is_lazy(nn.Parameter(flambeau.ones(1)))
+    (True, False)
+    """
+    return isinstance(param, UninitializedTensorMixin)

@@ -117,8 +117,27 @@ class _MSE(Function):
                 -grad if ctx.needs_input_grad[1] else None, None)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def _weighted(loss, weight, input, reduction, mean_over_weight=True):
+    """``loss * weight`` reduced; 'mean' divides by ``weight.sum()`` unless told otherwise.
+
+    As torch 2.13's ``mse_loss``/``l1_loss`` (sum of weighted errors over the sum of weights)
+    and ``huber_loss`` (plain mean of the weighted errors). ``weight`` has the input's shape.
+    """
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum" or not mean_over_weight:
+        return _reduce(loss, reduction)
+    return loss.sum() / weight.sum()
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target) ** 2``.
+
+    ``weight`` (the input's shape) scales each squared error; the 'mean' is then their sum
+    over ``weight.sum()``.
 
     Examples
     --------
@@ -126,9 +145,15 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     >>> import flambeau.nn.functional as F
     >>> F.mse_loss(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0, 4.0]))
     tensor(2.)
+    >>> F.mse_loss(flambeau.tensor([1.0, 2.0]), flambeau.tensor([2.0, 4.0]),
+    ...            weight=flambeau.tensor([3.0, 1.0]))
+    tensor(1.7500)
     """
     reduction = _reduction("mse_loss", size_average, reduce, reduction)
     input, target = _pair("mse_loss", input, target, warn_broadcast=True)
+    if weight is not None:
+        x, t = flambeau.broadcast_tensors(input, target)
+        return _weighted((x - t) ** 2, weight, input, reduction)
     if input.shape != target.shape or input._data.dtype != target._data.dtype:
         input, target = flambeau.broadcast_tensors(input, target)
         if input._data.dtype != target._data.dtype:
@@ -137,8 +162,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     return _MSE.apply(input, target, reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error ``|input - target|`` (real also for complex tensors).
+
+    ``weight`` (the input's shape) scales each error; the 'mean' is then their sum over
+    ``weight.sum()``.
 
     Examples
     --------
@@ -146,10 +174,37 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     >>> import flambeau.nn.functional as F
     >>> F.l1_loss(flambeau.tensor([1.0, 2.0]), flambeau.tensor([1.0, 4.0]))
     tensor(1.)
+    >>> F.l1_loss(flambeau.tensor([1.0, 2.0]), flambeau.tensor([2.0, 4.0]),
+    ...           weight=flambeau.tensor([3.0, 1.0]), reduction="sum")
+    tensor(5.)
     """
     reduction = _reduction("l1_loss", size_average, reduce, reduction)
     input, target = _pair("l1_loss", input, target, warn_broadcast=True, complex_ok=True)
+    if weight is not None:
+        return _weighted((input - target).abs(), weight, input, reduction)
     return _reduce((input - target).abs(), reduction)
+
+
+class _SmoothL1(Function):
+    """Elementwise smooth L1 of ``d``: ``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| -
+    0.5 * beta`` (Huber's loss is ``delta`` times it with ``beta = delta``). Its slope is
+    ``clamp(d, -beta, beta) / beta``, as torch's kernel: +/-1 at infinite ``d`` and NaN at NaN
+    (a ``where`` of the two pieces gave NaN, and then 0, at those)."""
+
+    @staticmethod
+    def forward(ctx, d, beta):
+        ctx.save_for_backward(d)
+        ctx.beta = beta
+        xp, a = d._device._xp, d._data
+        ad = xp.abs(a)
+        with errors_ignored(xp):
+            return xp.where(ad < beta, 0.5 * a * a / beta, ad - 0.5 * beta).astype(a.dtype,
+                                                                                  copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (d,) = ctx.saved_tensors
+        return g * d.clamp(-ctx.beta, ctx.beta) / ctx.beta, None
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -166,15 +221,16 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     input, target = _pair("smooth_l1_loss", input, target, warn_broadcast=True)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    d = (input - target).abs()
     if beta == 0:
-        return _reduce(d, reduction)
-    loss = flambeau.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
-    return _reduce(loss, reduction)
+        return _reduce((input - target).abs(), reduction)
+    return _reduce(_SmoothL1.apply(input - target, beta), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)``.
+
+    ``weight`` (the input's shape) scales each element's loss; unlike ``mse_loss``, the
+    'mean' of the weighted losses is a plain mean (torch's definition).
 
     Examples
     --------
@@ -187,8 +243,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     input, target = _pair("huber_loss", input, target, warn_broadcast=True)
     if delta <= 0:
         raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
-    d = (input - target).abs()
-    loss = flambeau.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    loss = _SmoothL1.apply(input - target, delta) * delta
+    if weight is not None:
+        return _weighted(loss, weight, input, reduction, mean_over_weight=False)
     return _reduce(loss, reduction)
 
 
@@ -724,7 +781,7 @@ def _check_same_shape(op, *tensors):
         raise RuntimeError(f"{op}: inputs must have the same shape, got {shapes}")
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                           reduction="mean"):
     """``1 - cos(x1, x2)`` for ``target == 1``, ``max(0, cos(x1, x2) - margin)`` for -1.
 
@@ -752,7 +809,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     return _reduce(loss, reduction)
 
 
-def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                         reduction="mean"):
     """``max(0, -target * (input1 - input2) + margin)``.
 
@@ -811,7 +868,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     reduction = _reduction(op, size_average, reduce, reduction)
     _check_pair(op, input, target)
     refuse_complex(op, input, target, hint=NO_ORDER)
-    zero = input * 0
+    zero = flambeau.zeros_like(input)  # not input * 0: NaN at infinite inputs
     loss = flambeau.where(target == 1, input, zero) + flambeau.where(
         target == -1, (margin - input).clamp(min=0), zero)
     return _reduce(loss, reduction)

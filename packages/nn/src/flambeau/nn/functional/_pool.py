@@ -337,8 +337,10 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
     """1-D max pooling returning ``(values, indices)``.
+
+    The indices are always returned; ``return_indices`` is accepted (and ignored) as torch's.
 
     Examples
     --------
@@ -351,7 +353,7 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
     """2-D max pooling returning ``(values, indices)`` (flat positions in each H*W plane).
 
     Examples

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import flambeau
 import flambeau.nn.functional as F
 from flambeau.nn import init
@@ -37,28 +39,6 @@ class ReLU(Module):
 
     def forward(self, input):
         return F.relu(input, self.inplace)
-
-    def extra_repr(self):
-        return _inplace(self.inplace)
-
-
-class ReLU6(Module):
-    """Min(max(x, 0), 6) elementwise.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> from flambeau import nn
-    >>> nn.ReLU6()(flambeau.tensor([-1.0, 7.0]))
-    tensor([0., 6.])
-    """
-
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.relu6(input, self.inplace)
 
     def extra_repr(self):
         return _inplace(self.inplace)
@@ -292,9 +272,6 @@ class Softsign(Module):
     tensor([0.5000])
     """
 
-    def __init__(self):
-        super().__init__()
-
     def forward(self, input):
         return F.softsign(input)
 
@@ -310,9 +287,6 @@ class Sigmoid(Module):
     tensor([0.5000])
     """
 
-    def __init__(self):
-        super().__init__()
-
     def forward(self, input):
         return flambeau.sigmoid(input)
 
@@ -327,9 +301,6 @@ class Tanh(Module):
     >>> nn.Tanh()(flambeau.tensor([0.0]))
     tensor([0.])
     """
-
-    def __init__(self):
-        super().__init__()
 
     def forward(self, input):
         return flambeau.tanh(input)
@@ -376,6 +347,9 @@ class Hardswish(Module):
 class Hardtanh(Module):
     """X clamped to [min_val, max_val].
 
+    ``min_value``/``max_value`` are torch's deprecated spellings of ``min_val``/``max_val``
+    (a FutureWarning); ``max_val`` must be greater than ``min_val``.
+
     Examples
     --------
     >>> import flambeau
@@ -384,8 +358,21 @@ class Hardtanh(Module):
     tensor([1.])
     """
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None,
+                 max_value=None):
         super().__init__()
+        # min_value/max_value are torch's deprecated spellings, still accepted with a warning
+        if min_value is not None:
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`",
+                          FutureWarning, stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`",
+                          FutureWarning, stacklevel=2)
+            max_val = max_value
+        if not max_val > min_val:
+            raise AssertionError(
+                f"max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace
@@ -395,6 +382,27 @@ class Hardtanh(Module):
 
     def extra_repr(self):
         return f'min_val={self.min_val}, max_val={self.max_val}' + _inplace(self.inplace, ', ')
+
+
+class ReLU6(Hardtanh):
+    """Min(max(x, 0), 6) elementwise.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> nn.ReLU6()(flambeau.tensor([-1.0, 7.0]))
+    tensor([0., 6.])
+    """
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def forward(self, input):
+        return F.relu6(input, self.inplace)
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
 
 
 class LogSigmoid(Module):
@@ -407,9 +415,6 @@ class LogSigmoid(Module):
     >>> nn.LogSigmoid()(flambeau.tensor([0.0]))
     tensor([-0.6931])
     """
-
-    def __init__(self):
-        super().__init__()
 
     def forward(self, input):
         return F.logsigmoid(input)
@@ -600,9 +605,6 @@ class Tanhshrink(Module):
     >>> nn.Tanhshrink()(flambeau.tensor([0.0]))
     tensor([0.])
     """
-
-    def __init__(self):
-        super().__init__()
 
     def forward(self, input):
         return F.tanhshrink(input)

@@ -102,12 +102,14 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             raise RuntimeError(f"{who}: expected input with {self.in_features} features "
                                f"(in_features), got input of shape {tuple(input.shape)}")
 
-    def forward(self, input, target):
+    def forward(self, input_, target_):
         """``_ASMoutput(output, loss)``: each target's log-probability and the mean NLL.
 
-        ``input`` is ``(N, in_features)`` with ``target`` ``(N,)``, or ``(in_features,)``
-        with a 0-D ``target`` (then ``output`` is 0-D).
+        ``input_`` is ``(N, in_features)`` with ``target_`` ``(N,)``, or ``(in_features,)``
+        with a 0-D ``target_`` (then ``output`` is 0-D). The trailing underscores are torch's
+        parameter names.
         """
+        input, target = input_, target_
         t_dim = target.ndim
         if t_dim == 1:
             if input.shape[0] != target.shape[0]:

@@ -6,6 +6,7 @@ import operator
 from collections import OrderedDict
 from collections.abc import Mapping
 
+import flambeau
 from flambeau import Tensor
 from flambeau.nn.modules.module import Module, _indent
 from flambeau.nn.parameter import Parameter
@@ -481,9 +482,10 @@ class ParameterList(Module):
                 size = "x".join(str(s) for s in p.shape)
                 kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
                 dev = "" if p.device.type == "cpu" else f" ({p.device})"
-                lines.append(f"({i}): {kind} containing: [{p.dtype} of size {size}{dev}]")
+                lines.append(f"  ({i}): {kind} containing: [{p.dtype} of size {size}{dev}]")
             else:
-                lines.append(f"({i}): Object of type: {type(p).__name__}")
+                lines.append(f"  ({i}): Object of type: {type(p).__name__}")
+        # the two-space lead is torch's (its repr then indents these lines twice)
         return "\n".join(lines)
 
 
@@ -579,6 +581,89 @@ class ParameterDict(Module):
         del self[key]
         return v
 
+    def get(self, key, default=None):
+        """The parameter under ``key``, or ``default`` when there is none.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> pd = nn.ParameterDict({"a": flambeau.ones(1)})
+        >>> pd.get("a").shape, pd.get("b", 0)
+        (flambeau.Size([1]), 0)
+        """
+        return self[key] if key in self else default
+
+    def setdefault(self, key, default=None):
+        """The parameter under ``key``, first set to ``default`` if the key is new.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> pd = nn.ParameterDict()
+        >>> pd.setdefault("a", flambeau.zeros(2)).shape, list(pd)
+        (flambeau.Size([2]), ['a'])
+        """
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self):
+        """Remove and return the last inserted ``(key, parameter)`` pair.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> pd = nn.ParameterDict({"a": flambeau.ones(1), "b": flambeau.ones(2)})
+        >>> pd.popitem()[0], list(pd)
+        ('b', ['a'])
+        """
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def clear(self):
+        """Remove every entry.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> pd = nn.ParameterDict({"a": flambeau.ones(1)})
+        >>> pd.clear(); len(pd)
+        0
+        """
+        for key in list(self._keys):
+            del self[key]
+
+    def copy(self):
+        """A new ParameterDict holding the same parameter objects.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> pd = nn.ParameterDict({"a": flambeau.ones(1)})
+        >>> pd.copy()["a"] is pd["a"]
+        True
+        """
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def fromkeys(self, keys, default=None):
+        """A new ParameterDict with ``keys``, each holding ``default``.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> list(nn.ParameterDict().fromkeys(["a", "b"], flambeau.ones(1)))
+        ['a', 'b']
+        """
+        return ParameterDict((k, default) for k in keys)
+
     def update(self, parameters):
         """Add the entries of a mapping or of an iterable of ``(key, value)`` pairs.
 
@@ -597,8 +682,13 @@ class ParameterDict(Module):
         lines = []
         for k in self._keys:
             p = self[k]
+            if not isinstance(p, Tensor):
+                lines.append(f"  ({k}): Object of type: {type(p).__name__}")
+                continue
             size = "x".join(str(s) for s in p.shape)
             kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
             dev = "" if p.device.type == "cpu" else f" ({p.device})"
-            lines.append(f"({k}): {kind} containing: [{p.dtype} of size {size}{dev}]")
+            # torch names the tensor type here (FloatTensor) where ParameterList names the dtype
+            tname = flambeau.typename(p)
+            lines.append(f"  ({k}): {kind} containing: [{tname} of size {size}{dev}]")
         return "\n".join(lines)

@@ -189,7 +189,8 @@ class _LazyConvNd(LazyModuleMixin):
         if not self.has_uninitialized_params() and self.in_channels != 0:
             super().reset_parameters()
 
-    def initialize_parameters(self, input, *args):  # *args: ConvTranspose's output_size
+    # *args: ConvTranspose's output_size
+    def initialize_parameters(self, input, *args, **kwargs):
         if not self.has_uninitialized_params():
             return
         batched = input.ndim == self._nd + 2

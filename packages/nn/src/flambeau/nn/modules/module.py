@@ -166,7 +166,7 @@ class Module:
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *input):
         """The computation of the module (override it in subclasses)."""
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
@@ -575,16 +575,20 @@ class Module:
                         for k, m in module._modules.items() if m is not None]
             stack.extend(reversed(children))
 
-    def modules(self):
-        """Yield every module in the tree, this one first.
+    def modules(self, remove_duplicate=True):
+        """Yield every module in the tree, this one first (a shared one once, unless
+        ``remove_duplicate=False``).
 
         Examples
         --------
         >>> from flambeau import nn
-        >>> len(list(nn.Sequential(nn.Linear(1, 1), nn.ReLU()).modules()))
+        >>> fc = nn.Linear(1, 1)
+        >>> len(list(nn.Sequential(fc, nn.ReLU(), fc).modules()))
         3
+        >>> len(list(nn.Sequential(fc, nn.ReLU(), fc).modules(remove_duplicate=False)))
+        4
         """
-        for _, m in self.named_modules():
+        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
     def named_children(self):
@@ -1032,12 +1036,16 @@ class Module:
         )
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
+        # an uninitialized (lazy) tensor stays one, as torch's, so that a lazy module's state
+        # loads into another lazy module (a detached copy would be an empty tensor)
         for name, p in self._parameters.items():
             if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
+                keep = keep_vars or isinstance(p, _UNINITIALIZED)
+                destination[prefix + name] = p if keep else p.detach()
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b.detach()
+                keep = keep_vars or isinstance(b, _UNINITIALIZED)
+                destination[prefix + name] = b if keep else b.detach()
         if _overrides(self, "get_extra_state"):
             destination[prefix + _EXTRA_STATE] = self.get_extra_state()
 
@@ -1211,6 +1219,8 @@ class Module:
                     missing.append(key)
                     continue
                 value = local[key]
+                if isinstance(value, _UNINITIALIZED) and isinstance(current, _UNINITIALIZED):
+                    continue  # lazy into lazy: nothing to copy, the shape is still unknown
                 if not isinstance(value, Tensor):
                     errors.append(
                         f'While copying the parameter named "{key}", expected flambeau.Tensor '
@@ -1424,7 +1434,7 @@ class Module:
             raise AttributeError(f"`{name}` is not an nn.Module")
         setattr(parent, name, module)
 
-    def to_empty(self, *, device=None, recurse=True):
+    def to_empty(self, *, device, recurse=True):
         """Give every parameter and buffer fresh, uninitialized storage of the same shape and
         dtype on ``device`` (without copying values); returns ``self``.
 

@@ -28,7 +28,8 @@ class _PadNd(Module):
     def __init__(self, padding, value=0.0):
         super().__init__()
         self.padding = _widths(padding, self._nd, type(self).__name__)
-        self.value = value
+        if self._mode == "constant":
+            self.value = value
 
     def forward(self, input):
         if input.ndim not in (self._nd + 1, self._nd + 2):
@@ -109,7 +110,7 @@ class ConstantPad3d(_PadNd):
         super().__init__(padding, value)
 
 
-class ZeroPad1d(_PadNd):
+class ZeroPad1d(ConstantPad1d):
     """1-D padding that pads with zeros.
 
     ``padding`` is an int or 2 ints (left, right).
@@ -123,14 +124,13 @@ class ZeroPad1d(_PadNd):
     flambeau.Size([1, 1, 6])
     """
 
-    _mode = "constant"
     _nd = 1
 
     def __init__(self, padding):
-        super().__init__(padding)
+        super().__init__(padding, 0.0)
 
 
-class ZeroPad2d(_PadNd):
+class ZeroPad2d(ConstantPad2d):
     """2-D padding that pads with zeros.
 
     ``padding`` is an int or 4 ints (left, right, top, bottom).
@@ -144,14 +144,13 @@ class ZeroPad2d(_PadNd):
     flambeau.Size([1, 1, 4, 4])
     """
 
-    _mode = "constant"
     _nd = 2
 
     def __init__(self, padding):
-        super().__init__(padding)
+        super().__init__(padding, 0.0)
 
 
-class ZeroPad3d(_PadNd):
+class ZeroPad3d(ConstantPad3d):
     """3-D padding that pads with zeros.
 
     ``padding`` is an int or 6 ints (left, right, top, bottom, front, back).
@@ -165,11 +164,10 @@ class ZeroPad3d(_PadNd):
     flambeau.Size([1, 1, 4, 4, 4])
     """
 
-    _mode = "constant"
     _nd = 3
 
     def __init__(self, padding):
-        super().__init__(padding)
+        super().__init__(padding, 0.0)
 
 
 class ReflectionPad1d(_PadNd):

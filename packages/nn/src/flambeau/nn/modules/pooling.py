@@ -14,6 +14,12 @@ __all__ = [
 ]
 
 
+def _ntuple(x, n):
+    """``x`` as an n-tuple, as torch's modules store their sizes (not importing
+    flambeau.nn.modules.utils: the package's star import would then take it for nn.utils)."""
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,) * n
+
+
 class _MaxPoolNd(Module):
     _fn = None
 
@@ -111,7 +117,12 @@ class AvgPool1d(_AvgPoolNd):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
-        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        # as torch's, the 1-d layer stores 1-tuples and has no divisor_override
+        Module.__init__(self)
+        self.kernel_size = _ntuple(kernel_size, 1)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, 1)
+        self.padding = _ntuple(padding, 1)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def forward(self, input):
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
@@ -151,13 +162,18 @@ class AvgPool3d(_AvgPoolNd):
 
 
 class _AdaptivePool(Module):
-    def __init__(self, output_size, return_indices=False):
+    def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
-        self.return_indices = return_indices
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class _AdaptiveMaxPool(_AdaptivePool):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
 
 
 class AdaptiveAvgPool1d(_AdaptivePool):
@@ -215,7 +231,7 @@ class AdaptiveAvgPool3d(_AdaptivePool):
         return F.adaptive_avg_pool3d(input, self.output_size)
 
 
-class AdaptiveMaxPool1d(_AdaptivePool):
+class AdaptiveMaxPool1d(_AdaptiveMaxPool):
     """Max pooling to a fixed output length.
 
     Examples
@@ -230,7 +246,7 @@ class AdaptiveMaxPool1d(_AdaptivePool):
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool2d(_AdaptivePool):
+class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     """Max pooling to a fixed ``(H, W)``.
 
     Examples
@@ -245,7 +261,7 @@ class AdaptiveMaxPool2d(_AdaptivePool):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool3d(_AdaptivePool):
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
     """Max pooling to a fixed ``(D, H, W)``; ``return_indices`` also gives flat positions in
     D*H*W.
 
@@ -263,11 +279,13 @@ class AdaptiveMaxPool3d(_AdaptivePool):
 
 
 class _MaxUnpoolNd(Module):
+    _nd = 2
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        self.kernel_size = _ntuple(kernel_size, self._nd)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, self._nd)
+        self.padding = _ntuple(padding, self._nd)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -284,6 +302,8 @@ class MaxUnpool1d(_MaxUnpoolNd):
     >>> nn.MaxUnpool1d(2)(y, i)
     tensor([[[0., 3., 2., 0.]]])
     """
+
+    _nd = 1
 
     def forward(self, input, indices, output_size=None):
         return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
@@ -302,6 +322,8 @@ class MaxUnpool2d(_MaxUnpoolNd):
     flambeau.Size([1, 1, 4, 4])
     """
 
+    _nd = 2
+
     def forward(self, input, indices, output_size=None):
         return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
                               output_size)
@@ -318,6 +340,8 @@ class MaxUnpool3d(_MaxUnpoolNd):
     >>> nn.MaxUnpool3d(2)(y, i).shape
     flambeau.Size([1, 1, 4, 4, 4])
     """
+
+    _nd = 3
 
     def forward(self, input, indices, output_size=None):
         return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding,

@@ -90,6 +90,18 @@ class RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
+    def flatten_parameters(self):
+        """Do nothing: PyTorch packs the weights into one cuDNN buffer here; flambeau's
+        kernels read the parameters as they are. Kept so that models calling it run.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> lstm = nn.LSTM(4, 8)
+        >>> lstm.flatten_parameters() is None
+        True
+        """
+
     def _weights(self, layer, d):
         sfx = f"_l{layer}" + ("_reverse" if d else "")
         get = lambda n: getattr(self, n + sfx, None)  # noqa: E731
@@ -258,10 +270,6 @@ class RNN(RNNBase):
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
 
-    def extra_repr(self):
-        s = super().extra_repr()
-        return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
-
 
 class LSTM(RNNBase):
     """Long short-term memory, PyTorch's gate order (input, forget, cell, output).
@@ -315,6 +323,9 @@ class GRU(RNNBase):
 class RNNCellBase(Module):
     """Parameters (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``) of one cell.
 
+    ``num_chunks`` is the number of gates stacked in the weights' rows (1 for an RNN cell,
+    4 for an LSTM cell, 3 for a GRU cell), as torch's ``RNNCellBase``.
+
     Examples
     --------
     >>> from flambeau import nn
@@ -323,13 +334,11 @@ class RNNCellBase(Module):
     (True, flambeau.Size([32, 8]))
     """
 
-    _gates = 1
-
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         kw = {"device": device, "dtype": dtype}
-        rows = self._gates * hidden_size
+        rows = num_chunks * hidden_size
         self.weight_ih = Parameter(flambeau.empty(rows, input_size, **kw))
         self.weight_hh = Parameter(flambeau.empty(rows, hidden_size, **kw))
         if bias:
@@ -348,7 +357,11 @@ class RNNCellBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
-        return s if self.bias else s + ", bias=False"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
 
     def _prepare(self, input, hx, states=1):
         """``(x, [h, c...], unbatched)`` with the input checked and zero states filled in."""
@@ -391,7 +404,7 @@ class RNNCell(RNNCellBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
 
     def forward(self, input, hx=None):
         x, (h,), unbatched = self._prepare(input, hx)
@@ -413,7 +426,8 @@ class LSTMCell(RNNCellBase):
     (flambeau.Size([3, 20]), flambeau.Size([3, 20]))
     """
 
-    _gates = 4
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input, hx=None):
         x, (h, c), unbatched = self._prepare(input, hx, states=2)
@@ -433,7 +447,8 @@ class GRUCell(RNNCellBase):
     flambeau.Size([3, 20])
     """
 
-    _gates = 3
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input, hx=None):
         x, (h,), unbatched = self._prepare(input, hx)

@@ -170,6 +170,34 @@ class EmbeddingBag(Module):
             with flambeau.no_grad():
                 self.weight[self.padding_idx].fill_(0)
 
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, mode="mean", sparse=False,
+                        include_last_offset=False, padding_idx=None):
+        """An EmbeddingBag whose table is ``embeddings`` (2-D), frozen unless ``freeze=False``.
+
+        The table is taken as given (its ``padding_idx`` row is not zeroed).
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> table = flambeau.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        >>> bag = nn.EmbeddingBag.from_pretrained(table, mode="sum")
+        >>> bag(flambeau.tensor([[0, 2]])), bag.weight.requires_grad
+        (tensor([[6., 8.]]), False)
+        """
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape "
+                             f"{tuple(embeddings.shape)}")
+        rows, cols = embeddings.shape
+        bag = cls(rows, cols, max_norm=max_norm, norm_type=norm_type,
+                  scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse,
+                  _weight=embeddings, include_last_offset=include_last_offset,
+                  padding_idx=padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag
+
     def forward(self, input, offsets=None, per_sample_weights=None):
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
                                self.scale_grad_by_freq, self.mode, self.sparse,

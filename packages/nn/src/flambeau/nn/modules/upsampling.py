@@ -33,6 +33,7 @@ class Upsample(Module):
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
         super().__init__()
+        self.name = type(self).__name__
         self.size = size
         self.scale_factor = float(scale_factor) if isinstance(scale_factor, int) else scale_factor
         self.mode, self.align_corners = mode, align_corners

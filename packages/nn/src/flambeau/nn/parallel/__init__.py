@@ -1,4 +1,5 @@
-"""flambeau.nn.parallel: DataParallel, and DistributedDataParallel from flambeau-distributed.
+"""flambeau.nn.parallel: DataParallel, data_parallel, and DistributedDataParallel from
+flambeau-distributed.
 
 DistributedDataParallel is looked up on first access, so ``flambeau.nn`` never imports (or
 requires) ``flambeau.distributed``.
@@ -16,9 +17,10 @@ from __future__ import annotations
 
 import importlib
 
-from flambeau.nn.parallel.data_parallel import DataParallel
+from flambeau.nn.parallel.data_parallel import DataParallel, data_parallel
 
-__all__ = ["DataParallel", "DistributedDataParallel"]
+# as in torch, the function data_parallel shadows the submodule of the same name here
+__all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]
 
 _MISSING = ("flambeau.nn.parallel.DistributedDataParallel is provided by flambeau-distributed: "
             "pip install flambeau-distributed")

@@ -7,7 +7,7 @@ import warnings
 import flambeau
 from flambeau.nn.modules.module import Module
 
-__all__ = ["DataParallel"]
+__all__ = ["DataParallel", "data_parallel"]
 
 
 def _to_device(obj, device):
@@ -106,3 +106,30 @@ class DataParallel(Module):
         if self.output_device != self.device_ids[0]:
             out = _to_device(out, flambeau.device("cuda", self.output_device))
         return out
+
+
+def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0,
+                  module_kwargs=None):
+    """The functional form of :class:`DataParallel`: ``module(*inputs, **module_kwargs)``.
+
+    ``inputs`` is a tuple of positional arguments (or one tensor). As in PyTorch, a device
+    is required: without CUDA this raises ``RuntimeError``. With CUDA the call runs as
+    :class:`DataParallel`'s forward (on ``device_ids[0]``, the output on ``output_device``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau import nn
+    >>> from flambeau.nn.parallel import data_parallel
+    >>> try:
+    ...     out = data_parallel(nn.Linear(2, 3), flambeau.ones(4, 2))
+    ... except RuntimeError as e:  # no CUDA device here
+    ...     out = None
+    """
+    if not isinstance(inputs, tuple):
+        inputs = (inputs,) if inputs is not None else ()
+    if not flambeau.cuda.is_available():
+        raise RuntimeError("data_parallel: device type could not be determined (no CUDA "
+                           "device is available; call the module directly)")
+    wrapper = DataParallel(module, device_ids, output_device, dim)
+    return wrapper(*inputs, **(module_kwargs or {}))

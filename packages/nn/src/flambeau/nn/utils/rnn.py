@@ -6,7 +6,7 @@ lengths on the host.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple
 
 import numpy as np
 
@@ -19,12 +19,19 @@ __all__ = [
 ]
 
 
-class PackedSequence(NamedTuple):
+_PackedFields = namedtuple("PackedSequence",
+                           ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
+
+
+class PackedSequence(_PackedFields):
     """Time-major concatenation of the active rows of a batch of sequences.
 
     ``data[sum(batch_sizes[:t]) : sum(batch_sizes[:t + 1])]`` holds step ``t`` of the
     ``batch_sizes[t]`` longest sequences (sorted by decreasing length; ``sorted_indices``
-    maps back to the original batch order).
+    maps back to the original batch order). Built by :func:`pack_sequence` and
+    :func:`pack_padded_sequence`; as in torch, ``PackedSequence(data, batch_sizes,
+    sorted_indices)`` fills in ``unsorted_indices``, and ``PackedSequence((data,
+    batch_sizes))`` takes the first two fields as a pair.
 
     Examples
     --------
@@ -33,19 +40,112 @@ class PackedSequence(NamedTuple):
     >>> p = pack_sequence([flambeau.tensor([1.0, 2.0, 3.0]), flambeau.tensor([4.0])])
     >>> p.data, p.batch_sizes
     (tensor([1., 4., 2., 3.]), tensor([2, 1, 1]))
+    >>> p.double().data.dtype
+    flambeau.float64
     """
 
-    data: Tensor
-    batch_sizes: Tensor
-    sorted_indices: Tensor | None = None
-    unsorted_indices: Tensor | None = None
+    __slots__ = ()
+
+    def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
+        if unsorted_indices is None:
+            unsorted_indices = invert_permutation(sorted_indices)
+        if batch_sizes is None:
+            if not (isinstance(data, (list, tuple)) and len(data) == 2):
+                raise AssertionError("Expected data to be a list or tuple of length 2")
+            data, batch_sizes = data
+        elif batch_sizes.device.type != "cpu":
+            raise ValueError("PackedSequence: batch_sizes should always be on CPU; build "
+                             "packed sequences with pack_sequence or pack_padded_sequence")
+        return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     def to(self, *args, **kwargs):
-        """The same packed sequence with ``data`` moved or cast (indices stay on the host)."""
-        return self._replace(data=self.data.to(*args, **kwargs))
+        """The same packed sequence with ``data`` moved or cast; the indices follow ``data``'s
+        device and ``batch_sizes`` stays on the host. ``self`` when nothing changes.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.nn.utils.rnn import pack_sequence
+        >>> p = pack_sequence([flambeau.ones(2), flambeau.ones(1)])
+        >>> p.to(flambeau.float64).data.dtype, p.to("cpu") is p
+        (flambeau.float64, True)
+        """
+        data = self.data.to(*args, **kwargs)
+        if data is self.data:
+            return self
+        move = (lambda t: None if t is None else t.to(data.device))  # noqa: E731
+        return type(self)(data, self.batch_sizes, move(self.sorted_indices),
+                          move(self.unsorted_indices))
+
+    def cuda(self, *args, **kwargs):
+        """:meth:`to` a CUDA device (``data.cuda(*args, **kwargs)``'s).
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.nn.utils.rnn import pack_sequence
+        >>> p = pack_sequence([flambeau.ones(2)])
+        >>> q = p.cuda() if flambeau.cuda.is_available() else p
+        """
+        return self.to(self.data.cuda(*args, **kwargs).device)
+
+    def cpu(self, *args, **kwargs):
+        """:meth:`to` the CPU.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau.nn.utils.rnn import pack_sequence
+        >>> pack_sequence([flambeau.ones(2)]).cpu().data.device
+        device(type='cpu')
+        """
+        return self.to(self.data.cpu(*args, **kwargs).device)
+
+    def double(self):
+        """``data`` as float64 (see :meth:`to`)."""
+        return self.to(dtype=flambeau.float64)
+
+    def float(self):
+        """``data`` as float32 (see :meth:`to`)."""
+        return self.to(dtype=flambeau.float32)
+
+    def half(self):
+        """``data`` as float16 (see :meth:`to`)."""
+        return self.to(dtype=flambeau.float16)
+
+    def long(self):
+        """``data`` as int64 (see :meth:`to`)."""
+        return self.to(dtype=flambeau.int64)
+
+    def int(self):
+        """``data`` as int32 (see :meth:`to`)."""
+        return self.to(dtype=flambeau.int32)
+
+    def short(self):
+        """``data`` as int16 (see :meth:`to`)."""
+        return self.to(dtype=flambeau.int16)
+
+    def char(self):
+        """``data`` as int8 (see :meth:`to`)."""
+        return self.to(dtype=flambeau.int8)
+
+    def byte(self):
+        """``data`` as uint8 (see :meth:`to`)."""
+        return self.to(dtype=flambeau.uint8)
+
+    def is_pinned(self):
+        """Whether ``data`` is in pinned host memory."""
+        return self.data.is_pinned()
+
+    def pin_memory(self):
+        """The packed sequence with ``data`` (and the indices) in pinned host memory."""
+        pin = (lambda t: None if t is None else t.pin_memory())  # noqa: E731
+        return type(self)(self.data.pin_memory(), self.batch_sizes,
+                          pin(self.sorted_indices), pin(self.unsorted_indices))
 
     @property
     def is_cuda(self):
+        """Whether ``data`` is on a CUDA device."""
         return self.data.is_cuda
 
 
