@@ -746,7 +746,7 @@ class StepGrad(Function):
     def forward(ctx, g, t, factor, op):
         ctx.factor, ctx.op = factor, op
         if factor.dtype.kind == "b":  # a mask selects, as torch's: NaN * 0 would stay NaN
-            return g._device._xp.where(factor, g._data, 0)
+            return select(g._device._xp, factor, g._data, 0)
         return g._data * factor
 
     @staticmethod
@@ -1140,7 +1140,7 @@ Relu, relu = _unary_op("relu", lambda xp, a: xp.maximum(a, 0).astype(a.dtype, co
                        float_only=False,
                        # torch's threshold_backward selects: a NaN gradient stops where the
                        # output is 0, and passes where a NaN input made a NaN output
-                       array_grad=lambda xp, g, o: xp.where(o <= 0, 0, g),
+                       array_grad=lambda xp, g, o: select(xp, o <= 0, 0, g),
                        doc="""``max(input, 0)``.
 
     Examples
