@@ -775,10 +775,17 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
-def _check_same_shape(op, *tensors):
-    shapes = [tuple(t.shape) for t in tensors]
-    if len(set(shapes)) != 1:
-        raise RuntimeError(f"{op}: inputs must have the same shape, got {shapes}")
+def _check_same_ndim(op, **tensors):
+    """torch's check of the margin losses: the same number of dimensions (they broadcast)."""
+    for name, t in tensors.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    if len({t.ndim for t in tensors.values()}) != 1:
+        *first, last = tensors
+        sizes = [f"{name} {t.ndim}D {tuple(t.shape)}" for name, t in tensors.items()]
+        raise RuntimeError(
+            f"{op}: the {', '.join(first)}, and {last} tensors are expected to have the same "
+            f"number of dimensions, but got: {', '.join(sizes[:-1])}, and {sizes[-1]} inputs")
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
@@ -795,10 +802,19 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     """
     op = "cosine_embedding_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
-    _check_same_shape(op, input1, input2)
     refuse_complex(op, input1, input2, target, hint=NO_ORDER)
-    if input1.ndim not in (1, 2):
-        raise RuntimeError(f"{op}: expected 1-D or 2-D inputs, got shape {tuple(input1.shape)}")
+    # torch's checks: a 0-D target goes with 1-D inputs, a 1-D one with 2-D (broadcasting)
+    sizes = f"{list(input1.shape)} and {list(input2.shape)}"
+    if target.ndim == 1 and not input1.ndim == input2.ndim == 2:
+        raise RuntimeError(f"{op}: 1D target tensor expects 2D input tensors, but found inputs "
+                           f"with sizes {sizes}.")
+    if target.ndim == 0 and not input1.ndim == input2.ndim == 1:
+        raise RuntimeError(f"{op}: 0D target tensor expects 1D input tensors, but found inputs "
+                           f"with sizes {sizes}.")
+    if target.ndim > 1:
+        raise RuntimeError(f"{op}: 0D or 1D target tensor expected, multi-target not supported "
+                           f"(target of shape {tuple(target.shape)})")
+    # the inputs broadcast in the dot product only, as torch's (each norm is its own input's)
     eps = 1e-12  # keeps zero vectors finite, as PyTorch
     dot = (input1 * input2).sum(-1)
     mag = ((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps)
@@ -822,7 +838,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     """
     op = "margin_ranking_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
-    _check_same_shape(op, input1, input2, target)
+    _check_same_ndim(op, input1=input1, input2=input2, target=target)
     refuse_complex(op, input1, input2, target, hint=NO_ORDER)
     return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
@@ -841,9 +857,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     """
     op = "triplet_margin_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
-    _check_same_shape(op, anchor, positive, negative)
-    if anchor.ndim not in (1, 2):
-        raise RuntimeError(f"{op}: expected 1-D or 2-D inputs, got shape {tuple(anchor.shape)}")
+    _check_same_ndim(op, anchor=anchor, positive=positive, negative=negative)
     if margin <= 0:
         raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
     d_pos = pairwise_distance(anchor, positive, p, eps)
@@ -869,8 +883,9 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     _check_pair(op, input, target)
     refuse_complex(op, input, target, hint=NO_ORDER)
     zero = flambeau.zeros_like(input)  # not input * 0: NaN at infinite inputs
-    loss = flambeau.where(target == 1, input, zero) + flambeau.where(
-        target == -1, (margin - input).clamp(min=0), zero)
+    # as torch: a target other than 1 and -1 takes both terms
+    loss = flambeau.where(target != -1, input, zero) + flambeau.where(
+        target != 1, (margin - input).clamp(min=0), zero)
     return _reduce(loss, reduction)
 
 
@@ -1267,15 +1282,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     reduction = _reduction(op, None, None, reduction)
     if margin <= 0:
         raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
-    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
-    if not anchor.ndim == positive.ndim == negative.ndim:
-        raise RuntimeError(
-            f"{op}: the anchor, positive, and negative tensors are expected to have the same "
-            f"number of dimensions, but got: anchor {anchor.ndim}D {tuple(anchor.shape)}, "
-            f"positive {positive.ndim}D {tuple(positive.shape)}, and negative {negative.ndim}D "
-            f"{tuple(negative.shape)} inputs")
+    _check_same_ndim(op, anchor=anchor, positive=positive, negative=negative)
     distance = pairwise_distance if distance_function is None else distance_function
     d_pos = distance(anchor, positive)
     d_neg = distance(anchor, negative)

@@ -116,10 +116,10 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     tensor([3., 3.])
     """
     x1, x2 = _broadcast("pairwise_distance", x1, x2)
-    if x1.ndim == 0:
-        raise RuntimeError("pairwise_distance: expected inputs with at least 1 dimension, got "
-                           "0-d tensors")
-    return (x1 - x2 + eps).norm(p, -1, keepdim)
+    diff = x1 - x2 + eps
+    if diff.ndim == 0:  # two numbers: torch takes the norm of the one element
+        return diff.reshape(1).norm(p, -1).reshape(())
+    return diff.norm(p, -1, keepdim)
 
 
 def pdist(input, p=2):
