@@ -70,10 +70,17 @@ def test_pairwise_distance_of_numbers():
     (lambda: F.cosine_embedding_loss(flambeau.ones(3, 2), flambeau.ones(3, 2),
                                      flambeau.ones(3, 1)),
      "0D or 1D target tensor expected, multi-target not supported"),
+    (lambda: F.soft_margin_loss(flambeau.zeros(1, 2), flambeau.ones(5, 2)),
+     r"soft_margin_loss: output with shape \[1, 2\] doesn't match the broadcast shape \[5, 2\]"),
 ])
 def test_shape_errors(call, match):
     with pytest.raises(RuntimeError, match=match):
         call()
+
+
+def test_soft_margin_loss_stretches_the_target_only():
+    loss = F.soft_margin_loss(flambeau.zeros(5, 2), flambeau.ones(1, 2), reduction="none")
+    assert loss.shape == (5, 2)
 
 
 def test_values_are_torchs():

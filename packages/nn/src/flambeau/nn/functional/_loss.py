@@ -902,6 +902,11 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     op = "soft_margin_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
     _check_pair(op, input, target)
+    shape = flambeau.broadcast_shapes(input.shape, target.shape)
+    if shape != input.shape:  # torch writes the loss in the input's shape: only target stretches
+        raise RuntimeError(f"{op}: output with shape {list(input.shape)} doesn't match the "
+                           f"broadcast shape {list(shape)} (target of shape "
+                           f"{tuple(target.shape)})")
     if input._data.dtype.kind == "c" or target._data.dtype.kind == "c":
         # PyTorch computes it (the complex logarithm) but has no complex gradient for it
         refuse_complex_grad(op, input, target)
