@@ -530,6 +530,17 @@ ERRORS = [
      r"'shape' cannot have negative values, but got \(3, -2\)"),
     (lambda: flambeau.unravel_index(flambeau.tensor(1), (0, 2)), RuntimeError, "no elements"),
     (lambda: flambeau.vander(flambeau.zeros(3), -1), RuntimeError, "N must be non-negative"),
+    # NumPy's view of one dimension twice read past the data
+    (lambda: flambeau.zeros(2, 3, 4).diagonal(0, 1, -2), RuntimeError,
+     "diagonal dimensions cannot be identical 1, -2"),
+    (lambda: flambeau.trace(flambeau.zeros(2, 3, 4)), RuntimeError,
+     "trace: expected a matrix, but got tensor with dim 3"),
+    (lambda: flambeau.zeros(2, 3).flip(1, -1), RuntimeError,
+     r"flip: dim 1 appears multiple times in the list of dims \[1, -1\]"),
+    (lambda: flambeau.zeros(2, 4).narrow(1, 3, 2), RuntimeError,
+     r"narrow\(\): start \(3\) \+ length \(2\) exceeds dimension size \(4\)"),
+    (lambda: flambeau.zeros(2, 4).narrow(1, 5, 0), IndexError,
+     r"start out of range \(expected to be in range of \[-4, 4\], but got 5\)"),
     (lambda: flambeau.vander(flambeau.zeros(1, 3)), RuntimeError,
      "x must be a one-dimensional tensor"),
     (lambda: flambeau.vander(flambeau.tensor(2.0)), RuntimeError, "one-dimensional"),
@@ -546,7 +557,7 @@ ERRORS = [
     (lambda: flambeau.narrow_copy(flambeau.zeros(2, 3), 1, 4, 0), IndexError,
      r"start out of range \(expected to be in range of \[-3, 3\], but got 4\)"),
     (lambda: flambeau.narrow_copy(flambeau.zeros(2, 3), 1, 0, -1), RuntimeError,
-     r"length \(-1\) exceeds"),
+     r"length \(-1\) must be non-negative"),
     (lambda: flambeau.diagonal_scatter(flambeau.zeros(3, 3), flambeau.ones(3), 1),
      RuntimeError, r"src size = \[3\], slice size = \[2\]"),
     (lambda: flambeau.diagonal_scatter(flambeau.zeros(3, 3), flambeau.tensor(1.0), 1),
@@ -822,3 +833,9 @@ def test_out_arguments_of_stacking():
     out = flambeau.empty(4)
     flambeau.hstack([flambeau.zeros(2), flambeau.ones(2)], out=out)
     assert out.tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_tensor_flip_takes_dims_one_by_one_or_as_a_list():
+    x = flambeau.arange(6).reshape(2, 3)
+    assert x.flip(0, 1).tolist() == x.flip([0, 1]).tolist() == [[5, 4, 3], [2, 1, 0]]
+    assert x.flip(1).tolist() == [[2, 1, 0], [5, 4, 3]]

@@ -716,7 +716,7 @@ _FUNCTIONAL = {
     "adjoint": sh.adjoint, "squeeze": sh.squeeze, "unsqueeze": sh.unsqueeze,
     "expand": sh.expand, "expand_as": sh.expand_as, "broadcast_to": sh.broadcast_to,
     "narrow": sh.narrow, "split": sh.split_method, "tensor_split": sh.tensor_split,
-    "chunk": sh.chunk, "unbind": sh.unbind, "flip": sh.flip, "fliplr": sh.fliplr,
+    "chunk": sh.chunk, "unbind": sh.unbind, "flip": sh.flip_method, "fliplr": sh.fliplr,
     "flipud": sh.flipud, "roll": sh.roll, "repeat": sh.repeat, "tile": sh.tile,
     "repeat_interleave": sh.repeat_interleave, "tril": sh.tril, "triu": sh.triu,
     "diagonal": sh.diagonal, "diag": sh.diag, "trace": sh.trace,

@@ -608,18 +608,28 @@ def narrow(input, dim, start, length):
     >>> flambeau.arange(5).narrow(0, 1, 3)
     tensor([1, 2, 3])
     """
-    axis = wrap_dim(dim, input._data.ndim, "narrow")
+    return Narrow.apply(input, *narrow_args("narrow", input, dim, start, length))
+
+
+def narrow_args(op, input, dim, start, length):
+    """``(axis, start, length)`` of a narrow, checked with torch's errors."""
+    nd = input._data.ndim
+    if nd == 0:
+        raise RuntimeError(f"{op}() cannot be applied to a 0-dim tensor.")
+    axis = wrap_dim(dim, nd, op)
     size = input._data.shape[axis]
-    if isinstance(start, Tensor):
-        start = int(start.item())
+    start = int(start.item()) if isinstance(start, Tensor) else int(start)
+    if not -size <= start <= size:
+        raise IndexError(f"{op}(): start out of range (expected to be in range of "
+                         f"[{-size}, {size}], but got {start})")
     if start < 0:
         start += size
-    if not (0 <= start <= size) or length < 0 or start + length > size:
-        raise IndexError(
-            f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of "
-            f"dim {axis}"
-        )
-    return Narrow.apply(input, axis, start, length)
+    if length < 0:
+        raise RuntimeError(f"{op}(): length ({length}) must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"{op}(): start ({start}) + length ({length}) exceeds dimension "
+                           f"size ({size}) of dim {axis}.")
+    return axis, start, int(length)
 
 
 def split_method(self, split_size, dim=0):
@@ -823,7 +833,24 @@ def flip(input, dims):
     """
     dims = [dims] if isinstance(dims, int) else list(dims)
     axes = tuple(wrap_dim(d, input._data.ndim, "flip") for d in dims)
+    if len(set(axes)) != len(axes):
+        twice = next(a for i, a in enumerate(axes) if a in axes[:i])
+        raise RuntimeError(f"flip: dim {twice} appears multiple times in the list of dims "
+                           f"{dims}")
     return Flip.apply(input, axes)
+
+
+def flip_method(self, *dims):
+    """``Tensor.flip``: the dims as a list or one by one (``x.flip(0, 2)``), as in torch.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.arange(4).reshape(2, 2).flip(0, 1)
+    tensor([[3, 2],
+            [1, 0]])
+    """
+    return flip(self, _shape_args(dims))
 
 
 def fliplr(input):
@@ -1114,6 +1141,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     """
     nd = input._data.ndim
     d1, d2 = wrap_dim(dim1, nd, "diagonal"), wrap_dim(dim2, nd, "diagonal")
+    if d1 == d2:  # NumPy's view of one dimension twice reads past the data
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return Diagonal.apply(input, offset, d1, d2)
 
 
@@ -1153,4 +1182,7 @@ def trace(input):
     >>> flambeau.trace(flambeau.arange(4.0).reshape(2, 2))
     tensor(3.)
     """
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim "
+                           f"{input._data.ndim} (shape {tuple(input.shape)})")
     return diagonal(input).sum()

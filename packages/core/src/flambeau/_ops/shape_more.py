@@ -24,6 +24,7 @@ from flambeau._ops.shape import (
     cat,
     diagonal,
     flip,
+    narrow_args,
     pad,
     reshape,
     split,
@@ -492,21 +493,7 @@ def narrow_copy(input, dim, start, length):
     tensor([[2, 3],
             [5, 6]])
     """
-    nd = input._data.ndim
-    if nd == 0:
-        raise RuntimeError("narrow_copy() cannot be applied to a 0-dim tensor.")
-    axis = wrap_dim(dim, nd, "narrow_copy")
-    size = input._data.shape[axis]
-    start = int(start.item()) if isinstance(start, Tensor) else int(start)
-    if not -size <= start <= size:
-        raise IndexError(f"narrow_copy(): start out of range (expected to be in range of "
-                         f"[{-size}, {size}], but got {start})")
-    if start < 0:
-        start += size
-    if length < 0 or start + length > size:
-        raise RuntimeError(f"narrow_copy(): start ({start}) + length ({length}) exceeds "
-                           f"dimension size ({size}).")
-    return Narrow.apply(input, axis, start, int(length)).clone()
+    return Narrow.apply(input, *narrow_args("narrow_copy", input, dim, start, length)).clone()
 
 
 # ------------------------------------------------------------------ unfold (strided windows)
