@@ -502,21 +502,24 @@ def _coords(xp, index_arr, axis):
                  for d, n in enumerate(index_arr.shape))
 
 
-def _out_of_range(xp, arr, size):
-    """An index of ``arr`` outside ``[-size, size)``, or None; one transfer of its extremes
-    (a synchronization on a GPU)."""
+def _out_of_range(xp, arr, size, low=None):
+    """An index of ``arr`` outside ``[low, size)`` (``low`` defaults to ``-size``), or None;
+    one transfer of its extremes (a synchronization on a GPU)."""
     if not arr.size:
         return None
     lo, hi = (int(v) for v in xp.stack([arr.min(), arr.max()]).tolist())
-    return hi if hi >= size else lo if lo < -size else None
+    return hi if hi >= size else lo if lo < (-size if low is None else low) else None
 
 
-def _bounds_check(op, xp, arr, size, axis):
-    bad = _out_of_range(xp, arr, size)
+def bounds_check(op, xp, arr, size, axis, allow_negative=False, exc=RuntimeError):
+    """Raise ``exc`` naming an index of ``arr`` out of range for a dimension of ``size``.
+
+    gather, scatter, index_select, index_add... refuse negative indices, as torch's do
+    (NumPy's indexing would count them from the end); index_fill, take and subscripts take
+    them."""
+    bad = _out_of_range(xp, arr, size, None if allow_negative else 0)
     if bad is not None:
-        raise IndexError(
-            f"{op}(): index {bad} is out of bounds for dimension {axis} with size {size}"
-        )
+        raise exc(f"{op}(): index {bad} is out of bounds for dimension {axis} with size {size}")
 
 
 class Gather(Function):
@@ -524,7 +527,7 @@ class Gather(Function):
     def forward(ctx, x, axis, index):
         xp = x._device._xp
         idx = index._data
-        _bounds_check("gather", xp, idx, x._data.shape[axis] if x._data.ndim else 1, axis)
+        bounds_check("gather", xp, idx, x._data.shape[axis] if x._data.ndim else 1, axis)
         ctx.save_for_backward(index)
         ctx.meta = (x._data.shape, axis)
         if x._data.ndim == 0:
@@ -569,7 +572,7 @@ class Scatter(Function):
     def forward(ctx, x, axis, index, src, reduce_add):
         xp = x._device._xp
         idx = index._data
-        _bounds_check("scatter", xp, idx, x._data.shape[axis], axis)
+        bounds_check("scatter", xp, idx, x._data.shape[axis], axis)
         out = x._data.copy()
         coords = _coords(xp, idx, axis)
         if isinstance(src, Tensor):
@@ -656,7 +659,7 @@ class IndexSelect(Function):
     def forward(ctx, x, axis, index):
         xp = x._device._xp
         idx = index._data.reshape(-1)
-        _bounds_check("index_select", xp, idx, x._data.shape[axis], axis)
+        bounds_check("index_select", xp, idx, x._data.shape[axis], axis)
         ctx.save_for_backward(index)
         ctx.meta = (x._data.shape, axis)
         return xp.take(x._data, idx, axis=axis)
@@ -691,7 +694,7 @@ class IndexAdd(Function):
         xp = x._device._xp
         out = x._data.copy()
         idx = index._data.reshape(-1)
-        _bounds_check("index_add", xp, idx, x._data.shape[axis], axis)
+        bounds_check("index_add", xp, idx, x._data.shape[axis], axis)
         moved = xp.moveaxis(out, axis, 0)
         src = xp.moveaxis(source._data, axis, 0)
         if alpha != 1:
@@ -740,6 +743,9 @@ def take_along_dim(input, indices, dim=None):
     >>> flambeau.take_along_dim(x, x.argsort(dim=1), dim=1)
     tensor([[10, 20, 30]])
     """
+    size = input._data.size if dim is None else input._data.shape[
+        wrap_dim(dim, input._data.ndim, "take_along_dim")]
+    indices = indices + (indices < 0) * size  # torch counts negatives from the end here
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     axis = wrap_dim(dim, input._data.ndim, "take_along_dim")
@@ -1309,6 +1315,10 @@ def bincount(input, weights=None, minlength=0):
     tensor([1, 0, 2])
     """
     xp = input._device._xp
+    if input._data.ndim != 1 or input._data.dtype.kind not in "iub" or (
+            input._data.size and int(input._data.min()) < 0):
+        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs (got "
+                           f"{input.dtype} of shape {tuple(input.shape)})")
     w = weights._data if weights is not None else None
     res = xp.bincount(input._data, weights=w, minlength=minlength)
     if w is None:

@@ -15,7 +15,14 @@ import numpy as np
 
 from flambeau import _dtype
 from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim
-from flambeau._ops.indexing import IndexPut, _check_index, _coords, index_select, pad_to
+from flambeau._ops.indexing import (
+    IndexPut,
+    _check_index,
+    _coords,
+    bounds_check,
+    index_select,
+    pad_to,
+)
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import no_grad
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -47,16 +54,6 @@ def _same_dtype(op, input, other, what):
     if other._data.dtype != input._data.dtype:
         raise RuntimeError(f"{op}(): self and {what} expected to have the same dtype, but got "
                            f"(self) {input.dtype} and ({what}) {other.dtype}")
-
-
-def _check_bounds(op, arr, size, axis, allow_negative, exc=IndexError):
-    if not arr.size:
-        return
-    lo, hi = int(arr.min()), int(arr.max())
-    low = -size if allow_negative else 0
-    if lo < low or hi >= size:
-        bad = hi if hi >= size else lo
-        raise exc(f"{op}(): index {bad} is out of bounds for dimension {axis} with size {size}")
 
 
 def _moved(arr, axis, xp):
@@ -128,7 +125,8 @@ def index_copy(input, dim, index, source):
                            f"{src_slice}")
     _same_dtype("index_copy", input, source, "source")
     check_same_device("index_copy", input, source)
-    _check_bounds("index_copy", index._data, input._data.shape[axis] if nd else 1, axis, False)
+    bounds_check("index_copy", input._device._xp, index._data,
+                 input._data.shape[axis] if nd else 1, axis, exc=IndexError)
     return IndexCopy.apply(input, axis, index, source)
 
 
@@ -189,7 +187,8 @@ def index_fill(input, dim, index, value):
                            "supported")
     if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
         value = value.to(input.dtype)
-    _check_bounds("index_fill", index._data, input._data.shape[axis] if nd else 1, axis, True)
+    bounds_check("index_fill", input._device._xp, index._data,
+                 input._data.shape[axis] if nd else 1, axis, allow_negative=True, exc=IndexError)
     return IndexFill.apply(input, axis, index, value)
 
 
@@ -525,7 +524,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         raise RuntimeError(f"scatter_reduce(): Expected index {list(ishape)} to be no larger "
                            f"than self {list(xshape)} apart from dimension {axis} and to be no "
                            f"larger size than src {list(sshape)}")
-    _check_bounds("scatter_reduce", index._data, xshape[axis], axis, False, RuntimeError)
+    bounds_check("scatter_reduce", input._device._xp, index._data, xshape[axis], axis)
     return ScatterReduce.apply(input, axis, index, src, reduce, bool(include_self))
 
 
@@ -569,7 +568,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     if index._data.size != n_src:
         raise RuntimeError(f"index_reduce(): Number of indices ({index._data.size}) should be "
                            f"equal to source.size(dim): ({n_src}), for dim: {axis}")
-    _check_bounds("index_reduce", index._data, xshape[axis] if nd else 1, axis, False)
+    bounds_check("index_reduce", input._device._xp, index._data, xshape[axis] if nd else 1,
+                 axis, exc=IndexError)
     if nd == 0:
         return scatter_reduce(input, 0, index.reshape(()), source, reduce,
                               include_self=include_self)
