@@ -443,6 +443,7 @@ MODULE_NAMES = [name for _, tmod, _, name in _module_classes() if tmod is torch.
                 and name != "Module"]
 
 
+@pytest.mark.host_only  # torch's modules are built on the CPU: compare with CPU ones
 @pytest.mark.parametrize("name", MODULE_NAMES)
 def test_module_instances_match_torch(name):
     """repr, state dict keys and shapes, parameters, buffers and public attributes of modules

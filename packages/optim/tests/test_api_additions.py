@@ -92,8 +92,8 @@ def test_adagrad_share_memory_keeps_state_and_steps():
     opt.share_memory()
     w.sum().backward()
     opt.step()
-    np.testing.assert_allclose(opt.state[w]["sum"].numpy(), [1.0, 1.0])
-    np.testing.assert_allclose(w.detach().numpy(), [0.5, 0.5])
+    np.testing.assert_allclose(opt.state[w]["sum"].cpu().numpy(), [1.0, 1.0])
+    np.testing.assert_allclose(w.detach().cpu().numpy(), [0.5, 0.5])
 
 
 def test_sequential_lr_recursive_undo():
@@ -133,11 +133,11 @@ def test_lbfgs_state_keeps_tensors_and_resumes_exactly_in_float32():
     y = flambeau.tensor(start, requires_grad=True)
     first = optim.LBFGS([y], max_iter=3)
     run(first, y, 2)
-    z = flambeau.tensor(y.detach().numpy(), requires_grad=True)
+    z = flambeau.tensor(y.detach().cpu().numpy(), requires_grad=True)
     resumed = optim.LBFGS([z], max_iter=3)
     resumed.load_state_dict(first.state_dict())
     run(resumed, z, 2)
-    np.testing.assert_array_equal(z.detach().numpy(), x.detach().numpy())
+    np.testing.assert_array_equal(z.detach().cpu().numpy(), x.detach().cpu().numpy())
 
 
 def test_complex_parameter_keeps_real_lbfgs_state_on_load():
@@ -152,10 +152,10 @@ def test_complex_parameter_keeps_real_lbfgs_state_on_load():
     w = flambeau.tensor(np.array([3 + 2j, 0.5 - 1j]), requires_grad=True)
     opt = optim.LBFGS([w], max_iter=1)
     opt.step(closure_for(opt, w))
-    v = flambeau.tensor(w.detach().numpy(), requires_grad=True)
+    v = flambeau.tensor(w.detach().cpu().numpy(), requires_grad=True)
     other = optim.LBFGS([v], max_iter=1)
     other.load_state_dict(opt.state_dict())
     assert other.state[v]["d"].dtype == flambeau.float64  # not cast to complex128
     for _ in range(5):
         other.step(closure_for(other, v))
-    np.testing.assert_allclose(v.detach().numpy(), [1 + 1j, -2j], atol=1e-6)
+    np.testing.assert_allclose(v.detach().cpu().numpy(), [1 + 1j, -2j], atol=1e-6)

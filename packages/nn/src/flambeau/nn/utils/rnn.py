@@ -221,9 +221,10 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     data = flat.index_select(0, flambeau.as_tensor(rows, device=input.device))
     sorted_idx = unsorted_idx = None
     if order is not None:
-        sorted_idx = flambeau.as_tensor(order)
-        unsorted_idx = flambeau.as_tensor(np.argsort(order))
-    return PackedSequence(data, flambeau.as_tensor(sizes), sorted_idx, unsorted_idx)
+        sorted_idx = flambeau.as_tensor(order, device=data.device)
+        unsorted_idx = flambeau.as_tensor(np.argsort(order), device=data.device)
+    return PackedSequence(data, flambeau.as_tensor(sizes, device="cpu"), sorted_idx,
+                          unsorted_idx)  # batch_sizes stay on the host, as in torch
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
