@@ -41,7 +41,7 @@ class Tensor:
             [6., 8.]])
     """
 
-    __slots__ = ("_data", "_device", "_requires_grad", "grad", "_grad_fn", "_output_nr",
+    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
                  "_version", "_accum", "_base", "_view_version", "_retains_grad", "__weakref__")
 
     __array_priority__ = 1000  # numpy defers `ndarray <op> Tensor` to our reflected operators
@@ -71,7 +71,7 @@ class Tensor:
         self._data = data
         self._device = device
         self._requires_grad = requires_grad
-        self.grad = None
+        self._grad = None
         self._grad_fn = None
         self._output_nr = 0
         # an inference tensor is marked by its counter: no extra slot for the others
@@ -120,6 +120,34 @@ class Tensor:
     @property
     def ndim(self) -> int:
         return self._data.ndim
+
+    @property
+    def grad(self):
+        """The gradient accumulated into this tensor by ``backward`` (None until then).
+
+        Assigning checks what torch checks: a Tensor (or None) of this tensor's size, dtype
+        and device; ``del t.grad`` sets it to None.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> x = flambeau.ones(2, requires_grad=True)
+        >>> (x * 3).sum().backward(); x.grad
+        tensor([3., 3.])
+        >>> x.grad = None; x.grad is None
+        True
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
 
     @property
     def requires_grad(self) -> bool:
@@ -635,3 +663,20 @@ def _wrap_dim(dim, ndim, op="op"):
 
 _function._Tensor = Tensor
 _function._TENSOR_TYPES.add(Tensor)
+
+
+def _check_assigned_grad(t, g):
+    """torch's checks of ``t.grad = g``."""
+    if not isinstance(g, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(g).__name__}")
+    if g._data.shape != t._data.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(g.shape)}' to a "
+                           f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
+                           "and the tensor are the same size")
+    if g._data.dtype != t._data.dtype:
+        raise RuntimeError(f"attempting to assign a gradient with dtype '{g.dtype}' to a tensor "
+                           f"with dtype '{t.dtype}': the gradient must match the tensor's dtype")
+    if g._device is not t._device and g._device != t._device:
+        raise RuntimeError(f"attempting to assign a gradient located on {g.device} to a tensor "
+                           f"located on {t.device}: they must be on the same device")

@@ -394,19 +394,20 @@ def _accumulate(t, g, create_graph, handed):
     """
     if g._data.shape != t._data.shape:
         g = _sum_to(g, t._data.shape)
-    if t.grad is None:
+    # the slot itself: the shape is made to match above (the setter's checks are for users)
+    if t._grad is None:
         if create_graph:
-            t.grad = g
+            t._grad = g
         else:
             data = g._data
             if id(data) in handed or not _owns_its_memory(data):
                 data = data.copy()
             handed.add(id(data))
-            t.grad = type(g)._make(data, g._device)
+            t._grad = type(g)._make(data, g._device)
     elif create_graph:
-        t.grad = t.grad + g
+        t._grad = t._grad + g
     else:
-        grad = t.grad
+        grad = t._grad
         grad._data += g._data
         grad._version.value += 1
 
