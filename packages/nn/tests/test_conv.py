@@ -204,6 +204,11 @@ def test_error_kernel_larger_than_padded_input():
 def test_error_bad_arguments():
     with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
         nn.Conv2d(1, 1, 3, stride=2, padding="same")
+    # the functional form raises torch's RuntimeError
+    with pytest.raises(RuntimeError, match="padding='same' is not supported for strided"):
+        F.conv2d(flambeau.randn(1, 1, 5, 5), flambeau.randn(1, 1, 3, 3), stride=2, padding="same")
+    with pytest.raises(RuntimeError, match="Invalid padding string: 'foo'"):
+        F.conv2d(flambeau.randn(1, 1, 5, 5), flambeau.randn(1, 1, 3, 3), padding="foo")
     with pytest.raises(ValueError, match="in_channels"):
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="padding_mode"):

@@ -568,15 +568,15 @@ def conv_padding(op, padding, kernel, stride, dilation):
         if padding == "valid":
             return ((0, 0),) * nd
         if padding == "same":
-            if any(s != 1 for s in stride):
-                raise ValueError(
+            if any(s != 1 for s in stride):  # a RuntimeError here, as torch's functional
+                raise RuntimeError(
                     f"{op}: padding='same' is not supported for strided convolutions "
                     f"(stride={stride})"
                 )
             total = [d * (k - 1) for d, k in zip(dilation, kernel)]
             return tuple((t // 2, t - t // 2) for t in total)
-        raise ValueError(
-            f"{op}: invalid padding string {padding!r}, should be one of 'valid' or 'same'"
+        raise RuntimeError(
+            f"{op}: Invalid padding string: {padding!r}, should be one of 'valid' or 'same'"
         )
     p = _ntuple(padding, nd, "padding", op)
     if any(v < 0 for v in p):
