@@ -162,6 +162,16 @@ def _ragged_error(data):
     return ValueError(f"tensor(): ragged nested sequence: {detail}")
 
 
+class IntOverflowError(ValueError):
+    """A Python int that no integer dtype of flambeau holds (torch's ValueError)."""
+
+
+def _has_huge_int(data):
+    """Whether ``data`` (a number or nested lists) holds an int outside int64's range."""
+    values = _flat(data) if isinstance(data, (list, tuple)) else (data,)
+    return any(v.__class__ is int and not -2 ** 63 <= v < 2 ** 63 for v in values)
+
+
 def _infer_array(data, exact=False):
     """A NumPy array from Python data, with PyTorch's dtype inference.
 
@@ -179,6 +189,12 @@ def _infer_array(data, exact=False):
         arr = np.asarray(data)
     except ValueError:
         raise _ragged_error(data) from None
+    if (arr.dtype.kind == "u" or arr.dtype == object) and not isinstance(data, np.generic) \
+            and _has_huge_int(data):
+        # NumPy makes 2**63 uint64 (which int64 wraps to -2**63) and 2**64 an object
+        raise IntOverflowError("tensor(): Overflow when unpacking long long: a Python int "
+                               "outside int64's range; pass a floating-point dtype to store "
+                               "it rounded")
     if arr.dtype == object:
         if isinstance(data, (list, tuple)):
             raise _ragged_error(data)
@@ -251,7 +267,13 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             arr = _cast(arr, _dtype.to_dtype(dtype).np)
         out = Tensor._make(arr, dev)
         return out.requires_grad_(True) if requires_grad else out
-    arr = _infer_array(data, exact=dtype is not None)
+    try:
+        arr = _infer_array(data, exact=dtype is not None)
+    except IntOverflowError:
+        if dtype is None or not (_dtype.to_dtype(dtype).is_floating_point
+                                 or _dtype.to_dtype(dtype).is_complex):
+            raise
+        arr = np.asarray(data, dtype=np.float64)  # huge ints rounded, as torch stores them
     if dtype is not None:
         dtype = _dtype.to_dtype(dtype)
         if arr.dtype.kind == "c" and not dtype.is_complex and dtype is not _dtype.bool \
@@ -538,6 +560,9 @@ def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False)
             [0., 1.]])
     """
     _compat.check_layout("eye", layout)
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
     dev = canonical(device)
     xp = dev.backend.xp
     with dev.backend.use_device(dev.index):
