@@ -393,3 +393,11 @@ def test_scale_sequence_matches_torch():
     fresh = GradScaler(DEV)
     fresh.load_state_dict(tsd)  # PyTorch's state loads too
     assert fresh.get_scale() == theirs.get_scale()
+
+
+def test_dot_is_not_lowered_by_autocast():
+    # in no autocast list of torch's (matmul of two vectors is, as torch's)
+    a, b = flambeau.randn(4), flambeau.randn(4)
+    with flambeau.autocast(DEV, dtype=flambeau.bfloat16):
+        assert flambeau.dot(a, b).dtype is flambeau.float32
+        assert (a @ b).dtype is flambeau.bfloat16

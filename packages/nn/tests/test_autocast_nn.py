@@ -61,3 +61,16 @@ def test_regression_losses_warn_when_broadcasting_changes_the_loss():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         F.mse_loss(out, target.unsqueeze(1))  # same shapes: no warning
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
+def test_interpolate_runs_in_float32_under_autocast(mode):
+    # torch's CPU float32 list has the upsampling ops; our linear modes' internal matrix
+    # products must not be lowered either
+    x = flambeau.randn(1, 2, 4, 4)
+    with flambeau.autocast(_device_type(), dtype=flambeau.bfloat16):
+        assert F.interpolate(x, scale_factor=2, mode=mode).dtype is flambeau.float32
+        assert F.interpolate(x.bfloat16(), size=(5, 3), mode=mode).dtype is flambeau.float32
+    ref = F.interpolate(x, scale_factor=2, mode=mode)
+    with flambeau.autocast(_device_type(), dtype=flambeau.bfloat16):
+        assert flambeau.equal(F.interpolate(x, scale_factor=2, mode=mode), ref)

@@ -15,6 +15,7 @@ import numpy as np
 import flambeau
 from flambeau._ops.shape import pad as constant_pad
 from flambeau._tensor import Tensor
+from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 from flambeau.nn._complex import refuse_complex
 from flambeau.nn.functional._conv import _ntuple, add_windows, out_sizes, pad_spatial, window_view
@@ -227,9 +228,20 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                          f"{tuple(input.shape)})")
     if mode == "area":
         return _adaptive_avg("interpolate", nd, input, out)
+    if _autocast.active:  # upsampling is on torch's float32 autocast list (the CPU one)
+        (input,) = _autocast.cast_inputs("fp32", input)
+        with _autocast.autocast(input.device.type, enabled=False):  # its products too
+            return _resample(input, mode, out, scales, align)
+    return _resample(input, mode, out, scales, align)
+
+
+def _resample(input, mode, out, scales, align):
+    """``input`` resampled to the spatial size ``out`` by nearest or (bi/tri)linear/cubic
+    weights, one spatial dimension at a time."""
+    spatial = tuple(input.shape[2:])
     weights = _cubic_matrix if mode == "bicubic" else _linear_matrix
     x = input
-    for i in range(nd):
+    for i in range(len(out)):
         dim = 2 + i
         n, o, s = spatial[i], out[i], scales[i]
         if mode.startswith("nearest"):
