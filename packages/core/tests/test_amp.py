@@ -401,3 +401,14 @@ def test_dot_is_not_lowered_by_autocast():
     with flambeau.autocast(DEV, dtype=flambeau.bfloat16):
         assert flambeau.dot(a, b).dtype is flambeau.float32
         assert (a @ b).dtype is flambeau.bfloat16
+
+
+def test_lstsq_is_not_lowered_and_vecdot_is():
+    # torch: lstsq is in no list (our pinv-and-matmul inside must not be lowered); vecdot is
+    # on the lower-precision list
+    a = flambeau.randn(5, 3)
+    b = flambeau.randn(5, 2)
+    with flambeau.autocast(DEV, dtype=flambeau.bfloat16):
+        assert flambeau.linalg.lstsq(a, b).solution.dtype is flambeau.float32
+        assert flambeau.linalg.vecdot(a, a).dtype is flambeau.bfloat16
+    assert flambeau.linalg.vecdot(a, a).dtype is flambeau.float32

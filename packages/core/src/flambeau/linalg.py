@@ -65,6 +65,7 @@ from flambeau._ops.linalg import matmul
 from flambeau._ops.lu import linalg_lu as lu
 from flambeau._ops.lu import linalg_lu_solve as lu_solve
 from flambeau._ops.lu import lu_factor, lu_factor_ex, vander
+from flambeau.amp import _autocast
 from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = [
@@ -273,6 +274,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     return _out(X, out)
 
 
+@_autocast.not_cast  # as torch's: in no autocast list, so never in bfloat16/float16
 def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution of ``A @ X = B``: ``(solution, residuals, rank,
     singular_values)``.
@@ -1028,6 +1030,13 @@ def vecdot(x, y, *, dim=-1, out=None):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
         check_float(op, t, name, low_ok=True)
+    if _autocast.active:  # on torch's lower-precision list: the product and sum both
+        x, y = _autocast.cast_inputs("lower", x, y)
+        return _autocast.not_cast(_vecdot)(op, x, y, dim, out)
+    return _vecdot(op, x, y, dim, out)
+
+
+def _vecdot(op, x, y, dim, out):
     if x._data.dtype != y._data.dtype:
         raise RuntimeError(f"{op}: expected x and y to have the same dtype, but got "
                            f"{x.dtype} and {y.dtype}")

@@ -157,6 +157,7 @@ def mv(input, vec):
 
 
 @with_out
+@_autocast.not_cast  # in no autocast list (matmul is): it runs in its inputs' dtype
 def dot(input, tensor):
     """Dot product of two 1-D tensors (complex ones are not conjugated: see
     :func:`flambeau.vdot`).
@@ -170,9 +171,6 @@ def dot(input, tensor):
     if input.ndim != 1 or tensor.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D "
                            "tensors")
-    if _autocast.active:  # in no autocast list (matmul is): it runs in its inputs' dtype
-        with _autocast.autocast(input._device.type, enabled=False):
-            return matmul(input, tensor)
     return matmul(input, tensor)
 
 

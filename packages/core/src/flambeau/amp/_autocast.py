@@ -7,14 +7,16 @@ The op families follow PyTorch's autocast op lists, taking the union of its CPU 
 on every device so that a model behaves the same wherever it runs:
 
 - ``"lower"`` (cast to the region's dtype): matmul, mm, bmm, addmm, addmv, baddbmm, einsum,
-  linear, conv*, conv_transpose*, prelu, RNN cells, scaled_dot_product_attention.
+  linear, conv*, conv_transpose*, prelu, RNN cells, scaled_dot_product_attention, vecdot.
 - ``"fp32"`` (cast to float32): softmax, log_softmax, softmin, losses, norms (layer/group/batch
   norm, ``norm``), reductions (sum, prod, cumsum, cumprod, logsumexp) and exp, log, pow and
   friends (:data:`FP32_OPS`).
 - ``"promote"`` (cast to the widest floating dtype among the inputs): cat, stack, addcmul, ...
 
 float64 tensors, integer tensors and tensors on other device types are never cast, as in
-PyTorch.
+PyTorch. Ops in no list that are built on listed ones (``dot``, ``linalg.lstsq``, the
+resampling of ``interpolate``) turn autocast off inside (:func:`not_cast`), so that they
+compute in their inputs' dtype as PyTorch's do.
 """
 
 from __future__ import annotations
@@ -25,14 +27,14 @@ import threading
 from flambeau import _dtype
 
 __all__ = ["autocast", "cast_inputs", "is_autocast_enabled", "get_autocast_dtype",
-           "FP32_OPS", "LOWER_OPS"]
+           "FP32_OPS", "LOWER_OPS", "not_cast"]
 
 #: ops (by flambeau function name) that autocast runs in the region's low-precision dtype
 LOWER_OPS = frozenset({
     "matmul", "mm", "bmm", "mv", "addmm", "addmv", "baddbmm", "einsum", "linear", "bilinear",
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "prelu", "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell",
-    "scaled_dot_product_attention", "multi_head_attention_forward",
+    "scaled_dot_product_attention", "multi_head_attention_forward", "vecdot",
 })
 
 #: ops that autocast runs in float32
@@ -185,6 +187,33 @@ def cast_inputs(op_family, *tensors):
                      for t in tensors)
     raise ValueError(f"cast_inputs: op_family must be 'lower', 'fp32' or 'promote', "
                      f"got {op_family!r}")
+
+
+def not_cast(fn):
+    """Decorate an op that is in no autocast list but is built on ops that are (``dot`` and
+    ``linalg.lstsq`` call matmul): inside a region it runs with autocast off for its
+    tensors' device type, so it computes in its inputs' dtype, as PyTorch's does.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.amp._autocast import not_cast
+    >>> square = not_cast(lambda m: m @ m)
+    >>> with flambeau.autocast("cpu"):
+    ...     square(flambeau.eye(2)).dtype
+    flambeau.float32
+    """
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not active:
+            return fn(*args, **kwargs)
+        dev = next((a._device.type for a in args if hasattr(a, "_device")), None)
+        if dev is None or dev not in _state.dtypes:
+            return fn(*args, **kwargs)
+        with autocast(dev, enabled=False):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 class autocast:
