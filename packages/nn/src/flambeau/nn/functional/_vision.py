@@ -230,8 +230,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return _adaptive_avg("interpolate", nd, input, out)
     if _autocast.active:  # upsampling is on torch's float32 autocast list (the CPU one)
         (input,) = _autocast.cast_inputs("fp32", input)
-        with _autocast.autocast(input.device.type, enabled=False):  # its products too
-            return _resample(input, mode, out, scales, align)
+        return _autocast.not_cast(_resample)(input, mode, out, scales, align)  # products too
     return _resample(input, mode, out, scales, align)
 
 
