@@ -53,6 +53,14 @@ def test_clip_grad_norm_nonfinite_and_skips_missing_grads():
     assert clip_grad_norm_([nn.Parameter(flambeau.zeros(1))], 1.0).item() == 0.0
 
 
+def test_clip_grad_norm_with_a_nan_norm_makes_every_gradient_nan():
+    # torch multiplies by clamp(max_norm / (nan + eps), max=1), which is NaN: the NaN shows
+    a, b = nn.Parameter(flambeau.zeros(2)), nn.Parameter(flambeau.zeros(1))
+    a.grad, b.grad = flambeau.tensor([float("nan"), 1.0]), flambeau.tensor([2.0])
+    assert math.isnan(clip_grad_norm_([a, b], 1.0).item())
+    assert all(math.isnan(v) for v in a.grad.tolist() + b.grad.tolist())
+
+
 def test_clip_grad_value():
     ps = _params_with_grads()
     clip_grad_value_(ps, 0.1)

@@ -95,12 +95,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             "non-finite norm anyway, set `error_if_nonfinite=False`"
         )
     coef = float(max_norm) / (total + 1e-6)
-    if coef < 1.0:
-        for g in grads:
-            # an infinite norm gives coef 0 and inf * 0 = nan, as in PyTorch: no warning
-            with errors_ignored(g._device._xp, "invalid"):
-                g._data *= g._data.dtype.type(coef)
-            g._version.value += 1
+    if not coef >= 1.0:  # a NaN norm makes every gradient NaN, as torch's clamp(coef, max=1)
+        _scale(grads, coef)
     # real, as PyTorch's (the norm of complex gradients is that of their moduli)
     return flambeau.tensor(total, dtype=grads[0].dtype.to_real(), device=grads[0].device)
 
@@ -230,7 +226,12 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     if not grads:
         return
     total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
-    coef = min(float(max_norm) / (total + 1e-6), 1.0)  # a nan norm stays nan, as torch's clamp
+    coef = float(max_norm) / (total + 1e-6)
+    _scale(grads, coef if not coef >= 1.0 else 1.0)  # a nan norm stays nan, as torch's clamp
+
+
+def _scale(grads, coef):
+    """Multiply every gradient by ``coef`` in place."""
     for g in grads:
         # an infinite norm gives coef 0 and inf * 0 = nan, as in PyTorch: no warning
         with errors_ignored(g._device._xp, "invalid"):
