@@ -117,6 +117,14 @@ def test_cross_entropy_k_dim_parity(kw, reduction):
 
 
 @pytest.mark.parity
+def test_cross_entropy_probabilities_refuse_ignore_index():
+    x, p = flambeau.randn(3, 4), flambeau.softmax(flambeau.randn(3, 4), 1)
+    with pytest.raises(RuntimeError, match="ignore_index is not supported for floating point "
+                                           "target"):
+        F.cross_entropy(x, p, ignore_index=1)
+    assert F.cross_entropy(x, p, ignore_index=-100).shape == ()  # the default is fine
+
+
 def test_cross_entropy_probabilities_and_unbatched_parity():
     torch = pytest.importorskip("torch")
     x = RNG.standard_normal((3, 5, 2))

@@ -555,6 +555,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                            f"probabilities, got {target.dtype}")
     probabilities = (target._data.shape == input._data.shape
                      and target._data.dtype in FLOAT_NP)
+    if probabilities and ignore_index != -100:
+        raise RuntimeError(f"{op}: ignore_index is not supported for floating point target "
+                           f"(class probabilities; got ignore_index={ignore_index})")
     if input._data.ndim == 0:
         raise RuntimeError(f"{op}: input must have a class dimension, got a 0-d tensor")
     x, t, unbatched = _batched(input, target, probabilities)
