@@ -53,10 +53,12 @@ MISSING_NAMES = {
     **{f"nn.parallel.{n}": "single-process multi-GPU primitives; flambeau's DataParallel "
        "runs on one device (use DistributedDataParallel for several)"
        for n in ("replicate", "scatter", "gather", "parallel_apply")},
-    "nn.parallel.DistributedDataParallel": "provided by flambeau-distributed (not installed "
-                                           "with flambeau-nn; the lookup raises ImportError)",
     "nn.utils.convert_parameters.Iterable": "a typing import in torch's module",
 }
+
+# names another package provides where it is installed (the lookup raises ImportError
+# otherwise): left to that package's own tests, so this test gives the same answer either way
+OTHER_PACKAGES = {"nn.parallel.DistributedDataParallel": "flambeau-distributed"}
 
 # public methods of torch.nn classes that flambeau's classes lack
 MISSING_METHODS = {
@@ -208,6 +210,8 @@ def _pairs():
         tmod, fmod = _namespace("torch", suffix), _namespace("flambeau", suffix)
         for name in _public(tmod):
             key = f"nn{suffix}.{name}"
+            if key in OTHER_PACKAGES:
+                continue
             if _has(fmod, name):
                 out.append((key, tmod, fmod, name))
             else:

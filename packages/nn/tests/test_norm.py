@@ -228,3 +228,20 @@ def test_batch_norm_of_float16_divides_before_rounding():
     assert dx.dtype == np.float16 and np.isfinite(dx).all()
     np.testing.assert_allclose(dx.astype(np.float32), 0.0, atol=1e-3)
     assert gsum.dtype == np.float16 and np.isinf(gsum).all()  # the sum itself is too large
+
+
+@pytest.mark.parametrize("low", [flambeau.float16, flambeau.bfloat16])
+def test_half_inputs_with_float32_statistics_keep_their_dtype(low):
+    # torch's norms give the input's dtype (a BatchNorm kept in float32 in a half model)
+    x = flambeau.randn(3, 4).to(low)
+    one, zero = flambeau.ones(4), flambeau.zeros(4)
+    rm, rv = flambeau.zeros(4), flambeau.ones(4)
+    outs = [F.batch_norm(x, rm, rv, one, zero), F.batch_norm(x, rm, rv, one, zero, training=True),
+            F.group_norm(x[..., None], 2, one, zero), F.rms_norm(x, (4,), one),
+            F.layer_norm(x, (4,), one, zero)]
+    assert [o.dtype for o in outs] == [low] * 5
+    assert rm.dtype == flambeau.float32 and rm.abs().sum().item() > 0  # updated, in float32
+    bn = nn.BatchNorm1d(4)
+    xg = flambeau.randn(3, 4).to(low).requires_grad_()
+    bn(xg).float().sum().backward()
+    assert xg.grad.dtype == low and bn.weight.grad.dtype == flambeau.float32

@@ -362,3 +362,9 @@ def test_gru_uses_the_backends_cell_kernels(monkeypatch, masked):
     for a, b in zip(got, expected, strict=True):  # a backend's kernels round differently
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
     assert calls == {"gru_cell": 10, "gru_cell_backward": 0 if masked else 10}
+
+
+def test_input_dtype_other_than_the_parameters_is_a_value_error():
+    with pytest.raises(ValueError, match=r"LSTM: input dtype \(flambeau.float64\) does not "
+                                         r"match weight dtype \(flambeau.float32\)"):
+        nn.LSTM(4, 3)(flambeau.randn(1, 2, 4, dtype=flambeau.float64))

@@ -13,6 +13,7 @@ import math
 
 import flambeau
 from flambeau import Tensor
+from flambeau._ops._util import LOW_PRECISION_NP
 from flambeau._ops.reduction import _sum_keep
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
@@ -121,7 +122,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         axes = (0, *range(2, a.ndim))
         y, _, _ = _BatchNormTrain.apply(input, weight, bias, axes, eps,
                                         (running_mean, running_var, momentum, count / (count - 1)))
-        return y
+        return _as_input(y, input)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var are needed when "
@@ -130,7 +131,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         rm = running_mean.reshape(shape)
         rv = running_var.reshape(shape)
         y = (input - rm) * (rv + eps).rsqrt()
-    return _affine(y, weight, bias, shape)
+    return _as_input(_affine(y, weight, bias, shape), input)
+
+
+def _as_input(y, input):
+    """``y`` in ``input``'s dtype where a float16/bfloat16 input met float32 statistics or
+    parameters: torch's norms give the input's dtype (a BatchNorm kept in float32 in a half
+    model), where the arithmetic promotes."""
+    if y._data.dtype != input._data.dtype and input._data.dtype in LOW_PRECISION_NP:
+        return y.to(input.dtype)
+    return y
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -404,7 +414,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         eps = flambeau.finfo(input.dtype).eps
     dims = tuple(range(input.ndim - k, input.ndim))
     y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
-    return y if weight is None else y * weight
+    return y if weight is None else _as_input(y * weight, input)
 
 
 def _layer_norm_composed(x, weight, bias, k, eps):
@@ -503,7 +513,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     # ops may follow (ReLU(inplace=True))
     rstd = rstd.expand(n, num_groups, c // num_groups).reshape((n, c) + (1,) * (input.ndim - 2))
     y = xc.reshape(input.shape) * rstd
-    return _affine(y, weight, bias, _channel_shape(input))
+    return _as_input(_affine(y, weight, bias, _channel_shape(input)), input)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

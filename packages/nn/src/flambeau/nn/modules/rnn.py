@@ -164,9 +164,11 @@ class RNNBase(Module):
             raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {x.shape[-1]} (input shape "
                                f"{tuple(x.shape)})")
-        if x.dtype != self.weight_ih_l0.dtype:
-            raise RuntimeError(f"{name}: input dtype {x.dtype} does not match the parameters' "
-                               f"dtype {self.weight_ih_l0.dtype}")
+        if x.dtype != self.weight_ih_l0.dtype:  # a ValueError, as torch's
+            wd = self.weight_ih_l0.dtype
+            raise ValueError(f"{name}: input dtype ({x.dtype}) does not match weight dtype "
+                             f"({wd}). Convert input: input.to({wd}), or convert model: "
+                             f"model.to({x.dtype})")
         if x.shape[0] == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         dirs = 2 if self.bidirectional else 1
