@@ -7,6 +7,8 @@ import math
 import os
 import random
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -17,6 +19,7 @@ import flambeau
 from flambeau._dtype import ALL_DTYPES
 from flambeau._random import default_generator_for
 from flambeau._serialization import STRUCTURE_KEY, CheckpointError
+from flambeau._torch_pickle import UnsafePickleError
 
 
 def _sample(dt, shape=(2, 3)):
@@ -114,6 +117,100 @@ def test_shared_tensor_loads_as_one_object(tmp_path):
     w = flambeau.ones(2)
     out = _roundtrip({"a": w, "b": [w]}, tmp_path)
     assert out["a"] is out["b"][0]
+
+
+# ------------------------------------------------------------------ tensor classes
+
+
+class _Tagged(flambeau.Tensor):
+    """A Tensor subclass with attributes, as users write them (and nn.Parameter is one)."""
+
+
+def _tagged(requires_grad=True):
+    t = flambeau.arange(3.0).as_subclass(_Tagged)
+    t.requires_grad_(requires_grad)
+    t.note, t.scale = "w", flambeau.full((1,), 2.0)
+    return t
+
+
+@pytest.mark.parity
+def test_requires_grad_kept_as_torch_keeps_it(tmp_path):
+    torch = pytest.importorskip("torch")
+    theirs = {"leaf": torch.ones(2, requires_grad=True), "out": torch.ones(2, requires_grad=True)
+              * 2, "plain": torch.ones(2)}
+    torch.save(theirs, tmp_path / "t.pt")
+    expected = torch.load(tmp_path / "t.pt")
+    ours = {"leaf": flambeau.ones(2, requires_grad=True),
+            "out": flambeau.ones(2, requires_grad=True) * 2, "plain": flambeau.ones(2)}
+    for out in (_roundtrip(ours, tmp_path), flambeau.load(tmp_path / "t.pt")):
+        for key, t in expected.items():
+            assert (out[key].requires_grad, out[key].is_leaf) == (t.requires_grad, t.is_leaf)
+            assert type(out[key]) is flambeau.Tensor and out[key].grad_fn is None
+
+
+def test_tensor_subclass_needs_allowing_or_weights_only_false(tmp_path):
+    t = _tagged()
+    flambeau.save({"t": t}, tmp_path / "s.pt")
+    # torch.load refuses a tensor subclass by default too
+    with pytest.raises(UnsafePickleError, match=r"s.pt': refused to rebuild a tensor of class "
+                                                r"'.*_Tagged': with weights_only=True.*"
+                                                r"add_safe_globals\(\[_Tagged\]\)"):
+        flambeau.load(tmp_path / "s.pt")
+    with pytest.raises(UnsafePickleError, match="weights_only=True"):
+        flambeau.load(tmp_path / "s.pt", weights_only=None)  # torch's None: the default
+    with flambeau.serialization.safe_globals([_Tagged]):
+        allowed = flambeau.load(tmp_path / "s.pt")["t"]
+    trusted = flambeau.load(tmp_path / "s.pt", weights_only=False)["t"]
+    for out in (allowed, trusted):
+        assert type(out) is _Tagged and out.requires_grad and out.is_leaf
+        assert out.tolist() == [0.0, 1.0, 2.0] and out.note == "w"
+        assert out.scale.tolist() == [2.0] and type(out.scale) is flambeau.Tensor
+
+
+def test_tensor_subclass_shared_and_without_attributes(tmp_path):
+    t = flambeau.zeros(2).as_subclass(_Tagged)
+    flambeau.save({"a": t, "b": [t]}, tmp_path / "s.pt")
+    out = flambeau.load(tmp_path / "s.pt", weights_only=False)
+    assert out["a"] is out["b"][0] and type(out["a"]) is _Tagged and not vars(out["a"])
+    assert not out["a"].requires_grad
+
+
+def test_tensor_subclass_errors(tmp_path):
+    t = _tagged()
+    t.me = t
+    with pytest.raises(ValueError, match="reference cycle at 'me'"):
+        flambeau.save(t, tmp_path / "c.pt")
+    node = {"$tensor": "w", "device": "cpu", "requires_grad": False, "class": "nowhere:Ghost"}
+    path = tmp_path / "g.pt"
+    st_numpy.save_file({"w": np.ones(1)}, str(path),
+                       metadata={STRUCTURE_KEY: json.dumps(node)})
+    with pytest.raises(UnsafePickleError, match="refused to rebuild a tensor of class "
+                                                "'nowhere.Ghost'"):
+        flambeau.load(path)
+    with pytest.raises(UnsafePickleError, match=r"g.pt': can't rebuild a tensor of class "
+                                                r"'nowhere.Ghost': this program defines no "
+                                                r"Tensor subclass of that name.*import the "
+                                                r"module that defines Ghost"):
+        flambeau.load(path, weights_only=False)
+    for bad in ({"class": 5}, {"class": "a:b:c"}, {"class": f"{__name__}:_Tagged", "state": 1}):
+        st_numpy.save_file({"w": np.ones(1)}, str(path),
+                           metadata={STRUCTURE_KEY: json.dumps({**node, **bad})})
+        with pytest.raises(CheckpointError, match="g.pt': corrupt checkpoint structure"):
+            flambeau.load(path, weights_only=False)
+
+
+def test_parameter_without_flambeau_nn_loads_as_a_tensor(tmp_path):
+    # core does not import flambeau.nn: a program that has not loads Parameters as tensors
+    node = {"$tensor": "w", "device": "cpu", "requires_grad": True,
+            "class": "flambeau.nn.parameter:Parameter"}
+    path = tmp_path / "p.pt"
+    st_numpy.save_file({"w": np.ones(2, dtype=np.float32)}, str(path),
+                       metadata={STRUCTURE_KEY: json.dumps(node)})
+    code = ("import sys, flambeau; w = flambeau.load(sys.argv[1]); "
+            "print(type(w).__name__, w.requires_grad, w.tolist(), 'flambeau.nn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True)
+    assert out.stdout.split() == ["Tensor", "True", "[1.0,", "1.0]", "False"], out.stderr[-500:]
 
 
 def test_file_objects(tmp_path):

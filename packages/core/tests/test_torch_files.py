@@ -225,6 +225,67 @@ def test_truncated_torch_file(tmp_path):
             flambeau.load(tmp_path / "cut.pth")
 
 
+# ------------------------------------------------------------------ tensor classes
+
+
+class _Tagged(flambeau.Tensor):
+    """The flambeau counterpart of a torch.Tensor subclass of a torch file."""
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])
+def test_torch_parameters_keep_requires_grad(legacy, tmp_path):
+    torch = pytest.importorskip("torch")
+    p = torch.nn.Parameter(torch.ones(2))
+    p.note = "kept"  # pickled with _rebuild_parameter_with_state
+    obj = {"p": p, "frozen": torch.nn.Parameter(torch.ones(2), requires_grad=False),
+           "t": torch.ones(1, requires_grad=True), "plain": torch.ones(1)}
+    torch.save(obj, tmp_path / "p.pt", _use_new_zipfile_serialization=not legacy)
+    expected = torch.load(tmp_path / "p.pt")
+    out = flambeau.load(tmp_path / "p.pt")
+    for key, t in expected.items():
+        assert out[key].requires_grad == t.requires_grad and out[key].is_leaf
+        assert out[key].tolist() == t.tolist()
+
+
+@pytest.mark.parity
+def test_torch_tensor_subclass_loads_when_allowed(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    theirs = type("_TorchTagged", (torch.Tensor,), {"__module__": __name__})
+    monkeypatch.setattr(sys.modules[__name__], "_TorchTagged", theirs, raising=False)
+    t = torch.arange(3.0).as_subclass(theirs)
+    t.note = "w"
+    torch.save({"t": t}, tmp_path / "s.pt")
+    with pytest.raises(UnsafePickleError, match=r"refused to load the global "
+                                                r"'.*\._TorchTagged'"):
+        flambeau.load(tmp_path / "s.pt")  # torch.load refuses it too
+    with flambeau.serialization.safe_globals([(_Tagged, f"{__name__}._TorchTagged")]):
+        out = flambeau.load(tmp_path / "s.pt")["t"]
+    assert type(out) is _Tagged and out.note == "w" and out.tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parity
+def test_torch_lazy_state_dict_refused_by_default(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save(torch.nn.LazyLinear(3).state_dict(), tmp_path / "lazy.pt")
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(tmp_path / "lazy.pt")
+    with pytest.raises(UnsafePickleError, match=r"lazy.pt': refused to rebuild a tensor of "
+                                                r"class 'flambeau.nn.parameter."
+                                                r"UninitializedParameter'.*weights_only=False"):
+        flambeau.load(tmp_path / "lazy.pt")
+
+
+def test_rebuild_from_type_of_another_class_is_refused(tmp_path):
+    args = _tuple([b"ctorch._utils\n_rebuild_tensor_v2\n", b"cbuiltins\nset\n",
+                   _tuple([]), b"}"])
+    _torch_zip(tmp_path / "t.pt", b"\x80\x02ctorch._tensor\n_rebuild_from_type_v2\n" + args
+               + b"R.")
+    with pytest.raises(CheckpointError, match=r"t.pt': _rebuild_from_type_v2: only tensors, "
+                                              r"parameters and allowed Tensor subclasses"):
+        flambeau.load(tmp_path / "t.pt")
+
+
 # ------------------------------------------------------------------ safetensors with torch
 
 

@@ -10,7 +10,11 @@ every other value is a one-key object tagging its kind: ``{"$tuple": [...]}``,
 ``{"$dict": [[key, value], ...]}`` (keys keep their type and order), ``{"$odict": ...}``,
 ``{"$float": "nan"}``, ``{"$bytes": base64}``, ``{"$dtype": "float32"}``,
 ``{"$device": "cuda:0"}``, ``{"$size": [2, 3]}``, ``{"$np": entry}`` (NumPy array or scalar)
-and ``{"$tensor": entry, "device": "cuda:0", "requires_grad": false}``.
+and ``{"$tensor": entry, "device": "cuda:0", "requires_grad": false}``. An instance of a Tensor
+subclass (``nn.Parameter``, ``nn.Buffer``, the uninitialized tensors of lazy modules, your
+own) adds ``"class": "module:qualname"`` and, when its ``__dict__`` holds anything,
+``"state"`` (structure JSON of that dict), as torch pickles a Parameter: :func:`load`
+rebuilds the class when it is allowed (see ``weights_only``), without calling it.
 
 Complex tensors: complex64 is safetensors' ``C64``. safetensors has no complex128 code, so a
 complex128 tensor (or NumPy array) is stored as its float64 ``(real, imag)`` pairs, an ``F64``
@@ -92,12 +96,16 @@ class _Encoder:
         if isinstance(obj, float):
             return obj if math.isfinite(obj) else {"$float": repr(obj)}
         if isinstance(obj, Tensor):
+            if id(obj) in self.active:  # a subclass's __dict__ holding the tensor itself
+                raise ValueError(f"save: the object contains a reference cycle at {_show(path)}")
             hit = self.seen.get(id(obj))
             if hit is not None:
                 return hit[1]
             node = self.node("$tensor", path, obj._host(), device=str(obj._device),
                              requires_grad=obj._requires_grad)
             self.seen[id(obj)] = (obj, node)
+            if type(obj) is not Tensor:
+                self.tensor_class(obj, node, path)
             return node
         if isinstance(obj, (np.ndarray, np.generic)):
             return self.node("$np", path, np.asarray(obj), scalar=isinstance(obj, np.generic))
@@ -131,6 +139,18 @@ class _Encoder:
             "flambeau.save stores tensors, dicts, lists, tuples, numbers, strings, bytes, "
             "bools and None"
         )
+
+    def tensor_class(self, obj, node, path):
+        """Mark ``node`` with the class of a Tensor subclass and its ``__dict__``."""
+        cls = type(obj)
+        node["class"] = f"{cls.__module__}:{cls.__qualname__}"
+        state = getattr(obj, "__dict__", None)
+        if state:
+            self.active.add(id(obj))
+            try:
+                node["state"] = self._container(dict(state), path)
+            finally:
+                self.active.discard(id(obj))
 
     def _container(self, obj, path):
         sub = (path + "/") if path else ""
@@ -332,6 +352,11 @@ def load(f, map_location=None, *, weights_only=True, mmap=None):
     suffix); PyTorch files are read through an unpickler that only rebuilds tensors and
     containers and refuses any other global before it is called.
 
+    Tensors keep their ``requires_grad`` (as leaves), and an ``nn.Parameter`` loads as a
+    Parameter, from flambeau and PyTorch files alike, as ``torch.load`` gives them back.
+    Other Tensor subclasses follow ``weights_only``. flambeau-core does not import
+    flambeau.nn: a program that has not imported it gets Parameters as plain tensors.
+
     Parameters
     ----------
     f : str, os.PathLike or binary file
@@ -341,8 +366,14 @@ def load(f, map_location=None, *, weights_only=True, mmap=None):
         (``{"cuda:0": "cpu"}``); or ``fn(cpu_tensor, saved_location)`` returning a tensor (or
         None for the default). By default tensors return to the device they were saved from,
         and an error suggests ``map_location="cpu"`` when that device is not available.
-    weights_only : bool
-        Accepted for PyTorch compatibility; flambeau always loads data only.
+    weights_only : bool, optional
+        True (the default, as in PyTorch; None means True): tensors, ``nn.Parameter``,
+        ``nn.Buffer``, containers and the classes allowed with
+        :func:`flambeau.serialization.add_safe_globals`; any other class is refused
+        (``torch.load`` refuses them too, the ``UninitializedParameter`` of a lazy module's
+        state_dict included). False: also the Tensor subclasses this program defines, such as
+        those uninitialized parameters. Either way no code from the file runs, and no module
+        it names is imported.
     mmap : bool, optional
         Accepted for PyTorch compatibility; the file is read into memory.
 
@@ -355,8 +386,8 @@ def load(f, map_location=None, *, weights_only=True, mmap=None):
     ------
     CheckpointError
         (a RuntimeError) when the file is truncated, corrupt, of an unknown format, or holds a
-        pickle that needs a global outside the allow-list (also a ``pickle.UnpicklingError``).
-        Nothing is returned half-loaded.
+        class or (in a pickle) a global outside the allow-list (also a
+        ``pickle.UnpicklingError``). Nothing is returned half-loaded.
 
     Examples
     --------
@@ -367,16 +398,17 @@ def load(f, map_location=None, *, weights_only=True, mmap=None):
     >>> flambeau.load(buf, map_location="cpu")
     {'w': tensor([0, 1, 2]), 'lr': 0.1, 7: (None, b'x')}
     """
-    del weights_only, mmap
+    del mmap
+    weights_only = weights_only is None or bool(weights_only)
     name, data = _read_all(f)
     place = _placer(map_location, name)
     # safetensors first: its 8-byte header length may well start with the pickle opcode 0x80
     if _looks_like_safetensors(data):
-        return _load_safetensors(data, name, place)
+        return _load_safetensors(data, name, place, weights_only)
     if data[:4] == _ZIP_MAGIC or data[:1] == _PICKLE_PROTO:
         from flambeau import _torch_pickle
 
-        return _torch_pickle.load_torch(data, name, place)
+        return _torch_pickle.load_torch(data, name, place, weights_only)
     what = "an empty file" if not data else f"starts with {data[:8]!r}"
     raise CheckpointError(f"load: {name}: not a flambeau checkpoint, a safetensors file or a "
                           f"PyTorch file ({what})")
@@ -403,7 +435,7 @@ def _looks_like_safetensors(data):
     return 2 <= n and data[8:9] == b"{"
 
 
-def _load_safetensors(data, name, place):
+def _load_safetensors(data, name, place, weights_only=True):
     from safetensors import SafetensorError, deserialize
 
     n = int.from_bytes(data[:8], "little")
@@ -429,12 +461,25 @@ def _load_safetensors(data, name, place):
         structure = json.loads(metadata[STRUCTURE_KEY])
     except ValueError as exc:
         raise CheckpointError(f"load: {name}: corrupt checkpoint structure: {exc}") from None
-    return _Decoder(arrays, place, name).decode(structure)
+    return _Decoder(arrays, place, name, weights_only).decode(structure)
+
+
+def as_class(t, cls, state):
+    """``t`` as an instance of the Tensor subclass ``cls`` (None: ``t`` itself), the same
+    storage and a leaf, with ``state`` as its ``__dict__``. No constructor runs: as pickle's
+    rebuild of an object (and torch's of a tensor subclass), the class is not called."""
+    if cls is None:
+        return t
+    out = cls._make(t._data, t._device, t._requires_grad)
+    if state:
+        out.__dict__.update(state)
+    return out
 
 
 class _Decoder:
-    def __init__(self, arrays, place, name):
+    def __init__(self, arrays, place, name, weights_only=True):
         self.arrays, self.place, self.name = arrays, place, name
+        self.weights_only = weights_only
         self.tensors = {}  # entry -> Tensor, so a tensor saved twice loads as one object
 
     def array(self, entry):
@@ -507,9 +552,34 @@ class _Decoder:
             if not isinstance(where, str) or not isinstance(grad, bool):
                 self.bad(node)
             # errors of map_location itself are not the file's fault: let them through
-            out = self.tensors[entry] = self.place(self.complex_array(node, entry), where,
-                                                   grad)
+            out = self.place(self.complex_array(node, entry), where, grad)
+            if "class" in node:
+                out = self.tensor_class(node, out)
+            self.tensors[entry] = out
         return out
+
+    def tensor_class(self, node, t):
+        """``t`` as the Tensor subclass the node names, if it may be rebuilt."""
+        from flambeau import serialization
+        from flambeau._tensor import Tensor
+        from flambeau._torch_pickle import UnsafePickleError
+
+        value = node["class"]
+        if not isinstance(value, str) or value.count(":") != 1:
+            return self.bad(node)
+        try:
+            cls = serialization.tensor_class(*value.split(":"), self.weights_only)
+        except LookupError as exc:
+            raise UnsafePickleError(f"load: {self.name}: {exc.args[0]}") from None
+        state = self.decode(node["state"]) if "state" in node else {}
+        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+            return self.bad(node)
+        if cls is not None and not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            return self.bad(node)
+        try:
+            return as_class(t, cls, state)
+        except AttributeError as exc:  # state for a class whose instances have no __dict__
+            return self.bad(node, exc)
 
     def complex_array(self, node, entry):
         """The array of ``entry``; complex128 again if the node marks its float64 pairs."""

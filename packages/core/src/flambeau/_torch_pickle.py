@@ -10,6 +10,11 @@ Complex tensors: ``ComplexFloatStorage``/``ComplexDoubleStorage`` hold complex64
 NumPy has no complex32, so a ``torch.complex32`` tensor (pickled by ``_rebuild_tensor_v3`` over
 an untyped storage) loads as complex64, with its values exactly (a copy, not a view), and the
 ``torch.complex32`` dtype object loads as ``flambeau.complex64``.
+
+Tensor classes: a ``torch.nn.Parameter`` loads as flambeau's (``nn.Parameter``, where
+flambeau.nn is imported) and a torch ``nn.Buffer`` (a tensor marked ``_is_buffer``) as
+``nn.Buffer``; the uninitialized tensors of lazy modules and other Tensor subclasses load as
+:func:`flambeau.load`'s ``weights_only`` allows, rebuilt as the flambeau class of that name.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import zipfile
 import ml_dtypes
 import numpy as np
 
-from flambeau._serialization import CheckpointError
+from flambeau._serialization import CheckpointError, as_class
 
 __all__ = ["load_torch", "UnsafePickleError"]
 
@@ -89,12 +94,15 @@ def _int_tuple(value, what):
 
 
 class _Tensor:
-    """A tensor as the pickle describes it; placed on a device once the pickle is read."""
+    """A tensor as the pickle describes it; placed on a device once the pickle is read, as
+    an instance of ``cls`` (a Tensor subclass; None for Tensor) with ``state`` as its
+    ``__dict__``."""
 
-    __slots__ = ("array", "location", "requires_grad")
+    __slots__ = ("array", "location", "requires_grad", "cls", "state")
 
     def __init__(self, array, location, requires_grad=False):
         self.array, self.location, self.requires_grad = array, location, requires_grad
+        self.cls, self.state = None, None
 
 
 def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False,
@@ -147,17 +155,36 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad=Fals
                            requires_grad)
 
 
+def _object_state(state):
+    """The ``__dict__`` part of an object's pickled state (torch pickles ``(dict, slots)``
+    for classes with slots), or an empty dict."""
+    if isinstance(state, tuple) and len(state) == 2:
+        state = state[0]
+    ok = isinstance(state, dict) and all(isinstance(k, str) for k in state)
+    return state if ok else {}
+
+
+def _as_flambeau(tensor, name, state):
+    """Mark ``tensor`` to load as flambeau-nn's class ``name`` (a plain tensor where that is
+    not defined: flambeau.nn not imported)."""
+    from flambeau import serialization
+
+    tensor.cls, tensor.state = serialization.defined_tensor_class(name), state
+    return tensor
+
+
 def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
     if not isinstance(data, _Tensor):
         raise CheckpointError(f"_rebuild_parameter: expected a tensor, got {type(data).__name__}")
+    from flambeau import serialization
+
     data.requires_grad = bool(requires_grad)
-    return data
-
-
-_TENSOR_CLASSES = {"Tensor", "Parameter"}  # torch.Tensor, torch.nn.parameter.Parameter
+    return _as_flambeau(data, serialization.PARAMETER, _object_state(state))
 
 
 class _TensorClass:
+    """What ``torch.Tensor`` and ``torch.nn.Parameter`` unpickle to: just the name."""
+
     __slots__ = ("name",)
 
     def __init__(self, name):
@@ -165,12 +192,25 @@ class _TensorClass:
 
 
 def _rebuild_from_type_v2(func, new_type, args, state):
-    if func not in (_rebuild_tensor, _rebuild_tensor_v3, _rebuild_parameter) or not isinstance(
-            new_type,
-                                                                           _TensorClass):
-        raise CheckpointError("_rebuild_from_type_v2: only plain tensors and parameters can "
-                              "be rebuilt")
-    return func(*args)
+    """torch's rebuild of a tensor of class ``new_type`` with ``state`` as its ``__dict__``."""
+    from flambeau import serialization
+    from flambeau._tensor import Tensor
+
+    subclass = isinstance(new_type, type) and issubclass(new_type, Tensor)  # an allowed one
+    if func not in (_rebuild_tensor, _rebuild_tensor_v3, _rebuild_parameter) or not (
+            subclass or isinstance(new_type, _TensorClass)):
+        raise CheckpointError("_rebuild_from_type_v2: only tensors, parameters and allowed "
+                              "Tensor subclasses can be rebuilt")
+    out = func(*args)
+    state = _object_state(state)
+    if subclass:
+        out.cls, out.state = new_type, state
+    elif new_type.name == "Parameter":
+        _as_flambeau(out, serialization.PARAMETER, state)
+    elif state.get("_is_buffer") is True:  # torch's nn.Buffer: a Tensor with this mark
+        _as_flambeau(out, serialization.BUFFER, {"persistent": bool(state.get("persistent",
+                                                                              True))})
+    return out
 
 
 def _torch_device(type_, index=None):
@@ -223,26 +263,43 @@ def _allowed():
 
 _ALLOWED = None
 
+#: torch's classes for the tensors of lazy modules, which flambeau-nn mirrors (pickled as
+#: ``cls(requires_grad)``); torch.load refuses them unless weights_only=False, as load does
+_LAZY_TENSOR_CLASSES = {("torch.nn.parameter", name): ("flambeau.nn.parameter", name)
+                        for name in ("UninitializedParameter", "UninitializedBuffer")}
+
 
 class _AllowListUnpickler(pickle.Unpickler):
     """An unpickler that can only build tensors, storages and plain containers."""
 
-    def __init__(self, file, storage):
+    def __init__(self, file, storage, weights_only=True):
         super().__init__(file)
         self._storage = storage  # (storage type, key, location, numel) -> _Storage
+        self._weights_only = weights_only
 
     def find_class(self, module, name):
         global _ALLOWED
         if _ALLOWED is None:
             _ALLOWED = _allowed()
         found = _ALLOWED.get((module, name))
-        if found is None:
-            from flambeau import serialization
+        if found is not None:
+            return found
+        from flambeau import serialization
 
-            found = serialization.find(module, name)
-            if found is None:
-                raise UnsafePickleError(serialization.refusal(module, name))
-        return found
+        found = serialization.find(module, name)
+        if found is not None:
+            return found
+        ours = _LAZY_TENSOR_CLASSES.get((module, name))
+        if ours is not None:
+            try:
+                return serialization.tensor_class(*ours, self._weights_only)
+            except LookupError as exc:
+                raise UnsafePickleError(exc.args[0]) from None
+        if not self._weights_only:
+            found = serialization.defined_tensor_class(f"{module}.{name}")
+            if found is not None:
+                return found
+        raise UnsafePickleError(serialization.refusal(module, name))
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"
@@ -286,7 +343,7 @@ def _zip_storage_reader(zf, prefix, big_endian):
     return storage
 
 
-def _load_zip(data):
+def _load_zip(data, weights_only):
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = zf.namelist()
@@ -301,10 +358,10 @@ def _load_zip(data):
     if f"{prefix}byteorder" in names:
         big_endian = zf.read(f"{prefix}byteorder").strip() == b"big"
     storage = _zip_storage_reader(zf, prefix, big_endian)
-    return _AllowListUnpickler(io.BytesIO(zf.read(pkl[0])), storage).load()
+    return _AllowListUnpickler(io.BytesIO(zf.read(pkl[0])), storage, weights_only).load()
 
 
-def _load_legacy(data):
+def _load_legacy(data, weights_only):
     f = io.BytesIO(data)
 
     def no_storage(*pid):
@@ -322,7 +379,7 @@ def _load_legacy(data):
             wanted[key] = (stype, numel, _Storage(np.empty(numel, dtype=stype.np), location))
         return wanted[key][2]
 
-    obj = _AllowListUnpickler(f, storage).load()
+    obj = _AllowListUnpickler(f, storage, weights_only).load()
     keys = _AllowListUnpickler(f, no_storage).load()
     if not isinstance(keys, list) or sorted(keys) != sorted(wanted):
         raise CheckpointError("the storage list does not match the tensors")
@@ -351,6 +408,8 @@ def _materialize(obj, place):
             if out is None:
                 array = _widen(v.array) if v.array.dtype == _HALF_PAIRS else v.array
                 out = done[id(v)] = place(array, v.location, v.requires_grad)
+                if v.cls is not None:
+                    out = done[id(v)] = as_class(out, v.cls, walk(v.state))
             return out
         if isinstance(v, dict):
             out = type(v)((walk(k), walk(x)) for k, x in v.items())
@@ -368,11 +427,12 @@ def _materialize(obj, place):
     return walk(obj)
 
 
-def load_torch(data, name, place):
+def load_torch(data, name, place, weights_only=True):
     """Load a ``torch.save`` file's bytes; ``place(array, location, requires_grad)`` makes
-    the flambeau tensors."""
+    the flambeau tensors; ``weights_only`` as :func:`flambeau.load`'s."""
     try:
-        obj = _load_zip(data) if data[:4] == b"PK\x03\x04" else _load_legacy(data)
+        zipped = data[:4] == b"PK\x03\x04"
+        obj = (_load_zip if zipped else _load_legacy)(data, weights_only)
     except CheckpointError as exc:
         raise type(exc)(f"load: {name}: {exc}") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,

@@ -150,6 +150,63 @@ def find(module: str, name: str):
     return None
 
 
+#: the Tensor subclasses :func:`flambeau.load` rebuilds without :func:`add_safe_globals`, as
+#: torch's ``weights_only`` allow-list has ``torch.nn.Parameter`` (torch's ``nn.Buffer`` is a
+#: plain tensor with a mark, which that list takes too). flambeau-nn defines them: core knows
+#: their names only, so where flambeau.nn is not imported they load as plain tensors
+PARAMETER = "flambeau.nn.parameter.Parameter"
+BUFFER = "flambeau.nn.parameter.Buffer"
+
+
+def defined_tensor_class(full_name: str):
+    """The Tensor subclass named ``module.qualname`` that this program defines, or None.
+
+    Looked up among the subclasses that exist, so a file can name a class but never make
+    :func:`flambeau.load` import a module.
+    """
+    from flambeau._tensor import Tensor
+
+    found, todo = None, [Tensor]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if _full_name(sub) == full_name:
+                found = sub  # the latest, where a class was defined again
+            todo.append(sub)
+    return found
+
+
+def tensor_class(module: str, qualname: str, weights_only: bool):
+    """The class a tensor saved as an instance of ``module.qualname`` loads as.
+
+    An allowed class (:func:`add_safe_globals`); a Parameter or Buffer (None, a plain
+    tensor, where flambeau.nn is not imported); with ``weights_only=False``, any Tensor
+    subclass this program defines. Raises LookupError, with the message for the user,
+    for any other class.
+    """
+    full = f"{module}.{qualname}"
+    cls = find(module, qualname)
+    if cls is not None:
+        return cls
+    if full in (PARAMETER, BUFFER):
+        return defined_tensor_class(full)
+    short = qualname.rpartition(".")[2]
+    if weights_only:
+        raise LookupError(
+            f"refused to rebuild a tensor of class '{full}': with weights_only=True, "
+            f"flambeau.load rebuilds Tensor, nn.Parameter, nn.Buffer and the classes allowed "
+            f"with flambeau.serialization.add_safe_globals([{short}]) or the "
+            f"flambeau.serialization.safe_globals([{short}]) context manager. If you trust the "
+            f"file, pass weights_only=False: it rebuilds the Tensor subclasses your program "
+            f"defines (still without running code from the file)")
+    cls = defined_tensor_class(full)
+    if cls is None:
+        raise LookupError(
+            f"can't rebuild a tensor of class '{full}': this program defines no Tensor subclass "
+            f"of that name, and flambeau.load never imports a module a file names; import "
+            f"the module that defines {short} before loading")
+    return cls
+
+
 def refusal(module: str, name: str) -> str:
     """The error message for a global that is not allowed."""
     return (f"refused to load the global '{module}.{name}': flambeau.load only rebuilds tensors "
