@@ -862,8 +862,9 @@ def test_out_argument():
     assert flambeau.linalg.inv(A, out=out) is out
     assert out.tolist() == [[0.5, 0.0], [0.0, 0.25]]
     outs = (flambeau.empty(2), flambeau.empty(2, 2))
-    res = flambeau.linalg.eigh(A, out=outs)
-    assert res is outs and outs[0].tolist() == [2.0, 4.0]
+    res = flambeau.linalg.eigh(A, out=outs)  # the named tuple of the plain call, of the outs
+    assert type(res).__name__ == "linalg_eigh" and res.eigenvalues is outs[0]
+    assert res.eigenvectors is outs[1] and outs[0].tolist() == [2.0, 4.0]
 
 
 def test_second_order_gradients_via_create_graph():

@@ -228,9 +228,32 @@ def dims_arg(dim, ndim, op):
     return (axis,) if ndim else ()
 
 
-def write_out(result, out, op=None):
+def write_out(result, out, op=None, *, exact=False):
     """``result``, or ``out`` holding it for an op called with ``out=`` (a tuple of tensors
-    for ops with several results). As in PyTorch, an ``out`` of another shape is resized.
+    for ops with several results). As in PyTorch, an ``out`` of another shape is resized, a
+    result is cast to its out's dtype where it can be without loss of kind (float into
+    float64, not into int64), and ``out=`` is refused while autograd would record.
+
+    Parameters
+    ----------
+    result : Tensor or tuple of Tensor
+        What the op computed; a named tuple's type is kept: the op returns one of the same
+        type holding the given tensors.
+    out : Tensor, tuple of Tensor or None
+    op : str, optional
+        The name errors give (by default the calling function's).
+    exact : bool or tuple of bool
+        Each out (or, one flag per result, those flagged) must have its result's dtype: the
+        ops that PyTorch does not cast for (``take``, the scatters, ``median``, ``qr``...).
+
+    Raises
+    ------
+    TypeError
+        For an ``out`` that is not a tensor (a tuple of tensors for several results), or a
+        tuple of the wrong length.
+    RuntimeError
+        For an out whose dtype the result cannot be cast to (``exact``: that is not the
+        result's), or when the result or an out requires grad while grad mode is on.
 
     Examples
     --------
@@ -239,29 +262,71 @@ def write_out(result, out, op=None):
     >>> out = flambeau.empty(0)
     >>> write_out(flambeau.ones(2), out) is out, out
     (True, tensor([1., 1.]))
+    >>> write_out(flambeau.ones(2), flambeau.empty(0, dtype=flambeau.int64), op="take")
+    Traceback (most recent call last):
+    ...
+    RuntimeError: take(): result type flambeau.float32 can't be cast to the desired output ...
+    >>> write_out(flambeau.ones(2), flambeau.empty(0, dtype=flambeau.float64), op="take",
+    ...           exact=True)
+    Traceback (most recent call last):
+    ...
+    RuntimeError: take(): expected out tensor to have dtype flambeau.float32, but got ...
     """
     if out is None:
         return result
-    results = result if isinstance(result, tuple) else (result,)
-    outs = tuple(out) if isinstance(result, tuple) else (out,)
     if op is None:
         op = sys._getframe(1).f_code.co_name  # the public function called with out=
+    many = isinstance(result, tuple)
+    if many and (isinstance(out, Tensor) or not isinstance(out, (tuple, list))):
+        raise TypeError(f"{op}(): argument 'out' must be tuple of Tensors, not "
+                        f"{type(out).__name__}")
+    if not many and not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    results = result if many else (result,)
+    outs = tuple(out) if many else (out,)
     if len(outs) != len(results):
         raise TypeError(f"{op}(): out must be a tuple of {len(results)} tensors, got "
                         f"{len(outs)}")
+    if many and not all(isinstance(o, Tensor) for o in outs):
+        raise TypeError(f"{op}(): argument 'out' must be tuple of Tensors, got "
+                        f"({', '.join(type(o).__name__ for o in outs)})")
     from flambeau._inplace import _check_cast
+
+    refuse_grad(op, results + outs)
+    # every check before the first write: a refused out= leaves all of them unchanged
+    if exact:
+        for o, r, same in zip(outs, results, exact if many and exact is not True else
+                              (True,) * len(outs)):
+            if same and o._data.dtype != r._data.dtype:
+                raise RuntimeError(f"{op}(): expected out tensor to have dtype {r.dtype}, but "
+                                   f"got {o.dtype} instead")
+    cast = [_check_cast(o, r, f"{op}()") for o, r in zip(outs, results)]
+    for o, r in zip(outs, cast):
+        o.copy_(r) if o.shape == r.shape else o.set_(r)
+    if many and hasattr(result, "_fields"):
+        return result._make(outs)  # (values, indices), (Q, R)...: the outs under the names
+    return out
+
+
+def refuse_grad(op, tensors):
+    """PyTorch's error for an op called with ``out=`` while one of ``tensors`` (its inputs,
+    results or outs) requires grad and grad mode is on: a write into ``out`` cannot be
+    recorded.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau._ops._util import refuse_grad
+    >>> with flambeau.no_grad():
+    ...     refuse_grad("add", [flambeau.ones(1, requires_grad=True)])  # allowed
+    """
     from flambeau.autograd._grad_mode import state
 
-    if state.grad_enabled and any(t.requires_grad for t in results + outs):
+    if state.grad_enabled and any(t.requires_grad for t in tensors):
         raise RuntimeError(
             f"{op}(): functions with out=... arguments don't support automatic "
             "differentiation, but one of the arguments requires grad."
         )
-    # every check before the first write: a refused out= leaves all of them unchanged
-    cast = [_check_cast(o, r, f"{op}()") for o, r in zip(outs, results)]
-    for o, r in zip(outs, cast):
-        o.copy_(r) if o.shape == r.shape else o.set_(r)
-    return out
 
 
 def with_out(fn):
@@ -281,9 +346,7 @@ def with_out(fn):
         result = fn(*args, **kwargs)
         if out is None:
             return result
-        filled = write_out(result, out, op=fn.__name__)
-        # (values, indices) results: the out tensors under the same field names
-        return type(result)(*filled) if hasattr(result, "_fields") else filled
+        return write_out(result, out, op=fn.__name__)
 
     return dressed_as(fn, call)
 
