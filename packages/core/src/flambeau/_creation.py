@@ -27,6 +27,7 @@ def _fills_out(fn):
             return fn(*args, **kwargs)
         _check_out_dtype(kwargs.get("dtype"), out)
         requires_grad = kwargs.pop("requires_grad", False)
+        kwargs.pop("pin_memory", None)  # out's memory is what it is, as in PyTorch
         if kwargs.get("device") is None:
             kwargs["device"] = out.device
         result = fn(*args, **kwargs)
@@ -54,15 +55,63 @@ def _into_out(result, out, op, requires_grad):
     return out.requires_grad_(True) if requires_grad else out
 
 
-def _finish(array, dev, requires_grad):
-    """Wrap a host or device array for device ``dev``."""
+def _finish(array, dev, requires_grad, pin_memory=False, op=None):
+    """Wrap a host or device array for device ``dev`` (in page-locked memory for
+    ``pin_memory=True``, see :func:`pinned`; ``op`` names the creation function in errors)."""
     backend = dev.backend
     if isinstance(array, np.ndarray) and dev.type != "cpu":
         array = backend.from_host(array, dev.index)
     t = Tensor._make(array, dev)
+    if pin_memory:
+        t = pinned(t, pin_memory, op)
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def pinned(t, pin_memory, op):
+    """``t``, a tensor the creation function ``op`` just made, in page-locked host memory
+    when ``pin_memory`` is True (PyTorch's ``pin_memory=True``), pinned by the accelerator's
+    backend as :meth:`Tensor.pin_memory` pins; ``t`` itself for False or None.
+
+    Raises
+    ------
+    TypeError
+        If ``pin_memory`` is not a bool (or None).
+    RuntimeError
+        For a tensor that is not on the CPU (only host memory can be pinned), or where no
+        accelerator backend can pin memory (a CPU-only install), as PyTorch without one.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau._creation import pinned
+    >>> t = flambeau.ones(2)
+    >>> pinned(t, False, "ones") is t
+    True
+    >>> if not flambeau.accelerator.is_available():
+    ...     pinned(t, True, "ones")
+    Traceback (most recent call last):
+    ...
+    RuntimeError: ones(): pin_memory=True requires a CUDA or other accelerator backend; ...
+    """
+    if pin_memory is None or pin_memory is False:
+        return t
+    if pin_memory.__class__ is not bool:
+        raise TypeError(f"{op}(): argument 'pin_memory' must be bool, not "
+                        f"{type(pin_memory).__name__}")
+    if t._device.type != "cpu":
+        raise RuntimeError(f"{op}(): only dense CPU tensors can be pinned, got pin_memory=True "
+                           f"with device {t._device} (pin host tensors, then copy them there)")
+    from flambeau import _methods
+
+    backend = _methods._accelerator(None)
+    if backend is None:
+        raise RuntimeError(f"{op}(): pin_memory=True requires a CUDA or other accelerator "
+                           "backend; no pinned memory allocator is available on this system "
+                           "(leave pin_memory=False on a machine without a GPU)")
+    result = backend.pin(t.detach())
+    return result.requires_grad_(True) if t.requires_grad else result
 
 
 def _size_args(size, op):
@@ -265,7 +314,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         arr = data._data.copy()
         if dtype is not None:
             arr = _cast(arr, _dtype.to_dtype(dtype).np)
-        out = Tensor._make(arr, dev)
+        out = pinned(Tensor._make(arr, dev), pin_memory, "tensor")
         return out.requires_grad_(True) if requires_grad else out
     try:
         arr = _infer_array(data, exact=dtype is not None)
@@ -288,7 +337,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         _dtype.from_numpy_dtype(arr.dtype)  # reject unsupported NumPy dtypes clearly
     if arr.base is not None or not arr.flags.writeable:
         arr = arr.copy()
-    return _finish(arr, dev, requires_grad)
+    return _finish(arr, dev, requires_grad, pin_memory, "tensor")
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -386,7 +435,7 @@ def from_dlpack(ext_tensor):
 # ------------------------------------------------------------------ filled
 
 
-def _filled(fill, size, dtype, device, requires_grad, op, default=None):
+def _filled(fill, size, dtype, device, requires_grad, op, default=None, pin_memory=False):
     shape = _size_args(size, op)
     dev = canonical(device)
     np_dtype = _np_dtype(dtype, default)
@@ -400,11 +449,11 @@ def _filled(fill, size, dtype, device, requires_grad, op, default=None):
             arr = xp.zeros(shape, dtype=np_dtype)
         else:
             arr = xp.full(shape, fill, dtype=np_dtype)
-    return _finish(arr, dev, requires_grad)
+    return _finish(arr, dev, requires_grad, pin_memory, op)
 
 
 @_fills_out
-def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False):
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A tensor of zeros of the given size.
 
     Examples
@@ -414,11 +463,11 @@ def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False):
     (flambeau.Size([2, 3]), tensor([0, 0]))
     """
     _compat.check_layout("zeros", layout)
-    return _filled(0, size, dtype, device, requires_grad, "zeros")
+    return _filled(0, size, dtype, device, requires_grad, "zeros", pin_memory=pin_memory)
 
 
 @_fills_out
-def ones(*size, dtype=None, layout=None, device=None, requires_grad=False):
+def ones(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A tensor of ones.
 
     Examples
@@ -428,7 +477,7 @@ def ones(*size, dtype=None, layout=None, device=None, requires_grad=False):
     tensor([1., 1.])
     """
     _compat.check_layout("ones", layout)
-    return _filled(1, size, dtype, device, requires_grad, "ones")
+    return _filled(1, size, dtype, device, requires_grad, "ones", pin_memory=pin_memory)
 
 
 @_fills_out
@@ -445,11 +494,12 @@ def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_
     _compat.check_layout("empty", layout)
     _compat.check_memory_format("empty", memory_format, len(_size_args(size, "empty")),
                                 preserve=False)
-    return _filled(None, size, dtype, device, requires_grad, "empty")
+    return _filled(None, size, dtype, device, requires_grad, "empty", pin_memory=pin_memory)
 
 
 @_fills_out
-def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
+def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False):
     """A tensor filled with ``fill_value`` (its dtype inferred from the value).
 
     Without ``dtype``, a bool gives bool, an int int64, a float the default float dtype and a
@@ -480,16 +530,17 @@ def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_gra
         elif isinstance(fill_value, (complex, np.complexfloating)):
             default = _dtype.get_default_dtype().to_complex()
     return _filled(fill_value, (size,) if isinstance(size, int) else (tuple(size),), dtype,
-                   device, requires_grad, "full", default)
+                   device, requires_grad, "full", default, pin_memory)
 
 
-def _like(fill, input, dtype, device, requires_grad, op):
+def _like(fill, input, dtype, device, requires_grad, op, pin_memory):
     return _filled(fill, (tuple(input.shape),), dtype if dtype is not None else input.dtype,
-                   device if device is not None else input.device, requires_grad, op)
+                   device if device is not None else input.device, requires_grad, op,
+                   pin_memory=pin_memory)
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+               memory_format=None, pin_memory=False):
     """Zeros with the shape (and by default dtype and device) of ``input``.
 
     Examples
@@ -500,11 +551,11 @@ def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     """
     _compat.check_layout("zeros_like", layout)
     _compat.check_memory_format("zeros_like", memory_format, input.dim())
-    return _like(0, input, dtype, device, requires_grad, "zeros_like")
+    return _like(0, input, dtype, device, requires_grad, "zeros_like", pin_memory)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              memory_format=None, pin_memory=False):
     """Ones shaped like ``input``.
 
     Examples
@@ -515,11 +566,11 @@ def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fals
     """
     _compat.check_layout("ones_like", layout)
     _compat.check_memory_format("ones_like", memory_format, input.dim())
-    return _like(1, input, dtype, device, requires_grad, "ones_like")
+    return _like(1, input, dtype, device, requires_grad, "ones_like", pin_memory)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+               memory_format=None, pin_memory=False):
     """An uninitialized tensor shaped like ``input``.
 
     Examples
@@ -530,11 +581,11 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     """
     _compat.check_layout("empty_like", layout)
     _compat.check_memory_format("empty_like", memory_format, input.dim())
-    return _like(None, input, dtype, device, requires_grad, "empty_like")
+    return _like(None, input, dtype, device, requires_grad, "empty_like", pin_memory)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              memory_format=None, pin_memory=False):
     """``fill_value`` everywhere, shaped like ``input``.
 
     Examples
@@ -545,11 +596,12 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     """
     _compat.check_layout("full_like", layout)
     _compat.check_memory_format("full_like", memory_format, input.dim())
-    return _like(fill_value, input, dtype, device, requires_grad, "full_like")
+    return _like(fill_value, input, dtype, device, requires_grad, "full_like", pin_memory)
 
 
 @_fills_out
-def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False):
+def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False,
+        pin_memory=False):
     """The identity matrix (``n`` x ``m``).
 
     Examples
@@ -567,11 +619,12 @@ def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False)
     xp = dev.backend.xp
     with dev.backend.use_device(dev.index):
         arr = xp.eye(n, n if m is None else m, dtype=_np_dtype(dtype))
-    return _finish(arr, dev, requires_grad)
+    return _finish(arr, dev, requires_grad, pin_memory, "eye")
 
 
 @_fills_out
-def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
+def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False,
+           pin_memory=False):
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all are ints.
 
     Examples
@@ -605,7 +658,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
             arr = xp.arange(start, end, step, dtype=np.int64).astype(np_dtype, copy=False)
         else:  # start + i * step, as PyTorch computes it (no accumulated rounding)
             arr = (start + xp.arange(n, dtype=np.float64) * step).astype(np_dtype)
-    return _finish(arr, dev, requires_grad)
+    return _finish(arr, dev, requires_grad, pin_memory, "arange")
 
 
 def _endpoints(op, start, end, dtype):
@@ -626,7 +679,8 @@ def _endpoints(op, start, end, dtype):
 
 
 @_fills_out
-def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False):
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
     Complex endpoints space the values along the segment between them in the complex plane,
@@ -659,12 +713,12 @@ def linspace(start, end, steps, *, dtype=None, layout=None, device=None, require
             arr = arr.astype(out.np, copy=False)
         else:
             arr = xp.linspace(start, end, int(steps)).astype(out.np)
-    return _finish(arr, dev, requires_grad)
+    return _finish(arr, dev, requires_grad, pin_memory, "linspace")
 
 
 @_fills_out
 def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
-             requires_grad=False):
+             requires_grad=False, pin_memory=False):
     """``base ** linspace(start, end, steps)``.
 
     Complex endpoints give complex powers (in the default dtype's complex counterpart unless
@@ -687,14 +741,14 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=No
     (start, end), work, out_dtype = _endpoints("logspace", start, end, dtype)
     lin = linspace(start, end, steps, device=device,
                    dtype=_dtype.complex128 if work is complex else _dtype.float64)
-    out = (base ** lin).to(out_dtype)
+    out = pinned((base ** lin).to(out_dtype), pin_memory, "logspace")
     return out.requires_grad_(True) if requires_grad else out
 
 
 # ------------------------------------------------------------------ random
 
 
-def _rand_common(draw, size, generator, dtype, device, requires_grad, op):
+def _rand_common(draw, size, generator, dtype, device, requires_grad, op, pin_memory):
     shape = _size_args(size, op)
     dev = canonical(device if device is not None else
                     (generator.device if generator is not None and not isinstance(
@@ -702,7 +756,7 @@ def _rand_common(draw, size, generator, dtype, device, requires_grad, op):
     gen = _random.generator_for(generator, dev)
     np_dtype = _np_dtype(dtype)
     arr = draw(gen._rng, shape, np_dtype)
-    return _finish(arr, dev, requires_grad)
+    return _finish(arr, dev, requires_grad, pin_memory, op)
 
 
 def _parts(draw, scale=None):
@@ -730,7 +784,8 @@ def _not_complex_random(op, dtype):
 
 
 @_fills_out
-def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False):
     """Uniform samples on [0, 1).
 
     For a complex dtype, the real and imaginary parts are each uniform on [0, 1), as in torch.
@@ -747,11 +802,12 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
     """
     _compat.check_layout("rand", layout)
     return _rand_common(_parts(lambda r, s, d: r.random(s, d)), size, generator, dtype,
-                        device, requires_grad, "rand")
+                        device, requires_grad, "rand", pin_memory)
 
 
 @_fills_out
-def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False):
     """Standard normal samples.
 
     For a complex dtype, the samples are standard complex normal, as in torch: the real and
@@ -768,12 +824,12 @@ def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_
     """
     _compat.check_layout("randn", layout)
     return _rand_common(_parts(lambda r, s, d: r.standard_normal(s, d), 0.5 ** 0.5), size,
-                        generator, dtype, device, requires_grad, "randn")
+                        generator, dtype, device, requires_grad, "randn", pin_memory)
 
 
 @_fills_out
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None,
-            requires_grad=False):
+            requires_grad=False, pin_memory=False):
     """Integers uniform on [low, high); int64 by default.
 
     Examples
@@ -796,11 +852,12 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
     _not_complex_random("randint", dtype)
     dtype = dtype if dtype is not None else _dtype.int64
     return _rand_common(lambda r, s, d: r.integers(low, high, s, d), (size,), generator, dtype,
-                        device, requires_grad, "randint")
+                        device, requires_grad, "randint", pin_memory)
 
 
 @_fills_out
-def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
     """A random permutation of ``0..n-1``.
 
     Examples
@@ -813,7 +870,7 @@ def randperm(n, *, generator=None, dtype=None, layout=None, device=None, require
     _no_complex("randperm", dtype)
     dtype = dtype if dtype is not None else _dtype.int64
     return _rand_common(lambda r, s, d: _as(r.permutation(n), d), ((),), generator, dtype,
-                        device, requires_grad, "randperm")
+                        device, requires_grad, "randperm", pin_memory)
 
 
 def _as(arr, np_dtype):
@@ -821,7 +878,7 @@ def _as(arr, np_dtype):
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, generator=None,
-              memory_format=None):
+              memory_format=None, pin_memory=False):
     """Uniform samples shaped like ``input``.
 
     Examples
@@ -832,12 +889,13 @@ def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fals
     """
     _compat.check_layout("rand_like", layout)
     _compat.check_memory_format("rand_like", memory_format, input.dim())
-    return rand(*input.shape, generator=generator, dtype=dtype or input.dtype,
-                device=device or input.device, requires_grad=requires_grad)
+    return pinned(rand(*input.shape, generator=generator, dtype=dtype or input.dtype,
+                       device=device or input.device, requires_grad=requires_grad),
+                  pin_memory, "rand_like")
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               generator=None, memory_format=None):
+               generator=None, memory_format=None, pin_memory=False):
     """Normal samples shaped like ``input``.
 
     Examples
@@ -848,12 +906,13 @@ def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     """
     _compat.check_layout("randn_like", layout)
     _compat.check_memory_format("randn_like", memory_format, input.dim())
-    return randn(*input.shape, generator=generator, dtype=dtype or input.dtype,
-                 device=device or input.device, requires_grad=requires_grad)
+    return pinned(randn(*input.shape, generator=generator, dtype=dtype or input.dtype,
+                        device=device or input.device, requires_grad=requires_grad),
+                  pin_memory, "randn_like")
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, generator=None,
-                 memory_format=None):
+                 memory_format=None, pin_memory=False):
     """Random integers shaped like ``input``.
 
     Examples
@@ -866,12 +925,13 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
     _compat.check_memory_format("randint_like", memory_format, input.dim())
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), generator=generator,
-                   dtype=dtype or input.dtype, device=device or input.device)
+    return pinned(randint(low, high, tuple(input.shape), generator=generator,
+                          dtype=dtype or input.dtype, device=device or input.device),
+                  pin_memory, "randint_like")
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
-           device=None, requires_grad=False):
+           device=None, requires_grad=False, pin_memory=False):
     """Normal samples with the given mean and std (numbers or tensors, broadcast).
 
     With a tensor ``mean`` or ``std`` the result has the dtype of ``mean`` (of ``std`` for a
@@ -914,8 +974,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     if out is None:
         _check_normal_dtype(_dtype.to_dtype(dtype) if dtype is not None else
                             _dtype.get_default_dtype())
-        return randn(*shape, generator=generator, dtype=dtype, device=device).mul_(
-            std).add_(mean).requires_grad_(requires_grad)
+        z = randn(*shape, generator=generator, dtype=dtype, device=device)
+        return pinned(z.mul_(std).add_(mean), pin_memory, "normal").requires_grad_(requires_grad)
     _check_normal_dtype(out.dtype)
     z = randn(*shape, generator=generator, dtype=out.dtype,
               device=device if device is not None else out.device)

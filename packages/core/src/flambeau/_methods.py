@@ -262,8 +262,9 @@ def _new(fill):
             pin_memory=False):
         _compat.check_layout("new_" + {0: "zeros", 1: "ones", None: "empty"}[fill], layout)
         fn = {0: _creation.zeros, 1: _creation.ones, None: _creation.empty}[fill]
-        return fn(*size, dtype=dtype or self.dtype, device=device or self.device,
-                  requires_grad=requires_grad)
+        t = fn(*size, dtype=dtype or self.dtype, device=device or self.device,
+               requires_grad=requires_grad)
+        return _creation.pinned(t, pin_memory, f"new_{fn.__name__}") if pin_memory else t
 
     return new
 
@@ -271,15 +272,17 @@ def _new(fill):
 def new_full(self, size, fill_value, *, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     _compat.check_layout("new_full", layout)
-    return _creation.full(size, fill_value, dtype=dtype or self.dtype,
-                          device=device or self.device, requires_grad=requires_grad)
+    t = _creation.full(size, fill_value, dtype=dtype or self.dtype,
+                       device=device or self.device, requires_grad=requires_grad)
+    return _creation.pinned(t, pin_memory, "new_full") if pin_memory else t
 
 
 def new_tensor(self, data, *, dtype=None, layout=None, device=None, requires_grad=False,
                pin_memory=False):
     _compat.check_layout("new_tensor", layout)
-    return _creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
-                            requires_grad=requires_grad)
+    t = _creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                         requires_grad=requires_grad)
+    return _creation.pinned(t, pin_memory, "new_tensor") if pin_memory else t
 
 
 # ------------------------------------------------------------------ operators

@@ -803,8 +803,10 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False,
     if not isinstance(s, numbers.Number):
         raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not "
                         f"{type(s).__name__}")
-    return _creation.full((), s, dtype=dtype if dtype is not None else _dtype.get_default_dtype(),
-                          device=device, requires_grad=requires_grad)
+    t = _creation.full((), s, dtype=dtype if dtype is not None else _dtype.get_default_dtype(),
+                       device=device)
+    t = _creation.pinned(t, pin_memory, "scalar_tensor")
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def rsub(input, other, alpha=1):
@@ -925,7 +927,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
         buf = xp.empty(extent, dtype=np_dtype)
         item = buf.dtype.itemsize
         arr = xp.lib.stride_tricks.as_strided(buf, shape, tuple(s * item for s in stride))
-    return _creation._finish(arr, dev, requires_grad)
+    return _creation._finish(arr, dev, requires_grad, pin_memory, "empty_strided")
 
 
 def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
@@ -964,7 +966,7 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     with dev.backend.use_device(dev.index):
         phys = xp.empty(tuple(shape[p] for p in perm), dtype=_creation._np_dtype(dtype))
         arr = xp.transpose(phys, sorted(builtins.range(len(perm)), key=perm.__getitem__))
-    return _creation._finish(arr, dev, requires_grad)
+    return _creation._finish(arr, dev, requires_grad, pin_memory, "empty_permuted")
 
 
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):

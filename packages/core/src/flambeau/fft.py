@@ -589,7 +589,7 @@ def _freq_dtype(op, dtype):
     return dt
 
 
-def _freqs(op, values, n, d, out, dtype, device, requires_grad):
+def _freqs(op, values, n, d, out, dtype, device, requires_grad, pin_memory):
     """``values`` (host int64) times ``1 / (n * d)`` in ``dtype``, as PyTorch computes it
     (in ``out``'s dtype and on its device when it is given)."""
     if out is not None:
@@ -603,8 +603,9 @@ def _freqs(op, values, n, d, out, dtype, device, requires_grad):
     with np.errstate(invalid="ignore"):
         # the scale is rounded to the dtype first, the product computed in float32 at least
         arr = (values.astype(compute) * compute.type(dt.np.type(scale))).astype(dt.np)
-    result = _finish(arr, canonical(device), requires_grad)
-    return result if out is None else write_out(result, out, op=op)
+    if out is not None:
+        return write_out(_finish(arr, canonical(device), requires_grad), out, op=op)
+    return _finish(arr, canonical(device), requires_grad, pin_memory, op)
 
 
 def _check_n(op, n):
@@ -617,7 +618,7 @@ def _check_n(op, n):
 
 
 def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None,
-            requires_grad=False):
+            requires_grad=False, pin_memory=False):
     """The sample frequencies of an ``n``-point :func:`fft` with sample spacing ``d``:
     ``[0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (n * d)``.
 
@@ -633,6 +634,9 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None,
         Where to create the tensor.
     requires_grad : bool
         Whether the result requires grad.
+    pin_memory : bool
+        Make the result in page-locked host memory (needs an accelerator, as in PyTorch;
+        ignored with ``out``).
     out : Tensor, optional
         Tensor to hold the result (its dtype is the default ``dtype``).
 
@@ -648,11 +652,11 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None,
     n = _check_n("fft.fftfreq", n)
     values = np.arange(n, dtype=np.int64)
     values[(n + 1) // 2:] -= n
-    return _freqs("fft.fftfreq", values, n, d, out, dtype, device, requires_grad)
+    return _freqs("fft.fftfreq", values, n, d, out, dtype, device, requires_grad, pin_memory)
 
 
 def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False):
+             requires_grad=False, pin_memory=False):
     """The sample frequencies of an ``n``-point :func:`rfft` with sample spacing ``d``:
     ``[0, 1, ..., n // 2] / (n * d)``; arguments as :func:`fftfreq`.
 
@@ -665,7 +669,7 @@ def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None,
     _compat.check_layout("fft.rfftfreq", layout)
     n = _check_n("fft.rfftfreq", n)
     values = np.arange(n // 2 + 1, dtype=np.int64)
-    return _freqs("fft.rfftfreq", values, n, d, out, dtype, device, requires_grad)
+    return _freqs("fft.rfftfreq", values, n, d, out, dtype, device, requires_grad, pin_memory)
 
 
 def _shift(op, input, dim, inverse):

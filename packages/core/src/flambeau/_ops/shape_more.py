@@ -129,7 +129,7 @@ def meshgrid(*tensors, indexing=None):
     return tuple(grids)
 
 
-def _triangle_indices(op, row, col, offset, dtype, device, upper):
+def _triangle_indices(op, row, col, offset, dtype, device, upper, pin_memory):
     if row < 0:
         raise RuntimeError(f"{op}: row must be non-negative, got {row}")
     if col < 0:
@@ -143,10 +143,10 @@ def _triangle_indices(op, row, col, offset, dtype, device, upper):
     with dev.backend.use_device(dev.index):
         rows, cols = (xp.triu_indices if upper else xp.tril_indices)(row, offset, col)
         arr = xp.stack([rows, cols]).astype(dt.np).reshape(2, -1)
-    return _creation._finish(arr, dev, False)
+    return _creation._finish(arr, dev, False, pin_memory, op)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
     """Coordinates of the lower triangle of a ``row`` x ``col`` matrix, as a ``(2, N)`` tensor.
 
     ``offset`` moves the diagonal up (positive) or down (negative); the coordinates are in
@@ -162,10 +162,10 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     tensor([[1, 2, 2],
             [0, 0, 1]])
     """
-    return _triangle_indices("tril_indices", row, col, offset, dtype, device, False)
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device, False, pin_memory)
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
     """Coordinates of the upper triangle of a ``row`` x ``col`` matrix, as a ``(2, N)`` tensor.
 
     Examples
@@ -175,7 +175,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     tensor([[0, 0, 1],
             [1, 2, 2]])
     """
-    return _triangle_indices("triu_indices", row, col, offset, dtype, device, True)
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device, True, pin_memory)
 
 
 def unravel_index(indices, shape):
@@ -1090,7 +1090,8 @@ def unsqueeze_(self, dim):
 # ------------------------------------------------------------------ signal windows
 
 
-def _window(op, window_length, periodic, dtype, device, requires_grad, values):
+def _window(op, window_length, periodic, dtype, device, requires_grad, values,
+            pin_memory=False):
     """A window of ``window_length`` points from ``values(xp, n, N)``, computed in float64.
 
     ``n`` holds the sample positions ``0..window_length-1`` and ``N`` is the length of the
@@ -1113,7 +1114,7 @@ def _window(op, window_length, periodic, dtype, device, requires_grad, values):
         else:
             N = window_length + 1 if periodic else window_length
             arr = values(xp, xp.arange(window_length, dtype=xp.float64), N).astype(dt.np)
-    return _creation._finish(arr, dev, requires_grad)
+    return _creation._finish(arr, dev, requires_grad, pin_memory, op)
 
 
 def _cosine_sum(xp, n, N, coefficients):
@@ -1125,7 +1126,7 @@ def _cosine_sum(xp, n, N, coefficients):
 
 
 def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
-                requires_grad=False):
+                requires_grad=False, pin_memory=False):
     """The Hann window ``0.5 - 0.5 cos(2 pi n / (N - 1))``.
 
     ``periodic=True`` (for spectral analysis) drops the last point of a window one longer.
@@ -1139,11 +1140,11 @@ def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device
     tensor([0.0000, 0.5000, 1.0000, 0.5000, 0.0000])
     """
     return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda xp, n, N: _cosine_sum(xp, n, N, (0.5, 0.5)))
+                   lambda xp, n, N: _cosine_sum(xp, n, N, (0.5, 0.5)), pin_memory)
 
 
 def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
-                   layout=None, device=None, requires_grad=False):
+                   layout=None, device=None, requires_grad=False, pin_memory=False):
     """The Hamming window ``alpha - beta cos(2 pi n / (N - 1))``.
 
     Examples
@@ -1153,11 +1154,11 @@ def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype
     tensor([0.0800, 0.5400, 1.0000, 0.5400], dtype=flambeau.float64)
     """
     return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda xp, n, N: _cosine_sum(xp, n, N, (alpha, beta)))
+                   lambda xp, n, N: _cosine_sum(xp, n, N, (alpha, beta)), pin_memory)
 
 
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
-                    requires_grad=False):
+                    requires_grad=False, pin_memory=False):
     """The Blackman window ``0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))``.
 
     Examples
@@ -1168,11 +1169,11 @@ def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, de
     tensor([0.3400, 1.0000, 0.3400])
     """
     return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda xp, n, N: _cosine_sum(xp, n, N, (0.42, 0.5, 0.08)))
+                   lambda xp, n, N: _cosine_sum(xp, n, N, (0.42, 0.5, 0.08)), pin_memory)
 
 
 def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
-                    requires_grad=False):
+                    requires_grad=False, pin_memory=False):
     """The Bartlett (triangular) window ``1 - |2 n / (N - 1) - 1|``.
 
     Examples
@@ -1182,7 +1183,7 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
     tensor([0.0000, 0.5000, 1.0000, 0.5000, 0.0000])
     """
     return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda xp, n, N: 1.0 - xp.abs(2.0 * n / (N - 1) - 1.0))
+                   lambda xp, n, N: 1.0 - xp.abs(2.0 * n / (N - 1) - 1.0), pin_memory)
 
 
 # Above this argument the asymptotic series of I0 is accurate to double precision (its
@@ -1218,7 +1219,7 @@ def _i0e(xp, x):
 
 
 def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
-                  device=None, requires_grad=False):
+                  device=None, requires_grad=False, pin_memory=False):
     """The Kaiser window ``I0(beta sqrt(1 - (2 n / (N - 1) - 1) ** 2)) / I0(beta)``.
 
     ``I0`` is the zeroth-order modified Bessel function of the first kind, computed in
@@ -1239,7 +1240,7 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
         return _i0e(xp, arg) / _i0e(xp, beta) * xp.exp(arg - abs(float(beta)))
 
     return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad,
-                   values)
+                   values, pin_memory)
 
 
 #: Tensor methods attached by :mod:`flambeau._methods`

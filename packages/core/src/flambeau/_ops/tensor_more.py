@@ -281,7 +281,7 @@ def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_g
     buf = xp.empty(storage, dtype=out._data.dtype)
     item = buf.dtype.itemsize
     data = xp.lib.stride_tricks.as_strided(buf, size, tuple(s * item for s in stride))
-    res = Tensor._make(data, out._device)
+    res = _creation.pinned(Tensor._make(data, out._device), pin_memory, "new_empty_strided")
     return res.requires_grad_() if requires_grad else res
 
 
