@@ -7,7 +7,7 @@ import pytest
 
 import flambeau
 from flambeau.amp import GradScaler, autocast
-from flambeau.amp._autocast import cast_inputs
+from flambeau.amp._autocast import cast_inputs, recurrent_dtype
 
 bf16, f16, f32, f64 = flambeau.bfloat16, flambeau.float16, flambeau.float32, flambeau.float64
 # the device type the tests run on (FLAMBEAU_TEST_DEVICE), its default autocast dtype, and
@@ -205,6 +205,46 @@ def test_cast_inputs_families_and_passthrough():
         assert [t.dtype for t in cast_inputs("promote", h, d)] == [f64, f64]
         with pytest.raises(ValueError, match="op_family must be 'lower', 'fp32' or 'promote'"):
             cast_inputs("fast", s)
+
+
+def test_cast_inputs_to_a_given_low_precision_dtype():
+    s, d, i = flambeau.ones(1), flambeau.ones(1, dtype=f64), flambeau.ones(1, dtype=flambeau.int64)
+    other = f16 if LOW is bf16 else bf16
+    assert cast_inputs("lower", s, dtype=other) == (s,)  # autocast off: unchanged
+    with autocast(DEV):
+        out = cast_inputs("lower", s, d, i, None, dtype=other)
+        assert [out[0].dtype, out[1].dtype, out[2].dtype, out[3]] == [other, f64, i.dtype, None]
+
+
+class _Stub:
+    """Just what autocast reads of a tensor, on a device type this machine may not have."""
+
+    def __init__(self, device_type, dtype):
+        self._data = np.ones(1, dtype=dtype.np)
+        self._device = flambeau.device("cpu") if device_type == "cpu" else type(
+            "Dev", (), {"type": device_type})()
+
+
+@pytest.mark.parametrize("device_type", ["cpu", "cuda"])
+def test_recurrent_dtype_follows_each_device_s_list(device_type):
+    # torch 2.13: on the CPU only oneDNN's LSTM layer is lowered (to the region's dtype); on
+    # CUDA the cells (region's dtype) and cuDNN's layers, always in float16
+    layers = ("lstm_layer", "rnn_layer")
+    cells = ("lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell")
+    x = _Stub(device_type, f32)
+    assert all(recurrent_dtype(op, x) is None for op in layers + cells)  # no region
+    for region in (bf16, f16):
+        with autocast(device_type, dtype=region):
+            got = {op: recurrent_dtype(op, x) for op in layers + cells}
+            assert recurrent_dtype("lstm_layer", _Stub(device_type, f64)) is None
+            with autocast(device_type, enabled=False):
+                assert recurrent_dtype("lstm_layer", x) is None
+        if device_type == "cpu":
+            assert got == {"lstm_layer": region, **{op: None for op in ("rnn_layer",) + cells}}
+        else:
+            assert got == {**{op: f16 for op in layers}, **{op: region for op in cells}}
+    with autocast("cpu" if device_type != "cpu" else "cuda"):  # another device's region
+        assert recurrent_dtype("lstm_layer", x) is None
 
 
 def test_autocast_argument_errors():

@@ -7,11 +7,28 @@ The op families follow PyTorch's autocast op lists, taking the union of its CPU 
 on every device so that a model behaves the same wherever it runs:
 
 - ``"lower"`` (cast to the region's dtype): matmul, mm, bmm, addmm, addmv, baddbmm, einsum,
-  linear, conv*, conv_transpose*, prelu, RNN cells, scaled_dot_product_attention, vecdot.
+  linear, conv*, conv_transpose*, prelu, scaled_dot_product_attention, vecdot.
 - ``"fp32"`` (cast to float32): softmax, log_softmax, softmin, losses, norms (layer/group/batch
   norm, ``norm``), reductions (sum, prod, cumsum, cumprod, logsumexp) and exp, log, pow and
   friends (:data:`FP32_OPS`).
 - ``"promote"`` (cast to the widest floating dtype among the inputs): cat, stack, addcmul, ...
+
+The recurrent layers and cells are the exception: PyTorch's CPU and CUDA lists treat them
+differently, and so does :func:`recurrent_dtype`, so that their outputs and states have
+PyTorch's dtypes on each device (:data:`RECURRENT_OPS`):
+
+- On CUDA (and other accelerators) a whole ``nn.RNN``/``LSTM``/``GRU`` runs in float16, whatever
+  the region's dtype (PyTorch casts cuDNN's RNN to float16), and the cells (``nn.LSTMCell``,
+  ``flambeau.lstm_cell``...) in the region's dtype: outputs and every state are low precision.
+- On the CPU only an LSTM without projections on a padded (not packed) input runs whole in
+  the region's dtype (oneDNN's LSTM layer, on PyTorch's CPU list): its output, ``h_n`` and
+  ``c_n`` are low precision. GRU, RNN, the other LSTMs and the cells compute through the casts
+  of their matrix products, as PyTorch's unfused CPU code: a state updated from low-precision
+  gates and a float32 state stays float32 (a GRU's; an LSTM's cell state, and its hidden state
+  without projections), while an RNN's output and state, and those of an LSTM's projection,
+  are low precision.
+
+In both cases the gradients reach the float32 parameters and inputs in float32.
 
 float64 tensors, integer tensors and tensors on other device types are never cast, as in
 PyTorch. Ops in no list that are built on listed ones (``dot``, ``linalg.lstsq``, the
@@ -27,15 +44,27 @@ import threading
 from flambeau import _dtype
 
 __all__ = ["autocast", "cast_inputs", "is_autocast_enabled", "get_autocast_dtype",
-           "FP32_OPS", "LOWER_OPS", "not_cast"]
+           "FP32_OPS", "LOWER_OPS", "RECURRENT_OPS", "not_cast", "recurrent_dtype"]
 
 #: ops (by flambeau function name) that autocast runs in the region's low-precision dtype
 LOWER_OPS = frozenset({
     "matmul", "mm", "bmm", "mv", "addmm", "addmv", "baddbmm", "einsum", "linear", "bilinear",
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-    "prelu", "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell",
-    "scaled_dot_product_attention", "multi_head_attention_forward", "vecdot",
+    "prelu", "scaled_dot_product_attention", "multi_head_attention_forward", "vecdot",
 })
+
+#: recurrent ops, by device kind -> the ops autocast runs whole in low precision there
+#: (:func:`recurrent_dtype`): a whole layer (``"rnn_layer"``: RNN, GRU or LSTM) or a cell on
+#: CUDA and other accelerators (PyTorch's CUDA list and its cuDNN RNN); on the CPU only
+#: ``"lstm_layer"``, an LSTM layer without projections on padded input (oneDNN's, on
+#: PyTorch's CPU list; other layers are ``"rnn_layer"``)
+RECURRENT_OPS = {
+    "cpu": frozenset({"lstm_layer"}),
+    "accelerator": frozenset({"lstm_layer", "rnn_layer", "lstm_cell", "gru_cell",
+                              "rnn_tanh_cell", "rnn_relu_cell"}),
+}
+#: the layers PyTorch runs on an accelerator in float16 whatever the region's dtype
+_FLOAT16_LAYERS = frozenset({"lstm_layer", "rnn_layer"})
 
 #: ops that autocast runs in float32
 FP32_OPS = frozenset({
@@ -127,7 +156,7 @@ def _eligible(t, dtypes):
     return dtypes.get(t._device.type)
 
 
-def cast_inputs(op_family, *tensors):
+def cast_inputs(op_family, *tensors, dtype=None):
     """``tensors`` cast as autocast wants them for an op of ``op_family``.
 
     Call it first thing in an op whose name is in :data:`LOWER_OPS` or :data:`FP32_OPS`, behind
@@ -147,6 +176,9 @@ def cast_inputs(op_family, *tensors):
     *tensors
         The op's inputs; anything that is not a tensor (None, numbers) is returned unchanged,
         and so are float64 and integer tensors and tensors on device types without autocast.
+    dtype : flambeau.dtype, optional
+        For ``"lower"``: the low-precision dtype to cast to instead of the region's (as
+        :func:`recurrent_dtype` gives it).
 
     Returns
     -------
@@ -170,6 +202,8 @@ def cast_inputs(op_family, *tensors):
         out = []
         for t in tensors:
             target = _eligible(t, dtypes)
+            if target is not None and dtype is not None:
+                target = dtype
             out.append(t if target is None or t._data.dtype == target.np else _cast(t, target))
         return tuple(out)
     if op_family == "fp32":
@@ -187,6 +221,50 @@ def cast_inputs(op_family, *tensors):
                      for t in tensors)
     raise ValueError(f"cast_inputs: op_family must be 'lower', 'fp32' or 'promote', "
                      f"got {op_family!r}")
+
+
+def recurrent_dtype(op, input):
+    """The dtype autocast runs the recurrent op ``op`` in, whole, for ``input``; None where it
+    does not, and the op's matrix products cast their own inputs.
+
+    Parameters
+    ----------
+    op : str
+        ``"lstm_layer"`` (an LSTM layer without projections, on padded input),
+        ``"rnn_layer"`` (any other RNN, LSTM or GRU layer), ``"lstm_cell"``, ``"gru_cell"``,
+        ``"rnn_tanh_cell"`` or ``"rnn_relu_cell"``.
+    input : Tensor
+        The op's input: autocast must be on for its device type, and it must be a float16,
+        bfloat16 or float32 tensor.
+
+    Returns
+    -------
+    flambeau.dtype or None
+        As PyTorch's op lists (:data:`RECURRENT_OPS`): on the CPU the region's dtype for
+        ``"lstm_layer"`` only; on CUDA and other accelerators float16 for the layers (cuDNN's
+        RNN, whatever the region's dtype) and the region's dtype for the cells.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.amp._autocast import recurrent_dtype
+    >>> x = flambeau.ones(2, 3)
+    >>> with flambeau.autocast("cpu"):
+    ...     recurrent_dtype("lstm_layer", x), recurrent_dtype("rnn_layer", x)
+    (flambeau.bfloat16, None)
+    >>> recurrent_dtype("lstm_layer", x) is None  # no region
+    True
+    """
+    if not active:
+        return None
+    target = _eligible(input, _state.dtypes)
+    if target is None:
+        return None
+    if input._device.type == "cpu":
+        return target if op in RECURRENT_OPS["cpu"] else None
+    if op not in RECURRENT_OPS["accelerator"]:
+        return None
+    return _dtype.float16 if op in _FLOAT16_LAYERS else target
 
 
 def not_cast(fn):

@@ -28,12 +28,11 @@ from collections.abc import Sequence
 import flambeau
 from flambeau import Tensor
 from flambeau._inplace import write_result
-from flambeau.amp import _autocast
 from flambeau.nn import functional as F
 from flambeau.nn.functional import _dropout
 from flambeau.nn.functional._activation import _rrelu
 from flambeau.nn.functional._grid import _affine_grid
-from flambeau.nn.modules._rnn_layers import _gru_step, _lstm_step, _rnn_step
+from flambeau.nn.modules._rnn_layers import _gru_step, _lstm_step, _rnn_step, autocast_cell
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "affine_grid_generator", "alpha_dropout",
@@ -751,12 +750,10 @@ def _two_dims(op, name, t, features):
 
 def _cell_args(op, input, hx, w_ih, w_hh, b_ih, b_hh, gates):
     """``(input, [states], w_ih, w_hh, b_ih, b_hh)`` of a cell call, after ATen's checks and
-    the casts of autocast (the cells are among its low-precision ops)."""
+    the casts of autocast (the cells are on torch's CUDA list, not on its CPU one)."""
     states = _cell_states(op, input, hx, w_ih, w_hh, gates)
-    if not _autocast.active:
-        return input, states, w_ih, w_hh, b_ih, b_hh
-    input, w_ih, w_hh, b_ih, b_hh, *states = _autocast.cast_inputs(
-        "lower", input, w_ih, w_hh, b_ih, b_hh, *states)
+    input, states, (w_ih, w_hh, b_ih, b_hh) = autocast_cell(op, input, states,
+                                                            [w_ih, w_hh, b_ih, b_hh])
     return input, states, w_ih, w_hh, b_ih, b_hh
 
 

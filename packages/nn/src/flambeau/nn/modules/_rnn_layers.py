@@ -19,6 +19,7 @@ import flambeau
 import flambeau.nn.functional as F
 from flambeau._ops._select import errors_ignored
 from flambeau._tensor import Tensor
+from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
 
@@ -26,6 +27,18 @@ __all__ = ["layer"]
 
 
 # ------------------------------------------------------------------ one step, composed
+
+
+def autocast_cell(op, x, states, weights):
+    """``(x, states, weights)`` of a cell step cast as autocast runs ``op`` ("lstm_cell"...):
+    whole in low precision where PyTorch's list has the cells (CUDA), else unchanged, so that
+    the step's matrix products cast their own inputs (the CPU)."""
+    dtype = _autocast.recurrent_dtype(op, x) if _autocast.active else None
+    if dtype is None:
+        return x, states, weights
+    x, *rest = _autocast.cast_inputs("lower", x, *states, *weights, dtype=dtype)
+    return x, rest[:len(states)], rest[len(states):]
+
 
 
 def _rnn_step(mode, xw, h, w_hh, b_hh):
@@ -71,9 +84,11 @@ def _composed_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, mask
         if mask is not None:
             m = mask[t]
             outs[t] = flambeau.where(m, h_new, flambeau.zeros_like(h_new))
-            h_new = flambeau.where(m, h_new, h)
+            # a state kept has the dtype of a step's (under autocast a float32 initial state
+            # may meet low-precision steps): every sequence's last state comes from a step
+            h_new = flambeau.where(m, h_new, h.to(h_new.dtype))
             if c_new is not None:
-                c_new = flambeau.where(m, c_new, c)
+                c_new = flambeau.where(m, c_new, c.to(c_new.dtype))
         else:
             outs[t] = h_new
         h, c = h_new, c_new
@@ -497,12 +512,14 @@ class _GRULayer(Function):
                 gb_hh if b_hh is not None and needs[5] else None, None, None)
 
 
-def layer(mode, x, h0, c0, weights, reverse, mask):
+def layer(mode, x, h0, c0, weights, reverse, mask, composed=False):
     """One direction of one recurrent layer: ``(out, h_n, c_n)`` (``c_n`` None but for LSTM),
-    through a fused kernel where there is one (LSTM without projections, GRU; real dtypes)."""
+    through a fused kernel where there is one (LSTM without projections, GRU; real dtypes),
+    unless ``composed``: then from flambeau ops, whose matrix products autocast casts one by
+    one (as PyTorch's unfused CPU code)."""
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     # the fused backward passes are real arithmetic (no conjugates): complex layers compose
-    if x._data.dtype.kind != "c":
+    if x._data.dtype.kind != "c" and not composed:
         if mode == "LSTM" and w_hr is None:
             return _LSTMLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, mask)
         if mode == "GRU":

@@ -13,8 +13,9 @@ import numpy as np
 import flambeau
 import flambeau.nn.functional as F
 from flambeau._tensor import Tensor
+from flambeau.amp import _autocast
 from flambeau.nn import init
-from flambeau.nn.modules._rnn_layers import _gru_step, _lstm_step, _rnn_step
+from flambeau.nn.modules._rnn_layers import _gru_step, _lstm_step, _rnn_step, autocast_cell
 from flambeau.nn.modules._rnn_layers import layer as run_layer
 from flambeau.nn.modules.module import Module
 from flambeau.nn.parameter import Parameter
@@ -164,8 +165,9 @@ class RNNBase(Module):
             raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {x.shape[-1]} (input shape "
                                f"{tuple(x.shape)})")
-        if x.dtype != self.weight_ih_l0.dtype:  # a ValueError, as torch's
-            wd = self.weight_ih_l0.dtype
+        autocast = _autocast.active and flambeau.is_autocast_enabled(x.device.type)
+        if x.dtype != self.weight_ih_l0.dtype and not autocast:  # as torch's, which autocast
+            wd = self.weight_ih_l0.dtype  # skips: its casts make the dtypes agree
             raise ValueError(f"{name}: input dtype ({x.dtype}) does not match weight dtype "
                              f"({wd}). Convert input: input.to({wd}), or convert model: "
                              f"model.to({x.dtype})")
@@ -175,24 +177,23 @@ class RNNBase(Module):
         batch = x.shape[1]
         out_size = self.proj_size or self.hidden_size
         h0, c0 = self._initial_state(hx, x, batch, dirs, out_size, unbatched, packed, input)
-        layer_in = x
-        h_n, c_n = [], []
-        for layer in range(self.num_layers):
-            outs = []
-            for d in range(dirs):
-                k = layer * dirs + d
-                out, h, c = run_layer(self.mode, layer_in, h0[k],
-                                   c0[k] if c0 is not None else None, self._weights(layer, d),
-                                   bool(d), mask)
-                outs.append(out)
-                h_n.append(h)
-                c_n.append(c)
-            layer_in = outs[0] if dirs == 1 else flambeau.cat(outs, -1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_in = F.dropout(layer_in, self.dropout, True)
-        h_n = flambeau.stack(h_n)
-        c_n = flambeau.stack(c_n) if self.mode == "LSTM" else None
-        out = layer_in
+        weights = [self._weights(layer, d) for layer in range(self.num_layers)
+                   for d in range(dirs)]
+        whole = None
+        if autocast:
+            onednn = self.mode == "LSTM" and not self.proj_size and not packed
+            whole = _autocast.recurrent_dtype("lstm_layer" if onednn else "rnn_layer", x)
+        if whole is None:
+            # under autocast, each matrix product casts its inputs, as torch's unfused code
+            out, h_n, c_n = self._layers(x, h0, c0, weights, mask, composed=autocast)
+        else:
+            # the whole module in one low-precision dtype, as torch's cuDNN and oneDNN layers
+            n = len(weights[0])
+            x, h0, c0, *flat = _autocast.cast_inputs(
+                "lower", x, h0, c0, *[w for ws in weights for w in ws], dtype=whole)
+            weights = [flat[k:k + n] for k in range(0, len(flat), n)]
+            with _autocast.autocast(x.device.type, enabled=False):
+                out, h_n, c_n = self._layers(x, h0, c0, weights, mask)
         if packed:
             if input.unsorted_indices is not None:
                 h_n = h_n.index_select(1, input.unsorted_indices)
@@ -207,6 +208,27 @@ class RNNBase(Module):
         elif self.batch_first:
             out = out.transpose(0, 1)
         return out, ((h_n, c_n) if self.mode == "LSTM" else h_n)
+
+    def _layers(self, x, h0, c0, weights, mask, composed=False):
+        """``(output, h_n, c_n)`` of the stacked layers; ``weights[layer * dirs + d]``."""
+        dirs = 2 if self.bidirectional else 1
+        layer_in = x
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                out, h, c = run_layer(self.mode, layer_in, h0[k],
+                                      c0[k] if c0 is not None else None, weights[k], bool(d),
+                                      mask, composed)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            layer_in = outs[0] if dirs == 1 else flambeau.cat(outs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, True)
+        c_n = flambeau.stack(c_n) if self.mode == "LSTM" else None
+        return layer_in, flambeau.stack(h_n), c_n
 
     def _initial_state(self, hx, x, batch, dirs, out_size, unbatched, packed, input):
         layers = self.num_layers * dirs
@@ -365,6 +387,9 @@ class RNNCellBase(Module):
             s += f", nonlinearity={self.nonlinearity}"
         return s
 
+    def _cell_weights(self):
+        return [self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh]
+
     def _prepare(self, input, hx, states=1):
         """``(x, [h, c...], unbatched)`` with the input checked and zero states filled in."""
         name = type(self).__name__
@@ -411,8 +436,9 @@ class RNNCell(RNNCellBase):
     def forward(self, input, hx=None):
         x, (h,), unbatched = self._prepare(input, hx)
         mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
-        h = _rnn_step(mode, F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
-                      self.bias_hh)
+        x, (h,), (w_ih, w_hh, b_ih, b_hh) = autocast_cell(
+            f"rnn_{self.nonlinearity}_cell", x, [h], self._cell_weights())
+        h = _rnn_step(mode, F.linear(x, w_ih, b_ih), h, w_hh, b_hh)
         return h.squeeze(0) if unbatched else h
 
 
@@ -433,8 +459,9 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         x, (h, c), unbatched = self._prepare(input, hx, states=2)
-        h, c = _lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
-                          self.bias_hh)
+        x, (h, c), (w_ih, w_hh, b_ih, b_hh) = autocast_cell("lstm_cell", x, [h, c],
+                                                             self._cell_weights())
+        h, c = _lstm_step(F.linear(x, w_ih, b_ih), h, c, w_hh, b_hh)
         return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)
 
 
@@ -454,6 +481,7 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         x, (h,), unbatched = self._prepare(input, hx)
-        h = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
-                      self.bias_hh)
+        x, (h,), (w_ih, w_hh, b_ih, b_hh) = autocast_cell("gru_cell", x, [h],
+                                                          self._cell_weights())
+        h = _gru_step(F.linear(x, w_ih, b_ih), h, w_hh, b_hh)
         return h.squeeze(0) if unbatched else h
