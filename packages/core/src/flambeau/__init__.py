@@ -410,8 +410,8 @@ def detach(input):
     return input.detach()
 
 
-def clamp_min(input, min):  # noqa: A002, F811
-    """``clamp(input, min=min)``.
+def clamp_min(input, min, *, out=None):  # noqa: A002, F811
+    """``clamp(input, min=min)`` (``out=`` as :func:`clamp`'s).
 
     Examples
     --------
@@ -419,11 +419,11 @@ def clamp_min(input, min):  # noqa: A002, F811
     >>> flambeau.clamp_min(flambeau.tensor([-1.0, 1.0]), 0.0)
     tensor([0., 1.])
     """
-    return clamp(input, min=min)  # noqa: F405
+    return clamp(input, min=min, out=out)  # noqa: F405
 
 
-def clamp_max(input, max):  # noqa: A002, F811
-    """``clamp(input, max=max)``.
+def clamp_max(input, max, *, out=None):  # noqa: A002, F811
+    """``clamp(input, max=max)`` (``out=`` as :func:`clamp`'s).
 
     Examples
     --------
@@ -431,7 +431,7 @@ def clamp_max(input, max):  # noqa: A002, F811
     >>> flambeau.clamp_max(flambeau.tensor([-1.0, 1.0]), 0.0)
     tensor([-1.,  0.])
     """
-    return clamp(input, max=max)  # noqa: F405
+    return clamp(input, max=max, out=out)  # noqa: F405
 
 
 def _public_names():

@@ -10,7 +10,7 @@ import numpy as np
 
 from flambeau import _compat, _dlpack, _dtype, _random
 from flambeau._device import canonical
-from flambeau._ops._util import dressed_as, fill_int, write_out
+from flambeau._ops._util import dressed_as, fill_int, refuse_grad, write_out
 from flambeau._tensor import Tensor
 
 # ------------------------------------------------------------------ helpers
@@ -1036,20 +1036,30 @@ def _check_normal_dtype(dtype):
             f'"normal_kernel_cpu" not implemented for \'{names.get(dtype.name, dtype.name)}\'')
 
 
-def bernoulli(input, p=None, *, generator=None):
+def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples with probabilities ``input`` (or ``p``), in ``input``'s dtype.
+
+    ``out=`` receives the samples in its own dtype (any, bool and integers too), as in
+    PyTorch, resized to ``input``'s shape.
 
     Examples
     --------
     >>> import flambeau
     >>> flambeau.bernoulli(flambeau.tensor([0.0, 1.0]))
     tensor([0., 1.])
+    >>> out = flambeau.empty(0, dtype=flambeau.bool)
+    >>> flambeau.bernoulli(flambeau.tensor([1.0, 0.0]), out=out) is out, out
+    (True, tensor([ True, False]))
     """
     _no_complex("bernoulli_tensor_cpu_self_" if p is None else "bernoulli_scalar_cpu_",
                 input.dtype)
     probs = input if p is None else full_like(input, p)
     u = rand(*input.shape, generator=generator, dtype=_dtype.float64
              if probs.dtype is _dtype.float64 else _dtype.float32, device=input.device)
+    if out is not None:  # samples of 0 and 1 cast exactly to any dtype
+        refuse_grad("bernoulli", (input,))
+        samples = u < probs
+        return write_out(samples.to(out.dtype) if isinstance(out, Tensor) else samples, out)
     return (u < probs).to(input.dtype if input.dtype.is_floating_point else _dtype.float32)
 
 

@@ -275,7 +275,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
 
 
 @_autocast.not_cast  # as torch's: in no autocast list, so never in bfloat16/float16
-def lstsq(A, B, rcond=None, *, driver=None):
+def lstsq(A, B, rcond=None, *, driver=None, out=None):
     """The least-squares solution of ``A @ X = B``: ``(solution, residuals, rank,
     singular_values)``.
 
@@ -336,7 +336,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
             residuals = (r.real ** 2 + r.imag ** 2).sum(-2)
         else:
             residuals = (r ** 2).sum(-2)
-    return linalg_lstsq(X.squeeze(-1) if vector else X, residuals, rank, sv)
+    result = linalg_lstsq(X.squeeze(-1) if vector else X, residuals, rank, sv)
+    # PyTorch casts into the outs but that of residuals, which must be of its dtype
+    return result if out is None else _out(result, out, op, exact=(False, True, False, False))
 
 
 def _finfo_eps(A):

@@ -1197,7 +1197,7 @@ def logdet(input):
     return logabs + make(offset, A)
 
 
-def slogdet(input):
+def slogdet(input, *, out=None):
     """``(sign, logabsdet)`` of the determinant: ``det = sign * exp(logabsdet)``.
 
     Examples
@@ -1208,7 +1208,8 @@ def slogdet(input):
     """
     from flambeau import linalg
 
-    return slogdet_result(*linalg.slogdet(input))
+    result = slogdet_result(*linalg.slogdet(input))
+    return result if out is None else write_out(result, out, exact=True)
 
 
 @with_out
@@ -1314,7 +1315,7 @@ def cholesky_inverse(input, upper=False):
     return cholesky_solve(eye, L, upper)
 
 
-def qr(input, some=True):
+def qr(input, some=True, *, out=None):
     """The QR decomposition (``some=False``: the complete one), as ``(Q, R)``.
 
     Examples
@@ -1327,10 +1328,11 @@ def qr(input, some=True):
     """
     from flambeau import linalg
 
-    return qr_result(*linalg.qr(input, mode="reduced" if some else "complete"))
+    result = qr_result(*linalg.qr(input, mode="reduced" if some else "complete"))
+    return result if out is None else write_out(result, out, exact=True)
 
 
-def svd(input, some=True, compute_uv=True):
+def svd(input, some=True, compute_uv=True, *, out=None):
     """The singular value decomposition ``A = U diag(S) V^H``, returning ``(U, S, V)``.
 
     PyTorch's older form: ``V`` (``Vh``'s conjugate transpose) rather than ``Vh``;
@@ -1354,9 +1356,11 @@ def svd(input, some=True, compute_uv=True):
         m, n = A.shape[-2:]
         S = linalg.svdvals(A)
         batch = tuple(A.shape[:-2])
-        return svd_result(A.new_zeros(*batch, m, m), S, A.new_zeros(*batch, n, n))
-    U, S, Vh = linalg.svd(A, full_matrices=not some)
-    return svd_result(U, S, Vh.mH)
+        result = svd_result(A.new_zeros(*batch, m, m), S, A.new_zeros(*batch, n, n))
+    else:
+        U, S, Vh = linalg.svd(A, full_matrices=not some)
+        result = svd_result(U, S, Vh.mH)
+    return result if out is None else write_out(result, out, exact=True)
 
 
 @with_out

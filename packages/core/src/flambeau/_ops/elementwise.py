@@ -1399,7 +1399,9 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
         hi = None if hi is None else fit_scalar(input, hi)
     if lo.__class__ is complex or hi.__class__ is complex:
         refuse_complex("clamp", lo, hi, hint=_NO_ORDER)
-    return _out(Clamp.apply(input, lo, hi), out)
+    result = Clamp.apply(input, lo, hi)
+    # number bounds: PyTorch wants out in the result's dtype (tensor bounds cast into it)
+    return result if out is None else _out(result, out, exact=True)
 
 
 clip = clamp
@@ -1855,7 +1857,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 / tensor2
 
 
-def atan2(input, other):
+def atan2(input, other, *, out=None):
     """Elementwise ``atan(input / other)`` with the quadrant of (other, input).
 
     Examples
@@ -1867,8 +1869,9 @@ def atan2(input, other):
     refuse_complex("atan2", input, other)
     a, b = promote_float("atan2", input, other)
     # a number operand (PyTorch takes tensors only) as a 0-d tensor of the other's dtype
-    return Atan2.apply(a if isinstance(a, Tensor) else scalar_tensor(a, b),
-                       b if isinstance(b, Tensor) else scalar_tensor(b, a))
+    result = Atan2.apply(a if isinstance(a, Tensor) else scalar_tensor(a, b),
+                         b if isinstance(b, Tensor) else scalar_tensor(b, a))
+    return result if out is None else _out(result, out)
 
 
 class Atan2(Function):

@@ -13,6 +13,7 @@ from flambeau._ops._util import (
     Tensor,
     fill_int,
     make,
+    refuse_grad,
     with_out,
     wrap_dim,
     write_out,
@@ -611,7 +612,7 @@ def pad_to(t, shape):
     return pad(t, widths)
 
 
-def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``.
 
     Examples
@@ -635,10 +636,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
             src = src.to(input.dtype)
     else:
         src = _scalar_for(src, input)
-    return Scatter.apply(input, axis, index, src, reduce == "add")
+    result = Scatter.apply(input, axis, index, src, reduce == "add")
+    return result if out is None else write_out(result, out, exact=True)
 
 
-def scatter_add(input, dim, index, src):
+def scatter_add(input, dim, index, src, *, out=None):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats accumulate).
 
     Examples
@@ -651,7 +653,8 @@ def scatter_add(input, dim, index, src):
     axis = wrap_dim(dim, input._data.ndim, "scatter_add")
     if src._data.dtype != input._data.dtype:
         src = src.to(input.dtype)
-    return Scatter.apply(input, axis, index, src, True)
+    result = Scatter.apply(input, axis, index, src, True)
+    return result if out is None else write_out(result, out, exact=True)
 
 
 class IndexSelect(Function):
@@ -717,7 +720,7 @@ class IndexAdd(Function):
         return g, None, None, gs, None
 
 
-def index_add(input, dim, index, source, *, alpha=1):
+def index_add(input, dim, index, source, *, alpha=1, out=None):
     """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``.
 
     Examples
@@ -729,7 +732,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     axis = wrap_dim(dim, input._data.ndim, "index_add")
     if source._data.dtype != input._data.dtype:
         source = source.to(input.dtype)
-    return IndexAdd.apply(input, axis, index, source, alpha)
+    result = IndexAdd.apply(input, axis, index, source, alpha)
+    return result if out is None else write_out(result, out, exact=True)
 
 
 @with_out
@@ -762,7 +766,7 @@ def take_along_dim(input, indices, dim=None):
     return gather(input.expand(*target_in), axis, indices.expand(*target_idx).contiguous())
 
 
-def take(input, index):
+def take(input, index, *, out=None):
     """Elements of the flattened ``input`` at ``index``.
 
     Examples
@@ -771,7 +775,8 @@ def take(input, index):
     >>> flambeau.take(flambeau.tensor([[1, 2], [3, 4]]), flambeau.tensor([0, 3]))
     tensor([1, 4])
     """
-    return getitem(input.reshape(-1), index)
+    result = getitem(input.reshape(-1), index)
+    return result if out is None else write_out(result, out, exact=True)
 
 
 def masked_fill(input, mask, value):
@@ -928,7 +933,7 @@ def sort(input, dim=-1, descending=False, *, stable=False):
     return return_types.sort(gather(input, axis, idx), idx)
 
 
-def argsort(input, dim=-1, descending=False, *, stable=False):
+def argsort(input, dim=-1, descending=False, *, stable=False, out=None):
     """The indices that sort ``input`` along ``dim`` (NaN counts as the largest value).
 
     Examples
@@ -937,10 +942,14 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
     >>> flambeau.argsort(flambeau.tensor([3, 1, 2]), descending=True)
     tensor([0, 2, 1])
     """
-    return sort(input, dim, descending, stable=stable).indices
+    indices = sort(input, dim, descending, stable=stable).indices
+    if out is None:
+        return indices
+    refuse_grad("argsort", (input,))  # as PyTorch's, whose sort also writes the values
+    return write_out(indices, out, exact=True)
 
 
-def msort(input):
+def msort(input, *, out=None):
     """Sort along dim 0 (NaN last).
 
     Examples
@@ -949,7 +958,8 @@ def msort(input):
     >>> flambeau.msort(flambeau.tensor([2, 1]))
     tensor([1, 2])
     """
-    return sort(input, 0).values
+    values = sort(input, 0).values
+    return values if out is None else write_out(values, out, exact=True)
 
 
 @with_out
@@ -1013,7 +1023,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return return_types.kthvalue(v, i)
 
 
-def median(input, dim=None, keepdim=False):
+def median(input, dim=None, keepdim=False, *, out=None):
     """The lower median (of all elements, or along ``dim`` with indices), as PyTorch: NaN
     when the elements hold a NaN (:func:`nanmedian` ignores them).
 
@@ -1032,6 +1042,12 @@ def median(input, dim=None, keepdim=False):
     values=tensor([nan, 2.]),
     indices=tensor([1, 2]))
     """
+    result = _median(input, dim, keepdim)
+    # PyTorch's out= takes the result's dtypes: values of input's, int64 indices
+    return result if out is None else write_out(result, out, exact=True)
+
+
+def _median(input, dim, keepdim):
     from flambeau._ops.reduction_more import _nonempty_dim, median_all
 
     _reject_complex("median", input)

@@ -14,7 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from flambeau import _dtype
-from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim
+from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim, write_out
 from flambeau._ops.indexing import (
     IndexPut,
     _check_index,
@@ -86,7 +86,7 @@ class IndexCopy(Function):
         return gx, None, None, gs
 
 
-def index_copy(input, dim, index, source):
+def index_copy(input, dim, index, source, *, out=None):
     """A copy of ``input`` with the slices ``source[..., j, ...]`` written at positions
     ``index[j]`` along ``dim``.
 
@@ -127,7 +127,8 @@ def index_copy(input, dim, index, source):
     check_same_device("index_copy", input, source)
     bounds_check("index_copy", input._device._xp, index._data,
                  input._data.shape[axis] if nd else 1, axis, exc=IndexError)
-    return IndexCopy.apply(input, axis, index, source)
+    result = IndexCopy.apply(input, axis, index, source)
+    return result if out is None else write_out(result, out, exact=True)
 
 
 class IndexFill(Function):
@@ -463,7 +464,7 @@ def _check_reduce(op, reduce, allowed):
     return reduce
 
 
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
     """A copy of ``input`` with the values of ``src`` reduced into it at ``index`` along
     ``dim`` (as :func:`scatter_add`, with another reduction).
 
@@ -509,9 +510,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                            f"dimensions as src tensor (got {index._data.ndim} and "
                            f"{src._data.ndim})")
     if nd == 0:
-        out = scatter_reduce(input.reshape(1), 0, index.reshape(1), _as_1d(src), reduce,
-                             include_self=include_self)
-        return out.reshape(())
+        result = scatter_reduce(input.reshape(1), 0, index.reshape(1), _as_1d(src), reduce,
+                                include_self=include_self).reshape(())
+        return result if out is None else write_out(result, out, exact=True)
     axis = wrap_dim(dim, nd, "scatter_reduce")
     if src._data.dtype != input._data.dtype:
         raise RuntimeError(f"scatter_reduce(): Expected self.dtype to be equal to src.dtype "
@@ -525,10 +526,11 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                            f"than self {list(xshape)} apart from dimension {axis} and to be no "
                            f"larger size than src {list(sshape)}")
     bounds_check("scatter_reduce", input._device._xp, index._data, xshape[axis], axis)
-    return ScatterReduce.apply(input, axis, index, src, reduce, bool(include_self))
+    result = ScatterReduce.apply(input, axis, index, src, reduce, bool(include_self))
+    return result if out is None else write_out(result, out, exact=True)
 
 
-def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
     """A copy of ``input`` with the slices of ``source`` reduced into the slices at
     ``index`` along ``dim``.
 
@@ -571,12 +573,14 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     bounds_check("index_reduce", input._device._xp, index._data, xshape[axis] if nd else 1,
                  axis, exc=IndexError)
     if nd == 0:
-        return scatter_reduce(input, 0, index.reshape(()), source, reduce,
-                              include_self=include_self)
-    view = [1] * nd
-    view[axis] = -1
-    full = index.reshape(view).expand(*sshape)
-    return scatter_reduce(input, axis, full, source, reduce, include_self=include_self)
+        result = scatter_reduce(input, 0, index.reshape(()), source, reduce,
+                                include_self=include_self)
+    else:
+        view = [1] * nd
+        view[axis] = -1
+        full = index.reshape(view).expand(*sshape)
+        result = scatter_reduce(input, axis, full, source, reduce, include_self=include_self)
+    return result if out is None else write_out(result, out, exact=True)
 
 
 # ------------------------------------------------------------------ fill_diagonal_
@@ -655,7 +659,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
 # ------------------------------------------------------------------ membership and histograms
 
 
-def isin(elements, test_elements, *, assume_unique=False, invert=False):
+def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None):
     """Whether each element of ``elements`` is in ``test_elements`` (a bool tensor shaped
     like ``elements``); either may be a number. Values compare after type promotion.
 
@@ -686,7 +690,8 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     xp = ref._device._xp
     res = xp.isin(e._data.astype(rt.np, copy=False), t._data.astype(rt.np, copy=False).ravel(),
                   assume_unique=assume_unique, invert=invert)
-    return make(xp.asarray(res), e)
+    result = make(xp.asarray(res), e)
+    return result if out is None else write_out(result, out, exact=True)
 
 
 def _float_input(op, input):
@@ -752,7 +757,7 @@ def even_bin_edges(xp, values, bins, range_, op, dim=None):
     return xp.linspace(lo, hi, bins + 1, dtype=xp.float64).astype(values.dtype)
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
+def histogram(input, bins, *, range=None, weight=None, density=False, out=None):  # noqa: A002
     """A histogram of ``input``: ``(hist, bin_edges)``.
 
     Parameters
@@ -818,7 +823,8 @@ def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: 
     if density:
         total = hist.sum()
         hist = (hist / (total * xp.diff(edges))).astype(a.dtype)
-    return histogram_result(make(hist, input), make(edges.copy(), input))
+    result = histogram_result(make(hist, input), make(edges.copy(), input))
+    return result if out is None else write_out(result, out, exact=True)
 
 
 #: Tensor methods attached by :mod:`flambeau._methods`

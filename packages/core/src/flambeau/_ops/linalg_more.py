@@ -79,7 +79,7 @@ def geqrf(input, *, out=None):
     return write_out(geqrf_result(*Geqrf.apply(A)), out)
 
 
-def orgqr(input, tau):
+def orgqr(input, tau, *, out=None):
     """The ``Q`` of a :func:`geqrf` result: the first ``n`` columns of the product of the
     Householder reflectors stored in ``input`` (``(*, m, n)``, ``m >= n``) and ``tau``;
     the same as :func:`flambeau.linalg.householder_product`. Differentiable.
@@ -94,7 +94,7 @@ def orgqr(input, tau):
     """
     from flambeau.linalg import householder_product
 
-    return householder_product(input, tau)
+    return householder_product(input, tau, out=out)  # its out= (and errors), as PyTorch's
 
 
 def ormqr(input, tau, other, left=True, transpose=False, *, out=None):

@@ -26,6 +26,7 @@ from flambeau._ops._util import (
     to_float,
     with_out,
     wrap_dim,
+    write_out,
 )
 from flambeau._ops.complex import conj
 from flambeau._ops.indexing import _argsort, _sort_keys, gather, scatter_add, sort
@@ -340,7 +341,7 @@ def _nth_of_equal_elements(n):
     return p
 
 
-def nanmedian(input, dim=None, keepdim=False):
+def nanmedian(input, dim=None, keepdim=False, *, out=None):
     """The lower median ignoring NaNs: of all elements, or along ``dim`` as
     ``(values, indices)``. All-NaN (or empty, for ``dim=None``) gives NaN; along ``dim``, an
     all-NaN slice gets the index PyTorch's CPU kernel gives it (see
@@ -363,6 +364,11 @@ def nanmedian(input, dim=None, keepdim=False):
     values=tensor([1., 4.]),
     indices=tensor([2, 0]))
     """
+    result = _nanmedian(input, dim, keepdim)
+    return result if out is None else write_out(result, out, exact=True)  # as median's
+
+
+def _nanmedian(input, dim, keepdim):
     _rd.reject_complex("nanmedian", input)
     if dim is None:
         if input._data.dtype in FLOAT_NP:
@@ -560,7 +566,7 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", ou
 # ---------------------------------------------------------------------- diff
 
 
-def diff(input, n=1, dim=-1, prepend=None, append=None):
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
     """The ``n``-th forward difference along ``dim``, after joining ``prepend`` and
     ``append`` (tensors shaped like ``input`` except along ``dim``). Bool tensors give
     ``!=`` of neighbours.
@@ -580,6 +586,14 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     >>> flambeau.diff(x, prepend=flambeau.tensor([0]))
     tensor([1, 2, 3, 4])
     """
+    result = _diff(input, n, dim, prepend, append)
+    if out is None:
+        return result
+    # n=0 (or an empty dim) gives input itself, which out must not come to share
+    return write_out(result.clone() if result is input else result, out)
+
+
+def _diff(input, n, dim, prepend, append):
     if input._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:

@@ -15,7 +15,7 @@ import types
 
 from flambeau import _creation, _dtype
 from flambeau._device import canonical
-from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim
+from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim, write_out
 from flambeau._ops.indexing import IndexPut, getitem, index_select
 from flambeau._ops.shape import (
     Diagonal,
@@ -836,7 +836,7 @@ def select_scatter(input, src, dim, index):
     return IndexPut.apply(input, (slice(None),) * axis + (index,), src, False)
 
 
-def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1, *, out=None):
     """A copy of ``input`` with ``input[..., start:end:step, ...]`` (along ``dim``) replaced
     by ``src``.
 
@@ -854,7 +854,8 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
         raise RuntimeError("slice_scatter: slice step must be positive")
     index = (slice(None),) * axis + (slice(start, end, step),)
     src = _scatter_checks("slice_scatter", input, src, input._data[index].shape)
-    return IndexPut.apply(input, index, src, False)
+    result = IndexPut.apply(input, index, src, False)
+    return result if out is None else write_out(result, out, exact=True)
 
 
 def _diagonal_view(arr, device, offset, d1, d2):

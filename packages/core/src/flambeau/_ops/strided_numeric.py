@@ -17,7 +17,15 @@ from collections import namedtuple
 import numpy as np
 
 from flambeau import _random
-from flambeau._ops._util import FLOAT_NP, Tensor, check_same_device, make, to_float, wrap_dim
+from flambeau._ops._util import (
+    FLOAT_NP,
+    Tensor,
+    check_same_device,
+    make,
+    to_float,
+    wrap_dim,
+    write_out,
+)
 from flambeau._ops.indexing_more import even_bin_edges
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -488,7 +496,7 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
     return AsStridedScatter.apply(input, src, in_geo, (size, stride, offset))
 
 
-def as_strided_copy(input, size, stride, storage_offset=None):
+def as_strided_copy(input, size, stride, storage_offset=None, *, out=None):
     """:func:`as_strided` as a new tensor with its own (contiguous) storage.
 
     Examples
@@ -499,7 +507,8 @@ def as_strided_copy(input, size, stride, storage_offset=None):
     >>> y, x
     (tensor([9., 2.]), tensor([0., 1., 2., 3.]))
     """
-    return as_strided(input, size, stride, storage_offset).clone()
+    result = as_strided(input, size, stride, storage_offset).clone()
+    return result if out is None else write_out(result, out, exact=True)
 
 
 # ------------------------------------------------------------------ gradient

@@ -10,7 +10,7 @@ from flambeau._ops import elementwise as ew
 from flambeau._ops import indexing as ix
 from flambeau._ops import shape as sh
 from flambeau._ops import shape_more as shm
-from flambeau._ops._util import FLOAT_NP, make
+from flambeau._ops._util import FLOAT_NP, make, write_out
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import _InferenceVersion
 
@@ -387,7 +387,7 @@ def prelu(input, weight):
     return ew.where(ew.gt(input, 0), input, ew.mul(w, input))
 
 
-def hardshrink(input, lambd=0.5):
+def hardshrink(input, lambd=0.5, *, out=None):
     """``x`` where ``|x| > lambd``, else 0 (NaN is kept).
 
     Examples
@@ -398,7 +398,8 @@ def hardshrink(input, lambd=0.5):
     """
     _check_float("hardshrink", input)
     inside = ew.logical_and(ew.ge(input, -lambd), ew.le(input, lambd))
-    return ew.where(inside, 0.0, input)
+    result = ew.where(inside, 0.0, input)
+    return result if out is None else write_out(result, out, exact=True)
 
 
 # ------------------------------------------------------------------ splitting, nonzero
@@ -417,7 +418,7 @@ def unsafe_split_with_sizes(input, split_sizes, dim=0):
     return shm.split_with_sizes(input, split_sizes, dim)
 
 
-def nonzero_static(input, *, size, fill_value=-1):
+def nonzero_static(input, *, size, fill_value=-1, out=None):
     """:func:`flambeau.nonzero` with exactly ``size`` rows: truncated, or padded with
     ``fill_value``.
 
@@ -440,12 +441,14 @@ def nonzero_static(input, *, size, fill_value=-1):
     xp = input._device._xp
     ndim = input._data.ndim
     if ndim == 0:  # PyTorch gives (size, 0) for a 0-d input, zero or not
-        return make(xp.zeros((size, 0), dtype=xp.int64), input)
+        result = make(xp.zeros((size, 0), dtype=xp.int64), input)
+        return result if out is None else write_out(result, out, exact=True)
     rows = ix.nonzero(input)._data[:size]
     if rows.shape[0] < size:
         pad = xp.full((size - rows.shape[0], ndim), fill_value, dtype=xp.int64)
         rows = xp.concatenate([rows, pad], axis=0)
-    return make(xp.ascontiguousarray(rows), input)
+    result = make(xp.ascontiguousarray(rows), input)
+    return result if out is None else write_out(result, out, exact=True)
 
 
 TENSOR_METHODS = {
