@@ -14,6 +14,7 @@ tensor([2., 4., 6.])
 # ``flambeau/`` folders on sys.path whether they are installed from wheels or editable.
 __path__ = __import__("pkgutil").extend_path(__path__, __name__)
 
+import flambeau._keywords as _keywords  # noqa: E402
 from flambeau import _methods as _methods  # noqa: E402,F401 - attaches Tensor methods
 from flambeau import (  # noqa: E402
     _subpackages,  # noqa: E402
@@ -440,3 +441,11 @@ def _public_names():
 
 
 __all__ = _public_names()
+
+# torch's parser takes NumPy's axis= for dim and keepdims= for keepdim on its C functions and
+# Tensor methods: a thin layer over the ops that have them (flambeau._keywords says which)
+_keywords.install(globals(), __all__, __name__, _keywords.PYTHON_LEVEL)
+_keywords.install_methods(Tensor)
+for _space in (linalg, special, fft):
+    _keywords.install(vars(_space), _space.__all__, _space.__name__)
+del _space

@@ -10,7 +10,7 @@ import sys
 import ml_dtypes
 import numpy as np
 
-from flambeau import _dtype
+from flambeau import _dtype, _keywords
 from flambeau._tensor import Tensor, _wrap_dim
 
 FLOAT_NP = frozenset(np.dtype(d) for d in (np.float16, ml_dtypes.bfloat16, np.float32, np.float64))
@@ -342,8 +342,12 @@ def with_out(fn):
     >>> double(flambeau.ones(2), out=out) is out, out
     (True, tensor([2., 2.]))
     """
+    @_keywords.retrying
     def call(*args, out=None, **kwargs):
-        result = fn(*args, **kwargs)
+        try:
+            result = fn(*args, **kwargs)
+        except TypeError:  # torch's keyword aliases (axis=, keepdims=) fail to bind
+            result = _keywords.retry(fn, args, kwargs)
         if out is None:
             return result
         return write_out(result, out, op=fn.__name__)
