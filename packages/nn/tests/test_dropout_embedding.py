@@ -42,6 +42,54 @@ def test_channel_dropout_zeroes_whole_channels():
         F.dropout1d(flambeau.ones(2, 3, 4, 5))
 
 
+def _shared_axes(y):
+    """The axes along which a dropout output is constant (its mask is shared along them)."""
+    return tuple(ax for ax in range(y.ndim) if y.shape[ax] > 1 and (np.ptp(y, axis=ax) == 0).all())
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("op, shape", [
+    ("dropout2d", (40, 50)),  # mnist_rnn: Dropout2d after BatchNorm1d, an (N, C) input
+    ("dropout2d", (5, 6, 3, 3, 3)),
+    ("dropout3d", (40, 50)),
+    ("dropout3d", (60,)),
+    ("dropout3d", (5, 6, 3, 3, 3, 2)),
+])
+def test_channel_dropout_of_other_ranks_warns_and_shares_the_mask_as_torch(op, shape):
+    """torch's deprecated fallback: dropout2d draws per (N, C) pair, dropout3d takes the input
+    as unbatched (per index of dim 0); both warn instead of raising."""
+    torch = pytest.importorskip("torch")
+    with pytest.warns(UserWarning, match=f"{op}: a {len(shape)}-D input is deprecated"):
+        y = getattr(F, op)(flambeau.ones(*shape), 0.5).cpu().numpy()
+    with pytest.warns(UserWarning, match="deprecated"):
+        t = getattr(torch.nn.functional, op)(torch.ones(*shape), 0.5).numpy()
+    assert _shared_axes(y) == _shared_axes(t)
+    assert set(np.unique(y)) == set(np.unique(t)) == {0.0, 2.0}
+    with pytest.warns(UserWarning):
+        x = flambeau.ones(*shape)
+        assert (getattr(F, op)(x, 0.5, training=False) == x).all()
+
+
+@pytest.mark.parity
+def test_channel_dropout_of_too_few_dims_raises_in_training_as_torch():
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    with pytest.warns(UserWarning):
+        with pytest.raises(RuntimeError, match=r"dropout2d: feature dropout needs at least 2 "
+                                               r"dimensions \(N, C, \.\.\.\) but got an input "
+                                               r"of shape \(5,\)"):
+            F.dropout2d(flambeau.ones(5), 0.5)
+        with pytest.raises(RuntimeError, match=r"dropout3d: .* after adding a batch dimension "
+                                               r"but got an input of shape \(\)"):
+            F.dropout3d(flambeau.tensor(1.0), 0.5)
+        with pytest.raises(RuntimeError):
+            tf.dropout2d(torch.ones(5), 0.5)
+        # torch takes these: no draw is needed (p of 0 or 1, or not training)
+        for p, training in ((0.0, True), (1.0, True), (0.5, False)):
+            np.testing.assert_array_equal(F.dropout2d(flambeau.ones(5), p, training).cpu().numpy(),
+                                          tf.dropout2d(torch.ones(5), p, training).numpy())
+
+
 def test_alpha_dropout_keeps_selu_statistics():
     flambeau.manual_seed(0)
     x = flambeau.randn(200000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from flambeau import Tensor
 from flambeau._inplace import write_result
 from flambeau._random import generator_for
@@ -77,6 +79,27 @@ def _channel_dropout(input, p, training, inplace, spatial, op):
     return _scaled_dropout(input, p, training, inplace, shape, op)
 
 
+def _other_rank_dropout(input, p, training, inplace, spatial, op, batched):
+    """PyTorch's deprecated fallback for a ``dropout2d``/``dropout3d`` input of another rank: a
+    warning, then one draw per ``(N, C)`` pair (``batched``, as dropout2d) or per entry of dim
+    0 (as dropout3d, which takes the input as unbatched), shared along the remaining dims.
+
+    So a 2-D ``(N, C)`` input to ``dropout2d`` (mnist_rnn's BatchNorm1d output) is an
+    elementwise dropout, as in PyTorch, rather than an error."""
+    warnings.warn(
+        f"{op}: a {input.ndim}-D input is deprecated, as in PyTorch, which will refuse it: {op} "
+        f"drops whole channels of inputs with {spatial} spatial dimensions, a channel "
+        f"dimension and an optional batch dimension ({spatial + 1}D or {spatial + 2}D); use "
+        "dropout for an elementwise dropout", UserWarning, stacklevel=3)
+    lead = 2 if batched else 1
+    if input.ndim < lead and training and 0.0 < p < 1.0:
+        raise RuntimeError(f"{op}: feature dropout needs at least 2 dimensions (N, C, ...) "
+                           f"{'' if batched else 'after adding a batch dimension '}but got an "
+                           f"input of shape {tuple(input.shape)}")
+    shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
+    return _scaled_dropout(input, p, training, inplace, shape, op)
+
+
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) inputs with probability ``p``.
 
@@ -94,7 +117,9 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of ``(N, C, H, W)`` inputs with probability ``p``.
 
-    A 3-D input is taken as ``(N, C, L)``, as PyTorch does.
+    A 3-D input is taken as ``(N, C, L)``, as PyTorch does. Other ranks are deprecated, as in
+    PyTorch: they warn and draw one mask entry per ``(N, C)`` pair (so a 2-D ``(N, C)`` input
+    gets an elementwise dropout); fewer than 2 dimensions raise a RuntimeError in training.
 
     Examples
     --------
@@ -105,11 +130,16 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     """
     if input.ndim == 3:
         return _channel_dropout(input, p, training, inplace, 1, "dropout2d")
+    if input.ndim != 4:
+        return _other_rank_dropout(input, p, training, inplace, 2, "dropout2d", batched=True)
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) inputs.
+
+    Other ranks are deprecated, as in PyTorch: they warn and are taken as unbatched, one mask
+    entry per index of dim 0 shared along the others.
 
     Examples
     --------
@@ -118,6 +148,8 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     >>> F.dropout3d(flambeau.ones(1, 2, 2, 2, 2), p=0.0).shape
     flambeau.Size([1, 2, 2, 2, 2])
     """
+    if input.ndim not in (4, 5):
+        return _other_rank_dropout(input, p, training, inplace, 3, "dropout3d", batched=False)
     return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
 
 
