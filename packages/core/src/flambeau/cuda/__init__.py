@@ -16,13 +16,15 @@ True
 from __future__ import annotations
 
 import importlib
+import os
 
 from flambeau import _compat
 from flambeau._toplevel_more import OutOfMemoryError
 from flambeau.backends import _registry
 
 __all__ = [
-    "is_available", "device_count", "OutOfMemoryError",
+    "is_available", "device_count", "manual_seed", "manual_seed_all", "seed", "seed_all",
+    "OutOfMemoryError",
     "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
     "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
 ]
@@ -73,8 +75,74 @@ def device_count() -> int:
     return b.device_count() if b is not None else 0
 
 
+def _seed_with(name, value):
+    """Seed through the plugin when CUDA is usable; without it PyTorch silently ignores the
+    call, so seeding helpers (``torch.cuda.manual_seed_all(seed)`` next to
+    ``torch.manual_seed(seed)``) run unchanged on a CPU-only machine."""
+    if is_available():
+        getattr(_backend().cuda_module(), name)(value)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the current CUDA device's default generator; silently nothing without CUDA.
+
+    Parameters
+    ----------
+    seed : int
+        The seed.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cuda.manual_seed(0)  # safe to call without a GPU, as in PyTorch
+    """
+    _seed_with("manual_seed", int(seed))
+
+
+def manual_seed_all(seed: int) -> None:
+    """Seed the default generators of every CUDA device; silently nothing without CUDA.
+
+    Parameters
+    ----------
+    seed : int
+        The seed.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cuda.manual_seed_all(0)  # safe to call without a GPU, as in PyTorch
+    """
+    _seed_with("manual_seed_all", int(seed))
+
+
+def _random_seed() -> int:
+    return int.from_bytes(os.urandom(8), "little") >> 1  # a non-negative int64
+
+
+def seed() -> None:
+    """Seed the current CUDA device's generator with a random number; nothing without CUDA.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cuda.seed()
+    """
+    _seed_with("manual_seed", _random_seed())
+
+
+def seed_all() -> None:
+    """Seed every CUDA device's generator with one random number; nothing without CUDA.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cuda.seed_all()
+    """
+    _seed_with("manual_seed_all", _random_seed())
+
+
 def __getattr__(name):
-    # synchronize, manual_seed, memory_allocated, Stream, ...: the plugin's module provides them
+    # synchronize, memory_allocated, Stream, ...: the plugin's module provides them
     b = _backend()
     if b is not None and hasattr(b, "cuda_module"):
         return getattr(b.cuda_module(), name)
