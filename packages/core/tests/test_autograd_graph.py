@@ -184,7 +184,7 @@ def test_grad_fn_is_a_node_with_name_and_next_functions():
     assert isinstance(y.grad_fn, Node)
     assert y.grad_fn.name() == "MulBackward0"
     (acc, nr), *_ = y.grad_fn.next_functions
-    assert isinstance(acc, Node) and acc.name() == "AccumulateGrad" and nr == 0
+    assert isinstance(acc, Node) and acc.name() == "torch::autograd::AccumulateGrad" and nr == 0
     assert acc.variable is x
     assert y.grad_fn.metadata == {}
     y.grad_fn.metadata["tag"] = 1

@@ -59,17 +59,17 @@ def test_ops_backward_nodes_and_ranges_are_counted():
     with profile() as prof:
         _model_step()
     counts = _counts(prof)
-    # forward x @ w, and the gradient of w in MatmulBackward0 (x needs none)
+    # forward x @ w, and the gradient of w in MmBackward0 (x needs none)
     assert counts["flambeau::matmul"] == 2
     assert counts["flambeau::relu"] == 1
-    assert counts["MatmulBackward0"] == counts["ReluBackward0"] == counts["AddBackward0"] == 1
+    assert counts["MmBackward0"] == counts["ReluBackward0"] == counts["AddBackward0"] == 1
     assert counts["AccumulateGrad"] == 2
     assert counts["forward"] == counts["backward"] == 1
     events = prof.events()
-    (mm_backward,) = _by_name(events, "MatmulBackward0")
+    (mm_backward,) = _by_name(events, "MmBackward0")
     assert "flambeau::matmul" in [c.name for c in mm_backward.cpu_children]
     (backward,) = _by_name(events, "backward")
-    assert {c.name for c in backward.cpu_children} >= {"MatmulBackward0", "AccumulateGrad"}
+    assert {c.name for c in backward.cpu_children} >= {"MmBackward0", "AccumulateGrad"}
 
 
 def test_times_self_within_total_and_children_within_parents():
@@ -121,7 +121,7 @@ def test_custom_function_is_named_by_its_class():
     with profile() as prof:
         Cube.apply(x).sum().backward()
     counts = _counts(prof)
-    assert counts["Cube"] == counts["CubeBackward0"] == 1
+    assert counts["Cube"] == counts["CubeBackward"] == 1  # torch's names of custom nodes
     (cube,) = _by_name(prof.events(), "Cube")
     assert [c.name for c in cube.cpu_children] == ["flambeau::mul", "flambeau::mul"]
 

@@ -243,7 +243,7 @@ def format_tensor(t) -> str:
         fmt = _ComplexFormatter(shown) if kind == "c" else _Formatter(shown, kind == "f")
         body = _nested(arr, indent, summarize, fmt)
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")  # as torch: CopySlices
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _with_suffixes(prefix + body, suffixes, indent)

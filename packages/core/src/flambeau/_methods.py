@@ -505,6 +505,9 @@ class CopyFrom(Function):
     gradient (as in torch: it stays in the graph); a view's base keeps its old history
     through ``CopySlices`` instead, so a view's old values are no input."""
 
+    _node_name = "CopyBackwards"  # torch's node of copy_, whose inputs are (self, src)
+    _graph_inputs = (4, 0)
+
     @staticmethod
     def forward(ctx, src, shape, np_dtype, device, old):
         ctx.src_meta = (src._data.dtype, src._device)

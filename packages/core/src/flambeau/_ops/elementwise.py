@@ -125,6 +125,8 @@ def _broadcast_error(op, a, b):
 
 
 class Add(Function):
+    _graph_inputs = (0, 1)  # torch wraps a number operand in a tensor: (None, 0) in the graph
+
     @staticmethod
     def forward(ctx, a, b):
         if b.__class__ is float:
@@ -140,6 +142,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    _graph_inputs = (0, 1)
+
     @staticmethod
     def forward(ctx, a, b):
         if b.__class__ is float:
@@ -154,17 +158,19 @@ class Sub(Function):
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
+class Rsub(Sub):
+    """``number - tensor``: torch's ``rsub``, whose node lists the tensor only."""
+
+    _node_name = "RsubBackward1"
+    _graph_inputs = (1,)
+
+
 class _WrittenInPlace:
     """Mixin of the nodes of ``add_``, ``sub_``, ``mul_``, ``div_`` and ``relu_`` while
     recording, when they write into the tensor's own storage (see
     :func:`flambeau._inplace.record_in_place`). The subclasses keep the out-of-place op's
-    backward, take torch's node name from ``_torch_name``, and define a forward that computes
-    into its first input and counts the write on that input's version counter."""
-
-    _torch_name = ""
-
-    def name(self):
-        return self._torch_name
+    backward and node name, and define a forward that computes into its first input and
+    counts the write on that input's version counter."""
 
 
 def _binary_in_place(op, ufunc, symbol, save=None):
@@ -180,7 +186,7 @@ def _binary_in_place(op, ufunc, symbol, save=None):
         return a._data
 
     return type(op.__name__ + "InPlace", (_WrittenInPlace, op), {
-        "forward": staticmethod(forward), "_torch_name": op.__name__ + "Backward0",
+        "forward": staticmethod(forward), "_node_name": op.__name__ + "Backward0",
         "__doc__": f"``a {symbol}= b`` while recording."})
 
 
@@ -214,6 +220,8 @@ def _save_operands(ctx, a, b, a_for, b_for):
 
 
 class Mul(Function):
+    _graph_inputs = (0, 1)
+
     @staticmethod
     def forward(ctx, a, b):
         if b.__class__ is float:  # tensor * scalar: nothing to check or save but the scalar
@@ -239,6 +247,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    _graph_inputs = (0, 1)
+
     @staticmethod
     def forward(ctx, a, b):
         if b.__class__ is float:  # tensor / scalar: only the scalar is needed for backward
@@ -275,6 +285,8 @@ DivInPlace = _binary_in_place(Div, "true_divide", "/", _operand_saver(b_for=None
 
 
 class Pow(Function):
+    """``tensor ** number``; its subclasses, the other forms, differ in torch's node name."""
+
     @staticmethod
     def forward(ctx, a, b):
         xp = _xp(a, b)
@@ -309,6 +321,14 @@ class Pow(Function):
                 safe = where((a == 0) & _real_nonnegative(b), 0.0, out * log(a))
                 gb = g * _conj(safe)
         return ga, gb
+
+
+class PowTensors(Pow):
+    _node_name = "PowBackward1"  # tensor ** tensor
+
+
+class PowNumberBase(Pow):
+    _node_name = "PowBackward2"  # number ** tensor
 
 
 def _complex_pow_at_zero(xp, base, exponent, tensor_exponent, out):
@@ -412,7 +432,8 @@ def sub(input, other, *, alpha=1, out=None):
     refuse_bool_sub(input, other)
     if alpha.__class__ is not int or alpha != 1:
         input, other = scaled_by_alpha(input, other, alpha)
-    return _out(_binary(Sub, "sub", input, other), out)
+    # a number minus a tensor comes from ``number - tensor``: torch's rsub
+    return _out(_binary(Sub if isinstance(input, Tensor) else Rsub, "sub", input, other), out)
 
 
 def _is_bool(v):
@@ -589,8 +610,9 @@ def _modulus(op, rounding, input, other):
     t = a if isinstance(a, Tensor) else b
     refuse_complex(op, t)
     if _needs_grad(a, b) and t._data.dtype in FLOAT_NP:
-        return Modulus.apply(a if isinstance(a, Tensor) else scalar_tensor(a, t),
-                             b if isinstance(b, Tensor) else scalar_tensor(b, t), op, rounding)
+        cls = _MODULUS[op, isinstance(b, Tensor)]
+        return cls.apply(a if isinstance(a, Tensor) else scalar_tensor(a, t),
+                         b if isinstance(b, Tensor) else scalar_tensor(b, t), op, rounding)
     _refuse_integer_zero_divisor(t, b)
     xp_fn = t._device._xp.remainder if rounding == "floor" else t._device._xp.fmod
     return make(xp_fn(_raw(a), _raw(b)), t)
@@ -620,6 +642,31 @@ class Modulus(Function):
         if ctx.needs_input_grad[1]:
             gb = -g * _rounded_div(op, a.detach(), b.detach(), rounding)
         return g, gb, None, None
+
+
+class _ModulusByNumber(Modulus):
+    _graph_inputs = (0,)  # torch's Scalar form: the divisor is no input of the node
+
+
+class _FmodByNumber(_ModulusByNumber):
+    _node_name = "FmodBackward0"
+
+
+class _RemainderByNumber(_ModulusByNumber):
+    _node_name = "RemainderBackward0"
+
+
+class _Fmod(Modulus):
+    _node_name = "FmodBackward1"
+
+
+class _Remainder(Modulus):
+    _node_name = "RemainderBackward1"
+
+
+#: (op, whether the divisor is a tensor) -> the node class, named as torch's overloads
+_MODULUS = {("fmod", False): _FmodByNumber, ("fmod", True): _Fmod,
+            ("remainder", False): _RemainderByNumber, ("remainder", True): _Remainder}
 
 
 def _needs_grad(a, b):
@@ -660,7 +707,8 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - PyTorch's name
     e = scalar_value(exponent)  # before promote wrapped it into an unsigned dtype's range
     if isinstance(a, Tensor) and e.__class__ is int and e < 0 and a._data.dtype.kind in "iu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    result = Pow.apply(a, b)
+    cls = (PowTensors if isinstance(b, Tensor) else Pow) if isinstance(a, Tensor) else PowNumberBase
+    result = cls.apply(a, b)
     if result._data.dtype.kind != "b" and (a if isinstance(a, Tensor) else b)._data.dtype.kind \
             == "b":  # bools to bool powers: NumPy's power gives int8, torch's pow bool
         result = result.to(_dtype.bool)
@@ -740,27 +788,33 @@ class StepGrad(Function):
     0/1 mask of relu or hardtanh, the slopes of a leaky relu. It is their gradient when a
     graph of the gradient is built: zero almost everywhere in ``t``, but a function of ``t``
     all the same (torch's ``threshold_backward``), so that the result is connected to ``t``
-    and, say, the gradient penalty of a ReLU network can be differentiated again."""
+    and, say, the gradient penalty of a ReLU network can be differentiated again. One
+    subclass per op, named as torch's node (see :func:`step_grad`)."""
 
     @staticmethod
-    def forward(ctx, g, t, factor, op):
-        ctx.factor, ctx.op = factor, op
+    def forward(ctx, g, t, factor):
+        ctx.factor = factor
         if factor.dtype.kind == "b":  # a mask selects, as torch's: NaN * 0 would stay NaN
             return select(g._device._xp, factor, g._data, 0)
         return g._data * factor
 
     @staticmethod
     def backward(ctx, gg):
-        return gg * Tensor._make(ctx.factor, gg._device), None, None, None
+        return gg * Tensor._make(ctx.factor, gg._device), None, None
 
-    def name(self):
-        return f"{self.op}BackwardBackward0"  # torch's name for the node
+
+_step_grads: dict = {}
 
 
 def step_grad(g, t, factor, op="Threshold"):
     """``g * factor`` recorded as :class:`StepGrad` (``factor`` an array of ``g``'s dtype or
-    bool, a step function of ``t``; ``op`` names the forward op as torch's nodes do)."""
-    return StepGrad.apply(g, t, factor, op)
+    bool, a step function of ``t``; ``op`` names the forward op as torch's nodes do:
+    ``ThresholdBackwardBackward0``)."""
+    cls = _step_grads.get(op)
+    if cls is None:
+        cls = _step_grads[op] = type(op + "BackwardBackward", (StepGrad,), {
+            "_node_name": op + "BackwardBackward0", "__module__": __name__})
+    return cls.apply(g, t, factor)
 
 
 _LN2 = math.log(2.0)
@@ -789,6 +843,7 @@ def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=Non
     already, to cast integers).
     """
     cls = type(name.capitalize().replace("_", ""), (_Unary,), {
+        "_node_name": _NODE_NAMES.get(name),
         "_fwd": staticmethod(fwd), "_grad": staticmethod(grad), "_save": save,
         "_array_grad": None if array_grad is None else staticmethod(array_grad),
         "_array_grad_kernel": name + "_backward_from_output",
@@ -827,6 +882,10 @@ def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=Non
     op.__doc__ = doc
     return cls, op
 
+
+#: torch's node names that are not the op's name capitalized (square is torch's pow)
+_NODE_NAMES = {"log1p": "Log1PBackward0", "square": "PowBackward0",
+               "deg2rad": "Deg2RadBackward0", "rad2deg": "Rad2DegBackward0"}
 
 #: what to use instead, for the real-only unary ops whose message can say it
 _HINTS = {"sign": "; flambeau.sgn gives z / |z|", "relu": _NO_ORDER}
@@ -1156,7 +1215,7 @@ class ReluInPlace(_WrittenInPlace, Relu):
     own version counter (as torch's): changing it in place afterwards is caught at backward.
     An alias, not the tensor, so that the tensor and its node do not hold each other."""
 
-    _torch_name = "ReluBackward0"
+    _node_name = "ReluBackward0"
 
     @classmethod
     def forward(cls, ctx, x):
@@ -1303,6 +1362,8 @@ class _Round(Function):
 
 
 class Clamp(Function):
+    _node_name = "ClampBackward1"  # torch's node of clamp with number bounds
+
     @staticmethod
     def forward(ctx, x, lo, hi):
         xp = x._device._xp
@@ -1331,6 +1392,9 @@ class ClampTensors(Function):
     """``clamp`` with tensor bounds. As PyTorch's, each element's gradient goes to the one
     operand its value came from: the input on ties with a bound, ``max`` where ``min > max``,
     and nobody where a NaN made the value."""
+
+    _node_name = "ClampBackward0"
+    _graph_inputs = (0, 1, 2)  # a bound left out (None) is an input all the same in torch
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -1512,6 +1576,8 @@ def fmin(input, other, *, out=None):
 
 
 class Where(Function):
+    _graph_inputs = (1, 2)  # not the condition; a number operand as (None, 0), as torch's
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
@@ -1534,6 +1600,18 @@ class Where(Function):
         return None, ga, gb
 
 
+class MaskedFill(Where):
+    """``masked_fill(mask, number)``: ``where(mask, value, input)`` named as torch's."""
+
+    _node_name = "MaskedFillBackward0"
+    _graph_inputs = (2,)
+
+
+class MaskedFillTensor(Where):
+    _node_name = "MaskedFillBackward1"  # a 0-d tensor value
+    _graph_inputs = (2, 1)
+
+
 def where(condition, input=None, other=None, *, out=None):
     """Pick from ``input`` where ``condition`` holds, else from ``other``.
 
@@ -1550,6 +1628,12 @@ def where(condition, input=None, other=None, *, out=None):
         from flambeau._ops.indexing import nonzero
 
         return nonzero(condition, as_tuple=True)
+    return _out(selected(Where, condition, input, other), out)
+
+
+def selected(cls, condition, input, other):
+    """``where(condition, input, other)`` recorded as ``cls``: :class:`Where`, or a subclass
+    named as the torch op it implements (:class:`MaskedFill`)."""
     if not isinstance(condition, Tensor):
         raise TypeError("where: condition must be a bool Tensor")
     if condition._data.dtype.kind != "b":
@@ -1566,10 +1650,10 @@ def where(condition, input=None, other=None, *, out=None):
             f"where: expected condition, x and y to be on the same device, but condition is on "
             f"{condition._device} and x and y are on {ref._device}"
         )
-    result = Where.apply(condition, a, b)
+    result = cls.apply(condition, a, b)
     if result._data.dtype != ref._data.dtype:
         result = result.to(ref.dtype)
-    return _out(result, out)
+    return result
 
 
 # ------------------------------------------------------------------ comparisons and logic
@@ -1810,11 +1894,16 @@ def lerp(input, end, weight):
         check_same_device("lerp", a, weight)
         w = weight if weight.dtype == a.dtype else weight.to(a.dtype)
     else:
-        w = scalar_tensor(weight, a)
+        return _LerpByNumber.apply(a, b, scalar_tensor(weight, a))
     return Lerp.apply(a, b, w)
 
 
 class Lerp(Function):
+    """``lerp`` with a tensor weight (``_LerpByNumber``: a number weight, torch's other
+    overload)."""
+
+    _node_name = "LerpBackward1"
+
     @staticmethod
     def forward(ctx, a, b, w):
         ctx.save_for_backward(a, b, w)
@@ -1855,6 +1944,11 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     tensor([1.2500, 1.2500])
     """
     return input + value * tensor1 / tensor2
+
+
+class _LerpByNumber(Lerp):
+    _node_name = "LerpBackward0"
+    _graph_inputs = (0, 1)
 
 
 def atan2(input, other, *, out=None):

@@ -117,6 +117,9 @@ def _index_error(exc, t):
 
 
 class Index(Function):
+    """``x[index]`` in one node, named as torch's last op of the subscript (see
+    :func:`_basic_node`): ``IndexBackward0`` for an advanced index."""
+
     @staticmethod
     def forward(ctx, x, index, advanced):
         try:
@@ -144,6 +147,39 @@ class Index(Function):
         else:  # a basic index never repeats an element
             buffer._data[index] += g._data
         return True
+
+
+class _Select(Index):
+    _node_name = "SelectBackward0"
+
+
+class _Slice(Index):
+    _node_name = "SliceBackward0"
+
+
+class _IndexUnsqueeze(Index):
+    _node_name = "UnsqueezeBackward0"
+
+
+class _IndexAlias(Index):
+    _node_name = "AliasBackward0"
+
+
+_FULL = slice(None)
+
+
+def _basic_node(idx):
+    """The node class of basic subscript ``idx`` (converted): torch applies the items one
+    by one, so its node is that of the last one that does something, an integer (select),
+    a slice other than ``:`` or None (unsqueeze); an alias if none does."""
+    for item in reversed(idx):
+        if item.__class__ is int:
+            return _Select
+        if item is None:
+            return _IndexUnsqueeze
+        if item.__class__ is slice and item != _FULL:
+            return _Slice
+    return _IndexAlias
 
 
 class IndexAddInto(Function):
@@ -230,9 +266,11 @@ def getitem(t, index):
 
 def _indexed(t, idx, advanced):
     """``t[idx]`` for a converted subscript: a plain view when nothing is recorded."""
-    if not advanced and not t.requires_grad:
-        return _basic_view(t, idx)
-    return Index.apply(t, idx, advanced)
+    if not advanced:
+        if not t.requires_grad:
+            return _basic_view(t, idx)
+        return _basic_node(idx).apply(t, idx, False)
+    return Index.apply(t, idx, True)
 
 
 class IndexPut(Function):
@@ -524,6 +562,8 @@ def bounds_check(op, xp, arr, size, axis, allow_negative=False, exc=RuntimeError
 
 
 class Gather(Function):
+    _graph_inputs = (0,)  # not the index
+
     @staticmethod
     def forward(ctx, x, axis, index):
         xp = x._device._xp
@@ -569,6 +609,8 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 class Scatter(Function):
+    _graph_inputs = (0, 3)  # the input and the source, not the index
+
     @staticmethod
     def forward(ctx, x, axis, index, src, reduce_add):
         xp = x._device._xp
@@ -601,6 +643,15 @@ class Scatter(Function):
             if tuple(gs.shape) != tuple(src_shape):
                 gs = pad_to(gs, src_shape)
         return gx, None, None, gs, None
+
+
+class _ScatterValue(Scatter):
+    _node_name = "ScatterBackward1"  # torch's node of scatter(..., value)
+    _graph_inputs = (0,)
+
+
+class _ScatterAdd(Scatter):
+    _node_name = "ScatterAddBackward0"
 
 
 def pad_to(t, shape):
@@ -636,7 +687,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
             src = src.to(input.dtype)
     else:
         src = _scalar_for(src, input)
-    result = Scatter.apply(input, axis, index, src, reduce == "add")
+    cls = Scatter if isinstance(src, Tensor) else _ScatterValue
+    result = cls.apply(input, axis, index, src, reduce == "add")
     return result if out is None else write_out(result, out, exact=True)
 
 
@@ -653,11 +705,13 @@ def scatter_add(input, dim, index, src, *, out=None):
     axis = wrap_dim(dim, input._data.ndim, "scatter_add")
     if src._data.dtype != input._data.dtype:
         src = src.to(input.dtype)
-    result = Scatter.apply(input, axis, index, src, True)
+    result = _ScatterAdd.apply(input, axis, index, src, True)
     return result if out is None else write_out(result, out, exact=True)
 
 
 class IndexSelect(Function):
+    _graph_inputs = (0,)
+
     @staticmethod
     def forward(ctx, x, axis, index):
         xp = x._device._xp
@@ -692,6 +746,8 @@ def index_select(input, dim, index):
 
 
 class IndexAdd(Function):
+    _graph_inputs = (0, 3)
+
     @staticmethod
     def forward(ctx, x, axis, index, source, alpha):
         xp = x._device._xp
@@ -788,7 +844,7 @@ def masked_fill(input, mask, value):
     >>> flambeau.masked_fill(flambeau.zeros(3), flambeau.tensor([True, False, True]), 5.0)
     tensor([5., 0., 5.])
     """
-    from flambeau._ops.elementwise import where
+    from flambeau._ops.elementwise import MaskedFill, MaskedFillTensor, selected
 
     if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
         raise RuntimeError(
@@ -808,7 +864,8 @@ def masked_fill(input, mask, value):
         value = value.to(input.dtype)
     else:
         value = fill_int(_scalar_for(value, input), input._data.dtype)  # as full(): checked
-    out = where(mask, value, input)
+    out = selected(MaskedFillTensor if isinstance(value, Tensor) else MaskedFill, mask, value,
+                   input)
     if out.shape != input.shape:
         raise RuntimeError(
             f"masked_fill: mask of shape {tuple(mask.shape)} must broadcast to the input's shape "

@@ -65,6 +65,8 @@ def _moved(arr, axis, xp):
 
 
 class IndexCopy(Function):
+    _graph_inputs = (0, 3)
+
     @staticmethod
     def forward(ctx, x, axis, index, source):
         xp = x._device._xp
@@ -132,6 +134,8 @@ def index_copy(input, dim, index, source, *, out=None):
 
 
 class IndexFill(Function):
+    _graph_inputs = (0,)  # a number value (with a tensor one: _IndexFillTensor)
+
     @staticmethod
     def forward(ctx, x, axis, index, value):
         xp = x._device._xp
@@ -190,13 +194,21 @@ def index_fill(input, dim, index, value):
         value = value.to(input.dtype)
     bounds_check("index_fill", input._device._xp, index._data,
                  input._data.shape[axis] if nd else 1, axis, allow_negative=True, exc=IndexError)
-    return IndexFill.apply(input, axis, index, value)
+    return (_IndexFillTensor if isinstance(value, Tensor) else IndexFill).apply(
+        input, axis, index, value)
+
+
+class _IndexFillTensor(IndexFill):
+    _node_name = "IndexFillBackward1"
+    _graph_inputs = (0, 3)
 
 
 # ------------------------------------------------------------------ masked_scatter / put
 
 
 class MaskedScatter(Function):
+    _graph_inputs = (0, 2)
+
     @staticmethod
     def forward(ctx, x, mask, source, shape, count):
         xp = x._device._xp

@@ -55,6 +55,27 @@ class Matmul(Function):
         return ga, gb
 
 
+class _Mm(Matmul):
+    _node_name = "MmBackward0"
+
+
+class _Mv(Matmul):
+    _node_name = "MvBackward0"
+
+
+class _Dot(Matmul):
+    _node_name = "DotBackward0"
+
+
+class _Bmm(Matmul):
+    _node_name = "BmmBackward0"
+
+
+#: the node of matmul by the operands' numbers of dims: torch's op for them (its other
+#: cases reshape around one of these, where flambeau records one MatmulBackward0)
+_MATMUL_NODES = {(2, 2): _Mm, (2, 1): _Mv, (1, 1): _Dot, (3, 3): _Bmm}
+
+
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch broadcasting of batch dims (``@``).
 
@@ -94,7 +115,8 @@ def matmul(input, other, *, out=None):
     if input._device is not other._device:
         check_same_device("matmul", input, other)
     try:
-        result = Matmul.apply(input, other)
+        cls = _MATMUL_NODES.get((input._data.ndim, other._data.ndim), Matmul)
+        result = cls.apply(input, other)
     except ValueError:
         raise RuntimeError(
             f"matmul: batch dims of shapes {tuple(input.shape)} and {tuple(other.shape)} cannot "

@@ -63,6 +63,8 @@ def accumulated_sum(xp, a, axis, keepdims, np_dtype=None, divisor=None):
 
 
 class Sum(Function):
+    """``sum()`` of all elements (``SumDim``: over dims, torch's other node name)."""
+
     @staticmethod
     def forward(ctx, x, axes, keepdim, np_dtype):
         ctx.meta = (x._data.shape, axes, keepdim)
@@ -72,6 +74,33 @@ class Sum(Function):
     def backward(ctx, g):
         shape, axes, keepdim = ctx.meta
         return _expand_back(g, shape, axes, keepdim), None, None, None
+
+
+class SumDim(Sum):
+    _node_name = "SumBackward1"
+
+
+class Mean(Function):
+    """``mean()`` of all elements, in one node as torch's (``MeanDim``: over dims); ``n``
+    is the number of elements averaged, not 0."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, n):
+        ctx.meta = (x._data.shape, axes, keepdim, float(n))
+        return accumulated_sum(x._device._xp, x._data, axes, keepdim, divisor=n)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, axes, keepdim, n = ctx.meta
+        if g._data.dtype in LOW_PRECISION_NP:  # in float32 (n may be past float16's range)
+            g = (g.float() / n).to(g.dtype)    # and rounded once, as torch's
+        else:
+            g = g / n
+        return _expand_back(g, shape, axes, keepdim), None, None, None
+
+
+class MeanDim(Mean):
+    _node_name = "MeanBackward1"
 
 
 @with_out
@@ -93,7 +122,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - PyTorch'
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else None
     if np_dtype is None and input._data.dtype.kind in "biu":
         np_dtype = _dtype.int64.np
-    return Sum.apply(input, axes, keepdim, np_dtype)
+    return (Sum if axes is None else SumDim).apply(input, axes, keepdim, np_dtype)
 
 
 @with_out
@@ -141,11 +170,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         )
     axes = dims_arg(dim, input._data.ndim, "mean")
     n = input._data.size if axes is None else _count(input._data.shape, axes)
-    if input._data.dtype in LOW_PRECISION_NP:  # divided in float32: the sum may overflow
-        total = sum(input, dim, keepdim, dtype=_dtype.float32)
-        return (total / n if n else total * float("nan")).to(input.dtype)
-    total = sum(input, dim, keepdim)
-    return total / n if n else total * float("nan")
+    if not n:  # the mean of nothing
+        return sum(input, dim, keepdim) * float("nan")
+    # two-byte floats are summed and divided in float32 (the sum may overflow)
+    return (Mean if axes is None else MeanDim).apply(input, axes, keepdim, n)
 
 
 @with_out
@@ -305,12 +333,14 @@ class Max(_Extreme):
     NaNs (``amax`` gives NaN gradients)."""
 
     _pick, _nan_ties = "max", True
+    _node_name = "MaxBackward1"  # torch's node of max() (of max(dim): MaxBackward0)
 
 
 class Min(_Extreme):
     """``min()`` of all elements (see :class:`Max`)."""
 
     _pick, _nan_ties = "min", True
+    _node_name = "MinBackward1"
 
 
 @with_out
@@ -432,10 +462,12 @@ class _ExtremeWithIndex(Function):
 
 class MaxDim(_ExtremeWithIndex):
     _pick = "max"
+    _node_name = "MaxBackward0"
 
 
 class MinDim(_ExtremeWithIndex):
     _pick = "min"
+    _node_name = "MinBackward0"
 
 
 def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001 - PyTorch's name

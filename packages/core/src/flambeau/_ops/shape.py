@@ -35,6 +35,11 @@ def _shape_args(shape):
 
 
 class Reshape(Function):
+    """``view``, ``reshape``, ``flatten``: torch's ``ViewBackward0`` (a reshape that copies
+    is one node here, where torch records a clone and an ``UnsafeViewBackward0``)."""
+
+    _node_name = "ViewBackward0"
+
     @staticmethod
     def forward(ctx, x, shape, must_view):
         a = x._data
@@ -55,6 +60,22 @@ class Reshape(Function):
     @staticmethod
     def backward(ctx, g):
         return g.reshape(ctx.in_shape), None, None
+
+
+class Unsqueeze(Reshape):
+    _node_name = "UnsqueezeBackward0"
+
+
+class Squeeze(Reshape):
+    _node_name = "SqueezeBackward0"  # squeeze() (torch numbers the dim and dims forms)
+
+
+class SqueezeDim(Reshape):
+    _node_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Reshape):
+    _node_name = "SqueezeBackward2"
 
 
 def reshape(input, *shape):
@@ -199,6 +220,14 @@ class Permute(Function):
         return g.permute(*inverse), None
 
 
+class Transpose(Permute):
+    _node_name = "TransposeBackward0"
+
+
+class T(Permute):
+    _node_name = "TBackward0"
+
+
 def permute(input, *dims):
     """A view with dimensions reordered.
 
@@ -237,7 +266,7 @@ def transpose(input, dim0, dim1):
     d0, d1 = wrap_dim(dim0, nd, "transpose"), wrap_dim(dim1, nd, "transpose")
     dims = list(range(nd))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return Permute.apply(input, tuple(dims))
+    return Transpose.apply(input, tuple(dims))
 
 
 swapdims = transpose
@@ -267,7 +296,7 @@ def t(input):
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
-    return transpose(input, 0, 1) if input._data.ndim == 2 else input.view_as(input)
+    return T.apply(input, (1, 0) if input._data.ndim == 2 else tuple(range(input._data.ndim)))
 
 
 def movedim(input, source, destination):
@@ -317,11 +346,11 @@ def squeeze(input, dim=None):
     shape = input._data.shape
     if dim is None:
         new = tuple(s for s in shape if s != 1)
-    else:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        axes = {wrap_dim(d, len(shape), "squeeze") for d in dims}
-        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-    return input.reshape(new)
+        return Squeeze.apply(input, new, False)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    axes = {wrap_dim(d, len(shape), "squeeze") for d in dims}
+    new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+    return (SqueezeDim if isinstance(dim, int) else SqueezeDims).apply(input, new, False)
 
 
 def unsqueeze(input, dim):
@@ -335,7 +364,7 @@ def unsqueeze(input, dim):
     """
     shape = input._data.shape
     d = wrap_dim(dim, len(shape) + 1, "unsqueeze")
-    return input.reshape(shape[:d] + (1,) + shape[d:])
+    return Unsqueeze.apply(input, shape[:d] + (1,) + shape[d:], False)
 
 
 class Expand(Function):
@@ -486,6 +515,19 @@ class Cat(Function):
         return (None, *split(g, ctx.sizes, ctx.axis))
 
 
+class Stack(Function):
+    """``stack`` in one node, as torch's (not a ``cat`` of unsqueezed inputs)."""
+
+    @staticmethod
+    def forward(ctx, axis, *tensors):
+        ctx.axis = axis
+        return tensors[0]._device._xp.stack([t._data for t in tensors], axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None, *g.unbind(ctx.axis))
+
+
 def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dim (shapes must match elsewhere).
 
@@ -546,7 +588,7 @@ def stack(tensors, dim=0, *, out=None):
                 f"and {list(t.shape)} at entry {i}"
             )
     d = wrap_dim(dim, len(shape) + 1, "stack")
-    return cat([t.unsqueeze(d) for t in tensors], d, out=out)
+    return write_out(Stack.apply(d, *_common_dtype(tensors, "stack")), out)
 
 
 def hstack(tensors, *, out=None):
@@ -581,9 +623,7 @@ def vstack(tensors, *, out=None):
 
 class Narrow(Function):
     _is_view = True
-
-    def name(self):
-        return "SliceBackward0"  # torch's node for narrow and slicing
+    _node_name = "SliceBackward0"  # torch's node for narrow and slicing
 
     @staticmethod
     def forward(ctx, x, axis, start, length):
@@ -669,7 +709,8 @@ def split(tensor, split_size_or_sections, dim=0):
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
                 f"size at dimension {axis}), but got split_sizes={sizes}"
             )
-    return Split.apply(tensor, axis, tuple(sizes), isinstance(split_size_or_sections, int))
+    by_size = isinstance(split_size_or_sections, int)
+    return (Split if by_size else SplitWithSizes).apply(tensor, axis, tuple(sizes), by_size)
 
 
 class Split(Function):
@@ -682,9 +723,6 @@ class Split(Function):
 
     _is_view = True
     _multi_output_view = True
-
-    def name(self):
-        return "SplitBackward0" if self.by_size else "SplitWithSizesBackward0"
 
     @staticmethod
     def forward(ctx, x, axis, sizes, by_size):
@@ -702,6 +740,10 @@ class Split(Function):
     @staticmethod
     def backward(ctx, *grads):
         return _join_grads(ctx, grads, cat, lambda g: g), None, None, None
+
+
+class SplitWithSizes(Split):
+    _node_name = "SplitWithSizesBackward0"
 
 
 class Unbind(Function):
@@ -992,6 +1034,8 @@ def repeat_interleave(input, repeats, dim=None):
 
 
 class Pad(Function):
+    _node_name = "ConstantPadNdBackward0"
+
     @staticmethod
     def forward(ctx, x, widths, value):
         xp = x._device._xp

@@ -904,7 +904,8 @@ def heaviside(input, values, *, out=None):
 
 
 class Copysign(Function):
-    """The op behind :func:`flambeau.copysign`."""
+    """The op behind :func:`flambeau.copysign` of two tensors (``_CopysignByNumber``: a
+    number ``other``)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -922,6 +923,10 @@ class Copysign(Function):
         ga = g * ctx.ratio if ctx.needs_input_grad[0] else None
         gb = g * 0.0 if ctx.needs_input_grad[1] else None
         return ga, gb
+
+
+class _CopysignByNumber(Copysign):
+    _node_name = "CopysignBackward1"  # torch's Scalar form (the tensor form: ...Backward0)
 
 
 def copysign(input, other, *, out=None):
@@ -942,7 +947,8 @@ def copysign(input, other, *, out=None):
     a, b = promote_float("copysign", input, other)
     if not isinstance(a, Tensor):
         a = scalar_tensor(a, b)
-    return _ew._out(Copysign.apply(a, b), out)
+    cls = Copysign if isinstance(b, Tensor) else _CopysignByNumber
+    return _ew._out(cls.apply(a, b), out)
 
 
 class Nextafter(Function):

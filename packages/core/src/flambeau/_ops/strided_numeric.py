@@ -404,7 +404,14 @@ class CopySlices(AsStridedScatter):
     The base's values outside the view come from its previous history and the view's from
     the written result, as for :func:`as_strided_scatter`; the write already happened, so
     forward copies nothing.
+
+    As torch's, its ``next_functions`` are the base's previous history, then the inputs of
+    the op that computed the written values other than the view itself (the number of
+    ``view.mul_(2)``, the source of ``base[i] = src``): the graph shows the written values'
+    node folded into this one.
     """
+
+    _node_name = "CopySlices"
 
     @staticmethod
     def forward(ctx, base, value, in_geo, out_geo):
@@ -412,7 +419,14 @@ class CopySlices(AsStridedScatter):
         return base._data
 
     def name(self) -> str:
-        return "CopySlices"
+        return "torch::autograd::CopySlices"  # torch's name (its class: CopySlices)
+
+    @property
+    def next_functions(self) -> tuple:
+        base, value = self._edges[0], self._edges[1]
+        # written values that need no gradient: torch's copy_ of a tensor or a number
+        folded = value[0].next_functions[1:] if value is not None else ((None, 0),)
+        return ((None, 0) if base is None else base, *folded)
 
 
 def _geometry(t, st):

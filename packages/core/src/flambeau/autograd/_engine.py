@@ -29,7 +29,7 @@ def _topological_order(root_nodes):
             continue
         add(node)
         push((node, True))
-        for edge in node.next_functions:
+        for edge in node._edges:
             if edge is not None and edge[0] not in visited:
                 push((edge[0], False))
     post.reverse()
@@ -40,7 +40,7 @@ def _needed(order, targets):
     """Nodes on some path to a ``targets`` node (the others need not run)."""
     needed = set()
     for node in reversed(order):  # children first
-        if node in targets or any(e is not None and e[0] in needed for e in node.next_functions):
+        if node in targets or any(e is not None and e[0] in needed for e in node._edges):
             needed.add(node)
     return needed
 
@@ -289,7 +289,7 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
             node._grad_private = False
     if results.__class__ is not tuple:
         results = (results,)
-    edges = node.next_functions
+    edges = node._edges
     if len(results) < len(edges):
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients "
@@ -351,7 +351,7 @@ def _backward_into_buffer(node, g, buffers):
     input, when nothing else holds that sum: for ``h[:, t]`` read at every step of a loop,
     each step then costs the size of the slice instead of a zeros array the size of ``h``
     and a full-size addition."""
-    edge = node.next_functions[0]
+    edge = node._edges[0]
     if edge is None or g is None:
         return False
     slots = buffers.get(edge[0])

@@ -110,27 +110,36 @@ class _Packed:
 class Node:
     """A vertex of the backward graph: the class of every ``tensor.grad_fn``.
 
-    ``next_functions[i]`` is the ``(node, output_nr)`` the gradient of input ``i`` flows to,
-    or None when input ``i`` needs no gradient. ``name()`` is PyTorch's name of the node,
-    ``metadata`` a dict for users' annotations; ``register_prehook(fn)`` runs
-    ``fn(grad_outputs)`` before the node's backward and ``register_hook(fn)`` runs
-    ``fn(grad_inputs, grad_outputs)`` after it (either may return replacement gradients).
-    Both return a handle whose ``remove()`` unregisters the hook.
+    ``next_functions`` lists, as PyTorch's does, one ``(node, output_nr)`` pair per tensor
+    input of the op: where that input's gradient flows, or ``(None, 0)`` for an input that
+    needs no gradient. ``name()`` is PyTorch's name of the node, also its class's name
+    (``MulBackward0``; a leaf's node is an ``AccumulateGrad``). ``metadata`` is a dict for
+    users' annotations; ``register_prehook(fn)`` runs ``fn(grad_outputs)`` before the node's
+    backward and ``register_hook(fn)`` runs ``fn(grad_inputs, grad_outputs)`` after it
+    (either may return replacement gradients). Both return a handle whose ``remove()``
+    unregisters the hook.
 
     Examples
     --------
     >>> import flambeau
     >>> x = flambeau.tensor([1.0, 2.0], requires_grad=True)
     >>> y = x * 3
-    >>> y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()
-    ('MulBackward0', 'AccumulateGrad')
+    >>> y.grad_fn
+    <MulBackward0 object at 0x...>
+    >>> y.grad_fn.next_functions
+    ((<AccumulateGrad object at 0x...>, 0), (None, 0))
+    >>> y.grad_fn.name(), type(y.grad_fn).__name__
+    ('MulBackward0', 'MulBackward0')
     >>> h = y.grad_fn.register_prehook(lambda grad_outputs: (grad_outputs[0] * 10,))
     >>> y.sum().backward(); x.grad
     tensor([30., 30.])
     >>> h.remove()
     """
 
-    next_functions: tuple = ()
+    #: the engine's edges: one ``(node, output_nr)``, or None where no gradient flows, per
+    #: argument of the op's forward (numbers and flags included); ``next_functions`` is the
+    #: view of them that PyTorch shows, made when it is read
+    _edges: tuple = ()
     _hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook on outputs
     _freed = False
     _trace = None  # forward traceback when anomaly detection is on
@@ -153,11 +162,16 @@ class Node:
     _grad_private = False
 
     def name(self) -> str:
-        """The node's name, as in PyTorch (``"MulBackward0"``, ``"AccumulateGrad"``)."""
+        """The node's name, as in PyTorch (``"MulBackward0"``)."""
         return type(self).__name__
 
+    @property
+    def next_functions(self) -> tuple:
+        """``(node, output_nr)`` per tensor input, ``(None, 0)`` where no gradient flows."""
+        return tuple(_NO_EDGE if e is None else e for e in self._edges)
+
     def __repr__(self):
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
     @property
     def metadata(self) -> dict:
@@ -329,14 +343,35 @@ class Function(FunctionCtx, Node):
     _is_view = False
     #: ops whose outputs never carry gradients (comparisons, argmax)
     _differentiable = True
+    #: the class of this op's nodes (see ``__init_subclass__``)
+    _node_cls = None
+    #: torch's name of the op's node where it is not the class's name + "Backward0"
+    #: (inherited: a subclass that is another torch op sets its own)
+    _node_name = None
+    #: positions of ``forward``'s arguments that PyTorch's node lists in ``next_functions``,
+    #: for ops whose torch signature is not "the tensor arguments" (None): a number operand
+    #: that torch wraps in a tensor (``x * 2``), an optional tensor left out (``bias=None``);
+    #: an index or a mask torch does not differentiate is left out of the tuple
+    _graph_inputs = None
+    _in_dtypes = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "_forward_cls" in cls.__dict__:
+            return  # the node class made below
         # forward/backward written without @staticmethod still work, as in PyTorch
         for name in ("forward", "backward"):
             fn = cls.__dict__.get(name)
             if inspect.isfunction(fn):
                 setattr(cls, name, staticmethod(fn))
+        # The graph's nodes are instances of a subclass named as PyTorch names the node
+        # (Mul -> MulBackward0), so that type(y.grad_fn).__name__, repr and name() agree
+        # with torch's, while isinstance(y.grad_fn, Mul) still holds. Making one costs apply
+        # nothing: it creates an instance of cls._node_cls instead of cls.
+        node_name = getattr(cls, "_node_name", None) or _default_node_name(cls)
+        cls._node_cls = type(node_name, (cls,), {
+            "_forward_cls": cls, "__module__": cls.__module__, "__qualname__": node_name,
+            "__doc__": f"The backward graph's node of :class:`{cls.__qualname__}`."})
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -346,16 +381,23 @@ class Function(FunctionCtx, Node):
     @staticmethod
     def backward(ctx, *grad_outputs):
         """Return the gradient of each forward input (override this)."""
-        raise NotImplementedError(f"{type(ctx).__name__} does not define backward")
+        raise NotImplementedError(f"{_op_name(ctx)} does not define backward")
 
-    def name(self) -> str:
-        # PyTorch numbers its backward node classes (MulBackward0): keep names comparable
-        return type(self).__name__ + "Backward0"
+    @property
+    def next_functions(self) -> tuple:
+        """``(node, output_nr)`` per tensor input, ``(None, 0)`` where no gradient flows."""
+        edges = self._edges
+        shown = self._graph_inputs
+        if shown is None:  # the tensor arguments: _connect marks the others None
+            return tuple(_NO_EDGE if e is None else e
+                         for e, d in zip(edges, self._in_dtypes) if d is not None)
+        n = len(edges)
+        return tuple(_NO_EDGE if i >= n or edges[i] is None else edges[i] for i in shown)
 
     @classmethod
     def apply(cls, *args):
         """Run the op, recording it in the graph when an input requires grad."""
-        ctx = cls.__new__(cls)
+        ctx = _new(cls._node_cls)
         state = _grad_state
         enabled = state.grad_enabled
         record = False
@@ -395,6 +437,9 @@ class Function(FunctionCtx, Node):
         return outputs if out.__class__ is tuple else outputs[0]
 
 
+Function._node_cls = Function  # Function.apply itself runs forward's NotImplementedError
+
+
 def _as_output(ctx, out, args, device):
     if out is None:
         return None
@@ -404,7 +449,7 @@ def _as_output(ctx, out, args, device):
                 return out.view_as(out)  # a Function returning its input gives a new tensor
         return out
     if device is None:
-        raise TypeError(f"{type(ctx).__name__}.forward returned an array but has no tensor input")
+        raise TypeError(f"{_op_name(ctx)}.forward returned an array but has no tensor input")
     return _Tensor._make(out, device)
 
 
@@ -449,27 +494,30 @@ def _connect(ctx, args, outputs):
     shapes = []
     dtypes = []
     for a in args:
-        if a.__class__ in _TENSOR_TYPES and a._requires_grad:
-            if a._base is not None:
-                refresh_view(a)
-            fn = a._grad_fn
-            if fn is None:
-                fn = a._accum
+        if a.__class__ in _TENSOR_TYPES:
+            if a._requires_grad:
+                if a._base is not None:
+                    refresh_view(a)
+                fn = a._grad_fn
                 if fn is None:
-                    fn = a._accum = AccumulateGrad(a)
-                edges.append((fn, 0))
-            else:
-                edges.append((fn, a._output_nr))
-            data = a._data
-            shapes.append(data.shape)
-            dtypes.append(data.dtype)
+                    fn = a._accum
+                    if fn is None:
+                        fn = a._accum = AccumulateGrad(a)
+                    edges.append((fn, 0))
+                else:
+                    edges.append((fn, a._output_nr))
+                data = a._data
+                shapes.append(data.shape)
+                dtypes.append(data.dtype)
+                continue
+            dtypes.append(False)  # a tensor that needs no gradient: next_functions lists it
         else:
-            edges.append(None)
-            shapes.append(None)
             dtypes.append(None)
+        edges.append(None)
+        shapes.append(None)
     # tuples, not lists, and shapes apart from dtypes: a tuple of ints is untracked by the
     # cyclic garbage collector, whose full passes over a large graph cost a third of its time
-    ctx.next_functions = tuple(edges)
+    ctx._edges = tuple(edges)
     ctx._in_shapes = tuple(shapes)
     ctx._in_dtypes = tuple(dtypes)
     if _anomaly.active and _anomaly.enabled():
@@ -518,7 +566,21 @@ class AccumulateGrad(Node):
         self._grad_hooks = None  # hook(tensor) after .grad is updated (not node post hooks)
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"  # PyTorch's name (its class: AccumulateGrad)
+
+
+def _default_node_name(cls):
+    """PyTorch's name for the nodes of Function ``cls``: flambeau's ops as torch's built-in
+    ones (``MulBackward0``; ``_Silu`` -> ``SiluBackward0``), users' Functions as torch's
+    custom ones (``MyFnBackward``). Ops whose torch name differs set ``_node_name``."""
+    if cls.__module__.partition(".")[0] == "flambeau":
+        return cls.__name__.lstrip("_") + "Backward0"
+    return cls.__name__ + "Backward"
+
+
+def _op_name(ctx):
+    """The name of the Function whose node ``ctx`` is (for error messages)."""
+    return getattr(type(ctx), "_forward_cls", type(ctx)).__name__
 
 
 def once_differentiable(fn):
@@ -552,6 +614,10 @@ def once_differentiable(fn):
 
     return wrapper
 
+
+_new = object.__new__
+#: next_functions' entry for an input that needs no gradient, as PyTorch's
+_NO_EDGE = (None, 0)
 
 # Filled in by flambeau._tensor to avoid an import cycle.
 _Tensor = None

@@ -73,7 +73,7 @@ def _reaches_outside(tensors, fresh):
             if id(node.variable) not in fresh_ids:
                 return True
             continue
-        for edge in node.next_functions:
+        for edge in node._edges:
             if edge is not None:
                 stack.append(edge[0])
     return False

@@ -156,7 +156,7 @@ class profile(Results):
     ...         loss = (x @ w).relu().sum()
     ...     loss.backward()
     >>> calls = {a.key: a.count for a in prof.key_averages()}
-    >>> calls["forward"], calls["flambeau::matmul"], calls["MatmulBackward0"]
+    >>> calls["forward"], calls["flambeau::matmul"], calls["MmBackward0"]
     (1, 2, 1)
     >>> print(prof.key_averages().table(sort_by="cpu_time_total", row_limit=3))
     ... # doctest: +ELLIPSIS

@@ -35,6 +35,9 @@ _owner = None
 _clock = time.perf_counter_ns
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[0-9])(?=[A-Z][a-z])")
 _op_names: dict = {}
+#: what a subclass that only names its node as another torch overload defines
+_NAMING_ONLY = frozenset({"_node_name", "_graph_inputs", "_node_cls", "__module__",
+                          "__qualname__", "__doc__", "__firstlineno__", "__static_attributes__"})
 _dtype_names: dict = {}
 
 
@@ -61,13 +64,18 @@ def op_name(cls) -> str:
 
     flambeau's own ops: ``"flambeau::"`` and the class name in snake case
     (``Matmul`` -> ``flambeau::matmul``, ``_LayerNorm`` -> ``flambeau::layer_norm``), as
-    torch names its ``aten::`` ops; users' Functions: their class name, as in torch.
+    torch names its ``aten::`` ops; users' Functions: their class name, as in torch. An op's
+    subclass that only names its node as one of torch's overloads (``_Mm``, a matmul of
+    matrices) is named as the op it derives from.
     """
     name = _op_names.get(cls)
     if name is None:
         name = cls.__name__
         if cls.__module__.partition(".")[0] == "flambeau":
-            name = "flambeau::" + _CAMEL.sub("_", name.lstrip("_")).lower()
+            op = cls
+            while set(op.__dict__) <= _NAMING_ONLY:
+                op = op.__base__
+            name = "flambeau::" + _CAMEL.sub("_", op.__name__.lstrip("_")).lower()
         _op_names[cls] = name
     return name
 

@@ -78,7 +78,7 @@ def _reachable_leaves(outputs):
         variable = getattr(node, "variable", None)
         if variable is not None:
             leaves.add(id(variable))
-        stack.extend(edge[0] for edge in node.next_functions if edge is not None)
+        stack.extend(fn for fn, _ in node.next_functions if fn is not None)
     return leaves
 
 
