@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import numbers
 import warnings
 
 from flambeau import _compat, _creation, _dtype, _inplace, _storage
@@ -416,12 +418,43 @@ def _alpha_checked(self, other, alpha):
     return ew.check_alpha(_dtype.result_type(self, other), alpha)
 
 
+def _alpha_first(name, args, kwargs):
+    """PyTorch's deprecated ``add(Number alpha, Tensor other)`` overload (``sub``, ``add_``,
+    ``sub_`` too), still in old training loops (``p.data.add_(-lr, p.grad.data)`` in
+    pytorch/examples' word_language_model): the arguments in today's order, with a warning.
+    Other extra positional arguments are left for the caller to refuse."""
+    if len(args) != 2 or "alpha" in kwargs or not isinstance(args[1], Tensor):
+        return args, kwargs
+    alpha = args[0]
+    if isinstance(alpha, Tensor) and alpha.ndim == 0:
+        alpha = alpha.item()
+    if not isinstance(alpha, numbers.Number):
+        return args, kwargs
+    warnings.warn(f"{name}(Number alpha, Tensor other) is deprecated, as in PyTorch: use "
+                  f"{name}(other, alpha=alpha)", UserWarning, stacklevel=3)
+    return (args[1],), {**kwargs, "alpha": alpha}
+
+
+def _alpha_first_method(fn):
+    """``Tensor.add``/``Tensor.sub`` taking :func:`_alpha_first`'s deprecated order too."""
+    @functools.wraps(fn)  # inspect.signature and help() show fn's signature
+    def method(self, *args, **kwargs):
+        args, kwargs = _alpha_first(fn.__name__, args, kwargs)
+        return fn(self, *args, **kwargs)
+
+    return method
+
+
 def _inplace_method(name, fn):
     ufunc = _UFUNC_FOR.get(name)
     recorded = _RECORDED_IN_PLACE.get(name)
     add_or_sub = name in ("add", "sub")
 
     def method(self, *args, **kwargs):
+        if add_or_sub:
+            args, kwargs = _alpha_first(name + "_", args, kwargs)
+        if ufunc is not None and len(args) > 1:  # the fast paths below read args[0] only
+            raise TypeError(f"{name}_() takes 1 positional argument but {len(args)} were given")
         if add_or_sub:
             if name == "sub":
                 ew.refuse_bool_sub(self, args[0] if args else kwargs.get("other"))
@@ -766,6 +799,7 @@ def _install():
             setattr(Tensor, name, fn)
     for name in _INPLACE:
         setattr(Tensor, name + "_", _inplace_method(name, _FUNCTIONAL[name]))
+    Tensor.add, Tensor.sub = _alpha_first_method(ew.add), _alpha_first_method(ew.sub)
     Tensor.clamp_min = lambda self, min: ew.clamp(self, min=min)  # noqa: A006
     Tensor.clamp_max = lambda self, max: ew.clamp(self, max=max)  # noqa: A006
     Tensor.clamp_min_ = lambda self, min: self.clamp_(min=min)  # noqa: A006
