@@ -640,7 +640,9 @@ class Modulus(Function):
         op, rounding = ctx.meta
         gb = None
         if ctx.needs_input_grad[1]:
-            gb = -g * _rounded_div(op, a.detach(), b.detach(), rounding)
+            # the quotient's own gradient is zero, but it is recorded as a function of a and
+            # b, as torch's: a graph of this gradient reaches them (with zeros)
+            gb = -g * _rounded_div(op, a, b, rounding)
         return g, gb, None, None
 
 
@@ -788,8 +790,9 @@ class StepGrad(Function):
     0/1 mask of relu or hardtanh, the slopes of a leaky relu. It is their gradient when a
     graph of the gradient is built: zero almost everywhere in ``t``, but a function of ``t``
     all the same (torch's ``threshold_backward``), so that the result is connected to ``t``
-    and, say, the gradient penalty of a ReLU network can be differentiated again. One
-    subclass per op, named as torch's node (see :func:`step_grad`)."""
+    and, say, the gradient penalty of a ReLU network can be differentiated again (to zeros
+    for ``t``, as torch's). One subclass per op, named as torch's node (see
+    :func:`step_grad`)."""
 
     @staticmethod
     def forward(ctx, g, t, factor):
@@ -800,7 +803,8 @@ class StepGrad(Function):
 
     @staticmethod
     def backward(ctx, gg):
-        return gg * Tensor._make(ctx.factor, gg._device), None, None
+        gt = _zeros_of(gg) if ctx.needs_input_grad[1] else None
+        return gg * Tensor._make(ctx.factor, gg._device), gt, None
 
 
 _step_grads: dict = {}

@@ -51,6 +51,7 @@ from flambeau._ops._util import (
 )
 from flambeau._ops.elementwise import _conj, refuse_complex
 from flambeau.autograd._function import Function
+from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = [
     # aliases of existing ops
@@ -916,12 +917,24 @@ class Copysign(Function):
             flip = xp.signbit(a._data) != xp.signbit(out)
             ratio = xp.where(a._data == 0, 0, xp.where(flip, -1, 1)).astype(out.dtype)
             ctx.ratio = make(ratio, a)
+            ctx.save_for_backward(a, b if isinstance(b, Tensor) else None)
+            ctx.number = None if isinstance(b, Tensor) else b
         return out
 
     @staticmethod
     def backward(ctx, g):
-        ga = g * ctx.ratio if ctx.needs_input_grad[0] else None
-        gb = g * 0.0 if ctx.needs_input_grad[1] else None
+        ga = None
+        if ctx.needs_input_grad[0]:
+            ratio = ctx.ratio
+            if _grad_state.grad_enabled:
+                # a graph of the gradient: torch's out / a (0 where a == 0), recorded as a
+                # function of the inputs, so that it reaches them (zeros, NaN at a == 0)
+                a, b = ctx.saved_tensors
+                b = ctx.number if b is None else b
+                ratio = _ew.where(a == 0, 0.0, Copysign.apply(a, b) / a)
+            ga = g * ratio
+        # zeros that are no function of anything, as torch's zeros_like(other)
+        gb = _ew._zeros_of(g) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
