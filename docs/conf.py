@@ -80,6 +80,7 @@ API_MODULES = {
     "amp": "flambeau.amp",
     "cuda": "flambeau.cuda",
     "cuda.amp": "flambeau.cuda.amp",
+    "xpu": "flambeau.xpu",
     "distributions": "flambeau.distributions",
     "distributions.constraints": "flambeau.distributions.constraints",
     "distributions.kl": "flambeau.distributions.kl",

@@ -1,0 +1,73 @@
+"""``flambeau.xpu``: answers for an "xpu" plugin when one is installed, else as a PyTorch
+build without XPU (pytorch/examples' mnist_forward_forward asks ``torch.xpu.is_available()``)."""
+
+import numpy as np
+import pytest
+
+import flambeau
+from flambeau import _device
+from flambeau.backends import Backend, _registry
+from flambeau.testing._harness import torch_or_none
+
+
+class _FakeXpu(Backend):
+    """NumPy arrays under the device type "xpu", with two device indices."""
+
+    host_memory = False
+
+    def __init__(self):
+        super().__init__("xpu", xp=np)
+
+    def device_count(self):
+        return 2
+
+    def from_host(self, array, index=None):
+        return np.array(array, copy=True)
+
+    def to_host(self, array):
+        return np.array(array, copy=True)
+
+
+@pytest.fixture
+def fake_xpu():
+    backends, owners, _ = _registry._loaded()
+    backends["xpu"], owners["xpu"] = _FakeXpu(), "fake (tests)"
+    yield
+    del backends["xpu"], owners["xpu"]
+    for key in [k for k, d in _device._cache.items() if d.type == "xpu"]:
+        del _device._cache[key]
+
+
+def test_without_xpu_as_a_pytorch_build_without_it():
+    assert "xpu" not in flambeau.backends.backend_names()
+    flambeau.manual_seed(0)
+    expected = flambeau.rand(3).cpu().numpy()
+    flambeau.manual_seed(0)
+    for name, args in (("manual_seed", (1,)), ("manual_seed_all", (1,)), ("seed", ()),
+                       ("seed_all", ())):
+        assert getattr(flambeau.xpu, name)(*args) is None
+    np.testing.assert_array_equal(flambeau.rand(3).cpu().numpy(), expected)  # CPU untouched
+    answers = (flambeau.xpu.is_available(), flambeau.xpu.device_count())
+    assert answers == (False, 0)
+    torch = torch_or_none()
+    if torch is not None and not torch.xpu.is_available():
+        assert (torch.xpu.is_available(), torch.xpu.device_count()) == answers
+        assert torch.xpu.manual_seed_all(1) is None and torch.xpu.seed_all() is None
+
+
+def test_an_xpu_plugin_is_reported_and_seeded(fake_xpu):
+    assert flambeau.xpu.is_available() is True and flambeau.xpu.device_count() == 2
+    flambeau.xpu.manual_seed_all(5)
+    first = [flambeau.rand(3, device=f"xpu:{i}").cpu().numpy() for i in range(2)]
+    flambeau.xpu.manual_seed_all(5)
+    again = [flambeau.rand(3, device=f"xpu:{i}").cpu().numpy() for i in range(2)]
+    np.testing.assert_array_equal(first, again)
+    flambeau.xpu.manual_seed(6)  # the current device only
+    a = flambeau.rand(3, device="xpu:0").cpu().numpy()
+    b = flambeau.rand(3, device="xpu:1").cpu().numpy()
+    flambeau.xpu.manual_seed(6)
+    np.testing.assert_array_equal(flambeau.rand(3, device="xpu:0").cpu().numpy(), a)
+    assert not np.array_equal(flambeau.rand(3, device="xpu:1").cpu().numpy(), b)
+    flambeau.xpu.seed_all()
+    seeds = {flambeau._random.default_generator_for(f"xpu:{i}").initial_seed() for i in range(2)}
+    assert len(seeds) == 1 and seeds != {5}
