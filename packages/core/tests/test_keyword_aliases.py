@@ -211,3 +211,132 @@ def test_ops_without_a_layer_are_the_functions_themselves():
     assert flambeau.Tensor.reshape is flambeau._ops.shape.reshape
     assert flambeau.Tensor.sum is flambeau._ops.reduction.sum  # with_out's layer retries
     assert _keywords.accepting_aliases(flambeau.exp, "exp") is flambeau.exp
+
+
+# ------------------------------------------------------------------ lists of ints by keyword
+
+_LIST_CALLS = {
+    "view": lambda lib, x: x.view(size=(3, 2)),
+    "view list": lambda lib, x: x.view(size=[6]),
+    "view dtype": lambda lib, x: x.view(dtype=lib.int32),
+    "reshape": lambda lib, x: x.reshape(shape=(3, 2)),
+    "torch.reshape": lambda lib, x: lib.reshape(x, shape=(6,)),
+    "permute": lambda lib, x: x.permute(dims=(1, 0)),
+    "torch.permute": lambda lib, x: lib.permute(x, dims=[1, 0]),
+    "flip": lambda lib, x: x.flip(dims=(0,)),
+    "flip two": lambda lib, x: x.flip(dims=[0, 1]),
+    "expand": lambda lib, x: x[:1].expand(size=(3, 3)),
+    "expand implicit": lambda lib, x: x[:1].expand((2, 3), implicit=True),
+    "broadcast_to": lambda lib, x: x[0].broadcast_to(size=(2, 3)),
+    "torch.broadcast_to": lambda lib, x: lib.broadcast_to(x[0], size=(2, 3)),
+    "repeat": lambda lib, x: x.repeat(repeats=(1, 2)),
+    "tile": lambda lib, x: x.tile(dims=(2,)),
+    "torch.tile": lambda lib, x: lib.tile(x, dims=(1, 2)),
+    "sum_to_size": lambda lib, x: x.sum_to_size(size=(1, 3)),
+    "resize_": lambda lib, x: x.clone().resize_(size=(3, 2)),
+    "new_zeros": lambda lib, x: x.new_zeros(size=(2,)),
+    "new_ones": lambda lib, x: x.new_ones(size=[1, 2]),
+    "new_empty": lambda lib, x: x.new_empty(size=(2, 0)).shape,
+    "new size": lambda lib, x: x.new(size=(2, 0)).shape,
+    "new data": lambda lib, x: x.new(data=[1, 2]),
+    "new other": lambda lib, x: x.new(other=x),
+    "zeros": lambda lib, x: lib.zeros(size=(2, 3)),
+    "zeros empty": lambda lib, x: lib.zeros(size=()),
+    "ones": lambda lib, x: lib.ones(size=[2], dtype=lib.int64),
+    "empty": lambda lib, x: lib.empty(size=(2, 0)).shape,
+    "rand": lambda lib, x: lib.rand(size=(2, 3)).shape,
+    "randn": lambda lib, x: lib.randn(size=(4,)).shape,
+    "zeros out=": lambda lib, x: lib.zeros(size=(2,), out=lib.empty(0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LIST_CALLS))
+def test_lists_of_ints_by_keyword_agree_with_torch(name):
+    _agree(_LIST_CALLS[name])
+
+
+# (call, flambeau's message: torch's own text where its op has one overload)
+_LIST_ERRORS = [
+    (lambda lib, x: x.flip(0, dims=(0,)), "flip() got multiple values for argument 'dims'"),
+    (lambda lib, x: x.flip(dims=0), "flip(): argument 'dims' must be tuple of ints, not int"),
+    (lambda lib, x: x.reshape(3, shape=(3, 2)),
+     "reshape() got multiple values for argument 'shape'"),
+    (lambda lib, x: x.reshape(shape=6), "reshape(): argument 'shape' must be tuple of ints, "
+                                        "not int"),
+    (lambda lib, x: x.permute(1, dims=(1, 0)),
+     "permute() got multiple values for argument 'dims'"),
+    (lambda lib, x: lib.zeros(2, size=(2,)), "zeros() got multiple values for argument 'size'"),
+    (lambda lib, x: lib.zeros((2,), size=(2,)),
+     "zeros() got multiple values for argument 'size'"),
+    (lambda lib, x: lib.zeros(size=2), "zeros(): argument 'size' must be tuple of ints, not int"),
+    (lambda lib, x: lib.ones(size=2, out=lib.empty(0)),
+     "ones(): argument 'size' must be tuple of ints, not int"),
+    # torch's view, new and expand have several overloads: a message of their own
+    (lambda lib, x: x.view(6, size=(6,)), "view() got multiple values for argument 'size'"),
+    (lambda lib, x: x.new(2, size=(2,)), "new() got multiple values for argument 'size'"),
+    (lambda lib, x: x.new_zeros(2, size=(2,)),
+     "new_zeros() got multiple values for argument 'size'"),
+]
+
+
+@pytest.mark.parametrize("i", range(len(_LIST_ERRORS)))
+def test_a_list_given_both_ways_or_not_as_a_list_is_a_type_error(i):
+    call, message = _LIST_ERRORS[i]
+    with pytest.raises(TypeError) as theirs:
+        call(torch, torch.tensor(_X))
+    if "received an invalid combination" not in str(theirs.value):
+        assert str(theirs.value) == message
+    with pytest.raises(TypeError) as ours:
+        call(flambeau, flambeau.tensor(_X))
+    assert str(ours.value) == message
+
+
+def test_errors_name_the_method_as_called():
+    x = flambeau.ones(2)
+    with pytest.raises(TypeError, match=r"^flip\(\) got an unexpected keyword argument 'dim'$"):
+        x.flip(dim=0)
+    with pytest.raises(TypeError, match=r"^new_ones\(\) got an unexpected keyword argument"):
+        x.new_ones(sizes=(2,))
+    assert flambeau.Tensor.flip.__name__ == "flip"
+
+
+def test_the_keyword_form_does_not_show_as_a_parameter_of_its_own():
+    assert str(inspect.signature(flambeau.Tensor.view)) == "(input, *size, dtype=None)"
+    assert str(inspect.signature(flambeau.Tensor.flip)) == "(self, *dims)"
+    assert str(inspect.signature(flambeau.reshape)) == "(input, *shape)"
+    assert "size" not in str(inspect.signature(flambeau.zeros)).split(",", 1)[1]
+
+
+def _varargs(fn):
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    return next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
+
+
+def test_every_list_of_ints_varargs_takes_its_keyword_where_torch_does():
+    # torch's Python-level functions (meshgrid(*tensors), chain_matmul(*matrices)...) take no
+    # keyword form; its C ones take the list by its name
+    differ = []
+    for label, space, tspace, method in [("torch", flambeau, torch, False),
+                                         ("Tensor", flambeau.Tensor, torch.Tensor, True)]:
+        names = [n for n in vars(space) if not n.startswith("_")] if method else space.__all__
+        for name in names:
+            fn, tobj = getattr(space, name), getattr(tspace, name, None)
+            var = _varargs(fn) if callable(fn) and not isinstance(fn, type) else None
+            if tobj is None or var in (None, "args") or name == "result_type":
+                continue  # *args: the in-place forwarders; result_type's are its operands
+            try:
+                if method:
+                    fn(flambeau.ones(2, 3), **{var: (2, 3)})
+                else:
+                    fn(**{var: (2, 3)})
+                took = True
+            except TypeError as e:
+                took = f"unexpected keyword argument '{var}'" not in str(e)
+            except Exception:  # noqa: BLE001 - a complaint about the values, after binding
+                took = True
+            if took != _torch_takes_aliases(tobj):
+                differ.append(f"{label}.{name}")
+    assert differ == []

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from flambeau import _compat, _dlpack, _dtype, _random
+from flambeau import _compat, _dlpack, _dtype, _keywords, _random
 from flambeau._device import canonical
 from flambeau._ops._util import dressed_as, fill_int, refuse_grad, write_out
 from flambeau._tensor import Tensor
@@ -22,15 +22,22 @@ def _fills_out(fn):
     too must be out's) and on its device; ``out`` is resized to the new shape, and
     ``requires_grad=True`` makes it require grad."""
 
+    @_keywords.retrying
     def create(*args, out=None, **kwargs):
         if out is None:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except TypeError:  # torch's keyword form of the sizes: zeros(size=(2, 3))
+                return _keywords.retry(fn, args, kwargs)
         _check_out_dtype(kwargs.get("dtype"), out)
         requires_grad = kwargs.pop("requires_grad", False)
         kwargs.pop("pin_memory", None)  # out's memory is what it is, as in PyTorch
         if kwargs.get("device") is None:
             kwargs["device"] = out.device
-        result = fn(*args, **kwargs)
+        try:
+            result = fn(*args, **kwargs)
+        except TypeError:
+            result = _keywords.retry(fn, args, kwargs)
         if result._data.dtype != out._data.dtype:
             result = result.to(out.dtype)
         return _into_out(result, out, fn.__name__, requires_grad)

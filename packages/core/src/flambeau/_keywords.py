@@ -53,6 +53,21 @@ class _Missing:
 _MISSING = _Missing()
 #: the code of the layers that translate on their own (generated here, or registered)
 _LAYERS = set()
+#: the code of those generated here
+_MADE_CODE = set()
+
+
+def is_layer(obj):
+    """Whether ``obj`` is one of the layers :func:`accepting_aliases` puts over an op.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau._keywords import is_layer
+    >>> is_layer(flambeau.unsqueeze), is_layer(flambeau.exp)
+    (True, False)
+    """
+    return getattr(obj, "__code__", None) in _MADE_CODE and hasattr(obj, "__wrapped__")
 
 
 def retrying(layer):
@@ -63,9 +78,11 @@ def retrying(layer):
 
 
 def retry(fn, args, kwargs, op=None):
-    """``fn(*args, **kwargs)`` again with torch's aliases translated; called from the
-    ``except TypeError`` clause of a forwarding layer, it re-raises the error being handled
-    when no alias was given (so a TypeError of the op itself goes through unchanged).
+    """``fn(*args, **kwargs)`` again with torch's keyword spellings translated: its aliases,
+    and its varargs' name for the list of ints given by keyword (``zeros(size=(2, 3))``).
+    Called from the ``except TypeError`` clause of a forwarding layer, it re-raises the error
+    being handled when there was nothing to translate (a TypeError of the op itself goes
+    through unchanged).
 
     Examples
     --------
@@ -81,23 +98,28 @@ def retry(fn, args, kwargs, op=None):
     tensor([3., 3.])
     """
     op = op or fn.__name__
+    params = _parameters(fn)
     aliases = aliases_for(fn, op, python_level=PYTHON_LEVEL)
-    if not aliases or aliases.keys().isdisjoint(kwargs):
+    varargs = next((p.name for p in params if p.kind is P.VAR_POSITIONAL), None)
+    if aliases.keys().isdisjoint(kwargs) and varargs not in kwargs:
         raise  # the TypeError the caller is handling
-    names = _parameters(fn)
-    given = {p.name for p in names[:len(args)] if p.kind in (P.POSITIONAL_ONLY,
-                                                              P.POSITIONAL_OR_KEYWORD)}
+    positional = [p.name for p in params if p.kind in (P.POSITIONAL_ONLY,
+                                                       P.POSITIONAL_OR_KEYWORD)]
+    given = set(positional[:len(args)])
     given.update(k for k in kwargs if k not in aliases)
     renamed = {}
     for key, value in kwargs.items():
         name = aliases.get(key)
-        if name is None:
+        if key == varargs:
+            args = (*args[:len(positional)],
+                    *sizes_by_keyword(op, key, args[len(positional):], value))
+        elif name is None:
             renamed[key] = value
-            continue
-        if name in given:
+        elif name in given:
             raise TypeError(_both(op, name, key)) from None
-        given.add(name)
-        renamed[name] = value
+        else:
+            given.add(name)
+            renamed[name] = value
     return fn(*args, **renamed)
 
 
@@ -137,6 +159,7 @@ def aliases_for(fn, op, method=False, python_level=frozenset()):
 # ------------------------------------------------------------------ generated layers
 
 _TEMPLATES = {}
+_MADE = {}
 
 
 def accepting_aliases(fn, op, method=False, module=None, python_level=frozenset()):
@@ -168,6 +191,9 @@ def accepting_aliases(fn, op, method=False, module=None, python_level=frozenset(
     aliases = aliases_for(fn, op, method, python_level)
     if _LAYER_WORTHY.isdisjoint(aliases.values()):
         return fn
+    made = _MADE.get((fn, method))
+    if made is not None:  # another name of the same op (concat for cat): the same layer
+        return made
     params = _parameters(fn)
     if any(p.kind is P.VAR_KEYWORD for p in params):
         layer = _translating(fn, op, aliases)
@@ -182,6 +208,7 @@ def accepting_aliases(fn, op, method=False, module=None, python_level=frozenset(
     layer.__wrapped__ = fn
     layer.__signature__ = inspect.signature(fn)
     layer.__dict__.update({k: v for k, v in fn.__dict__.items() if k not in layer.__dict__})
+    _MADE[fn, method] = layer
     return layer
 
 
@@ -241,6 +268,7 @@ def _generated(fn, op, aliases, params):
         exec(compile(source, f"<keywords layer {op}>", "exec"), scope)
         code = _TEMPLATES[key] = scope["layer"].__code__
         _LAYERS.add(code)
+        _MADE_CODE.add(code)
     namespace["_slow"] = functools.partial(_rebound, fn, op, params, aliases)
     layer = types.FunctionType(code, namespace, op, tuple(defaults) or None)
     layer.__kwdefaults__ = kwdefaults or None
@@ -284,6 +312,7 @@ def _translating(fn, op, aliases):
         return fn(*args, **kwargs)
 
     _LAYERS.add(layer.__code__)
+    _MADE_CODE.add(layer.__code__)
     return layer
 
 
@@ -357,10 +386,11 @@ def sizes_by_keyword(op, name, args, value):
     return (tuple(value),)
 
 
-def list_keyword(name):
+def list_keyword(name, op=None):
     """Present a ``def op(input, *sizes, <name>=None, ...)`` as torch's
     ``op(input, *<name>, ...)``: the keyword-only parameter that takes the list by keyword
-    is the varargs' other spelling, not a parameter of its own.
+    is the varargs' other spelling, not a parameter of its own. ``op``: the name Python's
+    own errors give, for a function defined under another (``flip_method``).
 
     Examples
     --------
@@ -377,6 +407,8 @@ def list_keyword(name):
         params = [p for p in inspect.signature(fn).parameters.values() if p.name != name]
         params = [p.replace(name=name) if p.kind is P.VAR_POSITIONAL else p for p in params]
         fn.__signature__ = inspect.Signature(params)
+        if op is not None:
+            fn.__name__ = fn.__qualname__ = op
         return fn
 
     return present

@@ -6,7 +6,7 @@ import functools
 import numbers
 import warnings
 
-from flambeau import _compat, _creation, _dtype, _inplace, _storage
+from flambeau import _compat, _creation, _dtype, _inplace, _keywords, _storage
 from flambeau._device import canonical
 from flambeau._ops import complex as cx
 from flambeau._ops import decompositions as dc
@@ -260,11 +260,14 @@ def reshape_as(self, other):
 
 
 def _new(fill):
-    def new(self, *size, dtype=None, layout=None, device=None, requires_grad=False,
+    @_keywords.list_keyword("size", op="new_" + {0: "zeros", 1: "ones", None: "empty"}[fill])
+    def new(self, *sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False,
             pin_memory=False):
         _compat.check_layout("new_" + {0: "zeros", 1: "ones", None: "empty"}[fill], layout)
         fn = {0: _creation.zeros, 1: _creation.ones, None: _creation.empty}[fill]
-        t = fn(*size, dtype=dtype or self.dtype, device=device or self.device,
+        if size is not None:  # new_zeros(size=(2, 3))
+            sizes = _keywords.sizes_by_keyword(f"new_{fn.__name__}", "size", sizes, size)
+        t = fn(*sizes, dtype=dtype or self.dtype, device=device or self.device,
                requires_grad=requires_grad)
         return _creation.pinned(t, pin_memory, f"new_{fn.__name__}") if pin_memory else t
 

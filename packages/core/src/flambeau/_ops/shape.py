@@ -6,6 +6,7 @@ import builtins
 import math
 
 from flambeau import _dtype
+from flambeau._keywords import list_keyword, sizes_by_keyword
 from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim, write_out
 from flambeau.autograd._function import Function, mark_view
 
@@ -78,7 +79,8 @@ class SqueezeDims(Reshape):
     _node_name = "SqueezeBackward2"
 
 
-def reshape(input, *shape):
+@list_keyword("shape")
+def reshape(input, *sizes, shape=None):
     """The same data with a new shape (a view when possible; -1 infers one size).
 
     Examples
@@ -88,13 +90,16 @@ def reshape(input, *shape):
     tensor([[0, 1, 2],
             [3, 4, 5]])
     """
-    shape = _infer_shape(_shape_args(shape), input._data.size, "reshape")
+    if shape is not None:  # reshape(shape=(2, 3))
+        sizes = sizes_by_keyword("reshape", "shape", sizes, shape)
+    shape = _infer_shape(_shape_args(sizes), input._data.size, "reshape")
     if shape == input._data.shape:
         return Reshape.apply(input, shape, False) if input.requires_grad else _alias(input)
     return Reshape.apply(input, shape, False)
 
 
-def view(input, *shape):
+@list_keyword("size")
+def view(input, *shape, size=None, dtype=None):
     """A view with a new shape; fails when the data would have to be copied.
 
     Passing a dtype reinterprets the bytes (``view(flambeau.int32)``); between element sizes
@@ -116,6 +121,8 @@ def view(input, *shape):
     >>> x.view(flambeau.complex64)
     tensor([1.+0.j, 0.+0.j])
     """
+    if size is not None or dtype is not None:  # view(size=(2, 3)), view(dtype=...)
+        shape = _view_keywords(shape, size, dtype)
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
         _check_view_dtype(input, shape[0])
         arr = input._data.view(shape[0].np)
@@ -124,6 +131,18 @@ def view(input, *shape):
         return out
     shape = _infer_shape(_shape_args(shape), input._data.size, "view")
     return Reshape.apply(input, shape, True)
+
+
+def _view_keywords(shape, size, dtype):
+    """The arguments of ``view`` given as ``size=`` or ``dtype=``, its two overloads."""
+    if size is not None and dtype is not None:
+        raise TypeError("view() received an invalid combination of arguments: size= and "
+                        "dtype= are two overloads, view(size) and view(dtype)")
+    if dtype is None:
+        return sizes_by_keyword("view", "size", shape, size)
+    if shape:
+        raise TypeError("view() got multiple values for argument 'dtype'")
+    return (dtype,)
 
 
 #: PyTorch's scalar type names, for view(dtype)'s messages
@@ -228,7 +247,8 @@ class T(Permute):
     _node_name = "TBackward0"
 
 
-def permute(input, *dims):
+@list_keyword("dims")
+def permute(input, *sizes, dims=None):
     """A view with dimensions reordered.
 
     Examples
@@ -237,7 +257,9 @@ def permute(input, *dims):
     >>> flambeau.zeros(2, 3, 4).permute(2, 0, 1).shape
     flambeau.Size([4, 2, 3])
     """
-    dims = _shape_args(dims)
+    if dims is not None:  # permute(dims=(1, 0))
+        sizes = sizes_by_keyword("permute", "dims", sizes, dims)
+    dims = _shape_args(sizes)
     nd = input._data.ndim
     if len(dims) != nd:
         raise RuntimeError(
@@ -379,7 +401,8 @@ class Expand(Function):
         return g, None  # the engine sums the broadcast dims back to the input's shape
 
 
-def expand(input, *sizes):
+@list_keyword("size")
+def expand(input, *sizes, size=None, implicit=False):
     """A broadcast view with ``sizes`` (-1 keeps a size); no memory is copied.
 
     Examples
@@ -389,6 +412,8 @@ def expand(input, *sizes):
     tensor([[1, 1, 1],
             [2, 2, 2]])
     """
+    if size is not None:  # expand(size=(2, 3)); implicit= is torch's internal flag
+        sizes = sizes_by_keyword("expand", "size", sizes, size)
     sizes = tuple(_shape_args(sizes))
     shape = input._data.shape
     if len(sizes) < len(shape):
@@ -433,7 +458,8 @@ def expand_as(input, other):
     return expand(input, *other.shape)
 
 
-def broadcast_to(input, *shape):
+@list_keyword("size")
+def broadcast_to(input, *shape, size=None):
     """``input.expand(shape)``; the method also takes the sizes as arguments, as torch's.
 
     Examples
@@ -445,6 +471,8 @@ def broadcast_to(input, *shape):
     >>> flambeau.tensor([1, 2]).broadcast_to(3, 2).shape
     flambeau.Size([3, 2])
     """
+    if size is not None:  # broadcast_to(x, size=(2, 3))
+        shape = sizes_by_keyword("broadcast_to", "size", shape, size)
     return expand(input, *_shape_args(shape))
 
 
@@ -882,7 +910,8 @@ def flip(input, dims):
     return Flip.apply(input, axes)
 
 
-def flip_method(self, *dims):
+@list_keyword("dims", op="flip")
+def flip_method(self, *sizes, dims=None):
     """``Tensor.flip``: the dims as a list or one by one (``x.flip(0, 2)``), as in torch.
 
     Examples
@@ -892,7 +921,9 @@ def flip_method(self, *dims):
     tensor([[3, 2],
             [1, 0]])
     """
-    return flip(self, _shape_args(dims))
+    if dims is not None:  # x.flip(dims=(0,))
+        sizes = sizes_by_keyword("flip", "dims", sizes, dims)
+    return flip(self, _shape_args(sizes))
 
 
 def fliplr(input):
@@ -974,7 +1005,8 @@ class Repeat(Function):
         return summed.reshape(shape), None
 
 
-def repeat(input, *sizes):
+@list_keyword("repeats")
+def repeat(input, *sizes, repeats=None):
     """Tile the tensor ``sizes`` times along each dim (copies the data).
 
     Examples
@@ -984,6 +1016,8 @@ def repeat(input, *sizes):
     tensor([[1, 2, 1, 2],
             [1, 2, 1, 2]])
     """
+    if repeats is not None:  # repeat(repeats=(2, 2))
+        sizes = sizes_by_keyword("repeat", "repeats", sizes, repeats)
     reps = tuple(_shape_args(sizes))
     if len(reps) < input._data.ndim:
         raise RuntimeError(
@@ -993,7 +1027,8 @@ def repeat(input, *sizes):
     return Repeat.apply(input, reps)
 
 
-def tile(input, *dims):
+@list_keyword("dims")
+def tile(input, *sizes, dims=None):
     """Like :func:`repeat`, with leading ones added when ``dims`` is short; the method also
     takes the counts as arguments (``t.tile(2)``), as torch's.
 
@@ -1005,7 +1040,9 @@ def tile(input, *dims):
     >>> flambeau.tensor([1j]).tile(2)
     tensor([0.+1.j, 0.+1.j])
     """
-    dims = tuple(_shape_args(dims))
+    if dims is not None:  # tile(x, dims=(2,))
+        sizes = sizes_by_keyword("tile", "dims", sizes, dims)
+    dims = tuple(_shape_args(sizes))
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
     return repeat(input, *dims)

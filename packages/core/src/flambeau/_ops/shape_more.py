@@ -15,6 +15,7 @@ import types
 
 from flambeau import _creation, _dtype
 from flambeau._device import canonical
+from flambeau._keywords import list_keyword, sizes_by_keyword
 from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim, write_out
 from flambeau._ops.indexing import IndexPut, getitem, index_select
 from flambeau._ops.shape import (
@@ -906,7 +907,8 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 # ------------------------------------------------------------------ Tensor-only methods
 
 
-def sum_to_size(self, *size):
+@list_keyword("size")
+def sum_to_size(self, *sizes, size=None):
     """The sum of ``self`` down to ``size``, a shape ``self`` broadcasts from.
 
     Examples
@@ -917,7 +919,9 @@ def sum_to_size(self, *size):
     >>> flambeau.ones(2, 3).sum_to_size((3,))
     tensor([2., 2., 2.])
     """
-    size = tuple(int(s) for s in _shape_args(size))
+    if size is not None:  # sum_to_size(size=(1, 3))
+        sizes = sizes_by_keyword("sum_to_size", "size", sizes, size)
+    size = tuple(int(s) for s in _shape_args(sizes))
     shape = self._data.shape
     lead = len(shape) - len(size)
     if lead < 0 or builtins.any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
@@ -944,11 +948,13 @@ def where_method(self, condition, other):
     return where(condition, self, other)
 
 
-def new(self, *args, device=None):
+def new(self, *args, device=None, **overload):
     """The legacy constructor: ``t.new(2, 3)`` (uninitialized), ``t.new([1, 2])`` (from data)
     or ``t.new()`` (empty), all with ``t``'s dtype and (by default) device.
 
     ``t.new(other)`` with a tensor of the same dtype and device shares ``other``'s storage.
+    As torch's, the overloads also take their argument by keyword: ``size=``, ``data=``,
+    ``other=`` (not ``storage=`` or the sparse ``indices=``/``values=``).
 
     Examples
     --------
@@ -956,11 +962,13 @@ def new(self, *args, device=None):
     >>> x = flambeau.zeros(1, dtype=flambeau.float64)
     >>> x.new([1, 2])
     tensor([1., 2.], dtype=flambeau.float64)
-    >>> x.new(2, 3).shape, x.new().shape
-    (flambeau.Size([2, 3]), flambeau.Size([0]))
+    >>> x.new(2, 3).shape, x.new().shape, x.new(size=(2,)).shape
+    (flambeau.Size([2, 3]), flambeau.Size([0]), flambeau.Size([2]))
     """
     from flambeau._tensor import Size
 
+    if overload:
+        args = _new_by_keyword(args, overload)
     dev = self._device if device is None else canonical(device)
     if not args:
         return _creation.empty(0, dtype=self.dtype, device=dev)
@@ -980,6 +988,24 @@ def new(self, *args, device=None):
         if not isinstance(a, int):
             raise TypeError(f"new(): data must be a sequence (got {type(a).__name__})")
     return _creation.empty(*args, dtype=self.dtype, device=dev)
+
+
+
+def _new_by_keyword(args, overload):
+    """The arguments of ``new`` when its overload's one argument came by keyword."""
+    (key, value), *more = overload.items()
+    if more or key not in ("size", "data", "other"):
+        name = more[0][0] if key in ("size", "data", "other") else key
+        raise TypeError(f"new() got an unexpected keyword argument '{name}'")
+    if args:
+        raise TypeError(f"new() got multiple values for argument '{key}'")
+    if key == "size":  # a Size, not a list: new((2, 3)) is data
+        from flambeau._tensor import Size
+
+        return (Size(sizes_by_keyword("new", "size", args, value)[0]),)
+    if key == "other" and not isinstance(value, Tensor):
+        raise TypeError(f"new(): argument 'other' must be Tensor, not {type(value).__name__}")
+    return (value,)
 
 
 # ------------------------------------------------------------------ in-place metadata changes

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from flambeau import _creation
+from flambeau._keywords import list_keyword, sizes_by_keyword
 from flambeau._ops import elementwise as ew
 from flambeau._ops import indexing as ix
 from flambeau._ops import shape as sh
@@ -285,7 +286,8 @@ def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_g
     return res.requires_grad_() if requires_grad else res
 
 
-def resize_(self, *sizes, memory_format=None):
+@list_keyword("size")
+def resize_(self, *sizes, size=None, memory_format=None):
     """Give ``self`` the shape ``sizes`` in place.
 
     With the same number of elements the data is kept (read in row-major order); with fewer,
@@ -305,6 +307,8 @@ def resize_(self, *sizes, memory_format=None):
     tensor([[0, 1],
             [2, 3]])
     """
+    if size is not None:  # resize_(size=(2, 2))
+        sizes = sizes_by_keyword("resize_", "size", sizes, size)
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     shape = tuple(int(s) for s in sizes)
