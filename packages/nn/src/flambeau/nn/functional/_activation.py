@@ -82,8 +82,9 @@ class _Pointwise(Function):
         return cls._grad(g, x, out, *ctx.params), None
 
 
-def _pointwise(name, fwd, grad, array_grad=None, fused=None):
+def _pointwise(name, fwd, grad, array_grad=None, fused=None, node_name=None):
     return type(name, (_Pointwise,), {
+        "_node_name": node_name,  # torch's, where it is not the name's + "Backward0"
         "_fwd": staticmethod(fwd), "_grad": staticmethod(grad), "_fused": fused,
         "_array_grad": None if array_grad is None else staticmethod(array_grad)})
 
@@ -218,21 +219,27 @@ _GeluErf = _pointwise(
     lambda g, x, o: g * (0.5 * (1 + (x * _INV_SQRT_2).erf())
                          + x * (-0.5 * x * x).exp() * _INV_SQRT_2PI),
     _gelu_erf_array_grad,
-    fused="gelu")
+    fused="gelu", node_name="GeluBackward0")
 _GeluTanh = _pointwise(
     "_GeluTanh",
     lambda xp, a: _cast(0.5 * a * (1 + xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3))), a),
     lambda g, x, o: _gelu_tanh_grad(g, x),
-    fused="gelu_tanh")
+    fused="gelu_tanh", node_name="GeluBackward0")
 _Hardshrink = _pointwise(
     "_Hardshrink",
     lambda xp, a, lambd: _cast(select(xp, xp.abs(a) <= lambd, 0, a), a),
-    lambda g, x, o, lambd: flambeau.where(x.abs() <= lambd, 0.0, g))
+    lambda g, x, o, lambd: step_grad(g, x, _outside(x, lambd), "Hardshrink"))
 _Softshrink = _pointwise(
     "_Softshrink",
     lambda xp, a, lambd: _cast(select(xp, a > lambd, a - lambd, select(xp, a < -lambd, a + lambd,
                                                                          a * 0)), a),
-    lambda g, x, o, lambd: flambeau.where(x.abs() <= lambd, 0.0, g))
+    lambda g, x, o, lambd: step_grad(g, x, _outside(x, lambd), "Softshrink"))
+
+
+def _outside(x, lambd):
+    """Where the shrinks pass their gradient: not ``|x| <= lambd`` (NaN included, as torch's;
+    a step function of ``x``, recorded as such by ``step_grad``)."""
+    return ~(x._device._xp.abs(x._data) <= lambd)
 
 
 def _silu_grad(g, x):

@@ -406,6 +406,9 @@ class _Geometry:
 
 
 class _Conv(Function):
+    _node_name = "ConvolutionBackward0"
+    _graph_inputs = (0, 1, 2)  # a bias left out (None) too, as torch's
+
     @staticmethod
     def forward(ctx, x, w, b, geo):
         ctx.save_for_backward(x, w)
@@ -451,6 +454,9 @@ class _Conv(Function):
 
 class _ConvInput(Function):
     """``g, w -> conv^T(g)``: the input gradient, and the transposed convolution."""
+
+    _node_name = "ConvolutionBackward0"  # torch's node of conv_transpose
+    _graph_inputs = (0, 1, 4)
 
     @staticmethod
     def forward(ctx, g, w, geo, input_shape, b=None):

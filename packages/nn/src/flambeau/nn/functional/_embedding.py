@@ -14,6 +14,8 @@ __all__ = ["embedding", "embedding_bag"]
 class _Embedding(Function):
     """``weight[indices]``; the backward scatter-adds rows, skipping ``padding_idx``."""
 
+    _graph_inputs = (0,)  # not the indices
+
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         ctx.save_for_backward(indices)

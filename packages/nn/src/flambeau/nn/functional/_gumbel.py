@@ -47,7 +47,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     tensor([[0., 1., 0.],
             [0., 0., 1.]], grad_fn=<AddBackward0>)
     >>> y.sum(-1)
-    tensor([1., 1.], grad_fn=<SumBackward0>)
+    tensor([1., 1.], grad_fn=<SumBackward1>)
     """
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", UserWarning,

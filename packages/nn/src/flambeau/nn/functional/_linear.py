@@ -14,7 +14,15 @@ __all__ = ["bilinear", "linear"]
 
 
 class _Linear(Function):
-    """``x @ weight.T + bias`` as one node: one matrix product forward, two backward."""
+    """``x @ weight.T + bias`` as one node: one matrix product forward, two backward.
+
+    Named as torch's node of a linear layer, ``AddmmBackward0`` (``_LinearNoBias``:
+    ``MmBackward0``), with its inputs in torch's order (bias, input, weight); torch's
+    graph also has a ``TBackward0`` between the weight and that node, and views around it
+    for inputs of other than 2 dims, where flambeau has the one node."""
+
+    _node_name = "AddmmBackward0"
+    _graph_inputs = (2, 0, 1)
 
     @staticmethod
     def forward(ctx, x, weight, bias):
@@ -47,6 +55,11 @@ class _Linear(Function):
         if ctx.has_bias and needs[2]:
             gb = Tensor._make(accumulated_sum(g._device._xp, g2, 0, False), g._device)
         return gx, gw, gb
+
+
+class _LinearNoBias(_Linear):
+    _node_name = "MmBackward0"
+    _graph_inputs = (0, 1)
 
 
 def _linear_backward_ops(ctx, g, x, weight):
@@ -118,8 +131,8 @@ def linear(input, weight, bias=None):
             f"{input.device} and weight on {weight.device}"
         )
     if odd_bias:  # the fused node takes the usual bias; autograd reduces any other's gradient
-        return _Linear.apply(input, weight, None) + bias
-    return _Linear.apply(input, weight, bias)
+        return _LinearNoBias.apply(input, weight, None) + bias
+    return (_Linear if bias is not None else _LinearNoBias).apply(input, weight, bias)
 
 
 def _expands_to(shape, target):

@@ -91,8 +91,7 @@ def _check_pair(op, input, target):
 class _MSE(Function):
     """Squared error with its reduction in one node (the hot path of regression training)."""
 
-    def name(self):
-        return "MseLossBackward0"
+    _node_name = "MseLossBackward0"
 
     @staticmethod
     def forward(ctx, x, t, reduction):
@@ -375,8 +374,8 @@ class _IndexedLoss(Function):
     without class weights or label smoothing: the common case, done by gathering at the
     targets rather than through one-hot products."""
 
-    def name(self):
-        return "NllLossBackward0"  # torch's node for both (its cross entropy ends in nll_loss)
+    _node_name = "NllLossBackward0"  # torch's node for both (its cross entropy ends in nll_loss)
+    _graph_inputs = (0,)  # not the targets
 
     @staticmethod
     def forward(ctx, x, safe, valid, count, reduction, log_softmax):
@@ -450,12 +449,10 @@ class _CrossEntropy(Function):
     per-sample losses ``-sum(q * log_softmax(logits, axis), axis)``.
     """
 
-    def name(self):
-        return self.torch_name
+    _graph_inputs = (0,)  # not the targets' weights
 
     @staticmethod
-    def forward(ctx, x, q, reduction, denom, torch_name="CrossEntropyBackward0"):
-        ctx.torch_name = torch_name
+    def forward(ctx, x, q, reduction, denom):
         kernel = x._device.backend.kernels.get("cross_entropy")
         xp = x._device._xp
         if kernel is not None:
@@ -482,7 +479,14 @@ class _CrossEntropy(Function):
             gx = g * (p * q.sum(1, keepdim=True) - q)
         if ctx.needs_input_grad[1]:
             gq = -g * flambeau.log_softmax(x, 1)
-        return gx, gq, None, None, None
+        return gx, gq, None, None
+
+
+#: _CrossEntropy by torch's node name: its cross entropy of class indices ends in nll_loss
+#: (2-d inputs) or nll_loss2d, of class probabilities or with smoothing it is its own
+_CROSS_ENTROPY_NODES = {
+    name: type("_CrossEntropy", (_CrossEntropy,), {"_node_name": name, "__module__": __name__})
+    for name in ("CrossEntropyBackward0", "NllLossBackward0", "NllLoss2DBackward0")}
 
 
 def _gathers(x, weight, smoothing):
@@ -573,7 +577,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     # torch's node: its cross entropy of class indices ends in nll_loss (2-d) / nll_loss2d
     name = ("CrossEntropyBackward0" if probabilities or label_smoothing
             else "NllLossBackward0" if x.ndim == 2 else "NllLoss2DBackward0")
-    out = _CrossEntropy.apply(x, q, reduction, denom, name)
+    out = _CROSS_ENTROPY_NODES[name].apply(x, q, reduction, denom)
     return out.squeeze(0) if unbatched and reduction == "none" else out
 
 
@@ -606,7 +610,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         out = _IndexedLoss.apply(x, *_class_indices(x, t, ignore_index, op), reduction, False)
         return out.squeeze(0) if unbatched and reduction == "none" else out
     q, denom = _index_targets(x, t, weight, ignore_index, 0.0, op)
-    out = _WeightedNll.apply(x, q, reduction, denom)
+    out = (_WeightedNll if x.ndim == 2 else _WeightedNll2d).apply(x, q, reduction, denom)
     return out.squeeze(0) if unbatched and reduction == "none" else out
 
 
@@ -615,13 +619,13 @@ class _WeightedNll(Function):
     :func:`_index_targets` (class weights, or inputs of 3 or more dims): ``-sum(q * x)`` over
     the classes, reduced; torch's node names."""
 
-    def name(self):
-        return "NllLossBackward0" if self.two_dims else "NllLoss2DBackward0"
+    _node_name = "NllLossBackward0"  # of 2-d inputs (_WeightedNll2d: of more dims)
+    _graph_inputs = (0,)
 
     @staticmethod
     def forward(ctx, x, q, reduction, denom):
         ctx.save_for_backward(q)
-        ctx.reduction, ctx.denom, ctx.two_dims = reduction, denom, x.ndim == 2
+        ctx.reduction, ctx.denom = reduction, denom
         per = -accumulated_sum(x._device._xp, x._data * q._data, 1, False)
         return _reduced(per, reduction, denom, x._device._xp)
 
@@ -629,6 +633,10 @@ class _WeightedNll(Function):
     def backward(ctx, g):
         (q,) = ctx.saved_tensors
         return -(q * _scaled_grad(g, ctx.reduction, ctx.denom)), None, None, None
+
+
+class _WeightedNll2d(_WeightedNll):
+    _node_name = "NllLoss2DBackward0"
 
 
 class _BCE(Function):

@@ -288,6 +288,9 @@ class _BatchNormTrain(Function):
     (they only feed the running statistics); a graph of the gradient replays the composition.
     """
 
+    _node_name = "NativeBatchNormBackward0"
+    _graph_inputs = (0, 1, 2)  # a weight or bias left out (None) too, as torch's
+
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps, running=(None, None, 0.0, 1.0)):
         """``running``: ``(running_mean, running_var, momentum, unbias)``, tensors or None,
@@ -433,6 +436,9 @@ def _row_sums(xp, a):
 
 class _LayerNorm(Function):
     """``layer_norm`` over the last ``k`` dims as one node: ``(x, weight, bias) -> y``."""
+
+    _node_name = "NativeLayerNormBackward0"
+    _graph_inputs = (0, 1, 2)
 
     @staticmethod
     def forward(ctx, x, weight, bias, k, eps):

@@ -319,6 +319,18 @@ class _MaxPoolGather(Function):
         return _MaxPoolAdjoint.apply(g, ctx.arg, ctx.geo, ctx.input_shape), None, None
 
 
+class _MaxPool2d(_MaxPool):
+    _node_name = "MaxPool2DWithIndicesBackward0"
+
+
+class _MaxPool3d(_MaxPool):
+    _node_name = "MaxPool3DWithIndicesBackward0"
+
+
+#: torch's nodes of 2-d and 3-d pooling (its 1-d one pools in 2-d between reshapes)
+_MAX_POOL_NODES = {2: _MaxPool2d, 3: _MaxPool3d}
+
+
 def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
               want_indices=True):
     x, unbatched = _batchify(op, input, nd)
@@ -328,9 +340,9 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
     kernel, stride, pads, dilation, _ = pool_geometry(
         op, x._data.shape[2:], kernel_size, stride, padding, dilation, ceil_mode, nd)
     if not want_indices:
-        y = _MaxPool.apply(x, kernel, stride, pads, dilation, False)
+        y = _MAX_POOL_NODES.get(nd, _MaxPool).apply(x, kernel, stride, pads, dilation, False)
         return y.squeeze(0) if unbatched else y
-    y, idx = _MaxPool.apply(x, kernel, stride, pads, dilation, True)
+    y, idx = _MAX_POOL_NODES.get(nd, _MaxPool).apply(x, kernel, stride, pads, dilation, True)
     if unbatched:
         return y.squeeze(0), idx.squeeze(0)
     return y, idx

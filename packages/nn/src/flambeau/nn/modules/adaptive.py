@@ -58,7 +58,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
     >>> out.output.shape, out.loss.shape
     (flambeau.Size([4]), flambeau.Size([]))
     >>> asm.log_prob(flambeau.randn(4, 16)).exp().sum(1)
-    tensor([1.0000, 1.0000, 1.0000, 1.0000], grad_fn=<SumBackward0>)
+    tensor([1.0000, 1.0000, 1.0000, 1.0000], grad_fn=<SumBackward1>)
     """
 
     def __init__(self, in_features, n_classes, cutoffs, div_value=4.0, head_bias=False,
