@@ -81,6 +81,7 @@ API_MODULES = {
     "cuda": "flambeau.cuda",
     "cuda.amp": "flambeau.cuda.amp",
     "xpu": "flambeau.xpu",
+    "hub": "flambeau.hub",
     "distributions": "flambeau.distributions",
     "distributions.constraints": "flambeau.distributions.constraints",
     "distributions.kl": "flambeau.distributions.kl",
