@@ -544,6 +544,9 @@ class CopyFrom(Function):
     _node_name = "CopyBackwards"  # torch's node of copy_, whose inputs are (self, src)
     _graph_inputs = (4, 0)
 
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"  # torch's, as AccumulateGrad's
+
     @staticmethod
     def forward(ctx, src, shape, np_dtype, device, old):
         ctx.src_meta = (src._data.dtype, src._device)

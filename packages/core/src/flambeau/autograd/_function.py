@@ -392,7 +392,12 @@ class Function(FunctionCtx, Node):
             return tuple(_NO_EDGE if e is None else e
                          for e, d in zip(edges, self._in_dtypes) if d is not None)
         n = len(edges)
-        return tuple(_NO_EDGE if i >= n or edges[i] is None else edges[i] for i in shown)
+        listed = tuple(_NO_EDGE if i >= n or edges[i] is None else edges[i] for i in shown)
+        # an input torch's node does not take, through which a gradient flows all the same
+        # (a class weight that requires grad), comes last: walking next_functions reaches
+        # every node backward runs
+        extra = tuple(e for i, e in enumerate(edges) if e is not None and i not in shown)
+        return listed + extra if extra else listed
 
     @classmethod
     def apply(cls, *args):
