@@ -421,28 +421,40 @@ def _alpha_checked(self, other, alpha):
     return ew.check_alpha(_dtype.result_type(self, other), alpha)
 
 
-def _alpha_first(name, args, kwargs):
-    """PyTorch's deprecated ``add(Number alpha, Tensor other)`` overload (``sub``, ``add_``,
-    ``sub_`` too), still in old training loops (``p.data.add_(-lr, p.grad.data)`` in
-    pytorch/examples' word_language_model): the arguments in today's order, with a warning.
-    Other extra positional arguments are left for the caller to refuse."""
-    if len(args) != 2 or "alpha" in kwargs or not isinstance(args[1], Tensor):
+def _scalar_first(name, args, kwargs, keyword="alpha", tensors=1):
+    """PyTorch's deprecated overloads that take the scalar first: ``add(Number alpha, Tensor
+    other)`` (``sub``, ``add_``, ``sub_``) and ``addcmul(Number value, Tensor tensor1, Tensor
+    tensor2)`` (``addcdiv``, ``addcmul_``, ``addcdiv_``), still in old training loops and
+    optimizers (``p.data.add_(-lr, p.grad.data)`` in pytorch/examples' word_language_model,
+    ``p.data.addcdiv_(-step_size, exp_avg, denom)``): the arguments in today's order, with a
+    warning. Other extra positional arguments are left for the caller to refuse."""
+    if (len(args) != tensors + 1 or keyword in kwargs
+            or not all(isinstance(a, Tensor) for a in args[1:])):
         return args, kwargs
-    alpha = args[0]
-    if isinstance(alpha, Tensor) and alpha.ndim == 0:
-        alpha = alpha.item()
-    if not isinstance(alpha, numbers.Number):
+    scalar = args[0]
+    if isinstance(scalar, Tensor) and scalar.ndim == 0:
+        scalar = scalar.item()
+    if not isinstance(scalar, numbers.Number):
         return args, kwargs
-    warnings.warn(f"{name}(Number alpha, Tensor other) is deprecated, as in PyTorch: use "
-                  f"{name}(other, alpha=alpha)", UserWarning, stacklevel=3)
-    return (args[1],), {**kwargs, "alpha": alpha}
+    shown = ", ".join(["Number " + keyword] + ["Tensor"] * tensors)
+    warnings.warn(f"{name}({shown}) is deprecated, as in PyTorch: pass {keyword}= as a "
+                  "keyword", UserWarning, stacklevel=3)
+    return args[1:], {**kwargs, keyword: scalar}
 
 
-def _alpha_first_method(fn):
-    """``Tensor.add``/``Tensor.sub`` taking :func:`_alpha_first`'s deprecated order too."""
+#: the ops with a deprecated scalar-first overload: (keyword, number of tensor arguments)
+_SCALAR_FIRST = {"add": ("alpha", 1), "sub": ("alpha", 1), "addcmul": ("value", 2),
+                 "addcdiv": ("value", 2)}
+
+
+def _scalar_first_method(fn):
+    """``Tensor.add`` (``sub``, ``addcmul``, ``addcdiv``) taking :func:`_scalar_first`'s
+    deprecated order too."""
+    keyword, tensors = _SCALAR_FIRST[fn.__name__]
+
     @functools.wraps(fn)  # inspect.signature and help() show fn's signature
     def method(self, *args, **kwargs):
-        args, kwargs = _alpha_first(fn.__name__, args, kwargs)
+        args, kwargs = _scalar_first(fn.__name__, args, kwargs, keyword, tensors)
         return fn(self, *args, **kwargs)
 
     return method
@@ -452,10 +464,11 @@ def _inplace_method(name, fn):
     ufunc = _UFUNC_FOR.get(name)
     recorded = _RECORDED_IN_PLACE.get(name)
     add_or_sub = name in ("add", "sub")
+    scalar_first = _SCALAR_FIRST.get(name)
 
     def method(self, *args, **kwargs):
-        if add_or_sub:
-            args, kwargs = _alpha_first(name + "_", args, kwargs)
+        if scalar_first is not None:
+            args, kwargs = _scalar_first(name + "_", args, kwargs, *scalar_first)
         if ufunc is not None and len(args) > 1:  # the fast paths below read args[0] only
             raise TypeError(f"{name}_() takes 1 positional argument but {len(args)} were given")
         if add_or_sub:
@@ -805,7 +818,8 @@ def _install():
             setattr(Tensor, name, fn)
     for name in _INPLACE:
         setattr(Tensor, name + "_", _inplace_method(name, _FUNCTIONAL[name]))
-    Tensor.add, Tensor.sub = _alpha_first_method(ew.add), _alpha_first_method(ew.sub)
+    for fn in (ew.add, ew.sub, ew.addcmul, ew.addcdiv):
+        setattr(Tensor, fn.__name__, _scalar_first_method(fn))
     Tensor.clamp_min = lambda self, min: ew.clamp(self, min=min)  # noqa: A006
     Tensor.clamp_max = lambda self, max: ew.clamp(self, max=max)  # noqa: A006
     Tensor.clamp_min_ = lambda self, min: self.clamp_(min=min)  # noqa: A006

@@ -1,8 +1,11 @@
-"""PyTorch's deprecated ``add(Number alpha, Tensor other)`` order (``sub``, ``add_``, ``sub_``).
+"""PyTorch's deprecated scalar-first overloads: ``add(Number alpha, Tensor other)`` (``sub``,
+``add_``, ``sub_``) and ``addcmul(Number value, Tensor tensor1, Tensor tensor2)`` (``addcdiv``,
+``addcmul_``, ``addcdiv_``).
 
-Old training loops update parameters with ``p.data.add_(-lr, p.grad.data)`` (pytorch/examples'
-word_language_model still does); ``add_`` used to read the first argument only and silently
-add ``-lr`` to every element. Now the deprecated order computes what PyTorch computes, with a
+Old training loops and optimizers update parameters with ``p.data.add_(-lr, p.grad.data)``
+(pytorch/examples' word_language_model still does) or ``p.data.addcdiv_(-step_size, exp_avg,
+denom)``; ``add_`` used to read the first argument only and silently add ``-lr`` to every
+element, ``addcdiv_`` raised. Now the deprecated order computes what PyTorch computes, with a
 warning, and other extra positional arguments raise PyTorch's TypeError.
 """
 
@@ -36,7 +39,7 @@ def test_alpha_first_order_computes_as_torch(op, dtype, alpha):
         with pytest.raises(RuntimeError, match=str(exc).split(".")[0]):
             getattr(fx, op)(fa, fo)
         return
-    with pytest.warns(UserWarning, match=rf"{op}\(Number alpha, Tensor other\) is deprecated"):
+    with pytest.warns(UserWarning, match=rf"{op}\(Number alpha, Tensor\) is deprecated"):
         got = getattr(fx, op)(fa, fo)
     assert (got is fx) == op.endswith("_")
     assert got.dtype.name == str(want.dtype)[6:]
@@ -69,6 +72,26 @@ def test_alpha_first_in_place_on_a_graph_gives_torch_gradients():
         grads.append((x.grad, o.grad))
     for f, t in zip(*grads):
         np.testing.assert_allclose(f.cpu().numpy(), t.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("op", ["addcmul", "addcdiv", "addcmul_", "addcdiv_"])
+@pytest.mark.parametrize("value", [0.5, -2, "0-d tensor"])
+def test_value_first_order_computes_as_torch(op, value):
+    # old Adam/RAdam code: exp_avg_sq.addcmul_(1 - beta2, grad, grad),
+    # p.data.addcdiv_(-step_size, exp_avg, denom)
+    fx, tx = _both([1.0, 2.0, 3.0], "float32")
+    f1, t1 = _both([0.5, -1.0, 2.0], "float32")
+    f2, t2 = _both([2.0, 4.0, -8.0], "float32")
+    fv, tv = (flambeau.tensor(3.0), torch.tensor(3.0)) if value == "0-d tensor" else (value,
+                                                                                       value)
+    want = getattr(tx, op)(tv, t1, t2)
+    with pytest.warns(UserWarning, match=rf"{op}\(Number value, Tensor, Tensor\) is "
+                                         r"deprecated, as in PyTorch: pass value= as a keyword"):
+        got = getattr(fx, op)(fv, f1, f2)
+    assert (got is fx) == op.endswith("_")
+    np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(getattr(fx.clone(), op)(f1, f2, value=2).cpu().numpy(),
+                               getattr(tx.clone(), op)(t1, t2, value=2).numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("op, args", [("add_", "other, 2"), ("sub_", "other, 2"),
