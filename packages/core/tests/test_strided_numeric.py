@@ -107,7 +107,7 @@ def test_as_strided_is_a_writable_view():
     assert x.tolist()[:3] == [0.0, 100.0, 2.0]
     x[3] = -1.0
     assert v.tolist() == [100.0, -1.0, 5.0]
-    assert v._version is x._version
+    assert v._version_counter is x._version_counter
 
 
 def test_as_strided_of_view_indexes_base_storage():

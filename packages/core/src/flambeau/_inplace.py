@@ -58,7 +58,7 @@ def write_result(t, compute, op, snapshot=True):
     the view's base a :class:`~flambeau._ops.strided_numeric.CopySlices` history, as in
     PyTorch, so gradients reach both the base's old values and the written ones.
     """
-    if t._version.__class__ is _InferenceVersion and not state.inference:
+    if t._version_counter.__class__ is _InferenceVersion and not state.inference:
         raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)  # before the write, not after
     recording = state.grad_enabled
     base = t._base
@@ -93,7 +93,7 @@ def write_result(t, compute, op, snapshot=True):
     _check_no_internal_overlap(t, op)
     if result._data is not t._data:
         t._device._xp.copyto(t._data, result._data, casting="unsafe")
-    t._version.value += 1
+    t._version_counter.value += 1
     if into_view:
         rebase_view_history(t, result, geo)
     elif recording and result._grad_fn is not None:
@@ -108,7 +108,7 @@ def can_write_in_place(t, other=None):
     is a tensor of ``t``'s dtype and device that broadcasts to ``t``'s shape and is not a view
     of ``t``. Anything else takes :func:`write_result`, which also raises the errors."""
     if (t._base is not None or (t._grad_fn is None and t._requires_grad)
-            or t._version.__class__ is _InferenceVersion or 0 in t._data.strides):
+            or t._version_counter.__class__ is _InferenceVersion or 0 in t._data.strides):
         return False
     if other is None:
         return True
@@ -184,7 +184,7 @@ def _check_no_internal_overlap(t, op):
 
 def fast_ufunc(t, ufunc_name, other, op):
     """``t = ufunc(t, other)`` straight into ``t``'s storage when nothing is recorded."""
-    if t._version.__class__ is _InferenceVersion and not state.inference:
+    if t._version_counter.__class__ is _InferenceVersion and not state.inference:
         raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)  # before the write, not after
     xp = t._device._xp
     o = other._data if hasattr(other, "_data") else other
@@ -221,5 +221,5 @@ def fast_ufunc(t, ufunc_name, other, op):
             f"{op}: result type {result_type(t, other)} can't be cast to the desired output "
             f"type {t.dtype}"
         ) from None
-    t._version.value += 1
+    t._version_counter.value += 1
     return t

@@ -544,7 +544,7 @@ def fill_(self, value):
             return _inplace.write_result(self, lambda dst: filled, "fill_", snapshot=False)
         return _inplace.write_result(self, lambda src: src * 0 + value, "fill_")
     self._data[...] = value
-    self._version.value += 1
+    self._version_counter.value += 1
     return self
 
 
@@ -615,7 +615,7 @@ def copy_(self, src, non_blocking=False):
     if data.dtype.kind == "c" and self._data.dtype.kind != "c":
         data = _real_part_of(data, stacklevel=3)
     self._device._xp.copyto(self._data, data, casting="unsafe")
-    self._version.value += 1
+    self._version_counter.value += 1
     return self
 
 
@@ -630,7 +630,7 @@ def set_(self, source):
     """
     self._data = source._data
     self._device = source._device
-    self._version.value += 1
+    self._version_counter.value += 1
     return self
 
 
@@ -649,7 +649,7 @@ def _random_(draw_name, op_name):
                                  self._device)
             return _inplace.write_result(self, lambda src: src * 0 + drawn, op_name)
         self._device._xp.copyto(self._data, arr, casting="unsafe")
-        self._version.value += 1
+        self._version_counter.value += 1
         return self
 
     return method
@@ -998,7 +998,8 @@ def as_subclass(self, cls):
                         "class inherits from Tensor.")
     alias = _Alias.apply(self)
     out = cls._make(alias._data, alias._device, alias._requires_grad)
-    out._grad_fn, out._output_nr, out._version = alias._grad_fn, 0, alias._version
+    out._grad_fn, out._output_nr = alias._grad_fn, 0
+    out._version_counter = alias._version_counter
     out._base, out._view_version = alias._base, alias._view_version
     return out
 
@@ -1070,7 +1071,7 @@ def _apply_(self, fn):
 
     vec = np.vectorize(fn, otypes=[self._data.dtype])
     self._data[...] = vec(self._host())
-    self._version.value += 1
+    self._version_counter.value += 1
     return self
 
 
@@ -1079,7 +1080,7 @@ def _map_(self, other, fn):
 
     vec = np.vectorize(fn, otypes=[self._data.dtype])
     self._data[...] = vec(self._host(), other._host())
-    self._version.value += 1
+    self._version_counter.value += 1
     return self
 
 

@@ -42,7 +42,8 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_version", "_accum", "_base", "_view_version", "_retains_grad", "__weakref__")
+                 "_version_counter", "_accum", "_base", "_view_version", "_retains_grad",
+                 "__weakref__")
 
     __array_priority__ = 1000  # numpy defers `ndarray <op> Tensor` to our reflected operators
 
@@ -75,7 +76,8 @@ class Tensor:
         self._grad_fn = None
         self._output_nr = 0
         # an inference tensor is marked by its counter: no extra slot for the others
-        self._version = _InferenceVersion() if _grad_state.inference else _VersionCounter()
+        self._version_counter = (_InferenceVersion() if _grad_state.inference
+                                 else _VersionCounter())
         self._accum = None
         self._base = None
         # for a view: the version of the shared storage its history was recorded at (None
@@ -218,8 +220,28 @@ class Tensor:
         return self.transpose(-2, -1)
 
     @property
-    def _version_value(self) -> int:
-        return self._version.value
+    def _version(self) -> int:
+        """How many times this tensor's storage was written in place, as torch's ``_version``.
+
+        Views and ``detach()`` share their base's counter, so a write through any of them
+        counts for all. Inference tensors have none (reading it raises, as in torch).
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> x = flambeau.zeros(3)
+        >>> v = x[1:]
+        >>> x._version
+        0
+        >>> x.add_(1); v.mul_(2)
+        tensor([1., 1., 1.])
+        tensor([2., 2.])
+        >>> x._version, v._version
+        (2, 2)
+        """
+        return self._version_counter.value
+
+    _version_value = _version
 
     # ---------------------------------------------------------------- sizes
     def size(self, dim=None):
@@ -275,7 +297,7 @@ class Tensor:
                 "only Tensors of floating point and complex dtype can require gradients "
                 f"(got {self.dtype})"
             )
-        if (requires_grad and self._version.__class__ is _InferenceVersion
+        if (requires_grad and self._version_counter.__class__ is _InferenceVersion
                 and not _grad_state.inference):
             raise RuntimeError("Setting requires_grad=True on inference tensor outside "
                                "InferenceMode is not allowed.")
@@ -293,7 +315,7 @@ class Tensor:
         False
         """
         out = Tensor._make(self._data, self._device)
-        out._version = self._version
+        out._version_counter = self._version_counter
         return out
 
     def detach_(self):

@@ -35,7 +35,7 @@ def test_all_reduce(world2, op, expected, async_op):
     else:
         assert work is None
     np.testing.assert_allclose(t.numpy(), expected)
-    assert t._version is version and t._version.value > 0
+    assert t._version > version  # all_reduce writes in place
 
 
 @pytest.mark.parametrize("dtype", [flambeau.int64, flambeau.float32, flambeau.float16,

@@ -182,7 +182,7 @@ def _binary_in_place(op, ufunc, symbol, save=None):
             save(ctx, a, b)
         getattr(a._device._xp, ufunc)(a._data, b._data if isinstance(b, Tensor) else b,
                                       out=a._data)
-        a._version.value += 1
+        a._version_counter.value += 1
         return a._data
 
     return type(op.__name__ + "InPlace", (_WrittenInPlace, op), {
@@ -1225,9 +1225,9 @@ class ReluInPlace(_WrittenInPlace, Relu):
     def forward(cls, ctx, x):
         xp = x._device._xp
         xp.maximum(x._data, 0, out=x._data)
-        x._version.value += 1
+        x._version_counter.value += 1
         out = make(x._data, x)
-        out._version = x._version
+        out._version_counter = x._version_counter
         ctx.save_for_backward(out)
         return x._data
 

@@ -353,7 +353,7 @@ def setitem(t, index, value):
                 f"{tuple(value.shape) if isinstance(value, Tensor) else ()} cannot be broadcast "
                 f"to indexing result of shape {tuple(t._data[idx].shape)}"
             ) from None
-        t._version.value += 1
+        t._version_counter.value += 1
         return
     write_result(t, lambda src: IndexPut.apply(src, idx, value, False), "setitem")
 

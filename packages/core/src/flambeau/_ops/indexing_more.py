@@ -662,7 +662,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
     if not (_grad_state.grad_enabled and (self._requires_grad or (
             self._base is not None and self._base._requires_grad))):
         self._data[coords] = fill_value
-        self._version.value += 1
+        self._version_counter.value += 1
         return self
     return write_result(self, lambda src: FillDiagonal.apply(src, coords, fill_value),
                         "fill_diagonal_")

@@ -979,7 +979,7 @@ def new(self, *args, device=None, **overload):
                 raise TypeError(f"new(): expected a {self.dtype} tensor on {dev}, got a "
                                 f"{a.dtype} tensor on {a._device}")
             out = Tensor._make(a._data, a._device)
-            out._version = a._version
+            out._version_counter = a._version_counter
             return out
         if isinstance(a, Size):
             return _creation.empty(*a, dtype=self.dtype, device=dev)
@@ -1028,11 +1028,11 @@ def _restride_(self, compute, op):
                                "used in an in-place operation.")
     result = compute(self)
     self._data = result._data
-    self._version.value += 1
+    self._version_counter.value += 1
     if result._grad_fn is not None:
         self._take_history(result._grad_fn, result._output_nr)
     if self._view_version is not None:
-        self._view_version = self._version.value  # its history already follows the change
+        self._view_version = self._version_counter.value  # its history already follows the change
     return self
 
 

@@ -293,7 +293,7 @@ def as_strided_(self, size, stride, storage_offset=None):
     if self._base is None:
         # remember the whole storage: later strided views must still reach all of it
         keep = Tensor._make(self._data, self._device)
-        keep._version = self._version
+        keep._version_counter = self._version_counter
     _restride_(self, lambda t: as_strided(t, size, stride, storage_offset), "as_strided_")
     if keep is not None:
         self._base = keep
@@ -451,7 +451,7 @@ def rebase_view_history(view, value, geo):
     ``value``, and the view reads from it."""
     base = view._base
     base._take_history(CopySlices.apply(base, value, *geo)._grad_fn, 0)
-    view._view_version = view._version.value
+    view._view_version = view._version_counter.value
     read_view_from_base(view, geo)
 
 

@@ -86,7 +86,7 @@ def is_inference(input):
     >>> x.is_inference(), flambeau.ones(1).is_inference()
     (True, False)
     """
-    return input._version.__class__ is _InferenceVersion
+    return input._version_counter.__class__ is _InferenceVersion
 
 
 def ndimension(self):
@@ -328,7 +328,7 @@ def resize_(self, *sizes, size=None, memory_format=None):
         new[:data.size] = data.reshape(-1)
         new[data.size:] = 0
         self._data = new.reshape(shape)
-    self._version.value += 1
+    self._version_counter.value += 1
     return self
 
 

@@ -140,7 +140,7 @@ def _cast(t, target):
         return t.to(target)
     key = (id(t), target.name)
     hit = _state.cache.get(key)
-    version = t._version.value
+    version = t._version_counter.value
     if hit is not None and hit[0] is t and hit[1] == version:
         return hit[2]
     out = t.to(target)

@@ -173,7 +173,7 @@ class GradScaler:
             data = g._data
             found = found or not bool(g._device._xp.isfinite(data).all())
             data *= data.dtype.type(inv)
-            g._version.value += 1
+            g._version_counter.value += 1
         st.found_inf = found
         st.stage = _UNSCALED
 

@@ -409,5 +409,5 @@ def _accumulate(t, g, create_graph, handed):
     else:
         grad = t._grad
         grad._data += g._data
-        grad._version.value += 1
+        grad._version_counter.value += 1
 

@@ -87,9 +87,9 @@ class _Packed:
             if t is None:
                 packed.append(None)
                 continue
-            version = t._version.value
+            version = t._version_counter.value
             packed.append(pack_hook(t))
-            if t._version.value != version:
+            if t._version_counter.value != version:
                 raise RuntimeError(_PACK_INPLACE_MESSAGE)
         self.packed = tuple(packed)
 
@@ -257,7 +257,7 @@ class FunctionCtx:
             return
         try:
             # a tuple of ints: the garbage collector stops tracking it, unlike a list
-            self._saved_versions = tuple([t._version.value if t is not None else None
+            self._saved_versions = tuple([t._version_counter.value if t is not None else None
                                           for t in tensors])
         except _InferenceVersionRead:
             raise RuntimeError(_INFERENCE_SAVED_MESSAGE) from None
@@ -276,13 +276,13 @@ class FunctionCtx:
         if saved.__class__ is _Packed:
             return saved.unpack()
         for t, v in zip(saved, self._saved_versions):
-            if t is not None and t._version.value != v:
+            if t is not None and t._version_counter.value != v:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: [{t.dtype} tensor of shape {list(t.shape)}], which "
-                    f"is saved by {self.name()}, is at version {t._version.value}; expected "
-                    f"version {v} instead. Hint: clone the tensor before changing it in place, "
-                    "or enable flambeau.autograd.set_detect_anomaly(True) to find the op"
+                    f"is saved by {self.name()}, is at version {t._version_counter.value}; "
+                    f"expected version {v} instead. Hint: clone the tensor before changing it in "
+                    "place, or enable flambeau.autograd.set_detect_anomaly(True) to find the op"
                 )
         return saved
 
@@ -464,8 +464,8 @@ def mark_view(out, src, recorded=None):
     ``recorded`` (default: whether grad mode is on) says whether ``out``'s history is
     kept up to date with in-place writes to the storage (see :func:`refresh_view`).
     """
-    version = src._version
-    out._version = version
+    version = src._version_counter
+    out._version_counter = version
     out._base = src if src._base is None else src._base
     if recorded is None:
         recorded = _grad_state.grad_enabled
@@ -483,7 +483,7 @@ def refresh_view(view):
     """
     seen = view._view_version
     if seen is not None:
-        now = view._version.value
+        now = view._version_counter.value
         if seen != now:
             view._view_version = now
             if view._base._requires_grad:

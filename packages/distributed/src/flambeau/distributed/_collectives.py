@@ -99,7 +99,7 @@ def _readable(t):
 
 def _bump(*tensors):
     for t in tensors:
-        t._version.value += 1
+        t._version_counter.value += 1
 
 
 def _landing(t, array, g=None, avg=False, writeback=None):

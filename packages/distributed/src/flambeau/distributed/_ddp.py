@@ -141,7 +141,7 @@ class DistributedDataParallel(Module):
             comm.broadcast(array, root, async_op=False)
             if writeback is not None:
                 writeback()
-            t._version.value += 1
+            t._version_counter.value += 1
 
     def forward(self, *inputs, **kwargs):
         """Run the wrapped module (after syncing buffers) and prepare gradient averaging.

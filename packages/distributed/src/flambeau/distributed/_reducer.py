@@ -238,7 +238,7 @@ class Reducer:
                 p.grad = Tensor._make(slot.copy(), p._device)
             else:
                 p.grad._data[...] = slot
-            p.grad._version.value += 1
+            p.grad._version_counter.value += 1
 
     def _globally_used(self):
         if not self.find_unused or self.comm.size == 1:

@@ -95,7 +95,7 @@ def _fan(tensor, mode, who):
 def _fill(tensor, array):
     """Write ``array`` into ``tensor``'s storage (an init step is never recorded)."""
     tensor._device._xp.copyto(tensor._data, array, casting="unsafe")
-    tensor._version.value += 1
+    tensor._version_counter.value += 1
     return tensor
 
 

@@ -44,7 +44,8 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad=True):
         data = _source(data, "Parameter")
         self = cls._make(data._data, data._device)
-        self._version = data._version  # same storage, so in-place writes are seen by both
+        # same storage, so in-place writes are seen by both
+        self._version_counter = data._version_counter
         if requires_grad:
             self.requires_grad_(True)
         return self
@@ -99,7 +100,7 @@ class Buffer(Tensor):
         data = _source(data, "Buffer")
         self = cls._make(data._data, data._device,
                          data._requires_grad and data.grad_fn is None)
-        self._version = data._version
+        self._version_counter = data._version_counter
         self.persistent = bool(persistent)
         return self
 

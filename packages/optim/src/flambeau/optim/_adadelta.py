@@ -102,4 +102,4 @@ class Adadelta(Optimizer):
             addcmul_(xp, u, delta, delta, 1 - rho, tmp)
             delta *= lr
             pd -= delta
-            p._version.value += 1
+            p._version_counter.value += 1

@@ -180,15 +180,15 @@ class Adafactor(Optimizer):
                 row_mean = xp.mean(row, axis=-2, keepdims=True)
                 xp.maximum(row_mean, eps1, out=row_mean)
                 var /= row_mean
-                s["row_var"]._version.value += 1
-                s["col_var"]._version.value += 1
+                s["row_var"]._version_counter.value += 1
+                s["col_var"]._version_counter.value += 1
             else:
                 v = s["variance"]._data
                 squares = take(dev, pd, 2)
                 xp.multiply(g, g, out=squares)
                 lerp_(xp, v, squares, weight, var)
                 var[...] = v
-                s["variance"]._version.value += 1
+                s["variance"]._version_counter.value += 1
             xp.maximum(var, eps1 * eps1, out=var)
             xp.sqrt(var, out=var)
             xp.divide(1, var, out=var)
@@ -196,4 +196,4 @@ class Adafactor(Optimizer):
             denom = max(1.0, _norm(xp, var) / ((var.size ** 0.5) * d))
             var *= -alpha / denom
             pd += var
-            p._version.value += 1
+            p._version_counter.value += 1

@@ -120,4 +120,4 @@ class Adagrad(Optimizer):
             xp.divide(g, tmp, out=tmp)
             tmp *= lr / (1 + (step - 1) * lr_decay)
             pd -= tmp
-            p._version.value += 1
+            p._version_counter.value += 1

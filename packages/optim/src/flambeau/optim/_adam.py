@@ -179,7 +179,7 @@ class Adam(Optimizer):
             else:
                 adam_step(dev._xp, self._scratch, dev, arrays, gs, ms, vs, vmax, ts, **opts)
             for p in ps:
-                p._version.value += 1
+                p._version_counter.value += 1
 
 
 class AdamW(Adam):

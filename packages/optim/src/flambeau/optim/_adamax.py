@@ -96,4 +96,4 @@ class Adamax(Optimizer):
             xp.divide(m, u, out=tmp)
             tmp *= lr / (1 - beta1 ** step)
             pd -= tmp
-            p._version.value += 1
+            p._version_counter.value += 1

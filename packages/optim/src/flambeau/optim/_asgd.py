@@ -21,7 +21,7 @@ def _set_scalar(tensor, value):
     value is rounded the same way after a ``load_state_dict`` cast the state to float64.
     """
     tensor._data[...] = float(flambeau.tensor(value, dtype=scalar_dtype(), device="cpu")._data)
-    tensor._version.value += 1
+    tensor._version_counter.value += 1
 
 
 class ASGD(Optimizer):
@@ -128,7 +128,7 @@ class ASGD(Optimizer):
             pd *= 1 - lambd * eta
             xp.multiply(g, -eta, out=tmp)
             pd += tmp
-            p._version.value += 1
+            p._version_counter.value += 1
             ax = s["ax"]._data
             mu = float(s["mu"]._data)
             if mu != 1:
@@ -137,6 +137,6 @@ class ASGD(Optimizer):
                 ax += tmp
             else:
                 ax[...] = pd
-            s["ax"]._version.value += 1
+            s["ax"]._version_counter.value += 1
             _set_scalar(s["eta"], lr / ((1 + lambd * lr * step) ** alpha))
             _set_scalar(s["mu"], 1 / max(1, step - t0))

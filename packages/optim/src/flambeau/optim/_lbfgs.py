@@ -223,7 +223,7 @@ class LBFGS(Optimizer):
             data = _real(p._data)
             n = data.size
             data += (t * d[offset:offset + n]).reshape(data.shape).astype(data.dtype, copy=False)
-            p._version.value += 1
+            p._version_counter.value += 1
             offset += n
 
     def _save(self):
@@ -232,7 +232,7 @@ class LBFGS(Optimizer):
     def _restore(self, saved):
         for p, data in zip(self._params, saved, strict=True):
             p._data[...] = data
-            p._version.value += 1
+            p._version_counter.value += 1
 
     def _evaluate(self, closure):
         with enable_grad():

@@ -172,4 +172,4 @@ class Muon(Optimizer):
                                        group["eps"])._data
             pd *= 1 - lr * group["weight_decay"]
             pd -= (_adjusted_lr(lr, group["adjust_lr_fn"], pd.shape) * ortho).astype(pd.dtype)
-            p._version.value += 1
+            p._version_counter.value += 1

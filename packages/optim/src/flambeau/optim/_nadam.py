@@ -112,7 +112,7 @@ class NAdam(Optimizer):
             # the product lives in a scalar-dtype tensor, as PyTorch keeps it
             mu_product_t = s["mu_product"]
             mu_product_t._data *= mu
-            mu_product_t._version.value += 1
+            mu_product_t._version_counter.value += 1
             mu_product = float(mu_product_t._data)
             lerp_(xp, m, g, 1 - beta1, tmp)
             v *= beta2
@@ -126,4 +126,4 @@ class NAdam(Optimizer):
             xp.divide(m, tmp, out=tmp2)
             tmp2 *= lr * mu_next / (1.0 - mu_product * mu_next)
             pd -= tmp2
-            p._version.value += 1
+            p._version_counter.value += 1

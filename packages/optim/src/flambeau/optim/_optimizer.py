@@ -296,7 +296,7 @@ class Optimizer:
                 else:
                     g.requires_grad_(False)
                 g._data[...] = 0
-                g._version.value += 1
+                g._version_counter.value += 1
 
     def _gradients(self):
         """``[(group, params, grads)]`` for parameters that have a gradient, checked first.
@@ -739,7 +739,7 @@ def new_step():
 def bump_step(step):
     """Increment a ``step`` tensor in place and return the new count as a Python float."""
     step._data += 1
-    step._version.value += 1
+    step._version_counter.value += 1
     return float(step._data)
 
 

@@ -119,4 +119,4 @@ class RAdam(Optimizer):
                 tmp2 *= tmp
                 tmp2 *= rect
             pd -= tmp2
-            p._version.value += 1
+            p._version_counter.value += 1

@@ -119,4 +119,4 @@ class RMSprop(Optimizer):
             else:
                 tmp *= lr
             pd -= tmp
-            p._version.value += 1
+            p._version_counter.value += 1

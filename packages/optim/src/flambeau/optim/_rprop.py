@@ -128,6 +128,6 @@ class Rprop(Optimizer):
             xp.sign(masked, out=masked)
             masked *= size
             pd -= masked
-            p._version.value += 1
+            p._version_counter.value += 1
             for key in ("prev", "step_size"):
-                s[key]._version.value += 1
+                s[key]._version_counter.value += 1

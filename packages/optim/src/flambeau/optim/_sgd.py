@@ -160,6 +160,6 @@ class SGD(Optimizer):
             else:
                 new = sgd_step(dev._xp, self._scratch, dev, arrays, gs, raw, **opts)
             for p, old, buf in zip(ps, raw, new, strict=True):
-                p._version.value += 1
+                p._version_counter.value += 1
                 if momentum != 0 and buf is not old:
                     state[p]["momentum_buffer"] = Tensor._make(buf, dev)

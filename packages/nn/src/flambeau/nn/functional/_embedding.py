@@ -63,7 +63,7 @@ def _renorm_(weight, input, max_norm, norm_type):
         norms = (xp.abs(sel) ** norm_type).sum(1) ** (1.0 / norm_type)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
         weight._data[rows] = (sel * scale[:, None]).astype(sel.dtype, copy=False)
-        weight._version.value += 1
+        weight._version_counter.value += 1
 
 
 def _padding(padding_idx, num, op):

@@ -66,7 +66,7 @@ def _update_running(running, batch_stat, momentum, scale=1.0):
     # a backend may fuse it (kernel "batch_norm_running"(r, s, momentum, scale), in place)
     if running._device.backend.run_kernel("batch_norm_running", r, s, momentum, scale) is None:
         _running_average(r, s, momentum, scale)
-    running._version.value += 1
+    running._version_counter.value += 1
 
 
 def _running_average(r, s, momentum, scale):
@@ -182,7 +182,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             for running in (running_mean, running_var):
                 if running is not None:
                     running._data[...] = math.nan
-                    running._version.value += 1
+                    running._version_counter.value += 1
         return _affine(input.clone(), weight, bias, shape)
     y, mean, var = _normalize(input, axes, eps)
     if running_mean is not None:
@@ -311,7 +311,7 @@ class _BatchNormTrain(Function):
         stats = [Tensor._make(v, x._device) for v in (mean, var)]
         for t, arr, stat, scale in zip((running_mean, running_var), fused, stats, (1.0, unbias)):
             if arr is not None:
-                t._version.value += 1
+                t._version_counter.value += 1
             elif t is not None:
                 _update_running(t, stat, momentum, scale)
         ctx.mark_non_differentiable(*stats)

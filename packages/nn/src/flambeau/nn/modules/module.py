@@ -824,7 +824,7 @@ class Module:
                     new = fn(p)
                     if new is not p:
                         p.data = new
-                        p._version.value += 1
+                        p._version_counter.value += 1
                     if p.grad is not None:
                         g = fn(p.grad)
                         if g is not p.grad:

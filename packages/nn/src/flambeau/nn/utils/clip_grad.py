@@ -134,7 +134,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         refuse_complex("clip_grad_value_", g, hint=NO_ORDER)  # as PyTorch's clamp
     for g in grads:
         g._device._xp.clip(g._data, -clip_value, clip_value, out=g._data)
-        g._version.value += 1
+        g._version_counter.value += 1
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -236,4 +236,4 @@ def _scale(grads, coef):
         # an infinite norm gives coef 0 and inf * 0 = nan, as in PyTorch: no warning
         with errors_ignored(g._device._xp, "invalid"):
             g._data *= g._data.dtype.type(coef)
-        g._version.value += 1
+        g._version_counter.value += 1
