@@ -82,6 +82,7 @@ API_MODULES = {
     "cuda.amp": "flambeau.cuda.amp",
     "xpu": "flambeau.xpu",
     "hub": "flambeau.hub",
+    "multiprocessing": "flambeau.multiprocessing",
     "distributions": "flambeau.distributions",
     "distributions.constraints": "flambeau.distributions.constraints",
     "distributions.kl": "flambeau.distributions.kl",

@@ -1,0 +1,223 @@
+"""``flambeau.multiprocessing``: Python's :mod:`multiprocessing` plus :func:`spawn`, as
+``torch.multiprocessing``.
+
+Every name of :mod:`multiprocessing` (``Process``, ``Queue``, ``get_context``,
+``set_start_method``...) is reachable here, so ``import torch.multiprocessing as mp`` becomes
+``import flambeau.multiprocessing as mp`` (pytorch/examples' imagenet imports it at the top).
+Tensors passed to other processes are pickled copies: flambeau has no shared-memory tensors,
+so Hogwild-style training, where processes update one model's shared parameters, does not
+share the updates.
+
+Examples
+--------
+>>> import flambeau.multiprocessing as mp
+>>> mp.cpu_count() >= 1
+True
+"""
+
+from __future__ import annotations
+
+import multiprocessing as _mp
+import traceback
+from multiprocessing import connection as _connection
+
+__all__ = ["spawn", "ProcessContext", "ProcessException", "ProcessRaisedException",
+           "ProcessExitedException"]
+
+
+def __getattr__(name):
+    # the rest of the standard module, as torch.multiprocessing re-exports it
+    if name.startswith("__"):
+        raise AttributeError(name)
+    try:
+        return getattr(_mp, name)
+    except AttributeError:
+        raise AttributeError(f"module 'flambeau.multiprocessing' has no attribute '{name}'") \
+            from None
+
+
+class ProcessException(Exception):
+    """A process started by :func:`spawn` failed.
+
+    Attributes
+    ----------
+    error_index : int
+        The failed process's index (its first argument).
+    pid : int
+        Its process id.
+
+    Examples
+    --------
+    >>> import flambeau.multiprocessing as mp
+    >>> issubclass(mp.ProcessRaisedException, mp.ProcessException)
+    True
+    """
+
+    def __init__(self, msg: str, error_index: int, pid: int):
+        super().__init__(msg)
+        self.msg, self.error_index, self.pid = msg, error_index, pid
+
+    def __reduce__(self):
+        return type(self), (self.msg, self.error_index, self.pid)
+
+
+class ProcessRaisedException(ProcessException):
+    """A process started by :func:`spawn` raised; the message holds its traceback.
+
+    Examples
+    --------
+    >>> import flambeau.multiprocessing as mp
+    >>> str(mp.ProcessRaisedException("process 1 raised", 1, 42))
+    'process 1 raised'
+    """
+
+
+class ProcessExitedException(ProcessException):
+    """A process started by :func:`spawn` exited with a nonzero code without raising (killed
+    by a signal, ``os._exit``...).
+
+    Attributes
+    ----------
+    exit_code : int
+        Its exit code (negative: the signal that ended it).
+
+    Examples
+    --------
+    >>> import flambeau.multiprocessing as mp
+    >>> mp.ProcessExitedException("process 0 exited", 0, 42, exit_code=-9).exit_code
+    -9
+    """
+
+    def __init__(self, msg: str, error_index: int, pid: int, exit_code: int):
+        super().__init__(msg, error_index, pid)
+        self.exit_code = exit_code
+
+    def __reduce__(self):
+        return type(self), (self.msg, self.error_index, self.pid, self.exit_code)
+
+
+def _run(fn, i, args, errors):
+    """The body of spawned process ``i``: its error's traceback goes back to the parent."""
+    try:
+        fn(i, *args)
+    except KeyboardInterrupt:
+        pass  # the parent was interrupted too and reports it
+    except BaseException:
+        errors.put(traceback.format_exc())
+        raise SystemExit(1) from None
+
+
+class ProcessContext:
+    """The processes started by :func:`spawn` with ``join=False``; :meth:`join` waits.
+
+    Attributes
+    ----------
+    processes : list of multiprocessing.Process
+        One per index.
+
+    Examples
+    --------
+    >>> import flambeau.multiprocessing as mp
+    >>> mp.ProcessContext([], []).join()
+    True
+    """
+
+    def __init__(self, processes, error_queues):
+        self.processes = processes
+        self.error_queues = error_queues
+
+    def pids(self) -> list:
+        """The process ids, in index order.
+
+        Examples
+        --------
+        >>> import flambeau.multiprocessing as mp
+        >>> mp.ProcessContext([], []).pids()
+        []
+        """
+        return [p.pid for p in self.processes]
+
+    def join(self, timeout=None) -> bool:
+        """Wait up to ``timeout`` seconds (None: until done) for the processes.
+
+        Returns True when all have ended, False when some still run. The first failure
+        ends the others and raises :class:`ProcessRaisedException` (with the failed
+        process's traceback) or :class:`ProcessExitedException`.
+
+        Examples
+        --------
+        >>> import flambeau.multiprocessing as mp
+        >>> mp.ProcessContext([], []).join(timeout=0)
+        True
+        """
+        alive = [p for p in self.processes if p.exitcode is None]
+        if alive:
+            _connection.wait([p.sentinel for p in alive], timeout=timeout)
+        failed = next((i for i, p in enumerate(self.processes)
+                       if p.exitcode not in (None, 0)), None)
+        if failed is None:
+            return all(p.exitcode is not None for p in self.processes)
+        for p in self.processes:
+            if p.is_alive():
+                p.terminate()
+            p.join()
+        proc = self.processes[failed]
+        if not self.error_queues[failed].empty():
+            tb = self.error_queues[failed].get()
+            raise ProcessRaisedException(
+                f"spawn: process {failed} raised:\n\n{tb}", failed, proc.pid)
+        raise ProcessExitedException(
+            f"spawn: process {failed} exited with code {proc.exitcode}", failed, proc.pid,
+            exit_code=proc.exitcode)
+
+
+def spawn(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
+    """Run ``fn(i, *args)`` for ``i`` in ``range(nprocs)``, each in a new process.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function (the ``"spawn"`` start method pickles it); its first
+        argument is the process index.
+    args : tuple
+        The other arguments.
+    nprocs : int
+        How many processes.
+    join : bool
+        Wait for all of them (default) or return a :class:`ProcessContext` at once.
+    daemon : bool
+        Start daemonic processes.
+    start_method : str
+        ``"spawn"`` (default, as PyTorch), ``"fork"`` or ``"forkserver"``.
+
+    Returns
+    -------
+    None or ProcessContext
+        None with ``join=True``.
+
+    Raises
+    ------
+    ProcessRaisedException
+        When a process raised: the message holds its traceback; the others are ended.
+    ProcessExitedException
+        When a process exited with a nonzero code without raising.
+
+    Examples
+    --------
+    >>> import flambeau.multiprocessing as mp
+    >>> mp.spawn(print, args=("hello",), nprocs=0)
+    """
+    ctx = _mp.get_context(start_method)
+    processes, error_queues = [], []
+    for i in range(nprocs):
+        errors = ctx.SimpleQueue()
+        p = ctx.Process(target=_run, args=(fn, i, args, errors), daemon=daemon)
+        p.start()
+        processes.append(p)
+        error_queues.append(errors)
+    context = ProcessContext(processes, error_queues)
+    if not join:
+        return context
+    while not context.join():
+        pass
+    return None
