@@ -64,6 +64,28 @@ ALLOWED = {
     # torch's apply_/map_ take no keywords at all (their names are not part of the API)
     "Tensor.apply_": "positional only in torch",
     "Tensor.map_": "positional only in torch",
+    # a number at src's place is the value (scatter(dim, index, 1.5) as torch's overloads)
+    "Tensor.scatter: 'value' keyword-only (torch: positional)": "merged overloads",
+    "torch.scatter: 'value' keyword-only (torch: positional)": "merged overloads",
+    # trapezoid(y, x) or trapezoid(y, dx=1): dx=None means 1 when no x is given
+    "torch.trapezoid: 'dx' default None (torch 1)": "merged overloads",
+    "torch.trapz: 'dx' default None (torch 1)": "merged overloads",
+    "torch.cumulative_trapezoid: 'dx' default None (torch 1)": "merged overloads",
+    # view_copy(size) and view_copy(dtype): a dtype by position goes through size
+    "torch.view_copy: 'dtype' keyword-only (torch: positional)": "merged overloads",
+    # torch.norm (out at 4, dtype at 5) and Tensor.norm (dtype at 4) are one function here
+    "torch.norm: 'dtype' at position 4 (torch: [5])": "one function for Tensor.norm too",
+    "torch.norm: 'out' keyword-only (torch: positional)": "one function for Tensor.norm too",
+    # isin's number overloads name their operand element/test_element: flambeau._keywords
+    # takes those names (and a number in either place) without showing them
+    "torch.isin: takes no 'element'": "overload names, through flambeau._keywords",
+    "torch.isin: takes no 'test_element'": "overload names, through flambeau._keywords",
+    # sub and subtract are one function: torch's subtract(input, number, alpha) overload,
+    # and its deprecated sub one (x.sub(2, 5) still works), take alpha by position
+    "torch.sub: 'alpha' positional (torch: keyword-only)": "deprecated overload",
+    "Tensor.sub: 'alpha' positional (torch: keyword-only)": "deprecated overload",
+    # torch's docs name copy_'s source src, its parser other: x.copy_(src=y) is a TypeError
+    "Tensor.copy_: takes no 'src'": "torch's docs disagree with its parser",
     # one signature for view(size) and view(dtype): a dtype given by position goes through
     # *size, as torch's; by keyword it is dtype=
     "Tensor.view: 'dtype' keyword-only (torch: positional)": "merged overloads",
@@ -94,61 +116,6 @@ DELIBERATE = (
 
 # Known gaps from the session-18 sweep, still to fix (listed so that new ones fail).
 KNOWN_GAPS = (
-    # other differences, not yet fixed
-    "Tensor.amax: 'dim' default () (torch None)",
-    "Tensor.amin: 'dim' default () (torch None)",
-    "Tensor.bernoulli: 'generator' positional (torch: keyword-only)",
-    "Tensor.copy_: takes no 'other'",
-    "Tensor.nan_to_num: 'nan' default 0.0 (torch None)",
-    "Tensor.orgqr: takes no 'input2'",
-    "Tensor.ormqr: takes no 'input2'",
-    "Tensor.ormqr: takes no 'input3'",
-    "Tensor.repeat_interleave: takes no 'output_size'",
-    "Tensor.scatter: 'value' keyword-only (torch: positional)",
-    "Tensor.subtract: 'alpha' keyword-only (torch: positional)",
-    "Tensor.type: takes no 'memory_format'",
-    "torch.amax: 'dim' default () (torch None)",
-    "torch.amin: 'dim' default () (torch None)",
-    "torch.as_strided_: takes no 'input'",
-    "torch.as_tensor: 'device' positional (torch: keyword-only)",
-    "torch.as_tensor: 'dtype' positional (torch: keyword-only)",
-    "torch.asarray: 'device' positional (torch: keyword-only)",
-    "torch.asarray: 'dtype' positional (torch: keyword-only)",
-    "torch.asarray: takes no 'copy'",
-    "torch.asarray: takes no 'obj'",
-    "torch.asarray: takes no 'requires_grad'",
-    "torch.cumulative_trapezoid: 'dx' default None (torch 1)",
-    "torch.from_dlpack: takes no 'copy'",
-    "torch.from_dlpack: takes no 'device'",
-    "torch.gradient: 'spacing' default 1 (torch None)",
-    "torch.histogramdd: 'density' keyword-only (torch: positional)",
-    "torch.histogramdd: 'range' keyword-only (torch: positional)",
-    "torch.histogramdd: 'weight' keyword-only (torch: positional)",
-    "torch.is_floating_point: takes no 'input'",
-    "torch.isin: takes no 'element'",
-    "torch.isin: takes no 'test_element'",
-    "torch.load: 'weights_only' default True (torch None)",
-    "torch.lu_solve: takes no 'input'",
-    "torch.nan_to_num: 'nan' default 0.0 (torch None)",
-    "torch.norm: 'dtype' at position 4 (torch: [5])",
-    "torch.norm: 'out' keyword-only (torch: positional)",
-    "torch.normal: takes no 'layout'",
-    "torch.orgqr: takes no 'input2'",
-    "torch.ormqr: takes no 'input2'",
-    "torch.ormqr: takes no 'input3'",
-    "torch.randint_like: takes no 'requires_grad'",
-    "torch.range: 'layout' default None (torch 'strided')",
-    "torch.repeat_interleave: takes no 'output_size'",
-    "torch.scatter: 'value' keyword-only (torch: positional)",
-    "torch.searchsorted: takes no 'input'",
-    "torch.subtract: 'alpha' keyword-only (torch: positional)",
-    "torch.trapezoid: 'dx' default None (torch 1)",
-    "torch.trapz: 'dx' default None (torch 1)",
-    "torch.triangular_solve: takes no 'input'",
-    "torch.tril_indices: takes no 'requires_grad'",
-    "torch.triu_indices: takes no 'requires_grad'",
-    "torch.unsafe_split: takes no 'input'",
-    "torch.view_copy: takes no 'dtype'",
     # torch picks sections=/indices= by overload; ours is the documented indices_or_sections
     "Tensor.dsplit: takes no 'indices'",
     "Tensor.dsplit: takes no 'sections'",

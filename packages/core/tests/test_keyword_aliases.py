@@ -340,3 +340,145 @@ def test_every_list_of_ints_varargs_takes_its_keyword_where_torch_does():
             if took != _torch_takes_aliases(tobj):
                 differ.append(f"{label}.{name}")
     assert differ == []
+
+
+# ------------------------------------------------------------------ other names and defaults
+
+def _geqrf_of(lib, x):
+    return lib.geqrf(x.T)  # a 3x2 matrix's reflectors
+
+
+_A = [[2.0, 1.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 4.0]]
+
+_OTHER_CALLS = {
+    "amax dim=None": lambda lib, x: lib.amax(x, dim=None),
+    "amin dim=None": lambda lib, x: x.amin(dim=None, keepdim=True),
+    "nan_to_num nan=None": lambda lib, x: lib.nan_to_num(x.log(), nan=None, neginf=-1.0),
+    "copy_ other=": lambda lib, x: lib.zeros(2, 3).copy_(other=x),
+    "type memory_format=": lambda lib, x: x.type(lib.float64, memory_format=lib.preserve_format),
+    "bernoulli generator=": lambda lib, x: lib.ones(2).bernoulli(1.0, generator=lib.Generator()),
+    "subtract alpha by position": lambda lib, x: lib.subtract(x, 2, 5),
+    "Tensor.subtract alpha by position": lambda lib, x: x.subtract(2, 5),
+    "subtract_ alpha by position": lambda lib, x: x.clone().subtract_(2, 5),
+    "orgqr input2=": lambda lib, x: lib.orgqr(_geqrf_of(lib, x)[0], input2=_geqrf_of(lib, x)[1]),
+    "ormqr input2= input3=": lambda lib, x: _geqrf_of(lib, x)[0].ormqr(
+        input2=_geqrf_of(lib, x)[1], input3=x.T, transpose=True),
+    "repeat_interleave output_size": lambda lib, x: lib.repeat_interleave(
+        lib.tensor([1, 2]), lib.tensor([1, 2]), output_size=3),
+    "Tensor.repeat_interleave output_size": lambda lib, x: x.repeat_interleave(
+        2, dim=0, output_size=4),
+    "scatter value by position": lambda lib, x: lib.zeros(3).scatter(0, lib.tensor([1]), 1.5),
+    "as_strided_ input=": lambda lib, x: lib.as_strided_(input=lib.zeros(4), size=(2,),
+                                                         stride=(1,)),
+    "as_tensor dtype=": lambda lib, x: lib.as_tensor([1, 2], dtype=lib.float64),
+    "asarray obj= copy=": lambda lib, x: lib.asarray(obj=[1.0, 2.0], copy=True),
+    "asarray requires_grad=": lambda lib, x: lib.asarray(x, requires_grad=True).requires_grad,
+    "asarray keeps requires_grad": lambda lib, x: lib.asarray(
+        x.requires_grad_()).requires_grad,
+    "asarray dtype=": lambda lib, x: lib.asarray([1, 2], dtype=lib.float64),
+    "from_dlpack copy=": lambda lib, x: lib.from_dlpack(x, copy=True),
+    "from_dlpack device=": lambda lib, x: lib.from_dlpack(x, device="cpu"),
+    "gradient spacing=None": lambda lib, x: lib.gradient(x, spacing=None)[1],
+    "histogramdd by position": lambda lib, x: lib.histogramdd(x.T, 2, None, None, True)[0],
+    "is_floating_point input=": lambda lib, x: lib.is_floating_point(input=x),
+    "isin element=": lambda lib, x: lib.isin(element=3.0, test_elements=x),
+    "isin test_element=": lambda lib, x: lib.isin(x, test_element=3.0),
+    "lu_solve input=": lambda lib, x: lib.lu_solve(
+        input=x.T, LU_data=lib.linalg.lu_factor(lib.tensor(_A))[0],
+        LU_pivots=lib.linalg.lu_factor(lib.tensor(_A))[1]),
+    "normal layout=": lambda lib, x: lib.normal(0.0, 1.0, size=(2,), layout=lib.strided).shape,
+    "randint_like requires_grad=": lambda lib, x: lib.randint_like(
+        x, 3, requires_grad=True).requires_grad,
+    "range layout=": lambda lib, x: lib.range(0, 2, layout=lib.strided),
+    "searchsorted input=": lambda lib, x: lib.searchsorted(lib.tensor([1.0, 2.0, 3.0]), input=x),
+    "triangular_solve input=": lambda lib, x: lib.triangular_solve(
+        input=x.T, A=lib.tensor(_A)).solution,
+    "tril_indices requires_grad=False": lambda lib, x: lib.tril_indices(3, 3,
+                                                                        requires_grad=False),
+    "unsafe_split input=": lambda lib, x: lib.unsafe_split(input=x, split_size=1)[1],
+    "view_copy dtype=": lambda lib, x: lib.view_copy(x, dtype=lib.int32),
+    "view_copy dtype by position": lambda lib, x: lib.view_copy(x, lib.int32),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OTHER_CALLS))
+@pytest.mark.filterwarnings("ignore::UserWarning")  # lu_solve, triangular_solve, range
+def test_torchs_other_names_and_defaults_agree_with_torch(name):
+    _agree(_OTHER_CALLS[name])
+
+
+# (call, exception type, message: torch's own text where it has one)
+_OTHER_ERRORS = [
+    (lambda lib, x: lib.asarray([1, 2], copy=False), ValueError,
+     "can't alias arbitrary sequence into a tensor."),
+    (lambda lib, x: lib.asarray(x, dtype=lib.float64, copy=False), ValueError,
+     "can't alias tensor with dtype 'Float' into dtype 'Double'."),
+    (lambda lib, x: lib.triu_indices(3, 3, requires_grad=True), RuntimeError,
+     "Only Tensors of floating point and complex dtype can require gradients"),
+    (lambda lib, x: x.repeat_interleave(2, dim=0, output_size=5), RuntimeError,
+     "repeat_interleave: Invalid output_size, expected 4 but got 5"),
+    (lambda lib, x: lib.repeat_interleave(lib.tensor([1, 2]), lib.tensor([1, 2]),
+                                          output_size=4), RuntimeError, None),
+    (lambda lib, x: lib.as_tensor([1], lib.float64), TypeError, None),
+    (lambda lib, x: lib.asarray([1], lib.float64), TypeError, None),
+    (lambda lib, x: lib.ones(2).bernoulli(0.5, lib.Generator()), TypeError, None),
+    (lambda lib, x: lib.zeros(2, 3).copy_(src=x), TypeError, None),
+    (lambda lib, x: lib.orgqr(*_geqrf_of(lib, x)[:1], tau=_geqrf_of(lib, x)[1]), TypeError,
+     None),
+    (lambda lib, x: lib.isin(x, x, test_element=3.0), TypeError, None),
+]
+
+
+@pytest.mark.parametrize("i", range(len(_OTHER_ERRORS)))
+def test_what_torch_refuses_with_its_other_names_is_refused(i):
+    call, kind, message = _OTHER_ERRORS[i]
+    with pytest.raises(kind) as theirs:
+        call(torch, torch.tensor(_X))
+    with pytest.raises(kind) as ours:
+        call(flambeau, flambeau.tensor(_X))
+    if message is not None:
+        assert str(theirs.value) == message and str(ours.value) == message
+
+
+def test_the_errors_of_the_new_keywords():
+    x = flambeau.tensor(_X)
+    with pytest.raises(TypeError, match=r"^view_copy\(\) takes a size or a dtype \(one of "
+                                        r"them\)$"):
+        flambeau.view_copy(x)
+    with pytest.raises(TypeError, match=r"^view\(\) received an invalid combination of "
+                                        r"arguments: size= and dtype= are two overloads"):
+        x.view(size=(6,), dtype=flambeau.int32)
+    with pytest.raises(TypeError, match=r"^view\(\) got multiple values for argument 'dtype'$"):
+        x.view(6, dtype=flambeau.int32)
+    with pytest.raises(TypeError, match=r"^new\(\) got an unexpected keyword argument 'storage'"):
+        x.new(storage=None)
+    with pytest.raises(TypeError, match=r"^new\(\): argument 'other' must be Tensor, not list$"):
+        x.new(other=[1])
+    with pytest.raises(TypeError, match=r"^isin\(\) got both 'test_elements' and its alias "
+                                        r"'test_element': pass only one of them$"):
+        flambeau.isin(x, x, test_element=3.0)
+
+
+def test_from_dlpack_with_copy_false_refuses_another_device():
+    if not flambeau.cuda.is_available():
+        pytest.skip("needs a second device")
+    with pytest.raises(ValueError, match=r"^from_dlpack: copy=False, but the data is on cpu, "
+                                         r"not cuda:0: moving it copies it$"):
+        flambeau.from_dlpack(flambeau.ones(2, device="cpu"), device="cuda", copy=False)
+
+
+def test_asarray_copies_or_shares_as_asked():
+    a = np.zeros(2, dtype=np.float32)
+    shared, copied = flambeau.asarray(a), flambeau.asarray(a, copy=True)
+    kept = flambeau.asarray(a, copy=False)
+    a[0] = 1
+    assert shared.tolist() == kept.tolist() == [1.0, 0.0] and copied.tolist() == [0.0, 0.0]
+    t = flambeau.ones(2, requires_grad=True)
+    assert flambeau.asarray(t) is t
+    assert not flambeau.asarray(t, requires_grad=False).requires_grad and t.requires_grad
+
+
+def test_load_takes_weights_only_none_as_true(tmp_path):
+    assert inspect.signature(flambeau.load).parameters["weights_only"].default is None
+    flambeau.save({"w": flambeau.ones(2)}, tmp_path / "w.pt")
+    assert flambeau.load(tmp_path / "w.pt", weights_only=None)["w"].tolist() == [1.0, 1.0]

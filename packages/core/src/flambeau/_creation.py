@@ -347,7 +347,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     return _finish(arr, dev, requires_grad, pin_memory, "tensor")
 
 
-def as_tensor(data, dtype=None, device=None):
+def as_tensor(data, *, dtype=None, device=None):
     """A tensor sharing memory with ``data`` when possible (NumPy arrays, tensors).
 
     Examples
@@ -373,11 +373,65 @@ def as_tensor(data, dtype=None, device=None):
         return Tensor._make(arr, dev)
     if hasattr(data, "__dlpack__") and not isinstance(data, np.ndarray):
         out = from_dlpack(data)
-        return as_tensor(out, dtype, device)
+        return as_tensor(out, dtype=dtype, device=device)
     return tensor(data, dtype=dtype, device=dev)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
+    """A tensor of ``obj`` (a tensor, a NumPy array, a DLPack object, a number or a nested
+    sequence), sharing its memory when it can, as torch's: ``copy=True`` always copies,
+    ``copy=False`` never does (a ValueError where the memory cannot be shared); the result
+    requires grad as ``obj`` does unless ``requires_grad`` says otherwise.
+
+    Raises
+    ------
+    ValueError
+        With ``copy=False``, for a sequence or a number, or another dtype or device.
+
+    Examples
+    --------
+    >>> import flambeau, numpy
+    >>> a = numpy.zeros(2, dtype="float32")
+    >>> t = flambeau.asarray(a); a[0] = 1
+    >>> t
+    tensor([1., 0.])
+    >>> flambeau.asarray([1.0, 2.0], requires_grad=True)
+    tensor([1., 2.], requires_grad=True)
+    >>> flambeau.asarray(a, dtype=flambeau.float64, copy=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: can't alias tensor with dtype 'Float' into dtype 'Double'.
+    """
+    if copy is False:
+        out = _aliased(obj, dtype, device)
+    else:
+        out = as_tensor(obj, dtype=dtype, device=device)
+        if copy:
+            out = out.detach().clone()
+    if requires_grad is None:
+        requires_grad = isinstance(obj, Tensor) and obj.requires_grad
+    if out.requires_grad != requires_grad:
+        out = out.detach() if out is obj else out
+        out.requires_grad_(requires_grad)
+    return out
+
+
+def _aliased(obj, dtype, device):
+    """``obj`` as a tensor sharing its memory (``asarray(copy=False)``), or torch's
+    ValueError."""
+    from flambeau._ops.shape import _SCALAR_NAMES
+
+    if not isinstance(obj, (Tensor, np.ndarray)) and not hasattr(obj, "__dlpack__"):
+        raise ValueError("can't alias arbitrary sequence into a tensor.")
+    out = as_tensor(obj)
+    if dtype is not None and _dtype.to_dtype(dtype) != out.dtype:
+        have, want = out.dtype.name, _dtype.to_dtype(dtype).name
+        raise ValueError(f"can't alias tensor with dtype '{_SCALAR_NAMES.get(have, have)}' "
+                         f"into dtype '{_SCALAR_NAMES.get(want, want)}'.")
+    if device is not None and canonical(device) is not out._device:
+        raise ValueError(f"can't alias tensor from device '{out.device}' to "
+                         f"'{canonical(device)}'.")
+    return out
 
 
 def from_numpy(ndarray):
@@ -399,11 +453,13 @@ def from_numpy(ndarray):
     return Tensor._make(ndarray, dev)
 
 
-def from_dlpack(ext_tensor):
+def from_dlpack(ext_tensor, *, device=None, copy=None):
     """A tensor sharing memory with any object that supports DLPack (NumPy, CuPy, PyTorch).
 
     ``ext_tensor`` is an object with ``__dlpack__`` or, as in PyTorch, a DLPack capsule (from
-    :func:`flambeau.to_dlpack`, ``torch.to_dlpack``...), which can be consumed once.
+    :func:`flambeau.to_dlpack`, ``torch.to_dlpack``...), which can be consumed once. As
+    torch's, ``device`` moves the result (a copy) and ``copy=True`` copies it; ``copy=False``
+    refuses to move it.
 
     Raises
     ------
@@ -411,6 +467,8 @@ def from_dlpack(ext_tensor):
         If ``ext_tensor`` is neither.
     RuntimeError
         If the capsule was already consumed, or its device type has no flambeau backend.
+    ValueError
+        For ``copy=False`` with another ``device``.
 
     Examples
     --------
@@ -424,6 +482,14 @@ def from_dlpack(ext_tensor):
     """
     from flambeau.backends import _registry
 
+    if device is not None or copy:
+        out = from_dlpack(ext_tensor)
+        dev = out._device if device is None else canonical(device)
+        if dev is not out._device and copy is False:
+            raise ValueError(f"from_dlpack: copy=False, but the data is on {out.device}, not "
+                             f"{dev}: moving it copies it")
+        moved = out.to(dev)
+        return moved.clone() if copy and moved is out else moved
     ext_tensor = _dlpack.exporter(ext_tensor)  # a capsule (to_dlpack's) becomes an exporter
     dev_type, dev_index = ext_tensor.__dlpack_device__()
     dev_type = int(dev_type)
@@ -919,7 +985,7 @@ def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, generator=None,
-                 memory_format=None, pin_memory=False):
+                 memory_format=None, pin_memory=False, requires_grad=False):
     """Random integers shaped like ``input``.
 
     Examples
@@ -933,11 +999,11 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
     if high is None:
         low, high = 0, low
     return pinned(randint(low, high, tuple(input.shape), generator=generator,
-                          dtype=dtype or input.dtype, device=device or input.device),
-                  pin_memory, "randint_like")
+                          dtype=dtype or input.dtype, device=device or input.device,
+                          requires_grad=requires_grad), pin_memory, "randint_like")
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False, pin_memory=False):
     """Normal samples with the given mean and std (numbers or tensors, broadcast).
 
@@ -970,6 +1036,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     >>> flambeau.normal(flambeau.full((2,), 5.0), flambeau.zeros(2), out=out) is out, out
     (True, tensor([5., 5.], dtype=flambeau.float64))
     """
+    _compat.check_layout("normal", layout)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         return _normal_of_tensors(mean, std, generator, out)
     if size is None:

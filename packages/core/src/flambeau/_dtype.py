@@ -181,8 +181,8 @@ def set_default_dtype(d) -> None:
     _default_float = d
 
 
-def is_floating_point(t) -> _builtins.bool:
-    """True if ``t`` is a tensor of a floating-point dtype.
+def is_floating_point(input) -> _builtins.bool:
+    """True if ``input`` is a tensor of a floating-point dtype.
 
     Examples
     --------
@@ -190,7 +190,7 @@ def is_floating_point(t) -> _builtins.bool:
     >>> flambeau.is_floating_point(flambeau.ones(1)), flambeau.is_floating_point(flambeau.arange(2))
     (True, False)
     """
-    return t.dtype.is_floating_point
+    return input.dtype.is_floating_point
 
 
 def promote_types(type1, type2) -> dtype:

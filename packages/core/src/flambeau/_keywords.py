@@ -33,6 +33,8 @@ P = inspect.Parameter
 #: torch's parser: alias -> the parameter it stands for
 ALIASES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1": "input",
            "x2": "other"}
+#: torch's names for an argument in one of an op's overloads only: isin's number operands
+OVERLOAD_NAMES = {"isin": {"element": "elements", "test_element": "test_elements"}}
 #: parameters whose aliases are worth a layer on an op that has no other
 _LAYER_WORTHY = frozenset({"dim", "keepdim"})
 #: written in Python in torch (torch.functional, torch._tensor): they take no alias
@@ -152,7 +154,7 @@ def aliases_for(fn, op, method=False, python_level=frozenset()):
     names = {p.name for p in params[1 if method else 0:]
              if p.kind not in (P.VAR_POSITIONAL, P.VAR_KEYWORD)}
     everything = {p.name for p in params}
-    return {alias: name for alias, name in ALIASES.items()
+    return {alias: name for alias, name in (*ALIASES.items(), *OVERLOAD_NAMES.get(op, {}).items())
             if name in names and alias not in everything}
 
 
@@ -189,7 +191,7 @@ def accepting_aliases(fn, op, method=False, module=None, python_level=frozenset(
             method and op in _QUERIES):
         return fn
     aliases = aliases_for(fn, op, method, python_level)
-    if _LAYER_WORTHY.isdisjoint(aliases.values()):
+    if _LAYER_WORTHY.isdisjoint(aliases.values()) and op not in OVERLOAD_NAMES:
         return fn
     made = _MADE.get((fn, method))
     if made is not None:  # another name of the same op (concat for cat): the same layer

@@ -132,7 +132,7 @@ def type_as(self, other):
     return to(self, other.dtype)
 
 
-def type_(self, dtype=None, non_blocking=False):
+def type_(self, dtype=None, non_blocking=False, *, memory_format=None):
     """The type name (no argument) or a cast (``t.type(flambeau.float64)``).
 
     A legacy type (``flambeau.cuda.FloatTensor``, ``"torch.cuda.FloatTensor"``) also moves the
@@ -146,6 +146,8 @@ def type_(self, dtype=None, non_blocking=False):
     >>> flambeau.zeros(1).type("torch.DoubleTensor").type()
     'flambeau.DoubleTensor'
     """
+    if memory_format is not None:  # torch's keyword, as to()'s
+        _compat.check_memory_format("type", memory_format, self._data.ndim)
     if dtype is None:
         name = _compat.TYPE_NAMES[self.dtype.name]
         kind = self._device.type
@@ -584,8 +586,9 @@ def copied_into(dst, src):
     return CopyFrom.apply(src, dst._data.shape, dst._data.dtype, dst._device, old)
 
 
-def copy_(self, src, non_blocking=False):
-    """Copy ``src`` (broadcast, cast, moved between devices) into ``self``.
+def copy_(self, other, non_blocking=False):
+    """Copy ``other`` (broadcast, cast, moved between devices) into ``self`` (torch's parser
+    names it ``other``, its docs ``src``).
 
     Examples
     --------
@@ -595,6 +598,7 @@ def copy_(self, src, non_blocking=False):
     tensor([[1., 2.],
             [1., 2.]])
     """
+    src = other
     if not isinstance(src, Tensor):
         src = _creation.tensor(src)
     try:
@@ -841,7 +845,7 @@ def _install():
         "cauchy_": _random_(_cauchy, "cauchy_"),
         "log_normal_": _random_(_log_normal, "log_normal_"),
         "geometric_": _random_(_geometric, "geometric_"),
-        "bernoulli": lambda self, p=None, generator=None: _creation.bernoulli(
+        "bernoulli": lambda self, p=None, *, generator=None: _creation.bernoulli(
             self, p, generator=generator),
         "multinomial": _multinomial,
         "__getitem__": ix.getitem, "__setitem__": _setitem,

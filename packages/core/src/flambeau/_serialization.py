@@ -345,7 +345,7 @@ def _device_for(target, saved, name):
 # ------------------------------------------------------------------ load
 
 
-def load(f, map_location=None, *, weights_only=True, mmap=None):
+def load(f, map_location=None, *, weights_only=None, mmap=None):
     """Load what :func:`save` wrote, a plain safetensors file, or a PyTorch ``.pt``/``.pth``.
 
     Loading never runs code from the file: the format is detected from the bytes (not the

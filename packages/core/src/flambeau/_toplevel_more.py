@@ -14,7 +14,7 @@ import math
 import numbers
 import warnings
 
-from flambeau import _creation, _dtype, _threads
+from flambeau import _compat, _creation, _dtype, _threads
 from flambeau._device import canonical
 from flambeau._ops import shape as sh
 from flambeau._ops import shape_more as shm
@@ -389,9 +389,9 @@ def unsqueeze_copy(input, dim, *, out=None):
     return _copy_of(sh.unsqueeze(input, dim), out)
 
 
-def view_copy(input, size, *, out=None):
-    """``input.view(size)`` (a shape, or a dtype to reinterpret the bytes) copied into new
-    memory.
+def view_copy(input, size=None, *, dtype=None, out=None):
+    """``input.view(size)`` (a shape, or a dtype to reinterpret the bytes: by position or as
+    ``dtype=``, torch's two overloads) copied into new memory.
 
     Examples
     --------
@@ -400,8 +400,10 @@ def view_copy(input, size, *, out=None):
     tensor([[0, 1],
             [2, 3]])
     """
-    if isinstance(size, _dtype.dtype):
-        return _copy_of(sh.view(input, size), out)
+    if (size is None) == (dtype is None):
+        raise TypeError("view_copy() takes a size or a dtype (one of them)")
+    if dtype is not None or isinstance(size, _dtype.dtype):
+        return _copy_of(sh.view(input, size if dtype is None else dtype), out)
     return _copy_of(sh.view(input, *((size,) if isinstance(size, int) else (tuple(size),))),
                     out)
 
@@ -836,7 +838,8 @@ _RANGE_WARNING = ("flambeau.range is deprecated and will be removed in a future 
                   "use flambeau.arange, which produces values in [start, end).")
 
 
-def range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
+def range(start, end, step=1, *, out=None, dtype=None, layout=_compat.strided,  # noqa: A001
+          device=None,
           requires_grad=False):
     """Values from ``start`` to ``end`` **inclusive** by ``step`` (deprecated: use
     :func:`flambeau.arange`, which leaves ``end`` out). Warns with a ``UserWarning``.
@@ -859,6 +862,7 @@ def range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,
     (tensor([1., 2., 3., 4.]), tensor([1.0000, 1.5000, 2.0000]))
     """
     warnings.warn(_RANGE_WARNING, UserWarning, stacklevel=2)
+    _compat.check_layout("range", layout)
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise RuntimeError("range: step must be nonzero")

@@ -1635,9 +1635,10 @@ def kron(input, other, *, out=None):
     return write_out(result, out)
 
 
-def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False, *, out=None):
     """PyTorch's older triangular solver: ``(solution, cloned_coefficient)`` with
-    ``op(A) @ solution = b``, ``op(A)`` being ``A`` or ``A^T`` (``transpose``).
+    ``op(A) @ solution = input``, ``op(A)`` being ``A`` or ``A^T`` (``transpose``); torch's
+    docs call ``input`` ``b``, its parser (and so its keyword) ``input``.
 
     Prefer :func:`flambeau.linalg.solve_triangular` (arguments the other way round).
 
@@ -1650,9 +1651,9 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
             [2.]])
     """
     op = "triangular_solve"
-    B = check_input(op, b, "b")
+    B = check_input(op, input, "input")
     A = check_input(op, A, "A", square=True)
-    check_same_dtype(op, B, A, "b", "A")
+    check_same_dtype(op, B, A, "input", "A")
     _check_rows(op, A, B)
     T, up = (A.mT, not upper) if transpose else (A, upper)
     x = triangular_matrix_solve(T, B, up, unitriangular, op)

@@ -414,8 +414,9 @@ def add(input, other, *, alpha=1, out=None):
     return _out(_binary(Add, "add", input, other), out)
 
 
-def sub(input, other, *, alpha=1, out=None):
-    """``input - alpha * other`` (``alpha`` as in :func:`add`).
+def sub(input, other, alpha=1, *, out=None):
+    """``input - alpha * other`` (``alpha`` as in :func:`add`; by position too, as torch's
+    overload for a number ``other`` takes it: ``subtract(x, 2, 5)``).
 
     Raises
     ------
@@ -1863,8 +1864,9 @@ isfinite = _predicate("isfinite", "isfinite", """True where the value is neither
 
 
 @with_out
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    """Replace NaN and infinities with finite numbers (gradient passes where finite).
+def nan_to_num(input, nan=None, posinf=None, neginf=None):
+    """Replace NaN (by ``nan``, 0 when None) and infinities (by the dtype's extremes when
+    None) with finite numbers (gradient passes where finite).
 
     Examples
     --------
@@ -1873,7 +1875,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     tensor([0., 1.])
     """
     xp = input._device._xp
-    fixed = make(xp.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf), input)
+    fixed = make(xp.nan_to_num(input._data, nan=0.0 if nan is None else nan, posinf=posinf,
+                               neginf=neginf), input)
     return where(isfinite(input), input, fixed)
 
 

@@ -1265,9 +1265,10 @@ def _sizes(t):
     return list(t._data.shape)
 
 
-def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None, out=None):
-    """Indices where ``values`` would be inserted to keep ``sorted_sequence`` sorted.
+    """Indices where the values ``input`` would be inserted to keep ``sorted_sequence`` sorted
+    (torch's docs call them ``values``, its parser, and so its keyword, ``input``).
 
     A 1-D ``sorted_sequence`` serves every value; an N-D one is a batch of sequences along
     its last dim, searched by the values in the matching rows of ``values`` (whose dims
@@ -1293,7 +1294,7 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
             [0, 2]])
     """
     op = "searchsorted()"
-    seq = sorted_sequence
+    seq, values = sorted_sequence, input
     if side is not None and side not in ("left", "right"):
         raise RuntimeError(f"{op}: side can only be 'left' or 'right' but got {side}")
     if side == "left" and right:

@@ -79,10 +79,11 @@ def geqrf(input, *, out=None):
     return write_out(geqrf_result(*Geqrf.apply(A)), out)
 
 
-def orgqr(input, tau, *, out=None):
+def orgqr(input, input2, *, out=None):
     """The ``Q`` of a :func:`geqrf` result: the first ``n`` columns of the product of the
-    Householder reflectors stored in ``input`` (``(*, m, n)``, ``m >= n``) and ``tau``;
-    the same as :func:`flambeau.linalg.householder_product`. Differentiable.
+    Householder reflectors stored in ``input`` (``(*, m, n)``, ``m >= n``) and ``input2``
+    (torch's docs call it ``tau``, its parser, and so its keyword, ``input2``); the same as
+    :func:`flambeau.linalg.householder_product`. Differentiable.
 
     Examples
     --------
@@ -94,13 +95,14 @@ def orgqr(input, tau, *, out=None):
     """
     from flambeau.linalg import householder_product
 
-    return householder_product(input, tau, out=out)  # its out= (and errors), as PyTorch's
+    return householder_product(input, input2, out=out)  # its out= (and errors), as torch's
 
 
-def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
+def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
     """``op(Q) @ other`` (or ``other @ op(Q)`` with ``left=False``) for the ``Q`` stored as
     Householder reflectors ``(input, tau)`` by :func:`geqrf`; ``op`` is the transpose (for
-    complex ``Q``, the conjugate transpose) when ``transpose=True``.
+    complex ``Q``, the conjugate transpose) when ``transpose=True``. ``tau`` and ``other``
+    are ``input2`` and ``input3``: torch's parser's names, and so its keywords.
 
     ``Q = H_1 ... H_k`` with ``H_i = I - tau_i v_i v_i^H`` is square: ``m x m`` for
     ``left=True`` and ``other`` of shape ``(*, m, n)``, ``n x n`` otherwise; ``input`` is
@@ -127,6 +129,7 @@ def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
     from flambeau._ops.shape import tril
 
     op = "ormqr"
+    tau, other = input2, input3
     for name, t in (("input", input), ("tau", tau), ("other", other)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")

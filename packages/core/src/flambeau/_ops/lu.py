@@ -607,9 +607,10 @@ def lu(A, pivot=True, get_infos=False, out=None):
     return write_out(tuple(result[:2]), out)
 
 
-def lu_solve(b, LU_data, LU_pivots, *, out=None):
-    """The solution of ``A @ x = b`` from :func:`flambeau.linalg.lu_factor`'s result for ``A``
-    (PyTorch's older ``torch.lu_solve``; note the order: ``b`` first). Emits a deprecation
+def lu_solve(input, LU_data, LU_pivots, *, out=None):
+    """The solution of ``A @ x = input`` from :func:`flambeau.linalg.lu_factor`'s result for
+    ``A`` (PyTorch's older ``torch.lu_solve``, whose docs call ``input`` ``b``; note the order:
+    ``input`` first). Emits a deprecation
     ``UserWarning`` as PyTorch does: use :func:`flambeau.linalg.lu_solve`.
 
     Examples
@@ -629,7 +630,7 @@ def lu_solve(b, LU_data, LU_pivots, *, out=None):
         "flambeau.lu_solve is deprecated in favor of flambeau.linalg.lu_solve, as "
         "torch.lu_solve is; note that linalg.lu_solve takes its arguments in the order "
         "(LU, pivots, B)", UserWarning, stacklevel=2)
-    return write_out(_lu_solve("lu_solve", LU_data, LU_pivots, b, True, False), out)
+    return write_out(_lu_solve("lu_solve", LU_data, LU_pivots, input, True, False), out)
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):

@@ -344,7 +344,7 @@ class Min(_Extreme):
 
 
 @with_out
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=None, keepdim=False):
     """The maximum over ``dim`` (all dims by default); ties share the gradient.
 
     Examples
@@ -358,7 +358,7 @@ def amax(input, dim=(), keepdim=False):
 
 
 @with_out
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=None, keepdim=False):
     """The minimum over ``dim`` (all dims by default).
 
     Examples

@@ -1048,8 +1048,9 @@ def tile(input, *sizes, dims=None):
     return repeat(input, *dims)
 
 
-def repeat_interleave(input, repeats, dim=None):
-    """Repeat each element ``repeats`` times (along ``dim``, or flattened).
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times (along ``dim``, or flattened). ``output_size``,
+    the length of the result along ``dim`` if given, is checked, as torch's.
 
     Examples
     --------
@@ -1067,6 +1068,9 @@ def repeat_interleave(input, repeats, dim=None):
     xp = input._device._xp
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
     idx = xp.repeat(xp.arange(n), reps)
+    if output_size is not None and output_size != idx.shape[0]:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {idx.shape[0]} "
+                           f"but got {output_size}")
     return index_select(input, axis, as_tensor(idx, device=input.device))
 
 

@@ -130,7 +130,7 @@ def meshgrid(*tensors, indexing=None):
     return tuple(grids)
 
 
-def _triangle_indices(op, row, col, offset, dtype, device, upper, pin_memory):
+def _triangle_indices(op, row, col, offset, dtype, device, upper, pin_memory, requires_grad):
     if row < 0:
         raise RuntimeError(f"{op}: row must be non-negative, got {row}")
     if col < 0:
@@ -139,6 +139,9 @@ def _triangle_indices(op, row, col, offset, dtype, device, upper, pin_memory):
     if dt not in (_dtype.int64, _dtype.int32):
         raise NotImplementedError(f"{op}: not implemented for {dt} (use flambeau.int64 or "
                                   "flambeau.int32)")
+    if requires_grad:  # torch's keyword, for its integer result: always refused
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
     dev = canonical(device)
     xp = dev.backend.xp
     with dev.backend.use_device(dev.index):
@@ -147,7 +150,8 @@ def _triangle_indices(op, row, col, offset, dtype, device, upper, pin_memory):
     return _creation._finish(arr, dev, False, pin_memory, op)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False,
+                 requires_grad=False):
     """Coordinates of the lower triangle of a ``row`` x ``col`` matrix, as a ``(2, N)`` tensor.
 
     ``offset`` moves the diagonal up (positive) or down (negative); the coordinates are in
@@ -163,10 +167,12 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pi
     tensor([[1, 2, 2],
             [0, 0, 1]])
     """
-    return _triangle_indices("tril_indices", row, col, offset, dtype, device, False, pin_memory)
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device, False, pin_memory,
+                             requires_grad)
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False,
+                 requires_grad=False):
     """Coordinates of the upper triangle of a ``row`` x ``col`` matrix, as a ``(2, N)`` tensor.
 
     Examples
@@ -176,7 +182,8 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pi
     tensor([[0, 0, 1],
             [1, 2, 2]])
     """
-    return _triangle_indices("triu_indices", row, col, offset, dtype, device, True, pin_memory)
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device, True, pin_memory,
+                             requires_grad)
 
 
 def unravel_index(indices, shape):
@@ -431,7 +438,7 @@ def unsafe_chunk(input, chunks, dim=0):
     return input.chunk(chunks, dim)
 
 
-def unsafe_split(tensor, split_size, dim=0):
+def unsafe_split(input, split_size, dim=0):
     """:func:`flambeau.split` with an int ``split_size`` (PyTorch's variant without view
     tracking; here the same).
 
@@ -444,7 +451,7 @@ def unsafe_split(tensor, split_size, dim=0):
     if not isinstance(split_size, int) or isinstance(split_size, bool):
         raise TypeError(f"unsafe_split(): argument 'split_size' must be int, not "
                         f"{type(split_size).__name__} (use split_with_sizes for a list)")
-    return split(tensor, split_size, dim)
+    return split(input, split_size, dim)
 
 
 def ravel(input):

@@ -274,8 +274,9 @@ def as_strided(input, size, stride, storage_offset=None):
     return AsStrided.apply(input, st, size, stride, int(storage_offset))
 
 
-def as_strided_(self, size, stride, storage_offset=None):
-    """Give ``self`` the sizes, strides and offset of :func:`as_strided`, in place.
+def as_strided_(input, size, stride, storage_offset=None):
+    """Give ``input`` (``self`` of the method) the sizes, strides and offset of
+    :func:`as_strided`, in place.
 
     Examples
     --------
@@ -290,14 +291,14 @@ def as_strided_(self, size, stride, storage_offset=None):
     from flambeau._ops.shape_more import _restride_
 
     keep = None
-    if self._base is None:
+    if input._base is None:
         # remember the whole storage: later strided views must still reach all of it
-        keep = Tensor._make(self._data, self._device)
-        keep._version_counter = self._version_counter
-    _restride_(self, lambda t: as_strided(t, size, stride, storage_offset), "as_strided_")
+        keep = Tensor._make(input._data, input._device)
+        keep._version_counter = input._version_counter
+    _restride_(input, lambda t: as_strided(t, size, stride, storage_offset), "as_strided_")
     if keep is not None:
-        self._base = keep
-    return self
+        input._base = keep
+    return input
 
 
 class AsStridedScatter(Function):
@@ -594,7 +595,7 @@ def _grad_coords(f, d, x, edge_order):
     return cat([first, inner, last], d)
 
 
-def gradient(input, *, spacing=1, dim=None, edge_order=1):
+def gradient(input, *, spacing=None, dim=None, edge_order=1):
     """Estimate the gradient of a sampled function along each dimension (``numpy.gradient``
     as ``torch.gradient``): central differences inside, one-sided ones at the edges.
 
@@ -602,9 +603,9 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     ----------
     input : Tensor
         The function's values (integer tensors are converted to the default float dtype).
-    spacing : number, list of numbers or list of 1-D Tensors
-        The sample spacing: one number for every dimension, one per dimension, or the
-        coordinates of the samples along each dimension.
+    spacing : number, list of numbers or list of 1-D Tensors, optional
+        The sample spacing: one number for every dimension (None: 1), one per dimension,
+        or the coordinates of the samples along each dimension.
     dim : int or list of int, optional
         The dimensions to differentiate along (default: all).
     edge_order : {1, 2}
@@ -647,7 +648,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
                                "of dims")
     if nd == 0:
         return ()
-    hs = _spacing_list(spacing, dims, nd, given_dim)
+    hs = _spacing_list(1 if spacing is None else spacing, dims, nd, given_dim)
     for d in dims:
         if input.shape[d] < edge_order + 1:
             raise RuntimeError(f"gradient: expected each dimension size to be at least "
@@ -678,7 +679,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
 histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
 
 
-def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
+def histogramdd(input, bins, range=None, weight=None, density=False):  # noqa: A002
     """A D-dimensional histogram of points: ``(hist, bin_edges)``.
 
     Parameters
