@@ -3,6 +3,7 @@ build without XPU (pytorch/examples' mnist_forward_forward asks ``torch.xpu.is_a
 
 import numpy as np
 import pytest
+from test_cuda_legacy_types import _FakeCuda
 
 import flambeau
 from flambeau import _device
@@ -10,22 +11,11 @@ from flambeau.backends import Backend, _registry
 from flambeau.testing._harness import torch_or_none
 
 
-class _FakeXpu(Backend):
-    """NumPy arrays under the device type "xpu", with two device indices."""
-
-    host_memory = False
+class _FakeXpu(_FakeCuda):
+    """The cuda tests' NumPy backend with two devices, under the device type "xpu"."""
 
     def __init__(self):
-        super().__init__("xpu", xp=np)
-
-    def device_count(self):
-        return 2
-
-    def from_host(self, array, index=None):
-        return np.array(array, copy=True)
-
-    def to_host(self, array):
-        return np.array(array, copy=True)
+        Backend.__init__(self, "xpu", xp=np)
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def manual_seed(seed: int) -> None:
 
 
 def manual_seed_all(seed: int) -> None:
-    """Seed every XPU device's default generator; silently nothing without XPU.
+    """As :func:`manual_seed`, for every XPU device.
 
     Examples
     --------

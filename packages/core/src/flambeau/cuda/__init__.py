@@ -100,17 +100,12 @@ def manual_seed(seed: int) -> None:
 
 
 def manual_seed_all(seed: int) -> None:
-    """Seed the default generators of every CUDA device; silently nothing without CUDA.
-
-    Parameters
-    ----------
-    seed : int
-        The seed.
+    """As :func:`manual_seed`, for the default generators of every CUDA device.
 
     Examples
     --------
     >>> import flambeau
-    >>> flambeau.cuda.manual_seed_all(0)  # safe to call without a GPU, as in PyTorch
+    >>> flambeau.cuda.manual_seed_all(0)
     """
     _seed_with("manual_seed_all", int(seed))
 
