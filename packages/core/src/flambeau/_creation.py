@@ -392,9 +392,10 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     --------
     >>> import flambeau, numpy
     >>> a = numpy.zeros(2, dtype="float32")
-    >>> t = flambeau.asarray(a); a[0] = 1
-    >>> t
-    tensor([1., 0.])
+    >>> shared, copied = flambeau.asarray(a), flambeau.asarray(a, copy=True)
+    >>> a[0] = 1
+    >>> shared, copied
+    (tensor([1., 0.]), tensor([0., 0.]))
     >>> flambeau.asarray([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     >>> flambeau.asarray(a, dtype=flambeau.float64, copy=False)

@@ -15,10 +15,13 @@ would otherwise fail:
   signature plus ``**kwargs``, which forwards without looking at anything but whether
   ``kwargs`` is empty (:func:`accepting_aliases`);
 - an op taking a list of ints as varargs has a keyword-only parameter of torch's name,
-  resolved by :func:`sizes_by_keyword`, and shows torch's signature (:func:`list_keyword`).
+  resolved by :func:`sizes_by_keyword`, and shows torch's signature (:func:`list_keyword`);
+  the creation functions (``zeros(size=)``), behind ``out=``'s layer, take it in
+  :func:`retry`.
 
 Ops with ``input``/``other`` but no ``dim``/``keepdim`` get no layer for the ``x=``/``x2=``
-spellings: every elementwise op would pay for a spelling nobody writes.
+spellings: every elementwise op would pay for a spelling nobody writes. ``isin``'s
+overload names (:data:`OVERLOAD_NAMES`) get one: a rare op.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ _QUERIES = frozenset({"size", "stride"})
 
 
 class _Missing:
-    """The default a generated layer gives a required parameter an alias may stand for."""
+    """The default a generated layer gives a parameter an alias may stand for: "not given"."""
 
     def __repr__(self):
         return "<not given>"
