@@ -27,7 +27,8 @@ import tempfile
 import urllib.parse
 import urllib.request
 
-__all__ = ["tqdm", "get_dir", "set_dir", "download_url_to_file", "load_state_dict_from_url"]
+# tqdm is importable from here (tqdm.tqdm, or a stand-in) but documented by the tqdm project
+__all__ = ["get_dir", "set_dir", "download_url_to_file", "load_state_dict_from_url"]
 
 
 class _Progress:
