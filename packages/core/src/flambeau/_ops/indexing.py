@@ -165,20 +165,20 @@ class _IndexAlias(Index):
     _node_name = "AliasBackward0"
 
 
-_FULL = slice(None)
-
-
 def _basic_node(idx):
     """The node class of basic subscript ``idx`` (converted): torch applies the items one
     by one, so its node is that of the last one that does something, an integer (select),
     a slice other than ``:`` or None (unsqueeze); an alias if none does."""
-    for item in reversed(idx):
-        if item.__class__ is int:
+    for item in reversed(idx):  # the common subscripts decide at their last item or two
+        kind = item.__class__
+        if kind is int:
             return _Select
+        if kind is slice:
+            if item.start is None and item.stop is None and item.step is None:
+                continue
+            return _Slice
         if item is None:
             return _IndexUnsqueeze
-        if item.__class__ is slice and item != _FULL:
-            return _Slice
     return _IndexAlias
 
 
