@@ -29,7 +29,7 @@ from flambeau._ops._util import (
     write_out,
 )
 from flambeau.amp import _autocast
-from flambeau.autograd._function import Function
+from flambeau.autograd._function import Function, node_variant
 from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = [
@@ -158,11 +158,8 @@ class Sub(Function):
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
-class Rsub(Sub):
-    """``number - tensor``: torch's ``rsub``, whose node lists the tensor only."""
-
-    _node_name = "RsubBackward1"
-    _graph_inputs = (1,)
+#: ``number - tensor``: torch's ``rsub``, whose node lists the tensor only
+Rsub = node_variant(Sub, "RsubBackward1", (1,))
 
 
 class _WrittenInPlace:
@@ -323,12 +320,8 @@ class Pow(Function):
         return ga, gb
 
 
-class PowTensors(Pow):
-    _node_name = "PowBackward1"  # tensor ** tensor
-
-
-class PowNumberBase(Pow):
-    _node_name = "PowBackward2"  # number ** tensor
+PowTensors = node_variant(Pow, "PowBackward1")  # tensor ** tensor
+PowNumberBase = node_variant(Pow, "PowBackward2")  # number ** tensor
 
 
 def _complex_pow_at_zero(xp, base, exponent, tensor_exponent, out):
@@ -647,29 +640,12 @@ class Modulus(Function):
         return g, gb, None, None
 
 
-class _ModulusByNumber(Modulus):
-    _graph_inputs = (0,)  # torch's Scalar form: the divisor is no input of the node
-
-
-class _FmodByNumber(_ModulusByNumber):
-    _node_name = "FmodBackward0"
-
-
-class _RemainderByNumber(_ModulusByNumber):
-    _node_name = "RemainderBackward0"
-
-
-class _Fmod(Modulus):
-    _node_name = "FmodBackward1"
-
-
-class _Remainder(Modulus):
-    _node_name = "RemainderBackward1"
-
-
-#: (op, whether the divisor is a tensor) -> the node class, named as torch's overloads
-_MODULUS = {("fmod", False): _FmodByNumber, ("fmod", True): _Fmod,
-            ("remainder", False): _RemainderByNumber, ("remainder", True): _Remainder}
+#: (op, whether the divisor is a tensor) -> the node class, named as torch's overloads (a
+#: number divisor is no input of torch's node)
+_MODULUS = {("fmod", False): node_variant(Modulus, "FmodBackward0", (0,)),
+            ("fmod", True): node_variant(Modulus, "FmodBackward1"),
+            ("remainder", False): node_variant(Modulus, "RemainderBackward0", (0,)),
+            ("remainder", True): node_variant(Modulus, "RemainderBackward1")}
 
 
 def _needs_grad(a, b):
@@ -817,8 +793,7 @@ def step_grad(g, t, factor, op="Threshold"):
     ``ThresholdBackwardBackward0``)."""
     cls = _step_grads.get(op)
     if cls is None:
-        cls = _step_grads[op] = type(op + "BackwardBackward", (StepGrad,), {
-            "_node_name": op + "BackwardBackward0", "__module__": __name__})
+        cls = _step_grads[op] = node_variant(StepGrad, op + "BackwardBackward0")
     return cls.apply(g, t, factor)
 
 
@@ -1605,16 +1580,10 @@ class Where(Function):
         return None, ga, gb
 
 
-class MaskedFill(Where):
-    """``masked_fill(mask, number)``: ``where(mask, value, input)`` named as torch's."""
-
-    _node_name = "MaskedFillBackward0"
-    _graph_inputs = (2,)
-
-
-class MaskedFillTensor(Where):
-    _node_name = "MaskedFillBackward1"  # a 0-d tensor value
-    _graph_inputs = (2, 1)
+#: ``masked_fill(mask, value)``: ``where(mask, value, input)`` named as torch's, for a
+#: number value and a 0-d tensor one
+MaskedFill = node_variant(Where, "MaskedFillBackward0", (2,))
+MaskedFillTensor = node_variant(Where, "MaskedFillBackward1", (2, 1))
 
 
 def where(condition, input=None, other=None, *, out=None):
@@ -1953,9 +1922,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 / tensor2
 
 
-class _LerpByNumber(Lerp):
-    _node_name = "LerpBackward0"
-    _graph_inputs = (0, 1)
+_LerpByNumber = node_variant(Lerp, "LerpBackward0", (0, 1))
 
 
 def atan2(input, other, *, out=None):

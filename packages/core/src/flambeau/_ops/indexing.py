@@ -18,7 +18,7 @@ from flambeau._ops._util import (
     wrap_dim,
     write_out,
 )
-from flambeau.autograd._function import Function, mark_view
+from flambeau.autograd._function import Function, mark_view, node_variant
 
 # ------------------------------------------------------------------ subscripts
 
@@ -149,20 +149,10 @@ class Index(Function):
         return True
 
 
-class _Select(Index):
-    _node_name = "SelectBackward0"
-
-
-class _Slice(Index):
-    _node_name = "SliceBackward0"
-
-
-class _IndexUnsqueeze(Index):
-    _node_name = "UnsqueezeBackward0"
-
-
-class _IndexAlias(Index):
-    _node_name = "AliasBackward0"
+_Select = node_variant(Index, "SelectBackward0")
+_Slice = node_variant(Index, "SliceBackward0")
+_IndexUnsqueeze = node_variant(Index, "UnsqueezeBackward0")
+_IndexAlias = node_variant(Index, "AliasBackward0")
 
 
 def _basic_node(idx):
@@ -645,13 +635,8 @@ class Scatter(Function):
         return gx, None, None, gs, None
 
 
-class _ScatterValue(Scatter):
-    _node_name = "ScatterBackward1"  # torch's node of scatter(..., value)
-    _graph_inputs = (0,)
-
-
-class _ScatterAdd(Scatter):
-    _node_name = "ScatterAddBackward0"
+_ScatterValue = node_variant(Scatter, "ScatterBackward1", (0,))  # scatter(..., value)
+_ScatterAdd = node_variant(Scatter, "ScatterAddBackward0")
 
 
 def pad_to(t, shape):

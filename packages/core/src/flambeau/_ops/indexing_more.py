@@ -23,7 +23,7 @@ from flambeau._ops.indexing import (
     index_select,
     pad_to,
 )
-from flambeau.autograd._function import Function
+from flambeau.autograd._function import Function, node_variant
 from flambeau.autograd._grad_mode import no_grad
 from flambeau.autograd._grad_mode import state as _grad_state
 
@@ -198,9 +198,7 @@ def index_fill(input, dim, index, value):
         input, axis, index, value)
 
 
-class _IndexFillTensor(IndexFill):
-    _node_name = "IndexFillBackward1"
-    _graph_inputs = (0, 3)
+_IndexFillTensor = node_variant(IndexFill, "IndexFillBackward1", (0, 3))
 
 
 # ------------------------------------------------------------------ masked_scatter / put

@@ -7,7 +7,7 @@ import string
 from flambeau._ops._util import Tensor, check_same_device, promote, with_out, write_out
 from flambeau._ops.complex import conj
 from flambeau.amp import _autocast
-from flambeau.autograd._function import Function
+from flambeau.autograd._function import Function, node_variant
 
 
 def _matmul_error(a, b, k1, k2):
@@ -55,25 +55,12 @@ class Matmul(Function):
         return ga, gb
 
 
-class _Mm(Matmul):
-    _node_name = "MmBackward0"
-
-
-class _Mv(Matmul):
-    _node_name = "MvBackward0"
-
-
-class _Dot(Matmul):
-    _node_name = "DotBackward0"
-
-
-class _Bmm(Matmul):
-    _node_name = "BmmBackward0"
-
-
 #: the node of matmul by the operands' numbers of dims: torch's op for them (its other
 #: cases reshape around one of these, where flambeau records one MatmulBackward0)
-_MATMUL_NODES = {(2, 2): _Mm, (2, 1): _Mv, (1, 1): _Dot, (3, 3): _Bmm}
+_MATMUL_NODES = {(2, 2): node_variant(Matmul, "MmBackward0"),
+                 (2, 1): node_variant(Matmul, "MvBackward0"),
+                 (1, 1): node_variant(Matmul, "DotBackward0"),
+                 (3, 3): node_variant(Matmul, "BmmBackward0")}
 
 
 def matmul(input, other, *, out=None):

@@ -19,7 +19,7 @@ from flambeau._ops._util import (
 )
 from flambeau._ops.elementwise import refuse_complex
 from flambeau.amp import _autocast
-from flambeau.autograd._function import Function
+from flambeau.autograd._function import Function, node_variant
 from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = []
@@ -76,8 +76,7 @@ class Sum(Function):
         return _expand_back(g, shape, axes, keepdim), None, None, None
 
 
-class SumDim(Sum):
-    _node_name = "SumBackward1"
+SumDim = node_variant(Sum, "SumBackward1")
 
 
 class Mean(Function):
@@ -99,8 +98,7 @@ class Mean(Function):
         return _expand_back(g, shape, axes, keepdim), None, None, None
 
 
-class MeanDim(Mean):
-    _node_name = "MeanBackward1"
+MeanDim = node_variant(Mean, "MeanBackward1")
 
 
 @with_out

@@ -8,7 +8,7 @@ import math
 from flambeau import _dtype
 from flambeau._keywords import list_keyword, sizes_by_keyword
 from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim, write_out
-from flambeau.autograd._function import Function, mark_view
+from flambeau.autograd._function import Function, mark_view, node_variant
 
 # ------------------------------------------------------------------ views
 
@@ -63,20 +63,10 @@ class Reshape(Function):
         return g.reshape(ctx.in_shape), None, None
 
 
-class Unsqueeze(Reshape):
-    _node_name = "UnsqueezeBackward0"
-
-
-class Squeeze(Reshape):
-    _node_name = "SqueezeBackward0"  # squeeze() (torch numbers the dim and dims forms)
-
-
-class SqueezeDim(Reshape):
-    _node_name = "SqueezeBackward1"
-
-
-class SqueezeDims(Reshape):
-    _node_name = "SqueezeBackward2"
+Unsqueeze = node_variant(Reshape, "UnsqueezeBackward0")
+Squeeze = node_variant(Reshape, "SqueezeBackward0")  # squeeze(); of a dim, of dims:
+SqueezeDim = node_variant(Reshape, "SqueezeBackward1")
+SqueezeDims = node_variant(Reshape, "SqueezeBackward2")
 
 
 @list_keyword("shape")
@@ -239,12 +229,8 @@ class Permute(Function):
         return g.permute(*inverse), None
 
 
-class Transpose(Permute):
-    _node_name = "TransposeBackward0"
-
-
-class T(Permute):
-    _node_name = "TBackward0"
+Transpose = node_variant(Permute, "TransposeBackward0")
+T = node_variant(Permute, "TBackward0")
 
 
 @list_keyword("dims")
@@ -770,8 +756,7 @@ class Split(Function):
         return _join_grads(ctx, grads, cat, lambda g: g), None, None, None
 
 
-class SplitWithSizes(Split):
-    _node_name = "SplitWithSizesBackward0"
+SplitWithSizes = node_variant(Split, "SplitWithSizesBackward0")
 
 
 class Unbind(Function):

@@ -50,7 +50,7 @@ from flambeau._ops._util import (
     to_float,
 )
 from flambeau._ops.elementwise import _conj, refuse_complex
-from flambeau.autograd._function import Function
+from flambeau.autograd._function import Function, node_variant
 from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = [
@@ -938,8 +938,7 @@ class Copysign(Function):
         return ga, gb
 
 
-class _CopysignByNumber(Copysign):
-    _node_name = "CopysignBackward1"  # torch's Scalar form (the tensor form: ...Backward0)
+_CopysignByNumber = node_variant(Copysign, "CopysignBackward1")  # torch's Scalar form
 
 
 def copysign(input, other, *, out=None):

@@ -574,6 +574,17 @@ class AccumulateGrad(Node):
         return "torch::autograd::AccumulateGrad"  # PyTorch's name (its class: AccumulateGrad)
 
 
+def node_variant(op, node_name, graph_inputs=None):
+    """A subclass of Function ``op`` that runs it unchanged, for another of torch's overloads
+    of the op: its node is named ``node_name`` (``SumBackward1`` for ``Sum``'s) and lists
+    the arguments ``graph_inputs`` (see ``Function._graph_inputs``) when given. The profiler
+    names its calls as ``op``'s."""
+    ns = {"_node_name": node_name, "__module__": op.__module__}
+    if graph_inputs is not None:
+        ns["_graph_inputs"] = graph_inputs
+    return type(op.__name__, (op,), ns)
+
+
 def _default_node_name(cls):
     """PyTorch's name for the nodes of Function ``cls``: flambeau's ops as torch's built-in
     ones (``MulBackward0``; ``_Silu`` -> ``SiluBackward0``), users' Functions as torch's

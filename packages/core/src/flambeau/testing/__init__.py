@@ -23,6 +23,7 @@ from flambeau.testing._cases import (
 )
 from flambeau.testing._conformance import assert_close, conformance_checks, run_conformance
 from flambeau.testing._doctests import check_docstring_examples, docstring_modules
+from flambeau.testing._graph import check_graph_parity, graph_of
 from flambeau.testing._harness import (
     available_devices,
     check_case,
@@ -39,5 +40,5 @@ __all__ = [
     "nograd", "both", "ALL_CASES", "ELEMENTWISE_CASES", "REDUCTION_CASES", "SHAPE_CASES",
     "LINALG_CASES", "INDEXING_CASES", "check_case", "check_forward", "check_gradients",
     "check_parity", "op_tests", "device_params", "available_devices",
-    "check_docstring_examples", "docstring_modules",
+    "check_docstring_examples", "docstring_modules", "graph_of", "check_graph_parity",
 ]

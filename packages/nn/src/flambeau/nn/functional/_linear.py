@@ -8,6 +8,7 @@ from flambeau._ops.elementwise import _conj
 from flambeau._ops.reduction import accumulated_sum
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
+from flambeau.autograd._function import node_variant
 from flambeau.nn._complex import refuse_complex_grad
 
 __all__ = ["bilinear", "linear"]
@@ -57,9 +58,7 @@ class _Linear(Function):
         return gx, gw, gb
 
 
-class _LinearNoBias(_Linear):
-    _node_name = "MmBackward0"
-    _graph_inputs = (0, 1)
+_LinearNoBias = node_variant(_Linear, "MmBackward0", (0, 1))
 
 
 def _linear_backward_ops(ctx, g, x, weight):

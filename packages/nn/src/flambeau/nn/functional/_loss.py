@@ -16,6 +16,7 @@ from flambeau._ops._util import FLOAT_NP
 from flambeau._ops.reduction import accumulated_sum
 from flambeau.amp import _autocast
 from flambeau.autograd import Function
+from flambeau.autograd._function import node_variant
 from flambeau.nn._complex import NO_ORDER, refuse_complex, refuse_complex_grad
 from flambeau.nn.functional._activation import logsigmoid, softplus
 from flambeau.nn.functional._misc import pairwise_distance
@@ -485,7 +486,7 @@ class _CrossEntropy(Function):
 #: _CrossEntropy by torch's node name: its cross entropy of class indices ends in nll_loss
 #: (2-d inputs) or nll_loss2d, of class probabilities or with smoothing it is its own
 _CROSS_ENTROPY_NODES = {
-    name: type("_CrossEntropy", (_CrossEntropy,), {"_node_name": name, "__module__": __name__})
+    name: node_variant(_CrossEntropy, name)
     for name in ("CrossEntropyBackward0", "NllLossBackward0", "NllLoss2DBackward0")}
 
 
@@ -635,8 +636,7 @@ class _WeightedNll(Function):
         return -(q * _scaled_grad(g, ctx.reduction, ctx.denom)), None, None, None
 
 
-class _WeightedNll2d(_WeightedNll):
-    _node_name = "NllLoss2DBackward0"
+_WeightedNll2d = node_variant(_WeightedNll, "NllLoss2DBackward0")
 
 
 class _BCE(Function):

@@ -25,7 +25,7 @@ import flambeau
 from flambeau._ops._util import LOW_PRECISION_NP
 from flambeau._ops.shape import pad as constant_pad
 from flambeau._tensor import Tensor
-from flambeau.autograd._function import Function
+from flambeau.autograd._function import Function, node_variant
 from flambeau.nn._complex import NO_ORDER, refuse_complex
 from flambeau.nn.functional._conv import (
     _batchify,
@@ -319,16 +319,9 @@ class _MaxPoolGather(Function):
         return _MaxPoolAdjoint.apply(g, ctx.arg, ctx.geo, ctx.input_shape), None, None
 
 
-class _MaxPool2d(_MaxPool):
-    _node_name = "MaxPool2DWithIndicesBackward0"
-
-
-class _MaxPool3d(_MaxPool):
-    _node_name = "MaxPool3DWithIndicesBackward0"
-
-
 #: torch's nodes of 2-d and 3-d pooling (its 1-d one pools in 2-d between reshapes)
-_MAX_POOL_NODES = {2: _MaxPool2d, 3: _MaxPool3d}
+_MAX_POOL_NODES = {2: node_variant(_MaxPool, "MaxPool2DWithIndicesBackward0"),
+                   3: node_variant(_MaxPool, "MaxPool3DWithIndicesBackward0")}
 
 
 def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
