@@ -245,8 +245,19 @@ def _ints_first(index):
     return tuple(selects), tuple(rest)
 
 
+def _check_0d_int(t, index):
+    """An integer index of a 0-d tensor: torch's errors (old code's ``loss.data[0]``)."""
+    if t._data.ndim == 0 and _is_int(index) and not isinstance(index, Tensor):
+        i = index.__index__()
+        raise IndexError(
+            "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+            "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number" if i == 0 else
+            f"index {i} is out of bounds for dimension 0 with size 0")
+
+
 def getitem(t, index):
     """``t[index]``: basic indexing gives a view, advanced indexing a copy."""
+    _check_0d_int(t, index)
     split = _ints_first(index)
     if split is not None:
         return getitem(getitem(t, split[0]), split[1])
@@ -302,6 +313,7 @@ def setitem(t, index, value):
 
     if index is False:  # torch writes nothing (not even a shape check, nor a version bump)
         return
+    _check_0d_int(t, index)
     split = _ints_first(index)
     if split is not None:  # into the view the integers select (see _ints_first)
         return setitem(getitem(t, split[0]), split[1], value)
