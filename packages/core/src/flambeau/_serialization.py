@@ -1,20 +1,33 @@
-"""``flambeau.save`` / ``flambeau.load``: checkpoints that never run code when loaded.
+"""``flambeau.save`` / ``flambeau.load``: checkpoints that run no code when loaded (unless
+``weights_only=False`` is asked for a file holding whole objects).
 
 A checkpoint is one safetensors file: the tensors are its entries and the structure around
-them (dicts, lists, numbers, strings, ...) is JSON kept in the header's ``__metadata__`` under
-:data:`STRUCTURE_KEY`. Any safetensors reader sees the tensors (named by their path in the
-object, e.g. ``model/fc.weight``); :func:`load` rebuilds the whole object. No pickle anywhere.
+them (dicts, lists, numbers, strings, objects...) is JSON kept in the header's
+``__metadata__`` under :data:`STRUCTURE_KEY`. Any safetensors reader sees the tensors (named
+by their path in the object, e.g. ``model/fc.weight``); :func:`load` rebuilds the whole
+object. No pickle bytes anywhere.
 
 Structure JSON: None, bools, ints, strings and finite floats are themselves; lists are lists;
 every other value is a one-key object tagging its kind: ``{"$tuple": [...]}``,
-``{"$dict": [[key, value], ...]}`` (keys keep their type and order), ``{"$odict": ...}``,
-``{"$float": "nan"}``, ``{"$bytes": base64}``, ``{"$dtype": "float32"}``,
-``{"$device": "cuda:0"}``, ``{"$size": [2, 3]}``, ``{"$np": entry}`` (NumPy array or scalar)
-and ``{"$tensor": entry, "device": "cuda:0", "requires_grad": false}``. An instance of a Tensor
-subclass (``nn.Parameter``, ``nn.Buffer``, the uninitialized tensors of lazy modules, your
-own) adds ``"class": "module:qualname"`` and, when its ``__dict__`` holds anything,
-``"state"`` (structure JSON of that dict), as torch pickles a Parameter: :func:`load`
-rebuilds the class when it is allowed (see ``weights_only``), without calling it.
+``{"$dict": [[key, value], ...]}`` (keys of any kind, their order kept), ``{"$odict": ...}``,
+``{"$set": [...]}``, ``{"$frozenset": [...]}``, ``{"$float": "nan"}``, ``{"$bytes": base64}``,
+``{"$dtype": "float32"}``, ``{"$device": "cuda:0"}``, ``{"$size": [2, 3]}``, ``{"$np": entry}``
+(NumPy array or scalar) and ``{"$tensor": entry, "device": "cuda:0", "requires_grad": false}``.
+An instance of a Tensor subclass (``nn.Parameter``, ``nn.Buffer``, the uninitialized tensors
+of lazy modules, your own) adds ``"class": "module:qualname"`` and, when its ``__dict__``
+holds anything, ``"state"`` (structure JSON of that dict), as torch pickles a Parameter:
+:func:`load` rebuilds the class when it is allowed (see ``weights_only``), without calling it.
+
+Any other object (an ``nn.Module``, an optimizer, your classes) is stored as pickle sees it,
+from its ``__reduce_ex__``: ``{"$object": "module:qualname", "args": [...], "kwargs": {...},
+"state": ..., "items": [...], "pairs": [[k, v], ...], "id": n}`` for an instance made with
+``cls.__new__(cls, *args, **kwargs)`` (pickle's NEWOBJ, the common case; ``state`` goes to
+``__setstate__`` or ``__dict__``/``__slots__``, ``items`` are appended, ``pairs`` set), or
+``{"$reduce": "module:qualname", ...}`` when a function makes it; classes and functions
+themselves are ``{"$global": "module:qualname"}``. An object met again is ``{"$ref": n}``, so
+shared objects and cycles through objects load as they were (a list or dict containing itself
+is refused). :func:`load` first finds every class and function named, so a refusal names them
+all and builds nothing.
 
 Complex tensors: complex64 is safetensors' ``C64``. safetensors has no complex128 code, so a
 complex128 tensor (or NumPy array) is stored as its float64 ``(real, imag)`` pairs, an ``F64``
@@ -28,9 +41,12 @@ from __future__ import annotations
 
 import base64
 import collections
+import copyreg
 import json
 import math
 import os
+import sys
+import types
 
 import ml_dtypes
 import numpy as np
@@ -66,6 +82,7 @@ class _Encoder:
         self.arrays = {}  # entry name -> contiguous host array
         self.seen = {}  # id(tensor) -> (tensor, node), so shared tensors load as one object
         self.active = set()  # ids of containers being encoded, to catch cycles
+        self.objects = {}  # id(object) -> (object, its node's "id"), for "$ref"
 
     def entry(self, path, array):
         name = path or "root"
@@ -117,7 +134,11 @@ class _Encoder:
             return {"$device": str(obj)}
         if isinstance(obj, Size):
             return {"$size": list(obj)}
-        if isinstance(obj, (dict, list, tuple)):
+        if type(obj) in (set, frozenset):
+            sub = (path + "/") if path else ""
+            return {f"${type(obj).__name__}": [self.encode(v, f"{sub}{i}")
+                                               for i, v in enumerate(obj)]}
+        if type(obj) in (dict, collections.OrderedDict, list, tuple):
             if id(obj) in self.active:
                 raise ValueError(f"save: the object contains a reference cycle at {_show(path)}")
             self.active.add(id(obj))
@@ -125,20 +146,55 @@ class _Encoder:
                 return self._container(obj, path)
             finally:
                 self.active.discard(id(obj))
-        if _plain_object(obj):
-            if id(obj) in self.active:
-                raise ValueError(f"save: the object contains a reference cycle at {_show(path)}")
-            self.active.add(id(obj))
-            try:
-                return {"$object": f"{type(obj).__module__}:{type(obj).__qualname__}",
-                        "state": self._container(dict(vars(obj)), path)}
-            finally:
-                self.active.discard(id(obj))
-        raise TypeError(
-            f"save: can't save an object of type {type(obj).__name__} at {_show(path)}; "
-            "flambeau.save stores tensors, dicts, lists, tuples, numbers, strings, bytes, "
-            "bools and None"
-        )
+        return self.reduced(obj, path)
+
+    def reduced(self, obj, path):
+        """Any other object, as pickle sees it: a class or function by its name, an instance
+        by what its ``__reduce_ex__`` returns (the class, or a function to call, its
+        arguments, the state for ``__setstate__`` or ``__dict__``, items to append or set).
+        An object met again is a ``{"$ref": id}`` to the first, so sharing and cycles through
+        objects load as they were."""
+        hit = self.objects.get(id(obj))
+        if hit is not None:
+            return {"$ref": hit[1]}
+        if id(obj) in self.active:  # its own constructor arguments hold it
+            raise ValueError(f"save: the object contains a reference cycle at {_show(path)}")
+        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+            return {"$global": _global_name(obj, path)}
+        try:
+            reduced = obj.__reduce_ex__(4)
+        except Exception as exc:  # pickle's refusal (TypeError) or the class's own
+            raise TypeError(f"save: can't save an object of type {type(obj).__name__} at "
+                            f"{_show(path)}: {exc}") from None
+        if isinstance(reduced, str):  # a module-level singleton, saved by name as pickle does
+            return {"$global": _global_name(obj, path, reduced)}
+        func, args, state, items, pairs = (tuple(reduced) + (None,) * 5)[:5]
+        kwargs = {}
+        if func is copyreg.__newobj__:
+            node = {"$object": _global_name(args[0], path)}
+            args = args[1:]
+        elif func is copyreg.__newobj_ex__:
+            node = {"$object": _global_name(args[0], path)}
+            args, kwargs = args[1], args[2]
+        else:
+            node = {"$reduce": _global_name(func, path)}
+        self.active.add(id(obj))
+        try:
+            if args:
+                node["args"] = self.encode(list(args), path)
+            if kwargs:
+                node["kwargs"] = self.encode(dict(kwargs), path)
+        finally:
+            self.active.discard(id(obj))
+        node["id"] = len(self.objects)
+        self.objects[id(obj)] = (obj, node["id"])  # keeps obj alive: ids stay unique
+        if state is not None:
+            node["state"] = self.encode(state, path)
+        if items is not None:
+            node["items"] = self.encode(list(items), path)
+        if pairs is not None:
+            node["pairs"] = self.encode([list(kv) for kv in pairs], path)
+        return node
 
     def tensor_class(self, obj, node, path):
         """Mark ``node`` with the class of a Tensor subclass and its ``__dict__``."""
@@ -156,26 +212,29 @@ class _Encoder:
         sub = (path + "/") if path else ""
         if isinstance(obj, dict):
             items = []
-            for k, v in obj.items():
-                if k is not None and not isinstance(k, (str, int, float)):
-                    raise TypeError(f"save: dict keys must be str, int, float or None, got a key "
-                                    f"of type {type(k).__name__} at {_show(path)}")
-                items.append([self.encode(k, path), self.encode(v, f"{sub}{k}")])
+            for i, (k, v) in enumerate(obj.items()):
+                name = k if k is None or isinstance(k, (str, int, float)) else i
+                items.append([self.encode(k, path), self.encode(v, f"{sub}{name}")])
             return {"$odict" if isinstance(obj, collections.OrderedDict) else "$dict": items}
         values = [self.encode(v, f"{sub}{i}") for i, v in enumerate(obj)]
         return values if isinstance(obj, list) else {"$tuple": values}
 
 
-def _plain_object(obj):
-    """An instance of a plain class: saved as its class name and ``__dict__`` (as pickle
-    would), and loaded only when the class is allowed (``flambeau.serialization``)."""
-    cls = type(obj)
-    return (isinstance(getattr(obj, "__dict__", None), dict) and not isinstance(obj, type)
-            and cls.__module__ not in ("builtins", "types")
-            and cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__
-            and getattr(cls, "__setstate__", None) is None
-            and getattr(cls, "__getstate__", object.__getstate__) is object.__getstate__
-            and all(isinstance(k, str) for k in vars(obj)))
+def _global_name(obj, path, name=None):
+    """``"module:qualname"`` of a class or function, checked to find ``obj`` again, as
+    pickle saves them by reference."""
+    module = getattr(obj, "__module__", None)
+    qualname = name or getattr(obj, "__qualname__", None)
+    found = sys.modules.get(module) if isinstance(module, str) else None
+    for part in (qualname or "<none>").split("."):
+        found = getattr(found, part, None)
+    if found is not obj:
+        raise TypeError(
+            f"save: can't save {obj!r} at {_show(path)}: it is not found as "
+            f"{module}.{qualname} (a lambda, or a class or function defined inside a "
+            "function); flambeau.save, like pickle, stores classes and functions by the "
+            "name they are imported by")
+    return f"{module}:{qualname}"
 
 
 def _show(path):
@@ -212,15 +271,25 @@ def _contiguous(array):
 
 
 def save(obj, f) -> None:
-    """Save tensors and the containers holding them to a file, safely and atomically.
+    """Save tensors, the containers holding them, or whole objects to a file, safely and
+    atomically.
+
+    Saving a ``state_dict`` is the recommended way (it loads with the default
+    ``weights_only=True``). A whole object, such as ``flambeau.save(model, "m.pt")``, is
+    stored as pickle would store it (``torch.save`` pickles it), and :func:`load` then
+    rebuilds it only with ``weights_only=False`` or once its classes are allowed with
+    :func:`flambeau.serialization.add_safe_globals`.
 
     Parameters
     ----------
     obj : object
-        Tensors, dicts (str/int keys, order kept), lists, tuples, numbers, strings, bytes,
-        bools, None, dtypes, devices and NumPy arrays, nested: state_dicts, optimizer and
-        scheduler states, whole training checkpoints with ``flambeau.get_rng_state()``.
-        A tensor that appears twice is stored once and loads as one object.
+        Tensors, dicts (order kept), lists, tuples, sets, numbers, strings, bytes, bools,
+        None, dtypes, devices and NumPy arrays, nested: state_dicts, optimizer and scheduler
+        states, whole training checkpoints with ``flambeau.get_rng_state()``. Any other
+        object pickle can store: ``nn.Module``\ s, optimizers, instances of your classes
+        (through ``__reduce_ex__``: their class by name and their ``__getstate__`` or
+        ``__dict__``), classes and functions by their importable name. A tensor or object
+        that appears twice is stored once and loads as one object.
     f : str, os.PathLike or binary file
         Where to write. A path is written atomically: into a temporary file in the same folder
         (``.<name>.tmp``), flushed and fsynced, then renamed over ``f``, so a crash at any
@@ -236,6 +305,13 @@ def save(obj, f) -> None:
     >>> flambeau.save({"w": flambeau.ones(2), "step": 3, "name": "run1"}, path)
     >>> flambeau.load(path)
     {'w': tensor([1., 1.]), 'step': 3, 'name': 'run1'}
+
+    A whole object loads with ``weights_only=False`` (only for files you trust):
+
+    >>> import collections
+    >>> flambeau.save(collections.Counter("aab"), path)
+    >>> flambeau.load(path, weights_only=False)
+    Counter({'a': 2, 'b': 1})
     """
     from safetensors import numpy as st_numpy
 
@@ -348,9 +424,11 @@ def _device_for(target, saved, name):
 def load(f, map_location=None, *, weights_only=None, mmap=None):
     """Load what :func:`save` wrote, a plain safetensors file, or a PyTorch ``.pt``/``.pth``.
 
-    Loading never runs code from the file: the format is detected from the bytes (not the
-    suffix); PyTorch files are read through an unpickler that only rebuilds tensors and
-    containers and refuses any other global before it is called.
+    With ``weights_only=True`` (the default) loading never runs code from the file: the
+    format is detected from the bytes (not the suffix); PyTorch files are read through an
+    unpickler that only rebuilds tensors and containers and refuses any other global before
+    it is called; a flambeau checkpoint naming a class or function outside the allow-list is
+    refused before anything is built, with an error naming them all.
 
     Tensors keep their ``requires_grad`` (as leaves), and an ``nn.Parameter`` loads as a
     Parameter, from flambeau and PyTorch files alike, as ``torch.load`` gives them back.
@@ -368,12 +446,16 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
         and an error suggests ``map_location="cpu"`` when that device is not available.
     weights_only : bool, optional
         True (the default, as in PyTorch; None means True): tensors, ``nn.Parameter``,
-        ``nn.Buffer``, containers and the classes allowed with
-        :func:`flambeau.serialization.add_safe_globals`; any other class is refused
-        (``torch.load`` refuses them too, the ``UninitializedParameter`` of a lazy module's
-        state_dict included). False: also the Tensor subclasses this program defines, such as
-        those uninitialized parameters. Either way no code from the file runs, and no module
-        it names is imported.
+        ``nn.Buffer``, containers, numbers and strings, and the classes and functions allowed
+        with :func:`flambeau.serialization.add_safe_globals`; any other class is refused
+        (``torch.load`` refuses them too: a whole saved ``nn.Module``, the
+        ``UninitializedParameter`` of a lazy module's state_dict). False, for a flambeau
+        checkpoint: any object :func:`save` stored (a whole model, an optimizer), its classes
+        and functions imported by name from their modules, as pickle and ``torch.load`` do.
+        **This runs code**: the imported modules, and the ``__new__``, ``__setstate__`` or
+        factory functions of the named classes, so pass it only for files from a trusted
+        source. PyTorch files are still read with the allow-list, plus the Tensor subclasses
+        this program defines.
     mmap : bool, optional
         Accepted for PyTorch compatibility; the file is read into memory.
 
@@ -397,6 +479,21 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
     >>> _ = buf.seek(0)
     >>> flambeau.load(buf, map_location="cpu")
     {'w': tensor([0, 1, 2]), 'lr': 0.1, 7: (None, b'x')}
+
+    A whole object (a model, or here a Fraction) needs ``weights_only=False`` (a trusted
+    file) or its classes allowed:
+
+    >>> from fractions import Fraction
+    >>> buf = io.BytesIO()
+    >>> flambeau.save({"ratio": Fraction(1, 3)}, buf)
+    >>> _ = buf.seek(0)
+    >>> flambeau.load(buf)
+    Traceback (most recent call last):
+        ...
+    flambeau._torch_pickle.UnsafePickleError: load: '<BytesIO>': refused to load the global ...
+    >>> _ = buf.seek(0)
+    >>> flambeau.load(buf, weights_only=False)
+    {'ratio': Fraction(1, 3)}
     """
     del mmap
     weights_only = weights_only is None or bool(weights_only)
@@ -461,7 +558,9 @@ def _load_safetensors(data, name, place, weights_only=True):
         structure = json.loads(metadata[STRUCTURE_KEY])
     except ValueError as exc:
         raise CheckpointError(f"load: {name}: corrupt checkpoint structure: {exc}") from None
-    return _Decoder(arrays, place, name, weights_only).decode(structure)
+    decoder = _Decoder(arrays, place, name, weights_only)
+    decoder.resolve(structure)
+    return decoder.decode(structure)
 
 
 def as_class(t, cls, state):
@@ -476,11 +575,63 @@ def as_class(t, cls, state):
     return out
 
 
+def _set_state(obj, state):
+    """Give a rebuilt object its state, as pickle does: ``__setstate__`` if the class has
+    one, else ``__dict__`` and ``__slots__`` values."""
+    setstate = getattr(obj, "__setstate__", None)
+    if setstate is not None:
+        setstate(state)
+        return
+    slots = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+    if state:
+        obj.__dict__.update(state)
+    for k, v in (slots or {}).items():
+        setattr(obj, k, v)
+
+
 class _Decoder:
     def __init__(self, arrays, place, name, weights_only=True):
         self.arrays, self.place, self.name = arrays, place, name
         self.weights_only = weights_only
         self.tensors = {}  # entry -> Tensor, so a tensor saved twice loads as one object
+        self.globals = {}  # "module:qualname" -> the class or function
+        self.objects = {}  # node "id" -> object, for "$ref"
+
+    def resolve(self, structure):
+        """Find every class and function the structure names, before anything is built:
+        with ``weights_only`` only allowed ones (one error names all the others); without,
+        importing their modules."""
+        from flambeau import serialization
+        from flambeau._torch_pickle import UnsafePickleError
+
+        names, todo = [], [structure]
+        while todo:  # iterative: deep structures must not hit the recursion limit
+            node = todo.pop()
+            if isinstance(node, list):
+                todo.extend(reversed(node))
+            elif isinstance(node, dict) and node:
+                tag = next(iter(node))
+                if tag in ("$object", "$reduce", "$global"):
+                    value = node[tag]
+                    if not isinstance(value, str) or value.count(":") != 1:
+                        self.bad(node)
+                    if value not in names:
+                        names.append(value)
+                todo.extend(reversed(list(node.values())))
+        found = {n: serialization.find(*n.split(":")) for n in names}
+        refused = [n.replace(":", ".") for n, obj in found.items() if obj is None]
+        if refused and self.weights_only:
+            raise UnsafePickleError(f"load: {self.name}: {serialization.refusal_all(refused)}")
+        for n, obj in found.items():
+            try:
+                self.globals[n] = obj if obj is not None else serialization.import_global(n)
+            except (ImportError, AttributeError) as exc:
+                raise CheckpointError(
+                    f"load: {self.name}: can't rebuild '{n.replace(':', '.')}': {exc}. Import "
+                    "or define it under that name before loading (a class of the script that "
+                    "saved the file lives in its __main__)") from None
 
     def array(self, entry):
         try:
@@ -506,17 +657,31 @@ class _Decoder:
                 return self.bad(node)
             out = dict() if tag == "$dict" else collections.OrderedDict()
             for k, v in value:
-                key = self.decode(k)
-                if key is not None and not isinstance(key, (str, int, float)):
-                    return self.bad(node)
-                out[key] = self.decode(v)
+                key, v = self.decode(k), self.decode(v)
+                try:
+                    out[key] = v
+                except TypeError as exc:  # an unhashable key
+                    return self.bad(node, exc)
             return out
         if tag == "$tuple":
             if not isinstance(value, list):
                 return self.bad(node)
             return tuple(self.decode(v) for v in value)
-        if tag == "$object":
-            return self.plain_object(node)
+        if tag in ("$object", "$reduce"):
+            return self.rebuild(tag, node)
+        if tag == "$global":
+            return self.globals[value]
+        if tag == "$ref":
+            if not isinstance(value, int) or value not in self.objects:
+                return self.bad(node)
+            return self.objects[value]
+        if tag in ("$set", "$frozenset"):
+            if not isinstance(value, list):
+                return self.bad(node)
+            try:
+                return (set if tag == "$set" else frozenset)(self.decode(v) for v in value)
+            except TypeError as exc:  # an unhashable element
+                return self.bad(node, exc)
         try:
             return self.leaf(tag, value, node)
         except (KeyError, TypeError, ValueError) as exc:
@@ -591,23 +756,27 @@ class _Decoder:
             self.bad(node)
         return np.ascontiguousarray(a).reshape(-1).view(np.complex128).reshape(a.shape[:-1])
 
-    def plain_object(self, node):
-        from flambeau import serialization
-        from flambeau._torch_pickle import UnsafePickleError
-
-        value = node["$object"]
-        if not isinstance(value, str) or value.count(":") != 1:
+    def rebuild(self, tag, node):
+        """The object of an ``$object`` node (its class's ``__new__``, as pickle's NEWOBJ) or a
+        ``$reduce`` node (the function called), then its state, items and pairs."""
+        target = self.globals[node[tag]]
+        args = self.decode(node.get("args", []))
+        kwargs = self.decode(node.get("kwargs", {"$dict": []}))
+        ident = node.get("id")
+        if not isinstance(args, list) or not isinstance(kwargs, dict) or (
+                tag == "$object" and not isinstance(target, type)) or not callable(target):
             return self.bad(node)
-        module, qualname = value.split(":")
-        cls = serialization.find(module, qualname)
-        if cls is None:
-            raise UnsafePickleError(f"load: {self.name}: "
-                                    f"{serialization.refusal(module, qualname)}")
-        state = self.decode(node.get("state"))
-        if not isinstance(cls, type) or not isinstance(state, dict):
-            return self.bad(node)
-        obj = cls.__new__(cls)
-        obj.__dict__.update(state)
+        obj = target.__new__(target, *args, **kwargs) if tag == "$object" else target(*args)
+        if ident is not None:
+            self.objects[ident] = obj  # before the state, which may refer back to it
+        if "state" in node:
+            _set_state(obj, self.decode(node["state"]))
+        for item in self.decode(node.get("items", [])):
+            obj.append(item)
+        for pair in self.decode(node.get("pairs", [])):
+            if not isinstance(pair, list) or len(pair) != 2:
+                return self.bad(node)
+            obj[pair[0]] = pair[1]
         return obj
 
     def bad(self, node, exc=None):

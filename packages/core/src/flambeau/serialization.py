@@ -1,25 +1,25 @@
 """``flambeau.serialization``: the classes :func:`flambeau.load` may rebuild (PyTorch's
 ``torch.serialization`` allow-list).
 
-:func:`flambeau.load` never runs code from a file: it rebuilds tensors, containers, numbers
-and strings, and refuses any other class or function before calling it. A class you trust is
-added with :func:`add_safe_globals` (or, for one block of code, :class:`safe_globals`); objects
-of that class then load, in flambeau checkpoints (:func:`flambeau.save` stores an object of a
-plain class as its class name and its ``__dict__``) and in PyTorch ``.pt`` files alike.
+With ``weights_only=True`` (the default) :func:`flambeau.load` never runs code from a file: it
+rebuilds tensors, containers, numbers and strings, and refuses any other class or function
+before calling it. A class you trust is added with :func:`add_safe_globals` (or, for one block
+of code, :class:`safe_globals`); objects of that class then load, in flambeau checkpoints
+(:func:`flambeau.save` stores any other object as pickle would: its class by name and its
+state) and in PyTorch ``.pt`` files alike. ``weights_only=False`` rebuilds every class a
+flambeau checkpoint names, importing its module: only for trusted files.
 
 Examples
 --------
->>> import dataclasses, io
+>>> import io
+>>> from fractions import Fraction
 >>> import flambeau
->>> @dataclasses.dataclass
-... class Step:
-...     n: int
 >>> buf = io.BytesIO()
->>> flambeau.save({"step": Step(3)}, buf)
+>>> flambeau.save({"ratio": Fraction(1, 3)}, buf)
 >>> _ = buf.seek(0)
->>> with flambeau.serialization.safe_globals([Step]):
+>>> with flambeau.serialization.safe_globals([Fraction]):
 ...     flambeau.load(buf)
-{'step': Step(n=3)}
+{'ratio': Fraction(1, 3)}
 """
 
 from __future__ import annotations
@@ -200,11 +200,40 @@ def tensor_class(module: str, qualname: str, weights_only: bool):
             f"defines (still without running code from the file)")
     cls = defined_tensor_class(full)
     if cls is None:
-        raise LookupError(
-            f"can't rebuild a tensor of class '{full}': this program defines no Tensor subclass "
-            f"of that name, and flambeau.load never imports a module a file names; import "
-            f"the module that defines {short} before loading")
+        try:
+            cls = import_global(f"{module}:{qualname}")
+        except (ImportError, AttributeError) as exc:
+            raise LookupError(f"can't rebuild a tensor of class '{full}': {exc}; import or "
+                              f"define {short} under that name before loading") from None
     return cls
+
+
+def import_global(name: str):
+    """The class or function saved as ``"module:qualname"``, its module imported as pickle
+    imports it: this runs that module's code, which is why only ``weights_only=False`` (for
+    trusted files) gets here. Raises ImportError or AttributeError."""
+    import importlib
+
+    module, qualname = name.split(":")
+    found = importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return found
+
+
+def refusal_all(names: list) -> str:
+    """The error message for a flambeau checkpoint naming classes or functions (``module.name``
+    each) that ``weights_only=True`` does not allow."""
+    short = ", ".join(n.rpartition(".")[2] for n in names)
+    quoted = ", ".join(f"'{n}'" for n in names)
+    return (f"refused to load the global{'s' if len(names) > 1 else ''} {quoted}: with "
+            f"weights_only=True (the default) flambeau.load rebuilds tensors, nn.Parameter, "
+            f"nn.Buffer, containers, numbers and strings, and the classes and functions allowed "
+            f"with flambeau.serialization.add_safe_globals([{short}]) or the "
+            f"flambeau.serialization.safe_globals([{short}]) context manager. If you trust the "
+            f"file, pass weights_only=False: it imports the modules these are defined in and "
+            f"runs their code (constructors, __setstate__), so only do it for a file from a "
+            f"trusted source")
 
 
 def refusal(module: str, name: str) -> str:
