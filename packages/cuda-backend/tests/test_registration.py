@@ -107,8 +107,17 @@ def test_asking_for_cuda_without_a_device_says_why():
 def test_cuda_module_forwards_the_extras():
     b = get_backend("cuda")
     api = b.cuda_module()
-    for name in ("synchronize", "manual_seed", "manual_seed_all", "current_device",
-                 "set_device", "device", "memory_allocated", "max_memory_allocated",
-                 "reset_peak_memory_stats", "empty_cache", "get_device_name", "Stream", "Event",
-                 "stream"):
+    # manual_seed(_all) are core's own (no-ops without CUDA, as torch's): they call the plugin's
+    for name in ("synchronize", "current_device", "set_device", "device", "memory_allocated",
+                 "max_memory_allocated", "reset_peak_memory_stats", "empty_cache",
+                 "get_device_name", "Stream", "Event", "stream"):
         assert getattr(flambeau.cuda, name) is getattr(api, name)
+
+
+def test_seeding_cuda_without_a_device_does_nothing():
+    state = flambeau.get_rng_state()
+    for seed_call in (lambda: flambeau.cuda.manual_seed(3),
+                      lambda: flambeau.cuda.manual_seed_all(3), flambeau.cuda.seed,
+                      flambeau.cuda.seed_all):
+        seed_call()  # torch's are silent no-ops without CUDA too
+    assert (flambeau.get_rng_state() == state).all()  # the CPU generator is left alone
