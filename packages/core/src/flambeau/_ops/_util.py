@@ -89,6 +89,11 @@ def scalar_tensor(value, like):
     return make(xp.asarray(value, dtype=like._data.dtype), like)
 
 
+#: ops whose forwards compute a float16/bfloat16 tensor with a Python float in float32
+#: (:func:`half_ufunc`), so :func:`promote` leaves the number unrounded for them
+_OPMATH_OPS = frozenset({"add", "sub", "mul", "div"})
+
+
 def promote(op, a, b):
     """Cast the operands of a binary op to PyTorch's result dtype.
 
@@ -107,12 +112,16 @@ def promote(op, a, b):
         if isinstance(v, Tensor):
             return promote(op, a, v)
         a = cast_for_scalar(a, v)
+        if op in _OPMATH_OPS and a._data.dtype in LOW_PRECISION_NP:
+            return a, float(v)  # see half_ufunc
         return a, fit_scalar(a, v)
     if isinstance(b, Tensor):
         v = _scalar_or_tensor(op, b, a)
         if isinstance(v, Tensor):
             return promote(op, v, b)
         b = cast_for_scalar(b, v)
+        if op in _OPMATH_OPS and b._data.dtype in LOW_PRECISION_NP:
+            return float(v), b
         return fit_scalar(b, v), b
     raise TypeError(
         f"{op}: expected a Tensor operand, got {type(a).__name__} and {type(b).__name__}"
@@ -151,6 +160,29 @@ def cast_for_scalar(t, v):
 _BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 _INT_RANGE = {np.dtype(d): (int(np.iinfo(d).min), int(np.iinfo(d).max))
               for d in (np.uint8, np.int8, np.int16, np.int32, np.int64)}
+
+
+def half_ufunc(xp, name, arr, number, out=None, reverse=False):
+    """``xp.<name>(arr, number)`` (``xp.<name>(number, arr)`` when ``reverse``) for a
+    float16/bfloat16 ``arr`` and a Python number, computed in float32 and rounded once to
+    ``arr``'s dtype, as PyTorch's half kernels do.
+
+    NumPy (and CuPy) round the number to the array's dtype first: ``70000`` is ``inf`` in
+    float16, so ``x / 70000`` gave 0, and ``1e-8`` is 0, so ``x * 1e-8`` did. ``out`` (an
+    array of ``arr``'s dtype, possibly ``arr`` itself) receives the result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> half_ufunc(np, "true_divide", np.array([1000.0], np.float16), 70000.0)
+    array([0.01428], dtype=float16)
+    """
+    wide = arr.astype(xp.float32)
+    result = getattr(xp, name)(number, wide) if reverse else getattr(xp, name)(wide, number)
+    if out is None:
+        return result.astype(arr.dtype)
+    out[...] = result
+    return out
 
 
 def fit_scalar(t, v):

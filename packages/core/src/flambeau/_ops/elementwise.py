@@ -19,6 +19,7 @@ from flambeau._ops._util import (
     cast_for_scalar,
     check_same_device,
     fit_scalar,
+    half_ufunc,
     make,
     promote,
     promote_float,
@@ -130,7 +131,11 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         if b.__class__ is float:
+            if a._data.dtype in LOW_PRECISION_NP:
+                return half_ufunc(a._device._xp, "add", a._data, b)
             return a._device._xp.add(a._data, b)
+        if a.__class__ is float and b._data.dtype in LOW_PRECISION_NP:  # number + half
+            return half_ufunc(b._device._xp, "add", b._data, a, reverse=True)
         try:
             return _xp(a, b).add(_raw(a), _raw(b))
         except ValueError:
@@ -147,7 +152,11 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         if b.__class__ is float:
+            if a._data.dtype in LOW_PRECISION_NP:
+                return half_ufunc(a._device._xp, "subtract", a._data, b)
             return a._device._xp.subtract(a._data, b)
+        if a.__class__ is float and b._data.dtype in LOW_PRECISION_NP:  # number - half
+            return half_ufunc(b._device._xp, "subtract", b._data, a, reverse=True)
         try:
             return _xp(a, b).subtract(_raw(a), _raw(b))
         except ValueError:
@@ -177,8 +186,11 @@ def _binary_in_place(op, ufunc, symbol, save=None):
     def forward(ctx, a, b):
         if save is not None:
             save(ctx, a, b)
-        getattr(a._device._xp, ufunc)(a._data, b._data if isinstance(b, Tensor) else b,
-                                      out=a._data)
+        if b.__class__ in (float, int) and a._data.dtype in LOW_PRECISION_NP:
+            half_ufunc(a._device._xp, ufunc, a._data, b, out=a._data)
+        else:
+            getattr(a._device._xp, ufunc)(a._data, b._data if isinstance(b, Tensor) else b,
+                                          out=a._data)
         a._version_counter.value += 1
         return a._data
 
@@ -224,7 +236,12 @@ class Mul(Function):
         if b.__class__ is float:  # tensor * scalar: nothing to check or save but the scalar
             ctx.scalars = (None, b)
             ctx.save_for_backward(None, None)
+            if a._data.dtype in LOW_PRECISION_NP:
+                return half_ufunc(a._device._xp, "multiply", a._data, b)
             return a._device._xp.multiply(a._data, b)
+        if a.__class__ is float and b._data.dtype in LOW_PRECISION_NP:  # number * half
+            _save_operands(ctx, a, b, a_for=1, b_for=0)
+            return half_ufunc(b._device._xp, "multiply", b._data, a, reverse=True)
         try:
             out = _xp(a, b).multiply(_raw(a), _raw(b))
         except ValueError:
@@ -251,7 +268,12 @@ class Div(Function):
         if b.__class__ is float:  # tensor / scalar: only the scalar is needed for backward
             ctx.save_for_backward(None, None)
             ctx.scalars = (None, b)
+            if a._data.dtype in LOW_PRECISION_NP:
+                return half_ufunc(a._device._xp, "true_divide", a._data, b)
             return a._device._xp.true_divide(a._data, b)
+        if a.__class__ is float and b._data.dtype in LOW_PRECISION_NP:  # number / half
+            _save_operands(ctx, a, b, a_for=1, b_for=None)
+            return half_ufunc(b._device._xp, "true_divide", b._data, a, reverse=True)
         try:
             out = _xp(a, b).true_divide(_raw(a), _raw(b))
         except ValueError:
