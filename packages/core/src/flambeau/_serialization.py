@@ -271,7 +271,7 @@ def _contiguous(array):
 
 
 def save(obj, f) -> None:
-    """Save tensors, the containers holding them, or whole objects to a file, safely and
+    r"""Save tensors, the containers holding them, or whole objects to a file, safely and
     atomically.
 
     Saving a ``state_dict`` is the recommended way (it loads with the default
