@@ -12,6 +12,7 @@ import pytest
 
 import flambeau
 import flambeau.utils.data as fdata
+from flambeau.testing import signature_of
 
 torch = pytest.importorskip("torch")
 
@@ -38,27 +39,6 @@ SIGNATURE_OK = {
 SUBMODULES = ["dataloader", "dataset", "distributed", "sampler"]
 
 
-def _default(value):
-    if value is inspect.Parameter.empty:
-        return "<required>"
-    if isinstance(value, (bool, int, float, str, type(None))):
-        return (type(value).__name__, value)
-    if isinstance(value, tuple):
-        return tuple(_default(v) for v in value)
-    if isinstance(value, (torch.Generator, flambeau.Generator)) or \
-            value is flambeau.default_generator:
-        return ("generator", str(value.device))
-    if callable(value):
-        return ("callable", getattr(value, "__name__", type(value).__name__))
-    return (type(value).__name__, repr(value))
-
-
-def signature(obj, method="__init__"):
-    target = getattr(obj, method) if inspect.isclass(obj) else obj
-    params = inspect.signature(target).parameters.values()
-    return [(p.name, p.kind.name, _default(p.default)) for p in params]
-
-
 SHARED = [n for n in torch.utils.data.__all__ if n not in MISSING_OK]
 
 
@@ -77,7 +57,7 @@ def test_submodules_have_torch_names(sub):
 @pytest.mark.parametrize("name", [n for n in SHARED if n not in SIGNATURE_OK])
 def test_signatures_match(name):
     t, f = getattr(torch.utils.data, name), getattr(fdata, name)
-    assert signature(f) == signature(t)
+    assert signature_of(f) == signature_of(t)
 
 
 def test_sampler_accepts_the_old_data_source_argument():
@@ -94,7 +74,7 @@ def test_public_methods_match(name):
     assert sorted(m for m in public if not hasattr(f, m)) == []
     for m in sorted(public):
         if inspect.isfunction(inspect.getattr_static(t, m)):
-            assert signature(getattr(f, m)) == signature(getattr(t, m)), m
+            assert signature_of(getattr(f, m)) == signature_of(getattr(t, m)), m
 
 
 def test_random_split_defaults_to_the_default_cpu_generator():

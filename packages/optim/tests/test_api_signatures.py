@@ -13,6 +13,7 @@ import pytest
 import flambeau
 from flambeau import optim
 from flambeau.optim import lr_scheduler
+from flambeau.testing import comparable_value, signature_of
 
 torch = pytest.importorskip("torch")
 
@@ -53,26 +54,6 @@ OPTIMIZERS = [n for n in torch.optim.__all__
 SCHEDULERS = [n for n in torch.optim.lr_scheduler.__all__]
 
 
-def _default(value):
-    """A default value in a comparable form (type included; dtypes and functions by name)."""
-    if value is inspect.Parameter.empty:
-        return "<required>"
-    if isinstance(value, (bool, int, float, str, type(None))):
-        return (type(value).__name__, value)
-    if isinstance(value, tuple):
-        return tuple(_default(v) for v in value)
-    if callable(value):
-        return ("callable", getattr(value, "__name__", type(value).__name__))
-    return (type(value).__name__, repr(value))
-
-
-def signature(obj):
-    """``[(name, kind, default)]`` of a function, or of a class's ``__init__``."""
-    target = obj.__init__ if inspect.isclass(obj) else obj
-    params = inspect.signature(target).parameters.values()
-    return [(p.name, p.kind.name, _default(p.default)) for p in params]
-
-
 def _pair(module, name):
     """torch's object and flambeau's of the same name."""
     ours = importlib.import_module(module.replace("torch", "flambeau", 1))
@@ -95,7 +76,7 @@ def test_every_torch_name_exists(module):
 @pytest.mark.parametrize("module,name", _shared(callable))
 def test_signatures_match(module, name):
     t, f = _pair(module, name)
-    assert signature(f) == signature(t)
+    assert signature_of(f) == signature_of(t)
 
 
 @pytest.mark.parametrize("module,name", _shared(inspect.isclass))
@@ -108,7 +89,7 @@ def test_public_methods_match(module, name):
     assert not missing
     for m in sorted(public - MISSING_MEMBERS_OK):
         if inspect.isfunction(inspect.getattr_static(t, m)):
-            assert signature(getattr(f, m)) == signature(getattr(t, m)), m
+            assert signature_of(getattr(f, m)) == signature_of(getattr(t, m)), m
 
 
 def test_reduce_lr_on_plateau_is_an_lr_scheduler():
@@ -152,12 +133,12 @@ def _layout(value):
 def test_defaults_state_dict_and_repr_match(name):
     topt, fopt = _one_step(torch, name), _one_step(flambeau, name)
     # defaults: same keys in the same order, same values of the same types
-    assert [(k, _default(v)) for k, v in fopt.defaults.items()] == \
-        [(k, _default(v)) for k, v in topt.defaults.items()]
+    assert [(k, comparable_value(v)) for k, v in fopt.defaults.items()] == \
+        [(k, comparable_value(v)) for k, v in topt.defaults.items()]
     tsd, fsd = topt.state_dict(), fopt.state_dict()
     assert list(fsd) == list(tsd)
-    assert [[(k, _default(v)) for k, v in g.items()] for g in fsd["param_groups"]] == \
-        [[(k, _default(v)) for k, v in g.items()] for g in tsd["param_groups"]]
+    assert [[(k, comparable_value(v)) for k, v in g.items()] for g in fsd["param_groups"]] == \
+        [[(k, comparable_value(v)) for k, v in g.items()] for g in tsd["param_groups"]]
     assert {i: {k: _layout(v) for k, v in s.items()} for i, s in fsd["state"].items()} == \
         {i: {k: _layout(v) for k, v in s.items()} for i, s in tsd["state"].items()}
     assert repr(fopt) == repr(topt)

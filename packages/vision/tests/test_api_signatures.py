@@ -12,6 +12,8 @@ import inspect
 
 import pytest
 
+from flambeau.testing import signature_of
+
 pytestmark = pytest.mark.parity
 
 try:  # a torchvision built for another torch raises more than ImportError
@@ -25,28 +27,6 @@ MODULES = ["transforms", "transforms.functional", "models", "datasets"]
 SIGNATURE_OK = set()
 
 
-def _default(value):
-    if value is inspect.Parameter.empty:
-        return "<required>"
-    if isinstance(value, (bool, int, float, str, type(None))):
-        return (type(value).__name__, value)
-    if isinstance(value, (tuple, list)):
-        return tuple(_default(v) for v in value)
-    if type(value).__name__ == "dtype":  # torch.float32 / flambeau.float32
-        return ("dtype", str(value).split(".")[-1])
-    if callable(value):
-        return ("callable", getattr(value, "__name__", type(value).__name__))
-    return (type(value).__name__, repr(value))
-
-
-def signature(obj, method="__init__"):
-    """``[(name, kind, default)]``; a class without its own ``__init__`` takes no arguments."""
-    if inspect.isclass(obj):
-        if all(method not in vars(k) for k in obj.__mro__[:-1]):
-            return [("self", "POSITIONAL_OR_KEYWORD", "<required>")]
-        obj = getattr(obj, method)
-    params = inspect.signature(obj).parameters.values()
-    return [(p.name, p.kind.name, _default(p.default)) for p in params]
 
 
 def _shared():
@@ -81,7 +61,7 @@ def test_signatures_match(sub, name):
     if inspect.isclass(theirs) and issubclass(theirs, enum.Enum):
         assert [m.name for m in ours] == [m.name for m in theirs]
         return
-    assert signature(ours) == signature(theirs)
+    assert signature_of(ours) == signature_of(theirs)
 
 
 @pytest.mark.parametrize("sub,name", [p for p in SHARED if inspect.isclass(_pair(*p)[0])])
@@ -90,4 +70,4 @@ def test_call_signatures_match(sub, name):
     # a transform is called through __call__ (plain classes) or forward (nn.Modules)
     for method in ("__call__", "forward"):
         if method in vars(theirs) and hasattr(ours, method):
-            assert signature(ours, method) == signature(theirs, method), method
+            assert signature_of(ours, method) == signature_of(theirs, method), method
