@@ -137,6 +137,16 @@ def _parameters(fn):
     return tuple(inspect.signature(fn).parameters.values())
 
 
+def _may_take_dim(fn):
+    """Whether the function ``fn`` may have a ``dim``/``keepdim`` parameter: its code says so
+    unless it presents another function's signature (``__wrapped__``, ``__signature__``)."""
+    if "__wrapped__" in fn.__dict__ or "__signature__" in fn.__dict__:
+        return True
+    code = fn.__code__
+    own = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    return "dim" in own or "keepdim" in own
+
+
 def aliases_for(fn, op, method=False, python_level=frozenset()):
     """``{alias: parameter}`` that torch's parser would accept for ``fn`` called as ``op``
     (a Tensor method when ``method``: its first parameter is ``self``), none when ``op`` is
@@ -193,6 +203,8 @@ def accepting_aliases(fn, op, method=False, module=None, python_level=frozenset(
     if not isinstance(fn, types.FunctionType) or fn.__code__ in _LAYERS or (
             method and op in _QUERIES):
         return fn
+    if op not in OVERLOAD_NAMES and not _may_take_dim(fn):
+        return fn  # most ops: decided without inspect.signature, at import time
     aliases = aliases_for(fn, op, method, python_level)
     if _LAYER_WORTHY.isdisjoint(aliases.values()) and op not in OVERLOAD_NAMES:
         return fn
