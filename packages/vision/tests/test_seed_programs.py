@@ -1,7 +1,8 @@
 """The programs of the articles flambeau was created from (shared/seeds) run on flambeau.
 
-Each program is kept as the article prints it, PyTorch imports and all; ``port`` changes
-only the imports, which is the promise made to PyTorch users. Where an article's snippet has
+Each program is kept as the article prints it, PyTorch imports and all;
+``flambeau.testing.port_torch_program`` changes only the imports, which is the promise made
+to PyTorch users. Where an article's snippet has
 a gap (an undefined ``labels``, a missing ``import torch.nn.functional as F``, a 9216-feature
 layer that does not fit 28x28 inputs after two poolings, PIL images handed to the
 DataLoader without ``ToTensor``), the fix is the obvious one and is marked ``# gap:``.
@@ -11,7 +12,6 @@ MNIST is read from small IDX files written here, so nothing is downloaded.
 from __future__ import annotations
 
 import importlib.util
-import re
 import subprocess
 import sys
 import textwrap
@@ -20,42 +20,13 @@ import numpy as np
 import pytest
 from test_datasets_mnist import write_mnist
 
-IMPORTS = {
-    "import torch.nn.functional as F": "import flambeau.nn.functional as F",
-    "import torch.nn as nn": "import flambeau.nn as nn",
-    "import torch.optim as optim": "import flambeau.optim as optim",
-    "import torchvision": "import flambeau.vision as torchvision",
-    "from torchvision import": "from flambeau.vision import",
-    "from torch.nn.parallel import": "from flambeau.nn.parallel import",
-    "import torch.distributed as dist": "import flambeau.distributed as dist",
-    "import torch": "import flambeau as torch",
-}
-
-
-def port(program: str) -> str:
-    """The program with each PyTorch import line replaced by flambeau's, nothing else."""
-    lines = []
-    for line in textwrap.dedent(program).splitlines():
-        for theirs, ours in IMPORTS.items():
-            if line.startswith(theirs + " ") or line == theirs:
-                line = ours + line[len(theirs):]
-                break
-        lines.append(line)
-    ported = "\n".join(lines)
-    assert not re.search(r"^\s*(import|from)\s+torch", ported, re.MULTILINE), ported
-    return ported
+from flambeau.testing import port_torch_program
 
 
 def run(program: str, **names) -> dict:
     scope = dict(names)
-    exec(compile(port(program), "<seed program>", "exec"), scope)  # noqa: S102
+    exec(compile(port_torch_program(program), "<seed program>", "exec"), scope)  # noqa: S102
     return scope
-
-
-def test_port_changes_only_imports():
-    assert port("import torch\nx = torch.ones(1)  # torch") == \
-        "import flambeau as torch\nx = torch.ones(1)  # torch"
-    assert port("import torch.nn as nn") == "import flambeau.nn as nn"
 
 
 def test_linear_regression_module():  # article 000
@@ -280,7 +251,7 @@ def test_mnist_cnn_training(tmp_path, monkeypatch):  # article 004
 @pytest.mark.host_only  # the MPI backend moves CPU tensors (as torch's gloo)
 def test_ddp_training_loop(tmp_path):  # article 002, as one rank
     write_mnist(tmp_path / "data" / "MNIST" / "raw", n_train=70)
-    program = port(textwrap.dedent(MNIST_LOADER) + textwrap.dedent("""
+    program = port_torch_program(textwrap.dedent(MNIST_LOADER) + textwrap.dedent("""
         import torch.nn as nn
         import torch.optim as optim
         import torch.distributed as dist
