@@ -1207,6 +1207,11 @@ class Module:
             local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
             if assign:
                 local_metadata["assign_to_params_buffers"] = True
+            # a layer whose state dict changed across versions (BatchNorm's num_batches_tracked)
+            # brings an older one up to date first, as torch's _load_from_state_dict overrides
+            upgrade = getattr(type(module), "_upgrade_state_dict", None)
+            if upgrade is not None:
+                upgrade(module, local, prefix, local_metadata, errors)
             for hook in list(module.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
                 hook(local, prefix, local_metadata, True, missing, unexpected, errors)
             own = {name: (t, True) for name, t in module._parameters.items() if t is not None}

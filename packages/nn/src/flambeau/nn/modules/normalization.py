@@ -23,6 +23,9 @@ class _NormBase(Module):
     """Per-channel affine parameters and running statistics, as PyTorch lays them out."""
 
     _ranks: tuple = ()
+    #: as torch's: version 2 added the ``num_batches_tracked`` buffer, which a state dict of
+    #: an older version (or without ``_metadata``) may lack
+    _version = 2
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
@@ -47,6 +50,16 @@ class _NormBase(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
+
+    def _upgrade_state_dict(self, state_dict, prefix, local_metadata, errors):
+        """Before version 2 there was no ``num_batches_tracked``: keep the current one."""
+        version = local_metadata.get("version")
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats \
+                and key not in state_dict:
+            tracked = self.num_batches_tracked
+            state_dict[key] = tracked if tracked is not None else flambeau.tensor(
+                0, dtype=flambeau.int64)
 
     def reset_running_stats(self):
         """Zero the running mean, fill the running variance with ones, reset the counter."""
@@ -173,6 +186,23 @@ class _InstanceNorm(_NormBase):
                  track_running_stats=False, device=None, dtype=None, *, bias=True):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
                          bias=bias)
+
+    def _upgrade_state_dict(self, state_dict, prefix, local_metadata, errors):
+        super()._upgrade_state_dict(state_dict, prefix, local_metadata, errors)
+        # before PyTorch 0.4 instance norms tracked running stats by default; a state dict with
+        # no version may still hold them: an error (as torch's), not two unexpected keys
+        if local_metadata.get("version") is None and not self.track_running_stats:
+            keys = [prefix + n for n in ("running_mean", "running_var") if prefix + n in state_dict]
+            if keys:
+                name, quoted = self._get_name(), " and ".join(f'"{k}"' for k in keys)
+                errors.append(
+                    f"Unexpected running stats buffer(s) {quoted} for "
+                    f"{name} with track_running_stats=False: a state dict saved before PyTorch "
+                    f"0.4.0 may hold them, as {name} tracked them by default then. Remove these "
+                    f"keys from the state dict, or create {name} with "
+                    f"track_running_stats=True to use them")
+                for key in keys:
+                    del state_dict[key]
 
     def _channels(self, input):
         return input.shape[0] if input.ndim == self._ranks[0] else input.shape[1]
