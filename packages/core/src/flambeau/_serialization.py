@@ -9,7 +9,8 @@ object. No pickle bytes anywhere.
 
 Structure JSON: None, bools, ints, strings and finite floats are themselves; lists are lists;
 every other value is a one-key object tagging its kind: ``{"$tuple": [...]}``,
-``{"$dict": [[key, value], ...]}`` (keys of any kind, their order kept), ``{"$odict": ...}``,
+``{"$dict": [[key, value], ...]}`` (keys of any kind, their order kept), ``{"$odict": ...}``
+(with ``"metadata"``, the ``_metadata`` attribute of a ``state_dict``, where it has one),
 ``{"$set": [...]}``, ``{"$frozenset": [...]}``, ``{"$float": "nan"}``, ``{"$bytes": base64}``,
 ``{"$dtype": "float32"}``, ``{"$device": "cuda:0"}``, ``{"$size": [2, 3]}``, ``{"$np": entry}``
 (NumPy array or scalar) and ``{"$tensor": entry, "device": "cuda:0", "requires_grad": false}``.
@@ -215,7 +216,13 @@ class _Encoder:
             for i, (k, v) in enumerate(obj.items()):
                 name = k if k is None or isinstance(k, (str, int, float)) else i
                 items.append([self.encode(k, path), self.encode(v, f"{sub}{name}")])
-            return {"$odict" if isinstance(obj, collections.OrderedDict) else "$dict": items}
+            if not isinstance(obj, collections.OrderedDict):
+                return {"$dict": items}
+            node = {"$odict": items}
+            metadata = getattr(obj, "_metadata", None)
+            if metadata is not None:  # a state_dict's module versions, kept as torch.save does
+                node["metadata"] = self.encode(metadata, f"{sub}_metadata")
+            return node
         values = [self.encode(v, f"{sub}{i}") for i, v in enumerate(obj)]
         return values if isinstance(obj, list) else {"$tuple": values}
 
@@ -662,6 +669,8 @@ class _Decoder:
                     out[key] = v
                 except TypeError as exc:  # an unhashable key
                     return self.bad(node, exc)
+            if tag == "$odict" and "metadata" in node:
+                out._metadata = self.decode(node["metadata"])
             return out
         if tag == "$tuple":
             if not isinstance(value, list):
