@@ -251,6 +251,8 @@ def parity(session: nox.Session) -> None:
     Plain venv + pip: torch==2.13.0 comes from a local wheel that pip's configuration
     finds and uv does not. Each package runs on its own so that its pytest configuration
     (markers, import mode) applies; exit code 5 (nothing collected) is not a failure.
+    vision's tests/programs (whole PyTorch programs run on torch and, ported, on flambeau;
+    seconds) are among them: they need torch, and vision needs every package they use.
     """
     names = [n for n in present_packages() if n in TESTED]
     if not names:
