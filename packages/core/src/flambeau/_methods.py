@@ -924,29 +924,68 @@ def const_data_ptr(self):
 
 
 def share_memory_(self):
-    """PyTorch moves the storage into shared memory for worker processes; flambeau's storage
-    stays where it is (worker processes get copies), so this returns ``self`` unchanged.
+    """Move the storage into shared memory, so that processes this tensor is passed to
+    (``flambeau.multiprocessing``: ``Process`` arguments, ``Queue``, ``Pool``, ``spawn``) map
+    the same memory and see each other's in-place writes; returns ``self``.
+
+    The tensor stays the same object with the same values; only the memory under it moves
+    (``data_ptr()`` changes). The whole storage moves: sharing a view moves its base too, and
+    views taken from either afterwards are shared. A view taken *before* keeps the old memory
+    and no longer sees writes (PyTorch moves those too; take views after sharing). A no-op
+    when the storage is already shared, and for tensors whose backend keeps them where they
+    are (CUDA tensors, as in PyTorch). A shared storage cannot grow (see
+    :meth:`resize_`); the memory is freed when no process uses it any more.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> t = flambeau.zeros(3)
+    >>> t.share_memory_() is t, t.is_shared()
+    (True, True)
+    >>> t[1:].is_shared(), t.add_(1).tolist()
+    (True, [1.0, 1.0, 1.0])
+    """
+    backend = self._device.backend
+    if backend.is_shared(self._data):
+        return self
+    xp = self._device._xp
+    st = sn._storage(self)
+    raw = sn.storage_bytes(xp, st)
+    shared = backend.share_memory(raw)
+    if shared is None:
+        return self
+    # the tensors whose arrays lie in this storage: ``self``, and its base when the storage
+    # is the base's
+    holders = [self]
+    if self._base is not None and sn._storage_in(self, self._base) is not None:
+        holders.append(self._base)
+    start = sn._ptr(raw)
+    for t in holders:
+        a = t._data
+        if a.size == 0:
+            moved = shared[:0].view(a.dtype).reshape(a.shape)
+        else:
+            off = sn._ptr(a) - start
+            first = shared[off:off + a.dtype.itemsize].view(a.dtype)
+            moved = xp.lib.stride_tricks.as_strided(first, a.shape, a.strides)
+            if not a.flags.writeable:
+                moved.flags.writeable = False
+        t._data = moved
+    return self
+
+
+def is_shared(self):
+    """Whether the storage is in memory shared with other processes (see
+    :meth:`share_memory_`).
 
     Examples
     --------
     >>> import flambeau
     >>> t = flambeau.zeros(2)
-    >>> t.share_memory_() is t, t.is_shared()
-    (True, False)
+    >>> t.is_shared(), t.share_memory_().is_shared()
+    (False, True)
     """
-    return self
-
-
-def is_shared(self):
-    """Whether the storage is in shared memory: never, in flambeau (see :meth:`share_memory_`).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> flambeau.zeros(2).is_shared()
-    False
-    """
-    return False
+    return self._device.backend.is_shared(self._data)
 
 
 def to_dense(self, dtype=None, *, masked_grad=None):

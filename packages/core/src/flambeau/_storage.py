@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 
 from flambeau import _dtype
-from flambeau._ops.strided_numeric import _storage, storage_bytes
+from flambeau._ops.strided_numeric import _storage, _storage_in, storage_bytes
 
 __all__ = ["TypedStorage", "UntypedStorage"]
 
@@ -75,8 +75,23 @@ class _Storage:
         return self._elements().tolist()
 
     def is_shared(self) -> bool:
-        """False: flambeau keeps no storage in shared memory (see ``Tensor.share_memory_``)."""
-        return False
+        """Whether the memory is shared with other processes (see :meth:`share_memory_`)."""
+        return self.untyped()._owner.is_shared()
+
+    def share_memory_(self):
+        """Move the memory into shared memory, with the tensor it belongs to (see
+        :meth:`flambeau.Tensor.share_memory_`); returns this storage.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> t = flambeau.zeros(2)
+        >>> s = t.untyped_storage()
+        >>> s.share_memory_() is s, s.is_shared(), t.is_shared()
+        (True, True, True)
+        """
+        self.untyped()._owner.share_memory_()
+        return self
 
     def is_pinned(self, device="cuda") -> bool:
         """Whether the memory is page-locked host memory."""
@@ -108,19 +123,35 @@ class UntypedStorage(_Storage):
     [0, 0, 0]
     """
 
-    __slots__ = ("_bytes",)
+    # ``_owner``: the tensor whose memory this is (the base of a view: the storage spans all
+    # of the base's bytes). The bytes are found from it on use, so a storage follows its
+    # tensor when that moves into shared memory, as PyTorch's storage object does.
+    __slots__ = ("_owner", "_cached")
 
     def __init__(self, size=0, *, device=None):
         from flambeau import _creation
 
-        self._bytes = _creation.zeros(int(size), dtype=_dtype.uint8, device=device)
+        self._owner = _creation.zeros(int(size), dtype=_dtype.uint8, device=device)
+        self._cached = None
 
     @classmethod
     def _of(cls, tensor):
         storage = cls.__new__(cls)
-        storage._bytes = _wrap(storage_bytes(tensor._device._xp, _storage(tensor)),
-                               tensor._device)
+        base = tensor._base
+        in_base = base is not None and _storage_in(tensor, base) is not None
+        storage._owner, storage._cached = (base if in_base else tensor), None
         return storage
+
+    @property
+    def _bytes(self):
+        """The bytes, a flat uint8 tensor viewing the owner's memory (made again when the
+        owner's array has changed)."""
+        owner = self._owner
+        cached = self._cached
+        if cached is None or cached[0] is not owner._data:
+            raw = storage_bytes(owner._device._xp, _storage(owner))
+            cached = self._cached = (owner._data, _wrap(raw, owner._device))
+        return cached[1]
 
     def _elements(self):
         return self._bytes
@@ -143,7 +174,7 @@ class UntypedStorage(_Storage):
         if self.device.type == "cpu":
             return self
         copy = type(self).__new__(type(self))
-        copy._bytes = self._bytes.cpu()
+        copy._owner, copy._cached = self._bytes.cpu(), None
         return copy
 
     def untyped(self):

@@ -609,8 +609,12 @@ class Tensor:
         return iter(self.unbind(0))
 
     def __reduce_ex__(self, protocol):
-        # Tensors pickle as data + dtype + device (DataLoader workers, multiprocessing).
-        return (_rebuild, (self._host(), str(self._device), self._requires_grad))
+        # Tensors pickle as data + dtype + device (DataLoader workers, multiprocessing); data
+        # in shared memory goes to other processes as a place in that memory (share_memory_)
+        from flambeau import _shared_memory
+
+        return (_rebuild, (_shared_memory.pickled(self._host()), str(self._device),
+                           self._requires_grad))
 
     def __repr__(self):
         from flambeau._format import format_tensor
@@ -637,9 +641,9 @@ class Tensor:
 
 
 def _rebuild(array, device, requires_grad):
-    from flambeau import _creation
+    from flambeau import _creation, _shared_memory
 
-    t = _creation.as_tensor(array, device=device)
+    t = _creation.as_tensor(_shared_memory.unpickled(array), device=device)
     if requires_grad:
         t.requires_grad_()
     return t

@@ -4,15 +4,28 @@
 Every name of :mod:`multiprocessing` (``Process``, ``Queue``, ``get_context``,
 ``set_start_method``...) is reachable here, so ``import torch.multiprocessing as mp`` becomes
 ``import flambeau.multiprocessing as mp`` (pytorch/examples' imagenet imports it at the top).
-Tensors passed to other processes are pickled copies: flambeau has no shared-memory tensors,
-so Hogwild-style training, where processes update one model's shared parameters, does not
-share the updates.
+
+A CPU tensor in shared memory (:meth:`flambeau.Tensor.share_memory_`,
+``nn.Module.share_memory()``) passed to another process (``Process`` arguments, ``Queue``,
+``SimpleQueue``, ``Pool``, :func:`spawn`; with the ``fork``, ``spawn`` and ``forkserver``
+start methods) maps the same memory there: in-place writes (``add_``, ``optimizer.step()``)
+are seen by every process, which is what Hogwild training needs. Other tensors are pickled
+copies. The memory is sent as a file descriptor (PyTorch's ``file_descriptor`` strategy)
+and freed when the last process lets go of it; as in PyTorch, a process that sends a shared
+tensor through a queue must still be running when the receiver takes it out. Tensors on
+other devices (CUDA) are not moved to shared memory and go as copies.
 
 Examples
 --------
+>>> import flambeau
 >>> import flambeau.multiprocessing as mp
->>> mp.cpu_count() >= 1
-True
+>>> def train(weights):
+...     weights.add_(1)  # in the child process
+>>> w = flambeau.zeros(2).share_memory_()
+>>> p = mp.get_context("fork").Process(target=train, args=(w,))
+>>> p.start(); p.join(timeout=60)
+>>> w.tolist()
+[1.0, 1.0]
 """
 
 from __future__ import annotations

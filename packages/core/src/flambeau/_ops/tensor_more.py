@@ -297,7 +297,9 @@ def resize_(self, *sizes, size=None, memory_format=None):
     Raises
     ------
     RuntimeError
-        If ``self`` requires grad, or a size is negative.
+        If ``self`` requires grad, or a size is negative; or if ``self`` is in shared memory
+        (:meth:`share_memory_`) and would need new memory (more elements, or data that is
+        not contiguous), as PyTorch refuses to resize a shared storage.
 
     Examples
     --------
@@ -322,12 +324,20 @@ def resize_(self, *sizes, size=None, memory_format=None):
     n = math.prod(shape)
     if n <= data.size:
         flat = data.reshape(-1)  # a view when the data is contiguous
-        self._data = flat[:n].reshape(shape)
+        new = flat[:n].reshape(shape)
     else:
         new = xp.empty(n, dtype=data.dtype)
         new[:data.size] = data.reshape(-1)
         new[data.size:] = 0
-        self._data = new.reshape(shape)
+        new = new.reshape(shape)
+    backend = self._device.backend
+    if backend.is_shared(data) and not backend.is_shared(new):
+        # new memory would be private to this process: the others would lose the tensor
+        raise RuntimeError(
+            f"resize_: Trying to resize storage that is not resizable: the tensor of shape "
+            f"{list(data.shape)} is in shared memory (share_memory_()), which cannot grow or "
+            f"be copied to {list(shape)}; resize it before sharing, or share a new tensor")
+    self._data = new
     self._version_counter.value += 1
     return self
 

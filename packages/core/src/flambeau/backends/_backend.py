@@ -190,5 +190,48 @@ class Backend:
     def synchronize(self, index: int | None = None) -> None:
         """Wait until queued work on the device has finished (a no-op for the CPU)."""
 
+    def share_memory(self, raw):
+        """A copy of ``raw`` (a flat ``uint8`` array: a storage's bytes) in memory that other
+        processes can map, for :meth:`flambeau.Tensor.share_memory_`; or None where this
+        backend leaves tensors where they are.
+
+        Host-memory backends copy into shared host memory. The default for the others
+        (``host_memory`` False) is None, which makes ``share_memory_`` a no-op, as PyTorch's
+        is for CUDA tensors.
+
+        Examples
+        --------
+        >>> import numpy
+        >>> from flambeau.backends import Backend, get_backend
+        >>> raw, cpu = numpy.arange(3, dtype=numpy.uint8), get_backend("cpu")
+        >>> shared = cpu.share_memory(raw)
+        >>> shared.tolist(), cpu.is_shared(shared), cpu.is_shared(raw)
+        ([0, 1, 2], True, False)
+        >>> Backend("mydev", xp=numpy).share_memory(raw) is None  # a host backend shares too
+        False
+        """
+        if not self.host_memory:
+            return None
+        from flambeau import _shared_memory
+
+        return _shared_memory.copy_to_shared(raw)
+
+    def is_shared(self, array) -> bool:
+        """Whether ``array``'s memory is shared with other processes (as
+        :meth:`share_memory` makes it).
+
+        Examples
+        --------
+        >>> import numpy
+        >>> from flambeau.backends import get_backend
+        >>> get_backend("cpu").is_shared(numpy.zeros(2))
+        False
+        """
+        if not self.host_memory:
+            return False
+        from flambeau import _shared_memory
+
+        return _shared_memory.segment_of(array) is not None
+
     def __repr__(self):
         return f"<flambeau backend {self.name!r}>"
