@@ -664,13 +664,23 @@ def _np_float(t):
     return dt if dt.kind == "f" and dt.itemsize >= 4 else _dtype.float32.np
 
 
+def _affine(u, scale, shift):
+    """``u * scale + shift`` for a freshly drawn ``u``, in ``u``'s memory when both are plain
+    numbers (the same float arithmetic): two more arrays the size of a large parameter cost
+    more in first-touch page faults than the draw itself (VGG16's 138M-value init)."""
+    if type(scale) in (int, float) and type(shift) in (int, float):
+        u *= scale
+        u += shift
+        return u
+    return u * scale + shift
+
+
 def _uniform(rng, t, a=0.0, b=1.0):
-    u = rng.random(t._data.shape, _np_float(t))
-    return u * (b - a) + a
+    return _affine(rng.random(t._data.shape, _np_float(t)), b - a, a)
 
 
 def _normal(rng, t, mean=0.0, std=1.0):
-    return rng.standard_normal(t._data.shape, _np_float(t)) * std + mean
+    return _affine(rng.standard_normal(t._data.shape, _np_float(t)), std, mean)
 
 
 def _bernoulli(rng, t, p=0.5):

@@ -966,15 +966,22 @@ class Module:
         return self._apply(lambda t: t.to(dst_type))
 
     def share_memory(self):
-        """Kept for PyTorch compatibility: flambeau's CPU tensors need no sharing step.
+        """Move every parameter, its gradient (when it has one) and every buffer into shared
+        memory (:meth:`flambeau.Tensor.share_memory_`), in place; returns ``self``.
+
+        Processes the module is then passed to (``flambeau.multiprocessing``) update the
+        same parameters: Hogwild training, where each worker runs its own optimizer on the
+        shared parameters. Gradients made later (by ``backward`` in each process) are
+        private to their process, as in PyTorch.
 
         Examples
         --------
         >>> from flambeau import nn
-        >>> nn.ReLU().share_memory()
-        ReLU()
+        >>> m = nn.Linear(2, 1).share_memory()
+        >>> m.weight.is_shared(), m.bias.is_shared()
+        (True, True)
         """
-        return self
+        return self._apply(lambda t: t.share_memory_())
 
     # ------------------------------------------------------------------ state dict
     def _hook_table(self, name):
