@@ -60,6 +60,7 @@ API_MODULES = {
     "flambeau": "flambeau",
     "linalg": "flambeau.linalg",
     "special": "flambeau.special",
+    "sparse": "flambeau.sparse",
     "fft": "flambeau.fft",
     "signal": "flambeau.signal",
     "signal.windows": "flambeau.signal.windows",

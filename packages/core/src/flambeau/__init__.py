@@ -31,6 +31,7 @@ from flambeau import (  # noqa: E402
     linalg,
     random,
     serialization,
+    sparse,
     special,
     version,
 )
@@ -330,6 +331,7 @@ from flambeau._random import (  # noqa: E402
     set_rng_state,
 )
 from flambeau._serialization import load, save  # noqa: E402
+from flambeau._sparse import sparse_coo_tensor, spmm  # noqa: E402
 from flambeau._storage import TypedStorage, UntypedStorage  # noqa: E402
 from flambeau._tensor import Size, Tensor  # noqa: E402
 from flambeau._threads import get_num_threads, set_num_threads  # noqa: E402

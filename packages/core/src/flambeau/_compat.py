@@ -22,7 +22,7 @@ from flambeau import _dtype
 __all__ = [
     "pi", "e", "inf", "nan", "newaxis",
     "memory_format", "contiguous_format", "channels_last", "channels_last_3d",
-    "preserve_format", "layout", "strided",
+    "preserve_format", "layout", "strided", "sparse_coo",
     "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
     "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "set_default_tensor_type",
 ]
@@ -82,8 +82,8 @@ preserve_format = memory_format._make("preserve_format", None)
 class layout:
     """How a tensor's elements are stored (PyTorch's ``torch.layout``).
 
-    flambeau has dense tensors only: ``flambeau.strided`` is the one layout, and the
-    ``layout`` attribute of every tensor.
+    ``flambeau.strided`` is the layout of dense tensors, and ``flambeau.sparse_coo`` that of
+    sparse COO tensors (:func:`flambeau.sparse_coo_tensor`, :meth:`flambeau.Tensor.to_sparse`).
 
     Examples
     --------
@@ -92,6 +92,8 @@ class layout:
     flambeau.strided
     >>> flambeau.zeros(2, layout=flambeau.strided).shape
     flambeau.Size([2])
+    >>> flambeau.eye(2).to_sparse().layout
+    flambeau.sparse_coo
     """
 
     __slots__ = ("_name",)
@@ -113,6 +115,7 @@ class layout:
 
 
 strided = layout._make("strided")
+sparse_coo = layout._make("sparse_coo")
 
 
 def check_layout(op, value) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 
+from flambeau import _sparse
 from flambeau._ops._util import Tensor, check_same_device, promote, with_out, write_out
 from flambeau._ops.complex import conj
 from flambeau.amp import _autocast
@@ -109,6 +110,9 @@ def matmul(input, other, *, out=None):
             f"matmul: batch dims of shapes {tuple(input.shape)} and {tuple(other.shape)} cannot "
             "be broadcast"
         ) from None
+    except _sparse.SparseUnsupported:
+        # a sparse operand's data refuses the dense product: free when none is sparse
+        result = _sparse.matmul(input, other)
     return write_out(result, out)
 
 

@@ -18,6 +18,7 @@ from flambeau._ops._util import (
     write_out,
 )
 from flambeau._ops.elementwise import refuse_complex
+from flambeau._sparse import SparseUnsupported
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function, node_variant
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -120,7 +121,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - PyTorch'
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else None
     if np_dtype is None and input._data.dtype.kind in "biu":
         np_dtype = _dtype.int64.np
-    return (Sum if axes is None else SumDim).apply(input, axes, keepdim, np_dtype)
+    try:
+        return (Sum if axes is None else SumDim).apply(input, axes, keepdim, np_dtype)
+    except SparseUnsupported:  # a sparse tensor's data refuses the dense sum: free otherwise
+        return input.sum(dim, keepdim, dtype=dtype)
 
 
 @with_out

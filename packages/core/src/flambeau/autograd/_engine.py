@@ -192,7 +192,8 @@ def _sole_holder(t, g):
     # the holders: the buffer slot, the caller's local and the parameter t (and no local
     # may hold t's array: _private counts its references too)
     return (t._data.shape == g._data.shape and t._data.dtype == g._data.dtype
-            and t._device is g._device and _private(t, 3))
+            and t._device is g._device and t._data.__class__ is g._data.__class__
+            and _private(t, 3))
 
 
 def _add_to_buffer(buffers, node, nr, g):
@@ -201,7 +202,7 @@ def _add_to_buffer(buffers, node, nr, g):
         meta = node._out_meta
         slots = buffers[node] = [None] * (len(meta) if meta is not None else 1)
     prev = slots[nr]
-    slots[nr] = g if prev is None else prev + g
+    slots[nr] = g if prev is None else _sum(prev, g)
 
 
 def _run_tensor_hooks(hooks, node_grads):
@@ -334,7 +335,7 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
             # slice per step, that is most of backward's memory traffic)
             prev._device._xp.add(prev._data, g._data, out=prev._data)
         else:
-            slots[nr] = prev + g
+            slots[nr] = _sum(prev, g)
     _release_saved(node, retain_graph)
 
 
@@ -404,10 +405,18 @@ def _accumulate(t, g, create_graph, handed):
                 data = data.copy()
             handed.add(id(data))
             t._grad = type(g)._make(data, g._device)
-    elif create_graph:
-        t._grad = t._grad + g
+    elif create_graph or g.is_sparse or t._grad._data.__class__ is not g._data.__class__:
+        t._grad = _sum(t._grad, g)
     else:
         grad = t._grad
         grad._data += g._data
         grad._version_counter.value += 1
+
+
+def _sum(a, b):
+    """Two gradients of one tensor added: dense when either is (a sparse one is added into
+    the dense one), sparse when both are."""
+    if a.is_sparse and not b.is_sparse:
+        return b + a
+    return a + b
 

@@ -1,0 +1,1405 @@
+"""Sparse COO tensors, PyTorch's ``torch.sparse_coo`` layout.
+
+A sparse tensor is a :class:`flambeau.Tensor` (of the private subclass ``SparseTensor``) whose
+``_data`` is a :class:`COOData` instead of a backend array: an ``int64`` index array of shape
+``(sparse_dim, nnz)``, a values array of shape ``(nnz, *dense_shape)`` (both arrays of the
+backend's ``xp``, so CuPy works as NumPy does) and the size. Every kernel here is vectorised
+with ``xp`` (keys, sorts, gathers and the backend's ``index_add_at`` scatter-add); nothing
+loops over the nonzeros.
+
+The dense ops know nothing of sparse tensors, and pay nothing for them:
+
+* the subclass overrides the methods and operators that have a sparse version (Python gives a
+  subclass's reflected operator the first try, so ``dense + sparse`` and ``dense @ sparse``
+  land here too);
+* :class:`COOData` refuses NumPy's protocols (``__array_ufunc__``, ``__array_function__``,
+  ``__array__``) and every array attribute, so a dense op handed a sparse tensor raises
+  :class:`SparseUnsupported`, a ``NotImplementedError`` naming the op, the layout and the
+  fix (``.to_dense()``), instead of computing garbage;
+* the few public functions with a sparse version (``mm``, ``matmul``, ``addmm``, ``sum``)
+  catch that exception around their dense call, which costs nothing when it is not raised.
+
+A gradient with respect to a sparse tensor is a tensor (sparse or dense) whose dense value is
+the gradient of the sparse tensor's dense value: duplicates of an uncoalesced tensor share it.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from flambeau import _compat, _dtype
+from flambeau._tensor import Size, Tensor
+from flambeau.autograd._function import Function
+
+__all__ = ["COOData", "SparseTensor", "SparseUnsupported", "sparse_coo_tensor", "spmm",
+           "sparse_mm", "sparse_sum", "sparse_addmm"]
+
+sparse_coo = _compat.sparse_coo
+
+
+# ------------------------------------------------------------------ the refusing array
+
+
+class SparseUnsupported(NotImplementedError):
+    """Raised when an op without a sparse version is given a sparse COO tensor."""
+
+
+class _SparseAttributeError(SparseUnsupported, AttributeError):
+    """An array attribute asked of a sparse tensor's data: ``hasattr`` still answers False."""
+
+
+_GENERIC_FRAMES = frozenset({"op", "call", "wrapper", "inner", "method", "forward", "apply",
+                             "backward", "<lambda>", "<listcomp>", "<genexpr>"})
+
+
+def _public_op_name(fallback):
+    """The flambeau function the user called: the outermost flambeau frame on the stack with
+    a public name, or the name an op factory's closure holds (walked only on the error)."""
+    frame = sys._getframe(2)
+    name = None
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not (module == "flambeau" or module.startswith("flambeau.")):
+            if name is not None:
+                break
+        else:
+            code_name = frame.f_code.co_name
+            if code_name in _GENERIC_FRAMES:
+                held = frame.f_locals.get("name") if "name" in frame.f_code.co_freevars else None
+                if held.__class__ is str:
+                    name = held
+            elif not code_name.startswith("_") or code_name.endswith("__"):
+                name = code_name
+        frame = frame.f_back
+    return name or fallback
+
+
+def _refuse(what, cls=SparseUnsupported):
+    op = _public_op_name(what)
+    return cls(f"{op}: not supported for sparse tensors (layout flambeau.sparse_coo); convert "
+               "with .to_dense() first, or use an op of flambeau.sparse")
+
+
+class COOData:
+    """The storage of a sparse COO tensor: ``indices`` (int64, ``(sparse_dim, nnz)``),
+    ``values`` (``(nnz, *dense_shape)``), the ``shape`` and whether it is ``coalesced``.
+
+    It has an array's ``shape``, ``ndim``, ``size`` and ``dtype`` (what a tensor's
+    properties read) and nothing else: NumPy's protocols and every other array attribute
+    raise :class:`SparseUnsupported`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.tensor([[0.0, 2.0], [0.0, 0.0]]).to_sparse()
+    >>> s._data.shape, s._data.indices.tolist(), s._data.values.tolist()
+    ((2, 2), [[0], [1]], [2.0])
+    """
+
+    __slots__ = ("indices", "values", "shape", "coalesced")
+    base = None  # owns its arrays: never a view (the engine asks)
+
+    def __init__(self, indices, values, shape, coalesced=False):
+        self.indices = indices
+        self.values = values
+        self.shape = tuple(shape)
+        self.coalesced = bool(coalesced)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    @property
+    def sparse_dim(self):
+        return self.indices.shape[0]
+
+    @property
+    def nnz(self):
+        return self.indices.shape[1]
+
+    def copy(self):
+        return COOData(self.indices.copy(), self.values.copy(), self.shape, self.coalesced)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise _refuse(ufunc.__name__)
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise _refuse(func.__name__)
+
+    def __array__(self, dtype=None, copy=None):
+        raise _refuse("asarray")
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise _refuse(name, _SparseAttributeError)
+
+    def __repr__(self):
+        return f"COOData(shape={self.shape}, nnz={self.nnz}, coalesced={self.coalesced})"
+
+
+def _refusing(name):
+    def method(self, *args, **kwargs):
+        raise _refuse(name.strip("_"))
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("getitem", "setitem", "iter", "add", "radd", "iadd", "sub", "rsub", "isub",
+              "mul", "rmul", "imul", "truediv", "rtruediv", "itruediv", "floordiv", "mod",
+              "pow", "rpow", "matmul", "rmatmul", "neg", "abs", "invert", "and", "or", "xor",
+              "lt", "le", "gt", "ge", "float", "int", "index", "bool", "dlpack",
+              "dlpack_device"):
+    setattr(COOData, f"__{_name}__", _refusing(f"__{_name}__"))
+COOData.__eq__ = _refusing("__eq__")
+COOData.__ne__ = _refusing("__ne__")
+COOData.__hash__ = object.__hash__
+
+
+# ------------------------------------------------------------------ helpers on xp arrays
+
+
+def _xp(t):
+    return t._device._xp
+
+
+
+def _keys(xp, indices, shape):
+    """One int64 key per nonzero: its index flattened over the sparse dims (C order)."""
+    sd = indices.shape[0]
+    if sd == 0:
+        return xp.zeros(indices.shape[1], dtype=indices.dtype)
+    key = indices[0]
+    for d in range(1, sd):
+        key = key * shape[d] + indices[d]
+    return key
+
+
+def _unkey(xp, key, shape, sparse_dim):
+    """The ``(sparse_dim, n)`` indices of flattened keys."""
+    rows = []
+    for d in range(sparse_dim - 1, -1, -1):
+        rows.append(key % shape[d])
+        key = key // shape[d]
+    if not rows:
+        return xp.zeros((0, key.shape[0]), dtype=key.dtype)
+    return xp.stack(rows[::-1])
+
+
+def _index_add(backend, target, index, values):
+    kernel = backend.kernels.get("index_add_at")
+    (kernel or backend.xp.add.at)(target, index, values)
+
+
+def _coalesce_data(device, data):
+    """The coalesced COOData of ``data`` (sorted unique indices, duplicates summed) and,
+    when it was not coalesced, each old nonzero's position in the new ones."""
+    if data.coalesced:
+        return data, None
+    xp = device._xp
+    key = _keys(xp, data.indices, data.shape)
+    uniq, inverse = xp.unique(key, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    values = xp.zeros((uniq.shape[0],) + data.values.shape[1:], dtype=data.values.dtype)
+    _index_add(device._backend, values, inverse, data.values)
+    indices = _unkey(xp, uniq, data.shape, data.sparse_dim)
+    return COOData(indices, values, data.shape, True), inverse
+
+
+def _lookup(device, data, indices):
+    """The values of sparse ``data`` at ``indices`` (``(sparse_dim, n)``), zero where it has
+    none: a searchsorted in its sorted keys."""
+    xp = device._xp
+    data, _ = _coalesce_data(device, data)
+    n = indices.shape[1]
+    out_shape = (n,) + data.values.shape[1:]
+    if data.nnz == 0 or n == 0:
+        return xp.zeros(out_shape, dtype=data.values.dtype)
+    have = _keys(xp, data.indices, data.shape)
+    want = _keys(xp, indices, data.shape)
+    pos = xp.minimum(xp.searchsorted(have, want), have.shape[0] - 1)
+    found = have[pos] == want
+    picked = data.values[pos]
+    mask = found.reshape((n,) + (1,) * (picked.ndim - 1))
+    return xp.where(mask, picked, xp.zeros((), dtype=picked.dtype))
+
+
+def _gather(g, indices):
+    """The gradient of a sparse tensor's values from ``g``, the gradient of its dense value
+    (dense or sparse): ``g`` at each nonzero's index."""
+    if g.__class__ is SparseTensor:
+        return _lookup(g._device, g._data, indices)
+    return g._data[tuple(indices)]
+
+
+def _wrap(data, device, requires_grad=False):
+    return SparseTensor._wrap(data, device, requires_grad)
+
+
+# ------------------------------------------------------------------ the tensor
+
+
+class SparseTensor(Tensor):
+    """A sparse COO tensor (``layout == flambeau.sparse_coo``); make one with
+    :func:`flambeau.sparse_coo_tensor` or :meth:`flambeau.Tensor.to_sparse`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.sparse_coo_tensor([[0, 1], [1, 0]], [3.0, 4.0], (2, 2))
+    >>> s.is_sparse, s.layout, s.to_dense()
+    (True, flambeau.sparse_coo, tensor([[0., 3.],
+            [4., 0.]]))
+    """
+
+    __slots__ = ()
+
+    is_sparse = True
+    layout = sparse_coo
+
+    @classmethod
+    def _wrap(cls, data, device, requires_grad=False):
+        # Tensor._make with the values array, which has the backend's array type, then the
+        # COOData in its place: one place sets a tensor's slots
+        self = Tensor._make.__func__(cls, data.values, device, requires_grad)
+        self._data = data
+        return self
+
+    @classmethod
+    def _make(cls, data, device, requires_grad=False):
+        if data.__class__ is not COOData:
+            return Tensor._make(data, device, requires_grad)
+        return cls._wrap(data, device, requires_grad)
+
+    # ------------------------------------------------------------ structure
+    def sparse_dim(self):
+        """The number of sparse dimensions (the rows of ``indices()``)."""
+        return self._data.sparse_dim
+
+    def dense_dim(self):
+        """The number of dense dimensions (the dims of each value)."""
+        return self._data.values.ndim - 1
+
+    def _nnz(self):
+        """The number of stored values (duplicates counted)."""
+        return self._data.nnz
+
+    def is_coalesced(self):
+        """Whether the indices are sorted and unique."""
+        return self._data.coalesced
+
+    def _indices(self):
+        """The index tensor as stored (no coalescing check, no autograd)."""
+        return Tensor._make(self._data.indices, self._device)
+
+    def _values(self):
+        """The values as stored (no coalescing check, no autograd)."""
+        return Tensor._make(self._data.values, self._device)
+
+    def indices(self):
+        """The ``(sparse_dim, nnz)`` int64 index tensor of a coalesced tensor."""
+        if not self._data.coalesced:
+            raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call "
+                               ".coalesce() first")
+        return self._indices()
+
+    def values(self):
+        """The values of a coalesced tensor, in the autograd graph."""
+        if not self._data.coalesced:
+            raise RuntimeError("Cannot get values on an uncoalesced tensor, please call "
+                               ".coalesce() first")
+        return _Values.apply(self)
+
+    def coalesce(self):
+        """The tensor with sorted, unique indices (duplicates summed); ``self`` if it is
+        coalesced already."""
+        if self._data.coalesced:
+            return self
+        return _Coalesce.apply(self)
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        """The strided tensor of the same values (zeros where nothing is stored)."""
+        out = _ToDense.apply(self)
+        return out if dtype is None else out.to(dtype)
+
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        """``self``: it is sparse already (another ``sparse_dim`` is an error, as torch)."""
+        _check_sparse_layout(layout)
+        if sparse_dim is not None and sparse_dim != self._data.sparse_dim:
+            raise RuntimeError("to_sparse: conversion from Sparse to Sparse with sparse_dim "
+                               "argument !=self.sparse_dim() is not supported")
+        return self
+
+    def to_sparse_coo(self):
+        """``self``."""
+        return self
+
+    # ------------------------------------------------------------ copies and devices
+    def detach(self):
+        """The same storage, cut from the graph."""
+        out = _wrap(self._data, self._device)
+        out._version_counter = self._version_counter
+        return out
+
+    @property
+    def data(self):
+        """The same storage, detached from the graph."""
+        return _wrap(self._data, self._device)
+
+    @data.setter
+    def data(self, value):
+        Tensor.data.fset(self, value)
+
+    def clone(self, *, memory_format=None):
+        """A copy with its own arrays; gradients flow back to ``self``."""
+        return _Map.apply(self, "clone", None)
+
+    def to(self, *args, **kwargs):
+        """A copy with another dtype and/or device (``self`` when nothing changes)."""
+        from flambeau._device import canonical
+        from flambeau._methods import _parse_to
+
+        dtype, device, copy, _ = _parse_to(args, dict(kwargs))
+        dev = self._device if device is None else canonical(device)
+        np_dtype = None if dtype is None else _dtype.to_dtype(dtype).np
+        if dev is self._device and (np_dtype is None or np_dtype == self._data.dtype) \
+                and not copy:
+            return self
+        return _Map.apply(self, "to", (np_dtype, dev))
+
+    def cpu(self, *, memory_format=None):
+        """A copy on the CPU (``self`` if already there)."""
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False, *, memory_format=None):
+        """A copy on a CUDA device."""
+        return self.to(f"cuda:{device}" if isinstance(device, int) else device or "cuda")
+
+    def zero_(self):
+        """Remove every stored value (``nnz`` becomes 0), in place."""
+        xp = _xp(self)
+        d = self._data
+        self._data = COOData(xp.zeros((d.sparse_dim, 0), dtype=d.indices.dtype),
+                             xp.zeros((0,) + d.values.shape[1:], dtype=d.values.dtype),
+                             d.shape, True)
+        self._version_counter.value += 1
+        return self
+
+    def is_contiguous(self, *, memory_format=None):
+        """False: a sparse tensor has no strides."""
+        return False
+
+    def numpy(self, *, force=False):
+        raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() "
+                        "first.")
+
+    def tolist(self):
+        raise RuntimeError("tolist: a sparse tensor has no strided data; call "
+                           "Tensor.to_dense() first")
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self.to_dense().item()
+
+    def __reduce_ex__(self, protocol):
+        d = self._data
+        backend = self._device._backend
+        return (_rebuild, (backend.to_host(d.indices), backend.to_host(d.values), d.shape,
+                           d.coalesced, str(self._device), self._requires_grad))
+
+    def __repr__(self):
+        return _format(self)
+
+    __str__ = __repr__
+
+    # ------------------------------------------------------------ math
+    def t(self):
+        """The transpose of a 2-D sparse tensor (sparse)."""
+        if self._data.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self._data.ndim}D")
+        return self.transpose(0, self._data.ndim - 1) if self._data.ndim == 2 else self
+
+    def transpose(self, dim0, dim1):
+        """Swap two sparse dimensions (sparse)."""
+        from flambeau._tensor import _wrap_dim
+
+        n = self._data.ndim
+        d0, d1 = _wrap_dim(dim0, n, "transpose"), _wrap_dim(dim1, n, "transpose")
+        sd = self._data.sparse_dim
+        if (d0 < sd) != (d1 < sd):
+            raise RuntimeError("transpose: cannot swap a sparse dim with a dense dim of a "
+                               f"sparse tensor (sparse_dim={sd}, dims {d0} and {d1})")
+        if d0 == d1:
+            return self
+        if d0 >= sd:
+            raise SparseUnsupported("transpose: swapping two dense dims of a hybrid sparse "
+                                    "tensor is not supported; use .to_dense() first")
+        return _Transpose.apply(self, d0, d1)
+
+    swapdims = swapaxes = transpose
+
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        """:func:`flambeau.sparse.sum`, as ``torch.Tensor.sum`` of a sparse tensor."""
+        if keepdim:
+            raise SparseUnsupported("sum: keepdim=True is not supported for sparse tensors")
+        return sparse_sum(self, dim, dtype=dtype)
+
+    def mm(self, mat2):
+        """``flambeau.mm(self, mat2)``."""
+        return matmul(self, mat2, op="mm")
+
+    def matmul(self, other):
+        """``flambeau.matmul(self, other)``."""
+        return matmul(self, other)
+
+    def __matmul__(self, other):
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        return matmul(other, self)
+
+    def add(self, other, *, alpha=1):
+        """``self + alpha * other``: sparse for a sparse ``other`` (a dense one is refused,
+        as torch: write ``other + self``)."""
+        return add(self, other, alpha=alpha)
+
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def sub(self, other, *, alpha=1):
+        """``self - alpha * other`` (see :meth:`add`)."""
+        return add(self, other, alpha=-alpha)
+
+    def __sub__(self, other):
+        return add(self, other, alpha=-1)
+
+    def __rsub__(self, other):
+        return add(other, self, alpha=-1)
+
+    def mul(self, other):
+        """Elementwise product with a number, a dense tensor of the same shape or a sparse
+        tensor (sparse)."""
+        return mul(self, other)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def div(self, other, *, rounding_mode=None):
+        """Division by a number (sparse)."""
+        if rounding_mode is not None or isinstance(other, Tensor):
+            raise _refuse("div")
+        return _Map.apply(self, "div", other)
+
+    __truediv__ = div
+
+    def __rtruediv__(self, other):
+        raise SparseUnsupported("div: a number divided by a sparse tensor is not supported "
+                                "(layout flambeau.sparse_coo); use .to_dense() first")
+
+    def neg(self):
+        """``-self`` (sparse)."""
+        return _Map.apply(self, "neg", None)
+
+    __neg__ = neg
+
+    def add_(self, other, *, alpha=1):
+        """``self += alpha * other`` for a sparse ``other``."""
+        return self._assign(add(self, other, alpha=alpha))
+
+    def mul_(self, other):
+        """``self *= other`` for a number or a sparse ``other``."""
+        return self._assign(mul(self, other))
+
+    def _assign(self, result):
+        if self._requires_grad:
+            raise RuntimeError("sparse in-place ops on tensors that require grad are not "
+                               "supported")
+        self._data = result._data
+        self._version_counter.value += 1
+        return self
+
+    __iadd__ = add_
+    __imul__ = mul_
+
+
+def _check_sparse_layout(layout):
+    if layout is not None and layout is not sparse_coo:
+        raise SparseUnsupported(f"to_sparse: only layout=flambeau.sparse_coo is supported, "
+                                f"got {layout}")
+
+
+_cast_names = (("float", _dtype.float32), ("double", _dtype.float64), ("half", _dtype.float16),
+               ("bfloat16", _dtype.bfloat16), ("long", _dtype.int64), ("int", _dtype.int32),
+               ("short", _dtype.int16), ("char", _dtype.int8), ("byte", _dtype.uint8),
+               ("bool", _dtype.bool))
+
+
+def _caster(dt):
+    def cast(self, *, memory_format=None):
+        return self.to(dt)
+
+    cast.__name__ = cast.__qualname__ = dt.name
+    cast.__doc__ = f"``self.to(flambeau.{dt.name})``."
+    return cast
+
+
+for _name, _dt in _cast_names:
+    setattr(SparseTensor, _name, _caster(_dt))
+
+
+def _rebuild(indices, values, shape, coalesced, device, requires_grad):
+    from flambeau._device import canonical
+
+    dev = canonical(device)
+    xp = dev._xp
+    data = COOData(xp.asarray(indices), xp.asarray(values), shape, coalesced)
+    return _wrap(data, dev, requires_grad)
+
+
+def _format(t):
+    from flambeau._format import format_tensor
+
+    d = t._data
+    default = _dtype.get_default_dtype()
+    dtype = t.dtype
+
+    def inner(prefix, arr):
+        text = format_tensor(Tensor._make(arr, t._device))
+        text = re.sub(r", dtype=flambeau\.\w+", "", text)
+        return prefix + text.replace("\n", "\n" + " " * len(prefix))
+
+    lines = [inner("tensor(indices=", d.indices) + ",",
+             inner("       values=", d.values) + ","]
+    tail = f"       size={tuple(d.shape)}, nnz={d.nnz}"
+    if dtype is not default and dtype.name not in ("int64", "bool") \
+            and dtype is not default.to_complex():
+        tail += f", dtype={dtype}"
+    if t._device.type != "cpu":
+        tail += f", device='{t._device}'"
+    tail += ", layout=flambeau.sparse_coo"
+    if t.grad_fn is not None:
+        tail += f", grad_fn=<{type(t.grad_fn).__name__}>"
+    elif t._requires_grad:
+        tail += ", requires_grad=True"
+    lines.append(tail + ")")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ autograd nodes
+
+
+class _Construct(Function):
+    """A sparse tensor from its values (torch's SparseCooTensorWithDimsAndTensorsBackward0)."""
+
+    _node_name = "SparseCooTensorWithDimsAndTensorsBackward0"
+
+    @staticmethod
+    def forward(ctx, values, indices, shape, coalesced):
+        ctx.indices = indices
+        return _wrap(COOData(indices, values._data, shape, coalesced), values._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Tensor._make(_gather(g, ctx.indices), g._device), None, None, None
+
+
+class _Values(Function):
+    """The values of a coalesced sparse tensor (torch's ValuesBackward0)."""
+
+    @staticmethod
+    def forward(ctx, s):
+        ctx.meta = (s._data.indices, s._data.shape)
+        return s._data.values
+
+    @staticmethod
+    def backward(ctx, g):
+        indices, shape = ctx.meta
+        return _Construct.apply(g, indices, shape, True)
+
+
+class _ToDense(Function):
+    """The strided tensor of a sparse one; its gradient is sparse, on the coalesced pattern
+    of the input (as torch's ToDenseBackward0)."""
+
+    @staticmethod
+    def forward(ctx, s):
+        d = s._data
+        xp = _xp(s)
+        ctx.meta = (d, s._device)
+        sparse_shape = d.shape[:d.sparse_dim]
+        n = 1
+        for k in sparse_shape:
+            n *= k
+        out = xp.zeros((n,) + d.values.shape[1:], dtype=d.values.dtype)
+        _index_add(s._device._backend, out, _keys(xp, d.indices, d.shape), d.values)
+        return out.reshape(d.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        d, device = ctx.meta
+        c, _ = _coalesce_data(device, d)
+        values = Tensor._make(_gather(g, c.indices), g._device)
+        return _Construct.apply(values, c.indices, d.shape, True)
+
+
+class _ToSparse(Function):
+    """A strided tensor's nonzeros as a sparse tensor (torch's ToSparseBackward0)."""
+
+    @staticmethod
+    def forward(ctx, x, sparse_dim):
+        xp = _xp(x)
+        a = x._data
+        mask = a != 0
+        if a.ndim > sparse_dim:
+            mask = mask.reshape(a.shape[:sparse_dim] + (-1,)).any(axis=-1)
+        if sparse_dim == 0:
+            indices = xp.zeros((0, 1), dtype=xp.int64)
+            values = a.reshape((1,) + a.shape)
+        else:
+            found = xp.nonzero(mask)
+            indices = xp.stack(found).astype(xp.int64) if found else None
+            values = a[found]
+        return _wrap(COOData(indices, values, a.shape, True), x._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.to_dense() if g.__class__ is SparseTensor else g), None
+
+
+class _Coalesce(Function):
+    """Coalescing changes no value: the gradient passes as it is."""
+
+    @staticmethod
+    def forward(ctx, s):
+        data, _ = _coalesce_data(s._device, s._data)
+        return _wrap(data, s._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class _Transpose(Function):
+    @staticmethod
+    def forward(ctx, s, d0, d1):
+        d = s._data
+        ctx.dims = (d0, d1)
+        order = list(range(d.sparse_dim))
+        order[d0], order[d1] = order[d1], order[d0]
+        shape = list(d.shape)
+        shape[d0], shape[d1] = shape[d1], shape[d0]
+        return _wrap(COOData(d.indices[order], d.values, shape, False), s._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.transpose(*ctx.dims), None, None
+
+
+def _map_values(kind, arg, values):
+    """The values of a value-wise linear op (the op is its own adjoint but for ``to``)."""
+    if kind == "mul":
+        return values * arg
+    if kind == "div":
+        return values / arg
+    if kind == "neg":
+        return -values
+    if kind == "clone":
+        return values.clone()
+    return values.to(arg[1], _dtype.from_numpy_dtype(arg[0]) if arg[0] is not None else None)
+
+
+class _Map(Function):
+    """A linear op applied to each value: number times, divided by, negated, cloned, cast or
+    moved. Its gradient is the same op (the cast back, for ``to``) applied to the output's
+    gradient, dense or sparse."""
+
+    @staticmethod
+    def forward(ctx, s, kind, arg):
+        d = s._data
+        ctx.meta = (kind, arg, d.dtype, s._device)
+        values = _map_values(kind, arg, Tensor._make(d.values, s._device))
+        indices = d.indices
+        if values._device is not s._device:
+            indices = Tensor._make(indices, s._device).to(values._device)._data
+        elif kind == "clone":
+            indices = indices.copy()
+        return _wrap(COOData(indices, values._data, d.shape, d.coalesced), values._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        kind, arg, dtype, device = ctx.meta
+        if kind == "to":
+            back = (dtype, device)
+        elif kind == "clone":
+            return g, None, None
+        else:
+            back = arg
+        if g.__class__ is SparseTensor:
+            return _Map.apply(g, kind, back), None, None
+        return _map_values(kind, back, g), None, None
+
+
+class _AddSparse(Function):
+    """Sparse + sparse: the nonzeros of both (coalesced again if both were)."""
+
+    _node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, alpha):
+        xp = _xp(a)
+        da, db = a._data, b._data
+        ctx.alpha = alpha
+        bv = db.values if alpha == 1 else db.values * alpha
+        values = xp.concatenate([da.values, bv.astype(da.values.dtype)
+                                 if bv.dtype != da.values.dtype else bv])
+        data = COOData(xp.concatenate([da.indices, db.indices], axis=1), values, da.shape)
+        if da.coalesced and db.coalesced:
+            data, _ = _coalesce_data(a._device, data)
+        return _wrap(data, a._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (g if ctx.alpha == 1 else g * ctx.alpha), None
+
+
+class _AddDense(Function):
+    """Dense + sparse: the dense tensor (in the promoted dtype) with the values added at
+    their indices; both gradients are the output's, dense (as torch's)."""
+
+    _node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, dense, s, alpha):
+        d = s._data
+        xp = _xp(dense)
+        ctx.alpha = alpha
+        dt = _dtype.promote_types(dense.dtype, s.dtype).np
+        out = dense._data.astype(dt)
+        values = d.values.astype(dt) if alpha == 1 else (d.values * alpha).astype(dt)
+        flat = out.reshape((-1,) + d.values.shape[1:])
+        _index_add(dense._device._backend, flat, _keys(xp, d.indices, d.shape), values)
+        return flat.reshape(d.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (g if ctx.alpha == 1 else g * ctx.alpha), None
+
+
+class _MulDense(Function):
+    """Sparse * dense of the same shape: sparse, on the sparse tensor's pattern."""
+
+    _node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, s, dense):
+        d = s._data
+        ctx.save_for_backward(s, dense)
+        picked = dense._data[tuple(d.indices)]
+        return _wrap(COOData(d.indices, d.values * picked, d.shape, d.coalesced), s._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        s, dense = ctx.saved_tensors
+        gs = gd = None
+        if ctx.needs_input_grad[0]:
+            gs = mul(g if g.__class__ is SparseTensor else _pattern_of(s, g), dense)
+        if ctx.needs_input_grad[1]:
+            d = s._data
+            vals = _gather(g, d.indices) * d.values
+            out = _xp(g).zeros(d.shape, dtype=vals.dtype)
+            flat = out.reshape((-1,) + d.values.shape[1:])
+            _index_add(g._device._backend, flat, _keys(_xp(g), d.indices, d.shape), vals)
+            gd = Tensor._make(out, g._device)
+        return gs, gd
+
+
+def _pattern_of(s, g):
+    """Dense gradient ``g`` as a sparse tensor on ``s``'s coalesced pattern."""
+    c, _ = _coalesce_data(s._device, s._data)
+    return _wrap(COOData(c.indices, _gather(g, c.indices), c.shape, True), g._device)
+
+
+class _MulSparse(Function):
+    """Sparse * sparse: the product where both store a value."""
+
+    _node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        ca, _ = _coalesce_data(a._device, a._data)
+        values = ca.values * _lookup(a._device, b._data, ca.indices)
+        return _wrap(COOData(ca.indices, values, ca.shape, True), a._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        if g.__class__ is not SparseTensor:
+            g = _pattern_of(a, g)
+        return (mul(g, b) if ctx.needs_input_grad[0] else None,
+                mul(g, a) if ctx.needs_input_grad[1] else None)
+
+
+class _SpMM(Function):
+    """Sparse (2-D, no dense dims) @ dense matrix: a gather of the dense rows the nonzeros
+    meet and a scatter-add into the result's rows. ``masked``: the sparse operand's gradient
+    is sparse, on its pattern (``flambeau.sparse.mm``); else dense (``flambeau.mm``)."""
+
+    _node_name = "MmBackward0"
+
+    @staticmethod
+    def forward(ctx, s, dense, masked):
+        d = s._data
+        xp = _xp(s)
+        ctx.save_for_backward(s, dense)
+        ctx.masked = masked
+        rows, cols = d.indices[0], d.indices[1]
+        b = dense._data
+        out = xp.zeros((d.shape[0], b.shape[1]), dtype=b.dtype)
+        if d.nnz:
+            _index_add(s._device._backend, out, rows, d.values[:, None] * b[cols])
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        s, dense = ctx.saved_tensors
+        gs = gd = None
+        if ctx.needs_input_grad[1]:
+            gd = _SpMM.apply(s.t(), g, ctx.masked)
+        if ctx.needs_input_grad[0]:
+            if ctx.masked:
+                c, _ = _coalesce_data(s._device, s._data)
+                rows, cols = c.indices
+                rows_t = Tensor._make(rows, g._device)
+                cols_t = Tensor._make(cols, g._device)
+                vals = (g.index_select(0, rows_t) * dense.index_select(0, cols_t)).sum(1)
+                gs = _Construct.apply(vals, c.indices, c.shape, True)
+            else:
+                gs = g.mm(dense.t())
+        return gs, gd, None
+
+
+_SparseMM = type("_SparseMM", (_SpMM,), {"_node_name": "SparseAddmmBackward0",
+                                           "__module__": __name__})
+
+
+class _SpSpMM(Function):
+    """Sparse @ sparse (2-D): each nonzero of the left meets the right's row of its column;
+    the pairs are expanded with repeat/cumsum, multiplied, then coalesced."""
+
+    _node_name = "MmBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = _xp(a)
+        ctx.save_for_backward(a, b)
+        da = a._data
+        db, _ = _coalesce_data(b._device, b._data)  # sorted by row
+        brow = db.indices[0]
+        start = xp.searchsorted(brow, da.indices[1], side="left")
+        end = xp.searchsorted(brow, da.indices[1], side="right")
+        counts = end - start
+        total = int(counts.sum()) if da.nnz else 0
+        left = xp.repeat(xp.arange(da.nnz), counts)
+        first = xp.cumsum(counts) - counts
+        right = xp.repeat(start, counts) + (xp.arange(total) - xp.repeat(first, counts))
+        indices = xp.stack([da.indices[0][left], db.indices[1][right]])
+        values = da.values[left] * db.values[right]
+        data = COOData(indices.astype(xp.int64), values, (da.shape[0], db.shape[1]))
+        data, _ = _coalesce_data(a._device, data)
+        return _wrap(data, a._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return (matmul(g, b.t()) if ctx.needs_input_grad[0] else None,
+                matmul(a.t(), g) if ctx.needs_input_grad[1] else None)
+
+
+class _SumAll(Function):
+    """The sum of every value: a dense 0-d tensor; its gradient is sparse, on the input's
+    coalesced pattern (as torch's)."""
+
+    _node_name = "SumBackward0"
+
+    @staticmethod
+    def forward(ctx, s, np_dtype):
+        d = s._data
+        ctx.meta = (d, s._device)
+        return _xp(s).sum(d.values, dtype=np_dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        d, device = ctx.meta
+        c, _ = _coalesce_data(device, d)
+        xp = device._xp
+        values = xp.broadcast_to(g._data.astype(c.values.dtype), c.values.shape).copy()
+        return _Construct.apply(Tensor._make(values, g._device), c.indices, c.shape, True), None
+
+
+class _SumDims(Function):
+    """The sum over some dims: sparse while a sparse dim remains, dense otherwise."""
+
+    _node_name = "SumBackward1"
+
+    @staticmethod
+    def forward(ctx, s, dims, np_dtype):
+        d = s._data
+        xp = _xp(s)
+        sd = d.sparse_dim
+        ctx.meta = (d, s._device, dims)
+        dense_axes = tuple(k - sd + 1 for k in dims if k >= sd)
+        values = d.values
+        if dense_axes or np_dtype is not None:
+            values = xp.sum(values, axis=dense_axes, dtype=np_dtype)
+        keep = [k for k in range(sd) if k not in dims]
+        shape = tuple(n for k, n in enumerate(d.shape) if k not in dims)
+        if not keep:
+            return xp.sum(values, axis=0)
+        data = COOData(d.indices[keep], values, shape)
+        data, _ = _coalesce_data(s._device, data)
+        return _wrap(data, s._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        d, device, dims = ctx.meta
+        c, _ = _coalesce_data(device, d)
+        sd = c.sparse_dim
+        keep = [k for k in range(sd) if k not in dims]
+        if g.__class__ is SparseTensor:
+            picked = _lookup(device, g._data, c.indices[keep])
+        else:
+            picked = g._data[tuple(c.indices[keep])]
+        dense_axes = tuple(k - sd + 1 for k in dims if k >= sd)
+        if dense_axes:
+            picked = device._xp.expand_dims(picked, dense_axes)
+        values = device._xp.broadcast_to(picked, c.values.shape).astype(c.values.dtype)
+        return _Construct.apply(Tensor._make(values, g._device), c.indices, c.shape,
+                                True), None, None
+
+
+# ------------------------------------------------------------------ public functions
+
+
+def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
+                      requires_grad=False, check_invariants=None, is_coalesced=None):
+    """A sparse COO tensor with ``values`` at ``indices``, as ``torch.sparse_coo_tensor``.
+
+    ``indices`` has shape ``(sparse_dim, nnz)``; ``values`` has shape ``(nnz, *dense_dims)``.
+    Without ``size``, each sparse dim is one more than its largest index and the dense dims
+    are those of ``values``. Duplicate indices are kept (the tensor is uncoalesced) and add up
+    in every use. ``values`` stays in the autograd graph: gradients reach it through the
+    sparse tensor. flambeau checks that the indices are within ``size`` unless
+    ``check_invariants=False`` (torch checks only when asked: an out-of-range index there
+    corrupts memory later).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.sparse_coo_tensor([[0, 1, 1], [2, 0, 2]], [3.0, 4.0, 5.0], (2, 3))
+    >>> s
+    tensor(indices=tensor([[0, 1, 1],
+                           [2, 0, 2]]),
+           values=tensor([3., 4., 5.]),
+           size=(2, 3), nnz=3, layout=flambeau.sparse_coo)
+    >>> s.to_dense()
+    tensor([[0., 0., 3.],
+            [4., 0., 5.]])
+    >>> try:
+    ...     flambeau.sparse_coo_tensor([[0, 5]], [1.0, 2.0], (3,))
+    ... except RuntimeError as e:
+    ...     print(str(e).partition(" (")[0])
+    sparse_coo_tensor(): size is inconsistent with indices: for dim 0, size is 3 but found index 5
+    """
+    from flambeau._creation import as_tensor, tensor
+
+    if not isinstance(values, Tensor):
+        values = tensor(values, dtype=dtype, device=device)
+    elif dtype is not None or device is not None:
+        values = values.to(device=device, dtype=dtype)
+    if isinstance(indices, Tensor):
+        indices = indices.to(values.device)
+    else:
+        indices = as_tensor(indices, device=values.device)
+    if indices.__class__ is SparseTensor or values.__class__ is SparseTensor:
+        raise TypeError("sparse_coo_tensor(): indices and values must be strided tensors")
+    kind = indices._data.dtype.kind
+    if kind not in "iuf":
+        raise RuntimeError(f"sparse_coo_tensor(): indices must be an int64 tensor, got "
+                           f"{indices.dtype}")
+    idx = indices._data
+    if idx.ndim != 2:
+        raise RuntimeError(f"sparse_coo_tensor(): indices must be sparse_dim x nnz, but got: "
+                           f"{list(idx.shape)}")
+    if kind != "i" or idx.dtype.itemsize != 8:
+        idx = idx.astype(_dtype.int64.np)
+    vals = values._data
+    if vals.ndim == 0:
+        raise RuntimeError(f"sparse_coo_tensor(): indices and values must have same nnz, but "
+                           f"got nnz from indices: {idx.shape[1]}, nnz from values: 0-d "
+                           "values (give values of shape (nnz, ...))")
+    sd, nnz = idx.shape
+    if vals.shape[0] != nnz:
+        raise RuntimeError(f"sparse_coo_tensor(): indices and values must have same nnz, but "
+                           f"got nnz from indices: {nnz}, nnz from values: {vals.shape[0]} "
+                           f"(indices of shape {tuple(idx.shape)}, values of shape "
+                           f"{tuple(vals.shape)})")
+    dense_shape = tuple(vals.shape[1:])
+    xp = values._device._xp
+    if size is None:
+        if nnz:
+            low = int(idx.min())
+            if low < 0:
+                raise RuntimeError(f"sparse_coo_tensor(): found negative index {low} for dim "
+                                   f"{int(xp.argmax((idx < 0).any(axis=1)))}")
+            sparse_shape = tuple(int(m) + 1 for m in idx.max(axis=1).tolist())
+        else:
+            sparse_shape = (0,) * sd
+        shape = sparse_shape + dense_shape
+    else:
+        shape = tuple(int(s) for s in size)
+        if len(shape) != sd + len(dense_shape):
+            raise RuntimeError(f"sparse_coo_tensor(): 'len(size) == sparse_dim + dense_dim' is "
+                               f"not satisfied: len(size) = {len(shape)}, sparse_dim = {sd}, "
+                               f"dense_dim = {len(dense_shape)} (indices of shape "
+                               f"{tuple(idx.shape)}, values of shape {tuple(vals.shape)})")
+        if shape[sd:] != dense_shape:
+            raise RuntimeError(f"sparse_coo_tensor(): values have dense dims {dense_shape} but "
+                               f"size {shape} has {shape[sd:]} (values of shape "
+                               f"{tuple(vals.shape)})")
+        if check_invariants is not False and nnz:
+            _check_bounds(idx, shape, sd)
+    out = _Construct.apply(values, idx, shape, bool(is_coalesced))
+    if requires_grad:
+        out.requires_grad_()
+    return out
+
+
+def _check_bounds(idx, shape, sd):
+    low = idx.min(axis=1).tolist()
+    high = idx.max(axis=1).tolist()
+    for d in range(sd):
+        if low[d] < 0:
+            raise RuntimeError(f"sparse_coo_tensor(): found negative index {low[d]} for dim "
+                               f"{d} (indices of shape {tuple(idx.shape)}, size {shape})")
+        if high[d] >= shape[d]:
+            raise RuntimeError(f"sparse_coo_tensor(): size is inconsistent with indices: for "
+                               f"dim {d}, size is {shape[d]} but found index {high[d]} "
+                               f"(indices of shape {tuple(idx.shape)}, size {shape})")
+
+
+def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+    """This strided tensor as a sparse COO tensor of its nonzeros (``sparse_dim``: how many
+    leading dims are sparse, all by default; the others are dense dims of each value).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.tensor([[0.0, 1.0], [2.0, 0.0]]).to_sparse()
+    >>> s
+    tensor(indices=tensor([[0, 1],
+                           [1, 0]]),
+           values=tensor([1., 2.]),
+           size=(2, 2), nnz=2, layout=flambeau.sparse_coo)
+    >>> s.is_coalesced()
+    True
+    """
+    _check_sparse_layout(layout)
+    n = self._data.ndim
+    if sparse_dim is None:
+        sparse_dim = n
+    if not 0 <= sparse_dim <= n:
+        raise RuntimeError(f"to_sparse: sparse_dim argument must be in [0,{n}] range, but "
+                           f"{sparse_dim} is given (shape {tuple(self.shape)})")
+    return _ToSparse.apply(self, sparse_dim)
+
+
+def to_sparse_coo(self):
+    """``self.to_sparse()``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.eye(2).to_sparse_coo()._nnz()
+    2
+    """
+    return to_sparse(self)
+
+
+def _strided_refusal(name):
+    def method(self, *args, **kwargs):
+        raise RuntimeError(f"{name} expected sparse coordinate tensor layout but got Strided")
+
+    method.__name__ = name
+    method.__doc__ = (f"Sparse tensors only (a strided tensor raises torch's error).\n\n"
+                      f"Examples\n--------\n>>> import flambeau\n"
+                      f">>> flambeau.eye(2).to_sparse().{name}() is not None\nTrue\n")
+    return method
+
+
+def _sparse_dim_dense(self):
+    """0 for a strided tensor (all its dims are dense).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3).sparse_dim(), flambeau.zeros(2, 3).dense_dim()
+    (0, 2)
+    """
+    return 0
+
+
+def _dense_dim_dense(self):
+    """The number of dims of a strided tensor (all dense).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, 3).dense_dim()
+    2
+    """
+    return self._data.ndim
+
+
+def _need_sparse(op, a):
+    if a.__class__ is not SparseTensor:
+        raise TypeError(f"{op}: expected a sparse COO tensor as the first argument, got a "
+                        f"{'strided tensor' if isinstance(a, Tensor) else type(a).__name__}")
+
+
+def _check_mm(op, a, b):
+    if a._data.ndim != 2 or b._data.ndim != 2:
+        raise RuntimeError(f"{op}: expected 2-D tensors, got shapes {tuple(a.shape)} and "
+                           f"{tuple(b.shape)}")
+    if a._data.shape[1] != b._data.shape[0]:
+        raise RuntimeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                           f"multiplied ({a._data.shape[1]} != {b._data.shape[0]})")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{op}: expected both arguments to have the same dtype, but got "
+                           f"{a.dtype} and {b.dtype}")
+    for t in (a, b):
+        if t.__class__ is SparseTensor and t.dense_dim():
+            raise RuntimeError(f"{op}: sparse operands with dense dims (hybrid, values of "
+                               f"shape {tuple(t._data.values.shape)}) are not supported: "
+                               "scalar values expected")
+    if a._device is not b._device:
+        raise RuntimeError(f"{op}: expected both arguments on the same device, got "
+                           f"{a.device} and {b.device}")
+
+
+def matmul(a, b, *, op="matmul", masked=False):
+    """A product with at least one sparse 2-D operand (the other 2-D, or a vector on the
+    right): dense unless both are sparse."""
+    sa, sb = a.__class__ is SparseTensor, b.__class__ is SparseTensor
+    if not sb and b._data.ndim == 1 and sa:
+        return matmul(a, b.unsqueeze(1), op=op, masked=masked).squeeze(1)
+    _check_mm(op, a, b)
+    if sa and sb:
+        return _SpSpMM.apply(a, b)
+    if sa:
+        return (_SparseMM if masked else _SpMM).apply(a, b, masked)
+    # dense @ sparse = (sparse^T @ dense^T)^T
+    return (_SparseMM if masked else _SpMM).apply(b.t(), a.t(), masked).t()
+
+
+def spmm(input, mat2):
+    """The product of a sparse COO matrix and a dense one (dense), as ``torch.spmm``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> adj = flambeau.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 1.0], (2, 2))
+    >>> flambeau.spmm(adj, flambeau.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([[3., 4.],
+            [1., 2.]])
+    """
+    return matmul(input, mat2, op="spmm")
+
+
+def sparse_mm(mat1, mat2, reduce="sum"):
+    """The product of a sparse COO matrix and a dense or sparse one, as
+    ``torch.sparse.mm``: the sparse operand's gradient is sparse, on its pattern.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.sparse_coo_tensor([[0, 1], [1, 0]], [2.0, 3.0], (2, 2),
+    ...                                requires_grad=True)
+    >>> y = flambeau.sparse.mm(s, flambeau.ones(2, 3))
+    >>> y
+    tensor([[2., 2., 2.],
+            [3., 3., 3.]], grad_fn=<SparseAddmmBackward0>)
+    >>> y.sum().backward(); s.grad
+    tensor(indices=tensor([[0, 1],
+                           [1, 0]]),
+           values=tensor([3., 3.]),
+           size=(2, 2), nnz=2, layout=flambeau.sparse_coo)
+    """
+    if reduce != "sum":
+        raise SparseUnsupported(f"sparse.mm: reduce={reduce!r} is not supported (only 'sum')")
+    _need_sparse("sparse.mm", mat1)
+    return matmul(mat1, mat2, op="sparse.mm", masked=True)
+
+
+def sparse_addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` for a sparse ``mat1`` and dense ``input`` and
+    ``mat2``, as ``torch.sparse.addmm`` (dense).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.eye(2).to_sparse()
+    >>> flambeau.sparse.addmm(flambeau.ones(2, 2), s, flambeau.ones(2, 2), beta=2, alpha=3)
+    tensor([[5., 5.],
+            [5., 5.]])
+    """
+    _need_sparse("sparse.addmm", mat1)
+    return _addmm(input, mat1, mat2, beta, alpha, masked=True)
+
+
+def _addmm(input, mat1, mat2, beta, alpha, masked=False):
+    if input.__class__ is SparseTensor:
+        raise RuntimeError("addmm_sparse_dense: expected strided result tensor, got tensor "
+                           "with layout Sparse")
+    prod = matmul(mat1, mat2, op="addmm", masked=masked)
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:
+        return prod
+    return prod + (input if beta == 1 else input * beta)
+
+
+def sparse_sum(input, dim=None, dtype=None):
+    """The sum of a sparse tensor's values, as ``torch.sparse.sum``: over every dim a dense
+    0-d tensor; over some dims a sparse tensor while a sparse dim remains, dense otherwise.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.sparse_coo_tensor([[0, 1, 1], [2, 0, 2]], [3.0, 4.0, 5.0], (2, 3))
+    >>> flambeau.sparse.sum(s)
+    tensor(12.)
+    >>> flambeau.sparse.sum(s, 1)
+    tensor(indices=tensor([[0, 1]]),
+           values=tensor([3., 9.]),
+           size=(2,), nnz=2, layout=flambeau.sparse_coo)
+    """
+    from flambeau._ops._util import dims_arg
+
+    _need_sparse("sparse.sum", input)
+    np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else None
+    if np_dtype is None and input._data.dtype.kind in "biu":
+        np_dtype = _dtype.int64.np
+    axes = dims_arg(dim, input._data.ndim, "sum") if dim is not None else None
+    if axes is None or len(axes) == input._data.ndim:
+        return _SumAll.apply(input, np_dtype)
+    return _SumDims.apply(input, tuple(sorted(axes)), np_dtype)
+
+
+def add(a, b, *, alpha=1):
+    """``a + alpha * b`` with a sparse operand: sparse + sparse is sparse, dense + sparse
+    dense; sparse + dense is torch's error."""
+    from flambeau._ops._util import scalar_value
+
+    sa, sb = a.__class__ is SparseTensor, b.__class__ is SparseTensor
+    if sa and sb:
+        if a._data.shape != b._data.shape:
+            raise RuntimeError(f"add: expected sizes of the sparse operands to match, got "
+                               f"{tuple(a.shape)} and {tuple(b.shape)}")
+        if a._data.sparse_dim != b._data.sparse_dim:
+            raise RuntimeError("add: expected both sparse operands to have the same "
+                               f"sparse_dim, got {a._data.sparse_dim} and {b._data.sparse_dim}")
+        from flambeau._dtype import promote_types
+
+        dt = promote_types(a.dtype, b.dtype)
+        a, b = a.to(dt), b.to(dt)
+        return _AddSparse.apply(a, b, alpha)
+    if sb and isinstance(a, Tensor):
+        if a._data.shape != b._data.shape:
+            raise RuntimeError(f"add: a dense tensor of shape {tuple(a.shape)} plus a sparse "
+                               f"one of shape {tuple(b.shape)}: the sizes must match "
+                               "(sparse tensors do not broadcast)")
+        return _AddDense.apply(a, b, alpha)
+    if sa and (isinstance(b, Tensor) or scalar_value(b) is not None):
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                           "instead.")
+    return NotImplemented
+
+
+def mul(a, b):
+    """``a * b`` with a sparse operand: by a number, a dense tensor of the same shape or a
+    sparse tensor; the result is sparse."""
+    from flambeau._ops._util import scalar_value
+
+    if a.__class__ is not SparseTensor:
+        a, b = b, a
+    if b.__class__ is SparseTensor:
+        if a._data.shape != b._data.shape:
+            raise RuntimeError(f"mul: expected sizes of the sparse operands to match, got "
+                               f"{tuple(a.shape)} and {tuple(b.shape)}")
+        return _MulSparse.apply(a, b)
+    if isinstance(b, Tensor):
+        if b._data.ndim == 0:
+            return _Map.apply(a, "mul", b.item())
+        if b._data.shape != a._data.shape:
+            raise SparseUnsupported(f"mul: a sparse tensor of shape {tuple(a.shape)} times a "
+                                    f"dense one of shape {tuple(b.shape)}: broadcasting is not "
+                                    "supported for sparse tensors; use .to_dense() first")
+        if b._data.dtype != a._data.dtype:
+            from flambeau._dtype import promote_types
+
+            dt = promote_types(a.dtype, b.dtype)
+            a, b = a.to(dt), b.to(dt)
+        return _MulDense.apply(a, b)
+    if scalar_value(b) is None:
+        return NotImplemented
+    return _Map.apply(a, "mul", b)
+
+
+def sum_(input, dim=None, keepdim=False, *, dtype=None):
+    """``flambeau.sum`` of a sparse tensor."""
+    return input.sum(dim, keepdim, dtype=dtype)
+
+
+# the methods every tensor answers; the sparse-only ones are the strided tensor's errors
+Tensor.to_sparse = to_sparse
+Tensor.to_sparse_coo = to_sparse_coo
+Tensor.sparse_dim = _sparse_dim_dense
+Tensor.dense_dim = _dense_dim_dense
+for _name in ("is_coalesced", "coalesce", "indices", "values", "_indices", "_values"):
+    setattr(Tensor, _name, _strided_refusal(_name))
+
+
+def _nnz_dense(self):
+    raise NotImplementedError("_nnz: a strided tensor stores no nonzero count (layout "
+                              "flambeau.strided); call .to_sparse() first")
+
+
+Tensor._nnz = _nnz_dense
+del Size

@@ -1,0 +1,27 @@
+"""Sparse COO tensors' own functions, as ``torch.sparse``.
+
+A sparse tensor is made by :func:`flambeau.sparse_coo_tensor` or
+:meth:`flambeau.Tensor.to_sparse`; its layout is ``flambeau.sparse_coo``. Besides the
+functions here, sparse tensors support ``to_dense()``, ``coalesce()``, ``+``, ``-``, ``*``
+(by a number, a dense or a sparse tensor), ``/`` by a number, ``t()``, ``flambeau.sum``,
+``flambeau.mm``/``matmul``/``@``/``addmm``/``spmm`` and autograd through all of these. Any
+other op raises ``NotImplementedError`` naming the op: convert with ``.to_dense()`` first.
+
+Examples
+--------
+>>> import flambeau
+>>> adj = flambeau.sparse_coo_tensor([[0, 1, 1], [1, 0, 1]], [1.0, 1.0, 2.0], (2, 2))
+>>> flambeau.sparse.mm(adj, flambeau.ones(2, 1))
+tensor([[1.],
+        [3.]])
+>>> flambeau.sparse.sum(adj)
+tensor(4.)
+"""
+
+from __future__ import annotations
+
+from flambeau._sparse import sparse_addmm as addmm
+from flambeau._sparse import sparse_mm as mm
+from flambeau._sparse import sparse_sum as sum  # noqa: A004 - torch's name
+
+__all__ = ["addmm", "mm", "sum"]
