@@ -59,10 +59,9 @@ class Adagrad(Optimizer):
                 self._init_state(p, group)
 
     def share_memory(self):
-        """Call ``share_memory_()`` on every ``sum`` state tensor, as PyTorch's Adagrad.
-
-        flambeau's ``Tensor.share_memory_`` keeps storage where it is (worker processes get
-        copies), so this only lets Hogwild-style code written for torch run unchanged.
+        """Move every ``sum`` state tensor into shared memory (``share_memory_()``), as
+        PyTorch's Adagrad: worker processes given this optimizer accumulate into one sum
+        (Hogwild training). The ``step`` counts stay per process, as in PyTorch.
 
         Examples
         --------
@@ -70,8 +69,9 @@ class Adagrad(Optimizer):
         >>> from flambeau.optim import Adagrad
         >>> opt = Adagrad([flambeau.ones(2, requires_grad=True)])
         >>> opt.share_memory()
-        >>> sorted(next(iter(opt.state.values())))
-        ['step', 'sum']
+        >>> state = next(iter(opt.state.values()))
+        >>> state["sum"].is_shared(), state["step"].is_shared()
+        (True, False)
         """
         for group in self.param_groups:
             for p in group["params"]:
