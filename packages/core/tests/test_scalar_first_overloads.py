@@ -1,6 +1,7 @@
 """PyTorch's deprecated scalar-first overloads: ``add(Number alpha, Tensor other)`` (``sub``,
-``add_``, ``sub_``) and ``addcmul(Number value, Tensor tensor1, Tensor tensor2)`` (``addcdiv``,
-``addcmul_``, ``addcdiv_``).
+``add_``, ``sub_``), ``addcmul(Number value, Tensor tensor1, Tensor tensor2)`` (``addcdiv``,
+``addcmul_``, ``addcdiv_``) and ``addmm(Number beta, Tensor input, [Number alpha,] ...)``
+(``addmv``, ``addr``, ``baddbmm``, ``addbmm``), as functions, methods and in place.
 
 Old training loops and optimizers update parameters with ``p.data.add_(-lr, p.grad.data)``
 (pytorch/examples' word_language_model still does) or ``p.data.addcdiv_(-step_size, exp_avg,
@@ -9,13 +10,40 @@ element, ``addcdiv_`` raised. Now the deprecated order computes what PyTorch com
 warning, and other extra positional arguments raise PyTorch's TypeError.
 """
 
+import inspect
+import pathlib
+import re
+import warnings
+
 import numpy as np
 import pytest
 
 import flambeau
+from flambeau._ops import _deprecated
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.parity
+
+
+@pytest.fixture(autouse=True)
+def _torch_warns_always():
+    # torch warns once per process for all its deprecated overloads together
+    before = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)
+    yield
+    torch.set_warn_always(before)
+
+
+def _warned(call):
+    """``call()``'s result and the text of the deprecation it warned, torch's C++ location
+    left out."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = call()
+    texts = [re.sub(r" \(Triggered internally at .*\)$", "", str(w.message), flags=re.S)
+             for w in caught if "deprecated" in str(w.message)]
+    assert len(texts) == 1, texts
+    return result, texts[0]
 
 
 def _both(values, dtype):
@@ -39,8 +67,8 @@ def test_alpha_first_order_computes_as_torch(op, dtype, alpha):
         with pytest.raises(RuntimeError, match=str(exc).split(".")[0]):
             getattr(fx, op)(fa, fo)
         return
-    with pytest.warns(UserWarning, match=rf"{op}\(Number alpha, Tensor\) is deprecated"):
-        got = getattr(fx, op)(fa, fo)
+    got, text = _warned(lambda: getattr(fx, op)(fa, fo))
+    assert text == _warned(lambda: getattr(tx.clone(), op)(ta, to))[1]
     assert (got is fx) == op.endswith("_")
     assert got.dtype.name == str(want.dtype)[6:]
     np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
@@ -84,10 +112,9 @@ def test_value_first_order_computes_as_torch(op, value):
     f2, t2 = _both([2.0, 4.0, -8.0], "float32")
     fv, tv = (flambeau.tensor(3.0), torch.tensor(3.0)) if value == "0-d tensor" else (value,
                                                                                        value)
-    want = getattr(tx, op)(tv, t1, t2)
-    with pytest.warns(UserWarning, match=rf"{op}\(Number value, Tensor, Tensor\) is "
-                                         r"deprecated, as in PyTorch: pass value= as a keyword"):
-        got = getattr(fx, op)(fv, f1, f2)
+    want, text = _warned(lambda: getattr(tx, op)(tv, t1, t2))
+    got, got_text = _warned(lambda: getattr(fx, op)(fv, f1, f2))
+    assert got_text == text
     assert (got is fx) == op.endswith("_")
     np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
     np.testing.assert_allclose(getattr(fx.clone(), op)(f1, f2, value=2).cpu().numpy(),
@@ -108,3 +135,109 @@ def test_other_extra_positional_arguments_raise_torch_type_error(op, args):
     with pytest.raises(TypeError, match=rf"{op}\(\) takes 1 positional argument but {n} were "):
         getattr(fx, op)(*f_args)
     np.testing.assert_array_equal(fx.cpu().numpy(), [1.0, 2.0])  # left unchanged
+
+
+def _operands(lib):
+    g = np.random.default_rng(0)
+
+    def t(*shape):
+        return lib.tensor(g.standard_normal(shape).astype(np.float32))
+
+    return {"lib": lib, "x": t(3), "y": t(3), "z": t(3).abs() + 1, "M": t(2, 2), "a": t(2, 3),
+            "b": t(3, 2), "v": t(2), "w": t(3), "u": t(2), "B": t(4, 2, 3), "C": t(4, 3, 2),
+            "S": t(4, 2, 2), "o": lib.empty(3), "O": lib.empty(2, 2)}
+
+
+_ACCEPTED = [
+    # functions (out= too)
+    "lib.add(x, 2, y)", "lib.sub(x, 2.5, y)", "lib.add(x, lib.tensor(2.0), y)",
+    "lib.add(x, 2, y, out=o)", "lib.sub(x, 2, y, out=o)",
+    "lib.addcmul(x, 0.5, y, y)", "lib.addcdiv(x, 0.5, y, z)", "lib.addcmul(x, 0.5, y, tensor2=z)",
+    "lib.addcdiv(x, -1, y, z, out=o)",
+    "lib.addmm(0.5, M, 2.0, a, b)", "lib.addmm(0.5, M, a, b)", "lib.addmm(0.5, M, a, mat2=b)",
+    "lib.addmm(0.5, input=M, mat1=a, mat2=b)", "lib.addmm(0.5, M, 2.0, a, b, out=O)",
+    "lib.addmv(0.5, v, 2.0, a, w)", "lib.addmv(0.5, v, a, w)", "lib.addr(0.5, M, 2.0, v, u)",
+    "lib.addr(0.5, M, v, u)", "lib.baddbmm(0.5, S, 2.0, B, C)", "lib.baddbmm(0.5, S, B, C)",
+    "lib.addbmm(0.5, M, 2.0, B, C)", "lib.addbmm(0.5, M, B, C, out=O)",
+    # methods
+    "x.add(2, other=y)", "x.sub(lib.tensor(-1.0), y)", "x.addcmul(0.5, y, tensor2=z)",
+    "M.addmm(0.5, 2.0, a, b)", "M.addmm(0.5, a, b)", "M.addmm(0.5, mat1=a, mat2=b)",
+    "v.addmv(0.5, 2.0, a, w)", "v.addmv(0.5, a, w)", "M.addr(0.5, 2.0, v, u)",
+    "M.addr(0.5, v, u)", "S.baddbmm(0.5, 2.0, B, C)", "S.baddbmm(0.5, B, C)",
+    "M.addbmm(0.5, 2.0, B, C)", "M.addbmm(0.5, B, C)",
+    # in place
+    "M.clone().addmm_(0.5, 2.0, a, b)", "M.clone().addmm_(0.5, a, b)",
+    "v.clone().addmv_(0.5, a, w)", "M.clone().addr_(0.5, 2.0, v, u)",
+    "S.clone().baddbmm_(0.5, B, C)", "M.clone().addbmm_(0.5, 2.0, B, C)",
+    "x.clone().add_(2, other=y)",
+]
+
+
+@pytest.mark.parametrize("call", _ACCEPTED)
+def test_deprecated_orders_compute_and_warn_as_torch(call):
+    want, text = _warned(lambda: eval(call, _operands(torch)))
+    got, got_text = _warned(lambda: eval(call, _operands(flambeau)))
+    assert got_text == text
+    np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+_REFUSED = [
+    "lib.add(x, 2, y, alpha=2)", "lib.add(x, y, 2)", "lib.sub(x, y, y)",
+    "lib.addcmul(x, 0.5, y, y, value=1)", "lib.addmm(0.5, M, a, b, alpha=2)",
+    "lib.addmm(0.5, M, 2.0, a, b, beta=1)", "lib.addmm(0.5, a, b, input=M)",
+    "lib.addmm(M, 0.5, a, b)", "M.addmm(0.5, a, b, alpha=2)", "x.add(2, y, out=o)",
+    "x.add(2, y, alpha=1)", "x.addcmul(0.5, y, z, out=o)", "lib.subtract(x, 2, y)",
+    "x.subtract(2, y)", "x.clone().subtract_(2, y)", "x.add(lib.ones(1), y)",
+]
+
+
+@pytest.mark.parametrize("call", _REFUSED)
+def test_other_orders_raise_type_error_as_torch(call):
+    with pytest.raises(TypeError):
+        eval(call, _operands(torch))
+    with pytest.raises(TypeError):
+        eval(call, _operands(flambeau))
+
+
+@pytest.mark.parametrize("call, message", [
+    ("lib.add(x, y, 2)", r"add\(\) takes 2 positional arguments but 3 were given"),
+    ("lib.sub(x, y, y)", r"sub\(\) takes 2 positional arguments but 3 were given"),
+    ("x.add(2, y, out=o)", r"add\(\) takes 1 positional argument but 2 were given"),
+    ("x.addcmul(0.5, y, z, out=o)", r"addcmul\(\) takes 2 positional arguments but 3 were"),
+    ("lib.subtract(x, 2, y)", r"subtract\(\): alpha must be a number, not a Tensor \(the "
+                              r"deprecated order .* is sub\(\)'s only\): use "
+                              r"subtract\(input, other, alpha=alpha\)"),
+])
+def test_type_error_messages(call, message):
+    with pytest.raises(TypeError, match=message):
+        eval(call, _operands(flambeau))
+
+
+def test_subtract_keeps_a_0d_alpha_with_a_number_other_as_torch():
+    for lib in (flambeau, torch):
+        got = lib.subtract(lib.ones(2), 2, lib.tensor(3.0))
+        assert got.tolist() == [-5.0, -5.0]
+
+
+def test_the_deprecated_orders_are_torchs():
+    # torchgen's list of deprecated signatures ships with torch: flambeau's table has all of
+    # them but sspaddmm's (sparse only), in the same orders
+    yaml = pathlib.Path(torch.__file__).parent.parent / "torchgen/packaged/autograd/deprecated.yaml"
+    if not yaml.exists():
+        pytest.skip("torchgen's deprecated.yaml is not installed")
+    forms = {}
+    for line in yaml.read_text().splitlines():
+        m = re.match(r"- name: (\w+)\((.*?)\) ->", line)
+        if m is None or m.group(1).endswith("_"):
+            continue
+        params = m.group(2).split(", *")[0].split(", ")
+        order = tuple("input" if p.endswith(" self") else p.split()[-1] for p in params)
+        forms.setdefault(m.group(1), set()).add(order)
+    forms.pop("sspaddmm")
+    assert forms == {op: set(_deprecated._forms(op, method=False)) for op in _deprecated.OPS}
+
+
+def test_signatures_show_todays_order_only():
+    assert str(inspect.signature(flambeau.add)) == "(input, other, *, alpha=1, out=None)"
+    assert str(inspect.signature(flambeau.Tensor.add)) == str(inspect.signature(flambeau.add))
+    assert "out=None" in str(inspect.signature(flambeau.addr))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-import numbers
 import warnings
 
 from flambeau import _compat, _creation, _dtype, _inplace, _keywords, _storage
 from flambeau._device import canonical
+from flambeau._ops import _deprecated
 from flambeau._ops import complex as cx
 from flambeau._ops import decompositions as dc
 from flambeau._ops import elementwise as ew
@@ -423,40 +423,14 @@ def _alpha_checked(self, other, alpha):
     return ew.check_alpha(_dtype.result_type(self, other), alpha)
 
 
-def _scalar_first(name, args, kwargs, keyword="alpha", tensors=1):
-    """PyTorch's deprecated overloads that take the scalar first: ``add(Number alpha, Tensor
-    other)`` (``sub``, ``add_``, ``sub_``) and ``addcmul(Number value, Tensor tensor1, Tensor
-    tensor2)`` (``addcdiv``, ``addcmul_``, ``addcdiv_``), still in old training loops and
-    optimizers (``p.data.add_(-lr, p.grad.data)`` in pytorch/examples' word_language_model,
-    ``p.data.addcdiv_(-step_size, exp_avg, denom)``): the arguments in today's order, with a
-    warning. Other extra positional arguments are left for the caller to refuse."""
-    if (len(args) != tensors + 1 or keyword in kwargs
-            or not all(isinstance(a, Tensor) for a in args[1:])):
-        return args, kwargs
-    scalar = args[0]
-    if isinstance(scalar, Tensor) and scalar.ndim == 0:
-        scalar = scalar.item()
-    if not isinstance(scalar, numbers.Number):
-        return args, kwargs
-    shown = ", ".join(["Number " + keyword] + ["Tensor"] * tensors)
-    warnings.warn(f"{name}({shown}) is deprecated, as in PyTorch: pass {keyword}= as a "
-                  "keyword", UserWarning, stacklevel=3)
-    return args[1:], {**kwargs, keyword: scalar}
-
-
-#: the ops with a deprecated scalar-first overload: (keyword, number of tensor arguments)
-_SCALAR_FIRST = {"add": ("alpha", 1), "sub": ("alpha", 1), "addcmul": ("value", 2),
-                 "addcdiv": ("value", 2)}
-
-
 def _scalar_first_method(fn):
-    """``Tensor.add`` (``sub``, ``addcmul``, ``addcdiv``) taking :func:`_scalar_first`'s
-    deprecated order too."""
-    keyword, tensors = _SCALAR_FIRST[fn.__name__]
+    """``Tensor.add`` (and the other ops of :mod:`flambeau._ops._deprecated`) taking torch's
+    deprecated orders too."""
+    name = fn.__name__
 
     @functools.wraps(fn)  # inspect.signature and help() show fn's signature
     def method(self, *args, **kwargs):
-        args, kwargs = _scalar_first(fn.__name__, args, kwargs, keyword, tensors)
+        args, kwargs = _deprecated.method_arguments(name, args, kwargs)
         return fn(self, *args, **kwargs)
 
     return method
@@ -466,11 +440,11 @@ def _inplace_method(name, fn):
     ufunc = _UFUNC_FOR.get(name)
     recorded = _RECORDED_IN_PLACE.get(name)
     add_or_sub = name in ("add", "sub")
-    scalar_first = _SCALAR_FIRST.get(name)
+    scalar_first = name in _deprecated.OPS
 
     def method(self, *args, **kwargs):
-        if scalar_first is not None:
-            args, kwargs = _scalar_first(name + "_", args, kwargs, *scalar_first)
+        if scalar_first:
+            args, kwargs = _deprecated.method_arguments(name + "_", args, kwargs)
         if ufunc is not None and len(args) > 1:  # the fast paths below read args[0] only
             raise TypeError(f"{name}_() takes 1 positional argument but {len(args)} were given")
         if add_or_sub:
@@ -750,7 +724,7 @@ def _setitem(self, index, value):
 
 _FUNCTIONAL = {
     # elementwise
-    "add": ew.add, "sub": ew.sub, "subtract": ew.sub, "mul": ew.mul, "multiply": ew.mul,
+    "add": ew.add, "sub": ew.sub, "subtract": ew.subtract, "mul": ew.mul, "multiply": ew.mul,
     "div": ew.div, "divide": ew.div, "true_divide": ew.true_divide,
     "floor_divide": ew.floor_divide, "remainder": ew.remainder, "fmod": ew.fmod, "pow": ew.pow,
     "float_power": ew.float_power, "neg": ew.neg, "negative": ew.neg, "abs": ew.abs,
@@ -832,8 +806,8 @@ def _install():
             setattr(Tensor, name, fn)
     for name in _INPLACE:
         setattr(Tensor, name + "_", _inplace_method(name, _FUNCTIONAL[name]))
-    for fn in (ew.add, ew.sub, ew.addcmul, ew.addcdiv):
-        setattr(Tensor, fn.__name__, _scalar_first_method(fn))
+    for name in _deprecated.OPS:
+        setattr(Tensor, name, _scalar_first_method(_FUNCTIONAL[name]))
     Tensor.clamp_min = lambda self, min: ew.clamp(self, min=min)  # noqa: A006
     Tensor.clamp_max = lambda self, max: ew.clamp(self, max=max)  # noqa: A006
     Tensor.clamp_min_ = lambda self, min: self.clamp_(min=min)  # noqa: A006

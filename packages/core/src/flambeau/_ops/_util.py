@@ -11,6 +11,7 @@ import ml_dtypes
 import numpy as np
 
 from flambeau import _dtype, _keywords
+from flambeau._ops import _deprecated
 from flambeau._tensor import Tensor, _wrap_dim
 
 FLOAT_NP = frozenset(np.dtype(d) for d in (np.float16, ml_dtypes.bfloat16, np.float32, np.float64))
@@ -378,8 +379,12 @@ def with_out(fn):
     def call(*args, out=None, **kwargs):
         try:
             result = fn(*args, **kwargs)
-        except TypeError:  # torch's keyword aliases (axis=, keepdims=) fail to bind
-            result = _keywords.retry(fn, args, kwargs)
+        except TypeError:  # torch's keyword aliases (axis=, keepdims=) or a deprecated order
+            moved = _deprecated.reordered(fn.__name__, args, kwargs)
+            if moved is None:
+                result = _keywords.retry(fn, args, kwargs)
+            else:
+                result = fn(*moved[0], **moved[1])
         if out is None:
             return result
         return write_out(result, out, op=fn.__name__)

@@ -1547,7 +1547,8 @@ def _scaled_sum(op, input, prod, beta, alpha):
     return prod + (input if beta == 1 else input * beta)
 
 
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+@with_out  # which also reads torch's deprecated orders
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]`` (the batch is summed).
 
     Examples
@@ -1579,11 +1580,11 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     except ValueError:
         raise RuntimeError(f"{op}: input of shape {tuple(input.shape)} cannot be broadcast to "
                            f"the product's shape {(n, p)}") from None
-    result = _scaled_sum(op, input, prod, beta, alpha)
-    return write_out(result, out)
+    return _scaled_sum(op, input, prod, beta, alpha)
 
 
-def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+@with_out  # which also reads torch's deprecated orders
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """``beta * input + alpha * outer(vec1, vec2)``.
 
     Examples
@@ -1608,10 +1609,8 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"{op}: input of shape {tuple(input.shape)} cannot be broadcast to "
                            f"the outer product's shape {tuple(prod.shape)}") from None
     if input._data.dtype.kind == "b" and prod._data.dtype.kind == "b":
-        result = logical_or(prod if alpha else prod & False, input if beta else input & False)
-    else:
-        result = _scaled_sum(op, input, prod, beta, alpha)
-    return write_out(result, out)
+        return logical_or(prod if alpha else prod & False, input if beta else input & False)
+    return _scaled_sum(op, input, prod, beta, alpha)
 
 
 def kron(input, other, *, out=None):

@@ -7,10 +7,11 @@ Broadcast gradients are reduced to the input shapes by the engine, not here.
 from __future__ import annotations
 
 import cmath
+import inspect
 import math
 
 from flambeau import _dtype
-from flambeau._ops import _erf
+from flambeau._ops import _deprecated, _erf
 from flambeau._ops._select import errors_ignored, select
 from flambeau._ops._util import (
     FLOAT_NP,
@@ -405,12 +406,13 @@ def _real_binary(fn, op_name, a, b):
     return fn.apply(a, b)
 
 
-def add(input, other, *, alpha=1, out=None):
+def add(input, other, *deprecated, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting and type promotion.
 
     ``alpha`` does not take part in the promotion: the result's dtype is that of
     ``input + other``, so an integer result takes no float ``alpha`` and a bool result takes
-    ``alpha`` as a bool.
+    ``alpha`` as a bool. torch's deprecated order ``add(input, alpha, other)`` works too,
+    with torch's warning.
 
     Raises
     ------
@@ -424,14 +426,25 @@ def add(input, other, *, alpha=1, out=None):
     >>> flambeau.add(flambeau.tensor([1, 2]), flambeau.tensor([10, 20]), alpha=2)
     tensor([21, 42])
     """
+    if deprecated:  # add(input, Number alpha, Tensor other): torch's deprecated order
+        return _deprecated.called(add, "add", (input, other, *deprecated), alpha, out)
     if alpha.__class__ is not int or alpha != 1:
         input, other = scaled_by_alpha(input, other, alpha)
     return _out(_binary(Add, "add", input, other), out)
 
 
+#: what inspect.signature and help() show: the deprecated order is no parameter of its own
+add.__signature__ = inspect.Signature([
+    inspect.Parameter("input", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+    inspect.Parameter("other", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+    inspect.Parameter("alpha", inspect.Parameter.KEYWORD_ONLY, default=1),
+    inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)])
+
+
 def sub(input, other, alpha=1, *, out=None):
     """``input - alpha * other`` (``alpha`` as in :func:`add`; by position too, as torch's
-    overload for a number ``other`` takes it: ``subtract(x, 2, 5)``).
+    overload for a number ``other`` takes it: ``subtract(x, 2, 5)``). torch's deprecated
+    order ``sub(input, alpha, other)`` works too, with torch's warning.
 
     Raises
     ------
@@ -445,11 +458,37 @@ def sub(input, other, alpha=1, *, out=None):
     >>> flambeau.sub(flambeau.tensor([5.0]), 2)
     tensor([3.])
     """
-    refuse_bool_sub(input, other)
     if alpha.__class__ is not int or alpha != 1:
+        if isinstance(alpha, Tensor):  # sub(input, Number alpha, Tensor other): deprecated
+            return _deprecated.called(sub, "sub", (input, other, alpha), 1, out)
+        refuse_bool_sub(input, other)
         input, other = scaled_by_alpha(input, other, alpha)
+    else:
+        refuse_bool_sub(input, other)
     # a number minus a tensor comes from ``number - tensor``: torch's rsub
     return _out(_binary(Sub if isinstance(input, Tensor) else Rsub, "sub", input, other), out)
+
+
+def subtract(input, other, alpha=1, *, out=None):
+    """:func:`sub` under its other name, which torch gives no deprecated order.
+
+    Raises
+    ------
+    TypeError
+        For a tensor ``alpha`` other than a 0-d one with a number ``other``
+        (``subtract(x, 2, y)``: torch's deprecated order is ``sub``'s only).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.subtract(flambeau.tensor([5.0]), flambeau.tensor([1.0]), alpha=2)
+    tensor([3.])
+    """
+    if isinstance(alpha, Tensor) and (alpha.ndim != 0 or isinstance(other, Tensor)):
+        raise TypeError("subtract(): alpha must be a number, not a Tensor (the deprecated "
+                        "order (input, Number alpha, Tensor other) is sub()'s only): use "
+                        "subtract(input, other, alpha=alpha)")
+    return sub(input, other, alpha, out=out)
 
 
 def _is_bool(v):
