@@ -7,6 +7,7 @@ Parity tests take the ``torch`` fixture (skipped without torch, run on the CPU);
 tests run on the default device.
 """
 
+import io
 import warnings
 
 import numpy as np
@@ -423,6 +424,44 @@ def test_refused_attributes_and_host_conversions():
     t.mul_(2)
     t += t
     np.testing.assert_array_equal(t.to_dense().cpu().numpy(), np.array(DENSE) * 4)
+
+
+# ------------------------------------------------------------------ save / load
+
+
+def test_save_load_round_trip():
+    s = flambeau.sparse_coo_tensor(I, V, (3, 3), dtype=flambeau.float64)
+    buf = io.BytesIO()
+    flambeau.save({"adj": s, "w": flambeau.ones(2)}, buf)
+    buf.seek(0)
+    back = flambeau.load(buf)
+    adj = back["adj"]
+    assert adj.is_sparse and adj.dtype is flambeau.float64 and not adj.is_coalesced()
+    np.testing.assert_array_equal(adj._indices().cpu().numpy(), I)
+    np.testing.assert_array_equal(adj.to_dense().cpu().numpy(), DENSE)
+    r = flambeau.sparse_coo_tensor(I, V, (3, 3), requires_grad=True)
+    buf = io.BytesIO()
+    flambeau.save([r, r], buf)
+    buf.seek(0)
+    a, b = flambeau.load(buf)
+    assert a is b and a.requires_grad and a.is_sparse and a._nnz() == 4
+
+
+@parity
+def test_torch_saved_sparse_loads(torch, tmp_path):
+    t = torch.sparse_coo_tensor(torch.tensor(I), torch.tensor(V), (3, 3))
+    path = tmp_path / "sparse.pt"
+    torch.save({"adj": t, "c": t.coalesce()}, path)
+    back = flambeau.load(path)
+    assert back["adj"].is_sparse and not back["adj"].is_coalesced()
+    assert back["c"].is_coalesced()
+    _same(back["adj"], t)
+    _same(back["c"], t)
+    t = torch.sparse_coo_tensor(torch.tensor(I), torch.tensor(V), (3, 3), requires_grad=True)
+    torch.save([t, t], path)
+    a, b = flambeau.load(path)
+    ta, _ = torch.load(path)
+    assert a is b and a.is_sparse and a.requires_grad == ta.requires_grad
 
 
 # ------------------------------------------------------------------ a GCN layer

@@ -119,6 +119,13 @@ class _Encoder:
             hit = self.seen.get(id(obj))
             if hit is not None:
                 return hit[1]
+            if obj.is_sparse:  # its indices and values, two tensors
+                node = {"$sparse_coo": [self.encode(obj._indices(), f"{path}/indices"),
+                                        self.encode(obj._values(), f"{path}/values")],
+                        "size": list(obj.shape), "coalesced": obj.is_coalesced(),
+                        "requires_grad": obj._requires_grad}
+                self.seen[id(obj)] = (obj, node)
+                return node
             node = self.node("$tensor", path, obj._host(), device=str(obj._device),
                              requires_grad=obj._requires_grad)
             self.seen[id(obj)] = (obj, node)
@@ -658,6 +665,8 @@ class _Decoder:
         value = node[tag]
         if tag == "$tensor":
             return self.tensor(node)
+        if tag == "$sparse_coo":
+            return self.sparse(node)
         if tag in ("$dict", "$odict"):
             if not isinstance(value, list) or not all(isinstance(kv, list) and len(kv) == 2
                                                       for kv in value):
@@ -730,6 +739,26 @@ class _Decoder:
             if "class" in node:
                 out = self.tensor_class(node, out)
             self.tensors[entry] = out
+        return out
+
+    def sparse(self, node):
+        """A sparse COO tensor from its indices' and values' tensor nodes."""
+        from flambeau._sparse import from_parts
+
+        parts, size = node["$sparse_coo"], node.get("size")
+        if not (isinstance(parts, list) and len(parts) == 2 and isinstance(size, list)
+                and all(isinstance(p, dict) and "$tensor" in p for p in parts)):
+            return self.bad(node)
+        key = ("$sparse_coo", parts[0]["$tensor"])
+        out = self.tensors.get(key)
+        if out is None:
+            indices, values = (self.decode(p) for p in parts)
+            try:
+                out = from_parts(indices, values, size, node.get("coalesced") is True,
+                                 node.get("requires_grad") is True)
+            except (RuntimeError, TypeError, ValueError) as exc:
+                return self.bad(node, exc)
+            self.tensors[key] = out
         return out
 
     def tensor_class(self, node, t):

@@ -1114,6 +1114,13 @@ def _check_bounds(idx, shape, sd):
                                f"(indices of shape {tuple(idx.shape)}, size {shape})")
 
 
+def from_parts(indices, values, size, coalesced, requires_grad=False):
+    """A sparse tensor of loaded ``indices`` and ``values`` tensors (the indices go to the
+    values' device), checked as :func:`sparse_coo_tensor` checks them (save/load)."""
+    out = sparse_coo_tensor(indices, values.detach(), tuple(size), is_coalesced=coalesced)
+    return out.requires_grad_() if requires_grad else out
+
+
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
     """This strided tensor as a sparse COO tensor of its nonzeros (``sparse_dim``: how many
     leading dims are sparse, all by default; the others are dense dims of each value).

@@ -155,6 +155,32 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad=Fals
                            requires_grad)
 
 
+class _Sparse:
+    """A torch sparse COO tensor of the pickle: its indices' and values' tensors, made
+    flambeau's sparse tensor by ``_materialize``."""
+
+    __slots__ = ("indices", "values", "size", "coalesced")
+
+    def __init__(self, indices, values, size, coalesced):
+        self.indices, self.values, self.size, self.coalesced = indices, values, size, coalesced
+
+
+def _get_layout(name):
+    if name != "torch.sparse_coo":
+        raise CheckpointError(f"unsupported tensor layout {name!r} (flambeau loads strided "
+                              "and sparse_coo tensors)")
+    return name
+
+
+def _rebuild_sparse_tensor(layout, data):
+    if layout != "torch.sparse_coo" or not (isinstance(data, tuple) and len(data) >= 3
+                                            and isinstance(data[0], _Tensor)
+                                            and isinstance(data[1], _Tensor)):
+        raise CheckpointError(f"_rebuild_sparse_tensor: unsupported layout {layout!r} or data")
+    coalesced = bool(data[3]) if len(data) > 3 else False
+    return _Sparse(data[0], data[1], _int_tuple(data[2], "size"), coalesced)
+
+
 def _object_state(state):
     """The ``__dict__`` part of an object's pickled state (torch pickles ``(dict, slots)``
     for classes with slots), or an empty dict."""
@@ -244,6 +270,8 @@ def _allowed():
         ("torch", "Tensor"): _TensorClass("Tensor"),
         ("torch.nn.parameter", "Parameter"): _TensorClass("Parameter"),
         ("torch", "Size"): _torch_size,
+        ("torch.serialization", "_get_layout"): _get_layout,
+        ("torch._utils", "_rebuild_sparse_tensor"): _rebuild_sparse_tensor,
         ("torch", "device"): _torch_device,
     }
     for mod in ("builtins", "__builtin__"):
@@ -403,6 +431,14 @@ def _materialize(obj, place):
             from flambeau import _dtype
 
             return _dtype.complex64
+        if v.__class__ is _Sparse:
+            from flambeau._sparse import from_parts
+
+            out = done.get(id(v))
+            if out is None:
+                out = done[id(v)] = from_parts(walk(v.indices), walk(v.values), v.size,
+                                               v.coalesced, v.values.requires_grad)
+            return out
         if isinstance(v, _Tensor):
             out = done.get(id(v))
             if out is None:
