@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
+import warnings
 
 from flambeau import _creation
 from flambeau._keywords import list_keyword, sizes_by_keyword
@@ -13,7 +16,7 @@ from flambeau._ops import shape as sh
 from flambeau._ops import shape_more as shm
 from flambeau._ops._util import FLOAT_NP, make, write_out
 from flambeau._tensor import Tensor
-from flambeau.autograd._function import _InferenceVersion
+from flambeau.autograd._function import Function, _InferenceVersion
 
 __all__ = [
     "hardshrink", "is_inference", "is_nonzero", "is_same_size", "is_signed", "nonzero_static",
@@ -355,6 +358,83 @@ def resize_as_(self, the_template, *, memory_format=None):
     return resize_(self, tuple(the_template.shape))
 
 
+class Resize(Function):
+    """The deprecated out-of-place :meth:`Tensor.resize`: a view of a contiguous tensor, a
+    contiguous copy of another, with its own node as in torch (``ResizeBackward``)."""
+
+    _node_name = "ResizeBackward"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        a = x._data
+        ctx.in_shape = a.shape
+        if x.is_contiguous():
+            ctx._is_view = True
+            return x._device._xp.reshape(a, shape, copy=False)
+        return x._device._xp.ascontiguousarray(a).reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape), None
+
+
+def resize(self, *sizes):
+    """``self`` with the shape ``sizes`` (given one by one) and the same number of elements:
+    a view when ``self`` is contiguous, else a contiguous copy; differentiable. Deprecated,
+    as in torch (it warns): use :meth:`reshape`, or :meth:`resize_` to change the number of
+    elements.
+
+    Raises
+    ------
+    RuntimeError
+        If the number of elements would change.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # non-inplace resize is deprecated
+    ...     flambeau.arange(6).resize(2, 3)
+    tensor([[0, 1, 2],
+            [3, 4, 5]])
+    """
+    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+    return _resized(self, sizes)
+
+
+def resize_as(self, tensor):
+    """:meth:`resize` to ``tensor``'s shape (deprecated too, as in torch).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # non-inplace resize_as is deprecated
+    ...     flambeau.arange(4.0).resize_as(flambeau.zeros(2, 2)).shape
+    flambeau.Size([2, 2])
+    """
+    warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+    return _resized(self, tuple(tensor.shape))
+
+
+def _resized(self, sizes):
+    total = functools.reduce(operator.mul, sizes, 1)  # as torch: a list or tuple shows as is
+    if total != self.numel():
+        raise RuntimeError(
+            f"requested resize to {'x'.join(str(s) for s in sizes)} ({total} elements in "
+            f"total), but the given tensor has a size of "
+            f"{'x'.join(str(s) for s in self.shape)} ({self.numel()} elements). autograd's "
+            "resize can only change the shape of a given tensor, while preserving the number "
+            "of elements. Use reshape(), or resize_() to change the number of elements")
+    try:
+        shape = tuple(operator.index(s) for s in sizes)
+    except TypeError:
+        raise TypeError(f"resize(): sizes must be ints, given one by one, got {sizes}") from None
+    return Resize.apply(self, shape)
+
+
 # ------------------------------------------------------------------ activations
 
 
@@ -471,7 +551,8 @@ TENSOR_METHODS = {
     "ndimension": ndimension, "itemsize": property(_itemsize), "nbytes": property(_nbytes),
     "output_nr": property(_output_nr), "dim_order": dim_order,
     "new_empty_strided": new_empty_strided,
-    "resize_": resize_, "resize_as_": resize_as_, "prelu": prelu, "hardshrink": hardshrink,
+    "resize_": resize_, "resize_as_": resize_as_, "resize": resize, "resize_as": resize_as,
+    "prelu": prelu, "hardshrink": hardshrink,
     "unsafe_split_with_sizes": unsafe_split_with_sizes, "nonzero_static": nonzero_static,
 }
 
