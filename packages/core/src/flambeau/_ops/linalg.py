@@ -110,8 +110,11 @@ def matmul(input, other, *, out=None):
             f"matmul: batch dims of shapes {tuple(input.shape)} and {tuple(other.shape)} cannot "
             "be broadcast"
         ) from None
-    except _sparse.SparseUnsupported:
-        # a sparse operand's data refuses the dense product: free when none is sparse
+    except (_sparse.SparseUnsupported, TypeError):
+        # a sparse operand's data refuses the dense product (CuPy's refusal is a TypeError):
+        # free when none is sparse
+        if not (input.is_sparse or other.is_sparse):
+            raise
         result = _sparse.matmul(input, other)
     return write_out(result, out)
 

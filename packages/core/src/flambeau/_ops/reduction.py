@@ -123,7 +123,11 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - PyTorch'
         np_dtype = _dtype.int64.np
     try:
         return (Sum if axes is None else SumDim).apply(input, axes, keepdim, np_dtype)
-    except SparseUnsupported:  # a sparse tensor's data refuses the dense sum: free otherwise
+    except (SparseUnsupported, TypeError):
+        # a sparse tensor's data refuses the dense sum (CuPy's refusal is a TypeError): free
+        # for a dense one
+        if not input.is_sparse:
+            raise
         return input.sum(dim, keepdim, dtype=dtype)
 
 
