@@ -441,8 +441,25 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
     With ``weights_only=True`` (the default) loading never runs code from the file: the
     format is detected from the bytes (not the suffix); PyTorch files are read through an
     unpickler that only rebuilds tensors and containers and refuses any other global before
-    it is called; a flambeau checkpoint naming a class or function outside the allow-list is
-    refused before anything is built, with an error naming them all.
+    it is called; a flambeau checkpoint or PyTorch file naming classes or functions outside
+    the allow-list is refused with an error naming them all (for a flambeau checkpoint,
+    before anything is built).
+
+    A file that ``torch.save`` wrote from whole objects (``torch.save(model, path)``, an
+    optimizer, a checkpoint dict mixing them with state dicts) loads with
+    ``weights_only=False`` as flambeau objects: torch's classes and functions become
+    flambeau's of the same public name (``torch.nn.modules.linear.Linear`` is
+    ``flambeau.nn.Linear``, likewise ``torch.optim``, ``torch.nn.functional``, ``torch.Size``,
+    dtypes and devices), a torch module's pickled state (its hooks, flags and buffers) is
+    translated to flambeau's layout, and your own classes, pickled by name from ``__main__``
+    or your modules, are the ones your program defines under that name now (its
+    flambeau-based port of the model), as pickle finds them. The loaded model computes what
+    torch's did. Before anything is built, a torch class or function flambeau has no
+    counterpart for is refused with an ``UnpicklingError`` naming every such one.
+
+    State dicts keep their ``_metadata`` (each module's ``version``, which
+    ``load_state_dict`` reads to upgrade older state dicts) through :func:`save` and from
+    PyTorch files, as through ``torch.save`` and ``torch.load``.
 
     Tensors keep their ``requires_grad`` (as leaves), and an ``nn.Parameter`` loads as a
     Parameter, from flambeau and PyTorch files alike, as ``torch.load`` gives them back.
@@ -468,8 +485,9 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
         and functions imported by name from their modules, as pickle and ``torch.load`` do.
         **This runs code**: the imported modules, and the ``__new__``, ``__setstate__`` or
         factory functions of the named classes, so pass it only for files from a trusted
-        source. PyTorch files are still read with the allow-list, plus the Tensor subclasses
-        this program defines.
+        source. For a PyTorch file: any object, torch's classes as flambeau's (above), other
+        classes and functions imported by name as pickle imports them (the same warning
+        applies).
     mmap : bool, optional
         Accepted for PyTorch compatibility; the file is read into memory.
 

@@ -1,4 +1,5 @@
-"""Read PyTorch ``torch.save`` files (zip and legacy) without torch and without running code.
+"""Read PyTorch ``torch.save`` files (zip and legacy) without torch, and without running code
+unless ``weights_only=False`` asks for whole objects.
 
 The pickle inside is read by :class:`_AllowListUnpickler`: ``find_class`` maps the few globals a
 state_dict pickle uses (tensor rebuild functions, storage types, ``OrderedDict``, dtypes,
@@ -11,6 +12,13 @@ NumPy has no complex32, so a ``torch.complex32`` tensor (pickled by ``_rebuild_t
 an untyped storage) loads as complex64, with its values exactly (a copy, not a view), and the
 ``torch.complex32`` dtype object loads as ``flambeau.complex64``.
 
+Whole objects (``weights_only=False``): every global the pickle names is found first
+(:func:`_named_globals` reads the opcodes without running them), torch's as flambeau's
+counterpart of the same public path (:func:`_counterpart`), other modules' as pickle imports
+them; one torch name without a counterpart refuses the file before anything is built. The
+objects are then built as pickle builds them (``cls.__new__`` and ``__setstate__``:
+flambeau-nn's ``Module.__setstate__`` takes torch's module layout).
+
 Tensor classes: a ``torch.nn.Parameter`` loads as flambeau's (``nn.Parameter``, where
 flambeau.nn is imported) and a torch ``nn.Buffer`` (a tensor marked ``_is_buffer``) as
 ``nn.Buffer``; the uninitialized tensors of lazy modules and other Tensor subclasses load as
@@ -20,8 +28,10 @@ flambeau.nn is imported) and a torch ``nn.Buffer`` (a tensor marked ``_is_buffer
 from __future__ import annotations
 
 import collections
+import importlib
 import io
 import pickle
+import pickletools
 import re
 import zipfile
 
@@ -297,19 +307,147 @@ _LAZY_TENSOR_CLASSES = {("torch.nn.parameter", name): ("flambeau.nn.parameter", 
                         for name in ("UninitializedParameter", "UninitializedBuffer")}
 
 
+#: torch modules whose names live elsewhere in flambeau (torch's C functions of nn.functional;
+#: ``torch.tanh`` and friends pickle as attributes of ``torch._C._VariableFunctionsClass``)
+_TORCH_MODULE_ALIASES = {"torch._C._nn": "flambeau.nn.functional",
+                         "torch._C._VariableFunctions": "flambeau"}
+
+
+def _counterpart(module, name):
+    """flambeau's object for torch's global ``module.name``, found by its public path
+    (``torch.nn.modules.linear.Linear`` is ``flambeau.nn.Linear``), or None."""
+    if (module, name) == ("torch._C", "_VariableFunctionsClass"):
+        return importlib.import_module("flambeau")
+    ours = _TORCH_MODULE_ALIASES.get(module, "flambeau" + module[len("torch"):])
+    parts = ours.split(".")
+    # the module itself, then its packages up to flambeau.X (flambeau for torch.X), where a
+    # private name is not looked for: it is no public path
+    for n in range(len(parts), 0 if module == "torch" else 1, -1):
+        if n < len(parts) and name.startswith("_"):
+            break
+        try:
+            found = getattr(importlib.import_module(".".join(parts[:n])), name, None)
+        except ImportError:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
+def _named_globals(f):
+    """``(module, name)`` of every global the pickle at ``f``'s position names, read without
+    running it (``f`` is left where it was). A ``STACK_GLOBAL`` whose strings can't be told
+    is left out: ``find_class`` still sees it."""
+    start, found, memo = f.tell(), [], {}
+    before, last = None, None  # the strings the last two opcodes pushed (None: not strings)
+    try:
+        for op, arg, _ in pickletools.genops(f):
+            if op.name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
+                memo[len(memo) if arg is None else arg] = last
+                continue
+            if op.name in ("GLOBAL", "INST"):
+                found.append(tuple(arg.split(" ", 1)))
+            elif op.name == "STACK_GLOBAL" and isinstance(before, str) and isinstance(last, str):
+                found.append((before, last))
+            pushed = memo.get(arg) if op.name in ("GET", "BINGET", "LONG_BINGET") else (
+                arg if "UNICODE" in op.name else None)
+            before, last = last, pushed
+    finally:
+        f.seek(start)
+    return list(dict.fromkeys(found))
+
+
+_REFUSED, _MISSING = object(), object()  # what _AllowListUnpickler._lookup finds
+
+
+def _no_counterpart(names):
+    """The error message for torch globals (``module.name`` each) flambeau has nothing for."""
+    quoted = ", ".join(f"'{n}'" for n in names)
+    return (f"can't rebuild {quoted} from this PyTorch file: flambeau has no counterpart for "
+            f"{'them' if len(names) > 1 else 'it'} (torch's classes and functions load as "
+            "flambeau's of the same public name, torch.nn.Linear as flambeau.nn.Linear). Load "
+            "the file with torch and save the state_dict() of what it holds: flambeau.load "
+            "reads it, and load_state_dict takes it")
+
+
 class _AllowListUnpickler(pickle.Unpickler):
-    """An unpickler that can only build tensors, storages and plain containers."""
+    """An unpickler that can only build tensors, storages and plain containers; with
+    ``weights_only=False``, any object, torch's classes as flambeau's (see :meth:`scan`)."""
 
     def __init__(self, file, storage, weights_only=True):
         super().__init__(file)
+        self._file, self._start = file, file.tell()
         self._storage = storage  # (storage type, key, location, numel) -> _Storage
         self._weights_only = weights_only
+        self._found = {}  # (module, name) -> object, found by scan() before unpickling
 
-    def find_class(self, module, name):
+    def load(self):
+        if not self._weights_only:  # it builds objects: nothing before every global is found
+            self.scan()
+        return super().load()
+
+    def scan(self):
+        """Find every global the pickle names, so that one error names all those that can't
+        be loaded: with ``weights_only``, those outside the allow-list; without, torch's
+        classes and functions flambeau has no counterpart for (the others load as
+        flambeau's of the same public name), and other modules' names are imported, as
+        pickle does (so user classes are the program's own)."""
+        from flambeau import serialization
+
+        refused, missing = [], []
+        self._file.seek(self._start)
+        for module, attr in _named_globals(self._file):
+            found = self._lookup(module, attr)
+            if found is _REFUSED:
+                refused.append(f"{module}.{attr}")
+            elif found is _MISSING:
+                missing.append(f"{module}.{attr}")
+            elif found is not None:
+                self._found[(module, attr)] = found
+        if refused:
+            raise UnsafePickleError(serialization.refusal_all(refused))
+        if missing:
+            raise UnsafePickleError(_no_counterpart(missing))
+        return self
+
+    def _lookup(self, module, attr):
+        """What a global outside find_class's fixed table loads as: an object, None (for
+        find_class to decide: the allow-list, lazy modules' tensors), _REFUSED or _MISSING."""
+        from flambeau import serialization
+
+        if self._allowed(module, attr) is not None or (module, attr) in _LAZY_TENSOR_CLASSES \
+                or serialization.find(module, attr) is not None:
+            return None
+        torch = module == "torch" or module.startswith("torch.")
+        if self._weights_only:
+            # a flambeau class allowed with add_safe_globals allows torch's of that name
+            if torch and any(getattr(e, "__name__", None) == attr for e in serialization._SAFE):
+                found = _counterpart(module, attr)
+                if any(e is found for e in serialization._SAFE):
+                    return found
+            return _REFUSED
+        if torch:
+            found = _counterpart(module, attr)
+            return _MISSING if found is None else found
+        try:
+            return super().find_class(module, attr)
+        except (ImportError, AttributeError) as exc:
+            raise CheckpointError(
+                f"can't rebuild '{module}.{attr}': {exc}. Import or define it under that name "
+                "before loading (a class of the script that saved the file lives in its "
+                "__main__)") from None
+
+    @staticmethod
+    def _allowed(module, name):
         global _ALLOWED
         if _ALLOWED is None:
             _ALLOWED = _allowed()
-        found = _ALLOWED.get((module, name))
+        return _ALLOWED.get((module, name))
+
+    def find_class(self, module, name):
+        found = self._found.get((module, name))
+        if found is None:
+            found = self._allowed(module, name)
         if found is not None:
             return found
         from flambeau import serialization
@@ -323,11 +461,17 @@ class _AllowListUnpickler(pickle.Unpickler):
                 return serialization.tensor_class(*ours, self._weights_only)
             except LookupError as exc:
                 raise UnsafePickleError(exc.args[0]) from None
-        if not self._weights_only:
-            found = serialization.defined_tensor_class(f"{module}.{name}")
-            if found is not None:
-                return found
-        raise UnsafePickleError(serialization.refusal(module, name))
+        # (without weights_only, scan() found the others: this one is a STACK_GLOBAL it could
+        # not read)
+        found = self._lookup(module, name)
+        if found is _MISSING:
+            raise UnsafePickleError(_no_counterpart([f"{module}.{name}"]))
+        if found is _REFUSED:
+            # only allowed objects (tensors, containers) are built so far: the file is
+            # refused, naming every global it has that is not allowed, as flambeau's are
+            self.scan()
+            raise UnsafePickleError(serialization.refusal(module, name))
+        return found
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"
@@ -447,13 +591,23 @@ def _materialize(obj, place):
                 if v.cls is not None:
                     out = done[id(v)] = as_class(out, v.cls, walk(v.state))
             return out
+        # dicts and lists change in place (the pickle made them): a container shared by two
+        # objects stays one, and a dict keeps its class, defaultdict factory and attributes
+        # (a state_dict's _metadata)
         if isinstance(v, dict):
-            out = type(v)((walk(k), walk(x)) for k, x in v.items())
-            if isinstance(v, collections.OrderedDict) and hasattr(v, "_metadata"):
-                out._metadata = v._metadata  # nn.Module state_dicts carry version metadata
-            return out
-        if isinstance(v, (list, tuple)) and type(v) in (list, tuple):
-            return type(v)(walk(x) for x in v)
+            if id(v) not in done:
+                done[id(v)] = v
+                items = [(walk(k), walk(x)) for k, x in v.items()]
+                v.clear()
+                v.update(items)
+            return v
+        if type(v) is list:
+            if id(v) not in done:
+                done[id(v)] = v
+                v[:] = [walk(x) for x in v]
+            return v
+        if type(v) is tuple:
+            return tuple(walk(x) for x in v)
         if isinstance(getattr(v, "__dict__", None), dict) and id(v) not in done:
             done[id(v)] = v  # an allow-listed object: its attributes may hold tensors
             for key, x in list(vars(v).items()):

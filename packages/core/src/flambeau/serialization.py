@@ -6,8 +6,10 @@ rebuilds tensors, containers, numbers and strings, and refuses any other class o
 before calling it. A class you trust is added with :func:`add_safe_globals` (or, for one block
 of code, :class:`safe_globals`); objects of that class then load, in flambeau checkpoints
 (:func:`flambeau.save` stores any other object as pickle would: its class by name and its
-state) and in PyTorch ``.pt`` files alike. ``weights_only=False`` rebuilds every class a
-flambeau checkpoint names, importing its module: only for trusted files.
+state) and in PyTorch ``.pt`` files alike (allowing a flambeau class, such as
+``flambeau.nn.Linear``, allows torch's class of that name in a PyTorch file, which loads as
+flambeau's). ``weights_only=False`` rebuilds every class a flambeau checkpoint or PyTorch file
+names, importing its module (torch's classes become flambeau's): only for trusted files.
 
 Examples
 --------

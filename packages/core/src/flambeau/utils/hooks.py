@@ -58,6 +58,14 @@ class RemovableHandle:
             extra_dict = [extra_dict]
         self.extra_dict_ref = tuple(extra_dict)
 
+    @classmethod
+    def _skip_past(cls, ids) -> None:
+        """Give new handles ids above ``ids``, those of hooks loaded with an unpickled
+        object: a new hook would otherwise replace a loaded one under the same id."""
+        top = max((i for i in ids if isinstance(i, int)), default=-1)
+        if next(cls._ids) <= top:
+            cls._ids = itertools.count(top + 1)
+
     def remove(self) -> None:
         """Unregister the hook (a second call does nothing)."""
         self.hooks_dict_ref.pop(self.id, None)
