@@ -158,3 +158,19 @@ def test_library_modules_round_trip(make):
     want, got = model(x), loaded(x)
     want, got = (want[0], got[0]) if isinstance(want, tuple) else (want, got)
     np.testing.assert_array_equal(got.detach().cpu().numpy(), want.detach().cpu().numpy())
+
+
+def test_hooks_registered_after_loading_keep_the_loaded_ones():
+    from flambeau.utils.hooks import RemovableHandle
+
+    model = nn.Linear(2, 2)
+    # the loaded hook's id is the one the next handle would get: a hook registered after
+    # loading must not replace it
+    hid = RemovableHandle({}).id + 1
+    model._forward_hooks[hid] = _count_calls
+    loaded = flambeau.load(_save(model, flambeau), weights_only=False)
+    handle = loaded.register_forward_hook(_count_calls)
+    assert handle.id > hid and len(loaded._forward_hooks) == 2
+    handle.remove()
+    loaded(flambeau.ones(1, 2))
+    assert loaded.calls == 1

@@ -29,6 +29,33 @@ def _overrides(module, method):
 
 __all__ = ["Module", "RemovableHandle"]
 
+#: a module pickled by torch.save (flambeau.load(path, weights_only=False) of a PyTorch file)
+#: marks its hooks with dicts of handle id -> True where flambeau keeps sets of ids ...
+_TORCH_HOOK_MARKS = ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
+                     "_forward_hooks_always_called")
+#: ... and its layers keep caches that flambeau's derive when needed (convolutions' reversed
+#: padding, the recurrent layers' flat lists of weights)
+_TORCH_CACHES = ("_reversed_padding_repeated_twice", "_flat_weights", "_flat_weight_refs",
+                 "_flat_weights_names", "_all_weights")
+
+
+def _from_torch_layout(d):
+    """Turn the ``__dict__`` of a module unpickled from torch's layout into flambeau's (tables
+    an older torch did not have yet are made empty)."""
+    for key in _TORCH_HOOK_MARKS:
+        d[key] = {hid for hid, marked in d.get(key, {}).items() if marked}
+    for key in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks",
+                "_backward_pre_hooks"):
+        d.setdefault(key, OrderedDict())
+    d.setdefault("_non_persistent_buffers_set", set())
+    post = d.pop("_state_dict_hooks", None)  # torch's name for the state_dict post-hooks
+    if post:
+        d.setdefault("_state_dict_post_hooks", OrderedDict()).update(post)
+    if d.get("_is_full_backward_hook", False) is None:  # no backward hook registered yet
+        del d["_is_full_backward_hook"]
+    for key in _TORCH_CACHES:
+        d.pop(key, None)
+
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     __slots__ = ()
@@ -549,6 +576,11 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        if "_state_dict_hooks" in state:  # torch's name: a module pickled by torch.save
+            _from_torch_layout(self.__dict__)
+        RemovableHandle._skip_past(hid for key, table in state.items()
+                                   if key.endswith("_hooks") and isinstance(table, dict)
+                                   for hid in table)
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
