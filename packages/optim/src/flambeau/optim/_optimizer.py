@@ -664,11 +664,17 @@ class Optimizer:
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
-        # optimizers pickled before the state_dict hooks existed
-        for table in ("_state_dict_pre_hooks", "_state_dict_post_hooks",
-                      "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
-            self.__dict__.setdefault(table, OrderedDict())
+        d = self.__dict__
+        d.update(state)
+        # optimizers pickled before the state_dict hooks existed, and those pickled by
+        # torch.save (flambeau.load of a PyTorch file with weights_only=False), which keeps
+        # only defaults, state and param_groups, as torch.load rebuilds them
+        for table in ("_step_pre_hooks", "_step_post_hooks", "_state_dict_pre_hooks",
+                      "_state_dict_post_hooks", "_load_state_dict_pre_hooks",
+                      "_load_state_dict_post_hooks"):
+            d.setdefault(table, OrderedDict())
+        d.setdefault("_scratch", _Scratch())
+        d.setdefault("_hook_id", 0)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
