@@ -19,9 +19,9 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.parity
 
 
-def _torch_file(obj):
+def _torch_file(obj, zipped=True):
     buf = io.BytesIO()
-    torch.save(obj, buf)
+    torch.save(obj, buf, _use_new_zipfile_serialization=zipped)
     buf.seek(0)
     return buf
 
@@ -60,11 +60,13 @@ def _same_outputs(theirs, ours, x):
 
 @pytest.mark.parametrize("make", [_mlp, _cnn, _lstm, _encoder],
                          ids=["mlp", "cnn-batchnorm", "lstm", "transformer-encoder-layer"])
-def test_torch_saved_model_computes_as_torch(make):
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "legacy"])
+def test_torch_saved_model_computes_as_torch(make, zipped):
     torch.manual_seed(0)
     theirs, x = make()
     theirs.eval()
-    loaded = flambeau.load(_torch_file(theirs), weights_only=False)
+    # (the legacy format adds each module class's source file and code)
+    loaded = flambeau.load(_torch_file(theirs, zipped), weights_only=False)
     assert type(loaded) is getattr(nn, type(theirs).__name__)
     assert not loaded.training
     _same_outputs(theirs, loaded, x)

@@ -474,6 +474,11 @@ class _AllowListUnpickler(pickle.Unpickler):
         return found
 
     def persistent_load(self, pid):
+        if isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module" \
+                and isinstance(pid[1], type):
+            # a legacy file's module class, with the source file and code it had (torch.load
+            # only compares them, to warn); the class itself went through find_class
+            return pid[1]
         if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"
                 and isinstance(pid[1], _StorageType) and isinstance(pid[2], str)
                 and isinstance(pid[3], str) and isinstance(pid[4], int)):
