@@ -92,3 +92,13 @@ def test_weights_only_refusal_names_every_global_first(protocol):
     assert _Probe.built == []
     out = flambeau.load(_torch_zip(data), weights_only=False)
     assert type(out[0]) is _Probe and out[1] is _Probe and out[2] == collections.Counter()
+
+
+def test_a_module_object_in_the_file_is_left_alone():
+    # torch._C._VariableFunctionsClass is flambeau's top-level module: its namespace is not
+    # walked for tensors (nor changed)
+    data = b"\x80\x02]q\x00(ctorch._C\n_VariableFunctionsClass\nctorch\nfloat64\ne."
+    before = dict(vars(flambeau))
+    module, dtype = flambeau.load(_torch_zip(data), weights_only=False)
+    assert module is flambeau and dtype is flambeau.float64
+    assert vars(flambeau) == before

@@ -33,6 +33,7 @@ import io
 import pickle
 import pickletools
 import re
+import types
 import zipfile
 
 import ml_dtypes
@@ -613,7 +614,8 @@ def _materialize(obj, place):
             return v
         if type(v) is tuple:
             return tuple(walk(x) for x in v)
-        if isinstance(getattr(v, "__dict__", None), dict) and id(v) not in done:
+        if isinstance(getattr(v, "__dict__", None), dict) and id(v) not in done \
+                and not isinstance(v, types.ModuleType):  # (torch._C._VariableFunctionsClass)
             done[id(v)] = v  # an allow-listed object: its attributes may hold tensors
             for key, x in list(vars(v).items()):
                 vars(v)[key] = walk(x)
