@@ -82,6 +82,8 @@ API_MODULES = {
     "cuda": "flambeau.cuda",
     "cuda.amp": "flambeau.cuda.amp",
     "xpu": "flambeau.xpu",
+    "mps": "flambeau.mps",
+    "mps.profiler": "flambeau.mps.profiler",
     "hub": "flambeau.hub",
     "multiprocessing": "flambeau.multiprocessing",
     "distributions": "flambeau.distributions",

@@ -497,9 +497,12 @@ def test_get_device_module():
     assert flambeau.get_device_module("cpu") is flambeau.cpu
     assert flambeau.get_device_module(flambeau.device("cpu")) is flambeau.cpu
     assert flambeau.get_device_module("cuda:0") is flambeau.cuda
-    with pytest.raises(RuntimeError, match=r"get_device_module\(\): device type 'mps' has no "
-                                           r"module in flambeau"):
-        flambeau.get_device_module("mps")
+    assert flambeau.get_device_module("mps:0") is flambeau.mps  # as torch's, without MPS
+    assert flambeau.get_device_module("xpu") is flambeau.xpu
+    with pytest.raises(RuntimeError, match=r"get_device_module\(\): device type 'hpu' has no "
+                                           r"module in flambeau \(flambeau.cpu, cuda, mps and "
+                                           r"xpu do\)"):
+        flambeau.get_device_module("hpu")
     with pytest.raises(TypeError, match=r"get_device_module\(\): expected a flambeau.device, a "
                                         r"str or None, got int"):
         flambeau.get_device_module(0)

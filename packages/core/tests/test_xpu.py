@@ -1,6 +1,8 @@
 """``flambeau.xpu``: answers for an "xpu" plugin when one is installed, else as a PyTorch
 build without XPU (pytorch/examples' mnist_forward_forward asks ``torch.xpu.is_available()``)."""
 
+import contextlib
+
 import numpy as np
 import pytest
 from test_cuda_legacy_types import _FakeCuda
@@ -12,20 +14,30 @@ from flambeau.testing._harness import torch_or_none
 
 
 class _FakeXpu(_FakeCuda):
-    """The cuda tests' NumPy backend with two devices, under the device type "xpu"."""
+    """The cuda tests' NumPy backend with two devices, under the device type "xpu" (or
+    another plugin-provided one)."""
 
-    def __init__(self):
-        Backend.__init__(self, "xpu", xp=np)
+    def __init__(self, device_type="xpu"):
+        Backend.__init__(self, device_type, xp=np)
+
+
+@contextlib.contextmanager
+def installed(device_type):
+    """:class:`_FakeXpu` serving ``device_type`` meanwhile (test_mps uses it too)."""
+    backends, owners, _ = _registry._loaded()
+    backends[device_type], owners[device_type] = _FakeXpu(device_type), "fake (tests)"
+    try:
+        yield backends[device_type]
+    finally:
+        del backends[device_type], owners[device_type]
+        for key in [k for k, d in _device._cache.items() if d.type == device_type]:
+            del _device._cache[key]
 
 
 @pytest.fixture
 def fake_xpu():
-    backends, owners, _ = _registry._loaded()
-    backends["xpu"], owners["xpu"] = _FakeXpu(), "fake (tests)"
-    yield
-    del backends["xpu"], owners["xpu"]
-    for key in [k for k, d in _device._cache.items() if d.type == "xpu"]:
-        del _device._cache[key]
+    with installed("xpu"):
+        yield
 
 
 def test_without_xpu_as_a_pytorch_build_without_it():

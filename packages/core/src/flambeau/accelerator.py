@@ -159,8 +159,9 @@ def synchronize(device=None, /) -> None:
 
 
 def get_device_module(device=None):
-    """The module of a device type: ``flambeau.cuda`` or ``flambeau.cpu`` (by default the
-    current accelerator's, or ``flambeau.cpu`` when there is none).
+    """The module of a device type: ``flambeau.cuda``, ``flambeau.cpu``, ``flambeau.mps`` or
+    ``flambeau.xpu`` (by default the current accelerator's, or ``flambeau.cpu`` when there
+    is none).
 
     Raises
     ------
@@ -187,7 +188,7 @@ def get_device_module(device=None):
     else:
         raise TypeError(f"get_device_module(): expected a flambeau.device, a str or None, got "
                         f"{type(device).__name__}")
-    if name not in ("cpu", "cuda"):
+    if name not in ("cpu", "cuda", "mps", "xpu"):
         raise RuntimeError(f"get_device_module(): device type {name!r} has no module in "
-                           "flambeau (flambeau.cpu and flambeau.cuda do)")
+                           "flambeau (flambeau.cpu, cuda, mps and xpu do)")
     return getattr(flambeau, name)

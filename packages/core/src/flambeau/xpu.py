@@ -17,16 +17,10 @@ Examples
 
 from __future__ import annotations
 
-from flambeau.backends import _registry
+from flambeau._plugin_device import available_backend, default_generators
 
 __all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "seed",
            "seed_all"]
-
-
-def _backend():
-    """The installed "xpu" backend when it sees a device, else None."""
-    b = _registry._loaded()[0].get("xpu")
-    return b if b is not None and b.is_available() else None
 
 
 def is_available() -> bool:
@@ -38,7 +32,7 @@ def is_available() -> bool:
     >>> flambeau.xpu.is_available()
     False
     """
-    return _backend() is not None
+    return available_backend("xpu") is not None
 
 
 def device_count() -> int:
@@ -50,21 +44,8 @@ def device_count() -> int:
     >>> flambeau.xpu.device_count()
     0
     """
-    b = _backend()
+    b = available_backend("xpu")
     return b.device_count() if b is not None else 0
-
-
-def _generators(every):
-    """The default generators of the current XPU device (or of every one); none without XPU,
-    as PyTorch ignores seeding calls then (seeding helpers run anywhere)."""
-    from flambeau._random import default_generator_for
-
-    b = _backend()
-    if b is None:
-        return []
-    current = getattr(b, "current_device", lambda: 0)()  # a Backend need not track one
-    return [default_generator_for(f"xpu:{i}")
-            for i in (range(b.device_count()) if every else [current])]
 
 
 def manual_seed(seed: int) -> None:
@@ -75,7 +56,7 @@ def manual_seed(seed: int) -> None:
     >>> import flambeau
     >>> flambeau.xpu.manual_seed(0)
     """
-    for gen in _generators(every=False):
+    for gen in default_generators("xpu", every=False):
         gen.manual_seed(seed)
 
 
@@ -87,7 +68,7 @@ def manual_seed_all(seed: int) -> None:
     >>> import flambeau
     >>> flambeau.xpu.manual_seed_all(0)
     """
-    for gen in _generators(every=True):
+    for gen in default_generators("xpu", every=True):
         gen.manual_seed(seed)
 
 
@@ -99,7 +80,7 @@ def seed() -> None:
     >>> import flambeau
     >>> flambeau.xpu.seed()
     """
-    for gen in _generators(every=False):
+    for gen in default_generators("xpu", every=False):
         gen.seed()
 
 
@@ -111,6 +92,6 @@ def seed_all() -> None:
     >>> import flambeau
     >>> flambeau.xpu.seed_all()
     """
-    gens = _generators(every=True)
+    gens = default_generators("xpu", every=True)
     if gens:
         manual_seed_all(gens[0].seed())

@@ -15,9 +15,13 @@ Examples
 
 from __future__ import annotations
 
+import platform
+
+from flambeau._plugin_device import available_backend
 from flambeau.backends import _registry
 
-__all__ = ["is_available", "is_built"]
+__all__ = ["is_available", "is_built", "is_macos_or_newer", "is_macos13_or_newer", "get_name",
+           "get_core_count"]
 
 
 def is_built() -> bool:
@@ -41,4 +45,80 @@ def is_available() -> bool:
     >>> flambeau.backends.mps.is_available()
     False
     """
-    return is_built() and bool(_registry.get_backend("mps").is_available())
+    return available_backend("mps") is not None
+
+
+def is_macos_or_newer(major: int, minor: int) -> bool:
+    """Whether this is macOS ``major.minor`` or newer.
+
+    Raises
+    ------
+    RuntimeError
+        Without MPS, as PyTorch built without it.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> if flambeau.backends.mps.is_available():
+    ...     recent = flambeau.backends.mps.is_macos_or_newer(14, 0)
+    """
+    from flambeau.mps import _required
+
+    _required("is_macos_or_newer")
+    version = tuple(int(p) for p in (platform.mac_ver()[0] or "0").split(".")[:2])
+    return version >= (major, minor)
+
+
+def is_macos13_or_newer(minor: int = 0) -> bool:
+    """:func:`is_macos_or_newer` for macOS 13.
+
+    Raises
+    ------
+    RuntimeError
+        Without MPS.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> if flambeau.backends.mps.is_available():
+    ...     recent = flambeau.backends.mps.is_macos13_or_newer()
+    """
+    return is_macos_or_newer(13, minor)
+
+
+def get_name() -> str:
+    """The name of the Apple GPU (the plugin's ``get_name``).
+
+    Raises
+    ------
+    RuntimeError
+        Without MPS (PyTorch built without MPS raises an AttributeError).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> if flambeau.backends.mps.is_available():
+    ...     name = flambeau.backends.mps.get_name()
+    """
+    from flambeau.mps import _from_backend
+
+    return _from_backend("get_name")
+
+
+def get_core_count() -> int:
+    """The number of GPU cores of the Apple GPU (the plugin's ``get_core_count``).
+
+    Raises
+    ------
+    RuntimeError
+        Without MPS (PyTorch built without MPS raises an AttributeError).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> if flambeau.backends.mps.is_available():
+    ...     cores = flambeau.backends.mps.get_core_count()
+    """
+    from flambeau.mps import _from_backend
+
+    return _from_backend("get_core_count")
