@@ -660,10 +660,9 @@ class _Decoder:
             try:
                 self.globals[n] = obj if obj is not None else serialization.import_global(n)
             except (ImportError, AttributeError) as exc:
-                raise CheckpointError(
-                    f"load: {self.name}: can't rebuild '{n.replace(':', '.')}': {exc}. Import "
-                    "or define it under that name before loading (a class of the script that "
-                    "saved the file lives in its __main__)") from None
+                raise CheckpointError(f"load: {self.name}: "
+                                      + serialization.not_importable(n.replace(":", "."), exc)
+                                      ) from None
 
     def array(self, entry):
         try:

@@ -433,10 +433,7 @@ class _AllowListUnpickler(pickle.Unpickler):
         try:
             return super().find_class(module, attr)
         except (ImportError, AttributeError) as exc:
-            raise CheckpointError(
-                f"can't rebuild '{module}.{attr}': {exc}. Import or define it under that name "
-                "before loading (a class of the script that saved the file lives in its "
-                "__main__)") from None
+            raise CheckpointError(serialization.not_importable(f"{module}.{attr}", exc)) from None
 
     @staticmethod
     def _allowed(module, name):

@@ -223,6 +223,13 @@ def import_global(name: str):
     return found
 
 
+def not_importable(name: str, exc: Exception) -> str:
+    """The error message for a class or function (``module.name``) a file names that can't be
+    imported."""
+    return (f"can't rebuild '{name}': {exc}. Import or define it under that name before "
+            "loading (a class of the script that saved the file lives in its __main__)")
+
+
 def refusal_all(names: list) -> str:
     """The error message for a flambeau checkpoint naming classes or functions (``module.name``
     each) that ``weights_only=True`` does not allow."""
