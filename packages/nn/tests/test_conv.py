@@ -14,14 +14,19 @@ from flambeau.autograd import gradcheck, gradgradcheck
 RNG = np.random.default_rng(0)
 
 
-@pytest.fixture(autouse=True, params=["nchw", "channels_last", "no_depthwise"])
+@pytest.fixture(autouse=True,
+                params=["nchw", "channels_last", "channel_major", "no_depthwise"])
 def conv_layout(request, monkeypatch):
     """Every test runs through each generic path: the NCHW products (chosen for few input
-    channels), the channels-last im2col (the rest), and im2col for depthwise convolutions
-    too (which otherwise take the shifted multiply-adds)."""
+    channels), the channels-last im2col with windows in (K, Cg) order (the rest) and in the
+    weight's (Cg, K) order (chosen for fewer output positions than channels), and im2col for
+    depthwise convolutions too (which otherwise take the shifted multiply-adds)."""
     from flambeau.nn.functional import _conv
 
     monkeypatch.setattr(_conv, "_FEW_CHANNELS", 1 << 30 if request.param == "nchw" else -1)
+    if request.param in ("channels_last", "channel_major"):
+        major = request.param == "channel_major"
+        monkeypatch.setattr(_conv, "_channel_major", lambda rows, co, groups: major)
     if request.param == "no_depthwise":
         monkeypatch.setattr(_conv, "_depthwise", lambda c, co, groups: False)
     return request.param
@@ -35,6 +40,9 @@ CONV_CASES = [
     ((2, 3, 9), (5, 3, 4), dict(padding="valid")),
     ((1, 2, 5, 5, 4), (3, 2, 2, 3, 2), dict(padding=1, stride=(1, 2, 1))),
     ((3, 7, 7), (2, 3, 3, 3), dict(padding=1)),  # unbatched
+    # fewer output positions than channels (a ResNet's last blocks on small images)
+    ((2, 8, 1, 2), (16, 8, 3, 3), dict(padding=1)),
+    ((2, 6, 2, 2), (12, 2, 3, 2), dict(stride=2, padding=1, groups=3)),
     # depthwise (one channel in and out per group), as MobileNet's
     ((2, 5, 7, 6), (5, 1, 3, 3), dict(stride=2, padding=1, groups=5)),
     ((2, 3, 6, 7), (3, 1, 3, 2), dict(padding=(2, 0), dilation=(2, 1), groups=3)),
