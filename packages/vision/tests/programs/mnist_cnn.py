@@ -2,6 +2,8 @@
 StepLR, nll_loss on log_softmax, and the classic test loop (reduction='sum',
 argmax(1, keepdim=True), pred.eq(target.view_as(pred)))."""
 
+import io
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -101,7 +103,14 @@ def main(epochs=2):
         tests.append(test(model, device, test_loader))
         scheduler.step()
         lrs.append(scheduler.get_last_lr()[0])
-    return {"loss": losses, "lr": lrs, "test": tests, "params": model.state_dict()}
+    # save the weights and load them into a new model, as a later script would
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    buffer.seek(0)
+    restored = Net()
+    restored.load_state_dict(torch.load(buffer))
+    return {"loss": losses, "lr": lrs, "test": tests, "params": model.state_dict(),
+            "restored_test": test(restored, device, test_loader)}
 
 
 if __name__ == "__main__":

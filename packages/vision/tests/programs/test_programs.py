@@ -74,16 +74,21 @@ def leaves(value, path: str = "records"):
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             yield from leaves(item, f"{path}[{i}]")
-    elif hasattr(value, "detach"):
-        yield path, value.detach().cpu().numpy()
     else:
-        yield path, np.asarray(value)
+        yield path, value
+
+
+def as_array(value) -> np.ndarray:
+    if hasattr(value, "detach"):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
 
 
 def divergences(name: str, theirs: dict, ours: dict, rtol: float, atol: float) -> list[str]:
     """One line per recorded value where flambeau's run differs from torch's: the program,
     the value's path in the records (a list index is the step) and how it differs."""
-    expected, found = dict(leaves(theirs)), dict(leaves(ours))
+    expected = {path: as_array(value) for path, value in leaves(theirs)}
+    found = {path: as_array(value) for path, value in leaves(ours)}
     lines = [f"{name}: {path} recorded by torch only" for path in expected.keys() - found.keys()]
     lines += [f"{name}: {path} recorded by flambeau only" for path in found.keys() - expected]
     for path, want in expected.items():
@@ -110,6 +115,11 @@ def divergences(name: str, theirs: dict, ours: dict, rtol: float, atol: float) -
 def test_program_on_flambeau_matches_torch(name):
     theirs = run_program(name, "torch")
     ours = run_program(name, "flambeau")
+    # each run must really have run on its framework, or the comparison proves nothing
+    for framework, records in (("torch", theirs), ("flambeau", ours)):
+        kinds = {type(value).__module__.partition(".")[0] for _, value in leaves(records)
+                 if hasattr(value, "detach")}
+        assert kinds == {framework}, f"{name}: the {framework} run recorded tensors of {kinds}"
     rtol, atol = TOLERANCES.get(name, (RTOL, ATOL))
     found = divergences(name, theirs, ours, rtol, atol)
     assert not found, "\n".join(found[:10]) + (f"\n... {len(found) - 10} more"
