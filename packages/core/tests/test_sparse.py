@@ -7,7 +7,9 @@ Parity tests take the ``torch`` fixture (skipped without torch, run on the CPU);
 tests run on the default device.
 """
 
+import copy
 import io
+import pickle
 import warnings
 
 import numpy as np
@@ -111,6 +113,11 @@ def test_repr_as_torch(torch):
     assert repr(f) == repr(torch.zeros(2, 3, 2).to_sparse(1)).replace("torch.", "flambeau.")
     f, t = _pair(torch)
     assert repr(f * 2) == repr(t * 2).replace("torch.", "flambeau.")
+    f, t = _pair(torch, requires_grad=True)
+    # a suffix that does not fit the line goes to the next, as torch's (flambeau's longer
+    # name pushes this one past 80 columns where torch's fits)
+    assert repr(f.coalesce()).endswith("layout=flambeau.sparse_coo,\n"
+                                       "       grad_fn=<CoalesceBackward0>)")
 
 
 @pytest.mark.parametrize("indices, values, size, message", [
@@ -185,6 +192,10 @@ def test_copies_devices_and_dtypes():
     assert r.requires_grad and r.is_leaf and not r.detach().requires_grad
     assert r.detach().is_sparse and not r.data.requires_grad
     assert flambeau.sparse_coo_tensor(I, V, (3, 3)).requires_grad_().requires_grad
+    for copied in (copy.deepcopy(r), pickle.loads(pickle.dumps(r))):
+        assert copied.is_sparse and copied.requires_grad and copied._nnz() == 4
+        assert copied._data.values is not r._data.values
+        np.testing.assert_array_equal(copied.detach().to_dense().cpu().numpy(), DENSE)
     np.testing.assert_array_equal(s.zero_().to_dense().cpu().numpy(), np.zeros((3, 3)))
 
 
@@ -226,6 +237,33 @@ def test_sum_parity(torch):
                                  torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), (2, 2))
     for dim in (0, 1):
         _same(flambeau.sparse.sum(fh, dim), torch.sparse.sum(th, dim))
+
+
+@parity
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_parity(torch, name):
+    for dim in (0, 1, -1):
+        got, want = [], []
+        for lib, out in ((flambeau, got), (torch, want)):
+            s = lib.sparse_coo_tensor(lib.tensor(I), lib.tensor(V), (3, 3), requires_grad=True)
+            y = getattr(lib.sparse, name)(s, dim)
+            (y.to_dense() * lib.arange(9.0).reshape(3, 3)).sum().backward()
+            out += [y, s.grad]
+        for g, w in zip(got, want):
+            _same(g, w)
+        assert repr(got[0]).split("values=")[0] == repr(want[0]).split("values=")[0].replace(
+            "torch.", "flambeau.")
+        assert type(got[0].grad_fn).__name__ == type(want[0].grad_fn).__name__
+    fh = flambeau.sparse_coo_tensor([[0, 1, 0]], [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], (2, 2))
+    th = torch.sparse_coo_tensor(torch.tensor([[0, 1, 0]]),
+                                 torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), (2, 2))
+    for dim in (0, 1):
+        _same(getattr(flambeau.sparse, name)(fh, dim), getattr(torch.sparse, name)(th, dim))
+    f, t = _pair(torch)
+    assert getattr(flambeau.sparse, name)(f, 1, dtype=flambeau.float64).dtype is \
+        flambeau.float64
+    with pytest.raises(RuntimeError, match=f"sparse.{name}: expected a floating point tensor"):
+        getattr(flambeau.sparse, name)(f.long(), 1)
 
 
 def test_arithmetic_errors():

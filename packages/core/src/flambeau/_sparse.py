@@ -29,11 +29,11 @@ import re
 import sys
 
 from flambeau import _compat, _dtype
-from flambeau._tensor import Size, Tensor
-from flambeau.autograd._function import Function
+from flambeau._tensor import Tensor
+from flambeau.autograd._function import Function, node_variant
 
 __all__ = ["COOData", "SparseTensor", "SparseUnsupported", "sparse_coo_tensor", "spmm",
-           "sparse_mm", "sparse_sum", "sparse_addmm"]
+           "sparse_mm", "sparse_sum", "sparse_addmm", "sparse_softmax", "sparse_log_softmax"]
 
 sparse_coo = _compat.sparse_coo
 
@@ -416,6 +416,14 @@ class SparseTensor(Tensor):
                                "to Scalar")
         return self.to_dense().item()
 
+    def __deepcopy__(self, memo):
+        out = memo.get(id(self))
+        if out is None:
+            out = memo[id(self)] = _wrap(self._data.copy(), self._device, self._requires_grad)
+            if self._grad is not None:
+                out._grad = self._grad.__deepcopy__(memo)
+        return out
+
     def __reduce_ex__(self, protocol):
         d = self._data
         backend = self._device._backend
@@ -583,7 +591,7 @@ def _rebuild(indices, values, shape, coalesced, device, requires_grad):
 
 
 def _format(t):
-    from flambeau._format import format_tensor
+    from flambeau._format import _with_suffixes, format_tensor
 
     d = t._data
     default = _dtype.get_default_dtype()
@@ -594,21 +602,20 @@ def _format(t):
         text = re.sub(r", dtype=flambeau\.\w+", "", text)
         return prefix + text.replace("\n", "\n" + " " * len(prefix))
 
-    lines = [inner("tensor(indices=", d.indices) + ",",
-             inner("       values=", d.values) + ","]
-    tail = f"       size={tuple(d.shape)}, nnz={d.nnz}"
+    text = (inner("tensor(indices=", d.indices) + ",\n" + inner("       values=", d.values)
+            + f",\n       size={tuple(d.shape)}")
+    suffixes = [f"nnz={d.nnz}"]
     if dtype is not default and dtype.name not in ("int64", "bool") \
             and dtype is not default.to_complex():
-        tail += f", dtype={dtype}"
+        suffixes.append(f"dtype={dtype}")
     if t._device.type != "cpu":
-        tail += f", device='{t._device}'"
-    tail += ", layout=flambeau.sparse_coo"
+        suffixes.append(f"device='{t._device}'")
+    suffixes.append("layout=flambeau.sparse_coo")
     if t.grad_fn is not None:
-        tail += f", grad_fn=<{type(t.grad_fn).__name__}>"
+        suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
     elif t._requires_grad:
-        tail += ", requires_grad=True"
-    lines.append(tail + ")")
-    return "\n".join(lines)
+        suffixes.append("requires_grad=True")
+    return _with_suffixes(text, suffixes, 7)
 
 
 # ------------------------------------------------------------------ autograd nodes
@@ -627,6 +634,10 @@ class _Construct(Function):
     @staticmethod
     def backward(ctx, g):
         return Tensor._make(_gather(g, ctx.indices), g._device), None, None, None
+
+
+_SoftmaxOut = node_variant(_Construct, "SparseSoftmaxBackward0")
+_LogSoftmaxOut = node_variant(_Construct, "SparseLogSoftmaxBackward0")
 
 
 class _Values(Function):
@@ -1329,6 +1340,70 @@ def sparse_sum(input, dim=None, dtype=None):
     return _SumDims.apply(input, tuple(sorted(axes)), np_dtype)
 
 
+def _softmax(input, dim, dtype, log):
+    from flambeau._tensor import _wrap_dim
+
+    op = "sparse.log_softmax" if log else "sparse.softmax"
+    _need_sparse(op, input)
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point tensor, got {input.dtype}")
+    dim = _wrap_dim(dim, input._data.ndim, op)
+    c = input.coalesce()
+    d = c._data
+    values = _Values.apply(c)
+    sd = d.sparse_dim
+    if dim >= sd:  # a dense dim: each value's own softmax
+        out = values.log_softmax(dim - sd + 1) if log else values.softmax(dim - sd + 1)
+    else:
+        # the nonzeros that share every sparse index but dim's form one softmax; the others
+        # are -inf (absent), as torch's
+        xp = _xp(c)
+        rest = [k for k in range(sd) if k != dim]
+        shape = tuple(d.shape[k] for k in rest)
+        key = _keys(xp, d.indices[rest], shape) if rest else xp.zeros(d.nnz, dtype=xp.int64)
+        _, inverse = xp.unique(key, return_inverse=True)
+        group = Tensor._make(inverse.reshape(-1).astype(xp.int64), c._device)
+        n = int(inverse.max()) + 1 if d.nnz else 0
+        zeros = values.new_zeros((n,) + tuple(values.shape[1:]))
+        top = zeros.index_reduce(0, group, values.detach(), "amax", include_self=False)
+        shifted = values - top.index_select(0, group)
+        total = zeros.index_add(0, group, shifted.exp()).index_select(0, group)
+        out = shifted - total.log() if log else shifted.exp() / total
+    return (_LogSoftmaxOut if log else _SoftmaxOut).apply(out, d.indices, d.shape, True)
+
+
+def sparse_softmax(input, dim, *, dtype=None):
+    """The softmax of a sparse tensor's values along ``dim``, as ``torch.sparse.softmax``:
+    the values that are not stored count as ``-inf`` (they stay absent), so each group of
+    stored values sharing the other indices sums to 1. The result has the coalesced pattern
+    of ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.sparse_coo_tensor([[0, 0, 1], [0, 2, 1]], [1.0, 1.0, 5.0], (2, 3))
+    >>> flambeau.sparse.softmax(s, 1).to_dense()
+    tensor([[0.5000, 0.0000, 0.5000],
+            [0.0000, 1.0000, 0.0000]])
+    """
+    return _softmax(input, dim, dtype, log=False)
+
+
+def sparse_log_softmax(input, dim, *, dtype=None):
+    """The log of :func:`softmax` over the stored values, as ``torch.sparse.log_softmax``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.sparse_coo_tensor([[0, 0, 1], [0, 2, 1]], [1.0, 1.0, 5.0], (2, 3))
+    >>> flambeau.sparse.log_softmax(s, 1).values()
+    tensor([-0.6931, -0.6931,  0.0000])
+    """
+    return _softmax(input, dim, dtype, log=True)
+
+
 def add(a, b, *, alpha=1):
     """``a + alpha * b`` with a sparse operand: sparse + sparse is sparse, dense + sparse
     dense; sparse + dense is torch's error."""
@@ -1389,11 +1464,6 @@ def mul(a, b):
     return _Map.apply(a, "mul", b)
 
 
-def sum_(input, dim=None, keepdim=False, *, dtype=None):
-    """``flambeau.sum`` of a sparse tensor."""
-    return input.sum(dim, keepdim, dtype=dtype)
-
-
 # the methods every tensor answers; the sparse-only ones are the strided tensor's errors
 Tensor.to_sparse = to_sparse
 Tensor.to_sparse_coo = to_sparse_coo
@@ -1409,4 +1479,3 @@ def _nnz_dense(self):
 
 
 Tensor._nnz = _nnz_dense
-del Size
