@@ -225,6 +225,29 @@ def test_arithmetic_parity(torch):
 
 
 @parity
+def test_dense_functions_with_a_sparse_operand_parity(torch):
+    f, t = _pair(torch)
+    fd, td = flambeau.tensor(DENSE) + 1, torch.tensor(DENSE) + 1
+    _same(flambeau.add(fd, f), torch.add(td, t))
+    _same(flambeau.sub(fd, f), torch.sub(td, t))
+    _same(fd.add(f), td.add(t))
+    _same(fd.clone().add_(f), td.clone().add_(t))
+    _same(fd.clone().sub_(f), td.clone().sub_(t))
+    with pytest.raises(RuntimeError, match="add_: result type flambeau.float32 can't be cast "
+                                           "to the desired output type flambeau.int64"):
+        flambeau.ones(3, 3, dtype=flambeau.int64).add_(f)
+    got, want = [], []
+    for lib, out in ((flambeau, got), (torch, want)):
+        w = lib.ones(3, 3, requires_grad=True)
+        v = lib.tensor(V, requires_grad=True)
+        y = lib.add(w * 2, lib.sparse_coo_tensor(lib.tensor(I), v, (3, 3)))
+        (y * lib.arange(9.0).reshape(3, 3)).sum().backward()
+        out += [y, w.grad, v.grad]
+    for g, w in zip(got, want):
+        _same(g, w)
+
+
+@parity
 def test_sum_parity(torch):
     f, t = _pair(torch)
     _same(flambeau.sum(f), torch.sum(t))
@@ -426,7 +449,8 @@ def test_gradcheck_float64():
     (lambda s: s.mean(), "mean"),
     (lambda s: s == s, "eq"),
     (lambda s: flambeau.cat([s, s]), "cat"),
-    (lambda s: flambeau.add(flambeau.ones(3, 3), s), "add"),
+    (lambda s: flambeau.add(flambeau.ones(3, 3), s, alpha=2), "add"),
+    (lambda s: flambeau.maximum(flambeau.ones(3, 3), s), "maximum"),
     (lambda s: s.max(), "max"),
 ])
 def test_other_ops_refuse_sparse(op, name):

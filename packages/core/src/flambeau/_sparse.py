@@ -133,7 +133,36 @@ class COOData:
         return COOData(self.indices.copy(), self.values.copy(), self.shape, self.coalesced)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # NumPy's add/subtract of a dense array and this one: what flambeau.add(dense,
+        # sparse), dense.add_(sparse) and sub reach; everything else is refused
+        if method == "__call__" and ufunc.__name__ in ("add", "subtract") \
+                and len(inputs) == 2 and inputs[1] is self \
+                and getattr(inputs[0], "shape", None) == self.shape \
+                and inputs[0].__class__ is not COOData:
+            out = kwargs.get("out")
+            return self._added_to(ufunc, inputs[0], out[0] if out else None)
         raise _refuse(ufunc.__name__)
+
+    def _added_to(self, ufunc, dense, out):
+        """``ufunc(dense, self)`` (add or subtract) as a dense array, into ``out`` if given."""
+        values = self.values
+        kinds = "biufc"
+        dt = ufunc.resolve_dtypes((dense.dtype, values.dtype, None))[2]
+        if out is None:
+            out = dense.astype(dt)
+        else:
+            if kinds.index(dt.kind) > kinds.index(out.dtype.kind):
+                raise TypeError(f"{ufunc.__name__}: a {values.dtype} sparse tensor can't be "
+                                f"added into a {out.dtype} one")
+            if out is not dense:
+                out[...] = dense
+        if not out.flags.c_contiguous:
+            raise _refuse(f"{ufunc.__name__} into a non-contiguous tensor")
+        flat = out.reshape((-1,) + values.shape[1:])
+        key = self.indices[0] * 0 if self.sparse_dim == 0 else _keys(None, self.indices,
+                                                                       self.shape)
+        ufunc.at(flat, key, values.astype(out.dtype))
+        return out
 
     def __array_function__(self, func, types, args, kwargs):
         raise _refuse(func.__name__)
