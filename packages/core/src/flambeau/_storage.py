@@ -74,25 +74,6 @@ class _Storage:
         """The elements as a list of Python numbers."""
         return self._elements().tolist()
 
-    def is_shared(self) -> bool:
-        """Whether the memory is shared with other processes (see :meth:`share_memory_`)."""
-        return self.untyped()._owner.is_shared()
-
-    def share_memory_(self):
-        """Move the memory into shared memory, with the tensor it belongs to (see
-        :meth:`flambeau.Tensor.share_memory_`); returns this storage.
-
-        Examples
-        --------
-        >>> import flambeau
-        >>> t = flambeau.zeros(2)
-        >>> s = t.untyped_storage()
-        >>> s.share_memory_() is s, s.is_shared(), t.is_shared()
-        (True, True, True)
-        """
-        self.untyped()._owner.share_memory_()
-        return self
-
     def is_pinned(self, device="cuda") -> bool:
         """Whether the memory is page-locked host memory."""
         return self._elements().is_pinned()
@@ -181,6 +162,32 @@ class UntypedStorage(_Storage):
         """This storage."""
         return self
 
+    def is_shared(self) -> bool:
+        """Whether the memory is shared with other processes (see :meth:`share_memory_`).
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> flambeau.UntypedStorage(2).is_shared()
+        False
+        """
+        return self._owner.is_shared()
+
+    def share_memory_(self):
+        """Move the memory into shared memory, with the tensor it belongs to (see
+        :meth:`flambeau.Tensor.share_memory_`); returns this storage.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> t = flambeau.zeros(2)
+        >>> s = t.untyped_storage()
+        >>> s.share_memory_() is s, s.is_shared(), t.is_shared()
+        (True, True, True)
+        """
+        self._owner.share_memory_()
+        return self
+
     def __eq__(self, other):
         return (isinstance(other, UntypedStorage) and self.data_ptr() == other.data_ptr()
                 and self.nbytes() == other.nbytes() and self.device == other.device)
@@ -233,6 +240,27 @@ class TypedStorage(_Storage):
     def untyped(self):
         """The :class:`UntypedStorage` of the same bytes."""
         return self._untyped_storage
+
+    def is_shared(self) -> bool:
+        """Whether the memory is shared with other processes (see :meth:`share_memory_`)."""
+        return self._untyped_storage.is_shared()
+
+    def share_memory_(self):
+        """Move the memory into shared memory (:meth:`UntypedStorage.share_memory_`);
+        returns this storage.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> import flambeau
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     s = flambeau.ones(2).storage()
+        >>> s.share_memory_() is s, s.is_shared()
+        (True, True)
+        """
+        self._untyped_storage.share_memory_()
+        return self
 
     def cpu(self):
         """This storage if it is in host memory, else a copy there."""
