@@ -233,6 +233,8 @@ def test_dense_functions_with_a_sparse_operand_parity(torch):
     _same(fd.add(f), td.add(t))
     _same(fd.clone().add_(f), td.clone().add_(t))
     _same(fd.clone().sub_(f), td.clone().sub_(t))
+    with flambeau.no_grad(), torch.no_grad():  # an optimizer's step with a sparse gradient
+        _same(fd.clone().add_(f, alpha=-0.5), td.clone().add_(t, alpha=-0.5))
     with pytest.raises(RuntimeError, match="add_: result type flambeau.float32 can't be cast "
                                            "to the desired output type flambeau.int64"):
         flambeau.ones(3, 3, dtype=flambeau.int64).add_(f)

@@ -141,6 +141,12 @@ class COOData:
                 and inputs[0].__class__ is not COOData:
             out = kwargs.get("out")
             return self._added_to(ufunc, inputs[0], out[0] if out else None)
+        if method == "__call__" and ufunc.__name__ == "multiply" and len(inputs) == 2 \
+                and not kwargs and inputs[0] is self \
+                and inputs[1].__class__ in (int, float, complex, bool):
+            # a sparse gradient times a number: dense.add_(grad, alpha=-lr) scales it first
+            return COOData(self.indices, ufunc(self.values, inputs[1]), self.shape,
+                           self.coalesced)
         raise _refuse(ufunc.__name__)
 
     def _added_to(self, ufunc, dense, out):
