@@ -17,10 +17,10 @@ class _Embedding(Function):
     _graph_inputs = (0,)  # not the indices
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq, sparse=False):
         ctx.save_for_backward(indices)
         ctx.num_weights = weight.shape[0]
-        ctx.padding_idx, ctx.scale = padding_idx, scale_grad_by_freq
+        ctx.padding_idx, ctx.scale, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
         return weight._data[indices._data]
 
     @staticmethod
@@ -28,6 +28,8 @@ class _Embedding(Function):
         (indices,) = ctx.saved_tensors
         flat = indices.reshape(-1)
         rows = g.reshape(flat.shape[0], -1)
+        if ctx.sparse:
+            return _sparse_grad(ctx, flat, rows), None, None, None, None
         keep = None
         if ctx.padding_idx is not None:
             keep = (flat != ctx.padding_idx).unsqueeze(1)
@@ -37,7 +39,23 @@ class _Embedding(Function):
         if keep is not None:
             rows = rows * keep
         zeros = flambeau.zeros(ctx.num_weights, rows.shape[1], dtype=g.dtype, device=g.device)
-        return zeros.index_add(0, flat, rows), None, None, None
+        return zeros.index_add(0, flat, rows), None, None, None, None
+
+
+def _sparse_grad(ctx, flat, rows):
+    """The weight's gradient as torch's sparse one: one uncoalesced entry per looked-up
+    index, in the input's order, the ``padding_idx`` entries left out."""
+    if ctx.scale:
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse "
+                           "gradients")
+    index = flat._data
+    if ctx.padding_idx is not None:
+        xp = flat._device._xp
+        kept = xp.nonzero(index != ctx.padding_idx)[0]
+        index = index[kept]
+        rows = rows.index_select(0, Tensor._make(kept, flat._device))
+    return flambeau.sparse_coo_tensor(index.reshape(1, -1), rows,
+                                      (ctx.num_weights, rows.shape[1]), check_invariants=False)
 
 
 def _check_indices(input, num, op):
@@ -92,7 +110,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     scale_grad_by_freq : bool
         Divide each row's gradient by its frequency in the batch.
     sparse : bool
-        Accepted for compatibility; gradients are dense.
+        Make ``weight.grad`` a sparse COO tensor (``flambeau.sparse_coo``), as torch's: one
+        uncoalesced row per looked-up index (``padding_idx`` rows left out), for optimizers
+        that take sparse gradients (:class:`flambeau.optim.SparseAdam`, ``SGD``,
+        ``Adagrad``). Not with ``scale_grad_by_freq``.
 
     A complex ``weight`` is looked up only where no gradient is recorded (PyTorch has no
     complex gradient for ``embedding``): under ``no_grad`` or with ``requires_grad=False``.
@@ -116,7 +137,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     padding_idx = _padding(padding_idx, num, "embedding")
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    return _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
+    return _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, bool(sparse))
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
@@ -126,6 +147,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
 
     ``input`` is 2-D ``(B, N)`` (B bags of N indices) or 1-D with ``offsets`` giving where
     each bag starts. Indices equal to ``padding_idx`` are left out of their bag.
+    ``sparse=True`` makes ``weight.grad`` sparse as :func:`embedding`'s (modes ``"sum"``
+    and ``"mean"``; ``"max"`` refuses it, as torch).
 
     Examples
     --------
@@ -138,6 +161,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     """
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if sparse and mode == "max":
+        raise ValueError("max mode does not support sparse weights")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
                                   f"per_sample_weights is only supported for mode='sum' (got "
@@ -166,7 +191,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                          f"dimension {input.ndim}")
     _check_indices(flat, num, "embedding_bag")
     padding_idx = _padding(padding_idx, num, "embedding_bag")
-    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
     keep = xp.ones(flat.shape[0], bool) if padding_idx is None else flat._data != padding_idx
     keep_t = Tensor._make(keep.astype(rows._data.dtype)[:, None], rows._device)
     bag_t = Tensor._make(bag.astype(xp.int64), rows._device)

@@ -48,7 +48,9 @@ class Embedding(Module):
     scale_grad_by_freq : bool
         Divide gradients by the frequency of each index in the batch.
     sparse : bool
-        Accepted for compatibility (gradients are dense).
+        Make ``weight.grad`` a sparse COO tensor holding only the looked-up rows, for
+        :class:`flambeau.optim.SparseAdam`, ``SGD`` or ``Adagrad`` (see
+        :func:`flambeau.nn.functional.embedding`).
 
     Examples
     --------
@@ -57,6 +59,10 @@ class Embedding(Module):
     >>> emb = nn.Embedding(10, 3, padding_idx=0)
     >>> emb(flambeau.tensor([[1, 2, 0]])).shape, emb
     (flambeau.Size([1, 3, 3]), Embedding(10, 3, padding_idx=0))
+    >>> emb = nn.Embedding(10, 3, sparse=True)
+    >>> emb(flambeau.tensor([4, 1, 4])).sum().backward()
+    >>> emb.weight.grad.layout, emb.weight.grad._indices()
+    (flambeau.sparse_coo, tensor([[4, 1, 4]]))
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
