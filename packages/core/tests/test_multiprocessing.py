@@ -78,3 +78,23 @@ def test_spawn_reports_an_exit_code_and_returns_a_context_without_join():
     while not context.join():
         pass
     np.testing.assert_array_equal(sorted(queue.get()[1][0] for _ in range(2)), [5.0, 10.0])
+
+
+def test_sharing_strategies_as_torch():
+    assert mp.get_sharing_strategy() == "file_descriptor"
+    assert mp.get_all_sharing_strategies() == {"file_descriptor", "file_system"}
+    try:
+        mp.set_sharing_strategy("file_system")  # accepted; the memory is shared the same
+        assert mp.get_sharing_strategy() == "file_system"
+    finally:
+        mp.set_sharing_strategy("file_descriptor")
+    with pytest.raises(AssertionError, match=r"set_sharing_strategy: invalid sharing strategy "
+                                             r"'nope', expected one of \{"):
+        mp.set_sharing_strategy("nope")
+    torch = torch_or_none()
+    if torch is not None:
+        tmp = torch.multiprocessing
+        assert tmp.get_all_sharing_strategies() == mp.get_all_sharing_strategies()
+        assert tmp.get_sharing_strategy() == mp.get_sharing_strategy()
+        with pytest.raises(AssertionError, match="invalid sharing strategy 'nope'"):
+            tmp.set_sharing_strategy("nope")

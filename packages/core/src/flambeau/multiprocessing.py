@@ -35,7 +35,11 @@ import traceback
 from multiprocessing import connection as _connection
 
 __all__ = ["spawn", "ProcessContext", "ProcessException", "ProcessRaisedException",
-           "ProcessExitedException"]
+           "ProcessExitedException", "get_all_sharing_strategies", "get_sharing_strategy",
+           "set_sharing_strategy"]
+
+_SHARING_STRATEGIES = frozenset({"file_descriptor", "file_system"})
+_sharing_strategy = "file_descriptor"
 
 
 def __getattr__(name):
@@ -47,6 +51,59 @@ def __getattr__(name):
     except AttributeError:
         raise AttributeError(f"module 'flambeau.multiprocessing' has no attribute '{name}'") \
             from None
+
+
+def get_all_sharing_strategies() -> set:
+    """The names :func:`set_sharing_strategy` takes, as ``torch.multiprocessing``'s.
+
+    Examples
+    --------
+    >>> import flambeau.multiprocessing as mp
+    >>> sorted(mp.get_all_sharing_strategies())
+    ['file_descriptor', 'file_system']
+    """
+    return set(_SHARING_STRATEGIES)
+
+
+def get_sharing_strategy() -> str:
+    """The strategy last set by :func:`set_sharing_strategy` (``"file_descriptor"`` until
+    then, PyTorch's default on Linux).
+
+    Examples
+    --------
+    >>> import flambeau.multiprocessing as mp
+    >>> mp.get_sharing_strategy()
+    'file_descriptor'
+    """
+    return _sharing_strategy
+
+
+def set_sharing_strategy(new_strategy):
+    """Choose how CPU tensors in shared memory reach other processes, as PyTorch's.
+
+    flambeau always sends a shared tensor's memory as a file descriptor (PyTorch's
+    ``"file_descriptor"``); ``"file_system"`` is accepted, and remembered, so that code
+    written for PyTorch (which picks it to use fewer descriptors) runs, and the tensors are
+    shared just the same. Each shared storage keeps two descriptors open in a process
+    that maps it: for many shared tensors, raise the limit (``ulimit -n``).
+
+    Raises
+    ------
+    AssertionError
+        For another name, as PyTorch.
+
+    Examples
+    --------
+    >>> import flambeau.multiprocessing as mp
+    >>> mp.set_sharing_strategy("file_descriptor")
+    >>> mp.get_sharing_strategy()
+    'file_descriptor'
+    """
+    global _sharing_strategy
+    if new_strategy not in _SHARING_STRATEGIES:
+        raise AssertionError(f"set_sharing_strategy: invalid sharing strategy "
+                             f"{new_strategy!r}, expected one of {set(_SHARING_STRATEGIES)}")
+    _sharing_strategy = new_strategy
 
 
 class ProcessException(Exception):
