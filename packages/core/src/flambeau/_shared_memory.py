@@ -23,11 +23,17 @@ from __future__ import annotations
 
 import mmap
 import os
+import sys
 import tempfile
 
 import numpy as np
 
 __all__ = ["Segment", "copy_to_shared", "segment_of", "SharedArray", "pickled"]
+
+
+# mmap keeps a duplicate of the descriptor for its own use unless told not to (Python 3.13):
+# the segment keeps one already, and descriptors run out first when many tensors are shared
+_NO_DUP = {"trackfd": False} if sys.version_info >= (3, 13) else {}
 
 
 class Segment(mmap.mmap):
@@ -37,7 +43,7 @@ class Segment(mmap.mmap):
     __slots__ = ("fd",)
 
     def __new__(cls, fd, nbytes):
-        self = super().__new__(cls, fd, nbytes)
+        self = super().__new__(cls, fd, nbytes, **_NO_DUP)
         self.fd = fd
         _register_reductions()
         return self

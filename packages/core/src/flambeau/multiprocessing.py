@@ -84,8 +84,9 @@ def set_sharing_strategy(new_strategy):
     flambeau always sends a shared tensor's memory as a file descriptor (PyTorch's
     ``"file_descriptor"``); ``"file_system"`` is accepted, and remembered, so that code
     written for PyTorch (which picks it to use fewer descriptors) runs, and the tensors are
-    shared just the same. Each shared storage keeps two descriptors open in a process
-    that maps it: for many shared tensors, raise the limit (``ulimit -n``).
+    shared just the same. Each shared storage keeps a descriptor open in a process that
+    maps it (two before Python 3.13): for many shared tensors, raise the limit
+    (``ulimit -n``).
 
     Raises
     ------
