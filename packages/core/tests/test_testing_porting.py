@@ -75,6 +75,7 @@ def test_ported_program_runs_on_flambeau():
     assert scope["sizes"] == [2, 1]
 
 
+@pytest.mark.parity
 def test_ported_program_matches_torch():
     torch = pytest.importorskip("torch")
     program = """
