@@ -39,6 +39,7 @@ tensor([1.4000, 3.4000])
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 
 from flambeau._ops import decompositions as _d
@@ -84,6 +85,8 @@ _INF = float("inf")
 
 
 _out = write_out
+#: torch wants the result's dtype in the outs of most of linalg (the others cast)
+_exact_out = functools.partial(write_out, exact=True)
 
 
 def _wants_grad(t):
@@ -116,7 +119,7 @@ def det(A, *, out=None):
             [-2.,  1.]])
     """
     A = check_input("linalg.det", A, square=True)
-    return _out(_d.Det.apply(A), out)
+    return _exact_out(_d.Det.apply(A), out)
 
 
 def slogdet(A, *, out=None):
@@ -132,7 +135,7 @@ def slogdet(A, *, out=None):
     linalg_slogdet(sign=tensor(-1.), logabsdet=tensor(1.7918))
     """
     A = check_input("linalg.slogdet", A, square=True)
-    return _out(linalg_slogdet(*_d.Slogdet.apply(A)), out)
+    return _exact_out(linalg_slogdet(*_d.Slogdet.apply(A)), out)
 
 
 def inv(A, *, out=None):
@@ -156,7 +159,7 @@ def inv(A, *, out=None):
     linalg.inv: the input matrix of shape (2, 2) is singular: diagonal element 2 of its LU factorization is zero, so it has no inverse
     """  # noqa: E501
     A = check_input("linalg.inv", A, square=True)
-    return _out(_d.Inv.apply(A, "linalg.inv", True)[0], out)
+    return _exact_out(_d.Inv.apply(A, "linalg.inv", True)[0], out)
 
 
 def inv_ex(A, *, check_errors=False, out=None):
@@ -174,7 +177,7 @@ def inv_ex(A, *, check_errors=False, out=None):
     tensor([0, 1], dtype=flambeau.int32)
     """
     A = check_input("linalg.inv_ex", A, square=True)
-    return _out(linalg_inv_ex(*_d.Inv.apply(A, "linalg.inv_ex", check_errors)), out)
+    return _exact_out(linalg_inv_ex(*_d.Inv.apply(A, "linalg.inv_ex", check_errors)), out)
 
 
 # ------------------------------------------------------------------ solvers
@@ -224,7 +227,7 @@ def solve(A, B, *, left=True, out=None):
     >>> flambeau.linalg.solve(A, flambeau.tensor([[9.0, 8.0]]), left=False)
     tensor([[2., 3.]])
     """
-    return _out(_solve(A, B, left, "linalg.solve", True)[0], out)
+    return _exact_out(_solve(A, B, left, "linalg.solve", True)[0], out)
 
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
@@ -237,7 +240,7 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     >>> flambeau.linalg.solve_ex(flambeau.eye(2), flambeau.tensor([1.0, 2.0]))
     linalg_solve_ex(result=tensor([1., 2.]), info=tensor(0, dtype=flambeau.int32))
     """
-    return _out(linalg_solve_ex(*_solve(A, B, left, "linalg.solve_ex", check_errors)), out)
+    return _exact_out(linalg_solve_ex(*_solve(A, B, left, "linalg.solve_ex", check_errors)), out)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
@@ -271,7 +274,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
         X = _d.SolveTriangular.apply(A, B, upper, unitriangular, op)
     else:  # X A = B  <=>  A^T X^T = B^T
         X = _d.SolveTriangular.apply(A.mT, B.mT, not upper, unitriangular, op).mT
-    return _out(X, out)
+    return _exact_out(X, out)
 
 
 @_autocast.not_cast  # as torch's: in no autocast list, so never in bfloat16/float16
@@ -337,8 +340,10 @@ def lstsq(A, B, rcond=None, *, driver=None, out=None):
         else:
             residuals = (r ** 2).sum(-2)
     result = linalg_lstsq(X.squeeze(-1) if vector else X, residuals, rank, sv)
-    # PyTorch casts into the outs but that of residuals, which must be of its dtype
-    return result if out is None else _out(result, out, op, exact=(False, True, False, False))
+    # PyTorch casts into the solution's out; the residuals' must be of their dtype when they
+    # are computed (not empty), the rank's and the singular values' when they are not (empty)
+    exact = (False, residuals.numel() > 0, rank.numel() == 0, sv.numel() == 0)
+    return result if out is None else _out(result, out, op, exact=exact)
 
 
 def _finfo_eps(A):
@@ -368,7 +373,7 @@ def cholesky(A, *, upper=False, out=None):
     tensor([[2., 0.],
             [1., 2.]])
     """
-    return _out(_cholesky(A, upper, "linalg.cholesky", True)[0], out)
+    return _exact_out(_cholesky(A, upper, "linalg.cholesky", True)[0], out)
 
 
 def _cholesky(A, upper, op, check):
@@ -389,7 +394,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     >>> flambeau.linalg.cholesky_ex(flambeau.tensor([[1.0, 2.0], [2.0, 1.0]])).info
     tensor(2, dtype=flambeau.int32)
     """
-    return _out(linalg_cholesky_ex(*_cholesky(A, upper, "linalg.cholesky_ex", check_errors)),
+    return _exact_out(linalg_cholesky_ex(*_cholesky(A, upper, "linalg.cholesky_ex", check_errors)),
                 out)
 
 
@@ -413,7 +418,7 @@ def qr(A, mode="reduced", *, out=None):
     A = check_input(op, A)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"{op}: mode must be 'reduced', 'complete' or 'r', but got {mode!r}")
-    return _out(linalg_qr(*_d.QR.apply(A, mode)), out)
+    return _exact_out(linalg_qr(*_d.QR.apply(A, mode)), out)
 
 
 def _uplo(op, UPLO):
@@ -494,7 +499,7 @@ def eigh(A, UPLO="L", *, out=None):
     """
     op = "linalg.eigh"
     A = check_input(op, A, square=True)
-    return _out(linalg_eigh(*_d.Eigh.apply(A, _uplo(op, UPLO))), out)
+    return _exact_out(linalg_eigh(*_d.Eigh.apply(A, _uplo(op, UPLO))), out)
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
@@ -510,8 +515,8 @@ def eigvalsh(A, UPLO="L", *, out=None):
     A = check_input(op, A, square=True)
     uplo = _uplo(op, UPLO)
     if _wants_grad(A) or A._data.size == 0:
-        return _out(_d.Eigh.apply(A, uplo)[0], out)
-    return _out(make(A._device._xp.linalg.eigvalsh(A._data, UPLO=uplo), A), out)
+        return _exact_out(_d.Eigh.apply(A, uplo)[0], out)
+    return _exact_out(make(A._device._xp.linalg.eigvalsh(A._data, UPLO=uplo), A), out)
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
@@ -531,7 +536,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     (flambeau.Size([3, 3]), tensor([2., 1.]), flambeau.Size([2, 2]))
     """
     A = check_input("linalg.svd", A)
-    return _out(linalg_svd(*_d.SVD.apply(A, bool(full_matrices))), out)
+    return _exact_out(linalg_svd(*_d.SVD.apply(A, bool(full_matrices))), out)
 
 
 def svdvals(A, *, driver=None, out=None):
@@ -545,8 +550,8 @@ def svdvals(A, *, driver=None, out=None):
     """
     A = check_input("linalg.svdvals", A)
     if _wants_grad(A) or A._data.size == 0:
-        return _out(_d.SVD.apply(A, False)[1], out)
-    return _out(make(A._device._xp.linalg.svd(A._data, compute_uv=False), A), out)
+        return _exact_out(_d.SVD.apply(A, False)[1], out)
+    return _exact_out(make(A._device._xp.linalg.svd(A._data, compute_uv=False), A), out)
 
 
 def householder_product(A, tau, *, out=None):
@@ -697,7 +702,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
                 f"{tuple(shape)} over an empty dimension, because the operation has no "
                 "identity"
             )
-    return _out(VectorNorm.apply(x, ord, axes, keepdim), out)
+    return _exact_out(VectorNorm.apply(x, ord, axes, keepdim), out)
 
 
 def _fmt_ord(ord):
@@ -745,7 +750,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         A = A.to(dtype)
     d0, d1 = _matrix_dims(op, A, dim)
     if ord == "fro":
-        return _out(vector_norm(A, 2, (d0, d1), keepdim), out)
+        return _exact_out(vector_norm(A, 2, (d0, d1), keepdim), out)
     if ord == "nuc" or ord in (2, -2):
         check_float(op, A)
         moved = A.movedim((d0, d1), (-2, -1))
@@ -757,7 +762,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         if keepdim:
             for d in sorted((d0, d1)):
                 r = r.unsqueeze(d)
-        return _out(r, out)
+        return _exact_out(r, out)
     if ord in (1, -1, _INF, -_INF):
         # 1: max over columns of the column sums (summed over rows, dim d0); inf: rows
         inner, outer = (d0, d1) if ord in (1, -1) else (d1, d0)
@@ -768,7 +773,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
             r = (amax if ord > 0 else amin)(sums, outer, keepdim=True)
         if not keepdim:
             r = r.squeeze(builtins.max(d0, d1)).squeeze(builtins.min(d0, d1))
-        return _out(r, out)
+        return _exact_out(r, out)
     raise RuntimeError(f"{op}: order {ord!r} is not supported; use 'fro', 'nuc', inf, -inf, "
                        "1, -1, 2 or -2")
 
@@ -875,7 +880,7 @@ def matrix_power(A, n, *, out=None):
     if n == 0:
         from flambeau._creation import eye
 
-        return _out(eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(*A.shape)
+        return _exact_out(eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(*A.shape)
                     .clone(), out)
     if n < 0:
         A = inv(A)
@@ -887,7 +892,7 @@ def matrix_power(A, n, *, out=None):
         n >>= 1
         if n:
             base = base @ base
-    return _out(result, out)
+    return _exact_out(result, out)
 
 
 def matrix_exp(A):
@@ -951,7 +956,7 @@ def multi_dot(tensors, *, out=None):
         result = result.squeeze(0)
     if last.ndim == 1:
         result = result.squeeze(-1)
-    return _out(result, out)
+    return _exact_out(result, out)
 
 
 def _chain(mats):
@@ -1013,7 +1018,7 @@ def cross(input, other, *, dim=-1, out=None):
                            "be broadcast together") from None
     # component i is a[i+1] b[i+2] - a[i+2] b[i+1] (indices mod 3)
     result = roll(a, -1, d) * roll(b, -2, d) - roll(a, -2, d) * roll(b, -1, d)
-    return _out(result, out)
+    return _exact_out(result, out)
 
 
 def vecdot(x, y, *, dim=-1, out=None):
@@ -1047,7 +1052,7 @@ def _vecdot(op, x, y, dim, out):
     except RuntimeError:
         raise RuntimeError(f"{op}: shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be "
                            "broadcast together") from None
-    return _out(prod.sum(wrap_dim(dim, prod.ndim, op)), out)
+    return _exact_out(prod.sum(wrap_dim(dim, prod.ndim, op)), out)
 
 
 def tensorinv(A, ind=2, *, out=None):

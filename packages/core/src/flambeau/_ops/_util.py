@@ -362,9 +362,11 @@ def refuse_grad(op, tensors):
         )
 
 
-def with_out(fn):
+def with_out(fn=None, *, exact=False):
     """Give ``fn`` PyTorch's keyword ``out=``: its result lands in ``out`` (see
-    :func:`write_out`), for ops whose code has no use for the keyword itself.
+    :func:`write_out`, whose ``exact`` is this one's: ``@with_out(exact=True)`` for the ops
+    whose out must have the result's dtype), for ops whose code has no use for the keyword
+    itself.
 
     Examples
     --------
@@ -374,7 +376,16 @@ def with_out(fn):
     >>> out = flambeau.empty(2)
     >>> double(flambeau.ones(2), out=out) is out, out
     (True, tensor([2., 2.]))
+    >>> triple = with_out(exact=True)(lambda input: input * 3)
+    >>> try:
+    ...     triple(flambeau.ones(2), out=flambeau.empty(2, dtype=flambeau.float64))
+    ... except RuntimeError as e:
+    ...     print(e)
+    <lambda>(): expected out tensor to have dtype flambeau.float32, but got flambeau.float64 instead
     """
+    if fn is None:
+        return functools.partial(with_out, exact=exact)
+
     @_keywords.retrying
     def call(*args, out=None, **kwargs):
         try:
@@ -387,7 +398,7 @@ def with_out(fn):
                 result = fn(*moved[0], **moved[1])
         if out is None:
             return result
-        return write_out(result, out, op=fn.__name__)
+        return write_out(result, out, op=fn.__name__, exact=exact)
 
     return dressed_as(fn, call)
 

@@ -1212,7 +1212,7 @@ def slogdet(input, *, out=None):
     return result if out is None else write_out(result, out, exact=True)
 
 
-@with_out
+@with_out(exact=True)
 def inverse(input):
     """The inverse of a square matrix (``linalg.inv``).
 
@@ -1363,7 +1363,7 @@ def svd(input, some=True, compute_uv=True, *, out=None):
     return result if out is None else write_out(result, out, exact=True)
 
 
-@with_out
+@with_out(exact=True)
 def matrix_power(input, n):
     """``input`` multiplied by itself ``n`` times (``linalg.matrix_power``).
 
@@ -1394,7 +1394,7 @@ def matrix_exp(input):
     return linalg.matrix_exp(input)
 
 
-@with_out
+@with_out(exact=True)
 def cross(input, other, dim=None):
     """The cross product of 3-vectors along ``dim``.
 
@@ -1485,7 +1485,7 @@ def tensordot(a, b, dims=2, out=None):
     right = b.permute(*db, *free_b).reshape(k, -1)
     result = (left @ right).reshape(*[a.shape[i] for i in free_a],
                                     *[b.shape[j] for j in free_b])
-    return write_out(result, out)
+    return write_out(result, out, exact=True)
 
 
 def chain_matmul(*matrices, out=None):
@@ -1509,7 +1509,7 @@ def chain_matmul(*matrices, out=None):
             raise RuntimeError(f"chain_matmul: tensor {i} must be 2-D, but got shape "
                                f"{tuple(m.shape)}")
     result = matrices[0].clone() if len(matrices) == 1 else linalg.multi_dot(matrices)
-    return write_out(result, out)
+    return write_out(result, out, exact=True)
 
 
 def vdot(input, other, *, out=None):
@@ -1535,7 +1535,7 @@ def vdot(input, other, *, out=None):
     if input.shape[0] != other.shape[0]:
         raise RuntimeError(f"vdot: inconsistent sizes {input.shape[0]} and {other.shape[0]}")
     result = dot(conj(input), other)
-    return write_out(result, out)
+    return write_out(result, out, exact=True)
 
 
 def _scaled_sum(op, input, prod, beta, alpha):
@@ -1547,7 +1547,7 @@ def _scaled_sum(op, input, prod, beta, alpha):
     return prod + (input if beta == 1 else input * beta)
 
 
-@with_out  # which also reads torch's deprecated orders
+@with_out(exact=True)  # which also reads torch's deprecated orders
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]`` (the batch is summed).
 

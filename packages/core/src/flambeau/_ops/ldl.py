@@ -490,7 +490,7 @@ def ldl_factor(A, *, hermitian=False, out=None):
             [0.5000, 2.0000]])
     """
     LD, piv, _ = _ldl_factor("linalg.ldl_factor", A, hermitian, True)
-    return write_out(linalg_ldl_factor_result(LD, piv), out)
+    return write_out(linalg_ldl_factor_result(LD, piv), out, exact=True)
 
 
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
@@ -522,7 +522,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
     (tensor([1, 2], dtype=flambeau.int32), tensor(1, dtype=flambeau.int32))
     """
     result = _ldl_factor("linalg.ldl_factor_ex", A, hermitian, check_errors)
-    return write_out(linalg_ldl_factor_ex_result(*result), out)
+    return write_out(linalg_ldl_factor_ex_result(*result), out, exact=True)
 
 
 def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
@@ -578,4 +578,4 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
             f"{n} by {n}, so B needs {n} rows, not {B.shape[-2]}")
     _d.batch_shape(op, LD, B)
     X = LDLSolve.apply(LD, B, pivots._data, bool(hermitian), op)
-    return write_out(X, out)
+    return write_out(X, out, exact=True)

@@ -116,7 +116,7 @@ def matmul(input, other, *, out=None):
         if not (input.is_sparse or other.is_sparse):
             raise
         result = _sparse.matmul(input, other)
-    return write_out(result, out)
+    return write_out(result, out, exact=True)
 
 
 def mm(input, mat2, *, out=None):
@@ -135,7 +135,7 @@ def mm(input, mat2, *, out=None):
     if input.shape[1] != mat2.shape[0]:
         raise RuntimeError(f"mm: shapes {tuple(input.shape)} and {tuple(mat2.shape)} cannot be "
                            f"multiplied ({input.shape[1]} != {mat2.shape[0]})")
-    return matmul(input, mat2, out=out)
+    return write_out(matmul(input, mat2), out, exact=True)
 
 
 def bmm(input, mat2, *, out=None):
@@ -153,10 +153,10 @@ def bmm(input, mat2, *, out=None):
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: shapes {tuple(input.shape)} and "
                            f"{tuple(mat2.shape)}")
-    return matmul(input, mat2, out=out)
+    return write_out(matmul(input, mat2), out, exact=True)
 
 
-@with_out
+@with_out(exact=True)
 def mv(input, vec):
     """Matrix-vector product.
 
@@ -172,7 +172,7 @@ def mv(input, vec):
     return matmul(input, vec)
 
 
-@with_out
+@with_out(exact=True)
 @_autocast.not_cast  # in no autocast list (matmul is): it runs in its inputs' dtype
 def dot(input, tensor):
     """Dot product of two 1-D tensors (complex ones are not conjugated: see
@@ -190,7 +190,7 @@ def dot(input, tensor):
     return matmul(input, tensor)
 
 
-@with_out
+@with_out(exact=True)
 def inner(input, other):
     """Sum of products over the last dimension (``dot`` for vectors, a scalar times a tensor).
 
@@ -232,7 +232,7 @@ def outer(input, vec2):
 ger = outer
 
 
-@with_out
+@with_out(exact=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``.
 
@@ -251,7 +251,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return prod + (input if beta == 1 else input * beta) if beta != 0 else prod
 
 
-@with_out
+@with_out(exact=True)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * bmm(batch1, batch2)``.
 
@@ -270,7 +270,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return prod + (input if beta == 1 else input * beta) if beta != 0 else prod
 
 
-@with_out
+@with_out(exact=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)``.
 

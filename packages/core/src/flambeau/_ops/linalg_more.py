@@ -169,7 +169,7 @@ def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
             result = result - t * ((result @ v) @ v.mH)
     if r == 0:
         result = C.clone()
-    return write_out(result, out)
+    return write_out(result, out, exact=True)
 
 
 # ------------------------------------------------------------------ randomized low rank

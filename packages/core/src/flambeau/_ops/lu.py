@@ -411,7 +411,7 @@ def lu_factor(A, *, pivot=True, out=None):
     """
     op = "linalg.lu_factor"
     LU, piv, _ = _lu_factor(op, A, pivot, True)
-    return write_out(linalg_lu_factor_result(LU, piv), out)
+    return write_out(linalg_lu_factor_result(LU, piv), out, exact=True)
 
 
 def _lu_factor(op, A, pivot, check):
@@ -435,7 +435,8 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
             [0.5000, 0.0000]]), pivots=tensor([2, 2], dtype=flambeau.int32), info=tensor(2, dtype=flambeau.int32))
     """  # noqa: E501
     op = "linalg.lu_factor_ex"
-    return write_out(linalg_lu_factor_ex_result(*_lu_factor(op, A, pivot, check_errors)), out)
+    result = linalg_lu_factor_ex_result(*_lu_factor(op, A, pivot, check_errors))
+    return write_out(result, out, exact=True)
 
 
 def linalg_lu(A, *, pivot=True, out=None):
@@ -470,7 +471,7 @@ def linalg_lu(A, *, pivot=True, out=None):
         P = make(_perm_matrix(xp, perm, LU._data.dtype), LU)
     else:
         P = LU.new_zeros(0)
-    return write_out(linalg_lu_result(P, L, U), out)
+    return write_out(linalg_lu_result(P, L, U), out, exact=True)
 
 
 def check_rhs(op, factors, B, name):
@@ -533,7 +534,7 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     >>> X.round(decimals=4)
     tensor([[1., 2.]])
     """
-    return write_out(_lu_solve("linalg.lu_solve", LU, pivots, B, left, adjoint), out)
+    return write_out(_lu_solve("linalg.lu_solve", LU, pivots, B, left, adjoint), out, exact=True)
 
 
 def vander(x, *, N=None):
@@ -630,7 +631,7 @@ def lu_solve(input, LU_data, LU_pivots, *, out=None):
         "flambeau.lu_solve is deprecated in favor of flambeau.linalg.lu_solve, as "
         "torch.lu_solve is; note that linalg.lu_solve takes its arguments in the order "
         "(LU, pivots, B)", UserWarning, stacklevel=2)
-    return write_out(_lu_solve("lu_solve", LU_data, LU_pivots, input, True, False), out)
+    return write_out(_lu_solve("lu_solve", LU_data, LU_pivots, input, True, False), out, exact=True)
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
@@ -673,4 +674,4 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
         xp = LU_data._device._xp
         perm = _perm_from_pivots(xp, LU_pivots._data, LU_data.shape[-2])
         P = make(_perm_matrix(xp, perm, LU_data._data.dtype), LU_data)
-    return write_out(lu_unpack_result(P, L, U), out)
+    return write_out(lu_unpack_result(P, L, U), out, exact=True)
