@@ -17,6 +17,7 @@ import flambeau
 import flambeau.multiprocessing as mp
 from flambeau import _shared_memory
 from flambeau.backends import Backend, get_backend
+from flambeau.testing import join_processes
 
 # shared memory is host memory: the tensors here are CPU tensors
 pytestmark = pytest.mark.host_only
@@ -43,16 +44,6 @@ def _segments():
         except OSError:
             continue
     return found
-
-
-def _join(process):
-    """Join ``process`` within TIMEOUT; a process still running is ended and the test fails."""
-    process.join(TIMEOUT)
-    if process.is_alive():
-        process.terminate()
-        process.join(10)
-        pytest.fail(f"child process {process.pid} did not finish in {TIMEOUT} s")
-    assert process.exitcode == 0, f"child process exited with code {process.exitcode}"
 
 
 # ------------------------------------------------------------------ in one process
@@ -241,7 +232,7 @@ def test_process_arguments_share_memory(start_method):
     private = flambeau.zeros(2)
     p = ctx.Process(target=_add_one, args=([shared, view, private],))
     p.start()
-    _join(p)
+    join_processes([p], TIMEOUT)
     np.testing.assert_array_equal(shared.cpu().numpy(), [1.0, 2.0, 2.0])
     np.testing.assert_array_equal(private.cpu().numpy(), [0.0, 0.0])  # a copy went
 
@@ -255,7 +246,7 @@ def test_queue_round_trip_maps_one_memory(start_method):
     p.start()
     queue.put((base, base[2:]))
     was_shared, second = done.get()
-    _join(p)
+    join_processes([p], TIMEOUT)
     assert was_shared
     assert second == [3.0, 4.0]  # the child's write through ``first`` reached ``second``
     np.testing.assert_array_equal(base.cpu().numpy(), [1.0, 2.0, 3.0, 4.0])
@@ -281,7 +272,7 @@ def test_simple_queue_and_a_tensor_sent_back():
         returned = back.get()
     finally:
         there.put(None)
-        _join(p)
+        join_processes([p], TIMEOUT)
     assert returned.is_shared()
     returned.add_(5)  # the parent's own memory, mapped a second time
     np.testing.assert_array_equal(t.cpu().numpy(), [6.0, 6.0])

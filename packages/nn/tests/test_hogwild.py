@@ -8,6 +8,7 @@ import flambeau
 import flambeau.multiprocessing as mp
 import flambeau.nn.functional as F
 from flambeau import nn
+from flambeau.testing import join_processes
 
 # shared memory is host memory: the models here are CPU models
 pytestmark = pytest.mark.host_only
@@ -37,14 +38,7 @@ def _run_workers(model, start_method, n=2):
     workers = [ctx.Process(target=_train, args=(model, seed)) for seed in range(n)]
     for w in workers:
         w.start()
-    for w in workers:
-        w.join(TIMEOUT)
-    alive = [w for w in workers if w.is_alive()]
-    for w in alive:
-        w.terminate()
-        w.join(10)
-    assert not alive, f"{len(alive)} worker(s) did not finish in {TIMEOUT} s"
-    assert [w.exitcode for w in workers] == [0] * n
+    join_processes(workers, TIMEOUT)
 
 
 @pytest.mark.parametrize("start_method", ["fork", "spawn"])

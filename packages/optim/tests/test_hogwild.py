@@ -7,6 +7,7 @@ import pytest
 import flambeau
 import flambeau.multiprocessing as mp
 from flambeau import optim
+from flambeau.testing import join_processes
 
 # shared memory is host memory: the tensors here are CPU tensors
 pytestmark = pytest.mark.host_only
@@ -47,14 +48,7 @@ def _run(target, args_per_worker, start_method):
     workers = [ctx.Process(target=target, args=args) for args in args_per_worker]
     for w in workers:
         w.start()
-    for w in workers:
-        w.join(TIMEOUT)
-    alive = [w for w in workers if w.is_alive()]
-    for w in alive:
-        w.terminate()
-        w.join(10)
-    assert not alive, f"{len(alive)} worker(s) did not finish in {TIMEOUT} s"
-    assert [w.exitcode for w in workers] == [0] * len(workers)
+    join_processes(workers, TIMEOUT)
 
 
 @pytest.mark.parametrize("start_method", ["fork", "spawn"])

@@ -251,13 +251,10 @@ class TypedStorage(_Storage):
 
         Examples
         --------
-        >>> import warnings
         >>> import flambeau
-        >>> with warnings.catch_warnings():
-        ...     warnings.simplefilter("ignore")
-        ...     s = flambeau.ones(2).storage()
-        >>> s.share_memory_() is s, s.is_shared()
-        (True, True)
+        >>> s = flambeau.TypedStorage(flambeau.UntypedStorage(8), flambeau.float32)
+        >>> s.share_memory_() is s, s.is_shared(), s.size()
+        (True, True, 2)
         """
         self._untyped_storage.share_memory_()
         return self

@@ -35,6 +35,7 @@ from flambeau.testing._harness import (
 )
 from flambeau.testing._make_tensor import make_tensor
 from flambeau.testing._porting import port_torch_program
+from flambeau.testing._processes import join_processes
 from flambeau.testing._signatures import comparable_value, signature_of
 
 __all__ = [
@@ -43,5 +44,5 @@ __all__ = [
     "LINALG_CASES", "INDEXING_CASES", "check_case", "check_forward", "check_gradients",
     "check_parity", "op_tests", "device_params", "available_devices",
     "check_docstring_examples", "docstring_modules", "graph_of", "check_graph_parity",
-    "comparable_value", "signature_of", "port_torch_program",
+    "comparable_value", "signature_of", "port_torch_program", "join_processes",
 ]
