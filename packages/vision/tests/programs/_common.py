@@ -30,3 +30,15 @@ def blobs(n, shape, classes, seed=0):
     labels = rng.integers(0, classes, size=n)
     x = centres[labels] + 0.5 * rng.normal(size=(n, *shape))
     return x.astype(np.float32), labels.astype(np.int64)
+
+
+def without_key_bias(state_dict):
+    """``state_dict`` with the key third of each attention's ``in_proj_bias`` left out. The
+    key bias shifts all attention scores of a query by the same amount, which softmax
+    ignores: its gradient is float32 rounding noise, which Adam turns into steps of size lr,
+    different in any two implementations. Nothing else depends on it."""
+    state_dict = dict(state_dict)
+    for name in [k for k in state_dict if k.endswith("in_proj_bias")]:
+        query, key, value = state_dict[name].chunk(3)
+        state_dict[name] = torch.cat([query, value])
+    return state_dict

@@ -1,6 +1,7 @@
 """Variable-length sequence classification: padded batches from a collate_fn,
-pack_padded_sequence into a bidirectional GRU, SGD with Nesterov momentum under OneCycleLR, clip_grad_value_, and a checkpoint (model and
-optimizer state_dict) saved mid-training and resumed into fresh objects."""
+pack_padded_sequence into a bidirectional GRU, SGD with Nesterov momentum under OneCycleLR,
+clip_grad_value_, and a checkpoint (model and optimizer state_dict) saved mid-training and
+resumed into fresh objects."""
 
 import io
 

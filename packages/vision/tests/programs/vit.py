@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.optim as optim
-from _common import blobs, init_from_numpy
+from _common import blobs, init_from_numpy, without_key_bias
 from torch.utils.data import DataLoader, TensorDataset
 
 
@@ -76,13 +76,8 @@ def main(epochs=2):
     model.eval()
     with torch.no_grad():
         logits = model(torch.from_numpy(images[:4]))
-    # The key projection's bias shifts every attention score of a query by the same amount,
-    # which softmax ignores: its gradient is float32 rounding noise, which AdamW turns into
-    # steps of size lr, different in any two implementations. Compare the rest.
-    params = model.state_dict()
-    for name in [k for k in params if k.endswith("in_proj_bias")]:
-        params[name] = torch.cat([params[name][:32], params[name][64:]])
-    return {"loss": losses, "accuracy": accuracy, "logits": logits, "params": params}
+    return {"loss": losses, "accuracy": accuracy, "logits": logits,
+            "params": without_key_bias(model.state_dict())}
 
 
 if __name__ == "__main__":
