@@ -196,3 +196,17 @@ def test_sparse_embedding_create_graph_keeps_a_sparse_differentiable_grad():
     expected[2] = 2.0
     assert gg.is_sparse  # the lookup's gradient again
     np.testing.assert_allclose(gg.to_dense().cpu().numpy(), expected)
+
+
+@pytest.mark.parametrize("clip", ["norm", "value"])
+def test_clipping_sparse_gradients_is_refused_as_torch(clip):
+    torch = pytest.importorskip("torch")
+    for lib, mod in ((torch, torch.nn), (flambeau, nn)):
+        emb = mod.Embedding(5, 2, sparse=True)
+        emb(lib.tensor([0, 2, 2])).sum().backward()
+        fn = (mod.utils.clip_grad_norm_ if clip == "norm" else mod.utils.clip_grad_value_)
+        with pytest.raises(NotImplementedError):
+            fn(emb.parameters(), 0.5)
+    with pytest.raises(NotImplementedError, match=f"clip_grad_{clip}_: not supported for "
+                                                  "sparse tensors"):
+        fn(emb.parameters(), 0.5)

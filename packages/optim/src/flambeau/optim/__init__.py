@@ -27,10 +27,12 @@ from flambeau.optim._radam import RAdam
 from flambeau.optim._rmsprop import RMSprop
 from flambeau.optim._rprop import Rprop
 from flambeau.optim._sgd import SGD
+from flambeau.optim._sparse_adam import SparseAdam
 
 __all__ = [
     "Optimizer", "required", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop",
-    "Adagrad", "Adadelta", "LBFGS", "ASGD", "Rprop", "Adafactor", "Muon", "lr_scheduler",
+    "Adagrad", "Adadelta", "LBFGS", "ASGD", "Rprop", "Adafactor", "Muon", "SparseAdam",
+    "lr_scheduler",
 ]
 
 

@@ -10,6 +10,7 @@ from flambeau.optim._optimizer import (
     new_step,
     zeros_state,
 )
+from flambeau.optim._sparse_grads import SparseRows, is_sparse
 
 __all__ = ["Adagrad"]
 
@@ -102,6 +103,12 @@ class Adagrad(Optimizer):
         """
         return self._step_groups(closure)
 
+    _supports_sparse = True
+
+    def _check_sparse_options(self, group):
+        if group["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+
     def _update_group(self, group, params, grads):
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         take = self._scratch.take
@@ -110,6 +117,10 @@ class Adagrad(Optimizer):
             dev, pd = p._device, p._data
             xp, tmp = dev._xp, take(dev, pd)
             step = bump_step(s["step"])
+            if is_sparse(g):
+                _sparse_update(p, g, s["sum"]._data, lr / (1 + (step - 1) * lr_decay), eps,
+                               group["maximize"])
+                continue
             g = effective_grad(xp, pd, g, group["weight_decay"], group["maximize"],
                                take(dev, pd, 1))
             acc = s["sum"]._data
@@ -121,3 +132,17 @@ class Adagrad(Optimizer):
             tmp *= lr / (1 + (step - 1) * lr_decay)
             pd -= tmp
             p._version_counter.value += 1
+
+
+def _sparse_update(p, g, acc, clr, eps, maximize):
+    """torch's sparse Adagrad step: only the rows the (coalesced) gradient stores change,
+    in ``sum`` and in the parameter."""
+    rows = SparseRows(g)
+    if maximize:
+        rows.values = -rows.values
+    values = rows.values
+    rows.add_(acc, values * values)
+    std = p._device._xp.sqrt(rows.gather(acc))
+    std += eps
+    rows.add_(p._data, (values / std) * p._data.dtype.type(-clr))
+    p._version_counter.value += 1

@@ -119,6 +119,9 @@ class Adam(Optimizer):
     tensor([ 0.9000, -0.9000], requires_grad=True)
     """
 
+    _sparse_message = ("Adam does not support sparse gradients, please consider SparseAdam "
+                       "instead")
+
     _name = "Adam"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,

@@ -30,6 +30,12 @@ def _real(array):
     return _as_real(array) if array.dtype.kind == "c" else array
 
 
+def _dense(grad):
+    """A sparse gradient (``nn.Embedding(sparse=True)``) as the dense one it stands for, as
+    torch's LBFGS flattens it."""
+    return grad.to_dense() if grad.is_sparse else grad
+
+
 def _array(value):
     return value._data if isinstance(value, Tensor) else value
 
@@ -214,7 +220,7 @@ class LBFGS(Optimizer):
         # complex parameters count as pairs of real numbers, as in PyTorch (view_as_real)
         xp = self._xp()
         parts = [xp.zeros(_real(p._data).size, dtype=_real(p._data).dtype) if p.grad is None
-                 else _real(p.grad._data).reshape(-1) for p in self._params]
+                 else _real(_dense(p.grad)._data).reshape(-1) for p in self._params]
         return xp.concatenate(parts)
 
     def _add_direction(self, t, d):

@@ -16,6 +16,7 @@ from flambeau import Tensor
 from flambeau._threads import run_split
 from flambeau.autograd import enable_grad, no_grad
 from flambeau.autograd._function import _RemovableHandle
+from flambeau.optim._sparse_grads import is_sparse
 from flambeau.profiler import record_function
 
 __all__ = ["Optimizer", "required"]
@@ -108,6 +109,11 @@ class Optimizer:
     #: whether complex parameters are stepped (as pairs of reals); PyTorch's Adafactor and
     #: Muon refuse them
     _supports_complex = True
+    #: whether ``_update_group`` takes sparse COO gradients (``nn.Embedding(sparse=True)``),
+    #: handed to it as the sparse tensors themselves; the others refuse them, as torch's
+    _supports_sparse = False
+    #: torch's message for a sparse gradient, where it is not the default
+    _sparse_message = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -295,6 +301,9 @@ class Optimizer:
                     g = p.grad = g.detach()
                 else:
                     g.requires_grad_(False)
+                if is_sparse(g):  # no stored values left, as torch's zero_()
+                    g.zero_()
+                    continue
                 g._data[...] = 0
                 g._version_counter.value += 1
 
@@ -321,9 +330,20 @@ class Optimizer:
                         f"{tuple(pd.shape)}, dtype {p.dtype}, device {p._device})"
                     )
                 params.append(p)
-                grads.append(gd)
+                if is_sparse(g):
+                    if not self._supports_sparse:
+                        raise RuntimeError(self._sparse_message
+                                           or f"{name} does not support sparse gradients")
+                    self._check_sparse_options(group)
+                    grads.append(g)
+                else:
+                    grads.append(gd)
             out.append((group, params, grads))
         return out
+
+    def _check_sparse_options(self, group):
+        """Raise torch's error for an option the sparse update cannot honour (before any
+        parameter changes)."""
 
     def step(self, closure=None):
         """Perform one optimization step (subclasses implement it).
@@ -350,7 +370,8 @@ class Optimizer:
         """The common step: evaluate the closure, check gradients, update each group in place.
 
         Subclasses implement ``_update_group(group, params, grads)`` where ``grads`` are the
-        backend arrays of the parameters that have a gradient.
+        backend arrays of the parameters that have a gradient (a sparse gradient is passed
+        as its sparse tensor, to the optimizers with ``_supports_sparse``).
         """
         loss = None
         if closure is not None:
@@ -700,7 +721,7 @@ def _cast_state(p, key, value):
         else:
             out = value.to(device=p.device)
         if out._data is value._data:
-            out = Tensor._make(out._data.copy(), out._device)
+            out = type(out)._make(out._data.copy(), out._device)  # sparse stays sparse
         return out
     if isinstance(value, dict):
         return {k: _cast_state(p, k, v) for k, v in value.items()}

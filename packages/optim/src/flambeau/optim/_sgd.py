@@ -10,6 +10,7 @@ from flambeau.optim._optimizer import (
     effective_grad,
     kernel_for,
 )
+from flambeau.optim._sparse_grads import add_sparse_, is_sparse
 
 __all__ = ["SGD", "sgd_step"]
 
@@ -141,7 +142,24 @@ class SGD(Optimizer):
         """
         return self._step_groups(closure)
 
+    _supports_sparse = True
+
+    def _check_sparse_options(self, group):
+        if group["weight_decay"] != 0:
+            # torch's error (its sparse gradient + dense weight decay term), then why
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                               "instead. (SGD: weight_decay cannot be added to a sparse "
+                               "gradient; use weight_decay=0 for sparse parameters)")
+
     def _update_group(self, group, params, grads):
+        if any(is_sparse(g) for g in grads):
+            dense = [(p, g) for p, g in zip(params, grads, strict=True) if not is_sparse(g)]
+            for p, g in zip(params, grads, strict=True):
+                if is_sparse(g):
+                    self._sparse_step(group, p, g)
+            if not dense:
+                return
+            params, grads = (list(x) for x in zip(*dense, strict=True))
         momentum = group["momentum"]
         state = self.state
         if momentum != 0:
@@ -163,3 +181,20 @@ class SGD(Optimizer):
                 p._version_counter.value += 1
                 if momentum != 0 and buf is not old:
                     state[p]["momentum_buffer"] = Tensor._make(buf, dev)
+
+    def _sparse_step(self, group, p, g):
+        """torch's update with a sparse gradient: the same rule in sparse arithmetic, with a
+        sparse momentum buffer."""
+        if group["maximize"]:
+            g = -g
+        momentum = group["momentum"]
+        if momentum != 0:
+            state = self.state[p]
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.clone()
+            else:
+                buf.mul_(momentum).add_(g, alpha=1 - group["dampening"])
+            g = g.add(buf, alpha=momentum) if group["nesterov"] else buf
+        add_sparse_(p, g, -group["lr"])
+        p._version_counter.value += 1
