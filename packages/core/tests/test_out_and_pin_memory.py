@@ -444,3 +444,55 @@ def test_only_host_tensors_can_be_pinned(monkeypatch):
     with pytest.raises(RuntimeError, match=r"zeros\(\): only dense CPU tensors can be pinned, "
                                            r"got pin_memory=True with device cuda:0"):
         pinned(DeviceTensor(), True, "zeros")
+
+
+# ------------------------------------------------------------------ Tensor.pin_memory()
+
+
+def test_pin_memory_without_an_accelerator_raises_as_torch():
+    if flambeau.accelerator.is_available() or torch.accelerator.is_available():
+        pytest.skip("an accelerator pins the memory here")
+    with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is "
+                                           "available"):
+        torch.ones(2).pin_memory()
+    x = flambeau.ones(2)
+    with pytest.raises(RuntimeError, match=r"pin_memory: cannot access an accelerator device "
+                                           r"when none is available: page-locked memory only "
+                                           r"speeds up copies to one"):
+        x.pin_memory()
+    assert x.is_pinned() is False and torch.ones(2).is_pinned() is False
+
+
+@pytest.mark.host_only
+def test_pin_memory_pins_through_the_accelerators_hook(monkeypatch):
+    class FakeAccelerator:
+        def pin(self, tensor):
+            return tensor * 10
+
+        def is_pinned(self, tensor):
+            return True
+
+    monkeypatch.setattr(_methods, "_accelerator", lambda device: FakeAccelerator())
+    assert _np(flambeau.arange(3).pin_memory()).tolist() == [0, 10, 20]
+    assert flambeau.ones(1).is_pinned()
+
+
+@pytest.mark.parametrize("method", ["pin_memory", "is_pinned"])
+def test_the_device_argument_is_deprecated_as_in_torch(monkeypatch, method):
+    monkeypatch.setattr(_methods, "_accelerator",
+                        lambda device: type("Fake", (), {"pin": lambda self, t: t})())
+    message = (f"The argument 'device' of Tensor.{method}() is deprecated. Please do not pass "
+               "this argument.")
+    with pytest.warns(DeprecationWarning, match=re.escape(message)) as caught:
+        getattr(flambeau.ones(1), method)("cuda")
+    assert caught[0].filename == __file__
+    before = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)  # torch warns once per process otherwise
+    try:
+        with pytest.warns(DeprecationWarning, match=re.escape(message)):
+            try:
+                getattr(torch.ones(1), method)("cuda")
+            except RuntimeError:  # torch without CUDA: the warning came first
+                pass
+    finally:
+        torch.set_warn_always(before)

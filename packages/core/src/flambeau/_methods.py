@@ -1041,25 +1041,41 @@ def _accelerator(device):
     return backend
 
 
+def _device_deprecated(method):
+    warnings.warn(f"The argument 'device' of Tensor.{method}() is deprecated. Please do not "
+                  "pass this argument.", DeprecationWarning, stacklevel=3)
+
+
 def pin_memory(self, device=None):
     """A copy in page-locked host memory, for fast asynchronous copies to an accelerator.
 
-    The accelerator's backend (``device``, CUDA by default) pins the memory; without one
-    (a CPU-only install) the tensor is returned unchanged.
+    The accelerator's backend (CUDA's; ``device`` names another, deprecated as in PyTorch)
+    pins the memory.
+
+    Raises
+    ------
+    RuntimeError
+        For a tensor that is not on the CPU, or on a machine without an accelerator, as
+        PyTorch (a ``DataLoader(pin_memory=True)`` warns and does not pin there).
 
     Examples
     --------
     >>> import flambeau
-    >>> t = flambeau.ones(2).pin_memory()
+    >>> t = flambeau.ones(2)
+    >>> t = t.pin_memory() if flambeau.accelerator.is_available() else t
     >>> t.tolist()
     [1.0, 1.0]
     """
+    if device is not None:
+        _device_deprecated("pin_memory")
     if self._device.type != "cpu":
         raise RuntimeError(f"pin_memory: cannot pin a tensor on {self._device}; only CPU "
                            "tensors live in host memory")
     backend = _accelerator(device)
     if backend is None:
-        return self
+        raise RuntimeError("pin_memory: cannot access an accelerator device when none is "
+                           "available: page-locked memory only speeds up copies to one (keep "
+                           "the tensor as it is on a machine without a GPU)")
     pinned = backend.pin(self)
     return self if pinned is None else pinned
 
@@ -1073,6 +1089,8 @@ def is_pinned(self, device=None):
     >>> flambeau.ones(1).is_pinned()
     False
     """
+    if device is not None:
+        _device_deprecated("is_pinned")
     backend = _accelerator(device)
     check = getattr(backend, "is_pinned", None)
     return bool(check(self)) if check is not None else False

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flambeau import Tensor
+import sys
+import warnings
+
+from flambeau import Tensor, accelerator
 from flambeau.data import _worker
 from flambeau.data._sampler import draw_seed
 from flambeau.data._shm import _map_structure
@@ -17,11 +20,36 @@ def _pin_one(obj):
 
 
 def pin(data):
-    """Page-lock the tensors of ``data`` through their backend's ``pin`` hook, if it has one.
-
-    NumPy's CPU backend has none, so on a CPU-only install this returns ``data`` unchanged.
-    """
+    """Page-lock the CPU tensors of ``data`` through the accelerator's backend (see
+    :meth:`flambeau.Tensor.pin_memory`, which raises on a machine without one)."""
     return _map_structure(data, _pin_one)
+
+
+def pins_memory(loader):
+    """Whether an iterator of ``loader`` pins its batches: with ``pin_memory=True`` and an
+    accelerator, as torch 2.13's DataLoader, which warns (at each new iterator) and does not
+    pin without one, and warns that ``pin_memory_device`` is ignored."""
+    if not loader.pin_memory:
+        return False
+    if loader.pin_memory_device:
+        warnings.warn(f"pin_memory_device is deprecated, the current accelerator will be used "
+                      f"as the device,ignore pin_memory_device={loader.pin_memory_device!r}.",
+                      UserWarning, stacklevel=_caller())
+    if not accelerator.is_available():
+        warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then "
+                      "device pinned memory won't be used.", UserWarning, stacklevel=_caller())
+        return False
+    return True
+
+
+def _caller():
+    """The ``stacklevel`` of a warning issued by the caller of this function that points at
+    the first frame outside flambeau.data (the user's ``for batch in loader``)."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+            "flambeau.data"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class BaseIter:
@@ -29,6 +57,7 @@ class BaseIter:
 
     def __init__(self, loader):
         self._loader = loader
+        self._pin_memory = pins_memory(loader)
         self._reset()
 
     def _reset(self):
@@ -44,7 +73,7 @@ class BaseIter:
     def __next__(self):
         data = self._next_data()
         self._num_yielded += 1
-        if self._loader.pin_memory:
+        if self._pin_memory:
             data = pin(data)
         return data
 
