@@ -1054,7 +1054,8 @@ class _SumDims(Function):
 
 
 def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
-                      requires_grad=False, check_invariants=None, is_coalesced=None):
+                      pin_memory=False, requires_grad=False, check_invariants=None,
+                      is_coalesced=None):
     """A sparse COO tensor with ``values`` at ``indices``, as ``torch.sparse_coo_tensor``.
 
     ``indices`` has shape ``(sparse_dim, nnz)``; ``values`` has shape ``(nnz, *dense_dims)``.
@@ -1063,7 +1064,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
     in every use. ``values`` stays in the autograd graph: gradients reach it through the
     sparse tensor. flambeau checks that the indices are within ``size`` unless
     ``check_invariants=False`` (torch checks only when asked: an out-of-range index there
-    corrupts memory later).
+    corrupts memory later). ``pin_memory`` is accepted for torch's signature and ignored.
 
     Examples
     --------
