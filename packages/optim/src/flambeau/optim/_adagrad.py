@@ -106,6 +106,8 @@ class Adagrad(Optimizer):
     _supports_sparse = True
 
     def _check_sparse_options(self, group):
+        if group.get("fused"):
+            raise RuntimeError("`fused` does not support sparse grad or complex param")
         if group["weight_decay"] != 0:
             raise RuntimeError("weight_decay option is not compatible with sparse gradients")
 

@@ -145,6 +145,8 @@ class SGD(Optimizer):
     _supports_sparse = True
 
     def _check_sparse_options(self, group):
+        if group.get("fused"):
+            raise RuntimeError("`_fused_sgd` does not support sparse gradients")
         if group["weight_decay"] != 0:
             # torch's error (its sparse gradient + dense weight decay term), then why
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
