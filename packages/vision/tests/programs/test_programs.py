@@ -154,7 +154,7 @@ def test_a_divergence_names_the_program_the_step_and_the_value():
     assert divergences("prog", theirs, theirs, RTOL, ATOL) == []
 
 
-def test_every_program_runs_unchanged_on_torch_alone():
+def test_every_program_is_plain_pytorch():
     """A program is plain PyTorch: no flambeau import, a main() and a __main__ guard."""
     for name in PROGRAMS:
         source = (HERE / f"{name}.py").read_text(encoding="utf-8")
