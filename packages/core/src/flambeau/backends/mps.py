@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import platform
 
-from flambeau._plugin_device import available_backend
+from flambeau._plugin_device import available_backend, backend_function, required
 from flambeau.backends import _registry
 
 __all__ = ["is_available", "is_built", "is_macos_or_newer", "is_macos13_or_newer", "get_name",
@@ -62,9 +62,7 @@ def is_macos_or_newer(major: int, minor: int) -> bool:
     >>> if flambeau.backends.mps.is_available():
     ...     recent = flambeau.backends.mps.is_macos_or_newer(14, 0)
     """
-    from flambeau.mps import _required
-
-    _required("is_macos_or_newer")
+    required("mps", "is_macos_or_newer")
     version = tuple(int(p) for p in (platform.mac_ver()[0] or "0").split(".")[:2])
     return version >= (major, minor)
 
@@ -86,39 +84,6 @@ def is_macos13_or_newer(minor: int = 0) -> bool:
     return is_macos_or_newer(13, minor)
 
 
-def get_name() -> str:
-    """The name of the Apple GPU (the plugin's ``get_name``).
-
-    Raises
-    ------
-    RuntimeError
-        Without MPS (PyTorch built without MPS raises an AttributeError).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> if flambeau.backends.mps.is_available():
-    ...     name = flambeau.backends.mps.get_name()
-    """
-    from flambeau.mps import _from_backend
-
-    return _from_backend("get_name")
-
-
-def get_core_count() -> int:
-    """The number of GPU cores of the Apple GPU (the plugin's ``get_core_count``).
-
-    Raises
-    ------
-    RuntimeError
-        Without MPS (PyTorch built without MPS raises an AttributeError).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> if flambeau.backends.mps.is_available():
-    ...     cores = flambeau.backends.mps.get_core_count()
-    """
-    from flambeau.mps import _from_backend
-
-    return _from_backend("get_core_count")
+get_name = backend_function("mps", __name__, "get_name", "The name of the Apple GPU")
+get_core_count = backend_function("mps", __name__, "get_core_count",
+                                  "The number of GPU cores of the Apple GPU")

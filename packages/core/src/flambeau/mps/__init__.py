@@ -20,7 +20,13 @@ Examples
 
 from __future__ import annotations
 
-from flambeau._plugin_device import available_backend, default_generators
+from flambeau._plugin_device import (
+    available_backend,
+    backend_function,
+    default_generators,
+    from_backend,
+    required,
+)
 
 __all__ = ["compile_shader", "load_metallib", "device_count", "get_rng_state", "manual_seed",
            "seed", "set_rng_state", "synchronize", "empty_cache",
@@ -29,23 +35,11 @@ __all__ = ["compile_shader", "load_metallib", "device_count", "get_rng_state", "
 
 
 def _required(name):
-    """The "mps" backend, or PyTorch's RuntimeError for ``name`` without MPS."""
-    b = available_backend("mps")
-    if b is None:
-        raise RuntimeError(f"Cannot execute {name}() without MPS backend: no installed plugin "
-                           "provides the 'mps' device type (flambeau.mps.is_available() is "
-                           "False)")
-    return b
+    return required("mps", name)
 
 
 def _from_backend(name, *args):
-    """What the "mps" backend's own ``name`` gives (a plugin's extra, not a Backend method).
-    """
-    fn = getattr(_required(name), name, None)
-    if fn is None:
-        raise NotImplementedError(f"flambeau.mps.{name}: the installed 'mps' backend does not "
-                                  "provide it")
-    return fn(*args)
+    return from_backend("mps", name, *args)
 
 
 def is_available() -> bool:
@@ -162,21 +156,8 @@ def synchronize() -> None:
     _required("synchronize").synchronize()
 
 
-def empty_cache() -> None:
-    """Release the MPS allocator's cached memory (the plugin's ``empty_cache``).
-
-    Raises
-    ------
-    RuntimeError
-        Without MPS.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> if flambeau.mps.is_available():
-    ...     flambeau.mps.empty_cache()
-    """
-    _from_backend("empty_cache")
+empty_cache = backend_function("mps", __name__, "empty_cache",
+                               "Release the MPS allocator's cached memory")
 
 
 def set_per_process_memory_fraction(fraction) -> None:
@@ -201,57 +182,13 @@ def set_per_process_memory_fraction(fraction) -> None:
     _from_backend("set_per_process_memory_fraction", fraction)
 
 
-def current_allocated_memory() -> int:
-    """Bytes of MPS memory held by tensors (the plugin's ``current_allocated_memory``).
-
-    Raises
-    ------
-    RuntimeError
-        Without MPS.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> if flambeau.mps.is_available():
-    ...     used = flambeau.mps.current_allocated_memory()
-    """
-    return _from_backend("current_allocated_memory")
-
-
-def driver_allocated_memory() -> int:
-    """Bytes the Metal driver holds for this process (the plugin's
-    ``driver_allocated_memory``).
-
-    Raises
-    ------
-    RuntimeError
-        Without MPS.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> if flambeau.mps.is_available():
-    ...     held = flambeau.mps.driver_allocated_memory()
-    """
-    return _from_backend("driver_allocated_memory")
-
-
-def recommended_max_memory() -> int:
-    """The Metal driver's recommended working-set size in bytes (the plugin's
-    ``recommended_max_memory``).
-
-    Raises
-    ------
-    RuntimeError
-        Without MPS.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> if flambeau.mps.is_available():
-    ...     limit = flambeau.mps.recommended_max_memory()
-    """
-    return _from_backend("recommended_max_memory")
+current_allocated_memory = backend_function("mps", __name__, "current_allocated_memory",
+                                            "Bytes of MPS memory held by tensors")
+driver_allocated_memory = backend_function("mps", __name__, "driver_allocated_memory",
+                                           "Bytes the Metal driver holds for this process")
+recommended_max_memory = backend_function(
+    "mps", __name__, "recommended_max_memory",
+    "The Metal driver's recommended working-set size in bytes")
 
 
 def _metal(name, source):

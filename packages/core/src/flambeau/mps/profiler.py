@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextlib
 
-from flambeau.mps import _from_backend, is_available
+from flambeau._plugin_device import backend_function
+from flambeau.mps import _from_backend
 
 __all__ = ["start", "stop", "profile", "metal_capture", "is_metal_capture_enabled",
            "is_capturing_metal"]
@@ -79,28 +80,11 @@ def profile(mode: str = "interval", wait_until_completed: bool = False):
         stop()
 
 
-def is_metal_capture_enabled() -> bool:
-    """Whether Metal captures can be taken (False without MPS).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> flambeau.mps.profiler.is_metal_capture_enabled()
-    False
-    """
-    return is_available() and bool(_from_backend("is_metal_capture_enabled"))
-
-
-def is_capturing_metal() -> bool:
-    """Whether a Metal capture is being taken (False without MPS).
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> flambeau.mps.profiler.is_capturing_metal()
-    False
-    """
-    return is_available() and bool(_from_backend("is_capturing_metal"))
+is_metal_capture_enabled = backend_function(
+    "mps", __name__, "is_metal_capture_enabled", "Whether Metal captures can be taken",
+    absent=False)
+is_capturing_metal = backend_function("mps", __name__, "is_capturing_metal",
+                                      "Whether a Metal capture is being taken", absent=False)
 
 
 @contextlib.contextmanager
