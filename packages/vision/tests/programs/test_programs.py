@@ -30,6 +30,9 @@ TOLERANCES: dict[str, tuple[float, float]] = {
     # bfloat16 under autocast keeps 8 bits of mantissa: gradients rounded to bfloat16 in a
     # different order move the weights by a fraction of its ulp (2**-8), not of float32's
     "amp_regression": (4e-3, 4e-4),
+    # grid_sample's output moves with the image's slope (pixel steps of ~1 over 2/16 of grid
+    # coordinate) times theta's float32 differences after training: 10x the usual atol
+    "spatial_transformer": (1e-4, 1e-4),
 }
 
 
