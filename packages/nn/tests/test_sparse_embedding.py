@@ -210,3 +210,19 @@ def test_clipping_sparse_gradients_is_refused_as_torch(clip):
     with pytest.raises(NotImplementedError, match=f"clip_grad_{clip}_: not supported for "
                                                   "sparse tensors"):
         fn(emb.parameters(), 0.5)
+
+
+@pytest.mark.parametrize("idx", [[], [0], [0, 0], [1], [1, 0], [[1, 1]]])
+def test_embedding_sparse_grad_of_few_or_no_lookups(idx):
+    # nothing looked up, only the padding row, one row: torch counts < 2 entries coalesced
+    torch = pytest.importorskip("torch")
+    emb = nn.Embedding(5, 2, padding_idx=0, sparse=True)
+    temb = torch.nn.Embedding(5, 2, padding_idx=0, sparse=True)
+    emb(flambeau.tensor(idx, dtype=flambeau.int64)).sum().backward()
+    temb(torch.tensor(idx, dtype=torch.int64)).sum().backward()
+    _assert_same_grad(emb.weight.grad, temb.weight.grad)
+    assert emb.weight.grad._values().shape == temb.weight.grad._values().shape
+    # the dense path too: no lookups is a zero gradient, not a reshape error
+    dense = nn.Embedding(5, 2)
+    dense(flambeau.tensor(idx, dtype=flambeau.int64)).sum().backward()
+    assert dense.weight.grad.shape == (5, 2)

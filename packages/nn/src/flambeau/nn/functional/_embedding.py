@@ -19,7 +19,7 @@ class _Embedding(Function):
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq, sparse=False):
         ctx.save_for_backward(indices)
-        ctx.num_weights = weight.shape[0]
+        ctx.num_weights, ctx.dim = weight.shape
         ctx.padding_idx, ctx.scale, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
         return weight._data[indices._data]
 
@@ -27,7 +27,7 @@ class _Embedding(Function):
     def backward(ctx, g):
         (indices,) = ctx.saved_tensors
         flat = indices.reshape(-1)
-        rows = g.reshape(flat.shape[0], -1)
+        rows = g.reshape(flat.shape[0], ctx.dim)  # not -1: no lookups is (0, dim)
         if ctx.sparse:
             return _sparse_grad(ctx, flat, rows), None, None, None, None
         keep = None
@@ -54,8 +54,10 @@ def _sparse_grad(ctx, flat, rows):
         kept = xp.nonzero(index != ctx.padding_idx)[0]
         index = index[kept]
         rows = rows.index_select(0, Tensor._make(kept, flat._device))
+    # torch counts fewer than two entries as coalesced
     return flambeau.sparse_coo_tensor(index.reshape(1, -1), rows,
-                                      (ctx.num_weights, rows.shape[1]), check_invariants=False)
+                                      (ctx.num_weights, rows.shape[1]), check_invariants=False,
+                                      is_coalesced=index.shape[0] < 2)
 
 
 def _check_indices(input, num, op):
