@@ -14,16 +14,20 @@ from flambeau.autograd import gradcheck, gradgradcheck
 RNG = np.random.default_rng(0)
 
 
-@pytest.fixture(autouse=True,
-                params=["nchw", "channels_last", "channel_major", "no_depthwise"])
+@pytest.fixture(autouse=True, params=["nchw", "channels_last", "channel_major", "few_outputs",
+                                      "no_depthwise"])
 def conv_layout(request, monkeypatch):
     """Every test runs through each generic path: the NCHW products (chosen for few input
     channels), the channels-last im2col with windows in (K, Cg) order (the rest) and in the
-    weight's (Cg, K) order (chosen for fewer output positions than channels), and im2col for
-    depthwise convolutions too (which otherwise take the shifted multiply-adds)."""
+    weight's (Cg, K) order (chosen for fewer output positions than channels), the products
+    over the padded input (chosen for few output channels, stride 1, no groups), and im2col
+    for depthwise convolutions too (which otherwise take the shifted multiply-adds)."""
     from flambeau.nn.functional import _conv
 
     monkeypatch.setattr(_conv, "_FEW_CHANNELS", 1 << 30 if request.param == "nchw" else -1)
+    if request.param == "few_outputs":
+        monkeypatch.setattr(_conv, "_few_outputs", lambda c, co, groups, stride: (
+            groups == 1 and all(s == 1 for s in stride)))
     if request.param in ("channels_last", "channel_major"):
         major = request.param == "channel_major"
         monkeypatch.setattr(_conv, "_channel_major", lambda rows, co, groups: major)

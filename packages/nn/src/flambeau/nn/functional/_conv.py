@@ -244,6 +244,68 @@ def _im2col_nchw(xp, x, kernel, stride, padding, dilation):
     return cols.reshape(n, c * math.prod(kernel), math.prod(out)), out
 
 
+# With few output channels (an image generator's last, RGB layer) and many input channels,
+# im2col's window matrix is K*C/Co times larger than the result. Stride-1 convolutions then
+# multiply the padded input by the weight once, ``Z = x (N*P, C) @ W (C, K*Co)``, giving every
+# kernel position's product at every input position, and add each position's shifted share:
+# ``y = sum_k shift_k(Z[..., k, :])``. The adjoints use the same small array the other way:
+# ``Y[..., k, :] = unshift_k(g)``, then ``dx = Y @ W^T`` and ``dw = x^T @ Y``
+# (fast neural style's 32 -> 3 channel 9x9 layer at 48x48: 3x faster).
+
+
+def _few_outputs(c, co, groups, stride):
+    """Whether a convolution of ``c`` to ``co`` channels uses the few-outputs products."""
+    return (groups == 1 and co <= _FEW_CHANNELS < c
+            and all(s == 1 for s in stride))
+
+
+def _weight_by_input(xp, w):
+    """``(C, K*Co)`` from an ``(Co, C, *k)`` weight: row ``c`` holds ``w[:, c, k]`` by k."""
+    co, c = w.shape[:2]
+    return xp.ascontiguousarray(xp.moveaxis(w.reshape(co, c, -1), 0, -1)).reshape(c, -1)
+
+
+def _shifted_grads(xp, g, padded, kernel, dilation):
+    """``Y`` ``(N, *padded, K, Co)``: at kernel position k, the gradient of each output where
+    the input element it meets there lies (zero elsewhere)."""
+    gl = channels_last(xp, g)  # (N, *out, Co)
+    n, co = gl.shape[0], gl.shape[-1]
+    y = xp.zeros((n,) + tuple(padded) + (math.prod(kernel), co), dtype=g.dtype)
+    ones = (1,) * len(kernel)
+    for k, (_, window) in enumerate(kernel_windows(kernel, ones, dilation, g.shape[2:])):
+        y[(slice(None),) + window + (k,)] = gl
+    return y
+
+
+def _few_outputs_forward(xp, x, w, padding, dilation):
+    kernel, co = w.shape[2:], w.shape[0]
+    xl = pad_spatial(xp, channels_last(xp, x), padding)  # (N, *padded, C)
+    out = out_sizes(x.shape[2:], kernel, (1,) * len(kernel), padding, dilation)
+    z = _same_dtype(xp.matmul(xl.reshape(-1, xl.shape[-1]), _weight_by_input(xp, w)), x.dtype)
+    z = z.reshape(xl.shape[:-1] + (math.prod(kernel), co))
+    y = None
+    for k, (_, window) in enumerate(kernel_windows(kernel, (1,) * len(kernel), dilation, out)):
+        share = z[(slice(None),) + window + (k,)]
+        y = share.copy() if y is None else xp.add(y, share, out=y)
+    return xp.ascontiguousarray(xp.moveaxis(y, -1, 1))
+
+
+def _few_outputs_input_grad(xp, g, w, input_shape, padding, dilation):
+    padded = padded_sizes(input_shape[2:], padding)
+    y = _shifted_grads(xp, g, padded, w.shape[2:], dilation)
+    dx = _same_dtype(xp.matmul(y.reshape(-1, y.shape[-1] * y.shape[-2]),
+                               _weight_by_input(xp, w).T), g.dtype)
+    return _crop_channels_last(xp, dx.reshape(y.shape[:-2] + (-1,)), input_shape, padding)
+
+
+def _few_outputs_weight_grad(xp, x, g, weight_shape, padding, dilation):
+    co, c = weight_shape[:2]
+    xl = pad_spatial(xp, channels_last(xp, x), padding)
+    y = _shifted_grads(xp, g, xl.shape[1:-1], weight_shape[2:], dilation)
+    gw = _same_dtype(xl.reshape(-1, c).T @ y.reshape(-1, y.shape[-1] * y.shape[-2]), x.dtype)
+    return xp.ascontiguousarray(xp.moveaxis(gw.reshape(c, -1, co), -1, 0)).reshape(weight_shape)
+
+
 # A depthwise convolution (one input and one output channel per group, MobileNet's) is a
 # weighted sum of K shifted copies of the input: K multiply-adds over channels-last arrays
 # are 4x faster than im2col's products of G one-channel matrices.
@@ -323,6 +385,8 @@ def conv_forward(xp, x, w, stride, padding, dilation, groups):
         cols, out = _im2col_nchw(xp, x, w.shape[2:], stride, padding, dilation)
         y = _same_dtype(xp.matmul(w.reshape(w.shape[0], -1), cols), cols.dtype)
         return y.reshape(y.shape[:2] + out), cols
+    if _few_outputs(x.shape[1], w.shape[0], groups, stride):
+        return _few_outputs_forward(xp, x, w, padding, dilation), None
     kernel = w.shape[2:]
     rows = x.shape[0] * math.prod(out_sizes(x.shape[2:], kernel, stride, padding, dilation))
     major = _channel_major(rows, w.shape[0], groups)
@@ -349,6 +413,8 @@ def conv_backward_input(xp, g, w, input_shape, stride, padding, dilation, groups
         return _depthwise_input_grad(xp, g, w, input_shape, stride, padding, dilation)
     if _nchw_direct(c, groups):
         return _conv_input_nchw(xp, g, w, input_shape, stride, padding, dilation)
+    if _few_outputs(c, co, groups, stride):
+        return _few_outputs_input_grad(xp, g, w, input_shape, padding, dilation)
     k_total = math.prod(kernel)
     gg = _to_groups(xp, g, groups)  # (G, NL, Co/G)
     if _channel_major(gg.shape[1], co, groups):
@@ -416,6 +482,8 @@ def conv_backward_weight(xp, x, g, weight_shape, stride, padding, dilation, grou
         n, co = g.shape[:2]
         gw = xp.matmul(g.reshape(n, co, -1), cols.transpose(0, 2, 1)).sum(0)
         return _same_dtype(gw, x.dtype).reshape(weight_shape)
+    if _few_outputs(x.shape[1], weight_shape[0], groups, stride):
+        return _few_outputs_weight_grad(xp, x, g, weight_shape, padding, dilation)
     gg = _to_groups(xp, g, groups)
     major = _channel_major(gg.shape[1], weight_shape[0], groups)
     if cols is None:
