@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from flambeau.testing import port_torch_program
 
@@ -54,6 +55,7 @@ def run_program(name: str, framework: str) -> dict:
     (and torchvision's stand-in on torch where torchvision is not installed)."""
     shadowed = (*HELPERS, "torchvision", "torchvision.transforms")
     saved = {key: sys.modules.get(key) for key in shadowed}
+    threads = torch.get_num_threads()
     try:
         for helper in HELPERS:
             sys.modules[helper] = load(helper, framework)
@@ -61,10 +63,14 @@ def run_program(name: str, framework: str) -> dict:
             torchvision = load("_torchvision_stand_in", "torch").make(torch)
             sys.modules["torchvision"] = torchvision
             sys.modules["torchvision.transforms"] = torchvision.transforms
-        with warnings.catch_warnings():
+        # One thread: the programs are tiny, and on a loaded machine torch's thread pool
+        # made one of them 70x slower; it also makes the rounding the same from run to run.
+        torch.set_num_threads(1)
+        with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore")  # the deprecated forms some programs use on purpose
             return load(name, framework).main()
     finally:
+        torch.set_num_threads(threads)
         for key, module in saved.items():
             if module is None:
                 sys.modules.pop(key, None)
