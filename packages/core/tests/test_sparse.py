@@ -179,6 +179,14 @@ def test_to_sparse_of_dense_and_errors():
         d._nnz()
 
 
+def test_creation_functions_refuse_the_sparse_layout():
+    with pytest.raises(NotImplementedError, match=r"zeros\(\): layout=flambeau.sparse_coo is "
+                                                  "not supported by creation functions"):
+        flambeau.zeros(2, layout=flambeau.sparse_coo)
+    with pytest.raises(TypeError, match="only flambeau.strided or, for sparse tensors"):
+        flambeau.zeros(2, layout="sparse")
+
+
 def test_copies_devices_and_dtypes():
     s = flambeau.sparse_coo_tensor(I, V, (3, 3))
     assert s.to(s.device) is s and s.cpu().device.type == "cpu"

@@ -121,9 +121,14 @@ sparse_coo = layout._make("sparse_coo")
 def check_layout(op, value) -> None:
     """``layout=`` of a creation function: None or ``flambeau.strided``."""
     if value is not None and value is not strided:
+        if value is sparse_coo:
+            raise NotImplementedError(f"{op}(): layout=flambeau.sparse_coo is not supported "
+                                      "by creation functions; make a sparse tensor with "
+                                      "flambeau.sparse_coo_tensor() or Tensor.to_sparse()")
         what = value if isinstance(value, str) else type(value).__name__
         raise TypeError(f"{op}(): argument 'layout' must be flambeau.layout (only "
-                        f"flambeau.strided: flambeau has dense tensors only), not {what}")
+                        f"flambeau.strided or, for sparse tensors, flambeau.sparse_coo), not "
+                        f"{what}")
 
 
 def check_memory_format(op, value, ndim, *, preserve=True, rank=True) -> None:
