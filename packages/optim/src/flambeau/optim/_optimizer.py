@@ -13,10 +13,10 @@ from threading import get_ident
 
 import flambeau
 from flambeau import Tensor
+from flambeau._sparse import SparseTensor
 from flambeau._threads import run_split
 from flambeau.autograd import enable_grad, no_grad
 from flambeau.autograd._function import _RemovableHandle
-from flambeau.optim._sparse_grads import is_sparse
 from flambeau.profiler import record_function
 
 __all__ = ["Optimizer", "required"]
@@ -301,7 +301,7 @@ class Optimizer:
                     g = p.grad = g.detach()
                 else:
                     g.requires_grad_(False)
-                if is_sparse(g):  # no stored values left, as torch's zero_()
+                if g.__class__ is SparseTensor:  # no stored values left, as torch's zero_()
                     g.zero_()
                     continue
                 g._data[...] = 0
@@ -330,7 +330,7 @@ class Optimizer:
                         f"{tuple(pd.shape)}, dtype {p.dtype}, device {p._device})"
                     )
                 params.append(p)
-                if is_sparse(g):
+                if g.__class__ is SparseTensor:  # inline: every step, every parameter
                     if not self._supports_sparse:
                         raise RuntimeError(self._sparse_message
                                            or f"{name} does not support sparse gradients")
