@@ -190,8 +190,9 @@ def _sole_holder(t, g):
     """Whether the buffer is the only holder of ``t`` and of its memory, so that adding ``g``
     into it in place changes nothing anyone else can see."""
     # the holders: the buffer slot, the caller's local and the parameter t (and no local
-    # may hold t's array: _private counts its references too)
-    return (t._data.shape == g._data.shape and t._data.dtype == g._data.dtype
+    # may hold t's array: _private counts its references too). Two sparse gradients (a
+    # sparse embedding looked up twice) are concatenated by _sum, never added in place.
+    return (not t.is_sparse and t._data.shape == g._data.shape and t._data.dtype == g._data.dtype
             and t._device is g._device and t._data.__class__ is g._data.__class__
             and _private(t, 3))
 
