@@ -500,8 +500,10 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
     ------
     CheckpointError
         (a RuntimeError) when the file is truncated, corrupt, of an unknown format, or holds a
-        class or (in a pickle) a global outside the allow-list (also a
-        ``pickle.UnpicklingError``). Nothing is returned half-loaded.
+        class or (in a pickle) a global outside the allow-list, or, with
+        ``weights_only=False``, a torch class or function flambeau has no counterpart for
+        (these two also a ``pickle.UnpicklingError``), or a class that can't be imported.
+        Nothing is returned half-loaded.
 
     Examples
     --------
