@@ -409,6 +409,34 @@ def test_grad_scaler_with_flambeau_optim():
 
 
 @pytest.mark.parity
+@pytest.mark.parametrize("bad", [False, True])
+def test_grad_scaler_unscales_sparse_gradients_as_torch(bad):
+    # nn.Embedding(sparse=True)'s gradient: the stored values are unscaled and checked
+    torch = pytest.importorskip("torch")
+    values = np.array([[1.0, -2.0], [3.0, 0.5], [1.0, 1.0]], dtype=np.float32)
+    if bad:
+        values[1, 0] = np.inf
+    results = []
+    for lib, scaler in ((flambeau, GradScaler(DEV, init_scale=8.0)),
+                        (torch, torch.amp.GradScaler("cpu", init_scale=8.0))):
+        w = lib.zeros(4, 2, requires_grad=True)
+        opt = lib.optim.SGD([w], lr=0.5) if lib is torch else _Opt([w])
+        scaler.scale(lib.ones(1))  # torch's scaler needs a scale() in the iteration
+        w.grad = lib.sparse_coo_tensor(lib.tensor([[2, 0, 2]]), lib.tensor(values * 8.0),
+                                       (4, 2))
+        scaler.unscale_(opt)
+        assert w.grad.is_sparse
+        got = w.grad._values()
+        results.append((got.cpu().numpy() if lib is flambeau else got.numpy(),
+                        w.grad._indices().tolist()))
+        scaler.step(opt)
+        scaler.update()
+        results.append(scaler.get_scale())
+    np.testing.assert_array_equal(results[0][0], results[2][0])
+    assert results[0][1] == results[2][1] and results[1] == results[3] == (4.0 if bad else 8.0)
+
+
+@pytest.mark.parity
 def test_scale_sequence_matches_torch():
     torch = pytest.importorskip("torch")
     pattern = [False, False, True, False, False, False, False, True, True, False, False, False,

@@ -171,6 +171,8 @@ class GradScaler:
         found = False
         for g in grads:
             data = g._data
+            if g.is_sparse:  # its stored values (sparse=True embeddings), as torch's
+                data = data.values
             found = found or not bool(g._device._xp.isfinite(data).all())
             data *= data.dtype.type(inv)
             g._version_counter.value += 1
