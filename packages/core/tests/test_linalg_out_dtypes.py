@@ -47,7 +47,7 @@ _CALLS = [
     "lib.baddbmm(T, T, T)", "lib.addbmm(A, T, T)", "lib.chain_matmul(A, A)", "lib.qr(A)",
     "lib.svd(A)", "lib.slogdet(A)", "lib.triangular_solve(B, A)", "lib.outer(v, v)",
     "lib.kron(A, A)", "lib.addr(A, v, v)", "lib.cholesky(A)", "lib.cholesky_solve(B, A)",
-    "lib.orgqr(A, v)", "lib.geqrf(A)",
+    "lib.orgqr(A, v)", "lib.geqrf(A)", "lib.diag(A)", "lib.diag(v)",
 ]
 
 

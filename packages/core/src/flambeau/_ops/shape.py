@@ -1216,7 +1216,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return Diagonal.apply(input, offset, d1, d2)
 
 
-@with_out
+@with_out(exact=True)
 def diag(input, diagonal=0):
     """A diagonal matrix from a vector, or the diagonal of a matrix.
 
