@@ -272,18 +272,23 @@ def test_conv_output_is_contiguous_so_view_works():
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
-def test_depthwise_conv_of_half_types_rounds_once(dtype):
-    """Computed in float32 and rounded once, as im2col's products: the output and both
-    gradients stay within two roundings of the exact (float64) results for the same
-    half-type inputs."""
+@pytest.mark.parametrize("cin, cout, groups", [(4, 4, 4), (16, 3, 1)])
+def test_conv_of_half_types_rounds_once(dtype, cin, cout, groups, conv_layout):
+    """Depthwise convolutions (shifted multiply-adds) and convolutions to few outputs (a sum
+    of shifted shares) are computed in float32 and rounded once, as im2col's products: the
+    output and both gradients stay within two roundings of the exact (float64) results for
+    the same half-type inputs."""
+    if groups == 1 and conv_layout != "few_outputs":
+        pytest.xfail("im2col's input gradient adds each kernel position's share in the half "
+                     "type (25 roundings here: up to 3 eps in bfloat16)")
     half = getattr(flambeau, dtype)
     eps = 2.0 ** -8 if dtype == "bfloat16" else 2.0 ** -11
-    xh = randn(2, 4, 9, 9, seed=21).detach().to(half).requires_grad_()
-    wh = randn(4, 1, 5, 5, seed=22).detach().to(half).requires_grad_()
+    xh = randn(2, cin, 9, 9, seed=21).detach().to(half).requires_grad_()
+    wh = randn(cout, cin // groups, 5, 5, seed=22).detach().to(half).requires_grad_()
     xd = xh.detach().double().requires_grad_()
     wd = wh.detach().double().requires_grad_()
-    got = F.conv2d(xh, wh, padding=2, groups=4)
-    exact = F.conv2d(xd, wd, padding=2, groups=4)
+    got = F.conv2d(xh, wh, padding=2, groups=groups)
+    exact = F.conv2d(xd, wd, padding=2, groups=groups)
     assert got.dtype == half
     got.sum().backward()
     exact.sum().backward()

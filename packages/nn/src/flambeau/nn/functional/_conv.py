@@ -244,6 +244,29 @@ def _im2col_nchw(xp, x, kernel, stride, padding, dilation):
     return cols.reshape(n, c * math.prod(kernel), math.prod(out)), out
 
 
+# A depthwise convolution (one input and one output channel per group, MobileNet's) is a
+# weighted sum of K shifted copies of the input: K multiply-adds over channels-last arrays
+# are 4x faster than im2col's products of G one-channel matrices.
+
+
+def _depthwise(c, co, groups):
+    """Whether a convolution of ``c`` to ``co`` channels in ``groups`` is depthwise."""
+    return groups > 1 and c == groups == co
+
+
+def _rounded_once(kernel):
+    """``kernel(xp, a, b, *rest)`` with float16/bfloat16 operands computed in float32 and the
+    result rounded once, as im2col's products (and torch's kernels) are."""
+
+    @functools.wraps(kernel)
+    def run(xp, a, b, *rest):
+        if a.dtype not in LOW_PRECISION_NP:
+            return kernel(xp, a, b, *rest)
+        return kernel(xp, a.astype("float32"), b.astype("float32"), *rest).astype(a.dtype)
+
+    return run
+
+
 # With few output channels (an image generator's last, RGB layer) and many input channels,
 # im2col's window matrix is K*C/Co times larger than the result. Stride-1 convolutions then
 # multiply the padded input by the weight once, ``Z = x (N*P, C) @ W (C, K*Co)``, giving every
@@ -277,6 +300,7 @@ def _shifted_grads(xp, g, padded, kernel, dilation):
     return y
 
 
+@_rounded_once
 def _few_outputs_forward(xp, x, w, padding, dilation):
     kernel, co = w.shape[2:], w.shape[0]
     xl = pad_spatial(xp, channels_last(xp, x), padding)  # (N, *padded, C)
@@ -290,6 +314,7 @@ def _few_outputs_forward(xp, x, w, padding, dilation):
     return xp.ascontiguousarray(xp.moveaxis(y, -1, 1))
 
 
+@_rounded_once
 def _few_outputs_input_grad(xp, g, w, input_shape, padding, dilation):
     padded = padded_sizes(input_shape[2:], padding)
     y = _shifted_grads(xp, g, padded, w.shape[2:], dilation)
@@ -298,35 +323,13 @@ def _few_outputs_input_grad(xp, g, w, input_shape, padding, dilation):
     return _crop_channels_last(xp, dx.reshape(y.shape[:-2] + (-1,)), input_shape, padding)
 
 
+@_rounded_once
 def _few_outputs_weight_grad(xp, x, g, weight_shape, padding, dilation):
     co, c = weight_shape[:2]
     xl = pad_spatial(xp, channels_last(xp, x), padding)
     y = _shifted_grads(xp, g, xl.shape[1:-1], weight_shape[2:], dilation)
     gw = _same_dtype(xl.reshape(-1, c).T @ y.reshape(-1, y.shape[-1] * y.shape[-2]), x.dtype)
     return xp.ascontiguousarray(xp.moveaxis(gw.reshape(c, -1, co), -1, 0)).reshape(weight_shape)
-
-
-# A depthwise convolution (one input and one output channel per group, MobileNet's) is a
-# weighted sum of K shifted copies of the input: K multiply-adds over channels-last arrays
-# are 4x faster than im2col's products of G one-channel matrices.
-
-
-def _depthwise(c, co, groups):
-    """Whether a convolution of ``c`` to ``co`` channels in ``groups`` is depthwise."""
-    return groups > 1 and c == groups == co
-
-
-def _rounded_once(kernel):
-    """``kernel(xp, a, b, *rest)`` with float16/bfloat16 operands computed in float32 and the
-    result rounded once, as im2col's products (and torch's kernels) are."""
-
-    @functools.wraps(kernel)
-    def run(xp, a, b, *rest):
-        if a.dtype not in LOW_PRECISION_NP:
-            return kernel(xp, a, b, *rest)
-        return kernel(xp, a.astype("float32"), b.astype("float32"), *rest).astype(a.dtype)
-
-    return run
 
 
 @_rounded_once
