@@ -274,13 +274,11 @@ def test_conv_output_is_contiguous_so_view_works():
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 @pytest.mark.parametrize("cin, cout, groups", [(4, 4, 4), (16, 3, 1)])
 def test_conv_of_half_types_rounds_once(dtype, cin, cout, groups, conv_layout):
-    """Depthwise convolutions (shifted multiply-adds) and convolutions to few outputs (a sum
-    of shifted shares) are computed in float32 and rounded once, as im2col's products: the
-    output and both gradients stay within two roundings of the exact (float64) results for
-    the same half-type inputs."""
-    if groups == 1 and conv_layout != "few_outputs":
-        pytest.xfail("im2col's input gradient adds each kernel position's share in the half "
-                     "type (25 roundings here: up to 3 eps in bfloat16)")
+    """Depthwise convolutions (shifted multiply-adds), convolutions to few outputs (a sum
+    of shifted shares) and every layout's input gradient (a sum of kernel positions' shares)
+    are computed in float32 and rounded once, as im2col's products: the output and both
+    gradients stay within two roundings of the exact (float64) results for the same
+    half-type inputs."""
     half = getattr(flambeau, dtype)
     eps = 2.0 ** -8 if dtype == "bfloat16" else 2.0 ** -11
     xh = randn(2, cin, 9, 9, seed=21).detach().to(half).requires_grad_()
