@@ -179,10 +179,41 @@ def test_to_sparse_of_dense_and_errors():
         d._nnz()
 
 
-def test_creation_functions_refuse_the_sparse_layout():
-    with pytest.raises(NotImplementedError, match=r"zeros\(\): layout=flambeau.sparse_coo is "
+def test_zeros_empty_and_zeros_like_make_empty_sparse_tensors():
+    z = flambeau.zeros(2, 3, layout=flambeau.sparse_coo, dtype=flambeau.float64,
+                       requires_grad=True)
+    assert z.is_sparse and z.shape == (2, 3) and z._nnz() == 0 and z.sparse_dim() == 2
+    assert z.dtype == flambeau.float64 and z.requires_grad and z.is_coalesced()
+    np.testing.assert_array_equal(z.to_dense().detach().cpu().numpy(), np.zeros((2, 3)))
+    e = flambeau.empty((), layout=flambeau.sparse_coo)
+    assert e.is_sparse and e.shape == () and e.dtype == flambeau.get_default_dtype()
+    like = flambeau.zeros_like(flambeau.ones(2, 3, dtype=flambeau.int32),
+                               layout=flambeau.sparse_coo)
+    assert like.is_sparse and like.dtype == flambeau.int32 and like._indices().shape == (2, 0)
+    assert flambeau.zeros_like(flambeau.ones(2, 3).to_sparse()).is_sparse  # layout kept
+    one = flambeau.sparse_coo_tensor([[0], [1]], [1.0], (2, 2))
+    assert one.is_coalesced()  # zero or one entry counts as coalesced, as torch's
+    assert not flambeau.sparse_coo_tensor([[0], [1]], [1.0], (2, 2),
+                                          is_coalesced=False).is_coalesced()
+
+
+@parity
+def test_empty_sparse_creation_parity(torch):
+    for make in (lambda m: m.zeros(2, 3, layout=m.sparse_coo),
+                 lambda m: m.empty(4, layout=m.sparse_coo),
+                 lambda m: m.zeros_like(m.ones(2, 2).to_sparse()),
+                 lambda m: m.sparse_coo_tensor([[0], [1]], [1.0], (2, 2)),
+                 lambda m: m.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2))):
+        ours, theirs = make(flambeau), make(torch)
+        assert (ours.is_sparse, tuple(ours.shape), ours._nnz(), ours.sparse_dim(),
+                ours.is_coalesced()) == (theirs.is_sparse, tuple(theirs.shape), theirs._nnz(),
+                                         theirs.sparse_dim(), theirs.is_coalesced())
+
+
+def test_other_creation_functions_refuse_the_sparse_layout():
+    with pytest.raises(NotImplementedError, match=r"ones\(\): layout=flambeau.sparse_coo is "
                                                   "not supported by creation functions"):
-        flambeau.zeros(2, layout=flambeau.sparse_coo)
+        flambeau.ones(2, layout=flambeau.sparse_coo)
     with pytest.raises(TypeError, match="only flambeau.strided or, for sparse tensors"):
         flambeau.zeros(2, layout="sparse")
 

@@ -123,7 +123,8 @@ def check_layout(op, value) -> None:
     if value is not None and value is not strided:
         if value is sparse_coo:
             raise NotImplementedError(f"{op}(): layout=flambeau.sparse_coo is not supported "
-                                      "by creation functions; make a sparse tensor with "
+                                      "by creation functions other than zeros, empty and "
+                                      "zeros_like; make a sparse tensor with "
                                       "flambeau.sparse_coo_tensor() or Tensor.to_sparse()")
         what = value if isinstance(value, str) else type(value).__name__
         raise TypeError(f"{op}(): argument 'layout' must be flambeau.layout (only "

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from flambeau import _compat, _dlpack, _dtype, _keywords, _random
+from flambeau import _compat, _dlpack, _dtype, _keywords, _random, _sparse
 from flambeau._device import canonical
 from flambeau._ops._util import dressed_as, fill_int, refuse_grad, write_out
 from flambeau._tensor import Tensor
@@ -536,6 +536,8 @@ def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_
     >>> flambeau.zeros(2, 3).shape, flambeau.zeros((2,), dtype=flambeau.int64)
     (flambeau.Size([2, 3]), tensor([0, 0]))
     """
+    if layout is _compat.sparse_coo:
+        return _sparse.empty_coo(_size_args(size, "zeros"), dtype, device, requires_grad)
     _compat.check_layout("zeros", layout)
     return _filled(0, size, dtype, device, requires_grad, "zeros", pin_memory=pin_memory)
 
@@ -565,6 +567,8 @@ def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_
     >>> flambeau.empty(2, 2).shape
     flambeau.Size([2, 2])
     """
+    if layout is _compat.sparse_coo:
+        return _sparse.empty_coo(_size_args(size, "empty"), dtype, device, requires_grad)
     _compat.check_layout("empty", layout)
     _compat.check_memory_format("empty", memory_format, len(_size_args(size, "empty")),
                                 preserve=False)
@@ -623,6 +627,9 @@ def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     >>> flambeau.zeros_like(flambeau.ones(2, dtype=flambeau.int32))
     tensor([0, 0], dtype=flambeau.int32)
     """
+    if layout is _compat.sparse_coo or (layout is None and input.is_sparse):
+        return _sparse.empty_coo(input.shape, dtype or input.dtype, device or input.device,
+                                 requires_grad)
     _compat.check_layout("zeros_like", layout)
     _compat.check_memory_format("zeros_like", memory_format, input.dim())
     return _like(0, input, dtype, device, requires_grad, "zeros_like", pin_memory)

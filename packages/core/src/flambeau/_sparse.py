@@ -1142,7 +1142,9 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
                                f"{tuple(vals.shape)})")
         if check_invariants is not False and nnz:
             _check_bounds(idx, shape, sd)
-    out = _Construct.apply(values, idx, shape, bool(is_coalesced))
+    # torch counts zero or one entry as coalesced unless told otherwise
+    coalesced = nnz < 2 if is_coalesced is None else bool(is_coalesced)
+    out = _Construct.apply(values, idx, shape, coalesced)
     if requires_grad:
         out.requires_grad_()
     return out
@@ -1159,6 +1161,17 @@ def _check_bounds(idx, shape, sd):
             raise RuntimeError(f"sparse_coo_tensor(): size is inconsistent with indices: for "
                                f"dim {d}, size is {shape[d]} but found index {high[d]} "
                                f"(indices of shape {tuple(idx.shape)}, size {shape})")
+
+
+def empty_coo(shape, dtype, device, requires_grad):
+    """An all-zero sparse tensor of ``shape`` with every dim sparse and no entries: what
+    ``zeros``/``empty``/``zeros_like`` make for ``layout=flambeau.sparse_coo``, as torch's."""
+    from flambeau._creation import zeros
+
+    shape = tuple(int(n) for n in shape)
+    values = zeros(0, dtype=dtype, device=device)
+    indices = zeros(len(shape), 0, dtype=_dtype.int64, device=values.device)
+    return sparse_coo_tensor(indices, values, shape, requires_grad=requires_grad)
 
 
 def from_parts(indices, values, size, coalesced, requires_grad=False):
