@@ -54,10 +54,8 @@ def _sparse_grad(ctx, flat, rows):
         kept = xp.nonzero(index != ctx.padding_idx)[0]
         index = index[kept]
         rows = rows.index_select(0, Tensor._make(kept, flat._device))
-    # torch counts fewer than two entries as coalesced
     return flambeau.sparse_coo_tensor(index.reshape(1, -1), rows,
-                                      (ctx.num_weights, rows.shape[1]), check_invariants=False,
-                                      is_coalesced=index.shape[0] < 2)
+                                      (ctx.num_weights, rows.shape[1]), check_invariants=False)
 
 
 def _check_indices(input, num, op):
