@@ -10,7 +10,7 @@ import cmath
 import inspect
 import math
 
-from flambeau import _dtype
+from flambeau import _dtype, _sparse
 from flambeau._ops import _deprecated, _erf
 from flambeau._ops._select import errors_ignored, select
 from flambeau._ops._util import (
@@ -30,6 +30,7 @@ from flambeau._ops._util import (
     with_out,
     write_out,
 )
+from flambeau._sparse import SparseUnsupported
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function, node_variant
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -429,7 +430,10 @@ def add(input, other, *deprecated, alpha=1, out=None):
     if deprecated:  # add(input, Number alpha, Tensor other): torch's deprecated order
         return _deprecated.called(add, "add", (input, other, *deprecated), alpha, out)
     if alpha.__class__ is not int or alpha != 1:
-        input, other = scaled_by_alpha(input, other, alpha)
+        try:
+            input, other = scaled_by_alpha(input, other, alpha)
+        except SparseUnsupported:  # a sparse operand refused the dense scaling
+            return _out(_sparse.add(input, other, alpha=alpha), out)
     return _out(_binary(Add, "add", input, other), out)
 
 
@@ -462,7 +466,10 @@ def sub(input, other, alpha=1, *, out=None):
         if isinstance(alpha, Tensor):  # sub(input, Number alpha, Tensor other): deprecated
             return _deprecated.called(sub, "sub", (input, other, alpha), 1, out)
         refuse_bool_sub(input, other)
-        input, other = scaled_by_alpha(input, other, alpha)
+        try:
+            input, other = scaled_by_alpha(input, other, alpha)
+        except SparseUnsupported:  # a sparse operand refused the dense scaling
+            return _out(_sparse.add(input, other, alpha=-alpha), out)
     else:
         refuse_bool_sub(input, other)
     # a number minus a tensor comes from ``number - tensor``: torch's rsub
