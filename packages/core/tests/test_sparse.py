@@ -632,3 +632,13 @@ def test_gcn_layer_trains():
             w -= 0.01 * w.grad
         losses.append(loss.item())
     assert losses[-1] < losses[0]
+
+
+def test_dense_add_inplace_a_sparse_tensor_without_sparse_dims():
+    # indices of shape (0, nnz): its one nonzero is at the scalar's one position
+    s = flambeau.tensor(3.0).to_sparse()
+    d = flambeau.tensor(1.0)
+    d.add_(s)
+    assert d.item() == 4.0
+    d.sub_(s, alpha=2)
+    assert d.item() == -2.0

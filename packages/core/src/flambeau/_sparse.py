@@ -165,8 +165,9 @@ class COOData:
         if not out.flags.c_contiguous:
             raise _refuse(f"{ufunc.__name__} into a non-contiguous tensor")
         flat = out.reshape((-1,) + values.shape[1:])
-        key = self.indices[0] * 0 if self.sparse_dim == 0 else _keys(None, self.indices,
-                                                                       self.shape)
+        # no sparse dims: every nonzero is at the one position, key 0 (a sum over none)
+        key = self.indices.sum(axis=0) if self.sparse_dim == 0 else _keys(None, self.indices,
+                                                                            self.shape)
         ufunc.at(flat, key, values.astype(out.dtype))
         return out
 
