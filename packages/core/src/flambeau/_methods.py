@@ -943,18 +943,13 @@ def share_memory_(self):
     holders = [self]
     if self._base is not None and sn._storage_in(self, self._base) is not None:
         holders.append(self._base)
+    from flambeau import _shared_memory
+
     start = sn._ptr(raw)
     for t in holders:
         a = t._data
-        if a.size == 0:
-            moved = shared[:0].view(a.dtype).reshape(a.shape)
-        else:
-            off = sn._ptr(a) - start
-            first = shared[off:off + a.dtype.itemsize].view(a.dtype)
-            moved = xp.lib.stride_tricks.as_strided(first, a.shape, a.strides)
-            if not a.flags.writeable:
-                moved.flags.writeable = False
-        t._data = moved
+        t._data = _shared_memory.view(shared, sn._ptr(a) - start, a.shape, a.strides, a.dtype,
+                                      bool(a.flags.writeable))
     return self
 
 

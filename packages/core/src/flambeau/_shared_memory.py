@@ -98,7 +98,8 @@ def segment_of(array):
 
 def view(segment, offset, shape, strides, dtype, writeable=True):
     """The array of ``dtype``, ``shape`` and byte ``strides`` starting ``offset`` bytes into
-    ``segment`` (a view: it keeps the segment alive)."""
+    ``segment`` (or into a flat ``uint8`` array over one, as :func:`copy_to_shared` gives;
+    a view: it keeps the segment alive)."""
     dtype = np.dtype(dtype)
     flat = np.frombuffer(segment, np.uint8)
     if 0 in shape:
