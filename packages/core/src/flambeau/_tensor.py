@@ -241,8 +241,6 @@ class Tensor:
         """
         return self._version_counter.value
 
-    _version_value = _version
-
     # ---------------------------------------------------------------- sizes
     def size(self, dim=None):
         """The shape, or the size of dimension ``dim``.
