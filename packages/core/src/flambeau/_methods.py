@@ -940,9 +940,8 @@ def share_memory_(self):
         return self
     # the tensors whose arrays lie in this storage: ``self``, and its base when the storage
     # is the base's
-    holders = [self]
-    if self._base is not None and sn._storage_in(self, self._base) is not None:
-        holders.append(self._base)
+    owner = _storage.owner_of(self)
+    holders = [self] if owner is self else [self, owner]
     from flambeau import _shared_memory
 
     start = sn._ptr(raw)

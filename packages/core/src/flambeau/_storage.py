@@ -26,6 +26,13 @@ from flambeau._ops.strided_numeric import _storage, _storage_in, storage_bytes
 __all__ = ["TypedStorage", "UntypedStorage"]
 
 
+def owner_of(tensor):
+    """The tensor whose memory ``tensor``'s storage is: its base when it is a view lying in
+    the base's storage, else ``tensor`` itself."""
+    base = tensor._base
+    return base if base is not None and _storage_in(tensor, base) is not None else tensor
+
+
 def _wrap(array, device):
     from flambeau._tensor import Tensor
 
@@ -118,9 +125,7 @@ class UntypedStorage(_Storage):
     @classmethod
     def _of(cls, tensor):
         storage = cls.__new__(cls)
-        base = tensor._base
-        in_base = base is not None and _storage_in(tensor, base) is not None
-        storage._owner, storage._cached = (base if in_base else tensor), None
+        storage._owner, storage._cached = owner_of(tensor), None
         return storage
 
     @property
