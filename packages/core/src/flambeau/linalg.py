@@ -394,8 +394,8 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     >>> flambeau.linalg.cholesky_ex(flambeau.tensor([[1.0, 2.0], [2.0, 1.0]])).info
     tensor(2, dtype=flambeau.int32)
     """
-    return _exact_out(linalg_cholesky_ex(*_cholesky(A, upper, "linalg.cholesky_ex", check_errors)),
-                out)
+    return _exact_out(
+        linalg_cholesky_ex(*_cholesky(A, upper, "linalg.cholesky_ex", check_errors)), out)
 
 
 def qr(A, mode="reduced", *, out=None):
@@ -881,7 +881,7 @@ def matrix_power(A, n, *, out=None):
         from flambeau._creation import eye
 
         return _exact_out(eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(*A.shape)
-                    .clone(), out)
+                          .clone(), out)
     if n < 0:
         A = inv(A)
         n = -n
