@@ -369,3 +369,27 @@ def test_repr_and_state_dict_match_torch():
         assert str(fsd[k].dtype).split(".")[-1] == str(tsd[k].dtype).split(".")[-1], k
     assert [n for n, _ in f.named_parameters()] == [n for n, _ in t.named_parameters()]
     assert [n for n, _ in f.named_modules()] == [n for n, _ in t.named_modules()]
+
+
+def test_unpickled_hooks_keep_their_ids(monkeypatch):
+    """A module unpickled where the handle counter starts low (a fresh process): a hook
+    registered next gets a new id instead of replacing the loaded hook."""
+    import itertools
+    import pickle
+
+    from flambeau.utils.hooks import RemovableHandle
+
+    m = nn.Linear(2, 2)
+    for _ in range(3):
+        m.register_forward_hook(_count_call)
+    saved = pickle.dumps(m)
+    monkeypatch.setattr(RemovableHandle, "_ids", itertools.count())
+    loaded = pickle.loads(saved)
+    old = list(loaded._forward_hooks)
+    handle = loaded.register_forward_hook(_count_call)
+    assert handle.id > max(old)
+    assert list(loaded._forward_hooks) == old + [handle.id]
+
+
+def _count_call(module, args, output):
+    return None

@@ -247,9 +247,4 @@ def refusal_all(names: list) -> str:
 
 def refusal(module: str, name: str) -> str:
     """The error message for a global that is not allowed."""
-    return (f"refused to load the global '{module}.{name}': flambeau.load only rebuilds tensors "
-            f"and containers and never runs code from a file. If you trust this class or "
-            f"function, allow it with flambeau.serialization.add_safe_globals([{name}]) or the "
-            f"flambeau.serialization.safe_globals([{name}]) context manager; for a PyTorch file "
-            f"you trust, you can also load it with torch.load and save its tensors with "
-            f"flambeau.save")
+    return refusal_all([f"{module}.{name}"])

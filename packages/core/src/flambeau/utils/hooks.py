@@ -63,8 +63,8 @@ class RemovableHandle:
         """Give new handles ids above ``ids``, those of hooks loaded with an unpickled
         object: a new hook would otherwise replace a loaded one under the same id."""
         top = max((i for i in ids if isinstance(i, int)), default=-1)
-        if next(cls._ids) <= top:
-            cls._ids = itertools.count(top + 1)
+        if next(RemovableHandle._ids) <= top:  # the counter __init__ reads, from any subclass
+            RemovableHandle._ids = itertools.count(top + 1)
 
     def remove(self) -> None:
         """Unregister the hook (a second call does nothing)."""

@@ -39,6 +39,12 @@ class _Required:
 #: default value of an option every parameter group must specify
 required = _Required()
 
+#: the hook tables an optimizer holds (made by ``__init__``, filled in by ``__setstate__`` for
+#: optimizers pickled before they existed or by torch.save, which keeps none)
+_HOOK_TABLES = ("_step_pre_hooks", "_step_post_hooks", "_state_dict_pre_hooks",
+                "_state_dict_post_hooks", "_load_state_dict_pre_hooks",
+                "_load_state_dict_post_hooks")
+
 
 def _wrap_step_with_hooks(step):
     """Run the optimizer's step pre/post hooks around a subclass's ``step``."""
@@ -126,12 +132,8 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state = defaultdict(dict)
         self.param_groups = []
-        self._step_pre_hooks = OrderedDict()
-        self._step_post_hooks = OrderedDict()
-        self._state_dict_pre_hooks = OrderedDict()
-        self._state_dict_post_hooks = OrderedDict()
-        self._load_state_dict_pre_hooks = OrderedDict()
-        self._load_state_dict_post_hooks = OrderedDict()
+        for table in _HOOK_TABLES:
+            setattr(self, table, OrderedDict())
         self._scratch = _Scratch()
         self._hook_id = 0
         if isinstance(params, Tensor):
@@ -690,9 +692,7 @@ class Optimizer:
         # optimizers pickled before the state_dict hooks existed, and those pickled by
         # torch.save (flambeau.load of a PyTorch file with weights_only=False), which keeps
         # only defaults, state and param_groups, as torch.load rebuilds them
-        for table in ("_step_pre_hooks", "_step_post_hooks", "_state_dict_pre_hooks",
-                      "_state_dict_post_hooks", "_load_state_dict_pre_hooks",
-                      "_load_state_dict_post_hooks"):
+        for table in _HOOK_TABLES:
             d.setdefault(table, OrderedDict())
         d.setdefault("_scratch", _Scratch())
         d.setdefault("_hook_id", 0)
