@@ -476,6 +476,10 @@ def test_asarray_copies_or_shares_as_asked():
     t = flambeau.ones(2, requires_grad=True)
     assert flambeau.asarray(t) is t
     assert not flambeau.asarray(t, requires_grad=False).requires_grad and t.requires_grad
+    # a recorded conversion too (torch's result: a float64 tensor that needs no grad)
+    converted = flambeau.asarray(t, dtype=flambeau.float64, requires_grad=False)
+    assert converted.dtype == flambeau.float64 and not converted.requires_grad
+    assert converted.tolist() == [1.0, 1.0]
 
 
 def test_load_takes_weights_only_none_as_true(tmp_path):

@@ -412,7 +412,9 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     if requires_grad is None:
         requires_grad = isinstance(obj, Tensor) and obj.requires_grad
     if out.requires_grad != requires_grad:
-        out = out.detach() if out is obj else out
+        # obj itself, or its conversion (to another dtype or device) that autograd recorded:
+        # only a leaf of its own takes a new requires_grad
+        out = out.detach() if out is obj or out.grad_fn is not None else out
         out.requires_grad_(requires_grad)
     return out
 
