@@ -98,3 +98,39 @@ def test_sharing_strategies_as_torch():
         assert tmp.get_sharing_strategy() == mp.get_sharing_strategy()
         with pytest.raises(AssertionError, match="invalid sharing strategy 'nope'"):
             tmp.set_sharing_strategy("nope")
+
+
+class _ReapedLate:
+    """A process whose exit code appears between two readings (reaped meanwhile)."""
+
+    pid = 42
+
+    def __init__(self, sentinel):
+        self.sentinel, self._codes = sentinel, iter([None, None])
+
+    @property
+    def exitcode(self):
+        return next(self._codes, 3)
+
+    def is_alive(self):
+        return False
+
+    def join(self, timeout=None):
+        pass
+
+
+class _NoErrors:
+    def empty(self):
+        return True
+
+
+def test_join_sees_a_failure_reaped_while_it_reads_exit_codes():
+    r, w = os.pipe()
+    os.close(w)  # the sentinel reads as ready, as a process that has ended
+    try:
+        context = mp.ProcessContext([_ReapedLate(r)], [_NoErrors()])
+        assert context.join() is False  # not done yet: never True before the failure is seen
+        with pytest.raises(mp.ProcessExitedException, match="process 0 exited with code 3"):
+            context.join()
+    finally:
+        os.close(r)

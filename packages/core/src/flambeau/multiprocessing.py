@@ -224,10 +224,12 @@ class ProcessContext:
         alive = [p for p in self.processes if p.exitcode is None]
         if alive:
             _connection.wait([p.sentinel for p in alive], timeout=timeout)
-        failed = next((i for i, p in enumerate(self.processes)
-                       if p.exitcode not in (None, 0)), None)
+        # one reading of the exit codes: a process reaped between two readings would
+        # otherwise count as done without its failure being seen
+        codes = [p.exitcode for p in self.processes]
+        failed = next((i for i, code in enumerate(codes) if code not in (None, 0)), None)
         if failed is None:
-            return all(p.exitcode is not None for p in self.processes)
+            return None not in codes
         for p in self.processes:
             if p.is_alive():
                 p.terminate()
