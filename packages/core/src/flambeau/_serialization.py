@@ -640,7 +640,7 @@ class _Decoder:
         from flambeau import serialization
         from flambeau._torch_pickle import UnsafePickleError
 
-        names, todo = [], [structure]
+        names, todo = {}, [structure]  # (a dict: each name once, in order)
         while todo:  # iterative: deep structures must not hit the recursion limit
             node = todo.pop()
             if isinstance(node, list):
@@ -651,8 +651,7 @@ class _Decoder:
                     value = node[tag]
                     if not isinstance(value, str) or value.count(":") != 1:
                         self.bad(node)
-                    if value not in names:
-                        names.append(value)
+                    names[value] = None
                 todo.extend(reversed(list(node.values())))
         found = {n: serialization.find(*n.split(":")) for n in names}
         refused = [n.replace(":", ".") for n, obj in found.items() if obj is None]
@@ -821,16 +820,20 @@ class _Decoder:
         kwargs = self.decode(node.get("kwargs", {"$dict": []}))
         ident = node.get("id")
         if not isinstance(args, list) or not isinstance(kwargs, dict) or (
-                tag == "$object" and not isinstance(target, type)) or not callable(target):
+                tag == "$object" and not isinstance(target, type)) or not callable(target) \
+                or not isinstance(ident, (int, type(None))):
             return self.bad(node)
         obj = target.__new__(target, *args, **kwargs) if tag == "$object" else target(*args)
         if ident is not None:
             self.objects[ident] = obj  # before the state, which may refer back to it
         if "state" in node:
             _set_state(obj, self.decode(node["state"]))
-        for item in self.decode(node.get("items", [])):
+        items, pairs = self.decode(node.get("items", [])), self.decode(node.get("pairs", []))
+        if not isinstance(items, list) or not isinstance(pairs, list):
+            return self.bad(node)
+        for item in items:
             obj.append(item)
-        for pair in self.decode(node.get("pairs", [])):
+        for pair in pairs:
             if not isinstance(pair, list) or len(pair) != 2:
                 return self.bad(node)
             obj[pair[0]] = pair[1]
