@@ -324,7 +324,8 @@ def test_unknown_class_with_weights_only_false(tmp_path):
         flambeau.load(path, weights_only=False)
     for bad in ({"$object": 5}, {"$ref": 3}, {"$set": [[1]]}, {"$dict": [[[1], 2]]},
                 {"$object": "builtins:len"}, {"$reduce": "builtins:list", "items": 5},
-                {"$reduce": "builtins:dict", "pairs": 5}, {"$object": "builtins:list", "id": [1]}):
+                {"$reduce": "builtins:dict", "pairs": 5}, {"$object": "builtins:list", "id": [1]},
+                {"$sparse_coo": [{"$tensor": [1]}, {"$tensor": "x"}], "size": [2]}):
         st_numpy.save_file({}, str(path), metadata={STRUCTURE_KEY: json.dumps(bad)})
         with pytest.raises(CheckpointError, match="g.pt': corrupt checkpoint structure"):
             flambeau.load(path, weights_only=False)

@@ -765,7 +765,8 @@ class _Decoder:
 
         parts, size = node["$sparse_coo"], node.get("size")
         if not (isinstance(parts, list) and len(parts) == 2 and isinstance(size, list)
-                and all(isinstance(p, dict) and "$tensor" in p for p in parts)):
+                and all(isinstance(p, dict) and isinstance(p.get("$tensor"), str)
+                        for p in parts)):
             return self.bad(node)
         key = ("$sparse_coo", parts[0]["$tensor"])
         out = self.tensors.get(key)
