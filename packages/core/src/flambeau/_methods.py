@@ -430,7 +430,8 @@ def _scalar_first_method(fn):
 
     @functools.wraps(fn)  # inspect.signature and help() show fn's signature
     def method(self, *args, **kwargs):
-        args, kwargs = _deprecated.method_arguments(name, args, kwargs)
+        if args and (len(args) > 1 or kwargs):  # inline: x.add(y) pays no call
+            args, kwargs = _deprecated.method_arguments(name, args, kwargs)
         return fn(self, *args, **kwargs)
 
     return method
@@ -443,7 +444,7 @@ def _inplace_method(name, fn):
     scalar_first = name in _deprecated.OPS
 
     def method(self, *args, **kwargs):
-        if scalar_first:
+        if scalar_first and args and (len(args) > 1 or kwargs):  # x.add_(y) pays no call
             args, kwargs = _deprecated.method_arguments(name + "_", args, kwargs)
         if ufunc is not None and len(args) > 1:  # the fast paths below read args[0] only
             raise TypeError(f"{name}_() takes 1 positional argument but {len(args)} were given")
