@@ -26,6 +26,9 @@ from flambeau.autograd import _anomaly
 __all__ = [
     "OutOfMemoryError", "is_autocast_cache_enabled", "clear_autocast_cache",
     "get_autocast_cpu_dtype", "get_autocast_gpu_dtype", "is_autocast_cpu_enabled",
+    "set_autocast_enabled", "set_autocast_dtype", "set_autocast_cache_enabled",
+    "set_autocast_cpu_enabled", "set_autocast_cpu_dtype", "set_autocast_gpu_dtype",
+    "autocast_increment_nesting", "autocast_decrement_nesting",
     # in-place functions are added from the table below
     "fill",
     # *_copy
@@ -1178,3 +1181,197 @@ is_autocast_cpu_enabled = _deprecated_autocast_query(
     "is_autocast_cpu_enabled", "is_autocast_enabled('cpu')",
     lambda: _amp().is_autocast_enabled("cpu"),
     'with flambeau.autocast("cpu"):\n    ...         ', "True")
+
+
+# ------------------------------------------------------------------ autocast setters
+# The state ``flambeau.autocast`` regions keep, set directly (torch's ``torch.set_autocast_*``,
+# which ``torch.autocast`` is built on). A region restores what it found when it ends.
+
+
+def _bool_arg(op, name, position, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be bool, not "
+                        f"{type(value).__name__}")
+    return value
+
+
+def _device_type_arg(op, device_type):
+    if not isinstance(device_type, str):
+        raise TypeError(f"{op}(): argument 'device_type' (position 1) must be str, not "
+                        f"{type(device_type).__name__}")
+    return device_type.split(":")[0]  # 'cuda:0' names the device type, as in torch
+
+
+def _dtype_arg(op, dtype, position):
+    if not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"{op}(): argument 'dtype' (position {position}) must be "
+                        f"flambeau.dtype, not {type(dtype).__name__}")
+    return dtype
+
+
+def set_autocast_enabled(device_type, enabled=None):
+    """Turn autocast on or off for ``device_type`` in this thread, as entering a
+    :class:`flambeau.autocast` region does (the region's exit restores the state it found).
+
+    ``set_autocast_enabled(enabled)`` alone is for ``"cuda"``, as in PyTorch.
+
+    Raises
+    ------
+    TypeError
+        When ``enabled`` is not a bool or ``device_type`` not a string.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.set_autocast_enabled("cpu", True)
+    >>> (flambeau.ones(2, 2) @ flambeau.ones(2, 2)).dtype
+    flambeau.bfloat16
+    >>> flambeau.set_autocast_enabled("cpu", False)
+    >>> flambeau.is_autocast_enabled("cpu")
+    False
+    """
+    from flambeau.amp import _autocast
+
+    op = "set_autocast_enabled"
+    if enabled is None:  # the one-argument form
+        device_type, enabled = "cuda", _bool_arg(op, "enabled", 1, device_type)
+    else:
+        device_type = _device_type_arg(op, device_type)
+        _bool_arg(op, "enabled", 2, enabled)
+    _autocast._set_enabled(device_type, enabled)
+
+
+def set_autocast_dtype(device_type, dtype):
+    """Set the dtype autocast uses for ``device_type`` in this thread (what
+    :func:`flambeau.get_autocast_dtype` answers and a region without ``dtype`` takes).
+
+    Raises
+    ------
+    TypeError
+        When ``dtype`` is not a ``flambeau.dtype`` or ``device_type`` not a string.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.set_autocast_dtype("cpu", flambeau.float16)
+    >>> with flambeau.autocast("cpu"):
+    ...     (flambeau.ones(2, 2) @ flambeau.ones(2, 2)).dtype
+    flambeau.float16
+    >>> flambeau.set_autocast_dtype("cpu", flambeau.bfloat16)
+    """
+    from flambeau.amp import _autocast
+
+    op = "set_autocast_dtype"
+    _autocast._set_dtype(_device_type_arg(op, device_type), _dtype_arg(op, dtype, 2))
+
+
+def set_autocast_cache_enabled(enabled):
+    """Whether autocast keeps its low-precision copies of leaf tensors in this thread (see
+    :func:`flambeau.is_autocast_cache_enabled`).
+
+    Raises
+    ------
+    TypeError
+        When ``enabled`` is not a bool.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.set_autocast_cache_enabled(False)
+    >>> flambeau.is_autocast_cache_enabled()
+    False
+    >>> flambeau.set_autocast_cache_enabled(True)
+    """
+    from flambeau.amp import _autocast
+
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be a bool (got {type(enabled).__name__})")
+    _autocast._state.cache_enabled = enabled
+
+
+def _deprecated_autocast_setter(name, replacement, device_type, kind):
+    """torch's deprecated ``torch.<name>(value)``: warns (DeprecationWarning) and sets autocast's
+    ``kind`` ("enabled" or "dtype") for ``device_type``."""
+    setter = set_autocast_enabled if kind == "enabled" else set_autocast_dtype
+    if kind == "enabled":
+        value, undo, query = "True", "False", f"is_autocast_enabled('{device_type}')"
+    else:
+        value, query = "flambeau.float16", f"get_autocast_dtype('{device_type}')"
+        undo = "flambeau.bfloat16" if device_type == "cpu" else "flambeau.float16"
+
+    def fn(value):
+        warnings.warn(f"flambeau.{name}({kind}) is deprecated. Please use "
+                      f"flambeau.{replacement}('{device_type}', {kind}) instead.",
+                      DeprecationWarning, stacklevel=2)
+        if kind == "enabled":
+            _bool_arg(name, "enabled", 1, value)
+        else:
+            _dtype_arg(name, value, 1)
+        setter(device_type, value)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = __name__
+    fn.__doc__ = f"""Deprecated: ``flambeau.{replacement}('{device_type}', {kind})`` (warns,
+    as PyTorch).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     flambeau.{name}({value})
+    ...     answer = flambeau.{query}
+    ...     flambeau.{name}({undo})
+    >>> answer
+    {value}
+    """
+    return fn
+
+
+set_autocast_cpu_enabled = _deprecated_autocast_setter(
+    "set_autocast_cpu_enabled", "set_autocast_enabled", "cpu", "enabled")
+set_autocast_cpu_dtype = _deprecated_autocast_setter(
+    "set_autocast_cpu_dtype", "set_autocast_dtype", "cpu", "dtype")
+set_autocast_gpu_dtype = _deprecated_autocast_setter(
+    "set_autocast_gpu_dtype", "set_autocast_dtype", "cuda", "dtype")
+
+
+def autocast_increment_nesting():
+    """Count one more autocast region entered in this thread; returns the new depth.
+
+    :class:`flambeau.autocast` counts its regions itself: this is for code that builds its
+    own on :func:`set_autocast_enabled`, and calls :func:`flambeau.clear_autocast_cache`
+    when :func:`autocast_decrement_nesting` returns 0, as a region's exit does.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.autocast_increment_nesting()
+    1
+    >>> flambeau.autocast_decrement_nesting()
+    0
+    """
+    from flambeau.amp import _autocast
+
+    _autocast._state.depth += 1
+    return _autocast._state.depth
+
+
+def autocast_decrement_nesting():
+    """Count one autocast region left in this thread; returns the new depth (which, as in
+    PyTorch, may go below 0). See :func:`autocast_increment_nesting`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> with flambeau.autocast("cpu"):
+    ...     depth = flambeau.autocast_decrement_nesting()
+    ...     _ = flambeau.autocast_increment_nesting()
+    >>> depth
+    0
+    """
+    from flambeau.amp import _autocast
+
+    _autocast._state.depth -= 1
+    return _autocast._state.depth

@@ -95,9 +95,41 @@ class _State(threading.local):
         self.cache_enabled = True
         self.depth = 0  # nesting of autocast blocks in this thread (enabled or not)
         self.cache = {}  # (id(tensor), dtype name) -> (tensor, version, cast tensor)
+        self.switched_on = False  # counted in ``active`` by a setter (``_set_enabled``)
 
 
 _state = _State()
+
+
+def _set_enabled(device_type, enabled):
+    """Turn autocast on or off for ``device_type`` in this thread outside any region (the
+    setters of ``flambeau.set_autocast_enabled``); the enclosing region's exit restores it."""
+    global active
+    st = _state
+    dtypes = dict(st.dtypes)  # copy: a region's saved state must not see the change
+    if enabled:
+        dtypes[device_type] = get_autocast_dtype(device_type)
+    else:
+        dtypes.pop(device_type, None)
+    st.dtypes = dtypes
+    if dtypes and not st.switched_on:
+        # ops test ``active`` before the thread's state: count this thread while it has
+        # autocast on through a setter (a region that ends counts itself off)
+        st.switched_on = True
+        with _active_lock:
+            active += 1
+    elif not dtypes and st.switched_on and st.depth == 0:
+        st.switched_on = False
+        with _active_lock:
+            active -= 1
+
+
+def _set_dtype(device_type, dtype):
+    """The dtype autocast uses for ``device_type`` in this thread from now on."""
+    st = _state
+    st.chosen = {**st.chosen, device_type: dtype}
+    if device_type in st.dtypes:
+        st.dtypes = {**st.dtypes, device_type: dtype}
 
 
 def is_autocast_enabled(device_type=None) -> bool:
