@@ -275,8 +275,11 @@ def test_dense_functions_with_a_sparse_operand_parity(torch):
     _same(flambeau.sub(fd, f, alpha=3), torch.sub(td, t, alpha=3))
     g, u = _pair(torch, indices=[[0, 2], [1, 2]], values=[5.0, 6.0])
     _same(flambeau.add(f, g, alpha=2), torch.add(t, u, alpha=2))
-    with pytest.raises(NotImplementedError, match="add: not supported for sparse tensors"):
-        flambeau.add(f, fd, alpha=2)  # torch refuses sparse + dense too
+    for fn in (lambda: flambeau.add(f, fd, alpha=2), lambda: flambeau.add(f, fd),
+               lambda: flambeau.sub(f, fd)):  # torch's error for sparse + dense
+        with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported. Use "
+                                               r"add\(dense, sparse\) instead."):
+            fn()
     _same(fd.clone().add_(f), td.clone().add_(t))
     _same(fd.clone().sub_(f), td.clone().sub_(t))
     with flambeau.no_grad(), torch.no_grad():  # an optimizer's step with a sparse gradient
@@ -642,3 +645,27 @@ def test_dense_add_inplace_a_sparse_tensor_without_sparse_dims():
     assert d.item() == 4.0
     d.sub_(s, alpha=2)
     assert d.item() == -2.0
+
+
+@pytest.mark.usefixtures("cpu_default")
+def test_dense_plus_sparse_scatters_through_the_backends_kernel(monkeypatch):
+    # every way of adding a sparse tensor into a dense one takes the backend's index_add_at
+    # (CuPy's atomics on a GPU), not NumPy's ufunc.at: count the kernel's calls
+    kernels = flambeau.backends.get_backend("cpu").kernels
+    real, calls = kernels["index_add_at"], []
+
+    def counting(target, index, values):
+        calls.append(index.shape)
+        real(target, index, values)
+
+    monkeypatch.setitem(kernels, "index_add_at", counting)
+    s = flambeau.sparse_coo_tensor(I, V, (3, 3))
+    d, sd = np.array(DENSE), s.to_dense().numpy()
+    calls.clear()
+    for got, want in ((flambeau.add(flambeau.tensor(DENSE), s), d + sd),
+                      (flambeau.sub(flambeau.tensor(DENSE), s, alpha=2), d - 2 * sd),
+                      (flambeau.tensor(DENSE).add_(s), d + sd),
+                      (flambeau.tensor(DENSE).sub_(s), d - sd),
+                      (flambeau.tensor(DENSE).add_(s, alpha=0.5), d + 0.5 * sd)):
+        np.testing.assert_allclose(got.cpu().numpy(), want)
+    assert calls == [(4,)] * 5

@@ -26,6 +26,7 @@ from flambeau._ops import spectral as spc
 from flambeau._ops import strided_numeric as sn
 from flambeau._ops import tensor_more as tm
 from flambeau._ops._util import fill_int
+from flambeau._sparse import SparseUnsupported
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -373,7 +374,8 @@ def _scaled(self, other, alpha):
 
 def _add_or_sub_in_place(fn_cls):
     def recorded(self, other, alpha=1):
-        if not isinstance(other, Tensor) or not _inplace.can_write_in_place(self, other):
+        if not isinstance(other, Tensor) or other.is_sparse \
+                or not _inplace.can_write_in_place(self, other):
             return None
         if alpha != 1:
             other = ew.mul(other, alpha)
@@ -460,9 +462,12 @@ def _inplace_method(name, fn):
             other = args[0] if args else kwargs.pop("other")
             alpha = kwargs.pop("alpha", 1)
             if not kwargs and (name != "div" or self._data.dtype.kind == "f"):
-                if alpha != 1:
-                    other = _scaled(self, other, alpha)
-                return _inplace.fast_ufunc(self, ufunc, other, name + "_")
+                try:
+                    return _inplace.fast_ufunc(
+                        self, ufunc, other if alpha == 1 else _scaled(self, other, alpha),
+                        name + "_")
+                except SparseUnsupported:  # a sparse other: the op below takes it
+                    pass
             if alpha != 1:
                 kwargs["alpha"] = alpha  # given by the caller: div_ (no alpha) refuses it
             args = (other,)

@@ -133,43 +133,15 @@ class COOData:
         return COOData(self.indices.copy(), self.values.copy(), self.shape, self.coalesced)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        # NumPy's add/subtract of a dense array and this one: what flambeau.add(dense,
-        # sparse), dense.add_(sparse) and sub reach; everything else is refused
-        if method == "__call__" and ufunc.__name__ in ("add", "subtract") \
-                and len(inputs) == 2 and inputs[1] is self \
-                and getattr(inputs[0], "shape", None) == self.shape \
-                and inputs[0].__class__ is not COOData:
-            out = kwargs.get("out")
-            return self._added_to(ufunc, inputs[0], out[0] if out else None)
         if method == "__call__" and ufunc.__name__ == "multiply" and len(inputs) == 2 \
                 and not kwargs and inputs[0] is self \
                 and inputs[1].__class__ in (int, float, complex, bool):
             # a sparse gradient times a number: dense.add_(grad, alpha=-lr) scales it first
             return COOData(self.indices, ufunc(self.values, inputs[1]), self.shape,
                            self.coalesced)
+        # dense + sparse is refused here too: flambeau.add and add_ catch the refusal and
+        # take the sparse op (the backend's scatter-add), as on a backend without this hook
         raise _refuse(ufunc.__name__)
-
-    def _added_to(self, ufunc, dense, out):
-        """``ufunc(dense, self)`` (add or subtract) as a dense array, into ``out`` if given."""
-        values = self.values
-        kinds = "biufc"
-        dt = ufunc.resolve_dtypes((dense.dtype, values.dtype, None))[2]
-        if out is None:
-            out = dense.astype(dt)
-        else:
-            if kinds.index(dt.kind) > kinds.index(out.dtype.kind):
-                raise TypeError(f"{ufunc.__name__}: a {values.dtype} sparse tensor can't be "
-                                f"added into a {out.dtype} one")
-            if out is not dense:
-                out[...] = dense
-        if not out.flags.c_contiguous:
-            raise _refuse(f"{ufunc.__name__} into a non-contiguous tensor")
-        flat = out.reshape((-1,) + values.shape[1:])
-        # no sparse dims: every nonzero is at the one position, key 0 (a sum over none)
-        key = self.indices.sum(axis=0) if self.sparse_dim == 0 else _keys(None, self.indices,
-                                                                            self.shape)
-        ufunc.at(flat, key, values.astype(out.dtype))
-        return out
 
     def __array_function__(self, func, types, args, kwargs):
         raise _refuse(func.__name__)
@@ -238,6 +210,18 @@ def _unkey(xp, key, shape, sparse_dim):
 def _index_add(backend, target, index, values):
     kernel = backend.kernels.get("index_add_at")
     (kernel or backend.xp.add.at)(target, index, values)
+
+
+def scatter_add_(device, array, indices, shape, values):
+    """``array[indices] += values`` in place, repeated indices accumulating: the one
+    scatter-add of sparse values into a dense backend array of ``shape`` (``indices``:
+    ``(sparse_dim, n)``; ``values``: ``(n, *shape[sparse_dim:])`` in ``array``'s dtype), on
+    the backend's ``index_add_at`` kernel. Returns ``array``."""
+    flat = array.reshape((-1,) + tuple(shape[indices.shape[0]:]))
+    _index_add(device._backend, flat, _keys(device._xp, indices, shape), values)
+    if not array.flags.c_contiguous:  # the reshape may have copied: write the rows back
+        array[...] = flat.reshape(array.shape)
+    return array
 
 
 def _coalesce_data(device, data):
@@ -699,13 +683,8 @@ class _ToDense(Function):
         d = s._data
         xp = _xp(s)
         ctx.meta = (d, s._device)
-        sparse_shape = d.shape[:d.sparse_dim]
-        n = 1
-        for k in sparse_shape:
-            n *= k
-        out = xp.zeros((n,) + d.values.shape[1:], dtype=d.values.dtype)
-        _index_add(s._device._backend, out, _keys(xp, d.indices, d.shape), d.values)
-        return out.reshape(d.shape)
+        out = xp.zeros(d.shape, dtype=d.values.dtype)
+        return scatter_add_(s._device, out, d.indices, d.shape, d.values)
 
     @staticmethod
     def backward(ctx, g):
@@ -844,14 +823,11 @@ class _AddDense(Function):
     @staticmethod
     def forward(ctx, dense, s, alpha):
         d = s._data
-        xp = _xp(dense)
         ctx.alpha = alpha
         dt = _dtype.promote_types(dense.dtype, s.dtype).np
-        out = dense._data.astype(dt)
         values = d.values.astype(dt) if alpha == 1 else (d.values * alpha).astype(dt)
-        flat = out.reshape((-1,) + d.values.shape[1:])
-        _index_add(dense._device._backend, flat, _keys(xp, d.indices, d.shape), values)
-        return flat.reshape(d.shape)
+        return scatter_add_(dense._device, dense._data.astype(dt), d.indices, d.shape,
+                            values)
 
     @staticmethod
     def backward(ctx, g):
@@ -880,9 +856,8 @@ class _MulDense(Function):
             d = s._data
             vals = _gather(g, d.indices) * d.values
             out = _xp(g).zeros(d.shape, dtype=vals.dtype)
-            flat = out.reshape((-1,) + d.values.shape[1:])
-            _index_add(g._device._backend, flat, _keys(_xp(g), d.indices, d.shape), vals)
-            gd = Tensor._make(out, g._device)
+            gd = Tensor._make(scatter_add_(g._device, out, d.indices, d.shape, vals),
+                              g._device)
         return gs, gd
 
 
@@ -1482,6 +1457,15 @@ def add(a, b, *, alpha=1):
         raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
                            "instead.")
     return NotImplemented
+
+
+def add_or_raise(a, b, alpha):
+    """:func:`add` for :func:`flambeau.add`/``sub`` whose dense op a sparse operand refused:
+    the refusal goes on when the sparse op has no case for the operands either."""
+    out = add(a, b, alpha=alpha)
+    if out is NotImplemented:
+        raise
+    return out
 
 
 def mul(a, b):

@@ -434,7 +434,10 @@ def add(input, other, *deprecated, alpha=1, out=None):
             input, other = scaled_by_alpha(input, other, alpha)
         except SparseUnsupported:  # a sparse operand refused the dense scaling
             return _out(_sparse.add(input, other, alpha=alpha), out)
-    return _out(_binary(Add, "add", input, other), out)
+    try:
+        return _out(_binary(Add, "add", input, other), out)
+    except SparseUnsupported:  # a sparse operand refused the dense op: the sparse one
+        return _out(_sparse.add_or_raise(input, other, 1), out)
 
 
 #: what inspect.signature and help() show: the deprecated order is no parameter of its own
@@ -473,7 +476,11 @@ def sub(input, other, alpha=1, *, out=None):
     else:
         refuse_bool_sub(input, other)
     # a number minus a tensor comes from ``number - tensor``: torch's rsub
-    return _out(_binary(Sub if isinstance(input, Tensor) else Rsub, "sub", input, other), out)
+    try:
+        return _out(_binary(Sub if isinstance(input, Tensor) else Rsub, "sub", input, other),
+                    out)
+    except SparseUnsupported:  # a sparse operand refused the dense op: the sparse one
+        return _out(_sparse.add_or_raise(input, other, -1), out)
 
 
 def subtract(input, other, alpha=1, *, out=None):

@@ -4,7 +4,7 @@ dense temporary of the parameter's size and without a Python loop over the rows.
 
 from __future__ import annotations
 
-from flambeau._sparse import SparseTensor, _coalesce_data, _index_add, _keys
+from flambeau._sparse import SparseTensor, _coalesce_data, _keys, scatter_add_
 
 __all__ = ["is_sparse", "SparseRows", "add_sparse_"]
 
@@ -58,9 +58,5 @@ def add_sparse_(param, grad, alpha):
     if not data.nnz:
         return
     array = param._data
-    values = data.values * array.dtype.type(alpha)
-    flat = _rows(array, data.sparse_dim)
-    _index_add(param._device._backend, flat, _keys(param._device._xp, data.indices,
-                                                     data.shape), values)
-    if not array.flags.c_contiguous:
-        array[...] = flat.reshape(array.shape)
+    scatter_add_(param._device, array, data.indices, data.shape,
+                 data.values * array.dtype.type(alpha))
