@@ -147,6 +147,19 @@ def test_bad_options_raise_value_error(name, kwargs, match):
         getattr(optim, name)([flambeau.ones(1, requires_grad=True)], **kwargs)
 
 
+@pytest.mark.parity
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam", "SparseAdam"])
+@pytest.mark.parametrize("betas", [(1.0, 0.999), (0.9, -0.1)])
+def test_bad_betas_give_torchs_message(name, betas):
+    # one check_betas for the Adam family: torch's words first, then which rule
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError) as theirs:
+        getattr(torch.optim, name)([torch.ones(1, requires_grad=True)], betas=betas)
+    with pytest.raises(ValueError) as ours:
+        getattr(optim, name)([flambeau.ones(1, requires_grad=True)], betas=betas)
+    assert str(ours.value) == f"{theirs.value} ({name}'s betas must be in [0, 1))"
+
+
 def test_bad_parameter_lists():
     w = flambeau.ones(2, requires_grad=True)
     with pytest.raises(ValueError, match="empty parameter list"):

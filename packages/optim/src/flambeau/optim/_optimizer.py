@@ -923,7 +923,8 @@ def check_nonneg(name, options, *keys):
 
 
 def check_betas(name, options, key="betas"):
-    """ValueError when the betas are not two numbers in [0, 1)."""
+    """ValueError when the betas are not two numbers in [0, 1): torch's message (the same in
+    Adam, AdamW, Adamax, NAdam, RAdam and SparseAdam), then the optimizer and the rule."""
     betas = options.get(key)
     if betas is None:
         return
@@ -931,5 +932,5 @@ def check_betas(name, options, key="betas"):
         raise ValueError(f"{name}: {key} must be a pair (beta1, beta2), got {betas!r}")
     for i, beta in enumerate(betas):
         if not 0.0 <= beta < 1.0:
-            raise ValueError(f"{name}: invalid beta parameter at index {i}: {beta!r}; it must "
-                             "be in [0, 1)")
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta} ({name}'s betas "
+                             "must be in [0, 1))")

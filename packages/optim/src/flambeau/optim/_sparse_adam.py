@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from flambeau.optim._optimizer import Optimizer, zeros_state
+from flambeau.optim._optimizer import Optimizer, check_betas, zeros_state
 from flambeau.optim._sparse_grads import SparseRows, is_sparse
 
 __all__ = ["SparseAdam"]
@@ -91,15 +91,7 @@ class SparseAdam(Optimizer):
             raise ValueError(f"Invalid learning rate: {lr} (SparseAdam's lr must be > 0)")
         if eps is not None and not 0.0 < eps:
             raise ValueError(f"Invalid epsilon value: {eps} (SparseAdam's eps must be > 0)")
-        betas = options.get("betas")
-        if betas is not None:
-            if len(betas) != 2:
-                raise ValueError(f"SparseAdam: betas must be a pair (beta1, beta2), got "
-                                 f"{betas!r}")
-            for i, beta in enumerate(betas):
-                if not 0.0 <= beta < 1.0:
-                    raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
-                                     "(SparseAdam's betas must be in [0, 1))")
+        check_betas("SparseAdam", options)
 
     def _gradients(self):
         work = super()._gradients()
