@@ -70,6 +70,24 @@ def test_sparse_steps_match_torch(name, kwargs):
             assert state[key] == value and type(state[key]) is type(value), key
 
 
+@pytest.mark.parametrize("kwargs", [dict(lr=0.1), dict(lr=0.1, momentum=0.9, nesterov=True)])
+def test_sgd_steps_sparse_and_dense_gradients_of_one_group_as_torch(kwargs):
+    # the sparse gradients are set apart by _gradients; the dense ones take the fused path
+    def run(lib):
+        a, b = lib.tensor(W0.copy(), requires_grad=True), lib.tensor(W0.copy() * 2,
+                                                                     requires_grad=True)
+        c = lib.tensor(W0[0].copy(), requires_grad=True)
+        opt = lib.optim.SGD([a, b, c], **kwargs)
+        for step, rows in enumerate(BATCHES):
+            b.grad = _sparse_grad(lib, b, rows, step)
+            a.grad, c.grad = a.detach() * (step + 1), c.detach() - step
+            opt.step()
+        return a, b, c
+
+    for ours, theirs in zip(run(flambeau), run(torch), strict=True):
+        np.testing.assert_allclose(_host(ours), _host(theirs), rtol=1e-6, atol=1e-6)
+
+
 def test_sparse_adam_state_dict_save_and_load_resume_as_torch():
     kwargs = dict(lr=0.05, betas=(0.8, 0.9))
     w, opt = _run(flambeau, "SparseAdam", kwargs, BATCHES[:2])

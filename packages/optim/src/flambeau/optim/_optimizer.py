@@ -120,6 +120,9 @@ class Optimizer:
     _supports_sparse = False
     #: torch's message for a sparse gradient, where it is not the default
     _sparse_message = None
+    #: whether sparse gradients go to ``_update_sparse`` instead of ``_update_group`` (which
+    #: then sees the dense ones only, with no need to look for sparse ones)
+    _sparse_apart = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -310,7 +313,9 @@ class Optimizer:
                 g._version_counter.value += 1
 
     def _gradients(self):
-        """``[(group, params, grads)]`` for parameters that have a gradient, checked first.
+        """``[(group, params, grads, apart)]`` for parameters that have a gradient, checked
+        first; ``apart``: the ``(param, grad)`` pairs of sparse gradients taken out of
+        ``params``/``grads`` for ``_update_sparse`` (when ``_sparse_apart``; else empty).
 
         Everything is validated before any parameter changes, so a bad gradient leaves the
         optimizer and the parameters as they were.
@@ -318,7 +323,7 @@ class Optimizer:
         name = type(self).__name__
         out = []
         for group in self.param_groups:
-            params, grads = [], []
+            params, grads, apart = [], [], []
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -331,21 +336,29 @@ class Optimizer:
                         f"device {g._device} does not match its parameter (shape "
                         f"{tuple(pd.shape)}, dtype {p.dtype}, device {p._device})"
                     )
-                params.append(p)
                 if g.__class__ is SparseTensor:  # inline: every step, every parameter
                     if not self._supports_sparse:
                         raise RuntimeError(self._sparse_message
                                            or f"{name} does not support sparse gradients")
                     self._check_sparse_options(group)
+                    if self._sparse_apart:
+                        apart.append((p, g))
+                        continue
                     grads.append(g)
                 else:
                     grads.append(gd)
-            out.append((group, params, grads))
+                params.append(p)
+            out.append((group, params, grads, apart))
         return out
 
     def _check_sparse_options(self, group):
         """Raise torch's error for an option the sparse update cannot honour (before any
         parameter changes)."""
+
+    def _update_sparse(self, group, pairs):
+        """Step the ``(param, sparse grad)`` pairs of a group (optimizers with
+        ``_sparse_apart``)."""
+        raise NotImplementedError(f"{type(self).__name__}._update_sparse")
 
     def step(self, closure=None):
         """Perform one optimization step (subclasses implement it).
@@ -381,10 +394,12 @@ class Optimizer:
                 loss = closure()
         work = self._gradients()
         if not self._supports_complex and any(p._data.dtype.kind == "c"
-                                               for _, params, _ in work for p in params):
+                                               for _, params, _, _ in work for p in params):
             raise RuntimeError(f"{type(self).__name__} does not support complex parameters")
         with no_grad():
-            for group, params, grads in work:
+            for group, params, grads, apart in work:
+                if apart:
+                    self._update_sparse(group, apart)
                 if not params:
                     continue
                 if any(p._data.dtype.kind == "c" for p in params):

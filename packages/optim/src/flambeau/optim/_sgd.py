@@ -10,7 +10,7 @@ from flambeau.optim._optimizer import (
     effective_grad,
     kernel_for,
 )
-from flambeau.optim._sparse_grads import add_sparse_, is_sparse
+from flambeau.optim._sparse_grads import add_sparse_
 
 __all__ = ["SGD", "sgd_step"]
 
@@ -153,15 +153,13 @@ class SGD(Optimizer):
                                "instead. (SGD: weight_decay cannot be added to a sparse "
                                "gradient; use weight_decay=0 for sparse parameters)")
 
+    _sparse_apart = True  # _update_group sees dense gradients only: no scan for sparse ones
+
+    def _update_sparse(self, group, pairs):
+        for p, g in pairs:
+            self._sparse_step(group, p, g)
+
     def _update_group(self, group, params, grads):
-        if any(is_sparse(g) for g in grads):
-            dense = [(p, g) for p, g in zip(params, grads, strict=True) if not is_sparse(g)]
-            for p, g in zip(params, grads, strict=True):
-                if is_sparse(g):
-                    self._sparse_step(group, p, g)
-            if not dense:
-                return
-            params, grads = (list(x) for x in zip(*dense, strict=True))
         momentum = group["momentum"]
         state = self.state
         if momentum != 0:

@@ -95,7 +95,7 @@ class SparseAdam(Optimizer):
 
     def _gradients(self):
         work = super()._gradients()
-        for _, params, grads in work:
+        for _, params, grads, _ in work:
             for p, g in zip(params, grads, strict=True):
                 if not is_sparse(g):
                     raise RuntimeError("SparseAdam does not support dense gradients, please "
