@@ -151,7 +151,8 @@ def _operands(lib):
 _ACCEPTED = [
     # functions (out= too)
     "lib.add(x, 2, y)", "lib.sub(x, 2.5, y)", "lib.add(x, lib.tensor(2.0), y)",
-    "lib.add(x, 2, y, out=o)", "lib.sub(x, 2, y, out=o)",
+    "lib.add(x, 2, y, out=o)", "lib.sub(x, 2, y, out=o)", "lib.add(x, 2, other=y)",
+    "lib.add(x, 2, other=y, out=o)",
     "lib.addcmul(x, 0.5, y, y)", "lib.addcdiv(x, 0.5, y, z)", "lib.addcmul(x, 0.5, y, tensor2=z)",
     "lib.addcdiv(x, -1, y, z, out=o)",
     "lib.addmm(0.5, M, 2.0, a, b)", "lib.addmm(0.5, M, a, b)", "lib.addmm(0.5, M, a, mat2=b)",
@@ -188,6 +189,8 @@ _REFUSED = [
     "lib.addmm(M, 0.5, a, b)", "M.addmm(0.5, a, b, alpha=2)", "x.add(2, y, out=o)",
     "x.add(2, y, alpha=1)", "x.addcmul(0.5, y, z, out=o)", "lib.subtract(x, 2, y)",
     "x.subtract(2, y)", "x.clone().subtract_(2, y)", "x.add(lib.ones(1), y)",
+    "lib.add(x, 2, y, alpha=1)", "lib.add(x, y, other=y)", "lib.add(x, y, foo=1)",
+    "lib.add(x)", "lib.add(x, 2, y, 3)", "lib.add(x, y, input=x)",
 ]
 
 
@@ -202,6 +205,13 @@ def test_other_orders_raise_type_error_as_torch(call):
 @pytest.mark.parametrize("call, message", [
     ("lib.add(x, y, 2)", r"add\(\) takes 2 positional arguments but 3 were given"),
     ("lib.sub(x, y, y)", r"sub\(\) takes 2 positional arguments but 3 were given"),
+    ("lib.add(x, 2, y, alpha=1)", r"add\(\) takes 2 positional arguments but 3 were given"),
+    ("lib.add(x, 2, y, 3)", r"add\(\) takes 2 positional arguments but 4 were given"),
+    ("lib.add(x, y, other=y)", r"add\(\) got multiple values for argument 'other'"),
+    ("lib.add(x, y, input=x)", r"add\(\) got multiple values for argument 'input'"),
+    ("lib.add(x, y, foo=1)", r"add\(\) got an unexpected keyword argument 'foo'"),
+    ("lib.add(x)", r"add\(\) missing required argument 'other'"),
+    ("lib.add(alpha=2)", r"add\(\) missing required argument 'input' and 'other'"),
     ("x.add(2, y, out=o)", r"add\(\) takes 1 positional argument but 2 were given"),
     ("x.addcmul(0.5, y, z, out=o)", r"addcmul\(\) takes 2 positional arguments but 3 were"),
     ("lib.subtract(x, 2, y)", r"subtract\(\): alpha must be a number, not a Tensor \(the "
@@ -211,6 +221,13 @@ def test_other_orders_raise_type_error_as_torch(call):
 def test_type_error_messages(call, message):
     with pytest.raises(TypeError, match=message):
         eval(call, _operands(flambeau))
+
+
+def test_input_and_other_by_keyword_as_torch():
+    for call in ("lib.add(input=x, other=y, alpha=2)", "lib.add(x, alpha=2, other=y)",
+                 "lib.add(other=y, input=x, out=o)"):
+        got, want = eval(call, _operands(flambeau)), eval(call, _operands(torch))
+        np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
 
 
 def test_subtract_keeps_a_0d_alpha_with_a_number_other_as_torch():

@@ -34,6 +34,11 @@ OPS = {
     "baddbmm": (("batch1", "batch2"), ("beta", "alpha")),
     "addbmm": (("batch1", "batch2"), ("beta", "alpha")),
 }
+#: ``add``'s defaults for ``input`` and ``other`` given by keyword (or not at all) and for an
+#: ``alpha`` not given: ``add(x, 2, y, alpha=1)`` is no deprecated order, as in torch
+MISSING = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
+NO_ALPHA = type("_NoAlpha", (), {"__repr__": lambda self: "1"})()
+
 #: ops whose function also has torch's ``out_dtype`` overload (named in the warning)
 _OUT_DTYPE = frozenset({"addmm", "baddbmm"})
 
@@ -177,27 +182,45 @@ def method_arguments(name, args, kwargs):
     return args, kwargs
 
 
-def called(fn, name, args, alpha, out):
+def called(fn, name, args, alpha, out, keywords=None):
     """``add``/``sub`` (``fn``) called with more positional arguments than today's two
-    (``args``): in today's order when they are torch's deprecated ``(input, Number alpha,
-    Tensor other)``, else the TypeError Python would raise. ``alpha`` and ``out``: as given
-    by keyword (``alpha`` too counts as given unless it is the default 1).
+    (``args``, :data:`MISSING` where not given), or with ``input``/``other`` by keyword
+    (``keywords``): in today's order when they are today's ``(input, other)`` or torch's
+    deprecated ``(input, Number alpha, Tensor other)``, else the TypeError Python would
+    raise. ``alpha`` (:data:`NO_ALPHA` when not given) and ``out``: as given by keyword.
 
     Examples
     --------
     >>> import warnings
     >>> import flambeau
-    >>> from flambeau._ops._deprecated import called
+    >>> from flambeau._ops._deprecated import MISSING, NO_ALPHA, called
     >>> x = flambeau.ones(2)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     called(flambeau.add, "add", (x, 2, x), 1, None)
+    ...     called(flambeau.add, "add", (x, 2, x), NO_ALPHA, None)
     tensor([3., 3.])
+    >>> called(flambeau.add, "add", (x, MISSING), NO_ALPHA, None, {"other": x})
+    tensor([2., 2.])
     """
-    kwargs = {} if alpha.__class__ is int and alpha == 1 else {"alpha": alpha}
+    args = tuple(a for a in args if a is not MISSING)
+    keywords = keywords or {}
+    kwargs = {} if alpha is NO_ALPHA else {"alpha": alpha}
     if out is not None:
         kwargs["out"] = out
-    moved = reordered(name, args, kwargs, stacklevel=4)
-    if moved is None:
+    today = dict(zip(("input", "other"), args))
+    twice = [k for k in keywords if k in today]
+    if len(args) <= 2 and not twice and keywords.keys() <= {"input", "other"}:
+        today.update(keywords)
+        if len(today) < 2:
+            missing = " and ".join(f"'{k}'" for k in ("input", "other") if k not in today)
+            raise TypeError(f"{name}() missing required argument {missing}")
+        return fn(today["input"], today["other"], **kwargs)
+    moved = reordered(name, args, {**keywords, **kwargs}, stacklevel=4)
+    if moved is not None:
+        return fn(*moved[0], **moved[1])
+    unknown = [k for k in keywords if k not in ("input", "other")]
+    if unknown:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
+    if len(args) > 2:
         raise TypeError(f"{name}() takes 2 positional arguments but {len(args)} were given")
-    return fn(*moved[0], **moved[1])
+    raise TypeError(f"{name}() got multiple values for argument '{twice[0]}'")

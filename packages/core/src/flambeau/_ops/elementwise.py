@@ -407,7 +407,8 @@ def _real_binary(fn, op_name, a, b):
     return fn.apply(a, b)
 
 
-def add(input, other, *deprecated, alpha=1, out=None):
+def add(input=_deprecated.MISSING, other=_deprecated.MISSING, /, *deprecated,
+        alpha=_deprecated.NO_ALPHA, out=None, **keywords):
     """``input + alpha * other`` with broadcasting and type promotion.
 
     ``alpha`` does not take part in the promotion: the result's dtype is that of
@@ -427,9 +428,13 @@ def add(input, other, *deprecated, alpha=1, out=None):
     >>> flambeau.add(flambeau.tensor([1, 2]), flambeau.tensor([10, 20]), alpha=2)
     tensor([21, 42])
     """
-    if deprecated:  # add(input, Number alpha, Tensor other): torch's deprecated order
-        return _deprecated.called(add, "add", (input, other, *deprecated), alpha, out)
-    if alpha.__class__ is not int or alpha != 1:
+    if deprecated or keywords or other is _deprecated.MISSING:
+        # input= / other= by keyword, or torch's deprecated add(input, Number alpha, Tensor
+        # other) (also with other=): bound as torch's parser binds them. ``input`` and
+        # ``other`` are positional-only so that ``add(x, 2, other=y)`` reaches this line.
+        return _deprecated.called(add, "add", (input, other, *deprecated), alpha, out,
+                                  keywords)
+    if alpha is not _deprecated.NO_ALPHA and (alpha.__class__ is not int or alpha != 1):
         try:
             input, other = scaled_by_alpha(input, other, alpha)
         except SparseUnsupported:  # a sparse operand refused the dense scaling
@@ -467,7 +472,8 @@ def sub(input, other, alpha=1, *, out=None):
     """
     if alpha.__class__ is not int or alpha != 1:
         if isinstance(alpha, Tensor):  # sub(input, Number alpha, Tensor other): deprecated
-            return _deprecated.called(sub, "sub", (input, other, alpha), 1, out)
+            return _deprecated.called(sub, "sub", (input, other, alpha), _deprecated.NO_ALPHA,
+                                      out)
         refuse_bool_sub(input, other)
         try:
             input, other = scaled_by_alpha(input, other, alpha)
