@@ -212,6 +212,46 @@ def test_clipping_sparse_gradients_is_refused_as_torch(clip):
         fn(emb.parameters(), 0.5)
 
 
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, "inf"])
+def test_the_total_norm_of_sparse_gradients_is_refused_as_torch(norm_type):
+    # torch 2.13: NotImplementedError from linalg_vector_norm for every norm and foreach
+    torch = pytest.importorskip("torch")
+    for lib, mod in ((torch, torch.nn), (flambeau, nn)):
+        emb = mod.Embedding(5, 2, sparse=True)
+        emb(lib.tensor([0, 2, 2])).sum().backward()
+        for foreach in (None, True):
+            with pytest.raises(NotImplementedError):
+                mod.utils.get_total_norm([emb.weight.grad], norm_type, foreach=foreach)
+    before = emb.weight.grad.to_dense().cpu().numpy()
+    dense = flambeau.ones(2, requires_grad=True)
+    dense.grad = flambeau.ones(2)
+    for fn, op in ((lambda: nn.utils.get_total_norm([dense.grad, emb.weight.grad], norm_type),
+                    "get_total_norm"),
+                   (lambda: nn.utils.clip_grad_norm_([dense, emb.weight], 0.1, norm_type),
+                    "clip_grad_norm_")):
+        with pytest.raises(NotImplementedError, match=rf"^{op}: not supported for sparse "
+                           r"tensors \(a tensor of shape \(5, 2\) has layout "
+                           r"flambeau.sparse_coo\); torch's vector norm has no sparse kernel"):
+            fn()
+    # nothing was scaled before the refusal
+    np.testing.assert_array_equal(dense.grad.cpu().numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(emb.weight.grad.to_dense().cpu().numpy(), before)
+
+
+def test_clip_grads_with_norm_scales_a_sparse_gradient_as_torch():
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib, mod in ((torch, torch.nn), (flambeau, nn)):
+        emb = mod.Embedding(5, 2, sparse=True)
+        with lib.no_grad():
+            emb.weight.copy_(lib.tensor(_table(5, 2)))
+        emb(lib.tensor([0, 2, 2])).sum().backward()
+        mod.utils.clip_grads_with_norm_(emb.parameters(), 1.0, lib.tensor(4.0))
+        grads.append(emb.weight.grad)
+    assert grads[1].is_sparse
+    _assert_same_grad(grads[1], grads[0])
+
+
 @pytest.mark.parametrize("idx", [[], [0], [0, 0], [1], [1, 0], [[1, 1]]])
 def test_embedding_sparse_grad_of_few_or_no_lookups(idx):
     # nothing looked up, only the padding row, one row: torch counts < 2 entries coalesced

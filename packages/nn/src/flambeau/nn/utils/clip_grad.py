@@ -19,6 +19,17 @@ def _grads(parameters):
     return [p.grad for p in parameters if p.grad is not None]
 
 
+def _refuse_sparse(op, tensors):
+    """torch's norms have no sparse kernel: a sparse tensor is refused before anything
+    changes (NotImplementedError, as torch's)."""
+    for t in tensors:
+        if t.is_sparse:
+            raise NotImplementedError(
+                f"{op}: not supported for sparse tensors (a tensor of shape {tuple(t.shape)} "
+                f"has layout {t.layout}); torch's vector norm has no sparse kernel either: "
+                "take the norm of .to_dense() (or of .coalesce().values())")
+
+
 def _total_norm(grads, norm_type):
     """The norm of all gradients together, computed per device with one reduction per tensor."""
     by_device = {}
@@ -87,6 +98,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     norm_type = float(norm_type)
     if not grads:
         return flambeau.tensor(0.0)
+    _refuse_sparse("clip_grad_norm_", grads)
     total = _total_norm(grads, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -178,6 +190,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if not tensors:
         return flambeau.tensor(0.0)
+    _refuse_sparse("get_total_norm", tensors)
     first = tensors[0].device
     with flambeau.no_grad():
         norms = [flambeau.norm(t, p=norm_type).to(first) for t in tensors]
@@ -235,5 +248,8 @@ def _scale(grads, coef):
     for g in grads:
         # an infinite norm gives coef 0 and inf * 0 = nan, as in PyTorch: no warning
         with errors_ignored(g._device._xp, "invalid"):
+            if g.is_sparse:  # its values, as torch's (an embedding's may be read-only views)
+                g.mul_(coef)
+                continue
             g._data *= g._data.dtype.type(coef)
         g._version_counter.value += 1
