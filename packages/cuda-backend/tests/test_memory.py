@@ -34,6 +34,9 @@ class _Pool:
     def free_bytes(self):
         return 2**20
 
+    def total_bytes(self):
+        return self.used + self.free_bytes()
+
 
 @pytest.fixture
 def fake(monkeypatch):
@@ -46,6 +49,8 @@ def fake(monkeypatch):
                                        memory=types.SimpleNamespace(OutOfMemoryError=_CupyOOM)))
         monkeypatch.setattr(_cupy, "load", lambda: cupy)
         monkeypatch.setattr(_memory, "_peaks", {})
+        monkeypatch.setattr(_memory, "_reserved_peaks", {})
+        monkeypatch.setattr(_memory, "_counters", {})
         return pool, _memory.allocator(cupy)
     return make
 
@@ -87,3 +92,27 @@ def test_peak_tracks_the_highest_use(fake):
 def test_oom_message_without_device_figures():
     text = oom_message(10, 1, 0, 0, None, None)
     assert "cuda:1" in text and "free of" not in text and "10 bytes" in text
+
+
+def test_reserved_peak_tracks_the_pool_and_resets_with_the_other_peak(fake):
+    pool, malloc = fake(fail=0)
+    malloc(2**20)
+    high = pool.total_bytes()
+    pool.used -= 2**20
+    malloc(10)
+    assert (_memory.reserved_peak(5), _memory.reserved_peak(4)) == (high, 0)
+    _memory.reset_peak(5, pool.used, pool.total_bytes())
+    assert _memory.reserved_peak(5) == pool.total_bytes()
+
+
+def test_counters_count_retries_and_ooms_per_device(fake):
+    pool, malloc = fake(fail=1)
+    malloc(100)  # succeeds on the retry
+    assert _memory.counters(5) == {"num_alloc_retries": 1, "num_ooms": 0}
+    pool.fail = 2
+    with pytest.raises(OutOfMemoryError):
+        malloc(100)
+    assert _memory.counters(5) == {"num_alloc_retries": 2, "num_ooms": 1}
+    assert _memory.counters(4) == {"num_alloc_retries": 0, "num_ooms": 0}
+    _memory.reset_counters(5)
+    assert _memory.counters(5) == {"num_alloc_retries": 0, "num_ooms": 0}

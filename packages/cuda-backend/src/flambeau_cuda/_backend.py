@@ -74,6 +74,11 @@ class CudaBackend(Backend):
     def device_count(self) -> int:
         return self._probe()[0]
 
+    def is_initialized(self) -> bool:
+        """Whether CuPy has been loaded and found a device, without probing now
+        (``flambeau.cuda.is_initialized``)."""
+        return self._probed is not None and self._probed[0] > 0
+
     def current_device(self) -> int:
         """The index of the current CUDA device of this thread."""
         return int(self.xp.cuda.runtime.getDevice())

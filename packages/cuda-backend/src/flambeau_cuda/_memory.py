@@ -14,11 +14,14 @@ from flambeau._toplevel_more import OutOfMemoryError as _DeviceOutOfMemory
 from flambeau_cuda import _cupy
 
 __all__ = ["OutOfMemoryError", "allocator", "format_bytes", "oom_message", "install", "peak",
-           "reset_peak"]
+           "reset_peak", "reserved_peak", "counters", "reset_counters"]
 
 _lock = threading.Lock()
 _installed = False
 _peaks: dict[int, int] = {}  # device id -> highest pool.used_bytes() seen at an allocation
+_reserved_peaks: dict[int, int] = {}  # device id -> highest pool.total_bytes() seen there
+#: device id -> {"num_alloc_retries": n, "num_ooms": n} (torch's memory_stats names)
+_counters: dict[int, dict[str, int]] = {}
 
 
 class OutOfMemoryError(_DeviceOutOfMemory, MemoryError):
@@ -91,7 +94,8 @@ def allocator(cupy):
     1024
     """
     pool = cupy.get_default_memory_pool()
-    malloc, used_bytes, peaks = pool.malloc, pool.used_bytes, _peaks
+    malloc, used_bytes, total_bytes = pool.malloc, pool.used_bytes, pool.total_bytes
+    peaks, reserved_peaks = _peaks, _reserved_peaks
     out_of_memory = cupy.cuda.memory.OutOfMemoryError
 
     def allocate(size):
@@ -102,6 +106,9 @@ def allocator(cupy):
         used, dev = used_bytes(), mem.device_id
         if used > peaks.get(dev, 0):
             peaks[dev] = used
+        reserved = total_bytes()
+        if reserved > reserved_peaks.get(dev, 0):
+            reserved_peaks[dev] = reserved
         return mem
 
     return allocate
@@ -110,10 +117,13 @@ def allocator(cupy):
 def _retry(cupy, pool, size):
     """Allocate ``size`` bytes after freeing the pool's cached blocks (they may be fragmented),
     or raise :class:`OutOfMemoryError`."""
+    count = counters(cupy.cuda.runtime.getDevice())
+    count["num_alloc_retries"] += 1
     pool.free_all_blocks()
     try:
         return pool.malloc(size)
     except cupy.cuda.memory.OutOfMemoryError:
+        count["num_ooms"] += 1
         dev = cupy.cuda.runtime.getDevice()
         try:
             free, total = cupy.cuda.runtime.memGetInfo()
@@ -153,13 +163,56 @@ def peak(device: int) -> int:
     return _peaks.get(device, 0)
 
 
-def reset_peak(device: int, current: int) -> None:
-    """Restart peak tracking of ``device`` from ``current`` bytes.
+def reset_peak(device: int, current: int, reserved: int = 0) -> None:
+    """Restart peak tracking of ``device`` from ``current`` bytes in tensors and ``reserved``
+    bytes in the pool.
 
     Examples
     --------
     >>> from flambeau_cuda import _memory
-    >>> _memory.reset_peak(99, 10); _memory.peak(99)
-    10
+    >>> _memory.reset_peak(99, 10, 20); _memory.peak(99), _memory.reserved_peak(99)
+    (10, 20)
     """
     _peaks[device] = current
+    _reserved_peaks[device] = reserved
+
+
+def reserved_peak(device: int) -> int:
+    """The highest number of bytes the pool held on ``device`` since the last reset.
+
+    Examples
+    --------
+    >>> from flambeau_cuda import _memory
+    >>> _memory.reserved_peak(98)
+    0
+    """
+    return _reserved_peaks.get(device, 0)
+
+
+def counters(device: int) -> dict[str, int]:
+    """The allocation retries and out-of-memory errors of ``device`` since the last
+    :func:`reset_counters` (a live dict).
+
+    Examples
+    --------
+    >>> from flambeau_cuda import _memory
+    >>> _memory.counters(97)
+    {'num_alloc_retries': 0, 'num_ooms': 0}
+    """
+    count = _counters.get(device)
+    if count is None:
+        count = _counters[device] = {"num_alloc_retries": 0, "num_ooms": 0}
+    return count
+
+
+def reset_counters(device: int) -> None:
+    """Restart :func:`counters` of ``device`` from zero.
+
+    Examples
+    --------
+    >>> from flambeau_cuda import _memory
+    >>> _memory.counters(96)["num_ooms"] += 1; _memory.reset_counters(96)
+    >>> _memory.counters(96)["num_ooms"]
+    0
+    """
+    _counters.pop(device, None)
