@@ -81,6 +81,7 @@ API_MODULES = {
     "amp": "flambeau.amp",
     "cuda": "flambeau.cuda",
     "cuda.amp": "flambeau.cuda.amp",
+    "cuda.nvtx": "flambeau.cuda.nvtx",
     "xpu": "flambeau.xpu",
     "mps": "flambeau.mps",
     "mps.profiler": "flambeau.mps.profiler",

@@ -21,12 +21,16 @@ import os
 from flambeau import _compat
 from flambeau._toplevel_more import OutOfMemoryError
 from flambeau.backends import _registry
+from flambeau.cuda import _runtime
+from flambeau.cuda._runtime import *  # noqa: F403 - RNG, queries, memory, streams, errors
+from flambeau.cuda._runtime import has_half, has_magma
 
 __all__ = [
     "is_available", "device_count", "manual_seed", "manual_seed_all", "seed", "seed_all",
     "OutOfMemoryError",
     "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
     "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
+    *_runtime.__all__, "has_half", "has_magma", "default_generators", "nvtx",  # noqa: F405
 ]
 
 # Defined here, not by the plugin, so they exist without it; the module __getattr__ below is
@@ -137,7 +141,9 @@ def seed_all() -> None:
 
 
 def __getattr__(name):
-    # synchronize, memory_allocated, Stream, ...: the plugin's module provides them
+    if name == "default_generators":  # a tuple that follows the devices, as torch's
+        return _runtime._default_generators()
+    # synchronize, Stream, Event, ...: the plugin's module provides them
     b = _backend()
     if b is not None and hasattr(b, "cuda_module"):
         return getattr(b.cuda_module(), name)
@@ -153,3 +159,4 @@ def __getattr__(name):
 # ``from flambeau.cuda import amp``: that asks the module __getattr__ first, which would
 # discover the plugins while flambeau (and perhaps the plugin itself) is still importing.
 amp = importlib.import_module("flambeau.cuda.amp")
+nvtx = importlib.import_module("flambeau.cuda.nvtx")
