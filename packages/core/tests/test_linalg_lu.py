@@ -249,6 +249,69 @@ def test_gradient_flags():
     assert not P.requires_grad and L.requires_grad
 
 
+@pytest.mark.parametrize("shape", [(256, 256), (3, 5, 5), (40, 90), (90, 40), (64, 8, 8),
+                                   (2, 3, 33, 20)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_generic_lu_matches_the_backend_kernel(shape, dtype, monkeypatch):
+    """The pure-array LU (what runs without SciPy, and on backends without an ``lu_factor``
+    kernel) gives the kernel's pivots and info, and its factors to rounding."""
+    A = _t(np.random.default_rng(7).standard_normal(shape), dtype)
+    fast = flambeau.linalg.lu_factor_ex(A)
+    monkeypatch.delitem(A.device.backend.kernels, "lu_factor", raising=False)
+    generic = flambeau.linalg.lu_factor_ex(A)
+    np.testing.assert_array_equal(generic.pivots.cpu().numpy(), fast.pivots.cpu().numpy())
+    np.testing.assert_array_equal(generic.info.cpu().numpy(), fast.info.cpu().numpy())
+    tol = 1e-10 if dtype == np.float64 else 1e-3
+    np.testing.assert_allclose(generic.LU.cpu().numpy(), fast.LU.cpu().numpy(), atol=tol)
+    P, L, U = flambeau.lu_unpack(generic.LU, generic.pivots)
+    np.testing.assert_allclose((P @ L @ U).cpu().numpy(), A.cpu().numpy(), atol=10 * tol)
+
+
+@pytest.mark.parametrize("lu_shape,b_shape", [((256, 256), (256, 3)), ((2, 1, 5, 5), (3, 5, 2)),
+                                               ((40, 40), (2, 40, 1))])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("adjoint", [False, True])
+def test_generic_lu_solve_matches_the_backend_kernel(lu_shape, b_shape, dtype, adjoint,
+                                                      monkeypatch):
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal(lu_shape) + 3 * np.eye(lu_shape[-1])
+    b = rng.standard_normal(b_shape)
+    if dtype == np.complex128:
+        a, b = a + 1j * rng.standard_normal(lu_shape), b - 2j * rng.standard_normal(b_shape)
+    A, B = flambeau.tensor(a.astype(dtype)), flambeau.tensor(b.astype(dtype))
+    LU, piv = flambeau.linalg.lu_factor(A)
+    fast = flambeau.linalg.lu_solve(LU, piv, B, adjoint=adjoint)
+    monkeypatch.delitem(A.device.backend.kernels, "lu_solve", raising=False)
+    generic = flambeau.linalg.lu_solve(LU, piv, B, adjoint=adjoint)
+    tol = 1e-10 if dtype != np.float32 else 1e-4
+    np.testing.assert_allclose(fast.cpu().numpy(), generic.cpu().numpy(), rtol=tol, atol=tol)
+    lhs = A.mH if adjoint else A
+    np.testing.assert_allclose((lhs @ fast).cpu().numpy(), np.broadcast_to(b, fast.shape),
+                               rtol=10 * tol, atol=10 * tol)
+
+
+def test_numpy_lu_kernel_declines_what_the_generic_lu_does_better(monkeypatch):
+    from flambeau.backends import _numpy_kernels as nk
+
+    a = np.random.default_rng(8).standard_normal((2, 4, 3))
+    lu, piv, info = nk.lu_factor(a) if nk._lapack("getrf", a.dtype) else (None, None, None)
+    if lu is not None:  # SciPy is installed: LAPACK's getrf, column-major as in PyTorch
+        P, L, U = flambeau.lu_unpack(flambeau.tensor(lu), flambeau.tensor(piv))
+        np.testing.assert_allclose((P @ L @ U).numpy(), a, atol=1e-12)
+        assert info.tolist() == [0, 0] and lu.strides[-2:] == (8, 32)
+    assert nk.lu_factor(np.ones((1000, 3, 3))) is None  # many tiny matrices
+    assert nk.lu_factor(np.ones((2, 0, 3))) is None
+    assert nk.lu_factor(np.ones((1, 3, 3), dtype=np.float16)) is None
+    eye = np.eye(3)[None]
+    assert nk.lu_solve(eye, np.arange(3), np.ones((1000, 3, 1)), False) is None
+    assert nk.lu_solve(eye, np.arange(3), np.ones((3, 0)), False) is None
+    assert nk.lu_solve(np.zeros((3, 3)), np.arange(3), np.ones((3, 1)), False) is None
+    monkeypatch.setitem(nk._LAPACK, ("getrf", "d"), None)  # as without SciPy
+    monkeypatch.setitem(nk._LAPACK, ("trtrs", "d"), None)
+    assert nk.lu_factor(np.ones((1, 3, 3))) is None
+    assert nk.lu_solve(eye, np.arange(3), np.ones((3, 1)), False) is None
+
+
 def test_blocked_gradient_matches_small_formula():
     """A matrix larger than a panel (the blocked path) still has the exact gradient: that of
     ``sum(A^-1 B)`` through lu_factor + lu_solve equals the one through linalg.solve."""
@@ -313,7 +376,8 @@ def test_vander_dtypes_and_batches():
 
 @pytest.mark.parity
 @pytest.mark.parametrize("shape", [(5, 5), (4, 3, 3), (3, 6), (6, 3), (2, 1, 4, 2), (100, 100),
-                                   (2, 60, 45), (0, 3), (3, 0), (2, 0, 0)])
+                                   (2, 60, 45), (0, 3), (3, 0), (2, 0, 0), (256, 256),
+                                   (64, 8, 8), (200, 3, 3)])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_factor_parity_with_torch(shape, dtype):
     torch = torch_or_none()

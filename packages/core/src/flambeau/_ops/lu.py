@@ -47,6 +47,9 @@ lu_with_info_result = namedtuple("_lu_with_info", ["LU", "pivots", "info"])
 
 #: columns of the panels that the recursive LU factors one column at a time
 _PANEL = 16
+#: up to this many matrices, _perm_from_pivots replays the swaps in Python, one at a time;
+#: beyond, one array operation per column over the whole batch is faster
+_PERM_ON_HOST = 32
 
 
 # ------------------------------------------------------------------ raw kernels
@@ -81,6 +84,23 @@ def _getrf(xp, a, pivot):
         info = xp.where(zero.any(axis=1), xp.argmax(zero, axis=1) + 1, 0).astype(np.int32)
     return (w.reshape(a.shape), piv.reshape(batch + (k,)), info.reshape(batch),
             perm.reshape(batch + (m,)))
+
+
+def _factor(backend, a, pivot):
+    """:func:`_getrf` of ``a``, through the backend's ``"lu_factor"`` kernel (LAPACK's
+    ``getrf``, one call per matrix of a ``(count, m, n)`` batch) where it has one that takes
+    ``a``."""
+    if pivot and a.ndim >= 2:
+        m, n = a.shape[-2:]
+        count = int(np.prod(a.shape[:-2], dtype=np.int64))
+        fast = backend.run_kernel("lu_factor", a.reshape((count, m, n)))
+        if fast is not None:
+            batch = a.shape[:-2]
+            lu, piv, info = fast
+            piv = piv.reshape(batch + (min(m, n),))
+            return (lu.reshape(a.shape), piv, info.reshape(batch),
+                    _perm_from_pivots(backend.xp, piv, m))
+    return _getrf(backend.xp, a, pivot)
 
 
 def _gather_rows(xp, w, perm):
@@ -193,6 +213,14 @@ def _perm_from_pivots(xp, piv, m):
     """The row order (..., m) that the LAPACK-style swaps ``piv`` (..., k) make."""
     batch = piv.shape[:-1]
     count = int(np.prod(batch, dtype=np.int64))
+    if count <= _PERM_ON_HOST:  # a swap in Python is ~40 times cheaper than an array op
+        orders = []
+        for row in piv.reshape((count, piv.shape[-1])).tolist():
+            order = list(range(m))
+            for j, p in enumerate(row):
+                order[j], order[p - 1] = order[p - 1], order[j]
+            orders.append(order)
+        return xp.asarray(orders, dtype=np.int64).reshape(batch + (m,))
     flat = piv.reshape((count, piv.shape[-1])).astype(np.int64) - 1
     perm = xp.broadcast_to(xp.arange(m), (count, m)).copy()
     rows = xp.arange(count)
@@ -296,8 +324,7 @@ class LUFactor(Function):
 
     @staticmethod
     def forward(ctx, A, pivot, op, check):
-        xp = A._device._xp
-        lu, piv, info, perm = _getrf(xp, A._data, pivot)
+        lu, piv, info, perm = _factor(A._device.backend, A._data, pivot)
         if check and bool((info > 0).any()):
             raise _d._singular_error(
                 op, info, f"the input of shape {tuple(A.shape)}",
@@ -306,13 +333,14 @@ class LUFactor(Function):
         out, pivots, infos = make(lu, A), make(piv, A), make(info, A)
         ctx.mark_non_differentiable(pivots, infos)
         ctx.save_for_backward(out)
-        ctx.P = make(_perm_matrix(xp, perm, lu.dtype), A)
+        ctx.perm = perm  # P itself (m x m) is built only if a gradient is asked for
         return out, pivots, infos
 
     @staticmethod
     def backward(ctx, gLU, _gpiv, _ginfo):
         (LU,) = ctx.saved_tensors
-        return lu_factor_backward(LU, ctx.P, gLU), None, None, None
+        P = make(_perm_matrix(LU._device._xp, ctx.perm, LU._data.dtype), LU)
+        return lu_factor_backward(LU, P, gLU), None, None, None
 
 
 class LUSolve(Function):
@@ -322,7 +350,9 @@ class LUSolve(Function):
     @staticmethod
     def forward(ctx, LU, B, perm, adjoint):
         xp = LU._device._xp
-        x = _raw_lu_solve(xp, LU._data, perm, B._data, adjoint)
+        x = LU._device.backend.run_kernel("lu_solve", LU._data, perm, B._data, adjoint)
+        if x is None:
+            x = _raw_lu_solve(xp, LU._data, perm, B._data, adjoint)
         out = make(x, LU)
         ctx.save_for_backward(LU, out)
         ctx.meta = (perm, adjoint)

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from flambeau.backends._backend import Backend
-from flambeau.backends._numpy_kernels import index_add_at
+from flambeau.backends._numpy_kernels import index_add_at, lu_factor, lu_solve
 from flambeau.backends.cpu import _default_on_backend_start as host_memory_defaults
 from flambeau.backends.hookspecs import hookimpl
 
@@ -14,7 +14,8 @@ class NumpyBackend(Backend):
     """The ``cpu`` device: arrays are ``numpy.ndarray`` in host memory."""
 
     def __init__(self):
-        super().__init__("cpu", xp=np, kernels={"index_add_at": index_add_at})
+        super().__init__("cpu", xp=np, kernels={"index_add_at": index_add_at,
+                                               "lu_factor": lu_factor, "lu_solve": lu_solve})
         host_memory_defaults()
         # NumPy warns about floating-point exceptions (x / 0, log(-1), overflow) that PyTorch
         # turns into inf and nan silently; only warnings raised from flambeau's own modules
