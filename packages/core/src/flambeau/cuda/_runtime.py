@@ -63,6 +63,17 @@ def _plugin(name: str):
     return _require(name).cuda_module()
 
 
+def _call(name: str, *args):
+    """``flambeau.cuda.name(*args)`` of the plugin (see :func:`_require`)."""
+    return getattr(_plugin(name), name)(*args)
+
+
+def _bytes(name: str, device) -> int:
+    """The plugin's memory figure ``name`` of ``device``; 0 without CUDA, as torch's."""
+    b = _available()
+    return 0 if b is None else int(getattr(b.cuda_module(), name)(device))
+
+
 def _current_index(b) -> int:
     return b.cuda_module().current_device() if hasattr(b, "cuda_module") else 0
 
@@ -214,7 +225,7 @@ def get_device_properties(device=None):
     >>> p.name, (p.major, p.minor), p.total_memory > 0  # doctest: +SKIP
     ('NVIDIA H100 80GB HBM3', (9, 0), True)
     """
-    return _plugin("get_device_properties").get_device_properties(device)
+    return _call("get_device_properties", device)
 
 
 def get_arch_list() -> list[str]:
@@ -361,7 +372,7 @@ def mem_get_info(device=None) -> tuple[int, int]:
     >>> 0 <= free <= total  # doctest: +SKIP
     True
     """
-    return tuple(int(n) for n in _plugin("mem_get_info").mem_get_info(device))
+    return tuple(int(n) for n in _call("mem_get_info", device))
 
 
 def ipc_collect() -> None:
@@ -390,8 +401,7 @@ def memory_allocated(device=None) -> int:
     >>> flambeau.cuda.memory_allocated() >= 0
     True
     """
-    b = _available()
-    return 0 if b is None else int(b.cuda_module().memory_allocated(device))
+    return _bytes("memory_allocated", device)
 
 
 def max_memory_allocated(device=None) -> int:
@@ -404,8 +414,7 @@ def max_memory_allocated(device=None) -> int:
     >>> flambeau.cuda.max_memory_allocated() >= flambeau.cuda.memory_allocated()
     True
     """
-    b = _available()
-    return 0 if b is None else int(b.cuda_module().max_memory_allocated(device))
+    return _bytes("max_memory_allocated", device)
 
 
 def memory_reserved(device=None) -> int:
@@ -417,8 +426,7 @@ def memory_reserved(device=None) -> int:
     >>> flambeau.cuda.memory_reserved() >= flambeau.cuda.memory_allocated()
     True
     """
-    b = _available()
-    return 0 if b is None else int(b.cuda_module().memory_reserved(device))
+    return _bytes("memory_reserved", device)
 
 
 def max_memory_reserved(device=None) -> int:
@@ -431,8 +439,7 @@ def max_memory_reserved(device=None) -> int:
     >>> flambeau.cuda.max_memory_reserved() >= flambeau.cuda.memory_reserved()
     True
     """
-    b = _available()
-    return 0 if b is None else int(b.cuda_module().max_memory_reserved(device))
+    return _bytes("max_memory_reserved", device)
 
 
 def memory_cached(device=None) -> int:
@@ -517,7 +524,7 @@ def memory_summary(device=None, abbreviated: bool = False) -> str:
     flambeau.cuda memory summary, device 0 (CuPy memory pool)
     ...
     """
-    return _plugin("memory_summary").memory_summary(device, abbreviated)
+    return _call("memory_summary", device, abbreviated)
 
 
 def reset_peak_memory_stats(device=None) -> None:
@@ -529,7 +536,7 @@ def reset_peak_memory_stats(device=None) -> None:
     >>> import flambeau
     >>> flambeau.cuda.reset_peak_memory_stats()  # doctest: +SKIP
     """
-    _plugin("reset_peak_memory_stats").reset_peak_memory_stats(device)
+    _call("reset_peak_memory_stats", device)
 
 
 def reset_max_memory_allocated(device=None) -> None:
@@ -556,7 +563,7 @@ def reset_accumulated_memory_stats(device=None) -> None:
     >>> import flambeau
     >>> flambeau.cuda.reset_accumulated_memory_stats()  # doctest: +SKIP
     """
-    _plugin("reset_accumulated_memory_stats").reset_accumulated_memory_stats(device)
+    _call("reset_accumulated_memory_stats", device)
 
 
 def set_per_process_memory_fraction(fraction: float, device=None) -> None:
@@ -583,7 +590,7 @@ def set_per_process_memory_fraction(fraction: float, device=None) -> None:
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"set_per_process_memory_fraction: fraction must be in [0, 1], "
                          f"got {fraction}")
-    _plugin("set_per_process_memory_fraction").set_per_process_memory_fraction(fraction, device)
+    _call("set_per_process_memory_fraction", fraction, device)
 
 
 def get_per_process_memory_fraction(device=None) -> float:
@@ -595,8 +602,7 @@ def get_per_process_memory_fraction(device=None) -> float:
     >>> flambeau.cuda.get_per_process_memory_fraction()  # doctest: +SKIP
     1.0
     """
-    return float(_plugin("get_per_process_memory_fraction").get_per_process_memory_fraction(
-        device))
+    return float(_call("get_per_process_memory_fraction", device))
 
 
 def caching_allocator_alloc(size: int, device=None, stream=None) -> int:
@@ -621,7 +627,7 @@ def caching_allocator_alloc(size: int, device=None, stream=None) -> int:
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise TypeError(f"caching_allocator_alloc: size must be a non-negative int, got "
                         f"{size!r}")
-    return int(_plugin("caching_allocator_alloc").caching_allocator_alloc(size, device, stream))
+    return int(_call("caching_allocator_alloc", size, device, stream))
 
 
 def caching_allocator_delete(mem_ptr: int) -> None:
@@ -633,7 +639,7 @@ def caching_allocator_delete(mem_ptr: int) -> None:
     >>> flambeau.cuda.caching_allocator_delete(  # doctest: +SKIP
     ...     flambeau.cuda.caching_allocator_alloc(16))
     """
-    _plugin("caching_allocator_delete").caching_allocator_delete(int(mem_ptr))
+    _call("caching_allocator_delete", int(mem_ptr))
 
 
 # ----------------------------------------------------------------------------- streams
@@ -681,7 +687,7 @@ def set_stream(stream) -> None:
     >>> flambeau.cuda.set_stream(None)
     """
     if stream is not None:
-        _plugin("set_stream").set_stream(stream)
+        _call("set_stream", stream)
 
 
 def get_stream_from_external(data_ptr: int, device=None):
@@ -693,7 +699,7 @@ def get_stream_from_external(data_ptr: int, device=None):
     >>> import flambeau
     >>> s = flambeau.cuda.get_stream_from_external(handle)  # doctest: +SKIP
     """
-    return _plugin("get_stream_from_external").get_stream_from_external(int(data_ptr), device)
+    return _call("get_stream_from_external", int(data_ptr), device)
 
 
 def is_current_stream_capturing() -> bool:
