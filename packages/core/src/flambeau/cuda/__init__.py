@@ -1,7 +1,9 @@
 """``flambeau.cuda``: CUDA devices, provided by the flambeau-cuda plugin when installed.
 
 Without the plugin (or without a GPU) :func:`is_available` is False and :func:`device_count`
-is 0; the other functions raise an error that says what to install. The legacy typed
+is 0; the functions torch.cuda answers there answer as torch's do (``get_rng_state_all()`` is
+``[]``, ``memory_stats()`` empty, ``memory_allocated()`` 0, ``is_bf16_supported()`` False,
+seeding does nothing), and the others raise an error that says what is missing. The legacy typed
 constructors (:class:`FloatTensor`, :class:`LongTensor`, ...) exist either way, as in PyTorch:
 ``isinstance(t, flambeau.cuda.FloatTensor)`` is simply False without a GPU, and calling one
 raises the error ``flambeau.zeros(1, device="cuda")`` raises.
