@@ -8,6 +8,7 @@ import os
 import pickle
 import random
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -639,9 +640,27 @@ def test_corrupt_header_and_structure(tmp_path):
 
 
 def test_unsupported_safetensors_dtype(tmp_path):
-    st_numpy.save_file({"u": np.ones(2, dtype=np.uint32)}, str(tmp_path / "u.safetensors"))
-    with pytest.raises(CheckpointError, match="tensor 'u' has dtype U32"):
+    # float4 (two values a byte), which NumPy can't hold; written by hand: safetensors.numpy
+    # refuses to write it too
+    header = json.dumps({"u": {"dtype": "F4", "shape": [2], "data_offsets": [0, 1]}}).encode()
+    (tmp_path / "u.safetensors").write_bytes(struct.pack("<Q", len(header)) + header + b"\0")
+    with pytest.raises(CheckpointError, match="tensor 'u' has dtype F4"):
         flambeau.load(tmp_path / "u.safetensors")
+
+
+@pytest.mark.parametrize("name", ["uint16", "uint32", "uint64"])
+def test_unsigned_tensors_round_trip_through_safetensors_and_torch_files(tmp_path, name):
+    dt = getattr(flambeau, name)
+    t = flambeau.tensor([0, 1, flambeau.iinfo(dt).max], dtype=dt)
+    st_numpy.save_file({"u": t.cpu().numpy()}, str(tmp_path / "u.safetensors"))
+    got = flambeau.load(tmp_path / "u.safetensors")["u"]
+    assert got.dtype is dt and got.tolist() == [0, 1, flambeau.iinfo(dt).max]
+    torch = pytest.importorskip("torch")
+    torch.save({"u": torch.tensor([0, 1, 2 ** (dt.itemsize * 8) - 1], dtype=getattr(torch, name)),
+                "dtype": getattr(torch, name)}, tmp_path / "u.pt")
+    got = flambeau.load(tmp_path / "u.pt")
+    assert got["dtype"] is dt and got["u"].dtype is dt
+    np.testing.assert_array_equal(got["u"].cpu().numpy(), t.cpu().numpy())
 
 
 def test_text_mode_file_is_refused(tmp_path):

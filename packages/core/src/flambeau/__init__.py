@@ -99,6 +99,9 @@ from flambeau._dtype import (  # noqa: E402
     set_default_dtype,
     short,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from flambeau._format import set_printoptions  # noqa: E402
 from flambeau._methods import _FUNCTIONAL  # noqa: E402

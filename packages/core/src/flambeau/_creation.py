@@ -228,6 +228,15 @@ def _has_huge_int(data):
     return any(v.__class__ is int and not -2 ** 63 <= v < 2 ** 63 for v in values)
 
 
+def _huge_uint64(data):
+    """uint64 data holding ints beyond int64's range (up to 2**64 - 1, as torch takes; the
+    negatives wrap). NumPy alone would go through float64 and lose them."""
+    values = np.asarray(data, dtype=object)
+    if any(v.__class__ is int and not -2 ** 63 <= v < 2 ** 64 for v in values.flat):
+        raise OverflowError("tensor(): int too big to convert to uint64 (at most 2**64 - 1)")
+    return np.asarray(values % 2 ** 64, dtype=object).astype(np.uint64)
+
+
 def _infer_array(data, exact=False):
     """A NumPy array from Python data, with PyTorch's dtype inference.
 
@@ -324,7 +333,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         out = pinned(Tensor._make(arr, dev), pin_memory, "tensor")
         return out.requires_grad_(True) if requires_grad else out
     try:
-        arr = _infer_array(data, exact=dtype is not None)
+        if dtype is not None and _dtype.to_dtype(dtype) is _dtype.uint64 and isinstance(
+                data, (list, tuple, int)) and _has_huge_int(data):
+            arr = _huge_uint64(data)
+        else:
+            arr = _infer_array(data, exact=dtype is not None)
     except IntOverflowError:
         if dtype is None or not (_dtype.to_dtype(dtype).is_floating_point
                                  or _dtype.to_dtype(dtype).is_complex):

@@ -21,7 +21,7 @@ import numpy as np
 __all__ = [
     "dtype", "float16", "half", "bfloat16", "float32", "float", "float64", "double",
     "complex64", "cfloat", "complex128", "cdouble", "int8", "int16", "int32", "int64", "long",
-    "int", "short", "uint8", "bool",
+    "int", "short", "uint8", "uint16", "uint32", "uint64", "bool",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
     "is_floating_point", "finfo", "iinfo",
 ]
@@ -41,6 +41,13 @@ class dtype:
     (True, False, 4)
     >>> flambeau.complex64.is_complex, flambeau.complex64.to_real(), flambeau.float64.to_complex()
     (True, flambeau.float32, flambeau.complex128)
+
+    uint16, uint32 and uint64 are torch's unsigned types of limited support: they are created,
+    cast, compared, indexed, viewed and saved, and promote only with floating-point dtypes.
+
+    >>> u = flambeau.tensor([1, 2**16 - 1], dtype=flambeau.uint16)
+    >>> u.dtype.is_signed, (u * 0.5).dtype, u.view(flambeau.int16)
+    (False, flambeau.float32, tensor([ 1, -1], dtype=flambeau.int16))
     """
 
     __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_complex",
@@ -53,7 +60,7 @@ class dtype:
         self.itemsize = self.np.itemsize
         self.is_floating_point = category == _FLOAT
         self.is_complex = category == _COMPLEX
-        self.is_signed = name not in ("uint8", "bool")
+        self.is_signed = not name.startswith("uint") and name != "bool"
         self._rank = rank
 
     def __repr__(self):
@@ -107,12 +114,23 @@ float32 = dtype("float32", np.float32, _FLOAT, 7)
 float64 = dtype("float64", np.float64, _FLOAT, 8)
 complex64 = dtype("complex64", np.complex64, _COMPLEX, 9)
 complex128 = dtype("complex128", np.complex128, _COMPLEX, 10)
+# torch's "limited support" unsigned types: they promote only with floating dtypes
+uint16 = dtype("uint16", np.uint16, _INT, 3)
+uint32 = dtype("uint32", np.uint32, _INT, 4)
+uint64 = dtype("uint64", np.uint64, _INT, 5)
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 cfloat, cdouble = complex64, complex128
 
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
-              complex64, complex128)
+              complex64, complex128, uint16, uint32, uint64)
+#: torch's ScalarType names, which its messages use ("not implemented for 'UInt16'")
+_SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                      "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16",
+                      "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
+                      "complex128": "ComplexDouble", "uint16": "UInt16", "uint32": "UInt32",
+                      "uint64": "UInt64"}
+_BARE_UNSIGNED = frozenset({uint16, uint32, uint64})
 _FROM_NUMPY = {d.np: d for d in ALL_DTYPES}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 
@@ -203,10 +221,25 @@ def promote_types(type1, type2) -> dtype:
     flambeau.float16
     >>> flambeau.promote_types(flambeau.uint8, flambeau.int8)
     flambeau.int16
+
+    uint16, uint32 and uint64 promote only with floating-point dtypes, as in torch:
+
+    >>> flambeau.promote_types(flambeau.uint32, flambeau.float16)
+    flambeau.float16
+    >>> flambeau.promote_types(flambeau.uint32, flambeau.int64)
+    Traceback (most recent call last):
+        ...
+    RuntimeError: Promotion for uint16, uint32, uint64 types is not supported, attempted ...
     """
     a, b = to_dtype(type1), to_dtype(type2)
     if a is b:
         return a
+    if a in _BARE_UNSIGNED or b in _BARE_UNSIGNED:
+        if a.is_floating_point or b.is_floating_point:
+            return a if a.is_floating_point else b
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                           f"attempted to promote {_SCALAR_TYPE_NAMES[a.name]} and "
+                           f"{_SCALAR_TYPE_NAMES[b.name]}")
     if a.is_complex or b.is_complex:  # the complex type of the two parts' promotion
         return promote_types(a.to_real(), b.to_real()).to_complex()
     if {a, b} == {float16, bfloat16}:

@@ -63,7 +63,7 @@ _PICKLE_PROTO = b"\x80"
 _SAFETENSORS_DTYPES = {
     "F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": ml_dtypes.bfloat16,
     "I64": np.int64, "I32": np.int32, "I16": np.int16, "I8": np.int8, "U8": np.uint8,
-    "BOOL": np.bool_, "C64": np.complex64,
+    "BOOL": np.bool_, "C64": np.complex64, "U16": np.uint16, "U32": np.uint32, "U64": np.uint64,
 }
 #: the node key marking an entry of float64 (real, imag) pairs that loads as complex128
 _COMPLEX_KEY = "complex"

@@ -160,7 +160,8 @@ def cast_for_scalar(t, v):
 
 _BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 _INT_RANGE = {np.dtype(d): (int(np.iinfo(d).min), int(np.iinfo(d).max))
-              for d in (np.uint8, np.int8, np.int16, np.int32, np.int64)}
+              for d in (np.uint8, np.int8, np.int16, np.int32, np.int64, np.uint16,
+                        np.uint32, np.uint64)}
 
 
 def half_ufunc(xp, name, arr, number, out=None, reverse=False):

@@ -136,10 +136,7 @@ def _view_keywords(shape, size, dtype):
 
 
 #: PyTorch's scalar type names, for view(dtype)'s messages
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
-                 "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
-                 "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-                 "complex128": "ComplexDouble"}
+_SCALAR_NAMES = _dtype._SCALAR_TYPE_NAMES
 
 
 def _check_view_dtype(t, dtype):
