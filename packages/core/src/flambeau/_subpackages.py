@@ -42,7 +42,8 @@ TOPLEVEL = {
         feature_alpha_dropout_ feature_dropout feature_dropout_ grid_sampler group_norm
         gru_cell hinge_embedding_loss instance_norm kl_div layer_norm lstm_cell
         margin_ranking_loss max_pool1d max_pool1d_with_indices max_pool2d max_pool3d
-        native_channel_shuffle pairwise_distance pdist pixel_shuffle pixel_unshuffle
+        native_batch_norm native_channel_shuffle native_dropout native_group_norm
+        native_layer_norm pairwise_distance pdist pixel_shuffle pixel_unshuffle
         poisson_nll_loss rms_norm rnn_relu_cell rnn_tanh_cell rrelu rrelu_ selu selu_ threshold
         threshold_ triplet_margin_loss
     """.split()),

@@ -26,12 +26,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import flambeau
-from flambeau import Tensor
+from flambeau import Tensor, _dtype
 from flambeau._inplace import write_result
 from flambeau.nn import functional as F
 from flambeau.nn.functional import _dropout
 from flambeau.nn.functional._activation import _rrelu
 from flambeau.nn.functional._grid import _affine_grid
+from flambeau.nn.functional._norm import _batch_norm, _group_norm, _layer_norm
 from flambeau.nn.modules._rnn_layers import _gru_step, _lstm_step, _rnn_step, autocast_cell
 
 __all__ = [
@@ -44,7 +45,8 @@ __all__ = [
     "feature_dropout", "feature_dropout_", "grid_sampler", "group_norm", "gru_cell",
     "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "lstm_cell",
     "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
-    "native_channel_shuffle", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle",
+    "native_batch_norm", "native_channel_shuffle", "native_dropout", "native_group_norm",
+    "native_layer_norm", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle",
     "poisson_nll_loss", "rms_norm", "rnn_relu_cell", "rnn_tanh_cell", "rrelu", "rrelu_",
     "selu", "selu_", "threshold", "threshold_", "triplet_margin_loss",
 ]
@@ -163,7 +165,146 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return F.rms_norm(input, normalized_shape, weight, eps)
 
 
+# The multi-output forms: the output and the statistics the backward of torch's kernels keeps.
+# Those statistics are in the input's dtype, but in float32 where a float16/bfloat16 input
+# meets float32 parameters or running statistics (torch's CPU kernels of mixed dtypes).
+
+def _stats_dtype(input, *params):
+    if input.dtype in (flambeau.float16, flambeau.bfloat16):
+        for t in params:
+            if t is not None and t.dtype == flambeau.float32:
+                return flambeau.float32
+    return input.dtype
+
+
+def native_layer_norm(input, normalized_shape, weight, bias, eps):
+    """:func:`layer_norm`, and the statistics it normalized with: ``(output, mean, rstd)``.
+
+    ``mean`` and ``rstd`` (``1 / sqrt(var + eps)``, the biased variance) have ``input``'s
+    shape with the ``normalized_shape`` dimensions of size 1; they carry no gradient. Every
+    argument is required.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> out, mean, rstd = flambeau.native_layer_norm(flambeau.tensor([[1.0, 3.0]]), [2], None,
+    ...                                              None, 0.0)
+    >>> out, mean, rstd
+    (tensor([[-1.,  1.]]), tensor([[2.]]), tensor([[1.]]))
+    """
+    out, mean, rstd = _layer_norm(input, normalized_shape, weight, bias, eps, True)
+    dtype = _stats_dtype(input, weight, bias)
+    return out, mean.to(dtype), rstd.to(dtype)
+
+
+def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
+    """:func:`batch_norm` (every argument required, ATen's order) and the batch statistics:
+    ``(output, save_mean, save_invstd)``.
+
+    In training ``save_mean`` and ``save_invstd`` (``1 / sqrt(var + eps)``, the biased
+    variance) are the batch's, one per channel, without gradient, and the running statistics
+    are updated in place; otherwise both are empty, as in torch.
+
+    Raises
+    ------
+    ValueError
+        When only one of ``running_mean`` and ``running_var`` is given.
+    RuntimeError
+        For an empty input in training, or no running statistics in evaluation (torch 2.13
+        crashes there).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[1.0], [3.0]])
+    >>> flambeau.native_batch_norm(x, None, None, None, None, True, 0.1, 0.0)
+    (tensor([[-1.],
+            [ 1.]]), tensor([2.]), tensor([1.]))
+    >>> out, save_mean, save_invstd = flambeau.native_batch_norm(
+    ...     x, None, None, flambeau.zeros(1), flambeau.ones(1), False, 0.1, 0.0)
+    >>> save_mean.shape
+    flambeau.Size([0])
+    """
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("native_batch_norm: running_mean and running_var must either both be "
+                         "None or neither be None")
+    if training and isinstance(input, Tensor) and input.numel() == 0:
+        raise RuntimeError(f"native_batch_norm: input tensor must have at least one element, "
+                           f"but got input_sizes = {list(input.shape)}")
+    out, mean, var = _batch_norm(input, running_mean, running_var, weight, bias, training,
+                                 momentum, eps)
+    dtype = _stats_dtype(input, weight, bias, running_mean, running_var)
+    if mean is None:  # eval: nothing saved
+        return out, input.new_empty(0, dtype=dtype), input.new_empty(0, dtype=dtype)
+    c = input.shape[1]
+    invstd = (var + eps).rsqrt()
+    return out, mean.reshape(c).to(dtype), invstd.reshape(c).to(dtype)
+
+
+def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
+    """:func:`group_norm` of ``input`` seen as ``(N, C, HxW)``, and its statistics:
+    ``(output, mean, rstd)``, each of the last two of shape ``(N, group)``.
+
+    Unlike the other ``native_`` norms', the statistics are recorded by autograd, as torch's.
+
+    Raises
+    ------
+    RuntimeError
+        When ``input`` does not hold ``N * C * HxW`` elements, or ``C`` is not a multiple of
+        ``group``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[1.0, 3.0, 5.0, 9.0]]).reshape(1, 4, 1)
+    >>> out, mean, rstd = flambeau.native_group_norm(x, None, None, 1, 4, 1, 2, 0.0)
+    >>> out.flatten(), mean, rstd
+    (tensor([-1.,  1., -1.,  1.]), tensor([[2., 7.]]), tensor([[1.0000, 0.5000]]))
+    """
+    if input.numel() != N * C * HxW:
+        raise RuntimeError(f"native_group_norm: expected an input of N * C * HxW = {N} * {C} * "
+                           f"{HxW} elements, got input of shape {tuple(input.shape)}")
+    out, mean, rstd = _group_norm(input.reshape(N, C, HxW), group, weight, bias, eps)
+    dtype = _stats_dtype(input, weight, bias)
+    return out.reshape(input.shape), mean.to(dtype), rstd.to(dtype)
+
+
 # -- dropout -------------------------------------------------------------------------------
+
+def native_dropout(input, p, train):
+    """:func:`dropout` and its mask: ``(output, mask)``, ``mask`` a bool tensor of the kept
+    elements (all True when ``train`` is False, where ``output`` is a copy of ``input``;
+    ``train=None`` means training, as in torch).
+
+    Raises
+    ------
+    RuntimeError
+        In training, for ``p`` outside ``[0, 1]`` or an input that is not floating point.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> out, mask = flambeau.native_dropout(flambeau.ones(1000), 0.5, True)
+    >>> sorted(set(out.tolist())), bool((out[mask] == 2).all())
+    ([0.0, 2.0], True)
+    >>> flambeau.native_dropout(flambeau.ones(2), 0.5, False)
+    (tensor([1., 1.]), tensor([True, True]))
+    """
+    if train is not None and not train:
+        return input.clone(), flambeau.ones_like(input, dtype=flambeau.bool)
+    if not 0.0 <= p <= 1.0:
+        raise RuntimeError(f"native_dropout: bernoulli_ expects p to be in [0, 1], but got "
+                           f"p={1 - p} (the keep probability 1 - p for dropout p={p})")
+    if not (input.is_floating_point() or input.is_complex()):
+        raise RuntimeError(f"native_dropout: result type Float can't be cast to the desired "
+                           f"output type {_dtype._SCALAR_TYPE_NAMES[input.dtype.name]}")
+    keep = _dropout._keep_mask(input, tuple(input.shape), p)
+    mask = Tensor._make(keep != 0, input._device)
+    if p < 1.0:
+        keep *= 1.0 / (1.0 - p)
+    return input * Tensor._make(keep, input._device), mask
+
+
 
 def dropout(input, p, train):
     """:func:`flambeau.nn.functional.dropout` (``train`` is F's ``training``; no defaults).

@@ -94,6 +94,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     >>> rm, rv
     (tensor([0.2000]), tensor([1.1000]))
     """
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                       eps)[0]
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """:func:`batch_norm`'s ``(output, batch mean, biased batch variance)``; the statistics
+    (kept dims, no gradient) are None unless it normalized with the batch's
+    (``flambeau.native_batch_norm`` returns them)."""
     if _autocast.active:
         input, weight, bias = _autocast.cast_inputs("fp32", input, weight, bias)
     # the checks read the arrays' own shapes: a training step runs this forty times (ResNet-18)
@@ -118,11 +126,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
         if count == 0 or c == 0:  # nothing to normalize; the running stats stay (as torch's)
-            return _affine(input.clone(), weight, bias, _channel_shape(input))
+            return _affine(input.clone(), weight, bias, _channel_shape(input)), None, None
         axes = (0, *range(2, a.ndim))
-        y, _, _ = _BatchNormTrain.apply(input, weight, bias, axes, eps,
-                                        (running_mean, running_var, momentum, count / (count - 1)))
-        return _as_input(y, input)
+        y, mean, var = _BatchNormTrain.apply(
+            input, weight, bias, axes, eps,
+            (running_mean, running_var, momentum, count / (count - 1)))
+        return _as_input(y, input), mean, var
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var are needed when "
@@ -131,7 +140,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         rm = running_mean.reshape(shape)
         rv = running_var.reshape(shape)
         y = (input - rm) * (rv + eps).rsqrt()
-    return _as_input(_affine(y, weight, bias, shape), input)
+    return _as_input(_affine(y, weight, bias, shape), input), None, None
 
 
 def _as_input(y, input):
@@ -349,6 +358,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     >>> F.layer_norm(flambeau.tensor([[1.0, 3.0]]), (2,), eps=0.0)
     tensor([[-1.,  1.]])
     """
+    return _layer_norm(input, normalized_shape, weight, bias, eps, False)
+
+
+def _layer_norm(input, normalized_shape, weight, bias, eps, stats):
+    """:func:`layer_norm`; with ``stats`` ``(output, mean, rstd)`` as
+    ``flambeau.native_layer_norm`` returns them (see :class:`_LayerNorm`)."""
     if _autocast.active:
         input, weight, bias = _autocast.cast_inputs("fp32", input, weight, bias)
     if isinstance(normalized_shape, int):
@@ -363,7 +378,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"shape [*, {', '.join(str(s) for s in normalized_shape)}], but got input of size "
             f"{list(input.shape)}"
         )
-    return _LayerNorm.apply(input, weight, bias, k, eps)
+    return _LayerNorm.apply(input, weight, bias, k, eps, stats)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -441,7 +456,9 @@ class _LayerNorm(Function):
     _graph_inputs = (0, 1, 2)
 
     @staticmethod
-    def forward(ctx, x, weight, bias, k, eps):
+    def forward(ctx, x, weight, bias, k, eps, stats=False):
+        """``stats``: return ``(y, mean, rstd)``, the statistics (no gradient) shaped as
+        ``x`` with its last ``k`` dimensions of size 1, as ``native_layer_norm``'s."""
         xp = x._device._xp
         a = x._data
         width = math.prod(a.shape[a.ndim - k:])
@@ -460,14 +477,20 @@ class _LayerNorm(Function):
             out = y.copy()
         ctx.save_for_backward(x, weight, bias)
         ctx.cache, ctx.k, ctx.eps = (y, rstd), k, eps
-        return out.reshape(a.shape).astype(a.dtype, copy=False)
+        out = out.reshape(a.shape).astype(a.dtype, copy=False)
+        if not stats:
+            return out
+        shape = a.shape[:a.ndim - k] + (1,) * k
+        kept = [Tensor._make(v.reshape(shape), x._device) for v in (mean, rstd)]
+        ctx.mark_non_differentiable(*kept)
+        return (out, *kept)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, g, *_stats):
         if flambeau.is_grad_enabled():  # create_graph: differentiate the composition
             grads = _replay_composition(ctx, g, lambda x, w, b: _layer_norm_composed(
                 x, w, b, ctx.k, ctx.eps))
-            return (*grads, None, None)
+            return (*grads, None, None, None)
         x, weight, bias = ctx.saved_tensors
         xp = x._device._xp
         y, rstd = ctx.cache
@@ -487,7 +510,7 @@ class _LayerNorm(Function):
             dx -= y * mean_gyy[:, None]
             dx *= rstd[:, None]
             gx = _grad_like(dx, x)
-        return gx, gw, gb, None, None
+        return gx, gw, gb, None, None, None
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -500,6 +523,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     >>> F.group_norm(flambeau.tensor([[1.0, 3.0]]), 1, eps=0.0)
     tensor([[-1.,  1.]])
     """
+    return _group_norm(input, num_groups, weight, bias, eps)[0]
+
+
+def _group_norm(input, num_groups, weight, bias, eps):
+    """:func:`group_norm`'s ``(output, mean, rstd)``, the statistics of shape
+    ``(N, num_groups)`` and recorded (``flambeau.native_group_norm`` returns them)."""
     if _autocast.active:
         input, weight, bias = _autocast.cast_inputs("fp32", input, weight, bias)
     if input.ndim < 2:
@@ -514,12 +543,14 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     grouped = input.reshape(n, num_groups, math.prod(input.shape[1:]) // num_groups)
     mean = grouped.mean(2, keepdim=True)
     xc = grouped - mean
-    rstd = ((xc * xc).mean(2, keepdim=True) + eps).rsqrt()  # (N, G, 1)
+    group_rstd = ((xc * xc).mean(2, keepdim=True) + eps).rsqrt()  # (N, G, 1)
     # the last product is taken in the input's shape, so the result is no view and in-place
     # ops may follow (ReLU(inplace=True))
-    rstd = rstd.expand(n, num_groups, c // num_groups).reshape((n, c) + (1,) * (input.ndim - 2))
+    rstd = group_rstd.expand(n, num_groups, c // num_groups).reshape(
+        (n, c) + (1,) * (input.ndim - 2))
     y = xc.reshape(input.shape) * rstd
-    return _as_input(_affine(y, weight, bias, _channel_shape(input)), input)
+    return (_as_input(_affine(y, weight, bias, _channel_shape(input)), input),
+            mean.reshape(n, num_groups), group_rstd.reshape(n, num_groups))
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
