@@ -287,9 +287,22 @@ def check_own_references(app, env, node, contnode):
     return None
 
 
+#: private methods PyTorch documents for subclasses to override or call (nn.Module's
+#: state-dict protocol): their pages show them as they show public ones
+DOCUMENTED_PRIVATE = {"_load_from_state_dict", "_save_to_state_dict",
+                      "_register_state_dict_hook", "_register_load_state_dict_pre_hook"}
+
+
+def show_documented_private(app, what, name, obj, skip, options):
+    if name in DOCUMENTED_PRIVATE and what == "class":
+        return False
+    return None
+
+
 def setup(app):
     # config-inited comes before Sphinx lists the source files, which autosummary then reads.
     app.connect("config-inited", generate_api_pages)
     app.connect("config-inited", generate_changelogs)
     app.connect("missing-reference", check_own_references)
+    app.connect("autodoc-skip-member", show_documented_private)
     return {"parallel_read_safe": True}

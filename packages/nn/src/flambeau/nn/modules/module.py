@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import threading
 import warnings
+import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -55,6 +57,118 @@ def _from_torch_layout(d):
         del d["_is_full_backward_hook"]
     for key in _TORCH_CACHES:
         d.pop(key, None)
+
+
+class _WrappedHook:
+    """A load-state-dict pre-hook as ``_register_load_state_dict_pre_hook`` keeps it: called
+    with its module first when ``with_module``. The module is held weakly (a hook must not keep
+    its module alive) and pickled with the hook, in the layout torch's class of the same name
+    pickles, so a module saved whole with such a hook loads in either framework."""
+
+    def __init__(self, hook, module=None):
+        self.hook = hook
+        self.with_module = module is not None
+        if self.with_module:
+            self.module = weakref.ref(module)
+
+    def __call__(self, *args, **kwargs):
+        if not self.with_module:
+            return self.hook(*args, **kwargs)
+        module = self.module()
+        if module is None:
+            raise RuntimeError("load_state_dict pre-hook: its module no longer exists")
+        return self.hook(module, *args, **kwargs)
+
+    def __getstate__(self):
+        state = {"hook": self.hook, "with_module": self.with_module}
+        if self.with_module:
+            state["module"] = self.module()
+        return state
+
+    def __setstate__(self, state):
+        self.hook = state["hook"]
+        self.with_module = state["with_module"]
+        if self.with_module:
+            if state.get("module") is None:
+                raise RuntimeError("load_state_dict pre-hook: its module was not saved with it")
+            self.module = weakref.ref(state["module"])
+
+
+#: the load plan of the ``load_state_dict`` running in this thread: the base
+#: ``_load_from_state_dict`` records its copies there instead of doing them, so that nothing
+#: changes before every module's entries are checked (see Module.load_state_dict)
+_LOADING = threading.local()
+
+
+def _runs_own_load_code(module):
+    """Whether ``module``'s class overrides ``_load_from_state_dict`` outside flambeau: code
+    that may change the module itself while the load is still being checked."""
+    load = type(module)._load_from_state_dict
+    return load is not Module._load_from_state_dict and not load.__module__.startswith(
+        "flambeau.")
+
+
+def _snapshot(module):
+    """A function that puts back ``module``'s attributes, parameters, buffers and children
+    (and their values) as they are now."""
+    d = module.__dict__
+    attrs = dict(d)
+    tables = [(t, dict(t)) for t in (d["_parameters"], d["_buffers"], d["_modules"])]
+    values = [(t, t.detach().clone()) for table, _ in tables[:2] for t in table.values()
+              if isinstance(t, Tensor) and not isinstance(t, _UNINITIALIZED)]
+
+    def restore():
+        with flambeau.no_grad():
+            for t, old in values:
+                t.copy_(old)
+        for table, old in tables:
+            table.clear()
+            table.update(old)
+        d.clear()
+        d.update(attrs)
+
+    return restore
+
+
+class _LoadPlan:
+    """The copies (and ``set_extra_state`` calls) of one ``load_state_dict``: they wait until
+    every module is checked; once a post-hook must see them, they are made at once, each with
+    a way to undo it."""
+
+    __slots__ = ("pending", "undo")
+
+    def __init__(self):
+        self.pending = []  # (module, name or None for the extra state, is_param, value, assign)
+        self.undo = None  # the journal, once copies are made at once
+
+    def record(self, actions):
+        if self.undo is None:
+            self.pending.extend(actions)
+        else:
+            self._make(actions)
+
+    def copy_now(self):
+        if self.undo is None:
+            self.undo = []
+            self.finish()
+
+    def finish(self):
+        if self.undo is None and any(action[1] is None for action in self.pending):
+            self.undo = []  # set_extra_state may raise: the copies before it must be undone
+        pending, self.pending = self.pending, []
+        self._make(pending)
+
+    def _make(self, actions):
+        with flambeau.no_grad():
+            for action in actions:
+                Module._load_entry(*action, self.undo)
+
+    def undo_all(self):
+        if self.undo:
+            with flambeau.no_grad():
+                for fn in reversed(self.undo):
+                    fn()
+            self.undo = []
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -1075,6 +1189,25 @@ class Module:
         )
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
+        """Put this module's own state (not its descendants') in ``destination``.
+
+        :meth:`state_dict` calls it on every module of the tree, between the module's
+        state-dict pre-hooks and its children. It stores each parameter and persistent
+        buffer under ``prefix + name`` (detached unless ``keep_vars``) and, when the class
+        overrides :meth:`get_extra_state`, that state under ``prefix + "_extra_state"``.
+        Override it (calling ``super()``) to save more or differently, as in PyTorch.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> class Scaled(nn.Linear):
+        ...     def _save_to_state_dict(self, destination, prefix, keep_vars):
+        ...         super()._save_to_state_dict(destination, prefix, keep_vars)
+        ...         destination[prefix + "scale"] = flambeau.tensor(2.0)
+        >>> list(nn.Sequential(Scaled(1, 1)).state_dict())
+        ['0.weight', '0.bias', '0.scale']
+        """
         # an uninitialized (lazy) tensor stays one, as torch's, so that a lazy module's state
         # loads into another lazy module (a detached copy would be an empty tensor)
         for name, p in self._parameters.items():
@@ -1111,8 +1244,9 @@ class Module:
         """Call ``hook(module, state_dict, prefix, local_metadata)`` after this module's entries
         (its descendants' included) are in ``state_dict``; it may edit the dict in place.
 
-        The hook must return None (a RuntimeError otherwise). Returns a
-        :class:`RemovableHandle`.
+        The hook must return None (a RuntimeError otherwise). Post-hooks registered here and
+        with :meth:`_register_state_dict_hook` run in the order they were registered. Returns
+        a :class:`RemovableHandle`.
 
         Examples
         --------
@@ -1126,6 +1260,38 @@ class Module:
         >>> h.remove(); list(m.state_dict())
         ['weight', 'bias']
         """
+        # marked on the hook itself, as torch does, so that a module pickled by torch keeps
+        # telling its public hooks from its private ones
+        hook._from_public_api = True
+        hooks = self._hook_table("_state_dict_post_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def _register_state_dict_hook(self, hook):
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` after this module's entries
+        are in ``state_dict``; the older, private form of :meth:`register_state_dict_post_hook`.
+
+        Unlike a public post-hook, it may return a new dict: :meth:`state_dict` then returns
+        that one, which the caller only sees when the hook is on the module ``state_dict`` was
+        called on (a child's result is dropped, as in PyTorch). A function already registered
+        with :meth:`register_state_dict_post_hook` is refused (a RuntimeError). Returns a
+        :class:`RemovableHandle`.
+
+        Examples
+        --------
+        >>> from flambeau import nn
+        >>> m = nn.Linear(2, 1)
+        >>> h = m._register_state_dict_hook(lambda mod, sd, prefix, md: {"w": sd["weight"]})
+        >>> list(m.state_dict())
+        ['w']
+        """
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "_register_state_dict_hook: this function is already a state_dict post-hook "
+                "registered with register_state_dict_post_hook, whose result must be None; "
+                "register another function (or a wrapper) to return a new state dict"
+            )
         hooks = self._hook_table("_state_dict_post_hooks")
         handle = RemovableHandle(hooks)
         hooks[handle.id] = hook
@@ -1135,11 +1301,12 @@ class Module:
         """An ordered dict of the parameters and persistent buffers, keyed by dotted name.
 
         Keys and shapes are those PyTorch gives the same module tree, so checkpoints carry
-        over. Values share storage with the module (detached unless ``keep_vars``). A module
-        that overrides :meth:`get_extra_state` adds a ``<prefix>_extra_state`` entry; state
-        dict hooks run as in PyTorch (pre-hooks before a module's own entries, post-hooks
-        after its descendants'). As in PyTorch, the dict carries ``_metadata`` (the
-        ``version`` of each module).
+        over. Values share storage with the module (detached unless ``keep_vars``). Each
+        module of the tree runs, as in PyTorch: its state-dict pre-hooks, its
+        :meth:`_save_to_state_dict` (which adds ``<prefix>_extra_state`` when the class
+        overrides :meth:`get_extra_state`), its children, then its post-hooks. The dict
+        carries ``_metadata``: the ``version`` (class attribute ``_version``) of each module,
+        which :meth:`_load_from_state_dict` overrides read to upgrade older state dicts.
 
         Examples
         --------
@@ -1148,6 +1315,8 @@ class Module:
         >>> list(net.state_dict())  # doctest: +NORMALIZE_WHITESPACE
         ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var',
          '1.num_batches_tracked']
+        >>> net.state_dict()._metadata["1"]
+        {'version': 2}
         """
         if args:  # the old positional form state_dict(destination, prefix, keep_vars)
             names = ("destination", "prefix", "keep_vars")
@@ -1170,17 +1339,36 @@ class Module:
                 module.state_dict(destination=destination, prefix=prefix + name + ".",
                                   keep_vars=keep_vars)
         for hook in list(self.__dict__.get("_state_dict_post_hooks", {}).values()):
-            if hook(self, destination, prefix, local_metadata) is not None:
-                raise RuntimeError("state_dict post-hook must return None")
+            result = hook(self, destination, prefix, local_metadata)
+            if result is not None:
+                if getattr(hook, "_from_public_api", False):
+                    raise RuntimeError("state_dict post-hook must return None")
+                destination = result  # a private hook's new dict (_register_state_dict_hook)
         return destination
 
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
         """Call ``hook(state_dict, prefix, local_metadata, strict, missing_keys,
         unexpected_keys, error_msgs)`` (``module`` first with ``with_module``) when
-        ``load_state_dict`` reaches this module; it may rename keys of the (copied) dict."""
+        ``load_state_dict`` reaches this module.
+
+        :meth:`register_load_state_dict_pre_hook` is this with ``with_module=True``; see it
+        for what the hook may do. The hook is kept in a wrapper that holds the module weakly
+        and pickles with it. Returns a :class:`RemovableHandle`.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> m = nn.Linear(1, 1)
+        >>> def rename(sd, prefix, metadata, strict, missing, unexpected, errors):
+        ...     sd[prefix + "bias"] = sd.pop(prefix + "b")
+        >>> _ = m._register_load_state_dict_pre_hook(rename)
+        >>> m.load_state_dict({"weight": flambeau.ones(1, 1), "b": flambeau.zeros(1)})
+        <All keys matched successfully>
+        """
         hooks = self._hook_table("_load_state_dict_pre_hooks")
         handle = RemovableHandle(hooks)
-        hooks[handle.id] = (lambda *a: hook(self, *a)) if with_module else hook
+        hooks[handle.id] = _WrappedHook(hook, self if with_module else None)
         return handle
 
     def register_load_state_dict_pre_hook(self, hook):
@@ -1236,73 +1424,159 @@ class Module:
         hooks[handle.id] = hook
         return handle
 
-    def _plan_load(self, state_dict, assign):
-        """Walk the tree as PyTorch's loading does, running the pre-hooks and checking every
-        entry, but copy nothing: returns the keys, the errors and the steps to carry out."""
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        """Load this module's own entries (not its descendants') from ``state_dict``.
+
+        :meth:`load_state_dict` calls it on every module of the tree, parents first, with
+        the entries under ``prefix`` in a copy of the caller's dict (edit it freely),
+        ``local_metadata`` (``{"version": ...}`` as :meth:`state_dict` saved it, empty
+        without metadata; ``assign_to_params_buffers`` with ``assign=True``) and ``strict``
+        always True (the keys are always collected). It runs the load pre-hooks, then checks
+        each parameter and persistent buffer: a missing key goes to ``missing_keys``, a key
+        under ``prefix`` that names nothing here to ``unexpected_keys``, a value that is no
+        tensor or has the wrong shape to ``error_msgs``. Override it, as in PyTorch, to upgrade
+        the entries of an older version (``local_metadata.get("version")`` against the class
+        attribute ``_version``) before calling ``super()``.
+
+        Within ``load_state_dict`` the values are copied once every module is checked, so a
+        failed load changes nothing; called directly, it copies them at once.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> from flambeau import nn
+        >>> class Affine(nn.Module):
+        ...     _version = 2  # version 1 called the weight "w"
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.weight = nn.Parameter(flambeau.zeros(2))
+        ...     def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args):
+        ...         if local_metadata.get("version", 1) < 2 and prefix + "w" in state_dict:
+        ...             state_dict[prefix + "weight"] = state_dict.pop(prefix + "w")
+        ...         super()._load_from_state_dict(state_dict, prefix, local_metadata, *args)
+        >>> m = Affine()
+        >>> m.load_state_dict({"w": flambeau.ones(2)})
+        <All keys matched successfully>
+        >>> m.weight.tolist()
+        [1.0, 1.0]
+        """
+        for hook in list(self.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                 error_msgs)
+        own = {name: (t, True) for name, t in self._parameters.items() if t is not None}
+        own.update((name, (t, False)) for name, t in self._buffers.items()
+                   if t is not None and name not in self._non_persistent_buffers_set)
+        assign = bool(local_metadata.get("assign_to_params_buffers", False))
+        actions = []  # (module, name or None for the extra state, is_param, value, assign)
+        for name, (current, is_param) in own.items():
+            key = prefix + name
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            value = state_dict[key]
+            lazy = isinstance(current, _UNINITIALIZED)  # takes the loaded shape
+            if lazy and isinstance(value, _UNINITIALIZED):
+                continue  # lazy into lazy: nothing to copy, the shape is still unknown
+            if not isinstance(value, Tensor):
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", expected flambeau.Tensor '
+                    f"from checkpoint but received {type(value)}"
+                )
+                continue
+            if not lazy and current.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
+                with flambeau.no_grad():  # a scalar saved by PyTorch 0.3 as a 1-element vector
+                    value = value[0]
+            if not lazy and tuple(value.shape) != tuple(current.shape):
+                error_msgs.append(
+                    f"size mismatch for {key}: copying a param with shape {value.shape} "
+                    f"from checkpoint, the shape in current model is {current.shape}."
+                )
+                continue
+            actions.append((self, name, is_param, value, assign))
+        extra_key = prefix + _EXTRA_STATE
+        if _overrides(self, "set_extra_state"):
+            if extra_key in state_dict:
+                actions.append((self, None, False, state_dict[extra_key], assign))
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    head, dot, _ = key[len(prefix):].partition(".")
+                    if (head not in self._modules) if dot else (head not in own):
+                        unexpected_keys.append(key)
+        plan = getattr(_LOADING, "plan", None)
+        if plan is not None:
+            plan.record(actions)
+            return
+        with flambeau.no_grad():
+            for action in actions:
+                self._load_entry(*action, None)
+
+    def _load_tree(self, state_dict, strict, assign):
+        """Walk the tree as PyTorch's loading does: each module's ``_load_from_state_dict``
+        (overrides included), its children, then its load post-hooks (given the lists of
+        keys themselves, which they may edit). The copies wait in a plan until every module
+        is checked, or until the first post-hook, which sees them made (with a journal to
+        undo them). If anything fails, the plan is undone and modules that ran their own
+        loading code are restored: nothing has changed."""
         metadata = getattr(state_dict, "_metadata", None)
-        missing, unexpected, errors, steps = [], [], [], []
+        missing, unexpected, errors, restores = [], [], [], []
+        keys = _IncompatibleKeys(missing, unexpected)
+        plan = _LoadPlan()
 
         def visit(module, local, prefix):
             local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
             if assign:
                 local_metadata["assign_to_params_buffers"] = True
-            # a layer whose state dict changed across versions (BatchNorm's num_batches_tracked)
-            # brings an older one up to date first, as torch's _load_from_state_dict overrides
-            upgrade = getattr(type(module), "_upgrade_state_dict", None)
-            if upgrade is not None:
-                upgrade(module, local, prefix, local_metadata, errors)
-            for hook in list(module.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
-                hook(local, prefix, local_metadata, True, missing, unexpected, errors)
-            own = {name: (t, True) for name, t in module._parameters.items() if t is not None}
-            own.update((name, (t, False)) for name, t in module._buffers.items()
-                       if t is not None and name not in module._non_persistent_buffers_set)
-            copies = []
-            for name, (current, is_param) in own.items():
-                key = prefix + name
-                if key not in local:
-                    missing.append(key)
-                    continue
-                value = local[key]
-                if isinstance(value, _UNINITIALIZED) and isinstance(current, _UNINITIALIZED):
-                    continue  # lazy into lazy: nothing to copy, the shape is still unknown
-                if not isinstance(value, Tensor):
-                    errors.append(
-                        f'While copying the parameter named "{key}", expected flambeau.Tensor '
-                        f"from checkpoint but received {type(value)}"
-                    )
-                elif (not isinstance(current, _UNINITIALIZED)  # lazy: takes the loaded shape
-                      and tuple(value.shape) != tuple(current.shape)):
-                    errors.append(
-                        f"size mismatch for {key}: copying a param with shape {value.shape} "
-                        f"from checkpoint, the shape in current model is {current.shape}."
-                    )
-                else:
-                    copies.append((module, name, is_param, value))
-            extra_key = prefix + _EXTRA_STATE
-            extra = _NO_EXTRA
-            if _overrides(module, "set_extra_state"):
-                if extra_key in local:
-                    extra = local[extra_key]
-                else:
-                    missing.append(extra_key)
-            elif extra_key in local:
-                unexpected.append(extra_key)
-            for key in local:
-                if key.startswith(prefix) and key != extra_key:
-                    head, dot, _ = key[len(prefix):].partition(".")
-                    if (head not in module._modules) if dot else (head not in own):
-                        unexpected.append(key)
-            steps.append((module, len(missing), len(unexpected), copies, extra))
-            for name, child in module._modules.items():
-                if child is not None:
-                    child_prefix = prefix + name + "."
-                    visit(child, {k: v for k, v in local.items() if k.startswith(child_prefix)},
-                          child_prefix)
-            if module.__dict__.get("_load_state_dict_post_hooks"):
-                steps.append(module)  # its post-hooks run once its descendants are loaded
+            if _runs_own_load_code(module):
+                restores.append(_snapshot(module))
+            module._load_from_state_dict(local, prefix, local_metadata, True, missing,
+                                         unexpected, errors)
+            children = module._modules
+            if children:  # each child gets the entries under its prefix, in one pass
+                groups, start = {}, len(prefix)
+                for key, value in local.items():
+                    if key.startswith(prefix):
+                        head, dot, _ = key[start:].partition(".")
+                        if dot and head in children:
+                            groups.setdefault(head, {})[key] = value
+                for name, child in children.items():
+                    if child is not None:
+                        visit(child, groups.get(name, {}), prefix + name + ".")
+            hooks = module.__dict__.get("_load_state_dict_post_hooks")
+            if hooks:
+                plan.copy_now()  # a post-hook sees this module and its descendants loaded
+                for hook in list(hooks.values()):
+                    if hook(module, keys) is not None:
+                        raise AssertionError(
+                            "Hooks registered with ``register_load_state_dict_post_hook`` are "
+                            "not expected to return new values, if incompatible_keys need to "
+                            "be modified, it should be done inplace."
+                        )
 
-        visit(self, OrderedDict(state_dict), "")
-        return missing, unexpected, errors, steps
+        root = OrderedDict(state_dict)
+        if metadata is not None:
+            root._metadata = metadata
+        outer, _LOADING.plan = getattr(_LOADING, "plan", None), plan  # outer: an override's
+        try:
+            visit(self, root, "")
+            error = self._load_error(missing, unexpected, errors, strict)
+            if error is not None:
+                raise error
+            plan.finish()
+        except BaseException:
+            plan.undo_all()
+            for restore in reversed(restores):
+                restore()
+            raise
+        finally:
+            _LOADING.plan = outer
+        return keys
 
     def _load_error(self, missing, unexpected, errors, strict):
         head = []
@@ -1322,6 +1596,12 @@ class Module:
 
     @staticmethod
     def _load_entry(module, name, is_param, value, assign, undo):
+        if name is None:  # the extra state
+            if undo is not None and _overrides(module, "get_extra_state"):
+                old = copy.deepcopy(module.get_extra_state())
+                undo.append(lambda: module.set_extra_state(old))
+            module.set_extra_state(value)
+            return
         table = module._parameters if is_param else module._buffers
         current = table[name]
         if assign:
@@ -1343,12 +1623,17 @@ class Module:
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from ``state_dict`` into this module tree.
 
-        Everything is checked before anything is copied: with ``strict``, missing or
-        unexpected keys raise a RuntimeError listing them; shape mismatches always raise. A
-        failed load leaves the module unchanged: when load post-hooks or
-        :meth:`set_extra_state` run (after the copies, as in PyTorch), an error in them or in
-        the final check puts the old values back (and the old extra state, through
-        ``set_extra_state(get_extra_state())`` taken before).
+        As in PyTorch, each module's :meth:`_load_from_state_dict` (which runs its load
+        pre-hooks) handles its own entries, parents first, and a module's load post-hooks
+        run once its descendants are loaded. With ``strict``, missing or unexpected keys
+        raise a RuntimeError listing them; shape mismatches always raise.
+
+        A failed load leaves the module unchanged: every module is checked before anything
+        is copied. When load post-hooks or :meth:`set_extra_state` run (after the copies, as
+        in PyTorch), an error in them or in the final check puts the old values back (and the
+        old extra state, through ``set_extra_state(get_extra_state())`` taken before); the
+        attributes of a module whose class overrides :meth:`_load_from_state_dict` are
+        restored too.
 
         Parameters
         ----------
@@ -1377,66 +1662,12 @@ class Module:
             raise TypeError(
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
             )
-        missing, unexpected, errors, steps = self._plan_load(state_dict, assign)
-        guarded = any(isinstance(s, Module) or s[4] is not _NO_EXTRA for s in steps)
-        if not guarded:  # nothing runs after the copies: check first, then copy
-            error = self._load_error(missing, unexpected, errors, strict)
-            if error is not None:
-                raise error
-            with flambeau.no_grad():
-                for _, _, _, copies, _ in steps:
-                    for module, name, is_param, value in copies:
-                        self._load_entry(module, name, is_param, value, assign, None)
-        else:
-            missing, unexpected = self._load_guarded(missing, unexpected, errors, steps, strict,
-                                                     assign)
+        keys = self._load_tree(state_dict, strict, assign)
         for module in self.modules():
             loaded = getattr(module, "_state_loaded", None)  # lazy modules
             if loaded is not None:
                 loaded()
-        return _IncompatibleKeys(missing, unexpected)
-
-    def _load_guarded(self, missing, unexpected, errors, steps, strict, assign):
-        """Carry out ``steps`` as PyTorch does (copies, ``set_extra_state``, post-hooks seeing
-        the keys found so far), undoing everything if any of it or the final check fails."""
-        if errors:  # an entry that cannot be copied fails the load whatever the hooks do
-            raise self._load_error(missing, unexpected, errors, strict)
-        keys = _IncompatibleKeys([], [])
-        undo = []
-        done_m = done_u = 0
-        try:
-            with flambeau.no_grad():
-                for step in steps:
-                    if isinstance(step, Module):
-                        for hook in list(step._load_state_dict_post_hooks.values()):
-                            if hook(step, keys) is not None:
-                                raise AssertionError(
-                                    "Hooks registered with ``register_load_state_dict_post_hook``"
-                                    " are not expected to return new values, if "
-                                    "incompatible_keys need to be modified, it should be done "
-                                    "inplace."
-                                )
-                        continue
-                    module, n_missing, n_unexpected, copies, extra = step
-                    keys.missing_keys.extend(missing[done_m:n_missing])
-                    keys.unexpected_keys.extend(unexpected[done_u:n_unexpected])
-                    done_m, done_u = n_missing, n_unexpected
-                    for mod, name, is_param, value in copies:
-                        self._load_entry(mod, name, is_param, value, assign, undo)
-                    if extra is not _NO_EXTRA:
-                        if _overrides(module, "get_extra_state"):
-                            old = copy.deepcopy(module.get_extra_state())
-                            undo.append(lambda m=module, s=old: m.set_extra_state(s))
-                        module.set_extra_state(extra)
-            error = self._load_error(keys.missing_keys, keys.unexpected_keys, [], strict)
-            if error is not None:
-                raise error
-        except BaseException:
-            with flambeau.no_grad():
-                for fn in reversed(undo):
-                    fn()
-            raise
-        return keys.missing_keys, keys.unexpected_keys
+        return keys
 
     # ------------------------------------------------------------------ more tree editing
     def set_submodule(self, target, module, strict=False):

@@ -51,8 +51,9 @@ class _NormBase(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
-    def _upgrade_state_dict(self, state_dict, prefix, local_metadata, errors):
-        """Before version 2 there was no ``num_batches_tracked``: keep the current one."""
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        # before version 2 there was no num_batches_tracked: keep the current one
         version = local_metadata.get("version")
         key = prefix + "num_batches_tracked"
         if (version is None or version < 2) and self.track_running_stats \
@@ -60,6 +61,8 @@ class _NormBase(Module):
             tracked = self.num_batches_tracked
             state_dict[key] = tracked if tracked is not None else flambeau.tensor(
                 0, dtype=flambeau.int64)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
 
     def reset_running_stats(self):
         """Zero the running mean, fill the running variance with ones, reset the counter."""
@@ -187,15 +190,15 @@ class _InstanceNorm(_NormBase):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
                          bias=bias)
 
-    def _upgrade_state_dict(self, state_dict, prefix, local_metadata, errors):
-        super()._upgrade_state_dict(state_dict, prefix, local_metadata, errors)
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
         # before PyTorch 0.4 instance norms tracked running stats by default; a state dict with
         # no version may still hold them: an error (as torch's), not two unexpected keys
         if local_metadata.get("version") is None and not self.track_running_stats:
             keys = [prefix + n for n in ("running_mean", "running_var") if prefix + n in state_dict]
             if keys:
                 name, quoted = self._get_name(), " and ".join(f'"{k}"' for k in keys)
-                errors.append(
+                error_msgs.append(
                     f"Unexpected running stats buffer(s) {quoted} for "
                     f"{name} with track_running_stats=False: a state dict saved before PyTorch "
                     f"0.4.0 may hold them, as {name} tracked them by default then. Remove these "
@@ -203,6 +206,8 @@ class _InstanceNorm(_NormBase):
                     f"track_running_stats=True to use them")
                 for key in keys:
                     del state_dict[key]
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
 
     def _channels(self, input):
         return input.shape[0] if input.ndim == self._ranks[0] else input.shape[1]
