@@ -102,3 +102,22 @@ def test_a_module_object_in_the_file_is_left_alone():
     module, dtype = flambeau.load(_torch_zip(data), weights_only=False)
     assert module is flambeau and dtype is flambeau.float64
     assert vars(flambeau) == before
+
+
+def test_removable_handle_takes_torchs_pickled_layout():
+    """torch pickles a hook handle as (hooks dict, id[, extra dicts]): a module saved whole
+    keeps some (a lazy module's _initialize_hook), and removing one must still work."""
+    from flambeau.utils.hooks import RemovableHandle
+
+    hooks, extra = {7: print}, {7: True}
+    handle = RemovableHandle.__new__(RemovableHandle)
+    handle.__setstate__((hooks, 7, (extra, None)))
+    assert RemovableHandle(hooks).id > 7  # new ids move past the loaded one
+    handle.remove()
+    assert hooks == {} and extra == {}
+    bare = RemovableHandle.__new__(RemovableHandle)
+    bare.__setstate__((None, 3))  # torch's handle whose dict was gone
+    bare.remove()
+    assert bare.id == 3 and bare.hooks_dict_ref == {}
+    ours = pickle.loads(pickle.dumps(RemovableHandle({})))  # flambeau's own layout
+    assert ours.hooks_dict_ref == {} and ours.extra_dict_ref == ()

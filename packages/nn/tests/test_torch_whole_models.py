@@ -249,3 +249,38 @@ def test_map_location_applies():
     _same_outputs(theirs, loaded, x)
     loaded = flambeau.load(_torch_file(theirs), map_location="cpu", weights_only=False)
     assert {p.device.type for p in loaded.parameters()} == {"cpu"}
+
+
+def test_uninitialized_lazy_model_saved_by_torch_loads_and_infers():
+    """torch keeps a lazy module's hooks as bound methods, its load pre-hook in a wrapper
+    and the handles as (dict, id) tuples: they come back as flambeau's."""
+    T = torch.nn
+    theirs = T.Sequential(T.LazyConv2d(2, 3), T.LazyBatchNorm2d(), T.ReLU(), T.Flatten(),
+                          T.LazyLinear(3))
+    loaded = flambeau.load(_torch_file(theirs), weights_only=False)
+    assert [type(m).__name__ for m in loaded] == ["LazyConv2d", "LazyBatchNorm2d", "ReLU",
+                                                  "Flatten", "LazyLinear"]
+    x = torch.randn(2, 1, 5, 5)
+    theirs(x)
+    out = loaded(flambeau.tensor(x.numpy()))  # the first forward infers the shapes
+    assert tuple(out.shape) == (2, 3)
+    assert [type(m).__name__ for m in loaded] == ["Conv2d", "BatchNorm2d", "ReLU", "Flatten",
+                                                  "Linear"]
+    assert not hasattr(loaded[4], "_load_hook") and not loaded[4]._load_state_dict_pre_hooks
+    loaded.load_state_dict({k: flambeau.tensor(v.numpy()) for k, v in
+                            theirs.state_dict().items()})
+    theirs.eval(), loaded.eval()
+    _same_outputs(theirs, loaded, x)
+
+
+def test_uninitialized_lazy_linear_saved_by_torch_takes_a_state_dict():
+    torch.manual_seed(0)
+    loaded = flambeau.load(_torch_file(torch.nn.LazyLinear(3)), weights_only=False)
+    source = torch.nn.Linear(4, 3)
+    keys = loaded.load_state_dict({k: flambeau.tensor(v.detach().numpy())
+                                   for k, v in source.state_dict().items()})
+    assert repr(keys) == "<All keys matched successfully>"
+    assert type(loaded) is nn.Linear and loaded.in_features == 4
+    _same_outputs(source, loaded, torch.randn(2, 4))
+    handle = loaded.register_forward_hook(_noop_hook)  # ids moved past the loaded handles'
+    assert handle.id > 1

@@ -66,6 +66,18 @@ class RemovableHandle:
         if next(RemovableHandle._ids) <= top:  # the counter __init__ reads, from any subclass
             RemovableHandle._ids = itertools.count(top + 1)
 
+    def __setstate__(self, state) -> None:
+        if isinstance(state, dict):  # pickled by flambeau
+            self.__dict__.update(state)
+            return
+        # torch's layout, (hooks dict, id[, extra dicts]): a handle kept by a module that
+        # torch.save pickled whole (a lazy module's _initialize_hook)
+        hooks, self.id = state[0], state[1]
+        self.hooks_dict_ref = {} if hooks is None else hooks
+        extra = state[2] if len(state) > 2 else None
+        self.extra_dict_ref = tuple(d for d in extra or () if d is not None)
+        RemovableHandle._skip_past([self.id])
+
     def remove(self) -> None:
         """Unregister the hook (a second call does nothing)."""
         self.hooks_dict_ref.pop(self.id, None)

@@ -95,9 +95,24 @@ class LazyModuleMixin:
         """
         raise NotImplementedError
 
+    def _infer_parameters(self, module, args, kwargs=None):
+        """The forward pre-hook of a lazy module saved whole by PyTorch, whose pickle names
+        it as this method (flambeau's own lazy modules register the function)."""
+        if kwargs:
+            module.initialize_parameters(*args, **kwargs)
+        _infer_parameters(module, args)
+
+    def _lazy_load_hook(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                        unexpected_keys, error_msgs):
+        """The load pre-hook of a lazy module saved whole by PyTorch: nothing to do, as
+        flambeau's loading gives uninitialized parameters the loaded shapes itself."""
+
     def _become_initialized(self):
         self._initialize_hook.remove()
         del self._initialize_hook
+        load_hook = self.__dict__.pop("_load_hook", None)  # a module saved by PyTorch
+        if load_hook is not None:
+            load_hook.remove()
         if self.cls_to_become is not None:
             self.__class__ = self.cls_to_become
 
