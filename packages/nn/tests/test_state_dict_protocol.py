@@ -312,3 +312,22 @@ def test_load_pre_hook_of_a_dead_module_says_so():
     state = wrapped.__getstate__()
     with pytest.raises(RuntimeError, match="load_state_dict pre-hook: its module was not saved"):
         type(wrapped).__new__(type(wrapped)).__setstate__(state)
+
+
+def test_public_state_dict_post_hook_may_be_a_bound_method():
+    class Recorder:
+        def __init__(self):
+            self.seen = []
+
+        def hook(self, module, sd, prefix, md):
+            self.seen.append(sorted(sd))
+
+    rec, m = Recorder(), nn.Linear(1, 1)
+    handle = m.register_state_dict_post_hook(rec.hook)
+    m.state_dict()
+    handle.remove()
+    m.state_dict()
+    assert rec.seen == [["bias", "weight"]]
+    m.register_state_dict_post_hook(lambda *a: {})
+    with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
+        m.state_dict()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import warnings
 import weakref
@@ -1261,8 +1262,13 @@ class Module:
         ['weight', 'bias']
         """
         # marked on the hook itself, as torch does, so that a module pickled by torch keeps
-        # telling its public hooks from its private ones
-        hook._from_public_api = True
+        # telling its public hooks from its private ones; a bound method can't be marked
+        # (torch raises there): its wrapper is
+        try:
+            hook._from_public_api = True
+        except AttributeError:
+            hook = functools.partial(hook)
+            hook._from_public_api = True
         hooks = self._hook_table("_state_dict_post_hooks")
         handle = RemovableHandle(hooks)
         hooks[handle.id] = hook
