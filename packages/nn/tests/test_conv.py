@@ -35,6 +35,30 @@ def conv_layout(request, monkeypatch):
         monkeypatch.setattr(_conv, "_depthwise", lambda c, co, groups: False)
     return request.param
 
+def test_few_outputs_backward_builds_the_shifted_gradients_once(conv_layout, monkeypatch):
+    """A few-outputs convolution's backward that needs both gradients builds the shifted
+    gradient array once for the two and multiplies the padded input its forward kept; the
+    gradients are those computed one at a time."""
+    if conv_layout != "few_outputs":
+        pytest.skip("the few-outputs products only")
+    from flambeau.nn.functional import _conv
+
+    built = []
+    original = _conv._shifted_grads
+    monkeypatch.setattr(_conv, "_shifted_grads", lambda *a: built.append(1) or original(*a))
+    x = randn(2, 6, 7, 5, seed=1)
+    w = randn(3, 6, 3, 2, seed=2)
+    F.conv2d(x, w, padding=(1, 2), dilation=(2, 1)).square().sum().backward()
+    assert len(built) == 1
+    x1, w1 = x.detach().requires_grad_(), w.detach()
+    F.conv2d(x1, w1, padding=(1, 2), dilation=(2, 1)).square().sum().backward()
+    x2, w2 = x.detach(), w.detach().requires_grad_()
+    F.conv2d(x2, w2, padding=(1, 2), dilation=(2, 1)).square().sum().backward()
+    assert len(built) == 3
+    np.testing.assert_allclose(x.grad.cpu().numpy(), x1.grad.cpu().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.cpu().numpy(), w2.grad.cpu().numpy(), rtol=1e-12)
+
+
 CONV_CASES = [
     ((2, 3, 7, 6), (4, 3, 3, 2), {}),
     ((2, 4, 7, 6), (6, 2, 3, 2), dict(stride=2, padding=1, dilation=(2, 1), groups=2)),

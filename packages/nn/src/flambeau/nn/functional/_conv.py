@@ -273,7 +273,9 @@ def _rounded_once(kernel):
 # kernel position's product at every input position, and add each position's shifted share:
 # ``y = sum_k shift_k(Z[..., k, :])``. The adjoints use the same small array the other way:
 # ``Y[..., k, :] = unshift_k(g)``, then ``dx = Y @ W^T`` and ``dw = x^T @ Y``
-# (fast neural style's 32 -> 3 channel 9x9 layer at 48x48: 3x faster).
+# (fast neural style's 32 -> 3 channel 9x9 layer at 48x48: 3x faster). The forward keeps its
+# padded channels-last input for the weight gradient (as im2col's paths keep their windows),
+# and a backward that needs both gradients builds ``Y`` once for the two.
 
 
 def _few_outputs(c, co, groups, stride):
@@ -301,11 +303,10 @@ def _shifted_grads(xp, g, padded, kernel, dilation):
 
 
 @_rounded_once
-def _few_outputs_forward(xp, x, w, padding, dilation):
+def _few_outputs_forward(xp, xl, w, out, dilation):
+    """The convolution of the padded channels-last input ``xl`` (N, *padded, C)."""
     kernel, co = w.shape[2:], w.shape[0]
-    xl = pad_spatial(xp, channels_last(xp, x), padding)  # (N, *padded, C)
-    out = out_sizes(x.shape[2:], kernel, (1,) * len(kernel), padding, dilation)
-    z = _same_dtype(xp.matmul(xl.reshape(-1, xl.shape[-1]), _weight_by_input(xp, w)), x.dtype)
+    z = _same_dtype(xp.matmul(xl.reshape(-1, xl.shape[-1]), _weight_by_input(xp, w)), xl.dtype)
     z = z.reshape(xl.shape[:-1] + (math.prod(kernel), co))
     y = None
     for k, (_, window) in enumerate(kernel_windows(kernel, (1,) * len(kernel), dilation, out)):
@@ -314,20 +315,21 @@ def _few_outputs_forward(xp, x, w, padding, dilation):
     return xp.ascontiguousarray(xp.moveaxis(y, -1, 1))
 
 
-def _few_outputs_input_grad(xp, g, w, input_shape, padding, dilation):
-    padded = padded_sizes(input_shape[2:], padding)
-    y = _shifted_grads(xp, g, padded, w.shape[2:], dilation)
+def _few_outputs_input_grad(xp, g, w, input_shape, padding, dilation, y=None):
+    if y is None:
+        y = _shifted_grads(xp, g, padded_sizes(input_shape[2:], padding), w.shape[2:], dilation)
     dx = _same_dtype(xp.matmul(y.reshape(-1, y.shape[-1] * y.shape[-2]),
                                _weight_by_input(xp, w).T), g.dtype)
     return _crop_channels_last(xp, dx.reshape(y.shape[:-2] + (-1,)), input_shape, padding)
 
 
 @_rounded_once
-def _few_outputs_weight_grad(xp, x, g, weight_shape, padding, dilation):
+def _few_outputs_weight_grad(xp, xl, g, weight_shape, dilation, y=None):
+    """The weight adjoint from the padded channels-last input ``xl`` (N, *padded, C)."""
     co, c = weight_shape[:2]
-    xl = pad_spatial(xp, channels_last(xp, x), padding)
-    y = _shifted_grads(xp, g, xl.shape[1:-1], weight_shape[2:], dilation)
-    gw = _same_dtype(xl.reshape(-1, c).T @ y.reshape(-1, y.shape[-1] * y.shape[-2]), x.dtype)
+    if y is None:
+        y = _shifted_grads(xp, g, xl.shape[1:-1], weight_shape[2:], dilation)
+    gw = _same_dtype(xl.reshape(-1, c).T @ y.reshape(-1, y.shape[-1] * y.shape[-2]), xl.dtype)
     return xp.ascontiguousarray(xp.moveaxis(gw.reshape(c, -1, co), -1, 0)).reshape(weight_shape)
 
 
@@ -379,7 +381,7 @@ def _depthwise_weight_grad(xp, x, g, weight_shape, stride, padding, dilation):
 
 def conv_forward(xp, x, w, stride, padding, dilation, groups):
     """Generic N-d convolution forward: ``(y, cols)`` (cols, kept for the weight gradient,
-    are None where it does not use them)."""
+    are None where it does not use them; the padded channels-last input for few outputs)."""
     if _depthwise(x.shape[1], w.shape[0], groups):
         return _depthwise_forward(xp, x, w, stride, padding, dilation), None
     if _nchw_direct(x.shape[1], groups):
@@ -387,7 +389,9 @@ def conv_forward(xp, x, w, stride, padding, dilation, groups):
         y = _same_dtype(xp.matmul(w.reshape(w.shape[0], -1), cols), cols.dtype)
         return y.reshape(y.shape[:2] + out), cols
     if _few_outputs(x.shape[1], w.shape[0], groups, stride):
-        return _few_outputs_forward(xp, x, w, padding, dilation), None
+        xl = pad_spatial(xp, channels_last(xp, x), padding)  # (N, *padded, C)
+        out = out_sizes(x.shape[2:], w.shape[2:], stride, padding, dilation)
+        return _few_outputs_forward(xp, xl, w, out, dilation), xl
     kernel = w.shape[2:]
     rows = x.shape[0] * math.prod(out_sizes(x.shape[2:], kernel, stride, padding, dilation))
     major = _channel_major(rows, w.shape[0], groups)
@@ -401,8 +405,10 @@ def conv_forward(xp, x, w, stride, padding, dilation, groups):
 
 
 @_rounded_once
-def conv_backward_input(xp, g, w, input_shape, stride, padding, dilation, groups):
+def conv_backward_input(xp, g, w, input_shape, stride, padding, dilation, groups,
+                        shifted=None):
     """Generic adjoint of the convolution in its input (also the transposed convolution).
+    ``shifted``: the few-outputs path's :func:`_shifted_grads` of ``g``, where already built.
 
     One small matrix product per kernel position gives each position's contribution as a
     contiguous block, added into the (channels-last) input gradient with long inner runs.
@@ -418,7 +424,7 @@ def conv_backward_input(xp, g, w, input_shape, stride, padding, dilation, groups
     if _nchw_direct(c, groups):
         return _conv_input_nchw(xp, g, w, input_shape, stride, padding, dilation)
     if _few_outputs(c, co, groups, stride):
-        return _few_outputs_input_grad(xp, g, w, input_shape, padding, dilation)
+        return _few_outputs_input_grad(xp, g, w, input_shape, padding, dilation, shifted)
     k_total = math.prod(kernel)
     gg = _to_groups(xp, g, groups)  # (G, NL, Co/G)
     if _channel_major(gg.shape[1], co, groups):
@@ -476,8 +482,10 @@ def _conv_input_nchw(xp, g, w, input_shape, stride, padding, dilation):
     return res[crop]
 
 
-def conv_backward_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, cols=None):
-    """Generic adjoint of the convolution in its weight."""
+def conv_backward_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, cols=None,
+                         shifted=None):
+    """Generic adjoint of the convolution in its weight (``cols`` and ``shifted``: what
+    :func:`conv_forward` kept and :func:`_shifted_grads` built, where available)."""
     if _depthwise(x.shape[1], weight_shape[0], groups):
         return _depthwise_weight_grad(xp, x, g, weight_shape, stride, padding, dilation)
     if _nchw_direct(x.shape[1], groups):
@@ -487,7 +495,9 @@ def conv_backward_weight(xp, x, g, weight_shape, stride, padding, dilation, grou
         gw = xp.matmul(g.reshape(n, co, -1), cols.transpose(0, 2, 1)).sum(0)
         return _same_dtype(gw, x.dtype).reshape(weight_shape)
     if _few_outputs(x.shape[1], weight_shape[0], groups, stride):
-        return _few_outputs_weight_grad(xp, x, g, weight_shape, padding, dilation)
+        if cols is None:
+            cols = pad_spatial(xp, channels_last(xp, x), padding)
+        return _few_outputs_weight_grad(xp, cols, g, weight_shape, dilation, shifted)
     gg = _to_groups(xp, g, groups)
     major = _channel_major(gg.shape[1], weight_shape[0], groups)
     if cols is None:
@@ -557,10 +567,16 @@ class _Conv(Function):
             x, w = _conj(x), _conj(w)
             cols = None if cols is None else cols.conj()
         gx = gw = gb = None
+        shifted = None
+        if (ctx.needs_input_grad[0] and ctx.needs_input_grad[1] and cols is not None
+                and _few_outputs(x._data.shape[1], w._data.shape[0], geo.groups, geo.stride)):
+            # both adjoints multiply the same shifted gradients: build them once
+            shifted = _shifted_grads(x._device._xp, g._data, cols.shape[1:-1], w._data.shape[2:],
+                                     geo.dilation)
         if ctx.needs_input_grad[0]:
-            gx = _ConvInput.apply(g, w, geo, _shape(x))
+            gx = _ConvInput.apply(g, w, geo, _shape(x), None, shifted)
         if ctx.needs_input_grad[1]:
-            gw = _ConvWeight.apply(x, g, geo, _shape(w), cols)
+            gw = _ConvWeight.apply(x, g, geo, _shape(w), cols, shifted)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = g.sum((0,) + tuple(range(2, 2 + geo.nd)))
             if gb._data.shape[0] != w._data.shape[0]:  # a zero-channel input's result
@@ -576,7 +592,7 @@ class _ConvInput(Function):
     _graph_inputs = (0, 1, 4)
 
     @staticmethod
-    def forward(ctx, g, w, geo, input_shape, b=None):
+    def forward(ctx, g, w, geo, input_shape, b=None, shifted=None):
         ctx.save_for_backward(g, w)
         ctx.geo, ctx.input_shape = geo, input_shape
         kernel = _kernel(g._device, f"conv{geo.nd}d_backward_input", g._data)
@@ -585,7 +601,8 @@ class _ConvInput(Function):
         elif kernel is not None:
             y = kernel(g._data, w._data, input_shape, *geo.args())
         else:
-            y = conv_backward_input(g._device._xp, g._data, w._data, input_shape, *geo.args())
+            y = conv_backward_input(g._device._xp, g._data, w._data, input_shape, *geo.args(),
+                                    shifted)
         if b is not None:
             y = y + b._data.reshape((-1,) + (1,) * geo.nd)
         return y
@@ -603,14 +620,14 @@ class _ConvInput(Function):
             dw = _ConvWeight.apply(gg, g, geo, _shape(w), None)
         if len(ctx.needs_input_grad) > 4 and ctx.needs_input_grad[4]:
             db = gg.sum((0,) + tuple(range(2, 2 + geo.nd)))
-        return dg, dw, None, None, db
+        return dg, dw, None, None, db, None
 
 
 class _ConvWeight(Function):
     """``x, g -> dL/dw``: the weight gradient of a convolution."""
 
     @staticmethod
-    def forward(ctx, x, g, geo, weight_shape, cols):
+    def forward(ctx, x, g, geo, weight_shape, cols, shifted=None):
         ctx.save_for_backward(x, g)
         ctx.geo = geo
         kernel = _kernel(x._device, f"conv{geo.nd}d_backward_weight", x._data)
@@ -619,7 +636,7 @@ class _ConvWeight(Function):
         if kernel is not None:
             return kernel(x._data, g._data, weight_shape, *geo.args())
         return conv_backward_weight(x._device._xp, x._data, g._data, weight_shape, *geo.args(),
-                                    cols=cols)
+                                    cols=cols, shifted=shifted)
 
     @staticmethod
     def backward(ctx, gw):
@@ -632,7 +649,7 @@ class _ConvWeight(Function):
             dx = _ConvInput.apply(g, gw, geo, _shape(x))
         if ctx.needs_input_grad[1]:
             dg = _Conv.apply(x, gw, None, geo)
-        return dx, dg, None, None, None
+        return dx, dg, None, None, None, None
 
 
 # ------------------------------------------------------------------ checks and wrappers
