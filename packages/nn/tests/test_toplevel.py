@@ -134,6 +134,8 @@ CASES = [
     ("native_group_norm", [G(r(2, 6, 3, 2)), None, None, 2, 6, 6, 2, 1e-5]),
     ("native_group_norm", [G(r(2, 6, 3)), G(r(6, seed=2)), None, 2, 6, 3, 6, 1e-5]),
     ("native_dropout", [G(r(3, 4)), 0.0, True]),
+    ("batch_norm_update_stats", [C(r(4, 3, 5)), C(r(3, seed=1)), C(np.abs(r(3, seed=2))), 0.2]),
+    ("batch_norm_update_stats", [C(r(4, 3)), None, None, 0.1]),  # torch: no derivative
     ("native_dropout", [G(r(3, 4)), 1.0, True]),
     ("native_dropout", [G(r(3, 4)), 0.7, False]),
     ("rms_norm", [G(r(2, 3, 4)), [3, 4]], {"eps": 0.1}),
@@ -254,7 +256,12 @@ def test_parity_with_torch(case):
 
 
 def test_every_name_has_a_parity_case():
-    assert {c[0] for c in CASES} | set(_INPLACE) >= set(_toplevel.__all__) - {
+    # torch runs the blocks of SyncBatchNorm on CUDA only: test_toplevel_sync_bn.py compares
+    # them with torch's batch norm on the whole batch
+    sync_bn = {"batch_norm_stats", "batch_norm_gather_stats",
+               "batch_norm_gather_stats_with_counts", "batch_norm_elemt",
+               "batch_norm_backward_reduce", "batch_norm_backward_elemt"}
+    assert {c[0] for c in CASES} | set(_INPLACE) | sync_bn >= set(_toplevel.__all__) - {
         "alpha_dropout_", "feature_alpha_dropout_", "feature_dropout_"}
 
 

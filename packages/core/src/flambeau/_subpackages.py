@@ -35,7 +35,10 @@ CORE_ON_ACCESS = frozenset({"distributions", "hub", "mps", "multiprocessing", "p
 TOPLEVEL = {
     "flambeau.nn._toplevel": frozenset("""
         adaptive_avg_pool1d adaptive_max_pool1d affine_grid_generator alpha_dropout
-        alpha_dropout_ avg_pool1d batch_norm bilinear binary_cross_entropy_with_logits celu
+        alpha_dropout_ avg_pool1d batch_norm batch_norm_backward_elemt
+        batch_norm_backward_reduce batch_norm_elemt batch_norm_gather_stats
+        batch_norm_gather_stats_with_counts batch_norm_stats batch_norm_update_stats bilinear
+        binary_cross_entropy_with_logits celu
         celu_ channel_shuffle constant_pad_nd conv1d conv2d conv3d conv_transpose1d
         conv_transpose2d conv_transpose3d convolution cosine_embedding_loss cosine_similarity
         ctc_loss dropout dropout_ embedding embedding_bag feature_alpha_dropout

@@ -32,12 +32,21 @@ from flambeau.nn import functional as F
 from flambeau.nn.functional import _dropout
 from flambeau.nn.functional._activation import _rrelu
 from flambeau.nn.functional._grid import _affine_grid
-from flambeau.nn.functional._norm import _batch_norm, _group_norm, _layer_norm
+from flambeau.nn.functional._norm import (
+    _as_input,
+    _batch_norm,
+    _group_norm,
+    _layer_norm,
+    _update_running,
+)
 from flambeau.nn.modules._rnn_layers import _gru_step, _lstm_step, _rnn_step, autocast_cell
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "affine_grid_generator", "alpha_dropout",
-    "alpha_dropout_", "avg_pool1d", "batch_norm", "bilinear",
+    "alpha_dropout_", "avg_pool1d", "batch_norm", "batch_norm_backward_elemt",
+    "batch_norm_backward_reduce", "batch_norm_elemt", "batch_norm_gather_stats",
+    "batch_norm_gather_stats_with_counts", "batch_norm_stats", "batch_norm_update_stats",
+    "bilinear",
     "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle", "constant_pad_nd",
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "convolution", "cosine_embedding_loss", "cosine_similarity", "ctc_loss", "dropout",
@@ -267,6 +276,228 @@ def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
     out, mean, rstd = _group_norm(input.reshape(N, C, HxW), group, weight, bias, eps)
     dtype = _stats_dtype(input, weight, bias)
     return out.reshape(input.shape), mean.to(dtype), rstd.to(dtype)
+
+
+# -- the building blocks of a synchronized batch norm ---------------------------------------
+# torch's SyncBatchNorm: each rank's statistics (batch_norm_stats), gathered from every rank
+# into the global batch's (batch_norm_gather_stats*), normalization with them
+# (batch_norm_elemt) and the backward in two steps around an all-reduce of the per-channel
+# sums (batch_norm_backward_reduce, batch_norm_backward_elemt). torch runs them on CUDA only;
+# here they are flambeau ops on any device, recorded by autograd. Per-channel statistics of
+# float16/bfloat16 inputs are float32, as torch's.
+
+def _per_channel(input, op):
+    """The axes reduced for each channel (dim 1) of ``input``, after torch's checks."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if input.ndim < 2:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
+                         f"[-{max(input.ndim, 1)}, {max(input.ndim, 1) - 1}], but got 1): the "
+                         f"input must be (N, C, ...), got shape {tuple(input.shape)}")
+    if input.numel() == 0:
+        raise RuntimeError(f"{op}: input tensor must have at least one element, but got "
+                           f"input_sizes = {list(input.shape)}")
+    return (0, *range(2, input.ndim))
+
+
+def _channels(t, input):
+    """A per-channel tensor shaped to broadcast against ``input`` (N, C, ...)."""
+    return t.reshape((1, input.shape[1]) + (1,) * (input.ndim - 2))
+
+
+def _accumulated(input):
+    """``input`` in the dtype its per-channel statistics are kept in."""
+    return input.float() if input.dtype in (flambeau.float16, flambeau.bfloat16) else input
+
+
+def batch_norm_update_stats(input, running_mean, running_var, momentum):
+    """The batch's per-channel ``(mean, var)`` (biased variance), and the running statistics
+    moved toward them in place by ``momentum`` (the variance unbiased), as a training batch
+    norm does; the running statistics may be None.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[1.0], [3.0]])
+    >>> rm, rv = flambeau.zeros(1), flambeau.ones(1)
+    >>> flambeau.batch_norm_update_stats(x, rm, rv, 0.1)
+    (tensor([2.]), tensor([1.]))
+    >>> rm, rv
+    (tensor([0.2000]), tensor([1.1000]))
+    """
+    axes = _per_channel(input, "batch_norm_update_stats")
+    mean, var = (flambeau.var_mean(input, axes, correction=0)[::-1])
+    count = input.numel() // input.shape[1]
+    for running, stat, scale in ((running_mean, mean, 1.0),
+                                 (running_var, var, count / (count - 1) if count > 1
+                                  else float("nan"))):
+        if running is not None:
+            _update_running(running, stat.detach(), momentum, scale)
+    dtype = _stats_dtype(input, running_mean, running_var)
+    return mean.to(dtype), var.to(dtype)
+
+
+def batch_norm_stats(input, eps):
+    """Each channel's ``(mean, invstd)`` over ``input``, ``invstd = 1 / sqrt(var + eps)``
+    with the biased variance: one rank's share of a synchronized batch norm.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.batch_norm_stats(flambeau.tensor([[1.0], [3.0]]), 0.0)
+    (tensor([2.]), tensor([1.]))
+    """
+    var, mean = flambeau.var_mean(_accumulated(input), _per_channel(input, "batch_norm_stats"),
+                                  correction=0)
+    return mean, (var + eps).rsqrt()
+
+
+def batch_norm_gather_stats_with_counts(input, mean, invstd, running_mean, running_var,
+                                        momentum, eps, counts):
+    """The global batch's per-channel ``(mean, invstd)`` from those of each rank.
+
+    ``mean`` and ``invstd`` are ``(world_size, C)``, the rows :func:`batch_norm_stats` gave
+    on each rank, ``counts`` the number of values per channel each rank had (a tensor of
+    ``world_size`` entries). The ranks' variances are combined with the spread of their means
+    (exact, not an approximation); the running statistics, when given, move toward the global
+    mean and unbiased variance in place. ``input`` only takes part in the checks.
+
+    Raises
+    ------
+    RuntimeError
+        When ``mean`` and ``invstd`` are not of the same ``(world_size, C)`` shape, or
+        ``counts`` has not ``world_size`` entries.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> mean = flambeau.tensor([[1.0], [3.0]])  # two ranks, one value each
+    >>> invstd = flambeau.tensor([[1e3], [1e3]])  # variance 0 with eps=1e-6
+    >>> flambeau.batch_norm_gather_stats_with_counts(
+    ...     flambeau.ones(1, 1), mean, invstd, None, None, 0.1, 1e-6, flambeau.tensor([1, 1]))
+    (tensor([2.]), tensor([1.0000]))
+    """
+    op = "batch_norm_gather_stats_with_counts"
+    if mean.ndim != 2 or tuple(invstd.shape) != tuple(mean.shape):
+        raise RuntimeError(f"{op}: expected mean and invstd of the same shape (world_size, C), "
+                           f"got {tuple(mean.shape)} and {tuple(invstd.shape)}")
+    if counts.numel() != mean.shape[0]:
+        raise RuntimeError(f"{op}: expected counts of {mean.shape[0]} entries (one per row of "
+                           f"mean), got shape {tuple(counts.shape)}")
+    n = counts.to(mean.dtype).reshape(-1, 1)
+    total = n.sum()
+    global_mean = (mean * n).sum(0) / total
+    spread = invstd.pow(-2) - eps + (mean - global_mean) ** 2
+    global_var = (spread * n).sum(0) / total
+    count = float(total)
+    for running, stat, scale in ((running_mean, global_mean, 1.0),
+                                 (running_var, global_var, count / (count - 1) if count > 1
+                                  else float("nan"))):
+        if running is not None:
+            _update_running(running, stat.detach(), momentum, scale)
+    return global_mean, (global_var + eps).rsqrt()
+
+
+def batch_norm_gather_stats(input, mean, invstd, running_mean, running_var, momentum, eps,
+                            count):
+    """:func:`batch_norm_gather_stats_with_counts` where every rank had ``count`` values per
+    channel (an int).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> mean, invstd = flambeau.tensor([[1.0], [3.0]]), flambeau.tensor([[1.0], [1.0]])
+    >>> flambeau.batch_norm_gather_stats(flambeau.ones(1, 1), mean, invstd, None, None, 0.1,
+    ...                                  0.0, 4)
+    (tensor([2.]), tensor([0.7071]))
+    """
+    counts = flambeau.full((mean.shape[0],), count, dtype=mean.dtype, device=mean.device)
+    return batch_norm_gather_stats_with_counts(input, mean, invstd, running_mean, running_var,
+                                               momentum, eps, counts)
+
+
+def batch_norm_elemt(input, weight, bias, mean, invstd, eps):
+    """``(input - mean) * invstd * weight + bias`` per channel (dim 1): the normalization of a
+    synchronized batch norm with the gathered statistics. ``eps`` is accepted and unused
+    (``invstd`` holds it), as in torch; ``weight`` and ``bias`` may be None.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.tensor([[1.0], [3.0]])
+    >>> flambeau.batch_norm_elemt(x, None, flambeau.ones(1), flambeau.tensor([2.0]),
+    ...                           flambeau.tensor([1.0]), 1e-5)
+    tensor([[0.],
+            [2.]])
+    """
+    _per_channel(input, "batch_norm_elemt")
+    y = (input - _channels(mean, input)) * _channels(invstd, input)
+    if weight is not None:
+        y = y * _channels(weight, input)
+    if bias is not None:
+        y = y + _channels(bias, input)
+    return _as_input(y, input)
+
+
+def batch_norm_backward_reduce(grad_out, input, mean, invstd, weight, input_g, weight_g,
+                               bias_g):
+    """The per-channel sums of a batch norm's backward on one rank:
+    ``(sum_dy, sum_dy_xmu, grad_weight, grad_bias)``.
+
+    ``sum_dy`` is the sum of ``grad_out`` and ``sum_dy_xmu`` that of
+    ``grad_out * (input - mean)`` (None unless ``input_g``: they are what the ranks all-reduce
+    for :func:`batch_norm_backward_elemt`); ``grad_weight = sum_dy_xmu * invstd`` (None unless
+    ``weight_g``) and ``grad_bias = sum_dy`` (None unless ``bias_g``) are this rank's
+    parameter gradients.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x, g = flambeau.tensor([[1.0], [3.0]]), flambeau.tensor([[1.0], [2.0]])
+    >>> flambeau.batch_norm_backward_reduce(g, x, flambeau.tensor([2.0]),
+    ...                                     flambeau.tensor([1.0]), None, True, True, True)
+    (tensor([3.]), tensor([1.]), tensor([1.]), tensor([3.]))
+    """
+    axes = _per_channel(input, "batch_norm_backward_reduce")
+    g = _accumulated(grad_out)
+    sum_dy = g.sum(axes)
+    sum_dy_xmu = (g * (input - _channels(mean, input))).sum(axes)
+    grad_weight = grad_bias = None
+    if weight_g:
+        grad_weight = sum_dy_xmu * invstd
+        grad_weight = grad_weight if weight is None else grad_weight.to(weight.dtype)
+    if bias_g:
+        grad_bias = sum_dy if weight is None else sum_dy.to(weight.dtype)
+    if not input_g:
+        sum_dy = sum_dy_xmu = None
+    return sum_dy, sum_dy_xmu, grad_weight, grad_bias
+
+
+def batch_norm_backward_elemt(grad_out, input, mean, invstd, weight, sum_dy, sum_dy_xmu,
+                              count):
+    """The input gradient of a synchronized batch norm on one rank, from the all-reduced
+    ``sum_dy`` and ``sum_dy_xmu`` of :func:`batch_norm_backward_reduce` and ``count``, the
+    number of values per channel of each rank (a tensor; their sum is the global count).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x, g = flambeau.tensor([[1.0], [3.0]]), flambeau.tensor([[1.0], [2.0]])
+    >>> flambeau.batch_norm_backward_elemt(g, x, flambeau.tensor([2.0]), flambeau.tensor([1.0]),
+    ...                                    None, flambeau.tensor([3.0]), flambeau.tensor([1.0]),
+    ...                                    flambeau.tensor([2]))
+    tensor([[0.],
+            [0.]])
+    """
+    _per_channel(input, "batch_norm_backward_elemt")
+    total = count.sum().to(sum_dy.dtype)
+    mean_dy = sum_dy / total
+    projection = invstd * invstd * (sum_dy_xmu / total)
+    scale = invstd if weight is None else invstd * weight
+    grad = (grad_out - _channels(mean_dy, input)
+            - (input - _channels(mean, input)) * _channels(projection, input))
+    return _as_input(grad * _channels(scale, input), input)
 
 
 # -- dropout -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import sys
 
 import flambeau
 from flambeau.autograd import Function
+from flambeau.nn.functional._norm import _update_running
 from flambeau.nn.modules.normalization import _BatchNorm
 
 __all__ = ["SyncBatchNorm"]
@@ -142,10 +143,9 @@ class SyncBatchNorm(_BatchNorm):
                 self.num_batches_tracked.add_(1)
                 factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
                           else self.momentum)
-                self.running_mean.mul_(1 - factor).add_(
-                    mean.detach().to(self.running_mean.dtype) * factor)
-                self.running_var.mul_(1 - factor).add_(
-                    (var.detach() * (count / (count - 1))).to(self.running_var.dtype) * factor)
+                # as batch_norm and flambeau.batch_norm_gather_stats update them
+                _update_running(self.running_mean, mean.detach(), factor)
+                _update_running(self.running_var, var.detach(), factor, count / (count - 1))
         if self.weight is not None:
             y = y * self.weight.reshape(shape)
         if self.bias is not None:
