@@ -29,6 +29,7 @@ __all__ = [
     "set_autocast_enabled", "set_autocast_dtype", "set_autocast_cache_enabled",
     "set_autocast_cpu_enabled", "set_autocast_cpu_dtype", "set_autocast_gpu_dtype",
     "autocast_increment_nesting", "autocast_decrement_nesting",
+    "frobenius_norm", "nuclear_norm",
     # in-place functions are added from the table below
     "fill",
     # *_copy
@@ -1375,3 +1376,68 @@ def autocast_decrement_nesting():
 
     _autocast._state.depth -= 1
     return _autocast._state.depth
+
+
+# ------------------------------------------------------------------ deprecated norms
+# torch keeps them for TorchScript and warns once; linalg's norms compute them.
+
+
+def frobenius_norm(input, dim, keepdim=False, *, out=None):
+    """Deprecated: ``flambeau.linalg.vector_norm(input, 2, dim, keepdim)`` (warns once, as
+    PyTorch). ``dim`` (an int or at most two ints) is required; ``[]`` means every dimension.
+
+    Raises
+    ------
+    RuntimeError
+        For more than two dimensions in ``dim``, or an input that is not floating point or
+        complex.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     flambeau.frobenius_norm(flambeau.tensor([[3.0, 0.0], [0.0, 4.0]]), [0, 1])
+    tensor(5.)
+    """
+    from flambeau import linalg
+
+    _warn_once("frobenius_norm", "flambeau.frobenius_norm is deprecated, as torch's: use "
+               "flambeau.linalg.vector_norm(A, 2., dim, keepdim) instead")
+    dims = [dim] if isinstance(dim, numbers.Integral) else list(dim)
+    if len(dims) > 2:
+        raise RuntimeError(f"frobenius_norm: Expected at most 2 dimensions, but got "
+                           f"{len(dims)} dimensions instead.")
+    return linalg.vector_norm(input, 2, dims, keepdim, out=out)
+
+
+def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
+    """Deprecated: ``flambeau.linalg.matrix_norm(input, "nuc", dim, keepdim)``, the sum of
+    the singular values (warns once, as PyTorch).
+
+    As torch's two overloads, ``nuclear_norm(input, keepdim=False)`` takes the last two
+    dimensions and ``nuclear_norm(input, dim, keepdim=False)`` the two of ``dim``.
+
+    Raises
+    ------
+    RuntimeError
+        When ``dim`` is not two dimensions, or for an input that is not floating point or
+        complex.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     flambeau.nuclear_norm(flambeau.tensor([[3.0, 0.0], [0.0, -4.0]]))
+    tensor(7.)
+    """
+    from flambeau import linalg
+
+    _warn_once("nuclear_norm", "flambeau.nuclear_norm is deprecated, as torch's: use "
+               "flambeau.linalg.matrix_norm(A, 'nuc', dim, keepdim) instead")
+    if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
+        dim, keepdim = None, dim
+    return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, out=out)
