@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,3 +65,36 @@ def test_erf_without_scipy_uses_the_own_kernel(monkeypatch):
     x = flambeau.tensor(np.linspace(-5, 5, 101))
     np.testing.assert_allclose(flambeau.erf(x).cpu().numpy(),
                                [__import__("math").erf(v) for v in x.tolist()], rtol=1e-15)
+
+
+def test_relu_backward_kernel_equals_the_generic_select():
+    """The product with the mask gives the generic gradient (torch's ``threshold_backward``:
+    0 where the output is <= 0, the gradient where it is positive or NaN); gradients with inf
+    or NaN, small or non-float arrays are declined."""
+    from flambeau._ops._select import select
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64, np.float16):
+        out = np.maximum(rng.standard_normal(1 << 15), 0).astype(dtype)
+        out[:3] = [np.nan, 0.0, -0.0]
+        g = rng.standard_normal(out.shape).astype(dtype)
+        got = K.relu_backward_from_output(g, out)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, select(np, out <= 0, 0, g))
+        assert got[0] == g[0] and got[1] == got[2] == 0
+        g[5] = np.inf
+        assert K.relu_backward_from_output(g, out) is None
+    assert K.relu_backward_from_output(np.ones(8), np.ones(8)) is None
+    assert K.relu_backward_from_output(np.ones(1 << 15, np.int64), np.ones(1 << 15)) is None
+
+
+def test_relu_gradient_matches_torch_on_large_inputs():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(4).standard_normal((8, 64, 64)).astype(np.float32)
+    a[0, 0, :3] = [np.nan, 0.0, -1.0]
+    x = flambeau.tensor(a, requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    w = np.random.default_rng(5).standard_normal(a.shape).astype(np.float32)
+    (flambeau.relu(x) * flambeau.tensor(w)).sum().backward()
+    (torch.relu(t) * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), t.grad.numpy())

@@ -5,7 +5,12 @@ import warnings
 import numpy as np
 
 from flambeau.backends._backend import Backend
-from flambeau.backends._numpy_kernels import index_add_at, lu_factor, lu_solve
+from flambeau.backends._numpy_kernels import (
+    index_add_at,
+    lu_factor,
+    lu_solve,
+    relu_backward_from_output,
+)
 from flambeau.backends.cpu import _default_on_backend_start as host_memory_defaults
 from flambeau.backends.hookspecs import hookimpl
 
@@ -15,7 +20,9 @@ class NumpyBackend(Backend):
 
     def __init__(self):
         super().__init__("cpu", xp=np, kernels={"index_add_at": index_add_at,
-                                               "lu_factor": lu_factor, "lu_solve": lu_solve})
+                                               "lu_factor": lu_factor, "lu_solve": lu_solve,
+                                               "relu_backward_from_output":
+                                                   relu_backward_from_output})
         host_memory_defaults()
         # NumPy warns about floating-point exceptions (x / 0, log(-1), overflow) that PyTorch
         # turns into inf and nan silently; only warnings raised from flambeau's own modules

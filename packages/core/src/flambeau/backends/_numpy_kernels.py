@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["index_add_at", "lu_factor", "lu_solve"]
+__all__ = ["index_add_at", "lu_factor", "lu_solve", "relu_backward_from_output"]
 
 # A round costs about as much as np.add.at spends on 16 rows: rounds pay off while there
 # are fewer of them than a sixteenth of the rows (and always up to 8).
@@ -153,3 +153,34 @@ def lu_solve(lu, perm, b, adjoint):
         if bad or bad2:
             return None
     return out.reshape(batch + (n, k))
+
+
+#: below this many elements the generic select's passes cost no more than the check
+_RELU_MASK_MIN = 1 << 14
+
+
+def relu_backward_from_output(g, out):
+    """relu's gradient ``where(out <= 0, 0, g)`` as ``g * (not out <= 0)``, for float ``g``
+    of ``out``'s shape without inf or NaN; None (the generic select) for the rest.
+
+    NumPy's ``where`` and core's branch-free select take 3-8 passes; a product with the
+    mask takes one, after the finiteness check (``0 * inf`` would be NaN where PyTorch's
+    ``threshold_backward`` gives 0): 2.0 -> 0.6 ms for LeNet's first activation (64 x 32 x
+    26 x 26 float32). A NaN output still passes its gradient, as in PyTorch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g, out = np.full(1 << 14, 2.0), np.zeros(1 << 14)
+    >>> out[:2] = [1.0, np.nan]
+    >>> relu_backward_from_output(g, out)[:3]
+    array([2., 2., 0.])
+    >>> relu_backward_from_output(g[:3], out[:3]) is None
+    True
+    """
+    if (g.dtype.kind != "f" or g.shape != out.shape or g.size < _RELU_MASK_MIN
+            or not np.isfinite(g).all()):
+        return None
+    keep = np.less_equal(out, 0)
+    np.logical_not(keep, out=keep)
+    return np.multiply(g, keep)
