@@ -335,6 +335,11 @@ from flambeau._random import (  # noqa: E402
 )
 from flambeau._serialization import load, save  # noqa: E402
 from flambeau._sparse import sparse_coo_tensor, spmm  # noqa: E402
+from flambeau._sparse_compressed import (  # noqa: E402
+    sparse_compressed_tensor,
+    sparse_csc_tensor,
+    sparse_csr_tensor,
+)
 from flambeau._storage import TypedStorage, UntypedStorage  # noqa: E402
 from flambeau._tensor import Size, Tensor  # noqa: E402
 from flambeau._threads import get_num_threads, set_num_threads  # noqa: E402

@@ -22,7 +22,7 @@ from flambeau import _dtype
 __all__ = [
     "pi", "e", "inf", "nan", "newaxis",
     "memory_format", "contiguous_format", "channels_last", "channels_last_3d",
-    "preserve_format", "layout", "strided", "sparse_coo",
+    "preserve_format", "layout", "strided", "sparse_coo", "sparse_csr", "sparse_csc",
     "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
     "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "set_default_tensor_type",
 ]
@@ -82,8 +82,10 @@ preserve_format = memory_format._make("preserve_format", None)
 class layout:
     """How a tensor's elements are stored (PyTorch's ``torch.layout``).
 
-    ``flambeau.strided`` is the layout of dense tensors, and ``flambeau.sparse_coo`` that of
-    sparse COO tensors (:func:`flambeau.sparse_coo_tensor`, :meth:`flambeau.Tensor.to_sparse`).
+    ``flambeau.strided`` is the layout of dense tensors, ``flambeau.sparse_coo`` that of
+    sparse COO tensors (:func:`flambeau.sparse_coo_tensor`, :meth:`flambeau.Tensor.to_sparse`),
+    ``flambeau.sparse_csr`` and ``flambeau.sparse_csc`` those of compressed sparse rows and
+    columns (:func:`flambeau.sparse_csr_tensor`, :meth:`flambeau.Tensor.to_sparse_csr`).
 
     Examples
     --------
@@ -94,6 +96,8 @@ class layout:
     flambeau.Size([2])
     >>> flambeau.eye(2).to_sparse().layout
     flambeau.sparse_coo
+    >>> flambeau.eye(2).to_sparse_csr().layout
+    flambeau.sparse_csr
     """
 
     __slots__ = ("_name",)
@@ -116,6 +120,8 @@ class layout:
 
 strided = layout._make("strided")
 sparse_coo = layout._make("sparse_coo")
+sparse_csr = layout._make("sparse_csr")
+sparse_csc = layout._make("sparse_csc")
 
 
 def check_layout(op, value) -> None:

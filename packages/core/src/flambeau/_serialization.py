@@ -58,6 +58,7 @@ STRUCTURE_KEY = "flambeau.structure"
 FORMAT_VERSION = "1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_PROTO = b"\x80"
+_COMPRESSED = ("sparse_csr", "sparse_csc")
 
 # safetensors dtype codes NumPy can hold; safetensors.numpy has no BF16, ml_dtypes does
 _SAFETENSORS_DTYPES = {
@@ -123,6 +124,15 @@ class _Encoder:
                 node = {"$sparse_coo": [self.encode(obj._indices(), f"{path}/indices"),
                                         self.encode(obj._values(), f"{path}/values")],
                         "size": list(obj.shape), "coalesced": obj.is_coalesced(),
+                        "requires_grad": obj._requires_grad}
+                self.seen[id(obj)] = (obj, node)
+                return node
+            if obj.layout._name in _COMPRESSED:  # its compressed, plain indices and values
+                d = obj._data
+                names = [f"{path}/compressed", f"{path}/plain", f"{path}/values"]
+                parts = [Tensor._make(a, obj._device) for a in (d.compressed, d.plain, d.values)]
+                node = {"$sparse_compressed": [self.encode(t, n) for t, n in zip(parts, names)],
+                        "size": list(obj.shape), "layout": d.layout._name,
                         "requires_grad": obj._requires_grad}
                 self.seen[id(obj)] = (obj, node)
                 return node
@@ -685,6 +695,8 @@ class _Decoder:
             return self.tensor(node)
         if tag == "$sparse_coo":
             return self.sparse(node)
+        if tag == "$sparse_compressed":
+            return self.sparse_compressed(node)
         if tag in ("$dict", "$odict"):
             if not isinstance(value, list) or not all(isinstance(kv, list) and len(kv) == 2
                                                       for kv in value):
@@ -774,6 +786,30 @@ class _Decoder:
             indices, values = (self.decode(p) for p in parts)
             try:
                 out = from_parts(indices, values, size, node.get("coalesced") is True,
+                                 node.get("requires_grad") is True)
+            except (RuntimeError, TypeError, ValueError) as exc:
+                return self.bad(node, exc)
+            self.tensors[key] = out
+        return out
+
+    def sparse_compressed(self, node):
+        """A sparse CSR or CSC matrix from its three tensor nodes."""
+        from flambeau import _compat
+        from flambeau._sparse_compressed import from_parts
+
+        parts, size = node["$sparse_compressed"], node.get("size")
+        layout = node.get("layout")
+        if not (isinstance(parts, list) and len(parts) == 3 and isinstance(size, list)
+                and layout in ("sparse_csr", "sparse_csc")
+                and all(isinstance(p, dict) and isinstance(p.get("$tensor"), str)
+                        for p in parts)):
+            return self.bad(node)
+        key = ("$sparse_compressed", parts[0]["$tensor"])
+        out = self.tensors.get(key)
+        if out is None:
+            compressed, plain, values = (self.decode(p) for p in parts)
+            try:
+                out = from_parts(compressed, plain, values, size, getattr(_compat, layout),
                                  node.get("requires_grad") is True)
             except (RuntimeError, TypeError, ValueError) as exc:
                 return self.bad(node, exc)

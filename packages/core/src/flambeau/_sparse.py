@@ -32,10 +32,12 @@ from flambeau import _compat, _dtype
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function, node_variant
 
-__all__ = ["COOData", "SparseTensor", "SparseUnsupported", "sparse_coo_tensor", "spmm",
-           "sparse_mm", "sparse_sum", "sparse_addmm", "sparse_softmax", "sparse_log_softmax"]
+__all__ = ["COOData", "RefusingStorage", "SparseTensor", "SparseUnsupported",
+           "sparse_coo_tensor", "spmm", "sparse_mm", "sparse_sum", "sparse_addmm",
+           "sparse_softmax", "sparse_log_softmax"]
 
 sparse_coo = _compat.sparse_coo
+_COMPRESSED = (_compat.sparse_csr, _compat.sparse_csc)
 
 
 # ------------------------------------------------------------------ the refusing array
@@ -75,13 +77,64 @@ def _public_op_name(fallback):
     return name or fallback
 
 
-def _refuse(what, cls=SparseUnsupported):
+def _refuse(what, cls=SparseUnsupported, layout="sparse_coo"):
     op = _public_op_name(what)
-    return cls(f"{op}: not supported for sparse tensors (layout flambeau.sparse_coo); convert "
+    return cls(f"{op}: not supported for sparse tensors (layout flambeau.{layout}); convert "
                "with .to_dense() first, or use an op of flambeau.sparse")
 
 
-class COOData:
+class RefusingStorage:
+    """The storage of a sparse tensor, standing where a dense tensor holds its array: it has
+    an array's ``shape``, ``ndim``, ``size`` and ``dtype`` (what a tensor's properties read)
+    and nothing else. NumPy's protocols and every other array attribute raise
+    :class:`SparseUnsupported`, naming the op the user called and the ``_layout``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.eye(2).to_sparse_csr()
+    >>> try:
+    ...     flambeau.exp(s)
+    ... except NotImplementedError as e:
+    ...     print(str(e).partition(": ")[2].partition(";")[0])
+    not supported for sparse tensors (layout flambeau.sparse_csr)
+    """
+
+    __slots__ = ()
+    base = None  # owns its arrays: never a view (the engine asks)
+    _layout = "sparse_coo"
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise _refuse(ufunc.__name__, layout=self._layout)
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise _refuse(func.__name__, layout=self._layout)
+
+    def __array__(self, dtype=None, copy=None):
+        raise _refuse("asarray", layout=self._layout)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise _refuse(name, _SparseAttributeError, self._layout)
+
+
+class COOData(RefusingStorage):
     """The storage of a sparse COO tensor: ``indices`` (int64, ``(sparse_dim, nnz)``),
     ``values`` (``(nnz, *dense_shape)``), the ``shape`` and whether it is ``coalesced``.
 
@@ -98,28 +151,12 @@ class COOData:
     """
 
     __slots__ = ("indices", "values", "shape", "coalesced")
-    base = None  # owns its arrays: never a view (the engine asks)
 
     def __init__(self, indices, values, shape, coalesced=False):
         self.indices = indices
         self.values = values
         self.shape = tuple(shape)
         self.coalesced = bool(coalesced)
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    @property
-    def size(self):
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
-
-    @property
-    def dtype(self):
-        return self.values.dtype
 
     @property
     def sparse_dim(self):
@@ -143,24 +180,13 @@ class COOData:
         # take the sparse op (the backend's scatter-add), as on a backend without this hook
         raise _refuse(ufunc.__name__)
 
-    def __array_function__(self, func, types, args, kwargs):
-        raise _refuse(func.__name__)
-
-    def __array__(self, dtype=None, copy=None):
-        raise _refuse("asarray")
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise _refuse(name, _SparseAttributeError)
-
     def __repr__(self):
         return f"COOData(shape={self.shape}, nnz={self.nnz}, coalesced={self.coalesced})"
 
 
 def _refusing(name):
     def method(self, *args, **kwargs):
-        raise _refuse(name.strip("_"))
+        raise _refuse(name.strip("_"), layout=self._layout)
 
     method.__name__ = name
     return method
@@ -171,10 +197,10 @@ for _name in ("getitem", "setitem", "iter", "add", "radd", "iadd", "sub", "rsub"
               "pow", "rpow", "matmul", "rmatmul", "neg", "abs", "invert", "and", "or", "xor",
               "lt", "le", "gt", "ge", "float", "int", "index", "bool", "dlpack",
               "dlpack_device"):
-    setattr(COOData, f"__{_name}__", _refusing(f"__{_name}__"))
-COOData.__eq__ = _refusing("__eq__")
-COOData.__ne__ = _refusing("__ne__")
-COOData.__hash__ = object.__hash__
+    setattr(RefusingStorage, f"__{_name}__", _refusing(f"__{_name}__"))
+RefusingStorage.__eq__ = _refusing("__eq__")
+RefusingStorage.__ne__ = _refusing("__ne__")
+RefusingStorage.__hash__ = object.__hash__
 
 
 # ------------------------------------------------------------------ helpers on xp arrays
@@ -611,26 +637,35 @@ def _rebuild(indices, values, shape, coalesced, device, requires_grad):
 
 
 def _format(t):
-    from flambeau._format import _with_suffixes, format_tensor
-
     d = t._data
-    default = _dtype.get_default_dtype()
-    dtype = t.dtype
+    return format_parts(t, [("indices", d.indices), ("values", d.values)], d.nnz, True)
+
+
+def format_parts(t, parts, nnz, size_on_new_line):
+    """torch's repr of a sparse tensor: its ``(name, array)`` parts, then size, nnz, dtype,
+    device, layout and autograd (COO starts the size on a line of its own)."""
+    from flambeau._format import _with_suffixes, format_tensor
 
     def inner(prefix, arr):
         text = format_tensor(Tensor._make(arr, t._device))
         text = re.sub(r", dtype=flambeau\.\w+", "", text)
+        if arr.size == 0 and arr.ndim == 1:  # torch's parts say the size of an empty one
+            text = text[:-1] + ", size=(0,))"
         return prefix + text.replace("\n", "\n" + " " * len(prefix))
 
-    text = (inner("tensor(indices=", d.indices) + ",\n" + inner("       values=", d.values)
-            + f",\n       size={tuple(d.shape)}")
-    suffixes = [f"nnz={d.nnz}"]
+    text = ",\n".join(inner(("tensor(" if i == 0 else " " * 7) + f"{name}=", arr)
+                      for i, (name, arr) in enumerate(parts))
+    suffixes = [f"size={tuple(t._data.shape)}", f"nnz={nnz}"]
+    if size_on_new_line:
+        text += ",\n       " + suffixes.pop(0)
+    default = _dtype.get_default_dtype()
+    dtype = t.dtype
     if dtype is not default and dtype.name not in ("int64", "bool") \
             and dtype is not default.to_complex():
         suffixes.append(f"dtype={dtype}")
     if t._device.type != "cpu":
         suffixes.append(f"device='{t._device}'")
-    suffixes.append("layout=flambeau.sparse_coo")
+    suffixes.append(f"layout={t.layout}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
     elif t._requires_grad:
@@ -1230,8 +1265,8 @@ def _dense_dim_dense(self):
     return self._data.ndim
 
 
-def _need_sparse(op, a):
-    if a.__class__ is not SparseTensor:
+def _need_sparse(op, a, compressed=False):
+    if a.__class__ is not SparseTensor and not (compressed and a.layout in _COMPRESSED):
         raise TypeError(f"{op}: expected a sparse COO tensor as the first argument, got a "
                         f"{'strided tensor' if isinstance(a, Tensor) else type(a).__name__}")
 
@@ -1259,6 +1294,10 @@ def _check_mm(op, a, b):
 def matmul(a, b, *, op="matmul", masked=False):
     """A product with at least one sparse 2-D operand (the other 2-D, or a vector on the
     right): dense unless both are sparse."""
+    if a.layout in _COMPRESSED or b.layout in _COMPRESSED:
+        from flambeau import _sparse_compressed
+
+        return _sparse_compressed.matmul(a, b, op=op, masked=masked)
     sa, sb = a.__class__ is SparseTensor, b.__class__ is SparseTensor
     if not sb and b._data.ndim == 1 and sa:
         return matmul(a, b.unsqueeze(1), op=op, masked=masked).squeeze(1)
@@ -1286,8 +1325,9 @@ def spmm(input, mat2):
 
 
 def sparse_mm(mat1, mat2, reduce="sum"):
-    """The product of a sparse COO matrix and a dense or sparse one, as
-    ``torch.sparse.mm``: the sparse operand's gradient is sparse, on its pattern.
+    """The product of a sparse COO matrix and a dense or sparse one, or of a CSR/CSC matrix
+    and a dense one, as ``torch.sparse.mm``: the sparse operand's gradient is sparse (in its
+    layout), on its pattern.
 
     Examples
     --------
@@ -1306,7 +1346,7 @@ def sparse_mm(mat1, mat2, reduce="sum"):
     """
     if reduce != "sum":
         raise SparseUnsupported(f"sparse.mm: reduce={reduce!r} is not supported (only 'sum')")
-    _need_sparse("sparse.mm", mat1)
+    _need_sparse("sparse.mm", mat1, compressed=True)
     return matmul(mat1, mat2, op="sparse.mm", masked=True)
 
 
@@ -1322,7 +1362,7 @@ def sparse_addmm(input, mat1, mat2, *, beta=1, alpha=1):
     tensor([[5., 5.],
             [5., 5.]])
     """
-    _need_sparse("sparse.addmm", mat1)
+    _need_sparse("sparse.addmm", mat1, compressed=True)
     return _addmm(input, mat1, mat2, beta, alpha, masked=True)
 
 
@@ -1434,6 +1474,10 @@ def add(a, b, *, alpha=1):
     dense; sparse + dense is torch's error."""
     from flambeau._ops._util import scalar_value
 
+    if getattr(a, "layout", None) in _COMPRESSED or getattr(b, "layout", None) in _COMPRESSED:
+        from flambeau import _sparse_compressed
+
+        return _sparse_compressed.add(a, b, alpha)
     sa, sb = a.__class__ is SparseTensor, b.__class__ is SparseTensor
     if sa and sb:
         if a._data.shape != b._data.shape:

@@ -176,14 +176,30 @@ class _Sparse:
         self.indices, self.values, self.size, self.coalesced = indices, values, size, coalesced
 
 
+class _SparseCompressed:
+    """A torch sparse CSR or CSC tensor of the pickle: its three tensors, made flambeau's
+    compressed tensor by ``_materialize``."""
+
+    __slots__ = ("layout", "parts", "size")
+
+    def __init__(self, layout, parts, size):
+        self.layout, self.parts, self.size = layout, parts, size
+
+
+_COMPRESSED_LAYOUTS = ("torch.sparse_csr", "torch.sparse_csc")
+
+
 def _get_layout(name):
-    if name != "torch.sparse_coo":
-        raise CheckpointError(f"unsupported tensor layout {name!r} (flambeau loads strided "
-                              "and sparse_coo tensors)")
+    if name != "torch.sparse_coo" and name not in _COMPRESSED_LAYOUTS:
+        raise CheckpointError(f"unsupported tensor layout {name!r} (flambeau loads strided, "
+                              "sparse_coo, sparse_csr and sparse_csc tensors)")
     return name
 
 
 def _rebuild_sparse_tensor(layout, data):
+    if layout in _COMPRESSED_LAYOUTS and isinstance(data, tuple) and len(data) == 4 \
+            and all(isinstance(p, _Tensor) for p in data[:3]):
+        return _SparseCompressed(layout[len("torch."):], data[:3], _int_tuple(data[3], "size"))
     if layout != "torch.sparse_coo" or not (isinstance(data, tuple) and len(data) >= 3
                                             and isinstance(data[0], _Tensor)
                                             and isinstance(data[1], _Tensor)):
@@ -578,6 +594,16 @@ def _materialize(obj, place):
             from flambeau import _dtype
 
             return _dtype.complex64
+        if v.__class__ is _SparseCompressed:
+            from flambeau import _compat
+            from flambeau._sparse_compressed import from_parts as compressed_from_parts
+
+            out = done.get(id(v))
+            if out is None:
+                parts = [walk(p) for p in v.parts]
+                out = done[id(v)] = compressed_from_parts(
+                    *parts, v.size, getattr(_compat, v.layout), v.parts[2].requires_grad)
+            return out
         if v.__class__ is _Sparse:
             from flambeau._sparse import from_parts
 

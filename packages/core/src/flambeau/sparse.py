@@ -7,6 +7,13 @@ functions here, sparse tensors support ``to_dense()``, ``coalesce()``, ``+``, ``
 ``flambeau.mm``/``matmul``/``@``/``addmm``/``spmm`` and autograd through all of these. Any
 other op raises ``NotImplementedError`` naming the op: convert with ``.to_dense()`` first.
 
+Compressed matrices (``flambeau.sparse_csr``, ``flambeau.sparse_csc``: made by
+:func:`flambeau.sparse_csr_tensor`, :func:`flambeau.sparse_csc_tensor` or
+:meth:`flambeau.Tensor.to_sparse_csr`) support ``to_dense()``, ``to_sparse_coo()``,
+``values()``, ``t()``, ``+`` of two of one shape, ``*`` by a number, :func:`mm`,
+:func:`addmm`, ``flambeau.mm``/``matmul``/``@``/``addmm`` with a dense matrix, and autograd
+through these.
+
 Examples
 --------
 >>> import flambeau

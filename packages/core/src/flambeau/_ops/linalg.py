@@ -113,7 +113,8 @@ def matmul(input, other, *, out=None):
     except (_sparse.SparseUnsupported, TypeError):
         # a sparse operand's data refuses the dense product (CuPy's refusal is a TypeError):
         # free when none is sparse
-        if not (input.is_sparse or other.is_sparse):
+        if not (isinstance(input._data, _sparse.RefusingStorage)
+                or isinstance(other._data, _sparse.RefusingStorage)):
             raise
         result = _sparse.matmul(input, other)
     return write_out(result, out, exact=True)

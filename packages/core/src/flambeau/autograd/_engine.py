@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from flambeau._compat import strided as _strided
 from flambeau.autograd import _anomaly
 from flambeau.autograd._function import _FREED_MESSAGE, AccumulateGrad
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -191,10 +192,11 @@ def _sole_holder(t, g):
     into it in place changes nothing anyone else can see."""
     # the holders: the buffer slot, the caller's local and the parameter t (and no local
     # may hold t's array: _private counts its references too). Two sparse gradients (a
-    # sparse embedding looked up twice) are concatenated by _sum, never added in place.
-    return (not t.is_sparse and t._data.shape == g._data.shape and t._data.dtype == g._data.dtype
-            and t._device is g._device and t._data.__class__ is g._data.__class__
-            and _private(t, 3))
+    # sparse embedding looked up twice, a CSR matrix used twice) are added by _sum, never
+    # in place.
+    return (t.layout is _strided and t._data.shape == g._data.shape
+            and t._data.dtype == g._data.dtype and t._device is g._device
+            and t._data.__class__ is g._data.__class__ and _private(t, 3))
 
 
 def _add_to_buffer(buffers, node, nr, g):
