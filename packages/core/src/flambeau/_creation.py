@@ -286,6 +286,8 @@ def _cast(arr, np_dtype, copy=True):
         warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
                       stacklevel=3)
         arr = arr.real
+    if np_dtype in _dtype.CAST_FIXED or arr.dtype in _dtype.CAST_FIXED:
+        return _dtype.cast(arr, np_dtype)
     return arr.astype(np_dtype, copy=copy)
 
 

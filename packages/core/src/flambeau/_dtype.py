@@ -14,6 +14,7 @@ times ``1j``) flambeau gives complex64.
 from __future__ import annotations
 
 import builtins as _builtins
+import math
 
 import ml_dtypes
 import numpy as np
@@ -21,7 +22,8 @@ import numpy as np
 __all__ = [
     "dtype", "float16", "half", "bfloat16", "float32", "float", "float64", "double",
     "complex64", "cfloat", "complex128", "cdouble", "int8", "int16", "int32", "int64", "long",
-    "int", "short", "uint8", "uint16", "uint32", "uint64", "bool",
+    "int", "short", "uint8", "uint16", "uint32", "uint64", "bool", "float8_e4m3fn",
+    "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
     "is_floating_point", "finfo", "iinfo",
 ]
@@ -48,6 +50,13 @@ class dtype:
     >>> u = flambeau.tensor([1, 2**16 - 1], dtype=flambeau.uint16)
     >>> u.dtype.is_signed, (u * 0.5).dtype, u.view(flambeau.int16)
     (False, flambeau.float32, tensor([ 1, -1], dtype=flambeau.int16))
+
+    The float8 dtypes (``float8_e4m3fn``, ``float8_e5m2``, their ``fnuz`` variants and
+    ``float8_e8m0fnu``) store and cast: casts round as torch's (float8_e4m3fn saturates at
+    448), and they promote with no other dtype.
+
+    >>> flambeau.tensor([0.5, 1000.0]).to(flambeau.float8_e4m3fn).tolist()
+    [0.5, 448.0]
     """
 
     __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_complex",
@@ -60,7 +69,7 @@ class dtype:
         self.itemsize = self.np.itemsize
         self.is_floating_point = category == _FLOAT
         self.is_complex = category == _COMPLEX
-        self.is_signed = not name.startswith("uint") and name != "bool"
+        self.is_signed = not name.startswith("uint") and name not in ("bool", "float8_e8m0fnu")
         self._rank = rank
 
     def __repr__(self):
@@ -118,19 +127,72 @@ complex128 = dtype("complex128", np.complex128, _COMPLEX, 10)
 uint16 = dtype("uint16", np.uint16, _INT, 3)
 uint32 = dtype("uint32", np.uint32, _INT, 4)
 uint64 = dtype("uint64", np.uint64, _INT, 5)
+# torch's 8-bit floats: cast, created, viewed and saved; they promote with nothing else
+float8_e4m3fn = dtype("float8_e4m3fn", ml_dtypes.float8_e4m3fn, _FLOAT, 6)
+float8_e5m2 = dtype("float8_e5m2", ml_dtypes.float8_e5m2, _FLOAT, 6)
+float8_e4m3fnuz = dtype("float8_e4m3fnuz", ml_dtypes.float8_e4m3fnuz, _FLOAT, 6)
+float8_e5m2fnuz = dtype("float8_e5m2fnuz", ml_dtypes.float8_e5m2fnuz, _FLOAT, 6)
+float8_e8m0fnu = dtype("float8_e8m0fnu", ml_dtypes.float8_e8m0fnu, _FLOAT, 6)
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 cfloat, cdouble = complex64, complex128
 
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
-              complex64, complex128, uint16, uint32, uint64)
+              complex64, complex128, uint16, uint32, uint64, float8_e4m3fn, float8_e5m2,
+              float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu)
 #: torch's ScalarType names, which its messages use ("not implemented for 'UInt16'")
 _SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                       "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16",
                       "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
                       "complex128": "ComplexDouble", "uint16": "UInt16", "uint32": "UInt32",
-                      "uint64": "UInt64"}
+                      "uint64": "UInt64", "float8_e4m3fn": "Float8_e4m3fn",
+                      "float8_e5m2": "Float8_e5m2", "float8_e4m3fnuz": "Float8_e4m3fnuz",
+                      "float8_e5m2fnuz": "Float8_e5m2fnuz", "float8_e8m0fnu": "Float8_e8m0fnu"}
 _BARE_UNSIGNED = frozenset({uint16, uint32, uint64})
+_FLOAT8 = frozenset({float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz,
+                     float8_e8m0fnu})
+_E4M3FN, _E8M0 = float8_e4m3fn.np, float8_e8m0fnu.np
+#: the NumPy dtypes whose casts :func:`cast` makes: ml_dtypes rounds some otherwise than
+#: torch, and casts between two float8s not at all
+CAST_FIXED = frozenset(d.np for d in _FLOAT8)
+
+
+def cast(arr, np_dtype):
+    """``arr.astype(np_dtype)`` where ``arr`` or ``np_dtype`` is a float8, rounding as torch:
+    float8_e4m3fn saturates at +-448 (infinities included; ml_dtypes gives NaN),
+    float8_e8m0fnu, a bare power of two, takes magnitudes (and its smallest value for zero),
+    and one float8 goes to another through float32."""
+    np_dtype = np.dtype(np_dtype)
+    if arr.dtype == np_dtype:
+        return arr.copy()
+    if np_dtype != _E4M3FN and np_dtype != _E8M0:
+        wide = arr.astype(np.float32) if arr.dtype in CAST_FIXED and np_dtype in CAST_FIXED \
+            else arr
+        return wide.astype(np_dtype)
+    flat = arr.astype(np.float32).reshape(-1)  # 1-d: abs() of a 0-d array is a scalar
+    if np_dtype == _E4M3FN:
+        flat = flat.clip(-448.0, 448.0)
+    else:
+        flat = abs(flat)
+        flat[flat == 0] = 2.0 ** -127
+    return flat.astype(np_dtype).reshape(arr.shape)
+
+
+def cast_number(v, np_dtype, checked=False):
+    """A Python number written into an array of ``np_dtype``: rounded by :func:`cast` for the
+    float8s (NumPy would round through ml_dtypes), else unchanged. ``checked`` (fills, as
+    torch's ``fill_``/``full``) refuses a number outside the float8's range, an infinity
+    where it has none."""
+    if np_dtype not in CAST_FIXED or v.__class__ not in (_builtins.int, _builtins.float):
+        return v
+    if checked and v != 0:  # 0 is zero_()'s and zeros_like's (float8_e8m0fnu: its minimum)
+        d = _FROM_NUMPY[np_dtype]
+        info = finfo(d)
+        if (not info.min <= v <= info.max and not math.isnan(v)
+                and not (math.isinf(v) and d is float8_e5m2)):
+            raise RuntimeError(f"value cannot be converted to type c10::"
+                               f"{_SCALAR_TYPE_NAMES[d.name]} without overflow")
+    return cast(np.asarray(v, np.float64), np_dtype)[()]
 _FROM_NUMPY = {d.np: d for d in ALL_DTYPES}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 
@@ -234,6 +296,9 @@ def promote_types(type1, type2) -> dtype:
     a, b = to_dtype(type1), to_dtype(type2)
     if a is b:
         return a
+    if a in _FLOAT8 or b in _FLOAT8:
+        raise RuntimeError("Promotion for Float8 Types is not supported, attempted to promote "
+                           f"{_SCALAR_TYPE_NAMES[a.name]} and {_SCALAR_TYPE_NAMES[b.name]}")
     if a in _BARE_UNSIGNED or b in _BARE_UNSIGNED:
         if a.is_floating_point or b.is_floating_point:
             return a if a.is_floating_point else b
@@ -321,20 +386,25 @@ class finfo:
     >>> import flambeau
     >>> flambeau.finfo(flambeau.float16).max
     65504.0
+    >>> flambeau.finfo(flambeau.float8_e4m3fn).max, flambeau.finfo(flambeau.float8_e5m2).eps
+    (448.0, 0.25)
     """
 
     def __init__(self, type=None):  # noqa: A002 - PyTorch's name
         d = (to_dtype(type) if type is not None else _default_float).to_real()
         if not d.is_floating_point:
             raise TypeError(f"finfo: {d} is not a floating-point dtype")
-        info = ml_dtypes.finfo(d.np) if d is bfloat16 else np.finfo(d.np)
+        info = ml_dtypes.finfo(d.np)
         self.dtype = d
         self.bits = d.itemsize * 8
-        self.eps = _builtins.float(info.eps)
+        # torch's value: 2**-3, where ml_dtypes gives the 2 mantissa bits' 2**-2
+        self.eps = 0.125 if d is float8_e5m2fnuz else _builtins.float(info.eps)
         self.max = _builtins.float(info.max)
         self.min = _builtins.float(info.min)
         self.tiny = self.smallest_normal = _builtins.float(info.tiny)
-        self.resolution = _builtins.float(info.resolution)
+        # 10**-precision exactly, as torch; NumPy rounds it to the dtype (1e-6 in float32 is
+        # 9.99999997e-07, 0.1 in float8_e4m3fn 0.1015625)
+        self.resolution = 10.0 ** -math.floor(-math.log10(self.eps))
 
 
 class iinfo:

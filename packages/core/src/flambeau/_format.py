@@ -235,7 +235,7 @@ def format_tensor(t) -> str:
         body = "[]"
     else:
         arr = t._host()
-        if dtype is _dtype.bfloat16 or dtype is _dtype.float16:
+        if dtype.is_floating_point and dtype.itemsize < 4:  # half, bfloat16, the float8s
             arr = arr.astype(np.float32)
         summarize = arr.size > PRINT_OPTS.threshold
         shown = _summarized(arr) if summarize else arr

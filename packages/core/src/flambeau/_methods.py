@@ -59,7 +59,8 @@ class ToCopy(Function):
         if np_dtype is not None and data.dtype != np_dtype:
             if data.dtype.kind == "c" and np_dtype.kind not in "cb":  # bool: nonzero, as torch
                 data = _real_part_of(data, stacklevel=5)
-            data = data.astype(np_dtype)
+            data = (_dtype.cast(data, np_dtype) if np_dtype in _dtype.CAST_FIXED
+                    or data.dtype in _dtype.CAST_FIXED else data.astype(np_dtype))
         elif data is x._data:
             data = data.copy()
         return Tensor._make(data, dev)
@@ -598,6 +599,9 @@ def copy_(self, other, non_blocking=False):
         data = to(src, self._device)._data
     if data.dtype.kind == "c" and self._data.dtype.kind != "c":
         data = _real_part_of(data, stacklevel=3)
+    if (self._data.dtype in _dtype.CAST_FIXED or data.dtype in _dtype.CAST_FIXED) \
+            and data.dtype != self._data.dtype:
+        data = _dtype.cast(data, self._data.dtype)
     self._device._xp.copyto(self._data, data, casting="unsafe")
     self._version_counter.value += 1
     return self

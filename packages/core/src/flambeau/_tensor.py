@@ -290,7 +290,7 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if requires_grad and not (self._data.dtype.kind in "fc" or self.dtype is _dtype.bfloat16):
+        if requires_grad and not (self._data.dtype.kind in "fc" or self.dtype.is_floating_point):
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients "
                 f"(got {self.dtype})"

@@ -136,9 +136,11 @@ def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False,
             raise CheckpointError(
                 f"tensor of size {size}, stride {stride} and offset {storage_offset} reaches "
                 f"element {last} of a storage of {base.size} elements")
+        # as bytes: as_strided can't rebuild some one-byte dtypes (float8_e5m2 is '<f1')
+        raw = base.view(np.uint8) if base.itemsize == 1 else base
         array = np.lib.stride_tricks.as_strided(
-            base[storage_offset:], shape=size,
-            strides=tuple(s * base.itemsize for s in stride))
+            raw[storage_offset:], shape=size,
+            strides=tuple(s * base.itemsize for s in stride)).view(base.dtype)
     return _Tensor(array, storage.location, bool(requires_grad))
 
 

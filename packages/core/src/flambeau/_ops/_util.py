@@ -215,6 +215,8 @@ def fill_int(v, dt):
     >>> int(fill_int(-1, np.dtype(np.uint8)))
     255
     """
+    if dt in _dtype.CAST_FIXED:  # torch's float8 range and rounding
+        return _dtype.cast_number(v, dt, checked=True)
     bounds = _INT_RANGE.get(dt)
     if bounds is None or v.__class__ is not int:
         return v

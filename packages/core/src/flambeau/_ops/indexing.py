@@ -386,7 +386,7 @@ def _scalar_for(value, t):
         from flambeau._creation import scalar_for
 
         return scalar_for(value, t.dtype)
-    return value
+    return _dtype.cast_number(value, t._data.dtype)
 
 
 def _write_into_view(t, idx, value):
