@@ -59,6 +59,27 @@ def test_few_outputs_backward_builds_the_shifted_gradients_once(conv_layout, mon
     np.testing.assert_allclose(w.grad.cpu().numpy(), w2.grad.cpu().numpy(), rtol=1e-12)
 
 
+def test_im2col_backward_lays_the_gradient_out_channels_last_once(conv_layout, monkeypatch):
+    """Both im2col adjoints read the output gradient channels-last: a backward that needs
+    the two hands them one copy; alone, each makes its own."""
+    if conv_layout not in ("channels_last", "channel_major"):
+        pytest.skip("the im2col products only")
+    from flambeau.nn.functional import _conv
+
+    given = []
+    original = _conv._to_groups
+    monkeypatch.setattr(_conv, "_to_groups",
+                        lambda xp, g, groups, gl=None: given.append(gl is not None) or original(
+                            xp, g, groups, gl))
+    x, w = randn(2, 6, 7, 5, seed=3), randn(8, 3, 3, 2, seed=4)
+    F.conv2d(x, w, padding=1, groups=2).square().sum().backward()
+    assert given == [True, True]
+    x1 = x.detach().requires_grad_()
+    F.conv2d(x1, w.detach(), padding=1, groups=2).square().sum().backward()
+    assert given[2:] == [False]
+    np.testing.assert_allclose(x.grad.cpu().numpy(), x1.grad.cpu().numpy(), rtol=1e-12)
+
+
 CONV_CASES = [
     ((2, 3, 7, 6), (4, 3, 3, 2), {}),
     ((2, 4, 7, 6), (6, 2, 3, 2), dict(stride=2, padding=1, dilation=(2, 1), groups=2)),

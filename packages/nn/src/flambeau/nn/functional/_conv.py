@@ -35,6 +35,7 @@ from flambeau.autograd._function import Function
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "conv_tbc",
 ]
 
 
@@ -211,9 +212,10 @@ def _from_groups(xp, y, n, out):
     return xp.ascontiguousarray(xp.moveaxis(y.reshape((n,) + tuple(out) + (g * co,)), -1, 1))
 
 
-def _to_groups(xp, g, groups):
-    """``(N, Cout, *out)`` gradient → ``(G, N*L, Cout/G)``."""
-    gl = channels_last(xp, g)
+def _to_groups(xp, g, groups, gl=None):
+    """``(N, Cout, *out)`` gradient (or its channels-last copy ``gl``) → ``(G, N*L, Cout/G)``.
+    A half-type ``gl`` takes ``g``'s dtype (float32 in :func:`_rounded_once`): exact."""
+    gl = channels_last(xp, g) if gl is None else gl.astype(g.dtype, copy=False)
     co = gl.shape[-1]
     if groups == 1:
         return gl.reshape(1, -1, co)
@@ -379,6 +381,19 @@ def _depthwise_weight_grad(xp, x, g, weight_shape, stride, padding, dilation):
     return gw.reshape(weight_shape)
 
 
+def _shared_grad(xp, g, x_shape, w_shape, geo, cols):
+    """What both generic adjoints of a convolution read of its output gradient ``g``, for a
+    backward that needs the two (``cols`` not None: the generic forward ran): the few-outputs
+    path's shifted gradients, im2col's channels-last ``g``; None where they read ``g``
+    itself (the NCHW and depthwise paths)."""
+    c, co = x_shape[1], w_shape[0]
+    if _depthwise(c, co, geo.groups) or _nchw_direct(c, geo.groups):
+        return None
+    if _few_outputs(c, co, geo.groups, geo.stride):
+        return _shifted_grads(xp, g, cols.shape[1:-1], w_shape[2:], geo.dilation)
+    return channels_last(xp, g)
+
+
 def conv_forward(xp, x, w, stride, padding, dilation, groups):
     """Generic N-d convolution forward: ``(y, cols)`` (cols, kept for the weight gradient,
     are None where it does not use them; the padded channels-last input for few outputs)."""
@@ -406,9 +421,9 @@ def conv_forward(xp, x, w, stride, padding, dilation, groups):
 
 @_rounded_once
 def conv_backward_input(xp, g, w, input_shape, stride, padding, dilation, groups,
-                        shifted=None):
+                        shared=None):
     """Generic adjoint of the convolution in its input (also the transposed convolution).
-    ``shifted``: the few-outputs path's :func:`_shifted_grads` of ``g``, where already built.
+    ``shared``: :func:`_shared_grad` of ``g``, where a backward built it for both adjoints.
 
     One small matrix product per kernel position gives each position's contribution as a
     contiguous block, added into the (channels-last) input gradient with long inner runs.
@@ -424,9 +439,9 @@ def conv_backward_input(xp, g, w, input_shape, stride, padding, dilation, groups
     if _nchw_direct(c, groups):
         return _conv_input_nchw(xp, g, w, input_shape, stride, padding, dilation)
     if _few_outputs(c, co, groups, stride):
-        return _few_outputs_input_grad(xp, g, w, input_shape, padding, dilation, shifted)
+        return _few_outputs_input_grad(xp, g, w, input_shape, padding, dilation, shared)
     k_total = math.prod(kernel)
-    gg = _to_groups(xp, g, groups)  # (G, NL, Co/G)
+    gg = _to_groups(xp, g, groups, shared)  # (G, NL, Co/G)
     if _channel_major(gg.shape[1], co, groups):
         return _conv_input_channel_major(xp, gg, w, input_shape, stride, padding, dilation)
     wk = xp.moveaxis(w.reshape(groups, co // groups, cg, k_total), 3, 1)  # (G, K, Co/G, Cg)
@@ -483,9 +498,9 @@ def _conv_input_nchw(xp, g, w, input_shape, stride, padding, dilation):
 
 
 def conv_backward_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, cols=None,
-                         shifted=None):
-    """Generic adjoint of the convolution in its weight (``cols`` and ``shifted``: what
-    :func:`conv_forward` kept and :func:`_shifted_grads` built, where available)."""
+                         shared=None):
+    """Generic adjoint of the convolution in its weight (``cols`` and ``shared``: what
+    :func:`conv_forward` kept and :func:`_shared_grad` built, where available)."""
     if _depthwise(x.shape[1], weight_shape[0], groups):
         return _depthwise_weight_grad(xp, x, g, weight_shape, stride, padding, dilation)
     if _nchw_direct(x.shape[1], groups):
@@ -497,8 +512,8 @@ def conv_backward_weight(xp, x, g, weight_shape, stride, padding, dilation, grou
     if _few_outputs(x.shape[1], weight_shape[0], groups, stride):
         if cols is None:
             cols = pad_spatial(xp, channels_last(xp, x), padding)
-        return _few_outputs_weight_grad(xp, cols, g, weight_shape, dilation, shifted)
-    gg = _to_groups(xp, g, groups)
+        return _few_outputs_weight_grad(xp, cols, g, weight_shape, dilation, shared)
+    gg = _to_groups(xp, g, groups, shared)
     major = _channel_major(gg.shape[1], weight_shape[0], groups)
     if cols is None:
         cols, _ = _im2col(xp, x, weight_shape[2:], stride, padding, dilation, groups, major)
@@ -567,16 +582,14 @@ class _Conv(Function):
             x, w = _conj(x), _conj(w)
             cols = None if cols is None else cols.conj()
         gx = gw = gb = None
-        shifted = None
-        if (ctx.needs_input_grad[0] and ctx.needs_input_grad[1] and cols is not None
-                and _few_outputs(x._data.shape[1], w._data.shape[0], geo.groups, geo.stride)):
-            # both adjoints multiply the same shifted gradients: build them once
-            shifted = _shifted_grads(x._device._xp, g._data, cols.shape[1:-1], w._data.shape[2:],
-                                     geo.dilation)
+        shared = None
+        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1] and cols is not None:
+            shared = _shared_grad(x._device._xp, g._data, x._data.shape, w._data.shape, geo,
+                                  cols)
         if ctx.needs_input_grad[0]:
-            gx = _ConvInput.apply(g, w, geo, _shape(x), None, shifted)
+            gx = _ConvInput.apply(g, w, geo, _shape(x), None, shared)
         if ctx.needs_input_grad[1]:
-            gw = _ConvWeight.apply(x, g, geo, _shape(w), cols, shifted)
+            gw = _ConvWeight.apply(x, g, geo, _shape(w), cols, shared)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = g.sum((0,) + tuple(range(2, 2 + geo.nd)))
             if gb._data.shape[0] != w._data.shape[0]:  # a zero-channel input's result
@@ -592,7 +605,7 @@ class _ConvInput(Function):
     _graph_inputs = (0, 1, 4)
 
     @staticmethod
-    def forward(ctx, g, w, geo, input_shape, b=None, shifted=None):
+    def forward(ctx, g, w, geo, input_shape, b=None, shared=None):
         ctx.save_for_backward(g, w)
         ctx.geo, ctx.input_shape = geo, input_shape
         kernel = _kernel(g._device, f"conv{geo.nd}d_backward_input", g._data)
@@ -602,7 +615,7 @@ class _ConvInput(Function):
             y = kernel(g._data, w._data, input_shape, *geo.args())
         else:
             y = conv_backward_input(g._device._xp, g._data, w._data, input_shape, *geo.args(),
-                                    shifted)
+                                    shared)
         if b is not None:
             y = y + b._data.reshape((-1,) + (1,) * geo.nd)
         return y
@@ -627,7 +640,7 @@ class _ConvWeight(Function):
     """``x, g -> dL/dw``: the weight gradient of a convolution."""
 
     @staticmethod
-    def forward(ctx, x, g, geo, weight_shape, cols, shifted=None):
+    def forward(ctx, x, g, geo, weight_shape, cols, shared=None):
         ctx.save_for_backward(x, g)
         ctx.geo = geo
         kernel = _kernel(x._device, f"conv{geo.nd}d_backward_weight", x._data)
@@ -636,7 +649,7 @@ class _ConvWeight(Function):
         if kernel is not None:
             return kernel(x._data, g._data, weight_shape, *geo.args())
         return conv_backward_weight(x._device._xp, x._data, g._data, weight_shape, *geo.args(),
-                                    cols=cols, shifted=shifted)
+                                    cols=cols, shared=shared)
 
     @staticmethod
     def backward(ctx, gw):
@@ -821,6 +834,56 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     tensor([[[3., 3., 3.]]])
     """
     return convolution("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """1-D convolution of a time-batch-channels input (fairseq's layout): :func:`conv1d`
+    with the dimensions in another order.
+
+    ``input`` is ``(time, batch, in_channels)``, ``weight`` ``(kernel_width, in_channels,
+    out_channels)`` and ``bias`` ``(out_channels,)`` (required); ``pad`` zeros are added at
+    both ends of the time dimension (a negative ``pad`` crops it). The result is
+    ``(time + 2 * pad - kernel_width + 1, batch, out_channels)``.
+
+    Raises
+    ------
+    RuntimeError
+        When the shapes do not fit, as PyTorch's checks say.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> import flambeau.nn.functional as F
+    >>> x = flambeau.arange(4.0).reshape(4, 1, 1)  # 4 steps, 1 sample, 1 channel
+    >>> F.conv_tbc(x, flambeau.ones(2, 1, 1), flambeau.zeros(1)).flatten()
+    tensor([1., 3., 5.])
+    >>> F.conv_tbc(x, flambeau.ones(2, 1, 1), flambeau.zeros(1), 1).shape
+    flambeau.Size([5, 1, 1])
+    """
+    if not isinstance(bias, Tensor):
+        raise TypeError(f"conv_tbc(): argument 'bias' (position 3) must be Tensor, not "
+                        f"{type(bias).__name__}")
+    if input.ndim != 3:
+        raise RuntimeError(f"conv_tbc: Input must have 3 dims: time, batch, in_channel (got "
+                           f"input of shape {tuple(input.shape)})")
+    if weight.ndim != 3:
+        raise RuntimeError(f"conv_tbc: Weight tensor must have 3 dims: kernel_width, "
+                           f"in_channels, out_channels (got weight of shape "
+                           f"{tuple(weight.shape)})")
+    if bias.ndim != 1:
+        raise RuntimeError(f"conv_tbc: Bias must be 1-D (got bias of shape "
+                           f"{tuple(bias.shape)})")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError(f"conv_tbc: Input dim 2 (input channels) is not == dim 1 in the "
+                           f"weight tensor ({input.shape[2]} != {weight.shape[1]})")
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError(f"conv_tbc: Bias size must equal dim 2 in the weight tensor (output "
+                           f"channels) ({bias.shape[0]} != {weight.shape[2]})")
+    if pad < 0:  # conv1d pads only: crop instead
+        input = input[-pad:input.shape[0] + pad]
+        pad = 0
+    out = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad)
+    return out.permute(2, 0, 1)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
