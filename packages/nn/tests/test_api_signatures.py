@@ -41,7 +41,6 @@ MISSING_NAMES = {
     "nn.functional.GRID_SAMPLE_INTERPOLATION_MODES": "torch's mode -> ATen enum table",
     "nn.functional.GRID_SAMPLE_PADDING_MODES": "torch's mode -> ATen enum table",
     "nn.functional.assert_int_or_pair": "an internal argument check of torch's unfold/fold",
-    "nn.functional.conv_tbc": "fairseq's time-batch-channel convolution kernel; not ported",
     **{f"nn.functional.{n}": "low-precision grouped/scaled GPU GEMMs (float8), no CPU kernel"
        for n in ("grouped_mm", "scaled_mm", "scaled_grouped_mm", "ScalingType",
                  "SwizzleType")},

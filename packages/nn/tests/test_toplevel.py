@@ -225,6 +225,17 @@ CASES = [
     *[("grid_sampler", [G(r(1, 2, 4, 5)), G(_GRID), mode, pad, align])
       for mode in (0, 1) for pad in (0, 1, 2) for align in (False, True)],
     ("affine_grid_generator", [G(r(2, 2, 3)), [2, 1, 4, 5], False]),
+    *[("grid_sampler_2d", [G(r(1, 2, 4, 5)), G(_GRID), mode, pad, align])
+      for mode, pad, align in ((0, 0, False), (1, 2, True), (0, 1, True))],
+    ("conv_tbc", [G(r(7, 2, 4)), G(r(3, 4, 5, seed=1)), G(r(5, seed=2))]),
+    ("conv_tbc", [G(r(7, 2, 4)), G(r(3, 4, 5, seed=1)), G(r(5, seed=2)), 2]),
+    ("conv_tbc", [G(r(7, 2, 4)), G(r(3, 4, 5, seed=1)), G(r(5, seed=2)), -1]),
+    ("norm_except_dim", [G(r(3, 4, 2))]),
+    ("norm_except_dim", [G(r(3, 4, 2)), 3, 1]),
+    ("norm_except_dim", [G(r(3, 4)), 1, -2]),
+    ("norm_except_dim", [G(r(3, 4)), 2, -1]),
+    ("embedding_renorm_", [C(r(6, 3, scale=2)), I([0, 2, 2, 5]), 1.0, 2.0]),
+    ("embedding_renorm_", [C(r(6, 3, scale=2)), I([[1, 3], [4, 4]]), 0.5, 1.0]),
     ("lstm_cell", [G(r(3, 4)), (G(r(3, 2, seed=1)), G(r(3, 2, seed=2))), G(r(8, 4, seed=3)),
                    G(r(8, 2, seed=4)), G(r(8, seed=5)), G(r(8, seed=6))]),
     ("lstm_cell", [G(r(3, 4)), (C(r(3, 2, seed=1)), C(r(3, 2, seed=2))), G(r(8, 4, seed=3)),
@@ -460,6 +471,44 @@ def test_in_place_dropout_on_a_leaf_that_requires_grad_is_refused():
     (lambda: flambeau.convolution(flambeau.ones(2, 3), flambeau.ones(2, 3), None, [1], [0], [1],
                                   False, [0], 1), RuntimeError,
      r"convolution: expected a weight of 3, 4 or 5 dimensions, got weight of shape \(2, 3\)"),
+    (lambda: flambeau.conv_tbc(flambeau.ones(3, 2), flambeau.ones(1, 2, 2), flambeau.ones(2)),
+     RuntimeError, "conv_tbc: Input must have 3 dims: time, batch, in_channel"),
+    (lambda: flambeau.conv_tbc(flambeau.ones(3, 1, 2), flambeau.ones(1, 3, 2),
+                               flambeau.ones(2)), RuntimeError,
+     r"conv_tbc: Input dim 2 \(input channels\) is not == dim 1 in the weight tensor"),
+    (lambda: flambeau.conv_tbc(flambeau.ones(3, 1, 2), flambeau.ones(1, 2, 2),
+                               flambeau.ones(3)), RuntimeError,
+     r"conv_tbc: Bias size must equal dim 2 in the weight tensor \(output channels\)"),
+    (lambda: flambeau.conv_tbc(flambeau.ones(3, 1, 2), flambeau.ones(1, 2, 2), None),
+     TypeError, r"conv_tbc\(\): argument 'bias' \(position 3\) must be Tensor, not NoneType"),
+    (lambda: flambeau.conv_tbc(flambeau.ones(3, 1, 2), flambeau.ones(2, 2), flambeau.ones(2)),
+     RuntimeError, "conv_tbc: Weight tensor must have 3 dims"),
+    (lambda: flambeau.conv_tbc(flambeau.ones(3, 1, 2), flambeau.ones(1, 2, 2),
+                               flambeau.ones(1, 2)), RuntimeError, "conv_tbc: Bias must be 1-D"),
+    (lambda: flambeau.grid_sampler_2d(flambeau.zeros(1, 1, 2, 2, 2), flambeau.zeros(1, 1, 1, 1, 3),
+                                      0, 0, False), RuntimeError,
+     r"grid_sampler_2d: expected 4D input and grid with same number of dimensions, but got "
+     r"input with sizes \[1, 1, 2, 2, 2\]"),
+    (lambda: flambeau.grid_sampler_2d(flambeau.zeros(1, 1, 2, 2), flambeau.zeros(1, 1, 1, 1), 0,
+                                      0, False), RuntimeError,
+     r"grid_sampler_2d: expected grid to have size 2 in last dimension, but got grid with "
+     r"sizes \[1, 1, 1, 1\]"),
+    (lambda: flambeau.grid_sampler_2d(flambeau.zeros(1, 1, 2, 2), flambeau.zeros(1, 1, 1, 2),
+                                      True, 0, False), TypeError,
+     r"grid_sampler_2d\(\): argument 'interpolation_mode' \(position 3\) must be int, not "
+     r"bool"),
+    (lambda: flambeau.norm_except_dim(flambeau.ones(2, 2), 2.0, 0), TypeError,
+     r"norm_except_dim\(\): argument 'pow' \(position 2\) must be int, not float"),
+    (lambda: flambeau.norm_except_dim(flambeau.ones(2, 2), 2, 5), IndexError,
+     r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 5\)"),
+    (lambda: flambeau.embedding_renorm_(flambeau.ones(3, 2), flambeau.tensor([0.0]), 1.0, 2.0),
+     RuntimeError, "embedding_renorm_: expected indices of an integer dtype"),
+    (lambda: flambeau.embedding_renorm_(flambeau.ones(3, 2), flambeau.tensor([3]), 1.0, 2.0),
+     IndexError, "embedding_renorm_: index 3 is out of range for 3 embeddings"),
+    (lambda: flambeau.embedding_renorm_(flambeau.ones(3, 2, requires_grad=True),
+                                        flambeau.tensor([0]), 1.0, 2.0), RuntimeError,
+     "embedding_renorm_: a leaf Variable that requires grad is being used in an in-place "
+     "operation"),
     (lambda: flambeau.pdist(flambeau.ones(2, 2, 2)), RuntimeError,
      r"pdist only supports 2D tensors, got: 3D \(input of shape \(2, 2, 2\)\)"),
     (lambda: flambeau.pdist(flambeau.ones(2, 2), -1), RuntimeError,
@@ -505,6 +554,30 @@ def test_in_place_dropout_on_a_leaf_that_requires_grad_is_refused():
 def test_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_embedding_renorm_returns_the_weight_and_refuses_a_gradient_as_torch():
+    w = flambeau.tensor(r(4, 3, scale=3))
+    assert flambeau.embedding_renorm_(w, flambeau.tensor([1]), 1.0, 2.0) is w
+    v = flambeau.tensor(r(4, 3, scale=3), requires_grad=True) * 1  # a non-leaf: recorded
+    out = flambeau.embedding_renorm_(v, flambeau.tensor([1]), 1.0, 2.0)
+    assert out is v
+    np.testing.assert_allclose(float(v[1].detach().norm()), 1.0, rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="the derivative for 'embedding_renorm' is "
+                                                  "not implemented"):
+        out.sum().backward()
+    with flambeau.no_grad():  # a parameter renormed without recording, as F.embedding does
+        p = flambeau.tensor(r(4, 3, scale=3), requires_grad=True)
+        flambeau.embedding_renorm_(p, flambeau.tensor([0]), 1.0, 2.0)
+    np.testing.assert_allclose(float(p[0].detach().norm()), 1.0, rtol=1e-6)
+
+
+def test_conv_tbc_is_the_functional_one():
+    assert flambeau.conv_tbc is F.conv_tbc
+    x = flambeau.tensor(r(5, 2, 3), requires_grad=True)
+    w = flambeau.tensor(r(2, 3, 4, seed=1), requires_grad=True)
+    b = flambeau.tensor(r(4, seed=2), requires_grad=True)
+    assert gradcheck(lambda *a: F.conv_tbc(*a, 1), (x, w, b))
 
 
 def test_pdist_edge_cases():

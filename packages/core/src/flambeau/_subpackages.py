@@ -38,17 +38,17 @@ TOPLEVEL = {
         alpha_dropout_ avg_pool1d batch_norm batch_norm_backward_elemt
         batch_norm_backward_reduce batch_norm_elemt batch_norm_gather_stats
         batch_norm_gather_stats_with_counts batch_norm_stats batch_norm_update_stats bilinear
-        binary_cross_entropy_with_logits celu
-        celu_ channel_shuffle constant_pad_nd conv1d conv2d conv3d conv_transpose1d
-        conv_transpose2d conv_transpose3d convolution cosine_embedding_loss cosine_similarity
-        ctc_loss dropout dropout_ embedding embedding_bag feature_alpha_dropout
-        feature_alpha_dropout_ feature_dropout feature_dropout_ grid_sampler group_norm
-        gru_cell hinge_embedding_loss instance_norm kl_div layer_norm lstm_cell
-        margin_ranking_loss max_pool1d max_pool1d_with_indices max_pool2d max_pool3d
-        native_batch_norm native_channel_shuffle native_dropout native_group_norm
-        native_layer_norm pairwise_distance pdist pixel_shuffle pixel_unshuffle
-        poisson_nll_loss rms_norm rnn_relu_cell rnn_tanh_cell rrelu rrelu_ selu selu_ threshold
-        threshold_ triplet_margin_loss
+        binary_cross_entropy_with_logits celu celu_ channel_shuffle constant_pad_nd conv1d
+        conv2d conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d convolution
+        cosine_embedding_loss cosine_similarity ctc_loss dropout dropout_ embedding
+        embedding_bag embedding_renorm_ feature_alpha_dropout feature_alpha_dropout_
+        feature_dropout feature_dropout_ grid_sampler grid_sampler_2d group_norm gru_cell
+        hinge_embedding_loss instance_norm kl_div layer_norm lstm_cell margin_ranking_loss
+        max_pool1d max_pool1d_with_indices max_pool2d max_pool3d native_batch_norm
+        native_channel_shuffle native_dropout native_group_norm native_layer_norm
+        norm_except_dim pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss
+        rms_norm rnn_relu_cell rnn_tanh_cell rrelu rrelu_ selu selu_ threshold threshold_
+        triplet_margin_loss
     """.split()),
 }
 

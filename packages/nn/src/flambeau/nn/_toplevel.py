@@ -27,10 +27,12 @@ from collections.abc import Sequence
 
 import flambeau
 from flambeau import Tensor, _dtype
-from flambeau._inplace import write_result
+from flambeau._inplace import needs_history, write_result
+from flambeau.autograd import Function
 from flambeau.nn import functional as F
 from flambeau.nn.functional import _dropout
 from flambeau.nn.functional._activation import _rrelu
+from flambeau.nn.functional._embedding import _check_indices, _renorm_, _renorm_rows
 from flambeau.nn.functional._grid import _affine_grid
 from flambeau.nn.functional._norm import (
     _as_input,
@@ -40,24 +42,25 @@ from flambeau.nn.functional._norm import (
     _update_running,
 )
 from flambeau.nn.modules._rnn_layers import _gru_step, _lstm_step, _rnn_step, autocast_cell
+from flambeau.nn.utils.parametrizations import _norm_except_dim
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "affine_grid_generator", "alpha_dropout",
     "alpha_dropout_", "avg_pool1d", "batch_norm", "batch_norm_backward_elemt",
     "batch_norm_backward_reduce", "batch_norm_elemt", "batch_norm_gather_stats",
     "batch_norm_gather_stats_with_counts", "batch_norm_stats", "batch_norm_update_stats",
-    "bilinear",
-    "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle", "constant_pad_nd",
-    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-    "convolution", "cosine_embedding_loss", "cosine_similarity", "ctc_loss", "dropout",
-    "dropout_", "embedding", "embedding_bag", "feature_alpha_dropout", "feature_alpha_dropout_",
-    "feature_dropout", "feature_dropout_", "grid_sampler", "group_norm", "gru_cell",
+    "bilinear", "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle",
+    "constant_pad_nd", "conv1d", "conv2d", "conv3d", "conv_tbc", "conv_transpose1d",
+    "conv_transpose2d", "conv_transpose3d", "convolution", "cosine_embedding_loss",
+    "cosine_similarity", "ctc_loss", "dropout", "dropout_", "embedding", "embedding_bag",
+    "embedding_renorm_", "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout",
+    "feature_dropout_", "grid_sampler", "grid_sampler_2d", "group_norm", "gru_cell",
     "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "lstm_cell",
     "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
     "native_batch_norm", "native_channel_shuffle", "native_dropout", "native_group_norm",
-    "native_layer_norm", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle",
-    "poisson_nll_loss", "rms_norm", "rnn_relu_cell", "rnn_tanh_cell", "rrelu", "rrelu_",
-    "selu", "selu_", "threshold", "threshold_", "triplet_margin_loss",
+    "native_layer_norm", "norm_except_dim", "pairwise_distance", "pdist", "pixel_shuffle",
+    "pixel_unshuffle", "poisson_nll_loss", "rms_norm", "rnn_relu_cell", "rnn_tanh_cell",
+    "rrelu", "rrelu_", "selu", "selu_", "threshold", "threshold_", "triplet_margin_loss",
 ]
 
 # The same objects as flambeau.nn.functional's, as torch.conv2d is torch.nn.functional.conv2d.
@@ -73,6 +76,7 @@ conv3d = F.conv3d
 conv_transpose1d = F.conv_transpose1d
 conv_transpose2d = F.conv_transpose2d
 conv_transpose3d = F.conv_transpose3d
+conv_tbc = F.conv_tbc
 cosine_similarity = F.cosine_similarity
 pairwise_distance = F.pairwise_distance
 pdist = F.pdist
@@ -831,6 +835,38 @@ def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
                          _PADDING[padding_mode], align_corners)
 
 
+def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners):
+    """:func:`grid_sampler` of a 4-D ``(N, C, H, W)`` input and ``(N, H_out, W_out, 2)``
+    grid (flambeau has no volumetric ``grid_sampler_3d``).
+
+    Raises
+    ------
+    RuntimeError
+        When ``input`` and ``grid`` are not both 4-D, or the grid's last dimension is not 2.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.arange(4.0).reshape(1, 1, 2, 2)
+    >>> flambeau.grid_sampler_2d(x, flambeau.tensor([[[[0.0, 0.0]]]]), 0, 0, True)
+    tensor([[[[1.5000]]]])
+    """
+    for name, value in (("interpolation_mode", interpolation_mode),
+                        ("padding_mode", padding_mode)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            position = 3 if name == "interpolation_mode" else 4
+            raise TypeError(f"grid_sampler_2d(): argument '{name}' (position {position}) must "
+                            f"be int, not {type(value).__name__}")
+    if input.ndim != 4 or grid.ndim != 4:
+        raise RuntimeError(f"grid_sampler_2d: expected 4D input and grid with same number of "
+                           f"dimensions, but got input with sizes {list(input.shape)} and grid "
+                           f"with sizes {list(grid.shape)}")
+    if grid.shape[-1] != 2:
+        raise RuntimeError(f"grid_sampler_2d: expected grid to have size 2 in last dimension, "
+                           f"but got grid with sizes {list(grid.shape)}")
+    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+
+
 def affine_grid_generator(theta, size, align_corners):
     """:func:`flambeau.nn.functional.affine_grid` (``align_corners`` required).
 
@@ -901,6 +937,80 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
     """
     return F.embedding(indices, weight, padding_idx if padding_idx >= 0 else None, None, 2.0,
                        scale_grad_by_freq, sparse)
+
+
+class _EmbeddingRenorm(Function):
+    """``embedding_renorm_``'s write where autograd records it: torch has no derivative."""
+
+    @staticmethod
+    def forward(ctx, weight, indices, max_norm, norm_type):
+        a = weight._data.copy()
+        _renorm_rows(weight._device._xp, a, indices, max_norm, norm_type)
+        return Tensor._make(a, weight._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise NotImplementedError("embedding_renorm_: the derivative for 'embedding_renorm' is "
+                                  "not implemented (as in torch)")
+
+
+def embedding_renorm_(weight, indices, max_norm, norm_type):
+    """Scale the rows of ``weight`` that ``indices`` name down to a ``norm_type``-norm of
+    ``max_norm`` where it is larger, in place; returns ``weight`` (what
+    :func:`flambeau.nn.functional.embedding` does with ``max_norm``).
+
+    Raises
+    ------
+    RuntimeError
+        For indices that are not integers, or a leaf ``weight`` requiring grad while grad mode
+        is on (as for every in-place op).
+    IndexError
+        For an index out of range.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> w = flambeau.tensor([[3.0, 4.0], [0.3, 0.4]])
+    >>> flambeau.embedding_renorm_(w, flambeau.tensor([0, 1]), 1.0, 2.0) is w
+    True
+    >>> w
+    tensor([[0.6000, 0.8000],
+            [0.3000, 0.4000]])
+    """
+    _check_indices(indices, weight.shape[0], "embedding_renorm_")
+    if flambeau.is_grad_enabled() and needs_history(weight):
+        return write_result(weight, lambda src: _EmbeddingRenorm.apply(src, indices, max_norm,
+                                                                        norm_type),
+                            "embedding_renorm_")
+    _renorm_(weight, indices, max_norm, norm_type)
+    return weight
+
+
+def norm_except_dim(v, pow=2, dim=0):
+    """The ``pow``-norm of ``v`` over every dimension but ``dim``, which stays, the others
+    kept as size 1: the norm of weight normalization. ``dim=-1`` gives the norm of the whole
+    tensor (a 0-d tensor), as in torch; ``pow`` is an int, as there.
+
+    Raises
+    ------
+    TypeError
+        For a ``pow`` that is not an int.
+    IndexError
+        For ``dim`` out of range.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.norm_except_dim(flambeau.tensor([[3.0, 4.0], [6.0, 8.0]]))
+    tensor([[ 5.],
+            [10.]])
+    >>> flambeau.norm_except_dim(flambeau.tensor([[3.0, 4.0], [6.0, 8.0]]), 1, 1)
+    tensor([[ 9., 12.]])
+    """
+    if isinstance(pow, bool) or not isinstance(pow, int):
+        raise TypeError(f"norm_except_dim(): argument 'pow' (position 2) must be int, not "
+                        f"{type(pow).__name__}")
+    return _norm_except_dim(v, dim, pow)
 
 
 _BAG_MODES = {0: "sum", 1: "mean", 2: "max"}

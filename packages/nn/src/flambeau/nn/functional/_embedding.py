@@ -74,14 +74,18 @@ def _check_indices(input, num, op):
 
 def _renorm_(weight, input, max_norm, norm_type):
     """Scale the looked-up rows whose norm exceeds ``max_norm`` down to it, in place."""
-    xp = weight._device._xp
-    rows = xp.unique(input._data.reshape(-1))
     with flambeau.no_grad():
-        sel = weight._data[rows]
-        norms = (xp.abs(sel) ** norm_type).sum(1) ** (1.0 / norm_type)
-        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
-        weight._data[rows] = (sel * scale[:, None]).astype(sel.dtype, copy=False)
+        _renorm_rows(weight._device._xp, weight._data, input, max_norm, norm_type)
         weight._version_counter.value += 1
+
+
+def _renorm_rows(xp, a, input, max_norm, norm_type):
+    """:func:`_renorm_` on the array ``a`` of the weight."""
+    rows = xp.unique(input._data.reshape(-1))
+    sel = a[rows]
+    norms = (xp.abs(sel) ** norm_type).sum(1) ** (1.0 / norm_type)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    a[rows] = (sel * scale[:, None]).astype(sel.dtype, copy=False)
 
 
 def _padding(padding_idx, num, op):

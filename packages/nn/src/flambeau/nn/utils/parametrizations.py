@@ -37,20 +37,21 @@ def _check_norm_dim(v, dim):
         )
 
 
-def _norm_except_dim(v, dim):
-    """The 2-norm of ``v`` over every dimension but ``dim``, kept as size-1 dimensions.
+def _norm_except_dim(v, dim, pow=2):
+    """The ``pow``-norm of ``v`` over every dimension but ``dim``, kept as size-1 dimensions
+    (``flambeau.norm_except_dim``).
 
     ``dim=-1`` means the norm of the whole tensor (a 0-d tensor), as PyTorch's
     ``norm_except_dim``.
     """
     _check_norm_dim(v, dim)
     if dim == -1:
-        return flambeau.norm(v)
+        return flambeau.norm(v, pow)
     dim %= v.ndim
     others = tuple(d for d in range(v.ndim) if d != dim)
     if not others:
         return v.abs()
-    return flambeau.norm(v, 2, dim=others, keepdim=True)
+    return flambeau.norm(v, pow, dim=others, keepdim=True)
 
 
 def _weight_norm(v, g, dim):
