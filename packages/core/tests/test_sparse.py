@@ -681,3 +681,50 @@ def test_dense_plus_sparse_scatters_through_the_backends_kernel(monkeypatch):
                       (flambeau.tensor(DENSE).add_(s, alpha=0.5), d + 0.5 * sd)):
         np.testing.assert_allclose(got.cpu().numpy(), want)
     assert calls == [(4,)] * 5
+
+
+@parity
+def test_sparse_mask_smm_and_hspmm_match_torch(torch):
+    idx, vals = [[0, 0, 2, 0], [0, 1, 1, 0]], [1.0, -1.0, 2.0, 1.0]  # (0, 0) twice
+    d = [[1.0, 1.0], [2.0, 0.0]]
+    got = []
+    for lib in (flambeau, torch):
+        s = lib.sparse_coo_tensor(lib.tensor(idx), lib.tensor(vals), (3, 2))
+        x = lib.arange(6.0).reshape(3, 2).requires_grad_()
+        m = x.sparse_mask(s)  # the mask's indices as they are, duplicates too
+        (m.to_dense() * lib.arange(6.0).reshape(3, 2)).sum().backward()
+        got.append([m, x.grad, lib.smm(s, lib.tensor(d)), lib.hspmm(s, lib.tensor(d)),
+                    s.smm(lib.tensor(d)),
+                    lib.ones(3, 2).to_sparse().sparse_mask(s)])
+    for ours, theirs in zip(*got):
+        assert ours.is_sparse == theirs.is_sparse
+        if theirs.is_sparse:
+            assert ours.is_coalesced() == theirs.is_coalesced()
+            assert ours.sparse_dim() == theirs.sparse_dim()
+            np.testing.assert_array_equal(ours._indices().cpu().numpy(),
+                                          theirs._indices().numpy())
+            np.testing.assert_allclose(ours._values().detach().cpu().numpy(),
+                                       theirs._values().detach().numpy())
+        np.testing.assert_allclose(_np(ours), _np(theirs))
+    s = flambeau.sparse_coo_tensor(idx, vals, (3, 2))
+    with pytest.raises(RuntimeError, match=r"sparse_mask\(\): operands have incompatible "
+                                           r"sizes; self has size \[2, 2\] but mask has size "
+                                           r"\[3, 2\]"):
+        flambeau.ones(2, 2).sparse_mask(s)
+    with pytest.raises(NotImplementedError, match="sparse_mask: the mask must be a sparse "
+                                                  "tensor"):
+        flambeau.ones(2, 2).sparse_mask(flambeau.ones(2, 2))
+    with pytest.raises(RuntimeError, match="hspmm: Argument #3: Expected dim 0 size 2, got 3"):
+        flambeau.hspmm(s, flambeau.ones(3, 2))
+    with pytest.raises(NotImplementedError, match="smm: expected a sparse COO matrix"):
+        flambeau.smm(flambeau.ones(2, 2), flambeau.ones(2, 2))
+
+
+def test_hspmm_and_smm_are_differentiable():
+    # torch has no derivative of hspmm: flambeau's is that of the product it keeps rows of
+    s = flambeau.sparse_coo_tensor([[0, 2], [1, 0]], [1.0, 2.0], (3, 2))
+    d = flambeau.tensor([[1.0, 1.0], [2.0, 0.0]], requires_grad=True)
+    for fn in (flambeau.hspmm, flambeau.smm):
+        d.grad = None
+        fn(s, d).to_dense().sum().backward()
+        np.testing.assert_allclose(d.grad.cpu().numpy(), [[2.0, 2.0], [1.0, 1.0]])

@@ -327,3 +327,18 @@ def test_torch_files_holding_compressed_tensors_load(torch):
     assert out["csc"].layout is flambeau.sparse_csc
     for t in out.values():
         np.testing.assert_array_equal(_np(t), DENSE)
+
+
+@parity
+def test_sparse_mask_of_a_compressed_mask_matches_torch(torch):
+    pattern = [[0.0, 1.0], [0.0, 0.0], [1.0, 1.0]]
+    for layout in LAYOUTS:
+        ours = flambeau.arange(6.0).reshape(3, 2).sparse_mask(
+            flambeau.tensor(pattern).to_sparse(layout=getattr(flambeau, layout)))
+        theirs = torch.arange(6.0).reshape(3, 2).sparse_mask(
+            torch.tensor(pattern).to_sparse(layout=getattr(torch, layout)))
+        _same_parts(ours, theirs, torch)
+    # its gradient (torch's backward refuses a compressed mask): x's at the pattern
+    x = flambeau.arange(6.0).reshape(3, 2).requires_grad_()
+    x.sparse_mask(flambeau.tensor(pattern).to_sparse_csr()).values().sum().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), pattern)

@@ -33,7 +33,7 @@ from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function, node_variant
 
 __all__ = ["COOData", "RefusingStorage", "SparseTensor", "SparseUnsupported",
-           "sparse_coo_tensor", "spmm", "sparse_mm", "sparse_sum", "sparse_addmm",
+           "sparse_coo_tensor", "spmm", "smm", "hspmm", "sparse_mm", "sparse_sum", "sparse_addmm",
            "sparse_softmax", "sparse_log_softmax"]
 
 sparse_coo = _compat.sparse_coo
@@ -1324,6 +1324,132 @@ def spmm(input, mat2):
     return matmul(input, mat2, op="spmm")
 
 
+def _product_rows(op, mat1, mat2):
+    """The dense product of a sparse COO matrix and a dense one, and the sorted rows of the
+    sparse one that hold a value (what smm and hspmm keep)."""
+    if mat1.__class__ is not SparseTensor:
+        raise NotImplementedError(f"{op}: expected a sparse COO matrix as the first argument, "
+                                  f"got layout {mat1.layout}")
+    if mat2.__class__ is SparseTensor or mat2.layout is not _compat.strided:
+        raise NotImplementedError(f"{op}: expected a strided matrix as the second argument, "
+                                  f"got layout {mat2.layout}")
+    if mat1._data.ndim == 2 and mat2._data.ndim == 2 \
+            and mat1._data.shape[1] != mat2._data.shape[0]:
+        raise RuntimeError(f"{op}: Argument #3: Expected dim 0 size {mat1._data.shape[1]}, got "
+                           f"{mat2._data.shape[0]}")
+    prod = matmul(mat1, mat2, op=op)
+    xp = _xp(mat1)
+    rows = xp.unique(mat1._data.indices[0]).astype(xp.int64)
+    return prod, rows
+
+
+def hspmm(mat1, mat2):
+    """The product of a sparse COO matrix and a dense one as a hybrid sparse tensor, as
+    ``torch.hspmm``: one sparse dim (the rows of ``mat1`` that hold a value) and the
+    product's rows as dense values.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.sparse_coo_tensor([[0, 2], [1, 0]], [1.0, 2.0], (3, 2))
+    >>> flambeau.hspmm(s, flambeau.tensor([[1.0, 1.0], [2.0, 0.0]]))
+    tensor(indices=tensor([[0, 2]]),
+           values=tensor([[2., 0.],
+                          [2., 2.]]),
+           size=(3, 2), nnz=2, layout=flambeau.sparse_coo)
+    """
+    prod, rows = _product_rows("hspmm", mat1, mat2)
+    values = prod.index_select(0, Tensor._make(rows, prod._device))
+    return _Construct.apply(values, rows[None], tuple(prod.shape), False)
+
+
+def smm(input, mat2):
+    """The product of a sparse COO matrix and a dense one as a sparse matrix, as
+    ``torch.smm``: every column of each row of ``input`` that holds a value (zeros of the
+    product included).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.sparse_coo_tensor([[0, 2], [1, 0]], [1.0, 2.0], (3, 2))
+    >>> flambeau.smm(s, flambeau.tensor([[1.0, 1.0], [2.0, 0.0]])).to_dense()
+    tensor([[2., 0.],
+            [0., 0.],
+            [2., 2.]])
+    """
+    prod, rows = _product_rows("smm", input, mat2)
+    xp = _xp(input)
+    k = prod._data.shape[1]
+    indices = xp.stack([xp.repeat(rows, k), xp.tile(xp.arange(k, dtype=xp.int64),
+                                                    rows.shape[0])])
+    values = prod.index_select(0, Tensor._make(rows, prod._device)).reshape(-1)
+    return _Construct.apply(values, indices, tuple(prod.shape), False)
+
+
+def sparse_mask(self, mask):
+    """The values of this tensor where the sparse ``mask`` stores one, as a sparse tensor of
+    the mask's layout and pattern (its indices as they are, duplicates too), as torch's
+    ``Tensor.sparse_mask``; the mask's values are not read.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.arange(4.0).reshape(2, 2)
+    >>> x.sparse_mask(flambeau.eye(2).to_sparse()).to_dense()
+    tensor([[0., 0.],
+            [0., 3.]])
+    >>> x.sparse_mask(flambeau.eye(2).to_sparse_csr()).values()
+    tensor([0., 3.])
+    """
+    if not isinstance(mask._data, RefusingStorage):
+        raise NotImplementedError(f"sparse_mask: the mask must be a sparse tensor (layout "
+                                  f"flambeau.sparse_coo, sparse_csr or sparse_csc), got "
+                                  f"{mask.layout}")
+    if tuple(self.shape) != tuple(mask.shape):
+        raise RuntimeError(f"sparse_mask(): operands have incompatible sizes; self has size "
+                           f"{list(self.shape)} but mask has size {list(mask.shape)}")
+    if self.__class__ is SparseTensor:
+        self = self.to_dense()
+    elif self.layout is not _compat.strided:
+        self = self.to_dense()
+    if self._data.dtype != mask._data.dtype:
+        mask = mask.to(self.dtype)
+    return _SparseMask.apply(self, mask)
+
+
+class _SparseMask(Function):
+    """``x`` at the mask's nonzeros; the gradient of ``x`` is the output's at each nonzero,
+    added up at its index (duplicates too)."""
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        d = mask._data
+        if d.__class__ is COOData:
+            index = d.indices
+            out = COOData(index, x._data[tuple(index)], d.shape, d.coalesced)
+        else:
+            from flambeau._sparse_compressed import CompressedData
+
+            index = _xp(x).stack(d.rows_cols())
+            out = CompressedData(d.compressed, d.plain, x._data[tuple(index)], d.shape,
+                                 d.layout, x._device)
+        ctx.index = index
+        return mask._make(out, x._device)
+
+    @staticmethod
+    def backward(ctx, g):
+        index = ctx.index
+        if g.__class__ is SparseTensor:
+            picked = _lookup(g._device, g._data, index.astype(_xp(g).int64))
+        elif g.layout is not _compat.strided:
+            picked = _lookup(g._device, g.to_sparse_coo()._data, index.astype(_xp(g).int64))
+        else:
+            picked = g._data[tuple(index)]
+        out = _xp(g).zeros(g._data.shape, dtype=picked.dtype)
+        return Tensor._make(scatter_add_(g._device, out, index, g._data.shape, picked),
+                            g._device), None
+
+
 def sparse_mm(mat1, mat2, reduce="sum"):
     """The product of a sparse COO matrix and a dense or sparse one, or of a CSR/CSC matrix
     and a dense one, as ``torch.sparse.mm``: the sparse operand's gradient is sparse (in its
@@ -1543,6 +1669,8 @@ def mul(a, b):
 
 
 # the methods every tensor answers; the sparse-only ones are the strided tensor's errors
+Tensor.sparse_mask = sparse_mask
+Tensor.smm = smm
 Tensor.to_sparse = to_sparse
 Tensor.to_sparse_coo = to_sparse_coo
 Tensor.sparse_dim = _sparse_dim_dense
