@@ -81,6 +81,7 @@ def _fake_cupy(major=9):
         nvrtc=types.SimpleNamespace(getSupportedArchs=lambda: (90, 75, 80)),
         get_current_stream=lambda: current)
     pool = _Pool()
+    cuda.alloc = pool.malloc  # CuPy's alloc goes through the current allocator to the pool
     return types.SimpleNamespace(cuda=cuda, get_default_memory_pool=lambda: pool, pool=pool,
                                  devices=devices, marks=marks, current=current)
 

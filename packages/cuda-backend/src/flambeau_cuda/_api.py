@@ -665,7 +665,8 @@ _raw_blocks: dict = {}  # pointer -> CuPy MemoryPointer, kept until caching_allo
 
 
 def caching_allocator_alloc(size: int, device=None, stream=None) -> int:
-    """``size`` bytes from CuPy's pool on ``device`` for ``stream``; returns the pointer.
+    """``size`` bytes from CuPy's pool (through :func:`flambeau_cuda._memory.allocator`) on
+    ``device`` for ``stream``; returns the pointer.
 
     Examples
     --------
@@ -682,7 +683,7 @@ def caching_allocator_alloc(size: int, device=None, stream=None) -> int:
     with b.xp.cuda.Device(index), contextlib.ExitStack() as scope:
         if stream is not None:
             scope.enter_context(stream._stream)
-        block = _pool().malloc(size)
+        block = b.xp.cuda.alloc(size)  # through the allocator hook: peaks, readable OOM
     _raw_blocks[int(block.ptr)] = block
     return int(block.ptr)
 
