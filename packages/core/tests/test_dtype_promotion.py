@@ -172,3 +172,23 @@ def test_in_place_add_and_sub_check_alpha_and_bools_as_torch(alpha, name):
                 continue
             getattr(fx, op)(fy, alpha=alpha)
             np.testing.assert_allclose(fx.cpu().numpy(), tx.numpy())
+
+
+#: torch's dtypes of limited support: they promote with floats (the unsigned) or nothing
+LIMITED = ["uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
+           "float8_e5m2fnuz", "float8_e8m0fnu"]
+
+
+@pytest.mark.parametrize(("a", "b"), list(itertools.product(
+    LIMITED, LIMITED + NAMES + ["complex64", "complex128"])))
+def test_limited_dtypes_promote_as_torch_including_its_errors(a, b):
+    for x, y in ((a, b), (b, a)):
+        try:
+            want = str(torch.promote_types(getattr(torch, x), getattr(torch, y)))
+        except RuntimeError as e:
+            with pytest.raises(RuntimeError) as got:
+                flambeau.promote_types(getattr(flambeau, x), getattr(flambeau, y))
+            assert str(got.value) == str(e).splitlines()[0]
+        else:
+            got = flambeau.promote_types(getattr(flambeau, x), getattr(flambeau, y))
+            assert repr(got) == want.replace("torch.", "flambeau.")

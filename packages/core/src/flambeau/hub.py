@@ -533,13 +533,9 @@ def help(github, model, force_reload=False, skip_validation=False,  # noqa: A001
     --------
     >>> import flambeau, pathlib, tempfile
     >>> repo = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (repo / "hubconf.py").write_text(
-    ...     "def tiny(n=2):\\n"
-    ...     "    '''A tensor of n ones.'''\\n"
-    ...     "    import flambeau\\n"
-    ...     "    return flambeau.ones(n)\\n")
-    >>> flambeau.hub.help(str(repo), "tiny", source="local")
-    'A tensor of n ones.'
+    >>> _ = (repo / "hubconf.py").write_text("def net():\\n    'A small network.'\\n")
+    >>> flambeau.hub.help(str(repo), "net", source="local")
+    'A small network.'
     """
     folder = _folder(github, source, force_reload, trust_repo, True, skip_validation,
                      "hub.help")
