@@ -144,6 +144,8 @@ _NEEDS_CUDA = [
     ("reset_accumulated_memory_stats", ()), ("set_per_process_memory_fraction", (0.5,)),
     ("get_per_process_memory_fraction", ()), ("caching_allocator_alloc", (16,)),
     ("caching_allocator_delete", (0,)), ("get_stream_from_external", (0,)),
+    ("utilization", ()), ("temperature", ()), ("power_draw", ()), ("clock_rate", ()),
+    ("list_gpu_processes", ()),
 ]
 
 

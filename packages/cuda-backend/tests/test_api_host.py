@@ -3,12 +3,13 @@ stand-in CuPy: the calls into CuPy and what is made of their answers, checked on
 ``test_gpu_runtime.py`` runs the same functions on a GPU against torch.cuda."""
 
 import contextlib
+import sys
 import types
 
 import pytest
 
 import flambeau
-from flambeau_cuda import _api, _cupy, _memory
+from flambeau_cuda import _api, _cupy, _memory, _nvml
 
 _PROPS = {"name": b"Stand-in GPU\0", "major": 9, "minor": 0, "totalGlobalMem": 80 * 2**30,
           "multiProcessorCount": 132, "l2CacheSize": 50 * 2**20, "warpSize": 32,
@@ -228,3 +229,76 @@ def test_nvtx_without_cupys_nvtx_says_so(cupy, monkeypatch):
     assert _api.nvtx() is None
     with pytest.raises(RuntimeError, match=r"^flambeau.cuda.nvtx.mark needs CuPy with NVTX$"):
         flambeau.cuda.nvtx.mark("x")
+
+
+class _FakeNvml:
+    """pynvml's calls that ``_nvml`` makes, on one GPU at PCI address 00000000:1C:00.0."""
+
+    __name__ = "pynvml"
+    NVML_TEMPERATURE_GPU, NVML_CLOCK_SM = 0, 1
+
+    def __init__(self, procs):
+        self.inits, self.procs = 0, procs
+
+    def nvmlInit(self):
+        self.inits += 1
+
+    def nvmlDeviceGetHandleByPciBusId(self, bus):
+        if bus != b"00000000:1C:00.0":
+            raise LookupError(bus)
+        return "gpu-handle"
+
+    def nvmlDeviceGetUtilizationRates(self, h):
+        return types.SimpleNamespace(gpu=37 if h == "gpu-handle" else None, memory=5)
+
+    def nvmlDeviceGetTemperature(self, h, sensor):
+        return {("gpu-handle", 0): 61}[(h, sensor)]
+
+    def nvmlDeviceGetPowerUsage(self, h):
+        return 123456 if h == "gpu-handle" else None
+
+    def nvmlDeviceGetClockInfo(self, h, clock):
+        return {("gpu-handle", 1): 1755}[(h, clock)]
+
+    def nvmlDeviceGetComputeRunningProcesses(self, h):
+        assert h == "gpu-handle"
+        return self.procs
+
+
+@pytest.fixture
+def nvml(cupy, monkeypatch):
+    fake = _FakeNvml([types.SimpleNamespace(pid=4242, usedGpuMemory=3 * 2**20 + 2**19),
+                      types.SimpleNamespace(pid=7, usedGpuMemory=None)])
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setattr(_nvml, "_started", [])
+    monkeypatch.setattr(cupy.cuda.runtime, "getDeviceProperties",
+                        lambda i: {**_PROPS, "pciBusID": 27 + i, "pciDomainID": 0,
+                                   "pciDeviceID": 0})
+    return fake
+
+
+def test_nvml_readings_find_the_gpu_by_its_pci_address(nvml):
+    # device 1 (the current one) sits at bus 0x1C: NVML's numbering does not matter
+    assert (_api.utilization(), _api.temperature(1), _api.power_draw("cuda:1"),
+            _api.clock_rate()) == (37, 61, 123456, 1755)
+    assert nvml.inits == 1  # NVML is started once
+    with pytest.raises(LookupError):
+        _api.utilization(0)  # bus 0x1B: no such GPU in this NVML
+
+
+def test_list_gpu_processes_lines(nvml):
+    assert _api.list_gpu_processes().splitlines() == [
+        "GPU:1", "process       4242 uses        3.500 MB GPU memory",
+        "process          7 uses an unknown amount of GPU memory"]
+    nvml.procs = []
+    assert _api.list_gpu_processes(1) == "GPU:1\nno processes are running"
+
+
+def test_without_nvidia_ml_py_the_readings_say_what_to_install(cupy, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # import fails
+    monkeypatch.setattr(_nvml, "_started", [])
+    with pytest.raises(ModuleNotFoundError, match=r"^NVML's readings need nvidia-ml-py: pip "
+                                                  r"install flambeau-cuda\[nvml\]"):
+        _api.temperature()
+    assert _api.list_gpu_processes() == ("NVML's readings need nvidia-ml-py: pip install "
+                                         "flambeau-cuda[nvml] (nvidia-ml-py)")

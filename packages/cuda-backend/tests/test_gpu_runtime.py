@@ -142,3 +142,14 @@ def test_cuda_error_names_the_code():
     torch = _torch_cuda()
     if torch is not None:
         assert str(cuda.CudaError(2)).split(": ")[-1] == str(torch.cuda.CudaError(2))
+
+
+def test_nvml_readings():
+    pytest.importorskip("pynvml", reason="needs nvidia-ml-py (flambeau-cuda[nvml])")
+    assert 0 <= cuda.utilization() <= 100
+    assert 0 < cuda.temperature() < 120
+    assert cuda.power_draw() > 0 and cuda.clock_rate() > 0
+    assert cuda.list_gpu_processes().startswith("GPU:0\n")
+    torch = _torch_cuda()
+    if torch is not None:
+        assert abs(cuda.temperature() - torch.cuda.temperature()) <= 5

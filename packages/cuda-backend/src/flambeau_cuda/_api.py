@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
-from flambeau_cuda import _cupy, _memory
+from flambeau_cuda import _cupy, _memory, _nvml
 from flambeau_cuda._memory import OutOfMemoryError
 
 __all__ = [
@@ -23,7 +23,7 @@ __all__ = [
     "reset_accumulated_memory_stats", "set_per_process_memory_fraction",
     "get_per_process_memory_fraction", "caching_allocator_alloc", "caching_allocator_delete",
     "ExternalStream", "set_stream", "get_stream_from_external", "is_current_stream_capturing",
-    "nvtx",
+    "nvtx", "utilization", "temperature", "power_draw", "clock_rate", "list_gpu_processes",
 ]
 
 
@@ -785,3 +785,66 @@ def nvtx():
     except (ImportError, AttributeError):
         return None
     return module if getattr(module, "available", True) else None
+
+
+# ------------------------------------------------------------------------ NVML's readings
+
+
+def utilization(device=None) -> int:
+    """Percent of the last sample period a kernel ran on ``device`` (NVML).
+
+    Examples
+    --------
+    >>> from flambeau_cuda._api import utilization
+    >>> 0 <= utilization() <= 100  # doctest: +SKIP
+    True
+    """
+    return _nvml.utilization(_backend().xp, _index(device))
+
+
+def temperature(device=None) -> int:
+    """``device``'s temperature in degrees Celsius (NVML).
+
+    Examples
+    --------
+    >>> from flambeau_cuda._api import temperature
+    >>> temperature() > 0  # doctest: +SKIP
+    True
+    """
+    return _nvml.temperature(_backend().xp, _index(device))
+
+
+def power_draw(device=None) -> int:
+    """``device``'s power draw in milliwatts (NVML).
+
+    Examples
+    --------
+    >>> from flambeau_cuda._api import power_draw
+    >>> power_draw() > 0  # doctest: +SKIP
+    True
+    """
+    return _nvml.power_draw(_backend().xp, _index(device))
+
+
+def clock_rate(device=None) -> int:
+    """``device``'s SM clock in MHz (NVML).
+
+    Examples
+    --------
+    >>> from flambeau_cuda._api import clock_rate
+    >>> clock_rate() > 0  # doctest: +SKIP
+    True
+    """
+    return _nvml.clock_rate(_backend().xp, _index(device))
+
+
+def list_gpu_processes(device=None) -> str:
+    """The processes on ``device`` and their memory (NVML), one line each.
+
+    Examples
+    --------
+    >>> from flambeau_cuda._api import list_gpu_processes
+    >>> list_gpu_processes().startswith("GPU:")  # doctest: +SKIP
+    True
+    """
+    return _nvml.list_gpu_processes(_backend().xp, _index(device))

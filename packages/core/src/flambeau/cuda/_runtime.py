@@ -16,7 +16,8 @@ __all__ = [
     "get_rng_state", "get_rng_state_all", "set_rng_state", "set_rng_state_all", "initial_seed",
     "get_device_properties", "get_arch_list", "get_gencode_flags", "is_bf16_supported",
     "is_tf32_supported", "is_initialized", "init", "can_device_access_peer", "device_of",
-    "mem_get_info", "has_half", "has_magma", "ipc_collect",
+    "mem_get_info", "has_half", "has_magma", "ipc_collect", "utilization", "temperature",
+    "power_draw", "clock_rate", "list_gpu_processes",
     "memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved",
     "memory_stats", "memory_stats_as_nested_dict", "memory_summary",
     "reset_peak_memory_stats", "reset_max_memory_allocated", "reset_accumulated_memory_stats",
@@ -387,6 +388,69 @@ def ipc_collect() -> None:
     >>> flambeau.cuda.ipc_collect()  # doctest: +SKIP
     """
     _require("ipc_collect")
+
+
+def utilization(device=None) -> int:
+    """Percent of the last sample period in which a kernel ran on ``device`` (default: the
+    current one), as NVML reports it (flambeau-cuda's ``nvml`` extra: nvidia-ml-py).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> 0 <= flambeau.cuda.utilization() <= 100  # doctest: +SKIP
+    True
+    """
+    return _call("utilization", device)
+
+
+def temperature(device=None) -> int:
+    """``device``'s temperature in degrees Celsius, from NVML (see :func:`utilization`).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cuda.temperature() > 0  # doctest: +SKIP
+    True
+    """
+    return _call("temperature", device)
+
+
+def power_draw(device=None) -> int:
+    """``device``'s power draw in milliwatts, from NVML (see :func:`utilization`).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cuda.power_draw() > 0  # doctest: +SKIP
+    True
+    """
+    return _call("power_draw", device)
+
+
+def clock_rate(device=None) -> int:
+    """``device``'s streaming-multiprocessor clock in MHz, from NVML (see :func:`utilization`).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cuda.clock_rate() > 0  # doctest: +SKIP
+    True
+    """
+    return _call("clock_rate", device)
+
+
+def list_gpu_processes(device=None) -> str:
+    """The processes using ``device`` and their memory, one line each, from NVML (without
+    nvidia-ml-py: a line saying to install it, as torch's).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> print(flambeau.cuda.list_gpu_processes())  # doctest: +SKIP
+    GPU:0
+    process      12345 uses      512.000 MB GPU memory
+    """
+    return _call("list_gpu_processes", device)
 
 
 # ------------------------------------------------------------------------------ memory
