@@ -733,7 +733,7 @@ class StreamContext:
         if self.stream is not None:
             self._context = _plugin("StreamContext").stream(self.stream)
             self._context.__enter__()
-        return self.stream
+        # None, as torch's: ``with StreamContext(s) as x`` binds nothing
 
     def __exit__(self, *exc):
         context, self._context = self._context, None
