@@ -158,3 +158,29 @@ def test_arithmetic_torch_has_no_kernel_for_computes_in_flambeau(name):
         torch.ones(2, dtype=td) + torch.ones(2, dtype=td)
     got = flambeau.tensor([1.0, 2.0], dtype=fd) + flambeau.tensor([1.0, 2.0], dtype=fd)
     assert got.dtype is fd and got.float().tolist() == [2.0, 4.0]
+
+
+SAMPLERS = [lambda m, d: m.rand(2, dtype=d), lambda m, d: m.randn(2, dtype=d),
+            lambda m, d: m.randint(0, 3, (2,), dtype=d), lambda m, d: m.randperm(3, dtype=d),
+            lambda m, d: m.arange(3, dtype=d), lambda m, d: m.linspace(0, 1, 3, dtype=d),
+            lambda m, d: m.rand_like(m.zeros(2, dtype=d)),
+            lambda m, d: m.randint_like(m.zeros(2, dtype=d), 3),
+            lambda m, d: m.zeros(2, dtype=d).random_(), lambda m, d: m.zeros(2, dtype=d).random_(3),
+            lambda m, d: m.zeros(2, dtype=d).random_(0, 3),
+            lambda m, d: m.zeros(2, dtype=d).bernoulli_(0.5),
+            lambda m, d: m.zeros(2, dtype=d).normal_(), lambda m, d: m.zeros(2, dtype=d).uniform_(),
+            lambda m, d: m.zeros(2, dtype=d).exponential_(),
+            lambda m, d: m.zeros(2, dtype=d).cauchy_(),
+            lambda m, d: m.zeros(2, dtype=d).log_normal_(),
+            lambda m, d: m.zeros(2, dtype=d).geometric_(0.5)]
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+@pytest.mark.parametrize("i", range(len(SAMPLERS)))
+def test_samplers_and_ranges_refuse_float8_with_torchs_message(name, i):
+    with pytest.raises(NotImplementedError) as want:
+        SAMPLERS[i](torch, getattr(torch, name))
+    with pytest.raises(NotImplementedError) as got:
+        SAMPLERS[i](flambeau, getattr(flambeau, name))
+    assert str(got.value) == str(want.value)
+    assert "not implemented for 'Float8_" in str(got.value)

@@ -190,10 +190,13 @@ def scalar_for(value, dtype):
 
 
 def _no_complex(op, dtype):
-    """PyTorch's NotImplementedError of a kernel (``op``) with no complex version."""
+    """PyTorch's NotImplementedError of a kernel (``op``) with no complex (nor float8)
+    version."""
     if dtype is not None and _dtype.to_dtype(dtype).is_complex:
         name = _SCALAR_NAMES[_dtype.to_dtype(dtype).name]
         raise NotImplementedError(f'"{op}" not implemented for \'{name}\'')
+    if dtype is not None:
+        _dtype.refuse_float8(op, _dtype.to_dtype(dtype))
 
 
 def _ragged_error(data):
@@ -802,6 +805,7 @@ def linspace(start, end, steps, *, dtype=None, layout=None, device=None, require
         raise RuntimeError("linspace: number of steps must be non-negative")
     (start, end), work, out = _endpoints("linspace", start, end, dtype)
     dev = canonical(device)
+    _dtype.refuse_float8(f"linspace_{dev.type}", out)
     xp = dev.backend.xp
     with dev.backend.use_device(dev.index):
         if work is complex:  # part by part: not every array namespace takes complex endpoints
@@ -853,6 +857,7 @@ def _rand_common(draw, size, generator, dtype, device, requires_grad, op, pin_me
                         generator, _random._DefaultCPU) else None))
     gen = _random.generator_for(generator, dev)
     np_dtype = _np_dtype(dtype)
+    _dtype.refuse_float8(_random.FLOAT8_KERNELS.get(op, op), _dtype.from_numpy_dtype(np_dtype))
     arr = draw(gen._rng, shape, np_dtype)
     return _finish(arr, dev, requires_grad, pin_memory, op)
 

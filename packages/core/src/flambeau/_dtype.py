@@ -178,6 +178,14 @@ def cast(arr, np_dtype):
     return flat.astype(np_dtype).reshape(arr.shape)
 
 
+def refuse_float8(kernel, d):
+    """torch's NotImplementedError for ``kernel`` where ``d`` is a float8 dtype: torch has
+    few kernels for them (no sampler, no ``arange``...)."""
+    if d in _FLOAT8:
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_SCALAR_TYPE_NAMES[d.name]}'")
+
+
 def cast_number(v, np_dtype, checked=False):
     """A Python number written into an array of ``np_dtype``: rounded by :func:`cast` for the
     float8s (NumPy would round through ml_dtypes), else unchanged. ``checked`` (fills, as

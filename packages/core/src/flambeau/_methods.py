@@ -629,7 +629,7 @@ def _random_(draw_name, op_name):
         if self._data.dtype.kind == "c":  # both parts drawn, as torch
             arr = random.complex_draw(op_name, gen._rng, self, *args, **kwargs)
         else:
-            random.check_real_draw(op_name, self)
+            random.check_real_draw(op_name, self, bool(args or kwargs))
             arr = draw_name(gen._rng, self, *args, **kwargs)
         if _grad_state.grad_enabled and _inplace.needs_history(self):
             # the drawn values are constants: no gradient flows through them, as in torch

@@ -266,9 +266,23 @@ def check_random_bounds(np_dtype, low, last):
         raise RuntimeError(f"to - 1 is out of bounds for {cpp}")
 
 
-def check_real_draw(op, t):
+#: the kernels torch's float8 errors name, per sampler
+FLOAT8_KERNELS = {"rand": "check_uniform_bounds", "uniform_": "check_uniform_bounds",
+                  "randn": "normal_kernel_cpu", "normal_": "normal_kernel_cpu",
+                  "randint": "random_update_from_to", "random_": "random_update_from_to",
+                  "random_()": "random_kernel_cpu", "exponential_": "exponential_cpu",
+                  "cauchy_": "cauchy_cpu", "log_normal_": "log_normal_cpu",
+                  "geometric_": "geometric_cpu", "bernoulli_": "bernoulli_scalar_cpu_"}
+
+
+def check_real_draw(op, t, bounded=False):
     """Raise PyTorch's error when the in-place sampler ``op`` cannot fill ``t``'s dtype:
-    continuous distributions need floating point, ``geometric_`` anything but bool."""
+    continuous distributions need floating point, ``geometric_`` anything but bool, and no
+    sampler fills a float8 (``bounded``: ``random_`` was given bounds)."""
+    from flambeau import _dtype
+
+    op_key = "random_()" if op == "random_" and not bounded else op
+    _dtype.refuse_float8(FLOAT8_KERNELS.get(op_key, op), _dtype.from_numpy_dtype(t._data.dtype))
     name = t._data.dtype.name
     if name not in _INTEGER_NAMES:
         return
