@@ -42,6 +42,7 @@ from flambeau.nn.functional._norm import (
     _update_running,
 )
 from flambeau.nn.modules._rnn_layers import _gru_step, _lstm_step, _rnn_step, autocast_cell
+from flambeau.nn.modules.rnn import stacked
 from flambeau.nn.utils.parametrizations import _norm_except_dim
 
 __all__ = [
@@ -54,13 +55,14 @@ __all__ = [
     "conv_transpose2d", "conv_transpose3d", "convolution", "cosine_embedding_loss",
     "cosine_similarity", "ctc_loss", "dropout", "dropout_", "embedding", "embedding_bag",
     "embedding_renorm_", "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout",
-    "feature_dropout_", "grid_sampler", "grid_sampler_2d", "group_norm", "gru_cell",
-    "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "lstm_cell",
+    "feature_dropout_", "grid_sampler", "grid_sampler_2d", "group_norm", "gru", "gru_cell",
+    "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "lstm", "lstm_cell",
     "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
     "native_batch_norm", "native_channel_shuffle", "native_dropout", "native_group_norm",
     "native_layer_norm", "norm_except_dim", "pairwise_distance", "pdist", "pixel_shuffle",
-    "pixel_unshuffle", "poisson_nll_loss", "rms_norm", "rnn_relu_cell", "rnn_tanh_cell",
-    "rrelu", "rrelu_", "selu", "selu_", "threshold", "threshold_", "triplet_margin_loss",
+    "pixel_unshuffle", "poisson_nll_loss", "rms_norm", "rnn_relu", "rnn_relu_cell", "rnn_tanh",
+    "rnn_tanh_cell", "rrelu", "rrelu_", "selu", "selu_", "threshold", "threshold_",
+    "triplet_margin_loss",
 ]
 
 # The same objects as flambeau.nn.functional's, as torch.conv2d is torch.nn.functional.conv2d.
@@ -1354,3 +1356,190 @@ def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     x, (h,), w_ih, w_hh, b_ih, b_hh = _cell_args("rnn_relu_cell", input, hx, w_ih, w_hh, b_ih,
                                                   b_hh, 1)
     return _rnn_step("RNN_RELU", F.linear(x, w_ih, b_ih), h, w_hh, b_hh)
+
+
+# -- recurrent layers ------------------------------------------------------------------------
+# torch.lstm/gru/rnn_tanh/rnn_relu: nn.LSTM/GRU/RNN with the weights as a flat list, run by
+# the layers the modules run. The packed overload takes a PackedSequence's ``data`` and
+# ``batch_sizes`` (sorted by length: the states are in that order) and returns output data.
+
+_RNN_MODES = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN_TANH", "rnn_relu": "RNN_RELU"}
+
+
+def _recurrent(op, args, kwargs):
+    """Bind either overload of ``op`` (see :func:`lstm`) and run it."""
+    names = ["input", "hx", "params", "has_biases", "num_layers", "dropout", "train",
+             "bidirectional", "batch_first"]
+    mode = _RNN_MODES[op]
+    lstm = mode == "LSTM"
+    # the packed form's second argument is the batch sizes, a tensor: the padded form's is
+    # hx, a list for LSTM and a tensor otherwise, followed by the params list
+    if "batch_sizes" in kwargs or "data" in kwargs:
+        packed = True
+    elif len(args) > 1 and isinstance(args[1], Tensor):
+        packed = lstm or isinstance(args[2] if len(args) > 2 else kwargs.get("hx"), Tensor)
+    else:
+        packed = False
+    if packed:
+        names = ["data", "batch_sizes", *names[1:-1]]
+    if len(args) > len(names):
+        raise TypeError(f"{op}() takes {len(names)} positional arguments but {len(args)} "
+                        f"were given")
+    bound = dict(zip(names, args))
+    for key, value in kwargs.items():
+        if key not in names or key in bound:
+            raise TypeError(f"{op}() got an unexpected or repeated argument '{key}'")
+        bound[key] = value
+    missing = [n for n in names if n not in bound]
+    if missing:
+        raise TypeError(f"{op}() missing required argument '{missing[0]}'")
+    params = list(bound["params"])
+    hx = bound["hx"]
+    num_layers, dirs = int(bound["num_layers"]), 2 if bound["bidirectional"] else 1
+    per = 4 if bound["has_biases"] else 2
+    projected = lstm and len(params) == num_layers * dirs * (per + 1)
+    step = per + projected
+    if len(params) != num_layers * dirs * step:
+        raise RuntimeError(f"{op}: got an incorrect number of RNN parameters ({len(params)} "
+                           f"for {num_layers} layer(s), {dirs} direction(s) and "
+                           f"has_biases={bool(bound['has_biases'])})")
+    weights = []
+    for k in range(num_layers * dirs):
+        w = params[k * step:(k + 1) * step]
+        biases = (w[2], w[3]) if bound["has_biases"] else (None, None)
+        weights.append((w[0], w[1], *biases, w[-1] if projected else None))
+    if lstm:
+        if not isinstance(hx, (list, tuple)) or len(hx) != 2:
+            raise RuntimeError(f"{op} expects two hidden states, got "
+                               f"{len(hx) if isinstance(hx, (list, tuple)) else type(hx).__name__}")
+        h0, c0 = hx
+    else:
+        h0, c0 = hx, None
+    mask = None
+    if packed:
+        from flambeau.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+        x, lengths = pad_packed_sequence(PackedSequence(bound["data"], bound["batch_sizes"]))
+        steps = x.shape[0]
+        mask = (flambeau.arange(steps, device=x.device)[:, None, None]
+                < lengths.to(x.device)[None, :, None])
+    else:
+        x = bound["input"]
+        if x.ndim != 3:
+            raise IndexError(f"{op}: expected an input of 3 dimensions (seq, batch, feature), "
+                             f"got shape {tuple(x.shape)}")
+        if bound["batch_first"]:
+            x = x.transpose(0, 1)
+    for name, state in (("hx", h0), ("cx", c0)):
+        if state is not None and (state.ndim != 3 or state.shape[0] != num_layers * dirs
+                                  or state.shape[1] != x.shape[1]):
+            raise RuntimeError(f"{op}: expected {name} of shape (num_layers * num_directions, "
+                               f"batch, size) = ({num_layers * dirs}, {x.shape[1]}, ...), got "
+                               f"{tuple(state.shape)}")
+    if x.shape[-1] != weights[0][0].shape[1]:
+        raise RuntimeError(f"{op}: input.size(-1) must be equal to input_size. Expected "
+                           f"{weights[0][0].shape[1]}, got {x.shape[-1]}")
+    dropout = float(bound["dropout"]) if bound["train"] else 0.0
+    out, h_n, c_n = stacked(mode, x, h0, c0, weights, num_layers, dirs, dropout, mask)
+    if packed:
+        out = pack_padded_sequence(out, lengths).data
+    elif bound["batch_first"]:
+        out = out.transpose(0, 1)
+    return (out, h_n, c_n) if lstm else (out, h_n)
+
+
+def lstm(*args, **kwargs):
+    """A stacked LSTM over a sequence, :class:`flambeau.nn.LSTM` with its weights as a list:
+    ``(output, h_n, c_n)``.
+
+    Two overloads, as torch's::
+
+        lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
+             batch_first)
+        lstm(data, batch_sizes, hx, params, has_biases, num_layers, dropout, train,
+             bidirectional)
+
+    ``hx`` is ``[h_0, c_0]``, each ``(num_layers * num_directions, batch, size)``;
+    ``params`` lists, per layer and direction (the reverse one second), ``w_ih, w_hh``, then
+    ``b_ih, b_hh`` when ``has_biases``, then ``w_hr`` for an LSTM with projections (the
+    order of ``nn.LSTM``'s ``_flat_weights``). ``dropout`` applies between layers when
+    ``train``. The second form takes a :class:`~flambeau.nn.utils.rnn.PackedSequence`'s
+    ``data`` and ``batch_sizes`` (its states in the sorted order) and returns the output's
+    data.
+
+    Raises
+    ------
+    RuntimeError
+        For a number of parameters that does not fit ``num_layers``, ``bidirectional`` and
+        ``has_biases``, states of another shape, or ``hx`` not two states.
+    IndexError
+        For an input that is not 3-D.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x, h0, c0 = flambeau.ones(5, 2, 3), flambeau.zeros(1, 2, 1), flambeau.zeros(1, 2, 1)
+    >>> out, h_n, c_n = flambeau.lstm(x, [h0, c0], [flambeau.ones(4, 3), flambeau.ones(4, 1)],
+    ...                               False, 1, 0.0, False, False, False)
+    >>> out.shape, h_n.shape
+    (flambeau.Size([5, 2, 1]), flambeau.Size([1, 2, 1]))
+    >>> h_n.flatten()
+    tensor([0.9815, 0.9815])
+    """
+    return _recurrent("lstm", args, kwargs)
+
+
+def gru(*args, **kwargs):
+    """A stacked GRU over a sequence, :class:`flambeau.nn.GRU` with its weights as a list:
+    ``(output, h_n)``.
+
+    The overloads and ``params`` as :func:`lstm`'s (no projections), ``hx`` one tensor::
+
+        gru(input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
+            batch_first)
+        gru(data, batch_sizes, hx, params, has_biases, num_layers, dropout, train,
+            bidirectional)
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x, h0 = flambeau.ones(5, 2, 3), flambeau.zeros(1, 2, 1)
+    >>> out, h_n = flambeau.gru(x, h0, [flambeau.ones(3, 3), flambeau.ones(3, 1)], False, 1,
+    ...                         0.0, False, False, False)
+    >>> h_n.flatten()
+    tensor([0.1995, 0.1995])
+    """
+    return _recurrent("gru", args, kwargs)
+
+
+def rnn_tanh(*args, **kwargs):
+    """A stacked Elman RNN with tanh over a sequence, :class:`flambeau.nn.RNN` with its
+    weights as a list: ``(output, h_n)``; the overloads as :func:`gru`'s.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x, h0 = flambeau.ones(3, 1, 2), flambeau.zeros(1, 1, 1)
+    >>> out, h_n = flambeau.rnn_tanh(x, h0, [flambeau.ones(1, 2), -flambeau.ones(1, 1)], False,
+    ...                              1, 0.0, False, False, False)
+    >>> out.flatten()
+    tensor([0.9640, 0.7763, 0.8407])
+    """
+    return _recurrent("rnn_tanh", args, kwargs)
+
+
+def rnn_relu(*args, **kwargs):
+    """A stacked Elman RNN with ReLU over a sequence, :class:`flambeau.nn.RNN` with
+    ``nonlinearity='relu'`` and its weights as a list: ``(output, h_n)``; the overloads as
+    :func:`gru`'s.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x, h0 = flambeau.ones(3, 1, 2), flambeau.zeros(1, 1, 1)
+    >>> out, h_n = flambeau.rnn_relu(x, h0, [flambeau.ones(1, 2), -flambeau.ones(1, 1)], False,
+    ...                              1, 0.0, False, False, False)
+    >>> out.flatten()
+    tensor([2., 0., 2.])
+    """
+    return _recurrent("rnn_relu", args, kwargs)

@@ -26,6 +26,57 @@ __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "R
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
+# ------------------------------------------------------------------ the stacked layers
+
+
+def stacked(mode, x, h0, c0, weights, num_layers, dirs, dropout, mask):
+    """``(output, h_n, c_n)`` of ``num_layers`` stacked layers of ``dirs`` directions over
+    ``x`` (seq, batch, features): what :class:`RNNBase` and ``flambeau.lstm``/``gru``/
+    ``rnn_tanh``/``rnn_relu`` run once they have checked their arguments.
+
+    ``weights[layer * dirs + d]`` is ``(w_ih, w_hh, b_ih, b_hh, w_hr)`` (None where absent),
+    ``h0``/``c0`` ``(num_layers * dirs, batch, size)`` (``c0`` None but for LSTM), ``dropout``
+    the probability applied between layers (0 outside training), ``mask`` the valid steps of
+    a padded packed batch or None. Autocast runs as torch's layers do on each device: the
+    whole stack in one low-precision dtype (cuDNN's, oneDNN's LSTM) or each matrix product
+    cast (the unfused code).
+    """
+    autocast = _autocast.active and flambeau.is_autocast_enabled(x.device.type)
+    whole = None
+    if autocast:
+        onednn = mode == "LSTM" and weights[0][4] is None and mask is None
+        whole = _autocast.recurrent_dtype("lstm_layer" if onednn else "rnn_layer", x)
+    if whole is None:
+        # under autocast, each matrix product casts its inputs, as torch's unfused code
+        return _stacked(mode, x, h0, c0, weights, num_layers, dirs, dropout, mask, autocast)
+    # the whole stack in one low-precision dtype, as torch's cuDNN and oneDNN layers
+    n = len(weights[0])
+    x, h0, c0, *flat = _autocast.cast_inputs(
+        "lower", x, h0, c0, *[w for ws in weights for w in ws], dtype=whole)
+    weights = [flat[k:k + n] for k in range(0, len(flat), n)]
+    with _autocast.autocast(x.device.type, enabled=False):
+        return _stacked(mode, x, h0, c0, weights, num_layers, dirs, dropout, mask, False)
+
+
+def _stacked(mode, x, h0, c0, weights, num_layers, dirs, dropout, mask, composed):
+    layer_in = x
+    h_n, c_n = [], []
+    for layer in range(num_layers):
+        outs = []
+        for d in range(dirs):
+            k = layer * dirs + d
+            out, h, c = run_layer(mode, layer_in, h0[k], c0[k] if c0 is not None else None,
+                                  weights[k], bool(d), mask, composed)
+            outs.append(out)
+            h_n.append(h)
+            c_n.append(c)
+        layer_in = outs[0] if dirs == 1 else flambeau.cat(outs, -1)
+        if dropout and layer < num_layers - 1:
+            layer_in = F.dropout(layer_in, dropout, True)
+    c_n = flambeau.stack(c_n) if mode == "LSTM" else None
+    return layer_in, flambeau.stack(h_n), c_n
+
+
 # ------------------------------------------------------------------ modules
 
 
@@ -179,21 +230,8 @@ class RNNBase(Module):
         h0, c0 = self._initial_state(hx, x, batch, dirs, out_size, unbatched, packed, input)
         weights = [self._weights(layer, d) for layer in range(self.num_layers)
                    for d in range(dirs)]
-        whole = None
-        if autocast:
-            onednn = self.mode == "LSTM" and not self.proj_size and not packed
-            whole = _autocast.recurrent_dtype("lstm_layer" if onednn else "rnn_layer", x)
-        if whole is None:
-            # under autocast, each matrix product casts its inputs, as torch's unfused code
-            out, h_n, c_n = self._layers(x, h0, c0, weights, mask, composed=autocast)
-        else:
-            # the whole module in one low-precision dtype, as torch's cuDNN and oneDNN layers
-            n = len(weights[0])
-            x, h0, c0, *flat = _autocast.cast_inputs(
-                "lower", x, h0, c0, *[w for ws in weights for w in ws], dtype=whole)
-            weights = [flat[k:k + n] for k in range(0, len(flat), n)]
-            with _autocast.autocast(x.device.type, enabled=False):
-                out, h_n, c_n = self._layers(x, h0, c0, weights, mask)
+        out, h_n, c_n = stacked(self.mode, x, h0, c0, weights, self.num_layers, dirs,
+                                self.dropout if self.training else 0.0, mask)
         if packed:
             if input.unsorted_indices is not None:
                 h_n = h_n.index_select(1, input.unsorted_indices)
@@ -208,27 +246,6 @@ class RNNBase(Module):
         elif self.batch_first:
             out = out.transpose(0, 1)
         return out, ((h_n, c_n) if self.mode == "LSTM" else h_n)
-
-    def _layers(self, x, h0, c0, weights, mask, composed=False):
-        """``(output, h_n, c_n)`` of the stacked layers; ``weights[layer * dirs + d]``."""
-        dirs = 2 if self.bidirectional else 1
-        layer_in = x
-        h_n, c_n = [], []
-        for layer in range(self.num_layers):
-            outs = []
-            for d in range(dirs):
-                k = layer * dirs + d
-                out, h, c = run_layer(self.mode, layer_in, h0[k],
-                                      c0[k] if c0 is not None else None, weights[k], bool(d),
-                                      mask, composed)
-                outs.append(out)
-                h_n.append(h)
-                c_n.append(c)
-            layer_in = outs[0] if dirs == 1 else flambeau.cat(outs, -1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_in = F.dropout(layer_in, self.dropout, True)
-        c_n = flambeau.stack(c_n) if self.mode == "LSTM" else None
-        return layer_in, flambeau.stack(h_n), c_n
 
     def _initial_state(self, hx, x, batch, dirs, out_size, unbatched, packed, input):
         layers = self.num_layers * dirs
