@@ -46,7 +46,7 @@ __all__ = [
     "typename", "can_cast",
     # creation and small ops
     "scalar_tensor", "rsub", "range", "get_device", "empty_strided", "empty_permuted",
-    "frombuffer", "compile",
+    "frombuffer", "from_file", "compile",
 ]
 
 
@@ -1029,6 +1029,69 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     arr = np.frombuffer(view.cast("B"), dtype=_dtype.to_dtype(dtype).np, count=count,
                         offset=offset)
     return _creation._finish(arr, canonical("cpu"), requires_grad)
+
+
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None,
+              pin_memory=False, requires_grad=False):
+    """A 1-D tensor of the first ``size`` values of a file of raw values (``dtype``, the
+    default dtype when None, in the machine's byte order), memory-mapped.
+
+    With ``shared=True`` the tensor maps the file itself: writes to the tensor are written to
+    the file, and processes mapping it see each other's writes; the file is created, or
+    extended with zeros, to hold ``size`` values. Otherwise (``False`` or None) the mapping
+    is private: the tensor starts with the file's values, and writes change the tensor
+    only. On a device other than the CPU the tensor is a copy.
+
+    Raises
+    ------
+    RuntimeError
+        If ``size`` is negative, the file cannot be opened, or (not shared) it holds fewer
+        than ``size`` values.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import flambeau
+    >>> path = os.path.join(tempfile.mkdtemp(), "values.bin")
+    >>> np.arange(4, dtype=np.float32).tofile(path)
+    >>> flambeau.from_file(path, size=4, dtype=flambeau.float32, device="cpu")
+    tensor([0., 1., 2., 3.])
+    >>> t = flambeau.from_file(path, True, 2, dtype=flambeau.float32, device="cpu")
+    >>> t[0] = 7.0
+    >>> np.fromfile(path, np.float32).tolist()
+    [7.0, 1.0, 2.0, 3.0]
+    """
+    import os
+
+    import numpy as np  # a file maps into host memory: the CPU backend's arrays are NumPy's
+
+    np_dtype = _dtype.to_dtype(dtype if dtype is not None else _dtype.get_default_dtype()).np
+    size = int(size)
+    if size < 0:
+        raise RuntimeError(f"from_file: size must be non-negative, got {size}")
+    name = os.fspath(filename)
+    nbytes = size * np_dtype.itemsize
+    try:
+        if shared:
+            with open(name, "ab") as f:  # creates it; never truncates
+                if f.tell() < nbytes:
+                    f.truncate(nbytes)
+        have = os.path.getsize(name)
+    except OSError as e:
+        mode = "read-write" if shared else "read-only"
+        raise RuntimeError(f"from_file: unable to open file <{name}> in {mode} mode: "
+                           f"{e.strerror} ({e.errno})") from None
+    if have < nbytes:
+        raise RuntimeError(f"from_file: file <{name}> size <{have}> is smaller than the "
+                           f"required mapping size <{nbytes}> ({size} values of "
+                           f"{_dtype.from_numpy_dtype(np_dtype)})")
+    if size == 0:  # nothing to map (mmap refuses empty mappings)
+        arr = np.empty(0, np_dtype)
+    else:
+        arr = np.memmap(name, np_dtype, "r+" if shared else "c", shape=(size,))
+    return _creation._finish(arr.view(np.ndarray), canonical(device), requires_grad,
+                             pin_memory, "from_file")
 
 
 # ------------------------------------------------------------------ compile
