@@ -262,7 +262,7 @@ class StrictNamespace(types.ModuleType):
     """
 
     _CONVERTING = frozenset({"asarray", "array", "asanyarray"})
-    _SUBMODULES = frozenset({"linalg", "fft", "random"})
+    _SUBMODULES = frozenset({"linalg", "fft", "random", "lib", "stride_tricks"})
 
     def __init__(self, module):
         super().__init__(f"testdev_strict.{module.__name__}")
