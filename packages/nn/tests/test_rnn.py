@@ -368,3 +368,25 @@ def test_input_dtype_other_than_the_parameters_is_a_value_error():
     with pytest.raises(ValueError, match=r"LSTM: input dtype \(flambeau.float64\) does not "
                                          r"match weight dtype \(flambeau.float32\)"):
         nn.LSTM(4, 3)(flambeau.randn(1, 2, 4, dtype=flambeau.float64))
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_weights_on_another_device_are_refused_before_the_fused_kernels(mode):
+    # the fused LSTM/GRU kernels copy weights into buffers of the input's device: a host
+    # weight reached a GPU buffer as CuPy's fill error (found by strict testdev)
+    other = "testdev" if flambeau.get_default_device().type == "cpu" else "cpu"
+    rnn = getattr(nn, mode)(3, 4)
+    try:
+        rnn.to(other)
+    except Exception:  # noqa: BLE001 - no second device type installed
+        pytest.skip("needs a second device type")
+    with pytest.raises(RuntimeError, match=f"{mode}: expected all tensors to be on the same "
+                       f"device, got input on {flambeau.get_default_device()} and weight_ih "
+                       f"on {other}"):
+        rnn(flambeau.ones(5, 2, 3))
+    h0 = flambeau.zeros(1, 2, 4, device=other)
+    x = flambeau.ones(5, 2, 3, device=other)
+    with pytest.raises(RuntimeError, match=f"{mode}: expected all tensors to be on the same "
+                       "device, got input on .* and hx on"):
+        rnn(x, h0.to(flambeau.get_default_device()) if mode != "LSTM" else
+            (h0.to(flambeau.get_default_device()), h0))

@@ -512,12 +512,21 @@ class _GRULayer(Function):
                 gb_hh if b_hh is not None and needs[5] else None, None, None)
 
 
+_OPERANDS = ("hx", "cx", "weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+
+
 def layer(mode, x, h0, c0, weights, reverse, mask, composed=False):
     """One direction of one recurrent layer: ``(out, h_n, c_n)`` (``c_n`` None but for LSTM),
     through a fused kernel where there is one (LSTM without projections, GRU; real dtypes),
     unless ``composed``: then from flambeau ops, whose matrix products autocast casts one by
     one (as PyTorch's unfused CPU code)."""
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
+    # the fused kernels copy weights and states into buffers of x's device: check first (a
+    # host weight would reach a GPU buffer as CuPy's fill error, or be taken silently)
+    for name, t in zip(_OPERANDS, (h0, c0, *weights)):
+        if t is not None and t._device is not x._device:
+            raise RuntimeError(f"{mode.partition('_')[0]}: expected all tensors to be on the "
+                               f"same device, got input on {x.device} and {name} on {t.device}")
     # the fused backward passes are real arithmetic (no conjugates): complex layers compose
     if x._data.dtype.kind != "c" and not composed:
         if mode == "LSTM" and w_hr is None:
