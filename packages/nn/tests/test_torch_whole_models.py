@@ -16,7 +16,9 @@ from flambeau import nn
 from flambeau.utils.hooks import RemovableHandle
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.parity
+# torch's files load onto the CPU (their saved location): the inputs compared with torch's
+# outputs are CPU tensors too, whatever the run's default device
+pytestmark = [pytest.mark.parity, pytest.mark.usefixtures("cpu_default")]
 
 
 def _torch_file(obj, zipped=True):
