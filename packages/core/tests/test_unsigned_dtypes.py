@@ -155,3 +155,14 @@ def test_ops_torch_has_no_kernel_for_compute_in_flambeau(name):
     np.testing.assert_array_equal((fa - fb).cpu().numpy(), [wide - 2, 0, 2])
     np.testing.assert_array_equal((fa < fb).cpu().numpy(), [True, False, False])
     assert int(fa.max()) == 3 and (fa - fb).dtype is fa.dtype
+
+
+@pytest.mark.parametrize("name", UNSIGNED + ["float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
+                                             "float8_e5m2fnuz", "float8_e8m0fnu"])
+def test_legacy_type_names_of_the_limited_dtypes(name):
+    f, t = flambeau.zeros(2, dtype=getattr(flambeau, name)), torch.zeros(2, dtype=getattr(torch,
+                                                                                          name))
+    assert f.type() == t.type().replace("torch.", "flambeau.")  # 'torch.UInt16Tensor'
+    assert flambeau.zeros(2).type(t.type()).dtype is f.dtype
+    assert not hasattr(flambeau, t.type().split(".")[-1])  # named, not published: as torch
+    assert not hasattr(torch, t.type().split(".")[-1])

@@ -180,7 +180,10 @@ TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "H
               "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
               "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
               "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
-              "complex128": "ComplexDoubleTensor"}
+              "complex128": "ComplexDoubleTensor",
+              # torch's limited-support dtypes: named (t.type()), not published, as in torch
+              **{d.name: _dtype._SCALAR_TYPE_NAMES[d.name] + "Tensor"
+                 for d in _dtype._BARE_UNSIGNED | _dtype._FLOAT8}}
 # the complex types are not published (torch has no torch.ComplexFloatTensor), but their names
 # work as in torch: t.type() == "flambeau.ComplexFloatTensor", t.type("torch.ComplexFloatTensor")
 
