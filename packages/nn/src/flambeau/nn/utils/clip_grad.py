@@ -144,6 +144,11 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     grads = _grads(parameters)
     for g in grads:  # all checked before any is changed
         refuse_complex("clip_grad_value_", g, hint=NO_ORDER)  # as PyTorch's clamp
+        if g.is_sparse:  # here, not by the storage's NumPy protocols: CuPy's clip ignores them
+            raise NotImplementedError(
+                f"clip_grad_value_: not supported for sparse tensors (a gradient of shape "
+                f"{tuple(g.shape)} has layout {g.layout}), as torch's clamp_; clamp the "
+                "values of .coalesce() instead")
     for g in grads:
         g._device._xp.clip(g._data, -clip_value, clip_value, out=g._data)
         g._version_counter.value += 1
