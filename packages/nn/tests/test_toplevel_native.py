@@ -146,3 +146,15 @@ def test_batch_norm_without_running_statistics_in_eval_is_refused():
     # torch 2.13 crashes the process here: flambeau raises
     with pytest.raises(RuntimeError, match="running_mean and running_var are needed"):
         flambeau.native_batch_norm(flambeau.ones(2, 3), None, None, None, None, False, 0.1, 1e-5)
+
+
+def test_native_batch_norm_writes_into_out_as_torch():
+    a = _r(4, 3, 2)
+    outs = [flambeau.empty(0, dtype=flambeau.float64) for _ in range(3)]
+    got = flambeau.native_batch_norm(flambeau.tensor(a), None, None, None, None, True, 0.1,
+                                     1e-5, out=tuple(outs))
+    assert all(g is o for g, o in zip(got, outs))
+    if torch is not None:
+        want = torch.native_batch_norm(torch.tensor(a), None, None, None, None, True, 0.1, 1e-5)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g.cpu().numpy(), w.numpy(), rtol=1e-10)

@@ -167,3 +167,13 @@ def test_errors(call, error, message):
 def test_torch_refuses_the_same_update_stats_input():
     with pytest.raises(RuntimeError, match="input tensor must have at least one element"):
         torch.batch_norm_update_stats(torch.ones(0, 3), None, None, 0.1)
+
+
+def test_elemt_writes_into_out():
+    x = flambeau.tensor(_data()[0])
+    mean, invstd = flambeau.batch_norm_stats(x, EPS)
+    out = flambeau.empty(0, dtype=flambeau.float64)
+    assert flambeau.batch_norm_elemt(x, None, None, mean, invstd, EPS, out=out) is out
+    want = torch.nn.functional.batch_norm(torch.tensor(_data()[0]), None, None, training=True,
+                                          eps=EPS)
+    np.testing.assert_allclose(out.cpu().numpy(), want.numpy(), rtol=1e-10, atol=1e-12)

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import flambeau
 from flambeau import Tensor, _dtype
 from flambeau._inplace import needs_history, write_result
+from flambeau._ops._util import write_out
 from flambeau.autograd import Function
 from flambeau.nn import functional as F
 from flambeau.nn.functional import _dropout
@@ -212,13 +213,15 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
     return out, mean.to(dtype), rstd.to(dtype)
 
 
-def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
+def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+                      *, out=None):
     """:func:`batch_norm` (every argument required, ATen's order) and the batch statistics:
     ``(output, save_mean, save_invstd)``.
 
     In training ``save_mean`` and ``save_invstd`` (``1 / sqrt(var + eps)``, the biased
     variance) are the batch's, one per channel, without gradient, and the running statistics
-    are updated in place; otherwise both are empty, as in torch.
+    are updated in place; otherwise both are empty, as in torch. ``out``: a tuple of three
+    tensors to write the results into.
 
     Raises
     ------
@@ -246,14 +249,16 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
     if training and isinstance(input, Tensor) and input.numel() == 0:
         raise RuntimeError(f"native_batch_norm: input tensor must have at least one element, "
                            f"but got input_sizes = {list(input.shape)}")
-    out, mean, var = _batch_norm(input, running_mean, running_var, weight, bias, training,
-                                 momentum, eps)
+    y, mean, var = _batch_norm(input, running_mean, running_var, weight, bias, training,
+                               momentum, eps)
     dtype = _stats_dtype(input, weight, bias, running_mean, running_var)
     if mean is None:  # eval: nothing saved
-        return out, input.new_empty(0, dtype=dtype), input.new_empty(0, dtype=dtype)
-    c = input.shape[1]
-    invstd = (var + eps).rsqrt()
-    return out, mean.reshape(c).to(dtype), invstd.reshape(c).to(dtype)
+        result = (y, input.new_empty(0, dtype=dtype), input.new_empty(0, dtype=dtype))
+    else:
+        c = input.shape[1]
+        invstd = (var + eps).rsqrt()
+        result = (y, mean.reshape(c).to(dtype), invstd.reshape(c).to(dtype))
+    return write_out(result, out, "native_batch_norm")
 
 
 def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
@@ -423,10 +428,11 @@ def batch_norm_gather_stats(input, mean, invstd, running_mean, running_var, mome
                                                momentum, eps, counts)
 
 
-def batch_norm_elemt(input, weight, bias, mean, invstd, eps):
+def batch_norm_elemt(input, weight, bias, mean, invstd, eps, *, out=None):
     """``(input - mean) * invstd * weight + bias`` per channel (dim 1): the normalization of a
     synchronized batch norm with the gathered statistics. ``eps`` is accepted and unused
-    (``invstd`` holds it), as in torch; ``weight`` and ``bias`` may be None.
+    (``invstd`` holds it), as in torch; ``weight`` and ``bias`` may be None; the result is
+    written into ``out`` when given.
 
     Examples
     --------
@@ -443,7 +449,7 @@ def batch_norm_elemt(input, weight, bias, mean, invstd, eps):
         y = y * _channels(weight, input)
     if bias is not None:
         y = y + _channels(bias, input)
-    return _as_input(y, input)
+    return write_out(_as_input(y, input), out, "batch_norm_elemt")
 
 
 def batch_norm_backward_reduce(grad_out, input, mean, invstd, weight, input_g, weight_g,
@@ -956,15 +962,15 @@ class _EmbeddingRenorm(Function):
                                   "not implemented (as in torch)")
 
 
-def embedding_renorm_(weight, indices, max_norm, norm_type):
-    """Scale the rows of ``weight`` that ``indices`` name down to a ``norm_type``-norm of
-    ``max_norm`` where it is larger, in place; returns ``weight`` (what
+def embedding_renorm_(input, indices, max_norm, norm_type):
+    """Scale the rows of ``input`` (an embedding weight) that ``indices`` name down to a
+    ``norm_type``-norm of ``max_norm`` where it is larger, in place; returns ``input`` (what
     :func:`flambeau.nn.functional.embedding` does with ``max_norm``).
 
     Raises
     ------
     RuntimeError
-        For indices that are not integers, or a leaf ``weight`` requiring grad while grad mode
+        For indices that are not integers, or a leaf ``input`` requiring grad while grad mode
         is on (as for every in-place op).
     IndexError
         For an index out of range.
@@ -979,13 +985,13 @@ def embedding_renorm_(weight, indices, max_norm, norm_type):
     tensor([[0.6000, 0.8000],
             [0.3000, 0.4000]])
     """
-    _check_indices(indices, weight.shape[0], "embedding_renorm_")
-    if flambeau.is_grad_enabled() and needs_history(weight):
-        return write_result(weight, lambda src: _EmbeddingRenorm.apply(src, indices, max_norm,
-                                                                        norm_type),
+    _check_indices(indices, input.shape[0], "embedding_renorm_")
+    if flambeau.is_grad_enabled() and needs_history(input):
+        return write_result(input, lambda src: _EmbeddingRenorm.apply(src, indices, max_norm,
+                                                                       norm_type),
                             "embedding_renorm_")
-    _renorm_(weight, indices, max_norm, norm_type)
-    return weight
+    _renorm_(input, indices, max_norm, norm_type)
+    return input
 
 
 def norm_except_dim(v, pow=2, dim=0):
