@@ -12,7 +12,9 @@ import flambeau
 
 pytest.importorskip("flambeau.nn")  # the checkpoint holds a model
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.parity
+# torch's checkpoint loads onto the CPU (its saved location): compare with CPU inputs too,
+# whatever the run's default device
+pytestmark = [pytest.mark.parity, pytest.mark.usefixtures("cpu_default")]
 
 import flambeau.optim  # noqa: E402
 
