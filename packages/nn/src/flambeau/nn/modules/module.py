@@ -1635,11 +1635,12 @@ class Module:
         raise a RuntimeError listing them; shape mismatches always raise.
 
         A failed load leaves the module unchanged: every module is checked before anything
-        is copied. When load post-hooks or :meth:`set_extra_state` run (after the copies, as
-        in PyTorch), an error in them or in the final check puts the old values back (and the
-        old extra state, through ``set_extra_state(get_extra_state())`` taken before); the
-        attributes of a module whose class overrides :meth:`_load_from_state_dict` are
-        restored too.
+        is copied. Where a post-hook must see the copies made (from the first post-hook on)
+        or :meth:`set_extra_state` runs, an error in them, in a later module or in the final
+        check puts the old values back (and the old extra state, through
+        ``set_extra_state(get_extra_state())`` taken before). A module whose class overrides
+        :meth:`_load_from_state_dict` gets back its attributes and the values of its own
+        parameters and buffers as they were before its override ran.
 
         Parameters
         ----------
