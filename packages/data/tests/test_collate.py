@@ -112,3 +112,15 @@ def test_default_convert():
     assert default_convert(Point(np.zeros(1), 2)).x.tolist() == [0.0]
     text = np.array(["a"])
     assert default_convert(text) is text
+
+
+def test_samples_of_another_numpy_backend_stay_on_their_device():
+    # testdev's plain arrays are NumPy's: the CPU's fast path made them a CPU batch
+    from flambeau.backends import backend_names
+
+    if "testdev" not in backend_names():
+        pytest.skip("needs the test plugin's testdev device")
+    samples = [flambeau.tensor([float(i), 1.0], device="testdev:1") for i in range(3)]
+    batch = default_collate(samples)
+    assert batch.device == flambeau.device("testdev:1")
+    np.testing.assert_array_equal(batch.cpu().numpy(), [[0.0, 1.0], [1.0, 1.0], [2.0, 1.0]])

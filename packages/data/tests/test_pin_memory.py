@@ -58,7 +58,9 @@ def test_batches_are_not_pinned_and_pin_memory_raises_without_an_accelerator():
     if flambeau.accelerator.is_available():
         pytest.skip("an accelerator pins the batches here")
     with pytest.warns(UserWarning, match="no accelerator is found"):
-        batch = next(iter(DataLoader(TensorDataset(flambeau.ones(2)), pin_memory=True)))[0]
+        # CPU samples: a device's batch stays on the device, where pinning is refused anyway
+        samples = TensorDataset(flambeau.ones(2, device="cpu"))
+        batch = next(iter(DataLoader(samples, pin_memory=True)))[0]
     assert not batch.is_pinned()
     np.testing.assert_array_equal(batch.cpu().numpy(), [1.0])
     with pytest.raises(RuntimeError, match="pin_memory: cannot access an accelerator device "

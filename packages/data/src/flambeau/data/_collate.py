@@ -85,7 +85,7 @@ def _stack_arrays(arrays, path):
 def _collate_tensors(batch, path):
     xp = batch[0]._device._xp
     arrays = [t._data for t in batch]
-    if xp is np:
+    if xp is np and batch[0]._device.type == "cpu":  # not every NumPy backend is the CPU
         return _wrap(_stack_arrays(arrays, path))
     devices = {t._device for t in batch}
     if len(devices) > 1:
