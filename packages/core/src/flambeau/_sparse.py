@@ -250,6 +250,16 @@ def scatter_add_(device, array, indices, shape, values):
     return array
 
 
+def spmm_rows(device, rows, cols, values, b, nrows):
+    """The ``(nrows, k)`` product of a sparse matrix given by its nonzeros (``rows``,
+    ``cols``, ``values``) and the dense ``(n, k)`` array ``b``: each value times ``b``'s row of
+    its column, scatter-added into the result's row of its row."""
+    out = device._xp.zeros((nrows, b.shape[1]), dtype=b.dtype)
+    if values.shape[0]:
+        _index_add(device._backend, out, rows, values[:, None] * b[cols])
+    return out
+
+
 def _coalesce_data(device, data):
     """The coalesced COOData of ``data`` (sorted unique indices, duplicates summed) and,
     when it was not coalesced, each old nonzero's position in the new ones."""
@@ -298,7 +308,111 @@ def _wrap(data, device, requires_grad=False):
 # ------------------------------------------------------------------ the tensor
 
 
-class SparseTensor(Tensor):
+class SparseBase(Tensor):
+    """What every sparse tensor class shares (COO, and CSR/CSC in
+    :mod:`flambeau._sparse_compressed`): a storage of the class's ``_storage`` type in
+    ``_data``, copies, casts and moves through the class's ``_map`` node (a linear op on
+    each value), torch's refusals of strided conversions, and products through
+    :func:`matmul`."""
+
+    __slots__ = ()
+
+    @classmethod
+    def _wrap(cls, data, device, requires_grad=False):
+        # Tensor._make with the values array, which has the backend's array type, then the
+        # storage in its place: one place sets a tensor's slots
+        self = Tensor._make.__func__(cls, data.values, device, requires_grad)
+        self._data = data
+        return self
+
+    @classmethod
+    def _make(cls, data, device, requires_grad=False):
+        if data.__class__ is not cls._storage:
+            return Tensor._make(data, device, requires_grad)
+        return cls._wrap(data, device, requires_grad)
+
+    def detach(self):
+        """The same storage, cut from the graph."""
+        out = self._wrap(self._data, self._device)
+        out._version_counter = self._version_counter
+        return out
+
+    @property
+    def data(self):
+        """The same storage, detached from the graph."""
+        return self._wrap(self._data, self._device)
+
+    @data.setter
+    def data(self, value):
+        Tensor.data.fset(self, value)
+
+    def clone(self, *, memory_format=None):
+        """A copy with its own arrays; gradients flow back to ``self``."""
+        return self._map.apply(self, "clone", None)
+
+    def to(self, *args, **kwargs):
+        """A copy with another dtype and/or device (``self`` when nothing changes)."""
+        from flambeau._device import canonical
+        from flambeau._methods import _parse_to
+
+        dtype, device, copy, _ = _parse_to(args, dict(kwargs))
+        dev = self._device if device is None else canonical(device)
+        np_dtype = None if dtype is None else _dtype.to_dtype(dtype).np
+        if dev is self._device and (np_dtype is None or np_dtype == self._data.dtype) \
+                and not copy:
+            return self
+        return self._map.apply(self, "to", (np_dtype, dev))
+
+    def cpu(self, *, memory_format=None):
+        """A copy on the CPU (``self`` if already there)."""
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False, *, memory_format=None):
+        """A copy on a CUDA device."""
+        return self.to(f"cuda:{device}" if isinstance(device, int) else device or "cuda")
+
+    def is_contiguous(self, *, memory_format=None):
+        """False: a sparse tensor has no strides."""
+        return False
+
+    def tolist(self):
+        raise RuntimeError("tolist: a sparse tensor has no strided data; call "
+                           "Tensor.to_dense() first")
+
+    def __deepcopy__(self, memo):
+        out = memo.get(id(self))
+        if out is None:
+            out = memo[id(self)] = self._wrap(self._data.copy(), self._device,
+                                              self._requires_grad)
+            if self._grad is not None:
+                out._grad = self._grad.__deepcopy__(memo)
+        return out
+
+    def __repr__(self):
+        return self._format()
+
+    __str__ = __repr__
+
+    def mm(self, mat2):
+        """``flambeau.mm(self, mat2)``."""
+        return matmul(self, mat2, op="mm")
+
+    def matmul(self, other):
+        """``flambeau.matmul(self, other)``."""
+        return matmul(self, other)
+
+    def __matmul__(self, other):
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        return matmul(other, self)
+
+
+class SparseTensor(SparseBase):
     """A sparse COO tensor (``layout == flambeau.sparse_coo``); make one with
     :func:`flambeau.sparse_coo_tensor` or :meth:`flambeau.Tensor.to_sparse`.
 
@@ -315,20 +429,6 @@ class SparseTensor(Tensor):
 
     is_sparse = True
     layout = sparse_coo
-
-    @classmethod
-    def _wrap(cls, data, device, requires_grad=False):
-        # Tensor._make with the values array, which has the backend's array type, then the
-        # COOData in its place: one place sets a tensor's slots
-        self = Tensor._make.__func__(cls, data.values, device, requires_grad)
-        self._data = data
-        return self
-
-    @classmethod
-    def _make(cls, data, device, requires_grad=False):
-        if data.__class__ is not COOData:
-            return Tensor._make(data, device, requires_grad)
-        return cls._wrap(data, device, requires_grad)
 
     # ------------------------------------------------------------ structure
     def sparse_dim(self):
@@ -394,46 +494,6 @@ class SparseTensor(Tensor):
         return self
 
     # ------------------------------------------------------------ copies and devices
-    def detach(self):
-        """The same storage, cut from the graph."""
-        out = _wrap(self._data, self._device)
-        out._version_counter = self._version_counter
-        return out
-
-    @property
-    def data(self):
-        """The same storage, detached from the graph."""
-        return _wrap(self._data, self._device)
-
-    @data.setter
-    def data(self, value):
-        Tensor.data.fset(self, value)
-
-    def clone(self, *, memory_format=None):
-        """A copy with its own arrays; gradients flow back to ``self``."""
-        return _Map.apply(self, "clone", None)
-
-    def to(self, *args, **kwargs):
-        """A copy with another dtype and/or device (``self`` when nothing changes)."""
-        from flambeau._device import canonical
-        from flambeau._methods import _parse_to
-
-        dtype, device, copy, _ = _parse_to(args, dict(kwargs))
-        dev = self._device if device is None else canonical(device)
-        np_dtype = None if dtype is None else _dtype.to_dtype(dtype).np
-        if dev is self._device and (np_dtype is None or np_dtype == self._data.dtype) \
-                and not copy:
-            return self
-        return _Map.apply(self, "to", (np_dtype, dev))
-
-    def cpu(self, *, memory_format=None):
-        """A copy on the CPU (``self`` if already there)."""
-        return self.to("cpu")
-
-    def cuda(self, device=None, non_blocking=False, *, memory_format=None):
-        """A copy on a CUDA device."""
-        return self.to(f"cuda:{device}" if isinstance(device, int) else device or "cuda")
-
     def zero_(self):
         """Remove every stored value (``nnz`` becomes 0), in place."""
         xp = _xp(self)
@@ -444,17 +504,9 @@ class SparseTensor(Tensor):
         self._version_counter.value += 1
         return self
 
-    def is_contiguous(self, *, memory_format=None):
-        """False: a sparse tensor has no strides."""
-        return False
-
     def numpy(self, *, force=False):
         raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() "
                         "first.")
-
-    def tolist(self):
-        raise RuntimeError("tolist: a sparse tensor has no strided data; call "
-                           "Tensor.to_dense() first")
 
     def item(self):
         if self._data.size != 1:
@@ -462,24 +514,11 @@ class SparseTensor(Tensor):
                                "to Scalar")
         return self.to_dense().item()
 
-    def __deepcopy__(self, memo):
-        out = memo.get(id(self))
-        if out is None:
-            out = memo[id(self)] = _wrap(self._data.copy(), self._device, self._requires_grad)
-            if self._grad is not None:
-                out._grad = self._grad.__deepcopy__(memo)
-        return out
-
     def __reduce_ex__(self, protocol):
         d = self._data
         backend = self._device._backend
         return (_rebuild, (backend.to_host(d.indices), backend.to_host(d.values), d.shape,
                            d.coalesced, str(self._device), self._requires_grad))
-
-    def __repr__(self):
-        return _format(self)
-
-    __str__ = __repr__
 
     # ------------------------------------------------------------ math
     def t(self):
@@ -513,24 +552,6 @@ class SparseTensor(Tensor):
         if keepdim:
             raise SparseUnsupported("sum: keepdim=True is not supported for sparse tensors")
         return sparse_sum(self, dim, dtype=dtype)
-
-    def mm(self, mat2):
-        """``flambeau.mm(self, mat2)``."""
-        return matmul(self, mat2, op="mm")
-
-    def matmul(self, other):
-        """``flambeau.matmul(self, other)``."""
-        return matmul(self, other)
-
-    def __matmul__(self, other):
-        if not isinstance(other, Tensor):
-            return NotImplemented
-        return matmul(self, other)
-
-    def __rmatmul__(self, other):
-        if not isinstance(other, Tensor):
-            return NotImplemented
-        return matmul(other, self)
 
     def add(self, other, *, alpha=1):
         """``self + alpha * other``: sparse for a sparse ``other`` (a dense one is refused,
@@ -826,6 +847,9 @@ class _Map(Function):
         return _map_values(kind, back, g), None, None
 
 
+SparseTensor._storage, SparseTensor._map, SparseTensor._format = COOData, _Map, _format
+
+
 class _AddSparse(Function):
     """Sparse + sparse: the nonzeros of both (coalesced again if both were)."""
 
@@ -933,15 +957,10 @@ class _SpMM(Function):
     @staticmethod
     def forward(ctx, s, dense, masked):
         d = s._data
-        xp = _xp(s)
         ctx.save_for_backward(s, dense)
         ctx.masked = masked
-        rows, cols = d.indices[0], d.indices[1]
-        b = dense._data
-        out = xp.zeros((d.shape[0], b.shape[1]), dtype=b.dtype)
-        if d.nnz:
-            _index_add(s._device._backend, out, rows, d.values[:, None] * b[cols])
-        return out
+        return spmm_rows(s._device, d.indices[0], d.indices[1], d.values, dense._data,
+                         d.shape[0])
 
     @staticmethod
     def backward(ctx, g):

@@ -163,7 +163,7 @@ def _index_getter(name, layout):
     return method
 
 
-class SparseCompressedTensor(Tensor):
+class SparseCompressedTensor(_coo.SparseBase):
     """A sparse CSR or CSC matrix (``layout`` ``flambeau.sparse_csr`` or
     ``flambeau.sparse_csc``); make one with :func:`flambeau.sparse_csr_tensor`,
     :func:`flambeau.sparse_csc_tensor` or :meth:`flambeau.Tensor.to_sparse_csr`.
@@ -190,20 +190,6 @@ class SparseCompressedTensor(Tensor):
     def is_sparse_csr(self):
         """Whether the layout is ``flambeau.sparse_csr`` (False for CSC, as torch)."""
         return self._data.layout is sparse_csr
-
-    @classmethod
-    def _wrap(cls, data, device, requires_grad=False):
-        # Tensor._make with the values array (the backend's array type), then the storage
-        # in its place: one place sets a tensor's slots
-        self = Tensor._make.__func__(cls, data.values, device, requires_grad)
-        self._data = data
-        return self
-
-    @classmethod
-    def _make(cls, data, device, requires_grad=False):
-        if data.__class__ is not CompressedData:
-            return Tensor._make(data, device, requires_grad)
-        return cls._wrap(data, device, requires_grad)
 
     # ------------------------------------------------------------ structure
     crow_indices = _index_getter("crow_indices", sparse_csr)
@@ -254,62 +240,9 @@ class SparseCompressedTensor(Tensor):
         """This matrix in the CSC layout (``self`` if it is CSC)."""
         return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)
 
-    # ------------------------------------------------------------ copies and devices
-    def detach(self):
-        """The same storage, cut from the graph."""
-        out = _wrap(self._data)
-        out._version_counter = self._version_counter
-        return out
-
-    @property
-    def data(self):
-        """The same storage, detached from the graph."""
-        return _wrap(self._data)
-
-    @data.setter
-    def data(self, value):
-        Tensor.data.fset(self, value)
-
-    def clone(self, *, memory_format=None):
-        """A copy with its own arrays; gradients flow back to ``self``."""
-        return _Map.apply(self, "clone", None)
-
-    def to(self, *args, **kwargs):
-        """A copy with another dtype and/or device (``self`` when nothing changes)."""
-        from flambeau._device import canonical
-        from flambeau._methods import _parse_to
-
-        dtype, device, copy, _ = _parse_to(args, dict(kwargs))
-        dev = self._device if device is None else canonical(device)
-        np_dtype = None if dtype is None else _dtype.to_dtype(dtype).np
-        if dev is self._device and (np_dtype is None or np_dtype == self._data.dtype) \
-                and not copy:
-            return self
-        return _Map.apply(self, "to", (np_dtype, dev))
-
-    def cpu(self, *, memory_format=None):
-        """A copy on the CPU (``self`` if already there)."""
-        return self.to("cpu")
-
-    def is_contiguous(self, *, memory_format=None):
-        """False: a sparse tensor has no strides."""
-        return False
-
     def numpy(self, *, force=False):
         raise TypeError(f"can't convert {_NAMES[self._data.layout][2]} layout tensor to "
                         "numpy. Use Tensor.to_dense() first.")
-
-    def tolist(self):
-        raise RuntimeError("tolist: a sparse tensor has no strided data; call "
-                           "Tensor.to_dense() first")
-
-    def __deepcopy__(self, memo):
-        out = memo.get(id(self))
-        if out is None:
-            out = memo[id(self)] = _wrap(self._data.copy(), self._requires_grad)
-            if self._grad is not None:
-                out._grad = self._grad.__deepcopy__(memo)
-        return out
 
     def __reduce_ex__(self, protocol):
         d = self._data
@@ -317,33 +250,10 @@ class SparseCompressedTensor(Tensor):
         return (_rebuild, (host(d.compressed), host(d.plain), host(d.values), d.shape,
                            d.layout._name, str(self._device), self._requires_grad))
 
-    def __repr__(self):
-        return _format(self)
-
-    __str__ = __repr__
-
     # ------------------------------------------------------------ math
     def t(self):
         """The transpose: a CSR matrix's is the CSC matrix of the same arrays, and back."""
         return _Transpose.apply(self)
-
-    def mm(self, mat2):
-        """``flambeau.mm(self, mat2)``."""
-        return matmul(self, mat2, op="mm")
-
-    def matmul(self, other):
-        """``flambeau.matmul(self, other)``."""
-        return matmul(self, other)
-
-    def __matmul__(self, other):
-        if not isinstance(other, Tensor):
-            return NotImplemented
-        return matmul(self, other)
-
-    def __rmatmul__(self, other):
-        if not isinstance(other, Tensor):
-            return NotImplemented
-        return matmul(other, self)
 
     def add(self, other, *, alpha=1):
         """``self + alpha * other`` for a compressed ``other`` of the same shape (in
@@ -553,6 +463,10 @@ class _Map(Function):
         return g.to(device=device, dtype=_dtype.from_numpy_dtype(dtype)), None, None
 
 
+SparseCompressedTensor._storage = CompressedData
+SparseCompressedTensor._map, SparseCompressedTensor._format = _Map, _format
+
+
 class _Add(Function):
     """Compressed + compressed, in the first operand's layout: both gradients are the
     output's."""
@@ -580,15 +494,10 @@ class _MM(Function):
     @staticmethod
     def forward(ctx, s, dense, masked):
         d = s._data
-        xp = s._device._xp
         ctx.save_for_backward(s, dense)
         ctx.masked = masked
         rows, cols = d.rows_cols()
-        b = dense._data
-        out = xp.zeros((d.shape[0], b.shape[1]), dtype=b.dtype)
-        if d.nnz:
-            scatter_add_(s._device, out, rows[None], out.shape, d.values[:, None] * b[cols])
-        return out
+        return _coo.spmm_rows(s._device, rows, cols, d.values, dense._data, d.shape[0])
 
     @staticmethod
     def backward(ctx, g):
