@@ -108,6 +108,7 @@ def _bn_args(training, stats=True):
 
 _LP = log_softmax(r(6, 2, 4, seed=5))
 _GRID = np.random.default_rng(6).uniform(-1.1, 1.1, (1, 3, 4, 2))
+_GRID3 = np.random.default_rng(8).uniform(-1.2, 1.2, (2, 3, 2, 4, 3))
 _BAG_W = r(10, 3, seed=7)
 _BAG_IDX = [1, 9, 4, 5, 4, 3, 2, 9, 0]
 
@@ -227,6 +228,8 @@ CASES = [
     ("affine_grid_generator", [G(r(2, 2, 3)), [2, 1, 4, 5], False]),
     *[("grid_sampler_2d", [G(r(1, 2, 4, 5)), G(_GRID), mode, pad, align])
       for mode, pad, align in ((0, 0, False), (1, 2, True), (0, 1, True))],
+    *[("grid_sampler_3d", [G(r(2, 2, 3, 4, 5)), G(_GRID3), mode, pad, align])
+      for mode in (0, 1) for pad in (0, 1, 2) for align in (False, True)],
     ("conv_tbc", [G(r(7, 2, 4)), G(r(3, 4, 5, seed=1)), G(r(5, seed=2))]),
     ("conv_tbc", [G(r(7, 2, 4)), G(r(3, 4, 5, seed=1)), G(r(5, seed=2)), 2]),
     ("conv_tbc", [G(r(7, 2, 4)), G(r(3, 4, 5, seed=1)), G(r(5, seed=2)), -1]),
@@ -317,6 +320,8 @@ def test_in_place_forms_match_the_out_of_place_ones(name):
     lambda x: flambeau.embedding_bag(x, flambeau.tensor([0, 2, 1, 2]), flambeau.tensor([0, 1]),
                                      False, 2)[0],
     lambda x: flambeau.batch_norm(x, None, None, None, None, True, 0.1, 1e-5, False),
+    lambda x: flambeau.grid_sampler_3d(x.reshape(1, 1, 2, 2, 3), flambeau.tensor(
+        _GRID3[:1, :1]) * 0.9, 0, 2, False),
     lambda x: flambeau.grid_sampler(x.reshape(1, 1, 3, 4), flambeau.tensor(
         _GRID[:, :, :, :]) * 0.9, 0, 1, False),
 ])
@@ -498,6 +503,16 @@ def test_in_place_dropout_on_a_leaf_that_requires_grad_is_refused():
                                       True, 0, False), TypeError,
      r"grid_sampler_2d\(\): argument 'interpolation_mode' \(position 3\) must be int, not "
      r"bool"),
+    (lambda: flambeau.grid_sampler_3d(flambeau.zeros(1, 1, 2, 2), flambeau.zeros(1, 1, 1, 2),
+                                      0, 0, False), RuntimeError,
+     r"grid_sampler_3d: expected 5D input and grid with same number of dimensions, but got "
+     r"input with sizes \[1, 1, 2, 2\]"),
+    (lambda: flambeau.grid_sampler_3d(flambeau.zeros(1, 1, 2, 2, 2),
+                                      flambeau.zeros(1, 1, 1, 1, 2), 0, 0, False), RuntimeError,
+     r"grid_sampler_3d: expected grid to have size 3 in last dimension"),
+    (lambda: F.grid_sample(flambeau.zeros(1, 1, 2, 2, 2), flambeau.zeros(2, 1, 1, 1, 3)),
+     RuntimeError, r"grid_sample: expected input \(N, C, D, H, W\) and grid \(N, D_out, "
+                   r"H_out, W_out, 3\) with the same N"),
     (lambda: flambeau.norm_except_dim(flambeau.ones(2, 2), 2.0, 0), TypeError,
      r"norm_except_dim\(\): argument 'pow' \(position 2\) must be int, not float"),
     (lambda: flambeau.norm_except_dim(flambeau.ones(2, 2), 2, 5), IndexError,

@@ -174,6 +174,34 @@ def test_grid_sample_gradcheck_through_an_affine_grid():
     assert gradgradcheck(warp, (x, theta))
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_of_volumes_as_torch(mode, padding_mode, align_corners):
+    torch = pytest.importorskip("torch")
+    g = np.random.default_rng(1)
+    a, grid = g.standard_normal((2, 3, 4, 5, 6)), g.uniform(-1.2, 1.2, (2, 3, 2, 4, 3))
+    cot = g.standard_normal((2, 3, 3, 2, 4))
+    got = []
+    for lib in (flambeau, torch):
+        x = lib.tensor(a, requires_grad=True)
+        gr = lib.tensor(grid, requires_grad=True)
+        out = lib.nn.functional.grid_sample(x, gr, mode, padding_mode, align_corners)
+        (out * lib.tensor(cot)).sum().backward()
+        got.append([t.detach().cpu().numpy() for t in (out, x.grad, gr.grad)])
+    for ours, theirs in zip(*got):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_grid_sample_of_volumes_gradcheck():
+    x = flambeau.tensor(np.random.default_rng(2).standard_normal((1, 2, 2, 3, 3)),
+                        requires_grad=True)
+    grid = flambeau.tensor(np.random.default_rng(3).uniform(-0.9, 0.9, (1, 2, 1, 2, 3)),
+                           requires_grad=True)
+    assert gradcheck(lambda a, b: F.grid_sample(a, b, align_corners=False), (x, grid))
+    assert gradgradcheck(lambda a, b: F.grid_sample(a, b, align_corners=True), (x, grid))
+
+
 def test_grid_sample_errors():
     x = flambeau.ones(1, 1, 3, 3)
     with pytest.raises(ValueError, match="grid_sample: mode must be one of"):
@@ -182,7 +210,7 @@ def test_grid_sample_errors():
         F.grid_sample(x, flambeau.zeros(1, 2, 2, 2), padding_mode="wrap")
     with pytest.raises(RuntimeError, match=r"grid_sample: expected input \(N, C, H, W\)"):
         F.grid_sample(x, flambeau.zeros(2, 2, 2, 2))
-    with pytest.raises(NotImplementedError, match="5-D"):
-        F.grid_sample(flambeau.ones(1, 1, 2, 2, 2), flambeau.zeros(1, 1, 1, 1, 3))
+    with pytest.raises(RuntimeError, match=r"grid_sample: expected input \(N, C, D, H, W\)"):
+        F.grid_sample(flambeau.ones(1, 1, 2, 2, 2), flambeau.zeros(1, 1, 1, 1, 2))
     with pytest.raises(ValueError, match=r"affine_grid: expected theta of shape \(N, 2, 3\)"):
         F.affine_grid(flambeau.zeros(1, 3, 3), (1, 1, 2, 2))

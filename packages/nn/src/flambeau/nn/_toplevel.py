@@ -56,14 +56,14 @@ __all__ = [
     "conv_transpose2d", "conv_transpose3d", "convolution", "cosine_embedding_loss",
     "cosine_similarity", "ctc_loss", "dropout", "dropout_", "embedding", "embedding_bag",
     "embedding_renorm_", "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout",
-    "feature_dropout_", "grid_sampler", "grid_sampler_2d", "group_norm", "gru", "gru_cell",
-    "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "lstm", "lstm_cell",
-    "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
-    "native_batch_norm", "native_channel_shuffle", "native_dropout", "native_group_norm",
-    "native_layer_norm", "norm_except_dim", "pairwise_distance", "pdist", "pixel_shuffle",
-    "pixel_unshuffle", "poisson_nll_loss", "rms_norm", "rnn_relu", "rnn_relu_cell", "rnn_tanh",
-    "rnn_tanh_cell", "rrelu", "rrelu_", "selu", "selu_", "threshold", "threshold_",
-    "triplet_margin_loss",
+    "feature_dropout_", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d", "group_norm",
+    "gru", "gru_cell", "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "lstm",
+    "lstm_cell", "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+    "max_pool3d", "native_batch_norm", "native_channel_shuffle", "native_dropout",
+    "native_group_norm", "native_layer_norm", "norm_except_dim", "pairwise_distance", "pdist",
+    "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "rms_norm", "rnn_relu",
+    "rnn_relu_cell", "rnn_tanh", "rnn_tanh_cell", "rrelu", "rrelu_", "selu", "selu_",
+    "threshold", "threshold_", "triplet_margin_loss",
 ]
 
 # The same objects as flambeau.nn.functional's, as torch.conv2d is torch.nn.functional.conv2d.
@@ -843,9 +843,27 @@ def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
                          _PADDING[padding_mode], align_corners)
 
 
+def _grid_sampler_nd(op, dims, input, grid, interpolation_mode, padding_mode, align_corners):
+    """:func:`grid_sampler` after the checks of ``grid_sampler_2d``/``_3d`` (``dims`` spatial
+    dimensions)."""
+    for position, name, value in ((3, "interpolation_mode", interpolation_mode),
+                                  (4, "padding_mode", padding_mode)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{op}(): argument '{name}' (position {position}) must be int, not "
+                            f"{type(value).__name__}")
+    if input.ndim != dims + 2 or grid.ndim != dims + 2:
+        raise RuntimeError(f"{op}: expected {dims + 2}D input and grid with same number of "
+                           f"dimensions, but got input with sizes {list(input.shape)} and grid "
+                           f"with sizes {list(grid.shape)}")
+    if grid.shape[-1] != dims:
+        raise RuntimeError(f"{op}: expected grid to have size {dims} in last dimension, but "
+                           f"got grid with sizes {list(grid.shape)}")
+    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+
+
 def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners):
     """:func:`grid_sampler` of a 4-D ``(N, C, H, W)`` input and ``(N, H_out, W_out, 2)``
-    grid (flambeau has no volumetric ``grid_sampler_3d``).
+    grid.
 
     Raises
     ------
@@ -859,20 +877,28 @@ def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners
     >>> flambeau.grid_sampler_2d(x, flambeau.tensor([[[[0.0, 0.0]]]]), 0, 0, True)
     tensor([[[[1.5000]]]])
     """
-    for name, value in (("interpolation_mode", interpolation_mode),
-                        ("padding_mode", padding_mode)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            position = 3 if name == "interpolation_mode" else 4
-            raise TypeError(f"grid_sampler_2d(): argument '{name}' (position {position}) must "
-                            f"be int, not {type(value).__name__}")
-    if input.ndim != 4 or grid.ndim != 4:
-        raise RuntimeError(f"grid_sampler_2d: expected 4D input and grid with same number of "
-                           f"dimensions, but got input with sizes {list(input.shape)} and grid "
-                           f"with sizes {list(grid.shape)}")
-    if grid.shape[-1] != 2:
-        raise RuntimeError(f"grid_sampler_2d: expected grid to have size 2 in last dimension, "
-                           f"but got grid with sizes {list(grid.shape)}")
-    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+    return _grid_sampler_nd("grid_sampler_2d", 2, input, grid, interpolation_mode,
+                            padding_mode, align_corners)
+
+
+def grid_sampler_3d(input, grid, interpolation_mode, padding_mode, align_corners):
+    """:func:`grid_sampler` of a 5-D volume ``(N, C, D, H, W)`` at a grid
+    ``(N, D_out, H_out, W_out, 3)`` of (x, y, z) locations; mode 0 is trilinear.
+
+    Raises
+    ------
+    RuntimeError
+        When ``input`` and ``grid`` are not both 5-D, or the grid's last dimension is not 3.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.arange(8.0).reshape(1, 1, 2, 2, 2)
+    >>> flambeau.grid_sampler_3d(x, flambeau.zeros(1, 1, 1, 1, 3), 0, 0, True)
+    tensor([[[[[3.5000]]]]])
+    """
+    return _grid_sampler_nd("grid_sampler_3d", 3, input, grid, interpolation_mode,
+                            padding_mode, align_corners)
 
 
 def affine_grid_generator(theta, size, align_corners):

@@ -1,4 +1,5 @@
-"""grid_sample and affine_grid (spatial transformers), for 4-D inputs, as PyTorch's.
+"""grid_sample (4-D and 5-D inputs) and affine_grid (4-D) for spatial transformers, as
+PyTorch's.
 
 Sampling is written with differentiable flambeau ops: integer tap positions come from the
 detached coordinates (on the host), the interpolation weights from the coordinates
@@ -52,17 +53,22 @@ def _pad(coord, size, padding_mode, align_corners):
     return coord
 
 
-def _gather(input, yi, xi):
-    """``input`` at integer positions ``(yi, xi)`` of shape ``(N, Ho, Wo)``, zero outside:
-    ``(N, C, Ho, Wo)``."""
-    n, _, h, w = input.shape
-    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    rows = np.arange(n).reshape(n, 1, 1)
+def _gather(input, *positions):
+    """``input`` at the integer positions (one array of shape ``(N, *out)`` per spatial
+    dimension: ``(yi, xi)``, or ``(zi, yi, xi)`` for volumes), zero outside:
+    ``(N, C, *out)``."""
+    n = input.shape[0]
+    sizes = input.shape[2:]
+    inside = np.ones(positions[0].shape, bool)
+    for p, size in zip(positions, sizes):
+        inside &= (p >= 0) & (p < size)
+    out_dims = positions[0].ndim - 1
+    rows = np.arange(n).reshape((n,) + (1,) * out_dims)
     device = input.device
-    picked = input[flambeau.tensor(rows, device=device), :,
-                   flambeau.tensor(np.clip(yi, 0, h - 1), device=device),
-                   flambeau.tensor(np.clip(xi, 0, w - 1), device=device)]
-    picked = picked.permute(0, 3, 1, 2)  # (N, Ho, Wo, C) -> (N, C, Ho, Wo)
+    picked = input[(flambeau.tensor(rows, device=device), slice(None),
+                    *(flambeau.tensor(np.clip(p, 0, size - 1), device=device)
+                      for p, size in zip(positions, sizes)))]
+    picked = picked.movedim(-1, 1)  # (N, *out, C) -> (N, C, *out)
     if inside.all():
         return picked
     return picked * flambeau.tensor(inside[:, None], dtype=input.dtype, device=device)
@@ -89,7 +95,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     Parameters
     ----------
     input : Tensor
-        A 4-D batch of images (5-D volumes are not supported).
+        A 4-D batch of images, or a 5-D batch of volumes ``(N, C, D, H, W)`` sampled at a
+        grid ``(N, Do, Ho, Wo, 3)`` (x, y, z), trilinearly for ``'bilinear'``.
     grid : Tensor
         Sampling locations; -1 and 1 are the edges (pixel centres with ``align_corners``).
     mode : str
@@ -120,7 +127,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if padding_mode not in _PADDING:
         raise ValueError(f"{op}: padding_mode must be one of {_PADDING}, got {padding_mode!r}")
     if input.ndim == 5:
-        raise NotImplementedError(f"{op}: 5-D (volumetric) inputs are not supported, only 4-D")
+        return _grid_sample_3d(op, input, grid, mode, padding_mode, bool(align_corners))
     if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or (
             grid.shape[0] != input.shape[0]):
         raise RuntimeError(
@@ -145,6 +152,37 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     top = _gather(input, y0, x0) * (1 - fx) + _gather(input, y0, x0 + 1) * fx
     bottom = _gather(input, y0 + 1, x0) * (1 - fx) + _gather(input, y0 + 1, x0 + 1) * fx
     return top * (1 - fy) + bottom * fy
+
+
+def _grid_sample_3d(op, input, grid, mode, padding_mode, align):
+    """:func:`grid_sample` of a volume ``(N, C, D, H, W)`` at ``grid`` ``(N, Do, Ho, Wo, 3)``
+    (x, y, z): nearest, or trilinear (``mode='bilinear'``, as PyTorch names it)."""
+    if grid.ndim != 5 or grid.shape[-1] != 3 or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(
+            f"{op}: expected input (N, C, D, H, W) and grid (N, D_out, H_out, W_out, 3) with "
+            f"the same N, got input of shape {tuple(input.shape)} and grid of shape "
+            f"{tuple(grid.shape)}")
+    if grid.dtype != input.dtype:
+        raise RuntimeError(f"{op}: expected grid to have the input's dtype {input.dtype}, got "
+                           f"{grid.dtype}")
+    coords = [_pad(_unnormalize(grid[..., k], size, align), size, padding_mode, align)
+              for k, size in enumerate(reversed(input.shape[2:]))]  # x, y, z
+    x, y, z = coords
+    if mode == "nearest":
+        taps = [np.rint(c.detach().cpu().numpy()).astype(np.int64) for c in (z, y, x)]
+        return _ZeroGradFor.apply(_gather(input, *taps), grid)
+    floors = [np.floor(c.detach().cpu().numpy()) for c in (z, y, x)]
+    fz, fy, fx = [(c - flambeau.tensor(f, dtype=c.dtype, device=c.device)).unsqueeze(1)
+                  for c, f in zip((z, y, x), floors)]
+    z0, y0, x0 = (f.astype(np.int64) for f in floors)
+
+    def plane(zi):  # bilinear in (y, x) on the plane zi, as the 4-D case
+        top = _gather(input, zi, y0, x0) * (1 - fx) + _gather(input, zi, y0, x0 + 1) * fx
+        bottom = (_gather(input, zi, y0 + 1, x0) * (1 - fx)
+                  + _gather(input, zi, y0 + 1, x0 + 1) * fx)
+        return top * (1 - fy) + bottom * fy
+
+    return plane(z0) * (1 - fz) + plane(z0 + 1) * fz
 
 
 def _base_coords(steps, align_corners, like):
