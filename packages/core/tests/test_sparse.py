@@ -728,3 +728,23 @@ def test_hspmm_and_smm_are_differentiable():
         d.grad = None
         fn(s, d).to_dense().sum().backward()
         np.testing.assert_allclose(d.grad.cpu().numpy(), [[2.0, 2.0], [1.0, 1.0]])
+
+
+@pytest.mark.usefixtures("cpu_default")
+def test_dense_plus_sparse_where_the_backend_refuses_with_a_type_error(monkeypatch):
+    # CuPy's ufuncs know no __array_ufunc__ protocol: a sparse operand is an "Unsupported
+    # type" TypeError there, which add, sub, add_ and sub_ must take as NumPy's refusal
+    def cupy_like(self, ufunc, method, *inputs, **kwargs):
+        raise TypeError(f"Unsupported type {type(self)}")
+
+    monkeypatch.setattr(flambeau._sparse.COOData, "__array_ufunc__", cupy_like)
+    s = flambeau.sparse_coo_tensor(I, V, (3, 3))
+    d, sd = np.array(DENSE), np.array(s.to_dense().tolist())
+    for got, want in ((flambeau.add(flambeau.tensor(DENSE), s), d + sd),
+                      (flambeau.sub(flambeau.tensor(DENSE), s), d - sd),
+                      (flambeau.tensor(DENSE).add_(s), d + sd),
+                      (flambeau.tensor(DENSE).sub_(s, alpha=2), d - 2 * sd),
+                      (flambeau.tensor(DENSE).add_(s, alpha=0.5), d + 0.5 * sd)):
+        np.testing.assert_allclose(got.cpu().numpy(), want)
+    with pytest.raises(TypeError):  # a TypeError of no sparse operand stays one
+        flambeau.add(flambeau.tensor(DENSE), "text")

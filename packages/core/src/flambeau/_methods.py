@@ -26,7 +26,7 @@ from flambeau._ops import spectral as spc
 from flambeau._ops import strided_numeric as sn
 from flambeau._ops import tensor_more as tm
 from flambeau._ops._util import fill_int
-from flambeau._sparse import SparseUnsupported
+from flambeau._sparse import RefusingStorage, SparseUnsupported
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -467,8 +467,11 @@ def _inplace_method(name, fn):
                     return _inplace.fast_ufunc(
                         self, ufunc, other if alpha == 1 else _scaled(self, other, alpha),
                         name + "_")
-                except SparseUnsupported:  # a sparse other: the op below takes it
-                    pass
+                except (SparseUnsupported, TypeError, RuntimeError):
+                    # a sparse other (NumPy's refusal, or CuPy's TypeError and what
+                    # fast_ufunc makes of it): the op below takes it
+                    if not isinstance(getattr(other, "_data", None), RefusingStorage):
+                        raise
             if alpha != 1:
                 kwargs["alpha"] = alpha  # given by the caller: div_ (no alpha) refuses it
             args = (other,)

@@ -437,12 +437,12 @@ def add(input=_deprecated.MISSING, other=_deprecated.MISSING, /, *deprecated,
     if alpha is not _deprecated.NO_ALPHA and (alpha.__class__ is not int or alpha != 1):
         try:
             input, other = scaled_by_alpha(input, other, alpha)
-        except SparseUnsupported:  # a sparse operand refused the dense scaling
-            return _out(_sparse.add(input, other, alpha=alpha), out)
+        except (SparseUnsupported, TypeError):  # a sparse operand refused the scaling
+            return _out(_sparse.add_or_raise(input, other, alpha), out)
     try:
         return _out(_binary(Add, "add", input, other), out)
-    except SparseUnsupported:  # a sparse operand refused the dense op: the sparse one
-        return _out(_sparse.add_or_raise(input, other, 1), out)
+    except (SparseUnsupported, TypeError):  # a sparse operand refused the dense op (CuPy's
+        return _out(_sparse.add_or_raise(input, other, 1), out)  # refusal is a TypeError)
 
 
 #: what inspect.signature and help() show: the deprecated order is no parameter of its own
@@ -477,15 +477,15 @@ def sub(input, other, alpha=1, *, out=None):
         refuse_bool_sub(input, other)
         try:
             input, other = scaled_by_alpha(input, other, alpha)
-        except SparseUnsupported:  # a sparse operand refused the dense scaling
-            return _out(_sparse.add(input, other, alpha=-alpha), out)
+        except (SparseUnsupported, TypeError):  # a sparse operand refused the scaling
+            return _out(_sparse.add_or_raise(input, other, -alpha), out)
     else:
         refuse_bool_sub(input, other)
     # a number minus a tensor comes from ``number - tensor``: torch's rsub
     try:
         return _out(_binary(Sub if isinstance(input, Tensor) else Rsub, "sub", input, other),
                     out)
-    except SparseUnsupported:  # a sparse operand refused the dense op: the sparse one
+    except (SparseUnsupported, TypeError):  # a sparse operand refused the dense op
         return _out(_sparse.add_or_raise(input, other, -1), out)
 
 
