@@ -342,3 +342,21 @@ def test_sparse_mask_of_a_compressed_mask_matches_torch(torch):
     x = flambeau.arange(6.0).reshape(3, 2).requires_grad_()
     x.sparse_mask(flambeau.tensor(pattern).to_sparse_csr()).values().sum().backward()
     np.testing.assert_array_equal(x.grad.cpu().numpy(), pattern)
+
+
+@parity
+def test_dense_add_and_add_inplace_of_a_compressed_matrix_match_torch(torch):
+    got = []
+    for lib in (flambeau, torch):
+        c = lib.tensor(DENSE).to_sparse_csr()
+        w = lib.ones(2, 3, requires_grad=True)
+        h = w * 2
+        h.add_(c)  # recorded: w's gradient passes
+        (h * lib.arange(6.0).reshape(2, 3)).sum().backward()
+        got.append([lib.add(lib.ones(2, 3), c), lib.ones(2, 3).add_(c), h, w.grad])
+    for ours, theirs in zip(*got):
+        np.testing.assert_allclose(_np(ours), _tnp(theirs))
+    # torch's sub_ with alpha refuses the layout; flambeau subtracts
+    np.testing.assert_allclose(_np(flambeau.ones(2, 3).sub_(flambeau.tensor(DENSE)
+                                                            .to_sparse_csr(), alpha=2)),
+                               1 - 2 * np.array(DENSE))

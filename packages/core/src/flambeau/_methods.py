@@ -375,7 +375,7 @@ def _scaled(self, other, alpha):
 
 def _add_or_sub_in_place(fn_cls):
     def recorded(self, other, alpha=1):
-        if not isinstance(other, Tensor) or other.is_sparse \
+        if not isinstance(other, Tensor) or isinstance(other._data, RefusingStorage) \
                 or not _inplace.can_write_in_place(self, other):
             return None
         if alpha != 1:
