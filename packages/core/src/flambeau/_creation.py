@@ -857,7 +857,8 @@ def _rand_common(draw, size, generator, dtype, device, requires_grad, op, pin_me
                         generator, _random._DefaultCPU) else None))
     gen = _random.generator_for(generator, dev)
     np_dtype = _np_dtype(dtype)
-    _dtype.refuse_float8(_random.FLOAT8_KERNELS.get(op, op), _dtype.from_numpy_dtype(np_dtype))
+    if np_dtype in _dtype.CAST_FIXED:  # a float8: torch has no sampler for it
+        _dtype.refuse_float8(_random.FLOAT8_KERNELS.get(op, op), _dtype.from_numpy_dtype(np_dtype))
     arr = draw(gen._rng, shape, np_dtype)
     return _finish(arr, dev, requires_grad, pin_memory, op)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flambeau import _device
+from flambeau import _device, _dtype
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "default_generator"]
@@ -279,10 +279,9 @@ def check_real_draw(op, t, bounded=False):
     """Raise PyTorch's error when the in-place sampler ``op`` cannot fill ``t``'s dtype:
     continuous distributions need floating point, ``geometric_`` anything but bool, and no
     sampler fills a float8 (``bounded``: ``random_`` was given bounds)."""
-    from flambeau import _dtype
-
-    op_key = "random_()" if op == "random_" and not bounded else op
-    _dtype.refuse_float8(FLOAT8_KERNELS.get(op_key, op), _dtype.from_numpy_dtype(t._data.dtype))
+    if t._data.dtype in _dtype.CAST_FIXED:  # a float8
+        key = "random_()" if op == "random_" and not bounded else op
+        _dtype.refuse_float8(FLOAT8_KERNELS.get(key, op), _dtype.from_numpy_dtype(t._data.dtype))
     name = t._data.dtype.name
     if name not in _INTEGER_NAMES:
         return
