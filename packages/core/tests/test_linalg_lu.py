@@ -297,7 +297,7 @@ def test_numpy_lu_kernel_declines_what_the_generic_lu_does_better(monkeypatch):
     lu, piv, info = nk.lu_factor(a) if nk._lapack("getrf", a.dtype) else (None, None, None)
     if lu is not None:  # SciPy is installed: LAPACK's getrf, column-major as in PyTorch
         P, L, U = flambeau.lu_unpack(flambeau.tensor(lu), flambeau.tensor(piv))
-        np.testing.assert_allclose((P @ L @ U).numpy(), a, atol=1e-12)
+        np.testing.assert_allclose((P @ L @ U).cpu().numpy(), a, atol=1e-12)
         assert info.tolist() == [0, 0] and lu.strides[-2:] == (8, 32)
     assert nk.lu_factor(np.ones((1000, 3, 3))) is None  # many tiny matrices
     assert nk.lu_factor(np.ones((2, 0, 3))) is None
