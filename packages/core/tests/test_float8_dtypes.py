@@ -184,3 +184,16 @@ def test_samplers_and_ranges_refuse_float8_with_torchs_message(name, i):
         SAMPLERS[i](flambeau, getattr(flambeau, name))
     assert str(got.value) == str(want.value)
     assert "not implemented for 'Float8_" in str(got.value)
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+def test_strided_views_match_torch(name):
+    """as_strided, unfold and diagonal go through NumPy's as_strided, which can't rebuild
+    ml_dtypes' float8_e5m2 by itself."""
+    fd, td = getattr(flambeau, name), getattr(torch, name)
+    f, t = flambeau.tensor([1.0, 2.0, 0.5, 4.0], dtype=fd), torch.tensor([1.0, 2.0, 0.5, 4.0],
+                                                                         dtype=td)
+    for op in (lambda a: a.as_strided((2,), (2,)), lambda a: a.as_strided((2, 2), (1, 1), 1),
+               lambda a: a.unfold(0, 2, 1), lambda a: a.reshape(2, 2).diagonal(),
+               lambda a: a.clone().as_strided_((2,), (2,))):
+        _same(op(f), op(t))

@@ -242,6 +242,15 @@ def wrapped_int(v, dt):
     return v
 
 
+def as_strided_array(xp, a, shape, strides):
+    """``xp.lib.stride_tricks.as_strided(a, shape, strides)``, through the bytes for a
+    one-byte float (NumPy can't rebuild ml_dtypes' float8_e5m2, typestr '<f1', from the array
+    interface that as_strided goes through)."""
+    if a.dtype.itemsize == 1 and a.dtype.kind not in "biu":
+        return xp.lib.stride_tricks.as_strided(a.view(xp.uint8), shape, strides).view(a.dtype)
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+
 def make(array, like):
     """Wrap ``array`` as a tensor on ``like``'s device."""
     return Tensor._make(array, like._device)

@@ -7,7 +7,15 @@ import math
 
 from flambeau import _dtype
 from flambeau._keywords import list_keyword, sizes_by_keyword
-from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim, write_out
+from flambeau._ops._util import (
+    Tensor,
+    as_strided_array,
+    check_same_device,
+    make,
+    with_out,
+    wrap_dim,
+    write_out,
+)
 from flambeau.autograd._function import Function, mark_view, node_variant
 
 # ------------------------------------------------------------------ views
@@ -1181,7 +1189,7 @@ class Diagonal(Function):
         others = [i for i in range(a.ndim) if i not in (d1, d2)]
         shape = tuple(a.shape[i] for i in others) + (length,)
         strides = tuple(a.strides[i] for i in others) + (a.strides[d1] + a.strides[d2],)
-        return x._device._xp.lib.stride_tricks.as_strided(a, shape, strides)
+        return as_strided_array(x._device._xp, a, shape, strides)
 
     @staticmethod
     def backward(ctx, g):

@@ -16,7 +16,15 @@ import types
 from flambeau import _creation, _dtype
 from flambeau._device import canonical
 from flambeau._keywords import list_keyword, sizes_by_keyword
-from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim, write_out
+from flambeau._ops._util import (
+    Tensor,
+    as_strided_array,
+    check_same_device,
+    make,
+    with_out,
+    wrap_dim,
+    write_out,
+)
 from flambeau._ops.indexing import IndexPut, getitem, index_select
 from flambeau._ops.shape import (
     Diagonal,
@@ -520,7 +528,7 @@ class Unfold(Function):
         shape = a.shape[:axis] + (n,) + a.shape[axis + 1:] + (size,)
         strides = a.strides[:axis] + (a.strides[axis] * step,) + a.strides[axis + 1:] + (
             a.strides[axis],)
-        return x._device._xp.lib.stride_tricks.as_strided(a, shape, strides)
+        return as_strided_array(x._device._xp, a, shape, strides)
 
     @staticmethod
     def backward(ctx, g):

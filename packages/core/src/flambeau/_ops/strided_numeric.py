@@ -20,6 +20,7 @@ from flambeau import _random
 from flambeau._ops._util import (
     FLOAT_NP,
     Tensor,
+    as_strided_array,
     check_same_device,
     make,
     to_float,
@@ -149,10 +150,9 @@ def _check_geometry(op, t, size, stride, offset):
 
 def storage_bytes(xp, st):
     """The bytes of the storage ``st`` (see ``_storage``) as a flat uint8 array (a view)."""
-    tricks = xp.lib.stride_tricks
     a = st.anchor
-    raw = tricks.as_strided(a, (1,), (a.dtype.itemsize,)).view(xp.uint8)
-    return tricks.as_strided(raw, (st.nbytes,), (1,))
+    raw = as_strided_array(xp, a, (1,), (a.dtype.itemsize,)).view(xp.uint8)
+    return xp.lib.stride_tricks.as_strided(raw, (st.nbytes,), (1,))
 
 
 def _strided_view(t, st, size, stride, offset):
@@ -161,11 +161,10 @@ def _strided_view(t, st, size, stride, offset):
     dt = t._data.dtype
     if 0 in size:
         return xp.empty(size, dtype=dt)
-    tricks = xp.lib.stride_tricks
     flat = storage_bytes(xp, st)
     item = dt.itemsize
     first = flat[offset * item:(offset + 1) * item].view(dt)
-    return tricks.as_strided(first, size, tuple(s * item for s in stride))
+    return as_strided_array(xp, first, size, tuple(s * item for s in stride))
 
 
 def _positions(xp, size, stride, offset):
@@ -384,8 +383,7 @@ def _flat_window(xp, flat, geo, origin):
     if 0 in size:
         return flat[:0].reshape(size)
     item = flat.dtype.itemsize
-    return xp.lib.stride_tricks.as_strided(flat[offset - origin:], size,
-                                           tuple(s * item for s in stride))
+    return as_strided_array(xp, flat[offset - origin:], size, tuple(s * item for s in stride))
 
 
 def _no_overlap(geo):
