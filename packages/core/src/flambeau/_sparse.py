@@ -964,21 +964,31 @@ class _SpMM(Function):
 
     @staticmethod
     def backward(ctx, g):
-        s, dense = ctx.saved_tensors
-        gs = gd = None
-        if ctx.needs_input_grad[1]:
-            gd = _SpMM.apply(s.t(), g, ctx.masked)
-        if ctx.needs_input_grad[0]:
-            if ctx.masked:
-                c, _ = _coalesce_data(s._device, s._data)
-                rows, cols = c.indices
-                rows_t = Tensor._make(rows, g._device)
-                cols_t = Tensor._make(cols, g._device)
-                vals = (g.index_select(0, rows_t) * dense.index_select(0, cols_t)).sum(1)
-                gs = _Construct.apply(vals, c.indices, c.shape, True)
-            else:
-                gs = g.mm(dense.t())
-        return gs, gd, None
+        return mm_backward(ctx, g, _SpMM, _coo_pattern)
+
+
+def _coo_pattern(s):
+    c, _ = _coalesce_data(s._device, s._data)
+    return c.indices[0], c.indices[1], lambda v: _Construct.apply(v, c.indices, c.shape, True)
+
+
+def mm_backward(ctx, g, node, pattern):
+    """The gradients of ``node`` (sparse @ dense, saved ``(s, dense)``): the dense operand's
+    is ``s^T @ g`` (``node`` again); the sparse one's is ``g @ dense^T``, dense, or with
+    ``ctx.masked`` its values on ``s``'s pattern: ``pattern(s)`` gives the rows, the columns
+    and what makes the gradient of those values."""
+    s, dense = ctx.saved_tensors
+    gs = gd = None
+    if ctx.needs_input_grad[1]:
+        gd = node.apply(s.t(), g, ctx.masked)
+    if ctx.needs_input_grad[0]:
+        if ctx.masked:
+            rows, cols, make = pattern(s)
+            rows, cols = Tensor._make(rows, g._device), Tensor._make(cols, g._device)
+            gs = make((g.index_select(0, rows) * dense.index_select(0, cols)).sum(1))
+        else:
+            gs = g.mm(dense.t())
+    return gs, gd, None
 
 
 _SparseMM = type("_SparseMM", (_SpMM,), {"_node_name": "SparseAddmmBackward0",

@@ -501,18 +501,12 @@ class _MM(Function):
 
     @staticmethod
     def backward(ctx, g):
-        s, dense = ctx.saved_tensors
-        gs = gd = None
-        if ctx.needs_input_grad[1]:
-            gd = _MM.apply(s.t(), g, ctx.masked)
-        if ctx.needs_input_grad[0]:
-            if ctx.masked:
-                rows, cols = (Tensor._make(a, g._device) for a in s._data.rows_cols())
-                vals = (g.index_select(0, rows) * dense.index_select(0, cols)).sum(1)
-                gs = _Construct.apply(vals, s._data)
-            else:
-                gs = g.mm(dense.t())
-        return gs, gd, None
+        return _coo.mm_backward(ctx, g, _MM, _pattern)
+
+
+def _pattern(s):
+    rows, cols = s._data.rows_cols()
+    return rows, cols, lambda v: _Construct.apply(v, s._data)
 
 
 _SparseMM = type("_SparseMM", (_MM,), {"_node_name": "SparseAddmmBackward0",
