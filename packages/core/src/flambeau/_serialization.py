@@ -778,42 +778,35 @@ class _Decoder:
         """A sparse COO tensor from its indices' and values' tensor nodes."""
         from flambeau._sparse import from_parts
 
-        parts, size = node["$sparse_coo"], node.get("size")
-        if not (isinstance(parts, list) and len(parts) == 2 and isinstance(size, list)
-                and all(isinstance(p, dict) and isinstance(p.get("$tensor"), str)
-                        for p in parts)):
-            return self.bad(node)
-        key = ("$sparse_coo", parts[0]["$tensor"])
-        out = self.tensors.get(key)
-        if out is None:
-            indices, values = (self.decode(p) for p in parts)
-            try:
-                out = from_parts(indices, values, size, node.get("coalesced") is True,
-                                 node.get("requires_grad") is True)
-            except (RuntimeError, TypeError, ValueError) as exc:
-                return self.bad(node, exc)
-            self.tensors[key] = out
-        return out
+        coalesced = node.get("coalesced") is True
+        return self.sparse_parts(node, "$sparse_coo", 2, True, lambda indices, values, size,
+                                 grad: from_parts(indices, values, size, coalesced, grad))
 
     def sparse_compressed(self, node):
         """A sparse CSR or CSC matrix from its three tensor nodes."""
         from flambeau import _compat
         from flambeau._sparse_compressed import from_parts
 
-        parts, size = node["$sparse_compressed"], node.get("size")
         layout = node.get("layout")
-        if not (isinstance(parts, list) and len(parts) == 3 and isinstance(size, list)
-                and layout in ("sparse_csr", "sparse_csc")
+        return self.sparse_parts(
+            node, "$sparse_compressed", 3, layout in ("sparse_csr", "sparse_csc"),
+            lambda *parts: from_parts(*parts[:4], getattr(_compat, layout), parts[4]))
+
+    def sparse_parts(self, node, tag, count, valid, make):
+        """A sparse tensor of a node holding ``count`` tensor nodes, a size and more fields
+        (checked: ``valid``): ``make(*tensors, size, requires_grad)``, made once per node."""
+        parts, size = node[tag], node.get("size")
+        if not (valid and isinstance(parts, list) and len(parts) == count
+                and isinstance(size, list)
                 and all(isinstance(p, dict) and isinstance(p.get("$tensor"), str)
                         for p in parts)):
             return self.bad(node)
-        key = ("$sparse_compressed", parts[0]["$tensor"])
+        key = (tag, parts[0]["$tensor"])
         out = self.tensors.get(key)
         if out is None:
-            compressed, plain, values = (self.decode(p) for p in parts)
+            tensors = [self.decode(p) for p in parts]
             try:
-                out = from_parts(compressed, plain, values, size, getattr(_compat, layout),
-                                 node.get("requires_grad") is True)
+                out = make(*tensors, size, node.get("requires_grad") is True)
             except (RuntimeError, TypeError, ValueError) as exc:
                 return self.bad(node, exc)
             self.tensors[key] = out
