@@ -77,14 +77,37 @@ def test_sharing_a_view_moves_its_base():
         assert view.data_ptr() == base.data_ptr() + 4
 
 
-def test_a_view_taken_before_sharing_keeps_the_old_memory():
-    # documented difference: torch moves it too (its views hold the storage object)
+def test_views_taken_before_sharing_move_with_the_storage_as_torch():
+    torch = _torch()
+    for lib in (flambeau, torch):
+        t = lib.zeros(4)
+        view, view_of_view, alias, shaped = t[1:3], t[1:3][1:], t.detach(), t.reshape(2, 2)
+        t.share_memory_()
+        assert all(x.is_shared() for x in (view, view_of_view, alias, shaped)), lib
+        t.add_(1)
+        view_of_view.mul_(5)
+        np.testing.assert_array_equal(view.cpu().numpy(), [1.0, 5.0])
+        np.testing.assert_array_equal(shaped.cpu().numpy(), [[1.0, 1.0], [5.0, 1.0]])
+        assert view.data_ptr() == t.data_ptr() + 4 and alias.data_ptr() == t.data_ptr()
+
+
+def test_sharing_a_view_moves_the_other_views_of_its_base_as_torch():
+    torch = _torch()
+    for lib in (flambeau, torch):
+        base = lib.arange(6.0)
+        first, last, other = base[:2], base[4:], lib.arange(2.0)
+        first.share_memory_()
+        assert base.is_shared() and last.is_shared() and not other.is_shared()
+        base.add_(1)
+        np.testing.assert_array_equal(last.cpu().numpy(), [5.0, 6.0])
+
+
+def test_a_copy_of_a_view_is_left_alone():
     t = flambeau.zeros(3)
-    before = t[1:]
+    view = t[1:]
+    copy = view.detach().clone()  # its own memory
     t.share_memory_()
-    assert not before.is_shared()
-    t.add_(1)
-    np.testing.assert_array_equal(before.cpu().numpy(), [0.0, 0.0])
+    assert view.is_shared() and not copy.is_shared()
 
 
 @pytest.mark.parametrize("make", [

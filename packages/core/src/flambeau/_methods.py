@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import gc
+import sys
 import warnings
 
 from flambeau import _compat, _creation, _dtype, _inplace, _keywords, _storage
@@ -926,12 +928,14 @@ def share_memory_(self):
     the same memory and see each other's in-place writes; returns ``self``.
 
     The tensor stays the same object with the same values; only the memory under it moves
-    (``data_ptr()`` changes). The whole storage moves: sharing a view moves its base too, and
-    views taken from either afterwards are shared. A view taken *before* keeps the old memory
-    and no longer sees writes (PyTorch moves those too; take views after sharing). A no-op
-    when the storage is already shared, and for tensors whose backend keeps them where they
-    are (CUDA tensors, as in PyTorch). A shared storage cannot grow (see
-    :meth:`resize_`); the memory is freed when no process uses it any more.
+    (``data_ptr()`` changes). The whole storage moves, as in PyTorch: its base and every view
+    of it (taken before or after, and ``detach()`` aliases) see the shared memory. NumPy
+    arrays from :meth:`numpy` keep the old memory, as in PyTorch. A no-op when the storage is
+    already shared, and for tensors whose backend keeps them where they are (CUDA tensors, as
+    in PyTorch). Sending a tensor to another process through ``flambeau.multiprocessing``
+    (a ``Queue``, ``Process`` arguments under ``spawn``) calls this first, as PyTorch does. A
+    shared storage cannot grow (see :meth:`resize_`); the memory is freed when no process
+    uses it any more.
 
     Examples
     --------
@@ -941,6 +945,11 @@ def share_memory_(self):
     (True, True)
     >>> t[1:].is_shared(), t.add_(1).tolist()
     (True, [1.0, 1.0, 1.0])
+    >>> x = flambeau.zeros(2)
+    >>> before = x[1:]  # a view taken before sharing moves with its storage
+    >>> _ = x.share_memory_().add_(2)
+    >>> before.is_shared(), before.tolist()
+    (True, [2.0])
     """
     backend = self._device.backend
     if backend.is_shared(self._data):
@@ -951,18 +960,42 @@ def share_memory_(self):
     shared = backend.share_memory(raw)
     if shared is None:
         return self
-    # the tensors whose arrays lie in this storage: ``self``, and its base when the storage
-    # is the base's
-    owner = _storage.owner_of(self)
-    holders = [self] if owner is self else [self, owner]
     from flambeau import _shared_memory
 
     start = sn._ptr(raw)
-    for t in holders:
+    for t in _storage_holders(self, start, raw.nbytes):
         a = t._data
         t._data = _shared_memory.view(shared, sn._ptr(a) - start, a.shape, a.strides, a.dtype,
                                       bool(a.flags.writeable))
     return self
+
+
+def _storage_holders(self, start, nbytes):
+    """The tensors whose arrays lie in ``self``'s storage (``nbytes`` bytes from address
+    ``start``): ``self``, its base, and every view and ``detach()`` alias of either.
+
+    Those share ``self``'s version counter, so they are the tensors referring to it. Only a
+    counter referred to by more than ``self`` and its base is looked for among the objects
+    the garbage collector tracks (a scan of them all): a tensor with no views pays nothing,
+    and no tensor keeps a list of its views, which would cost every view made.
+    """
+    owner = _storage.owner_of(self)
+    holders = [self] if owner is self else [self, owner]
+    counter = self._version_counter
+    known = sum(t._version_counter is counter for t in holders)
+    # 2: the local ``counter`` and getrefcount's own argument
+    if sys.getrefcount(counter) <= known + 2:
+        return holders
+    end = start + nbytes
+    for ref in gc.get_referrers(counter):
+        if (isinstance(ref, Tensor) and ref._data.__class__ is self._data.__class__
+                and all(ref is not t for t in holders)):
+            ptr = sn._ptr(ref._data)
+            span = sn._byte_span(ref._data)
+            if (start <= ptr <= end if span is None
+                    else start <= ptr + span[0] and ptr + span[1] <= end):
+                holders.append(ref)
+    return holders
 
 
 def is_shared(self):
