@@ -714,6 +714,13 @@ def test_sparse_mask_smm_and_hspmm_match_torch(torch):
     with pytest.raises(NotImplementedError, match="sparse_mask: the mask must be a sparse "
                                                   "tensor"):
         flambeau.ones(2, 2).sparse_mask(flambeau.ones(2, 2))
+    out = flambeau.zeros(1).to_sparse()
+    assert flambeau.hspmm(s, flambeau.tensor(d), out=out) is out
+    got_out = torch.hspmm(torch.sparse_coo_tensor(idx, vals, (3, 2)), torch.tensor(d),
+                          out=torch.zeros(1).to_sparse())
+    np.testing.assert_array_equal(_np(out), _np(got_out))
+    with pytest.raises(RuntimeError, match="hspmm: out must be a sparse COO tensor"):
+        flambeau.hspmm(s, flambeau.tensor(d), out=flambeau.zeros(3, 2))
     with pytest.raises(RuntimeError, match="hspmm: Argument #3: Expected dim 0 size 2, got 3"):
         flambeau.hspmm(s, flambeau.ones(3, 2))
     with pytest.raises(NotImplementedError, match="smm: expected a sparse COO matrix"):

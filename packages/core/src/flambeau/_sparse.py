@@ -1372,10 +1372,10 @@ def _product_rows(op, mat1, mat2):
     return prod, rows
 
 
-def hspmm(mat1, mat2):
+def hspmm(mat1, mat2, *, out=None):
     """The product of a sparse COO matrix and a dense one as a hybrid sparse tensor, as
     ``torch.hspmm``: one sparse dim (the rows of ``mat1`` that hold a value) and the
-    product's rows as dense values.
+    product's rows as dense values (into the sparse ``out``, when given).
 
     Examples
     --------
@@ -1389,7 +1389,12 @@ def hspmm(mat1, mat2):
     """
     prod, rows = _product_rows("hspmm", mat1, mat2)
     values = prod.index_select(0, Tensor._make(rows, prod._device))
-    return _Construct.apply(values, rows[None], tuple(prod.shape), False)
+    result = _Construct.apply(values, rows[None], tuple(prod.shape), False)
+    if out is None:
+        return result
+    if out.__class__ is not SparseTensor:
+        raise RuntimeError(f"hspmm: out must be a sparse COO tensor, got layout {out.layout}")
+    return out._assign(result.detach())
 
 
 def smm(input, mat2):
