@@ -248,16 +248,68 @@ def _spawned_add(i, t, done):
 
 
 @pytest.mark.parametrize("start_method", ["fork", "spawn"])
-def test_process_arguments_share_memory(start_method):
-    ctx = mp.get_context(start_method)
-    shared = flambeau.zeros(3).share_memory_()
-    view = shared[1:]
-    private = flambeau.zeros(2)
-    p = ctx.Process(target=_add_one, args=([shared, view, private],))
-    p.start()
-    join_processes([p], TIMEOUT)
-    np.testing.assert_array_equal(shared.cpu().numpy(), [1.0, 2.0, 2.0])
-    np.testing.assert_array_equal(private.cpu().numpy(), [0.0, 0.0])  # a copy went
+def test_process_arguments_share_memory_as_torch(start_method):
+    torch = _torch()
+    for lib, lib_mp in ((flambeau, mp), (torch, torch.multiprocessing)):
+        ctx = lib_mp.get_context(start_method)
+        shared = lib.zeros(3).share_memory_()
+        view = shared[1:]
+        private = lib.zeros(2)
+        p = ctx.Process(target=_add_one, args=([shared, view, private],))
+        p.start()
+        join_processes([p], TIMEOUT)
+        np.testing.assert_array_equal(shared.cpu().numpy(), [1.0, 2.0, 2.0])
+        # spawn pickles the arguments, which moves ``private`` into shared memory first;
+        # a forked child has a copy-on-write copy of it
+        moved = start_method == "spawn"
+        assert private.is_shared() == moved, lib
+        np.testing.assert_array_equal(private.cpu().numpy(), [float(moved)] * 2)
+
+
+def _add_one_and_report(queue, done):
+    t = queue.get(timeout=TIMEOUT)
+    t.add_(1)
+    done.put(t.is_shared())
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_queue_moves_a_tensor_into_shared_memory_as_torch(start_method):
+    torch = _torch()
+    for lib, lib_mp in ((flambeau, mp), (torch, torch.multiprocessing)):
+        ctx = lib_mp.get_context(start_method)
+        base = lib.zeros(4)
+        earlier_view = base[:2]
+        queue, done = ctx.Queue(), ctx.SimpleQueue()
+        p = ctx.Process(target=_add_one_and_report, args=(queue, done))
+        p.start()
+        queue.put(base[2:])  # a view: its whole storage moves
+        received_shared = done.get()
+        join_processes([p], TIMEOUT)
+        assert received_shared and base.is_shared() and earlier_view.is_shared(), lib
+        np.testing.assert_array_equal(base.cpu().numpy(), [0.0, 0.0, 1.0, 1.0])
+        queue.close()
+        queue.join_thread()
+
+
+def test_only_multiprocessing_pickler_moves_tensors():
+    from multiprocessing import reduction
+
+    t = flambeau.arange(3.0)
+    pickle.dumps(t)
+    assert not t.is_shared()
+    back = pickle.loads(reduction.ForkingPickler.dumps(t))
+    assert t.is_shared() and back.is_shared()
+    np.testing.assert_array_equal(back.cpu().numpy(), [0.0, 1.0, 2.0])
+
+
+def test_a_backend_that_does_not_share_sends_a_copy(monkeypatch):
+    from multiprocessing import reduction
+
+    monkeypatch.setattr(type(get_backend("cpu")), "share_memory", lambda self, raw: None)
+    t = flambeau.arange(3.0)
+    back = pickle.loads(reduction.ForkingPickler.dumps(t))
+    assert not t.is_shared() and not back.is_shared()
+    np.testing.assert_array_equal(back.cpu().numpy(), [0.0, 1.0, 2.0])
 
 
 @pytest.mark.parametrize("start_method", ["fork", "spawn"])

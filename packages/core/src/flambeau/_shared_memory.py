@@ -113,27 +113,34 @@ def view(segment, offset, shape, strides, dtype, writeable=True):
 
 
 class SharedArray:
-    """An array in shared memory as :meth:`flambeau.Tensor.__reduce_ex__` hands it to pickle.
+    """A tensor's host array as :meth:`flambeau.Tensor.__reduce_ex__` hands it to pickle.
 
     ``multiprocessing``'s ``ForkingPickler`` sends its place in its segment, whose file
-    descriptor travels along, so the receiving process maps the same memory; any other
-    pickler (``pickle.dumps``, a file) stores the array itself, a copy, as for any tensor.
+    descriptor travels along, so the receiving process maps the same memory; an array not
+    in shared memory yet is moved there first, with its ``tensor``
+    (:meth:`flambeau.Tensor.share_memory_`), as PyTorch does for a tensor sent to another
+    process. Any other pickler (``pickle.dumps``, a file) stores the array itself, a copy,
+    as for any tensor, and moves nothing.
     """
 
-    __slots__ = ("array", "segment")
+    __slots__ = ("array", "segment", "tensor")
 
-    def __init__(self, array, segment):
-        self.array, self.segment = array, segment
+    def __init__(self, array, segment, tensor=None):
+        self.array, self.segment, self.tensor = array, segment, tensor
 
     def __reduce_ex__(self, protocol):
         return self.array.__reduce_ex__(protocol)
 
 
-def pickled(array):
-    """What pickles ``array`` (a host array): a :class:`SharedArray` when it is in shared
-    memory, else ``array`` itself."""
+def pickled(tensor):
+    """What pickles ``tensor``'s host array: a :class:`SharedArray` when the array is in
+    shared memory, or could be moved there once ``ForkingPickler`` knows how (the reducers
+    are registered), else the array itself."""
+    array = tensor._host()
     segment = segment_of(array)
-    return array if segment is None else SharedArray(array, segment)
+    if segment is None and not (_registered and tensor._device.backend.host_memory):
+        return array
+    return SharedArray(array, segment, tensor)
 
 
 def unpickled(obj):
@@ -143,6 +150,12 @@ def unpickled(obj):
 
 def _reduce_shared_array(shared):
     a, segment = shared.array, shared.segment
+    if segment is None:
+        shared.tensor.share_memory_()
+        a = shared.tensor._host()
+        segment = segment_of(a)
+        if segment is None:  # a backend that keeps its memory where it is: a copy goes
+            return _identity, (a,)
     offset = a.__array_interface__["data"][0] - segment.address()
     return view, (segment, offset, a.shape, a.strides, a.dtype, bool(a.flags.writeable))
 
@@ -153,6 +166,10 @@ def _reduce_segment(segment):
     # the segment object is memoized by pickle: every array of one message that lies in it
     # is rebuilt over one mapping in the receiver
     return _attach, (reduction.DupFd(segment.fd), len(segment))
+
+
+def _identity(array):
+    return array
 
 
 def _attach(dup_fd, nbytes):
@@ -169,8 +186,8 @@ _registered = False
 
 
 def _register_reductions():
-    # lazily, at the first segment: importing flambeau leaves multiprocessing alone, and a
-    # process that has never held shared memory has nothing to send through these
+    # lazily, at the first segment or when flambeau.multiprocessing is imported: importing
+    # flambeau leaves multiprocessing alone
     global _registered
     if not _registered:
         from multiprocessing import reduction

@@ -608,10 +608,11 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         # Tensors pickle as data + dtype + device (DataLoader workers, multiprocessing); data
-        # in shared memory goes to other processes as a place in that memory (share_memory_)
+        # in shared memory (or moved there, by multiprocessing's pickler) goes to other
+        # processes as a place in that memory (share_memory_)
         from flambeau import _shared_memory
 
-        return (_rebuild, (_shared_memory.pickled(self._host()), str(self._device),
+        return (_rebuild, (_shared_memory.pickled(self), str(self._device),
                            self._requires_grad))
 
     def __repr__(self):

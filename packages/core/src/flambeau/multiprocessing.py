@@ -9,11 +9,18 @@ A CPU tensor in shared memory (:meth:`flambeau.Tensor.share_memory_`,
 ``nn.Module.share_memory()``) passed to another process (``Process`` arguments, ``Queue``,
 ``SimpleQueue``, ``Pool``, :func:`spawn`; with the ``fork``, ``spawn`` and ``forkserver``
 start methods) maps the same memory there: in-place writes (``add_``, ``optimizer.step()``)
-are seen by every process, which is what Hogwild training needs. Other tensors are pickled
-copies. The memory is sent as a file descriptor (PyTorch's ``file_descriptor`` strategy)
-and freed when the last process lets go of it; as in PyTorch, a process that sends a shared
-tensor through a queue must still be running when the receiver takes it out. Tensors on
-other devices (CUDA) are not moved to shared memory and go as copies.
+are seen by every process, which is what Hogwild training needs. A CPU tensor not in shared
+memory yet is moved there when it is sent (``Queue``, ``SimpleQueue``, ``Pool``, ``Process``
+arguments under ``spawn`` and ``forkserver``), as in PyTorch: the sender's tensor becomes
+``is_shared()``, with its base and views, and the receiver's writes reach it. That holds for
+every ``multiprocessing`` queue once this module is imported, which is when flambeau tells
+``multiprocessing`` how to send tensors (``import torch`` does it for PyTorch). ``Process``
+arguments under ``fork`` are not sent at all: the child has a copy-on-write copy of a tensor
+not shared before, as in PyTorch. ``pickle.dumps`` and ``flambeau.save`` always write copies.
+The memory is sent as a file descriptor (PyTorch's ``file_descriptor`` strategy) and freed
+when the last process lets go of it; as in PyTorch, a process that sends a shared tensor
+through a queue must still be running when the receiver takes it out. Tensors on other devices
+(CUDA) are not moved to shared memory and go as copies.
 
 Examples
 --------
@@ -26,6 +33,11 @@ Examples
 >>> p.start(); p.join(timeout=60)
 >>> w.tolist()
 [1.0, 1.0]
+>>> q = mp.get_context("fork").SimpleQueue()
+>>> t = flambeau.zeros(2)
+>>> q.put(t)  # moves t into shared memory, then sends its place there
+>>> t.is_shared(), q.get().add_(1).is_shared(), t.tolist()
+(True, True, [1.0, 1.0])
 """
 
 from __future__ import annotations
@@ -33,6 +45,12 @@ from __future__ import annotations
 import multiprocessing as _mp
 import traceback
 from multiprocessing import connection as _connection
+
+from flambeau import _shared_memory
+
+# as importing torch.multiprocessing does: from now on, multiprocessing's pickler moves a CPU
+# tensor into shared memory before sending it to another process
+_shared_memory._register_reductions()
 
 __all__ = ["spawn", "ProcessContext", "ProcessException", "ProcessRaisedException",
            "ProcessExitedException", "get_all_sharing_strategies", "get_sharing_strategy",
