@@ -806,7 +806,7 @@ def _strided_index_refusal(name, kind):
     method.__doc__ = (f"Compressed sparse tensors only (another raises torch's error).\n\n"
                       f"Examples\n--------\n>>> import flambeau\n"
                       f">>> flambeau.eye(2).to_sparse_{'csr' if kind == 'row' else 'csc'}()"
-                      f".{name}().shape\nflambeau.Size([2])\n")
+                      f".{name}().tolist()\n{'[0, 1, 2]' if name[1] in 'rc' else '[0, 1]'}\n")
     return method
 
 
