@@ -152,7 +152,7 @@ _ACCEPTED = [
     # functions (out= too)
     "lib.add(x, 2, y)", "lib.sub(x, 2.5, y)", "lib.add(x, lib.tensor(2.0), y)",
     "lib.add(x, 2, y, out=o)", "lib.sub(x, 2, y, out=o)", "lib.add(x, 2, other=y)",
-    "lib.add(x, 2, other=y, out=o)",
+    "lib.add(x, 2, other=y, out=o)", "lib.sub(x, 2, other=y)",
     "lib.addcmul(x, 0.5, y, y)", "lib.addcdiv(x, 0.5, y, z)", "lib.addcmul(x, 0.5, y, tensor2=z)",
     "lib.addcdiv(x, -1, y, z, out=o)",
     "lib.addmm(0.5, M, 2.0, a, b)", "lib.addmm(0.5, M, a, b)", "lib.addmm(0.5, M, a, mat2=b)",
@@ -191,6 +191,7 @@ _REFUSED = [
     "x.subtract(2, y)", "x.clone().subtract_(2, y)", "x.add(lib.ones(1), y)",
     "lib.add(x, 2, y, alpha=1)", "lib.add(x, y, other=y)", "lib.add(x, y, foo=1)",
     "lib.add(x)", "lib.add(x, 2, y, 3)", "lib.add(x, y, input=x)",
+    "lib.sub(x, 2, y, alpha=1)", "lib.sub(x, y, 2)", "x.sub(y, 2)", "lib.sub(x, y, other=y)",
 ]
 
 
@@ -225,9 +226,22 @@ def test_type_error_messages(call, message):
 
 def test_input_and_other_by_keyword_as_torch():
     for call in ("lib.add(input=x, other=y, alpha=2)", "lib.add(x, alpha=2, other=y)",
-                 "lib.add(other=y, input=x, out=o)"):
+                 "lib.add(other=y, input=x, out=o)", "lib.sub(input=x, other=y, alpha=2)",
+                 "lib.sub(x, alpha=2, other=y)"):
         got, want = eval(call, _operands(flambeau)), eval(call, _operands(torch))
         np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_sub_takes_alpha_by_position_after_a_number_only_as_torch():
+    for call in ("lib.sub(x, 2, 5)", "lib.sub(x, lib.tensor(2.0), 5)", "x.sub(2, 5)",
+                 "lib.sub(x, 2.5, lib.tensor(3.0))"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got, want = eval(call, _operands(flambeau)), eval(call, _operands(torch))
+        np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
+    with pytest.raises(TypeError, match=r"sub\(\) takes 2 positional arguments but 3 were "
+                                        r"given"):
+        flambeau.sub(flambeau.ones(2), flambeau.ones(2), 2)
 
 
 def test_subtract_keeps_a_0d_alpha_with_a_number_other_as_torch():
@@ -256,5 +270,6 @@ def test_the_deprecated_orders_are_torchs():
 
 def test_signatures_show_todays_order_only():
     assert str(inspect.signature(flambeau.add)) == "(input, other, *, alpha=1, out=None)"
+    assert str(inspect.signature(flambeau.sub)) == "(input, other, alpha=1, *, out=None)"
     assert str(inspect.signature(flambeau.Tensor.add)) == str(inspect.signature(flambeau.add))
     assert "out=None" in str(inspect.signature(flambeau.addr))

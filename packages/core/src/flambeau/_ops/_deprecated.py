@@ -218,6 +218,10 @@ def called(fn, name, args, alpha, out, keywords=None):
     moved = reordered(name, args, {**keywords, **kwargs}, stacklevel=4)
     if moved is not None:
         return fn(*moved[0], **moved[1])
+    if (name == "sub" and len(args) == 3 and not keywords and alpha is NO_ALPHA
+            and _number(args[1]) is not None and _number(args[2]) is not None):
+        # torch's sub(Tensor input, Number other, Number alpha=1)
+        return fn(args[0], args[1], alpha=args[2], **kwargs)
     unknown = [k for k in keywords if k not in ("input", "other")]
     if unknown:
         raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")

@@ -453,10 +453,12 @@ add.__signature__ = inspect.Signature([
     inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)])
 
 
-def sub(input, other, alpha=1, *, out=None):
+def sub(input=_deprecated.MISSING, other=_deprecated.MISSING, /, *positional,
+        alpha=_deprecated.NO_ALPHA, out=None, **keywords):
     """``input - alpha * other`` (``alpha`` as in :func:`add`; by position too, as torch's
-    overload for a number ``other`` takes it: ``subtract(x, 2, 5)``). torch's deprecated
-    order ``sub(input, alpha, other)`` works too, with torch's warning.
+    overload for a number ``other`` takes it: ``sub(x, 2, 5)``). torch's deprecated
+    order ``sub(input, alpha, other)`` works too (``other`` by keyword as well), with
+    torch's warning.
 
     Raises
     ------
@@ -470,7 +472,12 @@ def sub(input, other, alpha=1, *, out=None):
     >>> flambeau.sub(flambeau.tensor([5.0]), 2)
     tensor([3.])
     """
-    if alpha.__class__ is not int or alpha != 1:
+    if positional or keywords or other is _deprecated.MISSING:
+        # a third positional argument (the number overload's alpha, or the deprecated order
+        # with other by position), input=/other= by keyword: bound as torch's parser does
+        return _deprecated.called(sub, "sub", (input, other, *positional), alpha, out,
+                                  keywords)
+    if alpha is not _deprecated.NO_ALPHA and (alpha.__class__ is not int or alpha != 1):
         if isinstance(alpha, Tensor):  # sub(input, Number alpha, Tensor other): deprecated
             return _deprecated.called(sub, "sub", (input, other, alpha), _deprecated.NO_ALPHA,
                                       out)
@@ -487,6 +494,14 @@ def sub(input, other, alpha=1, *, out=None):
                     out)
     except (SparseUnsupported, TypeError):  # a sparse operand refused the dense op
         return _out(_sparse.add_or_raise(input, other, -1), out)
+
+
+#: what inspect.signature and help() show: alpha by position too (torch's number overload)
+sub.__signature__ = inspect.Signature([
+    inspect.Parameter("input", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+    inspect.Parameter("other", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+    inspect.Parameter("alpha", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=1),
+    inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)])
 
 
 def subtract(input, other, alpha=1, *, out=None):
@@ -508,7 +523,7 @@ def subtract(input, other, alpha=1, *, out=None):
         raise TypeError("subtract(): alpha must be a number, not a Tensor (the deprecated "
                         "order (input, Number alpha, Tensor other) is sub()'s only): use "
                         "subtract(input, other, alpha=alpha)")
-    return sub(input, other, alpha, out=out)
+    return sub(input, other, alpha=alpha, out=out)
 
 
 def _is_bool(v):
