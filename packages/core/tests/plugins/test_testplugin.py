@@ -136,6 +136,7 @@ def test_strict_results_are_owning_device_arrays(strict):
     view = xp.reshape(d, (2, 3))
     assert type(view) is type(d) and view.base is d  # a view still views the device array
     assert np.add(d, 1, out=d) is d and xp.add(d, 1, out=d) is d
+    assert xp.asarray(d) is d and xp.asarray(np.ones(2)).base is None  # a transfer copies
     assert type(strict.new_rng(0).random((2,), np.float32)) is type(d)
 
 

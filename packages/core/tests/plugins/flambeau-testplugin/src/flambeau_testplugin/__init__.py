@@ -46,7 +46,9 @@ class TestDevBackend(Backend):
 
     def from_host(self, array, index=None):
         if self.strict:
-            return device_copy(np.asarray(array))
+            # device data passes as it is (cupy.asarray's way): being an ndarray subclass,
+            # it meets the isinstance(a, numpy.ndarray) tests meant for host arrays
+            return array if isinstance(array, StrictArray) else device_copy(array)
         return np.array(array, copy=True)  # a real backend would copy to device memory
 
     def to_host(self, array):

@@ -79,25 +79,33 @@ def _unwrap(x):
 def _to_device(x: np.ndarray) -> StrictArray:
     """``x`` as device data: a view of the device array it views, else a new array owning
     its memory, as a CuPy result does (the autograd engine reads ``.base`` to decide whether it
-    may write into an array in place, so a view of a private host buffer would not do)."""
-    owner = x.base
-    while isinstance(owner, np.ndarray) and not isinstance(owner, StrictArray):
-        owner = owner.base
-    if isinstance(owner, StrictArray) and owner.flags.owndata and x.size:
-        try:
-            view = np.ndarray.__new__(StrictArray, x.shape, x.dtype, buffer=owner,
-                                      offset=x.ctypes.data - owner.ctypes.data,
-                                      strides=x.strides)
-        except (TypeError, ValueError):  # a buffer NumPy cannot re-view (negative strides...)
-            return x.view(StrictArray)
-        if not x.flags.writeable:
-            view.flags.writeable = False
-        return view
-    return device_copy(x)
+    may write into an array in place, so a view of a private host buffer would not do). A view
+    of a fresh host buffer (a transpose of a new array) moves the buffer and keeps its strides.
+    """
+    owner, root = x.base, x
+    while owner is not None and not (isinstance(owner, StrictArray) and owner.flags.owndata):
+        if isinstance(owner, np.ndarray):
+            root = owner
+        owner = getattr(owner, "base", None)  # through views and as_strided's holders too
+    start = None
+    if owner is None and root is not x and root.flags.owndata and x.size:
+        owner, start = device_copy(root), root.ctypes.data
+    if owner is None or not x.size:
+        return device_copy(x)
+    try:
+        view = np.ndarray.__new__(StrictArray, x.shape, x.dtype, buffer=owner,
+                                  offset=x.ctypes.data - (start or owner.ctypes.data),
+                                  strides=x.strides)
+    except (TypeError, ValueError):  # a buffer NumPy cannot re-view (negative strides...)
+        return x.view(StrictArray) if start is None else device_copy(x)
+    if not x.flags.writeable:
+        view.flags.writeable = False
+    return view
 
 
 def device_copy(x) -> StrictArray:
-    """A device array owning a copy of ``x`` (a host transfer, as ``cupy.asarray``).
+    """A device array owning a copy of ``x`` (a host transfer, as ``cupy.asarray``), laid out
+    as ``x`` when ``x`` is contiguous.
 
     Examples
     --------
@@ -108,7 +116,8 @@ def device_copy(x) -> StrictArray:
     ('StrictArray', True, [0, 1, 2])
     """
     x = np.asarray(x)
-    out = np.ndarray.__new__(StrictArray, x.shape, x.dtype)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    out = np.ndarray.__new__(StrictArray, x.shape, x.dtype, order=order)
     np.copyto(out.view(np.ndarray), x.view(np.ndarray), casting="no")
     return out
 
@@ -209,12 +218,8 @@ class _StrictUfunc:
         # at's indices and values may be host data: CuPy converts them, as in indexing
         _check_operands(args[:1] if method == "at" else args, what)
         _check(kwargs.values(), what)
-        out = kwargs.get("out")
-        result = getattr(self._ufunc, method)(*_unwrap(args),
-                                              **{k: _unwrap(v) for k, v in kwargs.items()})
-        if out is not None and result is not None:
-            return out[0] if isinstance(out, tuple) and len(out) == 1 else out
-        return _wrap(result)
+        # device operands dispatch to StrictArray.__array_ufunc__; scalars alone give a 0-d
+        return _wrap(getattr(self._ufunc, method)(*args, **kwargs))
 
     def __call__(self, *args, **kwargs):
         return self._run("__call__", args, kwargs)
@@ -226,18 +231,20 @@ class _StrictUfunc:
 
 
 def _strict_function(func, converts: bool):
+    name, doc = func.__name__, func.__doc__
+    if converts and func is np.asarray:
+        func = np.asanyarray  # asarray(device) is the device array itself, as in CuPy
+
     def call(*args, **kwargs):
         if not converts:
-            _check(args, func.__name__)
-            _check(kwargs.values(), func.__name__)
-        out = kwargs.get("out")
-        result = func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
-        if out is not None and isinstance(result, np.ndarray):
-            return out
-        return _wrap(result)
+            _check(args, name)
+            _check(kwargs.values(), name)
+        # device arguments dispatch to StrictArray.__array_function__; host results of the
+        # creation functions (zeros, arange...) and conversions become device arrays
+        return _wrap(func(*args, **kwargs))
 
-    call.__name__ = call.__qualname__ = func.__name__
-    call.__doc__ = func.__doc__
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = doc
     return call
 
 
