@@ -308,3 +308,32 @@ def test_worker_info_is_read_only():
     with pytest.raises(RuntimeError, match="cannot assign attribute 'id'"):
         info.id = 0
     assert info.id == 1 and repr(info) == "WorkerInfo(id=1, num_workers=2, seed=5, dataset=None)"
+
+
+def _add_one_to_x(queue, done):
+    batch = queue.get(timeout=120)
+    batch["x"].add_(1)
+    done.put(batch["x"].is_shared())
+
+
+@pytest.mark.host_only  # shared memory is host memory
+def test_worker_batches_arrive_private_and_move_to_shared_memory_when_sent():
+    # documented difference: torch's worker batches arrive is_shared(); flambeau's are copied
+    # out of the worker's segments into private memory (cheaper than a new segment per batch)
+    import flambeau.multiprocessing as mp
+    from flambeau.testing import join_processes
+
+    batch = list(DataLoader(Squares(4), batch_size=2, num_workers=1))[0]
+    assert not batch["x"].is_shared()
+    ctx = mp.get_context("fork")
+    queue, done = ctx.Queue(), ctx.SimpleQueue()
+    p = ctx.Process(target=_add_one_to_x, args=(queue, done))
+    p.start()
+    queue.put(batch)
+    assert done.get()
+    join_processes([p], 120)
+    assert batch["x"].is_shared()
+    np.testing.assert_array_equal(batch["x"].cpu().numpy(),
+                                  np.stack([np.full((2, 3), 1.0), np.full((2, 3), 2.0)]))
+    queue.close()
+    queue.join_thread()

@@ -32,12 +32,17 @@ class DataLoader:
     """Iterate a dataset in batches, optionally loading them in worker processes.
 
     The semantics of ``torch.utils.data.DataLoader``. With ``num_workers > 0`` each worker
-    process collates batches straight into shared memory and the main process copies them
-    out, so nothing large is pickled; batches arrive in sampler order unless
-    ``in_order=False``. A failing worker never hangs the loop: its exception is re-raised
-    here with its traceback, a killed worker raises an error naming it and the signal, and
-    ``timeout`` bounds the wait for one batch. Abandoning the iterator, deleting the loader,
-    an error or Ctrl-C stops the workers and unlinks every shared-memory segment.
+    process collates batches straight into shared memory and the main process copies them out,
+    so nothing large is pickled; batches arrive in sampler order unless ``in_order=False``.
+    The copy lands in private memory, so unlike PyTorch's a batch's tensors are not
+    ``is_shared()``: mapping a new shared segment for every batch costs more than the whole
+    copy (about 0.37 ms against 6 us for a 200 KB batch, page faults on shared memory).
+    Sending a batch to another process through ``flambeau.multiprocessing`` moves it into
+    shared memory then, as for any tensor. A failing worker never hangs the loop: its
+    exception is re-raised here with its traceback, a killed worker raises an error naming it
+    and the signal, and ``timeout`` bounds the wait for one batch. Abandoning the iterator,
+    deleting the loader, an error or Ctrl-C stops the workers and unlinks every shared-memory
+    segment.
 
     Parameters
     ----------
