@@ -275,7 +275,10 @@ def mentions_parity(tests_dir: Path) -> bool:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Sphinx site with -W, then every public name checked for a page and an example."""
-    names = [n for n in present_packages() if n != "cuda"]
+    # cuda too, without its CuPy extras (cuda12, cuda13): flambeau_cuda imports without CuPy
+    # or a GPU, and the names it adds to flambeau.cuda (Stream, synchronize...) need its
+    # docstrings for their pages.
+    names = present_packages()
     if names:
         install(session, names, extras=("digits",))  # the tutorials train on the digits
     session.install("sphinx", "myst-parser")  # numpydoc docstrings are read by napoleon

@@ -2,8 +2,10 @@
 
 For every module of ``API_MODULES`` (docs/conf.py) that imports here, every name of its
 ``__all__`` must have a generated page under docs/api/generated (run sphinx-build first), a
-docstring, and an ``Examples`` section in that docstring. Module-level constants of builtin
-types (``int``, ``str``, ...) cannot carry a docstring of their own and only need the page.
+docstring, and an ``Examples`` section in that docstring; so must the names a plugin adds to a
+module (``PLUGIN_NAMES``: ``flambeau.cuda.Stream`` from flambeau-cuda) where it is installed.
+Module-level constants of builtin types (``int``, ``str``, ...) cannot carry a docstring of
+their own and only need the page.
 
 Exit status 1 lists the offenders; 0 when everything is documented.
 """
@@ -51,6 +53,9 @@ def main() -> int:
             print(f"skipped {name}: not importable here")
             continue
         module = modules[page]
+        if name in conf.PLUGIN_NAMES and importlib.util.find_spec(
+                conf.PLUGIN_NAMES[name][0].split(".")[0]) is None:
+            print(f"skipped {name}'s names from {conf.PLUGIN_NAMES[name][1]}: not installed here")
         for public in conf.documented_names(module):
             qualname = f"{name}.{public}"
             if not hasattr(module, public):

@@ -2,10 +2,11 @@
 
 The API reference is generated at build time: for each module of ``API_MODULES`` that imports
 in the build environment, a page under ``api/modules/`` lists every name of the module's
-``__all__`` in an autosummary table, and autosummary writes one page per name under
-``api/generated/``. Modules of packages that are not installed are left out with a log line.
-A page is also written for the changelog of each package present in the repository, and the
-tutorials' code runs while they are read (``docs/_ext/runcode.py``).
+``__all__`` (and the names a plugin adds to it, ``PLUGIN_NAMES``) in autosummary tables, and
+autosummary writes one page per name under ``api/generated/``. Modules of packages that are
+not installed are left out with a log line. A page is also written for the changelog of each
+package present in the repository, and the tutorials' code runs while they are read
+(``docs/_ext/runcode.py``).
 """
 
 from __future__ import annotations
@@ -124,6 +125,12 @@ API_MODULES = {
     "vision.utils": "flambeau.vision.utils",
     "distributed": "flambeau.distributed",
 }
+# Module -> (plugin module, distribution) for names a plugin adds to a module of core at run
+# time through the module's ``__getattr__`` (``flambeau.cuda.Stream`` is flambeau-cuda's): core's
+# ``__all__`` cannot list them, so they come from the plugin module's ``__all__``. They are
+# documented under the name users write, in a section of the module's page, when the plugin
+# imports here (it needs no GPU and no CuPy).
+PLUGIN_NAMES = {"flambeau.cuda": ("flambeau_cuda._api", "flambeau-cuda")}
 API_DIR = DOCS / "api"
 GENERATED = API_DIR / "generated"  # one page per public name (autosummary stubs)
 MODULE_PAGES = API_DIR / "modules"  # one page per module of API_MODULES
@@ -154,7 +161,7 @@ def public_names(module) -> list[str]:
     return list(names)
 
 
-def documented_names(module) -> list[str]:
+def own_names(module) -> list[str]:
     """``__all__`` minus the submodules that have a page of their own."""
     own_pages = set(API_MODULES.values())
     return [
@@ -165,6 +172,29 @@ def documented_names(module) -> list[str]:
             and getattr(module, name).__name__ in own_pages
         )
     ]
+
+
+def plugin_names(module) -> list[str]:
+    """The names ``module`` gets from its plugin (:data:`PLUGIN_NAMES`); [] without it."""
+    if module.__name__ not in PLUGIN_NAMES:
+        return []
+    source = PLUGIN_NAMES[module.__name__][0]
+    try:
+        plugin = importlib.import_module(source)
+    except ImportError as exc:
+        logger.info(f"[api] {module.__name__}: {source}'s names left out: {exc}")
+        return []
+    own = set(public_names(module))
+    return [name for name in public_names(plugin) if name not in own]
+
+
+def documented_names(module) -> list[str]:
+    """Every name with a page under ``module``: its own names, then its plugin's."""
+    return own_names(module) + plugin_names(module)
+
+
+def autosummary(names: list[str]) -> list[str]:
+    return [".. autosummary::", "   :toctree: ../generated", "", *[f"   {n}" for n in names]]
 
 
 def module_page(name: str, module) -> str:
@@ -178,12 +208,16 @@ def module_page(name: str, module) -> str:
         f".. currentmodule:: {name}",
         "",
     ]
-    names = documented_names(module)
-    if names:
-        lines += [".. autosummary::", "   :toctree: ../generated", ""]
-        lines += [f"   {n}" for n in names]
-    else:
-        lines += ["This module has no public names yet."]
+    names = own_names(module)
+    lines += autosummary(names) if names else ["This module has no public names yet."]
+    extra = plugin_names(module)
+    if extra:
+        plugin, dist = PLUGIN_NAMES[name]
+        title = f"Provided by {dist}"
+        lines += ["", title, "-" * len(title), "",
+                  f"These names exist when ``{dist}`` is installed: ``{name}`` forwards them",
+                  f"to the plugin's ``{plugin}`` module. Without the plugin, using one raises",
+                  "an error that says what to install.", "", *autosummary(extra)]
     return "\n".join(lines) + "\n"
 
 
