@@ -887,7 +887,6 @@ def _install():
     Tensor.untyped_storage = _storage.untyped_storage
     Tensor.storage = _storage.storage
     Tensor.stride = _stride
-    Tensor.layout = property(lambda self: _compat.strided, doc="``flambeau.strided``.")
     Tensor.storage_offset = sn.storage_offset
     Tensor.pin_memory = pin_memory
     Tensor.is_pinned = is_pinned

@@ -6,7 +6,7 @@ Math methods (``add``, ``sum``, ``reshape``, operators, ...) are attached by
 
 from __future__ import annotations
 
-from flambeau import _dtype
+from flambeau import _compat, _dtype
 from flambeau.autograd import _function
 from flambeau.autograd._function import (
     AccumulateGrad,
@@ -113,6 +113,9 @@ class Tensor:
     # torch's flags for layouts flambeau does not have: its tensors are dense and strided,
     # but code written for torch asks (``if grad.is_sparse: ...``)
     is_sparse = is_sparse_csr = is_quantized = is_nested = is_mkldnn = False
+    #: ``flambeau.strided`` (sparse tensors answer their own). A class attribute, not a
+    #: property: the autograd engine reads it each time two gradients meet.
+    layout = _compat.strided
 
     # torch's flags for other device types: true only on a plugin's device of that name
     is_meta, is_mps, is_xpu, is_xla, is_ipu, is_mtia, is_maia, is_vulkan = (
