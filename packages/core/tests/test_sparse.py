@@ -391,6 +391,14 @@ def test_products_parity(torch):
     _same(flambeau.mm(f, f.t()), torch.mm(t, t.t()))
     _same(f.mm(fb), t.mm(tb))
     _same(f.matmul(flambeau.ones(3)), t.matmul(torch.ones(3)))
+    _same(flambeau.ones(3) @ f, torch.ones(3) @ t)  # a vector on the left: a one-row matrix
+    for mm in (lambda lib, s: lib.mm(s, lib.ones(3)), lambda lib, s: s.mm(lib.ones(3)),
+               lambda lib, s: lib.sparse.mm(s, lib.ones(3))):  # mm takes no vector, as torch's
+        with pytest.raises((RuntimeError, IndexError)):
+            mm(torch, t)
+        with pytest.raises(RuntimeError, match=r"mm: expected 2-D tensors, got shapes "
+                                               r"\(3, 3\) and \(3,\)"):
+            mm(flambeau, f)
     c = rng.standard_normal((3, 4)).astype(np.float32)
     fc, tc = flambeau.tensor(c), torch.tensor(c)
     _same(flambeau.addmm(fc, f, fb), torch.addmm(tc, t, tb))

@@ -101,7 +101,7 @@ def test_repr_matches_torch(torch):
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_products_and_their_gradients_match_torch(torch, layout):
     b0 = np.arange(6.0, dtype=np.float32).reshape(3, 2)
-    for op in ("matmul", "mm", "addmm", "sparse.mm", "rmatmul", "vec"):
+    for op in ("matmul", "mm", "addmm", "sparse.mm", "rmatmul", "vec", "rvec"):
         if op == "sparse.mm" and layout == "sparse_csc":
             continue  # torch has no backward of sparse.mm for CSC
         got = []
@@ -118,9 +118,12 @@ def test_products_and_their_gradients_match_torch(torch, layout):
                 y = lib.sparse.mm(s, b)
             elif op == "rmatmul":
                 y = b @ s
-            else:
+            elif op == "vec":
                 b = lib.tensor(b0[:, 0].copy(), requires_grad=True)
                 y = s @ b
+            else:  # a vector on the left: a one-row matrix, as torch's matmul
+                b = lib.tensor(b0[:2, 0].copy(), requires_grad=True)
+                y = b @ s
             (y * y).sum().backward()
             got.append((y, s.grad, b.grad))
         (y, sg, bg), (ty, tsg, tbg) = got

@@ -1321,15 +1321,19 @@ def _check_mm(op, a, b):
 
 
 def matmul(a, b, *, op="matmul", masked=False):
-    """A product with at least one sparse 2-D operand (the other 2-D, or a vector on the
-    right): dense unless both are sparse."""
+    """A product with at least one sparse 2-D operand (the other 2-D, or for ``matmul`` a
+    strided vector on either side): dense unless both are sparse."""
+    if op == "matmul":  # as torch's matmul, a vector is a one-column (one-row) matrix; mm
+        # and the other products refuse it, as torch's
+        if b._data.ndim == 1 and b.layout is _compat.strided:
+            return matmul(a, b.unsqueeze(1), op=op, masked=masked).squeeze(1)
+        if a._data.ndim == 1 and a.layout is _compat.strided:
+            return matmul(a.unsqueeze(0), b, op=op, masked=masked).squeeze(0)
     if a.layout in _COMPRESSED or b.layout in _COMPRESSED:
         from flambeau import _sparse_compressed
 
         return _sparse_compressed.matmul(a, b, op=op, masked=masked)
     sa, sb = a.__class__ is SparseTensor, b.__class__ is SparseTensor
-    if not sb and b._data.ndim == 1 and sa:
-        return matmul(a, b.unsqueeze(1), op=op, masked=masked).squeeze(1)
     _check_mm(op, a, b)
     if sa and sb:
         return _SpSpMM.apply(a, b)

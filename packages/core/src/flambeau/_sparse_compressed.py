@@ -517,15 +517,12 @@ _SparseMM = type("_SparseMM", (_MM,), {"_node_name": "SparseAddmmBackward0",
 
 
 def matmul(a, b, *, op="matmul", masked=False):
-    """A product with a compressed 2-D operand and a strided one (2-D, or a vector on the
-    right): dense."""
+    """A product with a compressed 2-D operand and a strided 2-D one: dense."""
     ca, cb = a.__class__ is SparseCompressedTensor, b.__class__ is SparseCompressedTensor
     if ca and cb or (ca and b.is_sparse) or (cb and a.is_sparse):
         raise SparseUnsupported(f"{op}: a product of two sparse matrices is not supported for "
                                 f"layouts {a.layout} and {b.layout}; convert one with "
                                 ".to_dense() first")
-    if ca and b.__class__ is Tensor and b._data.ndim == 1:
-        return matmul(a, b.unsqueeze(1), op=op, masked=masked).squeeze(1)
     _coo._check_mm(op, a, b)
     node = _SparseMM if masked else _MM
     if ca:
