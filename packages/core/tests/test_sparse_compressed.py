@@ -302,12 +302,34 @@ def test_dense_plus_compressed_and_products_on_the_default_device():
 
 
 def test_compressed_gradients_used_twice_add_up():
-    # the engine adds two compressed gradients of one tensor (CompressedData.__iadd__)
+    # the engine adds two compressed gradients meeting in one pass (a compressed sum), and
+    # one pass's gradient into .grad (CompressedData.__iadd__)
     s = flambeau.tensor(DENSE).to_sparse_csr().requires_grad_()
     b = flambeau.ones(3, 2)
     (flambeau.sparse.mm(s, b).sum() + flambeau.sparse.mm(s, 2 * b).sum()).backward()
     assert s.grad.layout is flambeau.sparse_csr
     np.testing.assert_array_equal(_np(s.grad), [[0.0, 6.0, 0.0], [6.0, 0.0, 6.0]])
+    grad = s.grad
+    flambeau.sparse.mm(s, b).sum().backward()
+    assert s.grad is grad and s.grad.layout is flambeau.sparse_csr
+    np.testing.assert_array_equal(_np(s.grad), [[0.0, 8.0, 0.0], [8.0, 0.0, 8.0]])
+
+
+@parity
+def test_int32_indices_stay_int32_as_torch(torch):
+    def make(lib):
+        return lib.sparse_csr_tensor(lib.tensor([0, 1, 3], dtype=lib.int32),
+                                     lib.tensor([1, 0, 2], dtype=lib.int32),
+                                     lib.tensor([2.0, 3.0, 4.0]), (2, 3))
+
+    for op in (lambda s: s.to_sparse_csc(), lambda s: s + s, lambda s: s.t(),
+               lambda s: s.to_sparse_csc().to_sparse_csr(), lambda s: s * 2):
+        ours, theirs = op(make(flambeau)), op(make(torch))
+        _same_parts(ours, theirs, torch)
+        index = ours.crow_indices() if ours.layout is flambeau.sparse_csr else \
+            ours.ccol_indices()
+        assert str(index.dtype).split(".")[1] == "int32"
+        assert _np(index).dtype == np.int32
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -91,9 +91,10 @@ def _expand(xp, compressed, nnz):
     return (xp.searchsorted(compressed, at, side="right") - 1).astype(compressed.dtype)
 
 
-def _from_pairs(device, rows, cols, values, shape, layout):
+def _from_pairs(device, rows, cols, values, shape, layout, index_dtype=None):
     """The compressed storage of ``(row, col, value)`` triples in any order, duplicates
-    summed (a sort of their keys in the layout's order, then a scatter-add)."""
+    summed (a sort of their keys in the layout's order, then a scatter-add); its indices
+    are ``index_dtype`` (int64 by default; torch keeps an int32 matrix's through its ops)."""
     xp = device._xp
     nrows, ncols = shape
     rows, cols = rows.astype(xp.int64), cols.astype(xp.int64)
@@ -106,8 +107,9 @@ def _from_pairs(device, rows, cols, values, shape, layout):
     _coo._index_add(device._backend, summed, inverse.reshape(-1), values)
     major = uniq // width if width else uniq
     compressed = xp.searchsorted(major, xp.arange(n + 1, dtype=xp.int64), side="left")
-    return CompressedData(compressed.astype(xp.int64), uniq - major * width, summed, shape,
-                          layout, device)
+    index_dtype = xp.int64 if index_dtype is None else index_dtype
+    return CompressedData(compressed.astype(index_dtype), (uniq - major * width).astype(
+        index_dtype, copy=False), summed, shape, layout, device)
 
 
 def _convert(data, layout):
@@ -115,7 +117,8 @@ def _convert(data, layout):
     if data.layout is layout:
         return data
     rows, cols = data.rows_cols()
-    return _from_pairs(data.device, rows, cols, data.values, data.shape, layout)
+    return _from_pairs(data.device, rows, cols, data.values, data.shape, layout,
+                       data.compressed.dtype)
 
 
 def _add_data(a, b, alpha):
@@ -126,7 +129,7 @@ def _add_data(a, b, alpha):
     bv = b.values if alpha == 1 else b.values * alpha
     values = xp.concatenate([a.values, bv.astype(a.values.dtype, copy=False)])
     return _from_pairs(a.device, xp.concatenate([ra, rb]), xp.concatenate([ca, cb]), values,
-                       a.shape, a.layout)
+                       a.shape, a.layout, a.compressed.dtype)
 
 
 def _gather(g, data):
