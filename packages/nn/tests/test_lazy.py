@@ -11,6 +11,15 @@ import flambeau
 from flambeau import nn
 
 
+def test_lazy_linear_infers_from_a_keyword_input():
+    # torch's lazy modules read the first call's keyword arguments too
+    torch = pytest.importorskip("torch")
+    fc, theirs = nn.LazyLinear(3), torch.nn.LazyLinear(3)
+    y = fc(input=flambeau.ones(2, 5))
+    assert tuple(y.shape) == tuple(theirs(input=torch.ones(2, 5)).shape) == (2, 3)
+    assert type(fc) is nn.Linear and fc.in_features == 5 and not fc._forward_pre_hooks
+
+
 def test_lazy_linear_infers_in_features_and_becomes_linear():
     flambeau.manual_seed(0)
     fc = nn.LazyLinear(3)

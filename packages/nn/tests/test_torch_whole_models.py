@@ -275,6 +275,17 @@ def test_uninitialized_lazy_model_saved_by_torch_loads_and_infers():
     _same_outputs(theirs, loaded, x)
 
 
+def test_uninitialized_lazy_linear_saved_by_torch_infers_from_a_keyword_input():
+    """torch's pre-hook takes the keyword arguments: a first call lazy(input=x) infers."""
+    torch.manual_seed(0)
+    theirs = torch.nn.LazyLinear(3)
+    loaded = flambeau.load(_torch_file(theirs), weights_only=False)
+    x = torch.randn(2, 5)
+    out = loaded(input=flambeau.tensor(x.numpy()))
+    assert tuple(out.shape) == tuple(theirs(input=x).shape) == (2, 3)
+    assert type(loaded) is nn.Linear and loaded.in_features == 5
+
+
 def test_uninitialized_lazy_linear_saved_by_torch_takes_a_state_dict():
     torch.manual_seed(0)
     loaded = flambeau.load(_torch_file(torch.nn.LazyLinear(3)), weights_only=False)

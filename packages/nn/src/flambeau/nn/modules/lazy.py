@@ -37,9 +37,9 @@ __all__ = [
 ]
 
 
-def _infer_parameters(module, args):
+def _infer_parameters(module, args, kwargs=None):
     """The forward pre-hook of a lazy module: materialize, then become the final class."""
-    module.initialize_parameters(*args)
+    module.initialize_parameters(*args, **(kwargs or {}))
     if module.has_uninitialized_params():
         raise RuntimeError(f"{type(module).__name__}: parameters left uninitialized by "
                            "initialize_parameters")
@@ -67,7 +67,9 @@ class LazyModuleMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
+        # with the keyword arguments, as torch's: a first call lazy(input=x) has no args
+        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters,
+                                                               with_kwargs=True)
 
     def has_uninitialized_params(self):
         """Whether a parameter (or buffer) of this module still waits for its shape.
@@ -98,9 +100,7 @@ class LazyModuleMixin:
     def _infer_parameters(self, module, args, kwargs=None):
         """The forward pre-hook of a lazy module saved whole by PyTorch, whose pickle names
         it as this method (flambeau's own lazy modules register the function)."""
-        if kwargs:
-            module.initialize_parameters(*args, **kwargs)
-        _infer_parameters(module, args)
+        _infer_parameters(module, args, kwargs)
 
     def _lazy_load_hook(self, state_dict, prefix, local_metadata, strict, missing_keys,
                         unexpected_keys, error_msgs):
