@@ -126,10 +126,21 @@ def test_type_names_are_parsed_with_their_module():
 
 def test_core_defines_the_types_before_the_plugins_module(fake_cuda):
     # a plugin module with a name of its own and a clashing FloatTensor: core's type wins
-    plugin = types.SimpleNamespace(FloatTensor="plugin's", synchronize="plugin's sync")
+    plugin = types.SimpleNamespace(FloatTensor="plugin's", synchronize="plugin's sync",
+                                   __all__=["FloatTensor", "synchronize"])
     _registry._loaded()[0]["cuda"] = _FakeCuda(cuda_module=plugin)
     assert flambeau.cuda.FloatTensor is _compat.legacy_types("cuda")["FloatTensor"]
     assert flambeau.cuda.synchronize == "plugin's sync"
+
+
+def test_only_the_plugins_public_names_are_forwarded(fake_cuda):
+    # what the plugin's module imported for itself (contextlib, ...) is not flambeau.cuda's
+    plugin = types.SimpleNamespace(synchronize="plugin's sync", contextlib="an import",
+                                   __all__=["synchronize"])
+    _registry._loaded()[0]["cuda"] = _FakeCuda(cuda_module=plugin)
+    assert flambeau.cuda.synchronize == "plugin's sync"
+    with pytest.raises(AttributeError, match="no attribute 'contextlib'"):
+        flambeau.cuda.contextlib
 
 
 def test_the_installed_plugin_defines_no_clashing_name():

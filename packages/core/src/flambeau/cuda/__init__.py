@@ -25,14 +25,13 @@ from flambeau._toplevel_more import OutOfMemoryError
 from flambeau.backends import _registry
 from flambeau.cuda import _runtime
 from flambeau.cuda._runtime import *  # noqa: F403 - RNG, queries, memory, streams, errors
-from flambeau.cuda._runtime import has_half, has_magma
 
 __all__ = [
     "is_available", "device_count", "manual_seed", "manual_seed_all", "seed", "seed_all",
     "OutOfMemoryError",
     "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
     "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
-    *_runtime.__all__, "has_half", "has_magma", "default_generators", "nvtx",  # noqa: F405
+    *_runtime.__all__, "default_generators", "nvtx",  # noqa: F405
 ]
 
 # Defined here, not by the plugin, so they exist without it; the module __getattr__ below is
@@ -146,11 +145,15 @@ def __getattr__(name):
     if name == "default_generators":  # a tuple that follows the devices, as torch's
         return _runtime._default_generators()
     # synchronize, Stream, Event, ...: the plugin's module provides them
-    b = _backend()
-    if b is not None and hasattr(b, "cuda_module"):
-        return getattr(b.cuda_module(), name)
     if name.startswith("__"):
         raise AttributeError(name)
+    b = _backend()
+    if b is not None and hasattr(b, "cuda_module"):
+        module = b.cuda_module()
+        # only the plugin's public names: not what its module imported for itself
+        if name in getattr(module, "__all__", ()):
+            return getattr(module, name)
+        raise AttributeError(f"module 'flambeau.cuda' has no attribute {name!r}")
     raise AttributeError(
         f"flambeau.cuda.{name} needs the CUDA backend: pip install flambeau-cuda[cuda12] "
         "(and a machine with an NVIDIA GPU)"
