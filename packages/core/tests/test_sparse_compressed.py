@@ -390,3 +390,23 @@ def test_dense_add_and_add_inplace_of_a_compressed_matrix_match_torch(torch):
     np.testing.assert_allclose(_np(flambeau.ones(2, 3).sub_(flambeau.tensor(DENSE)
                                                             .to_sparse_csr(), alpha=2)),
                                1 - 2 * np.array(DENSE))
+
+
+@parity
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_gradient_of_a_compressed_operand_of_a_dense_sum_is_dense_as_torch(torch, layout):
+    # the sum's gradient, everywhere: to_dense's gradient (the pattern only) would drop the
+    # entries outside the pattern
+    got = []
+    for lib in (flambeau, torch):
+        grads = []
+        for op in (lambda x, s: x + s, lambda x, s: s + x, lambda x, s: lib.add(x, s, alpha=3),
+                   lambda x, s: (x * 1).add_(s, alpha=2)):
+            x = lib.ones(2, 3, requires_grad=True)
+            s = lib.tensor(DENSE).to_sparse(layout=getattr(lib, layout)).requires_grad_()
+            (op(x, s) * lib.arange(6.0).reshape(2, 3)).sum().backward()
+            grads += [x.grad, s.grad]
+        got.append(grads)
+    for ours, theirs in zip(*got):
+        assert ours.layout is flambeau.strided and theirs.layout is torch.strided
+        np.testing.assert_allclose(_np(ours), _tnp(theirs))

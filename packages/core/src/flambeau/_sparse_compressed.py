@@ -341,22 +341,40 @@ class _Values(Function):
         return _Construct.apply(g, ctx.pattern)
 
 
+def _dense_array(d):
+    """The strided array of the compressed storage ``d`` (zeros where nothing is stored)."""
+    xp = d.device._xp
+    out = xp.zeros(d.shape, dtype=d.values.dtype)
+    rows, cols = d.rows_cols()
+    return scatter_add_(d.device, out, xp.stack([rows, cols]), d.shape, d.values)
+
+
 class _ToDense(Function):
     """The strided matrix; its gradient is compressed, on the input's pattern (as torch's)."""
 
     @staticmethod
     def forward(ctx, s):
-        d = s._data
-        ctx.pattern = d
-        xp = s._device._xp
-        out = xp.zeros(d.shape, dtype=d.values.dtype)
-        rows, cols = d.rows_cols()
-        return scatter_add_(s._device, out, xp.stack([rows, cols]), d.shape, d.values)
+        ctx.pattern = s._data
+        return _dense_array(s._data)
 
     @staticmethod
     def backward(ctx, g):
         values = Tensor._make(_gather(g, ctx.pattern), g._device)
         return _Construct.apply(values, ctx.pattern)
+
+
+class _AsDenseOperand(Function):
+    """The strided matrix of a compressed operand of a sum with a dense tensor: its
+    gradient is the sum's, dense (torch's add gives a strided gradient there, where
+    to_dense's keeps only the pattern)."""
+
+    @staticmethod
+    def forward(ctx, s):
+        return _dense_array(s._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
 
 
 class _ToCompressed(Function):
@@ -549,8 +567,8 @@ def add(a, b, alpha):
                                f"but got {a.dtype} and {b.dtype}")
         return _Add.apply(a, b, alpha)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and not (a.is_sparse or b.is_sparse):
-        da = a.to_dense() if ca else a
-        db = b.to_dense() if cb else b
+        da = _AsDenseOperand.apply(a) if ca else a
+        db = _AsDenseOperand.apply(b) if cb else b
         return da + db if alpha == 1 else da + db * alpha
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # with a COO tensor
         raise SparseUnsupported(f"add: {a.layout} + {b.layout} is not supported; add two "
