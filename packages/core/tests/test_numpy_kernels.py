@@ -82,6 +82,7 @@ def test_relu_backward_kernel_equals_the_generic_select():
         assert got.dtype == dtype
         np.testing.assert_array_equal(got, select(np, out <= 0, 0, g))
         assert got[0] == g[0] and got[1] == got[2] == 0
+        assert not np.signbit(got[out <= 0]).any()  # +0.0 as torch's, never g * 0 = -0.0
         g[5] = np.inf
         assert K.relu_backward_from_output(g, out) is None
     assert K.relu_backward_from_output(np.ones(8), np.ones(8)) is None
@@ -98,3 +99,5 @@ def test_relu_gradient_matches_torch_on_large_inputs():
     (flambeau.relu(x) * flambeau.tensor(w)).sum().backward()
     (torch.relu(t) * torch.tensor(w)).sum().backward()
     np.testing.assert_array_equal(x.grad.cpu().numpy(), t.grad.numpy())
+    # equal arrays may still differ in the sign of zeros (printed as -0.)
+    np.testing.assert_array_equal(np.signbit(x.grad.cpu().numpy()), np.signbit(t.grad.numpy()))
