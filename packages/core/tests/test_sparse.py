@@ -417,7 +417,7 @@ def test_product_errors():
         flambeau.mm(flambeau.zeros(2, 2).to_sparse(1), flambeau.ones(2, 2))
     with pytest.raises(RuntimeError, match="addmm_sparse_dense: expected strided result"):
         flambeau.sparse.addmm(s, s, flambeau.ones(3, 2))
-    with pytest.raises(TypeError, match="sparse.mm: expected a sparse COO tensor"):
+    with pytest.raises(TypeError, match="sparse.mm: expected a sparse COO, CSR or CSC tensor"):
         flambeau.sparse.mm(flambeau.ones(2, 2), s)
     with pytest.raises(NotImplementedError, match="reduce='max' is not supported"):
         flambeau.sparse.mm(s, flambeau.ones(3, 2), "max")

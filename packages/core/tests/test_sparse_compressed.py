@@ -291,6 +291,16 @@ def test_ops_without_a_compressed_version_are_refused():
         flambeau.zeros(2, 2, 2).to_sparse_csr()
     with pytest.raises(NotImplementedError, match="blocksize and dense_dim are not supported"):
         flambeau.eye(2).to_sparse(layout=flambeau.sparse_csr, blocksize=(1, 1))
+    # flambeau.sparse's COO-only functions name the layout they got
+    with pytest.raises(TypeError, match=r"^sparse.sum: expected a sparse COO tensor as the "
+                                        r"first argument, got layout flambeau.sparse_csr$"):
+        flambeau.sparse.sum(s)
+    with pytest.raises(TypeError, match=r"^sparse.mm: expected a sparse COO, CSR or CSC tensor "
+                                        r"as the first argument, got layout flambeau.strided$"):
+        flambeau.sparse.mm(flambeau.eye(3), flambeau.eye(3))
+    with pytest.raises(TypeError, match=r"^sparse.addmm: expected a sparse COO, CSR or CSC "
+                                        r"tensor as the first argument, got list$"):
+        flambeau.sparse.addmm(flambeau.ones(2, 2), [[1.0]], flambeau.eye(2))
 
 
 def test_dense_plus_compressed_and_products_on_the_default_device():

@@ -1295,9 +1295,11 @@ def _dense_dim_dense(self):
 
 
 def _need_sparse(op, a, compressed=False):
-    if a.__class__ is not SparseTensor and not (compressed and a.layout in _COMPRESSED):
-        raise TypeError(f"{op}: expected a sparse COO tensor as the first argument, got a "
-                        f"{'strided tensor' if isinstance(a, Tensor) else type(a).__name__}")
+    layout = a.layout if isinstance(a, Tensor) else None
+    if layout is not sparse_coo and not (compressed and layout in _COMPRESSED):
+        kinds = "sparse COO, CSR or CSC" if compressed else "sparse COO"
+        got = f"layout {layout}" if layout is not None else type(a).__name__
+        raise TypeError(f"{op}: expected a {kinds} tensor as the first argument, got {got}")
 
 
 def _check_mm(op, a, b):
