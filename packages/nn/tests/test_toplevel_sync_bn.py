@@ -144,6 +144,8 @@ def test_update_stats_of_one_value_per_channel_as_torch():
 
 
 @pytest.mark.parametrize("call, error, message", [
+    (lambda: flambeau.batch_norm_stats([[1.0], [3.0]], EPS), TypeError,
+     r"batch_norm_stats\(\): argument 'input' \(position 1\) must be Tensor, not list"),
     (lambda: flambeau.batch_norm_stats(flambeau.ones(3), EPS), IndexError,
      r"batch_norm_stats: Dimension out of range .* got shape \(3,\)"),
     (lambda: flambeau.batch_norm_update_stats(flambeau.ones(0, 3), None, None, 0.1),

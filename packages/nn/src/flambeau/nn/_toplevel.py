@@ -359,8 +359,8 @@ def batch_norm_stats(input, eps):
     >>> flambeau.batch_norm_stats(flambeau.tensor([[1.0], [3.0]]), 0.0)
     (tensor([2.]), tensor([1.]))
     """
-    var, mean = flambeau.var_mean(_accumulated(input), _per_channel(input, "batch_norm_stats"),
-                                  correction=0)
+    axes = _per_channel(input, "batch_norm_stats")  # its checks before input is read
+    var, mean = flambeau.var_mean(_accumulated(input), axes, correction=0)
     return mean, (var + eps).rsqrt()
 
 
