@@ -513,6 +513,10 @@ def test_in_place_dropout_on_a_leaf_that_requires_grad_is_refused():
     (lambda: F.grid_sample(flambeau.zeros(1, 1, 2, 2, 2), flambeau.zeros(2, 1, 1, 1, 3)),
      RuntimeError, r"grid_sample: expected input \(N, C, D, H, W\) and grid \(N, D_out, "
                    r"H_out, W_out, 3\) with the same N"),
+    (lambda: F.grid_sample(flambeau.zeros(1, 1, 2, 2, 2),
+                           flambeau.zeros(1, 1, 1, 1, 3, dtype=flambeau.float64)), RuntimeError,
+     r"grid_sample: expected grid to have the input's dtype flambeau.float32, got "
+     r"flambeau.float64"),
     (lambda: flambeau.norm_except_dim(flambeau.ones(2, 2), 2.0, 0), TypeError,
      r"norm_except_dim\(\): argument 'pow' \(position 2\) must be int, not float"),
     (lambda: flambeau.norm_except_dim(flambeau.ones(2, 2), 2, 5), IndexError,

@@ -171,3 +171,22 @@ def test_state_shape_error():
     with pytest.raises(RuntimeError, match=r"gru: expected hx of shape \(num_layers \* "
                                            r"num_directions, batch, size\) = \(1, 3, \.\.\.\)"):
         flambeau.gru(_X, flambeau.zeros(2, B, H), _W, False, 1, 0.0, False, False, False)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: flambeau.gru(_X, flambeau.zeros(1, B, H), _W, False, 1, 0.0, False, False, False,
+                          hx=None), TypeError,
+     r"gru\(\) got an unexpected or repeated argument 'hx'"),
+    (lambda: flambeau.gru(_X, flambeau.zeros(1, B, H), _W, False, 1, 0.0, False, False, False,
+                          bogus=1), TypeError,
+     r"gru\(\) got an unexpected or repeated argument 'bogus'"),
+    (lambda: flambeau.rnn_tanh(_X[..., :2], flambeau.zeros(1, B, H),
+                               [flambeau.ones(H, I), flambeau.ones(H, H)], False, 1, 0.0, False,
+                               False, False), RuntimeError,
+     rf"rnn_tanh: input.size\(-1\) must be equal to input_size. Expected {I}, got 2"),
+])
+def test_binding_and_input_size_errors(call, error, message):
+    # torch's own binding errors name its C++ overloads, and a wrong input size fails in its
+    # matrix product: flambeau says which argument is wrong
+    with pytest.raises(error, match=message):
+        call()
