@@ -18,7 +18,6 @@ from flambeau.utils.hooks import RemovableHandle
 
 _UNINITIALIZED = (UninitializedParameter, UninitializedBuffer)
 _EXTRA_STATE = "_extra_state"
-_NO_EXTRA = object()  # no extra state to load for a module
 _MIXED_BACKWARD_HOOKS = (
     "Cannot use both regular backward hooks and full backward hooks on a single Module. "
     "Please use only one of them."
