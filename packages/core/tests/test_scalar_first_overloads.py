@@ -171,6 +171,9 @@ _ACCEPTED = [
     "v.clone().addmv_(0.5, a, w)", "M.clone().addr_(0.5, 2.0, v, u)",
     "S.clone().baddbmm_(0.5, B, C)", "M.clone().addbmm_(0.5, 2.0, B, C)",
     "x.clone().add_(2, other=y)",
+    # a number for add/sub's other: torch's parser takes it as a tensor
+    "lib.add(x, 2, 5)", "lib.sub(x, 2.5, 3)", "lib.add(x, 2, 5, out=o)", "x.add(2, 5)",
+    "x.clone().sub_(2, 5)", "lib.sub(x, lib.tensor(2.0), 5)",
 ]
 
 
@@ -232,16 +235,59 @@ def test_input_and_other_by_keyword_as_torch():
         np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
 
 
-def test_sub_takes_alpha_by_position_after_a_number_only_as_torch():
-    for call in ("lib.sub(x, 2, 5)", "lib.sub(x, lib.tensor(2.0), 5)", "x.sub(2, 5)",
-                 "lib.sub(x, 2.5, lib.tensor(3.0))"):
+@pytest.mark.parametrize("op", ["add", "sub"])
+def test_two_numbers_are_the_deprecated_order_as_torch(op):
+    # torch's parser takes a number for add/sub's Tensor other: add(x, 2, 3.5) is
+    # add(x, Number alpha=2, Tensor other=3.5), warned, so the dtype is other's promotion and
+    # alpha is checked against it
+    fx, tx = _both([1, 2], "int64")
+    for args in ((2, 3.5), (3, 2), (2, flambeau.tensor(3.5))):
+        t_args = tuple(torch.tensor(a.item()) if isinstance(a, flambeau.Tensor) else a
+                       for a in args)
+        want, text = _warned(lambda: getattr(torch, op)(tx, *t_args))
+        got, got_text = _warned(lambda: getattr(flambeau, op)(fx, *args))
+        assert got_text == text
+        assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+        np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+    for lib, x in ((torch, tx), (flambeau, fx)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            with pytest.raises(RuntimeError, match="alpha must not be a floating point"):
+                getattr(lib, op)(x, 2.5, 3)
+    with pytest.raises(TypeError, match=rf"{op}\(\) takes 2 positional arguments but 3 were "
+                                        r"given"):
+        getattr(flambeau, op)(flambeau.ones(2), flambeau.ones(2), 2)
+
+
+def test_a_0d_tensor_alpha_by_keyword_is_a_number_as_torch():
+    for call in ("x.sub(y, alpha=lib.tensor(3.0))", "lib.sub(x, 2, alpha=lib.tensor(3.0))",
+                 "lib.add(x, y, alpha=lib.tensor(3.0))", "lib.subtract(x, 2, lib.tensor(3.0))"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no deprecated order here
             got, want = eval(call, _operands(flambeau)), eval(call, _operands(torch))
         np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
-    with pytest.raises(TypeError, match=r"sub\(\) takes 2 positional arguments but 3 were "
-                                        r"given"):
-        flambeau.sub(flambeau.ones(2), flambeau.ones(2), 2)
+
+
+def test_subtract_takes_alpha_by_position_after_a_number_only_as_torch():
+    for call in ("lib.subtract(x, 2, 5)", "x.subtract(2, 5)", "lib.subtract(x, 2.5, 3)"):
+        got, want = eval(call, _operands(flambeau)), eval(call, _operands(torch))
+        np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
+    x = flambeau.ones(2)
+    for call in ("lib.subtract(x, y, 2)", "x.subtract(y, 2)", "lib.subtract(x, 2, 3, 4)",
+                 "lib.subtract(x, 2, 3, alpha=1)"):
+        with pytest.raises(TypeError):
+            eval(call, _operands(torch))
+    with pytest.raises(TypeError, match=r"subtract\(\): alpha goes by position only after a "
+                                        r"number other .*use subtract\(input, other, "
+                                        r"alpha=alpha\)"):
+        flambeau.subtract(x, x, 2)
+    with pytest.raises(TypeError, match=r"subtract\(\) takes from 2 to 3 positional arguments "
+                                        r"but 4 were given"):
+        flambeau.subtract(x, 2, 3, 4)
+    with pytest.raises(TypeError, match=r"subtract\(\) got multiple values for argument "
+                                        r"'alpha'"):
+        flambeau.subtract(x, 2, 3, alpha=1)
+    np.testing.assert_array_equal(x.cpu().numpy(), [1.0, 1.0])
 
 
 def test_subtract_keeps_a_0d_alpha_with_a_number_other_as_torch():

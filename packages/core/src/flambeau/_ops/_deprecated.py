@@ -62,8 +62,10 @@ def _number(value):
     return value if isinstance(value, numbers.Number) else None
 
 
-def _bind(form, args, kwargs, scalars, out_allowed):
-    """``{parameter: value}`` when ``args`` and ``kwargs`` fit ``form``, else None."""
+def _bind(form, args, kwargs, scalars, out_allowed, numbers_as_tensors=False):
+    """``{parameter: value}`` when ``args`` and ``kwargs`` fit ``form``, else None.
+    ``numbers_as_tensors``: a number fits a tensor parameter, as torch's parser lets it for
+    ``add``/``sub`` (so ``add(x, 2, 5)`` is the deprecated order, warned, ``x + 2 * 5``)."""
     if len(args) > len(form):
         return None
     values = dict(zip(form, args))
@@ -78,7 +80,8 @@ def _bind(form, args, kwargs, scalars, out_allowed):
             values[name] = _number(values[name])
             if values[name] is None:
                 return None
-        elif not isinstance(values[name], Tensor):
+        elif not isinstance(values[name], Tensor) and not (
+                numbers_as_tensors and _number(values[name]) is not None):
             return None
     return values
 
@@ -139,7 +142,8 @@ def reordered(name, args, kwargs, method=False, stacklevel=3):
         return None
     tensors, scalars = OPS[op]
     for form in _forms(op, method):
-        values = _bind(form, args, kwargs, scalars, out_allowed=not method)
+        values = _bind(form, args, kwargs, scalars, out_allowed=not method,
+                       numbers_as_tensors=op in ("add", "sub"))
         if values is not None:
             break
     else:
@@ -175,7 +179,7 @@ def method_arguments(name, args, kwargs):
         moved = reordered(name, args, kwargs, method=True, stacklevel=4)
         if moved is not None:
             return moved
-        today = 2 if name.startswith("sub") else len(OPS[name.rstrip("_")][0])
+        today = len(OPS[name.rstrip("_")][0])
         if len(args) > today:
             raise TypeError(f"{name}() takes {today} positional argument"
                             f"{'s' if today > 1 else ''} but {len(args)} were given")
@@ -218,10 +222,6 @@ def called(fn, name, args, alpha, out, keywords=None):
     moved = reordered(name, args, {**keywords, **kwargs}, stacklevel=4)
     if moved is not None:
         return fn(*moved[0], **moved[1])
-    if (name == "sub" and len(args) == 3 and not keywords and alpha is NO_ALPHA
-            and _number(args[1]) is not None and _number(args[2]) is not None):
-        # torch's sub(Tensor input, Number other, Number alpha=1)
-        return fn(args[0], args[1], alpha=args[2], **kwargs)
     unknown = [k for k in keywords if k not in ("input", "other")]
     if unknown:
         raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")

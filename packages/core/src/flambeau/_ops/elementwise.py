@@ -413,8 +413,8 @@ def add(input=_deprecated.MISSING, other=_deprecated.MISSING, /, *deprecated,
 
     ``alpha`` does not take part in the promotion: the result's dtype is that of
     ``input + other``, so an integer result takes no float ``alpha`` and a bool result takes
-    ``alpha`` as a bool. torch's deprecated order ``add(input, alpha, other)`` works too,
-    with torch's warning.
+    ``alpha`` as a bool. torch's deprecated order ``add(input, alpha, other)`` works too
+    (``other`` a number as well: ``add(x, 2, 5)`` is ``x + 2 * 5``), with torch's warning.
 
     Raises
     ------
@@ -455,10 +455,9 @@ add.__signature__ = inspect.Signature([
 
 def sub(input=_deprecated.MISSING, other=_deprecated.MISSING, /, *positional,
         alpha=_deprecated.NO_ALPHA, out=None, **keywords):
-    """``input - alpha * other`` (``alpha`` as in :func:`add`; by position too, as torch's
-    overload for a number ``other`` takes it: ``sub(x, 2, 5)``). torch's deprecated
-    order ``sub(input, alpha, other)`` works too (``other`` by keyword as well), with
-    torch's warning.
+    """``input - alpha * other`` (``alpha`` as in :func:`add`). torch's deprecated order
+    ``sub(input, alpha, other)`` works too (``other`` by keyword, or a number, as well:
+    ``sub(x, 2, 5)`` is ``x - 2 * 5``), with torch's warning.
 
     Raises
     ------
@@ -473,14 +472,13 @@ def sub(input=_deprecated.MISSING, other=_deprecated.MISSING, /, *positional,
     tensor([3.])
     """
     if positional or keywords or other is _deprecated.MISSING:
-        # a third positional argument (the number overload's alpha, or the deprecated order
-        # with other by position), input=/other= by keyword: bound as torch's parser does
+        # a third positional argument (the deprecated order's other), input=/other= by
+        # keyword: bound as torch's parser does
         return _deprecated.called(sub, "sub", (input, other, *positional), alpha, out,
                                   keywords)
     if alpha is not _deprecated.NO_ALPHA and (alpha.__class__ is not int or alpha != 1):
-        if isinstance(alpha, Tensor):  # sub(input, Number alpha, Tensor other): deprecated
-            return _deprecated.called(sub, "sub", (input, other, alpha), _deprecated.NO_ALPHA,
-                                      out)
+        # a tensor alpha here came by keyword (by position it is in ``positional``): a 0-d
+        # one is a number, as in add, never the deprecated order
         refuse_bool_sub(input, other)
         try:
             input, other = scaled_by_alpha(input, other, alpha)
@@ -504,14 +502,18 @@ sub.__signature__ = inspect.Signature([
     inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)])
 
 
-def subtract(input, other, alpha=1, *, out=None):
+def subtract(input, other, *positional, alpha=_deprecated.NO_ALPHA, out=None):
     """:func:`sub` under its other name, which torch gives no deprecated order.
+
+    ``alpha`` goes by position only after a number ``other`` (torch's overload
+    ``subtract(Tensor input, Number other, Number alpha)``), as in torch.
 
     Raises
     ------
     TypeError
         For a tensor ``alpha`` other than a 0-d one with a number ``other``
-        (``subtract(x, 2, y)``: torch's deprecated order is ``sub``'s only).
+        (``subtract(x, 2, y)``: torch's deprecated order is ``sub``'s only); for an ``alpha``
+        by position after a tensor ``other`` (``subtract(x, y, 2)``).
 
     Examples
     --------
@@ -519,11 +521,26 @@ def subtract(input, other, alpha=1, *, out=None):
     >>> flambeau.subtract(flambeau.tensor([5.0]), flambeau.tensor([1.0]), alpha=2)
     tensor([3.])
     """
+    if positional:
+        if len(positional) > 1:
+            raise TypeError(f"subtract() takes from 2 to 3 positional arguments but "
+                            f"{2 + len(positional)} were given")
+        if alpha is not _deprecated.NO_ALPHA:
+            raise TypeError("subtract() got multiple values for argument 'alpha'")
+        alpha = positional[0]
+        if _deprecated._number(other) is None and not isinstance(alpha, Tensor):
+            raise TypeError("subtract(): alpha goes by position only after a number other "
+                            "(subtract(input, Number other, Number alpha)): use "
+                            "subtract(input, other, alpha=alpha)")
     if isinstance(alpha, Tensor) and (alpha.ndim != 0 or isinstance(other, Tensor)):
         raise TypeError("subtract(): alpha must be a number, not a Tensor (the deprecated "
                         "order (input, Number alpha, Tensor other) is sub()'s only): use "
                         "subtract(input, other, alpha=alpha)")
     return sub(input, other, alpha=alpha, out=out)
+
+
+#: what inspect.signature and help() show: alpha by position too (after a number other)
+subtract.__signature__ = sub.__signature__
 
 
 def _is_bool(v):
