@@ -420,3 +420,28 @@ def test_gradient_of_a_compressed_operand_of_a_dense_sum_is_dense_as_torch(torch
     for ours, theirs in zip(*got):
         assert ours.layout is flambeau.strided and theirs.layout is torch.strided
         np.testing.assert_allclose(_np(ours), _tnp(theirs))
+
+
+@parity
+def test_assigning_a_gradient_of_another_layout_is_refused_as_torch(torch):
+    makers = {"strided": lambda lib: lib.tensor(DENSE),
+              "coo": lambda lib: lib.tensor(DENSE).to_sparse(),
+              "csr": lambda lib: lib.tensor(DENSE).to_sparse_csr(),
+              "csc": lambda lib: lib.tensor(DENSE).to_sparse_csc()}
+    refused = 0
+    for t_kind, make_t in makers.items():
+        for g_kind, make_g in makers.items():
+            try:
+                make_t(torch).grad = make_g(torch)
+            except RuntimeError:
+                refused += 1
+                t = make_t(flambeau)
+                with pytest.raises(RuntimeError, match=r"^attempting to assign a gradient to a "
+                                   r"tensor that has data of a different type \(a flambeau\."):
+                    t.grad = make_g(flambeau)
+                assert t.grad is None
+            else:
+                t = make_t(flambeau)
+                t.grad = g = make_g(flambeau)
+                assert t.grad is g
+    assert refused == 7  # a COO gradient goes anywhere, a compressed one to compressed only

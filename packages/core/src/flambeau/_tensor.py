@@ -693,6 +693,9 @@ _function._Tensor = Tensor
 _function._TENSOR_TYPES.add(Tensor)
 
 
+_COMPRESSED = (_compat.sparse_csr, _compat.sparse_csc)
+
+
 def _check_assigned_grad(t, g):
     """torch's checks of ``t.grad = g``."""
     if not isinstance(g, Tensor):
@@ -708,3 +711,8 @@ def _check_assigned_grad(t, g):
     if g._device is not t._device and g._device != t._device:
         raise RuntimeError(f"attempting to assign a gradient located on {g.device} to a tensor "
                            f"located on {t.device}: they must be on the same device")
+    if g.layout is not t.layout and g.layout is not _compat.sparse_coo \
+            and not (g.layout in _COMPRESSED and t.layout in _COMPRESSED):
+        # torch's rule: a COO gradient for any tensor, a CSR/CSC one for a CSR/CSC tensor
+        raise RuntimeError(f"attempting to assign a gradient to a tensor that has data of a "
+                           f"different type (a {g.layout} gradient to a {t.layout} tensor)")
