@@ -282,3 +282,26 @@ def test_word_embedding_model_trains_as_torch(setup):
     assert fl[-2] < fl[0] and fl[-1] < fl[1]
     np.testing.assert_array_equal(fw[0], np.random.default_rng(1).standard_normal((11, 4))
                                   .astype(np.float32)[0])  # the padding row never moves
+
+
+def test_a_compressed_parameter_is_refused_before_any_step():
+    # no optimizer has a CSR/CSC update: refused when the group is added (torch's SGD steps
+    # some and fails on the others, leaving the dense ones changed)
+    w = flambeau.ones(2, requires_grad=True)
+    m = flambeau.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse_csr().requires_grad_()
+    for name in ("SGD", "Adam", "SparseAdam"):
+        with pytest.raises(ValueError, match=r"^" + name + r" can't optimize a "
+                           r"flambeau.sparse_csr tensor \(parameter 1, shape \(2, 2\)\): "
+                           r"optimize its values instead"):
+            getattr(optim, name)([w, m], lr=0.1)
+    opt = optim.SGD([w], lr=0.1)
+    with pytest.raises(ValueError, match="can't optimize a flambeau.sparse_csc tensor"):
+        opt.add_param_group({"params": [m.detach().to_sparse_csc().requires_grad_()]})
+    assert len(opt.param_groups) == 1
+    # the way that works: the values are the parameter
+    v = flambeau.tensor([2.0, 3.0], requires_grad=True)
+    opt = optim.SGD([v], lr=0.5)
+    s = flambeau.sparse_csr_tensor([0, 1, 2], [1, 0], v, (2, 2))
+    flambeau.sparse.mm(s, flambeau.ones(2, 1)).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(v.detach().cpu().numpy(), [1.5, 2.5])

@@ -21,6 +21,8 @@ from flambeau.profiler import record_function
 
 __all__ = ["Optimizer", "required"]
 
+_COMPRESSED = (flambeau.sparse_csr, flambeau.sparse_csc)
+
 
 class _Required:
     """Marks an option that has no default and must be given (SGD's ``lr`` in old PyTorch).
@@ -178,6 +180,14 @@ class Optimizer:
                     f"{name} can only optimize floating-point and complex tensors, but "
                     f"parameter {i} has "
                     f"dtype {p.dtype} (shape {tuple(p.shape)})"
+                )
+            if p.layout in _COMPRESSED:  # no update has a compressed kernel: refused
+                # here, not halfway through a step
+                raise ValueError(
+                    f"{name} can't optimize a {p.layout} tensor (parameter {i}, shape "
+                    f"{tuple(p.shape)}): optimize its values instead, a strided tensor (make "
+                    "the matrix with flambeau.sparse_csr_tensor(crow_indices, col_indices, "
+                    "values) from values that require grad)"
                 )
             if not p.is_leaf and not p.retains_grad:
                 raise ValueError(
