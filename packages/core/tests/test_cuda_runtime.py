@@ -95,6 +95,7 @@ _NO_CUDA_ANSWERS = [
     ("max_memory_allocated", (), 0), ("memory_reserved", (), 0),
     ("max_memory_reserved", (), 0), ("memory_stats_as_nested_dict", (), {}),
     ("set_stream", (None,), None), ("is_current_stream_capturing", (), False),
+    ("empty_cache", (), None),
 ]
 
 
@@ -281,6 +282,11 @@ def test_memory_figures_ask_the_plugin(fake_cuda):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         assert (cuda.memory_cached(), cuda.max_memory_cached()) == (20, 40)
+
+
+def test_empty_cache_asks_the_plugin(fake_cuda):
+    fake_cuda.empty_cache = lambda: fake_cuda.calls.append(("empty_cache",))
+    assert cuda.empty_cache() is None and fake_cuda.calls == [("empty_cache",)]
 
 
 def test_contexts_enter_the_plugins(fake_cuda):

@@ -111,9 +111,13 @@ def test_cuda_module_forwards_the_extras():
     api = b.cuda_module()
     # manual_seed(_all) are core's own (no-ops without CUDA, as torch's): they call the plugin's
     # so are the memory figures and the queries that answer without CUDA (flambeau.cuda._runtime)
-    for name in ("synchronize", "current_device", "set_device", "device", "empty_cache",
+    for name in ("synchronize", "current_device", "set_device", "device",
                  "get_device_name", "Stream", "Event", "stream", "ExternalStream"):
         assert getattr(flambeau.cuda, name) is getattr(api, name)
+    # core's own too: a no-op without a usable device (as torch's), the plugin's otherwise
+    assert flambeau.cuda.empty_cache is not api.empty_cache
+    if not b.is_available():
+        assert flambeau.cuda.empty_cache() is None
 
 
 def test_seeding_cuda_without_a_device_does_nothing():

@@ -19,6 +19,7 @@ __all__ = [
     "mem_get_info", "has_half", "has_magma", "ipc_collect", "utilization", "temperature",
     "power_draw", "clock_rate", "list_gpu_processes",
     "memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved",
+    "empty_cache",
     "memory_stats", "memory_stats_as_nested_dict", "memory_summary",
     "reset_peak_memory_stats", "reset_max_memory_allocated", "reset_accumulated_memory_stats",
     "set_per_process_memory_fraction", "get_per_process_memory_fraction", "memory_cached",
@@ -504,6 +505,21 @@ def max_memory_reserved(device=None) -> int:
     True
     """
     return _bytes("max_memory_reserved", device)
+
+
+def empty_cache() -> None:
+    """Give the memory pool's cached blocks (memory no tensor holds) back to the driver, so
+    that other processes and ``nvidia-smi`` see it free; nothing without CUDA, as torch's
+    (training scripts call it unconditionally).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.cuda.empty_cache()  # safe without a GPU
+    """
+    b = _available()
+    if b is not None:
+        b.cuda_module().empty_cache()
 
 
 def memory_cached(device=None) -> int:
