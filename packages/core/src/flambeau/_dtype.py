@@ -46,6 +46,8 @@ class dtype:
 
     uint16, uint32 and uint64 are torch's unsigned types of limited support: they are created,
     cast, compared, indexed, viewed and saved, and promote only with floating-point dtypes.
+    torch 2.13 has no CPU kernel for most of their ops (``+``, ``<``, ``max``...): flambeau
+    computes those with NumPy.
 
     >>> u = flambeau.tensor([1, 2**16 - 1], dtype=flambeau.uint16)
     >>> u.dtype.is_signed, (u * 0.5).dtype, u.view(flambeau.int16)
@@ -53,7 +55,9 @@ class dtype:
 
     The float8 dtypes (``float8_e4m3fn``, ``float8_e5m2``, their ``fnuz`` variants and
     ``float8_e8m0fnu``) store and cast: casts round as torch's (float8_e4m3fn saturates at
-    448), and they promote with no other dtype.
+    448), and they promote with no other dtype. Ops torch 2.13 refuses on them (``+``,
+    ``sum``, ``<``...) flambeau computes in ml_dtypes' arithmetic (an overflow of
+    float8_e4m3fn gives NaN there, not 448).
 
     >>> flambeau.tensor([0.5, 1000.0]).to(flambeau.float8_e4m3fn).tolist()
     [0.5, 448.0]
