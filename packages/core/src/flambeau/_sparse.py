@@ -379,6 +379,21 @@ class SparseBase(Tensor):
         raise RuntimeError("tolist: a sparse tensor has no strided data; call "
                            "Tensor.to_dense() first")
 
+    def mul_(self, other):
+        """``self *= other`` in place, for what :meth:`mul` takes (a number, for every
+        layout)."""
+        return self._assign(self.mul(other))
+
+    __imul__ = mul_
+
+    def _assign(self, result):
+        if self._requires_grad:
+            raise RuntimeError("sparse in-place ops on tensors that require grad are not "
+                               "supported")
+        self._data = result._data
+        self._version_counter.value += 1
+        return self
+
     def __deepcopy__(self, memo):
         out = memo.get(id(self))
         if out is None:
@@ -607,20 +622,7 @@ class SparseTensor(SparseBase):
         """``self += alpha * other`` for a sparse ``other``."""
         return self._assign(add(self, other, alpha=alpha))
 
-    def mul_(self, other):
-        """``self *= other`` for a number or a sparse ``other``."""
-        return self._assign(mul(self, other))
-
-    def _assign(self, result):
-        if self._requires_grad:
-            raise RuntimeError("sparse in-place ops on tensors that require grad are not "
-                               "supported")
-        self._data = result._data
-        self._version_counter.value += 1
-        return self
-
     __iadd__ = add_
-    __imul__ = mul_
 
 
 def _check_sparse_layout(layout):
