@@ -266,3 +266,34 @@ def test_embedding_sparse_grad_of_few_or_no_lookups(idx):
     dense = nn.Embedding(5, 2)
     dense(flambeau.tensor(idx, dtype=flambeau.int64)).sum().backward()
     assert dense.weight.grad.shape == (5, 2)
+
+
+@pytest.mark.parametrize("layout", ["sparse_csr", "sparse_csc"])
+def test_compressed_gradients_in_the_clipping_functions_as_torch(layout):
+    # torch refuses the norms and clamp_ of a CSR/CSC gradient and scales its values
+    torch = pytest.importorskip("torch")
+    dense = [[0.0, 2.0, 0.0], [3.0, 0.0, 4.0]]
+    grads = []
+    for lib, mod in ((torch, torch.nn), (flambeau, nn)):
+        m = lib.tensor(dense).to_sparse(layout=getattr(lib, layout)).requires_grad_()
+        m.grad = lib.tensor(dense).to_sparse(layout=getattr(lib, layout))
+        for fn in (lambda: mod.utils.get_total_norm([m.grad]),
+                   lambda: mod.utils.clip_grad_norm_([m], 1.0),
+                   lambda: mod.utils.clip_grad_value_([m], 1.0)):
+            with pytest.raises((RuntimeError, NotImplementedError)):
+                fn()
+        mod.utils.clip_grads_with_norm_([m], 1.0, lib.tensor(10.0))
+        grads.append(m.grad)
+    assert str(grads[1].layout).split(".")[1] == str(grads[0].layout).split(".")[1]
+    np.testing.assert_allclose(grads[1].to_dense().cpu().numpy(),
+                               grads[0].to_dense().numpy(), rtol=1e-6)
+    m = flambeau.tensor(dense).to_sparse(layout=getattr(flambeau, layout)).requires_grad_()
+    m.grad = flambeau.tensor(dense).to_sparse(layout=getattr(flambeau, layout))
+    with pytest.raises(NotImplementedError, match=rf"^clip_grad_norm_: not supported for sparse "
+                       rf"tensors \(a tensor of shape \(2, 3\) has layout flambeau.{layout}\)"):
+        nn.utils.clip_grad_norm_([m], 1.0)
+    with pytest.raises(NotImplementedError, match=rf"^clip_grad_value_: not supported for "
+                       rf"sparse tensors \(a gradient of shape \(2, 3\) has layout "
+                       rf"flambeau.{layout}\)"):
+        nn.utils.clip_grad_value_([m], 1.0)
+    np.testing.assert_array_equal(m.grad.to_dense().cpu().numpy(), dense)  # unchanged

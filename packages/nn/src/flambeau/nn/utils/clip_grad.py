@@ -23,11 +23,12 @@ def _refuse_sparse(op, tensors):
     """torch's norms have no sparse kernel: a sparse tensor is refused before anything
     changes (NotImplementedError, as torch's)."""
     for t in tensors:
-        if t.is_sparse:
+        if t.layout is not flambeau.strided:  # COO, CSR or CSC
             raise NotImplementedError(
                 f"{op}: not supported for sparse tensors (a tensor of shape {tuple(t.shape)} "
                 f"has layout {t.layout}); torch's vector norm has no sparse kernel either: "
-                "take the norm of .to_dense() (or of .coalesce().values())")
+                "take the norm of .to_dense() or of the stored values (.coalesce().values() "
+                "of a COO tensor, .values() of a CSR/CSC one)")
 
 
 def _total_norm(grads, norm_type):
@@ -144,11 +145,13 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     grads = _grads(parameters)
     for g in grads:  # all checked before any is changed
         refuse_complex("clip_grad_value_", g, hint=NO_ORDER)  # as PyTorch's clamp
-        if g.is_sparse:  # here, not by the storage's NumPy protocols: CuPy's clip ignores them
+        if g.layout is not flambeau.strided:  # here, not by the storage's NumPy protocols:
+            # CuPy's clip ignores them
             raise NotImplementedError(
                 f"clip_grad_value_: not supported for sparse tensors (a gradient of shape "
                 f"{tuple(g.shape)} has layout {g.layout}), as torch's clamp_; clamp the "
-                "values of .coalesce() instead")
+                "stored values instead (.coalesce().values() of a COO tensor, .values() of a "
+                "CSR/CSC one)")
     for g in grads:
         g._device._xp.clip(g._data, -clip_value, clip_value, out=g._data)
         g._version_counter.value += 1
@@ -253,7 +256,8 @@ def _scale(grads, coef):
     for g in grads:
         # an infinite norm gives coef 0 and inf * 0 = nan, as in PyTorch: no warning
         with errors_ignored(g._device._xp, "invalid"):
-            if g.is_sparse:  # its values, as torch's (an embedding's may be read-only views)
+            if g.layout is not flambeau.strided:  # its values, as torch's (an embedding's
+                # may be read-only views)
                 g.mul_(coef)
                 continue
             g._data *= g._data.dtype.type(coef)
