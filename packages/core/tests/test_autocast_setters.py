@@ -127,6 +127,10 @@ def test_nesting_counts_and_may_go_negative_as_torch():
      r"argument 'device_type' \(position 1\) must be str, not NoneType"),
     (lambda lib: lib.set_autocast_cache_enabled(1), TypeError,
      r"enabled must be a bool \(got int\)"),
+    (lambda lib: lib.set_autocast_enabled("foo", True), RuntimeError,
+     r"xpected one of cpu, cuda, .* device type at start of device string: foo"),
+    (lambda lib: lib.set_autocast_dtype("gpu:0", lib.float16), RuntimeError,
+     r"xpected one of cpu, cuda, .* device type at start of device string: gpu"),
 ])
 def test_errors_match_torch(call, error, match):
     with pytest.raises(error, match=match):

@@ -1259,11 +1259,24 @@ def _bool_arg(op, name, position, value):
     return value
 
 
+#: the device types torch's autocast setters take (whether or not a backend is installed)
+_TORCH_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",
+                       "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu",
+                       "mtia", "privateuseone")
+
+
 def _device_type_arg(op, device_type):
     if not isinstance(device_type, str):
         raise TypeError(f"{op}(): argument 'device_type' (position 1) must be str, not "
                         f"{type(device_type).__name__}")
-    return device_type.split(":")[0]  # 'cuda:0' names the device type, as in torch
+    name = device_type.split(":")[0]  # 'cuda:0' names the device type, as in torch
+    if name not in _TORCH_DEVICE_TYPES:
+        from flambeau.backends import _registry
+
+        if not _registry.has_backend(name):  # a plugin's own device type is one too
+            raise RuntimeError(f"{op}(): expected one of {', '.join(_TORCH_DEVICE_TYPES)} "
+                               f"device type at start of device string: {name}")
+    return name
 
 
 def _dtype_arg(op, dtype, position):
@@ -1283,6 +1296,8 @@ def set_autocast_enabled(device_type, enabled=None):
     ------
     TypeError
         When ``enabled`` is not a bool or ``device_type`` not a string.
+    RuntimeError
+        For a ``device_type`` neither torch's nor an installed backend's.
 
     Examples
     --------
@@ -1313,6 +1328,8 @@ def set_autocast_dtype(device_type, dtype):
     ------
     TypeError
         When ``dtype`` is not a ``flambeau.dtype`` or ``device_type`` not a string.
+    RuntimeError
+        For a ``device_type`` neither torch's nor an installed backend's.
 
     Examples
     --------
