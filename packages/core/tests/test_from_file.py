@@ -77,3 +77,24 @@ def test_errors_as_torch(path, call, message):
     for lib in _libs():
         with pytest.raises(RuntimeError, match=message):
             call(lib, path)
+
+
+def test_size_0_opens_no_file_as_torch(tmp_path):
+    missing = str(tmp_path / "missing.bin")
+    for lib in _libs():
+        for shared in (None, False, True):
+            t = lib.from_file(missing, shared, 0)
+            assert t.shape == (0,) and str(t.dtype).split(".")[-1] == "float32"
+    assert not (tmp_path / "missing.bin").exists()
+
+
+def test_size_and_layout_checked_as_torch(path):
+    for lib in _libs():
+        with pytest.raises(TypeError, match=r"from_file\(\): argument 'size' \(position 3\) "
+                                            r"must be int, not float"):
+            lib.from_file(path, True, 2.5)
+        with pytest.raises(NotImplementedError):
+            lib.from_file(path, size=2, layout=lib.sparse_coo)
+    with pytest.raises(NotImplementedError, match=r"from_file\(\): layout=flambeau.sparse_coo "
+                                                  r"is not supported"):
+        flambeau.from_file(path, size=2, layout=flambeau.sparse_coo)

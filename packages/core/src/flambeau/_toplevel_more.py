@@ -1046,7 +1046,11 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
     ------
     RuntimeError
         If ``size`` is negative, the file cannot be opened, or (not shared) it holds fewer
-        than ``size`` values.
+        than ``size`` values. With ``size=0`` (the default) no file is opened.
+    TypeError
+        If ``size`` is not an integer.
+    NotImplementedError
+        For a sparse ``layout``.
 
     Examples
     --------
@@ -1067,9 +1071,16 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
     import numpy as np  # a file maps into host memory: the CPU backend's arrays are NumPy's
 
     np_dtype = _dtype.to_dtype(dtype if dtype is not None else _dtype.get_default_dtype()).np
+    _compat.check_layout("from_file", layout)
+    if not isinstance(size, numbers.Integral) or size.__class__ is bool:
+        raise TypeError(f"from_file(): argument 'size' (position 3) must be int, not "
+                        f"{type(size).__name__}")
     size = int(size)
     if size < 0:
         raise RuntimeError(f"from_file: size must be non-negative, got {size}")
+    if size == 0:  # torch opens no file for no values (mmap refuses empty mappings)
+        return _creation._finish(np.empty(0, np_dtype), canonical(device), requires_grad,
+                                 pin_memory, "from_file")
     name = os.fspath(filename)
     nbytes = size * np_dtype.itemsize
     try:
@@ -1086,10 +1097,7 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
         raise RuntimeError(f"from_file: file <{name}> size <{have}> is smaller than the "
                            f"required mapping size <{nbytes}> ({size} values of "
                            f"{_dtype.from_numpy_dtype(np_dtype)})")
-    if size == 0:  # nothing to map (mmap refuses empty mappings)
-        arr = np.empty(0, np_dtype)
-    else:
-        arr = np.memmap(name, np_dtype, "r+" if shared else "c", shape=(size,))
+    arr = np.memmap(name, np_dtype, "r+" if shared else "c", shape=(size,))
     return _creation._finish(arr.view(np.ndarray), canonical(device), requires_grad,
                              pin_memory, "from_file")
 
