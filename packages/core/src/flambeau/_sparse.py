@@ -462,6 +462,16 @@ class SparseTensor(SparseBase):
         """Whether the indices are sorted and unique."""
         return self._data.coalesced
 
+    def _rows_cols(self):
+        # each nonzero's row and column, as stored (a 2-D matrix's: the sparse products')
+        return self._data.indices[0], self._data.indices[1]
+
+    def _masked_pattern(self):
+        # the coalesced pattern and its gradient's maker (the sparse products' masked grad)
+        c, _ = _coalesce_data(self._device, self._data)
+        return (c.indices[0], c.indices[1],
+                lambda v: _Construct.apply(v, c.indices, c.shape, True))
+
     def _indices(self):
         """The index tensor as stored (no coalescing check, no autograd)."""
         return Tensor._make(self._data.indices, self._device)
@@ -950,47 +960,37 @@ class _MulSparse(Function):
 
 
 class _SpMM(Function):
-    """Sparse (2-D, no dense dims) @ dense matrix: a gather of the dense rows the nonzeros
-    meet and a scatter-add into the result's rows. ``masked``: the sparse operand's gradient
-    is sparse, on its pattern (``flambeau.sparse.mm``); else dense (``flambeau.mm``)."""
+    """Sparse (2-D, scalar values: COO, CSR or CSC) @ dense matrix: each nonzero's value
+    times the dense row of its column, scatter-added into the result's row of its row.
+    ``masked``: the sparse operand's gradient is sparse, on its pattern
+    (``flambeau.sparse.mm``); else dense (``flambeau.mm``, as torch's)."""
 
     _node_name = "MmBackward0"
 
     @staticmethod
     def forward(ctx, s, dense, masked):
-        d = s._data
         ctx.save_for_backward(s, dense)
         ctx.masked = masked
-        return spmm_rows(s._device, d.indices[0], d.indices[1], d.values, dense._data,
-                         d.shape[0])
+        rows, cols = s._rows_cols()
+        return spmm_rows(s._device, rows, cols, s._data.values, dense._data, s._data.shape[0])
 
     @staticmethod
     def backward(ctx, g):
-        return mm_backward(ctx, g, _SpMM, _coo_pattern)
-
-
-def _coo_pattern(s):
-    c, _ = _coalesce_data(s._device, s._data)
-    return c.indices[0], c.indices[1], lambda v: _Construct.apply(v, c.indices, c.shape, True)
-
-
-def mm_backward(ctx, g, node, pattern):
-    """The gradients of ``node`` (sparse @ dense, saved ``(s, dense)``): the dense operand's
-    is ``s^T @ g`` (``node`` again); the sparse one's is ``g @ dense^T``, dense, or with
-    ``ctx.masked`` its values on ``s``'s pattern: ``pattern(s)`` gives the rows, the columns
-    and what makes the gradient of those values."""
-    s, dense = ctx.saved_tensors
-    gs = gd = None
-    if ctx.needs_input_grad[1]:
-        gd = node.apply(s.t(), g, ctx.masked)
-    if ctx.needs_input_grad[0]:
-        if ctx.masked:
-            rows, cols, make = pattern(s)
-            rows, cols = Tensor._make(rows, g._device), Tensor._make(cols, g._device)
-            gs = make((g.index_select(0, rows) * dense.index_select(0, cols)).sum(1))
-        else:
-            gs = g.mm(dense.t())
-    return gs, gd, None
+        # the dense operand's gradient is s^T @ g; the sparse one's g @ dense^T, dense, or
+        # with ``masked`` its values on s's pattern (_masked_pattern: the rows, the columns
+        # and what makes the gradient of those values)
+        s, dense = ctx.saved_tensors
+        gs = gd = None
+        if ctx.needs_input_grad[1]:
+            gd = _SpMM.apply(s.t(), g, ctx.masked)
+        if ctx.needs_input_grad[0]:
+            if ctx.masked:
+                rows, cols, make = s._masked_pattern()
+                rows, cols = Tensor._make(rows, g._device), Tensor._make(cols, g._device)
+                gs = make((g.index_select(0, rows) * dense.index_select(0, cols)).sum(1))
+            else:
+                gs = g.mm(dense.t())
+        return gs, gd, None
 
 
 _SparseMM = type("_SparseMM", (_SpMM,), {"_node_name": "SparseAddmmBackward0",

@@ -208,6 +208,15 @@ class SparseCompressedTensor(_coo.SparseBase):
         """The number of stored values."""
         return self._data.nnz
 
+    def _rows_cols(self):
+        # each nonzero's row and column (the sparse products')
+        return self._data.rows_cols()
+
+    def _masked_pattern(self):
+        # the pattern and its gradient's maker (the sparse products' masked gradient)
+        d = self._data
+        return (*d.rows_cols(), lambda v: _Construct.apply(v, d))
+
     def sparse_dim(self):
         """2: both dims are sparse."""
         return 2
@@ -504,36 +513,6 @@ class _Add(Function):
         return g, (g if ctx.alpha == 1 else g * ctx.alpha), None
 
 
-class _MM(Function):
-    """Compressed (2-D) @ dense matrix: each nonzero's value times the dense row of its
-    column, scatter-added into the result's row of its row. ``masked``: the compressed
-    operand's gradient is compressed, on its pattern (``flambeau.sparse.mm``); else dense
-    (``flambeau.mm``, as torch's)."""
-
-    _node_name = "MmBackward0"
-
-    @staticmethod
-    def forward(ctx, s, dense, masked):
-        d = s._data
-        ctx.save_for_backward(s, dense)
-        ctx.masked = masked
-        rows, cols = d.rows_cols()
-        return _coo.spmm_rows(s._device, rows, cols, d.values, dense._data, d.shape[0])
-
-    @staticmethod
-    def backward(ctx, g):
-        return _coo.mm_backward(ctx, g, _MM, _pattern)
-
-
-def _pattern(s):
-    rows, cols = s._data.rows_cols()
-    return rows, cols, lambda v: _Construct.apply(v, s._data)
-
-
-_SparseMM = type("_SparseMM", (_MM,), {"_node_name": "SparseAddmmBackward0",
-                                       "__module__": __name__})
-
-
 # ------------------------------------------------------------------ functions
 
 
@@ -545,7 +524,7 @@ def matmul(a, b, *, op="matmul", masked=False):
                                 f"layouts {a.layout} and {b.layout}; convert one with "
                                 ".to_dense() first")
     _coo._check_mm(op, a, b)
-    node = _SparseMM if masked else _MM
+    node = _coo._SparseMM if masked else _coo._SpMM
     if ca:
         return node.apply(a, b, masked)
     return node.apply(b.t(), a.t(), masked).t()  # dense @ s = (s^T @ dense^T)^T
