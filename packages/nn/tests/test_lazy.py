@@ -17,7 +17,8 @@ def test_lazy_linear_infers_from_a_keyword_input():
     fc, theirs = nn.LazyLinear(3), torch.nn.LazyLinear(3)
     y = fc(input=flambeau.ones(2, 5))
     assert tuple(y.shape) == tuple(theirs(input=torch.ones(2, 5)).shape) == (2, 3)
-    assert type(fc) is nn.Linear and fc.in_features == 5 and not fc._forward_pre_hooks
+    assert type(fc) is nn.Linear and fc.in_features == 5
+    assert not fc._forward_pre_hooks and not fc._forward_pre_hooks_with_kwargs
 
 
 def test_lazy_linear_infers_in_features_and_becomes_linear():

@@ -109,6 +109,8 @@ class LazyModuleMixin:
 
     def _become_initialized(self):
         self._initialize_hook.remove()
+        # the handle's remove() knows the hook table only, not the with_kwargs mark
+        self._forward_pre_hooks_with_kwargs.discard(self._initialize_hook.id)
         del self._initialize_hook
         load_hook = self.__dict__.pop("_load_hook", None)  # a module saved by PyTorch
         if load_hook is not None:
