@@ -136,6 +136,9 @@ def _wrap(x):
 
 
 _SCALARS = (int, float, complex, bool, np.generic)
+# NumPy's own ufuncs (with the internal ones its methods call, ndarray.clip's): CuPy has these
+_NUMPY_UFUNCS = frozenset(v for module in (np, np._core.umath) for v in vars(module).values()
+                          if isinstance(v, np.ufunc))
 
 
 def _check_operands(values, what: str) -> None:
@@ -170,7 +173,7 @@ class StrictArray(np.ndarray):
     """
 
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
-        if getattr(np, ufunc.__name__, None) is not ufunc:
+        if ufunc not in _NUMPY_UFUNCS:
             return NotImplemented  # CuPy runs only the ufuncs it has (not SciPy's, say)
         what = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
         # at's indices and values may be host data: CuPy converts them, as in indexing
