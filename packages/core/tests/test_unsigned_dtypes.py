@@ -97,6 +97,17 @@ def test_uint64_holds_ints_beyond_int64():
     _same(flambeau.tensor([-1]).view(flambeau.uint64), torch.tensor([-1]).view(torch.uint64))
 
 
+@pytest.mark.parametrize("data", [[-1], -1, [[2 ** 63], [-5]]])
+def test_uint64_refuses_negative_ints_as_torch(data):
+    # uint16/uint32 wrap a negative int around, as in torch; uint64 refuses it
+    with pytest.raises(OverflowError, match="can't convert negative int to unsigned"):
+        torch.tensor(data, dtype=torch.uint64)
+    with pytest.raises(OverflowError, match=r"tensor\(\): can't convert negative int to "
+                                            r"unsigned \(uint64\)"):
+        flambeau.tensor(data, dtype=flambeau.uint64)
+    _same(flambeau.tensor([-1], dtype=flambeau.uint32), torch.tensor([-1], dtype=torch.uint32))
+
+
 @pytest.mark.parametrize("name", UNSIGNED)
 def test_the_ops_torch_runs_on_them(name):
     (fa, ta), (fb, tb) = _both(name, [1, 2, 3, 9]), _both(name, [3, 2, 1, 9])

@@ -231,13 +231,20 @@ def _has_huge_int(data):
     return any(v.__class__ is int and not -2 ** 63 <= v < 2 ** 63 for v in values)
 
 
-def _huge_uint64(data):
-    """uint64 data holding ints beyond int64's range (up to 2**64 - 1, as torch takes; the
-    negatives wrap). NumPy alone would go through float64 and lose them."""
-    values = np.asarray(data, dtype=object)
-    if any(v.__class__ is int and not -2 ** 63 <= v < 2 ** 64 for v in values.flat):
+def _uint64_array(data):
+    """uint64 data (a number or nested lists) as torch takes it: ints from 0 to 2**64 - 1
+    (beyond int64's range too, which NumPy alone would round through float64), and torch's
+    OverflowError for a negative or larger int (the smaller unsigned dtypes wrap negatives,
+    uint64 does not); None when no int needs this (the ordinary path then)."""
+    values = _flat(data) if isinstance(data, (list, tuple)) else (data,)
+    ints = [v for v in values if v.__class__ is int]
+    if not ints or 0 <= min(ints) and max(ints) < 2 ** 63:
+        return None
+    if min(ints) < 0:
+        raise OverflowError("tensor(): can't convert negative int to unsigned (uint64)")
+    if max(ints) >= 2 ** 64:
         raise OverflowError("tensor(): int too big to convert to uint64 (at most 2**64 - 1)")
-    return np.asarray(values % 2 ** 64, dtype=object).astype(np.uint64)
+    return np.asarray(data, dtype=object).astype(np.uint64)
 
 
 def _infer_array(data, exact=False):
@@ -338,10 +345,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         out = pinned(Tensor._make(arr, dev), pin_memory, "tensor")
         return out.requires_grad_(True) if requires_grad else out
     try:
+        arr = None
         if dtype is not None and _dtype.to_dtype(dtype) is _dtype.uint64 and isinstance(
-                data, (list, tuple, int)) and _has_huge_int(data):
-            arr = _huge_uint64(data)
-        else:
+                data, (list, tuple, int)):
+            arr = _uint64_array(data)
+        if arr is None:
             arr = _infer_array(data, exact=dtype is not None)
     except IntOverflowError:
         if dtype is None or not (_dtype.to_dtype(dtype).is_floating_point
