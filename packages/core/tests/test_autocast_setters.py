@@ -11,6 +11,9 @@ from flambeau.amp import _autocast
 from flambeau.testing._harness import torch_or_none
 
 torch = torch_or_none()
+# the setters switch the CPU's autocast: its ops run on CPU tensors, whatever the run's
+# default device
+pytestmark = pytest.mark.usefixtures("cpu_default")
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,9 @@ import pytest
 import flambeau
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.parity
+# compared with torch's CPU tensors (reprs, kernel names in messages, files): on the CPU,
+# whatever the run's default device
+pytestmark = [pytest.mark.parity, pytest.mark.usefixtures("cpu_default")]
 
 FLOAT8 = ["float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
           "float8_e8m0fnu"]

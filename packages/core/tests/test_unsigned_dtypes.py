@@ -14,7 +14,9 @@ import pytest
 import flambeau
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.parity
+# compared with torch's CPU tensors (reprs, kernel names in messages, files): on the CPU,
+# whatever the run's default device
+pytestmark = [pytest.mark.parity, pytest.mark.usefixtures("cpu_default")]
 
 UNSIGNED = ["uint16", "uint32", "uint64"]
 OTHERS = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
