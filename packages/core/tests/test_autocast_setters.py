@@ -45,16 +45,15 @@ def test_set_autocast_enabled_turns_ops_low_precision_until_turned_off():
 
 
 def test_one_argument_form_is_cuda_and_a_region_restores_the_state():
-    flambeau.set_autocast_enabled(True)
-    assert flambeau.is_autocast_enabled("cuda") and flambeau.is_autocast_enabled()
-    with flambeau.autocast("cpu", enabled=False):
-        flambeau.set_autocast_enabled("cuda", False)
-        flambeau.set_autocast_enabled("cpu", True)
-        assert flambeau.is_autocast_enabled("cpu")
-    assert flambeau.is_autocast_enabled("cuda") and not flambeau.is_autocast_enabled("cpu")
-    if torch is not None:
-        torch.set_autocast_enabled(True)
-        assert torch.is_autocast_enabled("cuda")
+    for lib in (flambeau, torch) if torch is not None else (flambeau,):
+        lib.set_autocast_enabled(True)
+        assert lib.is_autocast_enabled("cuda") and lib.is_autocast_enabled()
+        with lib.autocast("cpu", enabled=False):
+            lib.set_autocast_enabled("cuda", False)
+            lib.set_autocast_enabled("cpu", True)
+            assert lib.is_autocast_enabled("cpu")
+        # the cpu region restores the cpu state; cuda's, set inside, stays
+        assert not lib.is_autocast_enabled("cuda") and not lib.is_autocast_enabled("cpu")
 
 
 def test_the_switch_is_per_thread():
@@ -150,3 +149,31 @@ def test_deprecated_setters_check_their_argument(name, value):
         warnings.simplefilter("ignore")
         with pytest.raises(TypeError, match=f"{name}\\(\\): argument .* \\(position 1\\) must"):
             getattr(flambeau, name)(value)
+
+
+def test_a_region_restores_its_own_device_type_only_as_torch():
+    for lib in (flambeau, torch) if torch is not None else (flambeau,):
+        with lib.autocast("cpu"):
+            lib.set_autocast_enabled("cuda", True)
+            lib.set_autocast_dtype("cuda", lib.bfloat16)
+        assert lib.is_autocast_enabled("cuda") and not lib.is_autocast_enabled("cpu")
+        assert _name(lib.get_autocast_dtype("cuda")) == "bfloat16"
+        lib.set_autocast_enabled("cuda", False)
+
+
+def test_autocast_switched_off_costs_ops_nothing_again():
+    # a setter's state is counted in ``active`` (what every op tests first) only while on
+    assert _autocast.active == 0
+    with flambeau.autocast("cpu"):
+        flambeau.set_autocast_enabled("cuda", True)
+    assert _autocast.active == 1
+    flambeau.set_autocast_enabled("cuda", False)
+    assert _autocast.active == 0
+    flambeau.set_autocast_enabled("cpu", True)
+    with flambeau.autocast("cpu"):
+        flambeau.set_autocast_enabled("cpu", False)
+    assert flambeau.is_autocast_enabled("cpu") and _autocast.active == 1
+    with flambeau.autocast("cpu", enabled=False):
+        pass
+    flambeau.set_autocast_enabled("cpu", False)
+    assert _autocast.active == 0

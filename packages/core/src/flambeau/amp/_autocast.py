@@ -102,9 +102,9 @@ _state = _State()
 
 
 def _set_enabled(device_type, enabled):
-    """Turn autocast on or off for ``device_type`` in this thread outside any region (the
-    setters of ``flambeau.set_autocast_enabled``); the enclosing region's exit restores it."""
-    global active
+    """Turn autocast on or off for ``device_type`` in this thread (the setters of
+    ``flambeau.set_autocast_enabled``); an enclosing region of that device type restores it
+    on exit."""
     st = _state
     dtypes = dict(st.dtypes)  # copy: a region's saved state must not see the change
     if enabled:
@@ -112,16 +112,20 @@ def _set_enabled(device_type, enabled):
     else:
         dtypes.pop(device_type, None)
     st.dtypes = dtypes
-    if dtypes and not st.switched_on:
-        # ops test ``active`` before the thread's state: count this thread while it has
-        # autocast on through a setter (a region that ends counts itself off)
-        st.switched_on = True
+    _count_switched_on(st)
+
+
+def _count_switched_on(st):
+    """Ops test ``active`` before the thread's state: count this thread in it while autocast
+    is on for some device type outside any region (regions count themselves), so that a
+    setter's state works and, once off again (by a setter or a region's exit), costs ops
+    nothing."""
+    global active
+    on = bool(st.dtypes)
+    if on != st.switched_on and (on or st.depth == 0):
+        st.switched_on = on
         with _active_lock:
-            active += 1
-    elif not dtypes and st.switched_on and st.depth == 0:
-        st.switched_on = False
-        with _active_lock:
-            active -= 1
+            active += 1 if on else -1
 
 
 def _set_dtype(device_type, dtype):
@@ -326,6 +330,18 @@ def not_cast(fn):
     return wrapper
 
 
+def _restored(now, before, device_type):
+    """``now`` with ``device_type``'s entry as in ``before`` (a new dict when it changes)."""
+    if now.get(device_type) is before.get(device_type):
+        return now
+    now = dict(now)
+    if device_type in before:
+        now[device_type] = before[device_type]
+    else:
+        now.pop(device_type)
+    return now
+
+
 class autocast:
     """Run matrix products and convolutions in float16/bfloat16, and precision-sensitive ops
     in float32, inside a region (PyTorch's ``torch.autocast``).
@@ -406,12 +422,17 @@ class autocast:
     def __exit__(self, *exc):
         global active
         st = _state
-        st.dtypes, st.chosen, st.cache_enabled = self._prev
+        dtypes, chosen, st.cache_enabled = self._prev
+        # this region's device type only, as torch: a setter's change to another device
+        # type inside the region stays
+        st.dtypes = _restored(st.dtypes, dtypes, self.device)
+        st.chosen = _restored(st.chosen, chosen, self.device)
         st.depth -= 1
         if st.depth == 0:
             st.cache.clear()
         with _active_lock:
             active -= 1
+        _count_switched_on(st)
         return False
 
     def __call__(self, fn):
