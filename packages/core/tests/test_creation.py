@@ -178,3 +178,14 @@ def test_python_floats_go_straight_to_the_asked_dtype(data):
     np.testing.assert_array_equal(got, np.asarray(data, dtype=np.float64))
     half = flambeau.tensor(data, dtype=flambeau.float16).cpu().numpy()
     np.testing.assert_array_equal(half, np.asarray(data, dtype=np.float64).astype(np.float16))
+
+
+@pytest.mark.parametrize("where", ["cpu:0", ("cpu", 0)])
+def test_a_cpu_index_is_dropped_from_the_tensors_device(where):
+    # torch: torch.zeros(2, device="cpu:0").device == device("cpu"), so it mixes with CPU tensors
+    dev = flambeau.device(*where) if isinstance(where, tuple) else where
+    x = flambeau.zeros(2, device=dev)
+    assert str(x.device) == "cpu" and x.device.index is None
+    assert str(flambeau.ones(2, device="cpu").to(dev).device) == "cpu"
+    assert (x + flambeau.ones(2, device="cpu")).cpu().numpy().tolist() == [1.0, 1.0]
+    assert str(flambeau.device("cpu:0")) == "cpu:0"  # the device object keeps what it was given

@@ -118,7 +118,10 @@ def canonical(dev) -> device:
         return _defaults.default_device()
     d = device(dev)
     backend = d.backend  # binds the backend (and its array namespace) to the device object
-    if d.index is None and d.type != "cpu":
+    if d.type == "cpu":
+        # CPU tensors carry no index (as torch's): a tensor made on 'cpu:0' is on 'cpu'
+        return d if d.index is None else canonical("cpu")
+    if d.index is None:
         if backend.device_count() > 0 and hasattr(backend, "current_device"):
             d = device(d.type, backend.current_device())
         else:
