@@ -191,7 +191,12 @@ def testdev(session: nox.Session) -> None:
     """The suites of every package on the test plugin's ``testdev`` device: a NumPy backend
     whose memory, like a GPU's, is not host memory, made the default device of the tests
     (``FLAMBEAU_TEST_DEVICE``). A rehearsal of ``gpu_tests`` in every run: a test or a code
-    path that takes a device tensor for a host array fails here, not first on a GPU."""
+    path that takes a device tensor for a host array fails here, not first on a GPU.
+
+    The device is CuPy-strict (``FLAMBEAU_TESTDEV_STRICT=1``): its arrays refuse host arrays
+    as CuPy's do (``TypeError: Unsupported type <class 'numpy.ndarray'>`` for a host array in
+    a device op, CuPy's ``fill`` error for ``device[:] = host``), so library code that calls
+    NumPy on device data or mixes host arrays into device ops fails here too."""
     names = [n for n in TESTED if PACKAGES[n].present and n != "cuda"]
     require(session, names)
     install(session, names, extras=TEST_EXTRAS, also=[fresh_copy(session, TEST_PLUGIN)])
@@ -199,7 +204,8 @@ def testdev(session: nox.Session) -> None:
         tests_dir = ROOT / PACKAGES[name].folder / "tests"
         if any(tests_dir.rglob("test_*.py")):
             run_pytest(session, str(tests_dir.relative_to(ROOT)), NOT_PLUGIN_TESTS,
-                       *session.posargs, env={"FLAMBEAU_TEST_DEVICE": "testdev"})
+                       *session.posargs, env={"FLAMBEAU_TEST_DEVICE": "testdev",
+                                              "FLAMBEAU_TESTDEV_STRICT": "1"})
 
 
 @nox.session
