@@ -356,7 +356,8 @@ _OTHER_CALLS = {
     "nan_to_num nan=None": lambda lib, x: lib.nan_to_num(x.log(), nan=None, neginf=-1.0),
     "copy_ other=": lambda lib, x: lib.zeros(2, 3).copy_(other=x),
     "type memory_format=": lambda lib, x: x.type(lib.float64, memory_format=lib.preserve_format),
-    "bernoulli generator=": lambda lib, x: lib.ones(2).bernoulli(1.0, generator=lib.Generator()),
+    "bernoulli generator=": lambda lib, x: lib.ones(2).bernoulli(
+        1.0, generator=lib.Generator(x.device)),
     "subtract alpha by position": lambda lib, x: lib.subtract(x, 2, 5),
     "Tensor.subtract alpha by position": lambda lib, x: x.subtract(2, 5),
     "subtract_ alpha by position": lambda lib, x: x.clone().subtract_(2, 5),
@@ -467,6 +468,7 @@ def test_from_dlpack_with_copy_false_refuses_another_device():
         flambeau.from_dlpack(flambeau.ones(2, device="cpu"), device="cuda", copy=False)
 
 
+@pytest.mark.usefixtures("cpu_default")  # sharing a NumPy array's memory: host memory only
 def test_asarray_copies_or_shares_as_asked():
     a = np.zeros(2, dtype=np.float32)
     shared, copied = flambeau.asarray(a), flambeau.asarray(a, copy=True)

@@ -455,7 +455,7 @@ def test_pin_memory_without_an_accelerator_raises_as_torch():
     with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is "
                                            "available"):
         torch.ones(2).pin_memory()
-    x = flambeau.ones(2)
+    x = flambeau.ones(2, device="cpu")
     with pytest.raises(RuntimeError, match=r"pin_memory: cannot access an accelerator device "
                                            r"when none is available: page-locked memory only "
                                            r"speeds up copies to one"):
@@ -484,7 +484,7 @@ def test_the_device_argument_is_deprecated_as_in_torch(monkeypatch, method):
     message = (f"The argument 'device' of Tensor.{method}() is deprecated. Please do not pass "
                "this argument.")
     with pytest.warns(DeprecationWarning, match=re.escape(message)) as caught:
-        getattr(flambeau.ones(1), method)("cuda")
+        getattr(flambeau.ones(1, device="cpu"), method)("cuda")
     assert caught[0].filename == __file__
     before = torch.is_warn_always_enabled()
     torch.set_warn_always(True)  # torch warns once per process otherwise
