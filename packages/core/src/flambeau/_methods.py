@@ -969,6 +969,16 @@ def share_memory_(self):
     return self
 
 
+def _local_refs():
+    # what getrefcount reports for an object held by one local variable only (2 up to
+    # CPython 3.13: the local and the call's argument; newer interpreters may borrow)
+    obj = object()
+    return sys.getrefcount(obj)
+
+
+_LOCAL_REFS = _local_refs()
+
+
 def _storage_holders(self, start, nbytes):
     """The tensors whose arrays lie in ``self``'s storage (``nbytes`` bytes from address
     ``start``): ``self``, its base, and every view and ``detach()`` alias of either.
@@ -982,8 +992,7 @@ def _storage_holders(self, start, nbytes):
     holders = [self] if owner is self else [self, owner]
     counter = self._version_counter
     known = sum(t._version_counter is counter for t in holders)
-    # 2: the local ``counter`` and getrefcount's own argument
-    if sys.getrefcount(counter) <= known + 2:
+    if sys.getrefcount(counter) <= known + _LOCAL_REFS:
         return holders
     end = start + nbytes
     for ref in gc.get_referrers(counter):
