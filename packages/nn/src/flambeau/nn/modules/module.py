@@ -171,6 +171,21 @@ class _LoadPlan:
             self.undo = []
 
 
+class _MarkedHandle(RemovableHandle):
+    """The handle of a forward (pre-)hook registered with ``with_kwargs`` or ``always_call``:
+    its ``remove()`` also forgets the id in those marks (sets of ids), which a plain handle's
+    dict removal would leave behind, one stale id per removed hook."""
+
+    def __init__(self, hooks, marks):
+        super().__init__(hooks)
+        self.marks = marks
+
+    def remove(self):
+        super().remove()
+        for marks in self.marks:
+            marks.discard(self.id)
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     __slots__ = ()
 
@@ -409,10 +424,11 @@ class Module:
         >>> m(flambeau.zeros(1))
         tensor([1.])
         """
-        handle = RemovableHandle(self._forward_pre_hooks)
+        marks = (self._forward_pre_hooks_with_kwargs,) if with_kwargs else ()
+        handle = _MarkedHandle(self._forward_pre_hooks, marks)
         self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs.add(handle.id)
+        for kind in marks:
+            kind.add(handle.id)
         if prepend:
             self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
@@ -431,12 +447,12 @@ class Module:
         >>> _ = m(flambeau.ones(1, 2)); seen
         [flambeau.Size([1, 3])]
         """
-        handle = RemovableHandle(self._forward_hooks)
+        marks = ((self._forward_hooks_with_kwargs,) if with_kwargs else ()) + (
+            (self._forward_hooks_always_called,) if always_call else ())
+        handle = _MarkedHandle(self._forward_hooks, marks)
         self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs.add(handle.id)
-        if always_call:
-            self._forward_hooks_always_called.add(handle.id)
+        for kind in marks:
+            kind.add(handle.id)
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
