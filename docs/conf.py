@@ -99,6 +99,7 @@ API_MODULES = {
     "random": "flambeau.random",
     "return_types": "flambeau.return_types",
     "serialization": "flambeau.serialization",
+    "storage": "flambeau.storage",
     "profiler": "flambeau.profiler",
     "nn": "flambeau.nn",
     "nn.functional": "flambeau.nn.functional",

@@ -345,7 +345,23 @@ from flambeau._sparse_compressed import (  # noqa: E402
     sparse_csc_tensor,
     sparse_csr_tensor,
 )
-from flambeau._storage import TypedStorage, UntypedStorage  # noqa: E402
+from flambeau._storage import (  # noqa: E402 - torch's legacy typed storages too
+    BFloat16Storage,
+    BoolStorage,
+    ByteStorage,
+    CharStorage,
+    ComplexDoubleStorage,
+    ComplexFloatStorage,
+    DoubleStorage,
+    FloatStorage,
+    HalfStorage,
+    IntStorage,
+    LongStorage,
+    ShortStorage,
+    Storage,
+    TypedStorage,
+    UntypedStorage,
+)
 from flambeau._tensor import Size, Tensor  # noqa: E402
 from flambeau._threads import get_num_threads, set_num_threads  # noqa: E402
 from flambeau._toplevel_more import *  # noqa: E402,F403 - torch.X_, *_copy, switches, compile

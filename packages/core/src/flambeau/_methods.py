@@ -886,6 +886,8 @@ def _install():
     Tensor.as_subclass = as_subclass
     Tensor.untyped_storage = _storage.untyped_storage
     Tensor.storage = _storage.storage
+    Tensor.storage_type = _storage.storage_type
+    Tensor.is_set_to = _storage.is_set_to
     Tensor.stride = _stride
     Tensor.storage_offset = sn.storage_offset
     Tensor.pin_memory = pin_memory

@@ -25,6 +25,13 @@ from flambeau._ops.strided_numeric import _storage, _storage_in, storage_bytes
 
 __all__ = ["TypedStorage", "UntypedStorage"]
 
+#: dtype name -> the legacy storage class's name (torch's typed storages)
+STORAGE_NAMES = {"float32": "FloatStorage", "float64": "DoubleStorage",
+                 "float16": "HalfStorage", "bfloat16": "BFloat16Storage",
+                 "int64": "LongStorage", "int32": "IntStorage", "int16": "ShortStorage",
+                 "int8": "CharStorage", "uint8": "ByteStorage", "bool": "BoolStorage",
+                 "complex64": "ComplexFloatStorage", "complex128": "ComplexDoubleStorage"}
+
 
 def owner_of(tensor):
     """The tensor whose memory ``tensor``'s storage is: its base when it is a view lying in
@@ -303,3 +310,177 @@ def storage(self):
                   "directly, use tensor.untyped_storage() instead of tensor.storage()",
                   UserWarning, stacklevel=2)
     return TypedStorage(UntypedStorage._of(self), self.dtype)
+
+
+# ------------------------------------------------------------------ legacy typed storages
+class _StorageType(type):
+    """The metaclass of ``flambeau.FloatStorage``, ``flambeau.cuda.FloatStorage`` and the
+    other legacy typed storages: each stands for one (dtype, device type) pair. Calling one
+    makes a :class:`TypedStorage` (as in PyTorch, not an instance of the class itself), and
+    ``isinstance(s, FloatStorage)`` holds for every ``TypedStorage`` of that pair."""
+
+    def __instancecheck__(cls, obj):
+        return (isinstance(obj, TypedStorage) and obj.dtype is cls.dtype
+                and obj.device.type == cls.device_type)
+
+    def __subclasscheck__(cls, sub):
+        return type.__subclasscheck__(cls, sub)
+
+    def __call__(cls, *args, wrap_storage=None, **kwargs):
+        from flambeau import _creation
+
+        name = cls.__name__
+        if kwargs:
+            raise RuntimeError(f"{name}(): unexpected keyword arguments {sorted(kwargs)}; it "
+                               "takes no arguments, a size (int), a sequence of values or "
+                               f"wrap_storage=UntypedStorage (the dtype is {cls.dtype} and "
+                               f"the device {cls.device_type})")
+        if wrap_storage is not None:
+            if args:
+                raise RuntimeError(f"{name}(): positional arguments cannot be given with "
+                                   "wrap_storage=")
+            if not isinstance(wrap_storage, UntypedStorage):
+                raise TypeError(f"{name}(): wrap_storage must be an UntypedStorage, got "
+                                f"{type(wrap_storage).__name__}")
+            if wrap_storage.device.type != cls.device_type:
+                raise RuntimeError(f"{name}(): wrap_storage is on {wrap_storage.device}, "
+                                   f"expected a {cls.device_type} storage")
+            return TypedStorage(wrap_storage, cls.dtype)
+        if len(args) > 1:
+            raise RuntimeError(f"{name}(): too many positional arguments ({len(args)}); it "
+                               "takes a size (int) or a sequence of values")
+        arg = args[0] if args else 0
+        if isinstance(arg, int) and not isinstance(arg, bool):
+            values = _creation.zeros(arg, dtype=cls.dtype, device=cls.device_type)
+        elif isinstance(arg, (list, tuple, range)):
+            values = _creation.tensor(arg, dtype=cls.dtype, device=cls.device_type)
+        else:
+            raise TypeError(f"{name}(): expected a size (int) or a sequence of values, got "
+                            f"{type(arg).__name__}")
+        return TypedStorage(UntypedStorage._of(values), cls.dtype)
+
+
+_STORAGE_EXAMPLES = {
+    "cpu": """
+    >>> import flambeau
+    >>> s = flambeau.{name}([1, 0])
+    >>> s.dtype, s.size(), isinstance(s, flambeau.{name})
+    (flambeau.{dtype}, 2, True)
+    >>> flambeau.zeros(1, dtype=flambeau.{dtype}, device="cpu").storage_type()
+    <class 'flambeau.{name}'>
+    """,
+    # these run without a GPU: making a CUDA storage needs one
+    "cuda": """
+    >>> import flambeau
+    >>> flambeau.cuda.{name}.dtype, flambeau.cuda.{name}.is_cuda
+    (flambeau.{dtype}, True)
+    >>> flambeau.cuda.{name} is not flambeau.{name}
+    True
+    """,
+}
+
+
+def _legacy_storage(name, dt, device_type):
+    cpu = device_type == "cpu"
+    where = "CPU" if cpu else device_type.upper()
+    module = "flambeau" if cpu else f"flambeau.{device_type}"
+    doc = f"""Legacy typed storage of {where} ``flambeau.{dt.name}`` elements (PyTorch's
+    ``{module.replace("flambeau", "torch")}.{name}``).
+
+    ``{name}()`` makes an empty :class:`~flambeau.TypedStorage`, ``{name}(size)`` one of
+    ``size`` zeros, ``{name}(sequence)`` one holding those values and
+    ``{name}(wrap_storage=untyped)`` reads an :class:`~flambeau.UntypedStorage`'s bytes as
+    ``{dt.name}``. What it returns is a ``TypedStorage`` (as in PyTorch); ``isinstance(s,
+    {module}.{name})`` tells whether ``s`` holds {where} ``{dt.name}`` elements, and
+    :meth:`flambeau.Tensor.storage_type` gives the class of a tensor's storage.
+
+    Raises
+    ------
+    TypeError
+        If the argument is neither a size nor a sequence, or ``wrap_storage`` is not an
+        ``UntypedStorage``.
+    RuntimeError
+        If ``dtype=`` or ``device=`` is given (the class fixes both), for more than one
+        positional argument, or when the device cannot be used.
+
+    Examples
+    --------""" + _STORAGE_EXAMPLES[device_type].format(name=name, dtype=dt.name)
+    return _StorageType(name, (TypedStorage,), {
+        "__doc__": doc, "__module__": module, "__slots__": (), "dtype": dt,
+        "device_type": device_type, "is_cuda": device_type == "cuda", "is_sparse": False})
+
+
+#: device type -> {class name: legacy storage class}
+_LEGACY: dict = {}
+
+
+def legacy_storages(device_type: str) -> dict:
+    """The legacy storage classes of ``device_type`` ("cpu" or "cuda"), made once, so that
+    ``flambeau.cuda.FloatStorage`` and ``Tensor.storage_type()`` give the same class."""
+    classes = _LEGACY.get(device_type)
+    if classes is None:
+        classes = _LEGACY[device_type] = {
+            name: _legacy_storage(name, getattr(_dtype, dt), device_type)
+            for dt, name in STORAGE_NAMES.items()}
+    return classes
+
+
+_CPU = legacy_storages("cpu")
+FloatStorage = _CPU["FloatStorage"]
+DoubleStorage = _CPU["DoubleStorage"]
+HalfStorage = _CPU["HalfStorage"]
+BFloat16Storage = _CPU["BFloat16Storage"]
+LongStorage = _CPU["LongStorage"]
+IntStorage = _CPU["IntStorage"]
+ShortStorage = _CPU["ShortStorage"]
+CharStorage = _CPU["CharStorage"]
+ByteStorage = _CPU["ByteStorage"]
+BoolStorage = _CPU["BoolStorage"]
+ComplexFloatStorage = _CPU["ComplexFloatStorage"]
+ComplexDoubleStorage = _CPU["ComplexDoubleStorage"]
+Storage = FloatStorage  # torch.Storage is torch.FloatStorage
+
+
+def storage_type(self):
+    """The legacy storage class of this tensor's dtype and device (``flambeau.FloatStorage``
+    for a CPU float32 tensor), or None where there is none, as in PyTorch.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.zeros(2, dtype=flambeau.int64, device="cpu").storage_type()
+    <class 'flambeau.LongStorage'>
+    >>> flambeau.zeros(2, dtype=flambeau.uint16, device="cpu").storage_type() is None
+    True
+    """
+    device_type = self.device.type
+    if device_type not in ("cpu", "cuda"):
+        return None
+    return legacy_storages(device_type).get(STORAGE_NAMES.get(self.dtype.name))
+
+
+def is_set_to(self, tensor) -> bool:
+    """Whether ``self`` and ``tensor`` are the same view of the same memory: one storage, and
+    the same storage offset, shape and strides (as PyTorch's ``Tensor.is_set_to``).
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not a tensor.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> x = flambeau.zeros(3)
+    >>> x.is_set_to(x[:]), x.is_set_to(x.clone()), x.view(1, 3).is_set_to(x)
+    (True, False, False)
+    """
+    from flambeau._tensor import Tensor
+
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"is_set_to(): argument 'tensor' (position 1) must be Tensor, not "
+                        f"{type(tensor).__name__}")
+    return (self.device == tensor.device and self.shape == tensor.shape
+            and self.stride() == tensor.stride()
+            and self.storage_offset() == tensor.storage_offset()
+            and UntypedStorage._of(self) == UntypedStorage._of(tensor))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 import os
 
-from flambeau import _compat
+from flambeau import _compat, _storage
 from flambeau._toplevel_more import OutOfMemoryError
 from flambeau.backends import _registry
 from flambeau.cuda import _runtime
@@ -31,6 +31,9 @@ __all__ = [
     "OutOfMemoryError",
     "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
     "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
+    "FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage", "LongStorage",
+    "IntStorage", "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage",
+    "ComplexFloatStorage", "ComplexDoubleStorage",
     *_runtime.__all__, "default_generators", "nvtx",  # noqa: F405
 ]
 
@@ -47,6 +50,20 @@ ShortTensor = _TYPES["ShortTensor"]
 CharTensor = _TYPES["CharTensor"]
 ByteTensor = _TYPES["ByteTensor"]
 BoolTensor = _TYPES["BoolTensor"]
+# the legacy typed storages, likewise: making one needs a GPU, naming one does not
+_STORAGES = _storage.legacy_storages("cuda")
+FloatStorage = _STORAGES["FloatStorage"]
+DoubleStorage = _STORAGES["DoubleStorage"]
+HalfStorage = _STORAGES["HalfStorage"]
+BFloat16Storage = _STORAGES["BFloat16Storage"]
+LongStorage = _STORAGES["LongStorage"]
+IntStorage = _STORAGES["IntStorage"]
+ShortStorage = _STORAGES["ShortStorage"]
+CharStorage = _STORAGES["CharStorage"]
+ByteStorage = _STORAGES["ByteStorage"]
+BoolStorage = _STORAGES["BoolStorage"]
+ComplexFloatStorage = _STORAGES["ComplexFloatStorage"]
+ComplexDoubleStorage = _STORAGES["ComplexDoubleStorage"]
 
 
 def _backend():
