@@ -1,6 +1,7 @@
 """Module edge cases a user hits, compared with torch: removed hooks leave no marks behind,
 a load whose copy fails (or that fails after a nested load) changes nothing."""
 
+import numpy as np
 import pytest
 
 import flambeau
@@ -38,3 +39,90 @@ def test_removed_forward_hooks_leave_no_marks_as_torch():
         kept.remove()
         assert _marks(m) == [set(), set(), set()], lib.__name__
 
+
+
+def _linear_state(lib, w, b):
+    return {"weight": lib.full((1, 1), w), "bias": lib.full((1,), b)}
+
+
+def test_failed_copy_is_an_error_in_torch_format_and_changes_nothing():
+    # torch reports the copy's exception in the list and keeps the copies before it;
+    # here the copies that would fail are converted while the state dict is checked
+    messages = {}
+    for lib, lib_nn in _libs():
+        lib.manual_seed(0)
+        net = lib_nn.Sequential(lib_nn.Linear(1, 1), lib_nn.Linear(1, 2), lib_nn.Linear(2, 1))
+        before = [p.detach().clone() for p in net.parameters()]
+        sd = {k: v.detach() + 1 for k, v in net.state_dict().items()}
+        sd["1.weight"] = lib.ones(2, 1).to_sparse()
+        sd["1.bias"] = lib.ones(2, dtype=lib.float64)  # converted: fine
+        sd["2.weight"] = lib.ones(1, 3)
+        with pytest.raises(RuntimeError) as err:
+            net.load_state_dict(sd)
+        messages[lib.__name__] = str(err.value)
+        if lib is flambeau:
+            after = [p.detach() for p in net.parameters()]
+            assert all(np.array_equal(a.cpu().numpy(), b.cpu().numpy())
+                       for a, b in zip(before, after))
+    ours, theirs = messages["flambeau"], messages["torch"]
+    assert ours.split("exception occurred : ")[0] == theirs.split(
+        "exception occurred : ")[0].replace("torch.", "flambeau.")
+    lines = ours.split("\n\t")
+    assert lines[0] == "Error(s) in loading state_dict for Sequential:"
+    assert lines[1].startswith('While copying the parameter named "1.weight", whose dimensions '
+                               "in the model are flambeau.Size([2, 1]) and whose dimensions in "
+                               "the checkpoint are flambeau.Size([2, 1]), an exception occurred "
+                               ": ('")
+    assert "sparse" in lines[1] and lines[1].endswith("',).")
+    assert lines[2] == theirs.split("\n\t")[2].replace("torch.", "flambeau.")
+
+
+def test_converting_copies_still_load_as_torch():
+    values = []
+    for lib, lib_nn in _libs():
+        m = lib_nn.Linear(1, 2)
+        m.register_buffer("count", lib.zeros((), dtype=lib.int64))
+        sd = {"weight": lib.tensor([[1.25], [2.5]], dtype=lib.float64),
+              "bias": lib.tensor([1.5, -2.0]).to(lib.float16), "count": lib.tensor(3.7)}
+        assert not m.load_state_dict(sd).missing_keys
+        values.append([t.detach().cpu().numpy() for t in (m.weight, m.bias, m.count)])
+        assert m.weight.dtype == lib.float32 and m.count.dtype == lib.int64
+    for ours, theirs in zip(*values):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_nested_load_is_undone_when_the_outer_load_fails():
+    side = nn.Linear(1, 1)
+    nn.init.constant_(side.weight, 5.0)
+
+    class Loader(nn.Module):
+        """A user's layer whose override also loads another module (and its child)."""
+
+        def __init__(self):
+            super().__init__()
+            self.sub = nn.Linear(1, 1)
+
+        def _load_from_state_dict(self, state_dict, prefix, *args):
+            side.load_state_dict(_linear_state(flambeau, 7.0, 7.0))
+            self.sub.load_state_dict(_linear_state(flambeau, 8.0, 8.0))
+            super()._load_from_state_dict(state_dict, prefix, *args)
+
+    net = nn.Sequential(Loader(), nn.Linear(1, 1))
+
+    def post(module, keys):
+        side.load_state_dict(_linear_state(flambeau, 9.0, 9.0))
+
+    net[1].register_load_state_dict_post_hook(post)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    sd = {k: v + 1 for k, v in before.items()}
+    sd["1.extra"] = flambeau.zeros(1)  # unexpected: the load fails after every copy is made
+    with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "1.extra"'):
+        net.load_state_dict(sd)
+    assert side.weight.item() == 5.0
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v.cpu().numpy(), before[k].cpu().numpy())
+    del sd["1.extra"]  # the same load, fine, makes every copy
+    assert not net.load_state_dict(sd).unexpected_keys
+    assert side.weight.item() == 9.0  # the children load after their parent's override:
+    assert net[0].sub.weight.item() == before["0.sub.weight"].item() + 1
+    assert net[1].weight.item() == before["1.weight"].item() + 1

@@ -108,6 +108,20 @@ def _runs_own_load_code(module):
         "flambeau.")
 
 
+def _copies_as_is(value, current):
+    """Whether copying ``value`` into ``current`` (shapes checked) needs no conversion, which
+    cannot fail: the same layout, dtype and device."""
+    return (value.layout is current.layout and value.dtype == current.dtype
+            and value.device == current.device)
+
+
+def _staged(value, current):
+    """``value`` converted to ``current``'s layout, dtype and device, as ``copy_`` would, so
+    that a conversion that fails does so before anything is copied."""
+    with flambeau.no_grad():
+        return flambeau.empty_like(current).copy_(value)
+
+
 def _snapshot(module):
     """A function that puts back ``module``'s attributes, parameters, buffers and children
     (and their values) as they are now."""
@@ -133,13 +147,16 @@ def _snapshot(module):
 class _LoadPlan:
     """The copies (and ``set_extra_state`` calls) of one ``load_state_dict``: they wait until
     every module is checked; once a post-hook must see them, they are made at once, each with
-    a way to undo it."""
+    a way to undo it. A load nested in another (run by an override or a hook of the outer
+    one) journals its copies and hands the journal to the outer plan, which undoes them too."""
 
-    __slots__ = ("pending", "undo")
+    __slots__ = ("pending", "undo", "earlier", "journal")
 
-    def __init__(self):
+    def __init__(self, journal=False):
         self.pending = []  # (module, name or None for the extra state, is_param, value, assign)
         self.undo = None  # the journal, once copies are made at once
+        self.earlier = []  # nested loads' undos from before this plan's first copy
+        self.journal = journal  # journal even the final copies (a nested load)
 
     def record(self, actions):
         if self.undo is None:
@@ -153,10 +170,15 @@ class _LoadPlan:
             self.finish()
 
     def finish(self):
-        if self.undo is None and any(action[1] is None for action in self.pending):
+        if self.undo is None and (self.journal
+                                  or any(action[1] is None for action in self.pending)):
             self.undo = []  # set_extra_state may raise: the copies before it must be undone
         pending, self.pending = self.pending, []
         self._make(pending)
+
+    def adopt(self, undo):
+        """Take a finished nested load's journal, to undo it if this load fails."""
+        (self.earlier if self.undo is None else self.undo).extend(undo)
 
     def _make(self, actions):
         with flambeau.no_grad():
@@ -164,11 +186,12 @@ class _LoadPlan:
                 Module._load_entry(*action, self.undo)
 
     def undo_all(self):
-        if self.undo:
-            with flambeau.no_grad():
-                for fn in reversed(self.undo):
-                    fn()
-            self.undo = []
+        with flambeau.no_grad():
+            for fn in reversed(self.undo or ()):
+                fn()
+            for fn in reversed(self.earlier):  # made before any of this plan's copies
+                fn()
+        self.undo, self.earlier = [], []
 
 
 class _MarkedHandle(RemovableHandle):
@@ -1515,6 +1538,16 @@ class Module:
                     f"from checkpoint, the shape in current model is {current.shape}."
                 )
                 continue
+            if not (lazy or assign or _copies_as_is(value, current)):
+                try:  # converted now, so that a copy that would fail is an error of the check
+                    value = _staged(value, current)
+                except Exception as ex:
+                    error_msgs.append(
+                        f'While copying the parameter named "{key}", whose dimensions in the '
+                        f"model are {current.shape} and whose dimensions in the checkpoint "
+                        f"are {value.shape}, an exception occurred : {ex.args}."
+                    )
+                    continue
             actions.append((self, name, is_param, value, assign))
         extra_key = prefix + _EXTRA_STATE
         if _overrides(self, "set_extra_state"):
@@ -1548,7 +1581,9 @@ class Module:
         metadata = getattr(state_dict, "_metadata", None)
         missing, unexpected, errors, restores = [], [], [], []
         keys = _IncompatibleKeys(missing, unexpected)
-        plan = _LoadPlan()
+        outer = getattr(_LOADING, "plan", None)  # an override's or a hook's load runs in it
+        plan = _LoadPlan(journal=outer is not None)
+        outer_restores = getattr(_LOADING, "restores", None)
 
         def visit(module, local, prefix):
             local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
@@ -1583,20 +1618,23 @@ class Module:
         root = OrderedDict(state_dict)
         if metadata is not None:
             root._metadata = metadata
-        outer, _LOADING.plan = getattr(_LOADING, "plan", None), plan  # outer: an override's
+        _LOADING.plan, _LOADING.restores = plan, restores
         try:
             visit(self, root, "")
             error = self._load_error(missing, unexpected, errors, strict)
             if error is not None:
                 raise error
             plan.finish()
+            if outer is not None:  # a load nested in another: undone if the outer one fails
+                outer.adopt(plan.undo)
+                outer_restores.extend(restores)
         except BaseException:
             plan.undo_all()
             for restore in reversed(restores):
                 restore()
             raise
         finally:
-            _LOADING.plan = outer
+            _LOADING.plan, _LOADING.restores = outer, outer_restores
         return keys
 
     def _load_error(self, missing, unexpected, errors, strict):
@@ -1655,7 +1693,11 @@ class Module:
         check puts the old values back (and the old extra state, through
         ``set_extra_state(get_extra_state())`` taken before). A module whose class overrides
         :meth:`_load_from_state_dict` gets back its attributes and the values of its own
-        parameters and buffers as they were before its override ran.
+        parameters and buffers as they were before its override ran; a ``load_state_dict``
+        that such an override or a hook runs is undone with the load it runs in. A value
+        that needs converting (another dtype, device or layout) is converted while it is
+        checked: if that fails, the error lists it as PyTorch's does (``While copying the
+        parameter named ..., an exception occurred : ...``).
 
         Parameters
         ----------
