@@ -21,6 +21,17 @@ tensor([1., 2.])
 """
 
 from flambeau.distributed._backend import CommBackend, Communicator
+from flambeau.distributed._backend_names import (
+    Backend,
+    default_pg_timeout,
+    get_default_backend_for_device,
+    get_node_local_rank,
+    is_backend_available,
+    is_gloo_available,
+    is_torchelastic_launched,
+    is_ucc_available,
+    is_xccl_available,
+)
 from flambeau.distributed._collectives import (
     all_gather,
     all_gather_into_tensor,
@@ -40,19 +51,31 @@ from flambeau.distributed._collectives import (
     send,
 )
 from flambeau.distributed._ddp import DistributedDataParallel
+from flambeau.distributed._errors import (
+    DistBackendError,
+    DistError,
+    DistNetworkError,
+    DistStoreError,
+    QueueEmptyError,
+)
 from flambeau.distributed._group import (
+    GroupMember,
     ProcessGroup,
     destroy_process_group,
     get_backend,
+    get_global_rank,
+    get_group_rank,
     get_process_group_ranks,
     get_rank,
     get_world_size,
+    group,
     init_process_group,
     is_available,
     is_initialized,
     is_mpi_available,
     is_nccl_available,
     new_group,
+    new_subgroups,
     set_shape_checks,
 )
 from flambeau.distributed._reduce_op import ReduceOp
@@ -61,6 +84,7 @@ from flambeau.distributed._registry import (
     comm_backend_names,
     get_comm_backend,
 )
+from flambeau.distributed._store import FileStore, HashStore, PrefixStore, Store, TCPStore
 from flambeau.distributed._work import Work
 
 __all__ = [
@@ -71,5 +95,10 @@ __all__ = [
     "new_group", "set_shape_checks", "all_reduce", "broadcast", "reduce", "all_gather",
     "all_gather_into_tensor", "reduce_scatter", "reduce_scatter_tensor", "gather", "scatter",
     "barrier", "send", "recv", "isend", "irecv", "all_gather_object", "broadcast_object_list",
-    "DistributedDataParallel",
+    "DistributedDataParallel", "Backend", "default_pg_timeout", "is_gloo_available",
+    "is_ucc_available", "is_xccl_available", "is_backend_available",
+    "get_default_backend_for_device", "is_torchelastic_launched", "get_node_local_rank",
+    "DistError", "DistBackendError", "DistNetworkError", "DistStoreError", "QueueEmptyError",
+    "GroupMember", "group", "get_global_rank", "get_group_rank", "new_subgroups",
+    "Store", "HashStore", "FileStore", "TCPStore", "PrefixStore",
 ]  # fmt: skip

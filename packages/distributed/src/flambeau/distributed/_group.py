@@ -11,7 +11,8 @@ from flambeau.distributed._registry import get_comm_backend
 __all__ = [
     "ProcessGroup", "init_process_group", "destroy_process_group", "is_initialized",
     "is_available", "is_mpi_available", "is_nccl_available", "get_rank", "get_world_size",
-    "get_backend", "new_group", "get_process_group_ranks", "set_shape_checks",
+    "get_backend", "new_group", "get_process_group_ranks", "set_shape_checks", "GroupMember",
+    "group", "get_global_rank", "get_group_rank", "new_subgroups",
 ]  # fmt: skip
 
 _INIT_METHODS = (None, "env://", "mpi://")
@@ -372,3 +373,138 @@ def set_shape_checks(enabled: bool) -> bool:
     """
     old, _state.check_shapes = _state.check_shapes, bool(enabled)
     return old
+
+
+class _WorldProperty(type):
+    @property
+    def WORLD(cls) -> ProcessGroup | None:  # noqa: N802 - PyTorch's name
+        return _state.default
+
+
+class GroupMember(metaclass=_WorldProperty):
+    """``GroupMember.WORLD``: the default process group (None before initialization).
+
+    ``NON_GROUP_MEMBER`` is PyTorch's marker of a process outside a group; flambeau's
+    :func:`new_group` returns a :class:`ProcessGroup` whose rank is -1 instead.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.GroupMember.WORLD is None
+    True
+    >>> dist.init_process_group("mpi")
+    >>> dist.GroupMember.WORLD is dist.group.WORLD is not None
+    True
+    >>> dist.destroy_process_group()
+    """
+
+    NON_GROUP_MEMBER = -100
+
+
+class group(metaclass=_WorldProperty):  # noqa: N801 - PyTorch's name
+    """``group.WORLD``: the default process group, as in ``torch.distributed.group.WORLD``.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> dist.get_world_size(dist.group.WORLD)
+    1
+    >>> dist.destroy_process_group()
+    """
+
+
+def _registered(g, who: str) -> ProcessGroup:
+    if not isinstance(g, ProcessGroup):
+        raise TypeError(f"{who}: group must be a ProcessGroup, got {type(g).__name__}")
+    return _resolve(g, who)
+
+
+def get_global_rank(group: ProcessGroup, group_rank: int) -> int:
+    """The global rank of the process with rank ``group_rank`` in ``group``.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> dist.get_global_rank(dist.new_group([0]), 0)
+    0
+    >>> dist.get_global_rank(dist.group.WORLD, 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: get_global_rank: group rank 3 is not part of the group (it has 1 ranks)
+    >>> dist.destroy_process_group()
+    """
+    who = "get_global_rank"
+    g = _registered(group, who)
+    if not isinstance(group_rank, int) or not 0 <= group_rank < g.size():
+        raise ValueError(f"{who}: group rank {group_rank!r} is not part of the group (it has "
+                         f"{g.size()} ranks)")  # fmt: skip
+    return g.global_ranks[group_rank]
+
+
+def get_group_rank(group: ProcessGroup, global_rank: int) -> int:
+    """The rank within ``group`` of the process with global rank ``global_rank``.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> dist.get_group_rank(dist.group.WORLD, 0)
+    0
+    >>> dist.get_group_rank(dist.group.WORLD, 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: get_group_rank: global_rank=5 is not a rank of the group (global ranks [0])
+    >>> dist.destroy_process_group()
+    """
+    who = "get_group_rank"
+    return _registered(group, who).group_rank(global_rank, who, "global_rank")
+
+
+def new_subgroups(group_size: int | None = None, group: ProcessGroup | None = None,
+                  timeout=None, backend=None, pg_options=None, group_desc=None):
+    """Split ``group`` (the world) into consecutive sub-groups of ``group_size`` ranks.
+
+    Every process calls it. Returns ``(this process's sub-group, all the sub-groups)``.
+    ``group_size`` defaults to the number of CUDA devices, which needs CUDA.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> mine, every = dist.new_subgroups(group_size=1)
+    >>> dist.get_process_group_ranks(mine), len(every)
+    ([0], 1)
+    >>> dist.new_subgroups(group_size=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: new_subgroups: group_size=2 must not exceed the world size (1)
+    >>> dist.destroy_process_group()
+    """
+    who = "new_subgroups"
+    parent = _resolve(group, who)
+    if group_size is None:
+        import flambeau
+
+        if not flambeau.cuda.is_available():
+            raise ValueError(f"{who}: the default group_size (one per CUDA device) needs CUDA; "
+                             "pass group_size=")  # fmt: skip
+        group_size = flambeau.cuda.device_count()
+    if not isinstance(group_size, int) or group_size <= 0:
+        raise ValueError(f"{who}: group_size must be a positive int, got {group_size!r}")
+    size = parent.size()
+    if group_size > size:
+        raise ValueError(f"{who}: group_size={group_size} must not exceed the world size ({size})")
+    if size % group_size:
+        raise ValueError(f"{who}: the world size ({size}) must be divisible by group_size="
+                         f"{group_size}")  # fmt: skip
+    mine, every = None, []
+    me = _resolve(None, who).rank()
+    for start in range(0, size, group_size):
+        ranks = parent.global_ranks[start:start + group_size]
+        sub = new_group(ranks, timeout=timeout, backend=backend, pg_options=pg_options)
+        every.append(sub)
+        if me in ranks:
+            mine = sub
+    return mine, every

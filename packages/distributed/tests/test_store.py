@@ -1,0 +1,192 @@
+"""Key-value stores: the same behaviour from every store, and across 2 processes."""
+
+import datetime
+import multiprocessing
+import os
+import socket
+import time
+
+import pytest
+
+import flambeau.distributed as dist
+
+SHORT = datetime.timedelta(seconds=0.2)
+
+
+@pytest.fixture(params=["hash", "file", "tcp", "prefix"])
+def store(request, tmp_path):
+    if request.param == "hash":
+        return dist.HashStore(timeout=SHORT)
+    if request.param == "file":
+        return dist.FileStore(str(tmp_path / "store"), 1, timeout=SHORT)
+    if request.param == "tcp":
+        return dist.TCPStore("127.0.0.1", 0, 1, True, timeout=SHORT)
+    return dist.PrefixStore("pre", dist.HashStore(timeout=SHORT))
+
+
+def test_set_get_add_compare_set_check_delete_num_keys(store):
+    torch = pytest.importorskip("torch")
+    theirs = torch.distributed.HashStore()
+    for s in (store, theirs):
+        s.set("a", "1")
+        s.set("b", b"\x00\xff")
+    assert store.get("a") == theirs.get("a") == b"1"
+    assert store.get("b") == theirs.get("b") == b"\x00\xff"
+    assert [store.add("c", 3), store.add("c", -5)] == [theirs.add("c", 3), theirs.add("c", -5)]
+    assert store.get("c") == theirs.get("c") == b"-2"
+    for args in [("a", "1", "2"), ("a", "1", "3"), ("new", "", "v"), ("other", "x", "v")]:
+        assert store.compare_set(*args) == theirs.compare_set(*args), args
+    assert store.get("a") == b"2" and not store.check(["other"])
+    assert store.check(["a", "c"]) is theirs.check(["a", "c"]) is True
+    assert store.check(["a", "zz"]) is theirs.check(["a", "zz"]) is False
+    assert store.num_keys() == 4  # a, b, c, new
+    assert store.delete_key("a") is theirs.delete_key("a") is True
+    assert store.delete_key("a") is theirs.delete_key("a") is False
+    assert store.list_keys() == ["b", "c", "new"]
+    store.append("log", "x")
+    store.append("log", b"y")
+    store.multi_set(["m1", "m2"], ["1", b"2"])
+    assert store.multi_get(["log", "m2"]) == [b"xy", b"2"]
+
+
+def test_get_and_wait_on_a_missing_key_raise_after_the_timeout(store):
+    torch = pytest.importorskip("torch")
+    start = time.monotonic()
+    with pytest.raises(dist.DistStoreError, match=r"get: keys \['nope'\] were not set within "
+                                                  r"0.2 s \(the store's timeout\)"):  # fmt: skip
+        store.get("nope")
+    assert 0.15 < time.monotonic() - start < 5
+    with pytest.raises(dist.DistStoreError, match=r"wait: keys \['x', 'y'\] were not set within "
+                                                  "0.05 s"):  # fmt: skip
+        store.wait(["x", "y"], datetime.timedelta(seconds=0.05))
+    with pytest.raises(dist.DistStoreError, match=r"multi_get: keys \['x'\]"):
+        store.multi_get(["x"])
+    theirs = torch.distributed.HashStore()
+    theirs.set_timeout(datetime.timedelta(seconds=0.05))
+    with pytest.raises(torch.distributed.DistStoreError):  # the same class of error in torch
+        theirs.get("nope")
+    store.set_timeout(datetime.timedelta(seconds=5))
+    assert store.timeout == datetime.timedelta(seconds=5)
+
+
+def test_bad_arguments_are_type_errors_naming_them(store):
+    with pytest.raises(TypeError, match="set: key must be a str, got int"):
+        store.set(1, "v")
+    with pytest.raises(TypeError, match="set: value must be str or bytes, got float"):
+        store.set("k", 1.5)
+    with pytest.raises(TypeError, match="add: amount must be an int, got str"):
+        store.add("k", "1")
+    with pytest.raises(TypeError, match="wait: keys must be a list of str, got str"):
+        store.wait("k")
+    with pytest.raises(TypeError, match=r"compare_set: desired_value must be str or bytes"):
+        store.compare_set("k", "", None)
+    with pytest.raises(ValueError, match="multi_set: 1 keys but 2 values"):
+        store.multi_set(["a"], ["1", "2"])
+    with pytest.raises(TypeError, match="timeout must be a datetime.timedelta or seconds"):
+        store.set_timeout("soon")
+    store.set("text", "abc")
+    with pytest.raises(ValueError, match="add: key '.*text' holds b'abc', not an integer"):
+        store.add("text", 1)
+
+
+def test_base_store_and_prefix_store_errors():
+    with pytest.raises(NotImplementedError, match="Store is an abstract base class"):
+        dist.Store().get("k")
+    with pytest.raises(TypeError, match="PrefixStore: store must be a Store, got dict"):
+        dist.PrefixStore("p", {})
+    with pytest.raises(TypeError, match="PrefixStore: prefix must be a str, got int"):
+        dist.PrefixStore(1, dist.HashStore())
+    base = dist.HashStore()
+    base.set("other", "1")
+    view = dist.PrefixStore("p", base)
+    view.set("k", "v")
+    assert base.get("p/k") == b"v" and view.list_keys() == ["k"]
+
+
+def test_file_store_refuses_a_non_path():
+    with pytest.raises(TypeError, match="FileStore: file_name must be a path, got int"):
+        dist.FileStore(3)
+
+
+def test_tcp_store_errors_instead_of_hanging():
+    with socket.socket() as s:  # a port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    start = time.monotonic()
+    with pytest.raises(dist.DistNetworkError, match=f"could not connect to 127.0.0.1:{port} "
+                                                    "within 0.2 s"):  # fmt: skip
+        dist.TCPStore("127.0.0.1", port, 2, False, timeout=SHORT)
+    assert time.monotonic() - start < 5
+    with pytest.raises(dist.DistStoreError, match="only 1 of world_size=2 stores connected"):
+        dist.TCPStore("127.0.0.1", 0, 2, True, timeout=SHORT)
+    with pytest.raises(ValueError, match="a client .* needs the master's port, got 0"):
+        dist.TCPStore("127.0.0.1", 0, 2, False)
+    with pytest.raises(ValueError, match="port must be an int in"):
+        dist.TCPStore("127.0.0.1", 70000, 2, True)
+
+
+def test_tcp_store_master_listen_fd():
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    master = dist.TCPStore("127.0.0.1", port, 1, True, timeout=SHORT,
+                           master_listen_fd=listener.detach())  # fmt: skip
+    master.set("k", "v")
+    assert master.port == port
+    assert dist.TCPStore("127.0.0.1", port, timeout=SHORT).get("k") == b"v"
+
+
+def _worker(kind, where, rank, queue):
+    """Rank 1 of a 2-process job: rendezvous through the store, then count with add()."""
+    try:
+        timeout = datetime.timedelta(seconds=20)
+        if kind == "tcp":
+            store = dist.TCPStore("127.0.0.1", where, 2, False, timeout=timeout)
+        else:
+            store = dist.FileStore(where, 2, timeout=timeout)
+        store.set(f"hello{rank}", f"from {rank}")
+        store.get("hello0")  # blocks until the master has set it
+        for _ in range(50):
+            store.add("counter", 1)
+        store.set("done1", "1")
+        store.wait(["go"])
+        queue.put(("ok", store.get("hello0")))
+    except Exception as exc:  # reported to the test
+        queue.put(("error", repr(exc)))
+
+
+@pytest.mark.parametrize("kind", ["tcp", "file"])
+def test_two_processes_share_a_store(kind, tmp_path):
+    timeout = datetime.timedelta(seconds=20)
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    if kind == "tcp":
+        listener = socket.create_server(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        where = port
+    else:
+        where = str(tmp_path / "shared")
+    proc = ctx.Process(target=_worker, args=(kind, where, 1, queue), daemon=True)
+    proc.start()
+    try:
+        if kind == "tcp":  # waits for the worker to connect (wait_for_workers)
+            store = dist.TCPStore("127.0.0.1", port, 2, True, timeout=timeout,
+                                  master_listen_fd=listener.detach())  # fmt: skip
+        else:
+            store = dist.FileStore(where, 2, timeout=timeout)
+        store.set("hello0", "from 0")
+        assert store.get("hello1") == b"from 1"
+        for _ in range(50):
+            store.add("counter", 1)
+        store.wait(["done1"])
+        assert store.get("counter") == b"100"  # no increment lost between processes
+        store.set("go", "1")
+        status, value = queue.get(timeout=30)
+        assert status == "ok", value
+        assert value == b"from 0"
+    finally:
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
+    assert proc.exitcode == 0
+    if kind == "file":
+        assert os.path.exists(where)
