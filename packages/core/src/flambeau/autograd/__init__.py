@@ -58,7 +58,8 @@ def __getattr__(name):
     # flambeau.autograd.functional (torch.autograd.functional) and .profiler need the whole
     # of flambeau, which imports this package first: load them on first access, and the
     # modules PyTorch code imports names from (grad_mode, anomaly_mode, variable) with them
-    if name in ("functional", "profiler", "grad_mode", "anomaly_mode", "variable"):
+    if name in ("functional", "profiler", "grad_mode", "anomaly_mode", "variable",
+                "forward_ad"):
         import importlib
 
         return importlib.import_module(f"flambeau.autograd.{name}")

@@ -136,10 +136,15 @@ class Node:
     >>> h.remove()
     """
 
-    #: the engine's edges: one ``(node, output_nr)``, or None where no gradient flows, per
-    #: argument of the op's forward (numbers and flags included); ``next_functions`` is the
-    #: view of them that PyTorch shows, made when it is read
+    #: the engine's edges, per argument of the op's forward (numbers and flags included):
+    #: the node its gradient goes to, or None where no gradient flows, and in ``_edge_nrs``
+    #: which output of that node the argument is. Two flat tuples, not one of
+    #: ``(node, output_nr)`` pairs: a pair per edge is one more object the cyclic garbage
+    #: collector tracks for as long as the graph lives, and its full passes over a long
+    #: graph's nodes were a third of a 100,000-op chain's time. ``next_functions`` is the
+    #: view PyTorch shows, made when it is read.
     _edges: tuple = ()
+    _edge_nrs: tuple = ()
     _hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook on outputs
     _freed = False
     _trace = None  # forward traceback when anomaly detection is on
@@ -168,7 +173,13 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         """``(node, output_nr)`` per tensor input, ``(None, 0)`` where no gradient flows."""
-        return tuple(_NO_EDGE if e is None else e for e in self._edges)
+        return tuple(_NO_EDGE if e is None else (e, nr)
+                     for e, nr in zip(self._edges, self._edge_nrs))
+
+    def _edge(self, i):
+        """Edge ``i`` as ``(node, output_nr)``, or None where no gradient flows."""
+        node = self._edges[i]
+        return None if node is None else (node, self._edge_nrs[i])
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {id(self):#x}>"
@@ -360,10 +371,15 @@ class Function(FunctionCtx, Node):
         if "_forward_cls" in cls.__dict__:
             return  # the node class made below
         # forward/backward written without @staticmethod still work, as in PyTorch
-        for name in ("forward", "backward"):
+        for name in ("forward", "backward", "setup_context", "vjp"):
             fn = cls.__dict__.get(name)
             if inspect.isfunction(fn):
                 setattr(cls, name, staticmethod(fn))
+        if "vjp" in cls.__dict__ and "backward" not in cls.__dict__:
+            cls.backward = cls.__dict__["vjp"]  # PyTorch's other name for backward
+        if cls.setup_context is not Function.setup_context and (
+                "forward" in cls.__dict__ or "setup_context" in cls.__dict__):
+            _use_setup_context(cls)
         # The graph's nodes are instances of a subclass named as PyTorch names the node
         # (Mul -> MulBackward0), so that type(y.grad_fn).__name__, repr and name() agree
         # with torch's, while isinstance(y.grad_fn, Mul) still holds. Making one costs apply
@@ -381,12 +397,44 @@ class Function(FunctionCtx, Node):
     @staticmethod
     def backward(ctx, *grad_outputs):
         """Return the gradient of each forward input (override this)."""
-        raise NotImplementedError(f"{_op_name(ctx)} does not define backward")
+        raise NotImplementedError(
+            f"{_op_name(ctx)} does not define backward: you must implement either the "
+            f"backward or vjp method for your custom autograd.Function to use it with "
+            f"backward mode AD")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Save what ``backward`` needs, for a ``forward`` written without ``ctx``.
+
+        PyTorch 2's style of custom Function: ``forward(*args)`` computes the outputs
+        alone, then ``setup_context(ctx, inputs, output)`` gets the inputs (keyword
+        arguments bound to their positions, defaults filled in) and the output, and calls
+        ``ctx.save_for_backward``, ``ctx.mark_non_differentiable`` and the rest.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> class Scale(flambeau.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(x, k=2.0):
+        ...         return x * k
+        ...     @staticmethod
+        ...     def setup_context(ctx, inputs, output):
+        ...         ctx.k = inputs[1]
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         return grad * ctx.k, None
+        >>> x = flambeau.tensor([1.0, 2.0], requires_grad=True)
+        >>> Scale.apply(x, k=3.0).sum().backward()
+        >>> x.grad
+        tensor([3., 3.])
+        """
+        raise NotImplementedError("setup_context is not implemented.")
 
     @property
     def next_functions(self) -> tuple:
         """``(node, output_nr)`` per tensor input, ``(None, 0)`` where no gradient flows."""
-        edges = self._edges
+        edges = [None if e is None else (e, nr) for e, nr in zip(self._edges, self._edge_nrs)]
         shown = self._graph_inputs
         if shown is None:  # the tensor arguments: _connect marks the others None
             return tuple(_NO_EDGE if e is None else e
@@ -445,6 +493,39 @@ class Function(FunctionCtx, Node):
 Function._node_cls = Function  # Function.apply itself runs forward's NotImplementedError
 
 
+def _use_setup_context(cls):
+    """Make ``cls`` (a Function with ``setup_context``) run as one written with ``ctx``.
+
+    ``apply`` binds keyword arguments and defaults to ``forward``'s positions (the
+    ``inputs`` that ``setup_context`` receives); ``forward``, called by ``apply`` with the
+    node first, runs the user's ``forward`` and then ``setup_context`` on the node.
+    ``cls.forward(*args)`` called directly still is the user's own.
+    """
+    user_forward = inspect.unwrap(cls.forward)  # a subclass's: the user's, not our wrapper
+    signature = inspect.signature(user_forward)
+
+    def forward(*args, **kwargs):
+        if args and isinstance(args[0], FunctionCtx):  # from apply: the node comes first
+            ctx, inputs = args[0], args[1:]
+            output = user_forward(*inputs)
+            type(ctx).setup_context(ctx, inputs, output)
+            return output
+        return user_forward(*args, **kwargs)
+
+    def apply(cls, *args, **kwargs):
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{cls.__name__}.apply: {exc}") from None
+        bound.apply_defaults()
+        return Function.apply.__func__(cls, *bound.args)
+
+    forward.__wrapped__ = user_forward
+    forward.__doc__ = user_forward.__doc__
+    cls.forward = staticmethod(forward)
+    cls.apply = classmethod(apply)
+
+
 def _as_output(ctx, out, args, device):
     if out is None:
         return None
@@ -496,6 +577,7 @@ def refresh_view(view):
 def _connect(ctx, args, outputs):
     """Link ``ctx`` into the graph: edges to the inputs' nodes, outputs pointing back."""
     edges = []
+    nrs = []
     shapes = []
     dtypes = []
     for a in args:
@@ -508,9 +590,10 @@ def _connect(ctx, args, outputs):
                     fn = a._accum
                     if fn is None:
                         fn = a._accum = AccumulateGrad(a)
-                    edges.append((fn, 0))
+                    nrs.append(0)
                 else:
-                    edges.append((fn, a._output_nr))
+                    nrs.append(a._output_nr)
+                edges.append(fn)
                 data = a._data
                 shapes.append(data.shape)
                 dtypes.append(data.dtype)
@@ -519,10 +602,12 @@ def _connect(ctx, args, outputs):
         else:
             dtypes.append(None)
         edges.append(None)
+        nrs.append(0)
         shapes.append(None)
     # tuples, not lists, and shapes apart from dtypes: a tuple of ints is untracked by the
     # cyclic garbage collector, whose full passes over a large graph cost a third of its time
     ctx._edges = tuple(edges)
+    ctx._edge_nrs = tuple(nrs)
     ctx._in_shapes = tuple(shapes)
     ctx._in_dtypes = tuple(dtypes)
     if _anomaly.active and _anomaly.enabled():
