@@ -4,8 +4,8 @@ For every module of ``API_MODULES`` (docs/conf.py) that imports here, every name
 ``__all__`` must have a generated page under docs/api/generated (run sphinx-build first), a
 docstring, and an ``Examples`` section in that docstring; so must the names a plugin adds to a
 module (``PLUGIN_NAMES``: ``flambeau.cuda.Stream`` from flambeau-cuda) where it is installed.
-Module-level constants of builtin types (``int``, ``str``, ...) cannot carry a docstring of
-their own and only need the page.
+Module-level constants of builtin types (``int``, ``str``, ...) and type aliases cannot carry a
+docstring of their own and only need the page.
 
 Exit status 1 lists the offenders; 0 when everything is documented.
 """
@@ -16,11 +16,15 @@ import importlib.util
 import inspect
 import re
 import sys
+import types
+import typing
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 EXAMPLES = re.compile(r"^\s*Examples\s*\n\s*-{3,}\s*$", re.MULTILINE)
 BUILTIN_DATA = (bool, int, float, complex, str, bytes, tuple, list, dict, frozenset, set)
+# type aliases (``flambeau.types.Number = int | float | bool``) cannot carry a docstring either
+TYPE_ALIASES = (types.UnionType, type(typing.Union[int, str]))
 
 
 def load_conf():
@@ -34,7 +38,7 @@ def problems_of(qualname: str, obj, generated: Path) -> list[str]:
     found = []
     if not (generated / f"{qualname}.rst").is_file():
         found.append("no generated page")
-    if isinstance(obj, BUILTIN_DATA) or obj is None:
+    if isinstance(obj, BUILTIN_DATA + TYPE_ALIASES) or obj is None:
         return found
     doc = inspect.getdoc(obj)
     if not doc:

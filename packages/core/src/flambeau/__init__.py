@@ -35,6 +35,13 @@ from flambeau import (  # noqa: E402
     special,
     version,
 )
+from flambeau._build_flags import (  # noqa: E402
+    has_lapack,
+    has_mkl,
+    has_openmp,
+    has_spectral,
+    is_distributed,
+)
 from flambeau._compat import *  # noqa: E402,F403 - pi, FloatTensor, channels_last, strided...
 from flambeau._control_flow import cond, while_loop  # noqa: E402
 from flambeau._creation import (  # noqa: E402

@@ -48,7 +48,16 @@ def _wrap(array, device):
 
 class _Storage:
     """What both storages do through ``_elements()``, a tensor of their bytes or values:
-    indexing, ``fill_``, ``tolist``, ``len()`` and the report."""
+    indexing, ``fill_``, ``tolist``, ``len()`` and the report. It is ``flambeau.types.Storage``
+    (torch's ``torch.types.Storage``): the class both storages derive from.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.types import Storage
+    >>> isinstance(flambeau.UntypedStorage(2), Storage)
+    True
+    """
 
     __slots__ = ()
 
