@@ -30,7 +30,6 @@ NAMESPACES = ["", ".functional", ".init", ".parameter", ".attention", ".parallel
 
 # public torch names flambeau does not provide
 MISSING_NAMES = {
-    "nn.Container": "deprecated in torch since 0.4 (subclass Module instead)",
     **{f"nn.functional.{n}": "a typing or torch-function helper imported into torch's module"
        for n in ("BroadcastingList1", "BroadcastingList2", "BroadcastingList3", "Callable",
                  "DType", "Optional", "TYPE_CHECKING", "Tensor", "boolean_dispatch",

@@ -1,6 +1,8 @@
 """Module edge cases a user hits, compared with torch: removed hooks leave no marks behind,
 a load whose copy fails (or that fails after a nested load) changes nothing."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -126,3 +128,25 @@ def test_nested_load_is_undone_when_the_outer_load_fails():
     assert side.weight.item() == 9.0  # the children load after their parent's override:
     assert net[0].sub.weight.item() == before["0.sub.weight"].item() + 1
     assert net[1].weight.item() == before["1.weight"].item() + 1
+
+
+def test_deprecated_container_as_torch():
+    results = []
+    for lib, lib_nn in _libs():
+        with pytest.warns(FutureWarning) as made:
+            box = lib_nn.Container(fc=lib_nn.Linear(2, 1), act=lib_nn.ReLU())
+        with pytest.warns(FutureWarning) as subclassed:
+            class Box(lib_nn.Container):
+                pass
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            Box()  # a subclass warned when it was defined, not when it is made
+        with pytest.raises(TypeError, match="int is not a Module subclass"), \
+                pytest.warns(FutureWarning):
+            lib_nn.Container(fc=1)
+        with pytest.raises(TypeError), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            lib_nn.Container(lib_nn.ReLU())  # children are keyword arguments only
+        results.append((str(made[0].message), str(subclassed[0].message),
+                        repr(box).replace("torch.", ""), list(box.state_dict())))
+    assert results[0] == results[1]

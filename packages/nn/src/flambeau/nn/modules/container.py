@@ -1,8 +1,10 @@
-"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict (and the
+deprecated Container)."""
 
 from __future__ import annotations
 
 import operator
+import warnings
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -11,7 +13,8 @@ from flambeau import Tensor
 from flambeau.nn.modules.module import Module, _indent
 from flambeau.nn.parameter import Parameter
 
-__all__ = ["ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential"]
+__all__ = ["Container", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
+           "Sequential"]
 
 
 def _index(idx, n, who):
@@ -151,6 +154,41 @@ class Sequential(Module):
         v = self[key]
         del self[key]
         return v
+
+
+_CONTAINER_DEPRECATED = (
+    "`nn.Container` is deprecated. All of its functionality is now implemented in "
+    "`nn.Module`. Subclass that instead."
+)
+
+
+class Container(Module):
+    """A module whose children are given as keyword arguments; deprecated, as in PyTorch.
+
+    Making one, or subclassing it, warns with a FutureWarning: subclass :class:`Module`
+    instead, whose ``add_module`` (or attribute assignment) registers the children.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from flambeau import nn
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", FutureWarning)
+    ...     box = nn.Container(fc=nn.Linear(2, 1), act=nn.ReLU())
+    >>> list(box.state_dict())
+    ['fc.weight', 'fc.bias']
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        warnings.warn(_CONTAINER_DEPRECATED, FutureWarning, stacklevel=2)
+        super().__init_subclass__(**kwargs)
+
+    def __init__(self, **kwargs):
+        if type(self) is Container:  # a subclass warned once, when it was defined
+            warnings.warn(_CONTAINER_DEPRECATED, FutureWarning, stacklevel=2)
+        super().__init__()
+        for name, module in kwargs.items():
+            self.add_module(name, module)
 
 
 class ModuleList(Module):
