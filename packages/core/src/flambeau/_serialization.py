@@ -128,8 +128,7 @@ class _Encoder:
                                         self.encode(obj._values(), f"{path}/values")],
                         "size": list(obj.shape), "coalesced": obj.is_coalesced(),
                         "requires_grad": obj._requires_grad}
-                self.seen[id(obj)] = (obj, node)
-                return node
+                return self.sparse_node(obj, node, path)
             if obj.layout._name in _COMPRESSED:  # its compressed, plain indices and values
                 d = obj._data
                 names = [f"{path}/compressed", f"{path}/plain", f"{path}/values"]
@@ -137,8 +136,7 @@ class _Encoder:
                 node = {"$sparse_compressed": [self.encode(t, n) for t, n in zip(parts, names)],
                         "size": list(obj.shape), "layout": d.layout._name,
                         "requires_grad": obj._requires_grad}
-                self.seen[id(obj)] = (obj, node)
-                return node
+                return self.sparse_node(obj, node, path)
             node = self.node("$tensor", path, obj._host(), device=str(obj._device),
                              requires_grad=obj._requires_grad)
             self.seen[id(obj)] = (obj, node)
@@ -215,6 +213,14 @@ class _Encoder:
             node["items"] = self.encode(list(items), path)
         if pairs is not None:
             node["pairs"] = self.encode([list(kv) for kv in pairs], path)
+        return node
+
+    def sparse_node(self, obj, node, path):
+        """``node`` of the sparse tensor ``obj``, remembered, and marked with its class
+        when it is a subclass's (a sparse ``nn.Parameter``)."""
+        self.seen[id(obj)] = (obj, node)
+        if type(obj) is not obj._plain:
+            self.tensor_class(obj, node, path)
         return node
 
     def tensor_class(self, obj, node, path):
@@ -614,9 +620,11 @@ def as_class(t, cls, state):
     """``t`` as an instance of the Tensor subclass ``cls`` (None: ``t`` itself), the same
     storage and a leaf, with ``state`` as its ``__dict__``. No constructor runs: as pickle's
     rebuild of an object (and torch's of a tensor subclass), the class is not called."""
+    from flambeau._sparse import layout_class
+
     if cls is None:
         return t
-    out = cls._make(t._data, t._device, t._requires_grad)
+    out = layout_class(cls, t)._make(t._data, t._device, t._requires_grad)
     if state:
         out.__dict__.update(state)
     return out
@@ -809,6 +817,8 @@ class _Decoder:
                 out = make(*tensors, size, node.get("requires_grad") is True)
             except (RuntimeError, TypeError, ValueError) as exc:
                 return self.bad(node, exc)
+            if "class" in node:
+                out = self.tensor_class(node, out)
             self.tensors[key] = out
         return out
 

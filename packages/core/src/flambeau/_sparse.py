@@ -31,6 +31,7 @@ import sys
 from flambeau import _compat, _dtype
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function, node_variant
+from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = ["COOData", "RefusingStorage", "SparseTensor", "SparseUnsupported",
            "sparse_coo_tensor", "spmm", "smm", "hspmm", "sparse_mm", "sparse_sum", "sparse_addmm",
@@ -296,7 +297,7 @@ def _lookup(device, data, indices):
 def _gather(g, indices):
     """The gradient of a sparse tensor's values from ``g``, the gradient of its dense value
     (dense or sparse): ``g`` at each nonzero's index."""
-    if g.__class__ is SparseTensor:
+    if isinstance(g, SparseTensor):
         return _lookup(g._device, g._data, indices)
     return g._data[tuple(indices)]
 
@@ -332,15 +333,15 @@ class SparseBase(Tensor):
         return cls._wrap(data, device, requires_grad)
 
     def detach(self):
-        """The same storage, cut from the graph."""
-        out = self._wrap(self._data, self._device)
+        """The same storage, cut from the graph (a plain sparse tensor, for a parameter)."""
+        out = self._plain._wrap(self._data, self._device)
         out._version_counter = self._version_counter
         return out
 
     @property
     def data(self):
         """The same storage, detached from the graph."""
-        return self._wrap(self._data, self._device)
+        return self._plain._wrap(self._data, self._device)
 
     @data.setter
     def data(self, value):
@@ -387,18 +388,43 @@ class SparseBase(Tensor):
     __imul__ = mul_
 
     def _assign(self, result):
-        if self._requires_grad:
+        # in-place ops of a tensor that requires grad are not recorded: they are allowed
+        # where nothing records (an optimizer's step on a sparse parameter, under no_grad)
+        if self._requires_grad and _grad_state.grad_enabled:
             raise RuntimeError("sparse in-place ops on tensors that require grad are not "
-                               "supported")
+                               "supported while recording; wrap them in flambeau.no_grad()")
         self._data = result._data
         self._version_counter.value += 1
         return self
 
+    def copy_(self, src, non_blocking=False):
+        """Copy the sparse ``src`` of this layout into ``self`` in place, as torch's: its
+        pattern and values, cast to ``self``'s dtype and moved to its device (a COO tensor
+        takes ``src``'s size and nnz; a CSR/CSC one needs the same size and nnz).
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> s = flambeau.zeros(2, 2).to_sparse()
+        >>> s.copy_(flambeau.eye(2).to_sparse()).to_dense()
+        tensor([[1., 0.],
+                [0., 1.]])
+        """
+        if not isinstance(src, Tensor) or src.layout is not self.layout:
+            got = src.layout if isinstance(src, Tensor) else type(src).__name__
+            raise RuntimeError(f"copy_: copying {got} into a tensor of layout {self.layout} "
+                               "is not supported; convert it to that layout first")
+        self._check_copy(src)
+        return self._assign(src.detach().to(self._device, self.dtype, copy=True))
+
+    def _check_copy(self, src):
+        """Raise if ``src`` (of this layout) cannot be copied into ``self``."""
+
     def __deepcopy__(self, memo):
         out = memo.get(id(self))
         if out is None:
-            out = memo[id(self)] = self._wrap(self._data.copy(), self._device,
-                                              self._requires_grad)
+            out = memo[id(self)] = self._plain._wrap(self._data.copy(), self._device,
+                                                     self._requires_grad)
             if self._grad is not None:
                 out._grad = self._grad.__deepcopy__(memo)
         return out
@@ -425,6 +451,40 @@ class SparseBase(Tensor):
         if not isinstance(other, Tensor):
             return NotImplemented
         return matmul(other, self)
+
+
+_LAYOUT_CLASSES = {}
+
+
+def layout_class(cls, tensor):
+    """The class whose instances are ``cls`` (a Tensor subclass such as ``nn.Parameter``)
+    holding ``tensor``'s storage: ``cls`` itself for a strided tensor; for a sparse one a
+    subclass of ``cls`` and of the sparse class (made once a pair, named as ``cls``), so a
+    sparse parameter is a parameter and a sparse tensor of its layout, as torch's.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau._sparse import layout_class
+    >>> class Marked(flambeau.Tensor):
+    ...     pass
+    >>> layout_class(Marked, flambeau.ones(1)) is Marked
+    True
+    >>> m = layout_class(Marked, flambeau.eye(2).to_sparse())
+    >>> issubclass(m, Marked), m.layout, m.__name__
+    (True, flambeau.sparse_coo, 'Marked')
+    """
+    # a class found by its name (load) may be another layout's subclass: start from cls
+    cls = cls.__dict__.get("_layout_base", cls)
+    plain = getattr(tensor.__class__, "_plain", None)
+    if plain is None:
+        return cls
+    mixed = _LAYOUT_CLASSES.get((cls, plain))
+    if mixed is None:
+        mixed = _LAYOUT_CLASSES[cls, plain] = type(
+            cls.__name__, (cls, plain), {"__module__": cls.__module__, "_layout_base": cls,
+                                         "__qualname__": cls.__qualname__})
+    return mixed
 
 
 class SparseTensor(SparseBase):
@@ -517,6 +577,18 @@ class SparseTensor(SparseBase):
     def to_sparse_coo(self):
         """``self``."""
         return self
+
+    def _check_copy(self, src):
+        old, new = self._data, src._data
+        if not old.nnz:
+            return
+        sd = old.sparse_dim
+        if new.sparse_dim != sd or new.shape[sd:] != old.shape[sd:] or len(new.shape) != len(
+                old.shape) or any(n < o for n, o in zip(new.shape[:sd], old.shape[:sd])):
+            raise RuntimeError(f"copy_: resizing a non-empty sparse tensor of size {old.shape} "
+                               f"(sparse_dim={sd}) to size {new.shape} (sparse_dim="
+                               f"{new.sparse_dim}) is not supported: only its sparse dims may "
+                               "grow; copy into an empty sparse tensor instead")
 
     # ------------------------------------------------------------ copies and devices
     def zero_(self):
@@ -783,7 +855,7 @@ class _ToSparse(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return (g.to_dense() if g.__class__ is SparseTensor else g), None
+        return (g.to_dense() if isinstance(g, SparseTensor) else g), None
 
 
 class _Coalesce(Function):
@@ -854,12 +926,13 @@ class _Map(Function):
             return g, None, None
         else:
             back = arg
-        if g.__class__ is SparseTensor:
+        if isinstance(g, SparseTensor):
             return _Map.apply(g, kind, back), None, None
         return _map_values(kind, back, g), None, None
 
 
 SparseTensor._storage, SparseTensor._map, SparseTensor._format = COOData, _Map, _format
+SparseTensor._plain = SparseTensor
 
 
 class _AddSparse(Function):
@@ -922,7 +995,7 @@ class _MulDense(Function):
         s, dense = ctx.saved_tensors
         gs = gd = None
         if ctx.needs_input_grad[0]:
-            gs = mul(g if g.__class__ is SparseTensor else _pattern_of(s, g), dense)
+            gs = mul(g if isinstance(g, SparseTensor) else _pattern_of(s, g), dense)
         if ctx.needs_input_grad[1]:
             d = s._data
             vals = _gather(g, d.indices) * d.values
@@ -953,7 +1026,7 @@ class _MulSparse(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        if g.__class__ is not SparseTensor:
+        if not isinstance(g, SparseTensor):
             g = _pattern_of(a, g)
         return (mul(g, b) if ctx.needs_input_grad[0] else None,
                 mul(g, a) if ctx.needs_input_grad[1] else None)
@@ -1080,7 +1153,7 @@ class _SumDims(Function):
         c, _ = _coalesce_data(device, d)
         sd = c.sparse_dim
         keep = [k for k in range(sd) if k not in dims]
-        if g.__class__ is SparseTensor:
+        if isinstance(g, SparseTensor):
             picked = _lookup(device, g._data, c.indices[keep])
         else:
             picked = g._data[tuple(c.indices[keep])]
@@ -1136,7 +1209,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
         indices = indices.to(values.device)
     else:
         indices = as_tensor(indices, device=values.device)
-    if indices.__class__ is SparseTensor or values.__class__ is SparseTensor:
+    if isinstance(indices, SparseTensor) or isinstance(values, SparseTensor):
         raise TypeError("sparse_coo_tensor(): indices and values must be strided tensors")
     kind = indices._data.dtype.kind
     if kind not in "iuf":
@@ -1315,7 +1388,7 @@ def _check_mm(op, a, b):
         raise RuntimeError(f"{op}: expected both arguments to have the same dtype, but got "
                            f"{a.dtype} and {b.dtype}")
     for t in (a, b):
-        if t.__class__ is SparseTensor and t.dense_dim():
+        if isinstance(t, SparseTensor) and t.dense_dim():
             raise RuntimeError(f"{op}: sparse operands with dense dims (hybrid, values of "
                                f"shape {tuple(t._data.values.shape)}) are not supported: "
                                "scalar values expected")
@@ -1337,7 +1410,7 @@ def matmul(a, b, *, op="matmul", masked=False):
         from flambeau import _sparse_compressed
 
         return _sparse_compressed.matmul(a, b, op=op, masked=masked)
-    sa, sb = a.__class__ is SparseTensor, b.__class__ is SparseTensor
+    sa, sb = isinstance(a, SparseTensor), isinstance(b, SparseTensor)
     _check_mm(op, a, b)
     if sa and sb:
         return _SpSpMM.apply(a, b)
@@ -1364,10 +1437,10 @@ def spmm(input, mat2):
 def _product_rows(op, mat1, mat2):
     """The dense product of a sparse COO matrix and a dense one, and the sorted rows of the
     sparse one that hold a value (what smm and hspmm keep)."""
-    if mat1.__class__ is not SparseTensor:
+    if not isinstance(mat1, SparseTensor):
         raise NotImplementedError(f"{op}: expected a sparse COO matrix as the first argument, "
                                   f"got layout {mat1.layout}")
-    if mat2.__class__ is SparseTensor or mat2.layout is not _compat.strided:
+    if isinstance(mat2, SparseTensor) or mat2.layout is not _compat.strided:
         raise NotImplementedError(f"{op}: expected a strided matrix as the second argument, "
                                   f"got layout {mat2.layout}")
     if mat1._data.ndim == 2 and mat2._data.ndim == 2 \
@@ -1400,7 +1473,7 @@ def hspmm(mat1, mat2, *, out=None):
     result = _Construct.apply(values, rows[None], tuple(prod.shape), False)
     if out is None:
         return result
-    if out.__class__ is not SparseTensor:
+    if not isinstance(out, SparseTensor):
         raise RuntimeError(f"hspmm: out must be a sparse COO tensor, got layout {out.layout}")
     return out._assign(result.detach())
 
@@ -1450,7 +1523,7 @@ def sparse_mask(self, mask):
     if tuple(self.shape) != tuple(mask.shape):
         raise RuntimeError(f"sparse_mask(): operands have incompatible sizes; self has size "
                            f"{list(self.shape)} but mask has size {list(mask.shape)}")
-    if self.__class__ is SparseTensor:
+    if isinstance(self, SparseTensor):
         self = self.to_dense()
     elif self.layout is not _compat.strided:
         self = self.to_dense()
@@ -1481,7 +1554,7 @@ class _SparseMask(Function):
     @staticmethod
     def backward(ctx, g):
         index = ctx.index
-        if g.__class__ is SparseTensor:
+        if isinstance(g, SparseTensor):
             picked = _lookup(g._device, g._data, index.astype(_xp(g).int64))
         elif g.layout is not _compat.strided:
             picked = _lookup(g._device, g.to_sparse_coo()._data, index.astype(_xp(g).int64))
@@ -1535,7 +1608,7 @@ def sparse_addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 def _addmm(input, mat1, mat2, beta, alpha, masked=False):
-    if input.__class__ is SparseTensor:
+    if isinstance(input, SparseTensor):
         raise RuntimeError("addmm_sparse_dense: expected strided result tensor, got tensor "
                            "with layout Sparse")
     prod = matmul(mat1, mat2, op="addmm", masked=masked)
@@ -1646,7 +1719,7 @@ def add(a, b, *, alpha=1):
         from flambeau import _sparse_compressed
 
         return _sparse_compressed.add(a, b, alpha)
-    sa, sb = a.__class__ is SparseTensor, b.__class__ is SparseTensor
+    sa, sb = isinstance(a, SparseTensor), isinstance(b, SparseTensor)
     if sa and sb:
         if a._data.shape != b._data.shape:
             raise RuntimeError(f"add: expected sizes of the sparse operands to match, got "
@@ -1685,9 +1758,9 @@ def mul(a, b):
     sparse tensor; the result is sparse."""
     from flambeau._ops._util import scalar_value
 
-    if a.__class__ is not SparseTensor:
+    if not isinstance(a, SparseTensor):
         a, b = b, a
-    if b.__class__ is SparseTensor:
+    if isinstance(b, SparseTensor):
         if a._data.shape != b._data.shape:
             raise RuntimeError(f"mul: expected sizes of the sparse operands to match, got "
                                f"{tuple(a.shape)} and {tuple(b.shape)}")

@@ -136,9 +136,9 @@ def _gather(g, data):
     """The gradient of compressed values from ``g``, the gradient of the tensor's dense
     value (strided, COO or compressed): ``g`` at each nonzero."""
     rows, cols = data.rows_cols()
-    if g.__class__ is SparseCompressedTensor:
+    if isinstance(g, SparseCompressedTensor):
         g = g.to_sparse_coo()
-    if g.__class__ is _coo.SparseTensor:
+    if isinstance(g, _coo.SparseTensor):
         xp = data.device._xp
         return _coo._lookup(g._device, g._data, xp.stack([rows, cols]).astype(xp.int64))
     return g._data[rows, cols]
@@ -251,6 +251,13 @@ class SparseCompressedTensor(_coo.SparseBase):
     def to_sparse_csc(self, dense_dim=None):
         """This matrix in the CSC layout (``self`` if it is CSC)."""
         return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)
+
+    def _check_copy(self, src):
+        if src._data.shape != self._data.shape or src._data.nnz != self._data.nnz:
+            raise RuntimeError(f"copy_: only sparse compressed tensors with the same size and "
+                               f"number of specified elements are supported, got size "
+                               f"{tuple(src.shape)} with nnz={src._data.nnz} into size "
+                               f"{tuple(self.shape)} with nnz={self._data.nnz}")
 
     def numpy(self, *, force=False):
         raise TypeError(f"can't convert {_NAMES[self._data.layout][2]} layout tensor to "
@@ -393,7 +400,7 @@ class _ToCompressed(Function):
     @staticmethod
     def forward(ctx, x, layout):
         xp = x._device._xp
-        ctx.coo = x.__class__ is _coo.SparseTensor
+        ctx.coo = isinstance(x, _coo.SparseTensor)
         if ctx.coo:
             d = x._data
             rows, cols, values = d.indices[0], d.indices[1], d.values
@@ -405,7 +412,7 @@ class _ToCompressed(Function):
 
     @staticmethod
     def backward(ctx, g):
-        if g.__class__ is SparseCompressedTensor:
+        if isinstance(g, SparseCompressedTensor):
             g = g.to_sparse_coo() if ctx.coo else g.to_dense()
         return g, None
 
@@ -440,7 +447,7 @@ class _Relayout(Function):
 
     @staticmethod
     def backward(ctx, g):
-        if g.__class__ is SparseCompressedTensor:
+        if isinstance(g, SparseCompressedTensor):
             return _Relayout.apply(g, ctx.layout), None
         return g, None
 
@@ -495,6 +502,7 @@ class _Map(Function):
 
 SparseCompressedTensor._storage = CompressedData
 SparseCompressedTensor._map, SparseCompressedTensor._format = _Map, _format
+SparseCompressedTensor._plain = SparseCompressedTensor
 
 
 class _Add(Function):
@@ -518,7 +526,7 @@ class _Add(Function):
 
 def matmul(a, b, *, op="matmul", masked=False):
     """A product with a compressed 2-D operand and a strided 2-D one: dense."""
-    ca, cb = a.__class__ is SparseCompressedTensor, b.__class__ is SparseCompressedTensor
+    ca, cb = isinstance(a, SparseCompressedTensor), isinstance(b, SparseCompressedTensor)
     if ca and cb or (ca and b.is_sparse) or (cb and a.is_sparse):
         raise SparseUnsupported(f"{op}: a product of two sparse matrices is not supported for "
                                 f"layouts {a.layout} and {b.layout}; convert one with "
@@ -562,7 +570,7 @@ def mul(a, b):
     """``a * b`` of a compressed tensor and a number: compressed, on the same pattern."""
     from flambeau._ops._util import scalar_value
 
-    if a.__class__ is not SparseCompressedTensor:
+    if not isinstance(a, SparseCompressedTensor):
         a, b = b, a
     if isinstance(b, Tensor):
         if b._data.ndim == 0 and b.__class__ is Tensor:
@@ -779,7 +787,7 @@ def _to_compressed(layout):
             raise RuntimeError(f"to_sparse_{layout._name[-3:]}: expected a 2-D tensor, got one "
                                f"of shape {tuple(self.shape)} (batch and dense dims are not "
                                "supported)")
-        if self.__class__ is _coo.SparseTensor and self.dense_dim():
+        if isinstance(self, _coo.SparseTensor) and self.dense_dim():
             _check_compressed_layout(f"to_sparse_{layout._name[-3:]}", layout, None, 1)
         return _ToCompressed.apply(self, layout)
 

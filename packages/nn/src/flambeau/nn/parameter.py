@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flambeau
 from flambeau import Tensor
+from flambeau._sparse import layout_class
 
 __all__ = ["Buffer", "Parameter", "UninitializedBuffer", "UninitializedParameter"]
 
@@ -20,7 +21,9 @@ class Parameter(Tensor):
     """A tensor that is a module parameter: assigning it to a Module attribute registers it.
 
     The parameter shares its storage with ``data`` (no copy), is a leaf of the autograd
-    graph and requires gradients unless ``requires_grad=False``.
+    graph and requires gradients unless ``requires_grad=False``. A sparse ``data`` (COO, CSR,
+    CSC) makes a sparse parameter, as torch's: it is a :class:`Parameter` with the layout,
+    ops and sparse gradients of ``data``.
 
     Parameters
     ----------
@@ -39,11 +42,15 @@ class Parameter(Tensor):
     tensor([1., 2.], requires_grad=True)
     >>> isinstance(p, flambeau.Tensor), p.is_leaf
     (True, True)
+    >>> w = nn.Parameter(flambeau.eye(2).to_sparse())
+    >>> flambeau.sparse.mm(w, flambeau.ones(2, 1)).sum().backward()
+    >>> w.layout, w.grad.layout, isinstance(w, nn.Parameter)
+    (flambeau.sparse_coo, flambeau.sparse_coo, True)
     """
 
     def __new__(cls, data=None, requires_grad=True):
         data = _source(data, "Parameter")
-        self = cls._make(data._data, data._device)
+        self = layout_class(cls, data)._make(data._data, data._device)
         # same storage, so in-place writes are seen by both
         self._version_counter = data._version_counter
         if requires_grad:
@@ -64,7 +71,8 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        out = Parameter(Tensor._make(self._data.copy(), self._device), self._requires_grad)
+        data = self.detach()  # a plain tensor of self's layout
+        out = Parameter(data._make(self._data.copy(), self._device), self._requires_grad)
         out.__dict__.update(self.__dict__)
         if self.grad is not None:
             out.grad = self.grad.__deepcopy__(memo)
@@ -98,7 +106,7 @@ class Buffer(Tensor):
 
     def __new__(cls, data=None, *, persistent=True):
         data = _source(data, "Buffer")
-        self = cls._make(data._data, data._device,
+        self = layout_class(cls, data)._make(data._data, data._device,
                          data._requires_grad and data.grad_fn is None)
         self._version_counter = data._version_counter
         self.persistent = bool(persistent)

@@ -147,8 +147,11 @@ class SGD(Optimizer):
     def _check_sparse_options(self, group):
         if group.get("fused"):
             raise RuntimeError("`_fused_sgd` does not support sparse gradients")
-        if group["weight_decay"] != 0:
-            # torch's error (its sparse gradient + dense weight decay term), then why
+        if group["weight_decay"] != 0 and any(
+                p.grad is not None and p.grad.is_sparse and not p.is_sparse
+                for p in group["params"]):
+            # torch's error (its sparse gradient + dense weight decay term), then why; a
+            # sparse parameter's decay term is sparse, as torch's
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
                                "instead. (SGD: weight_decay cannot be added to a sparse "
                                "gradient; use weight_decay=0 for sparse parameters)")
@@ -184,9 +187,12 @@ class SGD(Optimizer):
 
     def _sparse_step(self, group, p, g):
         """torch's update with a sparse gradient: the same rule in sparse arithmetic, with a
-        sparse momentum buffer."""
+        sparse momentum buffer. A sparse parameter (``nn.Parameter`` of a sparse tensor)
+        takes the update as a sparse sum, as torch's ``add_``."""
         if group["maximize"]:
             g = -g
+        if group["weight_decay"] != 0:  # a sparse parameter's (checked): sparse + sparse
+            g = g.add(p.detach(), alpha=group["weight_decay"])
         momentum = group["momentum"]
         if momentum != 0:
             state = self.state[p]
@@ -196,5 +202,8 @@ class SGD(Optimizer):
             else:
                 buf.mul_(momentum).add_(g, alpha=1 - group["dampening"])
             g = g.add(buf, alpha=momentum) if group["nesterov"] else buf
+        if p.is_sparse:
+            p.add_(g, alpha=-group["lr"])  # counts the version
+            return
         add_sparse_(p, g, -group["lr"])
         p._version_counter.value += 1
