@@ -10,7 +10,15 @@ import numpy as np
 
 from flambeau import _compat, _dlpack, _dtype, _keywords, _random, _sparse
 from flambeau._device import canonical
-from flambeau._ops._util import dressed_as, fill_int, refuse_grad, write_out
+from flambeau._ops._util import (
+    dressed_as,
+    fill_int,
+    int_bounds,
+    int_overflow,
+    refuse_grad,
+    wrapped_int,
+    write_out,
+)
 from flambeau._tensor import Tensor
 
 # ------------------------------------------------------------------ helpers
@@ -247,6 +255,52 @@ def _uint64_array(data):
     return np.asarray(data, dtype=object).astype(np.uint64)
 
 
+def _checked_ints(arr, data, dtype):
+    """``arr`` (built from the Python numbers ``data``) checked for the integer ``dtype`` as
+    torch checks each number: torch's RuntimeError for a float out of the range (or NaN, an
+    infinity) or an int beyond it, except that the negative ints down to ``-max`` wrap into
+    an unsigned dtype (``-1`` is 255 in uint8), as they do when no float is with them. It
+    runs on every small tensor made with an integer dtype, so it reads ``arr`` once, in
+    Python for a few numbers (cheaper than NumPy's min and max)."""
+    kind = arr.dtype.kind
+    if kind == "i":
+        lo, hi = _INT_FITS[dtype]
+        if lo is None:  # int64, uint64: every int64 fits
+            return arr
+    elif kind == "f":
+        if dtype is _dtype.uint64:
+            raise TypeError("tensor(): an integer is required: uint64 tensors take Python "
+                            "ints only, as torch's")
+        lo, hi = int_bounds(dtype.np, float)
+    else:
+        return arr
+    if not arr.size:
+        return arr
+    if arr.size > 64:
+        if lo <= arr.min() and arr.max() <= hi:  # False for NaN
+            return arr
+    elif kind == "i":
+        values = arr.ravel().tolist()
+        if lo <= min(values) and max(values) <= hi:
+            return arr
+    elif all(lo <= v <= hi for v in arr.ravel().tolist()):  # False for NaN
+        return arr
+    if kind == "f" and isinstance(data, (list, tuple)):
+        # ints among the floats: each number by the rule of its own type
+        values = [v.item() if isinstance(v, np.generic) else v for v in _flat(data)]
+        ints, floats = int_bounds(dtype.np, int), int_bounds(dtype.np, float)
+        if all((ints if isinstance(v, int) else floats)[0] <= v
+               <= (ints if isinstance(v, int) else floats)[1] for v in values):
+            return np.array([wrapped_int(v, dtype.np) for v in values],
+                            dtype=np.float64).reshape(arr.shape)
+    raise int_overflow(dtype.np, dtype.name)
+
+
+#: the Python ints each integer dtype takes (None: all of int64's)
+_INT_FITS = {d: (None, None) if d in (_dtype.int64, _dtype.uint64) else int_bounds(d.np, int)
+             for d in _dtype.ALL_DTYPES if d.category == _dtype._INT}
+
+
 def _infer_array(data, exact=False):
     """A NumPy array from Python data, with PyTorch's dtype inference.
 
@@ -364,6 +418,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             raise TypeError("tensor(): must be real number, not complex" if
                             dtype.is_floating_point else
                             "tensor(): 'complex' object cannot be interpreted as an integer")
+        if dtype.category == _dtype._INT and not isinstance(data, (np.ndarray, Tensor)):
+            arr = _checked_ints(arr, data, dtype)  # Python numbers; an array's cast wraps
         arr = _cast(arr, dtype.np)
     else:
         arr = arr.copy() if isinstance(data, np.ndarray) else arr
@@ -963,6 +1019,10 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
                            f">= to={high}")
     _not_complex_random("randint", dtype)
     dtype = dtype if dtype is not None else _dtype.int64
+    np_dtype = _dtype.to_dtype(dtype).np
+    if np_dtype not in _dtype.CAST_FIXED:  # float8s: refused by name below
+        # as torch's random_(from, to): bounds the dtype cannot hold are refused, not wrapped
+        _random.check_random_bounds(np_dtype, low, high - 1)
     return _rand_common(lambda r, s, d: r.integers(low, high, s, d), (size,), generator, dtype,
                         device, requires_grad, "randint", pin_memory)
 

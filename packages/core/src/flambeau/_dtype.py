@@ -53,6 +53,19 @@ class dtype:
     >>> u.dtype.is_signed, (u * 0.5).dtype, u.view(flambeau.int16)
     (False, flambeau.float32, tensor([ 1, -1], dtype=flambeau.int16))
 
+    A Python number that an integer dtype cannot hold is refused where torch refuses it:
+    by ``tensor``, ``full``, ``fill_``, ``masked_fill``, ``x[i] = v`` and ``clamp`` bounds
+    (a float out of range, NaN and the infinities too; an unsigned dtype takes the ints down
+    to ``-max``, wrapped), and ``randint`` bounds. Casts of tensors and arrays, and
+    arithmetic with a Python int, wrap around as in torch.
+
+    >>> flambeau.tensor([-1, 2], dtype=flambeau.uint8), flambeau.tensor([300]).to(flambeau.uint8)
+    (tensor([255,   2], dtype=flambeau.uint8), tensor([44], dtype=flambeau.uint8))
+    >>> flambeau.tensor([300], dtype=flambeau.uint8)
+    Traceback (most recent call last):
+        ...
+    RuntimeError: value cannot be converted to type uint8 without overflow
+
     The float8 dtypes (``float8_e4m3fn``, ``float8_e5m2``, their ``fnuz`` variants and
     ``float8_e8m0fnu``) store and cast: casts round as torch's (float8_e4m3fn saturates at
     448), and they promote with no other dtype. Ops torch 2.13 refuses on them (``+``,

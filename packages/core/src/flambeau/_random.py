@@ -222,6 +222,10 @@ _INTEGER_NAMES = {"int64": ("Long", "long int"), "int32": ("Int", "int"),
 #: C type names of the floating dtypes in PyTorch's messages
 _FLOAT_CPP = {"float64": "double", "float32": "float", "float16": "c10::Half",
               "bfloat16": "c10::BFloat16"}
+#: C type names of the unsigned dtypes of limited support (not in _INTEGER_NAMES: their
+#: samplers are not refused as the other integers' are)
+_UNSIGNED_CPP = {"uint16": "short unsigned int", "uint32": "unsigned int",
+                 "uint64": "long unsigned int"}
 #: the largest integer up to which every integer is exact, per floating dtype
 _FLOAT_DIGITS = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
 
@@ -256,7 +260,8 @@ def check_random_bounds(np_dtype, low, last):
         lo, hi, cpp = 0, 1, "bool"
     elif np_dtype.kind in "iu":
         info = np.iinfo(np_dtype)
-        lo, hi, cpp = int(info.min), int(info.max), _INTEGER_NAMES[name][1]
+        lo, hi = int(info.min), int(info.max)
+        cpp = _UNSIGNED_CPP[name] if name in _UNSIGNED_CPP else _INTEGER_NAMES[name][1]
     else:
         info = ml_dtypes.finfo(np_dtype)
         lo, hi, cpp = float(info.min), float(info.max), _FLOAT_CPP[name]

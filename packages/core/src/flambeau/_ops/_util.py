@@ -199,30 +199,54 @@ def fit_scalar(t, v):
     return wrapped_int(v, dt)
 
 
+#: the C++ type names of torch's "value cannot be converted to type int without overflow"
+_C_INT_NAMES = {np.dtype(np.int32): "int"}
+
+
+def int_overflow(dt, name=None):
+    """torch's RuntimeError for a number that the integer NumPy dtype ``dt`` cannot hold;
+    ``name`` is the type's name in the message (fills name the C++ type, ``uint8_t``)."""
+    name = name or _C_INT_NAMES.get(dt, f"{dt.name}_t")
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def int_bounds(dt, number):
+    """The range of numbers of the class of ``number`` (int or float) that torch converts to
+    the integer NumPy dtype ``dt``: an int may also be a negative down to ``-max`` for an
+    unsigned dtype (it wraps: ``-1`` is 255 in uint8), a float may not."""
+    lo, hi = _INT_RANGE[dt]
+    return (-hi if dt.kind == "u" and number is int else lo), hi
+
+
 def fill_int(v, dt):
-    """``v`` as a fill value (``full``, ``fill_``) of the NumPy dtype ``dt``, checked as
-    PyTorch checks it: a Python int must lie in ``dt``'s range, except that an unsigned dtype
-    also takes the negatives down to ``-max`` (wrapped: ``-1`` fills uint8 with 255).
+    """``v`` as a fill value (``full``, ``fill_``, ``x[i] = v``) of the NumPy dtype ``dt``,
+    checked as PyTorch checks it: a Python number must lie in an integer ``dt``'s range
+    (NaN never does), except that an unsigned dtype also takes the ints down to ``-max``
+    (wrapped: ``-1`` fills uint8 with 255).
 
     Raises
     ------
     RuntimeError
-        For an int out of that range (PyTorch's "value cannot be converted" error).
+        For a number out of that range (PyTorch's "value cannot be converted" error).
 
     Examples
     --------
     >>> import numpy as np
-    >>> int(fill_int(-1, np.dtype(np.uint8)))
-    255
+    >>> int(fill_int(-1, np.dtype(np.uint8))), fill_int(2.5, np.dtype(np.int8))
+    (255, 2.5)
+    >>> fill_int(300.0, np.dtype(np.uint8))
+    Traceback (most recent call last):
+    ...
+    RuntimeError: value cannot be converted to type uint8_t without overflow
     """
     if dt in _dtype.CAST_FIXED:  # torch's float8 range and rounding
         return _dtype.cast_number(v, dt, checked=True)
-    bounds = _INT_RANGE.get(dt)
-    if bounds is None or v.__class__ is not int:
+    cls = v.__class__
+    if (cls is not int and cls is not float) or dt not in _INT_RANGE:
         return v
-    lo, hi = (-bounds[1], bounds[1]) if dt.kind == "u" else bounds
-    if not lo <= v <= hi:
-        raise RuntimeError(f"value cannot be converted to type {dt.name}_t without overflow")
+    lo, hi = int_bounds(dt, cls)
+    if not lo <= v <= hi:  # False for NaN too
+        raise int_overflow(dt)
     return wrapped_int(v, dt)
 
 

@@ -19,7 +19,7 @@ from flambeau._ops._util import (
     Tensor,
     cast_for_scalar,
     check_same_device,
-    fit_scalar,
+    fill_int,
     half_ufunc,
     make,
     promote,
@@ -1548,12 +1548,13 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     if input._data.dtype not in FLOAT_NP:
         refuse_complex("clamp", input, hint=_NO_ORDER)
         # the bounds promote as the operands of a binary op: a float bound gives floats, an
-        # int bound makes bools int64, and an int out of an integer dtype's range wraps
+        # int bound makes bools int64; an int bound out of an integer dtype's range is
+        # refused as by fill_ (an unsigned dtype wraps negatives down to -max)
         for bound in (lo, hi):
             if bound is not None and bound.__class__ is not complex:
                 input = cast_for_scalar(input, bound)
-        lo = None if lo is None else fit_scalar(input, lo)
-        hi = None if hi is None else fit_scalar(input, hi)
+        lo = None if lo is None else fill_int(lo, input._data.dtype)
+        hi = None if hi is None else fill_int(hi, input._data.dtype)
     if lo.__class__ is complex or hi.__class__ is complex:
         refuse_complex("clamp", lo, hi, hint=_NO_ORDER)
     result = Clamp.apply(input, lo, hi)

@@ -321,7 +321,8 @@ def setitem(t, index, value):
     if advanced and isinstance(value, Tensor) and any(item is False for item in idx):
         _check_empty_write(t, idx, value)
     if not isinstance(value, Tensor):
-        value = _scalar_for(value, t)  # x[0] = 1j: torch's error for a real x
+        # x[0] = 1j: torch's error for a real x; x[0] = 300 for uint8 x: as fill_, refused
+        value = fill_int(_scalar_for(value, t), t._data.dtype)
     else:
         shape = value._data.shape
         if shape[:1] == (1,):  # torch drops the value's leading 1s (x[t0] = [v] is allowed)
