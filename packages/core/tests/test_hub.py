@@ -408,6 +408,59 @@ def test_github_mode_matches_torch_cache_layout(github, tmp_path, monkeypatch):
         (tmp_path / "torch_hub" / "trusted_list").read_text()
 
 
+def _answer_300_for(monkeypatch, *paths):
+    """Make the fake GitHub answer 300 Multiple Choices for ``paths``, as GitHub does for the
+    zipball of a ref that is both a branch and a tag."""
+    serve = _QuietHandler.do_GET
+
+    def do_get(handler):
+        if handler.path in paths:
+            handler.send_error(300, "Multiple Choices")
+        else:
+            serve(handler)
+
+    monkeypatch.setattr(_QuietHandler, "do_GET", do_get)
+
+
+def test_an_ambiguous_ref_is_taken_as_the_branch_as_torch(github, tmp_path, monkeypatch):
+    github.publish("jo", "r", "refs/heads/v1", branches=["v1"],
+                   hubconf=_HUBCONF + "\ndef branch():\n    return 'branch'\n")
+    github.publish("jo", "r", "refs/tags/v1", branches=["v1"])
+    _answer_300_for(monkeypatch, "/jo/r/zipball/v1")
+    with pytest.warns(UserWarning, match=r"^hub.load: the ref v1 of jo/r is ambiguous \(both a "
+                                         r"branch and a tag\?\): taking the branch. Pass "
+                                         r"refs/heads/<branch> or refs/tags/<tag>"):
+        got = hub.load("jo/r:v1", "branch", trust_repo=True)
+    assert got == "branch"
+    assert sorted(os.listdir(github.hub)) == ["jo_r_v1", "trusted_list"]
+    torch = torch_or_none()
+    if torch is not None:
+        monkeypatch.setattr(torch.hub, "_git_archive_link",
+                            lambda o, n, ref: f"{github.base}/{o}/{n}/zipball/{ref}")
+        before = torch.hub.get_dir()
+        torch.hub.set_dir(str(tmp_path / "torch_hub"))
+        try:
+            with pytest.warns(UserWarning, match="The ref v1 is ambiguous"):
+                want = torch.hub.load("jo/r:v1", "branch", trust_repo=True,
+                                      skip_validation=True)
+        finally:
+            torch.hub.set_dir(before)
+        assert want == got
+        assert sorted(os.listdir(tmp_path / "torch_hub")) == sorted(os.listdir(github.hub))
+
+
+def test_other_http_errors_of_the_archive_are_raised(github, monkeypatch):
+    github.publish("jo", "s", "main")
+    _answer_300_for(monkeypatch, "/jo/s/zipball/main", "/jo/s/zipball/refs/heads/main")
+    with pytest.raises(urllib.error.HTTPError, match="300"), pytest.warns(UserWarning):
+        hub.list("jo/s:main", trust_repo=True)  # the branch's archive answers 300 too
+    github.publish("jo", "t", "main")
+    (github.site / "jo" / "t" / "zipball" / "main").unlink()
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        hub.list("jo/t:main", trust_repo=True)
+    assert sorted(os.listdir(github.hub)) == ["trusted_list"]  # no archive, no folder left
+
+
 def test_a_silent_server_times_out_instead_of_hanging(tmp_path, monkeypatch):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

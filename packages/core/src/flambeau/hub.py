@@ -407,7 +407,21 @@ def _repo_dir(github, force_reload, trust_repo, verbose, skip_validation, caller
     if verbose:
         sys.stderr.write(f'Downloading: "{url}" to {archive}\n')
     try:
-        download_url_to_file(url, archive, progress=False)
+        try:
+            download_url_to_file(url, archive, progress=False)
+        except urllib.error.HTTPError as e:
+            if e.code != 300:
+                raise
+            # 300 Multiple Choices: the ref names both a branch and a tag; as git and
+            # torch.hub do, take the branch (the cache folder keeps the name asked for)
+            import warnings
+
+            warnings.warn(f"{caller}: the ref {ref} of {owner}/{name} is ambiguous (both a "
+                          "branch and a tag?): taking the branch. Pass refs/heads/<branch> or "
+                          "refs/tags/<tag> as the ref to choose (with skip_validation=True)",
+                          UserWarning, stacklevel=4)
+            url = f"{_GITHUB}/{owner}/{name}/zipball/refs/heads/{ref}"
+            download_url_to_file(url, archive, progress=False)
         _extract_repo(archive, folder, caller)
     finally:
         if os.path.exists(archive):
