@@ -25,7 +25,14 @@ from flambeau.autograd._grad_mode import enable_grad
 from flambeau.autograd._grad_mode import state as _state
 from flambeau.autograd.graph import saved_tensors_hooks
 
-__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn"]
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction",
+           "check_backward_validity", "detach_variable", "get_device_states",
+           "set_device_states", "noop_context_fn", "set_checkpoint_early_stop",
+           "DefaultDeviceType", "set_checkpoint_debug_enabled"]
+
+#: what set_checkpoint_early_stop / set_checkpoint_debug_enabled set (None: each call decides)
+_early_stop_override = None
+_debug_override = None
 
 
 class CheckpointError(RuntimeError):
@@ -59,6 +66,174 @@ _REENTRANT_WARNING = (
     "behavior, you can pass use_reentrant=True. Refer to docs for more details on the "
     "differences between the two variants."
 )
+
+
+# ------------------------------------------------------------------------------ settings
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable: bool):
+    """Context manager: whether the non-reentrant checkpoints *started* inside it stop their
+    recomputation as soon as every saved tensor is recomputed (it overrides their
+    ``early_stop``; their backward may run outside it).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.utils.checkpoint import checkpoint, set_checkpoint_early_stop
+    >>> x = flambeau.ones(2, requires_grad=True)
+    >>> with set_checkpoint_early_stop(False):
+    ...     y = checkpoint(lambda t: t.exp() * 2, x, use_reentrant=False)
+    >>> y.sum().backward(); x.grad
+    tensor([5.4366, 5.4366])
+    """
+    global _early_stop_override
+    before, _early_stop_override = _early_stop_override, bool(enable)
+    try:
+        yield
+    finally:
+        _early_stop_override = before
+
+
+@contextlib.contextmanager
+def set_checkpoint_debug_enabled(enabled):
+    """Context manager that overrides the ``debug`` argument of the checkpoints inside it
+    (``None``: each call's own). flambeau accepts ``debug`` without printing more: its
+    :class:`CheckpointError` messages already say which saved tensor differs and how.
+
+    Examples
+    --------
+    >>> from flambeau.utils.checkpoint import set_checkpoint_debug_enabled
+    >>> with set_checkpoint_debug_enabled(True):
+    ...     pass
+    """
+    global _debug_override
+    before, _debug_override = _debug_override, enabled
+    try:
+        yield
+    finally:
+        _debug_override = before
+
+
+class DefaultDeviceType:
+    """The device type whose RNG states :func:`set_device_states` restores when it is not
+    told one (PyTorch's ``DefaultDeviceType``): the current accelerator's ("cuda"), else
+    "cpu", until :meth:`set_device_type` sets it.
+
+    Examples
+    --------
+    >>> from flambeau.utils.checkpoint import DefaultDeviceType
+    >>> DefaultDeviceType.set_device_type("cuda")
+    >>> DefaultDeviceType.get_device_type()
+    'cuda'
+    >>> DefaultDeviceType.set_device_type(None)  # back to the default
+    """
+
+    _device_type = None
+
+    @staticmethod
+    def set_device_type(device="cuda") -> None:
+        """Set the default device type (None goes back to the default)."""
+        DefaultDeviceType._device_type = device
+
+    @staticmethod
+    def get_device_type() -> str:
+        """The default device type."""
+        if DefaultDeviceType._device_type is not None:
+            return DefaultDeviceType._device_type
+        from flambeau import accelerator
+
+        current = accelerator.current_accelerator()
+        return "cpu" if current is None else current.type
+
+
+def detach_variable(inputs):
+    """``inputs`` (a tuple) with each tensor replaced by a detached alias that requires grad
+    as the tensor does; other values are kept.
+
+    Raises
+    ------
+    RuntimeError
+        If ``inputs`` is not a tuple.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.utils.checkpoint import detach_variable
+    >>> x = flambeau.ones(2, requires_grad=True) * 2
+    >>> d, n = detach_variable((x, 3))
+    >>> d.requires_grad, d.grad_fn is None, n
+    (True, True, 3)
+    """
+    if not isinstance(inputs, tuple):
+        raise RuntimeError("Only tuple of tensors is supported. Got Unsupported input type: "
+                           f"{type(inputs).__name__}")
+    out = []
+    for a in inputs:
+        if isinstance(a, Tensor):
+            detached = a.detach()
+            detached.requires_grad_(a.requires_grad)
+            a = detached
+        out.append(a)
+    return tuple(out)
+
+
+def check_backward_validity(inputs) -> None:
+    """Warn when none of ``inputs`` is a tensor that requires grad: a checkpoint of them gets
+    no gradients.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import flambeau
+    >>> from flambeau.utils.checkpoint import check_backward_validity
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     check_backward_validity((flambeau.ones(1), 2))
+    >>> str(caught[0].message)
+    'None of the inputs have requires_grad=True. Gradients will be None'
+    """
+    _warn_without_grad(inputs, stacklevel=3)
+
+
+def _warn_without_grad(inputs, stacklevel):
+    if not any(isinstance(a, Tensor) and a.requires_grad for a in inputs):
+        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
+                      stacklevel=stacklevel)
+
+
+def get_device_states(*args):
+    """The device indices and RNG states of the devices other than the CPU that the tensors
+    among ``args`` are on (in order of appearance), for :func:`set_device_states`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.utils.checkpoint import get_device_states
+    >>> get_device_states(flambeau.ones(2, device="cpu"), 3)
+    ([], [])
+    """
+    from flambeau import _random
+
+    devices = _rng_devices(args)
+    return ([d.index or 0 for d in devices],
+            [_random.default_generator_for(d).get_state() for d in devices])
+
+
+def set_device_states(devices, states, *, device_type=None) -> None:
+    """Restore the RNG ``states`` of the devices numbered ``devices`` (of ``device_type``,
+    :meth:`DefaultDeviceType.get_device_type` by default), as :func:`get_device_states`
+    gave them.
+
+    Examples
+    --------
+    >>> from flambeau.utils.checkpoint import get_device_states, set_device_states
+    >>> set_device_states(*get_device_states())
+    """
+    from flambeau import _random
+    from flambeau._device import device
+
+    kind = DefaultDeviceType.get_device_type() if device_type is None else device_type
+    for index, state in zip(devices, states):
+        _random.default_generator_for(device(kind, index)).set_state(state)
 
 
 # ------------------------------------------------------------------------------ RNG state
@@ -141,7 +316,8 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
     preserve_rng_state : bool
         Restore the forward pass's RNG state for the recomputation.
     early_stop : bool
-        Stop the recomputation as soon as every saved tensor is recomputed.
+        Stop the recomputation as soon as every saved tensor is recomputed (overridden
+        inside :func:`set_checkpoint_early_stop`).
     **kwargs
         Keyword arguments of ``function`` (``use_reentrant=False`` only).
 
@@ -177,6 +353,8 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
     if use_reentrant is None:
         warnings.warn(_REENTRANT_WARNING.format(""), stacklevel=2)
         use_reentrant = True
+    if _early_stop_override is not None:
+        early_stop = _early_stop_override
     if determinism_check not in ("default", "none"):
         raise ValueError("determinism_check should be one of ['default', 'none'], but got "
                          f"{determinism_check}")
@@ -186,21 +364,31 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
                              "use_reentrant=False.")
         if kwargs:
             raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
-        return _CheckpointFunction.apply(function, preserve_rng_state, *args)
+        return CheckpointFunction.apply(function, preserve_rng_state, *args)
     return _checkpoint_without_reentrant(function, args, kwargs, context_fn,
                                          determinism_check, preserve_rng_state, early_stop)
 
 
-class _CheckpointFunction(Function):
-    """``use_reentrant=True``: forward under no_grad, backward recomputes and backpropagates."""
+class CheckpointFunction(Function):
+    """The autograd Function of ``checkpoint(..., use_reentrant=True)``:
+    ``CheckpointFunction.apply(function, preserve_rng_state, *args)`` runs ``function`` under
+    no_grad and, in backward, runs it again with gradients and backpropagates through it.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.utils.checkpoint import CheckpointFunction
+    >>> x = flambeau.tensor([1.0, 2.0], requires_grad=True)
+    >>> CheckpointFunction.apply(lambda t: (t * t).sum(), True, x).backward()
+    >>> x.grad
+    tensor([2., 4.])
+    """
 
     @staticmethod
     def forward(ctx, run_function, preserve_rng_state, *args):
         ctx.run_function = run_function
         ctx.rng = _get_rng(_rng_devices(args)) if preserve_rng_state else None
-        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
-            warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
-                          stacklevel=4)
+        _warn_without_grad(args, stacklevel=5)  # at the checkpoint() call
         ctx.inputs = [None if isinstance(a, Tensor) else a for a in args]
         ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
         return run_function(*args)  # Function.apply runs forward with recording off
