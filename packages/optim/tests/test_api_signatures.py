@@ -21,10 +21,7 @@ pytestmark = pytest.mark.parity
 
 # torch names flambeau does not have, on purpose
 MISSING_OK = {
-    "torch.optim": {
-        # swaps FakeTensor copies in for FX tracing of a step (torch.compile machinery)
-        "swap_in_optimizer_params_and_state",
-    },
+    "torch.optim": set(),
     "torch.optim.lr_scheduler": set(),
     "torch.optim.swa_utils": set(),
 }

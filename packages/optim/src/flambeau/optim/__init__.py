@@ -28,11 +28,12 @@ from flambeau.optim._rmsprop import RMSprop
 from flambeau.optim._rprop import Rprop
 from flambeau.optim._sgd import SGD
 from flambeau.optim._sparse_adam import SparseAdam
+from flambeau.optim._swap_in import swap_in_optimizer_params_and_state
 
 __all__ = [
     "Optimizer", "required", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop",
     "Adagrad", "Adadelta", "LBFGS", "ASGD", "Rprop", "Adafactor", "Muon", "SparseAdam",
-    "lr_scheduler",
+    "lr_scheduler", "swap_in_optimizer_params_and_state",
 ]
 
 
