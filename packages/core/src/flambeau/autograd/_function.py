@@ -136,15 +136,10 @@ class Node:
     >>> h.remove()
     """
 
-    #: the engine's edges, per argument of the op's forward (numbers and flags included):
-    #: the node its gradient goes to, or None where no gradient flows, and in ``_edge_nrs``
-    #: which output of that node the argument is. Two flat tuples, not one of
-    #: ``(node, output_nr)`` pairs: a pair per edge is one more object the cyclic garbage
-    #: collector tracks for as long as the graph lives, and its full passes over a long
-    #: graph's nodes were a third of a 100,000-op chain's time. ``next_functions`` is the
-    #: view PyTorch shows, made when it is read.
+    #: the engine's edges: one ``(node, output_nr)``, or None where no gradient flows, per
+    #: argument of the op's forward (numbers and flags included); ``next_functions`` is the
+    #: view of them that PyTorch shows, made when it is read
     _edges: tuple = ()
-    _edge_nrs: tuple = ()
     _hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook on outputs
     _freed = False
     _trace = None  # forward traceback when anomaly detection is on
@@ -173,13 +168,7 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         """``(node, output_nr)`` per tensor input, ``(None, 0)`` where no gradient flows."""
-        return tuple(_NO_EDGE if e is None else (e, nr)
-                     for e, nr in zip(self._edges, self._edge_nrs))
-
-    def _edge(self, i):
-        """Edge ``i`` as ``(node, output_nr)``, or None where no gradient flows."""
-        node = self._edges[i]
-        return None if node is None else (node, self._edge_nrs[i])
+        return tuple(_NO_EDGE if e is None else e for e in self._edges)
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {id(self):#x}>"
@@ -434,7 +423,7 @@ class Function(FunctionCtx, Node):
     @property
     def next_functions(self) -> tuple:
         """``(node, output_nr)`` per tensor input, ``(None, 0)`` where no gradient flows."""
-        edges = [None if e is None else (e, nr) for e, nr in zip(self._edges, self._edge_nrs)]
+        edges = self._edges
         shown = self._graph_inputs
         if shown is None:  # the tensor arguments: _connect marks the others None
             return tuple(_NO_EDGE if e is None else e
@@ -465,14 +454,24 @@ class Function(FunctionCtx, Node):
         if record:
             ctx.needs_input_grad = tuple(
                 [a.__class__ in _TENSOR_TYPES and a._requires_grad for a in args])
+        # a backend that does not take a sparse tensor's storage raises its own TypeError
+        # (CuPy's); the handler turns that into flambeau's refusal, naming the op. A try
+        # costs nothing until it raises: dense ops pay nothing for the check
         if enabled:
             state.grad_enabled = False
             try:
                 out = cls.forward(ctx, *args)
+            except TypeError:
+                _refuse_sparse_inputs(args)
+                raise
             finally:
                 state.grad_enabled = True
         else:
-            out = cls.forward(ctx, *args)
+            try:
+                out = cls.forward(ctx, *args)
+            except TypeError:
+                _refuse_sparse_inputs(args)
+                raise
         if out.__class__ is tuple:
             outputs = tuple(_as_output(ctx, o, args, device) for o in out)
             ctx._out_meta = [(o._data.shape, o._data.dtype, o._device) if o is not None
@@ -526,6 +525,15 @@ def _use_setup_context(cls):
     cls.apply = classmethod(apply)
 
 
+def _refuse_sparse_inputs(args):
+    """Raise flambeau's refusal (``SparseUnsupported``, naming the op) when a sparse
+    tensor is among ``args`` (or in a list of them) of an op that failed with a TypeError;
+    return otherwise, for that error to go on."""
+    from flambeau._sparse import refuse_sparse_inputs
+
+    refuse_sparse_inputs(args)
+
+
 def _as_output(ctx, out, args, device):
     if out is None:
         return None
@@ -577,7 +585,6 @@ def refresh_view(view):
 def _connect(ctx, args, outputs):
     """Link ``ctx`` into the graph: edges to the inputs' nodes, outputs pointing back."""
     edges = []
-    nrs = []
     shapes = []
     dtypes = []
     for a in args:
@@ -590,10 +597,9 @@ def _connect(ctx, args, outputs):
                     fn = a._accum
                     if fn is None:
                         fn = a._accum = AccumulateGrad(a)
-                    nrs.append(0)
+                    edges.append((fn, 0))
                 else:
-                    nrs.append(a._output_nr)
-                edges.append(fn)
+                    edges.append((fn, a._output_nr))
                 data = a._data
                 shapes.append(data.shape)
                 dtypes.append(data.dtype)
@@ -602,12 +608,10 @@ def _connect(ctx, args, outputs):
         else:
             dtypes.append(None)
         edges.append(None)
-        nrs.append(0)
         shapes.append(None)
     # tuples, not lists, and shapes apart from dtypes: a tuple of ints is untracked by the
     # cyclic garbage collector, whose full passes over a large graph cost a third of its time
     ctx._edges = tuple(edges)
-    ctx._edge_nrs = tuple(nrs)
     ctx._in_shapes = tuple(shapes)
     ctx._in_dtypes = tuple(dtypes)
     if _anomaly.active and _anomaly.enabled():
