@@ -78,6 +78,7 @@ API_MODULES = {
     "backends.mps": "flambeau.backends.mps",
     "compiler": "flambeau.compiler",
     "jit": "flambeau.jit",
+    "futures": "flambeau.futures",
     "version": "flambeau.version",
     "testing": "flambeau.testing",
     "amp": "flambeau.amp",
