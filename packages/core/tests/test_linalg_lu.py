@@ -440,6 +440,86 @@ def test_unpack_and_vander_parity_with_torch():
             np.testing.assert_allclose(o.cpu().numpy(), t.cpu().numpy())
 
 
+
+def _tiny_batch(rng, shape, dtype):
+    """Random matrices with, mixed in, exactly singular ones (a zero column, a zero row, all
+    zeros) and integer ones full of ties, so every step of the batched LU meets them."""
+    a = rng.standard_normal(shape)
+    flat = a.reshape((-1,) + shape[-2:])
+    flat[1, :, 0] = 0
+    flat[2, -1, :] = 0
+    flat[3] = 0
+    flat[4:12] = rng.integers(-2, 3, flat[4:12].shape)
+    return a.astype(dtype)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("shape", [(256, 4, 4), (200, 2, 5), (200, 5, 2), (150, 6, 6),
+                                   (130, 1, 1), (64, 8, 8), (2, 64, 3, 3)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_batched_small_lu_parity_with_torch(shape, dtype):
+    """Many small matrices factor at once, a column at a time over the whole batch (the
+    NumPy backend leaves them to the generic LU, see _numpy_kernels): torch's pivots and
+    info (singular matrices and ties included), factors, ``linalg.lu``, and the
+    determinants and solutions that follow from them."""
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip("torch is not installed")
+    a = _tiny_batch(np.random.default_rng(11), shape, dtype)
+    r = flambeau.linalg.lu_factor_ex(flambeau.tensor(a))
+    t = torch.linalg.lu_factor_ex(torch.from_numpy(a))
+    np.testing.assert_array_equal(r.pivots.cpu().numpy(), t.pivots.numpy())
+    np.testing.assert_array_equal(r.info.cpu().numpy(), t.info.numpy())
+    info = r.info.cpu().numpy().reshape(-1)
+    assert info[1] == 1 and info[3] == 1  # a zero first column, a zero matrix
+    tol = 1e-10 if dtype == "float64" else 1e-4
+    np.testing.assert_allclose(r.LU.cpu().numpy(), t.LU.numpy(), atol=tol, rtol=tol)
+    for ours, theirs in zip(flambeau.linalg.lu(flambeau.tensor(a)),
+                            torch.linalg.lu(torch.from_numpy(a)), strict=True):
+        np.testing.assert_allclose(ours.cpu().numpy(), theirs.numpy(), atol=tol, rtol=tol)
+    if shape[-1] != shape[-2]:
+        return
+    # det = sign(P) prod(diag(U)), and lu_solve, from our factors against torch's det/solve
+    n = shape[-1]
+    swaps = (r.pivots.cpu().numpy() != np.arange(1, n + 1)).sum(-1)
+    det = np.where(swaps % 2, -1, 1) * np.diagonal(r.LU.cpu().numpy(), 0, -2, -1).prod(-1)
+    np.testing.assert_allclose(det, torch.linalg.det(torch.from_numpy(a)).numpy(),
+                               atol=tol, rtol=10 * tol)
+    ok = r.info.cpu().numpy() == 0
+    b = np.random.default_rng(12).standard_normal(shape[:-1] + (2,)).astype(dtype)
+    x = flambeau.linalg.lu_solve(r.LU, r.pivots, flambeau.tensor(b)).cpu().numpy()
+    tx = torch.linalg.solve(torch.from_numpy(a[ok]), torch.from_numpy(b[ok])).numpy()
+    np.testing.assert_allclose(x[ok], tx, atol=1e3 * tol, rtol=1e3 * tol)
+
+
+@pytest.mark.parity
+def test_batched_small_lu_gradient_parity_with_torch():
+    """The backward of the batched path (its row order, rebuilt from the pivots) is
+    torch's."""
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip("torch is not installed")
+    a = _separated(np.random.default_rng(13), np.float64, 256, 4, 4)
+    g = np.random.default_rng(14).standard_normal(a.shape)
+    A, TA = flambeau.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (flambeau.linalg.lu_factor(A).LU * flambeau.tensor(g)).sum().backward()
+    (torch.linalg.lu_factor(TA).LU * torch.from_numpy(g)).sum().backward()
+    np.testing.assert_allclose(A.grad.cpu().numpy(), TA.grad.numpy(), atol=1e-8, rtol=1e-8)
+
+
+def test_numpy_lu_kernel_leaves_only_tiny_matrices_to_the_batched_lu():
+    """The thresholds measured for the NumPy backend: LAPACK per matrix from 7 columns on
+    or for few matrices, the batched LU for many matrices of at most 6 columns."""
+    pytest.importorskip("scipy")
+    from flambeau.backends import _numpy_kernels as nk
+
+    assert nk.lu_factor(np.ones((64, 8, 8))) is not None
+    assert nk.lu_factor(np.ones((5000, 7, 7))) is not None
+    assert nk.lu_factor(np.ones((80, 4, 4))) is not None
+    assert nk.lu_factor(np.ones((81, 4, 4))) is None
+    assert nk.lu_factor(np.ones((256, 6, 6))) is None
+
+
 # ------------------------------------------------------------------ errors
 
 

@@ -53,10 +53,15 @@ def index_add_at(target, index, values):
         target[rows[pick]] += ordered[pick]
 
 
-# A LAPACK call costs ~2 us besides the factorization; the generic LU's column loop,
-# vectorized over the batch, ~25-40 us per column: for matrices of fewer than 16 columns
-# (k), past this many matrices per column (count / k), the generic LU is the faster.
-_LU_LOOP_MATRICES_PER_COLUMN = 24
+# A LAPACK call costs ~1-2 us besides the factorization; the generic LU's column loop,
+# vectorized over the batch, ~12 us per column plus its passes over the batch, which grow
+# with k^2: measured (one thread), it is the faster for k = min(m, n) <= 6 past this many
+# matrices per column (count / k): 2.4x for 256 4x4 matrices, 1.5x for 256 6x6, but 0.5x
+# for 64 8x8 and 0.7x for 256 12x12.
+_LU_LOOP_MATRICES_PER_COLUMN = 20
+_LU_LOOP_MAX_COLUMNS = 6
+#: the same crossover for lu_solve's trtrs calls against the generic batched substitution
+_SOLVE_LOOP_MATRICES_PER_COLUMN = 24
 _LAPACK = {}  # (routine, dtype char) -> SciPy's wrapper, or None without SciPy
 
 
@@ -95,7 +100,8 @@ def lu_factor(a):
     """
     count, m, n = a.shape
     k = min(m, n)
-    if k == 0 or count == 0 or (k < 16 and count > _LU_LOOP_MATRICES_PER_COLUMN * k):
+    if k == 0 or count == 0 or (k <= _LU_LOOP_MAX_COLUMNS
+                                and count > _LU_LOOP_MATRICES_PER_COLUMN * k):
         return None
     getrf = _lapack("getrf", a.dtype)
     if getrf is None:
@@ -135,7 +141,7 @@ def lu_solve(lu, perm, b, adjoint):
     batch = tuple(np.broadcast_shapes(lu.shape[:-2], perm.shape[:-1], b.shape[:-2]))
     count = int(np.prod(batch, dtype=np.int64))
     if (trtrs is None or b.dtype != lu.dtype or n == 0 or k == 0 or count == 0
-            or (n < 16 and count > _LU_LOOP_MATRICES_PER_COLUMN * n)):
+            or (n < 16 and count > _SOLVE_LOOP_MATRICES_PER_COLUMN * n)):
         return None
     lus = np.broadcast_to(lu, batch + (n, n)).reshape((count, n, n))
     perms = np.broadcast_to(perm, batch + (n,)).reshape((count, n))
