@@ -150,3 +150,84 @@ def test_deprecated_container_as_torch():
         results.append((str(made[0].message), str(subclassed[0].message),
                         repr(box).replace("torch.", ""), list(box.state_dict())))
     assert results[0] == results[1]
+
+
+def _outcome(fn):
+    """What ``fn`` returns, or its error as ``"TypeName: message"`` (library names dropped)."""
+    try:
+        result = fn()
+    except Exception as e:
+        result = f"{type(e).__name__}: {e}"
+    return str(result).replace("torch.", "LIB.").replace("flambeau.", "LIB.")
+
+
+def test_lookup_errors_as_torch():
+    seen = []
+    for lib, lib_nn in _libs():
+        net = lib_nn.Sequential(lib_nn.BatchNorm1d(1))
+        net.note = 3
+        calls = [lambda t=t: type(net.get_submodule(t)).__name__
+                 for t in ("1", "0.x", "note", "0.weight", "0.weight.x", "")]
+        calls += [lambda t=t: type(net.get_parameter(t)).__name__
+                  for t in ("0.running_mean", "0.nope", "0.training", "0")]
+        calls += [lambda t=t: type(net.get_buffer(t)).__name__
+                  for t in ("0.running_mean", "0.weight", "0.training", "note.x")]
+        calls.append(lambda: net.set_submodule("note", lib_nn.ReLU()))
+        seen.append([_outcome(c) for c in calls])
+    assert seen[0] == seen[1]
+    assert seen[0][2] == "AttributeError: `note` is not an nn.Module"
+    assert seen[0][11] == "AttributeError: `weight` is not a buffer"
+
+
+def test_load_argument_errors_as_torch():
+    seen = []
+    for lib, lib_nn in _libs():
+        m = lib_nn.Linear(1, 1)
+        seen.append([
+            _outcome(lambda: m.load_state_dict([("weight", lib.ones(1, 1))])),
+            _outcome(lambda: m.load_state_dict({"weight": [[1.0]], "bias": lib.ones(1)})),
+        ])
+    assert seen[0] == seen[1]
+    assert seen[0][0] == "TypeError: Expected state_dict to be dict-like, got <class 'list'>."
+    assert seen[0][1].endswith('While copying the parameter named "weight", expected LIB.Tensor '
+                               "or Tensor-like object from checkpoint but received "
+                               "<class 'list'>")
+
+
+def test_assign_gives_a_loaded_parameter_the_model_requires_grad_as_torch():
+    for lib, lib_nn in _libs():
+        m = lib_nn.Linear(2, 1)
+        m.bias.requires_grad_(False)
+        weight = lib_nn.Parameter(lib.ones(1, 2), requires_grad=False)
+        bias = lib_nn.Parameter(lib.zeros(1))
+        m.load_state_dict({"weight": weight, "bias": bias}, assign=True)
+        assert m.weight is weight and m.bias is bias, lib.__name__
+        assert (weight.requires_grad, bias.requires_grad) == (True, False), lib.__name__
+
+
+def test_failed_assign_gives_back_requires_grad():
+    m = nn.Linear(2, 1)
+    m.register_load_state_dict_post_hook(lambda mod, keys: None)  # copies made with a journal
+    weight = nn.Parameter(flambeau.ones(1, 2), requires_grad=False)
+    with pytest.raises(RuntimeError, match="Unexpected key"):
+        m.load_state_dict({"weight": weight, "bias": flambeau.zeros(1), "x": weight},
+                          assign=True)
+    assert m.weight is not weight and not weight.requires_grad
+
+
+def test_state_dict_edge_cases_as_torch():
+    seen = []
+    for lib, lib_nn in _libs():
+        net = lib_nn.Sequential(lib_nn.Linear(3, 2), lib_nn.BatchNorm1d(2))
+        net[0].register_buffer("scratch", lib.zeros(1), persistent=False)
+        sd = net.state_dict(keep_vars=True)
+        out = [list(sd), sd["0.weight"] is net[0].weight, dict(sd._metadata)]
+        state = {"z": lib.ones(1), "0.weight": lib.arange(6.0).reshape(3, 2).t(),  # strided
+                 "0.scratch": lib.ones(1), "1.extra": lib.ones(1),
+                 "0.bias": lib.arange(4.0)[::2], "1.num_batches_tracked": lib.tensor(2.7)}
+        out.append(_outcome(lambda: net.load_state_dict(state)))
+        out.append(_outcome(lambda: net.load_state_dict(state, strict=False)))
+        out.append([t.detach().cpu().numpy().tolist() for t in
+                    (net[0].weight, net[0].bias, net[0].scratch, net[1].num_batches_tracked)])
+        seen.append(out)
+    assert seen[0] == seen[1]

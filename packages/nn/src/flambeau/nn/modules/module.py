@@ -877,9 +877,13 @@ class Module:
             return self
         mod = self
         for item in target.split("."):
-            if not isinstance(mod, Module) or item not in mod._modules:
+            children = mod._modules
+            if item in children:
+                mod = children[item]
+            elif hasattr(mod, item):  # an attribute, a parameter, a property: torch's getattr
+                mod = getattr(mod, item)
+            else:
                 raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
-            mod = mod._modules[item]
             if not isinstance(mod, Module):
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
@@ -890,7 +894,7 @@ class Module:
         if not hasattr(mod, name):
             raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
         if name not in getattr(mod, table):
-            raise AttributeError(f"`{name}` is not an nn.{kind}")
+            raise AttributeError(f"`{name}` is not {kind}")
         return getattr(mod, table)[name]
 
     def get_parameter(self, target):
@@ -902,7 +906,7 @@ class Module:
         >>> nn.Sequential(nn.Linear(2, 1)).get_parameter("0.bias").shape
         flambeau.Size([1])
         """
-        return self._get_leaf(target, "_parameters", "Parameter")
+        return self._get_leaf(target, "_parameters", "an nn.Parameter")
 
     def get_buffer(self, target):
         """The buffer at dotted path ``target``.
@@ -913,7 +917,7 @@ class Module:
         >>> nn.Sequential(nn.BatchNorm1d(2)).get_buffer("0.running_var")
         tensor([1., 1.])
         """
-        return self._get_leaf(target, "_buffers", "Buffer")
+        return self._get_leaf(target, "_buffers", "a buffer")
 
     # ------------------------------------------------------------------ modes
     def train(self, mode=True):
@@ -1525,8 +1529,8 @@ class Module:
                 continue  # lazy into lazy: nothing to copy, the shape is still unknown
             if not isinstance(value, Tensor):
                 error_msgs.append(
-                    f'While copying the parameter named "{key}", expected flambeau.Tensor '
-                    f"from checkpoint but received {type(value)}"
+                    f'While copying the parameter named "{key}", expected flambeau.Tensor or '
+                    f"Tensor-like object from checkpoint but received {type(value)}"
                 )
                 continue
             if not lazy and current.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
@@ -1666,11 +1670,14 @@ class Module:
         if assign:
             if undo is not None:
                 undo.append(lambda: table.__setitem__(name, current))
-            if is_param:
-                table[name] = value if isinstance(value, Parameter) else Parameter(
-                    value, requires_grad=current.requires_grad)
-            else:
-                table[name] = value
+            if is_param and isinstance(value, Parameter):  # takes the model's requires_grad
+                if undo is not None:
+                    was = value.requires_grad
+                    undo.append(lambda: value.requires_grad_(was))
+                value.requires_grad_(current.requires_grad)
+            elif is_param:
+                value = Parameter(value, requires_grad=current.requires_grad)
+            table[name] = value
             return
         if isinstance(current, _UNINITIALIZED):
             current.materialize(tuple(value.shape))
@@ -1723,9 +1730,7 @@ class Module:
         True
         """
         if not isinstance(state_dict, Mapping):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
-            )
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         keys = self._load_tree(state_dict, strict, assign)
         for module in self.modules():
             loaded = getattr(module, "_state_loaded", None)  # lazy modules
