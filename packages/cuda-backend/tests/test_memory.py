@@ -116,3 +116,73 @@ def test_counters_count_retries_and_ooms_per_device(fake):
     assert _memory.counters(4) == {"num_alloc_retries": 0, "num_ooms": 0}
     _memory.reset_counters(5)
     assert _memory.counters(5) == {"num_alloc_retries": 0, "num_ooms": 0}
+
+
+class _Event:
+    """A fake CuPy event: ``done`` once ``finish()`` (or ``synchronize()``) is called."""
+
+    made = []
+
+    def __init__(self, disable_timing=False):
+        self.stream, self.done = None, False
+        _Event.made.append(self)
+
+    def record(self, stream=None):
+        self.stream = stream
+
+    def synchronize(self):
+        self.done = True
+
+
+@pytest.fixture
+def recording(monkeypatch):
+    monkeypatch.setattr(_memory, "_recorded", {})
+    monkeypatch.setattr(_memory, "_waiting", [])
+    _Event.made = []
+    return types.SimpleNamespace(cuda=types.SimpleNamespace(Event=_Event))
+
+
+def test_a_recorded_block_waits_for_its_streams_after_its_arrays_are_freed(recording):
+    import gc
+    import weakref
+
+    class Block:  # stands for CuPy's pooled memory: freed when no one holds it
+        pass
+
+    side, other = object(), object()
+    array = types.SimpleNamespace(data=types.SimpleNamespace(mem=Block()))
+    freed = weakref.ref(array.data.mem)
+    _memory.record_stream(array.data.mem, side)
+    _memory.record_stream(array.data.mem, side)  # recorded once per stream
+    _memory.record_stream(array.data.mem, other)
+    _memory.release_recorded(recording)
+    assert _Event.made == []  # the array still uses the block: no event yet
+    del array
+    gc.collect()
+    _memory.release_recorded(recording)  # the block is unused: events on both streams
+    assert [e.stream for e in _Event.made] == [side, other] and freed() is not None
+    _Event.made[0].done = True
+    _memory.release_recorded(recording)
+    assert freed() is not None  # one stream is still at work
+    _Event.made[1].done = True
+    _memory.release_recorded(recording)
+    assert freed() is None and _memory._waiting == [] and _memory._recorded == {}
+
+
+def test_a_failed_allocation_waits_for_the_recorded_blocks(recording, fake, monkeypatch):
+    pool, allocate = fake(fail=1)
+    cupy = _cupy.load()
+    cupy.cuda.Event = _Event
+    _memory.record_stream(object(), "side")  # a block no array uses any more
+    allocate(16)
+    assert [e.done for e in _Event.made] == [True] and _memory._waiting == []
+
+
+def test_the_backend_records_the_block_and_the_raw_stream(recording):
+    from flambeau_cuda._backend import CudaBackend
+
+    mem = object()
+    stream = types.SimpleNamespace(_stream="raw")
+    CudaBackend.record_stream(None, types.SimpleNamespace(data=types.SimpleNamespace(mem=mem)),
+                              stream)
+    assert _memory._recorded == {id(mem): (mem, ["raw"])}

@@ -369,6 +369,7 @@ from flambeau._storage import (  # noqa: E402 - torch's legacy typed storages to
     TypedStorage,
     UntypedStorage,
 )
+from flambeau._streams import Event, Stream  # noqa: E402
 from flambeau._tensor import Size, Tensor  # noqa: E402
 from flambeau._threads import get_num_threads, set_num_threads  # noqa: E402
 from flambeau._toplevel_more import *  # noqa: E402,F403 - torch.X_, *_copy, switches, compile

@@ -7,7 +7,7 @@ import gc
 import sys
 import warnings
 
-from flambeau import _compat, _creation, _dtype, _inplace, _keywords, _storage
+from flambeau import _compat, _creation, _dtype, _inplace, _keywords, _storage, _streams
 from flambeau._device import canonical
 from flambeau._ops import _deprecated
 from flambeau._ops import complex as cx
@@ -888,6 +888,7 @@ def _install():
     Tensor.storage = _storage.storage
     Tensor.storage_type = _storage.storage_type
     Tensor.is_set_to = _storage.is_set_to
+    Tensor.record_stream = _streams.record_stream
     Tensor.stride = _stride
     Tensor.storage_offset = sn.storage_offset
     Tensor.pin_memory = pin_memory

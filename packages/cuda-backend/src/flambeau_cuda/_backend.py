@@ -149,6 +149,13 @@ class CudaBackend(Backend):
         buf[...] = src
         return Tensor._make(buf, tensor._device)
 
+    def record_stream(self, array, stream) -> None:
+        """``Tensor.record_stream``: the pool keeps ``array``'s memory until the work queued
+        on ``stream`` (a ``flambeau.cuda.Stream``) when the array is freed has finished."""
+        from flambeau_cuda import _memory
+
+        _memory.record_stream(array.data.mem, stream._stream)
+
     # ------------------------------------------------------------------ RNG, sync
 
     def new_rng(self, seed: int, index: int | None = None):

@@ -8,13 +8,14 @@ asked for and what the pool holds.
 
 from __future__ import annotations
 
+import sys
 import threading
 
 from flambeau._toplevel_more import OutOfMemoryError as _DeviceOutOfMemory
 from flambeau_cuda import _cupy
 
 __all__ = ["OutOfMemoryError", "allocator", "format_bytes", "oom_message", "install", "peak",
-           "reset_peak", "reserved_peak", "counters", "reset_counters"]
+           "reset_peak", "reserved_peak", "counters", "reset_counters", "record_stream"]
 
 _lock = threading.Lock()
 _installed = False
@@ -22,6 +23,11 @@ _peaks: dict[int, int] = {}  # device id -> highest pool.used_bytes() seen at an
 _reserved_peaks: dict[int, int] = {}  # device id -> highest pool.total_bytes() seen there
 #: device id -> {"num_alloc_retries": n, "num_ooms": n} (torch's memory_stats names)
 _counters: dict[int, dict[str, int]] = {}
+#: Tensor.record_stream: id(block) -> (the pool block, the raw streams that use it). A block
+#: stays here, alive, while arrays use it; once only this table holds it, an event is recorded
+#: on each of its streams and it moves to ``_waiting`` until they have all passed.
+_recorded: dict[int, tuple] = {}
+_waiting: list[tuple] = []  # (pool block, [events])
 
 
 class OutOfMemoryError(_DeviceOutOfMemory, MemoryError):
@@ -99,6 +105,8 @@ def allocator(cupy):
     out_of_memory = cupy.cuda.memory.OutOfMemoryError
 
     def allocate(size):
+        if _recorded or _waiting:  # blocks other streams used, given back when they are done
+            release_recorded(cupy)
         try:
             mem = malloc(size)
         except out_of_memory:
@@ -119,6 +127,7 @@ def _retry(cupy, pool, size):
     or raise :class:`OutOfMemoryError`."""
     count = counters(cupy.cuda.runtime.getDevice())
     count["num_alloc_retries"] += 1
+    release_recorded(cupy, wait=True)
     pool.free_all_blocks()
     try:
         return pool.malloc(size)
@@ -131,6 +140,63 @@ def _retry(cupy, pool, size):
             free = total = None
         raise OutOfMemoryError(oom_message(size, dev, pool.used_bytes(), pool.free_bytes(),
                                            free, total)) from None
+
+
+def record_stream(mem, stream) -> None:
+    """Keep the pool block ``mem`` (a CuPy array's ``data.mem``) from going back to the pool
+    until the work queued on the raw CuPy ``stream`` when its arrays are freed has finished:
+    ``Tensor.record_stream``. CuPy's pool hands a freed block to the next allocation on the
+    stream it was freed on, while another stream may still be reading it.
+
+    Examples
+    --------
+    >>> from flambeau_cuda import _memory
+    >>> _memory.record_stream(x.data.mem, stream)  # doctest: +SKIP
+    """
+    entry = _recorded.get(id(mem))
+    if entry is None:
+        _recorded[id(mem)] = (mem, [stream])
+    elif all(s is not stream for s in entry[1]):
+        entry[1].append(stream)
+
+
+def _refs_of_a_recorded_block() -> int:
+    """What ``sys.getrefcount`` says in :func:`release_recorded` for a block nothing but
+    ``_recorded`` holds (measured: interpreters count borrowed references differently)."""
+    table = {0: (object(), [])}
+    for mem, _ in list(table.values()):
+        return sys.getrefcount(mem)
+
+
+_UNUSED_REFS = _refs_of_a_recorded_block()
+
+
+def release_recorded(cupy, wait: bool = False) -> None:
+    """Record an event on the streams of each recorded block no array uses any more, and let
+    go of the blocks whose events have all passed (with ``wait``, of every block, after
+    waiting for them: before retrying a failed allocation).
+
+    Examples
+    --------
+    >>> import cupy  # doctest: +SKIP
+    >>> from flambeau_cuda import _memory
+    >>> _memory.release_recorded(cupy)  # doctest: +SKIP
+    """
+    for key, (mem, streams) in list(_recorded.items()):
+        if sys.getrefcount(mem) <= _UNUSED_REFS:
+            del _recorded[key]
+            events = []
+            for stream in streams:
+                event = cupy.cuda.Event(disable_timing=True)
+                event.record(stream)
+                events.append(event)
+            _waiting.append((mem, events))
+    if wait:
+        for _, events in _waiting:
+            for event in events:
+                event.synchronize()
+    _waiting[:] = [(mem, events) for mem, events in _waiting
+                   if not all(event.done for event in events)]
 
 
 def install() -> None:
