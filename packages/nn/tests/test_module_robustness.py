@@ -231,3 +231,22 @@ def test_state_dict_edge_cases_as_torch():
                     (net[0].weight, net[0].bias, net[0].scratch, net[1].num_batches_tracked)])
         seen.append(out)
     assert seen[0] == seen[1]
+
+
+def test_assignment_errors_name_the_type_as_torch():
+    seen = []
+    for lib, lib_nn in _libs():
+        m = lib_nn.Linear(1, 1)
+        m.register_buffer("b", lib.ones(1))
+        m.child = lib_nn.ReLU()
+        seen.append([_outcome(f) for f in (
+            lambda: m.register_buffer("x", 3),
+            lambda: m.register_parameter("x", lib.ones(1)),
+            lambda: setattr(m, "weight", lib.ones(1, 1)),
+            lambda: setattr(m, "bias", lib_nn.ReLU()),
+            lambda: setattr(m, "child", 3),
+            lambda: setattr(m, "b", "s"),
+        )])
+    assert seen[0] == seen[1]
+    assert seen[0][2] == ("TypeError: cannot assign 'LIB.FloatTensor' as parameter 'weight' "
+                          "(LIB.nn.Parameter or None expected)")

@@ -586,7 +586,7 @@ class Module:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                f"cannot assign '{flambeau.typename(tensor)}' object to buffer '{name}' "
                 "(flambeau Tensor or None required)"
             )
         self._buffers[name] = tensor
@@ -613,7 +613,7 @@ class Module:
         if param is not None:
             if not isinstance(param, Parameter):
                 raise TypeError(
-                    f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                    f"cannot assign '{flambeau.typename(param)}' object to parameter '{name}' "
                     "(flambeau.nn.Parameter or None required)"
                 )
             if param.grad_fn is not None:
@@ -656,7 +656,7 @@ class Module:
         if params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    f"cannot assign '{flambeau.typename(value)}' as parameter '{name}' "
                     "(flambeau.nn.Parameter or None expected)"
                 )
             self.register_parameter(name, value)
@@ -671,7 +671,7 @@ class Module:
         if modules is not None and name in modules:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    f"cannot assign '{flambeau.typename(value)}' as child module '{name}' "
                     "(flambeau.nn.Module or None expected)"
                 )
             modules[name] = value
@@ -686,8 +686,8 @@ class Module:
         if buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                    "(flambeau.Tensor or None expected)"
+                    f"cannot assign '{flambeau.typename(value)}' as buffer '{name}' "
+                    "(flambeau.nn.Buffer, flambeau.Tensor or None expected)"
                 )
             buffers[name] = value
             return
