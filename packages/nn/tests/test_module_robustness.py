@@ -1,6 +1,7 @@
 """Module edge cases a user hits, compared with torch: removed hooks leave no marks behind,
 a load whose copy fails (or that fails after a nested load) changes nothing."""
 
+import re
 import warnings
 
 import numpy as np
@@ -158,7 +159,7 @@ def _outcome(fn):
         result = fn()
     except Exception as e:
         result = f"{type(e).__name__}: {e}"
-    return str(result).replace("torch.", "LIB.").replace("flambeau.", "LIB.")
+    return re.sub(r"\b(torch|flambeau)\b", "LIB", str(result))
 
 
 def test_lookup_errors_as_torch():
