@@ -119,6 +119,7 @@ API_MODULES = {
     "optim.lr_scheduler": "flambeau.optim.lr_scheduler",
     "optim.swa_utils": "flambeau.optim.swa_utils",
     "data": "flambeau.data",
+    "utils": "flambeau.utils",
     "utils.benchmark": "flambeau.utils.benchmark",
     "utils.checkpoint": "flambeau.utils.checkpoint",
     "utils.dlpack": "flambeau.utils.dlpack",

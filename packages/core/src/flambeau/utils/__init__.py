@@ -1,4 +1,5 @@
-"""flambeau.utils: PyTorch's ``torch.utils`` (``checkpoint``, ``dlpack``, ``hooks``).
+"""flambeau.utils: PyTorch's ``torch.utils`` (``checkpoint``, ``dlpack``, ``hooks``,
+:func:`swap_tensors`).
 
 flambeau-core provides this package; other distributions add modules to it, as
 flambeau-data adds ``flambeau.utils.data`` (:mod:`flambeau.data` under PyTorch's name).
@@ -17,14 +18,19 @@ tensor([3., 3.])
 # Other distributions add modules under flambeau.utils, as they do under flambeau.
 __path__ = __import__("pkgutil").extend_path(__path__, __name__)
 
-__all__ = ["checkpoint", "dlpack", "hooks"]
+from flambeau.utils._swap import swap_tensors  # noqa: E402
+
+__all__ = ["checkpoint", "dlpack", "hooks", "swap_tensors"]
+
+#: core's submodules, imported on first access
+_SUBMODULES = ("checkpoint", "dlpack", "hooks")
 
 #: submodule -> distribution, for those core does not ship
 _PROVIDERS = {"data": "flambeau-data"}
 
 
 def __getattr__(name):
-    if name not in __all__ and name not in _PROVIDERS:
+    if name not in _SUBMODULES and name not in _PROVIDERS:
         raise AttributeError(f"module 'flambeau.utils' has no attribute '{name}'")
     import importlib
 

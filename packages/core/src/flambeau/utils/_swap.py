@@ -1,0 +1,134 @@
+"""``flambeau.utils.swap_tensors``: swap what two tensor objects are, keeping who they are."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+_SWAPPED_AWAY = (
+    "swap_tensors: this leaf's AccumulateGrad node was made before the tensor was swapped "
+    "(flambeau.utils.swap_tensors): backward through a graph recorded before the swap would "
+    "put its gradient into the other tensor. With "
+    "flambeau.__future__.set_swap_module_params_on_conversion(True), change a module's "
+    "device or dtype (m.cpu(), m.half()) before running forward, or after both forward and "
+    "backward, not in between."
+)
+
+
+def _slot_names(cls) -> list[str]:
+    """The instance slots of ``cls`` and its bases (not ``__dict__``/``__weakref__``)."""
+    names = []
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__") and name not in names:
+                names.append(name)
+    return names
+
+
+def _in_use(t) -> str | None:
+    """What holds ``t`` beside names, containers and its own leaf node: a view of it, or a
+    graph node that saved it for backward (found among the objects the garbage collector
+    tracks, where PyTorch's swap counts uses of the tensor)."""
+    from flambeau._tensor import Tensor
+    from flambeau.autograd._function import Node
+
+    tuples = []
+    for ref in gc.get_referrers(t):
+        if isinstance(ref, Tensor) and ref is not t:
+            return "a view or alias of it"
+        if isinstance(ref, tuple):
+            tuples.append(ref)
+    if tuples:  # a node keeps what it saved for backward as a tuple in its ``_saved``
+        ids = {id(x) for x in tuples}
+        for ref in gc.get_referrers(*tuples):
+            # the node itself holds it, or its __dict__ once that was made
+            saved = ref.get("_saved") if isinstance(ref, dict) else (
+                ref._saved if isinstance(ref, Node) else None)
+            if id(saved) in ids:
+                return "a node of the autograd graph that saved it for backward"
+    return None
+
+
+def _poison(node) -> None:
+    def refuse(grad_outputs):
+        raise RuntimeError(_SWAPPED_AWAY)
+
+    node.register_prehook(refuse)
+
+
+def swap_tensors(t1, t2) -> None:
+    """Swap the contents of two tensors in place: afterwards ``t1`` is what ``t2`` was (data,
+    device, dtype, ``requires_grad``, ``grad``, class and attributes) and the other way round,
+    while every reference to either object stays valid. PyTorch's
+    ``torch.utils.swap_tensors``, which ``nn.Module`` uses to convert parameters under
+    ``flambeau.__future__.set_swap_module_params_on_conversion(True)``.
+
+    A leaf that was used in a graph may be swapped; backward through that older graph then
+    raises instead of putting a gradient into the wrong tensor, as in PyTorch. Finding what
+    holds a tensor scans the objects the garbage collector tracks (a few milliseconds a call
+    in a large program).
+
+    Raises
+    ------
+    TypeError
+        If ``t1`` or ``t2`` is not a tensor, or one has a ``__dict__`` and the other has not
+        (flambeau's base ``Tensor`` has none; its subclasses, such as ``Parameter``, have one).
+    RuntimeError
+        If either has a weak reference, their classes have different ``__slots__``, or a view
+        of either or a graph node that saved either for backward holds it (PyTorch refuses
+        these too, by use count).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.utils import swap_tensors
+    >>> a = flambeau.tensor([1.0, 2.0])
+    >>> b = flambeau.tensor([3.0, 4.0, 5.0], requires_grad=True)
+    >>> keep = a
+    >>> swap_tensors(a, b)
+    >>> keep is a, a, b
+    (True, tensor([3., 4., 5.], requires_grad=True), tensor([1., 2.]))
+    """
+    # imported here: flambeau.utils is imported while flambeau._tensor is (utils.hooks)
+    from flambeau._tensor import Tensor
+
+    for name, t in (("t1", t1), ("t2", t2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"swap_tensors: {name} must be a Tensor, got {type(t).__name__}")
+    if t1 is t2:
+        return
+    for name, t in (("t1", t1), ("t2", t2)):
+        if weakref.getweakrefs(t):
+            raise RuntimeError(f"Cannot swap {name} because it has weakref associated with it")
+    slots = _slot_names(type(t1))
+    if set(slots) != set(_slot_names(type(t2))):
+        raise RuntimeError("Cannot swap t1 and t2 if they have different slots")
+    if hasattr(t1, "__dict__") != hasattr(t2, "__dict__"):
+        with_dict, without = (t1, t2) if hasattr(t1, "__dict__") else (t2, t1)
+        raise TypeError(f"swap_tensors: cannot swap a {type(with_dict).__name__} (it has a "
+                        f"__dict__) with a {type(without).__name__} (it has none): swap "
+                        "tensors that both have one, such as two Parameters")
+    for name, t in (("t1", t1), ("t2", t2)):
+        holder = _in_use(t)
+        if holder is not None:
+            raise RuntimeError(f"Cannot swap {name}: {holder} holds it; swap only tensors "
+                               "that no view and no graph node refers to")
+    # graphs recorded before the swap reach each leaf through its node: they must not run
+    for t in (t1, t2):
+        if t._accum is not None:
+            _poison(t._accum)
+            t._accum = None
+    if type(t1) is not type(t2):
+        t1.__class__, t2.__class__ = type(t2), type(t1)
+    if hasattr(t1, "__dict__"):
+        t1.__dict__, t2.__dict__ = t2.__dict__, t1.__dict__
+    missing = object()
+    for name in slots:
+        v1, v2 = getattr(t1, name, missing), getattr(t2, name, missing)
+        for t, v in ((t1, v2), (t2, v1)):
+            if v is missing:
+                if hasattr(t, name):
+                    delattr(t, name)
+            else:
+                setattr(t, name, v)

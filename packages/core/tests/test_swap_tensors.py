@@ -1,0 +1,110 @@
+"""flambeau.utils.swap_tensors against torch.utils.swap_tensors: what moves, and when it
+refuses."""
+
+import weakref
+
+import pytest
+
+import flambeau
+from flambeau.testing._harness import torch_or_none
+from flambeau.utils import swap_tensors
+
+torch = torch_or_none()
+
+
+def _swap_plain(lib, swap):
+    a = lib.tensor([1.0, 2.0], device="cpu")
+    b = lib.tensor([3.0, 4.0, 5.0], device="cpu", requires_grad=True)
+    b.grad = lib.ones(3, device="cpu")
+    keep_a, keep_b = a, b
+    swap(a, b)
+    return (keep_a is a and keep_b is b, a.cpu().detach().numpy().tolist(), a.requires_grad,
+            a.grad.cpu().numpy().tolist(), b.cpu().numpy().tolist(), b.requires_grad, b.grad)
+
+
+def test_contents_move_and_identities_stay_as_in_torch():
+    got = _swap_plain(flambeau, swap_tensors)
+    assert got == (True, [3.0, 4.0, 5.0], True, [1.0, 1.0, 1.0], [1.0, 2.0], False, None)
+    if torch is not None:
+        assert got == _swap_plain(torch, torch.utils.swap_tensors)
+
+
+def test_classes_and_attributes_move_between_tensors_with_a_dict():
+    class Tagged(flambeau.Tensor):
+        pass
+
+    a = flambeau.zeros(1, device="cpu").as_subclass(Tagged)
+    b = flambeau.ones(2, device="cpu").as_subclass(Tagged)
+    a.tag = "a"
+    swap_tensors(a, b)
+    assert (a.tolist(), vars(a), b.tolist(), vars(b)) == ([1.0, 1.0], {}, [0.0], {"tag": "a"})
+
+    class Other(flambeau.Tensor):
+        pass
+
+    c = flambeau.ones(1, device="cpu").as_subclass(Other)
+    swap_tensors(a, c)
+    assert type(a) is Other and type(c) is Tagged
+
+
+def test_a_leaf_used_in_a_graph_is_swapped_and_its_old_graph_refuses_backward():
+    def case(lib, swap):
+        x = lib.zeros(2, device="cpu", requires_grad=True)
+        y = (x * 2).sum()  # x not saved: only its leaf node refers to it
+        swap(x, lib.ones(2, device="cpu", requires_grad=True))
+        with pytest.raises(RuntimeError, match="swap_tensors"):
+            y.backward()
+        (x * 3).sum().backward()  # a graph recorded after the swap works
+        return x.grad.cpu().numpy().tolist()
+
+    assert case(flambeau, swap_tensors) == [3.0, 3.0]
+    if torch is not None:
+        assert case(torch, torch.utils.swap_tensors) == [3.0, 3.0]
+
+
+def test_refusals():
+    x = flambeau.zeros(2)
+    ref = weakref.ref(x)
+    with pytest.raises(RuntimeError, match="Cannot swap t1 because it has weakref associated "
+                                           "with it"):
+        swap_tensors(x, flambeau.ones(2))
+    with pytest.raises(RuntimeError, match="Cannot swap t2 because it has weakref associated "
+                                           "with it"):
+        swap_tensors(flambeau.ones(2), x)
+    del ref
+    view = x[:1]
+    with pytest.raises(RuntimeError, match="Cannot swap t1: a view or alias of it holds it"):
+        swap_tensors(x, flambeau.ones(2))
+    del view
+    w = flambeau.zeros(2, requires_grad=True)
+    y = (w * w).sum()  # w saved for backward
+    with pytest.raises(RuntimeError, match="Cannot swap t2: a node of the autograd graph that "
+                                           "saved it for backward holds it"):
+        swap_tensors(flambeau.ones(2), w)
+    y.backward()  # frees what was saved: now it may go
+    swap_tensors(flambeau.ones(2), w)
+
+    class Slotted(flambeau.Tensor):
+        __slots__ = ("extra",)
+
+    with pytest.raises(RuntimeError, match="Cannot swap t1 and t2 if they have different "
+                                           "slots"):
+        swap_tensors(flambeau.zeros(1).as_subclass(Slotted), flambeau.zeros(1))
+
+    class WithDict(flambeau.Tensor):
+        pass
+
+    with pytest.raises(TypeError, match="swap_tensors: cannot swap a WithDict \\(it has a "
+                                        "__dict__\\) with a Tensor \\(it has none\\)"):
+        swap_tensors(flambeau.zeros(1).as_subclass(WithDict), flambeau.zeros(1))
+    with pytest.raises(TypeError, match="swap_tensors: t2 must be a Tensor, got int"):
+        swap_tensors(flambeau.zeros(1), 1)
+    if torch is not None:  # torch refuses the same cases
+        t = torch.zeros(2)
+        ref = weakref.ref(t)
+        with pytest.raises(RuntimeError, match="weakref"):
+            torch.utils.swap_tensors(t, torch.ones(2))
+        w = torch.zeros(2, requires_grad=True)
+        y = (w * w).sum()
+        with pytest.raises(RuntimeError, match="use_count"):
+            torch.utils.swap_tensors(torch.ones(2), w)
