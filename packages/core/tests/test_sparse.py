@@ -11,6 +11,8 @@ import copy
 import io
 import os
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -504,29 +506,38 @@ def test_gradcheck_float64():
 # ------------------------------------------------------------------ refusing other ops
 
 
-# On a CuPy device the backend's function meets the sparse storage first and refuses it with
-# its own TypeError ("Unsupported type"), before the storage's NumPy protocols can name the op;
-# strict testdev (FLAMBEAU_TESTDEV_STRICT) does the same. Refusing a sparse operand before the
-# backend is reached belongs to the sparse rewrite (issue 8).
-_CUPY_LIKE = (os.environ.get("FLAMBEAU_TEST_DEVICE", "").partition(":")[0] == "cuda"
-              or (os.environ.get("FLAMBEAU_TEST_DEVICE", "").startswith("testdev")
-                  and os.environ.get("FLAMBEAU_TESTDEV_STRICT", "") not in ("", "0")))
-
-
-@pytest.mark.skipif(_CUPY_LIKE, reason="a CuPy-strict device refuses the sparse storage with "
-                    "its own TypeError before the storage's refusal can name the op")
-@pytest.mark.parametrize("op, name", [
+# Every backend gives flambeau's refusal, naming the op: NumPy through the storage's
+# protocols, CuPy (and strict testdev) through the op path's handler of the backend's own
+# TypeError ("Unsupported type"): Function.apply and the ops that call the backend directly.
+_REFUSED = [
     (lambda s: flambeau.exp(s), "exp"),
     (lambda s: s.exp(), "exp"),
+    (lambda s: s.sin(), "sin"),
+    (lambda s: flambeau.tanh(s.detach().requires_grad_()), "tanh"),
     (lambda s: flambeau.relu(s), "relu"),
     (lambda s: s.reshape(9), "reshape"),
     (lambda s: s[0], "getitem"),
     (lambda s: s.mean(), "mean"),
     (lambda s: s == s, "eq"),
+    (lambda s: flambeau.lt(s, 1.0), "lt"),
+    (lambda s: flambeau.isnan(s), "isnan"),
+    (lambda s: flambeau.logical_not(s), "logical_not"),
+    (lambda s: flambeau.signbit(s), "signbit"),
+    (lambda s: flambeau.floor_divide(s, 2.0), "floor_divide"),
+    (lambda s: flambeau.remainder(s, 2.0), "remainder"),
+    (lambda s: flambeau.fmod(s, 2.0), "fmod"),
+    (lambda s: s.clamp(0.0, 1.0), "clamp"),
+    (lambda s: s ** 2, "pow"),
+    (lambda s: s.abs(), "abs"),
+    (lambda s: flambeau.where(flambeau.ones(3, 3) > 0, s, 0.0), "where"),
+    (lambda s: flambeau.poisson(s), "poisson"),
     (lambda s: flambeau.cat([s, s]), "cat"),
     (lambda s: flambeau.maximum(flambeau.ones(3, 3), s), "maximum"),
     (lambda s: s.max(), "max"),
-])
+]
+
+
+@pytest.mark.parametrize("op, name", _REFUSED)
 def test_other_ops_refuse_sparse(op, name):
     s = flambeau.sparse_coo_tensor(I, V, (3, 3))
     with pytest.raises(NotImplementedError) as info:
@@ -743,6 +754,57 @@ def test_hspmm_and_smm_are_differentiable():
         d.grad = None
         fn(s, d).to_dense().sum().backward()
         np.testing.assert_allclose(d.grad.cpu().numpy(), [[2.0, 2.0], [1.0, 1.0]])
+
+
+def _cupy_like(self, *args, **kwargs):
+    raise TypeError(f"Unsupported type {type(self)}")
+
+
+@pytest.mark.usefixtures("cpu_default")
+@pytest.mark.parametrize("layout", ["coo", "csr"])
+@pytest.mark.parametrize("op, name", _REFUSED)
+def test_ops_refuse_sparse_where_the_backend_refuses_with_a_type_error(monkeypatch, op, name,
+                                                                         layout):
+    # CuPy's functions know no NumPy protocol: a sparse storage is an "Unsupported type"
+    # TypeError there, which the op path turns into the refusal naming the op
+    from flambeau._sparse import RefusingStorage
+
+    for protocol in ("__array_ufunc__", "__array_function__", "__array__"):
+        monkeypatch.setattr(RefusingStorage, protocol, _cupy_like)
+    monkeypatch.setattr(flambeau._sparse.COOData, "__array_ufunc__", _cupy_like)
+    s = flambeau.sparse_coo_tensor(I, V, (3, 3))
+    if layout == "csr":
+        s = s.to_sparse_csr()
+    with pytest.raises(NotImplementedError) as info:
+        op(s)
+    assert str(info.value).startswith(f"{name}: not supported for sparse tensors (layout "
+                                      f"flambeau.sparse_{layout}); convert with .to_dense() "
+                                      "first"), str(info.value)
+
+    class Failing(flambeau.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            raise TypeError("Unsupported type of its own")
+
+    with pytest.raises(TypeError, match="Unsupported type of its own"):  # no sparse input:
+        Failing.apply(flambeau.ones(1))  # the error goes on
+
+
+def test_ops_refuse_sparse_on_strict_testdev():
+    # the device that emulates CuPy, in a process of its own (strictness is read at start)
+    code = ("import flambeau\n"
+            "s = flambeau.eye(2, device='testdev').to_sparse()\n"
+            "for op in (flambeau.exp, flambeau.isnan, lambda t: t.sin(), lambda t: t < 1):\n"
+            "    try:\n"
+            "        op(s)\n"
+            "    except NotImplementedError as e:\n"
+            "        print(str(e).partition(';')[0])\n")
+    env = dict(os.environ, FLAMBEAU_TESTDEV_STRICT="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    layout = "(layout flambeau.sparse_coo)"
+    assert out.split("\n")[:4] == [f"{op}: not supported for sparse tensors {layout}"
+                                    for op in ("exp", "isnan", "sin", "lt")]
 
 
 @pytest.mark.usefixtures("cpu_default")

@@ -28,7 +28,7 @@ from flambeau._ops import spectral as spc
 from flambeau._ops import strided_numeric as sn
 from flambeau._ops import tensor_more as tm
 from flambeau._ops._util import fill_int
-from flambeau._sparse import RefusingStorage, SparseUnsupported
+from flambeau._sparse import RefusingStorage, SparseUnsupported, refuse_sparse_inputs
 from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -631,11 +631,15 @@ def _random_(draw_name, op_name):
     def method(self, *args, generator=None, **kwargs):
         random = __import__("flambeau._random", fromlist=["x"])
         gen = random.generator_for(generator, self._device)
-        if self._data.dtype.kind == "c":  # both parts drawn, as torch
-            arr = random.complex_draw(op_name, gen._rng, self, *args, **kwargs)
-        else:
-            random.check_real_draw(op_name, self, bool(args or kwargs))
-            arr = draw_name(gen._rng, self, *args, **kwargs)
+        try:
+            if self._data.dtype.kind == "c":  # both parts drawn, as torch
+                arr = random.complex_draw(op_name, gen._rng, self, *args, **kwargs)
+            else:
+                random.check_real_draw(op_name, self, bool(args or kwargs))
+                arr = draw_name(gen._rng, self, *args, **kwargs)
+        except TypeError:  # a backend's refusal of a sparse tensor (CuPy's)
+            refuse_sparse_inputs((self, *args), op_name)
+            raise
         if _grad_state.grad_enabled and _inplace.needs_history(self):
             # the drawn values are constants: no gradient flows through them, as in torch
             drawn = Tensor._make(self._device._xp.asarray(arr, dtype=self._data.dtype),

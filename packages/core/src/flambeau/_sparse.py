@@ -54,6 +54,9 @@ class _SparseAttributeError(SparseUnsupported, AttributeError):
 
 _GENERIC_FRAMES = frozenset({"op", "call", "wrapper", "inner", "method", "forward", "apply",
                              "backward", "<lambda>", "<listcomp>", "<genexpr>"})
+#: the refusal's own frames: they name no op
+_REFUSING_FRAMES = frozenset({"refuse_sparse_inputs", "__array_ufunc__", "__array_function__",
+                              "__array__", "__getattr__"})
 
 
 def _public_op_name(fallback):
@@ -68,8 +71,11 @@ def _public_op_name(fallback):
                 break
         else:
             code_name = frame.f_code.co_name
-            if code_name in _GENERIC_FRAMES:
-                held = frame.f_locals.get("name") if "name" in frame.f_code.co_freevars else None
+            if code_name in _REFUSING_FRAMES:
+                pass
+            elif code_name in _GENERIC_FRAMES:
+                free = frame.f_code.co_freevars
+                held = next((frame.f_locals[k] for k in ("name", "op_name") if k in free), None)
                 if held.__class__ is str:
                     name = held
             elif not code_name.startswith("_") or code_name.endswith("__"):
@@ -78,10 +84,40 @@ def _public_op_name(fallback):
     return name or fallback
 
 
+def refuse_sparse_inputs(args, op=None):
+    """Raise the refusal of an op (``op``, or the function the user called) given a sparse
+    tensor among ``args`` (or in a list or tuple among them), where the backend refused
+    its storage with an error of its own (CuPy's TypeError); return when none is sparse.
+
+    The one place every backend's refusal goes through: ops call it from the handler of
+    the backend's error, so the common, dense call pays nothing.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau._sparse import refuse_sparse_inputs
+    >>> refuse_sparse_inputs((flambeau.ones(2), 3))  # nothing sparse: returns
+    >>> try:
+    ...     refuse_sparse_inputs((flambeau.eye(2).to_sparse(),), "exp")
+    ... except NotImplementedError as e:
+    ...     print(str(e).partition(";")[0])
+    exp: not supported for sparse tensors (layout flambeau.sparse_coo)
+    """
+    for a in args:
+        for t in (a if a.__class__ in (list, tuple) else (a,)):
+            data = getattr(t, "_data", None) if isinstance(t, Tensor) else None
+            if isinstance(data, RefusingStorage):
+                raise (_refuse("this op", layout=data._layout) if op is None else
+                       SparseUnsupported(_message(op, data._layout))) from None
+
+
+def _message(op, layout):
+    return (f"{op}: not supported for sparse tensors (layout flambeau.{layout}); convert "
+            "with .to_dense() first, or use an op of flambeau.sparse")
+
+
 def _refuse(what, cls=SparseUnsupported, layout="sparse_coo"):
-    op = _public_op_name(what)
-    return cls(f"{op}: not supported for sparse tensors (layout flambeau.{layout}); convert "
-               "with .to_dense() first, or use an op of flambeau.sparse")
+    return cls(_message(_public_op_name(what), layout))
 
 
 class RefusingStorage:
@@ -371,6 +407,11 @@ class SparseBase(Tensor):
     def cuda(self, device=None, non_blocking=False, *, memory_format=None):
         """A copy on a CUDA device."""
         return self.to(f"cuda:{device}" if isinstance(device, int) else device or "cuda")
+
+    def _host(self):
+        # an op's copy of the data to the host (what ops without a backend kernel take):
+        # refused here, before the backend sees a storage that is not its array
+        raise _refuse("this op", layout=self._data._layout)
 
     def is_contiguous(self, *, memory_format=None):
         """False: a sparse tensor has no strides."""

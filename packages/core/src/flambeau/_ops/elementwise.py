@@ -30,7 +30,7 @@ from flambeau._ops._util import (
     with_out,
     write_out,
 )
-from flambeau._sparse import SparseUnsupported
+from flambeau._sparse import SparseUnsupported, refuse_sparse_inputs
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function, node_variant
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -647,15 +647,20 @@ def _rounded_div(op, input, other, rounding_mode):
     refuse_complex(op, t)
     _refuse_integer_zero_divisor(t, b)
     xp = t._device._xp
-    if rounding_mode == "floor":
-        # NumPy's floor_divide of floats is torch's (Python's): from fmod, so that 1 // -inf
-        # is -1 and 1 // -1e-5 is -100001 in float32 (floor(1 / b) gives -0.0 and -100000)
-        with errors_ignored(xp, "divide", "invalid"):
-            q = xp.floor_divide(_raw(a), _raw(b))
-    elif t._data.dtype in FLOAT_NP:
-        q = xp.trunc(xp.true_divide(_raw(a), _raw(b)))
-    else:
-        q = xp.trunc(xp.true_divide(_raw(a), _raw(b))).astype(t._data.dtype)
+    try:
+        if rounding_mode == "floor":
+            # NumPy's floor_divide of floats is torch's (Python's): from fmod, so that
+            # 1 // -inf is -1 and 1 // -1e-5 is -100001 in float32 (floor(1 / b) gives -0.0
+            # and -100000)
+            with errors_ignored(xp, "divide", "invalid"):
+                q = xp.floor_divide(_raw(a), _raw(b))
+        elif t._data.dtype in FLOAT_NP:
+            q = xp.trunc(xp.true_divide(_raw(a), _raw(b)))
+        else:
+            q = xp.trunc(xp.true_divide(_raw(a), _raw(b))).astype(t._data.dtype)
+    except TypeError:  # a backend's refusal of a sparse operand (CuPy's)
+        refuse_sparse_inputs((a, b), op)
+        raise
     if _needs_grad(a, b) and t._data.dtype in FLOAT_NP:
         # a step function: PyTorch records it with a zero gradient
         return _ZeroGrad.apply(make(q, t), a, b)
@@ -722,7 +727,11 @@ def _modulus(op, rounding, input, other):
                          b if isinstance(b, Tensor) else scalar_tensor(b, t), op, rounding)
     _refuse_integer_zero_divisor(t, b)
     xp_fn = t._device._xp.remainder if rounding == "floor" else t._device._xp.fmod
-    return make(xp_fn(_raw(a), _raw(b)), t)
+    try:
+        return make(xp_fn(_raw(a), _raw(b)), t)
+    except TypeError:  # a backend's refusal of a sparse operand (CuPy's)
+        refuse_sparse_inputs((a, b), op)
+        raise
 
 
 class Modulus(Function):
@@ -1762,6 +1771,9 @@ def _compare(name, xp_name, doc, ordered=False):
             res = make(getattr(t._device._xp, xp_name)(raw_a, raw_b), t)
         except ValueError:
             raise _broadcast_error(name, a, b) from None
+        except TypeError:  # a backend's refusal of a sparse operand (CuPy's)
+            refuse_sparse_inputs((a, b), name)
+            raise
         return res if out is None else _out(res, out)
 
     op.__name__ = op.__qualname__ = name
@@ -1893,7 +1905,11 @@ def logical_not(input, *, out=None):
     >>> flambeau.logical_not(flambeau.tensor([0, 2]))
     tensor([ True, False])
     """
-    return _out(make(input._device._xp.logical_not(input._data), input), out)
+    try:
+        return _out(make(input._device._xp.logical_not(input._data), input), out)
+    except TypeError:  # a backend's refusal of a sparse operand (CuPy's)
+        refuse_sparse_inputs((input,), "logical_not")
+        raise
 
 
 def bitwise_not(input, *, out=None):
@@ -1913,7 +1929,11 @@ def bitwise_not(input, *, out=None):
 
 def _predicate(name, xp_name, doc):
     def op(input):
-        return make(getattr(input._device._xp, xp_name)(input._data), input)
+        try:
+            return make(getattr(input._device._xp, xp_name)(input._data), input)
+        except TypeError:  # a backend's refusal of a sparse operand (CuPy's)
+            refuse_sparse_inputs((input,), name)
+            raise
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc

@@ -50,6 +50,7 @@ from flambeau._ops._util import (
     to_float,
 )
 from flambeau._ops.elementwise import _conj, refuse_complex
+from flambeau._sparse import refuse_sparse_inputs
 from flambeau.autograd._function import Function, node_variant
 from flambeau.autograd._grad_mode import state as _grad_state
 
@@ -1078,7 +1079,11 @@ def signbit(input, *, out=None):
     refuse_complex("signbit", input)
     xp = input._device._xp
     data = input._data
-    res = xp.zeros(data.shape, dtype=bool) if data.dtype.kind == "b" else xp.signbit(data)
+    try:
+        res = xp.zeros(data.shape, dtype=bool) if data.dtype.kind == "b" else xp.signbit(data)
+    except TypeError:  # a backend's refusal of a sparse operand (CuPy's)
+        refuse_sparse_inputs((input,), "signbit")
+        raise
     return _ew._out(make(res, input), out)
 
 
