@@ -154,7 +154,8 @@ def test_dlpack_has_no_float8_codes_here():
 @pytest.mark.parametrize("name", FLOAT8)
 def test_arithmetic_torch_has_no_kernel_for_computes_in_flambeau(name):
     """A deliberate difference: torch raises NotImplementedError ("add_stub" not implemented
-    for 'Float8_e4m3fn'); flambeau computes with ml_dtypes' kernels, in the float8 dtype."""
+    for 'Float8_e4m3fn'); flambeau computes in float32, rounded to the float8 dtype as torch's
+    float8 ``*`` (see test_float8_arithmetic)."""
     fd, td = getattr(flambeau, name), getattr(torch, name)
     with pytest.raises(NotImplementedError, match="not implemented for 'Float8_"):
         torch.ones(2, dtype=td) + torch.ones(2, dtype=td)

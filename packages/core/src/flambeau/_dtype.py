@@ -68,12 +68,14 @@ class dtype:
 
     The float8 dtypes (``float8_e4m3fn``, ``float8_e5m2``, their ``fnuz`` variants and
     ``float8_e8m0fnu``) store and cast: casts round as torch's (float8_e4m3fn saturates at
-    448), and they promote with no other dtype. Ops torch 2.13 refuses on them (``+``,
-    ``sum``, ``<``...) flambeau computes in ml_dtypes' arithmetic (an overflow of
-    float8_e4m3fn gives NaN there, not 448).
+    448), and they promote with no other dtype. ``+ - * /`` compute in float32 and round
+    once as torch's ``*`` does (float8_e4m3fn saturates); other ops torch 2.13 refuses on
+    them (``sum``, ``<``, ``exp``...) flambeau computes in ml_dtypes' arithmetic (an
+    overflow of float8_e4m3fn gives NaN there, not 448).
 
-    >>> flambeau.tensor([0.5, 1000.0]).to(flambeau.float8_e4m3fn).tolist()
-    [0.5, 448.0]
+    >>> e4m3 = flambeau.tensor([0.5, 1000.0]).to(flambeau.float8_e4m3fn)
+    >>> e4m3.tolist(), (e4m3 * 2).tolist(), (e4m3 / 0.25).dtype
+    ([0.5, 448.0], [1.0, 448.0], flambeau.float8_e4m3fn)
     """
 
     __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_complex",
@@ -168,7 +170,7 @@ _SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": 
 _BARE_UNSIGNED = frozenset({uint16, uint32, uint64})
 _FLOAT8 = frozenset({float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz,
                      float8_e8m0fnu})
-_E4M3FN, _E8M0 = float8_e4m3fn.np, float8_e8m0fnu.np
+_E4M3FN, _E5M2, _E8M0 = float8_e4m3fn.np, float8_e5m2.np, float8_e8m0fnu.np
 #: the NumPy dtypes whose casts :func:`cast` makes: ml_dtypes rounds some otherwise than
 #: torch, and casts between two float8s not at all
 CAST_FIXED = frozenset(d.np for d in _FLOAT8)
@@ -176,16 +178,22 @@ CAST_FIXED = frozenset(d.np for d in _FLOAT8)
 
 def cast(arr, np_dtype):
     """``arr.astype(np_dtype)`` where ``arr`` or ``np_dtype`` is a float8, rounding as torch:
-    float8_e4m3fn saturates at +-448 (infinities included; ml_dtypes gives NaN),
-    float8_e8m0fnu, a bare power of two, takes magnitudes (and its smallest value for zero),
-    and one float8 goes to another through float32."""
+    float8_e4m3fn saturates at +-448 (infinities included; ml_dtypes gives NaN), a NaN is
+    float8_e5m2's 0x7f (ml_dtypes writes 0x7e), float8_e8m0fnu, a bare power of two, takes
+    magnitudes (and its smallest value for zero), and one float8 goes to another through
+    float32."""
     np_dtype = np.dtype(np_dtype)
     if arr.dtype == np_dtype:
         return arr.copy()
     if np_dtype != _E4M3FN and np_dtype != _E8M0:
         wide = arr.astype(np.float32) if arr.dtype in CAST_FIXED and np_dtype in CAST_FIXED \
             else arr
-        return wide.astype(np_dtype)
+        out = wide.astype(np_dtype)
+        if np_dtype == _E5M2 and wide.dtype.kind == "f":
+            # torch's float8_e5m2 NaN is 0x7f (0xff negative), ml_dtypes' 0x7e
+            bits = out.view(np.uint8)
+            bits[out != out] |= 1
+        return out
     flat = arr.astype(np.float32).reshape(-1)  # 1-d: abs() of a 0-d array is a scalar
     if np_dtype == _E4M3FN:
         flat = flat.clip(-448.0, 448.0)

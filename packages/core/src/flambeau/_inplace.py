@@ -10,7 +10,13 @@ into its storage directly (:func:`record_in_place`), as torch's in-place ops do.
 
 from __future__ import annotations
 
-from flambeau._ops._util import FLOAT_NP, LOW_PRECISION_NP, fit_scalar, half_ufunc
+from flambeau._ops._util import (
+    FLOAT8_NP,
+    FLOAT_NP,
+    LOW_PRECISION_NP,
+    fit_scalar,
+    half_ufunc,
+)
 from flambeau._ops.strided_numeric import rebase_view_history, view_geometry
 from flambeau.autograd._function import (
     _INFERENCE_INPLACE_MESSAGE,
@@ -195,7 +201,8 @@ def fast_ufunc(t, ufunc_name, other, op):
         )
     if 0 in t._data.strides:  # an expanded tensor: NumPy calls it read-only, CuPy writes it
         _check_no_internal_overlap(t, op)
-    if o.__class__ in (float, int) and t._data.dtype in LOW_PRECISION_NP:
+    if t._data.dtype in FLOAT8_NP or (o.__class__ in (float, int)
+                                      and t._data.dtype in LOW_PRECISION_NP):
         half_ufunc(xp, ufunc_name, t._data, o, out=t._data)  # in float32, as torch
         t._version_counter.value += 1
         return t

@@ -17,6 +17,11 @@ from flambeau._tensor import Tensor, _wrap_dim
 FLOAT_NP = frozenset(np.dtype(d) for d in (np.float16, ml_dtypes.bfloat16, np.float32, np.float64))
 #: the half-precision array dtypes, which several ops compute in float32 and round once
 LOW_PRECISION_NP = frozenset({np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)})
+#: the float8 array dtypes: torch computes their arithmetic in float32 and rounds the result
+#: once with its own conversion (float8_e4m3fn saturates at 448 where ml_dtypes gives NaN)
+FLOAT8_NP = _dtype.CAST_FIXED
+#: the dtypes whose arithmetic (``+ - * /``) with a number :func:`half_ufunc` computes
+OPMATH_NP = LOW_PRECISION_NP | FLOAT8_NP
 
 __all__ = ["Tensor", "wrap_dim", "FLOAT_NP"]
 
@@ -113,7 +118,7 @@ def promote(op, a, b):
         if isinstance(v, Tensor):
             return promote(op, a, v)
         a = cast_for_scalar(a, v)
-        if op in _OPMATH_OPS and a._data.dtype in LOW_PRECISION_NP:
+        if op in _OPMATH_OPS and a._data.dtype in OPMATH_NP:
             return a, float(v)  # see half_ufunc
         return a, fit_scalar(a, v)
     if isinstance(b, Tensor):
@@ -121,7 +126,7 @@ def promote(op, a, b):
         if isinstance(v, Tensor):
             return promote(op, v, b)
         b = cast_for_scalar(b, v)
-        if op in _OPMATH_OPS and b._data.dtype in LOW_PRECISION_NP:
+        if op in _OPMATH_OPS and b._data.dtype in OPMATH_NP:
             return float(v), b
         return fit_scalar(b, v), b
     raise TypeError(
@@ -167,7 +172,8 @@ _INT_RANGE = {np.dtype(d): (int(np.iinfo(d).min), int(np.iinfo(d).max))
 def half_ufunc(xp, name, arr, number, out=None, reverse=False):
     """``xp.<name>(arr, number)`` (``xp.<name>(number, arr)`` when ``reverse``) for a
     float16/bfloat16 ``arr`` and a Python number, computed in float32 and rounded once to
-    ``arr``'s dtype, as PyTorch's half kernels do.
+    ``arr``'s dtype, as PyTorch's half kernels do. A float8 ``arr`` (``number`` a number or
+    an array of its dtype) is computed so too, and rounded as torch's float8 conversion.
 
     NumPy (and CuPy) round the number to the array's dtype first: ``70000`` is ``inf`` in
     float16, so ``x / 70000`` gave 0, and ``1e-8`` is 0, so ``x * 1e-8`` did. ``out`` (an
@@ -175,13 +181,21 @@ def half_ufunc(xp, name, arr, number, out=None, reverse=False):
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import ml_dtypes, numpy as np
     >>> half_ufunc(np, "true_divide", np.array([1000.0], np.float16), 70000.0)
     array([0.01428], dtype=float16)
+    >>> half_ufunc(np, "multiply", np.array([416.0], ml_dtypes.float8_e4m3fn), 1.125)
+    array([448], dtype='float8_e4m3fn')
     """
     wide = arr.astype(xp.float32)
+    if getattr(number, "dtype", None) in FLOAT8_NP:
+        number = number.astype(xp.float32)
     result = getattr(xp, name)(number, wide) if reverse else getattr(xp, name)(wide, number)
-    if out is None:
+    if arr.dtype in FLOAT8_NP:  # torch's rounding (float8_e4m3fn saturates), not ml_dtypes'
+        result = _dtype.cast(result, arr.dtype)
+        if out is None:
+            return result
+    elif out is None:
         return result.astype(arr.dtype)
     out[...] = result
     return out

@@ -14,8 +14,10 @@ from flambeau import _dtype, _sparse
 from flambeau._ops import _deprecated, _erf
 from flambeau._ops._select import errors_ignored, select
 from flambeau._ops._util import (
+    FLOAT8_NP,
     FLOAT_NP,
     LOW_PRECISION_NP,
+    OPMATH_NP,
     Tensor,
     cast_for_scalar,
     check_same_device,
@@ -118,6 +120,22 @@ def _xp(a, b):
     return (a if isinstance(a, Tensor) else b)._device._xp
 
 
+def _tensors_ufunc(ufunc, op, a, b):
+    """``xp.<ufunc>(a, b)`` of the operands of ``op`` (tensors, or one a number): float8s
+    in float32, rounded once as torch's float8 arithmetic (ml_dtypes' own rounds
+    float8_e4m3fn's overflow to NaN where torch saturates)."""
+    xp = _xp(a, b)
+    try:
+        out = getattr(xp, ufunc)(_raw(a), _raw(b))
+    except ValueError:
+        raise _broadcast_error(op, a, b) from None
+    if out.dtype in FLOAT8_NP:
+        if isinstance(a, Tensor):
+            return half_ufunc(xp, ufunc, a._data, _raw(b))
+        return half_ufunc(xp, ufunc, b._data, a, reverse=True)
+    return out
+
+
 def _broadcast_error(op, a, b):
     sa = tuple(a.shape) if isinstance(a, Tensor) else ()
     sb = tuple(b.shape) if isinstance(b, Tensor) else ()
@@ -133,15 +151,12 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         if b.__class__ is float:
-            if a._data.dtype in LOW_PRECISION_NP:
+            if a._data.dtype in OPMATH_NP:
                 return half_ufunc(a._device._xp, "add", a._data, b)
             return a._device._xp.add(a._data, b)
-        if a.__class__ is float and b._data.dtype in LOW_PRECISION_NP:  # number + half
+        if a.__class__ is float and b._data.dtype in OPMATH_NP:  # number + half
             return half_ufunc(b._device._xp, "add", b._data, a, reverse=True)
-        try:
-            return _xp(a, b).add(_raw(a), _raw(b))
-        except ValueError:
-            raise _broadcast_error("add", a, b) from None
+        return _tensors_ufunc("add", "add", a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -154,15 +169,12 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         if b.__class__ is float:
-            if a._data.dtype in LOW_PRECISION_NP:
+            if a._data.dtype in OPMATH_NP:
                 return half_ufunc(a._device._xp, "subtract", a._data, b)
             return a._device._xp.subtract(a._data, b)
-        if a.__class__ is float and b._data.dtype in LOW_PRECISION_NP:  # number - half
+        if a.__class__ is float and b._data.dtype in OPMATH_NP:  # number - half
             return half_ufunc(b._device._xp, "subtract", b._data, a, reverse=True)
-        try:
-            return _xp(a, b).subtract(_raw(a), _raw(b))
-        except ValueError:
-            raise _broadcast_error("sub", a, b) from None
+        return _tensors_ufunc("subtract", "sub", a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -188,8 +200,9 @@ def _binary_in_place(op, ufunc, symbol, save=None):
     def forward(ctx, a, b):
         if save is not None:
             save(ctx, a, b)
-        if b.__class__ in (float, int) and a._data.dtype in LOW_PRECISION_NP:
-            half_ufunc(a._device._xp, ufunc, a._data, b, out=a._data)
+        if a._data.dtype in FLOAT8_NP or (b.__class__ in (float, int)
+                                          and a._data.dtype in LOW_PRECISION_NP):
+            half_ufunc(a._device._xp, ufunc, a._data, _raw(b), out=a._data)
         else:
             getattr(a._device._xp, ufunc)(a._data, b._data if isinstance(b, Tensor) else b,
                                           out=a._data)
@@ -238,16 +251,13 @@ class Mul(Function):
         if b.__class__ is float:  # tensor * scalar: nothing to check or save but the scalar
             ctx.scalars = (None, b)
             ctx.save_for_backward(None, None)
-            if a._data.dtype in LOW_PRECISION_NP:
+            if a._data.dtype in OPMATH_NP:
                 return half_ufunc(a._device._xp, "multiply", a._data, b)
             return a._device._xp.multiply(a._data, b)
-        if a.__class__ is float and b._data.dtype in LOW_PRECISION_NP:  # number * half
+        if a.__class__ is float and b._data.dtype in OPMATH_NP:  # number * half
             _save_operands(ctx, a, b, a_for=1, b_for=0)
             return half_ufunc(b._device._xp, "multiply", b._data, a, reverse=True)
-        try:
-            out = _xp(a, b).multiply(_raw(a), _raw(b))
-        except ValueError:
-            raise _broadcast_error("mul", a, b) from None
+        out = _tensors_ufunc("multiply", "mul", a, b)
         _save_operands(ctx, a, b, a_for=1, b_for=0)
         return out
 
@@ -270,16 +280,13 @@ class Div(Function):
         if b.__class__ is float:  # tensor / scalar: only the scalar is needed for backward
             ctx.save_for_backward(None, None)
             ctx.scalars = (None, b)
-            if a._data.dtype in LOW_PRECISION_NP:
+            if a._data.dtype in OPMATH_NP:
                 return half_ufunc(a._device._xp, "true_divide", a._data, b)
             return a._device._xp.true_divide(a._data, b)
-        if a.__class__ is float and b._data.dtype in LOW_PRECISION_NP:  # number / half
+        if a.__class__ is float and b._data.dtype in OPMATH_NP:  # number / half
             _save_operands(ctx, a, b, a_for=1, b_for=None)
             return half_ufunc(b._device._xp, "true_divide", b._data, a, reverse=True)
-        try:
-            out = _xp(a, b).true_divide(_raw(a), _raw(b))
-        except ValueError:
-            raise _broadcast_error("div", a, b) from None
+        out = _tensors_ufunc("true_divide", "div", a, b)
         _save_operands(ctx, a, b, a_for=1, b_for=None)
         return out
 
@@ -615,11 +622,13 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is None:
         a, b = promote("div", input, other)
         # integers divide in floating point; a scalar operand keeps its value (not the
-        # integer dtype's wrapped-around one)
+        # integer dtype's wrapped-around one); float8s divide in their own dtype
         if isinstance(a, Tensor) and a._data.dtype not in FLOAT_NP:
-            a = to_float(a)
-            b = to_float(b) if isinstance(b, Tensor) else scalar_value(other)
-        elif isinstance(b, Tensor) and b._data.dtype not in FLOAT_NP:
+            if a._data.dtype not in FLOAT8_NP:
+                a = to_float(a)
+                b = to_float(b) if isinstance(b, Tensor) else scalar_value(other)
+        elif isinstance(b, Tensor) and b._data.dtype not in FLOAT_NP \
+                and b._data.dtype not in FLOAT8_NP:
             a, b = scalar_value(input), to_float(b)
         return _out(Div.apply(a, b), out)
     if rounding_mode not in ("trunc", "floor"):

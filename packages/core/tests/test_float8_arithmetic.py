@@ -1,0 +1,147 @@
+"""float8 arithmetic and conversions bit for bit (``.view(uint8)``) against torch 2.13.
+
+torch computes its float8 ops (``*`` of two tensors, the casts) in float32 and rounds once
+with its float8 conversion: float8_e4m3fn saturates at +-448 (ml_dtypes' own arithmetic gives
+NaN), a float8_e5m2 NaN is 0x7f. flambeau computes ``+ - * /`` so, with tensors, numbers and in
+place; for the ops torch refuses on float8 the expected value is torch's own rounding of the
+float32 result.
+"""
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import flambeau
+
+torch = pytest.importorskip("torch")
+# compared with torch's CPU tensors: on the CPU, whatever the run's default device
+pytestmark = [pytest.mark.parity, pytest.mark.usefixtures("cpu_default")]
+
+FLOAT8 = ["float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz"]
+CODES = np.arange(256, dtype=np.uint8)
+
+
+def _sweep():
+    """float32 values around every float8: each float8's values, the midpoints between
+    neighbours (rounding ties) and the float32s just beside them, out-of-range and special
+    values, and random magnitudes from 1e-8 to 1e6."""
+    parts = [np.array([0.0, -0.0, np.inf, -np.inf, 448, 449, 464, 465, 480, 1e4, 57344, 61440,
+                       61441, 1e30, -1e30, 240, 241, 248, 2.0 ** -10, 2.0 ** -17, 2.0 ** -18,
+                       3 * 2.0 ** -18, 1e-10], np.float32)]
+    for name in FLOAT8:
+        values = CODES.view(getattr(ml_dtypes, name)).astype(np.float32)
+        finite = np.unique(values[np.isfinite(values)])
+        mids = (finite[:-1] + finite[1:]) / 2
+        parts += [finite, mids, np.nextafter(mids, np.float32(np.inf)),
+                  np.nextafter(mids, np.float32(-np.inf))]
+    rng = np.random.default_rng(0)
+    parts.append((rng.standard_normal(4000) * 10.0 ** rng.uniform(-8, 6, 4000))
+                 .astype(np.float32))
+    return np.concatenate(parts).astype(np.float32)
+
+
+def _bits(t):
+    return t.detach().view(flambeau.uint8).cpu().numpy() if isinstance(t, flambeau.Tensor) \
+        else t.view(torch.uint8).numpy()
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+@pytest.mark.parametrize("source", ["float32", "float64", "float16"])
+def test_casts_round_bit_for_bit_as_torch(name, source):
+    x = _sweep()
+    x = np.concatenate([x, np.array([np.nan, -np.nan], np.float32)])
+    got = flambeau.tensor(x).to(getattr(flambeau, source)).to(getattr(flambeau, name))
+    want = torch.from_numpy(x).to(getattr(torch, source)).to(getattr(torch, name))
+    np.testing.assert_array_equal(_bits(got), _bits(want))
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+def test_float8_to_float8_casts_match_torch_but_for_fnuz_nan_signs(name):
+    """torch reads a fnuz NaN (0x80) as a positive NaN, ml_dtypes as a negative one: only
+    that NaN's sign differs once cast to a float8 with signed NaNs."""
+    for other in FLOAT8:
+        got = _bits(flambeau.tensor(CODES).view(getattr(flambeau, name))
+                    .to(getattr(flambeau, other)))
+        want = _bits(torch.from_numpy(CODES.copy()).view(getattr(torch, name))
+                     .to(getattr(torch, other)))
+        differ = CODES[got != want]
+        assert set(differ.tolist()) <= ({0x80} if name.endswith("fnuz") else set())
+
+
+def _all_pairs(lib, name):
+    a = lib.tensor(np.repeat(CODES, 256)) if lib is flambeau else \
+        torch.from_numpy(np.repeat(CODES, 256))
+    b = lib.tensor(np.tile(CODES, 256)) if lib is flambeau else \
+        torch.from_numpy(np.tile(CODES, 256))
+    return a.view(getattr(lib, name)), b.view(getattr(lib, name))
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+def test_mul_of_every_pair_matches_torch_bit_for_bit(name):
+    """torch's one float8 arithmetic kernel: float8_e4m3fn saturates at 448 (it gave NaN)."""
+    a, b = _all_pairs(flambeau, name)
+    ta, tb = _all_pairs(torch, name)
+    np.testing.assert_array_equal(_bits(a * b), _bits(ta * tb))
+
+
+def _same_bits(got, want, both_nan):
+    """Bit for bit, but where both operands are NaN: which one a float32 kernel passes on
+    is its own (torch's vectorized add keeps the second, NumPy the first); NaN all the same."""
+    g, w = _bits(got), _bits(want)
+    np.testing.assert_array_equal(g[~both_nan], w[~both_nan])
+    assert np.isnan(got.detach().float().cpu().numpy()[both_nan]).all()
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+def test_arithmetic_rounds_the_float32_result_as_torch(name, op):
+    a, b = _all_pairs(flambeau, name)
+    ta, tb = _all_pairs(torch, name)
+    td = getattr(torch, name)
+    both_nan = (ta.float().isnan() & tb.float().isnan()).numpy()
+    want = getattr(ta.float(), op)(tb.float()).to(td)
+    got = getattr(a, op)(b)
+    assert got.dtype is getattr(flambeau, name)
+    _same_bits(got, want, both_nan)
+    # in place, recorded or not, and with numbers on either side
+    inplace = a.clone()
+    getattr(inplace, op + "_")(b)
+    _same_bits(inplace, want, both_nan)
+    recorded = a.float().requires_grad_().to(a.dtype) * 1
+    getattr(recorded, op + "_")(b)
+    _same_bits(recorded, want, both_nan)
+    for number in (3.0, 1000.0, 2):
+        np.testing.assert_array_equal(_bits(getattr(a, op)(number)),
+                                      _bits(getattr(ta.float(), op)(number).to(td)))
+        inplace = a.clone()
+        getattr(inplace, op + "_")(number)
+        np.testing.assert_array_equal(_bits(inplace),
+                                      _bits(getattr(ta.float(), op)(number).to(td)))
+    reverse = {"add": "__radd__", "sub": "__rsub__", "mul": "__rmul__", "div": "__rtruediv__"}
+    np.testing.assert_array_equal(_bits(getattr(a, reverse[op])(3.0)),
+                                  _bits(getattr(ta.float(), reverse[op])(3.0).to(td)))
+
+
+def test_e4m3fn_overflow_saturates_where_ml_dtypes_gives_nan():
+    d = flambeau.float8_e4m3fn
+    a = flambeau.tensor([416.0, -448.0, 256.0]).to(d)
+    b = flambeau.tensor([1.125, 2.0, 0.0625]).to(d)
+    assert (a * b).float().cpu().numpy().tolist() == [448.0, -448.0, 16.0]
+    assert (a + a).float().cpu().numpy().tolist() == [448.0, -448.0, 448.0]
+    assert (a / b).float().cpu().numpy().tolist() == [384.0, -224.0, 448.0]
+    assert (a / b).dtype is d
+    assert (a * 3.0).float().cpu().numpy().tolist() == [448.0, -448.0, 448.0]
+
+
+def test_e5m2_nan_is_torchs_code():
+    nan = flambeau.tensor([float("nan"), -float("nan")]).to(flambeau.float8_e5m2)
+    assert _bits(nan).tolist() == [0x7F, 0xFF]
+    assert _bits(nan * nan).tolist() == _bits(
+        torch.tensor([float("nan"), -float("nan")]).to(torch.float8_e5m2) ** 1).tolist()
+
+
+def test_float8_division_keeps_the_dtype_and_mixing_dtypes_is_refused():
+    a = flambeau.ones(2, dtype=flambeau.float8_e5m2)
+    assert (a / a).dtype is flambeau.float8_e5m2 and (1 / a).dtype is flambeau.float8_e5m2
+    with pytest.raises(RuntimeError, match="Promotion for Float8 Types is not supported"):
+        a / flambeau.ones(2, dtype=flambeau.float8_e4m3fn)
