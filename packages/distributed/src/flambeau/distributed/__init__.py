@@ -33,22 +33,31 @@ from flambeau.distributed._backend_names import (
     is_xccl_available,
 )
 from flambeau.distributed._collectives import (
+    P2POp,
     all_gather,
     all_gather_into_tensor,
     all_gather_object,
     all_reduce,
+    all_to_all,
+    all_to_all_single,
     barrier,
+    batch_isend_irecv,
     broadcast,
     broadcast_object_list,
     gather,
+    gather_object,
     irecv,
     isend,
+    monitored_barrier,
     recv,
+    recv_object_list,
     reduce,
     reduce_scatter,
     reduce_scatter_tensor,
     scatter,
+    scatter_object_list,
     send,
+    send_object_list,
 )
 from flambeau.distributed._ddp import DistributedDataParallel
 from flambeau.distributed._errors import (
@@ -100,5 +109,7 @@ __all__ = [
     "get_default_backend_for_device", "is_torchelastic_launched", "get_node_local_rank",
     "DistError", "DistBackendError", "DistNetworkError", "DistStoreError", "QueueEmptyError",
     "GroupMember", "group", "get_global_rank", "get_group_rank", "new_subgroups",
-    "Store", "HashStore", "FileStore", "TCPStore", "PrefixStore",
+    "Store", "HashStore", "FileStore", "TCPStore", "PrefixStore", "all_to_all",
+    "all_to_all_single", "gather_object", "scatter_object_list", "send_object_list",
+    "recv_object_list", "P2POp", "batch_isend_irecv", "monitored_barrier",
 ]  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flambeau.distributed._reduce_op import ReduceOp
 from flambeau.distributed._work import Work
 
@@ -124,9 +126,37 @@ class Communicator:
         """Give rank i slice i of ``root``'s ``array`` (None on the other ranks) in ``out``."""
         self._missing("scatter")
 
+    def all_to_all(self, out, out_counts, array, in_counts, async_op: bool) -> Work:
+        """Send the bytes of ``array`` to the ranks in order, ``in_counts[i]`` to rank i;
+        receive ``out_counts[i]`` bytes from rank i into ``out``, in rank order.
+
+        ``array`` and ``out`` are flat ``uint8`` arrays (byte views of the tensors).
+        """
+        self._missing("all_to_all")
+
     def barrier(self, async_op: bool) -> Work:
         """Wait until every rank has reached the barrier."""
         self._missing("barrier")
+
+    def monitored_barrier(self, seconds: float) -> list[int]:
+        """A barrier that gives up after ``seconds``; never hangs.
+
+        Returns the ranks that did not arrive in time ([] when all did): rank 0 collects the
+        others and tells them which were missing; a rank that hears nothing from rank 0
+        returns ``[0]``.
+        """
+        self._missing("monitored_barrier")
+
+    def coalesced(self):
+        """A context in which point-to-point operations start together (NCCL's group calls).
+
+        Examples
+        --------
+        >>> from flambeau.distributed import Communicator
+        >>> with Communicator().coalesced():
+        ...     pass
+        """
+        return contextlib.nullcontext()
 
     def send(self, array, dst: int, tag: int, async_op: bool) -> Work:
         """Send ``array`` to rank ``dst``."""
@@ -146,6 +176,22 @@ class Communicator:
     def broadcast_object(self, obj, root: int):
         """``root``'s picklable ``obj`` on every rank."""
         self._missing("broadcast_object")
+
+    def gather_object(self, obj, root: int) -> list | None:
+        """Every rank's picklable ``obj`` on ``root``, in rank order (None elsewhere)."""
+        self._missing("gather_object")
+
+    def scatter_object(self, objs: list | None, root: int):
+        """Item i of ``root``'s list ``objs`` (None on the other ranks) on rank i."""
+        self._missing("scatter_object")
+
+    def send_object(self, obj, dst: int, tag: int) -> None:
+        """Send the picklable ``obj`` to rank ``dst``."""
+        self._missing("send_object")
+
+    def recv_object(self, src: int | None, tag: int) -> tuple[object, int]:
+        """An object from ``src`` (any rank when None), and the sender's rank."""
+        self._missing("recv_object")
 
     def split(self, ranks: list[int]) -> Communicator | None:
         """A communicator of ``ranks`` (in that order); None on ranks not in it. Collective."""

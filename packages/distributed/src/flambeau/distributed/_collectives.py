@@ -7,7 +7,12 @@ writes results back into the given tensors in place.
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from flambeau import Tensor
+from flambeau.distributed._backend_names import default_pg_timeout
+from flambeau.distributed._errors import DistBackendError
 from flambeau.distributed._group import ProcessGroup, _resolve, _state
 from flambeau.distributed._reduce_op import ReduceOp
 from flambeau.distributed._registry import get_comm_backend
@@ -16,7 +21,9 @@ from flambeau.distributed._work import Work
 __all__ = [
     "all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor",
     "reduce_scatter", "reduce_scatter_tensor", "gather", "scatter", "barrier", "send", "recv",
-    "isend", "irecv", "all_gather_object", "broadcast_object_list",
+    "isend", "irecv", "all_gather_object", "broadcast_object_list", "all_to_all",
+    "all_to_all_single", "gather_object", "scatter_object_list", "send_object_list",
+    "recv_object_list", "P2POp", "batch_isend_irecv", "monitored_barrier",
 ]  # fmt: skip
 
 
@@ -450,6 +457,166 @@ def scatter(tensor: Tensor, scatter_list: list[Tensor] | None = None, src: int =
     return _finish(work, async_op)
 
 
+def _check_exchange(who, g, sends, receives, dtype):
+    """Raise the same error on every rank unless rank i sends rank j what j expects from i.
+
+    ``sends[j]`` and ``receives[j]`` count elements to and from group rank j.
+    """
+    if not _state.check_shapes or g.size() == 1:
+        return
+    every = g.comm.all_gather_object((list(sends), list(receives), str(dtype)))
+    ranks = g.global_ranks
+    dtypes = {d for _, _, d in every}
+    if len(dtypes) > 1:
+        described = ", ".join(f"rank {r} has {d}" for r, (_, _, d) in zip(ranks, every,
+                                                                          strict=True))
+        raise ValueError(f"{who}: tensor dtypes differ across ranks: {described}; every rank "
+                         "must pass tensors of the same dtype")  # fmt: skip
+    for i, (sent, _, _) in enumerate(every):
+        for j, (_, expected, _) in enumerate(every):
+            if sent[j] != expected[i]:
+                raise ValueError(
+                    f"{who}: rank {ranks[i]} sends {sent[j]} elements to rank {ranks[j]}, but "
+                    f"rank {ranks[j]} expects {expected[i]} from rank {ranks[i]}; the split "
+                    "sizes (or tensor sizes) of the ranks must match"
+                )
+
+
+def _check_same_kind(who, ref, tensors, arg):
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{who}: {arg}[{i}] must be a flambeau Tensor, got {type(t).__name__}")
+        if t.dtype != ref.dtype or t._device != ref._device:
+            raise ValueError(f"{who}: {arg}[{i}] is {t.dtype} on {t._device}, but "
+                             f"input_tensor_list[0] is {ref.dtype} on {ref._device}")  # fmt: skip
+
+
+def _flat_bytes(array):
+    return array.reshape(-1).view("u1")
+
+
+def all_to_all(output_tensor_list: list[Tensor], input_tensor_list: list[Tensor],
+               group: ProcessGroup | None = None, async_op: bool = False) -> Work | None:
+    """Send ``input_tensor_list[i]`` to group rank i; receive rank i's in ``output_tensor_list[i]``.
+
+    Tensors may differ in shape, but ``output_tensor_list[j]`` on rank i must have as many
+    elements as ``input_tensor_list[i]`` on rank j; every tensor has one dtype and device.
+
+    Parameters
+    ----------
+    output_tensor_list, input_tensor_list : list of Tensor
+        One tensor per rank of the group.
+    group : ProcessGroup, optional
+        The default (world) group when None.
+    async_op : bool
+        Return a :class:`Work` handle instead of waiting.
+
+    Examples
+    --------
+    >>> import flambeau, flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> out = [flambeau.zeros(2)]
+    >>> dist.all_to_all(out, [flambeau.tensor([1.0, 2.0])])
+    >>> out
+    [tensor([1., 2.])]
+    >>> dist.destroy_process_group()
+    """
+    who = "all_to_all"
+    g = _resolve(group, who)
+    if g.comm is None:
+        return None
+    _check_list(who, g, input_tensor_list, "input_tensor_list")
+    _check_list(who, g, output_tensor_list, "output_tensor_list")
+    ref = input_tensor_list[0]
+    _check_tensor(who, g, ref, "input_tensor_list[0]")
+    _check_same_kind(who, ref, input_tensor_list, "input_tensor_list")
+    _check_same_kind(who, ref, output_tensor_list, "output_tensor_list")
+    sends = [t.numel() for t in input_tensor_list]
+    receives = [t.numel() for t in output_tensor_list]
+    _check_exchange(who, g, sends, receives, ref.dtype)
+    xp, item = _xp(ref), ref._data.dtype.itemsize
+    source = xp.concatenate([_flat_bytes(_readable(t)) for t in input_tensor_list])
+    out = xp.empty(sum(receives) * item, "u1")
+    work = g.comm.all_to_all(out, [n * item for n in receives], source,
+                             [n * item for n in sends], async_op)  # fmt: skip
+
+    def land():
+        start = 0
+        for t in output_tensor_list:
+            n = t.numel() * item
+            t._data[...] = out[start:start + n].view(t._data.dtype).reshape(t._data.shape)
+            start += n
+        _bump(*output_tensor_list)
+
+    return _finish(work.then(land), async_op)
+
+
+def _splits(who, g, t, sizes, arg, sizes_arg):
+    """The rows (along dim 0) of ``t`` for each rank: ``sizes``, or an even split."""
+    n, rows = g.size(), t.shape[0]
+    if sizes is None or len(sizes) == 0:
+        if rows % n:
+            raise ValueError(f"{who}: {arg} has {rows} rows along dim 0, which do not split "
+                             f"evenly over {n} ranks; pass {sizes_arg}")  # fmt: skip
+        return [rows // n] * n
+    sizes = list(sizes)
+    if len(sizes) != n or any(not isinstance(s, int) or s < 0 for s in sizes):
+        raise ValueError(f"{who}: {sizes_arg} must be {n} non-negative ints (one per rank), got "
+                         f"{sizes!r}")  # fmt: skip
+    if sum(sizes) != rows:
+        raise ValueError(f"{who}: {sizes_arg} {sizes} add up to {sum(sizes)}, but {arg} has "
+                         f"{rows} rows along dim 0 (shape {tuple(t.shape)})")  # fmt: skip
+    return sizes
+
+
+def all_to_all_single(output: Tensor, input: Tensor, output_split_sizes=None,  # noqa: A002
+                      input_split_sizes=None, group: ProcessGroup | None = None,
+                      async_op: bool = False) -> Work | None:
+    """Split ``input`` along dim 0, send piece i to group rank i, gather the pieces received.
+
+    Without split sizes, ``input`` and ``output`` split evenly over the ranks; with them,
+    ``input_split_sizes[i]`` rows go to rank i and ``output_split_sizes[i]`` rows come from
+    rank i, in rank order. Both tensors have the same dtype, device and row size.
+
+    Examples
+    --------
+    >>> import flambeau, flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> out = flambeau.zeros(3, dtype=flambeau.int64)
+    >>> dist.all_to_all_single(out, flambeau.tensor([4, 5, 6]), [3], [3])
+    >>> out
+    tensor([4, 5, 6])
+    >>> dist.destroy_process_group()
+    """
+    who = "all_to_all_single"
+    g = _resolve(group, who)
+    if g.comm is None:
+        return None
+    _check_tensor(who, g, input, "input")
+    _check_tensor(who, g, output, "output")
+    if input.dim() == 0 or output.dim() == 0:
+        raise ValueError(f"{who}: input and output need a dim 0 to split, got shapes "
+                         f"{tuple(input.shape)} and {tuple(output.shape)}")  # fmt: skip
+    if input.dtype != output.dtype or input._device != output._device:
+        raise ValueError(f"{who}: output is {output.dtype} on {output._device} but input is "
+                         f"{input.dtype} on {input._device}")  # fmt: skip
+    row, out_row = math.prod(input.shape[1:]), math.prod(output.shape[1:])
+    if row != out_row:
+        raise ValueError(f"{who}: a row (dim 0 slice) of input has {row} elements but one of "
+                         f"output has {out_row} (shapes {tuple(input.shape)} and "
+                         f"{tuple(output.shape)})")  # fmt: skip
+    sends = _splits(who, g, input, input_split_sizes, "input", "input_split_sizes")
+    receives = _splits(who, g, output, output_split_sizes, "output", "output_split_sizes")
+    _check_exchange(who, g, [s * row for s in sends], [r * row for r in receives], input.dtype)
+    row_bytes = row * input._data.dtype.itemsize
+    array, writeback = _writable(output)
+    work = g.comm.all_to_all(_flat_bytes(array), [r * row_bytes for r in receives],
+                             _flat_bytes(_readable(input)), [s * row_bytes for s in sends],
+                             async_op)  # fmt: skip
+    work.then(_landing(output, array, writeback=writeback))
+    return _finish(work, async_op)
+
+
 def barrier(group: ProcessGroup | None = None, async_op: bool = False,
             device_ids=None) -> Work | None:
     """Wait until every rank of ``group`` has called ``barrier``.
@@ -569,6 +736,29 @@ def irecv(tensor: Tensor, src: int | None = None, group: ProcessGroup | None = N
 # ----------------------------------------------------------------------------- objects
 
 
+def _object_list(who, g, objects, arg):
+    """``objects`` is a list with one slot per rank of the group."""
+    if not isinstance(objects, list) or len(objects) != g.size():
+        raise ValueError(f"{who}: {arg} must be a list of {g.size()} (the group size), got "
+                         f"{objects!r}")  # fmt: skip
+
+
+def _group_peer(who, g, rank, group_rank, arg, default=None):
+    """The group rank named by a global ``rank`` or by ``group_rank`` (PyTorch's pair)."""
+    if rank is not None and group_rank is not None:
+        raise ValueError(f"{who}: pass {arg} (a global rank) or group_{arg}, not both")
+    if group_rank is not None:
+        if not isinstance(group_rank, int) or not 0 <= group_rank < g.size():
+            raise ValueError(f"{who}: group_{arg}={group_rank!r} is not a rank of the group "
+                             f"(size {g.size()})")  # fmt: skip
+        return group_rank
+    if rank is None:
+        if default is None:
+            raise ValueError(f"{who}: pass {arg} (a global rank) or group_{arg}")
+        rank = default
+    return _root(g, rank, who, arg)
+
+
 def all_gather_object(object_list: list, obj, group: ProcessGroup | None = None) -> None:
     """Fill ``object_list[i]`` with the picklable ``obj`` of group rank i, on every rank.
 
@@ -588,9 +778,7 @@ def all_gather_object(object_list: list, obj, group: ProcessGroup | None = None)
     g = _resolve(group, who)
     if g.comm is None:
         return None
-    if not isinstance(object_list, list) or len(object_list) != g.size():
-        raise ValueError(f"{who}: object_list must be a list of {g.size()} (the group size), got "
-                         f"{object_list!r}")  # fmt: skip
+    _object_list(who, g, object_list, "object_list")
     object_list[:] = g.comm.all_gather_object(obj)
     return None
 
@@ -623,4 +811,283 @@ def broadcast_object_list(object_list: list, src: int = 0, group: ProcessGroup |
         raise ValueError(f"{who}: rank {src} sent {len(received)} objects but this rank's "
                          f"object_list has {len(object_list)}")  # fmt: skip
     object_list[:] = received
+    return None
+
+
+def gather_object(obj, object_gather_list: list | None = None, dst: int | None = None,
+                  group: ProcessGroup | None = None, group_dst: int | None = None) -> None:
+    """Collect every rank's picklable ``obj`` into ``object_gather_list`` of rank ``dst``.
+
+    ``dst`` is a global rank (``group_dst`` a rank within ``group``; rank 0 when neither is
+    given). Only ``dst`` passes a list, of the group's size; the others pass None.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> out = [None]
+    >>> dist.gather_object({"acc": 0.9}, out, dst=0)
+    >>> out
+    [{'acc': 0.9}]
+    >>> dist.destroy_process_group()
+    """
+    who = "gather_object"
+    g = _resolve(group, who)
+    root = _group_peer(who, g, dst, group_dst, "dst", default=g.global_ranks[0])
+    if g.comm is None:
+        return None
+    if g.comm.rank == root:
+        _object_list(who, g, object_gather_list, "object_gather_list")
+    elif object_gather_list is not None:
+        raise ValueError(f"{who}: object_gather_list must be None on ranks other than the "
+                         f"destination (rank {g.global_ranks[root]}; this is rank "
+                         f"{g.global_ranks[g.comm.rank]})")  # fmt: skip
+    gathered = g.comm.gather_object(obj, root)
+    if g.comm.rank == root:
+        object_gather_list[:] = gathered
+    return None
+
+
+def scatter_object_list(scatter_object_output_list: list,
+                        scatter_object_input_list: list | None = None, src: int | None = None,
+                        group: ProcessGroup | None = None, group_src: int | None = None) -> None:
+    """Give group rank i item i of rank ``src``'s ``scatter_object_input_list`` (pickled).
+
+    Each rank receives its object in ``scatter_object_output_list[0]``. ``src`` is a global
+    rank (``group_src`` a rank within ``group``; rank 0 when neither is given).
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> out = [None]
+    >>> dist.scatter_object_list(out, [{"shard": 0}], src=0)
+    >>> out
+    [{'shard': 0}]
+    >>> dist.destroy_process_group()
+    """
+    who = "scatter_object_list"
+    g = _resolve(group, who)
+    root = _group_peer(who, g, src, group_src, "src", default=g.global_ranks[0])
+    if g.comm is None:
+        return None
+    if not isinstance(scatter_object_output_list, list) or not scatter_object_output_list:
+        raise ValueError(f"{who}: scatter_object_output_list must be a list of at least one "
+                         f"item (it receives this rank's object), got "
+                         f"{scatter_object_output_list!r}")  # fmt: skip
+    if g.comm.rank == root:
+        _object_list(who, g, scatter_object_input_list, "scatter_object_input_list")
+    scatter_object_output_list[0] = g.comm.scatter_object(
+        list(scatter_object_input_list) if g.comm.rank == root else None, root)
+    return None
+
+
+def _object_peer(who, g, rank, group_rank, arg):
+    peer = _group_peer(who, g, rank, group_rank, arg)
+    if g.comm is not None and peer == g.comm.rank:
+        raise ValueError(f"{who}: {arg}={g.global_ranks[peer]} is this process's own rank")
+    return peer
+
+
+def send_object_list(object_list: list, dst: int | None = None,
+                     group: ProcessGroup | None = None, device=None,
+                     group_dst: int | None = None, use_batch: bool = False) -> None:
+    """Send the picklable objects of ``object_list`` to rank ``dst``.
+
+    ``dst`` calls :func:`recv_object_list` with a list of the same length. ``device`` and
+    ``use_batch`` are accepted for PyTorch compatibility (objects travel over MPI).
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")  # a world of one: no peer to talk to
+    >>> dist.send_object_list(["config"], dst=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: send_object_list: dst=0 is this process's own rank
+    >>> dist.destroy_process_group()
+    """
+    who = "send_object_list"
+    g = _resolve(group, who)
+    peer = _object_peer(who, g, dst, group_dst, "dst")
+    if g.comm is None:
+        return None
+    if not isinstance(object_list, list):
+        raise TypeError(f"{who}: object_list must be a list, got {type(object_list).__name__}")
+    g.comm.send_object(list(object_list), peer, 0)
+    return None
+
+
+def recv_object_list(object_list: list, src: int | None = None,
+                     group: ProcessGroup | None = None, device=None,
+                     group_src: int | None = None, use_batch: bool = False) -> int:
+    """Receive the objects a rank sent with :func:`send_object_list` into ``object_list``.
+
+    From rank ``src`` (``group_src`` within ``group``), or from any rank when both are None;
+    returns the sender's global rank. ``object_list`` has as many items as were sent.
+
+    Examples
+    --------
+    >>> import flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")  # a world of one: no peer to talk to
+    >>> dist.recv_object_list([None], src=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: recv_object_list: src=0 is this process's own rank
+    >>> dist.destroy_process_group()
+    """
+    who = "recv_object_list"
+    g = _resolve(group, who)
+    any_rank = src is None and group_src is None
+    peer = None if any_rank else _object_peer(who, g, src, group_src, "src")
+    if g.comm is None:
+        return -1
+    if not isinstance(object_list, list):
+        raise TypeError(f"{who}: object_list must be a list, got {type(object_list).__name__}")
+    received, sender = g.comm.recv_object(peer, 0)
+    if len(received) != len(object_list):
+        raise ValueError(f"{who}: rank {g.global_ranks[sender]} sent {len(received)} objects but "
+                         f"object_list has {len(object_list)}")  # fmt: skip
+    object_list[:] = received
+    return g.global_ranks[sender]
+
+
+# ----------------------------------------------------------------------------- batches
+
+
+class P2POp:
+    """One point-to-point operation for :func:`batch_isend_irecv`: :func:`isend` or :func:`irecv`.
+
+    Parameters
+    ----------
+    op : callable
+        ``flambeau.distributed.isend`` or ``flambeau.distributed.irecv``.
+    tensor : Tensor
+        What to send, or where to receive.
+    peer : int, optional
+        The other process's global rank (or ``group_peer``, its rank within ``group``).
+    group : ProcessGroup, optional
+        The default (world) group when None.
+    tag : int
+        Matches sends with receives.
+
+    Examples
+    --------
+    >>> import flambeau, flambeau.distributed as dist
+    >>> op = dist.P2POp(dist.isend, flambeau.zeros(2), peer=1)
+    >>> op.op is dist.isend, op.peer
+    (True, 1)
+    >>> dist.P2POp(dist.send, flambeau.zeros(2), peer=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: P2POp: op must be flambeau.distributed.isend or irecv, got send
+    """
+
+    __slots__ = ("op", "tensor", "peer", "group", "tag", "group_peer")
+
+    def __init__(self, op, tensor: Tensor, peer: int | None = None,
+                 group: ProcessGroup | None = None, tag: int = 0, group_peer: int | None = None):
+        who = "P2POp"
+        if op is not isend and op is not irecv:
+            raise ValueError(f"{who}: op must be flambeau.distributed.isend or irecv, got "
+                             f"{getattr(op, '__name__', op)}")  # fmt: skip
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"{who}: tensor must be a flambeau Tensor, got {type(tensor).__name__}")
+        if (peer is None) == (group_peer is None):
+            raise ValueError(f"{who}: pass peer (a global rank) or group_peer, exactly one")
+        self.op, self.tensor, self.peer, self.group = op, tensor, peer, group
+        self.tag, self.group_peer = tag, group_peer
+
+    def __repr__(self) -> str:
+        who = f"peer={self.peer}" if self.peer is not None else f"group_peer={self.group_peer}"
+        return f"P2POp({self.op.__name__}, {who}, tag={self.tag})"
+
+
+def batch_isend_irecv(p2p_op_list: list[P2POp]) -> list[Work]:
+    """Start every send and receive of ``p2p_op_list`` together; return their :class:`Work`.
+
+    Every op uses the same group. On NCCL they form one group call, so ranks that exchange
+    in both directions do not wait for each other; ``wait()`` on each work before reading.
+
+    Examples
+    --------
+    >>> import flambeau, flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> dist.batch_isend_irecv([])
+    Traceback (most recent call last):
+    ...
+    ValueError: batch_isend_irecv: p2p_op_list must be a non-empty list of P2POp, got []
+    >>> dist.destroy_process_group()
+    """
+    who = "batch_isend_irecv"
+    if (not isinstance(p2p_op_list, list) or not p2p_op_list
+            or not all(isinstance(p, P2POp) for p in p2p_op_list)):
+        raise ValueError(f"{who}: p2p_op_list must be a non-empty list of P2POp, got "
+                         f"{p2p_op_list!r}")  # fmt: skip
+    first = p2p_op_list[0].group
+    if any(p.group is not first for p in p2p_op_list):
+        raise ValueError(f"{who}: every P2POp must use the same group")
+    g = _resolve(first, who)
+    if g.comm is None:
+        return []
+    peers = []
+    for p in p2p_op_list:  # resolve every peer before starting anything
+        rank = p.peer if p.peer is not None else g.global_ranks[
+            _group_peer(who, g, None, p.group_peer, "peer")]
+        peers.append(rank)
+    works = []
+    with g.comm.coalesced():
+        for p, rank in zip(p2p_op_list, peers, strict=True):
+            works.append(p.op(p.tensor, rank, group=p.group, tag=p.tag))
+    return works
+
+
+def monitored_barrier(group: ProcessGroup | None = None, timeout=None,
+                      wait_all_ranks: bool = False) -> None:
+    """A barrier that raises, naming the ranks that did not arrive within ``timeout``.
+
+    Rank 0 waits for the others and tells them who was missing, so every rank that arrived
+    raises the same :class:`DistBackendError` instead of hanging. Unlike PyTorch (Gloo only)
+    it runs on every backend, and it always names every missing rank (``wait_all_ranks``
+    is accepted for compatibility).
+
+    Parameters
+    ----------
+    group : ProcessGroup, optional
+        The default (world) group when None.
+    timeout : datetime.timedelta or float, optional
+        How long to wait (seconds when a number); :data:`default_pg_timeout` when None.
+
+    Examples
+    --------
+    >>> import datetime, flambeau.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> dist.monitored_barrier(timeout=datetime.timedelta(seconds=5))
+    >>> dist.destroy_process_group()
+    """
+    who = "monitored_barrier"
+    g = _resolve(group, who)
+    if timeout is None:
+        timeout = default_pg_timeout
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        timeout = timedelta(seconds=timeout)
+    if not isinstance(timeout, timedelta) or timeout.total_seconds() <= 0:
+        raise ValueError(f"{who}: timeout must be a positive datetime.timedelta (or seconds), "
+                         f"got {timeout!r}")  # fmt: skip
+    if g.comm is None or g.size() == 1:
+        return None
+    seconds = timeout.total_seconds()
+    missing = g.comm.monitored_barrier(seconds)
+    if missing:
+        ranks = [g.global_ranks[r] for r in missing]
+        if g.comm.rank != 0 and missing == [0]:
+            raise DistBackendError(
+                f"{who}: rank {ranks[0]} (the group's first rank, which checks the others) did "
+                f"not confirm the barrier within {2 * seconds:g} s (twice the timeout of "
+                f"{seconds:g} s); it is stuck or has failed"
+            )
+        word = "rank" if len(ranks) == 1 else "ranks"
+        listed = ", ".join(str(r) for r in ranks)
+        raise DistBackendError(f"{who}: {word} {listed} did not reach the barrier (or gave up "
+                               f"waiting) within {seconds:g} s; stuck or failed")  # fmt: skip
     return None

@@ -8,6 +8,8 @@ has no bfloat16 and not every MPI reduces float16.
 from __future__ import annotations
 
 import importlib.util
+import os
+import time
 
 from flambeau.distributed._backend import CommBackend, Communicator
 from flambeau.distributed._reduce_op import ReduceOp
@@ -17,6 +19,7 @@ from flambeau.distributed.hookspecs import hookimpl
 __all__ = ["MpiBackend", "MpiCommunicator", "flambeau_comm_backends"]
 
 _OPS = {ReduceOp.SUM: "SUM", ReduceOp.PRODUCT: "PROD", ReduceOp.MIN: "MIN", ReduceOp.MAX: "MAX"}
+_TOKEN, _ANSWER, _ACK = 1, 2, 3  # monitored_barrier's message tags
 _BOOL_OPS = {ReduceOp.SUM: "LOR", ReduceOp.MAX: "LOR", ReduceOp.PRODUCT: "LAND",
              ReduceOp.MIN: "LAND"}  # fmt: skip
 
@@ -37,6 +40,15 @@ def _widened(array):
     if array.dtype.kind == "f" and array.dtype.itemsize == 2 or array.dtype.name == "bfloat16":
         return array.astype("float32")
     return None
+
+
+def _offsets(counts):
+    """Where each of ``counts`` consecutive pieces starts."""
+    starts, total = [], 0
+    for n in counts:
+        starts.append(total)
+        total += n
+    return starts
 
 
 class MpiCommunicator(Communicator):
@@ -62,6 +74,12 @@ class MpiCommunicator(Communicator):
         self.comm = comm
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
+        # monitored_barrier's messages: a communicator of their own, so that a late rank's
+        # stale message can never match a user's send/recv
+        self._control = comm.Dup()
+        self._epoch = self.comm.bcast(os.urandom(8) if self.rank == 0 else None, 0)
+        self._rounds = 0
+        self._stale = []  # sends of late ranks that nobody received; kept alive, never waited
 
     def _work(self, request):
         if request is None:
@@ -133,6 +151,12 @@ class MpiCommunicator(Communicator):
         fn = self.comm.Iscatter if async_op else self.comm.Scatter
         return self._work(fn(None if array is None else _bytes(array), _bytes(out), root))
 
+    def all_to_all(self, out, out_counts, array, in_counts, async_op):
+        fn = self.comm.Ialltoallv if async_op else self.comm.Alltoallv
+        byte = self._MPI.BYTE
+        return self._work(fn([array, (in_counts, _offsets(in_counts)), byte],
+                             [out, (out_counts, _offsets(out_counts)), byte]))  # fmt: skip
+
     def barrier(self, async_op):
         if async_op:
             return self._work(self.comm.Ibarrier())
@@ -157,8 +181,80 @@ class MpiCommunicator(Communicator):
             work = Work.completed()
         return work, status.Get_source
 
+    def monitored_barrier(self, seconds):
+        # rank 0 collects a token from every rank, answers each with the ranks that were
+        # missing, then collects an acknowledgement (a rank that gave up waiting sends none).
+        # Every wait has a deadline. Messages start with this communicator's id and the
+        # round, so a late rank's message from an earlier round is recognised and dropped.
+        size = self.size
+        self._rounds += 1
+        header = self._epoch + self._rounds.to_bytes(8, "little")
+        self._stale = [r for r in self._stale if not r.Test()]
+        if self.rank == 0:
+            missing, _ = self._collect(range(1, size), _TOKEN, header, 0, seconds)
+            flags = bytes(1 if r in missing else 0 for r in range(size))
+            arrived = [r for r in range(1, size) if r not in missing]
+            for r in arrived:
+                self._post(header + flags, r, _ANSWER)
+            if not missing:
+                missing, _ = self._collect(arrived, _ACK, header, 0, seconds)
+            return missing
+        self._post(header, 0, _TOKEN)
+        # rank 0 may wait up to ``seconds`` for a later rank before it answers
+        silent, answers = self._collect([0], _ANSWER, header, size, 2 * seconds)
+        if silent:
+            return [0]
+        missing = [r for r, flag in enumerate(answers[0]) if flag]
+        if not missing:
+            self._post(header, 0, _ACK)
+        return missing
+
+    def _post(self, message, dst, tag):
+        self._stale.append(self._control.Isend(bytearray(message), dst, tag))
+
+    def _collect(self, ranks, tag, header, extra, seconds):
+        """Receive this round's message from each of ``ranks`` within ``seconds``.
+
+        Returns the ranks that sent none, and the bytes after the header of each message.
+        """
+        comm, n = self._control, len(header)
+        deadline = time.monotonic() + seconds
+        buffers = {r: bytearray(n + extra) for r in ranks}
+        pending = {r: comm.Irecv(buffers[r], r, tag) for r in ranks}
+        pause = 0.0005
+        while pending:
+            for r in [r for r, request in pending.items() if request.Test()]:
+                if buffers[r][:n] == header:
+                    del pending[r]
+                else:  # a stale message of an earlier round: wait for this round's
+                    pending[r] = comm.Irecv(buffers[r], r, tag)
+            left = deadline - time.monotonic()
+            if not pending or left <= 0:
+                break
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.02)
+        for request in pending.values():
+            request.Cancel()
+            request.Wait()
+        return sorted(pending), {r: bytes(buffers[r][n:]) for r in ranks if r not in pending}
+
     def all_gather_object(self, obj):
         return self.comm.allgather(obj)
+
+    def gather_object(self, obj, root):
+        return self.comm.gather(obj, root)
+
+    def scatter_object(self, objs, root):
+        return self.comm.scatter(objs, root)
+
+    def send_object(self, obj, dst, tag):
+        self.comm.send(obj, dst, tag)
+
+    def recv_object(self, src, tag):
+        status = self._MPI.Status()
+        source = self._MPI.ANY_SOURCE if src is None else src
+        obj = self.comm.recv(None, source, tag, status)
+        return obj, status.Get_source()
 
     def broadcast_object(self, obj, root):
         return self.comm.bcast(obj, root)
@@ -176,6 +272,8 @@ class MpiCommunicator(Communicator):
     def free(self):
         if self.comm != self._MPI.COMM_NULL:
             self.comm.Free()
+        if self._control != self._MPI.COMM_NULL:
+            self._control.Free()
 
 
 class MpiBackend(CommBackend):

@@ -8,10 +8,11 @@ them. Object collectives, barriers and aborts go through MPI.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 
 from flambeau.distributed._backend import CommBackend, Communicator
-from flambeau.distributed._mpi_backend import MpiCommunicator, _mpi
+from flambeau.distributed._mpi_backend import MpiCommunicator, _mpi, _offsets
 from flambeau.distributed._reduce_op import ReduceOp
 from flambeau.distributed._work import Work
 from flambeau.distributed.hookspecs import hookimpl
@@ -141,6 +142,24 @@ class NcclCommunicator(Communicator):
         self._pairwise(root, out, array, sending=True)
         return self._work(async_op)
 
+    def all_to_all(self, out, out_counts, array, in_counts, async_op):
+        nccl, stream, u8 = self._nccl, self._stream(), self._nccl.NCCL_UINT8
+        sends = zip(_offsets(in_counts), in_counts, strict=True)
+        recvs = zip(_offsets(out_counts), out_counts, strict=True)
+        nccl.groupStart()
+        try:
+            for peer, ((s, n), (r, m)) in enumerate(zip(sends, recvs, strict=True)):
+                if peer == self.rank:  # this rank's own piece is a device copy
+                    out[r:r + m] = array[s:s + n]
+                    continue
+                if n:
+                    self.comm.send(array[s:s + n].data.ptr, n, u8, peer, stream)
+                if m:
+                    self.comm.recv(out[r:r + m].data.ptr, m, u8, peer, stream)
+        finally:
+            nccl.groupEnd()
+        return self._work(async_op)
+
     def barrier(self, async_op):
         self._cupy.cuda.get_current_stream().synchronize()
         return self.mpi.barrier(async_op)
@@ -157,8 +176,33 @@ class NcclCommunicator(Communicator):
         self.comm.recv(b.data.ptr, b.size, self._nccl.NCCL_UINT8, src, self._stream())
         return self._work(async_op), lambda: src
 
+    def monitored_barrier(self, seconds):
+        self._cupy.cuda.get_current_stream().synchronize()
+        return self.mpi.monitored_barrier(seconds)
+
+    @contextlib.contextmanager
+    def coalesced(self):
+        # without a group call, two ranks that both send first would wait for each other
+        self._nccl.groupStart()
+        try:
+            yield
+        finally:
+            self._nccl.groupEnd()
+
     def all_gather_object(self, obj):
         return self.mpi.all_gather_object(obj)
+
+    def gather_object(self, obj, root):
+        return self.mpi.gather_object(obj, root)
+
+    def scatter_object(self, objs, root):
+        return self.mpi.scatter_object(objs, root)
+
+    def send_object(self, obj, dst, tag):
+        self.mpi.send_object(obj, dst, tag)
+
+    def recv_object(self, src, tag):
+        return self.mpi.recv_object(src, tag)
 
     def broadcast_object(self, obj, root):
         return self.mpi.broadcast_object(obj, root)
