@@ -102,6 +102,7 @@ API_MODULES = {
     "return_types": "flambeau.return_types",
     "serialization": "flambeau.serialization",
     "storage": "flambeau.storage",
+    "future": "flambeau.__future__",
     "types": "flambeau.types",
     "profiler": "flambeau.profiler",
     "nn": "flambeau.nn",

@@ -104,6 +104,7 @@ def test_refusals():
         ref = weakref.ref(t)
         with pytest.raises(RuntimeError, match="weakref"):
             torch.utils.swap_tensors(t, torch.ones(2))
+        assert ref() is t
         w = torch.zeros(2, requires_grad=True)
         y = (w * w).sum()
         with pytest.raises(RuntimeError, match="use_count"):

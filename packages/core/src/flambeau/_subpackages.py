@@ -26,8 +26,8 @@ PROVIDERS = {
 #: core's own subpackages that ``import flambeau`` leaves for the first access (as
 #: ``torch.distributions`` and ``torch.testing`` after ``import torch``): most programs never
 #: use them, and importing them up front would slow down every ``import flambeau``
-CORE_ON_ACCESS = frozenset({"distributions", "hub", "mps", "multiprocessing", "profiler",
-                            "signal", "storage", "testing", "types", "xpu"})
+CORE_ON_ACCESS = frozenset({"__future__", "distributions", "hub", "mps", "multiprocessing",
+                            "profiler", "signal", "storage", "testing", "types", "xpu"})
 
 #: names of ``flambeau`` itself that a module of another distribution provides, as with
 #: ``torch.conv2d``: module -> the names to look up there (its ``__all__``: flambeau-nn's

@@ -35,7 +35,10 @@ def _in_use(t) -> str | None:
 
     tuples = []
     for ref in gc.get_referrers(t):
-        if isinstance(ref, Tensor) and ref is not t:
+        # a view or detach() alias shares its version counter (a tensor holding t as its
+        # .grad does not)
+        if isinstance(ref, Tensor) and ref is not t \
+                and ref._version_counter is t._version_counter:
             return "a view or alias of it"
         if isinstance(ref, tuple):
             tuples.append(ref)
