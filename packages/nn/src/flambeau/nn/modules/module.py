@@ -280,6 +280,27 @@ def _as_tuple(x):
     return x if isinstance(x, tuple) else (x,)
 
 
+def _replace_parameter(module, key, p, new, fn, swap):
+    """``module._apply``'s conversion of parameter ``key`` (``p``, converted to ``new``) under
+    ``flambeau.__future__``'s switches: with ``swap`` the Parameter object ``p`` takes the new
+    content through ``flambeau.utils.swap_tensors`` (its gradient too); otherwise a new
+    Parameter replaces it in the module."""
+    grad = p.grad
+    replacement = Parameter(new, requires_grad=p.requires_grad) if isinstance(p, Parameter) \
+        else new
+    if swap:
+        flambeau.utils.swap_tensors(p, replacement)
+        if grad is not None:
+            new_grad = fn(grad)
+            if new_grad is not grad:
+                flambeau.utils.swap_tensors(grad, new_grad)
+            p.grad = grad
+        return
+    module._parameters[key] = replacement
+    if grad is not None:
+        replacement.grad = fn(grad)
+
+
 def _module_dtype_check(dtype, who):
     """Module.to's target dtype: floating or complex, complex with PyTorch's warning."""
     if dtype is None:
@@ -1004,13 +1025,21 @@ class Module:
 
     # ------------------------------------------------------------------ devices and dtypes
     def _apply(self, fn, recurse=True):
-        """Replace every parameter's and buffer's data by ``fn(tensor)``, keeping the objects."""
+        """Replace every parameter's and buffer's data by ``fn(tensor)``, keeping the objects
+        (or, as ``flambeau.__future__``'s switches say, swapping the new tensors into them or
+        putting new Parameters in their place)."""
+        future = flambeau.__future__
+        swap = future.get_swap_module_params_on_conversion()
+        overwrite = future.get_overwrite_module_params_on_conversion()
         for module in (self.modules() if recurse else [self]):
-            for p in module._parameters.values():
+            for key, p in list(module._parameters.items()):
                 if p is None:
                     continue
                 with flambeau.no_grad():
                     new = fn(p)
+                    if new is not p and (swap or overwrite):
+                        _replace_parameter(module, key, p, new, fn, swap)
+                        continue
                     if new is not p:
                         p.data = new
                         p._version_counter.value += 1

@@ -1,0 +1,78 @@
+"""nn.Module conversions under flambeau.__future__'s switches (torch.__future__'s): swapping
+the converted tensors into the Parameter objects, or putting new Parameters in the module."""
+
+import pytest
+
+import flambeau
+from flambeau import nn
+
+
+@pytest.fixture
+def future():
+    f = flambeau.__future__
+    yield f
+    f.set_swap_module_params_on_conversion(False)
+    f.set_overwrite_module_params_on_conversion(False)
+
+
+def _convert(lib, mod, setting):
+    getattr(lib.__future__, f"set_{setting}_module_params_on_conversion")(True)
+    try:
+        lib.manual_seed(0)
+        m = mod.Linear(2, 2)
+        w, b = m.weight, m.bias
+        w.grad = lib.ones(2, 2)
+        g = w.grad
+        m.double()
+        return (m.weight is w, m.bias is b, str(m.weight.dtype).split(".")[-1],
+                str(w.dtype).split(".")[-1], type(m.weight).__name__,
+                str(m.weight.grad.dtype).split(".")[-1], m.weight.grad is g,
+                m.weight.requires_grad)
+    finally:
+        getattr(lib.__future__, f"set_{setting}_module_params_on_conversion")(False)
+
+
+@pytest.mark.parametrize("setting", ["swap", "overwrite"])
+def test_conversions_match_torch(future, setting):
+    got = _convert(flambeau, nn, setting)
+    if setting == "swap":
+        assert got == (True, True, "float64", "float64", "Parameter", "float64", True, True)
+    else:
+        assert got[:5] == (False, False, "float64", "float32", "Parameter")
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch.__future__")  # the switches' module, not loaded by torch
+
+    assert got == _convert(torch, torch.nn, setting)
+
+
+def test_switches_default_off_and_read_back(future):
+    assert future.get_swap_module_params_on_conversion() is False
+    assert future.get_overwrite_module_params_on_conversion() is False
+    future.set_swap_module_params_on_conversion(1)
+    assert future.get_swap_module_params_on_conversion() is True
+    m = nn.Linear(2, 2)
+    w = m.weight
+    m.to(flambeau.float64)
+    assert m.weight is w and w.dtype == flambeau.float64
+
+
+def test_a_swap_between_forward_and_backward_makes_backward_raise(future):
+    m = nn.Linear(2, 2)
+    x = flambeau.ones(1, 2)
+    y = (m(x) * 0 + m.bias).sum()  # the bias enters the graph unsaved: only its leaf node
+    future.set_swap_module_params_on_conversion(True)
+    m.bias.grad = None
+    b = m.bias
+    nn.Module._apply(m, lambda t: t.to(flambeau.float64) if t is b else t)
+    with pytest.raises(RuntimeError, match="swap_tensors"):
+        y.backward()
+
+
+def test_a_parameter_the_graph_saved_is_not_swapped(future):
+    m = nn.Linear(2, 2)
+    y = m(flambeau.ones(1, 2)).sum()  # saves the weight for backward
+    future.set_swap_module_params_on_conversion(True)
+    with pytest.raises(RuntimeError, match="saved it for backward"):
+        m.double()
+    assert m.weight.dtype == flambeau.float32  # refused before anything changed
+    y.backward()
