@@ -190,3 +190,15 @@ def test_two_processes_share_a_store(kind, tmp_path):
     assert proc.exitcode == 0
     if kind == "file":
         assert os.path.exists(where)
+
+
+def test_tcp_store_reports_a_lost_connection():
+    master = dist.TCPStore("127.0.0.1", 0, 1, True, timeout=SHORT)
+    client = dist.TCPStore("127.0.0.1", master.port, timeout=SHORT)
+    client._sock.close()  # as if the network went away
+    with pytest.raises(dist.DistNetworkError, match="TCPStore: lost the connection to the master "
+                                                    f"store at 127.0.0.1:{master.port} during "
+                                                    "set"):  # fmt: skip
+        client.set("k", "v")
+    with pytest.raises(ValueError, match="unknown TCPStore operation .evil."):
+        master._apply("evil")
