@@ -42,9 +42,7 @@ def is_distributed(input) -> bool:  # noqa: A002 - torch's name
     >>> flambeau.is_distributed(flambeau.zeros(2))
     False
     """
-    from flambeau._tensor import Tensor
+    from flambeau._ops._util import need_tensor
 
-    if not isinstance(input, Tensor):
-        raise TypeError(f"is_distributed(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+    need_tensor("is_distributed", input)
     return False

@@ -300,12 +300,17 @@ _LEGACY: dict = {}
 def legacy_types(device_type: str) -> dict:
     """The legacy types of ``device_type`` ("cpu" or "cuda"), made once: ``flambeau.cuda``
     publishes the CUDA ones, and ``Tensor.type("torch.cuda.FloatTensor")`` finds the same."""
-    types = _LEGACY.get(device_type)
-    if types is None:
-        types = _LEGACY[device_type] = {
-            name: _legacy(name, getattr(_dtype, dt), device_type)
-            for dt, name in TYPE_NAMES.items()}
-    return types
+    return legacy_classes(_LEGACY, device_type, TYPE_NAMES, _legacy)
+
+
+def legacy_classes(cache: dict, device_type: str, names: dict, make) -> dict:
+    """``cache[device_type]``, made on first use as ``{name: make(name, dtype, device_type)}``
+    over ``names`` (dtype name -> class name): the legacy tensor types and storages."""
+    classes = cache.get(device_type)
+    if classes is None:
+        classes = cache[device_type] = {
+            name: make(name, getattr(_dtype, dt), device_type) for dt, name in names.items()}
+    return classes
 
 
 _CPU = legacy_types("cpu")

@@ -426,12 +426,9 @@ _LEGACY: dict = {}
 def legacy_storages(device_type: str) -> dict:
     """The legacy storage classes of ``device_type`` ("cpu" or "cuda"), made once, so that
     ``flambeau.cuda.FloatStorage`` and ``Tensor.storage_type()`` give the same class."""
-    classes = _LEGACY.get(device_type)
-    if classes is None:
-        classes = _LEGACY[device_type] = {
-            name: _legacy_storage(name, getattr(_dtype, dt), device_type)
-            for dt, name in STORAGE_NAMES.items()}
-    return classes
+    from flambeau._compat import legacy_classes
+
+    return legacy_classes(_LEGACY, device_type, STORAGE_NAMES, _legacy_storage)
 
 
 _CPU = legacy_storages("cpu")
@@ -484,11 +481,9 @@ def is_set_to(self, tensor) -> bool:
     >>> x.is_set_to(x[:]), x.is_set_to(x.clone()), x.view(1, 3).is_set_to(x)
     (True, False, False)
     """
-    from flambeau._tensor import Tensor
+    from flambeau._ops._util import need_tensor
 
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"is_set_to(): argument 'tensor' (position 1) must be Tensor, not "
-                        f"{type(tensor).__name__}")
+    need_tensor("is_set_to", tensor, "tensor")
     return (self.device == tensor.device and self.shape == tensor.shape
             and self.stride() == tensor.stride()
             and self.storage_offset() == tensor.storage_offset()
