@@ -119,3 +119,26 @@ def test_new_subgroups_needs_a_divisible_world(world):
     with pytest.raises(ValueError, match=r"new_subgroups: the world size \(3\) must be divisible "
                                          "by group_size=2"):  # fmt: skip
         dist.new_subgroups(group_size=2, group=three)
+
+
+SAME_SIGNATURE = ["all_to_all", "all_to_all_single", "gather_object", "scatter_object_list",
+                  "send_object_list", "recv_object_list", "batch_isend_irecv", "get_global_rank",
+                  "get_group_rank", "monitored_barrier", "is_gloo_available", "is_ucc_available",
+                  "is_xccl_available", "is_torchelastic_launched", "get_node_local_rank",
+                  "get_default_backend_for_device", "is_backend_available", "new_subgroups",
+                  "P2POp"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", SAME_SIGNATURE)
+def test_signatures_match_torch(name):
+    import inspect
+
+    torch = pytest.importorskip("torch")
+
+    def params(fn):
+        return [(p.name, p.default) for p in inspect.signature(fn).parameters.values()]
+
+    ours, theirs = params(getattr(dist, name)), params(getattr(torch.distributed, name))
+    if name == "monitored_barrier":  # torch's default is GroupMember.WORLD: None until init
+        theirs[0] = ("group", None)
+    assert ours == theirs

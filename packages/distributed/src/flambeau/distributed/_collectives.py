@@ -42,12 +42,16 @@ def _check_tensor(who, g, t, arg="tensor"):
         )
 
 
-def _check_like(who, ref, tensors, arg):
-    """Every tensor of the list ``tensors`` has ``ref``'s shape, dtype and device."""
+def _check_like(who, ref, tensors, arg, same_shape=True):
+    """Every tensor of the list ``tensors`` has ``ref``'s dtype and device (and shape)."""
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{who}: {arg}[{i}] must be a flambeau Tensor, got {type(t).__name__}")
-        if t.shape != ref.shape or t.dtype != ref.dtype or t._device != ref._device:
+        if not same_shape and (t.dtype != ref.dtype or t._device != ref._device):
+            raise ValueError(f"{who}: {arg}[{i}] is {t.dtype} on {t._device}, but "
+                             f"input_tensor_list[0] is {ref.dtype} on {ref._device}")  # fmt: skip
+        if same_shape and (t.shape != ref.shape or t.dtype != ref.dtype
+                           or t._device != ref._device):  # fmt: skip
             raise ValueError(
                 f"{who}: {arg}[{i}] has shape {tuple(t.shape)}, dtype {t.dtype} on {t._device}, "
                 f"but the tensor has shape {tuple(ref.shape)}, dtype {ref.dtype} on {ref._device}"
@@ -482,15 +486,6 @@ def _check_exchange(who, g, sends, receives, dtype):
                 )
 
 
-def _check_same_kind(who, ref, tensors, arg):
-    for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{who}: {arg}[{i}] must be a flambeau Tensor, got {type(t).__name__}")
-        if t.dtype != ref.dtype or t._device != ref._device:
-            raise ValueError(f"{who}: {arg}[{i}] is {t.dtype} on {t._device}, but "
-                             f"input_tensor_list[0] is {ref.dtype} on {ref._device}")  # fmt: skip
-
-
 def _flat_bytes(array):
     return array.reshape(-1).view("u1")
 
@@ -529,8 +524,8 @@ def all_to_all(output_tensor_list: list[Tensor], input_tensor_list: list[Tensor]
     _check_list(who, g, output_tensor_list, "output_tensor_list")
     ref = input_tensor_list[0]
     _check_tensor(who, g, ref, "input_tensor_list[0]")
-    _check_same_kind(who, ref, input_tensor_list, "input_tensor_list")
-    _check_same_kind(who, ref, output_tensor_list, "output_tensor_list")
+    _check_like(who, ref, input_tensor_list, "input_tensor_list", same_shape=False)
+    _check_like(who, ref, output_tensor_list, "output_tensor_list", same_shape=False)
     sends = [t.numel() for t in input_tensor_list]
     receives = [t.numel() for t in output_tensor_list]
     _check_exchange(who, g, sends, receives, ref.dtype)
