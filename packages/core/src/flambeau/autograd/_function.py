@@ -227,6 +227,35 @@ class _NeedsNothing(tuple):
         return False
 
 
+def _needs_grad(args):
+    """``needs_input_grad`` of a recorded op: whether each argument is a tensor requiring
+    grad. One or two arguments (nearly every op) are written out: a comprehension is a
+    function call of its own in CPython 3.11, about as costly as the op's NumPy call on a
+    small tensor."""
+    n = len(args)
+    if n == 2:
+        a, b = args
+        return (a.__class__ in _TENSOR_TYPES and a._requires_grad,
+                b.__class__ in _TENSOR_TYPES and b._requires_grad)
+    if n == 1:
+        return (True,)  # recorded: the one argument is a tensor that requires grad
+    return tuple([a.__class__ in _TENSOR_TYPES and a._requires_grad for a in args])
+
+
+def _versions(tensors):
+    """The version of each saved tensor (None for None), as :func:`_needs_grad` does it.
+    A tuple of ints: the garbage collector stops tracking it, unlike a list."""
+    n = len(tensors)
+    if n == 2:
+        a, b = tensors
+        return (None if a is None else a._version_counter.value,
+                None if b is None else b._version_counter.value)
+    if n == 1:
+        a = tensors[0]
+        return (None if a is None else a._version_counter.value,)
+    return tuple([t._version_counter.value if t is not None else None for t in tensors])
+
+
 class FunctionCtx:
     """The methods a Function's ``forward``/``backward`` use on ``ctx``.
 
@@ -256,9 +285,7 @@ class FunctionCtx:
             self._saved_versions = ()  # not recorded: backward never runs, nothing to check
             return
         try:
-            # a tuple of ints: the garbage collector stops tracking it, unlike a list
-            self._saved_versions = tuple([t._version_counter.value if t is not None else None
-                                          for t in tensors])
+            self._saved_versions = _versions(tensors)
         except _InferenceVersionRead:
             raise RuntimeError(_INFERENCE_SAVED_MESSAGE) from None
         hooks = _grad_state.saved_hooks
@@ -452,8 +479,7 @@ class Function(FunctionCtx, Node):
                     record = enabled and cls._differentiable
                     break
         if record:
-            ctx.needs_input_grad = tuple(
-                [a.__class__ in _TENSOR_TYPES and a._requires_grad for a in args])
+            ctx.needs_input_grad = _needs_grad(args)
         # a backend that does not take a sparse tensor's storage raises its own TypeError
         # (CuPy's); the handler turns that into flambeau's refusal, naming the op. A try
         # costs nothing until it raises: dense ops pay nothing for the check
