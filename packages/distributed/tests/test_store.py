@@ -69,6 +69,29 @@ def test_get_and_wait_on_a_missing_key_raise_after_the_timeout(store):
     assert store.timeout == datetime.timedelta(seconds=5)
 
 
+def test_queues(store):
+    torch = pytest.importorskip("torch")
+    theirs = torch.distributed.HashStore()
+    theirs.set_timeout(SHORT)
+    for s in (store, theirs):
+        s.queue_push("q", "a")
+        s.queue_push("q", b"b")
+        s.set("b", "a key named like the queue's bytes tag")
+    assert store.queue_len("q") == theirs.queue_len("q") == 2
+    assert store.queue_pop("q") == theirs.queue_pop("q") == b"a"
+    assert store.num_keys() == 1  # the queue is not a key; torch counts its own extra keys
+    assert store.check(["q"]) is theirs.check(["q"]) is True
+    assert store.queue_pop("q", block=False) == theirs.queue_pop("q", block=False) == b"b"
+    with pytest.raises(dist.QueueEmptyError, match="queue_pop: the queue 'q' is empty"):
+        store.queue_pop("q", block=False)
+    with pytest.raises(torch.distributed.QueueEmptyError):
+        theirs.queue_pop("q", block=False)
+    with pytest.raises(dist.DistStoreError, match=r"queue_pop: keys \['q'\] were not set within"):
+        store.queue_pop("q")
+    assert store.queue_len("never") == theirs.queue_len("never") == 0
+    assert store.get("b") == b"a key named like the queue's bytes tag"
+
+
 def test_bad_arguments_are_type_errors_naming_them(store):
     with pytest.raises(TypeError, match="set: key must be a str, got int"):
         store.set(1, "v")
@@ -147,6 +170,7 @@ def _worker(kind, where, rank, queue):
         store.get("hello0")  # blocks until the master has set it
         for _ in range(50):
             store.add("counter", 1)
+        store.queue_push("results", f"from {rank}")
         store.set("done1", "1")
         store.wait(["go"])
         queue.put(("ok", store.get("hello0")))
@@ -179,6 +203,7 @@ def test_two_processes_share_a_store(kind, tmp_path):
             store.add("counter", 1)
         store.wait(["done1"])
         assert store.get("counter") == b"100"  # no increment lost between processes
+        assert store.queue_pop("results") == b"from 1"
         store.set("go", "1")
         status, value = queue.get(timeout=30)
         assert status == "ok", value

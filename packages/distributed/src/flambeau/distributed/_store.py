@@ -20,7 +20,7 @@ import threading
 import time
 from datetime import timedelta
 
-from flambeau.distributed._errors import DistNetworkError, DistStoreError
+from flambeau.distributed._errors import DistNetworkError, DistStoreError, QueueEmptyError
 
 __all__ = ["Store", "HashStore", "FileStore", "TCPStore", "PrefixStore"]
 
@@ -50,6 +50,14 @@ def _compare_set(table, key, expected, desired):
     return current
 
 
+_QUEUES = "\x00queues"  # the table's entry holding the queues: {key: [values]}, not a key
+
+
+def _queue_pop(table, key):
+    queue = table.get(_QUEUES, {}).get(key)
+    return queue.pop(0) if queue else None
+
+
 def _multi_set(table, keys, values):
     table.update(zip(keys, values, strict=True))
 
@@ -65,10 +73,13 @@ _OPS = {
     "multi_get": (lambda t, ks: [t.get(k) for k in ks], False),
     "add": (_add, True),
     "compare_set": (_compare_set, True),
-    "check": (lambda t, ks: all(k in t for k in ks), False),
+    "check": (lambda t, ks: all(k in t or k in t.get(_QUEUES, ()) for k in ks), False),
     "delete_key": (lambda t, k: t.pop(k, None) is not None, True),
-    "num_keys": (lambda t: len(t), False),
-    "list_keys": (lambda t: sorted(t), False),
+    "num_keys": (lambda t: len(t) - (_QUEUES in t), False),
+    "list_keys": (lambda t: sorted(k for k in t if k != _QUEUES), False),
+    "queue_push": (lambda t, k, v: t.setdefault(_QUEUES, {}).setdefault(k, []).append(v), True),
+    "queue_pop": (_queue_pop, True),
+    "queue_len": (lambda t, k: len(t.get(_QUEUES, {}).get(k, ())), False),
     "multi_set": (_multi_set, True),
     "append": (_append, True),
 }
@@ -110,11 +121,11 @@ def _value(who, value, arg="value"):
 
 
 def _encode(obj) -> bytes:
-    """JSON with bytes as ``{"b": base64}``: what FileStore and TCPStore write."""
+    """JSON with bytes as ``{"__bytes__": base64}``: what FileStore and TCPStore write."""
 
     def default(o):
         if isinstance(o, bytes):
-            return {"b": base64.b64encode(o).decode()}
+            return {"__bytes__": base64.b64encode(o).decode()}
         raise TypeError(f"cannot encode {type(o).__name__}")
 
     return json.dumps(obj, default=default).encode()
@@ -122,7 +133,8 @@ def _encode(obj) -> bytes:
 
 def _decode(data: bytes):
     def hook(d):
-        return base64.b64decode(d["b"]) if d.keys() == {"b"} else d
+        bytes_ = d.keys() == {"__bytes__"} and isinstance(d["__bytes__"], str)
+        return base64.b64decode(d["__bytes__"]) if bytes_ else d
 
     return json.loads(data, object_hook=hook)
 
@@ -382,6 +394,54 @@ class Store:
         ['a', 'b']
         """
         return self._apply("list_keys")
+
+    def queue_push(self, key: str, value) -> None:
+        """Append ``value`` to the queue ``key`` (queues are apart from the keys' values).
+
+        Examples
+        --------
+        >>> import flambeau.distributed as dist
+        >>> store = dist.HashStore()
+        >>> store.queue_push("jobs", "a"); store.queue_push("jobs", b"b")
+        >>> store.queue_len("jobs"), store.queue_pop("jobs"), store.queue_len("jobs")
+        (2, b'a', 1)
+        """
+        self._apply("queue_push", _key("queue_push", key), _value("queue_push", value))
+
+    def queue_pop(self, key: str, block: bool = True) -> bytes:
+        """Remove and return the first value of the queue ``key``.
+
+        With ``block`` it waits like :meth:`get` for a value; without, an empty queue raises
+        :class:`QueueEmptyError`.
+
+        Examples
+        --------
+        >>> import flambeau.distributed as dist
+        >>> store = dist.HashStore()
+        >>> store.queue_pop("jobs", block=False)
+        Traceback (most recent call last):
+        ...
+        flambeau.distributed.QueueEmptyError: queue_pop: the queue 'jobs' is empty
+        """
+        who = "queue_pop"
+        _key(who, key)
+        if not block:
+            value = self._apply(who, key)
+            if value is None:
+                raise QueueEmptyError(f"{who}: the queue {key!r} is empty")
+            return value
+        return self._poll(who, [key], lambda: self._apply(who, key))
+
+    def queue_len(self, key: str) -> int:
+        """The number of values in the queue ``key`` (0 for a queue never pushed to).
+
+        Examples
+        --------
+        >>> import flambeau.distributed as dist
+        >>> dist.HashStore().queue_len("jobs")
+        0
+        """
+        return self._apply("queue_len", _key("queue_len", key))
 
 
 class HashStore(Store):
