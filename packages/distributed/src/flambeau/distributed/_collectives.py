@@ -1042,7 +1042,8 @@ def monitored_barrier(group: ProcessGroup | None = None, timeout=None,
     """A barrier that raises, naming the ranks that did not arrive within ``timeout``.
 
     Rank 0 waits for the others and tells them who was missing, so every rank that arrived
-    raises the same :class:`DistBackendError` instead of hanging. Unlike PyTorch (Gloo only)
+    raises the same :class:`DistBackendError` instead of hanging; a rank that hears nothing
+    from rank 0 within twice ``timeout`` raises naming it. Unlike PyTorch (Gloo only)
     it runs on every backend, and it always names every missing rank (``wait_all_ranks``
     is accepted for compatibility).
 
