@@ -113,6 +113,9 @@ class dtype:
             return self
         if not self.is_floating_point:
             raise TypeError(f"to_complex: {self} is not a floating-point dtype")
+        if self in _FLOAT8:
+            raise RuntimeError("Unknown Complex ScalarType for "
+                               f"{_SCALAR_TYPE_NAMES[self.name]}")
         return complex128 if self is float64 else complex64
 
     def to_real(self):
@@ -170,6 +173,8 @@ _SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": 
 _BARE_UNSIGNED = frozenset({uint16, uint32, uint64})
 _FLOAT8 = frozenset({float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz,
                      float8_e8m0fnu})
+#: the dtypes promote_types refuses to promote with most others
+_PROMOTES_WITH_FEW = _BARE_UNSIGNED | _FLOAT8
 _E4M3FN, _E5M2, _E8M0 = float8_e4m3fn.np, float8_e5m2.np, float8_e8m0fnu.np
 #: the NumPy dtypes whose casts :func:`cast` makes: ml_dtypes rounds some otherwise than
 #: torch, and casts between two float8s not at all
@@ -371,8 +376,10 @@ def _combine(higher, lower):
         return lower
     if lower.category <= higher.category:
         return higher
-    if lower.is_complex and higher.is_floating_point:
-        return higher.to_complex()
+    if lower.is_complex:  # a float8's to_complex() is refused, as torch's
+        return higher.to_complex() if higher.is_floating_point else lower
+    if higher in _PROMOTES_WITH_FEW or lower in _PROMOTES_WITH_FEW:
+        promote_types(higher, lower)  # torch's refusal (a bool tensor and a 0-d uint16 one)
     return lower
 
 

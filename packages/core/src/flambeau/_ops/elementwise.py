@@ -24,6 +24,7 @@ from flambeau._ops._util import (
     fill_int,
     half_ufunc,
     make,
+    need_tensor,
     promote,
     promote_float,
     scalar_tensor,
@@ -1633,6 +1634,15 @@ class Fmin(_MaxMin):
     _pick = "fmin"
 
 
+def _min_max(fn, op, input, other, out):
+    """``op`` (maximum, minimum, fmax, fmin) of two tensors: torch has no overload that
+    takes a number (a number was an AttributeError here)."""
+    need_tensor(op, input)
+    need_tensor(op, other, "other", 2)
+    result = _real_binary(fn, op, input, other)
+    return result if out is None else _out(result, out)
+
+
 def maximum(input, other, *, out=None):
     """Elementwise maximum (ties split the gradient evenly).
 
@@ -1642,8 +1652,7 @@ def maximum(input, other, *, out=None):
     >>> flambeau.maximum(flambeau.tensor([1.0, 5.0]), flambeau.tensor([3.0, 2.0]))
     tensor([3., 5.])
     """
-    result = _real_binary(Maximum, "maximum", input, other)
-    return result if out is None else _out(result, out)
+    return _min_max(Maximum, "maximum", input, other, out)
 
 
 def minimum(input, other, *, out=None):
@@ -1655,8 +1664,7 @@ def minimum(input, other, *, out=None):
     >>> flambeau.minimum(flambeau.tensor([1.0, 5.0]), flambeau.tensor([3.0, 2.0]))
     tensor([1., 2.])
     """
-    result = _real_binary(Minimum, "minimum", input, other)
-    return result if out is None else _out(result, out)
+    return _min_max(Minimum, "minimum", input, other, out)
 
 
 def fmax(input, other, *, out=None):
@@ -1669,8 +1677,7 @@ def fmax(input, other, *, out=None):
     >>> flambeau.fmax(flambeau.tensor([1.0, 5.0]), flambeau.tensor([3.0, 2.0]))
     tensor([3., 5.])
     """
-    result = _real_binary(Fmax, "fmax", input, other)
-    return result if out is None else _out(result, out)
+    return _min_max(Fmax, "fmax", input, other, out)
 
 
 def fmin(input, other, *, out=None):
@@ -1683,8 +1690,7 @@ def fmin(input, other, *, out=None):
     >>> flambeau.fmin(flambeau.tensor([1.0, 5.0]), flambeau.tensor([3.0, 2.0]))
     tensor([1., 2.])
     """
-    result = _real_binary(Fmin, "fmin", input, other)
-    return result if out is None else _out(result, out)
+    return _min_max(Fmin, "fmin", input, other, out)
 
 
 class Where(Function):
