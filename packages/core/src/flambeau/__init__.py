@@ -346,7 +346,16 @@ from flambeau._random import (  # noqa: E402
     set_rng_state,
 )
 from flambeau._serialization import load, save  # noqa: E402
-from flambeau._sparse import hspmm, smm, sparse_coo_tensor, spmm  # noqa: E402
+from flambeau._sparse import (  # noqa: E402
+    dsmm,
+    hsmm,
+    hspmm,
+    saddmm,
+    smm,
+    sparse_coo_tensor,
+    spmm,
+    sspaddmm,
+)
 from flambeau._sparse_compressed import (  # noqa: E402
     sparse_compressed_tensor,
     sparse_csc_tensor,

@@ -35,7 +35,8 @@ from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = ["COOData", "RefusingStorage", "SparseTensor", "SparseUnsupported",
            "sparse_coo_tensor", "spmm", "smm", "hspmm", "sparse_mm", "sparse_sum", "sparse_addmm",
-           "sparse_softmax", "sparse_log_softmax"]
+           "sparse_softmax", "sparse_log_softmax", "sspaddmm", "saddmm", "dsmm", "hsmm",
+           "check_sparse_tensor_invariants", "as_sparse_gradcheck"]
 
 sparse_coo = _compat.sparse_coo
 _COMPRESSED = (_compat.sparse_csr, _compat.sparse_csc)
@@ -1219,8 +1220,9 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
     are those of ``values``. Duplicate indices are kept (the tensor is uncoalesced) and add up
     in every use. ``values`` stays in the autograd graph: gradients reach it through the
     sparse tensor. flambeau checks that the indices are within ``size`` unless
-    ``check_invariants=False`` (torch checks only when asked: an out-of-range index there
-    corrupts memory later). ``pin_memory`` is accepted for torch's signature and ignored.
+    ``check_invariants=False`` or :class:`flambeau.sparse.check_sparse_tensor_invariants`
+    is off (torch checks only when asked: an out-of-range index there corrupts memory
+    later). ``pin_memory`` is accepted for torch's signature and ignored.
 
     Examples
     --------
@@ -1296,7 +1298,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
             raise RuntimeError(f"sparse_coo_tensor(): values have dense dims {dense_shape} but "
                                f"size {shape} has {shape[sd:]} (values of shape "
                                f"{tuple(vals.shape)})")
-        if check_invariants is not False and nnz:
+        if checks_invariants(check_invariants) and nnz:
             _check_bounds(idx, shape, sd)
     # torch counts zero or one entry as coalesced unless told otherwise
     coalesced = nnz < 2 if is_coalesced is None else bool(is_coalesced)
@@ -1304,6 +1306,97 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
     if requires_grad:
         out.requires_grad_()
     return out
+
+
+class _InvariantChecks:
+    """Whether sparse constructors check their invariants when not told
+    (``check_invariants=None``): on unless :class:`check_sparse_tensor_invariants` turns it
+    off."""
+
+    enabled = True
+
+
+def checks_invariants(check_invariants):
+    """Whether a constructor given ``check_invariants`` (True, False or None: the global
+    switch) checks the invariants."""
+    return _InvariantChecks.enabled if check_invariants is None else bool(check_invariants)
+
+
+class check_sparse_tensor_invariants:  # noqa: N801 - torch's name
+    """Turn the checks of sparse tensor invariants on (or off, with ``enable=False``) for
+    the constructors not given ``check_invariants``, as ``torch.sparse.
+    check_sparse_tensor_invariants``: a context manager, a decorator, and the switches
+    :meth:`enable`, :meth:`disable` and :meth:`is_enabled`.
+
+    flambeau's switch starts on, where torch's starts off: an index out of range is an error
+    at construction unless checks are turned off here or by ``check_invariants=False``
+    (an explicit argument wins over the switch). The checks: COO indices within the size
+    and not negative; CSR/CSC offsets starting at 0, ending at nnz, not decreasing, and
+    the plain indices within the size, sorted and unique in each row (column).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.sparse import check_sparse_tensor_invariants
+    >>> check_sparse_tensor_invariants.is_enabled()
+    True
+    >>> with check_sparse_tensor_invariants(False):
+    ...     s = flambeau.sparse_coo_tensor([[5]], [1.0], (2,))  # not checked
+    >>> try:
+    ...     flambeau.sparse_coo_tensor([[5]], [1.0], (2,))
+    ... except RuntimeError as e:
+    ...     print(str(e).partition(" (")[0])
+    sparse_coo_tensor(): size is inconsistent with indices: for dim 0, size is 2 but found index 5
+    >>> @check_sparse_tensor_invariants()
+    ... def build():
+    ...     return check_sparse_tensor_invariants.is_enabled()
+    >>> build()
+    True
+    """
+
+    def __init__(self, enable=True):
+        self.state = bool(enable)
+        self.saved_state = None
+
+    @staticmethod
+    def is_enabled():
+        """Whether constructors not given ``check_invariants`` check the invariants."""
+        return _InvariantChecks.enabled
+
+    @staticmethod
+    def enable():
+        """Check the invariants in constructors not given ``check_invariants``."""
+        _InvariantChecks.enabled = True
+
+    @staticmethod
+    def disable():
+        """Do not check the invariants in constructors not given ``check_invariants``."""
+        _InvariantChecks.enabled = False
+
+    def __enter__(self):
+        if self.saved_state is not None:
+            raise RuntimeError("This context manager instance is already activated. Use a "
+                               "different context manager instance for context nesting.")
+        self.saved_state = _InvariantChecks.enabled
+        _InvariantChecks.enabled = self.state
+        return self
+
+    def __exit__(self, *exc):
+        _InvariantChecks.enabled = self.saved_state
+        self.saved_state = None
+
+    def __call__(self, fn):
+        """``fn`` run with the checks in this instance's state (a new context each call)."""
+        import functools
+
+        state = self.state
+
+        @functools.wraps(fn)
+        def checked(*args, **kwargs):
+            with check_sparse_tensor_invariants(state):
+                return fn(*args, **kwargs)
+
+        return checked
 
 
 def _check_bounds(idx, shape, sd):
@@ -1533,13 +1626,164 @@ def smm(input, mat2):
             [0., 0.],
             [2., 2.]])
     """
-    prod, rows = _product_rows("smm", input, mat2)
+    return _row_product("smm", input, mat2)
+
+
+def _row_product(op, input, mat2):
+    """:func:`smm`'s sparse product, its errors naming ``op``."""
+    prod, rows = _product_rows(op, input, mat2)
     xp = _xp(input)
     k = prod._data.shape[1]
     indices = xp.stack([xp.repeat(rows, k), xp.tile(xp.arange(k, dtype=xp.int64),
                                                     rows.shape[0])])
     values = prod.index_select(0, Tensor._make(rows, prod._device)).reshape(-1)
     return _Construct.apply(values, indices, tuple(prod.shape), False)
+
+
+def sspaddmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (mat1 @ mat2)`` as a sparse COO matrix, as
+    ``torch.sspaddmm``: ``input`` and ``mat1`` sparse COO, ``mat2`` dense. The result holds
+    ``input``'s entries (times ``beta``) then every column of each row of ``mat1`` that holds
+    a value (times ``alpha``), uncoalesced; gradients reach all three (torch has no
+    backward here).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> i = flambeau.sparse_coo_tensor([[0], [1]], [5.0], (2, 2))
+    >>> s = flambeau.sparse_coo_tensor([[1], [0]], [2.0], (2, 3))
+    >>> flambeau.sspaddmm(i, s, flambeau.ones(3, 2), alpha=3).to_dense()
+    tensor([[0., 5.],
+            [6., 6.]])
+    """
+    for arg, what, want in ((input, "self", "sparse"), (mat1, "mat1", "sparse"),
+                            (mat2, "mat2", "strided")):
+        is_coo = isinstance(arg, SparseTensor)
+        if not isinstance(arg, Tensor) or is_coo != (want == "sparse") or (
+                not is_coo and arg.layout is not _compat.strided):
+            got = arg.layout if isinstance(arg, Tensor) else type(arg).__name__
+            raise RuntimeError(f"sspaddmm: expected '{what}' to have {want} layout (sparse: "
+                               f"COO), got '{what}' with layout {got}")
+    if mat1._data.ndim == 2 and mat2._data.ndim == 2 and input._data.ndim == 2:
+        rows, cols = mat1._data.shape[0], mat2._data.shape[1]
+        if input._data.shape != (rows, cols):
+            raise RuntimeError(f"sspaddmm: 'self' of size {tuple(input.shape)} cannot be added "
+                               f"to the product of sizes {tuple(mat1.shape)} and "
+                               f"{tuple(mat2.shape)} (size {(rows, cols)})")
+    product = _row_product("sspaddmm", mat1, mat2)
+    result = add(input if beta == 1 else input * beta, product, alpha=alpha)
+    if out is None:
+        return result
+    if not isinstance(out, SparseTensor):
+        raise RuntimeError(f"sspaddmm: out must be a sparse COO tensor, got layout {out.layout}")
+    return out._assign(result.detach())
+
+
+def saddmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """:func:`sspaddmm` by its older name (torch keeps ``torch.saddmm``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> s = flambeau.eye(2).to_sparse()
+    >>> flambeau.saddmm(s, s, flambeau.ones(2, 2)).to_dense()
+    tensor([[2., 1.],
+            [1., 2.]])
+    """
+    return sspaddmm(input, mat1, mat2, beta=beta, alpha=alpha, out=out)
+
+
+def dsmm(input, mat2):
+    """The dense product of a sparse COO matrix and a dense one: :func:`flambeau.spmm` by
+    torch's older name (``torch.dsmm``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.dsmm(flambeau.eye(2).to_sparse(), flambeau.tensor([[1.0], [2.0]]))
+    tensor([[1.],
+            [2.]])
+    """
+    return matmul(input, mat2, op="dsmm")
+
+
+def hsmm(mat1, mat2):
+    """:func:`flambeau.hspmm` by torch's older name (``torch.hsmm``): the product as a
+    hybrid sparse tensor of the rows of ``mat1`` that hold a value.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> flambeau.hsmm(flambeau.eye(2).to_sparse(), flambeau.ones(2, 1)).to_dense()
+    tensor([[1.],
+            [1.]])
+    """
+    return hspmm(mat1, mat2)
+
+
+def as_sparse_gradcheck(gradcheck):
+    """``gradcheck`` (:func:`flambeau.autograd.gradcheck` or a ``functools.partial`` of it)
+    extended to functions that take or return sparse tensors, as
+    ``torch.sparse.as_sparse_gradcheck``: ``gradcheck`` itself sees strided tensors only.
+
+    A sparse input that requires grad is checked through its stored values (a COO tensor
+    coalesced first): the function gets the sparse tensor rebuilt from them, so its
+    gradient is checked on the input's pattern. Sparse outputs are compared as their dense
+    values.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> gradcheck = flambeau.sparse.as_sparse_gradcheck(flambeau.autograd.gradcheck)
+    >>> x = flambeau.tensor([[0.0, 1.0], [2.0, 3.0]], dtype=flambeau.float64)
+    >>> gradcheck(lambda s: s.to_sparse_csr(), x.to_sparse().requires_grad_())
+    True
+    """
+    import functools
+
+    @functools.wraps(gradcheck)
+    def gradcheck_with_sparse_support(func, inputs, **kwargs):
+        single = isinstance(inputs, Tensor)
+        inputs = (inputs,) if single else tuple(inputs)
+        flat, rebuild = [], []
+        for x in inputs:
+            if isinstance(x, SparseBase) and x.requires_grad:
+                values, make = _as_values(x)
+                flat.append(values)
+                rebuild.append(make)
+            else:
+                flat.append(x)
+                rebuild.append(None)
+
+        def strided_func(*args):
+            args = [a if make is None else make(a) for a, make in zip(args, rebuild)]
+            out = func(*args)
+            if isinstance(out, (tuple, list)):
+                return type(out)(_strided(o) for o in out)
+            return _strided(out)
+
+        return gradcheck(strided_func, tuple(flat), **kwargs)
+
+    return gradcheck_with_sparse_support
+
+
+def _as_values(x):
+    """A differentiable leaf of the stored values of the sparse ``x`` and the function
+    that makes the sparse tensor of ``x``'s pattern from such values."""
+    x = x.detach()
+    if isinstance(x, SparseTensor):
+        d = _coalesce_data(x._device, x._data)[0]
+        return (Tensor._make(d.values, x._device, True),
+                lambda v: _Construct.apply(v, d.indices, d.shape, True))
+    from flambeau._sparse_compressed import _Construct as _CompressedConstruct
+
+    d = x._data
+    return (Tensor._make(d.values, x._device, True),
+            lambda v: _CompressedConstruct.apply(v, d))
+
+
+def _strided(t):
+    return t.to_dense() if isinstance(t, SparseBase) else t
 
 
 def sparse_mask(self, mask):
@@ -1827,6 +2071,7 @@ def mul(a, b):
 # the methods every tensor answers; the sparse-only ones are the strided tensor's errors
 Tensor.sparse_mask = sparse_mask
 Tensor.smm = smm
+Tensor.sspaddmm = sspaddmm
 Tensor.to_sparse = to_sparse
 Tensor.to_sparse_coo = to_sparse_coo
 Tensor.sparse_dim = _sparse_dim_dense

@@ -604,8 +604,9 @@ def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=Non
     ``plain_indices`` their columns; ``flambeau.sparse_csc`` swaps rows and columns. Without
     ``size`` the shape is ``(len(crow) - 1, max(col) + 1)`` (CSC: transposed). ``values``
     stays in the autograd graph. flambeau checks the invariants (torch's
-    ``check_invariants=True`` checks, with its messages) unless ``check_invariants=False``:
-    an invalid tensor computes garbage. Only 2-D matrices with scalar values (no batch or
+    ``check_invariants=True`` checks, with its messages) unless ``check_invariants=False``
+    or :class:`flambeau.sparse.check_sparse_tensor_invariants` is off: an invalid tensor
+    computes garbage. Only 2-D matrices with scalar values (no batch or
     dense dims) are supported. ``pin_memory`` is accepted for torch's signature.
 
     Examples
@@ -667,7 +668,7 @@ def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=Non
         if len(shape) != 2:
             raise RuntimeError(f"tensor dimensionality must be sum of batch, base, and dense "
                                f"dimensionalities (=0 + 2 + 0) but got {len(shape)}")
-    if check_invariants is not False:
+    if _coo.checks_invariants(check_invariants):
         _check_invariants(comp._device._xp, c, p, nnz, shape, layout)
     pattern = CompressedData(c, p, None, shape, layout, values._device)
     out = _Construct.apply(values, pattern)

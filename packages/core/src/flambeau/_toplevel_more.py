@@ -36,6 +36,8 @@ __all__ = [
     "alias_copy", "detach_copy", "diagonal_copy", "expand_copy", "permute_copy",
     "select_copy", "slice_copy", "split_copy", "split_with_sizes_copy", "squeeze_copy",
     "t_copy", "transpose_copy", "unbind_copy", "unfold_copy", "unsqueeze_copy", "view_copy",
+    "indices_copy", "values_copy", "crow_indices_copy", "col_indices_copy",
+    "ccol_indices_copy", "row_indices_copy",
     # switches and queries
     "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
@@ -190,6 +192,32 @@ def _copy_of(result, out):
     if isinstance(result, (tuple, list)):
         return write_out(tuple(r.clone() for r in result), out)
     return write_out(result.clone(), out)
+
+
+def _sparse_part_copy(part, layout, suffix, output):
+    """``input.<part>()`` of a sparse tensor copied into new memory, as ``torch.<part>_copy``
+    (a COO tensor's too, where torch 2.13's kernel refuses the layout); its example converts
+    ``flambeau.eye(2)`` with ``to_sparse<suffix>()``."""
+    def fn(input, *, out=None):
+        return _copy_of(getattr(input, part)(), out)
+
+    fn.__name__ = fn.__qualname__ = f"{part}_copy"
+    fn.__doc__ = (f":meth:`Tensor.{part}` of a {layout} tensor copied into new memory (no "
+                  f"storage shared with ``input``), as ``torch.{part}_copy``.\n\n"
+                  f"    Examples\n    --------\n    >>> import flambeau\n"
+                  f"    >>> flambeau.{part}_copy(flambeau.eye(2).to_sparse{suffix}())\n"
+                  f"    {output}\n")
+    return fn
+
+
+indices_copy = _sparse_part_copy("indices", "coalesced sparse COO", "",
+                                 "tensor([[0, 1],\n            [0, 1]])")
+values_copy = _sparse_part_copy("values", "coalesced sparse COO, CSR or CSC", "_csr",
+                                "tensor([1., 1.])")
+crow_indices_copy = _sparse_part_copy("crow_indices", "CSR", "_csr", "tensor([0, 1, 2])")
+col_indices_copy = _sparse_part_copy("col_indices", "CSR", "_csr", "tensor([0, 1])")
+ccol_indices_copy = _sparse_part_copy("ccol_indices", "CSC", "_csc", "tensor([0, 1, 2])")
+row_indices_copy = _sparse_part_copy("row_indices", "CSC", "_csc", "tensor([0, 1])")
 
 
 def alias_copy(input, *, out=None):

@@ -27,10 +27,12 @@ tensor(4.)
 
 from __future__ import annotations
 
+from flambeau._sparse import as_sparse_gradcheck, check_sparse_tensor_invariants
 from flambeau._sparse import sparse_addmm as addmm
 from flambeau._sparse import sparse_log_softmax as log_softmax
 from flambeau._sparse import sparse_mm as mm
 from flambeau._sparse import sparse_softmax as softmax
 from flambeau._sparse import sparse_sum as sum  # noqa: A004 - torch's name
 
-__all__ = ["addmm", "log_softmax", "mm", "softmax", "sum"]
+__all__ = ["addmm", "as_sparse_gradcheck", "check_sparse_tensor_invariants", "log_softmax",
+           "mm", "softmax", "sum"]
