@@ -842,3 +842,30 @@ def test_tensor_flip_takes_dims_one_by_one_or_as_a_list():
     x = flambeau.arange(6).reshape(2, 3)
     assert x.flip(0, 1).tolist() == x.flip([0, 1]).tolist() == [[5, 4, 3], [2, 1, 0]]
     assert x.flip(1).tolist() == [[2, 1, 0], [5, 4, 3]]
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("k", [-2, -1, 0, 1, 3])
+@pytest.mark.parametrize("shape", [(5, 5), (3, 6), (6, 3), (4, 2, 3), (1, 4), (4, 1), (0, 3)])
+def test_tril_triu_of_column_major_and_nonfinite_inputs_match_torch(shape, k):
+    """tril/triu keep a mask per shape, diagonal and layout: column-major inputs (LAPACK's
+    factors, transposes) get theirs, and NaN/inf outside the triangle become 0 as torch's."""
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip("torch is not installed")
+    a = np.random.default_rng(3).standard_normal(shape)
+    a.reshape(-1)[::3] = np.nan
+    a.reshape(-1)[1::4] = -np.inf
+    column_major = flambeau.tensor(np.swapaxes(a, -1, -2).copy()).mT  # a strided view
+    for x in (flambeau.tensor(a), column_major, column_major):  # the second: a cached mask
+        for name in ("tril", "triu"):
+            ours = getattr(flambeau, name)(x, k)
+            theirs = getattr(torch, name)(torch.from_numpy(a), k)
+            np.testing.assert_array_equal(ours.cpu().numpy(), theirs.numpy())
+            assert ours.dtype == flambeau.float64
+    for dtype in (bool, np.int32, np.float32):  # masks of the same shape, other dtypes
+        b = np.random.default_rng(4).integers(0, 5, shape).astype(dtype)
+        ours = flambeau.triu(flambeau.tensor(b).mT.contiguous().mT, k)
+        assert ours.cpu().numpy().dtype == b.dtype
+        np.testing.assert_array_equal(ours.cpu().numpy(),
+                                      torch.triu(torch.from_numpy(b), k).numpy())

@@ -41,6 +41,7 @@ from flambeau._ops._util import (
     write_out,
 )
 from flambeau._ops.complex import conj
+from flambeau._ops.shape import raw_triangle
 from flambeau.amp import _autocast
 from flambeau.autograd._function import Function
 
@@ -501,9 +502,7 @@ class SolveTriangular(Function):
         xp = A._device._xp
         batch = batch_shape(op, A, B)
         n = A._data.shape[-1]
-        t = xp.triu(A._data, 1 if unit else 0) if upper else xp.tril(A._data, -1 if unit else 0)
-        if unit:
-            t = t + xp.eye(n, dtype=t.dtype)
+        t = raw_triangle(xp, A._data, (1 if upper else -1) if unit else 0, upper, unit=unit)
         x = raw_triangular_solve(xp, xp.broadcast_to(t, batch + (n, n)),
                                  xp.broadcast_to(B._data, batch + B._data.shape[-2:]), upper)
         out = make(x, A)

@@ -36,6 +36,7 @@ import numpy as np
 
 from flambeau._ops import decompositions as _d
 from flambeau._ops._util import Tensor, make, write_out
+from flambeau._ops.shape import raw_triangle
 from flambeau.autograd._function import Function
 
 __all__ = ["lu", "lu_solve", "lu_unpack"]
@@ -110,8 +111,7 @@ def _gather_rows(xp, w, perm):
 
 def _unit_lower_solve(xp, lu, b):
     """``L^-1 b`` for the unit lower triangle ``L`` of the square ``lu`` (count, k, k)."""
-    k = lu.shape[-1]
-    t = xp.tril(lu, -1) + xp.eye(k, dtype=lu.dtype)
+    t = raw_triangle(xp, lu, -1, False, unit=True)
     return _d.raw_triangular_solve(xp, t, xp.ascontiguousarray(b), False)
 
 
@@ -251,9 +251,8 @@ def _perm_matrix(xp, perm, dtype):
 
 
 def _raw_lu_solve(xp, lu, perm, b, adjoint):
-    n = lu.shape[-1]
-    L = xp.tril(lu, -1) + xp.eye(n, dtype=lu.dtype)
-    U = xp.triu(lu)
+    L = raw_triangle(xp, lu, -1, False, unit=True)
+    U = raw_triangle(xp, lu, 0, True)
     solve = _d.raw_triangular_solve
     if not adjoint:  # A = P L U: X = U^-1 L^-1 P^T B
         return solve(xp, U, solve(xp, L, _take_rows(xp, b, perm), False), True)
@@ -277,19 +276,29 @@ def _take_rows(xp, b, perm):
 # ------------------------------------------------------------------ Functions
 
 
-def _eye_rect(m, k, like):
-    from flambeau._creation import eye
+class _UnitLower(Function):
+    """The unit lower triangle of ``A`` (..., m, k), ``m >= k``: one pass, where
+    ``tril(A, -1) + eye`` took two, the second 10x slower on LAPACK's column-major factors
+    (a C-ordered identity)."""
 
-    return eye(m, k, dtype=like.dtype, device=like.device)
+    @staticmethod
+    def forward(ctx, A):
+        return raw_triangle(A._device._xp, A._data, -1, False, unit=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        from flambeau._ops.shape import tril
+
+        return tril(g, -1)
 
 
 def _unpack_lu(LU):
     """``(L, U)`` from packed factors, as differentiable flambeau ops."""
-    from flambeau._ops.shape import tril, triu
+    from flambeau._ops.shape import triu
 
     m, n = LU.shape[-2:]
     k = min(m, n)
-    L = tril(LU[..., :, :k], -1) + _eye_rect(m, k, LU)
+    L = _UnitLower.apply(LU[..., :, :k])
     U = triu(LU[..., :k, :])
     return L, U
 

@@ -1119,14 +1119,61 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
     return Pad.apply(input, tuple(widths), 0 if value is None else value)
 
 
+#: (backend module, device, rows, cols, k, upper, column-major, unit, dtype) -> the mask
+#: (bool) and the values outside it (0, or an identity for unit triangles)
+_TRIANGLE_MASKS = {}
+_TRIANGLE_MASKS_MAX = 64  # masks kept at once (the cache is emptied past this)
+_TRIANGLE_MASK_CACHED = 1 << 22  # elements up to which a mask is kept (4 MiB)
+
+
+def raw_triangle(xp, a, k, upper, unit=False):
+    """``a`` (..., rows, cols) with the elements outside its lower (``upper``: upper)
+    triangle from diagonal ``k`` set to 0 (NaN and inf too, as in PyTorch); ``unit=True``
+    (with ``k`` leaving the main diagonal out) puts ones on the main diagonal.
+
+    ``xp.tril``/``xp.triu`` build their mask on every call, and NumPy's is in C order: on the
+    column-major factors LAPACK returns, its ``where`` ran 10x slower (0.54 ms for 256x256
+    against 0.05 ms), and so did adding a C-ordered identity to the result. The mask (and the
+    identity) here have the layout of ``a``'s last two axes and are kept between calls.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> raw_triangle(np, np.arange(1.0, 10.0).reshape(3, 3), -1, False)
+    array([[0., 0., 0.],
+           [4., 0., 0.],
+           [7., 8., 0.]])
+    >>> raw_triangle(np, np.arange(1.0, 5.0).reshape(2, 2), 1, True, unit=True)
+    array([[1., 2.],
+           [0., 1.]])
+    """
+    rows, cols = a.shape[-2:]
+    fortran = rows > 1 and cols > 1 and a.strides[-2] < a.strides[-1]
+    key = (xp.__name__, str(getattr(a, "device", "")), rows, cols, k, upper, fortran, unit,
+           a.dtype.str)
+    cached = _TRIANGLE_MASKS.get(key)
+    if cached is None:
+        offset = xp.arange(cols)[None, :] - xp.arange(rows)[:, None]
+        mask = offset >= k if upper else offset <= k
+        other = (offset == 0).astype(a.dtype) if unit else xp.zeros((), dtype=a.dtype)
+        if fortran:
+            mask = mask.T.copy().T
+            other = other.T.copy().T if unit else other
+        cached = mask, other
+        if rows * cols <= _TRIANGLE_MASK_CACHED:
+            if len(_TRIANGLE_MASKS) >= _TRIANGLE_MASKS_MAX:
+                _TRIANGLE_MASKS.clear()
+            _TRIANGLE_MASKS[key] = cached
+    return xp.where(cached[0], a, cached[1])
+
+
 class _Triangle(Function):
     _upper = False
 
     @classmethod
     def forward(cls, ctx, x, k):
         ctx.k = k
-        xp = x._device._xp
-        return (xp.triu if cls._upper else xp.tril)(x._data, k)
+        return raw_triangle(x._device._xp, x._data, k, cls._upper)
 
     @classmethod
     def backward(cls, ctx, g):
