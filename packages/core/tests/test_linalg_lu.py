@@ -520,6 +520,46 @@ def test_numpy_lu_kernel_leaves_only_tiny_matrices_to_the_batched_lu():
     assert nk.lu_factor(np.ones((256, 6, 6))) is None
 
 
+
+@pytest.mark.parity
+@pytest.mark.parametrize("lu_shape,b_shape", [((7, 7), (4, 7, 3)), ((1, 7, 7), (2, 3, 7, 2)),
+                                               ((1, 1, 7, 7), (5, 7, 1)), ((40, 40), (3, 40, 0))])
+@pytest.mark.parametrize("kernel", [True, False])
+def test_one_factor_batched_rhs_parity_with_torch(lu_shape, b_shape, kernel, monkeypatch):
+    """One factorization and a batch of right-hand sides are solved as one wide system
+    (with the backend's kernel and with the generic solve): torch's solutions and
+    gradients, for every left/adjoint combination."""
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip("torch is not installed")
+    rng = np.random.default_rng(15)
+    a = rng.standard_normal(lu_shape) + 3 * np.eye(lu_shape[-1])
+    b = rng.standard_normal(b_shape)
+    A = flambeau.tensor(a, device="cpu")
+    if not kernel:
+        monkeypatch.delitem(A.device.backend.kernels, "lu_solve", raising=False)
+    TL, TP = torch.linalg.lu_factor(torch.from_numpy(a))
+    for left in (True, False):
+        rhs = b if left else np.swapaxes(b, -1, -2)
+        for adjoint in (False, True):
+            LU, piv = flambeau.linalg.lu_factor(A)
+            LU.requires_grad_()
+            B = flambeau.tensor(rhs, device="cpu", requires_grad=True)
+            x = flambeau.linalg.lu_solve(LU, piv, B, left=left, adjoint=adjoint)
+            tl, tb = TL.clone().requires_grad_(), torch.tensor(rhs, requires_grad=True)
+            tx = torch.linalg.lu_solve(tl, TP, tb, left=left, adjoint=adjoint)
+            assert tuple(x.shape) == tuple(tx.shape)
+            np.testing.assert_allclose(x.detach().cpu().numpy(), tx.detach().numpy(),
+                                       atol=1e-12, rtol=1e-10)
+            if not x.numel():
+                continue
+            g = rng.standard_normal(tuple(tx.shape))
+            x.backward(flambeau.tensor(g, device="cpu"))
+            tx.backward(torch.from_numpy(g))
+            np.testing.assert_allclose(B.grad.cpu().numpy(), tb.grad.numpy(), atol=1e-10)
+            np.testing.assert_allclose(LU.grad.cpu().numpy(), tl.grad.numpy(), atol=1e-10)
+
+
 # ------------------------------------------------------------------ errors
 
 

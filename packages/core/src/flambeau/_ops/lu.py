@@ -370,17 +370,33 @@ class LUFactor(Function):
         return lu_factor_backward(LU, P, gLU), None, None, None
 
 
+def _solve(device, lu, perm, b, adjoint):
+    x = device.backend.run_kernel("lu_solve", lu, perm, b, adjoint)
+    return _raw_lu_solve(device._xp, lu, perm, b, adjoint) if x is None else x
+
+
+def _solve_folded(device, lu, perm, b, adjoint):
+    """:func:`_solve`, where one factorization serves a batch of right-hand sides ``b``
+    (..., n, k) as one ``(n, n) x (n, batch * k)`` system: broadcasting the factor copied it
+    (and LAPACK ran) once per batch element."""
+    n, k = b.shape[-2:]
+    count = math.prod(b.shape[:-2])
+    if count <= 1 or math.prod(lu.shape[:-2]) != 1 or math.prod(perm.shape[:-1]) != 1:
+        return _solve(device, lu, perm, b, adjoint)
+    xp = device._xp
+    batch = tuple(np.broadcast_shapes(lu.shape[:-2], perm.shape[:-1], b.shape[:-2]))
+    wide = xp.reshape(xp.moveaxis(xp.reshape(b, (count, n, k)), 0, 1), (n, count * k))
+    x = _solve(device, xp.reshape(lu, (n, n)), xp.reshape(perm, (n,)), wide, adjoint)
+    return xp.reshape(xp.moveaxis(xp.reshape(x, (n, count, k)), 1, 0), batch + (n, k))
+
+
 class LUSolve(Function):
     """``X`` with ``A X = B`` (``A^H X = B`` when ``adjoint``) for ``A = P L U`` given as the
     packed ``LU`` (..., n, n) and the row order ``perm`` (..., n); batch dims broadcast."""
 
     @staticmethod
     def forward(ctx, LU, B, perm, adjoint):
-        xp = LU._device._xp
-        x = LU._device.backend.run_kernel("lu_solve", LU._data, perm, B._data, adjoint)
-        if x is None:
-            x = _raw_lu_solve(xp, LU._data, perm, B._data, adjoint)
-        out = make(x, LU)
+        out = make(_solve_folded(LU._device, LU._data, perm, B._data, adjoint), LU)
         ctx.save_for_backward(LU, out)
         ctx.meta = (perm, adjoint)
         return out
