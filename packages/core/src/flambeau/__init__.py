@@ -246,6 +246,7 @@ from flambeau._ops.reduction_more import (  # noqa: E402
     trapezoid,
     trapz,
 )
+from flambeau._ops.removed import eig, lstsq, matrix_rank, solve, symeig  # noqa: E402
 from flambeau._ops.shape import (  # noqa: E402
     adjoint,
     broadcast_shapes,

@@ -9,7 +9,7 @@ import warnings
 
 from flambeau import _compat, _creation, _dtype, _inplace, _keywords, _storage, _streams
 from flambeau._device import canonical
-from flambeau._ops import _deprecated
+from flambeau._ops import _deprecated, removed
 from flambeau._ops import complex as cx
 from flambeau._ops import decompositions as dc
 from flambeau._ops import elementwise as ew
@@ -796,6 +796,9 @@ _FUNCTIONAL = {
     "vdot": dc.vdot, "addbmm": dc.addbmm, "addr": dc.addr, "kron": dc.kron,
     "triangular_solve": dc.triangular_solve,
     "lu": lu_ops.lu, "lu_solve": lu_ops.lu_solve,
+    # removed in torch 1.9, kept as stubs that raise with the linalg replacement
+    "lstsq": removed.lstsq_method, "solve": removed.solve_method, "eig": removed.eig_method,
+    "symeig": removed.symeig_method,
     "geqrf": lam.geqrf, "orgqr": lam.orgqr, "ormqr": lam.ormqr,
     # indexing
     "gather": ix.gather, "scatter": ix.scatter, "scatter_add": ix.scatter_add,
