@@ -130,7 +130,7 @@ def _tensors_ufunc(ufunc, op, a, b):
         out = getattr(xp, ufunc)(_raw(a), _raw(b))
     except ValueError:
         raise _broadcast_error(op, a, b) from None
-    if out.dtype in FLOAT8_NP:
+    if out.itemsize == 1 and out.dtype in FLOAT8_NP:  # itemsize first: cheaper than dtype
         if isinstance(a, Tensor):
             return half_ufunc(xp, ufunc, a._data, _raw(b))
         return half_ufunc(xp, ufunc, b._data, a, reverse=True)
@@ -1413,9 +1413,11 @@ Sign, sign = _unary_op("sign", _sign, _zero_grad, save="", float_only=False,
 
 
 def _sgn_complex(xp, a):
+    # times 1 / |z| (0 at 0), a real array: complex division by |z| costs 2x the whole op
     r = xp.abs(a)
     zero = r == 0
-    return xp.where(zero, 0, a / xp.where(zero, 1, r)).astype(a.dtype, copy=False)
+    inv = xp.where(zero, 0, 1 / xp.where(zero, 1, r)).astype(r.dtype, copy=False)
+    return a * inv
 
 
 def _sgn_complex_grad(g, z, o):

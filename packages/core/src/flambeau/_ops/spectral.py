@@ -111,6 +111,15 @@ def _last_axis_weights(like, axis, values):
     return make(xp.asarray(arr) if xp is not np else arr, like)
 
 
+def _transform(device, name, a, axes, norm, s=None):
+    """``xp.fft.<name>`` of ``a`` on ``device``, through its backend's ``fft`` kernel where it
+    has one (the NumPy backend's runs SciPy's, which is much faster in single precision)."""
+    out = device.backend.run_kernel("fft", name, a, axes, norm, s)
+    if out is None:
+        out = getattr(device._xp.fft, name)(a, s=s, axes=axes, norm=norm)
+    return out
+
+
 def _mirror(xp, a, axes):
     """``a`` at the negated indices ``-k mod n`` along each of ``axes``."""
     for ax in axes:
@@ -120,10 +129,11 @@ def _mirror(xp, a, axes):
     return a
 
 
-def _full_spectrum(xp, a, axes, norm):
+def _full_spectrum(device, a, axes, norm):
     """``fftn(a, axes, norm)`` of a real ``a`` from its half spectrum (``rfftn`` and the
     conjugate mirror of it: about half the work of a complex transform)."""
-    half = xp.fft.rfftn(a, axes=axes, norm=norm).astype(_complex_np(a), copy=False)
+    xp = device._xp
+    half = _transform(device, "rfftn", a, axes, norm).astype(_complex_np(a), copy=False)
     last, n = axes[-1], a.shape[axes[-1]]
     m = half.shape[last]
     if m == n:
@@ -153,10 +163,10 @@ class FftC2C(Function):
             return a.astype(cdt)
         if real_input:
             # ifftn(x, norm) of a real x is conj(fftn(x, the other norm))
-            out = _full_spectrum(xp, a, axes, norm if forward else SWAP_NORM[norm])
+            out = _full_spectrum(x._device, a, axes, norm if forward else SWAP_NORM[norm])
             return out if forward else xp.conjugate(out, out=out)
-        fn = xp.fft.fftn if forward else xp.fft.ifftn
-        return fn(a, axes=axes, norm=norm).astype(cdt, copy=False)
+        out = _transform(x._device, "fftn" if forward else "ifftn", a, axes, norm)
+        return out.astype(cdt, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -189,7 +199,7 @@ class RealC2C(Function):
         mirror = xp.take(mirror, xp.asarray((-np.arange(m)) % n), axis=last)
         h = (a[lead + (slice(0, m),)] + xp.conjugate(mirror)) * rdt.type(0.5)
         s = [a.shape[ax] for ax in axes[:-1]] + [n]
-        return xp.fft.irfftn(h, s=s, axes=axes, norm=norm).astype(rdt, copy=False)
+        return _transform(z._device, "irfftn", h, axes, norm, s).astype(rdt, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -204,7 +214,7 @@ class FftR2C(Function):
     def forward(ctx, x, axes, norm):
         a = x._data
         ctx.meta = (axes, norm, a.shape[axes[-1]])
-        out = x._device._xp.fft.rfftn(a, axes=axes, norm=norm)
+        out = _transform(x._device, "rfftn", a, axes, norm)
         return out.astype(_complex_np(a), copy=False)
 
     @staticmethod
@@ -229,7 +239,7 @@ class FftC2R(Function):
         a = x._data
         ctx.meta = (axes, norm, n, a.dtype.kind != "c")
         s = [a.shape[ax] for ax in axes[:-1]] + [n]
-        out = x._device._xp.fft.irfftn(a, s=s, axes=axes, norm=norm)
+        out = _transform(x._device, "irfftn", a, axes, norm, s)
         return out.astype(_real_np(a), copy=False)
 
     @staticmethod

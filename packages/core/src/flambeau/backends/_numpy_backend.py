@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from flambeau.backends._backend import Backend
+from flambeau.backends._numpy_fft import fft
 from flambeau.backends._numpy_kernels import (
     index_add_at,
     lu_factor,
@@ -19,7 +20,7 @@ class NumpyBackend(Backend):
     """The ``cpu`` device: arrays are ``numpy.ndarray`` in host memory."""
 
     def __init__(self):
-        super().__init__("cpu", xp=np, kernels={"index_add_at": index_add_at,
+        super().__init__("cpu", xp=np, kernels={"index_add_at": index_add_at, "fft": fft,
                                                "lu_factor": lu_factor, "lu_solve": lu_solve,
                                                "relu_backward_from_output":
                                                    relu_backward_from_output})
