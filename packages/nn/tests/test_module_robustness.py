@@ -251,3 +251,21 @@ def test_assignment_errors_name_the_type_as_torch():
     assert seen[0] == seen[1]
     assert seen[0][2] == ("TypeError: cannot assign 'LIB.FloatTensor' as parameter 'weight' "
                           "(LIB.nn.Parameter or None expected)")
+
+
+def test_sparse_parameter_loads_convert_or_fail_without_change_as_torch():
+    seen = []
+    for lib, lib_nn in _libs():
+        m = lib_nn.Module()
+        m.p = lib_nn.Parameter(lib.eye(2).to_sparse())
+        m.q = lib_nn.Parameter(lib.ones(1))
+        out = []
+        for value in (lib.eye(2, dtype=lib.float64).to_sparse() * 3, lib.ones(2, 2)):
+            outcome = _outcome(lambda: m.load_state_dict({"p": value, "q": m.q.detach() + 1}))
+            out.append((outcome.split("an exception occurred")[0], _outcome(lambda: m.p.layout),
+                        _outcome(lambda: m.p.dtype),
+                        m.p.detach().to_dense().cpu().numpy().tolist()))
+        seen.append((out, m.q.detach().cpu().numpy().tolist()))
+    ours, theirs = seen
+    assert ours[0] == theirs[0]
+    assert ours[1] == [2.0]  # the failed load left q as it was (torch's copied it: [3.0])

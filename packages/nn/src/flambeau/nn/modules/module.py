@@ -119,7 +119,9 @@ def _staged(value, current):
     """``value`` converted to ``current``'s layout, dtype and device, as ``copy_`` would, so
     that a conversion that fails does so before anything is copied."""
     with flambeau.no_grad():
-        return flambeau.empty_like(current).copy_(value)
+        if current.layout is flambeau.strided:
+            return flambeau.empty_like(current).copy_(value)
+        return current.detach().clone().copy_(value)  # a sparse parameter: its own layout
 
 
 def _snapshot(module):
