@@ -63,7 +63,7 @@ def test_record_stream_refuses_cpu_tensors_as_torch():
     with pytest.raises(NotImplementedError, match="record_stream: a cpu tensor has no streams "
                                                   r"\(only CUDA tensors have\)"):
         x.record_stream(flambeau.Stream(device="cpu"))
-    with pytest.raises(TypeError, match="record_stream\\(\\): argument 'stream' must be a "
+    with pytest.raises(TypeError, match="record_stream\\(\\): argument 's' must be a "
                                         "flambeau.Stream or flambeau.cuda.Stream, not int"):
         x.record_stream(1)
     if torch is not None:

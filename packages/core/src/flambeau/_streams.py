@@ -203,16 +203,16 @@ class Event:
                 f"event_flag={int(self._timing)}, event_id={self.event_id}")
 
 
-def record_stream(self, stream) -> None:
-    """Tell the allocator that ``stream`` uses this CUDA tensor's memory: when the tensor is
-    freed, its memory goes back to the pool only once the work queued on ``stream`` by then
+def record_stream(self, s) -> None:
+    """Tell the allocator that stream ``s`` uses this CUDA tensor's memory: when the tensor is
+    freed, its memory goes back to the pool only once the work queued on ``s`` by then
     has finished (as PyTorch's ``Tensor.record_stream``). Needed when a tensor made on one
     stream is used on another.
 
     Raises
     ------
     TypeError
-        If ``stream`` is not a stream.
+        If ``s`` is not a stream.
     NotImplementedError
         For a tensor whose device has no streams (a CPU tensor), as in PyTorch.
 
@@ -225,12 +225,12 @@ def record_stream(self, stream) -> None:
         ...
     NotImplementedError: record_stream: a cpu tensor has no streams (only CUDA tensors have)
     """
-    if not isinstance(stream, Stream) and not hasattr(stream, "cuda_stream"):
-        raise TypeError(f"record_stream(): argument 'stream' must be a flambeau.Stream or "
-                        f"flambeau.cuda.Stream, not {type(stream).__name__}")
+    if not isinstance(s, Stream) and not hasattr(s, "cuda_stream"):
+        raise TypeError(f"record_stream(): argument 's' must be a flambeau.Stream or "
+                        f"flambeau.cuda.Stream, not {type(s).__name__}")
     backend = self._device.backend
     recorder = getattr(backend, "record_stream", None)
     if recorder is None:
         raise NotImplementedError(f"record_stream: a {self._device.type} tensor has no streams "
                                   "(only CUDA tensors have)")
-    recorder(self._data, getattr(stream, "_impl", None) or stream)
+    recorder(self._data, getattr(s, "_impl", None) or s)
