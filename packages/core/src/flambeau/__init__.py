@@ -199,6 +199,7 @@ from flambeau._ops.linalg_more import (  # noqa: E402
     pca_lowrank,
     svd_lowrank,
 )
+from flambeau._ops.lobpcg import lobpcg  # noqa: E402
 from flambeau._ops.lu import lu, lu_solve, lu_unpack  # noqa: E402
 from flambeau._ops.reduction import (  # noqa: E402
     all,
