@@ -59,7 +59,7 @@ def test_setup_context_receives_bound_inputs_as_in_torch(call):
 
 def test_forward_called_directly_is_the_users_and_apply_checks_arguments():
     fn = _scale_function(flambeau, [])
-    np.testing.assert_allclose(fn.forward(flambeau.tensor([2.0]), 4.0).numpy(), [8.0])
+    np.testing.assert_allclose(fn.forward(flambeau.tensor([2.0]), 4.0).cpu().numpy(), [8.0])
     with pytest.raises(TypeError, match="Scale.apply: too many positional arguments"):
         fn.apply(flambeau.ones(1), 1.0, 2.0)
 
@@ -121,6 +121,6 @@ def test_function_without_backward_names_backward_and_vjp():
 def test_setup_context_style_composes_with_func_transforms():
     fn = _scale_function(flambeau, [])
     per_row = flambeau.func.vmap(lambda r: fn.apply(r, 2.0))(flambeau.ones(3, 2))
-    np.testing.assert_allclose(per_row.numpy(), np.full((3, 2), 2.0))
+    np.testing.assert_allclose(per_row.cpu().numpy(), np.full((3, 2), 2.0))
     g = flambeau.func.grad(lambda t: fn.apply(t).sum())(flambeau.tensor([1.0, -1.0]))
-    np.testing.assert_allclose(g.numpy(), [3.0, -3.0])
+    np.testing.assert_allclose(g.cpu().numpy(), [3.0, -3.0])

@@ -93,7 +93,7 @@ def test_future_devices_are_devices():
 def test_fork_runs_now_and_raises_as_torch_eager():
     fut = flambeau.jit.fork(lambda x: x + 1, flambeau.ones(2))
     assert isinstance(fut, flambeau.jit.Future) and fut.done()
-    np.testing.assert_allclose(flambeau.jit.wait(fut).numpy(), [2.0, 2.0])
+    np.testing.assert_allclose(flambeau.jit.wait(fut).cpu().numpy(), [2.0, 2.0])
     with pytest.raises(ZeroDivisionError):
         flambeau.jit.fork(lambda: 1 / 0)
 
@@ -149,7 +149,7 @@ def test_save_load_round_trip_with_extra_files(tmp_path):
     flambeau.jit.save(_Model(), path, _extra_files={"meta": "v2", "raw": b"\x00\x01"})
     extra = {"meta": "", "raw": ""}
     model = flambeau.jit.load(path, _extra_files=extra)
-    np.testing.assert_allclose(model.weight.numpy(), [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(model.weight.cpu().numpy(), [0.0, 1.0, 2.0])
     assert extra == {"meta": b"v2", "raw": b"\x00\x01"}
     with pytest.raises(RuntimeError, match="load: the file has no extra file missing"):
         flambeau.jit.load(path, _extra_files={"missing": ""})

@@ -313,6 +313,23 @@ MulInPlace = _binary_in_place(Mul, "multiply", "*", _operand_saver(b_for=0))
 DivInPlace = _binary_in_place(Div, "true_divide", "/", _operand_saver(b_for=None))
 
 
+def _integer_power(xp, a, b):
+    """``a ** b`` of integers where some ``b < 0``, as torch computes it (NumPy refuses):
+    ``1 ** b`` is 1, ``(-1) ** b`` is 1 or -1 by the parity of ``b``, anything else is 0
+    (``0 ** b`` too). None when the operands are not integers or do not broadcast."""
+    a_arr, b_arr = xp.asarray(a), xp.asarray(b)
+    if a_arr.dtype.kind not in "iu" or b_arr.dtype.kind not in "iu":
+        return None
+    try:
+        negative = b_arr < 0
+        out = xp.power(a, xp.where(negative, 0, b_arr).astype(b_arr.dtype, copy=False))
+    except ValueError:
+        return None
+    parity = xp.where(b_arr % 2 == 0, 1, -1)
+    reciprocal = xp.where(a_arr == 1, 1, xp.where(a_arr == -1, parity, 0))
+    return xp.where(negative, reciprocal, out).astype(out.dtype, copy=False)
+
+
 class Pow(Function):
     """``tensor ** number``; its subclasses, the other forms, differ in torch's node name."""
 
@@ -321,8 +338,10 @@ class Pow(Function):
         xp = _xp(a, b)
         try:
             out = xp.power(_raw(a), _raw(b))
-        except ValueError:
-            raise _broadcast_error("pow", a, b) from None
+        except ValueError:  # shapes that do not broadcast, or integers to negative powers
+            out = _integer_power(xp, _raw(a), _raw(b))
+            if out is None:
+                raise _broadcast_error("pow", a, b) from None
         if out.dtype.kind == "c":
             out = _complex_pow_at_zero(xp, _raw(a), _raw(b), isinstance(b, Tensor), out)
         out_t = make(out, a if isinstance(a, Tensor) else b)
