@@ -381,6 +381,9 @@ def test_histogram_values():
     out_edges = flambeau.histogram(x, edges_in).bin_edges
     out_edges[0] = -1.0
     assert edges_in[0].item() == 0.0  # the edges are a copy
+    default = flambeau.histogram(x)  # 100 bins by default, as torch
+    assert default.hist.shape == (100,) and default.hist.sum().item() == 5.0
+    assert x.histogram().bin_edges.shape == (101,)
 
 
 def test_histogram_matches_numpy():

@@ -767,7 +767,8 @@ def even_bin_edges(xp, values, bins, range_, op, dim=None):
     return xp.linspace(lo, hi, bins + 1, dtype=xp.float64).astype(values.dtype)
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False, out=None):  # noqa: A002
+def histogram(input, bins=100, *, range=None, weight=None, density=False,  # noqa: A002
+              out=None):
     """A histogram of ``input``: ``(hist, bin_edges)``.
 
     Parameters
@@ -775,9 +776,9 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     input : Tensor
         Floating point values (flattened).
     bins : int or Tensor
-        A number of equal-width bins over ``range``, or the increasing bin edges (a 1-D
-        tensor of ``input``'s dtype). Each bin holds ``[left, right)``; the last also its right
-        edge.
+        A number of equal-width bins over ``range`` (100 by default, as torch), or the
+        increasing bin edges (a 1-D tensor of ``input``'s dtype). Each bin holds
+        ``[left, right)``; the last also its right edge.
     range : tuple of float, optional
         ``(min, max)``; by default the data's range, or ``(0, 1)`` for an empty input. A
         range with ``min == max`` is widened by 0.5 each way.
