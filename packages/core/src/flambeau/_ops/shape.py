@@ -547,6 +547,21 @@ class Stack(Function):
         return (None, *g.unbind(ctx.axis))
 
 
+def tensor_sequence(tensors, op):
+    """``tensors`` (a sequence or iterable of Tensors) as a list, refusing what torch refuses:
+    a Tensor (whose rows would silently become the list) and elements that are not Tensors.
+    """
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not Tensor")
+    tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    return tensors
+
+
 def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dim (shapes must match elsewhere).
 
@@ -556,8 +571,9 @@ def cat(tensors, dim=0, *, out=None):
     >>> flambeau.cat([flambeau.zeros(1, 2), flambeau.ones(2, 2)]).shape
     flambeau.Size([3, 2])
     """
+    tensors = tensor_sequence(tensors, "cat")
     tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or \
-        list(tensors)[:1]
+        tensors[:1]
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
     ref = tensors[0]
@@ -596,7 +612,7 @@ def stack(tensors, dim=0, *, out=None):
     tensor([[0., 1.],
             [0., 1.]])
     """
-    tensors = list(tensors)
+    tensors = tensor_sequence(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0]._data.shape
@@ -619,7 +635,7 @@ def hstack(tensors, *, out=None):
     >>> flambeau.hstack([flambeau.zeros(2), flambeau.ones(1)])
     tensor([0., 0., 1.])
     """
-    tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensors]
+    tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensor_sequence(tensors, "hstack")]
     if not tensors:
         raise RuntimeError("hstack expects a non-empty TensorList")
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1, out=out)
@@ -634,7 +650,7 @@ def vstack(tensors, *, out=None):
     >>> flambeau.vstack([flambeau.zeros(2), flambeau.ones(2)]).shape
     flambeau.Size([2, 2])
     """
-    tensors = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]
+    tensors = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensor_sequence(tensors, "vstack")]
     if not tensors:
         raise RuntimeError("vstack expects a non-empty TensorList")
     return cat(tensors, 0, out=out)

@@ -38,6 +38,7 @@ from flambeau._ops.shape import (
     reshape,
     split,
     stack,
+    tensor_sequence,
     tensor_split,
     transpose,
     vstack,
@@ -315,7 +316,7 @@ def atleast_3d(*tensors):
 
 
 def _non_empty(tensors, op):
-    tensors = list(tensors)
+    tensors = tensor_sequence(tensors, op)
     if not tensors:
         raise RuntimeError(f"{op} expects a non-empty TensorList")
     return tensors
