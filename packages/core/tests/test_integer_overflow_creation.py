@@ -118,6 +118,15 @@ def test_randint_refuses_bounds_the_dtype_cannot_hold(name, low, high):
     assert _outcome(lambda: make(flambeau)) == _outcome(lambda: make(torch))
 
 
+@pytest.mark.parametrize("name", ["uint16", "uint32", "uint64"])
+@pytest.mark.parametrize("bounds", [(-1, 5), (0, 2 ** 16 + 1), (0, 2 ** 32 + 1)])
+def test_random_bounds_of_the_unsigned_types_name_them(name, bounds):
+    def make(lib):
+        out = lib.zeros(3, dtype=getattr(lib, name)).random_(*bounds)
+        return lib.tensor([int(v) < bounds[1] for v in out.tolist()])
+    assert _outcome(lambda: make(flambeau)) == _outcome(lambda: make(torch))
+
+
 def test_randint_draws_within_bounds_that_fill_the_dtype():
     x = flambeau.randint(0, 256, (2000,), dtype=flambeau.uint8).cpu().numpy()
     assert x.min() >= 0 and x.max() <= 255 and len(np.unique(x)) > 200
