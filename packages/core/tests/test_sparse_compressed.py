@@ -284,7 +284,8 @@ def test_ops_without_a_compressed_version_are_refused():
         flambeau.sparse_csr_tensor([0, 1], [0], [[1.0]], (1, 1, 1))
     with pytest.raises(RuntimeError, match="to_sparse_csr: expected a 2-D tensor"):
         flambeau.zeros(2, 2, 2).to_sparse_csr()
-    with pytest.raises(NotImplementedError, match="blocksize and dense_dim are not supported"):
+    with pytest.raises(RuntimeError, match="to_sparse: blocksize is only given for sparse_bsr "
+                       "and sparse_bsc, not flambeau.sparse_csr"):  # torch: a RuntimeError too
         flambeau.eye(2).to_sparse(layout=flambeau.sparse_csr, blocksize=(1, 1))
     # flambeau.sparse's COO-only functions name the layout they got
     with pytest.raises(TypeError, match=r"^sparse.sum: expected a sparse COO tensor as the "

@@ -66,3 +66,11 @@ def test_zero_grad_keeps_an_empty_sparse_gradient():
     flambeau.sparse.mm(p, flambeau.ones(2, 1)).sum().backward()
     opt.zero_grad(set_to_none=False)
     assert p.grad.is_sparse and p.grad._nnz() == 0
+
+
+@pytest.mark.parametrize("layout", ["bsr", "bsc"])
+def test_blocked_parameter_refused_when_added(layout):
+    p = getattr(flambeau.eye(4), f"to_sparse_{layout}")((2, 2)).requires_grad_()
+    with pytest.raises(ValueError, match=f"SGD can't optimize a flambeau.sparse_{layout} tensor "
+                       r"\(parameter 0, shape \(4, 4\)\): optimize its values instead"):
+        optim.SGD([p], lr=0.1)

@@ -359,6 +359,8 @@ from flambeau._sparse import (  # noqa: E402
     sspaddmm,
 )
 from flambeau._sparse_compressed import (  # noqa: E402
+    sparse_bsc_tensor,
+    sparse_bsr_tensor,
     sparse_compressed_tensor,
     sparse_csc_tensor,
     sparse_csr_tensor,

@@ -23,6 +23,7 @@ __all__ = [
     "pi", "e", "inf", "nan", "newaxis",
     "memory_format", "contiguous_format", "channels_last", "channels_last_3d",
     "preserve_format", "layout", "strided", "sparse_coo", "sparse_csr", "sparse_csc",
+    "sparse_bsr", "sparse_bsc",
     "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
     "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "set_default_tensor_type",
 ]
@@ -122,6 +123,8 @@ strided = layout._make("strided")
 sparse_coo = layout._make("sparse_coo")
 sparse_csr = layout._make("sparse_csr")
 sparse_csc = layout._make("sparse_csc")
+sparse_bsr = layout._make("sparse_bsr")
+sparse_bsc = layout._make("sparse_bsc")
 
 
 def check_layout(op, value) -> None:

@@ -58,7 +58,7 @@ STRUCTURE_KEY = "flambeau.structure"
 FORMAT_VERSION = "1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_PROTO = b"\x80"
-_COMPRESSED = ("sparse_csr", "sparse_csc")
+_COMPRESSED = ("sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc")
 
 # safetensors dtype codes NumPy can hold; safetensors.numpy has no BF16, ml_dtypes does
 _SAFETENSORS_DTYPES = {
@@ -797,7 +797,7 @@ class _Decoder:
 
         layout = node.get("layout")
         return self.sparse_parts(
-            node, "$sparse_compressed", 3, layout in ("sparse_csr", "sparse_csc"),
+            node, "$sparse_compressed", 3, layout in _COMPRESSED,
             lambda *parts: from_parts(*parts[:4], getattr(_compat, layout), parts[4]))
 
     def sparse_parts(self, node, tag, count, valid, make):

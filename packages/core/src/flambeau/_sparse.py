@@ -39,7 +39,7 @@ __all__ = ["COOData", "RefusingStorage", "SparseTensor", "SparseUnsupported",
            "check_sparse_tensor_invariants", "as_sparse_gradcheck"]
 
 sparse_coo = _compat.sparse_coo
-_COMPRESSED = (_compat.sparse_csr, _compat.sparse_csc)
+_COMPRESSED = (_compat.sparse_csr, _compat.sparse_csc, _compat.sparse_bsr, _compat.sparse_bsc)
 
 
 # ------------------------------------------------------------------ the refusing array
@@ -798,7 +798,8 @@ def format_parts(t, parts, nnz, size_on_new_line):
         text = re.sub(r", dtype=flambeau\.\w+", "", text)
         if arr.size == 0 and arr.ndim == 1:  # torch's parts say the size of an empty one
             text = text[:-1] + ", size=(0,))"
-        return prefix + text.replace("\n", "\n" + " " * len(prefix))
+        text = prefix + text.replace("\n", "\n" + " " * len(prefix))
+        return re.sub(r"\n +\n", "\n\n", text)  # the blank line between blocks stays blank
 
     text = ",\n".join(inner(("tensor(" if i == 0 else " " * 7) + f"{name}=", arr)
                       for i, (name, arr) in enumerate(parts))
@@ -1087,7 +1088,8 @@ class _SpMM(Function):
         ctx.save_for_backward(s, dense)
         ctx.masked = masked
         rows, cols = s._rows_cols()
-        return spmm_rows(s._device, rows, cols, s._data.values, dense._data, s._data.shape[0])
+        return spmm_rows(s._device, rows, cols, s._data.values.reshape(-1), dense._data,
+                         s._data.shape[0])
 
     @staticmethod
     def backward(ctx, g):
@@ -1831,7 +1833,8 @@ class _SparseMask(Function):
             from flambeau._sparse_compressed import CompressedData
 
             index = _xp(x).stack(d.rows_cols())
-            out = CompressedData(d.compressed, d.plain, x._data[tuple(index)], d.shape,
+            picked = x._data[tuple(index)].reshape(d.values.shape)
+            out = CompressedData(d.compressed, d.plain, picked, d.shape,
                                  d.layout, x._device)
         ctx.index = index
         return mask._make(out, x._device)

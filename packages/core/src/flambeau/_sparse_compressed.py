@@ -1,4 +1,5 @@
-"""Sparse compressed tensors: PyTorch's ``sparse_csr`` and ``sparse_csc`` layouts (2-D).
+"""Sparse compressed tensors: PyTorch's ``sparse_csr``, ``sparse_csc``, ``sparse_bsr`` and
+``sparse_bsc`` layouts (2-D).
 
 A compressed tensor is a :class:`flambeau.Tensor` (of the private subclass
 ``SparseCompressedTensor``) whose ``_data`` is a :class:`CompressedData`: the compressed
@@ -10,8 +11,11 @@ and the size. Like a COO tensor's storage it refuses every dense op (a
 Every kernel is vectorised on the backend's ``xp``: the row (column) of each nonzero is a
 ``searchsorted`` of its position in the compressed indices, compressing is the reverse
 ``searchsorted``, and products and ``to_dense`` use the backend's scatter-add
-(:func:`flambeau._sparse.scatter_add_`). Only 2-D tensors with scalar values are supported
-(no batch or dense dims, no blocks): the others are refused with a clear error.
+(:func:`flambeau._sparse.scatter_add_`). The blocked layouts (BSR, BSC) are the same storage
+with values of shape ``(nnz, h, w)`` and indices counting blocks: ``rows_cols`` expands each
+block to its elements, so ``to_dense``, products and gradients are the scalar layouts' own.
+Only 2-D tensors are supported (no batch or dense dims): the others are refused with a clear
+error.
 """
 
 from __future__ import annotations
@@ -23,12 +27,19 @@ from flambeau._tensor import Tensor
 from flambeau.autograd._function import Function
 
 __all__ = ["CompressedData", "SparseCompressedTensor", "sparse_compressed_tensor",
-           "sparse_csr_tensor", "sparse_csc_tensor"]
+           "sparse_csr_tensor", "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor"]
 
 sparse_csr, sparse_csc = _compat.sparse_csr, _compat.sparse_csc
+sparse_bsr, sparse_bsc = _compat.sparse_bsr, _compat.sparse_bsc
+#: the blocked layouts: values of shape ``(nnz, *blocksize)``, indices counting blocks
+_BLOCKED = (sparse_bsr, sparse_bsc)
+#: the layouts whose compressed indices run over rows
+_ROW_MAJOR = (sparse_csr, sparse_bsr)
 #: each layout's names of its compressed and plain indices, and torch's name of the layout
 _NAMES = {sparse_csr: ("crow_indices", "col_indices", "SparseCsr"),
-          sparse_csc: ("ccol_indices", "row_indices", "SparseCsc")}
+          sparse_csc: ("ccol_indices", "row_indices", "SparseCsc"),
+          sparse_bsr: ("crow_indices", "col_indices", "SparseBsr"),
+          sparse_bsc: ("ccol_indices", "row_indices", "SparseBsc")}
 
 
 class CompressedData(RefusingStorage):
@@ -44,15 +55,19 @@ class CompressedData(RefusingStorage):
     ([0, 1, 3], [1, 0, 1], [2.0, 3.0, 4.0], (2, 2))
     """
 
-    __slots__ = ("compressed", "plain", "values", "shape", "layout", "device")
+    __slots__ = ("compressed", "plain", "values", "shape", "layout", "device", "blocksize")
 
-    def __init__(self, compressed, plain, values, shape, layout, device):
+    def __init__(self, compressed, plain, values, shape, layout, device, blocksize=None):
         self.compressed = compressed
         self.plain = plain
         self.values = values
         self.shape = tuple(shape)
         self.layout = layout
         self.device = device
+        # BSR/BSC: the block's shape (the values' trailing dims, given where values are not)
+        if blocksize is None and layout in _BLOCKED:
+            blocksize = tuple(values.shape[1:])
+        self.blocksize = blocksize
 
     @property
     def _layout(self):
@@ -64,12 +79,22 @@ class CompressedData(RefusingStorage):
 
     def copy(self):
         return CompressedData(self.compressed.copy(), self.plain.copy(), self.values.copy(),
-                              self.shape, self.layout, self.device)
+                              self.shape, self.layout, self.device, self.blocksize)
 
     def rows_cols(self):
-        """Each nonzero's row and column index (two ``(nnz,)`` arrays)."""
-        major = _expand(self.device._xp, self.compressed, self.nnz)
-        return (major, self.plain) if self.layout is sparse_csr else (self.plain, major)
+        """Each stored value's row and column index (two arrays, one entry per value of
+        ``values`` in C order: a block's every element for BSR/BSC)."""
+        xp = self.device._xp
+        major = _expand(xp, self.compressed, self.nnz)
+        rows, cols = (major, self.plain) if self.layout in _ROW_MAJOR else (self.plain, major)
+        if self.blocksize is None:
+            return rows, cols
+        bh, bw = self.blocksize
+        shape = (rows.shape[0], bh, bw)
+        rows = rows[:, None, None] * bh + xp.arange(bh, dtype=rows.dtype)[None, :, None]
+        cols = cols[:, None, None] * bw + xp.arange(bw, dtype=cols.dtype)[None, None, :]
+        return (xp.broadcast_to(rows, shape).reshape(-1),
+                xp.broadcast_to(cols, shape).reshape(-1))
 
     def __iadd__(self, other):
         # the engine's accumulation of two compressed gradients of one tensor
@@ -122,8 +147,12 @@ def _convert(data, layout):
 
 
 def _add_data(a, b, alpha):
-    """``a + alpha * b`` of two compressed storages of one shape, in ``a``'s layout."""
+    """``a + alpha * b`` of two compressed storages of one shape, in ``a``'s layout (a
+    blocked one: the blocks of the dense sum that hold a nonzero)."""
     xp = a.device._xp
+    if a.blocksize is not None:
+        total = _dense_array(a) + _dense_array(b) * alpha
+        return _blocked_from_array(a.device, total, a.layout, a.blocksize)
     ra, ca = a.rows_cols()
     rb, cb = b.rows_cols()
     bv = b.values if alpha == 1 else b.values * alpha
@@ -140,8 +169,15 @@ def _gather(g, data):
         g = g.to_sparse_coo()
     if isinstance(g, _coo.SparseTensor):
         xp = data.device._xp
-        return _coo._lookup(g._device, g._data, xp.stack([rows, cols]).astype(xp.int64))
-    return g._data[rows, cols]
+        picked = _coo._lookup(g._device, g._data, xp.stack([rows, cols]).astype(xp.int64))
+    else:
+        picked = g._data[rows, cols]
+    return picked.reshape(_values_shape(data))
+
+
+def _values_shape(data):
+    """The shape of the values of the compressed storage (or pattern) ``data``."""
+    return (data.nnz,) + tuple(data.blocksize or ())
 
 
 def _wrap(data, requires_grad=False):
@@ -154,7 +190,7 @@ def _wrap(data, requires_grad=False):
 def _index_getter(name, layout):
     def method(self):
         names = _NAMES[layout]
-        if self._data.layout is not layout:
+        if (self._data.layout in _ROW_MAJOR) != (layout in _ROW_MAJOR):  # BSR's are CSR's
             kind = "row" if layout is sparse_csr else "column"
             raise RuntimeError(f"{name} expected sparse {kind} compressed tensor layout but "
                                f"got {_NAMES[self._data.layout][2]}")
@@ -162,7 +198,8 @@ def _index_getter(name, layout):
         return Tensor._make(array, self._device)
 
     method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"The ``{name}`` of a sparse {layout._name[-3:].upper()} tensor."
+    method.__doc__ = (f"The ``{name}`` of a sparse {layout._name[-3:].upper()} (or "
+                      f"B{layout._name[-2:].upper()}) tensor.")
     return method
 
 
@@ -215,7 +252,7 @@ class SparseCompressedTensor(_coo.SparseBase):
     def _masked_pattern(self):
         # the pattern and its gradient's maker (the sparse products' masked gradient)
         d = self._data
-        return (*d.rows_cols(), lambda v: _Construct.apply(v, d))
+        return (*d.rows_cols(), lambda v: _Construct.apply(v.reshape(_values_shape(d)), d))
 
     def sparse_dim(self):
         """2: both dims are sparse."""
@@ -238,7 +275,12 @@ class SparseCompressedTensor(_coo.SparseBase):
                                    f"{self._data.layout} tensor, but {sparse_dim} is given")
             return _ToCOO.apply(self)
         _check_compressed_layout("to_sparse", layout, blocksize, dense_dim)
-        return _Relayout.apply(self, layout) if layout is not self._data.layout else self
+        if layout is self._data.layout and blocksize in (None, self._data.blocksize):
+            return self
+        if layout in _BLOCKED or self._data.layout in _BLOCKED:
+            raise SparseUnsupported(f"to_sparse: from {self._data.layout} to {layout} is not "
+                                    "supported; convert with .to_dense() first")
+        return _Relayout.apply(self, layout)
 
     def to_sparse_coo(self):
         """This matrix as a sparse COO tensor (coalesced)."""
@@ -251,6 +293,16 @@ class SparseCompressedTensor(_coo.SparseBase):
     def to_sparse_csc(self, dense_dim=None):
         """This matrix in the CSC layout (``self`` if it is CSC)."""
         return self.to_sparse(layout=sparse_csc, dense_dim=dense_dim)
+
+    def to_sparse_bsr(self, blocksize, dense_dim=None):
+        """This matrix in the BSR layout (``self`` if it is BSR of that blocksize)."""
+        return self.to_sparse(layout=sparse_bsr, blocksize=tuple(blocksize),
+                              dense_dim=dense_dim)
+
+    def to_sparse_bsc(self, blocksize, dense_dim=None):
+        """This matrix in the BSC layout (``self`` if it is BSC of that blocksize)."""
+        return self.to_sparse(layout=sparse_bsc, blocksize=tuple(blocksize),
+                              dense_dim=dense_dim)
 
     def _check_copy(self, src):
         if src._data.shape != self._data.shape or src._data.nnz != self._data.nnz:
@@ -301,10 +353,15 @@ class SparseCompressedTensor(_coo.SparseBase):
 def _check_compressed_layout(op, layout, blocksize=None, dense_dim=None):
     if layout not in _NAMES:
         raise SparseUnsupported(f"{op}: layout {layout} is not supported (flambeau has "
-                                "flambeau.sparse_coo, sparse_csr and sparse_csc)")
-    if blocksize is not None or dense_dim not in (None, 0):
-        raise SparseUnsupported(f"{op}: blocksize and dense_dim are not supported for "
-                                f"{layout} (2-D matrices with scalar values only)")
+                                "flambeau.sparse_coo, sparse_csr, sparse_csc, sparse_bsr and "
+                                "sparse_bsc)")
+    if dense_dim not in (None, 0):
+        raise SparseUnsupported(f"{op}: dense_dim is not supported for {layout} (2-D "
+                                "matrices only)")
+    if (blocksize is None) == (layout in _BLOCKED):
+        raise RuntimeError(f"{op}: a blocksize is required for {layout}" if blocksize is None
+                           else f"{op}: blocksize is only given for sparse_bsr and sparse_bsc, "
+                           f"not {layout}")
 
 
 def _rebuild(compressed, plain, values, shape, layout, device, requires_grad):
@@ -336,7 +393,8 @@ class _Construct(Function):
     def forward(ctx, values, pattern):
         ctx.pattern = pattern
         return _wrap(CompressedData(pattern.compressed, pattern.plain, values._data,
-                                    pattern.shape, pattern.layout, values._device))
+                                    pattern.shape, pattern.layout, values._device,
+                                    pattern.blocksize))
 
     @staticmethod
     def backward(ctx, g):
@@ -362,7 +420,7 @@ def _dense_array(d):
     xp = d.device._xp
     out = xp.zeros(d.shape, dtype=d.values.dtype)
     rows, cols = d.rows_cols()
-    return scatter_add_(d.device, out, xp.stack([rows, cols]), d.shape, d.values)
+    return scatter_add_(d.device, out, xp.stack([rows, cols]), d.shape, d.values.reshape(-1))
 
 
 class _ToDense(Function):
@@ -417,6 +475,53 @@ class _ToCompressed(Function):
         return g, None
 
 
+def _blocked_from_array(device, array, layout, blocksize):
+    """The BSR/BSC storage of the blocks of the strided matrix ``array`` that hold a
+    nonzero, in block-row (BSR) or block-column (BSC) order."""
+    xp = device._xp
+    (n, m), (bh, bw) = array.shape, blocksize
+    blocks = array.reshape(n // bh, bh, m // bw, bw).transpose(0, 2, 1, 3)
+    held = (blocks != 0).any(axis=(2, 3))
+    major, plain = xp.nonzero(held if layout is sparse_bsr else held.T)
+    rows, cols = (major, plain) if layout is sparse_bsr else (plain, major)
+    count = held.shape[0] if layout is sparse_bsr else held.shape[1]
+    compressed = xp.searchsorted(major, xp.arange(count + 1), side="left")
+    return CompressedData(compressed.astype(xp.int64), plain.astype(xp.int64),
+                          xp.ascontiguousarray(blocks[rows, cols]), (n, m), layout, device,
+                          tuple(blocksize))
+
+
+class _ToBlocked(Function):
+    """A strided matrix in a blocked layout (BSR/BSC): its blocks with any nonzero, in
+    block-row (BSR) or block-column (BSC) order; the gradient is dense."""
+
+    @staticmethod
+    def forward(ctx, x, layout, blocksize):
+        return _wrap(_blocked_from_array(x._device, x._data, layout, blocksize))
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.to_dense() if isinstance(g, SparseCompressedTensor) else g), None, None
+
+
+def _to_blocked(self, layout, blocksize):
+    op = f"to_sparse_{layout._name[-3:]}"
+    try:
+        bh, bw = (int(k) for k in blocksize)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: blocksize must be a pair of ints, got {blocksize!r}") from None
+    if self._data.ndim != 2:
+        raise RuntimeError(f"{op}: expected a 2-D tensor, got one of shape "
+                           f"{tuple(self.shape)} (batch and dense dims are not supported)")
+    n, m = self._data.shape
+    if bh < 1 or bw < 1 or n % bh or m % bw:
+        raise RuntimeError(f"{op}: tensor sparse size ({n},{m}) must be divisible by given "
+                           f"blocksize ({bh},{bw})")
+    if self.layout is not _compat.strided:
+        self = self.to_dense()
+    return _ToBlocked.apply(self, layout, (bh, bw))
+
+
 class _ToCOO(Function):
     """The matrix as a COO tensor of the nonzeros in their stored order, as torch's:
     coalesced from CSR (row-major already), not from CSC (column-major); the gradient comes
@@ -428,7 +533,7 @@ class _ToCOO(Function):
         ctx.pattern = d
         xp = s._device._xp
         rows, cols = d.rows_cols()
-        coo = COOData(xp.stack([rows, cols]).astype(xp.int64), d.values, d.shape,
+        coo = COOData(xp.stack([rows, cols]).astype(xp.int64), d.values.reshape(-1), d.shape,
                       d.layout is sparse_csr)
         return _coo._wrap(coo, s._device)
 
@@ -452,12 +557,17 @@ class _Relayout(Function):
         return g, None
 
 
+_TRANSPOSED = {sparse_csr: sparse_csc, sparse_csc: sparse_csr, sparse_bsr: sparse_bsc,
+               sparse_bsc: sparse_bsr}
+
+
 class _Transpose(Function):
     @staticmethod
     def forward(ctx, s):
         d = s._data
-        other = sparse_csc if d.layout is sparse_csr else sparse_csr
-        return _wrap(CompressedData(d.compressed, d.plain, d.values, d.shape[::-1], other,
+        other = _TRANSPOSED[d.layout]
+        values = d.values if d.blocksize is None else d.values.transpose(0, 2, 1)
+        return _wrap(CompressedData(d.compressed, d.plain, values, d.shape[::-1], other,
                                     d.device))
 
     @staticmethod
@@ -546,6 +656,10 @@ def add(a, b, alpha):
     ca = isinstance(a, SparseCompressedTensor)
     cb = isinstance(b, SparseCompressedTensor)
     if ca and cb:
+        if a._data.blocksize != b._data.blocksize:
+            raise SparseUnsupported(f"add: {a.layout} + {b.layout} of blocksizes "
+                                    f"{a._data.blocksize} and {b._data.blocksize} is not "
+                                    "supported; convert one with .to_dense() first")
         if a._data.shape != b._data.shape:
             raise RuntimeError(f"add: expected the sparse operands to have the same shape, but "
                                f"got {tuple(a.shape)} and {tuple(b.shape)}")
@@ -653,24 +767,34 @@ def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=Non
     if v.ndim == 0:
         raise RuntimeError("values must have dimensionality > sum of batch and block "
                            "dimensionalities (=0 + 0) but got 0")
-    if c.ndim != 1 or v.ndim != 1:
-        raise SparseUnsupported(f"sparse_compressed_tensor: only 2-D matrices with scalar "
-                                f"values are supported ({cname} of shape {tuple(c.shape)}, "
-                                f"values of shape {tuple(v.shape)}): batch and dense dims are "
-                                "not")
+    blocked = layout in _BLOCKED
+    if c.ndim != 1 or v.ndim != (3 if blocked else 1):
+        values_are = "blocks (nnz, h, w)" if blocked else "scalar values"
+        raise SparseUnsupported(f"sparse_compressed_tensor: only 2-D matrices with "
+                                f"{values_are} are supported for {layout} ({cname} of shape "
+                                f"{tuple(c.shape)}, values of shape {tuple(v.shape)}): batch "
+                                "and dense dims are not")
     nnz = v.shape[0]
+    block = tuple(v.shape[1:]) if blocked else (1, 1)
     if size is None:
         n = c.shape[0] - 1
         m = int(p.max()) + 1 if p.shape[0] else 0
-        shape = (n, m) if layout is sparse_csr else (m, n)
+        shape = (n, m) if layout in _ROW_MAJOR else (m, n)
+        shape = (shape[0] * block[0], shape[1] * block[1])
     else:
         shape = tuple(int(k) for k in size)
         if len(shape) != 2:
             raise RuntimeError(f"tensor dimensionality must be sum of batch, base, and dense "
                                f"dimensionalities (=0 + 2 + 0) but got {len(shape)}")
+        if blocked and (shape[0] % block[0] or shape[1] % block[1]):
+            raise RuntimeError(f"sparse_compressed_tensor: the size {shape} of a {layout} "
+                               f"tensor must be divisible by its blocksize {block} (values "
+                               f"of shape {tuple(v.shape)})")
     if _coo.checks_invariants(check_invariants):
-        _check_invariants(comp._device._xp, c, p, nnz, shape, layout)
-    pattern = CompressedData(c, p, None, shape, layout, values._device)
+        blocks = (shape[0] // block[0], shape[1] // block[1]) if all(block) else shape
+        _check_invariants(comp._device._xp, c, p, nnz, blocks, layout)
+    pattern = CompressedData(c, p, None, shape, layout, values._device,
+                             block if blocked else None)
     out = _Construct.apply(values, pattern)
     if requires_grad:
         out.requires_grad_()
@@ -680,8 +804,8 @@ def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=Non
 def _check_invariants(xp, c, p, nnz, shape, layout):
     """torch's checks of a compressed matrix (its ``check_invariants=True`` messages)."""
     cname, pname, _ = _NAMES[layout]
-    n, m = shape if layout is sparse_csr else shape[::-1]
-    what = "rows" if layout is sparse_csr else "columns"
+    n, m = shape if layout in _ROW_MAJOR else shape[::-1]
+    what = "rows" if layout in _ROW_MAJOR else "columns"
     if c.shape[0] != n + 1:
         raise RuntimeError(f"{cname}.shape[-1] must be equal to the number of {what} + 1 "
                            f"(={n + 1}), but got {c.shape[0]}")
@@ -692,7 +816,7 @@ def _check_invariants(xp, c, p, nnz, shape, layout):
         raise RuntimeError(f"`{cname}[..., 0] == 0` is not satisfied.")
     if int(c[-1]) != nnz:
         raise RuntimeError(f"`{cname}[..., -1] == nnz` is not satisfied.")
-    bound = "ncols" if layout is sparse_csr else "nrows"
+    bound = "ncols" if layout in _ROW_MAJOR else "nrows"
     if nnz and (int(p.min()) < 0 or int(p.max()) >= m):
         raise RuntimeError(f"`0 <= {pname} < {bound}` is not satisfied.")
     # within each run, sorted and distinct: every step inside a run increases
@@ -705,6 +829,59 @@ def _check_invariants(xp, c, p, nnz, shape, layout):
         raise RuntimeError(f"`{pname}[..., {cname}[..., i - 1]:{cname}[..., i]] for all i = "
                            f"1, ..., n{what} are sorted and distinct along the last dimension "
                            "values` is not satisfied.")
+
+
+def _blocked(layout, compressed, plain, values, size, dtype, given_layout, device,
+             requires_grad, check_invariants):
+    if given_layout not in (None, layout):
+        raise RuntimeError(f"sparse_{layout._name[-3:]}_tensor: expected layout {layout}, got "
+                           f"{given_layout}")
+    return sparse_compressed_tensor(compressed, plain, values, size, dtype=dtype, layout=layout,
+                                    device=device, requires_grad=requires_grad,
+                                    check_invariants=check_invariants)
+
+
+def sparse_bsr_tensor(crow_indices, col_indices, values, size=None, *, dtype=None,
+                      layout=None, device=None, pin_memory=False, requires_grad=False,
+                      check_invariants=None):
+    """A sparse BSR matrix of blocks, as ``torch.sparse_bsr_tensor``: ``values`` of shape
+    ``(nnz, h, w)`` holds the blocks; block-row ``i``'s are ``values[crow_indices[i]:
+    crow_indices[i + 1]]`` at the block-columns ``col_indices[...]`` (see
+    :func:`sparse_compressed_tensor`); ``size`` must be divisible by ``(h, w)``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> blocks = flambeau.arange(8.0).reshape(2, 2, 2)
+    >>> flambeau.sparse_bsr_tensor([0, 1, 2], [1, 0], blocks, (4, 4)).to_dense()
+    tensor([[0., 0., 0., 1.],
+            [0., 0., 2., 3.],
+            [4., 5., 0., 0.],
+            [6., 7., 0., 0.]])
+    """
+    return _blocked(sparse_bsr, crow_indices, col_indices, values, size, dtype, layout,
+                    device, requires_grad, check_invariants)
+
+
+def sparse_bsc_tensor(ccol_indices, row_indices, values, size=None, *, dtype=None,
+                      layout=None, device=None, pin_memory=False, requires_grad=False,
+                      check_invariants=None):
+    """A sparse BSC matrix of blocks, as ``torch.sparse_bsc_tensor``: block-column ``j``'s
+    blocks are ``values[ccol_indices[j]:ccol_indices[j + 1]]`` at the block-rows
+    ``row_indices[...]`` (see :func:`sparse_bsr_tensor`).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> blocks = flambeau.arange(8.0).reshape(2, 2, 2)
+    >>> flambeau.sparse_bsc_tensor([0, 1, 2], [1, 0], blocks, (4, 4)).to_dense()
+    tensor([[0., 0., 4., 5.],
+            [0., 0., 6., 7.],
+            [0., 1., 0., 0.],
+            [2., 3., 0., 0.]])
+    """
+    return _blocked(sparse_bsc, ccol_indices, row_indices, values, size, dtype, layout,
+                    device, requires_grad, check_invariants)
 
 
 def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=None,
@@ -802,6 +979,22 @@ def _to_compressed(layout):
     return convert
 
 
+def _to_blocked_method(layout):
+    name = f"to_sparse_{layout._name[-3:]}"
+
+    def convert(self, blocksize, dense_dim=None):
+        return self.to_sparse(layout=layout, blocksize=blocksize, dense_dim=dense_dim)
+
+    convert.__name__ = convert.__qualname__ = name
+    convert.__doc__ = (
+        f"This 2-D tensor as a sparse {layout._name[-3:].upper()} matrix of the blocks of "
+        f"``blocksize`` (a pair dividing its size) that hold a nonzero.\n\nExamples\n"
+        f"--------\n>>> import flambeau\n"
+        f">>> s = flambeau.eye(4).{name}((2, 2))\n"
+        f">>> s.layout, s.values().shape\n({layout}, flambeau.Size([2, 2, 2]))\n")
+    return convert
+
+
 def _strided_index_refusal(name, kind):
     def method(self, *args, **kwargs):
         got = "Sparse" if self.is_sparse else "Strided"
@@ -829,6 +1022,8 @@ def _layout_aware(previous):
         if sparse_dim not in (None, 2):
             raise RuntimeError(f"to_sparse: sparse_dim must be 2 for layout {layout}, got "
                                f"{sparse_dim}")
+        if layout in _BLOCKED:
+            return _to_blocked(self, layout, blocksize)
         return _to_compressed(layout)(self)
 
     to_sparse.__name__ = "to_sparse"
@@ -839,6 +1034,8 @@ def _layout_aware(previous):
 for _cls in (Tensor, _coo.SparseTensor):
     _cls.to_sparse_csr = _to_compressed(sparse_csr)
     _cls.to_sparse_csc = _to_compressed(sparse_csc)
+    _cls.to_sparse_bsr = _to_blocked_method(sparse_bsr)
+    _cls.to_sparse_bsc = _to_blocked_method(sparse_bsc)
     _cls.crow_indices = _strided_index_refusal("crow_indices", "row")
     _cls.col_indices = _strided_index_refusal("col_indices", "row")
     _cls.ccol_indices = _strided_index_refusal("ccol_indices", "column")

@@ -12,7 +12,10 @@ Compressed matrices (``flambeau.sparse_csr``, ``flambeau.sparse_csc``: made by
 :meth:`flambeau.Tensor.to_sparse_csr`) support ``to_dense()``, ``to_sparse_coo()``,
 ``values()``, ``t()``, ``+`` of two of one shape, ``*`` by a number, :func:`mm`,
 :func:`addmm`, ``flambeau.mm``/``matmul``/``@``/``addmm`` with a dense matrix, and autograd
-through these.
+through these. Blocked matrices (``flambeau.sparse_bsr``, ``flambeau.sparse_bsc``: made by
+:func:`flambeau.sparse_bsr_tensor`, :func:`flambeau.sparse_bsc_tensor` or
+:meth:`flambeau.Tensor.to_sparse_bsr`) support the same, ``+`` of two of one blocksize
+included, except ``to_sparse`` into another compressed layout.
 
 Examples
 --------

@@ -21,7 +21,7 @@ from flambeau.profiler import record_function
 
 __all__ = ["Optimizer", "required"]
 
-_COMPRESSED = (flambeau.sparse_csr, flambeau.sparse_csc)
+_COMPRESSED = (flambeau.sparse_csr, flambeau.sparse_csc, flambeau.sparse_bsr, flambeau.sparse_bsc)
 
 
 class _Required:
