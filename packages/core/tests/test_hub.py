@@ -78,6 +78,37 @@ def test_download_checks_the_sha256_prefix_and_leaves_nothing_behind(folder):
                                            progress=False)
 
 
+class _CutShort(http.server.BaseHTTPRequestHandler):
+    """Promises 1000 bytes, sends 10 and hangs up."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b"0123456789")
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+def test_download_cut_short_fails_and_leaves_nothing_behind(folder):
+    # http.client returns a truncated body as if complete; without a hash it was cached
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CutShort)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/w.bin"
+    try:
+        with pytest.raises(ConnectionError, match=f"download_url_to_file: {url} ended after "
+                                                  "10 of 1000 bytes"):
+            hub.download_url_to_file(url, str(folder / "out" / "w.bin"), progress=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert os.listdir(folder / "out") == []
+
+
 def test_load_state_dict_from_url_reads_a_torch_checkpoint_once(folder):
     torch = pytest.importorskip("torch")
     state = {"weight": torch.arange(6.0).reshape(2, 3), "bias": torch.tensor([0.5, -1.0])}

@@ -152,6 +152,8 @@ def download_url_to_file(url: str, dst: str, hash_prefix: str | None = None,
     ------
     RuntimeError
         When the digest does not start with ``hash_prefix``; ``dst`` is not written.
+    ConnectionError
+        When the server sends fewer bytes than its ``Content-Length``; ``dst`` is not written.
 
     Examples
     --------
@@ -176,11 +178,17 @@ def download_url_to_file(url: str, dst: str, hash_prefix: str | None = None,
         try:
             bar = tqdm(total=total, disable=not progress, unit="B", unit_scale=True,
                        unit_divisor=1024, file=sys.stderr)
+            received = 0
             with tmp, bar:
                 for chunk in iter(lambda: response.read(1 << 16), b""):
                     tmp.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))
+                    received += len(chunk)
+            # http.client ends a body cut short as if it were complete: check the length
+            if total is not None and received != total:
+                raise ConnectionError(f"download_url_to_file: {url} ended after {received} of "
+                                      f"{total} bytes; the connection was cut, try again")
             got = digest.hexdigest()
             if hash_prefix is not None and not got.startswith(hash_prefix):
                 raise RuntimeError(f"download_url_to_file: invalid hash value for {url}: "
