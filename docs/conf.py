@@ -128,6 +128,7 @@ API_MODULES = {
     "vision.datasets": "flambeau.vision.datasets",
     "vision.transforms": "flambeau.vision.transforms",
     "vision.models": "flambeau.vision.models",
+    "vision.ops": "flambeau.vision.ops",
     "vision.utils": "flambeau.vision.utils",
     "distributed": "flambeau.distributed",
 }

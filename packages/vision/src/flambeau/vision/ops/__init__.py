@@ -1,0 +1,38 @@
+"""flambeau.vision.ops: detection operators and layers (torchvision.ops' API).
+
+Examples
+--------
+>>> import flambeau
+>>> from flambeau.vision import ops
+>>> boxes = flambeau.tensor([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 3.0]])
+>>> ops.box_iou(boxes, boxes)
+tensor([[1.0000, 0.1429],
+        [0.1429, 1.0000]])
+"""
+
+from flambeau.vision.ops._boxes import (
+    batched_nms,
+    box_area,
+    box_convert,
+    box_iou,
+    clip_boxes_to_image,
+    complete_box_iou,
+    distance_box_iou,
+    generalized_box_iou,
+    masks_to_boxes,
+    nms,
+    remove_small_boxes,
+)
+from flambeau.vision.ops._losses import (
+    complete_box_iou_loss,
+    distance_box_iou_loss,
+    generalized_box_iou_loss,
+    sigmoid_focal_loss,
+)
+
+__all__ = [
+    "box_area", "box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou",
+    "box_convert", "clip_boxes_to_image", "remove_small_boxes", "nms", "batched_nms",
+    "masks_to_boxes", "generalized_box_iou_loss", "distance_box_iou_loss",
+    "complete_box_iou_loss", "sigmoid_focal_loss",
+]
