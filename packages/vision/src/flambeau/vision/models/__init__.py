@@ -48,6 +48,32 @@ from flambeau.vision.models._vgg import (
     vgg19,
     vgg19_bn,
 )
+from flambeau.vision.models._weight_enums import (
+    AlexNet_Weights,
+    MobileNet_V2_Weights,
+    ResNet18_Weights,
+    ResNet34_Weights,
+    ResNet50_Weights,
+    ResNet101_Weights,
+    ResNet152_Weights,
+    ResNeXt50_32X4D_Weights,
+    ResNeXt101_32X8D_Weights,
+    ResNeXt101_64X4D_Weights,
+    VGG11_BN_Weights,
+    VGG11_Weights,
+    VGG13_BN_Weights,
+    VGG13_Weights,
+    VGG16_BN_Weights,
+    VGG16_Weights,
+    VGG19_BN_Weights,
+    VGG19_Weights,
+    Weights,
+    WeightsEnum,
+    Wide_ResNet50_2_Weights,
+    Wide_ResNet101_2_Weights,
+    get_model_weights,
+    get_weight,
+)
 from flambeau.vision.models._weights import load_weights
 
 _BUILDERS = {
@@ -99,6 +125,10 @@ def list_models(module=None, include=None, exclude=None) -> list[str]:
 def get_model(name: str, **config):
     """Build a model by name (``weights=``, ``num_classes=`` ... are passed on).
 
+    ``weights=`` takes what the builder takes: a weights enum member
+    (``ResNet50_Weights.DEFAULT``), its name (``"IMAGENET1K_V2"`` or
+    ``"ResNet50_Weights.IMAGENET1K_V2"``), a local file or a state_dict.
+
     Examples
     --------
     >>> from flambeau.vision.models import get_model
@@ -120,4 +150,10 @@ __all__ = [
     "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",
     "MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2", "load_weights",
     "get_model", "list_models",
+    "Weights", "WeightsEnum", "get_weight", "get_model_weights", "AlexNet_Weights",
+    "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",
+    "VGG16_BN_Weights", "VGG19_Weights", "VGG19_BN_Weights", "ResNet18_Weights",
+    "ResNet34_Weights", "ResNet50_Weights", "ResNet101_Weights", "ResNet152_Weights",
+    "ResNeXt50_32X4D_Weights", "ResNeXt101_32X8D_Weights", "ResNeXt101_64X4D_Weights",
+    "Wide_ResNet50_2_Weights", "Wide_ResNet101_2_Weights", "MobileNet_V2_Weights",
 ]

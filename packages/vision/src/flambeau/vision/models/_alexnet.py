@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import flambeau
 from flambeau import nn
-from flambeau.vision.models._weights import load_weights
+from flambeau.vision.models._weights import _build
 
 __all__ = ["AlexNet", "alexnet"]
 
@@ -57,7 +57,8 @@ class AlexNet(nn.Module):
 
 
 def alexnet(*, weights=None, progress: bool = True, **kwargs) -> AlexNet:
-    """Build :class:`AlexNet`; ``weights`` is an optional local file.
+    """Build :class:`AlexNet`; ``weights`` is a :class:`AlexNet_Weights` member, its name, or a
+    local file.
 
     Examples
     --------
@@ -65,4 +66,4 @@ def alexnet(*, weights=None, progress: bool = True, **kwargs) -> AlexNet:
     >>> sum(p.numel() for p in alexnet().parameters())
     61100840
     """
-    return load_weights(AlexNet(**kwargs), weights)
+    return _build("alexnet", AlexNet, weights, progress, kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import flambeau
 from flambeau import nn
-from flambeau.vision.models._weights import load_weights
+from flambeau.vision.models._weights import _build
 
 __all__ = ["LeNet", "lenet"]
 
@@ -81,4 +81,4 @@ def lenet(*, weights=None, progress: bool = True, **kwargs) -> LeNet:
     >>> sum(p.numel() for p in lenet().parameters())
     61706
     """
-    return load_weights(LeNet(**kwargs), weights)
+    return _build("lenet", LeNet, weights, progress, kwargs)

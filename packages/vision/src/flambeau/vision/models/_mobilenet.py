@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import flambeau
 from flambeau import nn
-from flambeau.vision.models._weights import load_weights
+from flambeau.vision.models._weights import _build
 
 __all__ = ["MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2"]
 
@@ -153,7 +153,8 @@ class MobileNetV2(nn.Module):
 
 
 def mobilenet_v2(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV2:
-    """Build :class:`MobileNetV2`; ``weights`` is an optional local file.
+    """Build :class:`MobileNetV2`; ``weights`` is a :class:`MobileNet_V2_Weights` member, its
+    name, or a local file.
 
     Examples
     --------
@@ -161,4 +162,4 @@ def mobilenet_v2(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV
     >>> sum(p.numel() for p in mobilenet_v2().parameters())
     3504872
     """
-    return load_weights(MobileNetV2(**kwargs), weights)
+    return _build("mobilenet_v2", MobileNetV2, weights, progress, kwargs)

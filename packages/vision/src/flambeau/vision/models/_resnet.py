@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import flambeau
 from flambeau import nn
-from flambeau.vision.models._weights import load_weights
+from flambeau.vision.models._weights import _build
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50",
            "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
@@ -188,8 +190,8 @@ class ResNet(nn.Module):
         return self.fc(flambeau.flatten(self.avgpool(x), 1))
 
 
-def _resnet(block, layers, weights, kwargs) -> ResNet:
-    return load_weights(ResNet(block, layers, **kwargs), weights)
+def _resnet(name, block, layers, weights, progress, kwargs) -> ResNet:
+    return _build(name, partial(ResNet, block, layers), weights, progress, kwargs)
 
 
 def resnet18(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
@@ -201,7 +203,7 @@ def resnet18(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     >>> sum(p.numel() for p in resnet18().parameters())
     11689512
     """
-    return _resnet(BasicBlock, [2, 2, 2, 2], weights, kwargs)
+    return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, progress, kwargs)
 
 
 def resnet34(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
@@ -213,7 +215,7 @@ def resnet34(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     >>> len(resnet34().layer3)
     6
     """
-    return _resnet(BasicBlock, [3, 4, 6, 3], weights, kwargs)
+    return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, progress, kwargs)
 
 
 def resnet50(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
@@ -225,7 +227,7 @@ def resnet50(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     >>> resnet50().fc.in_features
     2048
     """
-    return _resnet(Bottleneck, [3, 4, 6, 3], weights, kwargs)
+    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, progress, kwargs)
 
 
 def resnet101(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
@@ -237,7 +239,7 @@ def resnet101(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     >>> len(resnet101().layer3)
     23
     """
-    return _resnet(Bottleneck, [3, 4, 23, 3], weights, kwargs)
+    return _resnet("resnet101", Bottleneck, [3, 4, 23, 3], weights, progress, kwargs)
 
 
 def resnet152(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
@@ -249,7 +251,7 @@ def resnet152(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     >>> len(resnet152(num_classes=10).layer3)
     36
     """
-    return _resnet(Bottleneck, [3, 8, 36, 3], weights, kwargs)
+    return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], weights, progress, kwargs)
 
 
 def _grouped(groups, width_per_group, kwargs):
@@ -270,7 +272,8 @@ def resnext50_32x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     >>> resnext50_32x4d().layer1[0].conv2.groups
     32
     """
-    return _resnet(Bottleneck, [3, 4, 6, 3], weights, _grouped(32, 4, kwargs))
+    return _resnet("resnext50_32x4d", Bottleneck, [3, 4, 6, 3],
+                   weights, progress, _grouped(32, 4, kwargs))
 
 
 def resnext101_32x8d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
@@ -282,7 +285,8 @@ def resnext101_32x8d(*, weights=None, progress: bool = True, **kwargs) -> ResNet
     >>> resnext101_32x8d(num_classes=10).layer1[0].conv2.out_channels
     256
     """
-    return _resnet(Bottleneck, [3, 4, 23, 3], weights, _grouped(32, 8, kwargs))
+    return _resnet("resnext101_32x8d", Bottleneck, [3, 4, 23, 3],
+                   weights, progress, _grouped(32, 8, kwargs))
 
 
 def resnext101_64x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
@@ -294,7 +298,8 @@ def resnext101_64x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet
     >>> resnext101_64x4d(num_classes=10).layer1[0].conv2.groups
     64
     """
-    return _resnet(Bottleneck, [3, 4, 23, 3], weights, _grouped(64, 4, kwargs))
+    return _resnet("resnext101_64x4d", Bottleneck, [3, 4, 23, 3],
+                   weights, progress, _grouped(64, 4, kwargs))
 
 
 def wide_resnet50_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
@@ -308,7 +313,8 @@ def wide_resnet50_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     >>> wide_resnet50_2(num_classes=10).layer1[0].conv1.out_channels
     128
     """
-    return _resnet(Bottleneck, [3, 4, 6, 3], weights, _grouped(1, 128, kwargs))
+    return _resnet("wide_resnet50_2", Bottleneck, [3, 4, 6, 3],
+                   weights, progress, _grouped(1, 128, kwargs))
 
 
 def wide_resnet101_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
@@ -320,4 +326,5 @@ def wide_resnet101_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet
     >>> len(wide_resnet101_2(num_classes=10).layer3)
     23
     """
-    return _resnet(Bottleneck, [3, 4, 23, 3], weights, _grouped(1, 128, kwargs))
+    return _resnet("wide_resnet101_2", Bottleneck, [3, 4, 23, 3],
+                   weights, progress, _grouped(1, 128, kwargs))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import flambeau
 from flambeau import nn
-from flambeau.vision.models._weights import load_weights
+from flambeau.vision.models._weights import _build
 
 __all__ = ["VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19",
            "vgg19_bn"]
@@ -87,10 +89,12 @@ class VGG(nn.Module):
         return self.classifier(flambeau.flatten(x, 1))
 
 
-def _vgg(depth: int, batch_norm: bool, weights, kwargs) -> VGG:
+def _vgg(depth: int, batch_norm: bool, weights, progress: bool, kwargs) -> VGG:
     if weights is not None:
         kwargs.setdefault("init_weights", False)
-    return load_weights(VGG(_make_layers(_CONFIGS[depth], batch_norm), **kwargs), weights)
+    name = f"vgg{depth}_bn" if batch_norm else f"vgg{depth}"
+    return _build(name, partial(VGG, _make_layers(_CONFIGS[depth], batch_norm)), weights,
+                  progress, kwargs)
 
 
 def vgg11(*, weights=None, progress: bool = True, **kwargs) -> VGG:
@@ -102,7 +106,7 @@ def vgg11(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     >>> len(vgg11(init_weights=False).features)
     21
     """
-    return _vgg(11, False, weights, kwargs)
+    return _vgg(11, False, weights, progress, kwargs)
 
 
 def vgg11_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
@@ -114,7 +118,7 @@ def vgg11_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     >>> type(vgg11_bn(init_weights=False).features[1]).__name__
     'BatchNorm2d'
     """
-    return _vgg(11, True, weights, kwargs)
+    return _vgg(11, True, weights, progress, kwargs)
 
 
 def vgg13(*, weights=None, progress: bool = True, **kwargs) -> VGG:
@@ -126,7 +130,7 @@ def vgg13(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     >>> len(vgg13(init_weights=False).features)
     25
     """
-    return _vgg(13, False, weights, kwargs)
+    return _vgg(13, False, weights, progress, kwargs)
 
 
 def vgg13_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
@@ -138,7 +142,7 @@ def vgg13_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     >>> len(vgg13_bn(init_weights=False).features)
     35
     """
-    return _vgg(13, True, weights, kwargs)
+    return _vgg(13, True, weights, progress, kwargs)
 
 
 def vgg16(*, weights=None, progress: bool = True, **kwargs) -> VGG:
@@ -150,7 +154,7 @@ def vgg16(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     >>> len(vgg16(init_weights=False).features)
     31
     """
-    return _vgg(16, False, weights, kwargs)
+    return _vgg(16, False, weights, progress, kwargs)
 
 
 def vgg16_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
@@ -162,7 +166,7 @@ def vgg16_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     >>> len(vgg16_bn(init_weights=False).features)
     44
     """
-    return _vgg(16, True, weights, kwargs)
+    return _vgg(16, True, weights, progress, kwargs)
 
 
 def vgg19(*, weights=None, progress: bool = True, **kwargs) -> VGG:
@@ -174,7 +178,7 @@ def vgg19(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     >>> len(vgg19(init_weights=False).features)
     37
     """
-    return _vgg(19, False, weights, kwargs)
+    return _vgg(19, False, weights, progress, kwargs)
 
 
 def vgg19_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
@@ -186,4 +190,4 @@ def vgg19_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     >>> len(vgg19_bn(init_weights=False).features)
     53
     """
-    return _vgg(19, True, weights, kwargs)
+    return _vgg(19, True, weights, progress, kwargs)

@@ -1,0 +1,450 @@
+"""Pretrained weights by name, as torchvision's ``weights=`` API.
+
+Each model with published weights has an enum (``ResNet50_Weights``) whose members
+(``IMAGENET1K_V1``, ``IMAGENET1K_V2``, ``DEFAULT``) carry the URL of torchvision's
+checkpoint, the preprocessing it was evaluated with (``transforms()``) and its metadata
+(``meta``: categories, parameter count, accuracy...). Builders take a member, its name or
+``None``; the file is downloaded once into ``flambeau.hub.get_dir()/checkpoints``, its
+SHA-256 checked against the prefix in its name, and read without running code.
+
+Adding a model's weights: one :func:`_imagenet` line per checkpoint in a ``WeightsEnum``
+subclass, and one :func:`_register` call naming its builder.
+"""
+
+from __future__ import annotations
+
+import http.client
+import importlib.resources
+from dataclasses import dataclass
+from enum import Enum
+from functools import partial
+from typing import Any, Callable
+
+from flambeau.vision.transforms._presets import ImageClassification
+
+__all__ = ["Weights", "WeightsEnum", "get_weight", "get_model_weights"]
+
+_MODELS_URL = "https://download.pytorch.org/models/"
+_RECIPES = "https://github.com/pytorch/vision/tree/main/references/classification#"
+_NEW_RECIPE = "https://github.com/pytorch/vision/issues/3995#"
+
+
+def _read_categories() -> list[str]:
+    text = importlib.resources.files(__package__).joinpath("imagenet_categories.txt")
+    return text.read_text(encoding="utf-8").splitlines()
+
+
+_IMAGENET_CATEGORIES = _read_categories()
+
+
+@dataclass
+class Weights:
+    """A checkpoint: where it is, how to preprocess inputs, and what is known about it.
+
+    Parameters
+    ----------
+    url : str
+        The checkpoint, ``name-<sha256 prefix>.pth`` by convention.
+    transforms : callable
+        Builds the evaluation preprocessing (called by ``weights.transforms()``).
+    meta : dict
+        ``categories`` (the class names, or ``None``), ``num_params``, ``min_size``,
+        ``recipe``, ``_metrics`` (accuracy per dataset), ``_ops`` (GFLOPs),
+        ``_file_size`` (MB).
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import ResNet18_Weights
+    >>> w = ResNet18_Weights.IMAGENET1K_V1.value
+    >>> w.url
+    'https://download.pytorch.org/models/resnet18-f37072fd.pth'
+    >>> w.meta["num_params"]
+    11689512
+    """
+
+    url: str
+    transforms: Callable
+    meta: dict[str, Any]
+
+    def __eq__(self, other):
+        # A deep copy or an unpickled partial is a new object that == does not match; compare
+        # what it calls instead, so copies and pickles of members find their member again.
+        if not isinstance(other, Weights):
+            return NotImplemented
+        mine, theirs = self.transforms, other.transforms
+        if isinstance(mine, partial) and isinstance(theirs, partial):
+            same = (mine.func, mine.args, mine.keywords) == (theirs.func, theirs.args,
+                                                            theirs.keywords)
+        else:
+            same = mine == theirs
+        return same and self.url == other.url and self.meta == other.meta
+
+
+class WeightsEnum(Enum):
+    """Base class of the weight enums; members are :class:`Weights`.
+
+    ``member.url``, ``member.transforms`` and ``member.meta`` read the member's
+    :class:`Weights`; :meth:`verify` turns what a user passed as ``weights=`` into a member.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import ResNet50_Weights, WeightsEnum
+    >>> issubclass(ResNet50_Weights, WeightsEnum)
+    True
+    >>> ResNet50_Weights.DEFAULT
+    ResNet50_Weights.IMAGENET1K_V2
+    >>> len(ResNet50_Weights.DEFAULT.meta["categories"])
+    1000
+    """
+
+    @classmethod
+    def verify(cls, obj):
+        """``obj`` as a member: ``None`` stays ``None``, a name (``"IMAGENET1K_V1"`` or
+        ``"ResNet18_Weights.IMAGENET1K_V1"``) is looked up, a member of another enum is a
+        TypeError.
+
+        Examples
+        --------
+        >>> from flambeau.vision.models import ResNet18_Weights
+        >>> ResNet18_Weights.verify("ResNet18_Weights.DEFAULT")
+        ResNet18_Weights.IMAGENET1K_V1
+        >>> ResNet18_Weights.verify(None) is None
+        True
+        """
+        if obj is None or isinstance(obj, cls):
+            return obj
+        if isinstance(obj, str):
+            name = obj.removeprefix(cls.__name__ + ".")
+            if name not in cls.__members__:
+                raise KeyError(f"{cls.__name__} has no weights named {obj!r}; choose one of "
+                               f"{', '.join(cls.__members__)}")
+            return cls[name]
+        raise TypeError(f"Invalid Weight class provided; expected {cls.__name__} but received "
+                        f"{type(obj).__name__}.")
+
+    def get_state_dict(self, progress: bool = True, check_hash: bool = False, **kwargs):
+        """Download the checkpoint once into ``flambeau.hub.get_dir()/checkpoints`` and
+        return its state_dict, read safely (``weights_only=True``).
+
+        Parameters
+        ----------
+        progress : bool
+            Show a progress bar while downloading.
+        check_hash : bool
+            Check the file's SHA-256 against the prefix in its name (the builders do).
+        **kwargs
+            Passed on to :func:`flambeau.hub.load_state_dict_from_url` (``model_dir``,
+            ``map_location``, ``file_name``...).
+
+        Raises
+        ------
+        OSError
+            When the download fails or is cut short, naming the URL; nothing is left in the
+            cache.
+
+        Examples
+        --------
+        >>> from flambeau.vision.models import ResNet18_Weights
+        >>> state = ResNet18_Weights.DEFAULT.get_state_dict()  # doctest: +SKIP
+        """
+        import flambeau.hub
+
+        kwargs.setdefault("weights_only", True)
+        try:
+            return flambeau.hub.load_state_dict_from_url(self.url, progress=progress,
+                                                         check_hash=check_hash, **kwargs)
+        except (OSError, http.client.HTTPException) as e:
+            if self.url in str(e):
+                raise
+            raise OSError(f"{self!r}: downloading {self.url} failed ({type(e).__name__}: "
+                          f"{e}); check the network or put the file in "
+                          f"{flambeau.hub.get_dir()}/checkpoints") from e
+
+    def __repr__(self):
+        return f"{type(self).__name__}.{self.name}"
+
+    @property
+    def url(self) -> str:
+        """The checkpoint's URL (see :class:`Weights`)."""
+        return self.value.url
+
+    @property
+    def transforms(self) -> Callable:
+        """Builds the evaluation preprocessing (see :class:`Weights`)."""
+        return self.value.transforms
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The checkpoint's metadata (see :class:`Weights`)."""
+        return self.value.meta
+
+
+def _imagenet(file: str, num_params: int, acc1: float, acc5: float, ops: float,
+              file_size: float, recipe: str, *, resize: int = 256, crop: int = 224,
+              min_size=(1, 1), categories=_IMAGENET_CATEGORIES, **preset) -> Weights:
+    """One ImageNet-1K classification checkpoint of download.pytorch.org/models."""
+    return Weights(
+        url=_MODELS_URL + file,
+        transforms=partial(ImageClassification, crop_size=crop, resize_size=resize, **preset),
+        meta={"min_size": min_size, "categories": categories, "num_params": num_params,
+              "recipe": recipe, "_metrics": {"ImageNet-1K": {"acc@1": acc1, "acc@5": acc5}},
+              "_ops": ops, "_file_size": file_size})
+
+
+_VGG = _RECIPES + "alexnet-and-vgg"
+_RESNET = _RECIPES + "resnet"
+_RESNEXT = _RECIPES + "resnext"
+_WIDE = "https://github.com/pytorch/vision/pull/912#issue-445437439"
+
+
+class AlexNet_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("alexnet-owt-7be5be79.pth", 61100840, 56.522, 79.066, 0.714,
+                              233.087, _VGG, min_size=(63, 63))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG11_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vgg11-8a719046.pth", 132863336, 69.02, 88.628, 7.609, 506.84,
+                              _VGG, min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG11_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vgg11_bn-6002323d.pth", 132868840, 70.37, 89.81, 7.609, 506.881,
+                              _VGG, min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG13_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vgg13-19584684.pth", 133047848, 69.928, 89.246, 11.308, 507.545,
+                              _VGG, min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG13_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vgg13_bn-abd245e5.pth", 133053736, 71.586, 90.374, 11.308,
+                              507.59, _VGG, min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG16_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vgg16-397923af.pth", 138357544, 71.592, 90.382, 15.47, 527.796,
+                              _VGG, min_size=(32, 32))
+    # SSD's backbone: features only (the classifier is NaN), Caffe-style [0, 255] inputs
+    IMAGENET1K_FEATURES = _imagenet(
+        "vgg16_features-amdegroot-88682ab5.pth", 138357544, float("nan"), float("nan"), 15.47,
+        527.802, "https://github.com/amdegroot/ssd.pytorch#training-ssd", min_size=(32, 32),
+        categories=None, mean=(0.48235, 0.45882, 0.40784), std=(1 / 255, 1 / 255, 1 / 255))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG16_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vgg16_bn-6c64b313.pth", 138365992, 73.36, 91.516, 15.47,
+                              527.866, _VGG, min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG19_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vgg19-dcbb9e9d.pth", 143667240, 72.376, 90.876, 19.632, 548.051,
+                              _VGG, min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG19_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vgg19_bn-c79401a0.pth", 143678248, 74.218, 91.842, 19.632,
+                              548.143, _VGG, min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class ResNet18_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("resnet18-f37072fd.pth", 11689512, 69.758, 89.078, 1.814, 44.661,
+                              _RESNET)
+    DEFAULT = IMAGENET1K_V1
+
+
+class ResNet34_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("resnet34-b627a593.pth", 21797672, 73.314, 91.42, 3.664, 83.275,
+                              _RESNET)
+    DEFAULT = IMAGENET1K_V1
+
+
+class ResNet50_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("resnet50-0676ba61.pth", 25557032, 76.13, 92.862, 4.089, 97.781,
+                              _RESNET)
+    IMAGENET1K_V2 = _imagenet("resnet50-11ad3fa6.pth", 25557032, 80.858, 95.434, 4.089, 97.79,
+                              _NEW_RECIPE + "issuecomment-1013906621", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNet101_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("resnet101-63fe2227.pth", 44549160, 77.374, 93.546, 7.801,
+                              170.511, _RESNET)
+    IMAGENET1K_V2 = _imagenet("resnet101-cd907fc2.pth", 44549160, 81.886, 95.78, 7.801, 170.53,
+                              _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNet152_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("resnet152-394f9c45.pth", 60192808, 78.312, 94.046, 11.514,
+                              230.434, _RESNET)
+    IMAGENET1K_V2 = _imagenet("resnet152-f82ba261.pth", 60192808, 82.284, 96.002, 11.514,
+                              230.474, _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt50_32X4D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("resnext50_32x4d-7cdf4587.pth", 25028904, 77.618, 93.698, 4.23,
+                              95.789, _RESNEXT)
+    IMAGENET1K_V2 = _imagenet("resnext50_32x4d-1a0047aa.pth", 25028904, 81.198, 95.34, 4.23,
+                              95.833, _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt101_32X8D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("resnext101_32x8d-8ba56ff5.pth", 88791336, 79.312, 94.526,
+                              16.414, 339.586, _RESNEXT)
+    IMAGENET1K_V2 = _imagenet("resnext101_32x8d-110c445d.pth", 88791336, 82.834, 96.228,
+                              16.414, 339.673, _NEW_RECIPE + "new-recipe-with-fixres",
+                              resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt101_64X4D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("resnext101_64x4d-173b62eb.pth", 83455272, 83.246, 96.454, 15.46,
+                              319.318, "https://github.com/pytorch/vision/pull/5935",
+                              resize=232)
+    DEFAULT = IMAGENET1K_V1
+
+
+class Wide_ResNet50_2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("wide_resnet50_2-95faca4d.pth", 68883240, 78.468, 94.086, 11.398,
+                              131.82, _WIDE)
+    IMAGENET1K_V2 = _imagenet("wide_resnet50_2-9ba9bcbe.pth", 68883240, 81.602, 95.758, 11.398,
+                              263.124, _NEW_RECIPE + "new-recipe-with-fixres", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class Wide_ResNet101_2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("wide_resnet101_2-32ee1156.pth", 126886696, 78.848, 94.284,
+                              22.753, 242.896, _WIDE)
+    IMAGENET1K_V2 = _imagenet("wide_resnet101_2-d733dc28.pth", 126886696, 82.51, 96.02, 22.753,
+                              484.747, _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class MobileNet_V2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("mobilenet_v2-b0353104.pth", 3504872, 71.878, 90.286, 0.301,
+                              13.555, _RECIPES + "mobilenetv2")
+    IMAGENET1K_V2 = _imagenet("mobilenet_v2-7ebf99e0.pth", 3504872, 72.154, 90.822, 0.301,
+                              13.598, _NEW_RECIPE + "new-recipe-with-reg-tuning", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+# builder name -> its enum; get_model_weights, get_weight and the builders read this
+_MODEL_WEIGHTS: dict[str, type[WeightsEnum]] = {}
+
+
+def _register(builder: str, enum: type[WeightsEnum]) -> type[WeightsEnum]:
+    """Declare ``enum`` as the weights of the builder named ``builder`` and give it a
+    docstring with an example (the enums are tables; their pages all read alike)."""
+    if builder in _MODEL_WEIGHTS:
+        raise ValueError(f"weights of {builder} are already registered "
+                         f"({_MODEL_WEIGHTS[builder].__name__})")
+    _MODEL_WEIGHTS[builder] = enum
+    default = enum.DEFAULT
+    enum.__doc__ = f"""The pretrained weights of :func:`{builder}` (torchvision's).
+
+    Members: {", ".join(f"``{n}``" for n in enum.__members__)}; ``DEFAULT`` is
+    ``{default.name}``. Pass one (or its name) as ``{builder}(weights=...)``.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import {enum.__name__}
+    >>> {enum.__name__}.DEFAULT
+    {default!r}
+    >>> {enum.__name__}.DEFAULT.meta["num_params"]
+    {default.meta["num_params"]}
+    >>> {enum.__name__}.DEFAULT.url
+    {default.url!r}
+    """
+    return enum
+
+
+for _builder, _enum in [
+    ("alexnet", AlexNet_Weights), ("vgg11", VGG11_Weights), ("vgg11_bn", VGG11_BN_Weights),
+    ("vgg13", VGG13_Weights), ("vgg13_bn", VGG13_BN_Weights), ("vgg16", VGG16_Weights),
+    ("vgg16_bn", VGG16_BN_Weights), ("vgg19", VGG19_Weights), ("vgg19_bn", VGG19_BN_Weights),
+    ("resnet18", ResNet18_Weights), ("resnet34", ResNet34_Weights),
+    ("resnet50", ResNet50_Weights), ("resnet101", ResNet101_Weights),
+    ("resnet152", ResNet152_Weights), ("resnext50_32x4d", ResNeXt50_32X4D_Weights),
+    ("resnext101_32x8d", ResNeXt101_32X8D_Weights),
+    ("resnext101_64x4d", ResNeXt101_64X4D_Weights),
+    ("wide_resnet50_2", Wide_ResNet50_2_Weights), ("wide_resnet101_2", Wide_ResNet101_2_Weights),
+    ("mobilenet_v2", MobileNet_V2_Weights),
+]:
+    _register(_builder, _enum)
+
+
+def get_weight(name: str) -> WeightsEnum:
+    """The weights named ``"<Enum>.<MEMBER>"``, e.g. ``"ResNet50_Weights.IMAGENET1K_V2"``.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import get_weight
+    >>> get_weight("ResNet50_Weights.DEFAULT")
+    ResNet50_Weights.IMAGENET1K_V2
+    """
+    enum_name, dot, member = name.partition(".") if isinstance(name, str) else ("", "", "")
+    if not dot or "." in member:
+        raise ValueError(f"get_weight: invalid weight name {name!r}; expected "
+                         "'<Enum>.<MEMBER>', e.g. 'ResNet50_Weights.IMAGENET1K_V2'")
+    enums = {e.__name__: e for e in _MODEL_WEIGHTS.values()}
+    if enum_name not in enums:
+        raise ValueError(f"get_weight: unknown weights enum {enum_name!r}; known: "
+                         f"{', '.join(sorted(enums))}")
+    return enums[enum_name].verify(member)
+
+
+def get_model_weights(name) -> type[WeightsEnum]:
+    """The weights enum of a model, given its builder or the name :func:`get_model` takes.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import get_model_weights, resnet18
+    >>> get_model_weights("resnet50").__name__
+    'ResNet50_Weights'
+    >>> get_model_weights(resnet18).__name__
+    'ResNet18_Weights'
+    """
+    key = name.lower() if isinstance(name, str) else getattr(name, "__name__", None)
+    if key not in _MODEL_WEIGHTS:
+        shown = name if isinstance(name, str) else repr(name)
+        raise ValueError(f"get_model_weights: {shown} has no pretrained weights; models "
+                         f"with weights: {', '.join(sorted(_MODEL_WEIGHTS))}")
+    return _MODEL_WEIGHTS[key]
+
+
+def _resolve(builder: str, weights, kwargs: dict):
+    """What a builder was given as ``weights=``: an enum member (a member or its name) or
+    what :func:`load_weights` reads (a path, a state_dict, ``None``). For a member,
+    ``num_classes`` follows its categories, as torchvision's builders."""
+    enum = _MODEL_WEIGHTS.get(builder)
+    if enum is None and isinstance(weights, WeightsEnum):
+        raise TypeError(f"{builder}: has no pretrained weights, got {weights!r}; pass a "
+                        "local file or a state_dict")
+    if enum is None or weights is None:
+        return weights
+    if isinstance(weights, str):
+        if weights.removeprefix(enum.__name__ + ".") not in enum.__members__:
+            return weights  # a file
+    elif not isinstance(weights, WeightsEnum):
+        return weights
+    weights = enum.verify(weights)
+    categories = weights.meta.get("categories")
+    if categories is not None:
+        wanted = kwargs.setdefault("num_classes", len(categories))
+        if wanted != len(categories):
+            raise ValueError(f"{builder}: {weights!r} has {len(categories)} classes but "
+                             f"num_classes={wanted}; load them with the default num_classes "
+                             "and replace the classifier afterwards")
+    return weights
