@@ -15,12 +15,20 @@ Examples
 import fnmatch
 
 from flambeau.vision.models._alexnet import AlexNet, alexnet
+from flambeau.vision.models._densenet import (
+    DenseNet,
+    densenet121,
+    densenet161,
+    densenet169,
+    densenet201,
+)
+from flambeau.vision.models._layers import Conv2dNormActivation
 from flambeau.vision.models._lenet import LeNet, lenet
-from flambeau.vision.models._mobilenet import (
-    Conv2dNormActivation,
-    InvertedResidual,
-    MobileNetV2,
-    mobilenet_v2,
+from flambeau.vision.models._mobilenet import InvertedResidual, MobileNetV2, mobilenet_v2
+from flambeau.vision.models._mobilenetv3 import (
+    MobileNetV3,
+    mobilenet_v3_large,
+    mobilenet_v3_small,
 )
 from flambeau.vision.models._resnet import (
     BasicBlock,
@@ -81,7 +89,8 @@ _BUILDERS = {
     for f in (lenet, alexnet, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19,
               vgg19_bn, resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d,
               resnext101_32x8d, resnext101_64x4d, wide_resnet50_2, wide_resnet101_2,
-              mobilenet_v2)
+              mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small, densenet121, densenet161,
+              densenet169, densenet201)
 }
 
 
@@ -149,6 +158,8 @@ __all__ = [
     "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
     "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",
     "MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2", "load_weights",
+    "MobileNetV3", "mobilenet_v3_large", "mobilenet_v3_small",
+    "DenseNet", "densenet121", "densenet161", "densenet169", "densenet201",
     "get_model", "list_models",
     "Weights", "WeightsEnum", "get_weight", "get_model_weights", "AlexNet_Weights",
     "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",

@@ -4,40 +4,11 @@ from __future__ import annotations
 
 import flambeau
 from flambeau import nn
+from flambeau.vision.models._layers import Conv2dNormActivation, init_conv_bn_linear
+from flambeau.vision.models._layers import make_divisible as _make_divisible
 from flambeau.vision.models._weights import _build
 
 __all__ = ["MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2"]
-
-
-def _make_divisible(value: float, divisor: int, min_value=None) -> int:
-    """Round channels to a multiple of ``divisor``, never more than 10% below ``value``."""
-    min_value = min_value or divisor
-    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
-    return rounded + divisor if rounded < 0.9 * value else rounded
-
-
-class Conv2dNormActivation(nn.Sequential):
-    """Convolution (no bias, "same" padding), batch norm and an activation, as a Sequential.
-
-    Examples
-    --------
-    >>> import flambeau
-    >>> from flambeau.vision.models import Conv2dNormActivation
-    >>> Conv2dNormActivation(3, 8, stride=2)(flambeau.zeros(1, 3, 8, 8)).shape
-    flambeau.Size([1, 8, 4, 4])
-    """
-
-    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, groups=1,
-                 norm_layer=None, activation_layer=None):
-        norm_layer = norm_layer or nn.BatchNorm2d
-        activation_layer = activation_layer or nn.ReLU6
-        super().__init__(
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride,
-                      (kernel_size - 1) // 2, groups=groups, bias=False),
-            norm_layer(out_channels),
-            activation_layer(inplace=True),
-        )
-        self.out_channels = out_channels
 
 
 class InvertedResidual(nn.Module):
@@ -61,10 +32,11 @@ class InvertedResidual(nn.Module):
         self.use_res_connect = stride == 1 and inp == oup
         layers = []
         if expand_ratio != 1:
-            layers.append(Conv2dNormActivation(inp, hidden, kernel_size=1, norm_layer=norm_layer))
+            layers.append(Conv2dNormActivation(inp, hidden, kernel_size=1, norm_layer=norm_layer,
+                                               activation_layer=nn.ReLU6))
         layers += [
             Conv2dNormActivation(hidden, hidden, stride=stride, groups=hidden,
-                                 norm_layer=norm_layer),
+                                 norm_layer=norm_layer, activation_layer=nn.ReLU6),
             nn.Conv2d(hidden, oup, 1, 1, 0, bias=False),
             norm_layer(oup),
         ]
@@ -123,7 +95,8 @@ class MobileNetV2(nn.Module):
                              f"list of 4-element lists [t, c, n, s], got {settings}")
         channels = _make_divisible(32 * width_mult, round_nearest)
         self.last_channel = _make_divisible(1280 * max(1.0, width_mult), round_nearest)
-        features = [Conv2dNormActivation(3, channels, stride=2, norm_layer=norm_layer)]
+        features = [Conv2dNormActivation(3, channels, stride=2, norm_layer=norm_layer,
+                                         activation_layer=nn.ReLU6)]
         for t, c, n, s in settings:
             out = _make_divisible(c * width_mult, round_nearest)
             for i in range(n):
@@ -131,21 +104,11 @@ class MobileNetV2(nn.Module):
                                       norm_layer=norm_layer))
                 channels = out
         features.append(Conv2dNormActivation(channels, self.last_channel, kernel_size=1,
-                                             norm_layer=norm_layer))
+                                             norm_layer=norm_layer, activation_layer=nn.ReLU6))
         self.features = nn.Sequential(*features)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout),
                                         nn.Linear(self.last_channel, num_classes))
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_conv_bn_linear(self)
 
     def forward(self, x):
         x = nn.functional.adaptive_avg_pool2d(self.features(x), (1, 1))
