@@ -29,10 +29,12 @@ from flambeau.vision.ops._losses import (
     generalized_box_iou_loss,
     sigmoid_focal_loss,
 )
+from flambeau.vision.ops._roi import RoIAlign, RoIPool, roi_align, roi_pool
 
 __all__ = [
     "box_area", "box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou",
     "box_convert", "clip_boxes_to_image", "remove_small_boxes", "nms", "batched_nms",
     "masks_to_boxes", "generalized_box_iou_loss", "distance_box_iou_loss",
-    "complete_box_iou_loss", "sigmoid_focal_loss",
+    "complete_box_iou_loss", "sigmoid_focal_loss", "roi_align", "roi_pool", "RoIAlign",
+    "RoIPool",
 ]

@@ -1,0 +1,258 @@
+"""Region-of-interest pooling of torchvision.ops: roi_align and roi_pool, with module forms.
+
+Both compute the sampling geometry of the boxes on the host (boxes are few, and torchvision
+gives no gradient to them) and then touch the feature map only through differentiable
+flambeau ops: RoIAlign's bilinear sampling is linear in the input, so it is two batched
+matrix products with interpolation matrices; RoIPool is a masked maximum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import flambeau
+from flambeau import nn
+from flambeau._tensor import Tensor
+
+__all__ = ["roi_align", "roi_pool", "RoIAlign", "RoIPool"]
+
+
+def _pair(value):
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ValueError(f"output_size: expected an int or a pair of ints, got {value!r}")
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
+def _rois(name: str, input: Tensor, boxes) -> np.ndarray:
+    """(K, 5) float64 rows ``(batch_index, x1, y1, x2, y2)`` on the host."""
+    if not isinstance(input, Tensor) or input.dim() != 4:
+        shape = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+        raise ValueError(f"{name}: expected input of shape (N, C, H, W), got {shape}")
+    if isinstance(boxes, (list, tuple)):
+        for b in boxes:
+            if not isinstance(b, Tensor) or b.dim() != 2 or b.shape[1] != 4:
+                shape = tuple(b.shape) if isinstance(b, Tensor) else type(b).__name__
+                raise ValueError(f"{name}: the shape of the tensor in the boxes list is not "
+                                 f"correct as List[Tensor[L, 4]]: got {shape}")
+        if len(boxes) > input.shape[0]:
+            raise ValueError(f"{name}: got boxes for {len(boxes)} images, but input has a "
+                             f"batch of {input.shape[0]}")
+        parts = [np.concatenate([np.full((b.shape[0], 1), i, np.float64),
+                                 b.detach().cpu().numpy().astype(np.float64)], axis=1)
+                 for i, b in enumerate(boxes)]
+        return np.concatenate(parts) if parts else np.zeros((0, 5))
+    if isinstance(boxes, Tensor):
+        if boxes.dim() != 2 or boxes.shape[1] != 5:
+            raise ValueError(f"{name}: the boxes tensor shape is not correct as Tensor[K, 5]: "
+                             f"got {tuple(boxes.shape)}")
+        rois = boxes.detach().cpu().numpy().astype(np.float64)
+        if len(rois) and not (0 <= rois[:, 0].min() and rois[:, 0].max() < input.shape[0]):
+            raise ValueError(f"{name}: batch indices in boxes[:, 0] must be in "
+                             f"[0, {input.shape[0]}), got {rois[:, 0].min():g} to "
+                             f"{rois[:, 0].max():g}")
+        return rois
+    raise TypeError(f"{name}: boxes is expected to be a Tensor[K, 5] or a List[Tensor[L, 4]], "
+                    f"got {type(boxes).__name__}")
+
+
+def _axis_weights(start, bin_size, grid, pooled, size, batch, rows):
+    """(K * pooled, N * size) bilinear weights of one axis, averaged over each bin's samples.
+
+    Row ``k * pooled + i`` holds, at column ``batch[k] * size + p``, the weight of pixel ``p``
+    in bin ``i`` of RoI ``k``: the sum over the bin's ``grid[k]`` samples of their linear
+    interpolation weights, divided by ``grid[k]``.
+    """
+    k = len(start)
+    g_max = max(int(grid.max()) if k else 1, 1)
+    steps = np.arange(g_max)
+    pos = (start[:, None, None] + np.arange(pooled)[None, :, None] * bin_size[:, None, None]
+           + (steps[None, None, :] + 0.5) * (bin_size / np.maximum(grid, 1))[:, None, None])
+    used = (steps[None, None, :] < grid[:, None, None]) & (pos >= -1.0) & (pos <= size)
+    pos = np.clip(pos, 0.0, None)
+    low = np.floor(pos).astype(np.int64)
+    at_edge = low >= size - 1
+    low = np.where(at_edge, size - 1, low)
+    high = np.where(at_edge, size - 1, low + 1)
+    frac = np.where(at_edge, 0.0, pos - low)
+    scale = used / np.maximum(grid, 1)[:, None, None]
+    row = np.broadcast_to((np.arange(k)[:, None] * pooled + np.arange(pooled))[:, :, None],
+                          pos.shape)
+    col0 = (batch * size)[:, None, None]
+    out = np.zeros((k * pooled, rows * size))
+    np.add.at(out, (row, col0 + low), (1.0 - frac) * scale)
+    np.add.at(out, (row, col0 + high), frac * scale)
+    return out
+
+
+def roi_align(input: Tensor, boxes, output_size, spatial_scale: float = 1.0,
+              sampling_ratio: int = -1, aligned: bool = False) -> Tensor:
+    """RoI Align (He et al., Mask R-CNN): average of bilinear samples in each output bin.
+
+    Parameters
+    ----------
+    input : Tensor
+        Feature map (N, C, H, W).
+    boxes : Tensor or list of Tensor
+        (K, 5) rows ``(batch_index, x1, y1, x2, y2)``, or one (L, 4) xyxy tensor per image.
+    output_size : int or (int, int)
+        Bins per RoI, (height, width).
+    spatial_scale : float
+        Factor from box coordinates to the input's (1/16 for a stride-16 feature map).
+    sampling_ratio : int
+        Samples per bin along each axis; ``<= 0`` takes ``ceil(roi_size / output_size)``.
+    aligned : bool
+        Shift boxes by -0.5 pixel so that pixel centres sit at half-integers (the correct
+        alignment); ``False`` keeps the original behaviour, which also stretches RoIs
+        smaller than a pixel to one pixel.
+
+    Returns
+    -------
+    Tensor
+        (K, C, output_size[0], output_size[1]); differentiable with respect to ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.ops import roi_align
+    >>> x = flambeau.arange(16.0).reshape(1, 1, 4, 4)
+    >>> roi_align(x, [flambeau.tensor([[0.0, 0.0, 2.0, 2.0]])], 2)
+    tensor([[[[2.5000, 3.5000],
+              [6.5000, 7.5000]]]])
+    """
+    ph, pw = _pair(output_size)
+    rois = _rois("roi_align", input, boxes)
+    n, c, h, w = input.shape
+    offset = 0.5 if aligned else 0.0
+    x1, y1, x2, y2 = (rois[:, i] * spatial_scale - offset for i in range(1, 5))
+    rw, rh = x2 - x1, y2 - y1
+    if not aligned:
+        rw, rh = np.maximum(rw, 1.0), np.maximum(rh, 1.0)
+    if sampling_ratio > 0:
+        gy = gx = np.full(len(rois), sampling_ratio)
+    else:
+        gy, gx = np.ceil(rh / ph).astype(np.int64), np.ceil(rw / pw).astype(np.int64)
+    batch = rois[:, 0].astype(np.int64)
+    wy = _axis_weights(y1, rh / ph, gy, ph, h, batch, n)
+    k = len(rois)
+    # the image is chosen once, by the rows' weights; the columns' are the same for any image
+    wx = _axis_weights(x1, rw / pw, gx, pw, w, np.zeros(k, np.int64), 1).reshape(k, pw, w)
+    wy = flambeau.tensor(wy, dtype=input.dtype, device=input.device)  # (K*ph, N*H)
+    wx = flambeau.tensor(wx, dtype=input.dtype, device=input.device)  # (K, pw, W)
+    rows = wy @ input.permute(0, 2, 1, 3).reshape(n * h, c * w)  # (K*ph, C*W)
+    rows = rows.reshape(k, ph, c, w)
+    out = rows @ wx.transpose(1, 2)[:, None]  # (K, ph, C, pw)
+    return out.permute(0, 2, 1, 3)
+
+
+def _round_half_away(x):
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def _bin_masks(start, roi_size, pooled, size):
+    """(K, pooled, size) bool: pixel ``p`` lies in bin ``i`` of RoI ``k`` (RoIPool's bins)."""
+    bin_size = roi_size / pooled
+    i = np.arange(pooled)[None, :]
+    lo = np.clip(np.floor(i * bin_size[:, None]) + start[:, None], 0, size)
+    hi = np.clip(np.ceil((i + 1) * bin_size[:, None]) + start[:, None], 0, size)
+    p = np.arange(size)[None, None, :]
+    return (p >= lo[:, :, None]) & (p < hi[:, :, None])
+
+
+def roi_pool(input: Tensor, boxes, output_size, spatial_scale: float = 1.0) -> Tensor:
+    """RoI max pooling (Girshick, Fast R-CNN): the maximum of each bin of each RoI.
+
+    Box corners are rounded to whole pixels (both ends included); empty bins give 0.
+
+    Parameters
+    ----------
+    input : Tensor
+        Feature map (N, C, H, W).
+    boxes : Tensor or list of Tensor
+        (K, 5) rows ``(batch_index, x1, y1, x2, y2)``, or one (L, 4) xyxy tensor per image.
+    output_size : int or (int, int)
+    spatial_scale : float
+
+    Returns
+    -------
+    Tensor
+        (K, C, output_size[0], output_size[1]); differentiable with respect to ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.ops import roi_pool
+    >>> x = flambeau.arange(16.0).reshape(1, 1, 4, 4)
+    >>> roi_pool(x, flambeau.tensor([[0.0, 0.0, 0.0, 3.0, 3.0]]), 2)
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    """
+    ph, pw = _pair(output_size)
+    rois = _rois("roi_pool", input, boxes)
+    x1, y1, x2, y2 = (_round_half_away(rois[:, i] * spatial_scale) for i in range(1, 5))
+    h, w = input.shape[2], input.shape[3]
+    in_h = _bin_masks(y1, np.maximum(y2 - y1 + 1, 1), ph, h)  # (K, ph, H)
+    in_w = _bin_masks(x1, np.maximum(x2 - x1 + 1, 1), pw, w)  # (K, pw, W)
+    dev = input.device
+    feats = input[flambeau.tensor(rois[:, 0].astype(np.int64), device=dev)]  # (K, C, H, W)
+    neg_inf = float("-inf")
+    in_w_t = flambeau.tensor(in_w[:, None, None], device=dev)  # (K, 1, 1, pw, W)
+    cols = flambeau.where(in_w_t, feats[:, :, :, None, :], neg_inf).amax(dim=-1)  # (K,C,H,pw)
+    in_h_t = flambeau.tensor(in_h[:, None, :, :, None], device=dev)  # (K, 1, ph, H, 1)
+    out = flambeau.where(in_h_t, cols[:, :, None], neg_inf).amax(dim=3)  # (K, C, ph, pw)
+    return flambeau.where(out == neg_inf, 0.0, out)
+
+
+class RoIAlign(nn.Module):
+    """Module form of :func:`roi_align`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.ops import RoIAlign
+    >>> pool = RoIAlign((2, 2), spatial_scale=0.5, sampling_ratio=2)
+    >>> pool(flambeau.ones(1, 3, 8, 8), [flambeau.tensor([[0.0, 0.0, 8.0, 8.0]])]).shape
+    flambeau.Size([1, 3, 2, 2])
+    """
+
+    def __init__(self, output_size, spatial_scale: float, sampling_ratio: int,
+                 aligned: bool = False):
+        super().__init__()
+        self.output_size = output_size
+        self.spatial_scale = spatial_scale
+        self.sampling_ratio = sampling_ratio
+        self.aligned = aligned
+
+    def forward(self, input: Tensor, rois) -> Tensor:
+        return roi_align(input, rois, self.output_size, self.spatial_scale,
+                         self.sampling_ratio, self.aligned)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(output_size={self.output_size}, spatial_scale="
+                f"{self.spatial_scale}, sampling_ratio={self.sampling_ratio}, "
+                f"aligned={self.aligned})")
+
+
+class RoIPool(nn.Module):
+    """Module form of :func:`roi_pool`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.ops import RoIPool
+    >>> RoIPool(3, spatial_scale=1.0)
+    RoIPool(output_size=3, spatial_scale=1.0)
+    """
+
+    def __init__(self, output_size, spatial_scale: float):
+        super().__init__()
+        self.output_size = output_size
+        self.spatial_scale = spatial_scale
+
+    def forward(self, input: Tensor, rois) -> Tensor:
+        return roi_pool(input, rois, self.output_size, self.spatial_scale)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(output_size={self.output_size}, "
+                f"spatial_scale={self.spatial_scale})")

@@ -1,0 +1,159 @@
+"""roi_align and roi_pool against per-sample loop references on tiny inputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import flambeau
+from flambeau.autograd import gradcheck
+from flambeau.vision import ops
+
+
+def _bilinear(img, y, x):
+    h, w = img.shape
+    if y < -1.0 or y > h or x < -1.0 or x > w:
+        return 0.0
+    y, x = max(y, 0.0), max(x, 0.0)
+    y0, x0 = int(y), int(x)
+    if y0 >= h - 1:
+        y0 = y1 = h - 1
+        y = float(y0)
+    else:
+        y1 = y0 + 1
+    if x0 >= w - 1:
+        x0 = x1 = w - 1
+        x = float(x0)
+    else:
+        x1 = x0 + 1
+    ly, lx = y - y0, x - x0
+    return ((1 - ly) * (1 - lx) * img[y0, x0] + (1 - ly) * lx * img[y0, x1]
+            + ly * (1 - lx) * img[y1, x0] + ly * lx * img[y1, x1])
+
+
+def _ref_roi_align(x, rois, ph, pw, scale, ratio, aligned):
+    out = np.zeros((len(rois), x.shape[1], ph, pw))
+    off = 0.5 if aligned else 0.0
+    for k, (b, x1, y1, x2, y2) in enumerate(rois):
+        sx, sy = x1 * scale - off, y1 * scale - off
+        rw, rh = x2 * scale - off - sx, y2 * scale - off - sy
+        if not aligned:
+            rw, rh = max(rw, 1.0), max(rh, 1.0)
+        bh, bw = rh / ph, rw / pw
+        gh = ratio if ratio > 0 else math.ceil(rh / ph)
+        gw = ratio if ratio > 0 else math.ceil(rw / pw)
+        count = max(gh * gw, 1)
+        for c in range(x.shape[1]):
+            for i in range(ph):
+                for j in range(pw):
+                    total = 0.0
+                    for iy in range(gh):
+                        for ix in range(gw):
+                            yy = sy + i * bh + (iy + 0.5) * bh / gh
+                            xx = sx + j * bw + (ix + 0.5) * bw / gw
+                            total += _bilinear(x[int(b), c], yy, xx)
+                    out[k, c, i, j] = total / count
+    return out
+
+
+def _ref_roi_pool(x, rois, ph, pw, scale):
+    out = np.zeros((len(rois), x.shape[1], ph, pw))
+    h, w = x.shape[2:]
+
+    def rnd(v):
+        return math.floor(v + 0.5) if v >= 0 else -math.floor(-v + 0.5)
+
+    for k, (b, x1, y1, x2, y2) in enumerate(rois):
+        sx, sy, ex, ey = (rnd(v * scale) for v in (x1, y1, x2, y2))
+        rh, rw = max(ey - sy + 1, 1), max(ex - sx + 1, 1)
+        for i in range(ph):
+            for j in range(pw):
+                hs = min(max(math.floor(i * rh / ph) + sy, 0), h)
+                he = min(max(math.ceil((i + 1) * rh / ph) + sy, 0), h)
+                ws = min(max(math.floor(j * rw / pw) + sx, 0), w)
+                we = min(max(math.ceil((j + 1) * rw / pw) + sx, 0), w)
+                if he <= hs or we <= ws:
+                    continue
+                out[k, :, i, j] = x[int(b), :, hs:he, ws:we].max(axis=(1, 2))
+    return out
+
+
+_ROIS = np.array([[0, 0.3, 0.7, 4.2, 3.1], [1, 1.0, 2.0, 6.5, 5.5], [0, -1.5, -0.5, 2.0, 8.0],
+                  [1, 2.2, 2.4, 2.3, 2.45], [0, 5.0, 4.0, 9.0, 9.0]])
+
+
+@pytest.mark.parametrize("aligned", [False, True])
+@pytest.mark.parametrize("ratio", [-1, 2])
+@pytest.mark.parametrize("scale,size", [(1.0, (2, 3)), (0.5, 3)])
+def test_roi_align_matches_loops(aligned, ratio, scale, size):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 6, 7))
+    got = ops.roi_align(flambeau.tensor(x), flambeau.tensor(_ROIS), size, scale, ratio, aligned)
+    ph, pw = size if isinstance(size, tuple) else (size, size)
+    ref = _ref_roi_align(x, _ROIS, ph, pw, scale, ratio, aligned)
+    assert tuple(got.shape) == ref.shape
+    np.testing.assert_allclose(got.cpu().numpy(), ref, rtol=1e-10, atol=1e-12)
+
+
+def test_roi_align_list_of_boxes_equals_tensor_form():
+    rng = np.random.default_rng(1)
+    x = flambeau.tensor(rng.normal(size=(2, 2, 5, 5)))
+    per_image = [flambeau.tensor(_ROIS[_ROIS[:, 0] == i, 1:]) for i in range(2)]
+    rows = np.concatenate([_ROIS[_ROIS[:, 0] == i] for i in range(2)])
+    a = ops.roi_align(x, per_image, 2, 1.0, 2, True)
+    b = ops.RoIAlign(2, 1.0, 2, aligned=True)(x, flambeau.tensor(rows))
+    np.testing.assert_allclose(a.cpu().numpy(), b.cpu().numpy(), rtol=1e-12)
+    assert repr(ops.RoIAlign((2, 2), 0.5, 2)) == ("RoIAlign(output_size=(2, 2), spatial_scale="
+                                                 "0.5, sampling_ratio=2, aligned=False)")
+
+
+@pytest.mark.parametrize("scale,size", [(1.0, (2, 3)), (0.5, 3), (1.0, 4)])
+def test_roi_pool_matches_loops(scale, size):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, 3, 6, 7))
+    got = ops.roi_pool(flambeau.tensor(x), flambeau.tensor(_ROIS), size, scale)
+    ph, pw = size if isinstance(size, tuple) else (size, size)
+    np.testing.assert_allclose(got.cpu().numpy(), _ref_roi_pool(x, _ROIS, ph, pw, scale),
+                               rtol=1e-12)
+    per_image = [flambeau.tensor(_ROIS[_ROIS[:, 0] == i, 1:]) for i in range(2)]
+    rows = np.concatenate([_ROIS[_ROIS[:, 0] == i] for i in range(2)])
+    np.testing.assert_allclose(ops.RoIPool(size, scale)(flambeau.tensor(x), per_image)
+                               .cpu().numpy(), _ref_roi_pool(x, rows, ph, pw, scale))
+
+
+def test_roi_gradients():
+    rng = np.random.default_rng(3)
+    x = flambeau.tensor(rng.normal(size=(2, 2, 5, 5)), requires_grad=True)
+    rois = flambeau.tensor(_ROIS[:4] * 0.8)
+    assert gradcheck(lambda t: ops.roi_align(t, rois, 2, 1.0, -1, False), (x,))
+    assert gradcheck(lambda t: ops.roi_align(t, rois, (3, 2), 0.7, 2, True), (x,))
+    assert gradcheck(lambda t: ops.roi_pool(t, rois, 2, 1.0), (x,))
+
+
+def test_roi_empty_and_errors():
+    x = flambeau.zeros(1, 2, 4, 4)
+    assert tuple(ops.roi_align(x, flambeau.zeros(0, 5), 3).shape) == (0, 2, 3, 3)
+    assert tuple(ops.roi_pool(x, [flambeau.zeros(0, 4)], 3).shape) == (0, 2, 3, 3)
+    with pytest.raises(ValueError, match=r"roi_align: the boxes tensor shape is not correct as "
+                                         r"Tensor\[K, 5\]: got \(2, 4\)"):
+        ops.roi_align(x, flambeau.zeros(2, 4), 2)
+    with pytest.raises(ValueError, match=r"roi_pool: the shape of the tensor in the boxes list "
+                                         r"is not correct as List\[Tensor\[L, 4\]\]: got \(2, 5\)"):
+        ops.roi_pool(x, [flambeau.zeros(2, 5)], 2)
+    with pytest.raises(ValueError, match=r"roi_align: expected input of shape \(N, C, H, W\), "
+                                         r"got \(2, 4, 4\)"):
+        ops.roi_align(flambeau.zeros(2, 4, 4), flambeau.zeros(1, 5), 2)
+    with pytest.raises(ValueError, match=r"roi_align: batch indices in boxes\[:, 0\] must be in "
+                                         r"\[0, 1\), got 0 to 3"):
+        ops.roi_align(x, flambeau.tensor([[0.0, 0, 0, 1, 1], [3.0, 0, 0, 1, 1]]), 2)
+    with pytest.raises(ValueError, match="roi_pool: got boxes for 2 images, but input has a "
+                                         "batch of 1"):
+        ops.roi_pool(x, [flambeau.zeros(1, 4), flambeau.zeros(1, 4)], 2)
+    with pytest.raises(TypeError, match=r"roi_align: boxes is expected to be a Tensor\[K, 5\] "
+                                        r"or a List\[Tensor\[L, 4\]\], got ndarray"):
+        ops.roi_align(x, np.zeros((1, 5)), 2)
+    with pytest.raises(ValueError, match=r"output_size: expected an int or a pair of ints, got "
+                                         r"\(1, 2, 3\)"):
+        ops.roi_align(x, flambeau.zeros(1, 5), (1, 2, 3))
