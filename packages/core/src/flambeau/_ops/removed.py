@@ -20,11 +20,6 @@ def lstsq(input, A, *, out=None):
     ``flambeau.linalg.lstsq(A, B)`` takes its arguments in the other order and returns the
     solution in its ``solution`` field (the residuals in ``residuals``).
 
-    Raises
-    ------
-    RuntimeError
-        Always.
-
     Examples
     --------
     >>> import flambeau
@@ -56,11 +51,6 @@ def solve(input, A, *, out=None):
     ``flambeau.linalg.solve(A, B)`` takes its arguments in the other order and returns only
     the solution; :func:`flambeau.linalg.lu_factor` gives the LU factorization.
 
-    Raises
-    ------
-    RuntimeError
-        Always.
-
     Examples
     --------
     >>> import flambeau
@@ -85,11 +75,6 @@ def solve(input, A, *, out=None):
 def eig(self, eigenvectors=False, *, e=None, v=None):
     """Removed (as ``torch.eig``): raises, pointing to :func:`flambeau.linalg.eig` and
     :func:`flambeau.linalg.eigvals`, which return complex tensors.
-
-    Raises
-    ------
-    RuntimeError
-        Always.
 
     Examples
     --------
@@ -116,11 +101,6 @@ def symeig(input, eigenvectors=False, upper=True, *, out=None):
     :func:`flambeau.linalg.eigvalsh`, which read the lower triangle by default
     (``UPLO='U'`` for the upper one that ``symeig`` read).
 
-    Raises
-    ------
-    RuntimeError
-        Always.
-
     Examples
     --------
     >>> import flambeau
@@ -144,11 +124,6 @@ def symeig(input, eigenvectors=False, upper=True, *, out=None):
 def matrix_rank(input, tol=None, symmetric=False, *, out=None):
     """Removed (as ``torch.matrix_rank``): raises, pointing to
     :func:`flambeau.linalg.matrix_rank` (whose ``symmetric`` is now ``hermitian``).
-
-    Raises
-    ------
-    RuntimeError
-        Always.
 
     Examples
     --------
