@@ -29,6 +29,18 @@ from flambeau.vision.ops._losses import (
     generalized_box_iou_loss,
     sigmoid_focal_loss,
 )
+from flambeau.vision.ops._misc import (
+    MLP,
+    Conv2dNormActivation,
+    Conv3dNormActivation,
+    DropBlock2d,
+    FrozenBatchNorm2d,
+    Permute,
+    SqueezeExcitation,
+    StochasticDepth,
+    drop_block2d,
+    stochastic_depth,
+)
 from flambeau.vision.ops._roi import RoIAlign, RoIPool, roi_align, roi_pool
 
 __all__ = [
@@ -36,5 +48,7 @@ __all__ = [
     "box_convert", "clip_boxes_to_image", "remove_small_boxes", "nms", "batched_nms",
     "masks_to_boxes", "generalized_box_iou_loss", "distance_box_iou_loss",
     "complete_box_iou_loss", "sigmoid_focal_loss", "roi_align", "roi_pool", "RoIAlign",
-    "RoIPool",
+    "RoIPool", "Conv2dNormActivation", "Conv3dNormActivation", "SqueezeExcitation", "MLP",
+    "Permute", "FrozenBatchNorm2d", "StochasticDepth", "stochastic_depth", "DropBlock2d",
+    "drop_block2d",
 ]
