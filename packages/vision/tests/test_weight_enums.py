@@ -102,6 +102,7 @@ def test_members_survive_copy_and_pickle():
     assert copy.deepcopy(member) is member
     assert pickle.loads(pickle.dumps(member)) is member
     assert copy.deepcopy(member.value) == member.value
+    assert "'categories': '<1000 names>', 'num_params': 25557032" in repr(member.value)
 
 
 def test_get_weight_and_get_model_weights_errors():

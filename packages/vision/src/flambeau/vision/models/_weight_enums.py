@@ -79,6 +79,12 @@ class Weights:
             same = mine == theirs
         return same and self.url == other.url and self.meta == other.meta
 
+    def __repr__(self):
+        # the 1000 category names would bury the rest (in a REPL and on the docs' enum pages)
+        meta = {k: f"<{len(v)} names>" if k == "categories" and v else v
+                for k, v in self.meta.items()}
+        return f"Weights(url={self.url!r}, transforms={self.transforms!r}, meta={meta})"
+
 
 class WeightsEnum(Enum):
     """Base class of the weight enums; members are :class:`Weights`.
