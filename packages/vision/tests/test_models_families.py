@@ -64,6 +64,58 @@ TORCHVISION = {
         "features.denseblock3.denselayer48.norm2.weight": (128,),
         "classifier.bias": (1000,),
     }),
+    "efficientnet_b0": (5_288_548, 360, {
+        "features.0.0.weight": (32, 3, 3, 3),
+        "features.1.0.block.1.fc1.weight": (8, 32, 1, 1),
+        "features.4.0.block.1.1.running_var": (240,),
+        "features.5.0.block.0.1.running_var": (480,),
+        "features.5.2.block.3.1.running_var": (112,),
+        "features.8.1.num_batches_tracked": (),
+        "classifier.1.bias": (1000,),
+    }),
+    "efficientnet_b1": (7_794_184, 508, {"features.4.3.block.3.1.bias": (80,)}),
+    "efficientnet_b2": (9_109_994, 508, {"features.4.3.block.3.1.bias": (88,)}),
+    "efficientnet_b3": (12_233_232, 574, {
+        "features.0.0.weight": (40, 3, 3, 3),
+        "features.4.0.block.3.1.num_batches_tracked": (),
+        "features.5.0.block.1.1.weight": (576,),
+        "features.5.4.block.2.fc2.weight": (816, 34, 1, 1),
+        "classifier.1.bias": (1000,),
+    }),
+    "efficientnet_b4": (19_341_616, 706, {"features.5.0.block.1.1.weight": (672,)}),
+    "efficientnet_b5": (30_389_784, 854, {"features.4.6.block.3.1.num_batches_tracked": ()}),
+    "efficientnet_b6": (43_040_704, 986, {"features.4.7.block.3.1.num_batches_tracked": ()}),
+    "efficientnet_b7": (66_347_960, 1200, {
+        "features.0.0.weight": (64, 3, 3, 3),
+        "features.4.1.block.0.0.weight": (960, 160, 1, 1),
+        "features.5.0.block.0.1.bias": (960,),
+        "features.5.9.block.0.1.running_var": (1344,),
+        "classifier.1.bias": (1000,),
+    }),
+    "efficientnet_v2_s": (21_458_488, 782, {
+        "features.0.0.weight": (24, 3, 3, 3),
+        "features.1.0.block.0.0.weight": (24, 24, 3, 3),
+        "features.2.0.block.0.0.weight": (96, 24, 3, 3),
+        "features.2.0.block.1.0.weight": (48, 96, 1, 1),
+        "features.5.0.block.2.fc2.weight": (768, 32, 1, 1),
+        "features.5.6.block.2.fc1.bias": (40,),
+        "features.6.3.block.1.1.num_batches_tracked": (),
+        "features.7.1.num_batches_tracked": (),
+        "classifier.1.bias": (1000,),
+    }),
+    "efficientnet_v2_m": (54_139_356, 1120, {
+        "features.5.3.block.1.1.running_mean": (1056,),
+        "features.5.11.block.3.1.running_var": (176,),
+        "features.6.6.block.1.1.bias": (1824,),
+        "features.8.1.num_batches_tracked": (),
+    }),
+    "efficientnet_v2_l": (118_515_272, 1548, {
+        "features.0.0.weight": (32, 3, 3, 3),
+        "features.5.4.block.1.1.running_var": (1344,),
+        "features.5.16.block.0.1.running_var": (1344,),
+        "features.6.8.block.3.1.running_var": (384,),
+        "features.8.1.num_batches_tracked": (),
+    }),
 }
 
 
@@ -86,6 +138,8 @@ def test_count_and_state_dict_keys_match_torchvision(name):
     ("mobilenet_v3_small", 32, {}),
     ("mobilenet_v3_large", 32, {"width_mult": 0.5}),
     ("densenet121", 32, {"memory_efficient": True}),
+    ("efficientnet_b0", 32, {}),
+    ("efficientnet_v2_s", 33, {}),
 ])
 def test_forward_backward_tiny(name, side, kwargs):
     model = models.get_model(name, num_classes=5, **kwargs)
@@ -102,10 +156,7 @@ def _eval_is_deterministic_train_is_not(model, x):
     with flambeau.no_grad():
         a, b = model(x).cpu().numpy(), model(x).cpu().numpy()
     np.testing.assert_array_equal(a, b)
-    model.train()
-    for m in model.modules():  # batch norm in train mode would differ anyway: freeze it
-        if isinstance(m, nn.BatchNorm2d):
-            m.eval()
+    model.train()  # batch norm in train mode is deterministic too: only the drops differ
     with flambeau.no_grad():
         c, d = model(x).cpu().numpy(), model(x).cpu().numpy()
     assert not np.allclose(c, d)
@@ -177,3 +228,36 @@ def test_stochastic_depth():
     with pytest.raises(ValueError, match="StochasticDepth: mode must be 'row' or 'batch', "
                                          "got 'col'"):
         StochasticDepth(0.1, "col")
+
+
+def test_efficientnet_stochastic_depth_and_norms_follow_torchvision():
+    model = models.efficientnet_b0()
+    blocks = [b for stage in list(model.features)[1:-1] for b in stage]
+    assert len(blocks) == 16
+    # block i of n drops its residual branch with 0.2 * i / n
+    np.testing.assert_allclose([b.stochastic_depth.p for b in blocks],
+                               [0.2 * i / 16 for i in range(16)])
+    assert model.classifier[0].p == 0.2 and models.efficientnet_b7().classifier[0].p == 0.5
+    assert models.efficientnet_b0(stochastic_depth_prob=0.5).features[7][0] \
+        .stochastic_depth.p == pytest.approx(0.5 * 15 / 16)
+    b5 = models.efficientnet_b5().features[0][1]
+    assert (b5.eps, b5.momentum) == (0.001, 0.01)
+    v2 = models.efficientnet_v2_s().features[0][1]
+    assert (v2.eps, v2.momentum) == (0.001, 0.1)
+    assert type(models.efficientnet_v2_s().features[3][0]).__name__ == "_FusedMBConv"
+    assert type(models.efficientnet_v2_s().features[4][0]).__name__ == "_MBConv"
+
+
+def test_efficientnet_stochastic_depth_only_in_training():
+    model = models.efficientnet_b0(num_classes=4, dropout=0.0, stochastic_depth_prob=0.8)
+    nn.init.normal_(model.classifier[1].weight)
+    _eval_is_deterministic_train_is_not(model, flambeau.randn(2, 3, 32, 32))
+
+
+def test_efficientnet_errors():
+    with pytest.raises(ValueError, match="EfficientNet: inverted_residual_setting should not "
+                                         "be empty"):
+        models.EfficientNet([], 0.2)
+    with pytest.raises(TypeError, match="EfficientNet: inverted_residual_setting should be a "
+                                        "list of stage configurations"):
+        models.EfficientNet([(1, 3, 1, 32, 16, 1)], 0.2)

@@ -22,6 +22,20 @@ from flambeau.vision.models._densenet import (
     densenet169,
     densenet201,
 )
+from flambeau.vision.models._efficientnet import (
+    EfficientNet,
+    efficientnet_b0,
+    efficientnet_b1,
+    efficientnet_b2,
+    efficientnet_b3,
+    efficientnet_b4,
+    efficientnet_b5,
+    efficientnet_b6,
+    efficientnet_b7,
+    efficientnet_v2_l,
+    efficientnet_v2_m,
+    efficientnet_v2_s,
+)
 from flambeau.vision.models._layers import Conv2dNormActivation
 from flambeau.vision.models._lenet import LeNet, lenet
 from flambeau.vision.models._mobilenet import InvertedResidual, MobileNetV2, mobilenet_v2
@@ -90,7 +104,9 @@ _BUILDERS = {
               vgg19_bn, resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d,
               resnext101_32x8d, resnext101_64x4d, wide_resnet50_2, wide_resnet101_2,
               mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small, densenet121, densenet161,
-              densenet169, densenet201)
+              densenet169, densenet201, efficientnet_b0, efficientnet_b1, efficientnet_b2,
+              efficientnet_b3, efficientnet_b4, efficientnet_b5, efficientnet_b6,
+              efficientnet_b7, efficientnet_v2_s, efficientnet_v2_m, efficientnet_v2_l)
 }
 
 
@@ -160,6 +176,9 @@ __all__ = [
     "MobileNetV2", "InvertedResidual", "Conv2dNormActivation", "mobilenet_v2", "load_weights",
     "MobileNetV3", "mobilenet_v3_large", "mobilenet_v3_small",
     "DenseNet", "densenet121", "densenet161", "densenet169", "densenet201",
+    "EfficientNet", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+    "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
     "get_model", "list_models",
     "Weights", "WeightsEnum", "get_weight", "get_model_weights", "AlexNet_Weights",
     "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",

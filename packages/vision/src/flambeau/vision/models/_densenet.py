@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import flambeau
 from flambeau import nn
 from flambeau.utils.checkpoint import checkpoint
 from flambeau.vision.models._layers import flatten_pool
-from flambeau.vision.models._weights import load_weights
+from flambeau.vision.models._weights import _build
 
 __all__ = ["DenseNet", "densenet121", "densenet161", "densenet169", "densenet201"]
 
@@ -132,9 +134,9 @@ class DenseNet(nn.Module):
         return self.classifier(flatten_pool(x))
 
 
-def _densenet(growth_rate, block_config, num_init_features, weights, kwargs):
-    model = DenseNet(growth_rate, block_config, num_init_features, **kwargs)
-    return load_weights(model, weights)
+def _densenet(name, growth_rate, block_config, num_init_features, weights, progress, kwargs):
+    return _build(name, partial(DenseNet, growth_rate, block_config, num_init_features),
+                  weights, progress, kwargs)
 
 
 def densenet121(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
@@ -146,7 +148,7 @@ def densenet121(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
     >>> sum(p.numel() for p in densenet121().parameters())
     7978856
     """
-    return _densenet(32, (6, 12, 24, 16), 64, weights, kwargs)
+    return _densenet("densenet121", 32, (6, 12, 24, 16), 64, weights, progress, kwargs)
 
 
 def densenet161(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
@@ -158,7 +160,7 @@ def densenet161(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
     >>> densenet161(num_classes=10).classifier.in_features
     2208
     """
-    return _densenet(48, (6, 12, 36, 24), 96, weights, kwargs)
+    return _densenet("densenet161", 48, (6, 12, 36, 24), 96, weights, progress, kwargs)
 
 
 def densenet169(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
@@ -170,7 +172,7 @@ def densenet169(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
     >>> densenet169(num_classes=10).classifier.in_features
     1664
     """
-    return _densenet(32, (6, 12, 32, 32), 64, weights, kwargs)
+    return _densenet("densenet169", 32, (6, 12, 32, 32), 64, weights, progress, kwargs)
 
 
 def densenet201(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
@@ -182,4 +184,4 @@ def densenet201(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
     >>> densenet201(num_classes=10).classifier.in_features
     1920
     """
-    return _densenet(32, (6, 12, 48, 32), 64, weights, kwargs)
+    return _densenet("densenet201", 32, (6, 12, 48, 32), 64, weights, progress, kwargs)

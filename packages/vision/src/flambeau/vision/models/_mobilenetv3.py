@@ -12,7 +12,7 @@ from flambeau.vision.models._layers import (
     init_conv_bn_linear,
     make_divisible,
 )
-from flambeau.vision.models._weights import load_weights
+from flambeau.vision.models._weights import _build
 
 __all__ = ["MobileNetV3", "mobilenet_v3_large", "mobilenet_v3_small"]
 
@@ -147,11 +147,12 @@ def _config(arch, width_mult=1.0, reduced_tail=False, dilated=False):
     return setting, make_divisible(last // div * width_mult, 8)
 
 
-def _build(arch, weights, kwargs):
+def _mobilenet_v3(arch, weights, progress, kwargs):
     options = {k: kwargs.pop(k) for k in ("width_mult", "reduced_tail", "dilated")
                if k in kwargs}
     setting, last = _config(arch, **options)
-    return load_weights(MobileNetV3(setting, last, **kwargs), weights)
+    return _build(f"mobilenet_v3_{arch}", partial(MobileNetV3, setting, last), weights,
+                  progress, kwargs)
 
 
 def mobilenet_v3_large(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV3:
@@ -166,7 +167,7 @@ def mobilenet_v3_large(*, weights=None, progress: bool = True, **kwargs) -> Mobi
     >>> sum(p.numel() for p in mobilenet_v3_large().parameters())
     5483032
     """
-    return _build("large", weights, kwargs)
+    return _mobilenet_v3("large", weights, progress, kwargs)
 
 
 def mobilenet_v3_small(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV3:
@@ -178,4 +179,4 @@ def mobilenet_v3_small(*, weights=None, progress: bool = True, **kwargs) -> Mobi
     >>> sum(p.numel() for p in mobilenet_v3_small().parameters())
     2542856
     """
-    return _build("small", weights, kwargs)
+    return _mobilenet_v3("small", weights, progress, kwargs)
