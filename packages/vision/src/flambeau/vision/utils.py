@@ -1,4 +1,4 @@
-"""flambeau.vision.utils: make_grid and save_image.
+"""flambeau.vision.utils: make_grid, save_image and drawing on image tensors.
 
 Examples
 --------
@@ -17,8 +17,15 @@ from PIL import Image
 
 import flambeau
 from flambeau._tensor import Tensor
+from flambeau.vision._draw import (
+    draw_bounding_boxes,
+    draw_keypoints,
+    draw_segmentation_masks,
+    flow_to_image,
+)
 
-__all__ = ["make_grid", "save_image"]
+__all__ = ["make_grid", "save_image", "draw_bounding_boxes", "draw_segmentation_masks",
+           "draw_keypoints", "flow_to_image"]
 
 
 def _as_batch(tensor):
