@@ -23,7 +23,7 @@ from flambeau.vision.models import (
     VGG16_Weights,
     WeightsEnum,
 )
-from flambeau.vision.models._weight_enums import _resolve
+from flambeau.vision.models._weight_enums import _ADAPTERS, _resolve
 
 # torchvision's facts: (enum, member) -> (URL file name, acc@1, resize size)
 TORCHVISION = {
@@ -230,6 +230,28 @@ def test_builder_downloads_checks_and_loads(http_root, hub_dir, monkeypatch):
                                   expected["classifier.1.weight"])
     state = member.get_state_dict(progress=False)
     assert isinstance(state["features.0.0.weight"], flambeau.Tensor)
+
+
+@pytest.mark.parity
+def test_registered_adapter_renames_the_downloaded_keys(http_root, hub_dir, monkeypatch):
+    # as DenseNet's published checkpoints, whose keys predate the module names
+    torch = pytest.importorskip("torch")
+    folder, base = http_root
+    source = models.mobilenet_v2()
+    state = {"module." + k: torch.from_numpy(v.cpu().numpy().copy())
+             for k, v in source.state_dict().items()}
+    torch.save(state, folder / "tmp.pth")
+    name = f"mobilenet_v2-{hashlib.sha256((folder / 'tmp.pth').read_bytes()).hexdigest()[:8]}.pth"
+    (folder / "tmp.pth").rename(folder / name)
+    monkeypatch.setattr(MobileNet_V2_Weights.IMAGENET1K_V1.value, "url", base + name)
+    monkeypatch.setitem(_ADAPTERS, "mobilenet_v2",
+                        lambda sd: {k.removeprefix("module."): v for k, v in sd.items()})
+    model = models.mobilenet_v2(weights=MobileNet_V2_Weights.IMAGENET1K_V1, progress=False)
+    np.testing.assert_array_equal(model.state_dict()["features.0.0.weight"].cpu().numpy(),
+                                  source.state_dict()["features.0.0.weight"].cpu().numpy())
+    monkeypatch.delitem(_ADAPTERS, "mobilenet_v2")  # without it the keys do not match
+    with pytest.raises(RuntimeError, match="module.features.0.0.weight"):
+        models.mobilenet_v2(weights=MobileNet_V2_Weights.IMAGENET1K_V1, progress=False)
 
 
 @pytest.mark.parity

@@ -8,7 +8,11 @@ checkpoint, the preprocessing it was evaluated with (``transforms()``) and its m
 SHA-256 checked against the prefix in its name, and read without running code.
 
 Adding a model's weights: one :func:`_imagenet` line per checkpoint in a ``WeightsEnum``
-subclass, and one :func:`_register` call naming its builder.
+subclass, one :func:`_register` entry naming its builder (with ``adapt=`` when the published
+state_dict's keys need renaming, as DenseNet's old ``norm.1`` keys), the enum in
+``models/__init__.py``'s imports and ``__all__``, and the builder ending in
+``return _build("name", make, weights, progress, kwargs)`` (``models/_weights.py``) so that
+member names, ``num_classes`` and ``adapt`` are handled.
 """
 
 from __future__ import annotations
@@ -348,15 +352,20 @@ class MobileNet_V2_Weights(WeightsEnum):
 
 # builder name -> its enum; get_model_weights, get_weight and the builders read this
 _MODEL_WEIGHTS: dict[str, type[WeightsEnum]] = {}
+# builder name -> what turns a downloaded state_dict into the model's keys
+_ADAPTERS: dict[str, Callable[[dict], dict]] = {}
 
 
-def _register(builder: str, enum: type[WeightsEnum]) -> type[WeightsEnum]:
+def _register(builder: str, enum: type[WeightsEnum], adapt=None) -> type[WeightsEnum]:
     """Declare ``enum`` as the weights of the builder named ``builder`` and give it a
-    docstring with an example (the enums are tables; their pages all read alike)."""
+    docstring with an example (the enums are tables; their pages all read alike).
+    ``adapt(state_dict) -> state_dict`` renames the keys of its checkpoints if needed."""
     if builder in _MODEL_WEIGHTS:
         raise ValueError(f"weights of {builder} are already registered "
                          f"({_MODEL_WEIGHTS[builder].__name__})")
     _MODEL_WEIGHTS[builder] = enum
+    if adapt is not None:
+        _ADAPTERS[builder] = adapt
     default = enum.DEFAULT
     enum.__doc__ = f"""The pretrained weights of :func:`{builder}` (torchvision's).
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import flambeau
-from flambeau.vision.models._weight_enums import WeightsEnum, _resolve
+from flambeau.vision.models._weight_enums import _ADAPTERS, WeightsEnum, _resolve
 
 __all__ = ["load_weights"]
 
@@ -13,7 +13,11 @@ __all__ = ["load_weights"]
 def _build(builder: str, make, weights, progress: bool, kwargs: dict):
     """``make(**kwargs)`` with ``weights`` loaded: what every builder does."""
     weights = _resolve(builder, weights, kwargs)
-    return load_weights(make(**kwargs), weights, progress=progress)
+    model = make(**kwargs)
+    if isinstance(weights, WeightsEnum) and builder in _ADAPTERS:
+        state = weights.get_state_dict(progress=progress, check_hash=True, map_location="cpu")
+        weights = _ADAPTERS[builder](state)
+    return load_weights(model, weights, progress=progress)
 
 
 def load_weights(model, weights, strict: bool = True, progress: bool = True):
