@@ -128,6 +128,9 @@ def test_builders_check_the_weights_before_building():
     with pytest.raises(ValueError, match=r"resnet18: ResNet18_Weights.IMAGENET1K_V1 has 1000 "
                                          r"classes but num_classes=10"):
         models.resnet18(weights="DEFAULT", num_classes=10)
+    with pytest.raises(KeyError, match="ResNet18_Weights has no weights named "
+                                       "'ResNet50_Weights.IMAGENET1K_V2'"):
+        models.resnet18(weights="ResNet50_Weights.IMAGENET1K_V2")
     # a name of no member is a file name, as before
     with pytest.raises(FileNotFoundError, match="ResNet: weights file not found: IMAGENET1K_V9"):
         models.resnet18(weights="IMAGENET1K_V9")

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import http.client
 import importlib.resources
+import os
+import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
@@ -31,6 +33,7 @@ __all__ = ["Weights", "WeightsEnum", "get_weight", "get_model_weights"]
 _MODELS_URL = "https://download.pytorch.org/models/"
 _RECIPES = "https://github.com/pytorch/vision/tree/main/references/classification#"
 _NEW_RECIPE = "https://github.com/pytorch/vision/issues/3995#"
+_FULL_NAME = re.compile(r"\w+_Weights\.\w+")  # "ResNet50_Weights.IMAGENET1K_V2"
 
 
 def _read_categories() -> list[str]:
@@ -450,7 +453,9 @@ def _resolve(builder: str, weights, kwargs: dict):
     if enum is None or weights is None:
         return weights
     if isinstance(weights, str):
-        if weights.removeprefix(enum.__name__ + ".") not in enum.__members__:
+        named = weights.removeprefix(enum.__name__ + ".") in enum.__members__
+        # "ResNet50_Weights.DEFAULT" given to resnet18 is a mistake, not a file name
+        if not named and (os.path.exists(weights) or not _FULL_NAME.fullmatch(weights)):
             return weights  # a file
     elif not isinstance(weights, WeightsEnum):
         return weights
