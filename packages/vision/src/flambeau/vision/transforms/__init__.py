@@ -38,6 +38,7 @@ from flambeau.vision.transforms._base import (
     ToTensor,
     Transform,
 )
+from flambeau.vision.transforms._elastic import ElasticTransform
 from flambeau.vision.transforms._geometry import InterpolationMode
 from flambeau.vision.transforms._random import (
     ColorJitter,
@@ -71,4 +72,5 @@ __all__ = [
     "RandomGrayscale", "GaussianBlur", "RandomErasing", "RandomInvert", "RandomPosterize",
     "RandomSolarize", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
     "AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide",
+    "ElasticTransform",
 ]

@@ -35,6 +35,7 @@ from flambeau.vision.transforms._convert import (
     to_pil_image,
     to_tensor,
 )
+from flambeau.vision.transforms._elastic import elastic_transform
 from flambeau.vision.transforms._geometry import (
     InterpolationMode,
     affine,
@@ -60,7 +61,8 @@ from flambeau.vision.transforms._image import (
 __all__ = [
     "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
     "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
-    "convert_image_dtype", "crop", "equalize", "erase", "five_crop", "gaussian_blur",
+    "convert_image_dtype", "crop", "elastic_transform", "equalize", "erase", "five_crop",
+    "gaussian_blur",
     "get_dimensions", "get_image_num_channels", "get_image_size", "hflip",
     "inverse_affine_matrix", "invert", "normalize", "pad", "perspective", "pil_to_tensor",
     "posterize", "resize", "resized_crop", "rgb_to_grayscale", "rotate", "solarize",
