@@ -116,6 +116,28 @@ TORCHVISION = {
         "features.6.8.block.3.1.running_var": (384,),
         "features.8.1.num_batches_tracked": (),
     }),
+    "convnext_tiny": (28_589_128, 182, {
+        "features.0.0.weight": (96, 3, 4, 4),
+        "features.0.1.bias": (96,),
+        "features.1.0.layer_scale": (96, 1, 1),
+        "features.2.0.weight": (96,),
+        "features.2.1.weight": (192, 96, 2, 2),
+        "features.3.2.block.5.weight": (192, 768),
+        "features.5.2.block.5.weight": (384, 1536),
+        "features.5.6.block.0.weight": (384, 1, 7, 7),
+        "classifier.0.bias": (768,),
+        "classifier.2.bias": (1000,),
+    }),
+    "convnext_small": (50_223_688, 344, {
+        "features.5.11.block.5.weight": (384, 1536),
+        "features.5.18.block.0.weight": (384, 1, 7, 7),
+    }),
+    "convnext_base": (88_591_464, 344, {
+        "features.0.0.weight": (128, 3, 4, 4),
+        "features.5.5.block.2.weight": (512,),
+        "features.5.11.block.5.weight": (512, 2048),
+        "classifier.0.bias": (1024,),
+    }),
 }
 
 
@@ -140,6 +162,7 @@ def test_count_and_state_dict_keys_match_torchvision(name):
     ("densenet121", 32, {"memory_efficient": True}),
     ("efficientnet_b0", 32, {}),
     ("efficientnet_v2_s", 33, {}),
+    ("convnext_tiny", 32, {}),
 ])
 def test_forward_backward_tiny(name, side, kwargs):
     model = models.get_model(name, num_classes=5, **kwargs)
@@ -261,3 +284,48 @@ def test_efficientnet_errors():
     with pytest.raises(TypeError, match="EfficientNet: inverted_residual_setting should be a "
                                         "list of stage configurations"):
         models.EfficientNet([(1, 3, 1, 32, 16, 1)], 0.2)
+
+
+def test_convnext_large_count():
+    # torchvision's 197,767,336 less the last linear's rows (weights and bias) for 990 classes
+    assert count(models.convnext_large(num_classes=10)) == 197_767_336 - 990 * (1536 + 1)
+
+
+def test_convnext_stochastic_depth_and_layer_scale_follow_torchvision():
+    model = models.convnext_tiny()
+    blocks = [b for i in (1, 3, 5, 7) for b in model.features[i]]
+    assert len(blocks) == 18
+    # block i of n drops its residual branch with 0.1 * i / (n - 1)
+    np.testing.assert_allclose([b.stochastic_depth.p for b in blocks],
+                               [0.1 * i / 17 for i in range(18)])
+    np.testing.assert_allclose(blocks[0].layer_scale.detach().cpu().numpy(), 1e-6)
+    assert models.convnext_base().features[7][2].stochastic_depth.p == pytest.approx(0.5)
+    assert model.classifier[0].eps == 1e-6 and blocks[0].block[2].eps == 1e-6
+
+
+@pytest.mark.parity
+def test_convnext_channel_layer_norm_matches_torch():
+    torch = pytest.importorskip("torch")
+    norm = models.convnext_tiny().features[0][1]
+    x = np.random.default_rng(0).standard_normal((2, 96, 3, 5)).astype(np.float32)
+    weight = np.linspace(0.5, 1.5, 96, dtype=np.float32)
+    with flambeau.no_grad():
+        norm.weight.copy_(flambeau.tensor(weight))
+    got = norm(flambeau.tensor(x)).detach().cpu().numpy()
+    expected = torch.nn.functional.layer_norm(
+        torch.from_numpy(x).permute(0, 2, 3, 1), (96,), torch.from_numpy(weight),
+        None, 1e-6).permute(0, 3, 1, 2).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_convnext_stochastic_depth_only_in_training():
+    model = models.convnext_tiny(num_classes=4, layer_scale=1.0, stochastic_depth_prob=0.9)
+    _eval_is_deterministic_train_is_not(model, flambeau.randn(2, 3, 32, 32))
+
+
+def test_convnext_errors():
+    with pytest.raises(ValueError, match="ConvNeXt: block_setting should not be empty"):
+        models.ConvNeXt([])
+    with pytest.raises(TypeError, match="ConvNeXt: block_setting should be a list of stage "
+                                        "configurations"):
+        models.ConvNeXt([(96, None, 3)])

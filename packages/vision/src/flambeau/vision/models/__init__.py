@@ -15,6 +15,13 @@ Examples
 import fnmatch
 
 from flambeau.vision.models._alexnet import AlexNet, alexnet
+from flambeau.vision.models._convnext import (
+    ConvNeXt,
+    convnext_base,
+    convnext_large,
+    convnext_small,
+    convnext_tiny,
+)
 from flambeau.vision.models._densenet import (
     DenseNet,
     densenet121,
@@ -106,7 +113,8 @@ _BUILDERS = {
               mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small, densenet121, densenet161,
               densenet169, densenet201, efficientnet_b0, efficientnet_b1, efficientnet_b2,
               efficientnet_b3, efficientnet_b4, efficientnet_b5, efficientnet_b6,
-              efficientnet_b7, efficientnet_v2_s, efficientnet_v2_m, efficientnet_v2_l)
+              efficientnet_b7, efficientnet_v2_s, efficientnet_v2_m, efficientnet_v2_l,
+              convnext_tiny, convnext_small, convnext_base, convnext_large)
 }
 
 
@@ -179,6 +187,7 @@ __all__ = [
     "EfficientNet", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
     "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
+    "ConvNeXt", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
     "get_model", "list_models",
     "Weights", "WeightsEnum", "get_weight", "get_model_weights", "AlexNet_Weights",
     "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",

@@ -1,0 +1,197 @@
+"""ConvNeXt (Liu et al., 2022) with torchvision's module tree and parameter names."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import flambeau
+from flambeau import nn
+from flambeau.vision.models._layers import Conv2dNormActivation, StochasticDepth
+from flambeau.vision.models._weights import _build
+
+__all__ = ["ConvNeXt", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large"]
+
+
+class _LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an ``(N, C, H, W)`` tensor."""
+
+    def forward(self, x):
+        x = nn.functional.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight,
+                                     self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class _Permute(nn.Module):
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = list(dims)
+
+    def forward(self, x):
+        return x.permute(*self.dims)
+
+
+class _CNBlock(nn.Module):
+    """Depthwise 7x7, LayerNorm, 4x MLP (GELU) in channels-last, scaled, stochastic depth."""
+
+    def __init__(self, dim, layer_scale, stochastic_depth_prob, norm_layer=None):
+        super().__init__()
+        norm_layer = norm_layer or partial(nn.LayerNorm, eps=1e-6)
+        self.block = nn.Sequential(
+            nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim, bias=True),
+            _Permute([0, 2, 3, 1]),
+            norm_layer(dim),
+            nn.Linear(dim, 4 * dim),
+            nn.GELU(),
+            nn.Linear(4 * dim, dim),
+            _Permute([0, 3, 1, 2]),
+        )
+        self.layer_scale = nn.Parameter(flambeau.full((dim, 1, 1), float(layer_scale)))
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+
+    def forward(self, x):
+        return self.stochastic_depth(self.layer_scale * self.block(x)) + x
+
+
+class _StageConfig:
+    """A stage's width, the next stage's width (``None`` for the last) and its depth."""
+
+    def __init__(self, input_channels, out_channels, num_layers):
+        self.input_channels = input_channels
+        self.out_channels = out_channels
+        self.num_layers = num_layers
+
+    def __repr__(self):
+        return (f"CNBlockConfig(input_channels={self.input_channels}, "
+                f"out_channels={self.out_channels}, num_layers={self.num_layers})")
+
+
+class ConvNeXt(nn.Module):
+    """ConvNeXt; build it with :func:`convnext_tiny` ... :func:`convnext_large`.
+
+    Parameters
+    ----------
+    block_setting : list
+        The stage configurations (built by the builders).
+    stochastic_depth_prob : float
+        Drop probability of the last block's residual branch; block ``i`` of ``n`` drops
+        with ``stochastic_depth_prob * i / (n - 1)`` while training.
+    layer_scale : float
+        Initial value of each block's per-channel output scale.
+    num_classes : int
+    block, norm_layer : callable, optional
+        The block (default ConvNeXt's) and the norm between stages (default a channels
+        LayerNorm with ``eps=1e-6``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.models import convnext_tiny
+    >>> model = convnext_tiny(num_classes=3).eval()
+    >>> model(flambeau.randn(1, 3, 32, 32)).shape
+    flambeau.Size([1, 3])
+    >>> model.features[7][2].stochastic_depth  # the last of 18 blocks
+    StochasticDepth(p=0.1, mode=row)
+    """
+
+    def __init__(self, block_setting, stochastic_depth_prob: float = 0.0,
+                 layer_scale: float = 1e-6, num_classes: int = 1000, block=None,
+                 norm_layer=None, **kwargs):
+        super().__init__()
+        if not block_setting:
+            raise ValueError("ConvNeXt: block_setting should not be empty")
+        if not all(isinstance(s, _StageConfig) for s in block_setting):
+            raise TypeError("ConvNeXt: block_setting should be a list of stage configurations "
+                            "(use the convnext_* builders)")
+        block = block or _CNBlock
+        norm_layer = norm_layer or partial(_LayerNorm2d, eps=1e-6)
+        # patchify stem: 4x4 non-overlapping patches
+        layers = [Conv2dNormActivation(3, block_setting[0].input_channels, kernel_size=4,
+                                       stride=4, padding=0, norm_layer=norm_layer,
+                                       activation_layer=None, bias=True)]
+        total = sum(cnf.num_layers for cnf in block_setting)
+        index = 0
+        for cnf in block_setting:
+            stage = []
+            for _ in range(cnf.num_layers):
+                p = stochastic_depth_prob * index / (total - 1.0) if total > 1 else 0.0
+                stage.append(block(cnf.input_channels, layer_scale, p))
+                index += 1
+            layers.append(nn.Sequential(*stage))
+            if cnf.out_channels is not None:  # downsampling between stages
+                layers.append(nn.Sequential(
+                    norm_layer(cnf.input_channels),
+                    nn.Conv2d(cnf.input_channels, cnf.out_channels, kernel_size=2, stride=2)))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        last = block_setting[-1]
+        width = last.out_channels if last.out_channels is not None else last.input_channels
+        self.classifier = nn.Sequential(norm_layer(width), nn.Flatten(1),
+                                        nn.Linear(width, num_classes))
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        return self.classifier(self.avgpool(self.features(x)))
+
+
+def _convnext(name, widths, depths, stochastic_depth_prob, weights, progress, kwargs):
+    setting = [_StageConfig(w, nxt, d)
+               for w, nxt, d in zip(widths, list(widths[1:]) + [None], depths)]
+    p = kwargs.pop("stochastic_depth_prob", stochastic_depth_prob)
+    return _build(name, partial(ConvNeXt, setting, stochastic_depth_prob=p), weights,
+                  progress, kwargs)
+
+
+def convnext_tiny(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt:
+    """ConvNeXt-Tiny (28,589,128 parameters); ``weights`` is an optional local file.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import convnext_tiny
+    >>> sum(p.numel() for p in convnext_tiny().parameters())
+    28589128
+    """
+    return _convnext("convnext_tiny", (96, 192, 384, 768), (3, 3, 9, 3), 0.1, weights,
+                     progress, kwargs)
+
+
+def convnext_small(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt:
+    """ConvNeXt-Small (50,223,688 parameters); ``weights`` is an optional local file.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import convnext_small
+    >>> len(convnext_small().features[5])
+    27
+    """
+    return _convnext("convnext_small", (96, 192, 384, 768), (3, 3, 27, 3), 0.4, weights,
+                     progress, kwargs)
+
+
+def convnext_base(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt:
+    """ConvNeXt-Base (88,591,464 parameters); ``weights`` is an optional local file.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import convnext_base
+    >>> convnext_base().classifier[2].in_features
+    1024
+    """
+    return _convnext("convnext_base", (128, 256, 512, 1024), (3, 3, 27, 3), 0.5, weights,
+                     progress, kwargs)
+
+
+def convnext_large(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt:
+    """ConvNeXt-Large (197,767,336 parameters); ``weights`` is an optional local file.
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import convnext_large
+    >>> convnext_large().classifier[2].in_features
+    1536
+    """
+    return _convnext("convnext_large", (192, 384, 768, 1536), (3, 3, 27, 3), 0.5, weights,
+                     progress, kwargs)
