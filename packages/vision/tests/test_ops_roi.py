@@ -157,3 +157,86 @@ def test_roi_empty_and_errors():
     with pytest.raises(ValueError, match=r"output_size: expected an int or a pair of ints, got "
                                          r"\(1, 2, 3\)"):
         ops.roi_align(x, flambeau.zeros(1, 5), (1, 2, 3))
+
+
+def _ref_ps_roi_align(x, rois, ph, pw, scale, ratio):
+    oc = x.shape[1] // (ph * pw)
+    out = np.zeros((len(rois), oc, ph, pw))
+    for k, (b, x1, y1, x2, y2) in enumerate(rois):
+        sx, sy = x1 * scale - 0.5, y1 * scale - 0.5
+        rw, rh = x2 * scale - 0.5 - sx, y2 * scale - 0.5 - sy
+        bh, bw = rh / ph, rw / pw
+        gh = ratio if ratio > 0 else math.ceil(rh / ph)
+        gw = ratio if ratio > 0 else math.ceil(rw / pw)
+        for c in range(oc):
+            for i in range(ph):
+                for j in range(pw):
+                    cin = (c * ph + i) * pw + j
+                    total = 0.0
+                    for iy in range(gh):
+                        for ix in range(gw):
+                            total += _bilinear(x[int(b), cin], sy + i * bh + (iy + 0.5) * bh / gh,
+                                               sx + j * bw + (ix + 0.5) * bw / gw)
+                    out[k, c, i, j] = total / max(gh * gw, 1)
+    return out
+
+
+def _ref_ps_roi_pool(x, rois, ph, pw, scale):
+    oc = x.shape[1] // (ph * pw)
+    out = np.zeros((len(rois), oc, ph, pw))
+    h, w = x.shape[2:]
+
+    def rnd(v):
+        return math.floor(v + 0.5) if v >= 0 else -math.floor(-v + 0.5)
+
+    for k, (b, x1, y1, x2, y2) in enumerate(rois):
+        sx, sy, ex, ey = (rnd(v * scale) for v in (x1, y1, x2, y2))
+        rh, rw = max(ey - sy, 1), max(ex - sx, 1)
+        for c in range(oc):
+            for i in range(ph):
+                for j in range(pw):
+                    hs = min(max(math.floor(i * rh / ph) + sy, 0), h)
+                    he = min(max(math.ceil((i + 1) * rh / ph) + sy, 0), h)
+                    ws = min(max(math.floor(j * rw / pw) + sx, 0), w)
+                    we = min(max(math.ceil((j + 1) * rw / pw) + sx, 0), w)
+                    if he > hs and we > ws:
+                        out[k, c, i, j] = x[int(b), (c * ph + i) * pw + j, hs:he, ws:we].mean()
+    return out
+
+
+@pytest.mark.parametrize("ratio", [-1, 2])
+@pytest.mark.parametrize("scale,size", [(1.0, (2, 3)), (0.5, 2)])
+def test_ps_roi_align_matches_loops(ratio, scale, size):
+    ph, pw = size if isinstance(size, tuple) else (size, size)
+    x = np.random.default_rng(4).normal(size=(2, 2 * ph * pw, 6, 7))
+    got = ops.ps_roi_align(flambeau.tensor(x), flambeau.tensor(_ROIS), size, scale, ratio)
+    np.testing.assert_allclose(got.cpu().numpy(), _ref_ps_roi_align(x, _ROIS, ph, pw, scale,
+                                                                     ratio), rtol=1e-10,
+                               atol=1e-12)
+    module = ops.PSRoIAlign(size, scale, ratio)(flambeau.tensor(x), flambeau.tensor(_ROIS))
+    np.testing.assert_allclose(module.cpu().numpy(), got.cpu().numpy())
+
+
+@pytest.mark.parametrize("scale,size", [(1.0, (2, 3)), (0.5, 2), (1.0, 4)])
+def test_ps_roi_pool_matches_loops(scale, size):
+    ph, pw = size if isinstance(size, tuple) else (size, size)
+    x = np.random.default_rng(5).normal(size=(2, 3 * ph * pw, 6, 7))
+    got = ops.PSRoIPool(size, scale)(flambeau.tensor(x), flambeau.tensor(_ROIS))
+    np.testing.assert_allclose(got.cpu().numpy(), _ref_ps_roi_pool(x, _ROIS, ph, pw, scale),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_ps_roi_gradients_and_errors():
+    rng = np.random.default_rng(6)
+    x = flambeau.tensor(rng.normal(size=(2, 4, 5, 5)), requires_grad=True)
+    rois = flambeau.tensor(_ROIS[:4] * 0.8)
+    assert gradcheck(lambda t: ops.ps_roi_align(t, rois, 2, 1.0, -1), (x,))
+    assert gradcheck(lambda t: ops.ps_roi_pool(t, rois, 2, 0.9), (x,))
+    with pytest.raises(ValueError, match=r"ps_roi_align: input channels must be a multiple of "
+                                         r"output height \* output width \(2 \* 2\), got 3 "
+                                         r"channels"):
+        ops.ps_roi_align(flambeau.zeros(1, 3, 4, 4), flambeau.zeros(1, 5), 2)
+    with pytest.raises(ValueError, match=r"ps_roi_pool: input channels must be a multiple"):
+        ops.ps_roi_pool(flambeau.zeros(1, 6, 4, 4), flambeau.zeros(1, 5), 2)
+    assert repr(ops.PSRoIAlign(2, 0.25, 2)) == ("PSRoIAlign(output_size=2, spatial_scale=0.25, "
+                                               "sampling_ratio=2)")

@@ -41,7 +41,16 @@ from flambeau.vision.ops._misc import (
     drop_block2d,
     stochastic_depth,
 )
-from flambeau.vision.ops._roi import RoIAlign, RoIPool, roi_align, roi_pool
+from flambeau.vision.ops._roi import (
+    PSRoIAlign,
+    PSRoIPool,
+    RoIAlign,
+    RoIPool,
+    ps_roi_align,
+    ps_roi_pool,
+    roi_align,
+    roi_pool,
+)
 
 __all__ = [
     "box_area", "box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou",
@@ -50,5 +59,5 @@ __all__ = [
     "complete_box_iou_loss", "sigmoid_focal_loss", "roi_align", "roi_pool", "RoIAlign",
     "RoIPool", "Conv2dNormActivation", "Conv3dNormActivation", "SqueezeExcitation", "MLP",
     "Permute", "FrozenBatchNorm2d", "StochasticDepth", "stochastic_depth", "DropBlock2d",
-    "drop_block2d",
+    "drop_block2d", "ps_roi_align", "ps_roi_pool", "PSRoIAlign", "PSRoIPool",
 ]

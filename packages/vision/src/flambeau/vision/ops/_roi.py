@@ -14,7 +14,8 @@ import flambeau
 from flambeau import nn
 from flambeau._tensor import Tensor
 
-__all__ = ["roi_align", "roi_pool", "RoIAlign", "RoIPool"]
+__all__ = ["roi_align", "roi_pool", "ps_roi_align", "ps_roi_pool", "RoIAlign", "RoIPool",
+           "PSRoIAlign", "PSRoIPool"]
 
 
 def _pair(value):
@@ -57,12 +58,11 @@ def _rois(name: str, input: Tensor, boxes) -> np.ndarray:
                     f"got {type(boxes).__name__}")
 
 
-def _axis_weights(start, bin_size, grid, pooled, size, batch, rows):
-    """(K * pooled, N * size) bilinear weights of one axis, averaged over each bin's samples.
+def _axis_weights(start, bin_size, grid, pooled, size):
+    """(K, pooled, size) bilinear weights of one axis, averaged over each bin's samples.
 
-    Row ``k * pooled + i`` holds, at column ``batch[k] * size + p``, the weight of pixel ``p``
-    in bin ``i`` of RoI ``k``: the sum over the bin's ``grid[k]`` samples of their linear
-    interpolation weights, divided by ``grid[k]``.
+    Entry ``[k, i, p]`` is the weight of pixel ``p`` in bin ``i`` of RoI ``k``: the sum over
+    the bin's ``grid[k]`` samples of their linear interpolation weights, over ``grid[k]``.
     """
     k = len(start)
     g_max = max(int(grid.max()) if k else 1, 1)
@@ -77,13 +77,57 @@ def _axis_weights(start, bin_size, grid, pooled, size, batch, rows):
     high = np.where(at_edge, size - 1, low + 1)
     frac = np.where(at_edge, 0.0, pos - low)
     scale = used / np.maximum(grid, 1)[:, None, None]
-    row = np.broadcast_to((np.arange(k)[:, None] * pooled + np.arange(pooled))[:, :, None],
-                          pos.shape)
-    col0 = (batch * size)[:, None, None]
-    out = np.zeros((k * pooled, rows * size))
-    np.add.at(out, (row, col0 + low), (1.0 - frac) * scale)
-    np.add.at(out, (row, col0 + high), frac * scale)
+    roi = np.broadcast_to(np.arange(k)[:, None, None], pos.shape)
+    bins = np.broadcast_to(np.arange(pooled)[None, :, None], pos.shape)
+    out = np.zeros((k, pooled, size))
+    np.add.at(out, (roi, bins, low), (1.0 - frac) * scale)
+    np.add.at(out, (roi, bins, high), frac * scale)
     return out
+
+
+def _separable_pool(input: Tensor, batch, wy, wx, position_sensitive: bool = False) -> Tensor:
+    """``out[k, c, i, j] = sum_{y,x} wy[k, i, y] * wx[k, j, x] * input[batch[k], c, y, x]``.
+
+    Bilinear RoIAlign and average pooling are both this: two matrix products, with the image
+    of each RoI chosen by where its rows' weights sit. ``position_sensitive`` reads bin
+    (i, j) of output channel c from input channel ``(c * ph + i) * pw + j`` (R-FCN).
+    """
+    n, c, h, w = input.shape
+    k, ph, pw = wy.shape[0], wy.shape[1], wx.shape[1]
+    rows_w = np.zeros((k, ph, n, h))
+    rows_w[np.arange(k), :, batch] = wy
+    wy_t = flambeau.tensor(rows_w.reshape(k * ph, n * h), dtype=input.dtype,
+                           device=input.device)
+    wx_t = flambeau.tensor(wx, dtype=input.dtype, device=input.device)  # (K, pw, W)
+    rows = wy_t @ input.permute(0, 2, 1, 3).reshape(n * h, c * w)  # (K*ph, C*W)
+    if not position_sensitive:
+        out = rows.reshape(k, ph, c, w) @ wx_t.transpose(1, 2)[:, None]  # (K, ph, C, pw)
+        return out.permute(0, 2, 1, 3)
+    # keep, for row bin i, only the channels of bin row i: (K, C', pw, W, ph)
+    rows = rows.reshape(k, ph, c // (ph * pw), ph, pw, w).diagonal(dim1=1, dim2=3)
+    out = (rows * wx_t[:, None, :, :, None]).sum(3)  # (K, C', pw, ph)
+    return out.transpose(2, 3)
+
+
+def _align_weights(rois, ph, pw, spatial_scale, sampling_ratio, aligned, shape):
+    """RoIAlign's (wy, wx) for the rows of ``rois``."""
+    h, w = shape
+    offset = 0.5 if aligned else 0.0
+    x1, y1, x2, y2 = (rois[:, i] * spatial_scale - offset for i in range(1, 5))
+    rw, rh = x2 - x1, y2 - y1
+    if not aligned:
+        rw, rh = np.maximum(rw, 1.0), np.maximum(rh, 1.0)
+    if sampling_ratio > 0:
+        gy = gx = np.full(len(rois), sampling_ratio)
+    else:
+        gy, gx = np.ceil(rh / ph).astype(np.int64), np.ceil(rw / pw).astype(np.int64)
+    return (_axis_weights(y1, rh / ph, gy, ph, h), _axis_weights(x1, rw / pw, gx, pw, w))
+
+
+def _check_position_sensitive(name: str, input: Tensor, ph: int, pw: int) -> None:
+    if input.shape[1] % (ph * pw) != 0:
+        raise ValueError(f"{name}: input channels must be a multiple of output height * "
+                         f"output width ({ph} * {pw}), got {input.shape[1]} channels")
 
 
 def roi_align(input: Tensor, boxes, output_size, spatial_scale: float = 1.0,
@@ -123,27 +167,9 @@ def roi_align(input: Tensor, boxes, output_size, spatial_scale: float = 1.0,
     """
     ph, pw = _pair(output_size)
     rois = _rois("roi_align", input, boxes)
-    n, c, h, w = input.shape
-    offset = 0.5 if aligned else 0.0
-    x1, y1, x2, y2 = (rois[:, i] * spatial_scale - offset for i in range(1, 5))
-    rw, rh = x2 - x1, y2 - y1
-    if not aligned:
-        rw, rh = np.maximum(rw, 1.0), np.maximum(rh, 1.0)
-    if sampling_ratio > 0:
-        gy = gx = np.full(len(rois), sampling_ratio)
-    else:
-        gy, gx = np.ceil(rh / ph).astype(np.int64), np.ceil(rw / pw).astype(np.int64)
-    batch = rois[:, 0].astype(np.int64)
-    wy = _axis_weights(y1, rh / ph, gy, ph, h, batch, n)
-    k = len(rois)
-    # the image is chosen once, by the rows' weights; the columns' are the same for any image
-    wx = _axis_weights(x1, rw / pw, gx, pw, w, np.zeros(k, np.int64), 1).reshape(k, pw, w)
-    wy = flambeau.tensor(wy, dtype=input.dtype, device=input.device)  # (K*ph, N*H)
-    wx = flambeau.tensor(wx, dtype=input.dtype, device=input.device)  # (K, pw, W)
-    rows = wy @ input.permute(0, 2, 1, 3).reshape(n * h, c * w)  # (K*ph, C*W)
-    rows = rows.reshape(k, ph, c, w)
-    out = rows @ wx.transpose(1, 2)[:, None]  # (K, ph, C, pw)
-    return out.permute(0, 2, 1, 3)
+    wy, wx = _align_weights(rois, ph, pw, spatial_scale, sampling_ratio, aligned,
+                            input.shape[2:])
+    return _separable_pool(input, rois[:, 0].astype(np.int64), wy, wx)
 
 
 def _round_half_away(x):
@@ -204,6 +230,73 @@ def roi_pool(input: Tensor, boxes, output_size, spatial_scale: float = 1.0) -> T
     return flambeau.where(out == neg_inf, 0.0, out)
 
 
+def ps_roi_align(input: Tensor, boxes, output_size, spatial_scale: float = 1.0,
+                 sampling_ratio: int = -1) -> Tensor:
+    """Position-sensitive RoI Align (Light-Head R-CNN): bin (i, j) of output channel c
+    averages bilinear samples of input channel ``(c * ph + i) * pw + j``.
+
+    Sampling is :func:`roi_align`'s with ``aligned=True``.
+
+    Parameters
+    ----------
+    input : Tensor
+        (N, C, H, W), C a multiple of ``ph * pw``.
+    boxes : Tensor or list of Tensor
+        As for :func:`roi_align`.
+    output_size : int or (int, int)
+        (ph, pw).
+    spatial_scale : float
+    sampling_ratio : int
+
+    Returns
+    -------
+    Tensor
+        (K, C / (ph * pw), ph, pw); differentiable with respect to ``input``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.ops import ps_roi_align
+    >>> x = flambeau.arange(4.0).reshape(1, 4, 1, 1).expand(1, 4, 2, 2)
+    >>> ps_roi_align(x, flambeau.tensor([[0.0, 0.0, 0.0, 2.0, 2.0]]), 2)
+    tensor([[[[0., 1.],
+              [2., 3.]]]])
+    """
+    ph, pw = _pair(output_size)
+    rois = _rois("ps_roi_align", input, boxes)
+    _check_position_sensitive("ps_roi_align", input, ph, pw)
+    wy, wx = _align_weights(rois, ph, pw, spatial_scale, sampling_ratio, True, input.shape[2:])
+    return _separable_pool(input, rois[:, 0].astype(np.int64), wy, wx, position_sensitive=True)
+
+
+def ps_roi_pool(input: Tensor, boxes, output_size, spatial_scale: float = 1.0) -> Tensor:
+    """Position-sensitive RoI average pooling (R-FCN): bin (i, j) of output channel c is the
+    mean of its pixels in input channel ``(c * ph + i) * pw + j``.
+
+    Box corners are rounded to whole pixels; empty bins give 0.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.ops import ps_roi_pool
+    >>> x = flambeau.arange(16.0).reshape(1, 1, 4, 4).expand(1, 4, 4, 4)
+    >>> ps_roi_pool(x, flambeau.tensor([[0.0, 0.0, 0.0, 4.0, 4.0]]), 2)
+    tensor([[[[ 2.5000,  4.5000],
+              [10.5000, 12.5000]]]])
+    """
+    ph, pw = _pair(output_size)
+    rois = _rois("ps_roi_pool", input, boxes)
+    _check_position_sensitive("ps_roi_pool", input, ph, pw)
+    x1, y1, x2, y2 = (_round_half_away(rois[:, i] * spatial_scale) for i in range(1, 5))
+    h, w = input.shape[2], input.shape[3]
+    weights = []
+    for start, size, pooled, extent in ((y1, y2 - y1, ph, h), (x1, x2 - x1, pw, w)):
+        inside = _bin_masks(start, np.maximum(size, 1), pooled, extent).astype(np.float64)
+        weights.append(inside / np.maximum(inside.sum(-1, keepdims=True), 1))
+    return _separable_pool(input, rois[:, 0].astype(np.int64), *weights,
+                           position_sensitive=True)
+
+
 class RoIAlign(nn.Module):
     """Module form of :func:`roi_align`.
 
@@ -252,6 +345,57 @@ class RoIPool(nn.Module):
 
     def forward(self, input: Tensor, rois) -> Tensor:
         return roi_pool(input, rois, self.output_size, self.spatial_scale)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(output_size={self.output_size}, "
+                f"spatial_scale={self.spatial_scale})")
+
+
+class PSRoIAlign(nn.Module):
+    """Module form of :func:`ps_roi_align`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.ops import PSRoIAlign
+    >>> pool = PSRoIAlign(2, spatial_scale=1.0, sampling_ratio=2)
+    >>> pool(flambeau.ones(1, 8, 4, 4), flambeau.tensor([[0.0, 0.0, 0.0, 3.0, 3.0]])).shape
+    flambeau.Size([1, 2, 2, 2])
+    """
+
+    def __init__(self, output_size, spatial_scale: float, sampling_ratio: int):
+        super().__init__()
+        self.output_size = output_size
+        self.spatial_scale = spatial_scale
+        self.sampling_ratio = sampling_ratio
+
+    def forward(self, input: Tensor, rois) -> Tensor:
+        return ps_roi_align(input, rois, self.output_size, self.spatial_scale,
+                            self.sampling_ratio)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(output_size={self.output_size}, spatial_scale="
+                f"{self.spatial_scale}, sampling_ratio={self.sampling_ratio})")
+
+
+class PSRoIPool(nn.Module):
+    """Module form of :func:`ps_roi_pool`.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.ops import PSRoIPool
+    >>> PSRoIPool(2, spatial_scale=0.5)
+    PSRoIPool(output_size=2, spatial_scale=0.5)
+    """
+
+    def __init__(self, output_size, spatial_scale: float):
+        super().__init__()
+        self.output_size = output_size
+        self.spatial_scale = spatial_scale
+
+    def forward(self, input: Tensor, rois) -> Tensor:
+        return ps_roi_pool(input, rois, self.output_size, self.spatial_scale)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(output_size={self.output_size}, "
