@@ -240,3 +240,47 @@ def test_ps_roi_gradients_and_errors():
         ops.ps_roi_pool(flambeau.zeros(1, 6, 4, 4), flambeau.zeros(1, 5), 2)
     assert repr(ops.PSRoIAlign(2, 0.25, 2)) == ("PSRoIAlign(output_size=2, spatial_scale=0.25, "
                                                "sampling_ratio=2)")
+
+
+def test_multiscale_roi_align_routes_boxes_to_levels():
+    rng = np.random.default_rng(8)
+    feats = {"p2": flambeau.tensor(rng.normal(size=(2, 3, 32, 32))),
+             "skip": flambeau.tensor(rng.normal(size=(2, 3, 4, 4))),
+             "p3": flambeau.tensor(rng.normal(size=(2, 3, 16, 16))),
+             "p4": flambeau.tensor(rng.normal(size=(2, 3, 8, 8)))}
+    boxes = [np.array([[0.0, 0.0, 10.0, 12.0], [5.0, 5.0, 120.0, 100.0]]),
+             np.array([[10.0, 20.0, 70.0, 90.0], [1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 40.0, 40.0]])]
+    pool = ops.MultiScaleRoIAlign(["p2", "p3", "p4"], (2, 3), 2, canonical_scale=32,
+                                  canonical_level=3)
+    got = pool(feats, [flambeau.tensor(b) for b in boxes], [(128, 128), (120, 100)])
+    assert pool.scales == [0.25, 0.125, 0.0625]  # levels 2 to 4
+    names, scales, used = ["p2", "p3", "p4"], pool.scales, set()
+    for k, (img, box) in enumerate((i, b) for i, bs in enumerate(boxes) for b in bs):
+        side = math.sqrt((box[2] - box[0]) * (box[3] - box[1]))
+        level = min(max(math.floor(3 + math.log2(side / 32) + 1e-6), 2), 4) - 2
+        ref = ops.roi_align(feats[names[level]], flambeau.tensor(np.r_[img, box][None]), (2, 3),
+                            scales[level], 2)
+        np.testing.assert_allclose(got[k].cpu().numpy(), ref[0].cpu().numpy(), rtol=1e-12)
+        used.add(level)
+    assert used == {0, 1, 2}  # every level gets a box
+    assert repr(pool) == ("MultiScaleRoIAlign(featmap_names=['p2', 'p3', 'p4'], "
+                          "output_size=(2, 3), sampling_ratio=2)")
+
+
+def test_multiscale_roi_align_single_level_gradient_and_errors():
+    feat = flambeau.randn(1, 2, 8, 8, dtype=flambeau.float64, requires_grad=True)
+    pool = ops.MultiScaleRoIAlign(["0"], 2, -1)
+    boxes = [flambeau.tensor([[0.0, 0.0, 16.0, 16.0], [4.0, 4.0, 30.0, 20.0]],
+                             dtype=flambeau.float64)]
+    out = pool({"0": feat}, boxes, [(32, 32)])
+    np.testing.assert_allclose(out.detach().cpu().numpy(), ops.roi_align(
+        feat, boxes, 2, 0.25, -1).detach().cpu().numpy())
+    two = ops.MultiScaleRoIAlign(["a", "b"], 2, 2)
+    fine = flambeau.randn(1, 2, 8, 8, dtype=flambeau.float64, requires_grad=True)
+    coarse = flambeau.randn(1, 2, 4, 4, dtype=flambeau.float64, requires_grad=True)
+    assert gradcheck(lambda a, b: two({"a": a, "b": b}, boxes, [(32, 32)]), (fine, coarse))
+    with pytest.raises(ValueError, match="MultiScaleRoIAlign: images list should not be empty"):
+        ops.MultiScaleRoIAlign(["0"], 2, 2)({"0": feat}, boxes, [])
+    with pytest.raises(ValueError, match=r"MultiScaleRoIAlign: none of featmap_names \['x'\] is "
+                                         r"in the input's keys \['0'\]"):
+        ops.MultiScaleRoIAlign(["x"], 2, 2)({"0": feat}, boxes, [(32, 32)])

@@ -41,6 +41,7 @@ from flambeau.vision.ops._misc import (
     drop_block2d,
     stochastic_depth,
 )
+from flambeau.vision.ops._poolers import MultiScaleRoIAlign
 from flambeau.vision.ops._roi import (
     PSRoIAlign,
     PSRoIPool,
@@ -60,4 +61,5 @@ __all__ = [
     "RoIPool", "Conv2dNormActivation", "Conv3dNormActivation", "SqueezeExcitation", "MLP",
     "Permute", "FrozenBatchNorm2d", "StochasticDepth", "stochastic_depth", "DropBlock2d",
     "drop_block2d", "ps_roi_align", "ps_roi_pool", "PSRoIAlign", "PSRoIPool",
+    "MultiScaleRoIAlign",
 ]
