@@ -7,6 +7,7 @@ import hashlib
 import http.server
 import os
 import pickle
+import re
 import threading
 
 import numpy as np
@@ -36,6 +37,12 @@ TORCHVISION = {
     ("Wide_ResNet101_2_Weights", "IMAGENET1K_V2"): ("wide_resnet101_2-d733dc28.pth", 82.51,
                                                     232),
     ("MobileNet_V2_Weights", "IMAGENET1K_V2"): ("mobilenet_v2-7ebf99e0.pth", 72.154, 232),
+    ("MobileNet_V3_Large_Weights", "IMAGENET1K_V2"): ("mobilenet_v3_large-5c1a4163.pth", 75.274,
+                                                      232),
+    ("DenseNet121_Weights", "IMAGENET1K_V1"): ("densenet121-a639ec97.pth", 74.434, 256),
+    ("EfficientNet_B1_Weights", "IMAGENET1K_V2"): ("efficientnet_b1-c27df63c.pth", 79.838, 255),
+    ("EfficientNet_V2_S_Weights", "IMAGENET1K_V1"): ("efficientnet_v2_s-dd5fe13b.pth", 84.228,
+                                                     384),
 }
 DEFAULTS = {"resnet50": "IMAGENET1K_V2", "resnet18": "IMAGENET1K_V1", "vgg16": "IMAGENET1K_V1",
             "mobilenet_v2": "IMAGENET1K_V2", "wide_resnet50_2": "IMAGENET1K_V2"}
@@ -49,7 +56,7 @@ def test_members_carry_torchvision_facts(key):
     assert weights.url == "https://download.pytorch.org/models/" + file
     assert weights.meta["_metrics"]["ImageNet-1K"]["acc@1"] == acc1
     assert weights.transforms().resize_size == [resize]
-    assert weights.transforms().crop_size == [224]
+    assert weights.transforms().crop_size[0] in (224, 240, 384)
     assert repr(weights) == f"{enum_name}.{member}"
 
 
@@ -66,7 +73,8 @@ def test_meta_categories_and_num_params():
     assert categories[0] == "tench" and categories[-1] == "toilet tissue"
     assert ResNet18_Weights.DEFAULT.meta["min_size"] == (1, 1)
     assert VGG16_Weights.DEFAULT.meta["min_size"] == (32, 32)
-    for builder in ("resnet18", "mobilenet_v2"):
+    for builder in ("resnet18", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+                    "densenet121", "efficientnet_b0"):
         model = models.get_model(builder)
         expected = models.get_model_weights(builder).DEFAULT.meta["num_params"]
         assert sum(p.numel() for p in model.parameters()) == expected
@@ -82,6 +90,23 @@ def test_every_enum_covers_a_builder():
         for member in enum:
             assert member.url.startswith("https://download.pytorch.org/models/")
             assert member.meta["num_params"] > 0
+
+
+def test_newer_families_presets():
+    b0 = models.get_model_weights("efficientnet_b0").DEFAULT.transforms()
+    assert (b0.resize_size, b0.crop_size, b0.interpolation.value) == ([256], [224], "bicubic")
+    v2l = models.get_weight("EfficientNet_V2_L_Weights.DEFAULT").transforms()
+    assert (v2l.resize_size, v2l.mean, v2l.std) == ([480], [0.5] * 3, [0.5] * 3)
+    assert models.get_model_weights("densenet201").DEFAULT.meta["min_size"] == (29, 29)
+
+
+def test_densenet_checkpoint_keys_are_renamed():
+    # the published files name a dense layer's parts norm.1, relu.1, conv.1, norm.2...
+    # (and predate num_batches_tracked, which batch norm fills in when missing)
+    keys = [k for k in models.densenet121().state_dict() if "num_batches" not in k]
+    old = [re.sub(r"(denselayer\d+\.(?:norm|conv))([12])\.", r"\1.\2.", k) for k in keys]
+    assert "features.denseblock1.denselayer1.norm.1.weight" in old
+    assert list(_ADAPTERS["densenet121"](dict.fromkeys(old))) == keys
 
 
 def test_verify():

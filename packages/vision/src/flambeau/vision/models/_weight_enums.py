@@ -26,6 +26,7 @@ from enum import Enum
 from functools import partial
 from typing import Any, Callable
 
+from flambeau.vision.transforms._geometry import InterpolationMode
 from flambeau.vision.transforms._presets import ImageClassification
 
 __all__ = ["Weights", "WeightsEnum", "get_weight", "get_model_weights"]
@@ -208,6 +209,11 @@ _VGG = _RECIPES + "alexnet-and-vgg"
 _RESNET = _RECIPES + "resnet"
 _RESNEXT = _RECIPES + "resnext"
 _WIDE = "https://github.com/pytorch/vision/pull/912#issue-445437439"
+_MOBILENET_V3 = _RECIPES + "mobilenetv3-large--small"
+_DENSENET = "https://github.com/pytorch/vision/pull/116"  # ported from LuaTorch
+_EFFNET_V1 = _RECIPES + "efficientnet-v1"
+_EFFNET_V2 = _RECIPES + "efficientnet-v2"
+_BICUBIC = InterpolationMode.BICUBIC
 
 
 class AlexNet_Weights(WeightsEnum):
@@ -353,6 +359,120 @@ class MobileNet_V2_Weights(WeightsEnum):
     DEFAULT = IMAGENET1K_V2
 
 
+class DenseNet121_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("densenet121-a639ec97.pth", 7978856, 74.434, 91.972, 2.834, 30.845,
+                              _DENSENET, min_size=(29, 29))
+    DEFAULT = IMAGENET1K_V1
+
+
+class DenseNet161_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("densenet161-8d451a50.pth", 28681000, 77.138, 93.56, 7.728, 110.369,
+                              _DENSENET, min_size=(29, 29))
+    DEFAULT = IMAGENET1K_V1
+
+
+class DenseNet169_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("densenet169-b2777c0a.pth", 14149480, 75.6, 92.806, 3.36, 54.708,
+                              _DENSENET, min_size=(29, 29))
+    DEFAULT = IMAGENET1K_V1
+
+
+class DenseNet201_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("densenet201-c1103571.pth", 20013928, 76.896, 93.37, 4.291, 77.373,
+                              _DENSENET, min_size=(29, 29))
+    DEFAULT = IMAGENET1K_V1
+
+
+class MobileNet_V3_Large_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("mobilenet_v3_large-8738ca79.pth", 5483032, 74.042, 91.34, 0.217,
+                              21.114, _MOBILENET_V3)
+    IMAGENET1K_V2 = _imagenet("mobilenet_v3_large-5c1a4163.pth", 5483032, 75.274, 92.566, 0.217,
+                              21.107, _NEW_RECIPE + "new-recipe-with-reg-tuning", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class MobileNet_V3_Small_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("mobilenet_v3_small-047dcff4.pth", 2542856, 67.668, 87.402, 0.057,
+                              9.829, _MOBILENET_V3)
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_B0_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("efficientnet_b0_rwightman-7f5810bc.pth", 5288548, 77.692, 93.532,
+                              0.386, 20.451, _EFFNET_V1, interpolation=_BICUBIC)
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_B1_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("efficientnet_b1_rwightman-bac287d4.pth", 7794184, 78.642, 94.186,
+                              0.687, 30.134, _EFFNET_V1, crop=240, interpolation=_BICUBIC)
+    IMAGENET1K_V2 = _imagenet("efficientnet_b1-c27df63c.pth", 7794184, 79.838, 94.934, 0.687,
+                              30.136, _NEW_RECIPE + "new-recipe-with-lr-wd-crop-tuning", resize=255,
+                              crop=240)
+    DEFAULT = IMAGENET1K_V2
+
+
+class EfficientNet_B2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("efficientnet_b2_rwightman-c35c1473.pth", 9109994, 80.608, 95.31,
+                              1.088, 35.174, _EFFNET_V1, resize=288, crop=288,
+                              interpolation=_BICUBIC)
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_B3_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("efficientnet_b3_rwightman-b3899882.pth", 12233232, 82.008, 96.054,
+                              1.827, 47.184, _EFFNET_V1, resize=320, crop=300,
+                              interpolation=_BICUBIC)
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_B4_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("efficientnet_b4_rwightman-23ab8bcd.pth", 19341616, 83.384, 96.594,
+                              4.394, 74.489, _EFFNET_V1, resize=384, crop=380,
+                              interpolation=_BICUBIC)
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_B5_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("efficientnet_b5_lukemelas-1a07897c.pth", 30389784, 83.444, 96.628,
+                              10.266, 116.864, _EFFNET_V1, resize=456, crop=456,
+                              interpolation=_BICUBIC)
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_B6_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("efficientnet_b6_lukemelas-24a108a5.pth", 43040704, 84.008, 96.916,
+                              19.068, 165.362, _EFFNET_V1, resize=528, crop=528,
+                              interpolation=_BICUBIC)
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_B7_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("efficientnet_b7_lukemelas-c5b4e57e.pth", 66347960, 84.122, 96.908,
+                              37.746, 254.675, _EFFNET_V1, resize=600, crop=600,
+                              interpolation=_BICUBIC)
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_V2_S_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("efficientnet_v2_s-dd5fe13b.pth", 21458488, 84.228, 96.878, 8.366,
+                              82.704, _EFFNET_V2, resize=384, crop=384, min_size=(33, 33))
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_V2_M_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("efficientnet_v2_m-dc08266a.pth", 54139356, 85.112, 97.156, 24.582,
+                              208.01, _EFFNET_V2, resize=480, crop=480, min_size=(33, 33))
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_V2_L_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("efficientnet_v2_l-59c71312.pth", 118515272, 85.808, 97.788, 56.08,
+                              454.573, _EFFNET_V2, resize=480, crop=480, min_size=(33, 33),
+                              interpolation=_BICUBIC, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    DEFAULT = IMAGENET1K_V1
+
+
 # builder name -> its enum; get_model_weights, get_weight and the builders read this
 _MODEL_WEIGHTS: dict[str, type[WeightsEnum]] = {}
 # builder name -> what turns a downloaded state_dict into the model's keys
@@ -398,9 +518,30 @@ for _builder, _enum in [
     ("resnext101_32x8d", ResNeXt101_32X8D_Weights),
     ("resnext101_64x4d", ResNeXt101_64X4D_Weights),
     ("wide_resnet50_2", Wide_ResNet50_2_Weights), ("wide_resnet101_2", Wide_ResNet101_2_Weights),
-    ("mobilenet_v2", MobileNet_V2_Weights),
+    ("mobilenet_v2", MobileNet_V2_Weights), ("mobilenet_v3_large", MobileNet_V3_Large_Weights),
+    ("mobilenet_v3_small", MobileNet_V3_Small_Weights),
+    ("efficientnet_b0", EfficientNet_B0_Weights), ("efficientnet_b1", EfficientNet_B1_Weights),
+    ("efficientnet_b2", EfficientNet_B2_Weights), ("efficientnet_b3", EfficientNet_B3_Weights),
+    ("efficientnet_b4", EfficientNet_B4_Weights), ("efficientnet_b5", EfficientNet_B5_Weights),
+    ("efficientnet_b6", EfficientNet_B6_Weights), ("efficientnet_b7", EfficientNet_B7_Weights),
+    ("efficientnet_v2_s", EfficientNet_V2_S_Weights),
+    ("efficientnet_v2_m", EfficientNet_V2_M_Weights),
+    ("efficientnet_v2_l", EfficientNet_V2_L_Weights),
 ]:
     _register(_builder, _enum)
+
+# DenseNet's checkpoints name a layer's parts "norm.1", "conv.2"...: the modules are "norm1"
+_DENSENET_OLD_KEY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.([12]\.(?:weight|bias|running_mean|running_var))$")
+
+
+def _densenet_keys(state: dict) -> dict:
+    return {_DENSENET_OLD_KEY.sub(r"\1\2", key): value for key, value in state.items()}
+
+
+for _builder, _enum in [("densenet121", DenseNet121_Weights), ("densenet161", DenseNet161_Weights),
+                        ("densenet169", DenseNet169_Weights), ("densenet201", DenseNet201_Weights)]:
+    _register(_builder, _enum, adapt=_densenet_keys)
 
 
 def get_weight(name: str) -> WeightsEnum:
