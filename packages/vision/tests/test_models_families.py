@@ -329,3 +329,139 @@ def test_convnext_errors():
     with pytest.raises(TypeError, match="ConvNeXt: block_setting should be a list of stage "
                                         "configurations"):
         models.ConvNeXt([(96, None, 3)])
+
+
+VIT_KEYS = {
+    "class_token": (1, 1, 1024),
+    "conv_proj.weight": (1024, 3, 16, 16),
+    "conv_proj.bias": (1024,),
+    "encoder.pos_embedding": (1, 197, 1024),
+    "encoder.layers.encoder_layer_0.ln_1.weight": (1024,),
+    "encoder.layers.encoder_layer_0.self_attention.in_proj_weight": (3072, 1024),
+    "encoder.layers.encoder_layer_0.self_attention.in_proj_bias": (3072,),
+    "encoder.layers.encoder_layer_0.self_attention.out_proj.weight": (1024, 1024),
+    "encoder.layers.encoder_layer_0.ln_2.bias": (1024,),
+    "encoder.layers.encoder_layer_0.mlp.0.weight": (4096, 1024),
+    "encoder.layers.encoder_layer_0.mlp.3.weight": (1024, 4096),
+    "encoder.ln.weight": (1024,),
+    "heads.head.weight": (1000, 1024),
+    "heads.head.bias": (1000,),
+}
+
+
+@pytest.mark.parametrize("name, params, layers", [
+    ("vit_b_16", 86_567_656, 12), ("vit_b_32", 88_224_232, 12),
+    ("vit_l_16", 304_326_632, 24), ("vit_l_32", 306_535_400, 24),
+    ("vit_h_14", 632_045_800, 32),
+])
+def test_vit_count_matches_torchvision(name, params, layers):
+    # a one-layer model with the builder's widths; the other layers have the same size
+    model = models.get_model(name, num_layers=1)
+    per_layer = count(model.encoder.layers.encoder_layer_0)
+    assert count(model) + (layers - 1) * per_layer == params
+    assert name in models.list_models()
+
+
+def test_vit_state_dict_keys_follow_torchvision():
+    state = models.vit_l_16(num_layers=1).state_dict()
+    assert len(state) == 4 + 12 + 2 + 2  # the full model has 296 entries (24 layers)
+    assert {k: tuple(state[k].shape) for k in VIT_KEYS if k in state} == VIT_KEYS
+    assert list(state)[:4] == ["class_token", "conv_proj.weight", "conv_proj.bias",
+                               "encoder.pos_embedding"]
+    stem = models.VisionTransformer(32, 8, 1, 2, 16, 32, representation_size=12,
+                                    conv_stem_configs=[(8, 3, 2), (16, 3, 2)]).state_dict()
+    assert "conv_proj.conv_bn_relu_0.0.weight" in stem
+    assert "conv_proj.conv_bn_relu_1.1.running_var" in stem
+    assert tuple(stem["conv_proj.conv_last.weight"].shape) == (16, 16, 1, 1)
+    assert tuple(stem["heads.pre_logits.weight"].shape) == (12, 16)
+    assert tuple(stem["heads.head.weight"].shape) == (1000, 12)
+
+
+def tiny_vit(**kwargs):
+    return models.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
+                                    hidden_dim=16, mlp_dim=32, num_classes=5, **kwargs)
+
+
+def test_vit_forward_backward_tiny():
+    model = tiny_vit()
+    nn.init.normal_(model.heads.head.weight)  # torchvision starts the head at zero
+    logits = model(flambeau.randn(2, 3, 32, 32))
+    assert tuple(logits.shape) == (2, 5)
+    nn.CrossEntropyLoss()(logits, flambeau.tensor([1, 4])).backward()
+    assert all(p.grad is not None and float(p.grad.abs().sum()) > 0
+               for p in model.parameters())
+    model = models.vit_b_32(image_size=64, num_layers=1, num_classes=3)
+    assert tuple(model.encoder.pos_embedding.shape) == (1, 5, 768)
+    assert tuple(model(flambeau.randn(1, 3, 64, 64)).shape) == (1, 3)
+
+
+def test_vit_dropout_only_in_training():
+    model = tiny_vit(dropout=0.5, attention_dropout=0.5)
+    nn.init.normal_(model.heads.head.weight)
+    _eval_is_deterministic_train_is_not(model, flambeau.randn(2, 3, 32, 32))
+
+
+def test_vit_errors():
+    with pytest.raises(ValueError, match="VisionTransformer: image_size 30 is not a multiple "
+                                         "of patch_size 8"):
+        models.VisionTransformer(30, 8, 1, 2, 16, 32)
+    with pytest.raises(ValueError, match=r"VisionTransformer: expected images of 32x32, got "
+                                         r"32x16 \(input shape \(1, 3, 32, 16\)\); build the "
+                                         r"model with image_size="):
+        tiny_vit()(flambeau.zeros(1, 3, 32, 16))
+
+
+@pytest.mark.parity
+def test_vit_logits_match_torch():
+    torch = pytest.importorskip("torch")
+    tnn = torch.nn
+
+    class Block(tnn.Module):  # torchvision's encoder block, written with torch.nn
+        def __init__(self):
+            super().__init__()
+            self.ln_1 = tnn.LayerNorm(16, eps=1e-6)
+            self.self_attention = tnn.MultiheadAttention(16, 2, batch_first=True)
+            self.ln_2 = tnn.LayerNorm(16, eps=1e-6)
+            self.mlp = tnn.Sequential(tnn.Linear(16, 32), tnn.GELU(), tnn.Dropout(0.0),
+                                      tnn.Linear(32, 16), tnn.Dropout(0.0))
+
+        def forward(self, x):
+            y = self.ln_1(x)
+            x = self.self_attention(y, y, y, need_weights=False)[0] + x
+            return x + self.mlp(self.ln_2(x))
+
+    class Reference(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv_proj = tnn.Conv2d(3, 16, 8, 8)
+            self.class_token = tnn.Parameter(torch.zeros(1, 1, 16))
+            self.encoder = tnn.Module()
+            self.encoder.pos_embedding = tnn.Parameter(torch.zeros(1, 17, 16))
+            self.encoder.layers = tnn.Sequential()
+            for i in range(2):
+                self.encoder.layers.add_module(f"encoder_layer_{i}", Block())
+            self.encoder.ln = tnn.LayerNorm(16, eps=1e-6)
+            self.heads = tnn.Sequential()
+            self.heads.add_module("head", tnn.Linear(16, 5))
+
+        def forward(self, x):
+            x = self.conv_proj(x).flatten(2).transpose(1, 2)
+            x = torch.cat([self.class_token.expand(len(x), -1, -1), x], 1)
+            x = self.encoder.pos_embedding + x
+            x = self.encoder.ln(self.encoder.layers(x))
+            return self.heads(x[:, 0])
+
+    torch.manual_seed(0)
+    reference = Reference().eval()
+    with torch.no_grad():
+        for p in reference.parameters():
+            p.normal_(std=0.3)
+    model = tiny_vit().eval()
+    model.load_state_dict({k: flambeau.tensor(v.numpy())
+                           for k, v in reference.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x)).numpy()
+    with flambeau.no_grad():
+        got = model(flambeau.tensor(x)).cpu().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)

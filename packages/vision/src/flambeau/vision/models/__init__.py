@@ -77,6 +77,14 @@ from flambeau.vision.models._vgg import (
     vgg19,
     vgg19_bn,
 )
+from flambeau.vision.models._vit import (
+    VisionTransformer,
+    vit_b_16,
+    vit_b_32,
+    vit_h_14,
+    vit_l_16,
+    vit_l_32,
+)
 from flambeau.vision.models._weight_enums import (
     AlexNet_Weights,
     DenseNet121_Weights,
@@ -131,7 +139,8 @@ _BUILDERS = {
               densenet169, densenet201, efficientnet_b0, efficientnet_b1, efficientnet_b2,
               efficientnet_b3, efficientnet_b4, efficientnet_b5, efficientnet_b6,
               efficientnet_b7, efficientnet_v2_s, efficientnet_v2_m, efficientnet_v2_l,
-              convnext_tiny, convnext_small, convnext_base, convnext_large)
+              convnext_tiny, convnext_small, convnext_base, convnext_large, vit_b_16,
+              vit_b_32, vit_l_16, vit_l_32, vit_h_14)
 }
 
 
@@ -205,6 +214,7 @@ __all__ = [
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
     "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
     "ConvNeXt", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "VisionTransformer", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
     "get_model", "list_models",
     "Weights", "WeightsEnum", "get_weight", "get_model_weights", "AlexNet_Weights",
     "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",
