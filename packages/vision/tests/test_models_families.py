@@ -138,6 +138,35 @@ TORCHVISION = {
         "features.5.11.block.5.weight": (512, 2048),
         "classifier.0.bias": (1024,),
     }),
+    "shufflenet_v2_x0_5": (1_366_792, 338, {"stage4.0.branch1.2.weight": (96, 96, 1, 1)}),
+    "shufflenet_v2_x1_0": (2_278_604, 338, {
+        "conv1.0.weight": (24, 3, 3, 3),
+        "stage2.0.branch1.0.weight": (24, 1, 3, 3),
+        "stage2.0.branch1.2.weight": (58, 24, 1, 1),
+        "stage2.1.branch2.0.weight": (58, 58, 1, 1),
+        "stage3.0.branch2.4.running_var": (116,),
+        "stage3.3.branch2.6.weight": (116,),
+        "stage3.6.branch2.6.running_mean": (116,),
+        "conv5.1.num_batches_tracked": (),
+        "fc.bias": (1000,),
+    }),
+    "shufflenet_v2_x1_5": (3_503_624, 338, {"stage4.3.branch2.3.weight": (352, 1, 3, 3)}),
+    "shufflenet_v2_x2_0": (7_393_996, 338, {"conv5.0.weight": (2048, 976, 1, 1)}),
+    "squeezenet1_0": (1_248_424, 52, {
+        "features.0.weight": (96, 3, 7, 7),
+        "features.5.expand1x1.bias": (128,),
+        "features.8.squeeze.weight": (48, 256, 1, 1),
+        "features.9.expand1x1.weight": (192, 48, 1, 1),
+        "features.12.expand3x3.bias": (256,),
+        "classifier.1.bias": (1000,),
+    }),
+    "squeezenet1_1": (1_235_496, 52, {
+        "features.0.weight": (64, 3, 3, 3),
+        "features.6.expand1x1.bias": (128,),
+        "features.9.squeeze.weight": (48, 256, 1, 1),
+        "features.10.expand1x1.weight": (192, 48, 1, 1),
+        "classifier.1.weight": (1000, 512, 1, 1),
+    }),
 }
 
 
@@ -163,6 +192,8 @@ def test_count_and_state_dict_keys_match_torchvision(name):
     ("efficientnet_b0", 32, {}),
     ("efficientnet_v2_s", 33, {}),
     ("convnext_tiny", 32, {}),
+    ("shufflenet_v2_x0_5", 32, {}),
+    ("squeezenet1_1", 64, {}),
 ])
 def test_forward_backward_tiny(name, side, kwargs):
     model = models.get_model(name, num_classes=5, **kwargs)
@@ -465,3 +496,39 @@ def test_vit_logits_match_torch():
     with flambeau.no_grad():
         got = model(flambeau.tensor(x)).cpu().numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_squeezenet_dropout_only_in_training():
+    model = models.squeezenet1_0(num_classes=4)
+    _eval_is_deterministic_train_is_not(model, flambeau.randn(2, 3, 64, 64))
+
+
+def test_shufflenet_squeezenet_errors():
+    with pytest.raises(ValueError, match=r"ShuffleNetV2: expected stages_repeats as a list of "
+                                         r"3 positive ints, got \[4, 8\]"):
+        models.ShuffleNetV2([4, 8], [24, 116, 232, 464, 1024])
+    with pytest.raises(ValueError, match=r"ShuffleNetV2: expected stages_out_channels as a "
+                                         r"list of 5 positive ints, got \[24, 116\]"):
+        models.ShuffleNetV2([4, 8, 4], [24, 116])
+    unit = type(models.shufflenet_v2_x0_5().stage2[0])
+    with pytest.raises(ValueError, match="ShuffleNetV2: stride must be 1, 2 or 3, got 4"):
+        unit(8, 8, 4)
+    with pytest.raises(ValueError, match=r"ShuffleNetV2: a stride-1 unit needs inp == 2 \* "
+                                         r"\(oup // 2\), got inp=6, oup=8"):
+        unit(6, 8, 1)
+    with pytest.raises(ValueError, match="SqueezeNet: unsupported version '1_2'; '1_0' or "
+                                         "'1_1' expected"):
+        models.SqueezeNet("1_2")
+
+
+@pytest.mark.parity
+def test_shufflenet_unit_matches_torch():
+    torch = pytest.importorskip("torch")
+    unit = models.shufflenet_v2_x0_5().stage2[1].eval()  # stride 1: split, shuffle
+    x = np.random.default_rng(0).standard_normal((2, 48, 5, 5)).astype(np.float32)
+    with flambeau.no_grad():
+        got = unit(flambeau.tensor(x)).cpu().numpy()
+        branch = unit.branch2(flambeau.tensor(x[:, 24:])).cpu().numpy()
+    joined = torch.cat([torch.from_numpy(x[:, :24]), torch.from_numpy(branch)], 1)
+    expected = torch.nn.functional.channel_shuffle(joined, 2).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)

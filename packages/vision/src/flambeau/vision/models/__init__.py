@@ -66,6 +66,14 @@ from flambeau.vision.models._resnet import (
     wide_resnet50_2,
     wide_resnet101_2,
 )
+from flambeau.vision.models._shufflenet import (
+    ShuffleNetV2,
+    shufflenet_v2_x0_5,
+    shufflenet_v2_x1_0,
+    shufflenet_v2_x1_5,
+    shufflenet_v2_x2_0,
+)
+from flambeau.vision.models._squeezenet import SqueezeNet, squeezenet1_0, squeezenet1_1
 from flambeau.vision.models._vgg import (
     VGG,
     vgg11,
@@ -140,7 +148,8 @@ _BUILDERS = {
               efficientnet_b3, efficientnet_b4, efficientnet_b5, efficientnet_b6,
               efficientnet_b7, efficientnet_v2_s, efficientnet_v2_m, efficientnet_v2_l,
               convnext_tiny, convnext_small, convnext_base, convnext_large, vit_b_16,
-              vit_b_32, vit_l_16, vit_l_32, vit_h_14)
+              vit_b_32, vit_l_16, vit_l_32, vit_h_14, shufflenet_v2_x0_5, shufflenet_v2_x1_0,
+              shufflenet_v2_x1_5, shufflenet_v2_x2_0, squeezenet1_0, squeezenet1_1)
 }
 
 
@@ -215,6 +224,8 @@ __all__ = [
     "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
     "ConvNeXt", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
     "VisionTransformer", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
+    "ShuffleNetV2", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
+    "shufflenet_v2_x2_0", "SqueezeNet", "squeezenet1_0", "squeezenet1_1",
     "get_model", "list_models",
     "Weights", "WeightsEnum", "get_weight", "get_model_weights", "AlexNet_Weights",
     "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",
