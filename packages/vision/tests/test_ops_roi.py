@@ -58,22 +58,27 @@ def _ref_roi_align(x, rois, ph, pw, scale, ratio, aligned):
     return out
 
 
+def _round(v):
+    return math.floor(v + 0.5) if v >= 0 else -math.floor(-v + 0.5)
+
+
+def _pool_bin(i, roi_size, pooled, start, limit):
+    """Pixel range [lo, hi) of bin i, as RoIPool/PSRoIPool's kernels compute it."""
+    lo = min(max(math.floor(i * roi_size / pooled) + start, 0), limit)
+    hi = min(max(math.ceil((i + 1) * roi_size / pooled) + start, 0), limit)
+    return lo, hi
+
+
 def _ref_roi_pool(x, rois, ph, pw, scale):
     out = np.zeros((len(rois), x.shape[1], ph, pw))
     h, w = x.shape[2:]
-
-    def rnd(v):
-        return math.floor(v + 0.5) if v >= 0 else -math.floor(-v + 0.5)
-
     for k, (b, x1, y1, x2, y2) in enumerate(rois):
-        sx, sy, ex, ey = (rnd(v * scale) for v in (x1, y1, x2, y2))
+        sx, sy, ex, ey = (_round(v * scale) for v in (x1, y1, x2, y2))
         rh, rw = max(ey - sy + 1, 1), max(ex - sx + 1, 1)
         for i in range(ph):
             for j in range(pw):
-                hs = min(max(math.floor(i * rh / ph) + sy, 0), h)
-                he = min(max(math.ceil((i + 1) * rh / ph) + sy, 0), h)
-                ws = min(max(math.floor(j * rw / pw) + sx, 0), w)
-                we = min(max(math.ceil((j + 1) * rw / pw) + sx, 0), w)
+                hs, he = _pool_bin(i, rh, ph, sy, h)
+                ws, we = _pool_bin(j, rw, pw, sx, w)
                 if he <= hs or we <= ws:
                     continue
                 out[k, :, i, j] = x[int(b), :, hs:he, ws:we].max(axis=(1, 2))
@@ -185,20 +190,14 @@ def _ref_ps_roi_pool(x, rois, ph, pw, scale):
     oc = x.shape[1] // (ph * pw)
     out = np.zeros((len(rois), oc, ph, pw))
     h, w = x.shape[2:]
-
-    def rnd(v):
-        return math.floor(v + 0.5) if v >= 0 else -math.floor(-v + 0.5)
-
     for k, (b, x1, y1, x2, y2) in enumerate(rois):
-        sx, sy, ex, ey = (rnd(v * scale) for v in (x1, y1, x2, y2))
+        sx, sy, ex, ey = (_round(v * scale) for v in (x1, y1, x2, y2))
         rh, rw = max(ey - sy, 1), max(ex - sx, 1)
         for c in range(oc):
             for i in range(ph):
                 for j in range(pw):
-                    hs = min(max(math.floor(i * rh / ph) + sy, 0), h)
-                    he = min(max(math.ceil((i + 1) * rh / ph) + sy, 0), h)
-                    ws = min(max(math.floor(j * rw / pw) + sx, 0), w)
-                    we = min(max(math.ceil((j + 1) * rw / pw) + sx, 0), w)
+                    hs, he = _pool_bin(i, rh, ph, sy, h)
+                    ws, we = _pool_bin(j, rw, pw, sx, w)
                     if he > hs and we > ws:
                         out[k, c, i, j] = x[int(b), (c * ph + i) * pw + j, hs:he, ws:we].mean()
     return out

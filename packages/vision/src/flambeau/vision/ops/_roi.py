@@ -297,7 +297,24 @@ def ps_roi_pool(input: Tensor, boxes, output_size, spatial_scale: float = 1.0) -
                            position_sensitive=True)
 
 
-class RoIAlign(nn.Module):
+class _RoIModule(nn.Module):
+    """Module form of an RoI op: ``forward`` passes ``_fields`` after the input and boxes."""
+
+    _fields: tuple[str, ...] = ()
+
+    @staticmethod
+    def _op(input, rois, *args):
+        raise NotImplementedError
+
+    def forward(self, input: Tensor, rois) -> Tensor:
+        return self._op(input, rois, *(getattr(self, f) for f in self._fields))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{f}={getattr(self, f)}" for f in self._fields)
+        return f"{type(self).__name__}({args})"
+
+
+class RoIAlign(_RoIModule):
     """Module form of :func:`roi_align`.
 
     Examples
@@ -309,6 +326,9 @@ class RoIAlign(nn.Module):
     flambeau.Size([1, 3, 2, 2])
     """
 
+    _fields = ("output_size", "spatial_scale", "sampling_ratio", "aligned")
+    _op = staticmethod(roi_align)
+
     def __init__(self, output_size, spatial_scale: float, sampling_ratio: int,
                  aligned: bool = False):
         super().__init__()
@@ -317,17 +337,8 @@ class RoIAlign(nn.Module):
         self.sampling_ratio = sampling_ratio
         self.aligned = aligned
 
-    def forward(self, input: Tensor, rois) -> Tensor:
-        return roi_align(input, rois, self.output_size, self.spatial_scale,
-                         self.sampling_ratio, self.aligned)
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(output_size={self.output_size}, spatial_scale="
-                f"{self.spatial_scale}, sampling_ratio={self.sampling_ratio}, "
-                f"aligned={self.aligned})")
-
-
-class RoIPool(nn.Module):
+class RoIPool(_RoIModule):
     """Module form of :func:`roi_pool`.
 
     Examples
@@ -338,20 +349,16 @@ class RoIPool(nn.Module):
     RoIPool(output_size=3, spatial_scale=1.0)
     """
 
+    _fields = ("output_size", "spatial_scale")
+    _op = staticmethod(roi_pool)
+
     def __init__(self, output_size, spatial_scale: float):
         super().__init__()
         self.output_size = output_size
         self.spatial_scale = spatial_scale
 
-    def forward(self, input: Tensor, rois) -> Tensor:
-        return roi_pool(input, rois, self.output_size, self.spatial_scale)
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(output_size={self.output_size}, "
-                f"spatial_scale={self.spatial_scale})")
-
-
-class PSRoIAlign(nn.Module):
+class PSRoIAlign(_RoIModule):
     """Module form of :func:`ps_roi_align`.
 
     Examples
@@ -363,22 +370,17 @@ class PSRoIAlign(nn.Module):
     flambeau.Size([1, 2, 2, 2])
     """
 
+    _fields = ("output_size", "spatial_scale", "sampling_ratio")
+    _op = staticmethod(ps_roi_align)
+
     def __init__(self, output_size, spatial_scale: float, sampling_ratio: int):
         super().__init__()
         self.output_size = output_size
         self.spatial_scale = spatial_scale
         self.sampling_ratio = sampling_ratio
 
-    def forward(self, input: Tensor, rois) -> Tensor:
-        return ps_roi_align(input, rois, self.output_size, self.spatial_scale,
-                            self.sampling_ratio)
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(output_size={self.output_size}, spatial_scale="
-                f"{self.spatial_scale}, sampling_ratio={self.sampling_ratio})")
-
-
-class PSRoIPool(nn.Module):
+class PSRoIPool(_RoIModule):
     """Module form of :func:`ps_roi_pool`.
 
     Examples
@@ -389,14 +391,10 @@ class PSRoIPool(nn.Module):
     PSRoIPool(output_size=2, spatial_scale=0.5)
     """
 
+    _fields = ("output_size", "spatial_scale")
+    _op = staticmethod(ps_roi_pool)
+
     def __init__(self, output_size, spatial_scale: float):
         super().__init__()
         self.output_size = output_size
         self.spatial_scale = spatial_scale
-
-    def forward(self, input: Tensor, rois) -> Tensor:
-        return ps_roi_pool(input, rois, self.output_size, self.spatial_scale)
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(output_size={self.output_size}, "
-                f"spatial_scale={self.spatial_scale})")
