@@ -26,30 +26,38 @@ def _slot_names(cls) -> list[str]:
     return names
 
 
-def _in_use(t) -> str | None:
-    """What holds ``t`` beside names, containers and its own leaf node: a view of it, or a
-    graph node that saved it for backward (found among the objects the garbage collector
-    tracks, where PyTorch's swap counts uses of the tensor)."""
+def _in_use(t1, t2) -> tuple[str, str] | None:
+    """Which of ``t1``/``t2`` (its argument name) is held beside names, containers and its own
+    leaf node, and by what: a view of it, or a graph node that saved it for backward (found
+    among the objects the garbage collector tracks, where PyTorch's swap counts uses of the
+    tensor). Each scan of those objects costs time in proportion to the whole program's
+    objects, so both tensors share one scan, and a second one runs only when a tuple (what a
+    node keeps its saved tensors in) holds either."""
     from flambeau._tensor import Tensor
     from flambeau.autograd._function import Node
 
+    refs = gc.get_referrers(t1, t2)
+    named = (("t1", t1), ("t2", t2))  # made after the scan, so that it finds no such tuple
     tuples = []
-    for ref in gc.get_referrers(t):
+    for ref in refs:
         # a view or detach() alias shares its version counter (a tensor holding t as its
         # .grad does not)
-        if isinstance(ref, Tensor) and ref is not t \
-                and ref._version_counter is t._version_counter:
-            return "a view or alias of it"
-        if isinstance(ref, tuple):
+        if isinstance(ref, Tensor):
+            for name, t in named:
+                if ref is not t and ref._version_counter is t._version_counter:
+                    return name, "a view or alias of it"
+        elif isinstance(ref, tuple):
             tuples.append(ref)
     if tuples:  # a node keeps what it saved for backward as a tuple in its ``_saved``
-        ids = {id(x) for x in tuples}
+        by_id = {id(x): x for x in tuples}
         for ref in gc.get_referrers(*tuples):
             # the node itself holds it, or its __dict__ once that was made
             saved = ref.get("_saved") if isinstance(ref, dict) else (
                 ref._saved if isinstance(ref, Node) else None)
-            if id(saved) in ids:
-                return "a node of the autograd graph that saved it for backward"
+            if saved is not None and by_id.get(id(saved)) is saved:
+                for name, t in named:
+                    if any(x is t for x in saved):
+                        return name, "a node of the autograd graph that saved it for backward"
     return None
 
 
@@ -112,11 +120,10 @@ def swap_tensors(t1, t2) -> None:
         raise TypeError(f"swap_tensors: cannot swap a {type(with_dict).__name__} (it has a "
                         f"__dict__) with a {type(without).__name__} (it has none): swap "
                         "tensors that both have one, such as two Parameters")
-    for name, t in (("t1", t1), ("t2", t2)):
-        holder = _in_use(t)
-        if holder is not None:
-            raise RuntimeError(f"Cannot swap {name}: {holder} holds it; swap only tensors "
-                               "that no view and no graph node refers to")
+    held = _in_use(t1, t2)
+    if held is not None:
+        raise RuntimeError(f"Cannot swap {held[0]}: {held[1]} holds it; swap only tensors "
+                           "that no view and no graph node refers to")
     # graphs recorded before the swap reach each leaf through its node: they must not run
     for t in (t1, t2):
         if t._accum is not None:
