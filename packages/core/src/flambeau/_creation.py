@@ -271,12 +271,15 @@ def _checked_ints(arr, data, dtype):
         if dtype is _dtype.uint64:
             raise TypeError("tensor(): an integer is required: uint64 tensors take Python "
                             "ints only, as torch's")
-        lo, hi = int_bounds(dtype.np, float)
+        lo, hi = _FLOAT_FITS[dtype]
     else:
         return arr
-    if not arr.size:
+    if not arr.ndim:  # one number (tensor(3, dtype=...)): no array read
+        if lo <= arr.item() <= hi:  # False for NaN
+            return arr
+    elif not arr.size:
         return arr
-    if arr.size > 64:
+    elif arr.size > 64:
         if lo <= arr.min() and arr.max() <= hi:  # False for NaN
             return arr
     elif kind == "i":
@@ -299,6 +302,8 @@ def _checked_ints(arr, data, dtype):
 #: the Python ints each integer dtype takes (None: all of int64's)
 _INT_FITS = {d: (None, None) if d in (_dtype.int64, _dtype.uint64) else int_bounds(d.np, int)
              for d in _dtype.ALL_DTYPES if d.category == _dtype._INT}
+#: the Python floats each integer dtype takes
+_FLOAT_FITS = {d: int_bounds(d.np, float) for d in _INT_FITS}
 
 
 def _infer_array(data, exact=False):
