@@ -167,6 +167,32 @@ TORCHVISION = {
         "features.10.expand1x1.weight": (192, 48, 1, 1),
         "classifier.1.weight": (1000, 512, 1, 1),
     }),
+    # with its auxiliary classifiers (torchvision's card counts 6,624,904 without them)
+    "googlenet": (13_004_888, 364, {
+        "conv1.conv.weight": (64, 3, 7, 7),
+        "conv1.bn.weight": (64,),
+        "inception3a.branch3.1.conv.weight": (32, 16, 3, 3),
+        "inception4a.branch1.bn.weight": (192,),
+        "inception4c.branch3.0.bn.bias": (24,),
+        "inception5a.branch1.bn.running_mean": (256,),
+        "aux1.conv.conv.weight": (128, 512, 1, 1),
+        "aux1.fc1.weight": (1024, 2048),
+        "aux2.fc2.bias": (1000,),
+        "fc.bias": (1000,),
+    }),
+    "inception_v3": (27_161_264, 580, {
+        "Conv2d_1a_3x3.conv.weight": (32, 3, 3, 3),
+        "Conv2d_1a_3x3.bn.weight": (32,),
+        "Mixed_5d.branch3x3dbl_3.bn.weight": (96,),
+        "Mixed_6c.branch7x7dbl_5.bn.bias": (192,),
+        "Mixed_6b.branch7x7_2.conv.weight": (128, 128, 1, 7),
+        "AuxLogits.conv1.conv.weight": (768, 128, 5, 5),
+        "AuxLogits.fc.weight": (1000, 768),
+        "Mixed_7a.branch3x3_1.bn.weight": (192,),
+        "Mixed_7b.branch3x3dbl_3b.conv.weight": (384, 384, 3, 1),
+        "Mixed_7c.branch_pool.bn.num_batches_tracked": (),
+        "fc.bias": (1000,),
+    }),
 }
 
 
@@ -532,3 +558,57 @@ def test_shufflenet_unit_matches_torch():
     joined = torch.cat([torch.from_numpy(x[:, :24]), torch.from_numpy(branch)], 1)
     expected = torch.nn.functional.channel_shuffle(joined, 2).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_googlenet_card_count_and_aux_outputs():
+    assert count(models.googlenet(aux_logits=False)) == 6_624_904
+    model = models.googlenet(num_classes=4)
+    x = flambeau.randn(2, 3, 64, 64)
+    out = model(x)  # training: main and both auxiliary logits
+    assert isinstance(out, models.GoogLeNetOutputs)
+    assert [tuple(t.shape) for t in out] == [(2, 4)] * 3
+    (nn.CrossEntropyLoss()(out.logits, flambeau.tensor([0, 3]))
+     + 0.3 * out.aux_logits1.sum() + 0.3 * out.aux_logits2.sum()).backward()
+    assert float(model.aux1.fc2.weight.grad.abs().sum()) > 0
+    assert float(model.conv1.conv.weight.grad.abs().sum()) > 0
+    model.eval()
+    assert isinstance(model(x), flambeau.Tensor) and tuple(model(x).shape) == (2, 4)
+    with pytest.raises(ValueError, match="GoogLeNet: blocks should hold 3 callables"):
+        models.GoogLeNet(blocks=[nn.Conv2d])
+
+
+def test_inception_v3_aux_outputs_and_minimum_size():
+    model = models.inception_v3(num_classes=3)
+    out = model(flambeau.randn(2, 3, 299, 299))  # the auxiliary head needs about 299
+    assert isinstance(out, models.InceptionOutputs)
+    assert tuple(out.logits.shape) == (2, 3) and tuple(out.aux_logits.shape) == (2, 3)
+    (out.logits.sum() + out.aux_logits.sum()).backward()
+    assert float(model.AuxLogits.fc.weight.grad.abs().sum()) > 0
+    model.eval()
+    assert tuple(model(flambeau.randn(1, 3, 75, 75)).shape) == (1, 3)
+    plain = models.inception_v3(aux_logits=False)
+    assert plain.AuxLogits is None and "AuxLogits.fc.weight" not in plain.state_dict()
+    with pytest.raises(ValueError, match="Inception3: inception_blocks should hold 7 "
+                                         "callables, got 1"):
+        models.Inception3(inception_blocks=[nn.Conv2d])
+
+
+@pytest.mark.parity
+def test_transform_input_matches_torchvision_formula():
+    torch = pytest.importorskip("torch")
+    from flambeau.vision.models._googlenet import _imagenet_to_half_normalization
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 4)).astype(np.float32)
+    t = torch.from_numpy(x)
+    expected = torch.cat([t[:, 0:1] * (0.229 / 0.5) + (0.485 - 0.5) / 0.5,
+                          t[:, 1:2] * (0.224 / 0.5) + (0.456 - 0.5) / 0.5,
+                          t[:, 2:3] * (0.225 / 0.5) + (0.406 - 0.5) / 0.5], 1).numpy()
+    got = _imagenet_to_half_normalization(flambeau.tensor(x)).cpu().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+    model = models.googlenet(aux_logits=False, transform_input=True).eval()
+    plain = models.googlenet(aux_logits=False).eval()
+    plain.load_state_dict(model.state_dict())
+    with flambeau.no_grad():
+        np.testing.assert_allclose(model(flambeau.tensor(x.repeat(16, 2).repeat(16, 3)))
+                                   .cpu().numpy(),
+                                   plain(flambeau.tensor(got.repeat(16, 2).repeat(16, 3)))
+                                   .cpu().numpy(), rtol=1e-5, atol=1e-6)

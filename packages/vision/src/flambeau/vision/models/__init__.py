@@ -43,6 +43,8 @@ from flambeau.vision.models._efficientnet import (
     efficientnet_v2_m,
     efficientnet_v2_s,
 )
+from flambeau.vision.models._googlenet import GoogLeNet, GoogLeNetOutputs, googlenet
+from flambeau.vision.models._inception import Inception3, InceptionOutputs, inception_v3
 from flambeau.vision.models._layers import Conv2dNormActivation
 from flambeau.vision.models._lenet import LeNet, lenet
 from flambeau.vision.models._mobilenet import InvertedResidual, MobileNetV2, mobilenet_v2
@@ -149,7 +151,8 @@ _BUILDERS = {
               efficientnet_b7, efficientnet_v2_s, efficientnet_v2_m, efficientnet_v2_l,
               convnext_tiny, convnext_small, convnext_base, convnext_large, vit_b_16,
               vit_b_32, vit_l_16, vit_l_32, vit_h_14, shufflenet_v2_x0_5, shufflenet_v2_x1_0,
-              shufflenet_v2_x1_5, shufflenet_v2_x2_0, squeezenet1_0, squeezenet1_1)
+              shufflenet_v2_x1_5, shufflenet_v2_x2_0, squeezenet1_0, squeezenet1_1, googlenet,
+              inception_v3)
 }
 
 
@@ -226,6 +229,8 @@ __all__ = [
     "VisionTransformer", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
     "ShuffleNetV2", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
     "shufflenet_v2_x2_0", "SqueezeNet", "squeezenet1_0", "squeezenet1_1",
+    "GoogLeNet", "GoogLeNetOutputs", "googlenet", "Inception3", "InceptionOutputs",
+    "inception_v3",
     "get_model", "list_models",
     "Weights", "WeightsEnum", "get_weight", "get_model_weights", "AlexNet_Weights",
     "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",

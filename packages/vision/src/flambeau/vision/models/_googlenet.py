@@ -1,0 +1,192 @@
+"""GoogLeNet (Inception v1, Szegedy et al., 2015) with torchvision's module tree and
+parameter names."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import flambeau
+from flambeau import nn
+from flambeau.vision.models._weight_enums import WeightsEnum, _resolve
+from flambeau.vision.models._weights import load_weights
+
+__all__ = ["GoogLeNet", "GoogLeNetOutputs", "googlenet"]
+
+
+class GoogLeNetOutputs(namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])):
+    """What :class:`GoogLeNet` returns in training with ``aux_logits=True``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.models import GoogLeNet
+    >>> out = GoogLeNet(num_classes=3).train()(flambeau.randn(2, 3, 64, 64))
+    >>> type(out).__name__, out.logits.shape, out.aux_logits1.shape
+    ('GoogLeNetOutputs', flambeau.Size([2, 3]), flambeau.Size([2, 3]))
+    """
+
+    __slots__ = ()
+
+
+class _BasicConv2d(nn.Module):
+    """Convolution without bias, batch norm (eps 1e-3), ReLU."""
+
+    def __init__(self, in_channels, out_channels, **kwargs):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **kwargs)
+        self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
+
+    def forward(self, x):
+        return nn.functional.relu(self.bn(self.conv(x)), inplace=True)
+
+
+def _imagenet_to_half_normalization(x):
+    """Re-normalize ImageNet-normalized input to (x - 0.5) / 0.5, as the ported weights
+    expect."""
+    mean = flambeau.tensor([0.485, 0.456, 0.406], dtype=x.dtype, device=x.device)
+    std = flambeau.tensor([0.229, 0.224, 0.225], dtype=x.dtype, device=x.device)
+    return x * (std / 0.5).reshape(1, 3, 1, 1) + ((mean - 0.5) / 0.5).reshape(1, 3, 1, 1)
+
+
+class _Inception(nn.Module):
+    """1x1, 1x1-3x3, 1x1-3x3 and pool-1x1 branches, concatenated."""
+
+    def __init__(self, in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj,
+                 conv_block=None):
+        super().__init__()
+        conv = conv_block or _BasicConv2d
+        self.branch1 = conv(in_channels, ch1x1, kernel_size=1)
+        self.branch2 = nn.Sequential(conv(in_channels, ch3x3red, kernel_size=1),
+                                     conv(ch3x3red, ch3x3, kernel_size=3, padding=1))
+        # torchvision's "5x5" branch uses a 3x3 kernel (a known quirk its weights depend on)
+        self.branch3 = nn.Sequential(conv(in_channels, ch5x5red, kernel_size=1),
+                                     conv(ch5x5red, ch5x5, kernel_size=3, padding=1))
+        self.branch4 = nn.Sequential(
+            nn.MaxPool2d(kernel_size=3, stride=1, padding=1, ceil_mode=True),
+            conv(in_channels, pool_proj, kernel_size=1))
+
+    def forward(self, x):
+        return flambeau.cat([self.branch1(x), self.branch2(x), self.branch3(x),
+                             self.branch4(x)], 1)
+
+
+class _InceptionAux(nn.Module):
+    def __init__(self, in_channels, num_classes, conv_block=None, dropout=0.7):
+        super().__init__()
+        self.conv = (conv_block or _BasicConv2d)(in_channels, 128, kernel_size=1)
+        self.fc1 = nn.Linear(2048, 1024)
+        self.fc2 = nn.Linear(1024, num_classes)
+        self.dropout = nn.Dropout(p=dropout)
+
+    def forward(self, x):
+        x = self.conv(nn.functional.adaptive_avg_pool2d(x, (4, 4)))
+        x = nn.functional.relu(self.fc1(flambeau.flatten(x, 1)), inplace=True)
+        return self.fc2(self.dropout(x))
+
+
+class GoogLeNet(nn.Module):
+    """GoogLeNet; with ``aux_logits`` it returns :class:`GoogLeNetOutputs` while training.
+
+    Parameters
+    ----------
+    num_classes : int
+    aux_logits : bool
+        Build the two auxiliary classifiers (used in training only).
+    transform_input : bool
+        Re-normalize ImageNet-normalized input as the ported weights expect.
+    init_weights : bool, optional
+        Truncated-normal initialization (std 0.01); default True.
+    blocks : list of 3 callables, optional
+        The convolution, inception and auxiliary blocks.
+    dropout, dropout_aux : float
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.models import GoogLeNet
+    >>> model = GoogLeNet(num_classes=3, aux_logits=False).eval()
+    >>> model(flambeau.randn(1, 3, 64, 64)).shape
+    flambeau.Size([1, 3])
+    """
+
+    def __init__(self, num_classes: int = 1000, aux_logits: bool = True,
+                 transform_input: bool = False, init_weights=None, blocks=None,
+                 dropout: float = 0.2, dropout_aux: float = 0.7):
+        super().__init__()
+        blocks = blocks or [_BasicConv2d, _Inception, _InceptionAux]
+        if len(blocks) != 3:
+            raise ValueError(f"GoogLeNet: blocks should hold 3 callables (conv, inception, "
+                             f"aux), got {len(blocks)}")
+        conv, inception, aux = blocks
+        self.aux_logits = aux_logits
+        self.transform_input = transform_input
+        self.conv1 = conv(3, 64, kernel_size=7, stride=2, padding=3)
+        self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.conv2 = conv(64, 64, kernel_size=1)
+        self.conv3 = conv(64, 192, kernel_size=3, padding=1)
+        self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.inception3a = inception(192, 64, 96, 128, 16, 32, 32)
+        self.inception3b = inception(256, 128, 128, 192, 32, 96, 64)
+        self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.inception4a = inception(480, 192, 96, 208, 16, 48, 64)
+        self.inception4b = inception(512, 160, 112, 224, 24, 64, 64)
+        self.inception4c = inception(512, 128, 128, 256, 24, 64, 64)
+        self.inception4d = inception(512, 112, 144, 288, 32, 64, 64)
+        self.inception4e = inception(528, 256, 160, 320, 32, 128, 128)
+        self.maxpool4 = nn.MaxPool2d(2, stride=2, ceil_mode=True)
+        self.inception5a = inception(832, 256, 160, 320, 32, 128, 128)
+        self.inception5b = inception(832, 384, 192, 384, 48, 128, 128)
+        self.aux1 = aux(512, num_classes, dropout=dropout_aux) if aux_logits else None
+        self.aux2 = aux(528, num_classes, dropout=dropout_aux) if aux_logits else None
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.dropout = nn.Dropout(p=dropout)
+        self.fc = nn.Linear(1024, num_classes)
+        if init_weights is None or init_weights:
+            for m in self.modules():
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
+                elif isinstance(m, nn.BatchNorm2d):
+                    nn.init.ones_(m.weight)
+                    nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        if self.transform_input:
+            x = _imagenet_to_half_normalization(x)
+        x = self.maxpool1(self.conv1(x))
+        x = self.maxpool2(self.conv3(self.conv2(x)))
+        x = self.maxpool3(self.inception3b(self.inception3a(x)))
+        x = self.inception4a(x)
+        aux1 = self.aux1(x) if self.aux1 is not None and self.training else None
+        x = self.inception4d(self.inception4c(self.inception4b(x)))
+        aux2 = self.aux2(x) if self.aux2 is not None and self.training else None
+        x = self.maxpool4(self.inception4e(x))
+        x = self.inception5b(self.inception5a(x))
+        x = self.fc(self.dropout(flambeau.flatten(self.avgpool(x), 1)))
+        if self.training and self.aux_logits:
+            return GoogLeNetOutputs(x, aux2, aux1)
+        return x
+
+
+def googlenet(*, weights=None, progress: bool = True, **kwargs) -> GoogLeNet:
+    """GoogLeNet (6,624,904 parameters without the auxiliary classifiers).
+
+    ``weights`` is an optional local file; ``aux_logits`` defaults to True as torchvision's
+    (13,004,888 parameters with them).
+
+    Examples
+    --------
+    >>> from flambeau.vision.models import googlenet
+    >>> sum(p.numel() for p in googlenet(aux_logits=False).parameters())
+    6624904
+    """
+    weights = _resolve("googlenet", weights, kwargs)
+    if isinstance(weights, WeightsEnum):
+        # the published weights: trained on (x - 0.5) / 0.5 input, auxiliary heads untrained
+        wanted_aux = kwargs.get("aux_logits", False)
+        kwargs.setdefault("transform_input", True)
+        kwargs.update(aux_logits=True, init_weights=False)
+        model = load_weights(GoogLeNet(**kwargs), weights, progress=progress)
+        if not wanted_aux:
+            model.aux_logits, model.aux1, model.aux2 = False, None, None
+        return model
+    return load_weights(GoogLeNet(**kwargs), weights, progress=progress)
