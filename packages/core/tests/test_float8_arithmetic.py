@@ -145,3 +145,31 @@ def test_float8_division_keeps_the_dtype_and_mixing_dtypes_is_refused():
     assert (a / a).dtype is flambeau.float8_e5m2 and (1 / a).dtype is flambeau.float8_e5m2
     with pytest.raises(RuntimeError, match="Promotion for Float8 Types is not supported"):
         a / flambeau.ones(2, dtype=flambeau.float8_e4m3fn)
+
+
+@pytest.mark.parametrize("grad", [False, True], ids=["plain", "recorded"])
+@pytest.mark.parametrize("method", ["add_", "sub_", "mul_", "div_"])
+def test_in_place_with_a_tensor_of_another_dtype_is_refused_as_torch(method, grad):
+    """The in-place float8 path computes in float32, so it took any array: a float32 or
+    another float8 operand was written in silently where torch refuses the promotion."""
+    def make(lib):
+        a = lib.tensor([1.0, 2.0]).to(lib.float8_e4m3fn)
+        if grad:  # a float8 view of a graph: the recorded in-place path
+            a = (lib.tensor([1.0, 2.0], requires_grad=True) * 1).to(lib.float8_e4m3fn)
+        return a
+    for other in ("float32", "float8_e5m2"):
+        msgs = []
+        for lib in (torch, flambeau):
+            a = make(lib)
+            before = a.float().tolist()
+            with pytest.raises(RuntimeError) as info:
+                getattr(a, method)(lib.tensor([1.5, 3.0]).to(getattr(lib, other)))
+            assert a.float().tolist() == before
+            msgs.append(str(info.value))
+        assert msgs[1] == msgs[0]
+    # what torch allows: the same dtype and a zero-dim tensor of a lower category
+    a = make(flambeau)
+    getattr(a, method)(flambeau.tensor(2))
+    assert a.dtype is flambeau.float8_e4m3fn
+    getattr(a, method)(make(flambeau))
+    assert a.dtype is flambeau.float8_e4m3fn

@@ -15,6 +15,7 @@ from flambeau._ops._util import (
     FLOAT_NP,
     LOW_PRECISION_NP,
     fit_scalar,
+    float8_in_place_operand,
     half_ufunc,
 )
 from flambeau._ops.strided_numeric import rebase_view_history, view_geometry
@@ -203,6 +204,8 @@ def fast_ufunc(t, ufunc_name, other, op):
         _check_no_internal_overlap(t, op)
     if t._data.dtype in FLOAT8_NP or (o.__class__ in (float, int)
                                       and t._data.dtype in LOW_PRECISION_NP):
+        if t._data.dtype in FLOAT8_NP:
+            o = float8_in_place_operand(t, other)
         half_ufunc(xp, ufunc_name, t._data, o, out=t._data)  # in float32, as torch
         t._version_counter.value += 1
         return t

@@ -169,6 +169,31 @@ _INT_RANGE = {np.dtype(d): (int(np.iinfo(d).min), int(np.iinfo(d).max))
                         np.uint32, np.uint64)}
 
 
+def float8_in_place_operand(t, other):
+    """``other``'s array (or ``other``, a number) for an in-place op writing into the float8
+    tensor ``t``, after torch's promotion check: a float8 promotes with no other dtype, so a
+    dimensioned tensor of another dtype is refused (the out-of-place ops check it in
+    :func:`promote`; the in-place ones compute float8s through :func:`half_ufunc`, which
+    takes any array).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> t = flambeau.ones(2).to(flambeau.float8_e4m3fn)
+    >>> float8_in_place_operand(t, 2.0)
+    2.0
+    >>> float8_in_place_operand(t, flambeau.ones(2))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    RuntimeError: Promotion for Float8 Types is not supported, attempted to promote Float8...
+    """
+    if isinstance(other, Tensor):
+        if other.dtype is not t.dtype:
+            _dtype.result_type(t, other)
+        return other._data
+    return other
+
+
 def half_ufunc(xp, name, arr, number, out=None, reverse=False):
     """``xp.<name>(arr, number)`` (``xp.<name>(number, arr)`` when ``reverse``) for a
     float16/bfloat16 ``arr`` and a Python number, computed in float32 and rounded once to

@@ -22,6 +22,7 @@ from flambeau._ops._util import (
     cast_for_scalar,
     check_same_device,
     fill_int,
+    float8_in_place_operand,
     half_ufunc,
     make,
     need_tensor,
@@ -201,9 +202,11 @@ def _binary_in_place(op, ufunc, symbol, save=None):
     def forward(ctx, a, b):
         if save is not None:
             save(ctx, a, b)
-        if a._data.dtype in FLOAT8_NP or (b.__class__ in (float, int)
-                                          and a._data.dtype in LOW_PRECISION_NP):
-            half_ufunc(a._device._xp, ufunc, a._data, _raw(b), out=a._data)
+        if a._data.dtype in FLOAT8_NP:
+            half_ufunc(a._device._xp, ufunc, a._data, float8_in_place_operand(a, b),
+                       out=a._data)
+        elif b.__class__ in (float, int) and a._data.dtype in LOW_PRECISION_NP:
+            half_ufunc(a._device._xp, ufunc, a._data, b, out=a._data)
         else:
             getattr(a._device._xp, ufunc)(a._data, b._data if isinstance(b, Tensor) else b,
                                           out=a._data)
