@@ -134,12 +134,27 @@ class _Event:
         self.done = True
 
 
+class _Device:
+    """A fake ``cupy.cuda.Device`` context: events made inside it note its id."""
+
+    entered = []
+
+    def __init__(self, device_id=None):
+        self.id = device_id
+
+    def __enter__(self):
+        _Device.entered.append(self.id)
+
+    def __exit__(self, *exc):
+        return False
+
+
 @pytest.fixture
 def recording(monkeypatch):
     monkeypatch.setattr(_memory, "_recorded", {})
     monkeypatch.setattr(_memory, "_waiting", [])
-    _Event.made = []
-    return types.SimpleNamespace(cuda=types.SimpleNamespace(Event=_Event))
+    _Event.made, _Device.entered = [], []
+    return types.SimpleNamespace(cuda=types.SimpleNamespace(Event=_Event, Device=_Device))
 
 
 def test_a_recorded_block_waits_for_its_streams_after_its_arrays_are_freed(recording):
@@ -172,7 +187,7 @@ def test_a_recorded_block_waits_for_its_streams_after_its_arrays_are_freed(recor
 def test_a_failed_allocation_waits_for_the_recorded_blocks(recording, fake, monkeypatch):
     pool, allocate = fake(fail=1)
     cupy = _cupy.load()
-    cupy.cuda.Event = _Event
+    cupy.cuda.Event, cupy.cuda.Device = _Event, _Device
     _memory.record_stream(object(), "side")  # a block no array uses any more
     allocate(16)
     assert [e.done for e in _Event.made] == [True] and _memory._waiting == []
@@ -186,3 +201,36 @@ def test_the_backend_records_the_block_and_the_raw_stream(recording):
     CudaBackend.record_stream(None, types.SimpleNamespace(data=types.SimpleNamespace(mem=mem)),
                               stream)
     assert _memory._recorded == {id(mem): (mem, ["raw"])}
+
+
+def test_events_are_made_on_the_recorded_streams_device(recording):
+    # an allocation on device 0 may release a block that a device-1 stream used: recording an
+    # event on that stream from device 0 fails in CUDA
+    _memory.record_stream(object(), types.SimpleNamespace(device_id=1))
+    _memory.release_recorded(recording)
+    assert _Device.entered == [1] and len(_Event.made) == 1
+
+
+def test_a_block_stays_recorded_when_its_event_cannot_be_recorded(recording):
+    class Failing(_Event):
+        def record(self, stream=None):
+            raise RuntimeError("cudaErrorInvalidResourceHandle")
+
+    recording.cuda.Event = Failing
+    _memory.record_stream(object(), "side")
+    with pytest.raises(RuntimeError, match="InvalidResourceHandle"):
+        _memory.release_recorded(recording)
+    assert len(_memory._recorded) == 1 and _memory._waiting == []
+
+
+def test_many_live_recorded_blocks_are_looked_at_once_per_that_many_allocations(
+        recording, fake, monkeypatch):
+    pool, allocate = fake(fail=0)
+    releases = []
+    monkeypatch.setattr(_memory, "release_recorded", lambda cupy, wait=False: releases.append(1))
+    blocks = [object() for _ in range(10)]  # alive: a model's parameters, say
+    for block in blocks:
+        _memory.record_stream(block, "side")
+    for _ in range(30):
+        allocate(16)
+    assert len(releases) == 3

@@ -104,9 +104,18 @@ def allocator(cupy):
     peaks, reserved_peaks = _peaks, _reserved_peaks
     out_of_memory = cupy.cuda.memory.OutOfMemoryError
 
+    since_release = 0  # allocations since release_recorded last ran
+
     def allocate(size):
+        nonlocal since_release
         if _recorded or _waiting:  # blocks other streams used, given back when they are done
-            release_recorded(cupy)
+            # a release looks at every recorded block: with many recorded tensors still alive
+            # (say a model's parameters), it runs once per that many allocations, so each
+            # allocation pays O(1) on average; a block waits a little longer, never less
+            since_release += 1
+            if since_release >= len(_recorded):
+                since_release = 0
+                release_recorded(cupy)
         try:
             mem = malloc(size)
         except out_of_memory:
@@ -182,21 +191,27 @@ def release_recorded(cupy, wait: bool = False) -> None:
     >>> from flambeau_cuda import _memory
     >>> _memory.release_recorded(cupy)  # doctest: +SKIP
     """
-    for key, (mem, streams) in list(_recorded.items()):
-        if sys.getrefcount(mem) <= _UNUSED_REFS:
-            del _recorded[key]
-            events = []
-            for stream in streams:
-                event = cupy.cuda.Event(disable_timing=True)
-                event.record(stream)
-                events.append(event)
-            _waiting.append((mem, events))
-    if wait:
-        for _, events in _waiting:
-            for event in events:
-                event.synchronize()
-    _waiting[:] = [(mem, events) for mem, events in _waiting
-                   if not all(event.done for event in events)]
+    with _lock:  # allocations on several threads: an entry must not be lost or taken twice
+        for key, (mem, streams) in list(_recorded.items()):
+            if sys.getrefcount(mem) <= _UNUSED_REFS:
+                # the events first: should recording one fail, the block stays recorded
+                _waiting.append((mem, [_event_on(cupy, stream) for stream in streams]))
+                del _recorded[key]
+        if wait:
+            for _, events in _waiting:
+                for event in events:
+                    event.synchronize()
+        _waiting[:] = [(mem, events) for mem, events in _waiting
+                       if not all(event.done for event in events)]
+
+
+def _event_on(cupy, stream):
+    """An event recorded on the raw CuPy ``stream``, made on the stream's device (an event
+    cannot be recorded on another device's stream, and allocations run on any device)."""
+    with cupy.cuda.Device(getattr(stream, "device_id", None)):
+        event = cupy.cuda.Event(disable_timing=True)
+        event.record(stream)
+    return event
 
 
 def install() -> None:
