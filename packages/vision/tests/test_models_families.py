@@ -193,6 +193,23 @@ TORCHVISION = {
         "Mixed_7c.branch_pool.bn.num_batches_tracked": (),
         "fc.bias": (1000,),
     }),
+    "mnasnet0_5": (2_218_512, 314, {
+        "layers.0.weight": (16, 3, 3, 3),
+        "layers.8.0.layers.0.weight": (24, 8, 1, 1),
+        "layers.9.1.layers.7.bias": (24,),
+        "layers.10.1.layers.7.weight": (40,),
+        "layers.11.1.layers.4.num_batches_tracked": (),
+        "layers.15.num_batches_tracked": (),
+        "classifier.1.bias": (1000,),
+    }),
+    "mnasnet0_75": (3_170_208, 314, {"layers.0.weight": (24, 3, 3, 3)}),
+    "mnasnet1_0": (4_383_312, 314, {
+        "layers.0.weight": (32, 3, 3, 3),
+        "layers.9.1.layers.7.bias": (40,),
+        "layers.10.1.layers.7.weight": (80,),
+        "layers.14.weight": (1280, 320, 1, 1),
+    }),
+    "mnasnet1_3": (6_282_256, 314, {"layers.0.weight": (40, 3, 3, 3)}),
 }
 
 
@@ -220,6 +237,7 @@ def test_count_and_state_dict_keys_match_torchvision(name):
     ("convnext_tiny", 32, {}),
     ("shufflenet_v2_x0_5", 32, {}),
     ("squeezenet1_1", 64, {}),
+    ("mnasnet0_5", 32, {}),
 ])
 def test_forward_backward_tiny(name, side, kwargs):
     model = models.get_model(name, num_classes=5, **kwargs)
@@ -612,3 +630,18 @@ def test_transform_input_matches_torchvision_formula():
                                    .cpu().numpy(),
                                    plain(flambeau.tensor(got.repeat(16, 2).repeat(16, 3)))
                                    .cpu().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_mnasnet_batch_norm_and_errors_follow_torchvision():
+    norm = models.mnasnet1_0().layers[1]
+    assert norm.momentum == pytest.approx(1 - 0.9997)
+    model = models.mnasnet0_5(num_classes=4)
+    nn.init.normal_(model.classifier[1].weight)
+    _eval_is_deterministic_train_is_not(model, flambeau.randn(2, 3, 32, 32))
+    with pytest.raises(ValueError, match="MNASNet: alpha should be greater than 0.0, got 0"):
+        models.MNASNet(0)
+    block = type(model.layers[8][0])
+    with pytest.raises(ValueError, match="MNASNet: stride should be 1 or 2, got 3"):
+        block(8, 8, 3, 3, 3)
+    with pytest.raises(ValueError, match="MNASNet: kernel_size should be 3 or 5, got 7"):
+        block(8, 8, 7, 1, 3)

@@ -47,6 +47,13 @@ from flambeau.vision.models._googlenet import GoogLeNet, GoogLeNetOutputs, googl
 from flambeau.vision.models._inception import Inception3, InceptionOutputs, inception_v3
 from flambeau.vision.models._layers import Conv2dNormActivation
 from flambeau.vision.models._lenet import LeNet, lenet
+from flambeau.vision.models._mnasnet import (
+    MNASNet,
+    mnasnet0_5,
+    mnasnet0_75,
+    mnasnet1_0,
+    mnasnet1_3,
+)
 from flambeau.vision.models._mobilenet import InvertedResidual, MobileNetV2, mobilenet_v2
 from flambeau.vision.models._mobilenetv3 import (
     MobileNetV3,
@@ -152,7 +159,7 @@ _BUILDERS = {
               convnext_tiny, convnext_small, convnext_base, convnext_large, vit_b_16,
               vit_b_32, vit_l_16, vit_l_32, vit_h_14, shufflenet_v2_x0_5, shufflenet_v2_x1_0,
               shufflenet_v2_x1_5, shufflenet_v2_x2_0, squeezenet1_0, squeezenet1_1, googlenet,
-              inception_v3)
+              inception_v3, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3)
 }
 
 
@@ -230,7 +237,7 @@ __all__ = [
     "ShuffleNetV2", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
     "shufflenet_v2_x2_0", "SqueezeNet", "squeezenet1_0", "squeezenet1_1",
     "GoogLeNet", "GoogLeNetOutputs", "googlenet", "Inception3", "InceptionOutputs",
-    "inception_v3",
+    "inception_v3", "MNASNet", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
     "get_model", "list_models",
     "Weights", "WeightsEnum", "get_weight", "get_model_weights", "AlexNet_Weights",
     "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",
