@@ -5,6 +5,7 @@ hypothesis properties."""
 import inspect
 import math
 
+import ml_dtypes
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -869,3 +870,24 @@ def test_tril_triu_of_column_major_and_nonfinite_inputs_match_torch(shape, k):
         assert ours.cpu().numpy().dtype == b.dtype
         np.testing.assert_array_equal(ours.cpu().numpy(),
                                       torch.triu(torch.from_numpy(b), k).numpy())
+
+
+def test_triangle_masks_are_kept_per_dtype_and_within_their_byte_bound():
+    """The mask cache keyed dtypes by .str, which is '<V1' for every float8: a unit triangle
+    of float8_e5m2 reused float8_e4m3fn's identity. Its size is bounded in bytes (a unit
+    identity has the input's itemsize), not in elements."""
+    from flambeau._ops import shape
+
+    e4m3 = np.eye(3, dtype=ml_dtypes.float8_e4m3fn) * 3
+    e5m2 = np.eye(3, dtype=ml_dtypes.float8_e5m2) * 3
+    for a in (e4m3, e5m2):
+        out = shape.raw_triangle(np, a, -1, False, unit=True)
+        assert out.dtype == a.dtype
+        np.testing.assert_array_equal(out.astype(np.float32), np.eye(3, dtype=np.float32))
+    big = np.zeros((1024, 1024), np.complex128)  # identity 16 MiB + mask 1 MiB: not kept
+    shape.raw_triangle(np, big, -1, False, unit=True)
+    assert all(m.shape != big.shape for m, _ in shape._TRIANGLE_MASKS.values())
+    for n in range(600, 640):  # 40 masks of 1 MiB in float64 identities: at most 64 MiB kept
+        shape.raw_triangle(np, np.zeros((n, n)), -1, False, unit=True)
+        kept = sum(m.nbytes + o.nbytes for m, o in shape._TRIANGLE_MASKS.values())
+        assert kept <= shape._TRIANGLE_MASKS_BYTES

@@ -1139,7 +1139,8 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
 #: (bool) and the values outside it (0, or an identity for unit triangles)
 _TRIANGLE_MASKS = {}
 _TRIANGLE_MASKS_MAX = 64  # masks kept at once (the cache is emptied past this)
-_TRIANGLE_MASK_CACHED = 1 << 22  # elements up to which a mask is kept (4 MiB)
+_TRIANGLE_MASK_BYTES = 1 << 24  # the largest entry kept (mask and identity: 16 MiB)
+_TRIANGLE_MASKS_BYTES = 1 << 26  # all entries together (64 MiB; emptied past this)
 
 
 def raw_triangle(xp, a, k, upper, unit=False):
@@ -1165,8 +1166,9 @@ def raw_triangle(xp, a, k, upper, unit=False):
     """
     rows, cols = a.shape[-2:]
     fortran = rows > 1 and cols > 1 and a.strides[-2] < a.strides[-1]
+    # the dtype itself: its .str is '<V1' for every float8, '<V2' for bfloat16
     key = (xp.__name__, str(getattr(a, "device", "")), rows, cols, k, upper, fortran, unit,
-           a.dtype.str)
+           a.dtype)
     cached = _TRIANGLE_MASKS.get(key)
     if cached is None:
         offset = xp.arange(cols)[None, :] - xp.arange(rows)[:, None]
@@ -1176,8 +1178,12 @@ def raw_triangle(xp, a, k, upper, unit=False):
             mask = mask.T.copy().T
             other = other.T.copy().T if unit else other
         cached = mask, other
-        if rows * cols <= _TRIANGLE_MASK_CACHED:
-            if len(_TRIANGLE_MASKS) >= _TRIANGLE_MASKS_MAX:
+        size = mask.nbytes + other.nbytes  # a unit identity has a's itemsize: count it
+        if size <= _TRIANGLE_MASK_BYTES:
+            # list(): one C-level copy, which another thread's insert cannot interrupt
+            kept = list(_TRIANGLE_MASKS.values())
+            if len(kept) >= _TRIANGLE_MASKS_MAX or size + sum(
+                    m.nbytes + o.nbytes for m, o in kept) > _TRIANGLE_MASKS_BYTES:
                 _TRIANGLE_MASKS.clear()
             _TRIANGLE_MASKS[key] = cached
     return xp.where(cached[0], a, cached[1])
