@@ -74,3 +74,25 @@ def test_blocked_parameter_refused_when_added(layout):
     with pytest.raises(ValueError, match=f"SGD can't optimize a flambeau.sparse_{layout} tensor "
                        r"\(parameter 0, shape \(4, 4\)\): optimize its values instead"):
         optim.SGD([p], lr=0.1)
+
+
+def test_weight_decay_refuses_a_dense_parameters_sparse_gradient_beside_a_sparse_one():
+    # the sparse parameter's decay term is sparse; the embedding's weight is dense, so its
+    # sparse gradient + decay is torch's add(sparse, dense) error, raised before either moves
+    def case(lib):
+        sparse = lib.nn.Parameter(lib.sparse_coo_tensor(IDX, VALS, (3, 3)))
+        emb = lib.nn.Embedding(3, 2, sparse=True)
+        opt = lib.optim.SGD([sparse, emb.weight], lr=0.1, weight_decay=0.1)
+        lib.sparse.mm(sparse, lib.tensor(X)).sum().backward()
+        emb(lib.tensor([0, 2])).sum().backward()
+        before = (sparse.detach().to_dense().cpu().numpy().copy(),
+                  emb.weight.detach().cpu().numpy().copy())
+        with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported"):
+            opt.step()
+        return before, (sparse.detach().to_dense().cpu().numpy(),
+                        emb.weight.detach().cpu().numpy())
+
+    before, after = case(flambeau)
+    for b, a in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+    case(torch)

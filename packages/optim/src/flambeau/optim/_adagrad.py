@@ -105,7 +105,7 @@ class Adagrad(Optimizer):
 
     _supports_sparse = True
 
-    def _check_sparse_options(self, group):
+    def _check_sparse_options(self, group, param):
         if group.get("fused"):
             raise RuntimeError("`fused` does not support sparse grad or complex param")
         if group["weight_decay"] != 0:

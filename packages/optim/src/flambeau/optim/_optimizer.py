@@ -350,7 +350,7 @@ class Optimizer:
                     if not self._supports_sparse:
                         raise RuntimeError(self._sparse_message
                                            or f"{name} does not support sparse gradients")
-                    self._check_sparse_options(group)
+                    self._check_sparse_options(group, p)
                     if self._sparse_apart:
                         apart.append((p, g))
                         continue
@@ -361,9 +361,9 @@ class Optimizer:
             out.append((group, params, grads, apart))
         return out
 
-    def _check_sparse_options(self, group):
-        """Raise torch's error for an option the sparse update cannot honour (before any
-        parameter changes)."""
+    def _check_sparse_options(self, group, param):
+        """Raise torch's error for an option the sparse update cannot honour for ``param``,
+        whose gradient is sparse (before any parameter changes)."""
 
     def _update_sparse(self, group, pairs):
         """Step the ``(param, sparse grad)`` pairs of a group (optimizers with

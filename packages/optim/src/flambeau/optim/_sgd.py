@@ -144,12 +144,10 @@ class SGD(Optimizer):
 
     _supports_sparse = True
 
-    def _check_sparse_options(self, group):
+    def _check_sparse_options(self, group, param):
         if group.get("fused"):
             raise RuntimeError("`_fused_sgd` does not support sparse gradients")
-        if group["weight_decay"] != 0 and any(
-                p.grad is not None and p.grad.is_sparse and not p.is_sparse
-                for p in group["params"]):
+        if group["weight_decay"] != 0 and not param.is_sparse:
             # torch's error (its sparse gradient + dense weight decay term), then why; a
             # sparse parameter's decay term is sparse, as torch's
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
