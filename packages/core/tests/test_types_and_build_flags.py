@@ -38,8 +38,17 @@ def test_build_flags_tell_the_truth_about_numpy():
     assert np.linalg.inv(np.eye(2)).shape == (2, 2)
     assert flambeau.has_spectral is True and callable(flambeau.fft.fft)
     assert isinstance(flambeau.has_mkl, bool) and isinstance(flambeau.has_openmp, bool)
-    config = repr(getattr(np.__config__, "CONFIG", {})).lower()
-    assert flambeau.has_mkl == ("mkl" in config)
+    from flambeau._build_flags import _numpy_build
+
+    assert flambeau.has_mkl == ("mkl" in _numpy_build())
+    # what decides is the library and its build line, never a directory's name
+    openblas = {"name": "scipy-openblas", "lib directory": "/opt/mkl-tools/openmp/lib",
+                "openblas configuration": "openblas 0.3.31 dynamic_arch max_threads=64"}
+    build = _numpy_build({"Build Dependencies": {"blas": openblas, "lapack": openblas}})
+    assert "mkl" not in build and "openmp" not in build and "openblas" in build
+    mkl = {"name": "mkl-sdl", "lib directory": "/usr/lib"}
+    assert "mkl" in _numpy_build({"Build Dependencies": {"blas": mkl, "lapack": mkl}})
+    assert _numpy_build({}) == ""
     if torch is not None:  # torch's CPU build answers the same names with bools
         assert all(isinstance(getattr(torch, n), bool)
                    for n in ("has_lapack", "has_mkl", "has_openmp", "has_spectral"))

@@ -8,11 +8,16 @@ import numpy as _np
 __all__ = ["has_lapack", "has_mkl", "has_openmp", "has_spectral", "is_distributed"]
 
 
-def _numpy_build() -> str:
-    """NumPy's BLAS/LAPACK build description, lower-cased ('' where NumPy does not say)."""
-    config = getattr(getattr(_np, "__config__", None), "CONFIG", None) or {}
+def _numpy_build(config=None) -> str:
+    """NumPy's BLAS/LAPACK build, lower-cased: the libraries' names and OpenBLAS's build line
+    ('' where NumPy does not say). Not their directories, whose names prove nothing (a
+    path may hold "mkl" or "openmp" while the library is another)."""
+    if config is None:
+        config = getattr(getattr(_np, "__config__", None), "CONFIG", None) or {}
     deps = config.get("Build Dependencies", {})
-    return repr({k: deps.get(k) for k in ("blas", "lapack")}).lower()
+    said = [dep.get(k) or "" for dep in (deps.get("blas"), deps.get("lapack"))
+            if isinstance(dep, dict) for k in ("name", "openblas configuration")]
+    return " ".join(said).lower()
 
 
 _BUILD = _numpy_build()
