@@ -210,6 +210,35 @@ TORCHVISION = {
         "layers.14.weight": (1280, 320, 1, 1),
     }),
     "mnasnet1_3": (6_282_256, 314, {"layers.0.weight": (40, 3, 3, 3)}),
+    "regnet_y_400mf": (4_344_144, 384, {
+        "stem.0.weight": (32, 3, 3, 3),
+        "trunk_output.block1.block1-0.proj.0.weight": (48, 32, 1, 1),
+        "trunk_output.block1.block1-0.f.se.fc1.weight": (8, 48, 1, 1),
+        "trunk_output.block3.block3-0.f.c.0.weight": (208, 208, 1, 1),
+        "trunk_output.block3.block3-3.f.se.fc2.weight": (208, 52, 1, 1),
+        "trunk_output.block4.block4-0.f.b.0.weight": (440, 8, 3, 3),
+        "trunk_output.block4.block4-5.f.c.1.num_batches_tracked": (),
+        "fc.bias": (1000,),
+    }),
+    "regnet_y_800mf": (6_432_512, 340, {}),
+    "regnet_y_1_6gf": (11_202_430, 626, {}),
+    "regnet_y_3_2gf": (19_436_338, 494, {}),
+    "regnet_y_8gf": (39_381_472, 406, {}),
+    "regnet_y_16gf": (83_590_140, 428, {}),
+    "regnet_x_400mf": (5_495_976, 428, {
+        "stem.0.weight": (32, 3, 3, 3),
+        "trunk_output.block3.block3-3.f.b.1.running_var": (160,),
+        "trunk_output.block4.block4-0.f.a.1.running_var": (400,),
+        "trunk_output.block4.block4-4.f.a.1.running_mean": (400,),
+        "trunk_output.block4.block4-11.f.c.1.num_batches_tracked": (),
+        "fc.bias": (1000,),
+    }),
+    "regnet_x_800mf": (7_259_656, 320, {}),
+    "regnet_x_1_6gf": (9_190_136, 356, {}),
+    "regnet_x_3_2gf": (15_296_552, 482, {}),
+    "regnet_x_8gf": (39_572_648, 446, {}),
+    "regnet_x_16gf": (54_278_536, 428, {}),
+    "regnet_x_32gf": (107_811_560, 446, {}),
 }
 
 
@@ -238,6 +267,7 @@ def test_count_and_state_dict_keys_match_torchvision(name):
     ("shufflenet_v2_x0_5", 32, {}),
     ("squeezenet1_1", 64, {}),
     ("mnasnet0_5", 32, {}),
+    ("regnet_y_400mf", 32, {}),
 ])
 def test_forward_backward_tiny(name, side, kwargs):
     model = models.get_model(name, num_classes=5, **kwargs)
@@ -645,3 +675,51 @@ def test_mnasnet_batch_norm_and_errors_follow_torchvision():
         block(8, 8, 3, 3, 3)
     with pytest.raises(ValueError, match="MNASNet: kernel_size should be 3 or 5, got 7"):
         block(8, 8, 7, 1, 3)
+
+
+# torchvision's stage widths and depths (from its float32 quantization of the width rule)
+REGNET_STAGES = {
+    "regnet_x_400mf": ([32, 64, 160, 400], [1, 2, 7, 12]),
+    "regnet_x_8gf": ([80, 240, 720, 1920], [2, 5, 15, 1]),
+    "regnet_x_32gf": ([336, 672, 1344, 2520], [2, 7, 13, 1]),
+    "regnet_y_1_6gf": ([48, 120, 336, 888], [2, 6, 17, 2]),
+    "regnet_y_32gf": ([232, 696, 1392, 3712], [2, 5, 12, 1]),
+    "regnet_y_128gf": ([528, 1056, 2904, 7392], [2, 7, 17, 1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGNET_STAGES))
+def test_regnet_stages_follow_torchvision(name):
+    from flambeau.vision.models import _regnet
+    fam, size = name.split("_", 2)[1:]
+    table = _regnet._X if fam == "x" else _regnet._Y
+    params = _regnet._BlockParams.from_init_params(*table[size])
+    assert (params.widths, params.depths) == REGNET_STAGES[name]
+    assert name in models.list_models()
+
+
+def test_regnet_y_32gf_and_128gf_counts():
+    # too big to build here (145M and 645M parameters): count a model with the same stage
+    # settings but one block per stage, then add the repeated blocks' sizes
+    from flambeau.vision.models import _regnet
+    for size, params_count in (("32gf", 145_046_770), ("128gf", 644_812_894)):
+        params = _regnet._BlockParams.from_init_params(*_regnet._Y[size], se_ratio=0.25)
+        depths, params.depths = params.depths, [min(d, 2) for d in params.depths]
+        small = models.RegNet(params, num_classes=1000)
+        total = count(small)
+        for i, depth in enumerate(depths):
+            if depth > 2:
+                stage = getattr(small.trunk_output, f"block{i + 1}")
+                total += (depth - 2) * count(stage[1])
+        assert total == params_count
+
+
+def test_regnet_errors_and_options():
+    from flambeau.vision.models import _regnet
+    with pytest.raises(ValueError, match="RegNet: invalid settings w_0=20, w_a=24.48, "
+                                         "w_m=2.54"):
+        _regnet._BlockParams.from_init_params(22, 20, 24.48, 2.54, 16)
+    model = models.regnet_x_400mf(num_classes=3)
+    assert model.stem[1].eps == 1e-5 and model.fc.out_features == 3
+    assert "se" not in dict(model.trunk_output.block1[0].f.named_children())
+    assert "se" in dict(models.regnet_y_400mf().trunk_output.block1[0].f.named_children())

@@ -60,6 +60,24 @@ from flambeau.vision.models._mobilenetv3 import (
     mobilenet_v3_large,
     mobilenet_v3_small,
 )
+from flambeau.vision.models._regnet import (
+    RegNet,
+    regnet_x_1_6gf,
+    regnet_x_3_2gf,
+    regnet_x_8gf,
+    regnet_x_16gf,
+    regnet_x_32gf,
+    regnet_x_400mf,
+    regnet_x_800mf,
+    regnet_y_1_6gf,
+    regnet_y_3_2gf,
+    regnet_y_8gf,
+    regnet_y_16gf,
+    regnet_y_32gf,
+    regnet_y_128gf,
+    regnet_y_400mf,
+    regnet_y_800mf,
+)
 from flambeau.vision.models._resnet import (
     BasicBlock,
     Bottleneck,
@@ -159,7 +177,10 @@ _BUILDERS = {
               convnext_tiny, convnext_small, convnext_base, convnext_large, vit_b_16,
               vit_b_32, vit_l_16, vit_l_32, vit_h_14, shufflenet_v2_x0_5, shufflenet_v2_x1_0,
               shufflenet_v2_x1_5, shufflenet_v2_x2_0, squeezenet1_0, squeezenet1_1, googlenet,
-              inception_v3, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3)
+              inception_v3, mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3, regnet_y_400mf,
+              regnet_y_800mf, regnet_y_1_6gf, regnet_y_3_2gf, regnet_y_8gf, regnet_y_16gf,
+              regnet_y_32gf, regnet_y_128gf, regnet_x_400mf, regnet_x_800mf, regnet_x_1_6gf,
+              regnet_x_3_2gf, regnet_x_8gf, regnet_x_16gf, regnet_x_32gf)
 }
 
 
@@ -238,6 +259,10 @@ __all__ = [
     "shufflenet_v2_x2_0", "SqueezeNet", "squeezenet1_0", "squeezenet1_1",
     "GoogLeNet", "GoogLeNetOutputs", "googlenet", "Inception3", "InceptionOutputs",
     "inception_v3", "MNASNet", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+    "RegNet", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf",
+    "regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "regnet_x_400mf",
+    "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf", "regnet_x_16gf",
+    "regnet_x_32gf",
     "get_model", "list_models",
     "Weights", "WeightsEnum", "get_weight", "get_model_weights", "AlexNet_Weights",
     "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",
