@@ -36,6 +36,7 @@ def _cpu_event_calls(lib):
     return [_outcome(f) for f in (
         e.query, e.record, e.synchronize, e.wait, lambda: e.record(lib.Stream(device="cpu")),
         lambda: timed.elapsed_time(lib.Event(device="cpu", enable_timing=True)),
+        lambda: timed.elapsed_time(e), lambda: e.elapsed_time(timed),
         lambda: str(e.device), lambda: e.event_id,
         lambda: repr(e).replace("torch", "flambeau"),
         lambda: repr(timed).replace("torch", "flambeau"))]
@@ -54,6 +55,8 @@ def test_cpu_events_match_torch():
     got = _cpu_event_calls(flambeau)
     assert got[5] == ("ValueError",
                       "Both events must be recorded before calculating elapsed time.")
+    assert got[6] == got[7] == ("ValueError", "Both events must be created with argument "
+                                              "'enable_timing=True'.")
     if torch is not None:
         assert got == _cpu_event_calls(torch)
 
@@ -147,6 +150,9 @@ def test_cuda_streams_and_events_go_to_the_plugin(fake_cuda):
     end = flambeau.Event(device="cuda", enable_timing=True)
     with pytest.raises(ValueError, match="Both events must be recorded"):
         start.elapsed_time(end)
+    with pytest.raises(ValueError, match="Both events must be created with argument "
+                                         "'enable_timing=True'"):
+        start.elapsed_time(flambeau.Event(device="cuda"))  # checked before CUDA is asked
     start.record()
     end.record(s)
     assert start._impl.on is None and end._impl.on is s._impl

@@ -106,7 +106,7 @@ class Stream:
     def wait_stream(self, stream) -> None:
         """Make the work queued on this stream from now on wait for the work queued on
         ``stream`` so far."""
-        self.wait_event(self.record_event() if stream is self else stream.record_event())
+        self.wait_event(stream.record_event())
 
     def record_event(self, event=None):
         """Record ``event`` (a new one when None) on this stream; returns it."""
@@ -191,8 +191,10 @@ class Event:
         Raises
         ------
         ValueError
-            If either event was not recorded.
+            If either event was made without ``enable_timing=True`` or was not recorded.
         """
+        if not (self._timing and end_event._timing):
+            raise ValueError("Both events must be created with argument 'enable_timing=True'.")
         if not (self._recorded and end_event._recorded):
             raise ValueError("Both events must be recorded before calculating elapsed time.")
         return self._impl.elapsed_time(end_event._impl)
