@@ -46,19 +46,32 @@ def _mul(M, V):
     return V if M is None else M @ V
 
 
-def _b_orthonormal(S, BS, drop):
+def _b_orthonormal(S, BS, B, drop):
     """``(S C, BS C)`` with ``(S C)^T B (S C) = I``, from the eigendecomposition of the Gram
-    matrix; directions with eigenvalues below ``drop`` times the largest are left out."""
+    matrix; directions with eigenvalues below ``drop`` times the largest are left out.
+
+    ``B S`` is recomputed, not carried as ``BS C``: near convergence ``C`` is large and
+    ``BS C`` drifted from ``B (S C)``, so the Gram matrix called a basis orthonormal that was
+    not, and Rayleigh-Ritz gave Ritz values far outside the spectrum. One pass leaves ``S C``
+    off orthonormal by about ``eps / d`` for the smallest kept eigenvalue ``d`` (the Gram
+    matrix squares the basis' condition number), so the pass repeats (at most 3 times)
+    until the Gram matrix is the identity to ``drop``."""
     import flambeau
 
-    G = S.mT @ BS
-    G = (G + G.mT) / 2
-    d, V = flambeau.linalg.eigh(G)
-    keep = d > drop * d[-1].clamp(min=0)
-    if not bool(keep.any()):
-        return S[:, :0], BS[:, :0]
-    C = V[:, keep] / d[keep].sqrt()
-    return S @ C, BS @ C
+    for passes in range(3):
+        G = S.mT @ BS
+        G = (G + G.mT) / 2
+        if passes and float((G - flambeau.eye(G.shape[-1], dtype=G.dtype, device=G.device))
+                            .abs().max()) <= drop:
+            break
+        d, V = flambeau.linalg.eigh(G)
+        keep = d > drop * d[-1].clamp(min=0)
+        if not bool(keep.any()):
+            return S[:, :0], BS[:, :0]
+        C = V[:, keep] / d[keep].sqrt()
+        S = S @ C
+        BS = BS @ C if B is None else B @ S
+    return S, BS
 
 
 def _ritz(S, AS, BS, method, drop):
@@ -98,7 +111,7 @@ def _solve_one(A, B, X, iK, k, niter, tol, largest, method, tracker, worker):
     n = X.shape[-1]
     drop = 10 * n * _eps(X)
     if method == "ortho":
-        X, BX = _b_orthonormal(X, _mul(B, X), drop)
+        X, BX = _b_orthonormal(X, _mul(B, X), B, drop)
         if X.shape[-1] < n:
             raise RuntimeError(f"lobpcg: the initial X of shape {(X.shape[0], n)} has linearly "
                                "dependent columns; pass X of full column rank")
@@ -143,7 +156,7 @@ def _solve_one(A, B, X, iK, k, niter, tol, largest, method, tracker, worker):
 
         S, AS, BS = (flambeau.cat(p, dim=-1) for p in (parts, Aparts, Bparts))
         if method == "ortho":
-            S, BS = _b_orthonormal(S, BS, drop)
+            S, BS = _b_orthonormal(S, BS, B, drop)
             AS = A @ S
         ritz = _ritz(S, AS, BS, method, drop)
         if ritz is None and P is not None:  # method="basic": restart without P
