@@ -186,6 +186,25 @@ def _bin_masks(start, roi_size, pooled, size):
     return (p >= lo[:, :, None]) & (p < hi[:, :, None])
 
 
+def _window(masks):
+    """Crop (K, pooled, size) bin masks to the pixels any bin of any RoI uses.
+
+    Returns the masks over (K, pooled, m) window positions and the (K, m) pixel index of each
+    position: RoI k's window starts at its first used pixel; positions past the map's edge
+    repeat its last pixel, masked out.
+    """
+    used = masks.any(axis=1)  # (K, size)
+    size = masks.shape[2]
+    first = np.where(used.any(axis=1), used.argmax(axis=1), 0)
+    last = np.where(used.any(axis=1), size - 1 - used[:, ::-1].argmax(axis=1), 0)
+    m = max(int((last - first).max()) + 1 if len(masks) else 1, 1)
+    pos = first[:, None] + np.arange(m)[None, :]
+    inside = pos < size
+    pos = np.minimum(pos, size - 1)
+    windowed = np.take_along_axis(masks, pos[:, None, :], axis=2) & inside[:, None, :]
+    return windowed, pos
+
+
 def roi_pool(input: Tensor, boxes, output_size, spatial_scale: float = 1.0) -> Tensor:
     """RoI max pooling (Girshick, Fast R-CNN): the maximum of each bin of each RoI.
 
@@ -220,13 +239,24 @@ def roi_pool(input: Tensor, boxes, output_size, spatial_scale: float = 1.0) -> T
     h, w = input.shape[2], input.shape[3]
     in_h = _bin_masks(y1, np.maximum(y2 - y1 + 1, 1), ph, h)  # (K, ph, H)
     in_w = _bin_masks(x1, np.maximum(x2 - x1 + 1, 1), pw, w)  # (K, pw, W)
+    # each RoI reads only its own window: gather (K, C, Hm, Wm) windows of the largest RoI's
+    # size rather than K whole maps
+    in_h, rows = _window(in_h)
+    in_w, cols = _window(in_w)
     dev = input.device
-    feats = input[flambeau.tensor(rois[:, 0].astype(np.int64), device=dev)]  # (K, C, H, W)
+    index = [flambeau.tensor(a, dtype=flambeau.int64, device=dev)
+             for a in (rois[:, 0].astype(np.int64)[:, None, None], rows[:, :, None],
+                       cols[:, None, :])]
+    feats = input.permute(0, 2, 3, 1)[index[0], index[1], index[2]].permute(0, 3, 1, 2)
     neg_inf = float("-inf")
-    in_w_t = flambeau.tensor(in_w[:, None, None], device=dev)  # (K, 1, 1, pw, W)
-    cols = flambeau.where(in_w_t, feats[:, :, :, None, :], neg_inf).amax(dim=-1)  # (K,C,H,pw)
-    in_h_t = flambeau.tensor(in_h[:, None, :, :, None], device=dev)  # (K, 1, ph, H, 1)
-    out = flambeau.where(in_h_t, cols[:, :, None], neg_inf).amax(dim=3)  # (K, C, ph, pw)
+    # separable maximum, one output column (then row) at a time: a (K, C, Hm, pw, Wm) mask
+    # product at once needs pw times the memory of the windows
+    in_w_t = flambeau.tensor(in_w[:, None, None], device=dev)  # (K, 1, 1, pw, Wm)
+    cols_max = flambeau.stack([flambeau.where(in_w_t[..., j, :], feats, neg_inf).amax(dim=-1)
+                               for j in range(pw)], dim=-1)  # (K, C, Hm, pw)
+    in_h_t = flambeau.tensor(in_h[:, None, :, :, None], device=dev)  # (K, 1, ph, Hm, 1)
+    out = flambeau.stack([flambeau.where(in_h_t[:, :, i], cols_max, neg_inf).amax(dim=2)
+                          for i in range(ph)], dim=2)  # (K, C, ph, pw)
     return flambeau.where(out == neg_inf, 0.0, out)
 
 
