@@ -28,6 +28,7 @@ _counters: dict[int, dict[str, int]] = {}
 #: on each of its streams and it moves to ``_waiting`` until they have all passed.
 _recorded: dict[int, tuple] = {}
 _waiting: list[tuple] = []  # (pool block, [events])
+_release_lock = threading.RLock()  # guards _recorded and _waiting
 
 
 class OutOfMemoryError(_DeviceOutOfMemory, MemoryError):
@@ -191,12 +192,15 @@ def release_recorded(cupy, wait: bool = False) -> None:
     >>> from flambeau_cuda import _memory
     >>> _memory.release_recorded(cupy)  # doctest: +SKIP
     """
-    with _lock:  # allocations on several threads: an entry must not be lost or taken twice
+    # allocations on several threads: an entry must not be lost or taken twice. Reentrant,
+    # and entries popped, for an allocation a finalizer makes while this runs
+    with _release_lock:
         for key, (mem, streams) in list(_recorded.items()):
             if sys.getrefcount(mem) <= _UNUSED_REFS:
                 # the events first: should recording one fail, the block stays recorded
-                _waiting.append((mem, [_event_on(cupy, stream) for stream in streams]))
-                del _recorded[key]
+                events = [_event_on(cupy, stream) for stream in streams]
+                if _recorded.pop(key, None) is not None:
+                    _waiting.append((mem, events))
         if wait:
             for _, events in _waiting:
                 for event in events:
