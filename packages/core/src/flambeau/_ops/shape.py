@@ -555,8 +555,9 @@ def tensor_sequence(tensors, op):
         raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, "
                         f"not Tensor")
     tensors = list(tensors)
-    for i, t in enumerate(tensors):
+    for t in tensors:  # no enumerate: cat runs this on every call
         if not isinstance(t, Tensor):
+            i = next(i for i, t in enumerate(tensors) if not isinstance(t, Tensor))
             raise TypeError(f"{op}(): expected Tensor as element {i} in argument 0, but got "
                             f"{type(t).__name__}")
     return tensors
