@@ -281,7 +281,10 @@ def fill_int(v, dt):
     if dt in _dtype.CAST_FIXED:  # torch's float8 range and rounding
         return _dtype.cast_number(v, dt, checked=True)
     cls = v.__class__
-    if (cls is not int and cls is not float) or dt not in _INT_RANGE:
+    if cls is not int and cls is not float:
+        return v
+    bounds = _INT_RANGE.get(dt)
+    if bounds is None or bounds[0] <= v <= bounds[1]:  # x[i] = v runs this: in range, as is
         return v
     lo, hi = int_bounds(dt, cls)
     if not lo <= v <= hi:  # False for NaN too
