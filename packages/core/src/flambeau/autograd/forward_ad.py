@@ -16,6 +16,9 @@ tangents along each op. Results are the same; what differs from PyTorch:
   between it and the dual tensors; reading the tangent of a dual tensor itself is free.
 - A custom :class:`~flambeau.autograd.Function` is differentiated through its ``backward``
   (which must be differentiable); a ``jvp`` staticmethod is not used.
+- An in-place operation on a dual tensor (or on its primal, or a view of either) is refused
+  when a tangent is next read: the tangent was given for the values it replaced. Work on a
+  ``clone()`` of the dual tensor instead.
 
 Examples
 --------
@@ -41,7 +44,8 @@ __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_du
 
 
 class _Level:
-    """The dual tensors of the active level: id -> (weak reference, tangent, own leaf)."""
+    """The dual tensors of the active level: id -> (weak reference, tangent, own leaf,
+    version counter, its value when the dual was made)."""
 
     def __init__(self):
         self.duals: dict[int, tuple] = {}
@@ -50,12 +54,26 @@ class _Level:
     def add(self, dual, tangent, own_leaf):
         key = id(dual)
         ref = weakref.ref(dual, lambda _, key=key: self.duals.pop(key, None))
-        self.duals[key] = (ref, tangent, own_leaf)
+        counter = dual._version_counter
+        self.duals[key] = (ref, tangent, own_leaf, counter, counter.value)
+
+    def check_unmodified(self):
+        """Refuse to read tangents after an in-place write into a dual tensor's storage: the
+        tangents were given for the values it replaced, and the graph no longer leads to them
+        (PyTorch carries the tangent through the write; the double-vjp emulation cannot)."""
+        for _, _, _, counter, seen in self.duals.values():
+            if counter.value != seen:
+                raise RuntimeError(
+                    "unpack_dual: a dual tensor (or the tensor it was made from, or a view of "
+                    "either) was modified by an in-place operation after make_dual; "
+                    "flambeau's forward AD does not support that: apply the in-place "
+                    "operation to dual.clone() instead")
 
     def close(self):
-        for ref, _, own_leaf in list(self.duals.values()):
+        for ref, _, own_leaf, _, _ in list(self.duals.values()):
             dual = ref()
-            if dual is not None and own_leaf:
+            # an in-place write made it a non-leaf, whose flag cannot be turned off
+            if dual is not None and own_leaf and dual.is_leaf:
                 dual.requires_grad_(False)  # later operations on it are not recorded
         self.duals.clear()
 
@@ -239,6 +257,7 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
     lvl = _level(level, "unpack_dual")
     if lvl is None or not isinstance(tensor, Tensor) or not lvl.duals:
         return UnpackedDualTensor(tensor, None)
+    lvl.check_unmodified()
     entry = lvl.duals.get(id(tensor))
     if entry is not None:
         tangent, own = entry[1], entry[2]
@@ -248,7 +267,7 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
     from flambeau.func._transforms import _jvp_leaves, _reaches_outside
 
     duals, tangents = [], []
-    for ref, tangent, _ in list(lvl.duals.values()):
+    for ref, tangent, *_ in list(lvl.duals.values()):
         dual = ref()
         if dual is not None:
             duals.append(dual)
