@@ -72,7 +72,52 @@ def test_a_parameter_the_graph_saved_is_not_swapped(future):
     m = nn.Linear(2, 2)
     y = m(flambeau.ones(1, 2)).sum()  # saves the weight for backward
     future.set_swap_module_params_on_conversion(True)
-    with pytest.raises(RuntimeError, match="saved it for backward"):
+    with pytest.raises(RuntimeError, match="^_apply\\(\\): Couldn't swap Linear.weight$") as err:
         m.double()
+    assert "saved it for backward" in str(err.value.__cause__)
     assert m.weight.dtype == flambeau.float32  # refused before anything changed
     y.backward()
+
+
+def _view_blocks_swap(lib, mod):
+    lib.__future__.set_swap_module_params_on_conversion(True)
+    try:
+        m = mod.Linear(2, 2)
+        view = m.weight[0]  # noqa: F841 (held: the swap must refuse)
+        with pytest.raises(RuntimeError) as err:
+            m.double()
+        return str(err.value), str(m.weight.dtype).split(".")[-1], err.value.__cause__ is not None
+    finally:
+        lib.__future__.set_swap_module_params_on_conversion(False)
+
+
+def test_a_refused_swap_names_the_parameter_as_torch(future):
+    got = _view_blocks_swap(flambeau, nn)
+    assert got == ("_apply(): Couldn't swap Linear.weight", "float32", True)
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch.__future__")
+    assert got == _view_blocks_swap(torch, torch.nn)
+
+
+def _overwrite_without_conversion(lib, mod):
+    lib.__future__.set_overwrite_module_params_on_conversion(True)
+    try:
+        m = mod.Linear(2, 2)
+        w = m.weight
+        w.grad = lib.ones(2, 2)
+        g = w.grad
+        m.float()  # already float32: fn returns the tensor itself
+        with lib.no_grad():
+            m.weight.add_(1)  # the new Parameter shares the old one's data
+        return (m.weight is w, type(m.weight).__name__, m.weight.grad is g,
+                bool(lib.equal(m.weight, w)))
+    finally:
+        lib.__future__.set_overwrite_module_params_on_conversion(False)
+
+
+def test_overwrite_puts_new_parameters_in_even_without_conversion_as_torch(future):
+    got = _overwrite_without_conversion(flambeau, nn)
+    assert got == (False, "Parameter", True, True)
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch.__future__")
+    assert got == _overwrite_without_conversion(torch, torch.nn)

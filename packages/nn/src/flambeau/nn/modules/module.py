@@ -293,11 +293,18 @@ def _replace_parameter(module, key, p, new, fn, swap):
     replacement = Parameter(new, requires_grad=p.requires_grad) if isinstance(p, Parameter) \
         else new
     if swap:
-        flambeau.utils.swap_tensors(p, replacement)
+        where = f"{module._get_name()}.{key}"
+        try:
+            flambeau.utils.swap_tensors(p, replacement)
+        except Exception as exc:  # torch's message; the cause says what holds the tensor
+            raise RuntimeError(f"_apply(): Couldn't swap {where}") from exc
         if grad is not None:
             new_grad = fn(grad)
             if new_grad is not grad:
-                flambeau.utils.swap_tensors(grad, new_grad)
+                try:
+                    flambeau.utils.swap_tensors(grad, new_grad)
+                except Exception as exc:
+                    raise RuntimeError(f"_apply(): Couldn't swap {where}.grad") from exc
             p.grad = grad
         return
     module._parameters[key] = replacement
@@ -1041,7 +1048,9 @@ class Module:
                     continue
                 with flambeau.no_grad():
                     new = fn(p)
-                    if new is not p and (swap or overwrite):
+                    # torch's precedence: swap converted tensors; overwrite puts a new
+                    # Parameter in even when fn returned the tensor itself
+                    if (swap and new is not p) or (overwrite and not swap):
                         _replace_parameter(module, key, p, new, fn, swap)
                         continue
                     if new is not p:
