@@ -107,6 +107,16 @@ def test_arithmetic_and_casts_still_wrap(name, value):
         torch.tensor(np.array([value]), dtype=getattr(torch, name)).tolist()
 
 
+@pytest.mark.parametrize("name", ["uint8", "int8", "int32", "bool", "float8_e4m3fn"])
+@pytest.mark.parametrize("value", [300, -1, 1000.5, 3.7, -129.0])
+def test_fill_with_a_zero_dim_tensor_casts_it_as_torch(name, value):
+    """fill_(tensor) casts the tensor (wrapping), as torch: the range check of Python
+    numbers refused uint8 fill_(tensor(300)), which torch fills with 44."""
+    def make(lib):
+        return lib.zeros(2, dtype=getattr(lib, name)).fill_(lib.tensor(value)).float()
+    assert _outcome(lambda: make(flambeau)) == _outcome(lambda: make(torch))
+
+
 @pytest.mark.parametrize("name", INTS + ["uint64", "bool"])
 @pytest.mark.parametrize(("low", "high"), [(0, 256), (0, 257), (-128, 0), (-129, 0), (-1, 5),
                                            (0, 2 ** 16 + 1), (0, 2 ** 31), (0, 2 ** 31 + 1),

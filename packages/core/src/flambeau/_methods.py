@@ -517,12 +517,12 @@ def fill_(self, value):
         if value.requires_grad and _grad_state.grad_enabled:
             return _inplace.write_result(self, lambda src: value.expand_as(src) + src * 0,
                                          "fill_")
-        if value._data.dtype.kind == "c" and self._data.dtype.kind != "c":
-            value = value.to(self.dtype)  # as torch: warns the imaginary part away
-        value = value.item()
+        # cast as a tensor, as torch: wrapped (uint8 fill_(tensor(300)) is 44), the
+        # imaginary part warned away; only Python numbers are range-checked
+        value = value.to(self.dtype).item()
     else:
         value = _creation.scalar_for(value, self._data.dtype)  # 1j into a real tensor: error
-    value = fill_int(value, self._data.dtype)  # uint8 takes -1 as 255; int8 refuses 300
+        value = fill_int(value, self._data.dtype)  # uint8 takes -1 as 255; int8 refuses 300
     if _grad_state.grad_enabled and _inplace.needs_history(self):
         if self._base is not None:
             # a view: its base's CopySlices node cuts the gradient of the filled part, so
