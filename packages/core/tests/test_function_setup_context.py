@@ -64,6 +64,28 @@ def test_forward_called_directly_is_the_users_and_apply_checks_arguments():
         fn.apply(flambeau.ones(1), 1.0, 2.0)
 
 
+def test_a_keyword_only_argument_of_forward_is_refused_not_dropped():
+    # apply passes forward positional inputs only: the value passed used to be ignored
+    class KeywordOnly(flambeau.autograd.Function):
+        @staticmethod
+        def forward(x, *, k=1.0):
+            return x * k
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            pass
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    x = flambeau.tensor([1.0, 2.0], requires_grad=True)
+    np.testing.assert_allclose(KeywordOnly.apply(x).detach().cpu().numpy(), [1.0, 2.0])
+    with pytest.raises(TypeError, match="KeywordOnly.apply: forward\\(\\) got an unexpected "
+                                        "keyword argument 'k'"):
+        KeywordOnly.apply(x, k=3.0)
+
+
 def _two_outputs(lib):
     class Split(lib.autograd.Function):
         @staticmethod
