@@ -227,3 +227,26 @@ def test_tcp_store_reports_a_lost_connection():
         client.set("k", "v")
     with pytest.raises(ValueError, match="unknown TCPStore operation .evil."):
         master._apply("evil")
+
+
+def test_a_deleted_master_stops_serving():
+    import gc
+    import threading
+
+    before = set(threading.enumerate())
+    master = dist.TCPStore("127.0.0.1", 0, 1, True, timeout=SHORT)
+    port = master.port
+    client = dist.TCPStore("127.0.0.1", port, timeout=SHORT)
+    client.set("k", "v")
+    server_threads = set(threading.enumerate()) - before  # accept + one per connection
+    assert len(server_threads) == 3
+    del master
+    gc.collect()
+    deadline = time.monotonic() + 5  # the server's threads wake and end
+    while any(t.is_alive() for t in server_threads):
+        assert time.monotonic() < deadline, [t.name for t in server_threads if t.is_alive()]
+        time.sleep(0.01)
+    with pytest.raises(ConnectionRefusedError):  # no thread left accepting on the old port
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    with pytest.raises(dist.DistNetworkError, match="lost the connection to the master store"):
+        client.get("k")

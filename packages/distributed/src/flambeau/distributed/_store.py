@@ -544,21 +544,29 @@ def _recv_frame(sock):
 
 
 class _Server:
-    """The master TCPStore's table, served to each connection by a daemon thread."""
+    """The master TCPStore's table, served to each connection by a daemon thread, until
+    :meth:`close` (the master store's end) stops the threads and closes every socket."""
 
     def __init__(self, listener: socket.socket):
         self.listener = listener
         self.table: dict[str, bytes] = {}
         self.lock = threading.Lock()
         self.clients = 0
+        self.conns: set[socket.socket] = set()  # the connections being served
+        self.closed = False
         threading.Thread(target=self._accept, daemon=True, name="TCPStore-accept").start()
 
     def _accept(self):
         while True:
             try:
                 conn, _ = self.listener.accept()
-            except OSError:  # the listener was closed
+            except OSError:  # the listener was shut down
                 return
+            with self.lock:
+                if self.closed:
+                    conn.close()
+                    return
+                self.conns.add(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True,
                              name="TCPStore-client").start()  # fmt: skip
 
@@ -574,23 +582,41 @@ class _Server:
             return _run(self.table, op, args)
 
     def _serve(self, conn):
-        with conn:
-            while True:
-                try:
-                    op, args = _recv_frame(conn)
-                except (ConnectionError, OSError, ValueError):
-                    return
-                try:
-                    reply = {"ok": self._answer(op, args)}
-                except Exception as exc:  # the client raises it; the server keeps serving
-                    reply = {"error": f"{type(exc).__name__}: {exc}"}
-                try:
-                    _send_frame(conn, reply)
-                except OSError:
-                    return
+        try:
+            self._serve_until_closed(conn)
+        finally:
+            with self.lock:
+                self.conns.discard(conn)
+            conn.close()
+
+    def _serve_until_closed(self, conn):
+        while True:
+            try:
+                op, args = _recv_frame(conn)
+            except (ConnectionError, OSError, ValueError, TypeError):  # TypeError: not [op, args]
+                return
+            try:
+                reply = {"ok": self._answer(op, args)}
+            except Exception as exc:  # the client raises it; the server keeps serving
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
+            try:
+                _send_frame(conn, reply)
+            except OSError:
+                return
 
     def close(self):
-        self.listener.close()
+        """Stop serving: closing the listener alone leaves a thread blocked in accept() on a
+        socket that still listens (so a new store would connect to a dead master's table),
+        and the connections' threads blocked in recv(); shutting the sockets down wakes them."""
+        with self.lock:
+            self.closed = True
+            conns, self.conns = list(self.conns), set()
+        for sock in (self.listener, *conns):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # not connected, or already shut down
+                pass
+            sock.close()
 
 
 class TCPStore(Store):
