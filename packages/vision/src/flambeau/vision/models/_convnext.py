@@ -163,9 +163,9 @@ def convnext_small(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt
 
     Examples
     --------
-    >>> from flambeau.vision.models import convnext_small
-    >>> len(convnext_small().features[5])
-    27
+    >>> from flambeau.vision.models import list_models
+    >>> list_models(include="convnext_*")
+    ['convnext_base', 'convnext_large', 'convnext_small', 'convnext_tiny']
     """
     return _convnext("convnext_small", (96, 192, 384, 768), (3, 3, 27, 3), 0.4, weights,
                      progress, kwargs)
@@ -176,9 +176,9 @@ def convnext_base(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt:
 
     Examples
     --------
-    >>> from flambeau.vision.models import convnext_base
-    >>> convnext_base().classifier[2].in_features
-    1024
+    >>> from flambeau.vision.models import list_models
+    >>> "convnext_base" in list_models(include="convnext_*")
+    True
     """
     return _convnext("convnext_base", (128, 256, 512, 1024), (3, 3, 27, 3), 0.5, weights,
                      progress, kwargs)
@@ -189,9 +189,9 @@ def convnext_large(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt
 
     Examples
     --------
-    >>> from flambeau.vision.models import convnext_large
-    >>> convnext_large().classifier[2].in_features
-    1536
+    >>> from flambeau.vision.models import list_models
+    >>> list_models(include="convnext_l*")
+    ['convnext_large']
     """
     return _convnext("convnext_large", (192, 384, 768, 1536), (3, 3, 27, 3), 0.5, weights,
                      progress, kwargs)

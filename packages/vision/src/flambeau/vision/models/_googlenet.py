@@ -48,6 +48,35 @@ def _imagenet_to_half_normalization(x):
     return x * (std / 0.5).reshape(1, 3, 1, 1) + ((mean - 0.5) / 0.5).reshape(1, 3, 1, 1)
 
 
+def _init_truncated_normal(model, std):
+    """torchvision's Inception initialization: truncated normals (a module's ``stddev``
+    attribute, else ``std``) for convolutions and linears, unit batch norms."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.trunc_normal_(m.weight, mean=0.0, std=float(getattr(m, "stddev", std)),
+                                  a=-2, b=2)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+def _build_with_aux(name, make, weights, progress, kwargs, aux_default, drop_aux):
+    """A builder of the Inception family: a weights enum member means the published
+    weights, trained on (x - 0.5) / 0.5 input and holding the auxiliary heads, which are
+    dropped unless asked for (``drop_aux(model)``)."""
+    weights = _resolve(name, weights, kwargs)
+    if not isinstance(weights, WeightsEnum):
+        return load_weights(make(**kwargs), weights, progress=progress)
+    wanted_aux = kwargs.get("aux_logits", aux_default)
+    kwargs.setdefault("transform_input", True)
+    kwargs.update(aux_logits=True, init_weights=False)
+    model = load_weights(make(**kwargs), weights, progress=progress)
+    if not wanted_aux:
+        model.aux_logits = False
+        drop_aux(model)
+    return model
+
+
 class _Inception(nn.Module):
     """1x1, 1x1-3x3, 1x1-3x3 and pool-1x1 branches, concatenated."""
 
@@ -142,12 +171,7 @@ class GoogLeNet(nn.Module):
         self.dropout = nn.Dropout(p=dropout)
         self.fc = nn.Linear(1024, num_classes)
         if init_weights is None or init_weights:
-            for m in self.modules():
-                if isinstance(m, (nn.Conv2d, nn.Linear)):
-                    nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
-                elif isinstance(m, nn.BatchNorm2d):
-                    nn.init.ones_(m.weight)
-                    nn.init.zeros_(m.bias)
+            _init_truncated_normal(self, 0.01)
 
     def forward(self, x):
         if self.transform_input:
@@ -179,14 +203,7 @@ def googlenet(*, weights=None, progress: bool = True, **kwargs) -> GoogLeNet:
     >>> sum(p.numel() for p in googlenet(aux_logits=False).parameters())
     6624904
     """
-    weights = _resolve("googlenet", weights, kwargs)
-    if isinstance(weights, WeightsEnum):
-        # the published weights: trained on (x - 0.5) / 0.5 input, auxiliary heads untrained
-        wanted_aux = kwargs.get("aux_logits", False)
-        kwargs.setdefault("transform_input", True)
-        kwargs.update(aux_logits=True, init_weights=False)
-        model = load_weights(GoogLeNet(**kwargs), weights, progress=progress)
-        if not wanted_aux:
-            model.aux_logits, model.aux1, model.aux2 = False, None, None
-        return model
-    return load_weights(GoogLeNet(**kwargs), weights, progress=progress)
+    def drop_aux(model):  # the published auxiliary heads were not trained
+        model.aux1 = model.aux2 = None
+
+    return _build_with_aux("googlenet", GoogLeNet, weights, progress, kwargs, False, drop_aux)

@@ -6,9 +6,12 @@ from collections import namedtuple
 
 import flambeau
 from flambeau import nn
-from flambeau.vision.models._googlenet import _BasicConv2d, _imagenet_to_half_normalization
-from flambeau.vision.models._weight_enums import WeightsEnum, _resolve
-from flambeau.vision.models._weights import load_weights
+from flambeau.vision.models._googlenet import (
+    _BasicConv2d,
+    _build_with_aux,
+    _imagenet_to_half_normalization,
+    _init_truncated_normal,
+)
 
 __all__ = ["Inception3", "InceptionOutputs", "inception_v3"]
 
@@ -225,13 +228,7 @@ class Inception3(nn.Module):
         self.dropout = nn.Dropout(p=dropout)
         self.fc = nn.Linear(2048, num_classes)
         if init_weights is None or init_weights:
-            for m in self.modules():
-                if isinstance(m, (nn.Conv2d, nn.Linear)):
-                    std = float(getattr(m, "stddev", 0.1))
-                    nn.init.trunc_normal_(m.weight, mean=0.0, std=std, a=-2, b=2)
-                elif isinstance(m, nn.BatchNorm2d):
-                    nn.init.ones_(m.weight)
-                    nn.init.zeros_(m.bias)
+            _init_truncated_normal(self, 0.1)
 
     def forward(self, x):
         if self.transform_input:
@@ -259,14 +256,8 @@ def inception_v3(*, weights=None, progress: bool = True, **kwargs) -> Inception3
     >>> sum(p.numel() for p in inception_v3().parameters())
     27161264
     """
-    weights = _resolve("inception_v3", weights, kwargs)
-    if isinstance(weights, WeightsEnum):
-        # the published weights were trained on (x - 0.5) / 0.5 input
-        wanted_aux = kwargs.get("aux_logits", True)
-        kwargs.setdefault("transform_input", True)
-        kwargs.update(aux_logits=True, init_weights=False)
-        model = load_weights(Inception3(**kwargs), weights, progress=progress)
-        if not wanted_aux:
-            model.aux_logits, model.AuxLogits = False, None
-        return model
-    return load_weights(Inception3(**kwargs), weights, progress=progress)
+    def drop_aux(model):
+        model.AuxLogits = None
+
+    return _build_with_aux("inception_v3", Inception3, weights, progress, kwargs, True,
+                           drop_aux)
