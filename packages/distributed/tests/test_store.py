@@ -250,3 +250,26 @@ def test_a_deleted_master_stops_serving():
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
     with pytest.raises(dist.DistNetworkError, match="lost the connection to the master store"):
         client.get("k")
+
+
+def test_a_timed_out_reply_is_never_read_as_a_later_ones(monkeypatch):
+    from flambeau.distributed import _store
+
+    master = dist.TCPStore("127.0.0.1", 0, 1, True, timeout=SHORT)
+    client = dist.TCPStore("127.0.0.1", master.port, timeout=SHORT)
+    client.multi_set(["a", "b"], ["1", "2"])
+    answer = _store._Server._answer
+
+    def slow(self, op, args):
+        if op == "get" and args == ["a"]:
+            time.sleep(3 * SHORT.total_seconds())  # longer than the client waits for a reply
+        return answer(self, op, args)
+
+    monkeypatch.setattr(_store._Server, "_answer", slow)
+    with pytest.raises(dist.DistNetworkError, match="during get"):
+        client.get("a")
+    monkeypatch.setattr(_store._Server, "_answer", answer)
+    time.sleep(3 * SHORT.total_seconds())  # the late reply to get("a") has arrived by now
+    with pytest.raises(dist.DistNetworkError, match="during get"):  # not b"1", a's value
+        client.get("b")
+    assert master.get("b") == b"2"

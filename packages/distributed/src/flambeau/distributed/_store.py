@@ -725,6 +725,9 @@ class TCPStore(Store):
                 _send_frame(self._sock, [op, list(args)])
                 reply = _recv_frame(self._sock)
             except (OSError, ConnectionError) as exc:
+                # a reply that timed out may still come: a later call on this socket would
+                # read it as its own, so the connection is closed (later calls fail clearly)
+                self._sock.close()
                 raise DistNetworkError(
                     f"TCPStore: lost the connection to the master store at {self.host}:"
                     f"{self.port} during {op} ({type(exc).__name__}: {exc})"
