@@ -121,6 +121,22 @@ def test_batch_isend_irecv_exchanges_both_ways(world2):
     np.testing.assert_allclose(got.cpu().numpy(), [peer + 1.0] * 3)
 
 
+def test_a_refused_batch_starts_none_of_its_ops(world2):
+    r, peer = world2, 1 - world2
+    if r == 0:  # the second op is refused: the first must not have been sent
+        bad = [dist.P2POp(dist.isend, flambeau.full((1,), 1.0), peer),
+               dist.P2POp(dist.isend, flambeau.zeros(1), 0)]
+        with pytest.raises(ValueError, match="isend: dst=0 is this process's own rank"):
+            dist.batch_isend_irecv(bad)
+        dist.send(flambeau.full((1,), 2.0), peer)
+    got = flambeau.zeros(1)
+    if r == 1:
+        dist.recv(got, peer)
+    dist.barrier()  # both ranks get here whatever arrived, so a failure cannot hang the job
+    if r == 1:
+        assert got.item() == 2.0  # not the refused batch's 1.0
+
+
 def test_global_and_group_ranks_of_a_sub_group(world2):
     g = dist.new_group([1])
     if world2 == 1:

@@ -1026,9 +1026,10 @@ def batch_isend_irecv(p2p_op_list: list[P2POp]) -> list[Work]:
     if g.comm is None:
         return []
     peers = []
-    for p in p2p_op_list:  # resolve every peer before starting anything
-        rank = p.peer if p.peer is not None else g.global_ranks[
-            _group_peer(who, g, None, p.group_peer, "peer")]
+    for p in p2p_op_list:  # check every op (isend's/irecv's own checks) before starting any:
+        rank = p.peer if p.peer is not None else g.global_ranks[  # a refused op after started
+            _group_peer(who, g, None, p.group_peer, "peer")]  # ones left them to match later
+        _peer(p.op.__name__, g, p.tensor, rank, "dst" if p.op is isend else "src")
         peers.append(rank)
     works = []
     with g.comm.coalesced():
