@@ -234,3 +234,22 @@ def test_many_live_recorded_blocks_are_looked_at_once_per_that_many_allocations(
     for _ in range(30):
         allocate(16)
     assert len(releases) == 3
+
+
+def test_empty_cache_first_gives_back_the_blocks_recorded_streams_are_done_with(
+        recording, monkeypatch):
+    from flambeau_cuda import _api
+    from flambeau_cuda._kernels import _cudnn
+
+    done = []
+    pool = types.SimpleNamespace(free_all_blocks=lambda: done.append(("pool", _memory._waiting)))
+    pinned = types.SimpleNamespace(free_all_blocks=lambda: done.append("pinned"))
+    recording.get_default_pinned_memory_pool = lambda: pinned
+    monkeypatch.setattr(_api, "_pool", lambda: pool)
+    monkeypatch.setattr(_api, "_backend", lambda: types.SimpleNamespace(xp=recording))
+    monkeypatch.setattr(_cudnn, "release_workspaces", lambda: None)
+    _memory.record_stream(object(), "side")  # a block no array uses, its stream still busy
+    _api.empty_cache()
+    # its event was waited for and the block let go before the pool freed its cached blocks
+    assert [e.done for e in _Event.made] == [True] and _memory._recorded == {}
+    assert done == [("pool", []), "pinned"]

@@ -200,6 +200,9 @@ def empty_cache() -> None:
     from flambeau_cuda._kernels import _cudnn
 
     _cudnn.release_workspaces()  # kept between convolutions: not cached blocks, but unused
+    # blocks held for record_stream go back once their streams are done (waiting for them,
+    # as torch's empty_cache does), else they would stay out of the pool until an allocation
+    _memory.release_recorded(_backend().xp, wait=True)
     _pool().free_all_blocks()
     _backend().xp.get_default_pinned_memory_pool().free_all_blocks()
 
