@@ -456,8 +456,14 @@ def save(m, f, _extra_files=None) -> None:
 def load(f, map_location=None, _extra_files=None, _restore_shapes=False):
     """Load a module saved by :func:`save` (or a whole module saved by :func:`flambeau.save`).
 
-    This unpickles the module, running its classes' code: load only files you trust.
     ``_extra_files`` (a dict) gets the bytes stored under its keys.
+
+    Warnings
+    --------
+    Unlike ``torch.jit.load``, which reads TorchScript and runs no Python from the file, this
+    unpickles the module (``weights_only=False``): a crafted file runs arbitrary code. Load
+    only files you trust; for others, share ``state_dict()`` files and read them with
+    ``flambeau.load(path, weights_only=True)``.
 
     Raises
     ------
@@ -500,7 +506,8 @@ def _refuse_torchscript(f):
     if _isinstance(f, (str, os.PathLike)):
         if not zipfile.is_zipfile(f):
             return
-        names = zipfile.ZipFile(f).namelist()
+        with zipfile.ZipFile(f) as archive:  # closed: no file handle left open
+            names = archive.namelist()
     else:
         start = f.tell()
         try:
