@@ -146,6 +146,12 @@ def test_tcp_store_errors_instead_of_hanging():
         dist.TCPStore("127.0.0.1", 0, 2, False)
     with pytest.raises(ValueError, match="port must be an int in"):
         dist.TCPStore("127.0.0.1", 70000, 2, True)
+    with socket.create_server(("127.0.0.1", 0)) as taken:  # torch: DistNetworkError too
+        port = taken.getsockname()[1]
+        with pytest.raises(dist.DistNetworkError, match="TCPStore: the master store could not "
+                                                        f"listen on 127.0.0.1:{port} "
+                                                        r"\(Address already in use"):
+            dist.TCPStore("127.0.0.1", port, 1, True, timeout=SHORT)
 
 
 def test_tcp_store_master_listen_fd():

@@ -677,7 +677,13 @@ class TCPStore(Store):
             if master_listen_fd is not None:
                 listener = socket.socket(fileno=master_listen_fd)
             else:
-                listener = socket.create_server((host_name, port), reuse_port=False)
+                try:
+                    listener = socket.create_server((host_name, port), reuse_port=False)
+                except OSError as exc:  # a port in use: torch's error class, which callers
+                    raise DistNetworkError(  # that retry on another port catch
+                        f"{who}: the master store could not listen on {host_name}:{port} "
+                        f"({exc.strerror or exc}); pick a free port, or 0 for any"
+                    ) from None
             port = listener.getsockname()[1]
             self._server = _Server(listener)
         elif port == 0:
