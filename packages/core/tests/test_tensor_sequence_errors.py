@@ -22,6 +22,18 @@ def test_a_tensor_is_not_a_sequence_of_tensors(op):
             getattr(torch, op)(torch.ones(2, 2))
 
 
+@pytest.mark.parametrize("op", ["cat", "stack", "vstack", "dstack"])
+def test_a_non_iterable_is_not_a_sequence_of_tensors(op):
+    # was Python's bare "'NoneType' object is not iterable", naming neither op nor argument
+    for bad, name in ((None, "NoneType"), (3, "int")):
+        with pytest.raises(TypeError, match=rf"^{op}\(\): argument 'tensors' \(position 1\) "
+                                            rf"must be tuple of Tensors, not {name}$"):
+            getattr(flambeau, op)(bad)
+        if torch is not None:
+            with pytest.raises(TypeError, match=f"must be tuple of Tensors, not {name}"):
+                getattr(torch, op)(bad)
+
+
 @pytest.mark.parametrize("op", OPS)
 def test_items_must_be_tensors(op):
     with pytest.raises(TypeError, match=r"expected Tensor as element 1 in argument 0, but got "

@@ -551,9 +551,10 @@ def tensor_sequence(tensors, op):
     """``tensors`` (a sequence or iterable of Tensors) as a list, refusing what torch refuses:
     a Tensor (whose rows would silently become the list) and elements that are not Tensors.
     """
-    if isinstance(tensors, Tensor):
+    # not a sequence at all (None, a number) too: name the op and the argument
+    if isinstance(tensors, Tensor) or not hasattr(tensors, "__iter__"):
         raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, "
-                        f"not Tensor")
+                        f"not {type(tensors).__name__}")
     tensors = list(tensors)
     for t in tensors:  # no enumerate: cat runs this on every call
         if not isinstance(t, Tensor):
