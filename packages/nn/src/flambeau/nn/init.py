@@ -19,7 +19,7 @@ import math
 import warnings
 
 import flambeau
-from flambeau._ops.elementwise import _erf_generic
+from flambeau._ops.special import _erfinv_arr
 from flambeau._random import generator_for
 from flambeau.nn._complex import NO_ORDER, refuse_complex
 
@@ -144,22 +144,17 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     rng = generator_for(generator, tensor._device)._rng
     lo = 0.5 * (1 + math.erf((a - mean) / (std * math.sqrt(2.0))))
     hi = 0.5 * (1 + math.erf((b - mean) / (std * math.sqrt(2.0))))
-    u = rng.random(tuple(tensor.shape), xp.float64) * (hi - lo) + lo
-    # erfinv is not in the array API, so invert the normal CDF by Newton steps on erf
-    z = _erfinv(xp, 2 * u - 1)
-    values = xp.clip(mean + std * math.sqrt(2.0) * z, a, b)
-    return _fill(tensor, values)
-
-
-def _erfinv(xp, y):
-    y = xp.clip(y, -1 + 1e-15, 1 - 1e-15)
-    # a closed-form start (Giles' approximation) refined by Newton steps on erf
-    w = -xp.log((1 - y) * (1 + y))
-    t = 2 / (math.pi * 0.147) - w / 2
-    x = xp.sign(y) * xp.sqrt(xp.sqrt(t * t + w / 0.147) - t)
-    for _ in range(3):
-        x = x - (_erf_generic(xp, x) - y) / (2 / math.sqrt(math.pi) * xp.exp(-x * x))
-    return x
+    # in place on one float64 buffer: 2u - 1 uniform over the CDF's (lo, hi), mapped back
+    # through core's erfinv (SciPy's on NumPy); +-inf at an infinite bound is clipped away
+    y = rng.random(tuple(tensor.shape), xp.float64)
+    y *= 2 * (hi - lo)
+    y += 2 * lo - 1
+    z = _erfinv_arr(xp, y)
+    z *= std * math.sqrt(2.0)
+    z += mean
+    xp.maximum(z, a, out=z)  # np.clip is 2-3x slower than the two ufuncs
+    xp.minimum(z, b, out=z)
+    return _fill(tensor, z)
 
 
 def constant_(tensor, val):
