@@ -1325,10 +1325,11 @@ def checks_invariants(check_invariants):
 
 
 class check_sparse_tensor_invariants:  # noqa: N801 - torch's name
-    """Turn the checks of sparse tensor invariants on (or off, with ``enable=False``) for
-    the constructors not given ``check_invariants``, as ``torch.sparse.
-    check_sparse_tensor_invariants``: a context manager, a decorator, and the switches
-    :meth:`enable`, :meth:`disable` and :meth:`is_enabled`.
+    """Turn the checks of sparse tensor invariants on (or off, with ``enable=False``).
+
+    They apply to the constructors not given ``check_invariants``, as with torch's
+    ``torch.sparse.check_sparse_tensor_invariants``: a context manager, a decorator, and the
+    switches :meth:`enable`, :meth:`disable` and :meth:`is_enabled`.
 
     flambeau's switch starts on, where torch's starts off: an index out of range is an error
     at construction unless checks are turned off here or by ``check_invariants=False``
