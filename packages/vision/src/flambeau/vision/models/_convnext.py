@@ -8,6 +8,7 @@ import flambeau
 from flambeau import nn
 from flambeau.vision.models._layers import Conv2dNormActivation, StochasticDepth
 from flambeau.vision.models._weights import _build
+from flambeau.vision.ops._misc import Permute
 
 __all__ = ["ConvNeXt", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large"]
 
@@ -21,15 +22,6 @@ class _LayerNorm2d(nn.LayerNorm):
         return x.permute(0, 3, 1, 2)
 
 
-class _Permute(nn.Module):
-    def __init__(self, dims):
-        super().__init__()
-        self.dims = list(dims)
-
-    def forward(self, x):
-        return x.permute(*self.dims)
-
-
 class _CNBlock(nn.Module):
     """Depthwise 7x7, LayerNorm, 4x MLP (GELU) in channels-last, scaled, stochastic depth."""
 
@@ -38,12 +30,12 @@ class _CNBlock(nn.Module):
         norm_layer = norm_layer or partial(nn.LayerNorm, eps=1e-6)
         self.block = nn.Sequential(
             nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim, bias=True),
-            _Permute([0, 2, 3, 1]),
+            Permute([0, 2, 3, 1]),
             norm_layer(dim),
             nn.Linear(dim, 4 * dim),
             nn.GELU(),
             nn.Linear(4 * dim, dim),
-            _Permute([0, 3, 1, 2]),
+            Permute([0, 3, 1, 2]),
         )
         self.layer_scale = nn.Parameter(flambeau.full((dim, 1, 1), float(layer_scale)))
         self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")

@@ -11,16 +11,16 @@ import flambeau
 from flambeau import nn
 from flambeau.vision.models._layers import Conv2dNormActivation
 from flambeau.vision.models._weights import _build
+from flambeau.vision.ops._misc import MLP
 
 __all__ = ["VisionTransformer", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"]
 
 
-class _MLPBlock(nn.Sequential):
-    """Linear, GELU, dropout, linear, dropout (torchvision.ops.MLP's layout: keys 0 and 3)."""
+class _MLPBlock(MLP):
+    """ops.MLP with GELU (linear keys 0 and 3) and ViT's initialization."""
 
     def __init__(self, in_dim, mlp_dim, dropout):
-        super().__init__(nn.Linear(in_dim, mlp_dim), nn.GELU(), nn.Dropout(dropout),
-                         nn.Linear(mlp_dim, in_dim), nn.Dropout(dropout))
+        super().__init__(in_dim, [mlp_dim, in_dim], activation_layer=nn.GELU, dropout=dropout)
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight)
