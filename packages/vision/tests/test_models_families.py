@@ -426,7 +426,10 @@ def test_convnext_channel_layer_norm_matches_torch():
 
 
 def test_convnext_stochastic_depth_only_in_training():
-    model = models.convnext_tiny(num_classes=4, layer_scale=1.0, stochastic_depth_prob=0.9)
+    # two narrow stages: the drops are per block, convnext_tiny's width only costs time
+    from flambeau.vision.models import _convnext
+    stages = [_convnext._StageConfig(16, 32, 2), _convnext._StageConfig(32, None, 2)]
+    model = models.ConvNeXt(stages, num_classes=4, layer_scale=1.0, stochastic_depth_prob=0.9)
     _eval_is_deterministic_train_is_not(model, flambeau.randn(2, 3, 32, 32))
 
 
@@ -611,8 +614,9 @@ def test_shufflenet_unit_matches_torch():
 
 
 def test_googlenet_card_count_and_aux_outputs():
-    assert count(models.googlenet(aux_logits=False)) == 6_624_904
-    model = models.googlenet(num_classes=4)
+    # init_weights=False: truncated-normal initialization is most of the build time
+    assert count(models.googlenet(aux_logits=False, init_weights=False)) == 6_624_904
+    model = models.googlenet(num_classes=4, init_weights=False)
     x = flambeau.randn(2, 3, 64, 64)
     out = model(x)  # training: main and both auxiliary logits
     assert isinstance(out, models.GoogLeNetOutputs)
@@ -628,7 +632,8 @@ def test_googlenet_card_count_and_aux_outputs():
 
 
 def test_inception_v3_aux_outputs_and_minimum_size():
-    model = models.inception_v3(num_classes=3)
+    # init_weights=False: truncated-normal initialization is most of the build time
+    model = models.inception_v3(num_classes=3, init_weights=False)
     out = model(flambeau.randn(2, 3, 299, 299))  # the auxiliary head needs about 299
     assert isinstance(out, models.InceptionOutputs)
     assert tuple(out.logits.shape) == (2, 3) and tuple(out.aux_logits.shape) == (2, 3)
@@ -636,7 +641,7 @@ def test_inception_v3_aux_outputs_and_minimum_size():
     assert float(model.AuxLogits.fc.weight.grad.abs().sum()) > 0
     model.eval()
     assert tuple(model(flambeau.randn(1, 3, 75, 75)).shape) == (1, 3)
-    plain = models.inception_v3(aux_logits=False)
+    plain = models.inception_v3(aux_logits=False, init_weights=False)
     assert plain.AuxLogits is None and "AuxLogits.fc.weight" not in plain.state_dict()
     with pytest.raises(ValueError, match="Inception3: inception_blocks should hold 7 "
                                          "callables, got 1"):
