@@ -634,9 +634,12 @@ def test_googlenet_card_count_and_aux_outputs():
 def test_inception_v3_aux_outputs_and_minimum_size():
     # init_weights=False: truncated-normal initialization is most of the build time
     model = models.inception_v3(num_classes=3, init_weights=False)
-    out = model(flambeau.randn(2, 3, 299, 299))  # the auxiliary head needs about 299
+    for m in model.modules():  # running statistics: one 299x299 image is enough (half the time)
+        if isinstance(m, nn.BatchNorm2d):
+            m.eval()
+    out = model(flambeau.randn(1, 3, 299, 299))  # the auxiliary head needs about 299
     assert isinstance(out, models.InceptionOutputs)
-    assert tuple(out.logits.shape) == (2, 3) and tuple(out.aux_logits.shape) == (2, 3)
+    assert tuple(out.logits.shape) == (1, 3) and tuple(out.aux_logits.shape) == (1, 3)
     (out.logits.sum() + out.aux_logits.sum()).backward()
     assert float(model.AuxLogits.fc.weight.grad.abs().sum()) > 0
     model.eval()
