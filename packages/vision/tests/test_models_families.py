@@ -232,12 +232,20 @@ TORCHVISION = {
 }
 
 
+@pytest.fixture
+def shapes_only(monkeypatch):
+    """nn.init's random draws as no-ops: drawing the initial values of large models was nearly
+    all of a parameter-count test's time, and counts and keys need only the shapes."""
+    for name in ("uniform_", "normal_", "trunc_normal_"):
+        monkeypatch.setattr(nn.init, name, lambda tensor, *args, **kwargs: tensor)
+
+
 def count(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION))
-def test_count_and_state_dict_keys_match_torchvision(name):
+def test_count_and_state_dict_keys_match_torchvision(name, shapes_only):
     params, entries, sample = TORCHVISION[name]
     model = models.get_model(name)
     assert count(model) == params
@@ -386,7 +394,7 @@ def test_efficientnet_errors():
     ("convnext_base", (128, 256, 512, 1024), 88_591_464),
     ("convnext_large", (192, 384, 768, 1536), 197_767_336),
 ])
-def test_convnext_counts_match_torchvision(name, widths, params):
+def test_convnext_counts_match_torchvision(name, widths, params, shapes_only):
     # (its truncated-normal initialization makes building these slow): one block per stage
     # with the builder's widths; the other 3, 3, 27, 3 blocks repeat the stage's block
     from flambeau.vision.models import _convnext
@@ -708,13 +716,10 @@ def test_regnet_stages_follow_torchvision(name):
     assert name in models.list_models()
 
 
-def test_regnet_y_32gf_and_128gf_counts(monkeypatch):
+def test_regnet_y_32gf_and_128gf_counts(shapes_only):
     # too big to build here (145M and 645M parameters): count a model with the same stage
     # settings but one block per stage, then add the repeated blocks' sizes
     from flambeau.vision.models import _regnet
-    # drawing the random initial values was nearly all the time; a count needs only shapes
-    monkeypatch.setattr(nn.init, "uniform_", lambda tensor, *args, **kwargs: tensor)
-    monkeypatch.setattr(nn.init, "normal_", lambda tensor, *args, **kwargs: tensor)
     for size, params_count in (("32gf", 145_046_770), ("128gf", 644_812_894)):
         params = _regnet._BlockParams.from_init_params(*_regnet._Y[size], se_ratio=0.25)
         depths, params.depths = params.depths, [min(d, 2) for d in params.depths]
