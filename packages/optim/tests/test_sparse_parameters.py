@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import flambeau
-from flambeau import nn, optim
+from flambeau import optim
 
 torch = pytest.importorskip("torch")
+nn = pytest.importorskip("flambeau.nn")  # an optional dependency of flambeau-optim
 warnings.filterwarnings("ignore", "Sparse", UserWarning)
 
 IDX, VALS = [[0, 1, 2, 2], [1, 0, 2, 0]], [1.0, 2.0, 3.0, -1.0]
