@@ -17,7 +17,7 @@ def _run(lib, name, options):
     live = [lib.tensor(a, requires_grad=True) for a in make_params(0)]
     opt = getattr(lib.optim, name)([{"params": [p]} for p in live], **options)
     for step in range(2):
-        for p, g in zip(live, quad_grads([p.detach().numpy() for p in live], step)):
+        for p, g in zip(live, quad_grads([p.detach().cpu().numpy() for p in live], step)):
             p.grad = lib.tensor(g)
         opt.step()
     saved = copy.deepcopy(opt.state_dict())
@@ -35,14 +35,14 @@ def _run(lib, name, options):
     assert all(g["params"] is lst for g, lst in zip(opt.param_groups, group_lists))
     assert opt.param_groups[1]["lr"] == options["lr"]
     for p, b in zip(live, before):
-        np.testing.assert_array_equal(p.detach().numpy(), b.numpy())
-    for p, g in zip(live, quad_grads([p.detach().numpy() for p in live], 2)):
+        np.testing.assert_array_equal(p.detach().cpu().numpy(), b.cpu().numpy())
+    for p, g in zip(live, quad_grads([p.detach().cpu().numpy() for p in live], 2)):
         p.grad = lib.tensor(g)
     opt.step()
-    state = [{k: np.asarray(v.detach().numpy() if hasattr(v, "detach") else v)
+    state = [{k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v)
               for k, v in s.items()} for s in saved["state"].values()]
-    return ([p.detach().numpy() for p in other.values()], state,
-            [p.detach().numpy() for p in live])
+    return ([p.detach().cpu().numpy() for p in other.values()], state,
+            [p.detach().cpu().numpy() for p in live])
 
 
 @pytest.mark.parametrize("name, options", [
