@@ -364,8 +364,8 @@ def _scipy_erfinv(y):
         from scipy.special import erfinv as scipy_erfinv
     except ImportError:
         return None
-    out = scipy_erfinv(y)
-    return np.copysign(out, y)  # SciPy's erfinv(-0.0) is +0.0; torch's keeps the sign
+    out = np.asarray(scipy_erfinv(y))  # an array for 0-d input too (SciPy gives a scalar)
+    return np.copysign(out, y, out=out)  # SciPy's erfinv(-0.0) is +0.0; torch's keeps it
 
 
 #: exact erfinv kernels by array namespace: NumPy's through SciPy (about 25x faster than the
