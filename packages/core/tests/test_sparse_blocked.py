@@ -97,6 +97,49 @@ def test_products_and_gradients(layout):
                                           wanted[2 * r:2 * r + 2, 2 * c:2 * c + 2])
 
 
+@pytest.mark.parametrize("source", ["csr", "csc", "bsr", "bsc"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_relayout_from_compressed_as_torch(torch, source, layout):
+    # blocked from CSR/CSC of any blocksize, and BSR <-> BSC of the same blocksize
+    blocked = source in LAYOUTS
+    blocksizes = [(2, 2)] if blocked else [(2, 2), (1, 3), (4, 1)]
+
+    def make(lib):
+        convert = getattr(lib.tensor(DENSE), f"to_sparse_{source}")
+        return convert((2, 2)) if blocked else convert()
+
+    for blocksize in blocksizes:
+        ours = getattr(make(flambeau), f"to_sparse_{layout}")(blocksize)
+        theirs = getattr(make(torch), f"to_sparse_{layout}")(blocksize)
+        assert ours.layout is getattr(flambeau, f"sparse_{layout}")
+        names = ("crow_indices", "col_indices") if layout == "bsr" else ("ccol_indices",
+                                                                          "row_indices")
+        for name in (*names, "values"):
+            _same(getattr(ours, name)(), getattr(theirs, name)())
+
+
+def test_relayout_keeps_stored_zeros_index_dtype_and_the_gradient_pattern(torch):
+    # a stored zero makes its block stored, as torch's conversion; int32 indices stay int32
+    parts = ([0, 1, 1, 1, 1], [3], [0.0], (4, 4))
+    ours = flambeau.sparse_csr_tensor(*(flambeau.tensor(p, dtype=flambeau.int32) if i < 2
+                                        else p for i, p in enumerate(parts)))
+    theirs = torch.sparse_csr_tensor(*(torch.tensor(p, dtype=torch.int32) if i < 2
+                                       else p for i, p in enumerate(parts)))
+    b, tb = ours.to_sparse_bsc((2, 2)), theirs.to_sparse_bsc((2, 2))
+    assert b.ccol_indices().dtype is flambeau.int32
+    for name in ("ccol_indices", "row_indices", "values"):
+        _same(getattr(b, name)(), getattr(tb, name)())
+    # the gradient comes back on the CSR input's pattern (torch raises here)
+    c = flambeau.tensor(DENSE.astype(np.float64)).to_sparse_csr().requires_grad_()
+    weight = flambeau.arange(24, dtype=flambeau.float64).reshape(4, 6)
+    (c.to_sparse_bsr((2, 2)).to_dense() * weight).sum().backward()
+    assert c.grad.layout is flambeau.sparse_csr
+    rows, cols = np.nonzero(DENSE)
+    np.testing.assert_array_equal(c.grad.values().cpu().numpy(),
+                                  weight.cpu().numpy()[rows, cols])
+    _same(c.grad.col_indices(), c.col_indices())
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_gradient_of_the_converted_matrix_and_gradcheck(layout):
     x = flambeau.tensor(DENSE.astype(np.float64), requires_grad=True)
@@ -147,9 +190,14 @@ def test_errors():
         s + d.to_sparse_bsr((1, 2))
     np.testing.assert_array_equal((s + s).to_dense().cpu().numpy(), 2 * DENSE)
     assert (s + s).layout is flambeau.sparse_bsr
-    with pytest.raises(NotImplementedError, match="to_sparse: from flambeau.sparse_bsr to "
-                       "flambeau.sparse_csr is not supported"):
+    with pytest.raises(RuntimeError, match="to_sparse_csr: expected SparseCsr or SparseCsc "
+                       "layout but got SparseBsr; convert with .to_dense"):
         s.to_sparse_csr()
+    with pytest.raises(RuntimeError, match=r"to_sparse_bsc: conversion from SparseBsr to "
+                       r"SparseBsc with blocksize changed from \[2, 2\] to \[1, 2\] is not "
+                       "supported"):
+        s.to_sparse_bsc((1, 2))
+    assert s.to_sparse_bsr((2, 2)) is s
     with pytest.raises(NotImplementedError, match="^exp: not supported for sparse tensors "
                        r"\(layout flambeau.sparse_bsr\)"):
         flambeau.exp(s)

@@ -275,11 +275,21 @@ class SparseCompressedTensor(_coo.SparseBase):
                                    f"{self._data.layout} tensor, but {sparse_dim} is given")
             return _ToCOO.apply(self)
         _check_compressed_layout("to_sparse", layout, blocksize, dense_dim)
-        if layout is self._data.layout and blocksize in (None, self._data.blocksize):
+        d = self._data
+        if layout is d.layout and blocksize in (None, d.blocksize):
             return self
-        if layout in _BLOCKED or self._data.layout in _BLOCKED:
-            raise SparseUnsupported(f"to_sparse: from {self._data.layout} to {layout} is not "
-                                    "supported; convert with .to_dense() first")
+        if d.layout in _BLOCKED:
+            # as torch: a blocked matrix changes between BSR and BSC of its own blocksize only
+            op = f"to_sparse_{layout._name[-3:]}"
+            if layout not in _BLOCKED:
+                raise RuntimeError(f"{op}: expected SparseCsr or SparseCsc layout but got "
+                                   f"{_NAMES[d.layout][2]}; convert with .to_dense() first")
+            if tuple(blocksize) != d.blocksize:
+                raise RuntimeError(f"{op}: conversion from {_NAMES[d.layout][2]} to "
+                                   f"{_NAMES[layout][2]} with blocksize changed from "
+                                   f"{list(d.blocksize)} to {list(blocksize)} is not supported")
+        if layout in _BLOCKED:
+            return _to_blocked(self, layout, blocksize)
         return _Relayout.apply(self, layout)
 
     def to_sparse_coo(self):
@@ -517,9 +527,50 @@ def _to_blocked(self, layout, blocksize):
     if bh < 1 or bw < 1 or n % bh or m % bw:
         raise RuntimeError(f"{op}: tensor sparse size ({n},{m}) must be divisible by given "
                            f"blocksize ({bh},{bw})")
+    if isinstance(self, SparseCompressedTensor):
+        return _CompressedToBlocked.apply(self, layout, (bh, bw))
     if self.layout is not _compat.strided:
         self = self.to_dense()
     return _ToBlocked.apply(self, layout, (bh, bw))
+
+
+def _blocked_from_compressed(data, layout, blocksize):
+    """The BSR/BSC storage of the compressed storage ``data``: every block of ``blocksize``
+    that holds a stored element (an explicitly stored zero too, as torch's conversion), in
+    block-row (BSR) or block-column (BSC) order, keeping ``data``'s index dtype."""
+    xp = data.device._xp
+    (n, m), (bh, bw) = data.shape, blocksize
+    nbr, nbc = n // bh, m // bw
+    rows, cols = (k.astype(xp.int64) for k in data.rows_cols())
+    block_rows, block_cols = rows // bh, cols // bw
+    if layout is sparse_bsr:
+        key, count, width = block_rows * nbc + block_cols, nbr, nbc
+    else:
+        key, count, width = block_cols * nbr + block_rows, nbc, nbr
+    uniq, inverse = xp.unique(key, return_inverse=True)
+    blocks = xp.zeros((uniq.shape[0], bh, bw), dtype=data.values.dtype)
+    blocks[inverse.reshape(-1), rows - block_rows * bh, cols - block_cols * bw] = \
+        data.values.reshape(-1)
+    major = uniq // width if width else uniq
+    compressed = xp.searchsorted(major, xp.arange(count + 1, dtype=xp.int64), side="left")
+    index = data.compressed.dtype
+    return CompressedData(compressed.astype(index), (uniq - major * width).astype(index),
+                          blocks, (n, m), layout, data.device, (bh, bw))
+
+
+class _CompressedToBlocked(Function):
+    """A CSR/CSC matrix in a blocked layout, or a BSR/BSC one in the other blocked layout;
+    the gradient comes back on the input's pattern."""
+
+    @staticmethod
+    def forward(ctx, s, layout, blocksize):
+        ctx.pattern = s._data
+        return _wrap(_blocked_from_compressed(s._data, layout, blocksize))
+
+    @staticmethod
+    def backward(ctx, g):
+        values = Tensor._make(_gather(g, ctx.pattern), g._device)
+        return _Construct.apply(values, ctx.pattern), None, None
 
 
 class _ToCOO(Function):

@@ -15,7 +15,10 @@ Compressed matrices (``flambeau.sparse_csr``, ``flambeau.sparse_csc``: made by
 through these. Blocked matrices (``flambeau.sparse_bsr``, ``flambeau.sparse_bsc``: made by
 :func:`flambeau.sparse_bsr_tensor`, :func:`flambeau.sparse_bsc_tensor` or
 :meth:`flambeau.Tensor.to_sparse_bsr`) support the same, ``+`` of two of one blocksize
-included, except ``to_sparse`` into another compressed layout.
+included. As in torch, a CSR/CSC matrix converts to BSR/BSC of any blocksize (every block
+holding a stored element is stored), BSR and BSC convert into each other at their own
+blocksize, and a blocked matrix goes to CSR/CSC or another blocksize only through
+``to_dense()``.
 
 Examples
 --------
