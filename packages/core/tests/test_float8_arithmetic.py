@@ -173,3 +173,65 @@ def test_in_place_with_a_tensor_of_another_dtype_is_refused_as_torch(method, gra
     assert a.dtype is flambeau.float8_e4m3fn
     getattr(a, method)(make(flambeau))
     assert a.dtype is flambeau.float8_e4m3fn
+
+
+_UNARY = ["neg", "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt",
+          "square", "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
+          "tanh", "sigmoid", "relu", "erf", "erfc", "floor", "ceil", "trunc", "frac", "sign",
+          "sgn", "acosh", "asinh", "atanh", "lgamma", "digamma", "erfinv", "i0", "sinc", "logit",
+          "deg2rad", "special.i1e", "special.ndtr", "special.expit", "exp_", "sqrt_", "neg_",
+          "sigmoid_", "relu_"]
+
+
+def _call(lib, op, x):
+    if op.startswith("special."):
+        return getattr(lib.special, op[8:])(x)
+    return getattr(x, op)() if op.endswith("_") else getattr(lib, op)(x)
+
+
+@pytest.mark.parametrize("name", FLOAT8 + ["float8_e8m0fnu"])
+@pytest.mark.parametrize("op", _UNARY)
+def test_unary_math_is_refused_as_torch(name, op):
+    """torch has no CPU kernel for these on a float8; flambeau computed them in float32 and
+    returned a float32 (or a float8 for the sign-like ops) where torch raises."""
+    msgs = []
+    for lib in (torch, flambeau):
+        x = lib.tensor([1.0, 2.0]).to(getattr(lib, name))
+        with pytest.raises(NotImplementedError) as info:
+            _call(lib, op, x)
+        msgs.append(str(info.value))
+    assert msgs[1] == msgs[0]
+
+
+@pytest.mark.parametrize("name", FLOAT8 + ["float8_e8m0fnu"])
+def test_abs_keeps_the_float8_dtype_as_torch(name):
+    """abs is the one unary math op torch computes on float8s (not on float8_e8m0fnu)."""
+    x = torch.tensor([-1.5, 2.0]).to(getattr(torch, name))
+    y = flambeau.tensor([-1.5, 2.0]).to(getattr(flambeau, name))
+    if name == "float8_e8m0fnu":
+        with pytest.raises(NotImplementedError, match='"abs_cpu" not implemented for '
+                                                      "'Float8_e8m0fnu'"):
+            flambeau.abs(y)
+        return
+    assert flambeau.abs(y).dtype is y.dtype
+    np.testing.assert_array_equal(_bits(flambeau.abs(y)), _bits(torch.abs(x)))
+
+
+@pytest.mark.parametrize("grad", [False, True], ids=["plain", "recorded"])
+@pytest.mark.parametrize("method", ["add_", "sub_", "mul_", "div_"])
+def test_float32_in_place_with_a_float8_tensor_is_refused_as_torch(method, grad):
+    """NumPy cast the float8 operand into the float32 tensor; torch refuses the promotion
+    (but takes a zero-dim float8, a scalar to it)."""
+    msgs = []
+    for lib in (torch, flambeau):
+        a = lib.tensor([1.0, 2.0], requires_grad=grad) * 1
+        with pytest.raises(RuntimeError) as info:
+            getattr(a, method)(lib.tensor([1.5, 3.0]).to(lib.float8_e4m3fn))
+        assert a.tolist() == [1.0, 2.0]
+        msgs.append(str(info.value))
+    assert msgs[1] == msgs[0]
+    a = flambeau.tensor([1.0, 2.0]) * 1
+    getattr(a, method)(flambeau.tensor(2.0).to(flambeau.float8_e4m3fn))
+    b = torch.tensor([1.0, 2.0]) * 1
+    getattr(b, method)(torch.tensor(2.0).to(torch.float8_e4m3fn))
+    assert a.dtype is flambeau.float32 and a.cpu().numpy().tolist() == b.tolist()

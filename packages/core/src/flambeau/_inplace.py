@@ -10,6 +10,7 @@ into its storage directly (:func:`record_in_place`), as torch's in-place ops do.
 
 from __future__ import annotations
 
+from flambeau import _dtype
 from flambeau._ops._util import (
     FLOAT8_NP,
     FLOAT_NP,
@@ -211,6 +212,8 @@ def fast_ufunc(t, ufunc_name, other, op):
         return t
     if o.__class__ is int:  # uint8 += -1 wraps around in torch; NumPy raises OverflowError
         o = fit_scalar(t, o)
+    elif getattr(o, "dtype", None) in FLOAT8_NP:  # NumPy casts it; torch promotes no float8
+        _dtype.result_type(t, other)  # but a 0-d one, a scalar to it
     try:
         try:
             getattr(xp, ufunc_name)(t._data, o, out=t._data, casting="same_kind")

@@ -973,8 +973,8 @@ def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=Non
     version of the op); True runs the same forward and ``grad``, which must then follow the
     conjugate convention (``g * _conj(derivative)``); a dict overrides ``fwd``, ``grad`` or
     ``save`` for them. Complex inputs reach their own subclass from the wrapper's non-float
-    branch: floating tensors pay one dtype test at most (none where the op tested it
-    already, to cast integers).
+    branch: floating tensors pay one dtype test. Float8 inputs are refused as torch does
+    (see :data:`_FLOAT8_KERNELS`), but by ``abs``.
     """
     cls = type(name.capitalize().replace("_", ""), (_Unary,), {
         "_node_name": _NODE_NAMES.get(name),
@@ -995,14 +995,13 @@ def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=Non
     if save != "x" and (ccls is None or ccls._save != "x"):
         INPUT_FREE.add(name)
     fp32 = name in _autocast.FP32_OPS  # autocast runs these in float32
-    # whether an input's dtype must be looked at: to cast integers, or to route complex
-    # inputs away from this class (refused, or to their own subclass)
-    check = float_only or ccls is not cls
 
     def op(input, *, out=None):
         if fp32 and _autocast.active:
             (input,) = _autocast.cast_inputs("fp32", input)
-        if check and input._data.dtype not in FLOAT_NP:
+        if input._data.dtype not in FLOAT_NP:
+            if input._data.dtype in FLOAT8_NP:
+                _refuse_float8(name, input)
             if input._data.dtype.kind == "c":
                 if ccls is None:
                     refuse_complex(name, input, hint=_HINTS.get(name, ""))
@@ -1020,6 +1019,29 @@ def _unary_op(name, fwd, grad, save="x", float_only=True, doc="", array_grad=Non
 #: torch's node names that are not the op's name capitalized (square is torch's pow)
 _NODE_NAMES = {"log1p": "Log1PBackward0", "square": "PowBackward0",
                "deg2rad": "Deg2RadBackward0", "rad2deg": "Rad2DegBackward0"}
+
+#: torch's CPU kernel that refuses a float8 input, for the unary ops where it is not
+#: ``<op>_cpu``; torch computes only ``abs`` (not for float8_e8m0fnu) on them
+_FLOAT8_KERNELS = {
+    **{n: n + "_vml_cpu" for n in (
+        "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan", "asin",
+        "acos", "atan", "tanh", "erf", "erfc", "floor", "ceil", "trunc", "lgamma", "erfinv",
+        "i0")},
+    "exp2": "exp2", "digamma": "digamma", "square": "pow", "sgn": "sign_cpu",
+    "sigmoid": "sigmoid_cpu_reduced_float", "relu": "clamp_min_scalar_cpu",
+    "ndtr": "mul_cpu_reduced_float", "deg2rad": "mul_cpu_reduced_float",
+    "rad2deg": "mul_cpu_reduced_float",
+}
+
+
+def _refuse_float8(name, input):
+    """torch's NotImplementedError for the unary op ``name`` on a float8 ``input`` (torch has
+    no kernel for them; computing in float32 would change the result's dtype)."""
+    if name != "abs" or input.dtype is _dtype.float8_e8m0fnu:
+        dev = input._device.type
+        kernel = _FLOAT8_KERNELS.get(name, name + "_cpu") if dev == "cpu" else f"{name}_{dev}"
+        _dtype.refuse_float8(kernel, input.dtype)
+
 
 #: what to use instead, for the real-only unary ops whose message can say it
 _HINTS = {"sign": "; flambeau.sgn gives z / |z|", "relu": _NO_ORDER}
@@ -2289,6 +2311,8 @@ def logit(input, eps=None):
     tensor([0.])
     """
     refuse_complex("logit", input)
+    if input._data.dtype in FLOAT8_NP:
+        _refuse_float8("logit", input)
     input = to_float(input)  # bools and integers too: logit(True) is inf, as in PyTorch
     return Logit.apply(input, eps)
 
