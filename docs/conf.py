@@ -126,6 +126,7 @@ API_MODULES = {
     "utils.dlpack": "flambeau.utils.dlpack",
     "utils.hooks": "flambeau.utils.hooks",
     "vision.datasets": "flambeau.vision.datasets",
+    "vision.io": "flambeau.vision.io",
     "vision.transforms": "flambeau.vision.transforms",
     "vision.models": "flambeau.vision.models",
     "vision.ops": "flambeau.vision.ops",
