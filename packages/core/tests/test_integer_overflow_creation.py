@@ -190,3 +190,99 @@ def test_many_numbers_are_checked_as_a_few():
         flambeau.tensor(values + [256], dtype=flambeau.uint8)
     with pytest.raises(RuntimeError, match="type int8 without"):
         flambeau.tensor([0.5] * 100 + [math.nan], dtype=flambeau.int8)
+
+
+SIGNED_AND_BYTE = ["uint8", "int8", "int16", "int32", "int64"]
+
+
+@pytest.mark.parametrize("name", SIGNED_AND_BYTE)
+@pytest.mark.parametrize("value", VALUES, ids=str)
+@pytest.mark.parametrize("path", ["index_fill", "index_fill_tensor", "masked_fill_tensor",
+                                  "where", "where_first"])
+def test_index_fill_and_where_check_the_range_as_fills(path, value, name):
+    """index_fill leaked NumPy's OverflowError (and refused uint8's -1); where wrapped a
+    number the tensor's dtype cannot hold (uint8 and 300 gave 44) where torch refuses it."""
+    if path in ("where", "where_first") and isinstance(value, float):
+        pytest.skip("a float beside an integer tensor promotes to float32: nothing to check")
+
+    def make(lib):
+        x = lib.zeros(2, dtype=getattr(lib, name))
+        if path == "index_fill":
+            return x.index_fill(0, lib.tensor([0]), value)
+        if path == "index_fill_tensor":
+            return x.index_fill(0, lib.tensor([0]), lib.tensor(value))
+        if path == "masked_fill_tensor":
+            return x.masked_fill(lib.tensor([True, False]), lib.tensor(value))
+        cond = lib.tensor([True, False])
+        return lib.where(cond, x, value) if path == "where" else lib.where(cond, value, x)
+    ours, theirs = _both(make)
+    assert ours == theirs
+
+
+HUGE = [2 ** 63, 2 ** 64 - 1, 2 ** 64, 2 ** 70, -2 ** 63 - 1]
+
+
+@pytest.mark.parametrize("name", ["uint8", "int64", "uint64"])
+@pytest.mark.parametrize("value", HUGE, ids=str)
+@pytest.mark.parametrize("path", ["full", "fill_", "setitem", "setitem_slice", "masked_fill",
+                                  "index_fill", "where"])
+def test_ints_past_64_bits_are_refused_as_torch(path, value, name):
+    """torch's argument parser refuses an int no C++ scalar holds before the dtype's range
+    (OverflowError), and ``x[i] = v`` any int outside int64's range (ValueError), uint64's
+    ``x[i] = 2**63`` included: flambeau wrote it, or leaked NumPy's message."""
+    if name == "uint64" and path in ("masked_fill", "index_fill"):
+        pytest.skip("torch 2.13 has no CPU kernel for these on uint64")
+
+    def make(lib):
+        dt = getattr(lib, name)
+        x = lib.zeros(2, dtype=dt)
+        if path == "full":
+            return lib.full((2,), value, dtype=dt)
+        if path == "fill_":
+            return x.fill_(value)
+        if path == "setitem":
+            x[0] = value
+            return x
+        if path == "setitem_slice":
+            x[:] = value
+            return x
+        if path == "masked_fill":
+            return x.masked_fill(lib.tensor([True, False]), value)
+        if path == "index_fill":
+            return x.index_fill(0, lib.tensor([0]), value)
+        return lib.where(lib.tensor([True, False]), x, value)
+    ours, theirs = _both(make)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("args", [(2 ** 63, 2 ** 63 + 2), (0, 2 ** 63, 2 ** 62),
+                                  (2 ** 63 - 2, 2 ** 63), (2 ** 64,), (10 ** 20,),
+                                  (-2 ** 63 - 1, 0), (2 ** 63 - 3, 2 ** 63 - 1),
+                                  (-2 ** 63, -2 ** 63 + 2)], ids=str)
+def test_arange_of_ints_past_int64_is_refused_as_torch(args):
+    """NumPy's 'Python int too large to convert to C long' and 'Maximum allowed size
+    exceeded' leaked, and arange(0, 2**63, 2**62) ran."""
+    ours, theirs = _both(lambda lib: lib.arange(*args))
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("args", [(10.0, (3,)), (True, (3,)), (0.5, 10.5, (3,)),
+                                  (0, 10.7, (3,)), (0.0, 1, (3,)), (2 ** 63, (3,)),
+                                  (-2 ** 63 - 1, 0, (3,)), (np.float64(5.0), (3,)),
+                                  (0, np.float32(5.0), (3,))], ids=str)
+def test_randint_refuses_bounds_that_are_not_ints_as_torch(args):
+    """randint(0.5, 10.5) drew integers (floored bounds) where torch refuses a float."""
+    errors = []
+    for lib in (flambeau, torch):
+        with pytest.raises((TypeError, ValueError)) as info:
+            lib.randint(*args)
+        errors.append((info.type, str(info.value).split("\n")[0]))
+    assert errors[0] == errors[1]
+
+
+def test_randint_takes_integer_scalars_and_zero_dim_tensors():
+    for high in (np.int64(5), flambeau.tensor(5)):
+        x = flambeau.randint(high, (50,)).cpu().numpy()
+        assert x.min() >= 0 and x.max() < 5
+    x = flambeau.randint(flambeau.tensor(2), 4, (50,)).cpu().numpy()
+    assert x.min() >= 2 and x.max() < 4

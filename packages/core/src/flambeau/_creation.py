@@ -11,6 +11,7 @@ import numpy as np
 from flambeau import _compat, _dlpack, _dtype, _keywords, _random, _sparse
 from flambeau._device import canonical
 from flambeau._ops._util import (
+    check_scalar_int,
     dressed_as,
     fill_int,
     int_bounds,
@@ -792,6 +793,9 @@ def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False,
     return _finish(arr, dev, requires_grad, pin_memory, "eye")
 
 
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
 @_fills_out
 def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False,
            pin_memory=False):
@@ -820,6 +824,10 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
             f"({step})"
         )
     all_int = all(isinstance(v, (int, np.integer)) for v in vals)
+    if all_int and not all(_INT64_MIN <= v <= _INT64_MAX for v in vals):
+        for v in vals:  # torch's errors: NumPy's name its C long, or its array size
+            check_scalar_int(v)
+        raise int_overflow(np.dtype(np.int64))
     np_dtype = _np_dtype(dtype, _dtype.int64 if all_int else None)
     n = builtins.max(0, math.ceil((end - start) / step))
     xp = dev.backend.xp
@@ -1014,11 +1022,24 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
     """
     _compat.check_layout("randint", layout)
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
-        low, high, size = 0, low, high
+        high, size = None, high
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if high is None:
-        low, high = 0, low
+        one = _int_bound(low)
+        if one is None:
+            raise TypeError(f"randint(): argument 'high' (position 1) must be int, not "
+                            f"{_type_name(low)}")
+        low, high = 0, one
+    else:
+        bounds = _int_bound(low), _int_bound(high)
+        if None in bounds:
+            raise TypeError(
+                f"randint() received an invalid combination of arguments - got "
+                f"({_type_name(low)}, {_type_name(high)}, {_type_name(size)}), but expected "
+                "one of:\n * (int high, tuple of ints size, ...)\n"
+                " * (int low, int high, tuple of ints size, ...)")
+        low, high = bounds
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
@@ -1030,6 +1051,26 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
         _random.check_random_bounds(np_dtype, low, high - 1)
     return _rand_common(lambda r, s, d: r.integers(low, high, s, d), (size,), generator, dtype,
                         device, requires_grad, "randint", pin_memory)
+
+
+def _int_bound(v):
+    """A bound of ``randint`` as a Python int (an int, a NumPy integer or a 0-d integer
+    tensor), or None where torch's argument parser refuses it (a float, a bool)."""
+    if isinstance(v, Tensor):
+        return int(v.item()) if v._data.ndim == 0 and v._data.dtype.kind in "iu" else None
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        v = int(v)
+        if not _INT64_MIN <= v <= _INT64_MAX:
+            raise ValueError("Overflow when unpacking long long")
+        return v
+    return None
+
+
+def _type_name(v):
+    """A value's type as torch's argument errors name it (``numpy.float64``, ``Tensor``)."""
+    cls = type(v)
+    return cls.__name__ if cls.__module__ in ("builtins", "flambeau") or isinstance(v, Tensor) \
+        else f"{cls.__module__}.{cls.__name__}"
 
 
 @_fills_out

@@ -286,10 +286,29 @@ def fill_int(v, dt):
     bounds = _INT_RANGE.get(dt)
     if bounds is None or bounds[0] <= v <= bounds[1]:  # x[i] = v runs this: in range, as is
         return v
+    if cls is int:
+        check_scalar_int(v)
     lo, hi = int_bounds(dt, cls)
     if not lo <= v <= hi:  # False for NaN too
         raise int_overflow(dt)
     return wrapped_int(v, dt)
+
+
+def check_scalar_int(v):
+    """torch's OverflowError for a Python int that no C++ scalar holds (an int64 or a
+    uint64): it is checked before the dtype's range.
+
+    Examples
+    --------
+    >>> check_scalar_int(2**64)
+    Traceback (most recent call last):
+    ...
+    OverflowError: int too big to convert
+    """
+    if v >= 1 << 64:
+        raise OverflowError("int too big to convert")
+    if v < -(1 << 63):
+        raise OverflowError("can't convert negative int to unsigned")
 
 
 def wrapped_int(v, dt):

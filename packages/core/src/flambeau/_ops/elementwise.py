@@ -1796,6 +1796,12 @@ def selected(cls, condition, input, other):
         raise TypeError("where: condition must be a bool Tensor")
     if condition._data.dtype.kind != "b":
         condition = condition != 0
+    # a Python int beside an integer tensor takes its dtype: torch checks its range (uint8
+    # takes -1 as 255, refuses 300) where NumPy would wrap it around
+    if other.__class__ is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        other = fill_int(other, input._data.dtype)
+    elif input.__class__ is int and isinstance(other, Tensor) and other._data.dtype.kind in "iu":
+        input = fill_int(input, other._data.dtype)
     if isinstance(input, Tensor) or isinstance(other, Tensor):
         a, b = promote("where", input, other)
     else:

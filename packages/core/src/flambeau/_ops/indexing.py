@@ -321,6 +321,8 @@ def setitem(t, index, value):
     if advanced and isinstance(value, Tensor) and any(item is False for item in idx):
         _check_empty_write(t, idx, value)
     if not isinstance(value, Tensor):
+        if value.__class__ is int and not -(1 << 63) <= value < 1 << 63:
+            raise ValueError("Overflow when unpacking long long")  # torch's, uint64 x too
         # x[0] = 1j: torch's error for a real x; x[0] = 300 for uint8 x: as fill_, refused
         value = fill_int(_scalar_for(value, t), t._data.dtype)
     else:
@@ -859,6 +861,8 @@ def masked_fill(input, mask, value):
             # as torch: the value's real part if it is real, else torch's error
             _scalar_for(value.item(), input)
             value = value.real
+        elif value._data.dtype != input._data.dtype and input._data.dtype.kind in "iu":
+            fill_int(value.item(), input._data.dtype)  # torch checks its range as a number's
         value = value.to(input.dtype)
     else:
         value = fill_int(_scalar_for(value, input), input._data.dtype)  # as full(): checked

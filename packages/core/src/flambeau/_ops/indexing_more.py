@@ -14,7 +14,15 @@ from collections import namedtuple
 import numpy as np
 
 from flambeau import _dtype
-from flambeau._ops._util import Tensor, check_same_device, make, with_out, wrap_dim, write_out
+from flambeau._ops._util import (
+    Tensor,
+    check_same_device,
+    fill_int,
+    make,
+    with_out,
+    wrap_dim,
+    write_out,
+)
 from flambeau._ops.indexing import (
     IndexPut,
     _check_index,
@@ -190,8 +198,13 @@ def index_fill(input, dim, index, value):
             value, (complex, np.complexfloating))) and input._data.dtype.kind != "c":
         raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not "
                            "supported")
-    if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
-        value = value.to(input.dtype)
+    if isinstance(value, Tensor):
+        if value._data.dtype != input._data.dtype:
+            if input._data.dtype.kind in "iu":  # torch checks its range as a number's
+                fill_int(value.item(), input._data.dtype)
+            value = value.to(input.dtype)
+    else:  # uint8 takes -1 as 255 and refuses 300, as fill_
+        value = fill_int(value, input._data.dtype)
     bounds_check("index_fill", input._device._xp, index._data,
                  input._data.shape[axis] if nd else 1, axis, allow_negative=True, exc=IndexError)
     return (_IndexFillTensor if isinstance(value, Tensor) else IndexFill).apply(
