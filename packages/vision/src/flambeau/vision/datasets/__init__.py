@@ -15,6 +15,7 @@ from flambeau.vision.datasets._download import (
     check_integrity,
     download_file,
     extract_tar,
+    extract_zip,
     file_md5,
 )
 from flambeau.vision.datasets._fakedata import FakeData
@@ -28,11 +29,20 @@ from flambeau.vision.datasets._folder import (
     make_dataset,
     pil_loader,
 )
-from flambeau.vision.datasets._mnist import KMNIST, MNIST, FashionMNIST, read_idx
+from flambeau.vision.datasets._mnist import (
+    EMNIST,
+    KMNIST,
+    MNIST,
+    QMNIST,
+    FashionMNIST,
+    read_idx,
+)
+from flambeau.vision.datasets._svhn_stl10 import STL10, SVHN
 
 __all__ = [
     "VisionDataset", "MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "Digits",
     "FakeData", "DatasetFolder", "ImageFolder", "IMG_EXTENSIONS", "default_loader",
     "pil_loader", "find_classes", "make_dataset", "has_file_allowed_extension", "read_idx",
     "load_cifar_batch", "download_file", "check_integrity", "file_md5", "extract_tar",
+    "extract_zip", "EMNIST", "QMNIST", "SVHN", "STL10",
 ]

@@ -9,6 +9,15 @@ from flambeau.data import Dataset
 __all__ = ["VisionDataset"]
 
 
+def verify_choice(owner: str, arg: str, value, valid) -> str:
+    """``value`` when it is one of ``valid``; otherwise a ValueError naming them all."""
+    valid = tuple(valid)
+    if not isinstance(value, str) or value not in valid:
+        raise ValueError(f"{owner}: unknown value {value!r} for argument {arg}; valid values "
+                         f"are {', '.join(map(repr, valid))}")
+    return value
+
+
 class VisionDataset(Dataset):
     """Base class of the data sets in :mod:`flambeau.vision.datasets`.
 
@@ -51,6 +60,11 @@ class VisionDataset(Dataset):
         if self.target_transform is not None:
             target = self.target_transform(target)
         return image, target
+
+    def _not_found(self, detail: str) -> RuntimeError:
+        """The error of a missing or corrupt data set: what is wrong and how to fix it."""
+        return RuntimeError(f"{type(self).__name__}: data set not found or corrupt: {detail}; "
+                            "pass download=True to download it")
 
     def extra_repr(self) -> str:
         """Lines added to the repr by subclasses."""

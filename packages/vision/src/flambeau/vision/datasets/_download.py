@@ -9,9 +9,10 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
-__all__ = ["file_md5", "check_integrity", "download_file", "extract_tar"]
+__all__ = ["file_md5", "check_integrity", "download_file", "extract_tar", "extract_zip"]
 
 _CHUNK = 1 << 20
 _USER_AGENT = "flambeau-vision"
@@ -149,17 +150,64 @@ def extract_tar(archive, dest_dir, member_root: str) -> Path:
     >>> (extract_tar(d / "a.tar", d, "top") / "x.txt").read_text()
     'hi'
     """
+    return _extract_staged(archive, dest_dir, member_root, _untar)
+
+
+def _untar(archive, staging: Path) -> None:
+    with tarfile.open(archive) as tar:
+        tar.extractall(staging, filter="data")
+
+
+def _unzip(archive, staging: Path) -> None:
+    # zipfile drops absolute prefixes and ".." components of member names itself
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(staging)
+    except zipfile.BadZipFile as exc:
+        raise RuntimeError(f"{archive}: not a readable zip archive: {exc}") from exc
+
+
+def _extract_staged(archive, dest_dir, member_root: str, unpack) -> Path:
+    """Unpack into a temporary folder of ``dest_dir``; move ``member_root`` into place."""
     dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
     target = dest_dir / member_root
     staging = Path(tempfile.mkdtemp(prefix=".extract.", dir=dest_dir))
     try:
-        with tarfile.open(archive) as tar:
-            tar.extractall(staging, filter="data")
+        unpack(archive, staging)
         if not (staging / member_root).is_dir():
             raise RuntimeError(f"{archive}: the archive has no folder {member_root!r}")
         if target.exists():
             shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / member_root, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def extract_zip(archive, dest_dir, member_root: str) -> Path:
+    """Extract the folder ``member_root`` of a zip archive into ``dest_dir`` atomically.
+
+    As :func:`extract_tar`: the archive is unpacked into a temporary folder inside
+    ``dest_dir`` and ``member_root`` (which may be nested, ``"a/b"``) is moved into place
+    only when extraction finished.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile, pathlib
+    >>> from flambeau.vision.datasets import extract_zip
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with zipfile.ZipFile(d / "a.zip", "w") as zf:
+    ...     zf.writestr("top/x.txt", "hi")
+    >>> (extract_zip(d / "a.zip", d, "top") / "x.txt").read_text()
+    'hi'
+    """
+    return _extract_staged(archive, dest_dir, member_root, _unzip)
+
+
+def _download_and_extract(urls, path, md5, dest_dir, member_root: str) -> Path:
+    """:func:`download_file` then :func:`extract_zip` or :func:`extract_tar` by content."""
+    archive = download_file(urls, path, md5)
+    extract = extract_zip if zipfile.is_zipfile(archive) else extract_tar
+    return extract(archive, dest_dir, member_root)

@@ -1,18 +1,26 @@
-"""MNIST, FashionMNIST and KMNIST: the IDX file format in the official folder layout."""
+"""MNIST, FashionMNIST, KMNIST, EMNIST and QMNIST: the IDX format in the official layouts."""
 
 from __future__ import annotations
 
 import gzip
+import lzma
+import shutil
+import string
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 import flambeau
-from flambeau.vision.datasets._base import VisionDataset
-from flambeau.vision.datasets._download import check_integrity, download_file
+from flambeau.vision.datasets._base import VisionDataset, verify_choice
+from flambeau.vision.datasets._download import (
+    _download_and_extract,
+    check_integrity,
+    download_file,
+)
 
-__all__ = ["MNIST", "FashionMNIST", "KMNIST", "read_idx"]
+__all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST", "QMNIST", "read_idx"]
+_COMPRESSED = (".gz", ".xz")
 
 # IDX type codes -> big-endian NumPy dtypes (the format's header byte 3)
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -23,13 +31,16 @@ def _read_bytes(path: Path) -> bytes:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:
                 return f.read()
+        if path.suffix == ".xz":
+            return lzma.decompress(path.read_bytes())
         return path.read_bytes()
-    except (OSError, EOFError) as exc:  # gzip raises these for corrupt or truncated streams
+    # gzip and lzma raise these for corrupt or truncated streams
+    except (OSError, EOFError, lzma.LZMAError) as exc:
         raise RuntimeError(f"cannot read IDX file {path}: {exc}") from exc
 
 
 def read_idx(path, ndim: int | None = None) -> np.ndarray:
-    """Read an IDX file (MNIST's format), gzipped (``.gz``) or not.
+    """Read an IDX file (MNIST's format), compressed (``.gz``, ``.xz``) or not.
 
     Parameters
     ----------
@@ -139,18 +150,27 @@ class MNIST(VisionDataset):
         self.train = train
         if download:
             self.download()
-        prefix = "train" if train else "t10k"
-        images = read_idx(self._locate(f"{prefix}-images-idx3-ubyte"), ndim=3)
-        labels = read_idx(self._locate(f"{prefix}-labels-idx1-ubyte"), ndim=1)
+        images, labels = self._load_arrays()
+        self._images = np.ascontiguousarray(images, dtype=np.uint8)
+        self._labels = labels.astype(np.int64)
+        self.data = flambeau.from_numpy(self._images)
+        self.targets = flambeau.from_numpy(self._labels)
+
+    def _stems(self) -> tuple[str, str]:
+        """The images' and labels' file names (without a compression suffix) of the split."""
+        prefix = "train" if self.train else "t10k"
+        return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
+
+    def _load_arrays(self, label_ndim: int = 1):
+        images_stem, labels_stem = self._stems()
+        images = read_idx(self._locate(images_stem), ndim=3)
+        labels = read_idx(self._locate(labels_stem), ndim=label_ndim)
         if len(images) != len(labels):
             raise RuntimeError(
                 f"{type(self).__name__}: {len(images)} images but {len(labels)} labels in "
                 f"{self.raw_folder}"
             )
-        self._images = np.ascontiguousarray(images, dtype=np.uint8)
-        self._labels = labels.astype(np.int64)
-        self.data = flambeau.from_numpy(self._images)
-        self.targets = flambeau.from_numpy(self._labels)
+        return images, labels
 
     @property
     def raw_folder(self) -> Path:
@@ -163,7 +183,7 @@ class MNIST(VisionDataset):
         return {name: i for i, name in enumerate(self.classes)}
 
     def _locate(self, stem: str) -> Path:
-        for name in (stem, stem + ".gz"):
+        for name in (stem, *(stem + suffix for suffix in _COMPRESSED)):
             if (self.raw_folder / name).is_file():
                 return self.raw_folder / name
         raise RuntimeError(
@@ -243,3 +263,159 @@ class KMNIST(MNIST):
         ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"),
     ]
     classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+
+
+class EMNIST(MNIST):
+    """Extended MNIST: handwritten digits and letters in six splits, MNIST's format.
+
+    Reads ``root/EMNIST/raw/emnist-<split>-{train,test}-{images-idx3,labels-idx1}-ubyte``
+    (or the ``.gz`` files), the names inside NIST's ``gzip.zip``. Images are as stored in the
+    files (transposed relative to MNIST's, as torchvision gives them); items are
+    ``(PIL image of mode "L", int label)``.
+
+    Parameters
+    ----------
+    root : str or path-like
+        Folder that holds the ``EMNIST`` folder.
+    split : str
+        ``"byclass"``, ``"bymerge"``, ``"balanced"``, ``"letters"``, ``"digits"`` or
+        ``"mnist"``.
+    **kwargs
+        ``train``, ``transform``, ``target_transform`` and ``download`` of :class:`MNIST`;
+        ``download`` fetches :attr:`url` (MD5-checked) and unpacks its ``.gz`` files.
+
+    Examples
+    --------
+    >>> from flambeau.vision.datasets import EMNIST
+    >>> EMNIST.classes_split_dict["letters"][:3], len(EMNIST.classes_split_dict["bymerge"])
+    (['N/A', 'a', 'b'], 47)
+    """
+
+    url = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
+    md5 = "58c8d27c78d21e728a6bc7b3cc06412e"
+    splits = ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")
+    # letters whose upper and lower case look alike share one class in bymerge and balanced
+    _merged_classes = set("cijklmopsuvwxyz")
+    _all_classes = set(string.digits + string.ascii_letters)
+    classes_split_dict = {
+        "byclass": sorted(_all_classes),
+        "bymerge": sorted(_all_classes - _merged_classes),
+        "balanced": sorted(_all_classes - _merged_classes),
+        "letters": ["N/A", *string.ascii_lowercase],
+        "digits": list(string.digits),
+        "mnist": list(string.digits),
+    }
+
+    def __init__(self, root, split: str, **kwargs):
+        self.split = verify_choice(type(self).__name__, "split", split, self.splits)
+        self.classes = self.classes_split_dict[split]
+        super().__init__(root, **kwargs)
+
+    def _stems(self) -> tuple[str, str]:
+        prefix = f"emnist-{self.split}-{'train' if self.train else 'test'}"
+        return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
+
+    def _check_exists(self) -> bool:
+        return all(any((self.raw_folder / (stem + suffix)).is_file()
+                       for suffix in ("", *_COMPRESSED)) for stem in self._stems())
+
+    def download(self) -> None:
+        """Fetch :attr:`url` and move its ``.gz`` files into :attr:`raw_folder`."""
+        if self._check_exists():
+            return
+        folder = _download_and_extract([self.url], self.raw_folder / self.url.rsplit("/", 1)[-1],
+                                       self.md5, self.raw_folder, "gzip")
+        for path in folder.glob("*.gz"):
+            path.replace(self.raw_folder / path.name)
+        shutil.rmtree(folder)
+
+    def extra_repr(self) -> str:
+        return f"Split: {self.split}\nTrain: {self.train}"
+
+
+class QMNIST(MNIST):
+    """QMNIST: MNIST's digits with the full NIST test set and extended labels.
+
+    Reads ``root/QMNIST/raw/qmnist-{train,test}-{images-idx3-ubyte,labels-idx2-int}`` and
+    ``xnist-{images-idx3-ubyte,labels-idx2-int}`` (plain, ``.gz`` or ``.xz``). Each label row
+    holds 8 integers (class, NIST series, writer id, ...). Items are ``(PIL image of mode "L",
+    target)`` where the target is the class (``compat=True``) or the row as an int64 tensor.
+
+    Parameters
+    ----------
+    root : str or path-like
+        Folder that holds the ``QMNIST`` folder.
+    what : str, optional
+        ``"train"``, ``"test"`` (60,000 images), ``"test10k"`` (MNIST's test images),
+        ``"test50k"`` (the rest) or ``"nist"`` (all); default from ``train``.
+    compat : bool
+        Give the class as an int (MNIST's targets) instead of the whole label row.
+    train : bool
+        ``what`` is ``"train"`` or ``"test"`` when not given.
+    **kwargs
+        ``transform``, ``target_transform`` and ``download`` of :class:`MNIST`; ``download``
+        fetches only the files of ``what`` (MD5-checked).
+
+    Attributes
+    ----------
+    targets : Tensor
+        int64 labels of shape (N, 8).
+
+    Examples
+    --------
+    >>> from flambeau.vision.datasets import QMNIST
+    >>> sorted(QMNIST.subsets)
+    ['nist', 'test', 'test10k', 'test50k', 'train']
+    """
+
+    subsets = {"train": "train", "test": "test", "test10k": "test", "test50k": "test",
+               "nist": "nist"}
+    _base = "https://raw.githubusercontent.com/facebookresearch/qmnist/master/"
+    resources = {
+        "train": [(_base + "qmnist-train-images-idx3-ubyte.gz",
+                   "ed72d4157d28c017586c42bc6afe6370"),
+                  (_base + "qmnist-train-labels-idx2-int.gz",
+                   "0058f8dd561b90ffdd0f734c6a30e5e4")],
+        "test": [(_base + "qmnist-test-images-idx3-ubyte.gz",
+                  "1394631089c404de565df7b7aeaf9412"),
+                 (_base + "qmnist-test-labels-idx2-int.gz",
+                  "5b5b05890a5e13444e108efe57b788aa")],
+        "nist": [(_base + "xnist-images-idx3-ubyte.xz", "7f124b3b8ab81486c9d8c2749c17f834"),
+                 (_base + "xnist-labels-idx2-int.xz", "5ed0e788978e45d4a8bd4b7caec3d79d")],
+    }
+
+    def __init__(self, root, what: str | None = None, compat: bool = True, train: bool = True,
+                 **kwargs):
+        if what is None:
+            what = "train" if train else "test"
+        self.what = verify_choice(type(self).__name__, "what", what, tuple(self.subsets))
+        self.compat = compat
+        super().__init__(root, train, **kwargs)
+
+    def _stems(self) -> tuple[str, str]:
+        names = [url.rsplit("/", 1)[-1] for url, _ in self.resources[self.subsets[self.what]]]
+        return tuple(name.rsplit(".", 1)[0] if name.endswith(_COMPRESSED) else name
+                     for name in names)
+
+    def _load_arrays(self, label_ndim: int = 2):
+        images, labels = super()._load_arrays(label_ndim=2)
+        part = {"test10k": slice(0, 10000), "test50k": slice(10000, None)}.get(self.what)
+        return (images, labels) if part is None else (images[part], labels[part])
+
+    _check_exists = EMNIST._check_exists
+
+    def download(self) -> None:
+        """Fetch the files of :attr:`what` that are missing (MD5-checked)."""
+        if self._check_exists():
+            return
+        for url, md5 in self.resources[self.subsets[self.what]]:
+            download_file([url], self.raw_folder / url.rsplit("/", 1)[-1], md5)
+
+    def __getitem__(self, index):
+        image = Image.fromarray(self._images[index])
+        row = self._labels[index]
+        target = int(row[0]) if self.compat else flambeau.from_numpy(row.copy())
+        return self._apply(image, target)
+
+    def extra_repr(self) -> str:
+        return f"Split: {self.what}"
