@@ -125,6 +125,7 @@ API_MODULES = {
     "utils.checkpoint": "flambeau.utils.checkpoint",
     "utils.dlpack": "flambeau.utils.dlpack",
     "utils.hooks": "flambeau.utils.hooks",
+    "utils._pytree": "flambeau.utils._pytree",
     "vision.datasets": "flambeau.vision.datasets",
     "vision.io": "flambeau.vision.io",
     "vision.transforms": "flambeau.vision.transforms",

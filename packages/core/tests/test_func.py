@@ -393,7 +393,9 @@ def test_error_vjp_and_jvp():
                                            r"primals to be a tuple"):
         F.jvp(lambda a: a, flambeau.ones(2), flambeau.ones(2))
     with pytest.raises(RuntimeError, match=r"same python structure.* primals with structure "
-                                           r"\(\*,\) and tangents with structure \(\*, \*\)"):
+                                           r"TreeSpec\(tuple, None, \[\*\]\) and tangents "
+                                           r"with structure TreeSpec\(tuple, None, \[\*,\n  "
+                                           r"\*\]\)"):
         F.jvp(lambda a: a, (flambeau.ones(2),), (flambeau.ones(2), flambeau.ones(2)))
     with pytest.raises(RuntimeError, match=r"tangent 0 has shape \(3,\) but its primal has "
                                            r"shape \(2,\)"):
@@ -434,8 +436,9 @@ def test_error_vmap_in_dim_out_of_range_and_bad_type():
 
 def test_error_vmap_in_dims_structure():
     with pytest.raises(ValueError, match=r"in_dims is not compatible with the structure of "
-                                         r"`inputs`. in_dims has structure \(\*, \*\) but inputs "
-                                         r"has structure \(\*,\)"):
+                                         r"`inputs`. in_dims has structure TreeSpec\(tuple, None, "
+                                         r"\[\*,\n  \*\]\) but inputs has structure "
+                                         r"TreeSpec\(tuple, None, \[\*\]\)"):
         F.vmap(lambda a: a, in_dims=(0, 1))(flambeau.ones(3))
 
 
@@ -454,8 +457,8 @@ def test_error_vmap_outputs():
                                          r"\[-1, 0\], but got 2\)"):
         F.vmap(lambda a: a.sum(), out_dims=2)(flambeau.ones(2, 3))
     with pytest.raises(ValueError, match=r"out_dims is not compatible with the structure of "
-                                         r"`outputs`. out_dims has structure \(\*, \*\) but "
-                                         r"outputs has structure \*"):
+                                         r"`outputs`. out_dims has structure TreeSpec\(tuple, "
+                                         r"None, \[\*,\n  \*\]\) but outputs has structure \*"):
         F.vmap(lambda a: a, out_dims=(0, 0))(flambeau.ones(2))
     with pytest.raises(ValueError, match="can not return a BatchedTensor when out_dim is None"):
         F.vmap(lambda a: a.sum(), out_dims=None)(flambeau.tensor([1.0, 2.0]))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from flambeau import _dtype
 from flambeau._tensor import Tensor
-from flambeau.func._pytree import tree_flatten, tree_map, tree_unflatten
+from flambeau.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["cond", "while_loop"]
 
@@ -197,7 +197,7 @@ def while_loop(cond_fn, body_fn, carried_inputs):
         out = body_fn(*carry)
         out_leaves = tree_flatten(out)[0]
         _check_body_output(out_leaves, leaves)
-        leaves, carry, ran = out_leaves, tree_unflatten(spec, out_leaves), True
+        leaves, carry, ran = out_leaves, tree_unflatten(out_leaves, spec), True
     if ran:
         return out
     return tuple(tree_map(lambda v: v.clone() if isinstance(v, Tensor) else v, item)

@@ -25,7 +25,7 @@ from flambeau._tensor import Tensor
 from flambeau.autograd import _grad_mode
 from flambeau.autograd import grad as _autograd_grad
 from flambeau.autograd._function import AccumulateGrad
-from flambeau.func._pytree import tree_flatten, tree_unflatten
+from flambeau.utils._pytree import tree_flatten, tree_unflatten, treespec_pprint
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd",
            "hessian"]
@@ -99,7 +99,7 @@ class _Level:
         leaves, spec = tree_flatten(tree)
         fresh = [_fresh(x, api) for x in leaves]
         self.fresh.extend(fresh)
-        return tree_unflatten(spec, fresh), fresh
+        return tree_unflatten(fresh, spec), fresh
 
     def finish(self, tree, probe=()):
         """Detach the tensors of ``tree`` unless an enclosing level can differentiate them.
@@ -113,7 +113,7 @@ class _Level:
         if self.outer and _reaches_outside(tree_flatten(probe)[0], self.fresh):
             return tree
         leaves = [t.detach() if isinstance(t, Tensor) else t for t in leaves]
-        return tree_unflatten(spec, leaves)
+        return tree_unflatten(leaves, spec)
 
 
 def _vjp_leaves(outputs, inputs, cotangents, create_graph, retain_graph=True):
@@ -202,7 +202,7 @@ def _per_argnum(argnums, diff, leaf_results):
     out, pos = [], 0
     for tree in diff:
         leaves, spec = tree_flatten(tree)
-        out.append(tree_unflatten(spec, leaf_results[pos:pos + len(leaves)]))
+        out.append(tree_unflatten(leaf_results[pos:pos + len(leaves)], spec))
         pos += len(leaves)
     return tuple(out) if isinstance(argnums, tuple) else out[0]
 
@@ -363,8 +363,8 @@ def vjp(func, *primals, has_aux=False):
         if ct_spec != out_spec:
             raise RuntimeError(
                 f"{api}: Expected pytree structure of cotangents to be the same as pytree "
-                f"structure of outputs to the function. cotangents: {ct_spec}, primal "
-                f"output: {out_spec}")
+                f"structure of outputs to the function. cotangents: "
+                f"{treespec_pprint(ct_spec)}, primal output: {treespec_pprint(out_spec)}")
         for i, (c, o) in enumerate(zip(ct_leaves, out_leaves)):
             if not isinstance(c, Tensor):
                 raise RuntimeError(
@@ -492,7 +492,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         cols = _jvp_leaves(out_leaves, inputs, t_leaves, level.outer)
         cols = [c if c is not None else _creation.zeros_like(o)
                 for c, o in zip(cols, out_leaves)]
-        out, jvp_out, aux = level.finish((out, tree_unflatten(out_spec, cols), aux),
+        out, jvp_out, aux = level.finish((out, tree_unflatten(cols, out_spec), aux),
                                          (out_leaves, t_leaves, aux))
     return (out, jvp_out, aux) if has_aux else (out, jvp_out)
 
@@ -550,7 +550,7 @@ def linearize(func, *primals):
             cols = _apply_tangents(out_leaves, dummies, vjps, t_leaves, inner.outer)
             cols = [c if c is not None else _creation.zeros_like(o)
                     for c, o in zip(cols, out_leaves)]
-            return inner.finish(tree_unflatten(out_spec, cols), (out_leaves, t_leaves))
+            return inner.finish(tree_unflatten(cols, out_spec), (out_leaves, t_leaves))
 
     return output, jvp_fn
 
@@ -627,8 +627,8 @@ def _jac_transform(func, argnums, has_aux, api, rows):
             _check_tensors(out_leaves, api)
             inputs = [t for leaves in flat for t in leaves]
             jac = (_jac_rows if rows else _jac_cols)(out_leaves, inputs, level.outer)
-            result = tree_unflatten(out_spec, [_per_argnum(argnums, diff, r)
-                                               for r in jac])
+            result = tree_unflatten([_per_argnum(argnums, diff, r) for r in jac],
+                                    out_spec)
             result, aux = level.finish((result, aux), (out_leaves, aux))
         return (result, aux) if has_aux else result
 

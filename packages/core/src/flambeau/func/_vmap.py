@@ -14,8 +14,9 @@ import functools
 
 from flambeau import _random
 from flambeau._tensor import Tensor
-from flambeau.func._pytree import broadcast_prefix, tree_flatten, tree_unflatten
+from flambeau.func._pytree import broadcast_prefix
 from flambeau.func._transforms import _check_chunk, _check_randomness, _fname
+from flambeau.utils._pytree import tree_flatten, tree_unflatten
 
 __all__ = ["vmap"]
 
@@ -208,7 +209,7 @@ def _vmap_call(func, name, in_dims, out_dims, randomness, args, kwargs):
         for i in range(size):
             rand.before_element(i)
             sliced = [leaf if d is None else leaf.select(d, i) for leaf, d in zip(leaves, dims)]
-            results.append(func(*tree_unflatten(spec, sliced), **kwargs))
+            results.append(func(*tree_unflatten(sliced, spec), **kwargs))
     return _stack_outputs(name, out_dims, results)
 
 
@@ -266,7 +267,7 @@ def _stack_outputs(name, out_dims, results):
                 f"[{-nd}, {nd - 1}], but got {d}) for out_dim of output {j}, of shape "
                 f"{tuple(column[0].shape)} per element")
         out.append(stack(column, dim=d))
-    return tree_unflatten(out_spec, out)
+    return tree_unflatten(out, out_spec)
 
 
 def _same(a, b):
