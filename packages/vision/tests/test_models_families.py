@@ -9,6 +9,7 @@ import pytest
 import flambeau
 from flambeau import nn
 from flambeau.vision import models
+from flambeau.vision.models import _vit as _vit_module
 from flambeau.vision.models._layers import StochasticDepth
 
 # name: (torchvision's parameter count with 1000 classes, number of state_dict entries,
@@ -472,16 +473,32 @@ VIT_KEYS = {
     ("vit_l_16", 304_326_632, 24), ("vit_l_32", 306_535_400, 24),
     ("vit_h_14", 632_045_800, 32),
 ])
-def test_vit_count_matches_torchvision(name, params, layers):
-    # a one-layer model with the builder's widths; the other layers have the same size
-    model = models.get_model(name, num_layers=1)
+def test_vit_count_matches_torchvision(name, params, layers, monkeypatch):
+    # a one-layer model with the builder's widths; the other layers have the same size (the
+    # builders refuse num_layers=, as torchvision's: shorten the model they build instead)
+    model = _one_layer_vit(monkeypatch, name)
+    assert model.built_with["num_layers"] == layers
     per_layer = count(model.encoder.layers.encoder_layer_0)
     assert count(model) + (layers - 1) * per_layer == params
     assert name in models.list_models()
 
 
-def test_vit_state_dict_keys_follow_torchvision():
-    state = models.vit_l_16(num_layers=1).state_dict()
+def _one_layer_vit(monkeypatch, name, **kwargs):
+    """What the builder ``name`` builds, with one encoder layer; ``.built_with`` holds the
+    arguments the builder gave."""
+    full = models.VisionTransformer
+
+    def one_layer(**given):
+        model = full(**{**given, "num_layers": 1})
+        model.built_with = given
+        return model
+
+    monkeypatch.setattr(_vit_module, "VisionTransformer", one_layer)
+    return models.get_model(name, **kwargs)
+
+
+def test_vit_state_dict_keys_follow_torchvision(monkeypatch):
+    state = _one_layer_vit(monkeypatch, "vit_l_16").state_dict()
     assert len(state) == 4 + 12 + 2 + 2  # the full model has 296 entries (24 layers)
     assert {k: tuple(state[k].shape) for k in VIT_KEYS if k in state} == VIT_KEYS
     assert list(state)[:4] == ["class_token", "conv_proj.weight", "conv_proj.bias",
@@ -500,7 +517,7 @@ def tiny_vit(**kwargs):
                                     hidden_dim=16, mlp_dim=32, num_classes=5, **kwargs)
 
 
-def test_vit_forward_backward_tiny():
+def test_vit_forward_backward_tiny(monkeypatch):
     model = tiny_vit()
     nn.init.normal_(model.heads.head.weight)  # torchvision starts the head at zero
     logits = model(flambeau.randn(2, 3, 32, 32))
@@ -508,7 +525,7 @@ def test_vit_forward_backward_tiny():
     nn.CrossEntropyLoss()(logits, flambeau.tensor([1, 4])).backward()
     assert all(p.grad is not None and float(p.grad.abs().sum()) > 0
                for p in model.parameters())
-    model = models.vit_b_32(image_size=64, num_layers=1, num_classes=3)
+    model = _one_layer_vit(monkeypatch, "vit_b_32", image_size=64, num_classes=3)
     assert tuple(model.encoder.pos_embedding.shape) == (1, 5, 768)
     assert tuple(model(flambeau.randn(1, 3, 64, 64)).shape) == (1, 3)
 

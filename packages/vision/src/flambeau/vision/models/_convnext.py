@@ -138,7 +138,7 @@ def _convnext(name, widths, depths, stochastic_depth_prob, weights, progress, kw
 
 
 def convnext_tiny(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt:
-    """ConvNeXt-Tiny (28,589,128 parameters); ``weights`` is an optional local file.
+    """ConvNeXt-Tiny (28,589,128 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -151,7 +151,7 @@ def convnext_tiny(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt:
 
 
 def convnext_small(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt:
-    """ConvNeXt-Small (50,223,688 parameters); ``weights`` is an optional local file.
+    """ConvNeXt-Small (50,223,688 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -164,7 +164,7 @@ def convnext_small(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt
 
 
 def convnext_base(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt:
-    """ConvNeXt-Base (88,591,464 parameters); ``weights`` is an optional local file.
+    """ConvNeXt-Base (88,591,464 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -177,7 +177,7 @@ def convnext_base(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt:
 
 
 def convnext_large(*, weights=None, progress: bool = True, **kwargs) -> ConvNeXt:
-    """ConvNeXt-Large (197,767,336 parameters); ``weights`` is an optional local file.
+    """ConvNeXt-Large (197,767,336 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------

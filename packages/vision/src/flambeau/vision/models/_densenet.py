@@ -140,7 +140,7 @@ def _densenet(name, growth_rate, block_config, num_init_features, weights, progr
 
 
 def densenet121(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
-    """DenseNet-121 (7,978,856 parameters); ``weights`` is an optional local file.
+    """DenseNet-121 (7,978,856 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -152,7 +152,7 @@ def densenet121(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
 
 
 def densenet161(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
-    """DenseNet-161 (28,681,000 parameters); ``weights`` is an optional local file.
+    """DenseNet-161 (28,681,000 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -164,7 +164,7 @@ def densenet161(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
 
 
 def densenet169(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
-    """DenseNet-169 (14,149,480 parameters); ``weights`` is an optional local file.
+    """DenseNet-169 (14,149,480 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -176,7 +176,7 @@ def densenet169(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
 
 
 def densenet201(*, weights=None, progress: bool = True, **kwargs) -> DenseNet:
-    """DenseNet-201 (20,013,928 parameters); ``weights`` is an optional local file.
+    """DenseNet-201 (20,013,928 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------

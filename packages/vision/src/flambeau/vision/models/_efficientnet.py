@@ -201,7 +201,7 @@ def _v2(variant, weights, progress, kwargs):
 
 
 def efficientnet_b0(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
-    """EfficientNet-B0 (5,288,548 parameters); ``weights`` is an optional local file.
+    """EfficientNet-B0 (5,288,548 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -213,7 +213,7 @@ def efficientnet_b0(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
 
 def efficientnet_b1(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
-    """EfficientNet-B1 (7,794,184 parameters); ``weights`` is an optional local file.
+    """EfficientNet-B1 (7,794,184 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -225,7 +225,7 @@ def efficientnet_b1(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
 
 def efficientnet_b2(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
-    """EfficientNet-B2 (9,109,994 parameters); ``weights`` is an optional local file.
+    """EfficientNet-B2 (9,109,994 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -237,7 +237,7 @@ def efficientnet_b2(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
 
 def efficientnet_b3(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
-    """EfficientNet-B3 (12,233,232 parameters); ``weights`` is an optional local file.
+    """EfficientNet-B3 (12,233,232 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -249,7 +249,7 @@ def efficientnet_b3(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
 
 def efficientnet_b4(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
-    """EfficientNet-B4 (19,341,616 parameters); ``weights`` is an optional local file.
+    """EfficientNet-B4 (19,341,616 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -261,7 +261,7 @@ def efficientnet_b4(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
 
 def efficientnet_b5(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
-    """EfficientNet-B5 (30,389,784 parameters); ``weights`` is an optional local file.
+    """EfficientNet-B5 (30,389,784 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -273,7 +273,7 @@ def efficientnet_b5(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
 
 def efficientnet_b6(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
-    """EfficientNet-B6 (43,040,704 parameters); ``weights`` is an optional local file.
+    """EfficientNet-B6 (43,040,704 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -285,7 +285,7 @@ def efficientnet_b6(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
 
 def efficientnet_b7(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
-    """EfficientNet-B7 (66,347,960 parameters); ``weights`` is an optional local file.
+    """EfficientNet-B7 (66,347,960 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -297,7 +297,7 @@ def efficientnet_b7(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
 
 def efficientnet_v2_s(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
-    """EfficientNetV2-S (21,458,488 parameters); ``weights`` is an optional local file.
+    """EfficientNetV2-S (21,458,488 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -309,7 +309,7 @@ def efficientnet_v2_s(*, weights=None, progress: bool = True, **kwargs) -> Effic
 
 
 def efficientnet_v2_m(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
-    """EfficientNetV2-M (54,139,356 parameters); ``weights`` is an optional local file.
+    """EfficientNetV2-M (54,139,356 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -321,7 +321,7 @@ def efficientnet_v2_m(*, weights=None, progress: bool = True, **kwargs) -> Effic
 
 
 def efficientnet_v2_l(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
-    """EfficientNetV2-L (118,515,272 parameters); ``weights`` is an optional local file.
+    """EfficientNetV2-L (118,515,272 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------

@@ -3,11 +3,16 @@ parameter names."""
 
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 
 import flambeau
 from flambeau import nn
-from flambeau.vision.models._weight_enums import WeightsEnum, _resolve
+from flambeau.vision.models._weight_enums import (
+    WeightsEnum,
+    _overwrite_named_param,
+    _resolve,
+)
 from flambeau.vision.models._weights import load_weights
 
 __all__ = ["GoogLeNet", "GoogLeNetOutputs", "googlenet"]
@@ -60,20 +65,31 @@ def _init_truncated_normal(model, std):
             nn.init.zeros_(m.bias)
 
 
-def _build_with_aux(name, make, weights, progress, kwargs, aux_default, drop_aux):
+def _build_with_aux(name, make, weights, progress, kwargs, aux_default, drop_aux,
+                    untrained_aux=False):
     """A builder of the Inception family: a weights enum member means the published
     weights, trained on (x - 0.5) / 0.5 input and holding the auxiliary heads, which are
-    dropped unless asked for (``drop_aux(model)``)."""
+    dropped unless ``aux_logits`` (default ``aux_default``) asks for them
+    (``drop_aux(model)``); ``untrained_aux``: the published heads are untrained (GoogLeNet's),
+    so keeping them warns."""
     weights = _resolve(name, weights, kwargs)
     if not isinstance(weights, WeightsEnum):
         return load_weights(make(**kwargs), weights, progress=progress)
     wanted_aux = kwargs.get("aux_logits", aux_default)
     kwargs.setdefault("transform_input", True)
-    kwargs.update(aux_logits=True, init_weights=False)
+    # as torchvision's builders: the checkpoint fixes these, a contrary value is an error
+    _overwrite_named_param(name, kwargs, "aux_logits", True,
+                           f"{weights!r} holds the auxiliary heads; leave aux_logits out to "
+                           "drop them after loading")
+    _overwrite_named_param(name, kwargs, "init_weights", False,
+                           f"{weights!r} replaces the initial weights")
     model = load_weights(make(**kwargs), weights, progress=progress)
     if not wanted_aux:
         model.aux_logits = False
         drop_aux(model)
+    elif untrained_aux:
+        warnings.warn(f"{name}: the auxiliary heads of {weights!r} are NOT pretrained; train "
+                      "them before relying on their outputs", stacklevel=3)
     return model
 
 
@@ -194,8 +210,12 @@ class GoogLeNet(nn.Module):
 def googlenet(*, weights=None, progress: bool = True, **kwargs) -> GoogLeNet:
     """GoogLeNet (6,624,904 parameters without the auxiliary classifiers).
 
-    ``weights`` is an optional local file; ``aux_logits`` defaults to True as torchvision's
-    (13,004,888 parameters with them).
+    ``weights``: a :class:`GoogLeNet_Weights` member, its name or a local file. Without
+    weights ``aux_logits`` defaults to True as torchvision's (13,004,888 parameters with
+    them); with published weights (which expect ``transform_input=True``, the default then)
+    the auxiliary heads are loaded and then dropped unless ``aux_logits=True`` is given (they
+    are untrained: a warning says so); ``aux_logits=False`` or ``init_weights=True`` with
+    weights is a ValueError, as in torchvision.
 
     Examples
     --------
@@ -206,4 +226,5 @@ def googlenet(*, weights=None, progress: bool = True, **kwargs) -> GoogLeNet:
     def drop_aux(model):  # the published auxiliary heads were not trained
         model.aux1 = model.aux2 = None
 
-    return _build_with_aux("googlenet", GoogLeNet, weights, progress, kwargs, False, drop_aux)
+    return _build_with_aux("googlenet", GoogLeNet, weights, progress, kwargs, False, drop_aux,
+                           untrained_aux=True)

@@ -248,7 +248,10 @@ class Inception3(nn.Module):
 def inception_v3(*, weights=None, progress: bool = True, **kwargs) -> Inception3:
     """Inception v3 (27,161,264 parameters with the auxiliary classifier).
 
-    ``weights`` is an optional local file. Expects 299x299 input (at least 75x75).
+    ``weights``: an :class:`Inception_V3_Weights` member, its name or a local file.
+    Expects 299x299 input (at least 75x75). Published weights set ``transform_input=True``
+    unless given and keep the trained auxiliary head; ``aux_logits=False`` or
+    ``init_weights=True`` with them is a ValueError, as in torchvision.
 
     Examples
     --------

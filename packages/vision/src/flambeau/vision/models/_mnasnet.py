@@ -105,7 +105,7 @@ def _mnasnet(alpha, name, weights, progress, kwargs):
 
 
 def mnasnet0_5(*, weights=None, progress: bool = True, **kwargs) -> MNASNet:
-    """MNASNet 0.5 (2,218,512 parameters); ``weights`` is an optional local file.
+    """MNASNet 0.5 (2,218,512 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -117,7 +117,7 @@ def mnasnet0_5(*, weights=None, progress: bool = True, **kwargs) -> MNASNet:
 
 
 def mnasnet0_75(*, weights=None, progress: bool = True, **kwargs) -> MNASNet:
-    """MNASNet 0.75 (3,170,208 parameters); ``weights`` is an optional local file.
+    """MNASNet 0.75 (3,170,208 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -129,7 +129,7 @@ def mnasnet0_75(*, weights=None, progress: bool = True, **kwargs) -> MNASNet:
 
 
 def mnasnet1_0(*, weights=None, progress: bool = True, **kwargs) -> MNASNet:
-    """MNASNet 1.0 (4,383,312 parameters); ``weights`` is an optional local file.
+    """MNASNet 1.0 (4,383,312 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -141,7 +141,7 @@ def mnasnet1_0(*, weights=None, progress: bool = True, **kwargs) -> MNASNet:
 
 
 def mnasnet1_3(*, weights=None, progress: bool = True, **kwargs) -> MNASNet:
-    """MNASNet 1.3 (6,282,256 parameters); ``weights`` is an optional local file.
+    """MNASNet 1.3 (6,282,256 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------

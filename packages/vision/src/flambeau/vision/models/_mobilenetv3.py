@@ -156,7 +156,7 @@ def _mobilenet_v3(arch, weights, progress, kwargs):
 
 
 def mobilenet_v3_large(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV3:
-    """MobileNetV3-Large (5,483,032 parameters); ``weights`` is an optional local file.
+    """MobileNetV3-Large (5,483,032 parameters); ``weights``: enum member, its name or a file.
 
     ``width_mult``, ``reduced_tail`` and ``dilated`` shape the blocks; other keyword
     arguments go to :class:`MobileNetV3`.
@@ -171,7 +171,7 @@ def mobilenet_v3_large(*, weights=None, progress: bool = True, **kwargs) -> Mobi
 
 
 def mobilenet_v3_small(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV3:
-    """MobileNetV3-Small (2,542,856 parameters); ``weights`` is an optional local file.
+    """MobileNetV3-Small (2,542,856 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------

@@ -202,7 +202,7 @@ def _y(size, weights, progress, kwargs):
 
 
 def regnet_y_400mf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetY-400MF (4,344,144 parameters); ``weights`` is an optional local file.
+    """RegNetY-400MF (4,344,144 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -214,7 +214,7 @@ def regnet_y_400mf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_y_800mf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetY-800MF (6,432,512 parameters); ``weights`` is an optional local file.
+    """RegNetY-800MF (6,432,512 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -226,7 +226,7 @@ def regnet_y_800mf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_y_1_6gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetY-1.6GF (11,202,430 parameters); ``weights`` is an optional local file.
+    """RegNetY-1.6GF (11,202,430 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -238,7 +238,7 @@ def regnet_y_1_6gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_y_3_2gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetY-3.2GF (19,436,338 parameters); ``weights`` is an optional local file.
+    """RegNetY-3.2GF (19,436,338 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -250,7 +250,7 @@ def regnet_y_3_2gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_y_8gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetY-8GF (39,381,472 parameters); ``weights`` is an optional local file.
+    """RegNetY-8GF (39,381,472 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -262,7 +262,7 @@ def regnet_y_8gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_y_16gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetY-16GF (83,590,140 parameters); ``weights`` is an optional local file.
+    """RegNetY-16GF (83,590,140 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -274,7 +274,7 @@ def regnet_y_16gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_y_32gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetY-32GF (145,046,770 parameters); ``weights`` is an optional local file.
+    """RegNetY-32GF (145,046,770 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -286,7 +286,7 @@ def regnet_y_32gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_y_128gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetY-128GF (644,812,894 parameters); ``weights`` is an optional local file.
+    """RegNetY-128GF (644,812,894 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -298,7 +298,7 @@ def regnet_y_128gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_x_400mf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetX-400MF (5,495,976 parameters); ``weights`` is an optional local file.
+    """RegNetX-400MF (5,495,976 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -310,7 +310,7 @@ def regnet_x_400mf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_x_800mf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetX-800MF (7,259,656 parameters); ``weights`` is an optional local file.
+    """RegNetX-800MF (7,259,656 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -322,7 +322,7 @@ def regnet_x_800mf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_x_1_6gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetX-1.6GF (9,190,136 parameters); ``weights`` is an optional local file.
+    """RegNetX-1.6GF (9,190,136 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -334,7 +334,7 @@ def regnet_x_1_6gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_x_3_2gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetX-3.2GF (15,296,552 parameters); ``weights`` is an optional local file.
+    """RegNetX-3.2GF (15,296,552 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -346,7 +346,7 @@ def regnet_x_3_2gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_x_8gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetX-8GF (39,572,648 parameters); ``weights`` is an optional local file.
+    """RegNetX-8GF (39,572,648 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -358,7 +358,7 @@ def regnet_x_8gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_x_16gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetX-16GF (54,278,536 parameters); ``weights`` is an optional local file.
+    """RegNetX-16GF (54,278,536 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -370,7 +370,7 @@ def regnet_x_16gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
 
 
 def regnet_x_32gf(*, weights=None, progress: bool = True, **kwargs) -> RegNet:
-    """RegNetX-32GF (107,811,560 parameters); ``weights`` is an optional local file.
+    """RegNetX-32GF (107,811,560 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------

@@ -106,7 +106,7 @@ def _shufflenet(name, widths, weights, progress, kwargs):
 
 
 def shufflenet_v2_x0_5(*, weights=None, progress: bool = True, **kwargs) -> ShuffleNetV2:
-    """ShuffleNetV2 0.5x (1,366,792 parameters); ``weights`` is an optional local file.
+    """ShuffleNetV2 0.5x (1,366,792 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -118,7 +118,7 @@ def shufflenet_v2_x0_5(*, weights=None, progress: bool = True, **kwargs) -> Shuf
 
 
 def shufflenet_v2_x1_0(*, weights=None, progress: bool = True, **kwargs) -> ShuffleNetV2:
-    """ShuffleNetV2 1.0x (2,278,604 parameters); ``weights`` is an optional local file.
+    """ShuffleNetV2 1.0x (2,278,604 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -131,7 +131,7 @@ def shufflenet_v2_x1_0(*, weights=None, progress: bool = True, **kwargs) -> Shuf
 
 
 def shufflenet_v2_x1_5(*, weights=None, progress: bool = True, **kwargs) -> ShuffleNetV2:
-    """ShuffleNetV2 1.5x (3,503,624 parameters); ``weights`` is an optional local file.
+    """ShuffleNetV2 1.5x (3,503,624 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -144,7 +144,7 @@ def shufflenet_v2_x1_5(*, weights=None, progress: bool = True, **kwargs) -> Shuf
 
 
 def shufflenet_v2_x2_0(*, weights=None, progress: bool = True, **kwargs) -> ShuffleNetV2:
-    """ShuffleNetV2 2.0x (7,393,996 parameters); ``weights`` is an optional local file.
+    """ShuffleNetV2 2.0x (7,393,996 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------

@@ -93,7 +93,7 @@ class SqueezeNet(nn.Module):
 
 
 def squeezenet1_0(*, weights=None, progress: bool = True, **kwargs) -> SqueezeNet:
-    """SqueezeNet 1.0 (1,248,424 parameters); ``weights`` is an optional local file.
+    """SqueezeNet 1.0 (1,248,424 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -105,7 +105,7 @@ def squeezenet1_0(*, weights=None, progress: bool = True, **kwargs) -> SqueezeNe
 
 
 def squeezenet1_1(*, weights=None, progress: bool = True, **kwargs) -> SqueezeNet:
-    """SqueezeNet 1.1 (1,235,496 parameters); ``weights`` is an optional local file.
+    """SqueezeNet 1.1 (1,235,496 parameters); ``weights``: enum member, its name or a file.
 
     Examples
     --------

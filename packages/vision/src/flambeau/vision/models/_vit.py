@@ -10,6 +10,11 @@ from functools import partial
 import flambeau
 from flambeau import nn
 from flambeau.vision.models._layers import Conv2dNormActivation
+from flambeau.vision.models._weight_enums import (
+    WeightsEnum,
+    _overwrite_named_param,
+    _resolve,
+)
 from flambeau.vision.models._weights import _build
 from flambeau.vision.ops._misc import MLP
 
@@ -168,18 +173,30 @@ class VisionTransformer(nn.Module):
 
 def _vit(name, patch_size, num_layers, num_heads, hidden_dim, mlp_dim, weights, progress,
          kwargs):
+    shape = {"patch_size": patch_size, "num_layers": num_layers, "num_heads": num_heads,
+             "hidden_dim": hidden_dim, "mlp_dim": mlp_dim}
+    for key in shape:  # as torchvision's builders, which pass them on beside **kwargs
+        if key in kwargs:
+            raise TypeError(f"{name}: got multiple values for keyword argument {key!r} (the "
+                            f"model has {key}={shape[key]}); build a VisionTransformer for "
+                            "another shape")
+    weights = _resolve(name, weights, kwargs)
+    if isinstance(weights, WeightsEnum):
+        side = weights.meta["min_size"][0]  # the weights' position embeddings fix the size
+        _overwrite_named_param(name, kwargs, "image_size", side,
+                               f"{weights!r} was trained on {side}x{side} images")
     image_size = kwargs.pop("image_size", 224)
-    make = partial(VisionTransformer, image_size=image_size, patch_size=patch_size,
-                   num_layers=num_layers, num_heads=num_heads, hidden_dim=hidden_dim,
-                   mlp_dim=mlp_dim)
-    return _build(name, make, weights, progress, kwargs)
+    return _build(name, partial(VisionTransformer, image_size=image_size, **shape), weights,
+                  progress, kwargs)
 
 
 def vit_b_16(*, weights=None, progress: bool = True, **kwargs) -> VisionTransformer:
-    """ViT-B/16 (86,567,656 parameters at 224x224); ``weights`` is an optional local file.
+    """ViT-B/16 (86,567,656 parameters at 224x224); ``weights``: enum member, its name or a file.
 
-    ``image_size`` (default 224) and the other keyword arguments go to
-    :class:`VisionTransformer`.
+    ``image_size`` (default 224, or the size of the weights given: 384 for
+    ``IMAGENET1K_SWAG_E2E_V1``) and the other keyword arguments go to
+    :class:`VisionTransformer`; the shape (``patch_size``, ``num_layers``, ``num_heads``,
+    ``hidden_dim``, ``mlp_dim``) is the model's and cannot be passed, as in torchvision.
 
     Examples
     --------
@@ -191,7 +208,7 @@ def vit_b_16(*, weights=None, progress: bool = True, **kwargs) -> VisionTransfor
 
 
 def vit_b_32(*, weights=None, progress: bool = True, **kwargs) -> VisionTransformer:
-    """ViT-B/32 (88,224,232 parameters at 224x224); ``weights`` is an optional local file.
+    """ViT-B/32 (88,224,232 parameters at 224x224); ``weights``: enum member, its name or a file.
 
     Examples
     --------
@@ -203,7 +220,7 @@ def vit_b_32(*, weights=None, progress: bool = True, **kwargs) -> VisionTransfor
 
 
 def vit_l_16(*, weights=None, progress: bool = True, **kwargs) -> VisionTransformer:
-    """ViT-L/16 (304,326,632 parameters at 224x224); ``weights`` is an optional local file.
+    """ViT-L/16 (304,326,632 parameters at 224x224); ``weights``: enum member, its name or a file.
 
     24 layers, 16 heads, width 1024, MLP 4096.
 
@@ -217,7 +234,7 @@ def vit_l_16(*, weights=None, progress: bool = True, **kwargs) -> VisionTransfor
 
 
 def vit_l_32(*, weights=None, progress: bool = True, **kwargs) -> VisionTransformer:
-    """ViT-L/32 (306,535,400 parameters at 224x224); ``weights`` is an optional local file.
+    """ViT-L/32 (306,535,400 parameters at 224x224); ``weights``: enum member, its name or a file.
 
     24 layers, 16 heads, width 1024, MLP 4096.
 
@@ -231,7 +248,7 @@ def vit_l_32(*, weights=None, progress: bool = True, **kwargs) -> VisionTransfor
 
 
 def vit_h_14(*, weights=None, progress: bool = True, **kwargs) -> VisionTransformer:
-    """ViT-H/14 (632,045,800 parameters at 224x224); ``weights`` is an optional local file.
+    """ViT-H/14 (632,045,800 parameters at 224x224); ``weights``: enum member, its name or a file.
 
     32 layers, 16 heads, width 1280, MLP 5120 (2.5 GB in float32).
 

@@ -195,14 +195,19 @@ class WeightsEnum(Enum):
 
 def _imagenet(file: str, num_params: int, acc1: float, acc5: float, ops: float,
               file_size: float, recipe: str, *, resize: int = 256, crop: int = 224,
-              min_size=(1, 1), categories=_IMAGENET_CATEGORIES, **preset) -> Weights:
-    """One ImageNet-1K classification checkpoint of download.pytorch.org/models."""
+              min_size=(1, 1), categories=_IMAGENET_CATEGORIES, license=None,
+              **preset) -> Weights:
+    """One ImageNet-1K classification checkpoint of download.pytorch.org/models
+    (``license``: the URL of the weights' own licence, as SWAG's)."""
+    meta = {"min_size": min_size, "categories": categories, "num_params": num_params,
+            "recipe": recipe, "_metrics": {"ImageNet-1K": {"acc@1": acc1, "acc@5": acc5}},
+            "_ops": ops, "_file_size": file_size}
+    if license is not None:
+        meta["license"] = license
     return Weights(
         url=_MODELS_URL + file,
         transforms=partial(ImageClassification, crop_size=crop, resize_size=resize, **preset),
-        meta={"min_size": min_size, "categories": categories, "num_params": num_params,
-              "recipe": recipe, "_metrics": {"ImageNet-1K": {"acc@1": acc1, "acc@5": acc5}},
-              "_ops": ops, "_file_size": file_size})
+        meta=meta)
 
 
 _VGG = _RECIPES + "alexnet-and-vgg"
@@ -214,6 +219,15 @@ _DENSENET = "https://github.com/pytorch/vision/pull/116"  # ported from LuaTorch
 _EFFNET_V1 = _RECIPES + "efficientnet-v1"
 _EFFNET_V2 = _RECIPES + "efficientnet-v2"
 _BICUBIC = InterpolationMode.BICUBIC
+_CONVNEXT = _RECIPES + "convnext"
+_SWAG = "https://github.com/facebookresearch/SWAG"
+_SWAG_LICENSE = _SWAG + "/blob/main/LICENSE"
+_SWAG_LINEAR = "https://github.com/pytorch/vision/pull/5793"  # a linear head on SWAG's trunk
+_MNASNET = "https://github.com/1e100/mnasnet_trainer"
+_MNASNET_NEW = "https://github.com/pytorch/vision/pull/6019"
+_SHUFFLENET = "https://github.com/ericsun99/Shufflenet-v2-Pytorch"
+_SHUFFLENET_NEW = "https://github.com/pytorch/vision/pull/5906"
+_SQUEEZENET = "https://github.com/pytorch/vision/pull/49#issuecomment-277560717"
 
 
 class AlexNet_Weights(WeightsEnum):
@@ -473,6 +487,289 @@ class EfficientNet_V2_L_Weights(WeightsEnum):
     DEFAULT = IMAGENET1K_V1
 
 
+class ConvNeXt_Tiny_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("convnext_tiny-983f1562.pth", 28589128, 82.52, 96.146, 4.456,
+                              109.119, _CONVNEXT, resize=236, min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class ConvNeXt_Small_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("convnext_small-0c510722.pth", 50223688, 83.616, 96.65, 8.684,
+                              191.703, _CONVNEXT, resize=230, min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class ConvNeXt_Base_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("convnext_base-6075fbad.pth", 88591464, 84.062, 96.87, 15.355,
+                              338.064, _CONVNEXT, resize=232, min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class ConvNeXt_Large_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("convnext_large-ea097f82.pth", 197767336, 84.414, 96.976, 34.361,
+                              754.537, _CONVNEXT, resize=232, min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class ViT_B_16_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vit_b_16-c867db91.pth", 86567656, 81.072, 95.318, 17.564, 330.285,
+                              _RECIPES + "vit_b_16", min_size=(224, 224))
+    IMAGENET1K_SWAG_E2E_V1 = _imagenet("vit_b_16_swag-9ac1b537.pth", 86859496, 85.304, 97.65,
+                                       55.484, 331.398, _SWAG, resize=384, crop=384,
+                                       min_size=(384, 384), interpolation=_BICUBIC,
+                                       license=_SWAG_LICENSE)
+    IMAGENET1K_SWAG_LINEAR_V1 = _imagenet("vit_b_16_lc_swag-4e70ced5.pth", 86567656, 81.886, 96.18,
+                                          17.564, 330.285, _SWAG_LINEAR, resize=224,
+                                          min_size=(224, 224), interpolation=_BICUBIC,
+                                          license=_SWAG_LICENSE)
+    DEFAULT = IMAGENET1K_V1
+
+
+class ViT_B_32_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vit_b_32-d86f8d99.pth", 88224232, 75.912, 92.466, 4.409, 336.604,
+                              _RECIPES + "vit_b_32", min_size=(224, 224))
+    DEFAULT = IMAGENET1K_V1
+
+
+class ViT_L_16_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vit_l_16-852ce7e3.pth", 304326632, 79.662, 94.638, 61.555, 1161.023,
+                              _RECIPES + "vit_l_16", resize=242, min_size=(224, 224))
+    IMAGENET1K_SWAG_E2E_V1 = _imagenet("vit_l_16_swag-4f3808c9.pth", 305174504, 88.064, 98.512,
+                                       361.986, 1164.258, _SWAG, resize=512, crop=512,
+                                       min_size=(512, 512), interpolation=_BICUBIC,
+                                       license=_SWAG_LICENSE)
+    IMAGENET1K_SWAG_LINEAR_V1 = _imagenet("vit_l_16_lc_swag-4d563306.pth", 304326632, 85.146,
+                                          97.422, 61.555, 1161.023, _SWAG_LINEAR, resize=224,
+                                          min_size=(224, 224), interpolation=_BICUBIC,
+                                          license=_SWAG_LICENSE)
+    DEFAULT = IMAGENET1K_V1
+
+
+class ViT_L_32_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("vit_l_32-c7638314.pth", 306535400, 76.972, 93.07, 15.378, 1169.449,
+                              _RECIPES + "vit_l_32", min_size=(224, 224))
+    DEFAULT = IMAGENET1K_V1
+
+
+class ViT_H_14_Weights(WeightsEnum):
+    IMAGENET1K_SWAG_E2E_V1 = _imagenet("vit_h_14_swag-80465313.pth", 633470440, 88.552, 98.694,
+                                       1016.717, 2416.643, _SWAG, resize=518, crop=518,
+                                       min_size=(518, 518), interpolation=_BICUBIC,
+                                       license=_SWAG_LICENSE)
+    IMAGENET1K_SWAG_LINEAR_V1 = _imagenet("vit_h_14_lc_swag-c1eb923e.pth", 632045800, 85.708,
+                                          97.73, 167.295, 2411.209, _SWAG_LINEAR, resize=224,
+                                          min_size=(224, 224), interpolation=_BICUBIC,
+                                          license=_SWAG_LICENSE)
+    DEFAULT = IMAGENET1K_SWAG_E2E_V1
+
+
+class GoogLeNet_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("googlenet-1378be20.pth", 6624904, 69.778, 89.53, 1.498, 49.731,
+                              _RECIPES + "googlenet", min_size=(15, 15))
+    DEFAULT = IMAGENET1K_V1
+
+
+class Inception_V3_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("inception_v3_google-0cc3c7bd.pth", 27161264, 77.294, 93.45, 5.713,
+                              103.903, _RECIPES + "inception-v3", resize=342, crop=299,
+                              min_size=(75, 75))
+    DEFAULT = IMAGENET1K_V1
+
+
+class MNASNet0_5_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("mnasnet0.5_top1_67.823-3ffadce67e.pth", 2218512, 67.734, 87.49,
+                              0.104, 8.591, _MNASNET)
+    DEFAULT = IMAGENET1K_V1
+
+
+class MNASNet0_75_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("mnasnet0_75-7090bc5f.pth", 3170208, 71.18, 90.496, 0.215, 12.303,
+                              _MNASNET_NEW, resize=232)
+    DEFAULT = IMAGENET1K_V1
+
+
+class MNASNet1_0_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("mnasnet1.0_top1_73.512-f206786ef8.pth", 4383312, 73.456, 91.51,
+                              0.314, 16.915, _MNASNET)
+    DEFAULT = IMAGENET1K_V1
+
+
+class MNASNet1_3_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("mnasnet1_3-a4c69d6f.pth", 6282256, 76.506, 93.522, 0.526, 24.246,
+                              _MNASNET_NEW, resize=232)
+    DEFAULT = IMAGENET1K_V1
+
+
+class RegNet_Y_400MF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_y_400mf-c65dace8.pth", 4344144, 74.046, 91.716, 0.402,
+                              16.806, _RECIPES + "small-models")
+    IMAGENET1K_V2 = _imagenet("regnet_y_400mf-e6988f5f.pth", 4344144, 75.804, 92.742, 0.402,
+                              16.806, _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_Y_800MF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_y_800mf-1b27b58c.pth", 6432512, 76.42, 93.136, 0.834, 24.774,
+                              _RECIPES + "small-models")
+    IMAGENET1K_V2 = _imagenet("regnet_y_800mf-58fc7688.pth", 6432512, 78.828, 94.502, 0.834,
+                              24.774, _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_Y_1_6GF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_y_1_6gf-b11a554e.pth", 11202430, 77.95, 93.966, 1.612,
+                              43.152, _RECIPES + "small-models")
+    IMAGENET1K_V2 = _imagenet("regnet_y_1_6gf-0d7bc02a.pth", 11202430, 80.876, 95.444, 1.612,
+                              43.152, _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_Y_3_2GF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_y_3_2gf-b5a9779c.pth", 19436338, 78.948, 94.576, 3.176,
+                              74.567, _RECIPES + "medium-models")
+    IMAGENET1K_V2 = _imagenet("regnet_y_3_2gf-9180c971.pth", 19436338, 81.982, 95.972, 3.176,
+                              74.567, _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_Y_8GF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_y_8gf-d0d0e4a8.pth", 39381472, 80.032, 95.048, 8.473,
+                              150.701, _RECIPES + "medium-models")
+    IMAGENET1K_V2 = _imagenet("regnet_y_8gf-dc2b1b54.pth", 39381472, 82.828, 96.33, 8.473, 150.701,
+                              _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_Y_16GF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_y_16gf-9e6ed7dd.pth", 83590140, 80.424, 95.24, 15.912,
+                              319.49, _RECIPES + "large-models")
+    IMAGENET1K_V2 = _imagenet("regnet_y_16gf-3e4a00f9.pth", 83590140, 82.886, 96.328, 15.912,
+                              319.49, _NEW_RECIPE + "new-recipe", resize=232)
+    IMAGENET1K_SWAG_E2E_V1 = _imagenet("regnet_y_16gf_swag-43afe44d.pth", 83590140, 86.012, 98.054,
+                                       46.735, 319.49, _SWAG, resize=384, crop=384,
+                                       interpolation=_BICUBIC, license=_SWAG_LICENSE)
+    IMAGENET1K_SWAG_LINEAR_V1 = _imagenet("regnet_y_16gf_lc_swag-f3ec0043.pth", 83590140, 83.976,
+                                          97.244, 15.912, 319.49, _SWAG_LINEAR, resize=224,
+                                          interpolation=_BICUBIC, license=_SWAG_LICENSE)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_Y_32GF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_y_32gf-4dee3f7a.pth", 145046770, 80.878, 95.34, 32.28,
+                              554.076, _RECIPES + "large-models")
+    IMAGENET1K_V2 = _imagenet("regnet_y_32gf-8db6d4b5.pth", 145046770, 83.368, 96.498, 32.28,
+                              554.076, _NEW_RECIPE + "new-recipe", resize=232)
+    IMAGENET1K_SWAG_E2E_V1 = _imagenet("regnet_y_32gf_swag-04fdfa75.pth", 145046770, 86.838,
+                                       98.362, 94.826, 554.076, _SWAG, resize=384, crop=384,
+                                       interpolation=_BICUBIC, license=_SWAG_LICENSE)
+    IMAGENET1K_SWAG_LINEAR_V1 = _imagenet("regnet_y_32gf_lc_swag-e1583746.pth", 145046770, 84.622,
+                                          97.48, 32.28, 554.076, _SWAG_LINEAR, resize=224,
+                                          interpolation=_BICUBIC, license=_SWAG_LICENSE)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_Y_128GF_Weights(WeightsEnum):
+    IMAGENET1K_SWAG_E2E_V1 = _imagenet("regnet_y_128gf_swag-c8ce3e52.pth", 644812894, 88.228,
+                                       98.682, 374.57, 2461.564, _SWAG, resize=384, crop=384,
+                                       interpolation=_BICUBIC, license=_SWAG_LICENSE)
+    IMAGENET1K_SWAG_LINEAR_V1 = _imagenet("regnet_y_128gf_lc_swag-cbe8ce12.pth", 644812894, 86.068,
+                                          97.844, 127.518, 2461.564, _SWAG_LINEAR, resize=224,
+                                          interpolation=_BICUBIC, license=_SWAG_LICENSE)
+    DEFAULT = IMAGENET1K_SWAG_E2E_V1
+
+
+class RegNet_X_400MF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_x_400mf-adf1edd5.pth", 5495976, 72.834, 90.95, 0.414, 21.258,
+                              _RECIPES + "small-models")
+    IMAGENET1K_V2 = _imagenet("regnet_x_400mf-62229a5f.pth", 5495976, 74.864, 92.322, 0.414,
+                              21.257, _NEW_RECIPE + "new-recipe-with-fixres", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_X_800MF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_x_800mf-ad17e45c.pth", 7259656, 75.212, 92.348, 0.8, 27.945,
+                              _RECIPES + "small-models")
+    IMAGENET1K_V2 = _imagenet("regnet_x_800mf-94a99ebd.pth", 7259656, 77.522, 93.826, 0.8, 27.945,
+                              _NEW_RECIPE + "new-recipe-with-fixres", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_X_1_6GF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_x_1_6gf-e3633e7f.pth", 9190136, 77.04, 93.44, 1.603, 35.339,
+                              _RECIPES + "small-models")
+    IMAGENET1K_V2 = _imagenet("regnet_x_1_6gf-a12f2b72.pth", 9190136, 79.668, 94.922, 1.603,
+                              35.339, _NEW_RECIPE + "new-recipe-with-fixres", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_X_3_2GF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_x_3_2gf-f342aeae.pth", 15296552, 78.364, 93.992, 3.177,
+                              58.756, _RECIPES + "medium-models")
+    IMAGENET1K_V2 = _imagenet("regnet_x_3_2gf-7071aa85.pth", 15296552, 81.196, 95.43, 3.177,
+                              58.756, _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_X_8GF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_x_8gf-03ceed89.pth", 39572648, 79.344, 94.686, 7.995,
+                              151.456, _RECIPES + "medium-models")
+    IMAGENET1K_V2 = _imagenet("regnet_x_8gf-2b70d774.pth", 39572648, 81.682, 95.678, 7.995,
+                              151.456, _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_X_16GF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_x_16gf-2007eb11.pth", 54278536, 80.058, 94.944, 15.941,
+                              207.627, _RECIPES + "medium-models")
+    IMAGENET1K_V2 = _imagenet("regnet_x_16gf-ba3796d7.pth", 54278536, 82.716, 96.196, 15.941,
+                              207.627, _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class RegNet_X_32GF_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("regnet_x_32gf-9d47f8d0.pth", 107811560, 80.622, 95.248, 31.736,
+                              412.039, _RECIPES + "large-models")
+    IMAGENET1K_V2 = _imagenet("regnet_x_32gf-6eb8fdc6.pth", 107811560, 83.014, 96.288, 31.736,
+                              412.039, _NEW_RECIPE + "new-recipe", resize=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ShuffleNet_V2_X0_5_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("shufflenetv2_x0.5-f707e7126e.pth", 1366792, 60.552, 81.746, 0.04,
+                              5.282, _SHUFFLENET)
+    DEFAULT = IMAGENET1K_V1
+
+
+class ShuffleNet_V2_X1_0_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("shufflenetv2_x1-5666bf0f80.pth", 2278604, 69.362, 88.316, 0.145,
+                              8.791, _SHUFFLENET)
+    DEFAULT = IMAGENET1K_V1
+
+
+class ShuffleNet_V2_X1_5_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("shufflenetv2_x1_5-3c479a10.pth", 3503624, 72.996, 91.086, 0.296,
+                              13.557, _SHUFFLENET_NEW, resize=232)
+    DEFAULT = IMAGENET1K_V1
+
+
+class ShuffleNet_V2_X2_0_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("shufflenetv2_x2_0-8be3c8ee.pth", 7393996, 76.23, 93.006, 0.583,
+                              28.433, _SHUFFLENET_NEW, resize=232)
+    DEFAULT = IMAGENET1K_V1
+
+
+class SqueezeNet1_0_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("squeezenet1_0-b66bff10.pth", 1248424, 58.092, 80.42, 0.819, 4.778,
+                              _SQUEEZENET, min_size=(21, 21))
+    DEFAULT = IMAGENET1K_V1
+
+
+class SqueezeNet1_1_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _imagenet("squeezenet1_1-b8a52dc0.pth", 1235496, 58.178, 80.624, 0.349, 4.729,
+                              _SQUEEZENET, min_size=(17, 17))
+    DEFAULT = IMAGENET1K_V1
+
+
 # builder name -> its enum; get_model_weights, get_weight and the builders read this
 _MODEL_WEIGHTS: dict[str, type[WeightsEnum]] = {}
 # builder name -> what turns a downloaded state_dict into the model's keys
@@ -527,6 +824,24 @@ for _builder, _enum in [
     ("efficientnet_v2_s", EfficientNet_V2_S_Weights),
     ("efficientnet_v2_m", EfficientNet_V2_M_Weights),
     ("efficientnet_v2_l", EfficientNet_V2_L_Weights),
+    ("convnext_tiny", ConvNeXt_Tiny_Weights), ("convnext_small", ConvNeXt_Small_Weights),
+    ("convnext_base", ConvNeXt_Base_Weights), ("convnext_large", ConvNeXt_Large_Weights),
+    ("googlenet", GoogLeNet_Weights),
+    ("inception_v3", Inception_V3_Weights), ("mnasnet0_5", MNASNet0_5_Weights),
+    ("mnasnet0_75", MNASNet0_75_Weights), ("mnasnet1_0", MNASNet1_0_Weights),
+    ("mnasnet1_3", MNASNet1_3_Weights), ("regnet_y_400mf", RegNet_Y_400MF_Weights),
+    ("regnet_y_800mf", RegNet_Y_800MF_Weights), ("regnet_y_1_6gf", RegNet_Y_1_6GF_Weights),
+    ("regnet_y_3_2gf", RegNet_Y_3_2GF_Weights), ("regnet_y_8gf", RegNet_Y_8GF_Weights),
+    ("regnet_y_16gf", RegNet_Y_16GF_Weights), ("regnet_y_32gf", RegNet_Y_32GF_Weights),
+    ("regnet_y_128gf", RegNet_Y_128GF_Weights), ("regnet_x_400mf", RegNet_X_400MF_Weights),
+    ("regnet_x_800mf", RegNet_X_800MF_Weights), ("regnet_x_1_6gf", RegNet_X_1_6GF_Weights),
+    ("regnet_x_3_2gf", RegNet_X_3_2GF_Weights), ("regnet_x_8gf", RegNet_X_8GF_Weights),
+    ("regnet_x_16gf", RegNet_X_16GF_Weights), ("regnet_x_32gf", RegNet_X_32GF_Weights),
+    ("shufflenet_v2_x0_5", ShuffleNet_V2_X0_5_Weights),
+    ("shufflenet_v2_x1_0", ShuffleNet_V2_X1_0_Weights),
+    ("shufflenet_v2_x1_5", ShuffleNet_V2_X1_5_Weights),
+    ("shufflenet_v2_x2_0", ShuffleNet_V2_X2_0_Weights),
+    ("squeezenet1_0", SqueezeNet1_0_Weights), ("squeezenet1_1", SqueezeNet1_1_Weights),
 ]:
     _register(_builder, _enum)
 
@@ -542,6 +857,22 @@ def _densenet_keys(state: dict) -> dict:
 for _builder, _enum in [("densenet121", DenseNet121_Weights), ("densenet161", DenseNet161_Weights),
                         ("densenet169", DenseNet169_Weights), ("densenet201", DenseNet201_Weights)]:
     _register(_builder, _enum, adapt=_densenet_keys)
+
+# ViT's checkpoints predate its MLP block becoming ops.MLP: "mlp.linear_1" is now "mlp.0" and
+# "mlp.linear_2" "mlp.3" (torchvision renames them for state_dicts of MLPBlock version < 2)
+_VIT_OLD_KEY = re.compile(r"^(.*\.mlp\.)linear_([12])\.(weight|bias)$")
+
+
+def _vit_keys(state: dict) -> dict:
+    def rename(m):
+        return f"{m[1]}{3 * (int(m[2]) - 1)}.{m[3]}"
+    return {_VIT_OLD_KEY.sub(rename, key): value for key, value in state.items()}
+
+
+for _builder, _enum in [("vit_b_16", ViT_B_16_Weights), ("vit_b_32", ViT_B_32_Weights),
+                        ("vit_l_16", ViT_L_16_Weights), ("vit_l_32", ViT_L_32_Weights),
+                        ("vit_h_14", ViT_H_14_Weights)]:
+    _register(_builder, _enum, adapt=_vit_keys)
 
 
 def get_weight(name: str) -> WeightsEnum:
@@ -609,3 +940,12 @@ def _resolve(builder: str, weights, kwargs: dict):
                              f"num_classes={wanted}; load them with the default num_classes "
                              "and replace the classifier afterwards")
     return weights
+
+
+def _overwrite_named_param(builder: str, kwargs: dict, param: str, value, why: str) -> None:
+    """Set ``kwargs[param] = value`` as the weights need; a different value the user gave is
+    a ValueError (torchvision's rule for the arguments its weights fix)."""
+    given = kwargs.setdefault(param, value)
+    if given != value:
+        raise ValueError(f"{builder}: the parameter {param!r} expected value {value} but got "
+                         f"{given} instead; {why}")
