@@ -19,6 +19,7 @@ from flambeau.vision.datasets._download import (
     file_md5,
 )
 from flambeau.vision.datasets._fakedata import FakeData
+from flambeau.vision.datasets._flowers_pets import Flowers102, OxfordIIITPet
 from flambeau.vision.datasets._folder import (
     IMG_EXTENSIONS,
     DatasetFolder,
@@ -45,4 +46,5 @@ __all__ = [
     "pil_loader", "find_classes", "make_dataset", "has_file_allowed_extension", "read_idx",
     "load_cifar_batch", "download_file", "check_integrity", "file_md5", "extract_tar",
     "extract_zip", "EMNIST", "QMNIST", "SVHN", "STL10",
+    "Flowers102", "OxfordIIITPet",
 ]

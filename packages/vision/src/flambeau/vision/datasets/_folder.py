@@ -45,10 +45,18 @@ def pil_loader(path):
     Traceback (most recent call last):
     OSError: cannot read image file '/no/such.png': ...
     """
+    return read_pil_image(path, "RGB")
+
+
+def read_pil_image(path, mode: str | None = None):
+    """The loaded image at ``path``, converted to ``mode`` when given (masks keep theirs)."""
     try:
         with open(path, "rb") as f:
             image = Image.open(f)
-            return image.convert("RGB")
+            if mode is None:
+                image.load()
+                return image
+            return image.convert(mode)
     except OSError as exc:  # UnidentifiedImageError and truncated files are OSErrors too
         raise OSError(f"cannot read image file {str(path)!r}: {exc}") from exc
 
