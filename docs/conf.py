@@ -126,6 +126,8 @@ API_MODULES = {
     "utils.dlpack": "flambeau.utils.dlpack",
     "utils.hooks": "flambeau.utils.hooks",
     "utils._pytree": "flambeau.utils._pytree",
+    "utils.model_zoo": "flambeau.utils.model_zoo",
+    "utils.weak": "flambeau.utils.weak",
     "vision.datasets": "flambeau.vision.datasets",
     "vision.io": "flambeau.vision.io",
     "vision.transforms": "flambeau.vision.transforms",
