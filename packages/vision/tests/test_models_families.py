@@ -398,8 +398,7 @@ def test_efficientnet_errors():
 def test_convnext_counts_match_torchvision(name, widths, params, shapes_only):
     # (its truncated-normal initialization makes building these slow): one block per stage
     # with the builder's widths; the other 3, 3, 27, 3 blocks repeat the stage's block
-    from flambeau.vision.models import _convnext
-    setting = [_convnext._StageConfig(w, nxt, 1)
+    setting = [models.CNBlockConfig(w, nxt, 1)
                for w, nxt in zip(widths, list(widths[1:]) + [None])]
     small = models.ConvNeXt(setting)
     blocks = [count(small.features[i][0]) for i in (1, 3, 5, 7)]
@@ -436,8 +435,7 @@ def test_convnext_channel_layer_norm_matches_torch():
 
 def test_convnext_stochastic_depth_only_in_training():
     # two narrow stages: the drops are per block, convnext_tiny's width only costs time
-    from flambeau.vision.models import _convnext
-    stages = [_convnext._StageConfig(16, 32, 2), _convnext._StageConfig(32, None, 2)]
+    stages = [models.CNBlockConfig(16, 32, 2), models.CNBlockConfig(32, None, 2)]
     model = models.ConvNeXt(stages, num_classes=4, layer_scale=1.0, stochastic_depth_prob=0.9)
     _eval_is_deterministic_train_is_not(model, flambeau.randn(2, 3, 32, 32))
 
@@ -445,9 +443,24 @@ def test_convnext_stochastic_depth_only_in_training():
 def test_convnext_errors():
     with pytest.raises(ValueError, match="ConvNeXt: block_setting should not be empty"):
         models.ConvNeXt([])
-    with pytest.raises(TypeError, match="ConvNeXt: block_setting should be a list of stage "
-                                        "configurations"):
+    with pytest.raises(TypeError, match=r"ConvNeXt: block_setting should be a list of "
+                                        r"CNBlockConfig, got \[\(96, None, 3\)\]"):
         models.ConvNeXt([(96, None, 3)])
+    with pytest.raises(TypeError, match="should be a list of CNBlockConfig, got "
+                                        "CNBlockConfig.input_channels=96"):
+        models.ConvNeXt(models.CNBlockConfig(96, None, 3))  # one stage, not in a list
+
+
+def test_cnblockconfig_is_torchvisions():
+    stage = models.CNBlockConfig(input_channels=96, out_channels=192, num_layers=3)
+    assert (stage.input_channels, stage.out_channels, stage.num_layers) == (96, 192, 3)
+    assert repr(stage) == "CNBlockConfig(input_channels=96, out_channels=192, num_layers=3)"
+    # the builders' settings are CNBlockConfig lists: a model built from one matches
+    setting = [models.CNBlockConfig(w, nxt, d) for w, nxt, d in
+               [(8, 16, 1), (16, None, 2)]]
+    model = models.ConvNeXt(setting, num_classes=3)
+    assert len(model.features) == 4 and len(model.features[3]) == 2
+    assert tuple(model.features[2][1].weight.shape) == (16, 8, 2, 2)  # the downsampling
 
 
 VIT_KEYS = {

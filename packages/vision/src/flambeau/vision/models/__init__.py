@@ -16,6 +16,7 @@ import fnmatch
 
 from flambeau.vision.models._alexnet import AlexNet, alexnet
 from flambeau.vision.models._convnext import (
+    CNBlockConfig,
     ConvNeXt,
     convnext_base,
     convnext_large,
@@ -289,7 +290,8 @@ __all__ = [
     "EfficientNet", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
     "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
-    "ConvNeXt", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "ConvNeXt", "CNBlockConfig", "convnext_tiny", "convnext_small", "convnext_base",
+    "convnext_large",
     "VisionTransformer", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
     "ShuffleNetV2", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
     "shufflenet_v2_x2_0", "SqueezeNet", "squeezenet1_0", "squeezenet1_1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 import flambeau
@@ -10,7 +11,8 @@ from flambeau.vision.models._layers import Conv2dNormActivation, StochasticDepth
 from flambeau.vision.models._weights import _build
 from flambeau.vision.ops._misc import Permute
 
-__all__ = ["ConvNeXt", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large"]
+__all__ = ["ConvNeXt", "CNBlockConfig", "convnext_tiny", "convnext_small", "convnext_base",
+           "convnext_large"]
 
 
 class _LayerNorm2d(nn.LayerNorm):
@@ -44,16 +46,38 @@ class _CNBlock(nn.Module):
         return self.stochastic_depth(self.layer_scale * self.block(x)) + x
 
 
-class _StageConfig:
-    """A stage's width, the next stage's width (``None`` for the last) and its depth."""
+class CNBlockConfig:
+    """One stage of a :class:`ConvNeXt`: its width, the next stage's and its depth.
 
-    def __init__(self, input_channels, out_channels, num_layers):
+    Parameters
+    ----------
+    input_channels : int
+        The channels of the stage's blocks.
+    out_channels : int or None
+        The channels after the downsampling layer that follows the stage; ``None`` for the
+        last stage (no downsampling).
+    num_layers : int
+        How many blocks the stage has.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.models import CNBlockConfig, ConvNeXt
+    >>> setting = [CNBlockConfig(8, 16, 1), CNBlockConfig(16, None, 2)]
+    >>> setting[1]
+    CNBlockConfig(input_channels=16, out_channels=None, num_layers=2)
+    >>> model = ConvNeXt(setting, num_classes=3)
+    >>> model(flambeau.randn(1, 3, 32, 32)).shape
+    flambeau.Size([1, 3])
+    """
+
+    def __init__(self, input_channels: int, out_channels, num_layers: int):
         self.input_channels = input_channels
         self.out_channels = out_channels
         self.num_layers = num_layers
 
     def __repr__(self):
-        return (f"CNBlockConfig(input_channels={self.input_channels}, "
+        return (f"{type(self).__name__}(input_channels={self.input_channels}, "
                 f"out_channels={self.out_channels}, num_layers={self.num_layers})")
 
 
@@ -62,8 +86,8 @@ class ConvNeXt(nn.Module):
 
     Parameters
     ----------
-    block_setting : list
-        The stage configurations (built by the builders).
+    block_setting : list of CNBlockConfig
+        The stages (the builders' are torchvision's).
     stochastic_depth_prob : float
         Drop probability of the last block's residual branch; block ``i`` of ``n`` drops
         with ``stochastic_depth_prob * i / (n - 1)`` while training.
@@ -91,9 +115,10 @@ class ConvNeXt(nn.Module):
         super().__init__()
         if not block_setting:
             raise ValueError("ConvNeXt: block_setting should not be empty")
-        if not all(isinstance(s, _StageConfig) for s in block_setting):
-            raise TypeError("ConvNeXt: block_setting should be a list of stage configurations "
-                            "(use the convnext_* builders)")
+        if not (isinstance(block_setting, Sequence)
+                and all(isinstance(s, CNBlockConfig) for s in block_setting)):
+            raise TypeError("ConvNeXt: block_setting should be a list of CNBlockConfig, got "
+                            f"{block_setting!r}")
         block = block or _CNBlock
         norm_layer = norm_layer or partial(_LayerNorm2d, eps=1e-6)
         # patchify stem: 4x4 non-overlapping patches
@@ -130,7 +155,7 @@ class ConvNeXt(nn.Module):
 
 
 def _convnext(name, widths, depths, stochastic_depth_prob, weights, progress, kwargs):
-    setting = [_StageConfig(w, nxt, d)
+    setting = [CNBlockConfig(w, nxt, d)
                for w, nxt, d in zip(widths, list(widths[1:]) + [None], depths)]
     p = kwargs.pop("stochastic_depth_prob", stochastic_depth_prob)
     return _build(name, partial(ConvNeXt, setting, stochastic_depth_prob=p), weights,
