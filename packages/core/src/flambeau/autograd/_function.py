@@ -396,6 +396,11 @@ class Function(FunctionCtx, Node):
         if cls.setup_context is not Function.setup_context and (
                 "forward" in cls.__dict__ or "setup_context" in cls.__dict__):
             _use_setup_context(cls)
+        elif "forward" in cls.__dict__ and "apply" not in cls.__dict__ \
+                and not cls.__module__.startswith("flambeau."):
+            # a user's forward(ctx, ...) takes keyword arguments, as in torch; the built-in
+            # ops keep the positional apply, which pays nothing for them
+            cls.apply = classmethod(_apply_with_keywords)
         # The graph's nodes are instances of a subclass named as PyTorch names the node
         # (Mul -> MulBackward0), so that type(y.grad_fn).__name__, repr and name() agree
         # with torch's, while isinstance(y.grad_fn, Mul) still holds. Making one costs apply
@@ -553,6 +558,35 @@ def _use_setup_context(cls):
     forward.__doc__ = user_forward.__doc__
     cls.forward = staticmethod(forward)
     cls.apply = classmethod(apply)
+
+
+def _apply_with_keywords(cls, *args, **kwargs):
+    """``apply`` of a user's Function with ``forward(ctx, ...)``: keyword arguments are
+    bound to ``forward``'s positions right after the positional ones (no gap left to a
+    default, as torch binds them), then the op runs as called positionally."""
+    if kwargs:
+        args = _bind_keywords(cls, args, kwargs)
+    return Function.apply.__func__(cls, *args)
+
+
+def _bind_keywords(cls, args, kwargs):
+    names = [p.name for p in list(inspect.signature(inspect.unwrap(cls.forward))
+                                  .parameters.values())[1:]  # after ctx
+             if p.kind is p.POSITIONAL_OR_KEYWORD]
+    args = list(args)
+    for name in names[len(args):]:
+        if name not in kwargs:
+            break
+        args.append(kwargs.pop(name))
+    for name in kwargs:
+        if name in names[:len(args)]:
+            raise TypeError(f"forward() got multiple values for argument {name!r}")
+        if name in names:
+            missing = names[len(args)]
+            raise TypeError(f"forward() missing required argument: {missing!r} (position "
+                            f"{len(args)})")
+        raise TypeError(f"forward() got an unexpected keyword argument {name!r}")
+    return tuple(args)
 
 
 def _refuse_sparse_inputs(args):
