@@ -210,3 +210,12 @@ def test_random_crop_padding_and_pad_if_needed():
     assert tuple(small.shape) == (1, 6, 5) and float(small.max()) == 7
     with pytest.raises(ValueError, match=r"crop size \(6, 6\) is larger than the input"):
         T.RandomCrop(6)(x)
+
+
+@pytest.mark.parametrize("angle", [90, -90, 270])
+def test_rotate_expand_by_right_angles_matches_pillow_size(angle):
+    # cos(90 degrees) is 6e-17, not 0: the expanded size must not gain a column from it
+    gray = RGB[..., 0]
+    pil = np.asarray(F.rotate(Image.fromarray(gray), angle, expand=True))
+    out = F.rotate(flambeau.from_numpy(gray.copy())[None], angle, expand=True)
+    np.testing.assert_array_equal(out.cpu().numpy()[0], pil)

@@ -531,7 +531,13 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
         return img.rotate(angle, _PIL_RESAMPLE[mode], expand, center,
                           fillcolor=_pil_fill(fill, img))
     arr, xp, restore = as_chw(img, "rotate")
-    h, w = arr.shape[-2:]
+    matrix, out_h, out_w = rotate_matrix(arr.shape[-2], arr.shape[-1], angle, expand, center)
+    return restore(_warp_array(arr, xp, matrix, out_h, out_w, mode, fill))
+
+
+def rotate_matrix(h: int, w: int, angle, expand=False, center=None):
+    """``(matrix, out_h, out_w)`` of :func:`rotate` on arrays: the output -> input map and
+    the output size (shared with the v2 box kernels, which move boxes the same way)."""
     centre = (w * 0.5, h * 0.5) if center is None else tuple(center)
     matrix = inverse_affine_matrix(centre, -angle, (0.0, 0.0), 1.0, (0.0, 0.0))
     out_h, out_w = h, w
@@ -540,11 +546,13 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
         corners = [(0, 0), (w, 0), (w, h), (0, h)]
         xs = [a * x + b * y + c for x, y in corners]
         ys = [d * x + e * y + f for x, y in corners]
-        out_w = math.ceil(max(xs)) - math.floor(min(xs))
-        out_h = math.ceil(max(ys)) - math.floor(min(ys))
+        # a tolerance, as Pillow rounds its sines: rotating by 90 degrees leaves 12 + 1e-15,
+        # which must not add a column
+        out_w = math.ceil(max(xs) - 1e-6) - math.floor(min(xs) + 1e-6)
+        out_h = math.ceil(max(ys) - 1e-6) - math.floor(min(ys) + 1e-6)
         ox, oy = -(out_w - w) / 2.0, -(out_h - h) / 2.0
         matrix = [a, b, a * ox + b * oy + c, d, e, d * ox + e * oy + f]
-    return restore(_warp_array(arr, xp, matrix, out_h, out_w, mode, fill))
+    return matrix, out_h, out_w
 
 
 def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
@@ -572,6 +580,17 @@ def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.
     array([[0, 1, 2]], dtype=uint8)
     """
     mode = _interp(interpolation, "affine")
+    _, h, w = get_dimensions(img)
+    matrix = affine_matrix(h, w, angle, translate, scale, shear, center)
+    if is_pil(img):
+        return img.transform((w, h), Image.Transform.AFFINE, matrix, _PIL_RESAMPLE[mode],
+                             fillcolor=_pil_fill(fill, img))
+    arr, xp, restore = as_chw(img, "affine")
+    return restore(_warp_array(arr, xp, matrix, h, w, mode, fill))
+
+
+def affine_matrix(h: int, w: int, angle, translate, scale, shear, center=None) -> list[float]:
+    """The output -> input map of :func:`affine` on an (h, w) image, arguments checked."""
     if scale <= 0:
         raise ValueError(f"affine: scale must be positive, got {scale}")
     if isinstance(shear, numbers.Number):
@@ -582,14 +601,8 @@ def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.
     if len(translate) != 2 or len(shear) != 2:
         raise ValueError(f"affine: translate and shear need 2 values, got {translate} and "
                          f"{shear}")
-    _, h, w = get_dimensions(img)
     centre = (w * 0.5, h * 0.5) if center is None else tuple(center)
-    matrix = inverse_affine_matrix(centre, angle, translate, scale, shear)
-    if is_pil(img):
-        return img.transform((w, h), Image.Transform.AFFINE, matrix, _PIL_RESAMPLE[mode],
-                             fillcolor=_pil_fill(fill, img))
-    arr, xp, restore = as_chw(img, "affine")
-    return restore(_warp_array(arr, xp, matrix, h, w, mode, fill))
+    return inverse_affine_matrix(centre, angle, translate, scale, shear)
 
 
 def _perspective_coeffs(startpoints, endpoints) -> list[float]:
