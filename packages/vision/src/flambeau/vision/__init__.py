@@ -9,7 +9,7 @@ Examples
 flambeau.Size([1, 10])
 """
 
-from flambeau.vision import datasets, io, models, ops, transforms, utils
+from flambeau.vision import datasets, io, models, ops, transforms, tv_tensors, utils
 
-__all__ = ["datasets", "io", "models", "ops", "transforms", "utils"]
+__all__ = ["datasets", "io", "models", "ops", "transforms", "tv_tensors", "utils"]
 __version__ = "0.1.0"
