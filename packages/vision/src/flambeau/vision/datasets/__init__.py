@@ -9,6 +9,7 @@ Examples
 """
 
 from flambeau.vision.datasets._base import VisionDataset
+from flambeau.vision.datasets._celeba import CelebA
 from flambeau.vision.datasets._cifar import CIFAR10, CIFAR100, load_cifar_batch
 from flambeau.vision.datasets._digits import Digits
 from flambeau.vision.datasets._download import (
@@ -39,6 +40,12 @@ from flambeau.vision.datasets._mnist import (
     read_idx,
 )
 from flambeau.vision.datasets._svhn_stl10 import STL10, SVHN
+from flambeau.vision.datasets._voc_coco import (
+    CocoCaptions,
+    CocoDetection,
+    VOCDetection,
+    VOCSegmentation,
+)
 
 __all__ = [
     "VisionDataset", "MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "Digits",
@@ -46,5 +53,6 @@ __all__ = [
     "pil_loader", "find_classes", "make_dataset", "has_file_allowed_extension", "read_idx",
     "load_cifar_batch", "download_file", "check_integrity", "file_md5", "extract_tar",
     "extract_zip", "EMNIST", "QMNIST", "SVHN", "STL10",
-    "Flowers102", "OxfordIIITPet",
+    "Flowers102", "OxfordIIITPet", "CelebA", "VOCSegmentation", "VOCDetection", "CocoDetection",
+    "CocoCaptions",
 ]

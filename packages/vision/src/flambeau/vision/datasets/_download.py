@@ -132,12 +132,13 @@ def download_file(urls, path, md5: str | None = None, timeout: float = 60.0) -> 
                        "\n  ".join(errors))
 
 
-def extract_tar(archive, dest_dir, member_root: str) -> Path:
+def extract_tar(archive, dest_dir, member_root: str | None) -> Path:
     """Extract the folder ``member_root`` of a tar archive into ``dest_dir`` atomically.
 
     The archive is unpacked into a temporary folder inside ``dest_dir`` (with tarfile's
     ``data`` filter, which refuses absolute paths, links out of the tree and device files)
-    and ``member_root`` is moved into place only when extraction finished.
+    and ``member_root`` (which may be nested, ``"a/b"``) is moved into place only when
+    extraction finished; ``member_root=None`` puts the whole archive into ``dest_dir``.
 
     Examples
     --------
@@ -167,31 +168,42 @@ def _unzip(archive, staging: Path) -> None:
         raise RuntimeError(f"{archive}: not a readable zip archive: {exc}") from exc
 
 
-def _extract_staged(archive, dest_dir, member_root: str, unpack) -> Path:
-    """Unpack into a temporary folder of ``dest_dir``; move ``member_root`` into place."""
+def _extract_staged(archive, dest_dir, member_root, unpack, merge: bool = False) -> Path:
+    """Unpack into a temporary folder next to the target; move ``member_root`` into place.
+
+    ``member_root=None`` takes the whole archive and makes ``dest_dir`` itself the target.
+    ``merge=True`` moves the files into an existing target instead of replacing it (two
+    archives that share a folder, as VOC 2007's train/val and test).
+    """
     dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / member_root
-    staging = Path(tempfile.mkdtemp(prefix=".extract.", dir=dest_dir))
+    target = dest_dir if member_root is None else dest_dir / member_root
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".extract.", dir=target.parent))
     try:
         unpack(archive, staging)
-        if not (staging / member_root).is_dir():
+        source = staging if member_root is None else staging / member_root
+        if not source.is_dir():
             raise RuntimeError(f"{archive}: the archive has no folder {member_root!r}")
-        if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / member_root, target)
+        if merge and target.is_dir():
+            for path in sorted(p for p in source.rglob("*") if not p.is_dir()):
+                destination = target / path.relative_to(source)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, destination)
+        else:
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(source, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
-def extract_zip(archive, dest_dir, member_root: str) -> Path:
+def extract_zip(archive, dest_dir, member_root: str | None) -> Path:
     """Extract the folder ``member_root`` of a zip archive into ``dest_dir`` atomically.
 
-    As :func:`extract_tar`: the archive is unpacked into a temporary folder inside
-    ``dest_dir`` and ``member_root`` (which may be nested, ``"a/b"``) is moved into place
-    only when extraction finished.
+    As :func:`extract_tar`: the archive is unpacked into a temporary folder and
+    ``member_root`` (which may be nested, ``"a/b"``; ``None`` for everything) is moved into
+    place only when extraction finished.
 
     Examples
     --------
@@ -206,8 +218,8 @@ def extract_zip(archive, dest_dir, member_root: str) -> Path:
     return _extract_staged(archive, dest_dir, member_root, _unzip)
 
 
-def _download_and_extract(urls, path, md5, dest_dir, member_root: str) -> Path:
-    """:func:`download_file` then :func:`extract_zip` or :func:`extract_tar` by content."""
+def _download_and_extract(urls, path, md5, dest_dir, member_root, merge: bool = False) -> Path:
+    """:func:`download_file` then extract it as a zip or tar archive (read from its bytes)."""
     archive = download_file(urls, path, md5)
-    extract = extract_zip if zipfile.is_zipfile(archive) else extract_tar
-    return extract(archive, dest_dir, member_root)
+    unpack = _unzip if zipfile.is_zipfile(archive) else _untar
+    return _extract_staged(archive, dest_dir, member_root, unpack, merge=merge)
