@@ -23,11 +23,13 @@ def test_backend_is_a_lower_case_string_with_torchs_constants():
 def test_availability():
     torch = pytest.importorskip("torch")
     for name in ["is_gloo_available", "is_ucc_available", "is_xccl_available"]:
-        assert getattr(dist, name)() is False
+        assert getattr(dist, name)() is (name == "is_gloo_available")
         assert getattr(torch.distributed, name)() in (True, False)  # exists in torch too
+    assert dist.is_gloo_available() is torch.distributed.is_gloo_available() is True
     assert dist.is_backend_available("mpi") is True
     assert dist.is_backend_available("MPI") is True
-    assert dist.is_backend_available("gloo") is torch.distributed.is_backend_available("foo")
+    assert dist.is_backend_available("gloo") is torch.distributed.is_backend_available("gloo")
+    assert dist.is_backend_available("ucc") is torch.distributed.is_backend_available("foo")
     assert dist.is_backend_available("nccl") is dist.is_nccl_available()
 
 

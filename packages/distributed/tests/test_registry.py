@@ -10,17 +10,18 @@ from flambeau.distributed.hookspecs import hookimpl
 
 
 def test_builtin_backends_are_registered_through_entry_points():
-    assert dist.comm_backend_names() == ["mpi", "nccl"]
+    assert dist.comm_backend_names() == ["gloo", "mpi", "nccl"]
+    assert dist.get_comm_backend("gloo").device_types == ("cpu",)
     assert dist.get_comm_backend("mpi").device_types == ("cpu",)
     assert dist.get_comm_backend("NCCL").device_types == ("cuda",)
 
 
 def test_unknown_backend_lists_the_installed_ones():
-    with pytest.raises(ValueError, match="unknown communication backend 'gloo'; installed "
-                                         "backends: mpi, nccl"):  # fmt: skip
-        dist.get_comm_backend("gloo")
-    with pytest.raises(ValueError, match="unknown communication backend 'gloo'"):
-        dist.init_process_group("gloo")
+    with pytest.raises(ValueError, match="unknown communication backend 'ucc'; installed "
+                                         "backends: gloo, mpi, nccl"):  # fmt: skip
+        dist.get_comm_backend("ucc")
+    with pytest.raises(ValueError, match="unknown communication backend 'ucc'"):
+        dist.init_process_group("ucc")
     assert not dist.is_initialized()
 
 
@@ -59,7 +60,7 @@ def restore_registry():
 
 def test_third_party_backend_registers_through_the_hook(monkeypatch, restore_registry):
     _fake_entry_points(monkeypatch, {"loop": _Plugin(_Loopback())})
-    assert dist.comm_backend_names() == ["loopback", "mpi", "nccl"]
+    assert dist.comm_backend_names() == ["gloo", "loopback", "mpi", "nccl"]
     assert isinstance(dist.get_comm_backend("loopback"), _Loopback)
 
 
@@ -76,7 +77,7 @@ def test_duplicate_backend_names_are_an_error_naming_both_plugins(monkeypatch, r
 
 def test_a_broken_plugin_is_reported_without_hiding_the_others(monkeypatch, restore_registry):
     _fake_entry_points(monkeypatch, {"bad": _Plugin("not a backend")})
-    assert dist.comm_backend_names() == ["mpi", "nccl"]
+    assert dist.comm_backend_names() == ["gloo", "mpi", "nccl"]
     with pytest.raises(ValueError, match=r"failed to load: bad \(dist-bad\): returned 'not a "
                                          r"backend', not a flambeau.distributed.CommBackend"):
         dist.get_comm_backend("loopback")

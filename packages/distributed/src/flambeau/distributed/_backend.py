@@ -22,6 +22,11 @@ class CommBackend:
         What users pass as ``backend=`` (``"mpi"``, ``"nccl"``).
     device_types : tuple of str
         Device types of the tensors it moves (``("cpu",)``, ``("cuda",)``).
+    uses_store : bool
+        Whether its processes meet through a key-value store (``"gloo"``): then
+        :func:`~flambeau.distributed.init_process_group` makes the store from ``init_method``
+        (or takes ``store=``) and passes it to :meth:`init_world`. False: the backend's own
+        launcher does the rendezvous (``"mpi"``).
 
     Examples
     --------
@@ -34,6 +39,7 @@ class CommBackend:
 
     name: str = ""
     device_types: tuple[str, ...] = ()
+    uses_store: bool = False
 
     def is_available(self) -> bool:
         """Whether this backend can run here (its libraries import, its devices exist).
@@ -57,10 +63,12 @@ class CommBackend:
         """
         return ""
 
-    def init_world(self, world_size: int, rank: int, timeout=None) -> Communicator:
+    def init_world(self, world_size: int, rank: int, timeout=None, **kwargs) -> Communicator:
         """Create the communicator of all processes of the job.
 
-        ``world_size`` and ``rank`` are -1 when the caller leaves them to the launcher.
+        ``world_size`` and ``rank`` are -1 when the caller leaves them to the launcher. A
+        backend with :attr:`uses_store` also gets ``store=`` (a :class:`Store`), and
+        ``timeout`` in seconds.
 
         Examples
         --------

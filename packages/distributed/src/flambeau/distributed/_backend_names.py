@@ -39,9 +39,9 @@ default_pg_timeout = _Timeout(minutes=30)
 class Backend(str):
     """A communication backend's name: a lower-case string with PyTorch's constants.
 
-    ``Backend("MPI") == "mpi"``. flambeau runs "mpi" (CPU tensors) and "nccl" (CUDA
-    tensors), and any backend a plugin registers; the other constants exist so that code
-    comparing against them runs.
+    ``Backend("MPI") == "mpi"``. flambeau runs "gloo" and "mpi" (CPU tensors) and "nccl"
+    (CUDA tensors), and any backend a plugin registers; the other constants exist so that
+    code comparing against them runs.
 
     Examples
     --------
@@ -65,7 +65,7 @@ class Backend(str):
     FAKE = "fake"
     backend_list = [UNDEFINED, GLOO, NCCL, XCCL, UCC, MPI, FAKE]
     default_device_backend_map = {"cpu": MPI, "cuda": NCCL}
-    backend_capability = {MPI: ["cpu"], NCCL: ["cuda"]}
+    backend_capability = {GLOO: ["cpu"], MPI: ["cpu"], NCCL: ["cuda"]}
 
     def __new__(cls, name: str):
         if not isinstance(name, str):
@@ -79,15 +79,15 @@ def _unavailable() -> bool:
 
 
 def is_gloo_available() -> bool:
-    """False: flambeau has no Gloo backend ("mpi" moves CPU tensors).
+    """Whether the "gloo" backend (CPU tensors over TCP, no MPI needed) is installed.
 
     Examples
     --------
     >>> import flambeau.distributed as dist
     >>> dist.is_gloo_available()
-    False
+    True
     """
-    return _unavailable()
+    return is_backend_available("gloo")
 
 
 def is_ucc_available() -> bool:
@@ -120,7 +120,7 @@ def is_backend_available(backend: str) -> bool:
     Examples
     --------
     >>> import flambeau.distributed as dist
-    >>> dist.is_backend_available("mpi"), dist.is_backend_available("gloo")
+    >>> dist.is_backend_available("mpi"), dist.is_backend_available("ucc")
     (True, False)
     """
     name = str(backend).lower()
@@ -153,7 +153,8 @@ def get_default_backend_for_device(device) -> str:
 def is_torchelastic_launched() -> bool:
     """Whether torchrun (torchelastic) started this process: ``TORCHELASTIC_RUN_ID`` is set.
 
-    flambeau's jobs start with ``mpiexec``, so this is usually False.
+    ``python -m flambeau.distributed.run`` (``flambeau-run``) sets it too; under ``mpiexec``
+    or in a plain ``python`` this is False.
 
     Examples
     --------

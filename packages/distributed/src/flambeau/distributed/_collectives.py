@@ -65,12 +65,21 @@ def _check_list(who, g, tensors, arg):
                          f"got {n}")  # fmt: skip
 
 
+def _shapes_of_every_rank(who, g, mine):
+    """Every rank's ``mine``; a failed exchange names the collective the caller ran."""
+    try:
+        return g.comm.all_gather_object(mine)
+    except DistBackendError as exc:
+        raise DistBackendError(f"{who}: comparing the ranks' tensor shapes failed: {exc}") \
+            from None
+
+
 def _check_same(who, g, *tensors):
     """Raise the same error on every rank when the ranks' shapes or dtypes differ."""
     if not _state.check_shapes or g.size() == 1:
         return
     mine = tuple((tuple(t.shape), str(t.dtype).removeprefix("flambeau.")) for t in tensors)
-    every = g.comm.all_gather_object(mine)
+    every = _shapes_of_every_rank(who, g, mine)
     if len(set(every)) > 1:
         described = ", ".join(
             f"rank {r} has " + " and ".join(f"{s} {d}" for s, d in e)
@@ -468,7 +477,7 @@ def _check_exchange(who, g, sends, receives, dtype):
     """
     if not _state.check_shapes or g.size() == 1:
         return
-    every = g.comm.all_gather_object((list(sends), list(receives), str(dtype)))
+    every = _shapes_of_every_rank(who, g, (list(sends), list(receives), str(dtype)))
     ranks = g.global_ranks
     dtypes = {d for _, _, d in every}
     if len(dtypes) > 1:

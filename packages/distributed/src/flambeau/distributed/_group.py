@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 import traceback
+from datetime import timedelta
 
 from flambeau.distributed._backend import Communicator
+from flambeau.distributed._backend_names import default_pg_timeout
 from flambeau.distributed._registry import get_comm_backend
+from flambeau.distributed._rendezvous import _close, join
 
 __all__ = [
     "ProcessGroup", "init_process_group", "destroy_process_group", "is_initialized",
@@ -84,6 +87,7 @@ class _State:
     groups: list[ProcessGroup] = []
     check_shapes = True
     previous_excepthook = None
+    store = None  # the store that init_process_group made for a "gloo" rendezvous
 
 
 _state = _State()
@@ -92,7 +96,8 @@ _state = _State()
 def _not_initialized(who: str) -> RuntimeError:
     return RuntimeError(
         f"{who}: the default process group has not been initialized; call "
-        "flambeau.distributed.init_process_group() first (and launch with mpiexec -n N)"
+        "flambeau.distributed.init_process_group() first (and launch with mpiexec -n N, or "
+        "python -m flambeau.distributed.run --nproc-per-node N for backend='gloo')"
     )
 
 
@@ -129,30 +134,65 @@ def _abort_on_exception(exc_type, exc, tb):
     group.comm.abort(1)
 
 
+def _timeout_seconds(who, timeout) -> float:
+    if timeout is None:
+        return default_pg_timeout.total_seconds()
+    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds <= 0:
+        raise ValueError(f"{who}: timeout must be a positive datetime.timedelta (or seconds), "
+                         f"got {timeout!r}")  # fmt: skip
+    return float(seconds)
+
+
+def _default_backend(init_method, store) -> str:
+    """torch's CPU default ("gloo") where the caller asked for a store rendezvous, else MPI."""
+    stored = isinstance(init_method, str) and init_method.startswith(("tcp://", "file://"))
+    return "gloo" if store is not None or stored else "mpi"
+
+
 def init_process_group(backend: str | None = None, init_method: str | None = None,
                        timeout=None, world_size: int = -1, rank: int = -1, store=None,
                        group_name: str = "", pg_options=None, device_id=None) -> None:
     """Join the job's default process group; every process calls it once.
 
-    Processes are started by MPI's launcher (``mpiexec -n 4 python train.py``, with host files
-    for several machines), which gives each its rank and the world size; a process started
-    without ``mpiexec`` is a world of one. While a group of more than one process exists, an
-    uncaught exception on any rank prints its traceback and aborts the whole job, so no rank
-    waits forever for a failed one.
+    Two ways to start the processes:
+
+    - ``backend="gloo"`` (CPU tensors over TCP, no MPI): a rendezvous through a store. Start
+      them with ``python -m flambeau.distributed.run --nproc-per-node 4 train.py`` (or the
+      ``flambeau-run`` command, or torchrun), which sets ``MASTER_ADDR``, ``MASTER_PORT``,
+      ``RANK`` and ``WORLD_SIZE`` for ``init_method="env://"`` (the default); or pass
+      ``init_method="tcp://host:port"`` or ``"file:///path"`` with ``rank`` and
+      ``world_size``; or a :class:`Store` as ``store=`` with them.
+    - ``backend="mpi"`` (CPU) and ``"nccl"`` (CUDA): MPI's launcher (``mpiexec -n 4 python
+      train.py``, host files for several machines) gives each process its rank; a process
+      started without ``mpiexec`` is a world of one.
+
+    While a group of more than one process exists, an uncaught exception on any rank prints
+    its traceback and ends the job: MPI aborts every rank; on "gloo" the rank exits and the
+    others' waits on it fail at once, naming it.
 
     Parameters
     ----------
     backend : str, optional
-        A communication backend: ``"mpi"`` (CPU tensors, the default) or ``"nccl"`` (CUDA
-        tensors), or one registered by a plugin.
+        ``"gloo"`` or ``"mpi"`` (CPU tensors), ``"nccl"`` (CUDA tensors), or one registered
+        by a plugin. Default: ``"gloo"`` with ``store=``, ``tcp://`` or ``file://``, else
+        ``"mpi"``.
     init_method : str, optional
-        ``None``, ``"env://"`` or ``"mpi://"``: the MPI launcher does the rendezvous.
+        "gloo": ``"env://"`` (default), ``"tcp://host:port"`` (rank 0 serves a
+        :class:`TCPStore` there) or ``"file:///path"`` (a :class:`FileStore`; a fresh file per
+        job). "mpi" and "nccl": ``None``, ``"env://"`` or ``"mpi://"``.
     timeout : datetime.timedelta, optional
-        Accepted for PyTorch compatibility (MPI has no collective timeout).
+        "gloo": how long every blocking operation waits for the other ranks before it raises
+        :class:`DistBackendError` naming the operation and the rank (default 30 minutes, as
+        PyTorch). Not enforced by MPI, which has no collective timeout.
     world_size, rank : int, optional
-        When given they must match what the launcher set up.
-    store, group_name, pg_options, device_id
-        PyTorch's arguments; ``store`` is not supported (MPI replaces it).
+        "gloo": needed with ``tcp://``, ``file://`` and ``store=`` (``env://`` reads
+        ``WORLD_SIZE`` and ``RANK``). "mpi": when given they must match what the launcher
+        set up.
+    store : Store, optional
+        "gloo": the store the ranks meet in (instead of ``init_method``).
+    group_name, pg_options, device_id
+        PyTorch's arguments, accepted and unused.
 
     Examples
     --------
@@ -161,20 +201,39 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     >>> dist.is_initialized(), dist.get_world_size(), dist.get_rank()
     (True, 1, 0)
     >>> dist.destroy_process_group()
+    >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    >>> dist.get_backend()
+    'gloo'
+    >>> dist.destroy_process_group()
+    >>> dist.init_process_group("gloo", init_method="tcp://127.0.0.1:29500")
+    Traceback (most recent call last):
+    ...
+    ValueError: init_process_group: init_method='tcp://127.0.0.1:29500' needs rank= and ...
     """
     who = "init_process_group"
     if _state.default is not None:
         raise RuntimeError(f"{who}: trying to initialize the default process group twice; "
                            "call destroy_process_group() first")  # fmt: skip
-    if init_method not in _INIT_METHODS:
-        raise ValueError(
-            f"{who}: init_method={init_method!r} is not supported; processes find each other "
-            "through MPI's launcher (mpiexec), so pass None, 'env://' or 'mpi://'"
-        )
-    if store is not None:
-        raise ValueError(f"{who}: store= is not supported; the MPI launcher does the rendezvous")
-    comm_backend = get_comm_backend("mpi" if backend is None else backend)
-    comm = comm_backend.init_world(world_size, rank, timeout)
+    comm_backend = get_comm_backend(_default_backend(init_method, store) if backend is None
+                                    else backend)  # fmt: skip
+    if getattr(comm_backend, "uses_store", False):
+        seconds = _timeout_seconds(who, timeout)
+        comm, made = join(who, comm_backend, init_method, store, rank, world_size, seconds)
+        rank = world_size = -1  # the store's rendezvous set them; nothing to compare
+    else:
+        made = None
+        if init_method not in _INIT_METHODS:
+            raise ValueError(
+                f"{who}: init_method={init_method!r} is not supported by backend "
+                f"{comm_backend.name!r}: its processes find each other through MPI's launcher "
+                "(mpiexec), so pass None, 'env://' or 'mpi://'; use backend='gloo' for a "
+                "tcp:// or file:// rendezvous"
+            )
+        if store is not None:
+            raise ValueError(f"{who}: store= is not supported by backend {comm_backend.name!r} "
+                             "(the MPI launcher does the rendezvous); use "
+                             "backend='gloo'")  # fmt: skip
+        comm = comm_backend.init_world(world_size, rank, timeout)
     for name, given, actual in (("world_size", world_size, comm.size), ("rank", rank, comm.rank)):
         if given not in (-1, None) and given != actual:
             comm.free()
@@ -185,6 +244,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             )
     _state.default = ProcessGroup(comm_backend.name, comm, range(comm.size))
     _state.groups = [_state.default]
+    _state.store = made
     if comm.size > 1 and sys.excepthook is not _abort_on_exception:
         _state.previous_excepthook = sys.excepthook
         sys.excepthook = _abort_on_exception
@@ -212,6 +272,9 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
             _state.groups.remove(g)
     if group is None or group is _state.default:
         _state.default = None
+        if _state.store is not None:  # the store init_process_group made: free its port now
+            _close(_state.store)
+            _state.store = None
         if sys.excepthook is _abort_on_exception:
             sys.excepthook = _state.previous_excepthook or sys.__excepthook__
         _state.previous_excepthook = None

@@ -56,7 +56,7 @@ def comm_backend_names() -> list[str]:
     --------
     >>> from flambeau.distributed import comm_backend_names
     >>> comm_backend_names()
-    ['mpi', 'nccl']
+    ['gloo', 'mpi', 'nccl']
     """
     return sorted(_loaded()[0])
 

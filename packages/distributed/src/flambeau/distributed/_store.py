@@ -743,12 +743,17 @@ class TCPStore(Store):
             raise (ValueError if kind == "ValueError" else DistStoreError)(message)
         return reply["ok"]
 
-    def __del__(self):
+    def _close(self) -> None:
+        """Close the connection and, on the master, stop serving (a process group that made
+        this store frees its port at once, so the next group can listen on it)."""
         sock, server = getattr(self, "_sock", None), getattr(self, "_server", None)
         if sock is not None:
             sock.close()
         if server is not None:
             server.close()
+
+    def __del__(self):
+        self._close()
 
 
 class PrefixStore(Store):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import timedelta
+
+from flambeau.distributed._errors import DistBackendError
 
 __all__ = ["Work"]
 
@@ -79,19 +83,49 @@ class Work:
     def wait(self, timeout=None) -> bool:
         """Block until the operation has finished; return True.
 
-        ``timeout`` is accepted for PyTorch compatibility; MPI offers no way to give up on a
-        started collective, so it is not enforced.
+        With ``timeout`` (a ``datetime.timedelta`` or seconds), raise
+        :class:`DistBackendError` when the operation has not finished by then. The operation
+        stays in flight: ``wait()`` may be called again. Every backend's operation also gives
+        up by itself after its group's timeout on "gloo"; on "mpi" and "nccl" a started
+        collective cannot be abandoned, so only ``wait(timeout=)`` bounds the wait.
 
         Examples
         --------
+        >>> import datetime
         >>> from flambeau.distributed import Work
         >>> Work.completed().wait()
         True
+        >>> never = Work(lambda: None, test=lambda: False)
+        >>> never.wait(timeout=datetime.timedelta(seconds=0.01))
+        Traceback (most recent call last):
+        ...
+        flambeau.distributed.DistBackendError: Work.wait: the operation did not finish within ...
         """
         if not self._done:
+            if timeout is not None and self._test is not None:
+                self._wait_for(timeout)
             self._wait()
             self._finish()
         return True
+
+    def _wait_for(self, timeout) -> None:
+        """Poll :meth:`is_completed`'s test until ``timeout``; DistBackendError after it."""
+        seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+            raise TypeError(f"Work.wait: timeout must be a datetime.timedelta or non-negative "
+                            f"seconds, got {timeout!r}")  # fmt: skip
+        deadline = time.monotonic() + seconds
+        pause = 0.0002
+        while not self._test():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DistBackendError(
+                    f"Work.wait: the operation did not finish within {seconds:g} s (timeout=); "
+                    "a peer is slow, stuck or has failed. It is still in flight: wait() again "
+                    "or end the job"
+                )
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.01)
 
     def is_completed(self) -> bool:
         """Whether the operation has finished (polls the backend; never blocks).

@@ -2,7 +2,8 @@
 
 A communication-backend plugin is a module named by an entry point in the group
 ``flambeau.distributed``; it implements :func:`flambeau_comm_backends` with the :data:`hookimpl`
-marker. The built-in "mpi" and "nccl" backends register the same way.
+marker. The built-in "gloo", "mpi" and "nccl" backends register the
+same way.
 """
 
 import pluggy
