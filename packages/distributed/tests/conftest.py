@@ -64,12 +64,24 @@ def world():
         dist.destroy_process_group()
 
 
+def launched_world_size() -> int:
+    """The world size that ``flambeau.distributed.run`` (or torchrun) gave, 0 without one."""
+    return int(os.environ.get("WORLD_SIZE", 0)) if dist.is_torchelastic_launched() else 0
+
+
 @pytest.fixture
 def world2():
-    """The default group of a 2-rank job; skips outside ``mpiexec -n 2``."""
-    if mpi_world_size() != 2:
-        pytest.skip("needs 2 MPI ranks: run `mpiexec -n 2 python -m pytest -m mpi`")
-    dist.init_process_group("mpi")
+    """The default group of a 2-rank job: "gloo" under ``python -m flambeau.distributed.run
+    --nproc-per-node 2``, else "mpi"; skips outside such a job (or ``mpiexec -n 2``)."""
+    from datetime import timedelta
+
+    if launched_world_size() == 2:
+        dist.init_process_group("gloo", timeout=timedelta(seconds=60))
+    elif mpi_world_size() == 2:
+        dist.init_process_group("mpi")
+    else:
+        pytest.skip("needs 2 ranks: run `mpiexec -n 2 python -m pytest -m mpi` or "
+                    "`python -m flambeau.distributed.run --nproc-per-node 2 -m pytest -m mpi`")
     yield dist.get_rank()
     if dist.is_initialized():
         dist.destroy_process_group()
