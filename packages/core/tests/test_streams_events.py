@@ -162,3 +162,36 @@ def test_cuda_streams_and_events_go_to_the_plugin(fake_cuda):
     assert end._impl.synced == 1 and end._impl.waited_by == [other._impl]
     assert repr(start) == ("flambeau.Event device_type=cuda, device_index=0, event_flag=1, "
                            "event_id=0")
+
+
+def test_a_stream_is_a_context_manager_as_torchs():
+    """torch 2's torch.Stream is a context manager (the CPU's switches nothing); flambeau's
+    had no __enter__."""
+    results = []
+    for lib in ([flambeau] if torch is None else [flambeau, torch]):
+        s = lib.Stream(device="cpu")
+        with s as entered:
+            with s:  # nested blocks of one stream
+                y = lib.ones(2) * 2
+        results.append((entered is s, y.tolist()))
+    assert results == [(True, [2.0, 2.0])] * len(results)
+
+
+def test_a_cuda_stream_block_enters_the_plugins_stream(fake_cuda):
+    log = []
+
+    class _Entered(_FakeCudaStream):
+        def __enter__(self):
+            log.append("enter")
+
+        def __exit__(self, *exc):
+            log.append("exit")
+
+    fake_cuda.Stream = _Entered
+    s = flambeau.Stream(device="cuda:1")
+    with s as entered:
+        assert entered is s and log == ["enter"]
+    assert log == ["enter", "exit"]
+    with pytest.raises(KeyError), s:  # the block's error goes on, the stream is restored
+        raise KeyError("x")
+    assert log == ["enter", "exit", "enter", "exit"]

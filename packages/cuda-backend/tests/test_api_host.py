@@ -302,3 +302,19 @@ def test_without_nvidia_ml_py_the_readings_say_what_to_install(cupy, monkeypatch
         _api.temperature()
     assert _api.list_gpu_processes() == ("NVML's readings need nvidia-ml-py: pip install "
                                          "flambeau-cuda[nvml] (nvidia-ml-py)")
+
+
+def test_cuda_streams_are_flambeau_streams_and_context_managers(cupy):
+    """torch.cuda.Stream subclasses torch.Stream (its device, device_index, stream_id, ==
+    and ``with s:`` come with it); flambeau.cuda.Stream was a class of its own."""
+    s = _api.ExternalStream(0x55, "cuda:0")
+    assert isinstance(s, flambeau.Stream) and isinstance(s, _api.Stream)
+    assert (str(s.device), s.device_index, s.device_type, s.stream_id) == ("cuda:0", 0, 1, 0x55)
+    assert s == _api.ExternalStream(0x55, 0) and s != _api.ExternalStream(0x66, 0)
+    assert hash(s) == hash(_api.ExternalStream(0x55, 0))
+    other = _api.ExternalStream(0x66, 1)
+    with s as entered:
+        assert entered is s and cupy.devices[-1] == 0
+        with other:  # nested: each block enters its own stream's device
+            assert cupy.devices[-1] == 1
+    assert s._contexts == [] and other._contexts == []

@@ -61,6 +61,8 @@ class Stream:
     flambeau.Stream device_type=cpu, device_index=-1, stream_id=0
     >>> s.query(), s.synchronize()
     (True, None)
+    >>> with s:  # the current stream of its device for the block
+    ...     y = flambeau.ones(2) * 2
     """
 
     __slots__ = ("device", "_impl")
@@ -115,6 +117,19 @@ class Stream:
         event = Event(self.device) if event is None else event
         event.record(self)
         return event
+
+    def __enter__(self):
+        """Make this stream the current one of its device for the ``with`` block (on CUDA,
+        as ``flambeau.cuda.stream(s)``; the CPU's has nothing to switch); returns it."""
+        if self._impl is not None:
+            self._impl.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        """Restore the device's stream from before the ``with`` block."""
+        if self._impl is not None:
+            self._impl.__exit__(*exc)
+        return False
 
     def __eq__(self, other):
         return (isinstance(other, Stream) and self.device == other.device

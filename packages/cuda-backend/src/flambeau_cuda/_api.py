@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
+import flambeau
 from flambeau_cuda import _cupy, _memory, _nvml
 from flambeau_cuda._memory import OutOfMemoryError
 
@@ -233,8 +234,11 @@ def get_device_capability(device=None) -> tuple[int, int]:
     return int(props["major"]), int(props["minor"])
 
 
-class Stream:
+class Stream(flambeau.Stream):
     """A CUDA stream: work queued on it runs in order, concurrently with other streams.
+
+    A ``flambeau.Stream`` (as ``torch.cuda.Stream`` is a ``torch.Stream``), and a context
+    manager: ``with s:`` makes it the current stream of its device for the block.
 
     Parameters
     ----------
@@ -254,7 +258,9 @@ class Stream:
 
     def __init__(self, device=None, priority: int = 0, *, _raw=None):
         b = _backend()
-        self.device_index = _index(device)
+        self.device = flambeau.device("cuda", _index(device))  # device_index reads it
+        self._impl = self  # what flambeau.Stream's methods reach the CUDA stream through
+        self._contexts = []  # one per open ``with self:`` block
         if _raw is not None:
             self._stream = _raw
         else:
@@ -288,11 +294,17 @@ class Stream:
         event.record(self)
         return event
 
-    def __eq__(self, other):
-        return isinstance(other, Stream) and self.cuda_stream == other.cuda_stream
+    def __enter__(self):
+        context = stream(self)
+        context.__enter__()
+        self._contexts.append(context)
+        return self
 
-    def __hash__(self):
-        return hash(self.cuda_stream)
+    def __exit__(self, *exc):
+        return self._contexts.pop().__exit__(*exc)
+
+    # __eq__ and __hash__: flambeau.Stream's (the device and the handle), so a stream
+    # equals the flambeau.Stream that wraps the same handle
 
     def __repr__(self):
         return f"<flambeau.cuda.Stream device=cuda:{self.device_index} cuda_stream=" \
