@@ -31,6 +31,7 @@ from flambeau.vision.datasets._folder import (
     make_dataset,
     pil_loader,
 )
+from flambeau.vision.datasets._imagenet import ImageNet
 from flambeau.vision.datasets._mnist import (
     EMNIST,
     KMNIST,
@@ -54,5 +55,5 @@ __all__ = [
     "load_cifar_batch", "download_file", "check_integrity", "file_md5", "extract_tar",
     "extract_zip", "EMNIST", "QMNIST", "SVHN", "STL10",
     "Flowers102", "OxfordIIITPet", "CelebA", "VOCSegmentation", "VOCDetection", "CocoDetection",
-    "CocoCaptions",
+    "CocoCaptions", "ImageNet",
 ]
