@@ -138,6 +138,7 @@ API_MODULES = {
     "vision.ops": "flambeau.vision.ops",
     "vision.utils": "flambeau.vision.utils",
     "distributed": "flambeau.distributed",
+    "distributed.run": "flambeau.distributed.run",  # the launcher (flambeau-run)
 }
 # Module -> (plugin module, distribution) for names a plugin adds to a module of core at run
 # time through the module's ``__getattr__`` (``flambeau.cuda.Stream`` is flambeau-cuda's): core's
