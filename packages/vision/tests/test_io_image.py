@@ -217,3 +217,20 @@ def test_encode_errors(tmp_path):
         io.write_file(tmp_path / "f", flambeau.zeros(2, 2, dtype=flambeau.uint8))
     with pytest.raises(TypeError, match=r"encode_png: expected a uint8 tensor of shape"):
         io.encode_png(np.zeros((3, 4, 4), np.uint8))
+
+
+def test_decode_jpeg_devices():
+    from flambeau.backends import backend_names
+
+    if "testdev" not in backend_names():
+        pytest.skip("the repository's test plugin (testdev device) is not installed")
+    data = as_bytes_tensor(pil_bytes(Image.fromarray(RGB), "JPEG"))
+    moved = io.decode_jpeg(data, device="testdev")
+    assert moved.device.type == "testdev"
+    np.testing.assert_array_equal(moved.cpu().numpy(), io.decode_jpeg(data).cpu().numpy())
+    on_device = data.to("testdev")
+    with pytest.raises(ValueError, match=r"decode_jpeg: Input tensor must be a CPU tensor, got "
+                                         r"testdev"):
+        io.decode_jpeg(on_device)
+    with pytest.raises(ValueError, match=r"Input list must contain tensors on CPU"):
+        io.decode_jpeg([data, on_device])

@@ -135,18 +135,7 @@ class VOCDetection(_VOCBase):
     "object": [{"name": ..., "bndbox": {"xmin": ...}, ...}, ...]}}`` (strings, as in the
     file; ``object`` is always a list).
 
-    Parameters
-    ----------
-    root : str or path-like
-        Folder that holds ``VOCdevkit``.
-    year : str
-        ``"2007"`` to ``"2012"``.
-    image_set : str
-        ``"train"``, ``"trainval"`` or ``"val"`` (and ``"test"`` for 2007).
-    download : bool
-        Fetch and extract the year's archive (MD5-checked).
-    transform, target_transform, transforms : callable, optional
-        Applied to the image, to the target dict, or to both together.
+    The parameters are :class:`VOCSegmentation`'s; the transforms see the target dict.
 
     Examples
     --------

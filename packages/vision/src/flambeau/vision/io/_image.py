@@ -61,6 +61,17 @@ def _as_tensor(array: np.ndarray):
     return flambeau.from_numpy(np.ascontiguousarray(array))
 
 
+def _check_uint8(data, op: str, ndim: int, what: str) -> None:
+    """The checks (and torchvision's words) of the tensors the encoders and writers take."""
+    if not isinstance(data, flambeau.Tensor):
+        raise TypeError(f"{op}: expected {what}, got {type(data).__name__}")
+    if data.dtype != flambeau.uint8:
+        raise RuntimeError(f"{op}: Input tensor dtype should be uint8, got {data.dtype}")
+    if data.dim() != ndim:
+        raise RuntimeError(f"{op}: Input data should be a {ndim}-dimensional tensor, got shape "
+                           f"{tuple(data.shape)}")
+
+
 def _encoded_bytes(input, op: str) -> bytes:
     """The bytes held by a 1-D uint8 tensor of an encoded image."""
     if not isinstance(input, flambeau.Tensor):
@@ -193,14 +204,7 @@ def write_file(filename, data) -> None:
     >>> open(path, "rb").read()
     b'hi'
     """
-    if not isinstance(data, flambeau.Tensor):
-        raise TypeError(f"write_file: expected a 1-dimensional uint8 tensor, got "
-                        f"{type(data).__name__}")
-    if data.dtype != flambeau.uint8:
-        raise RuntimeError(f"write_file: Input tensor dtype should be uint8, got {data.dtype}")
-    if data.dim() != 1:
-        raise RuntimeError(f"write_file: Input data should be a 1-dimensional tensor, got "
-                           f"shape {tuple(data.shape)}")
+    _check_uint8(data, "write_file", 1, "a 1-dimensional uint8 tensor")
     with open(filename, "wb") as f:
         f.write(data.cpu().numpy().tobytes())
 
@@ -352,14 +356,7 @@ def read_image(path, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool 
 
 def _image_array(input, op: str) -> np.ndarray:
     """A (C, H, W) uint8 tensor of 1 or 3 channels as an (H, W) or (H, W, 3) array."""
-    if not isinstance(input, flambeau.Tensor):
-        raise TypeError(f"{op}: expected a uint8 tensor of shape (C, H, W), got "
-                        f"{type(input).__name__}")
-    if input.dtype != flambeau.uint8:
-        raise RuntimeError(f"{op}: Input tensor dtype should be uint8, got {input.dtype}")
-    if input.dim() != 3:
-        raise RuntimeError(f"{op}: Input data should be a 3-dimensional tensor, got shape "
-                           f"{tuple(input.shape)}")
+    _check_uint8(input, op, 3, "a uint8 tensor of shape (C, H, W)")
     channels = input.shape[0]
     if channels not in (1, 3):
         raise RuntimeError(f"{op}: The number of channels should be 1 or 3, got: {channels}")
