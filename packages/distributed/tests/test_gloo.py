@@ -343,3 +343,21 @@ def test_a_killed_rank_fails_the_others_within_seconds_not_the_timeout():
                         r"closed its connection|could not send to rank 1: it closed)",
                         message), message  # fmt: skip
         assert seconds < 10  # the group's timeout is 60 s
+
+
+def test_under_a_launcher_the_default_backend_is_gloo_and_mpi_is_refused(monkeypatch):
+    for name, value in {"TORCHELASTIC_RUN_ID": "x", "MASTER_ADDR": "127.0.0.1",
+                        "MASTER_PORT": str(_free_port()), "RANK": "0",
+                        "WORLD_SIZE": "1"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    dist.init_process_group(timeout=10)
+    try:
+        assert dist.get_backend() == "gloo"
+    finally:
+        dist.destroy_process_group()
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ValueError, match=r"init_process_group: the launcher started 2 processes "
+                                         r"\(WORLD_SIZE=2\) but backend 'mpi' sees a world of 1: "
+                                         r"it needs mpiexec; use backend='gloo'"):  # fmt: skip
+        dist.init_process_group("mpi")
+    assert not dist.is_initialized()

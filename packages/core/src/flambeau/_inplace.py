@@ -20,6 +20,8 @@ from flambeau._ops._util import (
     half_ufunc,
 )
 from flambeau._ops.strided_numeric import rebase_view_history, view_geometry
+from flambeau.autograd import _forward
+from flambeau.autograd import _function as _autograd_function
 from flambeau.autograd._function import (
     _INFERENCE_INPLACE_MESSAGE,
     _InferenceVersion,
@@ -84,6 +86,8 @@ def write_result(t, compute, op, snapshot=True):
             src = t
         else:
             src = t.clone() if t._requires_grad else t.detach().clone()
+            if _autograd_function._forward_ad_on and src._grad_fn is None:
+                _forward.snapshot(src, t)  # detach() dropped the tangent
     else:
         src = t
     result = _check_cast(t, compute(src), op)
@@ -102,6 +106,8 @@ def write_result(t, compute, op, snapshot=True):
     if result._data is not t._data:
         t._device._xp.copyto(t._data, result._data, casting="unsafe")
     t._version_counter.value += 1
+    if _autograd_function._forward_ad_on:
+        _forward.after_write(t, result)
     if into_view:
         rebase_view_history(t, result, geo)
     elif recording and result._grad_fn is not None:

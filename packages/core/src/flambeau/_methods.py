@@ -30,6 +30,8 @@ from flambeau._ops import tensor_more as tm
 from flambeau._ops._util import fill_int
 from flambeau._sparse import RefusingStorage, SparseUnsupported, refuse_sparse_inputs
 from flambeau._tensor import Tensor
+from flambeau.autograd import _forward
+from flambeau.autograd import _function as _autograd_function
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
 
@@ -459,6 +461,10 @@ def _inplace_method(name, fn):
             if "alpha" in kwargs:
                 kwargs["alpha"] = _alpha_checked(self, args[0] if args else kwargs.get("other"),
                                                  kwargs["alpha"])
+        if _autograd_function._forward_ad_on and _forward.involves(self, args, kwargs):
+            # forward AD: computed with ops, which give the tangent written into self's
+            return _inplace.write_result(self, lambda src: fn(src, *args, **kwargs), name + "_",
+                                         snapshot=name not in ew.INPUT_FREE)
         if ufunc is not None and not _grad_state.grad_enabled or (
                 ufunc is not None and not _inplace.needs_history(self) and not any(
                     isinstance(a, Tensor) and a.requires_grad for a in args)):
@@ -510,6 +516,10 @@ def fill_(self, value):
     >>> flambeau.zeros(2).fill_(3)
     tensor([3., 3.])
     """
+    if _autograd_function._forward_ad_on and _forward.involves(self, (value,)):
+        # forward AD: the tangent becomes the value's (zero for a number)
+        return _inplace.write_result(self, lambda src: _creation.zeros_like(src) + value,
+                                     "fill_")
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError(f"fill_: only supports 0-dimension value tensor but got tensor "
@@ -596,7 +606,8 @@ def copy_(self, other, non_blocking=False):
             f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to the "
             f"destination of shape {tuple(self.shape)}"
         ) from None
-    if _grad_state.grad_enabled and (_inplace.needs_history(self) or src.requires_grad):
+    if (_grad_state.grad_enabled and (_inplace.needs_history(self) or src.requires_grad)) or (
+            _autograd_function._forward_ad_on and _forward.involves(self, (src,))):
         return _inplace.write_result(self, lambda dst: copied_into(dst, src), "copy_",
                                      snapshot=False)
     data = src._data

@@ -43,6 +43,7 @@ class Tensor:
 
     __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
                  "_version_counter", "_accum", "_base", "_view_version", "_retains_grad",
+                 "_fw_grad",  # forward AD's (level, tangent): set only in a dual level
                  "__weakref__")
 
     __array_priority__ = 1000  # numpy defers `ndarray <op> Tensor` to our reflected operators

@@ -18,6 +18,7 @@ from flambeau._ops._util import (
     wrap_dim,
     write_out,
 )
+from flambeau.autograd import _function as _autograd_function
 from flambeau.autograd._function import Function, mark_view, node_variant
 
 # ------------------------------------------------------------------ subscripts
@@ -268,7 +269,7 @@ def getitem(t, index):
 def _indexed(t, idx, advanced):
     """``t[idx]`` for a converted subscript: a plain view when nothing is recorded."""
     if not advanced:
-        if not t.requires_grad:
+        if not t.requires_grad and not _autograd_function._forward_ad_on:
             return _basic_view(t, idx)
         return _basic_node(idx).apply(t, idx, False)
     return Index.apply(t, idx, True)
@@ -338,8 +339,12 @@ def setitem(t, index, value):
                 value = _put_source(t, idx, value, items)
         if value._device is not t._device:
             value = value.to(t._device)
+    from flambeau.autograd import _forward
     from flambeau.autograd._grad_mode import state
 
+    if _autograd_function._forward_ad_on and _forward.involves(t, (value,)):
+        write_result(t, lambda src: IndexPut.apply(src, idx, value, False), "setitem")
+        return  # forward AD: IndexPut gives the tangent written into t's
     recording = state.grad_enabled and (
         needs_history(t) or (isinstance(value, Tensor) and value.requires_grad))
     if recording and not advanced:

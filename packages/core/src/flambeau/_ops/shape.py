@@ -16,6 +16,7 @@ from flambeau._ops._util import (
     wrap_dim,
     write_out,
 )
+from flambeau.autograd import _function as _autograd_function
 from flambeau.autograd._function import Function, mark_view, node_variant
 
 # ------------------------------------------------------------------ views
@@ -275,7 +276,9 @@ def transpose(input, dim0, dim1):
     """
     nd = input._data.ndim
     if nd == 0:
-        return _alias(input) if not input.requires_grad else input.view_as(input)
+        if input.requires_grad or _autograd_function._forward_ad_on:
+            return input.view_as(input)  # recorded, or carrying its tangent's alias
+        return _alias(input)
     d0, d1 = wrap_dim(dim0, nd, "transpose"), wrap_dim(dim1, nd, "transpose")
     dims = list(range(nd))
     dims[d0], dims[d1] = dims[d1], dims[d0]

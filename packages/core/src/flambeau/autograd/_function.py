@@ -313,6 +313,29 @@ class FunctionCtx:
                 )
         return saved
 
+    def save_for_forward(self, *tensors):
+        """Keep tensors for ``jvp`` (forward-mode AD), which reads them as ``saved_tensors``.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> import flambeau.autograd.forward_ad as fwAD
+        >>> class Square(flambeau.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_forward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     def jvp(ctx, t):
+        ...         (x,) = ctx.saved_tensors
+        ...         return 2 * x * t
+        >>> with fwAD.dual_level():
+        ...     d = fwAD.make_dual(flambeau.tensor([3.0]), flambeau.tensor([1.0]))
+        ...     fwAD.unpack_dual(Square.apply(d)).tangent
+        tensor([6.])
+        """
+        self._saved_forward = tensors
+
     def mark_non_differentiable(self, *tensors):
         """Declare outputs that have no gradient (indices, masks)."""
         self._non_diff = {id(t) for t in tensors}
@@ -387,7 +410,7 @@ class Function(FunctionCtx, Node):
         if "_forward_cls" in cls.__dict__:
             return  # the node class made below
         # forward/backward written without @staticmethod still work, as in PyTorch
-        for name in ("forward", "backward", "setup_context", "vjp"):
+        for name in ("forward", "backward", "setup_context", "vjp", "jvp"):
             fn = cls.__dict__.get(name)
             if inspect.isfunction(fn):
                 setattr(cls, name, staticmethod(fn))
@@ -452,6 +475,35 @@ class Function(FunctionCtx, Node):
         """
         raise NotImplementedError("setup_context is not implemented.")
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Return the tangent of each output from those of the inputs (forward-mode AD).
+
+        Optional: one tangent per ``forward`` argument arrives (zeros for a tensor without
+        one, None for other arguments), and ``ctx`` holds what ``forward`` set, with
+        :meth:`save_for_forward`'s tensors as ``ctx.saved_tensors``. Without it, forward AD
+        differentiates through ``backward`` (twice), which must then be differentiable.
+
+        Examples
+        --------
+        >>> import flambeau
+        >>> import flambeau.autograd.forward_ad as fwAD
+        >>> class Double(flambeau.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         return x * 2
+        ...     @staticmethod
+        ...     def jvp(ctx, t):
+        ...         return t * 2
+        >>> with fwAD.dual_level():
+        ...     d = fwAD.make_dual(flambeau.tensor([1.0]), flambeau.tensor([0.5]))
+        ...     fwAD.unpack_dual(Double.apply(d)).tangent
+        tensor([1.])
+        """
+        raise NotImplementedError(
+            f"{_op_name(ctx)}: you must implement the jvp function for custom "
+            "autograd.Function to use it with forward mode AD.")
+
     @property
     def next_functions(self) -> tuple:
         """``(node, output_nr)`` per tensor input, ``(None, 0)`` where no gradient flows."""
@@ -471,6 +523,8 @@ class Function(FunctionCtx, Node):
     @classmethod
     def apply(cls, *args):
         """Run the op, recording it in the graph when an input requires grad."""
+        if _forward_ad_on:  # a dual level is active: tangents ride along (_forward.py)
+            return _forward_ad_apply(cls, args)
         ctx = _new(cls._node_cls)
         state = _grad_state
         enabled = state.grad_enabled
@@ -785,6 +839,10 @@ def once_differentiable(fn):
 
 
 _new = object.__new__
+#: set while a forward-AD dual level is active (by flambeau.autograd._forward), which then
+#: runs each op through ``_forward_ad_apply(cls, args)``
+_forward_ad_on = False
+_forward_ad_apply = None
 #: next_functions' entry for an input that needs no gradient, as PyTorch's
 _NO_EDGE = (None, 0)
 

@@ -1,13 +1,16 @@
-"""flambeau.distributed: data-parallel training over MPI (CPU) and NCCL (GPU).
+"""flambeau.distributed: data-parallel training over TCP or MPI (CPU) and NCCL (GPU).
 
 PyTorch's ``torch.distributed`` API: process groups, collectives on tensors and on small
-Python objects, and :class:`DistributedDataParallel`. Processes start with MPI's launcher::
+Python objects, and :class:`DistributedDataParallel`. Processes start with the launcher
+(torchrun's counterpart) for ``backend="gloo"``, or with MPI's for "mpi" and "nccl"::
 
+    python -m flambeau.distributed.run --nproc-per-node 4 train.py
     mpiexec -n 4 python train.py
 
 Communication backends are pluggy plugins (entry-point group ``flambeau.distributed``, hook
-:func:`flambeau.distributed.hookspecs.flambeau_comm_backends`): "mpi" moves CPU tensors with
-mpi4py, "nccl" moves CUDA tensors with CuPy's NCCL bindings.
+:func:`flambeau.distributed.hookspecs.flambeau_comm_backends`): "gloo" moves CPU tensors over
+TCP sockets, "mpi" moves them with mpi4py, "nccl" moves CUDA tensors with CuPy's NCCL
+bindings.
 
 Examples
 --------

@@ -30,6 +30,7 @@ import numpy as np
 
 from flambeau.distributed._backend import CommBackend, Communicator
 from flambeau.distributed._errors import DistBackendError, DistStoreError
+from flambeau.distributed._mpi_backend import _bytes, _offsets  # mpi4py is imported lazily
 from flambeau.distributed._reduce_op import ReduceOp
 from flambeau.distributed._work import Work
 from flambeau.distributed.hookspecs import hookimpl
@@ -43,11 +44,6 @@ _UFUNCS = {ReduceOp.SUM: np.add, ReduceOp.PRODUCT: np.multiply, ReduceOp.MIN: np
            ReduceOp.MAX: np.maximum}  # fmt: skip
 _BOOL_UFUNCS = {ReduceOp.SUM: np.logical_or, ReduceOp.MAX: np.logical_or,
                 ReduceOp.PRODUCT: np.logical_and, ReduceOp.MIN: np.logical_and}  # fmt: skip
-
-
-def _raw(array):
-    """A byte view: any dtype (ml_dtypes' bfloat16 included) travels as raw memory."""
-    return array.reshape(-1).view("u1")
 
 
 def _combine(parts, op, out):
@@ -365,7 +361,7 @@ class GlooCommunicator(Communicator):
     def _into(self, out, src, key, deadline, who):
         """Receive group rank ``src``'s array under ``key`` into ``out`` (its bytes)."""
         payload, sender = self._take(src, key, deadline, who)
-        target = _raw(out)
+        target = _bytes(out)
         if len(payload) != target.size:
             raise DistBackendError(
                 f"{who} (gloo): rank {self._ranks[sender]} sent {len(payload)} bytes but rank "
@@ -389,7 +385,7 @@ class GlooCommunicator(Communicator):
     def _gathered(self, array, key, deadline, who):
         """Every rank's ``array`` (this rank's own included), in rank order."""
         for r in self._others():
-            self._send(r, key, _raw(array), who)
+            self._send(r, key, _bytes(array), who)
         return [array if r == self.rank else self._array(array, r, key, deadline, who)
                 for r in range(self.size)]  # fmt: skip
 
@@ -406,7 +402,7 @@ class GlooCommunicator(Communicator):
         def run():
             if self.rank == root:
                 for r in self._others():
-                    self._send(r, key, _raw(array), who)
+                    self._send(r, key, _bytes(array), who)
             else:
                 self._into(array, root, key, self._deadline(), who)
 
@@ -417,7 +413,7 @@ class GlooCommunicator(Communicator):
 
         def run():
             if self.rank != root:
-                self._send(root, key, _raw(array), who)
+                self._send(root, key, _bytes(array), who)
                 return
             deadline = self._deadline()
             parts = [array if r == root else self._array(array, r, key, deadline, who)
@@ -432,7 +428,7 @@ class GlooCommunicator(Communicator):
         def run():
             deadline = self._deadline()
             for r in self._others():
-                self._send(r, key, _raw(array), who)
+                self._send(r, key, _bytes(array), who)
             out[self.rank] = array
             for r in self._others():
                 self._into(out[r], r, key, deadline, who)
@@ -445,7 +441,7 @@ class GlooCommunicator(Communicator):
         def run():
             deadline = self._deadline()
             for r in self._others():
-                self._send(r, key, _raw(array[r]), who)
+                self._send(r, key, _bytes(array[r]), who)
             mine = array[self.rank]
             parts = [mine if r == self.rank else self._array(mine, r, key, deadline, who)
                      for r in range(self.size)]  # fmt: skip
@@ -458,7 +454,7 @@ class GlooCommunicator(Communicator):
 
         def run():
             if self.rank != root:
-                self._send(root, key, _raw(array), who)
+                self._send(root, key, _bytes(array), who)
                 return
             deadline = self._deadline()
             out[root] = array
@@ -475,14 +471,14 @@ class GlooCommunicator(Communicator):
                 self._into(out, root, key, self._deadline(), who)
                 return
             for r in self._others():
-                self._send(r, key, _raw(array[r]), who)
+                self._send(r, key, _bytes(array[r]), who)
             out[...] = array[root]
 
         return self._run(async_op, run)
 
     def all_to_all(self, out, out_counts, array, in_counts, async_op):
         who, key = "all_to_all", self._key("all_to_all")
-        sends, receives = _starts(in_counts), _starts(out_counts)
+        sends, receives = _offsets(in_counts), _offsets(out_counts)
 
         def run():
             deadline = self._deadline()
@@ -503,7 +499,7 @@ class GlooCommunicator(Communicator):
 
     def send(self, array, dst, tag, async_op):
         # eager: the peer's receiving thread drains the socket, so this never waits for recv
-        self._send(dst, f"{self._name}:p2p:{tag}", _raw(array), "send")
+        self._send(dst, f"{self._name}:p2p:{tag}", _bytes(array), "send")
         return Work.completed()
 
     def recv(self, array, src, tag, async_op):
@@ -631,14 +627,6 @@ class GlooCommunicator(Communicator):
     def free(self):
         if self._owner:
             self._t.close()
-
-
-def _starts(counts):
-    starts, total = [], 0
-    for n in counts:
-        starts.append(total)
-        total += n
-    return starts
 
 
 class GlooBackend(CommBackend):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from datetime import timedelta
 
 from flambeau.distributed._backend import Communicator
-from flambeau.distributed._backend_names import default_pg_timeout
+from flambeau.distributed._backend_names import default_pg_timeout, is_torchelastic_launched
 from flambeau.distributed._registry import get_comm_backend
 from flambeau.distributed._rendezvous import _close, join
 
@@ -145,9 +146,20 @@ def _timeout_seconds(who, timeout) -> float:
 
 
 def _default_backend(init_method, store) -> str:
-    """torch's CPU default ("gloo") where the caller asked for a store rendezvous, else MPI."""
+    """torch's CPU default ("gloo") where the caller asked for a store rendezvous or a
+    torchrun-style launcher started the process (MPI would see a world of one), else MPI."""
     stored = isinstance(init_method, str) and init_method.startswith(("tcp://", "file://"))
-    return "gloo" if store is not None or stored else "mpi"
+    return "gloo" if store is not None or stored or is_torchelastic_launched() else "mpi"
+
+
+def _launched_world_size() -> int | None:
+    """The WORLD_SIZE a torchrun-style launcher set, or None."""
+    if not is_torchelastic_launched():
+        return None
+    try:
+        return int(os.environ.get("WORLD_SIZE", ""))
+    except ValueError:
+        return None
 
 
 def init_process_group(backend: str | None = None, init_method: str | None = None,
@@ -175,8 +187,8 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     ----------
     backend : str, optional
         ``"gloo"`` or ``"mpi"`` (CPU tensors), ``"nccl"`` (CUDA tensors), or one registered
-        by a plugin. Default: ``"gloo"`` with ``store=``, ``tcp://`` or ``file://``, else
-        ``"mpi"``.
+        by a plugin. Default: ``"gloo"`` with ``store=``, ``tcp://`` or ``file://``, or in a
+        process that ``flambeau.distributed.run`` (or torchrun) started; else ``"mpi"``.
     init_method : str, optional
         "gloo": ``"env://"`` (default), ``"tcp://host:port"`` (rank 0 serves a
         :class:`TCPStore` there) or ``"file:///path"`` (a :class:`FileStore`; a fresh file per
@@ -234,6 +246,14 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
                              "(the MPI launcher does the rendezvous); use "
                              "backend='gloo'")  # fmt: skip
         comm = comm_backend.init_world(world_size, rank, timeout)
+        launched = _launched_world_size()
+        if launched not in (None, comm.size):
+            comm.free()
+            raise ValueError(
+                f"{who}: the launcher started {launched} processes (WORLD_SIZE={launched}) but "
+                f"backend {comm_backend.name!r} sees a world of {comm.size}: it needs mpiexec; "
+                "use backend='gloo' under flambeau.distributed.run or torchrun"
+            )
     for name, given, actual in (("world_size", world_size, comm.size), ("rank", rank, comm.rank)):
         if given not in (-1, None) and given != actual:
             comm.free()
