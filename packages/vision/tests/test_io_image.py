@@ -175,7 +175,7 @@ def test_decode_errors():
                                            r"shape \(2, 5\)"):
         io.decode_png(flambeau.zeros(2, 5, dtype=flambeau.uint8))
     with pytest.raises(RuntimeError, match=r"non empty .* got shape \(0,\)"):
-        io.decode_jpeg(flambeau.zeros(0, dtype=flambeau.uint8))
+        io.decode_jpeg(flambeau.zeros(0, dtype=flambeau.uint8, device="cpu"))
     with pytest.raises(TypeError, match=r"decode_png: expected a 1-dimensional uint8 tensor"):
         io.decode_png(b"\x89PNG")
     truncated = as_bytes_tensor(pil_bytes(Image.fromarray(RGB), "PNG")[:60])
