@@ -128,6 +128,7 @@ API_MODULES = {
     "utils._pytree": "flambeau.utils._pytree",
     "utils.model_zoo": "flambeau.utils.model_zoo",
     "utils.weak": "flambeau.utils.weak",
+    "utils.tensorboard": "flambeau.utils.tensorboard",
     "vision.datasets": "flambeau.vision.datasets",
     "vision.io": "flambeau.vision.io",
     "vision.transforms": "flambeau.vision.transforms",

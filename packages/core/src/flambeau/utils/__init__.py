@@ -1,5 +1,5 @@
 """flambeau.utils: PyTorch's ``torch.utils`` (``checkpoint``, ``dlpack``, ``hooks``,
-``model_zoo``, ``weak``, ``_pytree``, :func:`swap_tensors`).
+``model_zoo``, ``tensorboard``, ``weak``, ``_pytree``, :func:`swap_tensors`).
 
 flambeau-core provides this package; other distributions add modules to it, as
 flambeau-data adds ``flambeau.utils.data`` (:mod:`flambeau.data` under PyTorch's name).
@@ -23,7 +23,7 @@ from flambeau.utils._swap import swap_tensors  # noqa: E402
 __all__ = ["checkpoint", "dlpack", "hooks", "swap_tensors"]
 
 #: core's submodules, imported on first access
-_SUBMODULES = ("checkpoint", "dlpack", "hooks", "model_zoo", "weak")
+_SUBMODULES = ("checkpoint", "dlpack", "hooks", "model_zoo", "tensorboard", "weak")
 
 #: submodule -> distribution, for those core does not ship
 _PROVIDERS = {"data": "flambeau-data"}
