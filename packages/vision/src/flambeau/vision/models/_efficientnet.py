@@ -217,9 +217,11 @@ def efficientnet_b1(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
     Examples
     --------
-    >>> from flambeau.vision.models import efficientnet_b1
-    >>> efficientnet_b1().classifier[1].in_features
-    1280
+    >>> from flambeau.vision.models import EfficientNet_B1_Weights, efficientnet_b1
+    >>> weights = EfficientNet_B1_Weights.DEFAULT  # facts without building the model
+    >>> weights.meta["num_params"], weights.transforms().crop_size
+    (7794184, [240])
+    >>> model = efficientnet_b1(weights=weights)  # doctest: +SKIP
     """
     return _v1(1, weights, progress, kwargs)
 
@@ -229,9 +231,11 @@ def efficientnet_b2(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
     Examples
     --------
-    >>> from flambeau.vision.models import efficientnet_b2
-    >>> efficientnet_b2().classifier[1].in_features
-    1408
+    >>> from flambeau.vision.models import EfficientNet_B2_Weights, efficientnet_b2
+    >>> weights = EfficientNet_B2_Weights.DEFAULT  # facts without building the model
+    >>> weights.meta["num_params"], weights.transforms().crop_size
+    (9109994, [288])
+    >>> model = efficientnet_b2(weights=weights)  # doctest: +SKIP
     """
     return _v1(2, weights, progress, kwargs)
 
@@ -241,9 +245,11 @@ def efficientnet_b3(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
     Examples
     --------
-    >>> from flambeau.vision.models import efficientnet_b3
-    >>> efficientnet_b3().classifier[1].in_features
-    1536
+    >>> from flambeau.vision.models import EfficientNet_B3_Weights, efficientnet_b3
+    >>> weights = EfficientNet_B3_Weights.DEFAULT  # facts without building the model
+    >>> weights.meta["num_params"], weights.transforms().crop_size
+    (12233232, [300])
+    >>> model = efficientnet_b3(weights=weights)  # doctest: +SKIP
     """
     return _v1(3, weights, progress, kwargs)
 
@@ -253,9 +259,11 @@ def efficientnet_b4(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
     Examples
     --------
-    >>> from flambeau.vision.models import efficientnet_b4
-    >>> efficientnet_b4().classifier[1].in_features
-    1792
+    >>> from flambeau.vision.models import EfficientNet_B4_Weights, efficientnet_b4
+    >>> weights = EfficientNet_B4_Weights.DEFAULT  # facts without building the model
+    >>> weights.meta["num_params"], weights.transforms().crop_size
+    (19341616, [380])
+    >>> model = efficientnet_b4(weights=weights)  # doctest: +SKIP
     """
     return _v1(4, weights, progress, kwargs)
 
@@ -265,9 +273,11 @@ def efficientnet_b5(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
     Examples
     --------
-    >>> from flambeau.vision.models import efficientnet_b5
-    >>> efficientnet_b5().classifier[1].in_features
-    2048
+    >>> from flambeau.vision.models import EfficientNet_B5_Weights, efficientnet_b5
+    >>> weights = EfficientNet_B5_Weights.DEFAULT  # facts without building the model
+    >>> weights.meta["num_params"], weights.transforms().crop_size
+    (30389784, [456])
+    >>> model = efficientnet_b5(weights=weights)  # doctest: +SKIP
     """
     return _v1(5, weights, progress, kwargs)
 
@@ -277,9 +287,11 @@ def efficientnet_b6(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
     Examples
     --------
-    >>> from flambeau.vision.models import efficientnet_b6
-    >>> efficientnet_b6().classifier[1].in_features
-    2304
+    >>> from flambeau.vision.models import EfficientNet_B6_Weights, efficientnet_b6
+    >>> weights = EfficientNet_B6_Weights.DEFAULT  # facts without building the model
+    >>> weights.meta["num_params"], weights.transforms().crop_size
+    (43040704, [528])
+    >>> model = efficientnet_b6(weights=weights)  # doctest: +SKIP
     """
     return _v1(6, weights, progress, kwargs)
 
@@ -289,9 +301,11 @@ def efficientnet_b7(*, weights=None, progress: bool = True, **kwargs) -> Efficie
 
     Examples
     --------
-    >>> from flambeau.vision.models import efficientnet_b7
-    >>> efficientnet_b7().classifier[1].in_features
-    2560
+    >>> from flambeau.vision.models import EfficientNet_B7_Weights, efficientnet_b7
+    >>> weights = EfficientNet_B7_Weights.DEFAULT  # facts without building the model
+    >>> weights.meta["num_params"], weights.transforms().crop_size
+    (66347960, [600])
+    >>> model = efficientnet_b7(weights=weights)  # doctest: +SKIP
     """
     return _v1(7, weights, progress, kwargs)
 
@@ -301,9 +315,11 @@ def efficientnet_v2_s(*, weights=None, progress: bool = True, **kwargs) -> Effic
 
     Examples
     --------
-    >>> from flambeau.vision.models import efficientnet_v2_s
-    >>> sum(p.numel() for p in efficientnet_v2_s().parameters())
-    21458488
+    >>> from flambeau.vision.models import EfficientNet_V2_S_Weights, efficientnet_v2_s
+    >>> weights = EfficientNet_V2_S_Weights.DEFAULT  # facts without building the model
+    >>> weights.meta["num_params"], weights.transforms().crop_size
+    (21458488, [384])
+    >>> model = efficientnet_v2_s(weights=weights)  # doctest: +SKIP
     """
     return _v2("s", weights, progress, kwargs)
 
@@ -313,9 +329,11 @@ def efficientnet_v2_m(*, weights=None, progress: bool = True, **kwargs) -> Effic
 
     Examples
     --------
-    >>> from flambeau.vision.models import efficientnet_v2_m
-    >>> efficientnet_v2_m().features[0][1].eps
-    0.001
+    >>> from flambeau.vision.models import EfficientNet_V2_M_Weights, efficientnet_v2_m
+    >>> weights = EfficientNet_V2_M_Weights.DEFAULT  # facts without building the model
+    >>> weights.meta["num_params"], weights.transforms().crop_size
+    (54139356, [480])
+    >>> model = efficientnet_v2_m(weights=weights)  # doctest: +SKIP
     """
     return _v2("m", weights, progress, kwargs)
 
@@ -325,8 +343,10 @@ def efficientnet_v2_l(*, weights=None, progress: bool = True, **kwargs) -> Effic
 
     Examples
     --------
-    >>> from flambeau.vision.models import efficientnet_v2_l
-    >>> efficientnet_v2_l().classifier[0].p
-    0.4
+    >>> from flambeau.vision.models import EfficientNet_V2_L_Weights, efficientnet_v2_l
+    >>> weights = EfficientNet_V2_L_Weights.DEFAULT  # facts without building the model
+    >>> weights.meta["num_params"], weights.transforms().crop_size
+    (118515272, [480])
+    >>> model = efficientnet_v2_l(weights=weights)  # doctest: +SKIP
     """
     return _v2("l", weights, progress, kwargs)
