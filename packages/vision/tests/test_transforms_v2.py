@@ -427,6 +427,9 @@ def test_random_erasing_errors_and_passthrough():
     assert out_b is b
     with pytest.raises(TypeError, match="RandomErasing: PIL images are not supported"):
         v2.RandomErasing(p=1.0)(PILImage.new("L", (4, 4)))
+    with pytest.raises(ValueError, match="RandomErasing: value has 2 entries for an image "
+                                         "with 3 channels"):
+        v2.RandomErasing(p=1.0, value=[1, 2])(image())
 
 
 def test_autoaugment_refuses_boxes_and_several_images():

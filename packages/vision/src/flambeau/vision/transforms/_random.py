@@ -646,6 +646,18 @@ class GaussianBlur(Transform):
         return _color.gaussian_blur(img, self.kernel_size, [s, s])
 
 
+def _erase_value(value, channels: int):
+    """RandomErasing's ``value`` checked against the image: None for "random" noise."""
+    if value == "random":
+        return None
+    if not isinstance(value, numbers.Number):
+        value = list(value)
+        if len(value) not in (1, channels):
+            raise ValueError(f"RandomErasing: value has {len(value)} entries for an image "
+                             f"with {channels} channels")
+    return value
+
+
 class RandomErasing(Transform):
     """Erase a random box of a tensor image with probability ``p`` (Zhong et al., 2017).
 
@@ -709,13 +721,7 @@ class RandomErasing(Transform):
                             "put it after ToTensor")
         if not draw_coin(self.p):
             return img
-        channels = img.shape[-3]
-        value = None if self.value == "random" else self.value
-        if value is not None and not isinstance(value, numbers.Number):
-            value = list(value)
-            if len(value) not in (1, channels):
-                raise ValueError(f"RandomErasing: value has {len(value)} entries for an image "
-                                 f"with {channels} channels")
+        value = _erase_value(self.value, img.shape[-3])
         i, j, h, w, v = self.get_params(img, self.scale, self.ratio, value)
         return _convert.erase(img, i, j, h, w, v, self.inplace)
 

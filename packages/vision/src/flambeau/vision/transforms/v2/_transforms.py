@@ -571,13 +571,7 @@ class RandomErasing(_RandomApplyTransform):
         if not images:
             return {"box": None}
         img = images[0]
-        channels = img.shape[-3] if img.dim() >= 3 else 1
-        value = None if self.value == "random" else self.value
-        if value is not None and not isinstance(value, numbers.Number):
-            value = list(value)
-            if len(value) not in (1, channels):
-                raise ValueError(f"RandomErasing: value has {len(value)} entries for an image "
-                                 f"with {channels} channels")
+        value = _v1._erase_value(self.value, img.shape[-3] if img.dim() >= 3 else 1)
         i, j, h, w, v = _v1.RandomErasing.get_params(img, self.scale, self.ratio, value)
         return {"box": None if v is img else (i, j, h, w, v)}
 
