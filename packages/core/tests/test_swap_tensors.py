@@ -91,12 +91,6 @@ def test_refusals():
                                            "slots"):
         swap_tensors(flambeau.zeros(1).as_subclass(Slotted), flambeau.zeros(1))
 
-    class WithDict(flambeau.Tensor):
-        pass
-
-    with pytest.raises(TypeError, match="swap_tensors: cannot swap a WithDict \\(it has a "
-                                        "__dict__\\) with a Tensor \\(it has none\\)"):
-        swap_tensors(flambeau.zeros(1).as_subclass(WithDict), flambeau.zeros(1))
     with pytest.raises(TypeError, match="swap_tensors: t2 must be a Tensor, got int"):
         swap_tensors(flambeau.zeros(1), 1)
     if torch is not None:  # torch refuses the same cases
@@ -123,3 +117,38 @@ def test_a_swap_scans_the_garbage_collectors_objects_once(monkeypatch):
     swap_tensors(a, b)
     assert len(scans) == 1
     assert (a.cpu().numpy().tolist(), b.cpu().numpy().tolist()) == ([1.0] * 3, [0.0] * 2)
+
+
+def _swap_with_parameter(lib, swap, parameter_first):
+    nn = pytest.importorskip(lib.__name__ + ".nn")
+    a = lib.tensor([1.0, 2.0])
+    b = nn.Parameter(lib.tensor([3.0]))
+    b.note = "kept"  # an attribute moves with the Parameter's contents
+    if parameter_first:
+        a, b = b, a
+    keep_a, keep_b = a, b
+    swap(a, b)
+    return [(type(t).__name__, isinstance(t, nn.Parameter), t.detach().cpu().numpy().tolist(),
+             t.requires_grad, t.__dict__.get("note")) for t in (a, b)] + [
+        keep_a is a and keep_b is b]
+
+
+@pytest.mark.parametrize("parameter_first", [False, True])
+def test_a_tensor_swaps_with_a_parameter_as_torch(parameter_first):
+    """A Parameter had a __dict__ that the base Tensor lacked, so Python refused to change
+    either object's class and swap_tensors refused the pair; torch swaps them."""
+    ours = _swap_with_parameter(flambeau, swap_tensors, parameter_first)
+    if torch is not None:
+        assert ours == _swap_with_parameter(torch, torch.utils.swap_tensors, parameter_first)
+    moved = ours[1] if not parameter_first else ours[0]
+    assert moved == ("Tensor", False, [1.0, 2.0], False, None)
+
+
+def test_plain_tensors_take_attributes_as_torchs():
+    t = flambeau.ones(1)
+    t.note = 3
+    assert t.__dict__ == {"note": 3} and flambeau.ones(1).__dict__ == {}
+    if torch is not None:
+        u = torch.ones(1)
+        u.note = 3
+        assert u.__dict__ == {"note": 3}

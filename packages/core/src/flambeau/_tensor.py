@@ -44,7 +44,12 @@ class Tensor:
     __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
                  "_version_counter", "_accum", "_base", "_view_version", "_retains_grad",
                  "_fw_grad",  # forward AD's (level, tangent): set only in a dual level
-                 "__weakref__")
+                 "__weakref__",
+                 # attributes set on a tensor, as torch's tensors take; made on first use.
+                 # Parameter and the other subclasses share this layout, so swap_tensors
+                 # can swap a Tensor with one (an object's class changes only to one of
+                 # the same layout)
+                 "__dict__")
 
     __array_priority__ = 1000  # numpy defers `ndarray <op> Tensor` to our reflected operators
 

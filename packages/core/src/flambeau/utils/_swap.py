@@ -83,8 +83,7 @@ def swap_tensors(t1, t2) -> None:
     Raises
     ------
     TypeError
-        If ``t1`` or ``t2`` is not a tensor, or one has a ``__dict__`` and the other has not
-        (flambeau's base ``Tensor`` has none; its subclasses, such as ``Parameter``, have one).
+        If ``t1`` or ``t2`` is not a tensor.
     RuntimeError
         If either has a weak reference, their classes have different ``__slots__``, or a view
         of either or a graph node that saved either for backward holds it (PyTorch refuses
@@ -115,11 +114,6 @@ def swap_tensors(t1, t2) -> None:
     slots = _slot_names(type(t1))
     if set(slots) != set(_slot_names(type(t2))):
         raise RuntimeError("Cannot swap t1 and t2 if they have different slots")
-    if hasattr(t1, "__dict__") != hasattr(t2, "__dict__"):
-        with_dict, without = (t1, t2) if hasattr(t1, "__dict__") else (t2, t1)
-        raise TypeError(f"swap_tensors: cannot swap a {type(with_dict).__name__} (it has a "
-                        f"__dict__) with a {type(without).__name__} (it has none): swap "
-                        "tensors that both have one, such as two Parameters")
     held = _in_use(t1, t2)
     if held is not None:
         raise RuntimeError(f"Cannot swap {held[0]}: {held[1]} holds it; swap only tensors "
@@ -129,10 +123,9 @@ def swap_tensors(t1, t2) -> None:
         if t._accum is not None:
             _poison(t._accum)
             t._accum = None
-    if type(t1) is not type(t2):
+    if type(t1) is not type(t2):  # every Tensor class has one layout (a __dict__ included)
         t1.__class__, t2.__class__ = type(t2), type(t1)
-    if hasattr(t1, "__dict__"):
-        t1.__dict__, t2.__dict__ = t2.__dict__, t1.__dict__
+    t1.__dict__, t2.__dict__ = t2.__dict__, t1.__dict__
     missing = object()
     for name in slots:
         v1, v2 = getattr(t1, name, missing), getattr(t2, name, missing)
