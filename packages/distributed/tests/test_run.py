@@ -158,3 +158,10 @@ def test_the_console_script_is_installed():
         pytest.skip("flambeau-run is not on PATH (reinstall flambeau-distributed)")
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "--nproc-per-node" in out.stdout
+
+
+@pytest.mark.parametrize("spelling", ["cpu", "auto"])
+def test_nproc_per_node_cpu_starts_one_worker_per_core(monkeypatch, spelling):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    check = "import os, sys; sys.exit(0 if os.environ['LOCAL_WORLD_SIZE'] == '2' else 5)"
+    assert main(["--nproc-per-node", spelling, "--no-python", sys.executable, "-c", check]) == 0

@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Start the processes of a flambeau.distributed job (torchrun's flags).",
     )
     p.add_argument("--nproc-per-node", "--nproc_per_node", default="1",
-                   help="processes on this machine: a number, or 'cpu' (one per CPU core)")
+                   help="processes on this machine: a number, or 'cpu' or 'auto' (one per "
+                        "CPU core)")
     p.add_argument("--nnodes", default="1", help="machines in the job (default 1)")
     p.add_argument("--node-rank", "--node_rank", type=int, default=0,
                    help="this machine's index in [0, nnodes)")
@@ -66,7 +67,7 @@ def _free_port() -> int:
 def _plan(args, parser):
     """The worker count, world size and rank offset from the flags; exits on a bad one."""
     nproc = args.nproc_per_node
-    if nproc == "cpu":
+    if nproc in ("cpu", "auto"):
         nproc = os.cpu_count() or 1
     try:
         nproc = int(nproc)
