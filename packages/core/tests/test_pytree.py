@@ -1,5 +1,6 @@
 """flambeau.utils._pytree against torch.utils._pytree: leaves, specs, reprs, key paths, JSON."""
 
+import dataclasses
 import json
 import warnings
 from collections import OrderedDict, defaultdict, deque, namedtuple
@@ -291,3 +292,71 @@ def test_func_uses_the_same_pytrees():
 
     out = vmap(lambda d: {"s": d["x"] * 2}, in_dims=({"x": 0},))({"x": flambeau.ones(3, 2)})
     assert out["s"].cpu().numpy().tolist() == [[2.0, 2.0]] * 3
+
+
+@dataclasses.dataclass
+class _Batch:
+    x: list
+    mask: object = None
+    cache: int = dataclasses.field(default=0)
+
+
+@dataclasses.dataclass
+class _TBatch:  # the same class for torch's registry
+    x: list
+    mask: object = None
+    cache: int = dataclasses.field(default=0)
+
+
+fp.register_dataclass(_Batch, serialized_type_name="tests.Batch")
+
+
+@pytest.mark.parity
+def test_register_dataclass_matches_torch(tp):
+    tp.register_dataclass(_TBatch, serialized_type_name="tests.TBatch")
+    for args in (([1, 2],), ([1], 3), ([], None)):
+        leaves, spec = fp.tree_flatten(_Batch(*args))
+        t_leaves, t_spec = tp.tree_flatten(_TBatch(*args))
+        assert leaves == t_leaves
+        assert repr(spec).replace("_Batch", "_TBatch") == repr(t_spec)
+        assert fp.treespec_dumps(spec).replace("tests.Batch", "tests.TBatch") == \
+            tp.treespec_dumps(t_spec)
+        assert fp.tree_unflatten(leaves, spec) == _Batch(*args)
+        assert [fp.keystr(k) for k, _ in fp.tree_leaves_with_path(_Batch(*args))] == \
+            [tp.keystr(k) for k, _ in tp.tree_leaves_with_path(_TBatch(*args))]
+    assert fp.treespec_loads(fp.treespec_dumps(fp.tree_structure(_Batch([1])))) == \
+        fp.tree_structure(_Batch([1]))
+    assert repr(fp.treespec_tuple([fp.treespec_leaf()] * 2)) == repr(
+        tp.treespec_tuple([tp.treespec_leaf()] * 2))
+    assert repr(fp.treespec_dict({"a": fp.treespec_leaf()}, b=fp.treespec_leaf())) == repr(
+        tp.treespec_dict({"a": tp.treespec_leaf()}, b=tp.treespec_leaf()))
+    assert fp.treespec_dict(a=fp.treespec_leaf()) == fp.tree_structure({"a": 0})
+    for obj in (Point, Point(1, 2), (1, 2), _Batch):
+        assert fp.is_namedtuple(obj) == tp.is_namedtuple(obj)
+
+
+def test_register_dataclass_errors_and_map_only_():
+    with pytest.raises(ValueError, match=r"register_dataclass: field_names must be specified "
+                                         r"with a list of all fields used to initialize <class "
+                                         r"'int'>, as it is not a dataclass\."):
+        fp.register_dataclass(int)
+
+    class Plain:
+        def __init__(self, a):
+            self.a = a
+
+    fp.register_dataclass(Plain, field_names=["a"])
+    assert fp.tree_map(lambda v: v + 1, Plain(1)).a == 2
+
+    @dataclasses.dataclass
+    class WithCache:
+        x: int
+        cache: int = 0
+
+    # dropped as documented (torch's Python registry keeps it when field_names is not given)
+    fp.register_dataclass(WithCache, drop_field_names=["cache"])
+    assert fp.tree_leaves(WithCache(1, 5)) == [1]
+    assert fp.tree_map(lambda v: v * 2, WithCache(1, 5)) == WithCache(2, 0)
+    seen = []
+    fp.tree_map_only_(str, seen.append, [1, "a", ("b",)])
+    assert seen == ["a", "b"]
