@@ -80,10 +80,8 @@ def histogram(caller, tag, values, bins="tensorflow", max_bins=None):
     first, last = int(nonzero[0]), int(nonzero[-1])
     limits = edges[first:last + 2]
     counts = np.concatenate([[0], counts[first:last + 1]])
-    return {"tag": tag, "histo": {
-        "min": float(values.min()), "max": float(values.max()), "num": float(values.size),
-        "sum": float(values.sum()), "sum_squares": float(values.dot(values)),
-        "bucket_limit": [float(x) for x in limits], "bucket": [float(c) for c in counts]}}
+    return histogram_raw(tag, values.min(), values.max(), values.size, values.sum(),
+                         values.dot(values), limits, counts)
 
 
 def histogram_raw(tag, min, max, num, sum, sum_squares, bucket_limits, bucket_counts):  # noqa: A002
