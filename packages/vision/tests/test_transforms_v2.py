@@ -98,6 +98,9 @@ def test_convert_plain_tensor_needs_old_format():
     (lambda b: F.center_crop(b, [8, 8]), [[0, 0, 1, 6], [0, 0, 8, 8]]),
     (lambda b: F.resized_crop(b, 2, 1, 6, 4, [12, 8]), [[0, 0, 8, 12], [0, 0, 8, 12]]),
     (lambda b: F.affine(b, 0.0, [2, -1], 1.0, 0.0), [[3, 1, 7, 7], [2, 0, 16, 11]]),
+    (lambda b: F.perspective(b, [[0, 0], [15, 0], [15, 11], [0, 11]],
+                             [[2, 1], [17, 1], [17, 12], [2, 12]]),
+     [[3, 3, 7, 9], [2, 1, 16, 12]]),
 ])
 def test_box_kernels_match_hand_derived_boxes(fmt, op, expected_xyxy):
     out = op(boxes(in_format(fmt).tolist(), fmt=fmt))
@@ -322,6 +325,14 @@ def test_rotation_and_affine_move_boxes_with_their_mask():
     (v2.AutoAugment(), T.AutoAugment()),
     (v2.RandAugment(), T.RandAugment()),
     (v2.TrivialAugmentWide(), T.TrivialAugmentWide()),
+    (v2.RandomPerspective(0.6), T.RandomPerspective(0.6)),
+    (v2.Grayscale(3), T.Grayscale(3)),
+    (v2.RandomInvert(), T.RandomInvert()),
+    (v2.RandomPosterize(3), T.RandomPosterize(3)),
+    (v2.RandomSolarize(100), T.RandomSolarize(100)),
+    (v2.RandomAdjustSharpness(3.0), T.RandomAdjustSharpness(3.0)),
+    (v2.RandomAutocontrast(), T.RandomAutocontrast()),
+    (v2.RandomEqualize(), T.RandomEqualize()),
 ])
 def test_single_image_draws_as_v1_under_the_same_seed(v2_t, v1_t):
     for seed in range(3):
@@ -344,10 +355,27 @@ def test_seeded_runs_repeat():
         np.testing.assert_array_equal(values(a), values(b))
 
 
-def test_colour_transforms_leave_boxes_and_masks_alone():
+@pytest.mark.parametrize("t", [
+    v2.ColorJitter(brightness=(2.0, 2.0)), v2.RandomInvert(1.0), v2.RandomEqualize(1.0),
+    v2.Grayscale(), v2.RandomGrayscale(1.0), v2.GaussianBlur(3), v2.Normalize([0.5], [0.5]),
+])
+def test_colour_transforms_leave_boxes_and_masks_alone(t):
     b, mask = boxes(XYXY), rect_mask([1, 1, 3, 3])
-    out = v2.ColorJitter(brightness=(2.0, 2.0))(image().float() / 255, b, mask)
+    img = image()
+    if not isinstance(t, (v2.RandomEqualize, v2.RandomInvert)):
+        img = F.to_dtype(img, flambeau.float32, scale=True)
+    out = t(img, b, mask)
     assert out[1] is b and out[2] is mask
+    assert type(out[0]) is tv_tensors.Image
+
+
+def test_perspective_moves_boxes_with_their_mask():
+    mask, b = rect_mask([4, 2, 10, 6]), boxes([[4, 2, 10, 6]])
+    for seed in range(3):
+        flambeau.manual_seed(seed)
+        out_mask, out_boxes = v2.RandomPerspective(0.3, p=1.0)(mask, b)
+        # nearest sampling of a warped rectangle: its pixels lie within a pixel of the hull
+        np.testing.assert_allclose(values(out_boxes)[0], box_of_mask(out_mask), atol=1.0)
 
 
 def test_containers():

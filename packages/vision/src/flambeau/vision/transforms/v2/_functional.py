@@ -31,8 +31,9 @@ from flambeau.vision.tv_tensors._tv_tensors import _box_format
 __all__ = [
     "get_dimensions", "get_size", "to_image", "to_dtype", "to_pure_tensor", "normalize",
     "horizontal_flip", "vertical_flip", "resize", "crop", "center_crop", "resized_crop", "pad",
-    "rotate", "affine", "adjust_brightness", "adjust_contrast", "adjust_saturation",
-    "adjust_hue", "rgb_to_grayscale", "gaussian_blur", "erase",
+    "rotate", "affine", "perspective", "adjust_brightness", "adjust_contrast", "adjust_saturation",
+    "adjust_hue", "rgb_to_grayscale", "gaussian_blur", "erase", "invert", "posterize",
+    "solarize", "adjust_sharpness", "autocontrast", "equalize",
     "convert_bounding_box_format", "clamp_bounding_boxes",
 ]
 
@@ -174,16 +175,20 @@ def _clamped(xyxy, canvas_size, xp):
 
 
 def _move_boxes(boxes, matrix, canvas_size, clamp: bool = True):
-    """Boxes under the point map ``(x, y) -> (a x + b y + c, d x + e y + f)``: the
-    axis-aligned hull of the moved corners, clamped to the new canvas unless the boxes'
-    ``clamping_mode`` is None (or ``clamp`` is off: flips and resizes do not clamp)."""
+    """Boxes under the point map ``(x, y) -> (a x + b y + c, d x + e y + f)`` (over
+    ``g x + h y + 1`` for 8 coefficients): the axis-aligned hull of the moved corners,
+    clamped to the new canvas unless the boxes' ``clamping_mode`` is None (or ``clamp`` is
+    off: flips and resizes do not clamp)."""
     xp = boxes._device._xp
     data = boxes._data
     xyxy = _xyxy(data.astype(np.float64), boxes.format, xp)
-    a, b, c, d, e, f = (float(v) for v in matrix)
+    a, b, c, d, e, f = (float(v) for v in matrix[:6])
     xs = xp.stack([xyxy[..., 0], xyxy[..., 2], xyxy[..., 2], xyxy[..., 0]])
     ys = xp.stack([xyxy[..., 1], xyxy[..., 1], xyxy[..., 3], xyxy[..., 3]])
     new_x, new_y = a * xs + b * ys + c, d * xs + e * ys + f
+    if len(matrix) == 8:  # a perspective map: divide by g x + h y + 1
+        denominator = float(matrix[6]) * xs + float(matrix[7]) * ys + 1.0
+        new_x, new_y = new_x / denominator, new_y / denominator
     out = xp.stack([new_x.min(axis=0), new_y.min(axis=0), new_x.max(axis=0),
                     new_y.max(axis=0)], axis=-1)
     if clamp and boxes.clamping_mode is not None:
@@ -574,6 +579,31 @@ def affine(inpt, angle, translate, scale, shear, interpolation=InterpolationMode
         boxes_kernel)
 
 
+def perspective(inpt, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR,
+                fill=None):
+    """Warp so that ``startpoints`` move to ``endpoints``; boxes become the hull of their moved
+    corners (clamped to the canvas).
+
+    Examples
+    --------
+    >>> from flambeau.vision import tv_tensors
+    >>> from flambeau.vision.transforms.v2 import functional as F
+    >>> boxes = tv_tensors.BoundingBoxes([[0.0, 0.0, 2.0, 2.0]], format="XYXY",
+    ...                                  canvas_size=(4, 4))
+    >>> corners = [[0, 0], [3, 0], [3, 3], [0, 3]]
+    >>> shifted = [[1, 0], [4, 0], [4, 3], [1, 3]]
+    >>> [round(v, 4) + 0.0 for v in F.perspective(boxes, corners, shifted)[0].tolist()]
+    [1.0, 0.0, 3.0, 2.0]
+    """
+    def boxes_kernel(b):
+        # the image kernel samples with endpoints -> startpoints; boxes move the other way
+        forward = _geometry._perspective_coeffs(endpoints, startpoints)
+        return _move_boxes(b, forward, b.canvas_size)
+
+    return _geometric("perspective", inpt, lambda x, m: _geometry.perspective(
+        x, startpoints, endpoints, _mode(interpolation, m, "perspective"), fill), boxes_kernel)
+
+
 # --------------------------------------------------------------------------- colour
 
 
@@ -669,3 +699,81 @@ def erase(inpt, i: int, j: int, h: int, w: int, v, inplace: bool = False):
         raise _unsupported("erase", inpt, "tensors, Image and Video")
     return _rewrap(_convert.erase(inpt, i, j, h, w, v, inplace), inpt)
 
+
+
+def invert(inpt):
+    """Invert the colours of an image or video (v1 kernel).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms.v2 import functional as F
+    >>> F.invert(flambeau.tensor([[[0, 55]]], dtype=flambeau.uint8)).tolist()
+    [[[255, 200]]]
+    """
+    return _image_only("invert", _color.invert, inpt)
+
+
+def posterize(inpt, bits: int):
+    """Keep the ``bits`` most significant bits of a uint8 image or video (v1 kernel).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms.v2 import functional as F
+    >>> F.posterize(flambeau.tensor([[[255, 100]]], dtype=flambeau.uint8), 2).tolist()
+    [[[192, 64]]]
+    """
+    return _image_only("posterize", _color.posterize, inpt, bits)
+
+
+def solarize(inpt, threshold: float):
+    """Invert the pixels at or above ``threshold`` (v1 kernel).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms.v2 import functional as F
+    >>> F.solarize(flambeau.tensor([[[10, 200]]], dtype=flambeau.uint8), 128).tolist()
+    [[[10, 55]]]
+    """
+    return _image_only("solarize", _color.solarize, inpt, threshold)
+
+
+def adjust_sharpness(inpt, sharpness_factor: float):
+    """Sharpen (factor > 1) or blur (factor < 1) an image or video (v1 kernel).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms.v2 import functional as F
+    >>> F.adjust_sharpness(flambeau.ones(1, 3, 3), 2.0).flatten().tolist()[4]
+    1.0
+    """
+    return _image_only("adjust_sharpness", _color.adjust_sharpness, inpt, sharpness_factor)
+
+
+def autocontrast(inpt):
+    """Stretch each channel of an image or video to the full range (v1 kernel).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms.v2 import functional as F
+    >>> F.autocontrast(flambeau.tensor([[[0.25, 0.5]]])).tolist()
+    [[[0.0, 1.0]]]
+    """
+    return _image_only("autocontrast", _color.autocontrast, inpt)
+
+
+def equalize(inpt):
+    """Equalize the histogram of a uint8 image or video (v1 kernel).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms.v2 import functional as F
+    >>> F.equalize(flambeau.tensor([[[0, 0, 0, 255]]], dtype=flambeau.uint8)).tolist()
+    [[[0, 0, 0, 255]]]
+    """
+    return _image_only("equalize", _color.equalize, inpt)

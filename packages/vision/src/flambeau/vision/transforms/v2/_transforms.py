@@ -34,7 +34,9 @@ from flambeau.vision.tv_tensors import BoundingBoxes, Image, Mask, TVTensor, Vid
 __all__ = [
     "ToImage", "ToDtype", "ToPureTensor", "Normalize", "Resize", "CenterCrop", "RandomCrop",
     "RandomResizedCrop", "Pad", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomRotation",
-    "RandomAffine", "ColorJitter", "RandomGrayscale", "GaussianBlur", "RandomErasing",
+    "RandomAffine", "RandomPerspective", "ColorJitter", "Grayscale", "RandomGrayscale",
+    "GaussianBlur", "RandomErasing", "RandomInvert", "RandomPosterize", "RandomSolarize",
+    "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
     "AutoAugment", "RandAugment", "TrivialAugmentWide", "ClampBoundingBoxes",
     "ConvertBoundingBoxFormat", "SanitizeBoundingBoxes", "MixUp", "CutMix",
 ]
@@ -580,6 +582,208 @@ class RandomErasing(_RandomApplyTransform):
         if params["box"] is None or isinstance(inpt, np.ndarray):
             return inpt
         return F.erase(inpt, *params["box"], self.inplace)
+
+
+class RandomPerspective(_RandomApplyTransform):
+    """Perspective warp of the whole sample with probability ``p``: each corner moves inwards
+    at random; boxes become the hull of their moved corners.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a ``distortion_scale`` or ``p`` that is not a number in [0, 1].
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import tv_tensors
+    >>> from flambeau.vision.transforms import v2
+    >>> img = tv_tensors.Image(flambeau.ones(3, 8, 8))
+    >>> boxes = tv_tensors.BoundingBoxes([[0, 0, 8, 8]], format="XYXY", canvas_size=(8, 8))
+    >>> img, boxes = v2.RandomPerspective(p=1.0)(img, boxes)
+    >>> tuple(img.shape), boxes.canvas_size
+    ((3, 8, 8), (8, 8))
+    """
+
+    _v1_transform_cls = _v1.RandomPerspective
+
+    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR,
+                 fill=0):
+        v1 = _v1.RandomPerspective(distortion_scale, p, interpolation, 0)
+        super().__init__(p)
+        self.distortion_scale, self.interpolation = distortion_scale, v1.interpolation
+        self.fill = _check_fill(fill, "RandomPerspective")
+
+    def make_params(self, flat_inputs):
+        h, w = query_size(flat_inputs, "RandomPerspective")
+        startpoints, endpoints = _v1.RandomPerspective.get_params(w, h, self.distortion_scale)
+        return {"startpoints": startpoints, "endpoints": endpoints}
+
+    def transform(self, inpt, params):
+        return F.perspective(inpt, params["startpoints"], params["endpoints"],
+                             self.interpolation, _fill_for(self.fill, inpt))
+
+
+class Grayscale(Transform):
+    """Convert the images to grayscale with 1 or 3 output channels.
+
+    Raises
+    ------
+    ValueError
+        For ``num_output_channels`` other than 1 or 3.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import v2
+    >>> v2.Grayscale(3)(flambeau.ones(3, 2, 2)).shape
+    flambeau.Size([3, 2, 2])
+    """
+
+    _v1_transform_cls = _v1_base.Grayscale
+
+    def __init__(self, num_output_channels: int = 1):
+        super().__init__()
+        self.num_output_channels = _v1_base.Grayscale(num_output_channels).num_output_channels
+
+    @_color
+    def transform(self, inpt, params):
+        return F.rgb_to_grayscale(inpt, self.num_output_channels)
+
+
+class _RandomV1ImageOp(_RandomApplyTransform):
+    """A v1 random colour op (its ``_apply``) run on the images with probability ``p``; the
+    v1 transform checks the arguments."""
+
+    def _setup(self, v1):
+        super().__init__(v1.p)
+        self._v1 = v1
+        for name in v1._repr_names:
+            setattr(self, name, getattr(v1, name))
+
+    @_color
+    def transform(self, inpt, params):
+        return F._rewrap(self._v1._apply(inpt), inpt)
+
+
+class RandomInvert(_RandomV1ImageOp):
+    """Invert the colours of the images with probability ``p``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import v2
+    >>> v2.RandomInvert(p=1.0)(flambeau.tensor([[[0, 55]]], dtype=flambeau.uint8)).tolist()
+    [[[255, 200]]]
+    """
+
+    _v1_transform_cls = _v1.RandomInvert
+
+    def __init__(self, p: float = 0.5):
+        self._setup(_v1.RandomInvert(p))
+
+
+class RandomPosterize(_RandomV1ImageOp):
+    """Keep the ``bits`` most significant bits of the images with probability ``p``.
+
+    Raises
+    ------
+    ValueError
+        For ``bits`` outside [0, 8].
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import v2
+    >>> img = flambeau.tensor([[[255]]], dtype=flambeau.uint8)
+    >>> v2.RandomPosterize(bits=1, p=1.0)(img).tolist()
+    [[[128]]]
+    """
+
+    _v1_transform_cls = _v1.RandomPosterize
+
+    def __init__(self, bits: int, p: float = 0.5):
+        self._setup(_v1.RandomPosterize(bits, p))
+
+
+class RandomSolarize(_RandomV1ImageOp):
+    """Invert the pixels at or above ``threshold`` with probability ``p``.
+
+    Raises
+    ------
+    ValueError
+        For a negative ``threshold``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import v2
+    >>> img = flambeau.tensor([[[10, 200]]], dtype=flambeau.uint8)
+    >>> v2.RandomSolarize(threshold=128, p=1.0)(img).tolist()
+    [[[10, 55]]]
+    """
+
+    _v1_transform_cls = _v1.RandomSolarize
+
+    def __init__(self, threshold: float, p: float = 0.5):
+        self._setup(_v1.RandomSolarize(threshold, p))
+
+
+class RandomAdjustSharpness(_RandomV1ImageOp):
+    """Adjust the sharpness of the images by ``sharpness_factor`` with probability ``p``.
+
+    Raises
+    ------
+    ValueError
+        For a negative ``sharpness_factor``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import v2
+    >>> v2.RandomAdjustSharpness(2.0, p=1.0)(flambeau.ones(1, 3, 3)).shape
+    flambeau.Size([1, 3, 3])
+    """
+
+    _v1_transform_cls = _v1.RandomAdjustSharpness
+
+    def __init__(self, sharpness_factor: float, p: float = 0.5):
+        self._setup(_v1.RandomAdjustSharpness(sharpness_factor, p))
+
+
+class RandomAutocontrast(_RandomV1ImageOp):
+    """Stretch each channel of the images to the full range with probability ``p``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import v2
+    >>> v2.RandomAutocontrast(p=1.0)(flambeau.tensor([[[0.25, 0.5]]])).tolist()
+    [[[0.0, 1.0]]]
+    """
+
+    _v1_transform_cls = _v1.RandomAutocontrast
+
+    def __init__(self, p: float = 0.5):
+        self._setup(_v1.RandomAutocontrast(p))
+
+
+class RandomEqualize(_RandomV1ImageOp):
+    """Equalize the histogram of the (uint8) images with probability ``p``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import v2
+    >>> img = flambeau.tensor([[[0, 0, 0, 255]]], dtype=flambeau.uint8)
+    >>> v2.RandomEqualize(p=1.0)(img).tolist()
+    [[[0, 0, 0, 255]]]
+    """
+
+    _v1_transform_cls = _v1.RandomEqualize
+
+    def __init__(self, p: float = 0.5):
+        self._setup(_v1.RandomEqualize(p))
 
 
 # ---------------------------------------------------------------------- autoaugment
