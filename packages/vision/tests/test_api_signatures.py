@@ -21,7 +21,7 @@ try:  # a torchvision built for another torch raises more than ImportError
 except Exception as exc:  # noqa: BLE001
     pytest.skip(f"torchvision is not importable: {exc}", allow_module_level=True)
 
-MODULES = ["transforms", "transforms.functional", "models", "datasets"]
+MODULES = ["transforms", "transforms.functional", "models", "datasets", "io"]
 
 # signatures that differ on purpose: none so far
 SIGNATURE_OK = set()
