@@ -14,25 +14,36 @@ def _topological_order(root_nodes):
     """Nodes reachable from ``root_nodes``, each before every node it sends gradients to.
 
     Reverse post-order of an iterative depth-first search (no recursion, so a chain of a
-    hundred thousand ops is fine). A node is marked when it is expanded, not when it is
-    pushed: in a DAG only a node's DFS ancestors are ever "expanded but unfinished".
+    hundred thousand ops is fine). The stack holds nodes and, apart, the number of each
+    one's inputs not yet looked at: no tuple per node, which the cyclic garbage collector
+    would track (on a long chain, a full collection of them in the middle of backward).
+    Inputs are explored last one first.
     """
     visited = set()
     post = []
-    stack = [(root, False) for root in reversed(root_nodes)]
-    pop, push, append, add = stack.pop, stack.append, post.append, visited.add
-    while stack:
-        node, finished = pop()
-        if finished:
-            append(node)
+    add, append = visited.add, post.append
+    for root in root_nodes:
+        if root in visited:
             continue
-        if node in visited:
-            continue
-        add(node)
-        push((node, True))
-        for edge in node._edges:
-            if edge is not None and edge[0] not in visited:
-                push((edge[0], False))
+        add(root)
+        stack, left = [root], [len(root._next)]
+        while stack:
+            node = stack[-1]
+            i = left[-1]
+            nexts = node._next
+            while i:
+                i -= 1
+                child = nexts[i]
+                if child is not None and child not in visited:
+                    left[-1] = i
+                    add(child)
+                    stack.append(child)
+                    left.append(len(child._next))
+                    break
+            else:
+                stack.pop()
+                left.pop()
+                append(node)
     post.reverse()
     return post
 
@@ -41,7 +52,7 @@ def _needed(order, targets):
     """Nodes on some path to a ``targets`` node (the others need not run)."""
     needed = set()
     for node in reversed(order):  # children first
-        if node in targets or any(e is not None and e[0] in needed for e in node._edges):
+        if node in targets or any(child in needed for child in node._next):
             needed.add(node)
     return needed
 
@@ -293,17 +304,17 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
             node._grad_private = False
     if results.__class__ is not tuple:
         results = (results,)
-    edges = node._edges
-    if len(results) < len(edges):
+    nexts = node._next
+    if len(results) < len(nexts):
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients "
-            f"(expected {len(edges)}, got {len(results)})"
+            f"(expected {len(nexts)}, got {len(results)})"
         )
     if node._post_hooks:
         results = _run_post_hooks(node, results, node_grads)
-    in_shapes, in_dtypes = node._in_shapes, node._in_dtypes
-    for i, edge in enumerate(edges):
-        if edge is None:
+    in_shapes, in_dtypes, nrs = node._in_shapes, node._in_dtypes, node._next_nrs
+    for i, child in enumerate(nexts):
+        if child is None:
             continue
         g = results[i]
         if g is None:
@@ -324,7 +335,7 @@ def _apply_node(node, node_grads, buffers, retain_graph, anomaly):
             g = g.to(_dtype_of(dtype))
         if anomaly:
             _check_nan(node, i, g)
-        child, nr = edge
+        nr = nrs[i]
         slots = buffers.get(child)
         if slots is None:
             meta = child._out_meta
@@ -355,11 +366,11 @@ def _backward_into_buffer(node, g, buffers):
     input, when nothing else holds that sum: for ``h[:, t]`` read at every step of a loop,
     each step then costs the size of the slice instead of a zeros array the size of ``h``
     and a full-size addition."""
-    edge = node._edges[0]
-    if edge is None or g is None:
+    child = node._next[0]
+    if child is None or g is None:
         return False
-    slots = buffers.get(edge[0])
-    prev = slots[edge[1]] if slots is not None else None
+    slots = buffers.get(child)
+    prev = slots[node._next_nrs[0]] if slots is not None else None
     if prev is None:
         return False
     # the holders: the buffer slot and the local `prev`

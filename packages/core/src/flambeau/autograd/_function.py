@@ -136,10 +136,13 @@ class Node:
     >>> h.remove()
     """
 
-    #: the engine's edges: one ``(node, output_nr)``, or None where no gradient flows, per
-    #: argument of the op's forward (numbers and flags included); ``next_functions`` is the
-    #: view of them that PyTorch shows, made when it is read
-    _edges: tuple = ()
+    #: the engine's edges, per argument of the op's forward (numbers and flags included):
+    #: the node that input's gradient flows to (None where none flows) and that node's
+    #: output number. Two flat tuples rather than one ``(node, output_nr)`` pair per edge:
+    #: a pair holds a node, so the cyclic garbage collector would track it for the graph's
+    #: whole life, and its full passes over a long graph cost a third of the graph's time
+    _next: tuple = ()
+    _next_nrs: tuple = ()
     _hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook on outputs
     _freed = False
     _trace = None  # forward traceback when anomaly detection is on
@@ -164,6 +167,11 @@ class Node:
     def name(self) -> str:
         """The node's name, as in PyTorch (``"MulBackward0"``)."""
         return type(self).__name__
+
+    @property
+    def _edges(self) -> tuple:
+        """One ``(node, output_nr)`` per argument of forward, None where no gradient flows."""
+        return tuple(None if n is None else (n, nr) for n, nr in zip(self._next, self._next_nrs))
 
     @property
     def next_functions(self) -> tuple:
@@ -233,10 +241,11 @@ def _needs_grad(args):
     function call of its own in CPython 3.11, about as costly as the op's NumPy call on a
     small tensor."""
     n = len(args)
-    if n == 2:
+    if n == 2:  # one of four shared tuples, not a new one per node (see _versions)
         a, b = args
-        return (a.__class__ in _TENSOR_TYPES and a._requires_grad,
-                b.__class__ in _TENSOR_TYPES and b._requires_grad)
+        if a.__class__ in _TENSOR_TYPES and a._requires_grad:
+            return _BOTH if b.__class__ in _TENSOR_TYPES and b._requires_grad else _FIRST
+        return _SECOND if b.__class__ in _TENSOR_TYPES and b._requires_grad else _NEITHER
     if n == 1:
         return (True,)  # recorded: the one argument is a tensor that requires grad
     return tuple([a.__class__ in _TENSOR_TYPES and a._requires_grad for a in args])
@@ -244,10 +253,14 @@ def _needs_grad(args):
 
 def _versions(tensors):
     """The version of each saved tensor (None for None), as :func:`_needs_grad` does it.
-    A tuple of ints: the garbage collector stops tracking it, unlike a list."""
+    A tuple of ints: the garbage collector stops tracking it, unlike a list. Where nothing
+    is saved, one shared tuple: each object a node refers to is a cache line that every
+    full collection reads, and a long graph's nodes dominate those collections."""
     n = len(tensors)
     if n == 2:
         a, b = tensors
+        if a is None and b is None:
+            return _NOTHING_SAVED
         return (None if a is None else a._version_counter.value,
                 None if b is None else b._version_counter.value)
     if n == 1:
@@ -285,9 +298,11 @@ class FunctionCtx:
             self._saved_versions = ()  # not recorded: backward never runs, nothing to check
             return
         try:
-            self._saved_versions = _versions(tensors)
+            versions = self._saved_versions = _versions(tensors)
         except _InferenceVersionRead:
             raise RuntimeError(_INFERENCE_SAVED_MESSAGE) from None
+        if versions is _NOTHING_SAVED:
+            self._saved = _NOTHING_SAVED  # the same (None, None), shared (see _versions)
         hooks = _grad_state.saved_hooks
         if hooks is not None:
             self._saved = _Packed(hooks, tensors)
@@ -702,7 +717,8 @@ def refresh_view(view):
 
 def _connect(ctx, args, outputs):
     """Link ``ctx`` into the graph: edges to the inputs' nodes, outputs pointing back."""
-    edges = []
+    nodes = []
+    nrs = []
     shapes = []
     dtypes = []
     for a in args:
@@ -715,9 +731,11 @@ def _connect(ctx, args, outputs):
                     fn = a._accum
                     if fn is None:
                         fn = a._accum = AccumulateGrad(a)
-                    edges.append((fn, 0))
+                    nodes.append(fn)
+                    nrs.append(0)
                 else:
-                    edges.append((fn, a._output_nr))
+                    nodes.append(fn)
+                    nrs.append(a._output_nr)
                 data = a._data
                 shapes.append(data.shape)
                 dtypes.append(data.dtype)
@@ -725,11 +743,15 @@ def _connect(ctx, args, outputs):
             dtypes.append(False)  # a tensor that needs no gradient: next_functions lists it
         else:
             dtypes.append(None)
-        edges.append(None)
+        nodes.append(None)
+        nrs.append(0)
         shapes.append(None)
     # tuples, not lists, and shapes apart from dtypes: a tuple of ints is untracked by the
-    # cyclic garbage collector, whose full passes over a large graph cost a third of its time
-    ctx._edges = tuple(edges)
+    # cyclic garbage collector, whose full passes over a large graph cost a third of its
+    # time; only the tuple of nodes stays tracked
+    ctx._next = tuple(nodes)
+    nrs = tuple(nrs)
+    ctx._next_nrs = _FIRST_OUTPUTS.get(nrs, nrs)  # shared (see _versions)
     ctx._in_shapes = tuple(shapes)
     ctx._in_dtypes = tuple(dtypes)
     if _anomaly.active and _anomaly.enabled():
@@ -845,6 +867,12 @@ _forward_ad_on = False
 _forward_ad_apply = None
 #: next_functions' entry for an input that needs no gradient, as PyTorch's
 _NO_EDGE = (None, 0)
+#: ``needs_input_grad`` of two arguments
+_BOTH, _FIRST, _SECOND, _NEITHER = (True, True), (True, False), (False, True), (False, False)
+#: ``_saved`` and ``_saved_versions`` of ``save_for_backward(None, None)``
+_NOTHING_SAVED = (None, None)
+#: ``_next_nrs`` of nodes whose inputs are all their nodes' first outputs, by arity
+_FIRST_OUTPUTS = {(0,) * n: (0,) * n for n in range(1, 9)}
 
 # Filled in by flambeau._tensor to avoid an import cycle.
 _Tensor = None
