@@ -528,3 +528,47 @@ def test_nn_functional_ops_match_torch():
             return [tuple(_np(v) for v in mod.unpack_dual(h))]
 
     _assert_same(program(flambeau, fwAD), program(torch, torch.autograd.forward_ad))
+
+
+@needs_torch
+def test_tangents_are_differentiable_in_tensors_requiring_grad_as_torch():
+    # a rule (mul) and two ops taking the double-vjp fallback (clamp, cumprod)
+    results = []
+    for lib, mod in ((flambeau, fwAD), (torch, torch.autograd.forward_ad)):
+        w = lib.tensor([0.3, -2.0, 0.7], dtype=lib.float64, requires_grad=True)
+        with mod.dual_level():
+            d = mod.make_dual(lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64),
+                              lib.tensor([1.0, 0.5, -1.0], dtype=lib.float64))
+            primal, tangent = mod.unpack_dual((d * w).clamp(-1.0, 1.0).cumprod(0))
+            assert tangent.requires_grad
+            (tangent * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
+        results.append([(_np(primal), _np(tangent)), (_np(w.grad), _np(w.grad))])
+    _assert_same(*results)
+
+
+@needs_torch
+def test_func_jvp_takes_forward_mode_and_matches_torch():
+    from flambeau.func import _transforms
+
+    def f(lib, x, y):
+        return ((x @ y).tanh().softmax(-1) * x.sum()).cumprod(0), x.exp()
+
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal((3, 3)) for _ in range(4)]
+    outs = []
+    for lib, jvp in ((flambeau, flambeau.func.jvp), (torch, torch.func.jvp)):
+        x, y, tx, ty = (lib.tensor(a) for a in arrays)
+        out, tangent = jvp(lambda a, b, lib=lib: f(lib, a, b), (x, y), (tx, ty))
+        outs.append([(_np(o), _np(t)) for o, t in zip(out, tangent)])
+    _assert_same(*outs)
+    calls = []
+    real = _transforms._jvp_dual
+    _transforms._jvp_dual = lambda *a: calls.append(a) or real(*a)
+    try:
+        x = flambeau.ones(2)
+        flambeau.func.jvp(lambda v: v * 2, (x,), (x,))
+        assert len(calls) == 1  # forward mode
+        flambeau.func.jvp(lambda v: v * 2, (x.requires_grad_(),), (x,))
+        assert len(calls) == 1  # a primal in a graph: the double-vjp path
+    finally:
+        _transforms._jvp_dual = real

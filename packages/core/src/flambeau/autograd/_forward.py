@@ -171,23 +171,29 @@ def _vjp_tangents(cls, args, tans):
     from flambeau.autograd._grad_mode import enable_grad
     from flambeau.func._transforms import _apply_tangents, _linear_vjps
 
+    # the tangents are differentiable (in the inputs that require grad, and in tangents
+    # that do) where grad mode is on, as the rules' are
+    graph = _grad_state.grad_enabled and any(
+        a._requires_grad for a in (*args, *tans) if a.__class__ in _TENSOR_TYPES)
     leaf_args, leaves, leaf_tans = list(args), [], []
     for i, a in enumerate(args):
         if a.__class__ in _TENSOR_TYPES:
-            leaf_args[i] = d = a.detach()
+            if not (graph and a._requires_grad):
+                leaf_args[i] = a = a.detach()
+                if tans[i] is not None:
+                    a.requires_grad_(True)
             if tans[i] is not None:
-                d.requires_grad_(True)
-                leaves.append(d)
+                leaves.append(a)
                 leaf_tans.append(tans[i])
     with enable_grad():
         rec = _run(cls, *leaf_args)
-    outs = rec if rec.__class__ is tuple else (rec,)
-    diff = [o for o in outs if o is not None and o._requires_grad]
-    dummies, vjps = _linear_vjps(diff, leaves)
-    if _is_custom(cls) and any(g is not None and not g._requires_grad for g in vjps):
-        raise _not_implemented(cls, True)  # its backward is not differentiable
-    # a backward that gives a constant (zero) gradient: a zero tangent
-    cols = iter(_apply_tangents(diff, dummies, vjps, leaf_tans, False))
+        outs = rec if rec.__class__ is tuple else (rec,)
+        diff = [o for o in outs if o is not None and o._requires_grad]
+        dummies, vjps = _linear_vjps(diff, leaves)
+        if _is_custom(cls) and any(g is not None and not g._requires_grad for g in vjps):
+            raise _not_implemented(cls, True)  # its backward is not differentiable
+        # a backward that gives a constant (zero) gradient: a zero tangent
+        cols = iter(_apply_tangents(diff, dummies, vjps, leaf_tans, graph))
     touts = [(next(cols) if o._requires_grad else None) if o is not None else None
              for o in outs]
     touts = [_zeros(o) if t is None and o is not None and o._requires_grad else t

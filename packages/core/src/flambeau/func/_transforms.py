@@ -4,7 +4,8 @@ Each call differentiates with respect to fresh ``requires_grad`` stand-ins for t
 arguments, under grad mode, and builds the graph of the result (``create_graph``) whenever
 grad mode is on outside: the results then stay differentiable, so the transforms nest
 (``grad(grad(f))``, ``jacrev(jacfwd(f))``) and compose with ``vmap`` and with plain
-``backward``. Forward-mode products (``jvp``, ``jacfwd``) use the double-vjp identity
+``backward``. ``jvp`` runs forward-mode AD (dual tensors) where nothing it gets takes part
+in a graph; otherwise, and for ``jacfwd``, forward-mode products use the double-vjp identity
 ``J v = d/du <J^T u, v>``: ``J^T u`` is linear in a dummy ``u``, so differentiating it with
 respect to ``u`` along ``v`` gives ``J v``.
 
@@ -22,7 +23,7 @@ import functools
 
 from flambeau import _creation
 from flambeau._tensor import Tensor
-from flambeau.autograd import _grad_mode
+from flambeau.autograd import _forward, _grad_mode
 from flambeau.autograd import grad as _autograd_grad
 from flambeau.autograd._function import AccumulateGrad
 from flambeau.utils._pytree import tree_flatten, tree_unflatten, treespec_pprint
@@ -445,8 +446,11 @@ def _check_tangents(primals, tangents, api):
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """The output of ``func(*primals)`` and its Jacobian-vector product with ``tangents``.
 
-    Computed with reverse mode through the double-vjp identity (``func``'s backward formulas
-    must themselves be differentiable, which holds for flambeau's ops).
+    Computed by forward-mode AD (``func`` runs once on dual tensors, see
+    :mod:`flambeau.autograd.forward_ad`); inside a dual level, or when a primal or tangent
+    takes part in a graph (``jvp`` within ``grad``), through the double-vjp identity instead
+    (``func``'s backward formulas must then be differentiable, which holds for flambeau's
+    ops).
 
     Parameters
     ----------
@@ -486,6 +490,9 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
             f"{api}: Expected primals to be a tuple. E.g. it should be valid to call "
             f"f(*primals). Got {type(primals).__name__}")
     t_leaves = _check_tangents(primals, tangents, api)
+    if not _forward.level and not any(
+            t.requires_grad for t in (*tree_flatten(primals)[0], *t_leaves)):
+        return _jvp_dual(func, primals, t_leaves, has_aux, api)
     with _Level() as level:
         out, aux, out_leaves, out_spec, _, inputs = _call_on_primals(
             func, primals, level, has_aux, api)
@@ -494,6 +501,28 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                 for c, o in zip(cols, out_leaves)]
         out, jvp_out, aux = level.finish((out, tree_unflatten(cols, out_spec), aux),
                                          (out_leaves, t_leaves, aux))
+    return (out, jvp_out, aux) if has_aux else (out, jvp_out)
+
+
+def _jvp_dual(func, primals, t_leaves, has_aux, api):
+    """:func:`jvp` by forward-mode AD: ``func`` runs once on dual tensors. Used outside any
+    dual level when no primal or tangent takes part in a graph (the double-vjp path keeps
+    those connected to an enclosing transform's graph)."""
+    from flambeau.autograd import forward_ad as fwAD
+
+    p_leaves, p_spec = tree_flatten(primals)
+    with fwAD.dual_level():
+        duals = [fwAD.make_dual(p, t) for p, t in zip(p_leaves, t_leaves)]
+        out, aux = _split_aux(func(*tree_unflatten(duals, p_spec)), has_aux, api)
+        out_leaves, out_spec = tree_flatten(out)
+        _check_tensors(out_leaves, api)
+        pairs = [fwAD.unpack_dual(o) for o in out_leaves]
+        aux_leaves, aux_spec = tree_flatten(aux)
+        aux = tree_unflatten([fwAD.unpack_dual(a).primal if isinstance(a, Tensor) else a
+                              for a in aux_leaves], aux_spec)
+    out = tree_unflatten([p for p, _ in pairs], out_spec)
+    jvp_out = tree_unflatten([t if t is not None else _creation.zeros_like(p)
+                              for p, t in pairs], out_spec)
     return (out, jvp_out, aux) if has_aux else (out, jvp_out)
 
 
