@@ -559,3 +559,42 @@ def test_mixup_cutmix_errors():
 def test_repr():
     text = repr(v2.Compose([v2.RandomHorizontalFlip(p=0.3), v2.Resize(4)]))
     assert text.startswith("Compose(\n  RandomHorizontalFlip(p=0.3)\n  Resize(size=")
+
+
+class Keypoints(tv_tensors.TVTensor):
+    """A tv_tensor of the test's own: (N, 2) points."""
+
+
+@F.register_kernel(F.horizontal_flip, Keypoints)
+def _flip_keypoints(points):
+    out = points.clone()
+    out[:, 0] = 16 - out[:, 0]
+    return out
+
+
+def test_registered_kernels_serve_functionals_and_transforms():
+    pts = flambeau.tensor([[1.0, 2.0], [5.0, 3.0]]).as_subclass(Keypoints)
+    np.testing.assert_allclose(values(F.horizontal_flip(pts)), [[15, 2], [11, 3]])
+    _, out = v2.RandomHorizontalFlip(p=1.0)(image(), pts)
+    assert type(out) is Keypoints
+    np.testing.assert_allclose(values(out), [[15, 2], [11, 3]])
+
+
+def test_own_tv_tensors_without_a_kernel_pass_through_transforms_only():
+    pts = flambeau.tensor([[1.0, 2.0]]).as_subclass(Keypoints)
+    for t in (v2.RandomVerticalFlip(p=1.0), v2.Resize(4), v2.ColorJitter(0.5),
+              v2.RandomInvert(p=1.0)):
+        assert t(image(), pts)[1] is pts
+    with pytest.raises(TypeError, match="vertical_flip: supports .*, got Keypoints"):
+        F.vertical_flip(pts)
+
+
+def test_register_kernel_errors():
+    with pytest.raises(ValueError, match="register_kernel: Image is a built-in tv_tensor"):
+        F.register_kernel(F.horizontal_flip, tv_tensors.Image)
+    with pytest.raises(ValueError, match="register_kernel: kernels are registered for "
+                                         "TVTensor subclasses, got <class 'int'>"):
+        F.register_kernel(F.horizontal_flip, int)
+    with pytest.raises(ValueError, match="register_kernel: .* is not a v2 functional that "
+                                         "takes kernels"):
+        F.register_kernel(F1.hflip, Keypoints)

@@ -9,6 +9,8 @@ the map the image kernel samples with, so image and boxes stay in register.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from PIL import Image as _PILImage
 
@@ -34,7 +36,7 @@ __all__ = [
     "rotate", "affine", "perspective", "adjust_brightness", "adjust_contrast", "adjust_saturation",
     "adjust_hue", "rgb_to_grayscale", "gaussian_blur", "erase", "invert", "posterize",
     "solarize", "adjust_sharpness", "autocontrast", "equalize",
-    "convert_bounding_box_format", "clamp_bounding_boxes",
+    "convert_bounding_box_format", "clamp_bounding_boxes", "register_kernel",
 ]
 
 
@@ -81,6 +83,92 @@ def _geometric(op: str, inpt, image_kernel, box_kernel):
     raise _unsupported(op, inpt, _GEOMETRY_KINDS)
 
 
+# ------------------------------------------------------------ kernels for your tv_tensors
+
+_BUILTIN = (Image, Video, Mask, BoundingBoxes)
+_DISPATCHABLE: dict[str, object] = {}  # name -> the public functional
+_KERNELS: dict[str, dict[type, object]] = {}  # name -> {TVTensor subclass: kernel}
+
+
+def _registered_kernel(name: str, cls):
+    for klass in cls.__mro__:
+        kernel = _KERNELS.get(name, {}).get(klass)
+        if kernel is not None:
+            return kernel
+    return None
+
+
+def _dispatchable(fn):
+    """Let :func:`register_kernel` route ``fn`` for user-defined tv_tensor types."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def functional(inpt, *args, **kwargs):
+        kernel = _registered_kernel(name, type(inpt))
+        if kernel is not None:
+            return kernel(inpt, *args, **kwargs)
+        return fn(inpt, *args, **kwargs)
+
+    _DISPATCHABLE[name] = functional
+    return functional
+
+
+def passes_through(functional, inpt) -> bool:
+    """Whether a transform leaves ``inpt`` alone for ``functional``: a tv_tensor of your own
+    type with no kernel registered for it (torchvision's rule)."""
+    return (isinstance(inpt, TVTensor) and not isinstance(inpt, _BUILTIN)
+            and _registered_kernel(functional.__name__, type(inpt)) is None)
+
+
+def register_kernel(functional, tv_tensor_cls):
+    """Decorator: make ``functional`` (and the transforms that use it) run the decorated
+    kernel for inputs of your own :class:`~flambeau.vision.tv_tensors.TVTensor` subclass.
+
+    The kernel gets the input and the functional's arguments and returns the result as is.
+    Without a kernel, transforms pass such inputs through and functionals refuse them.
+
+    Raises
+    ------
+    ValueError
+        When ``functional`` is not a v2 functional, or ``tv_tensor_cls`` is not a TVTensor
+        subclass or is one of the built-in ones.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import tv_tensors
+    >>> from flambeau.vision.transforms import v2
+    >>> from flambeau.vision.transforms.v2 import functional as F
+    >>> class Points(tv_tensors.TVTensor):
+    ...     pass
+    >>> @F.register_kernel(F.horizontal_flip, Points)
+    ... def flip_points(points):
+    ...     out = points.clone()
+    ...     out[:, 0] = 9 - out[:, 0]
+    ...     return out
+    >>> pts = flambeau.tensor([[1, 2]]).as_subclass(Points)
+    >>> v2.RandomHorizontalFlip(p=1.0)(pts).tolist()
+    [[8, 2]]
+    """
+    name = getattr(functional, "__name__", None)
+    if _DISPATCHABLE.get(name) is not functional:
+        raise ValueError(f"register_kernel: {functional!r} is not a v2 functional that takes "
+                         f"kernels; use one of {sorted(_DISPATCHABLE)}")
+    if not (isinstance(tv_tensor_cls, type) and issubclass(tv_tensor_cls, TVTensor)):
+        raise ValueError(f"register_kernel: kernels are registered for TVTensor subclasses, "
+                         f"got {tv_tensor_cls!r}")
+    if tv_tensor_cls in _BUILTIN or tv_tensor_cls is TVTensor:
+        raise ValueError(f"register_kernel: {tv_tensor_cls.__name__} is a built-in tv_tensor; "
+                         "kernels can only be registered for your own subclasses")
+
+    def decorator(kernel):
+        _KERNELS.setdefault(name, {})[tv_tensor_cls] = kernel
+        return kernel
+
+    return decorator
+
+
+@_dispatchable
 def get_dimensions(inpt) -> list[int]:
     """``[channels, height, width]`` of an image or video.
 
@@ -96,6 +184,7 @@ def get_dimensions(inpt) -> list[int]:
     return _v1_dimensions(inpt)
 
 
+@_dispatchable
 def get_size(inpt) -> list[int]:
     """``[height, width]`` of an image, video, mask, or the canvas of bounding boxes.
 
@@ -334,6 +423,7 @@ def to_pure_tensor(inpt):
     return inpt.as_subclass(Tensor)
 
 
+@_dispatchable
 def to_dtype(inpt, dtype=flambeau.float32, scale: bool = False):
     """Cast an image, video, mask or boxes to ``dtype``; ``scale=True`` rescales image values
     between integer ranges and [0, 1] (as ``convert_image_dtype``).
@@ -353,6 +443,7 @@ def to_dtype(inpt, dtype=flambeau.float32, scale: bool = False):
     return _rewrap(Tensor.to(inpt, dtype), inpt)
 
 
+@_dispatchable
 def normalize(inpt, mean, std, inplace: bool = False):
     """Normalize a float image or video channel-wise: ``(x - mean[c]) / std[c]``.
 
@@ -371,6 +462,7 @@ def normalize(inpt, mean, std, inplace: bool = False):
 # ------------------------------------------------------------------------- geometry
 
 
+@_dispatchable
 def horizontal_flip(inpt):
     """Flip an image, video or mask left to right, and boxes with it.
 
@@ -387,6 +479,7 @@ def horizontal_flip(inpt):
                                             b.canvas_size, clamp=False))
 
 
+@_dispatchable
 def vertical_flip(inpt):
     """Flip an image, video or mask top to bottom, and boxes with it.
 
@@ -413,6 +506,7 @@ def _scale_boxes(boxes, height: int, width: int):
                        clamp=False)
 
 
+@_dispatchable
 def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
            antialias=True):
     """Resize an image, video or mask (nearest), scaling boxes to the new canvas.
@@ -438,6 +532,7 @@ def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
         x, size, _mode(interpolation, m, "resize"), max_size, antialias), boxes_kernel)
 
 
+@_dispatchable
 def crop(inpt, top: int, left: int, height: int, width: int):
     """Crop an image, video or mask to a box; boxes move and are clamped to the new canvas.
 
@@ -460,6 +555,7 @@ def _center_anchor(size: int, crop_size: int) -> int:
     return int(round((size - crop_size) / 2.0))
 
 
+@_dispatchable
 def center_crop(inpt, output_size):
     """Crop the centre of an image, video or mask (padding when smaller); boxes follow.
 
@@ -482,6 +578,7 @@ def center_crop(inpt, output_size):
                       lambda x, _: _geometry.center_crop(x, (crop_h, crop_w)), boxes_kernel)
 
 
+@_dispatchable
 def resized_crop(inpt, top: int, left: int, height: int, width: int, size,
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
     """:func:`crop` then :func:`resize` to ``size``; boxes follow.
@@ -505,6 +602,7 @@ def resized_crop(inpt, top: int, left: int, height: int, width: int, size,
         antialias), boxes_kernel)
 
 
+@_dispatchable
 def pad(inpt, padding, fill=0, padding_mode="constant"):
     """Pad an image, video or mask; boxes move by the left and top padding.
 
@@ -535,6 +633,7 @@ def pad(inpt, padding, fill=0, padding_mode="constant"):
                       boxes_kernel)
 
 
+@_dispatchable
 def rotate(inpt, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
            fill=None):
     """Rotate counter-clockwise by ``angle`` degrees; boxes become the hull of their rotated
@@ -557,6 +656,7 @@ def rotate(inpt, angle, interpolation=InterpolationMode.NEAREST, expand=False, c
         x, angle, _mode(interpolation, m, "rotate"), expand, center, fill), boxes_kernel)
 
 
+@_dispatchable
 def affine(inpt, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
            fill=None, center=None):
     """Affine warp (``angle`` clockwise, as torchvision); boxes become the hull of their moved
@@ -579,6 +679,7 @@ def affine(inpt, angle, translate, scale, shear, interpolation=InterpolationMode
         boxes_kernel)
 
 
+@_dispatchable
 def perspective(inpt, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR,
                 fill=None):
     """Warp so that ``startpoints`` move to ``endpoints``; boxes become the hull of their moved
@@ -607,6 +708,7 @@ def perspective(inpt, startpoints, endpoints, interpolation=InterpolationMode.BI
 # --------------------------------------------------------------------------- colour
 
 
+@_dispatchable
 def adjust_brightness(inpt, brightness_factor: float):
     """Scale the brightness of an image or video (v1 kernel).
 
@@ -620,6 +722,7 @@ def adjust_brightness(inpt, brightness_factor: float):
     return _image_only("adjust_brightness", _color.adjust_brightness, inpt, brightness_factor)
 
 
+@_dispatchable
 def adjust_contrast(inpt, contrast_factor: float):
     """Scale the contrast of an image or video about its mean grey (v1 kernel).
 
@@ -633,6 +736,7 @@ def adjust_contrast(inpt, contrast_factor: float):
     return _image_only("adjust_contrast", _color.adjust_contrast, inpt, contrast_factor)
 
 
+@_dispatchable
 def adjust_saturation(inpt, saturation_factor: float):
     """Scale the saturation of an RGB image or video (v1 kernel).
 
@@ -646,6 +750,7 @@ def adjust_saturation(inpt, saturation_factor: float):
     return _image_only("adjust_saturation", _color.adjust_saturation, inpt, saturation_factor)
 
 
+@_dispatchable
 def adjust_hue(inpt, hue_factor: float):
     """Shift the hue of an RGB image or video by ``hue_factor`` turns (v1 kernel).
 
@@ -659,6 +764,7 @@ def adjust_hue(inpt, hue_factor: float):
     return _image_only("adjust_hue", _color.adjust_hue, inpt, hue_factor)
 
 
+@_dispatchable
 def rgb_to_grayscale(inpt, num_output_channels: int = 1):
     """Convert an RGB image or video to grayscale with 1 or 3 output channels (v1 kernel).
 
@@ -672,6 +778,7 @@ def rgb_to_grayscale(inpt, num_output_channels: int = 1):
     return _image_only("rgb_to_grayscale", _color.rgb_to_grayscale, inpt, num_output_channels)
 
 
+@_dispatchable
 def gaussian_blur(inpt, kernel_size, sigma=None):
     """Gaussian blur of an image or video (v1 kernel).
 
@@ -685,6 +792,7 @@ def gaussian_blur(inpt, kernel_size, sigma=None):
     return _image_only("gaussian_blur", _color.gaussian_blur, inpt, kernel_size, sigma)
 
 
+@_dispatchable
 def erase(inpt, i: int, j: int, h: int, w: int, v, inplace: bool = False):
     """Overwrite a box of a tensor image or video with ``v`` (v1 kernel).
 
@@ -701,6 +809,7 @@ def erase(inpt, i: int, j: int, h: int, w: int, v, inplace: bool = False):
 
 
 
+@_dispatchable
 def invert(inpt):
     """Invert the colours of an image or video (v1 kernel).
 
@@ -714,6 +823,7 @@ def invert(inpt):
     return _image_only("invert", _color.invert, inpt)
 
 
+@_dispatchable
 def posterize(inpt, bits: int):
     """Keep the ``bits`` most significant bits of a uint8 image or video (v1 kernel).
 
@@ -727,6 +837,7 @@ def posterize(inpt, bits: int):
     return _image_only("posterize", _color.posterize, inpt, bits)
 
 
+@_dispatchable
 def solarize(inpt, threshold: float):
     """Invert the pixels at or above ``threshold`` (v1 kernel).
 
@@ -740,6 +851,7 @@ def solarize(inpt, threshold: float):
     return _image_only("solarize", _color.solarize, inpt, threshold)
 
 
+@_dispatchable
 def adjust_sharpness(inpt, sharpness_factor: float):
     """Sharpen (factor > 1) or blur (factor < 1) an image or video (v1 kernel).
 
@@ -753,6 +865,7 @@ def adjust_sharpness(inpt, sharpness_factor: float):
     return _image_only("adjust_sharpness", _color.adjust_sharpness, inpt, sharpness_factor)
 
 
+@_dispatchable
 def autocontrast(inpt):
     """Stretch each channel of an image or video to the full range (v1 kernel).
 
@@ -766,6 +879,7 @@ def autocontrast(inpt):
     return _image_only("autocontrast", _color.autocontrast, inpt)
 
 
+@_dispatchable
 def equalize(inpt):
     """Equalize the histogram of a uint8 image or video (v1 kernel).
 

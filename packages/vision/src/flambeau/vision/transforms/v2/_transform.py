@@ -101,6 +101,13 @@ class Transform(nn.Module):
         """Transform one input with the call's ``params`` (subclasses override this)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement transform")
 
+    def _call_kernel(self, functional, inpt, *args, **kwargs):
+        """``functional(inpt, ...)``; a tv_tensor of your own type with no kernel registered
+        for ``functional`` (:func:`~.functional.register_kernel`) passes through."""
+        if F.passes_through(functional, inpt):
+            return inpt
+        return functional(inpt, *args, **kwargs)
+
     def _needs_transform_list(self, flat_inputs: list) -> list[bool]:
         transform_pure_tensor = not _has_any(flat_inputs, Image, Video, _PILImage.Image)
         needs = []

@@ -59,9 +59,11 @@ def _check_fill(fill, op: str):
 
 
 def _color(transform_fn):
-    """A colour op: images and videos only; masks and boxes pass through."""
+    """A colour op: masks and boxes pass through."""
     def transform(self, inpt, params):
-        return transform_fn(self, inpt, params) if _is_image_like(inpt) else inpt
+        if isinstance(inpt, (Mask, BoundingBoxes)):
+            return inpt
+        return transform_fn(self, inpt, params)
     return transform
 
 
@@ -141,7 +143,7 @@ class ToDtype(Transform):
             return inpt  # a single dtype is for images and videos, as ConvertImageDtype
         if dtype is None or not isinstance(inpt, Tensor):
             return inpt
-        return F.to_dtype(inpt, dtype, self.scale)
+        return self._call_kernel(F.to_dtype, inpt, dtype, self.scale)
 
 
 class Normalize(Transform):
@@ -172,7 +174,7 @@ class Normalize(Transform):
 
     @_color
     def transform(self, inpt, params):
-        return F.normalize(inpt, self.mean, self.std, self.inplace)
+        return self._call_kernel(F.normalize, inpt, self.mean, self.std, self.inplace)
 
 
 # ------------------------------------------------------------------------- geometry
@@ -203,7 +205,8 @@ class Resize(Transform):
         self.max_size, self.antialias = max_size, antialias
 
     def transform(self, inpt, params):
-        return F.resize(inpt, self.size, self.interpolation, self.max_size, self.antialias)
+        return self._call_kernel(F.resize, inpt, self.size, self.interpolation, self.max_size,
+                                 self.antialias)
 
 
 class CenterCrop(Transform):
@@ -225,7 +228,7 @@ class CenterCrop(Transform):
         self.size = _v1_base.CenterCrop(size).size
 
     def transform(self, inpt, params):
-        return F.center_crop(inpt, self.size)
+        return self._call_kernel(F.center_crop, inpt, self.size)
 
 
 class Pad(Transform):
@@ -250,7 +253,8 @@ class Pad(Transform):
         self.fill = _check_fill(fill, "Pad")
 
     def transform(self, inpt, params):
-        return F.pad(inpt, self.padding, _fill_for(self.fill, inpt), self.padding_mode)
+        return self._call_kernel(F.pad, inpt, self.padding, _fill_for(self.fill, inpt),
+                                 self.padding_mode)
 
 
 class RandomCrop(Transform):
@@ -303,8 +307,9 @@ class RandomCrop(Transform):
 
     def transform(self, inpt, params):
         if params["padding"] is not None:
-            inpt = F.pad(inpt, params["padding"], _fill_for(self.fill, inpt), self.padding_mode)
-        return F.crop(inpt, params["top"], params["left"], *self.size)
+            inpt = self._call_kernel(F.pad, inpt, params["padding"],
+                                     _fill_for(self.fill, inpt), self.padding_mode)
+        return self._call_kernel(F.crop, inpt, params["top"], params["left"], *self.size)
 
 
 class RandomResizedCrop(Transform):
@@ -338,9 +343,9 @@ class RandomResizedCrop(Transform):
         return {"top": top, "left": left, "height": height, "width": width}
 
     def transform(self, inpt, params):
-        return F.resized_crop(inpt, params["top"], params["left"], params["height"],
-                              params["width"], list(self.size), self.interpolation,
-                              self.antialias)
+        return self._call_kernel(F.resized_crop, inpt, params["top"], params["left"],
+                                 params["height"], params["width"], list(self.size),
+                                 self.interpolation, self.antialias)
 
 
 class RandomHorizontalFlip(_RandomApplyTransform):
@@ -358,7 +363,7 @@ class RandomHorizontalFlip(_RandomApplyTransform):
     _v1_transform_cls = _v1.RandomHorizontalFlip
 
     def transform(self, inpt, params):
-        return F.horizontal_flip(inpt)
+        return self._call_kernel(F.horizontal_flip, inpt)
 
 
 class RandomVerticalFlip(_RandomApplyTransform):
@@ -376,7 +381,7 @@ class RandomVerticalFlip(_RandomApplyTransform):
     _v1_transform_cls = _v1.RandomVerticalFlip
 
     def transform(self, inpt, params):
-        return F.vertical_flip(inpt)
+        return self._call_kernel(F.vertical_flip, inpt)
 
 
 class RandomRotation(Transform):
@@ -409,8 +414,8 @@ class RandomRotation(Transform):
         return {"angle": _v1.RandomRotation.get_params(self.degrees)}
 
     def transform(self, inpt, params):
-        return F.rotate(inpt, params["angle"], self.interpolation, self.expand, self.center,
-                        _fill_for(self.fill, inpt))
+        return self._call_kernel(F.rotate, inpt, params["angle"], self.interpolation,
+                                 self.expand, self.center, _fill_for(self.fill, inpt))
 
 
 class RandomAffine(Transform):
@@ -443,9 +448,9 @@ class RandomAffine(Transform):
         return {"angle": angle, "translate": translate, "scale": scale, "shear": shear}
 
     def transform(self, inpt, params):
-        return F.affine(inpt, params["angle"], params["translate"], params["scale"],
-                        params["shear"], self.interpolation, _fill_for(self.fill, inpt),
-                        self.center)
+        return self._call_kernel(F.affine, inpt, params["angle"], params["translate"],
+                                 params["scale"], params["shear"], self.interpolation,
+                                 _fill_for(self.fill, inpt), self.center)
 
 
 # --------------------------------------------------------------------------- colour
@@ -483,7 +488,7 @@ class ColorJitter(Transform):
         adjust = (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue)
         for i in params["order"]:
             if params["factors"][i] is not None:
-                inpt = adjust[i](inpt, params["factors"][i])
+                inpt = self._call_kernel(adjust[i], inpt, params["factors"][i])
         return inpt
 
 
@@ -506,7 +511,7 @@ class RandomGrayscale(_RandomApplyTransform):
 
     @_color
     def transform(self, inpt, params):
-        return F.rgb_to_grayscale(inpt, params["channels"])
+        return self._call_kernel(F.rgb_to_grayscale, inpt, params["channels"])
 
 
 class GaussianBlur(Transform):
@@ -533,7 +538,7 @@ class GaussianBlur(Transform):
     @_color
     def transform(self, inpt, params):
         s = params["sigma"]
-        return F.gaussian_blur(inpt, list(self.kernel_size), [s, s])
+        return self._call_kernel(F.gaussian_blur, inpt, list(self.kernel_size), [s, s])
 
 
 class RandomErasing(_RandomApplyTransform):
@@ -581,7 +586,7 @@ class RandomErasing(_RandomApplyTransform):
     def transform(self, inpt, params):
         if params["box"] is None or isinstance(inpt, np.ndarray):
             return inpt
-        return F.erase(inpt, *params["box"], self.inplace)
+        return self._call_kernel(F.erase, inpt, *params["box"], self.inplace)
 
 
 class RandomPerspective(_RandomApplyTransform):
@@ -620,8 +625,9 @@ class RandomPerspective(_RandomApplyTransform):
         return {"startpoints": startpoints, "endpoints": endpoints}
 
     def transform(self, inpt, params):
-        return F.perspective(inpt, params["startpoints"], params["endpoints"],
-                             self.interpolation, _fill_for(self.fill, inpt))
+        return self._call_kernel(F.perspective, inpt, params["startpoints"],
+                                 params["endpoints"], self.interpolation,
+                                 _fill_for(self.fill, inpt))
 
 
 class Grayscale(Transform):
@@ -648,25 +654,27 @@ class Grayscale(Transform):
 
     @_color
     def transform(self, inpt, params):
-        return F.rgb_to_grayscale(inpt, self.num_output_channels)
+        return self._call_kernel(F.rgb_to_grayscale, inpt, self.num_output_channels)
 
 
-class _RandomV1ImageOp(_RandomApplyTransform):
-    """A v1 random colour op (its ``_apply``) run on the images with probability ``p``; the
-    v1 transform checks the arguments."""
+class _RandomImageOp(_RandomApplyTransform):
+    """``_kernel`` (with the attributes named by ``_kernel_args``) run on the images with
+    probability ``p``; the v1 transform checks the arguments."""
+
+    _kernel_args: tuple[str, ...] = ()
 
     def _setup(self, v1):
         super().__init__(v1.p)
-        self._v1 = v1
         for name in v1._repr_names:
             setattr(self, name, getattr(v1, name))
 
     @_color
     def transform(self, inpt, params):
-        return F._rewrap(self._v1._apply(inpt), inpt)
+        args = [getattr(self, name) for name in self._kernel_args]
+        return self._call_kernel(type(self)._kernel, inpt, *args)
 
 
-class RandomInvert(_RandomV1ImageOp):
+class RandomInvert(_RandomImageOp):
     """Invert the colours of the images with probability ``p``.
 
     Examples
@@ -678,12 +686,13 @@ class RandomInvert(_RandomV1ImageOp):
     """
 
     _v1_transform_cls = _v1.RandomInvert
+    _kernel = F.invert
 
     def __init__(self, p: float = 0.5):
         self._setup(_v1.RandomInvert(p))
 
 
-class RandomPosterize(_RandomV1ImageOp):
+class RandomPosterize(_RandomImageOp):
     """Keep the ``bits`` most significant bits of the images with probability ``p``.
 
     Raises
@@ -701,12 +710,14 @@ class RandomPosterize(_RandomV1ImageOp):
     """
 
     _v1_transform_cls = _v1.RandomPosterize
+    _kernel = F.posterize
+    _kernel_args = ("bits",)
 
     def __init__(self, bits: int, p: float = 0.5):
         self._setup(_v1.RandomPosterize(bits, p))
 
 
-class RandomSolarize(_RandomV1ImageOp):
+class RandomSolarize(_RandomImageOp):
     """Invert the pixels at or above ``threshold`` with probability ``p``.
 
     Raises
@@ -724,12 +735,14 @@ class RandomSolarize(_RandomV1ImageOp):
     """
 
     _v1_transform_cls = _v1.RandomSolarize
+    _kernel = F.solarize
+    _kernel_args = ("threshold",)
 
     def __init__(self, threshold: float, p: float = 0.5):
         self._setup(_v1.RandomSolarize(threshold, p))
 
 
-class RandomAdjustSharpness(_RandomV1ImageOp):
+class RandomAdjustSharpness(_RandomImageOp):
     """Adjust the sharpness of the images by ``sharpness_factor`` with probability ``p``.
 
     Raises
@@ -746,12 +759,14 @@ class RandomAdjustSharpness(_RandomV1ImageOp):
     """
 
     _v1_transform_cls = _v1.RandomAdjustSharpness
+    _kernel = F.adjust_sharpness
+    _kernel_args = ("sharpness_factor",)
 
     def __init__(self, sharpness_factor: float, p: float = 0.5):
         self._setup(_v1.RandomAdjustSharpness(sharpness_factor, p))
 
 
-class RandomAutocontrast(_RandomV1ImageOp):
+class RandomAutocontrast(_RandomImageOp):
     """Stretch each channel of the images to the full range with probability ``p``.
 
     Examples
@@ -763,12 +778,13 @@ class RandomAutocontrast(_RandomV1ImageOp):
     """
 
     _v1_transform_cls = _v1.RandomAutocontrast
+    _kernel = F.autocontrast
 
     def __init__(self, p: float = 0.5):
         self._setup(_v1.RandomAutocontrast(p))
 
 
-class RandomEqualize(_RandomV1ImageOp):
+class RandomEqualize(_RandomImageOp):
     """Equalize the histogram of the (uint8) images with probability ``p``.
 
     Examples
@@ -781,6 +797,7 @@ class RandomEqualize(_RandomV1ImageOp):
     """
 
     _v1_transform_cls = _v1.RandomEqualize
+    _kernel = F.equalize
 
     def __init__(self, p: float = 0.5):
         self._setup(_v1.RandomEqualize(p))
