@@ -89,6 +89,47 @@ def test_resize_parity_with_torch_interpolate():
     np.testing.assert_array_equal(near, ref.cpu().numpy())
 
 
+def test_resize_uint8_rounds_as_torchvision():
+    # 3 -> 2 columns: output 0 weighs columns 0 and 1 by 5/8 and 3/8 (exact in binary), so
+    # 5/8 * 4 = 2.5 is a true tie: torchvision's torch.round goes to the even 2
+    out = F.resize(flambeau.from_numpy(np.array([[[4, 0, 9]]], np.uint8)), [1, 2])
+    np.testing.assert_array_equal(out.cpu().numpy(), [[[2, 6]]])
+    # 3x4 -> 8x5: pixel (3, 3) is 120.5 in exact arithmetic; torchvision computes in float32
+    # (torch's float32 weights, columns first, taps summed in order) and gets 120.50001, so
+    # 121; the same sums with float64 weights give 120.49999999999997 and 120
+    image = np.array([[157, 86, 140, 244], [215, 1, 152, 8], [4, 57, 178, 173]], np.uint8)
+    expected = [[157, 107, 113, 171, 244], [161, 105, 111, 167, 229], [182, 89, 97, 144, 141],
+                [204, 73, 83, 121, 52], [175, 61, 84, 121, 39], [96, 52, 100, 147, 101],
+                [17, 43, 115, 172, 163], [4, 41, 118, 176, 173]]
+    got = F.resize(flambeau.from_numpy(image[None]), [8, 5]).cpu().numpy()
+    np.testing.assert_array_equal(got, [expected])
+    np.testing.assert_array_equal(F.resize(image, [8, 5]), expected)  # arrays: the same path
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_resize_antialias_equals_torchvision(mode):
+    # torchvision's resize of a tensor: interpolate(antialias=True) in float32 (float64 stays
+    # float64), then, for uint8, clamp (bicubic) and round half to even. (torch's own uint8
+    # kernel, interpolate on a uint8 tensor, rounds in fixed point and differs on ~18% of
+    # pixels: it is not what torchvision.transforms.functional.resize computes.)
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    for (h, w), size in [((48, 64), (23, 31)), ((20, 30), (50, 41)), ((100, 77), (13, 77)),
+                         ((31, 40), (31, 9))]:
+        image = rng.integers(0, 256, (2, 3, h, w), dtype=np.uint8)
+        ref = torch.nn.functional.interpolate(torch.from_numpy(image).float(), size=size,
+                                              mode=mode, align_corners=False, antialias=True)
+        got = F.resize(flambeau.from_numpy(image), list(size), InterpolationMode(mode))
+        np.testing.assert_array_equal(got.cpu().numpy(), ref.clamp(0, 255).round().numpy())
+        floats = rng.random((2, h, w), dtype=np.float32)
+        ref = torch.nn.functional.interpolate(torch.from_numpy(floats)[None], size=size,
+                                              mode=mode, align_corners=False, antialias=True)
+        got = F.resize(flambeau.from_numpy(floats), list(size), InterpolationMode(mode))
+        # bit for bit on x86-64 (which sums torch fuses into FMAs is its build's choice)
+        np.testing.assert_allclose(got.cpu().numpy(), ref[0].numpy(), rtol=0, atol=1e-6)
+
+
 def test_center_crop_rounding_and_padding():
     grid = np.arange(25, dtype=np.uint8).reshape(5, 5)
     # the top-left corner is round((5 - 2) / 2) = round(1.5) = 2, as in torchvision

@@ -108,6 +108,101 @@ def _nearest_index(n_in: int, n_out: int, exact: bool):
     return np.minimum(np.floor(pos).astype(np.int64), n_in - 1)
 
 
+def _fma(a, b, c):
+    """``a * b + c`` rounded once to float32, as a fused multiply-add: the float64 product of
+    two float32 numbers is exact (48 bits), so only the sum rounds (then float32 rounds it
+    again, which differs from one rounding only in rare double-rounding cases)."""
+    return (a.astype(np.float64) * b.astype(np.float64) + c).astype(np.float32)
+
+
+def _cubic_fused(x):
+    """:func:`_cubic` in float32 with the multiply-adds fused, as torch's compiled kernel."""
+    a = np.float32(-0.5)
+    near = _fma(_fma(a + np.float32(2), x, -(a + np.float32(3))) * x, x, np.float32(1))
+    far = _fma(_fma(_fma(a, x, -5 * a), x, 8 * a), x, -4 * a)
+    return np.where(x < 1, near, np.where(x < 2, far, np.float32(0)))
+
+
+def _aa_taps(n_in: int, n_out: int, mode: InterpolationMode, dtype):
+    """torch's antialiased resampling along one axis, step by step as its CPU kernel does
+    (``interpolate(..., antialias=True)``, which torchvision's ``resize`` calls on tensors).
+
+    Returns ``(index, weight, fused, used)``, each ``(n_out, taps)``: output ``i`` is
+    ``sum_j input[index[i, j]] * weight[i, j]`` over the ``used`` taps, accumulated in
+    ``dtype`` from ``j = 0`` on; ``fused`` marks the steps torch's x86-64 build computes as a
+    fused multiply-add (its loop is unrolled by four: the steps after the last full group of
+    four). The weights are computed in ``dtype`` in torch's order (float32 for float32 and
+    integer images): the float64 weights of :func:`_resample_matrix` differ from them in the
+    last bits, which moves rounded uint8 results across .5 on about 0.05% of pixels."""
+    f = np.dtype(dtype).type
+    interp = 2 if mode is InterpolationMode.BILINEAR else 4
+    scale = f(n_in) / f(n_out)
+    support = f(interp * 0.5 * float(scale)) if scale >= 1 else f(interp * 0.5)
+    invscale = f(1.0 / float(scale)) if scale >= 1 else f(1.0)
+    taps = int(np.ceil(support)) * 2 + 1
+    centre = (float(scale) * (np.arange(n_out) + 0.5)).astype(dtype)
+    # C++ truncates toward zero when it casts to int64
+    first = np.maximum(((centre - support).astype(np.float64) + 0.5).astype(np.int64), 0)
+    last = np.minimum(((centre + support).astype(np.float64) + 0.5).astype(np.int64), n_in)
+    size = np.clip(last - first, 0, taps)
+    j = np.arange(taps)
+    offset = (j + first[:, None]).astype(dtype) - centre[:, None]
+    x = np.abs(((offset.astype(np.float64) + 0.5) * float(invscale)).astype(dtype))
+    fused = np.float32 is f  # torch's float64 kernel fuses too; float64 has no wider type here
+    if mode is InterpolationMode.BILINEAR:
+        weight = np.where(x < 1, (1.0 - x.astype(np.float64)).astype(dtype), f(0))
+    else:
+        weight = _cubic_fused(x).astype(dtype) if fused else _cubic(x).astype(dtype)
+    used = j < size[:, None]
+    weight = np.where(used, weight, f(0))
+    total = np.zeros(n_out, dtype)
+    for k in range(taps):  # summed in order, in dtype
+        total = total + weight[:, k]
+    weight = np.where(total[:, None] != 0, weight / np.where(total == 0, f(1), total)[:, None],
+                      weight).astype(dtype)
+    steps = size[:, None] - 1
+    is_fused = (j > 4 * (steps // 4)) & fused
+    keep = int(size.max())  # the widest window (the filter's support rounds up)
+    return (np.minimum(first[:, None] + j, n_in - 1)[:, :keep], weight[:, :keep],
+            is_fused[:, :keep], used[:, :keep])
+
+
+def _aa_pass(x, xp, axis: int, index, weight, fused, used):
+    """One pass of :func:`_aa_taps`' sums along ``axis`` (-1: columns, -2: rows)."""
+    def column(a, k):  # tap k of every output, shaped to broadcast along the other axis
+        col = xp.asarray(a[:, k])
+        return col if axis == -1 else col[:, None]
+
+    def take(k):
+        rows = xp.asarray(index[:, k])
+        return x[..., rows] if axis == -1 else x[..., rows, :]
+
+    out = take(0) * column(weight, 0)
+    for k in range(1, index.shape[1]):
+        value, w = take(k), column(weight, k)
+        if fused[:, k].all():
+            new = _fma(value, w, out)
+        elif fused[:, k].any():
+            new = xp.where(column(fused, k), _fma(value, w, out), out + value * w)
+        else:
+            new = out + value * w
+        out = new if used[:, k].all() else xp.where(column(used, k), new, out)
+    return out
+
+
+def _resize_aa(work, xp, height: int, width: int, mode: InterpolationMode):
+    """Antialiased bilinear / bicubic resize computed as torch does it: in float32 (float64
+    for float64 images), columns first, then rows, each a sum over the taps in order."""
+    dtype = np.float64 if work.dtype == np.float64 else np.float32
+    x = work.astype(dtype, copy=False)
+    h, w = x.shape[-2:]
+    if w != width:
+        x = _aa_pass(x, xp, -1, *_aa_taps(w, width, mode, dtype))
+    if h != height:
+        x = _aa_pass(x, xp, -2, *_aa_taps(h, height, mode, dtype))
+    return x
+
+
 def _resize_array(arr, xp, height: int, width: int, mode: InterpolationMode, antialias: bool):
     h, w = arr.shape[-2:]
     if mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
@@ -116,6 +211,10 @@ def _resize_array(arr, xp, height: int, width: int, mode: InterpolationMode, ant
         cols = xp.asarray(_nearest_index(w, width, exact))
         return arr[..., rows[:, None], cols[None, :]]
     work, back = _to_working(arr, xp)
+    if antialias:
+        # torchvision resizes integer images in float32 and rounds (half to even); the
+        # float32 steps decide the rounding of values near .5, so they follow torch's
+        return back(_resize_aa(work, xp, height, width, mode))
     wh = xp.asarray(_resample_matrix(h, height, mode, antialias), dtype=work.dtype)
     ww = xp.asarray(_resample_matrix(w, width, mode, antialias), dtype=work.dtype)
     return back(xp.matmul(xp.matmul(wh, work), ww.T))
@@ -158,7 +257,10 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
     max_size : int, optional
         Upper bound of the longer edge when ``size`` is an int.
     antialias : bool
-        Widen the filter when shrinking (as Pillow always does); default True.
+        Widen the filter when shrinking (as Pillow always does); default True. Tensors and
+        arrays are then resized as torchvision does: in float32 (float64 images in float64)
+        with torch's weights and order, integer images rounded half to even, so uint8 results
+        equal torchvision's.
 
     Examples
     --------
