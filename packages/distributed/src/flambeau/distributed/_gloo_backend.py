@@ -40,6 +40,7 @@ __all__ = ["GlooBackend", "GlooCommunicator", "flambeau_comm_backends"]
 _FRAME = struct.Struct("!IQ")  # key length, payload length
 _HELLO = struct.Struct("!8s16sI")  # magic, the job's token, the connecting rank
 _MAGIC = b"flmbgloo"
+_SMALL = 1 << 16  # payloads up to this size go out in one write with their header
 _UFUNCS = {ReduceOp.SUM: np.add, ReduceOp.PRODUCT: np.multiply, ReduceOp.MIN: np.minimum,
            ReduceOp.MAX: np.maximum}  # fmt: skip
 _BOOL_UFUNCS = {ReduceOp.SUM: np.logical_or, ReduceOp.MAX: np.logical_or,
@@ -218,8 +219,10 @@ class _Transport:
             try:
                 if sock is None:
                     raise ConnectionError("the connection is closed")
-                sock.sendall(head)
-                if len(payload):
+                if len(payload) <= _SMALL:  # one segment: a second small write waits for
+                    sock.sendall(head + bytes(payload))  # the peer's delayed ACK
+                else:
+                    sock.sendall(head)
                     sock.sendall(payload)
             except TimeoutError:
                 self._drop(dst)  # half a frame went out: the stream cannot be used again
