@@ -598,3 +598,52 @@ def test_register_kernel_errors():
     with pytest.raises(ValueError, match="register_kernel: .* is not a v2 functional that "
                                          "takes kernels"):
         F.register_kernel(F1.hflip, Keypoints)
+
+
+def test_random_zoom_out_places_the_sample_on_a_larger_canvas():
+    for seed in range(3):
+        flambeau.manual_seed(seed)
+        flambeau.rand(1)  # the coin of p
+        r = 1.0 + flambeau.rand(1).item() * 2.0
+        rx, ry = flambeau.rand(2).tolist()
+        canvas_h, canvas_w = int(12 * r), int(16 * r)
+        left, top = int((canvas_w - 16) * rx), int((canvas_h - 12) * ry)
+        flambeau.manual_seed(seed)
+        img, b = v2.RandomZoomOut(fill=7, side_range=(1.0, 3.0), p=1.0)(
+            image(), boxes([[0, 0, 16, 12]]))
+        assert b.canvas_size == (canvas_h, canvas_w)
+        np.testing.assert_allclose(values(b), [[left, top, left + 16, top + 12]])
+        out = values(img)
+        np.testing.assert_array_equal(out[:, top:top + 12, left:left + 16], RGB)
+        outside = np.ones(out.shape[1:], bool)
+        outside[top:top + 12, left:left + 16] = False
+        assert (out[:, outside] == 7).all()
+    with pytest.raises(ValueError, match=r"RandomZoomOut: side_range must be \(min, max\) with "
+                                         r"1 <= min <= max, got \(0.5, 2.0\)"):
+        v2.RandomZoomOut(side_range=(0.5, 2.0))
+
+
+def test_scale_jitter_shortest_size_and_random_resize():
+    flambeau.manual_seed(5)
+    scale = 0.5 + flambeau.rand(1).item() * 1.0
+    r = min(30 / 12, 40 / 16) * scale
+    flambeau.manual_seed(5)
+    img, b = v2.ScaleJitter((40, 30), scale_range=(0.5, 1.5))(image(), boxes([[0, 0, 16, 12]]))
+    assert tuple(img.shape[-2:]) == (int(12 * r), int(16 * r))
+    np.testing.assert_allclose(values(b), [[0, 0, int(16 * r), int(12 * r)]])
+    img, b = v2.RandomShortestSize([6], max_size=7)(image(), boxes([[0, 0, 16, 12]]))
+    assert tuple(img.shape[-2:]) == (5, 7) and b.canvas_size == (5, 7)  # r = 7 / 16 < 6 / 12
+    img = v2.RandomResize(6, 7)(image())
+    assert tuple(img.shape[-2:]) == (6, 8)
+
+
+def test_pil_conversions_and_identity():
+    pil = PILImage.fromarray(RGB.transpose(1, 2, 0))
+    t, label = v2.PILToTensor()(pil, 3)
+    assert type(t) is flambeau.Tensor and label == 3
+    np.testing.assert_array_equal(values(t), RGB)
+    back = v2.ToPILImage()(image())
+    assert isinstance(back, PILImage.Image)
+    np.testing.assert_array_equal(np.asarray(back), RGB.transpose(1, 2, 0))
+    sample = {"a": image(), "b": [1]}
+    assert v2.Identity()(sample) is sample

@@ -17,6 +17,7 @@ import flambeau
 from flambeau._tensor import Tensor
 from flambeau.vision.transforms import _autoaugment as _v1_auto
 from flambeau.vision.transforms import _base as _v1_base
+from flambeau.vision.transforms import _convert
 from flambeau.vision.transforms import _random as _v1
 from flambeau.vision.transforms._geometry import InterpolationMode
 from flambeau.vision.transforms._image import draw_int
@@ -32,7 +33,9 @@ from flambeau.vision.transforms.v2._transform import (
 from flambeau.vision.tv_tensors import BoundingBoxes, Image, Mask, TVTensor, Video
 
 __all__ = [
-    "ToImage", "ToDtype", "ToPureTensor", "Normalize", "Resize", "CenterCrop", "RandomCrop",
+    "ToImage", "ToDtype", "ToPureTensor", "PILToTensor", "ToPILImage", "Identity",
+    "RandomZoomOut", "ScaleJitter", "RandomShortestSize", "RandomResize", "Normalize", "Resize",
+    "CenterCrop", "RandomCrop",
     "RandomResizedCrop", "Pad", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomRotation",
     "RandomAffine", "RandomPerspective", "ColorJitter", "Grayscale", "RandomGrayscale",
     "GaussianBlur", "RandomErasing", "RandomInvert", "RandomPosterize", "RandomSolarize",
@@ -87,6 +90,61 @@ class ToImage(Transform):
 
     def transform(self, inpt, params):
         return F.to_image(inpt)
+
+
+class PILToTensor(Transform):
+    """Convert PIL images to plain (C, H, W) tensors, keeping the dtype (no rescaling).
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> from flambeau.vision.transforms import v2
+    >>> out = v2.PILToTensor()(Image.new("RGB", (5, 4)))
+    >>> type(out).__name__, tuple(out.shape)
+    ('Tensor', (3, 4, 5))
+    """
+
+    _transformed_types = (_PILImage.Image,)
+
+    def transform(self, inpt, params):
+        return _convert.pil_to_tensor(inpt)
+
+
+class ToPILImage(Transform):
+    """Convert tensor images and NumPy (H, W[, C]) arrays to PIL images (``mode`` optional).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import v2
+    >>> v2.ToPILImage()(flambeau.zeros(3, 4, 5, dtype=flambeau.uint8)).size
+    (5, 4)
+    """
+
+    _transformed_types = (F.is_pure_tensor, Image, np.ndarray)
+
+    def __init__(self, mode=None):
+        super().__init__()
+        self.mode = mode
+
+    def transform(self, inpt, params):
+        if isinstance(inpt, Image):
+            inpt = inpt.as_subclass(Tensor)
+        return _convert.to_pil_image(inpt, self.mode)
+
+
+class Identity(Transform):
+    """Return the sample unchanged (a placeholder in a pipeline).
+
+    Examples
+    --------
+    >>> from flambeau.vision.transforms import v2
+    >>> v2.Identity()({"a": 1})
+    {'a': 1}
+    """
+
+    def forward(self, *inputs):
+        return inputs if len(inputs) > 1 else inputs[0]
 
 
 class ToPureTensor(Transform):
@@ -587,6 +645,142 @@ class RandomErasing(_RandomApplyTransform):
         if params["box"] is None or isinstance(inpt, np.ndarray):
             return inpt
         return self._call_kernel(F.erase, inpt, *params["box"], self.inplace)
+
+
+class RandomZoomOut(_RandomApplyTransform):
+    """Place the sample at a random spot of a canvas ``side_range`` times larger, filled with
+    ``fill`` (SSD's zoom out), with probability ``p``; boxes move with it.
+
+    Raises
+    ------
+    ValueError
+        When ``side_range`` is not (min, max) with 1 <= min <= max.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import tv_tensors
+    >>> from flambeau.vision.transforms import v2
+    >>> img = tv_tensors.Image(flambeau.ones(3, 4, 4))
+    >>> boxes = tv_tensors.BoundingBoxes([[0, 0, 4, 4]], format="XYXY", canvas_size=(4, 4))
+    >>> img, boxes = v2.RandomZoomOut(side_range=(2.0, 2.0), p=1.0)(img, boxes)
+    >>> tuple(img.shape), boxes.canvas_size, int(img.sum().item())
+    ((3, 8, 8), (8, 8), 48)
+    """
+
+    def __init__(self, fill=0, side_range=(1.0, 4.0), p: float = 0.5):
+        super().__init__(p)
+        side_range = tuple(float(v) for v in side_range)
+        if len(side_range) != 2 or side_range[0] < 1.0 or side_range[0] > side_range[1]:
+            raise ValueError(f"RandomZoomOut: side_range must be (min, max) with "
+                             f"1 <= min <= max, got {side_range}")
+        self.fill, self.side_range = _check_fill(fill, "RandomZoomOut"), side_range
+
+    def make_params(self, flat_inputs):
+        h, w = query_size(flat_inputs, "RandomZoomOut")
+        low, high = self.side_range
+        r = low + float(flambeau.rand(1).item()) * (high - low)
+        canvas_w, canvas_h = int(w * r), int(h * r)
+        rx, ry = flambeau.rand(2).tolist()
+        left, top = int((canvas_w - w) * rx), int((canvas_h - h) * ry)
+        return {"padding": [left, top, canvas_w - left - w, canvas_h - top - h]}
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.pad, inpt, params["padding"], _fill_for(self.fill, inpt))
+
+
+class _RandomSize(Transform):
+    """Resize the sample to a size ``make_params`` draws (the detection recipes' resizes)."""
+
+    def __init__(self, interpolation, antialias):
+        super().__init__()
+        self.interpolation = _v1_base.Resize(1, interpolation).interpolation
+        self.antialias = antialias
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.resize, inpt, params["size"], self.interpolation,
+                                 antialias=self.antialias)
+
+
+def _scaled_size(h: int, w: int, r: float) -> list[int]:
+    return [int(h * r), int(w * r)]
+
+
+class ScaleJitter(_RandomSize):
+    """Resize the sample to fit ``target_size`` (W, H) times a scale drawn from ``scale_range``
+    (large scale jitter, Ghiasi et al., 2021).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import tv_tensors
+    >>> from flambeau.vision.transforms import v2
+    >>> img = tv_tensors.Image(flambeau.zeros(3, 10, 20))
+    >>> tuple(v2.ScaleJitter((40, 40), scale_range=(0.5, 0.5))(img).shape)
+    (3, 10, 20)
+    """
+
+    def __init__(self, target_size, scale_range=(0.1, 2.0),
+                 interpolation=InterpolationMode.BILINEAR, antialias=True):
+        super().__init__(interpolation, antialias)
+        self.target_size, self.scale_range = tuple(target_size), tuple(scale_range)
+
+    def make_params(self, flat_inputs):
+        h, w = query_size(flat_inputs, "ScaleJitter")
+        low, high = self.scale_range
+        scale = low + float(flambeau.rand(1).item()) * (high - low)
+        r = min(self.target_size[1] / h, self.target_size[0] / w) * scale
+        return {"size": _scaled_size(h, w, r)}
+
+
+class RandomShortestSize(_RandomSize):
+    """Resize the sample so its shorter side is one of ``min_size`` (drawn), the longer at
+    most ``max_size``.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import tv_tensors
+    >>> from flambeau.vision.transforms import v2
+    >>> img = tv_tensors.Image(flambeau.zeros(3, 10, 20))
+    >>> tuple(v2.RandomShortestSize([5], max_size=8)(img).shape)
+    (3, 4, 8)
+    """
+
+    def __init__(self, min_size, max_size=None, interpolation=InterpolationMode.BILINEAR,
+                 antialias=True):
+        super().__init__(interpolation, antialias)
+        self.min_size = [min_size] if isinstance(min_size, int) else list(min_size)
+        self.max_size = max_size
+
+    def make_params(self, flat_inputs):
+        h, w = query_size(flat_inputs, "RandomShortestSize")
+        r = self.min_size[draw_int(0, len(self.min_size))] / min(h, w)
+        if self.max_size is not None:
+            r = min(r, self.max_size / max(h, w))
+        return {"size": _scaled_size(h, w, r)}
+
+
+class RandomResize(_RandomSize):
+    """Resize the sample's shorter side to a size drawn from [``min_size``, ``max_size``).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import tv_tensors
+    >>> from flambeau.vision.transforms import v2
+    >>> img = tv_tensors.Image(flambeau.zeros(3, 10, 20))
+    >>> tuple(v2.RandomResize(5, 6)(img).shape)
+    (3, 5, 10)
+    """
+
+    def __init__(self, min_size: int, max_size: int, interpolation=InterpolationMode.BILINEAR,
+                 antialias=True):
+        super().__init__(interpolation, antialias)
+        self.min_size, self.max_size = min_size, max_size
+
+    def make_params(self, flat_inputs):
+        return {"size": [draw_int(self.min_size, self.max_size)]}
 
 
 class RandomPerspective(_RandomApplyTransform):
