@@ -271,6 +271,21 @@ def test_vit_weights_set_image_size_and_rename_legacy_mlp_keys(monkeypatch):
     _assert_loaded(model, source)
 
 
+def test_vit_loads_the_legacy_mlp_keys_from_any_source(tmp_path):
+    # as torchvision's MLPBlock (version 2): a state_dict without version metadata, or of
+    # version 1, may name the MLP's linears linear_1/linear_2; a file given as weights= too
+    source = models.VisionTransformer(32, 8, 2, 2, 16, 32, num_classes=3)
+    legacy = {re.sub(r"\.mlp\.([03])\.", lambda m: f".mlp.linear_{int(m[1]) // 3 + 1}.", k): v
+              for k, v in source.state_dict().items()}
+    assert sum(".mlp.linear_" in k for k in legacy) == 8
+    path = tmp_path / "vit_legacy.pth"
+    flambeau.save(legacy, str(path))
+    model = models.load_weights(models.VisionTransformer(32, 8, 2, 2, 16, 32, num_classes=3),
+                                str(path))
+    _assert_loaded(model, source)
+    assert model.state_dict()._metadata["encoder.layers.encoder_layer_1.mlp"] == {"version": 2}
+
+
 def test_ten_digit_hash_prefix_is_checked(http_root, hub_dir, monkeypatch):
     # ShuffleNetV2's and MNASNet's files carry 10 hex digits of their SHA-256
     folder, base = http_root

@@ -24,12 +24,25 @@ __all__ = ["VisionTransformer", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", 
 class _MLPBlock(MLP):
     """ops.MLP with GELU (linear keys 0 and 3) and ViT's initialization."""
 
+    # version 1, the layout of torchvision's published ViT files, named the linears
+    # linear_1 and linear_2: loading renames them, as torchvision's MLPBlock does
+    _version = 2
+
     def __init__(self, in_dim, mlp_dim, dropout):
         super().__init__(in_dim, [mlp_dim, in_dim], activation_layer=nn.GELU, dropout=dropout)
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.normal_(m.bias, std=1e-6)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args):
+        if local_metadata.get("version", 1) < 2:
+            for number, index in (("1", "0"), ("2", "3")):
+                for kind in ("weight", "bias"):
+                    old = f"{prefix}linear_{number}.{kind}"
+                    if old in state_dict:
+                        state_dict[f"{prefix}{index}.{kind}"] = state_dict.pop(old)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args)
 
 
 class _EncoderBlock(nn.Module):

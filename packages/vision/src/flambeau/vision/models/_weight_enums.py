@@ -826,7 +826,10 @@ for _builder, _enum in [
     ("efficientnet_v2_l", EfficientNet_V2_L_Weights),
     ("convnext_tiny", ConvNeXt_Tiny_Weights), ("convnext_small", ConvNeXt_Small_Weights),
     ("convnext_base", ConvNeXt_Base_Weights), ("convnext_large", ConvNeXt_Large_Weights),
-    ("googlenet", GoogLeNet_Weights),
+    # ViT's files name the MLP's linears linear_1/2: its _MLPBlock renames them on loading
+    ("vit_b_16", ViT_B_16_Weights), ("vit_b_32", ViT_B_32_Weights),
+    ("vit_l_16", ViT_L_16_Weights), ("vit_l_32", ViT_L_32_Weights),
+    ("vit_h_14", ViT_H_14_Weights), ("googlenet", GoogLeNet_Weights),
     ("inception_v3", Inception_V3_Weights), ("mnasnet0_5", MNASNet0_5_Weights),
     ("mnasnet0_75", MNASNet0_75_Weights), ("mnasnet1_0", MNASNet1_0_Weights),
     ("mnasnet1_3", MNASNet1_3_Weights), ("regnet_y_400mf", RegNet_Y_400MF_Weights),
@@ -857,22 +860,6 @@ def _densenet_keys(state: dict) -> dict:
 for _builder, _enum in [("densenet121", DenseNet121_Weights), ("densenet161", DenseNet161_Weights),
                         ("densenet169", DenseNet169_Weights), ("densenet201", DenseNet201_Weights)]:
     _register(_builder, _enum, adapt=_densenet_keys)
-
-# ViT's checkpoints predate its MLP block becoming ops.MLP: "mlp.linear_1" is now "mlp.0" and
-# "mlp.linear_2" "mlp.3" (torchvision renames them for state_dicts of MLPBlock version < 2)
-_VIT_OLD_KEY = re.compile(r"^(.*\.mlp\.)linear_([12])\.(weight|bias)$")
-
-
-def _vit_keys(state: dict) -> dict:
-    def rename(m):
-        return f"{m[1]}{3 * (int(m[2]) - 1)}.{m[3]}"
-    return {_VIT_OLD_KEY.sub(rename, key): value for key, value in state.items()}
-
-
-for _builder, _enum in [("vit_b_16", ViT_B_16_Weights), ("vit_b_32", ViT_B_32_Weights),
-                        ("vit_l_16", ViT_L_16_Weights), ("vit_l_32", ViT_L_32_Weights),
-                        ("vit_h_14", ViT_H_14_Weights)]:
-    _register(_builder, _enum, adapt=_vit_keys)
 
 
 def get_weight(name: str) -> WeightsEnum:
