@@ -15,7 +15,11 @@ tensor([7.3891])
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import enum
+import re
+import threading
 import warnings
 import weakref
 
@@ -28,7 +32,8 @@ from flambeau.autograd.graph import saved_tensors_hooks
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction",
            "check_backward_validity", "detach_variable", "get_device_states",
            "set_device_states", "noop_context_fn", "set_checkpoint_early_stop",
-           "DefaultDeviceType", "set_checkpoint_debug_enabled"]
+           "DefaultDeviceType", "set_checkpoint_debug_enabled", "CheckpointPolicy",
+           "SelectiveCheckpointContext", "create_selective_checkpoint_contexts"]
 
 #: what set_checkpoint_early_stop / set_checkpoint_debug_enabled set (None: each call decides)
 _early_stop_override = None
@@ -477,11 +482,15 @@ class _Frame:
                 raise _StopRecomputation
             return tensor
 
+        global _keeping_graph
+        before, _keeping_graph = _keeping_graph, keep_graph
         try:
             with saved_tensors_hooks(pack, _identity):
                 self.run()
         except _StopRecomputation:
             pass
+        finally:
+            _keeping_graph = before
         if mismatches:
             lines = "".join(f"tensor at position {i}:\nsaved metadata: {_describe(a)}\n"
                             f"recomputed metadata: {_describe(b)}\n" for i, a, b in mismatches)
@@ -534,6 +543,309 @@ def _checkpoint_without_reentrant(function, args, kwargs, context_fn, determinis
     with saved_tensors_hooks(frame.pack, lambda holder: holder.frame.unpack(holder)), \
             forward_ctx:
         return function(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- selective checkpointing
+class CheckpointPolicy(enum.Enum):
+    """What a selective checkpoint does with an op's output (see
+    :func:`create_selective_checkpoint_contexts`), as PyTorch's ``CheckpointPolicy``.
+
+    ``MUST_SAVE``/``PREFER_SAVE``: the output is kept from the forward pass and the op is
+    not run again in backward. ``MUST_RECOMPUTE``/``PREFER_RECOMPUTE``: the op runs again
+    (plain checkpointing). ``MUST_CPU_OFFLOAD``/``PREFER_CPU_OFFLOAD``: kept as the saving
+    ones (flambeau keeps the output on its device). ``MUST_*`` and ``PREFER_*`` act alike
+    here (in PyTorch, a compiler may override the ``PREFER_*`` ones).
+
+    Examples
+    --------
+    >>> from flambeau.utils.checkpoint import CheckpointPolicy
+    >>> CheckpointPolicy.MUST_SAVE.value, CheckpointPolicy.PREFER_RECOMPUTE.value
+    (0, 3)
+    """
+
+    MUST_SAVE = 0
+    PREFER_SAVE = 1
+    MUST_RECOMPUTE = 2
+    PREFER_RECOMPUTE = 3
+    MUST_CPU_OFFLOAD = 4
+    PREFER_CPU_OFFLOAD = 5
+
+
+_SAVING = frozenset({CheckpointPolicy.MUST_SAVE, CheckpointPolicy.PREFER_SAVE,
+                     CheckpointPolicy.MUST_CPU_OFFLOAD, CheckpointPolicy.PREFER_CPU_OFFLOAD})
+
+
+class SelectiveCheckpointContext:
+    """What a selective checkpoint's policy function gets first: ``op_output``, the op's
+    output, and ``is_recompute`` (always False: the policy is asked in the forward pass
+    only, and the recomputation follows its answers, as in PyTorch 2.13).
+
+    Examples
+    --------
+    >>> from flambeau.utils.checkpoint import SelectiveCheckpointContext
+    >>> SelectiveCheckpointContext(is_recompute=False).is_recompute
+    False
+    """
+
+    def __init__(self, *, is_recompute, op_output=None):
+        self.is_recompute = is_recompute
+        self.op_output = op_output
+
+
+def create_selective_checkpoint_contexts(policy_fn_or_list, allow_cache_entry_mutation=False):
+    """The two contexts of a selective checkpoint, for :func:`checkpoint`'s ``context_fn``.
+
+    Pass ``functools.partial(create_selective_checkpoint_contexts, policy)`` as
+    ``context_fn`` (with ``use_reentrant=False``). The ops whose policy says save keep their
+    outputs from the forward pass, and backward's recomputation takes them instead of
+    running those ops again; the other ops are recomputed, as in plain checkpointing.
+
+    Parameters
+    ----------
+    policy_fn_or_list : callable or list
+        ``policy_fn(ctx, op, *args)`` returns a :class:`CheckpointPolicy` (True and False
+        mean ``MUST_SAVE`` and ``PREFER_RECOMPUTE``), called after each op of the forward
+        pass with a :class:`SelectiveCheckpointContext`, the op and its arguments. The op
+        is the op's :class:`~flambeau.autograd.Function` class (``op.__name__``: the
+        op's name, ``Matmul``, ``Sigmoid``). A list of ops saves those and recomputes the
+        others: Function classes, or flambeau functions named as the op (``flambeau.mm``,
+        ``flambeau.matmul``, ``flambeau.sigmoid``).
+    allow_cache_entry_mutation : bool
+        Let a kept output be changed in place before backward reads it (an error
+        otherwise).
+
+    Returns
+    -------
+    The forward pass's context and the recomputation's.
+
+    Raises
+    ------
+    TypeError
+        If ``policy_fn_or_list`` is neither callable nor a list.
+    ValueError
+        If the list holds something other than an op.
+    RuntimeError
+        In backward, when the recomputation runs ops the forward pass did not (the block
+        is not deterministic), or a kept output was changed in place.
+
+    Notes
+    -----
+    An op whose output is kept also keeps what it saves for backward (its inputs, for a
+    matrix product) as it would outside a checkpoint; PyTorch recomputes those inputs when
+    other ops produce them.
+
+    Examples
+    --------
+    >>> import functools
+    >>> import flambeau
+    >>> from flambeau.utils.checkpoint import (
+    ...     checkpoint, create_selective_checkpoint_contexts)
+    >>> x = flambeau.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> context_fn = functools.partial(create_selective_checkpoint_contexts, [flambeau.mm])
+    >>> def block(t):
+    ...     return (t.mm(t).sigmoid() * t).sum()
+    >>> checkpoint(block, x, use_reentrant=False, context_fn=context_fn).backward()
+    >>> x.grad
+    tensor([[1.0011, 1.0031],
+            [1.0018, 1.0002]])
+    """
+    if isinstance(policy_fn_or_list, list):
+        ops = policy_fn_or_list
+        for op in ops:
+            if not (isinstance(op, type) and issubclass(op, Function)) and not callable(op):
+                raise ValueError(f"Expected op in `op_list` to be an op (a Function subclass or "
+                                 f"a flambeau function such as flambeau.mm) but got: {op} of "
+                                 f"type {type(op)}.")
+        listed = tuple(op for op in ops if isinstance(op, type))
+        names = frozenset(op.__name__ for op in ops if not isinstance(op, type))
+
+        def policy_fn(ctx, op, *args, **kwargs):
+            if issubclass(op, listed) or not names.isdisjoint(_op_names(op)):
+                return CheckpointPolicy.MUST_SAVE
+            return CheckpointPolicy.PREFER_RECOMPUTE
+    elif callable(policy_fn_or_list):
+        policy_fn = policy_fn_or_list
+    else:
+        raise TypeError("policy_fn_or_list must be either a function or a list of ops.")
+    storage = collections.defaultdict(dict)  # op -> {call number: kept output or a mark}
+    return (_SavingMode(policy_fn, storage),
+            _ReplayingMode(storage, allow_cache_entry_mutation))
+
+
+_op_name_cache: dict = {}
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+
+
+def _op_names(op) -> frozenset:
+    """The names a flambeau function may have for the op ``op`` (a Function class): the
+    profiler's name (``Matmul`` -> ``matmul``) and its node's (``MmBackward0`` -> ``mm``)."""
+    names = _op_name_cache.get(op)
+    if names is None:
+        from flambeau.profiler._record import _CAMEL, op_name
+
+        node = _BACKWARD_SUFFIX.sub("", (op._node_cls or op).__name__)
+        names = _op_name_cache[op] = frozenset({
+            op_name(op).rpartition("::")[2], _CAMEL.sub("_", node.lstrip("_")).lower()})
+    return names
+
+
+_RECOMPUTE = object()
+_CONSUMED = object()
+_MISMATCH = ("This can happen if the operations in the checkpointed region are "
+             "nondeterministic or depend on global state that changed between forward and "
+             "backward.")
+
+
+class _Mode:
+    """A context during which every op's ``Function.apply`` goes to :meth:`run` (on the
+    thread that entered it; ops run inside an op's own forward are not looked at).
+
+    ``Function.apply`` is replaced on the class while a mode is active, as the profiler
+    does, so that the ops pay nothing for selective checkpointing when none is.
+    """
+
+    def __init__(self, storage):
+        self.storage = storage
+        self.counts = collections.Counter()
+        self.busy = False
+        self.thread = None
+
+    def __enter__(self):
+        global _apply_before
+        self.counts.clear()
+        self.thread = threading.get_ident()
+        if not _modes:
+            _apply_before = Function.__dict__["apply"]
+            Function.apply = _intercepting_apply
+        _modes.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _modes.remove(self)
+        if not _modes and Function.__dict__.get("apply") is _intercepting_apply:
+            Function.apply = _apply_before  # (left alone when another hook wrapped ours)
+        return False
+
+    def run_op(self, cls, args):
+        self.busy = True
+        try:
+            return _apply_before.__func__(cls, *args)
+        finally:
+            self.busy = False
+
+
+class _SavingMode(_Mode):
+    """The forward pass: asks the policy after each op and keeps the outputs it says to."""
+
+    def __init__(self, policy_fn, storage):
+        super().__init__(storage)
+        self.policy_fn = policy_fn
+
+    def run(self, cls, args):
+        hooks = _state.saved_hooks
+        _state.saved_hooks = None  # packed below only if the op is to be recomputed
+        try:
+            out = self.run_op(cls, args)
+        finally:
+            _state.saved_hooks = hooks
+        policy = self.policy_fn(SelectiveCheckpointContext(is_recompute=False, op_output=out),
+                                cls, *args)
+        if isinstance(policy, bool):
+            policy = CheckpointPolicy.MUST_SAVE if policy else CheckpointPolicy.PREFER_RECOMPUTE
+        n = self.counts[cls]
+        self.counts[cls] += 1
+        if policy in _SAVING:
+            self.storage[cls][n] = _kept(out)
+        else:
+            self.storage[cls][n] = _RECOMPUTE
+            if hooks is not None:  # what the op saved goes through the checkpoint's hooks
+                _pack_saved(out, hooks)
+        return out
+
+
+class _ReplayingMode(_Mode):
+    """The recomputation: takes the kept outputs, runs the other ops."""
+
+    def __init__(self, storage, allow_mutation):
+        super().__init__(storage)
+        self.allow_mutation = allow_mutation
+
+    def run(self, cls, args):
+        n = self.counts[cls]
+        self.counts[cls] += 1
+        calls = self.storage.get(cls)
+        if calls is None:
+            raise RuntimeError(f"{cls.__name__} encountered during backward but not found in "
+                               f"storage. {_MISMATCH}")
+        entry = calls.get(n)
+        if entry is None:
+            raise RuntimeError(f"{cls.__name__} invocation index {n} encountered during "
+                               f"backward but not found in storage. {_MISMATCH}")
+        if entry is _RECOMPUTE:
+            return self.run_op(cls, args)
+        if entry is _CONSUMED:
+            raise RuntimeError("Trying to backward an extra time. You are only allowed to "
+                               "backward once on any region computed under selective "
+                               "activation checkpoint.")
+        if _keeping_graph:  # backward with create_graph: the op's graph is needed too
+            hooks = _state.saved_hooks
+            _state.saved_hooks = None  # what it saves stays out of the checkpoint's count,
+            try:  # as in the forward pass
+                return self.run_op(cls, args)
+            finally:
+                _state.saved_hooks = hooks
+        calls[n] = _CONSUMED
+        kept, versions, grads = entry
+        flat = kept if kept.__class__ is tuple else (kept,)
+        if not self.allow_mutation and any(t is not None and t._version_counter.value != v
+                                           for t, v in zip(flat, versions)):
+            raise RuntimeError("Tensor cached during selective activation checkpoint has been "
+                               "mutated")
+        # requiring grad where the op's output did, so that the ops after it record (and
+        # save what they saved in the forward pass)
+        out = tuple(t.detach().requires_grad_() if g else t for t, g in zip(flat, grads))
+        return out if kept.__class__ is tuple else out[0]
+
+
+_modes: list = []  # the active modes, innermost last
+#: set while a recomputation keeps its graph (backward with create_graph=True)
+_keeping_graph = False
+_apply_before = None  # Function.apply as it was when the first mode was entered
+
+
+@classmethod
+def _intercepting_apply(cls, *args):
+    mode = _modes[-1] if _modes else None
+    if mode is None or mode.busy or mode.thread != threading.get_ident():
+        return _apply_before.__func__(cls, *args)
+    return mode.run(cls, args)
+
+
+def _kept(out):
+    """An op's output(s) detached (the graph is not kept), with their versions."""
+    if out.__class__ is tuple:
+        kept = tuple(o.detach() if isinstance(o, Tensor) else o for o in out)
+    else:
+        kept = out.detach() if isinstance(out, Tensor) else out
+    flat = kept if kept.__class__ is tuple else (kept,)
+    return (kept, tuple(t._version_counter.value if isinstance(t, Tensor) else None
+                        for t in flat),
+            tuple(isinstance(o, Tensor) and o.requires_grad
+                  for o in (out if out.__class__ is tuple else (out,))))
+
+
+def _pack_saved(out, hooks):
+    """Pack what the node of ``out`` saved for backward with ``hooks``, as
+    ``save_for_backward`` does under them (the op ran without them, not knowing yet
+    whether the policy would keep its output)."""
+    from flambeau.autograd._function import _NOTHING_SAVED, _Packed
+
+    first = next((o for o in out if isinstance(o, Tensor)), None) if out.__class__ is tuple \
+        else out
+    node = getattr(first, "_grad_fn", None)
+    saved = getattr(node, "_saved", None)
+    if saved.__class__ is tuple and saved is not _NOTHING_SAVED:
+        node._saved = _Packed(hooks, saved)
 
 
 # ------------------------------------------------------------------------------ sequential
