@@ -79,8 +79,11 @@ def test_wrap_copies_and_overrides_metadata():
     out = tv_tensors.wrap(b * 2, like=b, canvas_size=(12, 14))
     assert type(out) is tv_tensors.BoundingBoxes and out.canvas_size == (12, 14)
     np.testing.assert_array_equal(out.cpu().numpy(), [[2, 4, 10, 12]])
-    mask = tv_tensors.wrap(flambeau.zeros(2, 2), like=tv_tensors.Mask(flambeau.ones(2, 2)))
+    plain = flambeau.zeros(2, 2)
+    mask = tv_tensors.wrap(plain, like=tv_tensors.Mask(flambeau.ones(2, 2)))
     assert type(mask) is tv_tensors.Mask
+    mask[0, 0] = 5  # a view: the same storage and version
+    assert plain[0, 0].item() == 5 and plain._version == mask._version
 
 
 def test_wrap_errors():

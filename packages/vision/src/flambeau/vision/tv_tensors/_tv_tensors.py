@@ -49,7 +49,7 @@ class TVTensor(Tensor):
     @classmethod
     def wrap(cls, tensor, like, **kwargs):
         """``tensor`` as a ``cls`` carrying ``like``'s metadata (``kwargs`` override it)."""
-        out = tensor.as_subclass(cls)
+        out = _as_subclass(tensor, cls)
         out.__dict__.update(like.__dict__)
         out.__dict__.update(kwargs)
         return out
@@ -86,6 +86,16 @@ class TVTensor(Tensor):
         return f"{text[:-1]}, {meta})" if meta else text
 
     __str__ = __repr__
+
+
+def _as_subclass(tensor, cls):
+    """``tensor.as_subclass(cls)``; outside autograd without its alias node, which costs more
+    than the v2 kernels on small images (the transforms re-wrap every output)."""
+    if tensor._requires_grad or tensor._grad_fn is not None:
+        return tensor.as_subclass(cls)
+    out = cls._make(tensor._data, tensor._device)
+    out._version_counter = tensor._version_counter  # the same storage: one version
+    return out
 
 
 def _rebuild_tv_tensor(cls, rebuild, args, metadata):
@@ -284,7 +294,7 @@ clamping_mode=soft)
         if clamping_mode not in ("soft", "hard", None):
             raise ValueError(f"BoundingBoxes: clamping_mode must be 'soft', 'hard' or None, "
                              f"got {clamping_mode!r}")
-        out = tensor.as_subclass(cls)
+        out = _as_subclass(tensor, cls)
         out.format = _box_format(format, "BoundingBoxes")
         out.canvas_size = _canvas(canvas_size, "BoundingBoxes")
         out.clamping_mode = clamping_mode
