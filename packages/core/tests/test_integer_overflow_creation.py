@@ -35,6 +35,35 @@ def _both(make):
     return _outcome(lambda: make(flambeau)), _outcome(lambda: make(torch))
 
 
+def _filled(lib, name, path, value):
+    """A 2-element tensor of dtype ``name`` given ``value`` by the fill ``path``."""
+    dt = getattr(lib, name)
+    x = lib.zeros(2, dtype=dt)
+    if path == "full":
+        return lib.full((2,), value, dtype=dt)
+    if path == "full_like":
+        return lib.full_like(x, value)
+    if path == "new_full":
+        return x.new_full((2,), value)
+    if path == "fill_":
+        return x.fill_(value)
+    if path == "setitem":
+        x[0] = value
+        return x
+    if path == "setitem_slice":
+        x[:] = value
+        return x
+    if path == "masked_fill":
+        return x.masked_fill(lib.tensor([True, False]), value)
+    if path == "index_fill":
+        return x.index_fill(0, lib.tensor([0]), value)
+    if path == "where":
+        return lib.where(lib.tensor([True, False]), x, value)
+    if path == "clamp_min":
+        return x.clamp(min=value)
+    return x.clamp(max=value)
+
+
 @pytest.mark.parametrize("name", INTS)
 @pytest.mark.parametrize("value", VALUES, ids=str)
 @pytest.mark.parametrize("path", ["tensor", "tensor_0d", "mixed_list", "as_tensor",
@@ -64,29 +93,7 @@ def test_fills_and_bounds_check_the_range(path, value, name):
                                                                   "clamp_max"):
         pytest.skip("torch 2.13 has no CPU kernel for these on uint16/32 (flambeau computes)")
 
-    def make(lib):
-        dt = getattr(lib, name)
-        x = lib.zeros(2, dtype=dt)
-        if path == "full":
-            return lib.full((2,), value, dtype=dt)
-        if path == "full_like":
-            return lib.full_like(x, value)
-        if path == "new_full":
-            return x.new_full((2,), value)
-        if path == "fill_":
-            return x.fill_(value)
-        if path == "setitem":
-            x[0] = value
-            return x
-        if path == "setitem_slice":
-            x[:] = value
-            return x
-        if path == "masked_fill":
-            return x.masked_fill(lib.tensor([True, False]), value)
-        if path == "clamp_min":
-            return x.clamp(min=value)
-        return x.clamp(max=value)
-    ours, theirs = _both(make)
+    ours, theirs = _both(lambda lib: _filled(lib, name, path, value))
     if ours[0] == "ok" and theirs[0] == "ok" and isinstance(value, float):
         assert np.allclose(ours[1], theirs[1], equal_nan=True)  # float32 results
     else:
@@ -233,25 +240,7 @@ def test_ints_past_64_bits_are_refused_as_torch(path, value, name):
     if name == "uint64" and path in ("masked_fill", "index_fill"):
         pytest.skip("torch 2.13 has no CPU kernel for these on uint64")
 
-    def make(lib):
-        dt = getattr(lib, name)
-        x = lib.zeros(2, dtype=dt)
-        if path == "full":
-            return lib.full((2,), value, dtype=dt)
-        if path == "fill_":
-            return x.fill_(value)
-        if path == "setitem":
-            x[0] = value
-            return x
-        if path == "setitem_slice":
-            x[:] = value
-            return x
-        if path == "masked_fill":
-            return x.masked_fill(lib.tensor([True, False]), value)
-        if path == "index_fill":
-            return x.index_fill(0, lib.tensor([0]), value)
-        return lib.where(lib.tensor([True, False]), x, value)
-    ours, theirs = _both(make)
+    ours, theirs = _both(lambda lib: _filled(lib, name, path, value))
     assert ours == theirs
 
 
