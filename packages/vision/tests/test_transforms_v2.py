@@ -162,13 +162,31 @@ def test_rotated_box_is_the_hull_of_its_corners():
 def test_clamp_bounding_boxes():
     b = boxes([[-2.0, 1.0, 20.0, 30.0]], fmt="XYXY")
     np.testing.assert_allclose(values(F.clamp_bounding_boxes(b)), [[0, 1, 16, 12]])
-    plain = F.clamp_bounding_boxes(flambeau.tensor([[-1.0, -1.0, 3.0, 3.0]]), "XYWH", (4, 4))
+    plain = F.clamp_bounding_boxes(flambeau.tensor([[-1.0, -1.0, 3.0, 3.0]]), "XYWH", (4, 4),
+                                   clamping_mode="soft")
     assert type(plain) is flambeau.Tensor
     np.testing.assert_allclose(values(plain), [[0, 0, 2, 2]])  # XYXY (-1, -1, 2, 2) clamped
     with pytest.raises(ValueError, match="format and canvas_size must not be passed"):
         F.clamp_bounding_boxes(b, canvas_size=(4, 4))
-    with pytest.raises(ValueError, match="format and canvas_size are required"):
+    with pytest.raises(ValueError, match="format, canvas_size and a clamping_mode other than "
+                                         "'auto' are required for a plain tensor"):
         F.clamp_bounding_boxes(flambeau.zeros(1, 4))
+    with pytest.raises(ValueError, match="format, canvas_size and a clamping_mode"):
+        F.clamp_bounding_boxes(flambeau.zeros(1, 4), "XYXY", (4, 4), clamping_mode="auto")
+    with pytest.raises(ValueError, match="clamping_mode must be 'soft', 'hard', 'auto' or "
+                                         "None, got 'tight'"):
+        F.clamp_bounding_boxes(b, clamping_mode="tight")
+
+
+def test_clamping_modes():
+    loose = boxes([[-2.0, 1.0, 20.0, 30.0]], clamping_mode=None)
+    np.testing.assert_allclose(values(v2.ClampBoundingBoxes()(loose)), [[-2, 1, 20, 30]])
+    np.testing.assert_allclose(values(v2.ClampBoundingBoxes("hard")(loose)), [[0, 1, 16, 12]])
+    plain = flambeau.tensor([[-1.0, 0.0, 9.0, 2.0]])
+    np.testing.assert_allclose(values(F.clamp_bounding_boxes(plain, "XYXY", (4, 4), None)),
+                               [[-1, 0, 9, 2]])
+    with pytest.raises(ValueError, match="ClampBoundingBoxes: clamping_mode must be"):
+        v2.ClampBoundingBoxes("tight")
 
 
 def test_pad_refuses_reflect_for_boxes():

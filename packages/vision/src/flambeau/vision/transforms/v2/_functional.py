@@ -342,14 +342,17 @@ def convert_bounding_box_format(inpt, old_format=None, new_format=None, inplace=
     return result
 
 
-def clamp_bounding_boxes(inpt, format=None, canvas_size=None):
+def clamp_bounding_boxes(inpt, format=None, canvas_size=None, clamping_mode="auto"):
     """Clamp boxes to their canvas: coordinates into [0, W] and [0, H].
+
+    ``clamping_mode`` "soft" or "hard" clamps (the same for axis-aligned boxes), None
+    leaves the boxes as they are, "auto" (BoundingBoxes only) uses the boxes' own mode.
 
     Raises
     ------
     ValueError
         When ``format`` or ``canvas_size`` is passed with BoundingBoxes, or missing for a
-        plain tensor.
+        plain tensor (which cannot use "auto"), or for an unknown ``clamping_mode``.
 
     Examples
     --------
@@ -360,21 +363,30 @@ def clamp_bounding_boxes(inpt, format=None, canvas_size=None):
     [[0, 1, 6, 3]]
     """
     op = "clamp_bounding_boxes"
+    if clamping_mode not in ("soft", "hard", "auto", None):
+        raise ValueError(f"{op}: clamping_mode must be 'soft', 'hard', 'auto' or None, got "
+                         f"{clamping_mode!r}")
     if isinstance(inpt, BoundingBoxes):
         if format is not None or canvas_size is not None:
             raise ValueError(f"{op}: format and canvas_size must not be passed for "
                              "BoundingBoxes (they carry their own)")
         boxes = inpt
+        if clamping_mode == "auto":
+            clamping_mode = inpt.clamping_mode
     elif isinstance(inpt, Tensor):
-        if format is None or canvas_size is None:
-            raise ValueError(f"{op}: format and canvas_size are required for a plain tensor")
+        if format is None or canvas_size is None or clamping_mode == "auto":
+            raise ValueError(f"{op}: format, canvas_size and a clamping_mode other than "
+                             "'auto' are required for a plain tensor")
         boxes = BoundingBoxes(inpt, format=format, canvas_size=canvas_size)
     else:
         raise _unsupported(op, inpt, "tensors and BoundingBoxes")
     xp = boxes._device._xp
-    xyxy = _clamped(_xyxy(boxes._data.astype(np.float64), boxes.format, xp),
-                    boxes.canvas_size, xp)
-    out = _from_xyxy(xyxy, boxes.format, xp).astype(boxes._data.dtype)
+    if clamping_mode is None:
+        out = boxes._data.copy()
+    else:
+        xyxy = _clamped(_xyxy(boxes._data.astype(np.float64), boxes.format, xp),
+                        boxes.canvas_size, xp)
+        out = _from_xyxy(xyxy, boxes.format, xp).astype(boxes._data.dtype)
     if isinstance(inpt, BoundingBoxes):
         return _box_result(inpt, out, inpt.canvas_size)
     return Tensor._make(out.reshape(inpt._data.shape), inpt._device)

@@ -1117,7 +1117,8 @@ class TrivialAugmentWide(_AutoAugmentBase):
 
 
 class ClampBoundingBoxes(Transform):
-    """Clamp the sample's boxes to their canvas.
+    """Clamp the sample's boxes to their canvas (``clamping_mode`` as
+    :func:`~.functional.clamp_bounding_boxes`; "auto" uses each boxes' own).
 
     Examples
     --------
@@ -1130,8 +1131,15 @@ class ClampBoundingBoxes(Transform):
 
     _transformed_types = (BoundingBoxes,)
 
+    def __init__(self, clamping_mode="auto"):
+        super().__init__()
+        if clamping_mode not in ("soft", "hard", "auto", None):
+            raise ValueError(f"ClampBoundingBoxes: clamping_mode must be 'soft', 'hard', 'auto'"
+                             f" or None, got {clamping_mode!r}")
+        self.clamping_mode = clamping_mode
+
     def transform(self, inpt, params):
-        return F.clamp_bounding_boxes(inpt)
+        return F.clamp_bounding_boxes(inpt, clamping_mode=self.clamping_mode)
 
 
 class ConvertBoundingBoxFormat(Transform):
