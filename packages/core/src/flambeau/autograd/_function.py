@@ -715,45 +715,53 @@ def refresh_view(view):
     return view._requires_grad
 
 
+def _input_edge(a):
+    """``(node, output_nr, shape, dtype)`` of argument ``a`` of a recorded op: the node its
+    gradient flows to and its shape and dtype, ``(None, 0, None, False)`` for a tensor that
+    needs no gradient (which next_functions lists) and ``(None, 0, None, None)`` for any other
+    argument."""
+    if a.__class__ in _TENSOR_TYPES:
+        if a._requires_grad:
+            if a._base is not None:
+                refresh_view(a)
+            data = a._data
+            fn = a._grad_fn
+            if fn is None:
+                fn = a._accum
+                if fn is None:
+                    fn = a._accum = AccumulateGrad(a)
+                return fn, 0, data.shape, data.dtype
+            return fn, a._output_nr, data.shape, data.dtype
+        return None, 0, None, False
+    return None, 0, None, None
+
+
 def _connect(ctx, args, outputs):
     """Link ``ctx`` into the graph: edges to the inputs' nodes, outputs pointing back."""
-    nodes = []
-    nrs = []
-    shapes = []
-    dtypes = []
-    for a in args:
-        if a.__class__ in _TENSOR_TYPES:
-            if a._requires_grad:
-                if a._base is not None:
-                    refresh_view(a)
-                fn = a._grad_fn
-                if fn is None:
-                    fn = a._accum
-                    if fn is None:
-                        fn = a._accum = AccumulateGrad(a)
-                    nodes.append(fn)
-                    nrs.append(0)
-                else:
-                    nodes.append(fn)
-                    nrs.append(a._output_nr)
-                data = a._data
-                shapes.append(data.shape)
-                dtypes.append(data.dtype)
-                continue
-            dtypes.append(False)  # a tensor that needs no gradient: next_functions lists it
-        else:
-            dtypes.append(None)
-        nodes.append(None)
-        nrs.append(0)
-        shapes.append(None)
     # tuples, not lists, and shapes apart from dtypes: a tuple of ints is untracked by the
     # cyclic garbage collector, whose full passes over a large graph cost a third of its
-    # time; only the tuple of nodes stays tracked
-    ctx._next = tuple(nodes)
-    nrs = tuple(nrs)
-    ctx._next_nrs = _FIRST_OUTPUTS.get(nrs, nrs)  # shared (see _versions)
-    ctx._in_shapes = tuple(shapes)
-    ctx._in_dtypes = tuple(dtypes)
+    # time; only the tuple of nodes stays tracked. One or two arguments (nearly every op)
+    # are written out, as in _needs_grad: no list to grow and convert
+    n = len(args)
+    if n == 2:
+        na, ra, sa, da = _input_edge(args[0])
+        nb, rb, sb, db = _input_edge(args[1])
+        ctx._next = (na, nb)
+        ctx._next_nrs = (ra, rb) if ra or rb else _FIRST_OUTPUTS[(0, 0)]
+        ctx._in_shapes = (sa, sb)
+        ctx._in_dtypes = (da, db)
+    elif n == 1:
+        na, ra, sa, da = _input_edge(args[0])
+        ctx._next = (na,)
+        ctx._next_nrs = (ra,) if ra else _FIRST_OUTPUTS[(0,)]
+        ctx._in_shapes = (sa,)
+        ctx._in_dtypes = (da,)
+    else:
+        nodes, nrs, shapes, dtypes = zip(*[_input_edge(a) for a in args]) if n else ((),) * 4
+        ctx._next = nodes
+        ctx._next_nrs = _FIRST_OUTPUTS.get(nrs, nrs)  # shared (see _versions)
+        ctx._in_shapes = shapes
+        ctx._in_dtypes = dtypes
     if _anomaly.active and _anomaly.enabled():
         ctx._trace = "".join(traceback.format_stack()[:-2])
     non_diff = ctx._non_diff
