@@ -410,6 +410,8 @@ def test_containers():
     assert label == 5
     with pytest.raises(TypeError, match="Compose: every transform must be callable"):
         v2.Compose([1])
+    with pytest.raises(ValueError, match="Compose: pass at least one transform"):
+        v2.Compose([])
     with pytest.raises(ValueError, match=r"RandomApply: p must be in \[0, 1\], got 2"):
         v2.RandomApply([flip], p=2)
 

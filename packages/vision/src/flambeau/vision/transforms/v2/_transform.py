@@ -179,6 +179,8 @@ class Compose(Transform):
     ------
     TypeError
         When ``transforms`` is not a sequence of callables.
+    ValueError
+        When it is empty (as torchvision's v2 Compose).
 
     Examples
     --------
@@ -192,6 +194,8 @@ class Compose(Transform):
     def __init__(self, transforms):
         super().__init__()
         self.transforms = _callables(transforms, "Compose")
+        if not self.transforms:
+            raise ValueError("Compose: pass at least one transform")
 
     def forward(self, *inputs):
         return _run(self.transforms, inputs)
