@@ -422,35 +422,28 @@ def test_custom_function_jvp_matches_torch():
     _assert_same(*results)
 
 
+class _Square(flambeau.autograd.Function):  # no jvp
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 2 * x * g
+
+
 def test_custom_function_without_jvp_differentiates_through_backward():
-    class Square(flambeau.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return 2 * x * g
-
     with fwAD.dual_level():
         d = fwAD.make_dual(flambeau.tensor([3.0]), flambeau.tensor([2.0]))
-        np.testing.assert_allclose(_np(fwAD.unpack_dual(Square.apply(d)).tangent), [12.0])
+        np.testing.assert_allclose(_np(fwAD.unpack_dual(_Square.apply(d)).tangent), [12.0])
 
 
 def test_custom_function_errors():
-    class OnceSquare(flambeau.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        @flambeau.autograd.function.once_differentiable
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return 2 * x * g
+    class OnceSquare(_Square):
+        backward = staticmethod(flambeau.autograd.function.once_differentiable(
+            _Square.backward))
 
     class TwoOut(flambeau.autograd.Function):
         @staticmethod
@@ -572,3 +565,11 @@ def test_func_jvp_takes_forward_mode_and_matches_torch():
         assert len(calls) == 1  # a primal in a graph: the double-vjp path
     finally:
         _transforms._jvp_dual = real
+
+
+
+def test_ops_with_a_zero_gradient_have_a_zero_tangent():
+    with fwAD.dual_level():  # round's backward is zeros outside any graph
+        d = fwAD.make_dual(flambeau.tensor([3.2, 1.7]), flambeau.tensor([2.0, 1.0]))
+        for y in (d.round(), d.sign(), d.floor()):
+            np.testing.assert_allclose(_np(fwAD.unpack_dual(y).tangent), [0.0, 0.0])

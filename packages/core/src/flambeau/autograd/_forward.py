@@ -10,8 +10,10 @@ of each output is computed from the inputs' tangents by, in order of preference:
 2. a rule of :data:`RULES`, keyed by the op's class (looked up along its MRO);
 3. the double-vjp identity ``J t = d/du <J^T u, t>`` through the op's backward, run on
    detached copies of the inputs: any op whose backward is differentiable works, at the
-   cost of a recorded forward and two backward passes of that one op. An op whose backward
-   is not differentiable raises PyTorch's ``NotImplementedError`` naming it.
+   cost of a recorded forward and two backward passes of that one op. A custom Function
+   whose backward is not differentiable raises PyTorch's ``NotImplementedError``.
+
+Rules live in :data:`RULES`; other packages add their ops' with :func:`register`.
 
 A tensor's tangent lives in its ``_fw_grad`` slot as ``(level, tangent)``: a tangent of a
 level that has ended is never read, so leaving a level costs nothing per tensor.
@@ -34,12 +36,14 @@ _entered = 0
 #: tensors and those written in place), whose tangents are dropped when it ends
 _tracked: list = []
 _run = Function.apply.__func__  # the op itself, without the forward-AD hook
+_installed = False  # core's rules (see _install)
 
 
 def enter() -> None:
-    global level, _entered
-    if not RULES:
-        _install()
+    global level, _entered, _installed
+    if not _installed:
+        _install()  # on first use: the op modules import this one
+        _installed = True
     _entered += 1
     level = _entered
     _function._forward_ad_apply = apply
@@ -141,15 +145,11 @@ def _needs_graph(args):
         a.__class__ in _TENSOR_TYPES and a._requires_grad for a in args)
 
 
-def _not_implemented(cls, custom):
-    if custom:
-        return NotImplementedError(
-            f"{cls.__name__}: you must implement the jvp function for custom "
-            "autograd.Function to use it with forward mode AD (flambeau differentiates "
-            "through its backward otherwise, which must then be differentiable)")
+def _not_implemented(cls):
     return NotImplementedError(
-        f"Trying to use forward AD with {cls.__name__} that does not support it because it "
-        "has not been implemented yet (its backward is not differentiable).")
+        f"{cls.__name__}: you must implement the jvp function for custom "
+        "autograd.Function to use it with forward mode AD (flambeau differentiates "
+        "through its backward otherwise, which must then be differentiable)")
 
 
 def _double_vjp(cls, args, tans):
@@ -190,9 +190,11 @@ def _vjp_tangents(cls, args, tans):
         outs = rec if rec.__class__ is tuple else (rec,)
         diff = [o for o in outs if o is not None and o._requires_grad]
         dummies, vjps = _linear_vjps(diff, leaves)
+        # a vjp outside the graph of the dummies: a user's backward that is not
+        # differentiable (flambeau's are: theirs is a zero gradient, round's or sign's)
         if _is_custom(cls) and any(g is not None and not g._requires_grad for g in vjps):
-            raise _not_implemented(cls, True)  # its backward is not differentiable
-        # a backward that gives a constant (zero) gradient: a zero tangent
+            raise _not_implemented(cls)
+        # a zero gradient: a zero tangent
         cols = iter(_apply_tangents(diff, dummies, vjps, leaf_tans, graph))
     touts = [(next(cols) if o._requires_grad else None) if o is not None else None
              for o in outs]
@@ -289,7 +291,8 @@ def _rule(cls):
 
 
 def register(rule, *classes):
-    """Use ``rule(cls, args, tangents, out)`` for the tangents of the ops ``classes``."""
+    """Use ``rule(cls, args, tangents, out)`` for the tangents of the ops ``classes`` (other
+    packages register their ops' rules at import)."""
     for cls in classes:
         RULES[cls] = rule
     _resolved.clear()
@@ -313,6 +316,23 @@ def multilinear(cls, args, tans, out):
             term = _run(cls, *args[:i], t, *args[i + 1:])
             total = term if total is None else total + term
     return total
+
+
+def multilinear_bias(bias_dim):
+    """The rule of an op multilinear in its first two arguments plus a bias (the third,
+    or None) added along dimension ``bias_dim`` of the result: linear (-1), conv (1)."""
+
+    def rule(cls, args, tans, out):
+        x, w, _, *rest = args
+        total = multilinear(cls, (x, w, None, *rest), (*tans[:2], None, *tans[3:]), out)
+        tb = tans[2]
+        if tb is not None:
+            if bias_dim >= 0 and tb._data.ndim:
+                tb = tb.reshape(-1, *(1,) * (out._data.ndim - bias_dim - 1))
+            total = fit(tb, out) if total is None else total + tb
+        return total
+
+    return rule
 
 
 def _add_sub(cls, args, tans, out):

@@ -10,17 +10,17 @@ grad and without recording a backward graph. In-place ops update the tangent of 
 they write; a view of a dual tensor carries the same view of its tangent. A custom
 :class:`~flambeau.autograd.Function`'s ``jvp`` staticmethod is used when it defines one
 (with ``ctx.save_for_forward``). Elementwise arithmetic and math, matmul and einsum,
-reductions, softmax, views, indexing, ``cat``/``stack``, ``where``, copies and casts have
-their own jvp rules; any other op gets its tangent through its backward (the double-vjp
-identity ``J t = d/du <J^T u, t>`` on that op alone), which costs a recorded forward and
-two backward passes of the op.
+reductions, softmax, views, indexing, ``cat``/``stack``, ``where``, copies and casts (and
+flambeau.nn's linear and convolutions) have their own jvp rules; any other op gets its
+tangent through its backward (the double-vjp identity ``J t = d/du <J^T u, t>`` on that op
+alone), which costs a recorded forward and two backward passes of the op. A custom
+Function without ``jvp`` whose backward is not differentiable (``once_differentiable``)
+raises PyTorch's ``NotImplementedError``.
 
 What differs from PyTorch:
 
-- An op without a jvp rule whose backward is not differentiable gives a zero tangent where
-  PyTorch raises; a custom Function whose ``backward`` is ``once_differentiable`` and has
-  no ``jvp`` raises ``NotImplementedError``, as in PyTorch (one whose backward is
-  differentiable works without a ``jvp``, where PyTorch raises).
+- A custom Function without ``jvp`` works when its ``backward`` is differentiable (PyTorch
+  raises ``NotImplementedError``), at the cost of the fallback above.
 - Writing a dual tensor into a view of a tensor that has no tangent gives the view a
   tangent, not its base (PyTorch gives the base one, zero outside the view).
 - Levels are global, not per thread.

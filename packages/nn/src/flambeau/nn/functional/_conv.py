@@ -31,6 +31,7 @@ from flambeau._ops._util import LOW_PRECISION_NP
 from flambeau._ops.elementwise import _conj
 from flambeau._tensor import Tensor
 from flambeau.amp import _autocast
+from flambeau.autograd import _forward
 from flambeau.autograd._function import Function
 
 __all__ = [
@@ -596,6 +597,9 @@ class _Conv(Function):
                 gb = g.new_zeros(w._data.shape[:1])
         ctx.cols = None
         return gx, gw, gb, None
+
+
+_forward.register(_forward.multilinear_bias(1), _Conv)  # its jvp: conv(tx, w) + conv(x, tw) + tb
 
 
 class _ConvInput(Function):

@@ -7,7 +7,7 @@ from flambeau import Tensor
 from flambeau._ops.elementwise import _conj
 from flambeau._ops.reduction import accumulated_sum
 from flambeau.amp import _autocast
-from flambeau.autograd import Function
+from flambeau.autograd import Function, _forward
 from flambeau.autograd._function import node_variant
 from flambeau.nn._complex import refuse_complex_grad
 
@@ -56,6 +56,9 @@ class _Linear(Function):
         if ctx.has_bias and needs[2]:
             gb = Tensor._make(accumulated_sum(g._device._xp, g2, 0, False), g._device)
         return gx, gw, gb
+
+
+_forward.register(_forward.multilinear_bias(-1), _Linear)  # its jvp: x @ tw.T + tx @ w.T + tb
 
 
 _LinearNoBias = node_variant(_Linear, "MmBackward0", (0, 1))
