@@ -118,11 +118,11 @@ def test_a_signal_to_the_launcher_reaches_every_worker(tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=ENV, start_new_session=True)  # fmt: skip
     try:
-        ready = 0
-        while ready < 2:
+        seen = ""  # the workers' unbuffered prints may interleave within a line
+        while seen.count("ready") < 2:
             line = proc.stdout.readline()
-            assert line, "the workers ended before they were ready"
-            ready += line.strip() == "ready"
+            assert line, f"the workers ended before they were ready:\n{seen}"
+            seen += line
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
     finally:
