@@ -576,6 +576,17 @@ def test_mixup_cutmix_errors():
         v2.MixUp(alpha=0)
 
 
+def test_transforms_pickle_for_dataloader_workers():
+    import pickle
+
+    pipeline = v2.Compose([v2.RandomResizedCrop(8), v2.ColorJitter(0.2), v2.RandomInvert(),
+                           v2.RandomChoice([v2.Identity(), v2.Grayscale()]),
+                           v2.SanitizeBoundingBoxes(labels_getter=None),
+                           v2.MixUp(num_classes=3, labels_getter=None)])
+    copy = pickle.loads(pickle.dumps(pipeline))
+    assert [type(t) for t in copy.transforms] == [type(t) for t in pipeline.transforms]
+
+
 def test_repr():
     text = repr(v2.Compose([v2.RandomHorizontalFlip(p=0.3), v2.Resize(4)]))
     assert text.startswith("Compose(\n  RandomHorizontalFlip(p=0.3)\n  Resize(size=")

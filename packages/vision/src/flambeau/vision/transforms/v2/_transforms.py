@@ -1191,13 +1191,17 @@ def _default_labels(sample):
     return sample[keys[0]]
 
 
+def _no_labels(sample):  # a function, not a lambda: DataLoader workers pickle transforms
+    return None
+
+
 def _labels_getter(labels_getter, op: str):
     if labels_getter == "default":
         return _default_labels
     if callable(labels_getter):
         return labels_getter
     if labels_getter is None:
-        return lambda sample: None
+        return _no_labels
     raise ValueError(f"{op}: labels_getter must be 'default', a callable or None, got "
                      f"{labels_getter!r}")
 
