@@ -1,5 +1,7 @@
 """Collectives on 2 ranks (run under `mpiexec -n 2 python -m pytest -m mpi`)."""
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 
@@ -160,6 +162,22 @@ def test_send_recv_and_isend_irecv(world2):
         work = dist.irecv(t, src=0, tag=3)
         work.wait()
         np.testing.assert_allclose(t.numpy(), [6.0, 7.0])
+
+
+def test_wait_with_a_timeout_raises_and_the_work_stays_usable(world2):
+    # rank 1 waits for a message rank 0 sends only after rank 1's short wait has failed
+    if world2 == 1:
+        t = flambeau.zeros(2)
+        work = dist.irecv(t, src=0, tag=9)
+        with pytest.raises(dist.DistBackendError, match="Work.wait: the operation did not "
+                                                        "finish within 0.05 s"):  # fmt: skip
+            work.wait(timeout=timedelta(seconds=0.05))
+        dist.send(flambeau.ones(1), dst=0, tag=8)  # now rank 0 may send
+        assert work.wait(timeout=timedelta(seconds=30))
+        np.testing.assert_allclose(t.cpu().numpy(), [1.0, 2.0])
+    else:
+        dist.recv(flambeau.zeros(1), src=1, tag=8)
+        dist.send(flambeau.tensor([1.0, 2.0]), dst=1, tag=9)
 
 
 def test_objects(world2):
