@@ -103,7 +103,7 @@ class _Transport:
         self.gone: dict[int, str] = {}  # peer -> why its connection ended
         self.out: dict[int, socket.socket] = {}
         self.locks = {r: threading.Lock() for r in range(size)}
-        self.incoming: list[socket.socket] = []
+        self.incoming: list[tuple[int, socket.socket]] = []  # (peer, its socket to us)
         self.closed = False
         self.store = store  # a master TCPStore serves as long as the group lives
         if size > 1:

@@ -131,10 +131,11 @@ def join(who, backend, init_method, store, rank, world_size, seconds):
             current = make_store(max(deadline - time.monotonic(), 0.001))
             comm = backend.init_world(world_size, rank, seconds, store=current)
             return comm, (current if made else None)
-        except DistNetworkError:
+        except BaseException as exc:
             if made and current is not None:
-                _close(current)
-            if not made or rank == 0 or time.monotonic() + 0.05 > deadline:
+                _close(current)  # a master store frees its port now, not at garbage collection
+            retry = isinstance(exc, DistNetworkError) and made and rank != 0
+            if not retry or time.monotonic() + 0.05 > deadline:
                 raise
             time.sleep(0.05)
 
