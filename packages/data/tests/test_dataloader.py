@@ -337,3 +337,27 @@ def test_worker_batches_arrive_private_and_move_to_shared_memory_when_sent():
                                   np.stack([np.full((2, 3), 1.0), np.full((2, 3), 2.0)]))
     queue.close()
     queue.join_thread()
+
+
+class Tagged(flambeau.Tensor):
+    """A Tensor subclass with metadata, as the vision package's tv_tensors."""
+
+
+class TaggedItems(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        t = flambeau.full((2,), float(i)).as_subclass(Tagged)
+        t.canvas = (i, 8)
+        return {"t": t, "plain": flambeau.ones(1)}
+
+
+@pytest.mark.host_only  # the workers' batches come back as CPU tensors
+def test_tensor_subclasses_cross_workers_with_their_metadata():
+    # torch's DataLoader keeps a Tensor subclass and its __dict__ (tv_tensors rely on it)
+    batches = list(DataLoader(TaggedItems(), batch_size=None, num_workers=2))
+    for i, item in enumerate(batches):
+        assert type(item["t"]) is Tagged and item["t"].canvas == (i, 8)
+        np.testing.assert_array_equal(item["t"].cpu().numpy(), [float(i)] * 2)
+        assert type(item["plain"]) is flambeau.Tensor

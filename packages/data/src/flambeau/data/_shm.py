@@ -35,7 +35,9 @@ def _aligned(n):
 
 
 class _Leaf:
-    """Where one array of a batch lies in the segment."""
+    """Where one array of a batch lies in the segment. ``tensor``: False for a NumPy array,
+    True for a Tensor, ``(subclass, its __dict__)`` for a Tensor subclass (the vision
+    tv_tensors: an Image or BoundingBoxes arrives as one, with its format and canvas size)."""
 
     __slots__ = ("offset", "shape", "dtype", "tensor")
 
@@ -44,6 +46,14 @@ class _Leaf:
 
     def __reduce__(self):
         return (_Leaf, (self.offset, self.shape, self.dtype, self.tensor))
+
+
+def _tensor_kind(obj):
+    if not isinstance(obj, Tensor):
+        return False
+    if type(obj) is Tensor:
+        return True
+    return type(obj), dict(getattr(obj, "__dict__", {}))
 
 
 def _packable(array):
@@ -134,7 +144,7 @@ class WorkerSlots:
             array = obj._data if isinstance(obj, Tensor) and obj._device.type == "cpu" else obj
             if not _packable(array) or (isinstance(obj, Tensor) and obj.requires_grad):
                 return obj
-            leaf = _Leaf(None, array.shape, array.dtype.str, isinstance(obj, Tensor))
+            leaf = _Leaf(None, array.shape, array.dtype.str, _tensor_kind(obj))
             leaves.append((array, self._offset_in(seg, array, arena_end), leaf))
             return leaf
 
@@ -184,7 +194,14 @@ def _wrap_leaf(buffer):
             return obj
         n = int(np.prod(obj.shape, dtype=np.int64)) * np.dtype(obj.dtype).itemsize
         array = buffer[obj.offset:obj.offset + n].view(obj.dtype).reshape(obj.shape)
-        return _collate._wrap(array) if obj.tensor else array
+        if obj.tensor is False:
+            return array
+        if obj.tensor is True:
+            return _collate._wrap(array)
+        cls, metadata = obj.tensor
+        out = cls._make(array, _collate._cpu())
+        out.__dict__.update(metadata)
+        return out
     return build
 
 
