@@ -106,6 +106,32 @@ def test_resize_uint8_rounds_as_torchvision():
     np.testing.assert_array_equal(F.resize(image, [8, 5]), expected)  # arrays: the same path
 
 
+def test_resize_bicubic_without_antialias_is_torchs_kernel():
+    # 2 -> 4 columns: sources at -0.25, 0.25, 0.75, 1.25; Keys' kernel with a = -0.75 (torch's
+    # when not antialiasing; Pillow's a = -0.5 gives other values) over the four neighbours,
+    # those past a border taken from it: e.g. output 0 weighs x0 by cc2(1.75) + cc1(0.75) +
+    # cc1(0.25) = -0.03515625 + 0.26171875 + 0.87890625 and x1 by cc2(1.25) = -0.10546875
+    x = flambeau.tensor([[[1.0, 0.0]]], dtype=flambeau.float64)
+    out = F.resize(x, [1, 4], InterpolationMode.BICUBIC, antialias=False).cpu().numpy()
+    np.testing.assert_array_equal(out, [[[1.10546875, 0.7734375, 0.2265625, -0.10546875]]])
+    # uint8: clamped to [0, 255] before rounding, as torchvision
+    image = np.array([[0, 255]], np.uint8)
+    np.testing.assert_array_equal(
+        F.resize(image, [1, 4], InterpolationMode.BICUBIC, antialias=False), [[0, 58, 197, 255]])
+
+
+@pytest.mark.parity
+def test_resize_bicubic_without_antialias_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(2).random((2, 3, 9, 14))
+    for size in [(4, 5), (20, 31), (9, 3), (1, 14)]:
+        ref = torch.nn.functional.interpolate(torch.from_numpy(x), size=size, mode="bicubic",
+                                              align_corners=False)
+        got = F.resize(flambeau.from_numpy(x), list(size), InterpolationMode.BICUBIC,
+                       antialias=False)
+        np.testing.assert_allclose(got.cpu().numpy(), ref.numpy(), rtol=0, atol=1e-12)
+
+
 @pytest.mark.parity
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
 def test_resize_antialias_equals_torchvision(mode):

@@ -89,8 +89,25 @@ def _cubic(x, a=-0.5):  # Pillow's bicubic kernel
     return np.where(x < 1, near, np.where(x < 2, far, 0.0))
 
 
+def _bicubic_no_aa_matrix(n_in: int, n_out: int):
+    """(n_out, n_in) weights of torch's bicubic ``interpolate`` without antialiasing: Keys'
+    kernel with a = -0.75 at the four pixels around each source position (its fraction
+    clamped to [0, 1] past the last pixel), the pixels past a border replaced by the border's
+    (so the weights can overshoot there, as torch's)."""
+    real = n_in / n_out * (np.arange(n_out) + 0.5) - 0.5
+    index = np.minimum(np.floor(real).astype(np.int64), n_in - 1)
+    t = np.clip(real - index, 0.0, 1.0)
+    weights = np.zeros((n_out, n_in))
+    rows = np.arange(n_out)
+    for k, x in enumerate((t + 1, t, 1 - t, 2 - t)):  # distances to pixels index-1..index+2
+        np.add.at(weights, (rows, np.clip(index - 1 + k, 0, n_in - 1)), _cubic(x, a=-0.75))
+    return weights
+
+
 def _resample_matrix(n_in: int, n_out: int, mode: InterpolationMode, antialias: bool):
     """(n_out, n_in) weights of a separable resampling along one axis (pixel centres)."""
+    if mode is InterpolationMode.BICUBIC and not antialias:
+        return _bicubic_no_aa_matrix(n_in, n_out)
     scale = n_in / n_out
     stretch = max(scale, 1.0) if antialias else 1.0  # widen the filter when shrinking
     centres = (np.arange(n_out) + 0.5) * scale
@@ -253,7 +270,8 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
     size : int or sequence of int
         ``(h, w)``, or the length of the smaller edge.
     interpolation : InterpolationMode
-        Default bilinear. Arrays use Pillow's filters (bicubic with a = -0.5).
+        Default bilinear. Tensors and arrays use torch's filters: bicubic is Keys' kernel
+        with a = -0.5 when antialiased (Pillow's) and a = -0.75 without.
     max_size : int, optional
         Upper bound of the longer edge when ``size`` is an int.
     antialias : bool
