@@ -60,7 +60,7 @@ def test_workers_get_torchruns_environment(tmp_path):
         import os, sys
         keys = ["RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK",
                 "MASTER_ADDR", "MASTER_PORT", "OMP_NUM_THREADS"]
-        line = " ".join(f"{k}={os.environ[k]}" for k in keys) + f" {sys.argv[1:]}\n"
+        line = " ".join(f"{k}={os.environ[k]}" for k in keys) + f" {sys.argv[1:]}\\n"
         sys.stdout.write(line)  # one write: the two workers' lines cannot interleave
     """
     code, out, _ = launch(["--nnodes", "2", "--node-rank", "1", "--nproc_per_node", "2",
