@@ -166,3 +166,42 @@ def test_nproc_per_node_cpu_starts_one_worker_per_core(monkeypatch, spelling):
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     check = "import os, sys; sys.exit(0 if os.environ['LOCAL_WORLD_SIZE'] == '2' else 5)"
     assert main(["--nproc-per-node", spelling, "--no-python", sys.executable, "-c", check]) == 0
+
+
+def test_two_nodes_meet_at_the_master_address(tmp_path):
+    # two launchers, as on two machines: node 1's worker joins node 0's rendezvous store
+    body = """
+        import datetime, sys
+        import flambeau, flambeau.distributed as dist
+        dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
+        t = flambeau.tensor([float(dist.get_rank() + 1)])
+        dist.all_reduce(t)
+        sys.stdout.write(f"rank {dist.get_rank()} of {dist.get_world_size()}: {t.item()}\\n")
+        dist.destroy_process_group()
+    """
+    job = script(tmp_path, body)
+    port = str(_free_port())
+    nodes = [subprocess.Popen([sys.executable, "-m", "flambeau.distributed.run", "--nnodes", "2",
+                               "--node-rank", str(node), "--nproc-per-node", "1",
+                               "--master-addr", "127.0.0.1", "--master-port", port, job],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env=ENV, start_new_session=True)
+             for node in range(2)]  # fmt: skip
+    outs = []
+    try:
+        for p in nodes:
+            outs.append(p.communicate(timeout=120)[0])
+    finally:
+        for p in nodes:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+    assert [p.returncode for p in nodes] == [0, 0], outs
+    assert "rank 0 of 2: 3.0" in outs[0] and "rank 1 of 2: 3.0" in outs[1], outs
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
