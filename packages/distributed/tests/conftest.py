@@ -93,3 +93,16 @@ def mpi_job():
     if mpi_world_size() != 1:
         pytest.skip("launches mpiexec itself: run it outside mpiexec")
     return run_mpi
+
+
+@pytest.fixture
+def free_port():
+    """A function giving a TCP port that is free now (for a rendezvous store)."""
+    import socket
+
+    def pick() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    return pick

@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import re
 import signal
-import socket
 import threading
 import time
 
@@ -255,16 +254,10 @@ def test_env_rendezvous_names_the_missing_variable(monkeypatch, missing):
 # ----------------------------------------------------------------------------- processes
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_tcp_file_and_store_rendezvous_in_two_processes(tmp_path):
+def test_tcp_file_and_store_rendezvous_in_two_processes(tmp_path, free_port):
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    port, store_port = _free_port(), _free_port()
+    port, store_port = free_port(), free_port()
     procs = [ctx.Process(target=_rendezvous_job, args=(r, port, store_port,
                                                        str(tmp_path / "rdzv"), results))
              for r in range(2)]  # fmt: skip
@@ -321,10 +314,10 @@ def _killed_job(rank, port, results):
         results.put((rank, str(exc), time.monotonic() - start))
 
 
-def test_a_killed_rank_fails_the_others_within_seconds_not_the_timeout():
+def test_a_killed_rank_fails_the_others_within_seconds_not_the_timeout(free_port):
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    port = _free_port()
+    port = free_port()
     procs = [ctx.Process(target=_killed_job, args=(r, port, results)) for r in range(3)]
     for p in procs:
         p.start()
@@ -347,9 +340,9 @@ def test_a_killed_rank_fails_the_others_within_seconds_not_the_timeout():
         assert seconds < 10  # the group's timeout is 60 s
 
 
-def test_under_a_launcher_the_default_backend_is_gloo_and_mpi_is_refused(monkeypatch):
+def test_under_a_launcher_the_default_backend_is_gloo_and_mpi_is_refused(monkeypatch, free_port):
     for name, value in {"TORCHELASTIC_RUN_ID": "x", "MASTER_ADDR": "127.0.0.1",
-                        "MASTER_PORT": str(_free_port()), "RANK": "0",
+                        "MASTER_PORT": str(free_port()), "RANK": "0",
                         "WORLD_SIZE": "1"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     dist.init_process_group(timeout=10)

@@ -168,7 +168,7 @@ def test_nproc_per_node_cpu_starts_one_worker_per_core(monkeypatch, spelling):
     assert main(["--nproc-per-node", spelling, "--no-python", sys.executable, "-c", check]) == 0
 
 
-def test_two_nodes_meet_at_the_master_address(tmp_path):
+def test_two_nodes_meet_at_the_master_address(tmp_path, free_port):
     # two launchers, as on two machines: node 1's worker joins node 0's rendezvous store
     body = """
         import datetime, sys
@@ -180,7 +180,7 @@ def test_two_nodes_meet_at_the_master_address(tmp_path):
         dist.destroy_process_group()
     """
     job = script(tmp_path, body)
-    port = str(_free_port())
+    port = str(free_port())
     nodes = [subprocess.Popen([sys.executable, "-m", "flambeau.distributed.run", "--nnodes", "2",
                                "--node-rank", str(node), "--nproc-per-node", "1",
                                "--master-addr", "127.0.0.1", "--master-port", port, job],
@@ -197,11 +197,3 @@ def test_two_nodes_meet_at_the_master_address(tmp_path):
                 os.killpg(p.pid, signal.SIGKILL)
     assert [p.returncode for p in nodes] == [0, 0], outs
     assert "rank 0 of 2: 3.0" in outs[0] and "rank 1 of 2: 3.0" in outs[1], outs
-
-
-def _free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
