@@ -678,3 +678,40 @@ def test_pil_conversions_and_identity():
     np.testing.assert_array_equal(np.asarray(back), RGB.transpose(1, 2, 0))
     sample = {"a": image(), "b": [1]}
     assert v2.Identity()(sample) is sample
+
+
+def test_random_iou_crop_keeps_an_overlapping_crop_and_zeroes_the_boxes_outside():
+    from flambeau.vision.ops import box_iou
+
+    grid = tv_tensors.Image(flambeau.arange(40 * 48, dtype=flambeau.float64).reshape(1, 40, 48))
+    xyxy = np.array([[4.0, 4.0, 30.0, 24.0], [36.0, 30.0, 46.0, 38.0], [0.0, 0.0, 6.0, 6.0]])
+    b = boxes(xyxy.tolist(), canvas=(40, 48))
+    for seed in range(6):
+        flambeau.manual_seed(seed)
+        out_img, out_boxes = v2.RandomIoUCrop(sampler_options=[0.3])(grid, b)
+        height, width = out_img.shape[-2:]
+        first = int(values(out_img)[0, 0, 0])
+        top, left = divmod(first, 48)  # where the crop starts, read off the pixel values
+        assert out_boxes.canvas_size == (height, width)
+        crop = np.array([left, top, left + width, top + height], float)
+        centres = (xyxy[:, :2] + xyxy[:, 2:]) / 2
+        inside = ((crop[0] < centres[:, 0]) & (centres[:, 0] < crop[2])
+                  & (crop[1] < centres[:, 1]) & (centres[:, 1] < crop[3]))
+        assert inside.any()
+        expected = np.clip(xyxy - crop[[0, 1, 0, 1]], 0, [width, height, width, height])
+        expected[~inside] = 0
+        np.testing.assert_allclose(values(out_boxes), expected)
+        ious = box_iou(flambeau.tensor(xyxy[inside]), flambeau.tensor([crop]))
+        assert ious.max().item() >= 0.3
+
+
+def test_random_iou_crop_option_one_keeps_the_sample_and_errors():
+    img, b = image(), boxes(XYXY)
+    out_img, out_boxes = v2.RandomIoUCrop(sampler_options=[1.0])(img, b)
+    assert out_img is img and out_boxes is b
+    with pytest.raises(TypeError, match="RandomIoUCrop: the sample must hold an image .* and "
+                                        "bounding boxes"):
+        v2.RandomIoUCrop()(image())
+    with pytest.raises(ValueError, match=r"RandomIoUCrop: scales and aspect ratios must be "
+                                         r"\(min, max\)"):
+        v2.RandomIoUCrop(min_scale=0.9, max_scale=0.5)

@@ -54,6 +54,7 @@ from flambeau.vision.transforms.v2._transforms import (
     RandomGrayscale,
     RandomHorizontalFlip,
     RandomInvert,
+    RandomIoUCrop,
     RandomPerspective,
     RandomPosterize,
     RandomResize,
@@ -83,5 +84,5 @@ __all__ = [
     "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize", "AutoAugment",
     "RandAugment", "TrivialAugmentWide", "ClampBoundingBoxes", "ConvertBoundingBoxFormat",
     "SanitizeBoundingBoxes", "MixUp", "CutMix", "PILToTensor", "ToPILImage", "Identity",
-    "RandomZoomOut", "ScaleJitter", "RandomShortestSize", "RandomResize",
+    "RandomZoomOut", "RandomIoUCrop", "ScaleJitter", "RandomShortestSize", "RandomResize",
 ]

@@ -34,8 +34,8 @@ from flambeau.vision.tv_tensors import BoundingBoxes, Image, Mask, TVTensor, Vid
 
 __all__ = [
     "ToImage", "ToDtype", "ToPureTensor", "PILToTensor", "ToPILImage", "Identity",
-    "RandomZoomOut", "ScaleJitter", "RandomShortestSize", "RandomResize", "Normalize", "Resize",
-    "CenterCrop", "RandomCrop",
+    "RandomZoomOut", "RandomIoUCrop", "ScaleJitter", "RandomShortestSize", "RandomResize",
+    "Normalize", "Resize", "CenterCrop", "RandomCrop",
     "RandomResizedCrop", "Pad", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomRotation",
     "RandomAffine", "RandomPerspective", "ColorJitter", "Grayscale", "RandomGrayscale",
     "GaussianBlur", "RandomErasing", "RandomInvert", "RandomPosterize", "RandomSolarize",
@@ -687,6 +687,96 @@ class RandomZoomOut(_RandomApplyTransform):
 
     def transform(self, inpt, params):
         return self._call_kernel(F.pad, inpt, params["padding"], _fill_for(self.fill, inpt))
+
+
+class RandomIoUCrop(Transform):
+    """SSD's random crop (Liu et al., 2016): a crop that overlaps some box by at least an IoU
+    drawn from ``sampler_options``; boxes whose centre falls outside the crop become all
+    zeros, for :class:`SanitizeBoundingBoxes` to remove after it.
+
+    An option of 1 or more means no crop; ``trials`` crops are tried per drawn option.
+
+    Raises
+    ------
+    TypeError
+        When the sample does not hold an image and bounding boxes.
+    ValueError
+        For scales or aspect ratios that are not (min, max) ranges.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import tv_tensors
+    >>> from flambeau.vision.transforms import v2
+    >>> img = tv_tensors.Image(flambeau.zeros(3, 32, 32))
+    >>> boxes = tv_tensors.BoundingBoxes([[4, 4, 28, 28]], format="XYXY", canvas_size=(32, 32))
+    >>> img, boxes = v2.RandomIoUCrop(sampler_options=[0.5])(img, boxes)
+    >>> boxes.canvas_size == tuple(img.shape[-2:])
+    True
+    """
+
+    def __init__(self, min_scale: float = 0.3, max_scale: float = 1.0,
+                 min_aspect_ratio: float = 0.5, max_aspect_ratio: float = 2.0,
+                 sampler_options=None, trials: int = 40):
+        super().__init__()
+        if not 0 < min_scale <= max_scale or not 0 < min_aspect_ratio <= max_aspect_ratio:
+            raise ValueError(f"RandomIoUCrop: scales and aspect ratios must be (min, max) with "
+                             f"0 < min <= max, got scale ({min_scale}, {max_scale}) and aspect "
+                             f"ratio ({min_aspect_ratio}, {max_aspect_ratio})")
+        self.min_scale, self.max_scale = min_scale, max_scale
+        self.min_aspect_ratio, self.max_aspect_ratio = min_aspect_ratio, max_aspect_ratio
+        if sampler_options is None:
+            sampler_options = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 2.0]
+        self.options, self.trials = list(sampler_options), trials
+
+    def check_inputs(self, flat_inputs):
+        if not (any(isinstance(x, BoundingBoxes) for x in flat_inputs)
+                and any(_is_image_like(x) for x in flat_inputs)):
+            raise TypeError("RandomIoUCrop: the sample must hold an image (tensor or PIL) and "
+                            "bounding boxes; it may also hold masks")
+
+    def make_params(self, flat_inputs):
+        from flambeau.vision.ops import box_iou
+
+        h, w = query_size(flat_inputs, "RandomIoUCrop")
+        boxes = next(x for x in flat_inputs if isinstance(x, BoundingBoxes))
+        xyxy = F.convert_bounding_box_format(boxes, new_format="XYXY").as_subclass(Tensor)
+        xyxy = xyxy.to(flambeau.float32)
+        cx, cy = (xyxy[:, 0] + xyxy[:, 2]) / 2, (xyxy[:, 1] + xyxy[:, 3]) / 2
+        while True:  # an option of 1 or more ends the search
+            min_iou = self.options[draw_int(0, len(self.options))]
+            if min_iou >= 1.0:
+                return {}
+            for _ in range(self.trials):
+                sx, sy = (self.min_scale + (self.max_scale - self.min_scale) * v
+                          for v in flambeau.rand(2).tolist())
+                new_w, new_h = int(w * sx), int(h * sy)
+                if new_h == 0 or not (self.min_aspect_ratio <= new_w / new_h
+                                      <= self.max_aspect_ratio):
+                    continue
+                rx, ry = flambeau.rand(2).tolist()
+                left, top = int((w - new_w) * rx), int((h - new_h) * ry)
+                right, bottom = left + new_w, top + new_h
+                if left == right or top == bottom:
+                    continue
+                inside = (left < cx) & (cx < right) & (top < cy) & (cy < bottom)
+                if not bool(inside.any()):
+                    continue
+                crop = flambeau.tensor([[left, top, right, bottom]], dtype=flambeau.float32,
+                                       device=xyxy.device)
+                if box_iou(xyxy[inside], crop).max().item() < min_iou:
+                    continue
+                return {"top": top, "left": left, "height": new_h, "width": new_w,
+                        "inside": inside}
+
+    def transform(self, inpt, params):
+        if not params:
+            return inpt
+        out = self._call_kernel(F.crop, inpt, params["top"], params["left"], params["height"],
+                                params["width"])
+        if isinstance(out, BoundingBoxes):
+            out[~params["inside"]] = 0
+        return out
 
 
 class _RandomSize(Transform):
