@@ -715,3 +715,48 @@ def test_random_iou_crop_option_one_keeps_the_sample_and_errors():
     with pytest.raises(ValueError, match=r"RandomIoUCrop: scales and aspect ratios must be "
                                          r"\(min, max\)"):
         v2.RandomIoUCrop(min_scale=0.9, max_scale=0.5)
+
+
+def test_permute_channels():
+    img = image()
+    np.testing.assert_array_equal(values(F.permute_channels(img, [2, 0, 1])), RGB[[2, 0, 1]])
+    pil = F.permute_channels(PILImage.fromarray(RGB.transpose(1, 2, 0)), [1, 2, 0])
+    np.testing.assert_array_equal(np.asarray(pil), RGB[[1, 2, 0]].transpose(1, 2, 0))
+    with pytest.raises(ValueError, match="permute_channels: the permutation has 2 entries for "
+                                         "3 channels"):
+        F.permute_channels(img, [0, 1])
+    flambeau.manual_seed(2)
+    order = flambeau.randperm(3).tolist()
+    flambeau.manual_seed(2)
+    out, b = v2.RandomChannelPermutation()(img, boxes(XYXY))
+    np.testing.assert_array_equal(values(out), RGB[order])
+
+
+def test_photometric_distort_draws_and_applies_in_order():
+    img = F.to_dtype(image(), flambeau.float32, scale=True)
+    ranges = {"brightness": (0.8, 1.2), "contrast": (0.5, 1.5), "saturation": (0.5, 1.5),
+              "hue": (-0.05, 0.05)}
+    for seed in range(4):
+        flambeau.manual_seed(seed)
+        factors = {}
+        for name, (low, high) in ranges.items():
+            applied = flambeau.rand(1).item() < 0.7
+            factors[name] = flambeau.empty(1).uniform_(low, high).item() if applied else None
+        contrast_before = flambeau.rand(1).item() < 0.5
+        perm = flambeau.randperm(3).tolist() if flambeau.rand(1).item() < 0.7 else None
+        expected = flambeau.from_numpy(values(img).copy())
+        steps = [(F1.adjust_brightness, factors["brightness"])]
+        middle = [(F1.adjust_saturation, factors["saturation"]), (F1.adjust_hue, factors["hue"])]
+        contrast = [(F1.adjust_contrast, factors["contrast"])]
+        steps += contrast + middle if contrast_before else middle + contrast
+        for fn, value in steps:
+            if value is not None:
+                expected = fn(expected, value)
+        if perm is not None:
+            expected = expected[perm]
+        flambeau.manual_seed(seed)
+        out = v2.RandomPhotometricDistort(p=0.7, **ranges)(img)
+        assert type(out) is tv_tensors.Image
+        np.testing.assert_allclose(values(out), values(expected), rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match=r"RandomPhotometricDistort: p must be in \[0, 1\]"):
+        v2.RandomPhotometricDistort(p=1.5)

@@ -48,6 +48,7 @@ from flambeau.vision.transforms.v2._transforms import (
     RandomAdjustSharpness,
     RandomAffine,
     RandomAutocontrast,
+    RandomChannelPermutation,
     RandomCrop,
     RandomEqualize,
     RandomErasing,
@@ -56,6 +57,7 @@ from flambeau.vision.transforms.v2._transforms import (
     RandomInvert,
     RandomIoUCrop,
     RandomPerspective,
+    RandomPhotometricDistort,
     RandomPosterize,
     RandomResize,
     RandomResizedCrop,
@@ -85,4 +87,5 @@ __all__ = [
     "RandAugment", "TrivialAugmentWide", "ClampBoundingBoxes", "ConvertBoundingBoxFormat",
     "SanitizeBoundingBoxes", "MixUp", "CutMix", "PILToTensor", "ToPILImage", "Identity",
     "RandomZoomOut", "RandomIoUCrop", "ScaleJitter", "RandomShortestSize", "RandomResize",
+    "RandomChannelPermutation", "RandomPhotometricDistort",
 ]

@@ -18,6 +18,7 @@ import flambeau
 from flambeau._tensor import Tensor
 from flambeau.vision.transforms import _color, _convert, _geometry
 from flambeau.vision.transforms._geometry import InterpolationMode, _interp
+from flambeau.vision.transforms._image import as_chw as _as_chw
 from flambeau.vision.transforms._image import get_dimensions as _v1_dimensions
 from flambeau.vision.tv_tensors import (
     BoundingBoxes,
@@ -35,7 +36,7 @@ __all__ = [
     "horizontal_flip", "vertical_flip", "resize", "crop", "center_crop", "resized_crop", "pad",
     "rotate", "affine", "perspective", "adjust_brightness", "adjust_contrast", "adjust_saturation",
     "adjust_hue", "rgb_to_grayscale", "gaussian_blur", "erase", "invert", "posterize",
-    "solarize", "adjust_sharpness", "autocontrast", "equalize",
+    "solarize", "adjust_sharpness", "autocontrast", "equalize", "permute_channels",
     "convert_bounding_box_format", "clamp_bounding_boxes", "register_kernel",
 ]
 
@@ -903,3 +904,30 @@ def equalize(inpt):
     [[[0, 0, 0, 255]]]
     """
     return _image_only("equalize", _color.equalize, inpt)
+
+
+@_dispatchable
+def permute_channels(inpt, permutation):
+    """Reorder the channels of an image or video: output channel ``i`` is input channel
+    ``permutation[i]``.
+
+    Raises
+    ------
+    ValueError
+        When ``permutation`` does not have one entry per channel.
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms.v2 import functional as F
+    >>> F.permute_channels(flambeau.tensor([[[1]], [[2]], [[3]]]), [2, 0, 1]).flatten().tolist()
+    [3, 1, 2]
+    """
+    if not _is_image(inpt):
+        raise _unsupported("permute_channels", inpt, _IMAGE_KINDS)
+    arr, xp, restore = _as_chw(inpt, "permute_channels")
+    permutation = [int(i) for i in permutation]
+    if len(permutation) != arr.shape[-3]:
+        raise ValueError(f"permute_channels: the permutation has {len(permutation)} entries "
+                         f"for {arr.shape[-3]} channels")
+    return _rewrap(restore(xp.ascontiguousarray(arr[..., permutation, :, :])), inpt)

@@ -20,7 +20,7 @@ from flambeau.vision.transforms import _base as _v1_base
 from flambeau.vision.transforms import _convert
 from flambeau.vision.transforms import _random as _v1
 from flambeau.vision.transforms._geometry import InterpolationMode
-from flambeau.vision.transforms._image import draw_int
+from flambeau.vision.transforms._image import draw_int, draw_uniform
 from flambeau.vision.transforms.v2 import _functional as F
 from flambeau.vision.transforms.v2._transform import (
     Transform,
@@ -35,12 +35,12 @@ from flambeau.vision.tv_tensors import BoundingBoxes, Image, Mask, TVTensor, Vid
 __all__ = [
     "ToImage", "ToDtype", "ToPureTensor", "PILToTensor", "ToPILImage", "Identity",
     "RandomZoomOut", "RandomIoUCrop", "ScaleJitter", "RandomShortestSize", "RandomResize",
-    "Normalize", "Resize", "CenterCrop", "RandomCrop",
-    "RandomResizedCrop", "Pad", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomRotation",
-    "RandomAffine", "RandomPerspective", "ColorJitter", "Grayscale", "RandomGrayscale",
-    "GaussianBlur", "RandomErasing", "RandomInvert", "RandomPosterize", "RandomSolarize",
-    "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
-    "AutoAugment", "RandAugment", "TrivialAugmentWide", "ClampBoundingBoxes",
+    "RandomChannelPermutation", "RandomPhotometricDistort", "Normalize", "Resize",
+    "CenterCrop", "RandomCrop", "RandomResizedCrop", "Pad", "RandomHorizontalFlip",
+    "RandomVerticalFlip", "RandomRotation", "RandomAffine", "RandomPerspective", "ColorJitter",
+    "Grayscale", "RandomGrayscale", "GaussianBlur", "RandomErasing", "RandomInvert",
+    "RandomPosterize", "RandomSolarize", "RandomAdjustSharpness", "RandomAutocontrast",
+    "RandomEqualize", "AutoAugment", "RandAugment", "TrivialAugmentWide", "ClampBoundingBoxes",
     "ConvertBoundingBoxFormat", "SanitizeBoundingBoxes", "MixUp", "CutMix",
 ]
 
@@ -547,6 +547,81 @@ class ColorJitter(Transform):
         for i in params["order"]:
             if params["factors"][i] is not None:
                 inpt = self._call_kernel(adjust[i], inpt, params["factors"][i])
+        return inpt
+
+
+class RandomChannelPermutation(Transform):
+    """Shuffle the channels of the images at random (the same order for the whole sample).
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision.transforms import v2
+    >>> out = v2.RandomChannelPermutation()(flambeau.tensor([[[1]], [[2]], [[3]]]))
+    >>> sorted(out.flatten().tolist())
+    [1, 2, 3]
+    """
+
+    def make_params(self, flat_inputs):
+        channels = query_chw(flat_inputs, "RandomChannelPermutation")[0]
+        return {"permutation": flambeau.randperm(channels).tolist()}
+
+    @_color
+    def transform(self, inpt, params):
+        return self._call_kernel(F.permute_channels, inpt, params["permutation"])
+
+
+class RandomPhotometricDistort(Transform):
+    """SSD's photometric distortions (Liu et al., 2016): brightness, contrast, saturation and
+    hue changes and a channel shuffle, each with probability ``p``; contrast goes before or
+    after the others at random.
+
+    Raises
+    ------
+    ValueError
+        For ranges that are not (min, max) pairs, or ``p`` outside [0, 1].
+
+    Examples
+    --------
+    >>> import flambeau
+    >>> from flambeau.vision import tv_tensors
+    >>> from flambeau.vision.transforms import v2
+    >>> img = tv_tensors.Image(flambeau.rand(3, 4, 4))
+    >>> type(v2.RandomPhotometricDistort(p=1.0)(img)).__name__
+    'Image'
+    """
+
+    def __init__(self, brightness=(0.875, 1.125), contrast=(0.5, 1.5), saturation=(0.5, 1.5),
+                 hue=(-0.05, 0.05), p: float = 0.5):
+        super().__init__()
+        v1 = _v1.ColorJitter(brightness, contrast, saturation, hue)  # checks the ranges
+        self.brightness, self.contrast = v1.brightness, v1.contrast
+        self.saturation, self.hue = v1.saturation, v1.hue
+        self.p = _v1._check_p(p, "RandomPhotometricDistort")
+
+    def make_params(self, flat_inputs):
+        channels = query_chw(flat_inputs, "RandomPhotometricDistort")[0]
+        factors = {}
+        for name in ("brightness", "contrast", "saturation", "hue"):
+            rng = getattr(self, name)
+            applied = float(flambeau.rand(1).item()) < self.p
+            factors[name] = (draw_uniform(*rng) if applied and rng is not None else None)
+        contrast_before = float(flambeau.rand(1).item()) < 0.5
+        permutation = None
+        if float(flambeau.rand(1).item()) < self.p:
+            permutation = flambeau.randperm(channels).tolist()
+        return {**factors, "contrast_before": contrast_before, "permutation": permutation}
+
+    @_color
+    def transform(self, inpt, params):
+        steps = [(F.adjust_brightness, params["brightness"])]
+        contrast = [(F.adjust_contrast, params["contrast"])]
+        middle = [(F.adjust_saturation, params["saturation"]), (F.adjust_hue, params["hue"])]
+        steps += contrast + middle if params["contrast_before"] else middle + contrast
+        steps.append((F.permute_channels, params["permutation"]))
+        for functional, value in steps:
+            if value is not None:
+                inpt = self._call_kernel(functional, inpt, value)
         return inpt
 
 

@@ -36,6 +36,7 @@ from flambeau.vision.transforms.v2._functional import (
     invert,
     normalize,
     pad,
+    permute_channels,
     perspective,
     posterize,
     register_kernel,
@@ -58,7 +59,7 @@ __all__ = [
     "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
     "clamp_bounding_boxes", "convert_bounding_box_format", "crop", "equalize", "erase",
     "gaussian_blur", "get_dimensions", "get_size", "hflip", "horizontal_flip", "invert",
-    "normalize", "pad", "perspective", "posterize", "register_kernel", "resize", "resized_crop",
-    "rgb_to_grayscale", "rotate", "solarize", "to_dtype", "to_image", "to_pure_tensor",
-    "vertical_flip", "vflip",
+    "normalize", "pad", "permute_channels", "perspective", "posterize", "register_kernel",
+    "resize", "resized_crop", "rgb_to_grayscale", "rotate", "solarize", "to_dtype", "to_image",
+    "to_pure_tensor", "vertical_flip", "vflip",
 ]
