@@ -126,10 +126,13 @@ def wrap(wrappee, *, like, **kwargs):
     return type(like).wrap(wrappee, like, **kwargs)
 
 
-def _check_ndim(tensor, low: int, what: str, shape_text: str) -> None:
+def _new(cls, data, dtype, device, requires_grad, low: int, shape_text: str):
+    """``data`` as a ``cls`` tensor of at least ``low`` dimensions (PIL images converted)."""
+    tensor = cls._to_tensor(_from_pil(data), dtype, device, requires_grad)
     if tensor.dim() < low:
-        raise ValueError(f"{what}: expected a tensor of shape {shape_text}, got shape "
+        raise ValueError(f"{cls.__name__}: expected a tensor of shape {shape_text}, got shape "
                          f"{tuple(tensor.shape)}")
+    return tensor
 
 
 def _from_pil(data):
@@ -163,8 +166,7 @@ class Image(TVTensor):
     """
 
     def __new__(cls, data, *, dtype=None, device=None, requires_grad=None):
-        tensor = cls._to_tensor(_from_pil(data), dtype, device, requires_grad)
-        _check_ndim(tensor, 2, "Image", "(..., C, H, W) or (H, W)")
+        tensor = _new(cls, data, dtype, device, requires_grad, 2, "(..., C, H, W) or (H, W)")
         if tensor.dim() == 2:
             tensor = tensor.unsqueeze(0)
         return tensor.as_subclass(cls)
@@ -187,8 +189,7 @@ class Video(TVTensor):
     """
 
     def __new__(cls, data, *, dtype=None, device=None, requires_grad=None):
-        tensor = cls._to_tensor(data, dtype, device, requires_grad)
-        _check_ndim(tensor, 4, "Video", "(..., T, C, H, W)")
+        tensor = _new(cls, data, dtype, device, requires_grad, 4, "(..., T, C, H, W)")
         return tensor.as_subclass(cls)
 
 
@@ -212,9 +213,7 @@ class Mask(TVTensor):
     """
 
     def __new__(cls, data, *, dtype=None, device=None, requires_grad=None):
-        tensor = cls._to_tensor(_from_pil(data), dtype, device, requires_grad)
-        _check_ndim(tensor, 2, "Mask", "(..., H, W)")
-        return tensor.as_subclass(cls)
+        return _new(cls, data, dtype, device, requires_grad, 2, "(..., H, W)").as_subclass(cls)
 
 
 class BoundingBoxFormat(Enum):
