@@ -145,10 +145,14 @@ def test_a_tensor_swaps_with_a_parameter_as_torch(parameter_first):
 
 
 def test_plain_tensors_take_attributes_as_torchs():
-    t = flambeau.ones(1)
-    t.note = 3
-    assert t.__dict__ == {"note": 3} and flambeau.ones(1).__dict__ == {}
-    if torch is not None:
-        u = torch.ones(1)
-        u.note = 3
-        assert u.__dict__ == {"note": 3}
+    """Attributes on a plain tensor (which now has a __dict__) survive deepcopy and pickle,
+    as torch's do."""
+    import copy
+    import pickle
+
+    for lib in [flambeau] if torch is None else [flambeau, torch]:
+        t = lib.ones(1)
+        t.note = 3
+        assert t.__dict__ == {"note": 3} and lib.ones(1).__dict__ == {}
+        assert copy.deepcopy(t).note == 3 and pickle.loads(pickle.dumps(t)).note == 3
+        assert pickle.loads(pickle.dumps(lib.ones(1))).__dict__ == {}

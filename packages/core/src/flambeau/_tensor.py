@@ -621,8 +621,10 @@ class Tensor:
         # processes as a place in that memory (share_memory_)
         from flambeau import _shared_memory
 
-        return (_rebuild, (_shared_memory.pickled(self), str(self._device),
-                           self._requires_grad))
+        rebuilt = (_rebuild, (_shared_memory.pickled(self), str(self._device),
+                              self._requires_grad))
+        state = self.__dict__  # attributes set on it, restored as torch's are
+        return rebuilt + (dict(state),) if state else rebuilt
 
     def __repr__(self):
         from flambeau._format import format_tensor
@@ -640,8 +642,7 @@ class Tensor:
         if id(self) in memo:
             return memo[id(self)]
         out = type(self)._make(self._data.copy(), self._device, self._requires_grad)
-        if type(self) is not Tensor:
-            out.__dict__.update({k: v for k, v in getattr(self, "__dict__", {}).items()})
+        out.__dict__.update(self.__dict__)  # attributes set on it, a plain tensor's too
         if self.grad is not None:
             out.grad = self.grad.__deepcopy__(memo)
         memo[id(self)] = out
