@@ -180,10 +180,22 @@ _UNARY = ["neg", "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt"
           "tanh", "sigmoid", "relu", "erf", "erfc", "floor", "ceil", "trunc", "frac", "sign",
           "sgn", "acosh", "asinh", "atanh", "lgamma", "digamma", "erfinv", "i0", "sinc", "logit",
           "deg2rad", "special.i1e", "special.ndtr", "special.expit", "exp_", "sqrt_", "neg_",
-          "sigmoid_", "relu_"]
+          "sigmoid_", "relu_", "round", "round_", "round_decimals", "nan_to_num", "signbit",
+          "isneginf", "isposinf", "clamp", "clamp_min", "clamp_max", "clamp_tensors",
+          "clamp_"]
+_CALLS = {
+    "round_decimals": lambda lib, x: lib.round(x, decimals=1),
+    "clamp": lambda lib, x: lib.clamp(x, 0.5, 1.5),
+    "clamp_min": lambda lib, x: lib.clamp(x, min=0.5),
+    "clamp_max": lambda lib, x: lib.clamp(x, max=1.5),
+    "clamp_tensors": lambda lib, x: lib.clamp(x, x, x),
+    "clamp_": lambda lib, x: x.clamp_(0.5, 1.5),
+}
 
 
 def _call(lib, op, x):
+    if op in _CALLS:
+        return _CALLS[op](lib, x)
     if op.startswith("special."):
         return getattr(lib.special, op[8:])(x)
     return getattr(x, op)() if op.endswith("_") else getattr(lib, op)(x)
@@ -201,6 +213,25 @@ def test_unary_math_is_refused_as_torch(name, op):
             _call(lib, op, x)
         msgs.append(str(info.value))
     assert msgs[1] == msgs[0]
+
+
+@pytest.mark.parametrize("name", FLOAT8 + ["float8_e8m0fnu"])
+@pytest.mark.parametrize("op", ["isnan", "isinf", "isfinite"])
+def test_the_value_tests_run_where_torch_runs_them(name, op):
+    """torch computes isnan on every float8, isinf on float8_e5m2 and isfinite on
+    float8_e5m2 and float8_e8m0fnu; it refuses the others. (torch's isfinite calls
+    float8_e8m0fnu's NaN finite; flambeau's does not: not compared.)"""
+    values = [1.0, 2.0] if name == "float8_e8m0fnu" else [1.0, float("nan")]
+    outcomes = []
+    for lib in (torch, flambeau):
+        x = lib.tensor(values).to(getattr(lib, name))
+        try:
+            r = getattr(lib, op)(x)
+            outcomes.append(("ok", str(r.dtype).split(".")[-1],
+                             (r.cpu() if lib is flambeau else r).numpy().tolist()))
+        except NotImplementedError as exc:
+            outcomes.append(("refused", str(exc)))
+    assert outcomes[1] == outcomes[0]
 
 
 @pytest.mark.parametrize("name", FLOAT8 + ["float8_e8m0fnu"])

@@ -1021,23 +1021,31 @@ _NODE_NAMES = {"log1p": "Log1PBackward0", "square": "PowBackward0",
                "deg2rad": "Deg2RadBackward0", "rad2deg": "Rad2DegBackward0"}
 
 #: torch's CPU kernel that refuses a float8 input, for the unary ops where it is not
-#: ``<op>_cpu``; torch computes only ``abs`` (not for float8_e8m0fnu) on them
+#: ``<op>_cpu``
 _FLOAT8_KERNELS = {
     **{n: n + "_vml_cpu" for n in (
         "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan", "asin",
         "acos", "atan", "tanh", "erf", "erfc", "floor", "ceil", "trunc", "lgamma", "erfinv",
-        "i0")},
+        "i0", "round")},
     "exp2": "exp2", "digamma": "digamma", "square": "pow", "sgn": "sign_cpu",
     "sigmoid": "sigmoid_cpu_reduced_float", "relu": "clamp_min_scalar_cpu",
     "ndtr": "mul_cpu_reduced_float", "deg2rad": "mul_cpu_reduced_float",
-    "rad2deg": "mul_cpu_reduced_float",
+    "rad2deg": "mul_cpu_reduced_float", "round_decimals": "round_cpu",
+    "nan_to_num": "nan_to_num", "isinf": "isinf", "isfinite": "isfinite",
+}
+_E5M2 = frozenset({_dtype.float8_e5m2})
+#: the float8 dtypes torch computes these ops for (it refuses the others everywhere)
+_FLOAT8_COMPUTED = {
+    "abs": frozenset({_dtype.float8_e4m3fn, _dtype.float8_e4m3fnuz, _dtype.float8_e5m2,
+                      _dtype.float8_e5m2fnuz}),
+    "isinf": _E5M2, "isfinite": _E5M2 | {_dtype.float8_e8m0fnu},
 }
 
 
 def _refuse_float8(name, input):
     """torch's NotImplementedError for the unary op ``name`` on a float8 ``input`` (torch has
     no kernel for them; computing in float32 would change the result's dtype)."""
-    if name != "abs" or input.dtype is _dtype.float8_e8m0fnu:
+    if input.dtype not in _FLOAT8_COMPUTED.get(name, ()):
         dev = input._device.type
         kernel = _FLOAT8_KERNELS.get(name, name + "_cpu") if dev == "cpu" else f"{name}_{dev}"
         _dtype.refuse_float8(kernel, input.dtype)
@@ -1503,6 +1511,8 @@ def round(input, *, decimals=0, out=None):  # noqa: A001 - PyTorch's name
     tensor([2.5700])
     """
     refuse_complex("round", input)
+    if input._data.dtype in FLOAT8_NP:
+        _refuse_float8("round_decimals" if decimals else "round", input)
     return _out(_Round.apply(input, decimals), out)
 
 
@@ -1606,11 +1616,16 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
         for bound in (lo, hi):
             if bound is not None:
                 x, _ = promote("clamp", x, bound)
+        if x._data.dtype in FLOAT8_NP:
+            _refuse_float8("clamp", x)
         lo = None if lo is None else lo.to(x.dtype)
         hi = None if hi is None else hi.to(x.dtype)
         return _out(ClampTensors.apply(x, lo, hi), out)
     lo, hi = scalar_value(min), scalar_value(max)
     if input._data.dtype not in FLOAT_NP:
+        if input._data.dtype in FLOAT8_NP:
+            _refuse_float8("clamp_scalar" if lo is not None and hi is not None else
+                           "clamp_min_scalar" if hi is None else "clamp_max_scalar", input)
         refuse_complex("clamp", input, hint=_NO_ORDER)
         # the bounds promote as the operands of a binary op: a float bound gives floats, an
         # int bound makes bools int64; an int bound out of an integer dtype's range is
@@ -1995,7 +2010,11 @@ def bitwise_not(input, *, out=None):
 
 
 def _predicate(name, xp_name, doc):
+    checked = name != "isnan"  # which torch computes on every float8
+
     def op(input):
+        if checked and input._data.dtype in FLOAT8_NP:
+            _refuse_float8(name, input)
         try:
             return make(getattr(input._device._xp, xp_name)(input._data), input)
         except TypeError:  # a backend's refusal of a sparse operand (CuPy's)
@@ -2044,6 +2063,8 @@ def nan_to_num(input, nan=None, posinf=None, neginf=None):
     >>> flambeau.nan_to_num(flambeau.tensor([float("nan"), 1.0]))
     tensor([0., 1.])
     """
+    if input._data.dtype in FLOAT8_NP:
+        _refuse_float8("nan_to_num", input)
     xp = input._device._xp
     fixed = make(xp.nan_to_num(input._data, nan=0.0 if nan is None else nan, posinf=posinf,
                                neginf=neginf), input)

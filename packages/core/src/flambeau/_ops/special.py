@@ -1098,6 +1098,8 @@ def signbit(input, *, out=None):
     refuse_complex("signbit", input)
     xp = input._device._xp
     data = input._data
+    if data.dtype in _ew.FLOAT8_NP:
+        _ew._refuse_float8("signbit", input)
     try:
         res = xp.zeros(data.shape, dtype=bool) if data.dtype.kind == "b" else xp.signbit(data)
     except TypeError:  # a backend's refusal of a sparse operand (CuPy's)
@@ -1111,6 +1113,8 @@ def _infinity_test(name, sign, doc):
         refuse_complex(name, input)
         xp = input._device._xp
         data = input._data
+        if data.dtype in _ew.FLOAT8_NP:
+            _ew._refuse_float8(name, input)
         if data.dtype in FLOAT_NP:
             res = data == sign * xp.inf
         else:
