@@ -71,8 +71,9 @@ class TVTensor(Tensor):
         return wrap(Tensor.pin_memory(self, *args, **kwargs), like=self)
 
     def __reduce_ex__(self, protocol):
-        # keep the subclass and its metadata across pickling (DataLoader workers)
-        rebuild, args = Tensor.__reduce_ex__(self, protocol)
+        # keep the subclass and its metadata across pickling (DataLoader workers); the
+        # metadata travels here, so Tensor's own state (its __dict__, when set) is not needed
+        rebuild, args = Tensor.__reduce_ex__(self, protocol)[:2]
         return _rebuild_tv_tensor, (type(self), rebuild, args, dict(self.__dict__))
 
     def __repr__(self):
