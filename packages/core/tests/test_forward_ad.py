@@ -290,6 +290,15 @@ def _in_place_program(lib, mod):
             n = d.clone()
             n.sin_()
         out += [y, z, f, n]
+        # writes into views of a tensor without a tangent: the base gets one, and views
+        # made before (of it, or of another) read theirs from it
+        b = lib.zeros(6, dtype=lib.float64)
+        v1, v2, whole = b[1:4], b[3:], b.view(2, 3)
+        v1.copy_(d[:3] * 3)
+        v2.mul_(2)
+        m = lib.zeros(3, 2, dtype=lib.float64)
+        m[:, 1] = d[1:]
+        out += [b, v1, v2, whole, m]
         return [tuple(_np(p) for p in mod.unpack_dual(o)) for o in out]
 
 

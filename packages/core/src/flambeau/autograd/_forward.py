@@ -62,11 +62,35 @@ def leave() -> None:
 
 
 def tangent_of(t):
-    """The tangent ``t`` carries in the active level, or None."""
+    """The tangent ``t`` carries in the active level, or None. A view made before its base
+    got a tangent carries the same view of the base's."""
     entry = getattr(t, "_fw_grad", None)
     if entry is None or entry[0] != level:
-        return None
+        base = t._base
+        if base is None:
+            return None
+        tangent = _view_of(tangent_of(base), t)
+        set_tangent(t, tangent)
+        return tangent
     return entry[1]
+
+
+def _view_of(base_tangent, view):
+    """The view of ``base_tangent`` that ``view`` is of its base, where the tangent is laid
+    out as the base (None otherwise, or without a tangent)."""
+    if base_tangent is None:
+        return None
+    from flambeau._ops.strided_numeric import as_strided, view_geometry
+
+    geo = view_geometry(view)
+    if geo is None:
+        return None
+    (shape, strides, offset), (size, stride, at) = geo
+    data = base_tangent._data
+    if data.shape != tuple(shape) or tuple(s // data.itemsize for s in data.strides) != tuple(
+            strides):
+        return None
+    return as_strided(base_tangent, size, stride, base_tangent.storage_offset() + at - offset)
 
 
 def set_tangent(t, tangent, track=False):
@@ -480,6 +504,15 @@ def after_write(t, result):
     _function._forward_ad_on = False
     try:
         new = _zeros(t) if new is None else fit(new, t)
+        if old is None and t._base is not None:
+            # a write into a view: its base gets a tangent (zero outside the view), whose
+            # view the written one is, as PyTorch does
+            base = t._base
+            if tangent_of(base) is None:
+                set_tangent(base, _zeros(base), track=True)
+            old = _view_of(tangent_of(base), t)
+            if old is not None:
+                set_tangent(t, old)
         data = None if old is None else old._data
         if data is None or any(s == 0 and n > 1 for n, s in zip(data.shape, data.strides)):
             # none yet, or an expanded one that can't be written: a tangent of its own

@@ -7,7 +7,9 @@ Jacobian-vector product ``J @ tangent``.
 As in PyTorch, every op computes the tangents of its outputs as it runs, from those of its
 inputs, whatever the grad mode (under :class:`flambeau.no_grad` too), without requiring
 grad and without recording a backward graph. In-place ops update the tangent of the tensor
-they write; a view of a dual tensor carries the same view of its tangent. A custom
+they write; a view of a dual tensor carries the same view of its tangent, and writing a
+dual tensor into a view of one without a tangent gives the base a tangent (zero outside
+the view). A custom
 :class:`~flambeau.autograd.Function`'s ``jvp`` staticmethod is used when it defines one
 (with ``ctx.save_for_forward``). Elementwise arithmetic and math, matmul and einsum,
 reductions, softmax, views, indexing, ``cat``/``stack``, ``where``, copies and casts (and
@@ -21,8 +23,6 @@ What differs from PyTorch:
 
 - A custom Function without ``jvp`` works when its ``backward`` is differentiable (PyTorch
   raises ``NotImplementedError``), at the cost of the fallback above.
-- Writing a dual tensor into a view of a tensor that has no tangent gives the view a
-  tangent, not its base (PyTorch gives the base one, zero outside the view).
 - Levels are global, not per thread.
 
 Examples
