@@ -294,6 +294,7 @@ def _in_place_program(lib, mod):
         # made before (of it, or of another) read theirs from it
         b = lib.zeros(6, dtype=lib.float64)
         v1, v2, whole = b[1:4], b[3:], b.view(2, 3)
+        assert mod.unpack_dual(v2).tangent is None
         v1.copy_(d[:3] * 3)
         v2.mul_(2)
         m = lib.zeros(3, 2, dtype=lib.float64)

@@ -70,7 +70,8 @@ def tangent_of(t):
         if base is None:
             return None
         tangent = _view_of(tangent_of(base), t)
-        set_tangent(t, tangent)
+        if tangent is not None:  # kept; None is not (the base may get one later)
+            set_tangent(t, tangent)
         return tangent
     return entry[1]
 
