@@ -350,7 +350,9 @@ class TaggedItems(Dataset):
     def __getitem__(self, i):
         t = flambeau.full((2,), float(i)).as_subclass(Tagged)
         t.canvas = (i, 8)
-        return {"t": t, "plain": flambeau.ones(1)}
+        plain, noted = flambeau.ones(1), flambeau.ones(1)
+        noted.note = i  # attributes on a plain tensor cross too, as pickling keeps them
+        return {"t": t, "plain": plain, "noted": noted}
 
 
 @pytest.mark.host_only  # the workers' batches come back as CPU tensors
@@ -360,4 +362,5 @@ def test_tensor_subclasses_cross_workers_with_their_metadata():
     for i, item in enumerate(batches):
         assert type(item["t"]) is Tagged and item["t"].canvas == (i, 8)
         np.testing.assert_array_equal(item["t"].cpu().numpy(), [float(i)] * 2)
-        assert type(item["plain"]) is flambeau.Tensor
+        assert type(item["plain"]) is flambeau.Tensor and not item["plain"].__dict__
+        assert type(item["noted"]) is flambeau.Tensor and item["noted"].note == i

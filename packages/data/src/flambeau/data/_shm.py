@@ -36,8 +36,9 @@ def _aligned(n):
 
 class _Leaf:
     """Where one array of a batch lies in the segment. ``tensor``: False for a NumPy array,
-    True for a Tensor, ``(subclass, its __dict__)`` for a Tensor subclass (the vision
-    tv_tensors: an Image or BoundingBoxes arrives as one, with its format and canvas size)."""
+    True for a Tensor, ``(class, its __dict__)`` for a Tensor subclass (the vision
+    tv_tensors: an Image or BoundingBoxes arrives as one, with its format and canvas size) or a
+    Tensor with attributes set on it."""
 
     __slots__ = ("offset", "shape", "dtype", "tensor")
 
@@ -49,11 +50,14 @@ class _Leaf:
 
 
 def _tensor_kind(obj):
+    """``_Leaf.tensor`` for ``obj``; a plain Tensor carries its attributes too (they pickle
+    with it since 157fc0a, so the shared-memory path must not drop them)."""
     if not isinstance(obj, Tensor):
         return False
-    if type(obj) is Tensor:
+    state = obj.__dict__
+    if type(obj) is Tensor and not state:
         return True
-    return type(obj), dict(getattr(obj, "__dict__", {}))
+    return type(obj), dict(state)
 
 
 def _packable(array):
