@@ -7,12 +7,19 @@ import io
 import os
 import pickle
 import tarfile
+import zipfile
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from flambeau.vision.datasets import CIFAR10, CIFAR100, load_cifar_batch
+from flambeau.vision.datasets import (
+    CIFAR10,
+    CIFAR100,
+    extract_tar,
+    extract_zip,
+    load_cifar_batch,
+)
 
 
 def md5(path) -> str:
@@ -151,3 +158,74 @@ def test_load_batch_from_bytes_roundtrip(tmp_path):
     pickle.dump({"labels": [1], "data": np.zeros((1, 4), np.uint8)}, buf, protocol=4)
     (tmp_path / "b").write_bytes(buf.getvalue())
     assert load_cifar_batch(tmp_path / "b")["labels"] == [1]
+
+
+def _tar(path, members):
+    with tarfile.open(path, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.parametrize("kind", ["tar", "zip"])
+def test_extract_whole_archive_keeps_the_folder_contents(tmp_path, kind):
+    # member_root=None extracts into dest_dir itself: what was there (the archive too) stays
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "mine.txt").write_text("keep")
+    (root / "sub").mkdir()
+    (root / "sub" / "old.txt").write_text("old")
+    archive = root / f"a.{kind}"
+    if kind == "tar":
+        _tar(archive, {"x.txt": b"hi", "sub/new.txt": b"new"})
+        extract_tar(archive, root, None)
+    else:
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr("x.txt", "hi")
+            zf.writestr("sub/new.txt", "new")
+        extract_zip(archive, root, None)
+    assert sorted(p.name for p in root.iterdir()) == [f"a.{kind}", "mine.txt", "sub", "x.txt"]
+    assert (root / "x.txt").read_text() == "hi"
+    assert sorted(p.name for p in (root / "sub").iterdir()) == ["new.txt", "old.txt"]
+
+
+def test_extract_member_root_replaces_only_that_folder(tmp_path):
+    root = tmp_path / "root"
+    (root / "top").mkdir(parents=True)
+    (root / "top" / "stale.txt").write_text("stale")
+    (root / "other.txt").write_text("keep")
+    _tar(root / "a.tar", {"top/x.txt": b"hi"})
+    extract_tar(root / "a.tar", root, "top")
+    assert sorted(p.name for p in (root / "top").iterdir()) == ["x.txt"]
+    assert sorted(p.name for p in root.iterdir()) == ["a.tar", "other.txt", "top"]
+
+
+def test_extract_tar_refuses_paths_out_of_the_folder(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    _tar(tmp_path / "evil.tar", {"top/ok.txt": b"ok", "../escaped.txt": b"x"})
+    with pytest.raises(tarfile.TarError):
+        extract_tar(tmp_path / "evil.tar", root, "top")
+    # nothing escaped and no half-extracted folder is left behind
+    assert not (tmp_path / "escaped.txt").exists()
+    assert list(root.iterdir()) == []
+
+
+def test_extract_zip_keeps_members_inside_the_folder(tmp_path):
+    root = tmp_path / "root"
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as zf:
+        zf.writestr("top/ok.txt", "ok")
+        zf.writestr("../escaped.txt", "x")
+    extract_zip(tmp_path / "evil.zip", root, "top")
+    assert not (tmp_path / "escaped.txt").exists()
+    assert sorted(p.name for p in root.iterdir()) == ["top"]
+
+
+def test_extract_missing_member_root_leaves_nothing(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    _tar(tmp_path / "a.tar", {"other/x.txt": b"hi"})
+    with pytest.raises(RuntimeError, match=r"the archive has no folder 'top'"):
+        extract_tar(tmp_path / "a.tar", root, "top")
+    assert list(root.iterdir()) == []

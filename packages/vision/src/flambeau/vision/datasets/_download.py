@@ -138,7 +138,8 @@ def extract_tar(archive, dest_dir, member_root: str | None) -> Path:
     The archive is unpacked into a temporary folder inside ``dest_dir`` (with tarfile's
     ``data`` filter, which refuses absolute paths, links out of the tree and device files)
     and ``member_root`` (which may be nested, ``"a/b"``) is moved into place only when
-    extraction finished; ``member_root=None`` puts the whole archive into ``dest_dir``.
+    extraction finished, replacing an older copy; ``member_root=None`` puts the whole archive
+    into ``dest_dir``, next to the files already there.
 
     Examples
     --------
@@ -171,11 +172,13 @@ def _unzip(archive, staging: Path) -> None:
 def _extract_staged(archive, dest_dir, member_root, unpack, merge: bool = False) -> Path:
     """Unpack into a temporary folder next to the target; move ``member_root`` into place.
 
-    ``member_root=None`` takes the whole archive and makes ``dest_dir`` itself the target.
-    ``merge=True`` moves the files into an existing target instead of replacing it (two
-    archives that share a folder, as VOC 2007's train/val and test).
+    ``member_root=None`` takes the whole archive and makes ``dest_dir`` itself the target;
+    an existing ``dest_dir`` then always has the files merged in (it is the caller's folder,
+    never deleted). ``merge=True`` moves the files into an existing target instead of
+    replacing it (two archives that share a folder, as VOC 2007's train/val and test).
     """
     dest_dir = Path(dest_dir)
+    merge = merge or member_root is None
     target = dest_dir if member_root is None else dest_dir / member_root
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".extract.", dir=target.parent))
