@@ -117,3 +117,19 @@ def test_val_count_mismatch(tmp_path):
     with pytest.raises(RuntimeError, match=r"holds 3 images but the devkit labels 2"):
         local(tmp_path, split="val")
     assert not (tmp_path / "val").exists()
+
+
+def test_failed_train_unpacking_leaves_no_split_folder(tmp_path):
+    # a class's tar that cannot be read halfway through: no train/ that would pass for an
+    # unpacked split next time (it would silently hold only the classes before it)
+    local = write_archives(tmp_path)
+    with tarfile.open(tmp_path / "ILSVRC2012_img_train.tar", "a") as outer:
+        add_bytes(outer, "n09999999.tar", b"not a tar archive")
+    local.archive_meta = {**local.archive_meta,
+                          "train": ("ILSVRC2012_img_train.tar",
+                                    md5(tmp_path / "ILSVRC2012_img_train.tar"))}
+    with pytest.raises(tarfile.ReadError):
+        local(tmp_path, split="train")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ILSVRC2012_devkit_t12.tar.gz", "ILSVRC2012_img_train.tar", "ILSVRC2012_img_val.tar",
+        "meta.bin"]

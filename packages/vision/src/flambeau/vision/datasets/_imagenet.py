@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 import tempfile
 from pathlib import Path
 
@@ -102,10 +102,18 @@ class ImageNet(ImageFolder):
         if not (self.root / META_FILE).is_file():
             self._parse_devkit()
         if not self.split_folder.is_dir():
-            if self.split == "train":
-                self._parse_train()
-            else:
-                self._parse_val()
+            self._unpack_split(self._parse_train if self.split == "train" else self._parse_val)
+
+    def _unpack_split(self, fill) -> None:
+        """Build the split's folder in a temporary one, renamed into place once complete.
+
+        The split's folder existing is what says it was unpacked: an error or an interrupt
+        halfway (a few classes unpacked, images not yet sorted) must leave none behind.
+        """
+        with tempfile.TemporaryDirectory(prefix=f".{self.split}.", dir=self.root) as tmp:
+            folder = Path(tmp) / self.split
+            fill(folder)
+            os.replace(folder, self.split_folder)
 
     def _parse_devkit(self) -> None:
         archive = self._archive("devkit")
@@ -123,19 +131,18 @@ class ImageNet(ImageFolder):
             val_wnids = [idx_to_wnid[int(line)] for line in truth.read_text().split()]
         flambeau.save((wnid_to_classes, val_wnids), self.root / META_FILE)
 
-    def _parse_train(self) -> None:
+    def _parse_train(self, folder: Path) -> None:
         # the training archive holds one tar of images per class
-        folder = extract_tar(self._archive("train"), self.split_folder, None)
+        extract_tar(self._archive("train"), folder, None)
         for inner in sorted(folder.glob("*.tar")):
             extract_tar(inner, folder / inner.stem, None)
             inner.unlink()
 
-    def _parse_val(self) -> None:
+    def _parse_val(self, folder: Path) -> None:
         wnids = self._load_meta()[1]
-        folder = extract_tar(self._archive("val"), self.split_folder, None)
+        extract_tar(self._archive("val"), folder, None)
         images = sorted(p for p in folder.iterdir() if p.is_file())
         if len(images) != len(wnids):
-            shutil.rmtree(folder)
             raise RuntimeError(f"{type(self).__name__}: the validation archive holds "
                                f"{len(images)} images but the devkit labels {len(wnids)}")
         for wnid in set(wnids):
