@@ -574,6 +574,27 @@ def test_mixup_cutmix_errors():
         v2.MixUp(num_classes=2)(images, labels, boxes(XYXY))
     with pytest.raises(ValueError, match="MixUp: alpha must be a positive number, got 0"):
         v2.MixUp(alpha=0)
+    with pytest.raises(ValueError, match="MixUp: the batch holds 3 images but 2 labels"):
+        v2.MixUp(num_classes=2)({"a": images, "b": tv_tensors.Image(flambeau.rand(3, 3, 4, 4)),
+                                 "labels": labels})
+    with pytest.raises(ValueError, match=r"MixUp: expected batched videos of shape "
+                                         r"\(B, T, C, H, W\), got shape \(2, 3, 4, 4\)"):
+        v2.MixUp(num_classes=2)(tv_tensors.Video(images), labels)
+    with pytest.raises(TypeError, match="CutMix: no image or video found in the sample"):
+        v2.CutMix(num_classes=2)({"labels": labels})
+
+
+def test_mixup_cutmix_video_batches_and_label_dtypes():
+    # torchvision mixes (B, T, C, H, W) videos; integer labels become float32 (torch's
+    # .float()), float one-hot labels keep their dtype
+    videos = tv_tensors.Video(flambeau.rand(2, 3, 1, 4, 4))
+    for mix in (v2.MixUp(num_classes=3), v2.CutMix(num_classes=3)):
+        out, labels = mix(videos, flambeau.tensor([0, 2]))
+        assert type(out) is tv_tensors.Video and tuple(out.shape) == (2, 3, 1, 4, 4)
+        assert labels.dtype == flambeau.float32
+        np.testing.assert_allclose(values(labels).sum(axis=1), [1.0, 1.0], rtol=1e-6)
+        one_hot = flambeau.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], dtype=flambeau.float64)
+        assert mix(videos, one_hot)[1].dtype == flambeau.float64
 
 
 def test_transforms_pickle_for_dataloader_workers():

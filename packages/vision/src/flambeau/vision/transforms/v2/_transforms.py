@@ -1486,13 +1486,6 @@ class _BatchMix(Transform):
             raise ValueError(f"{op}: expected the labels to be a tensor, got "
                              f"{type(labels).__name__}")
         needs = self._needs_transform_list(flat_inputs)
-        images = [x for x, n in zip(flat_inputs, needs, strict=True)
-                  if n and x is not labels and _is_image_like(x)]
-        for img in images:
-            if img.dim() != 4:
-                raise ValueError(f"{op}: expected batched images of shape (B, C, H, W), got "
-                                 f"shape {tuple(img.shape)}")
-        batch = images[0].shape[0] if images else labels.shape[0]
         if labels.dim() == 1:
             if self.num_classes is None:
                 raise ValueError(f"{op}: num_classes is needed to one-hot encode labels of "
@@ -1501,15 +1494,25 @@ class _BatchMix(Transform):
                                    and labels.shape[1] != self.num_classes):
             raise ValueError(f"{op}: expected labels of shape (B,) or one-hot (B, num_classes),"
                              f" got shape {tuple(labels.shape)}")
-        if labels.shape[0] != batch:
-            raise ValueError(f"{op}: the batch holds {batch} images but {labels.shape[0]} "
-                             "labels")
+        images = [x for x, n in zip(flat_inputs, needs, strict=True)
+                  if n and x is not labels and _is_image_like(x)]
+        for img in images:
+            video = isinstance(img, Video)  # a batch of videos is (B, T, C, H, W)
+            if img.dim() != (5 if video else 4):
+                layout = "videos of shape (B, T, C, H, W)" if video else \
+                    "images of shape (B, C, H, W)"
+                raise ValueError(f"{op}: expected batched {layout}, got shape "
+                                 f"{tuple(img.shape)}")
+            if img.shape[0] != labels.shape[0]:
+                raise ValueError(f"{op}: the batch holds {img.shape[0]} images but "
+                                 f"{labels.shape[0]} labels")
         params = self._mix_params(images)
         lam = params["lam"]
         one_hot = labels
         if labels.dim() == 1:
             one_hot = flambeau.nn.functional.one_hot(labels.long(), self.num_classes)
-        one_hot = one_hot.to(flambeau.get_default_dtype())
+        if not one_hot.is_floating_point():  # float one-hot labels keep their dtype (torch's)
+            one_hot = one_hot.float()
         mixed_labels = one_hot.roll(1, 0) * (1.0 - lam) + one_hot * lam
         outputs = []
         for x, n in zip(flat_inputs, needs, strict=True):
@@ -1570,8 +1573,8 @@ class CutMix(_BatchMix):
 
     def _mix_params(self, images):
         lam = self._lam()
-        if not images:
-            return {"lam": lam, "box": None}
+        if not images:  # the box needs a size; MixUp mixes labels alone, as torchvision's
+            raise TypeError("CutMix: no image or video found in the sample")
         height, width = images[0].shape[-2:]
         cx, cy = draw_int(0, width), draw_int(0, height)
         half = 0.5 * math.sqrt(1.0 - lam)
