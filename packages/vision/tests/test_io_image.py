@@ -183,6 +183,14 @@ def test_decode_errors():
         io.decode_png(truncated)
     with pytest.raises(ValueError, match=r"unknown image read mode 'CMYK'.*GRAY_ALPHA"):
         io.decode_png(png, mode="CMYK")
+    for mode in ("GRAY_ALPHA", ImageReadMode.RGBA):
+        # a JPEG has no alpha channel: torchvision refuses the alpha modes, also via decode_image
+        with pytest.raises(RuntimeError, match=r"decode_jpeg: The provided mode is not "
+                                               r"supported for JPEG files"):
+            io.decode_jpeg(jpeg, mode=mode)
+        with pytest.raises(RuntimeError, match=r"decode_image: The provided mode is not "
+                                               r"supported for JPEG files"):
+            io.decode_image(jpeg, mode=mode)
     with pytest.raises(ValueError, match=r"Input list must contain at least one element"):
         io.decode_jpeg([])
     with pytest.raises(ValueError, match=r"All elements of the input list must be tensors"):

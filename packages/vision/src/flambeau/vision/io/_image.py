@@ -30,7 +30,8 @@ class ImageReadMode(Enum):
 
     ``UNCHANGED`` keeps the file's channels (1 grayscale, 2 grayscale + alpha, 3 RGB,
     4 RGBA; palettes are expanded to RGB or RGBA), ``GRAY``, ``GRAY_ALPHA``, ``RGB`` and
-    ``RGB_ALPHA`` (alias ``RGBA``) convert to 1, 2, 3 and 4 channels.
+    ``RGB_ALPHA`` (alias ``RGBA``) convert to 1, 2, 3 and 4 channels. JPEG files take only
+    ``UNCHANGED``, ``GRAY`` and ``RGB``, as torchvision's decoder.
 
     Examples
     --------
@@ -45,6 +46,9 @@ class ImageReadMode(Enum):
     RGB = 3
     RGB_ALPHA = 4
     RGBA = RGB_ALPHA
+
+
+_JPEG_MODES = (ImageReadMode.UNCHANGED, ImageReadMode.GRAY, ImageReadMode.RGB)
 
 
 def _read_mode(mode) -> ImageReadMode:
@@ -135,6 +139,9 @@ def _frame_array(image: Image.Image, mode: ImageReadMode) -> np.ndarray:
 def _decode(data: bytes, mode, apply_exif_orientation: bool, op: str):
     mode = _read_mode(mode)
     image = _open(data, op)
+    if image.format == "JPEG" and mode not in _JPEG_MODES:
+        # libjpeg has no alpha channel to give: torchvision refuses rather than invent one
+        raise RuntimeError(f"{op}: The provided mode is not supported for JPEG files")
     if image.format == "JPEG" and mode is ImageReadMode.GRAY:
         # libjpeg's own grayscale output (the luma plane), as torchvision's decoder asks for
         image.draft("L", image.size)
@@ -253,7 +260,7 @@ def decode_jpeg(input, mode=ImageReadMode.UNCHANGED, device="cpu",
     input : Tensor or list of Tensor
         1-D uint8 CPU tensor(s) of the files' bytes.
     mode : ImageReadMode or str
-        The channels to convert to; ``GRAY`` gives libjpeg's luma plane.
+        ``UNCHANGED``, ``GRAY`` (libjpeg's luma plane) or ``RGB``.
     device : str or flambeau.device
         Where the decoded images are put (decoding itself runs on the CPU).
     apply_exif_orientation : bool
@@ -267,8 +274,9 @@ def decode_jpeg(input, mode=ImageReadMode.UNCHANGED, device="cpu",
     Raises
     ------
     RuntimeError
-        ``Not a JPEG file`` for bytes of another format, and for a tensor that is not
-        1-D uint8 or a corrupt file.
+        ``Not a JPEG file`` for bytes of another format, ``The provided mode is not
+        supported for JPEG files`` for the alpha modes, and for a tensor that is not 1-D
+        uint8 or a corrupt file.
     ValueError
         For an empty list, a list of non-tensors, or input on another device than the CPU.
 
