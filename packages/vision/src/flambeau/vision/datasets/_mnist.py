@@ -398,7 +398,7 @@ class QMNIST(MNIST):
                      for name in names)
 
     def _load_arrays(self, label_ndim: int = 2):
-        images, labels = super()._load_arrays(label_ndim=2)
+        images, labels = super()._load_arrays(label_ndim)
         part = {"test10k": slice(0, 10000), "test50k": slice(10000, None)}.get(self.what)
         return (images, labels) if part is None else (images[part], labels[part])
 
