@@ -441,6 +441,24 @@ def test_to_dtype_dict_and_plain():
     with pytest.raises(ValueError, match="ToDtype: dtype must be a dtype or a dict of them, "
                                          "got str"):
         v2.ToDtype("float32")
+    with pytest.raises(ValueError, match=r"ToDtype: no dtype for Mask inputs; add it to the "
+                                         r"dict, or an \"others\" key"):
+        v2.ToDtype({tv_tensors.Image: flambeau.float32})(img, mask)
+
+
+def test_to_dtype_scales_integers_as_torchvision_v2():
+    # torchvision's v2 to_dtype multiplies by 1 / max (v1's convert_image_dtype divides)
+    torch = pytest.importorskip("torch")
+    for dtype, torch_dtype in ((flambeau.float32, torch.float32),
+                               (flambeau.float64, torch.float64)):
+        for src, torch_src, top in ((flambeau.uint8, torch.uint8, 256),
+                                    (flambeau.int16, torch.int16, 32768)):
+            x = np.arange(top).reshape(1, 1, -1)
+            out = F.to_dtype(tv_tensors.Image(flambeau.tensor(x, dtype=src)), dtype, scale=True)
+            expected = torch.tensor(x, dtype=torch_src).to(torch_dtype)
+            expected = expected.mul_(1.0 / (top - 1))
+            assert type(out) is tv_tensors.Image and out.dtype == dtype
+            np.testing.assert_array_equal(values(out), expected.numpy())
 
 
 def test_normalize_and_to_pure_tensor():

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image as _PILImage
 
 import flambeau
+from flambeau._dtype import to_dtype as _to_dtype
 from flambeau._tensor import Tensor
 from flambeau.vision.transforms import _color, _convert, _geometry
 from flambeau.vision.transforms._geometry import InterpolationMode, _interp
@@ -451,7 +452,13 @@ def to_dtype(inpt, dtype=flambeau.float32, scale: bool = False):
     """
     if not isinstance(inpt, Tensor):
         raise _unsupported("to_dtype", inpt, "tensors, Image, Video, Mask and BoundingBoxes")
-    if scale and isinstance(inpt, (Image, Video)) or (scale and is_pure_tensor(inpt)):
+    if scale and (isinstance(inpt, (Image, Video)) or is_pure_tensor(inpt)):
+        dtype, src = _to_dtype(dtype), inpt.dtype
+        if dtype.is_floating_point and not (src.is_floating_point or src.is_complex):
+            # torchvision's v2 multiplies by 1 / max where v1 (convert_image_dtype) divides by
+            # max: half the uint8 levels differ by an ulp between the two
+            out = inpt._data.astype(dtype.np) * (1.0 / _convert._max_value(src.np))
+            return _rewrap(Tensor._make(out, inpt._device), inpt)
         return _rewrap(_convert.convert_image_dtype(inpt, dtype), inpt)
     return _rewrap(Tensor.to(inpt, dtype), inpt)
 

@@ -172,7 +172,8 @@ class ToDtype(Transform):
     Raises
     ------
     ValueError
-        When ``dtype`` is neither a dtype nor a dict of them.
+        When ``dtype`` is neither a dtype nor a dict of them, or (when called) a dict has
+        neither the input's type nor "others".
 
     Examples
     --------
@@ -194,6 +195,9 @@ class ToDtype(Transform):
     def transform(self, inpt, params):
         if isinstance(self.dtype, dict):
             key = Tensor if F.is_pure_tensor(inpt) else type(inpt)
+            if key not in self.dtype and "others" not in self.dtype:
+                raise ValueError(f"ToDtype: no dtype for {key.__name__} inputs; add it to the "
+                                 "dict, or an \"others\" key (None passes them through)")
             dtype = self.dtype.get(key, self.dtype.get("others"))
         elif isinstance(inpt, (Image, Video)) or F.is_pure_tensor(inpt):
             dtype = self.dtype
