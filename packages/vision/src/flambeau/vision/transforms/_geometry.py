@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from enum import Enum
@@ -129,7 +130,10 @@ def _fma(a, b, c):
     """``a * b + c`` rounded once to float32, as a fused multiply-add: the float64 product of
     two float32 numbers is exact (48 bits), so only the sum rounds (then float32 rounds it
     again, which differs from one rounding only in rare double-rounding cases)."""
-    return (a.astype(np.float64) * b.astype(np.float64) + c).astype(np.float32)
+    r = a.astype(np.float64)  # in place from here: no float64 temporaries beyond this one
+    r *= b
+    r += c
+    return r.astype(np.float32)
 
 
 def _cubic_fused(x):
@@ -140,17 +144,18 @@ def _cubic_fused(x):
     return np.where(x < 1, near, np.where(x < 2, far, np.float32(0)))
 
 
+@functools.lru_cache(maxsize=64)  # a pipeline resizes to the same sizes over and over
 def _aa_taps(n_in: int, n_out: int, mode: InterpolationMode, dtype):
     """torch's antialiased resampling along one axis, step by step as its CPU kernel does
     (``interpolate(..., antialias=True)``, which torchvision's ``resize`` calls on tensors).
 
-    Returns ``(index, weight, fused, used)``, each ``(n_out, taps)``: output ``i`` is
-    ``sum_j input[index[i, j]] * weight[i, j]`` over the ``used`` taps, accumulated in
-    ``dtype`` from ``j = 0`` on; ``fused`` marks the steps torch's x86-64 build computes as a
-    fused multiply-add (its loop is unrolled by four: the steps after the last full group of
-    four). The weights are computed in ``dtype`` in torch's order (float32 for float32 and
-    integer images): the float64 weights of :func:`_resample_matrix` differ from them in the
-    last bits, which moves rounded uint8 results across .5 on about 0.05% of pixels."""
+    Returns ``(index, weight, size, fused)``: output ``i`` is ``sum_j input[index[i, j]] *
+    weight[i, j]`` over its ``size[i]`` taps, accumulated in ``dtype`` from ``j = 0`` on;
+    with ``fused`` (float32), the steps after the last full group of four (torch's x86-64
+    build unrolls the loop by four) are fused multiply-adds. The weights are computed in
+    ``dtype`` in torch's order (float32 for float32 and integer images): the float64 weights
+    of :func:`_resample_matrix` differ from them in the last bits, which moves rounded uint8
+    results across .5 on about 0.05% of pixels. The arrays are cached: read-only."""
     f = np.dtype(dtype).type
     interp = 2 if mode is InterpolationMode.BILINEAR else 4
     scale = f(n_in) / f(n_out)
@@ -170,41 +175,54 @@ def _aa_taps(n_in: int, n_out: int, mode: InterpolationMode, dtype):
         weight = np.where(x < 1, (1.0 - x.astype(np.float64)).astype(dtype), f(0))
     else:
         weight = _cubic_fused(x).astype(dtype) if fused else _cubic(x).astype(dtype)
-    used = j < size[:, None]
-    weight = np.where(used, weight, f(0))
+    weight = np.where(j < size[:, None], weight, f(0))
     total = np.zeros(n_out, dtype)
     for k in range(taps):  # summed in order, in dtype
         total = total + weight[:, k]
     weight = np.where(total[:, None] != 0, weight / np.where(total == 0, f(1), total)[:, None],
                       weight).astype(dtype)
-    steps = size[:, None] - 1
-    is_fused = (j > 4 * (steps // 4)) & fused
     keep = int(size.max())  # the widest window (the filter's support rounds up)
-    return (np.minimum(first[:, None] + j, n_in - 1)[:, :keep], weight[:, :keep],
-            is_fused[:, :keep], used[:, :keep])
+    index, weight = np.minimum(first[:, None] + j, n_in - 1)[:, :keep], weight[:, :keep]
+    for a in (index, weight, size):
+        a.flags.writeable = False
+    return index, weight, size, fused
 
 
-def _aa_pass(x, xp, axis: int, index, weight, fused, used):
-    """One pass of :func:`_aa_taps`' sums along ``axis`` (-1: columns, -2: rows)."""
-    def column(a, k):  # tap k of every output, shaped to broadcast along the other axis
-        col = xp.asarray(a[:, k])
+def _aa_pass(x, xp, axis: int, index, weight, size, fused):
+    """One pass of :func:`_aa_taps`' sums along ``axis`` (-1: columns, -2: rows).
+
+    The outputs are summed in groups of one window size, so every step of a group is the
+    same (a product and a sum, or a fused multiply-add) over whole arrays: no masks, no
+    unused taps; ``take`` gathers (a fancy index along the last axis costs ~8x more)."""
+    def weights(k, rows):  # tap k of the outputs ``rows``, shaped to broadcast
+        col = xp.asarray(weight[rows, k])
         return col if axis == -1 else col[:, None]
 
-    def take(k):
-        rows = xp.asarray(index[:, k])
-        return x[..., rows] if axis == -1 else x[..., rows, :]
+    def take(k, rows):
+        return xp.take(x, xp.asarray(index[rows, k]), axis=axis)
 
-    out = take(0) * column(weight, 0)
-    for k in range(1, index.shape[1]):
-        value, w = take(k), column(weight, k)
-        if fused[:, k].all():
-            new = _fma(value, w, out)
-        elif fused[:, k].any():
-            new = xp.where(column(fused, k), _fma(value, w, out), out + value * w)
-        else:
-            new = out + value * w
-        out = new if used[:, k].all() else xp.where(column(used, k), new, out)
-    return out
+    sizes = np.unique(size)
+    parts, order = [], []
+    for s in sizes.tolist():
+        rows = np.flatnonzero(size == s) if len(sizes) > 1 else slice(None)
+        out = take(0, rows)
+        out *= weights(0, rows)  # a window of no taps (never seen) weighs 0 and gives 0
+        plain = 4 * ((s - 1) // 4) + 1 if fused else s  # the steps from here on are FMAs
+        for k in range(1, s):
+            value, w = take(k, rows), weights(k, rows)
+            if k < plain:
+                value *= w
+                out += value
+            else:
+                out = _fma(value, w, out)
+        parts.append(out)
+        order.append(rows)
+    if len(parts) == 1:
+        return parts[0]
+    # back in output order: the groups concatenated, then each output picked from them
+    inverse = np.empty(len(size), np.int64)
+    inverse[np.concatenate(order)] = np.arange(len(size))
+    return xp.take(xp.concatenate(parts, axis=axis), xp.asarray(inverse), axis=axis)
 
 
 def _resize_aa(work, xp, height: int, width: int, mode: InterpolationMode):
