@@ -129,7 +129,9 @@ class ImageNet(ImageFolder):
                                for w, words in zip(leaves["WNID"], leaves["words"])}
             truth = devkit / "data" / "ILSVRC2012_validation_ground_truth.txt"
             val_wnids = [idx_to_wnid[int(line)] for line in truth.read_text().split()]
-        flambeau.save((wnid_to_classes, val_wnids), self.root / META_FILE)
+            # written whole or not at all: its presence says the devkit was parsed
+            flambeau.save((wnid_to_classes, val_wnids), Path(tmp) / META_FILE)
+            os.replace(Path(tmp) / META_FILE, self.root / META_FILE)
 
     def _parse_train(self, folder: Path) -> None:
         # the training archive holds one tar of images per class
