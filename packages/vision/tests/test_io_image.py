@@ -54,15 +54,24 @@ def test_decode_png_modes_convert(mode, pil_mode):
     np.testing.assert_array_equal(io.decode_png(data, mode=mode).cpu().numpy(), expected)
 
 
-def test_palette_png_expands_to_rgb_or_rgba():
+def test_palette_png_unchanged_gives_indices_and_modes_expand():
+    # UNCHANGED reads a palette PNG as stored, one channel of indices (torchvision's libpng
+    # decoder applies no transformation): a segmentation mask gives its class ids
     palette = Image.fromarray(RGB).quantize(8)
-    out = io.decode_png(as_bytes_tensor(pil_bytes(palette, "PNG")))
-    np.testing.assert_array_equal(out.cpu().numpy(), chw(np.asarray(palette.convert("RGB"))))
-    palette.info["transparency"] = 0
-    out = io.decode_png(as_bytes_tensor(pil_bytes(palette, "PNG", transparency=0)))
-    assert out.shape[0] == 4
-    np.testing.assert_array_equal(out.cpu().numpy()[3], np.where(np.asarray(palette) == 0,
-                                                                 0, 255))
+    indices = np.asarray(palette)
+    assert indices.max() > 0 and len(np.unique(indices)) > 2
+    data = as_bytes_tensor(pil_bytes(palette, "PNG"))
+    for decode in (io.decode_png, io.decode_image):
+        out = decode(data)
+        assert out.dtype == flambeau.uint8
+        np.testing.assert_array_equal(out.cpu().numpy(), indices[None])
+    rgb = io.decode_png(data, mode="RGB").cpu().numpy()
+    np.testing.assert_array_equal(rgb, chw(np.asarray(palette.convert("RGB"))))
+    with_alpha = as_bytes_tensor(pil_bytes(palette, "PNG", transparency=0))
+    np.testing.assert_array_equal(io.decode_png(with_alpha).cpu().numpy(), indices[None])
+    rgba = io.decode_png(with_alpha, mode=ImageReadMode.RGBA).cpu().numpy()
+    assert rgba.shape[0] == 4
+    np.testing.assert_array_equal(rgba[3], np.where(indices == 0, 0, 255))
 
 
 def test_sixteen_bit_png_decodes_to_uint16():

@@ -18,9 +18,10 @@ __all__ = [
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
 _PNG_SIGNATURE = b"\x89PNG"
 _UNSUPPORTED = "Unsupported image file. Only jpeg, png, webp and gif are currently supported."
-# Pillow modes -> the mode UNCHANGED gives: palettes are expanded as libpng does, bilevel
-# images read as 8-bit grayscale, JPEG's CMYK and YCbCr as RGB
-_UNCHANGED = {"1": "L", "L": "L", "LA": "LA", "La": "LA", "PA": "RGBA", "RGB": "RGB",
+# Pillow modes -> the mode UNCHANGED gives: a palette image gives its indices (one channel,
+# as libpng without transformations: a mask's class ids), bilevel images read as 8-bit
+# grayscale, JPEG's CMYK and YCbCr as RGB
+_UNCHANGED = {"1": "L", "L": "L", "LA": "LA", "La": "LA", "P": "P", "PA": "RGBA", "RGB": "RGB",
               "RGBA": "RGBA", "RGBa": "RGBA", "CMYK": "RGB", "YCbCr": "RGB"}
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I")
 
@@ -29,7 +30,8 @@ class ImageReadMode(Enum):
     """The channels an image is decoded to; the functions also take the names as strings.
 
     ``UNCHANGED`` keeps the file's channels (1 grayscale, 2 grayscale + alpha, 3 RGB,
-    4 RGBA; palettes are expanded to RGB or RGBA), ``GRAY``, ``GRAY_ALPHA``, ``RGB`` and
+    4 RGBA; a palette PNG gives its palette indices, such as a segmentation mask's class
+    ids, as torchvision), ``GRAY``, ``GRAY_ALPHA``, ``RGB`` and
     ``RGB_ALPHA`` (alias ``RGBA``) convert to 1, 2, 3 and 4 channels. JPEG files take only
     ``UNCHANGED``, ``GRAY`` and ``RGB``, as torchvision's decoder.
 
@@ -117,8 +119,6 @@ def _sixteen_bit_channels(image: Image.Image, mode: ImageReadMode) -> np.ndarray
 
 def _pil_mode(image: Image.Image, mode: ImageReadMode) -> str:
     if mode is ImageReadMode.UNCHANGED:
-        if image.mode == "P":
-            return "RGBA" if "transparency" in image.info else "RGB"
         return _UNCHANGED.get(image.mode, "RGB")
     return {ImageReadMode.GRAY: "L", ImageReadMode.GRAY_ALPHA: "LA", ImageReadMode.RGB: "RGB",
             ImageReadMode.RGB_ALPHA: "RGBA"}[mode]
