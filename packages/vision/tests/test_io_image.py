@@ -127,6 +127,11 @@ def test_decode_gif_and_webp():
     webp = pil_bytes(Image.fromarray(RGB), "WEBP", lossless=True)
     np.testing.assert_array_equal(io.decode_image(as_bytes_tensor(webp)).cpu().numpy(),
                                   chw(RGB))
+    animated = pyio.BytesIO()
+    frames[0].save(animated, format="WEBP", save_all=True, append_images=frames[1:])
+    with pytest.raises(RuntimeError, match=r"decode_image: Animated webp files are not "
+                                           r"supported\."):
+        io.decode_image(as_bytes_tensor(animated.getvalue()))
 
 
 @pytest.mark.parametrize("array", [RGB, GRAY[:, :, None]])

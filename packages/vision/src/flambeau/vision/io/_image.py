@@ -145,6 +145,9 @@ def _decode(data: bytes, mode, apply_exif_orientation: bool, op: str):
     if image.format == "JPEG" and mode is ImageReadMode.GRAY:
         # libjpeg's own grayscale output (the luma plane), as torchvision's decoder asks for
         image.draft("L", image.size)
+    if image.format == "WEBP" and getattr(image, "is_animated", False):
+        # torchvision's decoder reads still WebP images only; a first frame would pass silently
+        raise RuntimeError(f"{op}: Animated webp files are not supported.")
     if image.format == "GIF":
         frames = [_frame_array(frame.convert("RGBA" if mode is ImageReadMode.RGB_ALPHA
                                              else "RGB"), mode)
@@ -326,7 +329,8 @@ def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bo
     ------
     RuntimeError
         ``Unsupported image file. Only jpeg, png, webp and gif are currently supported.`` for
-        other bytes, and for a tensor that is not 1-D uint8 or a corrupt file.
+        other bytes, ``Animated webp files are not supported.``, and for a tensor that is not
+        1-D uint8 or a corrupt file.
 
     Examples
     --------
