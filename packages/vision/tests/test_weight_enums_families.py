@@ -226,7 +226,10 @@ def test_inception_weights_keep_the_trained_aux_head(http_root, hub_dir, monkeyp
                                          "auxiliary heads"),
     ("googlenet", {"init_weights": True}, "'init_weights' expected value False but got True "
                                           "instead; GoogLeNet_Weights.IMAGENET1K_V1 replaces"),
-    ("inception_v3", {"aux_logits": False}, "'aux_logits' expected value True but got False"),
+    # Inception keeps its (trained) head by default: no hint to leave aux_logits out
+    ("inception_v3", {"aux_logits": False}, "'aux_logits' expected value True but got False "
+                                            "instead; Inception_V3_Weights.IMAGENET1K_V1 holds "
+                                            "the auxiliary heads$"),
     ("inception_v3", {"init_weights": True}, "'init_weights' expected value False"),
     ("vit_b_16", {"image_size": 224, "weights": "IMAGENET1K_SWAG_E2E_V1"},
      r"'image_size' expected value 384 but got 224 instead; "

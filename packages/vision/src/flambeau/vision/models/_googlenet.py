@@ -78,9 +78,11 @@ def _build_with_aux(name, make, weights, progress, kwargs, aux_default, drop_aux
     wanted_aux = kwargs.get("aux_logits", aux_default)
     kwargs.setdefault("transform_input", True)
     # as torchvision's builders: the checkpoint fixes these, a contrary value is an error
+    # (leaving aux_logits out drops the heads only where aux_default is False: GoogLeNet's)
     _overwrite_named_param(name, kwargs, "aux_logits", True,
-                           f"{weights!r} holds the auxiliary heads; leave aux_logits out to "
-                           "drop them after loading")
+                           f"{weights!r} holds the auxiliary heads" + (
+                               "" if aux_default else
+                               "; leave aux_logits out to drop them after loading"))
     _overwrite_named_param(name, kwargs, "init_weights", False,
                            f"{weights!r} replaces the initial weights")
     model = load_weights(make(**kwargs), weights, progress=progress)
