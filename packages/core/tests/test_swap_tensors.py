@@ -156,3 +156,23 @@ def test_plain_tensors_take_attributes_as_torchs():
         assert t.__dict__ == {"note": 3} and lib.ones(1).__dict__ == {}
         assert copy.deepcopy(t).note == 3 and pickle.loads(pickle.dumps(t)).note == 3
         assert pickle.loads(pickle.dumps(lib.ones(1))).__dict__ == {}
+
+
+@pytest.mark.parametrize("layout", ["strided", "sparse_coo"])
+def test_plain_tensor_attributes_survive_save_and_deepcopy_as_torchs(layout):
+    """flambeau.save keeps a plain tensor's attributes (it dropped them) and deepcopy copies
+    them deeply (it shared them with the copy), as torch does."""
+    import copy
+    import io
+
+    for lib in [flambeau] if torch is None else [flambeau, torch]:
+        t = lib.ones(2, 2) if layout == "strided" else lib.ones(2, 2).to_sparse()
+        t.note = [3]
+        twin = copy.deepcopy(t)
+        assert twin.note == [3] and twin.note is not t.note
+        buffer = io.BytesIO()
+        lib.save({"t": t, "bare": lib.ones(1)}, buffer)
+        buffer.seek(0)
+        loaded = lib.load(buffer, weights_only=True)
+        assert loaded["t"].note == [3] and loaded["bare"].__dict__ == {}
+        assert loaded["t"].layout == t.layout

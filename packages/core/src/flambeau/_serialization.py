@@ -140,7 +140,7 @@ class _Encoder:
             node = self.node("$tensor", path, obj._host(), device=str(obj._device),
                              requires_grad=obj._requires_grad)
             self.seen[id(obj)] = (obj, node)
-            if type(obj) is not Tensor:
+            if type(obj) is not Tensor or obj.__dict__:  # a plain tensor's attributes too
                 self.tensor_class(obj, node, path)
             return node
         if isinstance(obj, (np.ndarray, np.generic)):
@@ -219,14 +219,18 @@ class _Encoder:
         """``node`` of the sparse tensor ``obj``, remembered, and marked with its class
         when it is a subclass's (a sparse ``nn.Parameter``)."""
         self.seen[id(obj)] = (obj, node)
-        if type(obj) is not obj._plain:
+        if type(obj) is not obj._plain or obj.__dict__:
             self.tensor_class(obj, node, path)
         return node
 
     def tensor_class(self, obj, node, path):
-        """Mark ``node`` with the class of a Tensor subclass and its ``__dict__``."""
+        """Mark ``node`` with the class of a Tensor subclass (a plain tensor's node names
+        none) and its ``__dict__``."""
+        from flambeau._tensor import Tensor
+
         cls = type(obj)
-        node["class"] = f"{cls.__module__}:{cls.__qualname__}"
+        if cls is not getattr(obj, "_plain", Tensor):
+            node["class"] = f"{cls.__module__}:{cls.__qualname__}"
         state = getattr(obj, "__dict__", None)
         if state:
             self.active.add(id(obj))
@@ -622,9 +626,7 @@ def as_class(t, cls, state):
     rebuild of an object (and torch's of a tensor subclass), the class is not called."""
     from flambeau._sparse import layout_class
 
-    if cls is None:
-        return t
-    out = layout_class(cls, t)._make(t._data, t._device, t._requires_grad)
+    out = t if cls is None else layout_class(cls, t)._make(t._data, t._device, t._requires_grad)
     if state:
         out.__dict__.update(state)
     return out
@@ -777,7 +779,7 @@ class _Decoder:
                 self.bad(node)
             # errors of map_location itself are not the file's fault: let them through
             out = self.place(self.complex_array(node, entry), where, grad)
-            if "class" in node:
+            if "class" in node or "state" in node:
                 out = self.tensor_class(node, out)
             self.tensors[entry] = out
         return out
@@ -817,24 +819,26 @@ class _Decoder:
                 out = make(*tensors, size, node.get("requires_grad") is True)
             except (RuntimeError, TypeError, ValueError) as exc:
                 return self.bad(node, exc)
-            if "class" in node:
+            if "class" in node or "state" in node:
                 out = self.tensor_class(node, out)
             self.tensors[key] = out
         return out
 
     def tensor_class(self, node, t):
-        """``t`` as the Tensor subclass the node names, if it may be rebuilt."""
+        """``t`` as the Tensor subclass the node names (none: ``t`` itself), if it may be
+        rebuilt, with the node's attributes."""
         from flambeau import serialization
         from flambeau._tensor import Tensor
         from flambeau._torch_pickle import UnsafePickleError
 
-        value = node["class"]
-        if not isinstance(value, str) or value.count(":") != 1:
-            return self.bad(node)
-        try:
-            cls = serialization.tensor_class(*value.split(":"), self.weights_only)
-        except LookupError as exc:
-            raise UnsafePickleError(f"load: {self.name}: {exc.args[0]}") from None
+        value, cls = node.get("class"), None
+        if value is not None:
+            if not isinstance(value, str) or value.count(":") != 1:
+                return self.bad(node)
+            try:
+                cls = serialization.tensor_class(*value.split(":"), self.weights_only)
+            except LookupError as exc:
+                raise UnsafePickleError(f"load: {self.name}: {exc.args[0]}") from None
         state = self.decode(node["state"]) if "state" in node else {}
         if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
             return self.bad(node)

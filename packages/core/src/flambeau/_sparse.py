@@ -29,7 +29,7 @@ import re
 import sys
 
 from flambeau import _compat, _dtype
-from flambeau._tensor import Tensor
+from flambeau._tensor import Tensor, _copy_attributes
 from flambeau.autograd._function import Function, node_variant
 from flambeau.autograd._grad_mode import state as _grad_state
 
@@ -467,6 +467,7 @@ class SparseBase(Tensor):
         if out is None:
             out = memo[id(self)] = self._plain._wrap(self._data.copy(), self._device,
                                                      self._requires_grad)
+            _copy_attributes(self, out, memo)
             if self._grad is not None:
                 out._grad = self._grad.__deepcopy__(memo)
         return out

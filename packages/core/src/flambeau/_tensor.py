@@ -642,11 +642,20 @@ class Tensor:
         if id(self) in memo:
             return memo[id(self)]
         out = type(self)._make(self._data.copy(), self._device, self._requires_grad)
-        out.__dict__.update(self.__dict__)  # attributes set on it, a plain tensor's too
+        memo[id(self)] = out  # before copying its attributes, which may refer back to it
+        _copy_attributes(self, out, memo)
         if self.grad is not None:
             out.grad = self.grad.__deepcopy__(memo)
-        memo[id(self)] = out
         return out
+
+
+def _copy_attributes(tensor, out, memo):
+    """Give ``out``, ``copy.deepcopy``'s copy of ``tensor``, deep copies of the attributes set
+    on ``tensor`` (a plain tensor's too), as torch copies them."""
+    if tensor.__dict__:
+        import copy
+
+        out.__dict__.update(copy.deepcopy(tensor.__dict__, memo))
 
 
 def _rebuild(array, device, requires_grad):
