@@ -44,14 +44,36 @@ def test_decode_png_unchanged_keeps_channels(array, pil_mode):
         np.testing.assert_array_equal(out.cpu().numpy(), chw(array))
 
 
-@pytest.mark.parametrize("mode,pil_mode", [(ImageReadMode.GRAY, "L"), ("gray_alpha", "LA"),
-                                           ("RGB", "RGB"), (ImageReadMode.RGBA, "RGBA"),
+@pytest.mark.parametrize("mode,pil_mode", [("RGB", "RGB"), (ImageReadMode.RGBA, "RGBA"),
                                            (ImageReadMode.RGB_ALPHA, "RGBA")])
 def test_decode_png_modes_convert(mode, pil_mode):
     image = Image.fromarray(RGBA, "RGBA")
     data = as_bytes_tensor(pil_bytes(image, "PNG"))
     expected = chw(np.asarray(image.convert(pil_mode)))
     np.testing.assert_array_equal(io.decode_png(data, mode=mode).cpu().numpy(), expected)
+
+
+def libpng_gray(rgb):
+    """png_set_rgb_to_gray(0.2989, 0.587), torchvision's call: 15-bit weights, truncated."""
+    red, green = 29890 * 32768 // 100000, 58700 * 32768 // 100000
+    r, g, b = (rgb[..., k].astype(np.int64) for k in range(3))
+    return ((red * r + green * g + (32768 - red - green) * b) >> 15).astype(np.uint8)
+
+
+@pytest.mark.parametrize("source", ["RGB", "RGBA", "P"])
+def test_decode_png_gray_modes_weigh_as_libpng(source):
+    image = Image.fromarray(RGBA, "RGBA").convert(source)
+    data = as_bytes_tensor(pil_bytes(image, "PNG"))
+    rgba = np.asarray(image.convert("RGBA"))
+    gray = libpng_gray(rgba)
+    assert (gray != np.asarray(image.convert("L"))).any()  # Pillow rounds: not the same
+    np.testing.assert_array_equal(io.decode_png(data, mode="GRAY").cpu().numpy(), gray[None])
+    np.testing.assert_array_equal(io.decode_image(data, mode="gray_alpha").cpu().numpy(),
+                                  np.stack([gray, rgba[..., 3]]))
+    # gray pixels keep their value
+    flat = np.full((2, 3, 3), 77, np.uint8)
+    out = io.decode_png(as_bytes_tensor(pil_bytes(Image.fromarray(flat), "PNG")), mode="GRAY")
+    np.testing.assert_array_equal(out.cpu().numpy(), np.full((1, 2, 3), 77))
 
 
 def test_palette_png_unchanged_gives_indices_and_modes_expand():

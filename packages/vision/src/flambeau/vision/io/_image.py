@@ -124,10 +124,31 @@ def _pil_mode(image: Image.Image, mode: ImageReadMode) -> str:
             ImageReadMode.RGB_ALPHA: "RGBA"}[mode]
 
 
-def _frame_array(image: Image.Image, mode: ImageReadMode) -> np.ndarray:
-    """One decoded frame as a (C, H, W) array."""
+def _libpng_gray(rgba: np.ndarray, alpha: bool) -> np.ndarray:
+    """libpng's RGB to gray as torchvision asks for it (weights 0.2989, 0.587), (H, W, C).
+
+    libpng weighs 8-bit samples in 15-bit fixed point (9794, 19235, 3739: they sum to 2**15,
+    so gray pixels stay as they are) and truncates; Pillow's ``convert("L")`` rounds, one
+    level above on about half of the pixels.
+    """
+    r, g, b = (rgba[..., k].astype(np.uint32) for k in range(3))
+    planes = [((9794 * r + 19235 * g + 3739 * b) >> 15).astype(np.uint8)]
+    if alpha:
+        planes.append(rgba[..., 3])
+    return np.stack(planes, axis=-1)
+
+
+def _frame_array(image: Image.Image, mode: ImageReadMode, png_gray: bool = False) -> np.ndarray:
+    """One decoded frame as a (C, H, W) array.
+
+    ``png_gray``: colour converts to GRAY/GRAY_ALPHA as libpng does (a PNG without gamma).
+    """
     if image.mode in _SIXTEEN_BIT:
         hwc = _sixteen_bit_channels(image, mode)
+    elif (png_gray and mode in (ImageReadMode.GRAY, ImageReadMode.GRAY_ALPHA)
+          and image.mode in ("RGB", "RGBA", "P", "PA")):
+        hwc = _libpng_gray(np.asarray(image.convert("RGBA")),
+                           alpha=mode is ImageReadMode.GRAY_ALPHA)
     else:
         target = _pil_mode(image, mode)
         hwc = np.asarray(image if image.mode == target else image.convert(target))
@@ -154,9 +175,11 @@ def _decode(data: bytes, mode, apply_exif_orientation: bool, op: str):
                   for frame in ImageSequence.Iterator(image)]
         return _as_tensor(frames[0] if len(frames) == 1 else np.stack(frames))
     _load(image, op)
+    # a gAMA or sRGB chunk makes libpng convert to gray in linear light: Pillow's weights then
+    png_gray = image.format == "PNG" and not {"gamma", "srgb"} & image.info.keys()
     if apply_exif_orientation:
         image = ImageOps.exif_transpose(image)
-    return _as_tensor(_frame_array(image, mode))
+    return _as_tensor(_frame_array(image, mode, png_gray))
 
 
 def read_file(path):
