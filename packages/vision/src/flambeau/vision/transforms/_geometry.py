@@ -105,18 +105,14 @@ def _bicubic_no_aa_matrix(n_in: int, n_out: int):
     return weights
 
 
-def _resample_matrix(n_in: int, n_out: int, mode: InterpolationMode, antialias: bool):
-    """(n_out, n_in) weights of a separable resampling along one axis (pixel centres)."""
-    if mode is InterpolationMode.BICUBIC and not antialias:
+def _resample_matrix(n_in: int, n_out: int, mode: InterpolationMode):
+    """(n_out, n_in) weights of a resampling along one axis without antialiasing (the
+    antialiased one is :func:`_aa_taps`): bilinear weighs the two pixels around each source
+    position (a triangle at pixel centres, renormalized at the borders: torch's clamping)."""
+    if mode is InterpolationMode.BICUBIC:
         return _bicubic_no_aa_matrix(n_in, n_out)
-    scale = n_in / n_out
-    stretch = max(scale, 1.0) if antialias else 1.0  # widen the filter when shrinking
-    centres = (np.arange(n_out) + 0.5) * scale
-    dist = (np.arange(n_in)[None, :] + 0.5 - centres[:, None]) / stretch
-    if mode is InterpolationMode.BILINEAR:
-        weights = np.maximum(0.0, 1.0 - np.abs(dist))
-    else:
-        weights = _cubic(dist)
+    centres = (np.arange(n_out) + 0.5) * (n_in / n_out)
+    weights = np.maximum(0.0, 1.0 - np.abs(np.arange(n_in)[None, :] + 0.5 - centres[:, None]))
     return weights / weights.sum(axis=1, keepdims=True)
 
 
@@ -153,9 +149,9 @@ def _aa_taps(n_in: int, n_out: int, mode: InterpolationMode, dtype):
     weight[i, j]`` over its ``size[i]`` taps, accumulated in ``dtype`` from ``j = 0`` on;
     with ``fused`` (float32), the steps after the last full group of four (torch's x86-64
     build unrolls the loop by four) are fused multiply-adds. The weights are computed in
-    ``dtype`` in torch's order (float32 for float32 and integer images): the float64 weights
-    of :func:`_resample_matrix` differ from them in the last bits, which moves rounded uint8
-    results across .5 on about 0.05% of pixels. The arrays are cached: read-only."""
+    ``dtype`` in torch's order (float32 for float32 and integer images): exact weights
+    rounded to float32 differ from them in the last bits, which moves rounded uint8 results
+    across .5 on about 0.05% of pixels. The arrays are cached: read-only."""
     f = np.dtype(dtype).type
     interp = 2 if mode is InterpolationMode.BILINEAR else 4
     scale = f(n_in) / f(n_out)
@@ -250,8 +246,8 @@ def _resize_array(arr, xp, height: int, width: int, mode: InterpolationMode, ant
         # torchvision resizes integer images in float32 and rounds (half to even); the
         # float32 steps decide the rounding of values near .5, so they follow torch's
         return back(_resize_aa(work, xp, height, width, mode))
-    wh = xp.asarray(_resample_matrix(h, height, mode, antialias), dtype=work.dtype)
-    ww = xp.asarray(_resample_matrix(w, width, mode, antialias), dtype=work.dtype)
+    wh = xp.asarray(_resample_matrix(h, height, mode), dtype=work.dtype)
+    ww = xp.asarray(_resample_matrix(w, width, mode), dtype=work.dtype)
     return back(xp.matmul(xp.matmul(wh, work), ww.T))
 
 
