@@ -57,6 +57,32 @@ def test_setup_context_receives_bound_inputs_as_in_torch(call):
     assert ours[2] == theirs[2]
 
 
+def test_a_keyword_past_a_default_binds_to_its_position_as_torch():
+    """apply(x, m=...) leaves k to its default: torch binds it (flambeau refused m as a
+    keyword-only argument, having checked before filling in the defaults)."""
+    def run(lib):
+        seen = []
+
+        class Affine(lib.autograd.Function):
+            @staticmethod
+            def forward(x, k=3.0, m=1.0):
+                return x * k + m
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                seen.append(inputs[1:])
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 3.0, None, None
+
+        return Affine.apply(lib.tensor([1.0, 2.0]), m=2.0).cpu().numpy().tolist(), seen
+
+    assert run(flambeau) == ([5.0, 8.0], [(3.0, 2.0)])
+    if torch is not None:
+        assert run(flambeau) == run(torch)
+
+
 def test_forward_called_directly_is_the_users_and_apply_checks_arguments():
     fn = _scale_function(flambeau, [])
     np.testing.assert_allclose(fn.forward(flambeau.tensor([2.0]), 4.0).cpu().numpy(), [8.0])

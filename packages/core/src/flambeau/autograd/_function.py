@@ -616,11 +616,13 @@ def _use_setup_context(cls):
             bound = signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise TypeError(f"{cls.__name__}.apply: {exc}") from None
-        if bound.kwargs:  # keyword-only: not among the positional inputs forward receives
+        bound.apply_defaults()  # a keyword past a default then is positional, as torch's
+        # keyword-only: not among the positional inputs forward receives
+        passed = [name for name in bound.kwargs if name in kwargs]
+        if passed:
             raise TypeError(f"{cls.__name__}.apply: forward() got an unexpected keyword "
-                            f"argument {next(iter(bound.kwargs))!r} (a keyword-only argument "
+                            f"argument {passed[0]!r} (a keyword-only argument "
                             f"of forward cannot be passed; make it positional)")
-        bound.apply_defaults()
         return Function.apply.__func__(cls, *bound.args)
 
     forward.__wrapped__ = user_forward
