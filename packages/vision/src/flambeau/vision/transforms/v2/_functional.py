@@ -93,10 +93,12 @@ _KERNELS: dict[str, dict[type, object]] = {}  # name -> {TVTensor subclass: kern
 
 
 def _registered_kernel(name: str, cls):
-    for klass in cls.__mro__:
-        kernel = _KERNELS.get(name, {}).get(klass)
-        if kernel is not None:
-            return kernel
+    kernels = _KERNELS.get(name)
+    if kernels:  # most functionals have none: no MRO walk on every call
+        for klass in cls.__mro__:
+            kernel = kernels.get(klass)
+            if kernel is not None:
+                return kernel
     return None
 
 
@@ -457,7 +459,8 @@ def to_dtype(inpt, dtype=flambeau.float32, scale: bool = False):
         if dtype.is_floating_point and not (src.is_floating_point or src.is_complex):
             # torchvision's v2 multiplies by 1 / max where v1 (convert_image_dtype) divides by
             # max: half the uint8 levels differ by an ulp between the two
-            out = inpt._data.astype(dtype.np) * (1.0 / _convert._max_value(src.np))
+            out = inpt._data.astype(dtype.np)
+            out *= 1.0 / _convert._max_value(src.np)
             return _rewrap(Tensor._make(out, inpt._device), inpt)
         return _rewrap(_convert.convert_image_dtype(inpt, dtype), inpt)
     return _rewrap(Tensor.to(inpt, dtype), inpt)
