@@ -154,6 +154,32 @@ def test_resize_antialias_equals_torchvision(mode):
         got = F.resize(flambeau.from_numpy(floats), list(size), InterpolationMode(mode))
         # bit for bit on x86-64 (which sums torch fuses into FMAs is its build's choice)
         np.testing.assert_allclose(got.cpu().numpy(), ref[0].numpy(), rtol=0, atol=1e-6)
+        doubles = rng.random((2, h, w))  # float64 images: float64 weights and sums
+        ref = torch.nn.functional.interpolate(torch.from_numpy(doubles)[None], size=size,
+                                              mode=mode, align_corners=False, antialias=True)
+        got = F.resize(flambeau.from_numpy(doubles), list(size), InterpolationMode(mode))
+        assert got.dtype == flambeau.float64
+        np.testing.assert_allclose(got.cpu().numpy(), ref[0].numpy(), rtol=0, atol=1e-13)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_resize_antialias_to_one_column_is_separable(mode):
+    # torch 2.13's antialiased kernel, resizing rows of a one-column tensor, repeats output row
+    # 0 ((10, 1) -> (5, 1) gives five equal values); we keep the separable result: torch's
+    # column pass, then its row pass done as a column pass of the transpose
+    torch = pytest.importorskip("torch")
+    image = np.random.default_rng(4).random((3, 20, 76))
+
+    def along_columns(x, n):
+        return torch.nn.functional.interpolate(x, size=(x.shape[-2], n), mode=mode,
+                                               antialias=True)
+
+    cols = along_columns(torch.from_numpy(image)[None], 1)
+    ref = along_columns(cols.transpose(-1, -2), 7).transpose(-1, -2)[0].numpy()
+    got = F.resize(flambeau.from_numpy(image), [7, 1], InterpolationMode(mode)).cpu().numpy()
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13)
+    assert np.ptp(got[0, :, 0]) > 0.01  # not torch's repeated row
 
 
 def test_center_crop_rounding_and_padding():
