@@ -86,6 +86,17 @@ def test_wrap_copies_and_overrides_metadata():
     assert plain[0, 0].item() == 5 and plain._version == mask._version
 
 
+def test_wrap_checks_the_boxes_shape():
+    # torchvision's wrap makes a single box (4,) a batch of one and refuses other shapes
+    b = boxes(((1, 2, 5, 6), (0, 0, 1, 1)))
+    one = tv_tensors.wrap(b[0], like=b)
+    assert type(one) is tv_tensors.BoundingBoxes and tuple(one.shape) == (1, 4)
+    np.testing.assert_array_equal(one.cpu().numpy(), [[1, 2, 5, 6]])
+    with pytest.raises(ValueError, match=r"BoundingBoxes: expected a tensor of shape \(N, 4\) "
+                                         r"or \(4,\), got shape \(1, 2, 4\)"):
+        tv_tensors.wrap(b[None], like=b)
+
+
 def test_wrap_errors():
     with pytest.raises(TypeError, match="wrap: expected a tensor to wrap, got list"):
         tv_tensors.wrap([1], like=boxes())

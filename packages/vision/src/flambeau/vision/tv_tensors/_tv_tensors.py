@@ -302,10 +302,10 @@ clamping_mode=soft)
 
     @classmethod
     def wrap(cls, tensor, like, **kwargs):
+        # checks the shape as torchvision's does: a single box (4,) becomes (1, 4)
         return cls._wrap(tensor, format=kwargs.get("format", like.format),
                          canvas_size=kwargs.get("canvas_size", like.canvas_size),
-                         clamping_mode=kwargs.get("clamping_mode", like.clamping_mode),
-                         check_dims=False)
+                         clamping_mode=kwargs.get("clamping_mode", like.clamping_mode))
 
     def __new__(cls, data, *, format, canvas_size, clamping_mode="soft", dtype=None,
                 device=None, requires_grad=None):
