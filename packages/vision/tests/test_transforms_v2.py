@@ -429,6 +429,16 @@ def test_get_params_is_v1s():
     assert a == T.RandomResizedCrop.get_params(flambeau.zeros(3, 10, 10), (0.5, 1.0), (1.0, 1.0))
 
 
+def test_convert_bounding_box_format_inplace_bumps_the_version():
+    plain = flambeau.tensor([[1.0, 2.0, 4.0, 6.0]])
+    version = plain._version
+    out = F.convert_bounding_box_format(plain, old_format="XYXY", new_format="XYWH",
+                                        inplace=True)
+    np.testing.assert_array_equal(values(plain), [[1.0, 2.0, 3.0, 4.0]])
+    np.testing.assert_array_equal(values(out), [[1.0, 2.0, 3.0, 4.0]])
+    assert plain._version > version
+
+
 def test_to_dtype_dict_and_plain():
     img, mask = image(), rect_mask([1, 1, 3, 3])
     out_img, out_mask = v2.ToDtype(flambeau.float32, scale=True)(img, mask)

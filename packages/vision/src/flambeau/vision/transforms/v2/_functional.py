@@ -337,8 +337,8 @@ def convert_bounding_box_format(inpt, old_format=None, new_format=None, inplace=
     else:
         raise _unsupported(op, inpt, "tensors and BoundingBoxes")
     out = _convert_array(inpt._data, old, new, inpt._device._xp)
-    if inplace:
-        inpt._data[...] = out
+    if inplace:  # through copy_, which bumps the version counter (autograd's check)
+        Tensor.copy_(inpt, Tensor._make(out, inpt._device))
         out = inpt._data
     result = Tensor._make(out, inpt._device)
     if isinstance(inpt, BoundingBoxes):
