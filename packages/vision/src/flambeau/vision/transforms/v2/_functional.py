@@ -535,7 +535,9 @@ def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
     """Resize an image, video or mask (nearest), scaling boxes to the new canvas.
 
     An int ``size`` matches the smaller edge, as in the v1
-    :func:`~flambeau.vision.transforms.functional.resize`.
+    :func:`~flambeau.vision.transforms.functional.resize`. uint8 images are resized in
+    floating point and rounded, as torchvision does except on CPUs with AVX2 or ARM, where its
+    fixed-point bilinear path gives about one pixel in five 1 higher or lower.
 
     Examples
     --------
