@@ -241,3 +241,66 @@ def test_the_hook_is_gone_after_the_block():
     assert Function.__dict__["apply"] is before
     out.backward()
     assert Function.__dict__["apply"] is before
+
+
+def test_threads_checkpointing_at_once_each_get_their_own_gradients():
+    """Two threads inside selective checkpoints at the same time: each thread's ops go to its
+    own contexts (the innermost context of any thread took them: one thread's gradients came
+    out wrong and the other's backward failed)."""
+    import threading
+
+    context_fn = functools.partial(create_selective_checkpoint_contexts, [flambeau.matmul])
+    together = threading.Barrier(2)
+
+    def grads(wait):
+        x, y = _inputs(flambeau)
+
+        def block(a, b):
+            first = flambeau.matmul(a, b)
+            if wait:
+                together.wait(timeout=10)  # both threads' forward contexts are open now
+            return (flambeau.sigmoid(flambeau.matmul(first, b)) * b).exp().sum()
+
+        checkpoint(block, x, y, use_reentrant=False, context_fn=context_fn).backward()
+        return x.grad.cpu().numpy(), y.grad.cpu().numpy()
+
+    expected, results = grads(False), [None, None]
+
+    def work(i):
+        try:
+            results[i] = grads(True)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            results[i] = exc
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for result in results:
+        assert isinstance(result, tuple), result
+        np.testing.assert_allclose(result[0], expected[0], rtol=1e-12)
+        np.testing.assert_allclose(result[1], expected[1], rtol=1e-12)
+
+
+def test_a_profiler_started_inside_the_block_and_stopped_after_it():
+    """The profiler restores, when it stops, the apply it found (the selective checkpoint's,
+    over its own): the next selective checkpoint then recursed without end, and the stale
+    hook is taken off by the next op."""
+    from flambeau.profiler import profile
+
+    original = Function.__dict__["apply"]
+    context_fn = functools.partial(create_selective_checkpoint_contexts, [flambeau.matmul])
+    prof, started = profile(), []
+
+    def block(a, b):
+        if not started:  # not again in the recomputation
+            started.append(prof.start())
+        return _block(flambeau)(a, b)
+
+    x, y = _inputs(flambeau)
+    checkpoint(block, x, y, use_reentrant=False, context_fn=context_fn).backward()
+    prof.stop()
+    expected = _grads(flambeau)
+    np.testing.assert_allclose(_grads(flambeau, context_fn)[1], expected[1], rtol=1e-12)
+    assert Function.__dict__["apply"] is original

@@ -482,15 +482,14 @@ class _Frame:
                 raise _StopRecomputation
             return tensor
 
-        global _keeping_graph
-        before, _keeping_graph = _keeping_graph, keep_graph
+        before, _local.keeping_graph = _keeping_graph(), keep_graph
         try:
             with saved_tensors_hooks(pack, _identity):
                 self.run()
         except _StopRecomputation:
             pass
         finally:
-            _keeping_graph = before
+            _local.keeping_graph = before
         if mismatches:
             lines = "".join(f"tensor at position {i}:\nsaved metadata: {_describe(a)}\n"
                             f"recomputed metadata: {_describe(b)}\n" for i, a, b in mismatches)
@@ -697,39 +696,42 @@ _MISMATCH = ("This can happen if the operations in the checkpointed region are "
 
 
 class _Mode:
-    """A context during which every op's ``Function.apply`` goes to :meth:`run` (on the
-    thread that entered it; ops run inside an op's own forward are not looked at).
+    """A context during which every op's ``Function.apply`` on the thread that entered it
+    goes to :meth:`run` (ops run inside an op's own forward are not looked at; other
+    threads' ops are their own modes' or none).
 
-    ``Function.apply`` is replaced on the class while a mode is active, as the profiler
-    does, so that the ops pay nothing for selective checkpointing when none is.
+    ``Function.apply`` is replaced on the class while a mode is active on any thread, as the
+    profiler does, so that the ops pay nothing for selective checkpointing when none is.
     """
 
     def __init__(self, storage):
         self.storage = storage
         self.counts = collections.Counter()
         self.busy = False
-        self.thread = None
 
     def __enter__(self):
-        global _apply_before
+        global _active
         self.counts.clear()
-        self.thread = threading.get_ident()
-        if not _modes:
-            _apply_before = Function.__dict__["apply"]
-            Function.apply = _intercepting_apply
-        _modes.append(self)
+        with _lock:
+            if not _active:
+                _install()
+            _active += 1
+        _thread_modes().append(self)
         return self
 
     def __exit__(self, *exc):
-        _modes.remove(self)
-        if not _modes and Function.__dict__.get("apply") is _intercepting_apply:
-            Function.apply = _apply_before  # (left alone when another hook wrapped ours)
+        global _active
+        _thread_modes().remove(self)
+        with _lock:
+            _active -= 1
+            if not _active:
+                _uninstall()
         return False
 
-    def run_op(self, cls, args):
+    def run_op(self, apply, cls, args):
         self.busy = True
         try:
-            return _apply_before.__func__(cls, *args)
+            return apply(cls, *args)
         finally:
             self.busy = False
 
@@ -741,11 +743,11 @@ class _SavingMode(_Mode):
         super().__init__(storage)
         self.policy_fn = policy_fn
 
-    def run(self, cls, args):
+    def run(self, apply, cls, args):
         hooks = _state.saved_hooks
         _state.saved_hooks = None  # packed below only if the op is to be recomputed
         try:
-            out = self.run_op(cls, args)
+            out = self.run_op(apply, cls, args)
         finally:
             _state.saved_hooks = hooks
         policy = self.policy_fn(SelectiveCheckpointContext(is_recompute=False, op_output=out),
@@ -770,7 +772,7 @@ class _ReplayingMode(_Mode):
         super().__init__(storage)
         self.allow_mutation = allow_mutation
 
-    def run(self, cls, args):
+    def run(self, apply, cls, args):
         n = self.counts[cls]
         self.counts[cls] += 1
         calls = self.storage.get(cls)
@@ -782,16 +784,16 @@ class _ReplayingMode(_Mode):
             raise RuntimeError(f"{cls.__name__} invocation index {n} encountered during "
                                f"backward but not found in storage. {_MISMATCH}")
         if entry is _RECOMPUTE:
-            return self.run_op(cls, args)
+            return self.run_op(apply, cls, args)
         if entry is _CONSUMED:
             raise RuntimeError("Trying to backward an extra time. You are only allowed to "
                                "backward once on any region computed under selective "
                                "activation checkpoint.")
-        if _keeping_graph:  # backward with create_graph: the op's graph is needed too
+        if _keeping_graph():  # backward with create_graph: the op's graph is needed too
             hooks = _state.saved_hooks
             _state.saved_hooks = None  # what it saves stays out of the checkpoint's count,
             try:  # as in the forward pass
-                return self.run_op(cls, args)
+                return self.run_op(apply, cls, args)
             finally:
                 _state.saved_hooks = hooks
         calls[n] = _CONSUMED
@@ -807,18 +809,53 @@ class _ReplayingMode(_Mode):
         return out if kept.__class__ is tuple else out[0]
 
 
-_modes: list = []  # the active modes, innermost last
+#: per thread: ``modes``, the thread's active modes (innermost last), and ``keeping_graph``,
 #: set while a recomputation keeps its graph (backward with create_graph=True)
-_keeping_graph = False
-_apply_before = None  # Function.apply as it was when the first mode was entered
+_local = threading.local()
+_active = 0  # active modes on all threads: Function.apply is intercepted while any is
+_lock = threading.Lock()
 
 
-@classmethod
-def _intercepting_apply(cls, *args):
-    mode = _modes[-1] if _modes else None
-    if mode is None or mode.busy or mode.thread != threading.get_ident():
-        return _apply_before.__func__(cls, *args)
-    return mode.run(cls, args)
+def _thread_modes() -> list:
+    modes = getattr(_local, "modes", None)
+    if modes is None:
+        modes = _local.modes = []
+    return modes
+
+
+def _keeping_graph() -> bool:
+    return getattr(_local, "keeping_graph", False)
+
+
+def _install():
+    """Put an interceptor over ``Function.apply`` as it is now (the profiler's, maybe): each
+    one calls the apply it replaced, so interceptors and profilers started and stopped in any
+    order never call themselves."""
+    before = Function.__dict__["apply"]
+    apply = before.__func__
+
+    def intercepting_apply(cls, *args):
+        modes = getattr(_local, "modes", None)
+        if modes and not modes[-1].busy:
+            return modes[-1].run(apply, cls, args)
+        if not _active:  # left on by a profiler that restored it after the modes ended
+            with _lock:
+                if not _active:
+                    _uninstall()
+        return apply(cls, *args)
+
+    intercepting_apply.replaced = before
+    Function.apply = classmethod(intercepting_apply)
+
+
+def _uninstall():
+    """Take the interceptors on top of ``Function.apply`` off (none is needed: no mode is
+    active); one under another hook (a running profiler) stays until that hook is gone."""
+    apply = Function.__dict__["apply"]
+    while hasattr(apply.__func__, "replaced"):
+        apply = apply.__func__.replaced
+    if apply is not Function.__dict__["apply"]:
+        Function.apply = apply
 
 
 def _kept(out):
