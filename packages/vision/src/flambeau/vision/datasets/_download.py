@@ -157,7 +157,22 @@ def extract_tar(archive, dest_dir, member_root: str | None) -> Path:
 
 def _untar(archive, staging: Path) -> None:
     with tarfile.open(archive) as tar:
-        tar.extractall(staging, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(staging, filter="data")
+        else:  # Python 3.11.0-3.11.3 have no extraction filters: refuse what "data" refuses
+            tar.extractall(staging, members=_safe_members(tar, archive))
+
+
+def _safe_members(tar, archive):
+    """The members of ``tar``, refusing (before any is written) what tarfile's ``data``
+    filter refuses: absolute or escaping paths, links, devices and FIFOs."""
+    members = tar.getmembers()
+    for m in members:
+        parts = Path(m.name).parts
+        if Path(m.name).is_absolute() or ".." in parts or not (m.isfile() or m.isdir()):
+            raise tarfile.TarError(f"{archive}: refusing to extract {m.name!r} (an absolute or "
+                               "escaping path, a link or a special file)")
+    return members
 
 
 def _unzip(archive, staging: Path) -> None:
