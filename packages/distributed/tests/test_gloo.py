@@ -138,6 +138,17 @@ def test_a_closed_peer_fails_the_waits_on_it_at_once():
         a.recv(np.zeros(1), 1, 0, async_op=False)
 
 
+def test_a_failed_async_op_is_completed_and_its_wait_raises(pair):
+    work = pair[0].all_reduce(np.ones(2), ReduceOp.SUM, async_op=True)  # rank 1 never joins
+    deadline = time.monotonic() + 10
+    while not work.is_completed():  # torch: True once the op ended, by an error too
+        assert time.monotonic() < deadline, "the op did not give up after the group's timeout"
+        time.sleep(0.02)
+    assert work.is_success() is False
+    with pytest.raises(dist.DistBackendError, match=r"all_reduce \(gloo\): rank 0 timed out"):
+        work.wait()
+
+
 def test_mismatched_sizes_are_an_error_not_garbage(pair):
     a, b = pair
     with pytest.raises(dist.DistBackendError, match=r"all_reduce \(gloo\): rank (1 sent 24 "

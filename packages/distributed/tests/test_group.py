@@ -124,6 +124,25 @@ def test_work_runs_its_callbacks_once():
     assert work.wait() and work.is_completed() and calls == [1]
 
 
+def test_a_failed_work_is_completed_and_every_wait_raises():
+    # PyTorch: is_completed() is True once the operation ended, even by an error; is_success()
+    # is False; wait() raises the error (each time), and the result callbacks never run
+    attempts, calls = [], []
+
+    def fail():
+        attempts.append(1)
+        raise dist.DistBackendError("all_reduce (gloo): rank 0 timed out")
+
+    work = Work(fail, test=lambda: True).then(lambda: calls.append(1))
+    assert work.is_completed() is True and work.is_success() is False
+    for _ in range(2):
+        with pytest.raises(dist.DistBackendError, match="rank 0 timed out"):
+            work.wait()
+    assert attempts == [1] and calls == []
+    work.then(lambda: calls.append(2))
+    assert calls == []
+
+
 def test_ddp_in_a_world_of_one_gives_plain_gradients(world):
     flambeau.manual_seed(0)
     model = nn.Linear(3, 2).double()

@@ -15,7 +15,9 @@ class Work:
     """The handle of a collective started with ``async_op=True``.
 
     :meth:`wait` blocks until the operation has finished and its results are in the output
-    tensors; :meth:`is_completed` polls without blocking. Backends build one from a blocking
+    tensors; :meth:`is_completed` polls without blocking. As in PyTorch, an operation that
+    failed has completed: :meth:`is_completed` returns True, :meth:`is_success` False, and
+    every :meth:`wait` raises its error. Backends build one from a blocking
     ``wait`` and a non-blocking ``test`` function; the collectives chain their own
     post-processing (averaging, copies into output lists) with :meth:`then`.
 
@@ -38,13 +40,14 @@ class Work:
     True
     """
 
-    __slots__ = ("_wait", "_test", "_post", "_done")
+    __slots__ = ("_wait", "_test", "_post", "_done", "_error")
 
     def __init__(self, wait: Callable[[], object], test: Callable[[], bool] | None = None):
         self._wait = wait
         self._test = test
         self._post: list[Callable[[], object]] = []
         self._done = False
+        self._error: Exception | None = None
 
     @classmethod
     def completed(cls) -> Work:
@@ -69,12 +72,20 @@ class Work:
         True
         """
         if self._done:
-            fn()
+            if self._error is None:
+                fn()
         else:
             self._post.append(fn)
         return self
 
-    def _finish(self) -> None:
+    def _complete(self) -> None:
+        """Finish the backend operation, then run the callbacks; a failure is kept for
+        :meth:`wait` to raise (the callbacks, which read the results, do not run)."""
+        try:
+            self._wait()
+        except Exception as exc:  # not BaseException: an interrupted wait is still pending
+            self._error, self._done, self._post = exc, True, []
+            return
         self._done = True
         post, self._post = self._post, []
         for fn in post:
@@ -104,8 +115,9 @@ class Work:
         if not self._done:
             if timeout is not None and self._test is not None:
                 self._wait_for(timeout)
-            self._wait()
-            self._finish()
+            self._complete()
+        if self._error is not None:
+            raise self._error
         return True
 
     def _wait_for(self, timeout) -> None:
@@ -137,8 +149,7 @@ class Work:
         False
         """
         if not self._done and (self._test is None or self._test()):
-            self._wait()  # completes the request bookkeeping; returns at once
-            self._finish()
+            self._complete()  # completes the request bookkeeping; returns at once
         return self._done
 
     def is_success(self) -> bool:
@@ -149,8 +160,13 @@ class Work:
         >>> from flambeau.distributed import Work
         >>> Work.completed().is_success()
         True
+        >>> def fail():
+        ...     raise RuntimeError("the peer is gone")
+        >>> failed = Work(fail)
+        >>> failed.is_completed(), failed.is_success()
+        (True, False)
         """
-        return self.is_completed()
+        return self.is_completed() and self._error is None
 
 
 def _nothing() -> None:
