@@ -184,6 +184,13 @@ RULE_CASES = {
     "pow_number": (lambda lib, a: a ** 3 + a ** 0, [(4,)]),
     "pow_tensors": (lambda lib, a, b: (a.abs() + 0.5) ** b, [(4,), (4,)]),
     "number_pow": (lambda lib, a: 2.0 ** a, [(4,)]),
+    # the exponent's slope is 0 at a zero base (out * log(0) would be nan), as torch's
+    "pow_at_zero_base": (lambda lib, a, b: (a * 0) ** (b.abs() + 1) + 0.0 ** (b.abs() + 1),
+                         [(4,), (4,)]),
+    # ops that skip their Function when no operand requires grad (as dual tensors do not)
+    "modulus_rounding": (lambda lib, a, b: lib.fmod(a, b) + lib.remainder(a, 1.5)
+                         + lib.div(a, b, rounding_mode="floor")
+                         + lib.div(a, 0.7, rounding_mode="trunc"), [(3, 4), (3, 4)]),
     "unary": (lambda lib, a: a.exp() + a.sin() * a.cos() + a.tanh() + a.sigmoid()
               + (a.abs() + 1).log() + (a.abs() + 1).sqrt() + a.abs() + a.neg(), [(3, 4)]),
     "activations": (lambda lib, a: a.relu() + lib.nn.functional.gelu(a)
@@ -254,6 +261,7 @@ COMPLEX_CASES = {
     "arith": (lambda lib, a, b: (a * b + a / (b + 3)) ** 2 - a.conj(), [(3,), (3,)]),
     "exp_abs": (lambda lib, a: (a.exp() * a).abs() + a.real * a.imag, [(3,)]),
     "matmul_sum": (lambda lib, a, b: (a @ b).sum(0), [(2, 3), (3, 2)]),
+    "number_pow": (lambda lib, a: (-2.0) ** a + 0.0 ** a, [(3,)]),  # a complex log of -2
 }
 
 

@@ -36,6 +36,7 @@ from flambeau._ops._util import (
 )
 from flambeau._sparse import SparseUnsupported, refuse_sparse_inputs
 from flambeau.amp import _autocast
+from flambeau.autograd import _function as _autograd_function
 from flambeau.autograd._function import Function, node_variant
 from flambeau.autograd._grad_mode import state as _grad_state
 
@@ -803,8 +804,10 @@ _MODULUS = {("fmod", False): node_variant(Modulus, "FmodBackward0", (0,)),
 
 
 def _needs_grad(a, b):
+    """Whether the op must run as a Function: to be recorded, or (forward AD) to carry the
+    operands' tangents, which tensors that do not require grad may hold."""
     return (isinstance(a, Tensor) and a._requires_grad) or (
-        isinstance(b, Tensor) and b._requires_grad)
+        isinstance(b, Tensor) and b._requires_grad) or _autograd_function._forward_ad_on
 
 
 def fmod(input, other, *, out=None):

@@ -380,7 +380,13 @@ def _div(cls, args, tans, out):
 
 
 def _pow(cls, args, tans, out):
-    from flambeau._ops.elementwise import log, where
+    from flambeau._ops.elementwise import (
+        _conj,
+        _pow_scalar_base_grad,
+        _real_nonnegative,
+        log,
+        where,
+    )
 
     a, b = args
     ta, tb = tans
@@ -391,16 +397,14 @@ def _pow(cls, args, tans, out):
         else:
             res = ta * 0.0 if b == 0 else ta * (b * a ** (b - 1))
     if tb is not None:
-        base = a if a.__class__ in _TENSOR_TYPES else float(a)
-        term = tb * out * (log(base) if a.__class__ in _TENSOR_TYPES else _log_number(base))
+        # the slopes of Pow.backward: 0 at a zero base with a real exponent >= 0 (log 0 is
+        # -inf), a complex log for a negative number base of a complex exponent
+        if a.__class__ in _TENSOR_TYPES:
+            term = tb * where((a == 0) & _real_nonnegative(b), 0.0, out * log(a))
+        else:  # its backward gives g * conj(slope): conjugating around it gives t * slope
+            term = _conj(_pow_scalar_base_grad(_conj(tb), a, b, out))
         res = term if res is None else res + term
     return res
-
-
-def _log_number(x):
-    import math
-
-    return math.log(x) if x > 0 else float("nan") if x < 0 else float("-inf")
 
 
 def _unary(cls, args, tans, out):
