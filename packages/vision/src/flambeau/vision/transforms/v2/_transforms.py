@@ -15,11 +15,12 @@ from PIL import Image as _PILImage
 
 import flambeau
 from flambeau._tensor import Tensor
+from flambeau.utils._pytree import tree_flatten, tree_unflatten
 from flambeau.vision.transforms import _autoaugment as _v1_auto
 from flambeau.vision.transforms import _base as _v1_base
 from flambeau.vision.transforms import _convert
 from flambeau.vision.transforms import _random as _v1
-from flambeau.vision.transforms._geometry import InterpolationMode
+from flambeau.vision.transforms._geometry import InterpolationMode, _parse_padding
 from flambeau.vision.transforms._image import draw_int, draw_uniform
 from flambeau.vision.transforms.v2 import _functional as F
 from flambeau.vision.transforms.v2._transform import (
@@ -31,6 +32,7 @@ from flambeau.vision.transforms.v2._transform import (
     query_size,
 )
 from flambeau.vision.tv_tensors import BoundingBoxes, Image, Mask, TVTensor, Video
+from flambeau.vision.tv_tensors._tv_tensors import _box_format
 
 __all__ = [
     "ToImage", "ToDtype", "ToPureTensor", "PILToTensor", "ToPILImage", "Identity",
@@ -353,8 +355,6 @@ class RandomCrop(Transform):
         h, w = query_size(flat_inputs, "RandomCrop")
         left = top = right = bottom = 0
         if self.padding is not None:
-            from flambeau.vision.transforms._geometry import _parse_padding
-
             left, top, right, bottom = _parse_padding(self.padding, "RandomCrop")
         h, w = h + top + bottom, w + left + right
         th, tw = self.size
@@ -1177,8 +1177,6 @@ class _AutoAugmentBase(Transform):
         raise NotImplementedError
 
     def forward(self, *inputs):
-        from flambeau.utils._pytree import tree_flatten, tree_unflatten
-
         flat_inputs, spec = tree_flatten(inputs if len(inputs) > 1 else inputs[0])
         needs = self._needs_transform_list(flat_inputs)
         found = []
@@ -1334,8 +1332,6 @@ class ConvertBoundingBoxFormat(Transform):
 
     def __init__(self, format):
         super().__init__()
-        from flambeau.vision.tv_tensors._tv_tensors import _box_format
-
         self.format = _box_format(format, "ConvertBoundingBoxFormat")
 
     def transform(self, inpt, params):
@@ -1408,8 +1404,6 @@ class SanitizeBoundingBoxes(Transform):
         self._get_labels = _labels_getter(labels_getter, "SanitizeBoundingBoxes")
 
     def forward(self, *inputs):
-        from flambeau.utils._pytree import tree_flatten, tree_unflatten
-
         sample = inputs if len(inputs) > 1 else inputs[0]
         labels = self._get_labels(sample)
         if isinstance(labels, Tensor):
@@ -1476,8 +1470,6 @@ class _BatchMix(Transform):
         return float(Beta(conc, conc).sample().item())
 
     def forward(self, *inputs):
-        from flambeau.utils._pytree import tree_flatten, tree_unflatten
-
         op = type(self).__name__
         sample = inputs if len(inputs) > 1 else inputs[0]
         flat_inputs, spec = tree_flatten(sample)
