@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import re
 import signal
+import struct
 import threading
 import time
 
@@ -157,6 +158,32 @@ def test_mismatched_sizes_are_an_error_not_garbage(pair):
                                                     r"shapes or dtypes differ"):  # fmt: skip
         _parallel([lambda: a.all_reduce(np.ones(2), ReduceOp.SUM, False),
                    lambda: b.all_reduce(np.ones(3), ReduceOp.SUM, False)])
+
+
+@pytest.mark.parametrize("frame, why", [
+    (struct.pack("!IQ", 0, 1 << 62), r"a payload of 4611686018427387904 bytes, more than this "
+                                     r"process can hold"),
+    (struct.pack("!IQ", 1 << 20, 0), r"a key of 1048576 bytes \(ours have at most 4096\)"),
+    (struct.pack("!IQ", 2, 0) + b"\xff\xfe", r"can't decode byte 0xff"),
+], ids=["huge-payload", "huge-key", "key-not-utf8"])  # fmt: skip
+def test_a_malformed_frame_fails_the_waits_on_its_sender_without_a_crash(frame, why):
+    a, b = _comms(2, seconds=30.0)
+    crashed = []
+    previous, threading.excepthook = threading.excepthook, crashed.append
+    try:
+        a._t.out[1].sendall(frame)  # rank 0's socket to rank 1, as a corrupted peer would
+        start = time.monotonic()
+        with pytest.raises(dist.DistBackendError, match=r"recv \(gloo\): rank 1 waited for "
+                                                        r"rank 0, which lost its connection "
+                                                        r"\((ValueError|UnicodeDecodeError): "
+                                                        r".*" + why):  # fmt: skip
+            b.recv(np.zeros(1), 0, 0, async_op=False)
+        assert time.monotonic() - start < 5  # not the 30 s timeout
+    finally:
+        threading.excepthook = previous
+        a.free()
+        b.free()
+    assert crashed == []
 
 
 def test_the_rendezvous_names_the_ranks_that_did_not_join():

@@ -41,6 +41,7 @@ _FRAME = struct.Struct("!IQ")  # key length, payload length
 _HELLO = struct.Struct("!8s16sI")  # magic, the job's token, the connecting rank
 _MAGIC = b"flmbgloo"
 _SMALL = 1 << 16  # payloads up to this size go out in one write with their header
+_MAX_KEY = 1 << 12  # a frame's key: a group's name and a sequence number or a tag
 _UFUNCS = {ReduceOp.SUM: np.add, ReduceOp.PRODUCT: np.multiply, ReduceOp.MIN: np.minimum,
            ReduceOp.MAX: np.maximum}  # fmt: skip
 _BOOL_UFUNCS = {ReduceOp.SUM: np.logical_or, ReduceOp.MAX: np.logical_or,
@@ -58,19 +59,49 @@ def _combine(parts, op, out):
     out[...] = acc
 
 
-def _recv_exactly(sock, n):
-    """``n`` bytes from ``sock`` (a bytearray); None on a clean end before the first byte."""
-    buffer = bytearray(n)
-    view, got = memoryview(buffer), 0
+def _fill(sock, buffer):
+    """Receive into all of ``buffer``; False on a clean end before its first byte."""
+    view, got, n = memoryview(buffer), 0, len(buffer)
     while got < n:
         k = sock.recv_into(view[got:])
         if k == 0:
             if got == 0:
-                return None
+                return False
             raise ConnectionError(f"the connection closed in the middle of a frame ({got} of "
                                   f"{n} bytes)")  # fmt: skip
         got += k
-    return buffer
+    return True
+
+
+def _recv_exactly(sock, n):
+    """``n`` bytes from ``sock`` (a bytearray); None on a clean end before the first byte."""
+    buffer = bytearray(n)
+    return buffer if _fill(sock, buffer) else None
+
+
+def _recv_frame(sock):
+    """The next frame from a peer: (key, payload as a uint8 array), or None at a clean end.
+
+    A frame that cannot be ours raises ValueError before anything is allocated for it: a key
+    longer than any we send, or a payload too large to hold. The payload's memory is taken
+    with ``np.empty``, whose pages the OS provides as the bytes arrive: a header that promises
+    more than the peer sends does not make this process fill that memory."""
+    head = _recv_exactly(sock, _FRAME.size)
+    if head is None:
+        return None
+    key_len, n = _FRAME.unpack(head)
+    if key_len > _MAX_KEY:
+        raise ValueError(f"a malformed frame: a key of {key_len} bytes (ours have at most "
+                         f"{_MAX_KEY})")  # fmt: skip
+    key = bytearray(key_len)
+    try:
+        payload = np.empty(n, "u1")
+    except (MemoryError, ValueError):
+        raise ValueError(f"a malformed frame: a payload of {n} bytes, more than this process "
+                         "can hold") from None
+    if not (_fill(sock, key) and _fill(sock, payload)):
+        raise ConnectionError("the connection closed in the middle of a frame")
+    return key.decode(), payload
 
 
 def _advertised_host(store) -> str:
@@ -172,13 +203,16 @@ class _Transport:
             listener.settimeout(max(deadline - time.monotonic(), 0.001))
             try:
                 conn, _ = listener.accept()
-                conn.settimeout(max(deadline - time.monotonic(), 0.001))
-                hello = _recv_exactly(conn, _HELLO.size)
             except OSError:
                 raise DistBackendError(
                     f"{who}: rank {self.rank}: ranks {sorted(expected)} did not connect within "
                     f"{seconds:g} s (the timeout)"
                 ) from None
+            try:
+                conn.settimeout(max(deadline - time.monotonic(), 0.001))
+                hello = _recv_exactly(conn, _HELLO.size)
+            except OSError:  # a stray connection that broke off or stayed silent
+                hello = None
             magic, their_token, peer = _HELLO.unpack(hello) if hello else (b"", b"", -1)
             if magic != _MAGIC or their_token != token or peer not in expected:
                 conn.close()  # a stray connection (another job, a port scanner): ignore it
@@ -193,19 +227,16 @@ class _Transport:
         reason = "closed its connection (its process exited, crashed or was killed)"
         try:
             while True:
-                head = _recv_exactly(sock, _FRAME.size)
-                if head is None:
+                frame = _recv_frame(sock)
+                if frame is None:
                     break
-                key_len, n = _FRAME.unpack(head)
-                key = bytes(_recv_exactly(sock, key_len)).decode()
-                payload = _recv_exactly(sock, n) if n else bytearray()
-                if payload is None:
-                    raise ConnectionError("the connection closed in the middle of a frame")
+                key, payload = frame
                 with self.cond:
                     self.mail.setdefault((src, key), deque()).append(payload)
                     self.cond.notify_all()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a malformed frame, or its key
             reason = f"lost its connection ({type(exc).__name__}: {exc})"
+            sock.close()  # the stream is out of step: nothing more can be read from it
         finally:
             with self.cond:
                 self.gone.setdefault(src, reason)
@@ -371,7 +402,7 @@ class GlooCommunicator(Communicator):
                 f"{self._ranks[self.rank]} expected {target.size}; the ranks' tensor shapes or "
                 "dtypes differ (turn set_shape_checks on to see them)"
             )
-        target[...] = np.frombuffer(payload, "u1")
+        target[...] = payload
         return sender
 
     def _array(self, like, src, key, deadline, who):
