@@ -317,6 +317,28 @@ def test_in_place_ops_and_views_update_tangents_as_torch():
                  _in_place_program(torch, torch.autograd.forward_ad))
 
 
+def _in_place_layout_program(lib, mod):
+    # in-place changes of shape and strides take the tangent along; detach_ drops it;
+    # fill_diagonal_ and random fills overwrite (the tangent becomes zero there)
+    out = []
+    with mod.dual_level():
+        x = lib.arange(12.0, dtype=lib.float64).reshape(3, 4)
+        t = lib.arange(12.0, dtype=lib.float64).reshape(3, 4) / 4 - 1
+        for change in (lambda d: d.t_(), lambda d: d.transpose_(0, 1),
+                       lambda d: d.unsqueeze_(1).squeeze_(1),
+                       lambda d: d.as_strided_((2, 2), (1, 2)), lambda d: (d * 1).detach_(),
+                       lambda d: d.fill_diagonal_(0.5), lambda d: d.uniform_().mul_(0)):
+            d = change(mod.make_dual(x.clone(), t.clone()))
+            out.append(d.sum(0) * d.sum(0))
+        return [tuple(_np(p) for p in mod.unpack_dual(o)) for o in out]
+
+
+@needs_torch
+def test_in_place_layout_changes_detach_and_fills_as_torch():
+    _assert_same(_in_place_layout_program(flambeau, fwAD),
+                 _in_place_layout_program(torch, torch.autograd.forward_ad))
+
+
 def test_view_tangent_shares_the_dual_tangent():
     with fwAD.dual_level():
         t = flambeau.zeros(3)

@@ -651,8 +651,10 @@ def _random_(draw_name, op_name):
         except TypeError:  # a backend's refusal of a sparse tensor (CuPy's)
             refuse_sparse_inputs((self, *args), op_name)
             raise
-        if _grad_state.grad_enabled and _inplace.needs_history(self):
+        if (_grad_state.grad_enabled and _inplace.needs_history(self)) or (
+                _autograd_function._forward_ad_on and _forward.involves(self)):
             # the drawn values are constants: no gradient flows through them, as in torch
+            # (and a dual's tangent becomes zero)
             drawn = Tensor._make(self._device._xp.asarray(arr, dtype=self._data.dtype),
                                  self._device)
             return _inplace.write_result(self, lambda src: src * 0 + drawn, op_name)

@@ -346,6 +346,7 @@ class Tensor:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
         self._requires_grad = False
+        self._fw_grad = None  # and from forward AD's dual tensors, as torch
         return self
 
     def retain_grad(self):

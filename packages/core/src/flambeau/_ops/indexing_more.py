@@ -31,6 +31,8 @@ from flambeau._ops.indexing import (
     index_select,
     pad_to,
 )
+from flambeau.autograd import _forward
+from flambeau.autograd import _function as _autograd_function
 from flambeau.autograd._function import Function, node_variant
 from flambeau.autograd._grad_mode import no_grad
 from flambeau.autograd._grad_mode import state as _grad_state
@@ -671,7 +673,8 @@ def fill_diagonal_(self, fill_value, wrap=False):
         fill_value = scalar_for(fill_value, self.dtype)
     coords = _diagonal_coords(self._device._xp, shape, wrap)
     if not (_grad_state.grad_enabled and (self._requires_grad or (
-            self._base is not None and self._base._requires_grad))):
+            self._base is not None and self._base._requires_grad))) and not (
+            _autograd_function._forward_ad_on and _forward.involves(self)):
         self._data[coords] = fill_value
         self._version_counter.value += 1
         return self

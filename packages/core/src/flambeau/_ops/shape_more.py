@@ -43,6 +43,7 @@ from flambeau._ops.shape import (
     transpose,
     vstack,
 )
+from flambeau.autograd import _function as _autograd_function
 from flambeau.autograd._function import Function
 from flambeau.autograd._grad_mode import state as _grad_state
 
@@ -1044,6 +1045,8 @@ def _restride_(self, compute, op):
                                "used in an in-place operation.")
     result = compute(self)
     self._data = result._data
+    if _autograd_function._forward_ad_on:  # forward AD: the tangent takes the view's layout
+        self._fw_grad = getattr(result, "_fw_grad", None)
     self._version_counter.value += 1
     if result._grad_fn is not None:
         self._take_history(result._grad_fn, result._output_nr)
