@@ -109,6 +109,25 @@ def test_box_kernels_match_hand_derived_boxes(fmt, op, expected_xyxy):
     np.testing.assert_allclose(values(xyxy), expected_xyxy, atol=1e-9)
 
 
+def test_resize_size_none_fits_the_longer_edge_to_max_size():
+    # torchvision's v2 only: the longer edge becomes max_size, the shorter int(max * s / l)
+    img = F.to_dtype(image(), flambeau.float32, scale=True)  # (3, 12, 16)
+    b = boxes([[4.0, 2.0, 10.0, 6.0]])
+    out_img, out_boxes = v2.Resize(None, max_size=8)(img, b)
+    assert type(out_img) is tv_tensors.Image and tuple(out_img.shape) == (3, 6, 8)
+    np.testing.assert_array_equal(values(out_img), values(F1.resize(img, [6, 8])))
+    assert out_boxes.canvas_size == (6, 8)
+    np.testing.assert_allclose(values(out_boxes), [[2.0, 1.0, 5.0, 3.0]])
+    tall = F.resize(tv_tensors.Mask(flambeau.zeros(10, 4)), None, max_size=5)
+    assert tuple(tall.shape) == (5, 2)
+    with pytest.raises(ValueError, match="Resize: max_size must be an int when size is None, "
+                                         "got None"):
+        v2.Resize(None)
+    with pytest.raises(ValueError, match="resize: max_size must be an int when size is None, "
+                                         "got 4.5"):
+        F.resize(img, None, max_size=4.5)
+
+
 def test_canvas_sizes_follow_the_image():
     b = boxes(XYXY)
     img = image()

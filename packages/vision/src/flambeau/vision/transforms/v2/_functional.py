@@ -535,9 +535,15 @@ def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
     """Resize an image, video or mask (nearest), scaling boxes to the new canvas.
 
     An int ``size`` matches the smaller edge, as in the v1
-    :func:`~flambeau.vision.transforms.functional.resize`. uint8 images are resized in
-    floating point and rounded, as torchvision does except on CPUs with AVX2 or ARM, where its
-    fixed-point bilinear path gives about one pixel in five 1 higher or lower.
+    :func:`~flambeau.vision.transforms.functional.resize`; ``size=None`` (v2 only) brings the
+    longer edge to ``max_size``. uint8 images are resized in floating point and rounded, as
+    torchvision does except on CPUs with AVX2 or ARM, where its fixed-point bilinear path
+    gives about one pixel in five 1 higher or lower.
+
+    Raises
+    ------
+    ValueError
+        For ``size=None`` without an int ``max_size``, or a bad ``size`` (as v1's resize).
 
     Examples
     --------
@@ -548,13 +554,28 @@ def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
     >>> out = F.resize(boxes, [8, 4])
     >>> out.tolist(), out.canvas_size
     ([[0.5, 2.0, 1.5, 4.0]], (8, 4))
+    >>> F.resize(boxes, None, max_size=4).canvas_size
+    (2, 4)
     """
-    def boxes_kernel(b):
-        h, w = _geometry._output_size(*b.canvas_size, size, max_size, "resize")
-        return _scale_boxes(b, h, w)
+    if size is None:
+        if not isinstance(max_size, int) or isinstance(max_size, bool):
+            raise ValueError(f"resize: max_size must be an int when size is None, got "
+                             f"{max_size!r}")
 
-    return _geometric("resize", inpt, lambda x, m: _geometry.resize(
-        x, size, _mode(interpolation, m, "resize"), max_size, antialias), boxes_kernel)
+    def output_size(h: int, w: int) -> tuple[int, int]:
+        if size is not None:
+            return _geometry._output_size(h, w, size, max_size, "resize")
+        short, long = (w, h) if w <= h else (h, w)
+        new_short = int(max_size * short / long)
+        return (max_size, new_short) if w <= h else (new_short, max_size)
+
+    def image_kernel(x, is_mask):
+        target = size if size is not None else list(output_size(*get_size(x)))
+        return _geometry.resize(x, target, _mode(interpolation, is_mask, "resize"),
+                                max_size if size is not None else None, antialias)
+
+    return _geometric("resize", inpt, image_kernel,
+                      lambda b: _scale_boxes(b, *output_size(*b.canvas_size)))
 
 
 @_dispatchable

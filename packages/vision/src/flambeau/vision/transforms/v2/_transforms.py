@@ -247,6 +247,14 @@ class Normalize(Transform):
 class Resize(Transform):
     """Resize images, videos and masks, and scale boxes to the new canvas.
 
+    ``size`` as v1's :class:`~flambeau.vision.transforms.Resize`, or None (v2 only) to bring
+    the longer edge to ``max_size``.
+
+    Raises
+    ------
+    ValueError
+        For ``size=None`` without an int ``max_size``, or a bad ``size``.
+
     Examples
     --------
     >>> import flambeau
@@ -264,8 +272,15 @@ class Resize(Transform):
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
                  antialias=True):
         super().__init__()
-        v1 = _v1_base.Resize(size, interpolation, max_size, antialias)
-        self.size, self.interpolation = v1.size, v1.interpolation
+        if size is None:  # v2 only: the longer edge becomes max_size
+            if not isinstance(max_size, int) or isinstance(max_size, bool):
+                raise ValueError(f"Resize: max_size must be an int when size is None, got "
+                                 f"{max_size!r}")
+            self.interpolation = _v1_base.Resize(1, interpolation).interpolation
+            self.size = None
+        else:
+            v1 = _v1_base.Resize(size, interpolation, max_size, antialias)
+            self.size, self.interpolation = v1.size, v1.interpolation
         self.max_size, self.antialias = max_size, antialias
 
     def transform(self, inpt, params):
