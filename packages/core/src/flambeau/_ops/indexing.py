@@ -18,6 +18,7 @@ from flambeau._ops._util import (
     wrap_dim,
     write_out,
 )
+from flambeau.autograd import _forward
 from flambeau.autograd import _function as _autograd_function
 from flambeau.autograd._function import Function, mark_view, node_variant
 
@@ -339,7 +340,6 @@ def setitem(t, index, value):
                 value = _put_source(t, idx, value, items)
         if value._device is not t._device:
             value = value.to(t._device)
-    from flambeau.autograd import _forward
     from flambeau.autograd._grad_mode import state
 
     if _autograd_function._forward_ad_on and _forward.involves(t, (value,)):
