@@ -214,7 +214,34 @@ def test_subgroups_share_the_sockets_and_keep_their_traffic_apart():
         c.free()
 
 
+def test_a_subgroup_keeps_its_own_timeout():
+    comms = _comms(3, seconds=30.0)
+    try:
+        subs = [c.split([0, 1], timeout=0.3) for c in comms]
+        start = time.monotonic()
+        with pytest.raises(dist.DistBackendError, match=r"all_reduce \(gloo\): rank 0 timed out "
+                                                        r"after 0.3 s"):  # fmt: skip
+            subs[0].all_reduce(np.ones(2), ReduceOp.SUM, False)  # rank 1 never joins
+        assert time.monotonic() - start < 5  # the sub-group's deadline, not the world's 30 s
+        assert comms[0].split([0, 2])._seconds == 30.0  # no timeout: the world's
+    finally:
+        for c in comms:
+            c.free()
+
+
 # ----------------------------------------------------------------------------- init_process_group
+
+
+def test_new_group_passes_its_timeout_to_gloo_and_checks_it():
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1, timeout=60)
+    try:
+        g = dist.new_group([0], timeout=datetime.timedelta(seconds=5))
+        assert g.comm._seconds == 5.0 and dist.new_group([0]).comm._seconds == 60.0
+        with pytest.raises(ValueError, match=r"new_group: timeout must be a positive "
+                                             r"datetime.timedelta \(or seconds\), got -1"):
+            dist.new_group([0], timeout=-1)
+    finally:
+        dist.destroy_process_group()
 
 
 def test_world_of_one_over_a_store():

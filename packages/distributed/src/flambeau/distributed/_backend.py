@@ -201,8 +201,11 @@ class Communicator:
         """An object from ``src`` (any rank when None), and the sender's rank."""
         self._missing("recv_object")
 
-    def split(self, ranks: list[int]) -> Communicator | None:
-        """A communicator of ``ranks`` (in that order); None on ranks not in it. Collective."""
+    def split(self, ranks: list[int], timeout: float | None = None) -> Communicator | None:
+        """A communicator of ``ranks`` (in that order); None on ranks not in it. Collective.
+
+        ``timeout`` (seconds) is the new group's deadline on a backend that enforces one
+        ("gloo"); :func:`~flambeau.distributed.new_group` passes it only when given."""
         self._missing("split")
 
     def abort(self, code: int) -> None:

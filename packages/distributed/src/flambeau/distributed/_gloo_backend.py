@@ -178,8 +178,6 @@ class _Transport:
             raise
         finally:
             listener.close()
-        for r, sock in self.out.items():
-            sock.settimeout(seconds)  # a send to a peer that stopped reading gives up
         for src, sock in self.incoming:
             threading.Thread(target=self._receive, args=(src, sock), daemon=True,
                              name=f"gloo-recv-{src}").start()  # fmt: skip
@@ -250,6 +248,7 @@ class _Transport:
             try:
                 if sock is None:
                     raise ConnectionError("the connection is closed")
+                sock.settimeout(seconds)  # the group's deadline: a peer that stopped reading
                 if len(payload) <= _SMALL:  # one segment: a second small write waits for
                     sock.sendall(head + bytes(payload))  # the peer's delayed ACK
                 else:
@@ -642,14 +641,15 @@ class GlooCommunicator(Communicator):
 
     # ------------------------------------------------------------------ groups
 
-    def split(self, ranks):
+    def split(self, ranks, timeout=None):
         # every rank of this group calls split in the same order: the count names the group
         self._splits += 1
         name = f"{self._name}.{self._splits}"
         if self.rank not in ranks:
             return None
         members = [self._ranks[r] for r in ranks]
-        return GlooCommunicator(self._t, members, name, self._seconds)
+        seconds = self._seconds if timeout is None else timeout
+        return GlooCommunicator(self._t, members, name, seconds)
 
     def abort(self, code):
         for stream in (sys.stdout, sys.stderr):

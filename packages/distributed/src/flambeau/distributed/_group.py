@@ -410,7 +410,8 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None) -> Proces
 
     Every process of the world must call it, members or not, in the same order; group ranks
     follow the sorted global ranks. On a non-member the result has rank -1 and collectives on
-    it return at once.
+    it return at once. ``timeout`` (a ``datetime.timedelta``) is the group's own deadline on
+    "gloo" (default: the world's); MPI and NCCL enforce none.
 
     Examples
     --------
@@ -433,7 +434,10 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None) -> Proces
     bad = [r for r in members if not isinstance(r, int) or not 0 <= r < size]
     if bad or len(set(members)) != len(members) or not members:
         raise ValueError(f"{who}: ranks must be distinct ints in [0, {size}), got {ranks!r}")
-    comm = world.comm.split(members)
+    if timeout is None:
+        comm = world.comm.split(members)
+    else:
+        comm = world.comm.split(members, timeout=_timeout_seconds(who, timeout))
     group = ProcessGroup(world.backend, comm, members)
     _state.groups.append(group)
     return group

@@ -259,7 +259,7 @@ class MpiCommunicator(Communicator):
     def broadcast_object(self, obj, root):
         return self.comm.bcast(obj, root)
 
-    def split(self, ranks):
+    def split(self, ranks, timeout=None):  # MPI has no collective timeout to set
         MPI = self._MPI
         member = self.rank in ranks
         color = 0 if member else MPI.UNDEFINED

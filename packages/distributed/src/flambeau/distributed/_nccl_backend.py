@@ -207,7 +207,7 @@ class NcclCommunicator(Communicator):
     def broadcast_object(self, obj, root):
         return self.mpi.broadcast_object(obj, root)
 
-    def split(self, ranks):
+    def split(self, ranks, timeout=None):  # NCCL has no collective timeout to set
         sub = self.mpi.split(ranks)
         return None if sub is None else NcclCommunicator(sub)
 
