@@ -38,7 +38,11 @@ def test_default_backend_for_device():
     assert dist.get_default_backend_for_device("cuda") == "nccl"
     assert dist.get_default_backend_for_device("cuda:1") == "nccl"
     assert torch.distributed.get_default_backend_for_device("cuda:1") == "nccl"
-    assert dist.get_default_backend_for_device(flambeau.device("cpu")) == "mpi"
+    assert dist.get_default_backend_for_device(flambeau.device("cpu")) == "gloo"
+    assert torch.distributed.get_default_backend_for_device("cpu") == "gloo"
+    for device in ("cpu", "cuda"):
+        assert dist.Backend.default_device_backend_map[device] == \
+            torch.distributed.Backend.default_device_backend_map[device]  # fmt: skip
     with pytest.raises(ValueError, match="Default backend not registered for device : tpu "
                                          r"\(flambeau has one for cpu, cuda\)"):  # fmt: skip
         dist.get_default_backend_for_device("tpu")

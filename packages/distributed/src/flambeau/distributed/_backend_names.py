@@ -49,7 +49,7 @@ class Backend(str):
     >>> dist.Backend("MPI"), dist.Backend.NCCL
     ('mpi', 'nccl')
     >>> dist.Backend.default_device_backend_map
-    {'cpu': 'mpi', 'cuda': 'nccl'}
+    {'cpu': 'gloo', 'cuda': 'nccl'}
     >>> dist.Backend(3)
     Traceback (most recent call last):
     ...
@@ -64,7 +64,7 @@ class Backend(str):
     XCCL = "xccl"
     FAKE = "fake"
     backend_list = [UNDEFINED, GLOO, NCCL, XCCL, UCC, MPI, FAKE]
-    default_device_backend_map = {"cpu": MPI, "cuda": NCCL}
+    default_device_backend_map = {"cpu": GLOO, "cuda": NCCL}  # torch's: gloo moves CPU tensors
     backend_capability = {GLOO: ["cpu"], MPI: ["cpu"], NCCL: ["cuda"]}
 
     def __new__(cls, name: str):
@@ -128,14 +128,15 @@ def is_backend_available(backend: str) -> bool:
 
 
 def get_default_backend_for_device(device) -> str:
-    """The backend that moves tensors of ``device`` (a string or device): "mpi" or "nccl".
+    """The backend that moves tensors of ``device`` (a string or device): "gloo" or "nccl",
+    as PyTorch's ("mpi" moves CPU tensors too, under ``mpiexec``).
 
     Examples
     --------
     >>> import flambeau, flambeau.distributed as dist
     >>> dist.get_default_backend_for_device("cuda:1"), dist.get_default_backend_for_device(
     ...     flambeau.device("cpu"))
-    ('nccl', 'mpi')
+    ('nccl', 'gloo')
     >>> dist.get_default_backend_for_device("tpu")
     Traceback (most recent call last):
     ...
