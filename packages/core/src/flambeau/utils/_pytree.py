@@ -195,13 +195,17 @@ class TreeSpec:
     def __init__(self, type, context, children_specs):
         self.type = type
         self.context = context
-        self.children_specs = list(children_specs)
-        self.num_children = len(self.children_specs)
+        self.children_specs = children_specs = list(children_specs)
+        self.num_children = len(children_specs)
         if type is None:
-            self.num_nodes, self.num_leaves = 1, 1
-        else:
-            self.num_nodes = 1 + sum(c.num_nodes for c in self.children_specs)
-            self.num_leaves = sum(c.num_leaves for c in self.children_specs)
+            self.num_nodes = self.num_leaves = 1
+            return
+        # one loop, not two sums over generators: every flatten builds a spec per node
+        nodes, leaves = 1, 0
+        for c in children_specs:
+            nodes += c.num_nodes
+            leaves += c.num_leaves
+        self.num_nodes, self.num_leaves = nodes, leaves
 
     def is_leaf(self) -> bool:
         """Whether this spec stands for a single leaf."""
@@ -425,11 +429,21 @@ def _register_namedtuple(cls, *, serialized_type_name: str) -> None:
     _NAMEDTUPLE_CLASSES[serialized_type_name] = cls
 
 
+def _node_def(tree):
+    """The :class:`NodeDef` of ``tree``'s type (a namedtuple's unless its class is registered
+    itself), None for a leaf. On the path of every flatten: one dict lookup for most values.
+    """
+    cls = type(tree)
+    node = SUPPORTED_NODES.get(cls)
+    if node is None and issubclass(cls, tuple) and is_namedtuple(cls):
+        return SUPPORTED_NODES[namedtuple]
+    return node
+
+
 def _node_type(tree):
     """The registry key of ``tree``: its type, ``namedtuple`` for any namedtuple."""
-    if type(tree) not in SUPPORTED_NODES and is_namedtuple(tree):
-        return namedtuple
-    return type(tree)
+    node = _node_def(tree)
+    return type(tree) if node is None else node.type
 
 
 def tree_is_leaf(tree, is_leaf=None) -> bool:
@@ -443,7 +457,7 @@ def tree_is_leaf(tree, is_leaf=None) -> bool:
     """
     if is_leaf is not None and is_leaf(tree):
         return True
-    return _node_type(tree) not in SUPPORTED_NODES
+    return _node_def(tree) is None
 
 
 # the built-in node types
@@ -511,12 +525,12 @@ _register(deque, lambda d: (list(d), d.maxlen), lambda v, maxlen: deque(v, maxle
 # ----------------------------------------------------------------------------- flatten
 
 def _flatten(tree, is_leaf, leaves):
-    if tree_is_leaf(tree, is_leaf):
+    node = None if is_leaf is not None and is_leaf(tree) else _node_def(tree)
+    if node is None:
         leaves.append(tree)
         return _LEAF_SPEC
-    kind = _node_type(tree)
-    children, context = SUPPORTED_NODES[kind].flatten_fn(tree)
-    return TreeSpec(kind, context, [_flatten(c, is_leaf, leaves) for c in children])
+    children, context = node.flatten_fn(tree)
+    return TreeSpec(node.type, context, [_flatten(c, is_leaf, leaves) for c in children])
 
 
 def _build(spec, it):
@@ -574,10 +588,11 @@ def tree_iter(tree, is_leaf=None):
     >>> next(tree_iter({"a": [7, 8]}))
     7
     """
-    if tree_is_leaf(tree, is_leaf):
+    node = None if is_leaf is not None and is_leaf(tree) else _node_def(tree)
+    if node is None:
         yield tree
         return
-    children, _ = SUPPORTED_NODES[_node_type(tree)].flatten_fn(tree)
+    children, _ = node.flatten_fn(tree)
     for child in children:
         yield from tree_iter(child, is_leaf)
 
