@@ -130,6 +130,31 @@ def test_make_dual_errors():
             fwAD.unpack_dual(dual, level=3)
 
 
+def test_make_dual_refuses_a_tangent_on_another_device():
+    pytest.importorskip("flambeau_testplugin")  # its testdev device
+    with fwAD.dual_level():
+        with pytest.raises(RuntimeError, match="make_dual: the tangent is on testdev:0 but "
+                                               "the primal is on cpu; they must be on the "
+                                               "same device"):
+            fwAD.make_dual(flambeau.ones(2), flambeau.ones(2, device="testdev"))
+
+
+def test_a_failing_op_or_body_leaves_no_level_behind():
+    from flambeau.autograd import _forward, _function
+
+    with pytest.raises(RuntimeError, match="matmul: shapes"):
+        with fwAD.dual_level():
+            d = fwAD.make_dual(flambeau.ones(3), flambeau.ones(3))
+            d @ flambeau.ones(4)
+    assert not _function._forward_ad_on and _forward.level == 0 and not _forward._tracked
+    assert d._fw_grad is None
+    with pytest.raises(ValueError, match="boom"):
+        with fwAD.dual_level():
+            raise ValueError("boom")
+    assert fwAD.enter_dual_level() == 0  # nothing left active
+    fwAD.exit_dual_level()
+
+
 def test_dual_tensors_are_not_kept_alive_by_the_level():
     import gc
     import weakref
@@ -498,6 +523,11 @@ def test_custom_function_errors():
         def jvp(ctx, t):
             return t * 2
 
+    class OneOut(_Square):
+        @staticmethod
+        def jvp(ctx, t):
+            return t, t
+
     class BadShape(flambeau.autograd.Function):
         @staticmethod
         def forward(ctx, x):
@@ -522,6 +552,9 @@ def test_custom_function_errors():
         with pytest.raises(RuntimeError, match=r"BadShape.jvp: the tangent of an output of "
                                                r"shape \(2,\) has shape \(\); they must match"):
             BadShape.apply(d)
+        with pytest.raises(RuntimeError, match=r"OneOut.jvp: expected 1 tangent \(one per "
+                                               r"output of forward\), got 2"):
+            OneOut.apply(d)
     with pytest.raises(NotImplementedError, match="BadShape: you must implement the jvp "
                                                   "function for custom autograd.Function to "
                                                   "use it with forward mode AD."):
