@@ -353,6 +353,21 @@ def test_register_dataclass_errors_and_map_only_():
         x: int
         cache: int = 0
 
+    @dataclasses.dataclass
+    class Partial:
+        x: int
+        y: int = 0
+
+    # a dataclass field missing from field_names would be lost on every rebuild
+    with pytest.raises(ValueError, match=r"register_dataclass: field_names must list the fields "
+                                         r"that initialize <class '.*Partial'> less "
+                                         r"drop_field_names; missing: \['y'\], unexpected: "
+                                         r"\['z'\]"):
+        fp.register_dataclass(Partial, field_names=["x", "z"])
+    assert Partial not in fp.SUPPORTED_NODES
+    fp.register_dataclass(Partial, field_names=["x"], drop_field_names=["y"])
+    assert fp.tree_map(lambda v: v + 1, Partial(1, 5)) == Partial(2, 0)
+
     # dropped as documented (torch's Python registry keeps it when field_names is not given)
     fp.register_dataclass(WithCache, drop_field_names=["cache"])
     assert fp.tree_leaves(WithCache(1, 5)) == [1]

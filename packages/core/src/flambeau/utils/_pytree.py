@@ -386,6 +386,15 @@ def register_dataclass(cls, *, field_names=None, drop_field_names=None,
                              "dataclass.")
         drop = set(drop_field_names or ())
         field_names = [f.name for f in dataclasses.fields(cls) if f.init and f.name not in drop]
+    elif dataclasses.is_dataclass(cls):
+        # a field left out would be dropped from every rebuilt object: refuse it, as PyTorch
+        init = {f.name for f in dataclasses.fields(cls) if f.init} - set(drop_field_names or ())
+        missing, unexpected = init - set(field_names), set(field_names) - init
+        if missing or unexpected:
+            raise ValueError(
+                f"register_dataclass: field_names must list the fields that initialize {cls} "
+                f"less drop_field_names; missing: {sorted(missing)}, unexpected: "
+                f"{sorted(unexpected)}")
     names = list(field_names)
 
     def split(obj):
