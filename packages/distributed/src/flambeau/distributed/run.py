@@ -9,9 +9,10 @@ Starts ``--nproc-per-node`` copies of ``python train.py ...`` with ``RANK``, ``L
 ``WORLD_SIZE``, ``LOCAL_WORLD_SIZE``, ``GROUP_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT`` set,
 for ``init_process_group("gloo")`` (``init_method="env://"``). Several machines: run it on
 each with ``--nnodes``, its own ``--node-rank`` and the same ``--master-addr`` and
-``--master-port`` (node 0 hosts the rendezvous). SIGINT and SIGTERM are passed on to the
-workers. When a worker fails, the launcher stops the others and exits with the failed
-worker's exit code (128 + the signal number for a worker killed by a signal), naming it.
+``--master-port`` (node 0 hosts the rendezvous). Exit codes are torchrun's: 0 when every
+worker succeeded; 1 when one failed (the launcher stops the others and names it, with its
+exit code or signal) or when the launcher got SIGINT or SIGTERM, which it passes on to the
+workers. Workers still running ``--stop-grace`` seconds after either are killed (SIGKILL).
 """
 
 from __future__ import annotations
@@ -99,12 +100,13 @@ def _command(args) -> list[str]:
     return [sys.executable, "-u", args.script, *args.script_args]
 
 
-def _stop(workers, grace):
-    """SIGTERM the workers still running, SIGKILL those alive after ``grace`` seconds."""
+def _stop(workers, grace, signum=signal.SIGTERM):
+    """Send ``signum`` to the workers still running (None: they already have the launcher's),
+    then SIGKILL those alive after ``grace`` seconds."""
     alive = [w for w in workers if w.poll() is None]
-    for w in alive:
+    for w in alive if signum is not None else ():
         try:
-            w.send_signal(signal.SIGTERM)
+            w.send_signal(signum)
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + grace
@@ -114,10 +116,6 @@ def _stop(workers, grace):
         except subprocess.TimeoutExpired:
             w.kill()
             w.wait()
-
-
-def _exit_code(code: int) -> int:
-    return 128 - code if code < 0 else code
 
 
 def _describe(code: int) -> str:
@@ -133,9 +131,10 @@ def _describe(code: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the launcher with ``argv`` (default: the command line); return its exit code.
 
-    0 when every worker succeeded; else the exit code of the first worker that failed, after
-    stopping the others. ``python -m flambeau.distributed.run`` and the ``flambeau-run``
-    command call it and exit with its result.
+    As torchrun: 0 when every worker succeeded; 1 when one failed (after stopping the
+    others; the message names its rank and exit code) or the launcher was interrupted.
+    ``python -m flambeau.distributed.run`` and the ``flambeau-run`` command call it and exit
+    with its result.
 
     Examples
     --------
@@ -145,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     0
     >>> main(["--nproc-per-node", "2", "--no-python", sys.executable, "-c",
     ...       "import os; raise SystemExit(3 if os.environ['RANK'] == '1' else 0)"])
-    3
+    1
     """
     parser = _parser()
     args = parser.parse_args(argv)
@@ -179,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             workers.append(w)
             ranks[w.pid] = rank
+            if received:  # the launcher was interrupted while it started the workers
+                w.send_signal(received[0])
         return _supervise(workers, ranks, received, args.stop_grace)
     finally:
         for s, handler in previous.items():
@@ -186,26 +187,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _supervise(workers, ranks, received, grace) -> int:
-    """Wait for the workers; on the first failure stop the rest and return its code."""
+    """Wait for the workers; on the first failure, or once the launcher got a signal (which
+    ``forward`` passed on), stop the rest and return 1."""
     pause = 0.01
     while True:
-        running = False
-        for w in workers:
-            code = w.poll()
-            if code is None:
-                running = True
-            elif code != 0:
-                _stop(workers, grace)
-                rank = ranks[w.pid]
-                why = " after the launcher was interrupted" if received else ""
-                sys.stderr.write(
-                    f"{_PROG}: worker rank {rank} (pid {w.pid}) {_describe(code)}{why}; stopped "
-                    f"the other {len(workers) - 1} worker(s). Look above for rank {rank}'s "
-                    "error\n"
-                )
-                sys.stderr.flush()
-                return _exit_code(code)
-        if not running:
+        if received:
+            _stop(workers, grace, signum=None)
+            sys.stderr.write(f"{_PROG}: got {signal.Signals(received[0]).name}, passed it on "
+                             f"to the {len(workers)} worker(s) and stopped them\n")  # fmt: skip
+            return 1
+        codes = [w.poll() for w in workers]
+        failed = next((w for w, code in zip(workers, codes, strict=True) if code), None)
+        if failed is not None:
+            _stop(workers, grace)
+            rank = ranks[failed.pid]
+            sys.stderr.write(
+                f"{_PROG}: worker rank {rank} (pid {failed.pid}) {_describe(failed.returncode)}; "
+                f"stopped the other {len(workers) - 1} worker(s). Look above for rank {rank}'s "
+                "error\n"
+            )
+            sys.stderr.flush()
+            return 1
+        if None not in codes:
             return 0
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
