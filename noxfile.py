@@ -336,11 +336,13 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def distributed(session: nox.Session) -> None:
-    """flambeau.distributed: single-process tests, then its 2-rank suite under mpiexec -n 2.
+    """flambeau.distributed: single-process tests, then its 2-rank suite on "mpi" and "gloo".
 
     ``tests/test_launch.py`` starts ``mpiexec -n 2 python -m pytest -m mpi`` itself (the
     mpiexec of the mpich wheel installed here), and jobs whose ranks fail on purpose, with
-    timeouts; the NCCL tests skip with the reason when CuPy or a GPU is missing.
+    timeouts; ``tests/test_run.py`` runs the same suite under ``python -m
+    flambeau.distributed.run --nproc-per-node 2`` on "gloo", and 3-rank and two-node jobs. The
+    NCCL tests skip with the reason when CuPy or a GPU is missing.
     """
     require(session, ["distributed"])
     require_tests(session, ROOT / PACKAGES["distributed"].folder / "tests")

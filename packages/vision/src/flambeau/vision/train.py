@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fake-size", type=int, default=1000,
                    help="training images of --dataset fake (the test split has a fifth)")
     p.add_argument("--distributed", action="store_true",
-                   help="data-parallel training with flambeau.distributed (MPI)")
+                   help="data-parallel training with flambeau.distributed: start it with "
+                        "python -m flambeau.distributed.run --nproc-per-node N (gloo) or "
+                        "mpiexec -n N (MPI)")
     return p
 
 
@@ -91,7 +93,7 @@ def _distributed():
         raise SystemExit("--distributed needs flambeau-distributed: "
                          f"pip install flambeau-distributed ({exc})") from None
     if not dist.is_initialized():
-        dist.init_process_group()  # the backend's default (MPI)
+        dist.init_process_group()  # gloo under the launcher (or torchrun), MPI under mpiexec
     return dist
 
 
