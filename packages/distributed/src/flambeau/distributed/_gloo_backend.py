@@ -30,7 +30,11 @@ import numpy as np
 
 from flambeau.distributed._backend import CommBackend, Communicator
 from flambeau.distributed._errors import DistBackendError, DistStoreError
-from flambeau.distributed._mpi_backend import _bytes, _offsets  # mpi4py is imported lazily
+from flambeau.distributed._mpi_backend import (  # mpi4py is imported lazily
+    _bytes,
+    _offsets,
+    _widened,
+)
 from flambeau.distributed._reduce_op import ReduceOp
 from flambeau.distributed._work import Work
 from flambeau.distributed.hookspecs import hookimpl
@@ -50,10 +54,10 @@ _BOOL_UFUNCS = {ReduceOp.SUM: np.logical_or, ReduceOp.MAX: np.logical_or,
 
 def _combine(parts, op, out):
     """Reduce the arrays ``parts`` (rank order) into ``out``; half precision via float32."""
-    dtype = out.dtype
-    half = dtype.kind == "f" and dtype.itemsize == 2 or dtype.name == "bfloat16"
-    ufunc = (_BOOL_UFUNCS if dtype.kind == "b" else _UFUNCS)[op]
-    acc = parts[0].astype("float32" if half else dtype, copy=True)
+    ufunc = (_BOOL_UFUNCS if out.dtype.kind == "b" else _UFUNCS)[op]
+    acc = _widened(parts[0])
+    if acc is None:
+        acc = parts[0].copy()
     for part in parts[1:]:
         ufunc(acc, part, out=acc, casting="unsafe")
     out[...] = acc
