@@ -216,6 +216,8 @@ RULE_CASES = {
     "modulus_rounding": (lambda lib, a, b: lib.fmod(a, b) + lib.remainder(a, 1.5)
                          + lib.div(a, b, rounding_mode="floor")
                          + lib.div(a, 0.7, rounding_mode="trunc"), [(3, 4), (3, 4)]),
+    "linalg_values": (lambda lib, a: lib.linalg.svdvals(a) + lib.linalg.eigvalsh(a @ a.mT)
+                      + lib.linalg.matrix_norm(a, "nuc"), [(3, 3)]),
     "unary": (lambda lib, a: a.exp() + a.sin() * a.cos() + a.tanh() + a.sigmoid()
               + (a.abs() + 1).log() + (a.abs() + 1).sqrt() + a.abs() + a.neg(), [(3, 4)]),
     "activations": (lambda lib, a: a.relu() + lib.nn.functional.gelu(a)

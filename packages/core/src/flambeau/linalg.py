@@ -67,6 +67,7 @@ from flambeau._ops.lu import linalg_lu as lu
 from flambeau._ops.lu import linalg_lu_solve as lu_solve
 from flambeau._ops.lu import lu_factor, lu_factor_ex, vander
 from flambeau.amp import _autocast
+from flambeau.autograd import _function as _autograd_function
 from flambeau.autograd._grad_mode import state as _grad_state
 
 __all__ = [
@@ -90,7 +91,9 @@ _exact_out = functools.partial(write_out, exact=True)
 
 
 def _wants_grad(t):
-    return _grad_state.grad_enabled and t._requires_grad
+    """Whether the op must run as its Function: to be recorded, or (forward AD) to carry
+    ``t``'s tangent, which a tensor that does not require grad may hold."""
+    return (_grad_state.grad_enabled and t._requires_grad) or _autograd_function._forward_ad_on
 
 
 # ------------------------------------------------------------------ determinants, inverses
