@@ -97,6 +97,24 @@ def test_wrap_checks_the_boxes_shape():
         tv_tensors.wrap(b[None], like=b)
 
 
+def test_wrap_is_a_view_that_autograd_follows_through_in_place_ops():
+    # torch's wrap is as_subclass, a view: an in-place op with a grad-requiring operand on
+    # the wrapped tensor gives the wrapped-from tensor a history
+    torch = pytest.importorskip("torch")
+    like = tv_tensors.Image(flambeau.ones(1, 1, 1))
+    x, w = flambeau.ones(3, 1, 2), flambeau.tensor([2.0, 3.0], requires_grad=True)
+    img = tv_tensors.wrap(x, like=like)
+    img.mul_(w)
+    (x * x).sum().backward()
+    tx, tw = torch.ones(3, 1, 2), torch.tensor([2.0, 3.0], requires_grad=True)
+    timg = tx.as_subclass(torch.Tensor)
+    timg.mul_(tw)
+    (tx * tx).sum().backward()
+    assert x.requires_grad and x.grad_fn is not None
+    np.testing.assert_allclose(w.grad.cpu().numpy(), tw.grad.numpy())
+    np.testing.assert_allclose(x.detach().cpu().numpy(), tx.detach().numpy())
+
+
 def test_wrap_errors():
     with pytest.raises(TypeError, match="wrap: expected a tensor to wrap, got list"):
         tv_tensors.wrap([1], like=boxes())

@@ -16,6 +16,7 @@ from PIL import Image as _PILImage
 
 import flambeau
 from flambeau._tensor import Tensor
+from flambeau.autograd._function import mark_view
 
 __all__ = ["TVTensor", "Image", "Video", "Mask", "BoundingBoxes", "BoundingBoxFormat", "wrap"]
 
@@ -95,7 +96,9 @@ def _as_subclass(tensor, cls):
     if tensor._requires_grad or tensor._grad_fn is not None:
         return tensor.as_subclass(cls)
     out = cls._make(tensor._data, tensor._device)
-    out._version_counter = tensor._version_counter  # the same storage: one version
+    # still a view of ``tensor`` (shared version, base), as the alias is: an in-place op
+    # with a grad-requiring operand on ``out`` then gives ``tensor`` its history, as torch's
+    mark_view(out, tensor)
     return out
 
 
