@@ -4,7 +4,10 @@ torch's SummaryWriter writes for the same calls, and with tensorboard's EventAcc
 import glob
 import io
 import os
+import re
+import socket
 import struct
+import threading
 
 import numpy as np
 import pytest
@@ -115,9 +118,9 @@ def test_event_file_name_and_default_log_dir(tmp_path, monkeypatch):
     run = w.get_logdir()
     assert run.startswith("runs" + os.sep) and run.endswith("_exp")
     (path,) = _event_files(run)
-    name = os.path.basename(path)
-    assert name.startswith("events.out.tfevents.") and name.endswith(".v2")
-    assert name.split(".")[4] == str(os.getpid()) or str(os.getpid()) in name
+    # torch's name: events.out.tfevents.<10-digit time>.<host>.<pid>.<counter><suffix>
+    assert re.fullmatch(rf"events\.out\.tfevents\.\d{{10}}\.{re.escape(socket.gethostname())}"
+                        rf"\.{os.getpid()}\.\d+\.v2", os.path.basename(path))
 
 
 def test_queue_flush_close_and_reopen(tmp_path):
@@ -146,6 +149,53 @@ def test_flush_secs_writes_in_the_background(tmp_path):
         time.sleep(0.02)
     assert len(_events(tmp_path)["."]) == 2
     w.close()
+
+
+def test_close_stops_the_flush_thread_and_loses_no_event(tmp_path):
+    w = SummaryWriter(tmp_path, max_queue=7, flush_secs=0.001)
+    steps = range(1, 301)
+
+    def log(tag):
+        for step in steps:
+            w.add_scalar(tag, float(step), step)
+
+    threads = [threading.Thread(target=log, args=(f"t{k}",)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    flushers = [w.file_writer._thread]
+    w.add_scalars("cmp", {"a": 1.0}, 1)
+    flushers.append(w.all_writers[str(tmp_path) + "/cmp_a"]._thread)
+    w.close()
+    assert not any(t.is_alive() for t in flushers)
+    per_tag = {}
+    for e in _events(tmp_path)["."][1:]:
+        per_tag.setdefault(e["summary"]["value"][0]["tag"], []).append(e["step"])
+    assert per_tag == {f"t{k}": list(steps) for k in range(3)}
+
+
+def test_a_writer_not_closed_is_flushed_when_collected(tmp_path):
+    import gc
+
+    w = SummaryWriter(tmp_path, flush_secs=0)
+    w.add_scalar("x", 1.0, 1)
+    w.add_scalars("cmp", {"a": 2.0, "b": 3.0}, 1)  # each run is a file of its own
+    del w
+    gc.collect()
+    events = _events(tmp_path)
+    assert sorted(events) == [".", "cmp_a", "cmp_b"]
+    assert [len(e) for _, e in sorted(events.items())] == [2, 2, 2]
+    assert events["cmp_b"][1]["summary"]["value"][0] == {"tag": "cmp", "simple_value": 3.0}
+
+
+def test_a_log_dir_that_cannot_be_written_is_named(tmp_path):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    with pytest.raises(NotADirectoryError, match=r"SummaryWriter: cannot create an event file "
+                                                 r"in log_dir '.*file[/\\]run' \(Not a "
+                                                 r"directory\)"):
+        SummaryWriter(not_a_dir / "run")
 
 
 def test_errors(tmp_path):

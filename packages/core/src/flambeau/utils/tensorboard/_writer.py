@@ -21,26 +21,35 @@ class _EventFile:
     """
 
     def __init__(self, log_dir, max_queue, flush_secs, filename_suffix):
-        os.makedirs(log_dir, exist_ok=True)
         self.log_dir = log_dir
         name = (f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}."
                 f"{os.getpid()}.{next(_FILE_IDS)}{filename_suffix}")
         self.path = os.path.join(log_dir, name)
-        self._file = open(self.path, "wb")  # noqa: SIM115 - open until close()
+        try:
+            os.makedirs(log_dir, exist_ok=True)
+            self._file = open(self.path, "wb")  # noqa: SIM115 - open until close()
+        except OSError as e:  # same class, so `except PermissionError` still works
+            raise type(e)(e.errno, f"SummaryWriter: cannot create an event file in log_dir "
+                                   f"{log_dir!r} ({e.strerror})", e.filename) from e
         self._queue = []
         self._lock = threading.Lock()
         self._max_queue = max(int(max_queue), 1)
         self._closed = threading.Event()
+        self._thread = None
         self.add_event({"wall_time": time.time(), "file_version": "brain.Event:2",
                         "source_metadata": {"writer": "flambeau.utils.tensorboard"}})
         self.flush()
         if flush_secs and flush_secs > 0:
-            threading.Thread(target=self._flush_every, args=(flush_secs,), daemon=True,
-                             name="flambeau-tensorboard-flush").start()
+            self._thread = threading.Thread(target=self._flush_every, args=(flush_secs,),
+                                            daemon=True, name="flambeau-tensorboard-flush")
+            self._thread.start()
 
     def _flush_every(self, secs):
         while not self._closed.wait(secs):
-            self.flush()
+            try:
+                self.flush()
+            except OSError:  # a full disk: the events stay queued, and the caller's next
+                pass  # flush or close raises the error where it can be handled
 
     def add_event(self, event):
         record = _proto.frame(_proto.encode("Event", event))
@@ -52,22 +61,37 @@ class _EventFile:
         if full:
             self.flush()
 
+    def _write_queue(self):
+        """Write the queued records (the lock held): whole records, in order."""
+        if self._queue:
+            self._file.write(b"".join(self._queue))
+            self._queue.clear()
+        self._file.flush()
+
     def flush(self):
+        with self._lock:
+            if self._file is not None:
+                self._write_queue()
+
+    def close(self):
+        self._closed.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()  # not under the lock: a flush in progress needs it
         with self._lock:
             if self._file is None:
                 return
-            if self._queue:
-                self._file.write(b"".join(self._queue))
-                self._queue.clear()
-            self._file.flush()
-
-    def close(self):
-        self.flush()
-        self._closed.set()
-        with self._lock:
-            if self._file is not None:
+            # the last write and the close under one lock: an event added meanwhile is
+            # either written or refused, never queued on a closed file
+            try:
+                self._write_queue()
+            finally:
                 self._file.close()
                 self._file = None
+
+
+def _close_all(writers):
+    for writer in list(writers.values()):
+        writer.close()
 
 
 def _default_log_dir(comment):
@@ -122,23 +146,32 @@ class SummaryWriter:
         self.filename_suffix = filename_suffix
         self.file_writer = None
         self.all_writers = None
+        self._finalizer = None
+        self._open_lock = threading.Lock()  # two threads must not open the same run twice
         self._get_file_writer()
 
     def _get_file_writer(self):
         """The main event file, opened again after :meth:`close`."""
-        if self.file_writer is None:
-            self.file_writer = _EventFile(self.log_dir, self.max_queue, self.flush_secs,
-                                          self.filename_suffix)
-            self._finalizer = weakref.finalize(self, self.file_writer.close)
-            self.all_writers = {self.log_dir: self.file_writer}
+        if self.file_writer is not None:
+            return self.file_writer
+        with self._open_lock:
+            if self.file_writer is not None:
+                return self.file_writer
+            file_writer = _EventFile(self.log_dir, self.max_queue, self.flush_secs,
+                                     self.filename_suffix)
+            self.all_writers = {self.log_dir: file_writer}
+            # every event file of the writer (add_scalars' runs too) is flushed and closed
+            # when the writer is collected or, at the latest, at interpreter exit
+            self._finalizer = weakref.finalize(self, _close_all, self.all_writers)
             if self.purge_step is not None:
                 step, now = int(self.purge_step), time.time()
-                self.file_writer.add_event({"wall_time": now, "step": step,
-                                            "file_version": "brain.Event:2"})
-                self.file_writer.add_event({"wall_time": now, "step": step,
-                                            "session_log": {"status": 1}})  # START
+                file_writer.add_event({"wall_time": now, "step": step,
+                                       "file_version": "brain.Event:2"})
+                file_writer.add_event({"wall_time": now, "step": step,
+                                       "session_log": {"status": 1}})  # START
                 self.purge_step = None
-        return self.file_writer
+            self.file_writer = file_writer  # last: other threads add after the purge events
+        return file_writer
 
     def get_logdir(self):
         """The folder the event files are written to."""
@@ -183,13 +216,17 @@ class SummaryWriter:
         """
         walltime = time.time() if walltime is None else walltime
         self._get_file_writer()
+        writers = self.all_writers
         for tag, value in tag_scalar_dict.items():
             run = self.log_dir + "/" + main_tag.replace("/", "_") + "_" + tag
-            writer = self.all_writers.get(run)
+            writer = writers.get(run)
             if writer is None:
-                writer = _EventFile(run, self.max_queue, self.flush_secs,
-                                    self.filename_suffix)
-                self.all_writers[run] = writer
+                with self._open_lock:
+                    writer = writers.get(run)
+                    if writer is None:
+                        writer = writers[run] = _EventFile(run, self.max_queue,
+                                                           self.flush_secs,
+                                                           self.filename_suffix)
             self._add({"value": [_summary.scalar("add_scalars", main_tag, value)]},
                       global_step, walltime, writer)
 
@@ -375,14 +412,16 @@ class SummaryWriter:
 
     def flush(self):
         """Write the pending events of every event file of this writer to disk."""
-        for writer in (self.all_writers or {}).values():
+        for writer in list((self.all_writers or {}).values()):
             writer.flush()
 
     def close(self):
         """Flush and close the event files; a later ``add_*`` opens a new one."""
-        for writer in (self.all_writers or {}).values():
-            writer.close()
-        self.file_writer = self.all_writers = None
+        with self._open_lock:
+            finalizer, self._finalizer = self._finalizer, None
+            self.file_writer = self.all_writers = None
+        if finalizer is not None:
+            finalizer()  # closes each event file once, and unregisters the exit hook
 
     def __enter__(self):
         return self
