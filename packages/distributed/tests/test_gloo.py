@@ -112,6 +112,27 @@ def test_irecv_wait_honours_its_timeout_and_can_wait_again(pair):
         b.recv(out, 0, 7, async_op=True)[0].wait(timeout=-1)
 
 
+def test_receives_take_their_messages_in_the_order_they_were_posted(pair):
+    # as torch's and MPI's: irecvs from one source under one tag match its sends in order,
+    # whichever is waited on (or polled) first
+    a, b = pair
+    outs = [np.zeros(1) for _ in range(3)]
+    works = [b.recv(out, 0, 4, async_op=True)[0] for out in outs]
+    for value in (1.0, 2.0):
+        a.send(np.array([value]), 1, 4, async_op=False)
+    deadline = time.monotonic() + 10
+    while not works[1].is_completed():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert works[0].is_completed() and not works[2].is_completed()
+    for value in (3.0, 4.0):
+        a.send(np.array([value]), 1, 4, async_op=False)
+    last = np.zeros(1)
+    b.recv(last, 0, 4, async_op=False)  # posted after the three: the fourth message
+    assert works[2].is_completed() and works[2].wait(timeout=5) and works[0].wait()
+    np.testing.assert_array_equal(np.concatenate([*outs, last]), [1.0, 2.0, 3.0, 4.0])
+
+
 def test_a_missing_peer_times_out_naming_the_op_and_the_rank(pair):
     start = time.monotonic()
     with pytest.raises(dist.DistBackendError, match=r"all_reduce \(gloo\): rank 0 timed out "

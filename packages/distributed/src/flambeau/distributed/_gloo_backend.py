@@ -320,6 +320,15 @@ class _Transport:
         self.out, self.incoming, self.store = {}, [], None
 
 
+class _Posted:
+    """A receive waiting for its message: the array it lands in, then the sender or error."""
+
+    __slots__ = ("array", "sender", "error")
+
+    def __init__(self, array):
+        self.array, self.sender, self.error = array, None, None
+
+
 def _background(fn):
     """Run ``fn`` on a thread; a :class:`Work` that waits for it and re-raises its error."""
     done, error = threading.Event(), []
@@ -373,6 +382,7 @@ class GlooCommunicator(Communicator):
         self._seq = 0
         self._splits = 0
         self._rounds = 0
+        self._posted: dict[tuple[str, int | None], deque[_Posted]] = {}  # receives in order
 
     # ------------------------------------------------------------------ plumbing
 
@@ -540,20 +550,35 @@ class GlooCommunicator(Communicator):
         return Work.completed()
 
     def recv(self, array, src, tag, async_op):
-        who, key = "recv", f"{self._name}:p2p:{tag}"
-        sender = []
-
-        def run():
-            sender.append(self._into(array, src, key, self._deadline(), who))
-
-        def source():
-            return sender[0]
-
-        if not async_op:
-            run()
-            return Work.completed(), source
+        # receives from one source (or from any) under one tag take its messages in the
+        # order they were posted, whichever is waited on first, as MPI's and torch's do
+        key = f"{self._name}:p2p:{tag}"
+        posted = self._posted.setdefault((key, src), deque())
+        mine = _Posted(array)
+        posted.append(mine)
         sources = [self._ranks[r] for r in (self._others() if src is None else [src])]
-        return Work(run, lambda: self._t.ready(sources, key)), source
+
+        def progress(block):
+            """Complete the receives posted up to ``mine``, oldest first; without ``block``,
+            only while their message is here. Whether ``mine`` is done; a failure raises
+            when blocking (``wait``), and counts as done for ``is_completed``."""
+            deadline = self._deadline()
+            while mine.sender is None and mine.error is None:
+                if not block and not self._t.ready(sources, key):
+                    return False
+                head = posted.popleft()
+                try:
+                    head.sender = self._into(head.array, src, key, deadline, "recv")
+                except DistBackendError as exc:
+                    head.error = exc
+            if block and mine.error is not None:
+                raise mine.error
+            return True
+
+        work = Work(lambda: progress(True), lambda: progress(False))
+        if not async_op:
+            work.wait()
+        return work, lambda: mine.sender
 
     def monitored_barrier(self, seconds):
         # rank 0 collects a token from every rank, answers each with the ranks that were
