@@ -93,7 +93,9 @@ def reshape(input, *sizes, shape=None):
         sizes = sizes_by_keyword("reshape", "shape", sizes, shape)
     shape = _infer_shape(_shape_args(sizes), input._data.size, "reshape")
     if shape == input._data.shape:
-        return Reshape.apply(input, shape, False) if input.requires_grad else _alias(input)
+        if input.requires_grad or _autograd_function._forward_ad_on:
+            return Reshape.apply(input, shape, False)  # recorded, or carrying its tangent
+        return _alias(input)
     return Reshape.apply(input, shape, False)
 
 
