@@ -27,20 +27,40 @@ def test_entries_die_with_their_keys():
     d = weak.WeakIdKeyDictionary({a: "a", b: "b"})
     del a
     gc.collect()
-    assert len(d) == 1 and d.values() == ["b"] and d.keys()[0] is b
+    assert len(d) == 1 and list(d.values()) == ["b"] and list(d.keys())[0] is b
     assert len(d.keyrefs()) == 1
 
 
 def test_collection_while_iterating_is_deferred():
     keys = [flambeau.ones(1) for _ in range(4)]
     d = weak.WeakIdKeyDictionary({k: i for i, k in enumerate(keys)})
-    seen = []
+    seen, sizes = [], []
     for k in d:
         seen.append(d[k])
         keys.clear()  # the keys die while the dict is being walked
         del k
-    gc.collect()
-    assert seen and len(d) == 0 and d.items() == []
+        gc.collect()
+        sizes.append((len(d), len(d.data)))
+    # as torch's: the iteration skips the keys that died and does not keep them alive (only
+    # the current one); their entries stay (no dict change during the walk) until it ends
+    assert seen == [0] and sizes == [(1, 4)]
+    assert len(d.data) == 0 and list(d.items()) == []
+
+
+def test_eq_and_ror_by_identity():
+    class Unhashable:  # == without a hash, as Tensors' elementwise == is no identity
+        __hash__ = None
+
+        def __eq__(self, other):
+            return True
+
+    a, b = Unhashable(), Unhashable()
+    d, e = weak.WeakIdKeyDictionary(), weak.WeakIdKeyDictionary()
+    d[a] = e[a] = 1
+    assert d == e and d != weak.WeakIdKeyDictionary([(b, 1)])
+    x = flambeau.ones(1)
+    merged = {x: 1} | weak.WeakIdKeyDictionary({x: 2})
+    assert type(merged) is weak.WeakIdKeyDictionary and merged[x] == 2
 
 
 def test_mutations_copy_and_or():

@@ -118,17 +118,6 @@ class WeakIdKeyDictionary(MutableMapping):
         while self._pending_removals:
             self.data.pop(self._pending_removals.pop(), None)
 
-    def _live_items(self):
-        """``(key, value)`` of the entries whose key is alive, safe against collection."""
-        self._iterating += 1
-        try:
-            pairs = [(r(), v) for r, v in list(self.data.items())]
-        finally:
-            self._iterating -= 1
-            if not self._iterating:
-                self._commit_removals()
-        return [(k, v) for k, v in pairs if k is not None]
-
     def __getitem__(self, key):
         return self.data[self.ref_type(key)]
 
@@ -146,43 +135,63 @@ class WeakIdKeyDictionary(MutableMapping):
         return ref in self.data
 
     def __len__(self):
-        self._commit_removals()
+        if not self._iterating:  # an iteration in progress owns the removals
+            self._commit_removals()
         return sum(1 for r in list(self.data) if r() is not None)
 
-    def __iter__(self):
-        for k, _ in self._live_items():
-            yield k
+    def items(self):
+        """``(key, value)`` pairs of the live keys, one at a time.
+
+        Lazy, as PyTorch's: a key collected during the iteration is skipped, and its entry
+        is removed when the iteration ends.
+        """
+        self._iterating += 1
+        try:
+            for ref, value in self.data.items():
+                key = ref()
+                if key is not None:
+                    yield key, value
+        finally:
+            self._iterating -= 1
+            if not self._iterating:
+                self._commit_removals()
+
+    def keys(self):
+        """The live keys, one at a time (see :meth:`items`)."""
+        for key, _ in self.items():
+            yield key
+
+    __iter__ = keys
+
+    def values(self):
+        """The values of the live keys, one at a time (see :meth:`items`)."""
+        for _, value in self.items():
+            yield value
 
     def __repr__(self):
         return f"<{type(self).__name__} at {id(self):#x}>"
 
-    def keys(self):
-        """The live keys."""
-        return [k for k, _ in self._live_items()]
-
-    def values(self):
-        """The values of the live keys."""
-        return [v for _, v in self._live_items()]
-
-    def items(self):
-        """``(key, value)`` pairs of the live keys."""
-        return self._live_items()
+    def __eq__(self, other):
+        # by identity: Mapping's == would hash the keys and compare them with ==
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return ({id(k): v for k, v in self.items()}
+                == {id(k): v for k, v in other.items()})
 
     def keyrefs(self):
-        """The weak references to the keys."""
-        self._commit_removals()
+        """The weak references to the keys (some may be dead: call them to check)."""
         return list(self.data)
 
     def copy(self):
         """A new dictionary with the same (weakly held) keys and values."""
-        return type(self)(self.items(), ref_type=self.ref_type)
+        return type(self)(list(self.items()), ref_type=self.ref_type)
 
     __copy__ = copy
 
     def __deepcopy__(self, memo):
         from copy import deepcopy
 
-        return type(self)([(k, deepcopy(v, memo)) for k, v in self.items()],
+        return type(self)([(k, deepcopy(v, memo)) for k, v in list(self.items())],
                           ref_type=self.ref_type)
 
     def __or__(self, other):
@@ -190,6 +199,13 @@ class WeakIdKeyDictionary(MutableMapping):
             return NotImplemented
         out = self.copy()
         out.update(other)
+        return out
+
+    def __ror__(self, other):
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        out = type(self)(other, ref_type=self.ref_type)
+        out.update(self)
         return out
 
     def __ior__(self, other):
