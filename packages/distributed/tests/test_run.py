@@ -104,15 +104,16 @@ def test_an_exception_on_a_gloo_rank_ends_the_job(tmp_path):
     assert "finished" not in out
 
 
-def test_a_signal_to_the_launcher_reaches_every_worker(tmp_path):
-    # rank 0 exits on SIGTERM; rank 1 ignores it and is killed once --stop-grace has passed
-    body = """
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_signal_to_the_launcher_reaches_every_worker(tmp_path, name):
+    # rank 0 exits on the signal; rank 1 ignores it and is killed once --stop-grace has passed
+    body = f"""
         import os, signal, sys, time
         def bye(signum, frame):
-            print(f"rank {os.environ['RANK']} got SIGTERM", flush=True)
+            print(f"rank {{os.environ['RANK']}} got {name}", flush=True)
             if os.environ["RANK"] == "0":
                 sys.exit(7)
-        signal.signal(signal.SIGTERM, bye)
+        signal.signal(signal.{name}, bye)
         print("ready", flush=True)
         time.sleep(120)
     """
@@ -127,14 +128,14 @@ def test_a_signal_to_the_launcher_reaches_every_worker(tmp_path):
             assert line, f"the workers ended before they were ready:\n{seen}"
             seen += line
         start = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(getattr(signal, name))
         out, _ = proc.communicate(timeout=60)
         seconds = time.monotonic() - start
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert "rank 0 got SIGTERM" in out and "rank 1 got SIGTERM" in out, out
-    assert "got SIGTERM, passed it on to the 2 worker(s) and stopped them" in out, out
+    assert f"rank 0 got {name}" in out and f"rank 1 got {name}" in out, out
+    assert f"got {name}, passed it on to the 2 worker(s) and stopped them" in out, out
     assert proc.returncode == 1 and seconds < 30, (proc.returncode, seconds, out)  # torchrun's
 
 

@@ -11,8 +11,9 @@ for ``init_process_group("gloo")`` (``init_method="env://"``). Several machines:
 each with ``--nnodes``, its own ``--node-rank`` and the same ``--master-addr`` and
 ``--master-port`` (node 0 hosts the rendezvous). Exit codes are torchrun's: 0 when every
 worker succeeded; 1 when one failed (the launcher stops the others and names it, with its
-exit code or signal) or when the launcher got SIGINT or SIGTERM, which it passes on to the
-workers. Workers still running ``--stop-grace`` seconds after either are killed (SIGKILL).
+exit code or signal) or when the launcher got SIGINT, SIGTERM, SIGHUP or SIGQUIT, which it
+passes on to the workers (as torchrun, so closing the terminal does not orphan them). Workers
+still running ``--stop-grace`` seconds after either are killed (SIGKILL).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import time
 __all__ = ["main"]
 
 _PROG = "flambeau.distributed.run"
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)  # torchrun's
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             if w.poll() is None:
                 w.send_signal(signum)
 
-    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, forward) for s in _FORWARDED}
     try:
         for local in range(nproc):
             rank = args.node_rank * nproc + local
