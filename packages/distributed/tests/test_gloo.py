@@ -144,12 +144,16 @@ def test_a_missing_peer_times_out_naming_the_op_and_the_rank(pair):
 
 def test_a_closed_peer_fails_the_waits_on_it_at_once():
     a, b = _comms(2, seconds=30.0)
+    pending, _ = a.recv(np.zeros(1), 1, 1, async_op=True)
     b.free()
     start = time.monotonic()
     with pytest.raises(dist.DistBackendError, match=r"recv \(gloo\): rank 0 waited for rank 1, "
                                                     r"which closed its connection"):  # fmt: skip
         a.recv(np.zeros(1), 1, 0, async_op=False)
     assert time.monotonic() - start < 5  # not the 30 s timeout
+    assert pending.is_completed() and not pending.is_success()  # ended by the error, as torch's
+    with pytest.raises(dist.DistBackendError, match="which closed its connection"):
+        pending.wait()
     with pytest.raises(dist.DistBackendError, match=r"send \(gloo\): rank 0 could not send to "
                                                     r"rank 1"):  # fmt: skip
         for _ in range(50):  # the first sends may still land in the kernel's buffer

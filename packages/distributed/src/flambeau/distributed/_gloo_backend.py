@@ -277,8 +277,11 @@ class _Transport:
             sock.close()
 
     def ready(self, sources, key) -> bool:
+        """Whether a frame under ``key`` from one of ``sources`` is here, or none can come
+        (their connections ended, or the transport closed): then :meth:`take` does not wait."""
         with self.cond:
-            return any(self.mail.get((s, key)) for s in sources)
+            return (any(self.mail.get((s, key)) for s in sources) or self.closed
+                    or all(s in self.gone for s in sources))  # fmt: skip
 
     def take(self, sources, key, deadline, who, seconds):
         """The first frame under ``key`` from any of ``sources``: (source, payload)."""
