@@ -422,8 +422,9 @@ class Function(FunctionCtx, Node):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "_forward_cls" in cls.__dict__:
-            return  # the node class made below
+        if "_forward_cls" in cls.__dict__:  # the node class made below
+            _seed_node_keys(cls)
+            return
         # forward/backward written without @staticmethod still work, as in PyTorch
         for name in ("forward", "backward", "setup_context", "vjp", "jvp"):
             fn = cls.__dict__.get(name)
@@ -813,6 +814,22 @@ class AccumulateGrad(Node):
         return "torch::autograd::AccumulateGrad"  # PyTorch's name (its class: AccumulateGrad)
 
 
+def _seed_node_keys(node_cls):
+    """Put the attributes recording and backward set on every node into ``node_cls``'s
+    shared instance keys, by setting them on a throwaway instance.
+
+    CPython (3.11+) adds a key to a class's shared keys only while few instances exist
+    (each new instance uses up some of the room), and an instance given a key outside them
+    carries a dict of its own: one more object for the cyclic collector per node, bigger
+    and slower to read. Every call of an op makes a node (its ``ctx``), recorded or not,
+    so an op run a few dozen times under ``no_grad`` (or on tensors that need no grad)
+    before it is first recorded left every node it recorded after that with such a dict.
+    """
+    seed = _new(node_cls)
+    for name in _NODE_KEYS:
+        object.__setattr__(seed, name, None)
+
+
 def node_variant(op, node_name, graph_inputs=None):
     """A subclass of Function ``op`` that runs it unchanged, for another of torch's overloads
     of the op: its node is named ``node_name`` (``SumBackward1`` for ``Sum``'s) and lists
@@ -883,6 +900,10 @@ _BOTH, _FIRST, _SECOND, _NEITHER = (True, True), (True, False), (False, True), (
 _NOTHING_SAVED = (None, None)
 #: ``_next_nrs`` of nodes whose inputs are all their nodes' first outputs, by arity
 _FIRST_OUTPUTS = {(0,) * n: (0,) * n for n in range(1, 9)}
+#: what ``apply``, ``save_for_backward``, ``_connect`` and the engine set on a recorded node
+#: (see ``_seed_node_keys``)
+_NODE_KEYS = ("needs_input_grad", "_saved", "_saved_versions", "_out_meta", "_next",
+              "_next_nrs", "_in_shapes", "_in_dtypes", "_grad_private", "_freed")
 
 # Filled in by flambeau._tensor to avoid an import cycle.
 _Tensor = None
