@@ -74,9 +74,9 @@ def _reaches_outside(tensors, fresh):
             if id(node.variable) not in fresh_ids:
                 return True
             continue
-        for edge in node._edges:
-            if edge is not None:
-                stack.append(edge[0])
+        for child in node._next:  # the nodes alone: no (node, output_nr) pairs to make
+            if child is not None:
+                stack.append(child)
     return False
 
 
