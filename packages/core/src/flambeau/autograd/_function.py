@@ -750,13 +750,13 @@ def _connect(ctx, args, outputs):
         na, ra, sa, da = _input_edge(args[0])
         nb, rb, sb, db = _input_edge(args[1])
         ctx._next = (na, nb)
-        ctx._next_nrs = (ra, rb) if ra or rb else _FIRST_OUTPUTS[(0, 0)]
+        ctx._next_nrs = (ra, rb) if ra or rb else (0, 0)  # a constant: one tuple for all
         ctx._in_shapes = (sa, sb)
         ctx._in_dtypes = (da, db)
     elif n == 1:
         na, ra, sa, da = _input_edge(args[0])
         ctx._next = (na,)
-        ctx._next_nrs = (ra,) if ra else _FIRST_OUTPUTS[(0,)]
+        ctx._next_nrs = (ra,) if ra else (0,)
         ctx._in_shapes = (sa,)
         ctx._in_dtypes = (da,)
     else:
@@ -898,8 +898,9 @@ _NO_EDGE = (None, 0)
 _BOTH, _FIRST, _SECOND, _NEITHER = (True, True), (True, False), (False, True), (False, False)
 #: ``_saved`` and ``_saved_versions`` of ``save_for_backward(None, None)``
 _NOTHING_SAVED = (None, None)
-#: ``_next_nrs`` of nodes whose inputs are all their nodes' first outputs, by arity
-_FIRST_OUTPUTS = {(0,) * n: (0,) * n for n in range(1, 9)}
+#: ``_next_nrs`` of nodes of 3 to 8 arguments whose inputs are all their nodes' first
+#: outputs, by arity (``_connect`` writes one and two as constants)
+_FIRST_OUTPUTS = {(0,) * n: (0,) * n for n in range(3, 9)}
 #: what ``apply``, ``save_for_backward``, ``_connect`` and the engine set on a recorded node
 #: (see ``_seed_node_keys``)
 _NODE_KEYS = ("needs_input_grad", "_saved", "_saved_versions", "_out_meta", "_next",
