@@ -69,9 +69,10 @@ class dtype:
     The float8 dtypes (``float8_e4m3fn``, ``float8_e5m2``, their ``fnuz`` variants and
     ``float8_e8m0fnu``) store and cast: casts round as torch's (float8_e4m3fn saturates at
     448), and they promote with no other dtype. ``+ - * /`` compute in float32 and round
-    once as torch's ``*`` does (float8_e4m3fn saturates); other ops torch 2.13 refuses on
-    them (``sum``, ``<``, ``exp``...) flambeau computes in ml_dtypes' arithmetic (an
-    overflow of float8_e4m3fn gives NaN there, not 448).
+    once as torch's ``*`` does (float8_e4m3fn saturates); the unary math ops (``exp``,
+    ``neg``, ``round``...) are refused as torch refuses them (``abs`` is computed); other ops
+    torch 2.13 refuses on them (``sum``, ``max``, ``<``, ``matmul``...) flambeau computes in
+    ml_dtypes' arithmetic (an overflow of float8_e4m3fn gives NaN there, not 448).
 
     >>> e4m3 = flambeau.tensor([0.5, 1000.0]).to(flambeau.float8_e4m3fn)
     >>> e4m3.tolist(), (e4m3 * 2).tolist(), (e4m3 / 0.25).dtype
