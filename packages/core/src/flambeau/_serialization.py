@@ -18,6 +18,7 @@ An instance of a Tensor subclass (``nn.Parameter``, ``nn.Buffer``, the uninitial
 of lazy modules, your own) adds ``"class": "module:qualname"`` and, when its ``__dict__``
 holds anything, ``"state"`` (structure JSON of that dict), as torch pickles a Parameter:
 :func:`load` rebuilds the class when it is allowed (see ``weights_only``), without calling it.
+A plain tensor with attributes set on it adds that ``"state"`` alone, as torch keeps them.
 
 Any other object (an ``nn.Module``, an optimizer, your classes) is stored as pickle sees it,
 from its ``__reduce_ex__``: ``{"$object": "module:qualname", "args": [...], "kwargs": {...},
