@@ -523,17 +523,20 @@ class Function(FunctionCtx, Node):
     @property
     def next_functions(self) -> tuple:
         """``(node, output_nr)`` per tensor input, ``(None, 0)`` where no gradient flows."""
-        edges = self._edges
+        # the pairs are made from the flat tuples here, each once (not read from _edges)
+        nodes, nrs = self._next, self._next_nrs
         shown = self._graph_inputs
         if shown is None:  # the tensor arguments: _connect marks the others None
-            return tuple(_NO_EDGE if e is None else e
-                         for e, d in zip(edges, self._in_dtypes) if d is not None)
-        n = len(edges)
-        listed = tuple(_NO_EDGE if i >= n or edges[i] is None else edges[i] for i in shown)
+            return tuple(_NO_EDGE if fn is None else (fn, nr)
+                         for fn, nr, d in zip(nodes, nrs, self._in_dtypes) if d is not None)
+        n = len(nodes)
+        listed = tuple(_NO_EDGE if i >= n or nodes[i] is None else (nodes[i], nrs[i])
+                       for i in shown)
         # an input torch's node does not take, through which a gradient flows all the same
         # (a class weight that requires grad), comes last: walking next_functions reaches
         # every node backward runs
-        extra = tuple(e for i, e in enumerate(edges) if e is not None and i not in shown)
+        extra = tuple((fn, nrs[i]) for i, fn in enumerate(nodes)
+                      if fn is not None and i not in shown)
         return listed + extra if extra else listed
 
     @classmethod
