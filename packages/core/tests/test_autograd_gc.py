@@ -47,14 +47,45 @@ def test_a_node_keeps_few_tracked_objects(op, per_node):
     assert grown <= per_node * 500 + 10  # + the last output and its version counter
 
 
-def test_backward_of_a_long_chain_matches_and_frees_its_walk():
-    # the walk's stack holds no tuple per node; the gradient is the product of the factors
+def test_backward_of_a_long_chain():
+    # the iterative walk (a stack of nodes and one of counts) reaches the leaf through
+    # 20,000 nodes; the gradient is the product of the factors
     x = flambeau.tensor([1.0, 2.0], dtype=flambeau.float64, requires_grad=True)
     y = x
     for _ in range(20_000):
         y = y * 1.0001
     y.sum().backward()
     np.testing.assert_allclose(x.grad.cpu().numpy(), [1.0001 ** 20_000] * 2, rtol=1e-9)
+
+
+def test_topological_order_of_random_graphs():
+    # each node once, and before every node it sends gradients to, from several roots
+    # (one given twice) over graphs with shared inputs and inputs without a node
+    from flambeau.autograd._engine import _topological_order
+
+    class Node:
+        _next = ()
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 20))
+        nodes = [Node() for _ in range(n)]
+        for i, node in enumerate(nodes):
+            node._next = tuple(nodes[int(rng.integers(i + 1, n))]
+                               if i + 1 < n and rng.random() > 0.2 else None
+                               for _ in range(int(rng.integers(0, 4))))
+        roots = [nodes[int(i)] for i in rng.choice(n, size=min(n, 3), replace=False)]
+        order = _topological_order(roots + roots[:1])
+        reach, stack = set(), list(roots)
+        while stack:
+            node = stack.pop()
+            if node not in reach:
+                reach.add(node)
+                stack.extend(c for c in node._next if c is not None)
+        assert len(order) == len(set(order)) == len(reach) and set(order) == reach
+        position = {node: i for i, node in enumerate(order)}
+        for node in order:
+            assert all(position[node] < position[c] for c in node._next if c is not None)
 
 
 def test_next_functions_name_later_outputs():

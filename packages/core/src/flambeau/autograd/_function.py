@@ -763,7 +763,7 @@ def _connect(ctx, args, outputs):
         ctx._in_shapes = (sa,)
         ctx._in_dtypes = (da,)
     else:
-        nodes, nrs, shapes, dtypes = zip(*[_input_edge(a) for a in args]) if n else ((),) * 4
+        nodes, nrs, shapes, dtypes = zip(*[_input_edge(a) for a in args])  # apply: n >= 1
         ctx._next = nodes
         ctx._next_nrs = _FIRST_OUTPUTS.get(nrs, nrs)  # shared (see _versions)
         ctx._in_shapes = shapes
