@@ -384,6 +384,10 @@ def test_products_parity(torch):
     fa, ta = flambeau.tensor(b.T.copy()), torch.tensor(b.T.copy())
     _same(flambeau.mm(f, fb), torch.mm(t, tb))
     _same(flambeau.spmm(f, fb), torch.spmm(t, tb))
+    dense = (flambeau.tensor(b.T.copy()), flambeau.tensor(b)), (torch.tensor(b.T.copy()),
+                                                                 torch.tensor(b))
+    for name in ("spmm", "dsmm"):  # two strided matrices: their plain product, as torch's
+        _same(getattr(flambeau, name)(*dense[0]), getattr(torch, name)(*dense[1]))
     _same(flambeau.sparse.mm(f, fb), torch.sparse.mm(t, tb))
     _same(f @ fb, t @ tb)
     _same(flambeau.matmul(f, fb), torch.matmul(t, tb))

@@ -1558,8 +1558,16 @@ def matmul(a, b, *, op="matmul", masked=False):
     return (_SparseMM if masked else _SpMM).apply(b.t(), a.t(), masked).t()
 
 
+def _dense_or_sparse_mm(input, mat2, op):
+    # torch's spmm/dsmm take two strided matrices too (their plain product)
+    if input.layout is _compat.strided and mat2.layout is _compat.strided:
+        return input.mm(mat2)
+    return matmul(input, mat2, op=op)
+
+
 def spmm(input, mat2):
-    """The product of a sparse COO matrix and a dense one (dense), as ``torch.spmm``.
+    """The product of a sparse COO matrix and a dense one (dense), as ``torch.spmm``; two
+    strided matrices give their plain product, as torch's.
 
     Examples
     --------
@@ -1569,7 +1577,7 @@ def spmm(input, mat2):
     tensor([[3., 4.],
             [1., 2.]])
     """
-    return matmul(input, mat2, op="spmm")
+    return _dense_or_sparse_mm(input, mat2, "spmm")
 
 
 def _product_rows(op, mat1, mat2):
@@ -1708,7 +1716,7 @@ def dsmm(input, mat2):
     tensor([[1.],
             [2.]])
     """
-    return matmul(input, mat2, op="dsmm")
+    return _dense_or_sparse_mm(input, mat2, "dsmm")
 
 
 def hsmm(mat1, mat2):
