@@ -136,7 +136,7 @@ def test_make_dual_refuses_a_tangent_on_another_device():
         with pytest.raises(RuntimeError, match="make_dual: the tangent is on testdev:0 but "
                                                "the primal is on cpu; they must be on the "
                                                "same device"):
-            fwAD.make_dual(flambeau.ones(2), flambeau.ones(2, device="testdev"))
+            fwAD.make_dual(flambeau.ones(2, device="cpu"), flambeau.ones(2, device="testdev"))
 
 
 def test_a_failing_op_or_body_leaves_no_level_behind():
