@@ -240,10 +240,12 @@ def test_assignment_errors_name_the_type_as_torch():
         m = lib_nn.Linear(1, 1)
         m.register_buffer("b", lib.ones(1))
         m.child = lib_nn.ReLU()
+        # CPU tensors: a testdev tensor's type is flambeau.testdev.FloatTensor (torch's is
+        # torch.FloatTensor on the CPU it compares with)
         seen.append([_outcome(f) for f in (
             lambda: m.register_buffer("x", 3),
-            lambda: m.register_parameter("x", lib.ones(1)),
-            lambda: setattr(m, "weight", lib.ones(1, 1)),
+            lambda: m.register_parameter("x", lib.ones(1, device="cpu")),
+            lambda: setattr(m, "weight", lib.ones(1, 1, device="cpu")),
             lambda: setattr(m, "bias", lib_nn.ReLU()),
             lambda: setattr(m, "child", 3),
             lambda: setattr(m, "b", "s"),
